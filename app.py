@@ -1,0 +1,196 @@
+"""secbot's entry point: ``create_app`` builds the one aiohttp application.
+
+One application serves Slack (``/slack/events`` and Socket Mode), Teams
+(``/api/messages``) and the local web chat (``/``). Everything is built here, in a
+factory, so tests can build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot import __version__
+from bot.adapters import teams as teams_adapter
+from bot.adapters import webchat
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings, load_settings
+from bot.core import Bot, Services
+from bot.features import FeatureHost, load_features
+from bot.registry import Registry
+from bot.storage import deliveries
+from bot.storage.db import migrate, open_db, ping
+
+log = logging.getLogger("secbot")
+
+SERVICES = web.AppKey("services", Services)
+FRONT_DOORS = web.AppKey("front_doors", dict)
+
+
+def load_content(settings: Settings):
+    """The training content, built-in plus the organisation's packs; None if not shipped yet."""
+    try:
+        from content.loader import load_library
+    except ImportError:
+        return None
+    from pathlib import Path
+
+    return load_library(Path(settings.content_dir) if settings.content_dir else None)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    features: list[str] | None = None,
+    content=None,
+) -> web.Application:
+    clock = clock or SystemClock()
+    db = open_db(settings.db_path)
+    services = Services(settings=settings, db=db, clock=clock, registry=Registry())
+    services.content = content if content is not None else load_content(settings)
+    services.extras["deliveries"] = deliveries.DeliveryStore(db)
+
+    host = FeatureHost(services)
+    host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
+    host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
+    host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
+    load_features(host, features)
+    for domain, steps in host.migrations:
+        migrate(db, domain, steps)
+
+    bot = Bot(services)
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    doors: dict[str, bool] = {
+        "webchat": True,
+        "slack_http": False,
+        "slack_socket_mode": False,
+        "teams": True,
+        "teams_authenticated": settings.teams_authenticated,
+    }
+    app[FRONT_DOORS] = doors
+
+    # Web chat: always on; it is what `make run` offers with no accounts.
+    web_store = webchat.WebChatStore(db)
+    web_transport = webchat.WebTransport(web_store, clock)
+    services.transports["web"] = web_transport
+    app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
+
+    # Teams: open to the Bot Framework Emulator without an app id, authenticated with one.
+    teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
+    services.transports["teams"] = teams.transport
+    app.router.add_post("/api/messages", teams.handle)
+
+    if settings.slack_enabled:
+        from bot.adapters import slack as slack_adapter
+
+        client = slack_adapter.make_client(settings.slack_bot_token, settings.slack_api_url)
+        slack_app = slack_adapter.build_slack_app(settings, bot, client)
+        services.transports["slack"] = slack_adapter.SlackTransport(client)
+        app.add_routes(slack_adapter.slack_routes(slack_app))
+        doors["slack_http"] = True
+        if settings.socket_mode_enabled:
+            app.cleanup_ctx.append(_socket_mode(slack_app, settings, client))
+            doors["slack_socket_mode"] = True
+
+    async def healthz(request: web.Request) -> web.Response:
+        db_ok = ping(db)
+        return web.json_response(
+            {
+                "status": "ok" if db_ok else "degraded",
+                "version": __version__,
+                "database": db_ok,
+                "front_doors": doors,
+            },
+            status=200 if db_ok else 503,
+        )
+
+    app.router.add_get("/healthz", healthz)
+
+    for task in host.background:
+        app.cleanup_ctx.append(_background(task, services))
+
+    async def close_db(app: web.Application) -> None:
+        db.conn.close()
+
+    app.on_cleanup.append(close_db)
+    return app
+
+
+def _background(task, services: Services):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async for _ in task(services):
+            yield
+            break
+
+    return ctx
+
+
+def _socket_mode(slack_app, settings: Settings, client):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(slack_app, settings.slack_app_token, web_client=client)
+        await handler.connect_async()
+        log.info("Slack Socket Mode connected")
+        yield
+        await handler.close_async()
+
+    return ctx
+
+
+async def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        raise ConfigError(
+            f"PORT {settings.port} on HOST {settings.host} can't be used ({e.strerror}): "
+            "set PORT to a free port"
+        ) from None
+    shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    url = f"http://{shown}:{settings.port}/"
+    log.info("secbot %s is running. Local web chat: %s", __version__, url)
+    doors = app[FRONT_DOORS]
+    log.info("Front doors: %s", ", ".join(k for k, v in doors.items() if v is True))
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+        asyncio.run(serve(settings))
+    except ConfigError as e:
+        print(f"secbot can't start: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:  # content packs that fail lint say why
+        report = getattr(e, "report", None)
+        if report:
+            print(
+                f"secbot can't start: the content in SECBOT_CONTENT_DIR failed lint:\n{report}",
+                file=sys.stderr,
+            )
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Front doors: each translates one platform to and from the neutral model."""

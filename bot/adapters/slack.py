@@ -1,0 +1,289 @@
+"""The Slack front door: slack-bolt ``AsyncApp`` over HTTP and, optionally, Socket Mode.
+
+Bolt verifies the request signature and timestamp, acknowledges within Slack's
+three seconds, and hands each slash command, button click and mention to the core
+as an :class:`~bot.model.Incoming`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import Bot, DeliveryFailed
+from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.render.slack import render
+
+log = logging.getLogger(__name__)
+
+GONE = {
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "account_inactive",
+    "team_access_not_granted",
+    "access_denied",
+    "missing_scope",
+}
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=base_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+def _strip(action_id: str) -> str:
+    return action_id.split("#", 1)[0]
+
+
+class SlackTransport:
+    """Posting outside a delivery: scheduled tips, quiz closes, pages to a channel."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        try:
+            kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
+            if place.thread:
+                kwargs["thread_ts"] = place.thread
+            resp = await self.client.chat_postMessage(**kwargs)
+        except SlackApiError as e:
+            raise _failure(e) from None
+        return MessageRef(place, resp["ts"])
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        try:
+            await self.client.chat_postEphemeral(
+                channel=place.channel, user=actor.user_id, **render(msg)
+            )
+        except SlackApiError as e:
+            raise _failure(e) from None
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        try:
+            await self.client.chat_update(channel=ref.place.channel, ts=ref.id, **render(msg))
+        except SlackApiError as e:
+            raise _failure(e) from None
+
+
+def _failure(e: SlackApiError) -> DeliveryFailed:
+    error = str(e.response.get("error", "unknown")) if e.response is not None else "unknown"
+    retry_after = None
+    if e.response is not None and e.response.status_code == 429:
+        retry_after = float(e.response.headers.get("Retry-After", "1") or 1)
+    return DeliveryFailed(error, permanent=error in GONE, retry_after=retry_after)
+
+
+class SlackResponder:
+    """Answers within one delivery, preferring ``response_url`` for private replies
+    because it works in every kind of conversation, DMs included."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        place: Place,
+        actor: Actor,
+        respond: Any = None,
+        original: MessageRef | None = None,
+        original_ephemeral: bool = False,
+    ):
+        self.client = client
+        self.place = place
+        self.actor = actor
+        self.respond = respond
+        self.original = original
+        self.original_ephemeral = original_ephemeral
+
+    async def reply(self, msg: Message) -> MessageRef | None:
+        if msg.attachment:
+            await self._upload(msg)
+        body = render(msg)
+        if msg.private:
+            if self.respond is not None:
+                await self.respond(response_type="ephemeral", replace_original=False, **body)
+            else:
+                await self.client.chat_postEphemeral(
+                    channel=self.place.channel, user=self.actor.user_id, **body
+                )
+            return None
+        try:
+            kwargs: dict[str, Any] = {"channel": self.place.channel, **body}
+            if self.place.thread:
+                kwargs["thread_ts"] = self.place.thread
+            resp = await self.client.chat_postMessage(**kwargs)
+            return MessageRef(self.place, resp["ts"])
+        except SlackApiError as e:
+            # A slash command in a conversation the bot is not part of: fall back.
+            if self.respond is None or e.response.get("error") not in GONE:
+                raise
+            await self.respond(response_type="in_channel", **body)
+            return None
+
+    async def update_original(self, msg: Message) -> None:
+        body = render(msg)
+        if self.original is None:
+            await self.reply(msg)
+        elif self.original_ephemeral and self.respond is not None:
+            await self.respond(replace_original=True, **body)
+        else:
+            await self.client.chat_update(
+                channel=self.original.place.channel, ts=self.original.id, **body
+            )
+
+    async def _upload(self, msg: Message) -> None:
+        filename, content = msg.attachment  # type: ignore[misc]
+        await self.client.files_upload_v2(
+            channel=self.place.channel,
+            filename=filename,
+            content=content,
+            title=filename,
+            thread_ts=self.place.thread,
+        )
+
+
+def _place_from(
+    body: dict, channel_id: str, channel_name: str = "", thread: str | None = None
+) -> Place:
+    team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
+    team = team or body.get("team_id") or body.get("user", {}).get("team_id", "") or ""
+    is_direct = channel_id.startswith("D") or channel_name == "directmessage"
+    return Place("slack", team, channel_id, is_direct=is_direct, thread=thread)
+
+
+def build_slack_app(settings, bot: Bot, client: AsyncWebClient) -> AsyncApp:
+    """The bolt app, with one listener per kind of delivery, each handing off to the core."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=False,
+        # Slack's own retries are handled by de-duplicating on delivery identity.
+    )
+
+    @app.command(re.compile(r"^/.+"))
+    async def on_command(ack, body, respond, client):
+        await ack()
+        place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
+        actor = Actor("slack", body["user_id"], body.get("user_name", ""))
+        incoming = Incoming(
+            actor=actor,
+            place=place,
+            kind="command",
+            delivery_id=f"slack:cmd:{body.get('trigger_id') or body.get('command')}",
+            command=body["command"].lstrip("/"),
+            args=(body.get("text") or "").strip(),
+        )
+        await bot.handle(incoming, SlackResponder(client, place, actor, respond))
+
+    @app.action(re.compile(r".+"))
+    async def on_action(ack, body, action, respond, client):
+        await ack()
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        thread = (body.get("message") or {}).get("thread_ts")
+        place = _place_from(body, channel, (body.get("channel") or {}).get("name", ""), thread)
+        user = body["user"]
+        actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
+        ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        value = action.get("value")
+        if value is None and action.get("selected_option"):
+            value = action["selected_option"]["value"]
+        incoming = Incoming(
+            actor=actor,
+            place=place,
+            kind="action",
+            delivery_id=f"slack:act:{user['id']}:{action.get('action_ts') or body['trigger_id']}",
+            action_id=_strip(action["action_id"]),
+            value=value or "",
+            message=MessageRef(place, ts) if ts else None,
+        )
+        responder = SlackResponder(
+            client,
+            place,
+            actor,
+            respond,
+            incoming.message,
+            original_ephemeral=bool(container.get("is_ephemeral")),
+        )
+        await bot.handle(incoming, responder)
+
+    @app.view(re.compile(r".+"))
+    async def on_view(ack, body, view, client):
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        channel = meta.get("channel", "")
+        place = Place(
+            "slack",
+            body.get("team", {}).get("id", ""),
+            channel,
+            is_direct=channel.startswith("D"),
+            thread=meta.get("thread"),
+        )
+        user = body["user"]
+        actor = Actor("slack", user["id"], user.get("name", ""))
+        form: dict[str, str] = {}
+        for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
+            for action_id, state in inputs.items():
+                val = state.get("value") or (state.get("selected_option") or {}).get("value")
+                form[_strip(action_id)] = val or ""
+        incoming = Incoming(
+            actor=actor,
+            place=place,
+            kind="action",
+            delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
+            action_id=_strip(view.get("callback_id", "")),
+            value=meta.get("value", ""),
+            form=form,
+        )
+        await bot.handle(incoming, SlackResponder(client, place, actor))
+
+    async def on_text(body, event, client):
+        if event.get("bot_id") or event.get("subtype"):
+            return
+        channel = event.get("channel", "")
+        place = Place(
+            "slack",
+            body.get("team_id", ""),
+            channel,
+            is_direct=event.get("channel_type") == "im",
+            thread=event.get("thread_ts"),
+        )
+        actor = Actor("slack", event.get("user", ""))
+        incoming = Incoming(
+            actor=actor,
+            place=place,
+            kind="text",
+            delivery_id=f"slack:evt:{body.get('event_id')}",
+            text=event.get("text", ""),
+        )
+        await bot.handle(incoming, SlackResponder(client, place, actor))
+
+    app.event("app_mention")(on_text)
+
+    async def on_message(body, event, client):
+        if event.get("channel_type") == "im":
+            await on_text(body, event, client)
+
+    app.event("message")(on_message)
+    return app
+
+
+def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
+    async def events(request: web.Request) -> web.StreamResponse:
+        bolt_req = await to_bolt_request(request)
+        bolt_resp = await app.async_dispatch(bolt_req)
+        return await to_aiohttp_response(bolt_resp)
+
+    return [web.post("/slack/events", events)]

@@ -1,0 +1,364 @@
+"""The Teams front door: botbuilder's ``CloudAdapter`` on ``POST /api/messages``.
+
+We call ``process_activity`` ourselves instead of ``CloudAdapter.process`` because
+the latter answers 500 to invoke activities whose body is a plain dict, raises a
+KeyError without a Content-Type, and turns a bad token into a 500 (see
+platform-notes). Teams has no slash commands, so typed text is parsed by the core.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import jwt
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.invoke_response import InvokeResponse
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.models import ErrorResponseException
+from sqlite_utils import Database
+
+from bot.core import Bot, DeliveryFailed
+from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.render.teams import CARD_CONTENT_TYPE, render_activity, render_card
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "core.teams"
+MIGRATIONS = [
+    """
+    CREATE TABLE teams_conversations (
+        conversation_id TEXT PRIMARY KEY,
+        reference TEXT NOT NULL,
+        tenant_id TEXT,
+        is_personal INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1,
+        updated_at TEXT NOT NULL
+    )
+    """
+]
+
+
+class ConversationStore:
+    """Conversation references, kept from every activity, for proactive messages."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def save(self, activity: Activity, now: str) -> None:
+        ref = TurnContext.get_conversation_reference(activity)
+        conv = activity.conversation
+        self.db.execute(
+            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id, is_personal,"
+            " active, updated_at) VALUES (?, ?, ?, ?, 1, ?)"
+            " ON CONFLICT(conversation_id) DO UPDATE SET reference = excluded.reference,"
+            " tenant_id = excluded.tenant_id, active = 1, updated_at = excluded.updated_at",
+            [
+                conv.id,
+                json.dumps(ref.serialize()),
+                conv.tenant_id,
+                int((conv.conversation_type or "personal") == "personal"),
+                now,
+            ],
+        )
+
+    def get(self, conversation_id: str) -> ConversationReference | None:
+        row = self.db.execute(
+            "SELECT reference FROM teams_conversations WHERE conversation_id = ?",
+            [conversation_id],
+        ).fetchone()
+        return ConversationReference().deserialize(json.loads(row[0])) if row else None
+
+    def mark_inactive(self, conversation_id: str) -> None:
+        self.db.execute(
+            "UPDATE teams_conversations SET active = 0 WHERE conversation_id = ?", [conversation_id]
+        )
+
+
+def _to_activity(msg: Message, **extra: Any) -> Activity:
+    body = render_activity(msg)
+    return Activity().deserialize({**body, **extra})
+
+
+def _place(activity: Activity) -> Place:
+    conv = activity.conversation
+    channel_data = activity.channel_data or {}
+    team = (channel_data.get("team") or {}).get("id") if isinstance(channel_data, dict) else None
+    tenant = conv.tenant_id or (
+        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
+    )
+    return Place(
+        "teams",
+        tenant or team or "",
+        conv.id,
+        is_direct=(conv.conversation_type or "personal") == "personal",
+    )
+
+
+def _actor(activity: Activity) -> Actor:
+    user = activity.from_property or ChannelAccount(id="", name="")
+    return Actor("teams", user.aad_object_id or user.id or "", user.name or "")
+
+
+class TeamsTransport:
+    """Proactive messages through stored conversation references."""
+
+    platform = "teams"
+
+    def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str):
+        self.adapter = adapter
+        self.store = store
+        self.app_id = app_id
+
+    async def _continue(self, conversation_id: str, fn) -> Any:
+        ref = self.store.get(conversation_id)
+        if ref is None:
+            raise DeliveryFailed("no conversation reference", permanent=True)
+        result: dict[str, Any] = {}
+
+        async def callback(ctx: TurnContext) -> None:
+            result["value"] = await fn(ctx)
+
+        try:
+            await self.adapter.continue_conversation(ref, callback, self.app_id)
+        except ErrorResponseException as e:
+            status = getattr(e.response, "status_code", 0)
+            if status in (403, 404):
+                self.store.mark_inactive(conversation_id)
+                raise DeliveryFailed(f"teams {status}", permanent=True) from None
+            retry = None
+            if status == 429:
+                retry = float(e.response.headers.get("Retry-After", "1") or 1)
+            raise DeliveryFailed(f"teams {status}", retry_after=retry) from None
+        return result.get("value")
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        async def send(ctx: TurnContext):
+            return await ctx.send_activity(_to_activity(msg))
+
+        resp = await self._continue(place.channel, send)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
+        async def send(ctx: TurnContext):
+            await _send_personal(self.adapter, self.app_id, ctx.activity, actor, msg)
+
+        await self._continue(place.channel, send)
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        async def upd(ctx: TurnContext):
+            await ctx.update_activity(_to_activity(msg, id=ref.id))
+
+        await self._continue(ref.place.channel, upd)
+
+
+async def _send_personal(
+    adapter: CloudAdapter, app_id: str, activity: Activity, actor: Actor, msg: Message
+) -> None:
+    conv = activity.conversation
+    params = ConversationParameters(
+        is_group=False,
+        bot=activity.recipient,
+        members=[
+            ChannelAccount(
+                id=activity.from_property.id if activity.from_property else actor.user_id
+            )
+        ],
+        tenant_id=conv.tenant_id,
+        channel_data={"tenant": {"id": conv.tenant_id}} if conv.tenant_id else None,
+    )
+
+    async def send(ctx: TurnContext) -> None:
+        await ctx.send_activity(_to_activity(msg))
+
+    await adapter.create_conversation(
+        app_id, send, params, activity.channel_id, activity.service_url
+    )
+
+
+class TeamsResponder:
+    """Answers within one turn. For a card click (an invoke), a private answer becomes
+    the invoke response card, which Teams shows to the clicking user only."""
+
+    def __init__(self, ctx: TurnContext, adapter: CloudAdapter, app_id: str):
+        self.ctx = ctx
+        self.adapter = adapter
+        self.app_id = app_id
+        self.invoke_card: dict | None = None
+        self.is_invoke = ctx.activity.type == ActivityTypes.invoke
+
+    async def reply(self, msg: Message) -> MessageRef | None:
+        activity = self.ctx.activity
+        place = _place(activity)
+        if msg.private and not place.is_direct:
+            if self.is_invoke and self.invoke_card is None:
+                self.invoke_card = render_card(msg)
+                return None
+            await _send_personal(self.adapter, self.app_id, activity, _actor(activity), msg)
+            return None
+        out = _to_activity(msg)
+        if msg.attachment:
+            filename, content = msg.attachment
+            import base64
+
+            out.attachments = (out.attachments or []) + [
+                {
+                    "contentType": "text/markdown",
+                    "name": filename,
+                    "contentUrl": "data:text/markdown;base64,"
+                    + base64.b64encode(content.encode()).decode(),
+                }
+            ]
+        resp = await self.ctx.send_activity(out)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def update_original(self, msg: Message) -> None:
+        reply_to = self.ctx.activity.reply_to_id
+        if not reply_to:
+            await self.reply(msg)
+            return
+        await self.ctx.update_activity(_to_activity(msg, id=reply_to))
+
+    def invoke_response(self) -> InvokeResponse:
+        if self.invoke_card is not None:
+            body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": self.invoke_card}
+        else:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": "Done",
+            }
+        return InvokeResponse(status=200, body=body)
+
+
+def _action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
+    """(action_id, value, form) from an Action.Execute invoke or an Action.Submit message."""
+    value = activity.value
+    if not isinstance(value, dict):
+        return None
+    if activity.type == ActivityTypes.invoke:
+        action = value.get("action") or {}
+        data = action.get("data") or {}
+        verb = action.get("verb") or data.get("action_id", "")
+    else:
+        data = value
+        verb = data.get("action_id", "")
+    if not verb:
+        return None
+    form = {k: str(v) for k, v in data.items() if k not in ("action_id", "value")}
+    choice = data.get(data.get("input", "")) if data.get("input") else None
+    val = str(choice if choice is not None else data.get("value", ""))
+    return verb, val, form
+
+
+class TeamsFrontDoor:
+    def __init__(self, settings, bot: Bot, db: Database, clock):
+        config = SimpleNamespace(
+            APP_ID=settings.microsoft_app_id or "",
+            APP_PASSWORD=settings.microsoft_app_password or "",
+            APP_TYPE=settings.microsoft_app_type,
+            APP_TENANTID=settings.microsoft_app_tenant_id or "",
+        )
+        self.app_id = config.APP_ID
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self.adapter.on_turn_error = self._on_error
+        self.bot = bot
+        self.clock = clock
+        self.conversations = ConversationStore(db)
+        self.transport = TeamsTransport(self.adapter, self.conversations, self.app_id)
+
+    async def _on_error(self, ctx: TurnContext, error: Exception) -> None:
+        log.error("teams turn failed: %s", type(error).__name__)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            return web.json_response({"error": "the body is not a valid activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "the activity has no type"}, status=400)
+        auth_header = request.headers.get("Authorization", "")
+        holder: dict[str, TeamsResponder] = {}
+
+        async def logic(ctx: TurnContext) -> None:
+            holder["r"] = await self.on_turn(ctx)
+
+        try:
+            await self.adapter.process_activity(auth_header, activity, logic)
+        except (PermissionError, jwt.exceptions.PyJWTError):
+            return web.json_response({"error": "unauthorised"}, status=401)
+        except Exception as e:  # noqa: BLE001 - botbuilder raises bare Exceptions for bad tokens
+            if "auth" in type(e).__name__.lower() or "token" in str(e).lower():
+                return web.json_response({"error": "unauthorised"}, status=401)
+            raise
+        responder = holder.get("r")
+        if activity.type == ActivityTypes.invoke:
+            resp = responder.invoke_response() if responder else InvokeResponse(200, {})
+            return web.json_response(resp.body, status=resp.status)
+        if activity.delivery_mode == "expectReplies":
+            return web.json_response({"activities": []}, status=200)
+        return web.Response(status=201)
+
+    async def on_turn(self, ctx: TurnContext) -> TeamsResponder | None:
+        activity = ctx.activity
+        if activity.conversation and activity.service_url:
+            self.conversations.save(activity, self.clock.now().isoformat())
+        responder = TeamsResponder(ctx, self.adapter, self.app_id)
+        delivery = (
+            f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
+        )
+        place, actor = _place(activity), _actor(activity)
+        if (
+            activity.type == ActivityTypes.invoke
+            and activity.name == "adaptiveCard/action"
+            or (activity.type == ActivityTypes.message and isinstance(activity.value, dict))
+        ):
+            parsed = _action_from(activity)
+            if parsed is None:
+                return responder
+            action_id, value, form = parsed
+            ref = MessageRef(place, activity.reply_to_id) if activity.reply_to_id else None
+            incoming = Incoming(
+                actor=actor,
+                place=place,
+                kind="action",
+                delivery_id=delivery,
+                action_id=action_id,
+                value=value,
+                message=ref,
+                form=form,
+            )
+        elif activity.type == ActivityTypes.message:
+            text = (
+                TurnContext.remove_recipient_mention(activity)
+                if activity.entities
+                else activity.text
+            )
+            incoming = Incoming(
+                actor=actor,
+                place=place,
+                kind="text",
+                delivery_id=delivery,
+                text=(text or "").strip(),
+            )
+        else:
+            return responder
+        await self.bot.handle(incoming, responder)
+        return responder

@@ -1,0 +1,230 @@
+"""The local web chat: a third front door over the same core, needing no accounts.
+
+Messages are kept in SQLite so a page reload, or a restart, shows the same
+conversation. The page polls for new or updated messages; a private message is
+stored with the one user allowed to see it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from importlib import resources
+
+from aiohttp import web
+from sqlite_utils import Database
+
+from bot.core import Bot
+from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.render.web import render
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "core.webchat"
+MIGRATIONS = [
+    """
+    CREATE TABLE webchat_messages (
+        id INTEGER PRIMARY KEY,
+        conversation TEXT NOT NULL,
+        visible_to TEXT,
+        sender TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX webchat_messages_conv ON webchat_messages (conversation, version)
+    """
+]
+
+WORKSPACE = "local"
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MAX_TEXT = 2000
+
+
+class WebChatStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _next_version(self) -> int:
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM webchat_messages"
+        ).fetchone()
+        return int(row[0])
+
+    def add(
+        self, conversation: str, sender: str, payload: dict, now: str, visible_to: str | None = None
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO webchat_messages (conversation, visible_to, sender, payload, version,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [conversation, visible_to, sender, json.dumps(payload), self._next_version(), now],
+        )
+        return int(cur.lastrowid)
+
+    def replace(self, message_id: int, payload: dict) -> bool:
+        cur = self.db.execute(
+            "UPDATE webchat_messages SET payload = ?, version = ? WHERE id = ?",
+            [json.dumps(payload), self._next_version(), message_id],
+        )
+        return cur.rowcount == 1
+
+    def since(self, conversation: str, user: str, after: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, sender, payload, version, visible_to FROM webchat_messages"
+            " WHERE conversation = ? AND version > ? AND (visible_to IS NULL OR visible_to = ?)"
+            " ORDER BY id",
+            [conversation, after, user],
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "sender": r[1],
+                "version": r[3],
+                "private": r[4] is not None,
+                **json.loads(r[2]),
+            }
+            for r in rows
+        ]
+
+
+def conversation_place(conversation: str, user_id: str) -> Place:
+    if conversation == "dm":
+        return Place("web", WORKSPACE, f"dm-{user_id}", is_direct=True)
+    return Place("web", WORKSPACE, conversation, is_direct=False)
+
+
+class WebTransport:
+    platform = "web"
+
+    def __init__(self, store: WebChatStore, clock):
+        self.store = store
+        self.clock = clock
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        mid = self.store.add(place.channel, "bot", render(msg), self.clock.now().isoformat())
+        return MessageRef(place, str(mid))
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        self.store.add(
+            place.channel,
+            "bot",
+            render(msg),
+            self.clock.now().isoformat(),
+            visible_to=actor.user_id,
+        )
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        self.store.replace(int(ref.id), render(msg))
+
+
+class WebResponder:
+    def __init__(
+        self, transport: WebTransport, place: Place, actor: Actor, original: MessageRef | None
+    ):
+        self.transport = transport
+        self.place = place
+        self.actor = actor
+        self.original = original
+
+    async def reply(self, msg: Message) -> MessageRef | None:
+        if msg.private and not self.place.is_direct:
+            await self.transport.post_private(self.place, self.actor, msg)
+            return None
+        return await self.transport.post(self.place, msg)
+
+    async def update_original(self, msg: Message) -> None:
+        if self.original is None:
+            await self.reply(msg)
+        else:
+            await self.transport.update(self.original, msg)
+
+
+def _bad(reason: str, status: int = 400) -> web.Response:
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
+def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock) -> list:
+    page = resources.files("bot").joinpath("static/webchat.html").read_text(encoding="utf-8")
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(
+            text=page,
+            content_type="text/html",
+            headers={
+                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline';"
+                " script-src 'self' 'unsafe-inline'; img-src 'self' data:"
+            },
+        )
+
+    async def send(request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return _bad("Send JSON with Content-Type: application/json.", 415)
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _bad("The request body is not valid JSON.")
+        if not isinstance(data, dict):
+            return _bad("The request body must be a JSON object.")
+        user_id, conversation = str(data.get("user_id", "")), str(data.get("conversation", ""))
+        request_id = str(data.get("request_id", ""))
+        if not _ID.match(user_id) or not _ID.match(conversation) or not _ID.match(request_id):
+            return _bad("user_id, conversation and request_id must be short plain identifiers.")
+        name = str(data.get("name", ""))[:64] or user_id
+        actor = Actor("web", user_id, name)
+        place = conversation_place(conversation, user_id)
+        now = clock.now().isoformat()
+        delivery = f"web:{user_id}:{request_id}"
+        if bot.services.extras["deliveries"].seen(delivery):
+            return web.json_response({"ok": True, "repeat": True})
+        if "text" in data:
+            text = str(data["text"]).strip()
+            if not text:
+                return _bad("Type a message first.")
+            if len(text) > MAX_TEXT:
+                return _bad(f"That message is too long: keep it under {MAX_TEXT} characters.")
+            store.add(place.channel, "user", {"text": text, "name": name, "blocks": []}, now)
+            incoming = Incoming(
+                actor=actor, place=place, kind="text", delivery_id=delivery, text=text
+            )
+            original = None
+        elif isinstance(data.get("action"), dict):
+            action = data["action"]
+            action_id = str(action.get("action_id", ""))
+            if not action_id or len(action_id) > 200:
+                return _bad("The button click has no action id.")
+            mid = str(action.get("message_id", ""))
+            original = MessageRef(place, mid) if mid.isdigit() else None
+            form = action.get("form") if isinstance(action.get("form"), dict) else {}
+            incoming = Incoming(
+                actor=actor,
+                place=place,
+                kind="action",
+                delivery_id=delivery,
+                action_id=action_id,
+                value=str(action.get("value", "")),
+                message=original,
+                form={str(k): str(v) for k, v in form.items()},
+            )
+        else:
+            return _bad("Send either text or an action.")
+        await bot.handle(incoming, WebResponder(transport, place, actor, original))
+        return web.json_response({"ok": True})
+
+    async def messages(request: web.Request) -> web.Response:
+        user_id = request.query.get("user_id", "")
+        conversation = request.query.get("conversation", "")
+        if not _ID.match(user_id) or not _ID.match(conversation):
+            return _bad("user_id and conversation are required.")
+        try:
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            return _bad("after must be a number.")
+        place = conversation_place(conversation, user_id)
+        return web.json_response({"messages": store.since(place.channel, user_id, after)})
+
+    return [
+        web.get("/", index),
+        web.post("/webchat/api/send", send),
+        web.get("/webchat/api/messages", messages),
+    ]

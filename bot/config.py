@@ -1,0 +1,158 @@
+"""Settings, read once from the environment and an optional ``.env`` file.
+
+Start-up problems are reported as one :class:`ConfigError` line naming the
+variable, because a person fixing a deployment needs the name, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str = "./secbot.db"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    admins: frozenset[str] = frozenset()
+    timezone: str = "Europe/London"
+    content_dir: str | None = None
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    microsoft_app_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_tenant_id: str | None = None
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def socket_mode_enabled(self) -> bool:
+        return bool(self.slack_enabled and self.slack_app_token)
+
+    @property
+    def teams_authenticated(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """Feature-specific settings (``SECBOT_*``) that the core does not model."""
+        return self.extra.get(name, default)
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Build settings from ``environ`` (default ``os.environ``) over ``env_file``."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        return _blank_to_none(values.get(name))
+
+    port_text = get("PORT") or "3978"
+    try:
+        port = int(port_text)
+        if not 0 <= port <= 65535:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"PORT must be a number from 0 to 65535, not {port_text!r}") from None
+
+    timezone = get("SECBOT_TIMEZONE") or "Europe/London"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SECBOT_TIMEZONE {timezone!r} is not a known time zone (try Europe/London)"
+        ) from None
+
+    bot_token, secret, app_token = (
+        get("SLACK_BOT_TOKEN"),
+        get("SLACK_SIGNING_SECRET"),
+        get("SLACK_APP_TOKEN"),
+    )
+    if bot_token and not secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is missing: it is needed with SLACK_BOT_TOKEN")
+    if secret and not bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is missing: it is needed with SLACK_SIGNING_SECRET")
+    if app_token and not bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is missing: Socket Mode (SLACK_APP_TOKEN) needs it")
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+    if not api_url.startswith(("https://", "http://")):
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}")
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    app_type = get("MICROSOFT_APP_TYPE") or "MultiTenant"
+    matched = [t for t in APP_TYPES if t.lower() == app_type.lower()]
+    if not matched:
+        raise ConfigError(
+            f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES)}, not {app_type!r}"
+        )
+    app_type = matched[0]
+    app_id, password, tenant = (
+        get("MICROSOFT_APP_ID"),
+        get("MICROSOFT_APP_PASSWORD"),
+        get("MICROSOFT_APP_TENANT_ID"),
+    )
+    if app_type == "SingleTenant" and app_id and not tenant:
+        raise ConfigError("MICROSOFT_APP_TENANT_ID is missing: SingleTenant needs it")
+    if app_id and app_type != "UserAssignedMSI" and not password:
+        raise ConfigError("MICROSOFT_APP_PASSWORD is missing: it is needed with MICROSOFT_APP_ID")
+    if password and not app_id:
+        raise ConfigError("MICROSOFT_APP_ID is missing: it is needed with MICROSOFT_APP_PASSWORD")
+
+    admins = frozenset(a.strip() for a in (get("SECBOT_ADMINS") or "").split(",") if a.strip())
+    content_dir = get("SECBOT_CONTENT_DIR")
+    if content_dir and not Path(content_dir).is_dir():
+        raise ConfigError(f"SECBOT_CONTENT_DIR {content_dir!r} is not a folder")
+
+    extra = {k: v for k, v in values.items() if k.startswith("SECBOT_") and v is not None}
+    return Settings(
+        db_path=get("SECBOT_DB") or "./secbot.db",
+        host=get("HOST") or "127.0.0.1",
+        port=port,
+        admins=admins,
+        timezone=timezone,
+        content_dir=content_dir,
+        slack_bot_token=bot_token,
+        slack_signing_secret=secret,
+        slack_app_token=app_token,
+        slack_api_url=api_url,
+        microsoft_app_id=app_id,
+        microsoft_app_password=password,
+        microsoft_app_type=app_type,
+        microsoft_app_tenant_id=tenant,
+        extra=extra,
+    )

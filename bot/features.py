@@ -1,0 +1,46 @@
+"""Features plug into the app here, so adding one never means editing the core.
+
+Each feature module has ``setup(host)``: it registers commands and actions, its
+store's migrations, and any background task (a scheduler, an escalation worker).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from bot.registry import Registry
+
+# The one list to edit when a feature is added.
+FEATURES: list[str] = [
+    "bot.commands.help",
+]
+
+Background = Callable[["Services"], AsyncIterator[None]]
+
+
+@dataclass
+class FeatureHost:
+    services: Services
+    migrations: list[tuple[str, list[str]]] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
+
+    @property
+    def registry(self) -> Registry:
+        return self.services.registry
+
+    def add_migrations(self, domain: str, steps: list[str]) -> None:
+        self.migrations.append((domain, steps))
+
+    def add_background(self, task: Background) -> None:
+        """An async generator: code before ``yield`` runs at start-up, after it at shutdown."""
+        self.background.append(task)
+
+
+def load_features(host: FeatureHost, names: list[str] | None = None) -> None:
+    for name in FEATURES if names is None else names:
+        importlib.import_module(name).setup(host)

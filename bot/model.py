@@ -1,0 +1,157 @@
+"""The platform-neutral event and message model.
+
+Handlers read an :class:`Incoming` and answer with :class:`Message` objects; the
+adapters translate both ways. Keeping every platform detail out of these types is
+what lets one handler serve Slack, Teams and the web chat alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Platform = Literal["slack", "teams", "web"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something. ``user_id`` is the platform's own stable id."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        """A globally unique id, safe to store and compare across platforms."""
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where it happened: a workspace or tenant, and a channel or conversation."""
+
+    platform: str
+    workspace: str
+    channel: str
+    is_direct: bool = False
+    thread: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.workspace}:{self.channel}"
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A handle on a message already posted, so it can be updated later.
+
+    ``id`` is the Slack ``ts``, the Teams activity id or the web chat message id.
+    """
+
+    place: Place
+    id: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: a command, a button click or free text."""
+
+    actor: Actor
+    place: Place
+    kind: Literal["command", "action", "text"]
+    delivery_id: str
+    command: str = ""
+    args: str = ""
+    action_id: str = ""
+    value: str = ""
+    text: str = ""
+    message: MessageRef | None = None
+    form: dict[str, str] = field(default_factory=dict)
+
+
+# --- outgoing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A paragraph of plain text, optionally with label/value fields.
+
+    Text is plain: renderers escape it for the target markup, so user-supplied text
+    can never inject mrkdwn, Markdown or HTML.
+    """
+
+    text: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Select:
+    """A drop-down: the chosen value arrives as an action with ``action_id``."""
+
+    action_id: str
+    placeholder: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Small print: sources, counts, hints."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+Block = Heading | Section | Actions | Select | Context | Divider
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as the core means it; ``text`` is the plain-text fallback.
+
+    ``private`` shows it to the acting person only (Slack ephemeral, Teams
+    user-scoped card or personal chat, web chat private). ``replace_original``
+    swaps the message the button was on.
+    """
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+    private: bool = False
+    replace_original: bool = False
+    attachment: tuple[str, str] | None = None  # (filename, text content)
+
+    def buttons(self) -> list[Button]:
+        return [b for blk in self.blocks if isinstance(blk, Actions) for b in blk.buttons]
+
+
+def message(text: str, *blocks: Block, private: bool = False) -> Message:
+    """Shorthand for the common case."""
+    return Message(text=text, blocks=tuple(blocks), private=private)

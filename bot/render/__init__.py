@@ -1,0 +1,1 @@
+"""Renderers: the neutral :class:`~bot.model.Message` as each platform shows it."""

@@ -1,0 +1,86 @@
+"""Block Kit rendering, built with ``slack_sdk.models.blocks`` so Slack's limits are checked.
+
+Text is escaped for mrkdwn (``&``, ``<``, ``>``) so user input can never become a
+mention, a channel-wide ping or a disguised link.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_blocks(msg: Message) -> list[dict]:
+    blocks = []
+    for i, blk in enumerate(msg.blocks):
+        if isinstance(blk, Heading):
+            blocks.append(HeaderBlock(text=PlainTextObject(text=_clip(blk.text, 150))))
+        elif isinstance(blk, Section):
+            fields = [
+                MarkdownTextObject(text=_clip(f"*{escape(k)}*\n{escape(v)}", MAX_FIELD))
+                for k, v in blk.fields[:10]
+            ]
+            text = (
+                MarkdownTextObject(text=_clip(escape(blk.text), MAX_SECTION)) if blk.text else None
+            )
+            if text is None and not fields:
+                continue
+            blocks.append(SectionBlock(text=text, fields=fields or None))
+        elif isinstance(blk, Actions):
+            elements = [
+                ButtonElement(
+                    text=_clip(b.label, 75),
+                    # Slack wants action ids unique within a block; the adapter strips "#n".
+                    action_id=f"{b.action_id}#{i}.{j}",
+                    value=b.value or None,
+                    style=b.style,
+                )
+                for j, b in enumerate(blk.buttons[:25])
+            ]
+            blocks.append(ActionsBlock(elements=elements))
+        elif isinstance(blk, Select):
+            select = StaticSelectElement(
+                action_id=f"{blk.action_id}#{i}",
+                placeholder=_clip(blk.placeholder, 150),
+                options=[
+                    Option(label=_clip(c.label, 75), value=c.value) for c in blk.choices[:100]
+                ],
+            )
+            blocks.append(ActionsBlock(elements=[select]))
+        elif isinstance(blk, Context):
+            elements = [
+                MarkdownTextObject(text=_clip(escape(line), 3000)) for line in blk.lines[:10]
+            ]
+            if elements:
+                blocks.append(ContextBlock(elements=elements))
+        elif isinstance(blk, Divider):
+            blocks.append(DividerBlock())
+    return [b.to_dict() for b in blocks[:50]]
+
+
+def render(msg: Message) -> dict:
+    """Keyword arguments for ``chat.postMessage`` and friends: text fallback plus blocks."""
+    return {"text": _clip(msg.text, 3000), "blocks": render_blocks(msg)}

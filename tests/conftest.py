@@ -1,0 +1,53 @@
+"""Shared fixtures: fake platform servers and the real app running on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.connector import FakeConnector
+from tests.fakes.slack_api import FakeSlack
+from tests.support import SIGNING_SECRET, start_bot, stop_bot
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture
+async def fake_slack():
+    server = await FakeSlack().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def fake_connector():
+    server = await FakeConnector().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def slack_env(fake_slack, tmp_path) -> dict[str, str]:
+    return {
+        "SECBOT_DB": str(tmp_path / "secbot.db"),
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url + "api/",
+        "SECBOT_ADMINS": "UADMIN,aad-admin,web-admin",
+    }
+
+
+@pytest.fixture
+async def running(slack_env, fake_slack, fake_connector):
+    """The app with Slack on, Teams open (no app id) and the web chat."""
+    bot = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
+    yield bot
+    await stop_bot(bot)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not present (it ships with the developers' workspace only)")
+    return SHARED

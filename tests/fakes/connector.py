@@ -1,0 +1,45 @@
+"""A fake Bot Connector: the service Teams bots reply to at the activity's serviceUrl."""
+
+from __future__ import annotations
+
+import itertools
+
+from aiohttp import web
+
+from tests.fakes.base import FakeServer
+
+
+class FakeConnector(FakeServer):
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.fail_status: dict[str, int] = {}  # conversation id -> HTTP status to answer
+        super().__init__()
+
+    def routes(self) -> list:
+        return [
+            web.post("/v3/conversations", self.create),
+            web.post("/v3/conversations/{conv}/activities", self.send),
+            web.post("/v3/conversations/{conv}/activities/{aid}", self.send),
+            web.put("/v3/conversations/{conv}/activities/{aid}", self.update),
+        ]
+
+    async def create(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.json_response({"id": f"a:personal-{next(self._ids)}", "activityId": ""})
+
+    async def send(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        status = self.fail_status.get(request.match_info["conv"])
+        if status:
+            return web.json_response({"error": {"code": "Blocked", "message": "no"}}, status=status)
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def update(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.json_response({"id": request.match_info["aid"]})
+
+    def sent(self) -> list[dict]:
+        return [c.body for c in self.calls if c.method == "POST" and "/activities" in c.path]
+
+    def updates(self) -> list[dict]:
+        return [c.body for c in self.calls if c.method == "PUT"]

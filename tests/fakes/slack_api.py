@@ -1,0 +1,111 @@
+"""A fake Slack Web API (and response_url receiver, and Socket Mode websocket)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.base import FakeServer
+
+
+class FakeSlack(FakeServer):
+    def __init__(self) -> None:
+        self._ts = itertools.count(1)
+        self.channel_errors: dict[str, str] = {}
+        self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_messages: list[dict] = []
+        self.socket_connected = asyncio.Event()
+        super().__init__()
+
+    def routes(self) -> list:
+        return [
+            web.post("/api/{method}", self.api),
+            web.post("/response/{rid}", self.on_response),
+            web.post("/upload/{fid}", self.upload),
+            web.get("/socket", self.socket),
+        ]
+
+    def api_calls(self, method: str) -> list[Any]:
+        return [c.body for c in self.calls if c.path == f"/api/{method}"]
+
+    def responses(self) -> list[Any]:
+        return [c.body for c in self.calls if c.path.startswith("/response/")]
+
+    def response_url(self, rid: str = "r1") -> str:
+        return f"{self.url}response/{rid}"
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self.record(request)
+        if self.rate_limits.get(method, 0) > 0:
+            self.rate_limits[method] -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        channel = body.get("channel") if isinstance(body, dict) else None
+        if channel in self.channel_errors and method.startswith("chat."):
+            return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+        if method == "auth.test":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "url": "https://example.slack.com/",
+                    "team": "T",
+                    "user": "secbot",
+                    "team_id": "T111",
+                    "user_id": "UBOT",
+                    "bot_id": "BBOT",
+                }
+            )
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": channel,
+                    "ts": ts,
+                    "message": {"text": body.get("text"), "ts": ts},
+                }
+            )
+        if method == "chat.postEphemeral":
+            return web.json_response({"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"})
+        if method == "apps.connections.open":
+            ws = self.url.replace("http://", "ws://") + "socket"
+            return web.json_response({"ok": True, "url": ws})
+        if method == "files.getUploadURLExternal":
+            fid = f"F{next(self._ts)}"
+            return web.json_response(
+                {"ok": True, "file_id": fid, "upload_url": f"{self.url}upload/{fid}"}
+            )
+        if method == "files.completeUploadExternal":
+            return web.json_response({"ok": True, "files": [{"id": "F1", "title": "report"}]})
+        return web.json_response({"ok": True})
+
+    async def on_response(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.Response(text="ok")
+
+    async def upload(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        return web.Response(text="OK")
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self.socket_connected.set()
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                self.socket_messages.append(json.loads(msg.data))
+                self._changed.set()
+        return ws
+
+    async def push(self, envelope: dict) -> None:
+        await self.socket_connected.wait()
+        await self.sockets[-1].send_str(json.dumps(envelope))

@@ -1,0 +1,344 @@
+"""Test helpers: run the real app on loopback, and speak each platform's wire format.
+
+Slack requests are signed exactly as Slack signs them; Teams activities follow the
+Bot Framework schema with ``serviceUrl`` pointing at a fake Bot Connector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from app import create_app
+from bot.config import Settings, load_settings
+from bot.core import Bot, Turn
+from bot.model import Actor, Incoming, Message, MessageRef, Place
+
+SIGNING_SECRET = "test-signing-secret"
+_counter = itertools.count(1)
+
+
+def sign_slack(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = f"v0:{ts}:{body}".encode()
+    sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+
+
+def slash_command_body(
+    command: str,
+    text: str = "",
+    *,
+    user: str = "U111",
+    channel: str = "C111",
+    channel_name: str = "general",
+    response_url: str = "",
+    trigger_id: str | None = None,
+    team: str = "T111",
+) -> str:
+    return urlencode(
+        {
+            "token": "legacy-token-unused",
+            "team_id": team,
+            "team_domain": "gov",
+            "channel_id": channel,
+            "channel_name": channel_name,
+            "user_id": user,
+            "user_name": f"user-{user.lower()}",
+            "command": command,
+            "text": text,
+            "api_app_id": "A111",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id or f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+        }
+    )
+
+
+def block_actions_body(
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U111",
+    channel: str = "C111",
+    message_ts: str = "1700000000.000001",
+    response_url: str = "",
+    is_ephemeral: bool = False,
+    action_ts: str | None = None,
+    team: str = "T111",
+) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {
+            "id": user,
+            "username": f"user-{user.lower()}",
+            "name": f"user-{user.lower()}",
+            "team_id": team,
+        },
+        "api_app_id": "A111",
+        "token": "legacy-token-unused",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": is_ephemeral,
+        },
+        "trigger_id": f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+        "team": {"id": team, "domain": "gov"},
+        "channel": {"id": channel, "name": "general"},
+        "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": f"{action_id}#0.0",
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "x"},
+                "value": value,
+                "type": "button",
+                "action_ts": action_ts or f"{time.time():.6f}{next(_counter)}",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def teams_activity(
+    text: str = "",
+    *,
+    service_url: str,
+    conversation: str = "19:chan@thread.tacv2",
+    personal: bool = False,
+    user: str = "29:user-1",
+    aad: str = "aad-user-1",
+    name: str = "Alex Example",
+    value: dict | None = None,
+    reply_to_id: str | None = None,
+    mention: bool = False,
+    activity_type: str = "message",
+    invoke_name: str | None = None,
+    activity_id: str | None = None,
+) -> dict:
+    conv: dict[str, Any] = {
+        "id": conversation,
+        "tenantId": "tenant-1",
+        "conversationType": "personal" if personal else "channel",
+    }
+    if not personal:
+        conv["isGroup"] = True
+    act: dict[str, Any] = {
+        "type": activity_type,
+        "id": activity_id or f"act-{next(_counter)}",
+        "timestamp": "2026-11-25T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user, "name": name, "aadObjectId": aad},
+        "conversation": conv,
+        "recipient": {"id": "28:bot-id", "name": "secbot"},
+        "channelData": {"tenant": {"id": "tenant-1"}},
+        "locale": "en-GB",
+    }
+    if text:
+        act["text"] = f"<at>secbot</at> {text}" if mention else text
+        act["textFormat"] = "plain"
+        if mention:
+            act["entities"] = [
+                {
+                    "type": "mention",
+                    "text": "<at>secbot</at>",
+                    "mentioned": {"id": "28:bot-id", "name": "secbot"},
+                }
+            ]
+    if value is not None:
+        act["value"] = value
+    if reply_to_id:
+        act["replyToId"] = reply_to_id
+    if invoke_name:
+        act["name"] = invoke_name
+    return act
+
+
+def teams_invoke(
+    verb: str, value: str = "", *, service_url: str, reply_to_id: str = "activity-1", **kw: Any
+) -> dict:
+    return teams_activity(
+        service_url=service_url,
+        activity_type="invoke",
+        invoke_name="adaptiveCard/action",
+        reply_to_id=reply_to_id,
+        value={
+            "action": {
+                "type": "Action.Execute",
+                "verb": verb,
+                "data": {"action_id": verb, "value": value},
+            },
+            "trigger": "manual",
+        },
+        **kw,
+    )
+
+
+@dataclass
+class RunningBot:
+    """The real app served on a free loopback port, plus an HTTP client for it."""
+
+    app: web.Application
+    runner: web.AppRunner
+    url: str
+    session: aiohttp.ClientSession
+    settings: Settings
+    slack: Any = None
+    connector: Any = None
+
+    async def slack_post(
+        self,
+        body: str,
+        *,
+        headers: dict | None = None,
+        timestamp: int | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> aiohttp.ClientResponse:
+        h = {"Content-Type": content_type, **sign_slack(body, timestamp)}
+        h.update(headers or {})
+        async with self.session.post(self.url + "slack/events", data=body.encode(), headers=h) as r:
+            await r.read()
+            return r
+
+    async def slash(self, command: str, text: str = "", **kw: Any) -> aiohttp.ClientResponse:
+        kw.setdefault("response_url", self.slack.response_url() if self.slack else "")
+        return await self.slack_post(slash_command_body(command, text, **kw))
+
+    async def click(self, action_id: str, value: str, **kw: Any) -> aiohttp.ClientResponse:
+        kw.setdefault("response_url", self.slack.response_url() if self.slack else "")
+        return await self.slack_post(block_actions_body(action_id, value, **kw))
+
+    async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
+        h = {"Content-Type": "application/json", **(headers or {})}
+        async with self.session.post(
+            self.url + "api/messages", data=json.dumps(activity), headers=h
+        ) as r:
+            text = await r.text()
+            return r.status, (json.loads(text) if text.strip().startswith("{") else text)
+
+    async def teams_say(self, text: str, **kw: Any) -> tuple[int, Any]:
+        return await self.teams(teams_activity(text, service_url=self.connector.url, **kw))
+
+    async def teams_click(self, verb: str, value: str = "", **kw: Any) -> tuple[int, Any]:
+        return await self.teams(teams_invoke(verb, value, service_url=self.connector.url, **kw))
+
+    async def web_send(
+        self,
+        *,
+        user: str = "web-user-1",
+        conversation: str = "general",
+        text: str | None = None,
+        action: dict | None = None,
+        request_id: str | None = None,
+    ) -> tuple[int, Any]:
+        body: dict[str, Any] = {
+            "user_id": user,
+            "conversation": conversation,
+            "name": "Web User",
+            "request_id": request_id or f"r{next(_counter)}",
+        }
+        if text is not None:
+            body["text"] = text
+        if action is not None:
+            body["action"] = action
+        async with self.session.post(self.url + "webchat/api/send", json=body) as r:
+            return r.status, await r.json()
+
+    async def web_messages(
+        self, *, user: str = "web-user-1", conversation: str = "general", after: int = 0
+    ) -> list[dict]:
+        async with self.session.get(
+            self.url + "webchat/api/messages",
+            params={"user_id": user, "conversation": conversation, "after": str(after)},
+        ) as r:
+            return (await r.json())["messages"]
+
+
+async def start_bot(
+    env: dict[str, str],
+    *,
+    clock=None,
+    slack=None,
+    connector=None,
+    features: list[str] | None = None,
+    content=None,
+) -> RunningBot:
+    settings = load_settings(env, env_file=None)
+    app = create_app(settings, clock=clock, features=features, content=content)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    session = aiohttp.ClientSession()
+    return RunningBot(app, runner, f"http://127.0.0.1:{port}/", session, settings, slack, connector)
+
+
+async def stop_bot(bot: RunningBot) -> None:
+    await bot.session.close()
+    await bot.runner.cleanup()
+
+
+# --- errbot-style backend: drive the core with no platform at all -----------------------
+
+
+@dataclass
+class RecordingResponder:
+    replies: list[Message] = field(default_factory=list)
+    updates: list[Message] = field(default_factory=list)
+
+    async def reply(self, msg: Message) -> MessageRef | None:
+        self.replies.append(msg)
+        return MessageRef(Place("test", "w", "c"), str(len(self.replies)))
+
+    async def update_original(self, msg: Message) -> None:
+        self.updates.append(msg)
+
+
+class TestBackend:
+    """``await backend.exec_command("quiz")`` returns the replies, as errbot's test backend does."""
+
+    __test__ = False
+
+    def __init__(self, bot: Bot, *, user: str = "U1", channel: str = "C1", direct: bool = False):
+        self.bot = bot
+        self.actor = Actor("test", user, "Tester")
+        self.place = Place("test", "w", channel, is_direct=direct)
+
+    async def exec_command(self, text: str) -> list[Message]:
+        responder = RecordingResponder()
+        await self.bot.handle(
+            Incoming(self.actor, self.place, "text", f"test:{next(_counter)}", text=text), responder
+        )
+        return responder.replies
+
+    async def click(self, action_id: str, value: str = "") -> RecordingResponder:
+        responder = RecordingResponder()
+        await self.bot.handle(
+            Incoming(
+                self.actor,
+                self.place,
+                "action",
+                f"test:{next(_counter)}",
+                action_id=action_id,
+                value=value,
+            ),
+            responder,
+        )
+        return responder
+
+
+__all__ = ["Turn"]

@@ -1,0 +1,115 @@
+"""Teams over HTTP: Bot Framework activities to /api/messages, replies to a fake Bot Connector."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support import start_bot, stop_bot, teams_activity
+
+
+def _card_text(activity: dict) -> str:
+    card = activity["attachments"][0]["content"]
+    return json.dumps(card)
+
+
+async def test_personal_help_reaches_the_connector(running, fake_connector):
+    status, _ = await running.teams_say("help", personal=True, conversation="a:personal-conv")
+    assert status == 201
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert sent[0]["type"] == "message"
+    card = sent[0]["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["version"] == "1.5"
+    assert "Show what I can do" in _card_text(sent[0])
+    assert sent[0]["summary"].startswith("What I can do")
+
+
+async def test_quiz_spelling_variants_all_route(running, fake_connector):
+    for text, mention in (("help", False), ("/help", False), ("help", True)):
+        fake_connector.calls.clear()
+        status, _ = await running.teams_say(
+            text, personal=True, mention=mention, conversation="a:personal-conv"
+        )
+        assert status == 201
+        sent = await fake_connector.wait_for(lambda s: s.sent())
+        assert "Show what I can do" in _card_text(sent[0]), text
+
+
+async def test_unknown_command_in_personal_chat_points_to_help(running, fake_connector):
+    await running.teams_say("frobnicate", personal=True, conversation="a:personal-conv")
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert "Type help" in json.dumps(sent[0])
+
+
+async def test_private_reply_in_a_channel_goes_to_a_personal_chat(running, fake_connector):
+    status, _ = await running.teams_say("help", mention=True)
+    assert status == 201
+    created = await fake_connector.wait_for(lambda s: s.named("/v3/conversations"))
+    assert created[0].body["members"][0]["id"] == "29:user-1"
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert (
+        "/v3/conversations/a:personal-"
+        in [c.path for c in fake_connector.calls if c.method == "POST"][-1]
+    )
+    assert "Show what I can do" in _card_text(sent[-1])
+
+
+async def test_non_json_gets_415_and_malformed_json_400(running):
+    async with running.session.post(
+        running.url + "api/messages", data="hello", headers={"Content-Type": "text/plain"}
+    ) as r:
+        assert r.status == 415
+    async with running.session.post(
+        running.url + "api/messages", data="{not json", headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+    async with running.session.post(
+        running.url + "api/messages", data="[1, 2]", headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+
+
+async def test_retried_activity_has_no_second_effect(running, fake_connector):
+    act = teams_activity(
+        "help",
+        service_url=fake_connector.url,
+        personal=True,
+        conversation="a:p",
+        activity_id="same-activity",
+    )
+    assert (await running.teams(act))[0] == 201
+    await fake_connector.wait_for(lambda s: s.sent())
+    assert (await running.teams(act))[0] == 201
+    await running.teams_say("help", personal=True, conversation="a:p")  # barrier
+    await fake_connector.wait_for(lambda s: len(s.sent()) >= 2)
+    assert len(fake_connector.sent()) == 2
+
+
+async def test_expect_replies_and_unknown_invoke_do_not_500(running, fake_connector):
+    act = teams_activity("help", service_url=fake_connector.url, personal=True, conversation="a:p")
+    act["deliveryMode"] = "expectReplies"
+    status, _ = await running.teams(act)
+    assert status == 200
+    status, body = await running.teams_click("nothing:here")
+    assert status == 200
+    assert body["statusCode"] == 200
+
+
+async def test_with_app_id_missing_or_garbage_token_is_401(tmp_path, fake_connector):
+    env = {
+        "SECBOT_DB": str(tmp_path / "a.db"),
+        "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_APP_PASSWORD": "secret",
+        "MICROSOFT_APP_TYPE": "MultiTenant",
+    }
+    bot = await start_bot(env, connector=fake_connector, content=False)
+    try:
+        act = teams_activity("help", service_url=fake_connector.url, personal=True)
+        assert (await bot.teams(act))[0] == 401
+        assert (await bot.teams(act, {"Authorization": "Bearer not-a-jwt"}))[0] == 401
+        assert (await bot.teams(act, {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}))[
+            0
+        ] == 401
+        assert fake_connector.sent() == []
+    finally:
+        await stop_bot(bot)

@@ -1,0 +1,60 @@
+"""The local web chat front door over HTTP."""
+
+from __future__ import annotations
+
+
+async def test_page_is_served(running):
+    async with running.session.get(running.url) as r:
+        assert r.status == 200
+        html = await r.text()
+    assert "secbot" in html and "/webchat/api/send" in html
+
+
+async def test_help_in_the_channel_is_private(running):
+    status, body = await running.web_send(text="help")
+    assert status == 200 and body["ok"]
+    mine = await running.web_messages()
+    assert [m["sender"] for m in mine] == ["user", "bot"]
+    assert mine[1]["private"] is True
+    assert "What I can do" in mine[1]["text"]
+    others = await running.web_messages(user="web-user-2")
+    assert [m["sender"] for m in others] == ["user"]  # another person sees the question only
+
+
+async def test_direct_message_help_and_polling_after(running):
+    await running.web_send(text="/help", conversation="dm")
+    msgs = await running.web_messages(conversation="dm")
+    assert msgs[-1]["private"] is False and "What I can do" in msgs[-1]["text"]
+    assert await running.web_messages(conversation="dm", after=msgs[-1]["version"]) == []
+
+
+async def test_bad_input_gets_a_clear_error(running):
+    async with running.session.post(
+        running.url + "webchat/api/send", data="x", headers={"Content-Type": "text/plain"}
+    ) as r:
+        assert r.status == 415
+    async with running.session.post(
+        running.url + "webchat/api/send", data="{oops", headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+        assert "not valid JSON" in (await r.json())["error"]
+    status, body = await running.web_send(text="   ")
+    assert status == 400 and "Type a message" in body["error"]
+    status, body = await running.web_send(text="x" * 5000)
+    assert status == 400 and "too long" in body["error"]
+    status, body = await running.web_send(user="bad id!", text="help")
+    assert status == 400
+
+
+async def test_repeated_request_id_has_no_second_effect(running):
+    await running.web_send(text="help", request_id="same1")
+    await running.web_send(text="help", request_id="same1")
+    msgs = await running.web_messages()
+    assert [m["sender"] for m in msgs] == ["user", "bot"]
+
+
+async def test_unknown_button_is_answered_politely(running):
+    status, _ = await running.web_send(action={"action_id": "gone:away", "value": "1"})
+    assert status == 200
+    msgs = await running.web_messages()
+    assert "no longer active" in msgs[-1]["text"]

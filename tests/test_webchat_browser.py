@@ -1,0 +1,80 @@
+"""The web chat in headless Chromium: type help, see the reply, click a button.
+
+Uses Debian's chromium through Playwright's ``executable_path`` (no browser
+download). Locally it skips when no browser is found; in CI
+(``SECBOT_REQUIRE_BROWSER=1``) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from bot.model import Actions, Button, Message, Section
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _browser_path() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get("SECBOT_REQUIRE_BROWSER"):
+        pytest.fail("no chromium found, and SECBOT_REQUIRE_BROWSER is set (CI must run this test)")
+    pytest.skip("no chromium found: install Debian's chromium to run the browser test")
+
+
+async def test_type_help_and_click_a_button(running):
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    clicks: list[str] = []
+
+    async def on_demo(turn):
+        clicks.append(turn.incoming.value)
+        await turn.reply(
+            Message("You clicked it.", (Section(f"You chose {turn.incoming.value}."),))
+        )
+
+    async def demo_command(turn):
+        await turn.reply(
+            Message(
+                "Pick one", (Section("Pick one"), Actions((Button("Option A", "demo:pick", "a"),)))
+            )
+        )
+
+    from app import SERVICES
+
+    registry = running.app[SERVICES].registry
+    registry.add_action("demo", on_demo)
+    registry.add_command("demo", "A button to click", demo_command, hidden=True)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(running.url)
+            await page.fill("#text", "help")
+            await page.press("#text", "Enter")
+            await page.get_by_text("Here is what I can do:").wait_for(timeout=10000)
+            assert await page.get_by_text("Show what I can do").count() >= 1
+
+            await page.fill("#text", "demo")
+            await page.press("#text", "Enter")
+            await page.get_by_role("button", name="Option A").click(timeout=10000)
+            await page.get_by_text("You chose a.").wait_for(timeout=10000)
+            assert clicks == ["a"]
+        finally:
+            await browser.close()
