@@ -38,10 +38,20 @@ def slack_env(fake_slack, tmp_path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def content_library():
+    """The shipped content, loaded (and linted) once per test session."""
+    from content.loader import load_library
+
+    return load_library()
+
+
 @pytest.fixture
-async def running(slack_env, fake_slack, fake_connector):
+async def running(slack_env, fake_slack, fake_connector, content_library):
     """The app with Slack on, Teams open (no app id) and the web chat."""
-    bot = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
+    bot = await start_bot(
+        slack_env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
     yield bot
     await stop_bot(bot)
 
