@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         report = getattr(e, "report", None)
         if report:
             print(
-                f"secbot can't start: the content in SECBOT_CONTENT_DIR failed lint:\n{report}",
+                f"secbot can't start: the training content failed lint:\n{report}",
                 file=sys.stderr,
             )
             return 2
