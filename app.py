@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
@@ -24,6 +25,8 @@ from bot.features import FeatureHost, load_features
 from bot.registry import Registry
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db, ping
+from content.loader import ContentLibrary, load_library
+from content.problems import ContentError
 
 log = logging.getLogger("secbot")
 
@@ -31,14 +34,8 @@ SERVICES = web.AppKey("services", Services)
 FRONT_DOORS = web.AppKey("front_doors", dict)
 
 
-def load_content(settings: Settings):
-    """The training content, built-in plus the organisation's packs; None if not shipped yet."""
-    try:
-        from content.loader import load_library
-    except ImportError:
-        return None
-    from pathlib import Path
-
+def load_content(settings: Settings) -> ContentLibrary:
+    """The training content, built-in plus the organisation's packs, checked by lint."""
     return load_library(Path(settings.content_dir) if settings.content_dir else None)
 
 
@@ -124,9 +121,10 @@ def create_app(
 
 def _background(task, services: Services):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
+        # No ``break``: resuming the worker at shutdown is what runs the code after its
+        # ``yield`` (cancelling its task) before the database is closed.
         async for _ in task(services):
             yield
-            break
 
     return ctx
 
@@ -180,15 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
-    except Exception as e:  # content packs that fail lint say why
-        report = getattr(e, "report", None)
-        if report:
-            print(
-                f"secbot can't start: the training content failed lint:\n{report}",
-                file=sys.stderr,
-            )
-            return 2
-        raise
+    except ContentError as e:
+        print(f"secbot can't start: the training content failed lint:\n{e.report}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -96,3 +96,24 @@ def test_port_in_use_is_one_clear_line(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"secbot can't start: PORT {port}")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_content_pack_that_fails_lint_refuses_start_up(tmp_path):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "ours.yml").write_text(
+        "tips:\n"
+        "  - id: tip-dept-001\n"
+        "    title: {en: Colour}\n"
+        "    body: {en: Check the color of the padlock.}\n"
+        "    action: {en: Look at it now.}\n"
+        "    module: accounts\n"
+        "    principle: control-access\n"
+        "    topics: [passwords]\n"
+        "    source: {title: Ours, url: 'http://insecure.example'}\n"
+    )
+    proc = _run_app({"SECBOT_CONTENT_DIR": str(pack)}, tmp_path)
+    assert proc.returncode == 2
+    assert "secbot can't start: the training content failed lint" in proc.stderr
+    assert "ours.yml:" in proc.stderr and "tip-dept-001" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,78 @@
+"""`secbot content lint [DIR]`: check content the same way the bot does at start-up.
+
+Without DIR it checks the built-in content, including the minimum counts the shipped
+course promises. With DIR it checks the built-in content merged with that organisation's
+packs, exactly as start-up would with SECBOT_CONTENT_DIR; counts are not enforced then,
+since an organisation may rightly retire items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import loader
+from .loader import BUILTIN_DIR, ContentLibrary, check, pack_files
+from .problems import Problem, display_path
+from .rules import check_counts
+
+__all__ = ["count_problems", "lint_paths", "main"]
+
+
+def _expand(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files += pack_files(path) if path.is_dir() else [path]
+    return files
+
+
+def lint_paths(paths: list[Path]) -> list[Problem]:
+    """Lint files (or directories of files) as one self-contained set, without the
+    built-in content: duplicates within them are problems; counts are not checked."""
+    return check(_expand(paths)).problems
+
+
+def count_problems(library: ContentLibrary) -> list[Problem]:
+    """The minimum-size checks that apply to the built-in course."""
+    return check_counts(library.counts(), where=display_path(BUILTIN_DIR))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="secbot content lint",
+        description="Check quiz items and tips against the rules in content/FORMAT.md.",
+    )
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        type=Path,
+        help="an organisation's content directory, checked merged with the built-in content",
+    )
+    args = parser.parse_args(argv)
+    packs: list[Path] = []
+    if args.dir is not None:
+        if not args.dir.is_dir():
+            print(f"secbot content lint: {args.dir} is not a directory", file=sys.stderr)
+            return 2
+        packs = pack_files(args.dir)
+    checked = check(loader.builtin_files(), packs)  # via the module so tests can swap it
+    library = checked.library()
+    problems = list(checked.problems)
+    if args.dir is None:
+        problems += count_problems(library)
+    for problem in problems:
+        print(problem)
+    summary = library.counts().summary()
+    if args.dir is not None:
+        summary += (
+            f"; pack {display_path(args.dir)}: {len(packs)} files, {checked.added} added, "
+            f"{checked.overridden} overridden, {checked.retired} retired"
+        )
+    print(f"{summary}; {len(problems)} problems; content version {library.version}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Typed shapes for quiz items and tips, plus the labels the bot shows people.
+
+Validation here covers only the structure (fields, types, allowed enum values) so that a
+broken file fails with a schema problem; the editorial rules (reading ease, UK spelling,
+option lengths...) live in `content.rules` so they can report precise, named problems.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Module = Literal["policy", "accounts", "people"]
+Principle = Literal[
+    "trust-the-platform",
+    "control-access",
+    "content-approval",
+    "track-actions",
+    "recovery-plan",
+]
+Difficulty = Literal[1, 2, 3]
+
+MODULES: tuple[Module, ...] = ("policy", "accounts", "people")
+PRINCIPLES: tuple[Principle, ...] = (
+    "trust-the-platform",
+    "control-access",
+    "content-approval",
+    "track-actions",
+    "recovery-plan",
+)
+
+MODULE_LABELS: dict[str, str] = {
+    "policy": "Policy and governance",
+    "accounts": "Accounts and access",
+    "people": "People and personal safety",
+}
+
+PRINCIPLE_LABELS: dict[str, str] = {
+    "trust-the-platform": "Trust only the platform's own channels",
+    "control-access": "Control who has access",
+    "content-approval": "Approve content before it goes out",
+    "track-actions": "Keep track of who did what",
+    "recovery-plan": "Have a recovery plan",
+}
+
+# The agreed topic tags (content/FORMAT.md). Anything else is a lint problem, because a
+# typo'd tag would silently create an empty quiz topic in the bot.
+TOPIC_LABELS: dict[str, str] = {
+    "2fa": "Two-factor authentication",
+    "passwords": "Passwords",
+    "password-manager": "Password managers",
+    "passkeys": "Passkeys",
+    "phishing": "Phishing",
+    "impersonation": "Impersonation",
+    "verification-scams": "Verification scams",
+    "third-party-apps": "Third-party apps",
+    "management-tools": "Social media management tools",
+    "leavers": "Leavers",
+    "shared-logins": "Shared logins",
+    "approval": "Approval",
+    "audit-logs": "Audit logs",
+    "recovery-plan": "Recovery plans",
+    "recovery-routes": "Recovery routes",
+    "geolocation": "Geolocation",
+    "photos": "Photos",
+    "personal-safety": "Personal safety",
+    "devices": "Devices",
+    "dormant-accounts": "Dormant accounts",
+    "insider": "Insider risk",
+    "misinformation": "Misinformation",
+    "reporting": "Reporting",
+    "evidence": "Evidence",
+    "propriety": "Propriety",
+}
+TOPICS: frozenset[str] = frozenset(TOPIC_LABELS)
+
+
+def tag_label(tag: str) -> str:
+    """Human label for any tag the bot accepts (module, principle or topic)."""
+    return MODULE_LABELS.get(tag) or PRINCIPLE_LABELS.get(tag) or TOPIC_LABELS.get(tag, tag)
+
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    # strict: YAML already gives real types, so "yes"/"2" strings are author mistakes.
+    # forbid: a misspelt key (e.g. "explaination") must not be silently ignored.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class LocalText(_Strict):
+    """Text in English with an optional Welsh version, so `cy` can be added later."""
+
+    en: NonEmpty
+    cy: NonEmpty | None = None
+
+    def text(self, lang: str = "en") -> str:
+        """The text in `lang`, falling back to English when there is no translation."""
+        if lang == "cy" and self.cy:
+            return self.cy
+        return self.en
+
+
+class Source(_Strict):
+    title: str
+    url: str
+
+
+class Option(_Strict):
+    text: LocalText
+    correct: bool = False
+
+
+class QuizItem(_Strict):
+    id: NonEmpty
+    stem: LocalText
+    options: list[Option]
+    explanation: LocalText
+    module: Module
+    principle: Principle
+    topics: list[str] = Field(min_length=1)
+    difficulty: Difficulty
+    scenario: bool = False
+    source: Source
+    enabled: bool = True
+
+    @property
+    def correct_index(self) -> int:
+        """Index of the correct option (lint guarantees there is exactly one)."""
+        return next(i for i, option in enumerate(self.options) if option.correct)
+
+    def tags(self) -> set[str]:
+        return {self.module, self.principle, *self.topics}
+
+
+class Tip(_Strict):
+    id: NonEmpty
+    title: LocalText
+    body: LocalText
+    action: LocalText
+    module: Module
+    principle: Principle
+    topics: list[str] = Field(min_length=1)
+    source: Source
+    enabled: bool = True
+
+    def tags(self) -> set[str]:
+        return {self.module, self.principle, *self.topics}

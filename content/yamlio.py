@@ -1,0 +1,91 @@
+"""YAML reading that remembers line numbers, so every problem can say `file:line`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LINE = "__line__"
+KEY_LINES = "__key_lines__"
+
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineLoader(_Base):  # type: ignore[misc, valid-type]
+    """SafeLoader that tags each mapping with its own line and the line of each key.
+
+    Duplicate keys are collected rather than silently overwritten: PyYAML keeps the last
+    one, which would quietly throw away an author's text.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[tuple[int, str]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        mapping = super().construct_mapping(node, deep=deep)
+        key_lines: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in key_lines:
+                self.duplicate_keys.append((line, key))
+            key_lines[key] = line
+        mapping[LINE] = node.start_mark.line + 1
+        mapping[KEY_LINES] = key_lines
+        return mapping
+
+
+@dataclass
+class YamlResult:
+    data: Any = None
+    error: str | None = None
+    error_line: int | None = None
+    duplicate_keys: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_yaml(path: Path) -> YamlResult:
+    """Parse one file; syntax errors come back as data, not exceptions, for the report."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return YamlResult(error=f"cannot read file: {exc}", error_line=None)
+    loader = LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return YamlResult(error=f"YAML syntax error: {reason}", error_line=line)
+    finally:
+        loader.dispose()
+    return YamlResult(data=data, duplicate_keys=loader.duplicate_keys)
+
+
+def strip_lines(value: Any) -> Any:
+    """Copy of parsed YAML without the line annotations, ready for pydantic."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k not in (LINE, KEY_LINES)}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def line_at(value: Any, path: tuple[str | int, ...], default: int | None) -> int | None:
+    """Best line for a location like ("options", 2, "text"): as deep as the data goes."""
+    line = value.get(LINE, default) if isinstance(value, dict) else default
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str) and step in value:
+            line = value.get(KEY_LINES, {}).get(step, line)
+            value = value[step]
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+            if isinstance(value, dict):
+                line = value.get(LINE, line)
+        else:
+            break
+    return line
