@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # The one list to edit when a feature is added.
 FEATURES: list[str] = [
     "bot.commands.help",
+    "content.tips_feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

@@ -130,10 +130,17 @@ class TeamsTransport:
         result: dict[str, Any] = {}
 
         async def callback(ctx: TurnContext) -> None:
-            result["value"] = await fn(ctx)
+            # Caught here and re-raised below: raised inside the turn, the adapter would
+            # hand it to on_turn_error (which only logs), and the caller would see success.
+            try:
+                result["value"] = await fn(ctx)
+            except Exception as e:  # noqa: BLE001
+                result["error"] = e
 
         try:
             await self.adapter.continue_conversation(ref, callback, self.app_id)
+            if "error" in result:
+                raise result["error"]
         except ErrorResponseException as e:
             status = getattr(e.response, "status_code", 0)
             if status in (403, 404):

@@ -1,0 +1,416 @@
+"""Daily security tips: the ``/tip`` command and the ``tip:`` buttons.
+
+Commands (in Teams and the web chat type them without the slash):
+
+- ``/tip`` — a tip now, shown only to you.
+- ``/tip subscribe [HH:MM] [days] [nation]`` — a tip in this channel on working days
+  (default 09:30 Monday to Friday in ``SECBOT_TIMEZONE``, England and Wales bank holidays
+  skipped), e.g. ``/tip subscribe 08:45 mon-fri scotland``. Days: ``mon-fri``,
+  ``mon,wed,fri``, ``weekdays``, ``daily``. Nations: ``england`` (England and Wales),
+  ``scotland``, ``northern-ireland``. Subscribing again changes the time.
+- ``/tip unsubscribe`` — stop. ``/tip status`` — the next tip's time and tips left.
+- Admins (``SECBOT_ADMINS``): ``/tip list``, ``/tip feedback``, ``/tip send-now``.
+
+Anyone in a channel may subscribe or unsubscribe it: a channel's members already decide
+what is posted there, and the confirmation is posted publicly so everyone sees the change.
+
+Buttons on every tip: ``tip:vote`` (Useful / Not useful, one vote per person per tip per
+channel, changeable), ``tip:quiz`` (a related quiz question, privately) and
+``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips_delivery.py``,
+the arithmetic in ``content/tips_schedule.py`` and all SQL in ``content/tips_store.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+from bot.core import Turn
+from bot.features import FeatureHost
+from bot.model import Actions, Button, Context, Heading, Message, Section
+from content.tips_delivery import TipDelivery, tip_message
+from content.tips_schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
+from content.tips_store import DOMAIN, MIGRATIONS, Subscription
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from content.models import QuizItem, Tip
+
+log = logging.getLogger(__name__)
+
+LETTERS = "ABCDEFGH"
+MAX_LISTED = 50
+
+
+def _tips(turn: Turn) -> TipDelivery:
+    return turn.services.extras["tips"]
+
+
+def _cmd(turn: Turn, rest: str) -> str:
+    return f"/tip {rest}".strip() if turn.place.platform == "slack" else f"tip {rest}".strip()
+
+
+def _text(text: str, *, private: bool = True, heading: str = "") -> Message:
+    blocks = (Heading(heading), Section(text)) if heading else (Section(text),)
+    return Message(text=text, blocks=blocks, private=private)
+
+
+def usage(turn: Turn) -> Message:
+    lines = [
+        (_cmd(turn, ""), "A security tip now, just for you"),
+        (_cmd(turn, "subscribe [HH:MM] [days] [nation]"), "A tip in this channel on working days"),
+        (_cmd(turn, "unsubscribe"), "Stop this channel's tips"),
+        (_cmd(turn, "status"), "When the next tip comes"),
+    ]
+    if turn.services.is_admin(turn.actor):
+        lines += [
+            (_cmd(turn, "list"), "Every subscription (admins)"),
+            (_cmd(turn, "feedback"), "Useful and not useful votes per tip (admins)"),
+            (_cmd(turn, "send-now"), "Send this channel's next tip now (admins)"),
+        ]
+    text = "Daily tips:\n" + "\n".join(f"{u} — {h}" for u, h in lines)
+    example = EXAMPLE if turn.place.platform == "slack" else EXAMPLE.lstrip("/")
+    return Message(
+        text=text,
+        blocks=(
+            Heading("Daily security tips"),
+            Section("", fields=tuple(lines)),
+            Context((f"Example: {example}",)),
+        ),
+        private=True,
+    )
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+async def tip_command(turn: Turn) -> None:
+    sub, _, rest = turn.args.strip().partition(" ")
+    handler = SUBCOMMANDS.get(sub.lower())
+    if handler is None:
+        await turn.reply(usage(turn))
+        return
+    admin_only = sub.lower() in ADMIN_ONLY
+    if admin_only and not turn.services.is_admin(turn.actor):
+        await turn.reply(
+            _text(f"Only secbot admins can use “{_cmd(turn, sub.lower())}”. Ask one of them.")
+        )
+        return
+    await handler(turn, rest.strip())
+
+
+async def tip_now(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    ids = delivery.tip_ids()
+    if not ids:
+        await turn.reply(_text("There are no tips to show yet. Please try again later."))
+        return
+    tip = delivery.tip(random.choice(ids))
+    assert tip is not None
+    await turn.reply(tip_message(tip, private=True))
+
+
+async def subscribe(turn: Turn, rest: str) -> None:
+    try:
+        schedule = parse_subscribe_args(rest)
+    except ScheduleError as e:
+        text = str(e) if turn.place.platform == "slack" else str(e).replace("/tip", "tip")
+        await turn.reply(_text(text))
+        return
+    delivery = _tips(turn)
+    store, now = delivery.store, turn.services.clock.now()
+    existed = store.find(turn.place)
+    sub_id = store.subscribe(turn.place, schedule, turn.actor.key, now)
+    sub = store.get(sub_id)
+    assert sub is not None
+    delivery.reschedule(sub, now, fresh=True)
+    delivery.poke()
+    sub = store.get(sub_id)
+    assert sub is not None and sub.next_due is not None
+    log.info("tips: subscription %d set by %s", sub_id, turn.actor.key)
+    changed = existed is not None and existed.active
+    text = (
+        f"{'Daily tips for this channel now come' if changed else 'This channel will now get'}"
+        f" a security tip at {schedule.describe()} ({turn.services.settings.timezone} time)."
+        f" Next tip: {local_text(sub.next_due, delivery.tz)}."
+    )
+    hint = (
+        f"Anyone in this channel can change this with “{_cmd(turn, 'subscribe')}” or stop it"
+        f" with “{_cmd(turn, 'unsubscribe')}”."
+    )
+    await turn.reply(
+        Message(
+            text=f"{text} {hint}",
+            blocks=(Heading("Daily security tips are on"), Section(text), Context((hint,))),
+        )
+    )
+
+
+async def unsubscribe(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    sub = delivery.store.find(turn.place)
+    now = turn.services.clock.now()
+    if sub is None or not sub.active or not delivery.store.deactivate(sub.id, "unsubscribed", now):
+        await turn.reply(
+            _text(f"This channel isn't getting daily tips. To start: “{_cmd(turn, 'subscribe')}”.")
+        )
+        return
+    delivery.poke()
+    log.info("tips: subscription %d stopped by %s", sub.id, turn.actor.key)
+    text = (
+        "This channel will no longer get daily security tips. "
+        f"To start again: “{_cmd(turn, 'subscribe')}”."
+    )
+    await turn.reply(_text(text, private=False, heading="Daily security tips are off"))
+
+
+def _left(delivery: TipDelivery, sub: Subscription) -> tuple[int, int]:
+    ids = set(delivery.tip_ids())
+    served = delivery.store.served(sub.id, sub.cycle) & ids
+    left = len(ids - served)
+    return (left if left else len(ids)), len(ids)
+
+
+async def status(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    sub = delivery.store.find(turn.place)
+    if sub is None or not sub.active:
+        why = ""
+        if sub is not None and (sub.inactive_reason or "").startswith("gone"):
+            why = " Tips stopped because I could no longer post here."
+        await turn.reply(
+            _text(
+                f"This channel isn't getting daily tips.{why} To start, type"
+                f" “{_cmd(turn, 'subscribe')}” or, for example,"
+                f" “{_cmd(turn, 'subscribe 09:30 mon-fri')}”."
+            )
+        )
+        return
+    left, total = _left(delivery, sub)
+    next_text = local_text(sub.next_due, delivery.tz) if sub.next_due else "not scheduled"
+    fields = (
+        ("Schedule", sub.schedule.describe()),
+        ("Time zone", turn.services.settings.timezone),
+        ("Next tip", next_text),
+        ("Tips left in this cycle", f"{left} of {total}"),
+    )
+    text = (
+        f"This channel gets a security tip at {sub.schedule.describe()}. Next tip: {next_text}. "
+        f"Tips left in this cycle: {left} of {total}."
+    )
+    await turn.reply(
+        Message(
+            text=text,
+            blocks=(Heading("Daily tips for this channel"), Section("", fields=fields)),
+            private=True,
+        )
+    )
+
+
+async def list_all(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    subs = delivery.store.all()
+    if not subs:
+        await turn.reply(_text("No channel has subscribed to daily tips yet."))
+        return
+    lines = []
+    for sub in subs[:MAX_LISTED]:
+        where = f"{sub.place.platform} {sub.place.workspace}/{sub.place.channel}"
+        if sub.active:
+            when = local_text(sub.next_due, delivery.tz) if sub.next_due else "not scheduled"
+            lines.append(f"{where}: {sub.schedule.describe()}; next {when}")
+        else:
+            lines.append(f"{where}: stopped ({sub.inactive_reason or 'inactive'})")
+    if len(subs) > MAX_LISTED:
+        lines.append(f"…and {len(subs) - MAX_LISTED} more.")
+    active = sum(1 for s in subs if s.active)
+    text = f"{active} active of {len(subs)} subscriptions:\n" + "\n".join(lines)
+    await turn.reply(_text(text, heading="Daily tip subscriptions"))
+
+
+async def feedback(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    counts = delivery.store.feedback()
+    if not counts:
+        await turn.reply(_text("Nobody has voted on a tip yet."))
+        return
+    lines = []
+    for tip_id in sorted(counts):
+        useful, not_useful = counts[tip_id]
+        tip = delivery.tip(tip_id)
+        title = tip.title.text() if tip else "(retired)"
+        lines.append(f"{tip_id} {title}: {useful} useful, {not_useful} not useful")
+    await turn.reply(_text("\n".join(lines), heading="Tip feedback"))
+
+
+async def send_now(turn: Turn, _rest: str) -> None:
+    delivery = _tips(turn)
+    sub = delivery.store.find(turn.place)
+    if sub is None or not sub.active:
+        await turn.reply(
+            _text(f"This channel isn't subscribed. First type “{_cmd(turn, 'subscribe')}”.")
+        )
+        return
+    result, counted = await delivery.send_now(sub)
+    if result.status == "sent":
+        text = (
+            "Sent. It counts as today's tip, so no second one will follow today."
+            if counted
+            else "Sent as an extra tip; the schedule is unchanged."
+        )
+    elif result.status == "skipped":  # the scheduler picked it up at the same moment
+        text = "The tip is on its way."
+    elif result.status == "retry":
+        text = "The platform asked me to slow down; the tip will follow shortly."
+    else:
+        text = f"I couldn't send the tip ({result.status}). Check “{_cmd(turn, 'status')}”."
+    await turn.reply(_text(text))
+
+
+SUBCOMMANDS = {
+    "": tip_now,
+    "now": tip_now,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "stop": unsubscribe,
+    "status": status,
+    "list": list_all,
+    "feedback": feedback,
+    "send-now": send_now,
+    "sendnow": send_now,
+}
+ADMIN_ONLY = {"list", "feedback", "send-now", "sendnow"}
+
+
+# --- buttons ----------------------------------------------------------------------------
+
+
+async def tip_action(turn: Turn) -> None:
+    name = turn.incoming.action_id.split(":", 1)[1] if ":" in turn.incoming.action_id else ""
+    handler = {"vote": vote, "quiz": quiz_me, "quizanswer": quiz_answer}.get(name)
+    if handler is None:
+        await turn.reply("That button is no longer active.", private=True)
+        return
+    await handler(turn)
+
+
+async def vote(turn: Turn) -> None:
+    tip_id, _, choice = turn.incoming.value.partition("|")
+    delivery = _tips(turn)
+    if choice not in ("useful", "not-useful") or delivery.tip(tip_id) is None:
+        await turn.reply("That tip is no longer available.", private=True)
+        return
+    previous = delivery.store.vote(
+        tip_id, turn.place.key, turn.actor.key, choice, turn.services.clock.now()
+    )
+    label = "useful" if choice == "useful" else "not useful"
+    if previous == choice:
+        text = f"You've already marked this tip as {label}."
+    elif previous:
+        text = f"Changed: you now find this tip {label}. Thanks for telling us."
+    else:
+        text = f"Thanks: you marked this tip as {label}. You can change your mind at any time."
+    await turn.reply(text, private=True)
+
+
+def related_items(tip: Tip, items: list[QuizItem]) -> list[QuizItem]:
+    """Quiz items sharing a topic tag with the tip; failing that its principle, then module."""
+    for tags in (set(tip.topics), {tip.principle}, {tip.module}):
+        found = [i for i in items if set(i.topics) & tags or (tags & {i.principle, i.module})]
+        if found:
+            return found
+    return []
+
+
+def question_message(item: QuizItem, actor_key: str) -> Message:
+    order = list(range(len(item.options)))
+    random.Random(f"{item.id}|{actor_key}").shuffle(order)
+    lines = [f"{LETTERS[n]}. {item.options[i].text.text()}" for n, i in enumerate(order)]
+    stem = item.stem.text()
+    return Message(
+        text=f"Quick question: {stem} " + " ".join(lines),
+        blocks=(
+            Heading("Quick question on this tip"),
+            Section(stem),
+            Section("\n".join(lines)),
+            Actions(
+                tuple(
+                    Button(LETTERS[n], "tip:quizanswer", f"{item.id}|{i}")
+                    for n, i in enumerate(order)
+                )
+            ),
+            Context(("Only you can see this question and your answer.",)),
+        ),
+        private=True,
+    )
+
+
+async def quiz_me(turn: Turn) -> None:
+    delivery = _tips(turn)
+    tip = delivery.tip(turn.incoming.value)
+    content = turn.services.content
+    items = list(content.quiz_items.values()) if content else []
+    found = related_items(tip, items) if tip else []
+    if not found:
+        await turn.reply("I don't have a question on this tip yet.", private=True)
+        return
+    await turn.reply(question_message(random.choice(found), turn.actor.key))
+
+
+async def quiz_answer(turn: Turn) -> None:
+    item_id, _, index_text = turn.incoming.value.partition("|")
+    content = turn.services.content
+    item = content.item(item_id) if content else None
+    if item is None or not index_text.isdigit() or int(index_text) >= len(item.options):
+        await turn.reply("That question is no longer available.", private=True)
+        return
+    right = int(index_text) == item.correct_index
+    answer = item.options[item.correct_index].text.text()
+    verdict = "Right!" if right else "Not quite."
+    text = f"{verdict} The answer is: {answer}"
+    explanation = item.explanation.text()
+    source = f"Source: {item.source.title} ({item.source.url})"
+    await turn.reply(
+        Message(
+            text=f"{text} {explanation} {source}",
+            blocks=(
+                Heading(verdict),
+                Section(f"The answer is: {answer}"),
+                Section(explanation),
+                Context((source,)),
+            ),
+            private=True,
+        )
+    )
+
+
+# --- wiring -----------------------------------------------------------------------------
+
+
+async def tips_worker(services: Services) -> AsyncIterator[None]:
+    """Settles what a previous run left, then runs the scheduler until shutdown."""
+    delivery: TipDelivery = services.extras["tips"]
+    delivery.startup(services.clock.now())
+    task = asyncio.create_task(delivery.run())
+    yield
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+def setup(host: FeatureHost) -> None:
+    host.add_migrations(DOMAIN, MIGRATIONS)
+    host.services.extras["tips"] = TipDelivery(host.services)
+    host.registry.add_command(
+        "tip",
+        "A security tip now, or a daily tip in this channel",
+        tip_command,
+        aliases=("tips",),
+        usage="tip [subscribe|unsubscribe|status]",
+    )
+    host.registry.add_action("tip", tip_action)
+    host.add_background(tips_worker)

@@ -1,0 +1,412 @@
+"""Daily tips over Slack, end to end: signed slash commands, a controllable clock, the fake
+Slack Web API; exactly-once per day across a crash and restart, 429s, archived channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app import SERVICES
+from bot.clock import FakeClock
+from content.tips_store import SENT, UNKNOWN
+from tests.support import start_bot, stop_bot
+from tests.tips_helpers import (
+    eventually,
+    library,
+    settle,
+    tip_id_of,
+    tip_posts,
+    tips_of,
+)
+
+MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MONDAY_0800)
+
+
+@pytest.fixture
+async def boot(slack_env, fake_slack, fake_connector, clock):
+    started = []
+
+    async def start(lib=None, **env):
+        bot = await start_bot(
+            {**slack_env, **env},
+            clock=clock,
+            slack=fake_slack,
+            connector=fake_connector,
+            content=lib or library(),
+        )
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:  # a bot the test stopped itself is already closed
+        if not bot.session.closed:
+            await stop_bot(bot)
+
+
+@pytest.fixture
+async def bot(boot):
+    running = await boot()
+    yield running
+    await stop_bot(running)
+
+
+def confirmations(fake_slack, channel: str) -> list[dict]:
+    return [
+        b
+        for b in fake_slack.api_calls("chat.postMessage")
+        if b.get("channel") == channel and not str(b.get("text", "")).startswith("Security tip")
+    ]
+
+
+def responses_with(fake_slack, words: str) -> list[dict]:
+    return [r for r in fake_slack.responses() if words in str(r.get("text", ""))]
+
+
+async def subscribe(bot, fake_slack, channel: str, args: str = "09:30 mon-fri") -> dict:
+    before = len(confirmations(fake_slack, channel))
+    await bot.slash("/tip", f"subscribe {args}".strip(), channel=channel, user="U1")
+    found = await fake_slack.wait_for(
+        lambda s: (
+            confirmations(s, channel)[before:] if len(confirmations(s, channel)) > before else None
+        )
+    )
+    return found[0]
+
+
+async def test_subscribe_fire_rotate_and_unsubscribe_over_slack(bot, fake_slack, clock):
+    confirm = await subscribe(bot, fake_slack, "C1")
+    assert "09:30 Monday to Friday" in confirm["text"]
+    assert "Next tip: Monday 23 March 2026 at 09:30 GMT" in confirm["text"]
+    assert "/tip unsubscribe" in confirm["text"]
+
+    await clock.advance(minutes=89)
+    await settle()
+    assert tip_posts(fake_slack) == []
+
+    await clock.advance(minutes=2)
+    first = (await fake_slack.wait_for(lambda s: tip_posts(s, "C1")))[0]
+    actions = [
+        el["action_id"].split("#")[0]
+        for blk in first["blocks"]
+        if blk["type"] == "actions"
+        for el in blk["elements"]
+    ]
+    assert actions == ["tip:vote", "tip:vote", "tip:quiz"]
+    assert "Source: NCSC" in str(first["blocks"])
+
+    # Tuesday: a different tip. Four more working days cover the 5-tip library exactly.
+    seen = [tip_id_of(first)]
+    for n in range(2, 6):
+        await clock.advance(days=1)
+        posts = await fake_slack.wait_for(lambda s, n=n: len(tip_posts(s, "C1")) >= n or None)
+        seen.append(tip_id_of(tip_posts(fake_slack, "C1")[-1]))
+        assert posts
+    assert sorted(seen) == sorted(tips_of(bot).tip_ids())  # every tip once before a repeat
+
+    # Saturday and Sunday: nothing.
+    await clock.advance(days=2)
+    await settle()
+    assert len(tip_posts(fake_slack, "C1")) == 5
+
+    await bot.slash("/tip", "unsubscribe", channel="C1", user="U2")
+    off = await fake_slack.wait_for(
+        lambda s: [b for b in confirmations(s, "C1") if "no longer" in b.get("text", "")]
+    )
+    assert off
+    await clock.advance(days=1)
+    await settle()
+    assert len(tip_posts(fake_slack, "C1")) == 5
+    ledger = tips_of(bot).store.deliveries()
+    assert [d.status for d in ledger] == [SENT] * 5
+    assert len({d.local_date for d in ledger}) == 5
+
+
+async def test_status_shows_next_local_time_and_tips_left(bot, fake_slack, clock):
+    await subscribe(bot, fake_slack, "C1", "10:15 mon,wed,fri scotland")
+    await bot.slash("/tip", "status", channel="C1", user="U3")
+    status = (await fake_slack.wait_for(lambda s: responses_with(s, "Tips left")))[0]
+    assert "Monday 23 March 2026 at 10:15 GMT" in status["text"]
+    assert "Tips left in this cycle: 5 of 5" in status["text"]
+    assert "Scotland" in status["text"]
+    assert status["response_type"] == "ephemeral"
+
+    await clock.advance(hours=2, minutes=16)
+    await fake_slack.wait_for(lambda s: tip_posts(s, "C1"))
+    await bot.slash("/tip", "status", channel="C1", user="U3")
+    status = (await fake_slack.wait_for(lambda s: responses_with(s, "4 of 5")))[0]
+    assert "Wednesday 25 March 2026 at 10:15 GMT" in status["text"]
+
+
+async def test_bad_time_or_days_get_a_clear_error_with_an_example(bot, fake_slack):
+    await bot.slash("/tip", "subscribe 25:00", channel="C1", user="U1")
+    await bot.slash("/tip", "subscribe 09:30 funday", channel="C1", user="U1")
+    errors = await fake_slack.wait_for(lambda s: len(responses_with(s, "For example")) >= 2 or None)
+    texts = [r["text"] for r in responses_with(fake_slack, "For example")]
+    assert any("isn't a real time" in t for t in texts)
+    assert any("funday" in t for t in texts)
+    assert all("/tip subscribe 08:45 mon-fri scotland" in t for t in texts)
+    assert errors
+    assert tips_of(bot).store.all() == []
+
+
+async def test_tip_now_is_private_with_buttons(bot, fake_slack):
+    await bot.slash("/tip", "", channel="C1", user="U1")
+    reply = (await fake_slack.wait_for(lambda s: responses_with(s, "Security tip")))[0]
+    assert reply["response_type"] == "ephemeral"
+    assert "Useful" in str(reply["blocks"])
+    assert tip_posts(fake_slack) == []
+
+
+async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot, fake_slack, clock):
+    """Eight channels, two sends at a time. Sends 1-3 complete; send 4 reaches Slack but
+    the process dies before recording it; send 5 dies before reaching Slack; 6-8 are
+    claimed but not started. After a restart on the same database: 6-8 are delivered,
+    1-4 are not sent again, and 5 is logged as unknown (the at-most-once choice)."""
+    bot = await boot(SECBOT_TIP_CONCURRENCY="2")
+    channels = [f"C{i}" for i in range(1, 9)]
+    for ch in channels:
+        await subscribe(bot, fake_slack, ch)
+
+    services = bot.app[SERVICES]
+    real = services.transports["slack"]
+
+    class DiesMidway:
+        platform = "slack"
+        calls = 0
+
+        async def post(self, place, msg):
+            DiesMidway.calls += 1
+            n = DiesMidway.calls
+            if n >= 5:
+                await asyncio.Event().wait()  # dies before the request leaves
+            ref = await real.post(place, msg)
+            if n == 4:
+                await asyncio.Event().wait()  # dies after Slack has the message
+            return ref
+
+    services.transports["slack"] = DiesMidway()
+    await clock.advance(hours=1, minutes=31)
+    await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 4 or None)
+    await eventually(lambda: DiesMidway.calls >= 5)
+    await settle()
+    assert len(tip_posts(fake_slack)) == 4
+    await stop_bot(bot)  # the "crash": the worker is cancelled mid fan-out
+
+    await clock.advance(minutes=10)  # restart within the grace window
+    bot2 = await boot(SECBOT_TIP_CONCURRENCY="2")
+    try:
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 7 or None)
+        await settle()
+        per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
+        assert max(per_channel.values()) == 1  # no duplicate
+        assert sum(per_channel.values()) == 7
+        ledger = tips_of(bot2).store.deliveries()
+        statuses = Counter(d.status for d in ledger)
+        assert statuses == {SENT: 6, UNKNOWN: 2}
+        # Every channel that never reached "sending" was delivered: no loss.
+        unknown_subs = {d.subscription_id for d in ledger if d.status == UNKNOWN}
+        store = tips_of(bot2).store
+        lost = {ch for ch in channels if ch not in per_channel}
+        assert len(lost) == 1
+        assert {store.get(s).place.channel for s in unknown_subs} >= lost
+
+        # Tomorrow every channel is served again, exactly once.
+        await clock.advance(days=1)
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 15 or None)
+        await settle()
+        per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
+        assert all(per_channel[ch] == (1 if ch in lost else 2) for ch in channels)
+    finally:
+        await stop_bot(bot2)
+
+
+async def test_restart_after_the_grace_window_skips_and_logs(boot, fake_slack, clock, caplog):
+    bot = await boot()
+    await subscribe(bot, fake_slack, "C1")
+    await subscribe(bot, fake_slack, "C2", "09:45")
+    await stop_bot(bot)  # down before 09:30 ...
+
+    await clock.set(datetime(2026, 3, 23, 13, 0, tzinfo=UTC))  # ... back at 13:00
+    caplog.set_level(logging.WARNING, logger="content.tips_delivery")
+    bot2 = await boot(SECBOT_TIP_GRACE_MINUTES="180")
+    try:
+        await settle()
+        # 09:30 and 09:45 were over three hours ago: both skipped, each logged once.
+        assert tip_posts(fake_slack) == []
+        skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+        assert len(skipped) == 2 and all("2026-03-23" in m for m in skipped)
+        # No message text is ever logged.
+        assert not any("Security tip" in r.getMessage() for r in caplog.records)
+        await bot2.slash("/tip", "status", channel="C1", user="U1")
+        status = (await fake_slack.wait_for(lambda s: responses_with(s, "Next tip")))[0]
+        assert "Tuesday 24 March 2026 at 09:30 GMT" in status["text"]
+    finally:
+        await stop_bot(bot2)
+
+
+async def test_restart_within_the_grace_window_serves_the_missed_tip(boot, fake_slack, clock):
+    bot = await boot()
+    await subscribe(bot, fake_slack, "C1")
+    await stop_bot(bot)
+    await clock.set(datetime(2026, 3, 23, 11, 0, tzinfo=UTC))  # 90 minutes late
+    bot2 = await boot()
+    try:
+        await fake_slack.wait_for(lambda s: tip_posts(s, "C1"))
+        await settle()
+        assert len(tip_posts(fake_slack, "C1")) == 1
+    finally:
+        await stop_bot(bot2)
+
+
+async def test_429_retried_by_the_client_is_invisible(bot, fake_slack, clock):
+    await subscribe(bot, fake_slack, "C1")
+    fake_slack.rate_limits["chat.postMessage"] = 1
+    await clock.advance(hours=1, minutes=31)
+    await eventually(lambda: [d for d in tips_of(bot).store.deliveries() if d.status == SENT])
+    assert len(tip_posts(fake_slack, "C1")) == 2  # the 429'd attempt and the retry
+
+
+async def test_429_that_surfaces_pauses_the_workspace_and_retries(boot, fake_slack, clock):
+    bot = await boot(SECBOT_TIP_CONCURRENCY="1")
+    try:
+        await subscribe(bot, fake_slack, "C1")
+        await subscribe(bot, fake_slack, "C2")
+        bot.app[SERVICES].transports["slack"].client.retry_handlers.clear()
+        fake_slack.rate_limits["chat.postMessage"] = 1
+        await clock.advance(hours=1, minutes=31)
+        store = tips_of(bot).store
+        await eventually(
+            lambda: (
+                all(d.status == "pending" for d in store.deliveries())
+                and len(store.deliveries()) == 2
+                and store.deliveries()[0].attempts
+            )
+        )
+        await settle()
+        # One refused call; C2 waited for Retry-After instead of hitting the limit too.
+        assert len(tip_posts(fake_slack)) == 1
+        await clock.advance(seconds=2)
+        await eventually(lambda: all(d.status == SENT for d in store.deliveries()))
+        await settle()
+        assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {"C1": 2, "C2": 1}
+    finally:
+        await stop_bot(bot)
+
+
+async def test_archived_channel_is_marked_inactive_and_others_are_served(bot, fake_slack, clock):
+    for ch in ("C1", "C9", "C3"):
+        await subscribe(bot, fake_slack, ch)
+    fake_slack.channel_errors["C9"] = "is_archived"
+    await clock.advance(hours=1, minutes=31)
+    await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 3 or None)
+    store = tips_of(bot).store
+    await eventually(lambda: not store.get(2).active)
+    assert store.get(2).inactive_reason == "gone: is_archived"
+    await clock.advance(days=1)
+    await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 5 or None)
+    await settle()
+    counts = Counter(p["channel"] for p in tip_posts(fake_slack))
+    assert counts == {"C1": 2, "C3": 2, "C9": 1}  # C9 tried once, then skipped
+    statuses = Counter(d.status for d in store.deliveries())
+    assert statuses == {SENT: 4, "gone": 1}
+
+
+async def test_admin_send_now_counts_as_today_then_extra(bot, fake_slack, clock):
+    await subscribe(bot, fake_slack, "C1")
+    await bot.slash("/tip", "send-now", channel="C1", user="U1")
+    refused = await fake_slack.wait_for(lambda s: responses_with(s, "Only secbot admins"))
+    assert refused
+    await bot.slash("/tip", "send-now", channel="C1", user="UADMIN")
+    await fake_slack.wait_for(lambda s: responses_with(s, "counts as today's tip"))
+    assert len(tip_posts(fake_slack, "C1")) == 1
+    await clock.advance(hours=2)  # past 09:30: no second tip today
+    await settle()
+    assert len(tip_posts(fake_slack, "C1")) == 1
+    await bot.slash("/tip", "send-now", channel="C1", user="UADMIN")
+    await fake_slack.wait_for(lambda s: responses_with(s, "extra tip"))
+    assert len(tip_posts(fake_slack, "C1")) == 2
+    await clock.advance(days=1)  # Tuesday's scheduled tip still comes
+    await fake_slack.wait_for(lambda s: len(tip_posts(s, "C1")) >= 3 or None)
+    ids = [tip_id_of(p) for p in tip_posts(fake_slack, "C1")]
+    assert len(set(ids)) == 3
+
+
+async def test_admin_list_and_non_admin_refused(bot, fake_slack):
+    await subscribe(bot, fake_slack, "C1", "08:45 mon-fri scotland")
+    await bot.slash("/tip", "list", channel="C1", user="U1")
+    await fake_slack.wait_for(lambda s: responses_with(s, "Only secbot admins"))
+    await bot.slash("/tip", "list", channel="C5", user="UADMIN")
+    listed = (await fake_slack.wait_for(lambda s: responses_with(s, "active of")))[0]
+    assert (
+        "slack T111/C1: 08:45 Monday to Friday, skipping Scotland bank holidays" in (listed["text"])
+    )
+
+
+async def test_daily_tip_keeps_local_time_across_the_clock_change(boot, fake_slack, clock):
+    await clock.set(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))  # Friday, GMT
+    bot = await boot()
+    try:
+        await subscribe(bot, fake_slack, "C1", "09:30 daily")
+        await clock.set(datetime(2026, 3, 28, 9, 29, tzinfo=UTC))
+        await settle()
+        assert tip_posts(fake_slack) == []
+        await clock.set(datetime(2026, 3, 28, 9, 31, tzinfo=UTC))  # Saturday 09:31 GMT
+        await fake_slack.wait_for(lambda s: tip_posts(s))
+        await clock.set(datetime(2026, 3, 29, 8, 29, tzinfo=UTC))  # Sunday 09:29 BST
+        await settle()
+        assert len(tip_posts(fake_slack)) == 1
+        await clock.set(datetime(2026, 3, 29, 8, 31, tzinfo=UTC))  # Sunday 09:31 BST
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 2 or None)
+        ledger = tips_of(bot).store.deliveries()
+        assert [str(d.local_date) for d in ledger] == ["2026-03-28", "2026-03-29"]
+        assert ledger[1].due_at == datetime(2026, 3, 29, 8, 30, tzinfo=UTC)
+        await bot.slash("/tip", "status", channel="C1", user="U1")
+        status = (await fake_slack.wait_for(lambda s: responses_with(s, "Next tip")))[0]
+        assert "Monday 30 March 2026 at 09:30 BST" in status["text"]
+    finally:
+        await stop_bot(bot)
+
+
+def test_grace_default_is_three_hours():
+    from content.tips_delivery import DEFAULT_GRACE_MINUTES
+
+    assert timedelta(minutes=DEFAULT_GRACE_MINUTES) == timedelta(hours=3)
+
+
+async def test_tips_added_later_join_the_cycle_and_retired_ones_drop_out(bot, fake_slack, clock):
+    from content.loader import ContentLibrary
+    from tests.tips_helpers import make_tip
+
+    await subscribe(bot, fake_slack, "C1")
+    await clock.advance(hours=1, minutes=31)
+    await fake_slack.wait_for(lambda s: tip_posts(s, "C1"))
+    await clock.advance(days=1)
+    await fake_slack.wait_for(lambda s: len(tip_posts(s, "C1")) >= 2 or None)
+    served = {tip_id_of(p) for p in tip_posts(fake_slack, "C1")}
+
+    services = bot.app[SERVICES]
+    old = services.content
+    retired = sorted(set(old.tips) - served)[0]
+    tips = {k: v for k, v in old.tips.items() if k != retired}
+    for n in (6, 7):
+        tips[f"tip-t{n:02d}"] = make_tip(n, "2fa")
+    services.content = ContentLibrary(old.quiz_items, tips)  # as after a content reload
+
+    await bot.slash("/tip", "status", channel="C1", user="U1")
+    status = (await fake_slack.wait_for(lambda s: responses_with(s, "Tips left")))[0]
+    assert "Tips left in this cycle: 4 of 6" in status["text"]
+    for n in range(3, 7):  # Wednesday to Friday, then Monday
+        await clock.advance(days=3 if n == 6 else 1)
+        await fake_slack.wait_for(lambda s, n=n: len(tip_posts(s, "C1")) >= n or None)
+    ids = [tip_id_of(p) for p in tip_posts(fake_slack, "C1")]
+    assert len(set(ids)) == 6 and retired not in ids
+    assert {"tip-t06", "tip-t07"} <= set(ids)
