@@ -1,0 +1,1 @@
+"""Incident response: the /compromised conversation (incidents.feature) and paging."""

@@ -1,0 +1,242 @@
+"""What the incident feature calls: start paging, acknowledge, resolve, and report.
+
+pager = services.extras["pager"]          # made by paging_setup(host)
+pager.on_event = add_to_timeline          # async (incident_id, plain text)
+await pager.start(IncidentInfo(...))      # snapshot the team's chain, page step 1 now
+if pager.can_acknowledge(iid, actor.key, services.is_admin(actor)):
+    await pager.acknowledge(iid, actor.key)
+await pager.resolve(iid)
+pager.pages(iid), pager.acknowledged_at(iid)   # for the incident report
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import ConfigError
+from incidents.paging.escalation import Engine, paging_worker
+from incidents.paging.model import IncidentInfo, PageRecord
+from incidents.paging.outbox import Outbox
+from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
+from incidents.paging.routing import (
+    DEFAULT_ROUTING,
+    RoutingConfig,
+    Team,
+    load_routing,
+    member_matches,
+)
+from incidents.paging.store import DOMAIN, MIGRATIONS, PagingStore
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from bot.features import FeatureHost
+
+log = logging.getLogger(__name__)
+
+OnEvent = Callable[[str, str], Awaitable[None]]
+
+__all__ = [
+    "IncidentInfo",
+    "PageRecord",
+    "Pager",
+    "RoutingConfig",
+    "Team",
+    "load_routing",
+    "paging_setup",
+]
+
+
+def _number(services: Services, name: str, default: str, low: float, high: float) -> float:
+    text = services.settings.get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, not {text!r}")
+    return value
+
+
+class Pager:
+    """Paging and escalation for incidents. One per app, in ``services.extras["pager"]``."""
+
+    def __init__(
+        self,
+        services: Services,
+        routing: RoutingConfig,
+        on_event: OnEvent | None = None,
+    ):
+        self.services = services
+        self.routing = routing
+        self.on_event = on_event
+        # How a person acknowledges, shown in SMS, email and webhook text; "{id}" is
+        # replaced by the incident id. The incident feature may set its own command.
+        self.ack_hint = DEFAULT_ACK_HINT
+        self.store = PagingStore(services.db)
+        self.ctx = ProviderContext(services.settings, services.transports, services.clock)
+        self.providers = build_providers(self.ctx)
+        self.outbox = Outbox(
+            self.store,
+            self.providers,
+            services.clock,
+            self._emit,
+            max_attempts=int(_number(services, "SECBOT_PAGING_MAX_ATTEMPTS", "4", 1, 20)),
+            retry_base=_number(services, "SECBOT_PAGING_RETRY_SECONDS", "10", 0.1, 600),
+            ack_hint=lambda: self.ack_hint,
+            rng=random.Random(),
+        )
+        self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)
+
+    async def _emit(self, incident_id: str, text: str) -> None:
+        if self.on_event is None:
+            return
+        try:
+            await self.on_event(incident_id, text)
+        except Exception:  # the timeline failing must never stop paging
+            log.exception("paging: on_event failed for incident %s", incident_id)
+
+    def team_for(self, info: IncidentInfo) -> Team:
+        return self.routing.team_for(info)
+
+    def _chain(self, team: Team) -> dict:
+        """The team's chain with every target it can reach (fallbacks too), as plain data."""
+        wanted: list[str] = []
+        for step in team.escalation.steps:
+            for tid in step.targets:
+                while tid is not None and tid not in wanted:
+                    wanted.append(tid)
+                    tid = self.routing.targets[tid].fallback
+        return {
+            "team": team.name,
+            "members": list(team.members),
+            "repeat": team.escalation.repeat,
+            "steps": [s.model_dump() for s in team.escalation.steps],
+            "targets": {t: self.routing.targets[t].model_dump() for t in wanted},
+        }
+
+    async def start(self, info: IncidentInfo) -> None:
+        """Snapshot the team's chain and schedule step 1 now. Starting twice does nothing."""
+        team = self.team_for(info)
+        chain = self._chain(team)
+        now = self.services.clock.now()
+        async with self.engine.lock(info.id):
+            created = self.store.create_incident(
+                info.id, info.to_json(), team.name, chain, info.drill, now
+            )
+        if not created:
+            return
+        steps = len(chain["steps"])
+        rounds = chain["repeat"] + 1
+        shape = f"{steps} step{'s' if steps != 1 else ''}" + (
+            f", up to {rounds} rounds" if rounds > 1 else ""
+        )
+        drill = " This is a drill: only drill-safe targets will be paged." if info.drill else ""
+        await self._emit(info.id, f"Paging team {team.name} ({shape}).{drill}")
+        self.engine.wake()
+
+    def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
+        """Admins, and members of the team paged for this incident (as it was snapshotted)."""
+        if is_admin:
+            return True
+        inc = self.store.incident(incident_id)
+        if inc is None:
+            return False
+        return member_matches(inc.chain.get("members", []), actor_key)
+
+    async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
+        """Stop escalating and tell PagerDuty (and update chat pages). False if it was
+        already acknowledged or resolved, or paging never started for it."""
+        async with self.engine.lock(incident_id):
+            changed = self.store.stop(
+                incident_id,
+                "acknowledged",
+                self.services.clock.now(),
+                actor_key,
+                self.outbox.followups("acknowledge"),
+            )
+        if changed:
+            self.engine.wake()
+        return changed
+
+    async def resolve(self, incident_id: str) -> None:
+        """Stop escalating and tell PagerDuty the incident is resolved. Safe to repeat."""
+        async with self.engine.lock(incident_id):
+            changed = self.store.stop(
+                incident_id,
+                "resolved",
+                self.services.clock.now(),
+                None,
+                self.outbox.followups("resolve"),
+            )
+        if changed:
+            self.engine.forget(incident_id)
+            self.engine.wake()
+
+    def pages(self, incident_id: str) -> list[PageRecord]:
+        return [
+            PageRecord(
+                target=r.target_id,
+                provider=r.provider,
+                step=r.step,
+                round=r.round,
+                action=r.action,
+                status=r.status,
+                attempts=r.attempts,
+                sent_at=r.sent_at,
+                detail=r.detail,
+                fallback_for=r.fallback_for,
+            )
+            for r in self.store.pages(incident_id)
+        ]
+
+    def acknowledged_at(self, incident_id: str) -> datetime | None:
+        inc = self.store.incident(incident_id)
+        return inc.acknowledged_at if inc else None
+
+    def acknowledged_by(self, incident_id: str) -> str | None:
+        inc = self.store.incident(incident_id)
+        return inc.acknowledged_by if inc else None
+
+    def state(self, incident_id: str) -> str | None:
+        """active, acknowledged or resolved; None if paging never started for it."""
+        inc = self.store.incident(incident_id)
+        return inc.state if inc else None
+
+    async def flush(self) -> None:
+        """Run what is due now and wait for the sends (the worker does this by itself)."""
+        await self.engine.flush()
+
+    async def close(self) -> None:
+        """Stop in-flight sends and close the HTTP session (the worker does this at exit)."""
+        await self.engine.stop()
+
+
+def routing_path(services: Services) -> Path:
+    return Path(services.settings.get("SECBOT_ROUTING") or DEFAULT_ROUTING)
+
+
+def paging_setup(host: FeatureHost) -> None:
+    """Register paging's tables and worker, and put the Pager in services.extras["pager"].
+
+    Called by the incident feature's ``setup``; the routing file is checked here, so
+    a mistake in it stops start-up with a message naming the file and the field.
+    """
+    services = host.services
+    routing = load_routing(routing_path(services))
+    smtp_port = services.settings.get("SECBOT_SMTP_PORT")
+    if smtp_port is not None:
+        _number(services, "SECBOT_SMTP_PORT", smtp_port, 1, 65535)
+    key = services.settings.get("SECBOT_NOTIFY_API_KEY")
+    if key and len(key.strip()) < 74:
+        raise ConfigError(
+            "SECBOT_NOTIFY_API_KEY does not look like a GOV.UK Notify API key"
+            " (key name, service id and secret key joined by dashes)"
+        )
+    host.add_migrations(DOMAIN, MIGRATIONS)
+    services.extras["pager"] = Pager(services, routing)
+    host.add_background(paging_worker)

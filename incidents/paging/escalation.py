@@ -1,0 +1,234 @@
+"""Escalation: run each step of the snapshotted chain at its due time, until acknowledged.
+
+The pattern is Grafana OnCall's. When paging starts the chain is copied into the
+incident's row; ``paging_jobs`` holds "run step s of round r at due_at". The worker
+fires due jobs; before acting it takes the incident's lock, re-reads the job and
+the incident, and does nothing if the job already ran (duplicate or stale) or the
+incident was acknowledged or resolved. Firing a job writes its pages to the outbox,
+marks it done and schedules the next job in one transaction, so a process killed
+at any point resumes with the next step firing once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from incidents.paging.outbox import Emit, Outbox
+from incidents.paging.store import JobRow, NewPage, PagingStore
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from incidents.paging.providers import ProviderContext
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL = 60.0  # seconds: look at the database at least this often
+
+
+class Engine:
+    def __init__(
+        self, store: PagingStore, outbox: Outbox, clock: Any, emit: Emit, ctx: ProviderContext
+    ):
+        self.store = store
+        self.outbox = outbox
+        self.clock = clock
+        self.emit = emit
+        self.ctx = ctx
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()
+
+    def lock(self, incident_id: str) -> asyncio.Lock:
+        if incident_id not in self._locks:
+            self._locks[incident_id] = asyncio.Lock()
+        return self._locks[incident_id]
+
+    def forget(self, incident_id: str) -> None:
+        lock = self._locks.get(incident_id)
+        if lock is not None and not lock.locked():
+            del self._locks[incident_id]
+
+    def wake(self) -> None:
+        """Something new is due (a started incident, a retry, a fallback): look now."""
+        self._wake.set()
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    async def run_job(self, job: JobRow) -> bool:
+        """Fire one due job; False if it had already run or been cancelled."""
+        events: list[str] = []
+        async with self.lock(job.incident_id):
+            current = self.store.job(job.id)
+            if current is None or current.status != "pending":
+                return False  # a duplicate or stale run: it has had its effect already
+            inc = self.store.incident(job.incident_id)
+            now = self.clock.now()
+            if inc is None or inc.state != "active":
+                return self.store.finish_job(current, now, status="cancelled")
+            chain = inc.chain
+            steps: list[dict] = chain["steps"]
+            rounds = int(chain.get("repeat", 0)) + 1
+            if job.step == len(steps) + 1:  # the end marker, after the last step's wait
+                if not self.store.finish_job(current, now):
+                    return False
+                self.store.mark_exhausted(job.incident_id, now)
+                events.append(
+                    "Escalation finished: nobody acknowledged after "
+                    + ("the whole chain." if rounds == 1 else f"{rounds} rounds of the chain.")
+                    + " No more pages will be sent unless paging is started again."
+                )
+            elif not (1 <= job.step <= len(steps) and 1 <= job.round <= rounds):
+                return self.store.finish_job(current, now, status="cancelled")
+            else:
+                step = steps[job.step - 1]
+                pages: list[NewPage] = []
+                paged: list[str] = []
+                skipped: list[str] = []
+                for tid in step["targets"]:
+                    target = chain["targets"][tid]
+                    label = self.outbox.label(target["type"])
+                    if inc.drill and not target.get("drill_safe"):
+                        pages.append(
+                            NewPage(
+                                job.step,
+                                job.round,
+                                tid,
+                                "trigger",
+                                target["type"],
+                                target,
+                                status="skipped",
+                                detail="drill: not drill-safe",
+                            )
+                        )
+                        skipped.append(f"{tid} ({label})")
+                    else:
+                        pages.append(
+                            NewPage(job.step, job.round, tid, "trigger", target["type"], target)
+                        )
+                        paged.append(f"{tid} ({label})")
+                wait = timedelta(minutes=float(step.get("wait_minutes", 0)))
+                if job.step < len(steps):
+                    nxt = (job.step + 1, job.round, now + wait)
+                elif job.round < rounds:
+                    nxt = (1, job.round + 1, now + wait)
+                else:
+                    nxt = (len(steps) + 1, job.round, now + wait)
+                if not self.store.finish_job(current, now, pages, nxt):
+                    return False
+                where = f"Escalation step {job.step} of {len(steps)}"
+                if rounds > 1:
+                    where += f" (round {job.round} of {rounds})"
+                text = f"{where}: paging {', '.join(paged)}." if paged else f"{where}:"
+                if skipped:
+                    text += f" Drill, so not paging {', '.join(skipped)} (not drill-safe)."
+                if not paged and not skipped:
+                    text += " nothing to page."
+                events.append(text)
+        for text in events:
+            await self.emit(job.incident_id, text)
+        self.wake()
+        return True
+
+    # --- the loop -----------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Fire due jobs and start sending due pages; returns how much it started."""
+        self._wake.clear()
+        now = self.clock.now()
+        done = 0
+        for job in self.store.due_jobs(now):
+            done += await self.run_job(job)
+        for row in self.store.claim_due_pages(self.clock.now()):
+            task = asyncio.create_task(self._deliver(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            done += 1
+        return done
+
+    async def _deliver(self, row) -> None:
+        try:
+            await self.outbox.deliver(row)
+        except sqlite3.ProgrammingError:
+            pass  # the database closed under us at shutdown; the row is resent at start-up
+        except Exception:
+            log.exception("paging: recording page %s failed", row.id)
+        finally:
+            self.wake()
+
+    def _delay(self) -> float:
+        due = self.store.next_due()
+        if due is None:
+            return IDLE_POLL
+        return min(IDLE_POLL, max(0.0, (due - self.clock.now()).total_seconds()))
+
+    async def _wait(self, delay: float) -> None:
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    def recover(self) -> None:
+        """At start-up, before anything is claimed: pages a dead process was sending
+        are due again. (Run later, it would re-queue pages being sent right now.)"""
+        recovered = self.store.recover()
+        if recovered:
+            log.info("paging: %d pages were being sent when secbot stopped; resending", recovered)
+
+    async def run(self) -> None:
+        """The background worker loop (call :meth:`recover` first)."""
+        while True:
+            try:
+                await self.tick()
+                delay = self._delay()
+            except sqlite3.ProgrammingError:
+                log.info("paging worker stopping: the database is closed")
+                return
+            except Exception:
+                log.exception("paging worker: a pass failed; trying again shortly")
+                delay = 5.0
+            await self._wait(delay)
+
+    async def flush(self) -> None:
+        """Do everything due now and wait for the sends to finish.
+
+        The worker does the same on its own; tests and admin tools call this to know
+        that nothing due is left undone (e.g. to assert that a step has *not* fired).
+        """
+        for _ in range(100):
+            started = await self.tick()
+            if self._inflight:
+                await asyncio.gather(*list(self._inflight), return_exceptions=True)
+                continue
+            if not started:
+                return
+
+    async def stop(self) -> None:
+        for task in list(self._inflight):
+            task.cancel()
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        await self.ctx.close()
+
+
+async def paging_worker(services: Services) -> AsyncIterator[None]:
+    """``host.add_background`` worker: escalation jobs and the outbox, on services.clock."""
+    pager = services.extras["pager"]
+    pager.engine.recover()
+    task = asyncio.create_task(pager.engine.run(), name="secbot-paging-worker")
+    try:
+        yield
+    finally:
+        # In ``finally`` so it also runs when the generator is closed rather than resumed.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pager.engine.stop()

@@ -1,0 +1,53 @@
+"""The values paging shares with the incident feature: what happened, and what was sent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IncidentInfo:
+    """What paging needs to know about an incident; the incident feature builds it."""
+
+    id: str
+    summary: str
+    platform: str  # the social media platform, e.g. "x", "facebook"
+    account: str  # the account's handle
+    department: str | None
+    severity: int  # 1 (worst) .. 4
+    drill: bool
+    reporter: str  # actor.key
+    origin: dict | None = None  # place fields of where it was reported, for chat targets/links
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IncidentInfo:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """One page (or acknowledge/resolve message) to one target, for the incident report."""
+
+    target: str  # the target's name in the routing file
+    provider: str  # pagerduty, notify_sms, notify_email, email, chat, webhook
+    step: int  # 1-based escalation step; 0 for acknowledge/resolve messages
+    round: int  # 1-based pass through the chain; 0 for acknowledge/resolve messages
+    action: str  # trigger, acknowledge or resolve
+    status: str  # pending, sending, sent, failed, cancelled or skipped
+    attempts: int
+    sent_at: datetime | None
+    detail: str | None = None  # the last error, or why it was skipped or cancelled
+    fallback_for: str | None = None  # the target this one stood in for
+
+
+SEVERITY_WORDS = {1: "critical", 2: "high", 3: "medium", 4: "low"}
+
+
+def severity_label(severity: int) -> str:
+    return f"{severity} ({SEVERITY_WORDS.get(severity, 'unknown')})"

@@ -1,0 +1,224 @@
+"""Sending what the outbox holds: retry with backoff, then fall back, and say so.
+
+A page is in ``paging_outbox`` before any provider is called, so a crash or restart
+never loses it: the worker claims due rows (pending → sending), and at start-up
+rows a dead process was sending become due again. That makes delivery
+at-least-once for a crash in the middle of a provider call (PagerDuty's dedup key
+absorbs the repeat) and exactly-once otherwise: the UNIQUE key means the same page
+is never written twice, and a row that is sent is never claimed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from incidents.paging.model import IncidentInfo
+from incidents.paging.providers import PageRequest, Provider, ProviderResult, target_from_json
+from incidents.paging.store import IncidentRow, NewPage, PageRow, PagingStore
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 60.0
+MAX_BACKOFF = 600.0
+
+Emit = Callable[[str, str], Awaitable[None]]
+
+
+def page_key(incident_id: str, step: int, round_: int, target_id: str, action: str) -> str:
+    return f"{incident_id}/{step}/{round_}/{target_id}/{action}"
+
+
+def backoff(attempt: int, base: float, rng: random.Random, retry_after: float | None) -> float:
+    """Exponential (base, 2×base, 4×base…, at most 10 minutes) plus up to 25% jitter."""
+    delay = min(MAX_BACKOFF, base * (2 ** max(0, attempt - 1)))
+    delay *= 1 + rng.uniform(0, 0.25)
+    if retry_after is not None:
+        delay = max(delay, min(MAX_BACKOFF, retry_after))
+    return delay
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: PagingStore,
+        providers: dict[str, Provider],
+        clock: Any,
+        emit: Emit,
+        *,
+        max_attempts: int = 4,
+        retry_base: float = 10.0,
+        ack_hint: Callable[[], str],
+        rng: random.Random | None = None,
+    ):
+        self.store = store
+        self.providers = providers
+        self.clock = clock
+        self.emit = emit
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.ack_hint = ack_hint
+        self.rng = rng or random.Random()
+
+    def label(self, provider: str) -> str:
+        p = self.providers.get(provider)
+        return p.label if p is not None else provider
+
+    def followups(self, action: str) -> Callable[[list[PageRow]], list[NewPage]]:
+        """For acknowledge/resolve: one message per sent page (chat, to update it) or one
+        per target (PagerDuty, webhooks), for providers that handle ``action``."""
+
+        def make(sent: list[PageRow]) -> list[NewPage]:
+            out: list[NewPage] = []
+            for row in sent:
+                provider = self.providers.get(row.provider)
+                if provider is None or action not in provider.actions:
+                    continue
+                step, rnd = (row.step, row.round) if provider.per_page_followups else (0, 0)
+                out.append(
+                    NewPage(step, rnd, row.target_id, action, row.provider, row.target, ref=row.ref)
+                )
+            return out
+
+        return make
+
+    def request(self, row: PageRow, inc: IncidentRow) -> PageRequest:
+        return PageRequest(
+            key=page_key(row.incident_id, row.step, row.round, row.target_id, row.action),
+            action=row.action,
+            incident=IncidentInfo.from_json(inc.info),
+            target_id=row.target_id,
+            target=target_from_json(row.target),
+            step=row.step,
+            round=row.round,
+            attempt=row.attempts,
+            now=self.clock.now(),
+            ack_hint=self.ack_hint(),
+            ref=row.ref,
+            acknowledged_by=inc.acknowledged_by,
+        )
+
+    async def deliver(self, row: PageRow) -> None:
+        """Send one claimed row and record what happened. Cancellation writes nothing."""
+        inc = self.store.incident(row.incident_id)
+        if inc is None:
+            self.store.mark_done(row.id, "failed", "the incident is not known to paging")
+            return
+        if row.action == "trigger" and inc.state != "active":
+            self.store.mark_done(row.id, "cancelled", f"incident {inc.state} before it was sent")
+            return
+        provider = self.providers.get(row.provider)
+        if provider is None:
+            result = ProviderResult(False, False, f"no provider called {row.provider}")
+        else:
+            try:
+                request = self.request(row, inc)
+                result = await asyncio.wait_for(provider.send(request), SEND_TIMEOUT)
+            except TimeoutError:
+                result = ProviderResult(False, True, f"{provider.label}: no answer in time")
+            except Exception as e:  # a provider bug must not stop paging
+                log.exception("paging provider %s failed on page %s", row.provider, row.id)
+                result = ProviderResult(False, True, f"{provider.label}: {type(e).__name__}")
+        await self.record(row, result)
+
+    async def record(self, row: PageRow, result: ProviderResult) -> None:
+        now = self.clock.now()
+        if result.ok:
+            self.store.mark_sent(row.id, now, result.ref, result.detail or None)
+            log.info("page %s to %s sent (attempt %d)", row.id, row.target_id, row.attempts)
+            if row.action == "trigger":
+                inc = self.store.incident(row.incident_id)
+                if inc is not None and inc.state != "active":
+                    # Acknowledged while this page was in flight: tell this target too.
+                    action = "acknowledge" if inc.state == "acknowledged" else "resolve"
+                    sent = [r for r in self.store.pages(row.incident_id) if r.id == row.id]
+                    self.store.add_pages(row.incident_id, self.followups(action)(sent), now)
+            return
+        if result.retryable and row.attempts < self.max_attempts:
+            delay = backoff(row.attempts, self.retry_base, self.rng, result.retry_after)
+            self.store.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)
+            log.info(
+                "page %s to %s: attempt %d failed, retrying in %.0fs",
+                row.id,
+                row.target_id,
+                row.attempts,
+                delay,
+            )
+            return
+        self.store.mark_done(row.id, "failed", result.detail)
+        log.warning("page %s to %s failed (attempts: %d)", row.id, row.target_id, row.attempts)
+        await self.fail(row, result, now)
+
+    async def fail(self, row: PageRow, result: ProviderResult, now: datetime) -> None:
+        """Report a page that will not be delivered, and try its fallback target."""
+        label = self.label(row.provider)
+        tries = f" after {row.attempts} attempts" if row.attempts > 1 else ""
+        if row.action != "trigger":
+            done = "acknowledged" if row.action == "acknowledge" else "resolved"
+            await self.emit(
+                row.incident_id,
+                f"Could not tell {row.target_id} ({label}) that the incident was {done}"
+                f"{tries}: {result.detail}.",
+            )
+            return
+        head = f"Could not page {row.target_id} ({label}){tries}: {result.detail}."
+        inc = self.store.incident(row.incident_id)
+        fallback = row.target.get("fallback")
+        chain_targets = inc.chain.get("targets", {}) if inc else {}
+        if inc is None or inc.state != "active":
+            await self.emit(row.incident_id, head)
+            return
+        if not fallback or fallback not in chain_targets:
+            await self.emit(row.incident_id, f"{head} No fallback is set up for it.")
+            return
+        fb = chain_targets[fallback]
+        fb_label = self.label(fb["type"])
+        if inc.drill and not fb.get("drill_safe"):
+            self.store.add_pages(
+                row.incident_id,
+                [
+                    NewPage(
+                        row.step,
+                        row.round,
+                        fallback,
+                        "trigger",
+                        fb["type"],
+                        fb,
+                        status="skipped",
+                        detail="drill: not drill-safe",
+                        fallback_for=row.target_id,
+                    )
+                ],
+                now,
+            )
+            await self.emit(
+                row.incident_id,
+                f"{head} Its fallback {fallback} ({fb_label}) is not drill-safe,"
+                " so it was skipped.",
+            )
+            return
+        added = self.store.add_pages(
+            row.incident_id,
+            [
+                NewPage(
+                    row.step,
+                    row.round,
+                    fallback,
+                    "trigger",
+                    fb["type"],
+                    fb,
+                    fallback_for=row.target_id,
+                )
+            ],
+            now,
+        )
+        if added:
+            await self.emit(row.incident_id, f"{head} Trying its fallback {fallback} ({fb_label}).")
+        else:
+            await self.emit(
+                row.incident_id, f"{head} Its fallback {fallback} ({fb_label}) was already paged."
+            )

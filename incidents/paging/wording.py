@@ -1,0 +1,102 @@
+"""What a page says, in plain English, for every provider alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.model import Actions, Button, Context, Heading, Message, Section
+from incidents.paging.model import IncidentInfo, severity_label
+
+ACK_ACTION = "incident:ack"
+
+ACTION_WORDS = {
+    "trigger": "needs someone now",
+    "acknowledge": "has been acknowledged",
+    "resolve": "has been resolved",
+}
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace (no header or SMS surprises) and cut to ``limit``."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def summary(info: IncidentInfo, limit: int = 300) -> str:
+    """The summary on one line, without a "DRILL:" the title already says."""
+    text = one_line(info.summary, limit)
+    if info.drill and text.upper().startswith("DRILL:"):
+        text = text[len("DRILL:") :].strip()
+    return text
+
+
+def title(info: IncidentInfo) -> str:
+    drill = "DRILL: " if info.drill else ""
+    sev = severity_label(info.severity)
+    return f"{drill}Severity {sev} incident: {info.account} on {info.platform}"
+
+
+def page_text(info: IncidentInfo, ack_hint: str, step: int = 1, round_: int = 1) -> str:
+    """The whole page as one short paragraph (SMS, email body, webhook ``text``)."""
+    dept = f" ({info.department})" if info.department else ""
+    escalated = f" This is escalation step {step}" + (f", round {round_}." if round_ > 1 else ".")
+    drill = " This is a drill: no real account is affected." if info.drill else ""
+    return (
+        f"{title(info)}{dept}. {summary(info)} Incident {info.id}."
+        f"{escalated}{drill} {ack_hint.format(id=info.id)}"
+    ).strip()
+
+
+def personalisation(info: IncidentInfo, ack_hint: str, step: int, round_: int) -> dict[str, str]:
+    """Fields a GOV.UK Notify template may use as ((name)); extra ones are ignored."""
+    return {
+        "message": page_text(info, ack_hint, step, round_),
+        "title": title(info),
+        "summary": summary(info),
+        "incident_id": info.id,
+        "severity": severity_label(info.severity),
+        "platform": info.platform,
+        "account": info.account,
+        "department": info.department or "not given",
+        "drill": "yes" if info.drill else "no",
+        "step": str(step),
+        "acknowledge": ack_hint.format(id=info.id),
+    }
+
+
+def chat_page(info: IncidentInfo, ack_hint: str, step: int, round_: int) -> Message:
+    fields = [("Severity", severity_label(info.severity)), ("Account", info.account)]
+    fields.append(("Platform", info.platform))
+    if info.department:
+        fields.append(("Department", info.department))
+    fields.append(("Incident", info.id))
+    fields.append(("Escalation", f"step {step}" + (f", round {round_}" if round_ > 1 else "")))
+    return Message(
+        text=page_text(info, ack_hint, step, round_),
+        blocks=(
+            Heading(title(info)),
+            Section(summary(info, 1000), fields=tuple(fields)),
+            Actions((Button("Acknowledge", ACK_ACTION, info.id, style="primary"),)),
+            Context(("Acknowledging stops further paging for this incident.",)),
+        ),
+    )
+
+
+def chat_closed(
+    info: IncidentInfo, action: str, when: datetime, tz: ZoneInfo, by: str | None
+) -> Message:
+    """The page after acknowledge or resolve: same facts, no button."""
+    at = when.astimezone(tz).strftime("%H:%M %Z on %d %B %Y")
+    if action == "acknowledge":
+        note = f"Acknowledged by {by} at {at}." if by else f"Acknowledged at {at}."
+    else:
+        note = f"Resolved at {at}."
+    return Message(
+        text=f"{title(info)}. {note}",
+        blocks=(
+            Heading(title(info)),
+            Section(summary(info, 1000), fields=(("Incident", info.id),)),
+            Context((note + " Paging has stopped.",)),
+        ),
+    )
