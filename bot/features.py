@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 FEATURES: list[str] = [
     "bot.commands.help",
     "content.tips_feature",
+    "content.quiz_feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

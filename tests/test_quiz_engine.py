@@ -1,0 +1,319 @@
+"""Unit tests for the quiz's pure rules, its store's guarantees and its message updates."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+
+from bot.model import Actor, Place
+from bot.storage.db import migrate, open_db
+from content import quiz_engine as engine
+from content.models import MODULES, PRINCIPLES
+from content.quiz_feature import MessageUpdates
+from content.quiz_store import DOMAIN, MIGRATIONS, Question, QuizStore
+from tests.quiz_support import LIBRARY, START, make_item
+
+ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
+ITEMS = list(LIBRARY.quiz_items.values())
+
+
+# --- arguments -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("", engine.QuizRequest("post")),
+        ("10m", engine.QuizRequest("post", duration=timedelta(minutes=10))),
+        ("2h", engine.QuizRequest("post", duration=timedelta(hours=2))),
+        ("Phishing", engine.QuizRequest("post", tag="phishing")),
+        ("10m phishing", engine.QuizRequest("post", timedelta(minutes=10), "phishing")),
+        ("control-access 90m", engine.QuizRequest("post", timedelta(minutes=90), "control-access")),
+        ("me", engine.QuizRequest("practice")),
+        ("me 2fa", engine.QuizRequest("practice", tag="2fa")),
+        ("exam", engine.QuizRequest("exam")),
+        ("stats", engine.QuizRequest("stats")),
+        ("leaderboard off", engine.QuizRequest("leaderboard", switch="off")),
+        ("report", engine.QuizRequest("report")),
+    ],
+)
+def test_parse_request(args, expected):
+    assert engine.parse_request(args) == expected
+
+
+def test_durations_are_bounded():
+    assert engine.parse_duration("1m") == timedelta(minutes=1)
+    assert engine.parse_duration("7d") == timedelta(days=7)
+    assert engine.parse_duration("45 mins") == timedelta(minutes=45)
+    assert engine.parse_duration("phishing") is None
+    for bad in ("0m", "8d", "200h"):
+        with pytest.raises(engine.DurationError, match="1 minute to 7 days"):
+            engine.parse_duration(bad)
+
+
+# --- shuffling and choosing --------------------------------------------------------------
+
+
+def test_option_order_is_a_shuffled_permutation():
+    rng = random.Random(1)
+    orders = [engine.option_order(rng) for _ in range(200)]
+    assert all(sorted(o) == [0, 1, 2, 3] for o in orders)
+    assert Counter(o.index(0) for o in orders).keys() == {0, 1, 2, 3}  # the answer moves
+
+
+def test_pick_item_avoids_recent_questions_until_all_are_used():
+    recent = {i.id for i in ITEMS[:-1]}
+    assert engine.pick_item(ITEMS, recent, random.Random(3)) is ITEMS[-1]
+    assert engine.pick_item(ITEMS, {i.id for i in ITEMS}, random.Random(3)) in ITEMS
+
+
+def test_fsrs_review_schedules_wrong_answers_sooner():
+    right, right_due = engine.review(None, True, START, user_key="u", item_id="i")
+    wrong, wrong_due = engine.review(None, False, START, user_key="u", item_id="i")
+    assert START < wrong_due < right_due
+    _, again_due = engine.review(right, True, right_due, user_key="u", item_id="i")
+    assert again_due - right_due > right_due - START  # intervals grow with success
+    assert f'"card_id": {engine.card_id("u", "i")}' in right
+
+
+def test_practice_takes_due_items_first_then_the_weakest_principle():
+    now = START
+    due = {
+        "t-policy-control-access": now - timedelta(days=3),
+        "t-people-recovery-plan": now - timedelta(days=1),
+        "t-accounts-track-actions": now + timedelta(days=5),  # seen, not due
+    }
+    scores = {
+        "content-approval": engine.Score(answered=4, correct=0),
+        "control-access": engine.Score(answered=4, correct=4),
+    }
+    for seed in range(30):
+        chosen = engine.choose_practice(ITEMS, due, scores, now, random.Random(seed))
+        ids = [i.id for i in chosen]
+        assert len(set(ids)) == 5
+        assert ids[:2] == ["t-policy-control-access", "t-people-recovery-plan"]
+        assert chosen[2].principle == "content-approval"
+        assert "t-accounts-track-actions" not in ids  # unseen items come before it
+
+
+def test_practice_leans_towards_weak_principles():
+    scores = {p: engine.Score(10, 10) for p in PRINCIPLES}
+    scores["recovery-plan"] = engine.Score(10, 1)
+    picks = Counter()
+    for seed in range(300):
+        for item in engine.choose_practice(ITEMS, {}, scores, START, random.Random(seed))[1:]:
+            picks[item.principle] += 1
+    assert picks["recovery-plan"] > 2 * max(v for p, v in picks.items() if p != "recovery-plan")
+
+
+def test_practice_falls_back_to_seen_items_when_everything_is_seen():
+    due = {i.id: START + timedelta(days=n + 1) for n, i in enumerate(ITEMS)}
+    chosen = engine.choose_practice(ITEMS, due, {}, START, random.Random(0))
+    assert [i.id for i in chosen] == [i.id for i in ITEMS[:5]]  # soonest due first
+
+
+def test_weakest_principle_needs_answers():
+    assert engine.weakest_principle({}) is None
+    scores = {"control-access": engine.Score(3, 1), "track-actions": engine.Score(3, 3)}
+    assert engine.weakest_principle(scores) == "control-access"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exam_covers_every_module_and_principle(seed):
+    chosen = engine.compose_exam(ITEMS, random.Random(seed))
+    assert len(chosen) == 10 and len({i.id for i in chosen}) == 10
+    assert {i.module for i in chosen} == set(MODULES)
+    assert {i.principle for i in chosen} == set(PRINCIPLES)
+    assert max(Counter(i.principle for i in chosen).values()) <= 2
+
+
+def test_exam_from_the_shipped_content(content_library):
+    items = list(content_library.quiz_items.values())
+    for seed in range(50):
+        chosen = engine.compose_exam(items, random.Random(seed))
+        assert {i.module for i in chosen} == set(MODULES)
+        assert {i.principle for i in chosen} == set(PRINCIPLES)
+        assert len({i.id for i in chosen}) == 10
+
+
+def test_exam_refuses_content_that_cannot_cover_everything():
+    no_recovery = [i for i in ITEMS if i.principle != "recovery-plan"]
+    with pytest.raises(engine.ExamUnavailable, match="recovery-plan"):
+        engine.compose_exam(no_recovery, random.Random(0))
+    with pytest.raises(engine.ExamUnavailable):
+        engine.compose_exam(ITEMS[:5], random.Random(0))
+    only_two_modules = [make_item(m, p, n) for m in MODULES[:2] for p in PRINCIPLES for n in (1, 2)]
+    with pytest.raises(engine.ExamUnavailable, match="people"):
+        engine.compose_exam(only_two_modules, random.Random(0))
+
+
+def test_pass_mark_is_eighty_percent():
+    assert engine.exam_passed(8, 10) and not engine.exam_passed(7, 10)
+    assert not engine.exam_passed(0, 0)
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+def test_streak_skips_weekends_and_bank_holidays():
+    # Christmas 2026: Friday 25 and Monday 28 December are bank holidays.
+    days = {date(2026, 12, 22), date(2026, 12, 23), date(2026, 12, 24), date(2026, 12, 29)}
+    assert engine.streak(days, date(2026, 12, 29), ENGLAND) == 4
+    assert engine.streak(days, date(2026, 12, 30), ENGLAND) == 4  # nothing yet today
+    assert engine.streak(days, date(2026, 12, 31), ENGLAND) == 0  # missed the 30th
+    assert engine.streak({date(2026, 12, 26)}, date(2026, 12, 29), ENGLAND) == 0  # weekend
+    friday_monday = {date(2026, 11, 27), date(2026, 11, 30)}
+    assert engine.streak(friday_monday, date(2026, 11, 30), ENGLAND) == 2
+    assert engine.streak(set(), date(2026, 11, 30), ENGLAND) == 0
+
+
+def test_add_months_clamps_to_the_end_of_the_month():
+    assert engine.add_months(datetime(2027, 1, 31, tzinfo=UTC), 1) == datetime(
+        2027, 2, 28, tzinfo=UTC
+    )
+    assert engine.add_months(datetime(2028, 2, 29, tzinfo=UTC), 12) == datetime(
+        2029, 2, 28, tzinfo=UTC
+    )
+    assert engine.add_months(START, 12) == START.replace(year=2027)
+
+
+def test_month_bounds_follow_the_uk_clock():
+    start, end = engine.month_bounds(
+        datetime(2026, 6, 15, 12, tzinfo=UTC), ZoneInfo("Europe/London")
+    )
+    assert start == datetime(2026, 5, 31, 23, tzinfo=UTC)
+    assert end == datetime(2026, 6, 30, 23, tzinfo=UTC)
+    start, end = engine.month_bounds(
+        datetime(2026, 12, 31, 23, 30, tzinfo=UTC), ZoneInfo("Europe/London")
+    )
+    assert (start, end) == (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+
+
+# --- the store's guarantees ----------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = open_db(tmp_path / "quiz.db")
+    migrate(db, DOMAIN, MIGRATIONS)
+    yield QuizStore(db)
+    db.conn.close()
+
+
+PLACE = Place("slack", "T1", "C1")
+ALEX = Actor("slack", "U1", "Alex")
+
+
+def _review(old):
+    return engine.review(old, True, START, user_key=ALEX.key, item_id="x")
+
+
+def test_one_answer_per_person_per_question(store):
+    post = store.create_post(
+        "t-policy-approval", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
+    )
+    args = ("policy", "content-approval", 0, True, START + timedelta(seconds=12), _review)
+    assert store.record_post_answer(post, ALEX, PLACE, *args).status == "recorded"
+    again = store.record_post_answer(
+        post, ALEX, PLACE, "policy", "content-approval", 2, False, START, _review
+    )
+    assert (again.status, again.previous_choice) == ("duplicate", 0)
+    [row] = store.answers(post_id=post.id)
+    assert (row["seconds"], row["user_name"], row["choice"]) == (12.0, "Alex", 0)
+    with pytest.raises(sqlite3.IntegrityError):  # the database refuses it too
+        store.db.execute(
+            "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
+            " seconds, context, post_id, platform, workspace, channel, answered_at)"
+            " VALUES ('slack:U1', 'x', 'policy', 'control-access', 1, 0, 0, 'channel', ?, 'slack',"
+            " 'T1', 'C1', 'now')",
+            [post.id],
+        )
+    assert store.close_post(post.id, START) and not store.close_post(post.id, START)
+    bob = Actor("slack", "U2", "Bob")
+    assert store.record_post_answer(post, bob, PLACE, *args).status == "closed"
+    assert store.counts(post.id) == (1, 1)
+    assert store.card_dues(ALEX.key).keys() == {"t-policy-approval"}
+
+
+def test_answers_after_the_deadline_are_refused(store):
+    post = store.create_post(
+        "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(minutes=1)
+    )
+    late = START + timedelta(minutes=1)
+    assert (
+        store.record_post_answer(
+            post, ALEX, PLACE, "policy", "control-access", 0, True, late, _review
+        ).status
+        == "due"
+    )
+    assert [p.id for p in store.due_posts(late)] == [post.id]
+    assert store.next_deadline() == START + timedelta(minutes=1)
+
+
+def test_one_exam_in_progress_per_person(store):
+    questions = [Question("x", [0, 1, 2, 3])]
+    store.start_session("exam", ALEX, questions, PLACE, START)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.start_session("exam", ALEX, questions, PLACE, START)
+    first = store.start_session("practice", ALEX, questions, PLACE, START)
+    second = store.start_session("practice", ALEX, questions, PLACE, START)
+    assert store.session(first.id).status == "abandoned"
+    assert store.active_session(ALEX.key, "practice").id == second.id
+
+
+# --- message updates -----------------------------------------------------------------------
+
+
+async def test_updates_coalesce_and_the_last_one_sees_the_final_state():
+    state = {"count": 0}
+    shown: list[int] = []
+
+    async def update():
+        await asyncio.sleep(0.01)
+        shown.append(state["count"])
+
+    updates = MessageUpdates(gap=0.01)
+
+    async def answer():
+        state["count"] += 1
+        await updates.request(1, update)
+
+    await asyncio.gather(*(answer() for _ in range(100)))
+    assert shown[-1] == 100
+    assert len(shown) < 10
+
+
+def test_refresh_months_setting():
+    from bot.config import ConfigError, load_settings
+    from content.quiz_feature import refresh_months
+
+    assert refresh_months(load_settings({}, env_file=None)) == 12
+    assert refresh_months(load_settings({"SECBOT_EXAM_REFRESH_MONTHS": "6"}, env_file=None)) == 6
+    for bad in ("0", "twelve", "500"):
+        with pytest.raises(ConfigError, match="SECBOT_EXAM_REFRESH_MONTHS"):
+            refresh_months(load_settings({"SECBOT_EXAM_REFRESH_MONTHS": bad}, env_file=None))
+
+
+async def test_an_early_caller_does_not_wait_for_a_whole_burst():
+    calls = 0
+
+    async def update():
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.02)
+
+    updates = MessageUpdates(gap=0.05)
+    first = asyncio.ensure_future(updates.request(7, update))
+    await asyncio.sleep(0.005)  # the first edit is in flight
+    later = [asyncio.ensure_future(updates.request(7, update)) for _ in range(5)]
+    await asyncio.wait_for(first, 0.04)  # done after its own edit, before the next one
+    assert not any(t.done() for t in later)
+    await asyncio.gather(*later)
+    assert calls == 2

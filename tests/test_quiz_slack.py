@@ -1,0 +1,362 @@
+"""``/quiz`` over Slack HTTP: signed slash commands and clicks against the fake Web API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from content.models import MODULES, PRINCIPLES
+from tests.quiz_support import (
+    LIBRARY,
+    START,
+    button_values,
+    clock_of,
+    latest_post_id,
+    post_choice,
+    session_choice,
+    start_quiz_bot,
+    store_of,
+)
+from tests.support import block_actions_body, stop_bot
+
+
+@pytest.fixture
+async def bot(slack_env, fake_slack, fake_connector):
+    b = await start_quiz_bot(slack_env, slack=fake_slack, connector=fake_connector)
+    yield b
+    await stop_bot(b)
+
+
+def updates(fake_slack) -> list[dict]:
+    return fake_slack.api_calls("chat.update")
+
+
+async def post_question(bot, fake_slack, text: str = "", user: str = "U1") -> int:
+    before = len(fake_slack.api_calls("chat.postMessage"))
+    await bot.slash("/quiz", text, user=user, channel="C1")
+    await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) > before)
+    return latest_post_id(bot)
+
+
+async def click_and_wait(bot, fake_slack, action: str, value: str, user: str, **kw) -> dict:
+    """Click, then return the private (response_url) reply it produced."""
+    before = len(fake_slack.responses())
+    await bot.click(action, value, user=user, channel=kw.pop("channel", "C1"), **kw)
+    replies = await fake_slack.wait_for(lambda s: len(s.responses()) > before and s.responses())
+    return replies[-1]
+
+
+async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack):
+    post_id = await post_question(bot, fake_slack)
+    posted = fake_slack.api_calls("chat.postMessage")[-1]
+    assert posted["channel"] == "C1"
+    assert "No answers yet" in str(posted["blocks"])
+    values = button_values(posted["blocks"], "quiz:answer")
+    assert values == [f"{post_id}:{i}" for i in range(4)]
+    assert button_values(posted["blocks"], "quiz:close") == [str(post_id)]
+    post = store_of(bot).post(post_id)
+    assert post.message_id and post.closes_at - post.created_at == timedelta(hours=1)
+    item = LIBRARY.item(post.item_id)
+    assert item.stem.en in posted["text"]
+
+    right = await click_and_wait(
+        bot,
+        fake_slack,
+        "quiz:answer",
+        post_choice(bot, post_id, right=True),
+        "U2",
+        message_ts=post.message_id,
+    )
+    assert right["response_type"] == "ephemeral"
+    assert right["text"].startswith("Correct!")
+    assert item.explanation.en in right["text"]
+    assert "https://www.ncsc.gov.uk/example" in str(right["blocks"])
+    await fake_slack.wait_for(lambda s: updates(s) and "1 answered" in updates(s)[-1]["text"])
+    assert updates(fake_slack)[-1]["ts"] == post.message_id
+    assert "Correct" not in str(updates(fake_slack)[-1])  # nobody's choice is revealed
+
+    wrong = await click_and_wait(
+        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U3"
+    )
+    assert wrong["text"].startswith("Not quite.")
+    assert "The answer is" in wrong["text"]
+    await fake_slack.wait_for(lambda s: "2 answered" in updates(s)[-1]["text"])
+
+    again = await click_and_wait(
+        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U2"
+    )
+    assert again["response_type"] == "ephemeral"
+    assert "already answered" in again["text"] and "The right answer" in again["text"]
+
+    rows = store_of(bot).answers(post_id=post_id)
+    assert [(r["user_key"], r["correct"], r["context"], r["channel"]) for r in rows] == [
+        ("slack:U2", 1, "channel", "C1"),
+        ("slack:U3", 0, "channel", "C1"),
+    ]
+    assert rows[0]["choice"] == item.correct_index and rows[1]["choice"] != item.correct_index
+    assert rows[0]["item_id"] == item.id and rows[0]["answered_at"].startswith("2026-11-25T10:00")
+    assert rows[0]["seconds"] == 0.0
+
+    refused = await click_and_wait(bot, fake_slack, "quiz:close", str(post_id), "U3")
+    assert "Only the person who posted" in refused["text"]
+    assert store_of(bot).post(post_id).closed_at is None
+
+    await bot.click("quiz:close", str(post_id), user="U1", channel="C1")
+    closed = await fake_slack.wait_for(
+        lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")]
+    )
+    assert "2 answered. 1 of 2 got it right (50%)" in closed[-1]["text"]
+    assert "The right answer" in closed[-1]["text"]
+    assert item.explanation.en in str(closed[-1]["blocks"])
+    assert button_values(closed[-1]["blocks"], "quiz:answer") == []
+
+    late = await click_and_wait(
+        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=True), "U4"
+    )
+    assert "this question has closed" in late["text"]
+    assert len(store_of(bot).answers(post_id=post_id)) == 2
+
+
+async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
+    post_id = await post_question(bot, fake_slack, "10m")
+    post = store_of(bot).post(post_id)
+    assert post.closes_at == START + timedelta(minutes=10)
+    assert "Closes at 10:10" in str(fake_slack.api_calls("chat.postMessage")[-1]["blocks"])
+    await bot.click("quiz:answer", post_choice(bot, post_id, right=True), user="U2", channel="C1")
+    await fake_slack.wait_for(lambda s: updates(s) and "1 answered" in updates(s)[-1]["text"])
+
+    await clock_of(bot).advance(minutes=9)
+    await asyncio.sleep(0.05)
+    assert not any(u["text"].startswith("Quiz closed") for u in updates(fake_slack))
+    await clock_of(bot).advance(minutes=2)
+    closed = await fake_slack.wait_for(
+        lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")]
+    )
+    assert "1 answered. 1 of 1 got it right (100%)" in closed[-1]["text"]
+    assert store_of(bot).post(post_id).closed_at is not None
+
+
+async def test_question_due_while_down_closes_at_start_up(slack_env, fake_slack, fake_connector):
+    first = await start_quiz_bot(slack_env, slack=fake_slack, connector=fake_connector)
+    try:
+        post_id = await post_question(first, fake_slack, "2h")
+    finally:
+        await stop_bot(first)
+    assert updates(fake_slack) == []
+    later = FakeClock(START + timedelta(hours=3))
+    second = await start_quiz_bot(
+        slack_env, clock=later, slack=fake_slack, connector=fake_connector
+    )
+    try:
+        closed = await fake_slack.wait_for(
+            lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")]
+        )
+        assert "Nobody answered" in closed[-1]["text"]
+        assert store_of(second).post(post_id).closed_at is not None
+    finally:
+        await stop_bot(second)
+
+
+async def test_two_hundred_concurrent_clicks_count_exactly(bot, fake_slack):
+    post_id = await post_question(bot, fake_slack)
+    ts = store_of(bot).post(post_id).message_id
+    users = [f"U{n:04d}" for n in range(200)]
+    responses = await asyncio.gather(
+        *(
+            bot.click(
+                "quiz:answer",
+                post_choice(bot, post_id, right=n % 3 == 0),
+                user=u,
+                channel="C1",
+                message_ts=ts,
+                response_url=fake_slack.response_url(f"r-{u}"),
+            )
+            for n, u in enumerate(users)
+        )
+    )
+    assert all(r.status == 200 for r in responses)
+    await fake_slack.wait_for(lambda s: len(s.responses()) >= 200, timeout=15)
+    await fake_slack.wait_for(lambda s: "200 answered" in updates(s)[-1]["text"], timeout=10)
+    await asyncio.sleep(1.2)  # longer than the update gap: nothing later may undo it
+    assert "200 answered" in updates(fake_slack)[-1]["text"]
+    feedback = fake_slack.responses()
+    assert len(feedback) == 200
+    assert all(f["response_type"] == "ephemeral" for f in feedback)
+    assert sum(f["text"].startswith("Correct!") for f in feedback) == 67
+    assert len({c.path for c in fake_slack.calls if c.path.startswith("/response/")}) == 200
+    assert len(store_of(bot).answers(post_id=post_id)) == 200
+    assert store_of(bot).counts(post_id) == (200, 67)
+    assert len(updates(fake_slack)) < 50  # edits are coalesced, not one per click
+
+
+async def test_double_click_and_retried_delivery_record_one_answer(bot, fake_slack):
+    post_id = await post_question(bot, fake_slack)
+    body = block_actions_body(
+        "quiz:answer",
+        post_choice(bot, post_id, right=True),
+        user="U2",
+        channel="C1",
+        response_url=fake_slack.response_url("same"),
+        action_ts="1700000100.000001",
+    )
+    await bot.slack_post(body)
+    await fake_slack.wait_for(lambda s: s.responses())
+    await bot.slack_post(body, headers={"X-Slack-Retry-Num": "1"})  # the same click again
+    second = await click_and_wait(
+        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U2"
+    )
+    assert "already answered" in second["text"]
+    texts = [r["text"] for r in fake_slack.responses()]
+    assert len(texts) == 2 and texts[0].startswith("Correct!")
+    rows = store_of(bot).answers(post_id=post_id)
+    assert len(rows) == 1 and rows[0]["correct"] == 1
+
+
+async def test_topic_and_unknown_topic(bot, fake_slack):
+    post_id = await post_question(bot, fake_slack, "phishing")
+    post = store_of(bot).post(post_id)
+    assert post.tag == "phishing" and "phishing" in LIBRARY.item(post.item_id).topics
+    await bot.slash("/quiz", "control-access", user="U1", channel="C1")
+    await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) == 2)
+    assert (
+        LIBRARY.item(store_of(bot).post(latest_post_id(bot)).item_id).principle == "control-access"
+    )
+
+    await bot.slash("/quiz", "knitting", user="U1", channel="C1")
+    reply = (await fake_slack.wait_for(lambda s: s.responses()))[-1]
+    assert reply["response_type"] == "ephemeral"
+    assert "no quiz questions tagged “knitting”" in reply["text"]
+    assert "accounts" in reply["text"] and "phishing" in reply["text"]
+    assert latest_post_id(bot) == post_id + 1  # nothing posted for the unknown tag
+
+    await bot.slash("/quiz", "0m", user="U1", channel="C1")
+    await fake_slack.wait_for(lambda s: len(s.responses()) == 2)
+    assert "from 1 minute to 7 days" in fake_slack.responses()[-1]["text"]
+
+
+async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
+    await bot.slash("/quiz", "", user="U5", channel="D5")  # `/quiz` in a DM is practice
+    first = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")))[-1]
+    assert first["channel"] == "D5"
+    assert first["text"].startswith("Practice: question 1 of 5")
+    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    for position in range(5):
+        posted = fake_slack.api_calls("chat.postMessage")
+        assert posted[-1]["text"].startswith(f"Practice: question {position + 1} of 5")
+        value = session_choice(bot, session_id, position, right=position != 2)
+        n_updates = len(updates(fake_slack))
+        await bot.click("quiz:session", value, user="U5", channel="D5", message_ts=f"9.{position}")
+        upd = (
+            await fake_slack.wait_for(lambda s, n=n_updates: len(updates(s)) > n and updates(s))
+        )[-1]
+        assert upd["ts"] == f"9.{position}"
+        assert ("Not quite." if position == 2 else "Correct!") in upd["text"]
+        if position < 4:
+            nxt = button_values(upd["blocks"], "quiz:next")
+            assert nxt == [f"{session_id}:{position + 1}"]
+            await bot.click("quiz:next", nxt[0], user="U5", channel="D5")
+            await fake_slack.wait_for(
+                lambda s, p=position: len(s.api_calls("chat.postMessage")) == p + 2
+            )
+        else:
+            assert button_values(upd["blocks"], "quiz:next") == []
+            assert "Practice finished: you got 4 of 5 right." in upd["text"]
+    rows = store_of(bot).answers(session_id=session_id)
+    assert [r["position"] for r in rows] == [0, 1, 2, 3, 4]
+    assert {r["context"] for r in rows} == {"practice"}
+    assert store_of(bot).session(session_id).status == "done"
+    assert len(store_of(bot).card_dues("slack:U5")) == 5
+
+
+async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_connector):
+    first = await start_quiz_bot(slack_env, slack=fake_slack, connector=fake_connector)
+    try:
+        await first.slash("/quiz", "exam", user="U7", channel="D7")
+        q1 = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")))[-1]
+        assert q1["text"].startswith("Exam: question 1 of 10")
+        assert "covering all three modules and all five principles" in str(q1["blocks"])
+        session_id = int(button_values(q1["blocks"], "quiz:session")[0].split(":")[0])
+        asked = [LIBRARY.item(q.item_id) for q in store_of(first).session(session_id).questions]
+        assert len({i.id for i in asked}) == 10
+        assert {i.module for i in asked} == set(MODULES)
+        assert {i.principle for i in asked} == set(PRINCIPLES)
+        for position in range(4):
+            n = len(updates(fake_slack))
+            value = session_choice(first, session_id, position, right=position != 0)
+            await first.click("quiz:session", value, user="U7", channel="D7")
+            upd = await fake_slack.wait_for(lambda s, n=n: len(updates(s)) > n and updates(s))
+            assert upd[-1]["text"].startswith(f"Exam: question {position + 2} of 10")
+            assert "Answer recorded." in str(upd[-1]["blocks"])
+            assert "Correct" not in upd[-1]["text"]  # no feedback until the end
+    finally:
+        await stop_bot(first)
+
+    second = await start_quiz_bot(slack_env, slack=fake_slack, connector=fake_connector)
+    try:
+        await second.slash("/quiz", "exam", user="U7", channel="D7")
+        resumed = await fake_slack.wait_for(
+            lambda s: len(s.api_calls("chat.postMessage")) == 2 and s.api_calls("chat.postMessage")
+        )
+        assert resumed[-1]["text"].startswith("Exam: question 5 of 10")
+        assert "Welcome back" in str(resumed[-1]["blocks"])
+        for position in range(4, 10):
+            n = len(updates(fake_slack))
+            value = session_choice(second, session_id, position, right=position != 9)
+            await second.click("quiz:session", value, user="U7", channel="D7")
+            await fake_slack.wait_for(lambda s, n=n: len(updates(s)) > n)
+        final = updates(fake_slack)[-1]
+        assert "Exam complete: passed. You scored 8 out of 10 (80%)." in final["text"]
+        assert "refresher is due by 25 November 2027" in final["text"]
+        result = store_of(second).exam_result(session_id)
+        assert (result.user_key, result.score, result.total, result.passed) == (
+            "slack:U7",
+            8,
+            10,
+            True,
+        )
+        assert result.content_version == LIBRARY.version
+        assert result.completed_at == START
+        # A new attempt is a fresh exam, not the finished one.
+        await second.slash("/quiz", "exam", user="U7", channel="D7")
+        fresh = await fake_slack.wait_for(
+            lambda s: len(s.api_calls("chat.postMessage")) == 3 and s.api_calls("chat.postMessage")
+        )
+        assert fresh[-1]["text"].startswith("Exam: question 1 of 10")
+    finally:
+        await stop_bot(second)
+
+
+async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
+    await bot.slash("/quiz", "me", user="U6", channel="C1")
+    first = (await fake_slack.wait_for(lambda s: s.responses()))[-1]
+    assert first["response_type"] == "ephemeral"
+    assert first["text"].startswith("Practice: question 1 of 5")
+    assert fake_slack.api_calls("chat.postMessage") == []  # nothing public in the channel
+    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    value = session_choice(bot, session_id, 0, right=False)
+    await bot.click("quiz:session", value, user="U6", channel="C1", is_ephemeral=True)
+    swapped = await fake_slack.wait_for(lambda s: len(s.responses()) == 2 and s.responses())
+    assert swapped[-1]["replace_original"] is True
+    assert "Not quite." in swapped[-1]["text"] and "The answer is" in swapped[-1]["text"]
+    assert updates(fake_slack) == []
+    await bot.click("quiz:next", f"{session_id}:1", user="U6", channel="C1", is_ephemeral=True)
+    second = await fake_slack.wait_for(lambda s: len(s.responses()) == 3 and s.responses())
+    assert second[-1]["response_type"] == "ephemeral"
+    assert second[-1]["text"].startswith("Practice: question 2 of 5")
+    # The wrong answer made that item due again soon; it is in the person's schedule.
+    assert store_of(bot).card_dues("slack:U6").keys() == {
+        store_of(bot).session(session_id).questions[0].item_id
+    }
+
+
+async def test_help_lists_quiz_and_quiz_help_lists_its_commands(bot, fake_slack):
+    await bot.slash("/secbot", "help", user="U1", channel="C1")
+    listed = (await fake_slack.wait_for(lambda s: s.responses()))[-1]
+    assert "/quiz [10m | topic | me | exam | stats | leaderboard]" in listed["text"]
+    await bot.slash("/quiz", "help", user="U1", channel="C1")
+    own = await fake_slack.wait_for(lambda s: len(s.responses()) == 2 and s.responses())
+    assert "/quiz leaderboard [off|on]" in own[-1]["text"]
+    assert own[-1]["response_type"] == "ephemeral"
