@@ -20,6 +20,7 @@ FEATURES: list[str] = [
     "bot.commands.help",
     "content.tips_feature",
     "content.quiz_feature",
+    "incidents.feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

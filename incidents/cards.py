@@ -1,0 +1,277 @@
+"""The messages the incident flow shows: the triage card (which becomes the incident
+card), the checklist, and small replies. Pure functions of the stored state, so any
+message can be redrawn at any time (after a restart, a click, a severity change).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.model import Actions, Block, Button, Choice, Context, Heading, Message, Section, Select
+from incidents.playbooks import PHASE_LABELS
+from incidents.store import Incident, StepState
+from incidents.triage import PLATFORM_LABELS, PLATFORMS, SEVERITY_LABELS, SYMPTOM_LABELS, SYMPTOMS
+
+# Slack allows 50 blocks a message; keep room for the heading and small print.
+MAX_BLOCKS = 48
+
+SKIP_REASONS: tuple[tuple[str, str], ...] = (
+    ("not-relevant", "Not relevant to this incident"),
+    ("already-done", "Already done before the incident"),
+    ("someone-else", "Someone else is handling it"),
+    ("cannot", "We can't do it (no access or no permission)"),
+    ("other", "Other (type the reason)"),
+)
+SKIP_LABELS = dict(SKIP_REASONS)
+
+
+def drill(inc: Incident) -> str:
+    return "DRILL — " if inc.drill else ""
+
+
+def hhmm(when: datetime | None, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%H:%M") if when else ""
+
+
+def platform_label(inc: Incident) -> str:
+    return PLATFORM_LABELS.get(inc.platform or "", "Not chosen yet")
+
+
+def account_label(inc: Incident) -> str:
+    return inc.account or "not given yet"
+
+
+def yes_no(value: bool | None) -> str:
+    return {True: "Yes", False: "No", None: "—"}[value]
+
+
+def _triage_value(inc: Incident, step: str, choice: str) -> str:
+    return f"{inc.id}|{step}|{choice}"
+
+
+def triage_card(inc: Incident) -> Message:
+    """The one card a triage happens on; each answer redraws it in place."""
+    title = f"{drill(inc)}Compromised account: {inc.id}"
+    facts = [("Platform", platform_label(inc)), ("Account", account_label(inc))]
+    if inc.symptoms:
+        facts.append(("What is happening", ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)))
+    blocks: list[Block] = [Heading(title), Section("", fields=tuple(facts))]
+    step = inc.triage_step
+    if not inc.is_open:
+        question = "This report was closed before triage finished."
+        blocks.append(Section(question))
+    elif step == "platform":
+        question = "Which platform is the account on?"
+        buttons = tuple(
+            Button(label, "incident:triage", _triage_value(inc, "platform", pid))
+            for pid, label in PLATFORMS
+        )
+        blocks += [Section(f"Question 1 of 4. {question}"), Actions(buttons)]
+    elif step == "symptoms":
+        question = "What is happening? Pick all that apply, then press Next."
+        toggles = []
+        for sid, label in SYMPTOMS:
+            chosen = sid in inc.symptoms
+            toggles.append(
+                Button(
+                    ("✓ " if chosen else "") + label,
+                    "incident:triage",
+                    _triage_value(inc, "symptoms", f"{sid}:{'off' if chosen else 'on'}"),
+                    style="primary" if chosen else None,
+                )
+            )
+        nxt = Button("Next", "incident:triage", _triage_value(inc, "symptoms", "next"), "primary")
+        blocks += [
+            Section(f"Question 2 of 4. {question}"),
+            Actions(tuple(toggles)),
+            Actions((nxt,)),
+        ]
+    elif step in ("access", "harmful"):
+        question = (
+            "Do we still have admin access to the account?"
+            if step == "access"
+            else "Is harmful content live on the account right now?"
+        )
+        number = 3 if step == "access" else 4
+        blocks += [
+            Section(f"Question {number} of 4. {question}"),
+            Actions(
+                (
+                    Button("Yes", "incident:triage", _triage_value(inc, step, "yes")),
+                    Button("No", "incident:triage", _triage_value(inc, step, "no")),
+                )
+            ),
+        ]
+    else:
+        question = ""
+    hints = []
+    if not inc.account:
+        hints.append("Which account is it? Type /compromised handle @name to add it.")
+    hints.append("Your answers are saved as you go.")
+    blocks.append(Context(tuple(hints)))
+    text = f"{title}. {question}".strip()
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def room_note(inc: Incident) -> str:
+    """Where the incident is being worked, when that is not right here."""
+    room = inc.room
+    if room is None:
+        return ""
+    if room.channel != inc.origin.channel:
+        return f"The incident is being worked in the private channel #{channel_name(inc)}."
+    if room.thread:
+        return "The checklist is in the thread."
+    return ""
+
+
+def channel_name(inc: Incident) -> str:
+    return ("drill-" if inc.drill else "") + inc.id.lower()
+
+
+def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
+    """The record at a glance; the triage card turns into this when triage is done."""
+    if inc.triage_step != "done":
+        return triage_card(inc)
+    title = f"{drill(inc)}{inc.id}: {platform_label(inc)} account {account_label(inc)}"
+    if inc.acked_at:
+        acked = f"By {inc.acked_by_name or inc.acked_by} at {hhmm(inc.acked_at, tz)}"
+    else:
+        acked = "Not yet"
+    facts = (
+        ("Severity", SEVERITY_LABELS.get(inc.severity or 0, "—")),
+        ("Status", inc.status.capitalize()),
+        ("Commander", inc.commander_name or inc.commander),
+        ("Reporter", inc.reporter_name or inc.reporter),
+        ("What is happening", ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "—"),
+        ("Admin access", yes_no(inc.has_access)),
+        ("Harmful content live", yes_no(inc.harmful_live)),
+        ("Department", inc.department or "—"),
+        ("Paged", inc.team or "—"),
+        ("Acknowledged", acked),
+    )
+    lead = (
+        "DRILL: this is an exercise, not a real incident. "
+        if inc.drill
+        else "Compromised account incident. "
+    )
+    if inc.status == "closed":
+        lead += f"Closed at {hhmm(inc.closed_at, tz)}: {inc.summary or ''}".strip()
+    else:
+        lead += "Work through the checklist; the timeline records who did what."
+    blocks: list[Block] = [Heading(title), Section(lead, fields=facts)]
+    if inc.is_open and not inc.acked_at:
+        blocks.append(Actions((Button("Acknowledge", "incident:ack", inc.id, "primary"),)))
+    small = []
+    if room_note(inc):
+        small.append(room_note(inc))
+    if inc.is_open:
+        small.append(
+            f"/compromised evidence {inc.id} <link or note> · /compromised severity {inc.id} <1-4>"
+            f" · /compromised close {inc.id} <summary> · /compromised report {inc.id}"
+        )
+    if small:
+        blocks.append(Context(tuple(small)))
+    text = f"{title}. Severity {inc.severity}, status {inc.status}."
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _step_line(s: StepState, tz: ZoneInfo) -> str:
+    phase = PHASE_LABELS.get(s.phase, s.phase)
+    if s.status == "done":
+        return f"✓ {phase}: {s.text} — done by {s.by_name or s.by_key} at {hhmm(s.at, tz)}"
+    if s.status == "skipped":
+        return f"✗ {phase}: {s.text} — skipped by {s.by_name or s.by_key}: {s.reason or ''}"
+    line = f"☐ {phase}: {s.text}"
+    if s.link:
+        line += f"\n{s.link}"
+    if s.assignee:
+        line += f"\nAssigned to {s.assignee_name or s.assignee}"
+    return line
+
+
+def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
+    """Every step with Done / Skip / Assign; redrawn in place after each click."""
+    title = f"{drill(inc)}{inc.id} checklist"
+    open_steps = [s for s in steps if s.status == "open"]
+    done = len(steps) - len(open_steps)
+    blocks: list[Block] = [Heading(title)]
+    budget = MAX_BLOCKS - 2
+    resolved = [s for s in steps if s.status != "open"]
+    with_buttons = inc.is_open
+    # Resolved steps take one block each, open ones two (text and buttons). When that
+    # would not fit in one message, resolved steps share a block and the last open
+    # steps show their buttons once earlier ones are done.
+    need = len(resolved) + (2 if with_buttons else 1) * len(open_steps)
+    if need > budget and resolved:
+        budget -= 1
+        blocks.append(Section("\n".join(_step_line(s, tz) for s in resolved)))
+        shown = open_steps
+    else:
+        shown = steps
+    later: list[StepState] = []
+    for s in shown:
+        if s.status != "open" or not with_buttons:
+            blocks.append(Section(_step_line(s, tz)))
+            budget -= 1
+        elif budget >= 3:
+            value = f"{inc.id}|{s.step_id}"
+            blocks += [
+                Section(_step_line(s, tz)),
+                Actions(
+                    (
+                        Button("Done", "incident:done", value, "primary"),
+                        Button("Skip", "incident:skip", value),
+                        Button("Assign to me", "incident:assign", value),
+                    )
+                ),
+            ]
+            budget -= 2
+        else:
+            later.append(s)
+    if later:
+        blocks.append(Section("\n".join(_step_line(s, tz) for s in later)))
+    status = f"{done} of {len(steps)} steps done or skipped. Status: {inc.status}."
+    if later:
+        status += " More buttons appear as steps are done."
+    blocks.append(Context((status,)))
+    return Message(text=f"{title}: {status}", blocks=tuple(blocks))
+
+
+def skip_prompt(inc: Incident, step: StepState) -> Message:
+    text = (
+        f"Why skip “{step.text}”? Pick a reason, or type "
+        f"/compromised skip {inc.id} {step.step_id} <reason>."
+    )
+    choices = tuple(
+        Choice(label, f"{inc.id}|{step.step_id}|{code}") for code, label in SKIP_REASONS
+    )
+    return Message(
+        text=text,
+        blocks=(Section(text), Select("incident:reason", "Reason for skipping", choices)),
+        private=True,
+    )
+
+
+def status_list(incidents: list[Incident]) -> Message:
+    if not incidents:
+        text = "There are no open incidents."
+        return Message(text=text, blocks=(Section(text),), private=True)
+    lines = []
+    for inc in incidents:
+        sev = f"severity {inc.severity}" if inc.severity else "severity not set"
+        lines.append(
+            f"{drill(inc)}{inc.id}: {platform_label(inc)} {account_label(inc)}, {sev}, "
+            f"{inc.status}, commander {inc.commander_name or inc.commander}"
+        )
+    text = "Open incidents:\n" + "\n".join(lines)
+    return Message(
+        text=text,
+        blocks=(Heading("Open incidents"), *(Section(line) for line in lines[:45])),
+        private=True,
+    )
+
+
+def note(text: str, *, private: bool = False) -> Message:
+    return Message(text=text, blocks=(Section(text),), private=private)

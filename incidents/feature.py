@@ -1,0 +1,757 @@
+"""``/compromised``: report a hijacked social media account and work it to a close.
+
+Start here. ``setup`` registers the ``compromised`` command and every ``incident:``
+button. The flow:
+
+1. ``/compromised [platform] [@account] [dept=<name>]`` posts a triage card; four
+   questions are answered by buttons on that one card (``incident:triage``), saved in
+   SQLite as they are answered, so a restart mid-triage loses nothing.
+2. The last answer fixes the severity (``incidents.triage``), snapshots the checklist
+   from the playbooks (``incidents.playbooks``), turns the card into the incident card,
+   posts the checklist in the incident's room (a Slack thread or private channel, or the
+   same conversation) and starts paging (``incidents.paging``).
+3. Checklist buttons (``incident:done|skip|reason|assign``) and the Acknowledge button
+   (``incident:ack``, also on chat pages) update the messages in place; every change
+   goes on the timeline (``incidents.store``).
+4. ``/compromised close <id> <summary>`` resolves paging; ``/compromised report <id>``
+   writes the Markdown report (``incidents.report``). ``/compromised drill`` is the same
+   flow marked DRILL, paging only drill-safe targets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bot.core import DeliveryFailed, Turn
+from bot.model import Actor, Message, MessageRef, Place, Section
+from incidents import cards
+from incidents.playbooks import Playbooks, load_playbooks
+from incidents.report import build_report, duration, timings
+from incidents.store import BOT, DOMAIN, MIGRATIONS, Incident, IncidentStore
+from incidents.triage import (
+    FLAGS,
+    PLATFORM_LABELS,
+    SYMPTOM_LABELS,
+    normalise_handle,
+    parse_start,
+    platform_id,
+    severity_for,
+)
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from bot.features import FeatureHost
+
+log = logging.getLogger(__name__)
+
+USAGE = (
+    "/compromised [platform] [@account] [dept=<name>] — report a compromised account\n"
+    "/compromised status — open incidents\n"
+    "/compromised ack <id> — acknowledge a page (the paged team or an admin)\n"
+    "/compromised handle [<id>] @account — say which account it is\n"
+    "/compromised evidence <id> <link or note> — add evidence to the timeline\n"
+    "/compromised skip <id> <step> <reason> — skip a checklist step\n"
+    "/compromised assign <id> @person — hand over as commander (or: <id> <step> @person)\n"
+    "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
+    "/compromised flag <id> fraud — fraud is involved (adds the Action Fraud step)\n"
+    "/compromised close <id> <summary> — close it (commander or admin)\n"
+    "/compromised report <id> — the post-incident report as a file\n"
+    "/compromised drill [platform] [@account] — practise the whole flow"
+)
+
+ACK_HINT = "To stop paging, press Acknowledge in secbot or type /compromised ack {id}."
+_ID = re.compile(r"^SEC-\d{4}-\d{4,}$", re.IGNORECASE)
+_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+_PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def parse_person(token: str, platform: str) -> tuple[str, str] | None:
+    """``<@U123|name>`` (Slack), ``@user-id`` or ``platform:user-id`` → (actor key, name)."""
+    match = _SLACK_MENTION.match(token)
+    if match:
+        return f"slack:{match.group(1)}", match.group(2) or match.group(1)
+    match = _PERSON.match(token)
+    if not match:
+        return None
+    ident = match.group(1)
+    head, sep, rest = ident.partition(":")
+    if sep and head in ("slack", "teams", "web") and rest:
+        return ident, rest
+    return f"{platform}:{ident}", ident
+
+
+class IncidentDesk:
+    """The /compromised handlers, sharing one store, the playbooks and the pager."""
+
+    def __init__(self, services: Services, playbooks: Playbooks, pager: Any):
+        self.services = services
+        self.store = IncidentStore(services.db)
+        self.playbooks = playbooks
+        self.pager = pager
+
+    # --- helpers --------------------------------------------------------------------
+
+    @property
+    def tz(self):
+        return self.services.settings.tz
+
+    def now(self):
+        return self.services.clock.now()
+
+    def event(self, inc: Incident, actor: Actor, kind: str, text: str) -> None:
+        self.store.add_event(inc.id, self.now(), actor, kind, text)
+
+    def info(self, inc: Incident) -> Any:
+        from incidents.paging import IncidentInfo
+
+        room = inc.room or inc.origin
+        platform = PLATFORM_LABELS.get(inc.platform or "", inc.platform or "unknown")
+        symptoms = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "not stated"
+        summary = f"{platform} account {inc.account or '(account not given)'}: {symptoms}."
+        if inc.harmful_live:
+            summary += " Harmful content is live."
+        if inc.has_access is False:
+            summary += " We have lost admin access."
+        return IncidentInfo(
+            id=inc.id,
+            summary=("DRILL: " if inc.drill else "") + summary,
+            platform=inc.platform or "other",
+            account=inc.account or "",
+            department=inc.department,
+            severity=inc.severity or 4,
+            drill=inc.drill,
+            reporter=inc.reporter,
+            origin={
+                "platform": room.platform,
+                "workspace": room.workspace,
+                "channel": room.channel,
+                "is_direct": room.is_direct,
+                "thread": room.thread,
+            },
+        )
+
+    def may_run(self, actor: Actor, inc: Incident) -> bool:
+        return actor.key == inc.commander or self.services.is_admin(actor)
+
+    async def refuse(self, turn: Turn, inc: Incident, what: str) -> None:
+        who = inc.commander_name or inc.commander
+        await turn.reply(
+            cards.note(
+                f"Only the incident commander ({who}) or an admin can {what} {inc.id}. "
+                f"Ask them, or ask the commander to hand over with "
+                f"/compromised assign {inc.id} @you.",
+                private=True,
+            )
+        )
+
+    async def find(self, turn: Turn, ident: str) -> Incident | None:
+        inc = self.store.get(ident) if _ID.match(ident or "") else None
+        if inc is None:
+            shown = (ident or "")[:40] or "(none)"
+            await turn.reply(
+                cards.note(
+                    f"I can't find incident {shown}. Incident ids look like SEC-2026-0042; "
+                    "type /compromised status to see the open ones.",
+                    private=True,
+                )
+            )
+        return inc
+
+    async def post(self, place: Place, msg: Message, turn: Turn | None = None) -> MessageRef | None:
+        transport = self.services.transports.get(place.platform)
+        if transport is None:  # a platform with no proactive transport (the test backend)
+            return await turn.reply(msg) if turn else None
+        return await transport.post(place, msg)
+
+    async def update(self, ref: MessageRef | None, msg: Message, turn: Turn | None = None) -> None:
+        """Redraw a stored message: in place through the click when it was clicked."""
+        if ref is None:
+            return
+        clicked = turn.incoming.message if turn else None
+        if turn and clicked and clicked.id == ref.id and clicked.place.channel == ref.place.channel:
+            await turn.update_original(msg)
+            return
+        transport = self.services.transports.get(ref.place.platform)
+        if transport is None:
+            return
+        try:
+            await transport.update(ref, msg)
+        except DeliveryFailed as e:
+            log.warning("could not update an incident message: %s", e.reason)
+
+    async def refresh(
+        self, incident_id: str, turn: Turn | None = None, *, card: bool = True
+    ) -> None:
+        """Redraw the incident card (unless only the checklist changed) and checklist."""
+        inc = self.store.get(incident_id)
+        if inc is None:
+            return
+        if card:
+            await self.update(inc.card, cards.incident_card(inc, self.tz), turn)
+        if inc.checklist:
+            msg = cards.checklist(inc, self.store.steps(inc.id), self.tz)
+            await self.update(inc.checklist, msg, turn)
+
+    # --- /compromised ---------------------------------------------------------------
+
+    async def command(self, turn: Turn) -> None:
+        head, _, rest = turn.args.strip().partition(" ")
+        sub = {
+            "status": self.status,
+            "close": self.close,
+            "report": self.report,
+            "drill": self.drill,
+            "assign": self.assign,
+            "severity": self.severity,
+            "evidence": self.evidence,
+            "skip": self.skip_command,
+            "handle": self.handle,
+            "flag": self.flag,
+            "ack": self.ack_command,
+            "acknowledge": self.ack_command,
+            "help": self.usage,
+        }.get(head.lower())
+        if sub is not None:
+            await sub(turn, rest.strip())
+        else:
+            await self.start(turn, turn.args, drill=False)
+
+    async def usage(self, turn: Turn, rest: str = "") -> None:
+        await turn.reply(cards.note(USAGE, private=True))
+
+    async def drill(self, turn: Turn, rest: str) -> None:
+        await self.start(turn, rest, drill=True)
+
+    async def start(self, turn: Turn, args: str, *, drill: bool) -> None:
+        parsed = parse_start(args)
+        if parsed.error:
+            await turn.reply(cards.note(parsed.error + "\n\n" + USAGE, private=True))
+            return
+        department = parsed.department or self.services.settings.get("SECBOT_DEPARTMENT")
+        inc = self.store.create(
+            self.now(),
+            reporter=turn.actor,
+            origin=turn.place,
+            drill=drill,
+            platform=parsed.platform,
+            account=parsed.handle,
+            department=department,
+        )
+        if drill:
+            self.event(inc, turn.actor, "drill", "This is a drill")
+        ref = await turn.reply(cards.triage_card(inc))
+        if ref is not None:
+            self.store.set_card(inc.id, ref.id)
+
+    async def status(self, turn: Turn, rest: str) -> None:
+        await turn.reply(cards.status_list(self.store.open_incidents()))
+
+    async def handle(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        inc: Incident | None = None
+        if len(words) == 2:
+            inc = await self.find(turn, words[0])
+            if inc is None:
+                return
+            words = words[1:]
+        handle = normalise_handle(words[0]) if len(words) == 1 else None
+        if handle is None:
+            await turn.reply(
+                cards.note("Type the account like this: /compromised handle @name", private=True)
+            )
+            return
+        if inc is None:
+            here = self.store.latest_open_in(turn.place)
+            mine = [i for i in here if i.reporter == turn.actor.key]
+            missing = [i for i in mine + here if not i.account]
+            inc = (missing or mine or here or [None])[0]
+        if inc is None:
+            await turn.reply(
+                cards.note(
+                    "There's no open incident here to add the account to. Start one with "
+                    "/compromised, or name it: /compromised handle SEC-2026-0042 @name",
+                    private=True,
+                )
+            )
+            return
+        self.store.set_account(inc.id, handle)
+        self.event(inc, turn.actor, "account", f"Account: {handle}")
+        await self.refresh(inc.id)
+        await turn.reply(cards.note(f"{inc.id}: account set to {handle}.", private=True))
+
+    # --- triage ---------------------------------------------------------------------
+
+    async def action(self, turn: Turn) -> None:
+        kind = turn.incoming.action_id.partition(":")[2]
+        parts = turn.incoming.value.split("|")
+        handler = {
+            "triage": self.on_triage,
+            "ack": self.on_ack,
+            "done": self.on_done,
+            "skip": self.on_skip,
+            "reason": self.on_reason,
+            "assign": self.on_assign,
+        }.get(kind)
+        if handler is None or not parts[0]:
+            await turn.reply(cards.note("That button is no longer active.", private=True))
+            return
+        inc = await self.find(turn, parts[0])
+        if inc is not None:
+            await handler(turn, inc, parts[1:])
+
+    async def on_triage(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        if len(parts) != 2:
+            return
+        step, choice = parts
+        if inc.card_id is None and turn.incoming.message is not None:
+            self.store.set_card(inc.id, turn.incoming.message.id)
+        if not inc.is_open or inc.triage_step != step:
+            return  # a double click or an old card: the first click already counted
+        ok = False
+        if step == "platform" and platform_id(choice):
+            ok = self.store.answer(inc.id, "platform", "symptoms", platform=platform_id(choice))
+            if ok:
+                label = PLATFORM_LABELS[platform_id(choice) or "other"]
+                self.event(inc, turn.actor, "triage", f"Platform: {label}")
+        elif step == "symptoms" and choice == "next":
+            if not inc.symptoms:
+                await turn.reply(
+                    cards.note("Pick at least one thing that is happening first.", private=True)
+                )
+                return
+            ok = self.store.answer(inc.id, "symptoms", "access")
+            if ok:
+                chosen = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)
+                self.event(inc, turn.actor, "triage", f"What is happening: {chosen}")
+        elif step == "symptoms":
+            symptom, _, state = choice.partition(":")
+            if symptom in SYMPTOM_LABELS and state in ("on", "off"):
+                ok = self.store.set_symptom(inc.id, symptom, state == "on")
+        elif step == "access" and choice in ("yes", "no"):
+            ok = self.store.answer(inc.id, "access", "harmful", has_access=int(choice == "yes"))
+            if ok:
+                self.event(inc, turn.actor, "triage", f"Admin access: {choice}")
+        elif step == "harmful" and choice in ("yes", "no"):
+            await self.finish_triage(turn, inc, choice == "yes")
+            return
+        if ok:
+            fresh = self.store.get(inc.id)
+            assert fresh is not None
+            await turn.update_original(cards.triage_card(fresh))
+
+    async def finish_triage(self, turn: Turn, inc: Incident, harmful: bool) -> None:
+        severity = severity_for(inc.symptoms, bool(inc.has_access), harmful)
+        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, severity, inc.flags)
+        if not self.store.finish_triage(
+            inc.id,
+            harmful_live=harmful,
+            severity=severity,
+            steps=steps,
+            actor=turn.actor,
+            now=self.now(),
+        ):
+            return  # already finished by an earlier click
+        inc = self.store.get(inc.id)
+        assert inc is not None
+        team = None
+        if self.pager is not None:
+            team = self.pager.team_for(self.info(inc))
+            self.store.set_team(inc.id, team.name)
+        room = await self.open_room(inc, team)
+        self.store.set_room(inc.id, room)
+        inc = self.store.get(inc.id)
+        assert inc is not None
+        await turn.update_original(cards.incident_card(inc, self.tz))
+        try:
+            ref = await self.post(
+                room, cards.checklist(inc, self.store.steps(inc.id), self.tz), turn
+            )
+        except DeliveryFailed as e:
+            log.warning("could not post the checklist: %s", e.reason)
+            ref = None
+            self.event(inc, BOT, "error", f"Could not post the checklist ({e.reason})")
+        if ref is not None:
+            self.store.set_checklist(inc.id, ref.id)
+        await self.start_paging(inc)
+
+    async def open_room(self, inc: Incident, team: Any) -> Place:
+        """Where the incident is worked: a private Slack channel when switched on, else a
+        thread under the card in Slack, else the same conversation."""
+        origin = inc.origin
+        if origin.platform != "slack":
+            return origin
+        setting = (self.services.settings.get("SECBOT_INCIDENT_CHANNELS") or "").strip().lower()
+        if setting in _TRUE:
+            members = [inc.reporter, *(team.members if team is not None else [])]
+            place = await create_private_channel(self.services, inc, members)
+            if place is not None:
+                self.event(inc, BOT, "room", f"Private channel #{cards.channel_name(inc)} created")
+                return place
+            self.event(inc, BOT, "room", "Could not create a private channel; using a thread")
+        if inc.card_id:
+            return replace(origin, thread=inc.card_id)
+        return origin
+
+    async def start_paging(self, inc: Incident) -> None:
+        if self.pager is None:
+            self.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
+            return
+        try:
+            await self.pager.start(self.info(inc))
+        except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
+            log.exception("paging failed to start for %s", inc.id)
+            self.event(inc, BOT, "paging", f"Paging failed to start ({type(e).__name__})")
+            return
+
+    async def on_page_event(self, incident_id: str, text: str) -> None:
+        """The pager's progress (pages sent, escalations, failures) onto the timeline."""
+        inc = self.store.get(incident_id)
+        if inc is not None:
+            self.store.add_event(incident_id, self.now(), BOT, "paging", text)
+
+    # --- acknowledge ----------------------------------------------------------------
+
+    async def on_ack(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        actor = turn.actor
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
+            return
+        if inc.triage_step != "done":
+            await turn.reply(
+                cards.note(f"{inc.id} is still in triage: nobody has been paged yet.", private=True)
+            )
+            return
+        is_admin = self.services.is_admin(actor)
+        if self.pager is not None:
+            allowed = self.pager.can_acknowledge(inc.id, actor.key, is_admin)
+        else:
+            allowed = is_admin or actor.key == inc.commander
+        if not allowed:
+            await turn.reply(
+                cards.note(
+                    f"You can't acknowledge {inc.id}: only someone in the paged team "
+                    f"({inc.team or 'none'}) or an admin can. If you should be in that team, "
+                    "ask an admin to add you to the routing file.",
+                    private=True,
+                )
+            )
+            return
+        if inc.acked_at is not None:
+            when = cards.hhmm(inc.acked_at, self.tz)
+            await turn.reply(
+                cards.note(
+                    f"{inc.id} was already acknowledged by {inc.acked_by_name} at {when}.",
+                    private=True,
+                )
+            )
+            return
+        if self.pager is not None:
+            await self.pager.acknowledge(inc.id, actor.key)
+        if not self.store.acknowledge(inc.id, actor, self.now()):
+            return
+        name = actor.name or actor.user_id
+        self.event(inc, actor, "ack", f"Acknowledged by {name}")
+        await self.refresh(inc.id, turn)
+        await turn.reply(
+            cards.note(f"{cards.drill(inc)}{name} acknowledged {inc.id}. Paging has stopped.")
+        )
+
+    async def ack_command(self, turn: Turn, rest: str) -> None:
+        """``/compromised ack <id>``: for people paged by SMS or email, with no button."""
+        inc = await self.find(turn, rest.split()[0] if rest.split() else "")
+        if inc is not None:
+            await self.on_ack(turn, inc, [])
+
+    # --- checklist ------------------------------------------------------------------
+
+    async def _open_step(self, turn: Turn, inc: Incident, parts: list[str]):
+        step = self.store.step(inc.id, parts[0]) if parts else None
+        if step is None:
+            await turn.reply(cards.note(f"{inc.id} has no such step.", private=True))
+            return None
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
+            return None
+        return step
+
+    async def after_step(self, turn: Turn | None, inc: Incident) -> None:
+        changed = self.store.advance_status(inc.id, self.now())
+        if changed:
+            self.event(inc, BOT, "status", f"Status: {changed}")
+        await self.refresh(inc.id, turn, card=bool(changed))
+
+    async def on_done(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        step = await self._open_step(turn, inc, parts)
+        if step is None:
+            return
+        if self.store.resolve_step(inc.id, step.step_id, "done", turn.actor, self.now()):
+            self.event(inc, turn.actor, "step", f"Done: {step.step_id}")
+            await self.after_step(turn, inc)
+
+    async def on_skip(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        step = await self._open_step(turn, inc, parts)
+        if step is None or step.status != "open":
+            return
+        await turn.reply(cards.skip_prompt(inc, step))
+
+    async def on_reason(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        step = await self._open_step(turn, inc, parts[:1])
+        if step is None or len(parts) < 2:
+            return
+        code = parts[1]
+        if code not in cards.SKIP_LABELS or code == "other":
+            await turn.reply(
+                cards.note(
+                    f"Type the reason: /compromised skip {inc.id} {step.step_id} <reason>",
+                    private=True,
+                )
+            )
+            return
+        await self.skip_step(turn, inc, step.step_id, cards.SKIP_LABELS[code])
+
+    async def skip_step(self, turn: Turn, inc: Incident, step_id: str, reason: str) -> None:
+        if self.store.resolve_step(inc.id, step_id, "skipped", turn.actor, self.now(), reason):
+            self.event(inc, turn.actor, "step", f"Skipped: {step_id} ({reason})")
+            await self.after_step(None, inc)
+            await turn.reply(cards.note(f"Skipped {step_id} on {inc.id}: {reason}", private=True))
+        else:
+            await turn.reply(cards.note(f"{step_id} is already done or skipped.", private=True))
+
+    async def on_assign(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        step = await self._open_step(turn, inc, parts)
+        if step is None:
+            return
+        name = turn.actor.name or turn.actor.user_id
+        if step.assignee == turn.actor.key:
+            return  # a double click
+        self.store.assign_step(inc.id, step.step_id, turn.actor.key, name)
+        self.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
+        await self.refresh(inc.id, turn, card=False)
+
+    async def skip_command(self, turn: Turn, rest: str) -> None:
+        words = rest.split(maxsplit=2)
+        if len(words) < 3:
+            await turn.reply(
+                cards.note("Type: /compromised skip <id> <step> <reason>", private=True)
+            )
+            return
+        inc = await self.find(turn, words[0])
+        if inc is None:
+            return
+        step = await self._open_step(turn, inc, [words[1]])
+        if step is not None:
+            await self.skip_step(turn, inc, step.step_id, words[2][:300])
+
+    # --- other subcommands ----------------------------------------------------------
+
+    async def evidence(self, turn: Turn, rest: str) -> None:
+        ident, _, text = rest.partition(" ")
+        text = text.strip()
+        if not text:
+            await turn.reply(
+                cards.note("Type: /compromised evidence <id> <link or note>", private=True)
+            )
+            return
+        inc = await self.find(turn, ident)
+        if inc is None:
+            return
+        self.event(inc, turn.actor, "evidence", f"Evidence: {text[:900]}")
+        name = turn.actor.name or turn.actor.user_id
+        await turn.reply(cards.note(f"{cards.drill(inc)}{name} added evidence to {inc.id}: {text}"))
+
+    async def assign(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) not in (2, 3):
+            await turn.reply(
+                cards.note(
+                    "Type: /compromised assign <id> @person (new commander), or "
+                    "/compromised assign <id> <step> @person",
+                    private=True,
+                )
+            )
+            return
+        inc = await self.find(turn, words[0])
+        if inc is None:
+            return
+        person = parse_person(words[-1], turn.place.platform)
+        if person is None:
+            await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
+            return
+        key, name = person
+        if len(words) == 3:
+            step = await self._open_step(turn, inc, [words[1]])
+            if step is None:
+                return
+            self.store.assign_step(inc.id, step.step_id, key, name)
+            self.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
+            await self.refresh(inc.id)
+            await turn.reply(cards.note(f"{step.step_id} on {inc.id} is now with {name}."))
+            return
+        if not self.may_run(turn.actor, inc):
+            await self.refuse(turn, inc, "hand over")
+            return
+        self.store.set_commander(inc.id, key, name)
+        self.event(inc, turn.actor, "commander", f"Commander is now {name}")
+        await self.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))
+
+    async def severity(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 2 or words[1] not in ("1", "2", "3", "4"):
+            await turn.reply(
+                cards.note("Type: /compromised severity <id> <1-4> (1 is the worst)", private=True)
+            )
+            return
+        inc = await self.find(turn, words[0])
+        if inc is None:
+            return
+        if not self.may_run(turn.actor, inc):
+            await self.refuse(turn, inc, "change the severity of")
+            return
+        new = int(words[1])
+        if inc.severity == new:
+            await turn.reply(cards.note(f"{inc.id} is already severity {new}.", private=True))
+            return
+        self.store.set_severity(inc.id, new)
+        self.event(inc, turn.actor, "severity", f"Severity changed from {inc.severity} to {new}")
+        if inc.triage_step == "done":
+            steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
+            added = self.store.add_steps(inc.id, steps)
+            if added:
+                self.event(inc, BOT, "steps", f"{added} checklist steps added for severity {new}")
+        await self.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} is now severity {new}."))
+
+    async def flag(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 2 or words[1].lower() not in FLAGS:
+            await turn.reply(cards.note("Type: /compromised flag <id> fraud", private=True))
+            return
+        inc = await self.find(turn, words[0])
+        if inc is None:
+            return
+        flag = words[1].lower()
+        if self.store.add_flag(inc.id, flag):
+            self.event(inc, turn.actor, "flag", FLAGS[flag])
+            fresh = self.store.get(inc.id)
+            if fresh is not None and fresh.triage_step == "done":
+                self.store.add_steps(
+                    inc.id,
+                    self.playbooks.steps_for(
+                        fresh.platform, fresh.symptoms, fresh.severity, fresh.flags
+                    ),
+                )
+            await self.refresh(inc.id)
+        await turn.reply(cards.note(f"{inc.id}: {FLAGS[flag]}.", private=True))
+
+    async def close(self, turn: Turn, rest: str) -> None:
+        ident, _, summary = rest.partition(" ")
+        inc = await self.find(turn, ident)
+        if inc is None:
+            return
+        if not self.may_run(turn.actor, inc):
+            await self.refuse(turn, inc, "close")
+            return
+        summary = summary.strip()
+        if not summary:
+            await turn.reply(
+                cards.note(
+                    f"Add a short summary: /compromised close {inc.id} <what happened>",
+                    private=True,
+                )
+            )
+            return
+        if not self.store.close(inc.id, summary[:500], self.now()):
+            await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
+            return
+        name = turn.actor.name or turn.actor.user_id
+        self.event(inc, turn.actor, "close", f"Closed by {name}: {summary[:500]}")
+        if self.pager is not None and inc.triage_step == "done":
+            try:
+                await self.pager.resolve(inc.id)
+            except Exception as e:  # noqa: BLE001 - closing must not fail on paging
+                log.exception("paging resolve failed for %s", inc.id)
+                self.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
+        await self.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}"))
+        if inc.drill:
+            await turn.reply(self.report_message(inc.id))
+
+    async def report(self, turn: Turn, rest: str) -> None:
+        inc = await self.find(turn, rest.split()[0] if rest.split() else "")
+        if inc is not None:
+            await turn.reply(self.report_message(inc.id))
+
+    def report_message(self, incident_id: str) -> Message:
+        inc = self.store.get(incident_id)
+        assert inc is not None
+        steps = self.store.steps(inc.id)
+        pages = self.pager.pages(inc.id) if self.pager is not None else []
+        acked_at = inc.acked_at
+        if acked_at is None and self.pager is not None:
+            acked_at = self.pager.acknowledged_at(inc.id)
+        markdown = build_report(inc, steps, self.store.events(inc.id), pages, acked_at, self.tz)
+        t = timings(inc, steps, acked_at)
+        kind = "Drill report" if inc.drill else "Post-incident report"
+        text = (
+            f"{kind} for {inc.id}: time to acknowledge {duration(t['acknowledge'])}, "
+            f"time to contain {duration(t['contain'])}, {len(pages)} pages sent."
+        )
+        return Message(
+            text=text,
+            blocks=(Section(text),),
+            attachment=(f"{inc.id}{'-drill' if inc.drill else ''}-report.md", markdown),
+        )
+
+
+async def create_private_channel(
+    services: Services, inc: Incident, members: list[str]
+) -> Place | None:
+    """The one Slack-specific call in incidents: a private channel for the incident,
+    with the reporter and the paged team invited. None when Slack can't (no client,
+    missing scopes, name taken): the caller falls back to a thread."""
+    client = getattr(services.transports.get("slack"), "client", None)
+    if client is None or not hasattr(client, "conversations_create"):
+        return None
+    name = cards.channel_name(inc)
+    users = []
+    for member in members:
+        head, sep, rest = member.partition(":")
+        user = rest if sep and head == "slack" else (member if not sep else "")
+        if _SLACK_USER.match(user) and user not in users:
+            users.append(user)
+    try:
+        created = await client.conversations_create(name=name, is_private=True)
+        channel = created["channel"]["id"]
+        if users:
+            await client.conversations_invite(channel=channel, users=",".join(users))
+    except Exception as e:  # noqa: BLE001 - SlackApiError or a network error: fall back
+        log.warning("could not create a private incident channel: %s", type(e).__name__)
+        return None
+    return Place("slack", inc.origin.workspace, channel)
+
+
+def setup(host: FeatureHost) -> None:
+    playbooks = load_playbooks()  # refuses start-up when the playbooks fail lint
+    from incidents.paging import paging_setup
+
+    paging_setup(host)
+    pager = host.services.extras.get("pager")
+    desk = IncidentDesk(host.services, playbooks, pager)
+    if pager is not None:
+        pager.on_event = desk.on_page_event
+        pager.ack_hint = ACK_HINT
+    host.services.extras["incidents"] = desk
+    host.add_migrations(DOMAIN, MIGRATIONS)
+    host.registry.add_command(
+        "compromised",
+        "Report a hijacked social media account and work through recovery",
+        desk.command,
+        usage="compromised [platform] [@account]",
+    )
+    host.registry.add_action("incident", desk.action)

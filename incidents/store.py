@@ -1,0 +1,511 @@
+"""All the SQL for incidents: the record, its triage answers, checklist and timeline.
+
+Migrations domain ``incidents``. Every method is one short synchronous call on the
+loop thread, so each is atomic with respect to other coroutines; the ``WHERE`` on the
+current state (triage step, step status) is what makes double clicks harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.model import Actor, MessageRef, Place
+from bot.storage.db import transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from incidents.playbooks import Step
+
+DOMAIN = "incidents"
+MIGRATIONS = [
+    """
+    CREATE TABLE incident_sequence (
+        year INTEGER PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,
+        drill INTEGER NOT NULL DEFAULT 0,
+        platform TEXT,
+        account TEXT,
+        symptoms TEXT NOT NULL DEFAULT '[]',
+        flags TEXT NOT NULL DEFAULT '[]',
+        has_access INTEGER,
+        harmful_live INTEGER,
+        severity INTEGER,
+        status TEXT NOT NULL DEFAULT 'triage',
+        triage_step TEXT NOT NULL DEFAULT 'platform',
+        reporter TEXT NOT NULL,
+        reporter_name TEXT NOT NULL DEFAULT '',
+        commander TEXT NOT NULL,
+        commander_name TEXT NOT NULL DEFAULT '',
+        department TEXT,
+        summary TEXT,
+        origin TEXT NOT NULL,
+        card_id TEXT,
+        room TEXT,
+        checklist_id TEXT,
+        team TEXT,
+        acked_by TEXT,
+        acked_by_name TEXT,
+        created_at TEXT NOT NULL,
+        triaged_at TEXT,
+        acked_at TEXT,
+        contained_at TEXT,
+        closed_at TEXT
+    );
+    CREATE INDEX incidents_status ON incidents (status);
+    CREATE TABLE incident_steps (
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        step_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        text TEXT NOT NULL,
+        link TEXT,
+        status TEXT NOT NULL DEFAULT 'open',
+        by_key TEXT,
+        by_name TEXT,
+        at TEXT,
+        reason TEXT,
+        assignee TEXT,
+        assignee_name TEXT,
+        PRIMARY KEY (incident_id, step_id)
+    );
+    CREATE TABLE incident_events (
+        id INTEGER PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX incident_events_incident ON incident_events (incident_id, id)
+    """
+]
+
+OPEN = ("triage", "containing", "recovering", "monitoring")
+BOT = Actor("bot", "secbot", "secbot")
+
+
+def _place_json(place: Place | None) -> str | None:
+    if place is None:
+        return None
+    return json.dumps(
+        {
+            "platform": place.platform,
+            "workspace": place.workspace,
+            "channel": place.channel,
+            "is_direct": place.is_direct,
+            "thread": place.thread,
+        }
+    )
+
+
+def _place(text: str | None) -> Place | None:
+    return Place(**json.loads(text)) if text else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    drill: bool
+    platform: str | None
+    account: str | None
+    symptoms: tuple[str, ...]
+    flags: tuple[str, ...]
+    has_access: bool | None
+    harmful_live: bool | None
+    severity: int | None
+    status: str
+    triage_step: str
+    reporter: str
+    reporter_name: str
+    commander: str
+    commander_name: str
+    department: str | None
+    summary: str | None
+    origin: Place
+    card_id: str | None
+    room: Place | None
+    checklist_id: str | None
+    team: str | None
+    acked_by: str | None
+    acked_by_name: str | None
+    created_at: datetime
+    triaged_at: datetime | None
+    acked_at: datetime | None
+    contained_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def card(self) -> MessageRef | None:
+        return MessageRef(self.origin, self.card_id) if self.card_id else None
+
+    @property
+    def checklist(self) -> MessageRef | None:
+        if self.room is None or not self.checklist_id:
+            return None
+        return MessageRef(self.room, self.checklist_id)
+
+
+@dataclass(frozen=True)
+class StepState:
+    incident_id: str
+    step_id: str
+    position: int
+    phase: str
+    text: str
+    link: str | None
+    status: str  # open | done | skipped
+    by_key: str | None
+    by_name: str | None
+    at: datetime | None
+    reason: str | None
+    assignee: str | None
+    assignee_name: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    actor: str
+    actor_name: str
+    kind: str
+    text: str
+
+
+def _incident(row: Any) -> Incident:
+    r = dict(row)
+    return Incident(
+        id=r["id"],
+        drill=bool(r["drill"]),
+        platform=r["platform"],
+        account=r["account"],
+        symptoms=tuple(json.loads(r["symptoms"])),
+        flags=tuple(json.loads(r["flags"])),
+        has_access=None if r["has_access"] is None else bool(r["has_access"]),
+        harmful_live=None if r["harmful_live"] is None else bool(r["harmful_live"]),
+        severity=r["severity"],
+        status=r["status"],
+        triage_step=r["triage_step"],
+        reporter=r["reporter"],
+        reporter_name=r["reporter_name"],
+        commander=r["commander"],
+        commander_name=r["commander_name"],
+        department=r["department"],
+        summary=r["summary"],
+        origin=_place(r["origin"]),  # type: ignore[arg-type]
+        card_id=r["card_id"],
+        room=_place(r["room"]),
+        checklist_id=r["checklist_id"],
+        team=r["team"],
+        acked_by=r["acked_by"],
+        acked_by_name=r["acked_by_name"],
+        created_at=_time(r["created_at"]),  # type: ignore[arg-type]
+        triaged_at=_time(r["triaged_at"]),
+        acked_at=_time(r["acked_at"]),
+        contained_at=_time(r["contained_at"]),
+        closed_at=_time(r["closed_at"]),
+    )
+
+
+def _step(row: Any) -> StepState:
+    r = dict(row)
+    r["at"] = _time(r["at"])
+    return StepState(**r)
+
+
+class IncidentStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- the record -----------------------------------------------------------------
+
+    def create(
+        self,
+        now: datetime,
+        *,
+        reporter: Actor,
+        origin: Place,
+        drill: bool = False,
+        platform: str | None = None,
+        account: str | None = None,
+        department: str | None = None,
+    ) -> Incident:
+        """A new incident in triage, with the next id of the year (``SEC-2026-0042``)."""
+        with transaction(self.db) as conn:
+            conn.execute(
+                "INSERT INTO incident_sequence (year, last) VALUES (?, 1)"
+                " ON CONFLICT (year) DO UPDATE SET last = last + 1",
+                [now.year],
+            )
+            seq = conn.execute(
+                "SELECT last FROM incident_sequence WHERE year = ?", [now.year]
+            ).fetchone()[0]
+            incident_id = f"SEC-{now.year}-{seq:04d}"
+            conn.execute(
+                "INSERT INTO incidents (id, drill, platform, account, triage_step, reporter,"
+                " reporter_name, commander, commander_name, department, origin, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    incident_id,
+                    int(drill),
+                    platform,
+                    account,
+                    "symptoms" if platform else "platform",
+                    reporter.key,
+                    reporter.name,
+                    reporter.key,
+                    reporter.name,
+                    department,
+                    _place_json(origin),
+                    now.isoformat(),
+                ],
+            )
+            self._event(conn, incident_id, now, reporter, "start", "Reported; triage started")
+        found = self.get(incident_id)
+        assert found is not None
+        return found
+
+    def get(self, incident_id: str) -> Incident | None:
+        row = self.db.execute(
+            "SELECT * FROM incidents WHERE id = ?", [incident_id.strip().upper()]
+        ).fetchone()
+        return _incident(row) if row else None
+
+    def open_incidents(self) -> list[Incident]:
+        rows = self.db.execute(
+            "SELECT * FROM incidents WHERE status != 'closed' ORDER BY created_at, id"
+        ).fetchall()
+        return [_incident(r) for r in rows]
+
+    def latest_open_in(self, place: Place) -> list[Incident]:
+        """Open incidents started or run in this conversation, newest first."""
+        found = []
+        for inc in reversed(self.open_incidents()):
+            for p in (inc.origin, inc.room):
+                if p is not None and p.platform == place.platform and p.channel == place.channel:
+                    found.append(inc)
+                    break
+        return found
+
+    def _set(self, incident_id: str, where: str = "", args: tuple = (), **values: Any) -> bool:
+        cols = ", ".join(f"{k} = ?" for k in values)
+        cur = self.db.execute(
+            f"UPDATE incidents SET {cols} WHERE id = ? {where}",
+            [*values.values(), incident_id, *args],
+        )
+        return cur.rowcount == 1
+
+    def set_card(self, incident_id: str, card_id: str) -> None:
+        self._set(incident_id, "AND card_id IS NULL", card_id=card_id)
+
+    def set_room(self, incident_id: str, room: Place) -> None:
+        self._set(incident_id, room=_place_json(room))
+
+    def set_checklist(self, incident_id: str, message_id: str) -> None:
+        self._set(incident_id, checklist_id=message_id)
+
+    def set_team(self, incident_id: str, team: str) -> None:
+        self._set(incident_id, team=team)
+
+    def set_account(self, incident_id: str, account: str) -> None:
+        self._set(incident_id, account=account)
+
+    def set_commander(self, incident_id: str, key: str, name: str) -> None:
+        self._set(incident_id, commander=key, commander_name=name)
+
+    def set_severity(self, incident_id: str, severity: int) -> None:
+        self._set(incident_id, severity=severity)
+
+    def add_flag(self, incident_id: str, flag: str) -> bool:
+        inc = self.get(incident_id)
+        if inc is None or flag in inc.flags:
+            return False
+        return self._set(incident_id, flags=json.dumps([*inc.flags, flag]))
+
+    # --- triage ---------------------------------------------------------------------
+
+    def answer(self, incident_id: str, step: str, next_step: str, **values: Any) -> bool:
+        """Record one answer if the triage is still at ``step``; False for a stale click."""
+        return self._set(
+            incident_id, "AND triage_step = ?", (step,), triage_step=next_step, **values
+        )
+
+    def set_symptom(self, incident_id: str, symptom: str, on: bool) -> bool:
+        inc = self.get(incident_id)
+        if inc is None or inc.triage_step != "symptoms":
+            return False
+        chosen = [s for s in inc.symptoms if s != symptom] + ([symptom] if on else [])
+        return self._set(
+            incident_id, "AND triage_step = 'symptoms'", symptoms=json.dumps(sorted(chosen))
+        )
+
+    def finish_triage(
+        self,
+        incident_id: str,
+        *,
+        harmful_live: bool,
+        severity: int,
+        steps: list[Step],
+        actor: Actor,
+        now: datetime,
+    ) -> bool:
+        """Close triage and snapshot the checklist, once: a second click returns False."""
+        with transaction(self.db) as conn:
+            cur = conn.execute(
+                "UPDATE incidents SET triage_step = 'done', harmful_live = ?, severity = ?,"
+                " status = 'containing', triaged_at = ? WHERE id = ? AND triage_step = 'harmful'",
+                [int(harmful_live), severity, now.isoformat(), incident_id],
+            )
+            if cur.rowcount != 1:
+                return False
+            self._insert_steps(conn, incident_id, steps, 0)
+            harmful = "yes" if harmful_live else "no"
+            text = f"Harmful content live: {harmful}. Triage done: severity {severity}"
+            self._event(conn, incident_id, now, actor, "triage", text)
+        return True
+
+    # --- checklist ------------------------------------------------------------------
+
+    def _insert_steps(self, conn: Any, incident_id: str, steps: list[Step], start: int) -> int:
+        added = 0
+        for i, step in enumerate(steps, start=start):
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO incident_steps (incident_id, step_id, position, phase,"
+                " text, link) VALUES (?, ?, ?, ?, ?, ?)",
+                [incident_id, step.id, i, step.phase, step.text.en, step.link],
+            )
+            added += cur.rowcount
+        return added
+
+    def add_steps(self, incident_id: str, steps: list[Step]) -> int:
+        """Add steps not already on the checklist (severity raised, a flag added)."""
+        start = self.db.execute(
+            "SELECT COALESCE(MAX(position), -1) + 1 FROM incident_steps WHERE incident_id = ?",
+            [incident_id],
+        ).fetchone()[0]
+        with transaction(self.db) as conn:
+            return self._insert_steps(conn, incident_id, steps, start)
+
+    def steps(self, incident_id: str) -> list[StepState]:
+        rows = self.db.execute(
+            "SELECT * FROM incident_steps WHERE incident_id = ? ORDER BY position",
+            [incident_id],
+        ).fetchall()
+        return [_step(r) for r in rows]
+
+    def step(self, incident_id: str, step_id: str) -> StepState | None:
+        row = self.db.execute(
+            "SELECT * FROM incident_steps WHERE incident_id = ? AND step_id = ?",
+            [incident_id, step_id],
+        ).fetchone()
+        return _step(row) if row else None
+
+    def resolve_step(
+        self,
+        incident_id: str,
+        step_id: str,
+        status: str,
+        actor: Actor,
+        now: datetime,
+        reason: str | None = None,
+    ) -> bool:
+        """Mark an open step done or skipped; False if it was already resolved."""
+        cur = self.db.execute(
+            "UPDATE incident_steps SET status = ?, by_key = ?, by_name = ?, at = ?, reason = ?"
+            " WHERE incident_id = ? AND step_id = ? AND status = 'open'",
+            [status, actor.key, actor.name, now.isoformat(), reason, incident_id, step_id],
+        )
+        return cur.rowcount == 1
+
+    def assign_step(self, incident_id: str, step_id: str, key: str, name: str) -> bool:
+        cur = self.db.execute(
+            "UPDATE incident_steps SET assignee = ?, assignee_name = ?"
+            " WHERE incident_id = ? AND step_id = ?",
+            [key, name, incident_id, step_id],
+        )
+        return cur.rowcount == 1
+
+    def advance_status(self, incident_id: str, now: datetime) -> str | None:
+        """Move containing → recovering when every contain step is resolved, and
+        recovering → monitoring when every recover step is; returns the new status."""
+        inc = self.get(incident_id)
+        if inc is None:
+            return None
+        steps = self.steps(incident_id)
+
+        def resolved(phase: str) -> bool:
+            return all(s.status != "open" for s in steps if s.phase == phase)
+
+        changed = None
+        if inc.status == "containing" and resolved("contain"):
+            self._set(
+                incident_id,
+                "AND status = 'containing'",
+                status="recovering",
+                contained_at=now.isoformat(),
+            )
+            changed = "recovering"
+        if (changed or inc.status) == "recovering" and resolved("recover"):
+            self._set(incident_id, "AND status = 'recovering'", status="monitoring")
+            changed = "monitoring"
+        return changed
+
+    # --- acknowledge and close --------------------------------------------------------
+
+    def acknowledge(self, incident_id: str, actor: Actor, now: datetime) -> bool:
+        return self._set(
+            incident_id,
+            "AND acked_at IS NULL",
+            acked_by=actor.key,
+            acked_by_name=actor.name,
+            acked_at=now.isoformat(),
+        )
+
+    def close(self, incident_id: str, summary: str, now: datetime) -> bool:
+        return self._set(
+            incident_id,
+            "AND status != 'closed'",
+            status="closed",
+            summary=summary,
+            closed_at=now.isoformat(),
+        )
+
+    # --- timeline -------------------------------------------------------------------
+
+    @staticmethod
+    def _event(
+        conn: Any, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO incident_events (incident_id, at, actor, actor_name, kind, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [incident_id, now.isoformat(), actor.key, actor.name or actor.user_id, kind, text],
+        )
+
+    def add_event(
+        self, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
+    ) -> None:
+        self._event(self.db.conn, incident_id, now, actor, kind, text[:1000])
+
+    def events(self, incident_id: str) -> list[Event]:
+        rows = self.db.execute(
+            "SELECT at, actor, actor_name, kind, text FROM incident_events"
+            " WHERE incident_id = ? ORDER BY id",
+            [incident_id],
+        ).fetchall()
+        return [Event(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]

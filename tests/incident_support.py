@@ -1,0 +1,79 @@
+"""Helpers for the /compromised end-to-end tests: a routing file, and reading state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app import SERVICES
+
+# One team: step 1 pages PagerDuty and posts a chat page where the incident is worked;
+# step 2, five minutes later, pages the backup PagerDuty service. Only the chat page
+# is drill-safe.
+ROUTING = """\
+version: 1
+default_team: comms-security
+targets:
+  duty-pd:
+    type: pagerduty
+    routing_key: duty-routing-key-0001
+  backup-pd:
+    type: pagerduty
+    routing_key: backup-routing-key-002
+  room:
+    type: chat
+    origin: true
+    drill_safe: true
+teams:
+  comms-security:
+    members: [slack:UTEAM, teams:aad-team, web:web-team]
+    escalation:
+      steps:
+        - targets: [duty-pd, room]
+          wait_minutes: 5
+        - targets: [backup-pd]
+          wait_minutes: 5
+"""
+
+
+def routing_env(tmp_path: Path, pagerduty_url: str, **extra: str) -> dict[str, str]:
+    path = tmp_path / "routing.yml"
+    path.write_text(ROUTING, encoding="utf-8")
+    return {"SECBOT_ROUTING": str(path), "SECBOT_PAGERDUTY_URL": pagerduty_url, **extra}
+
+
+def desk(bot: Any) -> Any:
+    return bot.app[SERVICES].extras["incidents"]
+
+
+def pager(bot: Any) -> Any:
+    return bot.app[SERVICES].extras["pager"]
+
+
+def buttons(blocks: list[dict], action_id: str) -> list[str]:
+    """Button values for ``action_id`` in web chat JSON, Block Kit or an Adaptive Card."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            # Block Kit and web chat buttons, and a Teams action's data, all have both.
+            aid = str(node.get("action_id") or "")
+            if aid.split("#", 1)[0] == action_id and "value" in node:
+                found.append(node["value"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return found
+
+
+def card_text(node: Any) -> str:
+    """Every string in a rendered message, joined, for "does it say X" checks."""
+    if isinstance(node, dict):
+        return " ".join(card_text(v) for v in node.values())
+    if isinstance(node, list):
+        return " ".join(card_text(v) for v in node)
+    return node if isinstance(node, str) else ""

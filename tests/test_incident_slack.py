@@ -1,0 +1,234 @@
+"""/compromised end to end over signed Slack HTTP, with the real pager and fake PagerDuty."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from aiohttp import web
+
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.slack_api import FakeSlack
+from tests.incident_support import buttons, card_text, desk, pager, routing_env
+from tests.support import start_bot, stop_bot
+
+CHANNEL = "C0INC"
+
+
+class FakeSlackWithChannels(FakeSlack):
+    """The fake Web API, plus conversations.create answering with a new private channel."""
+
+    async def api(self, request: web.Request) -> web.Response:
+        if request.match_info["method"] == "conversations.create":
+            body = await self.record(request)
+            return web.json_response(
+                {"ok": True, "channel": {"id": "GPRIV1", "name": body["name"], "is_private": True}}
+            )
+        return await super().api(request)
+
+    async def record(self, request: web.Request):
+        body = await super().record(request)
+        if request.query and isinstance(body, dict):
+            body.update(request.query)  # slack_sdk sends some methods' arguments this way
+        return body
+
+
+@pytest.fixture
+async def fake_slack():
+    server = await FakeSlackWithChannels().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def fake_pd():
+    server = await FakePagerDuty().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def env(slack_env, fake_pd, tmp_path) -> dict[str, str]:
+    return {**slack_env, **routing_env(tmp_path, fake_pd.url)}
+
+
+@pytest.fixture
+async def bot(env, fake_slack, fake_connector, content_library):
+    running = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    yield running
+    await stop_bot(running)
+
+
+def posts(fake_slack) -> list[dict]:
+    return fake_slack.api_calls("chat.postMessage")
+
+
+def updates_of(fake_slack, ts: str) -> list[dict]:
+    return [u for u in fake_slack.api_calls("chat.update") if u["ts"] == ts]
+
+
+async def start(bot, fake_slack, text: str, user: str = "UREP") -> tuple[str, str]:
+    """Post /compromised; returns (incident id, the card's ts)."""
+    before = len(posts(fake_slack))
+    await bot.slash("/compromised", text, user=user, channel=CHANNEL)
+    await fake_slack.wait_for(lambda s: len(posts(s)) > before)
+    card = posts(fake_slack)[before]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    return incident_id, desk(bot).store.get(incident_id).card_id
+
+
+async def answer(bot, fake_slack, incident_id: str, ts: str, *answers: str, user="UREP") -> None:
+    for a in answers:
+        n = len(fake_slack.api_calls("chat.update"))
+        await bot.click(
+            "incident:triage", f"{incident_id}|{a}", user=user, channel=CHANNEL, message_ts=ts
+        )
+        await fake_slack.wait_for(lambda s, n=n: len(s.api_calls("chat.update")) > n)
+
+
+async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
+    incident_id, ts = await start(bot, fake_slack, "")
+    card = posts(fake_slack)[0]
+    assert card["channel"] == CHANNEL and "Which platform" in card["text"]
+    assert "/compromised handle @name" in card_text(card["blocks"])
+    await bot.slash("/compromised", "handle @dept_news", user="UREP", channel=CHANNEL)
+    updated = await fake_slack.wait_for(lambda s: updates_of(s, ts))
+    assert "@dept_news" in card_text(updated[-1]["blocks"])
+    await answer(
+        bot, fake_slack, incident_id, ts,
+        "platform|facebook", "symptoms|phished:on", "symptoms|next", "access|yes", "harmful|no",
+    )  # fmt: skip
+    # The card turned into the incident card; the checklist is in its thread.
+    await fake_slack.wait_for(lambda s: any(p.get("thread_ts") == ts for p in posts(s)))
+    final = updates_of(fake_slack, ts)[-1]
+    assert final["text"].startswith(f"{incident_id}: Facebook account @dept_news. Severity 2")
+    checklist = next(p for p in posts(fake_slack) if p["text"].startswith(f"{incident_id} check"))
+    assert checklist["thread_ts"] == ts and checklist["channel"] == CHANNEL
+    assert "https://www.facebook.com/hacked" in card_text(checklist["blocks"])
+    assert f"{incident_id}|notify-phishing" in buttons(checklist["blocks"], "incident:done")
+
+    (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
+    assert trigger["dedup_key"] == incident_id and trigger["payload"]["severity"] == "error"
+    page = await fake_slack.wait_for(
+        lambda s: [p for p in posts(s) if buttons(p["blocks"], "incident:ack")
+                   and p.get("thread_ts") == ts]
+    )  # fmt: skip
+    assert page[0]["channel"] == CHANNEL
+
+    # A refused acknowledge says why, privately, and PagerDuty hears nothing.
+    n = len(fake_slack.responses())
+    await bot.click("incident:ack", incident_id, user="USTRANGER", channel=CHANNEL, message_ts=ts)
+    refusal = (await fake_slack.wait_for(lambda s: len(s.responses()) > n and s.responses()))[-1]
+    assert refusal["response_type"] == "ephemeral"
+    assert "only someone in the paged team (comms-security) or an admin" in refusal["text"]
+    await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
+    await fake_pd.wait_for(lambda s: s.events("acknowledge"))
+    redrawn = card_text(updates_of(fake_slack, ts)[-1]["blocks"])
+    assert "By user-uteam at" in redrawn and "The checklist is in the thread." in redrawn
+
+    checklist_ts = desk(bot).store.get(incident_id).checklist_id
+    n = len(updates_of(fake_slack, checklist_ts))
+    await bot.click(
+        "incident:done", f"{incident_id}|contain-password", user="UTEAM", channel=CHANNEL,
+        message_ts=checklist_ts,
+    )  # fmt: skip
+    done = await fake_slack.wait_for(lambda s: len(updates_of(s, checklist_ts)) > n)
+    assert done and "done by user-uteam" in card_text(updates_of(fake_slack, checklist_ts)[-1])
+
+    # Close: refused for someone else, then by the reporter (the commander).
+    n = len(fake_slack.responses())
+    await bot.slash("/compromised", f"close {incident_id} fine", user="USTRANGER", channel=CHANNEL)
+    refusal = (await fake_slack.wait_for(lambda s: len(s.responses()) > n and s.responses()))[-1]
+    assert "Only the incident commander (user-urep) or an admin can close" in refusal["text"]
+    await bot.slash("/compromised", f"close {incident_id} Reset and secured", user="UREP",
+                    channel=CHANNEL)  # fmt: skip
+    await fake_pd.wait_for(lambda s: s.events("resolve"))
+
+    # The report arrives as a file through files_upload_v2.
+    await bot.slash("/compromised", f"report {incident_id}", user="UREP", channel=CHANNEL)
+    done = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
+    assert done[0]["channel_id"] == CHANNEL
+    (asked,) = fake_slack.api_calls("files.getUploadURLExternal")
+    assert asked["filename"] == f"{incident_id}-report.md"
+    file_id = json.loads(done[0]["files"])[0]["id"]
+    (uploaded,) = fake_slack.named(f"/upload/{file_id}")
+    assert uploaded.body.startswith(f"# Post-incident report: {incident_id}")
+    assert "Reset and secured" in uploaded.body and "## Pages sent" in uploaded.body
+
+
+async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
+    incident_id, ts = await start(bot, fake_slack, "tiktok @dept")
+    for value in ("symptoms|impersonation:on", "symptoms|next", "access|yes"):
+        clicks = [
+            bot.click("incident:triage", f"{incident_id}|{value}", user="UREP", channel=CHANNEL,
+                      message_ts=ts)
+            for _ in range(2)
+        ]  # fmt: skip
+        await asyncio.gather(*clicks)
+    await asyncio.gather(
+        *[
+            bot.click("incident:triage", f"{incident_id}|harmful|no", user=u, channel=CHANNEL,
+                      message_ts=ts)
+            for u in ("UREP", "UREP", "UOTHER")
+        ]
+    )  # fmt: skip
+    await fake_pd.wait_for(lambda s: s.events("trigger"))
+    await pager(bot).flush()
+    inc = desk(bot).store.get(incident_id)
+    assert inc.symptoms == ("impersonation",) and inc.severity == 3
+    assert len(fake_pd.events("trigger")) == 1
+    checklists = [p for p in posts(fake_slack) if p["text"].startswith(f"{incident_id} check")]
+    assert len(checklists) == 1
+    timeline = [e.text for e in desk(bot).store.events(incident_id)]
+    assert sum("Triage done" in t for t in timeline) == 1
+    assert sum(t.startswith("Admin access") for t in timeline) == 1
+    # Done twice on the same step is recorded once.
+    checklist_ts = inc.checklist_id
+    await asyncio.gather(
+        *[
+            bot.click("incident:done", f"{incident_id}|contain-password", user="UREP",
+                      channel=CHANNEL, message_ts=checklist_ts)
+            for _ in range(2)
+        ]
+    )  # fmt: skip
+    timeline = [e.text for e in desk(bot).store.events(incident_id)]
+    assert timeline.count("Done: contain-password") == 1
+
+
+async def test_private_incident_channel(env, fake_slack, fake_connector, content_library, fake_pd):
+    running = await start_bot(
+        {**env, "SECBOT_INCIDENT_CHANNELS": "true"},
+        slack=fake_slack,
+        connector=fake_connector,
+        content=content_library,
+    )
+    try:
+        incident_id, ts = await start(running, fake_slack, "drill x @practice")
+        await answer(
+            running, fake_slack, incident_id, ts,
+            "symptoms|lost-device:on", "symptoms|next", "access|yes", "harmful|no",
+        )  # fmt: skip
+        (created,) = fake_slack.api_calls("conversations.create")
+        assert created["name"] == f"drill-{incident_id.lower()}"
+        assert created["is_private"] in (True, "true", "1")
+        (invite,) = fake_slack.api_calls("conversations.invite")
+        assert invite["channel"] == "GPRIV1"
+        assert set(invite["users"].split(",")) == {"UREP", "UTEAM"}
+        checklist = await fake_slack.wait_for(
+            lambda s: [p for p in posts(s) if p["text"].startswith(f"DRILL — {incident_id} che")]
+        )
+        assert checklist[0]["channel"] == "GPRIV1" and "thread_ts" not in checklist[0]
+        card = updates_of(fake_slack, ts)[-1]
+        assert f"#drill-{incident_id.lower()}" in card_text(card["blocks"])
+        # The drill page goes to the incident room; PagerDuty is not drill-safe.
+        page = await fake_slack.wait_for(
+            lambda s: [p for p in posts(s) if p["text"].startswith("DRILL: Severity")]
+        )
+        assert page[0]["channel"] == "GPRIV1"
+        await pager(running).flush()
+        assert fake_pd.events() == []
+    finally:
+        await stop_bot(running)

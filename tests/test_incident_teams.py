@@ -1,0 +1,110 @@
+"""/compromised end to end through the Teams front door (Bot Framework activities to
+/api/messages, replies to a fake Bot Connector), with the real pager and fake PagerDuty."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.incident_support import buttons, card_text, desk, routing_env
+from tests.support import start_bot, stop_bot
+
+REPORTER, STRANGER, TEAM = "aad-reporter", "aad-stranger", "aad-team"
+
+
+@pytest.fixture
+async def fake_pd():
+    server = await FakePagerDuty().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def bot(slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path):
+    env = {**slack_env, **routing_env(tmp_path, fake_pd.url)}
+    running = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    yield running
+    await stop_bot(running)
+
+
+def cards(activities: list[dict]) -> list[dict]:
+    return [
+        a["attachments"][0]["content"]
+        for a in activities
+        if a.get("attachments") and a["attachments"][0].get("contentType", "").endswith("adaptive")
+    ]
+
+
+async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
+    status, _ = await bot.teams_say("compromised threads @dept", mention=True, aad=REPORTER)
+    assert status in (200, 201)
+    (card,) = cards(await fake_connector.wait_for(lambda s: s.sent()))
+    incident_id = buttons(card, "incident:triage")[0].split("|")[0]
+    card_id = desk(bot).store.get(incident_id).card_id
+    assert card_id and "What is happening?" in card_text(card)
+
+    for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"):
+        status, body = await bot.teams_click(
+            "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER
+        )
+        assert status == 200
+    # The same activity was updated in place each time, ending as the incident card.
+    puts = [u for u in fake_connector.updates() if u.get("id") == card_id]
+    assert len(puts) == 4
+    final = puts[-1]["attachments"][0]["content"]
+    assert f"{incident_id}: Threads account @dept" in card_text(final)
+    assert buttons(final, "incident:ack") == [incident_id]
+    checklist = next(c for c in cards(fake_connector.sent()) if "checklist" in card_text(c))
+    assert f"{incident_id}|contain-password" in buttons(checklist, "incident:done")
+
+    (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
+    assert trigger["payload"]["severity"] == "critical"  # access lost
+    # The chat page (the only posted card with an Acknowledge button; the incident card
+    # was an update).
+    (page,) = await fake_connector.wait_for(
+        lambda s: [c for c in cards(s.sent()) if buttons(c, "incident:ack")]
+    )
+    assert page["fallbackText"].startswith("Severity 1 (critical) incident: @dept on threads")
+
+    # A refused acknowledge comes back as the private invoke-response card.
+    status, body = await bot.teams_click(
+        "incident:ack", incident_id, reply_to_id=card_id, aad=STRANGER
+    )
+    assert status == 200
+    assert "only someone in the paged team (comms-security)" in card_text(body["value"])
+    status, body = await bot.teams_click("incident:ack", incident_id, reply_to_id=card_id, aad=TEAM)
+    (ack,) = await fake_pd.wait_for(lambda s: s.events("acknowledge"))
+    assert ack["dedup_key"] == incident_id
+    assert desk(bot).store.get(incident_id).acked_by == f"teams:{TEAM}"
+
+    checklist_id = desk(bot).store.get(incident_id).checklist_id
+    await bot.teams_click(
+        "incident:done", f"{incident_id}|contain-sessions", reply_to_id=checklist_id, aad=TEAM
+    )
+    redrawn = [u for u in fake_connector.updates() if u.get("id") == checklist_id]
+    assert "done by Alex Example" in card_text(redrawn[-1])
+
+    # Close refused for a non-commander; then the reporter closes it.
+    await bot.teams_say(f"compromised close {incident_id} done", mention=True, aad=STRANGER)
+    assert desk(bot).store.get(incident_id).status != "closed"
+    refusal = [
+        c.body for c in fake_connector.calls if "Only the incident commander" in card_text(c.body)
+    ]
+    assert refusal  # sent to the stranger's personal chat
+    await bot.teams_say(f"compromised close {incident_id} Recovered", mention=True, aad=REPORTER)
+    await fake_pd.wait_for(lambda s: s.events("resolve"))
+
+    n = len(fake_connector.sent())
+    await bot.teams_say(f"compromised report {incident_id}", mention=True, aad=REPORTER)
+    sent = fake_connector.sent()[n:]
+    files = [
+        a for s in sent for a in s.get("attachments", []) if a["contentType"] == "text/markdown"
+    ]
+    assert files and files[0]["name"] == f"{incident_id}-report.md"
+    markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
+    assert markdown.startswith(f"# Post-incident report: {incident_id}")
+    assert "| Summary | Recovered |" in markdown and "| duty-pd | pagerduty | trigger |" in markdown

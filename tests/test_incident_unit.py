@@ -1,0 +1,173 @@
+"""The /compromised flow through the core with no platform (TestBackend) and a tiny
+stand-in pager, so the feature's own logic is checked apart from real paging. The
+end-to-end tests (test_incident_e2e.py) use the real pager over HTTP."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from app import SERVICES, create_app
+from bot.config import load_settings
+from bot.core import Bot
+from bot.model import Actor, Place
+from tests.support import TestBackend
+
+
+@dataclass(frozen=True)
+class Info:
+    id: str
+    summary: str
+    platform: str
+    account: str
+    department: str | None
+    severity: int
+    drill: bool
+    reporter: str
+    origin: dict | None = None
+
+
+class StandInPager:
+    def __init__(self) -> None:
+        self.team = SimpleNamespace(name="comms-security", members=["test:U2"])
+        self.started: list[Info] = []
+        self.acked: list[tuple[str, str]] = []
+        self.resolved: list[str] = []
+        self.on_event = None
+
+    def team_for(self, info: Info):
+        return self.team
+
+    async def start(self, info: Info) -> None:
+        self.started.append(info)
+        await self.on_event(info.id, "Paged comms-security by chat")
+
+    def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
+        return is_admin or actor_key in self.team.members
+
+    async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
+        self.acked.append((incident_id, actor_key))
+        return True
+
+    async def resolve(self, incident_id: str) -> None:
+        self.resolved.append(incident_id)
+
+    def pages(self, incident_id: str) -> list:
+        return []
+
+    def acknowledged_at(self, incident_id: str):
+        return None
+
+
+@pytest.fixture
+def pager(monkeypatch) -> StandInPager:
+    stand_in = StandInPager()
+    module = types.ModuleType("incidents.paging")
+    module.IncidentInfo = Info  # type: ignore[attr-defined]
+
+    def paging_setup(host) -> None:
+        host.services.extras["pager"] = stand_in
+
+    module.paging_setup = paging_setup  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "incidents.paging", module)
+    return stand_in
+
+
+@pytest.fixture
+def bot(pager, tmp_path) -> Bot:
+    settings = load_settings(
+        {"SECBOT_DB": str(tmp_path / "db.sqlite"), "SECBOT_ADMINS": "ADMIN"}, env_file=None
+    )
+    app = create_app(settings, features=["incidents.feature"], content=False)
+    return Bot(app[SERVICES])
+
+
+def values(msg) -> list[str]:
+    return [b.value for b in msg.buttons()]
+
+
+async def triage(backend: TestBackend, start: str = "compromised x @govuk") -> str:
+    replies = await backend.exec_command(start)
+    card = replies[0]
+    incident_id = card.buttons()[0].value.split("|")[0]
+    await backend.click("incident:triage", f"{incident_id}|symptoms|rogue-posts:on")
+    await backend.click("incident:triage", f"{incident_id}|symptoms|next")
+    await backend.click("incident:triage", f"{incident_id}|access|yes")
+    await backend.click("incident:triage", f"{incident_id}|harmful|no")
+    return incident_id
+
+
+async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
+    reporter = TestBackend(bot, user="U1")
+    stranger = TestBackend(bot, user="U9")
+    teammate = TestBackend(bot, user="U2")
+    incident_id = await triage(reporter)
+    assert incident_id == f"SEC-{datetime.now(UTC).year}-0001"
+    assert len(pager.started) == 1 and pager.started[0].severity == 4
+    assert pager.started[0].account == "@govuk" and pager.started[0].drill is False
+
+    refused = await stranger.click("incident:ack", incident_id)
+    assert "only someone in the paged team (comms-security)" in refused.replies[0].text
+    assert pager.acked == []
+    ok = await teammate.click("incident:ack", incident_id)
+    assert pager.acked == [(incident_id, "test:U2")]
+    assert "acknowledged" in ok.replies[-1].text
+
+    replies = await stranger.exec_command(f"compromised close {incident_id} done")
+    assert "Only the incident commander" in replies[0].text and pager.resolved == []
+    replies = await stranger.exec_command(f"compromised severity {incident_id} 1")
+    assert "Only the incident commander" in replies[0].text
+    replies = await reporter.exec_command(f"compromised severity {incident_id} 1")
+    assert "now severity 1" in replies[0].text
+
+    desk = bot.services.extras["incidents"]
+    step_ids = [s.step_id for s in desk.store.steps(incident_id)]
+    assert "notify-siro" in step_ids  # added when the severity went up to 1
+
+    skipped = await teammate.click("incident:skip", f"{incident_id}|contain-scheduled")
+    reasons = [c.value for b in skipped.replies[0].blocks for c in getattr(b, "choices", ())]
+    assert f"{incident_id}|contain-scheduled|not-relevant" in reasons
+    await teammate.click("incident:reason", f"{incident_id}|contain-scheduled|not-relevant")
+    step = desk.store.step(incident_id, "contain-scheduled")
+    assert (step.status, step.reason) == ("skipped", "Not relevant to this incident")
+
+    replies = await reporter.exec_command(f"compromised close {incident_id} Recovered")
+    assert pager.resolved == [incident_id]
+    assert desk.store.get(incident_id).status == "closed"
+    timeline = [e.text for e in desk.store.events(incident_id)]
+    assert "Paged comms-security by chat" in timeline  # the pager's on_event
+    assert any(t.startswith("Acknowledged by") for t in timeline)
+
+
+async def test_handle_can_be_given_later_and_ids_count_up(bot, pager):
+    backend = TestBackend(bot, user="U1")
+    first = (await backend.exec_command("compromised"))[0]
+    assert "Which account is it?" in first.text or any(
+        "handle @name" in line for b in first.blocks for line in getattr(b, "lines", ())
+    )
+    replies = await backend.exec_command("compromised handle @dept_news")
+    assert "account set to @dept_news" in replies[0].text
+    desk = bot.services.extras["incidents"]
+    (inc,) = desk.store.open_incidents()
+    assert inc.account == "@dept_news" and inc.triage_step == "platform"
+    second = await backend.exec_command("compromised drill facebook @other")
+    assert "DRILL" in second[0].text and "0002" in second[0].text
+    replies = await backend.exec_command("compromised status")
+    assert "SEC-" in replies[0].text and "DRILL" in replies[0].text
+    replies = await backend.exec_command("compromised frobnicate")
+    assert "didn't understand" in replies[0].text
+
+
+def test_parse_person():
+    from incidents.feature import parse_person
+
+    assert parse_person("<@U123|sam>", "slack") == ("slack:U123", "sam")
+    assert parse_person("@web-user-2", "web") == ("web:web-user-2", "web-user-2")
+    assert parse_person("teams:aad-1", "web") == ("teams:aad-1", "aad-1")
+    assert parse_person("bad id!", "web") is None
+    assert Actor("web", "x").key == "web:x" and Place("web", "l", "c").key == "web:l:c"

@@ -1,0 +1,276 @@
+"""/compromised end to end in the web chat, with the real pager and a fake PagerDuty."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.clock import FakeClock
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.incident_support import buttons, desk, pager, routing_env
+from tests.support import start_bot, stop_bot
+
+REPORTER, STRANGER, TEAM = "web-reporter", "web-stranger", "web-team"
+
+
+@pytest.fixture
+async def fake_pd():
+    server = await FakePagerDuty().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def env(slack_env, fake_pd, tmp_path) -> dict[str, str]:
+    return {**slack_env, **routing_env(tmp_path, fake_pd.url)}
+
+
+@pytest.fixture
+async def bot(env, fake_slack, fake_connector, content_library):
+    running = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    yield running
+    await stop_bot(running)
+
+
+async def say(bot, text: str, user: str = REPORTER) -> list[dict]:
+    status, body = await bot.web_send(user=user, text=text)
+    assert status == 200 and body["ok"]
+    return await bot.web_messages(user=user)
+
+
+async def click(bot, action: str, value: str, message_id: int | str, user: str = REPORTER):
+    status, body = await bot.web_send(
+        user=user, action={"action_id": action, "value": value, "message_id": str(message_id)}
+    )
+    assert status == 200 and body["ok"]
+    return await bot.web_messages(user=user)
+
+
+def by_id(messages: list[dict], message_id: int) -> dict:
+    return next(m for m in messages if m["id"] == message_id)
+
+
+async def triage(bot, start: str, answers: list[str]) -> tuple[str, int]:
+    """Start, then answer each "step|choice"; returns (incident id, card message id)."""
+    messages = await say(bot, start)
+    card = messages[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    for answer in answers:
+        await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
+    return incident_id, card["id"]
+
+
+async def test_full_incident_from_triage_to_report(bot, fake_pd):
+    messages = await say(bot, "compromised x @govuk dept=DSIT")
+    card = messages[-1]
+    assert card["text"].startswith("Compromised account: SEC-")
+    assert "What is happening?" in card["text"]  # the platform was given, so question 2
+    incident_id, card_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0], card["id"]
+    assert incident_id == f"SEC-{datetime.now(UTC).year}-0001"
+
+    value = f"{incident_id}|symptoms|rogue-posts:on"
+    messages = await click(bot, "incident:triage", value, card_id)
+    card = by_id(messages, card_id)
+    assert f"{incident_id}|symptoms|rogue-posts:off" in buttons(card["blocks"], "incident:triage")
+    for answer in ("symptoms|next", "access|yes"):
+        await click(bot, "incident:triage", f"{incident_id}|{answer}", card_id)
+    messages = await click(bot, "incident:triage", f"{incident_id}|harmful|yes", card_id)
+
+    # The card became the incident card, in place; severity 1 because harm is live.
+    card = by_id(messages, card_id)
+    assert card["text"].startswith(f"{incident_id}: X account @govuk. Severity 1")
+    assert buttons(card["blocks"], "incident:ack") == [incident_id]
+    checklist = next(m for m in messages if m["text"].startswith(f"{incident_id} checklist"))
+    done_values = buttons(checklist["blocks"], "incident:done")
+    assert f"{incident_id}|contain-password" in done_values
+    assert f"{incident_id}|notify-siro" in done_values  # severity 1 only
+
+    # Paging: PagerDuty got a critical trigger keyed on the incident id, and a chat page
+    # with an Acknowledge button was posted where the incident is worked.
+    (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
+    assert trigger["dedup_key"] == incident_id
+    assert trigger["payload"]["severity"] == "critical"
+    assert trigger["routing_key"] == "duty-routing-key-0001"
+    await pager(bot).flush()
+    messages = await bot.web_messages(user=REPORTER)
+    (page,) = [m for m in messages if m["id"] != card_id and buttons(m["blocks"], "incident:ack")]
+    assert page["text"].startswith("Severity 1 (critical) incident: @govuk on x")
+
+    # Someone outside the paged team can't acknowledge; the refusal says why.
+    mine = await click(bot, "incident:ack", incident_id, page["id"], user=STRANGER)
+    assert (
+        mine[-1]["private"]
+        and "only someone in the paged team (comms-security)" in mine[-1]["text"]
+    )
+    await pager(bot).flush()
+    assert fake_pd.events("acknowledge") == []
+    await click(bot, "incident:ack", incident_id, page["id"], user=TEAM)
+    (ack,) = await fake_pd.wait_for(lambda s: s.events("acknowledge"))
+    assert ack["dedup_key"] == incident_id
+    card = by_id(await bot.web_messages(user=REPORTER), card_id)
+    assert buttons(card["blocks"], "incident:ack") == []
+    assert "By Web User at" in str(card["blocks"])
+
+    # Work the checklist: Done, Skip with a reason, Assign; the message updates in place.
+    messages = await click(
+        bot, "incident:done", f"{incident_id}|contain-password", checklist["id"], user=TEAM
+    )
+    updated = by_id(messages, checklist["id"])
+    assert updated["version"] > checklist["version"]
+    assert "✓ Contain: Change the password" in str(updated["blocks"])
+    mine = await click(
+        bot, "incident:skip", f"{incident_id}|contain-scheduled", checklist["id"], user=TEAM
+    )
+    prompt = mine[-1]
+    assert prompt["private"] and prompt["blocks"][1]["type"] == "select"
+    reason = f"{incident_id}|contain-scheduled|not-relevant"
+    assert reason in [c["value"] for c in prompt["blocks"][1]["choices"]]
+    await click(bot, "incident:reason", reason, prompt["id"], user=TEAM)
+    await say(bot, f"compromised skip {incident_id} contain-admins We have no admins", user=TEAM)
+    await click(bot, "incident:assign", f"{incident_id}|contain-email", checklist["id"], user=TEAM)
+    updated = by_id(await bot.web_messages(user=REPORTER), checklist["id"])
+    assert "skipped by Web User: Not relevant to this incident" in str(updated["blocks"])
+    assert "Assigned to Web User" in str(updated["blocks"])
+    messages = await say(bot, f"compromised evidence {incident_id} https://x.com/govuk/status/1")
+    assert "added evidence" in messages[-1]["text"] and not messages[-1]["private"]
+
+    # Only the commander (the reporter) or an admin may close.
+    mine = await say(bot, f"compromised close {incident_id} all fine", user=STRANGER)
+    assert mine[-1]["private"] and "Only the incident commander" in mine[-1]["text"]
+    assert desk(bot).store.get(incident_id).status != "closed"
+    await say(bot, f"compromised close {incident_id} Password reset, rogue post removed")
+    (resolve,) = await fake_pd.wait_for(lambda s: s.events("resolve"))
+    assert resolve["dedup_key"] == incident_id
+    card = by_id(await bot.web_messages(user=REPORTER), card_id)
+    assert "Closed at" in str(card["blocks"]) and "Password reset" in str(card["blocks"])
+
+    messages = await say(bot, f"compromised report {incident_id}")
+    report = messages[-1]
+    assert report["attachment"]["filename"] == f"{incident_id}-report.md"
+    md = report["attachment"]["content"]
+    assert md.startswith(f"# Post-incident report: {incident_id}")
+    assert re.search(r"\*\*Time to acknowledge\*\* \(from paging\): \d+ (s|min)", md)
+    assert "done or skipped): not reached" in md  # contain steps are still open
+    assert "contain-scheduled: Not relevant to this incident" in md
+    assert "contain-admins: We have no admins" in md
+    assert "| duty-pd | pagerduty | trigger |" in md and "| room | chat | trigger |" in md
+    assert "https://x.com/govuk/status/1" in md
+    assert "| Department | DSIT |" in md
+
+
+async def test_status_lists_open_incidents_privately(bot):
+    incident_id, _ = await triage(bot, "compromised facebook @dept", ["symptoms|impersonation:on"])
+    messages = await say(bot, "compromised status", user=STRANGER)
+    assert messages[-1]["private"] and incident_id in messages[-1]["text"]
+    assert "Facebook @dept" in messages[-1]["text"] and "triage" in messages[-1]["text"]
+
+
+async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):
+    incident_id, card_id = await triage(
+        bot,
+        "compromised drill instagram @practice",
+        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no"],
+    )
+    messages = await bot.web_messages(user=REPORTER)
+    assert by_id(messages, card_id)["text"].startswith(f"DRILL — {incident_id}")
+    assert any(m["text"].startswith(f"DRILL — {incident_id} checklist") for m in messages)
+    await pager(bot).flush()
+    messages = await bot.web_messages(user=REPORTER)
+    page = [m for m in messages if m["text"].startswith("DRILL: Severity 1")]
+    assert page and buttons(page[0]["blocks"], "incident:ack") == [incident_id]
+    assert fake_pd.events() == []  # PagerDuty is not drill-safe
+    skipped = [p for p in pager(bot).pages(incident_id) if p.target == "duty-pd"]
+    assert all(p.status != "sent" for p in skipped)
+
+    messages = await say(bot, f"compromised close {incident_id} Drill went well")
+    closed, report = messages[-2], messages[-1]
+    assert closed["text"].startswith(f"DRILL — {incident_id} closed")
+    assert report["attachment"]["filename"] == f"{incident_id}-drill-report.md"
+    md = report["attachment"]["content"]
+    assert md.startswith(f"# Drill report: {incident_id}") and "**DRILL**" in md
+    assert "**Time to contain**" in md and "**Time to acknowledge**" in md
+    await pager(bot).flush()
+    assert fake_pd.events() == []
+
+
+async def test_triage_survives_a_restart(env, fake_slack, fake_connector, content_library, fake_pd):
+    first = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        incident_id, card_id = await triage(
+            first, "compromised", ["platform|youtube", "symptoms|lost-device:on", "symptoms|next"]
+        )
+    finally:
+        await stop_bot(first)
+    second = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        card = by_id(await second.web_messages(user=REPORTER), card_id)
+        assert "Do we still have admin access" in card["text"]
+        for answer in ("access|yes", "harmful|no"):
+            await click(second, "incident:triage", f"{incident_id}|{answer}", card_id)
+        inc = desk(second).store.get(incident_id)
+        assert (inc.platform, inc.symptoms, inc.severity) == ("youtube", ("lost-device",), 3)
+        card = by_id(await second.web_messages(user=REPORTER), card_id)
+        assert card["text"].startswith(f"{incident_id}: YouTube account not given yet")
+        (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
+        assert trigger["payload"]["severity"] == "warning"
+        # The account can still be named afterwards.
+        await say(second, "compromised handle @ourchannel")
+        assert desk(second).store.get(incident_id).account == "@ourchannel"
+    finally:
+        await stop_bot(second)
+
+
+async def test_escalation_then_acknowledge_in_chat(
+    env, fake_slack, fake_connector, content_library, fake_pd
+):
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    running = await start_bot(
+        env, clock=clock, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        incident_id, _ = await triage(
+            running,
+            "compromised linkedin @dept",
+            ["symptoms|settings-changed:on", "symptoms|next", "access|yes", "harmful|no"],
+        )
+        assert incident_id == "SEC-2026-0001"
+        (first,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
+        assert first["routing_key"] == "duty-routing-key-0001"
+        assert first["payload"]["severity"] == "error"  # severity 2
+        await clock.advance(minutes=4)
+        await pager(running).flush()
+        assert len(fake_pd.events("trigger")) == 1
+        await clock.advance(minutes=1, seconds=1)
+        await pager(running).flush()
+        triggers = await fake_pd.wait_for(lambda s: len(s.events("trigger")) == 2 and s)
+        assert triggers.events("trigger")[1]["routing_key"] == "backup-routing-key-002"
+
+        await pager(running).flush()
+        page = [m for m in await running.web_messages(user=TEAM) if m["text"].startswith("Sev")]
+        await click(running, "incident:ack", incident_id, page[0]["id"], user=TEAM)
+        acks = await fake_pd.wait_for(lambda s: len(s.events("acknowledge")) == 2 and s)
+        assert {e["routing_key"] for e in acks.events("acknowledge")} == {
+            "duty-routing-key-0001",
+            "backup-routing-key-002",
+        }
+        await clock.advance(minutes=30)
+        await pager(running).flush()
+        assert len(fake_pd.events("trigger")) == 2  # no more escalation after the ack
+        inc = desk(running).store.get(incident_id)
+        assert inc.acked_by == f"web:{TEAM}"
+        acked_at = datetime(2026, 3, 2, 9, 5, 1, tzinfo=UTC)
+        assert pager(running).acknowledged_at(incident_id) == acked_at
+        messages = await say(running, f"compromised report {incident_id}")
+        md = messages[-1]["attachment"]["content"]
+        assert "**Time to acknowledge** (from paging): 5 min 1 s" in md
+        assert "| backup-pd | pagerduty | trigger | 2 | sent: PagerDuty accepted it" in md
+    finally:
+        await stop_bot(running)
