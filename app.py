@@ -25,6 +25,7 @@ from bot.features import FeatureHost, load_features
 from bot.registry import Registry
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db, ping
+from bot.tasks import TaskSet
 from content.loader import ContentLibrary, load_library
 from content.problems import ContentError
 
@@ -61,6 +62,7 @@ def create_app(
         migrate(db, domain, steps)
 
     bot = Bot(services)
+    handler_tasks = TaskSet()
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     doors: dict[str, bool] = {
@@ -87,9 +89,10 @@ def create_app(
         from bot.adapters import slack as slack_adapter
 
         client = slack_adapter.make_client(settings.slack_bot_token, settings.slack_api_url)
-        slack_app = slack_adapter.build_slack_app(settings, bot, client)
+        slack_app = slack_adapter.build_slack_app(settings, bot, client, handler_tasks)
         services.transports["slack"] = slack_adapter.SlackTransport(client)
         app.add_routes(slack_adapter.slack_routes(slack_app))
+        app.cleanup_ctx.append(slack_adapter.session_ctx(client))
         doors["slack_http"] = True
         if settings.socket_mode_enabled:
             app.cleanup_ctx.append(_socket_mode(slack_app, settings, client))
@@ -111,6 +114,13 @@ def create_app(
 
     for task in host.background:
         app.cleanup_ctx.append(_background(task, services))
+
+    async def drain_handlers(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await handler_tasks.drain()
+
+    # Last in, first out: handlers finish before workers stop and sessions close.
+    app.cleanup_ctx.append(drain_handlers)
 
     async def close_db(app: web.Application) -> None:
         db.conn.close()

@@ -6,6 +6,9 @@ mention, a channel-wide ping or a disguised link.
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -81,6 +84,20 @@ def render_blocks(msg: Message) -> list[dict]:
     return [b.to_dict() for b in blocks[:50]]
 
 
+@lru_cache(maxsize=1024)
+def _cached_blocks(msg: Message) -> tuple[dict, ...]:
+    return tuple(render_blocks(msg))
+
+
 def render(msg: Message) -> dict:
-    """Keyword arguments for ``chat.postMessage`` and friends: text fallback plus blocks."""
-    return {"text": _clip(msg.text, 3000), "blocks": render_blocks(msg)}
+    """Keyword arguments for ``chat.postMessage`` and friends: text fallback plus blocks.
+
+    Building blocks through slack_sdk's models is thorough but slow, and the same
+    message (a question's feedback, say) is often sent to hundreds of people, so
+    rendered blocks are cached by message value. Copies keep callers from sharing dicts.
+    """
+    try:
+        blocks = [copy.deepcopy(b) for b in _cached_blocks(msg)]
+    except TypeError:  # a message holding something unhashable: render it afresh
+        blocks = render_blocks(msg)
+    return {"text": _clip(msg.text, 3000), "blocks": blocks}
