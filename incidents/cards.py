@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Actions, Block, Button, Choice, Context, Heading, Message, Section, Select
+from bot.model import (
+    Actions,
+    Block,
+    Button,
+    Choice,
+    Context,
+    Heading,
+    Message,
+    Place,
+    Section,
+    Select,
+)
 from incidents.playbooks import PHASE_LABELS
 from incidents.store import Incident, StepState
 from incidents.triage import PLATFORM_LABELS, PLATFORMS, SEVERITY_LABELS, SYMPTOM_LABELS, SYMPTOMS
@@ -24,6 +35,18 @@ SKIP_REASONS: tuple[tuple[str, str], ...] = (
     ("other", "Other (type the reason)"),
 )
 SKIP_LABELS = dict(SKIP_REASONS)
+
+
+def typed(place: Place | None, rest: str) -> str:
+    """How to type ``/compromised <rest>`` where the person is: Slack has slash
+    commands; a Teams channel only passes on messages that mention the bot; a Teams
+    personal chat and the web chat take the words as they are."""
+    platform = place.platform if place else ""
+    if platform == "slack":
+        return f"/compromised {rest}"
+    if platform == "teams" and not (place and place.is_direct):
+        return f"@secbot compromised {rest}"
+    return f"compromised {rest}"
 
 
 def drill(inc: Incident) -> str:
@@ -89,9 +112,10 @@ def triage_card(inc: Incident) -> Message:
         ]
     elif step in ("access", "harmful"):
         question = (
-            "Do we still have admin access to the account?"
+            "Can someone on our team still log in to the account and manage it?"
             if step == "access"
-            else "Is harmful content live on the account right now?"
+            else "Is anything harmful still showing on the account right now, such as posts "
+            "we didn't send?"
         )
         number = 3 if step == "access" else 4
         blocks += [
@@ -106,12 +130,19 @@ def triage_card(inc: Incident) -> Message:
     else:
         question = ""
     hints = []
-    if not inc.account:
-        hints.append("Which account is it? Type /compromised handle @name to add it.")
+    if not inc.account and inc.is_open:
+        hints.append(account_hint(inc))
     hints.append("Your answers are saved as you go.")
     blocks.append(Context(tuple(hints)))
     text = f"{title}. {question}".strip()
     return Message(text=text, blocks=tuple(blocks))
+
+
+def account_hint(inc: Incident) -> str:
+    example = "@ouraccount" if inc.triage_step != "done" else f"{inc.id} @ouraccount"
+    return "Which account is it? Type its name after the command, for example: " + typed(
+        inc.origin, f"handle {example}"
+    )
 
 
 def room_note(inc: Incident) -> str:
@@ -145,7 +176,7 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         ("Commander", inc.commander_name or inc.commander),
         ("Reporter", inc.reporter_name or inc.reporter),
         ("What is happening", ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "—"),
-        ("Admin access", yes_no(inc.has_access)),
+        ("We can still log in", yes_no(inc.has_access)),
         ("Harmful content live", yes_no(inc.harmful_live)),
         ("Department", inc.department or "—"),
         ("Paged", inc.team or "—"),
@@ -166,10 +197,19 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
     small = []
     if room_note(inc):
         small.append(room_note(inc))
+    if inc.is_open and not inc.account:
+        small.append(account_hint(inc))
     if inc.is_open:
         small.append(
-            f"/compromised evidence {inc.id} <link or note> · /compromised severity {inc.id} <1-4>"
-            f" · /compromised close {inc.id} <summary> · /compromised report {inc.id}"
+            " · ".join(
+                typed(inc.origin, f"{sub} {inc.id}{more}")
+                for sub, more in (
+                    ("evidence", " <link or note>"),
+                    ("severity", " <1-4>"),
+                    ("close", " <summary>"),
+                    ("report", ""),
+                )
+            )
         )
     if small:
         blocks.append(Context(tuple(small)))
@@ -239,10 +279,11 @@ def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
     return Message(text=f"{title}: {status}", blocks=tuple(blocks))
 
 
-def skip_prompt(inc: Incident, step: StepState) -> Message:
+def skip_prompt(inc: Incident, step: StepState, place: Place | None = None) -> Message:
+    where = place or inc.room or inc.origin
     text = (
         f"Why skip “{step.text}”? Pick a reason, or type "
-        f"/compromised skip {inc.id} {step.step_id} <reason>."
+        f"{typed(where, f'skip {inc.id} {step.step_id} <reason>')}."
     )
     choices = tuple(
         Choice(label, f"{inc.id}|{step.step_id}|{code}") for code, label in SKIP_REASONS

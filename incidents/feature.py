@@ -13,23 +13,32 @@ button. The flow:
 3. Checklist buttons (``incident:done|skip|reason|assign``) and the Acknowledge button
    (``incident:ack``, also on chat pages) update the messages in place; every change
    goes on the timeline (``incidents.store``).
-4. ``/compromised close <id> <summary>`` resolves paging; ``/compromised report <id>``
+4. ``/compromised severity <id> <n>`` adds the steps that now apply and tells the pager,
+   which pages a newly matched team when the severity went up (``sync_paging``).
+5. ``/compromised close <id> <summary>`` resolves paging; ``/compromised report <id>``
    writes the Markdown report (``incidents.report``). ``/compromised drill`` is the same
    flow marked DRILL, paging only drill-safe targets.
+
+At start-up ``resume_worker`` finishes what a stopped process left half done: a triaged
+incident not yet paged (or without its checklist), or a closed one still paging.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
 from bot.model import Actor, Message, MessageRef, Place, Section
 from incidents import cards
+from incidents.cards import typed
 from incidents.playbooks import Playbooks, load_playbooks
-from incidents.report import build_report, duration, timings
+from incidents.report import acknowledgements, build_report, duration, timings
 from incidents.store import BOT, DOMAIN, MIGRATIONS, Incident, IncidentStore
 from incidents.triage import (
     FLAGS,
@@ -62,7 +71,16 @@ USAGE = (
     "/compromised drill [platform] [@account] — practise the whole flow"
 )
 
+# Pager events that are also posted in the incident's room, not only the timeline.
+ROOM_WORTHY = ("Could not", "Escalation finished")
 ACK_HINT = "To stop paging, press Acknowledge in secbot or type /compromised ack {id}."
+
+
+def usage_for(place: Place) -> str:
+    """USAGE with each command written the way it is typed where the person is."""
+    return "\n".join(typed(place, line.removeprefix("/compromised ")) for line in USAGE.split("\n"))
+
+
 _ID = re.compile(r"^SEC-\d{4}-\d{4,}$", re.IGNORECASE)
 _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 _PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
@@ -144,7 +162,7 @@ class IncidentDesk:
             cards.note(
                 f"Only the incident commander ({who}) or an admin can {what} {inc.id}. "
                 f"Ask them, or ask the commander to hand over with "
-                f"/compromised assign {inc.id} @you.",
+                f"{typed(turn.place, f'assign {inc.id} @you')}.",
                 private=True,
             )
         )
@@ -156,7 +174,7 @@ class IncidentDesk:
             await turn.reply(
                 cards.note(
                     f"I can't find incident {shown}. Incident ids look like SEC-2026-0042; "
-                    "type /compromised status to see the open ones.",
+                    f"type {typed(turn.place, 'status')} to see the open ones.",
                     private=True,
                 )
             )
@@ -222,7 +240,7 @@ class IncidentDesk:
             await self.start(turn, turn.args, drill=False)
 
     async def usage(self, turn: Turn, rest: str = "") -> None:
-        await turn.reply(cards.note(USAGE, private=True))
+        await turn.reply(cards.note(usage_for(turn.place), private=True))
 
     async def drill(self, turn: Turn, rest: str) -> None:
         await self.start(turn, rest, drill=True)
@@ -230,7 +248,9 @@ class IncidentDesk:
     async def start(self, turn: Turn, args: str, *, drill: bool) -> None:
         parsed = parse_start(args)
         if parsed.error:
-            await turn.reply(cards.note(parsed.error + "\n\n" + USAGE, private=True))
+            await turn.reply(
+                cards.note(parsed.error + "\n\n" + usage_for(turn.place), private=True)
+            )
             return
         department = parsed.department or self.services.settings.get("SECBOT_DEPARTMENT")
         inc = self.store.create(
@@ -262,7 +282,10 @@ class IncidentDesk:
         handle = normalise_handle(words[0]) if len(words) == 1 else None
         if handle is None:
             await turn.reply(
-                cards.note("Type the account like this: /compromised handle @name", private=True)
+                cards.note(
+                    f"Type the account like this: {typed(turn.place, 'handle @ouraccount')}",
+                    private=True,
+                )
             )
             return
         if inc is None:
@@ -274,13 +297,17 @@ class IncidentDesk:
             await turn.reply(
                 cards.note(
                     "There's no open incident here to add the account to. Start one with "
-                    "/compromised, or name it: /compromised handle SEC-2026-0042 @name",
+                    f"{typed(turn.place, '').strip()}, or name it: "
+                    f"{typed(turn.place, 'handle SEC-2026-0042 @ouraccount')}",
                     private=True,
                 )
             )
             return
         self.store.set_account(inc.id, handle)
         self.event(inc, turn.actor, "account", f"Account: {handle}")
+        fresh = self.store.get(inc.id)
+        assert fresh is not None
+        await self.sync_paging(fresh)  # pages still to come name the account
         await self.refresh(inc.id)
         await turn.reply(cards.note(f"{inc.id}: account set to {handle}.", private=True))
 
@@ -356,28 +383,76 @@ class IncidentDesk:
             now=self.now(),
         ):
             return  # already finished by an earlier click
-        inc = self.store.get(inc.id)
+        if self.pager is None:
+            self.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
+        await self.after_triage(inc.id, turn)
+
+    async def after_triage(self, incident_id: str, turn: Turn | None = None) -> None:
+        """Open the room, start paging, then draw the incident card and post the
+        checklist. Each part is skipped when already done, so this also finishes the
+        job after a restart cut it short (see :meth:`resume`). Paging starts before
+        the messages: it is the urgent part, and chat can be slow."""
+        inc = self.store.get(incident_id)
         assert inc is not None
         team = None
         if self.pager is not None:
             team = self.pager.team_for(self.info(inc))
-            self.store.set_team(inc.id, team.name)
-        room = await self.open_room(inc, team)
-        self.store.set_room(inc.id, room)
-        inc = self.store.get(inc.id)
-        assert inc is not None
-        await turn.update_original(cards.incident_card(inc, self.tz))
-        try:
-            ref = await self.post(
-                room, cards.checklist(inc, self.store.steps(inc.id), self.tz), turn
+            if inc.team is None:
+                self.store.set_team(inc.id, team.name)
+        if inc.room is None:
+            self.store.set_room(inc.id, await self.open_room(inc, team))
+        inc = self.store.get(incident_id)
+        assert inc is not None and inc.room is not None
+        if self.pager is not None and self.pager.state(inc.id) is None:
+            await self.start_paging(inc)
+        if turn is not None:
+            await turn.update_original(cards.incident_card(inc, self.tz))
+        else:
+            await self.update(inc.card, cards.incident_card(inc, self.tz))
+        if inc.checklist_id is None:
+            try:
+                ref = await self.post(
+                    inc.room, cards.checklist(inc, self.store.steps(inc.id), self.tz), turn
+                )
+            except DeliveryFailed as e:
+                log.warning("could not post the checklist: %s", e.reason)
+                ref = None
+                self.event(inc, BOT, "error", f"Could not post the checklist ({e.reason})")
+            if ref is not None:
+                self.store.set_checklist(inc.id, ref.id)
+
+    def unfinished(self) -> tuple[list[str], list[str]]:
+        """(incidents triaged but not fully started, closed incidents still paging)."""
+        started = [
+            i.id
+            for i in self.store.open_incidents()
+            if i.triage_step == "done"
+            and (
+                i.room is None
+                or i.checklist_id is None
+                or (self.pager is not None and self.pager.state(i.id) is None)
             )
-        except DeliveryFailed as e:
-            log.warning("could not post the checklist: %s", e.reason)
-            ref = None
-            self.event(inc, BOT, "error", f"Could not post the checklist ({e.reason})")
-        if ref is not None:
-            self.store.set_checklist(inc.id, ref.id)
-        await self.start_paging(inc)
+        ]
+        closed = []
+        if self.pager is not None:
+            for iid in self.pager.unresolved():
+                inc = self.store.get(iid)
+                if inc is not None and not inc.is_open:
+                    closed.append(iid)
+        return started, closed
+
+    async def resume(self, started: list[str], closed: list[str]) -> None:
+        """After a restart: finish what a stopped process left half done, so a triaged
+        incident is always paged and a closed one always stops paging."""
+        for iid in started:
+            try:
+                await self.after_triage(iid)
+            except Exception:  # noqa: BLE001 - one bad incident must not stop the rest
+                log.exception("could not resume incident %s", iid)
+        for iid in closed:
+            inc = self.store.get(iid)
+            if inc is not None:
+                await self.resolve_paging(inc)
 
     async def open_room(self, inc: Incident, team: Any) -> Place:
         """Where the incident is worked: a private Slack channel when switched on, else a
@@ -399,7 +474,6 @@ class IncidentDesk:
 
     async def start_paging(self, inc: Incident) -> None:
         if self.pager is None:
-            self.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
             return
         try:
             await self.pager.start(self.info(inc))
@@ -409,10 +483,18 @@ class IncidentDesk:
             return
 
     async def on_page_event(self, incident_id: str, text: str) -> None:
-        """The pager's progress (pages sent, escalations, failures) onto the timeline."""
+        """The pager's progress (pages sent, escalations, failures) onto the timeline.
+        Failures, and a chain that ran out with nobody acknowledging, are also said in
+        the incident's room, so responders know paging needs help."""
         inc = self.store.get(incident_id)
-        if inc is not None:
-            self.store.add_event(incident_id, self.now(), BOT, "paging", text)
+        if inc is None:
+            return
+        self.store.add_event(incident_id, self.now(), BOT, "paging", text)
+        if text.startswith(ROOM_WORTHY) and inc.is_open and inc.room is not None:
+            try:
+                await self.post(inc.room, cards.note(f"{cards.drill(inc)}{inc.id}: {text}"))
+            except DeliveryFailed as e:
+                log.warning("could not tell the incident room about paging: %s", e.reason)
 
     # --- acknowledge ----------------------------------------------------------------
 
@@ -497,7 +579,7 @@ class IncidentDesk:
         step = await self._open_step(turn, inc, parts)
         if step is None or step.status != "open":
             return
-        await turn.reply(cards.skip_prompt(inc, step))
+        await turn.reply(cards.skip_prompt(inc, step, turn.place))
 
     async def on_reason(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         step = await self._open_step(turn, inc, parts[:1])
@@ -507,7 +589,8 @@ class IncidentDesk:
         if code not in cards.SKIP_LABELS or code == "other":
             await turn.reply(
                 cards.note(
-                    f"Type the reason: /compromised skip {inc.id} {step.step_id} <reason>",
+                    "Type the reason: "
+                    + typed(turn.place, f"skip {inc.id} {step.step_id} <reason>"),
                     private=True,
                 )
             )
@@ -537,7 +620,7 @@ class IncidentDesk:
         words = rest.split(maxsplit=2)
         if len(words) < 3:
             await turn.reply(
-                cards.note("Type: /compromised skip <id> <step> <reason>", private=True)
+                cards.note(f"Type: {typed(turn.place, 'skip <id> <step> <reason>')}", private=True)
             )
             return
         inc = await self.find(turn, words[0])
@@ -554,7 +637,9 @@ class IncidentDesk:
         text = text.strip()
         if not text:
             await turn.reply(
-                cards.note("Type: /compromised evidence <id> <link or note>", private=True)
+                cards.note(
+                    f"Type: {typed(turn.place, 'evidence <id> <link or note>')}", private=True
+                )
             )
             return
         inc = await self.find(turn, ident)
@@ -569,8 +654,8 @@ class IncidentDesk:
         if len(words) not in (2, 3):
             await turn.reply(
                 cards.note(
-                    "Type: /compromised assign <id> @person (new commander), or "
-                    "/compromised assign <id> <step> @person",
+                    f"Type: {typed(turn.place, 'assign <id> @person')} (new commander), or "
+                    f"{typed(turn.place, 'assign <id> <step> @person')}",
                     private=True,
                 )
             )
@@ -613,24 +698,68 @@ class IncidentDesk:
         if not self.may_run(turn.actor, inc):
             await self.refuse(turn, inc, "change the severity of")
             return
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
+            return
+        if inc.triage_step != "done":
+            await turn.reply(
+                cards.note(
+                    f"{inc.id} is still in triage: its severity comes from the answers. "
+                    "You can change it once the last question is answered.",
+                    private=True,
+                )
+            )
+            return
         new = int(words[1])
         if inc.severity == new:
+            await self.sync_paging(inc)  # finishes a change cut short by a restart
             await turn.reply(cards.note(f"{inc.id} is already severity {new}.", private=True))
             return
         self.store.set_severity(inc.id, new)
         self.event(inc, turn.actor, "severity", f"Severity changed from {inc.severity} to {new}")
-        if inc.triage_step == "done":
-            steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
-            added = self.store.add_steps(inc.id, steps)
-            if added:
-                self.event(inc, BOT, "steps", f"{added} checklist steps added for severity {new}")
+        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
+        added = self.store.add_steps(inc.id, steps)
+        if added:
+            ids = ", ".join(s.step_id for s in self.store.steps(inc.id)[-added:])
+            self.event(inc, BOT, "steps", f"Checklist steps added for severity {new}: {ids}")
+        fresh = self.store.get(inc.id)
+        assert fresh is not None
+        team = await self.sync_paging(fresh)
         await self.refresh(inc.id)
-        await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} is now severity {new}."))
+        text = f"{cards.drill(inc)}{inc.id} is now severity {new}."
+        if team:
+            text += f" Team {team} is being paged too, and needs to acknowledge."
+        await turn.reply(cards.note(text))
+
+    async def sync_paging(self, inc: Incident) -> str | None:
+        """Tell the pager the incident's current facts. When a raised severity routes
+        it to another team, that team is paged (the pager records it on the timeline),
+        the incident needs acknowledging again, and in a private Slack channel the new
+        team is invited. Returns the newly paged team. Safe to repeat: a change cut short
+        by a restart is finished by the next call."""
+        if self.pager is None or not inc.is_open or inc.triage_step != "done":
+            return None
+        try:
+            await self.pager.update(self.info(inc))
+        except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
+            log.exception("paging update failed for %s", inc.id)
+            self.event(inc, BOT, "paging", f"Paging could not be updated ({type(e).__name__})")
+            return None
+        team = self.pager.team(inc.id)
+        if not team or team == inc.team:
+            return None
+        self.store.switch_team(inc.id, team)
+        if inc.room is not None and inc.room.channel != inc.origin.channel:
+            members = self.pager.members(inc.id)
+            await invite_to_channel(self.services, inc.room, members)
+        return team
 
     async def flag(self, turn: Turn, rest: str) -> None:
         words = rest.split()
         if len(words) != 2 or words[1].lower() not in FLAGS:
-            await turn.reply(cards.note("Type: /compromised flag <id> fraud", private=True))
+            await turn.reply(
+                cards.note(f"Type: {typed(turn.place, 'flag <id> fraud')}", private=True)
+            )
             return
         inc = await self.find(turn, words[0])
         if inc is None:
@@ -661,26 +790,32 @@ class IncidentDesk:
         if not summary:
             await turn.reply(
                 cards.note(
-                    f"Add a short summary: /compromised close {inc.id} <what happened>",
+                    "Add a short summary: " + typed(turn.place, f"close {inc.id} <what happened>"),
                     private=True,
                 )
             )
             return
         if not self.store.close(inc.id, summary[:500], self.now()):
+            await self.resolve_paging(inc)  # in case a restart cut the first close short
             await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
             return
         name = turn.actor.name or turn.actor.user_id
         self.event(inc, turn.actor, "close", f"Closed by {name}: {summary[:500]}")
-        if self.pager is not None and inc.triage_step == "done":
-            try:
-                await self.pager.resolve(inc.id)
-            except Exception as e:  # noqa: BLE001 - closing must not fail on paging
-                log.exception("paging resolve failed for %s", inc.id)
-                self.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
+        await self.resolve_paging(inc)
         await self.refresh(inc.id)
         await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}"))
         if inc.drill:
             await turn.reply(self.report_message(inc.id))
+
+    async def resolve_paging(self, inc: Incident) -> None:
+        """Stop paging for a closed incident and tell PagerDuty; safe to repeat."""
+        if self.pager is None or self.pager.state(inc.id) in (None, "resolved"):
+            return
+        try:
+            await self.pager.resolve(inc.id)
+        except Exception as e:  # noqa: BLE001 - closing must not fail on paging
+            log.exception("paging resolve failed for %s", inc.id)
+            self.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
 
     async def report(self, turn: Turn, rest: str) -> None:
         inc = await self.find(turn, rest.split()[0] if rest.split() else "")
@@ -691,11 +826,13 @@ class IncidentDesk:
         inc = self.store.get(incident_id)
         assert inc is not None
         steps = self.store.steps(inc.id)
+        events = self.store.events(inc.id)
         pages = self.pager.pages(inc.id) if self.pager is not None else []
-        acked_at = inc.acked_at
+        acks = acknowledgements(inc, events)
+        acked_at = acks[0][0] if acks else None
         if acked_at is None and self.pager is not None:
             acked_at = self.pager.acknowledged_at(inc.id)
-        markdown = build_report(inc, steps, self.store.events(inc.id), pages, acked_at, self.tz)
+        markdown = build_report(inc, steps, events, pages, acked_at, self.tz)
         t = timings(inc, steps, acked_at)
         kind = "Drill report" if inc.drill else "Post-incident report"
         text = (
@@ -719,12 +856,7 @@ async def create_private_channel(
     if client is None or not hasattr(client, "conversations_create"):
         return None
     name = cards.channel_name(inc)
-    users = []
-    for member in members:
-        head, sep, rest = member.partition(":")
-        user = rest if sep and head == "slack" else (member if not sep else "")
-        if _SLACK_USER.match(user) and user not in users:
-            users.append(user)
+    users = slack_users(members)
     try:
         created = await client.conversations_create(name=name, is_private=True)
         channel = created["channel"]["id"]
@@ -734,6 +866,45 @@ async def create_private_channel(
         log.warning("could not create a private incident channel: %s", type(e).__name__)
         return None
     return Place("slack", inc.origin.workspace, channel)
+
+
+async def invite_to_channel(services: Services, room: Place, members: list[str]) -> None:
+    """Invite a newly paged team's Slack members to the incident's private channel."""
+    client = getattr(services.transports.get("slack"), "client", None)
+    users = slack_users(members)
+    if client is None or not users or room.platform != "slack":
+        return
+    try:
+        await client.conversations_invite(channel=room.channel, users=",".join(users))
+    except Exception as e:  # noqa: BLE001 - already in the channel, or missing scopes
+        log.warning("could not invite the paged team: %s", type(e).__name__)
+
+
+def slack_users(members: list[str]) -> list[str]:
+    """Slack user ids among routing-file members (``slack:U123`` or a bare ``U123``)."""
+    users: list[str] = []
+    for member in members:
+        head, sep, rest = member.partition(":")
+        user = rest if sep and head == "slack" else (member if not sep else "")
+        if _SLACK_USER.match(user) and user not in users:
+            users.append(user)
+    return users
+
+
+async def resume_worker(services: Services) -> AsyncIterator[None]:
+    """At start-up, finish incidents a stopped process left half started or half
+    closed. The list is taken before any request is served, so it never races a
+    triage finishing now; the work itself runs in a task so start-up is not held up."""
+    desk: IncidentDesk = services.extras["incidents"]
+    started, closed = desk.unfinished()
+    task = asyncio.create_task(desk.resume(started, closed), name="secbot-incidents-resume")
+    try:
+        yield
+    finally:
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def setup(host: FeatureHost) -> None:
@@ -755,3 +926,4 @@ def setup(host: FeatureHost) -> None:
         usage="compromised [platform] [@account]",
     )
     host.registry.add_action("incident", desk.action)
+    host.add_background(resume_worker)

@@ -70,7 +70,16 @@ def _when(value: Any, tz: ZoneInfo) -> str:
     return "—"
 
 
-def _page_row(page: Any, tz: ZoneInfo) -> str:
+def acknowledgements(inc: Incident, events: list[Event]) -> list[tuple[datetime, str]]:
+    """Every acknowledgement, first first: (when, who). There is more than one when a
+    raised severity paged another team, which then acknowledged too."""
+    acks = [(e.at, e.actor_name) for e in events if e.kind == "ack"]
+    if not acks and inc.acked_at is not None:
+        acks = [(inc.acked_at, inc.acked_by_name or inc.acked_by or "")]
+    return acks
+
+
+def _page_row(page: Any, tz: ZoneInfo, show_team: bool = False) -> str:
     """One :class:`incidents.paging.model.PageRecord` as a table row."""
     target = str(getattr(page, "target", "—"))
     fallback = getattr(page, "fallback_for", None)
@@ -79,6 +88,9 @@ def _page_row(page: Any, tz: ZoneInfo) -> str:
     step = getattr(page, "step", 0)
     round_ = getattr(page, "round", 0)
     where = f"{step}" + (f", round {round_}" if round_ and round_ > 1 else "") if step else "—"
+    team = getattr(page, "team", None)
+    if show_team and team and step:
+        where += f" ({team})"
     status = str(getattr(page, "status", "—"))
     detail = getattr(page, "detail", None)
     if detail:
@@ -119,15 +131,23 @@ def build_report(
     ]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {md(v)} |" for k, v in facts] + [""]
 
+    acks = [(e.at, e.actor_name) for e in events if e.kind == "ack"]
+    if acks:
+        acked_at = acks[0][0]
+    elif acked_at is not None and inc.acked_by:
+        acks = [(acked_at, inc.acked_by_name or inc.acked_by)]
     t = timings(inc, steps, acked_at)
+    first = f"- Acknowledged: {_when(acked_at, tz)}" + (f" by {md(acks[0][1])}" if acks else "")
+    again = [f"- Acknowledged again: {_when(at, tz)} by {md(who)}" for at, who in acks[1:]]
     out += [
         "## Timings",
         "",
         f"- Reported: {_when(inc.created_at, tz)}",
         f"- Triage done and team paged: {_when(inc.triaged_at, tz)}",
-        f"- Acknowledged: {_when(acked_at, tz)}"
-        + (f" by {md(inc.acked_by_name or inc.acked_by)}" if inc.acked_by else ""),
-        f"- **Time to acknowledge** (from paging): {duration(t['acknowledge'])}",
+        first,
+        *again,
+        f"- **Time to acknowledge** (from paging to the first acknowledgement):"
+        f" {duration(t['acknowledge'])}",
         f"- Contained: {_when(inc.contained_at or contained_at(steps), tz)}",
         f"- **Time to contain** (from report, until every contain step was done or skipped):"
         f" {duration(t['contain'])}",
@@ -163,7 +183,8 @@ def build_report(
             "| Sent | To | How | What | Step | Result |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        out += [_page_row(p, tz) for p in pages]
+        teams = {getattr(p, "team", None) for p in pages} - {None}
+        out += [_page_row(p, tz, show_team=len(teams) > 1) for p in pages]
     else:
         out.append("None.")
     out += ["", "## Timeline", "", "| Time | Who | What |", "| --- | --- | --- |"]

@@ -293,11 +293,20 @@ class IncidentStore:
         return [_incident(r) for r in rows]
 
     def latest_open_in(self, place: Place) -> list[Incident]:
-        """Open incidents started or run in this conversation, newest first."""
+        """Open incidents started or run in this conversation, newest first. A Teams
+        channel's threads (``19:…@thread.tacv2;messageid=…``) count as the channel."""
+
+        def base(channel: str) -> str:
+            return channel.split(";messageid=", 1)[0]
+
         found = []
         for inc in reversed(self.open_incidents()):
             for p in (inc.origin, inc.room):
-                if p is not None and p.platform == place.platform and p.channel == place.channel:
+                if (
+                    p is not None
+                    and p.platform == place.platform
+                    and base(p.channel) == base(place.channel)
+                ):
                     found.append(inc)
                     break
         return found
@@ -321,6 +330,11 @@ class IncidentStore:
 
     def set_team(self, incident_id: str, team: str) -> None:
         self._set(incident_id, team=team)
+
+    def switch_team(self, incident_id: str, team: str) -> None:
+        """Another team is paged now (the severity went up): it must acknowledge, so the
+        acknowledgement is cleared. Earlier ones stay on the timeline."""
+        self._set(incident_id, team=team, acked_by=None, acked_by_name=None, acked_at=None)
 
     def set_account(self, incident_id: str, account: str) -> None:
         self._set(incident_id, account=account)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app import SERVICES
+from tests.fakes.connector import FakeConnector
+from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
+from tests.fakes.slack_api import FakeSlack
 
 # One team: step 1 pages PagerDuty and posts a chat page where the incident is worked;
 # step 2, five minutes later, pages the backup PagerDuty service. Only the chat page
@@ -36,9 +41,36 @@ teams:
 """
 
 
-def routing_env(tmp_path: Path, pagerduty_url: str, **extra: str) -> dict[str, str]:
+# The same, plus a senior team for severity 1 (by rule), paged by GOV.UK Notify.
+ROUTING_WITH_MAJOR = (
+    ROUTING.replace(
+        "teams:\n",
+        """\
+  head-sms:
+    type: notify_sms
+    phone: "07700 900999"
+    template_id: tpl-sms
+teams:
+  major-incident:
+    members: [slack:UHEAD, teams:aad-head, web:web-head]
+    escalation:
+      steps:
+        - targets: [head-sms, room]
+""",
+    )
+    + """\
+rules:
+  - team: major-incident
+    min_severity: 1
+"""
+)
+
+
+def routing_env(
+    tmp_path: Path, pagerduty_url: str, routing: str = ROUTING, **extra: str
+) -> dict[str, str]:
     path = tmp_path / "routing.yml"
-    path.write_text(ROUTING, encoding="utf-8")
+    path.write_text(routing, encoding="utf-8")
     return {"SECBOT_ROUTING": str(path), "SECBOT_PAGERDUTY_URL": pagerduty_url, **extra}
 
 
@@ -77,3 +109,43 @@ def card_text(node: Any) -> str:
     if isinstance(node, list):
         return " ".join(card_text(v) for v in node)
     return node if isinstance(node, str) else ""
+
+
+# --- fakes that wait long enough on a busy CI machine ----------------------------------
+
+
+class Patient:
+    """``wait_for`` with a generous default: the waits are event-driven, so a long
+    timeout costs nothing unless the test is failing anyway."""
+
+    async def wait_for(self, predicate, timeout: float = PATIENCE):
+        return await super().wait_for(predicate, timeout)  # type: ignore[misc]
+
+
+class PatientSlack(Patient, FakeSlack):
+    pass
+
+
+class PatientConnector(Patient, FakeConnector):
+    pass
+
+
+@pytest.fixture
+async def fake_slack():
+    server = await PatientSlack().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def fake_connector():
+    server = await PatientConnector().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def fake_pd():
+    server = await FakePagerDuty().start()
+    yield server
+    await server.close()

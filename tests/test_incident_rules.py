@@ -195,7 +195,7 @@ def test_report_timings_skips_and_escaping():
     events = [Event(t0, "web:a", "Alex", "start", "Reported")]
     md = build_report(inc, steps, events, [], inc.acked_at, ZoneInfo("Europe/London"))
     assert "# Post-incident report: SEC-2026-0001" in md
-    assert "**Time to acknowledge** (from paging): 3 min 30 s" in md
+    assert "**Time to acknowledge** (from paging to the first acknowledgement): 3 min 30 s" in md
     assert "every contain step was done or skipped): 20 min" in md
     assert "**Time to close**: 2 h 0 min" in md
     assert "contain-b: Not relevant \\| really" in md
@@ -204,7 +204,7 @@ def test_report_timings_skips_and_escaping():
     assert "## Pages sent\n\nNone." in md
     drill = build_report(_incident(drill=True), steps, events, [], None, ZoneInfo("Europe/London"))
     assert drill.startswith("# Drill report") and "**DRILL**" in drill
-    assert "Time to acknowledge** (from paging): not reached" in drill
+    assert "Time to acknowledge** (from paging to the first acknowledgement): not reached" in drill
     assert duration(timedelta(hours=1, minutes=2)) == "1 h 2 min"
 
 

@@ -8,15 +8,26 @@ import json
 import pytest
 from aiohttp import web
 
-from tests.fakes.pagerduty import FakePagerDuty
+from tests import incident_support
 from tests.fakes.slack_api import FakeSlack
-from tests.incident_support import buttons, card_text, desk, pager, routing_env
+from tests.incident_support import (
+    ROUTING_WITH_MAJOR,
+    Patient,
+    buttons,
+    card_text,
+    desk,
+    pager,
+    routing_env,
+)
 from tests.support import start_bot, stop_bot
+
+# Fakes that wait long enough on a busy CI machine.
+fake_pd = incident_support.fake_pd
 
 CHANNEL = "C0INC"
 
 
-class FakeSlackWithChannels(FakeSlack):
+class FakeSlackWithChannels(Patient, FakeSlack):
     """The fake Web API, plus conversations.create answering with a new private channel."""
 
     async def api(self, request: web.Request) -> web.Response:
@@ -37,13 +48,6 @@ class FakeSlackWithChannels(FakeSlack):
 @pytest.fixture
 async def fake_slack():
     server = await FakeSlackWithChannels().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def fake_pd():
-    server = await FakePagerDuty().start()
     yield server
     await server.close()
 
@@ -93,7 +97,7 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     incident_id, ts = await start(bot, fake_slack, "")
     card = posts(fake_slack)[0]
     assert card["channel"] == CHANNEL and "Which platform" in card["text"]
-    assert "/compromised handle @name" in card_text(card["blocks"])
+    assert "/compromised handle @ouraccount" in card_text(card["blocks"])
     await bot.slash("/compromised", "handle @dept_news", user="UREP", channel=CHANNEL)
     updated = await fake_slack.wait_for(lambda s: updates_of(s, ts))
     assert "@dept_news" in card_text(updated[-1]["blocks"])
@@ -230,5 +234,70 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
         assert page[0]["channel"] == "GPRIV1"
         await pager(running).flush()
         assert fake_pd.events() == []
+
+        # Closing a drill posts the drill report as a file in the incident's channel.
+        await running.slash("/compromised", f"close {incident_id} Drill done", user="UREP",
+                            channel=CHANNEL)  # fmt: skip
+        done = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
+        assert done[0]["channel_id"] == CHANNEL
+        (asked,) = fake_slack.api_calls("files.getUploadURLExternal")
+        assert asked["filename"] == f"{incident_id}-drill-report.md"
+        file_id = json.loads(done[0]["files"])[0]["id"]
+        (uploaded,) = fake_slack.named(f"/upload/{file_id}")
+        assert uploaded.body.startswith(f"# Drill report: {incident_id}")
+        assert "**DRILL**" in uploaded.body
     finally:
         await stop_bot(running)
+
+
+async def test_raised_severity_pages_and_invites_the_senior_team(
+    slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path
+):
+    env = {
+        **slack_env,
+        **routing_env(tmp_path, fake_pd.url, routing=ROUTING_WITH_MAJOR),
+        "SECBOT_INCIDENT_CHANNELS": "true",
+    }
+    running = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        incident_id, ts = await start(running, fake_slack, "instagram @dept")
+        await answer(
+            running, fake_slack, incident_id, ts,
+            "symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no",
+        )  # fmt: skip
+        await fake_pd.wait_for(lambda s: s.events("trigger"))
+        (invite,) = fake_slack.api_calls("conversations.invite")
+        assert set(invite["users"].split(",")) == {"UREP", "UTEAM"}
+
+        await running.slash("/compromised", f"severity {incident_id} 1", user="UREP",
+                            channel=CHANNEL)  # fmt: skip
+        invites = await fake_slack.wait_for(lambda s: s.api_calls("conversations.invite")[1:])
+        assert (invites[0]["channel"], invites[0]["users"]) == ("GPRIV1", "UHEAD")
+        # head-sms can't be sent (GOV.UK Notify is not set up here): the channel hears it.
+        failure = await fake_slack.wait_for(
+            lambda s: [p for p in posts(s) if p["text"].startswith(f"{incident_id}: Could not")]
+        )
+        assert failure[0]["channel"] == "GPRIV1"
+        assert "head-sms (GOV.UK Notify text message)" in failure[0]["text"]
+        assert "SECBOT_NOTIFY_API_KEY is not set" in failure[0]["text"]
+        page = await fake_slack.wait_for(
+            lambda s: [p for p in posts(s) if p["text"].startswith("Severity 1 (critical)")]
+        )
+        assert page[0]["channel"] == "GPRIV1"
+
+        # The first team can't acknowledge for the senior team; the senior team can.
+        n = len(fake_slack.responses())
+        await bot_click_ack(running, incident_id, "UTEAM", ts)
+        refusal = (await fake_slack.wait_for(lambda s: s.responses()[n:]))[-1]
+        assert "only someone in the paged team (major-incident)" in refusal["text"]
+        await bot_click_ack(running, incident_id, "UHEAD", ts)
+        await fake_pd.wait_for(lambda s: s.events("acknowledge"))
+        assert desk(running).store.get(incident_id).acked_by == "slack:UHEAD"
+    finally:
+        await stop_bot(running)
+
+
+async def bot_click_ack(running, incident_id: str, user: str, ts: str) -> None:
+    await running.click("incident:ack", incident_id, user=user, channel=CHANNEL, message_ts=ts)

@@ -7,18 +7,16 @@ import base64
 
 import pytest
 
-from tests.fakes.pagerduty import FakePagerDuty
-from tests.incident_support import buttons, card_text, desk, routing_env
+from tests import incident_support
+from tests.incident_support import buttons, card_text, desk, pager, routing_env
 from tests.support import start_bot, stop_bot
 
+# Fakes that wait long enough on a busy CI machine.
+fake_connector = incident_support.fake_connector
+fake_pd = incident_support.fake_pd
+fake_slack = incident_support.fake_slack
+
 REPORTER, STRANGER, TEAM = "aad-reporter", "aad-stranger", "aad-team"
-
-
-@pytest.fixture
-async def fake_pd():
-    server = await FakePagerDuty().start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture
@@ -108,3 +106,49 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
     assert markdown.startswith(f"# Post-incident report: {incident_id}")
     assert "| Summary | Recovered |" in markdown and "| duty-pd | pagerduty | trigger |" in markdown
+
+
+async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_connector, fake_pd):
+    """A Teams channel only passes on messages that mention the bot: the card says so."""
+    thread = "19:chan@thread.tacv2;messageid=1700000000100"
+    await bot.teams_say("compromised drill", mention=True, aad=REPORTER, conversation=thread)
+    (card,) = cards(await fake_connector.wait_for(lambda s: s.sent()))
+    incident_id = buttons(card, "incident:triage")[0].split("|")[0]
+    text = card_text(card)
+    assert f"DRILL — Compromised account: {incident_id}" in text
+    assert "for example: @secbot compromised handle @ouraccount" in text
+    card_id = desk(bot).store.get(incident_id).card_id
+
+    # Typed as a new post in the channel rather than a reply in the card's thread.
+    await bot.teams_say("compromised handle @dept_news", mention=True, aad=REPORTER)
+    assert desk(bot).store.get(incident_id).account == "@dept_news"
+    redrawn = [u for u in fake_connector.updates() if u.get("id") == card_id]
+    shown = card_text(redrawn[-1])
+    assert "Account @dept\\_news" in shown and "@ouraccount" not in shown  # escaped Markdown
+
+    for a in ("platform|x", "symptoms|unknown-login:on", "symptoms|next", "access|yes"):
+        await bot.teams_click(
+            "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER
+        )
+    await bot.teams_click(
+        "incident:triage", f"{incident_id}|harmful|no", reply_to_id=card_id, aad=REPORTER
+    )
+    final = [u for u in fake_connector.updates() if u.get("id") == card_id][-1]
+    assert f"DRILL — {incident_id}: X account @dept\\_news" in card_text(final)
+    # Only the drill-safe chat page goes out; PagerDuty is not drill-safe.
+    (page,) = await fake_connector.wait_for(
+        lambda s: [c for c in cards(s.sent()) if "DRILL: Severity" in card_text(c)]
+    )
+    await pager(bot).flush()
+    assert fake_pd.events() == []
+
+    n = len(fake_connector.sent())
+    await bot.teams_say(f"compromised close {incident_id} Drill done", mention=True, aad=REPORTER)
+    sent = fake_connector.sent()[n:]
+    files = [
+        a for s in sent for a in s.get("attachments", []) if a["contentType"] == "text/markdown"
+    ]
+    assert [f["name"] for f in files] == [f"{incident_id}-drill-report.md"]
+    markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
+    assert markdown.startswith(f"# Drill report: {incident_id}") and "**DRILL**" in markdown
+    assert "| duty-pd | pagerduty | trigger | 1 | skipped: drill: not drill-safe |" in markdown

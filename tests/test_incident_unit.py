@@ -1,6 +1,7 @@
 """The /compromised flow through the core with no platform (TestBackend) and a tiny
 stand-in pager, so the feature's own logic is checked apart from real paging. The
-end-to-end tests (test_incident_e2e.py) use the real pager over HTTP."""
+end-to-end tests (test_incident_slack/teams/web/paging/restart.py) use the
+real pager over HTTP."""
 
 from __future__ import annotations
 
@@ -34,28 +35,49 @@ class Info:
 
 class StandInPager:
     def __init__(self) -> None:
-        self.team = SimpleNamespace(name="comms-security", members=["test:U2"])
+        self.team_now = SimpleNamespace(name="comms-security", members=["test:U2"])
+        self.states: dict[str, str] = {}
+        self.updated: list[Info] = []
         self.started: list[Info] = []
         self.acked: list[tuple[str, str]] = []
         self.resolved: list[str] = []
         self.on_event = None
 
     def team_for(self, info: Info):
-        return self.team
+        return self.team_now
 
     async def start(self, info: Info) -> None:
         self.started.append(info)
+        self.states[info.id] = "active"
         await self.on_event(info.id, "Paged comms-security by chat")
 
+    async def update(self, info: Info) -> str | None:
+        self.updated.append(info)
+        return None
+
+    def state(self, incident_id: str) -> str | None:
+        return self.states.get(incident_id)
+
+    def team(self, incident_id: str) -> str | None:
+        return self.team_now.name if incident_id in self.states else None
+
+    def members(self, incident_id: str) -> list[str]:
+        return list(self.team_now.members)
+
+    def unresolved(self) -> list[str]:
+        return [i for i, state in self.states.items() if state != "resolved"]
+
     def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
-        return is_admin or actor_key in self.team.members
+        return is_admin or actor_key in self.team_now.members
 
     async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
         self.acked.append((incident_id, actor_key))
+        self.states[incident_id] = "acknowledged"
         return True
 
     async def resolve(self, incident_id: str) -> None:
         self.resolved.append(incident_id)
+        self.states[incident_id] = "resolved"
 
     def pages(self, incident_id: str) -> list:
         return []
@@ -147,9 +169,9 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
 async def test_handle_can_be_given_later_and_ids_count_up(bot, pager):
     backend = TestBackend(bot, user="U1")
     first = (await backend.exec_command("compromised"))[0]
-    assert "Which account is it?" in first.text or any(
-        "handle @name" in line for b in first.blocks for line in getattr(b, "lines", ())
-    )
+    hints = [line for b in first.blocks for line in getattr(b, "lines", ())]
+    assert "Which account is it? Type its name after the command, for example: " in hints[0]
+    assert hints[0].endswith(" compromised handle @ouraccount")  # no "/" outside Slack
     replies = await backend.exec_command("compromised handle @dept_news")
     assert "account set to @dept_news" in replies[0].text
     desk = bot.services.extras["incidents"]

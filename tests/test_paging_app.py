@@ -18,7 +18,7 @@ from bot.clock import FakeClock
 from bot.core import Turn
 from bot.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
-from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
 from tests.fakes.webhook import FakeWebhook
 from tests.support import start_bot, stop_bot
 from tests.test_paging_harness import T0, hook_target, info, pd_target, routing
@@ -75,7 +75,7 @@ def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:
     }
 
 
-async def eventually(check, timeout: float = 5.0):
+async def eventually(check, timeout: float = PATIENCE):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:

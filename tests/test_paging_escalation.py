@@ -4,9 +4,11 @@ acknowledge, resolve, retries, fallbacks, drills and duplicate jobs."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
+from bot.clock import FakeClock
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.webhook import FakeWebhook
 from tests.test_paging_harness import (
@@ -359,8 +361,6 @@ async def test_drill_pages_only_drill_safe_targets(tmp_path, pd, hook):
         ]
         texts = h.texts("DRILL-1")
         assert any("drill" in t.lower() and "not paging pd" in t for t in texts)
-        import json
-
         body = json.loads(hook.deliveries[0].raw)
         assert body["incident"]["drill"] is True and body["text"].startswith("DRILL: ")
         assert "DRILL: DRILL" not in body["text"]
@@ -488,3 +488,165 @@ async def test_on_event_errors_do_not_stop_paging(tmp_path, pd, hook):
         await hook.wait_for(lambda s: len(s.deliveries) == 1)
     finally:
         await h.stop()
+
+
+def two_teams(pd, hook, **major):
+    """duty pages PagerDuty, then the webhook; severity 1 goes to "major", whose
+    PagerDuty service has its own routing key."""
+    return routing(
+        {
+            "pd": pd_target(pd),
+            "hook": hook_target(hook),
+            "pd-major": pd_target(pd, routing_key="MAJ0RKEY"),
+        },
+        [{"targets": ["pd"], "wait_minutes": 5}, {"targets": ["hook"], "wait_minutes": 5}],
+        extra_teams={
+            "major": {
+                "members": ["web:head"],
+                "escalation": {
+                    "steps": [{"targets": ["pd-major"], "wait_minutes": 10}],
+                    **major,
+                },
+            }
+        },
+        rules=[{"team": "major", "min_severity": 1}],
+    )
+
+
+async def test_raised_severity_pages_the_newly_matched_team(tmp_path, pd, hook):
+    h = await start_paging(tmp_path, two_teams(pd, hook, repeat=1))
+    try:
+        await h.pager.start(info(severity=3))
+        await pd.wait_for(lambda s: s.events("trigger"))
+        await h.clock.advance(minutes=2)
+        assert await h.pager.update(info(severity=1)) == "major"
+        (major,) = await pd.wait_for(
+            lambda s: [e for e in s.events("trigger") if e["routing_key"] == "MAJ0RKEY"]
+        )
+        assert major["dedup_key"] == "INC-1" and major["payload"]["severity"] == "critical"
+        assert h.pager.team("INC-1") == "major" and h.pager.state("INC-1") == "active"
+        assert h.pager.members("INC-1") == ["web:head"]
+        assert not h.pager.can_acknowledge("INC-1", "slack:UDUTY", is_admin=False)
+        assert h.pager.can_acknowledge("INC-1", "web:head", is_admin=False)
+        assert await h.pager.update(info(severity=1)) is None  # repeating it does nothing
+
+        await h.clock.advance(minutes=5)
+        await h.pager.flush()
+        assert hook.deliveries == []  # duty's step 2 was superseded
+        await h.clock.advance(minutes=5, seconds=1)  # major's round 2
+        await pd.wait_for(lambda s: len(s.events("trigger")) == 3)
+        await h.clock.advance(minutes=10, seconds=1)  # the end of major's chain
+        await h.pager.flush()
+        await h.clock.advance(hours=2)
+        await h.pager.flush()
+        assert [e["routing_key"] for e in pd.events("trigger")] == [
+            "R0UT1NGKEY",
+            "MAJ0RKEY",
+            "MAJ0RKEY",
+        ]
+        pages = [(p.target, p.step, p.round, p.team) for p in h.pager.pages("INC-1")]
+        assert pages == [
+            ("pd", 1, 1, "duty"),
+            ("pd-major", 1, 1, "major"),
+            ("pd-major", 1, 2, "major"),
+        ]
+        texts = h.texts()
+        (moved,) = [t for t in texts if t.startswith("Severity raised")]
+        assert moved == (
+            "Severity raised from 3 to 1: paging team major (1 step) instead of duty."
+            " Only major or an admin can acknowledge now."
+        )
+        assert any(t.startswith("Escalation step 1 of 1 for team major (round 2 of 2)")
+                   for t in texts)  # fmt: skip
+        assert any(t.startswith("Escalation finished") for t in texts)
+
+        # Acknowledging tells both PagerDuty services.
+        assert await h.pager.acknowledge("INC-1", "web:head")
+        await pd.wait_for(lambda s: len(s.events("acknowledge")) == 2)
+        assert {e["routing_key"] for e in pd.events("acknowledge")} == {"R0UT1NGKEY", "MAJ0RKEY"}
+    finally:
+        await h.stop()
+
+
+async def test_after_an_acknowledge_a_raise_needs_the_new_team_to_acknowledge(tmp_path, pd, hook):
+    h = await start_paging(tmp_path, two_teams(pd, hook))
+    try:
+        await h.pager.start(info(severity=2))
+        await h.pager.flush()
+        assert await h.pager.acknowledge("INC-1", "slack:UDUTY")
+        await h.pager.flush()
+        assert await h.pager.update(info(severity=1)) == "major"
+        assert h.pager.state("INC-1") == "active" and h.pager.acknowledged_at("INC-1") is None
+        await pd.wait_for(lambda s: [e for e in s.events() if e["routing_key"] == "MAJ0RKEY"])
+        assert await h.pager.acknowledge("INC-1", "web:head")
+        await h.pager.flush()
+        # duty's service was told once (at the first acknowledge), major's once now.
+        acks = sorted(e["routing_key"] for e in pd.events("acknowledge"))
+        assert acks == ["MAJ0RKEY", "R0UT1NGKEY"]
+        await h.pager.resolve("INC-1")
+        await h.pager.flush()
+        assert sorted(e["routing_key"] for e in pd.events("resolve")) == ["MAJ0RKEY", "R0UT1NGKEY"]
+        assert await h.pager.update(info(severity=1)) is None  # resolved: nothing happens
+    finally:
+        await h.stop()
+
+
+async def test_a_change_that_keeps_the_team_only_updates_later_pages(tmp_path, pd, hook):
+    h = await start_paging(tmp_path, two_teams(pd, hook))
+    try:
+        await h.pager.start(info(severity=3))
+        await pd.wait_for(lambda s: s.events("trigger"))
+        assert await h.pager.update(info(severity=2)) is None  # no rule for 2: same team
+        await h.clock.advance(minutes=5, seconds=1)
+        (delivery,) = await hook.wait_for(lambda s: s.deliveries)
+        body = json.loads(delivery.raw)
+        assert body["incident"]["severity"] == 2 and "Severity 2 (high)" in body["text"]
+        assert h.pager.team("INC-1") == "duty"
+        assert not any(t.startswith("Severity raised") for t in h.texts())
+    finally:
+        await h.stop()
+
+
+async def test_a_lowered_severity_does_not_page_a_lesser_team(tmp_path, pd, hook):
+    h = await start_paging(tmp_path, two_teams(pd, hook))
+    try:
+        await h.pager.start(info(severity=1))
+        await pd.wait_for(lambda s: s.events("trigger"))
+        assert h.pager.team("INC-1") == "major"
+        assert await h.pager.update(info(severity=3)) is None
+        assert h.pager.team("INC-1") == "major"
+        await h.pager.flush()
+        assert len(pd.events()) == 1
+    finally:
+        await h.stop()
+
+
+async def test_a_restart_after_re_routing_carries_on_with_the_new_chain(tmp_path, pd, hook):
+    config = two_teams(pd, hook)
+    config["teams"]["major"]["escalation"]["steps"].append({"targets": ["hook"]})
+    h = await start_paging(tmp_path, config)
+    try:
+        await h.pager.start(info(severity=3))
+        await h.pager.flush()
+        await h.pager.update(info(severity=1))
+        await h.pager.flush()
+    finally:
+        await h.stop()
+    # Back 11 minutes later: major's step 2 (the webhook) is due, once.
+    from datetime import timedelta
+
+    clock = FakeClock(h.clock.now() + timedelta(minutes=11))
+    again = await start_paging(tmp_path, config, clock=clock)
+    try:
+        await hook.wait_for(lambda s: len(s.deliveries) == 1)
+        await again.pager.flush()
+        await clock.advance(hours=1)
+        await again.pager.flush()
+        assert len(hook.deliveries) == 1
+        assert [(p.target, p.step, p.team) for p in again.pager.pages("INC-1")] == [
+            ("pd", 1, "duty"),
+            ("pd-major", 1, "major"),
+            ("hook", 2, "major"),
+        ]
+    finally:
+        await again.stop()

@@ -3,6 +3,7 @@
 pager = services.extras["pager"]          # made by paging_setup(host)
 pager.on_event = add_to_timeline          # async (incident_id, plain text)
 await pager.start(IncidentInfo(...))      # snapshot the team's chain, page step 1 now
+await pager.update(IncidentInfo(...))     # new facts; a raised severity may page another team
 if pager.can_acknowledge(iid, actor.key, services.is_admin(actor)):
     await pager.acknowledge(iid, actor.key)
 await pager.resolve(iid)
@@ -139,6 +140,47 @@ class Pager:
         await self._emit(info.id, f"Paging team {team.name} ({shape}).{drill}")
         self.engine.wake()
 
+    async def update(self, info: IncidentInfo) -> str | None:
+        """The incident changed (its severity, say): pages still to come carry the new
+        facts. When the severity went up and the routing rules now pick a different
+        team, that team is paged from its first step at once, as if paging had just
+        started for it: its chain is snapshotted, the old chain stops, and only the new
+        team (or an admin) can acknowledge. Returns the new team's name when that
+        happens, else None. Nothing happens for an incident that is resolved."""
+        now = self.services.clock.now()
+        async with self.engine.lock(info.id):
+            row = self.store.incident(info.id)
+            if row is None or row.state == "resolved":
+                return None
+            was = int(row.info.get("severity") or 4)
+            team = self.team_for(info)
+            if info.severity >= was or team.name == row.team:
+                self.store.set_info(info.id, info.to_json())
+                return None
+            old = row.chain
+            chain = self._chain(team)
+            chain["offset"] = int(old.get("offset", 0)) + len(old["steps"]) + 1
+            chain["history"] = [*self._history(old), {"team": team.name, "offset": chain["offset"]}]
+            # Pages of the old chain still being retried may need their fallbacks.
+            chain["targets"] = {**old.get("targets", {}), **chain["targets"]}
+            if not self.store.reroute(info.id, info.to_json(), team.name, chain, now):
+                return None
+        steps = len(chain["steps"])
+        shape = f"{steps} step{'s' if steps != 1 else ''}"
+        await self._emit(
+            info.id,
+            f"Severity raised from {was} to {info.severity}: paging team {team.name}"
+            f" ({shape}) instead of {row.team}. Only {team.name} or an admin can"
+            " acknowledge now.",
+        )
+        self.engine.wake()
+        return team.name
+
+    @staticmethod
+    def _history(chain: dict) -> list[dict]:
+        """Which team's chain started at which step number, oldest first."""
+        return chain.get("history") or [{"team": chain.get("team"), "offset": 0}]
+
     def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
         """Admins, and members of the team paged for this incident (as it was snapshotted)."""
         if is_admin:
@@ -178,21 +220,51 @@ class Pager:
             self.engine.wake()
 
     def pages(self, incident_id: str) -> list[PageRecord]:
-        return [
-            PageRecord(
-                target=r.target_id,
-                provider=r.provider,
-                step=r.step,
-                round=r.round,
-                action=r.action,
-                status=r.status,
-                attempts=r.attempts,
-                sent_at=r.sent_at,
-                detail=r.detail,
-                fallback_for=r.fallback_for,
+        inc = self.store.incident(incident_id)
+        history = self._history(inc.chain) if inc else []
+
+        def placed(step: int) -> tuple[int, str | None]:
+            """A stored step number → (step in its team's chain, that team)."""
+            if step <= 0:
+                return step, None
+            where = [h for h in history if int(h["offset"]) < step]
+            if not where:
+                return step, None
+            return step - int(where[-1]["offset"]), where[-1]["team"]
+
+        records = []
+        for r in self.store.pages(incident_id):
+            step, team = placed(r.step)
+            records.append(
+                PageRecord(
+                    target=r.target_id,
+                    provider=r.provider,
+                    step=step,
+                    round=r.round,
+                    action=r.action,
+                    status=r.status,
+                    attempts=r.attempts,
+                    sent_at=r.sent_at,
+                    detail=r.detail,
+                    fallback_for=r.fallback_for,
+                    team=team,
+                )
             )
-            for r in self.store.pages(incident_id)
-        ]
+        return records
+
+    def team(self, incident_id: str) -> str | None:
+        """The team being paged now (after any re-routing); None if paging never started."""
+        inc = self.store.incident(incident_id)
+        return inc.team if inc else None
+
+    def members(self, incident_id: str) -> list[str]:
+        """Who may acknowledge (besides admins): the members of the team paged now."""
+        inc = self.store.incident(incident_id)
+        return list(inc.chain.get("members", [])) if inc else []
+
+    def unresolved(self) -> list[str]:
+        """Incidents whose paging is not resolved yet (active or acknowledged)."""
+        return self.store.unresolved()
 
     def acknowledged_at(self, incident_id: str) -> datetime | None:
         inc = self.store.incident(incident_id)

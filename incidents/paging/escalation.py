@@ -7,6 +7,11 @@ the incident, and does nothing if the job already ran (duplicate or stale) or th
 incident was acknowledged or resolved. Firing a job writes its pages to the outbox,
 marks it done and schedules the next job in one transaction, so a process killed
 at any point resumes with the next step firing once.
+
+When a raised severity routes the incident to another team, that team's chain
+replaces the snapshot with its steps numbered after the old ones (``offset``): a
+job's place in the current chain is ``job.step - offset``, and jobs of the old
+chain no longer match it.
 """
 
 from __future__ import annotations
@@ -74,7 +79,9 @@ class Engine:
             chain = inc.chain
             steps: list[dict] = chain["steps"]
             rounds = int(chain.get("repeat", 0)) + 1
-            if job.step == len(steps) + 1:  # the end marker, after the last step's wait
+            offset = int(chain.get("offset", 0))
+            number = job.step - offset  # 1-based place in the current chain
+            if number == len(steps) + 1:  # the end marker, after the last step's wait
                 if not self.store.finish_job(current, now):
                     return False
                 self.store.mark_exhausted(job.incident_id, now)
@@ -83,10 +90,10 @@ class Engine:
                     + ("the whole chain." if rounds == 1 else f"{rounds} rounds of the chain.")
                     + " No more pages will be sent unless paging is started again."
                 )
-            elif not (1 <= job.step <= len(steps) and 1 <= job.round <= rounds):
+            elif not (1 <= number <= len(steps) and 1 <= job.round <= rounds):
                 return self.store.finish_job(current, now, status="cancelled")
             else:
-                step = steps[job.step - 1]
+                step = steps[number - 1]
                 pages: list[NewPage] = []
                 paged: list[str] = []
                 skipped: list[str] = []
@@ -113,15 +120,17 @@ class Engine:
                         )
                         paged.append(f"{tid} ({label})")
                 wait = timedelta(minutes=float(step.get("wait_minutes", 0)))
-                if job.step < len(steps):
+                if number < len(steps):
                     nxt = (job.step + 1, job.round, now + wait)
                 elif job.round < rounds:
-                    nxt = (1, job.round + 1, now + wait)
+                    nxt = (offset + 1, job.round + 1, now + wait)
                 else:
-                    nxt = (len(steps) + 1, job.round, now + wait)
+                    nxt = (offset + len(steps) + 1, job.round, now + wait)
                 if not self.store.finish_job(current, now, pages, nxt):
                     return False
-                where = f"Escalation step {job.step} of {len(steps)}"
+                where = f"Escalation step {number} of {len(steps)}"
+                if offset:
+                    where += f" for team {chain['team']}"
                 if rounds > 1:
                     where += f" (round {job.round} of {rounds})"
                 text = f"{where}: paging {', '.join(paged)}." if paged else f"{where}:"

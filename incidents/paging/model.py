@@ -36,7 +36,7 @@ class PageRecord:
 
     target: str  # the target's name in the routing file
     provider: str  # pagerduty, notify_sms, notify_email, email, chat, webhook
-    step: int  # 1-based escalation step; 0 for acknowledge/resolve messages
+    step: int  # 1-based step of its team's chain; 0 for acknowledge/resolve messages
     round: int  # 1-based pass through the chain; 0 for acknowledge/resolve messages
     action: str  # trigger, acknowledge or resolve
     status: str  # pending, sending, sent, failed, cancelled or skipped
@@ -44,6 +44,7 @@ class PageRecord:
     sent_at: datetime | None
     detail: str | None = None  # the last error, or why it was skipped or cancelled
     fallback_for: str | None = None  # the target this one stood in for
+    team: str | None = None  # the team whose chain it belonged to
 
 
 SEVERITY_WORDS = {1: "critical", 2: "high", 3: "medium", 4: "low"}

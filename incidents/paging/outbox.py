@@ -172,6 +172,10 @@ class Outbox:
         if inc is None or inc.state != "active":
             await self.emit(row.incident_id, head)
             return
+        if row.step <= int(inc.chain.get("offset", 0)):
+            # A page of a chain that another team's has replaced: no fallback now.
+            await self.emit(row.incident_id, f"{head} Another team is being paged instead.")
+            return
         if not fallback or fallback not in chain_targets:
             await self.emit(row.incident_id, f"{head} No fallback is set up for it.")
             return

@@ -284,6 +284,60 @@ class PagingStore:
             self._insert_pages(conn, incident_id, followups(sent), now)
         return True
 
+    def set_info(self, incident_id: str, info: dict[str, Any]) -> None:
+        """New facts (e.g. a changed severity) for the pages still to be sent."""
+        self.db.execute(
+            "UPDATE paging_incidents SET info = ? WHERE incident_id = ?",
+            [json.dumps(info), incident_id],
+        )
+
+    def reroute(
+        self,
+        incident_id: str,
+        info: dict[str, Any],
+        team: str,
+        chain: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """Page another team from its first step now: its chain replaces the old one,
+        whose jobs and unsent pages are cancelled, and the incident needs acknowledging
+        again — all in one transaction. The new chain's steps are numbered after the
+        old one's (``chain["offset"]``), so the UNIQUE keys never collide.
+
+        False if the incident is unknown or already resolved.
+        """
+        with transaction(self.db) as conn:
+            cur = conn.execute(
+                "UPDATE paging_incidents SET info = ?, team = ?, chain = ?, state = 'active',"
+                " acknowledged_at = NULL, acknowledged_by = NULL, exhausted_at = NULL"
+                " WHERE incident_id = ? AND state != 'resolved'",
+                [json.dumps(info), team, json.dumps(chain), incident_id],
+            )
+            if cur.rowcount != 1:
+                return False
+            conn.execute(
+                "UPDATE paging_jobs SET status = 'cancelled', finished_at = ?"
+                " WHERE incident_id = ? AND status = 'pending'",
+                [ts(now), incident_id],
+            )
+            conn.execute(
+                "UPDATE paging_outbox SET status = 'cancelled', detail = ?"
+                " WHERE incident_id = ? AND action = 'trigger' AND status = 'pending'",
+                [f"team {team} was paged instead", incident_id],
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round, due_at,"
+                " status) VALUES (?, ?, 1, ?, 'pending')",
+                [incident_id, int(chain.get("offset", 0)) + 1, ts(now)],
+            )
+        return True
+
+    def unresolved(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT incident_id FROM paging_incidents WHERE state != 'resolved' ORDER BY started_at"
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def mark_exhausted(self, incident_id: str, now: datetime) -> None:
         self.db.execute(
             "UPDATE paging_incidents SET exhausted_at = ? WHERE incident_id = ?"

@@ -14,6 +14,7 @@ import jwt
 from aiohttp import web
 
 from tests.fakes.base import FakeServer
+from tests.fakes.pagerduty import PATIENCE
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
@@ -38,6 +39,9 @@ class FakeNotify(FakeServer):
         self.secret = secret
         self.tokens: list[dict] = []
         super().__init__()
+
+    async def wait_for(self, predicate, timeout: float = PATIENCE):
+        return await super().wait_for(predicate, timeout)
 
     def routes(self) -> list:
         return [

@@ -15,6 +15,9 @@ from aiohttp import web
 from tests.fakes.base import Call, FakeServer
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
+# How long tests wait for a page by default. The waits are event-driven, so this only
+# costs time when a test is failing; it is generous so a busy CI machine never flakes.
+PATIENCE = 30.0
 SEVERITIES = ("critical", "error", "warning", "info")
 
 
@@ -57,6 +60,9 @@ class FakePagerDuty(FakeServer):
         # the sender is "in the middle of a call" (for killing the bot mid-send).
         self.hold: asyncio.Event | None = None
         super().__init__()
+
+    async def wait_for(self, predicate, timeout: float = PATIENCE):
+        return await super().wait_for(predicate, timeout)
 
     def routes(self) -> list:
         return [web.post("/v2/enqueue", self.enqueue)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tests.fakes.base import FakeServer
+from tests.fakes.pagerduty import PATIENCE
 
 
 @dataclass
@@ -21,6 +22,9 @@ class FakeWebhook(FakeServer):
         self.default = default
         self.deliveries: list[Delivery] = []
         super().__init__()
+
+    async def wait_for(self, predicate, timeout: float = PATIENCE):
+        return await super().wait_for(predicate, timeout)
 
     def routes(self) -> list:
         return [web.post("/hook", self.hook)]
