@@ -8,11 +8,16 @@ factory, so tests can build as many independent apps as they like.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
+import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from bot import __version__
@@ -31,6 +36,8 @@ from content.problems import ContentError
 
 log = logging.getLogger("secbot")
 
+SOCKET_MODE_CONNECT_SECONDS = 30
+
 SERVICES = web.AppKey("services", Services)
 FRONT_DOORS = web.AppKey("front_doors", dict)
 
@@ -48,7 +55,12 @@ def create_app(
     content=None,
 ) -> web.Application:
     clock = clock or SystemClock()
-    db = open_db(settings.db_path)
+    try:
+        db = open_db(settings.db_path)
+    except (sqlite3.Error, OSError) as e:
+        raise ConfigError(
+            f"SECBOT_DB {settings.db_path!r} can't be opened as a database: {e}"
+        ) from None
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     services.content = content if content is not None else load_content(settings)
     services.extras["deliveries"] = deliveries.DeliveryStore(db)
@@ -57,6 +69,7 @@ def create_app(
     host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
+    host.add_background(deliveries.prune_worker)
     load_features(host, features)
     for domain, steps in host.migrations:
         migrate(db, domain, steps)
@@ -66,24 +79,28 @@ def create_app(
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     doors: dict[str, bool] = {
-        "webchat": True,
+        "webchat": settings.webchat,
         "slack_http": False,
         "slack_socket_mode": False,
-        "teams": True,
+        "teams": settings.teams_enabled,
         "teams_authenticated": settings.teams_authenticated,
     }
     app[FRONT_DOORS] = doors
 
-    # Web chat: always on; it is what `make run` offers with no accounts.
+    # Web chat: what `make run` offers with no accounts. It has no sign-in, so it is
+    # served only on a loopback HOST unless SECBOT_WEBCHAT=on (see bot/config.py).
     web_store = webchat.WebChatStore(db)
     web_transport = webchat.WebTransport(web_store, clock)
     services.transports["web"] = web_transport
-    app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
+    if settings.webchat:
+        app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
 
-    # Teams: open to the Bot Framework Emulator without an app id, authenticated with one.
+    # Teams: authenticated with an app id; without one, open to the Bot Framework Emulator
+    # but only on a loopback HOST (see Settings.teams_enabled).
     teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
     services.transports["teams"] = teams.transport
-    app.router.add_post("/api/messages", teams.handle)
+    if settings.teams_enabled:
+        app.router.add_post("/api/messages", teams.handle)
 
     if settings.slack_enabled:
         from bot.adapters import slack as slack_adapter
@@ -142,9 +159,27 @@ def _background(task, services: Services):
 def _socket_mode(slack_app, settings: Settings, client):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+        from slack_sdk.errors import SlackApiError
 
         handler = AsyncSocketModeHandler(slack_app, settings.slack_app_token, web_client=client)
-        await handler.connect_async()
+        try:
+            # Ask for the websocket URL ourselves: slack_sdk would retry a refused token
+            # for ever, and start-up would hang logging tracebacks.
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+            await asyncio.wait_for(handler.connect_async(), SOCKET_MODE_CONNECT_SECONDS)
+        except SlackApiError as e:
+            await handler.close_async()
+            error = e.response.get("error", "an error") if e.response is not None else "an error"
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was refused by Slack ({error}): check the app-level token "
+                "and that Socket Mode is on for the app"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as e:
+            await handler.close_async()
+            raise ConfigError(
+                f"Slack Socket Mode can't connect ({type(e).__name__}): check that this "
+                f"machine can reach {settings.slack_api_url} and Slack's websocket servers"
+            ) from None
         log.info("Slack Socket Mode connected")
         yield
         await handler.close_async()
@@ -152,24 +187,46 @@ def _socket_mode(slack_app, settings: Settings, client):
     return ctx
 
 
+def _listen_error(settings: Settings, e: OSError) -> str:
+    if isinstance(e, socket.gaierror):
+        reason = e.strerror or str(e)
+    else:  # asyncio wraps the bind error in a long message: the errno says it best
+        reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+    if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"HOST {settings.host!r} is not an address of this machine ({reason}): "
+            "use 127.0.0.1, or 0.0.0.0 for every address"
+        )
+    return (
+        f"PORT {settings.port} on HOST {settings.host} can't be used ({reason}): "
+        "set PORT to a free port"
+    )
+
+
 async def serve(settings: Settings) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()  # starts Socket Mode and the background workers
+    except BaseException:
+        await runner.cleanup()  # stop whatever had started, and close the database
+        raise
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()
     except OSError as e:
         await runner.cleanup()
-        raise ConfigError(
-            f"PORT {settings.port} on HOST {settings.host} can't be used ({e.strerror}): "
-            "set PORT to a free port"
-        ) from None
+        raise ConfigError(_listen_error(settings, e)) from None
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
     url = f"http://{shown}:{settings.port}/"
-    log.info("secbot %s is running. Local web chat: %s", __version__, url)
+    if settings.webchat:
+        log.info("secbot %s is running. Local web chat: %s", __version__, url)
+    else:
+        log.info("secbot %s is running on %s (web chat off: SECBOT_WEBCHAT)", __version__, url)
     doors = app[FRONT_DOORS]
     log.info("Front doors: %s", ", ".join(k for k, v in doors.items() if v is True))
+    if not settings.teams_enabled:
+        log.info("Teams is off: set MICROSOFT_APP_ID to serve /api/messages on %s", settings.host)
     try:
         await asyncio.Event().wait()
     finally:

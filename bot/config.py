@@ -6,6 +6,7 @@ variable, because a person fixing a deployment needs the name, not a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ class Settings:
     admins: frozenset[str] = frozenset()
     timezone: str = "Europe/London"
     content_dir: str | None = None
+    webchat: bool = True
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -54,6 +56,13 @@ class Settings:
         return bool(self.microsoft_app_id)
 
     @property
+    def teams_enabled(self) -> bool:
+        """Without an app id anyone could post to /api/messages as any Teams user (and
+        name the URL the bot replies to), so that open mode, for the Bot Framework
+        Emulator, is only offered when listening on this machine."""
+        return self.teams_authenticated or is_loopback(self.host)
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -65,6 +74,32 @@ class Settings:
 def _blank_to_none(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.1, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _admins(text: str | None) -> list[str]:
+    """Platform user ids (``U0123ABCD``, an Azure AD object id, ``slack:U0123ABCD``)."""
+    admins = [a.strip() for a in (text or "").split(",") if a.strip()]
+    for admin in admins:
+        if admin == "*":
+            raise ConfigError(
+                "SECBOT_ADMINS can't be '*': list the user ids of the people who may run "
+                "admin commands, separated by commas"
+            )
+        if any(c.isspace() or c in ";'\"" for c in admin):
+            raise ConfigError(
+                f"SECBOT_ADMINS must be user ids separated by commas; {admin!r} is not one"
+            )
+    return admins
 
 
 def load_settings(
@@ -133,19 +168,27 @@ def load_settings(
     if password and not app_id:
         raise ConfigError("MICROSOFT_APP_ID is missing: it is needed with MICROSOFT_APP_PASSWORD")
 
-    admins = frozenset(a.strip() for a in (get("SECBOT_ADMINS") or "").split(",") if a.strip())
+    admins = frozenset(_admins(get("SECBOT_ADMINS")))
     content_dir = get("SECBOT_CONTENT_DIR")
     if content_dir and not Path(content_dir).is_dir():
         raise ConfigError(f"SECBOT_CONTENT_DIR {content_dir!r} is not a folder")
 
+    host = get("HOST") or "127.0.0.1"
+    webchat = (get("SECBOT_WEBCHAT") or "auto").lower()
+    if webchat not in ("auto", "on", "off"):
+        raise ConfigError(f"SECBOT_WEBCHAT must be on, off or auto, not {webchat!r}")
+
     extra = {k: v for k, v in values.items() if k.startswith("SECBOT_") and v is not None}
     return Settings(
         db_path=get("SECBOT_DB") or "./secbot.db",
-        host=get("HOST") or "127.0.0.1",
+        host=host,
         port=port,
         admins=admins,
         timezone=timezone,
         content_dir=content_dir,
+        # The web chat has no sign-in: anyone who can reach it can use the bot (and page
+        # the duty team). So by default it is on only when listening on this machine.
+        webchat=webchat == "on" or (webchat == "auto" and is_loopback(host)),
         slack_bot_token=bot_token,
         slack_signing_secret=secret,
         slack_app_token=app_token,

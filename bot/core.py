@@ -70,7 +70,7 @@ class Services:
 
     def is_admin(self, actor: Actor) -> bool:
         admins = self.settings.admins
-        return actor.user_id in admins or actor.key in admins or "*" in admins
+        return actor.user_id in admins or actor.key in admins
 
 
 @dataclass

@@ -25,6 +25,7 @@ ABOVE_RE = re.compile(r"\b(?:all|none)\s+of\s+the\s+above\b", re.IGNORECASE)
 OPTION_COUNT = 4
 DISTRACTOR_MIN_RATIO, DISTRACTOR_MAX_RATIO = 0.5, 2.0
 NEAR_DUPLICATE_SCORE = 90
+SIMILAR_LENGTH = 0.75
 TIP_BODY_MAX = 300
 
 MIN_ITEMS = 120
@@ -227,29 +228,59 @@ def _check_topics(entry: Entry, topics: list[str]) -> list[Problem]:
 # --- rules across entries ----------------------------------------------------------
 
 
+def _similar_length(words_a: int, words_b: int) -> bool:
+    shorter, longer = sorted((words_a, words_b))
+    return longer > 0 and shorter / longer >= SIMILAR_LENGTH
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two texts are (0-100), for texts already put through ``utils.default_process``.
+
+    ``token_set_ratio`` sees through reordering and small edits, but scores 100 whenever
+    one text's words are a subset of the other's ("Who approves a post?" against a long
+    question about approving a post). So it counts only between texts of similar length
+    (the shorter has at least ``SIMILAR_LENGTH`` of the longer's words); otherwise
+    ``token_sort_ratio``, which compares the whole of both texts, decides.
+    """
+    score = fuzz.token_sort_ratio(a, b)
+    if _similar_length(len(a.split()), len(b.split())):
+        score = max(score, fuzz.token_set_ratio(a, b))
+    return score
+
+
 def check_near_duplicates(
     entries: Sequence[Entry], what: str, get_text: Callable[[Entry], str]
 ) -> list[Problem]:
     """Flag the later of any two texts that are the same question or tip reworded.
 
-    O(n^2) pairs, which is a few thousand comparisons for the sizes involved.
+    Same result as scoring every pair with :func:`similarity`, but rapidfuzz's C loop
+    finds the candidates, because lint runs at every start-up.
     """
     problems: list[Problem] = []
     texts = [utils.default_process(get_text(e)) for e in entries]
-    for j in range(len(entries)):
-        for i in range(j):
-            score = fuzz.token_set_ratio(texts[i], texts[j])
-            if score >= NEAR_DUPLICATE_SCORE:
-                other = entries[i]
-                problems.append(
-                    entries[j].problem(
-                        "near-duplicate",
-                        f"{what} is too close to {other.id} ({other.where}), "
-                        f"similarity {score:.0f} (limit {NEAR_DUPLICATE_SCORE})",
-                        what,
-                    )
+    words = [len(text.split()) for text in texts]
+    # token_sort_ratio(a, b) is ratio() of the texts with their words sorted.
+    sorted_texts = [" ".join(sorted(text.split())) for text in texts]
+    cutoff = {"processor": None, "score_cutoff": NEAR_DUPLICATE_SCORE, "limit": None}
+    for j in range(1, len(entries)):
+        found = process.extract(sorted_texts[j], sorted_texts[:j], scorer=fuzz.ratio, **cutoff)
+        candidates = {i for _, _, i in found}
+        alike = [i for i in range(j) if _similar_length(words[i], words[j])]
+        found = process.extract(
+            texts[j], [texts[i] for i in alike], scorer=fuzz.token_set_ratio, **cutoff
+        )
+        candidates |= {alike[k] for _, _, k in found}
+        if candidates:
+            other = entries[min(candidates)]
+            score = similarity(texts[min(candidates)], texts[j])
+            problems.append(
+                entries[j].problem(
+                    "near-duplicate",
+                    f"{what} is too close to {other.id} ({other.where}), "
+                    f"similarity {score:.0f} (limit {NEAR_DUPLICATE_SCORE})",
+                    what,
                 )
-                break
+            )
     return problems
 
 

@@ -260,6 +260,71 @@ def test_near_duplicate_tip_body(tmp_path: Path) -> None:
     assert "too close to tip-test-001" in problem.message
 
 
+def test_near_duplicate_with_sentences_reordered(tmp_path: Path) -> None:
+    reordered = tip(
+        "tip-test-002",
+        body={
+            "en": "Turn it on for every account your team runs. 2FA asks for a code as well "
+            "as your password, and it stops most account takeovers."
+        },
+    )
+    path = write(tmp_path, "t.yml", tips=[tip(), reordered])
+    problem = only(lint_paths([path]), "near-duplicate")
+    assert problem.id == "tip-test-002" and "too close to tip-test-001" in problem.message
+
+
+def test_near_duplicate_same_scenario_new_question(tmp_path: Path) -> None:
+    again = quiz_item("q-test-009")
+    again["stem"]["en"] = again["stem"]["en"].replace(
+        "What should you do first?", "What is the safest first step?"
+    )
+    path = write(tmp_path, "q.yml", items=[quiz_item(), second_item(), again])
+    problem = only(lint_paths([path]), "near-duplicate")
+    assert problem.id == "q-test-009"
+
+
+def test_a_short_text_inside_a_longer_one_is_not_a_near_duplicate(tmp_path: Path) -> None:
+    """token_set_ratio alone scores 100 here: every word of the short one is in the long one."""
+    short = tip("tip-test-002", body={"en": "Turn on 2FA for every account your team runs."})
+    path = write(tmp_path, "t.yml", tips=[tip(), short])
+    assert lint_paths([path]) == []
+    from rapidfuzz import fuzz, utils
+
+    from content.rules import similarity
+
+    a, b = (utils.default_process(t["body"]["en"]) for t in (tip(), short))
+    assert fuzz.token_set_ratio(a, b) == 100 and similarity(a, b) < 90
+
+
+def test_near_duplicate_check_matches_pairwise_similarity() -> None:
+    """The fast candidate search finds exactly the pairs that similarity() flags."""
+    from rapidfuzz import utils
+
+    from content.entry import Entry
+    from content.models import Tip
+    from content.rules import NEAR_DUPLICATE_SCORE, check_near_duplicates, similarity
+
+    bodies = [
+        "Turn on 2FA for every account your team runs.",
+        "Turn on 2FA for every account that your team runs!",
+        "Check who can post from your accounts each month.",
+        "Each month, check who can post from your accounts.",
+        "Who approves a post?",
+        "Who approves a post about a visit before it goes out on the main account?",
+        "Keep the recovery codes for each account somewhere safe and offline.",
+    ]
+    models = [Tip.model_validate(tip(f"tip-{n}", body={"en": b})) for n, b in enumerate(bodies)]
+    entries = [Entry("tip", m.id, "x.yml", n, {}, m) for n, m in enumerate(models)]
+    texts = [utils.default_process(b) for b in bodies]
+    expected = {
+        f"tip-{j}"
+        for j in range(len(texts))
+        if any(similarity(texts[i], texts[j]) >= NEAR_DUPLICATE_SCORE for i in range(j))
+    }
+    flagged = {p.id for p in check_near_duplicates(entries, "body", lambda e: e.model.body.en)}
+    assert flagged == expected == {"tip-1", "tip-3"}
+
+
 # --- plain English -----------------------------------------------------------------
 
 
@@ -300,6 +365,25 @@ def test_sentences_do_not_split_on_abbreviations() -> None:
         "Then stop.",
     ]
     assert reading_ease("Turn on 2FA for one account today.") >= 50
+
+
+def test_reading_ease_does_not_load_nltk() -> None:
+    """textstat imports NLTK only for CMUdict, which we never use: it loads on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, content.readability as r\n"
+        "assert r.reading_ease('Turn on 2FA for one account today.') > 50\n"
+        "assert 'nltk.data' not in sys.modules, 'NLTK was loaded'\n"
+        "import nltk\n"
+        "assert nltk.data.find and 'nltk.data' in sys.modules\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
 
 
 # --- UK spelling -------------------------------------------------------------------

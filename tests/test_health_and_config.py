@@ -47,6 +47,14 @@ async def test_healthz_reports_database_and_front_doors(running):
         ({"MICROSOFT_APP_TYPE": "Sideways"}, "MICROSOFT_APP_TYPE"),
         ({"PORT": "eighty"}, "PORT"),
         ({"SECBOT_TIMEZONE": "Mars/Olympus"}, "SECBOT_TIMEZONE"),
+        ({"SECBOT_ADMINS": "*"}, "SECBOT_ADMINS"),
+        ({"SECBOT_ADMINS": "U1 U2"}, "SECBOT_ADMINS"),
+        ({"SECBOT_ADMINS": "U1;U2"}, "SECBOT_ADMINS"),
+        ({"SECBOT_WEBCHAT": "sometimes"}, "SECBOT_WEBCHAT"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({"PORT": "70000"}, "PORT"),
     ],
 )
 def test_misconfiguration_names_the_variable(env, names):
@@ -63,6 +71,79 @@ def test_defaults_and_dotenv(tmp_path):
     assert s.host == "127.0.0.1" and s.timezone == "Europe/London"
     assert s.db_path == "./secbot.db" and s.slack_api_url == "https://slack.com/api/"
     assert not s.slack_enabled and not s.teams_authenticated
+
+
+def test_admin_ids_and_keys(tmp_path):
+    from bot.core import Services
+    from bot.model import Actor
+
+    settings = load_settings({"SECBOT_ADMINS": "U1, teams:aad-2"}, env_file=None)
+    services = Services(settings=settings, db=None, clock=None, registry=None)  # type: ignore[arg-type]
+    assert services.is_admin(Actor("slack", "U1"))
+    assert services.is_admin(Actor("teams", "aad-2"))
+    assert not services.is_admin(Actor("web", "aad-2"))  # a key names one platform
+    assert not services.is_admin(Actor("slack", "U2"))
+
+
+@pytest.mark.parametrize(
+    ("env", "on"),
+    [
+        ({}, True),
+        ({"HOST": "localhost"}, True),
+        ({"HOST": "::1"}, True),
+        ({"HOST": "0.0.0.0"}, False),
+        ({"HOST": "10.1.2.3"}, False),
+        ({"HOST": "0.0.0.0", "SECBOT_WEBCHAT": "on"}, True),
+        ({"SECBOT_WEBCHAT": "OFF"}, False),
+    ],
+)
+def test_web_chat_is_on_only_for_this_machine_by_default(env, on):
+    """The web chat has no sign-in: on a public address anyone could use the bot."""
+    assert load_settings(env, env_file=None).webchat is on
+
+
+def test_unauthenticated_teams_only_for_this_machine():
+    """Without an app id, anyone could post activities as any Teams user."""
+    assert load_settings({}, env_file=None).teams_enabled
+    assert not load_settings({"HOST": "0.0.0.0"}, env_file=None).teams_enabled
+    with_id = {"HOST": "0.0.0.0", "MICROSOFT_APP_ID": "id", "MICROSOFT_APP_PASSWORD": "p"}
+    assert load_settings(with_id, env_file=None).teams_enabled
+
+
+async def test_public_host_without_credentials_serves_neither_open_door(tmp_path):
+    from tests.support import start_bot, stop_bot
+
+    # start_bot listens on 127.0.0.1 whatever HOST says; the settings decide the doors.
+    bot = await start_bot(
+        {"SECBOT_DB": str(tmp_path / "p.db"), "HOST": "0.0.0.0"}, features=[], content=False
+    )
+    try:
+        async with bot.session.post(bot.url + "api/messages", json={"type": "message"}) as r:
+            assert r.status in (404, 405)
+        async with bot.session.get(bot.url) as r:
+            assert r.status == 404
+        async with bot.session.get(bot.url + "healthz") as r:
+            doors = (await r.json())["front_doors"]
+        assert doors["teams"] is False and doors["webchat"] is False
+    finally:
+        await stop_bot(bot)
+
+
+async def test_web_chat_off_serves_no_page(tmp_path):
+    from tests.support import start_bot, stop_bot
+
+    env = {"SECBOT_DB": str(tmp_path / "w.db"), "SECBOT_WEBCHAT": "off"}
+    bot = await start_bot(env, features=[], content=False)
+    try:
+        for path in ("", "webchat/static/app.js", "webchat/api/messages"):
+            async with bot.session.get(bot.url + path) as r:
+                assert r.status == 404, path
+        async with bot.session.post(bot.url + "webchat/api/send", json={}) as r:
+            assert r.status in (404, 405)
+        async with bot.session.get(bot.url + "healthz") as r:
+            assert (await r.json())["front_doors"]["webchat"] is False
+    finally:
+        await stop_bot(bot)
 
 
 def _run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -117,3 +198,59 @@ def test_a_content_pack_that_fails_lint_refuses_start_up(tmp_path):
     assert "secbot can't start: the training content failed lint" in proc.stderr
     assert "ours.yml:" in proc.stderr and "tip-dept-001" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _last_line_only(proc: subprocess.CompletedProcess) -> str:
+    """The error is one line, last, with no traceback (INFO logs may come before it)."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.stderr.strip().splitlines()[-1]
+
+
+def test_an_unusable_database_is_one_clear_line(tmp_path):
+    last = _last_line_only(_run_app({"SECBOT_DB": str(tmp_path)}, tmp_path))  # a folder
+    assert last.startswith(f"secbot can't start: SECBOT_DB '{tmp_path}' can't be opened")
+
+
+def test_a_bad_host_is_one_clear_line(tmp_path):
+    last = _last_line_only(_run_app({"HOST": "no-such-host.invalid", "PORT": "0"}, tmp_path))
+    assert last.startswith("secbot can't start: HOST 'no-such-host.invalid' is not an address")
+
+
+def test_a_bad_routing_file_is_one_clear_line(tmp_path):
+    routing = tmp_path / "routing.yml"
+    routing.write_text("targets:\n  pd: {type: pagerduty}\nteams: {}\n")
+    last = _last_line_only(_run_app({"SECBOT_ROUTING": str(routing), "PORT": "0"}, tmp_path))
+    assert last.startswith(f"secbot can't start: routing file {routing}")
+    assert "routing_key" in last
+
+
+async def test_a_refused_socket_mode_token_is_one_clear_line(tmp_path, fake_slack):
+    """Socket Mode connects at start-up, so a bad app-level token is found there."""
+    import asyncio
+
+    fake_slack.method_errors["apps.connections.open"] = "invalid_auth"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update(
+        {
+            "SECBOT_DB": str(tmp_path / "s.db"),
+            "PORT": "0",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_APP_TOKEN": "xapp-1-bad",
+            "SLACK_API_URL": fake_slack.url + "api/",
+        }
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "app.py"),
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    result = subprocess.CompletedProcess([], proc.returncode, "", err.decode())
+    last = _last_line_only(result)
+    assert last.startswith("secbot can't start: SLACK_APP_TOKEN was refused by Slack")
+    assert "(invalid_auth)" in last

@@ -67,6 +67,13 @@ async def test_non_json_gets_415_and_malformed_json_400(running):
         running.url + "api/messages", data="[1, 2]", headers={"Content-Type": "application/json"}
     ) as r:
         assert r.status == 400
+    for broken in (
+        {"type": "message", "text": "help"},  # no serviceUrl or conversation
+        {"type": "message", "from": 3},  # wrong shape
+        {"type": "message", "serviceUrl": "http://x/", "conversation": {"name": "no id"}},
+    ):
+        async with running.session.post(running.url + "api/messages", json=broken) as r:
+            assert r.status == 400, broken
 
 
 async def test_retried_activity_has_no_second_effect(running, fake_connector):
@@ -113,3 +120,68 @@ async def test_with_app_id_missing_or_garbage_token_is_401(tmp_path, fake_connec
         assert fake_connector.sent() == []
     finally:
         await stop_bot(bot)
+
+
+def _members_changed(connector_url: str, *, added=(), removed=(), activity_id=None) -> dict:
+    act = teams_activity(
+        service_url=connector_url,
+        activity_type="conversationUpdate",
+        conversation="19:team-general@thread.tacv2",
+        activity_id=activity_id,
+    )
+    act["channelData"]["team"] = {"id": "19:team@thread.tacv2"}
+    act["channelData"]["eventType"] = "teamMemberAdded"
+    if added:
+        act["membersAdded"] = [{"id": m} for m in added]
+    if removed:
+        act["membersRemoved"] = [{"id": m} for m in removed]
+    return act
+
+
+async def test_bot_added_to_a_team_says_hello_once_and_remembers_the_channel(
+    running, fake_connector
+):
+    from app import SERVICES
+    from bot.model import Message, Place, Section
+
+    act = _members_changed(fake_connector.url, added=["28:bot-id"], activity_id="install-1")
+    status, _ = await running.teams(act)
+    assert status == 201
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert "Hello, I'm secbot" in _card_text(sent[0]) and "@secbot help" in _card_text(sent[0])
+    assert fake_connector.calls[0].path.startswith(
+        "/v3/conversations/19:team-general@thread.tacv2/activities"
+    )
+
+    assert (await running.teams(act))[0] == 201  # Teams retries: no second welcome
+    await running.teams_say("help", personal=True, conversation="a:p")  # barrier
+    await fake_connector.wait_for(lambda s: len(s.sent()) >= 2)
+    assert sum("Hello, I'm secbot" in json.dumps(a) for a in fake_connector.sent()) == 1
+
+    # The stored conversation reference is what proactive posts (tips, pages) use.
+    transport = running.app[SERVICES].transports["teams"]
+    place = Place("teams", "tenant-1", "19:team-general@thread.tacv2")
+    ref = await transport.post(place, Message("A tip", (Section("A tip"),)))
+    assert ref is not None and ref.id.startswith("activity-")
+    assert "A tip" in _card_text(fake_connector.sent()[-1])
+
+
+async def test_someone_else_joining_gets_no_welcome(running, fake_connector):
+    act = _members_changed(fake_connector.url, added=["29:new-colleague"])
+    assert (await running.teams(act))[0] == 201
+    await running.teams_say("help", personal=True, conversation="a:p")  # barrier
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert len(sent) == 1 and "Hello, I'm secbot" not in json.dumps(sent[0])
+
+
+async def test_bot_removed_marks_the_conversation_inactive(running, fake_connector):
+    from app import SERVICES
+
+    await running.teams(_members_changed(fake_connector.url, added=["28:bot-id"]))
+    await running.teams(_members_changed(fake_connector.url, removed=["28:bot-id"]))
+    db = running.app[SERVICES].db
+    row = db.execute(
+        "SELECT active FROM teams_conversations WHERE conversation_id = ?",
+        ["19:team-general@thread.tacv2"],
+    ).fetchone()
+    assert row[0] == 0

@@ -7,7 +7,30 @@ async def test_page_is_served(running):
     async with running.session.get(running.url) as r:
         assert r.status == 200
         html = await r.text()
-    assert "secbot" in html and "/webchat/api/send" in html
+        csp = r.headers["Content-Security-Policy"]
+    assert "secbot" in html and '<script src="/webchat/static/app.js"' in html
+    assert "<script>" not in html and "<style>" not in html and " style=" not in html
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    async with running.session.get(running.url + "webchat/static/app.js") as r:
+        assert r.status == 200 and r.content_type == "text/javascript"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        js = await r.text()
+    assert "/webchat/api/send" in js
+    async with running.session.get(running.url + "webchat/static/app.css") as r:
+        assert r.status == 200 and r.content_type == "text/css"
+    async with running.session.get(running.url + "webchat/static/webchat.html") as r:
+        assert r.status == 404  # only the named files are served
+
+
+def test_page_script_never_writes_html():
+    """Text reaches the page through textContent only, never parsed as markup."""
+    from importlib import resources
+
+    js = resources.files("bot").joinpath("static", "webchat.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in js, sink
+    assert "textContent" in js
 
 
 async def test_help_in_the_channel_is_private(running):

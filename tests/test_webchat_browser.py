@@ -65,6 +65,8 @@ async def test_type_help_and_click_a_button(running):
         browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         try:
             page = await browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
             await page.goto(running.url)
             await page.fill("#text", "help")
             await page.press("#text", "Enter")
@@ -76,5 +78,18 @@ async def test_type_help_and_click_a_button(running):
             await page.get_by_role("button", name="Option A").click(timeout=10000)
             await page.get_by_text("You chose a.").wait_for(timeout=10000)
             assert clicks == ["a"]
+
+            # Typed markup is shown as text and never runs.
+            hostile = '<img src=x onerror="window.pwned=1"> *bold*'
+            await page.fill("#text", hostile)
+            await page.press("#text", "Enter")
+            await page.get_by_text(hostile, exact=True).wait_for(timeout=10000)
+            assert await page.evaluate("window.pwned") is None
+            assert await page.locator("#log img").count() == 0
+            # The script and styles load from /webchat/static under a strict CSP.
+            assert not [m for m in console if "Content Security Policy" in m], console
+            assert await page.locator("header").evaluate(
+                "e => getComputedStyle(e).backgroundColor"
+            ) == "rgb(11, 12, 12)"
         finally:
             await browser.close()

@@ -8,6 +8,7 @@ platform-notes). Teams has no slash commands, so typed text is parsed by the cor
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
+    Attachment,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
@@ -31,6 +33,7 @@ from botbuilder.schema import (
 from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
+from bot.commands.help import welcome_message
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.teams import CARD_CONTENT_TYPE, render_activity, render_card
@@ -197,6 +200,16 @@ async def _send_personal(
     )
 
 
+def _file_attachment(filename: str, content: str) -> Attachment:
+    """A text file carried in the message itself, as a data URL."""
+    encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
+    return Attachment(
+        content_type="text/markdown",
+        name=filename,
+        content_url=f"data:text/markdown;base64,{encoded}",
+    )
+
+
 class TeamsResponder:
     """Answers within one turn. For a card click (an invoke), a private answer becomes
     the invoke response card, which Teams shows to the clicking user only."""
@@ -219,17 +232,7 @@ class TeamsResponder:
             return None
         out = _to_activity(msg)
         if msg.attachment:
-            filename, content = msg.attachment
-            import base64
-
-            out.attachments = (out.attachments or []) + [
-                {
-                    "contentType": "text/markdown",
-                    "name": filename,
-                    "contentUrl": "data:text/markdown;base64,"
-                    + base64.b64encode(content.encode()).decode(),
-                }
-            ]
+            out.attachments = [*(out.attachments or []), _file_attachment(*msg.attachment)]
         resp = await self.ctx.send_activity(out)
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
 
@@ -272,6 +275,22 @@ def _action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
     return verb, val, form
 
 
+# What botframework-connector raises for a missing or bad token (see its
+# botframework/connector/auth/: the *_validation modules and jwt_token_extractor.py):
+# PermissionError from every validator; PyJWT errors for a malformed, expired or badly
+# signed token; IndexError when the token names a signing key Microsoft does not publish
+# (JwtTokenExtractor._OpenIdMetadata._find); and a bare Exception with one of these two
+# messages from JwtTokenExtractor._validate_token. Nothing else is taken as a bad token.
+BAD_TOKEN_ERRORS = (PermissionError, jwt.exceptions.PyJWTError, IndexError)
+BARE_TOKEN_ERRORS = frozenset(
+    {"Could not validate endorsement key", "Token signing algorithm not in allowed list"}
+)
+
+
+def _unauthorised() -> web.Response:
+    return web.json_response({"error": "unauthorised"}, status=401)
+
+
 class TeamsFrontDoor:
     def __init__(self, settings, bot: Bot, db: Database, clock):
         config = SimpleNamespace(
@@ -301,20 +320,35 @@ class TeamsFrontDoor:
             return web.json_response({"error": "the body is not a valid activity"}, status=400)
         if not isinstance(body, dict) or not activity.type:
             return web.json_response({"error": "the activity has no type"}, status=400)
-        auth_header = request.headers.get("Authorization", "")
+        if not activity.service_url or not (activity.conversation and activity.conversation.id):
+            return web.json_response(
+                {"error": "the activity needs a serviceUrl and a conversation id"}, status=400
+            )
+        # Authenticate first, on its own, so only token problems can become a 401: an
+        # error while handling the activity is a bug and must not be hidden as one.
+        try:
+            auth = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except BAD_TOKEN_ERRORS:
+            return _unauthorised()
+        except OSError as e:  # requests' errors: Microsoft's signing keys could not be fetched
+            log.warning("teams: can't fetch the Bot Framework signing keys: %s", type(e).__name__)
+            return web.json_response(
+                {"error": "the token can't be checked just now"},
+                status=503,
+                headers={"Retry-After": "5"},
+            )
+        except Exception as e:
+            if type(e) is Exception and str(e) in BARE_TOKEN_ERRORS:
+                return _unauthorised()
+            raise
         holder: dict[str, TeamsResponder] = {}
 
         async def logic(ctx: TurnContext) -> None:
             holder["r"] = await self.on_turn(ctx)
 
-        try:
-            await self.adapter.process_activity(auth_header, activity, logic)
-        except (PermissionError, jwt.exceptions.PyJWTError):
-            return web.json_response({"error": "unauthorised"}, status=401)
-        except Exception as e:  # noqa: BLE001 - botbuilder raises bare Exceptions for bad tokens
-            if "auth" in type(e).__name__.lower() or "token" in str(e).lower():
-                return web.json_response({"error": "unauthorised"}, status=401)
-            raise
+        await self.adapter.process_activity(auth, activity, logic)
         responder = holder.get("r")
         if activity.type == ActivityTypes.invoke:
             resp = responder.invoke_response() if responder else InvokeResponse(200, {})
@@ -365,7 +399,27 @@ class TeamsFrontDoor:
                 delivery_id=delivery,
                 text=(text or "").strip(),
             )
+        elif activity.type == ActivityTypes.conversation_update:
+            await self._membership_changed(activity, responder, delivery)
+            return responder
         else:
             return responder
         await self.bot.handle(incoming, responder)
         return responder
+
+    async def _membership_changed(
+        self, activity: Activity, responder: TeamsResponder, delivery: str
+    ) -> None:
+        """The bot was added (its conversation reference is already saved, for tips and
+        pages later): say hello once. The bot was removed: stop sending there."""
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not bot_id or not activity.conversation:
+            return
+        if any(m.id == bot_id for m in activity.members_removed or []):
+            self.conversations.mark_inactive(activity.conversation.id)
+            return
+        if not any(m.id == bot_id for m in activity.members_added or []):
+            return
+        if not self.bot.services.extras["deliveries"].claim(delivery, self.clock.now()):
+            return  # a retried delivery: the welcome has been sent
+        await responder.reply(welcome_message(_place(activity)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import Turn
 from bot.features import FeatureHost
-from bot.model import Context, Heading, Message, Section
+from bot.model import Context, Heading, Message, Place, Section
 
 
 def help_message(turn: Turn) -> Message:
@@ -26,6 +26,20 @@ def help_message(turn: Turn) -> Message:
         ),
         private=not turn.place.is_direct,
     )
+
+
+def welcome_message(place: Place) -> Message:
+    """What the bot says when it is added to a chat or a team (Teams tells it)."""
+    how = (
+        "Type help to see what I can do."
+        if place.is_direct
+        else "Mention me with a command to use me here, for example @secbot help."
+    )
+    text = (
+        "Hello, I'm secbot. I help your team keep its official social media accounts safe, "
+        f"with daily tips, short quizzes and help if an account is hijacked. {how}"
+    )
+    return Message(text=text, blocks=(Section(text),))
 
 
 async def help_command(turn: Turn) -> None:

@@ -1,7 +1,8 @@
 """Block Kit rendering, built with ``slack_sdk.models.blocks`` so Slack's limits are checked.
 
-Text is escaped for mrkdwn (``&``, ``<``, ``>``) so user input can never become a
-mention, a channel-wide ping or a disguised link.
+Text is escaped for mrkdwn (``&``, ``<``, ``>``, the only characters Slack lets an app
+escape) so user input can never become a mention, a channel-wide ping or a disguised
+link. That includes the top-level ``text`` fallback, which Slack also parses.
 """
 
 from __future__ import annotations
@@ -36,6 +37,22 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _escape_clip(text: str, limit: int) -> str:
+    """Escaped text of at most ``limit`` characters, never cut inside an ``&amp;``."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    pieces: list[str] = []
+    used = 0
+    for char in text:
+        piece = escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces) + "…"
+
+
 def render_blocks(msg: Message) -> list[dict]:
     blocks = []
     for i, blk in enumerate(msg.blocks):
@@ -43,11 +60,13 @@ def render_blocks(msg: Message) -> list[dict]:
             blocks.append(HeaderBlock(text=PlainTextObject(text=_clip(blk.text, 150))))
         elif isinstance(blk, Section):
             fields = [
-                MarkdownTextObject(text=_clip(f"*{escape(k)}*\n{escape(v)}", MAX_FIELD))
+                MarkdownTextObject(
+                    text=f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}"
+                )
                 for k, v in blk.fields[:10]
             ]
             text = (
-                MarkdownTextObject(text=_clip(escape(blk.text), MAX_SECTION)) if blk.text else None
+                MarkdownTextObject(text=_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
             )
             if text is None and not fields:
                 continue
@@ -75,7 +94,7 @@ def render_blocks(msg: Message) -> list[dict]:
             blocks.append(ActionsBlock(elements=[select]))
         elif isinstance(blk, Context):
             elements = [
-                MarkdownTextObject(text=_clip(escape(line), 3000)) for line in blk.lines[:10]
+                MarkdownTextObject(text=_escape_clip(line, 3000)) for line in blk.lines[:10]
             ]
             if elements:
                 blocks.append(ContextBlock(elements=elements))
@@ -100,4 +119,5 @@ def render(msg: Message) -> dict:
         blocks = [copy.deepcopy(b) for b in _cached_blocks(msg)]
     except TypeError:  # a message holding something unhashable: render it afresh
         blocks = render_blocks(msg)
-    return {"text": _clip(msg.text, 3000), "blocks": blocks}
+    # The top-level text is mrkdwn too (notifications, and clients without blocks).
+    return {"text": _escape_clip(msg.text, 3000), "blocks": blocks}

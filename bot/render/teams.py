@@ -13,12 +13,23 @@ import re
 from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!<>~|])")
+
+# Adaptive Cards understand only a subset of CommonMark: **bold**, _italic_, [links](url)
+# and "- " or "1. " lists (learn.microsoft.com/adaptive-cards/authoring-cards/text-features).
+# Only what could start one of those is escaped, so everyday punctuation such as a full
+# stop never shows a stray backslash in a client that honours fewer escapes.
+_INLINE = re.compile(r"([\\`*_~\[\]<>])")
+_LIST_MARK = re.compile(r"^([ \t]*)(?:([-+])|(\d{1,9})([.)]))(?=[ \t]|$)", re.MULTILINE)
+
+
+def _unlist(match: re.Match[str]) -> str:
+    indent, bullet, number, delim = match.groups()
+    return f"{indent}\\{bullet}" if bullet else f"{indent}{number}\\{delim}"
 
 
 def escape(text: str) -> str:
-    """Backslash-escape Markdown so user text is shown as typed."""
-    return _MD.sub(r"\\\1", text)
+    """Backslash-escape the Markdown Adaptive Cards interpret, so text shows as typed."""
+    return _LIST_MARK.sub(_unlist, _INLINE.sub(r"\\\1", text))
 
 
 def _action(action_id: str, value: str, label: str, style: str | None = None) -> dict:
@@ -55,7 +66,9 @@ def render_card(msg: Message) -> dict:
                 body.append(
                     {
                         "type": "FactSet",
-                        "facts": [{"title": k, "value": escape(v)} for k, v in blk.fields],
+                        "facts": [
+                            {"title": escape(k), "value": escape(v)} for k, v in blk.fields
+                        ],
                     }
                 )
         elif isinstance(blk, Actions):

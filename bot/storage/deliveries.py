@@ -6,9 +6,25 @@ resend an activity. The key is the platform's own identity for the delivery.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from bot.core import Services
+
+log = logging.getLogger(__name__)
+
+# Platforms retry within minutes (Slack for about an hour at most), so a week of
+# identities is plenty; pruning once a day keeps the table from growing forever.
+KEEP = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 24 * 60 * 60
 
 DOMAIN = "core.deliveries"
 MIGRATIONS = [
@@ -40,8 +56,31 @@ class DeliveryStore:
             is not None
         )
 
-    def prune(self, now: datetime, keep: timedelta = timedelta(days=7)) -> int:
+    def prune(self, now: datetime, keep: timedelta = KEEP) -> int:
+        """Forget deliveries seen more than ``keep`` ago; returns how many."""
         cur = self.db.execute(
             "DELETE FROM processed_deliveries WHERE seen_at < ?", [(now - keep).isoformat()]
         )
         return cur.rowcount
+
+
+async def prune_worker(services: Services) -> AsyncIterator[None]:
+    """Background worker (see ``FeatureHost.add_background``): prune now, then daily."""
+    store: DeliveryStore = services.extras["deliveries"]
+
+    async def run() -> None:
+        while True:
+            try:
+                removed = store.prune(services.clock.now())
+            except sqlite3.Error as e:
+                log.warning("could not prune processed deliveries: %s", e)
+            else:
+                if removed:
+                    log.info("pruned %d processed deliveries older than %s", removed, KEEP)
+            await services.clock.sleep(PRUNE_EVERY_SECONDS)
+
+    task = asyncio.get_running_loop().create_task(run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

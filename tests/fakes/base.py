@@ -69,8 +69,12 @@ class FakeServer:
     def named(self, path_suffix: str) -> list[Call]:
         return [c for c in self.calls if c.path.endswith(path_suffix)]
 
-    async def wait_for(self, predicate, timeout: float = 5.0):
-        """Wait until ``predicate(self)`` is truthy; return its value."""
+    async def wait_for(self, predicate, timeout: float = 15.0):
+        """Wait until ``predicate(self)`` is truthy; return its value.
+
+        It returns as soon as the predicate holds, so the generous default costs nothing
+        when things work and keeps a loaded two-core CI machine from failing a good run.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

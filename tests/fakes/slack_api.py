@@ -17,6 +17,7 @@ class FakeSlack(FakeServer):
         self._ts = itertools.count(1)
         self.channel_errors: dict[str, str] = {}
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.method_errors: dict[str, str] = {}  # method -> Slack error to answer with
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict] = []
         self.socket_connected = asyncio.Event()
@@ -47,6 +48,8 @@ class FakeSlack(FakeServer):
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
+        if method in self.method_errors:
+            return web.json_response({"ok": False, "error": self.method_errors[method]})
         channel = body.get("channel") if isinstance(body, dict) else None
         if channel in self.channel_errors and method.startswith("chat."):
             return web.json_response({"ok": False, "error": self.channel_errors[channel]})

@@ -1,0 +1,35 @@
+"""Handlers stay platform-neutral: only the front doors and renderers know Slack or Teams."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PLATFORM_LIBRARIES = ("slack_bolt", "slack_sdk", "botbuilder", "botframework")
+ALLOWED = {"bot/adapters/slack.py", "bot/adapters/teams.py", "bot/render/slack.py", "app.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_features_and_core_never_import_platform_libraries():
+    files = [ROOT / "app.py"]
+    for package in ("bot", "content", "incidents"):
+        files += sorted((ROOT / package).rglob("*.py"))
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        if str(path.relative_to(ROOT)) not in ALLOWED
+        for name in _imports(path)
+        if name.split(".")[0] in PLATFORM_LIBRARIES
+    ]
+    assert offenders == []
