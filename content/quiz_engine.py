@@ -43,15 +43,23 @@ SUBCOMMANDS = {
 
 
 _DURATION = re.compile(r"^(\d{1,5})\s*(m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)$")
+_UNITS = {"m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours"}
+_UNITS |= {"d", "day", "days"}
+# Something meant as a time that we could not read: "99x", "1.5h", "10", "5weeks"; not
+# "2fa", which is a topic.
+_TIMEISH = re.compile(r"^\d+(?:[.,]\d+)?\s*([a-z]*)$")
+_TIME_WORDS = _UNITS | {"s", "sec", "secs", "second", "seconds", "w", "wk", "wks", "week"}
+_TIME_WORDS |= {"weeks", "mo", "mon", "month", "months", "y", "yr", "yrs", "year", "years"}
 
 
 class DurationError(ValueError):
-    """A duration was recognised but is out of range; the message says what to type."""
+    """A time was given but can't be used; the message says why (the caller adds an example)."""
 
 
 def parse_duration(token: str) -> timedelta | None:
     """``10m`` or ``2h`` as a timedelta; None when ``token`` is not a duration at all."""
-    match = _DURATION.match(token.strip().lower())
+    text = token.strip().lower()
+    match = _DURATION.match(text)
     if not match:
         return None
     amount, unit = int(match.group(1)), match.group(2)[0]
@@ -60,11 +68,32 @@ def parse_duration(token: str) -> timedelta | None:
         "h": timedelta(hours=amount),
         "d": timedelta(days=amount),
     }[unit]
-    if not MIN_OPEN <= delta <= MAX_OPEN:
+    if delta < MIN_OPEN:
         raise DurationError(
-            "A question can stay open from 1 minute to 7 days, for example 10m or 2h."
+            f"“{text}” is too short: a question can stay open from 1 minute to 7 days."
+        )
+    if delta > MAX_OPEN:
+        raise DurationError(
+            f"“{text}” is too long: a question can stay open from 1 minute to 7 days."
         )
     return delta
+
+
+def looks_like_time(text: str) -> bool:
+    """True for words meant as a time that :func:`parse_duration` can't read (``99x``).
+
+    Only asked about words that are not tags, so a topic such as ``2fa`` still works.
+    """
+    match = _TIMEISH.match(text.strip().lower())
+    return bool(match) and (len(match.group(1)) <= 1 or match.group(1) in _TIME_WORDS)
+
+
+def unreadable_time(text: str) -> DurationError:
+    shown = text if len(text) <= 20 else text[:20] + "…"
+    return DurationError(
+        f"I couldn't read “{shown}” as a time. Give a number of minutes, hours or days"
+        " (m, h or d), from 1 minute to 7 days."
+    )
 
 
 @dataclass(frozen=True)
@@ -77,25 +106,47 @@ class QuizRequest:
     switch: str = ""  # leaderboard on/off
 
 
+def _join_units(words: list[str]) -> list[str]:
+    """``10 minutes`` typed as two words becomes ``10minutes``."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1].isdigit() and word in _UNITS:
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
+
+
+def _split_duration(words: list[str]) -> tuple[timedelta | None, str]:
+    duration = None
+    rest = []
+    for word in _join_units(words):
+        parsed = parse_duration(word)
+        if parsed is not None and duration is not None:
+            raise DurationError("Please give just one time.")
+        if parsed is not None:
+            duration = parsed
+        else:
+            rest.append(word)
+    return duration, " ".join(rest)
+
+
 def parse_request(args: str) -> QuizRequest:
-    """Split ``/quiz`` arguments; raises DurationError for an out-of-range duration."""
+    """Split ``/quiz`` arguments; raises DurationError for a time that can't be used."""
     words = args.strip().lower().split()
     if not words:
         return QuizRequest("post")
     kind = SUBCOMMANDS.get(words[0])
     if kind == "leaderboard":
         return QuizRequest(kind, switch=" ".join(words[1:]))
+    if kind == "practice":
+        # ``/quiz me 10m`` is read as ``/quiz me``: practice is never timed.
+        duration, tag = _split_duration(words[1:])
+        return QuizRequest(kind, duration=duration, tag=tag)
     if kind is not None:
         return QuizRequest(kind, tag=" ".join(words[1:]))
-    duration = None
-    rest = []
-    for word in words:
-        parsed = parse_duration(word) if duration is None else None
-        if parsed is not None:
-            duration = parsed
-        else:
-            rest.append(word)
-    return QuizRequest("post", duration=duration, tag=" ".join(rest))
+    duration, tag = _split_duration(words)
+    return QuizRequest("post", duration=duration, tag=tag)
 
 
 # --- choosing and shuffling --------------------------------------------------------

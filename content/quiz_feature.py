@@ -16,7 +16,8 @@ sends each form of ``/quiz`` to one method:
 
 Buttons: ``quiz:answer`` (value ``post_id:option``), ``quiz:close`` (``post_id``),
 ``quiz:session`` (``session_id:position:option``) and ``quiz:next``
-(``session_id:position``). The SQL is in :mod:`content.quiz_store`, the rules
+(``session_id:position``). The daily tips' "Quiz me on this" question records its answers
+here too (:meth:`Quiz.record_tip_answer`). The SQL is in :mod:`content.quiz_store`, the rules
 (shuffling, spaced repetition, exam composition, streaks) in :mod:`content.quiz_engine`
 and the wording in :mod:`content.quiz_render`.
 """
@@ -39,12 +40,24 @@ from bot.model import Message
 from content import quiz_engine as engine
 from content import quiz_render as render
 from content.models import QuizItem
-from content.quiz_store import DOMAIN, MIGRATIONS, Question, QuizStore, Review, Session
+from content.quiz_store import (
+    DOMAIN,
+    MIGRATIONS,
+    AnswerResult,
+    Question,
+    QuizStore,
+    Review,
+    Session,
+)
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 30.0  # the closing worker looks for due questions at least this often
 UPDATE_GAP = 1.0  # seconds between two edits of one channel message (Slack rate limits)
+MAX_RETRIES = 3  # further tries of an edit the platform rate-limited
+MAX_RETRY_WAIT = 30.0  # seconds; a longer Retry-After is cut to this
+CALLER_WAIT = 5.0  # seconds a click waits for its edit before replying anyway
+SHUTDOWN_WAIT = 5.0  # seconds edits in flight get to finish at shutdown
 RECENT_POSTS = 20  # a channel doesn't see the same question again within this many posts
 
 
@@ -67,7 +80,7 @@ def refresh_months(settings: Settings) -> int:
 
 def _ints(value: str, count: int) -> tuple[int, ...] | None:
     parts = value.split(":")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) < 10 for p in parts):
         return None
     return tuple(int(p) for p in parts)
 
@@ -80,11 +93,20 @@ class MessageUpdates:
     final count (or the closed question), whatever order the clicks arrived in, and two
     hundred clicks in a second cost a handful of API calls, not two hundred. A caller
     waits only for the first edit that starts after its request, never for a whole
-    burst, so a Teams click still gets its private card promptly.
+    burst, and for at most ``caller_wait`` seconds, so a Teams click still gets its
+    private card promptly. An edit the platform rate-limits is tried again after its
+    Retry-After (up to three times), so a lost edit can't leave a stale count showing.
     """
 
-    def __init__(self, gap: float = UPDATE_GAP):
+    def __init__(
+        self,
+        gap: float = UPDATE_GAP,
+        max_wait: float = MAX_RETRY_WAIT,
+        caller_wait: float = CALLER_WAIT,
+    ):
         self.gap = gap
+        self.max_wait = max_wait
+        self.caller_wait = caller_wait
         self._waiting: dict[int, list[asyncio.Future]] = {}
         self._running: dict[int, asyncio.Future] = {}
 
@@ -93,27 +115,54 @@ class MessageUpdates:
         self._waiting.setdefault(key, []).append(done)
         if key not in self._running:
             self._running[key] = asyncio.ensure_future(self._run(key, update))
-        await asyncio.shield(done)
+        # Bounded, so a rate-limited platform never holds up a click's reply: the edit
+        # still happens, just after the reply.
+        await asyncio.wait({done}, timeout=self.caller_wait)
 
     async def _run(self, key: int, update: Callable[[], Awaitable[None]]) -> None:
         try:
-            first = True
-            while self._waiting.get(key):
-                if not first:
-                    await asyncio.sleep(self.gap)
-                first = False
-                batch = self._waiting.pop(key)
+            wait = 0.0
+            retries = 0
+            while self._waiting.get(key) or retries:
+                if wait:
+                    await asyncio.sleep(wait)
+                wait = self.gap
+                batch = self._waiting.pop(key, [])
                 try:
                     await update()
+                    retries = 0
                 except DeliveryFailed as e:
                     log.warning("could not update quiz question %s: %s", key, e.reason)
+                    # Rate limited: try again (reading the state afresh) once allowed, so
+                    # the last edit is never a lost one. Callers don't wait for that.
+                    if e.retry_after is not None and not e.permanent and retries < MAX_RETRIES:
+                        retries += 1
+                        wait = min(max(self.gap, e.retry_after), self.max_wait)
+                    else:
+                        retries = 0
                 except Exception:
                     log.exception("could not update quiz question %s", key)
+                    retries = 0
                 finally:
                     _release(batch)
         finally:
             self._running.pop(key, None)
             _release(self._waiting.pop(key, []))
+
+    async def idle(self) -> None:
+        """Wait until no edit is in flight or queued (for shutdown and tests)."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown: let edits in flight finish for up to ``timeout`` seconds, then stop."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), timeout)
+        for task in list(self._running.values()):
+            task.cancel()
+        for task in list(self._running.values()):
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 def _release(waiters: list[asyncio.Future]) -> None:
@@ -163,7 +212,15 @@ class Quiz:
         return items or None
 
     async def _unknown_tag(self, turn: Turn, lib, tag: str) -> None:
-        await turn.reply(render.unknown_tag(tag, lib.tags(), self._slash(turn)))
+        tags = lib.tags()
+        slash = self._slash(turn)
+        for word in tag.split():
+            # "99x" or "1.5h" was meant as a time, so say how to give one. A topic that
+            # starts with a digit ("2fa") is a known tag, or not time-like, so not caught.
+            if word not in tags and engine.looks_like_time(word):
+                await turn.reply(render.bad_time(str(engine.unreadable_time(word)), slash))
+                return
+        await turn.reply(render.unknown_tag(tag, tags, slash))
 
     def _review(self, user_key: str, item_id: str, correct: bool, now: datetime) -> Review:
         return lambda old: engine.review(old, correct, now, user_key=user_key, item_id=item_id)
@@ -188,7 +245,7 @@ class Quiz:
         try:
             request = engine.parse_request(turn.args)
         except engine.DurationError as e:
-            await turn.reply(render.private(str(e)))
+            await turn.reply(render.bad_time(str(e), self._slash(turn)))
             return
         handler = {
             "post": self.post_question,
@@ -288,6 +345,8 @@ class Quiz:
         )
         if result.status == "recorded":
             await turn.reply(render.answer_feedback(item, post.order, choice))
+            if turn.place.platform == "teams":
+                await self._lasting_copy(turn, render.answer_copy(item, post.order, choice))
             await self.refresh(post.id, turn)
         elif result.status == "duplicate":
             await turn.reply(render.already_answered(item, post.order, result.previous_choice))
@@ -295,6 +354,24 @@ class Quiz:
             await turn.reply(render.question_closed(item, post.order, self._slash(turn)))
             if result.status == "due" and self.store.close_post(post.id, now):
                 await self.refresh(post.id, turn)
+
+    async def _lasting_copy(self, turn: Turn, msg: Message) -> None:
+        """Teams: the feedback again, in the person's personal chat with secbot.
+
+        A click's private reply in Teams is the card returned to the click (the invoke
+        response), shown to that person only, in place of the question. The very next
+        update of the shared count replaces it for everyone, often within a second, so
+        the feedback would vanish. Within one click, a second private reply goes to the
+        personal chat (see ``bot.adapters.teams.TeamsResponder``), which keeps it. A
+        card ``refresh`` scoped to answerers would be limited to 60 people and cost an
+        extra request per answerer on every update. (Not ``transport.post_private``: it
+        works from the channel's stored conversation reference, whose user is whoever
+        last spoke there, not necessarily this person.)
+        """
+        try:
+            await turn.reply(msg)
+        except Exception as e:  # noqa: BLE001 - the answer is recorded and already shown
+            log.warning("could not send quiz feedback to a personal chat: %s", type(e).__name__)
 
     async def close(self, turn: Turn) -> None:
         """``quiz:close``: the person who posted the question closes it early."""
@@ -386,6 +463,7 @@ class Quiz:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+            await self.updates.drain(SHUTDOWN_WAIT)
 
     # --- practice sessions and exams -----------------------------------------------------
 
@@ -534,7 +612,24 @@ class Quiz:
         )
         slash = self._slash(turn)
         if result.status == "duplicate":
-            await turn.reply(render.already_answered(item, order, result.previous_choice))
+            hints = []
+            current = self.store.session(session.id) or session
+            if current.kind == "exam" and current.status == "active":
+                # Say how to carry on, in case the next question never arrived.
+                hints.append(
+                    f"You're on question {current.answered + 1} of {current.total}. Type"
+                    f" {render.command(self._slash(turn), 'quiz exam')} to carry on."
+                )
+            await turn.reply(render.already_answered(item, order, result.previous_choice, *hints))
+            return
+        if result.status == "stale":
+            current = self.store.session(session.id) or session
+            await turn.reply(
+                render.private(
+                    f"You're on question {current.answered + 1} of {current.total}: please"
+                    " answer that one first."
+                )
+            )
             return
         if result.status != "recorded":
             again = "quiz exam" if session.kind == "exam" else "quiz me"
@@ -626,6 +721,32 @@ class Quiz:
         session = self.store.session(session.id) or session
         await turn.reply(
             render.session_question(session, position, item, is_private=self._private(turn))
+        )
+
+    # --- questions asked elsewhere (the "Quiz me on this" button on a daily tip) ----------
+
+    def tip_question_shown(self, turn: Turn, item: QuizItem, tip_id: str) -> None:
+        """Note that ``item`` was put to the person under a tip, so the answer's time and
+        its once-only recording have something to go by."""
+        self.store.prompt_shown("tip", tip_id, turn.actor, turn.place, item.id, self.clock.now())
+
+    def record_tip_answer(self, turn: Turn, item: QuizItem, choice: int) -> AnswerResult:
+        """Record an answer to a tip's question like any other: stored with the context
+        ``tip`` and applied to the person's spaced-repetition card, once per question shown.
+        """
+        now = self.clock.now()
+        correct = choice == item.correct_index
+        return self.store.record_prompt_answer(
+            "tip",
+            turn.actor,
+            turn.place,
+            item.id,
+            item.module,
+            item.principle,
+            choice,
+            correct,
+            now,
+            self._review(turn.actor.key, item.id, correct, now),
         )
 
     # --- stats, leaderboard, report ------------------------------------------------------

@@ -141,12 +141,34 @@ def answer_feedback(item: QuizItem, order: Sequence[int], choice: int) -> Messag
     )
 
 
-def already_answered(item: QuizItem, order: Sequence[int], choice: int | None) -> Message:
+def answer_copy(item: QuizItem, order: Sequence[int], choice: int) -> Message:
+    """The same feedback for the person's personal chat (Teams), where it lasts; it names
+    the question, since it is read away from it."""
+    verdict, detail = feedback(item, order, choice)
+    return Message(
+        text=f"Your answer to the quick quiz: {verdict} {detail}. {item.explanation.en}",
+        blocks=(
+            Heading("Your answer to the quick quiz"),
+            Section(item.stem.en),
+            Section(f"{verdict} {detail}."),
+            Section(item.explanation.en),
+            Context((source_line(item), "Only you can see this.")),
+        ),
+        private=True,
+    )
+
+
+def already_answered(
+    item: QuizItem, order: Sequence[int], choice: int | None, *hints: str
+) -> Message:
     if choice is None:
-        return private("You've already answered this question. Only your first answer counts.")
+        return private(
+            "You've already answered this question. Only your first answer counts.", *hints
+        )
     return private(
         f"You've already answered this question: you chose {option_label(item, order, choice)}."
-        " Only your first answer counts."
+        " Only your first answer counts.",
+        *hints,
     )
 
 
@@ -412,6 +434,15 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
             Context(("Columns: person, score, result, date completed, content version.",)),
         ),
         private=True,
+    )
+
+
+def bad_time(reason: str, slash: bool) -> Message:
+    """A time after ``/quiz`` that can't be used, with examples of ones that can."""
+    return private(
+        reason,
+        f"For example: {command(slash, 'quiz 10m')} for 10 minutes,"
+        f" {command(slash, 'quiz 2h')} for 2 hours or {command(slash, 'quiz 1d')} for a day.",
     )
 
 

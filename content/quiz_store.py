@@ -119,7 +119,58 @@ MIGRATIONS = [
         leaderboard_opt_out INTEGER NOT NULL DEFAULT 0,
         updated_at TEXT NOT NULL
     )
+    """,
+    # 2: answers to the "Quiz me on this" question under a daily tip are recorded too.
+    # SQLite can't change a CHECK constraint, so quiz_answers is rebuilt with 'tip' allowed
+    # and a prompt_id: one answer per question shown (quiz_prompts), however often clicked.
     """
+    CREATE TABLE quiz_prompts (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL CHECK (source IN ('tip')),
+        source_id TEXT NOT NULL DEFAULT '',
+        user_key TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        shown_at TEXT NOT NULL
+    );
+    CREATE INDEX quiz_prompts_user_item ON quiz_prompts (user_key, item_id, id);
+
+    CREATE TABLE quiz_answers_v2 (
+        id INTEGER PRIMARY KEY,
+        user_key TEXT NOT NULL,
+        user_name TEXT NOT NULL DEFAULT '',
+        item_id TEXT NOT NULL,
+        module TEXT NOT NULL,
+        principle TEXT NOT NULL,
+        choice INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        seconds REAL NOT NULL,
+        context TEXT NOT NULL CHECK (context IN ('channel', 'practice', 'exam', 'tip')),
+        post_id INTEGER REFERENCES quiz_posts (id),
+        session_id INTEGER REFERENCES quiz_sessions (id),
+        position INTEGER,
+        prompt_id INTEGER REFERENCES quiz_prompts (id),
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        UNIQUE (post_id, user_key),
+        UNIQUE (session_id, position),
+        UNIQUE (prompt_id)
+    );
+    INSERT INTO quiz_answers_v2 (id, user_key, user_name, item_id, module, principle, choice,
+        correct, seconds, context, post_id, session_id, position, platform, workspace, channel,
+        answered_at)
+        SELECT id, user_key, user_name, item_id, module, principle, choice, correct, seconds,
+        context, post_id, session_id, position, platform, workspace, channel, answered_at
+        FROM quiz_answers;
+    DROP TABLE quiz_answers;
+    ALTER TABLE quiz_answers_v2 RENAME TO quiz_answers;
+    CREATE INDEX quiz_answers_user ON quiz_answers (user_key, answered_at);
+    CREATE INDEX quiz_answers_place ON quiz_answers (platform, workspace, channel, answered_at)
+    """,
 ]
 
 
@@ -427,11 +478,13 @@ class QuizStore:
         post_id: int | None = None,
         session_id: int | None = None,
         position: int | None = None,
+        prompt_id: int | None = None,
     ) -> None:
         conn.execute(
             "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
-            " correct, seconds, context, post_id, session_id, position, platform, workspace,"
-            " channel, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " correct, seconds, context, post_id, session_id, position, prompt_id, platform,"
+            " workspace, channel, answered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 actor.key,
                 actor.name,
@@ -445,6 +498,7 @@ class QuizStore:
                 post_id,
                 session_id,
                 position,
+                prompt_id,
                 place.platform,
                 place.workspace,
                 place.channel,
@@ -485,7 +539,15 @@ class QuizStore:
 
     def answers(self, **where: object) -> list[dict]:
         """Answer rows as dicts, filtered by equal columns (for reports and tests)."""
-        allowed = {"user_key", "post_id", "session_id", "item_id", "context", "channel"}
+        allowed = {
+            "user_key",
+            "post_id",
+            "session_id",
+            "prompt_id",
+            "item_id",
+            "context",
+            "channel",
+        }
         if not set(where) <= allowed:
             raise ValueError(f"can't filter answers by {sorted(set(where) - allowed)}")
         clause = " AND ".join(f"{k} = ?" for k in where) or "1 = 1"
@@ -686,6 +748,107 @@ class QuizStore:
 
     def session_answers(self, session_id: int) -> list[dict]:
         return self.answers(session_id=session_id)
+
+    # --- questions shown outside the quiz (the "Quiz me on this" button on a tip) ----------
+
+    def prompt_shown(
+        self, source: str, source_id: str, actor: Actor, place: Place, item_id: str, now: datetime
+    ) -> int:
+        """Note that ``item_id`` was put to the person; returns the prompt's id.
+
+        A question shown again before it was answered keeps its prompt (its clock restarts),
+        so one prompt is answered at most once whichever copy of the question is clicked.
+        """
+        with transaction(self.db) as conn:
+            row = conn.execute(
+                "SELECT p.id, a.id FROM quiz_prompts p LEFT JOIN quiz_answers a"
+                " ON a.prompt_id = p.id WHERE p.user_key = ? AND p.item_id = ?"
+                " ORDER BY p.id DESC LIMIT 1",
+                [actor.key, item_id],
+            ).fetchone()
+            if row is not None and row[1] is None:
+                conn.execute(
+                    "UPDATE quiz_prompts SET shown_at = ?, source = ?, source_id = ? WHERE id = ?",
+                    [iso(now), source, source_id, row[0]],
+                )
+                return int(row[0])
+            cur = conn.execute(
+                "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
+                " workspace, channel, shown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source,
+                    source_id,
+                    actor.key,
+                    item_id,
+                    place.platform,
+                    place.workspace,
+                    place.channel,
+                    iso(now),
+                ],
+            )
+            return int(cur.lastrowid)
+
+    def record_prompt_answer(
+        self,
+        source: str,
+        actor: Actor,
+        place: Place,
+        item_id: str,
+        module: str,
+        principle: str,
+        choice: int,
+        correct: bool,
+        now: datetime,
+        review: Review,
+    ) -> AnswerResult:
+        """Record the answer to the question last put to this person on this item, once.
+
+        A second click on it (a double click, a retry, a different option) is a duplicate.
+        An answer with no prompt on record (a question shown before this was kept) gets one,
+        with no time to answer.
+        """
+        with transaction(self.db) as conn:
+            row = conn.execute(
+                "SELECT p.id, p.shown_at, a.choice, a.id FROM quiz_prompts p LEFT JOIN"
+                " quiz_answers a ON a.prompt_id = p.id WHERE p.user_key = ? AND p.item_id = ?"
+                " ORDER BY p.id DESC LIMIT 1",
+                [actor.key, item_id],
+            ).fetchone()
+            if row is not None and row[3] is not None:
+                return AnswerResult("duplicate", row[2])
+            if row is None:
+                cur = conn.execute(
+                    "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
+                    " workspace, channel, shown_at) VALUES (?, '', ?, ?, ?, ?, ?, ?)",
+                    [
+                        source,
+                        actor.key,
+                        item_id,
+                        place.platform,
+                        place.workspace,
+                        place.channel,
+                        iso(now),
+                    ],
+                )
+                prompt_id, shown_at = int(cur.lastrowid), now
+            else:
+                prompt_id, shown_at = int(row[0]), parse_time(row[1])
+            self._insert_answer(
+                conn,
+                actor,
+                item_id,
+                module,
+                principle,
+                choice,
+                correct,
+                max(0.0, (now - shown_at).total_seconds()),
+                source,
+                place,
+                now,
+                prompt_id=prompt_id,
+            )
+            self._save_card(conn, actor.key, item_id, correct, now, review)
+        return AnswerResult("recorded")
 
     # --- exam results --------------------------------------------------------------
 

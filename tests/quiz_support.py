@@ -14,12 +14,15 @@ from typing import Any
 from app import SERVICES
 from bot.clock import FakeClock
 from content.loader import ContentLibrary
-from content.models import MODULES, PRINCIPLES, QuizItem
+from content.models import MODULES, PRINCIPLES, QuizItem, Tip
 from content.quiz_feature import Quiz
 from content.quiz_store import QuizStore
 from tests.support import RunningBot, start_bot
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
+# Generous: waits end as soon as the fake sees the call, so this only matters on a slow,
+# busy machine (the whole suite on a two-core CI runner), where 5 seconds can be too few.
+WAIT = 30.0
 FEATURES = ["bot.commands.help", "content.quiz_feature"]
 TOPIC_FOR_MODULE = {"policy": "approval", "accounts": "phishing", "people": "personal-safety"}
 
@@ -53,6 +56,25 @@ def quiz_library() -> ContentLibrary:
 
 
 LIBRARY = quiz_library()
+TIP_ID = "tip-quiz-phishing"
+
+
+def tip_library() -> ContentLibrary:
+    """The quiz items plus one tip on phishing, whose "Quiz me on this" draws from the
+    five phishing items (the accounts module)."""
+    tip = Tip.model_validate(
+        {
+            "id": TIP_ID,
+            "title": {"en": "Check before you click"},
+            "body": {"en": "Messages asking you to log in again are a common trick."},
+            "action": {"en": "Go to the platform directly instead of following the link."},
+            "module": "accounts",
+            "principle": "control-access",
+            "topics": ["phishing"],
+            "source": {"title": "NCSC guidance", "url": "https://www.ncsc.gov.uk/example"},
+        }
+    )
+    return ContentLibrary(dict(LIBRARY.quiz_items), {tip.id: tip})
 
 
 async def start_quiz_bot(

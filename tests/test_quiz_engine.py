@@ -38,6 +38,9 @@ ITEMS = list(LIBRARY.quiz_items.values())
         ("control-access 90m", engine.QuizRequest("post", timedelta(minutes=90), "control-access")),
         ("me", engine.QuizRequest("practice")),
         ("me 2fa", engine.QuizRequest("practice", tag="2fa")),
+        ("me 10m", engine.QuizRequest("practice", duration=timedelta(minutes=10))),
+        ("10 minutes", engine.QuizRequest("post", duration=timedelta(minutes=10))),
+        ("2fa 3 hours", engine.QuizRequest("post", timedelta(hours=3), "2fa")),
         ("exam", engine.QuizRequest("exam")),
         ("stats", engine.QuizRequest("stats")),
         ("leaderboard off", engine.QuizRequest("leaderboard", switch="off")),
@@ -56,6 +59,29 @@ def test_durations_are_bounded():
     for bad in ("0m", "8d", "200h"):
         with pytest.raises(engine.DurationError, match="1 minute to 7 days"):
             engine.parse_duration(bad)
+    with pytest.raises(engine.DurationError, match="“0m” is too short"):
+        engine.parse_duration("0m")
+    with pytest.raises(engine.DurationError, match="“30d” is too long"):
+        engine.parse_duration("30d")
+    with pytest.raises(engine.DurationError, match="just one time"):
+        engine.parse_request("10m 2h")
+
+
+@pytest.mark.parametrize(
+    ("word", "timeish"),
+    [
+        ("99x", True),
+        ("1.5h", True),
+        ("10", True),
+        ("5weeks", True),
+        ("3 days", True),
+        ("2fa", False),  # a topic, not a time
+        ("phishing", False),
+        ("control-access", False),
+    ],
+)
+def test_words_meant_as_times_are_recognised(word, timeish):
+    assert engine.looks_like_time(word) is timeish
 
 
 # --- shuffling and choosing --------------------------------------------------------------
@@ -268,6 +294,78 @@ def test_one_exam_in_progress_per_person(store):
     assert store.active_session(ALEX.key, "practice").id == second.id
 
 
+def test_tip_answers_are_recorded_once_per_question_shown(store):
+    prompt = store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
+    # Shown again before it was answered: the same question, its clock restarted.
+    assert store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START + timedelta(seconds=5)) == (
+        prompt
+    )
+    args = ("tip", ALEX, PLACE, "x", "policy", "control-access")
+    first = store.record_prompt_answer(*args, 1, False, START + timedelta(seconds=15), _review)
+    assert first.status == "recorded"
+    again = store.record_prompt_answer(*args, 0, True, START + timedelta(seconds=16), _review)
+    assert (again.status, again.previous_choice) == ("duplicate", 1)
+    [row] = store.answers(context="tip")
+    assert (row["prompt_id"], row["seconds"], row["choice"], row["correct"]) == (prompt, 10.0, 1, 0)
+    assert (row["platform"], row["channel"], row["user_key"]) == ("slack", "C1", "slack:U1")
+
+    # A new showing of the same question can be answered again.
+    later = store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START + timedelta(minutes=1))
+    assert later != prompt
+    assert store.record_prompt_answer(*args, 0, True, START + timedelta(minutes=2), _review).status
+    assert [r["prompt_id"] for r in store.answers(context="tip")] == [prompt, later]
+    reviews = store.db.execute(
+        "SELECT reviews, lapses FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
+    ).fetchone()
+    assert tuple(reviews) == (2, 1)  # both answers reached the spaced-repetition card
+
+    # An answer to a question shown before prompts were kept is recorded once, untimed.
+    bob = Actor("slack", "U2", "Bob")
+    bob_args = ("tip", bob, PLACE, "y", "people", "recovery-plan", 2, True, START, _review)
+    assert store.record_prompt_answer(*bob_args).status == "recorded"
+    assert store.record_prompt_answer(*bob_args).status == "duplicate"
+    [bobs] = store.answers(user_key="slack:U2")
+    assert bobs["seconds"] == 0.0
+    with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
+        store.db.execute(
+            "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
+            " seconds, context, prompt_id, platform, workspace, channel, answered_at)"
+            " VALUES ('slack:U2', 'y', 'people', 'recovery-plan', 1, 0, 0, 'tip', ?, 'slack',"
+            " 'T1', 'C1', 'now')",
+            [bobs["prompt_id"]],
+        )
+
+
+def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
+    db = open_db(tmp_path / "old.db")
+    migrate(db, DOMAIN, MIGRATIONS[:1])  # a database from before tip answers were kept
+    store = QuizStore(db)
+    post = store.create_post(
+        "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
+    )
+    db.execute(
+        "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
+        " correct, seconds, context, post_id, platform, workspace, channel, answered_at)"
+        " VALUES ('slack:U1', 'Alex', 'x', 'policy', 'control-access', 2, 1, 3.5, 'channel',"
+        " ?, 'slack', 'T1', 'C1', ?)",
+        [post.id, START.isoformat()],
+    )
+    before = store.answers()
+    assert migrate(db, DOMAIN, MIGRATIONS) == 1
+    after = store.answers()
+    assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
+    assert after[0]["prompt_id"] is None
+    again = store.record_post_answer(
+        post, ALEX, PLACE, "policy", "control-access", 0, True, START, _review
+    )
+    assert (again.status, again.previous_choice) == ("duplicate", 2)  # UNIQUE kept
+    indexes = {r[1] for r in db.execute("PRAGMA index_list(quiz_answers)").fetchall()}
+    assert {"quiz_answers_user", "quiz_answers_place"} <= indexes
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert migrate(db, DOMAIN, MIGRATIONS) == 0
+    db.conn.close()
+
+
 # --- message updates -----------------------------------------------------------------------
 
 
@@ -302,18 +400,86 @@ def test_refresh_months_setting():
 
 
 async def test_an_early_caller_does_not_wait_for_a_whole_burst():
+    # Driven by events, not sleeps, so a slow machine can't make it fail.
+    started = [asyncio.Event(), asyncio.Event()]
+    release = [asyncio.Event(), asyncio.Event()]
     calls = 0
 
     async def update():
         nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.02)
+        n, calls = calls, calls + 1
+        started[n].set()
+        await release[n].wait()
 
-    updates = MessageUpdates(gap=0.05)
+    updates = MessageUpdates(gap=0)
     first = asyncio.ensure_future(updates.request(7, update))
-    await asyncio.sleep(0.005)  # the first edit is in flight
+    await started[0].wait()  # the first edit is in flight
     later = [asyncio.ensure_future(updates.request(7, update)) for _ in range(5)]
-    await asyncio.wait_for(first, 0.04)  # done after its own edit, before the next one
-    assert not any(t.done() for t in later)
-    await asyncio.gather(*later)
+    await asyncio.sleep(0)  # they have all asked
+    release[0].set()
+    await asyncio.wait_for(first, 10)  # done after its own edit...
+    await started[1].wait()
+    assert not any(t.done() for t in later)  # ...while the others wait for the next one
+    release[1].set()
+    await asyncio.wait_for(asyncio.gather(*later), 10)
     assert calls == 2
+
+
+async def test_a_rate_limited_edit_is_tried_again_without_holding_up_the_click():
+    from bot.core import DeliveryFailed
+
+    state = {"count": 0}
+    shown: list[int] = []
+    failures = [DeliveryFailed("ratelimited", retry_after=0.01)]
+
+    async def update():
+        if failures:
+            raise failures.pop()
+        shown.append(state["count"])
+
+    updates = MessageUpdates(gap=0)
+    state["count"] = 1
+    await asyncio.wait_for(updates.request(3, update), 10)  # released after the failure
+    await asyncio.wait_for(updates.idle(), 10)
+    assert shown == [1]  # the retry read the state afresh and got through
+
+    # Permanent failures and failures with no Retry-After are not retried; a platform
+    # that keeps refusing is tried three more times, then left until the next answer.
+    for failure, expected in (
+        (DeliveryFailed("channel_not_found", permanent=True), 1),
+        (DeliveryFailed("fatal_error"), 1),
+    ):
+        attempts = 0
+
+        async def refused(f=failure):
+            nonlocal attempts
+            attempts += 1
+            raise f
+
+        await updates.request(4, refused)
+        await asyncio.wait_for(updates.idle(), 10)
+        assert attempts == expected
+
+    attempts = 0
+
+    async def always_limited():
+        nonlocal attempts
+        attempts += 1
+        raise DeliveryFailed("ratelimited", retry_after=0.001)
+
+    await updates.request(5, always_limited)
+    await asyncio.wait_for(updates.idle(), 10)
+    assert attempts == 4
+
+
+async def test_a_click_waits_for_its_edit_only_so_long_and_shutdown_stops_edits():
+    release = asyncio.Event()
+
+    async def slow():
+        await release.wait()
+
+    updates = MessageUpdates(gap=0, caller_wait=0.01)
+    await asyncio.wait_for(updates.request(9, slow), 10)  # returned, the edit still going
+    assert updates._running
+    await updates.drain(0.01)
+    assert not updates._running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -10,10 +11,12 @@ import pytest
 from tests.quiz_support import (
     LIBRARY,
     START,
+    WAIT,
     card_values,
     clock_of,
     latest_post_id,
     post_choice,
+    quiz_of,
     session_choice,
     start_quiz_bot,
     store_of,
@@ -34,6 +37,11 @@ def card(activity: dict) -> dict:
     return activity["attachments"][0]["content"]
 
 
+def full(activity: dict) -> str:
+    """A card's whole plain text (the activity's ``summary`` is cut at 200 characters)."""
+    return card(activity)["fallbackText"]
+
+
 def text_of(activity: dict) -> str:
     return json.dumps(card(activity)) if activity.get("attachments") else activity.get("text", "")
 
@@ -47,10 +55,37 @@ def person(n: int) -> dict:
     return {"user": f"29:user-{n}", "aad": f"aad-user-{n}", "name": f"Person {n}"}
 
 
+def personal_copies(fake_connector) -> list[tuple[str, str]]:
+    """(member, plain text) of each message sent to someone's personal chat, in order.
+
+    The fake connector numbers the conversations it opens and the activities it accepts
+    from one counter, in the order it records the calls, so replaying that counter says
+    which member each personal chat (``a:personal-<n>``) was opened for, even when many
+    were opened at once.
+    """
+    members: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
+    n = 0
+    for c in fake_connector.calls:
+        if c.method != "POST":
+            continue
+        if c.path == "/v3/conversations":
+            n += 1
+            members[f"a:personal-{n}"] = c.body["members"][0]["id"]
+        elif "/activities" in c.path:
+            conversation = c.path.split("/")[3]
+            if fake_connector.fail_status.get(conversation):
+                continue
+            n += 1
+            if conversation.startswith("a:personal-"):
+                out.append((members[conversation], card(c.body)["fallbackText"]))
+    return out
+
+
 async def test_channel_question_in_teams(bot, fake_connector):
     status, _ = await bot.teams_say("quiz 10m", mention=True, conversation=CHANNEL, **person(1))
     assert status == 201
-    sent = await fake_connector.wait_for(lambda s: s.sent())
+    sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = latest_post_id(bot)
     post = store_of(bot).post(post_id)
     assert post.message_id and post.message_id.startswith("activity-")
@@ -69,8 +104,13 @@ async def test_channel_question_in_teams(bot, fake_connector):
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert private_text(body).startswith("Correct! You chose")  # the clicking user's own card
     assert "Only you can see this" in json.dumps(body["value"])
-    ups = await fake_connector.wait_for(lambda s: s.updates())
-    assert "1 answered" in ups[-1]["summary"]
+    # That card lasts only until the shared count is next updated, so the same feedback
+    # also goes to the person's personal chat with secbot, where it stays.
+    assert personal_copies(fake_connector) == [
+        ("29:user-2", f"Your answer to the quick quiz: {private_text(body)}")
+    ]
+    ups = await fake_connector.wait_for(lambda s: s.updates(), timeout=WAIT)
+    assert "1 answered" in full(ups[-1])
     assert post.message_id in [
         c.path.rsplit("/", 1)[-1] for c in fake_connector.calls if c.method == "PUT"
     ]
@@ -83,7 +123,11 @@ async def test_channel_question_in_teams(bot, fake_connector):
         **person(3),
     )
     assert "Not quite." in private_text(wrong)
-    await fake_connector.wait_for(lambda s: "2 answered" in s.updates()[-1]["summary"])
+    assert personal_copies(fake_connector)[-1] == (
+        "29:user-3",
+        f"Your answer to the quick quiz: {private_text(wrong)}",
+    )
+    await fake_connector.wait_for(lambda s: "2 answered" in full(s.updates()[-1]), timeout=WAIT)
 
     _, twice = await bot.teams_click(
         "quiz:answer",
@@ -93,6 +137,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
         **person(3),
     )
     assert "already answered" in private_text(twice)
+    assert len(personal_copies(fake_connector)) == 2  # nothing new was recorded or sent
     assert [r["user_key"] for r in store_of(bot).answers(post_id=post_id)] == [
         "teams:aad-user-2",
         "teams:aad-user-3",
@@ -101,9 +146,9 @@ async def test_channel_question_in_teams(bot, fake_connector):
     # Ten minutes later the worker closes it and reveals the answer to everyone.
     await clock_of(bot).advance(minutes=11)
     closed = await fake_connector.wait_for(
-        lambda s: [u for u in s.updates() if u["summary"].startswith("Quiz closed")]
+        lambda s: [u for u in s.updates() if full(u).startswith("Quiz closed")], timeout=WAIT
     )
-    assert "2 answered. 1 of 2 got it right (50%)" in closed[-1]["summary"]
+    assert "2 answered. 1 of 2 got it right (50%)" in full(closed[-1])
     _, late = await bot.teams_click(
         "quiz:answer",
         post_choice(bot, post_id, right=True),
@@ -113,11 +158,69 @@ async def test_channel_question_in_teams(bot, fake_connector):
     )
     assert "this question has closed" in private_text(late)
     assert len(store_of(bot).answers(post_id=post_id)) == 2
+    assert len(personal_copies(fake_connector)) == 2
+
+
+async def test_many_teams_answers_at_once_each_get_their_own_lasting_feedback(bot, fake_connector):
+    await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
+    await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
+    post_id = latest_post_id(bot)
+    mid = store_of(bot).post(post_id).message_id
+    people = range(100, 140)
+    results = await asyncio.gather(
+        *(
+            bot.teams_click(
+                "quiz:answer",
+                post_choice(bot, post_id, right=n % 2 == 0),
+                reply_to_id=mid,
+                conversation=CHANNEL,
+                **person(n),
+            )
+            for n in people
+        )
+    )
+    for n, (status, body) in zip(people, results, strict=True):
+        assert status == 200
+        assert private_text(body).startswith("Correct!" if n % 2 == 0 else "Not quite."), n
+    # Every answerer was sent their feedback privately, once, to their own chat.
+    created = [c.body for c in fake_connector.named("/v3/conversations")]
+    assert sorted(b["members"][0]["id"] for b in created) == sorted(f"29:user-{n}" for n in people)
+    copies = personal_copies(fake_connector)
+    assert sorted(member for member, _ in copies) == sorted(f"29:user-{n}" for n in people)
+    for member, text in copies:  # each to the right person, with that person's own result
+        n = int(member.rsplit("-", 1)[1])
+        assert text.startswith(
+            "Your answer to the quick quiz: " + ("Correct!" if n % 2 == 0 else "Not quite.")
+        ), member
+    await asyncio.wait_for(quiz_of(bot).updates.idle(), WAIT)
+    assert full(fake_connector.updates()[-1]).endswith("(40 answered)")
+    assert store_of(bot).counts(post_id) == (40, 20)
+
+
+async def test_a_personal_chat_that_fails_still_leaves_the_answer_and_its_card(bot, fake_connector):
+    await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
+    await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
+    post_id = latest_post_id(bot)
+    # The person has blocked secbot: their personal chat refuses messages.
+    for n in range(1, 20):
+        fake_connector.fail_status[f"a:personal-{n}"] = 403
+    status, body = await bot.teams_click(
+        "quiz:answer",
+        post_choice(bot, post_id, right=True),
+        reply_to_id=store_of(bot).post(post_id).message_id,
+        conversation=CHANNEL,
+        **person(5),
+    )
+    assert status == 200 and private_text(body).startswith("Correct!")
+    assert [r["user_key"] for r in store_of(bot).answers(post_id=post_id)] == ["teams:aad-user-5"]
+    await fake_connector.wait_for(
+        lambda s: s.updates() and "1 answered" in full(s.updates()[-1]), timeout=WAIT
+    )
 
 
 async def test_poster_closes_a_teams_question(bot, fake_connector):
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
-    await fake_connector.wait_for(lambda s: s.sent())
+    await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = latest_post_id(bot)
     mid = store_of(bot).post(post_id).message_id
     _, refused = await bot.teams_click(
@@ -128,17 +231,17 @@ async def test_poster_closes_a_teams_question(bot, fake_connector):
         "quiz:close", str(post_id), reply_to_id=mid, conversation=CHANNEL, **person(1)
     )
     assert status == 200
-    ups = await fake_connector.wait_for(lambda s: s.updates())
-    assert ups[-1]["summary"].startswith("Quiz closed")
-    assert "Nobody answered" in ups[-1]["summary"]
+    ups = await fake_connector.wait_for(lambda s: s.updates(), timeout=WAIT)
+    assert full(ups[-1]).startswith("Quiz closed")
+    assert "Nobody answered" in full(ups[-1])
     assert store_of(bot).post(post_id).closed_at == START
 
 
 async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
     conv = {"conversation": "a:personal-7", "personal": True, **person(7)}
     await bot.teams_say("quiz", **conv)  # `quiz` in a personal chat is practice
-    sent = await fake_connector.wait_for(lambda s: s.sent())
-    assert sent[-1]["summary"].startswith("Practice: question 1 of 5")
+    sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
+    assert full(sent[-1]).startswith("Practice: question 1 of 5")
     session_id = int(card_values(card(sent[-1]), "quiz:session")[0].split(":")[0])
     for position in range(5):
         n = len(fake_connector.updates())
@@ -149,34 +252,36 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
             **conv,
         )
         assert body["statusCode"] == 200
-        upd = (await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n and s.updates()))[
-            -1
-        ]
-        assert ("Correct!" if position % 2 == 0 else "Not quite.") in upd["summary"]
+        upd = (
+            await fake_connector.wait_for(
+                lambda s, n=n: len(s.updates()) > n and s.updates(), timeout=WAIT
+            )
+        )[-1]
+        assert ("Correct!" if position % 2 == 0 else "Not quite.") in full(upd)
         if position < 4:
             nxt = card_values(card(upd), "quiz:next")
             assert nxt == [f"{session_id}:{position + 1}"]
             before = len(fake_connector.sent())
             await bot.teams_click("quiz:next", nxt[0], reply_to_id=f"activity-f{position}", **conv)
-            await fake_connector.wait_for(lambda s, b=before: len(s.sent()) > b)
-            assert fake_connector.sent()[-1]["summary"].startswith(
+            await fake_connector.wait_for(lambda s, b=before: len(s.sent()) > b, timeout=WAIT)
+            assert full(fake_connector.sent()[-1]).startswith(
                 f"Practice: question {position + 2} of 5"
             )
             # Clicking Next again does not post the question twice.
             await bot.teams_click("quiz:next", nxt[0], reply_to_id=f"activity-f{position}", **conv)
             assert len(fake_connector.sent()) == before + 1
         else:
-            assert "Practice finished: you got 3 of 5 right." in upd["summary"]
+            assert "Practice finished: you got 3 of 5 right." in full(upd)
     assert store_of(bot).session(session_id).status == "done"
     assert [r["correct"] for r in store_of(bot).answers(session_id=session_id)] == [1, 0, 1, 0, 1]
 
 
 async def test_practice_asked_for_in_a_channel_goes_to_a_personal_chat(bot, fake_connector):
     await bot.teams_say("quiz me", mention=True, conversation=CHANNEL, **person(8))
-    created = await fake_connector.wait_for(lambda s: s.named("/v3/conversations"))
+    created = await fake_connector.wait_for(lambda s: s.named("/v3/conversations"), timeout=WAIT)
     assert created[0].body["members"][0]["id"] == "29:user-8"
-    sent = await fake_connector.wait_for(lambda s: s.sent())
-    assert sent[-1]["summary"].startswith("Practice: question 1 of 5")
+    sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
+    assert full(sent[-1]).startswith("Practice: question 1 of 5")
     assert "/v3/conversations/a:personal-" in [c.path for c in fake_connector.calls][-1]
 
 
@@ -185,8 +290,8 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
     first = await start_quiz_bot(slack_env, slack=fake_slack, connector=fake_connector)
     try:
         await first.teams_say("quiz exam", **conv)
-        sent = await fake_connector.wait_for(lambda s: s.sent())
-        assert sent[-1]["summary"].startswith("Exam: question 1 of 10")
+        sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
+        assert full(sent[-1]).startswith("Exam: question 1 of 10")
         session_id = int(card_values(card(sent[-1]), "quiz:session")[0].split(":")[0])
         for position in range(3):
             n = len(fake_connector.updates())
@@ -196,8 +301,10 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
                 reply_to_id="activity-exam",
                 **conv,
             )
-            upd = await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n and s.updates())
-            assert upd[-1]["summary"].startswith(f"Exam: question {position + 2} of 10")
+            upd = await fake_connector.wait_for(
+                lambda s, n=n: len(s.updates()) > n and s.updates(), timeout=WAIT
+            )
+            assert full(upd[-1]).startswith(f"Exam: question {position + 2} of 10")
     finally:
         await stop_bot(first)
 
@@ -205,8 +312,8 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
     try:
         before = len(fake_connector.sent())
         await second.teams_say("quiz exam", **conv)
-        await fake_connector.wait_for(lambda s: len(s.sent()) > before)
-        assert fake_connector.sent()[-1]["summary"].startswith("Exam: question 4 of 10")
+        await fake_connector.wait_for(lambda s: len(s.sent()) > before, timeout=WAIT)
+        assert full(fake_connector.sent()[-1]).startswith("Exam: question 4 of 10")
         for position in range(3, 10):
             n = len(fake_connector.updates())
             await second.teams_click(
@@ -215,8 +322,8 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
                 reply_to_id="activity-exam2",
                 **conv,
             )
-            await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n)
-        final = fake_connector.updates()[-1]["summary"]
+            await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n, timeout=WAIT)
+        final = full(fake_connector.updates()[-1])
         assert final.startswith("Exam complete: not passed. You scored 7 out of 10 (70%).")
         result = store_of(second).exam_result(session_id)
         assert (result.user_key, result.score, result.passed) == ("teams:aad-user-9", 7, False)

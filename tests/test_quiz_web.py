@@ -260,3 +260,19 @@ async def test_leaderboard_this_month_with_opt_out(bot):
     december = await say(bot, "quiz leaderboard")
     assert december["text"].startswith("Quiz leaderboard for this channel, December 2026")
     assert "No correct answers here yet this month." in december["text"]
+
+
+async def test_bad_times_and_unknown_topics_say_what_to_type(bot):
+    for args, says in (
+        ("quiz 99x", "I couldn't read “99x” as a time."),
+        ("quiz 0m", "“0m” is too short"),
+        ("quiz 30d", "“30d” is too long"),
+    ):
+        reply = await say(bot, args)
+        assert reply["private"] is True and reply["text"].startswith(says)
+        assert "For example: quiz 10m for 10 minutes" in str(reply["blocks"])  # no slash here
+    unknown = await say(bot, "quiz knitting")
+    assert "no quiz questions tagged “knitting”" in unknown["text"]
+    assert "accounts, people" in unknown["text"] and "phishing" in unknown["text"]
+    assert "For example: quiz phishing" in str(unknown["blocks"])
+    assert store_of(bot).db.execute("SELECT COUNT(*) FROM quiz_posts").fetchone()[0] == 0
