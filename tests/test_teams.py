@@ -185,3 +185,26 @@ async def test_bot_removed_marks_the_conversation_inactive(running, fake_connect
         ["19:team-general@thread.tacv2"],
     ).fetchone()
     assert row[0] == 0
+
+
+async def test_proactive_private_post_goes_to_the_named_person(running, fake_connector):
+    """The channel's stored reference names whoever spoke last; the post must not."""
+    from app import SERVICES
+    from bot.model import Actor, Message, Place, Section
+
+    channel = "19:chan@thread.tacv2"
+    for user, aad in (("29:first", "aad-first"), ("29:second", "aad-second")):
+        status, _ = await running.teams_say(
+            "help", mention=True, user=user, aad=aad, conversation=channel
+        )
+        assert status == 201
+    await fake_connector.wait_for(lambda s: len(s.named("/v3/conversations")) >= 2)
+    fake_connector.calls.clear()
+    transport = running.app[SERVICES].transports["teams"]
+    place = Place("teams", "tenant-1", channel)
+    note = Message("Just for you", (Section("Just for you"),), private=True)
+    await transport.post_private(place, Actor("teams", "aad-first"), note)
+    created = await fake_connector.wait_for(lambda s: s.named("/v3/conversations"))
+    assert [m["id"] for m in created[0].body["members"]] == ["29:first"]
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert "Just for you" in json.dumps(sent[-1])

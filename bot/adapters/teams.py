@@ -51,7 +51,16 @@ MIGRATIONS = [
         active INTEGER NOT NULL DEFAULT 1,
         updated_at TEXT NOT NULL
     )
+    """,
+    # Who is who: an actor's key is their Entra (AAD) object id, but opening a 1:1 chat
+    # proactively needs their Teams id (29:...), which only arrives on their activities.
     """
+    CREATE TABLE teams_users (
+        user_id TEXT PRIMARY KEY,
+        teams_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
 ]
 
 
@@ -77,6 +86,23 @@ class ConversationStore:
                 now,
             ],
         )
+
+    def remember_user(self, activity: Activity, now: str) -> None:
+        user = activity.from_property
+        if user is None or not user.id:
+            return
+        self.db.execute(
+            "INSERT INTO teams_users (user_id, teams_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET teams_id = excluded.teams_id,"
+            " updated_at = excluded.updated_at",
+            [user.aad_object_id or user.id, user.id, now],
+        )
+
+    def teams_id(self, user_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT teams_id FROM teams_users WHERE user_id = ?", [user_id]
+        ).fetchone()
+        return row[0] if row else None
 
     def get(self, conversation_id: str) -> ConversationReference | None:
         row = self.db.execute(
@@ -164,8 +190,11 @@ class TeamsTransport:
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
+        # The channel's stored reference names whoever spoke last, so name the actor.
+        member = self.store.teams_id(actor.user_id) or actor.user_id
+
         async def send(ctx: TurnContext):
-            await _send_personal(self.adapter, self.app_id, ctx.activity, actor, msg)
+            await _send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
 
         await self._continue(place.channel, send)
 
@@ -177,17 +206,14 @@ class TeamsTransport:
 
 
 async def _send_personal(
-    adapter: CloudAdapter, app_id: str, activity: Activity, actor: Actor, msg: Message
+    adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message
 ) -> None:
+    """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``."""
     conv = activity.conversation
     params = ConversationParameters(
         is_group=False,
         bot=activity.recipient,
-        members=[
-            ChannelAccount(
-                id=activity.from_property.id if activity.from_property else actor.user_id
-            )
-        ],
+        members=[ChannelAccount(id=member_id)],
         tenant_id=conv.tenant_id,
         channel_data={"tenant": {"id": conv.tenant_id}} if conv.tenant_id else None,
     )
@@ -228,7 +254,8 @@ class TeamsResponder:
             if self.is_invoke and self.invoke_card is None:
                 self.invoke_card = render_card(msg)
                 return None
-            await _send_personal(self.adapter, self.app_id, activity, _actor(activity), msg)
+            sender = activity.from_property.id if activity.from_property else ""
+            await _send_personal(self.adapter, self.app_id, activity, sender, msg)
             return None
         out = _to_activity(msg)
         if msg.attachment:
@@ -360,7 +387,9 @@ class TeamsFrontDoor:
     async def on_turn(self, ctx: TurnContext) -> TeamsResponder | None:
         activity = ctx.activity
         if activity.conversation and activity.service_url:
-            self.conversations.save(activity, self.clock.now().isoformat())
+            now = self.clock.now().isoformat()
+            self.conversations.save(activity, now)
+            self.conversations.remember_user(activity, now)
         responder = TeamsResponder(ctx, self.adapter, self.app_id)
         delivery = (
             f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
