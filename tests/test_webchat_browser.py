@@ -93,3 +93,26 @@ async def test_type_help_and_click_a_button(running):
             ) == "rgb(11, 12, 12)"
         finally:
             await browser.close()
+
+
+async def test_user_query_chooses_who_you_are(running):
+    """``/?user=web-admin`` makes the page act as that id, so local admins can be set."""
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(running.url + "?user=web-admin")
+            await page.get_by_text("Your id: web-admin").wait_for(timeout=10000)
+            await page.fill("#text", "tip list")
+            await page.press("#text", "Enter")
+            await page.get_by_text("No channel has subscribed to daily tips yet.").wait_for(
+                timeout=10000
+            )
+            assert await page.get_by_text("Only secbot admins", exact=False).count() == 0
+        finally:
+            await browser.close()
+    msgs = await running.web_messages(user="web-admin")
+    assert msgs[0]["sender"] == "user" and msgs[0]["text"] == "tip list"

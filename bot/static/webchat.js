@@ -4,8 +4,12 @@
 (function () {
   "use strict";
   const store = window.localStorage;
-  let userId = store.getItem("secbot.user");
-  if (!userId) { userId = "web-" + Math.random().toString(36).slice(2, 10); store.setItem("secbot.user", userId); }
+  // ?user=me picks who you are (local mode has no sign-in), so SECBOT_ADMINS=web:me works.
+  const asked = new URLSearchParams(window.location.search).get("user");
+  let userId = asked && /^[A-Za-z0-9_.-]{1,64}$/.test(asked) ? asked : store.getItem("secbot.user");
+  if (!userId) { userId = "web-" + Math.random().toString(36).slice(2, 10); }
+  store.setItem("secbot.user", userId);
+  document.getElementById("whoami").textContent = "Your id: " + userId;
   const nameInput = document.getElementById("name");
   nameInput.value = store.getItem("secbot.name") || "Local user";
   nameInput.addEventListener("change", () => store.setItem("secbot.name", nameInput.value));
