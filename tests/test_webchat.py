@@ -81,3 +81,19 @@ async def test_unknown_button_is_answered_politely(running):
     assert status == 200
     msgs = await running.web_messages()
     assert "no longer active" in msgs[-1]["text"]
+
+
+async def test_another_host_name_is_refused(running):
+    """DNS rebinding: a foreign host name pointed at 127.0.0.1 must not reach the chat."""
+    async with running.session.get(running.url, headers={"Host": "evil.example:3978"}) as r:
+        assert r.status == 421
+    async with running.session.post(
+        running.url + "webchat/api/send",
+        json={"user_id": "u", "conversation": "general", "request_id": "r1", "text": "help"},
+        headers={"Host": "evil.example"},
+    ) as r:
+        assert r.status == 421
+        assert "localhost" in (await r.json())["error"]
+    assert await running.web_messages(user="u") == []
+    async with running.session.get(running.url, headers={"Host": "localhost:3978"}) as r:
+        assert r.status == 200

@@ -243,8 +243,32 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         place = conversation_place(conversation, user_id)
         return web.json_response({"messages": store.since(place.channel, user_id, after)})
 
-    return [
+    routes = [
         *(_static_route(path, name, ctype) for path, (name, ctype) in STATIC.items()),
         web.post("/webchat/api/send", send),
         web.get("/webchat/api/messages", messages),
     ]
+    if bot.services.settings.host in LOOPBACK_HOSTS:
+        routes = [web.route(r.method, r.path, _loopback_only(r.handler)) for r in routes]
+    return routes
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+_LOOPBACK_NAMES = {"127.0.0.1", "[::1]", "::1", "localhost"}
+
+
+def _loopback_only(handler):
+    """Refuse requests whose Host header names another site.
+
+    A page elsewhere can point its own host name at 127.0.0.1 (DNS rebinding) and so
+    reach a server bound to this machine; such requests still carry that host name.
+    """
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in _LOOPBACK_NAMES:
+            return _bad("This web chat only answers on localhost.", 421)
+        return await handler(request)
+
+    return checked
