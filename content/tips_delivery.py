@@ -12,18 +12,35 @@ How one scheduled delivery moves through the ledger (``content/tips_store.py``):
    channel, bot removed) mark the row ``gone`` and the subscription inactive.
 3. **Restart.** On start-up, ``pending`` rows are sent if still within the grace window
    (``SECBOT_TIP_GRACE_MINUTES``, default 180) and marked ``missed`` otherwise; rows left
-   in ``sending`` are marked ``unknown`` and **not** re-sent.
+   in ``sending`` are marked ``unknown`` and **not** re-sent. Each subscription's next due
+   time is worked out again (today's slot if it is within the grace window and unclaimed),
+   but never moved earlier than the stored one, so a restart does not post a slot from
+   before the channel subscribed.
 
 That last rule is an at-most-once choice. A row in ``sending`` means the process died
 during the one API call, and neither Slack's ``chat.postMessage`` nor the Bot Connector
 de-duplicates a repeated post, so re-sending could show the channel the same tip twice.
 The window is one HTTP round trip per in-flight channel (at most
-``SECBOT_TIP_CONCURRENCY``), so the rare loss is logged instead of risking duplicates.
+``SECBOT_TIP_CONCURRENCY`` per platform), so the rare loss is logged instead of risking
+duplicates.
 Channels that never reached ``sending`` are never lost.
+
+A *graceful* stop (a deploy, ``SIGTERM``) leaves nothing in ``sending``: the worker
+stops starting new posts, waits up to ``SECBOT_TIP_DRAIN_SECONDS`` (default 5) for the
+posts already on the wire to finish and be recorded, and leaves the rest ``pending`` for
+the next start. Only a hard crash can leave an ``unknown`` row.
 
 Missed days older than the grace window are skipped and logged (ids and dates only,
 never message text), so a bot that was down all weekend does not post Friday's tip on
-Monday afternoon.
+Monday afternoon. A refused post (a rate limit, a server error, no connection) is retried
+with backoff for as long as it is within the grace window.
+
+**Scale.** Claims and start-up reschedules go in pages of ``PAGE`` channels, one
+transaction per page, yielding to the event loop between pages so people's commands are
+still answered during a big fan-out. Every query is served by an index
+(``tip_subscriptions (active, next_due)``, ``tip_deliveries (status, due_at, id)``, the
+ledger's unique keys). Sending uses a pool of ``SECBOT_TIP_CONCURRENCY`` workers per
+platform, paced per conversation and per workspace by ``content/tips_pacing.py``.
 """
 
 from __future__ import annotations
@@ -31,14 +48,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import DeliveryFailed
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.model import Actions, Button, Context, Heading, Message, Place, Section
+from content.tips_pacing import Pacer
 from content.tips_schedule import is_delivery_day, next_delivery
 from content.tips_store import (
     CANCELLED,
@@ -59,9 +78,17 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_MINUTES = 180
 DEFAULT_CONCURRENCY = 50
-MAX_ATTEMPTS = 5
+DEFAULT_DRAIN_SECONDS = 5
+# Channels claimed (or rescheduled at start-up) per transaction, between event-loop yields.
+PAGE = 200
+# Backoff after a refusal without Retry-After: 30 s, doubling, at most this, with jitter.
+FIRST_BACKOFF = 30.0
+MAX_BACKOFF = 900.0
 # How long the worker sleeps at most, so a changed system clock is noticed.
 MAX_SLEEP = 300.0
+# At start-up a stored next due time is kept (not moved earlier) if it is at most this far
+# ahead; further than any real schedule's gap means the system clock was wrong.
+TRUST_AHEAD = timedelta(days=31)
 
 
 def _int_setting(services: Services, name: str, default: int, minimum: int) -> int:
@@ -78,28 +105,39 @@ def _int_setting(services: Services, name: str, default: int, minimum: int) -> i
 # --- rotation ----------------------------------------------------------------------------
 
 
+def _order_key(place_key: str, cycle: int) -> Callable[[str], bytes]:
+    """sha256(f"{place}|{cycle}|{tip}"), hashing the shared prefix once."""
+    prefix = hashlib.sha256(f"{place_key}|{cycle}|".encode())
+
+    def key(tip_id: str) -> bytes:
+        h = prefix.copy()
+        h.update(tip_id.encode())
+        return h.digest()
+
+    return key
+
+
 def rotation_order(place_key: str, cycle: int, tip_ids: Iterable[str]) -> list[str]:
     """The channel's shuffled order for ``cycle``: a per-tip hash of (channel, cycle, tip),
     so adding or retiring a tip never reorders the others."""
-
-    def key(tip_id: str) -> str:
-        return hashlib.sha256(f"{place_key}|{cycle}|{tip_id}".encode()).hexdigest()
-
-    return sorted(tip_ids, key=key)
+    return sorted(tip_ids, key=_order_key(place_key, cycle))
 
 
 def next_tip(
     place_key: str, cycle: int, served: set[str], tip_ids: Iterable[str]
 ) -> tuple[str, int] | None:
     """(tip id, cycle) of the next tip: the first unserved tip in this cycle's order, or,
-    once every current tip has been served, the first of the next cycle."""
-    ids = list(tip_ids)
+    once every current tip has been served, the first of the next cycle.
+
+    Only the first is needed, so this hashes the unserved tips and takes the smallest
+    (O(n), no sort); nothing is cached, so thousands of channels cost no memory."""
+    ids = tip_ids if isinstance(tip_ids, list) else list(tip_ids)
     if not ids:
         return None
-    left = [t for t in rotation_order(place_key, cycle, ids) if t not in served]
+    left = [t for t in ids if t not in served]
     if left:
-        return left[0], cycle
-    return rotation_order(place_key, cycle + 1, ids)[0], cycle + 1
+        return min(left, key=_order_key(place_key, cycle)), cycle
+    return min(ids, key=_order_key(place_key, cycle + 1)), cycle + 1
 
 
 # --- the tip message ------------------------------------------------------------------
@@ -131,7 +169,8 @@ def tip_message(tip: Tip, *, private: bool = False, footer: str = "") -> Message
 
 @dataclass(frozen=True)
 class SendResult:
-    status: str  # sent | retry | gone | failed | unknown | cancelled | skipped
+    # sent | retry | gone | failed | missed | unknown | cancelled | skipped | deferred | error
+    status: str
     detail: str = ""
 
 
@@ -146,11 +185,26 @@ class TipDelivery:
         )
         self.concurrency = _int_setting(services, "SECBOT_TIP_CONCURRENCY", DEFAULT_CONCURRENCY, 1)
         self.test_interval = _int_setting(services, "SECBOT_TIP_TEST_INTERVAL", 0, 0)
+        self.drain_seconds = _int_setting(
+            services, "SECBOT_TIP_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0
+        )
         self.wake = asyncio.Event()
         # Retry-After from a platform pauses the whole workspace (Slack's limits are per
         # workspace and method) or one conversation (Teams' limits are per conversation).
         self.paused: dict[tuple[str, str], datetime] = {}
+        self.pacer = Pacer()
         self._no_tips_logged = False
+        self._ids: tuple[object, int, list[str]] | None = None
+        # Shutdown: no new posts once stopping; `drain` waits for the in-flight ones.
+        self.stopping = False
+        self._inflight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
+        # Ticks started and finished, so tests (and `/healthz`-style checks) can wait for
+        # "the worker has looked at the current time" instead of sleeping.
+        self.ticks_started = 0
+        self.ticks_done = 0
+        self._ticked = asyncio.Event()
 
     @property
     def tz(self):
@@ -161,8 +215,15 @@ class TipDelivery:
         return self.services.clock
 
     def tip_ids(self) -> list[str]:
+        """Every current tip id, sorted; worked out once per content library."""
         content = self.services.content
-        return sorted(content.tips) if content else []
+        if content is None:
+            return []
+        cached = self._ids
+        if cached is None or cached[0] is not content.tips or cached[1] != len(content.tips):
+            cached = (content.tips, len(content.tips), sorted(content.tips))
+            self._ids = cached
+        return cached[2]
 
     def tip(self, tip_id: str) -> Tip | None:
         content = self.services.content
@@ -181,14 +242,18 @@ class TipDelivery:
         *,
         after: date | None = None,
         fresh: bool = False,
+        keep: bool = False,
     ) -> None:
         """Set ``next_due`` to the first scheduled instant not older than the grace window
         (and after ``after``) whose day has no ledger row yet; log a skipped missed day.
 
         ``fresh`` (a new or changed subscription) looks forward from now instead, so
-        subscribing at 10:00 to a 09:30 tip does not post one straight away."""
-        not_before = now if fresh else now - self.grace
-        if not fresh and after is None and sub.next_due is not None and sub.next_due < not_before:
+        subscribing at 10:00 to a 09:30 tip does not post one straight away. ``keep``
+        (start-up) never moves a stored due time earlier, for the same reason: a restart
+        at 10:05 must not post the 09:30 tip that a 10:00 subscription did not ask for."""
+        oldest = now - self.grace
+        not_before = now if fresh else oldest
+        if not fresh and after is None and sub.next_due is not None and sub.next_due < oldest:
             log.warning(
                 "tips: subscription %d skipped its delivery for %s: due %s, more than %d "
                 "minutes ago (SECBOT_TIP_GRACE_MINUTES)",
@@ -197,13 +262,33 @@ class TipDelivery:
                 sub.next_due.isoformat(),
                 int(self.grace.total_seconds() // 60),
             )
+        if keep and sub.next_due is not None and sub.next_due <= now + TRUST_AHEAD:
+            not_before = max(not_before, sub.next_due)
         day, due = next_delivery(sub.schedule, self.tz, not_before, after_day=after)
         while self.store.has_delivery(sub.id, day):
             day, due = next_delivery(sub.schedule, self.tz, due, after_day=day)
         self.store.set_next(sub.id, day, due)
 
-    def startup(self, now: datetime) -> None:
-        """Settle what a previous run left behind; called before the worker starts."""
+    def _guarded(self, sub: Subscription, step: Callable[[], None]) -> None:
+        """Run one channel's step inside a page's transaction; a failure (a bug, a bad
+        row) is logged and that channel parked, without undoing the rest of the page."""
+        conn = self.services.db.conn
+        conn.execute("SAVEPOINT tip_channel")
+        try:
+            step()
+        except Exception:
+            conn.execute("ROLLBACK TO tip_channel")
+            log.exception(
+                "tips: subscription %d could not be scheduled; it will be tried again at the "
+                "next start",
+                sub.id,
+            )
+            self.store.park(sub.id)
+        finally:
+            conn.execute("RELEASE tip_channel")
+
+    async def startup(self, now: datetime) -> None:
+        """Settle what a previous run left behind; runs before the worker's first tick."""
         for row in self.store.interrupted():
             log.warning(
                 "tips: delivery %d (subscription %d, %s) was being sent when secbot stopped; "
@@ -213,8 +298,13 @@ class TipDelivery:
                 row.local_date or row.kind,
             )
             self.store.finish(row.id, UNKNOWN, "interrupted while sending", now)
-        for sub in self.store.active():
-            self.reschedule(sub, now)
+        after_id = 0
+        while subs := self.store.active(after_id=after_id, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    self._guarded(sub, lambda sub=sub: self.reschedule(sub, now, keep=True))
+            after_id = subs[-1].id
+            await asyncio.sleep(0)
 
     # --- claiming -------------------------------------------------------------------
 
@@ -227,8 +317,11 @@ class TipDelivery:
         due: datetime,
         local_date: date | None = None,
         test_slot: int | None = None,
+        reread: bool = True,
     ) -> int | None:
-        fresh = self.store.get(sub.id) or sub
+        """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
+        ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
+        fresh = (self.store.get(sub.id) or sub) if reread else sub
         cycle = fresh.cycle
         choice = next_tip(fresh.place.key, cycle, self.store.served(sub.id, cycle), self.tip_ids())
         if choice is None:
@@ -248,30 +341,53 @@ class TipDelivery:
             test_slot=test_slot,
         )
 
-    def claim_due(self, now: datetime) -> int:
-        """Claim every subscription whose scheduled time has come; returns how many."""
+    def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
+        assert sub.next_due is not None and sub.next_local_date is not None
+        if sub.next_due < now - self.grace:
+            self.reschedule(sub, now)  # logs the skip
+            return False
+        claimed = self.claim(
+            sub,
+            now,
+            kind="scheduled",
+            due=sub.next_due,
+            local_date=sub.next_local_date,
+            reread=False,
+        )
+        self.reschedule(sub, now, after=sub.next_local_date)
+        return claimed is not None
+
+    async def claim_due(self, now: datetime) -> int:
+        """Claim every subscription whose scheduled time has come; returns how many.
+
+        A page at a time: each claimed channel's ``next_due`` moves on, so the next query
+        returns the next page, and the loop ends when nothing is due."""
         claimed = 0
-        for sub in self.store.due(now):
-            assert sub.next_due is not None and sub.next_local_date is not None
-            if sub.next_due < now - self.grace:
-                self.reschedule(sub, now)  # logs the skip
-                continue
-            if self.claim(
-                sub, now, kind="scheduled", due=sub.next_due, local_date=sub.next_local_date
-            ):
-                claimed += 1
-            self.reschedule(sub, now, after=sub.next_local_date)
+        while subs := self.store.due(now, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    done: list[bool] = []
+                    self._guarded(
+                        sub, lambda sub=sub, done=done: done.append(self._claim_scheduled(sub, now))
+                    )
+                    claimed += sum(done)
+            await asyncio.sleep(0)
         return claimed
 
-    def claim_test_slots(self, now: datetime) -> int:
+    async def claim_test_slots(self, now: datetime) -> int:
         """SECBOT_TIP_TEST_INTERVAL: one extra tip per subscription per N-second slot."""
         if not self.test_interval:
             return 0
         slot = int(now.timestamp() // self.test_interval)
         claimed = 0
-        for sub in self.store.active():
-            if self.claim(sub, now, kind="test", due=now, test_slot=slot):
-                claimed += 1
+        after_id = 0
+        while subs := self.store.active(after_id=after_id, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    if self.claim(sub, now, kind="test", due=now, test_slot=slot, reread=False):
+                        claimed += 1
+            after_id = subs[-1].id
+            await asyncio.sleep(0)
         return claimed
 
     def next_test_slot(self, now: datetime) -> datetime | None:
@@ -282,9 +398,8 @@ class TipDelivery:
 
     # --- sending --------------------------------------------------------------------
 
-    async def send_ready(self, now: datetime) -> list[SendResult]:
-        """Send every pending row whose time has come, concurrently but bounded."""
-        rows = []
+    def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
+        """Group the ready rows by platform; mark those past the grace window missed."""
         for row in self.store.ready(now):
             if row.due_at < now - self.grace:
                 log.warning(
@@ -297,22 +412,37 @@ class TipDelivery:
                 )
                 self.store.finish(row.id, MISSED, "later than the grace window", now)
             else:
-                rows.append(row)
+                platform = row.place.platform if row.place else ""
+                rows.setdefault(platform, []).append(row)
+
+    async def send_ready(self, now: datetime) -> list[SendResult]:
+        """Send every pending row whose time has come: a pool of ``concurrency`` workers
+        per platform (so a slow or paced platform does not hold up the others)."""
+        rows: dict[str, list[Delivery]] = {}
+        with self.store.batch():  # after a long outage, thousands may be marked missed
+            self._group_ready(now, rows)
         if not rows:
             return []
-        gate = asyncio.Semaphore(self.concurrency)
+        results: list[SendResult] = []
 
-        async def one(row: Delivery) -> SendResult:
-            async with gate:
+        async def worker(queue) -> None:
+            for row in queue:  # one shared iterator: each row is taken by one worker
+                if self.stopping:
+                    results.append(SendResult("deferred"))
+                    continue
                 try:
-                    return await self.send(row)
+                    results.append(await self.send(row))
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # one channel's bug must not stop the others
                     log.exception("tips: delivery %d failed unexpectedly", row.id)
-                    return SendResult("error")
+                    results.append(SendResult("error"))
 
-        results = list(await asyncio.gather(*(one(r) for r in rows)))
+        pools = []
+        for batch in rows.values():
+            queue = iter(batch)
+            pools += [worker(queue) for _ in range(min(self.concurrency, len(batch)))]
+        await asyncio.gather(*pools)
         summary = Counter(r.status for r in results)
         log.info(
             "tips: fan-out of %d: %s",
@@ -321,36 +451,56 @@ class TipDelivery:
         )
         return results
 
-    def _pause_key(self, sub: Subscription) -> tuple[str, str]:
-        place = sub.place
+    def _pause_key(self, place: Place) -> tuple[str, str]:
         if place.platform == "slack":
             return place.platform, place.workspace
         return place.platform, place.channel
 
     async def send(self, row: Delivery) -> SendResult:
-        now = self.clock.now()
-        sub = self.store.get(row.subscription_id)
-        if sub is None or not sub.active:
+        place = row.place
+        if place is None:  # not from ready(): look the channel up
+            sub = self.store.get(row.subscription_id)
+            place = sub.place if sub else None
+        if place is None or not self.store.is_active(row.subscription_id):
+            now = self.clock.now()
             self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return SendResult("cancelled")
-        key = self._pause_key(sub)
+        key = self._pause_key(place)
+        # Per-conversation and per-workspace spacing (real seconds, see tips_pacing).
+        await self.pacer.wait(place)
+        now = self.clock.now()
+        if self.stopping:
+            return SendResult("deferred")  # still pending: the next start sends it
+        if not self.store.is_active(row.subscription_id):  # unsubscribed while waiting
+            self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+            return SendResult("cancelled")
         paused_until = self.paused.get(key)
         if paused_until is not None and paused_until > now:
             self.store.retry_later(row.id, paused_until, "waiting for rate limit", now)
             return SendResult("retry", "paused")
-        tip = self.tip(row.tip_id) or self._replacement(sub, row)
-        transport = self.services.transports.get(sub.place.platform)
+        tip = self.tip(row.tip_id) or self._replacement(place, row)
+        transport = self.services.transports.get(place.platform)
         if tip is None or transport is None:
-            why = "no such tip" if tip is None else f"{sub.place.platform} is not connected"
+            why = "no such tip" if tip is None else f"{place.platform} is not connected"
             log.warning("tips: delivery %d failed: %s", row.id, why)
             self.store.finish(row.id, FAILED, why, now)
             return SendResult("failed", why)
         if not self.store.mark_sending(row.id, now):
             return SendResult("skipped")
+        self._inflight += 1
+        self._drained.clear()
         try:
-            ref = await transport.post(sub.place, tip_message(tip))
+            return await self._post(row, place, key, transport, tip)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._drained.set()
+
+    async def _post(self, row: Delivery, place: Place, key, transport, tip: Tip) -> SendResult:
+        try:
+            ref = await transport.post(place, tip_message(tip))
         except DeliveryFailed as e:
-            return self._refused(row, sub, key, e)
+            return self._refused(row, key, e)
         except TimeoutError:
             # The request may have reached the platform: at-most-once, do not resend.
             log.warning("tips: delivery %d timed out; marking it unknown", row.id)
@@ -358,41 +508,60 @@ class TipDelivery:
             return SendResult("unknown")
         except OSError as e:
             # Could not connect: nothing was posted, so trying again is safe.
-            return self._refused(row, sub, key, DeliveryFailed(type(e).__name__))
+            return self._refused(row, key, DeliveryFailed(type(e).__name__))
         except Exception:
             log.exception("tips: delivery %d failed unexpectedly; marking it unknown", row.id)
             self.store.finish(row.id, UNKNOWN, "unexpected error", self.clock.now())
             return SendResult("unknown")
         self.store.mark_sent(row.id, ref.id if ref else None, self.clock.now())
-        log.debug("tips: delivered %d to subscription %d", row.id, sub.id)
+        log.debug("tips: delivered %d to subscription %d", row.id, row.subscription_id)
         return SendResult("sent")
 
-    def _replacement(self, sub: Subscription, row: Delivery) -> Tip | None:
+    def _replacement(self, place: Place, row: Delivery) -> Tip | None:
         """The claimed tip was retired since: send the first tip still in the library."""
         ids = self.tip_ids()
-        return self.tip(rotation_order(sub.place.key, row.cycle, ids)[0]) if ids else None
+        return self.tip(rotation_order(place.key, row.cycle, ids)[0]) if ids else None
 
-    def _refused(
-        self, row: Delivery, sub: Subscription, key: tuple[str, str], e: DeliveryFailed
-    ) -> SendResult:
+    def _refused(self, row: Delivery, key: tuple[str, str], e: DeliveryFailed) -> SendResult:
+        """The platform said no, so nothing was posted: retry while within the grace window
+        (send_ready marks it missed after that), unless the channel is gone."""
         now = self.clock.now()
         if e.permanent:
-            log.warning("tips: subscription %d is gone (%s); marking it inactive", sub.id, e.reason)
+            log.warning(
+                "tips: subscription %d is gone (%s); marking it inactive",
+                row.subscription_id,
+                e.reason,
+            )
             self.store.finish(row.id, GONE, e.reason, now)
-            self.store.deactivate(sub.id, f"gone: {e.reason}", now)
+            self.store.deactivate(row.subscription_id, f"gone: {e.reason}", now)
             return SendResult("gone", e.reason)
-        if row.attempts + 1 >= MAX_ATTEMPTS:
-            log.warning("tips: delivery %d failed %d times (%s)", row.id, MAX_ATTEMPTS, e.reason)
-            self.store.finish(row.id, FAILED, e.reason, now)
-            return SendResult("failed", e.reason)
         if e.retry_after is not None:
+            # Honour Retry-After exactly, and hold back every other post to the same
+            # workspace (Slack) or conversation (Teams) until then.
             wait = timedelta(seconds=max(1.0, e.retry_after))
             until = now + wait
             if self.paused.get(key, now) < until:
                 self.paused[key] = until
         else:
-            wait = timedelta(seconds=30 * 2**row.attempts)
-        log.info("tips: delivery %d refused (%s); retrying in %ss", row.id, e.reason, wait)
+            # Exponential backoff with jitter, so thousands of refused channels do not all
+            # come back in the same second.
+            base = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** min(row.attempts, 10))
+            wait = timedelta(seconds=base * random.uniform(0.75, 1.0))
+        if row.due_at + self.grace < now + wait:
+            log.warning(
+                "tips: delivery %d refused (%s) and the grace window ends before it could be "
+                "retried; skipping it",
+                row.id,
+                e.reason,
+            )
+            self.store.finish(row.id, MISSED, e.reason, now)
+            return SendResult("missed", e.reason)
+        log.info(
+            "tips: delivery %d refused (%s); retrying in %ds",
+            row.id,
+            e.reason,
+            int(wait.total_seconds()),
+        )
         self.store.retry_later(row.id, now + wait, e.reason, now)
         return SendResult("retry", e.reason)
 
@@ -400,8 +569,8 @@ class TipDelivery:
 
     async def tick(self) -> list[SendResult]:
         now = self.clock.now()
-        self.claim_due(now)
-        self.claim_test_slots(now)
+        await self.claim_due(now)
+        await self.claim_test_slots(now)
         return await self.send_ready(now)
 
     def next_wake(self, now: datetime) -> datetime:
@@ -419,17 +588,62 @@ class TipDelivery:
         return min([*times, latest])
 
     async def run(self) -> None:
-        while True:
+        try:
+            await self.startup(self.clock.now())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("tips: settling the previous run failed; carrying on")
+        while not self.stopping:  # once stopping, the rows left stay pending for next time
             self.wake.clear()
+            self.ticks_started += 1
             try:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("tips: the delivery worker's tick failed; trying again shortly")
+                self._tick_done()
                 await self._wait(self.clock.now() + timedelta(seconds=30))
                 continue
+            self._tick_done()
             await self._wait(self.next_wake(self.clock.now()))
+
+    def _tick_done(self) -> None:
+        self.ticks_done += 1
+        self._ticked.set()
+
+    async def checked(self, timeout: float = 30.0) -> None:
+        """Wait until the worker has finished a tick that started after this call: every
+        delivery due by now has then been claimed and sent (or refused)."""
+        target = self.ticks_started + 1
+        self.poke()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.ticks_done < target:
+            self._ticked.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError("the tips worker did not finish a tick in time")
+            try:
+                await asyncio.wait_for(self._ticked.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    async def drain(self) -> None:
+        """Graceful stop: start no new posts and give the ones on the wire up to
+        ``SECBOT_TIP_DRAIN_SECONDS`` to finish and be recorded as sent."""
+        self.stopping = True
+        self.wake.set()
+        if self._inflight and self.drain_seconds:
+            try:
+                await asyncio.wait_for(self._drained.wait(), self.drain_seconds)
+            except TimeoutError:
+                log.warning(
+                    "tips: %d posts were still in flight after %d seconds; stopping anyway",
+                    self._inflight,
+                    self.drain_seconds,
+                )
 
     async def _sleep_until(self, target: datetime) -> None:
         # An absolute target: time may move between working it out and starting to sleep.
@@ -463,9 +677,10 @@ class TipDelivery:
         )
         delivery_id = None
         if counted:
-            delivery_id = self.claim(sub, now, kind="manual", due=now, local_date=today)
-            if delivery_id is not None:
-                self.reschedule(sub, now, after=today)
+            with self.store.batch():  # the claim and the move to tomorrow together
+                delivery_id = self.claim(sub, now, kind="manual", due=now, local_date=today)
+                if delivery_id is not None:
+                    self.reschedule(sub, now, after=today)
         if delivery_id is None:
             counted = False
             delivery_id = self.claim(sub, now, kind="manual", due=now, test_slot=None)

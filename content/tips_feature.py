@@ -39,11 +39,13 @@ from content.tips_store import DOMAIN, MIGRATIONS, Subscription
 if TYPE_CHECKING:
     from bot.core import Services
     from content.models import QuizItem, Tip
+    from content.quiz_feature import Quiz
 
 log = logging.getLogger(__name__)
 
 LETTERS = "ABCDEFGH"
 MAX_LISTED = 50
+LIST_SECTION = 15  # lines per section in /tip list (about 1,700 characters)
 
 
 def _tips(turn: Turn) -> TipDelivery:
@@ -59,7 +61,7 @@ def _text(text: str, *, private: bool = True, heading: str = "") -> Message:
     return Message(text=text, blocks=blocks, private=private)
 
 
-def usage(turn: Turn) -> Message:
+def usage(turn: Turn, unknown: str = "") -> Message:
     lines = [
         (_cmd(turn, ""), "A security tip now, just for you"),
         (_cmd(turn, "subscribe [HH:MM] [days] [nation]"), "A tip in this channel on working days"),
@@ -74,15 +76,16 @@ def usage(turn: Turn) -> Message:
         ]
     text = "Daily tips:\n" + "\n".join(f"{u} — {h}" for u, h in lines)
     example = EXAMPLE if turn.place.platform == "slack" else EXAMPLE.lstrip("/")
-    return Message(
-        text=text,
-        blocks=(
-            Heading("Daily security tips"),
-            Section("", fields=tuple(lines)),
-            Context((f"Example: {example}",)),
-        ),
-        private=True,
+    blocks: tuple = (
+        Heading("Daily security tips"),
+        Section("", fields=tuple(lines)),
+        Context((f"Example: {example}",)),
     )
+    if unknown:
+        intro = f"“{_cmd(turn, unknown)}” isn't a tip command. These are:"
+        text = f"{intro}\n{text}"
+        blocks = (Section(intro), *blocks)
+    return Message(text=text, blocks=blocks, private=True)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -92,12 +95,16 @@ async def tip_command(turn: Turn) -> None:
     sub, _, rest = turn.args.strip().partition(" ")
     handler = SUBCOMMANDS.get(sub.lower())
     if handler is None:
-        await turn.reply(usage(turn))
+        await turn.reply(usage(turn, unknown=sub))
         return
-    admin_only = sub.lower() in ADMIN_ONLY
-    if admin_only and not turn.services.is_admin(turn.actor):
+    why = ADMIN_ONLY.get(sub.lower())
+    if why is not None and not turn.services.is_admin(turn.actor):
+        reason, instead = why
         await turn.reply(
-            _text(f"Only secbot admins can use “{_cmd(turn, sub.lower())}”. Ask one of them.")
+            _text(
+                f"Only secbot admins can use “{_cmd(turn, sub.lower())}”, because {reason}. "
+                f"{instead.format(status=_cmd(turn, 'status'))}"
+            )
         )
         return
     await handler(turn, rest.strip())
@@ -213,23 +220,37 @@ async def status(turn: Turn, _rest: str) -> None:
 
 async def list_all(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    subs = delivery.store.all()
-    if not subs:
+    active, total = delivery.store.counts()
+    if not total:
         await turn.reply(_text("No channel has subscribed to daily tips yet."))
         return
+    subs = delivery.store.all(limit=MAX_LISTED)  # thousands of channels: read only a page
     lines = []
-    for sub in subs[:MAX_LISTED]:
+    for sub in subs:
         where = f"{sub.place.platform} {sub.place.workspace}/{sub.place.channel}"
         if sub.active:
             when = local_text(sub.next_due, delivery.tz) if sub.next_due else "not scheduled"
             lines.append(f"{where}: {sub.schedule.describe()}; next {when}")
         else:
             lines.append(f"{where}: stopped ({sub.inactive_reason or 'inactive'})")
-    if len(subs) > MAX_LISTED:
-        lines.append(f"…and {len(subs) - MAX_LISTED} more.")
-    active = sum(1 for s in subs if s.active)
-    text = f"{active} active of {len(subs)} subscriptions:\n" + "\n".join(lines)
-    await turn.reply(_text(text, heading="Daily tip subscriptions"))
+    summary = f"{active} active of {total} subscriptions:"
+    more = f"…and {total - len(subs)} more." if total > len(subs) else ""
+    # Several short sections: Slack cuts a section's text at 3,000 characters.
+    sections = tuple(
+        Section("\n".join(lines[i : i + LIST_SECTION])) for i in range(0, len(lines), LIST_SECTION)
+    )
+    await turn.reply(
+        Message(
+            text="\n".join([summary, *lines, *([more] if more else [])]),
+            blocks=(
+                Heading("Daily tip subscriptions"),
+                Section(summary),
+                *sections,
+                *((Context((more,)),) if more else ()),
+            ),
+            private=True,
+        )
+    )
 
 
 async def feedback(turn: Turn, _rest: str) -> None:
@@ -266,6 +287,8 @@ async def send_now(turn: Turn, _rest: str) -> None:
         text = "The tip is on its way."
     elif result.status == "retry":
         text = "The platform asked me to slow down; the tip will follow shortly."
+    elif result.status == "deferred":
+        text = "secbot is restarting; the tip will be sent as soon as it is back."
     else:
         text = f"I couldn't send the tip ({result.status}). Check “{_cmd(turn, 'status')}”."
     await turn.reply(_text(text))
@@ -283,7 +306,23 @@ SUBCOMMANDS = {
     "send-now": send_now,
     "sendnow": send_now,
 }
-ADMIN_ONLY = {"list", "feedback", "send-now", "sendnow"}
+# Admin-only subcommands: (why, what to do instead), both said to anyone else who tries.
+_SEND_NOW_WHY = (
+    "it posts an extra tip to everyone in the channel outside its schedule",
+    "To see when this channel's next tip comes, type “{status}”.",
+)
+ADMIN_ONLY: dict[str, tuple[str, str]] = {
+    "list": (
+        "it shows every channel's subscription",
+        "For this channel's schedule, type “{status}”.",
+    ),
+    "feedback": (
+        "it shows the votes from every channel",
+        "To give your own view, press Useful or Not useful on a tip.",
+    ),
+    "send-now": _SEND_NOW_WHY,
+    "sendnow": _SEND_NOW_WHY,
+}
 
 
 # --- buttons ----------------------------------------------------------------------------
@@ -358,30 +397,47 @@ async def quiz_me(turn: Turn) -> None:
     if not found:
         await turn.reply("I don't have a question on this tip yet.", private=True)
         return
-    await turn.reply(question_message(random.choice(found), turn.actor.key))
+    item = random.choice(found)
+    quiz = _quiz(turn)
+    if quiz is not None and tip is not None:
+        quiz.tip_question_shown(turn, item, tip.id)
+    await turn.reply(question_message(item, turn.actor.key))
+
+
+def _quiz(turn: Turn) -> Quiz | None:
+    """The quiz feature, when it is on: it records answers to a tip's question with every
+    other quiz answer (for /quiz stats and spaced repetition)."""
+    return turn.services.extras.get("quiz")
 
 
 async def quiz_answer(turn: Turn) -> None:
     item_id, _, index_text = turn.incoming.value.partition("|")
     content = turn.services.content
     item = content.item(item_id) if content else None
-    if item is None or not index_text.isdigit() or int(index_text) >= len(item.options):
+    if item is None or not index_text.isdecimal() or int(index_text) >= len(item.options):
         await turn.reply("That question is no longer available.", private=True)
         return
-    right = int(index_text) == item.correct_index
+    choice = int(index_text)
+    quiz = _quiz(turn)
+    # Recorded once per question shown: a double click or a second try is not counted.
+    result = quiz.record_tip_answer(turn, item, choice) if quiz is not None else None
+    right = choice == item.correct_index
     answer = item.options[item.correct_index].text.text()
     verdict = "Right!" if right else "Not quite."
     text = f"{verdict} The answer is: {answer}"
     explanation = item.explanation.text()
     source = f"Source: {item.source.title} ({item.source.url})"
+    small = [source]
+    if result is not None and result.status == "duplicate":
+        small.append("You'd already answered this question, so only your first answer counts.")
     await turn.reply(
         Message(
-            text=f"{text} {explanation} {source}",
+            text=" ".join([text, explanation, *small]),
             blocks=(
                 Heading(verdict),
                 Section(f"The answer is: {answer}"),
                 Section(explanation),
-                Context((source,)),
+                Context(tuple(small)),
             ),
             private=True,
         )
@@ -392,11 +448,12 @@ async def quiz_answer(turn: Turn) -> None:
 
 
 async def tips_worker(services: Services) -> AsyncIterator[None]:
-    """Settles what a previous run left, then runs the scheduler until shutdown."""
+    """Runs the scheduler (which first settles what a previous run left) until shutdown,
+    then drains it: a deploy or restart never leaves a tip half-sent."""
     delivery: TipDelivery = services.extras["tips"]
-    delivery.startup(services.clock.now())
     task = asyncio.create_task(delivery.run())
     yield
+    await delivery.drain()  # let posts already on the wire finish and be recorded
     task.cancel()
     with suppress(asyncio.CancelledError):
         await task

@@ -165,8 +165,9 @@ def parse_subscribe_args(args: str) -> Schedule:
         else:
             kind, value = "days", parse_days(low)
         if kind in seen:
+            what = {"time": "time", "days": "set of days", "nation": "nation"}[kind]
             raise ScheduleError(
-                f"You gave more than one {kind}. Give one time, one set of days and "
+                f"You gave more than one {what}. Give one time, one set of days and "
                 f"optionally a nation. For example: {EXAMPLE}"
             )
         seen.add(kind)

@@ -11,6 +11,8 @@ comparing them as text compares them as instants.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -79,7 +81,12 @@ MIGRATIONS = [
         updated_at TEXT NOT NULL,
         PRIMARY KEY (tip_id, place, voter)
     )
+    """,
+    # A fan-out reads the pending rows in due order: the index serves the filter and the
+    # order, so a day's 10,000 claimed rows need no sort and old sent rows are never read.
     """
+    CREATE INDEX tip_deliveries_due ON tip_deliveries (status, due_at, id)
+    """,
 ]
 
 # Ledger statuses. `pending` and `sending` are the only non-final ones.
@@ -94,7 +101,9 @@ def ts(when: datetime) -> str:
 def parse_ts(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # fromisoformat reads the trailing Z (Python 3.11+) and is ~20x faster than strptime,
+    # which matters when a fan-out reads thousands of rows.
+    return datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,8 @@ class Delivery:
     status: str
     due_at: datetime
     attempts: int
+    # Filled in by ``ready()`` (one join instead of a query per row during a fan-out).
+    place: Place | None = None
 
 
 _SUB_COLUMNS = (
@@ -155,12 +166,28 @@ def _delivery(row) -> Delivery:
         status=row[6],
         due_at=parse_ts(row[7]),  # type: ignore[arg-type]
         attempts=row[8],
+        place=(
+            Place(row[9], row[10], row[11], is_direct=bool(row[12]), thread=row[13])
+            if len(row) > 9
+            else None
+        ),
     )
 
 
 class TipStore:
     def __init__(self, db: Database):
         self.db = db
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction around many store calls (a page of claims, a page of
+        reschedules), so a fan-out commits once per page rather than once per channel.
+        Store methods called inside it join it instead of opening their own."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        with transaction(self.db):
+            yield
 
     # --- subscriptions --------------------------------------------------------------
 
@@ -217,26 +244,54 @@ class TipStore:
         ).fetchone()
         return _sub(row) if row else None
 
-    def all(self) -> list[Subscription]:
+    def all(self, limit: int | None = None) -> list[Subscription]:
         rows = self.db.execute(
             f"SELECT {_SUB_COLUMNS} FROM tip_subscriptions ORDER BY active DESC, platform,"
-            " workspace, channel"
+            " workspace, channel LIMIT ?",
+            [-1 if limit is None else limit],
         ).fetchall()
         return [_sub(r) for r in rows]
 
-    def active(self) -> list[Subscription]:
+    def counts(self) -> tuple[int, int]:
+        """(active, all) subscriptions."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(active), 0), COUNT(*) FROM tip_subscriptions"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def is_active(self, sub_id: int) -> bool:
+        row = self.db.execute(
+            "SELECT active FROM tip_subscriptions WHERE id = ?", [sub_id]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def active(self, *, after_id: int = 0, limit: int | None = None) -> list[Subscription]:
+        """Active subscriptions in id order; ``after_id``/``limit`` page through them.
+
+        ``+active`` keeps SQLite on the primary key (a range from ``after_id``) instead of
+        the (active, next_due) index, which would re-sort every active row for each page."""
         rows = self.db.execute(
-            f"SELECT {_SUB_COLUMNS} FROM tip_subscriptions WHERE active = 1 ORDER BY id"
+            f"SELECT {_SUB_COLUMNS} FROM tip_subscriptions WHERE id > ? AND +active = 1"
+            " ORDER BY id LIMIT ?",
+            [after_id, -1 if limit is None else limit],
         ).fetchall()
         return [_sub(r) for r in rows]
 
-    def due(self, now: datetime) -> list[Subscription]:
+    def due(self, now: datetime, limit: int | None = None) -> list[Subscription]:
         rows = self.db.execute(
             f"SELECT {_SUB_COLUMNS} FROM tip_subscriptions"
-            " WHERE active = 1 AND next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id",
-            [ts(now)],
+            " WHERE active = 1 AND next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id"
+            " LIMIT ?",
+            [ts(now), -1 if limit is None else limit],
         ).fetchall()
         return [_sub(r) for r in rows]
+
+    def park(self, sub_id: int) -> None:
+        """No next delivery until the next start-up reschedules it (after an error)."""
+        self.db.execute(
+            "UPDATE tip_subscriptions SET next_local_date = NULL, next_due = NULL WHERE id = ?",
+            [sub_id],
+        )
 
     def set_next(self, sub_id: int, local_date: date, due: datetime) -> None:
         self.db.execute(
@@ -299,7 +354,8 @@ class TipStore:
 
         None if the (subscription, local date) or (subscription, test slot) is taken.
         """
-        with transaction(self.db) as conn:
+        with self.batch():
+            conn = self.db.conn
             cur = conn.execute(
                 "INSERT OR IGNORE INTO tip_deliveries (subscription_id, local_date, test_slot,"
                 " kind, tip_id, cycle, status, due_at, claimed_at, updated_at)"
@@ -332,10 +388,14 @@ class TipStore:
         return delivery_id
 
     def ready(self, now: datetime) -> list[Delivery]:
-        """Pending rows whose retry time (if any) has come."""
+        """Pending rows whose retry time (if any) has come, oldest first, each with the
+        place to post to."""
+        columns = ", ".join(f"d.{c.strip()}" for c in _DELIVERY_COLUMNS.split(","))
         rows = self.db.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM tip_deliveries WHERE status = ?"
-            " AND (retry_at IS NULL OR retry_at <= ?) ORDER BY due_at, id",
+            f"SELECT {columns}, s.platform, s.workspace, s.channel, s.is_direct, s.thread"
+            " FROM tip_deliveries d JOIN tip_subscriptions s ON s.id = d.subscription_id"
+            " WHERE d.status = ? AND (d.retry_at IS NULL OR d.retry_at <= ?)"
+            " ORDER BY d.due_at, d.id",
             [PENDING, ts(now)],
         ).fetchall()
         return [_delivery(r) for r in rows]
@@ -390,7 +450,8 @@ class TipStore:
         """A final status other than sent: failed, gone, unknown, missed or cancelled.
 
         The tip goes back into the rotation unless it may have been seen (unknown)."""
-        with transaction(self.db) as conn:
+        with self.batch():
+            conn = self.db.conn
             conn.execute(
                 "UPDATE tip_deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                 [status, error, ts(now), delivery_id],

@@ -6,21 +6,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from app import SERVICES
 from bot.clock import FakeClock
-from content.tips_store import SENT, UNKNOWN
+from bot.model import Place
+from bot.storage.db import open_db
+from content.tips_store import SENT, UNKNOWN, TipStore
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import (
+    checked,
     eventually,
     library,
-    settle,
     tip_id_of,
     tip_posts,
     tips_of,
+    unpaced,
 )
 
 MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
@@ -35,7 +38,7 @@ def clock():
 async def boot(slack_env, fake_slack, fake_connector, clock):
     started = []
 
-    async def start(lib=None, **env):
+    async def start(lib=None, paced=False, **env):
         bot = await start_bot(
             {**slack_env, **env},
             clock=clock,
@@ -44,7 +47,7 @@ async def boot(slack_env, fake_slack, fake_connector, clock):
             content=lib or library(),
         )
         started.append(bot)
-        return bot
+        return bot if paced else unpaced(bot)
 
     yield start
     for bot in started:  # a bot the test stopped itself is already closed
@@ -89,7 +92,7 @@ async def test_subscribe_fire_rotate_and_unsubscribe_over_slack(bot, fake_slack,
     assert "/tip unsubscribe" in confirm["text"]
 
     await clock.advance(minutes=89)
-    await settle()
+    await checked(bot)
     assert tip_posts(fake_slack) == []
 
     await clock.advance(minutes=2)
@@ -114,7 +117,7 @@ async def test_subscribe_fire_rotate_and_unsubscribe_over_slack(bot, fake_slack,
 
     # Saturday and Sunday: nothing.
     await clock.advance(days=2)
-    await settle()
+    await checked(bot)
     assert len(tip_posts(fake_slack, "C1")) == 5
 
     await bot.slash("/tip", "unsubscribe", channel="C1", user="U2")
@@ -123,7 +126,7 @@ async def test_subscribe_fire_rotate_and_unsubscribe_over_slack(bot, fake_slack,
     )
     assert off
     await clock.advance(days=1)
-    await settle()
+    await checked(bot)
     assert len(tip_posts(fake_slack, "C1")) == 5
     ledger = tips_of(bot).store.deliveries()
     assert [d.status for d in ledger] == [SENT] * 5
@@ -170,8 +173,10 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
     """Eight channels, two sends at a time. Sends 1-3 complete; send 4 reaches Slack but
     the process dies before recording it; send 5 dies before reaching Slack; 6-8 are
     claimed but not started. After a restart on the same database: 6-8 are delivered,
-    1-4 are not sent again, and 5 is logged as unknown (the at-most-once choice)."""
-    bot = await boot(SECBOT_TIP_CONCURRENCY="2")
+    1-4 are not sent again, and 5 is logged as unknown (the at-most-once choice: a row
+    caught *during* its API call cannot be told apart from send 4's)."""
+    # A crash does not drain: SECBOT_TIP_DRAIN_SECONDS=0 stops without waiting.
+    bot = await boot(SECBOT_TIP_CONCURRENCY="2", SECBOT_TIP_DRAIN_SECONDS="0")
     channels = [f"C{i}" for i in range(1, 9)]
     for ch in channels:
         await subscribe(bot, fake_slack, ch)
@@ -196,25 +201,29 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
     services.transports["slack"] = DiesMidway()
     await clock.advance(hours=1, minutes=31)
     await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 4 or None)
+    # Both workers are now stuck (send 4 after posting, send 5 before), so no more posts.
     await eventually(lambda: DiesMidway.calls >= 5)
-    await settle()
     assert len(tip_posts(fake_slack)) == 4
+    before = Counter(d.status for d in tips_of(bot).store.deliveries())
+    assert before == {SENT: 3, "sending": 2, "pending": 3}
     await stop_bot(bot)  # the "crash": the worker is cancelled mid fan-out
 
     await clock.advance(minutes=10)  # restart within the grace window
     bot2 = await boot(SECBOT_TIP_CONCURRENCY="2")
     try:
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 7 or None)
-        await settle()
+        await checked(bot2)
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
         assert max(per_channel.values()) == 1  # no duplicate
         assert sum(per_channel.values()) == 7
         ledger = tips_of(bot2).store.deliveries()
+        assert len(ledger) == 8  # one row per channel for the day, never a second
         statuses = Counter(d.status for d in ledger)
         assert statuses == {SENT: 6, UNKNOWN: 2}
-        # Every channel that never reached "sending" was delivered: no loss.
-        unknown_subs = {d.subscription_id for d in ledger if d.status == UNKNOWN}
+        # Every channel that never reached "sending" was delivered: no loss. The only
+        # channel without a tip is the one whose send died during its API call.
         store = tips_of(bot2).store
+        unknown_subs = {d.subscription_id for d in ledger if d.status == UNKNOWN}
         lost = {ch for ch in channels if ch not in per_channel}
         assert len(lost) == 1
         assert {store.get(s).place.channel for s in unknown_subs} >= lost
@@ -222,9 +231,61 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
         # Tomorrow every channel is served again, exactly once.
         await clock.advance(days=1)
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 15 or None)
-        await settle()
+        await checked(bot2)
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
         assert all(per_channel[ch] == (1 if ch in lost else 2) for ch in channels)
+    finally:
+        await stop_bot(bot2)
+
+
+async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_slack, clock, caplog):
+    """A deploy or SIGTERM in the middle of a fan-out: the posts already on the wire finish
+    and are recorded, nothing new starts, and the restart sends the rest. Nothing is
+    left unknown, no channel is skipped and none gets two."""
+    bot = await boot(SECBOT_TIP_CONCURRENCY="2", SECBOT_TIP_DRAIN_SECONDS="30")
+    channels = [f"C{i}" for i in range(1, 7)]
+    for ch in channels:
+        await subscribe(bot, fake_slack, ch)
+
+    services = bot.app[SERVICES]
+    real = services.transports["slack"]
+    release = asyncio.Event()
+    started: list[str] = []
+
+    class Slow:
+        platform = "slack"
+
+        async def post(self, place, msg):
+            started.append(place.channel)
+            await release.wait()  # on the wire until the test lets it finish
+            return await real.post(place, msg)
+
+    services.transports["slack"] = Slow()
+    caplog.set_level(logging.INFO, logger="content.tips_delivery")
+    await clock.advance(hours=1, minutes=31)
+    await eventually(lambda: len(started) == 2)
+    stopping = asyncio.ensure_future(stop_bot(bot))
+    await eventually(lambda: tips_of(bot).stopping)
+    await asyncio.sleep(0.1)  # the worker must idle while it drains, not spin
+    release.set()  # the two in-flight posts complete during the drain
+    await stopping
+    passes = [r.getMessage() for r in caplog.records if "fan-out of" in r.getMessage()]
+    assert passes == ["tips: fan-out of 6: 4 deferred, 2 sent"]
+    assert sorted(p["channel"] for p in tip_posts(fake_slack)) == sorted(started)
+    db = open_db(bot.settings.db_path)  # the app closed its connection on the way out
+    try:
+        statuses = Counter(d.status for d in TipStore(db).deliveries())
+    finally:
+        db.conn.close()
+    assert statuses == {SENT: 2, "pending": 4}  # nothing "sending", so nothing unknown
+
+    await clock.advance(minutes=5)
+    bot2 = await boot()
+    try:
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 6 or None)
+        await checked(bot2)
+        assert Counter(p["channel"] for p in tip_posts(fake_slack)) == dict.fromkeys(channels, 1)
+        assert {d.status for d in tips_of(bot2).store.deliveries()} == {SENT}
     finally:
         await stop_bot(bot2)
 
@@ -239,7 +300,7 @@ async def test_restart_after_the_grace_window_skips_and_logs(boot, fake_slack, c
     caplog.set_level(logging.WARNING, logger="content.tips_delivery")
     bot2 = await boot(SECBOT_TIP_GRACE_MINUTES="180")
     try:
-        await settle()
+        await checked(bot2)
         # 09:30 and 09:45 were over three hours ago: both skipped, each logged once.
         assert tip_posts(fake_slack) == []
         skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
@@ -261,7 +322,7 @@ async def test_restart_within_the_grace_window_serves_the_missed_tip(boot, fake_
     bot2 = await boot()
     try:
         await fake_slack.wait_for(lambda s: tip_posts(s, "C1"))
-        await settle()
+        await checked(bot2)
         assert len(tip_posts(fake_slack, "C1")) == 1
     finally:
         await stop_bot(bot2)
@@ -275,49 +336,97 @@ async def test_429_retried_by_the_client_is_invisible(bot, fake_slack, clock):
     assert len(tip_posts(fake_slack, "C1")) == 2  # the 429'd attempt and the retry
 
 
-async def test_429_that_surfaces_pauses_the_workspace_and_retries(boot, fake_slack, clock):
+async def test_429_that_surfaces_pauses_the_workspace_until_retry_after(boot, fake_slack, clock):
     bot = await boot(SECBOT_TIP_CONCURRENCY="1")
     try:
         await subscribe(bot, fake_slack, "C1")
         await subscribe(bot, fake_slack, "C2")
         bot.app[SERVICES].transports["slack"].client.retry_handlers.clear()
-        fake_slack.rate_limits["chat.postMessage"] = 1
+        fake_slack.rate_limits["chat.postMessage"] = 1  # answered with Retry-After: 1
         await clock.advance(hours=1, minutes=31)
+        await checked(bot)
         store = tips_of(bot).store
-        await eventually(
-            lambda: (
-                all(d.status == "pending" for d in store.deliveries())
-                and len(store.deliveries()) == 2
-                and store.deliveries()[0].attempts
-            )
-        )
-        await settle()
+        assert [d.status for d in store.deliveries()] == ["pending", "pending"]
         # One refused call; C2 waited for Retry-After instead of hitting the limit too.
         assert len(tip_posts(fake_slack)) == 1
-        await clock.advance(seconds=2)
+        # Not a moment before Retry-After is up ...
+        await clock.advance(seconds=0.9)
+        await checked(bot)
+        assert len(tip_posts(fake_slack)) == 1
+        # ... and then both go.
+        await clock.advance(seconds=0.2)
         await eventually(lambda: all(d.status == SENT for d in store.deliveries()))
-        await settle()
+        await checked(bot)
         assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {"C1": 2, "C2": 1}
     finally:
         await stop_bot(bot)
 
 
-async def test_archived_channel_is_marked_inactive_and_others_are_served(bot, fake_slack, clock):
+async def test_rate_limits_never_use_up_a_channels_attempts(boot, fake_slack, clock):
+    """Eight 429s in a row for one channel: each is waited out and the tip still arrives,
+    once. Refusals are retried for as long as the grace window lasts."""
+    bot = await boot()
+    try:
+        await subscribe(bot, fake_slack, "C1")
+        bot.app[SERVICES].transports["slack"].client.retry_handlers.clear()
+        fake_slack.rate_limits["chat.postMessage"] = 8
+        await clock.advance(hours=1, minutes=31)
+        store = tips_of(bot).store
+        for _ in range(8):
+            await checked(bot)
+            await clock.advance(seconds=1.1)
+        await eventually(lambda: store.deliveries()[0].status == SENT)
+        assert store.deliveries()[0].attempts == 9
+        assert len(tip_posts(fake_slack, "C1")) == 9  # 8 refused, 1 shown
+    finally:
+        await stop_bot(bot)
+
+
+async def test_server_errors_are_retried_with_backoff_until_the_grace_window_ends(
+    boot, fake_slack, clock
+):
+    bot = await boot(SECBOT_TIP_GRACE_MINUTES="10")
+    try:
+        await subscribe(bot, fake_slack, "C1")
+        fake_slack.channel_errors["C1"] = "internal_error"  # not permanent: try again
+        await clock.advance(hours=1, minutes=31)
+        store = tips_of(bot).store
+        for _ in range(4):  # waits of about 30 s, 60 s, 120 s, 240 s
+            await checked(bot)
+            await clock.advance(minutes=4)
+        await checked(bot)
+        row = store.deliveries()[0]
+        assert row.status == "missed"  # the next wait would end after 09:40
+        assert 3 <= row.attempts <= 5
+        assert store.get(1).active  # the channel itself is fine
+    finally:
+        await stop_bot(bot)
+
+
+@pytest.mark.parametrize("error", ["is_archived", "not_in_channel", "channel_not_found"])
+async def test_gone_channel_is_marked_inactive_and_others_are_served(bot, fake_slack, clock, error):
     for ch in ("C1", "C9", "C3"):
         await subscribe(bot, fake_slack, ch)
-    fake_slack.channel_errors["C9"] = "is_archived"
+    fake_slack.channel_errors["C9"] = error
     await clock.advance(hours=1, minutes=31)
     await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 3 or None)
+    await checked(bot)
     store = tips_of(bot).store
-    await eventually(lambda: not store.get(2).active)
-    assert store.get(2).inactive_reason == "gone: is_archived"
+    assert not store.get(2).active
+    assert store.get(2).inactive_reason == f"gone: {error}"
+    # The others were not held up: same pass, both sent.
+    assert Counter(d.status for d in store.deliveries()) == {SENT: 2, "gone": 1}
     await clock.advance(days=1)
     await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 5 or None)
-    await settle()
+    await checked(bot)
     counts = Counter(p["channel"] for p in tip_posts(fake_slack))
     assert counts == {"C1": 2, "C3": 2, "C9": 1}  # C9 tried once, then skipped
     statuses = Counter(d.status for d in store.deliveries())
     assert statuses == {SENT: 4, "gone": 1}
+    # Someone in the channel can see why, and how to turn it back on.
+    await bot.slash("/tip", "status", channel="C9", user="U1")
+    why = await fake_slack.wait_for(lambda s: responses_with(s, "could no longer post here"))
+    assert "/tip subscribe" in why[0]["text"]
 
 
 async def test_admin_send_now_counts_as_today_then_extra(bot, fake_slack, clock):
@@ -329,10 +438,10 @@ async def test_admin_send_now_counts_as_today_then_extra(bot, fake_slack, clock)
     await fake_slack.wait_for(lambda s: responses_with(s, "counts as today's tip"))
     assert len(tip_posts(fake_slack, "C1")) == 1
     await clock.advance(hours=2)  # past 09:30: no second tip today
-    await settle()
+    await checked(bot)
     assert len(tip_posts(fake_slack, "C1")) == 1
     await bot.slash("/tip", "send-now", channel="C1", user="UADMIN")
-    await fake_slack.wait_for(lambda s: responses_with(s, "extra tip"))
+    await fake_slack.wait_for(lambda s: responses_with(s, "Sent as an extra tip"))
     assert len(tip_posts(fake_slack, "C1")) == 2
     await clock.advance(days=1)  # Tuesday's scheduled tip still comes
     await fake_slack.wait_for(lambda s: len(tip_posts(s, "C1")) >= 3 or None)
@@ -357,12 +466,12 @@ async def test_daily_tip_keeps_local_time_across_the_clock_change(boot, fake_sla
     try:
         await subscribe(bot, fake_slack, "C1", "09:30 daily")
         await clock.set(datetime(2026, 3, 28, 9, 29, tzinfo=UTC))
-        await settle()
+        await checked(bot)
         assert tip_posts(fake_slack) == []
         await clock.set(datetime(2026, 3, 28, 9, 31, tzinfo=UTC))  # Saturday 09:31 GMT
         await fake_slack.wait_for(lambda s: tip_posts(s))
         await clock.set(datetime(2026, 3, 29, 8, 29, tzinfo=UTC))  # Sunday 09:29 BST
-        await settle()
+        await checked(bot)
         assert len(tip_posts(fake_slack)) == 1
         await clock.set(datetime(2026, 3, 29, 8, 31, tzinfo=UTC))  # Sunday 09:31 BST
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 2 or None)
@@ -410,3 +519,116 @@ async def test_tips_added_later_join_the_cycle_and_retired_ones_drop_out(bot, fa
     ids = [tip_id_of(p) for p in tip_posts(fake_slack, "C1")]
     assert len(set(ids)) == 6 and retired not in ids
     assert {"tip-t06", "tip-t07"} <= set(ids)
+
+
+async def test_bank_holidays_are_skipped_per_nation_end_to_end(boot, fake_slack, clock):
+    """Easter 2026: Good Friday (3 April) is a bank holiday everywhere in the UK, Easter
+    Monday (6 April) in England and Wales and Northern Ireland but not in Scotland."""
+    await clock.set(datetime(2026, 4, 2, 7, 0, tzinfo=UTC))  # Thursday 08:00 BST
+    bot = await boot()
+    try:
+        await subscribe(bot, fake_slack, "CENG", "09:30 mon-fri")
+        await subscribe(bot, fake_slack, "CSCT", "09:30 mon-fri scotland")
+        await subscribe(bot, fake_slack, "CNIR", "09:30 mon-fri northern-ireland")
+        for day in range(2, 8):  # Thursday 2 to Tuesday 7 April, just after 09:30 BST
+            await clock.set(datetime(2026, 4, day, 8, 31, tzinfo=UTC))
+            await checked(bot)
+        store = tips_of(bot).store
+        days = {
+            ch: sorted(
+                str(d.local_date)
+                for d in store.deliveries(store.find(Place("slack", "T111", ch)).id)
+            )
+            for ch in ("CENG", "CSCT", "CNIR")
+        }
+        assert days["CENG"] == ["2026-04-02", "2026-04-07"]
+        assert days["CNIR"] == ["2026-04-02", "2026-04-07"]
+        assert days["CSCT"] == ["2026-04-02", "2026-04-06", "2026-04-07"]
+        assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {
+            "CENG": 2,
+            "CNIR": 2,
+            "CSCT": 3,
+        }
+    finally:
+        await stop_bot(bot)
+
+
+async def test_status_skips_the_bank_holiday_in_the_next_tip(boot, fake_slack, clock):
+    await clock.set(datetime(2026, 4, 2, 12, 0, tzinfo=UTC))  # Thursday 13:00 BST
+    bot = await boot()
+    try:
+        eng = await subscribe(bot, fake_slack, "CENG")
+        sct = await subscribe(bot, fake_slack, "CSCT", "09:30 mon-fri scotland")
+        # Friday is Good Friday for both; Monday is Easter Monday outside Scotland.
+        assert "Next tip: Tuesday 7 April 2026 at 09:30 BST" in eng["text"]
+        assert "Next tip: Monday 6 April 2026 at 09:30 BST" in sct["text"]
+    finally:
+        await stop_bot(bot)
+
+
+async def test_daily_tip_keeps_local_time_across_the_autumn_change(boot, fake_slack, clock):
+    await clock.set(datetime(2026, 10, 23, 12, 0, tzinfo=UTC))  # Friday, BST
+    bot = await boot()
+    try:
+        await subscribe(bot, fake_slack, "C1", "09:30 daily")
+        await clock.set(datetime(2026, 10, 24, 8, 31, tzinfo=UTC))  # Saturday 09:31 BST
+        await fake_slack.wait_for(lambda s: tip_posts(s))
+        await clock.set(datetime(2026, 10, 25, 9, 29, tzinfo=UTC))  # Sunday 09:29 GMT
+        await checked(bot)
+        assert len(tip_posts(fake_slack)) == 1  # 08:30 UTC is 08:30 GMT now: not yet
+        await clock.set(datetime(2026, 10, 25, 9, 31, tzinfo=UTC))  # Sunday 09:31 GMT
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 2 or None)
+        await checked(bot)
+        ledger = tips_of(bot).store.deliveries()
+        assert [str(d.local_date) for d in ledger] == ["2026-10-24", "2026-10-25"]
+        assert [d.due_at.hour for d in ledger] == [8, 9]  # 09:30 BST, then 09:30 GMT
+        await bot.slash("/tip", "status", channel="C1", user="U1")
+        status = (await fake_slack.wait_for(lambda s: responses_with(s, "Next tip")))[0]
+        assert "Monday 26 October 2026 at 09:30 GMT" in status["text"]
+    finally:
+        await stop_bot(bot)
+
+
+async def test_restart_does_not_post_a_slot_from_before_the_subscription(boot, fake_slack, clock):
+    """Subscribing at 10:00 to a 09:30 tip means tomorrow; a restart at 10:05 (inside the
+    grace window for 09:30) must not post today's 09:30 tip after all."""
+    await clock.set(datetime(2026, 3, 23, 10, 0, tzinfo=UTC))
+    bot = await boot()
+    confirm = await subscribe(bot, fake_slack, "C1")
+    assert "Next tip: Tuesday 24 March 2026 at 09:30 GMT" in confirm["text"]
+    await stop_bot(bot)
+    await clock.advance(minutes=5)
+    bot2 = await boot()
+    try:
+        await checked(bot2)
+        assert tip_posts(fake_slack) == []
+        assert tips_of(bot2).store.get(1).next_local_date == date(2026, 3, 24)
+    finally:
+        await stop_bot(bot2)
+
+
+@pytest.mark.parametrize(
+    ("command", "why", "instead"),
+    [
+        ("list", "because it shows every channel's subscription", "type “/tip status”"),
+        ("feedback", "because it shows the votes from every channel", "press Useful"),
+        ("send-now", "because it posts an extra tip to everyone", "type “/tip status”"),
+    ],
+)
+async def test_admin_commands_refused_with_the_reason_and_what_to_do(
+    bot, fake_slack, command, why, instead
+):
+    await bot.slash("/tip", command, channel="C1", user="U1")
+    reply = (await fake_slack.wait_for(lambda s: responses_with(s, "Only secbot admins")))[0]
+    assert reply["response_type"] == "ephemeral"
+    assert f"Only secbot admins can use “/tip {command}”" in reply["text"]
+    assert why in reply["text"] and instead in reply["text"]
+
+
+async def test_unknown_subcommand_says_so_and_lists_the_commands(bot, fake_slack):
+    await bot.slash("/tip", "subscibe 09:30", channel="C1", user="U1")
+    reply = (await fake_slack.wait_for(lambda s: responses_with(s, "isn't a tip command")))[0]
+    assert "“/tip subscibe” isn't a tip command" in reply["text"]
+    assert "/tip subscribe [HH:MM] [days] [nation]" in reply["text"]
+    assert "Example: /tip subscribe 08:45 mon-fri scotland" in str(reply["blocks"])
+    assert tips_of(bot).store.all() == []

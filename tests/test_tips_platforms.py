@@ -3,14 +3,16 @@ trying-out mode (SECBOT_TIP_TEST_INTERVAL, /tip send-now), all over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
 import pytest
 
+from app import SERVICES
 from bot.clock import FakeClock
 from tests.support import start_bot, stop_bot
-from tests.tips_helpers import eventually, library, settle, tips_of
+from tests.tips_helpers import checked, eventually, library, tips_of, unpaced
 
 MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
 TEAMS_CHANNEL = "19:chan@thread.tacv2"
@@ -27,7 +29,7 @@ async def bot(slack_env, fake_slack, fake_connector, clock, request):
     running = await start_bot(
         env, clock=clock, slack=fake_slack, connector=fake_connector, content=library()
     )
-    yield running
+    yield unpaced(running)
     await stop_bot(running)
 
 
@@ -71,7 +73,7 @@ async def test_teams_subscribe_then_proactive_tip_then_unsubscribe(bot, fake_con
     await fake_connector.wait_for(lambda s: any("no longer" in _card(a) for a in s.sent()))
     fake_connector.calls.clear()
     await clock.advance(days=1)
-    await settle()
+    await checked(bot)
     assert _posts_to(fake_connector, TEAMS_CHANNEL) == []
 
 
@@ -83,6 +85,13 @@ async def test_teams_removed_bot_marks_subscription_inactive(bot, fake_connector
     store = tips_of(bot).store
     await eventually(lambda: not store.get(1).active)
     assert store.get(1).inactive_reason == "gone: teams 403"
+    # Skipped from then on: the next working day does not even try.
+    await checked(bot)
+    tries = len(_posts_to(fake_connector, TEAMS_CHANNEL))
+    await clock.advance(days=1)
+    await checked(bot)
+    assert len(_posts_to(fake_connector, TEAMS_CHANNEL)) == tries
+    assert [d.status for d in store.deliveries()] == ["gone"]
 
 
 async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_connector, clock):
@@ -131,7 +140,7 @@ async def test_web_chat_subscribe_and_receive_then_unsubscribe(bot, clock):
 
     await bot.web_send(text="tip unsubscribe", user="web-user-2")
     await clock.advance(days=1)
-    await settle()
+    await checked(bot)
     assert len(await _tips_in(bot)) == 1
 
 
@@ -164,13 +173,13 @@ async def test_local_test_interval_fires_every_n_seconds_but_never_twice_in_one(
     tips = await eventually(lambda: _tips_in(bot))  # straight away, in this minute's slot
     assert len(tips) == 1
     await clock.advance(seconds=30)
-    await settle()
+    await checked(bot)
     assert len(await _tips_in(bot)) == 1
     await clock.advance(seconds=31)
     await eventually(lambda: _tips_in_count(bot, 2))
     await clock.advance(seconds=60)
     await eventually(lambda: _tips_in_count(bot, 3))
-    await settle()
+    await checked(bot)
     assert len(await _tips_in(bot)) == 3
     ids = {m["text"] for m in await _tips_in(bot)}
     assert len(ids) == 3  # still the channel's rotation
@@ -256,3 +265,31 @@ async def test_shipped_content_tip_and_quiz_me(running, fake_slack, content_libr
         for el in blk["elements"]
     )
     assert set(content_library.item(item_id).topics) & set(tip.topics)
+
+
+async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
+    bot, fake_connector, clock
+):
+    """Teams limits each conversation (and each tenant): a second tip to the same
+    conversation waits its turn instead of waiting for a 429. The gap is shortened here
+    to keep the test quick; the real one is 2 seconds (see content/tips_pacing.py)."""
+    delivery = tips_of(bot)
+    delivery.pacer.per_conversation["teams"] = 0.4
+    await bot.teams_say("tip subscribe", mention=True)
+    await fake_connector.wait_for(lambda s: s.sent())
+    transport = bot.app[SERVICES].transports["teams"]
+    real_post = transport.post
+    loop = asyncio.get_running_loop()
+    posted_at: list[float] = []
+
+    async def timed(place, msg):
+        posted_at.append(loop.time())
+        return await real_post(place, msg)
+
+    transport.post = timed
+    await bot.teams_say("tip send-now", mention=True, aad="aad-admin")
+    await bot.teams_say("tip send-now", mention=True, aad="aad-admin")
+    await eventually(lambda: len(_posts_to(fake_connector, TEAMS_CHANNEL)) >= 3)
+    assert len(posted_at) == 2
+    assert posted_at[1] - posted_at[0] >= 0.4 - 0.01  # a lower bound: safe on a slow machine
+    assert [d.status for d in delivery.store.deliveries()] == ["sent", "sent"]

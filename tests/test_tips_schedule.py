@@ -61,7 +61,8 @@ def test_parse_subscribe_args(args, at, days, nation):
         ("9am", "24-hour clock"),
         ("09:30 funday", "isn't a list of days"),
         ("09:30 10:30", "more than one time"),
-        ("mon-fri daily", "more than one days"),
+        ("mon-fri daily", "more than one set of days"),
+        ("scotland england", "more than one nation"),
     ],
 )
 def test_bad_settings_say_what_to_type(args, words):

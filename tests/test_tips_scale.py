@@ -1,0 +1,219 @@
+"""Daily tips at scale: channels seeded straight into the database are all served once at
+start-up, every hot query is served by an index, `/tip list` reads one page, and the
+pacing that keeps a fan-out inside Slack's and Teams' limits."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.model import Place
+from bot.storage.db import migrate, open_db
+from content.tips_delivery import PAGE
+from content.tips_pacing import Pacer
+from content.tips_schedule import EVERY_DAY, Schedule
+from content.tips_store import DOMAIN, MIGRATIONS, SENT, TipStore
+from tests.support import start_bot, stop_bot
+from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced
+
+MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
+
+
+def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
+    """Subscriptions written straight into the database, as a migration or an import
+    would: no next due time yet, so the worker's start-up must work it out."""
+    db = open_db(db_path)
+    try:
+        migrate(db, DOMAIN, MIGRATIONS)
+        store = TipStore(db)
+        for ch in channels:
+            store.subscribe(Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now)
+    finally:
+        db.conn.close()
+
+
+async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
+    slack_env, fake_slack, fake_connector
+):
+    """More channels than one claim page, seeded before the app starts with a daily time a
+    minute ago, all get today's tip exactly once; channels whose time today was already
+    beyond the grace window start tomorrow instead of getting a tip hours late."""
+    due = [f"C{i:04d}" for i in range(PAGE + 100)]
+    stale = [f"S{i:03d}" for i in range(20)]
+    seed(slack_env["SECBOT_DB"], due, time(7, 59), MONDAY_0800)
+    seed(slack_env["SECBOT_DB"], stale, time(4, 0), MONDAY_0800)  # four hours ago
+    bot = await start_bot(
+        slack_env,
+        clock=FakeClock(MONDAY_0800),
+        slack=fake_slack,
+        connector=fake_connector,
+        content=library(),
+    )
+    try:
+        unpaced(bot)
+        await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= len(due) or None, timeout=60)
+        await checked(bot)
+        per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
+        assert per_channel == dict.fromkeys(due, 1)
+        ledger = tips_of(bot).store.deliveries()
+        assert len(ledger) == len(due)
+        assert {d.status for d in ledger} == {SENT}
+        assert {d.local_date for d in ledger} == {date(2026, 3, 23)}
+        # Everyone's next tip is tomorrow's: 04:00 for the late ones, 07:59 for the rest.
+        store = tips_of(bot).store
+        assert store.earliest_due() == datetime(2026, 3, 24, 4, 0, tzinfo=UTC)
+        nexts = Counter(str(s.next_due) for s in store.active())
+        assert nexts == {
+            "2026-03-24 04:00:00+00:00": len(stale),
+            "2026-03-24 07:59:00+00:00": len(due),
+        }
+    finally:
+        await stop_bot(bot)
+
+
+# --- indexes -------------------------------------------------------------------------------
+
+# Admin-only reports that read everything once by design.
+WHOLE_TABLE_OK = ("COUNT(*) FROM tip_subscriptions", "ORDER BY active DESC", "GROUP BY tip_id")
+
+
+def test_every_fan_out_query_is_served_by_an_index():
+    """No query a fan-out runs per channel (or per page) scans a table or sorts it: with
+    10,000 channels and a year of ledger rows, each stays a b-tree lookup."""
+    db = open_db(":memory:")
+    migrate(db, DOMAIN, MIGRATIONS)
+    store = TipStore(db)
+    now = MONDAY_0800
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    sub_id = store.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
+    store.set_next(sub_id, date(2026, 3, 23), now)
+    store.due(now, limit=PAGE)
+    store.active(after_id=0, limit=PAGE)
+    store.earliest_due()
+    store.find(Place("slack", "T", "C1"))
+    store.get(sub_id)
+    store.is_active(sub_id)
+    store.served(sub_id, 1)
+    store.has_delivery(sub_id, date(2026, 3, 23))
+    row = store.claim(
+        sub_id, kind="scheduled", tip_id="t1", cycle=1, due=now, now=now, local_date=date.today()
+    )
+    assert row is not None
+    store.ready(now)
+    store.earliest_retry()
+    store.mark_sending(row, now)
+    store.mark_sent(row, "1", now)
+    store.retry_later(row, now + timedelta(minutes=1), "x", now)
+    store.finish(row, "missed", "x", now)
+    store.deactivate(sub_id, "gone", now)
+    store.counts()
+    store.all(limit=50)
+    store.feedback()
+    db.conn.set_trace_callback(None)
+
+    checked_any = 0
+    for sql in statements:
+        if not re.match(r"\s*(SELECT|UPDATE|DELETE)", sql, re.I):
+            continue
+        plan = [r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
+        if any(ok in sql for ok in WHOLE_TABLE_OK):
+            continue
+        checked_any += 1
+        assert not [p for p in plan if p.startswith("SCAN ")], (sql, plan)
+        assert not [p for p in plan if "TEMP B-TREE" in p], (sql, plan)
+    assert checked_any >= 18
+
+
+async def test_admin_list_reads_one_page_of_thousands(slack_env, fake_slack, fake_connector):
+    seed(slack_env["SECBOT_DB"], [f"C{i:04d}" for i in range(1200)], time(9, 30), MONDAY_0800)
+    bot = await start_bot(
+        slack_env,
+        clock=FakeClock(MONDAY_0800),
+        slack=fake_slack,
+        connector=fake_connector,
+        content=library(),
+    )
+    try:
+        await bot.slash("/tip", "list", channel="C1", user="UADMIN")
+        listed = await fake_slack.wait_for(
+            lambda s: [r for r in s.responses() if "active of" in r.get("text", "")]
+        )
+        assert listed[0]["text"].startswith("1200 active of 1200 subscriptions:")
+        sections = [b["text"]["text"] for b in listed[0]["blocks"] if b["type"] == "section"]
+        shown = [line for sec in sections[1:] for line in sec.split("\n")]
+        assert len(shown) == 50 and all(len(sec) < 3000 for sec in sections)  # none cut off
+        assert shown[0].startswith("slack T111/C0000: 09:30 every day")
+        assert "…and 1150 more." in str(listed[0]["blocks"][-1])
+    finally:
+        await stop_bot(bot)
+
+
+# --- pacing ----------------------------------------------------------------------------------
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def pacer(t: FakeTime) -> Pacer:
+    return Pacer(monotonic=t.monotonic, sleep=t.sleep)
+
+
+def test_slack_posts_to_one_channel_are_a_second_apart_others_go_at_once():
+    t = FakeTime()
+    p = pacer(t)
+    c1, c2 = Place("slack", "T1", "C1"), Place("slack", "T1", "C2")
+    assert p.reserve(c1) == 0
+    assert p.reserve(c2) == 0  # another channel: no wait (workspace limit = Retry-After)
+    assert p.reserve(c1) == pytest.approx(1.0)
+    assert p.reserve(c1) == pytest.approx(2.0)
+    t.now += 5
+    assert p.reserve(c1) == 0
+
+
+def test_teams_paces_each_conversation_and_each_tenant():
+    t = FakeTime()
+    p = pacer(t)
+    conv = Place("teams", "tenant-1", "19:a@thread.tacv2")
+    assert p.reserve(conv) == 0
+    assert p.reserve(conv) == pytest.approx(2.0)  # 1,800 an hour and 8 in 2 s, per conversation
+    # 80 other conversations in the same tenant: at most 40 a second between them.
+    waits = [p.reserve(Place("teams", "tenant-1", f"19:c{i}@thread.tacv2")) for i in range(80)]
+    assert waits[-1] >= 79 / 40 + 1 / 40 - 1e-9
+    assert max(b - a for a, b in zip(waits, waits[1:], strict=False)) == pytest.approx(1 / 40)
+    # Another tenant has its own budget.
+    assert p.reserve(Place("teams", "tenant-2", "19:z@thread.tacv2")) == 0
+
+
+async def test_pacer_waits_and_forgets_old_slots():
+    t = FakeTime()
+    p = pacer(t)
+    c1 = Place("slack", "T1", "C1")
+    await p.wait(c1)
+    await p.wait(c1)
+    assert t.slept == [pytest.approx(1.0)]
+    for i in range(3000):
+        p.reserve(Place("slack", "T1", f"X{i}"))
+        t.now += 0.01
+    assert len(p._next) < 1200  # pruned as it goes: only recent conversations are kept
+
+
+def test_web_chat_is_not_paced():
+    t = FakeTime()
+    p = pacer(t)
+    place = Place("web", "local", "general")
+    assert [p.reserve(place) for _ in range(5)] == [0] * 5
