@@ -7,7 +7,6 @@ link. That includes the top-level ``text`` fallback, which Slack also parses.
 
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 
 from slack_sdk.models.blocks import (
@@ -113,10 +112,11 @@ def render(msg: Message) -> dict:
 
     Building blocks through slack_sdk's models is thorough but slow, and the same
     message (a question's feedback, say) is often sent to hundreds of people, so
-    rendered blocks are cached by message value. Copies keep callers from sharing dicts.
+    rendered blocks are cached by message value. The block dicts are shared between
+    callers: treat them as read-only (slack_sdk and the JSON encoder only read them).
     """
     try:
-        blocks = [copy.deepcopy(b) for b in _cached_blocks(msg)]
+        blocks = list(_cached_blocks(msg))
     except TypeError:  # a message holding something unhashable: render it afresh
         blocks = render_blocks(msg)
     # The top-level text is mrkdwn too (notifications, and clients without blocks).
