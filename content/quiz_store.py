@@ -171,6 +171,11 @@ MIGRATIONS = [
     CREATE INDEX quiz_answers_user ON quiz_answers (user_key, answered_at);
     CREATE INDEX quiz_answers_place ON quiz_answers (platform, workspace, channel, answered_at)
     """,
+    # 3: "recent questions in this channel" reads newest first by id; without this index
+    # SQLite sorted every post the channel ever had (a busy channel's /quiz slowed down).
+    """
+    CREATE INDEX quiz_posts_place_id ON quiz_posts (platform, workspace, channel, id)
+    """,
 ]
 
 

@@ -351,7 +351,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
         [post.id, START.isoformat()],
     )
     before = store.answers()
-    assert migrate(db, DOMAIN, MIGRATIONS) == 1
+    assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 1
     after = store.answers()
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
@@ -362,7 +362,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     indexes = {r[1] for r in db.execute("PRAGMA index_list(quiz_answers)").fetchall()}
     assert {"quiz_answers_user", "quiz_answers_place"} <= indexes
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert migrate(db, DOMAIN, MIGRATIONS) == 0
+    assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 0
     db.conn.close()
 
 
