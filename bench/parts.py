@@ -1,0 +1,582 @@
+"""The benchmark parts. Each returns a JSON-able dict and prints a small table."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.loadgen import LoadResult, Prepared, run_load
+from bench.procs import Server, start
+
+SECRET = "bench-signing-secret"
+LEVELS = (1, 16, 64)
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def _post(url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=10).read()
+
+
+def sign(body: str, ts: int) -> dict[str, str]:
+    sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": f"v0={sig}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def fake_apis() -> Server:
+    return start("fake-apis", ["bench/fake_apis.py"])
+
+
+def our_env(fake: Server, db_dir: str, **extra: str) -> dict[str, str]:
+    return {
+        "SECBOT_DB": str(Path(db_dir) / "bench.db"),
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url + "api/",
+        "SECBOT_PAGERDUTY_URL": fake.url.rstrip("/"),
+        **extra,
+    }
+
+
+def print_table(title: str, rows: list[dict], cols: list[str]) -> None:
+    print(title)
+    print("  " + "  ".join(f"{c:>12}" for c in cols))
+    for row in rows:
+        print("  " + "  ".join(f"{row.get(c, ''):>12}" for c in cols))
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+# --- part 5: start-up and memory ------------------------------------------------------
+
+
+async def startup(seconds: float) -> dict:
+    runs = []
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(3):
+            srv = start("secbot", ["app.py"], {"SECBOT_DB": f"{d}/s{i}.db"})
+            time.sleep(1.0)
+            mem = srv.memory_kib()
+            srv.stop()
+            runs.append(
+                {
+                    "startup_s": round(srv.startup_s, 3),
+                    "idle_rss_mib": round(mem["VmRSS"] / 1024, 1),
+                }
+            )
+    best = min(r["startup_s"] for r in runs)
+    worst = max(r["startup_s"] for r in runs)
+    out = {
+        "runs": runs,
+        "startup_best_s": best,
+        "startup_worst_s": worst,
+        "idle_rss_mib": runs[-1]["idle_rss_mib"],
+        "target_startup_s": 2.0,
+        "meets_target": worst < 2.0,
+    }
+    print_table(
+        "start-up (process start → /healthz 200) and idle memory",
+        runs,
+        ["startup_s", "idle_rss_mib"],
+    )
+    return out
+
+
+# --- shared: run one server under several load levels ---------------------------------
+
+
+async def _levels(
+    srv: Server, path: str, bodies: list[Prepared], seconds: float, expect: int
+) -> list[dict]:
+    rows = []
+    for c in LEVELS:
+        cpu0, wall0 = srv.cpu_seconds(), time.perf_counter()
+        gen0 = time.process_time()
+        res: LoadResult = await run_load(srv.url + path, bodies, c, seconds, expect)
+        wall = time.perf_counter() - wall0
+        row = res.row()
+        row["server_cpu"] = round((srv.cpu_seconds() - cpu0) / wall, 2)
+        row["loadgen_cpu"] = round((time.process_time() - gen0) / wall, 2)
+        rows.append(row)
+    return rows
+
+
+def _compare(ours: list[dict], base: list[dict]) -> list[dict]:
+    out = []
+    for o, b in zip(ours, base, strict=True):
+        out.append(
+            {
+                "concurrency": o["concurrency"],
+                "ours_p99_ms": o["p99_ms"],
+                "base_p99_ms": b["p99_ms"],
+                "p99_ratio": ratio(o["p99_ms"], b["p99_ms"]),
+                "ours_rps": o["rps"],
+                "base_rps": b["rps"],
+                "rps_ratio": ratio(o["rps"], b["rps"]),
+                "errors": o["errors"] + b["errors"],
+            }
+        )
+    return out
+
+
+# --- part 2: Teams --------------------------------------------------------------------
+
+
+def _teams_bodies(service_url: str, text: str, n: int = 2000) -> list[Prepared]:
+    out = []
+    for i in range(n):
+        act = {
+            "type": "message",
+            "id": f"bench-{uuid.uuid4().hex}",
+            "channelId": "msteams",
+            "serviceUrl": service_url,
+            "text": text,
+            "textFormat": "plain",
+            "from": {"id": f"29:user-{i % 500}", "name": "Bench", "aadObjectId": f"aad-{i % 500}"},
+            "conversation": {
+                "id": f"a:personal-{i % 500}",
+                "conversationType": "personal",
+                "tenantId": "t1",
+            },
+            "recipient": {"id": "28:bot", "name": "secbot"},
+        }
+        out.append(Prepared(json.dumps(act).encode(), {"Content-Type": "application/json"}))
+    return out
+
+
+async def teams(seconds: float) -> dict:
+    fake = fake_apis()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            ours_srv = start("secbot", ["app.py"], our_env(fake, d))
+            try:
+                ours = await _levels(
+                    ours_srv, "api/messages", _teams_bodies(fake.url, "help"), seconds, 201
+                )
+            finally:
+                ours_srv.stop()
+        base_srv = start("baseline-teams", ["bench/baseline_teams.py"])
+        try:
+            base = await _levels(
+                base_srv, "api/messages", _teams_bodies(fake.url, "help"), seconds, 201
+            )
+        finally:
+            base_srv.stop()
+    finally:
+        fake.stop()
+    table = _compare(ours, base)
+    print_table(
+        "Teams message activities: ours vs bare botbuilder echo bot",
+        table,
+        [
+            "concurrency",
+            "ours_p99_ms",
+            "base_p99_ms",
+            "p99_ratio",
+            "ours_rps",
+            "base_rps",
+            "rps_ratio",
+            "errors",
+        ],
+    )
+    return {"ours": ours, "baseline": base, "compare": table}
+
+
+# --- part 1 and 6: Slack ack latency and throughput -----------------------------------
+
+
+def _slash_bodies(response_url: str, n: int) -> list[Prepared]:
+    now = int(time.time())
+    out = []
+    for i in range(n):
+        body = urlencode(
+            {
+                "team_id": "T1",
+                "team_domain": "gov",
+                "channel_id": "C1",
+                "channel_name": "general",
+                "user_id": f"U{i % 2000}",
+                "user_name": "bench",
+                "command": "/quiz",
+                "text": "",
+                "api_app_id": "A1",
+                "response_url": response_url,
+                "trigger_id": f"{i}.{uuid.uuid4().hex[:10]}",
+            }
+        )
+        out.append(Prepared(body.encode(), sign(body, now)))
+    return out
+
+
+def _click_bodies(response_url: str, value: str, n: int) -> list[Prepared]:
+    now = int(time.time())
+    out = []
+    for i in range(n):
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1", "domain": "gov"},
+            "user": {"id": f"U{i}", "username": "bench", "name": "bench", "team_id": "T1"},
+            "api_app_id": "A1",
+            "trigger_id": f"{i}.{uuid.uuid4().hex[:10]}",
+            "container": {
+                "type": "message",
+                "message_ts": "1.1",
+                "channel_id": "C1",
+                "is_ephemeral": False,
+            },
+            "channel": {"id": "C1", "name": "general"},
+            "message": {"type": "message", "ts": "1.1", "text": "", "blocks": []},
+            "response_url": response_url,
+            "actions": [
+                {
+                    "action_id": "quiz:answer#1.0",
+                    "block_id": "b",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": f"{now}.{i:06d}",
+                    "text": {"type": "plain_text", "text": "A"},
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        out.append(Prepared(body.encode(), sign(body, now)))
+    return out
+
+
+async def _slack_run(srv: Server, fake: Server, seconds: float) -> dict:
+    resp_url = fake.url + "response/bench"
+    commands = await _levels(srv, "slack/events", _slash_bodies(resp_url, 12000), seconds, 200)
+    # One long-lived question to answer: post 1 (created by the first /quiz above).
+    clicks = await _levels(srv, "slack/events", _click_bodies(resp_url, "1:0", 40000), seconds, 200)
+    return {"commands": commands, "clicks": clicks}
+
+
+async def slack(seconds: float) -> dict:
+    fake = fake_apis()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            ours_srv = start("secbot", ["app.py"], our_env(fake, d))
+            try:
+                ours = await _slack_run(ours_srv, fake, seconds)
+            finally:
+                ours_srv.stop()
+        base_srv = start(
+            "baseline-slack",
+            ["bench/baseline_slack.py"],
+            {"SLACK_API_URL": fake.url + "api/", "SLACK_SIGNING_SECRET": SECRET},
+        )
+        try:
+            base = await _slack_run(base_srv, fake, seconds)
+        finally:
+            base_srv.stop()
+    finally:
+        fake.stop()
+    out: dict = {"ours": ours, "baseline": base}
+    cols = [
+        "concurrency",
+        "ours_p99_ms",
+        "base_p99_ms",
+        "p99_ratio",
+        "ours_rps",
+        "base_rps",
+        "rps_ratio",
+        "errors",
+    ]
+    for kind in ("commands", "clicks"):
+        table = _compare(ours[kind], base[kind])
+        out[f"compare_{kind}"] = table
+        print_table(f"Slack {kind} (/quiz, quiz:answer): ours vs bare slack-bolt", table, cols)
+    print_table(
+        "  generator vs server CPU (cores busy) against the baseline, clicks",
+        base["clicks"],
+        ["concurrency", "server_cpu", "loadgen_cpu", "rps"],
+    )
+    return out
+
+
+# --- part 3: tip fan-out --------------------------------------------------------------
+
+FANOUT_CHANNELS = 10_000
+FANOUT_CONCURRENCY = 50
+
+
+def _seed_subscriptions(db_path: str, n: int) -> None:
+    """n Slack channels subscribed to a daily tip due a minute ago, as if just missed."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.model import Place
+    from bot.storage.db import migrate, open_db
+    from content import tips_store
+    from content.tips_schedule import NATIONS, Schedule, bank_holiday
+
+    tz = ZoneInfo("Europe/London")
+    now = datetime.now(UTC)
+    local = (now - timedelta(minutes=1)).astimezone(tz)
+    nation = next(n for n in NATIONS if not bank_holiday(local.date(), n))
+    schedule = Schedule(
+        at=local.time().replace(second=0, microsecond=0), days=frozenset(range(7)), nation=nation
+    )
+    db = open_db(db_path)
+    migrate(db, tips_store.DOMAIN, tips_store.MIGRATIONS)
+    store = tips_store.TipStore(db)
+    db.conn.execute("BEGIN")
+    for i in range(n):
+        store.subscribe(Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now)
+    db.conn.execute("COMMIT")
+    db.conn.close()
+
+
+async def _wait_for_posts(fake: Server, n: int, timeout: float) -> dict:
+    deadline = time.time() + timeout
+    while True:
+        stats = _get_json(fake.url + "stats")
+        if stats["channels"] >= n or time.time() > deadline:
+            return stats
+        await asyncio.sleep(0.1)
+
+
+async def _ceiling(fake: Server, n: int, concurrency: int) -> float:
+    """A bare aiohttp loop posting n messages to the same fake, as fast as it can."""
+    import aiohttp
+
+    gate = asyncio.Semaphore(concurrency)
+    body = {"text": "A tip", "blocks": []}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def one(i: int) -> None:
+            async with gate:
+                async with session.post(
+                    fake.url + "api/chat.postMessage", json={**body, "channel": f"X{i:05d}"}
+                ) as r:
+                    await r.read()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - t0
+
+
+async def fanout(seconds: float) -> dict:
+    fake = fake_apis()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            env = our_env(fake, d, SECBOT_TIP_CONCURRENCY=str(FANOUT_CONCURRENCY))
+            _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
+            _post(fake.url + "reset")
+            started = time.time()
+            srv = start("secbot", ["app.py"], env, timeout=60)
+            try:
+                stats = await _wait_for_posts(fake, FANOUT_CHANNELS, 240)
+                mem = srv.memory_kib()
+            finally:
+                srv.stop()
+        ours_total = stats["last_post"] - started if stats["last_post"] else None
+        ours_window = (stats["last_post"] - stats["first_post"]) if stats["first_post"] else None
+        _post(fake.url + "reset")
+        ceiling_s = await _ceiling(fake, FANOUT_CHANNELS, FANOUT_CONCURRENCY)
+    finally:
+        fake.stop()
+    out = {
+        "channels": FANOUT_CHANNELS,
+        "delivered": stats["channels"],
+        "duplicates": stats["duplicates"],
+        "ours_from_process_start_s": round(ours_total, 2) if ours_total else None,
+        "ours_first_to_last_post_s": round(ours_window, 2) if ours_window else None,
+        "ceiling_s": round(ceiling_s, 2),
+        "throughput_ratio": ratio(ceiling_s, ours_window) if ours_window else None,
+        "peak_rss_mib": round(mem["VmHWM"] / 1024, 1),
+        "target_ratio": 0.7,
+    }
+    print_table(
+        "tip fan-out to 10,000 Slack channels: ours vs a bare aiohttp client loop",
+        [out],
+        [
+            "delivered",
+            "duplicates",
+            "ours_first_to_last_post_s",
+            "ceiling_s",
+            "throughput_ratio",
+            "peak_rss_mib",
+        ],
+    )
+    return out
+
+
+# --- part 4: paging latency ------------------------------------------------------------
+
+PAGING_INCIDENTS = 200
+PAGING_ROUTING = """\
+version: 1
+default_team: bench
+targets:
+  duty-pd:
+    type: pagerduty
+    routing_key: bench-duty-key-000001
+  backup-pd:
+    type: pagerduty
+    routing_key: bench-backup-key-00002
+teams:
+  bench:
+    members: [web:bench-responder]
+    escalation:
+      steps:
+        - targets: [duty-pd]
+          wait_minutes: 0.05
+        - targets: [backup-pd]
+          wait_minutes: 5
+"""
+
+
+async def _web(session, base: str, user: str, **body) -> list[dict]:
+    payload = {
+        "user_id": user,
+        "conversation": "general",
+        "name": "Bench",
+        "request_id": uuid.uuid4().hex[:16],
+        **body,
+    }
+    async with session.post(base + "webchat/api/send", json=payload) as r:
+        assert r.status == 200, await r.text()
+    async with session.get(
+        base + "webchat/api/messages", params={"user_id": user, "conversation": "general"}
+    ) as r:
+        return (await r.json())["messages"]
+
+
+def _triage_value(card: dict) -> str:
+    for block in card["blocks"]:
+        for button in block.get("buttons", []):
+            if button["action_id"] == "incident:triage":
+                return button["value"]
+    raise AssertionError("no triage button on the card")
+
+
+async def paging(seconds: float) -> dict:
+    import sqlite3
+
+    import aiohttp
+
+    fake = fake_apis()
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            routing = Path(d) / "routing.yml"
+            routing.write_text(PAGING_ROUTING)
+            env = our_env(fake, d, SECBOT_ROUTING=str(routing))
+            srv = start("secbot", ["app.py"], env)
+            ends: dict[str, float] = {}
+            try:
+                async with aiohttp.ClientSession() as session:
+                    for i in range(PAGING_INCIDENTS):
+                        user = f"bench-reporter-{i}"
+                        msgs = await _web(session, srv.url, user, text=f"compromised x @acct{i}")
+                        card = msgs[-1]
+                        incident = _triage_value(card).split("|")[0]
+                        for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes"):
+                            await _web(
+                                session,
+                                srv.url,
+                                user,
+                                action={
+                                    "action_id": "incident:triage",
+                                    "value": f"{incident}|{answer}",
+                                    "message_id": str(card["id"]),
+                                },
+                            )
+                        ends[incident] = time.time()  # the click that ends triage
+                        await _web(
+                            session,
+                            srv.url,
+                            user,
+                            action={
+                                "action_id": "incident:triage",
+                                "value": f"{incident}|harmful|yes",
+                                "message_id": str(card["id"]),
+                            },
+                        )
+                # Step 2 is due 3 s after step 1: wait for every backup page.
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    events = _get_json(fake.url + "stats")["pagerduty"]
+                    backups = [e for e in events if e["routing_key"].startswith("bench-backup")]
+                    if len(backups) >= PAGING_INCIDENTS:
+                        break
+                    await asyncio.sleep(0.2)
+            finally:
+                srv.stop()
+            conn = sqlite3.connect(env["SECBOT_DB"])
+            due = {
+                row[0]: row[1]
+                for row in conn.execute(
+                    "SELECT incident_id, due_at FROM paging_jobs WHERE step = 2"
+                )
+            }
+            conn.close()
+    finally:
+        fake.stop()
+    from datetime import datetime
+
+    first = {}
+    late = []
+    for e in events:
+        if e.get("event_action") != "trigger":
+            continue
+        key = e["dedup_key"]
+        if e["routing_key"].startswith("bench-duty") and key not in first:
+            first[key] = e["_received_at"]
+        elif e["routing_key"].startswith("bench-backup") and key in due:
+            late.append(e["_received_at"] - datetime.fromisoformat(due[key]).timestamp())
+    lat = sorted((first[k] - ends[k]) * 1000 for k in ends if k in first)
+
+    def pct(data: list[float], p: float) -> float:
+        return round(data[min(len(data) - 1, round(p / 100 * (len(data) - 1)))], 1)
+
+    out = {
+        "incidents": PAGING_INCIDENTS,
+        "paged": len(lat),
+        "page_p50_ms": pct(lat, 50),
+        "page_p99_ms": pct(lat, 99),
+        "page_max_ms": round(lat[-1], 1),
+        "escalations": len(late),
+        "escalation_late_p50_ms": pct(sorted(x * 1000 for x in late), 50) if late else None,
+        "escalation_late_p99_ms": pct(sorted(x * 1000 for x in late), 99) if late else None,
+        "target_page_p99_ms": 250,
+    }
+    print_table(
+        "paging: end of triage → fake PagerDuty trigger; step 2 lateness vs due time",
+        [out],
+        [
+            "paged",
+            "page_p50_ms",
+            "page_p99_ms",
+            "escalations",
+            "escalation_late_p50_ms",
+            "escalation_late_p99_ms",
+        ],
+    )
+    return out
+
+
+ALL = {
+    "slack": slack,
+    "fanout": fanout,
+    "paging": paging,
+    "teams": teams,
+    "startup": startup,
+}
