@@ -106,6 +106,9 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
     assert markdown.startswith(f"# Post-incident report: {incident_id}")
     assert "| Summary | Recovered |" in markdown and "| duty-pd | pagerduty | trigger |" in markdown
+    # The same report is also readable in the conversation, as a Markdown message.
+    inline = [s for s in sent if s.get("textFormat") == "markdown"]
+    assert inline and inline[0]["text"] == markdown
 
 
 async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_connector, fake_pd):

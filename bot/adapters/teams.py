@@ -236,6 +236,15 @@ def _file_attachment(filename: str, content: str) -> Attachment:
     )
 
 
+MAX_INLINE_FILE = 20_000
+
+
+def _file_as_text(filename: str, content: str) -> Activity:
+    if len(content) > MAX_INLINE_FILE:
+        content = content[:MAX_INLINE_FILE] + f"\n\n(Shortened here: {filename} has it all.)"
+    return Activity(type=ActivityTypes.message, text=content, text_format="markdown")
+
+
 class TeamsResponder:
     """Answers within one turn. For a card click (an invoke), a private answer becomes
     the invoke response card, which Teams shows to the clicking user only."""
@@ -261,6 +270,10 @@ class TeamsResponder:
         if msg.attachment:
             out.attachments = [*(out.attachments or []), _file_attachment(*msg.attachment)]
         resp = await self.ctx.send_activity(out)
+        if msg.attachment:
+            # Some Teams clients offer no download for a data-URL file, so the text also
+            # goes in the conversation, where Teams renders its Markdown.
+            await self.ctx.send_activity(_file_as_text(*msg.attachment))
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
 
     async def update_original(self, msg: Message) -> None:
