@@ -30,6 +30,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 import holidays
 
@@ -211,6 +212,19 @@ class Quiz:
         items = [i for i in items if i.enabled]
         return items or None
 
+    async def _library_items(self, turn: Turn, tag: str) -> tuple[Any, list[QuizItem]] | None:
+        """The library and its live items for ``tag``, or None once the person has been
+        told why there are none (no content loaded, or an unknown tag)."""
+        lib = self._library()
+        if lib is None:
+            await self._no_content(turn)
+            return None
+        items = self._items_for(lib, tag)
+        if items is None:
+            await self._unknown_tag(turn, lib, tag)
+            return None
+        return lib, items
+
     async def _unknown_tag(self, turn: Turn, lib, tag: str) -> None:
         tags = lib.tags()
         slash = self._slash(turn)
@@ -282,14 +296,10 @@ class Quiz:
             # In a direct message there is nobody else to answer: practise instead.
             await self.start_practice(turn, request)
             return
-        lib = self._library()
-        if lib is None:
-            await self._no_content(turn)
+        found = await self._library_items(turn, request.tag)
+        if found is None:
             return
-        items = self._items_for(lib, request.tag)
-        if items is None:
-            await self._unknown_tag(turn, lib, request.tag)
-            return
+        lib, items = found
         now = self.clock.now()
         item = engine.pick_item(items, self.store.recent_items(turn.place, RECENT_POSTS), self.rng)
         post = self.store.create_post(
@@ -488,16 +498,35 @@ class Quiz:
         self.store.replace_question(session.id, position, Question(replacement.id, question.order))
         return replacement
 
+    async def _item_to_show(
+        self, turn: Turn, session: Session, position: int
+    ) -> tuple[Session, QuizItem] | None:
+        """The item at ``position`` with the session read again (a retired item may just
+        have been swapped in), or None once the person has been told there's no content."""
+        item = self._session_item(session, position)
+        if item is None:
+            await self._no_content(turn)
+            return None
+        return self.store.session(session.id) or session, item
+
+    async def _own_session(self, turn: Turn, fields: int) -> tuple[tuple[int, ...], Session] | None:
+        """The button's ``fields`` numbers and the session the first names, if it is the
+        clicker's own; otherwise None, once the clicker has been told so."""
+        parsed = _ints(turn.incoming.value, fields)
+        session = self.store.session(parsed[0]) if parsed else None
+        if parsed is None or session is None or session.user_key != turn.actor.key:
+            await turn.reply(
+                render.private("Sorry, that question isn't part of a session of yours.")
+            )
+            return None
+        return parsed, session
+
     async def start_practice(self, turn: Turn, request: engine.QuizRequest) -> None:
         """``/quiz me [tag]``: five questions chosen by spaced repetition, one at a time."""
-        lib = self._library()
-        if lib is None:
-            await self._no_content(turn)
+        found = await self._library_items(turn, request.tag)
+        if found is None:
             return
-        items = self._items_for(lib, request.tag)
-        if items is None:
-            await self._unknown_tag(turn, lib, request.tag)
-            return
+        lib, items = found
         now = self.clock.now()
         key = turn.actor.key
         chosen = engine.choose_practice(
@@ -555,11 +584,10 @@ class Quiz:
         else:
             self.store.restart_clock(session.id, now)
         position = session.answered
-        item = self._session_item(session, position)
-        if item is None:
-            await self._no_content(turn)
+        found_item = await self._item_to_show(turn, session, position)
+        if found_item is None:
             return
-        session = self.store.session(session.id) or session
+        session, item = found_item
         await turn.reply(
             render.session_question(
                 session,
@@ -572,13 +600,10 @@ class Quiz:
 
     async def answer_session(self, turn: Turn) -> None:
         """``quiz:session``: an answer in a practice session or an exam."""
-        parsed = _ints(turn.incoming.value, 3)
-        session = self.store.session(parsed[0]) if parsed else None
-        if parsed is None or session is None or session.user_key != turn.actor.key:
-            await turn.reply(
-                render.private("Sorry, that question isn't part of a session of yours.")
-            )
+        found = await self._own_session(turn, 3)
+        if found is None:
             return
+        parsed, session = found
         _, position, shown = parsed
         if not 0 <= position < session.total:
             await turn.reply(render.private("Sorry, that question is no longer available."))
@@ -672,11 +697,10 @@ class Quiz:
             return
         following = position + 1
         self.store.show(session.id, following, now)
-        next_item = self._session_item(session, following)
-        if next_item is None:
-            await self._no_content(turn)
+        found_item = await self._item_to_show(turn, session, following)
+        if found_item is None:
             return
-        session = self.store.session(session.id) or session
+        session, next_item = found_item
         await turn.update_original(
             render.session_question(
                 session, following, next_item, is_private=is_private, note="Answer recorded."
@@ -685,13 +709,10 @@ class Quiz:
 
     async def next_question(self, turn: Turn) -> None:
         """``quiz:next``: show the next practice question (once, however often it's clicked)."""
-        parsed = _ints(turn.incoming.value, 2)
-        session = self.store.session(parsed[0]) if parsed else None
-        if parsed is None or session is None or session.user_key != turn.actor.key:
-            await turn.reply(
-                render.private("Sorry, that question isn't part of a session of yours.")
-            )
+        found = await self._own_session(turn, 2)
+        if found is None:
             return
+        parsed, session = found
         position = parsed[1]
         slash = self._slash(turn)
         if session.status != "active":
@@ -714,11 +735,10 @@ class Quiz:
                 )
             )
             return
-        item = self._session_item(session, position)
-        if item is None:
-            await self._no_content(turn)
+        found_item = await self._item_to_show(turn, session, position)
+        if found_item is None:
             return
-        session = self.store.session(session.id) or session
+        session, item = found_item
         await turn.reply(
             render.session_question(session, position, item, is_private=self._private(turn))
         )

@@ -262,15 +262,22 @@ def practice_feedback(
     return Message(text=text, blocks=tuple(blocks), private=is_private)
 
 
+def _score_fields(
+    scores: dict[str, engine.Score], keys: Sequence[str], labels: dict[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """A ("Label", "3 of 4") field for each of ``keys``, in that order, that was answered."""
+    return tuple(
+        (labels[k], f"{s.correct} of {s.answered}")
+        for k in keys
+        if (s := scores.get(k)) and s.answered
+    )
+
+
 def practice_summary(
     correct: int, total: int, by_principle: dict[str, engine.Score], slash: bool
 ) -> Message:
     text = f"Practice finished: you got {correct} of {total} right."
-    fields = tuple(
-        (PRINCIPLE_LABELS[p], f"{s.correct} of {s.answered}")
-        for p in PRINCIPLES
-        if (s := by_principle.get(p)) and s.answered
-    )
+    fields = _score_fields(by_principle, PRINCIPLES, PRINCIPLE_LABELS)
     return Message(
         text=text,
         blocks=(
@@ -307,11 +314,7 @@ def exam_result(
         f"Exam complete: {verdict}. You scored {result.score} out of {result.total} ({pct}%)."
         f" The pass mark is {engine.PASS_PERCENT}%."
     )
-    fields = tuple(
-        (MODULE_LABELS[m], f"{s.correct} of {s.answered}")
-        for m in MODULES
-        if (s := by_module.get(m)) and s.answered
-    )
+    fields = _score_fields(by_module, MODULES, MODULE_LABELS)
     done = engine.long_date(result.completed_at.astimezone(tz).date())
     due = engine.long_date(result.refresher_due.astimezone(tz).date())
     if result.passed:

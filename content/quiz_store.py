@@ -275,6 +275,11 @@ class LeaderRow:
     answered: int
 
 
+def _questions_json(questions: list[Question]) -> str:
+    """How a session's questions are stored; :func:`_session` reads them back."""
+    return json.dumps([{"item": q.item_id, "order": q.order} for q in questions])
+
+
 def _post(row) -> Post:
     return Post(
         id=row["id"],
@@ -610,7 +615,7 @@ class QuizStore:
                     kind,
                     actor.key,
                     actor.name,
-                    json.dumps([{"item": q.item_id, "order": q.order} for q in questions]),
+                    _questions_json(questions),
                     iso(now),
                     tag,
                     content_version,
@@ -645,7 +650,7 @@ class QuizStore:
         questions[position] = question
         self.db.execute(
             "UPDATE quiz_sessions SET questions = ? WHERE id = ?",
-            [json.dumps([{"item": q.item_id, "order": q.order} for q in questions]), session_id],
+            [_questions_json(questions), session_id],
         )
 
     def show(self, session_id: int, position: int, now: datetime) -> bool:
@@ -777,21 +782,33 @@ class QuizStore:
                     [iso(now), source, source_id, row[0]],
                 )
                 return int(row[0])
-            cur = conn.execute(
-                "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
-                " workspace, channel, shown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source,
-                    source_id,
-                    actor.key,
-                    item_id,
-                    place.platform,
-                    place.workspace,
-                    place.channel,
-                    iso(now),
-                ],
-            )
-            return int(cur.lastrowid)
+            return self._insert_prompt(conn, source, source_id, actor, place, item_id, now)
+
+    @staticmethod
+    def _insert_prompt(
+        conn,
+        source: str,
+        source_id: str,
+        actor: Actor,
+        place: Place,
+        item_id: str,
+        now: datetime,
+    ) -> int:
+        cur = conn.execute(
+            "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
+            " workspace, channel, shown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                source,
+                source_id,
+                actor.key,
+                item_id,
+                place.platform,
+                place.workspace,
+                place.channel,
+                iso(now),
+            ],
+        )
+        return int(cur.lastrowid)
 
     def record_prompt_answer(
         self,
@@ -822,20 +839,8 @@ class QuizStore:
             if row is not None and row[3] is not None:
                 return AnswerResult("duplicate", row[2])
             if row is None:
-                cur = conn.execute(
-                    "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
-                    " workspace, channel, shown_at) VALUES (?, '', ?, ?, ?, ?, ?, ?)",
-                    [
-                        source,
-                        actor.key,
-                        item_id,
-                        place.platform,
-                        place.workspace,
-                        place.channel,
-                        iso(now),
-                    ],
-                )
-                prompt_id, shown_at = int(cur.lastrowid), now
+                prompt_id = self._insert_prompt(conn, source, "", actor, place, item_id, now)
+                shown_at = now
             else:
                 prompt_id, shown_at = int(row[0]), parse_time(row[1])
             self._insert_answer(

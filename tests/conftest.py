@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.connector import FakeConnector
+from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.webhook import FakeWebhook
 from tests.support import SIGNING_SECRET, start_bot, stop_bot
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -23,6 +25,22 @@ async def fake_slack():
 @pytest.fixture
 async def fake_connector():
     server = await FakeConnector().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def pd():
+    """A fake PagerDuty Events API."""
+    server = await FakePagerDuty().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def hook():
+    """A fake webhook receiver."""
+    server = await FakeWebhook().start()
     yield server
     await server.close()
 

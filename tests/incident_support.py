@@ -11,6 +11,7 @@ from app import SERVICES
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
+from tests.support import start_bot, stop_bot
 
 # One team: step 1 pages PagerDuty and posts a chat page where the incident is worked;
 # step 2, five minutes later, pages the backup PagerDuty service. Only the chat page
@@ -149,3 +150,19 @@ async def fake_pd():
     server = await FakePagerDuty().start()
     yield server
     await server.close()
+
+
+@pytest.fixture
+def env(slack_env, fake_pd, tmp_path) -> dict[str, str]:
+    """Slack settings plus :data:`ROUTING`, paging the fake PagerDuty."""
+    return {**slack_env, **routing_env(tmp_path, fake_pd.url)}
+
+
+@pytest.fixture
+async def bot(env, fake_slack, fake_connector, content_library):
+    """The real app; ``fake_slack`` is whichever the test module provides."""
+    running = await start_bot(
+        env, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    yield running
+    await stop_bot(running)

@@ -23,6 +23,8 @@ from tests.support import start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
 fake_pd = incident_support.fake_pd
+env = incident_support.env
+bot = incident_support.bot
 
 CHANNEL = "C0INC"
 
@@ -50,20 +52,6 @@ async def fake_slack():
     server = await FakeSlackWithChannels().start()
     yield server
     await server.close()
-
-
-@pytest.fixture
-def env(slack_env, fake_pd, tmp_path) -> dict[str, str]:
-    return {**slack_env, **routing_env(tmp_path, fake_pd.url)}
-
-
-@pytest.fixture
-async def bot(env, fake_slack, fake_connector, content_library):
-    running = await start_bot(
-        env, slack=fake_slack, connector=fake_connector, content=content_library
-    )
-    yield running
-    await stop_bot(running)
 
 
 def posts(fake_slack) -> list[dict]:

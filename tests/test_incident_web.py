@@ -5,33 +5,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.clock import FakeClock
 from tests import incident_support
-from tests.incident_support import buttons, desk, pager, routing_env
+from tests.incident_support import buttons, desk, pager
 from tests.support import start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
 fake_slack = incident_support.fake_slack
+env = incident_support.env
+bot = incident_support.bot
 
 REPORTER, STRANGER, TEAM = "web-reporter", "web-stranger", "web-team"
-
-
-@pytest.fixture
-def env(slack_env, fake_pd, tmp_path) -> dict[str, str]:
-    return {**slack_env, **routing_env(tmp_path, fake_pd.url)}
-
-
-@pytest.fixture
-async def bot(env, fake_slack, fake_connector, content_library):
-    running = await start_bot(
-        env, slack=fake_slack, connector=fake_connector, content=content_library
-    )
-    yield running
-    await stop_bot(running)
 
 
 async def say(bot, text: str, user: str = REPORTER) -> list[dict]:

@@ -18,8 +18,7 @@ from bot.clock import FakeClock
 from bot.core import Turn
 from bot.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
-from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
-from tests.fakes.webhook import FakeWebhook
+from tests.fakes.pagerduty import PATIENCE
 from tests.support import start_bot, stop_bot
 from tests.test_paging_harness import T0, hook_target, info, pd_target, routing
 
@@ -48,20 +47,6 @@ def setup(host: FeatureHost) -> None:
             await turn.reply(f"{iid} was already acknowledged.", private=True)
 
     host.registry.add_action("incident", incident_action)
-
-
-@pytest.fixture
-async def pd():
-    server = await FakePagerDuty().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def hook():
-    server = await FakeWebhook().start()
-    yield server
-    await server.close()
 
 
 def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:

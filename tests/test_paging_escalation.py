@@ -10,7 +10,6 @@ import pytest
 
 from bot.clock import FakeClock
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.webhook import FakeWebhook
 from tests.test_paging_harness import (
     closed_port_url,
     hook_target,
@@ -19,20 +18,6 @@ from tests.test_paging_harness import (
     routing,
     start_paging,
 )
-
-
-@pytest.fixture
-async def pd():
-    server = await FakePagerDuty().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def hook():
-    server = await FakeWebhook().start()
-    yield server
-    await server.close()
 
 
 def two_steps(pd, hook, repeat=0, **kw):

@@ -26,7 +26,6 @@ from incidents.paging.providers import (
 )
 from tests.fakes.notify import API_KEY, SERVICE_ID, FakeNotify
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.webhook import FakeWebhook
 from tests.test_paging_harness import (
     HOOK_SECRET,
     T0,
@@ -231,13 +230,6 @@ async def test_smtp_email_as_an_escalation_step(tmp_path, smtp):
 
 
 # --- webhook ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def hook():
-    server = await FakeWebhook().start()
-    yield server
-    await server.close()
 
 
 async def test_webhook_signature_is_verifiable(hook):

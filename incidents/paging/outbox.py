@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -181,22 +182,13 @@ class Outbox:
             return
         fb = chain_targets[fallback]
         fb_label = self.label(fb["type"])
+        page = NewPage(
+            row.step, row.round, fallback, "trigger", fb["type"], fb, fallback_for=row.target_id
+        )
         if inc.drill and not fb.get("drill_safe"):
             self.store.add_pages(
                 row.incident_id,
-                [
-                    NewPage(
-                        row.step,
-                        row.round,
-                        fallback,
-                        "trigger",
-                        fb["type"],
-                        fb,
-                        status="skipped",
-                        detail="drill: not drill-safe",
-                        fallback_for=row.target_id,
-                    )
-                ],
+                [replace(page, status="skipped", detail="drill: not drill-safe")],
                 now,
             )
             await self.emit(
@@ -205,21 +197,7 @@ class Outbox:
                 " so it was skipped.",
             )
             return
-        added = self.store.add_pages(
-            row.incident_id,
-            [
-                NewPage(
-                    row.step,
-                    row.round,
-                    fallback,
-                    "trigger",
-                    fb["type"],
-                    fb,
-                    fallback_for=row.target_id,
-                )
-            ],
-            now,
-        )
+        added = self.store.add_pages(row.incident_id, [page], now)
         if added:
             await self.emit(row.incident_id, f"{head} Trying its fallback {fallback} ({fb_label}).")
         else:

@@ -149,6 +149,13 @@ class NewPage:
     fallback_for: str | None = None
 
 
+_JOB_COLS = "id, incident_id, step, repeat_round, due_at, status"
+
+
+def _job(r: Any) -> JobRow:
+    return JobRow(r[0], r[1], r[2], r[3], parse_ts(r[4]), r[5])  # type: ignore[arg-type]
+
+
 _PAGE_COLS = (
     "id, incident_id, step, repeat_round, target_id, action, provider, target, status,"
     " attempts, next_attempt_at, detail, ref, fallback_for, sent_at"
@@ -199,11 +206,7 @@ class PagingStore:
             )
             if cur.rowcount != 1:
                 return False
-            conn.execute(
-                "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round, due_at,"
-                " status) VALUES (?, 1, 1, ?, 'pending')",
-                [incident_id, ts(now)],
-            )
+            self._schedule_job(conn, incident_id, 1, 1, now)
         return True
 
     def incident(self, incident_id: str) -> IncidentRow | None:
@@ -259,11 +262,7 @@ class PagingStore:
                 )
             if cur.rowcount != 1:
                 return False
-            conn.execute(
-                "UPDATE paging_jobs SET status = 'cancelled', finished_at = ?"
-                " WHERE incident_id = ? AND status = 'pending'",
-                [ts(now), incident_id],
-            )
+            self._cancel_jobs(conn, incident_id, now)
             # Pages not yet sent are moot now; so is an acknowledge not yet sent once
             # the incident is resolved (the resolve supersedes it).
             moot = ("trigger",) if state == "acknowledged" else ("trigger", "acknowledge")
@@ -315,21 +314,13 @@ class PagingStore:
             )
             if cur.rowcount != 1:
                 return False
-            conn.execute(
-                "UPDATE paging_jobs SET status = 'cancelled', finished_at = ?"
-                " WHERE incident_id = ? AND status = 'pending'",
-                [ts(now), incident_id],
-            )
+            self._cancel_jobs(conn, incident_id, now)
             conn.execute(
                 "UPDATE paging_outbox SET status = 'cancelled', detail = ?"
                 " WHERE incident_id = ? AND action = 'trigger' AND status = 'pending'",
                 [f"team {team} was paged instead", incident_id],
             )
-            conn.execute(
-                "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round, due_at,"
-                " status) VALUES (?, ?, 1, ?, 'pending')",
-                [incident_id, int(chain.get("offset", 0)) + 1, ts(now)],
-            )
+            self._schedule_job(conn, incident_id, int(chain.get("offset", 0)) + 1, 1, now)
         return True
 
     def unresolved(self) -> list[str]:
@@ -349,19 +340,17 @@ class PagingStore:
 
     def due_jobs(self, now: datetime) -> list[JobRow]:
         rows = self.db.execute(
-            "SELECT id, incident_id, step, repeat_round, due_at, status FROM paging_jobs"
+            f"SELECT {_JOB_COLS} FROM paging_jobs"
             " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id",
             [ts(now)],
         ).fetchall()
-        return [JobRow(r[0], r[1], r[2], r[3], parse_ts(r[4]), r[5]) for r in rows]  # type: ignore[arg-type]
+        return [_job(r) for r in rows]
 
     def job(self, job_id: int) -> JobRow | None:
         r = self.db.execute(
-            "SELECT id, incident_id, step, repeat_round, due_at, status FROM paging_jobs"
-            " WHERE id = ?",
-            [job_id],
+            f"SELECT {_JOB_COLS} FROM paging_jobs WHERE id = ?", [job_id]
         ).fetchone()
-        return JobRow(r[0], r[1], r[2], r[3], parse_ts(r[4]), r[5]) if r else None  # type: ignore[arg-type]
+        return _job(r) if r else None
 
     def finish_job(
         self,
@@ -387,12 +376,25 @@ class PagingStore:
             self._insert_pages(conn, job.incident_id, pages, now)
             if next_job is not None:
                 step, rnd, due = next_job
-                conn.execute(
-                    "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round,"
-                    " due_at, status) VALUES (?, ?, ?, ?, 'pending')",
-                    [job.incident_id, step, rnd, ts(due)],
-                )
+                self._schedule_job(conn, job.incident_id, step, rnd, due)
         return True
+
+    @staticmethod
+    def _schedule_job(conn: Any, incident_id: str, step: int, rnd: int, due: datetime) -> None:
+        """A pending job; OR IGNORE, so a step and round is only ever scheduled once."""
+        conn.execute(
+            "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round, due_at,"
+            " status) VALUES (?, ?, ?, ?, 'pending')",
+            [incident_id, step, rnd, ts(due)],
+        )
+
+    @staticmethod
+    def _cancel_jobs(conn: Any, incident_id: str, now: datetime) -> None:
+        conn.execute(
+            "UPDATE paging_jobs SET status = 'cancelled', finished_at = ?"
+            " WHERE incident_id = ? AND status = 'pending'",
+            [ts(now), incident_id],
+        )
 
     # --- outbox -------------------------------------------------------------------------
 
