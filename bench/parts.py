@@ -18,6 +18,16 @@ from bench.procs import Server, start
 
 SECRET = "bench-signing-secret"
 LEVELS = (1, 16, 64)
+COMPARE_COLS = [
+    "concurrency",
+    "ours_p99_ms",
+    "base_p99_ms",
+    "p99_ratio",
+    "ours_rps",
+    "base_rps",
+    "rps_ratio",
+    "errors",
+]
 
 
 def _get_json(url: str) -> dict:
@@ -185,16 +195,7 @@ async def teams(seconds: float) -> dict:
     print_table(
         "Teams message activities: ours vs bare botbuilder echo bot",
         table,
-        [
-            "concurrency",
-            "ours_p99_ms",
-            "base_p99_ms",
-            "p99_ratio",
-            "ours_rps",
-            "base_rps",
-            "rps_ratio",
-            "errors",
-        ],
+        COMPARE_COLS,
     )
     return {"ours": ours, "baseline": base, "compare": table}
 
@@ -289,16 +290,7 @@ async def slack(seconds: float) -> dict:
     finally:
         fake.stop()
     out: dict = {"ours": ours, "baseline": base}
-    cols = [
-        "concurrency",
-        "ours_p99_ms",
-        "base_p99_ms",
-        "p99_ratio",
-        "ours_rps",
-        "base_rps",
-        "rps_ratio",
-        "errors",
-    ]
+    cols = COMPARE_COLS
     for kind in ("commands", "clicks"):
         table = _compare(ours[kind], base[kind])
         out[f"compare_{kind}"] = table
