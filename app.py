@@ -105,8 +105,8 @@ def create_app(
     if settings.slack_enabled:
         from bot.adapters import slack as slack_adapter
 
-        client = slack_adapter.make_client(settings.slack_bot_token, settings.slack_api_url)
-        slack_app = slack_adapter.build_slack_app(settings, bot, client, handler_tasks)
+        slack_app = slack_adapter.build_slack_app(settings, bot, handler_tasks)
+        client = slack_app.client
         services.transports["slack"] = slack_adapter.SlackTransport(client)
         app.add_routes(slack_adapter.slack_routes(slack_app))
         app.cleanup_ctx.append(slack_adapter.session_ctx(client))

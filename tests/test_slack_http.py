@@ -52,3 +52,20 @@ async def test_retried_slash_command_has_no_second_effect(running, fake_slack):
     await running.slash("/secbot", "help")  # a fresh command still works: a barrier
     await fake_slack.wait_for(lambda s: len(s.responses()) >= 2)
     assert len(fake_slack.responses()) == 2
+
+
+async def test_start_up_logs_no_bolt_token_warning(slack_env, monkeypatch, caplog):
+    """Bolt warns when given both a client and SLACK_BOT_TOKEN; we configure its own client."""
+    from tests.support import start_bot, stop_bot
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_env["SLACK_BOT_TOKEN"])
+    with caplog.at_level("WARNING"):
+        bot = await start_bot(slack_env, content=False)
+    try:
+        assert not [r for r in caplog.records if r.name.startswith("slack_bolt")]
+        from app import SERVICES
+
+        client = bot.app[SERVICES].transports["slack"].client
+        assert client.base_url == slack_env["SLACK_API_URL"]
+    finally:
+        await stop_bot(bot)

@@ -39,8 +39,13 @@ GONE = {
 }
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=base_url)
+def configure_client(client: AsyncWebClient, base_url: str) -> AsyncWebClient:
+    """Point bolt's own Web API client at ``SLACK_API_URL`` and retry 429s.
+
+    Configuring bolt's client, rather than handing bolt one of ours, avoids bolt's
+    start-up warning that the SLACK_BOT_TOKEN variable is being ignored.
+    """
+    client.base_url = base_url
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
 
@@ -201,7 +206,7 @@ def _place_from(
     return Place("slack", team, channel_id, is_direct=is_direct, thread=thread)
 
 
-def build_slack_app(settings, bot: Bot, client: AsyncWebClient, tasks: TaskSet) -> AsyncApp:
+def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> AsyncApp:
     """The bolt app, with one listener per kind of delivery, each handing off to the core.
 
     Each listener acknowledges, hands the delivery to the core in a tracked task and
@@ -210,10 +215,11 @@ def build_slack_app(settings, bot: Bot, client: AsyncWebClient, tasks: TaskSet) 
     Slack's own retries are handled by de-duplicating on delivery identity.
     """
     app = AsyncApp(
-        client=client,
+        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
     )
+    configure_client(app.client, settings.slack_api_url)
 
     @app.command(re.compile(r"^/.+"))
     async def on_command(ack, body, client):
