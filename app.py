@@ -28,7 +28,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.core import Bot, Services
 from bot.features import FeatureHost, load_features
 from bot.registry import Registry
-from bot.storage import deliveries
+from bot.storage import deliveries, inbox
 from bot.storage.db import migrate, open_db, ping
 from bot.tasks import TaskSet
 from content.loader import ContentLibrary, load_library
@@ -67,6 +67,7 @@ def create_app(
 
     host = FeatureHost(services)
     host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
+    host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
     host.add_background(deliveries.prune_worker)
@@ -105,11 +106,12 @@ def create_app(
     if settings.slack_enabled:
         from bot.adapters import slack as slack_adapter
 
-        slack_app = slack_adapter.build_slack_app(settings, bot, handler_tasks)
+        slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
         client = slack_app.client
         services.transports["slack"] = slack_adapter.SlackTransport(client)
         app.add_routes(slack_adapter.slack_routes(slack_app))
         app.cleanup_ctx.append(slack_adapter.session_ctx(client))
+        app.cleanup_ctx.append(slack_adapter.replay_ctx(intake))
         doors["slack_http"] = True
         if settings.socket_mode_enabled:
             app.cleanup_ctx.append(_socket_mode(slack_app, settings, client))

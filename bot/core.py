@@ -123,11 +123,22 @@ class Bot:
         self.services = services
         self.registry = services.registry
 
-    async def handle(self, incoming: Incoming, responder: Responder) -> None:
+    async def handle(
+        self, incoming: Incoming, responder: Responder, *, replay: bool = False
+    ) -> None:
+        """Route one delivery, once.
+
+        ``replay`` is for a delivery a dead process acknowledged but may not have finished:
+        it is handled even if already claimed, and the features' own uniqueness rules
+        (one answer per person per question, one tip per channel per day) stop a repeat.
+        """
         svc = self.services
-        if incoming.delivery_id and not svc.extras["deliveries"].claim(
-            incoming.delivery_id, svc.clock.now()
-        ):
+        claimed = (
+            svc.extras["deliveries"].claim(incoming.delivery_id, svc.clock.now())
+            if incoming.delivery_id
+            else True
+        )
+        if not claimed and not replay:
             log.info("ignoring repeated delivery %s", incoming.delivery_id)
             return
         turn = Turn(incoming, svc, responder)

@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.slack import render
+from bot.storage.inbox import Inbox
 from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -206,13 +207,170 @@ def _place_from(
     return Place("slack", team, channel_id, is_direct=is_direct, thread=thread)
 
 
-def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> AsyncApp:
+Translated = tuple[Incoming, "SlackResponder"]
+
+
+def _from_command(body: dict, client: AsyncWebClient) -> Translated:
+    place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
+    actor = Actor("slack", body["user_id"], body.get("user_name", ""))
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="command",
+        delivery_id=f"slack:cmd:{body.get('trigger_id') or body.get('command')}",
+        command=body["command"].lstrip("/"),
+        args=(body.get("text") or "").strip(),
+    )
+    return incoming, SlackResponder(client, place, actor, _respond(body, client))
+
+
+def _from_action(body: dict, client: AsyncWebClient) -> Translated:
+    action = body["actions"][0]
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+    thread = (body.get("message") or {}).get("thread_ts")
+    place = _place_from(body, channel, (body.get("channel") or {}).get("name", ""), thread)
+    user = body["user"]
+    actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    value = action.get("value")
+    if value is None and action.get("selected_option"):
+        value = action["selected_option"]["value"]
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="action",
+        delivery_id=f"slack:act:{user['id']}:{action.get('action_ts') or body['trigger_id']}",
+        action_id=_strip(action["action_id"]),
+        value=value or "",
+        message=MessageRef(place, ts) if ts else None,
+    )
+    responder = SlackResponder(
+        client,
+        place,
+        actor,
+        _respond(body, client),
+        incoming.message,
+        original_ephemeral=bool(container.get("is_ephemeral")),
+    )
+    return incoming, responder
+
+
+def _from_view(body: dict, client: AsyncWebClient) -> Translated:
+    view = body["view"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    channel = meta.get("channel", "")
+    place = Place(
+        "slack",
+        body.get("team", {}).get("id", ""),
+        channel,
+        is_direct=channel.startswith("D"),
+        thread=meta.get("thread"),
+    )
+    user = body["user"]
+    actor = Actor("slack", user["id"], user.get("name", ""))
+    form: dict[str, str] = {}
+    for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
+        for action_id, state in inputs.items():
+            val = state.get("value") or (state.get("selected_option") or {}).get("value")
+            form[_strip(action_id)] = val or ""
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="action",
+        delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
+        action_id=_strip(view.get("callback_id", "")),
+        value=meta.get("value", ""),
+        form=form,
+    )
+    return incoming, SlackResponder(client, place, actor)
+
+
+def _from_event(body: dict, client: AsyncWebClient) -> Translated:
+    event = body["event"]
+    channel = event.get("channel", "")
+    place = Place(
+        "slack",
+        body.get("team_id", ""),
+        channel,
+        is_direct=event.get("channel_type") == "im",
+        thread=event.get("thread_ts"),
+    )
+    actor = Actor("slack", event.get("user", ""))
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="text",
+        delivery_id=f"slack:evt:{body.get('event_id')}",
+        text=event.get("text", ""),
+    )
+    return incoming, SlackResponder(client, place, actor)
+
+
+TRANSLATORS = {
+    "command": _from_command,
+    "action": _from_action,
+    "view": _from_view,
+    "event": _from_event,
+}
+
+
+def replay_ctx(intake: SlackIntake):
+    """At start-up, once the HTTP session exists, handle deliveries a dead process kept."""
+
+    async def ctx(app: web.Application):
+        intake.replay()
+        yield
+
+    return ctx
+
+
+class SlackIntake:
+    """Keep, acknowledge, then handle: the order that lets a crash lose nothing."""
+
+    def __init__(self, bot: Bot, client: AsyncWebClient, tasks: TaskSet, inbox: Inbox):
+        self.bot = bot
+        self.client = client
+        self.tasks = tasks
+        self.inbox = inbox
+
+    async def take(self, kind: str, body: dict, ack) -> None:
+        translated = TRANSLATORS[kind](body, self.client)
+        entry = self.inbox.add("slack", kind, body, self.bot.services.clock.now())
+        if ack is not None:
+            await ack()
+        self.tasks.spawn(self._handle(entry, *translated))
+
+    async def _handle(
+        self, entry: int, incoming: Incoming, responder: SlackResponder, replay: bool = False
+    ) -> None:
+        await self.bot.handle(incoming, responder, replay=replay)
+        self.inbox.remove(entry)
+
+    def replay(self) -> int:
+        """Handle what a previous process acknowledged but never finished."""
+        entries = self.inbox.pending("slack")
+        for entry, kind, body in entries:
+            try:
+                incoming, responder = TRANSLATORS[kind](body, self.client)
+            except (KeyError, TypeError, ValueError):
+                log.error("dropping an unreadable kept Slack delivery (%s)", kind)
+                self.inbox.remove(entry)
+                continue
+            self.tasks.spawn(self._handle(entry, incoming, responder, replay=True))
+        if entries:
+            log.warning("handling %d Slack deliveries left by a stopped process", len(entries))
+        return len(entries)
+
+
+def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, SlackIntake]:
     """The bolt app, with one listener per kind of delivery, each handing off to the core.
 
-    Each listener acknowledges, hands the delivery to the core in a tracked task and
-    returns, so Slack gets its answer at once. (With bolt's ``process_before_response
-    =False`` the response would instead wait for a 10 ms polling loop to notice the ack.)
-    Slack's own retries are handled by de-duplicating on delivery identity.
+    Each listener keeps the delivery in the inbox, acknowledges, hands it to the core in
+    a tracked task and returns, so Slack gets its answer at once. (With bolt's
+    ``process_before_response=False`` the response would instead wait for a 10 ms
+    polling loop to notice the ack.) Slack's own retries are handled by de-duplicating
+    on delivery identity.
     """
     app = AsyncApp(
         token=settings.slack_bot_token,
@@ -220,114 +378,33 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> AsyncApp:
         process_before_response=True,
     )
     configure_client(app.client, settings.slack_api_url)
+    intake = SlackIntake(bot, app.client, tasks, Inbox(bot.services.db))
 
     @app.command(re.compile(r"^/.+"))
-    async def on_command(ack, body, client):
-        await ack()
-        place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
-        actor = Actor("slack", body["user_id"], body.get("user_name", ""))
-        incoming = Incoming(
-            actor=actor,
-            place=place,
-            kind="command",
-            delivery_id=f"slack:cmd:{body.get('trigger_id') or body.get('command')}",
-            command=body["command"].lstrip("/"),
-            args=(body.get("text") or "").strip(),
-        )
-        responder = SlackResponder(client, place, actor, _respond(body, client))
-        tasks.spawn(bot.handle(incoming, responder))
+    async def on_command(ack, body):
+        await intake.take("command", body, ack)
 
     @app.action(re.compile(r".+"))
-    async def on_action(ack, body, action, client):
-        await ack()
-        container = body.get("container") or {}
-        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
-        thread = (body.get("message") or {}).get("thread_ts")
-        place = _place_from(body, channel, (body.get("channel") or {}).get("name", ""), thread)
-        user = body["user"]
-        actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
-        ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-        value = action.get("value")
-        if value is None and action.get("selected_option"):
-            value = action["selected_option"]["value"]
-        incoming = Incoming(
-            actor=actor,
-            place=place,
-            kind="action",
-            delivery_id=f"slack:act:{user['id']}:{action.get('action_ts') or body['trigger_id']}",
-            action_id=_strip(action["action_id"]),
-            value=value or "",
-            message=MessageRef(place, ts) if ts else None,
-        )
-        responder = SlackResponder(
-            client,
-            place,
-            actor,
-            _respond(body, client),
-            incoming.message,
-            original_ephemeral=bool(container.get("is_ephemeral")),
-        )
-        tasks.spawn(bot.handle(incoming, responder))
+    async def on_action(ack, body):
+        await intake.take("action", body, ack)
 
     @app.view(re.compile(r".+"))
-    async def on_view(ack, body, view, client):
-        await ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        channel = meta.get("channel", "")
-        place = Place(
-            "slack",
-            body.get("team", {}).get("id", ""),
-            channel,
-            is_direct=channel.startswith("D"),
-            thread=meta.get("thread"),
-        )
-        user = body["user"]
-        actor = Actor("slack", user["id"], user.get("name", ""))
-        form: dict[str, str] = {}
-        for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
-            for action_id, state in inputs.items():
-                val = state.get("value") or (state.get("selected_option") or {}).get("value")
-                form[_strip(action_id)] = val or ""
-        incoming = Incoming(
-            actor=actor,
-            place=place,
-            kind="action",
-            delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
-            action_id=_strip(view.get("callback_id", "")),
-            value=meta.get("value", ""),
-            form=form,
-        )
-        tasks.spawn(bot.handle(incoming, SlackResponder(client, place, actor)))
+    async def on_view(ack, body):
+        await intake.take("view", body, ack)
 
-    async def on_text(body, event, client):
+    async def on_text(body, event):
         if event.get("bot_id") or event.get("subtype"):
             return
-        channel = event.get("channel", "")
-        place = Place(
-            "slack",
-            body.get("team_id", ""),
-            channel,
-            is_direct=event.get("channel_type") == "im",
-            thread=event.get("thread_ts"),
-        )
-        actor = Actor("slack", event.get("user", ""))
-        incoming = Incoming(
-            actor=actor,
-            place=place,
-            kind="text",
-            delivery_id=f"slack:evt:{body.get('event_id')}",
-            text=event.get("text", ""),
-        )
-        tasks.spawn(bot.handle(incoming, SlackResponder(client, place, actor)))
+        await intake.take("event", body, None)
 
     app.event("app_mention")(on_text)
 
-    async def on_message(body, event, client):
+    async def on_message(body, event):
         if event.get("channel_type") == "im":
-            await on_text(body, event, client)
+            await on_text(body, event)
 
     app.event("message")(on_message)
-    return app
+    return app, intake
 
 
 def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
