@@ -233,7 +233,7 @@ async def list_all(turn: Turn, _rest: str) -> None:
             lines.append(f"{where}: {sub.schedule.describe()}; next {when}")
         else:
             lines.append(f"{where}: stopped ({sub.inactive_reason or 'inactive'})")
-    summary = f"{active} active of {total} subscriptions:"
+    summary = f"{active} active of {total} subscription{'' if total == 1 else 's'}:"
     more = f"…and {total - len(subs)} more." if total > len(subs) else ""
     # Several short sections: Slack cuts a section's text at 3,000 characters.
     sections = tuple(
@@ -424,7 +424,8 @@ async def quiz_answer(turn: Turn) -> None:
     right = choice == item.correct_index
     answer = item.options[item.correct_index].text.text()
     verdict = "Right!" if right else "Not quite."
-    text = f"{verdict} The answer is: {answer}"
+    # A full stop, as the option text has none and the explanation follows in the fallback.
+    text = f"{verdict} The answer is: {answer}."
     explanation = item.explanation.text()
     source = f"Source: {item.source.title} ({item.source.url})"
     small = [source]
@@ -435,7 +436,7 @@ async def quiz_answer(turn: Turn) -> None:
             text=" ".join([text, explanation, *small]),
             blocks=(
                 Heading(verdict),
-                Section(f"The answer is: {answer}"),
+                Section(f"The answer is: {answer}."),
                 Section(explanation),
                 Context(tuple(small)),
             ),

@@ -249,7 +249,12 @@ class IncidentDesk:
         parsed = parse_start(args)
         if parsed.error:
             await turn.reply(
-                cards.note(parsed.error + "\n\n" + usage_for(turn.place), private=True)
+                cards.note(
+                    f"{parsed.error} Type {typed(turn.place, '').strip()}, or"
+                    f" {typed(turn.place, 'x @ouraccount')} to name the platform and account."
+                    "\n\n" + usage_for(turn.place),
+                    private=True,
+                )
             )
             return
         department = parsed.department or self.services.settings.get("SECBOT_DEPARTMENT")
@@ -554,7 +559,15 @@ class IncidentDesk:
     async def _open_step(self, turn: Turn, inc: Incident, parts: list[str]):
         step = self.store.step(inc.id, parts[0]) if parts else None
         if step is None:
-            await turn.reply(cards.note(f"{inc.id} has no such step.", private=True))
+            # Step ids appear nowhere on the checklist, so say which ones there are.
+            ids = ", ".join(step.step_id for step in self.store.steps(inc.id))
+            await turn.reply(
+                cards.note(
+                    f"{inc.id} has no step “{(parts[0] if parts else '')[:40]}”."
+                    + (f" Its steps are: {ids}." if ids else ""),
+                    private=True,
+                )
+            )
             return None
         if not inc.is_open:
             await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
@@ -689,7 +702,10 @@ class IncidentDesk:
         words = rest.split()
         if len(words) != 2 or words[1] not in ("1", "2", "3", "4"):
             await turn.reply(
-                cards.note("Type: /compromised severity <id> <1-4> (1 is the worst)", private=True)
+                cards.note(
+                    f"Type: {typed(turn.place, 'severity <id> <1-4>')} (1 is the worst)",
+                    private=True,
+                )
             )
             return
         inc = await self.find(turn, words[0])
@@ -837,13 +853,21 @@ class IncidentDesk:
         kind = "Drill report" if inc.drill else "Post-incident report"
         text = (
             f"{kind} for {inc.id}: time to acknowledge {duration(t['acknowledge'])}, "
-            f"time to contain {duration(t['contain'])}, {len(pages)} pages sent."
+            f"time to contain {duration(t['contain'])}, {pages_summary(pages)}."
         )
         return Message(
             text=text,
             blocks=(Section(text),),
             attachment=(f"{inc.id}{'-drill' if inc.drill else ''}-report.md", markdown),
         )
+
+
+def pages_summary(pages: list) -> str:
+    """Like "3 pages sent, 4 failed": only pages that really went out count as sent."""
+    sent = sum(1 for p in pages if getattr(p, "status", None) == "sent")
+    failed = sum(1 for p in pages if getattr(p, "status", None) == "failed")
+    text = f"{sent} page{'' if sent == 1 else 's'} sent"
+    return text + (f", {failed} failed" if failed else "")
 
 
 async def create_private_channel(

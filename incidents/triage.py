@@ -100,8 +100,6 @@ def parse_start(args: str) -> StartArgs:
         elif handle is None and word.startswith("@") and normalise_handle(word):
             handle = normalise_handle(word)
         else:
-            return StartArgs(
-                error=f"I didn't understand “{word[:40]}”. Type /compromised, or "
-                "/compromised x @ouraccount to name the platform and account."
-            )
+            # The caller adds how to type the command where the person is.
+            return StartArgs(error=f"I didn't understand “{word[:40]}”.")
     return StartArgs(platform, handle, department)

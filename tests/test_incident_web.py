@@ -269,3 +269,44 @@ async def test_escalation_then_acknowledge_in_chat(
         assert "| backup-pd | pagerduty | trigger | 2 | sent: PagerDuty accepted it" in md
     finally:
         await stop_bot(running)
+
+
+async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
+    """Mistakes are answered with the words to type in the web chat (no Slack slash), and an
+    unknown step lists the steps, whose ids the checklist does not show."""
+    mine = await say(bot, "compromised frobnicate")
+    assert mine[-1]["private"] and "I didn't understand “frobnicate”" in mine[-1]["text"]
+    assert "Type compromised, or compromised x @ouraccount" in mine[-1]["text"]
+    assert "/compromised" not in mine[-1]["text"]
+
+    incident_id, _ = await triage(
+        bot,
+        "compromised x @dept",
+        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes"],
+    )
+    mine = await say(bot, f"compromised severity {incident_id} five")
+    assert mine[-1]["text"] == "Type: compromised severity <id> <1-4> (1 is the worst)"
+    mine = await say(bot, f"compromised assign {incident_id} nosuchstep @web-team")
+    text = mine[-1]["text"]
+    assert mine[-1]["private"] and text.startswith(f"{incident_id} has no step “nosuchstep”.")
+    assert "Its steps are: contain-password, " in text and "notify-siro" in text
+
+
+async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
+    """The report's one-line summary says how many pages were really sent and how many
+    failed, not how many were tried."""
+    incident_id, _ = await triage(
+        bot,
+        "compromised drill instagram @practice",
+        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no"],
+    )
+    await pager(bot).flush()
+    pages = pager(bot).pages(incident_id)
+    sent = sum(p.status == "sent" for p in pages)
+    failed = sum(p.status == "failed" for p in pages)
+    assert sent and len(pages) > sent  # PagerDuty is skipped in a drill
+    messages = await say(bot, f"compromised report {incident_id}")
+    summary = messages[-1]["text"]
+    expected = f"{sent} page{'' if sent == 1 else 's'} sent"
+    expected += f", {failed} failed" if failed else ""
+    assert summary.endswith(f"{expected}.") and f"{len(pages)} pages sent" not in summary

@@ -455,6 +455,7 @@ async def test_admin_list_and_non_admin_refused(bot, fake_slack):
     await fake_slack.wait_for(lambda s: responses_with(s, "Only secbot admins"))
     await bot.slash("/tip", "list", channel="C5", user="UADMIN")
     listed = (await fake_slack.wait_for(lambda s: responses_with(s, "active of")))[0]
+    assert listed["text"].startswith("1 active of 1 subscription:\n")  # not "subscriptions"
     assert (
         "slack T111/C1: 08:45 Monday to Friday, skipping Scotland bank holidays" in (listed["text"])
     )

@@ -162,6 +162,8 @@ async def test_web_chat_quiz_me_on_this_privately(bot):
     answer = (await _bot_messages(bot))[-1]
     assert answer["private"] and answer["text"].startswith("Right!")
     assert "Because of reason 1." in answer["text"] and "Source: NCSC" in answer["text"]
+    # The answer ends with a full stop, so it doesn't run into the explanation.
+    assert "The answer is: Right answer 1. Because of reason 1." in answer["text"]
     await bot.web_send(action={"action_id": "tip:quizanswer", "value": wrong["value"]})
     answer = (await _bot_messages(bot))[-1]
     assert answer["text"].startswith("Not quite. The answer is: Right answer 1")

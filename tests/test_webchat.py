@@ -97,3 +97,40 @@ async def test_another_host_name_is_refused(running):
     assert await running.web_messages(user="u") == []
     async with running.session.get(running.url, headers={"Host": "localhost:3978"}) as r:
         assert r.status == 200
+
+
+async def test_a_click_can_only_update_a_bot_message_in_its_own_conversation(running):
+    """A click naming someone's message, or a message in another conversation, is refused
+    and changes nothing; a quiz question in the channel still updates in place."""
+    await running.web_send(text="quiz me", user="bob", conversation="dm")
+    (bob_question,) = [
+        m for m in await running.web_messages(user="bob", conversation="dm") if m["sender"] == "bot"
+    ]
+    await running.web_send(text="quiz me", user="alice", conversation="dm")
+    alice_msgs = await running.web_messages(user="alice", conversation="dm")
+    alice_typed, alice_question = alice_msgs[0], alice_msgs[-1]
+    (button,) = [b for b in alice_question["blocks"] if b["type"] == "actions"][0]["buttons"][:1]
+    answer = {"action_id": button["action_id"], "value": button["value"]}
+
+    for other in (bob_question["id"], alice_typed["id"]):
+        status, body = await running.web_send(
+            user="alice", conversation="dm", action={**answer, "message_id": str(other)}
+        )
+        assert status == 400 and "isn't on a message in this conversation" in body["error"]
+    (bob_after,) = [
+        m for m in await running.web_messages(user="bob", conversation="dm") if m["sender"] == "bot"
+    ]
+    assert bob_after == bob_question
+    alice_after = await running.web_messages(user="alice", conversation="dm")
+    assert alice_after[0] == alice_typed and alice_after[-1] == alice_question
+
+    status, body = await running.web_send(
+        user="alice", conversation="dm", action={**answer, "message_id": str(alice_question["id"])}
+    )
+    assert status == 200 and body["ok"]
+    (updated,) = [
+        m
+        for m in await running.web_messages(user="alice", conversation="dm")
+        if m["id"] == alice_question["id"]
+    ]
+    assert updated["version"] > alice_question["version"] and "You chose" in updated["text"]

@@ -116,3 +116,27 @@ async def test_user_query_chooses_who_you_are(running):
             await browser.close()
     msgs = await running.web_messages(user="web-admin")
     assert msgs[0]["sender"] == "user" and msgs[0]["text"] == "tip list"
+
+
+async def test_a_long_unbroken_line_wraps_inside_the_chat(running):
+    """Evidence is often a long link: it wraps inside its message instead of running off
+    the side of the chat."""
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    long_link = "https://x.com/dept/status/" + "1234567890" * 40
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page(viewport={"width": 900, "height": 800})
+            await page.goto(running.url + "?user=web-long")
+            await page.fill("#text", f"hello {long_link}")
+            await page.press("#text", "Enter")
+            await page.get_by_text("Type help to see what I can do.", exact=False).wait_for(
+                timeout=10000
+            )
+            widths = await page.eval_on_selector("#log", "el => [el.scrollWidth, el.clientWidth]")
+        finally:
+            await browser.close()
+    scroll_width, client_width = widths
+    assert scroll_width <= client_width

@@ -62,12 +62,25 @@ class WebChatStore:
         )
         return int(cur.lastrowid)
 
-    def replace(self, message_id: int, payload: dict) -> bool:
+    def replace(self, message_id: int, conversation: str, payload: dict) -> bool:
+        """Replace one of the bot's messages in ``conversation``; never a person's message
+        or one from another conversation."""
         cur = self.db.execute(
-            "UPDATE webchat_messages SET payload = ?, version = ? WHERE id = ?",
-            [json.dumps(payload), self._next_version(), message_id],
+            "UPDATE webchat_messages SET payload = ?, version = ?"
+            " WHERE id = ? AND conversation = ? AND sender = 'bot'",
+            [json.dumps(payload), self._next_version(), message_id, conversation],
         )
         return cur.rowcount == 1
+
+    def has_button_message(self, message_id: int, conversation: str, user: str) -> bool:
+        """Whether ``user`` can see a bot message with this id in ``conversation``, so a
+        click on it may update it."""
+        row = self.db.execute(
+            "SELECT 1 FROM webchat_messages WHERE id = ? AND conversation = ? AND sender = 'bot'"
+            " AND (visible_to IS NULL OR visible_to = ?)",
+            [message_id, conversation, user],
+        ).fetchone()
+        return row is not None
 
     def since(self, conversation: str, user: str, after: int) -> list[dict]:
         rows = self.db.execute(
@@ -115,7 +128,7 @@ class WebTransport:
         )
 
     async def update(self, ref: MessageRef, msg: Message) -> None:
-        self.store.replace(int(ref.id), render(msg))
+        self.store.replace(int(ref.id), ref.place.channel, render(msg))
 
 
 class WebResponder:
@@ -215,6 +228,13 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
                 return _bad("The button click has no action id.")
             mid = str(action.get("message_id", ""))
             original = MessageRef(place, mid) if mid.isdigit() else None
+            if original is not None and not store.has_button_message(
+                int(mid), place.channel, user_id
+            ):
+                return _bad(
+                    "That button isn't on a message in this conversation. Reload the page and"
+                    " try again."
+                )
             form = action.get("form") if isinstance(action.get("form"), dict) else {}
             incoming = Incoming(
                 actor=actor,
