@@ -73,7 +73,10 @@ USAGE = (
 
 # Pager events that are also posted in the incident's room, not only the timeline.
 ROOM_WORTHY = ("Could not", "Escalation finished")
-ACK_HINT = "To stop paging, press Acknowledge in secbot or type /compromised ack {id}."
+ACK_HINT = (
+    "To stop paging, press Acknowledge in secbot, or send secbot “compromised ack {id}” "
+    "(in Slack: /compromised ack {id})."
+)
 
 
 def usage_for(place: Place) -> str:

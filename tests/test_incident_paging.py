@@ -183,6 +183,8 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert sms["phone_number"] == "07700 900123" and sms["template_id"] == "tpl-duty-sms"
         assert sms["personalisation"]["incident_id"] == incident_id
         assert "Severity 3 (medium)" in sms["personalisation"]["message"]
+        # Said so it works from any platform: Teams and the web chat have no slash commands.
+        assert f"send secbot “compromised ack {incident_id}”" in sms["personalisation"]["message"]
         await pd.wait_for(lambda s: len(s.events("trigger")) == 2)
         await pager(bot).flush()
         first, second = pd.events("trigger")
