@@ -11,6 +11,7 @@ import asyncio
 import errno
 import logging
 import os
+import signal
 import socket
 import sqlite3
 import sys
@@ -229,10 +230,20 @@ async def serve(settings: Settings) -> None:
     log.info("Front doors: %s", ", ".join(k for k, v in doors.items() if v is True))
     if not settings.teams_enabled:
         log.info("Teams is off: set MICROSOFT_APP_ID to serve /api/messages on %s", settings.host)
+    # SIGTERM (a deploy, systemd, a container stop) gets the same graceful stop as Ctrl-C:
+    # handlers finish, tips already on the wire are recorded, the database closes cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("secbot is stopping")
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         await runner.cleanup()
+    log.info("secbot stopped")
 
 
 def main(argv: list[str] | None = None) -> int:

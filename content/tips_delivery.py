@@ -55,6 +55,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.config import ConfigError
 from bot.core import DeliveryFailed
 from bot.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.tips_pacing import Pacer
@@ -96,10 +97,13 @@ def _int_setting(services: Services, name: str, default: int, minimum: int) -> i
     if raw is None or not str(raw).strip():
         return default
     try:
-        return max(minimum, int(str(raw).strip()))
+        value = int(str(raw).strip())
     except ValueError:
-        log.warning("%s is not a whole number; using %d", name, default)
-        return default
+        value = None
+    if value is None or value < minimum:
+        # Read at start-up (the feature's setup), so this stops it with one clear line.
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
+    return value
 
 
 # --- rotation ----------------------------------------------------------------------------

@@ -254,3 +254,51 @@ async def test_a_refused_socket_mode_token_is_one_clear_line(tmp_path, fake_slac
     last = _last_line_only(result)
     assert last.startswith("secbot can't start: SLACK_APP_TOKEN was refused by Slack")
     assert "(invalid_auth)" in last
+
+
+def test_sigterm_stops_gracefully(tmp_path):
+    """A deploy's SIGTERM runs the same clean shutdown as Ctrl-C, not an abrupt exit."""
+    import signal
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env.update({"SECBOT_DB": str(tmp_path / "x.db"), "PORT": str(port)})
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py")],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, "secbot did not start"
+                time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "secbot stopped" in err and "Traceback" not in err
+    assert not (tmp_path / "x.db-wal").exists()  # the database was closed cleanly
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SECBOT_TIP_CONCURRENCY", "lots"), ("SECBOT_TIP_CONCURRENCY", "0")]
+)
+def test_a_bad_tip_setting_stops_start_up_with_one_line(tmp_path, name, value):
+    proc = _run_app({name: value}, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"secbot can't start: {name} must be a whole number of at least 1, not {value!r}"
+    ]
