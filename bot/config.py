@@ -70,6 +70,33 @@ class Settings:
         """Feature-specific settings (``SECBOT_*``) that the core does not model."""
         return self.extra.get(name, default)
 
+    def number(
+        self,
+        name: str,
+        default: float,
+        low: float,
+        high: float | None = None,
+        *,
+        whole: bool = True,
+    ) -> float:
+        """A numeric feature setting, or a :class:`ConfigError` naming it.
+
+        Features read these in their ``setup``, so a bad value stops start-up with one
+        line like every other setting.
+        """
+        raw = (self.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw) if whole else float(raw)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            kind = "a whole number" if whole else "a number"
+            span = f"of at least {low:g}" if high is None else f"from {low:g} to {high:g}"
+            raise ConfigError(f"{name} must be {kind} {span}, not {raw!r}")
+        return value
+
 
 def _blank_to_none(value: str | None) -> str | None:
     value = (value or "").strip()

@@ -34,7 +34,7 @@ from typing import Any
 
 import holidays
 
-from bot.config import ConfigError, Settings
+from bot.config import Settings
 from bot.core import DeliveryFailed, Services, Turn
 from bot.features import FeatureHost
 from bot.model import Message
@@ -64,19 +64,9 @@ RECENT_POSTS = 20  # a channel doesn't see the same question again within this m
 
 def refresh_months(settings: Settings) -> int:
     """SECBOT_EXAM_REFRESH_MONTHS: how long a pass lasts before a refresher is due."""
-    raw = (settings.get("SECBOT_EXAM_REFRESH_MONTHS") or "").strip()
-    if not raw:
-        return engine.DEFAULT_REFRESH_MONTHS
-    try:
-        months = int(raw)
-        if not 1 <= months <= 120:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SECBOT_EXAM_REFRESH_MONTHS must be a whole number of months from 1 to 120,"
-            f" not {raw!r}"
-        ) from None
-    return months
+    return int(
+        settings.number("SECBOT_EXAM_REFRESH_MONTHS", engine.DEFAULT_REFRESH_MONTHS, 1, 120)
+    )
 
 
 def _ints(value: str, count: int) -> tuple[int, ...] | None:

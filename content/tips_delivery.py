@@ -55,7 +55,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError
 from bot.core import DeliveryFailed
 from bot.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.tips_pacing import Pacer
@@ -93,17 +92,7 @@ TRUST_AHEAD = timedelta(days=31)
 
 
 def _int_setting(services: Services, name: str, default: int, minimum: int) -> int:
-    raw = services.settings.get(name)
-    if raw is None or not str(raw).strip():
-        return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
-        # Read at start-up (the feature's setup), so this stops it with one clear line.
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
-    return value
+    return int(services.settings.number(name, default, minimum))
 
 
 # --- rotation ----------------------------------------------------------------------------

@@ -302,3 +302,17 @@ def test_a_bad_tip_setting_stops_start_up_with_one_line(tmp_path, name, value):
     assert proc.stderr.strip().splitlines() == [
         f"secbot can't start: {name} must be a whole number of at least 1, not {value!r}"
     ]
+
+
+def test_numeric_feature_settings_are_checked_in_one_place():
+    s = load_settings(
+        {"SECBOT_A": "7", "SECBOT_B": "2.5", "SECBOT_C": "x", "SECBOT_D": "0"}, env_file=None
+    )
+    assert s.number("SECBOT_A", 3, 1) == 7 and s.number("SECBOT_MISSING", 3, 1) == 3
+    assert s.number("SECBOT_B", 1, 0.1, 600, whole=False) == 2.5
+    with pytest.raises(ConfigError, match=r"SECBOT_B must be a whole number from 1 to 20"):
+        s.number("SECBOT_B", 4, 1, 20)
+    with pytest.raises(ConfigError, match=r"SECBOT_C must be a number from 0.1 to 600, not 'x'"):
+        s.number("SECBOT_C", 10, 0.1, 600, whole=False)
+    with pytest.raises(ConfigError, match=r"SECBOT_D must be a whole number of at least 1"):
+        s.number("SECBOT_D", 50, 1)

@@ -52,17 +52,6 @@ __all__ = [
 ]
 
 
-def _number(services: Services, name: str, default: str, low: float, high: float) -> float:
-    text = services.settings.get(name) or default
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, not {text!r}")
-    return value
-
-
 class Pager:
     """Paging and escalation for incidents. One per app, in ``services.extras["pager"]``."""
 
@@ -86,8 +75,10 @@ class Pager:
             self.providers,
             services.clock,
             self._emit,
-            max_attempts=int(_number(services, "SECBOT_PAGING_MAX_ATTEMPTS", "4", 1, 20)),
-            retry_base=_number(services, "SECBOT_PAGING_RETRY_SECONDS", "10", 0.1, 600),
+            max_attempts=int(services.settings.number("SECBOT_PAGING_MAX_ATTEMPTS", 4, 1, 20)),
+            retry_base=services.settings.number(
+                "SECBOT_PAGING_RETRY_SECONDS", 10, 0.1, 600, whole=False
+            ),
             ack_hint=lambda: self.ack_hint,
             rng=random.Random(),
         )
@@ -300,9 +291,7 @@ def paging_setup(host: FeatureHost) -> None:
     """
     services = host.services
     routing = load_routing(routing_path(services))
-    smtp_port = services.settings.get("SECBOT_SMTP_PORT")
-    if smtp_port is not None:
-        _number(services, "SECBOT_SMTP_PORT", smtp_port, 1, 65535)
+    services.settings.number("SECBOT_SMTP_PORT", 25, 1, 65535)
     key = services.settings.get("SECBOT_NOTIFY_API_KEY")
     if key and len(key.strip()) < 74:
         raise ConfigError(
