@@ -77,3 +77,19 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         assert store.seen("teams:a:2")
     finally:
         await stop_bot(bot)
+
+
+def test_web_chat_next_version_reads_an_index(tmp_path):
+    from bot.adapters import webchat
+    from bot.storage.db import migrate, open_db
+
+    db = open_db(tmp_path / "w.db")
+    migrate(db, webchat.DOMAIN, webchat.MIGRATIONS)
+    plan = " | ".join(
+        r[3]
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT COALESCE(MAX(version), 0) + 1 FROM webchat_messages"
+        )
+    )
+    assert "webchat_messages_version" in plan and "SCAN" not in plan
+    db.conn.close()

@@ -34,7 +34,11 @@ MIGRATIONS = [
         created_at TEXT NOT NULL
     );
     CREATE INDEX webchat_messages_conv ON webchat_messages (conversation, version)
+    """,
+    # Every post reads MAX(version); without this it scanned the whole table each time.
     """
+    CREATE INDEX webchat_messages_version ON webchat_messages (version)
+    """,
 ]
 
 WORKSPACE = "local"
