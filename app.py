@@ -78,6 +78,9 @@ def create_app(
 
     bot = Bot(services)
     handler_tasks = TaskSet()
+    # Contexts that must start last and so stop first (the Slack consumer: it stops
+    # taking kept deliveries before handlers drain and workers stop).
+    last_ctx = []
     app = web.Application(client_max_size=1024 * 1024)
     app[SERVICES] = services
     doors: dict[str, bool] = {
@@ -106,13 +109,15 @@ def create_app(
 
     if settings.slack_enabled:
         from bot.adapters import slack as slack_adapter
+        from bot.adapters.slack_door import SlackDoor, door_routes
 
         slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
         client = slack_app.client
         services.transports["slack"] = slack_adapter.SlackTransport(client)
-        app.add_routes(slack_adapter.slack_routes(slack_app))
+        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
+        app.add_routes(door_routes(door))
         app.cleanup_ctx.append(slack_adapter.session_ctx(client))
-        app.cleanup_ctx.append(slack_adapter.replay_ctx(intake))
+        last_ctx.append(slack_adapter.intake_ctx(intake))
         doors["slack_http"] = True
         if settings.socket_mode_enabled:
             app.cleanup_ctx.append(_socket_mode(slack_app, settings, client))
@@ -141,6 +146,7 @@ def create_app(
 
     # Last in, first out: handlers finish before workers stop and sessions close.
     app.cleanup_ctx.append(drain_handlers)
+    app.cleanup_ctx.extend(last_ctx)
 
     async def close_db(app: web.Application) -> None:
         db.conn.close()

@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -113,8 +114,16 @@ async def startup(seconds: float) -> dict:
 
 
 async def _levels(
-    srv: Server, path: str, bodies: list[Prepared], seconds: float, expect: int
+    srv: Server,
+    path: str,
+    bodies: list[Prepared],
+    seconds: float,
+    expect: int,
+    pending: Callable[[], int] | None = None,
 ) -> list[dict]:
+    """Each concurrency level in turn. ``pending`` counts deliveries acknowledged but not
+    yet handled: after each level the bench waits for it to reach 0, so no level starts
+    with the last one's work, and reports how long that took and the handled rate."""
     rows = []
     for c in LEVELS:
         cpu0, wall0 = srv.cpu_seconds(), time.perf_counter()
@@ -124,8 +133,30 @@ async def _levels(
         row = res.row()
         row["server_cpu"] = round((srv.cpu_seconds() - cpu0) / wall, 2)
         row["loadgen_cpu"] = round((time.process_time() - gen0) / wall, 2)
+        if pending is not None:
+            row["kept_at_end"] = pending()
+            drain0 = time.perf_counter()
+            while pending():
+                await asyncio.sleep(0.02)
+            drain = time.perf_counter() - drain0
+            row["drain_s"] = round(drain, 2)
+            row["handled_rps"] = round(res.requests / (res.seconds + drain), 1)
         rows.append(row)
     return rows
+
+
+def _inbox_count(db_path: str) -> Callable[[], int]:
+    """Rows in secbot's inbox, read from the database file (WAL lets us read alongside)."""
+    import sqlite3
+
+    def count() -> int:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT count(*) FROM inbox").fetchone()[0])
+        finally:
+            conn.close()
+
+    return count
 
 
 def _compare(ours: list[dict], base: list[dict]) -> list[dict]:
@@ -261,11 +292,17 @@ def _click_bodies(response_url: str, value: str, n: int) -> list[Prepared]:
     return out
 
 
-async def _slack_run(srv: Server, fake: Server, seconds: float) -> dict:
+async def _slack_run(
+    srv: Server, fake: Server, seconds: float, pending: Callable[[], int] | None = None
+) -> dict:
     resp_url = fake.url + "response/bench"
-    commands = await _levels(srv, "slack/events", _slash_bodies(resp_url, 12000), seconds, 200)
+    commands = await _levels(
+        srv, "slack/events", _slash_bodies(resp_url, 12000), seconds, 200, pending
+    )
     # One long-lived question to answer: post 1 (created by the first /quiz above).
-    clicks = await _levels(srv, "slack/events", _click_bodies(resp_url, "1:0", 40000), seconds, 200)
+    clicks = await _levels(
+        srv, "slack/events", _click_bodies(resp_url, "1:0", 40000), seconds, 200, pending
+    )
     return {"commands": commands, "clicks": clicks}
 
 
@@ -273,9 +310,10 @@ async def slack(seconds: float) -> dict:
     fake = fake_apis()
     try:
         with tempfile.TemporaryDirectory() as d:
-            ours_srv = start("secbot", ["app.py"], our_env(fake, d))
+            env = our_env(fake, d)
+            ours_srv = start("secbot", ["app.py"], env)
             try:
-                ours = await _slack_run(ours_srv, fake, seconds)
+                ours = await _slack_run(ours_srv, fake, seconds, _inbox_count(env["SECBOT_DB"]))
             finally:
                 ours_srv.stop()
         base_srv = start(
@@ -291,10 +329,16 @@ async def slack(seconds: float) -> dict:
         fake.stop()
     out: dict = {"ours": ours, "baseline": base}
     cols = COMPARE_COLS
+    names = {"commands": "/quiz slash commands", "clicks": "quiz:answer clicks"}
     for kind in ("commands", "clicks"):
         table = _compare(ours[kind], base[kind])
         out[f"compare_{kind}"] = table
-        print_table(f"Slack {kind} (/quiz, quiz:answer): ours vs bare slack-bolt", table, cols)
+        print_table(f"Slack {names[kind]}: acknowledgements, ours vs bare slack-bolt", table, cols)
+        print_table(
+            f"  ours, {names[kind]}: the work behind the acknowledgements",
+            ours[kind],
+            ["concurrency", "requests", "kept_at_end", "drain_s", "handled_rps", "server_cpu"],
+        )
     print_table(
         "  generator vs server CPU (cores busy) against the baseline, clicks",
         base["clicks"],

@@ -93,9 +93,10 @@ def test_teams_escapes_markdown_in_every_card_text():
         assert "\\[click\\](http://evil.example)" in text
         unescaped = text.replace("\\\\", "")
         for mark in "<>[]*_`":
-            assert all(
-                unescaped[i - 1] == "\\" for i, c in enumerate(unescaped) if c == mark
-            ), (mark, text)
+            assert all(unescaped[i - 1] == "\\" for i, c in enumerate(unescaped) if c == mark), (
+                mark,
+                text,
+            )
     # Plain-text places are left alone: the fallback and button titles are not Markdown.
     assert card["fallbackText"] == HOSTILE
     action = next(b for b in card["body"] if b["type"] == "ActionSet")["actions"][0]

@@ -145,8 +145,6 @@ async def test_unreachable_signing_keys_are_503_not_500(authed, fake_connector, 
 
     monkeypatch.setattr(_OpenIdMetadata, "get", offline)
     act = teams_activity("help", service_url=fake_connector.url, personal=True)
-    status, body = await authed.teams(
-        act, {"Authorization": f"Bearer {token(fake_connector.url)}"}
-    )
+    status, body = await authed.teams(act, {"Authorization": f"Bearer {token(fake_connector.url)}"})
     assert status == 503 and "can't be checked" in body["error"]
     assert fake_connector.calls == []

@@ -88,9 +88,10 @@ async def test_type_help_and_click_a_button(running):
             assert await page.locator("#log img").count() == 0
             # The script and styles load from /webchat/static under a strict CSP.
             assert not [m for m in console if "Content Security Policy" in m], console
-            assert await page.locator("header").evaluate(
-                "e => getComputedStyle(e).backgroundColor"
-            ) == "rgb(11, 12, 12)"
+            assert (
+                await page.locator("header").evaluate("e => getComputedStyle(e).backgroundColor")
+                == "rgb(11, 12, 12)"
+            )
         finally:
             await browser.close()
 

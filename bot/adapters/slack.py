@@ -1,21 +1,24 @@
-"""The Slack front door: slack-bolt ``AsyncApp`` over HTTP and, optionally, Socket Mode.
+"""Slack: bolt's ``AsyncApp`` routes deliveries to the core, and slack_sdk talks back.
 
-Bolt verifies the request signature and timestamp, acknowledges within Slack's
-three seconds, and hands each slash command, button click and mention to the core
-as an :class:`~bot.model.Incoming`.
+Over HTTP, :mod:`bot.adapters.slack_door` verifies, keeps and acknowledges each
+request; :class:`SlackIntake` then handles the kept requests through bolt's listeners.
+Socket Mode deliveries come through bolt directly and join the same inbox. Either way
+the core sees an :class:`~bot.model.Incoming` and a :class:`SlackResponder`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from contextlib import suppress
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +27,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.slack import render
-from bot.storage.inbox import Inbox
+from bot.storage.inbox import RAW, Inbox
 from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -314,103 +317,194 @@ TRANSLATORS = {
     "event": _from_event,
 }
 
-
-def replay_ctx(intake: SlackIntake):
-    """At start-up, once the HTTP session exists, handle deliveries a dead process kept."""
-
-    async def ctx(app: web.Application):
-        intake.replay()
-        yield
-
-    return ctx
+# Where the consumer tells a listener which kept row a dispatch is for.
+ENTRY = "secbot_inbox_entry"
+REPLAY = "secbot_replay"
+# How many kept deliveries are handled at once; more wait in the inbox, not in memory.
+DEFAULT_HANDLERS = 64
+# Rows read from the inbox per query.
+BATCH = 256
+# A safety net: look at the inbox this often even without a nudge.
+IDLE_POLL_SECONDS = 5.0
 
 
 class SlackIntake:
-    """Keep, acknowledge, then handle: the order that lets a crash lose nothing."""
+    """Keep, acknowledge, then handle: the order that lets a crash lose nothing.
 
-    def __init__(self, bot: Bot, client: AsyncWebClient, tasks: TaskSet, inbox: Inbox):
+    Over HTTP the front door (:mod:`bot.adapters.slack_door`) verifies the signature,
+    keeps the body and acknowledges; this consumer then reads the inbox in order and
+    dispatches each body through bolt, whose listeners hand it to the core. Handling
+    never sits on the acknowledging path, so Slack's answer does not wait for our work.
+    Socket Mode deliveries arrive through bolt instead: the listener keeps and
+    acknowledges them, and the same consumer handles them.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        app: AsyncApp,
+        tasks: TaskSet,
+        inbox: Inbox,
+        *,
+        handlers: int = DEFAULT_HANDLERS,
+    ):
         self.bot = bot
-        self.client = client
+        self.app = app
+        self.client = app.client
         self.tasks = tasks
         self.inbox = inbox
+        self.handlers = handlers
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(handlers)
+        self._last = 0
+        self._stopping = False
+        self.handled = 0
 
-    async def take(self, kind: str, body: dict, ack) -> None:
-        translated = TRANSLATORS[kind](body, self.client)
-        entry = self.inbox.add("slack", kind, body, self.bot.services.clock.now())
+    def notify(self) -> None:
+        """A row was kept: look at the inbox."""
+        self._wake.set()
+
+    # --- the listeners' side -----------------------------------------------------------
+
+    async def take(self, kind: str, body: dict, ack, context: dict) -> None:
         if ack is not None:
             await ack()
-        self.tasks.spawn(self._handle(entry, *translated))
+        entry = context.get(ENTRY)
+        if entry is None:
+            # Socket Mode: a live delivery nobody has kept yet. Keep it; the consumer
+            # handles it like an HTTP one.
+            self.inbox.add("slack", kind, body, self.bot.services.clock.now())
+            self.notify()
+            return
+        incoming, responder = TRANSLATORS[kind](body, self.client)
+        await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
 
-    async def _handle(
-        self, entry: int, incoming: Incoming, responder: SlackResponder, replay: bool = False
-    ) -> None:
-        await self.bot.handle(incoming, responder, replay=replay)
-        self.inbox.remove(entry)
+    # --- the consumer ------------------------------------------------------------------
 
-    def replay(self) -> int:
-        """Handle what a previous process acknowledged but never finished."""
-        entries = self.inbox.pending("slack")
-        for entry, kind, body in entries:
-            try:
-                incoming, responder = TRANSLATORS[kind](body, self.client)
-            except (KeyError, TypeError, ValueError):
-                log.error("dropping an unreadable kept Slack delivery (%s)", kind)
-                self.inbox.remove(entry)
+    async def run(self) -> None:
+        """Handle what a dead process left (as replays), then every new row in order."""
+        replay_until = max((e for e, _, _ in self.inbox.after("slack", 0, -1)), default=0)
+        if replay_until:
+            log.warning(
+                "handling %d Slack deliveries left by a stopped process",
+                self.inbox.count("slack"),
+            )
+        while not self._stopping:
+            self._wake.clear()
+            rows = self.inbox.after("slack", self._last, BATCH)
+            if not rows:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    pass
                 continue
-            self.tasks.spawn(self._handle(entry, incoming, responder, replay=True))
-        if entries:
-            log.warning("handling %d Slack deliveries left by a stopped process", len(entries))
-        return len(entries)
+            for entry, kind, payload in rows:
+                await self._slots.acquire()
+                if self._stopping:
+                    self._slots.release()
+                    return
+                self._last = entry
+                self.tasks.spawn(self._handle(entry, kind, payload, entry <= replay_until))
+
+    def stop(self) -> None:
+        """Start nothing new; rows not started stay kept for the next start."""
+        self._stopping = True
+        self._wake.set()
+
+    async def _handle(self, entry: int, kind: str, payload: str, replay: bool) -> None:
+        try:
+            await self._dispatch(entry, kind, payload, replay)
+        except Exception:
+            # Never log the payload: it holds people's messages.
+            log.exception("a kept Slack delivery (%s) could not be handled; dropping it", kind)
+        finally:
+            self.inbox.remove(entry)
+            self.handled += 1
+            self._slots.release()
+
+    async def _dispatch(self, entry: int, kind: str, payload: str, replay: bool) -> None:
+        context = {ENTRY: entry, REPLAY: replay}
+        if kind == RAW:
+            content_type = "application/json" if payload[:1] == "{" else FORM
+            request = AsyncBoltRequest(
+                body=payload, headers={"content-type": content_type}, context=context
+            )
+            await self.app.async_dispatch(request)
+            return
+        translate = TRANSLATORS.get(kind)
+        if translate is None:
+            log.error("dropping a kept Slack delivery of unknown kind %r", kind)
+            return
+        try:
+            incoming, responder = translate(json.loads(payload), self.client)
+        except (KeyError, TypeError, ValueError):
+            log.error("dropping an unreadable kept Slack delivery (%s)", kind)
+            return
+        await self.bot.handle(incoming, responder, replay=replay)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def intake_ctx(intake: SlackIntake):
+    """Run the consumer once the HTTP session exists; stop it before handlers drain."""
+
+    async def ctx(app: web.Application):
+        task = asyncio.create_task(intake.run())
+        yield
+        intake.stop()
+        try:
+            await asyncio.wait_for(task, 5)
+        except TimeoutError:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await intake.tasks.drain()
+
+    return ctx
 
 
 def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, SlackIntake]:
     """The bolt app, with one listener per kind of delivery, each handing off to the core.
 
-    Each listener keeps the delivery in the inbox, acknowledges, hands it to the core in
-    a tracked task and returns, so Slack gets its answer at once. (With bolt's
-    ``process_before_response=False`` the response would instead wait for a 10 ms
-    polling loop to notice the ack.) Slack's own retries are handled by de-duplicating
-    on delivery identity.
+    Bolt routes what the consumer dispatches and what Socket Mode delivers. HTTP
+    signatures are checked by the front door before anything is kept, so bolt's own
+    check is off here: a kept delivery handled after a restart would otherwise fail
+    its five-minute timestamp window. Slack's retries are handled by de-duplicating on
+    delivery identity.
     """
     app = AsyncApp(
         token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
+        request_verification_enabled=False,
     )
     configure_client(app.client, settings.slack_api_url)
-    intake = SlackIntake(bot, app.client, tasks, Inbox(bot.services.db))
+    handlers = int(settings.number("SECBOT_SLACK_HANDLERS", DEFAULT_HANDLERS, 1, 10_000))
+    intake = SlackIntake(bot, app, tasks, Inbox(bot.services.db), handlers=handlers)
 
     @app.command(re.compile(r"^/.+"))
-    async def on_command(ack, body):
-        await intake.take("command", body, ack)
+    async def on_command(ack, body, context):
+        await intake.take("command", body, ack, context)
 
     @app.action(re.compile(r".+"))
-    async def on_action(ack, body):
-        await intake.take("action", body, ack)
+    async def on_action(ack, body, context):
+        await intake.take("action", body, ack, context)
 
     @app.view(re.compile(r".+"))
-    async def on_view(ack, body):
-        await intake.take("view", body, ack)
+    async def on_view(ack, body, context):
+        await intake.take("view", body, ack, context)
 
-    async def on_text(body, event):
+    async def on_text(body, event, context):
         if event.get("bot_id") or event.get("subtype"):
             return
-        await intake.take("event", body, None)
+        await intake.take("event", body, None, context)
 
     app.event("app_mention")(on_text)
 
-    async def on_message(body, event):
+    async def on_message(body, event, context):
         if event.get("channel_type") == "im":
-            await on_text(body, event)
+            await on_text(body, event, context)
 
     app.event("message")(on_message)
     return app, intake
-
-
-def slack_routes(app: AsyncApp) -> list[web.RouteDef]:
-    async def events(request: web.Request) -> web.StreamResponse:
-        bolt_req = await to_bolt_request(request)
-        bolt_resp = await app.async_dispatch(bolt_req)
-        return await to_aiohttp_response(bolt_resp)
-
-    return [web.post("/slack/events", events)]

@@ -52,54 +52,66 @@ def _escape_clip(text: str, limit: int) -> str:
     return "".join(pieces) + "…"
 
 
+def _block(i: int, blk) -> object | None:
+    """One neutral block as a slack_sdk model (``i`` is its position in the message)."""
+    if isinstance(blk, Heading):
+        return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, 150)))
+    if isinstance(blk, Section):
+        fields = [
+            MarkdownTextObject(text=f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}")
+            for k, v in blk.fields[:10]
+        ]
+        text = MarkdownTextObject(text=_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
+        if text is None and not fields:
+            return None
+        return SectionBlock(text=text, fields=fields or None)
+    if isinstance(blk, Actions):
+        elements = [
+            ButtonElement(
+                text=_clip(b.label, 75),
+                # Slack wants action ids unique within a block; the adapter strips "#n".
+                action_id=f"{b.action_id}#{i}.{j}",
+                value=b.value or None,
+                style=b.style,
+            )
+            for j, b in enumerate(blk.buttons[:25])
+        ]
+        return ActionsBlock(elements=elements)
+    if isinstance(blk, Select):
+        select = StaticSelectElement(
+            action_id=f"{blk.action_id}#{i}",
+            placeholder=_clip(blk.placeholder, 150),
+            options=[Option(label=_clip(c.label, 75), value=c.value) for c in blk.choices[:100]],
+        )
+        return ActionsBlock(elements=[select])
+    if isinstance(blk, Context):
+        elements = [MarkdownTextObject(text=_escape_clip(line, 3000)) for line in blk.lines[:10]]
+        return ContextBlock(elements=elements) if elements else None
+    if isinstance(blk, Divider):
+        return DividerBlock()
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _cached_block(i: int, blk) -> dict | None:
+    model = _block(i, blk)
+    return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
+
+
+def _rendered_block(i: int, blk) -> dict | None:
+    try:
+        return _cached_block(i, blk)
+    except TypeError:  # a block holding something unhashable: render it afresh
+        model = _block(i, blk)
+        return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
+
+
 def render_blocks(msg: Message) -> list[dict]:
-    blocks = []
-    for i, blk in enumerate(msg.blocks):
-        if isinstance(blk, Heading):
-            blocks.append(HeaderBlock(text=PlainTextObject(text=_clip(blk.text, 150))))
-        elif isinstance(blk, Section):
-            fields = [
-                MarkdownTextObject(
-                    text=f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}"
-                )
-                for k, v in blk.fields[:10]
-            ]
-            text = (
-                MarkdownTextObject(text=_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
-            )
-            if text is None and not fields:
-                continue
-            blocks.append(SectionBlock(text=text, fields=fields or None))
-        elif isinstance(blk, Actions):
-            elements = [
-                ButtonElement(
-                    text=_clip(b.label, 75),
-                    # Slack wants action ids unique within a block; the adapter strips "#n".
-                    action_id=f"{b.action_id}#{i}.{j}",
-                    value=b.value or None,
-                    style=b.style,
-                )
-                for j, b in enumerate(blk.buttons[:25])
-            ]
-            blocks.append(ActionsBlock(elements=elements))
-        elif isinstance(blk, Select):
-            select = StaticSelectElement(
-                action_id=f"{blk.action_id}#{i}",
-                placeholder=_clip(blk.placeholder, 150),
-                options=[
-                    Option(label=_clip(c.label, 75), value=c.value) for c in blk.choices[:100]
-                ],
-            )
-            blocks.append(ActionsBlock(elements=[select]))
-        elif isinstance(blk, Context):
-            elements = [
-                MarkdownTextObject(text=_escape_clip(line, 3000)) for line in blk.lines[:10]
-            ]
-            if elements:
-                blocks.append(ContextBlock(elements=elements))
-        elif isinstance(blk, Divider):
-            blocks.append(DividerBlock())
-    return [b.to_dict() for b in blocks[:50]]
+    """Each block is rendered and cached on its own: a question posted to many channels
+    differs from the last only in its buttons' values, so its heading and text are
+    built once, not once per post."""
+    blocks = [b for i, blk in enumerate(msg.blocks) if (b := _rendered_block(i, blk)) is not None]
+    return blocks[:50]
 
 
 @lru_cache(maxsize=1024)

@@ -66,9 +66,7 @@ def render_card(msg: Message) -> dict:
                 body.append(
                     {
                         "type": "FactSet",
-                        "facts": [
-                            {"title": escape(k), "value": escape(v)} for k, v in blk.fields
-                        ],
+                        "facts": [{"title": escape(k), "value": escape(v)} for k, v in blk.fields],
                     }
                 )
         elif isinstance(blk, Actions):

@@ -1,0 +1,79 @@
+"""``POST /slack/events``: verify, keep, acknowledge. Nothing else on Slack's clock.
+
+Slack waits at most three seconds for an answer and retries (then disables the app)
+when it doesn't get one, so the acknowledging path does the least that makes the
+delivery safe: check the signature and timestamp with slack_sdk's verifier (the one
+bolt uses), keep the body in the inbox, answer 200. Parsing and routing happen in
+:class:`bot.adapters.slack.SlackIntake`, off this path, so a burst of clicks costs each
+acknowledgement one HMAC and one small INSERT however much work the clicks cause.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.clock import Clock
+from bot.storage.inbox import RAW, Inbox
+
+log = logging.getLogger(__name__)
+
+
+class SlackDoor:
+    def __init__(self, signing_secret: str, inbox: Inbox, clock: Clock, notify):
+        self.verifier = SignatureVerifier(signing_secret)
+        self.inbox = inbox
+        self.clock = clock
+        self.notify = notify
+
+    async def events(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        headers = request.headers
+        if not self.verifier.is_valid(
+            raw,
+            headers.get("X-Slack-Request-Timestamp"),
+            headers.get("X-Slack-Signature"),
+        ):
+            # Slack never sends these; someone else, or a clock more than 5 minutes out.
+            return web.Response(status=401, text="invalid request signature")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.Response(status=400, text="the request body is not UTF-8")
+        if body[:1] == "{":
+            answer = self._json_check(body)
+        else:
+            answer = self._ssl_check(body)
+        if answer is not None:
+            return answer
+        self.inbox.add_raw("slack", RAW, body, self.clock.now())
+        self.notify()
+        return web.Response(status=200)
+
+    @staticmethod
+    def _json_check(body: str) -> web.Response | None:
+        """Events API set-up: Slack checks the URL by asking for its challenge back."""
+        if '"url_verification"' not in body:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return web.Response(status=400, text="the request body is not JSON")
+        if data.get("type") == "url_verification":
+            return web.json_response({"challenge": data.get("challenge", "")})
+        return None
+
+    @staticmethod
+    def _ssl_check(body: str) -> web.Response | None:
+        """Slack's certificate check for slash commands: answer, keep nothing."""
+        if "ssl_check" in body and parse_qs(body).get("ssl_check") == ["1"]:
+            return web.Response(status=200)
+        return None
+
+
+def door_routes(door: SlackDoor) -> list[web.RouteDef]:
+    return [web.post("/slack/events", door.events)]
