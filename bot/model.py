@@ -68,6 +68,10 @@ class Incoming:
     text: str = ""
     message: MessageRef | None = None
     form: dict[str, str] = field(default_factory=dict)
+    # The platform already has its answer (Slack's acknowledgement went out before the
+    # handler ran), so nothing is waiting for the handler to finish: work that only
+    # tidies up afterwards (merging a count edit) need not hold the handler open.
+    acknowledged: bool = False
 
 
 # --- outgoing -------------------------------------------------------------------------

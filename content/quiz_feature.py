@@ -99,11 +99,17 @@ class MessageUpdates:
         self._waiting: dict[int, list[asyncio.Future]] = {}
         self._running: dict[int, asyncio.Future] = {}
 
-    async def request(self, key: int, update: Callable[[], Awaitable[None]]) -> None:
+    async def request(
+        self, key: int, update: Callable[[], Awaitable[None]], *, wait: bool = True
+    ) -> None:
+        """Ask for an edit. ``wait=False`` returns at once: for a delivery the platform
+        has already been answered for, holding the handler open helps nobody."""
         done = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(key, []).append(done)
         if key not in self._running:
             self._running[key] = asyncio.ensure_future(self._run(key, update))
+        if not wait:
+            return
         # Bounded, so a rate-limited platform never holds up a click's reply: the edit
         # still happens, just after the reply.
         await asyncio.wait({done}, timeout=self.caller_wait)
@@ -426,7 +432,9 @@ class Quiz:
             else:
                 log.warning("quiz question %s has no message to update", post_id)
 
-        await self.updates.request(post_id, update)
+        await self.updates.request(
+            post_id, update, wait=turn is None or not turn.incoming.acknowledged
+        )
 
     async def close_due(self) -> int:
         """Close every question past its deadline, including any that came due while the

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from contextlib import suppress
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -217,6 +218,7 @@ def _from_command(body: dict, client: AsyncWebClient) -> Translated:
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
     incoming = Incoming(
+        acknowledged=True,
         actor=actor,
         place=place,
         kind="command",
@@ -240,6 +242,7 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
     if value is None and action.get("selected_option"):
         value = action["selected_option"]["value"]
     incoming = Incoming(
+        acknowledged=True,
         actor=actor,
         place=place,
         kind="action",
@@ -278,6 +281,7 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
             val = state.get("value") or (state.get("selected_option") or {}).get("value")
             form[_strip(action_id)] = val or ""
     incoming = Incoming(
+        acknowledged=True,
         actor=actor,
         place=place,
         kind="action",
@@ -301,6 +305,7 @@ def _from_event(body: dict, client: AsyncWebClient) -> Translated:
     )
     actor = Actor("slack", event.get("user", ""))
     incoming = Incoming(
+        acknowledged=True,
         actor=actor,
         place=place,
         kind="text",
@@ -321,7 +326,11 @@ TRANSLATORS = {
 ENTRY = "secbot_inbox_entry"
 REPLAY = "secbot_replay"
 # How many kept deliveries are handled at once; more wait in the inbox, not in memory.
-DEFAULT_HANDLERS = 64
+# Generous, because a quiz click's handler mostly waits (for its merged message edit).
+DEFAULT_HANDLERS = 500
+# Acknowledgements come first for at most this long: once the oldest waiting delivery
+# is older, handling gets an equal share with acknowledging until the queue catches up.
+DEFAULT_DEFER_SECONDS = 10.0
 # Rows read from the inbox per query.
 BATCH = 256
 # A safety net: look at the inbox this often even without a nudge.
@@ -347,6 +356,7 @@ class SlackIntake:
         inbox: Inbox,
         *,
         handlers: int = DEFAULT_HANDLERS,
+        defer_seconds: float = DEFAULT_DEFER_SECONDS,
     ):
         self.bot = bot
         self.app = app
@@ -354,6 +364,7 @@ class SlackIntake:
         self.tasks = tasks
         self.inbox = inbox
         self.handlers = handlers
+        self.defer = timedelta(seconds=defer_seconds)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(handlers)
         self._last = 0
@@ -382,13 +393,20 @@ class SlackIntake:
     # --- the consumer ------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Handle what a dead process left (as replays), then every new row in order."""
-        replay_until = max((e for e, _, _ in self.inbox.after("slack", 0, -1)), default=0)
-        if replay_until:
-            log.warning(
-                "handling %d Slack deliveries left by a stopped process",
-                self.inbox.count("slack"),
-            )
+        """Handle what a dead process left (as replays), then every new row in order.
+
+        Acknowledging comes first. Slack's three seconds apply to the acknowledgement,
+        not the work, and a late acknowledgement makes Slack show an error and retry,
+        adding load just when there is most. So under a burst the consumer starts one
+        handler per turn of the event loop, and every turn also serves every request
+        waiting at the door; when the door is quiet that is no brake at all. Once the
+        oldest waiting delivery is ``defer_seconds`` old, handlers start without
+        waiting, sharing the process evenly until the queue has caught up.
+        """
+        kept = self.inbox.after("slack", 0, -1)
+        replay_until = kept[-1][0] if kept else 0
+        if kept:
+            log.warning("handling %d Slack deliveries left by a stopped process", len(kept))
         while not self._stopping:
             self._wake.clear()
             rows = self.inbox.after("slack", self._last, BATCH)
@@ -398,13 +416,23 @@ class SlackIntake:
                 except TimeoutError:
                     pass
                 continue
-            for entry, kind, payload in rows:
+            behind = self._behind(rows[0][3])
+            for entry, kind, payload, _received in rows:
                 await self._slots.acquire()
                 if self._stopping:
                     self._slots.release()
                     return
                 self._last = entry
                 self.tasks.spawn(self._handle(entry, kind, payload, entry <= replay_until))
+                if not behind:
+                    await asyncio.sleep(0)
+
+    def _behind(self, received_at: str) -> bool:
+        try:
+            received = datetime.fromisoformat(received_at)
+        except ValueError:
+            return True
+        return self.bot.services.clock.now() - received > self.defer
 
     def stop(self) -> None:
         """Start nothing new; rows not started stay kept for the next start."""
@@ -480,8 +508,13 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
         request_verification_enabled=False,
     )
     configure_client(app.client, settings.slack_api_url)
-    handlers = int(settings.number("SECBOT_SLACK_HANDLERS", DEFAULT_HANDLERS, 1, 10_000))
-    intake = SlackIntake(bot, app, tasks, Inbox(bot.services.db), handlers=handlers)
+    handlers = int(settings.number("SECBOT_SLACK_HANDLERS", DEFAULT_HANDLERS, 1, 100_000))
+    defer = settings.number(
+        "SECBOT_SLACK_DEFER_SECONDS", DEFAULT_DEFER_SECONDS, 0, 3600, whole=False
+    )
+    intake = SlackIntake(
+        bot, app, tasks, Inbox(bot.services.db), handlers=handlers, defer_seconds=defer
+    )
 
     @app.command(re.compile(r"^/.+"))
     async def on_command(ack, body, context):

@@ -68,13 +68,15 @@ class Inbox:
     def remove(self, entry_id: int) -> None:
         self._conn.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
 
-    def after(self, source: str, after_id: int, limit: int) -> list[tuple[int, str, str]]:
-        """Up to ``limit`` kept rows newer than ``after_id``, oldest first, payload as text."""
+    def after(self, source: str, after_id: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """Up to ``limit`` kept rows newer than ``after_id``, oldest first: (id, kind,
+        payload as text, received_at)."""
         rows = self._conn.execute(
-            "SELECT id, kind, payload FROM inbox WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
+            "SELECT id, kind, payload, received_at FROM inbox"
+            " WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
             (source, after_id, limit),
         ).fetchall()
-        return [(int(r[0]), r[1], r[2]) for r in rows]
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def count(self, source: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM inbox WHERE source = ?", (source,))
@@ -84,5 +86,5 @@ class Inbox:
         """Every kept row: parsed payloads as dicts, ``http`` bodies as text."""
         return [
             (entry, kind, payload if kind == RAW else json.loads(payload))
-            for entry, kind, payload in self.after(source, 0, -1)
+            for entry, kind, payload, _ in self.after(source, 0, -1)
         ]

@@ -18,6 +18,7 @@ class FakeSlack(FakeServer):
         self.channel_errors: dict[str, str] = {}
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
         self.method_errors: dict[str, str] = {}  # method -> Slack error to answer with
+        self.held: dict[str, asyncio.Event] = {}  # method -> answer only once this is set
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict] = []
         self.socket_connected = asyncio.Event()
@@ -43,6 +44,8 @@ class FakeSlack(FakeServer):
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await self.record(request)
+        if method in self.held:
+            await self.held[method].wait()
         if self.rate_limits.get(method, 0) > 0:
             self.rate_limits[method] -= 1
             return web.json_response(

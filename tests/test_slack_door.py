@@ -1,0 +1,177 @@
+"""The Slack front door keeps a verified body, acknowledges, and leaves the work to the
+consumer; what it must answer itself (URL checks) it answers without keeping anything."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.storage.db import open_db
+from bot.storage.inbox import RAW, Inbox
+from tests.support import sign_slack, slash_command_body, start_bot, stop_bot
+
+
+def _kept(db_path: str) -> list:
+    db = open_db(db_path)
+    try:
+        return Inbox(db).pending("slack")
+    finally:
+        db.conn.close()
+
+
+async def test_url_verification_is_answered_and_nothing_is_kept(running, fake_slack):
+    body = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"})
+    async with running.session.post(
+        running.url + "slack/events",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", **sign_slack(body)},
+    ) as r:
+        assert r.status == 200
+        assert (await r.json()) == {"challenge": "c-123"}
+    assert _kept(running.settings.db_path) == []
+
+
+async def test_unsigned_url_verification_is_refused(running):
+    body = json.dumps({"challenge": "c-123", "type": "url_verification"})
+    async with running.session.post(
+        running.url + "slack/events",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+    ) as r:
+        assert r.status == 401
+        assert "c-123" not in await r.text()
+
+
+async def test_ssl_check_is_answered_and_nothing_is_kept(running, fake_slack):
+    resp = await running.slack_post("ssl_check=1&token=legacy")
+    assert resp.status == 200
+    assert _kept(running.settings.db_path) == []
+
+
+async def test_a_body_that_is_not_utf8_gets_a_clear_400(running, fake_slack):
+    raw = b"payload=\xff\xfe"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **sign_slack(raw.decode("latin-1")),
+    }
+    # Sign the exact bytes: HMAC over the raw body, as Slack does.
+    import hashlib
+    import hmac
+
+    from tests.support import SIGNING_SECRET
+
+    ts = headers["X-Slack-Request-Timestamp"]
+    sig = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256)
+    headers["X-Slack-Signature"] = "v0=" + sig.hexdigest()
+    async with running.session.post(running.url + "slack/events", data=raw, headers=headers) as r:
+        assert r.status == 400
+        assert "UTF-8" in await r.text()
+    assert _kept(running.settings.db_path) == []
+
+
+async def test_refused_requests_keep_nothing(running, fake_slack):
+    body = slash_command_body("/secbot", "help")
+    for timestamp in ("", "soon", "-1", "１２３"):
+        resp = await running.slack_post(body, headers={"X-Slack-Request-Timestamp": timestamp})
+        assert resp.status == 401, timestamp
+    resp = await running.slack_post(body, headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    assert resp.status == 401
+    resp = await running.slack_post(body, timestamp=int(time.time()) - 400)
+    assert resp.status == 401
+    assert _kept(running.settings.db_path) == []
+    assert fake_slack.calls == []
+
+
+async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
+    slack_env, fake_slack, fake_connector
+):
+    """A process that acknowledged a click and died is restarted ten minutes later: the
+    kept body's signature timestamp is now outside Slack's five minutes, but the door
+    checked it on arrival, so the consumer handles it."""
+    first = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
+    await stop_bot(first)
+    db = open_db(slack_env["SECBOT_DB"])
+    body = slash_command_body(
+        "/secbot", "help", response_url=fake_slack.response_url("late"), trigger_id="late.1"
+    )
+    Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC) - timedelta(minutes=10))
+    db.conn.close()
+    second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
+    try:
+        replies = await fake_slack.wait_for(lambda s: s.responses())
+        assert "What I can do" in replies[0]["text"]
+    finally:
+        await stop_bot(second)
+    assert _kept(slack_env["SECBOT_DB"]) == []
+
+
+async def test_a_burst_is_acknowledged_and_every_delivery_handled_in_order(running, fake_slack):
+    """Sixty commands sent back to back: every one acknowledged with an empty 200, every
+    one handled once, and the inbox empty afterwards."""
+    import asyncio
+
+    triggers = [f"burst.{i}" for i in range(60)]
+    responses = await asyncio.gather(
+        *(
+            running.slack_post(
+                slash_command_body(
+                    "/secbot",
+                    "help",
+                    response_url=fake_slack.response_url(t),
+                    trigger_id=t,
+                )
+            )
+            for t in triggers
+        )
+    )
+    assert [r.status for r in responses] == [200] * 60
+    await fake_slack.wait_for(lambda s: len(s.responses()) >= 60)
+    paths = sorted(c.path for c in fake_slack.calls if c.path.startswith("/response/"))
+    assert paths == sorted(f"/response/{t}" for t in triggers)
+    await running.runner.cleanup()
+    assert _kept(running.settings.db_path) == []
+
+
+async def test_an_acknowledged_click_does_not_wait_for_the_count_edit(running, fake_slack):
+    """Slack already has its acknowledgement, so a click's handler finishes once the
+    answer is recorded and the feedback sent; the channel count's edit follows on its
+    own instead of holding the handler (and its inbox row) open."""
+    import asyncio
+
+    await running.slash("/quiz", "", channel="CQ1")
+    post = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
+    value = next(
+        e["value"]
+        for b in post[0]["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("quiz:answer")
+    )
+    from app import SERVICES
+
+    # Edits hang until released, and a waiting handler would wait up to 30 s for one.
+    fake_slack.held["chat.update"] = release = asyncio.Event()
+    running.app[SERVICES].extras["quiz"].updates.caller_wait = 30.0
+    await running.click(
+        "quiz:answer", value, user="UA1", channel="CQ1", response_url=fake_slack.response_url("UA1")
+    )
+    await fake_slack.wait_for(lambda s: s.api_calls("chat.update"))  # the edit is on the wire
+    assert len(fake_slack.responses()) == 1  # and the private feedback has arrived
+    for _ in range(250):  # the handler is done although its edit has no answer yet
+        if not _kept(running.settings.db_path):
+            break
+        await asyncio.sleep(0.02)
+    assert _kept(running.settings.db_path) == []
+    release.set()
+
+
+async def test_slack_consumer_settings_are_checked(slack_env):
+    import pytest
+
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SECBOT_SLACK_HANDLERS"):
+        await start_bot({**slack_env, "SECBOT_SLACK_HANDLERS": "0"}, content=False)
+    with pytest.raises(ConfigError, match="SECBOT_SLACK_DEFER_SECONDS"):
+        await start_bot({**slack_env, "SECBOT_SLACK_DEFER_SECONDS": "soon"}, content=False)
