@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+import sqlite3
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
@@ -409,7 +410,12 @@ class SlackIntake:
             log.warning("handling %d Slack deliveries left by a stopped process", len(kept))
         while not self._stopping:
             self._wake.clear()
-            rows = self.inbox.after("slack", self._last, BATCH)
+            try:
+                rows = self.inbox.after("slack", self._last, BATCH)
+            except sqlite3.Error as e:
+                log.error("could not read kept Slack deliveries (%s); trying again", e)
+                await asyncio.sleep(1)
+                continue
             if not rows:
                 try:
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
