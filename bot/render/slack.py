@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -98,7 +99,38 @@ def _cached_block(i: int, blk) -> dict | None:
     return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=4096)
+def _button_shape(i: int, j: int, label: str, action_id: str, style: str | None) -> dict:
+    """A button rendered by slack_sdk, without its value (which varies per message)."""
+    button = ButtonElement(
+        text=_clip(label, 75),
+        # Slack wants action ids unique within a block; the adapter strips "#n".
+        action_id=f"{action_id}#{i}.{j}",
+        style=style,
+    )
+    return button.to_dict()
+
+
+def _actions(i: int, blk: Actions) -> dict:
+    """Buttons carry per-message values (a question's post id), so a whole actions block
+    rarely repeats; each button's shape does. slack_sdk builds and checks each shape
+    once; the value is checked against the same limit and filled in."""
+    elements = []
+    for j, b in enumerate(blk.buttons[:25]):
+        element = dict(_button_shape(i, j, b.label, b.action_id, b.style))
+        if b.value:
+            if len(b.value) > ButtonElement.value_max_length:
+                raise SlackObjectFormationError(
+                    f"value attribute cannot exceed {ButtonElement.value_max_length} characters"
+                )
+            element["value"] = b.value
+        elements.append(element)
+    return {"type": "actions", "elements": elements}
+
+
 def _rendered_block(i: int, blk) -> dict | None:
+    if isinstance(blk, Actions) and blk.buttons:
+        return _actions(i, blk)
     try:
         return _cached_block(i, blk)
     except TypeError:  # a block holding something unhashable: render it afresh
