@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import signal
@@ -156,6 +157,18 @@ def create_app(
     return app
 
 
+def settle_memory() -> None:
+    """Move everything built at start-up out of the garbage collector's way.
+
+    The content library, the compiled routes and the imported SDKs are hundreds of
+    thousands of long-lived objects. Left in the collector's oldest generation, each
+    full collection walks all of them, a pause of tens of milliseconds in the middle
+    of some request. Frozen, collections only walk what requests create.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _background(task, services: Services):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         # No ``break``: resuming the worker at shutdown is what runs the code after its
@@ -227,6 +240,7 @@ async def serve(settings: Settings) -> None:
     except OSError as e:
         await runner.cleanup()
         raise ConfigError(_listen_error(settings, e)) from None
+    settle_memory()
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
     url = f"http://{shown}:{settings.port}/"
     if settings.webchat:
