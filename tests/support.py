@@ -267,6 +267,18 @@ class RunningBot:
             return (await r.json())["messages"]
 
 
+def kept_slack(db_path: str) -> list:
+    """The Slack deliveries kept in the inbox (acknowledged, not yet handled)."""
+    from bot.storage.db import open_db
+    from bot.storage.inbox import Inbox
+
+    db = open_db(db_path)
+    try:
+        return Inbox(db).pending("slack")
+    finally:
+        db.conn.close()
+
+
 async def start_bot(
     env: dict[str, str],
     *,

@@ -9,18 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
-from tests.support import sign_slack, slash_command_body, start_bot, stop_bot
+from tests.support import kept_slack, sign_slack, slash_command_body, start_bot, stop_bot
 
 
-def _kept(db_path: str) -> list:
-    db = open_db(db_path)
-    try:
-        return Inbox(db).pending("slack")
-    finally:
-        db.conn.close()
-
-
-async def test_url_verification_is_answered_and_nothing_is_kept(running, fake_slack):
+async def test_url_verification_is_answered_and_nothing_iskept_slack(running, fake_slack):
     body = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"})
     async with running.session.post(
         running.url + "slack/events",
@@ -29,7 +21,7 @@ async def test_url_verification_is_answered_and_nothing_is_kept(running, fake_sl
     ) as r:
         assert r.status == 200
         assert (await r.json()) == {"challenge": "c-123"}
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
 
 
 async def test_unsigned_url_verification_is_refused(running):
@@ -43,10 +35,10 @@ async def test_unsigned_url_verification_is_refused(running):
         assert "c-123" not in await r.text()
 
 
-async def test_ssl_check_is_answered_and_nothing_is_kept(running, fake_slack):
+async def test_ssl_check_is_answered_and_nothing_iskept_slack(running, fake_slack):
     resp = await running.slack_post("ssl_check=1&token=legacy")
     assert resp.status == 200
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
 
 
 async def test_a_body_that_is_not_utf8_gets_a_clear_400(running, fake_slack):
@@ -67,7 +59,7 @@ async def test_a_body_that_is_not_utf8_gets_a_clear_400(running, fake_slack):
     async with running.session.post(running.url + "slack/events", data=raw, headers=headers) as r:
         assert r.status == 400
         assert "UTF-8" in await r.text()
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
 
 
 async def test_refused_requests_keep_nothing(running, fake_slack):
@@ -79,7 +71,7 @@ async def test_refused_requests_keep_nothing(running, fake_slack):
     assert resp.status == 401
     resp = await running.slack_post(body, timestamp=int(time.time()) - 400)
     assert resp.status == 401
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
     assert fake_slack.calls == []
 
 
@@ -103,7 +95,7 @@ async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
         assert "What I can do" in replies[0]["text"]
     finally:
         await stop_bot(second)
-    assert _kept(slack_env["SECBOT_DB"]) == []
+    assert kept_slack(slack_env["SECBOT_DB"]) == []
 
 
 async def test_a_burst_is_acknowledged_and_every_delivery_handled_in_order(running, fake_slack):
@@ -130,7 +122,7 @@ async def test_a_burst_is_acknowledged_and_every_delivery_handled_in_order(runni
     paths = sorted(c.path for c in fake_slack.calls if c.path.startswith("/response/"))
     assert paths == sorted(f"/response/{t}" for t in triggers)
     await running.runner.cleanup()
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
 
 
 async def test_an_acknowledged_click_does_not_wait_for_the_count_edit(running, fake_slack):
@@ -159,10 +151,10 @@ async def test_an_acknowledged_click_does_not_wait_for_the_count_edit(running, f
     await fake_slack.wait_for(lambda s: s.api_calls("chat.update"))  # the edit is on the wire
     assert len(fake_slack.responses()) == 1  # and the private feedback has arrived
     for _ in range(250):  # the handler is done although its edit has no answer yet
-        if not _kept(running.settings.db_path):
+        if not kept_slack(running.settings.db_path):
             break
         await asyncio.sleep(0.02)
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
     release.set()
 
 

@@ -9,22 +9,14 @@ from urllib.parse import parse_qsl
 from bot.storage.db import open_db
 from bot.storage.deliveries import DeliveryStore
 from bot.storage.inbox import Inbox
-from tests.support import slash_command_body, start_bot, stop_bot
+from tests.support import kept_slack, slash_command_body, start_bot, stop_bot
 
 
-def _kept(db_path: str) -> list:
-    db = open_db(db_path)
-    try:
-        return Inbox(db).pending("slack")
-    finally:
-        db.conn.close()
-
-
-async def test_handled_deliveries_leave_nothing_kept(running, fake_slack):
+async def test_handled_deliveries_leave_nothingkept_slack(running, fake_slack):
     await running.slash("/secbot", "help")
     await fake_slack.wait_for(lambda s: s.responses())
     await running.runner.cleanup()  # a clean stop drains the handlers first
-    assert _kept(running.settings.db_path) == []
+    assert kept_slack(running.settings.db_path) == []
 
 
 async def test_a_delivery_left_by_a_dead_process_is_handled_at_start_up(
@@ -59,4 +51,4 @@ async def test_a_delivery_left_by_a_dead_process_is_handled_at_start_up(
         assert all("What I can do" in r["text"] for r in replies)
     finally:
         await stop_bot(second)
-    assert _kept(slack_env["SECBOT_DB"]) == []
+    assert kept_slack(slack_env["SECBOT_DB"]) == []
