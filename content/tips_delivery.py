@@ -38,9 +38,14 @@ with backoff for as long as it is within the grace window.
 **Scale.** Claims and start-up reschedules go in pages of ``PAGE`` channels, one
 transaction per page, yielding to the event loop between pages so people's commands are
 still answered during a big fan-out. Every query is served by an index
-(``tip_subscriptions (active, next_due)``, ``tip_deliveries (status, due_at, id)``, the
-ledger's unique keys). Sending uses a pool of ``SECBOT_TIP_CONCURRENCY`` workers per
-platform, paced per conversation and per workspace by ``content/tips_pacing.py``.
+(``tip_subscriptions (active, next_due)``, partial indexes on the ``pending`` and
+``sending`` rows of ``tip_deliveries``, the ledger's unique keys). Sending uses a pool of
+``SECBOT_TIP_CONCURRENCY`` workers per platform, paced per conversation and per workspace
+by ``content/tips_pacing.py``. Their ledger writes are batched (``content/tips_ledger.py``):
+the moves to ``sending`` and the outcomes queued within a few turns of the event loop are
+committed in one transaction. A worker posts only once its row's ``sending`` is committed,
+and queues each outcome before its next row's ``sending``, so the rows in ``sending`` are
+never more than the posts on the wire, and a crash loses at most those, as above.
 """
 
 from __future__ import annotations
@@ -50,13 +55,14 @@ import hashlib
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import DeliveryFailed
 from bot.model import Actions, Button, Context, Heading, Message, Place, Section
+from content.tips_ledger import LedgerWriter
 from content.tips_pacing import Pacer
 from content.tips_schedule import is_delivery_day, next_delivery
 from content.tips_store import (
@@ -160,11 +166,17 @@ def tip_message(tip: Tip, *, private: bool = False, footer: str = "") -> Message
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SendResult:
     # sent | retry | gone | failed | missed | unknown | cancelled | skipped | deferred | error
     status: str
     detail: str = ""
+
+
+# Shared instances of the common results: a fan-out of 10,000 need not allocate 10,000.
+SENT_RESULT = SendResult("sent")
+DEFERRED = SendResult("deferred")
+CANCELLED_RESULT = SendResult("cancelled")
 
 
 class TipDelivery:
@@ -186,6 +198,10 @@ class TipDelivery:
         # workspace and method) or one conversation (Teams' limits are per conversation).
         self.paused: dict[tuple[str, str], datetime] = {}
         self.pacer = Pacer()
+        # The fan-out's ledger writes, batched into few transactions (tips_ledger).
+        self.ledger = LedgerWriter(services.db)
+        self._messages: dict[str, tuple[Tip, Message]] = {}
+        self._starts, self._sents = self._start_many, self._mark_sent  # the ledger's groups
         self._no_tips_logged = False
         self._ids: tuple[object, int, list[str]] | None = None
         # Shutdown: no new posts once stopping; `drain` waits for the in-flight ones.
@@ -419,17 +435,37 @@ class TipDelivery:
         results: list[SendResult] = []
 
         async def worker(queue) -> None:
-            for row in queue:  # one shared iterator: each row is taken by one worker
-                if self.stopping:
-                    results.append(SendResult("deferred"))
-                    continue
-                try:
-                    results.append(await self.send(row))
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # one channel's bug must not stop the others
-                    log.exception("tips: delivery %d failed unexpectedly", row.id)
-                    results.append(SendResult("error"))
+            # A worker does not wait for a post's outcome to be committed before taking
+            # its next row: the outcome is queued first, so it is committed with (or
+            # before) the next row's `sending`. It counts as in flight (for `drain`) until
+            # the worker has seen it committed: before any pacing sleep, and at the end.
+            unsettled = 0
+
+            async def settle() -> None:
+                nonlocal unsettled
+                if unsettled:
+                    await self.ledger.settled()
+                    self._landed(unsettled)
+                    unsettled = 0
+
+            try:
+                for row in queue:  # one shared iterator: each row is taken by one worker
+                    if self.stopping:
+                        results.append(DEFERRED)
+                        continue
+                    try:
+                        result, posted = await self._send(row, settle)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # one channel's bug must not stop the others
+                        log.exception("tips: delivery %d failed unexpectedly", row.id)
+                        result, posted = SendResult("error"), False
+                    results.append(result)
+                    unsettled += posted
+                await settle()
+            finally:
+                if unsettled:  # cancelled: the outcomes are still written, but not awaited
+                    self._landed(unsettled)
 
         pools = []
         for batch in rows.values():
@@ -450,84 +486,197 @@ class TipDelivery:
         return place.platform, place.channel
 
     async def send(self, row: Delivery) -> SendResult:
+        """Post one claimed row and record the outcome; returns once it is committed."""
+        result, posted = await self._send(row)
+        if posted:
+            try:
+                await self.ledger.settled()
+            finally:
+                self._landed()
+        return result
+
+    async def _send(
+        self, row: Delivery, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> tuple[SendResult, bool]:
+        """``send`` without waiting for the outcome's commit. True if the row was posted
+        (or attempted): its outcome is queued and it stays in flight for ``drain`` until
+        the caller has seen the ledger settle. ``settle`` runs before a pacing sleep."""
         place = row.place
         if place is None:  # not from ready(): look the channel up
             sub = self.store.get(row.subscription_id)
             place = sub.place if sub else None
-        if place is None or not self.store.is_active(row.subscription_id):
+        # A row from ready() says whether its channel was active a moment ago; either way
+        # the move to `sending` checks again, in the same statement, right before the post.
+        if place is None or not (row.active or self.store.is_active(row.subscription_id)):
             now = self.clock.now()
             self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
-            return SendResult("cancelled")
+            return CANCELLED_RESULT, False
         key = self._pause_key(place)
         # Per-conversation and per-workspace spacing (real seconds, see tips_pacing).
-        await self.pacer.wait(place)
-        now = self.clock.now()
+        await self.pacer.wait(place, before_sleep=settle)
         if self.stopping:
-            return SendResult("deferred")  # still pending: the next start sends it
+            return DEFERRED, False  # still pending: the next start sends it
+        tip = self.tip(row.tip_id) or self._replacement(place, row)
+        transport = self.services.transports.get(place.platform)
+        why = None
+        if tip is None or transport is None:
+            why = "no such tip" if tip is None else f"{place.platform} is not connected"
+        started = self._start(row, key, why)
+        try:
+            verdict = await started
+        except asyncio.CancelledError:
+            if started.done() and not started.cancelled() and started.result() is None:
+                self._landed()  # marked sending but never posted: left for start-up to settle
+            raise
+        if verdict is not None:
+            if verdict.status == "failed":
+                log.warning("tips: delivery %d failed: %s", row.id, verdict.detail)
+            return verdict, False
+        try:
+            result, write = await self._post(row, place, key, transport, tip)  # type: ignore[arg-type]
+        except BaseException:
+            self._landed()
+            raise
+        if isinstance(write, tuple):  # sent: one statement for all of a flush's
+            self.ledger.record(write, group=self._sents, committed=self._recorded)
+        else:
+            self.ledger.record(write, committed=self._recorded)
+        return result, True
+
+    def _start(self, row: Delivery, key: tuple[str, str], why: str | None) -> asyncio.Future:
+        """The last checks and ``pending -> sending``, in the ledger's next transaction.
+
+        Resolves to None once the row is committed as ``sending`` (post it now), or to the
+        result that stops it: deferred (stopping), cancelled (unsubscribed), retry (the
+        workspace is paused), failed (``why``), skipped (another worker has it)."""
+        return self.ledger.submit((row, key, why), group=self._starts, committed=self._took_off)
+
+    def _start_many(
+        self, items: list[tuple[Delivery, tuple[str, str], str | None]]
+    ) -> list[SendResult | None]:
+        """``_start`` for a flush's rows: the checks in memory, then one statement moves
+        every row that passed (and whose channel is still active) to ``sending``."""
+        now = self.clock.now()
+        verdicts: list[SendResult | None] = [None] * len(items)
+        ready: list[int] = []
+        for i, (row, key, why) in enumerate(items):
+            if self.stopping:
+                verdicts[i] = DEFERRED  # still pending: the next start sends it
+                continue
+            paused_until = self.paused.get(key)
+            if why is None and (paused_until is None or paused_until <= now):
+                ready.append(i)
+            else:
+                verdicts[i] = self._not_started(row, why, paused_until, now)
+        if ready:
+            taken = self.store.mark_sending_many([items[i][0].id for i in ready], now)
+            for i in ready:
+                row = items[i][0]
+                if row.id not in taken:
+                    verdicts[i] = self._not_started(row, None, None, now)
+        return verdicts
+
+    def _not_started(
+        self, row: Delivery, why: str | None, paused_until: datetime | None, now: datetime
+    ) -> SendResult:
+        """Why a row is not posted, checked in the same order as always."""
         if not self.store.is_active(row.subscription_id):  # unsubscribed while waiting
             self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
-            return SendResult("cancelled")
-        paused_until = self.paused.get(key)
+            return CANCELLED_RESULT
         if paused_until is not None and paused_until > now:
             self.store.retry_later(row.id, paused_until, "waiting for rate limit", now)
             return SendResult("retry", "paused")
-        tip = self.tip(row.tip_id) or self._replacement(place, row)
-        transport = self.services.transports.get(place.platform)
-        if tip is None or transport is None:
-            why = "no such tip" if tip is None else f"{place.platform} is not connected"
-            log.warning("tips: delivery %d failed: %s", row.id, why)
+        if why is not None:
             self.store.finish(row.id, FAILED, why, now)
             return SendResult("failed", why)
-        if not self.store.mark_sending(row.id, now):
-            return SendResult("skipped")
-        self._inflight += 1
-        self._drained.clear()
-        try:
-            return await self._post(row, place, key, transport, tip)
-        finally:
-            self._inflight -= 1
-            if not self._inflight:
-                self._drained.set()
+        return SendResult("skipped")
 
-    async def _post(self, row: Delivery, place: Place, key, transport, tip: Tip) -> SendResult:
+    def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
+        self.store.mark_sent_many(items, self.clock.now())
+        return [None] * len(items)
+
+    def _took_off(self, verdict: SendResult | None, error: BaseException | None) -> None:
+        # Counted at the commit, so `drain` waits for a post from the moment it is `sending`.
+        if verdict is None and error is None:
+            self._inflight += 1
+            self._drained.clear()
+
+    def _landed(self, n: int = 1) -> None:
+        self._inflight -= n
+        if not self._inflight:
+            self._drained.set()
+
+    @staticmethod
+    def _recorded(_value: object, error: BaseException | None) -> None:
+        if error is not None:
+            log.error(
+                "tips: a delivery's outcome could not be recorded; it stays 'sending'",
+                exc_info=error,
+            )
+
+    def _message(self, tip: Tip) -> Message:
+        """``tip_message(tip)``, built once per tip: a fan-out posts the same few dozen
+        messages thousands of times, and transports cache their rendering per message."""
+        cached = self._messages.get(tip.id)
+        if cached is None or cached[0] is not tip:
+            cached = (tip, tip_message(tip))
+            self._messages[tip.id] = cached
+        return cached[1]
+
+    async def _post(
+        self, row: Delivery, place: Place, key, transport, tip: Tip
+    ) -> tuple[SendResult, Callable[[], object] | tuple[int, str | None]]:
+        """The platform call; returns the result and the ledger write that records it
+        (for a post that went through, the item for ``store.mark_sent_many``)."""
+        store = self.store
         try:
-            ref = await transport.post(place, tip_message(tip))
+            ref = await transport.post(place, self._message(tip))
         except DeliveryFailed as e:
             return self._refused(row, key, e)
         except TimeoutError:
             # The request may have reached the platform: at-most-once, do not resend.
             log.warning("tips: delivery %d timed out; marking it unknown", row.id)
-            self.store.finish(row.id, UNKNOWN, "timed out", self.clock.now())
-            return SendResult("unknown")
+            now = self.clock.now()
+            return SendResult("unknown"), lambda: store.finish(row.id, UNKNOWN, "timed out", now)
         except OSError as e:
             # Could not connect: nothing was posted, so trying again is safe.
             return self._refused(row, key, DeliveryFailed(type(e).__name__))
         except Exception:
             log.exception("tips: delivery %d failed unexpectedly; marking it unknown", row.id)
-            self.store.finish(row.id, UNKNOWN, "unexpected error", self.clock.now())
-            return SendResult("unknown")
-        self.store.mark_sent(row.id, ref.id if ref else None, self.clock.now())
+            now = self.clock.now()
+            return SendResult("unknown"), lambda: store.finish(
+                row.id, UNKNOWN, "unexpected error", now
+            )
         log.debug("tips: delivered %d to subscription %d", row.id, row.subscription_id)
-        return SendResult("sent")
+        return SENT_RESULT, (row.id, ref.id if ref else None)
 
     def _replacement(self, place: Place, row: Delivery) -> Tip | None:
         """The claimed tip was retired since: send the first tip still in the library."""
         ids = self.tip_ids()
         return self.tip(rotation_order(place.key, row.cycle, ids)[0]) if ids else None
 
-    def _refused(self, row: Delivery, key: tuple[str, str], e: DeliveryFailed) -> SendResult:
+    def _refused(
+        self, row: Delivery, key: tuple[str, str], e: DeliveryFailed
+    ) -> tuple[SendResult, Callable[[], object]]:
         """The platform said no, so nothing was posted: retry while within the grace window
-        (send_ready marks it missed after that), unless the channel is gone."""
+        (send_ready marks it missed after that), unless the channel is gone.
+
+        Returns the result and the ledger write recording it; the workspace pause takes
+        effect at once, before the write is committed."""
         now = self.clock.now()
+        store = self.store
         if e.permanent:
             log.warning(
                 "tips: subscription %d is gone (%s); marking it inactive",
                 row.subscription_id,
                 e.reason,
             )
-            self.store.finish(row.id, GONE, e.reason, now)
-            self.store.deactivate(row.subscription_id, f"gone: {e.reason}", now)
-            return SendResult("gone", e.reason)
+
+            def gone() -> None:
+                store.finish(row.id, GONE, e.reason, now)
+                store.deactivate(row.subscription_id, f"gone: {e.reason}", now)
+
+            return SendResult("gone", e.reason), gone
         if e.retry_after is not None:
             # Honour Retry-After exactly, and hold back every other post to the same
             # workspace (Slack) or conversation (Teams) until then.
@@ -547,16 +696,18 @@ class TipDelivery:
                 row.id,
                 e.reason,
             )
-            self.store.finish(row.id, MISSED, e.reason, now)
-            return SendResult("missed", e.reason)
+            return SendResult("missed", e.reason), lambda: store.finish(
+                row.id, MISSED, e.reason, now
+            )
         log.info(
             "tips: delivery %d refused (%s); retrying in %ds",
             row.id,
             e.reason,
             int(wait.total_seconds()),
         )
-        self.store.retry_later(row.id, now + wait, e.reason, now)
-        return SendResult("retry", e.reason)
+        return SendResult("retry", e.reason), lambda: store.retry_later(
+            row.id, now + wait, e.reason, now
+        )
 
     # --- the loop -------------------------------------------------------------------
 

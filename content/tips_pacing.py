@@ -50,32 +50,49 @@ class Pacer:
         self._sleep = sleep or asyncio.sleep
         self._next: dict[tuple[str, ...], float] = {}
         self._prune_at = 1024
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _now(self) -> float:
         if self._monotonic is not None:
             return self._monotonic()
-        return asyncio.get_running_loop().time()
+        # The loop's clock, which asyncio.sleep counts in, read once per post. Kept per
+        # loop: asyncio.get_running_loop() costs a getpid() system call on every use.
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop.time()
 
     def reserve(self, place: Place) -> float:
         """Reserve the next slot for a post to ``place``; returns how long to wait for it."""
         now = self._now()
-        keys: list[tuple[tuple[str, ...], float]] = []
-        gap = self.per_conversation.get(place.platform)
-        if gap:
-            keys.append((("c", place.platform, place.workspace, place.channel), gap))
-        gap = self.per_workspace.get(place.platform)
-        if gap:
-            keys.append((("w", place.platform, place.workspace), gap))
-        slot = max([now, *(self._next.get(key, now) for key, _ in keys)])
-        for key, gap in keys:
-            self._next[key] = slot + gap
-        if len(self._next) >= self._prune_at:
+        platform = place.platform
+        slots = self._next
+        slot = now
+        conversation = workspace = None
+        conversation_gap = self.per_conversation.get(platform)
+        if conversation_gap:
+            conversation = ("c", platform, place.workspace, place.channel)
+            slot = max(slot, slots.get(conversation, now))
+        workspace_gap = self.per_workspace.get(platform)
+        if workspace_gap:
+            workspace = ("w", platform, place.workspace)
+            slot = max(slot, slots.get(workspace, now))
+        if conversation is not None:
+            slots[conversation] = slot + conversation_gap  # type: ignore[operator]
+        if workspace is not None:
+            slots[workspace] = slot + workspace_gap  # type: ignore[operator]
+        if len(slots) >= self._prune_at:
             self._prune(now)
         return slot - now
 
-    async def wait(self, place: Place) -> None:
+    async def wait(
+        self, place: Place, before_sleep: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Wait for ``place``'s slot; ``before_sleep`` runs first if there is a wait."""
         delay = self.reserve(place)
         if delay > 0:
+            if before_sleep is not None:
+                await before_sleep()
             await self._sleep(delay)
 
     def _prune(self, now: float) -> None:

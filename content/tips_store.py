@@ -87,7 +87,20 @@ MIGRATIONS = [
     """
     CREATE INDEX tip_deliveries_due ON tip_deliveries (status, due_at, id)
     """,
+    # Only `pending` and `sending` rows are ever looked up by status. Partial indexes keep
+    # the (ever-growing) history of sent rows out of them, and a row's move from `sending`
+    # to `sent` then touches no index at all: half the index writes of a fan-out.
+    """
+    DROP INDEX tip_deliveries_status;
+    DROP INDEX tip_deliveries_due;
+    CREATE INDEX tip_deliveries_pending ON tip_deliveries (status, due_at, id)
+        WHERE status = 'pending';
+    CREATE INDEX tip_deliveries_sending ON tip_deliveries (status, id) WHERE status = 'sending'
+    """,
 ]
+
+# Rows per statement in the *_many methods (well under SQLite's bound-parameter limit).
+MANY = 500
 
 # Ledger statuses. `pending` and `sending` are the only non-final ones.
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -95,7 +108,9 @@ FAILED, GONE, UNKNOWN, MISSED, CANCELLED = "failed", "gone", "unknown", "missed"
 
 
 def ts(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime and gives the same fixed width
+    # ("2026-03-30T08:30:00.000000+00:00" before the offset is swapped for "Z").
+    return when.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_ts(text: str | None) -> datetime | None:
@@ -119,7 +134,7 @@ class Subscription:
     created_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     subscription_id: int
@@ -132,6 +147,7 @@ class Delivery:
     attempts: int
     # Filled in by ``ready()`` (one join instead of a query per row during a fan-out).
     place: Place | None = None
+    active: bool | None = None  # the subscription's, when ready() read the row
 
 
 _SUB_COLUMNS = (
@@ -171,6 +187,7 @@ def _delivery(row) -> Delivery:
             if len(row) > 9
             else None
         ),
+        active=bool(row[14]) if len(row) > 14 else None,
     )
 
 
@@ -392,8 +409,8 @@ class TipStore:
         place to post to."""
         columns = ", ".join(f"d.{c.strip()}" for c in _DELIVERY_COLUMNS.split(","))
         rows = self.db.execute(
-            f"SELECT {columns}, s.platform, s.workspace, s.channel, s.is_direct, s.thread"
-            " FROM tip_deliveries d JOIN tip_subscriptions s ON s.id = d.subscription_id"
+            f"SELECT {columns}, s.platform, s.workspace, s.channel, s.is_direct, s.thread,"
+            " s.active FROM tip_deliveries d JOIN tip_subscriptions s ON s.id = d.subscription_id"
             " WHERE d.status = ? AND (d.retry_at IS NULL OR d.retry_at <= ?)"
             " ORDER BY d.due_at, d.id",
             [PENDING, ts(now)],
@@ -428,6 +445,36 @@ class TipStore:
             [SENDING, ts(now), delivery_id, PENDING],
         )
         return cur.rowcount == 1
+
+    def mark_sending_many(self, delivery_ids: list[int], now: datetime) -> set[int]:
+        """``mark_sending`` for many rows at once, each only if its subscription is still
+        active; returns the ids that moved to ``sending``.
+
+        ``+status`` keeps SQLite on the primary key: otherwise it may walk the status
+        index through every pending row of the fan-out to find a handful of ids."""
+        taken: set[int] = set()
+        stamp = ts(now)
+        for start in range(0, len(delivery_ids), MANY):
+            chunk = delivery_ids[start : start + MANY]
+            rows = self.db.execute(
+                "UPDATE tip_deliveries SET status = ?, attempts = attempts + 1, updated_at = ?"
+                f" WHERE id IN ({', '.join('?' * len(chunk))}) AND +status = ? AND EXISTS"
+                " (SELECT 1 FROM tip_subscriptions s"
+                " WHERE s.id = tip_deliveries.subscription_id AND s.active = 1)"
+                " RETURNING id",
+                [SENDING, stamp, *chunk, PENDING],
+            ).fetchall()
+            taken.update(r[0] for r in rows)
+        return taken
+
+    def mark_sent_many(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
+        """``mark_sent`` for many rows: (delivery id, message id) pairs."""
+        stamp = ts(now)
+        self.db.conn.executemany(
+            "UPDATE tip_deliveries SET status = ?, message_id = ?, error = NULL, updated_at = ?"
+            " WHERE id = ?",
+            [(SENT, message_id, stamp, delivery_id) for delivery_id, message_id in sent],
+        )
 
     def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
         self.db.execute(

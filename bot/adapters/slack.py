@@ -101,14 +101,22 @@ class SlackTransport:
     platform = "slack"
 
     def __init__(self, client: AsyncWebClient):
+        from bot.adapters.web_api import ChatPoster
+
         self.client = client
+        # A tip fan-out posts one message to thousands of channels: serialise it once
+        # and post over the client's session, with slack_sdk's retries and errors.
+        self.poster = ChatPoster(client)
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
         try:
-            kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
-            if place.thread:
-                kwargs["thread_ts"] = place.thread
-            resp = await self.client.chat_postMessage(**kwargs)
+            if self.poster.usable():
+                resp = await self.poster.post(place, msg)
+            else:
+                kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
+                if place.thread:
+                    kwargs["thread_ts"] = place.thread
+                resp = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as e:
             raise _failure(e) from None
         return MessageRef(place, resp["ts"])

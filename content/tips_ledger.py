@@ -1,0 +1,179 @@
+"""Grouping a fan-out's ledger writes into one transaction every couple of event-loop turns.
+
+Each post in a fan-out writes the ledger twice: ``pending -> sending`` right before the
+platform call and the outcome right after. One transaction per write costs more than the
+post itself at 10,000 channels, so the fan-out hands its writes to a :class:`LedgerWriter`:
+the writes submitted while a batch gathers (``FLUSH_TURNS`` turns of the event loop after
+the first) are applied in a single transaction, and each submitter's future resolves only
+after that transaction has committed.
+
+That keeps the ledger's guarantees (``content/tips_delivery.py``):
+
+- a row is committed as ``sending`` before its post starts, because a worker awaits the
+  commit before posting;
+- a worker's outcome is submitted before its next row's ``sending``, so the two share a
+  transaction or the outcome commits first: the rows in ``sending`` are at most the posts
+  on the wire, never more than the concurrency;
+- nothing waits un-recorded for more than ``FLUSH_TURNS`` turns of the event loop.
+
+Writes of one kind to many rows (every ``sent``, every ``sending``) can be submitted to a
+*group*: a function given all of a flush's items at once, so it can use one statement for
+them. Plain writes run first, in submission order, then each group in the order it was
+first used, so a group must only write its own items' rows; the ``sending`` group thus sees
+every unsubscribe and gone channel written in the same flush.
+
+If a flush fails, each write is retried in a transaction of its own, so one bad row cannot
+take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
+flush is skipped (nobody would post it); a ``record``-ed outcome has no waiter and is
+always written, since the post has happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+# How many turns of the event loop the first write of a batch waits for others (1: at the
+# start of the next turn). Posts keep completing meanwhile, so with 3 a fan-out of 10,000
+# commits about 500 times rather than 1,000 (each commit writes every page it touched to
+# the WAL), and a post starts two turns later: well under a millisecond each during a
+# fan-out. Turns rather than a timer, so an idle loop flushes at once.
+FLUSH_TURNS = 3
+
+Write = Callable[[], Any]
+Group = Callable[[list[Any]], Sequence[Any]]
+# Called right after the write's transaction: (value, None) or, if it failed, (None, error).
+Committed = Callable[[Any, BaseException | None], None]
+
+
+class _Queued:
+    __slots__ = ("write", "group", "future", "committed")
+
+    def __init__(self, write, group, future, committed):
+        self.write = write  # a Write, or the item for `group`
+        self.group: Group | None = group
+        self.future: asyncio.Future | None = future
+        self.committed: Committed | None = committed
+
+
+class LedgerWriter:
+    def __init__(self, db):
+        self.db = db
+        self._queue: list[_Queued] = []
+        self._settled: list[asyncio.Future] = []
+        self._scheduled = False
+        self._turns = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.transactions = 0  # flushes committed (tests and logs)
+
+    def submit(
+        self, write: Any, *, group: Group | None = None, committed: Committed | None = None
+    ) -> asyncio.Future:
+        """Queue ``write()`` (or, with ``group``, the item ``write`` for that group) for
+        the next flush; the future holds its value once the transaction has committed.
+        The write is skipped if the future is cancelled before the flush (its waiter has
+        gone, so nobody would act on it)."""
+        self._schedule()
+        future = self._loop.create_future()  # type: ignore[union-attr]
+        self._queue.append(_Queued(write, group, future, committed))
+        return future
+
+    def record(
+        self, write: Any, *, group: Group | None = None, committed: Committed | None = None
+    ) -> None:
+        """Queue a write nobody waits for (a post's outcome): it is applied even if the
+        submitter is cancelled. ``settled()`` waits for it."""
+        self._queue.append(_Queued(write, group, None, committed))
+        self._schedule()
+
+    def settled(self) -> asyncio.Future:
+        """A future that resolves once every write queued so far has been committed (or
+        has failed: the ``committed`` hooks and futures say which)."""
+        future = asyncio.get_running_loop().create_future()
+        if self._queue:
+            self._settled.append(future)
+        else:
+            future.set_result(None)
+        return future
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            # Kept for the batch: asyncio.get_running_loop() costs a getpid() system call.
+            self._loop = asyncio.get_running_loop()
+            self._turns = FLUSH_TURNS
+            self._loop.call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self._turns -= 1
+        if self._turns > 0:
+            self._loop.call_soon(self._turn)  # type: ignore[union-attr]
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        """Apply every queued write in one transaction."""
+        self._scheduled = False
+        queue = [q for q in self._queue if q.future is None or not q.future.cancelled()]
+        settled, self._queue, self._settled = self._settled, [], []
+        try:
+            if queue:
+                self._flush(queue)
+        finally:
+            for future in settled:
+                if not future.done():
+                    future.set_result(None)
+
+    def _flush(self, queue: list[_Queued]) -> None:
+        try:
+            with transaction(self.db):
+                values = self._apply(queue)
+        except Exception:
+            log.exception("tips: a batch of %d ledger writes failed; retrying each", len(queue))
+            for q in queue:
+                try:
+                    with transaction(self.db):
+                        value = self._apply([q])[0]
+                except Exception as e:
+                    self._failed(q, e)
+                else:
+                    self._done(q, value)
+            return
+        self.transactions += 1
+        for q, value in zip(queue, values, strict=True):
+            self._done(q, value)
+
+    @staticmethod
+    def _apply(queue: list[_Queued]) -> list[Any]:
+        values: list[Any] = [None] * len(queue)
+        groups: dict[Group, list[int]] = {}
+        for i, q in enumerate(queue):
+            if q.group is None:
+                values[i] = q.write()
+            else:
+                groups.setdefault(q.group, []).append(i)
+        for group, members in groups.items():
+            results = group([queue[i].write for i in members])
+            for i, value in zip(members, results, strict=True):
+                values[i] = value
+        return values
+
+    @staticmethod
+    def _done(q: _Queued, value: Any) -> None:
+        if q.committed is not None:
+            q.committed(value, None)
+        if q.future is not None and not q.future.done():
+            q.future.set_result(value)
+
+    @staticmethod
+    def _failed(q: _Queued, error: Exception) -> None:
+        if q.committed is not None:
+            q.committed(None, error)
+        if q.future is not None and not q.future.done():
+            q.future.set_exception(error)

@@ -1,0 +1,297 @@
+"""The fan-out's batched ledger writes and its short Slack post.
+
+The ledger writes of a fan-out are committed in one transaction per event-loop turn
+(``content/tips_ledger.py``), and Slack posts go out pre-serialised over slack_sdk's session
+(``bot/adapters/web_api.py``). Neither may change what the ledger promises: a row is
+committed as ``sending`` before its post starts, at most ``SECBOT_TIP_CONCURRENCY`` rows
+are ever ``sending``, and a crash never causes a second post."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections import Counter
+from datetime import UTC, datetime, time
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app import SERVICES
+from bot.adapters.slack import SlackTransport
+from bot.adapters.web_api import MessageBodies
+from bot.clock import FakeClock
+from bot.core import DeliveryFailed
+from bot.model import Place, message
+from bot.render.slack import render
+from bot.storage.db import open_db
+from content.tips_delivery import tip_message
+from content.tips_ledger import LedgerWriter
+from content.tips_store import SENDING, SENT, UNKNOWN
+from tests.support import start_bot, stop_bot
+from tests.test_tips_scale import seed
+from tests.tips_helpers import checked, eventually, library, tip_posts, tips_of, unpaced
+
+MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
+
+
+# --- the ledger writer -----------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger_db(tmp_path):
+    db = open_db(tmp_path / "ledger.db")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    yield db
+    db.conn.close()
+
+
+def committed_rows(db) -> set[int]:
+    """What another connection sees: only committed rows."""
+    other = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    try:
+        return {r[0] for r in other.execute("SELECT id FROM t")}
+    finally:
+        other.close()
+
+
+def insert(db, i: int):
+    return lambda: db.conn.execute("INSERT INTO t (id, v) VALUES (?, 'x')", [i]).rowcount
+
+
+async def test_writes_of_one_loop_turn_share_one_transaction(ledger_db):
+    ledger = LedgerWriter(ledger_db)
+    commits: list[str] = []
+    ledger_db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    futures = [ledger.submit(insert(ledger_db, i)) for i in range(5)]
+    ledger.record(insert(ledger_db, 99))
+    assert committed_rows(ledger_db) == set()  # nothing is written before the flush
+    assert await asyncio.gather(*futures) == [1] * 5
+    # Each future resolves only once its write is committed, so other connections see it.
+    assert committed_rows(ledger_db) == {0, 1, 2, 3, 4, 99}
+    assert len(commits) == 1 and ledger.transactions == 1
+    await ledger.settled()
+
+
+async def test_groups_get_all_their_items_after_the_plain_writes(ledger_db):
+    ledger = LedgerWriter(ledger_db)
+    calls: list = []
+
+    def doubled(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        return [2 * i for i in items]
+
+    first = ledger.submit(1, group=doubled)
+    plain = ledger.submit(lambda: calls.append("plain"))
+    second = ledger.submit(2, group=doubled)
+    assert (await first, await second) == (2, 4)
+    await plain
+    assert calls == ["plain", [1, 2]]
+
+
+async def test_a_failing_write_does_not_take_the_others_down(ledger_db):
+    ledger = LedgerWriter(ledger_db)
+    hooks: list = []
+
+    def broken():
+        raise RuntimeError("bad row")
+
+    good = ledger.submit(insert(ledger_db, 1))
+    bad = ledger.submit(broken, committed=lambda value, error: hooks.append(error))
+    ledger.record(insert(ledger_db, 2))
+    assert await good == 1
+    with pytest.raises(RuntimeError):
+        await bad
+    await ledger.settled()
+    assert committed_rows(ledger_db) == {1, 2}
+    assert [type(e) for e in hooks] == [RuntimeError]
+
+
+async def test_a_cancelled_start_is_dropped_but_an_outcome_is_always_written(ledger_db):
+    ledger = LedgerWriter(ledger_db)
+    start = ledger.submit(insert(ledger_db, 1))
+    start.cancel()  # its worker is gone, so nobody would post it
+    ledger.record(insert(ledger_db, 2))  # a post happened: its outcome must be written
+    await ledger.settled()
+    assert committed_rows(ledger_db) == {2}
+
+
+# --- the fan-out -----------------------------------------------------------------------
+
+
+DUE = time(8, 30)  # the clock starts at 08:00, so nothing is sent until a test moves it
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MONDAY_0800)
+
+
+@pytest.fixture
+async def boot(slack_env, fake_slack, fake_connector, clock):
+    started = []
+
+    async def start(**env):
+        bot = await start_bot(
+            {**slack_env, **env},
+            clock=clock,
+            slack=fake_slack,
+            connector=fake_connector,
+            content=library(),
+        )
+        started.append(bot)
+        return unpaced(bot)
+
+    yield start
+    for bot in started:
+        if not bot.session.closed:
+            await stop_bot(bot)
+
+
+def ledger_statuses(db_path: str) -> dict[str, str]:
+    """channel -> status, as committed (read on a connection of its own)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT s.channel, d.status FROM tip_deliveries d"
+            " JOIN tip_subscriptions s ON s.id = d.subscription_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    return dict(rows)
+
+
+async def test_every_post_starts_after_its_sending_is_committed_and_never_more_than_concurrency(
+    boot, slack_env, fake_slack, clock
+):
+    db_path = slack_env["SECBOT_DB"]
+    channels = [f"C{i:03d}" for i in range(40)]
+    seed(db_path, channels, DUE, MONDAY_0800)
+    bot = await boot(SECBOT_TIP_CONCURRENCY="4")
+    services = bot.app[SERVICES]
+    real = services.transports["slack"]
+    seen: list[tuple[str, int]] = []
+
+    class Checking:
+        platform = "slack"
+
+        async def post(self, place, msg):
+            committed = ledger_statuses(db_path)
+            sending = sum(1 for s in committed.values() if s == SENDING)
+            seen.append((committed.get(place.channel, ""), sending))
+            return await real.post(place, msg)
+
+    services.transports["slack"] = Checking()
+    await clock.advance(minutes=31)
+    await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 40 or None)
+    await checked(bot)
+    assert len(seen) == 40
+    assert {status for status, _ in seen} == {SENDING}  # durable before its post starts
+    assert max(n for _, n in seen) <= 4  # never more than the posts on the wire
+    assert set(ledger_statuses(db_path).values()) == {SENT}
+    assert Counter(p["channel"] for p in tip_posts(fake_slack)) == dict.fromkeys(channels, 1)
+    # 80 ledger writes, batched: each outcome shares a commit with a next `sending`.
+    assert tips_of(bot).ledger.transactions < 80
+
+
+async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_sending(
+    boot, slack_env, fake_slack, clock
+):
+    """Posts whose outcome was queued but not yet committed when the process died are
+    `sending` at restart, so they become `unknown` and are not posted again; there are
+    never more of them than the concurrency, and every other channel is served once."""
+    db_path = slack_env["SECBOT_DB"]
+    channels = [f"C{i:03d}" for i in range(20)]
+    seed(db_path, channels, DUE, MONDAY_0800)
+    bot = await boot(SECBOT_TIP_CONCURRENCY="3", SECBOT_TIP_DRAIN_SECONDS="0")
+    services = bot.app[SERVICES]
+    real = services.transports["slack"]
+    tips = tips_of(bot)
+    crashed = asyncio.Event()
+    posts = 0
+
+    class DiesAfterFive:
+        platform = "slack"
+
+        async def post(self, place, msg):
+            nonlocal posts
+            if crashed.is_set():
+                await asyncio.Event().wait()  # the process is gone: nothing more leaves
+            ref = await real.post(place, msg)
+            posts += 1
+            if posts == 5:
+                # The process dies now, before this outcome (or any later write) commits.
+                tips.ledger._flush = lambda queue: None  # type: ignore[method-assign]
+                crashed.set()
+            return ref
+
+    services.transports["slack"] = DiesAfterFive()
+    await clock.advance(minutes=31)
+    await eventually(crashed.is_set)
+    stuck = {ch for ch, s in ledger_statuses(db_path).items() if s == SENDING}
+    assert 1 <= len(stuck) <= 3
+    await stop_bot(bot)
+
+    await clock.advance(minutes=5)  # restart within the grace window
+    bot2 = await boot(SECBOT_TIP_CONCURRENCY="3")
+    await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= len(channels) - len(stuck) or None)
+    await checked(bot2)
+    after = ledger_statuses(db_path)
+    assert {ch for ch, s in after.items() if s == UNKNOWN} == stuck
+    assert {ch for ch, s in after.items() if s != UNKNOWN} == set(channels) - stuck
+    assert {s for ch, s in after.items() if ch not in stuck} == {SENT}
+    per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
+    assert max(per_channel.values()) == 1  # no channel ever sees the tip twice
+    assert set(channels) - stuck <= set(per_channel)  # and none that never started is lost
+
+
+# --- the short Slack post ----------------------------------------------------------------
+
+
+async def test_the_short_post_sends_what_slack_sdk_would(running, fake_slack, content_library):
+    tip = next(iter(content_library.tips.values()))
+    msg = tip_message(tip)
+    place = Place("slack", "T111", "C1", thread="1700000000.000001")
+    short = running.app[SERVICES].transports["slack"]
+    assert short.poster.usable()
+    sdk = SlackTransport(AsyncWebClient(token="xoxb-test-token", base_url=fake_slack.url + "api/"))
+    assert not sdk.poster.usable()  # no pooled session: slack_sdk's own chat_postMessage
+    for transport in (short, sdk):
+        ref = await transport.post(place, msg)
+        assert ref is not None and ref.id.startswith("1700000000.")
+    ours, theirs = fake_slack.named("/api/chat.postMessage")[-2:]
+    assert ours.body == theirs.body == {"channel": "C1", "thread_ts": place.thread, **render(msg)}
+    for header in ("Authorization", "Content-Type"):
+        assert ours.headers[header] == theirs.headers[header]
+    assert ours.headers["Authorization"] == "Bearer xoxb-test-token"
+    assert ours.headers["User-Agent"] == short.client.headers["User-Agent"]
+
+
+async def test_the_short_post_maps_refusals_as_before(running, fake_slack):
+    transport = running.app[SERVICES].transports["slack"]
+    msg = tip_message(next(iter(library().tips.values())))
+    fake_slack.channel_errors["C9"] = "is_archived"
+    with pytest.raises(DeliveryFailed) as gone:
+        await transport.post(Place("slack", "T111", "C9"), msg)
+    assert gone.value.permanent and gone.value.reason == "is_archived"
+    transport.client.retry_handlers.clear()  # no client-side retry: the 429 surfaces
+    fake_slack.rate_limits["chat.postMessage"] = 1
+    with pytest.raises(DeliveryFailed) as limited:
+        await transport.post(Place("slack", "T111", "C1"), msg)
+    assert limited.value.reason == "ratelimited" and limited.value.retry_after == 1.0
+    assert not limited.value.permanent
+
+
+def test_bodies_are_serialised_once_and_spliced_exactly():
+    bodies = MessageBodies()
+    msg = message('A "tip" & <more>, ünïcode')
+    odd = Place("slack", "T111", 'C"é\\1', thread="1700000000.000002")
+    first = bodies.body(Place("slack", "T111", "C1"), msg)
+    assert json.loads(first) == {"channel": "C1", **render(msg)}
+    assert json.loads(bodies.body(odd, msg)) == {
+        "channel": odd.channel,
+        "thread_ts": odd.thread,
+        **render(msg),
+    }
+    second = bodies.body(Place("slack", "T111", "C2"), msg)
+    assert first[len(b'{"channel": "C1"') :] == second[len(b'{"channel": "C2"') :]
