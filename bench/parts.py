@@ -389,18 +389,33 @@ async def _wait_for_posts(fake: Server, n: int, timeout: float) -> dict:
         await asyncio.sleep(0.1)
 
 
+def _tip_body() -> dict:
+    """A real tip as secbot posts it (same blocks, same size on the wire)."""
+    from bot.render.slack import render
+    from content.loader import load_library
+    from content.tips_delivery import tip_message
+
+    library = load_library(None)
+    tip = library.tips[sorted(library.tips)[0]]
+    return render(tip_message(tip))
+
+
 async def _ceiling(fake: Server, n: int, concurrency: int) -> float:
-    """A bare aiohttp loop posting n messages to the same fake, as fast as it can."""
+    """A bare aiohttp loop posting n messages to the same fake, as fast as it can: the
+    same tip body and the same headers as secbot sends, and no bookkeeping at all."""
     import aiohttp
 
     gate = asyncio.Semaphore(concurrency)
-    body = {"text": "A tip", "blocks": []}
+    body = _tip_body()
+    headers = {"Authorization": "Bearer xoxb-bench"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
 
         async def one(i: int) -> None:
             async with gate:
                 async with session.post(
-                    fake.url + "api/chat.postMessage", json={**body, "channel": f"X{i:05d}"}
+                    fake.url + "api/chat.postMessage",
+                    json={"channel": f"X{i:05d}", **body},
+                    headers=headers,
                 ) as r:
                     await r.read()
 
