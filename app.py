@@ -31,7 +31,7 @@ from bot.core import Bot, Services
 from bot.features import FeatureHost, load_features
 from bot.registry import Registry
 from bot.storage import deliveries, inbox
-from bot.storage.db import checkpoint_worker, migrate, open_db, ping
+from bot.storage.db import migrate, open_db, ping
 from bot.tasks import TaskSet
 from content.loader import ContentLibrary, load_library
 from content.problems import ContentError
@@ -72,7 +72,6 @@ def create_app(
     host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
-    host.add_background(checkpoint_worker)
     host.add_background(deliveries.prune_worker)
     load_features(host, features)
     for domain, steps in host.migrations:
