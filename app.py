@@ -113,6 +113,7 @@ def create_app(
         from bot.adapters.slack_door import SlackDoor, door_routes
 
         slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
+        services.extras["slack_intake"] = intake
         client = slack_app.client
         services.transports["slack"] = slack_adapter.SlackTransport(client)
         door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)

@@ -189,3 +189,25 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
     assert retry.status == 200
     replies = await fake_slack.wait_for(lambda s: s.responses())
     assert len(replies) == 1 and "What I can do" in replies[0]["text"]
+
+
+async def test_a_handler_cancelled_mid_way_leaves_its_delivery_kept(running, fake_slack):
+    """A shutdown that runs out of time cancels handlers still running: their deliveries
+    stay in the inbox for the next start instead of being dropped."""
+    import asyncio
+
+    from app import SERVICES
+
+    intake = running.app[SERVICES].extras["slack_intake"]
+    fake_slack.held["chat.postMessage"] = release = asyncio.Event()
+    await running.slash("/quiz", "", channel="CQ2", trigger_id="cancel.1")
+    await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))  # handler is waiting
+    assert len(kept_slack(running.settings.db_path)) == 1
+    for task in list(intake.tasks._tasks):
+        task.cancel()
+    for _ in range(100):
+        if not intake.tasks._tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert len(kept_slack(running.settings.db_path)) == 1
+    release.set()

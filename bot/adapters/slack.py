@@ -455,12 +455,17 @@ class SlackIntake:
 
     async def _handle(self, entry: int, kind: str, payload: str, replay: bool) -> None:
         try:
-            await self._dispatch(entry, kind, payload, replay)
-        except Exception:
-            # Never log the payload: it holds people's messages.
-            log.exception("a kept Slack delivery (%s) could not be handled; dropping it", kind)
-        finally:
+            try:
+                await self._dispatch(entry, kind, payload, replay)
+            except Exception:
+                # Handlers' own errors are caught (and answered) by the core, so this is a
+                # delivery bolt or the translator can't read: replaying it would fail again.
+                # Never log the payload: it holds people's messages.
+                log.exception("a kept Slack delivery (%s) could not be handled; dropping it", kind)
+            # Not reached if cancelled (a shutdown that ran out of time): the row stays
+            # kept and the next start handles it again.
             self.inbox.remove(entry)
+        finally:
             self.handled += 1
             self._slots.release()
 
