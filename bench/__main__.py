@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {name} ==", flush=True)
         results["parts"][name] = asyncio.run(parts.ALL[name](args.seconds))
     results["total_seconds"] = round(time.time() - started, 1)
+    results["targets"] = parts.targets(results["parts"])
+    if results["targets"]:
+        print("\ntargets (from the issue), this run")
+        for row in results["targets"]:
+            print(f"  {row['target']:<36} {row['value']!s:>8}  {row['met']}")
     RESULTS.write_text(json.dumps(results, indent=2))
     print(f"\nWrote {RESULTS} in {results['total_seconds']} s")
     return 0

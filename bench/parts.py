@@ -631,3 +631,43 @@ ALL = {
     "teams": teams,
     "startup": startup,
 }
+
+
+# --- the issue's targets, checked against this run -----------------------------------
+
+
+def _at(table: list[dict], concurrency: int) -> dict:
+    return next((row for row in table if row["concurrency"] == concurrency), {})
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target next to this run's figure (parts not run are left out)."""
+    rows: list[dict] = []
+
+    def add(target: str, value, met: bool) -> None:
+        rows.append({"target": target, "value": value, "met": "yes" if met else "NO"})
+
+    slack_part = results.get("slack")
+    if slack_part:
+        for kind in ("commands", "clicks"):
+            row = _at(slack_part[f"compare_{kind}"], 64)
+            add(f"slack {kind} p99 <= 1.25x at 64", row["p99_ratio"], row["p99_ratio"] <= 1.25)
+            add(f"slack {kind} p99 < 100 ms at 64", row["ours_p99_ms"], row["ours_p99_ms"] < 100)
+            add(f"slack {kind} rps >= 0.8x at 64", row["rps_ratio"], row["rps_ratio"] >= 0.8)
+    teams_part = results.get("teams")
+    if teams_part:
+        row = _at(teams_part["compare"], 64)
+        add("teams p99 <= 1.25x at 64", row["p99_ratio"], row["p99_ratio"] <= 1.25)
+        add("teams rps >= 0.8x at 64", row["rps_ratio"], row["rps_ratio"] >= 0.8)
+    fan = results.get("fanout")
+    if fan:
+        ratio_ = fan["throughput_ratio"] or 0
+        add("fan-out >= 0.7x ceiling", ratio_, ratio_ >= 0.7)
+        add("fan-out duplicates == 0", fan["duplicates"], fan["duplicates"] == 0)
+    page = results.get("paging")
+    if page:
+        add("page p99 < 250 ms", page["page_p99_ms"], page["page_p99_ms"] < 250)
+    boot = results.get("startup")
+    if boot:
+        add("start-up < 2 s", boot["startup_worst_s"], boot["startup_worst_s"] < 2)
+    return rows
