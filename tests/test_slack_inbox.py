@@ -12,7 +12,7 @@ from bot.storage.inbox import Inbox
 from tests.support import kept_slack, slash_command_body, start_bot, stop_bot
 
 
-async def test_handled_deliveries_leave_nothingkept_slack(running, fake_slack):
+async def test_handled_deliveries_leave_nothing_kept(running, fake_slack):
     await running.slash("/secbot", "help")
     await fake_slack.wait_for(lambda s: s.responses())
     await running.runner.cleanup()  # a clean stop drains the handlers first

@@ -334,6 +334,11 @@ TRANSLATORS = {
 # Where the consumer tells a listener which kept row a dispatch is for.
 ENTRY = "secbot_inbox_entry"
 REPLAY = "secbot_replay"
+# The consumer's record of what the listeners did. Bolt copies the context dict it is
+# given, so the listeners write into this shared object, not into the context itself.
+OUTCOME = "secbot_outcome"
+REACHED = "reached"  # a listener got the delivery
+HANDLED = "handled"  # ... and finished with it
 # How many kept deliveries are handled at once; more wait in the inbox, not in memory.
 # Generous, because a quiz click's handler mostly waits (for its merged message edit).
 DEFAULT_HANDLERS = 500
@@ -344,6 +349,11 @@ DEFAULT_DEFER_SECONDS = 10.0
 BATCH = 256
 # A safety net: look at the inbox this often even without a nudge.
 IDLE_POLL_SECONDS = 5.0
+# A delivery bolt did not pass to any listener (auth.test failed, say) is tried again
+# after these many seconds, then left kept for the next start.
+RETRY_SECONDS = (5.0, 30.0, 120.0)
+# What a dispatch did with a kept delivery.
+DONE, RETRY, KEEP = "done", "retry", "keep"
 
 
 class SlackIntake:
@@ -379,6 +389,9 @@ class SlackIntake:
         self._last = 0
         self._stopping = False
         self.handled = 0
+        # Rows kept by an earlier process; read now, before Socket Mode can connect, so
+        # only those are handled as replays (which skip the repeat check).
+        self.replay_until = inbox.last_id("slack")
 
     def notify(self) -> None:
         """A row was kept: look at the inbox."""
@@ -396,8 +409,18 @@ class SlackIntake:
             self.inbox.add("slack", kind, body, self.bot.services.clock.now())
             self.notify()
             return
+        outcome = context[OUTCOME]
+        outcome.add(REACHED)
         incoming, responder = TRANSLATORS[kind](body, self.client)
         await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
+        outcome.add(HANDLED)
+
+    @staticmethod
+    def ignore(context: dict) -> None:
+        """A listener that deliberately does nothing with a delivery (a bot's own post)."""
+        outcome = context.get(OUTCOME)
+        if outcome is not None:
+            outcome.update((REACHED, HANDLED))
 
     # --- the consumer ------------------------------------------------------------------
 
@@ -412,10 +435,9 @@ class SlackIntake:
         oldest waiting delivery is ``defer_seconds`` old, handlers start without
         waiting, sharing the process evenly until the queue has caught up.
         """
-        kept = self.inbox.after("slack", 0, -1)
-        replay_until = kept[-1][0] if kept else 0
-        if kept:
-            log.warning("handling %d Slack deliveries left by a stopped process", len(kept))
+        replay_until = self.replay_until
+        if replay_until:
+            log.warning("handling Slack deliveries left by a stopped process")
         while not self._stopping:
             self._wake.clear()
             try:
@@ -453,41 +475,79 @@ class SlackIntake:
         self._stopping = True
         self._wake.set()
 
-    async def _handle(self, entry: int, kind: str, payload: str, replay: bool) -> None:
+    async def _handle(
+        self, entry: int, kind: str, payload: str, replay: bool, attempt: int = 0
+    ) -> None:
+        outcome = KEEP
         try:
             try:
-                await self._dispatch(entry, kind, payload, replay)
+                outcome = await self._dispatch(entry, kind, payload, replay)
             except Exception:
-                # Handlers' own errors are caught (and answered) by the core, so this is a
-                # delivery bolt or the translator can't read: replaying it would fail again.
+                # Not a handler's error (the core catches and answers those): a delivery
+                # that can't be read. Trying it again would fail again.
                 # Never log the payload: it holds people's messages.
                 log.exception("a kept Slack delivery (%s) could not be handled; dropping it", kind)
-            # Not reached if cancelled (a shutdown that ran out of time): the row stays
-            # kept and the next start handles it again.
-            self.inbox.remove(entry)
+                outcome = DONE
+            # Below is not reached if cancelled (a shutdown that ran out of time): the
+            # row stays kept and the next start handles it again.
+            if outcome == DONE:
+                self.inbox.remove(entry)
+            elif outcome == RETRY and attempt < len(RETRY_SECONDS) and not self._stopping:
+                log.warning(
+                    "a kept Slack delivery reached no handler; trying again in %ds",
+                    RETRY_SECONDS[attempt],
+                )
+                self.tasks.spawn(self._later(entry, kind, payload, replay, attempt + 1))
+            else:
+                log.error(
+                    "a kept Slack delivery (%s) was not handled; it stays kept and the next "
+                    "start tries it again",
+                    kind,
+                )
         finally:
             self.handled += 1
             self._slots.release()
 
-    async def _dispatch(self, entry: int, kind: str, payload: str, replay: bool) -> None:
-        context = {ENTRY: entry, REPLAY: replay}
+    async def _later(self, entry: int, kind: str, payload: str, replay: bool, attempt: int):
+        await asyncio.sleep(RETRY_SECONDS[attempt - 1])
+        if self._stopping:
+            return  # still kept: the next start handles it
+        await self._slots.acquire()
+        await self._handle(entry, kind, payload, replay, attempt)
+
+    async def _dispatch(self, entry: int, kind: str, payload: str, replay: bool) -> str:
+        """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
+
+        DONE: handled, or nothing to do (no listener wants it). RETRY: bolt stopped it
+        before any listener (its ``auth.test`` failed, say), so nothing ran and trying
+        again is safe. KEEP: a handler started but did not finish; it is not retried in
+        this process (it may have done part of its work) but kept for the next start."""
+        outcome: set[str] = set()
+        context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome}
         if kind == RAW:
             content_type = "application/json" if payload[:1] == "{" else FORM
             request = AsyncBoltRequest(
                 body=payload, headers={"content-type": content_type}, context=context
             )
-            await self.app.async_dispatch(request)
-            return
+            response = await self.app.async_dispatch(request)
+            if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
+                return DONE
+            return KEEP if REACHED in outcome else RETRY
         translate = TRANSLATORS.get(kind)
         if translate is None:
             log.error("dropping a kept Slack delivery of unknown kind %r", kind)
-            return
+            return DONE
         try:
             incoming, responder = translate(json.loads(payload), self.client)
         except (KeyError, TypeError, ValueError):
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
-            return
-        await self.bot.handle(incoming, responder, replay=replay)
+            return DONE
+        try:
+            await self.bot.handle(incoming, responder, replay=replay)
+        except Exception:
+            log.exception("handling a kept Slack delivery (%s) failed", kind)
+            return KEEP
+        return DONE
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -549,6 +609,7 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
 
     async def on_text(body, event, context):
         if event.get("bot_id") or event.get("subtype"):
+            intake.ignore(context)  # our own posts and edits: nothing to do
             return
         await intake.take("event", body, None, context)
 
@@ -557,6 +618,8 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
     async def on_message(body, event, context):
         if event.get("channel_type") == "im":
             await on_text(body, event, context)
+        else:
+            intake.ignore(context)  # channel chatter: we only answer mentions there
 
     app.event("message")(on_message)
     return app, intake

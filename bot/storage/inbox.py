@@ -92,6 +92,10 @@ class Inbox:
         ).fetchall()
         return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
+    def last_id(self, source: str) -> int:
+        row = self._conn.execute("SELECT max(id) FROM inbox WHERE source = ?", (source,))
+        return int(row.fetchone()[0] or 0)
+
     def count(self, source: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM inbox WHERE source = ?", (source,))
         return int(row.fetchone()[0])
