@@ -569,10 +569,18 @@ class TipDelivery:
             else:
                 verdicts[i] = self._not_started(row, why, paused_until, now)
         if ready:
-            taken = self.store.mark_sending_many([items[i][0].id for i in ready], now)
+            ids = list(dict.fromkeys(items[i][0].id for i in ready))
+            taken = self.store.mark_sending_many(ids, now)
+            claimed: set[int] = set()
             for i in ready:
                 row = items[i][0]
-                if row.id not in taken:
+                if row.id in taken and row.id not in claimed:
+                    claimed.add(row.id)  # the first sender of this row posts it
+                elif row.id in taken:
+                    # Two senders of one row in one flush (`/tip send-now` racing the
+                    # scheduler): the row moved once, so only the first may post it.
+                    verdicts[i] = SendResult("skipped")
+                else:
                     verdicts[i] = self._not_started(row, None, None, now)
         return verdicts
 
