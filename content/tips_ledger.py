@@ -136,7 +136,9 @@ class LedgerWriter:
                 values = self._apply(queue)
         except Exception:
             log.exception("tips: a batch of %d ledger writes failed; retrying each", len(queue))
-            for q in queue:
+            # The same order as a batch applies them: plain writes (outcomes such as a
+            # gone channel) before grouped ones (moves to `sending`).
+            for q in sorted(queue, key=lambda q: q.group is not None):
                 try:
                     with transaction(self.db):
                         value = self._apply([q])[0]

@@ -107,6 +107,31 @@ async def test_a_failing_write_does_not_take_the_others_down(ledger_db):
     assert [type(e) for e in hooks] == [RuntimeError]
 
 
+async def test_after_a_failed_batch_writes_are_retried_in_the_batch_order(ledger_db):
+    """Plain writes (a gone channel's outcome) before grouped ones (moves to sending),
+    also when a failure makes each write go again on its own."""
+    ledger = LedgerWriter(ledger_db)
+    order: list = []
+
+    def starts(items: list[int]) -> list[int]:
+        order.append(("group", list(items)))
+        return items
+
+    def broken():
+        raise RuntimeError("bad row")
+
+    first = ledger.submit(1, group=starts)
+    plain = ledger.submit(lambda: order.append("plain"))
+    bad = ledger.submit(broken)
+    assert await first == 1
+    await plain
+    with pytest.raises(RuntimeError):
+        await bad
+    # The batch ran the plain write, then failed on the broken one; the retries go
+    # plain first too (in submission order the group would have gone before them).
+    assert order == ["plain", "plain", ("group", [1])]
+
+
 async def test_a_cancelled_start_is_dropped_but_an_outcome_is_always_written(ledger_db):
     ledger = LedgerWriter(ledger_db)
     start = ledger.submit(insert(ledger_db, 1))
