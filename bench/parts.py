@@ -427,27 +427,27 @@ async def _ceiling(fake: Server, n: int, concurrency: int) -> float:
         return time.perf_counter() - t0
 
 
-async def fanout(seconds: float) -> dict:
-    fake = fake_apis()
-    try:
-        with tempfile.TemporaryDirectory() as d:
-            env = our_env(fake, d, SECBOT_TIP_CONCURRENCY=str(FANOUT_CONCURRENCY))
-            _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
-            _post(fake.url + "reset")
-            started = time.time()
-            srv = start("secbot", ["app.py"], env, timeout=60)
-            try:
-                stats = await _wait_for_posts(fake, FANOUT_CHANNELS, 240)
-                mem = srv.memory_kib()
-            finally:
-                srv.stop()
-        ours_total = stats["last_post"] - started if stats["last_post"] else None
-        ours_window = (stats["last_post"] - stats["first_post"]) if stats["first_post"] else None
+FANOUT_TRIALS = 3
+
+
+async def _fanout_trial(fake: Server) -> dict:
+    """One fan-out of ours, then the ceiling straight after, against the same fake."""
+    with tempfile.TemporaryDirectory() as d:
+        env = our_env(fake, d, SECBOT_TIP_CONCURRENCY=str(FANOUT_CONCURRENCY))
+        _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
         _post(fake.url + "reset")
-        ceiling_s = await _ceiling(fake, FANOUT_CHANNELS, FANOUT_CONCURRENCY)
-    finally:
-        fake.stop()
-    out = {
+        started = time.time()
+        srv = start("secbot", ["app.py"], env, timeout=60)
+        try:
+            stats = await _wait_for_posts(fake, FANOUT_CHANNELS, 240)
+            mem = srv.memory_kib()
+        finally:
+            srv.stop()
+    ours_total = stats["last_post"] - started if stats["last_post"] else None
+    ours_window = (stats["last_post"] - stats["first_post"]) if stats["first_post"] else None
+    _post(fake.url + "reset")
+    ceiling_s = await _ceiling(fake, FANOUT_CHANNELS, FANOUT_CONCURRENCY)
+    return {
         "channels": FANOUT_CHANNELS,
         "delivered": stats["channels"],
         "duplicates": stats["duplicates"],
@@ -456,10 +456,31 @@ async def fanout(seconds: float) -> dict:
         "ceiling_s": round(ceiling_s, 2),
         "throughput_ratio": ratio(ceiling_s, ours_window) if ours_window else None,
         "peak_rss_mib": round(mem["VmHWM"] / 1024, 1),
+    }
+
+
+async def fanout(seconds: float) -> dict:
+    """Three trials, each ours then the ceiling; the trial with the median ratio is the
+    result (a shared 2-core machine swings a single trial by a third either way), and
+    duplicates and memory are the worst of all three."""
+    fake = fake_apis()
+    try:
+        trials = [await _fanout_trial(fake) for _ in range(FANOUT_TRIALS)]
+    finally:
+        fake.stop()
+    ranked = sorted(trials, key=lambda t: t["throughput_ratio"] or 0)
+    out = {
+        **ranked[len(ranked) // 2],
+        "delivered": min(t["delivered"] for t in trials),
+        "duplicates": max(t["duplicates"] for t in trials),
+        "peak_rss_mib": max(t["peak_rss_mib"] for t in trials),
+        "trial_ratios": [t["throughput_ratio"] for t in trials],
+        "trials": trials,
         "target_ratio": 0.7,
     }
     print_table(
-        "tip fan-out to 10,000 Slack channels: ours vs a bare aiohttp client loop",
+        "tip fan-out to 10,000 Slack channels: ours vs a bare aiohttp client loop "
+        "(median of 3 trials)",
         [out],
         [
             "delivered",
@@ -470,6 +491,7 @@ async def fanout(seconds: float) -> dict:
             "peak_rss_mib",
         ],
     )
+    print(f"  each trial's ratio: {', '.join(str(r) for r in out['trial_ratios'])}")
     return out
 
 
