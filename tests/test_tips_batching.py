@@ -320,3 +320,34 @@ def test_bodies_are_serialised_once_and_spliced_exactly():
     }
     second = bodies.body(Place("slack", "T111", "C2"), msg)
     assert first[len(b'{"channel": "C1"') :] == second[len(b'{"channel": "C2"') :]
+
+
+# --- two senders of one row ------------------------------------------------------------
+# `/tip send-now` while the scheduler's fan-out picks the same row up: exactly one posts
+# it, the other is "skipped", even when both moves to `sending` land in one ledger flush.
+
+
+async def test_send_now_racing_the_fan_out_posts_the_row_once(boot, slack_env, fake_slack, clock):
+    seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
+    bot = await boot()
+    tips = tips_of(bot)
+    sub = tips.store.active()[0]
+    now = clock.now()
+    # /tip send-now claims a manual row; the scheduler's tick reads it as ready in the
+    # same moment (e.g. it was between claim pages). Both try to send it.
+    (manual, _counted), fan_out = await asyncio.gather(tips.send_now(sub), tips.send_ready(now))
+    statuses = sorted([manual.status, *(r.status for r in fan_out)])
+    assert statuses.count("sent") == 1, statuses
+    assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {"C001": 1}
+
+
+async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, clock):
+    seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
+    bot = await boot()
+    tips = tips_of(bot)
+    sub = tips.store.active()[0]
+    row_id = tips.claim(sub, clock.now(), kind="manual", due=clock.now())
+    row = tips.store.get_delivery(row_id)
+    results = await asyncio.gather(tips.send(row), tips.send(row))
+    assert sorted(r.status for r in results) == ["sent", "skipped"], results
+    assert len(tip_posts(fake_slack, "C001")) == 1
