@@ -382,7 +382,6 @@ class SlackIntake:
         self.client = app.client
         self.tasks = tasks
         self.inbox = inbox
-        self.handlers = handlers
         self.defer = timedelta(seconds=defer_seconds)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(handlers)

@@ -96,10 +96,6 @@ class Inbox:
         row = self._conn.execute("SELECT max(id) FROM inbox WHERE source = ?", (source,))
         return int(row.fetchone()[0] or 0)
 
-    def count(self, source: str) -> int:
-        row = self._conn.execute("SELECT count(*) FROM inbox WHERE source = ?", (source,))
-        return int(row.fetchone()[0])
-
     def pending(self, source: str) -> list[tuple[int, str, dict | str]]:
         """Every kept row: parsed payloads as dicts, ``http`` bodies as text."""
         return [
