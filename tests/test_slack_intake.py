@@ -157,3 +157,21 @@ async def test_direct_messages_are_answered_and_channel_and_bot_posts_ignored(ru
     assert resp.status == 200
     posted = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
     assert posted[0]["channel"] == "D1"
+
+
+async def test_acknowledging_comes_first_only_while_the_queue_is_young(running, slack_env):
+    """The consumer yields to the door while the oldest waiting delivery is younger than
+    SECBOT_SLACK_DEFER_SECONDS (10 by default); 0 turns that priority off."""
+    from datetime import timedelta
+
+    intake = _intake(running)
+    now = datetime.now(UTC)
+    assert not intake._behind(now.isoformat())
+    assert not intake._behind((now - timedelta(seconds=9)).isoformat())
+    assert intake._behind((now - timedelta(seconds=11)).isoformat())
+    assert intake._behind("not a time")  # unreadable: never hold work back for it
+    no_priority = await start_bot({**slack_env, "SECBOT_SLACK_DEFER_SECONDS": "0"}, content=False)
+    try:
+        assert _intake(no_priority)._behind(datetime.now(UTC).isoformat())
+    finally:
+        await stop_bot(no_priority)
