@@ -175,3 +175,19 @@ async def test_acknowledging_comes_first_only_while_the_queue_is_young(running, 
         assert _intake(no_priority)._behind(datetime.now(UTC).isoformat())
     finally:
         await stop_bot(no_priority)
+
+
+async def test_a_pending_retry_does_not_hold_up_a_shutdown(
+    running, fake_slack, monkeypatch, caplog
+):
+    """A delivery waiting an hour to be tried again stays kept, and stopping ends the wait
+    rather than running into the shutdown's drain limit (which would cancel it)."""
+    monkeypatch.setattr(slack_adapter, "RETRY_SECONDS", (3600.0,))
+    fake_slack.method_errors["auth.test"] = "fatal_error"
+    await running.slack_post(slash_command_body("/secbot", "help", trigger_id="stop.1"))
+    await fake_slack.wait_for(lambda s: s.api_calls("auth.test"))
+    await _until(lambda: _intake(running).handled >= 1)
+    with caplog.at_level("WARNING", logger="bot.tasks"):
+        await running.runner.cleanup()
+    assert not [r for r in caplog.records if "cancelled" in r.getMessage()]
+    assert len(kept_slack(running.settings.db_path)) == 1

@@ -387,6 +387,7 @@ class SlackIntake:
         self._slots = asyncio.Semaphore(handlers)
         self._last = 0
         self._stopping = False
+        self._stopped = asyncio.Event()
         self.handled = 0
         # Rows kept by an earlier process; read now, before Socket Mode can connect, so
         # only those are handled as replays (which skip the repeat check).
@@ -472,6 +473,7 @@ class SlackIntake:
     def stop(self) -> None:
         """Start nothing new; rows not started stay kept for the next start."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
 
     async def _handle(
@@ -508,7 +510,8 @@ class SlackIntake:
             self._slots.release()
 
     async def _later(self, entry: int, kind: str, payload: str, replay: bool, attempt: int):
-        await asyncio.sleep(RETRY_SECONDS[attempt - 1])
+        with suppress(TimeoutError):  # a stop ends the wait at once
+            await asyncio.wait_for(self._stopped.wait(), RETRY_SECONDS[attempt - 1])
         if self._stopping:
             return  # still kept: the next start handles it
         await self._slots.acquire()
