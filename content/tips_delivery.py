@@ -41,7 +41,7 @@ still answered during a big fan-out. Every query is served by an index
 (``tip_subscriptions (active, next_due)``, partial indexes on the ``pending`` and
 ``sending`` rows of ``tip_deliveries``, the ledger's unique keys). Sending uses a pool of
 ``SECBOT_TIP_CONCURRENCY`` workers per platform, paced per conversation and per workspace
-by ``content/tips_pacing.py``. Their ledger writes are batched (``content/tips_ledger.py``):
+by ``content/tips_pacing.py``. Their ledger writes are batched (``bot/storage/batched.py``):
 the moves to ``sending`` and the outcomes queued within a few turns of the event loop are
 committed in one transaction. A worker posts only once its row's ``sending`` is committed,
 and queues each outcome before its next row's ``sending``, so the rows in ``sending`` are
@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import DeliveryFailed
 from bot.model import Actions, Button, Context, Heading, Message, Place, Section
-from content.tips_ledger import LedgerWriter
+from bot.storage.batched import BatchedWriter
 from content.tips_pacing import Pacer
 from content.tips_schedule import is_delivery_day, next_delivery
 from content.tips_store import (
@@ -198,8 +198,8 @@ class TipDelivery:
         # workspace and method) or one conversation (Teams' limits are per conversation).
         self.paused: dict[tuple[str, str], datetime] = {}
         self.pacer = Pacer()
-        # The fan-out's ledger writes, batched into few transactions (tips_ledger).
-        self.ledger = LedgerWriter(services.db)
+        # The fan-out's ledger writes, batched into few transactions (bot/storage/batched.py).
+        self.ledger = BatchedWriter(services.db, label="tip ledger writes")
         self._messages: dict[str, tuple[Tip, Message]] = {}
         self._starts, self._sents = self._start_many, self._mark_sent  # the ledger's groups
         self._no_tips_logged = False

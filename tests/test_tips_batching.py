@@ -1,7 +1,7 @@
 """The fan-out's batched ledger writes and its short Slack post.
 
 The ledger writes of a fan-out are committed in one transaction per event-loop turn
-(``content/tips_ledger.py``), and Slack posts go out pre-serialised over slack_sdk's session
+(``bot/storage/batched.py``), and Slack posts go out pre-serialised over slack_sdk's session
 (``bot/adapters/web_api.py``). Neither may change what the ledger promises: a row is
 committed as ``sending`` before its post starts, at most ``SECBOT_TIP_CONCURRENCY`` rows
 are ever ``sending``, and a crash never causes a second post."""
@@ -24,9 +24,9 @@ from bot.clock import FakeClock
 from bot.core import DeliveryFailed
 from bot.model import Place, message
 from bot.render.slack import render
+from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
 from content.tips_delivery import tip_message
-from content.tips_ledger import LedgerWriter
 from content.tips_store import SENDING, SENT, UNKNOWN
 from tests.support import start_bot, stop_bot
 from tests.test_tips_scale import seed
@@ -60,7 +60,7 @@ def insert(db, i: int):
 
 
 async def test_writes_of_one_loop_turn_share_one_transaction(ledger_db):
-    ledger = LedgerWriter(ledger_db)
+    ledger = BatchedWriter(ledger_db)
     commits: list[str] = []
     ledger_db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
     futures = [ledger.submit(insert(ledger_db, i)) for i in range(5)]
@@ -74,7 +74,7 @@ async def test_writes_of_one_loop_turn_share_one_transaction(ledger_db):
 
 
 async def test_groups_get_all_their_items_after_the_plain_writes(ledger_db):
-    ledger = LedgerWriter(ledger_db)
+    ledger = BatchedWriter(ledger_db)
     calls: list = []
 
     def doubled(items: list[int]) -> list[int]:
@@ -90,7 +90,7 @@ async def test_groups_get_all_their_items_after_the_plain_writes(ledger_db):
 
 
 async def test_a_failing_write_does_not_take_the_others_down(ledger_db):
-    ledger = LedgerWriter(ledger_db)
+    ledger = BatchedWriter(ledger_db)
     hooks: list = []
 
     def broken():
@@ -110,7 +110,7 @@ async def test_a_failing_write_does_not_take_the_others_down(ledger_db):
 async def test_after_a_failed_batch_writes_are_retried_in_the_batch_order(ledger_db):
     """Plain writes (a gone channel's outcome) before grouped ones (moves to sending),
     also when a failure makes each write go again on its own."""
-    ledger = LedgerWriter(ledger_db)
+    ledger = BatchedWriter(ledger_db)
     order: list = []
 
     def starts(items: list[int]) -> list[int]:
@@ -133,7 +133,7 @@ async def test_after_a_failed_batch_writes_are_retried_in_the_batch_order(ledger
 
 
 async def test_a_cancelled_start_is_dropped_but_an_outcome_is_always_written(ledger_db):
-    ledger = LedgerWriter(ledger_db)
+    ledger = BatchedWriter(ledger_db)
     start = ledger.submit(insert(ledger_db, 1))
     start.cancel()  # its worker is gone, so nobody would post it
     ledger.record(insert(ledger_db, 2))  # a post happened: its outcome must be written

@@ -14,6 +14,7 @@ import logging
 import re
 import sqlite3
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -227,7 +228,6 @@ def _from_command(body: dict, client: AsyncWebClient) -> Translated:
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
     incoming = Incoming(
-        acknowledged=True,
         actor=actor,
         place=place,
         kind="command",
@@ -251,7 +251,6 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
     if value is None and action.get("selected_option"):
         value = action["selected_option"]["value"]
     incoming = Incoming(
-        acknowledged=True,
         actor=actor,
         place=place,
         kind="action",
@@ -290,7 +289,6 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
             val = state.get("value") or (state.get("selected_option") or {}).get("value")
             form[_strip(action_id)] = val or ""
     incoming = Incoming(
-        acknowledged=True,
         actor=actor,
         place=place,
         kind="action",
@@ -314,7 +312,6 @@ def _from_event(body: dict, client: AsyncWebClient) -> Translated:
     )
     actor = Actor("slack", event.get("user", ""))
     incoming = Incoming(
-        acknowledged=True,
         actor=actor,
         place=place,
         kind="text",
@@ -411,9 +408,15 @@ class SlackIntake:
             return
         outcome = context[OUTCOME]
         outcome.add(REACHED)
-        incoming, responder = TRANSLATORS[kind](body, self.client)
+        incoming, responder = self._translate(kind, body)
         await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
         outcome.add(HANDLED)
+
+    def _translate(self, kind: str, body: dict) -> Translated:
+        """The neutral delivery. Everything this intake hands on was acknowledged before it
+        was handled (Slack already has its 200), so nothing waits for the handler."""
+        incoming, responder = TRANSLATORS[kind](body, self.client)
+        return replace(incoming, acknowledged=True), responder
 
     @staticmethod
     def ignore(context: dict) -> None:
@@ -535,12 +538,11 @@ class SlackIntake:
             if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
                 return DONE
             return KEEP if REACHED in outcome else RETRY
-        translate = TRANSLATORS.get(kind)
-        if translate is None:
+        if kind not in TRANSLATORS:
             log.error("dropping a kept Slack delivery of unknown kind %r", kind)
             return DONE
         try:
-            incoming, responder = translate(json.loads(payload), self.client)
+            incoming, responder = self._translate(kind, json.loads(payload))
         except (KeyError, TypeError, ValueError):
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
             return DONE

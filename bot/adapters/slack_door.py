@@ -10,7 +10,6 @@ acknowledgement one HMAC and one small INSERT however much work the clicks cause
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
@@ -21,47 +20,10 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.clock import Clock
+from bot.storage.batched import BatchedWriter
 from bot.storage.inbox import RAW, Inbox
 
 log = logging.getLogger(__name__)
-
-
-class GroupCommit:
-    """Keeps the bodies that arrive in one turn of the event loop in one transaction.
-
-    Each request still gets its 200 only after its own row is committed; under a burst,
-    dozens of requests share one commit instead of paying for one each.
-    """
-
-    def __init__(self, inbox: Inbox, notify):
-        self.inbox = inbox
-        self.notify = notify
-        self._rows: list[tuple[str, datetime]] = []
-        self._waiters: list[asyncio.Future] = []
-
-    async def keep(self, body: str, now: datetime) -> None:
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        if not self._rows:
-            loop.call_soon(self._flush)
-        self._rows.append((body, now))
-        self._waiters.append(done)
-        await done
-
-    def _flush(self) -> None:
-        rows, waiters = self._rows, self._waiters
-        self._rows, self._waiters = [], []
-        try:
-            self.inbox.add_many("slack", RAW, rows)
-        except Exception as e:  # noqa: BLE001 - every request in the batch gets the error
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(e)
-            return
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self.notify()
 
 
 class SlackDoor:
@@ -69,7 +31,10 @@ class SlackDoor:
         self.verifier = SignatureVerifier(signing_secret)
         self.inbox = inbox
         self.clock = clock
-        self.kept = GroupCommit(inbox, notify)
+        self.notify = notify
+        # Bodies that arrive in one turn of the event loop share one commit; each request
+        # is still answered only after its own row is committed.
+        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack deliveries")
 
     async def events(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -87,12 +52,17 @@ class SlackDoor:
         if answer is not None:
             return answer
         try:
-            await self.kept.keep(body, self.clock.now())
+            await self.writer.submit((body, self.clock.now()), group=self._keep)
         except sqlite3.Error as e:
             # Not kept, so not acknowledged: Slack retries, and nothing is lost.
             log.error("could not keep a Slack delivery: %s", e)
             return web.Response(status=503, text="try again shortly")
+        self.notify()
         return web.Response(status=200)
+
+    def _keep(self, rows: list[tuple[str, datetime]]) -> list[None]:
+        self.inbox.insert_many("slack", RAW, rows)
+        return [None] * len(rows)
 
     def _signed(self, body: str, headers) -> bool:
         timestamp = headers.get("X-Slack-Request-Timestamp", "")

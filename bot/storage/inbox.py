@@ -65,19 +65,12 @@ class Inbox:
         )
         return int(cur.lastrowid or 0)
 
-    def add_many(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
-        """Keep several deliveries in one transaction (one commit, not one each)."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(
-                "INSERT INTO inbox (source, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-                [(source, kind, payload, now.isoformat()) for payload, now in rows],
-            )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def insert_many(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
+        """Keep several deliveries, inside the caller's transaction (one commit for all)."""
+        self._conn.executemany(
+            "INSERT INTO inbox (source, kind, payload, received_at) VALUES (?, ?, ?, ?)",
+            [(source, kind, payload, now.isoformat()) for payload, now in rows],
+        )
 
     def remove(self, entry_id: int) -> None:
         self._conn.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))

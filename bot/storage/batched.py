@@ -1,31 +1,30 @@
-"""Grouping a fan-out's ledger writes into one transaction every couple of event-loop turns.
+"""Grouping writes from many coroutines into one transaction every few event-loop turns.
 
-Each post in a fan-out writes the ledger twice: ``pending -> sending`` right before the
-platform call and the outcome right after. One transaction per write costs more than the
-post itself at 10,000 channels, so the fan-out hands its writes to a :class:`LedgerWriter`:
-the writes submitted while a batch gathers (``FLUSH_TURNS`` turns of the event loop after
-the first) are applied in a single transaction, and each submitter's future resolves only
-after that transaction has committed.
+A commit costs more than the statement it commits, so hot paths that write once per
+item hand their writes to a :class:`BatchedWriter`: the writes submitted while a batch
+gathers (``turns`` turns of the event loop after the first) are applied in a single
+transaction, and each submitter's future resolves only after that transaction has
+committed. Two users:
 
-That keeps the ledger's guarantees (``content/tips_delivery.py``):
+- the Slack front door (``bot/adapters/slack_door.py``) keeps each request's body in the
+  inbox; a request is acknowledged only once its row is committed (``turns=1``);
+- the tip fan-out (``content/tips_delivery.py``) writes its ledger twice per post:
+  ``pending -> sending`` right before the platform call and the outcome right after.
+  Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
+  post starts, because a worker awaits the commit before posting; a worker's outcome is
+  submitted before its next row's ``sending``, so the rows in ``sending`` are at most the
+  posts on the wire; nothing waits un-recorded for more than ``turns`` turns.
 
-- a row is committed as ``sending`` before its post starts, because a worker awaits the
-  commit before posting;
-- a worker's outcome is submitted before its next row's ``sending``, so the two share a
-  transaction or the outcome commits first: the rows in ``sending`` are at most the posts
-  on the wire, never more than the concurrency;
-- nothing waits un-recorded for more than ``FLUSH_TURNS`` turns of the event loop.
-
-Writes of one kind to many rows (every ``sent``, every ``sending``) can be submitted to a
-*group*: a function given all of a flush's items at once, so it can use one statement for
-them. Plain writes run first, in submission order, then each group in the order it was
-first used, so a group must only write its own items' rows; the ``sending`` group thus sees
-every unsubscribe and gone channel written in the same flush.
+Writes of one kind to many rows (every ``sent``, every ``sending``, every kept body) can
+be submitted to a *group*: a function given all of a flush's items at once, so it can use
+one statement for them. Plain writes run first, in submission order, then each group in
+the order it was first used, so a group must only write its own items' rows; the
+``sending`` group thus sees every unsubscribe and gone channel written in the same flush.
 
 If a flush fails, each write is retried in a transaction of its own, so one bad row cannot
 take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
-flush is skipped (nobody would post it); a ``record``-ed outcome has no waiter and is
-always written, since the post has happened.
+flush is skipped (nobody would act on it); a ``record``-ed write has no waiter and is
+always written.
 """
 
 from __future__ import annotations
@@ -39,11 +38,11 @@ from bot.storage.db import transaction
 
 log = logging.getLogger(__name__)
 
-# How many turns of the event loop the first write of a batch waits for others (1: at the
-# start of the next turn). Posts keep completing meanwhile, so with 3 a fan-out of 10,000
-# commits about 500 times rather than 1,000 (each commit writes every page it touched to
-# the WAL), and a post starts two turns later: well under a millisecond each during a
-# fan-out. Turns rather than a timer, so an idle loop flushes at once.
+# How many turns of the event loop the first write of a batch waits for others, by
+# default (1: at the start of the next turn). For the fan-out, posts keep completing
+# meanwhile, so with 3 a fan-out of 10,000 commits about 500 times rather than 1,000 (each
+# commit writes every page it touched to the WAL), and a post starts two turns later:
+# well under a millisecond each. Turns rather than a timer, so an idle loop flushes at once.
 FLUSH_TURNS = 3
 
 Write = Callable[[], Any]
@@ -62,9 +61,11 @@ class _Queued:
         self.committed: Committed | None = committed
 
 
-class LedgerWriter:
-    def __init__(self, db):
+class BatchedWriter:
+    def __init__(self, db, *, turns: int = FLUSH_TURNS, label: str = "writes"):
         self.db = db
+        self.turns = turns
+        self.label = label  # for the log: what is written
         self._queue: list[_Queued] = []
         self._settled: list[asyncio.Future] = []
         self._scheduled = False
@@ -107,7 +108,7 @@ class LedgerWriter:
             self._scheduled = True
             # Kept for the batch: asyncio.get_running_loop() costs a getpid() system call.
             self._loop = asyncio.get_running_loop()
-            self._turns = FLUSH_TURNS
+            self._turns = self.turns
             self._loop.call_soon(self._turn)
 
     def _turn(self) -> None:
@@ -135,7 +136,7 @@ class LedgerWriter:
             with transaction(self.db):
                 values = self._apply(queue)
         except Exception:
-            log.exception("tips: a batch of %d ledger writes failed; retrying each", len(queue))
+            log.exception("a batch of %d %s failed; retrying each", len(queue), self.label)
             # The same order as a batch applies them: plain writes (outcomes such as a
             # gone channel) before grouped ones (moves to `sending`).
             for q in sorted(queue, key=lambda q: q.group is not None):
