@@ -564,28 +564,13 @@ async def paging(seconds: float) -> dict:
                         msgs = await _web(session, srv.url, user, text=f"compromised x @acct{i}")
                         card = msgs[-1]
                         incident = _triage_value(card).split("|")[0]
+                        action = {"action_id": "incident:triage", "message_id": str(card["id"])}
                         for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes"):
-                            await _web(
-                                session,
-                                srv.url,
-                                user,
-                                action={
-                                    "action_id": "incident:triage",
-                                    "value": f"{incident}|{answer}",
-                                    "message_id": str(card["id"]),
-                                },
-                            )
+                            value = f"{incident}|{answer}"
+                            await _web(session, srv.url, user, action={**action, "value": value})
                         ends[incident] = time.time()  # the click that ends triage
-                        await _web(
-                            session,
-                            srv.url,
-                            user,
-                            action={
-                                "action_id": "incident:triage",
-                                "value": f"{incident}|harmful|yes",
-                                "message_id": str(card["id"]),
-                            },
-                        )
+                        value = f"{incident}|harmful|yes"
+                        await _web(session, srv.url, user, action={**action, "value": value})
                 # Step 2 is due 3 s after step 1: wait for every backup page.
                 deadline = time.time() + 60
                 while time.time() < deadline:
