@@ -6,12 +6,14 @@ Bot Framework schema with ``serviceUrl`` pointing at a fake Bot Connector.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -265,6 +267,24 @@ class RunningBot:
             params={"user_id": user, "conversation": conversation, "after": str(after)},
         ) as r:
             return (await r.json())["messages"]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy.
+
+    It returns as soon as the check holds, so the generous timeout costs nothing when
+    things work and keeps a loaded two-core CI machine from failing a good run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for a condition")
+        await asyncio.sleep(0.02)
 
 
 def kept_slack(db_path: str) -> list:

@@ -19,7 +19,7 @@ from bot.core import Turn
 from bot.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
 from tests.fakes.pagerduty import PATIENCE
-from tests.support import start_bot, stop_bot
+from tests.support import eventually, start_bot, stop_bot
 from tests.test_paging_harness import T0, hook_target, info, pd_target, routing
 
 FEATURES = ["bot.commands.help", "tests.test_paging_app"]
@@ -60,20 +60,6 @@ def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:
     }
 
 
-async def eventually(check, timeout: float = PATIENCE):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.02)
-
-
 def pager_of(bot) -> Pager:
     return bot.app[SERVICES].extras["pager"]
 
@@ -97,7 +83,7 @@ async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):
             msgs = await bot.web_messages(user="duty-officer", conversation="incidents")
             return [m for m in msgs if m["sender"] == "bot"]
 
-        (page,) = await eventually(page_in_room)
+        (page,) = await eventually(page_in_room, PATIENCE)
         (actions,) = [b for b in page["blocks"] if b["type"] == "actions"]
         (button,) = actions["buttons"]
         assert (button["label"], button["action_id"], button["value"]) == (
@@ -122,7 +108,7 @@ async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):
             mine = [m for m in msgs if m["id"] == page["id"]]
             return mine and "Acknowledged by web:duty-officer" in mine[0]["text"] and mine[0]
 
-        updated = await eventually(page_updated)
+        updated = await eventually(page_updated, PATIENCE)
         assert not [b for b in updated["blocks"] if b["type"] == "actions"]  # no button now
 
         await clock.advance(hours=1)
@@ -157,7 +143,7 @@ async def test_slack_page_and_acknowledge_over_http(tmp_path, slack_env, fake_sl
         ts = pager.store.pages("INC-1")[0].ref["id"]
 
         await bot.click("incident:ack", "INC-1", user="UDUTY", channel="CDUTY", message_ts=ts)
-        await eventually(lambda: pager.state("INC-1") == "acknowledged")
+        await eventually(lambda: pager.state("INC-1") == "acknowledged", PATIENCE)
         (update,) = await fake_slack.wait_for(lambda s: s.api_calls("chat.update"))
         assert update["channel"] == "CDUTY" and update["ts"] == ts
         assert not [b for b in update["blocks"] if b["type"] == "actions"]

@@ -4,7 +4,6 @@ kept for the next start, and bolt still routes every kind of delivery it used to
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -14,7 +13,7 @@ import pytest
 from bot.adapters import slack as slack_adapter
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
-from tests.support import kept_slack, slash_command_body, start_bot, stop_bot
+from tests.support import eventually, kept_slack, slash_command_body, start_bot, stop_bot
 
 
 @pytest.fixture
@@ -26,14 +25,6 @@ def _intake(bot):
     from app import SERVICES
 
     return bot.app[SERVICES].extras["slack_intake"]
-
-
-async def _until(predicate, tries: int = 500) -> None:
-    for _ in range(tries):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def _event(event: dict, event_id: str) -> str:
@@ -66,7 +57,7 @@ async def test_a_delivery_bolt_stopped_before_any_listener_is_tried_again(
     del fake_slack.method_errors["auth.test"]
     replies = await fake_slack.wait_for(lambda s: s.responses())
     assert "What I can do" in replies[0]["text"]
-    await _until(lambda: not kept_slack(running.settings.db_path))
+    await eventually(lambda: not kept_slack(running.settings.db_path))
 
 
 async def test_a_handler_that_fails_half_way_leaves_its_delivery_kept(running, fake_slack):
@@ -79,7 +70,7 @@ async def test_a_handler_that_fails_half_way_leaves_its_delivery_kept(running, f
         slash_command_body("/quiz", "", channel="CQ9", response_url="", trigger_id="raise.1")
     )
     assert resp.status == 200
-    await _until(lambda: intake.handled >= 1)
+    await eventually(lambda: intake.handled >= 1)
     assert len(kept_slack(running.settings.db_path)) == 1
 
 
@@ -135,7 +126,7 @@ async def test_a_view_submission_reaches_the_core(running, fake_slack):
     resp = await running.slack_post(urlencode({"payload": json.dumps(payload)}))
     assert resp.status == 200
     await fake_slack.wait_for(lambda s: s.api_calls("chat.postEphemeral"))
-    await _until(lambda: not kept_slack(running.settings.db_path))
+    await eventually(lambda: not kept_slack(running.settings.db_path))
 
 
 async def test_direct_messages_are_answered_and_channel_and_bot_posts_ignored(running, fake_slack):
@@ -149,7 +140,7 @@ async def test_direct_messages_are_answered_and_channel_and_bot_posts_ignored(ru
     for i, event in enumerate(ignored):
         resp = await running.slack_post(_event(event, f"Ev{i}"), content_type="application/json")
         assert resp.status == 200
-    await _until(lambda: intake.handled >= 3)
+    await eventually(lambda: intake.handled >= 3)
     assert kept_slack(running.settings.db_path) == []  # nothing to do, nothing left kept
     assert fake_slack.api_calls("chat.postMessage") == []
     dm = {**base, "channel": "D1", "channel_type": "im", "user": "U1", "ts": "1.4"}
@@ -186,7 +177,7 @@ async def test_a_pending_retry_does_not_hold_up_a_shutdown(
     fake_slack.method_errors["auth.test"] = "fatal_error"
     await running.slack_post(slash_command_body("/secbot", "help", trigger_id="stop.1"))
     await fake_slack.wait_for(lambda s: s.api_calls("auth.test"))
-    await _until(lambda: _intake(running).handled >= 1)
+    await eventually(lambda: _intake(running).handled >= 1)
     with caplog.at_level("WARNING", logger="bot.tasks"):
         await running.runner.cleanup()
     assert not [r for r in caplog.records if "cancelled" in r.getMessage()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db
-from tests.support import start_bot, stop_bot
+from tests.support import eventually, start_bot, stop_bot
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -49,13 +48,6 @@ def test_prune_forgets_only_old_deliveries(tmp_path):
     assert store.claim("old", T0)  # an id seen again after a week counts as new
 
 
-async def _until(check, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     path = tmp_path / "p.db"
     db = open_db(path)
@@ -69,11 +61,11 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         from app import SERVICES
 
         store = bot.app[SERVICES].extras["deliveries"]
-        await _until(lambda: not store.seen("slack:evt:ancient"))  # pruned at start-up
+        await eventually(lambda: not store.seen("slack:evt:ancient"))  # pruned at start-up
         store.claim("teams:a:1", T0 - timedelta(days=6, hours=12))
         store.claim("teams:a:2", T0)
         await clock.advance(days=1)
-        await _until(lambda: not store.seen("teams:a:1"))  # pruned a day later
+        await eventually(lambda: not store.seen("teams:a:1"))  # pruned a day later
         assert store.seen("teams:a:2")
     finally:
         await stop_bot(bot)

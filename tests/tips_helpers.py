@@ -6,15 +6,13 @@ quiz answers do not change when content editors add tips.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from app import SERVICES
 from content.loader import ContentLibrary
 from content.models import QuizItem, Tip
 from content.tips_delivery import TipDelivery
-from tests.support import RunningBot
+from tests.support import RunningBot, eventually  # noqa: F401 - tips tests import it here
 
 SOURCE = {"title": "NCSC: Social media", "url": "https://www.ncsc.gov.uk/guidance/social-media"}
 TOPICS = ["2fa", "phishing", "passwords", "leavers", "approval"]
@@ -82,24 +80,6 @@ def tip_id_of(post: dict[str, Any]) -> str:
             if el.get("action_id", "").startswith("tip:quiz"):
                 return el["value"]
     raise AssertionError("no tip id in post")
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy.
-
-    It returns as soon as the check holds, so the generous timeout costs nothing when
-    things work and keeps a loaded two-core CI machine from failing a good run."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("timed out waiting for a condition")
-        await asyncio.sleep(0.02)
 
 
 async def checked(bot: RunningBot) -> None:
