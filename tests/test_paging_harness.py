@@ -72,10 +72,7 @@ def hook_target(server, **kw: Any) -> dict:
 
 def closed_port_url() -> str:
     """A loopback URL nobody listens on: connecting is refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def free_port() -> int:
