@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) app.py
+	SECBOT_MODE=development $(PY) app.py
 
 test: $(STAMP)
 	$(PY) -m pytest

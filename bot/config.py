@@ -30,6 +30,9 @@ class Settings:
     timezone: str = "Europe/London"
     content_dir: str | None = None
     webchat: bool = True
+    # SECBOT_MODE=development: the explicit mode for local conveniences (the web chat with
+    # no sign-in, Teams without an app id). `make run` turns it on; the default is production.
+    dev_mode: bool = False
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -205,6 +208,10 @@ def load_settings(
     if webchat not in ("auto", "on", "off"):
         raise ConfigError(f"SECBOT_WEBCHAT must be on, off or auto, not {webchat!r}")
 
+    mode = (get("SECBOT_MODE") or "production").lower()
+    if mode not in ("development", "production"):
+        raise ConfigError(f"SECBOT_MODE must be development or production, not {mode!r}")
+
     extra = {k: v for k, v in values.items() if k.startswith("SECBOT_") and v is not None}
     return Settings(
         db_path=get("SECBOT_DB") or "./secbot.db",
@@ -216,6 +223,7 @@ def load_settings(
         # The web chat has no sign-in: anyone who can reach it can use the bot (and page
         # the duty team). So by default it is on only when listening on this machine.
         webchat=webchat == "on" or (webchat == "auto" and is_loopback(host)),
+        dev_mode=mode == "development",
         slack_bot_token=bot_token,
         slack_signing_secret=secret,
         slack_app_token=app_token,
