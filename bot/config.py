@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +29,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     admins: frozenset[str] = frozenset()
+    # Optional allow-lists (SECBOT_SLACK_TEAM_IDS, SECBOT_TEAMS_TENANT_IDS): when set,
+    # requests from any other Slack workspace or Teams tenant are refused (bot.tenancy).
+    slack_team_ids: frozenset[str] = frozenset()
+    teams_tenant_ids: frozenset[str] = frozenset()
     timezone: str = "Europe/London"
     content_dir: str | None = None
     webchat: bool = True
@@ -132,6 +138,28 @@ def _admins(text: str | None) -> list[str]:
     return admins
 
 
+_SLACK_TEAM = re.compile(r"^[TE][A-Z0-9]{2,30}$")
+
+
+def _id_list(name: str, text: str | None, valid, example: str) -> frozenset[str]:
+    """A comma-separated allow-list; a value that can't be an id stops start-up."""
+    ids = [v.strip() for v in (text or "").split(",") if v.strip()]
+    for value in ids:
+        if not valid(value):
+            raise ConfigError(
+                f"{name} must be ids separated by commas, like {example}; {value[:60]!r} is not one"
+            )
+    return frozenset(ids)
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36
+
+
 def load_settings(
     environ: dict[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
@@ -199,6 +227,21 @@ def load_settings(
         raise ConfigError("MICROSOFT_APP_ID is missing: it is needed with MICROSOFT_APP_PASSWORD")
 
     admins = frozenset(_admins(get("SECBOT_ADMINS")))
+    slack_team_ids = _id_list(
+        "SECBOT_SLACK_TEAM_IDS",
+        get("SECBOT_SLACK_TEAM_IDS"),
+        _SLACK_TEAM.match,
+        "T0123ABCD or an Enterprise Grid id E0123ABCD",
+    )
+    teams_tenant_ids = frozenset(
+        t.lower()
+        for t in _id_list(
+            "SECBOT_TEAMS_TENANT_IDS",
+            get("SECBOT_TEAMS_TENANT_IDS"),
+            _is_guid,
+            "72f988bf-86f1-41af-91ab-2d7cd011db47 (a Microsoft Entra tenant id)",
+        )
+    )
     content_dir = get("SECBOT_CONTENT_DIR")
     if content_dir and not Path(content_dir).is_dir():
         raise ConfigError(f"SECBOT_CONTENT_DIR {content_dir!r} is not a folder")
@@ -218,6 +261,8 @@ def load_settings(
         host=host,
         port=port,
         admins=admins,
+        slack_team_ids=slack_team_ids,
+        teams_tenant_ids=teams_tenant_ids,
         timezone=timezone,
         content_dir=content_dir,
         # The web chat has no sign-in: anyone who can reach it can use the bot (and page

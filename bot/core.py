@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.model import Actor, Incoming, Message, MessageRef, Place, Section, message
 from bot.registry import Registry
+from bot.tenancy import allow_list
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -104,6 +106,13 @@ class Turn:
         await self.responder.update_original(msg)
 
 
+# Middleware wraps the router: ``async def mw(turn, call_next)`` may refuse a turn, or
+# call ``await call_next(turn)`` to pass it on. Cross-cutting rules (the workspace
+# allow-lists in ``bot.tenancy``) live here, so no feature or adapter can forget them.
+Next = Callable[["Turn"], Awaitable[None]]
+Middleware = Callable[["Turn", Next], Awaitable[None]]
+
+
 _MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+>|@?secbot\b)[\s:,]*", re.IGNORECASE)
 
 
@@ -122,6 +131,18 @@ class Bot:
     def __init__(self, services: Services):
         self.services = services
         self.registry = services.registry
+        self.middleware: list[Middleware] = [allow_list(services.settings)]
+
+    def _chain(self) -> Next:
+        """The router wrapped in the middleware, the first in the list outermost."""
+        call: Next = self._route
+        for mw in reversed(self.middleware):
+
+            async def step(turn: Turn, mw: Middleware = mw, inner: Next = call) -> None:
+                await mw(turn, inner)
+
+            call = step
+        return call
 
     async def handle(
         self, incoming: Incoming, responder: Responder, *, replay: bool = False
@@ -143,7 +164,7 @@ class Bot:
             return
         turn = Turn(incoming, svc, responder)
         try:
-            await self._route(turn)
+            await self._chain()(turn)
         except Exception:
             # Never log message text: it may hold personal data or secrets.
             log.exception(

@@ -29,13 +29,20 @@ class Actor:
 
 @dataclass(frozen=True)
 class Place:
-    """Where it happened: a workspace or tenant, and a channel or conversation."""
+    """Where it happened: a workspace or tenant, and a channel or conversation.
+
+    ``workspace`` is the Slack team id, the Teams tenant id or ``local`` (web chat).
+    ``enterprise`` is the Slack Enterprise Grid org id when there is one: the tenant an
+    incident belongs to (see ``bot.tenancy``). It is left out of comparisons, so a
+    place rebuilt from storage without it is still the same place.
+    """
 
     platform: str
     workspace: str
     channel: str
     is_direct: bool = False
     thread: str | None = None
+    enterprise: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:

@@ -297,7 +297,7 @@ def skip_prompt(inc: Incident, step: StepState, place: Place | None = None) -> M
 
 def status_list(incidents: list[Incident]) -> Message:
     if not incidents:
-        text = "There are no open incidents."
+        text = "There are no open incidents that you are part of."
         return Message(text=text, blocks=(Section(text),), private=True)
     lines = []
     for inc in incidents:

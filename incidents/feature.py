@@ -35,11 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
 from bot.model import Actor, Message, MessageRef, Place, Section
-from incidents import cards
+from incidents import cards, people
+from incidents.access import IncidentAccess, refused_start, start_limits
 from incidents.cards import typed
+from incidents.people import parse_person
 from incidents.playbooks import Playbooks, load_playbooks
 from incidents.report import acknowledgements, build_report, duration, timings
-from incidents.store import BOT, DOMAIN, MIGRATIONS, Incident, IncidentStore
+from incidents.store import BOT, DOMAIN, MIGRATIONS, Incident, IncidentStore, StartRefused
 from incidents.triage import (
     FLAGS,
     PLATFORM_LABELS,
@@ -58,12 +60,14 @@ log = logging.getLogger(__name__)
 
 USAGE = (
     "/compromised [platform] [@account] [dept=<name>] — report a compromised account\n"
-    "/compromised status — open incidents\n"
+    "/compromised status — open incidents you're part of\n"
     "/compromised ack <id> — acknowledge a page (the paged team or an admin)\n"
     "/compromised handle [<id>] @account — say which account it is\n"
     "/compromised evidence <id> <link or note> — add evidence to the timeline\n"
     "/compromised skip <id> <step> <reason> — skip a checklist step\n"
     "/compromised assign <id> @person — hand over as commander (or: <id> <step> @person)\n"
+    "/compromised add <id> @person — let someone see and work on the incident\n"
+    "/compromised people <id> — who is on the incident\n"
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
     "/compromised flag <id> fraud — fraud is involved (adds the Action Fraud step)\n"
     "/compromised close <id> <summary> — close it (commander or admin)\n"
@@ -84,26 +88,8 @@ def usage_for(place: Place) -> str:
     return "\n".join(typed(place, line.removeprefix("/compromised ")) for line in USAGE.split("\n"))
 
 
-_ID = re.compile(r"^SEC-\d{4}-\d{4,}$", re.IGNORECASE)
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
-_PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _TRUE = {"1", "true", "yes", "on"}
-
-
-def parse_person(token: str, platform: str) -> tuple[str, str] | None:
-    """``<@U123|name>`` (Slack), ``@user-id`` or ``platform:user-id`` → (actor key, name)."""
-    match = _SLACK_MENTION.match(token)
-    if match:
-        return f"slack:{match.group(1)}", match.group(2) or match.group(1)
-    match = _PERSON.match(token)
-    if not match:
-        return None
-    ident = match.group(1)
-    head, sep, rest = ident.partition(":")
-    if sep and head in ("slack", "teams", "web") and rest:
-        return ident, rest
-    return f"{platform}:{ident}", ident
 
 
 class IncidentDesk:
@@ -114,6 +100,8 @@ class IncidentDesk:
         self.store = IncidentStore(services.db)
         self.playbooks = playbooks
         self.pager = pager
+        self.access = IncidentAccess(services, self.store, pager)
+        self.limits = start_limits(services)
 
     # --- helpers --------------------------------------------------------------------
 
@@ -171,17 +159,8 @@ class IncidentDesk:
         )
 
     async def find(self, turn: Turn, ident: str) -> Incident | None:
-        inc = self.store.get(ident) if _ID.match(ident or "") else None
-        if inc is None:
-            shown = (ident or "")[:40] or "(none)"
-            await turn.reply(
-                cards.note(
-                    f"I can't find incident {shown}. Incident ids look like SEC-2026-0042; "
-                    f"type {typed(turn.place, 'status')} to see the open ones.",
-                    private=True,
-                )
-            )
-        return inc
+        """The incident named by the caller, if they may see it (``incidents.access``)."""
+        return await self.access.find(turn, ident)
 
     async def post(self, place: Place, msg: Message, turn: Turn | None = None) -> MessageRef | None:
         transport = self.services.transports.get(place.platform)
@@ -233,6 +212,8 @@ class IncidentDesk:
             "skip": self.skip_command,
             "handle": self.handle,
             "flag": self.flag,
+            "add": lambda turn, rest: people.add(self, turn, rest),
+            "people": lambda turn, rest: people.people(self, turn, rest),
             "ack": self.ack_command,
             "acknowledge": self.ack_command,
             "help": self.usage,
@@ -261,15 +242,21 @@ class IncidentDesk:
             )
             return
         department = parsed.department or self.services.settings.get("SECBOT_DEPARTMENT")
-        inc = self.store.create(
-            self.now(),
-            reporter=turn.actor,
-            origin=turn.place,
-            drill=drill,
-            platform=parsed.platform,
-            account=parsed.handle,
-            department=department,
-        )
+        try:
+            inc = self.store.create(
+                self.now(),
+                reporter=turn.actor,
+                origin=turn.place,
+                drill=drill,
+                platform=parsed.platform,
+                account=parsed.handle,
+                department=department,
+                limits=self.limits,
+            )
+        except StartRefused as e:
+            log.info("incident start refused (%s) for %s", e.kind, turn.actor.key)
+            await turn.reply(cards.note(refused_start(turn.place, e), private=True))
+            return
         if drill:
             self.event(inc, turn.actor, "drill", "This is a drill")
         ref = await turn.reply(cards.triage_card(inc))
@@ -277,7 +264,7 @@ class IncidentDesk:
             self.store.set_card(inc.id, ref.id)
 
     async def status(self, turn: Turn, rest: str) -> None:
-        await turn.reply(cards.status_list(self.store.open_incidents()))
+        await turn.reply(cards.status_list(self.access.open_for(turn.actor, turn.place)))
 
     async def handle(self, turn: Turn, rest: str) -> None:
         words = rest.split()
@@ -297,7 +284,9 @@ class IncidentDesk:
             )
             return
         if inc is None:
-            here = self.store.latest_open_in(turn.place)
+            here = self.access.visible(
+                turn.actor, turn.place, self.store.latest_open_in(turn.place)
+            )
             mine = [i for i in here if i.reporter == turn.actor.key]
             missing = [i for i in mine + here if not i.account]
             inc = (missing or mine or here or [None])[0]
@@ -628,7 +617,7 @@ class IncidentDesk:
         name = turn.actor.name or turn.actor.user_id
         if step.assignee == turn.actor.key:
             return  # a double click
-        self.store.assign_step(inc.id, step.step_id, turn.actor.key, name)
+        self.store.assign_step(inc.id, step.step_id, turn.actor.key, name, self.now())
         self.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
         await self.refresh(inc.id, turn, card=False)
 
@@ -688,7 +677,7 @@ class IncidentDesk:
             step = await self._open_step(turn, inc, [words[1]])
             if step is None:
                 return
-            self.store.assign_step(inc.id, step.step_id, key, name)
+            self.store.assign_step(inc.id, step.step_id, key, name, self.now())
             self.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
             await self.refresh(inc.id)
             await turn.reply(cards.note(f"{step.step_id} on {inc.id} is now with {name}."))
@@ -696,7 +685,7 @@ class IncidentDesk:
         if not self.may_run(turn.actor, inc):
             await self.refuse(turn, inc, "hand over")
             return
-        self.store.set_commander(inc.id, key, name)
+        self.store.set_commander(inc.id, key, name, self.now())
         self.event(inc, turn.actor, "commander", f"Commander is now {name}")
         await self.refresh(inc.id)
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.model import Actor, MessageRef, Place
 from bot.storage.db import transaction
+from bot.tenancy import tenant_of
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -85,11 +86,61 @@ MIGRATIONS = [
         text TEXT NOT NULL
     );
     CREATE INDEX incident_events_incident ON incident_events (incident_id, id)
+    """,
+    # Tenancy and need-to-know: each incident belongs to the tenant it was reported in
+    # (``platform:workspace``, see bot.tenancy), and to its people. Existing incidents
+    # get the tenant of their origin and, as people, their reporter, commander and
+    # step assignees. The indexes serve the start limits (open triage, starts an hour).
     """
+    ALTER TABLE incidents ADD COLUMN tenant TEXT;
+    UPDATE incidents SET tenant =
+        json_extract(origin, '$.platform') || ':' || json_extract(origin, '$.workspace');
+    CREATE INDEX incidents_tenant ON incidents (tenant, status);
+    CREATE INDEX incidents_tenant_created ON incidents (tenant, created_at);
+    CREATE INDEX incidents_reporter ON incidents (reporter, status, created_at);
+    CREATE TABLE incident_people (
+        incident_id TEXT NOT NULL REFERENCES incidents (id),
+        person TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL,
+        added_by TEXT,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (incident_id, person)
+    );
+    INSERT OR IGNORE INTO incident_people (incident_id, person, name, role, added_at)
+        SELECT id, reporter, reporter_name, 'reporter', created_at FROM incidents;
+    INSERT OR IGNORE INTO incident_people (incident_id, person, name, role, added_at)
+        SELECT id, commander, commander_name, 'commander', created_at FROM incidents;
+    INSERT OR IGNORE INTO incident_people (incident_id, person, name, role, added_at)
+        SELECT s.incident_id, s.assignee, COALESCE(s.assignee_name, ''), 'assignee',
+               i.created_at
+        FROM incident_steps s JOIN incidents i ON i.id = s.incident_id
+        WHERE s.assignee IS NOT NULL
+    """,
 ]
 
 OPEN = ("triage", "containing", "recovering", "monitoring")
 BOT = Actor("bot", "secbot", "secbot")
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class StartLimits:
+    """Limits against abuse on starting incidents (drills count too)."""
+
+    max_open_triage: int = 3  # incidents a person started that are still in triage
+    per_user_hour: int = 5  # incidents a person may start in any hour
+    per_workspace_hour: int = 20  # incidents a workspace or tenant may start in any hour
+
+
+class StartRefused(Exception):
+    """A start limit was reached: ``kind`` is open_triage, user_rate or workspace_rate."""
+
+    def __init__(self, kind: str, limit: int, open_ids: list[str] | None = None):
+        super().__init__(kind)
+        self.kind = kind
+        self.limit = limit
+        self.open_ids = open_ids or []
 
 
 def _place_json(place: Place | None) -> str | None:
@@ -145,6 +196,7 @@ class Incident:
     acked_at: datetime | None
     contained_at: datetime | None
     closed_at: datetime | None
+    tenant: str = ""  # platform:workspace it belongs to (bot.tenancy.tenant_of)
 
     @property
     def is_open(self) -> bool:
@@ -219,6 +271,7 @@ def _incident(row: Any) -> Incident:
         acked_at=_time(r["acked_at"]),
         contained_at=_time(r["contained_at"]),
         closed_at=_time(r["closed_at"]),
+        tenant=r["tenant"] or "",
     )
 
 
@@ -244,9 +297,17 @@ class IncidentStore:
         platform: str | None = None,
         account: str | None = None,
         department: str | None = None,
+        limits: StartLimits | None = None,
     ) -> Incident:
-        """A new incident in triage, with the next id of the year (``SEC-2026-0042``)."""
+        """A new incident in triage, with the next id of the year (``SEC-2026-0042``).
+
+        ``limits`` are checked in the same write transaction as the insert, from the
+        database, so they hold across restarts and between several processes; over a
+        limit, :class:`StartRefused` is raised and nothing is created."""
+        tenant = tenant_of(origin)
         with transaction(self.db) as conn:
+            if limits is not None:
+                self._check_limits(conn, limits, reporter.key, tenant, now)
             conn.execute(
                 "INSERT INTO incident_sequence (year, last) VALUES (?, 1)"
                 " ON CONFLICT (year) DO UPDATE SET last = last + 1",
@@ -258,8 +319,8 @@ class IncidentStore:
             incident_id = f"SEC-{now.year}-{seq:04d}"
             conn.execute(
                 "INSERT INTO incidents (id, drill, platform, account, triage_step, reporter,"
-                " reporter_name, commander, commander_name, department, origin, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reporter_name, commander, commander_name, department, origin, created_at,"
+                " tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     incident_id,
                     int(drill),
@@ -273,8 +334,10 @@ class IncidentStore:
                     department,
                     _place_json(origin),
                     now.isoformat(),
+                    tenant,
                 ],
             )
+            self._add_person(conn, incident_id, reporter.key, reporter.name, "reporter", None, now)
             self._event(conn, incident_id, now, reporter, "start", "Reported; triage started")
         found = self.get(incident_id)
         assert found is not None
@@ -285,6 +348,81 @@ class IncidentStore:
             "SELECT * FROM incidents WHERE id = ?", [incident_id.strip().upper()]
         ).fetchone()
         return _incident(row) if row else None
+
+    def _check_limits(
+        self, conn: Any, limits: StartLimits, reporter: str, tenant: str, now: datetime
+    ) -> None:
+        rows = conn.execute(
+            "SELECT id FROM incidents WHERE reporter = ? AND status = 'triage' ORDER BY id",
+            [reporter],
+        ).fetchall()
+        if len(rows) >= limits.max_open_triage:
+            raise StartRefused("open_triage", limits.max_open_triage, [r[0] for r in rows])
+        since = (now - HOUR).isoformat()
+        mine = conn.execute(
+            "SELECT COUNT(*) FROM incidents WHERE reporter = ? AND created_at > ?",
+            [reporter, since],
+        ).fetchone()[0]
+        if mine >= limits.per_user_hour:
+            raise StartRefused("user_rate", limits.per_user_hour)
+        here = conn.execute(
+            "SELECT COUNT(*) FROM incidents WHERE tenant = ? AND created_at > ?", [tenant, since]
+        ).fetchone()[0]
+        if here >= limits.per_workspace_hour:
+            raise StartRefused("workspace_rate", limits.per_workspace_hour)
+
+    def in_tenants(self, tenants: tuple[str, ...], *, open_only: bool = True) -> list[Incident]:
+        """Incidents of these tenants (see bot.tenancy.tenants_of), oldest first."""
+        marks = ", ".join("?" for _ in tenants)
+        rows = self.db.execute(
+            f"SELECT * FROM incidents WHERE tenant IN ({marks})"
+            + (" AND status != 'closed'" if open_only else "")
+            + " ORDER BY created_at, id",
+            list(tenants),
+        ).fetchall()
+        return [_incident(r) for r in rows]
+
+    # --- people -----------------------------------------------------------------------
+
+    @staticmethod
+    def _add_person(
+        conn: Any,
+        incident_id: str,
+        person: str,
+        name: str,
+        role: str,
+        added_by: str | None,
+        now: datetime,
+    ) -> bool:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO incident_people (incident_id, person, name, role, added_by,"
+            " added_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [incident_id, person, name or "", role, added_by, now.isoformat()],
+        )
+        return cur.rowcount == 1
+
+    def add_person(
+        self, incident_id: str, person: str, name: str, role: str, added_by: str, now: datetime
+    ) -> bool:
+        """Make ``person`` (an actor key) one of the incident's people; False if already."""
+        return self._add_person(self.db.conn, incident_id, person, name, role, added_by, now)
+
+    def is_person(self, incident_id: str, person: str) -> bool:
+        """Whether this actor key (``slack:U0123``) is on the incident's list of people."""
+        row = self.db.execute(
+            "SELECT 1 FROM incident_people WHERE incident_id = ? AND person = ?",
+            [incident_id, person],
+        ).fetchone()
+        return row is not None
+
+    def people(self, incident_id: str) -> list[tuple[str, str, str]]:
+        """(person, name, role) in the order they were added."""
+        rows = self.db.execute(
+            "SELECT person, name, role FROM incident_people WHERE incident_id = ?"
+            " ORDER BY added_at, rowid",
+            [incident_id],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def open_incidents(self) -> list[Incident]:
         rows = self.db.execute(
@@ -339,8 +477,13 @@ class IncidentStore:
     def set_account(self, incident_id: str, account: str) -> None:
         self._set(incident_id, account=account)
 
-    def set_commander(self, incident_id: str, key: str, name: str) -> None:
-        self._set(incident_id, commander=key, commander_name=name)
+    def set_commander(self, incident_id: str, key: str, name: str, now: datetime) -> None:
+        with transaction(self.db) as conn:
+            conn.execute(
+                "UPDATE incidents SET commander = ?, commander_name = ? WHERE id = ?",
+                [key, name, incident_id],
+            )
+            self._add_person(conn, incident_id, key, name, "commander", None, now)
 
     def set_severity(self, incident_id: str, severity: int) -> None:
         self._set(incident_id, severity=severity)
@@ -446,12 +589,18 @@ class IncidentStore:
         )
         return cur.rowcount == 1
 
-    def assign_step(self, incident_id: str, step_id: str, key: str, name: str) -> bool:
-        cur = self.db.execute(
-            "UPDATE incident_steps SET assignee = ?, assignee_name = ?"
-            " WHERE incident_id = ? AND step_id = ?",
-            [key, name, incident_id, step_id],
-        )
+    def assign_step(
+        self, incident_id: str, step_id: str, key: str, name: str, now: datetime
+    ) -> bool:
+        """Give a step to someone, who becomes one of the incident's people."""
+        with transaction(self.db) as conn:
+            cur = conn.execute(
+                "UPDATE incident_steps SET assignee = ?, assignee_name = ?"
+                " WHERE incident_id = ? AND step_id = ?",
+                [key, name, incident_id, step_id],
+            )
+            if cur.rowcount == 1:
+                self._add_person(conn, incident_id, key, name, "assignee", None, now)
         return cur.rowcount == 1
 
     def advance_status(self, incident_id: str, now: datetime) -> str | None:

@@ -287,9 +287,12 @@ async def test_lowering_the_severity_keeps_the_team_and_refusals_say_why(
             await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
         await notify.wait_for(lambda s: len(s.sms_sent()) == 1)  # severity 1: the head
         assert desk(bot).store.get(incident_id).team == "major-incident"
-        mine = await say(bot, f"compromised severity {incident_id} 3", user=TEAM)
+        # The paged team sees it but is not in command; comms-security was not paged.
+        mine = await say(bot, f"compromised severity {incident_id} 3", user=HEAD)
         assert mine[-1]["private"]
         assert "Only the incident commander (Web User) or an admin" in mine[-1]["text"]
+        mine = await say(bot, f"compromised severity {incident_id} 3", user=TEAM)
+        assert "can't find incident" in mine[-1]["text"]
         mine = await say(bot, f"compromised severity {incident_id} 3")
         assert mine[-1]["text"] == f"{incident_id} is now severity 3."
         assert desk(bot).store.get(incident_id).team == "major-incident"

@@ -110,9 +110,10 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     )  # fmt: skip
     assert page[0]["channel"] == CHANNEL
 
-    # A refused acknowledge says why, privately, and PagerDuty hears nothing.
+    # A refused acknowledge says why, privately, and PagerDuty hears nothing (the
+    # reporter is on the incident but not in the paged team).
     n = len(fake_slack.responses())
-    await bot.click("incident:ack", incident_id, user="USTRANGER", channel=CHANNEL, message_ts=ts)
+    await bot.click("incident:ack", incident_id, user="UREP", channel=CHANNEL, message_ts=ts)
     refusal = (await fake_slack.wait_for(lambda s: len(s.responses()) > n and s.responses()))[-1]
     assert refusal["response_type"] == "ephemeral"
     assert "only someone in the paged team (comms-security) or an admin" in refusal["text"]
@@ -130,9 +131,9 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     done = await fake_slack.wait_for(lambda s: len(updates_of(s, checklist_ts)) > n)
     assert done and "done by user-uteam" in card_text(updates_of(fake_slack, checklist_ts)[-1])
 
-    # Close: refused for someone else, then by the reporter (the commander).
+    # Close: refused for the paged team, then by the reporter (the commander).
     n = len(fake_slack.responses())
-    await bot.slash("/compromised", f"close {incident_id} fine", user="USTRANGER", channel=CHANNEL)
+    await bot.slash("/compromised", f"close {incident_id} fine", user="UTEAM", channel=CHANNEL)
     refusal = (await fake_slack.wait_for(lambda s: len(s.responses()) > n and s.responses()))[-1]
     assert "Only the incident commander (user-urep) or an admin can close" in refusal["text"]
     await bot.slash("/compromised", f"close {incident_id} Reset and secured", user="UREP",

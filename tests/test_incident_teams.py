@@ -70,7 +70,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
 
     # A refused acknowledge comes back as the private invoke-response card.
     status, body = await bot.teams_click(
-        "incident:ack", incident_id, reply_to_id=card_id, aad=STRANGER
+        "incident:ack", incident_id, reply_to_id=card_id, aad=REPORTER
     )
     assert status == 200
     assert "only someone in the paged team (comms-security)" in card_text(body["value"])
@@ -87,12 +87,12 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     assert "done by Alex Example" in card_text(redrawn[-1])
 
     # Close refused for a non-commander; then the reporter closes it.
-    await bot.teams_say(f"compromised close {incident_id} done", mention=True, aad=STRANGER)
+    await bot.teams_say(f"compromised close {incident_id} done", mention=True, aad=TEAM)
     assert desk(bot).store.get(incident_id).status != "closed"
     refusal = [
         c.body for c in fake_connector.calls if "Only the incident commander" in card_text(c.body)
     ]
-    assert refusal  # sent to the stranger's personal chat
+    assert refusal  # sent to the team member's personal chat
     await bot.teams_say(f"compromised close {incident_id} Recovered", mention=True, aad=REPORTER)
     await fake_pd.wait_for(lambda s: s.events("resolve"))
 

@@ -70,6 +70,9 @@ class StandInPager:
     def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
         return is_admin or actor_key in self.team_now.members
 
+    def was_paged(self, incident_id: str, actor_key: str) -> bool:
+        return incident_id in self.states and actor_key in self.team_now.members
+
     async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
         self.acked.append((incident_id, actor_key))
         self.states[incident_id] = "acknowledged"
@@ -133,17 +136,25 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     assert len(pager.started) == 1 and pager.started[0].severity == 4
     assert pager.started[0].account == "@govuk" and pager.started[0].drill is False
 
+    # A stranger is told the same as for an id that does not exist; the reporter is on
+    # the incident, so is told why they can't acknowledge it.
     refused = await stranger.click("incident:ack", incident_id)
+    made_up = await stranger.click("incident:ack", "SEC-2026-9999")
+    assert refused.replies[0].text == made_up.replies[0].text.replace("9999", incident_id[-4:])
+    assert "can't find incident" in refused.replies[0].text
+    refused = await reporter.click("incident:ack", incident_id)
     assert "only someone in the paged team (comms-security)" in refused.replies[0].text
     assert pager.acked == []
     ok = await teammate.click("incident:ack", incident_id)
     assert pager.acked == [(incident_id, "test:U2")]
     assert "acknowledged" in ok.replies[-1].text
 
-    replies = await stranger.exec_command(f"compromised close {incident_id} done")
+    replies = await teammate.exec_command(f"compromised close {incident_id} done")
     assert "Only the incident commander" in replies[0].text and pager.resolved == []
-    replies = await stranger.exec_command(f"compromised severity {incident_id} 1")
+    replies = await teammate.exec_command(f"compromised severity {incident_id} 1")
     assert "Only the incident commander" in replies[0].text
+    replies = await stranger.exec_command(f"compromised close {incident_id} done")
+    assert "can't find incident" in replies[0].text and pager.resolved == []
     replies = await reporter.exec_command(f"compromised severity {incident_id} 1")
     assert "now severity 1" in replies[0].text
 

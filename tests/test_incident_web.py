@@ -85,7 +85,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert page["text"].startswith("Severity 1 (critical) incident: @govuk on x")
 
     # Someone outside the paged team can't acknowledge; the refusal says why.
-    mine = await click(bot, "incident:ack", incident_id, page["id"], user=STRANGER)
+    mine = await click(bot, "incident:ack", incident_id, page["id"], user=REPORTER)
     assert (
         mine[-1]["private"]
         and "only someone in the paged team (comms-security)" in mine[-1]["text"]
@@ -123,7 +123,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert "added evidence" in messages[-1]["text"] and not messages[-1]["private"]
 
     # Only the commander (the reporter) or an admin may close.
-    mine = await say(bot, f"compromised close {incident_id} all fine", user=STRANGER)
+    mine = await say(bot, f"compromised close {incident_id} all fine", user=TEAM)
     assert mine[-1]["private"] and "Only the incident commander" in mine[-1]["text"]
     assert desk(bot).store.get(incident_id).status != "closed"
     await say(bot, f"compromised close {incident_id} Password reset, rogue post removed")
@@ -157,9 +157,11 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
 
 async def test_status_lists_open_incidents_privately(bot):
     incident_id, _ = await triage(bot, "compromised facebook @dept", ["symptoms|impersonation:on"])
-    messages = await say(bot, "compromised status", user=STRANGER)
+    messages = await say(bot, "compromised status")
     assert messages[-1]["private"] and incident_id in messages[-1]["text"]
     assert "Facebook @dept" in messages[-1]["text"] and "triage" in messages[-1]["text"]
+    messages = await say(bot, "compromised status", user=STRANGER)  # not one of its people
+    assert messages[-1]["text"] == "There are no open incidents that you are part of."
 
 
 async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):

@@ -212,13 +212,25 @@ class SlackResponder:
         )
 
 
+def _enterprise(body: dict) -> str:
+    """The Enterprise Grid org id, where Slack sends one: ``enterprise_id`` on slash
+    commands and events, ``enterprise.id`` on interactions, else ``user.enterprise_id``."""
+    org = body.get("enterprise")
+    found = org.get("id") if isinstance(org, dict) else None
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    found = found or body.get("enterprise_id") or user.get("enterprise_id")
+    return found if isinstance(found, str) else ""
+
+
 def _place_from(
     body: dict, channel_id: str, channel_name: str = "", thread: str | None = None
 ) -> Place:
     team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
     team = team or body.get("team_id") or body.get("user", {}).get("team_id", "") or ""
     is_direct = channel_id.startswith("D") or channel_name == "directmessage"
-    return Place("slack", team, channel_id, is_direct=is_direct, thread=thread)
+    return Place(
+        "slack", team, channel_id, is_direct=is_direct, thread=thread, enterprise=_enterprise(body)
+    )
 
 
 Translated = tuple[Incoming, "SlackResponder"]
@@ -280,6 +292,7 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
         channel,
         is_direct=channel.startswith("D"),
         thread=meta.get("thread"),
+        enterprise=_enterprise(body),
     )
     user = body["user"]
     actor = Actor("slack", user["id"], user.get("name", ""))
@@ -309,6 +322,7 @@ def _from_event(body: dict, client: AsyncWebClient) -> Translated:
         channel,
         is_direct=event.get("channel_type") == "im",
         thread=event.get("thread_ts"),
+        enterprise=_enterprise(body),
     )
     actor = Actor("slack", event.get("user", ""))
     incoming = Incoming(

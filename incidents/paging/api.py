@@ -152,6 +152,8 @@ class Pager:
             chain = self._chain(team)
             chain["offset"] = int(old.get("offset", 0)) + len(old["steps"]) + 1
             chain["history"] = [*self._history(old), {"team": team.name, "offset": chain["offset"]}]
+            # Teams paged earlier stay among the incident's people (incidents.access).
+            chain["members_before"] = [*old.get("members_before", []), *old.get("members", [])]
             # Pages of the old chain still being retried may need their fallbacks.
             chain["targets"] = {**old.get("targets", {}), **chain["targets"]}
             if not self.store.reroute(info.id, info.to_json(), team.name, chain, now):
@@ -180,6 +182,15 @@ class Pager:
         if inc is None:
             return False
         return member_matches(inc.chain.get("members", []), actor_key)
+
+    def was_paged(self, incident_id: str, actor_key: str) -> bool:
+        """Whether the person is a member of a team paged for this incident, now or
+        before a re-route: the paged team is among the incident's people."""
+        inc = self.store.incident(incident_id)
+        if inc is None:
+            return False
+        members = [*inc.chain.get("members", []), *inc.chain.get("members_before", [])]
+        return member_matches(members, actor_key)
 
     async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
         """Stop escalating and tell PagerDuty (and update chat pages). False if it was

@@ -1,0 +1,86 @@
+"""``/compromised add <id> @person`` and ``/compromised people <id>``: who is on an incident.
+
+Anyone already on an incident may add someone (they could tell them anyway, and this
+way it is on the timeline); an admin can too. The list is what ``incidents.access``
+checks: only these people, the paged team and admins see or change the incident.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from incidents import cards
+from incidents.cards import typed
+
+if TYPE_CHECKING:
+    from bot.core import Turn
+    from incidents.feature import IncidentDesk
+
+_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+_PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
+ROLES = {
+    "reporter": "reported it",
+    "commander": "commander",
+    "assignee": "has a step",
+    "added": "added",
+}
+
+
+def parse_person(token: str, platform: str) -> tuple[str, str] | None:
+    """``<@U123|name>`` (Slack), ``@user-id`` or ``platform:user-id`` → (actor key, name)."""
+    match = _SLACK_MENTION.match(token)
+    if match:
+        return f"slack:{match.group(1)}", match.group(2) or match.group(1)
+    match = _PERSON.match(token)
+    if not match:
+        return None
+    ident = match.group(1)
+    head, sep, rest = ident.partition(":")
+    if sep and head in ("slack", "teams", "web") and rest:
+        return ident, rest
+    return f"{platform}:{ident}", ident
+
+
+async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
+    words = rest.split()
+    if len(words) < 2 or len(words) > 11:
+        await turn.reply(
+            cards.note(
+                f"Type: {typed(turn.place, 'add <id> @person')} (up to 10 people at once)",
+                private=True,
+            )
+        )
+        return
+    inc = await desk.access.find(turn, words[0])
+    if inc is None:
+        return
+    people = [parse_person(w, turn.place.platform) for w in words[1:]]
+    if any(p is None for p in people):
+        await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
+        return
+    added = []
+    for key, name in (p for p in people if p is not None):
+        if desk.store.add_person(inc.id, key, name, "added", turn.actor.key, desk.now()):
+            added.append(name)
+    if not added:
+        await turn.reply(cards.note(f"They are already on {inc.id}.", private=True))
+        return
+    names = ", ".join(added)
+    desk.event(inc, turn.actor, "people", f"Added {names}")
+    await turn.reply(
+        cards.note(f"{cards.drill(inc)}{names} can now see and work on {inc.id}.", private=True)
+    )
+
+
+async def people(desk: IncidentDesk, turn: Turn, rest: str) -> None:
+    words = rest.split()
+    inc = await desk.access.find(turn, words[0] if words else "")
+    if inc is None:
+        return
+    lines = [
+        f"{name or key} ({ROLES.get(role, role)})" for key, name, role in desk.store.people(inc.id)
+    ]
+    team = f"; and team {inc.team}, who were paged" if inc.team else ""
+    text = f"On {inc.id}: " + ", ".join(lines) + team + ". Admins can see it too."
+    await turn.reply(cards.note(text, private=True))
