@@ -73,6 +73,7 @@ def create_app(
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
     host.add_background(deliveries.prune_worker)
+    host.add_background(webchat.prune_worker(webchat.retention(services)))
     load_features(host, features)
     for domain, steps in host.migrations:
         migrate(db, domain, steps)

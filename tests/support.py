@@ -47,9 +47,12 @@ def slash_command_body(
     response_url: str = "",
     trigger_id: str | None = None,
     team: str = "T111",
+    enterprise: str | None = None,
 ) -> str:
+    grid = {"enterprise_id": enterprise} if enterprise else {}
     return urlencode(
         {
+            **grid,
             "token": "legacy-token-unused",
             "team_id": team,
             "team_domain": "gov",
@@ -78,8 +81,9 @@ def block_actions_body(
     is_ephemeral: bool = False,
     action_ts: str | None = None,
     team: str = "T111",
+    enterprise: str | None = None,
 ) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {
             "id": user,
@@ -111,6 +115,9 @@ def block_actions_body(
             }
         ],
     }
+    if enterprise:
+        payload["enterprise"] = {"id": enterprise, "name": "Gov org"}
+        payload["user"]["enterprise_id"] = enterprise
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -129,10 +136,11 @@ def teams_activity(
     activity_type: str = "message",
     invoke_name: str | None = None,
     activity_id: str | None = None,
+    tenant: str = "tenant-1",
 ) -> dict:
     conv: dict[str, Any] = {
         "id": conversation,
-        "tenantId": "tenant-1",
+        "tenantId": tenant,
         "conversationType": "personal" if personal else "channel",
     }
     if not personal:
@@ -146,7 +154,7 @@ def teams_activity(
         "from": {"id": user, "name": name, "aadObjectId": aad},
         "conversation": conv,
         "recipient": {"id": "28:bot-id", "name": "secbot"},
-        "channelData": {"tenant": {"id": "tenant-1"}},
+        "channelData": {"tenant": {"id": tenant}},
         "locale": "en-GB",
     }
     if text:

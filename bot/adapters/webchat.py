@@ -7,10 +7,16 @@ stored with the one user allowed to see it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlite_utils import Database
@@ -18,6 +24,9 @@ from sqlite_utils import Database
 from bot.core import Bot
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.web import render
+
+if TYPE_CHECKING:
+    from bot.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,10 @@ MIGRATIONS = [
 ]
 
 WORKSPACE = "local"
+# Web chat history is kept this many days (SECBOT_WEBCHAT_RETENTION_DAYS), then deleted
+# by prune_worker: it may hold incident details, and nobody needs it for ever.
+RETENTION_DAYS = 30
+PRUNE_EVERY_SECONDS = 60 * 60
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_TEXT = 2000
 
@@ -85,6 +98,18 @@ class WebChatStore:
             [message_id, conversation, user],
         ).fetchone()
         return row is not None
+
+    def prune(self, before: str) -> int:
+        """Delete messages created before ``before`` (an ISO time); returns how many.
+
+        The message with the highest version is always kept: new versions count up from
+        it, and a page polling with ``after`` must never see versions go backwards."""
+        cur = self.db.execute(
+            "DELETE FROM webchat_messages WHERE created_at < ?"
+            " AND version < (SELECT MAX(version) FROM webchat_messages)",
+            [before],
+        )
+        return cur.rowcount
 
     def since(self, conversation: str, user: str, after: int) -> list[dict]:
         rows = self.db.execute(
@@ -296,3 +321,37 @@ def _loopback_only(handler):
         return await handler(request)
 
     return checked
+
+
+def retention(services: Services) -> timedelta:
+    """SECBOT_WEBCHAT_RETENTION_DAYS, checked at start-up (1 to 3650 days)."""
+    days = services.settings.number("SECBOT_WEBCHAT_RETENTION_DAYS", RETENTION_DAYS, 1, 3650)
+    return timedelta(days=days)
+
+
+def prune_worker(keep: timedelta) -> Callable[[Services], AsyncIterator[None]]:
+    """Background worker (``FeatureHost.add_background``): delete web chat messages
+    older than ``keep`` now, then every hour. Runs whether or not the web chat is
+    served, so history left from an earlier run is pruned too."""
+
+    async def worker(services: Services) -> AsyncIterator[None]:
+        store = WebChatStore(services.db)
+
+        async def run() -> None:
+            while True:
+                try:
+                    removed = store.prune((services.clock.now() - keep).isoformat())
+                except sqlite3.Error as e:
+                    log.warning("could not prune web chat history: %s", e)
+                else:
+                    if removed:
+                        log.info("pruned %d web chat messages older than %s", removed, keep)
+                await services.clock.sleep(PRUNE_EVERY_SECONDS)
+
+        task = asyncio.get_running_loop().create_task(run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return worker
