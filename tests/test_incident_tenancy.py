@@ -263,3 +263,42 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
         assert report["attachment"]["filename"] == f"{incident_id}-report.md"
     refused = await web_say(bot, f"compromised report {incident_id}", "web-nosy")
     assert "can't find incident" in refused["text"] and not refused.get("attachment")
+
+
+def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
+    """The migration: incidents made before tenancy belong to where they were reported."""
+    import json
+    from datetime import UTC, datetime
+
+    from bot.model import Actor, Place
+    from bot.storage.db import migrate, open_db
+    from incidents.store import MIGRATIONS, IncidentStore
+
+    db = open_db(tmp_path / "old.db")
+    migrate(db, "incidents", MIGRATIONS[:1])  # the database as today's main left it
+    origin = {"platform": "slack", "workspace": "TOLD", "channel": "C1", "is_direct": False,
+              "thread": None}  # fmt: skip
+    db.execute(
+        "INSERT INTO incidents (id, reporter, reporter_name, commander, commander_name, origin,"
+        " created_at) VALUES ('SEC-2026-0001', 'slack:UREP', 'Rep', 'slack:ULEAD', 'Lead', ?,"
+        " '2026-01-05T09:00:00+00:00')",
+        [json.dumps(origin)],
+    )
+    db.execute(
+        "INSERT INTO incident_steps (incident_id, step_id, position, phase, text, assignee,"
+        " assignee_name) VALUES ('SEC-2026-0001', 'contain-password', 0, 'contain', 'x',"
+        " 'slack:USTEP', 'Step')"
+    )
+    migrate(db, "incidents", MIGRATIONS)
+    store = IncidentStore(db)
+    assert store.get("SEC-2026-0001").tenant == "slack:TOLD"
+    assert {p[0] for p in store.people("SEC-2026-0001")} == {
+        "slack:UREP", "slack:ULEAD", "slack:USTEP"
+    }  # fmt: skip
+    new = store.create(
+        datetime(2027, 2, 1, tzinfo=UTC),
+        reporter=Actor("slack", "UNEW", "New"),
+        origin=Place("slack", "TOLD", "C1", enterprise="EORG"),
+    )
+    assert new.tenant == "slack:EORG"
+    db.conn.close()
