@@ -263,6 +263,19 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
         assert report["attachment"]["filename"] == f"{incident_id}-report.md"
     refused = await web_say(bot, f"compromised report {incident_id}", "web-nosy")
     assert "can't find incident" in refused["text"] and not refused.get("attachment")
+    # The checklist's buttons are in the shared room, but only its people may press them.
+    messages = await bot.web_messages(user="web-reporter")
+    checklist = next(m for m in messages if m["text"].startswith(f"{incident_id} checklist"))
+    for action in ("incident:done", "incident:skip", "incident:assign"):
+        refused = await web_click(
+            bot, action, f"{incident_id}|contain-password", checklist["id"], "web-nosy"
+        )
+        assert "can't find incident" in refused["text"]
+    step = desk(bot).store.step(incident_id, "contain-password")
+    assert step.status == "open" and step.assignee is None
+    await web_click(bot, "incident:done", f"{incident_id}|contain-password", checklist["id"],
+                    "web-team")  # fmt: skip
+    assert desk(bot).store.step(incident_id, "contain-password").status == "done"
 
 
 def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
