@@ -554,7 +554,13 @@ async def paging(seconds: float) -> dict:
         with tempfile.TemporaryDirectory() as d:
             routing = Path(d) / "routing.yml"
             routing.write_text(PAGING_ROUTING)
-            env = our_env(fake, d, SECBOT_ROUTING=str(routing))
+            # 200 incidents from one web chat: above the default per-workspace start limit.
+            env = our_env(
+                fake,
+                d,
+                SECBOT_ROUTING=str(routing),
+                SECBOT_INCIDENT_MAX_PER_WORKSPACE_HOUR=str(PAGING_INCIDENTS),
+            )
             srv = start("secbot", ["app.py"], env)
             ends: dict[str, float] = {}
             try:
