@@ -66,8 +66,7 @@ def allow_list(settings: Settings):
             await call_next(turn)
             return
         log.warning(
-            "refused a %s %s from %s workspace %s%s (not on the allow-list), user %s",
-            place.platform,
+            "refused a %s from %s workspace %s%s (not on the allow-list), user %s",
             turn.incoming.kind,
             place.platform,
             place.workspace or "(none)",
