@@ -25,10 +25,12 @@ from aiohttp import web
 from bot import __version__
 from bot.adapters import teams as teams_adapter
 from bot.adapters import webchat
+from bot.adapters.host_guard import host_guard
 from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, check_modes, load_settings
 from bot.core import Bot, Services
 from bot.features import FeatureHost, load_features
+from bot.front_doors import door_lines
 from bot.registry import Registry
 from bot.storage import deliveries, inbox
 from bot.storage.db import migrate, open_db, ping
@@ -56,6 +58,7 @@ def create_app(
     features: list[str] | None = None,
     content=None,
 ) -> web.Application:
+    check_modes(settings)  # settings built by hand get the same rules as load_settings
     clock = clock or SystemClock()
     try:
         db = open_db(settings.db_path)
@@ -83,19 +86,25 @@ def create_app(
     # Contexts that must start last and so stop first (the Slack consumer: it stops
     # taking kept deliveries before handlers drain and workers stop).
     last_ctx = []
-    app = web.Application(client_max_size=1024 * 1024)
+    # Once there is a list of host names, every route answers only to them (DNS rebinding).
+    hosts = settings.host_allow_list
+    app = web.Application(
+        client_max_size=1024 * 1024, middlewares=[host_guard(hosts)] if hosts else []
+    )
     app[SERVICES] = services
     doors: dict[str, bool] = {
         "webchat": settings.webchat,
+        "webchat_authenticated": settings.webchat and settings.webchat_authenticated,
         "slack_http": False,
         "slack_socket_mode": False,
         "teams": settings.teams_enabled,
         "teams_authenticated": settings.teams_authenticated,
+        "development_mode": settings.dev_mode,
     }
     app[FRONT_DOORS] = doors
 
-    # Web chat: what `make run` offers with no accounts. It has no sign-in, so it is
-    # served only on a loopback HOST unless SECBOT_WEBCHAT=on (see bot/config.py).
+    # Web chat: with a users file each person signs in with their own secret; without
+    # one it runs only in development mode, as `make run` does (see bot/config.py).
     web_store = webchat.WebChatStore(db)
     web_transport = webchat.WebTransport(web_store, clock)
     services.transports["web"] = web_transport
@@ -139,6 +148,12 @@ def create_app(
         )
 
     app.router.add_get("/healthz", healthz)
+
+    async def log_doors(app: web.Application) -> None:
+        for line in door_lines(settings, doors):
+            log.info("%s", line)
+
+    app.on_startup.append(log_doors)
 
     for task in host.background:
         app.cleanup_ctx.append(_background(task, services))
@@ -242,16 +257,16 @@ async def serve(settings: Settings) -> None:
         await runner.cleanup()
         raise ConfigError(_listen_error(settings, e)) from None
     settle_memory()
-    shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    hosts = settings.host_allow_list
+    if hosts:  # a name the host check lets through
+        shown = hosts[0]
+    else:
+        shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
     url = f"http://{shown}:{settings.port}/"
     if settings.webchat:
-        log.info("secbot %s is running. Local web chat: %s", __version__, url)
+        log.info("secbot %s is running. Web chat: %s", __version__, url)
     else:
         log.info("secbot %s is running on %s (web chat off: SECBOT_WEBCHAT)", __version__, url)
-    doors = app[FRONT_DOORS]
-    log.info("Front doors: %s", ", ".join(k for k, v in doors.items() if v is True))
-    if not settings.teams_enabled:
-        log.info("Teams is off: set MICROSOFT_APP_ID to serve /api/messages on %s", settings.host)
     # SIGTERM (a deploy, systemd, a container stop) gets the same graceful stop as Ctrl-C:
     # handlers finish, tips already on the wire are recorded, the database closes cleanly.
     stop = asyncio.Event()

@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     pkg.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
     pkg.add_argument("--out", default="secbot-teams.zip", help="where to write the zip")
     pkg.add_argument("--host", help="the public host name the bot is served from")
+    user = sub.add_parser(
+        "webchat-user",
+        help="make a web chat secret for one person and its SECBOT_WEBCHAT_USERS_FILE line",
+    )
+    user.add_argument("user_id", help="their id: letters, digits, '.', '_' or '-'")
+    user.add_argument("name", nargs="+", help="the name people see")
     args = parser.parse_args(argv)
 
     if args.cmd in (None, "run"):
@@ -33,8 +39,37 @@ def main(argv: list[str] | None = None) -> int:
         from bot.packaging import write_teams_package
 
         return write_teams_package(args.app_id, args.out, args.host)
+    if args.cmd == "webchat-user":
+        return _webchat_user(args.user_id, " ".join(args.name))
     parser.print_help()
     return 2
+
+
+def _webchat_user(user_id: str, name: str) -> int:
+    """Print a new random secret (to hand to the person) and the line for the users file
+    (which holds only its SHA-256, so the file is no use to someone who reads it)."""
+    import secrets
+
+    from bot.access import UsersFileError, parse_users, users_file_line
+
+    secret = secrets.token_urlsafe(32)
+    line = users_file_line(user_id, " ".join(name.split()), secret)
+    try:
+        (user,) = parse_users(line, "that user")
+    except UsersFileError as e:
+        print(f"secbot can't make that user: {e}", file=sys.stderr)
+        return 2
+    if user.user_id != user_id:
+        print(
+            "secbot can't make that user: the id must be 1 to 64 letters, digits, "
+            "'.', '_' or '-'",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"Secret for {name} (give it to them privately; it is not stored): {secret}")
+    print("Line for SECBOT_WEBCHAT_USERS_FILE:")
+    print(line)
+    return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.access import LOOPBACK_NAMES, UsersFileError, WebUser, load_users, parse_allowed_hosts
+
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
@@ -35,10 +37,16 @@ class Settings:
     teams_tenant_ids: frozenset[str] = frozenset()
     timezone: str = "Europe/London"
     content_dir: str | None = None
-    webchat: bool = True
+    webchat: bool = False
     # SECBOT_MODE=development: the explicit mode for local conveniences (the web chat with
     # no sign-in, Teams without an app id). `make run` turns it on; the default is production.
+    # It refuses platform credentials and a non-loopback HOST (see check_modes).
     dev_mode: bool = False
+    # The web chat's people (SECBOT_WEBCHAT_USERS_FILE): each signs in with their own secret.
+    webchat_users: tuple[WebUser, ...] = ()
+    webchat_users_file: str | None = None
+    # SECBOT_ALLOWED_HOSTS: the host names secbot answers to (empty: see host_allow_list).
+    allowed_hosts: tuple[str, ...] = ()
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
@@ -70,6 +78,20 @@ class Settings:
         name the URL the bot replies to), so that open mode, for the Bot Framework
         Emulator, is only offered when listening on this machine."""
         return self.teams_authenticated or is_loopback(self.host)
+
+    @property
+    def webchat_authenticated(self) -> bool:
+        """With a users file the web chat knows people by their secret, in either mode;
+        without one it takes the user id from the request, which only development allows."""
+        return bool(self.webchat_users)
+
+    @property
+    def host_allow_list(self) -> tuple[str, ...]:
+        """The Host names every request must carry; empty means no check (production with
+        no web chat and SECBOT_ALLOWED_HOSTS unset)."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        return LOOPBACK_NAMES if self.dev_mode else ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -105,6 +127,53 @@ class Settings:
             span = f"of at least {low:g}" if high is None else f"from {low:g} to {high:g}"
             raise ConfigError(f"{name} must be {kind} {span}, not {raw!r}")
         return value
+
+
+def check_modes(settings: Settings) -> None:
+    """Refuse combinations where a development convenience could face the world.
+
+    Called by ``load_settings`` and again by ``create_app``, so settings built by hand
+    are held to the same rules."""
+    if settings.dev_mode:
+        slack = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+                ("SLACK_APP_TOKEN", settings.slack_app_token),
+            )
+            if value
+        ]
+        teams = [
+            name
+            for name, value in (
+                ("MICROSOFT_APP_ID", settings.microsoft_app_id),
+                ("MICROSOFT_APP_PASSWORD", settings.microsoft_app_password),
+            )
+            if value
+        ]
+        if slack or teams:
+            raise ConfigError(
+                f"SECBOT_MODE=development can't be used with {', '.join(slack + teams)}: "
+                "development mode has sign-in-free doors, so unset the credentials or leave "
+                "SECBOT_MODE unset (production)"
+            )
+        if not is_loopback(settings.host):
+            raise ConfigError(
+                f"SECBOT_MODE=development listens on this machine only: HOST must be "
+                f"127.0.0.1, ::1 or localhost, not {settings.host!r}"
+            )
+    if settings.webchat and not settings.dev_mode:
+        if not settings.webchat_authenticated:
+            raise ConfigError(
+                "SECBOT_WEBCHAT=on needs SECBOT_WEBCHAT_USERS_FILE outside development mode: "
+                "the web chat must know each person by their own secret"
+            )
+        if not settings.allowed_hosts:
+            raise ConfigError(
+                "SECBOT_ALLOWED_HOSTS is missing: the web chat needs the host names it is "
+                "served on, such as secbot.example.gov.uk"
+            )
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -254,9 +323,24 @@ def load_settings(
     mode = (get("SECBOT_MODE") or "production").lower()
     if mode not in ("development", "production"):
         raise ConfigError(f"SECBOT_MODE must be development or production, not {mode!r}")
+    dev_mode = mode == "development"
+
+    users_file = get("SECBOT_WEBCHAT_USERS_FILE")
+    users: tuple[WebUser, ...] = ()
+    if users_file and webchat != "off":
+        try:
+            users = load_users(users_file)
+        except UsersFileError as e:
+            raise ConfigError(f"SECBOT_WEBCHAT_USERS_FILE {e}") from None
+    try:
+        allowed_hosts = parse_allowed_hosts(get("SECBOT_ALLOWED_HOSTS") or "")
+    except ValueError as e:
+        raise ConfigError(
+            f"SECBOT_ALLOWED_HOSTS must be host names separated by commas; {str(e)!r} is not one"
+        ) from None
 
     extra = {k: v for k, v in values.items() if k.startswith("SECBOT_") and v is not None}
-    return Settings(
+    settings = Settings(
         db_path=get("SECBOT_DB") or "./secbot.db",
         host=host,
         port=port,
@@ -265,10 +349,13 @@ def load_settings(
         teams_tenant_ids=teams_tenant_ids,
         timezone=timezone,
         content_dir=content_dir,
-        # The web chat has no sign-in: anyone who can reach it can use the bot (and page
-        # the duty team). So by default it is on only when listening on this machine.
-        webchat=webchat == "on" or (webchat == "auto" and is_loopback(host)),
-        dev_mode=mode == "development",
+        # Without a users file the web chat has no sign-in: anyone who reaches it could
+        # use the bot (and page the duty team). So auto means: development, or users.
+        webchat=webchat == "on" or (webchat == "auto" and (dev_mode or bool(users))),
+        dev_mode=dev_mode,
+        webchat_users=users,
+        webchat_users_file=users_file,
+        allowed_hosts=allowed_hosts,
         slack_bot_token=bot_token,
         slack_signing_secret=secret,
         slack_app_token=app_token,
@@ -279,3 +366,5 @@ def load_settings(
         microsoft_app_tenant_id=tenant,
         extra=extra,
     )
+    check_modes(settings)
+    return settings

@@ -10,7 +10,7 @@ from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.webhook import FakeWebhook
-from tests.support import SIGNING_SECRET, start_bot, stop_bot
+from tests.support import SIGNING_SECRET, start_bot, stop_bot, web_chat_env
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -53,6 +53,9 @@ def slack_env(fake_slack, tmp_path) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.url + "api/",
         "SECBOT_ADMINS": "UADMIN,aad-admin,web-admin",
+        # The web chat with sign-in: a users file (tests.support.WEB_USERS) and the one
+        # host name the tests use.
+        **web_chat_env(tmp_path),
     }
 
 
@@ -66,7 +69,8 @@ def content_library():
 
 @pytest.fixture
 async def running(slack_env, fake_slack, fake_connector, content_library):
-    """The app with Slack on, Teams open (no app id) and the web chat."""
+    """The app with Slack on, Teams (as Settings.teams_enabled allows) and the web chat
+    signing people in with their secrets; every request must say Host: 127.0.0.1."""
     bot = await start_bot(
         slack_env, slack=fake_slack, connector=fake_connector, content=content_library
     )

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,12 +23,50 @@ import aiohttp
 from aiohttp import web
 
 from app import create_app
+from bot.access import users_file_line
 from bot.config import Settings, load_settings
 from bot.core import Bot, Turn
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 
 SIGNING_SECRET = "test-signing-secret"
 _counter = itertools.count(1)
+
+# The web chat's people in the test users file; RunningBot.web_send signs in as them.
+WEB_USERS = (
+    *(f"web-user-{n}" for n in range(1, 41)),
+    "web-admin",
+    "web-reporter",
+    "web-team",
+    "web-head",
+    "web-stranger",
+    "web-long",
+    "alice",
+    "bob",
+    "duty-officer",
+    "stranger",
+    "u",
+)
+WEB_USER_NAME = "Web User"
+
+
+def web_secret(user: str) -> str:
+    """The test secret of a web chat user (only its SHA-256 is in the users file)."""
+    return f"test-web-secret-{user}-0123456789"
+
+
+def write_web_users(path: Path, users: tuple[str, ...] = WEB_USERS) -> Path:
+    lines = ["# secbot web chat users for the tests"]
+    lines += [users_file_line(u, WEB_USER_NAME, web_secret(u)) for u in users]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def web_chat_env(folder: Path) -> dict[str, str]:
+    """Settings for the web chat with sign-in (production), served as 127.0.0.1."""
+    return {
+        "SECBOT_WEBCHAT_USERS_FILE": str(write_web_users(folder / "webchat-users.txt")),
+        "SECBOT_ALLOWED_HOSTS": "127.0.0.1",
+    }
 
 
 def sign_slack(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict:
@@ -264,7 +303,9 @@ class RunningBot:
             body["text"] = text
         if action is not None:
             body["action"] = action
-        async with self.session.post(self.url + "webchat/api/send", json=body) as r:
+        async with self.session.post(
+            self.url + "webchat/api/send", json=body, headers=self.web_headers(user)
+        ) as r:
             return r.status, await r.json()
 
     async def web_messages(
@@ -273,8 +314,16 @@ class RunningBot:
         async with self.session.get(
             self.url + "webchat/api/messages",
             params={"user_id": user, "conversation": conversation, "after": str(after)},
+            headers=self.web_headers(user),
         ) as r:
             return (await r.json())["messages"]
+
+    def web_headers(self, user: str) -> dict[str, str]:
+        """The user's bearer secret when the web chat signs people in (the body's user_id
+        is then ignored); nothing in development mode without accounts."""
+        if self.settings.webchat_authenticated:
+            return {"Authorization": f"Bearer {web_secret(user)}"}
+        return {}
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:

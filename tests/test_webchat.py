@@ -52,12 +52,17 @@ async def test_direct_message_help_and_polling_after(running):
 
 
 async def test_bad_input_gets_a_clear_error(running):
+    signed_in = running.web_headers("web-user-1")
     async with running.session.post(
-        running.url + "webchat/api/send", data="x", headers={"Content-Type": "text/plain"}
+        running.url + "webchat/api/send",
+        data="x",
+        headers={"Content-Type": "text/plain", **signed_in},
     ) as r:
         assert r.status == 415
     async with running.session.post(
-        running.url + "webchat/api/send", data="{oops", headers={"Content-Type": "application/json"}
+        running.url + "webchat/api/send",
+        data="{oops",
+        headers={"Content-Type": "application/json", **signed_in},
     ) as r:
         assert r.status == 400
         assert "not valid JSON" in (await r.json())["error"]
@@ -65,7 +70,7 @@ async def test_bad_input_gets_a_clear_error(running):
     assert status == 400 and "Type a message" in body["error"]
     status, body = await running.web_send(text="x" * 5000)
     assert status == 400 and "too long" in body["error"]
-    status, body = await running.web_send(user="bad id!", text="help")
+    status, body = await running.web_send(text="help", conversation="bad id!")
     assert status == 400
 
 
@@ -81,22 +86,6 @@ async def test_unknown_button_is_answered_politely(running):
     assert status == 200
     msgs = await running.web_messages()
     assert "no longer active" in msgs[-1]["text"]
-
-
-async def test_another_host_name_is_refused(running):
-    """DNS rebinding: a foreign host name pointed at 127.0.0.1 must not reach the chat."""
-    async with running.session.get(running.url, headers={"Host": "evil.example:3978"}) as r:
-        assert r.status == 421
-    async with running.session.post(
-        running.url + "webchat/api/send",
-        json={"user_id": "u", "conversation": "general", "request_id": "r1", "text": "help"},
-        headers={"Host": "evil.example"},
-    ) as r:
-        assert r.status == 421
-        assert "localhost" in (await r.json())["error"]
-    assert await running.web_messages(user="u") == []
-    async with running.session.get(running.url, headers={"Host": "localhost:3978"}) as r:
-        assert r.status == 200
 
 
 async def test_a_click_can_only_update_a_bot_message_in_its_own_conversation(running):

@@ -1,4 +1,9 @@
-"""The local web chat: a third front door over the same core, needing no accounts.
+"""The web chat: a third front door over the same core.
+
+Two ways in. With a users file (``SECBOT_WEBCHAT_USERS_FILE``) each person sends
+``Authorization: Bearer <their secret>`` and the server, not the request body, says who
+they are. In development mode with no users file there are no accounts: the page names
+its user, which is what lets ``make run`` work on a fresh machine.
 
 Messages are kept in SQLite so a page reload, or a restart, shows the same
 conversation. The page polls for new or updated messages; a private message is
@@ -21,6 +26,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlite_utils import Database
 
+from bot.access import bearer_secret, find_user, origin_allowed
+from bot.config import Settings
 from bot.core import Bot
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.web import render
@@ -186,6 +193,38 @@ def _bad(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"ok": False, "error": reason}, status=status)
 
 
+NO_SECRET = "Sign in first: paste the secret you were given for this web chat."
+WRONG_SECRET = (
+    "That secret wasn't recognised. Check it with whoever runs secbot and paste it again."
+)
+FOREIGN_ORIGIN = (
+    "This request came from another website, so secbot refused it. "
+    "Open the web chat from its own address."
+)
+
+
+def _signed_in(settings: Settings, request: web.Request) -> Actor | web.Response:
+    """The person whose secret is in the Authorization header, or a friendly 401."""
+    secret = bearer_secret(request.headers.get("Authorization"))
+    user = find_user(settings.webchat_users, secret)
+    if user is None:
+        # Never the secret, nor whether one was close: only that a request was refused.
+        log.info("web chat: refused a request without a recognised secret")
+        return web.json_response(
+            {"ok": False, "error": WRONG_SECRET if secret else NO_SECRET, "sign_in": True},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="secbot web chat"'},
+        )
+    return Actor("web", user.user_id, user.name)
+
+
+def _named_in_request(user_id: str, name: str) -> Actor | None:
+    """Development mode without accounts: the page says who it is."""
+    if not _ID.match(user_id):
+        return None
+    return Actor("web", user_id, name[:64] or user_id)
+
+
 # Scripts and styles come from this origin only, never inline, so even if some text did
 # reach the page as markup it could not run. data: is for the report download link.
 CSP = (
@@ -218,8 +257,17 @@ def _static_route(path: str, filename: str, content_type: str) -> web.RouteDef:
 
 
 def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock) -> list:
+    settings = bot.services.settings
 
     async def send(request: web.Request) -> web.Response:
+        origin = request.headers.get("Origin")
+        if origin is not None and not origin_allowed(origin, settings.host_allow_list):
+            return _bad(FOREIGN_ORIGIN, 403)
+        signed_in = None
+        if settings.webchat_authenticated:
+            signed_in = _signed_in(settings, request)
+            if isinstance(signed_in, web.Response):
+                return signed_in
         if request.content_type != "application/json":
             return _bad("Send JSON with Content-Type: application/json.", 415)
         try:
@@ -228,12 +276,14 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             return _bad("The request body is not valid JSON.")
         if not isinstance(data, dict):
             return _bad("The request body must be a JSON object.")
-        user_id, conversation = str(data.get("user_id", "")), str(data.get("conversation", ""))
+        conversation = str(data.get("conversation", ""))
         request_id = str(data.get("request_id", ""))
-        if not _ID.match(user_id) or not _ID.match(conversation) or not _ID.match(request_id):
+        actor = signed_in or _named_in_request(
+            str(data.get("user_id", "")), str(data.get("name", ""))
+        )
+        if actor is None or not _ID.match(conversation) or not _ID.match(request_id):
             return _bad("user_id, conversation and request_id must be short plain identifiers.")
-        name = str(data.get("name", ""))[:64] or user_id
-        actor = Actor("web", user_id, name)
+        user_id, name = actor.user_id, actor.name
         place = conversation_place(conversation, user_id)
         now = clock.now().isoformat()
         delivery = f"web:{user_id}:{request_id}"
@@ -281,7 +331,13 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         return web.json_response({"ok": True})
 
     async def messages(request: web.Request) -> web.Response:
-        user_id = request.query.get("user_id", "")
+        if settings.webchat_authenticated:
+            signed_in = _signed_in(settings, request)
+            if isinstance(signed_in, web.Response):
+                return signed_in
+            user_id = signed_in.user_id
+        else:
+            user_id = request.query.get("user_id", "")
         conversation = request.query.get("conversation", "")
         if not _ID.match(user_id) or not _ID.match(conversation):
             return _bad("user_id and conversation are required.")
@@ -292,35 +348,28 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         place = conversation_place(conversation, user_id)
         return web.json_response({"messages": store.since(place.channel, user_id, after)})
 
-    routes = [
+    async def whoami(request: web.Request) -> web.Response:
+        """How the page should sign in, and who the secret belongs to."""
+        if not settings.webchat_authenticated:
+            return web.json_response({"ok": True, "sign_in": "none"})
+        signed_in = _signed_in(settings, request)
+        if isinstance(signed_in, web.Response):
+            return signed_in
+        return web.json_response(
+            {
+                "ok": True,
+                "sign_in": "secret",
+                "user_id": signed_in.user_id,
+                "name": signed_in.name,
+            }
+        )
+
+    return [
         *(_static_route(path, name, ctype) for path, (name, ctype) in STATIC.items()),
         web.post("/webchat/api/send", send),
         web.get("/webchat/api/messages", messages),
+        web.get("/webchat/api/whoami", whoami),
     ]
-    if bot.services.settings.host in LOOPBACK_HOSTS:
-        routes = [web.route(r.method, r.path, _loopback_only(r.handler)) for r in routes]
-    return routes
-
-
-LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
-_LOOPBACK_NAMES = {"127.0.0.1", "[::1]", "::1", "localhost"}
-
-
-def _loopback_only(handler):
-    """Refuse requests whose Host header names another site.
-
-    A page elsewhere can point its own host name at 127.0.0.1 (DNS rebinding) and so
-    reach a server bound to this machine; such requests still carry that host name.
-    """
-
-    async def checked(request: web.Request) -> web.StreamResponse:
-        host = (request.host or "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        if name not in _LOOPBACK_NAMES:
-            return _bad("This web chat only answers on localhost.", 421)
-        return await handler(request)
-
-    return checked
 
 
 def retention(services: Services) -> timedelta:

@@ -4,20 +4,22 @@
 (function () {
   "use strict";
   const store = window.localStorage;
-  // ?user=me picks who you are (local mode has no sign-in), so SECBOT_ADMINS=web:me works.
-  const asked = new URLSearchParams(window.location.search).get("user");
-  let userId = asked && /^[A-Za-z0-9_.-]{1,64}$/.test(asked) ? asked : store.getItem("secbot.user");
-  if (!userId) { userId = "web-" + Math.random().toString(36).slice(2, 10); }
-  store.setItem("secbot.user", userId);
-  document.getElementById("whoami").textContent = "Your id: " + userId;
+  // A deployment signs people in with a secret each (pasted once, kept in sessionStorage,
+  // so it goes when the tab closes). Development mode has no sign-in: the page says who
+  // you are, and ?user=me picks that id, so SECBOT_ADMINS=web:me works.
+  const tab = window.sessionStorage;
+  let secret = tab.getItem("secbot.secret");
+  let signInNeeded = false;
+  let userId = null;
   const nameInput = document.getElementById("name");
-  nameInput.value = store.getItem("secbot.name") || "Local user";
-  nameInput.addEventListener("change", () => store.setItem("secbot.name", nameInput.value));
   let conversation = "general";
   let after = 0;
+  let timer = null;
   const rendered = new Map();
   const log = document.getElementById("log");
   const errorBox = document.getElementById("error");
+  const signInForm = document.getElementById("signin");
+  const signInError = document.getElementById("signin-error");
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -26,12 +28,96 @@
     return e;
   }
   function reqId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
+  function authHeaders() { return secret ? { "Authorization": "Bearer " + secret } : {}; }
+
+  function showChat(who) {
+    document.getElementById("whoami").textContent = who;
+    signInForm.hidden = true;
+    document.getElementById("chat").hidden = false;
+    document.querySelector("nav").hidden = false;
+    document.getElementById("signout").hidden = !signInNeeded;
+    document.getElementById("name-label").hidden = signInNeeded;
+    if (timer === null) { poll(); timer = setInterval(poll, 1000); }
+  }
+
+  function showSignIn(message) {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    secret = null; tab.removeItem("secbot.secret");
+    document.getElementById("chat").hidden = true;
+    document.querySelector("nav").hidden = true;
+    document.getElementById("signout").hidden = true;
+    document.getElementById("whoami").textContent = "";
+    signInForm.hidden = false;
+    signInError.textContent = message || "";
+    document.getElementById("secret").focus();
+  }
+
+  // A 401 from any call: the secret is missing or wrong (or was taken away).
+  async function refused(r) {
+    if (r.status !== 401) return false;
+    let message = "Sign in again: secbot didn't recognise your secret.";
+    try { message = (await r.json()).error || message; } catch (e) { /* keep the default */ }
+    signInNeeded = true;
+    showSignIn(message);
+    return true;
+  }
+
+  async function start() {
+    let r;
+    try {
+      r = await fetch("/webchat/api/whoami", { headers: authHeaders() });
+    } catch (e) { errorBox.textContent = "Can't reach secbot. Is it still running?"; return; }
+    if (r.status === 401) {
+      const tried = secret !== null;
+      signInNeeded = true;
+      let message = "";
+      if (tried) { try { message = (await r.json()).error; } catch (e) { message = "That secret wasn't recognised."; } }
+      showSignIn(message);
+      return;
+    }
+    const data = await r.json();
+    if (data.sign_in === "secret") {
+      signInNeeded = true;
+      userId = data.user_id;
+      showChat("Signed in as " + data.name);
+      return;
+    }
+    const asked = new URLSearchParams(window.location.search).get("user");
+    userId = asked && /^[A-Za-z0-9_.-]{1,64}$/.test(asked) ? asked : store.getItem("secbot.user");
+    if (!userId) { userId = "web-" + Math.random().toString(36).slice(2, 10); }
+    store.setItem("secbot.user", userId);
+    nameInput.value = store.getItem("secbot.name") || "Local user";
+    nameInput.addEventListener("change", () => store.setItem("secbot.name", nameInput.value));
+    showChat("Your id: " + userId);
+  }
+
+  signInForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = document.getElementById("secret");
+    const value = input.value.trim();
+    input.value = "";
+    if (!value) { signInError.textContent = "Paste your secret first."; return; }
+    if (!/^[\x21-\x7e]+$/.test(value)) {
+      signInError.textContent = "That isn't a secret: secrets are letters, digits and symbols with no spaces. Paste it again.";
+      return;
+    }
+    secret = value; tab.setItem("secbot.secret", value);
+    signInError.textContent = "";
+    start();
+  });
+  document.getElementById("signout").addEventListener("click", () => {
+    log.textContent = ""; rendered.clear(); after = 0;
+    showSignIn("You have signed out.");
+  });
 
   async function post(body) {
     errorBox.textContent = "";
-    body.user_id = userId; body.name = nameInput.value; body.conversation = conversation; body.request_id = reqId();
+    if (!signInNeeded) { body.user_id = userId; body.name = nameInput.value; }
+    body.conversation = conversation; body.request_id = reqId();
     try {
-      const r = await fetch("/webchat/api/send", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const headers = Object.assign({ "Content-Type": "application/json" }, authHeaders());
+      const r = await fetch("/webchat/api/send", { method: "POST", headers: headers, body: JSON.stringify(body) });
+      if (await refused(r)) return;
       const data = await r.json();
       if (!data.ok) errorBox.textContent = data.error || "Something went wrong.";
     } catch (e) { errorBox.textContent = "Can't reach secbot. Is it still running?"; }
@@ -84,8 +170,10 @@
   }
 
   async function poll() {
+    if (document.getElementById("chat").hidden) return;
     try {
-      const r = await fetch("/webchat/api/messages?user_id=" + encodeURIComponent(userId) + "&conversation=" + conversation + "&after=" + after);
+      const r = await fetch("/webchat/api/messages?user_id=" + encodeURIComponent(userId) + "&conversation=" + conversation + "&after=" + after, { headers: authHeaders() });
+      if (await refused(r)) return;
       const data = await r.json();
       for (const m of data.messages || []) {
         after = Math.max(after, m.version);
@@ -111,6 +199,5 @@
     input.value = "";
     post({ text: text });
   });
-  poll();
-  setInterval(poll, 1000);
+  start();
 })();
