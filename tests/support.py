@@ -44,6 +44,7 @@ WEB_USERS = (
     "bob",
     "duty-officer",
     "stranger",
+    "someone-else",
     "u",
 )
 WEB_USER_NAME = "Web User"
@@ -316,12 +317,14 @@ class RunningBot:
             params={"user_id": user, "conversation": conversation, "after": str(after)},
             headers=self.web_headers(user),
         ) as r:
-            return (await r.json())["messages"]
+            data = await r.json()
+            assert r.status == 200, (r.status, data)
+            return data["messages"]
 
     def web_headers(self, user: str) -> dict[str, str]:
         """The user's bearer secret when the web chat signs people in (the body's user_id
         is then ignored); nothing in development mode without accounts."""
-        if self.settings.webchat_authenticated:
+        if self.settings is not None and self.settings.webchat_authenticated:
             return {"Authorization": f"Bearer {web_secret(user)}"}
         return {}
 

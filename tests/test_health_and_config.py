@@ -24,6 +24,8 @@ async def test_healthz_reports_database_and_front_doors(running):
     assert data["front_doors"]["slack_http"] is True
     assert data["front_doors"]["slack_socket_mode"] is False
     assert data["front_doors"]["webchat"] is True
+    assert data["front_doors"]["webchat_authenticated"] is True
+    assert data["front_doors"]["development_mode"] is False
 
 
 @pytest.mark.parametrize(
@@ -83,23 +85,6 @@ def test_admin_ids_and_keys(tmp_path):
     assert services.is_admin(Actor("teams", "aad-2"))
     assert not services.is_admin(Actor("web", "aad-2"))  # a key names one platform
     assert not services.is_admin(Actor("slack", "U2"))
-
-
-@pytest.mark.parametrize(
-    ("env", "on"),
-    [
-        ({}, True),
-        ({"HOST": "localhost"}, True),
-        ({"HOST": "::1"}, True),
-        ({"HOST": "0.0.0.0"}, False),
-        ({"HOST": "10.1.2.3"}, False),
-        ({"HOST": "0.0.0.0", "SECBOT_WEBCHAT": "on"}, True),
-        ({"SECBOT_WEBCHAT": "OFF"}, False),
-    ],
-)
-def test_web_chat_is_on_only_for_this_machine_by_default(env, on):
-    """The web chat has no sign-in: on a public address anyone could use the bot."""
-    assert load_settings(env, env_file=None).webchat is on
 
 
 def test_unauthenticated_teams_only_for_this_machine():

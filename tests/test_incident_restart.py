@@ -72,7 +72,11 @@ async def triage(bot: RunningBot, start: str, answers: list[str]) -> str:
 async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
     tmp_path, fake_pd, fake_slack, fake_connector, content_library
 ):
-    env = {"SECBOT_DB": str(tmp_path / "secbot.db"), **routing_env(tmp_path, fake_pd.url)}
+    env = {
+        "SECBOT_DB": str(tmp_path / "secbot.db"),
+        "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
+        **routing_env(tmp_path, fake_pd.url),
+    }
     port = free_port()
     log = (tmp_path / "bot.log").open("wb")  # a file, not a pipe: a full pipe would block it
     proc = subprocess.Popen(
@@ -171,7 +175,11 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
     tmp_path, fake_pd, fake_slack, fake_connector, content_library
 ):
     """The process died just after the last triage answer was saved, before paging."""
-    env = {"SECBOT_DB": str(tmp_path / "secbot.db"), **routing_env(tmp_path, fake_pd.url)}
+    env = {
+        "SECBOT_DB": str(tmp_path / "secbot.db"),
+        "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
+        **routing_env(tmp_path, fake_pd.url),
+    }
     first = await start_bot(
         env, slack=fake_slack, connector=fake_connector, content=content_library
     )
@@ -229,7 +237,11 @@ async def test_a_restart_after_a_close_was_recorded_still_stops_paging(
     tmp_path, fake_pd, fake_slack, fake_connector, content_library
 ):
     """The process died just after the close was saved, before PagerDuty heard."""
-    env = {"SECBOT_DB": str(tmp_path / "secbot.db"), **routing_env(tmp_path, fake_pd.url)}
+    env = {
+        "SECBOT_DB": str(tmp_path / "secbot.db"),
+        "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
+        **routing_env(tmp_path, fake_pd.url),
+    }
     t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     first = await start_bot(
         env, clock=FakeClock(t0), slack=fake_slack, connector=fake_connector,

@@ -56,6 +56,7 @@ def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:
         "SECBOT_DB": str(tmp_path / "secbot.db"),
         "SECBOT_ROUTING": str(path),
         "SECBOT_ADMINS": "web-admin",
+        "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
         **extra,
     }
 
@@ -126,7 +127,7 @@ async def test_slack_page_and_acknowledge_over_http(tmp_path, slack_env, fake_sl
         [{"targets": ["duty", "pd"]}],
         members=["slack:UDUTY"],
     )
-    env = {**slack_env, **env_for(tmp_path, config)}
+    env = {**slack_env, **env_for(tmp_path, config, SECBOT_MODE="production")}
     bot = await start_bot(
         env, clock=FakeClock(T0), slack=fake_slack, features=FEATURES, content=False
     )

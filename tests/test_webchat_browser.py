@@ -13,6 +13,7 @@ import shutil
 import pytest
 
 from bot.model import Actions, Button, Message, Section
+from tests.support import start_bot, stop_bot, web_secret
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -34,6 +35,14 @@ def _browser_path() -> str:
     if os.environ.get("SECBOT_REQUIRE_BROWSER"):
         pytest.fail("no chromium found, and SECBOT_REQUIRE_BROWSER is set (CI must run this test)")
     pytest.skip("no chromium found: install Debian's chromium to run the browser test")
+
+
+async def sign_in(page, running, user: str = "web-user-1") -> None:
+    """Open the page and paste the user's secret, as a person given one would."""
+    await page.goto(running.url)
+    await page.fill("#secret", web_secret(user))
+    await page.press("#secret", "Enter")
+    await page.get_by_text("Signed in as Web User").wait_for(timeout=10000)
 
 
 async def test_type_help_and_click_a_button(running):
@@ -67,7 +76,7 @@ async def test_type_help_and_click_a_button(running):
             page = await browser.new_page()
             console: list[str] = []
             page.on("console", lambda m: console.append(m.text))
-            await page.goto(running.url)
+            await sign_in(page, running)
             await page.fill("#text", "help")
             await page.press("#text", "Enter")
             await page.get_by_text("Here is what I can do:").wait_for(timeout=10000)
@@ -96,7 +105,62 @@ async def test_type_help_and_click_a_button(running):
             await browser.close()
 
 
-async def test_user_query_chooses_who_you_are(running):
+async def test_a_wrong_secret_gets_a_friendly_line_and_the_right_one_signs_in(running):
+    """The secret is pasted once and kept for the tab (sessionStorage, never
+    localStorage); a wrong one is answered in plain words and nothing is sent."""
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(running.url)
+            assert await page.locator("#text").is_hidden()
+            await page.fill("#secret", "not-the-secret")
+            await page.press("#secret", "Enter")
+            await page.get_by_text("That secret wasn't recognised.", exact=False).wait_for(
+                timeout=10000
+            )
+            assert await page.locator("#text").is_hidden()
+
+            await page.fill("#secret", web_secret("web-user-2"))
+            await page.press("#secret", "Enter")
+            await page.get_by_text("Signed in as Web User").wait_for(timeout=10000)
+            stored = await page.evaluate(
+                "[sessionStorage.getItem('secbot.secret'), JSON.stringify(localStorage)]"
+            )
+            assert stored[0] == web_secret("web-user-2")
+            assert web_secret("web-user-2") not in stored[1]
+            await page.fill("#text", "tip list")
+            await page.press("#text", "Enter")
+            await page.get_by_text("Only secbot admins", exact=False).wait_for(timeout=10000)
+
+            await page.reload()  # the tab keeps its sign-in
+            await page.get_by_text("Signed in as Web User").wait_for(timeout=10000)
+            await page.get_by_role("button", name="Sign out").click()
+            await page.get_by_text("You have signed out.").wait_for(timeout=10000)
+            assert await page.evaluate("sessionStorage.getItem('secbot.secret')") is None
+        finally:
+            await browser.close()
+    (typed,) = [m for m in await running.web_messages(user="web-user-2") if m["sender"] == "user"]
+    assert typed["text"] == "tip list"
+
+
+@pytest.fixture
+async def dev_bot(tmp_path, content_library):
+    """``make run``: development mode, no accounts anywhere."""
+    env = {
+        "SECBOT_DB": str(tmp_path / "dev.db"),
+        "SECBOT_MODE": "development",
+        "SECBOT_ADMINS": "web-admin",
+    }
+    bot = await start_bot(env, content=content_library)
+    yield bot
+    await stop_bot(bot)
+
+
+async def test_user_query_chooses_who_you_are_in_development_mode(dev_bot):
     """``/?user=web-admin`` makes the page act as that id, so local admins can be set."""
     path = _browser_path()
     from playwright.async_api import async_playwright
@@ -105,8 +169,9 @@ async def test_user_query_chooses_who_you_are(running):
         browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         try:
             page = await browser.new_page()
-            await page.goto(running.url + "?user=web-admin")
+            await page.goto(dev_bot.url + "?user=web-admin")
             await page.get_by_text("Your id: web-admin").wait_for(timeout=10000)
+            assert await page.locator("#secret").is_hidden()
             await page.fill("#text", "tip list")
             await page.press("#text", "Enter")
             await page.get_by_text("No channel has subscribed to daily tips yet.").wait_for(
@@ -115,7 +180,7 @@ async def test_user_query_chooses_who_you_are(running):
             assert await page.get_by_text("Only secbot admins", exact=False).count() == 0
         finally:
             await browser.close()
-    msgs = await running.web_messages(user="web-admin")
+    msgs = await dev_bot.web_messages(user="web-admin")
     assert msgs[0]["sender"] == "user" and msgs[0]["text"] == "tip list"
 
 
@@ -130,7 +195,7 @@ async def test_a_long_unbroken_line_wraps_inside_the_chat(running):
         browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         try:
             page = await browser.new_page(viewport={"width": 900, "height": 800})
-            await page.goto(running.url + "?user=web-long")
+            await sign_in(page, running, "web-long")
             await page.fill("#text", f"hello {long_link}")
             await page.press("#text", "Enter")
             await page.get_by_text("Type help to see what I can do.", exact=False).wait_for(
