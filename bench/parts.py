@@ -520,7 +520,21 @@ teams:
 """
 
 
+def _web_secret(user: str) -> str:
+    return f"bench-web-secret-{user}"
+
+
+def _web_users(folder: str, users: list[str]) -> dict[str, str]:
+    """The web chat signs people in outside development mode: one secret per reporter."""
+    from bot.access import users_file_line
+
+    path = Path(folder) / "webchat-users.txt"
+    path.write_text("".join(users_file_line(u, "Bench", _web_secret(u)) + "\n" for u in users))
+    return {"SECBOT_WEBCHAT_USERS_FILE": str(path), "SECBOT_ALLOWED_HOSTS": "127.0.0.1"}
+
+
 async def _web(session, base: str, user: str, **body) -> list[dict]:
+    auth = {"Authorization": f"Bearer {_web_secret(user)}"}
     payload = {
         "user_id": user,
         "conversation": "general",
@@ -528,10 +542,12 @@ async def _web(session, base: str, user: str, **body) -> list[dict]:
         "request_id": uuid.uuid4().hex[:16],
         **body,
     }
-    async with session.post(base + "webchat/api/send", json=payload) as r:
+    async with session.post(base + "webchat/api/send", json=payload, headers=auth) as r:
         assert r.status == 200, await r.text()
     async with session.get(
-        base + "webchat/api/messages", params={"user_id": user, "conversation": "general"}
+        base + "webchat/api/messages",
+        params={"user_id": user, "conversation": "general"},
+        headers=auth,
     ) as r:
         return (await r.json())["messages"]
 
@@ -554,19 +570,20 @@ async def paging(seconds: float) -> dict:
         with tempfile.TemporaryDirectory() as d:
             routing = Path(d) / "routing.yml"
             routing.write_text(PAGING_ROUTING)
+            reporters = [f"bench-reporter-{i}" for i in range(PAGING_INCIDENTS)]
             # 200 incidents from one web chat: above the default per-workspace start limit.
             env = our_env(
                 fake,
                 d,
                 SECBOT_ROUTING=str(routing),
                 SECBOT_INCIDENT_MAX_PER_WORKSPACE_HOUR=str(PAGING_INCIDENTS),
+                **_web_users(d, reporters),
             )
             srv = start("secbot", ["app.py"], env)
             ends: dict[str, float] = {}
             try:
                 async with aiohttp.ClientSession() as session:
-                    for i in range(PAGING_INCIDENTS):
-                        user = f"bench-reporter-{i}"
+                    for i, user in enumerate(reporters):
                         msgs = await _web(session, srv.url, user, text=f"compromised x @acct{i}")
                         card = msgs[-1]
                         incident = _triage_value(card).split("|")[0]
