@@ -99,6 +99,10 @@ def bearer_secret(authorization: str | None) -> str | None:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret or len(secret) > MAX_SECRET:
         return None
+    # Secrets are printable ASCII (secbot webchat-user makes them); anything else, such as
+    # bytes that are not UTF-8 (kept by aiohttp as surrogates), can match nobody.
+    if not (secret.isascii() and secret.isprintable()):
+        return None
     return secret
 
 

@@ -253,6 +253,26 @@ async def test_a_missing_or_wrong_secret_is_401_with_a_friendly_line(running, ca
     assert "web chat: refused a request without a recognised secret" in caplog.text
 
 
+async def test_a_secret_that_is_not_text_is_401_not_500(running):
+    """Raw bytes in the header (not UTF-8, control characters) are a wrong secret."""
+    import asyncio
+
+    port = int(running.url.rsplit(":", 1)[1].strip("/"))
+    for secret in (b"\xff\xfe\x80", "caf\u00e9".encode(), b"a\x01b"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"GET /webchat/api/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer " + secret + b"\r\nConnection: close\r\n\r\n"
+        )
+        await writer.drain()
+        status_line = await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+        assert status_line.split()[1] in (b"400", b"401"), (secret, status_line)
+    async with running.session.get(running.url + "healthz") as r:
+        assert r.status == 200
+
+
 async def test_whoami_names_the_person_behind_the_secret(running):
     async with running.session.get(
         running.url + "webchat/api/whoami", headers=running.web_headers("web-admin")
