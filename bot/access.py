@@ -154,12 +154,14 @@ def host_allowed(host_header: str | None, allowed: tuple[str, ...]) -> bool:
 
 def origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
     """An ``Origin`` header naming one of our hosts over http or https."""
-    try:
+    try:  # yarl parses lazily: a bad host can fail at .host as well as at URL()
         url = URL(origin.strip())
-    except ValueError:
+        if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
+            return False
+        if url.user is not None or url.password is not None or url.query_string or url.fragment:
+            return False  # an Origin is scheme://host[:port] and nothing else
+        host = url.host.lower()
+    except (ValueError, UnicodeError, TypeError):
         return False
-    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
-        return False
-    host = url.host.lower()
     name = f"[{host}]" if ":" in host else host.rstrip(".")
     return name in allowed

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from bot.access import host_allowed, origin_allowed
 from bot.config import ConfigError, Settings, load_settings
 from tests.support import (
     SIGNING_SECRET,
@@ -476,3 +477,36 @@ async def test_app_py_logs_the_doors_at_start_up(tmp_path):
         "hosts: answers only to Host localhost, 127.0.0.1, [::1]",
     ):
         assert door in text, door
+
+
+NASTY = [
+    "",
+    ":",
+    "[",
+    "[::1",
+    "[::1]x",
+    "[zz]:1",
+    ":::",
+    "a" * 300,
+    "xn--",
+    "xn--zz.example",
+    "http://xn--zz.example",
+    "http://[::1",
+    "http://a:99999999",
+    "http://\u00e9.example",
+    "\udcff",
+    "\x00",
+    "localhost\r\nX: y",
+    "https://user:pw@localhost",
+    "http://localhost/path",
+    "http://localhost?q",
+]
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_any_host_or_origin_header_is_judged_without_error(value):
+    """Whatever a client puts in Host or Origin, the checks answer yes or no."""
+    allowed = ("localhost", "127.0.0.1", "[::1]")
+    assert host_allowed(value, allowed) is False
+    assert origin_allowed(value, allowed) is False
+    assert origin_allowed("http://" + value, allowed) in (True, False)
