@@ -40,6 +40,11 @@ WEB_USERS = (
     "web-head",
     "web-stranger",
     "web-long",
+    "web-nosy",
+    "web-helper",
+    "web-new-lead",
+    "web-step",
+    *(f"web-{c}" for c in "abcdefgh"),
     "alice",
     "bob",
     "duty-officer",
@@ -325,6 +330,11 @@ class RunningBot:
         """The user's bearer secret when the web chat signs people in (the body's user_id
         is then ignored); nothing in development mode without accounts."""
         if self.settings is not None and self.settings.webchat_authenticated:
+            if not any(u.user_id == user for u in self.settings.webchat_users):
+                raise AssertionError(
+                    f"web chat user {user!r} is not in the users file: add it to "
+                    "tests.support.WEB_USERS"
+                )
             return {"Authorization": f"Bearer {web_secret(user)}"}
         return {}
 
