@@ -1,12 +1,26 @@
 """Block Kit rendering, built with ``slack_sdk.models.blocks`` so Slack's limits are checked.
 
-Text is escaped for mrkdwn (``&``, ``<``, ``>``, the only characters Slack lets an app
-escape) so user input can never become a mention, a channel-wide ping or a disguised
-link. That includes the top-level ``text`` fallback, which Slack also parses.
+Text is plain in the neutral model, so everything that could make it more than text is
+taken away here, including in the top-level ``text`` fallback that notifications use:
+
+- control, bidi and invisible characters (:func:`bot.render.inert.inert`);
+- ``&``, ``<`` and ``>`` escaped, the only characters Slack lets an app escape, so text
+  never becomes a mention (``<@U1>``, ``<!channel>``) or a disguised link;
+- ``@here``, ``@channel`` and ``@everyone`` written with a full-width "＠", and mrkdwn
+  marks (``*`` ``_`` ``~`` `````) that could start formatting, or a ">" quote at the
+  start of a line, swapped for look-alikes: Slack has no escape for them. Marks inside a
+  word (``dept_comms``, ``2*3``) can't format anything and are left alone;
+- mrkdwn objects are ``verbatim``, so Slack does not turn names or URLs into links.
+
+Every limit is kept: section text 3,000 characters, fields 10 × 2,000, header 150,
+button and option labels 75, context elements 10, 25 buttons, 50 blocks (the 50th then
+says how many more parts were left out), and 3,000 for the fallback text (Slack
+truncates a top-level ``text`` beyond 40,000 and recommends under 4,000).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -24,52 +38,81 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.render.inert import ELLIPSIS, inert, one_line
 
 MAX_SECTION = 3000
 MAX_FIELD = 2000
+MAX_TEXT = 3000
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_LABEL = 75
+
+_SPECIAL = re.compile(r"(?<!\w)@(here|channel|everyone)\b", re.IGNORECASE)
+_QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
+_MARKS = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"}
+_MARK = re.compile(r"[*_~`]")
+
+
+def _unmark(match: re.Match[str]) -> str:
+    text, i = match.string, match.start()
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    if before.isalnum() and after.isalnum():
+        return match.group()  # inside a word: Slack formats nothing there
+    return _MARKS[match.group()]
 
 
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Inert text as mrkdwn that shows exactly what was typed (see the module notes)."""
+    out = inert(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = _SPECIAL.sub(lambda m: "\uff20" + m.group(1), out)
+    out = _QUOTE.sub(lambda m: m.group(1) + "\uff1e", out)
+    return _MARK.sub(_unmark, out)
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Plain text (headers, buttons, options) on one line, at most ``limit`` characters."""
+    return one_line(text, limit)
 
 
 def _escape_clip(text: str, limit: int) -> str:
-    """Escaped text of at most ``limit`` characters, never cut inside an ``&amp;``."""
+    """Escaped text of at most ``limit`` characters, never cut inside an ``&amp;``:
+    the cut is made in the typed text, which is then escaped again."""
     out = escape(text)
     if len(out) <= limit:
         return out
-    pieces: list[str] = []
-    used = 0
-    for char in text:
-        piece = escape(char)
-        if used + len(piece) > limit - 1:
-            break
-        pieces.append(piece)
-        used += len(piece)
-    return "".join(pieces) + "…"
+    plain = inert(text)
+    low, high = 0, len(plain)
+    while low < high:  # the longest prefix whose escaped form fits with the "…"
+        mid = (low + high + 1) // 2
+        if len(escape(plain[:mid].rstrip())) + 1 <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return escape(plain[:low].rstrip()) + ELLIPSIS
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text, verbatim=True)
 
 
 def _block(i: int, blk) -> object | None:
     """One neutral block as a slack_sdk model (``i`` is its position in the message)."""
     if isinstance(blk, Heading):
-        return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, 150)))
+        return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, MAX_HEADER) or " "))
     if isinstance(blk, Section):
         fields = [
-            MarkdownTextObject(text=f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}")
+            _mrkdwn(f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}")
             for k, v in blk.fields[:10]
         ]
-        text = MarkdownTextObject(text=_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
+        text = _mrkdwn(_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
         if text is None and not fields:
             return None
         return SectionBlock(text=text, fields=fields or None)
     if isinstance(blk, Actions):
         elements = [
             ButtonElement(
-                text=_clip(b.label, 75),
+                text=_clip(b.label, MAX_LABEL),
                 # Slack wants action ids unique within a block; the adapter strips "#n".
                 action_id=f"{b.action_id}#{i}.{j}",
                 value=b.value or None,
@@ -81,12 +124,14 @@ def _block(i: int, blk) -> object | None:
     if isinstance(blk, Select):
         select = StaticSelectElement(
             action_id=f"{blk.action_id}#{i}",
-            placeholder=_clip(blk.placeholder, 150),
-            options=[Option(label=_clip(c.label, 75), value=c.value) for c in blk.choices[:100]],
+            placeholder=_clip(blk.placeholder, MAX_HEADER),
+            options=[
+                Option(label=_clip(c.label, MAX_LABEL), value=c.value) for c in blk.choices[:100]
+            ],
         )
         return ActionsBlock(elements=[select])
     if isinstance(blk, Context):
-        elements = [MarkdownTextObject(text=_escape_clip(line, 3000)) for line in blk.lines[:10]]
+        elements = [_mrkdwn(_escape_clip(line, MAX_TEXT)) for line in blk.lines[:10]]
         return ContextBlock(elements=elements) if elements else None
     if isinstance(blk, Divider):
         return DividerBlock()
@@ -103,7 +148,7 @@ def _cached_block(i: int, blk) -> dict | None:
 def _button_shape(i: int, j: int, label: str, action_id: str, style: str | None) -> dict:
     """A button rendered by slack_sdk, without its value (which varies per message)."""
     button = ButtonElement(
-        text=_clip(label, 75),
+        text=_clip(label, MAX_LABEL),
         # Slack wants action ids unique within a block; the adapter strips "#n".
         action_id=f"{action_id}#{i}.{j}",
         style=style,
@@ -143,7 +188,11 @@ def render_blocks(msg: Message) -> list[dict]:
     differs from the last only in its buttons' values, so its heading and text are
     built once, not once per post."""
     blocks = [b for i, blk in enumerate(msg.blocks) if (b := _rendered_block(i, blk)) is not None]
-    return blocks[:50]
+    if len(blocks) > MAX_BLOCKS:
+        left_out = len(blocks) - (MAX_BLOCKS - 1)
+        note = f"{left_out} more parts of this message are not shown: Slack allows 50."
+        blocks = [*blocks[: MAX_BLOCKS - 1], ContextBlock(elements=[_mrkdwn(note)]).to_dict()]
+    return blocks
 
 
 @lru_cache(maxsize=1024)
@@ -164,4 +213,4 @@ def render(msg: Message) -> dict:
     except TypeError:  # a message holding something unhashable: render it afresh
         blocks = render_blocks(msg)
     # The top-level text is mrkdwn too (notifications, and clients without blocks).
-    return {"text": _escape_clip(msg.text, 3000), "blocks": blocks}
+    return {"text": _escape_clip(msg.text, MAX_TEXT), "blocks": blocks}

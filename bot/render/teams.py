@@ -8,16 +8,29 @@ clients work the same way.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.render.inert import clip, inert, one_line
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
+# Teams refuses an activity over about 28 KB. The card gets 26,000 bytes, leaving room
+# for what botbuilder adds around it (conversation, sender, service URL, channel data).
+MAX_ACTIVITY_BYTES = 28_000
+MAX_CARD_BYTES = 26_000
+MAX_LABEL = 75
+MAX_FALLBACK = 1000
+CAPS = (4000, 2000, 1000, 500, 250)  # per-text limits tried in turn to make a card fit
+TOO_LONG = "Some of this message is not shown here: it is too long for Teams."
+
 # Adaptive Cards understand only a subset of CommonMark: **bold**, _italic_, [links](url)
 # and "- " or "1. " lists (learn.microsoft.com/adaptive-cards/authoring-cards/text-features).
-# Only what could start one of those is escaped, so everyday punctuation such as a full
-# stop never shows a stray backslash in a client that honours fewer escapes.
+# Only what could start one of those (or an <at> mention tag) is escaped, so everyday
+# punctuation such as a full stop never shows a stray backslash in a client that honours
+# fewer escapes. Text is made inert first (bot.render.inert).
 _INLINE = re.compile(r"([\\`*_~\[\]<>])")
 _LIST_MARK = re.compile(r"^([ \t]*)(?:([-+])|(\d{1,9})([.)]))(?=[ \t]|$)", re.MULTILINE)
 
@@ -27,15 +40,24 @@ def _unlist(match: re.Match[str]) -> str:
     return f"{indent}\\{bullet}" if bullet else f"{indent}{number}\\{delim}"
 
 
-def escape(text: str) -> str:
-    """Backslash-escape the Markdown Adaptive Cards interpret, so text shows as typed."""
-    return _LIST_MARK.sub(_unlist, _INLINE.sub(r"\\\1", text))
+def escape(text: str, cap: int | None = None) -> str:
+    """Inert text, backslash-escaped where Adaptive Cards would read Markdown or an
+    ``<at>`` mention tag, so it shows as typed; cut to ``cap`` characters first."""
+    plain = inert(text)
+    if cap is not None:
+        plain = clip(plain, cap)
+    return _LIST_MARK.sub(_unlist, _INLINE.sub(r"\\\1", plain))
+
+
+def _plain(text: str, limit: int) -> str:
+    """Text Teams shows without Markdown (titles, choices): inert, one line, cut."""
+    return one_line(text, limit)
 
 
 def _action(action_id: str, value: str, label: str, style: str | None = None) -> dict:
     action = {
         "type": "Action.Execute",
-        "title": label,
+        "title": _plain(label, MAX_LABEL),
         "verb": action_id,
         "data": {"action_id": action_id, "value": value},
     }
@@ -46,29 +68,21 @@ def _action(action_id: str, value: str, label: str, style: str | None = None) ->
     return action
 
 
-def render_card(msg: Message) -> dict:
+def _text_block(text: str, cap: int | None, **style: Any) -> dict:
+    return {"type": "TextBlock", "text": escape(text, cap), "wrap": True, **style}
+
+
+def _body(blocks: tuple, cap: int | None) -> list[dict]:
     body: list[dict] = []
-    for i, blk in enumerate(msg.blocks):
+    for i, blk in enumerate(blocks):
         if isinstance(blk, Heading):
-            body.append(
-                {
-                    "type": "TextBlock",
-                    "text": escape(blk.text),
-                    "weight": "Bolder",
-                    "size": "Medium",
-                    "wrap": True,
-                }
-            )
+            body.append(_text_block(blk.text, cap, weight="Bolder", size="Medium"))
         elif isinstance(blk, Section):
             if blk.text:
-                body.append({"type": "TextBlock", "text": escape(blk.text), "wrap": True})
+                body.append(_text_block(blk.text, cap))
             if blk.fields:
-                body.append(
-                    {
-                        "type": "FactSet",
-                        "facts": [{"title": escape(k), "value": escape(v)} for k, v in blk.fields],
-                    }
-                )
+                facts = [{"title": escape(k, 200), "value": escape(v, cap)} for k, v in blk.fields]
+                body.append({"type": "FactSet", "facts": facts})
         elif isinstance(blk, Actions):
             body.append(
                 {
@@ -84,8 +98,11 @@ def render_card(msg: Message) -> dict:
                 {
                     "type": "Input.ChoiceSet",
                     "id": input_id,
-                    "placeholder": blk.placeholder,
-                    "choices": [{"title": c.label, "value": c.value} for c in blk.choices],
+                    "placeholder": _plain(blk.placeholder, MAX_LABEL * 2),
+                    "choices": [
+                        {"title": _plain(c.label, MAX_LABEL), "value": c.value}
+                        for c in blk.choices
+                    ],
                 }
             )
             body.append(
@@ -103,34 +120,73 @@ def render_card(msg: Message) -> dict:
             )
         elif isinstance(blk, Context):
             body.extend(
-                {
-                    "type": "TextBlock",
-                    "text": escape(line),
-                    "isSubtle": True,
-                    "size": "Small",
-                    "wrap": True,
-                }
-                for line in blk.lines
+                _text_block(line, cap, isSubtle=True, size="Small") for line in blk.lines
             )
         elif isinstance(blk, Divider):
             body.append({"type": "TextBlock", "text": " ", "separator": True})
+    return body
+
+
+def _card(msg: Message, blocks: tuple, cap: int | None) -> dict:
+    body = _body(blocks, cap)
     if not body:
-        body.append({"type": "TextBlock", "text": escape(msg.text), "wrap": True})
+        body.append(_text_block(msg.text, cap))
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.5",
-        "fallbackText": msg.text,
+        "fallbackText": clip(inert(msg.text), min(cap or MAX_FALLBACK, MAX_FALLBACK)),
         "body": body,
     }
 
 
+def size(payload: dict) -> int:
+    """Bytes of ``payload`` as JSON, counted the way botbuilder sends it (ASCII with
+    escapes, the larger form), so "fits" here means fits on the wire."""
+    return len(json.dumps(payload, separators=(",", ":")).encode("ascii"))
+
+
+def _fitted(msg: Message, budget: int) -> dict:
+    """The card, made to fit ``budget`` bytes: long texts are cut shorter and shorter;
+    if that is not enough, parts from the end give way to a line saying so."""
+    for cap in (None, *CAPS):
+        card = _card(msg, msg.blocks, cap)
+        if size(card) <= budget:
+            return card
+    blocks = list(msg.blocks)
+    while blocks:
+        blocks.pop()
+        note = Context((TOO_LONG,))
+        card = _card(msg, (*blocks, note), CAPS[-1])
+        if size(card) <= budget:
+            return card
+    return _card(msg, (Context((TOO_LONG,)),), CAPS[-1])
+
+
+def render_card(msg: Message) -> dict:
+    """The Adaptive Card for ``msg``, within Teams' size limit for one activity."""
+    return _fitted(msg, MAX_CARD_BYTES)
+
+
+_AT_TAG = re.compile(r"<(/?at\b)", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """Text for a plain-text activity: inert, an ``<at>`` tag broken (Teams reads those as
+    mentions), and cut to fit the activity limit."""
+    out = _AT_TAG.sub("\u2039\\1", inert(text))
+    limit = MAX_CARD_BYTES // 6  # every character may be sent as a 6-byte \\uXXXX escape
+    if size({"text": out}) > MAX_CARD_BYTES:
+        out = clip(out, limit)
+    return out
+
+
 def render_activity(msg: Message) -> dict:
-    """An outgoing Bot Framework activity body (as a dict)."""
+    """An outgoing Bot Framework activity body (as a dict), under Teams' size limit."""
     if not msg.blocks:
-        return {"type": "message", "text": msg.text, "textFormat": "plain"}
+        return {"type": "message", "text": plain_text(msg.text), "textFormat": "plain"}
     return {
         "type": "message",
-        "summary": msg.text[:200],
+        "summary": one_line(msg.text, 200),
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": render_card(msg)}],
     }

@@ -1,21 +1,37 @@
-"""Web chat JSON: the neutral model nearly as is; the page sets text with textContent."""
+"""Web chat JSON: the neutral model nearly as is; the page sets text with textContent.
+
+The page never parses text as HTML, so nothing is escaped here; text is made inert
+(control, bidi and invisible characters removed) and bounded like every other channel.
+"""
 
 from __future__ import annotations
 
 from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.render.inert import clip, inert, one_line
+
+MAX_TEXT = 20_000
+MAX_LABEL = 200
+
+
+def _text(text: str) -> str:
+    return clip(inert(text), MAX_TEXT)
+
+
+def _label(text: str) -> str:
+    return one_line(text, MAX_LABEL)
 
 
 def render(msg: Message) -> dict:
     blocks: list[dict] = []
     for blk in msg.blocks:
         if isinstance(blk, Heading):
-            blocks.append({"type": "heading", "text": blk.text})
+            blocks.append({"type": "heading", "text": _label(blk.text)})
         elif isinstance(blk, Section):
             blocks.append(
                 {
                     "type": "section",
-                    "text": blk.text,
-                    "fields": [{"label": k, "value": v} for k, v in blk.fields],
+                    "text": _text(blk.text),
+                    "fields": [{"label": _label(k), "value": _text(v)} for k, v in blk.fields],
                 }
             )
         elif isinstance(blk, Actions):
@@ -24,7 +40,7 @@ def render(msg: Message) -> dict:
                     "type": "actions",
                     "buttons": [
                         {
-                            "label": b.label,
+                            "label": _label(b.label),
                             "action_id": b.action_id,
                             "value": b.value,
                             "style": b.style,
@@ -38,15 +54,17 @@ def render(msg: Message) -> dict:
                 {
                     "type": "select",
                     "action_id": blk.action_id,
-                    "placeholder": blk.placeholder,
-                    "choices": [{"label": c.label, "value": c.value} for c in blk.choices],
+                    "placeholder": _label(blk.placeholder),
+                    "choices": [{"label": _label(c.label), "value": c.value} for c in blk.choices],
                 }
             )
         elif isinstance(blk, Context):
-            blocks.append({"type": "context", "lines": list(blk.lines)})
+            blocks.append({"type": "context", "lines": [_text(line) for line in blk.lines]})
         elif isinstance(blk, Divider):
             blocks.append({"type": "divider"})
-    out: dict = {"text": msg.text, "blocks": blocks, "private": msg.private}
+    out: dict = {"text": _text(msg.text), "blocks": blocks, "private": msg.private}
     if msg.attachment:
-        out["attachment"] = {"filename": msg.attachment[0], "content": msg.attachment[1]}
+        # The report file: made inert, not cut (it is the full record a pointer leads to).
+        name, content = msg.attachment
+        out["attachment"] = {"filename": _label(name), "content": inert(content)}
     return out
