@@ -1,8 +1,9 @@
 """The post-incident (or drill) report, as Markdown built from the stored record.
 
 Everything comes from the incident's own tables and the pager's records, so a report
-written a week later says the same as one written at close. User-typed text is
-escaped so it cannot change the report's structure.
+written a week later says the same as one written at close. User-typed text is made
+inert (no control or bidi characters, one line) and escaped, so it cannot change the
+report's structure or become a link or an HTML tag.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.render.inert import inert
 from incidents.playbooks import PHASE_LABELS, PHASES
 from incidents.store import Event, Incident, StepState
 from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 
-_MD = re.compile(r"([\\`*_\[\]<>|])")
+_MD = re.compile(r"([\\`*_~\[\]<>|])")
 
 
 def md(text: str | None) -> str:
-    return _MD.sub(r"\\\1", (text or "").replace("\r", " ").replace("\n", " "))
+    """One line of typed text, shown as typed in any Markdown viewer: inert, with the
+    marks that start formatting, links, tags or table cells backslash-escaped."""
+    return _MD.sub(r"\\\1", inert(text or "", multiline=False))
 
 
 def duration(delta: timedelta | None) -> str:

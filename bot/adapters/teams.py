@@ -36,7 +36,8 @@ from sqlite_utils import Database
 from bot.commands.help import welcome_message
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
-from bot.render.teams import CARD_CONTENT_TYPE, render_activity, render_card
+from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
+from bot.render.teams import size as render_size
 
 log = logging.getLogger(__name__)
 
@@ -236,13 +237,31 @@ def _file_attachment(filename: str, content: str) -> Attachment:
     )
 
 
-MAX_INLINE_FILE = 20_000
-
-
 def _file_as_text(filename: str, content: str) -> Activity:
-    if len(content) > MAX_INLINE_FILE:
-        content = content[:MAX_INLINE_FILE] + f"\n\n(Shortened here: {filename} has it all.)"
+    """The file's text as a message of its own, cut to fit Teams' activity size limit
+    (with a pointer to the file that has it all)."""
+    tail = f"\n\n(Shortened here: {filename} has it all.)"
+    if render_size({"text": content}) > MAX_CARD_BYTES:
+        budget = MAX_CARD_BYTES - render_size({"text": tail})
+        low, high = 0, len(content)
+        while low < high:  # the longest prefix that fits, measured as it is sent
+            mid = (low + high + 1) // 2
+            if render_size({"text": content[:mid]}) <= budget:
+                low = mid
+            else:
+                high = mid - 1
+        content = content[:low] + tail
     return Activity(type=ActivityTypes.message, text=content, text_format="markdown")
+
+
+def _with_file(out: Activity, filename: str, content: str) -> Activity:
+    """Attach the file as a data URL when the activity still fits Teams' limit; a bigger
+    file goes only as text (see :func:`_file_as_text`)."""
+    attachment = _file_attachment(filename, content)
+    encoded = len(attachment.content_url or "")
+    if render_size(out.serialize()) + encoded + 200 <= MAX_CARD_BYTES:
+        out.attachments = [*(out.attachments or []), attachment]
+    return out
 
 
 class TeamsResponder:
@@ -268,7 +287,7 @@ class TeamsResponder:
             return None
         out = _to_activity(msg)
         if msg.attachment:
-            out.attachments = [*(out.attachments or []), _file_attachment(*msg.attachment)]
+            out = _with_file(out, *msg.attachment)
         resp = await self.ctx.send_activity(out)
         if msg.attachment:
             # Some Teams clients offer no download for a data-URL file, so the text also

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from bot.render.inert import one_line
+
+# How long each fact may be in a page. People's text is limited where it is typed
+# (incidents.limits); these keep a page bounded whatever is stored.
+FIELD_LIMITS = {
+    "id": 64,
+    "summary": 900,
+    "platform": 40,
+    "account": 120,
+    "department": 120,
+    "reporter": 200,
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,17 @@ class IncidentInfo:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def inert(self) -> IncidentInfo:
+        """The same facts, each made inert and on one line, and cut to its limit: what
+        every provider sends (pages, SMS, emails, webhooks), so text someone typed can
+        carry no control or bidi characters and no line breaks into a header."""
+        changes: dict[str, Any] = {
+            name: one_line(getattr(self, name), limit) for name, limit in FIELD_LIMITS.items()
+        }
+        if self.department is None:
+            changes["department"] = None
+        return replace(self, **changes)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IncidentInfo:

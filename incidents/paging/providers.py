@@ -182,7 +182,7 @@ class PagerDutyProvider:
         self.ctx = ctx
 
     def event(self, page: PageRequest, routing_key: str) -> dict[str, Any]:
-        info = page.incident
+        info = page.incident.inert()
         body: dict[str, Any] = {
             "routing_key": routing_key,
             "event_action": page.action,
@@ -191,13 +191,14 @@ class PagerDutyProvider:
         if page.action == "trigger":
             body["payload"] = {
                 "summary": wording.one_line(
-                    wording.title(info) + ": " + wording.summary(info, 900), 1024
+                    wording.title(info) + ": " + wording.summary(info, 900),
+                    wording.PAGERDUTY_SUMMARY_LIMIT,
                 ),
-                "source": f"{info.platform}:{info.account}"[:255],
+                "source": wording.one_line(f"{info.platform}:{info.account}", 255),
                 "severity": PD_SEVERITY.get(min(4, max(1, info.severity)), "critical"),
                 "timestamp": page.now.isoformat(),
                 "component": info.account,
-                "group": info.department or "unassigned",
+                "group": wording.one_line(info.department or "unassigned", 255),
                 "class": "social media account incident",
                 "custom_details": {
                     "incident_id": info.id,
@@ -266,7 +267,10 @@ class NotifyProvider:
             recipient = self.ctx.resolve(t.phone if self.kind == "notify_sms" else t.email)
         except MissingSetting as e:
             return ProviderResult(False, False, f"GOV.UK Notify: {e}")
-        fields = wording.personalisation(page.incident, page.ack_hint, page.step, page.round)
+        sms = self.kind == "notify_sms"
+        fields = wording.personalisation(
+            page.incident.inert(), page.ack_hint, page.step, page.round, sms=sms
+        )
 
         def call() -> Any:
             client = NotificationsAPIClient(api_key, base_url=base, timeout=HTTP_TIMEOUT)
@@ -283,6 +287,7 @@ class NotifyProvider:
                     template_id=t.template_id,
                     personalisation=fields,
                     reference=page.key,
+                    sanitise_content_for=wording.NOTIFY_SANITISE,
                 )
             finally:
                 client.request_session.close()
@@ -326,9 +331,11 @@ class SmtpProvider:
         self.ctx = ctx
 
     def message(self, page: PageRequest, sender: str) -> EmailMessage:
-        info = page.incident
+        """A plain-text email (no HTML part, so nothing typed can become markup); every
+        fact is inert and on its own line, and the subject is one line of at most 200."""
+        info = page.incident.inert()
         msg = EmailMessage()
-        msg["Subject"] = wording.one_line(wording.title(info), 200)
+        msg["Subject"] = wording.one_line(wording.title(info), wording.SUBJECT_LIMIT)
         msg["From"] = sender
         msg["To"] = ", ".join(page.target.to)
         msg["Date"] = format_datetime(page.now)
@@ -426,13 +433,17 @@ class ChatProvider:
                 place = self.place(page)
             except ValueError as e:
                 return ProviderResult(False, False, f"chat: {e}")
-            msg = wording.chat_page(page.incident, page.ack_hint, page.step, page.round)
+            msg = wording.chat_page(page.incident.inert(), page.ack_hint, page.step, page.round)
         else:
             if not page.ref or "place" not in page.ref:
                 return ProviderResult(True, detail="no chat message to update")
             place = Place(**page.ref["place"])
             msg = wording.chat_closed(
-                page.incident, page.action, page.now, self.ctx.settings.tz, page.acknowledged_by
+                page.incident.inert(),
+                page.action,
+                page.now,
+                self.ctx.settings.tz,
+                page.acknowledged_by,
             )
         transport = self.ctx.transports.get(place.platform)
         if transport is None:
@@ -491,15 +502,16 @@ class WebhookProvider:
             return ProviderResult(False, False, f"webhook secret: {e}")
         stamp = int(page.now.timestamp())
         event = WEBHOOK_EVENTS[page.action]
+        info = page.incident.inert()
         body = {
             "event": event,
             "delivery_id": page.key,
             "timestamp": stamp,
-            "incident": page.incident.to_json(),
+            "incident": info.to_json(),
             "target": page.target_id,
             "step": page.step,
             "round": page.round,
-            "text": wording.page_text(page.incident, page.ack_hint, page.step, page.round),
+            "text": wording.page_text(info, page.ack_hint, page.step, page.round),
             "acknowledged_by": page.acknowledged_by,
         }
         raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()

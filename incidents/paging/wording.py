@@ -1,4 +1,9 @@
-"""What a page says, in plain English, for every provider alike."""
+"""What a page says, in plain English, for every provider alike.
+
+Providers pass ``info.inert()`` (see :class:`IncidentInfo`), so the facts here are
+already free of control and bidi characters and of a sane length; each sentence is
+bounded again where it is used (the SMS and PagerDuty limits).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.render import inert
 from incidents.paging.model import IncidentInfo, severity_label
+
+# GOV.UK Notify refuses a text message over 918 characters, counting the template's own
+# words too: ((message)) is kept to 800, so a template may add up to 118 characters.
+SMS_LIMIT = 918
+SMS_MESSAGE_LIMIT = 800
+PAGERDUTY_SUMMARY_LIMIT = 1024
+SUBJECT_LIMIT = 200
+# Notify escapes Markdown and removes URLs in these fields of an email (people's text).
+NOTIFY_SANITISE = ["message", "title", "summary", "account", "department"]
 
 ACK_ACTION = "incident:ack"
 
@@ -18,9 +33,8 @@ ACTION_WORDS = {
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace (no header or SMS surprises) and cut to ``limit``."""
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """Inert, whitespace collapsed (no header or SMS surprises), cut to ``limit`` with "…"."""
+    return inert.one_line(text, limit)
 
 
 def summary(info: IncidentInfo, limit: int = 300) -> str:
@@ -48,11 +62,17 @@ def page_text(info: IncidentInfo, ack_hint: str, step: int = 1, round_: int = 1)
     ).strip()
 
 
-def personalisation(info: IncidentInfo, ack_hint: str, step: int, round_: int) -> dict[str, str]:
-    """Fields a GOV.UK Notify template may use as ((name)); extra ones are ignored."""
+def personalisation(
+    info: IncidentInfo, ack_hint: str, step: int, round_: int, *, sms: bool = False
+) -> dict[str, str]:
+    """Fields a GOV.UK Notify template may use as ((name)); extra ones are ignored.
+
+    For a text message ``message`` is kept within :data:`SMS_MESSAGE_LIMIT`; every field
+    is one line, so nothing typed can start a Markdown heading or list in an email."""
+    text = page_text(info, ack_hint, step, round_)
     return {
-        "message": page_text(info, ack_hint, step, round_),
-        "title": title(info),
+        "message": one_line(text, SMS_MESSAGE_LIMIT) if sms else one_line(text, 4000),
+        "title": one_line(title(info), SUBJECT_LIMIT),
         "summary": summary(info),
         "incident_id": info.id,
         "severity": severity_label(info.severity),
