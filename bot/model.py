@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.render.inert import one_line
+
 Platform = Literal["slack", "teams", "web"]
+MAX_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,11 @@ class Actor:
     platform: str
     user_id: str
     name: str = ""
+
+    def __post_init__(self) -> None:
+        # A display name is text its owner typed: made inert (no bidi or control
+        # characters) and bounded once, here, for every platform.
+        object.__setattr__(self, "name", one_line(self.name, MAX_NAME))
 
     @property
     def key(self) -> str:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
 from bot.model import Actor, Message, MessageRef, Place, Section
-from incidents import cards, people
+from incidents import cards, people, text_limits
 from incidents.access import IncidentAccess, refused_start, start_limits
 from incidents.cards import typed
 from incidents.people import parse_person
@@ -241,7 +241,15 @@ class IncidentDesk:
                 )
             )
             return
-        department = parsed.department or self.services.settings.get("SECBOT_DEPARTMENT")
+        refusal = text_limits.check(
+            "department name", parsed.department or "", text_limits.DEPARTMENT
+        )
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
+        department = text_limits.clean(parsed.department or "") or self.services.settings.get(
+            "SECBOT_DEPARTMENT"
+        )
         try:
             inc = self.store.create(
                 self.now(),
@@ -274,6 +282,12 @@ class IncidentDesk:
             if inc is None:
                 return
             words = words[1:]
+        refusal = (
+            text_limits.check("account name", words[-1], text_limits.ACCOUNT) if words else None
+        )
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
         handle = normalise_handle(words[0]) if len(words) == 1 else None
         if handle is None:
             await turn.reply(
@@ -631,15 +645,19 @@ class IncidentDesk:
         inc = await self.find(turn, words[0])
         if inc is None:
             return
+        refusal = text_limits.check("reason", words[2], text_limits.REASON)
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
         step = await self._open_step(turn, inc, [words[1]])
         if step is not None:
-            await self.skip_step(turn, inc, step.step_id, words[2][:300])
+            await self.skip_step(turn, inc, step.step_id, text_limits.clean(words[2]))
 
     # --- other subcommands ----------------------------------------------------------
 
     async def evidence(self, turn: Turn, rest: str) -> None:
         ident, _, text = rest.partition(" ")
-        text = text.strip()
+        text = text_limits.clean(text)
         if not text:
             await turn.reply(
                 cards.note(
@@ -647,10 +665,14 @@ class IncidentDesk:
                 )
             )
             return
+        refusal = text_limits.check("evidence note", text, text_limits.EVIDENCE)
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
         inc = await self.find(turn, ident)
         if inc is None:
             return
-        self.event(inc, turn.actor, "evidence", f"Evidence: {text[:900]}")
+        self.event(inc, turn.actor, "evidence", f"Evidence: {text}")
         name = turn.actor.name or turn.actor.user_id
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} added evidence to {inc.id}: {text}"))
 
@@ -794,7 +816,11 @@ class IncidentDesk:
         if not self.may_run(turn.actor, inc):
             await self.refuse(turn, inc, "close")
             return
-        summary = summary.strip()
+        summary = text_limits.clean(summary)
+        refusal = text_limits.check("summary", summary, text_limits.SUMMARY)
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
         if not summary:
             await turn.reply(
                 cards.note(
@@ -803,12 +829,12 @@ class IncidentDesk:
                 )
             )
             return
-        if not self.store.close(inc.id, summary[:500], self.now()):
+        if not self.store.close(inc.id, summary, self.now()):
             await self.resolve_paging(inc)  # in case a restart cut the first close short
             await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
             return
         name = turn.actor.name or turn.actor.user_id
-        self.event(inc, turn.actor, "close", f"Closed by {name}: {summary[:500]}")
+        self.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
         await self.resolve_paging(inc)
         await self.refresh(inc.id)
         await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}"))

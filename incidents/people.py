@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from incidents import cards
+from bot.render.inert import one_line
+from incidents import cards, text_limits
 from incidents.cards import typed
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ def parse_person(token: str, platform: str) -> tuple[str, str] | None:
     """``<@U123|name>`` (Slack), ``@user-id`` or ``platform:user-id`` → (actor key, name)."""
     match = _SLACK_MENTION.match(token)
     if match:
-        return f"slack:{match.group(1)}", match.group(2) or match.group(1)
+        # The name in a mention is Slack's, not typed freely: made inert and cut to fit.
+        name = one_line(text_limits.clean(match.group(2) or ""), text_limits.PERSON)
+        return f"slack:{match.group(1)}", name or match.group(1)
     match = _PERSON.match(token)
     if not match:
         return None
