@@ -504,10 +504,10 @@ default_team: bench
 targets:
   duty-pd:
     type: pagerduty
-    routing_key: bench-duty-key-000001
+    routing_key_env: BENCH_DUTY_PD_KEY
   backup-pd:
     type: pagerduty
-    routing_key: bench-backup-key-00002
+    routing_key_env: BENCH_BACKUP_PD_KEY
 teams:
   bench:
     members: [web:bench-responder]
@@ -578,6 +578,8 @@ async def paging(seconds: float) -> dict:
                 SECBOT_ROUTING=str(routing),
                 SECBOT_INCIDENT_MAX_PER_WORKSPACE_HOUR=str(PAGING_INCIDENTS),
                 **_web_users(d, reporters),
+                BENCH_DUTY_PD_KEY="bench-duty-key-000001",
+                BENCH_BACKUP_PD_KEY="bench-backup-key-00002",
             )
             srv = start("secbot", ["app.py"], env)
             ends: dict[str, float] = {}

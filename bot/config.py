@@ -59,6 +59,9 @@ class Settings:
     microsoft_app_tenant_id: str | None = None
 
     extra: dict[str, str] = field(default_factory=dict)
+    # Every variable from the environment and .env, for secrets a config file names by
+    # variable (the routing file's ``routing_key_env: PD_ROUTING_KEY``). Never shown.
+    environ: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def slack_enabled(self) -> bool:
@@ -100,6 +103,10 @@ class Settings:
     def get(self, name: str, default: str | None = None) -> str | None:
         """Feature-specific settings (``SECBOT_*``) that the core does not model."""
         return self.extra.get(name, default)
+
+    def env(self, name: str) -> str | None:
+        """The value of the environment (or .env) variable ``name``, blank as None."""
+        return _blank_to_none(self.environ.get(name))
 
     def number(
         self,
@@ -365,6 +372,7 @@ def load_settings(
         microsoft_app_type=app_type,
         microsoft_app_tenant_id=tenant,
         extra=extra,
+        environ={k: v for k, v in values.items() if v is not None},
     )
     check_modes(settings)
     return settings

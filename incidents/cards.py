@@ -26,6 +26,10 @@ from incidents.triage import PLATFORM_LABELS, PLATFORMS, SEVERITY_LABELS, SYMPTO
 
 # Slack allows 50 blocks a message; keep room for the heading and small print.
 MAX_BLOCKS = 48
+# Slack shows at most 3,000 characters in a section; leave room for escaping.
+MAX_SECTION_TEXT = 2800
+# Open incidents listed one to a section; more are counted, not shown.
+MAX_LISTED = 40
 
 SKIP_REASONS: tuple[tuple[str, str], ...] = (
     ("not-relevant", "Not relevant to this incident"),
@@ -231,33 +235,58 @@ def _step_line(s: StepState, tz: ZoneInfo) -> str:
     return line
 
 
+def _chunks(lines: list[str], limit: int = MAX_SECTION_TEXT) -> list[tuple[str, int]]:
+    """Lines joined into as few texts as possible, each within ``limit`` characters
+    (Slack shows at most 3,000 in a section), so no step is cut off mid-list; with
+    how many lines each text holds."""
+    chunks: list[tuple[str, int]] = []
+    current, count = "", 0
+    for line in lines:
+        joined = f"{current}\n{line}" if current else line
+        if current and len(joined) > limit:
+            chunks.append((current, count))
+            current, count = line, 1
+        else:
+            current, count = joined, count + 1
+    if current:
+        chunks.append((current, count))
+    return chunks
+
+
 def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
-    """Every step with Done / Skip / Assign; redrawn in place after each click."""
+    """Every step with Done / Skip / Assign; redrawn in place after each click.
+
+    It always fits one Slack message (50 blocks, 3,000 characters a section) and one
+    Teams card: resolved steps share sections when space is short, later open steps
+    show their buttons once earlier ones are done, and if even that is too much the
+    rest is summarised with a pointer to the report, which lists every step."""
     title = f"{drill(inc)}{inc.id} checklist"
     open_steps = [s for s in steps if s.status == "open"]
     done = len(steps) - len(open_steps)
-    blocks: list[Block] = [Heading(title)]
-    budget = MAX_BLOCKS - 2
+    budget = MAX_BLOCKS - 2  # the heading and the status line
     resolved = [s for s in steps if s.status != "open"]
     with_buttons = inc.is_open
+    body: list[Block] = []
     # Resolved steps take one block each, open ones two (text and buttons). When that
-    # would not fit in one message, resolved steps share a block and the last open
+    # would not fit in one message, resolved steps share blocks and the last open
     # steps show their buttons once earlier ones are done.
     need = len(resolved) + (2 if with_buttons else 1) * len(open_steps)
     if need > budget and resolved:
-        budget -= 1
-        blocks.append(Section("\n".join(_step_line(s, tz) for s in resolved)))
+        body += [Section(text) for text, _ in _chunks([_step_line(s, tz) for s in resolved])]
         shown = open_steps
     else:
         shown = steps
     later: list[StepState] = []
     for s in shown:
+        room = budget - len(body)
         if s.status != "open" or not with_buttons:
-            blocks.append(Section(_step_line(s, tz)))
-            budget -= 1
-        elif budget >= 3:
+            if later or room < 2:
+                later.append(s)
+            else:
+                body.append(Section(_step_line(s, tz)))
+        elif room >= 3 and not later:  # keep a block for the steps still to come
             value = f"{inc.id}|{s.step_id}"
-            blocks += [
+            body += [
                 Section(_step_line(s, tz)),
                 Actions(
                     (
@@ -267,15 +296,24 @@ def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
                     )
                 ),
             ]
-            budget -= 2
         else:
             later.append(s)
-    if later:
-        blocks.append(Section("\n".join(_step_line(s, tz) for s in later)))
+    later_texts = _chunks([_step_line(s, tz) for s in later])
+    room = budget - len(body)
+    not_shown = 0
+    if len(later_texts) > room:
+        not_shown = sum(count for _, count in later_texts[room:])
+        later_texts = later_texts[:room]
+    body += [Section(text) for text, _ in later_texts]
     status = f"{done} of {len(steps)} steps done or skipped. Status: {inc.status}."
-    if later:
+    if later and with_buttons:
         status += " More buttons appear as steps are done."
-    blocks.append(Context((status,)))
+    if not_shown:
+        status += (
+            f" {not_shown} more steps are not shown here: the report lists every step "
+            f"({typed(inc.room or inc.origin, f'report {inc.id}')})."
+        )
+    blocks: list[Block] = [Heading(title), *body, Context((status,))]
     return Message(text=f"{title}: {status}", blocks=tuple(blocks))
 
 
@@ -306,10 +344,13 @@ def status_list(incidents: list[Incident]) -> Message:
             f"{drill(inc)}{inc.id}: {platform_label(inc)} {account_label(inc)}, {sev}, "
             f"{inc.status}, commander {inc.commander_name or inc.commander}"
         )
-    text = "Open incidents:\n" + "\n".join(lines)
+    shown = lines[:MAX_LISTED]
+    more = len(lines) - len(shown)
+    small = (Context((f"{more} more open incidents are not listed here.",)),) if more else ()
+    text = "Open incidents:\n" + "\n".join(shown)
     return Message(
         text=text,
-        blocks=(Heading("Open incidents"), *(Section(line) for line in lines[:45])),
+        blocks=(Heading("Open incidents"), *(Section(line) for line in shown), *small),
         private=True,
     )
 

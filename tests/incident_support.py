@@ -22,10 +22,10 @@ default_team: comms-security
 targets:
   duty-pd:
     type: pagerduty
-    routing_key: duty-routing-key-0001
+    routing_key_env: DUTY_PD_KEY
   backup-pd:
     type: pagerduty
-    routing_key: backup-routing-key-002
+    routing_key_env: BACKUP_PD_KEY
   room:
     type: chat
     origin: true
@@ -72,7 +72,14 @@ def routing_env(
 ) -> dict[str, str]:
     path = tmp_path / "routing.yml"
     path.write_text(routing, encoding="utf-8")
-    return {"SECBOT_ROUTING": str(path), "SECBOT_PAGERDUTY_URL": pagerduty_url, **extra}
+    return {
+        "SECBOT_ROUTING": str(path),
+        "SECBOT_PAGERDUTY_URL": pagerduty_url,
+        # The routing file names these; their values never appear in it or the database.
+        "DUTY_PD_KEY": "duty-routing-key-0001",
+        "BACKUP_PD_KEY": "backup-routing-key-002",
+        **extra,
+    }
 
 
 def desk(bot: Any) -> Any:

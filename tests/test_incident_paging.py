@@ -36,10 +36,10 @@ default_team: comms-security
 targets:
   duty-pd:
     type: pagerduty
-    routing_key: duty-routing-key-0001
+    routing_key_env: DUTY_PD_KEY
   soc-pd:
     type: pagerduty
-    routing_key: soc-routing-key-0002
+    routing_key_env: SOC_PD_KEY
     base_url: {down}
     fallback: duty-sms
   duty-sms:
@@ -125,6 +125,8 @@ def env(slack_env, tmp_path, rate_limited_pd, notify, smtp) -> dict[str, str]:
         "SECBOT_ROUTING": str(path),
         "SECBOT_PAGERDUTY_URL": rate_limited_pd.url,
         "SECBOT_NOTIFY_API_KEY": API_KEY,
+        "DUTY_PD_KEY": "duty-routing-key-0001",
+        "SOC_PD_KEY": "soc-routing-key-0002",
         "SECBOT_NOTIFY_URL": notify.url.rstrip("/"),
         "SECBOT_SMTP_HOST": "127.0.0.1",
         "SECBOT_SMTP_PORT": str(controller.port),

@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 
 from tests import incident_support
+from tests.fakes.notify import API_KEY, FakeNotify
 from tests.fakes.slack_api import FakeSlack
 from tests.incident_support import (
     ROUTING_WITH_MAJOR,
@@ -242,10 +243,14 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
 async def test_raised_severity_pages_and_invites_the_senior_team(
     slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path
 ):
+    # GOV.UK Notify refuses the key (it knows another service's secret), for good.
+    notify = await FakeNotify(secret="another-service-secret-0123456789abcdef").start()
     env = {
         **slack_env,
         **routing_env(tmp_path, fake_pd.url, routing=ROUTING_WITH_MAJOR),
         "SECBOT_INCIDENT_CHANNELS": "true",
+        "SECBOT_NOTIFY_API_KEY": API_KEY,
+        "SECBOT_NOTIFY_URL": notify.url.rstrip("/"),
     }
     running = await start_bot(
         env, slack=fake_slack, connector=fake_connector, content=content_library
@@ -264,13 +269,13 @@ async def test_raised_severity_pages_and_invites_the_senior_team(
                             channel=CHANNEL)  # fmt: skip
         invites = await fake_slack.wait_for(lambda s: s.api_calls("conversations.invite")[1:])
         assert (invites[0]["channel"], invites[0]["users"]) == ("GPRIV1", "UHEAD")
-        # head-sms can't be sent (GOV.UK Notify is not set up here): the channel hears it.
+        # head-sms can't be sent (Notify refuses the key): the channel hears it.
         failure = await fake_slack.wait_for(
             lambda s: [p for p in posts(s) if p["text"].startswith(f"{incident_id}: Could not")]
         )
         assert failure[0]["channel"] == "GPRIV1"
         assert "head-sms (GOV.UK Notify text message)" in failure[0]["text"]
-        assert "SECBOT_NOTIFY_API_KEY is not set" in failure[0]["text"]
+        assert "GOV.UK Notify answered HTTP 403" in failure[0]["text"]
         page = await fake_slack.wait_for(
             lambda s: [p for p in posts(s) if p["text"].startswith("Severity 1 (critical)")]
         )
@@ -286,6 +291,7 @@ async def test_raised_severity_pages_and_invites_the_senior_team(
         assert desk(running).store.get(incident_id).acked_by == "slack:UHEAD"
     finally:
         await stop_bot(running)
+        await notify.close()
 
 
 async def bot_click_ack(running, incident_id: str, user: str, ts: str) -> None:

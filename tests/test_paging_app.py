@@ -20,7 +20,7 @@ from bot.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
 from tests.fakes.pagerduty import PATIENCE
 from tests.support import eventually, start_bot, stop_bot
-from tests.test_paging_harness import T0, hook_target, info, pd_target, routing
+from tests.test_paging_harness import SECRETS, T0, hook_target, info, pd_target, routing
 
 FEATURES = ["bot.commands.help", "tests.test_paging_app"]
 
@@ -57,6 +57,7 @@ def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:
         "SECBOT_ROUTING": str(path),
         "SECBOT_ADMINS": "web-admin",
         "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
+        **SECRETS,
         **extra,
     }
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from bot.clock import FakeClock
+from incidents.paging.routing import RoutingError
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.test_paging_harness import (
     closed_port_url,
@@ -244,7 +245,7 @@ async def test_provider_down_falls_back_and_reports_it(tmp_path, hook):
         {
             "pd": {
                 "type": "pagerduty",
-                "routing_key": "K",
+                "routing_key_env": "PD_KEY",
                 "base_url": closed_port_url(),
                 "fallback": "hook",
             },
@@ -297,18 +298,45 @@ async def test_500s_fall_back_and_a_400_falls_back_at_once(tmp_path, hook):
         await pd.close()
 
 
-async def test_failure_without_fallback_is_reported(tmp_path, hook):
-    config = routing(
-        {"pd": {"type": "pagerduty", "routing_key": "${SECBOT_PD_KEY}"}},
-        [{"targets": ["pd"]}],
-    )
+async def test_failure_without_fallback_is_reported(tmp_path):
+    refusing = await FakePagerDuty(default=400).start()
+    config = routing({"pd": pd_target(refusing)}, [{"targets": ["pd"]}])
     h = await start_paging(tmp_path, config)
     try:
         await h.pager.start(info())
         await h.pager.flush()
         (page,) = h.pager.pages("INC-1")
-        assert page.status == "failed" and "SECBOT_PD_KEY is not set" in page.detail
+        assert page.status == "failed" and "PagerDuty answered HTTP 400" in page.detail
         assert any("No fallback is set up" in t for t in h.texts())
+    finally:
+        await h.stop()
+        await refusing.close()
+
+
+async def test_a_missing_secret_stops_start_up_naming_the_variable(tmp_path):
+    """The routing file names the variable; if it is not set, start-up says which one
+    (not the first page, in the middle of an incident)."""
+    config = routing(
+        {"pd": {"type": "pagerduty", "routing_key_env": "NOT_SET_PD_KEY"}},
+        [{"targets": ["pd"]}],
+    )
+    with pytest.raises(RoutingError) as e:
+        await start_paging(tmp_path, config)
+    assert "targets.pd.routing_key_env names NOT_SET_PD_KEY, which is not set" in str(e.value)
+
+
+async def test_a_missing_secret_in_development_fails_only_that_page(tmp_path):
+    config = routing(
+        {"pd": {"type": "pagerduty", "routing_key_env": "NOT_SET_PD_KEY"}},
+        [{"targets": ["pd"]}],
+    )
+    h = await start_paging(tmp_path, config, env={"SECBOT_MODE": "development"})
+    try:
+        await h.pager.start(info())
+        await h.pager.flush()
+        (page,) = h.pager.pages("INC-1")
+        assert page.status == "failed"
+        assert "the environment variable NOT_SET_PD_KEY is not set" in page.detail
     finally:
         await h.stop()
 
@@ -359,7 +387,7 @@ async def test_drill_fallback_that_is_not_drill_safe_is_skipped(tmp_path, pd):
             "dead": {
                 "type": "webhook",
                 "url": closed_port_url(),
-                "secret": "x" * 20,
+                "secret_env": "HOOK_SECRET",
                 "drill_safe": True,
                 "fallback": "pd",
             },
@@ -447,7 +475,8 @@ async def test_config_edits_do_not_change_a_running_incident(tmp_path, pd, hook)
 
         (tmp_path / "routing.yml").write_text(
             "default_team: duty\n"
-            "targets: {pd: {type: pagerduty, routing_key: K, base_url: 'http://127.0.0.1:9'}}\n"
+            "targets: {pd: {type: pagerduty, routing_key_env: PD_KEY,"
+            " base_url: 'http://127.0.0.1:9'}}\n"
             "teams: {duty: {members: [slack:UOTHER], escalation: {steps: [{targets: [pd]}]}}}\n"
         )
         h.pager.routing = load_routing(tmp_path / "routing.yml")
@@ -482,7 +511,7 @@ def two_teams(pd, hook, **major):
         {
             "pd": pd_target(pd),
             "hook": hook_target(hook),
-            "pd-major": pd_target(pd, routing_key="MAJ0RKEY"),
+            "pd-major": pd_target(pd, routing_key_env="MAJOR_PD_KEY"),
         },
         [{"targets": ["pd"], "wait_minutes": 5}, {"targets": ["hook"], "wait_minutes": 5}],
         extra_teams={

@@ -26,6 +26,9 @@ from incidents.paging import IncidentInfo, Pager, paging_setup
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HOOK_SECRET = "a-webhook-secret-for-tests"
+PD_KEY = "R0UT1NGKEY"
+# The routing files below name their secrets by environment variable; these are the values.
+SECRETS = {"PD_KEY": PD_KEY, "MAJOR_PD_KEY": "MAJ0RKEY", "HOOK_SECRET": HOOK_SECRET}
 
 
 def info(iid: str = "INC-1", **kw: Any) -> IncidentInfo:
@@ -63,11 +66,13 @@ def routing(
 
 
 def pd_target(server, **kw: Any) -> dict:
-    return {"type": "pagerduty", "routing_key": "R0UT1NGKEY", "base_url": server.url, **kw}
+    key = {} if {"routing_key", "routing_key_env"} & set(kw) else {"routing_key_env": "PD_KEY"}
+    return {"type": "pagerduty", **key, "base_url": server.url, **kw}
 
 
 def hook_target(server, **kw: Any) -> dict:
-    return {"type": "webhook", "url": server.hook_url, "secret": HOOK_SECRET, **kw}
+    secret = {} if {"secret", "secret_env"} & set(kw) else {"secret_env": "HOOK_SECRET"}
+    return {"type": "webhook", "url": server.hook_url, **secret, **kw}
 
 
 def closed_port_url() -> str:
@@ -112,7 +117,8 @@ async def start_paging(
     path = tmp_path / "routing.yml"
     path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
     settings = load_settings(
-        {"SECBOT_ROUTING": str(path), "SECBOT_ADMINS": "UADMIN", **(env or {})}, env_file=None
+        {"SECBOT_ROUTING": str(path), "SECBOT_ADMINS": "UADMIN", **SECRETS, **(env or {})},
+        env_file=None,
     )
     db = open_db(tmp_path / db_name)
     clock = clock or FakeClock(T0)

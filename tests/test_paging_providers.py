@@ -28,6 +28,7 @@ from tests.fakes.notify import API_KEY, SERVICE_ID, FakeNotify
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.test_paging_harness import (
     HOOK_SECRET,
+    SECRETS,
     T0,
     closed_port_url,
     free_port,
@@ -39,7 +40,7 @@ from tests.test_paging_harness import (
 
 
 def make_ctx(env: dict[str, str] | None = None, transports: dict | None = None) -> ProviderContext:
-    settings = load_settings(dict(env or {}), env_file=None)
+    settings = load_settings({**SECRETS, **(env or {})}, env_file=None)
     return ProviderContext(settings, transports or {}, FakeClock(T0))
 
 
@@ -271,7 +272,7 @@ async def test_webhook_secret_from_settings_and_status_handling(hook):
 async def test_pagerduty_classifies_answers():
     pd = await FakePagerDuty(responses=[202, 400, 429, 502]).start()
     try:
-        target = {"type": "pagerduty", "routing_key": "K", "base_url": pd.url}
+        target = {"type": "pagerduty", "routing_key_env": "PD_KEY", "base_url": pd.url}
         results = [await send(make_ctx(), target) for _ in range(4)]
         assert [(r.ok, r.retryable) for r in results] == [
             (True, False),
@@ -292,7 +293,7 @@ async def test_pagerduty_classifies_answers():
 async def test_pagerduty_long_ids_still_make_a_valid_dedup_key():
     pd = await FakePagerDuty().start()
     try:
-        target = {"type": "pagerduty", "routing_key": "K", "base_url": pd.url}
+        target = {"type": "pagerduty", "routing_key_env": "PD_KEY", "base_url": pd.url}
         result = await send(make_ctx(), target, incident=info("X" * 300, summary="y" * 5000))
         assert result.ok, result.detail  # the fake rejects what PagerDuty rejects
         (event,) = pd.events()

@@ -10,7 +10,7 @@ from incidents.paging.routing import DEFAULT_ROUTING
 BASE = """
 default_team: duty
 targets:
-  pd: {type: pagerduty, routing_key: K, fallback: sms}
+  pd: {type: pagerduty, routing_key_env: PD_KEY, fallback: sms}
   sms: {type: notify_sms, phone: "07700 900123", template_id: t1}
   room: {type: chat, platform: web, channel: incidents, drill_safe: true}
 teams:
@@ -91,9 +91,9 @@ def test_first_matching_rule_wins_with_a_default(tmp_path):
         ),
         ("wait_minutes: 5", "wait_minutes: -1", "teams.duty.escalation.steps[0].wait_minutes"),
         (
-            "routing_key: K",
-            "routing_key: '${PD_KEY}'",
-            "routing_key: routing_key must be the value itself or ${SECBOT_NAME}",
+            "routing_key_env: PD_KEY",
+            "routing_key_env: 'PD KEY'",
+            "routing_key_env: routing_key_env must be the name of an environment variable",
         ),
         ("fallback: sms}", "fallback: smss}", "targets.pd.fallback: unknown target 'smss'"),
         ("default_team: duty", "default_team: nobody", "default_team: unknown team 'nobody'"),

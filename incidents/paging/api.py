@@ -17,7 +17,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError
 from incidents.paging.escalation import Engine, paging_worker
@@ -27,6 +27,7 @@ from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_
 from incidents.paging.routing import (
     DEFAULT_ROUTING,
     RoutingConfig,
+    RoutingError,
     Team,
     load_routing,
     member_matches,
@@ -294,6 +295,24 @@ def routing_path(services: Services) -> Path:
     return Path(services.settings.get("SECBOT_ROUTING") or DEFAULT_ROUTING)
 
 
+def check_secrets(settings: Any, routing: RoutingConfig, path: Path) -> None:
+    """Every secret the routing file names must be set. A missing one stops start-up
+    with a line naming the variable, because otherwise the first anyone hears of it is
+    a page that fails in the middle of an incident. The shipped example file, and
+    development mode, only warn: they are for trying secbot out."""
+    missing = routing.missing_secrets(settings.environ)
+    if not missing:
+        return
+    lines = [f"{where} names {var}, which is not set" for where, var in missing]
+    if settings.get("SECBOT_ROUTING") and not settings.dev_mode:
+        raise RoutingError(
+            f"routing file {path}: {'; '.join(lines)}. Set each in the environment or .env"
+            " (or change the routing file)"
+        )
+    for line in lines:
+        log.warning("routing file %s: %s: pages to that target will fail", path, line)
+
+
 def paging_setup(host: FeatureHost) -> None:
     """Register paging's tables and worker, and put the Pager in services.extras["pager"].
 
@@ -301,14 +320,20 @@ def paging_setup(host: FeatureHost) -> None:
     a mistake in it stops start-up with a message naming the file and the field.
     """
     services = host.services
-    routing = load_routing(routing_path(services))
+    path = routing_path(services)
+    routing = load_routing(path)
+    check_secrets(services.settings, routing, path)
     services.settings.number("SECBOT_SMTP_PORT", 25, 1, 65535)
-    key = services.settings.get("SECBOT_NOTIFY_API_KEY")
-    if key and len(key.strip()) < 74:
-        raise ConfigError(
-            "SECBOT_NOTIFY_API_KEY does not look like a GOV.UK Notify API key"
-            " (key name, service id and secret key joined by dashes)"
-        )
+    notify_keys = {"SECBOT_NOTIFY_API_KEY"} | {
+        var for where, var in routing.secret_names() if where.endswith(".api_key_env")
+    }
+    for name in sorted(notify_keys):
+        key = services.settings.env(name)
+        if key and len(key.strip()) < 74:
+            raise ConfigError(
+                f"{name} does not look like a GOV.UK Notify API key"
+                " (key name, service id and secret key joined by dashes)"
+            )
     host.add_migrations(DOMAIN, MIGRATIONS)
     services.extras["pager"] = Pager(services, routing)
     host.add_background(paging_worker)

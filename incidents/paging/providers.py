@@ -99,6 +99,13 @@ class ProviderContext:
         value = (self.settings.get(name) or "").strip()
         return value or default
 
+    def secret(self, name: str) -> str:
+        """The value of the environment variable ``name`` a target names for a secret."""
+        value = self.settings.env(name)
+        if not value:
+            raise MissingSetting(f"the environment variable {name} is not set")
+        return value.strip()
+
     def resolve(self, value: str) -> str:
         """``${SECBOT_X}`` → the setting's value; anything else as it is."""
         m = SETTING_REF.match(value)
@@ -219,7 +226,7 @@ class PagerDutyProvider:
     async def send(self, page: PageRequest) -> ProviderResult:
         t = page.target
         try:
-            key = self.ctx.resolve(t.routing_key)
+            key = self.ctx.secret(t.routing_key_env)
         except MissingSetting as e:
             return ProviderResult(False, False, f"PagerDuty routing key: {e}")
         base = (t.base_url or self.ctx.setting("SECBOT_PAGERDUTY_URL", PAGERDUTY_URL)).rstrip("/")
@@ -258,11 +265,12 @@ class NotifyProvider:
         from notifications_python_client.errors import APIError, HTTPError, InvalidResponse
         from notifications_python_client.notifications import NotificationsAPIClient
 
-        api_key = self.ctx.setting("SECBOT_NOTIFY_API_KEY")
-        if not api_key:
-            return ProviderResult(False, False, "GOV.UK Notify: SECBOT_NOTIFY_API_KEY is not set")
-        base = self.ctx.setting("SECBOT_NOTIFY_URL", NOTIFY_URL)
         t = page.target
+        try:
+            api_key = self.ctx.secret(t.api_key_env)
+        except MissingSetting as e:
+            return ProviderResult(False, False, f"GOV.UK Notify API key: {e}")
+        base = self.ctx.setting("SECBOT_NOTIFY_URL", NOTIFY_URL)
         try:
             recipient = self.ctx.resolve(t.phone if self.kind == "notify_sms" else t.email)
         except MissingSetting as e:
@@ -497,9 +505,10 @@ class WebhookProvider:
     async def send(self, page: PageRequest) -> ProviderResult:
         t = page.target
         try:
-            secret = self.ctx.resolve(t.secret)
+            secret = self.ctx.secret(t.secret_env)
+            url = self.ctx.secret(t.url_env) if t.url_env else t.url
         except MissingSetting as e:
-            return ProviderResult(False, False, f"webhook secret: {e}")
+            return ProviderResult(False, False, f"webhook: {e}")
         stamp = int(page.now.timestamp())
         event = WEBHOOK_EVENTS[page.action]
         info = page.incident.inert()
@@ -523,7 +532,7 @@ class WebhookProvider:
             "X-Secbot-Delivery": page.key,
         }
         try:
-            status, text, retry_after = await _post(self.ctx, t.url, raw, headers)
+            status, text, retry_after = await _post(self.ctx, url, raw, headers)
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             return ProviderResult(False, True, f"webhook: {_network_detail(e)}")
         return _http_result("the webhook", status, "", retry_after)

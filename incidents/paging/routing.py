@@ -3,15 +3,23 @@
 The file is YAML checked by pydantic. Targets are named once and referred to by
 name from escalation steps and from each other's ``fallback``, so a typo shows up
 at start-up as one clear error naming the file and the field, not in the middle of
-an incident. Secrets may be written as ``${SECBOT_SOMETHING}`` and are read from
-the settings when a page is sent, so the file itself can be committed.
+an incident.
+
+Secrets are never written in the file: it names the environment variable that holds
+each one (``routing_key_env: PD_ROUTING_KEY``, ``secret_env``, ``url_env`` for a URL
+with a token in it, ``api_key_env``), so the file can be committed and the database,
+which keeps a copy of each incident's chain, holds only the names. A secret written in
+the file is refused at start-up with a line saying which ``*_env`` field to use; the
+older ``${SECBOT_NAME}`` form is read as naming that variable.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import (
@@ -32,6 +40,11 @@ DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.example.yml"
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 SETTING_REF = re.compile(r"^\$\{(SECBOT_[A-Z0-9_]+)\}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# URL parts that carry a credential: a query parameter with one of these words in its
+# name, a user:password@ part, or a host whose URLs are themselves the secret.
+_SECRET_WORDS = ("token", "key", "secret", "sig", "signature", "password", "auth", "code")
+_SECRET_HOSTS = ("hooks.slack.com", ".webhook.office.com", ".logic.azure.com")
 CHAT_PLATFORMS = ("slack", "teams", "web")
 
 
@@ -60,24 +73,82 @@ class _Target(BaseModel):
     description: str = ""
 
 
+def _env_name(value: str, field: str) -> str:
+    value = value.strip()
+    if not ENV_NAME.match(value):
+        raise ValueError(
+            f"{field} must be the name of an environment variable (letters, digits and _),"
+            f" not {value!r}"
+        )
+    return value
+
+
+def _named_secret(data: Any, field: str, example: str) -> Any:
+    """``field: ${NAME}`` → ``field_env: NAME``; ``field: <the secret itself>`` refused."""
+    if not isinstance(data, dict) or field not in data:
+        return data
+    data = dict(data)
+    value = data.pop(field)
+    if f"{field}_env" in data:
+        raise ValueError(f"give {field}_env only, not {field} as well")
+    m = SETTING_REF.match(str(value).strip()) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(
+            f"{field}: don't write secrets in the routing file. Put it in an environment "
+            f"variable and name that here instead, for example {field}_env: {example}"
+        )
+    data[f"{field}_env"] = m.group(1)
+    return data
+
+
+def url_has_secret(url: str) -> bool:
+    """True when a URL carries a credential: user:password@, a query parameter such as
+    ``token=`` or ``sig=``, or a host (Slack, Teams or Power Automate webhooks) whose
+    URLs are secrets in themselves."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    if parts.password or parts.username:
+        return True
+    if host in _SECRET_HOSTS or any(host.endswith(h) for h in _SECRET_HOSTS if h[0] == "."):
+        return True
+    return any(
+        any(word in name.lower() for word in _SECRET_WORDS)
+        for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+    )
+
+
 class PagerDutyTarget(_Target):
-    """A PagerDuty service, through its Events API v2 integration key."""
+    """A PagerDuty service, through its Events API v2 integration key, which is read from
+    the environment variable named by ``routing_key_env``."""
 
     type: Literal["pagerduty"]
-    routing_key: str = Field(min_length=1)
+    routing_key_env: str
     base_url: str | None = None
 
-    @field_validator("routing_key")
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_key(cls, data: Any) -> Any:
+        return _named_secret(data, "routing_key", "PD_ROUTING_KEY")
+
+    @field_validator("routing_key_env")
     @classmethod
     def _key(cls, v: str) -> str:
-        return _secret_or_text(v, "routing_key")
+        return _env_name(v, "routing_key_env")
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("https://", "http://")):
             raise ValueError(f"base_url must be an http(s) URL, not {v!r}")
+        if v is not None and url_has_secret(v):
+            raise ValueError("base_url must not carry a token or password")
         return v
+
+    def secret_names(self) -> dict[str, str]:
+        return {"routing_key_env": self.routing_key_env}
 
 
 class NotifySmsTarget(_Target):
@@ -86,6 +157,20 @@ class NotifySmsTarget(_Target):
     type: Literal["notify_sms"]
     phone: str = Field(min_length=6)
     template_id: str = Field(min_length=1)
+    api_key_env: str = "SECBOT_NOTIFY_API_KEY"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_key(cls, data: Any) -> Any:
+        return _named_secret(data, "api_key", "NOTIFY_API_KEY")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_name(cls, v: str) -> str:
+        return _env_name(v, "api_key_env")
+
+    def secret_names(self) -> dict[str, str]:
+        return {"api_key_env": self.api_key_env}
 
     @field_validator("phone")
     @classmethod
@@ -102,6 +187,20 @@ class NotifyEmailTarget(_Target):
     type: Literal["notify_email"]
     email: str
     template_id: str = Field(min_length=1)
+    api_key_env: str = "SECBOT_NOTIFY_API_KEY"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_key(cls, data: Any) -> Any:
+        return _named_secret(data, "api_key", "NOTIFY_API_KEY")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_name(cls, v: str) -> str:
+        return _env_name(v, "api_key_env")
+
+    def secret_names(self) -> dict[str, str]:
+        return {"api_key_env": self.api_key_env}
 
     @field_validator("email")
     @classmethod
@@ -165,26 +264,51 @@ class ChatTarget(_Target):
 
 
 class WebhookTarget(_Target):
-    """A JSON POST signed with HMAC-SHA256, for any other system."""
+    """A JSON POST signed with HMAC-SHA256, for any other system. The signing secret is
+    read from the variable named by ``secret_env``; a URL with a token in it is named
+    by ``url_env`` instead of written as ``url``."""
 
     type: Literal["webhook"]
-    url: str
-    secret: str = Field(min_length=1)
+    url: str | None = None
+    url_env: str | None = None
+    secret_env: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secret(cls, data: Any) -> Any:
+        return _named_secret(data, "secret", "SOC_WEBHOOK_SECRET")
 
     @field_validator("url")
     @classmethod
-    def _url(cls, v: str) -> str:
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         if not v.startswith(("https://", "http://")):
             raise ValueError(f"url must be an http(s) URL, not {v!r}")
+        if url_has_secret(v):
+            raise ValueError(
+                "url: this URL carries a token or password, so it is a secret. Put it in "
+                "an environment variable and name that here instead, for example "
+                "url_env: SOC_WEBHOOK_URL"
+            )
         return v
 
-    @field_validator("secret")
+    @field_validator("url_env", "secret_env")
     @classmethod
-    def _secret(cls, v: str) -> str:
-        v = _secret_or_text(v, "secret")
-        if not SETTING_REF.match(v) and len(v) < 16:
-            raise ValueError("secret must be at least 16 characters (or ${SECBOT_NAME})")
-        return v
+    def _names(cls, v: str | None, info: Any) -> str | None:
+        return None if v is None else _env_name(v, info.field_name)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookTarget:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a webhook target needs exactly one of url or url_env")
+        return self
+
+    def secret_names(self) -> dict[str, str]:
+        names = {"secret_env": self.secret_env}
+        if self.url_env:
+            names["url_env"] = self.url_env
+        return names
 
 
 Target = Annotated[
@@ -353,6 +477,19 @@ class RoutingConfig(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def secret_names(self) -> list[tuple[str, str]]:
+        """(where, variable) for every secret the file names, e.g.
+        ("targets.duty-pd.routing_key_env", "PD_ROUTING_KEY")."""
+        found = []
+        for name, target in self.targets.items():
+            names = getattr(target, "secret_names", dict)()
+            found += [(f"targets.{name}.{field}", var) for field, var in names.items()]
+        return found
+
+    def missing_secrets(self, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The secrets whose variable is not set (or blank) in ``environ``."""
+        return [(w, v) for w, v in self.secret_names() if not (environ.get(v) or "").strip()]
 
     def team_for(self, info: IncidentInfo) -> Team:
         """The first rule that matches wins; otherwise the default team."""
