@@ -300,6 +300,15 @@ def check_secrets(settings: Any, routing: RoutingConfig, path: Path) -> None:
     with a line naming the variable, because otherwise the first anyone hears of it is
     a page that fails in the middle of an incident. The shipped example file, and
     development mode, only warn: they are for trying secbot out."""
+    wrong = []
+    for where, var in routing.secret_names():
+        value = (settings.env(var) or "").strip()
+        if value and where.endswith(".secret_env") and len(value) < 16:
+            wrong.append(f"{where}: {var} must hold at least 16 characters")
+        if value and where.endswith(".url_env") and not value.startswith(("https://", "http://")):
+            wrong.append(f"{where}: {var} must hold an http(s) URL")
+    if wrong:
+        raise RoutingError(f"routing file {path}: {'; '.join(wrong)}")
     missing = routing.missing_secrets(settings.environ)
     if not missing:
         return

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from incidents.paging.outbox import Emit, Outbox
+from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.store import JobRow, NewPage, PagingStore
 
 if TYPE_CHECKING:
@@ -231,6 +232,9 @@ class Engine:
 async def paging_worker(services: Services) -> AsyncIterator[None]:
     """``host.add_background`` worker: escalation jobs and the outbox, on services.clock."""
     pager = services.extras["pager"]
+    forget_secret_values(
+        services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
+    )
     pager.engine.recover()
     task = asyncio.create_task(pager.engine.run(), name="secbot-paging-worker")
     try:

@@ -1,0 +1,97 @@
+"""Take secret values out of paging rows written before secrets were named by variable.
+
+Each incident keeps a snapshot of its escalation chain, and each page the target it was
+sent to, so a routing file that once held ``routing_key: <the key>`` left that key in
+the database, in backups and in copies. At start-up such values are replaced by the
+variable that now holds them (the current routing file's ``*_env`` for the same
+target), or by a name that is never set, so a page to it fails and falls back and the
+timeline says why. SQLite's ``secure_delete`` overwrites the old bytes, and a WAL
+checkpoint clears them from the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.storage.db import transaction
+from incidents.paging.routing import SETTING_REF, url_has_secret
+
+log = logging.getLogger(__name__)
+
+# The pre-*_env fields that held a secret, and the field that now names its variable.
+LEGACY = {"pagerduty": ("routing_key", "routing_key_env"), "webhook": ("secret", "secret_env")}
+REMOVED = "SECBOT_SECRET_REMOVED_SET_ROUTING_FILE"
+
+
+def scrubbed(target: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``target`` without secret values, or None when it held none."""
+    if not isinstance(target, dict):
+        return None
+    kind = target.get("type")
+    out = dict(target)
+    changed = False
+    old, new = LEGACY.get(str(kind), (None, None))
+    if old and old in out:
+        value = out.pop(old)
+        named = SETTING_REF.match(value.strip()) if isinstance(value, str) else None
+        out[new] = named.group(1) if named else (current or {}).get(new) or REMOVED
+        changed = True
+    url = out.get("url")
+    if kind == "webhook" and isinstance(url, str) and url_has_secret(url):
+        out.pop("url")
+        out["url_env"] = (current or {}).get("url_env") or REMOVED
+        changed = True
+    return out if changed else None
+
+
+def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> int:
+    """Scrub every stored chain and outbox target; returns how many rows changed.
+
+    ``targets`` is the current routing file's targets (name → fields), used to find the
+    variable that holds each secret now."""
+    like = ['%"routing_key"%', '%"secret"%', '%"url"%']
+    where = " OR ".join(["{col} LIKE ?"] * len(like))
+    chains = db.execute(
+        f"SELECT incident_id, chain FROM paging_incidents WHERE {where.format(col='chain')}",
+        like,
+    ).fetchall()
+    pages = db.execute(
+        f"SELECT id, target_id, target FROM paging_outbox WHERE {where.format(col='target')}",
+        like,
+    ).fetchall()
+    chain_updates = []
+    for incident_id, text in chains:
+        chain = json.loads(text)
+        changed = False
+        for name, target in (chain.get("targets") or {}).items():
+            clean = scrubbed(target, targets.get(name))
+            if clean is not None:
+                chain["targets"][name] = clean
+                changed = True
+        if changed:
+            chain_updates.append((json.dumps(chain), incident_id))
+    page_updates = []
+    for page_id, target_id, text in pages:
+        clean = scrubbed(json.loads(text), targets.get(target_id))
+        if clean is not None:
+            page_updates.append((json.dumps(clean), page_id))
+    if not chain_updates and not page_updates:
+        return 0
+    was = db.conn.execute("PRAGMA secure_delete").fetchone()[0]
+    db.conn.execute("PRAGMA secure_delete=ON")
+    try:
+        with transaction(db) as conn:
+            conn.executemany(
+                "UPDATE paging_incidents SET chain = ? WHERE incident_id = ?", chain_updates
+            )
+            conn.executemany("UPDATE paging_outbox SET target = ? WHERE id = ?", page_updates)
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.conn.execute(f"PRAGMA secure_delete={int(was)}")
+    changed = len(chain_updates) + len(page_updates)
+    log.warning("paging: removed secret values from %d stored chains and pages", changed)
+    return changed
