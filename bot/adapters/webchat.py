@@ -30,6 +30,7 @@ from bot.access import bearer_secret, find_user, origin_allowed
 from bot.config import Settings
 from bot.core import Bot
 from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.render.inert import inert
 from bot.render.web import render
 
 if TYPE_CHECKING:
@@ -295,7 +296,9 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
                 return _bad("Type a message first.")
             if len(text) > MAX_TEXT:
                 return _bad(f"That message is too long: keep it under {MAX_TEXT} characters.")
-            store.add(place.channel, "user", {"text": text, "name": name, "blocks": []}, now)
+            # Others in the conversation see it too: shown inert, like everything sent out.
+            shown = {"text": inert(text), "name": actor.name, "blocks": []}
+            store.add(place.channel, "user", shown, now)
             incoming = Incoming(
                 actor=actor, place=place, kind="text", delivery_id=delivery, text=text
             )
