@@ -4,11 +4,14 @@ formatting or HTML. Each renderer is checked with the same hostile strings."""
 from __future__ import annotations
 
 import json
+import random
+import re
 
 import pytest
 
 from bot.model import Actions, Button, Context, Heading, Message, Section
 from bot.render import slack, teams, web
+from bot.render.inert import inert, one_line
 
 CHANNEL = "<!channel>"
 LINK = "<http://evil.example|gov.uk>"
@@ -57,8 +60,9 @@ def test_slack_escapes_control_characters_in_every_mrkdwn_text():
         assert "&lt;http://evil.example|gov.uk&gt;" in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert "&amp; more" in text
-        # Slack offers no escape for * _ ~ `: *bold* may show in bold, which is harmless.
-        assert BOLD in text
+        # Slack has no escape for * _ ~ `: marks that could format are swapped for
+        # look-alikes, so *bold* shows as typed, not bold.
+        assert BOLD not in text and "\u2217bold\u2217" in text
     # Headings and button labels are plain_text: Slack never parses them.
     plain = [b["text"] for b in body["blocks"] if b["type"] == "header"]
     plain += [e["text"] for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -97,10 +101,11 @@ def test_teams_escapes_markdown_in_every_card_text():
                 mark,
                 text,
             )
-    # Plain-text places are left alone: the fallback and button titles are not Markdown.
+    # Plain-text places are not escaped: the fallback and button titles are not Markdown
+    # (a title is cut to 75 characters, ending with "…").
     assert card["fallbackText"] == HOSTILE
     action = next(b for b in card["body"] if b["type"] == "ActionSet")["actions"][0]
-    assert action["title"] == HOSTILE and action["data"]["value"] == HOSTILE
+    assert action["title"] == HOSTILE[:74] + "…" and action["data"]["value"] == HOSTILE
 
 
 @pytest.mark.parametrize(
@@ -132,3 +137,62 @@ def test_web_json_keeps_text_as_typed_for_textcontent():
         HOSTILE in json.dumps(block, ensure_ascii=False).replace('\\"', '"')
         for block in out["blocks"]
     )
+
+
+# --- hidden characters and limits, for any text ----------------------------------------
+
+HIDDEN = re.compile(
+    "[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\U000e0000-\U000e007f]"
+)
+TRICKS = [
+    "\u202e", "\u2066", "\u2069", "\u200b", "\u200d", "\x00", "\x1b", "\x85", "\r", "\n",
+    "<!channel>", "<@U1>", "@here", "<at>", "*", "_", "`", "~", "&", " ", "\t", "é", "👩",
+    "\U000e0041", "\ud800", "\ufffe", "abc", "Z9",
+]  # fmt: skip
+
+
+def texts(count: int = 300) -> list[str]:
+    """Random mixes of the tricks above and arbitrary code points (seeded: repeatable)."""
+    rng = random.Random(12)
+    out = []
+    for _ in range(count):
+        parts = [
+            rng.choice(TRICKS) if rng.random() < 0.7 else chr(rng.randrange(0, 0x110000))
+            for _ in range(rng.randrange(0, 30))
+        ]
+        out.append("".join(parts))
+    return out
+
+
+def test_inert_text_has_nothing_hidden_and_keeps_what_is_shown():
+    for text in texts():
+        out = inert(text)
+        assert not HIDDEN.search(out.replace("\n", " ").replace("\t", " ")), repr(text)
+        assert inert(out) == out  # once is enough
+        shown = [c for c in text if c.isalnum() and c.isascii()]
+        assert [c for c in out if c.isalnum() and c.isascii()] == shown
+        out.encode("utf-8")  # no lone surrogates left
+
+
+def test_every_renderer_keeps_its_limits_for_any_text():
+    for n, text in enumerate(texts(120)):
+        limit = 1 + n % 60
+        line = one_line(text, limit)
+        assert len(line) <= limit and "\n" not in line
+        body = slack.render(Message(text * 200, (Heading(text * 20 or "x"), Section(text * 200))))
+        for t in _mrkdwn_texts(body):
+            assert "<" not in t and ">" not in t and len(t) <= 3000, repr(text)
+            assert not HIDDEN.search(t.replace("\n", " ").replace("\t", " ")), repr(text)
+        assert body["blocks"][0]["type"] == "header"
+        assert 0 < len(body["blocks"][0]["text"]["text"]) <= 150
+        card = teams.render_card(Message(text, (Section(text * 1000),)))
+        assert teams.size(card) <= teams.MAX_CARD_BYTES
+        json.dumps(web.render(Message(text)), ensure_ascii=False).encode("utf-8")
+
+
+def test_a_message_over_fifty_blocks_says_what_is_left_out():
+    body = slack.render(Message("many", tuple(Section(f"line {n}") for n in range(80))))
+    assert len(body["blocks"]) == 50
+    assert body["blocks"][-1]["type"] == "context"
+    assert "31 more parts" in body["blocks"][-1]["elements"][0]["text"]

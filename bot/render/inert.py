@@ -15,52 +15,55 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 ELLIPSIS = "…"
 
 # Bidirectional embeddings, overrides and isolates, and the implicit direction marks.
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# Characters that take no space: zero-width space and non-joiner, word joiner,
-# invisible operators, Mongolian vowel separator, byte order mark, soft hyphen,
-# Hangul fillers (often used to post "blank" names).
-_INVISIBLE = (
-    "\u00ad\u180e\u200b\u200c\u2060\u2061\u2062\u2063\u2064\ufeff\u115f\u1160\u3164\uffa0"
-)
+# Characters that take no space but are letters to Unicode: Hangul fillers, often used
+# to post "blank" names. (Zero-width spaces, joiners, word joiners, soft hyphens and the
+# byte order mark are format characters, removed with the rest below.)
+_BLANK_LETTERS = "\u115f\u1160\u3164\uffa0"
 _ZWJ = "\u200d"
-_TAG_FLAG = "\U0001f3f4"  # the black flag that tag characters follow in 🏴󠁧󠁢󠁷󠁬󠁳󠁿 (Wales)
+_TAGS = (0xE0000, 0xE007F)  # tag characters: invisible text, except in 🏴 flag sequences
 
 _LINE_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
-
-
-def _is_pictographic(char: str) -> bool:
-    """Emoji that a zero-width joiner may join (👩‍💻), or their modifiers."""
-    code = ord(char)
-    return (
-        0x1F000 <= code <= 0x1FAFF
-        or 0x2600 <= code <= 0x27BF
-        or code in (0xFE0F, 0x20E3, 0x2640, 0x2642, 0x2695, 0x2696, 0x2708, 0x2764)
-    )
+_PICTOGRAPHIC = "\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u20e3"
+_LONE_ZWJ = re.compile(f"(?<![{_PICTOGRAPHIC}])\u200d|\u200d(?![{_PICTOGRAPHIC}])")
+_TAG_RUN = re.compile("(\U0001f3f4)?([\U000e0000-\U000e007f]+)")
 
 
 def _is_noncharacter(code: int) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
-def _keep(char: str, prev: str, nxt: str, in_flag: bool) -> bool:
-    if char in "\n\t":
-        return True  # handled by the caller (kept, or turned into spaces)
-    if char in _BIDI or char in _INVISIBLE:
-        return False
-    if char == _ZWJ:
-        # Kept only inside an emoji sequence, where it changes no words.
-        return bool(prev) and bool(nxt) and _is_pictographic(prev) and _is_pictographic(nxt)
-    code = ord(char)
-    if 0xE0000 <= code <= 0xE007F:  # tag characters: only within a flag sequence
-        return in_flag
-    # Cc: C0/C1 controls and DEL; Cs: lone surrogates (not valid UTF-8); Cf: other
-    # invisible format characters. Unassigned code points stay (a new emoji is one to
-    # an older Python) apart from the noncharacters such as U+FFFE.
-    return unicodedata.category(char) not in ("Cc", "Cs", "Cf") and not _is_noncharacter(code)
+@lru_cache(maxsize=1)
+def _hidden() -> re.Pattern[str]:
+    """Every character to remove outright: Cc (C0/C1 controls and DEL, but not newline
+    or tab), Cf (invisible format characters, bidi controls among them), Cs (lone
+    surrogates, not valid UTF-8), noncharacters such as U+FFFE, and blank letters. The
+    joiner and tag characters are judged in context instead. Built once, on first use."""
+    chars = set(_BIDI + _BLANK_LETTERS)
+    for code in range(0x110000):
+        if _TAGS[0] <= code <= _TAGS[1] or code in (0x0A, 0x09, 0x200D):
+            continue
+        if unicodedata.category(chr(code)) in ("Cc", "Cf", "Cs") or _is_noncharacter(code):
+            chars.add(chr(code))
+    ranges: list[str] = []
+    codes = sorted(ord(c) for c in chars)
+    first = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code != prev + 1:
+            last = "-" + re.escape(chr(prev)) if prev > first else ""
+            ranges.append(re.escape(chr(first)) + last)
+            first = code
+        prev = code
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+def _flag_tags(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(1) else ""
 
 
 def inert(text: object, *, multiline: bool = True) -> str:
@@ -75,19 +78,11 @@ def inert(text: object, *, multiline: bool = True) -> str:
     raw = text if isinstance(text, str) else str(text)
     if raw.isascii() and raw.isprintable():  # the common case: nothing to strip
         return raw if multiline or "  " not in raw else " ".join(raw.split())
-    raw = _LINE_BREAKS.sub("\n", raw)
-    out: list[str] = []
-    in_flag = False
-    for i, char in enumerate(raw):
-        prev = out[-1] if out else ""
-        nxt = raw[i + 1] if i + 1 < len(raw) else ""
-        if char == _TAG_FLAG:
-            in_flag = True
-        elif not 0xE0000 <= ord(char) <= 0xE007F:
-            in_flag = False
-        if _keep(char, prev, nxt, in_flag):
-            out.append(char)
-    cleaned = "".join(out)
+    cleaned = _hidden().sub("", _LINE_BREAKS.sub("\n", raw))
+    if _ZWJ in cleaned:
+        cleaned = _LONE_ZWJ.sub("", cleaned)
+    if "\U000e0000" <= max(cleaned, default="\0"):
+        cleaned = _TAG_RUN.sub(_flag_tags, cleaned)
     if not multiline:
         cleaned = " ".join(cleaned.split())
     return cleaned

@@ -99,13 +99,14 @@ def _mrkdwn(text: str) -> MarkdownTextObject:
 def _block(i: int, blk) -> object | None:
     """One neutral block as a slack_sdk model (``i`` is its position in the message)."""
     if isinstance(blk, Heading):
-        return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, MAX_HEADER) or " "))
+        return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, MAX_HEADER) or "—"))
     if isinstance(blk, Section):
         fields = [
             _mrkdwn(f"*{_escape_clip(k, 200)}*\n{_escape_clip(v, MAX_FIELD - 210)}")
             for k, v in blk.fields[:10]
         ]
-        text = _mrkdwn(_escape_clip(blk.text, MAX_SECTION)) if blk.text else None
+        shown = _escape_clip(blk.text, MAX_SECTION) if blk.text else ""
+        text = _mrkdwn(shown) if shown.strip() else None
         if text is None and not fields:
             return None
         return SectionBlock(text=text, fields=fields or None)
@@ -131,7 +132,8 @@ def _block(i: int, blk) -> object | None:
         )
         return ActionsBlock(elements=[select])
     if isinstance(blk, Context):
-        elements = [_mrkdwn(_escape_clip(line, MAX_TEXT)) for line in blk.lines[:10]]
+        lines = [shown for line in blk.lines if (shown := _escape_clip(line, MAX_TEXT)).strip()]
+        elements = [_mrkdwn(line) for line in lines[:10]]
         return ContextBlock(elements=elements) if elements else None
     if isinstance(blk, Divider):
         return DividerBlock()
