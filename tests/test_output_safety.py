@@ -557,3 +557,20 @@ async def test_a_secret_written_in_the_routing_file_is_refused_at_start(tmp_path
     with pytest.raises(RoutingError) as e:
         await start_bot(env, features=["incidents.feature"], content=False)
     assert says in str(e.value) and "targets.t" in str(e.value)
+
+
+def test_a_missing_secret_variable_is_one_clear_line_at_start(tmp_path):
+    """Outside development mode, with a routing file of its own, a variable the file
+    names but nobody set stops start-up: one line naming it, exit status 2."""
+    from tests.test_health_and_config import _run_app
+
+    path = tmp_path / "routing.yml"
+    path.write_text(
+        "default_team: duty\ntargets:\n  pd: {type: pagerduty, routing_key_env: PD_KEY_UNSET}\n"
+        "teams:\n  duty:\n    escalation: {steps: [{targets: [pd]}]}\n"
+    )
+    proc = _run_app({"SECBOT_ROUTING": str(path), "PORT": "0", "PD_KEY_UNSET": ""}, tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"secbot can't start: routing file {path}")
+    assert "targets.pd.routing_key_env names PD_KEY_UNSET, which is not set" in last
