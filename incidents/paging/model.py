@@ -9,7 +9,7 @@ from typing import Any
 from bot.render.inert import one_line
 
 # How long each fact may be in a page. People's text is limited where it is typed
-# (incidents.limits); these keep a page bounded whatever is stored.
+# (incidents.text_limits); these keep a page bounded whatever is stored.
 FIELD_LIMITS = {
     "id": 64,
     "summary": 900,
