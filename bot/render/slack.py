@@ -5,7 +5,8 @@ taken away here, including in the top-level ``text`` fallback that notifications
 
 - control, bidi and invisible characters (:func:`bot.render.inert.inert`);
 - ``&``, ``<`` and ``>`` escaped, the only characters Slack lets an app escape, so text
-  never becomes a mention (``<@U1>``, ``<!channel>``) or a disguised link;
+  never becomes a mention (``<@U1>``, ``<!channel>``) or a disguised link (a web address
+  becomes a link showing that same address);
 - ``@here``, ``@channel`` and ``@everyone`` written with a full-width "＠", and mrkdwn
   marks (``*`` ``_`` ``~`` `````) that could start formatting, or a ">" quote at the
   start of a line, swapped for look-alikes: Slack has no escape for them. Marks inside a
@@ -51,6 +52,8 @@ _SPECIAL = re.compile(r"(?<!\w)@(here|channel|everyone)\b", re.IGNORECASE)
 _QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
 _MARKS = {"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"}
 _MARK = re.compile(r"[*_~`]")
+_URL = re.compile(r"https?://[^\s<>|\"'`]+")
+_URL_TRAIL = ".,;:!?)]}*_~"
 
 
 def _unmark(match: re.Match[str]) -> str:
@@ -62,12 +65,30 @@ def _unmark(match: re.Match[str]) -> str:
     return _MARKS[match.group()]
 
 
-def escape(text: str) -> str:
-    """Inert text as mrkdwn that shows exactly what was typed (see the module notes)."""
-    out = inert(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _plain(text: str) -> str:
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = _SPECIAL.sub(lambda m: "\uff20" + m.group(1), out)
     out = _QUOTE.sub(lambda m: m.group(1) + "\uff1e", out)
     return _MARK.sub(_unmark, out)
+
+
+def escape(text: str) -> str:
+    """Inert text as mrkdwn that shows exactly what was typed (see the module notes).
+
+    A web address is written as an explicit link to itself, ``<https://…>``: with
+    ``verbatim`` Slack would not link it, and a source's address should be one click
+    away. Its text is the address, so it can't pass for anything else."""
+    plain = inert(text)
+    parts: list[str] = []
+    last = 0
+    for match in _URL.finditer(plain):
+        url = match.group().rstrip(_URL_TRAIL)
+        if len(url) <= len("https://"):
+            continue
+        parts += [_plain(plain[last : match.start()]), "<" + url.replace("&", "&amp;") + ">"]
+        last = match.start() + len(url)
+    parts.append(_plain(plain[last:]))
+    return "".join(parts)
 
 
 def _clip(text: str, limit: int) -> str:
