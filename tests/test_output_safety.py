@@ -332,11 +332,11 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
 
 
 async def test_typed_text_is_inert_in_the_web_chat(running):
-    await running.web_send(user="web-rep", text="compromised x @dept")
-    messages = await running.web_messages(user="web-rep")
+    await running.web_send(user="web-reporter", text="compromised x @dept")
+    messages = await running.web_messages(user="web-reporter")
     incident_id = buttons(messages[-1]["blocks"], "incident:triage")[0].split("|")[0]
-    await running.web_send(user="web-rep", text=f"compromised evidence {incident_id} {REASON}")
-    messages = await running.web_messages(user="web-rep")
+    await running.web_send(user="web-reporter", text=f"compromised evidence {incident_id} {REASON}")
+    messages = await running.web_messages(user="web-reporter")
     shown = [m for m in messages if "esrever" in json.dumps(m, ensure_ascii=False)]
     assert shown
     for message in messages:
@@ -446,12 +446,13 @@ async def test_a_5000_character_reason_is_refused_with_the_limit(
     ],
 )
 async def test_other_long_entries_are_refused_with_their_limit(running, command, limit):
-    await running.web_send(user="web-rep", text="compromised x @dept")
-    messages = await running.web_messages(user="web-rep")
+    await running.web_send(user="web-reporter", text="compromised x @dept")
+    messages = await running.web_messages(user="web-reporter")
     incident_id = buttons(messages[-1]["blocks"], "incident:triage")[0].split("|")[0]
     before = len(desk(running).store.events(incident_id))
-    await running.web_send(user="web-rep", text="compromised " + command.format(id=incident_id))
-    reply = (await running.web_messages(user="web-rep"))[-1]
+    text = "compromised " + command.format(id=incident_id)
+    await running.web_send(user="web-reporter", text=text)
+    reply = (await running.web_messages(user="web-reporter"))[-1]
     assert f"the limit is {limit}" in reply["text"]
     assert len(desk(running).store.events(incident_id)) == before
     assert desk(running).store.get(incident_id).status != "closed"

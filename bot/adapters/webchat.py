@@ -284,7 +284,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         )
         if actor is None or not _ID.match(conversation) or not _ID.match(request_id):
             return _bad("user_id, conversation and request_id must be short plain identifiers.")
-        user_id, name = actor.user_id, actor.name
+        user_id = actor.user_id
         place = conversation_place(conversation, user_id)
         now = clock.now().isoformat()
         delivery = f"web:{user_id}:{request_id}"
