@@ -28,6 +28,7 @@ def no_entra_id(monkeypatch):
 
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", outbound_token)
 
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

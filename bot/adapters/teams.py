@@ -388,9 +388,7 @@ class TeamsFrontDoor:
                 raise ConfigError(
                     f"SECBOT_BOTFRAMEWORK_OPENID_URL must be an http(s) URL, not {url!r}"
                 )
-            timeout = settings.number(
-                "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0, 0.1, 60, whole=False
-            )
+            timeout = settings.number("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0, 0.1, 60, whole=False)
             self.keys = SigningKeys(url, timeout=timeout)
             tenant = (
                 settings.microsoft_app_tenant_id
