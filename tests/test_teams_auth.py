@@ -13,9 +13,11 @@ import asyncio
 import base64
 import json
 import logging
+import threading
 import time
 
 import pytest
+from botframework.connector.auth import MicrosoftAppCredentials
 
 from app import SERVICES
 from tests.conftest import OUTBOUND_TEST_TOKEN
@@ -26,7 +28,7 @@ from tests.fakes.botframework import (
     FakeBotFramework,
     sign_token,
 )
-from tests.support import TEAMS_TEST_ENV, start_bot, stop_bot, teams_activity
+from tests.support import TEAMS_TEST_ENV, eventually, start_bot, stop_bot, teams_activity
 
 
 @pytest.fixture
@@ -258,3 +260,44 @@ async def test_a_hanging_key_endpoint_gives_teams_503_while_other_doors_carry_on
     finally:
         await stop_bot(bot)
         await hanging.close()
+
+
+async def test_the_outbound_token_is_fetched_off_the_event_loop(
+    authed, fake_connector, monkeypatch
+):
+    """msal fetches the bot's own token with blocking calls: they must run in a worker
+    thread, so a slow Entra ID holds up that one reply and nothing else."""
+    loop_thread = threading.get_ident()
+    release = threading.Event()
+    callers: list[int] = []
+
+    def slow_entra_id(self, force_refresh: bool = False) -> str:
+        callers.append(threading.get_ident())
+        release.wait(10)
+        return "slow-token"
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", slow_entra_id)
+    teams = asyncio.create_task(
+        _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    )
+    try:
+        await eventually(lambda: callers)
+        async with authed.session.get(authed.url + "healthz") as r:
+            assert r.status == 200
+    finally:
+        release.set()
+    status, _ = await teams
+    assert status == 201
+    sent = await fake_connector.wait_for(lambda s: [c for c in s.calls if "/activities" in c.path])
+    assert sent[0].headers["Authorization"] == "Bearer slow-token"
+    assert callers and loop_thread not in callers
+
+
+async def test_entra_id_refusing_the_bot_is_503_not_500(authed, fake_connector, monkeypatch):
+    def refused(self, force_refresh: bool = False) -> str:
+        raise PermissionError("AADSTS7000215: Invalid client secret provided")
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", refused)
+    status, body = await _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    assert status == 503 and "sign in" in body
+    assert fake_connector.calls == []

@@ -20,6 +20,7 @@ from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
 )
 from botbuilder.schema import (
     Activity,
@@ -46,6 +47,7 @@ from bot.adapters.teams_auth import (
     TokenValidator,
     is_loopback_url,
 )
+from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
 from bot.commands.help import welcome_message
 from bot.config import ConfigError
 from bot.core import Bot, DeliveryFailed
@@ -207,6 +209,8 @@ class TeamsTransport:
             await self.adapter.continue_conversation(ref, callback, self.app_id)
             if "error" in result:
                 raise result["error"]
+        except OutboundTokenUnavailable as e:
+            raise DeliveryFailed("teams: no outbound token", retry_after=e.retry_after) from None
         except ErrorResponseException as e:
             status = getattr(e.response, "status_code", 0)
             if status in (403, 404):
@@ -374,7 +378,12 @@ class TeamsFrontDoor:
             APP_TENANTID=settings.microsoft_app_tenant_id or "",
         )
         self.app_id = config.APP_ID
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        credentials = NonBlockingCredentialsFactory(
+            ConfigurationServiceClientCredentialFactory(config)
+        )
+        self.adapter = CloudAdapter(
+            ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials)
+        )
         self.adapter.on_turn_error = self._on_error
         self.bot = bot
         self.clock = clock
@@ -463,7 +472,16 @@ class TeamsFrontDoor:
         async def logic(ctx: TurnContext) -> None:
             holder["r"] = await self.on_turn(ctx)
 
-        await self.adapter.process_activity(auth, activity, logic)
+        try:
+            await self.adapter.process_activity(auth, activity, logic)
+        except OutboundTokenUnavailable as e:
+            # Before the turn began (the connector client needs the token): nothing was
+            # handled, so Teams can safely deliver it again.
+            return web.json_response(
+                {"error": "the bot can't sign in to reply just now"},
+                status=503,
+                headers={"Retry-After": str(e.retry_after)},
+            )
         responder = holder.get("r")
         if activity.type == ActivityTypes.invoke:
             resp = responder.invoke_response() if responder else InvokeResponse(200, {})
