@@ -30,7 +30,7 @@ SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _jwk(key: rsa.RSAPrivateKey, kid: str, endorsements: list[str]) -> dict:
+def published_jwk(key: rsa.RSAPrivateKey, kid: str, endorsements: list[str]) -> dict:
     jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
     return {**jwk, "kid": kid, "use": "sig", "endorsements": endorsements}
 
@@ -72,8 +72,8 @@ class FakeBotFramework(FakeServer):
         self.hang = False
         self.fail_status: int | None = None
         self.keys = [
-            _jwk(SIGNING_KEY, KID, ["msteams", "webchat"]),
-            _jwk(OTHER_KEY, SKYPE_KID, ["skype"]),
+            published_jwk(SIGNING_KEY, KID, ["msteams", "webchat"]),
+            published_jwk(OTHER_KEY, SKYPE_KID, ["skype"]),
         ]
         self._never = asyncio.Event()
         super().__init__()
