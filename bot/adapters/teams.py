@@ -48,6 +48,7 @@ from bot.adapters.teams_auth import (
     is_loopback_url,
 )
 from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
+from bot.adapters.teams_request import BadActivity, parse_body, to_activity
 from bot.commands.help import welcome_message
 from bot.config import ConfigError
 from bot.core import Bot, DeliveryFailed
@@ -146,13 +147,21 @@ def _to_activity(msg: Message, **extra: Any) -> Activity:
     return Activity().deserialize({**body, **extra})
 
 
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one: free-form activity fields
+    (value, channelData) can hold anything, and a surprise must not end the turn."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _place(activity: Activity) -> Place:
     conv = activity.conversation
-    channel_data = activity.channel_data or {}
-    team = (channel_data.get("team") or {}).get("id") if isinstance(channel_data, dict) else None
-    tenant = conv.tenant_id or (
-        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
-    )
+    channel_data = _dict(activity.channel_data)
+    team = _text(_dict(channel_data.get("team")).get("id"))
+    tenant = _text(conv.tenant_id) or _text(_dict(channel_data.get("tenant")).get("id"))
     return Place(
         "teams",
         tenant or team or "",
@@ -342,18 +351,30 @@ def _action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
     if not isinstance(value, dict):
         return None
     if activity.type == ActivityTypes.invoke:
-        action = value.get("action") or {}
-        data = action.get("data") or {}
-        verb = action.get("verb") or data.get("action_id", "")
+        action = _dict(value.get("action"))
+        data = _dict(action.get("data"))
+        verb = _text(action.get("verb")) or _text(data.get("action_id"))
     else:
         data = value
-        verb = data.get("action_id", "")
+        verb = _text(data.get("action_id"))
     if not verb:
         return None
     form = {k: str(v) for k, v in data.items() if k not in ("action_id", "value")}
-    choice = data.get(data.get("input", "")) if data.get("input") else None
+    field = _text(data.get("input"))
+    choice = data.get(field) if field else None
     val = str(choice if choice is not None else data.get("value", ""))
     return verb, val, form
+
+
+def _without_mention(activity: Activity) -> str:
+    """The typed text without "@secbot", as botbuilder strips it; a mention entity of an
+    odd shape leaves the text as it came rather than failing the turn."""
+    if not activity.entities:
+        return _text(activity.text)
+    try:
+        return _text(TurnContext.remove_recipient_mention(activity))
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return _text(activity.text)
 
 
 class UntrustedServiceUrl(Exception):
@@ -410,7 +431,7 @@ class TeamsFrontDoor:
         log.error("teams turn failed: %s", type(error).__name__)
 
     async def _authenticate(
-        self, request: web.Request, activity: Activity
+        self, authorization: str | None, body: dict[str, Any]
     ) -> AuthenticateRequestResult:
         """What botbuilder's ``authenticate_request`` would build, from our own checks.
 
@@ -418,13 +439,13 @@ class TeamsFrontDoor:
         UntrustedServiceUrl (400)."""
         auth = self.adapter.bot_framework_authentication
         if self.validator is None:
-            if not is_loopback_url(activity.service_url):
+            if not is_loopback_url(body["serviceUrl"]):
                 raise UntrustedServiceUrl
             identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
             caller_id = None
         else:
             claims = await self.validator.validate(
-                request.headers.get("Authorization"), activity.channel_id, activity.service_url
+                authorization, body.get("channelId"), body["serviceUrl"]
             )
             identity = ClaimsIdentity(claims, True)
             caller_id = CallerIdConstants.public_azure_channel
@@ -439,20 +460,13 @@ class TeamsFrontDoor:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "Content-Type must be application/json"}, status=415)
         try:
-            body = await request.json()
-            activity = Activity().deserialize(body)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-            return web.json_response({"error": "the body is not a valid activity"}, status=400)
-        if not isinstance(body, dict) or not activity.type:
-            return web.json_response({"error": "the activity has no type"}, status=400)
-        if not activity.service_url or not (activity.conversation and activity.conversation.id):
-            return web.json_response(
-                {"error": "the activity needs a serviceUrl and a conversation id"}, status=400
-            )
+            body = parse_body(await request.read())
+        except BadActivity as e:
+            return web.json_response({"error": str(e)}, status=400)
         # Authenticate first, on its own, so only token problems can become a 401: an
         # error while handling the activity is a bug and must not be hidden as one.
         try:
-            auth = await self._authenticate(request, activity)
+            auth = await self._authenticate(request.headers.get("Authorization"), body)
         except TokenRejected as e:
             log.info("teams: refused a request: %s", e)
             return _unauthorised()
@@ -467,6 +481,10 @@ class TeamsFrontDoor:
                 status=503,
                 headers={"Retry-After": str(e.retry_after)},
             )
+        try:
+            activity = to_activity(body)
+        except BadActivity as e:
+            return web.json_response({"error": str(e)}, status=400)
         holder: dict[str, TeamsResponder] = {}
 
         async def logic(ctx: TurnContext) -> None:
@@ -524,11 +542,7 @@ class TeamsFrontDoor:
                 form=form,
             )
         elif activity.type == ActivityTypes.message:
-            text = (
-                TurnContext.remove_recipient_mention(activity)
-                if activity.entities
-                else activity.text
-            )
+            text = _without_mention(activity)
             incoming = Incoming(
                 actor=actor,
                 place=place,
