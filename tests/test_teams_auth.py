@@ -301,3 +301,21 @@ async def test_entra_id_refusing_the_bot_is_503_not_500(authed, fake_connector, 
     status, body = await _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
     assert status == 503 and "sign in" in body
     assert fake_connector.calls == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECBOT_BOTFRAMEWORK_OPENID_URL", "login.botframework.com/v1/.well-known/x"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "nan"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "0"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "soon"),
+    ],
+)
+def test_bad_key_settings_stop_start_up_with_one_line(tmp_path, name, value):
+    from app import create_app
+    from bot.config import ConfigError, load_settings
+
+    env = {"SECBOT_DB": str(tmp_path / "c.db"), **TEAMS_TEST_ENV, name: value}
+    with pytest.raises(ConfigError, match=name):
+        create_app(load_settings(env, env_file=None), features=[], content=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from types import SimpleNamespace
 from typing import Any
 
@@ -419,6 +420,10 @@ class TeamsFrontDoor:
                     f"SECBOT_BOTFRAMEWORK_OPENID_URL must be an http(s) URL, not {url!r}"
                 )
             timeout = settings.number("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0, 0.1, 60, whole=False)
+            if not math.isfinite(timeout):  # float("nan") slips past a range check
+                raise ConfigError(
+                    "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT must be a number from 0.1 to 60"
+                )
             self.keys = SigningKeys(url, timeout=timeout)
             tenant = (
                 settings.microsoft_app_tenant_id
