@@ -254,8 +254,14 @@ async def test_a_hanging_key_endpoint_gives_teams_503_while_other_doors_carry_on
         assert "can't be checked" in body["error"]
         # The negative cache: the next request is answered at once, with no new fetch.
         fetches = hanging.fetches()
-        status, _ = await bot.teams_say("help", personal=True)
-        assert status == 503 and hanging.fetches() == fetches
+        act = teams_activity("help", service_url=fake_connector.url, personal=True)
+        async with bot.session.post(
+            bot.url + "api/messages",
+            json=act,
+            headers={"Authorization": f"Bearer {sign_token(fake_connector.url)}"},
+        ) as r:
+            assert r.status == 503 and int(r.headers["Retry-After"]) > 0
+        assert hanging.fetches() == fetches
         assert fake_connector.calls == []
     finally:
         await stop_bot(bot)
