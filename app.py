@@ -112,11 +112,13 @@ def create_app(
         app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
 
     # Teams: authenticated with an app id; without one, open to the Bot Framework Emulator
-    # but only on a loopback HOST (see Settings.teams_enabled).
+    # but only in development mode and only for loopback serviceUrls (Settings.teams_enabled).
     teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
     services.transports["teams"] = teams.transport
     if settings.teams_enabled:
         app.router.add_post("/api/messages", teams.handle)
+    if teams.keys is not None:
+        app.cleanup_ctx.append(teams.keys.run)
 
     if settings.slack_enabled:
         from bot.adapters import slack as slack_adapter

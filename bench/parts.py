@@ -209,7 +209,9 @@ async def teams(seconds: float) -> dict:
     fake = fake_apis()
     try:
         with tempfile.TemporaryDirectory() as d:
-            ours_srv = start("secbot", ["app.py"], our_env(fake, d))
+            # Teams without an app id runs only in development mode (no Slack credentials).
+            env = {"SECBOT_DB": str(Path(d) / "bench.db"), "SECBOT_MODE": "development"}
+            ours_srv = start("secbot", ["app.py"], env)
             try:
                 ours = await _levels(
                     ours_srv, "api/messages", _teams_bodies(fake.url, "help"), seconds, 201

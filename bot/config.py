@@ -79,8 +79,9 @@ class Settings:
     def teams_enabled(self) -> bool:
         """Without an app id anyone could post to /api/messages as any Teams user (and
         name the URL the bot replies to), so that open mode, for the Bot Framework
-        Emulator, is only offered when listening on this machine."""
-        return self.teams_authenticated or is_loopback(self.host)
+        Emulator, is only offered in development mode (and then only for loopback
+        serviceUrls). Where the server listens grants nothing."""
+        return self.teams_authenticated or self.dev_mode
 
     @property
     def webchat_authenticated(self) -> bool:

@@ -27,7 +27,7 @@ def door_lines(settings: Settings, doors: dict[str, bool]) -> list[str]:
     elif settings.teams_authenticated:
         lines.append("teams: on, Bot Framework token for MICROSOFT_APP_ID")
     else:
-        lines.append(f"teams: on, {dev}no sign-in (Bot Framework Emulator)")
+        lines.append(f"teams: on, {dev}no sign-in, loopback serviceUrls only (Emulator)")
 
     if not doors.get("webchat"):
         if (settings.get("SECBOT_WEBCHAT") or "").strip().lower() == "off":

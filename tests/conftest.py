@@ -5,12 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from botframework.connector.auth import MicrosoftAppCredentials
 
+from tests.fakes.botframework import FakeBotFramework
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.webhook import FakeWebhook
-from tests.support import SIGNING_SECRET, start_bot, stop_bot, web_chat_env
+from tests.support import SIGNING_SECRET, TEAMS_TEST_ENV, start_bot, stop_bot, web_chat_env
+
+OUTBOUND_TEST_TOKEN = "outbound-test-token"
+
+
+@pytest.fixture(autouse=True)
+def no_entra_id(monkeypatch):
+    """Replies to Teams need an outbound token from Entra ID, which msal fetches from
+    login.microsoftonline.com (https only, so no local fake can stand in). No test may
+    reach the internet: every bot gets this token, which the fake connector accepts."""
+
+    def outbound_token(self, force_refresh: bool = False) -> str:
+        return OUTBOUND_TEST_TOKEN
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", outbound_token)
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -25,6 +42,14 @@ async def fake_slack():
 @pytest.fixture
 async def fake_connector():
     server = await FakeConnector().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def botframework():
+    """A fake Bot Framework login service: OpenID metadata and a test signing key."""
+    server = await FakeBotFramework().start()
     yield server
     await server.close()
 
@@ -68,11 +93,21 @@ def content_library():
 
 
 @pytest.fixture
-async def running(slack_env, fake_slack, fake_connector, content_library):
-    """The app with Slack on, Teams (as Settings.teams_enabled allows) and the web chat
-    signing people in with their secrets; every request must say Host: 127.0.0.1."""
+async def running(slack_env, fake_slack, fake_connector, botframework, content_library):
+    """The app with Slack on, Teams authenticated (an app id, signing keys from the fake
+    ``botframework``; ``running.teams*`` attach a valid token) and the web chat signing
+    people in with their secrets; every request must say Host: 127.0.0.1."""
+    env = {
+        **slack_env,
+        **TEAMS_TEST_ENV,
+        "SECBOT_BOTFRAMEWORK_OPENID_URL": botframework.metadata_url,
+    }
     bot = await start_bot(
-        slack_env, slack=fake_slack, connector=fake_connector, content=content_library
+        env,
+        slack=fake_slack,
+        connector=fake_connector,
+        content=content_library,
+        botframework=botframework,
     )
     yield bot
     await stop_bot(bot)

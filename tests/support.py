@@ -27,6 +27,7 @@ from bot.access import users_file_line
 from bot.config import Settings, load_settings
 from bot.core import Bot, Turn
 from bot.model import Actor, Incoming, Message, MessageRef, Place
+from tests.fakes.botframework import TEST_APP_ID, FakeBotFramework, sign_token
 
 SIGNING_SECRET = "test-signing-secret"
 _counter = itertools.count(1)
@@ -253,6 +254,10 @@ class RunningBot:
     settings: Settings
     slack: Any = None
     connector: Any = None
+    # The fake Bot Framework login service the bot fetches its signing keys from, if any,
+    # and whether start_bot started it (then stop_bot stops it).
+    botframework: Any = None
+    owns_botframework: bool = False
 
     async def slack_post(
         self,
@@ -277,7 +282,16 @@ class RunningBot:
         return await self.slack_post(block_actions_body(action_id, value, **kw))
 
     async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
+        """POST an activity to /api/messages. When Teams is authenticated, it carries a
+        valid Bot Connector token for the activity's serviceUrl unless ``headers`` holds
+        an Authorization of its own."""
         h = {"Content-Type": "application/json", **(headers or {})}
+        if self.settings is not None and self.settings.teams_authenticated:
+            if not any(k.lower() == "authorization" for k in h):
+                token = sign_token(
+                    str(activity.get("serviceUrl", "")), app_id=self.settings.microsoft_app_id
+                )
+                h["Authorization"] = f"Bearer {token}"
         async with self.session.post(
             self.url + "api/messages", data=json.dumps(activity), headers=h
         ) as r:
@@ -369,6 +383,9 @@ def kept_slack(db_path: str) -> list:
         db.conn.close()
 
 
+TEAMS_TEST_ENV = {"MICROSOFT_APP_ID": TEST_APP_ID, "MICROSOFT_APP_PASSWORD": "test-app-password"}
+
+
 async def start_bot(
     env: dict[str, str],
     *,
@@ -377,21 +394,48 @@ async def start_bot(
     connector=None,
     features: list[str] | None = None,
     content=None,
+    botframework: FakeBotFramework | None = None,
 ) -> RunningBot:
-    settings = load_settings(env, env_file=None)
-    app = create_app(settings, clock=clock, features=features, content=content)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    """The real app on a free loopback port.
+
+    Teams runs as in production: given a ``connector`` (and no SECBOT_MODE=development),
+    the bot gets a test app id; with an app id, its key fetches go to ``botframework``
+    (a fake Bot Framework login service; one is started, and stopped by stop_bot, when
+    none is given and the env names no SECBOT_BOTFRAMEWORK_OPENID_URL).
+    """
+    env = dict(env)
+    own = None
+    dev = (env.get("SECBOT_MODE") or "").lower() == "development"
+    if connector is not None and not dev and not env.get("MICROSOFT_APP_ID"):
+        env.update(TEAMS_TEST_ENV)
+    if env.get("MICROSOFT_APP_ID") and not env.get("SECBOT_BOTFRAMEWORK_OPENID_URL"):
+        if botframework is None:
+            botframework = own = await FakeBotFramework().start()
+        env["SECBOT_BOTFRAMEWORK_OPENID_URL"] = botframework.metadata_url
+    try:
+        settings = load_settings(env, env_file=None)
+        app = create_app(settings, clock=clock, features=features, content=content)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+    except BaseException:
+        if own is not None:
+            await own.close()
+        raise
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     session = aiohttp.ClientSession()
-    return RunningBot(app, runner, f"http://127.0.0.1:{port}/", session, settings, slack, connector)
+    url = f"http://127.0.0.1:{port}/"
+    return RunningBot(
+        app, runner, url, session, settings, slack, connector, botframework, own is not None
+    )
 
 
 async def stop_bot(bot: RunningBot) -> None:
     await bot.session.close()
     await bot.runner.cleanup()
+    if bot.owns_botframework:
+        await bot.botframework.close()
 
 
 # --- errbot-style backend: drive the core with no platform at all -----------------------

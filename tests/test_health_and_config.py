@@ -87,10 +87,12 @@ def test_admin_ids_and_keys(tmp_path):
     assert not services.is_admin(Actor("slack", "U2"))
 
 
-def test_unauthenticated_teams_only_for_this_machine():
-    """Without an app id, anyone could post activities as any Teams user."""
-    assert load_settings({}, env_file=None).teams_enabled
-    assert not load_settings({"HOST": "0.0.0.0"}, env_file=None).teams_enabled
+def test_unauthenticated_teams_only_in_development_mode():
+    """Without an app id, anyone could post activities as any Teams user: the listening
+    address grants nothing, only the explicit development mode turns that door on."""
+    assert not load_settings({}, env_file=None).teams_enabled
+    assert not load_settings({"HOST": "127.0.0.1"}, env_file=None).teams_enabled
+    assert load_settings({"SECBOT_MODE": "development"}, env_file=None).teams_enabled
     with_id = {"HOST": "0.0.0.0", "MICROSOFT_APP_ID": "id", "MICROSOFT_APP_PASSWORD": "p"}
     assert load_settings(with_id, env_file=None).teams_enabled
 

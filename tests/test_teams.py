@@ -112,7 +112,9 @@ async def test_with_app_id_missing_or_garbage_token_is_401(tmp_path, fake_connec
     bot = await start_bot(env, connector=fake_connector, content=False)
     try:
         act = teams_activity("help", service_url=fake_connector.url, personal=True)
-        assert (await bot.teams(act))[0] == 401
+        # bot.teams() would attach a valid token: post without one by hand.
+        async with bot.session.post(bot.url + "api/messages", json=act) as r:
+            assert r.status == 401
         assert (await bot.teams(act, {"Authorization": "Bearer not-a-jwt"}))[0] == 401
         assert (await bot.teams(act, {"Authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}))[
             0

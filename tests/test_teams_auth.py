@@ -1,133 +1,190 @@
 """Teams with ``MICROSOFT_APP_ID`` set: only a valid Bot Framework token gets in.
 
-Tokens are signed here with a test RSA key that stands in for Microsoft's published
-signing keys (botframework-connector's key cache is primed with it, so nothing is
-fetched from the internet). Each kind of bad token must be a 401, never a 500, and
-a good one must still work end to end.
+Tokens are signed with a test RSA key that a fake Bot Framework login service
+(tests/fakes/botframework.py) publishes as Microsoft does: an OpenID metadata document
+whose ``jwks_uri`` lists the keys. The bot fetches them over HTTP from the URL in
+``SECBOT_BOTFRAMEWORK_OPENID_URL``. Each kind of bad token must be a 401, never a 500,
+and a good one must still work end to end.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import logging
+import threading
 import time
-from datetime import datetime
-from typing import Any
 
-import jwt
 import pytest
-from botframework.connector.auth import AuthenticationConstants, MicrosoftAppCredentials
-from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from botframework.connector.auth import MicrosoftAppCredentials
 
-from tests.support import start_bot, stop_bot, teams_activity
-
-APP_ID = "11111111-2222-3333-4444-555555555555"
-ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-METADATA_URL = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
-KID = "test-signing-key"
-
-
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-SIGNING_KEY = _key()
-OTHER_KEY = _key()
+from app import SERVICES
+from tests.conftest import OUTBOUND_TEST_TOKEN
+from tests.fakes.botframework import (
+    OTHER_KEY,
+    SKYPE_KID,
+    TEST_APP_ID,
+    FakeBotFramework,
+    sign_token,
+)
+from tests.support import TEAMS_TEST_ENV, eventually, start_bot, stop_bot, teams_activity
 
 
 @pytest.fixture
-def published_keys(monkeypatch):
-    """Microsoft's key set, as the bot would have fetched it, holding our test key."""
-    jwk = RSAAlgorithm.to_jwk(SIGNING_KEY.public_key(), as_dict=True)
-    metadata = _OpenIdMetadata(METADATA_URL)
-    other = RSAAlgorithm.to_jwk(OTHER_KEY.public_key(), as_dict=True)
-    metadata.keys = [
-        {**jwk, "kid": KID, "use": "sig", "endorsements": ["msteams"]},
-        {**other, "kid": "skype-only", "use": "sig", "endorsements": ["skype"]},
-    ]
-    metadata.last_updated = datetime.now()
-    monkeypatch.setitem(JwtTokenExtractor.metadataCache, METADATA_URL, metadata)
-
-    def no_network(self, force_refresh: bool = False) -> str:
-        return "outbound-test-token"
-
-    # Replies need an outbound token from Entra ID; the fake connector accepts any.
-    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", no_network)
-
-
-@pytest.fixture
-async def authed(tmp_path, fake_connector, published_keys):
+async def authed(tmp_path, fake_connector, botframework):
     env = {
         "SECBOT_DB": str(tmp_path / "auth.db"),
-        "MICROSOFT_APP_ID": APP_ID,
-        "MICROSOFT_APP_PASSWORD": "secret",
+        **TEAMS_TEST_ENV,
         "MICROSOFT_APP_TYPE": "MultiTenant",
+        "SECBOT_BOTFRAMEWORK_OPENID_URL": botframework.metadata_url,
     }
-    bot = await start_bot(env, connector=fake_connector, content=False)
+    bot = await start_bot(env, connector=fake_connector, content=False, botframework=botframework)
     yield bot
     await stop_bot(bot)
 
 
-def token(service_url: str, *, key: Any = SIGNING_KEY, kid=KID, alg="RS256", **claims) -> str:
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "iss": ISSUER,
-        "aud": APP_ID,
-        "serviceurl": service_url,
-        "nbf": now - 60,
-        "iat": now - 60,
-        "exp": now + 3600,
-        **claims,
-    }
-    payload = {k: v for k, v in payload.items() if v is not None}
-    if alg.startswith("HS"):
-        key = "a-shared-secret-that-is-long-enough-for-hmac"
-    return jwt.encode(payload, key, algorithm=alg, headers={"kid": kid})
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-async def _send(bot, connector, bearer: str | None) -> int:
-    act = teams_activity("help", service_url=connector.url, personal=True, conversation="a:p1")
-    headers = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
-    status, _ = await bot.teams(act, headers)
-    return status
+def _raw_jwt(header: object, payload: object) -> str:
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}.c2ln"
 
 
-async def test_a_valid_token_gets_in_and_the_reply_is_sent(authed, fake_connector):
-    assert await _send(authed, fake_connector, token(fake_connector.url)) == 201
+async def _send(bot, connector, authorization: str | None, **kw) -> tuple[int, object]:
+    act = teams_activity(
+        "help", service_url=connector.url, personal=True, conversation="a:p1", **kw
+    )
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    async with bot.session.post(
+        bot.url + "api/messages", data=json.dumps(act), headers=headers
+    ) as r:
+        return r.status, await r.text()
+
+
+async def test_a_valid_token_gets_in_and_the_reply_is_sent(authed, fake_connector, botframework):
+    status, _ = await _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    assert status == 201
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert "Show what I can do" in str(sent[0])
     call = next(c for c in fake_connector.calls if "/activities" in c.path)
-    assert call.headers["Authorization"] == "Bearer outbound-test-token"
+    assert call.headers["Authorization"] == f"Bearer {OUTBOUND_TEST_TOKEN}"
+    # The keys came from the configured login service, over HTTP.
+    assert botframework.named("/v1/.well-known/keys")
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        pytest.param(lambda url: None, id="missing"),
-        pytest.param(lambda url: "", id="empty"),
-        pytest.param(lambda url: "not-a-jwt", id="garbage"),
-        pytest.param(lambda url: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", id="garbage-jwt"),
-        pytest.param(
-            lambda url: token(url, exp=int(time.time()) - 3600, iat=None, nbf=None), id="expired"
-        ),
-        pytest.param(lambda url: token(url, iss="https://evil.example"), id="wrong-issuer"),
-        pytest.param(lambda url: token(url, aud="another-bot"), id="wrong-audience"),
-        pytest.param(lambda url: token(url, key=OTHER_KEY), id="forged-signature"),
-        pytest.param(lambda url: token(url, kid="no-such-key"), id="unknown-key-id"),
-        pytest.param(lambda url: token(url, alg="HS256"), id="hmac-algorithm"),
-        pytest.param(
-            lambda url: token(url, key=OTHER_KEY, kid="skype-only"), id="key-not-for-teams"
-        ),
-        pytest.param(lambda url: token("https://evil.example/"), id="other-service-url"),
-    ],
-)
-async def test_a_bad_token_is_401_and_nothing_is_sent(authed, fake_connector, bad):
-    assert await _send(authed, fake_connector, bad(fake_connector.url)) == 401
+LIST_HEADER = _b64(b"[1,2]")
+NOT_UTF8 = _b64(bytes([0xFF, 0xFE, 0x7B]))
+
+
+def _future() -> int:
+    return int(time.time()) + 3600
+
+
+BAD_TOKENS = [
+    pytest.param(lambda url: None, id="missing"),
+    pytest.param(lambda url: "", id="empty"),
+    pytest.param(lambda url: "Bearer", id="bearer-only"),
+    pytest.param(lambda url: f"Basic {sign_token(url)}", id="wrong-scheme"),
+    pytest.param(lambda url: "Bearer not-a-jwt", id="garbage"),
+    pytest.param(lambda url: "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln", id="garbage-jwt"),
+    pytest.param(lambda url: "Bearer %%%.!!!.###", id="garbage-base64"),
+    pytest.param(lambda url: f"Bearer {LIST_HEADER}.e30.c2ln", id="header-not-object"),
+    pytest.param(lambda url: f"Bearer {NOT_UTF8}.e30.c2ln", id="header-not-utf8"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, kid=None)}", id="no-kid"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, kid='no-such-key')}", id="unknown-kid"),
+    pytest.param(
+        lambda url: "Bearer " + _raw_jwt({"alg": "RS256", "kid": 7}, {"aud": TEST_APP_ID}),
+        id="kid-not-a-string",
+    ),
+    pytest.param(lambda url: f"Bearer {sign_token(url, alg='none')}", id="alg-none"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, alg='HS256')}", id="alg-hs256"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, key=OTHER_KEY)}", id="forged-signature"),
+    pytest.param(
+        lambda url: f"Bearer {sign_token(url, key=OTHER_KEY, kid=SKYPE_KID)}",
+        id="key-not-for-teams",
+    ),
+    pytest.param(
+        lambda url: f"Bearer {sign_token(url, exp=int(time.time()) - 3600, iat=None, nbf=None)}",
+        id="expired",
+    ),
+    pytest.param(lambda url: f"Bearer {sign_token(url, nbf=_future())}", id="not-yet-valid"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, exp=None)}", id="exp-missing"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, exp='tomorrow')}", id="exp-a-string"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, iss='https://evil.example')}", id="iss"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, iss=None)}", id="iss-missing"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, aud='another-bot')}", id="aud-wrong"),
+    pytest.param(lambda url: f"Bearer {sign_token(url, aud=None)}", id="aud-missing"),
+    pytest.param(
+        lambda url: f"Bearer {sign_token(url, aud=[TEST_APP_ID, 'another-bot'])}", id="aud-list"
+    ),
+    pytest.param(lambda url: f"Bearer {sign_token(None)}", id="serviceurl-missing"),
+    pytest.param(lambda url: f"Bearer {sign_token('https://evil.example/')}", id="serviceurl"),
+    pytest.param(lambda url: f"Bearer {sign_token(url + 'x')}", id="serviceurl-longer"),
+    pytest.param(
+        lambda url: f"Bearer {sign_token(url, headers={'pad': 'x' * 4000})}", id="huge-header"
+    ),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_TOKENS)
+async def test_a_bad_token_is_401_and_nothing_is_sent_or_stored(
+    authed, fake_connector, bad, caplog
+):
+    caplog.set_level(logging.INFO)
+    status, _ = await _send(authed, fake_connector, bad(fake_connector.url))
+    assert status == 401
+    assert fake_connector.calls == []
+    db = authed.app[SERVICES].db
+    assert db.execute("SELECT count(*) FROM teams_conversations").fetchone()[0] == 0
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_token_bigger_than_any_header_is_refused_not_500(authed, fake_connector):
+    status, _ = await _send(
+        authed,
+        fake_connector,
+        f"Bearer {sign_token(fake_connector.url, headers={'pad': 'x' * 20000})}",
+    )
+    assert status in (400, 401, 431)
+
+
+async def test_the_activity_must_name_a_channel_the_key_is_endorsed_for(authed, fake_connector):
+    act = teams_activity("help", service_url=fake_connector.url, personal=True)
+    act["channelId"] = "skype"
+    status, _ = await authed.teams(act)
+    assert status == 401
+    del act["channelId"]
+    status, _ = await authed.teams(act)
+    assert status == 401
     assert fake_connector.calls == []
 
 
+async def test_single_tenant_accepts_its_tenant_issuer(tmp_path, fake_connector, botframework):
+    tenant = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    env = {
+        "SECBOT_DB": str(tmp_path / "st.db"),
+        **TEAMS_TEST_ENV,
+        "MICROSOFT_APP_TYPE": "SingleTenant",
+        "MICROSOFT_APP_TENANT_ID": tenant,
+        "SECBOT_BOTFRAMEWORK_OPENID_URL": botframework.metadata_url,
+    }
+    bot = await start_bot(env, connector=fake_connector, content=False, botframework=botframework)
+    try:
+        url = fake_connector.url
+        issuer = f"https://login.microsoftonline.com/{tenant}/v2.0"
+        assert (await _send(bot, fake_connector, f"Bearer {sign_token(url, iss=issuer)}"))[0] == 201
+        other = "https://login.microsoftonline.com/another-tenant/v2.0"
+        assert (await _send(bot, fake_connector, f"Bearer {sign_token(url, iss=other)}"))[0] == 401
+    finally:
+        await stop_bot(bot)
+
+
 async def test_a_bug_after_authentication_is_not_hidden_as_401(authed, fake_connector):
-    """Only authentication errors are 401: an IndexError raised while handling an
+    """Only authentication problems are 401: an error raised while handling an
     authenticated activity is a bug, so it stays a 500 and is logged."""
     route = next(r for r in authed.app.router.routes() if r.resource.canonical == "/api/messages")
     front_door = route.handler.__self__
@@ -136,15 +193,135 @@ async def test_a_bug_after_authentication_is_not_hidden_as_401(authed, fake_conn
         raise IndexError("a bug in the bot, not a token problem")
 
     front_door.adapter.process_activity = broken
-    assert await _send(authed, fake_connector, token(fake_connector.url)) == 500
+    status, _ = await _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    assert status == 500
 
 
-async def test_unreachable_signing_keys_are_503_not_500(authed, fake_connector, monkeypatch):
-    async def offline(self, key_id):
-        raise ConnectionError("no route to login.botframework.com")
+async def test_an_erroring_key_endpoint_is_503_and_not_hammered(
+    tmp_path, fake_connector, botframework
+):
+    botframework.fail_status = 500
+    env = {
+        "SECBOT_DB": str(tmp_path / "e.db"),
+        **TEAMS_TEST_ENV,
+        "SECBOT_BOTFRAMEWORK_OPENID_URL": botframework.metadata_url,
+    }
+    bot = await start_bot(env, connector=fake_connector, content=False, botframework=botframework)
+    try:
+        for _ in range(3):
+            status, body = await bot.teams_say("help", personal=True)
+            assert status == 503 and "can't be checked" in body["error"]
+        # One fetch at start-up (and perhaps one more if a request came first): the
+        # failure is remembered, so three requests don't mean three more fetches.
+        assert botframework.fetches() <= 2
+        assert fake_connector.calls == []
+    finally:
+        await stop_bot(bot)
 
-    monkeypatch.setattr(_OpenIdMetadata, "get", offline)
-    act = teams_activity("help", service_url=fake_connector.url, personal=True)
-    status, body = await authed.teams(act, {"Authorization": f"Bearer {token(fake_connector.url)}"})
-    assert status == 503 and "can't be checked" in body["error"]
+
+async def test_a_hanging_key_endpoint_gives_teams_503_while_other_doors_carry_on(
+    tmp_path, slack_env, fake_slack, fake_connector, content_library
+):
+    """The key endpoint accepts the connection and never answers. Teams requests get a
+    503 with Retry-After once the fetch times out; meanwhile /healthz, Slack and the web
+    chat answer as usual, because nothing waits for the keys on the event loop."""
+    hanging = await FakeBotFramework().start()
+    hanging.hang = True
+    env = {
+        **slack_env,
+        **TEAMS_TEST_ENV,
+        "SECBOT_BOTFRAMEWORK_OPENID_URL": hanging.metadata_url,
+        "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT": "2",
+    }
+    bot = await start_bot(
+        env,
+        slack=fake_slack,
+        connector=fake_connector,
+        content=content_library,
+        botframework=hanging,
+    )
+    try:
+        teams = asyncio.create_task(bot.teams_say("help", personal=True))
+        await hanging.wait_for(lambda s: s.fetches() >= 1)  # a key fetch is hanging now
+        async with bot.session.get(bot.url + "healthz") as r:
+            assert r.status == 200
+        r = await bot.slash("/quiz", "help")
+        assert r.status == 200
+        status, _ = await bot.web_send(text="help")
+        assert status == 200
+        status, body = await teams
+        assert status == 503
+        assert "can't be checked" in body["error"]
+        # The negative cache: the next request is answered at once, with no new fetch.
+        fetches = hanging.fetches()
+        act = teams_activity("help", service_url=fake_connector.url, personal=True)
+        async with bot.session.post(
+            bot.url + "api/messages",
+            json=act,
+            headers={"Authorization": f"Bearer {sign_token(fake_connector.url)}"},
+        ) as r:
+            assert r.status == 503 and int(r.headers["Retry-After"]) > 0
+        assert hanging.fetches() == fetches
+        assert fake_connector.calls == []
+    finally:
+        await stop_bot(bot)
+        await hanging.close()
+
+
+async def test_the_outbound_token_is_fetched_off_the_event_loop(
+    authed, fake_connector, monkeypatch
+):
+    """msal fetches the bot's own token with blocking calls: they must run in a worker
+    thread, so a slow Entra ID holds up that one reply and nothing else."""
+    loop_thread = threading.get_ident()
+    release = threading.Event()
+    callers: list[int] = []
+
+    def slow_entra_id(self, force_refresh: bool = False) -> str:
+        callers.append(threading.get_ident())
+        release.wait(10)
+        return "slow-token"
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", slow_entra_id)
+    teams = asyncio.create_task(
+        _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    )
+    try:
+        await eventually(lambda: callers)
+        async with authed.session.get(authed.url + "healthz") as r:
+            assert r.status == 200
+    finally:
+        release.set()
+    status, _ = await teams
+    assert status == 201
+    sent = await fake_connector.wait_for(lambda s: [c for c in s.calls if "/activities" in c.path])
+    assert sent[0].headers["Authorization"] == "Bearer slow-token"
+    assert callers and loop_thread not in callers
+
+
+async def test_entra_id_refusing_the_bot_is_503_not_500(authed, fake_connector, monkeypatch):
+    def refused(self, force_refresh: bool = False) -> str:
+        raise PermissionError("AADSTS7000215: Invalid client secret provided")
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", refused)
+    status, body = await _send(authed, fake_connector, f"Bearer {sign_token(fake_connector.url)}")
+    assert status == 503 and "sign in" in body
     assert fake_connector.calls == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECBOT_BOTFRAMEWORK_OPENID_URL", "login.botframework.com/v1/.well-known/x"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "nan"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "0"),
+        ("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", "soon"),
+    ],
+)
+def test_bad_key_settings_stop_start_up_with_one_line(tmp_path, name, value):
+    from app import create_app
+    from bot.config import ConfigError, load_settings
+
+    env = {"SECBOT_DB": str(tmp_path / "c.db"), **TEAMS_TEST_ENV, name: value}
+    with pytest.raises(ConfigError, match=name):
+        create_app(load_settings(env, env_file=None), features=[], content=False)

@@ -11,29 +11,47 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from types import SimpleNamespace
 from typing import Any
 
-import jwt
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
 )
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     Attachment,
+    CallerIdConstants,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
 )
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
+)
 from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
+from bot.adapters.teams_auth import (
+    OPENID_URL,
+    KeysUnavailable,
+    SigningKeys,
+    TokenRejected,
+    TokenValidator,
+    is_loopback_url,
+)
+from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
+from bot.adapters.teams_request import BadActivity, parse_body, to_activity
 from bot.commands.help import welcome_message
+from bot.config import ConfigError
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
@@ -62,29 +80,36 @@ MIGRATIONS = [
         updated_at TEXT NOT NULL
     )
     """,
+    # How the reference was vouched for: 'token' (a validated Bot Framework token named
+    # its serviceUrl) or 'development' (a loopback serviceUrl, no app id). Rows kept
+    # before this column existed are NULL.
+    "ALTER TABLE teams_conversations ADD COLUMN trust TEXT",
 ]
 
 
 class ConversationStore:
-    """Conversation references, kept from every activity, for proactive messages."""
+    """Conversation references, kept from every authenticated activity, for proactive
+    messages. Only the front door calls ``save``, and only after the activity passed."""
 
     def __init__(self, db: Database):
         self.db = db
 
-    def save(self, activity: Activity, now: str) -> None:
+    def save(self, activity: Activity, now: str, trust: str) -> None:
         ref = TurnContext.get_conversation_reference(activity)
         conv = activity.conversation
         self.db.execute(
             "INSERT INTO teams_conversations (conversation_id, reference, tenant_id, is_personal,"
-            " active, updated_at) VALUES (?, ?, ?, ?, 1, ?)"
+            " active, updated_at, trust) VALUES (?, ?, ?, ?, 1, ?, ?)"
             " ON CONFLICT(conversation_id) DO UPDATE SET reference = excluded.reference,"
-            " tenant_id = excluded.tenant_id, active = 1, updated_at = excluded.updated_at",
+            " tenant_id = excluded.tenant_id, active = 1, updated_at = excluded.updated_at,"
+            " trust = excluded.trust",
             [
                 conv.id,
                 json.dumps(ref.serialize()),
                 conv.tenant_id,
                 int((conv.conversation_type or "personal") == "personal"),
                 now,
+                trust,
             ],
         )
 
@@ -105,12 +130,13 @@ class ConversationStore:
         ).fetchone()
         return row[0] if row else None
 
-    def get(self, conversation_id: str) -> ConversationReference | None:
+    def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
+        """The stored reference and how it was vouched for (see the ``trust`` column)."""
         row = self.db.execute(
-            "SELECT reference FROM teams_conversations WHERE conversation_id = ?",
+            "SELECT reference, trust FROM teams_conversations WHERE conversation_id = ?",
             [conversation_id],
         ).fetchone()
-        return ConversationReference().deserialize(json.loads(row[0])) if row else None
+        return (ConversationReference().deserialize(json.loads(row[0])), row[1]) if row else None
 
     def mark_inactive(self, conversation_id: str) -> None:
         self.db.execute(
@@ -123,13 +149,21 @@ def _to_activity(msg: Message, **extra: Any) -> Activity:
     return Activity().deserialize({**body, **extra})
 
 
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one: free-form activity fields
+    (value, channelData) can hold anything, and a surprise must not end the turn."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _place(activity: Activity) -> Place:
     conv = activity.conversation
-    channel_data = activity.channel_data or {}
-    team = (channel_data.get("team") or {}).get("id") if isinstance(channel_data, dict) else None
-    tenant = conv.tenant_id or (
-        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
-    )
+    channel_data = _dict(activity.channel_data)
+    team = _text(_dict(channel_data.get("team")).get("id"))
+    tenant = _text(conv.tenant_id) or _text(_dict(channel_data.get("tenant")).get("id"))
     return Place(
         "teams",
         tenant or team or "",
@@ -153,10 +187,25 @@ class TeamsTransport:
         self.store = store
         self.app_id = app_id
 
+    def _trusted(self, ref: ConversationReference, trust: str | None) -> bool:
+        """Call only a serviceUrl a validated token named (or, with no app id, loopback).
+
+        Rows kept before trust was recorded are used only for an https serviceUrl when
+        the bot has an app id: open mode only ever kept the Emulator's http://localhost."""
+        if not self.app_id:
+            return is_loopback_url(ref.service_url)
+        if trust == "token":
+            return True
+        return trust is None and (ref.service_url or "").lower().startswith("https://")
+
     async def _continue(self, conversation_id: str, fn) -> Any:
-        ref = self.store.get(conversation_id)
-        if ref is None:
+        stored = self.store.get(conversation_id)
+        if stored is None:
             raise DeliveryFailed("no conversation reference", permanent=True)
+        ref, trust = stored
+        if not self._trusted(ref, trust):
+            log.warning("teams: not calling an untrusted serviceUrl for a stored conversation")
+            raise DeliveryFailed("untrusted conversation reference", permanent=True)
         result: dict[str, Any] = {}
 
         async def callback(ctx: TurnContext) -> None:
@@ -171,6 +220,8 @@ class TeamsTransport:
             await self.adapter.continue_conversation(ref, callback, self.app_id)
             if "error" in result:
                 raise result["error"]
+        except OutboundTokenUnavailable as e:
+            raise DeliveryFailed("teams: no outbound token", retry_after=e.retry_after) from None
         except ErrorResponseException as e:
             status = getattr(e.response, "status_code", 0)
             if status in (403, 404):
@@ -320,30 +371,34 @@ def _action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
     if not isinstance(value, dict):
         return None
     if activity.type == ActivityTypes.invoke:
-        action = value.get("action") or {}
-        data = action.get("data") or {}
-        verb = action.get("verb") or data.get("action_id", "")
+        action = _dict(value.get("action"))
+        data = _dict(action.get("data"))
+        verb = _text(action.get("verb")) or _text(data.get("action_id"))
     else:
         data = value
-        verb = data.get("action_id", "")
+        verb = _text(data.get("action_id"))
     if not verb:
         return None
     form = {k: str(v) for k, v in data.items() if k not in ("action_id", "value")}
-    choice = data.get(data.get("input", "")) if data.get("input") else None
+    field = _text(data.get("input"))
+    choice = data.get(field) if field else None
     val = str(choice if choice is not None else data.get("value", ""))
     return verb, val, form
 
 
-# What botframework-connector raises for a missing or bad token (see its
-# botframework/connector/auth/: the *_validation modules and jwt_token_extractor.py):
-# PermissionError from every validator; PyJWT errors for a malformed, expired or badly
-# signed token; IndexError when the token names a signing key Microsoft does not publish
-# (JwtTokenExtractor._OpenIdMetadata._find); and a bare Exception with one of these two
-# messages from JwtTokenExtractor._validate_token. Nothing else is taken as a bad token.
-BAD_TOKEN_ERRORS = (PermissionError, jwt.exceptions.PyJWTError, IndexError)
-BARE_TOKEN_ERRORS = frozenset(
-    {"Could not validate endorsement key", "Token signing algorithm not in allowed list"}
-)
+def _without_mention(activity: Activity) -> str:
+    """The typed text without "@secbot", as botbuilder strips it; a mention entity of an
+    odd shape leaves the text as it came rather than failing the turn."""
+    if not activity.entities:
+        return _text(activity.text)
+    try:
+        return _text(TurnContext.remove_recipient_mention(activity))
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return _text(activity.text)
+
+
+class UntrustedServiceUrl(Exception):
+    """Development mode: the activity names a serviceUrl off this machine."""
 
 
 def _unauthorised() -> web.Response:
@@ -351,6 +406,11 @@ def _unauthorised() -> web.Response:
 
 
 class TeamsFrontDoor:
+    """``POST /api/messages``. With an app id, every activity needs a Bot Framework
+    token checked by :mod:`bot.adapters.teams_auth`; without one (development mode
+    only, see ``Settings.teams_enabled``) only a loopback serviceUrl is accepted.
+    botbuilder gets an already-authenticated request, so it never fetches keys itself."""
+
     def __init__(self, settings, bot: Bot, db: Database, clock):
         config = SimpleNamespace(
             APP_ID=settings.microsoft_app_id or "",
@@ -359,55 +419,111 @@ class TeamsFrontDoor:
             APP_TENANTID=settings.microsoft_app_tenant_id or "",
         )
         self.app_id = config.APP_ID
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        credentials = NonBlockingCredentialsFactory(
+            ConfigurationServiceClientCredentialFactory(config)
+        )
+        self.adapter = CloudAdapter(
+            ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials)
+        )
         self.adapter.on_turn_error = self._on_error
         self.bot = bot
         self.clock = clock
         self.conversations = ConversationStore(db)
         self.transport = TeamsTransport(self.adapter, self.conversations, self.app_id)
+        self.keys: SigningKeys | None = None
+        self.validator: TokenValidator | None = None
+        if self.app_id:
+            url = settings.get("SECBOT_BOTFRAMEWORK_OPENID_URL") or OPENID_URL
+            if not url.startswith(("https://", "http://")):
+                raise ConfigError(
+                    f"SECBOT_BOTFRAMEWORK_OPENID_URL must be an http(s) URL, not {url!r}"
+                )
+            timeout = settings.number("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0, 0.1, 60, whole=False)
+            if not math.isfinite(timeout):  # float("nan") slips past a range check
+                raise ConfigError(
+                    "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT must be a number from 0.1 to 60"
+                )
+            self.keys = SigningKeys(url, timeout=timeout)
+            tenant = (
+                settings.microsoft_app_tenant_id
+                if settings.microsoft_app_type == "SingleTenant"
+                else None
+            )
+            self.validator = TokenValidator(self.keys, self.app_id, tenant)
 
     async def _on_error(self, ctx: TurnContext, error: Exception) -> None:
         log.error("teams turn failed: %s", type(error).__name__)
+
+    async def _authenticate(
+        self, authorization: str | None, body: dict[str, Any]
+    ) -> AuthenticateRequestResult:
+        """What botbuilder's ``authenticate_request`` would build, from our own checks.
+
+        Raises TokenRejected (401), KeysUnavailable (503) or, in development mode,
+        UntrustedServiceUrl (400)."""
+        auth = self.adapter.bot_framework_authentication
+        if self.validator is None:
+            if not is_loopback_url(body["serviceUrl"]):
+                raise UntrustedServiceUrl
+            identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+            caller_id = None
+        else:
+            claims = await self.validator.validate(
+                authorization, body.get("channelId"), body["serviceUrl"]
+            )
+            identity = ClaimsIdentity(claims, True)
+            caller_id = CallerIdConstants.public_azure_channel
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = auth.get_originating_audience()
+        result.caller_id = caller_id
+        result.connector_factory = auth.create_connector_factory(identity)
+        return result
 
     async def handle(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "Content-Type must be application/json"}, status=415)
         try:
-            body = await request.json()
-            activity = Activity().deserialize(body)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-            return web.json_response({"error": "the body is not a valid activity"}, status=400)
-        if not isinstance(body, dict) or not activity.type:
-            return web.json_response({"error": "the activity has no type"}, status=400)
-        if not activity.service_url or not (activity.conversation and activity.conversation.id):
-            return web.json_response(
-                {"error": "the activity needs a serviceUrl and a conversation id"}, status=400
-            )
+            body = parse_body(await request.read())
+        except BadActivity as e:
+            return web.json_response({"error": str(e)}, status=400)
         # Authenticate first, on its own, so only token problems can become a 401: an
         # error while handling the activity is a bug and must not be hidden as one.
         try:
-            auth = await self.adapter.bot_framework_authentication.authenticate_request(
-                activity, request.headers.get("Authorization", "")
-            )
-        except BAD_TOKEN_ERRORS:
+            auth = await self._authenticate(request.headers.get("Authorization"), body)
+        except TokenRejected as e:
+            log.info("teams: refused a request: %s", e)
             return _unauthorised()
-        except OSError as e:  # requests' errors: Microsoft's signing keys could not be fetched
-            log.warning("teams: can't fetch the Bot Framework signing keys: %s", type(e).__name__)
+        except UntrustedServiceUrl:
+            return web.json_response(
+                {"error": "in development mode the serviceUrl must be a loopback address"},
+                status=400,
+            )
+        except KeysUnavailable as e:
             return web.json_response(
                 {"error": "the token can't be checked just now"},
                 status=503,
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": str(e.retry_after)},
             )
-        except Exception as e:
-            if type(e) is Exception and str(e) in BARE_TOKEN_ERRORS:
-                return _unauthorised()
-            raise
+        try:
+            activity = to_activity(body)
+        except BadActivity as e:
+            return web.json_response({"error": str(e)}, status=400)
         holder: dict[str, TeamsResponder] = {}
 
         async def logic(ctx: TurnContext) -> None:
             holder["r"] = await self.on_turn(ctx)
 
-        await self.adapter.process_activity(auth, activity, logic)
+        try:
+            await self.adapter.process_activity(auth, activity, logic)
+        except OutboundTokenUnavailable as e:
+            # Before the turn began (the connector client needs the token): nothing was
+            # handled, so Teams can safely deliver it again.
+            return web.json_response(
+                {"error": "the bot can't sign in to reply just now"},
+                status=503,
+                headers={"Retry-After": str(e.retry_after)},
+            )
         responder = holder.get("r")
         if activity.type == ActivityTypes.invoke:
             resp = responder.invoke_response() if responder else InvokeResponse(200, {})
@@ -419,8 +535,10 @@ class TeamsFrontDoor:
     async def on_turn(self, ctx: TurnContext) -> TeamsResponder | None:
         activity = ctx.activity
         if activity.conversation and activity.service_url:
+            # Reached only through handle(), after _authenticate: the serviceUrl is the
+            # one the token named (or a loopback one in development mode).
             now = self.clock.now().isoformat()
-            self.conversations.save(activity, now)
+            self.conversations.save(activity, now, "token" if self.validator else "development")
             self.conversations.remember_user(activity, now)
         responder = TeamsResponder(ctx, self.adapter, self.app_id)
         delivery = (
@@ -448,11 +566,7 @@ class TeamsFrontDoor:
                 form=form,
             )
         elif activity.type == ActivityTypes.message:
-            text = (
-                TurnContext.remove_recipient_mention(activity)
-                if activity.entities
-                else activity.text
-            )
+            text = _without_mention(activity)
             incoming = Incoming(
                 actor=actor,
                 place=place,

@@ -1,0 +1,74 @@
+"""Reading a Bot Framework activity off the wire, before anyone trusts it.
+
+The body is checked for shape with plain JSON first (cheap, and nothing hostile reaches
+msrest's model deserialiser before the token is checked): it must be a JSON object no
+deeper than real activities go, with a type, a serviceUrl, a conversation id and (if
+present) a channelId, all strings. Anything else is a 400 with a plain reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+
+# Teams activities nest a dozen levels at most (an Adaptive Card action's data inside
+# value inside the activity); this leaves room and refuses bombs long before Python's
+# recursion limit.
+MAX_DEPTH = 64
+
+
+class BadActivity(Exception):
+    """The body is not a usable activity; the message says why, for the 400 answer."""
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The activity as a plain dict, its envelope checked. Raises BadActivity."""
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadActivity("the body is not valid JSON in UTF-8") from None
+    if not isinstance(body, dict):
+        raise BadActivity("the body is not a valid activity")
+    if _too_deep(body):
+        raise BadActivity("the activity is nested too deeply")
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        raise BadActivity("the activity has no type")
+    conversation = body.get("conversation")
+    if (
+        not isinstance(body.get("serviceUrl"), str)
+        or not body["serviceUrl"]
+        or not isinstance(conversation, dict)
+        or not isinstance(conversation.get("id"), str)
+        or not conversation["id"]
+    ):
+        raise BadActivity("the activity needs a serviceUrl and a conversation id")
+    if not isinstance(body.get("channelId", ""), str):
+        raise BadActivity("the activity's channelId must be a string")
+    return body
+
+
+def to_activity(body: dict[str, Any]) -> Activity:
+    """botbuilder's model of the (already authenticated) activity. Raises BadActivity."""
+    try:
+        activity = Activity().deserialize(body)
+    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError):
+        raise BadActivity("the body is not a valid activity") from None
+    if not activity.type or not activity.conversation or not activity.conversation.id:
+        raise BadActivity("the body is not a valid activity")
+    return activity

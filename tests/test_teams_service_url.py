@@ -1,0 +1,139 @@
+"""The only serviceUrls the bot calls are ones it can trust.
+
+With an app id, that is the URL a validated Bot Framework token named. Without one
+(the Bot Framework Emulator), Teams is served only in development mode, and then only
+for loopback serviceUrls. Where the server listens grants nothing, and a conversation
+reference kept for proactive posts only ever comes from an activity that passed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app import SERVICES
+from bot.core import DeliveryFailed
+from bot.model import Message, Place, Section
+from tests.fakes.botframework import sign_token
+from tests.support import start_bot, stop_bot, teams_activity
+
+CONV = "a:personal-trust"
+
+
+def _refs(bot) -> list[tuple[str, str | None]]:
+    db = bot.app[SERVICES].db
+    return [
+        (row[0], row[1])
+        for row in db.execute("SELECT reference, trust FROM teams_conversations").fetchall()
+    ]
+
+
+async def test_teams_without_an_app_id_is_off_outside_development_mode(tmp_path):
+    """Listening on 127.0.0.1 used to turn on open Teams: a reverse proxy on the same
+    host would have published it to the world."""
+    bot = await start_bot(
+        {"SECBOT_DB": str(tmp_path / "p.db"), "HOST": "127.0.0.1"}, features=[], content=False
+    )
+    try:
+        act = teams_activity("help", service_url="http://127.0.0.1:9/", personal=True)
+        async with bot.session.post(bot.url + "api/messages", json=act) as r:
+            assert r.status in (404, 405)
+        async with bot.session.get(bot.url + "healthz") as r:
+            assert (await r.json())["front_doors"]["teams"] is False
+    finally:
+        await stop_bot(bot)
+
+
+@pytest.fixture
+async def dev_bot(tmp_path, fake_connector):
+    env = {"SECBOT_DB": str(tmp_path / "dev.db"), "SECBOT_MODE": "development"}
+    bot = await start_bot(env, connector=fake_connector, content=False)
+    yield bot
+    await stop_bot(bot)
+
+
+async def test_development_mode_answers_a_loopback_service_url(dev_bot, fake_connector):
+    assert not dev_bot.settings.teams_authenticated
+    status, _ = await dev_bot.teams_say("help", personal=True, conversation=CONV)
+    assert status == 201
+    sent = await fake_connector.wait_for(lambda s: s.sent())
+    assert "Show what I can do" in str(sent[0])
+    assert [trust for _, trust in _refs(dev_bot)] == ["development"]
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        "https://evil.example/",
+        "http://10.1.2.3/",
+        "http://127.0.0.1@evil.example/",
+        "http://localhost.evil.example/",
+        "http://[::ffff:8.8.8.8]/",
+        "ftp://127.0.0.1/",
+        "not a url",
+    ],
+)
+async def test_development_mode_refuses_other_service_urls(dev_bot, fake_connector, service_url):
+    act = teams_activity("help", service_url=service_url, personal=True, conversation=CONV)
+    status, body = await dev_bot.teams(act)
+    assert status == 400 and "loopback" in body["error"]
+    assert _refs(dev_bot) == []
+    assert fake_connector.calls == []
+
+
+async def test_a_refused_activity_never_replaces_a_stored_reference(running, fake_connector):
+    """Someone without a token names their own serviceUrl for a known conversation:
+    refused, and proactive posts still go to the URL the last valid token named."""
+    assert (await running.teams_say("help", personal=True, conversation=CONV))[0] == 201
+    await fake_connector.wait_for(lambda s: s.sent())
+    evil = teams_activity("help", service_url="https://evil.example/", conversation=CONV)
+    for token in (None, sign_token(fake_connector.url), sign_token("https://evil.example/x")):
+        headers = {"Authorization": f"Bearer {token}" if token else ""}
+        status, _ = await running.teams(evil, headers)
+        assert status == 401
+    ((ref, trust),) = _refs(running)
+    assert fake_connector.url in ref and "evil" not in ref and trust == "token"
+
+    fake_connector.calls.clear()
+    transport = running.app[SERVICES].transports["teams"]
+    await transport.post(Place("teams", "tenant-1", CONV), Message("A tip", (Section("A tip"),)))
+    (call,) = fake_connector.calls
+    assert call.path.startswith(f"/v3/conversations/{CONV}/activities")
+
+
+async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path, fake_connector):
+    """A reference kept in development mode (or before trust was recorded, over http)
+    is not used by a bot with an app id: it would send its credentials there."""
+    db = str(tmp_path / "shared.db")
+    dev = await start_bot(
+        {"SECBOT_DB": db, "SECBOT_MODE": "development"}, connector=fake_connector, content=False
+    )
+    try:
+        assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        await fake_connector.wait_for(lambda s: s.sent())
+        dev.app[SERVICES].db.execute(
+            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
+            " is_personal, active, updated_at, trust) SELECT 'a:legacy', reference, tenant_id,"
+            " is_personal, 1, updated_at, NULL FROM teams_conversations"
+        )
+    finally:
+        await stop_bot(dev)
+
+    fake_connector.calls.clear()
+    prod = await start_bot({"SECBOT_DB": db}, connector=fake_connector, content=False)
+    try:
+        assert prod.settings.teams_authenticated
+        transport = prod.app[SERVICES].transports["teams"]
+        for conv in (CONV, "a:legacy"):
+            with pytest.raises(DeliveryFailed) as failed:
+                await transport.post(
+                    Place("teams", "tenant-1", conv), Message("A tip", (Section("A tip"),))
+                )
+            assert failed.value.permanent
+        assert fake_connector.calls == []
+        # Once the conversation speaks with a valid token, its reference is trusted again.
+        assert (await prod.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        tip = Message("A tip", (Section("A tip"),))
+        await transport.post(Place("teams", "tenant-1", CONV), tip)
+        assert any("A tip" in str(body) for body in fake_connector.sent())
+    finally:
+        await stop_bot(prod)
