@@ -295,16 +295,27 @@ class Quiz:
             return
         lib, items = found
         now = self.clock.now()
-        item = engine.pick_item(items, self.store.recent_items(turn.place, RECENT_POSTS), self.rng)
-        post = self.store.create_post(
-            item.id,
-            engine.option_order(self.rng, len(item.options)),
-            request.tag,
-            turn.place,
-            turn.actor.key,
-            now,
-            now + (request.duration or engine.DEFAULT_OPEN),
-        )
+        key = turn.incoming.delivery_id or None
+        post = self.store.post_for_delivery(key) if key else None
+        item = lib.item(post.item_id) if post is not None else None
+        if post is not None and (post.message_id is not None or item is None):
+            return  # a replay of a /quiz whose question is already posted
+        if post is None or item is None:
+            item = engine.pick_item(
+                items, self.store.recent_items(turn.place, RECENT_POSTS), self.rng
+            )
+            post = self.store.create_post(
+                item.id,
+                engine.option_order(self.rng, len(item.options)),
+                request.tag,
+                turn.place,
+                turn.actor.key,
+                now,
+                now + (request.duration or engine.DEFAULT_OPEN),
+                delivery_key=key,
+            )
+        # The row is the intent; a replay after a crash during the post below finds it
+        # without a message and completes the post rather than creating a second question.
         try:
             ref = await turn.reply(
                 render.channel_question(post, item, 0, now, self.services.settings.tz)
@@ -346,8 +357,13 @@ class Quiz:
             correct,
             now,
             self._review(turn.actor.key, item.id, correct, now),
+            delivery_key=turn.incoming.delivery_id or None,
         )
-        if result.status == "recorded":
+        if result.status == "replayed":
+            # This click's answer was recorded before a crash: its effect is done. Bring
+            # the count up to date (an edit, not a new message) and say nothing twice.
+            await self.refresh(post.id, turn)
+        elif result.status == "recorded":
             await turn.reply(render.answer_feedback(item, post.order, choice))
             if turn.place.platform == "teams":
                 await self._lasting_copy(turn, render.answer_copy(item, post.order, choice))

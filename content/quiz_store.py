@@ -176,6 +176,17 @@ MIGRATIONS = [
     """
     CREATE INDEX quiz_posts_place_id ON quiz_posts (platform, workspace, channel, id)
     """,
+    # 4: the delivery (a /quiz, a click) that created a post or an answer, so a delivery
+    # replayed after a crash finds its effect already done instead of doing it twice.
+    # Partial indexes: rows from before this step (and from no delivery) carry no key.
+    """
+    ALTER TABLE quiz_posts ADD COLUMN delivery_key TEXT;
+    CREATE UNIQUE INDEX quiz_posts_delivery ON quiz_posts (delivery_key)
+        WHERE delivery_key IS NOT NULL;
+    ALTER TABLE quiz_answers ADD COLUMN delivery_key TEXT;
+    CREATE UNIQUE INDEX quiz_answers_delivery ON quiz_answers (delivery_key)
+        WHERE delivery_key IS NOT NULL
+    """,
 ]
 
 
@@ -247,7 +258,8 @@ class Session:
 
 @dataclass(frozen=True)
 class AnswerResult:
-    """``status``: recorded | duplicate | closed | due | stale | not-yours | finished."""
+    """``status``: recorded | replayed | duplicate | closed | due | stale | not-yours |
+    finished."""
 
     status: str
     previous_choice: int | None = None
@@ -349,11 +361,15 @@ class QuizStore:
         posted_by: str,
         now: datetime,
         closes_at: datetime,
+        delivery_key: str | None = None,
     ) -> Post:
+        """The question's row, written before its message is posted (the intent): a
+        delivery replayed after a crash finds it by ``delivery_key`` (see
+        :meth:`post_for_delivery`) and only completes the post if it has no message yet."""
         cur = self.db.execute(
             "INSERT INTO quiz_posts (item_id, option_order, tag, platform, workspace, channel,"
-            " is_direct, thread, posted_by, created_at, closes_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " is_direct, thread, posted_by, created_at, closes_at, delivery_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 item_id,
                 json.dumps(order),
@@ -366,11 +382,18 @@ class QuizStore:
                 posted_by,
                 iso(now),
                 iso(closes_at),
+                delivery_key,
             ],
         )
         post = self.post(int(cur.lastrowid))
         assert post is not None
         return post
+
+    def post_for_delivery(self, delivery_key: str) -> Post | None:
+        row = self.db.execute(
+            "SELECT * FROM quiz_posts WHERE delivery_key = ?", [delivery_key]
+        ).fetchone()
+        return _post(row) if row else None
 
     def delete_post(self, post_id: int) -> None:
         """Only for a question whose message could not be posted at all."""
@@ -435,8 +458,12 @@ class QuizStore:
         correct: bool,
         now: datetime,
         review: Review,
+        delivery_key: str | None = None,
     ) -> AnswerResult:
-        """Record one person's answer to a channel question, at most once, while it is open."""
+        """Record one person's answer to a channel question, at most once, while it is open.
+
+        ``replayed``: this very delivery (``delivery_key``) recorded the answer already;
+        a crash came between that and the end of its handling."""
         with transaction(self.db) as conn:
             row = conn.execute(
                 "SELECT closed_at, closes_at FROM quiz_posts WHERE id = ?", [post.id]
@@ -446,10 +473,12 @@ class QuizStore:
             if row["closes_at"] <= iso(now):
                 return AnswerResult("due")
             previous = conn.execute(
-                "SELECT choice FROM quiz_answers WHERE post_id = ? AND user_key = ?",
+                "SELECT choice, delivery_key FROM quiz_answers WHERE post_id = ? AND user_key = ?",
                 [post.id, actor.key],
             ).fetchone()
             if previous is not None:
+                if delivery_key is not None and previous[1] == delivery_key:
+                    return AnswerResult("replayed", previous[0])
                 return AnswerResult("duplicate", previous[0])
             seconds = max(0.0, (now - post.created_at).total_seconds())
             self._insert_answer(
@@ -465,6 +494,7 @@ class QuizStore:
                 place,
                 now,
                 post_id=post.id,
+                delivery_key=delivery_key,
             )
             self._save_card(conn, actor.key, post.item_id, correct, now, review)
         return AnswerResult("recorded")
@@ -489,12 +519,13 @@ class QuizStore:
         session_id: int | None = None,
         position: int | None = None,
         prompt_id: int | None = None,
+        delivery_key: str | None = None,
     ) -> None:
         conn.execute(
             "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
             " correct, seconds, context, post_id, session_id, position, prompt_id, platform,"
-            " workspace, channel, answered_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " workspace, channel, answered_at, delivery_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 actor.key,
                 actor.name,
@@ -513,6 +544,7 @@ class QuizStore:
                 place.workspace,
                 place.channel,
                 iso(now),
+                delivery_key,
             ],
         )
 

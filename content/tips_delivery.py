@@ -70,6 +70,7 @@ from content.tips_store import (
     FAILED,
     GONE,
     MISSED,
+    PENDING,
     UNKNOWN,
     Delivery,
     Subscription,
@@ -327,6 +328,7 @@ class TipDelivery:
         local_date: date | None = None,
         test_slot: int | None = None,
         reread: bool = True,
+        request_key: str | None = None,
     ) -> int | None:
         """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
         ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
@@ -348,6 +350,7 @@ class TipDelivery:
             now=now,
             local_date=local_date,
             test_slot=test_slot,
+            request_key=request_key,
         )
 
     def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
@@ -816,12 +819,25 @@ class TipDelivery:
 
     # --- on demand ------------------------------------------------------------------
 
-    async def send_now(self, sub: Subscription) -> tuple[SendResult, bool]:
+    async def send_now(
+        self, sub: Subscription, request_key: str | None = None
+    ) -> tuple[SendResult, bool]:
         """Deliver the channel's next tip now. Returns (result, counted_as_today).
 
         If today is one of the channel's delivery days and today's tip has not been
         claimed yet, this *is* today's delivery (the scheduled one will not follow).
-        Otherwise it is an extra tip that leaves the schedule alone."""
+        Otherwise it is an extra tip that leaves the schedule alone.
+
+        ``request_key`` (the chat delivery that asked) is claimed with the ledger row, so
+        the same request replayed after a crash finds its row: a pending one is sent now,
+        any other is reported as it stands, and no second tip is claimed."""
+        if request_key is not None:
+            earlier = self.store.delivery_for_request(request_key)
+            if earlier is not None:
+                counted = earlier.local_date is not None
+                if earlier.status == PENDING:
+                    return await self.send(earlier), counted
+                return SendResult(earlier.status), counted
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
         counted = is_delivery_day(today, sub.schedule) and not self.store.has_delivery(
@@ -830,12 +846,16 @@ class TipDelivery:
         delivery_id = None
         if counted:
             with self.store.batch():  # the claim and the move to tomorrow together
-                delivery_id = self.claim(sub, now, kind="manual", due=now, local_date=today)
+                delivery_id = self.claim(
+                    sub, now, kind="manual", due=now, local_date=today, request_key=request_key
+                )
                 if delivery_id is not None:
                     self.reschedule(sub, now, after=today)
         if delivery_id is None:
             counted = False
-            delivery_id = self.claim(sub, now, kind="manual", due=now, test_slot=None)
+            delivery_id = self.claim(
+                sub, now, kind="manual", due=now, test_slot=None, request_key=request_key
+            )
         if delivery_id is None:
             return SendResult("failed", "no tips"), False
         row = self.store.get_delivery(delivery_id)

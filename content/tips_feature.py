@@ -276,7 +276,7 @@ async def send_now(turn: Turn, _rest: str) -> None:
             _text(f"This channel isn't subscribed. First type “{_cmd(turn, 'subscribe')}”.")
         )
         return
-    result, counted = await delivery.send_now(sub)
+    result, counted = await delivery.send_now(sub, turn.incoming.delivery_id or None)
     if result.status == "sent":
         text = (
             "Sent. It counts as today's tip, so no second one will follow today."

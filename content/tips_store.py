@@ -97,6 +97,14 @@ MIGRATIONS = [
         WHERE status = 'pending';
     CREATE INDEX tip_deliveries_sending ON tip_deliveries (status, id) WHERE status = 'sending'
     """,
+    # The chat delivery (a `/tip send-now`) that claimed a row, so a replay of it after a
+    # crash finds the row (and finishes or reports it) rather than claiming a second tip.
+    # Partial: scheduled rows, the fan-out's thousands, carry no key and cost no index write.
+    """
+    ALTER TABLE tip_deliveries ADD COLUMN request_key TEXT;
+    CREATE UNIQUE INDEX tip_deliveries_request ON tip_deliveries (request_key)
+        WHERE request_key IS NOT NULL
+    """,
 ]
 
 # Rows per statement in the *_many methods (well under SQLite's bound-parameter limit).
@@ -366,17 +374,19 @@ class TipStore:
         now: datetime,
         local_date: date | None = None,
         test_slot: int | None = None,
+        request_key: str | None = None,
     ) -> int | None:
         """Insert a ``pending`` ledger row and mark the tip served in ``cycle``, atomically.
 
-        None if the (subscription, local date) or (subscription, test slot) is taken.
+        None if the (subscription, local date), (subscription, test slot) or request key
+        is taken.
         """
         with self.batch():
             conn = self.db.conn
             cur = conn.execute(
                 "INSERT OR IGNORE INTO tip_deliveries (subscription_id, local_date, test_slot,"
-                " kind, tip_id, cycle, status, due_at, claimed_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " kind, tip_id, cycle, status, due_at, claimed_at, updated_at, request_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     sub_id,
                     local_date.isoformat() if local_date else None,
@@ -388,6 +398,7 @@ class TipStore:
                     ts(due),
                     ts(now),
                     ts(now),
+                    request_key,
                 ],
             )
             if cur.rowcount != 1:
@@ -427,6 +438,14 @@ class TipStore:
     def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = self.db.execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM tip_deliveries WHERE id = ?", [delivery_id]
+        ).fetchone()
+        return _delivery(row) if row else None
+
+    def delivery_for_request(self, request_key: str) -> Delivery | None:
+        """The ledger row a chat delivery (``/tip send-now``) claimed, if it claimed one."""
+        row = self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM tip_deliveries WHERE request_key = ?",
+            [request_key],
         ).fetchone()
         return _delivery(row) if row else None
 

@@ -250,6 +250,16 @@ class IncidentDesk:
         department = text_limits.clean(parsed.department or "") or self.services.settings.get(
             "SECBOT_DEPARTMENT"
         )
+        key = turn.incoming.delivery_id or None
+        inc = self.store.for_delivery(key) if key else None
+        if inc is not None:
+            # A replay after a crash: the incident exists. Post its triage card only if
+            # that post never completed (the incident row is the post's recorded intent).
+            if inc.card_id is None:
+                ref = await turn.reply(cards.triage_card(inc))
+                if ref is not None:
+                    self.store.set_card(inc.id, ref.id)
+            return
         try:
             inc = self.store.create(
                 self.now(),
@@ -260,6 +270,7 @@ class IncidentDesk:
                 account=parsed.handle,
                 department=department,
                 limits=self.limits,
+                delivery_key=key,
             )
         except StartRefused as e:
             log.info("incident start refused (%s) for %s", e.kind, turn.actor.key)

@@ -117,6 +117,13 @@ MIGRATIONS = [
         FROM incident_steps s JOIN incidents i ON i.id = s.incident_id
         WHERE s.assignee IS NOT NULL
     """,
+    # The delivery (a /compromised) that started an incident: a delivery replayed after a
+    # crash finds its incident instead of starting a second one.
+    """
+    ALTER TABLE incidents ADD COLUMN delivery_key TEXT;
+    CREATE UNIQUE INDEX incidents_delivery ON incidents (delivery_key)
+        WHERE delivery_key IS NOT NULL
+    """,
 ]
 
 OPEN = ("triage", "containing", "recovering", "monitoring")
@@ -298,12 +305,16 @@ class IncidentStore:
         account: str | None = None,
         department: str | None = None,
         limits: StartLimits | None = None,
+        delivery_key: str | None = None,
     ) -> Incident:
         """A new incident in triage, with the next id of the year (``SEC-2026-0042``).
 
         ``limits`` are checked in the same write transaction as the insert, from the
         database, so they hold across restarts and between several processes; over a
-        limit, :class:`StartRefused` is raised and nothing is created."""
+        limit, :class:`StartRefused` is raised and nothing is created.
+
+        ``delivery_key`` (the delivery that reported it) is stored in the same transaction,
+        under a UNIQUE index, so a replayed delivery finds it (:meth:`for_delivery`)."""
         tenant = tenant_of(origin)
         with transaction(self.db) as conn:
             if limits is not None:
@@ -320,7 +331,7 @@ class IncidentStore:
             conn.execute(
                 "INSERT INTO incidents (id, drill, platform, account, triage_step, reporter,"
                 " reporter_name, commander, commander_name, department, origin, created_at,"
-                " tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " tenant, delivery_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     incident_id,
                     int(drill),
@@ -335,6 +346,7 @@ class IncidentStore:
                     _place_json(origin),
                     now.isoformat(),
                     tenant,
+                    delivery_key,
                 ],
             )
             self._add_person(conn, incident_id, reporter.key, reporter.name, "reporter", None, now)
@@ -342,6 +354,13 @@ class IncidentStore:
         found = self.get(incident_id)
         assert found is not None
         return found
+
+    def for_delivery(self, delivery_key: str) -> Incident | None:
+        """The incident a delivery started, if it did."""
+        row = self.db.execute(
+            "SELECT * FROM incidents WHERE delivery_key = ?", [delivery_key]
+        ).fetchone()
+        return _incident(row) if row else None
 
     def get(self, incident_id: str) -> Incident | None:
         row = self.db.execute(
