@@ -165,7 +165,7 @@ class Bot:
         turn = Turn(incoming, svc, responder)
         try:
             await self._chain()(turn)
-        except Exception:
+        except Exception as failure:
             # Never log message text: it may hold personal data or secrets.
             log.exception(
                 "handler failed for %s %s%s",
@@ -173,15 +173,22 @@ class Bot:
                 incoming.command or "",
                 incoming.action_id or "",
             )
-            await responder.reply(
-                message(
-                    "Sorry, something went wrong on our side. Please try again in a moment.",
-                    Section(
-                        "Sorry, something went wrong on our side. Please try again in a moment."
-                    ),
-                    private=True,
+            try:
+                await responder.reply(
+                    message(
+                        "Sorry, something went wrong on our side. Please try again in a moment.",
+                        Section(
+                            "Sorry, something went wrong on our side. Please try again in a "
+                            "moment."
+                        ),
+                        private=True,
+                    )
                 )
-            )
+            except Exception:
+                # Nobody was told: the delivery is not done. The adapter keeps it for
+                # another try, and records the handler's error (not the apology's).
+                log.warning("could not tell the person that their request failed")
+                raise failure from None
 
     async def _route(self, turn: Turn) -> None:
         inc = turn.incoming

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # The one list to edit when a feature is added.
 FEATURES: list[str] = [
     "bot.commands.help",
+    "bot.commands.deadletters",
     "content.tips_feature",
     "content.quiz_feature",
     "incidents.feature",

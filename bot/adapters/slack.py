@@ -27,10 +27,12 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.adapters.slack_scrub import describe, scrub, trigger_key
 from bot.core import Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.slack import render
-from bot.storage.inbox import RAW, Inbox
+from bot.storage.dead_letters import DeadLetters
+from bot.storage.inbox import RAW, Inbox, Kept
 from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -243,7 +245,7 @@ def _from_command(body: dict, client: AsyncWebClient) -> Translated:
         actor=actor,
         place=place,
         kind="command",
-        delivery_id=f"slack:cmd:{body.get('trigger_id') or body.get('command')}",
+        delivery_id=f"slack:cmd:{trigger_key(body.get('trigger_id', '')) or body.get('command')}",
         command=body["command"].lstrip("/"),
         args=(body.get("text") or "").strip(),
     )
@@ -266,7 +268,9 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
         actor=actor,
         place=place,
         kind="action",
-        delivery_id=f"slack:act:{user['id']}:{action.get('action_ts') or body['trigger_id']}",
+        delivery_id=(
+            f"slack:act:{user['id']}:{action.get('action_ts') or trigger_key(body['trigger_id'])}"
+        ),
         action_id=_strip(action["action_id"]),
         value=value or "",
         message=MessageRef(place, ts) if ts else None,
@@ -350,6 +354,7 @@ REPLAY = "secbot_replay"
 OUTCOME = "secbot_outcome"
 REACHED = "reached"  # a listener got the delivery
 HANDLED = "handled"  # ... and finished with it
+FAILED = "error:"  # ... and failed with this class of error (``FAILED + "SlackApiError"``)
 # How many kept deliveries are handled at once; more wait in the inbox, not in memory.
 # Generous, because a quiz click's handler mostly waits (for its merged message edit).
 DEFAULT_HANDLERS = 500
@@ -365,6 +370,27 @@ IDLE_POLL_SECONDS = 5.0
 RETRY_SECONDS = (5.0, 30.0, 120.0)
 # What a dispatch did with a kept delivery.
 DONE, RETRY, KEEP = "done", "retry", "keep"
+# A delivery that keeps failing is tried at most this many times (counting each start
+# that replays it), or until it is this old, then moved to the dead letters.
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_MAX_AGE_HOURS = 24.0
+# Kept bodies and dead letters are deleted after this many days.
+DEFAULT_RETENTION_DAYS = 7
+HOUSEKEEPING_SECONDS = 60 * 60
+
+
+def error_class(e: BaseException) -> str:
+    """What went wrong, for the log and the dead letters: the exception's class and, for a
+    platform error, the platform's error code. Never the message, which may quote text."""
+    name = type(e).__name__
+    code = None
+    if isinstance(e, SlackApiError) and e.response is not None:
+        code = e.response.get("error")
+    elif isinstance(e, DeliveryFailed):
+        code = e.reason
+    if isinstance(code, str) and re.fullmatch(r"[a-z0-9_.:-]{1,60}", code):
+        return f"{name} ({code})"
+    return name
 
 
 class SlackIntake:
@@ -387,12 +413,20 @@ class SlackIntake:
         *,
         handlers: int = DEFAULT_HANDLERS,
         defer_seconds: float = DEFAULT_DEFER_SECONDS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
     ):
         self.bot = bot
         self.app = app
         self.client = app.client
         self.tasks = tasks
         self.inbox = inbox
+        self.dead = DeadLetters(inbox.db)
+        self.max_attempts = max_attempts
+        self.max_age = timedelta(hours=max_age_hours)
+        self.retention = timedelta(days=retention_days)
+        self._busy: set[int] = set()  # kept rows being handled now
         self.defer = timedelta(seconds=defer_seconds)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(handlers)
@@ -423,7 +457,11 @@ class SlackIntake:
         outcome = context[OUTCOME]
         outcome.add(REACHED)
         incoming, responder = self._translate(kind, body)
-        await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
+        try:
+            await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
+        except Exception as e:
+            outcome.add(FAILED + error_class(e))
+            raise
         outcome.add(HANDLED)
 
     def _translate(self, kind: str, body: dict) -> Translated:
@@ -469,14 +507,18 @@ class SlackIntake:
                 except TimeoutError:
                     pass
                 continue
-            behind = self._behind(rows[0][3])
-            for entry, kind, payload, _received in rows:
+            behind = self._behind(rows[0].received_at)
+            for row in rows:
                 await self._slots.acquire()
                 if self._stopping:
                     self._slots.release()
                     return
-                self._last = entry
-                self.tasks.spawn(self._handle(entry, kind, payload, entry <= replay_until))
+                self._last = row.id
+                # A row kept by a dead process, or one tried before (a failure, an admin's
+                # retry of a dead letter), may have had part of its effect: a replay.
+                replay = row.id <= replay_until or row.attempts > 0
+                self._busy.add(row.id)
+                self.tasks.spawn(self._handle(row, replay))
                 if not behind:
                     await asyncio.sleep(0)
 
@@ -493,54 +535,152 @@ class SlackIntake:
         self._stopped.set()
         self._wake.set()
 
-    async def _handle(
-        self, entry: int, kind: str, payload: str, replay: bool, attempt: int = 0
-    ) -> None:
-        outcome = KEEP
+    async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
+        outcome, error = KEEP, "interrupted"
         try:
+            if replay and attempt == 0 and not self._begin_replay(row):
+                return
             try:
-                outcome = await self._dispatch(entry, kind, payload, replay)
+                outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
             except Exception:
                 # Not a handler's error (the core catches and answers those): a delivery
                 # that can't be read. Trying it again would fail again.
                 # Never log the payload: it holds people's messages.
-                log.exception("a kept Slack delivery (%s) could not be handled; dropping it", kind)
+                log.exception(
+                    "a kept Slack delivery (%s) could not be handled; dropping it", row.kind
+                )
                 outcome = DONE
             # Below is not reached if cancelled (a shutdown that ran out of time): the
             # row stays kept and the next start handles it again.
             if outcome == DONE:
-                self.inbox.remove(entry)
+                self.inbox.remove(row.id)
             elif outcome == RETRY and attempt < len(RETRY_SECONDS) and not self._stopping:
                 log.warning(
                     "a kept Slack delivery reached no handler; trying again in %ds",
                     RETRY_SECONDS[attempt],
                 )
-                self.tasks.spawn(self._later(entry, kind, payload, replay, attempt + 1))
+                self._busy.add(row.id)
+                self.tasks.spawn(self._later(row, replay, attempt + 1))
             else:
-                log.error(
-                    "a kept Slack delivery (%s) was not handled; it stays kept and the next "
-                    "start tries it again",
-                    kind,
-                )
+                self._failed(row, error or "no handler", counted=replay)
         finally:
+            if outcome != RETRY or attempt >= len(RETRY_SECONDS) or self._stopping:
+                self._busy.discard(row.id)
             self.handled += 1
             self._slots.release()
 
-    async def _later(self, entry: int, kind: str, payload: str, replay: bool, attempt: int):
+    def _begin_replay(self, row: Kept) -> bool:
+        """Count a replay as an attempt before it starts, so a delivery that kills the
+        process every time is still tried only ``max_attempts`` times. False if it has had
+        them all (it is moved to the dead letters instead)."""
+        if row.attempts >= self.max_attempts:
+            found = self.inbox.get(row.id)
+            self._bury(row, found[1] if found else None)
+            return False
+        self.inbox.attempted(row.id, "interrupted", count=True, payload=None)
+        return True
+
+    def _failed(self, row: Kept, error: str, *, counted: bool) -> None:
+        """A try failed: record it (the body loses its tokens now: it waits for a later
+        try, no longer for an answer within seconds), and give up once it has had
+        ``max_attempts`` tries or is older than the age limit."""
+        try:
+            attempts = self.inbox.attempted(
+                row.id, error, count=not counted, payload=scrub(row.kind, row.payload)
+            )
+            if attempts >= self.max_attempts or self._older(row.received_at, self.max_age):
+                self._bury(row, error)
+                return
+        except sqlite3.Error as e:
+            log.error("could not record a failed Slack delivery: %s", e)
+            return
+        log.error(
+            "a kept Slack delivery (%s) was not handled (%s, attempt %d of %d); it stays "
+            "kept and the next start tries it again",
+            row.kind,
+            error,
+            attempts,
+            self.max_attempts,
+        )
+
+    def _bury(self, row: Kept, error: str | None) -> None:
+        """Move a kept delivery to the dead letters, its body scrubbed."""
+        found = self.inbox.get(row.id)
+        payload = found[0].payload if found else row.payload
+        letter = self.dead.bury(
+            row.id,
+            what=describe(row.kind, payload),
+            error=error or "unknown",
+            payload=scrub(row.kind, payload),
+            now=self.bot.services.clock.now(),
+        )
+        if letter is not None:
+            log.error(
+                "a Slack delivery (%s) kept failing (%s); moved to the dead letters as #%d",
+                describe(row.kind, payload),
+                error or "unknown",
+                letter,
+            )
+
+    def _older(self, received_at: str, age: timedelta) -> bool:
+        try:
+            received = datetime.fromisoformat(received_at)
+        except ValueError:
+            return True
+        return self.bot.services.clock.now() - received > age
+
+    def housekeeping(self) -> tuple[int, int, int]:
+        """Move failed deliveries older than the age limit to the dead letters, and delete
+        kept bodies and dead letters older than the retention period. Rows being handled
+        right now are left alone. Returns (buried, deleted kept, deleted dead letters)."""
+        now = self.bot.services.clock.now()
+        buried = 0
+        for entry in self.inbox.failed_before("slack", now - self.max_age):
+            if entry in self._busy:
+                continue
+            found = self.inbox.get(entry)
+            if found is not None:
+                self._bury(found[0], found[1])
+                buried += 1
+        deleted = self.inbox.delete_before("slack", now - self.retention, self._busy)
+        pruned = self.dead.prune(now - self.retention)
+        return buried, deleted, pruned
+
+    async def housekeeping_loop(self) -> None:
+        while not self._stopping:
+            try:
+                buried, deleted, pruned = self.housekeeping()
+            except sqlite3.Error as e:
+                log.warning("could not tidy the Slack inbox: %s", e)
+            else:
+                if deleted or pruned:
+                    log.info(
+                        "deleted %d kept Slack deliveries and %d dead letters past the "
+                        "retention period",
+                        deleted,
+                        pruned,
+                    )
+            await self.bot.services.clock.sleep(HOUSEKEEPING_SECONDS)
+
+    async def _later(self, row: Kept, replay: bool, attempt: int):
         with suppress(TimeoutError):  # a stop ends the wait at once
             await asyncio.wait_for(self._stopped.wait(), RETRY_SECONDS[attempt - 1])
         if self._stopping:
+            self._busy.discard(row.id)
             return  # still kept: the next start handles it
         await self._slots.acquire()
-        await self._handle(entry, kind, payload, replay, attempt)
+        await self._handle(row, replay, attempt)
 
-    async def _dispatch(self, entry: int, kind: str, payload: str, replay: bool) -> str:
+    async def _dispatch(
+        self, entry: int, kind: str, payload: str, replay: bool
+    ) -> tuple[str, str | None]:
         """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
 
         DONE: handled, or nothing to do (no listener wants it). RETRY: bolt stopped it
         before any listener (its ``auth.test`` failed, say), so nothing ran and trying
         again is safe. KEEP: a handler started but did not finish; it is not retried in
-        this process (it may have done part of its work) but kept for the next start."""
+        this process (it may have done part of its work) but kept for the next start.
+        With it, the class of the error, if one was seen."""
         outcome: set[str] = set()
         context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome}
         if kind == RAW:
@@ -550,22 +690,25 @@ class SlackIntake:
             )
             response = await self.app.async_dispatch(request)
             if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
-                return DONE
-            return KEEP if REACHED in outcome else RETRY
+                return DONE, None
+            error = next((o[len(FAILED) :] for o in outcome if o.startswith(FAILED)), None)
+            if REACHED in outcome:
+                return KEEP, error
+            return RETRY, error or f"not dispatched (status {response.status})"
         if kind not in TRANSLATORS:
             log.error("dropping a kept Slack delivery of unknown kind %r", kind)
-            return DONE
+            return DONE, None
         try:
             incoming, responder = self._translate(kind, json.loads(payload))
         except (KeyError, TypeError, ValueError):
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
-            return DONE
+            return DONE, None
         try:
             await self.bot.handle(incoming, responder, replay=replay)
-        except Exception:
+        except Exception as e:
             log.exception("handling a kept Slack delivery (%s) failed", kind)
-            return KEEP
-        return DONE
+            return KEEP, error_class(e)
+        return DONE, None
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -576,7 +719,11 @@ def intake_ctx(intake: SlackIntake):
 
     async def ctx(app: web.Application):
         task = asyncio.create_task(intake.run())
+        tidy = asyncio.create_task(intake.housekeeping_loop())
         yield
+        tidy.cancel()
+        with suppress(asyncio.CancelledError):
+            await tidy
         intake.stop()
         try:
             await asyncio.wait_for(task, 5)
@@ -610,7 +757,21 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
         "SECBOT_SLACK_DEFER_SECONDS", DEFAULT_DEFER_SECONDS, 0, 3600, whole=False
     )
     intake = SlackIntake(
-        bot, app, tasks, Inbox(bot.services.db), handlers=handlers, defer_seconds=defer
+        bot,
+        app,
+        tasks,
+        Inbox(bot.services.db),
+        handlers=handlers,
+        defer_seconds=defer,
+        max_attempts=int(
+            settings.number("SECBOT_DEAD_LETTER_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1, 100)
+        ),
+        max_age_hours=settings.number(
+            "SECBOT_DEAD_LETTER_HOURS", DEFAULT_MAX_AGE_HOURS, 0.01, 24 * 365, whole=False
+        ),
+        retention_days=settings.number(
+            "SECBOT_INBOX_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 0.001, 3650, whole=False
+        ),
     )
 
     @app.command(re.compile(r"^/.+"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
@@ -44,9 +45,36 @@ MIGRATIONS = [
     ALTER TABLE inbox_v2 RENAME TO inbox;
     CREATE INDEX inbox_source ON inbox (source, id)
     """,
+    # 3: how often a kept delivery was tried, and what went wrong last (an error class,
+    # never text), so one that keeps failing moves to the dead letters instead of being
+    # tried at every start for ever (see bot/storage/dead_letters.py).
+    """
+    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbox ADD COLUMN last_error TEXT;
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        what TEXT NOT NULL,
+        error TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        dead_at TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE INDEX dead_letters_dead_at ON dead_letters (dead_at)
+    """,
 ]
 
 RAW = "http"
+
+
+class Kept(NamedTuple):
+    id: int
+    kind: str
+    payload: str  # as text
+    received_at: str
+    attempts: int
 
 
 class Inbox:
@@ -75,15 +103,56 @@ class Inbox:
     def remove(self, entry_id: int) -> None:
         self._conn.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
 
-    def after(self, source: str, after_id: int, limit: int) -> list[tuple[int, str, str, str]]:
-        """Up to ``limit`` kept rows newer than ``after_id``, oldest first: (id, kind,
-        payload as text, received_at)."""
+    def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
+        """Up to ``limit`` kept rows newer than ``after_id``, oldest first."""
         rows = self._conn.execute(
-            "SELECT id, kind, payload, received_at FROM inbox"
+            "SELECT id, kind, payload, received_at, attempts FROM inbox"
             " WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
             (source, after_id, limit),
         ).fetchall()
-        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+        return [Kept(int(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    def get(self, entry_id: int) -> tuple[Kept, str | None] | None:
+        """One kept row and its last error."""
+        r = self._conn.execute(
+            "SELECT id, kind, payload, received_at, attempts, last_error FROM inbox WHERE id = ?",
+            (entry_id,),
+        ).fetchone()
+        return (Kept(int(r[0]), r[1], r[2], r[3], int(r[4])), r[5]) if r else None
+
+    def attempted(self, entry_id: int, error: str, *, count: bool, payload: str | None) -> int:
+        """Record a failed (or, before a replay, an about-to-start) attempt; returns how many
+        attempts the row has had. ``payload`` replaces the body (one with its tokens
+        scrubbed: it waits for a later try now, no longer for an answer within seconds)."""
+        self._conn.execute(
+            "UPDATE inbox SET attempts = attempts + ?, last_error = ?,"
+            " payload = coalesce(?, payload) WHERE id = ?",
+            (int(count), error, payload, entry_id),
+        )
+        row = self._conn.execute("SELECT attempts FROM inbox WHERE id = ?", (entry_id,))
+        found = row.fetchone()
+        return int(found[0]) if found else 0
+
+    def failed_before(self, source: str, before: datetime) -> list[int]:
+        """Rows tried at least once that were received before ``before``."""
+        rows = self._conn.execute(
+            "SELECT id FROM inbox WHERE source = ? AND attempts > 0 AND received_at < ?",
+            (source, before.isoformat()),
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def delete_before(self, source: str, before: datetime, keep: set[int]) -> int:
+        """Forget rows received before ``before`` (the retention period), except ``keep``."""
+        ids = [
+            int(r[0])
+            for r in self._conn.execute(
+                "SELECT id FROM inbox WHERE source = ? AND received_at < ?",
+                (source, before.isoformat()),
+            ).fetchall()
+            if int(r[0]) not in keep
+        ]
+        self._conn.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+        return len(ids)
 
     def last_id(self, source: str) -> int:
         row = self._conn.execute("SELECT max(id) FROM inbox WHERE source = ?", (source,))
@@ -92,6 +161,6 @@ class Inbox:
     def pending(self, source: str) -> list[tuple[int, str, dict | str]]:
         """Every kept row: parsed payloads as dicts, ``http`` bodies as text."""
         return [
-            (entry, kind, payload if kind == RAW else json.loads(payload))
-            for entry, kind, payload, _ in self.after(source, 0, -1)
+            (k.id, k.kind, k.payload if k.kind == RAW else json.loads(k.payload))
+            for k in self.after(source, 0, -1)
         ]
