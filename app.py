@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import __version__
+from bot import __version__, workspace_pause
 from bot.adapters import teams as teams_adapter
 from bot.adapters import webchat
 from bot.adapters.host_guard import host_guard
@@ -75,6 +75,7 @@ def create_app(
     host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
+    host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
     host.add_background(deliveries.prune_worker)
     host.add_background(webchat.prune_worker(webchat.retention(services)))
     load_features(host, features)
@@ -137,14 +138,26 @@ def create_app(
             app.cleanup_ctx.append(_socket_mode(slack_app, settings, client))
             doors["slack_socket_mode"] = True
 
+    # Every transport is registered by now: workspace-wide refusals pause a workspace.
+    pauses = workspace_pause.guard_transports(services)
+
     async def healthz(request: web.Request) -> web.Response:
         db_ok = ping(db)
+        try:
+            paused = [
+                {"platform": p.platform, "workspace": p.workspace, "reason": p.reason,
+                 "since": p.since.isoformat()}
+                for p in pauses.all()
+            ]  # fmt: skip
+        except sqlite3.Error:
+            paused = []
         return web.json_response(
             {
                 "status": "ok" if db_ok else "degraded",
                 "version": __version__,
                 "database": db_ok,
                 "front_doors": doors,
+                "paused_workspaces": paused,
             },
             status=200 if db_ok else 503,
         )

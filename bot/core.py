@@ -48,14 +48,30 @@ class Transport(Protocol):
     async def update(self, ref: MessageRef, msg: Message) -> None: ...
 
 
-class DeliveryFailed(Exception):
-    """A proactive post failed. ``permanent`` means the place is gone or blocked us."""
+CHANNEL, WORKSPACE = "channel", "workspace"
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+
+class DeliveryFailed(Exception):
+    """A proactive post failed. ``permanent`` means the place is gone or blocked us.
+
+    ``scope`` says how far the failure reaches, decided by the transport that knows the
+    platform's errors: ``channel`` (this conversation only: archived, bot removed) or
+    ``workspace`` (the bot's credentials or access were refused for the whole Slack
+    workspace or Teams tenant, so every other channel there would fail the same way)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        scope: str = CHANNEL,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.scope = scope
 
 
 @dataclass

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 FEATURES: list[str] = [
     "bot.commands.help",
     "bot.commands.deadletters",
+    "bot.commands.workspaces",
     "content.tips_feature",
     "content.quiz_feature",
     "incidents.feature",

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core import DeliveryFailed
+from bot.core import WORKSPACE, DeliveryFailed
 from bot.model import Actions, Button, Context, Heading, Message, Place, Section
 from bot.storage.batched import BatchedWriter
 from content.tips_pacing import Pacer
@@ -483,6 +483,11 @@ class TipDelivery:
         )
         return results
 
+    def _workspace_paused(self, place: Place) -> str | None:
+        """Why delivery to the place's whole workspace is paused (bot/workspace_pause.py)."""
+        pauses = self.services.extras.get("workspaces")
+        return pauses.reason(place.platform, place.workspace) if pauses is not None else None
+
     def _pause_key(self, place: Place) -> tuple[str, str]:
         if place.platform == "slack":
             return place.platform, place.workspace
@@ -515,14 +520,20 @@ class TipDelivery:
             self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return CANCELLED_RESULT, False
         key = self._pause_key(place)
-        # Per-conversation and per-workspace spacing (real seconds, see tips_pacing).
-        await self.pacer.wait(place, before_sleep=settle)
+        halted = self._workspace_paused(place)
+        if halted is None:
+            # Per-conversation and per-workspace spacing (real seconds, see tips_pacing).
+            await self.pacer.wait(place, before_sleep=settle)
         if self.stopping:
             return DEFERRED, False  # still pending: the next start sends it
         tip = self.tip(row.tip_id) or self._replacement(place, row)
         transport = self.services.transports.get(place.platform)
         why = None
-        if tip is None or transport is None:
+        if halted is not None:
+            # The platform refused us for the whole workspace: don't try its channels one
+            # by one. The subscription stays on; tips flow again once an admin resumes.
+            why = f"workspace paused ({halted})"
+        elif tip is None or transport is None:
             why = "no such tip" if tip is None else f"{place.platform} is not connected"
         started = self._start(row, key, why)
         try:
@@ -676,6 +687,13 @@ class TipDelivery:
         effect at once, before the write is committed."""
         now = self.clock.now()
         store = self.store
+        if e.scope == WORKSPACE:
+            # Not this channel's doing: the channel stays subscribed, and the workspace is
+            # paused (by the transport), so its other channels are not tried either.
+            why = e.reason
+            if not why.startswith("workspace paused"):
+                why = f"workspace paused ({why})"
+            return SendResult("failed", why), lambda: store.finish(row.id, FAILED, why, now)
         if e.permanent:
             log.warning(
                 "tips: subscription %d is gone (%s); marking it inactive",

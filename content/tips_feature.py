@@ -289,6 +289,12 @@ async def send_now(turn: Turn, _rest: str) -> None:
         text = "The platform asked me to slow down; the tip will follow shortly."
     elif result.status == "deferred":
         text = "secbot is restarting; the tip will be sent as soon as it is back."
+    elif result.detail.startswith("workspace paused"):
+        text = (
+            "Tips to this workspace are paused: the platform refused secbot's access here "
+            f"({result.detail.removeprefix('workspace paused').strip(' ()')}). A secbot admin "
+            "can fix the app's installation and then resume delivery."
+        )
     else:
         text = f"I couldn't send the tip ({result.status}). Check “{_cmd(turn, 'status')}”."
     await turn.reply(_text(text))

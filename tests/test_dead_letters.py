@@ -153,9 +153,7 @@ async def test_admins_list_retry_and_drop_dead_letters_from_chat(start, env, fak
         await stop_bot(bot)
 
 
-async def test_an_old_failing_delivery_is_dead_lettered_at_its_next_failure(
-    start, env, fake_slack
-):
+async def test_an_old_failing_delivery_is_dead_lettered_at_its_next_failure(start, env, fake_slack):
     """Age bounds retries too: a delivery a day old that fails again goes to the dead
     letters even with tries left."""
     db_path = env["SECBOT_DB"]
@@ -196,9 +194,7 @@ async def test_dead_letters_are_deleted_after_the_retention_period(start, env, f
         await stop_bot(bot)
 
 
-async def test_a_handled_delivery_leaves_no_body_and_no_trigger_id_at_rest(
-    running, fake_slack
-):
+async def test_a_handled_delivery_leaves_no_body_and_no_trigger_id_at_rest(running, fake_slack):
     await running.slash("/secbot", "help", channel=CHANNEL, trigger_id="4444.trigger-secret")
     await fake_slack.wait_for(lambda s: s.responses())
     db_path = running.settings.db_path

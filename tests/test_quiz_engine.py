@@ -17,7 +17,7 @@ from bot.storage.db import migrate, open_db
 from content import quiz_engine as engine
 from content.models import MODULES, PRINCIPLES
 from content.quiz_feature import MessageUpdates
-from content.quiz_store import DOMAIN, MIGRATIONS, Question, QuizStore
+from content.quiz_store import DOMAIN, MIGRATIONS, Question, QuizStore, iso
 from tests.quiz_support import LIBRARY, START, make_item
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
@@ -340,9 +340,16 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     db = open_db(tmp_path / "old.db")
     migrate(db, DOMAIN, MIGRATIONS[:1])  # a database from before tip answers were kept
     store = QuizStore(db)
-    post = store.create_post(
-        "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
-    )
+    # Written as that version's code wrote it (the store now writes later columns too).
+    db.execute(
+        "INSERT INTO quiz_posts (item_id, option_order, tag, platform, workspace, channel,"
+        " posted_by, created_at, closes_at) VALUES ('x', '[0, 1, 2, 3]', '', ?, ?, ?,"
+        " 'slack:U9', ?, ?)",
+        [PLACE.platform, PLACE.workspace, PLACE.channel, iso(START),
+         iso(START + timedelta(hours=1))],
+    )  # fmt: skip
+    post = store.post(1)
+    assert post is not None
     db.execute(
         "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
         " correct, seconds, context, post_id, platform, workspace, channel, answered_at)"
@@ -355,6 +362,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     after = store.answers()
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
+    migrate(db, DOMAIN, MIGRATIONS)  # the store's code is today's
     again = store.record_post_answer(
         post, ALEX, PLACE, "policy", "control-access", 0, True, START, _review
     )

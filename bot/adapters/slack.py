@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_scrub import describe, scrub, trigger_key
-from bot.core import Bot, DeliveryFailed
+from bot.core import WORKSPACE, Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.slack import render
 from bot.storage.dead_letters import DeadLetters
@@ -37,14 +37,26 @@ from bot.tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
+# Errors about one conversation: that channel is gone, or the bot is not in it.
 GONE = {
     "channel_not_found",
     "is_archived",
     "not_in_channel",
-    "account_inactive",
-    "team_access_not_granted",
     "access_denied",
+}
+# Errors about the app's access to the whole workspace: its token was revoked or belongs
+# to a deactivated install, or it lacks a permission. Every channel there would fail the
+# same way, so delivery to the workspace pauses (bot/workspace_pause.py).
+WORKSPACE_ERRORS = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
     "missing_scope",
+    "org_login_required",
+    "team_access_not_granted",
+    "ekm_access_denied",
 }
 
 
@@ -144,6 +156,8 @@ def _failure(e: SlackApiError) -> DeliveryFailed:
     retry_after = None
     if e.response is not None and e.response.status_code == 429:
         retry_after = float(e.response.headers.get("Retry-After", "1") or 1)
+    if error in WORKSPACE_ERRORS:
+        return DeliveryFailed(error, retry_after=retry_after, scope=WORKSPACE)
     return DeliveryFailed(error, permanent=error in GONE, retry_after=retry_after)
 
 
@@ -187,7 +201,8 @@ class SlackResponder:
             return MessageRef(self.place, resp["ts"])
         except SlackApiError as e:
             # A slash command in a conversation the bot is not part of: fall back.
-            if self.respond is None or e.response.get("error") not in GONE:
+            error = e.response.get("error")
+            if self.respond is None or (error not in GONE and error not in WORKSPACE_ERRORS):
                 raise
             await self.respond(response_type="in_channel", **body)
             return None

@@ -52,7 +52,7 @@ from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, Outbou
 from bot.adapters.teams_request import BadActivity, parse_body, to_activity
 from bot.commands.help import welcome_message
 from bot.config import ConfigError
-from bot.core import Bot, DeliveryFailed
+from bot.core import WORKSPACE, Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
 from bot.render.teams import size as render_size
@@ -224,7 +224,12 @@ class TeamsTransport:
             raise DeliveryFailed("teams: no outbound token", retry_after=e.retry_after) from None
         except ErrorResponseException as e:
             status = getattr(e.response, "status_code", 0)
+            if status == 401:
+                # The Bot Connector refused the bot's own credentials: not this
+                # conversation's doing, and every other one in the tenant would fail too.
+                raise DeliveryFailed("teams 401", scope=WORKSPACE) from None
             if status in (403, 404):
+                # This conversation blocked or removed the bot (or no longer exists).
                 self.store.mark_inactive(conversation_id)
                 raise DeliveryFailed(f"teams {status}", permanent=True) from None
             retry = None

@@ -1,0 +1,233 @@
+"""Pausing delivery to a whole workspace when the platform refuses the bot there.
+
+Some platform errors are about one conversation (a Slack channel archived, a Teams chat
+that blocked the bot); others say the bot's own access was refused for the whole Slack
+workspace or Teams tenant (a revoked token, a missing permission, credentials the Bot
+Connector rejects). The transports tell them apart (``DeliveryFailed.scope``); this module
+acts on the second kind, for every domain at once, as middleware around the transports:
+
+- the first workspace-wide refusal pauses that workspace, in the database, so a restart
+  keeps it; admins are told once (a direct message on a platform that still works, and
+  always the log and ``/healthz``);
+- while paused, proactive posts there fail at once without calling the platform, so a
+  tip fan-out does not try every channel of a workspace that will refuse them all;
+- an admin resumes it (``/secbot resume``) once the app is fixed.
+
+Nothing resumes on its own: while paused nothing is sent, so there is no success to
+learn from, and trying again by itself would mean probing a workspace that refused us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from bot.core import WORKSPACE, DeliveryFailed
+from bot.model import Actor, Message, MessageRef, Place, Section
+
+if TYPE_CHECKING:
+    from bot.core import Services, Transport
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "core.workspaces"
+MIGRATIONS = [
+    """
+    CREATE TABLE paused_workspaces (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        paused_at TEXT NOT NULL,
+        PRIMARY KEY (platform, workspace)
+    )
+    """
+]
+
+PLATFORM_NAMES = {"slack": "Slack workspace", "teams": "Teams tenant", "web": "web chat"}
+
+
+@dataclass(frozen=True)
+class Pause:
+    platform: str
+    workspace: str
+    reason: str
+    since: datetime
+
+    @property
+    def where(self) -> str:
+        return f"{PLATFORM_NAMES.get(self.platform, self.platform)} {self.workspace}".strip()
+
+
+class WorkspacePauses:
+    """The paused workspaces, read once and kept in memory: a fan-out asks for each post."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._cache: dict[tuple[str, str], Pause] | None = None
+
+    def _all(self) -> dict[tuple[str, str], Pause]:
+        if self._cache is None:
+            rows = self.db.execute(
+                "SELECT platform, workspace, reason, paused_at FROM paused_workspaces"
+            ).fetchall()
+            self._cache = {
+                (r[0], r[1]): Pause(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows
+            }
+        return self._cache
+
+    def reason(self, platform: str, workspace: str) -> str | None:
+        found = self._all().get((platform, workspace))
+        return found.reason if found else None
+
+    def pause(self, platform: str, workspace: str, reason: str, now: datetime) -> Pause | None:
+        """The new pause, or None if the workspace was already paused."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO paused_workspaces (platform, workspace, reason, paused_at)"
+            " VALUES (?, ?, ?, ?)",
+            [platform, workspace, reason, now.isoformat()],
+        )
+        if cur.rowcount != 1:
+            return None
+        pause = Pause(platform, workspace, reason, now)
+        self._all()[(platform, workspace)] = pause
+        return pause
+
+    def resume(self, platform: str, workspace: str) -> bool:
+        cur = self.db.execute(
+            "DELETE FROM paused_workspaces WHERE platform = ? AND workspace = ?",
+            [platform, workspace],
+        )
+        self._all().pop((platform, workspace), None)
+        return cur.rowcount == 1
+
+    def all(self) -> list[Pause]:
+        return sorted(self._all().values(), key=lambda p: p.since)
+
+
+class PausingTransport:
+    """A transport that refuses at once for a paused workspace and pauses one on the
+    platform's first workspace-wide refusal. Everything else passes straight through."""
+
+    def __init__(self, inner: Transport, pauses: WorkspacePauses, on_pause: Callable, clock):
+        self.inner = inner
+        self.platform = inner.platform
+        self.pauses = pauses
+        self.on_pause = on_pause
+        self.clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _check(self, place: Place) -> None:
+        reason = self.pauses.reason(place.platform, place.workspace)
+        if reason is not None:
+            raise DeliveryFailed(f"workspace paused ({reason})", scope=WORKSPACE)
+
+    def _failed(self, place: Place, e: DeliveryFailed) -> None:
+        if e.scope != WORKSPACE:
+            return
+        pause = self.pauses.pause(place.platform, place.workspace, e.reason, self.clock.now())
+        if pause is not None:
+            self.on_pause(pause)
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        self._check(place)
+        try:
+            return await self.inner.post(place, msg)
+        except DeliveryFailed as e:
+            self._failed(place, e)
+            raise
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        self._check(place)
+        try:
+            await self.inner.post_private(place, actor, msg)
+        except DeliveryFailed as e:
+            self._failed(place, e)
+            raise
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        self._check(ref.place)
+        try:
+            await self.inner.update(ref, msg)
+        except DeliveryFailed as e:
+            self._failed(ref.place, e)
+            raise
+
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def admin_places(services: Services, paused_platform: str) -> list[Place]:
+    """Direct conversations with admins on the platforms other than the paused one, where
+    secbot can start one by itself: Slack (a user id is a DM channel) and the web chat."""
+    places = []
+    for admin in sorted(services.settings.admins):
+        platform, _, user = admin.partition(":")
+        if not user:
+            platform, user = ("slack", admin) if _SLACK_USER.match(admin) else ("", "")
+        if platform == paused_platform or platform not in services.transports:
+            continue
+        if platform == "slack":
+            places.append(Place("slack", "", user, is_direct=True))
+        elif platform == "web":
+            from bot.adapters.webchat import conversation_place
+
+            places.append(conversation_place("dm", user))
+    return places
+
+
+def pause_message(pause: Pause, services: Services) -> Message:
+    resume = f"resume {pause.platform} {pause.workspace}".strip()
+    text = (
+        f"secbot has paused everything it posts in the {pause.where}: the platform refused "
+        f"its access there ({pause.reason}), for the whole workspace, not one channel. "
+        "Tips, quiz updates and chat pages there are not being sent. Check the app's "
+        "installation, token and permissions, then type "
+        f"“/secbot {resume}” (Slack) or “{resume}” to start again."
+    )
+    return Message(text=text, blocks=(Section(text),))
+
+
+def guard_transports(services: Services) -> WorkspacePauses:
+    """Wrap every transport registered so far; call once, after the app has added them."""
+    pauses = WorkspacePauses(services.db)
+    services.extras["workspaces"] = pauses
+    tasks: set[asyncio.Task] = set()
+
+    def on_pause(pause: Pause) -> None:
+        log.error(
+            "paused delivery to %s: the platform refused secbot's access (%s); an admin "
+            "can resume it once fixed",
+            pause.where,
+            pause.reason,
+        )
+        task = asyncio.get_running_loop().create_task(tell_admins(services, pause))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    for name, transport in list(services.transports.items()):
+        services.transports[name] = PausingTransport(transport, pauses, on_pause, services.clock)
+    return pauses
+
+
+async def tell_admins(services: Services, pause: Pause) -> int:
+    """Tell each admin we can still reach, once per pause; returns how many were told."""
+    told = 0
+    msg = pause_message(pause, services)
+    for place in admin_places(services, pause.platform):
+        try:
+            await services.transports[place.platform].post(place, msg)
+            told += 1
+        except Exception as e:  # noqa: BLE001 - the log line above already says it all
+            log.warning("could not tell an admin about a paused workspace: %s", type(e).__name__)
+    if not told:
+        log.error("no admin could be told in chat about the pause of %s", pause.where)
+    return told
