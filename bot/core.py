@@ -194,8 +194,7 @@ class Bot:
                     message(
                         "Sorry, something went wrong on our side. Please try again in a moment.",
                         Section(
-                            "Sorry, something went wrong on our side. Please try again in a "
-                            "moment."
+                            "Sorry, something went wrong on our side. Please try again in a moment."
                         ),
                         private=True,
                     )

@@ -136,12 +136,15 @@ async def test_admins_list_retry_and_drop_dead_letters_from_chat(start, env, fak
         assert "SlackApiError (internal_error); 1 attempt." in text
         assert TOKEN not in text and "secret" not in text
 
+        fake_slack.calls[:] = [c for c in fake_slack.calls if c.path.startswith("/response/")]
         await bot.slash("/secbot", "deadletters retry 1", user="UADMIN", channel=CHANNEL)
-        question = await fake_slack.wait_for(
+        await fake_slack.wait_for(
             lambda s: [p for p in s.api_calls("chat.postMessage") if p["channel"] == CHANNEL]
         )
-        assert "Question" in question[0]["text"] or question[0]["blocks"]
         await eventually(lambda: kept_slack(db) == [])
+        # The retried /quiz posted its question, once.
+        assert rows(db, "SELECT count(*) FROM quiz_posts WHERE message_id IS NOT NULL") == [(1,)]
+        assert len(fake_slack.api_calls("chat.postMessage")) == 1
         assert [r[0] for r in rows(db, "SELECT id FROM dead_letters")] == [2]
 
         await bot.slash("/secbot", "deadletters drop 2", user="UADMIN", channel=CHANNEL)
@@ -208,3 +211,29 @@ async def test_retention_setting_is_checked_at_start(env, fake_slack):
 
     with pytest.raises(ConfigError, match="SECBOT_INBOX_RETENTION_DAYS"):
         await start_bot({**env, "SECBOT_INBOX_RETENTION_DAYS": "-1"}, content=False)
+
+
+async def test_a_delivery_that_stops_the_process_every_time_is_not_tried_for_ever(
+    start, env, fake_slack
+):
+    """Each start counts its replay as an attempt before it begins; a row whose last try
+    never finished (the process died during it) and that has had every try is set aside
+    without a further one."""
+    db_path = env["SECBOT_DB"]
+    first = await start()
+    await stop_bot(first)
+    db = open_db(db_path)
+    body = slash_command_body("/secbot", "help", channel=CHANNEL, trigger_id="5555.loop")
+    entry = Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+    db.execute("UPDATE inbox SET attempts = 3, last_error = 'interrupted' WHERE id = ?", [entry])
+    db.conn.close()
+    bot = await start()
+    try:
+        await eventually(lambda: rows(db_path, "SELECT what, error FROM dead_letters"))
+        assert rows(db_path, "SELECT what, error FROM dead_letters") == [
+            ("the /secbot command", "the process stopped while handling it")
+        ]
+        assert kept_slack(db_path) == []
+        assert fake_slack.api_calls("chat.postEphemeral") == [] and fake_slack.responses() == []
+    finally:
+        await stop_bot(bot)

@@ -222,3 +222,39 @@ async def test_a_replayed_tip_send_now_sends_one_tip(start, slack_env, fake_slac
         assert sent == 1
     finally:
         await stop_bot(second)
+
+
+async def test_a_replayed_compromised_whose_card_never_posted_posts_it_once(
+    start, slack_env, fake_slack
+):
+    body = slash_command_body(
+        "/compromised", "", user="UREP", channel=CHANNEL, response_url=fake_slack.response_url()
+    )
+    first = await start()
+    try:
+        await first.slack_post(body)
+        await fake_slack.wait_for(lambda s: channel_posts(s))
+        await eventually(lambda: not kept_slack(slack_env["SECBOT_DB"]))
+    finally:
+        await stop_bot(first)
+    db = open_db(slack_env["SECBOT_DB"])
+    db.execute("UPDATE incidents SET card_id = NULL")  # the crash came during the post
+    db.conn.close()
+    fake_slack.calls.clear()
+    second = await replay(start, slack_env["SECBOT_DB"], body)
+    try:
+        assert len(channel_posts(fake_slack)) == 1  # the card, completed once
+        ((count, card),) = rows_of(
+            slack_env["SECBOT_DB"], "SELECT count(*), card_id FROM incidents"
+        )
+        assert count == 1 and card is not None
+    finally:
+        await stop_bot(second)
+
+
+def rows_of(db_path: str, sql: str) -> list:
+    db = open_db(db_path)
+    try:
+        return [tuple(r) for r in db.execute(sql).fetchall()]
+    finally:
+        db.conn.close()

@@ -392,6 +392,9 @@ DEFAULT_MAX_AGE_HOURS = 24.0
 # Kept bodies and dead letters are deleted after this many days.
 DEFAULT_RETENTION_DAYS = 7
 HOUSEKEEPING_SECONDS = 60 * 60
+# The error recorded when a replay starts: still there at the next start, it means the
+# process stopped during that try.
+INTERRUPTED = "interrupted"
 
 
 def error_class(e: BaseException) -> str:
@@ -551,7 +554,7 @@ class SlackIntake:
         self._wake.set()
 
     async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
-        outcome, error = KEEP, "interrupted"
+        outcome, error = KEEP, INTERRUPTED
         try:
             if replay and attempt == 0 and not self._begin_replay(row):
                 return
@@ -587,12 +590,11 @@ class SlackIntake:
     def _begin_replay(self, row: Kept) -> bool:
         """Count a replay as an attempt before it starts, so a delivery that kills the
         process every time is still tried only ``max_attempts`` times. False if it has had
-        them all (it is moved to the dead letters instead)."""
-        if row.attempts >= self.max_attempts:
-            found = self.inbox.get(row.id)
-            self._bury(row, found[1] if found else None)
+        them all and the last one never finished (it is moved to the dead letters)."""
+        if row.attempts >= self.max_attempts and row.last_error in (None, INTERRUPTED):
+            self._bury(row, "the process stopped while handling it")
             return False
-        self.inbox.attempted(row.id, "interrupted", count=True, payload=None)
+        self.inbox.attempted(row.id, INTERRUPTED, count=True, payload=None)
         return True
 
     def _failed(self, row: Kept, error: str, *, counted: bool) -> None:
@@ -621,7 +623,7 @@ class SlackIntake:
     def _bury(self, row: Kept, error: str | None) -> None:
         """Move a kept delivery to the dead letters, its body scrubbed."""
         found = self.inbox.get(row.id)
-        payload = found[0].payload if found else row.payload
+        payload = found.payload if found else row.payload
         letter = self.dead.bury(
             row.id,
             what=describe(row.kind, payload),
@@ -650,14 +652,15 @@ class SlackIntake:
         right now are left alone. Returns (buried, deleted kept, deleted dead letters)."""
         now = self.bot.services.clock.now()
         buried = 0
-        for entry in self.inbox.failed_before("slack", now - self.max_age):
+        # Only rows the consumer has already taken: the others are about to be handled.
+        for entry in self.inbox.failed_before("slack", now - self.max_age, self._last):
             if entry in self._busy:
                 continue
             found = self.inbox.get(entry)
             if found is not None:
-                self._bury(found[0], found[1])
+                self._bury(found, found.last_error)
                 buried += 1
-        deleted = self.inbox.delete_before("slack", now - self.retention, self._busy)
+        deleted = self.inbox.delete_before("slack", now - self.retention, self._last, self._busy)
         pruned = self.dead.prune(now - self.retention)
         return buried, deleted, pruned
 

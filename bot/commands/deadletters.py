@@ -97,7 +97,7 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
         await turn.reply(_private("Slack is not connected here, so I can't retry it now."))
         return
     # One more try: it comes back to this list if that fails too.
-    if store.retry(letter_id, attempts=max(intake.max_attempts - 1, 0)) is None:
+    if store.retry(letter_id) is None:
         await turn.reply(_private(missing))
         return
     intake.notify()

@@ -92,12 +92,14 @@ class DeadLetters:
         ).fetchone()
         return _row(r) if r else None
 
-    def retry(self, letter_id: int, attempts: int) -> int | None:
-        """Back to the inbox for one more try (``attempts`` already counted); returns the
-        new inbox id, or None if there is no such dead letter."""
+    def retry(self, letter_id: int) -> int | None:
+        """Back to the inbox for one more try; returns the new inbox id, or None if there
+        is no such dead letter. It keeps its attempts, so it is handled as a replay (its
+        effects may be half done) and comes back here if this try fails too."""
         with transaction(self.db) as conn:
             r = conn.execute(
-                "SELECT source, kind, payload, received_at FROM dead_letters WHERE id = ?",
+                "SELECT source, kind, payload, received_at, attempts FROM dead_letters"
+                " WHERE id = ?",
                 [letter_id],
             ).fetchone()
             if r is None:
@@ -105,7 +107,7 @@ class DeadLetters:
             cur = conn.execute(
                 "INSERT INTO inbox (source, kind, payload, received_at, attempts, last_error)"
                 " VALUES (?, ?, ?, ?, ?, 'retried by an admin')",
-                [r[0], r[1], r[2], r[3], attempts],
+                [r[0], r[1], r[2], r[3], max(int(r[4]), 1)],
             )
             conn.execute("DELETE FROM dead_letters WHERE id = ?", [letter_id])
         return int(cur.lastrowid or 0)

@@ -75,6 +75,7 @@ class Kept(NamedTuple):
     payload: str  # as text
     received_at: str
     attempts: int
+    last_error: str | None = None
 
 
 class Inbox:
@@ -106,19 +107,18 @@ class Inbox:
     def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
         """Up to ``limit`` kept rows newer than ``after_id``, oldest first."""
         rows = self._conn.execute(
-            "SELECT id, kind, payload, received_at, attempts FROM inbox"
+            "SELECT id, kind, payload, received_at, attempts, last_error FROM inbox"
             " WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
             (source, after_id, limit),
         ).fetchall()
-        return [Kept(int(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
+        return [Kept(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5]) for r in rows]
 
-    def get(self, entry_id: int) -> tuple[Kept, str | None] | None:
-        """One kept row and its last error."""
+    def get(self, entry_id: int) -> Kept | None:
         r = self._conn.execute(
             "SELECT id, kind, payload, received_at, attempts, last_error FROM inbox WHERE id = ?",
             (entry_id,),
         ).fetchone()
-        return (Kept(int(r[0]), r[1], r[2], r[3], int(r[4])), r[5]) if r else None
+        return Kept(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5]) if r else None
 
     def attempted(self, entry_id: int, error: str, *, count: bool, payload: str | None) -> int:
         """Record a failed (or, before a replay, an about-to-start) attempt; returns how many
@@ -133,21 +133,23 @@ class Inbox:
         found = row.fetchone()
         return int(found[0]) if found else 0
 
-    def failed_before(self, source: str, before: datetime) -> list[int]:
-        """Rows tried at least once that were received before ``before``."""
+    def failed_before(self, source: str, before: datetime, up_to: int) -> list[int]:
+        """Rows up to id ``up_to`` tried at least once and received before ``before``."""
         rows = self._conn.execute(
-            "SELECT id FROM inbox WHERE source = ? AND attempts > 0 AND received_at < ?",
-            (source, before.isoformat()),
+            "SELECT id FROM inbox WHERE source = ? AND id <= ? AND attempts > 0"
+            " AND received_at < ?",
+            (source, up_to, before.isoformat()),
         ).fetchall()
         return [int(r[0]) for r in rows]
 
-    def delete_before(self, source: str, before: datetime, keep: set[int]) -> int:
-        """Forget rows received before ``before`` (the retention period), except ``keep``."""
+    def delete_before(self, source: str, before: datetime, up_to: int, keep: set[int]) -> int:
+        """Forget rows up to id ``up_to`` received before ``before`` (the retention
+        period), except ``keep``."""
         ids = [
             int(r[0])
             for r in self._conn.execute(
-                "SELECT id FROM inbox WHERE source = ? AND received_at < ?",
-                (source, before.isoformat()),
+                "SELECT id FROM inbox WHERE source = ? AND id <= ? AND received_at < ?",
+                (source, up_to, before.isoformat()),
             ).fetchall()
             if int(r[0]) not in keep
         ]
