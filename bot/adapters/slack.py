@@ -27,11 +27,17 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack_scrub import describe, scrub, trigger_key
+from bot.adapters.slack_failures import (
+    DEFAULT_MAX_AGE_HOURS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETENTION_DAYS,
+    INTERRUPTED,
+    FailedDeliveries,
+)
+from bot.adapters.slack_scrub import trigger_key
 from bot.core import WORKSPACE, Bot, DeliveryFailed
 from bot.model import Actor, Incoming, Message, MessageRef, Place
 from bot.render.slack import render
-from bot.storage.dead_letters import DeadLetters
 from bot.storage.inbox import RAW, Inbox, Kept
 from bot.tasks import TaskSet
 
@@ -385,16 +391,6 @@ IDLE_POLL_SECONDS = 5.0
 RETRY_SECONDS = (5.0, 30.0, 120.0)
 # What a dispatch did with a kept delivery.
 DONE, RETRY, KEEP = "done", "retry", "keep"
-# A delivery that keeps failing is tried at most this many times (counting each start
-# that replays it), or until it is this old, then moved to the dead letters.
-DEFAULT_MAX_ATTEMPTS = 5
-DEFAULT_MAX_AGE_HOURS = 24.0
-# Kept bodies and dead letters are deleted after this many days.
-DEFAULT_RETENTION_DAYS = 7
-HOUSEKEEPING_SECONDS = 60 * 60
-# The error recorded when a replay starts: still there at the next start, it means the
-# process stopped during that try.
-INTERRUPTED = "interrupted"
 
 
 def error_class(e: BaseException) -> str:
@@ -440,11 +436,15 @@ class SlackIntake:
         self.client = app.client
         self.tasks = tasks
         self.inbox = inbox
-        self.dead = DeadLetters(inbox.db)
-        self.max_attempts = max_attempts
-        self.max_age = timedelta(hours=max_age_hours)
-        self.retention = timedelta(days=retention_days)
         self._busy: set[int] = set()  # kept rows being handled now
+        self.failures = FailedDeliveries(
+            inbox,
+            bot.services.clock,
+            max_attempts=max_attempts,
+            max_age=timedelta(hours=max_age_hours),
+            retention=timedelta(days=retention_days),
+            taken=lambda: (self._last, self._busy),
+        )
         self.defer = timedelta(seconds=defer_seconds)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(handlers)
@@ -547,6 +547,9 @@ class SlackIntake:
             return True
         return self.bot.services.clock.now() - received > self.defer
 
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop(self) -> None:
         """Start nothing new; rows not started stay kept for the next start."""
         self._stopping = True
@@ -556,7 +559,7 @@ class SlackIntake:
     async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
         outcome, error = KEEP, INTERRUPTED
         try:
-            if replay and attempt == 0 and not self._begin_replay(row):
+            if replay and attempt == 0 and not self.failures.begin_replay(row):
                 return
             try:
                 outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
@@ -580,105 +583,12 @@ class SlackIntake:
                 self._busy.add(row.id)
                 self.tasks.spawn(self._later(row, replay, attempt + 1))
             else:
-                self._failed(row, error or "no handler", counted=replay)
+                self.failures.failed(row, error or "no handler", counted=replay)
         finally:
             if outcome != RETRY or attempt >= len(RETRY_SECONDS) or self._stopping:
                 self._busy.discard(row.id)
             self.handled += 1
             self._slots.release()
-
-    def _begin_replay(self, row: Kept) -> bool:
-        """Count a replay as an attempt before it starts, so a delivery that kills the
-        process every time is still tried only ``max_attempts`` times. False if it has had
-        them all and the last one never finished (it is moved to the dead letters)."""
-        if row.attempts >= self.max_attempts and row.last_error in (None, INTERRUPTED):
-            self._bury(row, "the process stopped while handling it")
-            return False
-        self.inbox.attempted(row.id, INTERRUPTED, count=True, payload=None)
-        return True
-
-    def _failed(self, row: Kept, error: str, *, counted: bool) -> None:
-        """A try failed: record it (the body loses its tokens now: it waits for a later
-        try, no longer for an answer within seconds), and give up once it has had
-        ``max_attempts`` tries or is older than the age limit."""
-        try:
-            attempts = self.inbox.attempted(
-                row.id, error, count=not counted, payload=scrub(row.kind, row.payload)
-            )
-            if attempts >= self.max_attempts or self._older(row.received_at, self.max_age):
-                self._bury(row, error)
-                return
-        except sqlite3.Error as e:
-            log.error("could not record a failed Slack delivery: %s", e)
-            return
-        log.error(
-            "a kept Slack delivery (%s) was not handled (%s, attempt %d of %d); it stays "
-            "kept and the next start tries it again",
-            row.kind,
-            error,
-            attempts,
-            self.max_attempts,
-        )
-
-    def _bury(self, row: Kept, error: str | None) -> None:
-        """Move a kept delivery to the dead letters, its body scrubbed."""
-        found = self.inbox.get(row.id)
-        payload = found.payload if found else row.payload
-        letter = self.dead.bury(
-            row.id,
-            what=describe(row.kind, payload),
-            error=error or "unknown",
-            payload=scrub(row.kind, payload),
-            now=self.bot.services.clock.now(),
-        )
-        if letter is not None:
-            log.error(
-                "a Slack delivery (%s) kept failing (%s); moved to the dead letters as #%d",
-                describe(row.kind, payload),
-                error or "unknown",
-                letter,
-            )
-
-    def _older(self, received_at: str, age: timedelta) -> bool:
-        try:
-            received = datetime.fromisoformat(received_at)
-        except ValueError:
-            return True
-        return self.bot.services.clock.now() - received > age
-
-    def housekeeping(self) -> tuple[int, int, int]:
-        """Move failed deliveries older than the age limit to the dead letters, and delete
-        kept bodies and dead letters older than the retention period. Rows being handled
-        right now are left alone. Returns (buried, deleted kept, deleted dead letters)."""
-        now = self.bot.services.clock.now()
-        buried = 0
-        # Only rows the consumer has already taken: the others are about to be handled.
-        for entry in self.inbox.failed_before("slack", now - self.max_age, self._last):
-            if entry in self._busy:
-                continue
-            found = self.inbox.get(entry)
-            if found is not None:
-                self._bury(found, found.last_error)
-                buried += 1
-        deleted = self.inbox.delete_before("slack", now - self.retention, self._last, self._busy)
-        pruned = self.dead.prune(now - self.retention)
-        return buried, deleted, pruned
-
-    async def housekeeping_loop(self) -> None:
-        while not self._stopping:
-            try:
-                buried, deleted, pruned = self.housekeeping()
-            except sqlite3.Error as e:
-                log.warning("could not tidy the Slack inbox: %s", e)
-            else:
-                if deleted or pruned:
-                    log.info(
-                        "deleted %d kept Slack deliveries and %d dead letters past the "
-                        "retention period",
-                        deleted,
-                        pruned,
-                    )
-            await self.bot.services.clock.sleep(HOUSEKEEPING_SECONDS)
 
     async def _later(self, row: Kept, replay: bool, attempt: int):
         with suppress(TimeoutError):  # a stop ends the wait at once
@@ -737,7 +647,7 @@ def intake_ctx(intake: SlackIntake):
 
     async def ctx(app: web.Application):
         task = asyncio.create_task(intake.run())
-        tidy = asyncio.create_task(intake.housekeeping_loop())
+        tidy = asyncio.create_task(intake.failures.housekeeping_loop(intake.stopping))
         yield
         tidy.cancel()
         with suppress(asyncio.CancelledError):
