@@ -130,8 +130,11 @@ async def subscribe(turn: Turn, rest: str) -> None:
         return
     delivery = _tips(turn)
     store, now = delivery.store, turn.services.clock.now()
+    key = turn.incoming.delivery_id or None
+    if key is not None and store.set_by(turn.place, key):
+        return  # a replay after a crash: this request's subscription is already in place
     existed = store.find(turn.place)
-    sub_id = store.subscribe(turn.place, schedule, turn.actor.key, now)
+    sub_id = store.subscribe(turn.place, schedule, turn.actor.key, now, key)
     sub = store.get(sub_id)
     assert sub is not None
     delivery.reschedule(sub, now, fresh=True)

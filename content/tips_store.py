@@ -105,6 +105,11 @@ MIGRATIONS = [
     CREATE UNIQUE INDEX tip_deliveries_request ON tip_deliveries (request_key)
         WHERE request_key IS NOT NULL
     """,
+    # The chat delivery (a `/tip subscribe`) that last set a subscription, so a replay of
+    # it after a crash sees its change made and does not announce it in the channel again.
+    """
+    ALTER TABLE tip_subscriptions ADD COLUMN delivery_key TEXT
+    """,
 ]
 
 # Rows per statement in the *_many methods (well under SQLite's bound-parameter limit).
@@ -216,17 +221,26 @@ class TipStore:
 
     # --- subscriptions --------------------------------------------------------------
 
-    def subscribe(self, place: Place, schedule: Schedule, actor_key: str, now: datetime) -> int:
-        """Create or re-activate the channel's one subscription; keeps its rotation."""
+    def subscribe(
+        self,
+        place: Place,
+        schedule: Schedule,
+        actor_key: str,
+        now: datetime,
+        delivery_key: str | None = None,
+    ) -> int:
+        """Create or re-activate the channel's one subscription; keeps its rotation.
+        ``delivery_key`` (the request that set it) is written in the same statement."""
         self.db.execute(
             "INSERT INTO tip_subscriptions (platform, workspace, channel, is_direct, thread,"
-            " local_time, days, nation, active, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+            " local_time, days, nation, active, created_by, created_at, updated_at,"
+            " delivery_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
             " ON CONFLICT (platform, workspace, channel) DO UPDATE SET"
             " is_direct = excluded.is_direct, thread = excluded.thread,"
             " local_time = excluded.local_time, days = excluded.days, nation = excluded.nation,"
             " active = 1, inactive_reason = NULL, created_by = excluded.created_by,"
-            " updated_at = excluded.updated_at",
+            " updated_at = excluded.updated_at, delivery_key = excluded.delivery_key",
             [
                 place.platform,
                 place.workspace,
@@ -239,6 +253,7 @@ class TipStore:
                 actor_key,
                 ts(now),
                 ts(now),
+                delivery_key,
             ],
         )
         row = self.db.execute(
@@ -246,6 +261,15 @@ class TipStore:
             [place.platform, place.workspace, place.channel],
         ).fetchone()
         return int(row[0])
+
+    def set_by(self, place: Place, delivery_key: str) -> bool:
+        """Whether the channel's subscription was last set by this delivery."""
+        row = self.db.execute(
+            "SELECT 1 FROM tip_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
+            " AND delivery_key = ?",
+            [place.platform, place.workspace, place.channel, delivery_key],
+        ).fetchone()
+        return row is not None
 
     def deactivate(self, sub_id: int, reason: str, now: datetime) -> bool:
         cur = self.db.execute(

@@ -258,3 +258,22 @@ def rows_of(db_path: str, sql: str) -> list:
         return [tuple(r) for r in db.execute(sql).fetchall()]
     finally:
         db.conn.close()
+
+
+async def test_a_replayed_tip_subscribe_subscribes_and_announces_once(start, slack_env, fake_slack):
+    body = slash_command_body(
+        "/tip", "subscribe 09:30", channel=CHANNEL, response_url=fake_slack.response_url()
+    )
+    first = await start()
+    try:
+        await first.slack_post(body)
+        await fake_slack.wait_for(lambda s: channel_posts(s))
+        await eventually(lambda: not kept_slack(slack_env["SECBOT_DB"]))
+    finally:
+        await stop_bot(first)
+    second = await replay(start, slack_env["SECBOT_DB"], body)
+    try:
+        assert len(channel_posts(fake_slack)) == 1  # "Daily security tips are on", once
+        assert rows_of(slack_env["SECBOT_DB"], "SELECT count(*) FROM tip_subscriptions") == [(1,)]
+    finally:
+        await stop_bot(second)
