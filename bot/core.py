@@ -129,6 +129,8 @@ Next = Callable[["Turn"], Awaitable[None]]
 Middleware = Callable[["Turn", Next], Awaitable[None]]
 
 
+APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+
 _MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+>|@?secbot\b)[\s:,]*", re.IGNORECASE)
 
 
@@ -190,15 +192,7 @@ class Bot:
                 incoming.action_id or "",
             )
             try:
-                await responder.reply(
-                    message(
-                        "Sorry, something went wrong on our side. Please try again in a moment.",
-                        Section(
-                            "Sorry, something went wrong on our side. Please try again in a moment."
-                        ),
-                        private=True,
-                    )
-                )
+                await responder.reply(message(APOLOGY, Section(APOLOGY), private=True))
             except Exception:
                 # Nobody was told: the delivery is not done. The adapter keeps it for
                 # another try, and records the handler's error (not the apology's).
