@@ -237,3 +237,29 @@ async def test_a_delivery_that_stops_the_process_every_time_is_not_tried_for_eve
         assert fake_slack.api_calls("chat.postEphemeral") == [] and fake_slack.responses() == []
     finally:
         await stop_bot(bot)
+
+
+async def test_a_failed_click_waits_for_its_next_try_without_tokens(start, env, fake_slack):
+    """A click's body (a JSON payload inside a form) loses the same secrets, and stays
+    readable for the next try; the dead letter names the button, not what it said."""
+    import json
+    from urllib.parse import parse_qs
+
+    from tests.support import block_actions_body
+
+    body = block_actions_body(
+        "quiz:answer", "999|0", channel=CHANNEL, response_url=closed_response_url()
+    )
+    trigger = json.loads(parse_qs(body)["payload"][0])["trigger_id"]
+    bot = await start({"SECBOT_DEAD_LETTER_ATTEMPTS": "1"})
+    try:
+        await bot.slack_post(body)
+        await eventually(lambda: rows(env["SECBOT_DB"], "SELECT what, payload FROM dead_letters"))
+    finally:
+        await stop_bot(bot)
+    ((what, payload),) = rows(env["SECBOT_DB"], "SELECT what, payload FROM dead_letters")
+    assert what == "the quiz:answer button"
+    assert TOKEN not in payload and "secret-response-url" not in payload
+    assert trigger not in payload
+    kept = json.loads(parse_qs(payload)["payload"][0])
+    assert kept["actions"][0]["value"] == "999|0" and kept["trigger_id"].startswith("h:")
