@@ -26,6 +26,7 @@ from bot import __version__, workspace_pause
 from bot.adapters import teams as teams_adapter
 from bot.adapters import webchat
 from bot.adapters.host_guard import host_guard
+from bot.adapters.http_errors import error_middleware
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings, check_modes, load_settings
 from bot.core import Bot, Services
@@ -33,7 +34,14 @@ from bot.features import FeatureHost, load_features
 from bot.front_doors import door_lines
 from bot.registry import Registry
 from bot.storage import deliveries, inbox
-from bot.storage.db import migrate, open_db, ping
+from bot.storage.db import (
+    BUSY_TIMEOUT_MS,
+    describe_write_error,
+    migrate,
+    open_db,
+    ping,
+    write_problem,
+)
 from bot.tasks import TaskSet
 from content.loader import ContentLibrary, load_library
 from content.problems import ContentError
@@ -41,6 +49,8 @@ from content.problems import ContentError
 log = logging.getLogger("secbot")
 
 SOCKET_MODE_CONNECT_SECONDS = 30
+# The largest request body any front door reads; more is refused with a short 413.
+MAX_BODY = 1024 * 1024
 
 SERVICES = web.AppKey("services", Services)
 FRONT_DOORS = web.AppKey("front_doors", dict)
@@ -49,6 +59,25 @@ FRONT_DOORS = web.AppKey("front_doors", dict)
 def load_content(settings: Settings) -> ContentLibrary:
     """The training content, built-in plus the organisation's packs, checked by lint."""
     return load_library(Path(settings.content_dir) if settings.content_dir else None)
+
+
+def _open_writable_db(settings: Settings):
+    """The database, or a :class:`ConfigError` naming SECBOT_DB: one that can't be
+    opened, or can be opened but not written (a read-only file or file system, a full
+    disk), would otherwise start and then fail every delivery."""
+    path = settings.db_path
+    try:
+        db = open_db(path)
+    except (sqlite3.Error, OSError) as e:
+        raise ConfigError(f"SECBOT_DB {path!r} can't be opened as a database: {e}") from None
+    problem = write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
+    if problem is not None:
+        db.conn.close()
+        raise ConfigError(
+            f"SECBOT_DB {path!r} can't be written ({problem}): check the file's permissions"
+            " and the free disk space"
+        )
+    return db
 
 
 def create_app(
@@ -60,12 +89,7 @@ def create_app(
 ) -> web.Application:
     check_modes(settings)  # settings built by hand get the same rules as load_settings
     clock = clock or SystemClock()
-    try:
-        db = open_db(settings.db_path)
-    except (sqlite3.Error, OSError) as e:
-        raise ConfigError(
-            f"SECBOT_DB {settings.db_path!r} can't be opened as a database: {e}"
-        ) from None
+    db = _open_writable_db(settings)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     services.content = content if content is not None else load_content(settings)
     services.extras["deliveries"] = deliveries.DeliveryStore(db)
@@ -79,19 +103,27 @@ def create_app(
     host.add_background(deliveries.prune_worker)
     host.add_background(webchat.prune_worker(webchat.retention(services)))
     load_features(host, features)
-    for domain, steps in host.migrations:
-        migrate(db, domain, steps)
+    try:
+        for domain, steps in host.migrations:
+            migrate(db, domain, steps)
+    except sqlite3.Error as e:
+        db.conn.close()
+        raise ConfigError(
+            f"SECBOT_DB {settings.db_path!r} can't be brought up to date "
+            f"({describe_write_error(e)})"
+        ) from None
 
     bot = Bot(services)
     handler_tasks = TaskSet()
     # Contexts that must start last and so stop first (the Slack consumer: it stops
     # taking kept deliveries before handlers drain and workers stop).
     last_ctx = []
-    # Once there is a list of host names, every route answers only to them (DNS rebinding).
+    # The error middleware is first, so it is outermost: it also catches what any
+    # middleware after it lets escape. Once there is a list of host names, every route
+    # answers only to them (DNS rebinding).
     hosts = settings.host_allow_list
-    app = web.Application(
-        client_max_size=1024 * 1024, middlewares=[host_guard(hosts)] if hosts else []
-    )
+    middlewares = [error_middleware, *([host_guard(hosts)] if hosts else [])]
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[SERVICES] = services
     doors: dict[str, bool] = {
         "webchat": settings.webchat,
@@ -142,6 +174,9 @@ def create_app(
     pauses = workspace_pause.guard_transports(services)
 
     async def healthz(request: web.Request) -> web.Response:
+        """Liveness: the process is up and answering. Always 200, so an orchestrator
+        restarts secbot only when it is stuck, never because the database is (a restart
+        would not mend a full disk); the database's state is in the body for people."""
         db_ok = ping(db)
         try:
             paused = [
@@ -153,16 +188,29 @@ def create_app(
             paused = []
         return web.json_response(
             {
-                "status": "ok" if db_ok else "degraded",
+                "status": "ok",
                 "version": __version__,
                 "database": db_ok,
                 "front_doors": doors,
                 "paused_workspaces": paused,
-            },
-            status=200 if db_ok else 503,
+            }
+        )
+
+    async def readyz(request: web.Request) -> web.Response:
+        """Readiness: can secbot keep what it is sent? A tiny committed write says so;
+        503 takes this instance out of a load balancer until the database mends."""
+        problem = write_problem(db)
+        if problem is None:
+            return web.json_response({"ready": True, "database": "writable"})
+        log.warning("not ready: the database can't be written (%s)", problem)
+        return web.json_response(
+            {"ready": False, "database": f"can't be written: {problem}"},
+            status=503,
+            headers={"Retry-After": "5"},
         )
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
 
     async def log_doors(app: web.Application) -> None:
         for line in door_lines(settings, doors):

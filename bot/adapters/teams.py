@@ -40,6 +40,7 @@ from botframework.connector.auth import (
 from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
+from bot.adapters.json_body import read_json_object
 from bot.adapters.teams_auth import (
     OPENID_URL,
     KeysUnavailable,
@@ -49,7 +50,7 @@ from bot.adapters.teams_auth import (
     is_loopback_url,
 )
 from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
-from bot.adapters.teams_request import BadActivity, parse_body, to_activity
+from bot.adapters.teams_request import BadActivity, check_envelope, to_activity
 from bot.commands.help import welcome_message
 from bot.config import ConfigError
 from bot.core import WORKSPACE, Bot, DeliveryFailed
@@ -486,10 +487,9 @@ class TeamsFrontDoor:
         return result
 
     async def handle(self, request: web.Request) -> web.Response:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+        body = await read_json_object(request)  # 415 or 400, with the reason, for junk
         try:
-            body = parse_body(await request.read())
+            body = check_envelope(body)
         except BadActivity as e:
             return web.json_response({"error": str(e)}, status=400)
         # Authenticate first, on its own, so only token problems can become a 401: an

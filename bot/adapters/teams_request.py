@@ -8,11 +8,13 @@ present) a channelId, all strings. Anything else is a 400 with a plain reason.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
+
+from bot.adapters.json_body import parse_json
 
 # Teams activities nest a dozen levels at most (an Adaptive Card action's data inside
 # value inside the activity); this leaves room and refuses bombs long before Python's
@@ -38,11 +40,20 @@ def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """The activity as a plain dict, its envelope checked. Raises BadActivity."""
+    """The activity as a plain dict, its envelope checked. Raises BadActivity.
+
+    The front door reads the body with ``bot.adapters.json_body`` (which says more
+    precisely what is wrong) and calls :func:`check_envelope`; this is the same for
+    raw bytes."""
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        body = parse_json(raw)
+    except web.HTTPException:
         raise BadActivity("the body is not valid JSON in UTF-8") from None
+    return check_envelope(body)
+
+
+def check_envelope(body: Any) -> dict[str, Any]:
+    """``body`` (parsed JSON) if it has an activity's envelope. Raises BadActivity."""
     if not isinstance(body, dict):
         raise BadActivity("the body is not a valid activity")
     if _too_deep(body):

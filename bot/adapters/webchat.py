@@ -27,6 +27,7 @@ from aiohttp import web
 from sqlite_utils import Database
 
 from bot.access import bearer_secret, find_user, origin_allowed
+from bot.adapters.json_body import read_json_object
 from bot.config import Settings
 from bot.core import Bot
 from bot.model import Actor, Incoming, Message, MessageRef, Place
@@ -63,8 +64,11 @@ WORKSPACE = "local"
 # by prune_worker: it may hold incident details, and nobody needs it for ever.
 RETENTION_DAYS = 30
 PRUNE_EVERY_SECONDS = 60 * 60
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline
+# Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
+_WHOLE = re.compile(r"[0-9]{1,18}")
 MAX_TEXT = 2000
+UNAVAILABLE = "secbot can't save messages just now. Please try again in a minute."
 
 
 class WebChatStore:
@@ -221,7 +225,7 @@ def _signed_in(settings: Settings, request: web.Request) -> Actor | web.Response
 
 def _named_in_request(user_id: str, name: str) -> Actor | None:
     """Development mode without accounts: the page says who it is."""
-    if not _ID.match(user_id):
+    if not _ID.fullmatch(user_id):
         return None
     return Actor("web", user_id, name[:64] or user_id)
 
@@ -269,20 +273,22 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             signed_in = _signed_in(settings, request)
             if isinstance(signed_in, web.Response):
                 return signed_in
-        if request.content_type != "application/json":
-            return _bad("Send JSON with Content-Type: application/json.", 415)
+        data = await read_json_object(request)
         try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _bad("The request body is not valid JSON.")
-        if not isinstance(data, dict):
-            return _bad("The request body must be a JSON object.")
+            return await _send(data, signed_in)
+        except sqlite3.Error as e:
+            # The database can't be written (full disk, read-only, locked by another
+            # process). Nothing was half-done that matters: the page can send it again.
+            log.error("web chat: can't store a message (%s)", type(e).__name__)
+            return _bad(UNAVAILABLE, 503)
+
+    async def _send(data: dict, signed_in: Actor | None) -> web.Response:
         conversation = str(data.get("conversation", ""))
         request_id = str(data.get("request_id", ""))
         actor = signed_in or _named_in_request(
             str(data.get("user_id", "")), str(data.get("name", ""))
         )
-        if actor is None or not _ID.match(conversation) or not _ID.match(request_id):
+        if actor is None or not _ID.fullmatch(conversation) or not _ID.fullmatch(request_id):
             return _bad("user_id, conversation and request_id must be short plain identifiers.")
         user_id = actor.user_id
         place = conversation_place(conversation, user_id)
@@ -309,7 +315,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             if not action_id or len(action_id) > 200:
                 return _bad("The button click has no action id.")
             mid = str(action.get("message_id", ""))
-            original = MessageRef(place, mid) if mid.isdigit() else None
+            original = MessageRef(place, mid) if _WHOLE.fullmatch(mid) else None
             if original is not None and not store.has_button_message(
                 int(mid), place.channel, user_id
             ):
@@ -342,12 +348,12 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         else:
             user_id = request.query.get("user_id", "")
         conversation = request.query.get("conversation", "")
-        if not _ID.match(user_id) or not _ID.match(conversation):
+        if not _ID.fullmatch(user_id) or not _ID.fullmatch(conversation):
             return _bad("user_id and conversation are required.")
-        try:
-            after = int(request.query.get("after", "0"))
-        except ValueError:
+        after_text = request.query.get("after", "0")
+        if not _WHOLE.fullmatch(after_text):
             return _bad("after must be a number.")
+        after = int(after_text)
         place = conversation_place(conversation, user_id)
         return web.json_response({"messages": store.since(place.channel, user_id, after)})
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
+
+# How long a statement waits for another connection's write lock before failing.
+BUSY_TIMEOUT_MS = 5000
+# ... and the readiness check's much shorter wait: it runs on the event loop.
+CHECK_BUSY_MS = 100
 
 
 def open_db(path: str | Path) -> Database:
@@ -28,14 +33,68 @@ def open_db(path: str | Path) -> Database:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db = Database(conn)
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
         " PRIMARY KEY (domain, version))"
     )
+    # One row that the readiness check rewrites (see write_problem).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS core_write_check ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL)"
+    )
     return db
+
+
+def write_problem(db: Database, *, busy_ms: int = CHECK_BUSY_MS) -> str | None:
+    """None if a tiny write commits now, else what stops it, in a few plain words.
+
+    A read-only file or file system, a full disk and a write lock held by another
+    process all let reads carry on, so only a real write, committed, finds them. It
+    runs on the event loop thread over the one connection (a second connection in a
+    thread would interleave with store calls), so the wait for another process's lock
+    is cut to ``busy_ms`` for this one call: the loop is held up for at most that.
+    """
+    conn = db.conn
+    conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO core_write_check (id, checked_at) VALUES (1, ?)"
+            " ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at",
+            [datetime.now(UTC).isoformat()],
+        )
+        conn.execute("COMMIT")
+        return None
+    except sqlite3.Error as e:
+        return describe_write_error(e)
+    finally:
+        if conn.in_transaction:  # a failed COMMIT leaves the transaction open
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        with suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+_WRITE_ERRORS = {
+    sqlite3.SQLITE_BUSY: "locked by another process",
+    sqlite3.SQLITE_LOCKED: "locked by another process",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_IOERR: "a disk error",
+    sqlite3.SQLITE_CANTOPEN: "a file it needs can't be opened",
+    sqlite3.SQLITE_PERM: "permission denied",
+}
+
+
+def describe_write_error(e: sqlite3.Error) -> str:
+    """A few words for a failed write, from SQLite's error code (never a path)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is None:
+        return "it can't be written"
+    return _WRITE_ERRORS.get(code & 0xFF, "it can't be written")
 
 
 @contextmanager
