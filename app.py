@@ -26,7 +26,7 @@ from bot import __version__, workspace_pause
 from bot.adapters import teams as teams_adapter
 from bot.adapters import webchat
 from bot.adapters.host_guard import host_guard
-from bot.adapters.http_errors import error_middleware
+from bot.adapters.http_errors import error_middleware, quiet_malformed_requests
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings, check_modes, load_settings
 from bot.core import Bot, Services
@@ -124,6 +124,7 @@ def create_app(
     hosts = settings.host_allow_list
     middlewares = [error_middleware, *([host_guard(hosts)] if hosts else [])]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+    quiet_malformed_requests()
     app[SERVICES] = services
     doors: dict[str, bool] = {
         "webchat": settings.webchat,

@@ -16,11 +16,12 @@ import uuid
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger(__name__)
 
 
-def _where(error: BaseException) -> str:
+def where(error: BaseException) -> str:
     """``file.py:123 in function`` for the innermost frame: enough to find the bug."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
@@ -64,7 +65,7 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
             request.method,
             _route(request),
             type(e).__name__,
-            _where(e),
+            where(e),
         )
         return web.json_response(
             {
@@ -75,3 +76,26 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
             status=500,
             headers={"X-Correlation-Id": correlation_id},
         )
+
+
+class _MalformedRequests(logging.Filter):
+    """aiohttp's own parser refuses a malformed request (a header line over 8 KB, a bad
+    request line) with a 400 before any route sees it, then logs the refusal as an
+    ERROR with a traceback. It is the client's fault, not ours: one INFO line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and 400 <= (error.code or 400) < 500:
+            record.msg, record.args = "refused a malformed HTTP request (%s)", (
+                type(error).__name__,
+            )
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install the filter on aiohttp's server logger (once per process)."""
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequests) for f in logger.filters):
+        logger.addFilter(_MalformedRequests())

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.adapters.http_errors import where
 from bot.adapters.slack_failures import (
     DEFAULT_MAX_AGE_HOURS,
     DEFAULT_MAX_ATTEMPTS,
@@ -360,6 +361,35 @@ def _from_event(body: dict, client: AsyncWebClient) -> Translated:
     return incoming, SlackResponder(client, place, actor)
 
 
+# What a translator raises for a body of the wrong shape (a list where an object should
+# be, a missing field, a number for a name): the delivery can't be read.
+UNREADABLE = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def _checked(incoming: Incoming) -> Incoming:
+    """Refuse (TypeError) a delivery whose fields are not text, as a well-formed Slack
+    body's always are: a handler given a list for a user id would fail far from here."""
+    texts = (
+        incoming.actor.user_id,
+        incoming.actor.name,
+        incoming.place.workspace,
+        incoming.place.channel,
+        incoming.delivery_id,
+        incoming.command,
+        incoming.args,
+        incoming.action_id,
+        incoming.value,
+        incoming.text,
+        *(incoming.form.values()),
+    )
+    optional = (incoming.place.thread, incoming.message.id if incoming.message else None)
+    if not all(type(t) is str for t in texts) or not all(
+        t is None or type(t) is str for t in optional
+    ):
+        raise TypeError("a field of the delivery is not text")
+    return incoming
+
+
 TRANSLATORS = {
     "command": _from_command,
     "action": _from_action,
@@ -474,7 +504,14 @@ class SlackIntake:
             return
         outcome = context[OUTCOME]
         outcome.add(REACHED)
-        incoming, responder = self._translate(kind, body)
+        try:
+            incoming, responder = self._translate(kind, body)
+        except UNREADABLE:
+            # Signed, so from Slack (or a holder of the secret), but not in a shape we
+            # know. Trying again would fail again; never log the body (people's words).
+            log.warning("dropping a Slack %s delivery of an unexpected shape", kind)
+            outcome.add(HANDLED)
+            return
         try:
             await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
         except Exception as e:
@@ -486,7 +523,7 @@ class SlackIntake:
         """The neutral delivery. Everything this intake hands on was acknowledged before it
         was handled (Slack already has its 200), so nothing waits for the handler."""
         incoming, responder = TRANSLATORS[kind](body, self.client)
-        return replace(incoming, acknowledged=True), responder
+        return replace(_checked(incoming), acknowledged=True), responder
 
     @staticmethod
     def ignore(context: dict) -> None:
@@ -563,12 +600,15 @@ class SlackIntake:
                 return
             try:
                 outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
-            except Exception:
+            except Exception as e:
                 # Not a handler's error (the core catches and answers those): a delivery
                 # that can't be read. Trying it again would fail again.
-                # Never log the payload: it holds people's messages.
-                log.exception(
-                    "a kept Slack delivery (%s) could not be handled; dropping it", row.kind
+                # Never log the payload, or the error's text: they hold people's messages.
+                log.error(
+                    "a kept Slack delivery (%s) could not be handled (%s at %s); dropping it",
+                    row.kind,
+                    type(e).__name__,
+                    where(e),
                 )
                 outcome = DONE
             # Below is not reached if cancelled (a shutdown that ran out of time): the
@@ -628,7 +668,7 @@ class SlackIntake:
             return DONE, None
         try:
             incoming, responder = self._translate(kind, json.loads(payload))
-        except (KeyError, TypeError, ValueError):
+        except UNREADABLE:
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
             return DONE, None
         try:
@@ -701,6 +741,17 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
             "SECBOT_INBOX_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 0.001, 3650, whole=False
         ),
     )
+
+    @app.error
+    async def on_error(error: Exception, context: dict) -> None:
+        """Bolt's own default logs the error's text (it may quote the body) with a
+        traceback. A body of an unexpected shape (signed, so Slack's or a secret
+        holder's) is dropped: trying it again would fail again."""
+        if isinstance(error, UNREADABLE):
+            log.warning("dropping a Slack delivery bolt could not read (%s)", type(error).__name__)
+            intake.ignore(context)
+        else:
+            log.error("Slack: bolt failed (%s at %s)", type(error).__name__, where(error))
 
     @app.command(re.compile(r"^/.+"))
     async def on_command(ack, body, context):

@@ -1,0 +1,80 @@
+"""Every HTTP endpoint of the app, in one table, for the hostile-input tests and the fuzzer.
+
+A new route gets one row here; ``test_every_route_is_in_the_table`` fails until it has
+one, so nothing is served that hostile input and the fuzzer have not tried. A row says
+what the endpoint reads (its ``body`` kind), so the generic hostile cases and the
+fuzzer's shape-aware strategies know what to send, and ``headers`` lets a door that
+needs credentials (a bearer token, say) give the fuzzer what gets a request past them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+import yarl
+
+from tests.support import RunningBot
+
+# What an endpoint reads from a request.
+JSON = "json"  # a JSON body (Teams activities, web chat sends)
+SLACK = "slack"  # a Slack-signed form or JSON body
+QUERY = "query"  # only its query string
+NOTHING = "nothing"  # nothing at all (pages, static files, health)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    body: str
+    # Headers that get a request past the door's authentication, if it has any.
+    headers: Callable[[RunningBot], dict[str, str]] = field(default=lambda bot: {})
+    # Share of the fuzzer's generated requests (weights; see test_fuzz_endpoints).
+    weight: int = 1
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint("slack events", "POST", "/slack/events", SLACK, weight=4),
+    Endpoint("teams activities", "POST", "/api/messages", JSON, weight=3),
+    Endpoint("web chat send", "POST", "/webchat/api/send", JSON, weight=3),
+    Endpoint("web chat messages", "GET", "/webchat/api/messages", QUERY, weight=2),
+    Endpoint("web chat page", "GET", "/", NOTHING),
+    Endpoint("web chat script", "GET", "/webchat/static/app.js", NOTHING),
+    Endpoint("web chat styles", "GET", "/webchat/static/app.css", NOTHING),
+    Endpoint("liveness", "GET", "/healthz", NOTHING),
+    Endpoint("readiness", "GET", "/readyz", NOTHING),
+]
+
+BODY_ENDPOINTS = [e for e in ENDPOINTS if e.body in (JSON, SLACK)]
+JSON_ENDPOINTS = [e for e in ENDPOINTS if e.body == JSON]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One raw request: anything may be in it, as an attacker would send it."""
+
+    method: str
+    path: str
+    query: str = ""  # already percent-encoded (or deliberately not)
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+async def send(bot: RunningBot, req: Request) -> tuple[int, str]:
+    url = bot.url.rstrip("/") + req.path + ("?" + req.query if req.query else "")
+    async with bot.session.request(
+        req.method,
+        yarl.URL(url, encoded=True),
+        headers=list(req.headers),
+        data=req.body if req.body or req.method not in ("GET", "HEAD") else None,
+        skip_auto_headers=("Content-Type",),
+        allow_redirects=False,
+    ) as r:
+        try:
+            text = await r.text(errors="replace")
+        except aiohttp.ClientPayloadError:
+            text = ""
+        return r.status, text
