@@ -656,7 +656,15 @@ class SlackIntake:
             request = AsyncBoltRequest(
                 body=payload, headers={"content-type": content_type}, context=context
             )
-            response = await self.app.async_dispatch(request)
+            try:
+                response = await self.app.async_dispatch(request)
+            except UNREADABLE as e:
+                # Bolt's routing reads the body's fields before any listener runs and
+                # fails on an unexpected shape; trying again would fail again.
+                log.warning(
+                    "dropping a kept Slack delivery bolt could not route (%s)", e.__class__.__name__
+                )
+                return DONE
             if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
                 return DONE, None
             error = next((o[len(FAILED) :] for o in outcome if o.startswith(FAILED)), None)

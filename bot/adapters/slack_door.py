@@ -78,7 +78,7 @@ class SlackDoor:
         refusal here means someone holds the signing secret, or a bug of ours."""
         if body[:1] == "{":
             data = parse_json_text(body)
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            if not _envelope(data):
                 return _not_slack()
             if data["type"] == "url_verification":
                 challenge = data.get("challenge")
@@ -91,8 +91,7 @@ class SlackDoor:
         if form.get("ssl_check") == ["1"]:
             return web.Response(status=200)  # the certificate check for slash commands
         if "payload" in form:
-            data = parse_json_text(form["payload"][0])
-            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            if not _envelope(parse_json_text(form["payload"][0])):
                 return _not_slack()
             return None
         if form.get("command", [""])[0].startswith("/"):
@@ -102,6 +101,26 @@ class SlackDoor:
 
 # Slack's slash-command form has about 15 fields.
 MAX_FORM_FIELDS = 200
+# In every Events API body and interaction payload these, when present, are objects (or
+# null) and these lists of objects; bolt reads them assuming so before any listener runs.
+_OBJECTS = ("event", "team", "user", "channel", "enterprise", "container", "view", "message")
+_LISTS = ("actions", "authorizations")
+
+
+def _envelope(data: object) -> bool:
+    """Whether ``data`` has the outer shape of a Slack event or interaction payload."""
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return False
+    if not all(data.get(k) is None or isinstance(data[k], dict) for k in _OBJECTS):
+        return False
+    if not all(
+        data.get(k) is None
+        or (isinstance(data[k], list) and all(isinstance(i, dict) for i in data[k]))
+        for k in _LISTS
+    ):
+        return False
+    event = data.get("event")
+    return event is None or isinstance(event.get("type", ""), str)
 
 
 def _not_slack() -> web.Response:

@@ -71,7 +71,40 @@ def check_envelope(body: Any) -> dict[str, Any]:
         raise BadActivity("the activity needs a serviceUrl and a conversation id")
     if not isinstance(body.get("channelId", ""), str):
         raise BadActivity("the activity's channelId must be a string")
+    if not _fields_shaped(body):
+        raise BadActivity("the body is not a valid activity")
     return body
+
+
+# In an activity these are objects, these lists of objects, and these text. msrest, which
+# turns the body into an Activity, does not check: it makes a string of a dict and None of
+# a null list item, and both fail later, far from here (a reply to an id that is a dict).
+_OBJECTS = ("from", "conversation", "recipient")
+_LISTS = ("membersAdded", "membersRemoved", "entities", "attachments")
+_TEXTS = ("type", "name", "serviceUrl", "text", "locale", "channelId")
+MAX_ID = 1024
+
+
+def _fields_shaped(body: dict[str, Any]) -> bool:
+    if not all(body.get(k) is None or isinstance(body[k], dict) for k in _OBJECTS):
+        return False
+    if not all(
+        body.get(k) is None
+        or (isinstance(body[k], list) and all(isinstance(i, dict) for i in body[k]))
+        for k in _LISTS
+    ):
+        return False
+    ids = [body.get("id"), body.get("replyToId")]
+    ids += [body[k].get("id") for k in _OBJECTS if body.get(k)]
+    ids += [m.get("id") for k in ("membersAdded", "membersRemoved") for m in body.get(k) or []]
+    texts = [body.get(k) for k in _TEXTS]
+    return all(i is None or _plain_id(i) for i in ids) and all(
+        t is None or isinstance(t, str) for t in texts
+    )
+
+
+def _plain_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_ID and value.isprintable()
 
 
 def to_activity(body: dict[str, Any]) -> Activity:

@@ -18,9 +18,10 @@ class FakeConnector(FakeServer):
     def routes(self) -> list:
         return [
             web.post("/v3/conversations", self.create),
-            web.post("/v3/conversations/{conv}/activities", self.send),
-            web.post("/v3/conversations/{conv}/activities/{aid}", self.send),
-            web.put("/v3/conversations/{conv}/activities/{aid}", self.update),
+            # Any id, as the Bot Connector takes any (the default pattern refuses braces).
+            web.post("/v3/conversations/{conv:[^/]+}/activities", self.send),
+            web.post("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.send),
+            web.put("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.update),
         ]
 
     async def create(self, request: web.Request) -> web.Response:
