@@ -6,7 +6,9 @@ variable, because a person fixing a deployment needs the name, not a traceback.
 
 from __future__ import annotations
 
+import io
 import ipaddress
+import math
 import os
 import re
 import uuid
@@ -130,6 +132,9 @@ class Settings:
             value = int(raw) if whole else float(raw)
         except ValueError:
             value = None
+        # float() takes "nan", "inf" and "1e999": nan passes every comparison below.
+        if value is not None and not math.isfinite(value):
+            value = None
         if value is None or value < low or (high is not None and value > high):
             kind = "a whole number" if whole else "a number"
             span = f"of at least {low:g}" if high is None else f"from {low:g} to {high:g}"
@@ -237,13 +242,26 @@ def _is_guid(value: str) -> bool:
     return len(value) == 36
 
 
+def _read_env_file(path: Path) -> dict[str, str | None]:
+    """The settings file, or a :class:`ConfigError`: one that is there but can't be read
+    would otherwise be skipped silently (and secbot start with the wrong settings) or
+    stop start-up with a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"the settings file {path} is not UTF-8 text: save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"the settings file {path} can't be read ({e.strerror})") from None
+    return dotenv_values(stream=io.StringIO(text))
+
+
 def load_settings(
     environ: dict[str, str] | None = None, env_file: str | Path | None = ".env"
 ) -> Settings:
     """Build settings from ``environ`` (default ``os.environ``) over ``env_file``."""
     values: dict[str, str] = {}
-    if env_file and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    if env_file and os.path.lexists(env_file):
+        values.update({k: v for k, v in _read_env_file(Path(env_file)).items() if v is not None})
     values.update(os.environ if environ is None else environ)
 
     def get(name: str) -> str | None:

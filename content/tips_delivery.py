@@ -98,8 +98,10 @@ MAX_SLEEP = 300.0
 TRUST_AHEAD = timedelta(days=31)
 
 
-def _int_setting(services: Services, name: str, default: int, minimum: int) -> int:
-    return int(services.settings.number(name, default, minimum))
+def _int_setting(
+    services: Services, name: str, default: int, minimum: int, maximum: int
+) -> int:
+    return int(services.settings.number(name, default, minimum, maximum))
 
 
 # --- rotation ----------------------------------------------------------------------------
@@ -186,13 +188,18 @@ class TipDelivery:
     def __init__(self, services: Services):
         self.services = services
         self.store = TipStore(services.db)
+        # Upper bounds too: a huge grace or interval overflows the date arithmetic.
         self.grace = timedelta(
-            minutes=_int_setting(services, "SECBOT_TIP_GRACE_MINUTES", DEFAULT_GRACE_MINUTES, 0)
+            minutes=_int_setting(
+                services, "SECBOT_TIP_GRACE_MINUTES", DEFAULT_GRACE_MINUTES, 0, 24 * 60
+            )
         )
-        self.concurrency = _int_setting(services, "SECBOT_TIP_CONCURRENCY", DEFAULT_CONCURRENCY, 1)
-        self.test_interval = _int_setting(services, "SECBOT_TIP_TEST_INTERVAL", 0, 0)
+        self.concurrency = _int_setting(
+            services, "SECBOT_TIP_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 10_000
+        )
+        self.test_interval = _int_setting(services, "SECBOT_TIP_TEST_INTERVAL", 0, 0, 7 * 86400)
         self.drain_seconds = _int_setting(
-            services, "SECBOT_TIP_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0
+            services, "SECBOT_TIP_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0, 3600
         )
         self.wake = asyncio.Event()
         # Retry-After from a platform pauses the whole workspace (Slack's limits are per

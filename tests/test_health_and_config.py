@@ -287,7 +287,7 @@ def test_a_bad_tip_setting_stops_start_up_with_one_line(tmp_path, name, value):
     proc = _run_app({name: value}, tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"secbot can't start: {name} must be a whole number of at least 1, not {value!r}"
+        f"secbot can't start: {name} must be a whole number from 1 to 10000, not {value!r}"
     ]
 
 

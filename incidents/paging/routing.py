@@ -557,10 +557,14 @@ def load_routing(path: str | Path) -> RoutingConfig:
         raise RoutingError(
             f"routing file {path} was not found: set SECBOT_ROUTING to your routing file"
         ) from None
+    except UnicodeDecodeError:
+        raise RoutingError(f"routing file {path} is not UTF-8 text: save it as UTF-8") from None
     except OSError as e:
         raise RoutingError(f"routing file {path} can't be read ({e.strerror})") from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise RoutingError(f"routing file {path} nests too deeply to be a routing file") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
