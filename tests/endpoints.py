@@ -36,11 +36,18 @@ class Endpoint:
     weight: int = 1
 
 
+def signed_in(bot: RunningBot) -> dict[str, str]:
+    """The web chat's sign-in (a user's secret as a bearer token)."""
+    return bot.web_headers(FUZZ_USER)
+
+
+FUZZ_USER = "web-user-1"
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("slack events", "POST", "/slack/events", SLACK, weight=4),
     Endpoint("teams activities", "POST", "/api/messages", JSON, weight=3),
-    Endpoint("web chat send", "POST", "/webchat/api/send", JSON, weight=3),
-    Endpoint("web chat messages", "GET", "/webchat/api/messages", QUERY, weight=2),
+    Endpoint("web chat send", "POST", "/webchat/api/send", JSON, signed_in, weight=3),
+    Endpoint("web chat messages", "GET", "/webchat/api/messages", QUERY, signed_in, weight=2),
     Endpoint("web chat page", "GET", "/", NOTHING),
     Endpoint("web chat script", "GET", "/webchat/static/app.js", NOTHING),
     Endpoint("web chat styles", "GET", "/webchat/static/app.css", NOTHING),

@@ -24,6 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -51,6 +52,7 @@ from tests.support import (
     start_bot,
     stop_bot,
     teams_activity,
+    web_chat_env,
 )
 
 FUZZ_REQUESTS = int(os.environ.get("SECBOT_FUZZ_REQUESTS", "10000"))
@@ -78,18 +80,19 @@ class Loud(logging.Handler):
 
 
 class AppThread:
-    def __init__(self, db_path: str, content) -> None:
+    def __init__(self, folder: Path, content) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.slack: FakeSlack = self.call(FakeSlack().start())
         self.connector: FakeConnector = self.call(FakeConnector().start())
         env = {
-            "SECBOT_DB": db_path,
+            "SECBOT_DB": str(folder / "fuzz.db"),
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.url + "api/",
             "SECBOT_ADMINS": "UADMIN,aad-admin,web-admin",
+            **web_chat_env(folder),
         }
         self.bot: RunningBot = self.call(
             start_bot(env, slack=self.slack, connector=self.connector, content=content)
@@ -114,7 +117,7 @@ class AppThread:
 def app(tmp_path_factory, content_library):
     loud = Loud()
     logging.getLogger().addHandler(loud)
-    running = AppThread(str(tmp_path_factory.mktemp("fuzz") / "fuzz.db"), content_library)
+    running = AppThread(tmp_path_factory.mktemp("fuzz"), content_library)
     running.loud = loud  # type: ignore[attr-defined]
     yield running
     running.close()
@@ -153,7 +156,9 @@ CONTENT_TYPES = (
     )
     | HEADER_TEXT
 )
-EXTRA_HEADERS = st.sampled_from(["X-Junk", "Accept", "Origin", "Cookie", "Range", "Expect"])
+EXTRA_HEADERS = st.sampled_from(
+    ["X-Junk", "Accept", "Origin", "Cookie", "Range", "Expect", "Authorization", "Host"]
+)
 METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"])
 COMMAND_WORDS = st.sampled_from(
     ["help", "start", "quiz", "tip", "compromised", "secbot", "status", "report", "", "?"]
@@ -416,9 +421,9 @@ def _healthy(app: AppThread) -> None:
 
     async def commands_work() -> None:
         bot = app.bot
-        status, data = await bot.web_send(user="after-fuzz", text="help")
+        status, data = await bot.web_send(user="web-user-2", text="help")
         assert status == 200 and data["ok"] is True
-        messages = await bot.web_messages(user="after-fuzz")
+        messages = await bot.web_messages(user="web-user-2")
         assert any(m["sender"] == "bot" for m in messages)
         before = len(app.slack.responses())
         r = await bot.slash("/secbot", "help", user="UAFTER", response_url=app.slack.response_url())
@@ -446,7 +451,10 @@ def test_fuzz_endpoint(app, endpoint):
     @given(strategy)
     def no_5xx(req: Request) -> None:
         nonlocal sent
-        extra = tuple(endpoint.headers(app.bot).items())
+        named = {name.lower() for name, _ in req.headers}
+        extra = tuple(
+            (k, v) for k, v in endpoint.headers(app.bot).items() if k.lower() not in named
+        )
         if extra:
             req = Request(req.method, req.path, req.query, req.headers + extra, req.body)
         status, text = app.send(req)

@@ -24,6 +24,7 @@ from tests.endpoints import (
     Endpoint,
     Request,
     send,
+    signed_in,
 )
 from tests.support import eventually, kept_slack, sign_slack
 
@@ -140,7 +141,7 @@ async def test_web_chat_send_of_the_wrong_shape(running, caplog):
             Request(
                 "POST",
                 "/webchat/api/send",
-                headers=(("Content-Type", "application/json"),),
+                headers=(("Content-Type", "application/json"), *signed_in(running).items()),
                 body=json.dumps(body).encode(),
             ),
         )
@@ -154,7 +155,7 @@ async def test_web_chat_send_of_the_wrong_shape(running, caplog):
         "user_id=u1&conversation=general&after=" + "9" * 40,
         "user_id=u1&conversation=general&after=%C2%B2",
         "user_id=u1&conversation=general&after=-1",
-        "user_id=u1%0A&conversation=general",
+        "user_id=u1&conversation=general%0A",
         "user_id=%ff%fe&conversation=%00",
         "user_id=u1&user_id=u2&conversation=general&after=1e9",
         "%%%&&&===;;",
@@ -163,7 +164,8 @@ async def test_web_chat_send_of_the_wrong_shape(running, caplog):
 )
 async def test_odd_query_strings_get_a_4xx(running, caplog, query):
     endpoint = next(e for e in ENDPOINTS if e.body == QUERY)
-    status, text = await send(running, Request("GET", endpoint.path, query=query))
+    headers = tuple(endpoint.headers(running).items())
+    status, text = await send(running, Request("GET", endpoint.path, query, headers))
     assert 400 <= status < 500, (query, status, text)
     _quiet(caplog)
 
@@ -248,3 +250,14 @@ async def test_an_unexpected_error_is_a_plain_500_logged_with_an_id_only(tmp_pat
         assert not any("secret" in r.getMessage() or r.exc_info for r in caplog.records)
     finally:
         await stop_bot(bot)
+
+
+async def test_every_route_is_in_the_table(running):
+    """A new route joins tests/endpoints.py, so hostile input and the fuzzer reach it."""
+    served = {
+        (route.method, route.resource.canonical)
+        for route in running.app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    listed = {(e.method, e.path) for e in ENDPOINTS}
+    assert served - listed == set(), "add these routes to tests/endpoints.py"
