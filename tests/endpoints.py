@@ -48,6 +48,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("teams activities", "POST", "/api/messages", JSON, weight=3),
     Endpoint("web chat send", "POST", "/webchat/api/send", JSON, signed_in, weight=3),
     Endpoint("web chat messages", "GET", "/webchat/api/messages", QUERY, signed_in, weight=2),
+    Endpoint("web chat whoami", "GET", "/webchat/api/whoami", NOTHING, signed_in),
     Endpoint("web chat page", "GET", "/", NOTHING),
     Endpoint("web chat script", "GET", "/webchat/static/app.js", NOTHING),
     Endpoint("web chat styles", "GET", "/webchat/static/app.css", NOTHING),
