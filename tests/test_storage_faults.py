@@ -64,7 +64,7 @@ async def test_a_write_lock_held_by_another_process_fails_readiness_not_liveness
     assert (status, body) == (200, {"ready": True, "database": "writable"})
 
 
-async def test_the_web_chat_answers_503_when_its_write_fails_and_loses_nothing(running):
+async def test_the_doors_answer_503_when_a_write_fails_and_lose_nothing(running):
     status, _ = await running.web_send(text="help", request_id="before")
     assert status == 200
     kept = await running.web_messages()
@@ -83,6 +83,9 @@ async def test_the_web_chat_answers_503_when_its_write_fails_and_loses_nothing(r
         assert (status, body["database"]) == (503, "can't be written: read-only")
         assert (await _get(running, "healthz"))[0] == 200
         assert await running.web_messages() == kept
+        # Teams too: a 503 rather than a 201 for an activity that could not be kept.
+        status, body = await running.teams_say("help", personal=True)
+        assert (status, body) == (503, {"error": "secbot can't save this just now"})
     finally:
         conn.execute("PRAGMA query_only = OFF")
     # Once the database mends, the same send (the page sends it again) goes through.

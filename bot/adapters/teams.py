@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import math
+import sqlite3
 from types import SimpleNamespace
 from typing import Any
 
@@ -515,9 +516,13 @@ class TeamsFrontDoor:
         except BadActivity as e:
             return web.json_response({"error": str(e)}, status=400)
         holder: dict[str, TeamsResponder] = {}
+        failed: list[sqlite3.Error] = []
 
         async def logic(ctx: TurnContext) -> None:
-            holder["r"] = await self.on_turn(ctx)
+            try:
+                holder["r"] = await self.on_turn(ctx)
+            except sqlite3.Error as e:
+                failed.append(e)  # not for on_turn_error, which would answer 201 regardless
 
         try:
             await self.adapter.process_activity(auth, activity, logic)
@@ -528,6 +533,15 @@ class TeamsFrontDoor:
                 {"error": "the bot can't sign in to reply just now"},
                 status=503,
                 headers={"Retry-After": str(e.retry_after)},
+            )
+        if failed:
+            # The database can't be written: say so, rather than take the activity (201)
+            # and lose it. The Bot Framework may send it again.
+            log.error("teams: can't store an activity (%s)", type(failed[0]).__name__)
+            return web.json_response(
+                {"error": "secbot can't save this just now"},
+                status=503,
+                headers={"Retry-After": "5"},
             )
         responder = holder.get("r")
         if activity.type == ActivityTypes.invoke:
