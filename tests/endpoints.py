@@ -9,12 +9,14 @@ needs credentials (a bearer token, say) give the fuzzer what gets a request past
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
 import yarl
 
+from tests.fakes.botframework import sign_token
 from tests.support import RunningBot
 
 # What an endpoint reads from a request.
@@ -43,9 +45,22 @@ def signed_in(bot: RunningBot) -> dict[str, str]:
 
 FUZZ_USER = "web-user-1"
 
+
+def bot_connector(bot: RunningBot) -> dict[str, str]:
+    """A Bot Connector token for the fake connector's serviceUrl (what the fuzzer's
+    activities name), when Teams is authenticated; none in development mode."""
+    if bot.settings is None or not bot.settings.teams_authenticated or bot.connector is None:
+        return {}
+    return {"Authorization": f"Bearer {_token(bot.connector.url, bot.settings.microsoft_app_id)}"}
+
+
+@functools.cache
+def _token(service_url: str, app_id: str) -> str:
+    return sign_token(service_url, app_id=app_id)  # valid for an hour: one per run will do
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("slack events", "POST", "/slack/events", SLACK, weight=4),
-    Endpoint("teams activities", "POST", "/api/messages", JSON, weight=3),
+    Endpoint("teams activities", "POST", "/api/messages", JSON, bot_connector, weight=3),
     Endpoint("web chat send", "POST", "/webchat/api/send", JSON, signed_in, weight=3),
     Endpoint("web chat messages", "GET", "/webchat/api/messages", QUERY, signed_in, weight=2),
     Endpoint("web chat whoami", "GET", "/webchat/api/whoami", NOTHING, signed_in),
