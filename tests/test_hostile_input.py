@@ -66,7 +66,7 @@ async def test_deeply_nested_json_is_a_400(running, caplog, endpoint):
     body = b'{"type": "url_verification", "x": ' + NESTED + b"}"
     status, text = await send(running, _post(endpoint, body, "application/json", running))
     assert status == 400, text
-    assert "nests more than" in text
+    assert "nested too deeply" in text
     _quiet(caplog)
     await _healthy(running)
 

@@ -65,7 +65,7 @@ def parse_json(raw: bytes) -> Any:
 
 def parse_json_text(text: str) -> Any:
     if nesting_depth(text) > MAX_DEPTH:
-        raise refusal(400, f"The JSON nests more than {MAX_DEPTH} levels deep.")
+        raise refusal(400, f"The JSON is nested too deeply (more than {MAX_DEPTH} levels).")
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):  # JSONDecodeError, huge integers, NaN
