@@ -664,7 +664,7 @@ class SlackIntake:
                 log.warning(
                     "dropping a kept Slack delivery bolt could not route (%s)", e.__class__.__name__
                 )
-                return DONE
+                return DONE, None
             if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
                 return DONE, None
             error = next((o[len(FAILED) :] for o in outcome if o.startswith(FAILED)), None)
@@ -754,8 +754,10 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
     async def on_error(error: Exception, context: dict) -> None:
         """Bolt's own default logs the error's text (it may quote the body) with a
         traceback. A body of an unexpected shape (signed, so Slack's or a secret
-        holder's) is dropped: trying it again would fail again."""
-        if isinstance(error, UNREADABLE):
+        holder's) is dropped: trying it again would fail again. An error once a listener
+        has the delivery is left to the intake (kept, then dead-lettered)."""
+        reached = REACHED in (context.get(OUTCOME) or ())
+        if isinstance(error, UNREADABLE) and not reached:
             log.warning("dropping a Slack delivery bolt could not read (%s)", type(error).__name__)
             intake.ignore(context)
         else:
