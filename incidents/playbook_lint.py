@@ -123,7 +123,7 @@ def check(paths: Iterable[Path]) -> tuple[Playbooks | None, list[Problem]]:
         else:
             overlays[model.platform] = model
     if common is None:
-        where = display_path(paths[0].parent) if paths else "incidents/playbooks"
+        where = display_path(paths[0].parent) if paths else "incidents/data/playbooks"
         problems.append(Problem(where, None, "platform", "-", "no common playbook found"))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.rule, p.id))
     if problems or common is None:

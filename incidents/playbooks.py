@@ -1,6 +1,6 @@
 """Recovery playbooks as data: what to do, phase by phase, for a compromised account.
 
-The steps live in YAML beside this module (``incidents/playbooks/``): ``common.yml``
+The steps live in YAML in ``incidents/data/playbooks/``: ``common.yml``
 applies to every platform; ``<platform>.yml`` overlays add steps, or replace a common
 step that has the same id (for example the platform's own recovery route). A step's
 ``when`` limits it to some symptoms, severities or flags. ``incidents.playbook_lint``
@@ -21,7 +21,7 @@ from content.models import LocalText, NonEmpty, Source
 from content.problems import Problem, display_path
 from content.yamlio import read_yaml, strip_lines
 
-PLAYBOOK_DIR = Path(__file__).resolve().parent / "playbooks"
+PLAYBOOK_DIR = Path(__file__).resolve().parent / "data" / "playbooks"
 
 Phase = Literal["contain", "evidence", "recover", "communicate", "notify", "review"]
 # Display order: evidence is kept before recovery deletes the rogue posts.

@@ -36,7 +36,7 @@ from bot.config import ConfigError
 if TYPE_CHECKING:
     from incidents.paging.model import IncidentInfo
 
-DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "routing.example.yml"
+DEFAULT_ROUTING = Path(__file__).resolve().parent.parent / "data" / "routing.example.yml"
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 SETTING_REF = re.compile(r"^\$\{(SECBOT_[A-Z0-9_]+)\}$")
