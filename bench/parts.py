@@ -363,7 +363,7 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from bot.model import Place
+    from bot.core.model import Place
     from bot.storage.db import migrate, open_db
     from content import tips_store
     from content.tips_schedule import NATIONS, Schedule, bank_holiday
@@ -528,7 +528,7 @@ def _web_secret(user: str) -> str:
 
 def _web_users(folder: str, users: list[str]) -> dict[str, str]:
     """The web chat signs people in outside development mode: one secret per reporter."""
-    from bot.access import users_file_line
+    from bot.core.access import users_file_line
 
     path = Path(folder) / "webchat-users.txt"
     path.write_text("".join(users_file_line(u, "Bench", _web_secret(u)) + "\n" for u in users))

@@ -50,7 +50,7 @@ def _webchat_user(user_id: str, name: str) -> int:
     (which holds only its SHA-256, so the file is no use to someone who reads it)."""
     import secrets
 
-    from bot.access import UsersFileError, parse_users, users_file_line
+    from bot.core.access import UsersFileError, parse_users, users_file_line
 
     secret = secrets.token_urlsafe(32)
     line = users_file_line(user_id, " ".join(name.split()), secret)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.access import LOOPBACK_NAMES, UsersFileError, WebUser, load_users, parse_allowed_hosts
+from bot.core.access import LOOPBACK_NAMES, UsersFileError, WebUser, load_users, parse_allowed_hosts
 
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
@@ -34,7 +34,7 @@ class Settings:
     port: int = 3978
     admins: frozenset[str] = frozenset()
     # Optional allow-lists (SECBOT_SLACK_TEAM_IDS, SECBOT_TEAMS_TENANT_IDS): when set,
-    # requests from any other Slack workspace or Teams tenant are refused (bot.tenancy).
+    # requests from any other Slack workspace or Teams tenant are refused (bot.core.tenancy).
     slack_team_ids: frozenset[str] = frozenset()
     teams_tenant_ids: frozenset[str] = frozenset()
     timezone: str = "Europe/London"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from content import quiz_engine as engine
 from content.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
 from content.quiz_store import ExamResult, LeaderRow, Post, Session

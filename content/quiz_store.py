@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from bot.model import Actor, MessageRef, Place
+from bot.core.model import Actor, MessageRef, Place
 from bot.storage.db import transaction
 
 DOMAIN = "quiz"

@@ -61,7 +61,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import WORKSPACE, DeliveryFailed
-from bot.model import Actions, Button, Context, Heading, Message, Place, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from bot.storage.batched import BatchedWriter
 from content.tips_pacing import Pacer
 from content.tips_schedule import is_delivery_day, next_delivery
@@ -491,7 +491,7 @@ class TipDelivery:
         return results
 
     def _workspace_paused(self, place: Place) -> str | None:
-        """Why delivery to the place's whole workspace is paused (bot/workspace_pause.py)."""
+        """Why delivery to the place's whole workspace is paused (bot/core/workspace_pause.py)."""
         pauses = self.services.extras.get("workspaces")
         return pauses.reason(place.platform, place.workspace) if pauses is not None else None
 

@@ -30,8 +30,8 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from bot.core import Turn
-from bot.features import FeatureHost
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.features import FeatureHost
+from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from content.tips_delivery import TipDelivery, tip_message
 from content.tips_schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
 from content.tips_store import DOMAIN, MIGRATIONS, Subscription

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bot.model import Place
+from bot.core.model import Place
 
 # Seconds between two posts to one conversation, per platform.
 PER_CONVERSATION: dict[str, float] = {"slack": 1.0, "teams": 2.0}

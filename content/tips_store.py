@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
-from bot.model import Place
+from bot.core.model import Place
 from bot.storage.db import transaction
 from content.tips_schedule import Schedule, decode_days, encode_days, parse_time
 

@@ -1,7 +1,7 @@
 """Need-to-know for incidents: who may see and act on one, and the one way to look one up.
 
 An incident belongs to the tenant it was reported in (a Slack workspace or Grid org,
-a Teams tenant, the local web chat; see ``bot.tenancy``) and to its people:
+a Teams tenant, the local web chat; see ``bot.core.tenancy``) and to its people:
 
 - the reporter and the commander (past commanders too: they handed over, they stay);
 - people added to it: ``add <id> @person``, a handover, a checklist step given to them;
@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.model import Actor, Place
-from bot.tenancy import tenants_of
+from bot.core.model import Actor, Place
+from bot.core.tenancy import tenants_of
 from incidents import cards
 from incidents.cards import typed
 from incidents.store import Incident, IncidentStore, StartLimits, StartRefused

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import (
+from bot.core.model import (
     Actions,
     Block,
     Button,

@@ -34,7 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
-from bot.model import Actor, Message, MessageRef, Place, Section
+from bot.core.model import Actor, Message, MessageRef, Place, Section
 from incidents import cards, people, text_limits
 from incidents.access import IncidentAccess, refused_start, start_limits
 from incidents.cards import typed
@@ -54,7 +54,7 @@ from incidents.triage import (
 
 if TYPE_CHECKING:
     from bot.core import Services
-    from bot.features import FeatureHost
+    from bot.core.features import FeatureHost
 
 log = logging.getLogger(__name__)
 

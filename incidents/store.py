@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.model import Actor, MessageRef, Place
+from bot.core.model import Actor, MessageRef, Place
+from bot.core.tenancy import tenant_of
 from bot.storage.db import transaction
-from bot.tenancy import tenant_of
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -88,7 +88,7 @@ MIGRATIONS = [
     CREATE INDEX incident_events_incident ON incident_events (incident_id, id)
     """,
     # Tenancy and need-to-know: each incident belongs to the tenant it was reported in
-    # (``platform:workspace``, see bot.tenancy), and to its people. Existing incidents
+    # (``platform:workspace``, see bot.core.tenancy), and to its people. Existing incidents
     # get the tenant of their origin and, as people, their reporter, commander and
     # step assignees. The indexes serve the start limits (open triage, starts an hour).
     """
@@ -203,7 +203,7 @@ class Incident:
     acked_at: datetime | None
     contained_at: datetime | None
     closed_at: datetime | None
-    tenant: str = ""  # platform:workspace it belongs to (bot.tenancy.tenant_of)
+    tenant: str = ""  # platform:workspace it belongs to (bot.core.tenancy.tenant_of)
 
     @property
     def is_open(self) -> bool:
@@ -391,7 +391,7 @@ class IncidentStore:
             raise StartRefused("workspace_rate", limits.per_workspace_hour)
 
     def in_tenants(self, tenants: tuple[str, ...], *, open_only: bool = True) -> list[Incident]:
-        """Incidents of these tenants (see bot.tenancy.tenants_of), oldest first."""
+        """Incidents of these tenants (see bot.core.tenancy.tenants_of), oldest first."""
         marks = ", ".join("?" for _ in tenants)
         rows = self.db.execute(
             f"SELECT * FROM incidents WHERE tenant IN ({marks})"

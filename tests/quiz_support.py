@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import SERVICES
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from content.loader import ContentLibrary
 from content.models import MODULES, PRINCIPLES, QuizItem, Tip
 from content.quiz_feature import Quiz

@@ -77,7 +77,7 @@ def test_defaults_and_dotenv(tmp_path):
 
 def test_admin_ids_and_keys(tmp_path):
     from bot.core import Services
-    from bot.model import Actor
+    from bot.core.model import Actor
 
     settings = load_settings({"SECBOT_ADMINS": "U1, teams:aad-2"}, env_file=None)
     services = Services(settings=settings, db=None, clock=None, registry=None)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests import incident_support
 from tests.fakes.notify import API_KEY, FakeNotify
 from tests.fakes.pagerduty import FakePagerDuty

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.clock import FakeClock
-from bot.model import Actor
+from bot.core.clock import FakeClock
+from bot.core.model import Actor
 from bot.storage.db import open_db
 from incidents.store import IncidentStore
 from tests import incident_support

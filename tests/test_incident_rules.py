@@ -140,7 +140,7 @@ def test_bad_playbooks_refuse_start_up(tmp_path, monkeypatch):
 
 def _incident(**kw) -> Incident:
     t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    from bot.model import Place
+    from bot.core.model import Place
 
     base = dict(
         id="SEC-2026-0001",
@@ -209,7 +209,7 @@ def test_report_timings_skips_and_escaping():
 
 
 def test_biggest_checklist_fits_one_slack_message():
-    from bot.model import Actor, Place
+    from bot.core.model import Actor, Place
     from bot.render.slack import render
     from bot.storage.db import migrate, open_db
     from incidents import cards

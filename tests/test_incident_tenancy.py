@@ -283,7 +283,7 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     import json
     from datetime import UTC, datetime
 
-    from bot.model import Actor, Place
+    from bot.core.model import Actor, Place
     from bot.storage.db import migrate, open_db
     from incidents.store import MIGRATIONS, IncidentStore
 

@@ -16,7 +16,7 @@ import pytest
 from app import SERVICES, create_app
 from bot.config import load_settings
 from bot.core import Bot
-from bot.model import Actor, Place
+from bot.core.model import Actor, Place
 from tests.support import TestBackend
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests import incident_support
 from tests.incident_support import buttons, desk, pager
 from tests.support import start_bot, stop_bot

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from app import SERVICES
-from bot.clock import FakeClock
 from bot.core import Turn
-from bot.features import FeatureHost
+from bot.core.clock import FakeClock
+from bot.core.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
 from tests.fakes.pagerduty import PATIENCE
 from tests.support import eventually, start_bot, stop_bot

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from incidents.paging.routing import RoutingError
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.test_paging_harness import (

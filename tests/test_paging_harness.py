@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.core import Services
-from bot.features import FeatureHost
-from bot.registry import Registry
+from bot.core.clock import FakeClock
+from bot.core.features import FeatureHost
+from bot.core.registry import Registry
 from bot.storage.db import migrate, open_db
 from incidents.paging import IncidentInfo, Pager, paging_setup
 

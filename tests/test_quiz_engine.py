@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.model import Actor, Place
+from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
 from content import quiz_engine as engine
 from content.models import MODULES, PRINCIPLES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.model import Place
+from bot.core.model import Place
 from bot.storage.db import migrate, open_db
 from content import quiz_store
 

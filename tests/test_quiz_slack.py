@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from bot.storage.db import open_db
 from content.models import MODULES, PRINCIPLES
 from content.quiz_store import QuizStore

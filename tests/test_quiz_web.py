@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.quiz_support import (
     LIBRARY,
     START,

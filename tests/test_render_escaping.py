@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from bot.render import slack, teams, web
 from bot.render.inert import inert, one_line
 

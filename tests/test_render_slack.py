@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from bot.render.slack import _block, render, render_blocks
 
 

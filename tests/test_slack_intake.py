@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.adapters import slack as slack_adapter
+from bot.adapters.slack import app as slack_adapter
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
 from tests.support import eventually, kept_slack, slash_command_body, start_bot, stop_bot

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db
 from tests.support import eventually, start_bot, stop_bot
@@ -72,7 +72,7 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
 
 
 def test_web_chat_next_version_reads_an_index(tmp_path):
-    from bot.adapters import webchat
+    from bot.adapters.web import chat as webchat
     from bot.storage.db import migrate, open_db
 
     db = open_db(tmp_path / "w.db")

@@ -144,7 +144,7 @@ async def test_bot_added_to_a_team_says_hello_once_and_remembers_the_channel(
     running, fake_connector
 ):
     from app import SERVICES
-    from bot.model import Message, Place, Section
+    from bot.core.model import Message, Place, Section
 
     act = _members_changed(fake_connector.url, added=["28:bot-id"], activity_id="install-1")
     status, _ = await running.teams(act)
@@ -192,7 +192,7 @@ async def test_bot_removed_marks_the_conversation_inactive(running, fake_connect
 async def test_proactive_private_post_goes_to_the_named_person(running, fake_connector):
     """The channel's stored reference names whoever spoke last; the post must not."""
     from app import SERVICES
-    from bot.model import Actor, Message, Place, Section
+    from bot.core.model import Actor, Message, Place, Section
 
     channel = "19:chan@thread.tacv2"
     for user, aad in (("29:first", "aad-first"), ("29:second", "aad-second")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.adapters.teams_auth import KeysUnavailable, SigningKeys, TokenRejected
+from bot.adapters.teams.auth import KeysUnavailable, SigningKeys, TokenRejected
 from tests.fakes.botframework import KID, published_jwk
 from tests.support import eventually
 

@@ -12,7 +12,7 @@ import pytest
 
 from app import SERVICES
 from bot.core import DeliveryFailed
-from bot.model import Message, Place, Section
+from bot.core.model import Message, Place, Section
 from tests.fakes.botframework import sign_token
 from tests.support import start_bot, stop_bot, teams_activity
 

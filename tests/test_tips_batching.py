@@ -2,7 +2,7 @@
 
 The ledger writes of a fan-out are committed in one transaction per event-loop turn
 (``bot/storage/batched.py``), and Slack posts go out pre-serialised over slack_sdk's session
-(``bot/adapters/web_api.py``). Neither may change what the ledger promises: a row is
+(``bot/adapters/slack/web_api.py``). Neither may change what the ledger promises: a row is
 committed as ``sending`` before its post starts, at most ``SECBOT_TIP_CONCURRENCY`` rows
 are ever ``sending``, and a crash never causes a second post."""
 
@@ -18,11 +18,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import SERVICES
-from bot.adapters.slack import SlackTransport
-from bot.adapters.web_api import MessageBodies
-from bot.clock import FakeClock
+from bot.adapters.slack.app import SlackTransport
+from bot.adapters.slack.web_api import MessageBodies
 from bot.core import DeliveryFailed
-from bot.model import Place, message
+from bot.core.clock import FakeClock
+from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app import SERVICES
-from bot.clock import FakeClock
-from bot.model import Place
+from bot.core.clock import FakeClock
+from bot.core.model import Place
 from bot.storage.db import open_db
 from content.tips_store import SENT, UNKNOWN, TipStore
 from tests.support import start_bot, stop_bot

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app import SERVICES
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, eventually, library, tips_of, unpaced
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.model import Place
+from bot.core.clock import FakeClock
+from bot.core.model import Place
 from bot.storage.db import migrate, open_db
 from content.tips_delivery import PAGE
 from content.tips_pacing import Pacer

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from bot.model import Actions, Button, Message, Section
+from bot.core.model import Actions, Button, Message, Section
 from tests.support import start_bot, stop_bot, web_secret
 
 CHROMIUM_FLAGS = [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced
 

@@ -2,14 +2,14 @@
 
 What a dead letter shows is chosen so an admin can act without reading anyone's message:
 when it came, by which front door, which command or button, the class of the last error
-and how often it was tried. The body it keeps has no tokens (``bot.adapters.slack_scrub``).
+and how often it was tried. The body it keeps has no tokens (``bot.adapters.slack.scrub``).
 """
 
 from __future__ import annotations
 
 from bot.core import Turn
-from bot.features import FeatureHost
-from bot.model import Context, Heading, Message, Section
+from bot.core.features import FeatureHost
+from bot.core.model import Context, Heading, Message, Section
 from bot.storage.dead_letters import DeadLetter, DeadLetters
 
 SHOWN = 20

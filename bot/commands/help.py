@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.core import Turn
-from bot.features import FeatureHost
-from bot.model import Context, Heading, Message, Place, Section
+from bot.core.features import FeatureHost
+from bot.core.model import Context, Heading, Message, Place, Section
 
 
 def help_message(turn: Turn) -> Message:

@@ -1,15 +1,15 @@
 """``resume``: an admin starts delivery again to a workspace the platform had refused.
 
-See ``bot/workspace_pause.py`` for why a workspace is paused. Resuming is a person's
+See ``bot/core/workspace_pause.py`` for why a workspace is paused. Resuming is a person's
 decision because only they know the app's installation or token has been fixed.
 """
 
 from __future__ import annotations
 
 from bot.core import Turn
-from bot.features import FeatureHost
-from bot.model import Message, Section
-from bot.workspace_pause import PLATFORM_NAMES, Pause
+from bot.core.features import FeatureHost
+from bot.core.model import Message, Section
+from bot.core.workspace_pause import PLATFORM_NAMES, Pause
 
 
 def _private(text: str) -> Message:

@@ -1,1 +1,1 @@
-"""Renderers: the neutral :class:`~bot.model.Message` as each platform shows it."""
+"""Renderers: the neutral :class:`~bot.core.model.Message` as each platform shows it."""

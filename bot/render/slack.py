@@ -38,7 +38,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
 from bot.render.inert import ELLIPSIS, inert, one_line
 
 MAX_SECTION = 3000

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from bot.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
 from bot.render.inert import clip, inert, one_line
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"

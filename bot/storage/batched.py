@@ -6,7 +6,7 @@ gathers (``turns`` turns of the event loop after the first) are applied in a sin
 transaction, and each submitter's future resolves only after that transaction has
 committed. Two users:
 
-- the Slack front door (``bot/adapters/slack_door.py``) keeps each request's body in the
+- the Slack front door (``bot/adapters/slack/door.py``) keeps each request's body in the
   inbox; a request is acknowledged only once its row is committed (``turns=1``);
 - the tip fan-out (``content/tips_delivery.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.

@@ -36,7 +36,7 @@ from incidents.paging.store import DOMAIN, MIGRATIONS, PagingStore
 
 if TYPE_CHECKING:
     from bot.core import Services
-    from bot.features import FeatureHost
+    from bot.core.features import FeatureHost
 
 log = logging.getLogger(__name__)
 

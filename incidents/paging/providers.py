@@ -24,16 +24,16 @@ import aiohttp
 import aiosmtplib
 from pydantic import TypeAdapter
 
-from bot.adapters.webchat import conversation_place
+from bot.adapters.web.chat import conversation_place
 from bot.core import DeliveryFailed
-from bot.model import MessageRef, Place
+from bot.core.model import MessageRef, Place
 from incidents.paging import wording
 from incidents.paging.model import IncidentInfo, severity_label
 from incidents.paging.routing import SETTING_REF, Target
 
 if TYPE_CHECKING:
-    from bot.clock import Clock
     from bot.config import Settings
+    from bot.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from bot.render import inert
 from incidents.paging.model import IncidentInfo, severity_label
 

@@ -4,7 +4,7 @@ A delivery that keeps failing is not tried at every start for ever: each try is 
 (a replay before it starts, so one that kills the process every time counts too), and
 after ``max_attempts`` tries, or once it has failed and is older than ``max_age``, it moves
 to the dead letters (``bot/storage/dead_letters.py``) for an admin to retry or drop. A body
-that waits for another try loses its tokens first (``bot.adapters.slack_scrub``). Kept
+that waits for another try loses its tokens first (``bot.adapters.slack.scrub``). Kept
 bodies and dead letters are deleted after the retention period.
 """
 
@@ -15,8 +15,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.adapters.slack_scrub import describe, scrub
-from bot.clock import Clock
+from bot.adapters.slack.scrub import describe, scrub
+from bot.core.clock import Clock
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.inbox import Inbox, Kept
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.core import Services
-    from bot.registry import Registry
+    from bot.core.registry import Registry
+    from bot.core.router import Services
 
 # The one list to edit when a feature is added.
 FEATURES: list[str] = [

@@ -17,11 +17,11 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from bot.model import Message, Place, Section
+from bot.core.model import Message, Place, Section
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.core import Next, Turn
+    from bot.core.router import Next, Turn
 
 log = logging.getLogger(__name__)
 

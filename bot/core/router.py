@@ -13,15 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.model import Actor, Incoming, Message, MessageRef, Place, Section, message
-from bot.registry import Registry
-from bot.tenancy import allow_list
+from bot.core.model import Actor, Incoming, Message, MessageRef, Place, Section, message
+from bot.core.registry import Registry
+from bot.core.tenancy import allow_list
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from bot.clock import Clock
     from bot.config import Settings
+    from bot.core.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Turn:
 
 # Middleware wraps the router: ``async def mw(turn, call_next)`` may refuse a turn, or
 # call ``await call_next(turn)`` to pass it on. Cross-cutting rules (the workspace
-# allow-lists in ``bot.tenancy``) live here, so no feature or adapter can forget them.
+# allow-lists in ``bot.core.tenancy``) live here, so no feature or adapter can forget them.
 Next = Callable[["Turn"], Awaitable[None]]
 Middleware = Callable[["Turn", Next], Awaitable[None]]
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from bot.adapters.json_body import parse_json
+from bot.http.json_body import parse_json
 
 # Teams activities nest a dozen levels at most (an Adaptive Card action's data inside
 # value inside the activity); this leaves room and refuses bombs long before Python's
@@ -42,7 +42,7 @@ def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The activity as a plain dict, its envelope checked. Raises BadActivity.
 
-    The front door reads the body with ``bot.adapters.json_body`` (which says more
+    The front door reads the body with ``bot.http.json_body`` (which says more
     precisely what is wrong) and calls :func:`check_envelope`; this is the same for
     raw bytes."""
     try:

@@ -41,7 +41,7 @@ class Place:
 
     ``workspace`` is the Slack team id, the Teams tenant id or ``local`` (web chat).
     ``enterprise`` is the Slack Enterprise Grid org id when there is one: the tenant an
-    incident belongs to (see ``bot.tenancy``). It is left out of comparisons, so a
+    incident belongs to (see ``bot.core.tenancy``). It is left out of comparisons, so a
     place rebuilt from storage without it is still the same place.
     """
 

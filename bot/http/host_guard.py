@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.access import host_allowed
+from bot.core.access import host_allowed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,6 +1,6 @@
 """The last line of defence around every route: no traceback, no detail, no 500 page.
 
-Hostile input is refused at its source (:mod:`bot.adapters.json_body` and each front
+Hostile input is refused at its source (:mod:`bot.http.json_body` and each front
 door's own checks) with a 4xx. Anything that still escapes a handler is a bug of ours:
 the caller gets a plain 500 with a correlation id, and the log gets the same id, the
 exception's type and where it was raised, never its message (which may hold someone's

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.web.internal_utils import _build_unexpected_body_error_message, _get_headers
 
-from bot.model import Message, Place
+from bot.core.model import Message, Place
 from bot.render.slack import render
 
 CACHED_MESSAGES = 256

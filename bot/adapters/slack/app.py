@@ -1,9 +1,9 @@
 """Slack: bolt's ``AsyncApp`` routes deliveries to the core, and slack_sdk talks back.
 
-Over HTTP, :mod:`bot.adapters.slack_door` verifies, keeps and acknowledges each
+Over HTTP, :mod:`bot.adapters.slack.door` verifies, keeps and acknowledges each
 request; :class:`SlackIntake` then handles the kept requests through bolt's listeners.
 Socket Mode deliveries come through bolt directly and join the same inbox. Either way
-the core sees an :class:`~bot.model.Incoming` and a :class:`SlackResponder`.
+the core sees an :class:`~bot.core.model.Incoming` and a :class:`SlackResponder`.
 """
 
 from __future__ import annotations
@@ -27,17 +27,17 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.http_errors import where
-from bot.adapters.slack_failures import (
+from bot.adapters.slack.failures import (
     DEFAULT_MAX_AGE_HOURS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETENTION_DAYS,
     INTERRUPTED,
     FailedDeliveries,
 )
-from bot.adapters.slack_scrub import trigger_key
+from bot.adapters.slack.scrub import trigger_key
 from bot.core import WORKSPACE, Bot, DeliveryFailed
-from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.http.errors import where
 from bot.render.slack import render
 from bot.storage.inbox import RAW, Inbox, Kept
 from bot.tasks import TaskSet
@@ -53,7 +53,7 @@ GONE = {
 }
 # Errors about the app's access to the whole workspace: its token was revoked or belongs
 # to a deactivated install, or it lacks a permission. Every channel there would fail the
-# same way, so delivery to the workspace pauses (bot/workspace_pause.py).
+# same way, so delivery to the workspace pauses (bot/core/workspace_pause.py).
 WORKSPACE_ERRORS = {
     "invalid_auth",
     "not_authed",
@@ -123,7 +123,7 @@ class SlackTransport:
     platform = "slack"
 
     def __init__(self, client: AsyncWebClient):
-        from bot.adapters.web_api import ChatPoster
+        from bot.adapters.slack.web_api import ChatPoster
 
         self.client = client
         # A tip fan-out posts one message to thousands of channels: serialise it once
@@ -440,7 +440,7 @@ def error_class(e: BaseException) -> str:
 class SlackIntake:
     """Keep, acknowledge, then handle: the order that lets a crash lose nothing.
 
-    Over HTTP the front door (:mod:`bot.adapters.slack_door`) verifies the signature,
+    Over HTTP the front door (:mod:`bot.adapters.slack.door`) verifies the signature,
     keeps the body and acknowledges; this consumer then reads the inbox in order and
     dispatches each body through bolt, whose listeners hand it to the core. Handling
     never sits on the acknowledging path, so Slack's answer does not wait for our work.

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from bot.core import WORKSPACE, DeliveryFailed
-from bot.model import Actor, Message, MessageRef, Place, Section
+from bot.core.model import Actor, Message, MessageRef, Place, Section
+from bot.core.router import WORKSPACE, DeliveryFailed
 
 if TYPE_CHECKING:
-    from bot.core import Services, Transport
+    from bot.core.router import Services, Transport
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def admin_places(services: Services, paused_platform: str) -> list[Place]:
         if platform == "slack":
             places.append(Place("slack", "", user, is_direct=True))
         elif platform == "web":
-            from bot.adapters.webchat import conversation_place
+            from bot.adapters.web.chat import conversation_place
 
             places.append(conversation_place("dm", user))
     return places

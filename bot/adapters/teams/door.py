@@ -41,8 +41,7 @@ from botframework.connector.auth import (
 from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
-from bot.adapters.json_body import read_json_object
-from bot.adapters.teams_auth import (
+from bot.adapters.teams.auth import (
     OPENID_URL,
     KeysUnavailable,
     SigningKeys,
@@ -50,12 +49,13 @@ from bot.adapters.teams_auth import (
     TokenValidator,
     is_loopback_url,
 )
-from bot.adapters.teams_credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
-from bot.adapters.teams_request import BadActivity, check_envelope, to_activity
+from bot.adapters.teams.credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
+from bot.adapters.teams.request import BadActivity, check_envelope, to_activity
 from bot.commands.help import welcome_message
 from bot.config import ConfigError
 from bot.core import WORKSPACE, Bot, DeliveryFailed
-from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.http.json_body import read_json_object
 from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
 from bot.render.teams import size as render_size
 
@@ -414,7 +414,7 @@ def _unauthorised() -> web.Response:
 
 class TeamsFrontDoor:
     """``POST /api/messages``. With an app id, every activity needs a Bot Framework
-    token checked by :mod:`bot.adapters.teams_auth`; without one (development mode
+    token checked by :mod:`bot.adapters.teams.auth`; without one (development mode
     only, see ``Settings.teams_enabled``) only a loopback serviceUrl is accepted.
     botbuilder gets an already-authenticated request, so it never fetches keys itself."""
 

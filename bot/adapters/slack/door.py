@@ -4,7 +4,7 @@ Slack waits at most three seconds for an answer and retries (then disables the a
 when it doesn't get one, so the acknowledging path does the least that makes the
 delivery safe: check the signature and timestamp with slack_sdk's verifier (the one
 bolt uses), keep the body in the inbox, answer 200. Parsing and routing happen in
-:class:`bot.adapters.slack.SlackIntake`, off this path, so a burst of clicks costs each
+:class:`bot.adapters.slack.app.SlackIntake`, off this path, so a burst of clicks costs each
 acknowledgement one HMAC and one small INSERT however much work the clicks cause.
 """
 
@@ -18,8 +18,8 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.json_body import parse_json_text
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.http.json_body import parse_json_text
 from bot.storage.batched import BatchedWriter
 from bot.storage.inbox import RAW, Inbox
 

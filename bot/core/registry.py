@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.core import Turn
+    from bot.core.router import Turn
 
 Handler = Callable[["Turn"], Awaitable[None]]
 

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlite_utils import Database
 
-from bot.access import bearer_secret, find_user, origin_allowed
-from bot.adapters.json_body import read_json_object
 from bot.config import Settings
 from bot.core import Bot
-from bot.model import Actor, Incoming, Message, MessageRef, Place
+from bot.core.access import bearer_secret, find_user, origin_allowed
+from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.http.json_body import read_json_object
 from bot.render.inert import inert
 from bot.render.web import render
 

@@ -1,0 +1,1 @@
+"""Microsoft Teams: the Bot Framework front door, its authentication and the transport."""

@@ -1,0 +1,1 @@
+"""The local web chat: its routes, store and transport."""

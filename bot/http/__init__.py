@@ -1,0 +1,1 @@
+"""HTTP-level pieces every route shares: JSON bodies, errors, the host check, the door summary."""

@@ -1,0 +1,334 @@
+"""The server: ``create_app`` builds the one aiohttp application (``app.py`` runs it).
+
+One application serves Slack (``/slack/events`` and Socket Mode), Teams
+(``/api/messages``) and the local web chat (``/``). Everything is built here, in a
+factory, so tests can build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import gc
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot import __version__
+from bot.adapters.teams import door as teams_adapter
+from bot.adapters.web import chat as webchat
+from bot.config import ConfigError, Settings, check_modes, load_settings
+from bot.core import Bot, Services, workspace_pause
+from bot.core.clock import Clock, SystemClock
+from bot.core.features import FeatureHost, load_features
+from bot.core.registry import Registry
+from bot.http.errors import error_middleware, quiet_malformed_requests
+from bot.http.front_doors import door_lines
+from bot.http.host_guard import host_guard
+from bot.storage import deliveries, inbox
+from bot.storage.db import (
+    BUSY_TIMEOUT_MS,
+    describe_write_error,
+    migrate,
+    open_db,
+    ping,
+    write_problem,
+)
+from bot.tasks import TaskSet
+from content.loader import ContentLibrary, load_library
+from content.problems import ContentError
+
+log = logging.getLogger("secbot")
+
+# The largest request body any front door reads; more is refused with a short 413.
+MAX_BODY = 1024 * 1024
+
+SERVICES = web.AppKey("services", Services)
+FRONT_DOORS = web.AppKey("front_doors", dict)
+
+
+def load_content(settings: Settings) -> ContentLibrary:
+    """The training content, built-in plus the organisation's packs, checked by lint."""
+    return load_library(Path(settings.content_dir) if settings.content_dir else None)
+
+
+def _open_writable_db(settings: Settings):
+    """The database, or a :class:`ConfigError` naming SECBOT_DB: one that can't be
+    opened, or can be opened but not written (a read-only file or file system, a full
+    disk), would otherwise start and then fail every delivery."""
+    path = settings.db_path
+    try:
+        db = open_db(path)
+    except (sqlite3.Error, OSError) as e:
+        raise ConfigError(f"SECBOT_DB {path!r} can't be opened as a database: {e}") from None
+    problem = write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
+    if problem is not None:
+        db.conn.close()
+        raise ConfigError(
+            f"SECBOT_DB {path!r} can't be written ({problem}): check the file's permissions"
+            " and the free disk space"
+        )
+    return db
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    features: list[str] | None = None,
+    content=None,
+) -> web.Application:
+    check_modes(settings)  # settings built by hand get the same rules as load_settings
+    clock = clock or SystemClock()
+    db = _open_writable_db(settings)
+    services = Services(settings=settings, db=db, clock=clock, registry=Registry())
+    services.content = content if content is not None else load_content(settings)
+    services.extras["deliveries"] = deliveries.DeliveryStore(db)
+
+    host = FeatureHost(services)
+    host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
+    host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
+    host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
+    host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
+    host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
+    host.add_background(deliveries.prune_worker)
+    host.add_background(webchat.prune_worker(webchat.retention(services)))
+    load_features(host, features)
+    try:
+        for domain, steps in host.migrations:
+            migrate(db, domain, steps)
+    except sqlite3.Error as e:
+        db.conn.close()
+        raise ConfigError(
+            f"SECBOT_DB {settings.db_path!r} can't be brought up to date "
+            f"({describe_write_error(e)})"
+        ) from None
+
+    bot = Bot(services)
+    handler_tasks = TaskSet()
+    # Contexts that must start last and so stop first (the Slack consumer: it stops
+    # taking kept deliveries before handlers drain and workers stop).
+    last_ctx = []
+    # The error middleware is first, so it is outermost: it also catches what any
+    # middleware after it lets escape. Once there is a list of host names, every route
+    # answers only to them (DNS rebinding).
+    hosts = settings.host_allow_list
+    middlewares = [error_middleware, *([host_guard(hosts)] if hosts else [])]
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+    quiet_malformed_requests()
+    app[SERVICES] = services
+    doors: dict[str, bool] = {
+        "webchat": settings.webchat,
+        "webchat_authenticated": settings.webchat and settings.webchat_authenticated,
+        "slack_http": False,
+        "slack_socket_mode": False,
+        "teams": settings.teams_enabled,
+        "teams_authenticated": settings.teams_authenticated,
+        "development_mode": settings.dev_mode,
+    }
+    app[FRONT_DOORS] = doors
+
+    # Web chat: with a users file each person signs in with their own secret; without
+    # one it runs only in development mode, as `make run` does (see bot/config.py).
+    web_store = webchat.WebChatStore(db)
+    web_transport = webchat.WebTransport(web_store, clock)
+    services.transports["web"] = web_transport
+    if settings.webchat:
+        app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
+
+    # Teams: authenticated with an app id; without one, open to the Bot Framework Emulator
+    # but only in development mode and only for loopback serviceUrls (Settings.teams_enabled).
+    teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
+    services.transports["teams"] = teams.transport
+    if settings.teams_enabled:
+        app.router.add_post("/api/messages", teams.handle)
+    if teams.keys is not None:
+        app.cleanup_ctx.append(teams.keys.run)
+
+    if settings.slack_enabled:
+        from bot.adapters.slack import app as slack_adapter
+        from bot.adapters.slack.door import SlackDoor, door_routes
+        from bot.adapters.slack.socket_mode import socket_mode_ctx
+
+        slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
+        services.extras["slack_intake"] = intake
+        client = slack_app.client
+        services.transports["slack"] = slack_adapter.SlackTransport(client)
+        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
+        app.add_routes(door_routes(door))
+        app.cleanup_ctx.append(slack_adapter.session_ctx(client))
+        last_ctx.append(slack_adapter.intake_ctx(intake))
+        doors["slack_http"] = True
+        if settings.socket_mode_enabled:
+            app.cleanup_ctx.append(socket_mode_ctx(slack_app, settings, client))
+            doors["slack_socket_mode"] = True
+
+    # Every transport is registered by now: workspace-wide refusals pause a workspace.
+    pauses = workspace_pause.guard_transports(services)
+
+    async def healthz(request: web.Request) -> web.Response:
+        """Liveness: the process is up and answering. Always 200, so an orchestrator
+        restarts secbot only when it is stuck, never because the database is (a restart
+        would not mend a full disk); the database's state is in the body for people."""
+        db_ok = ping(db)
+        try:
+            paused = [
+                {"platform": p.platform, "workspace": p.workspace, "reason": p.reason,
+                 "since": p.since.isoformat()}
+                for p in pauses.all()
+            ]  # fmt: skip
+        except sqlite3.Error:
+            paused = []
+        return web.json_response(
+            {
+                "status": "ok",
+                "version": __version__,
+                "database": db_ok,
+                "front_doors": doors,
+                "paused_workspaces": paused,
+            }
+        )
+
+    async def readyz(request: web.Request) -> web.Response:
+        """Readiness: can secbot keep what it is sent? A tiny committed write says so;
+        503 takes this instance out of a load balancer until the database mends."""
+        problem = write_problem(db)
+        if problem is None:
+            return web.json_response({"ready": True, "database": "writable"})
+        log.warning("not ready: the database can't be written (%s)", problem)
+        return web.json_response(
+            {"ready": False, "database": f"can't be written: {problem}"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    async def log_doors(app: web.Application) -> None:
+        for line in door_lines(settings, doors):
+            log.info("%s", line)
+
+    app.on_startup.append(log_doors)
+
+    for task in host.background:
+        app.cleanup_ctx.append(_background(task, services))
+
+    async def drain_handlers(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await handler_tasks.drain()
+
+    # Last in, first out: handlers finish before workers stop and sessions close.
+    app.cleanup_ctx.append(drain_handlers)
+    app.cleanup_ctx.extend(last_ctx)
+
+    async def close_db(app: web.Application) -> None:
+        db.conn.close()
+
+    app.on_cleanup.append(close_db)
+    return app
+
+
+def settle_memory() -> None:
+    """Move everything built at start-up out of the garbage collector's way.
+
+    The content library, the compiled routes and the imported SDKs are hundreds of
+    thousands of long-lived objects. Left in the collector's oldest generation, each
+    full collection walks all of them, a pause of tens of milliseconds in the middle
+    of some request. Frozen, collections only walk what requests create.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def _background(task, services: Services):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        # No ``break``: resuming the worker at shutdown is what runs the code after its
+        # ``yield`` (cancelling its task) before the database is closed.
+        async for _ in task(services):
+            yield
+
+    return ctx
+
+
+def _listen_error(settings: Settings, e: OSError) -> str:
+    if isinstance(e, socket.gaierror):
+        reason = e.strerror or str(e)
+    else:  # asyncio wraps the bind error in a long message: the errno says it best
+        reason = os.strerror(e.errno) if e.errno else (e.strerror or str(e))
+    if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"HOST {settings.host!r} is not an address of this machine ({reason}): "
+            "use 127.0.0.1, or 0.0.0.0 for every address"
+        )
+    return (
+        f"PORT {settings.port} on HOST {settings.host} can't be used ({reason}): "
+        "set PORT to a free port"
+    )
+
+
+async def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    try:
+        await runner.setup()  # starts Socket Mode and the background workers
+    except BaseException:
+        await runner.cleanup()  # stop whatever had started, and close the database
+        raise
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as e:
+        await runner.cleanup()
+        raise ConfigError(_listen_error(settings, e)) from None
+    settle_memory()
+    hosts = settings.host_allow_list
+    if hosts:  # a name the host check lets through
+        shown = hosts[0]
+    else:
+        shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    url = f"http://{shown}:{settings.port}/"
+    if settings.webchat:
+        log.info("secbot %s is running. Web chat: %s", __version__, url)
+    else:
+        log.info("secbot %s is running on %s (web chat off: SECBOT_WEBCHAT)", __version__, url)
+    # SIGTERM (a deploy, systemd, a container stop) gets the same graceful stop as Ctrl-C:
+    # handlers finish, tips already on the wire are recorded, the database closes cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("secbot is stopping")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+    log.info("secbot stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings()
+        asyncio.run(serve(settings))
+    except ConfigError as e:
+        print(f"secbot can't start: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    except ContentError as e:
+        print(f"secbot can't start: the training content failed lint:\n{e.report}", file=sys.stderr)
+        return 2
+    return 0
+
