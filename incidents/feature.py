@@ -39,7 +39,8 @@ from incidents import cards, people, text_limits
 from incidents.access import IncidentAccess, refused_start, start_limits
 from incidents.cards import typed
 from incidents.people import parse_person
-from incidents.playbooks import Playbooks, load_playbooks
+from incidents.playbook_lint import load_playbooks
+from incidents.playbooks import Playbooks
 from incidents.report import acknowledgements, build_report, duration, timings
 from incidents.store import BOT, DOMAIN, MIGRATIONS, Incident, IncidentStore, StartRefused
 from incidents.triage import (

@@ -15,7 +15,14 @@ from urllib.parse import urlparse
 
 from content.problems import Problem, display_path
 from content.yamlio import line_at
-from incidents.playbooks import PlaybookFile, Playbooks, Step, playbook_files, read_playbook
+from incidents.playbooks import (
+    PlaybookError,
+    PlaybookFile,
+    Playbooks,
+    Step,
+    playbook_files,
+    read_playbook,
+)
 from incidents.triage import FLAGS, PLATFORM_LABELS, SYMPTOM_LABELS
 
 try:  # reuse the content rules rather than copying them
@@ -129,6 +136,15 @@ def check(paths: Iterable[Path]) -> tuple[Playbooks | None, list[Problem]]:
     if problems or common is None:
         return None, problems
     return Playbooks(common, overlays), []
+
+
+def load_playbooks(directory: Path | None = None) -> Playbooks:
+    """Load and lint; raises PlaybookError listing every problem. It lives here, not
+    in ``incidents.playbooks``, so the models never import their own lint."""
+    playbooks, problems = check(playbook_files(directory))
+    if problems or playbooks is None:
+        raise PlaybookError(problems)
+    return playbooks
 
 
 def main(argv: list[str] | None = None) -> int:

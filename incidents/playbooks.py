@@ -4,7 +4,7 @@ The steps live in YAML in ``incidents/data/playbooks/``: ``common.yml``
 applies to every platform; ``<platform>.yml`` overlays add steps, or replace a common
 step that has the same id (for example the platform's own recovery route). A step's
 ``when`` limits it to some symptoms, severities or flags. ``incidents.playbook_lint``
-checks the files; the bot refuses to start if they fail.
+checks the files and loads them (``load_playbooks``); the bot refuses to start if they fail.
 """
 
 from __future__ import annotations
@@ -135,13 +135,3 @@ def read_playbook(path: Path) -> tuple[PlaybookFile | None, dict | None, list[Pr
             problems.append(Problem(where, None, "schema", ident, f"{loc}: {err['msg']}"))
         return None, result.data, problems
     return model, result.data, problems
-
-
-def load_playbooks(directory: Path | None = None) -> Playbooks:
-    """Load and lint; raises PlaybookError listing every problem."""
-    from incidents.playbook_lint import check
-
-    playbooks, problems = check(playbook_files(directory))
-    if problems or playbooks is None:
-        raise PlaybookError(problems)
-    return playbooks

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from incidents.playbook_lint import check, main
-from incidents.playbooks import PHASES, PlaybookError, load_playbooks, playbook_files
+from incidents.playbook_lint import check, load_playbooks, main
+from incidents.playbooks import PHASES, PlaybookError, playbook_files
 from incidents.report import build_report, duration
 from incidents.store import Event, Incident, StepState
 from incidents.triage import parse_start, severity_for
