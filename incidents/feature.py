@@ -28,9 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
@@ -89,7 +87,6 @@ def usage_for(place: Place) -> str:
     return "\n".join(typed(place, line.removeprefix("/compromised ")) for line in USAGE.split("\n"))
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -478,21 +475,23 @@ class IncidentDesk:
                 await self.resolve_paging(inc)
 
     async def open_room(self, inc: Incident, team: Any) -> Place:
-        """Where the incident is worked: a private Slack channel when switched on, else a
-        thread under the card in Slack, else the same conversation."""
+        """Where the incident is worked: a private room when switched on and the
+        platform has them (a Slack channel), else a thread under the card where the
+        platform has threads, else the same conversation."""
         origin = inc.origin
-        if origin.platform != "slack":
+        transport = self.services.transports.get(origin.platform)
+        if transport is None:
             return origin
         setting = (self.services.settings.get("SECBOT_INCIDENT_CHANNELS") or "").strip().lower()
-        if setting in _TRUE:
+        if setting in _TRUE and transport.private_rooms:
             members = [inc.reporter, *(team.members if team is not None else [])]
-            place = await create_private_channel(self.services, inc, members)
+            place = await transport.open_room(origin, cards.channel_name(inc), members)
             if place is not None:
                 self.event(inc, BOT, "room", f"Private channel #{cards.channel_name(inc)} created")
                 return place
             self.event(inc, BOT, "room", "Could not create a private channel; using a thread")
         if inc.card_id:
-            return replace(origin, thread=inc.card_id)
+            return transport.thread_under(MessageRef(origin, inc.card_id))
         return origin
 
     async def start_paging(self, inc: Incident) -> None:
@@ -792,8 +791,9 @@ class IncidentDesk:
             return None
         self.store.switch_team(inc.id, team)
         if inc.room is not None and inc.room.channel != inc.origin.channel:
-            members = self.pager.members(inc.id)
-            await invite_to_channel(self.services, inc.room, members)
+            transport = self.services.transports.get(inc.room.platform)
+            if transport is not None:
+                await transport.invite(inc.room, self.pager.members(inc.id))
         return team
 
     async def flag(self, turn: Turn, rest: str) -> None:
@@ -898,51 +898,6 @@ def pages_summary(pages: list) -> str:
     failed = sum(1 for p in pages if getattr(p, "status", None) == "failed")
     text = f"{sent} page{'' if sent == 1 else 's'} sent"
     return text + (f", {failed} failed" if failed else "")
-
-
-async def create_private_channel(
-    services: Services, inc: Incident, members: list[str]
-) -> Place | None:
-    """The one Slack-specific call in incidents: a private channel for the incident,
-    with the reporter and the paged team invited. None when Slack can't (no client,
-    missing scopes, name taken): the caller falls back to a thread."""
-    client = getattr(services.transports.get("slack"), "client", None)
-    if client is None or not hasattr(client, "conversations_create"):
-        return None
-    name = cards.channel_name(inc)
-    users = slack_users(members)
-    try:
-        created = await client.conversations_create(name=name, is_private=True)
-        channel = created["channel"]["id"]
-        if users:
-            await client.conversations_invite(channel=channel, users=",".join(users))
-    except Exception as e:  # noqa: BLE001 - SlackApiError or a network error: fall back
-        log.warning("could not create a private incident channel: %s", type(e).__name__)
-        return None
-    return Place("slack", inc.origin.workspace, channel)
-
-
-async def invite_to_channel(services: Services, room: Place, members: list[str]) -> None:
-    """Invite a newly paged team's Slack members to the incident's private channel."""
-    client = getattr(services.transports.get("slack"), "client", None)
-    users = slack_users(members)
-    if client is None or not users or room.platform != "slack":
-        return
-    try:
-        await client.conversations_invite(channel=room.channel, users=",".join(users))
-    except Exception as e:  # noqa: BLE001 - already in the channel, or missing scopes
-        log.warning("could not invite the paged team: %s", type(e).__name__)
-
-
-def slack_users(members: list[str]) -> list[str]:
-    """Slack user ids among routing-file members (``slack:U123`` or a bare ``U123``)."""
-    users: list[str] = []
-    for member in members:
-        head, sep, rest = member.partition(":")
-        user = rest if sep and head == "slack" else (member if not sep else "")
-        if _SLACK_USER.match(user) and user not in users:
-            users.append(user)
-    return users
 
 
 async def resume_worker(services: Services) -> AsyncIterator[None]:

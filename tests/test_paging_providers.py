@@ -325,6 +325,9 @@ class RecordingTransport:
     async def update(self, ref, msg):
         self.updates.append((ref, msg))
 
+    def direct_place(self, workspace, user_id):
+        return Place("slack", workspace, user_id, is_direct=True)
+
 
 async def test_chat_page_has_an_acknowledge_button_and_is_updated_after():
     transport = RecordingTransport()

@@ -47,6 +47,25 @@ class Transport(Protocol):
 
     async def update(self, ref: MessageRef, msg: Message) -> None: ...
 
+    # Rooms and people, for domains that work in a room of their own (incidents, paging).
+    private_rooms: bool  # True when open_room can make a private room
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        """Where replies to this message go (its thread, or the same conversation)."""
+        ...
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A direct conversation with one person."""
+        ...
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        """A private room with ``people`` (actor keys) in it; None when it can't."""
+        ...
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        """Add ``people`` (actor keys) to a room; those it can't add are left out."""
+        ...
+
 
 CHANNEL, WORKSPACE = "channel", "workspace"
 

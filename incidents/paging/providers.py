@@ -24,7 +24,6 @@ import aiohttp
 import aiosmtplib
 from pydantic import TypeAdapter
 
-from bot.adapters.web.chat import conversation_place
 from bot.core import DeliveryFailed
 from bot.core.model import MessageRef, Place
 from incidents.paging import wording
@@ -430,9 +429,10 @@ class ChatProvider:
             )
         if t.user:
             user = t.user.removeprefix(f"{t.platform}:")
-            if t.platform == "web":
-                return conversation_place("dm", user)
-            return Place(t.platform, t.workspace, user, is_direct=True)
+            transport = self.ctx.transports.get(t.platform)
+            if transport is None:  # send() then says the platform is not connected
+                return Place(t.platform, t.workspace, user, is_direct=True)
+            return transport.direct_place(t.workspace, user)
         return Place(t.platform, t.workspace, t.channel, thread=t.thread)
 
     async def send(self, page: PageRequest) -> ProviderResult:

@@ -157,6 +157,56 @@ class SlackTransport:
         except SlackApiError as e:
             raise _failure(e) from None
 
+    # --- rooms and people (neutral operations the incident desk and paging use) ---
+
+    private_rooms = True  # open_room can make a private channel
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        """Where replies to a message go: its thread."""
+        return replace(ref.place, thread=ref.id)
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A direct conversation with one person (a Slack user id posts as a DM)."""
+        return Place("slack", workspace, user_id, is_direct=True)
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        """A private channel named ``name`` with ``people`` (actor keys) invited. None
+        when Slack refuses (missing scopes, name taken): the caller falls back."""
+        try:
+            created = await self.client.conversations_create(name=name, is_private=True)
+            channel = created["channel"]["id"]
+            users = slack_users(people)
+            if users:
+                await self.client.conversations_invite(channel=channel, users=",".join(users))
+        except Exception as e:  # noqa: BLE001 - SlackApiError or a network error: fall back
+            log.warning("could not create a private channel: %s", type(e).__name__)
+            return None
+        return Place("slack", origin.workspace, channel)
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        """Invite ``people`` (actor keys; those who are not Slack users are ignored)."""
+        users = slack_users(people)
+        if not users or room.platform != "slack":
+            return
+        try:
+            await self.client.conversations_invite(channel=room.channel, users=",".join(users))
+        except Exception as e:  # noqa: BLE001 - already in the channel, or missing scopes
+            log.warning("could not invite to a channel: %s", type(e).__name__)
+
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def slack_users(people: list[str]) -> list[str]:
+    """Slack user ids among actor keys (``slack:U123``) or bare ids (``U123``)."""
+    users: list[str] = []
+    for member in people:
+        head, sep, rest = member.partition(":")
+        user = rest if sep and head == "slack" else (member if not sep else "")
+        if _SLACK_USER.match(user) and user not in users:
+            users.append(user)
+    return users
+
 
 def _failure(e: SlackApiError) -> DeliveryFailed:
     error = str(e.response.get("error", "unknown")) if e.response is not None else "unknown"

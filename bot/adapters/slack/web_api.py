@@ -32,7 +32,6 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
-from slack_sdk.web.internal_utils import _build_unexpected_body_error_message, _get_headers
 
 from bot.core.model import Message, Place
 from bot.render.slack import render
@@ -105,13 +104,10 @@ class ChatPoster:
         client = self.client
         key = (client.token, tuple(client.headers.items()))
         if self._headers is None or self._headers[0] != key:
-            headers = _get_headers(
-                headers=dict(client.headers),
-                token=client.token,
-                has_json=True,
-                has_files=False,
-                request_specific_headers=client.headers,
-            )
+            # What slack_sdk sends with a JSON body: its User-Agent and any client-wide
+            # headers (both in client.headers), the bearer token and the JSON type.
+            headers = {"Authorization": f"Bearer {client.token}", **client.headers}
+            headers["Content-Type"] = JSON
             self._headers = (key, headers)
         return self._headers[1]
 
@@ -192,13 +188,21 @@ async def _read(res: aiohttp.ClientResponse) -> tuple[Any, HttpResponse]:
     except json.JSONDecodeError:
         try:
             text = await res.text()
-            message = _build_unexpected_body_error_message(text)
+            message = _unexpected_body(text)
         except Exception as e:
             raise SlackApiError(
                 f"Unexpectedly failed to read the response body: {e}", res
             ) from None
         raise SlackApiError(message, res) from None
     return data, HttpResponse(status_code=res.status, headers=headers, body=data)
+
+
+def _unexpected_body(body: str) -> str:
+    """The error slack_sdk raises for a body that is not JSON: its first 100 characters."""
+    flat = "".join(line.strip() for line in body.replace("\r", "\n").split("\n"))
+    return "Received a response in a non-JSON format: " + (
+        flat[:100] + "..." if len(flat) > 100 else flat
+    )
 
 
 async def _retried(

@@ -263,6 +263,23 @@ class TeamsTransport:
 
         await self._continue(ref.place.channel, upd)
 
+    # --- rooms and people: the incident is worked in the conversation it came from ---
+
+    private_rooms = False
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        return ref.place
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A 1:1 chat with one person, named by their Teams id."""
+        return Place("teams", workspace, user_id, is_direct=True)
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        return None
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        return None
+
 
 async def _send_personal(
     adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message

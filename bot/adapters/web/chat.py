@@ -171,6 +171,22 @@ class WebTransport:
     async def update(self, ref: MessageRef, msg: Message) -> None:
         self.store.replace(int(ref.id), ref.place.channel, render(msg))
 
+    # --- rooms and people: the web chat has no private rooms or threads -------------
+
+    private_rooms = False
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        return ref.place
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        return conversation_place("dm", user_id)
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        return None
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        return None
+
 
 class WebResponder:
     def __init__(
