@@ -16,7 +16,7 @@ from incidents.cards import typed
 
 if TYPE_CHECKING:
     from bot.core import Turn
-    from incidents.feature import IncidentDesk
+    from incidents.desk import IncidentDesk
 
 _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 _PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")

@@ -197,7 +197,7 @@ async def test_handle_can_be_given_later_and_ids_count_up(bot, pager):
 
 
 def test_parse_person():
-    from incidents.feature import parse_person
+    from incidents.people import parse_person
 
     assert parse_person("<@U123|sam>", "slack") == ("slack:U123", "sam")
     assert parse_person("@web-user-2", "web") == ("web:web-user-2", "web-user-2")

@@ -269,7 +269,7 @@ async def test_typed_text_is_inert_in_slack_pages_sms_email_and_webhooks(
     assert any("\uff20everyone" in t for b in bodies for t in mrkdwn_texts(b))
 
     # The report: typed text on one line, Markdown and tags escaped.
-    report = desk(paging_bot).report_message(incident_id).attachment[1]
+    report = desk(paging_bot).reports.message(incident_id).attachment[1]
     assert_inert(report.replace("\n", " "))
     assert "\\<!channel\\>" in report and "<script>" not in report
 

@@ -1,0 +1,246 @@
+"""An incident's life after triage: status, the account, evidence, handover,
+severity, flags and closing.
+
+Changing severity adds the steps that now apply and tells the pager, which pages a
+newly matched team when it went up; closing resolves paging.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.core import Turn
+from incidents import cards, text_limits
+from incidents.cards import typed
+from incidents.desk.job import DeskJob
+from incidents.people import parse_person
+from incidents.store import BOT, Incident
+from incidents.triage import (
+    FLAGS,
+    normalise_handle,
+)
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+class Lifecycle(DeskJob):
+    """status, handle, evidence, assign, severity, flag and close."""
+
+    async def status(self, turn: Turn, rest: str) -> None:
+        await turn.reply(cards.status_list(self.desk.access.open_for(turn.actor, turn.place)))
+
+    async def handle(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        inc: Incident | None = None
+        if len(words) == 2:
+            inc = await self.desk.find(turn, words[0])
+            if inc is None:
+                return
+            words = words[1:]
+        refusal = (
+            text_limits.check("account name", words[-1], text_limits.ACCOUNT) if words else None
+        )
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
+        handle = normalise_handle(words[0]) if len(words) == 1 else None
+        if handle is None:
+            await turn.reply(
+                cards.note(
+                    f"Type the account like this: {typed(turn.place, 'handle @ouraccount')}",
+                    private=True,
+                )
+            )
+            return
+        if inc is None:
+            here = self.desk.access.visible(
+                turn.actor, turn.place, self.store.latest_open_in(turn.place)
+            )
+            mine = [i for i in here if i.reporter == turn.actor.key]
+            missing = [i for i in mine + here if not i.account]
+            inc = (missing or mine or here or [None])[0]
+        if inc is None:
+            await turn.reply(
+                cards.note(
+                    "There's no open incident here to add the account to. Start one with "
+                    f"{typed(turn.place, '').strip()}, or name it: "
+                    f"{typed(turn.place, 'handle SEC-2026-0042 @ouraccount')}",
+                    private=True,
+                )
+            )
+            return
+        self.store.set_account(inc.id, handle)
+        self.desk.event(inc, turn.actor, "account", f"Account: {handle}")
+        fresh = self.store.get(inc.id)
+        assert fresh is not None
+        await self.desk.paging.sync(fresh)  # pages still to come name the account
+        await self.desk.refresh(inc.id)
+        await turn.reply(cards.note(f"{inc.id}: account set to {handle}.", private=True))
+
+    async def evidence(self, turn: Turn, rest: str) -> None:
+        ident, _, text = rest.partition(" ")
+        text = text_limits.clean(text)
+        if not text:
+            await turn.reply(
+                cards.note(
+                    f"Type: {typed(turn.place, 'evidence <id> <link or note>')}", private=True
+                )
+            )
+            return
+        refusal = text_limits.check("evidence note", text, text_limits.EVIDENCE)
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
+        inc = await self.desk.find(turn, ident)
+        if inc is None:
+            return
+        self.desk.event(inc, turn.actor, "evidence", f"Evidence: {text}")
+        name = turn.actor.name or turn.actor.user_id
+        await turn.reply(cards.note(f"{cards.drill(inc)}{name} added evidence to {inc.id}: {text}"))
+
+    async def assign(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) not in (2, 3):
+            await turn.reply(
+                cards.note(
+                    f"Type: {typed(turn.place, 'assign <id> @person')} (new commander), or "
+                    f"{typed(turn.place, 'assign <id> <step> @person')}",
+                    private=True,
+                )
+            )
+            return
+        inc = await self.desk.find(turn, words[0])
+        if inc is None:
+            return
+        person = parse_person(words[-1], turn.place.platform)
+        if person is None:
+            await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
+            return
+        key, name = person
+        if len(words) == 3:
+            step = await self.desk.checklist.open_step(turn, inc, [words[1]])
+            if step is None:
+                return
+            self.store.assign_step(inc.id, step.step_id, key, name, self.desk.now())
+            self.desk.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
+            await self.desk.refresh(inc.id)
+            await turn.reply(cards.note(f"{step.step_id} on {inc.id} is now with {name}."))
+            return
+        if not self.desk.may_run(turn.actor, inc):
+            await self.desk.refuse(turn, inc, "hand over")
+            return
+        self.store.set_commander(inc.id, key, name, self.desk.now())
+        self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
+        await self.desk.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))
+
+    async def severity(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 2 or words[1] not in ("1", "2", "3", "4"):
+            await turn.reply(
+                cards.note(
+                    f"Type: {typed(turn.place, 'severity <id> <1-4>')} (1 is the worst)",
+                    private=True,
+                )
+            )
+            return
+        inc = await self.desk.find(turn, words[0])
+        if inc is None:
+            return
+        if not self.desk.may_run(turn.actor, inc):
+            await self.desk.refuse(turn, inc, "change the severity of")
+            return
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
+            return
+        if inc.triage_step != "done":
+            await turn.reply(
+                cards.note(
+                    f"{inc.id} is still in triage: its severity comes from the answers. "
+                    "You can change it once the last question is answered.",
+                    private=True,
+                )
+            )
+            return
+        new = int(words[1])
+        if inc.severity == new:
+            await self.desk.paging.sync(inc)  # finishes a change cut short by a restart
+            await turn.reply(cards.note(f"{inc.id} is already severity {new}.", private=True))
+            return
+        self.store.set_severity(inc.id, new)
+        changed = f"Severity changed from {inc.severity} to {new}"
+        self.desk.event(inc, turn.actor, "severity", changed)
+        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
+        added = self.store.add_steps(inc.id, steps)
+        if added:
+            ids = ", ".join(s.step_id for s in self.store.steps(inc.id)[-added:])
+            self.desk.event(inc, BOT, "steps", f"Checklist steps added for severity {new}: {ids}")
+        fresh = self.store.get(inc.id)
+        assert fresh is not None
+        team = await self.desk.paging.sync(fresh)
+        await self.desk.refresh(inc.id)
+        text = f"{cards.drill(inc)}{inc.id} is now severity {new}."
+        if team:
+            text += f" Team {team} is being paged too, and needs to acknowledge."
+        await turn.reply(cards.note(text))
+
+    async def flag(self, turn: Turn, rest: str) -> None:
+        words = rest.split()
+        if len(words) != 2 or words[1].lower() not in FLAGS:
+            await turn.reply(
+                cards.note(f"Type: {typed(turn.place, 'flag <id> fraud')}", private=True)
+            )
+            return
+        inc = await self.desk.find(turn, words[0])
+        if inc is None:
+            return
+        flag = words[1].lower()
+        if self.store.add_flag(inc.id, flag):
+            self.desk.event(inc, turn.actor, "flag", FLAGS[flag])
+            fresh = self.store.get(inc.id)
+            if fresh is not None and fresh.triage_step == "done":
+                self.store.add_steps(
+                    inc.id,
+                    self.playbooks.steps_for(
+                        fresh.platform, fresh.symptoms, fresh.severity, fresh.flags
+                    ),
+                )
+            await self.desk.refresh(inc.id)
+        await turn.reply(cards.note(f"{inc.id}: {FLAGS[flag]}.", private=True))
+
+    async def close(self, turn: Turn, rest: str) -> None:
+        ident, _, summary = rest.partition(" ")
+        inc = await self.desk.find(turn, ident)
+        if inc is None:
+            return
+        if not self.desk.may_run(turn.actor, inc):
+            await self.desk.refuse(turn, inc, "close")
+            return
+        summary = text_limits.clean(summary)
+        refusal = text_limits.check("summary", summary, text_limits.SUMMARY)
+        if refusal:
+            await turn.reply(cards.note(refusal, private=True))
+            return
+        if not summary:
+            await turn.reply(
+                cards.note(
+                    "Add a short summary: " + typed(turn.place, f"close {inc.id} <what happened>"),
+                    private=True,
+                )
+            )
+            return
+        if not self.store.close(inc.id, summary, self.desk.now()):
+            await self.desk.paging.resolve(inc)  # in case a restart cut the first close short
+            await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
+            return
+        name = turn.actor.name or turn.actor.user_id
+        self.desk.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
+        await self.desk.paging.resolve(inc)
+        await self.desk.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}"))
+        if inc.drill:
+            await turn.reply(self.desk.reports.message(inc.id))

@@ -1,0 +1,123 @@
+"""The desk's side of paging: what the pager is told about an incident, and what it
+says back (pages sent, escalations, failures), onto the timeline and into the room.
+
+Paging must never break the incident itself: every failure here is logged and put
+on the timeline, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.core import DeliveryFailed
+from incidents import cards
+from incidents.desk.job import DeskJob
+from incidents.store import BOT, Incident
+from incidents.triage import (
+    PLATFORM_LABELS,
+    SYMPTOM_LABELS,
+)
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+# Pager events that are also posted in the incident's room, not only the timeline.
+ROOM_WORTHY = ("Could not", "Escalation finished")
+ACK_HINT = (
+    "To stop paging, press Acknowledge in secbot, or send secbot “compromised ack {id}” "
+    "(in Slack: /compromised ack {id})."
+)
+
+
+class PagingLink(DeskJob):
+    """Start, update and resolve paging for one incident; hear the pager's events."""
+
+    def info(self, inc: Incident) -> Any:
+        from incidents.paging import IncidentInfo
+
+        room = inc.room or inc.origin
+        platform = PLATFORM_LABELS.get(inc.platform or "", inc.platform or "unknown")
+        symptoms = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "not stated"
+        summary = f"{platform} account {inc.account or '(account not given)'}: {symptoms}."
+        if inc.harmful_live:
+            summary += " Harmful content is live."
+        if inc.has_access is False:
+            summary += " We have lost admin access."
+        return IncidentInfo(
+            id=inc.id,
+            summary=("DRILL: " if inc.drill else "") + summary,
+            platform=inc.platform or "other",
+            account=inc.account or "",
+            department=inc.department,
+            severity=inc.severity or 4,
+            drill=inc.drill,
+            reporter=inc.reporter,
+            origin={
+                "platform": room.platform,
+                "workspace": room.workspace,
+                "channel": room.channel,
+                "is_direct": room.is_direct,
+                "thread": room.thread,
+            },
+        )
+
+    async def start(self, inc: Incident) -> None:
+        if self.pager is None:
+            return
+        try:
+            await self.pager.start(self.info(inc))
+        except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
+            log.exception("paging failed to start for %s", inc.id)
+            self.desk.event(inc, BOT, "paging", f"Paging failed to start ({type(e).__name__})")
+            return
+
+    async def sync(self, inc: Incident) -> str | None:
+        """Tell the pager the incident's current facts. When a raised severity routes
+        it to another team, that team is paged (the pager records it on the timeline),
+        the incident needs acknowledging again, and in a private Slack channel the new
+        team is invited. Returns the newly paged team. Safe to repeat: a change cut short
+        by a restart is finished by the next call."""
+        if self.pager is None or not inc.is_open or inc.triage_step != "done":
+            return None
+        try:
+            await self.pager.update(self.info(inc))
+        except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
+            log.exception("paging update failed for %s", inc.id)
+            self.desk.event(inc, BOT, "paging", f"Paging could not be updated ({type(e).__name__})")
+            return None
+        team = self.pager.team(inc.id)
+        if not team or team == inc.team:
+            return None
+        self.store.switch_team(inc.id, team)
+        if inc.room is not None and inc.room.channel != inc.origin.channel:
+            transport = self.services.transports.get(inc.room.platform)
+            if transport is not None:
+                await transport.invite(inc.room, self.pager.members(inc.id))
+        return team
+
+    async def resolve(self, inc: Incident) -> None:
+        """Stop paging for a closed incident and tell PagerDuty; safe to repeat."""
+        if self.pager is None or self.pager.state(inc.id) in (None, "resolved"):
+            return
+        try:
+            await self.pager.resolve(inc.id)
+        except Exception as e:  # noqa: BLE001 - closing must not fail on paging
+            log.exception("paging resolve failed for %s", inc.id)
+            self.desk.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
+
+    async def on_page_event(self, incident_id: str, text: str) -> None:
+        """The pager's progress (pages sent, escalations, failures) onto the timeline.
+        Failures, and a chain that ran out with nobody acknowledging, are also said in
+        the incident's room, so responders know paging needs help."""
+        inc = self.store.get(incident_id)
+        if inc is None:
+            return
+        self.store.add_event(incident_id, self.desk.now(), BOT, "paging", text)
+        if text.startswith(ROOM_WORTHY) and inc.is_open and inc.room is not None:
+            try:
+                await self.desk.post(inc.room, cards.note(f"{cards.drill(inc)}{inc.id}: {text}"))
+            except DeliveryFailed as e:
+                log.warning("could not tell the incident room about paging: %s", e.reason)

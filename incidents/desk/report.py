@@ -1,0 +1,60 @@
+"""``/compromised report <id>``: the post-incident (or drill) report as a Markdown file.
+
+The report itself is written by ``incidents.report``; this adds the pages and the
+acknowledgement time from the pager.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.core import Turn
+from bot.core.model import Message, Section
+from incidents.desk.job import DeskJob
+from incidents.report import acknowledgements, build_report, duration, timings
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+class Reports(DeskJob):
+    """The report command and message."""
+
+    async def report(self, turn: Turn, rest: str) -> None:
+        inc = await self.desk.find(turn, rest.split()[0] if rest.split() else "")
+        if inc is not None:
+            await turn.reply(self.message(inc.id))
+
+    def message(self, incident_id: str) -> Message:
+        inc = self.store.get(incident_id)
+        assert inc is not None
+        steps = self.store.steps(inc.id)
+        events = self.store.events(inc.id)
+        pages = self.pager.pages(inc.id) if self.pager is not None else []
+        acks = acknowledgements(inc, events)
+        acked_at = acks[0][0] if acks else None
+        if acked_at is None and self.pager is not None:
+            acked_at = self.pager.acknowledged_at(inc.id)
+        markdown = build_report(inc, steps, events, pages, acked_at, self.desk.tz)
+        t = timings(inc, steps, acked_at)
+        kind = "Drill report" if inc.drill else "Post-incident report"
+        text = (
+            f"{kind} for {inc.id}: time to acknowledge {duration(t['acknowledge'])}, "
+            f"time to contain {duration(t['contain'])}, {pages_summary(pages)}."
+        )
+        return Message(
+            text=text,
+            blocks=(Section(text),),
+            attachment=(f"{inc.id}{'-drill' if inc.drill else ''}-report.md", markdown),
+        )
+
+
+def pages_summary(pages: list) -> str:
+    """Like "3 pages sent, 4 failed": only pages that really went out count as sent."""
+    sent = sum(1 for p in pages if getattr(p, "status", None) == "sent")
+    failed = sum(1 for p in pages if getattr(p, "status", None) == "failed")
+    text = f"{sent} page{'' if sent == 1 else 's'} sent"
+    return text + (f", {failed} failed" if failed else "")

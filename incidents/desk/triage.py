@@ -1,0 +1,179 @@
+"""The four triage questions on one card, then everything that follows the last answer.
+
+Answers are saved as they come, so a restart mid-triage loses nothing. The last one
+fixes the severity (``incidents.triage``), snapshots the checklist from the
+playbooks, opens the incident's room and starts paging. ``unfinished``/``resume``
+finish at start-up what a stopped process left half done.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.core import DeliveryFailed, Turn
+from bot.core.model import MessageRef, Place
+from incidents import cards
+from incidents.desk.job import DeskJob
+from incidents.store import BOT, Incident
+from incidents.triage import (
+    PLATFORM_LABELS,
+    SYMPTOM_LABELS,
+    platform_id,
+    severity_for,
+)
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class Triage(DeskJob):
+    """Triage clicks, finishing triage, the incident's room, resuming after a restart."""
+
+    async def on_triage(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        if len(parts) != 2:
+            return
+        step, choice = parts
+        if inc.card_id is None and turn.incoming.message is not None:
+            self.store.set_card(inc.id, turn.incoming.message.id)
+        if not inc.is_open or inc.triage_step != step:
+            return  # a double click or an old card: the first click already counted
+        ok = False
+        if step == "platform" and platform_id(choice):
+            ok = self.store.answer(inc.id, "platform", "symptoms", platform=platform_id(choice))
+            if ok:
+                label = PLATFORM_LABELS[platform_id(choice) or "other"]
+                self.desk.event(inc, turn.actor, "triage", f"Platform: {label}")
+        elif step == "symptoms" and choice == "next":
+            if not inc.symptoms:
+                await turn.reply(
+                    cards.note("Pick at least one thing that is happening first.", private=True)
+                )
+                return
+            ok = self.store.answer(inc.id, "symptoms", "access")
+            if ok:
+                chosen = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)
+                self.desk.event(inc, turn.actor, "triage", f"What is happening: {chosen}")
+        elif step == "symptoms":
+            symptom, _, state = choice.partition(":")
+            if symptom in SYMPTOM_LABELS and state in ("on", "off"):
+                ok = self.store.set_symptom(inc.id, symptom, state == "on")
+        elif step == "access" and choice in ("yes", "no"):
+            ok = self.store.answer(inc.id, "access", "harmful", has_access=int(choice == "yes"))
+            if ok:
+                self.desk.event(inc, turn.actor, "triage", f"Admin access: {choice}")
+        elif step == "harmful" and choice in ("yes", "no"):
+            await self.finish(turn, inc, choice == "yes")
+            return
+        if ok:
+            fresh = self.store.get(inc.id)
+            assert fresh is not None
+            await turn.update_original(cards.triage_card(fresh))
+
+    async def finish(self, turn: Turn, inc: Incident, harmful: bool) -> None:
+        severity = severity_for(inc.symptoms, bool(inc.has_access), harmful)
+        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, severity, inc.flags)
+        if not self.store.finish_triage(
+            inc.id,
+            harmful_live=harmful,
+            severity=severity,
+            steps=steps,
+            actor=turn.actor,
+            now=self.desk.now(),
+        ):
+            return  # already finished by an earlier click
+        if self.pager is None:
+            self.desk.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
+        await self.after_triage(inc.id, turn)
+
+    async def after_triage(self, incident_id: str, turn: Turn | None = None) -> None:
+        """Open the room, start paging, then draw the incident card and post the
+        checklist. Each part is skipped when already done, so this also finishes the
+        job after a restart cut it short (see :meth:`resume`). Paging starts before
+        the messages: it is the urgent part, and chat can be slow."""
+        inc = self.store.get(incident_id)
+        assert inc is not None
+        team = None
+        if self.pager is not None:
+            team = self.pager.team_for(self.desk.paging.info(inc))
+            if inc.team is None:
+                self.store.set_team(inc.id, team.name)
+        if inc.room is None:
+            self.store.set_room(inc.id, await self.open_room(inc, team))
+        inc = self.store.get(incident_id)
+        assert inc is not None and inc.room is not None
+        if self.pager is not None and self.pager.state(inc.id) is None:
+            await self.desk.paging.start(inc)
+        if turn is not None:
+            await turn.update_original(cards.incident_card(inc, self.desk.tz))
+        else:
+            await self.desk.update(inc.card, cards.incident_card(inc, self.desk.tz))
+        if inc.checklist_id is None:
+            try:
+                ref = await self.desk.post(
+                    inc.room, cards.checklist(inc, self.store.steps(inc.id), self.desk.tz), turn
+                )
+            except DeliveryFailed as e:
+                log.warning("could not post the checklist: %s", e.reason)
+                ref = None
+                self.desk.event(inc, BOT, "error", f"Could not post the checklist ({e.reason})")
+            if ref is not None:
+                self.store.set_checklist(inc.id, ref.id)
+
+    def unfinished(self) -> tuple[list[str], list[str]]:
+        """(incidents triaged but not fully started, closed incidents still paging)."""
+        started = [
+            i.id
+            for i in self.store.open_incidents()
+            if i.triage_step == "done"
+            and (
+                i.room is None
+                or i.checklist_id is None
+                or (self.pager is not None and self.pager.state(i.id) is None)
+            )
+        ]
+        closed = []
+        if self.pager is not None:
+            for iid in self.pager.unresolved():
+                inc = self.store.get(iid)
+                if inc is not None and not inc.is_open:
+                    closed.append(iid)
+        return started, closed
+
+    async def resume(self, started: list[str], closed: list[str]) -> None:
+        """After a restart: finish what a stopped process left half done, so a triaged
+        incident is always paged and a closed one always stops paging."""
+        for iid in started:
+            try:
+                await self.after_triage(iid)
+            except Exception:  # noqa: BLE001 - one bad incident must not stop the rest
+                log.exception("could not resume incident %s", iid)
+        for iid in closed:
+            inc = self.store.get(iid)
+            if inc is not None:
+                await self.desk.paging.resolve(inc)
+
+    async def open_room(self, inc: Incident, team: Any) -> Place:
+        """Where the incident is worked: a private room when switched on and the
+        platform has them (a Slack channel), else a thread under the card where the
+        platform has threads, else the same conversation."""
+        origin = inc.origin
+        transport = self.services.transports.get(origin.platform)
+        if transport is None:
+            return origin
+        setting = (self.services.settings.get("SECBOT_INCIDENT_CHANNELS") or "").strip().lower()
+        if setting in _TRUE and transport.private_rooms:
+            members = [inc.reporter, *(team.members if team is not None else [])]
+            place = await transport.open_room(origin, cards.channel_name(inc), members)
+            if place is not None:
+                created = f"Private channel #{cards.channel_name(inc)} created"
+                self.desk.event(inc, BOT, "room", created)
+                return place
+            self.desk.event(inc, BOT, "room", "Could not create a private channel; using a thread")
+        if inc.card_id:
+            return transport.thread_under(MessageRef(origin, inc.card_id))
+        return origin
