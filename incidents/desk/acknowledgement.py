@@ -4,18 +4,10 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from bot.core import Turn
 from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import Incident
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 
 
 class Acknowledgement(DeskJob):

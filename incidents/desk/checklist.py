@@ -6,19 +6,11 @@ goes on the timeline and may move the incident's status on.
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from bot.core import Turn
 from incidents import cards, text_limits
 from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 
 
 class Checklist(DeskJob):

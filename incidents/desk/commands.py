@@ -9,7 +9,6 @@ does it (``incidents.desk.lifecycle``, ``.checklist``, ``.acknowledgement``,
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from bot.core import Turn
 from bot.core.model import Place
@@ -18,12 +17,7 @@ from incidents.access import refused_start
 from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.store import StartRefused
-from incidents.triage import (
-    parse_start,
-)
-
-if TYPE_CHECKING:
-    pass
+from incidents.triage import parse_start
 
 log = logging.getLogger(__name__)
 

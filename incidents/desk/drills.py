@@ -6,16 +6,8 @@ picks only targets marked drill-safe, and closing one posts its report at once.
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from bot.core import Turn
 from incidents.desk.job import DeskJob
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 
 
 class Drills(DeskJob):

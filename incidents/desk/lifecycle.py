@@ -7,24 +7,13 @@ newly matched team when it went up; closing resolves paging.
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from bot.core import Turn
 from incidents import cards, text_limits
 from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.people import parse_person
 from incidents.store import BOT, Incident
-from incidents.triage import (
-    FLAGS,
-    normalise_handle,
-)
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
+from incidents.triage import FLAGS, normalise_handle
 
 
 class Lifecycle(DeskJob):

@@ -8,19 +8,13 @@ on the timeline, never raised.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core import DeliveryFailed
 from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
-from incidents.triage import (
-    PLATFORM_LABELS,
-    SYMPTOM_LABELS,
-)
-
-if TYPE_CHECKING:
-    pass
+from incidents.triage import PLATFORM_LABELS, SYMPTOM_LABELS
 
 log = logging.getLogger(__name__)
 

@@ -6,18 +6,10 @@ acknowledgement time from the pager.
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
 from bot.core import Turn
 from bot.core.model import Message, Section
 from incidents.desk.job import DeskJob
 from incidents.report import acknowledgements, build_report, duration, timings
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 
 
 class Reports(DeskJob):

@@ -9,22 +9,14 @@ finish at start-up what a stopped process left half done.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core import DeliveryFailed, Turn
 from bot.core.model import MessageRef, Place
 from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
-from incidents.triage import (
-    PLATFORM_LABELS,
-    SYMPTOM_LABELS,
-    platform_id,
-    severity_for,
-)
-
-if TYPE_CHECKING:
-    pass
+from incidents.triage import PLATFORM_LABELS, SYMPTOM_LABELS, platform_id, severity_for
 
 log = logging.getLogger(__name__)
 
