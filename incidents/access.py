@@ -58,7 +58,7 @@ class IncidentAccess:
         key = actor.key
         if key in (inc.reporter, inc.commander) or self.services.is_admin(actor):
             return True
-        if self.store.is_person(inc.id, key):
+        if self.store.people.has(inc.id, key):
             return True
         return self.pager is not None and self.pager.was_paged(inc.id, key)
 

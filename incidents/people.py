@@ -64,7 +64,7 @@ async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
         return
     added = []
     for key, name in (p for p in people if p is not None):
-        if desk.store.add_person(inc.id, key, name, "added", turn.actor.key, desk.now()):
+        if desk.store.people.add(inc.id, key, name, "added", turn.actor.key, desk.now()):
             added.append(name)
     if not added:
         await turn.reply(cards.note(f"They are already on {inc.id}.", private=True))
@@ -82,7 +82,8 @@ async def people(desk: IncidentDesk, turn: Turn, rest: str) -> None:
     if inc is None:
         return
     lines = [
-        f"{name or key} ({ROLES.get(role, role)})" for key, name, role in desk.store.people(inc.id)
+        f"{name or key} ({ROLES.get(role, role)})"
+        for key, name, role in desk.store.people.all(inc.id)
     ]
     team = f"; and team {inc.team}, who were paged" if inc.team else ""
     text = f"On {inc.id}: " + ", ".join(lines) + team + ". Admins can see it too."

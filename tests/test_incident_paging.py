@@ -151,7 +151,7 @@ async def click(bot, action: str, value: str, message_id, user: str = REPORTER) 
 
 
 def timeline(bot, incident_id: str) -> list[str]:
-    return [e.text for e in desk(bot).store.events(incident_id)]
+    return [e.text for e in desk(bot).store.timeline.events(incident_id)]
 
 
 async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
@@ -229,7 +229,7 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert head_email["email_address"] == "head-of-digital@example.gov.uk"
         inc = desk(bot).store.get(incident_id)
         assert (inc.team, inc.acked_at) == ("major-incident", None)
-        assert "notify-siro" in [s.step_id for s in desk(bot).store.steps(incident_id)]
+        assert "notify-siro" in [s.step_id for s in desk(bot).store.steps.all(incident_id)]
         card_now = next(m for m in await bot.web_messages(user=REPORTER) if m["id"] == card["id"])
         assert buttons(card_now["blocks"], "incident:ack") == [incident_id]
         assert "major-incident" in str(card_now["blocks"])

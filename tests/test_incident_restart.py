@@ -158,7 +158,7 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
         await pager(third).flush()
         keys = [e["routing_key"] for e in fake_pd.events("trigger")]
         assert keys == ["duty-routing-key-0001", "backup-routing-key-002"]  # each once
-        events = [e.text for e in desk(third).store.events(incident_id)]
+        events = [e.text for e in desk(third).store.timeline.events(incident_id)]
         assert events.count("Escalation step 2 of 2: paging backup-pd (PagerDuty).") == 1
         # The team can still acknowledge after all that.
         card = next(
@@ -193,7 +193,7 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
     db = open_db(tmp_path / "secbot.db")
     try:
         store = IncidentStore(db)
-        assert store.finish_triage(
+        assert store.triage.finish(
             incident_id, harmful_live=False, severity=2, steps=steps,
             actor=Actor("web", REPORTER, "Web User"), now=datetime.now(UTC),
         )  # fmt: skip

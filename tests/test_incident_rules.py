@@ -222,21 +222,21 @@ def test_biggest_checklist_fits_one_slack_message():
     actor = Actor("web", "a", "Alex")
     inc = store.create(now, reporter=actor, origin=Place("web", "local", "c"), platform="x")
     for symptom in SYMPTOM_LABELS:
-        store.set_symptom(inc.id, symptom, True)
-    store.answer(inc.id, "symptoms", "access")
-    store.answer(inc.id, "access", "harmful", has_access=0)
+        store.triage.set_symptom(inc.id, symptom, True)
+    store.triage.answer(inc.id, "symptoms", "access")
+    store.triage.answer(inc.id, "access", "harmful", has_access=0)
     steps = load_playbooks().steps_for("x", list(SYMPTOM_LABELS), 1, ["fraud"])
     assert len(steps) > 23  # more open steps than one message has room for buttons
-    assert store.finish_triage(inc.id, harmful_live=True, severity=1, steps=steps, actor=actor,
+    assert store.triage.finish(inc.id, harmful_live=True, severity=1, steps=steps, actor=actor,
                                now=now)  # fmt: skip
-    assert not store.finish_triage(inc.id, harmful_live=True, severity=1, steps=steps,
+    assert not store.triage.finish(inc.id, harmful_live=True, severity=1, steps=steps,
                                    actor=actor, now=now)  # fmt: skip
     tz = ZoneInfo("Europe/London")
     for done in range(0, len(steps) + 1, 5):
         for s in steps[:done]:
-            store.resolve_step(inc.id, s.id, "done", actor, now)
+            store.steps.resolve(inc.id, s.id, "done", actor, now)
         inc = store.get(inc.id)
-        msg = cards.checklist(inc, store.steps(inc.id), tz)
+        msg = cards.checklist(inc, store.steps.all(inc.id), tz)
         blocks = render(msg)["blocks"]
         assert len(blocks) <= 50
         text = json.dumps(blocks, ensure_ascii=False)

@@ -176,7 +176,7 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
     assert len(fake_pd.events("trigger")) == 1
     checklists = [p for p in posts(fake_slack) if p["text"].startswith(f"{incident_id} check")]
     assert len(checklists) == 1
-    timeline = [e.text for e in desk(bot).store.events(incident_id)]
+    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
     assert sum("Triage done" in t for t in timeline) == 1
     assert sum(t.startswith("Admin access") for t in timeline) == 1
     # Done twice on the same step is recorded once.
@@ -188,7 +188,7 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
             for _ in range(2)
         ]
     )  # fmt: skip
-    timeline = [e.text for e in desk(bot).store.events(incident_id)]
+    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
     assert timeline.count("Done: contain-password") == 1
 
 

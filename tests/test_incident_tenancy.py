@@ -93,7 +93,7 @@ async def test_another_slack_workspace_cannot_see_or_touch_an_incident(bot, fake
     inc = store.get(incident_id)
     assert inc.symptoms == () and inc.account == "@govuk" and inc.flags == ()
     assert inc.commander == "slack:UREP" and inc.is_open
-    assert [e.kind for e in store.events(incident_id)] == ["start"]
+    assert [e.kind for e in store.timeline.events(incident_id)] == ["start"]
 
     # status in B lists nothing; in A the reporter sees it, and so does an admin.
     listed = await slack_say(bot, fake_slack, "status", user="UADMIN", team="TBBB")
@@ -208,7 +208,7 @@ async def test_only_the_people_of_an_incident_act_on_it(bot):
     inc = store.get(incident_id)
     assert inc.symptoms == () and inc.account == "@govuk" and inc.flags == ()
     assert inc.triage_step == "symptoms" and inc.commander == "web:web-reporter"
-    assert [e.kind for e in store.events(incident_id)] == ["start"]
+    assert [e.kind for e in store.timeline.events(incident_id)] == ["start"]
     listed = await web_say(bot, "compromised status", "web-nosy")
     assert incident_id not in listed["text"]
 
@@ -271,11 +271,11 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
             bot, action, f"{incident_id}|contain-password", checklist["id"], "web-nosy"
         )
         assert "can't find incident" in refused["text"]
-    step = desk(bot).store.step(incident_id, "contain-password")
+    step = desk(bot).store.steps.get(incident_id, "contain-password")
     assert step.status == "open" and step.assignee is None
     await web_click(bot, "incident:done", f"{incident_id}|contain-password", checklist["id"],
                     "web-team")  # fmt: skip
-    assert desk(bot).store.step(incident_id, "contain-password").status == "done"
+    assert desk(bot).store.steps.get(incident_id, "contain-password").status == "done"
 
 
 def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
@@ -305,7 +305,7 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     migrate(db, "incidents", MIGRATIONS)
     store = IncidentStore(db)
     assert store.get("SEC-2026-0001").tenant == "slack:TOLD"
-    assert {p[0] for p in store.people("SEC-2026-0001")} == {
+    assert {p[0] for p in store.people.all("SEC-2026-0001")} == {
         "slack:UREP", "slack:ULEAD", "slack:USTEP"
     }  # fmt: skip
     new = store.create(

@@ -159,20 +159,20 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     assert "now severity 1" in replies[0].text
 
     desk = bot.services.extras["incidents"]
-    step_ids = [s.step_id for s in desk.store.steps(incident_id)]
+    step_ids = [s.step_id for s in desk.store.steps.all(incident_id)]
     assert "notify-siro" in step_ids  # added when the severity went up to 1
 
     skipped = await teammate.click("incident:skip", f"{incident_id}|contain-scheduled")
     reasons = [c.value for b in skipped.replies[0].blocks for c in getattr(b, "choices", ())]
     assert f"{incident_id}|contain-scheduled|not-relevant" in reasons
     await teammate.click("incident:reason", f"{incident_id}|contain-scheduled|not-relevant")
-    step = desk.store.step(incident_id, "contain-scheduled")
+    step = desk.store.steps.get(incident_id, "contain-scheduled")
     assert (step.status, step.reason) == ("skipped", "Not relevant to this incident")
 
     replies = await reporter.exec_command(f"compromised close {incident_id} Recovered")
     assert pager.resolved == [incident_id]
     assert desk.store.get(incident_id).status == "closed"
-    timeline = [e.text for e in desk.store.events(incident_id)]
+    timeline = [e.text for e in desk.store.timeline.events(incident_id)]
     assert "Paged comms-security by chat" in timeline  # the pager's on_event
     assert any(t.startswith("Acknowledged by") for t in timeline)
 

@@ -147,7 +147,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert "https://x.com/govuk/status/1" in md
     assert "| Department | DSIT |" in md
     # One line says which team was paged; the escalation steps follow it.
-    timeline = [e.text for e in desk(bot).store.events(incident_id)]
+    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
     paging = [t for t in timeline if t.startswith(("Paging", "Escalation step 1"))]
     assert paging == [
         "Paging team comms-security (2 steps).",

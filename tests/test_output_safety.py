@@ -354,7 +354,7 @@ def many_steps(bot, incident_id: str, count: int = 150) -> None:
     steps = [
         base.model_copy(update={"id": f"extra-{n:03d}", "text": long_text}) for n in range(count)
     ]
-    d.store.add_steps(incident_id, steps)
+    d.store.steps.add(incident_id, steps)
 
 
 def checklist_in(bodies: list[dict], incident_id: str) -> list[dict]:
@@ -430,7 +430,7 @@ async def test_a_5000_character_reason_is_refused_with_the_limit(
         )  # fmt: skip
         (reply,) = await fake_slack.wait_for(lambda s: s.responses()[n:])
         assert "5,000 characters" in reply["text"] and "the limit is 300" in reply["text"]
-        step = desk(bot).store.step(incident_id, "contain-password")
+        step = desk(bot).store.steps.get(incident_id, "contain-password")
         assert step.status == "open" and not step.reason  # nothing half-kept
     finally:
         await stop_bot(bot)
@@ -449,12 +449,12 @@ async def test_other_long_entries_are_refused_with_their_limit(running, command,
     await running.web_send(user="web-reporter", text="compromised x @dept")
     messages = await running.web_messages(user="web-reporter")
     incident_id = buttons(messages[-1]["blocks"], "incident:triage")[0].split("|")[0]
-    before = len(desk(running).store.events(incident_id))
+    before = len(desk(running).store.timeline.events(incident_id))
     text = "compromised " + command.format(id=incident_id)
     await running.web_send(user="web-reporter", text=text)
     reply = (await running.web_messages(user="web-reporter"))[-1]
     assert f"the limit is {limit}" in reply["text"]
-    assert len(desk(running).store.events(incident_id)) == before
+    assert len(desk(running).store.timeline.events(incident_id)) == before
     assert desk(running).store.get(incident_id).status != "closed"
 
 

@@ -17,10 +17,10 @@ class Checklist(DeskJob):
     """Done, skip, reason and assign on checklist steps."""
 
     async def open_step(self, turn: Turn, inc: Incident, parts: list[str]):
-        step = self.store.step(inc.id, parts[0]) if parts else None
+        step = self.store.steps.get(inc.id, parts[0]) if parts else None
         if step is None:
             # Step ids appear nowhere on the checklist, so say which ones there are.
-            ids = ", ".join(step.step_id for step in self.store.steps(inc.id))
+            ids = ", ".join(step.step_id for step in self.store.steps.all(inc.id))
             await turn.reply(
                 cards.note(
                     f"{inc.id} has no step “{(parts[0] if parts else '')[:40]}”."
@@ -44,7 +44,7 @@ class Checklist(DeskJob):
         step = await self.open_step(turn, inc, parts)
         if step is None:
             return
-        if self.store.resolve_step(inc.id, step.step_id, "done", turn.actor, self.desk.now()):
+        if self.store.steps.resolve(inc.id, step.step_id, "done", turn.actor, self.desk.now()):
             self.desk.event(inc, turn.actor, "step", f"Done: {step.step_id}")
             await self.after_step(turn, inc)
 
@@ -71,7 +71,9 @@ class Checklist(DeskJob):
         await self.skip_step(turn, inc, step.step_id, cards.SKIP_LABELS[code])
 
     async def skip_step(self, turn: Turn, inc: Incident, step_id: str, reason: str) -> None:
-        if self.store.resolve_step(inc.id, step_id, "skipped", turn.actor, self.desk.now(), reason):
+        if self.store.steps.resolve(
+            inc.id, step_id, "skipped", turn.actor, self.desk.now(), reason
+        ):
             self.desk.event(inc, turn.actor, "step", f"Skipped: {step_id} ({reason})")
             await self.after_step(None, inc)
             await turn.reply(cards.note(f"Skipped {step_id} on {inc.id}: {reason}", private=True))
@@ -85,7 +87,7 @@ class Checklist(DeskJob):
         name = turn.actor.name or turn.actor.user_id
         if step.assignee == turn.actor.key:
             return  # a double click
-        self.store.assign_step(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
+        self.store.steps.assign(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
         self.desk.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
         await self.desk.refresh(inc.id, turn, card=False)
 

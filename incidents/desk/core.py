@@ -60,7 +60,7 @@ class IncidentDesk:
         return self.services.clock.now()
 
     def event(self, inc: Incident, actor: Actor, kind: str, text: str) -> None:
-        self.store.add_event(inc.id, self.now(), actor, kind, text)
+        self.store.timeline.add(inc.id, self.now(), actor, kind, text)
 
     def may_run(self, actor: Actor, inc: Incident) -> bool:
         return actor.key == inc.commander or self.services.is_admin(actor)
@@ -112,5 +112,5 @@ class IncidentDesk:
         if card:
             await self.update(inc.card, cards.incident_card(inc, self.tz), turn)
         if inc.checklist:
-            msg = cards.checklist(inc, self.store.steps(inc.id), self.tz)
+            msg = cards.checklist(inc, self.store.steps.all(inc.id), self.tz)
             await self.update(inc.checklist, msg, turn)

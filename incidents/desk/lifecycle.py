@@ -114,7 +114,7 @@ class Lifecycle(DeskJob):
             step = await self.desk.checklist.open_step(turn, inc, [words[1]])
             if step is None:
                 return
-            self.store.assign_step(inc.id, step.step_id, key, name, self.desk.now())
+            self.store.steps.assign(inc.id, step.step_id, key, name, self.desk.now())
             self.desk.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
             await self.desk.refresh(inc.id)
             await turn.reply(cards.note(f"{step.step_id} on {inc.id} is now with {name}."))
@@ -164,9 +164,9 @@ class Lifecycle(DeskJob):
         changed = f"Severity changed from {inc.severity} to {new}"
         self.desk.event(inc, turn.actor, "severity", changed)
         steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
-        added = self.store.add_steps(inc.id, steps)
+        added = self.store.steps.add(inc.id, steps)
         if added:
-            ids = ", ".join(s.step_id for s in self.store.steps(inc.id)[-added:])
+            ids = ", ".join(s.step_id for s in self.store.steps.all(inc.id)[-added:])
             self.desk.event(inc, BOT, "steps", f"Checklist steps added for severity {new}: {ids}")
         fresh = self.store.get(inc.id)
         assert fresh is not None
@@ -192,7 +192,7 @@ class Lifecycle(DeskJob):
             self.desk.event(inc, turn.actor, "flag", FLAGS[flag])
             fresh = self.store.get(inc.id)
             if fresh is not None and fresh.triage_step == "done":
-                self.store.add_steps(
+                self.store.steps.add(
                     inc.id,
                     self.playbooks.steps_for(
                         fresh.platform, fresh.symptoms, fresh.severity, fresh.flags

@@ -109,7 +109,7 @@ class PagingLink(DeskJob):
         inc = self.store.get(incident_id)
         if inc is None:
             return
-        self.store.add_event(incident_id, self.desk.now(), BOT, "paging", text)
+        self.store.timeline.add(incident_id, self.desk.now(), BOT, "paging", text)
         if text.startswith(ROOM_WORTHY) and inc.is_open and inc.room is not None:
             try:
                 await self.desk.post(inc.room, cards.note(f"{cards.drill(inc)}{inc.id}: {text}"))

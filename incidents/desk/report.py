@@ -23,8 +23,8 @@ class Reports(DeskJob):
     def message(self, incident_id: str) -> Message:
         inc = self.store.get(incident_id)
         assert inc is not None
-        steps = self.store.steps(inc.id)
-        events = self.store.events(inc.id)
+        steps = self.store.steps.all(inc.id)
+        events = self.store.timeline.events(inc.id)
         pages = self.pager.pages(inc.id) if self.pager is not None else []
         acks = acknowledgements(inc, events)
         acked_at = acks[0][0] if acks else None

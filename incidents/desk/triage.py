@@ -36,7 +36,9 @@ class Triage(DeskJob):
             return  # a double click or an old card: the first click already counted
         ok = False
         if step == "platform" and platform_id(choice):
-            ok = self.store.answer(inc.id, "platform", "symptoms", platform=platform_id(choice))
+            ok = self.store.triage.answer(
+                inc.id, "platform", "symptoms", platform=platform_id(choice)
+            )
             if ok:
                 label = PLATFORM_LABELS[platform_id(choice) or "other"]
                 self.desk.event(inc, turn.actor, "triage", f"Platform: {label}")
@@ -46,16 +48,18 @@ class Triage(DeskJob):
                     cards.note("Pick at least one thing that is happening first.", private=True)
                 )
                 return
-            ok = self.store.answer(inc.id, "symptoms", "access")
+            ok = self.store.triage.answer(inc.id, "symptoms", "access")
             if ok:
                 chosen = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)
                 self.desk.event(inc, turn.actor, "triage", f"What is happening: {chosen}")
         elif step == "symptoms":
             symptom, _, state = choice.partition(":")
             if symptom in SYMPTOM_LABELS and state in ("on", "off"):
-                ok = self.store.set_symptom(inc.id, symptom, state == "on")
+                ok = self.store.triage.set_symptom(inc.id, symptom, state == "on")
         elif step == "access" and choice in ("yes", "no"):
-            ok = self.store.answer(inc.id, "access", "harmful", has_access=int(choice == "yes"))
+            ok = self.store.triage.answer(
+                inc.id, "access", "harmful", has_access=int(choice == "yes")
+            )
             if ok:
                 self.desk.event(inc, turn.actor, "triage", f"Admin access: {choice}")
         elif step == "harmful" and choice in ("yes", "no"):
@@ -69,7 +73,7 @@ class Triage(DeskJob):
     async def finish(self, turn: Turn, inc: Incident, harmful: bool) -> None:
         severity = severity_for(inc.symptoms, bool(inc.has_access), harmful)
         steps = self.playbooks.steps_for(inc.platform, inc.symptoms, severity, inc.flags)
-        if not self.store.finish_triage(
+        if not self.store.triage.finish(
             inc.id,
             harmful_live=harmful,
             severity=severity,
@@ -107,7 +111,7 @@ class Triage(DeskJob):
         if inc.checklist_id is None:
             try:
                 ref = await self.desk.post(
-                    inc.room, cards.checklist(inc, self.store.steps(inc.id), self.desk.tz), turn
+                    inc.room, cards.checklist(inc, self.store.steps.all(inc.id), self.desk.tz), turn
                 )
             except DeliveryFailed as e:
                 log.warning("could not post the checklist: %s", e.reason)

@@ -1,0 +1,65 @@
+"""Triage answers on the incident record, each kept only if triage is still at that
+question (a stale click changes nothing), and finishing triage once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.core.model import Actor
+from bot.storage.db import transaction
+from incidents.store.steps import insert_steps
+from incidents.store.timeline import record_event
+
+if TYPE_CHECKING:
+    from incidents.playbooks import Step
+    from incidents.store.records import IncidentStore
+
+
+class TriageAnswers:
+    """The triage questions' answers, written to the incident record."""
+
+    def __init__(self, records: IncidentStore):
+        self.records = records
+        self.db = records.db
+
+    def answer(self, incident_id: str, step: str, next_step: str, **values: Any) -> bool:
+        """Record one answer if the triage is still at ``step``; False for a stale click."""
+        return self.records.set(
+            incident_id, "AND triage_step = ?", (step,), triage_step=next_step, **values
+        )
+
+    def set_symptom(self, incident_id: str, symptom: str, on: bool) -> bool:
+        inc = self.records.get(incident_id)
+        if inc is None or inc.triage_step != "symptoms":
+            return False
+        chosen = [s for s in inc.symptoms if s != symptom] + ([symptom] if on else [])
+        return self.records.set(
+            incident_id, "AND triage_step = 'symptoms'", symptoms=json.dumps(sorted(chosen))
+        )
+
+    def finish(
+        self,
+        incident_id: str,
+        *,
+        harmful_live: bool,
+        severity: int,
+        steps: list[Step],
+        actor: Actor,
+        now: datetime,
+    ) -> bool:
+        """Close triage and snapshot the checklist, once: a second click returns False."""
+        with transaction(self.db) as conn:
+            cur = conn.execute(
+                "UPDATE incidents SET triage_step = 'done', harmful_live = ?, severity = ?,"
+                " status = 'containing', triaged_at = ? WHERE id = ? AND triage_step = 'harmful'",
+                [int(harmful_live), severity, now.isoformat(), incident_id],
+            )
+            if cur.rowcount != 1:
+                return False
+            insert_steps(conn, incident_id, steps, 0)
+            harmful = "yes" if harmful_live else "no"
+            text = f"Harmful content live: {harmful}. Triage done: severity {severity}"
+            record_event(conn, incident_id, now, actor, "triage", text)
+        return True
