@@ -24,7 +24,6 @@ from aiohttp import web
 from bot import __version__
 from bot.adapters.teams import door as teams_adapter
 from bot.adapters.web import chat as webchat
-from bot.config import ConfigError, Settings, check_modes, load_settings
 from bot.core import Bot, Services, workspace_pause
 from bot.core.clock import Clock, SystemClock
 from bot.core.features import FeatureHost, load_features
@@ -32,6 +31,7 @@ from bot.core.registry import Registry
 from bot.http.errors import error_middleware, quiet_malformed_requests
 from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
+from bot.settings import ConfigError, Settings, check_modes, load_settings
 from bot.storage import deliveries, inbox
 from bot.storage.db import (
     BUSY_TIMEOUT_MS,
@@ -136,7 +136,7 @@ def create_app(
     app[FRONT_DOORS] = doors
 
     # Web chat: with a users file each person signs in with their own secret; without
-    # one it runs only in development mode, as `make run` does (see bot/config.py).
+    # one it runs only in development mode, as `make run` does (see bot/settings.py).
     web_store = webchat.WebChatStore(db)
     web_transport = webchat.WebTransport(web_store, clock)
     services.transports["web"] = web_transport

@@ -34,10 +34,10 @@ from typing import Any
 
 import holidays
 
-from bot.config import Settings
 from bot.core import DeliveryFailed, Services, Turn
 from bot.core.features import FeatureHost
 from bot.core.model import Message
+from bot.settings import Settings
 from content import quiz_engine as engine
 from content import quiz_render as render
 from content.models import QuizItem

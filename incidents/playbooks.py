@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.config import ConfigError
+from bot.settings import ConfigError
 from content.models import LocalText, NonEmpty, Source
 from content.problems import Problem, display_path
 from content.yamlio import read_yaml, strip_lines

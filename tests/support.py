@@ -23,10 +23,10 @@ import aiohttp
 from aiohttp import web
 
 from app import create_app
-from bot.config import Settings, load_settings
 from bot.core import Bot, Turn
 from bot.core.access import users_file_line
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.settings import Settings, load_settings
 from tests.fakes.botframework import TEST_APP_ID, FakeBotFramework, sign_token
 
 SIGNING_SECRET = "test-signing-secret"

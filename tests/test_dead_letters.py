@@ -207,7 +207,7 @@ async def test_a_handled_delivery_leaves_no_body_and_no_trigger_id_at_rest(runni
 
 
 async def test_retention_setting_is_checked_at_start(env, fake_slack):
-    from bot.config import ConfigError
+    from bot.settings import ConfigError
 
     with pytest.raises(ConfigError, match="SECBOT_INBOX_RETENTION_DAYS"):
         await start_bot({**env, "SECBOT_INBOX_RETENTION_DAYS": "-1"}, content=False)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from bot.config import ConfigError, Settings, load_settings
 from bot.core.access import host_allowed, origin_allowed
+from bot.settings import ConfigError, Settings, load_settings
 from tests.support import (
     SIGNING_SECRET,
     start_bot,

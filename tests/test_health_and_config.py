@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

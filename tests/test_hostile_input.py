@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from app import create_app
-from bot.config import load_settings
+from bot.settings import load_settings
 from tests.endpoints import (
     BODY_ENDPOINTS,
     ENDPOINTS,

@@ -126,7 +126,7 @@ def test_lint_reports_every_problem_with_file_and_step(tmp_path):
 def test_bad_playbooks_refuse_start_up(tmp_path, monkeypatch):
     import incidents.playbooks as playbooks_module
     from app import create_app
-    from bot.config import ConfigError, load_settings
+    from bot.settings import ConfigError, load_settings
 
     _write(tmp_path, "common.yml", {"platform": "common", "steps": [{"id": "x"}]})
     monkeypatch.setattr(playbooks_module, "PLAYBOOK_DIR", tmp_path)

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from app import SERVICES, create_app
-from bot.config import load_settings
 from bot.core import Bot
 from bot.core.model import Actor, Place
+from bot.settings import load_settings
 from tests.support import TestBackend
 
 

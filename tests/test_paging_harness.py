@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from bot.config import load_settings
 from bot.core import Services
 from bot.core.clock import FakeClock
 from bot.core.features import FeatureHost
 from bot.core.registry import Registry
+from bot.settings import load_settings
 from bot.storage.db import migrate, open_db
 from incidents.paging import IncidentInfo, Pager, paging_setup
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.config import load_settings
 from bot.core import DeliveryFailed
 from bot.core.clock import FakeClock
 from bot.core.model import Actions, MessageRef, Place
+from bot.settings import load_settings
 from incidents.paging import verify_webhook
 from incidents.paging.providers import (
     PageRequest,

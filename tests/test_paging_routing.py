@@ -128,6 +128,6 @@ def test_unreadable_files_are_explained(tmp_path):
 
 
 def test_a_bad_routing_file_stops_start_up_with_a_config_error(tmp_path):
-    from bot.config import ConfigError
+    from bot.settings import ConfigError
 
     assert issubclass(RoutingError, ConfigError)  # app.main prints it as one line, exit 2

@@ -397,7 +397,7 @@ async def test_updates_coalesce_and_the_last_one_sees_the_final_state():
 
 
 def test_refresh_months_setting():
-    from bot.config import ConfigError, load_settings
+    from bot.settings import ConfigError, load_settings
     from content.quiz_feature import refresh_months
 
     assert refresh_months(load_settings({}, env_file=None)) == 12

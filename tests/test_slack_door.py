@@ -160,7 +160,7 @@ async def test_an_acknowledged_click_does_not_wait_for_the_count_edit(running, f
 async def test_slack_consumer_settings_are_checked(slack_env):
     import pytest
 
-    from bot.config import ConfigError
+    from bot.settings import ConfigError
 
     with pytest.raises(ConfigError, match="SECBOT_SLACK_HANDLERS"):
         await start_bot({**slack_env, "SECBOT_SLACK_HANDLERS": "0"}, content=False)

@@ -320,7 +320,7 @@ async def test_entra_id_refusing_the_bot_is_503_not_500(authed, fake_connector, 
 )
 def test_bad_key_settings_stop_start_up_with_one_line(tmp_path, name, value):
     from app import create_app
-    from bot.config import ConfigError, load_settings
+    from bot.settings import ConfigError, load_settings
 
     env = {"SECBOT_DB": str(tmp_path / "c.db"), **TEAMS_TEST_ENV, name: value}
     with pytest.raises(ConfigError, match=name):

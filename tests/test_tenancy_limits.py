@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app import create_app
-from bot.config import ConfigError, load_settings
 from bot.core.clock import FakeClock
+from bot.settings import ConfigError, load_settings
 from tests import incident_support
 from tests.incident_support import buttons, card_text, desk
 from tests.support import eventually, start_bot, stop_bot

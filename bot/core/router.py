@@ -20,8 +20,8 @@ from bot.core.tenancy import allow_list
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from bot.config import Settings
     from bot.core.clock import Clock
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from bot.core.model import Message, Place, Section
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.core.router import Next, Turn
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

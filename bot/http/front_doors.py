@@ -6,7 +6,7 @@ something is open with no sign-in, and what would turn an off door on.
 
 from __future__ import annotations
 
-from bot.config import Settings
+from bot.settings import Settings
 
 
 def door_lines(settings: Settings, doors: dict[str, bool]) -> list[str]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError
+from bot.settings import ConfigError
 from incidents.paging.escalation import Engine, paging_worker
 from incidents.paging.model import IncidentInfo, PageRecord
 from incidents.paging.outbox import Outbox

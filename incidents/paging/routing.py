@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config import ConfigError
+from bot.settings import ConfigError
 
 if TYPE_CHECKING:
     from incidents.paging.model import IncidentInfo

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from bot.config import ConfigError, Settings
+from bot.settings import ConfigError, Settings
 
 log = logging.getLogger("secbot")
 

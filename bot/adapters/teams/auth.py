@@ -29,7 +29,7 @@ import aiohttp
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from bot.config import is_loopback
+from bot.settings import is_loopback
 
 log = logging.getLogger(__name__)
 

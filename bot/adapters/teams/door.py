@@ -52,12 +52,12 @@ from bot.adapters.teams.auth import (
 from bot.adapters.teams.credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
 from bot.adapters.teams.request import BadActivity, check_envelope, to_activity
 from bot.commands.help import welcome_message
-from bot.config import ConfigError
 from bot.core import WORKSPACE, Bot, DeliveryFailed
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
 from bot.render.teams import size as render_size
+from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlite_utils import Database
 
-from bot.config import Settings
 from bot.core import Bot
 from bot.core.access import bearer_secret, find_user, origin_allowed
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.inert import inert
 from bot.render.web import render
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.core import Services

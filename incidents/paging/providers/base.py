@@ -22,8 +22,8 @@ from incidents.paging.model import IncidentInfo
 from incidents.paging.routing import SETTING_REF
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.core.clock import Clock
+    from bot.settings import Settings
 
 
 HTTP_TIMEOUT = 15.0
