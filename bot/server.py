@@ -31,7 +31,7 @@ from bot.core.registry import Registry
 from bot.http.errors import error_middleware, quiet_malformed_requests
 from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
-from bot.settings import ConfigError, Settings, check_modes, load_settings
+from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, inbox
 from bot.storage.db import (
     BUSY_TIMEOUT_MS,
@@ -101,6 +101,7 @@ def create_app(
     host.add_background(deliveries.prune_worker)
     host.add_background(webchat.prune_worker(webchat.retention(services)))
     load_features(host, features)
+    warn_unknown(settings)  # after features, which claim the variables their files name
     try:
         for domain, steps in host.migrations:
             migrate(db, domain, steps)

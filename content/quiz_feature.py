@@ -64,7 +64,7 @@ RECENT_POSTS = 20  # a channel doesn't see the same question again within this m
 
 def refresh_months(settings: Settings) -> int:
     """SECBOT_EXAM_REFRESH_MONTHS: how long a pass lasts before a refresher is due."""
-    return int(settings.number("SECBOT_EXAM_REFRESH_MONTHS", engine.DEFAULT_REFRESH_MONTHS, 1, 120))
+    return settings.exam_refresh_months
 
 
 def _ints(value: str, count: int) -> tuple[int, ...] | None:

@@ -83,9 +83,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRACE_MINUTES = 180
-DEFAULT_CONCURRENCY = 50
-DEFAULT_DRAIN_SECONDS = 5
 # Channels claimed (or rescheduled at start-up) per transaction, between event-loop yields.
 PAGE = 200
 # Backoff after a refusal without Retry-After: 30 s, doubling, at most this, with jitter.
@@ -96,12 +93,6 @@ MAX_SLEEP = 300.0
 # At start-up a stored next due time is kept (not moved earlier) if it is at most this far
 # ahead; further than any real schedule's gap means the system clock was wrong.
 TRUST_AHEAD = timedelta(days=31)
-
-
-def _int_setting(
-    services: Services, name: str, default: int, minimum: int, maximum: int
-) -> int:
-    return int(services.settings.number(name, default, minimum, maximum))
 
 
 # --- rotation ----------------------------------------------------------------------------
@@ -189,18 +180,11 @@ class TipDelivery:
         self.services = services
         self.store = TipStore(services.db)
         # Upper bounds too: a huge grace or interval overflows the date arithmetic.
-        self.grace = timedelta(
-            minutes=_int_setting(
-                services, "SECBOT_TIP_GRACE_MINUTES", DEFAULT_GRACE_MINUTES, 0, 24 * 60
-            )
-        )
-        self.concurrency = _int_setting(
-            services, "SECBOT_TIP_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 10_000
-        )
-        self.test_interval = _int_setting(services, "SECBOT_TIP_TEST_INTERVAL", 0, 0, 7 * 86400)
-        self.drain_seconds = _int_setting(
-            services, "SECBOT_TIP_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0, 3600
-        )
+        settings = services.settings
+        self.grace = timedelta(minutes=settings.tip_grace_minutes)
+        self.concurrency = settings.tip_concurrency
+        self.test_interval = settings.tip_test_interval
+        self.drain_seconds = settings.tip_drain_seconds
         self.wake = asyncio.Event()
         # Retry-After from a platform pauses the whole workspace (Slack's limits are per
         # workspace and method) or one conversation (Teams' limits are per conversation).

@@ -86,11 +86,11 @@ class IncidentAccess:
 
 def start_limits(services: Services) -> StartLimits:
     """Read (and so check, at start-up) the start limits."""
-    number = services.settings.number
+    settings = services.settings
     return StartLimits(
-        max_open_triage=int(number("SECBOT_INCIDENT_MAX_OPEN_TRIAGE", 3, 1, 100)),
-        per_user_hour=int(number("SECBOT_INCIDENT_MAX_PER_USER_HOUR", 5, 1, 1000)),
-        per_workspace_hour=int(number("SECBOT_INCIDENT_MAX_PER_WORKSPACE_HOUR", 20, 1, 10000)),
+        max_open_triage=settings.incident_max_open_triage,
+        per_user_hour=settings.incident_max_per_user_hour,
+        per_workspace_hour=settings.incident_max_per_workspace_hour,
     )
 
 

@@ -78,12 +78,14 @@ def test_create_app_holds_hand_built_settings_to_the_same_rules(tmp_path):
     db = str(tmp_path / "x.db")
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         create_app(
-            Settings(db_path=db, dev_mode=True, slack_bot_token="xoxb", slack_signing_secret="s")
+            Settings(
+                db_path=db, mode="development", slack_bot_token="xoxb", slack_signing_secret="s"
+            )
         )
     with pytest.raises(ConfigError, match="HOST"):
-        create_app(Settings(db_path=db, dev_mode=True, host="0.0.0.0"))
+        create_app(Settings(db_path=db, mode="development", host="0.0.0.0"))
     with pytest.raises(ConfigError, match="SECBOT_WEBCHAT_USERS_FILE"):
-        create_app(Settings(db_path=db, webchat=True))  # production, no sign-in
+        create_app(Settings(db_path=db, webchat_mode="on"))  # production, no sign-in
 
 
 def _run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:

@@ -291,18 +291,18 @@ def test_a_bad_tip_setting_stops_start_up_with_one_line(tmp_path, name, value):
     ]
 
 
-def test_numeric_feature_settings_are_checked_in_one_place():
+def test_numeric_settings_are_checked_in_one_place():
     s = load_settings(
-        {"SECBOT_A": "7", "SECBOT_B": "2.5", "SECBOT_C": "x", "SECBOT_D": "0"}, env_file=None
+        {"SECBOT_PAGING_MAX_ATTEMPTS": " 7 ", "SECBOT_PAGING_RETRY_SECONDS": "2.5"}, env_file=None
     )
-    assert s.number("SECBOT_A", 3, 1) == 7 and s.number("SECBOT_MISSING", 3, 1) == 3
-    assert s.number("SECBOT_B", 1, 0.1, 600, whole=False) == 2.5
-    with pytest.raises(ConfigError, match=r"SECBOT_B must be a whole number from 1 to 20"):
-        s.number("SECBOT_B", 4, 1, 20)
-    with pytest.raises(ConfigError, match=r"SECBOT_C must be a number from 0.1 to 600, not 'x'"):
-        s.number("SECBOT_C", 10, 0.1, 600, whole=False)
-    with pytest.raises(ConfigError, match=r"SECBOT_D must be a whole number of at least 1"):
-        s.number("SECBOT_D", 50, 1)
+    assert s.paging_max_attempts == 7 and s.paging_retry_seconds == 2.5
+    assert load_settings({}, env_file=None).paging_max_attempts == 4
+    whole = r"SECBOT_PAGING_MAX_ATTEMPTS must be a whole number from 1 to 20, not '2.5'"
+    with pytest.raises(ConfigError, match=whole):
+        load_settings({"SECBOT_PAGING_MAX_ATTEMPTS": "2.5"}, env_file=None)
+    number = r"SECBOT_PAGING_RETRY_SECONDS must be a number from 0.1 to 600, not 'x'"
+    with pytest.raises(ConfigError, match=number):
+        load_settings({"SECBOT_PAGING_RETRY_SECONDS": "x"}, env_file=None)
 
 
 def test_start_up_objects_are_frozen_out_of_the_collectors_way():

@@ -104,11 +104,9 @@ def test_bad_allow_lists_stop_start_up(setting, value):
     ],
 )
 def test_bad_limits_stop_start_up(tmp_path, setting, value):
-    settings = load_settings(
-        {"SECBOT_DB": str(tmp_path / "db.sqlite"), setting: value}, env_file=None
-    )
+    env = {"SECBOT_DB": str(tmp_path / "db.sqlite"), setting: value}
     with pytest.raises(ConfigError) as caught:
-        create_app(settings, content=False)
+        create_app(load_settings(env, env_file=None), content=False)
     assert setting in str(caught.value)
 
 

@@ -487,9 +487,9 @@ async def test_daily_tip_keeps_local_time_across_the_clock_change(boot, fake_sla
 
 
 def test_grace_default_is_three_hours():
-    from content.tips_delivery import DEFAULT_GRACE_MINUTES
+    from bot.settings import Settings
 
-    assert timedelta(minutes=DEFAULT_GRACE_MINUTES) == timedelta(hours=3)
+    assert timedelta(minutes=Settings().tip_grace_minutes) == timedelta(hours=3)
 
 
 async def test_tips_added_later_join_the_cycle_and_retired_ones_drop_out(bot, fake_slack, clock):

@@ -30,7 +30,7 @@ def door_lines(settings: Settings, doors: dict[str, bool]) -> list[str]:
         lines.append(f"teams: on, {dev}no sign-in, loopback serviceUrls only (Emulator)")
 
     if not doors.get("webchat"):
-        if (settings.get("SECBOT_WEBCHAT") or "").strip().lower() == "off":
+        if settings.webchat_mode == "off":
             lines.append("webchat: off (SECBOT_WEBCHAT=off)")
         else:
             lines.append("webchat: off (set SECBOT_WEBCHAT_USERS_FILE, or SECBOT_MODE=development)")

@@ -112,9 +112,7 @@ class Commands(DeskJob):
         if refusal:
             await turn.reply(cards.note(refusal, private=True))
             return
-        department = text_limits.clean(parsed.department or "") or self.services.settings.get(
-            "SECBOT_DEPARTMENT"
-        )
+        department = text_limits.clean(parsed.department or "") or self.services.settings.department
         key = turn.incoming.delivery_id or None
         inc = self.store.for_delivery(key) if key else None
         if inc is not None:

@@ -20,7 +20,6 @@ from incidents.triage import PLATFORM_LABELS, SYMPTOM_LABELS, platform_id, sever
 
 log = logging.getLogger(__name__)
 
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class Triage(DeskJob):
@@ -161,8 +160,7 @@ class Triage(DeskJob):
         transport = self.services.transports.get(origin.platform)
         if transport is None:
             return origin
-        setting = (self.services.settings.get("SECBOT_INCIDENT_CHANNELS") or "").strip().lower()
-        if setting in _TRUE and transport.private_rooms:
+        if self.services.settings.incident_channels and transport.private_rooms:
             members = [inc.reporter, *(team.members if team is not None else [])]
             place = await transport.open_room(origin, cards.channel_name(inc), members)
             if place is not None:

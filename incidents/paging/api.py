@@ -26,6 +26,7 @@ from incidents.paging.outbox import Outbox
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
 from incidents.paging.routing import (
     DEFAULT_ROUTING,
+    SETTING_REF,
     RoutingConfig,
     RoutingError,
     Team,
@@ -76,10 +77,8 @@ class Pager:
             self.providers,
             services.clock,
             self._emit,
-            max_attempts=int(services.settings.number("SECBOT_PAGING_MAX_ATTEMPTS", 4, 1, 20)),
-            retry_base=services.settings.number(
-                "SECBOT_PAGING_RETRY_SECONDS", 10, 0.1, 600, whole=False
-            ),
+            max_attempts=services.settings.paging_max_attempts,
+            retry_base=services.settings.paging_retry_seconds,
             ack_hint=lambda: self.ack_hint,
             rng=random.Random(),
         )
@@ -292,7 +291,18 @@ class Pager:
 
 
 def routing_path(services: Services) -> Path:
-    return Path(services.settings.get("SECBOT_ROUTING") or DEFAULT_ROUTING)
+    return Path(services.settings.routing or DEFAULT_ROUTING)
+
+
+def setting_refs(routing: RoutingConfig) -> list[str]:
+    """The variables a target names as ``${SECBOT_DUTY_PHONE}`` (not misspelt settings)."""
+    found = []
+    for target in routing.targets.values():
+        for value in target.model_dump().values():
+            m = SETTING_REF.match(value.strip()) if isinstance(value, str) else None
+            if m:
+                found.append(m.group(1))
+    return found
 
 
 def check_secrets(settings: Any, routing: RoutingConfig, path: Path) -> None:
@@ -313,7 +323,7 @@ def check_secrets(settings: Any, routing: RoutingConfig, path: Path) -> None:
     if not missing:
         return
     lines = [f"{where} names {var}, which is not set" for where, var in missing]
-    if settings.get("SECBOT_ROUTING") and not settings.dev_mode:
+    if settings.routing and not settings.dev_mode:
         raise RoutingError(
             f"routing file {path}: {'; '.join(lines)}. Set each in the environment or .env"
             " (or change the routing file)"
@@ -332,7 +342,7 @@ def paging_setup(host: FeatureHost) -> None:
     path = routing_path(services)
     routing = load_routing(path)
     check_secrets(services.settings, routing, path)
-    services.settings.number("SECBOT_SMTP_PORT", 25, 1, 65535)
+    services.settings.claim(*setting_refs(routing))
     notify_keys = {"SECBOT_NOTIFY_API_KEY"} | {
         var for where, var in routing.secret_names() if where.endswith(".api_key_env")
     }

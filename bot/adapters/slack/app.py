@@ -778,26 +778,16 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
         request_verification_enabled=False,
     )
     configure_client(app.client, settings.slack_api_url)
-    handlers = int(settings.number("SECBOT_SLACK_HANDLERS", DEFAULT_HANDLERS, 1, 100_000))
-    defer = settings.number(
-        "SECBOT_SLACK_DEFER_SECONDS", DEFAULT_DEFER_SECONDS, 0, 3600, whole=False
-    )
     intake = SlackIntake(
         bot,
         app,
         tasks,
         Inbox(bot.services.db),
-        handlers=handlers,
-        defer_seconds=defer,
-        max_attempts=int(
-            settings.number("SECBOT_DEAD_LETTER_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, 1, 100)
-        ),
-        max_age_hours=settings.number(
-            "SECBOT_DEAD_LETTER_HOURS", DEFAULT_MAX_AGE_HOURS, 0.01, 24 * 365, whole=False
-        ),
-        retention_days=settings.number(
-            "SECBOT_INBOX_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 0.001, 3650, whole=False
-        ),
+        handlers=settings.slack_handlers,
+        defer_seconds=settings.slack_defer_seconds,
+        max_attempts=settings.dead_letter_attempts,
+        max_age_hours=settings.dead_letter_hours,
+        retention_days=settings.inbox_retention_days,
     )
 
     @app.error

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 import sqlite3
 from types import SimpleNamespace
 from typing import Any
@@ -42,7 +41,6 @@ from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
 from bot.adapters.teams.auth import (
-    OPENID_URL,
     KeysUnavailable,
     SigningKeys,
     TokenRejected,
@@ -57,7 +55,6 @@ from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
 from bot.render.teams import size as render_size
-from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -457,17 +454,8 @@ class TeamsFrontDoor:
         self.keys: SigningKeys | None = None
         self.validator: TokenValidator | None = None
         if self.app_id:
-            url = settings.get("SECBOT_BOTFRAMEWORK_OPENID_URL") or OPENID_URL
-            if not url.startswith(("https://", "http://")):
-                raise ConfigError(
-                    f"SECBOT_BOTFRAMEWORK_OPENID_URL must be an http(s) URL, not {url!r}"
-                )
-            timeout = settings.number("SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0, 0.1, 60, whole=False)
-            if not math.isfinite(timeout):  # float("nan") slips past a range check
-                raise ConfigError(
-                    "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT must be a number from 0.1 to 60"
-                )
-            self.keys = SigningKeys(url, timeout=timeout)
+            url = settings.botframework_openid_url
+            self.keys = SigningKeys(url, timeout=settings.botframework_keys_timeout)
             tenant = (
                 settings.microsoft_app_tenant_id
                 if settings.microsoft_app_type == "SingleTenant"

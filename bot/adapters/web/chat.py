@@ -60,9 +60,8 @@ MIGRATIONS = [
 ]
 
 WORKSPACE = "local"
-# Web chat history is kept this many days (SECBOT_WEBCHAT_RETENTION_DAYS), then deleted
+# Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings.py), then deleted
 # by prune_worker: it may hold incident details, and nobody needs it for ever.
-RETENTION_DAYS = 30
 PRUNE_EVERY_SECONDS = 60 * 60
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline
 # Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
@@ -399,8 +398,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
 
 def retention(services: Services) -> timedelta:
     """SECBOT_WEBCHAT_RETENTION_DAYS, checked at start-up (1 to 3650 days)."""
-    days = services.settings.number("SECBOT_WEBCHAT_RETENTION_DAYS", RETENTION_DAYS, 1, 3650)
-    return timedelta(days=days)
+    return timedelta(days=services.settings.webchat_retention_days)
 
 
 def prune_worker(keep: timedelta) -> Callable[[Services], AsyncIterator[None]]:

@@ -85,10 +85,6 @@ class ProviderContext:
         self.clock = clock
         self._session: aiohttp.ClientSession | None = None
 
-    def setting(self, name: str, default: str | None = None) -> str | None:
-        value = (self.settings.get(name) or "").strip()
-        return value or default
-
     def secret(self, name: str) -> str:
         """The value of the environment variable ``name`` a target names for a secret."""
         value = self.settings.env(name)
@@ -101,7 +97,7 @@ class ProviderContext:
         m = SETTING_REF.match(value)
         if not m:
             return value
-        found = self.setting(m.group(1))
+        found = self.settings.env(m.group(1))
         if not found:
             raise MissingSetting(f"the setting {m.group(1)} is not set")
         return found

@@ -18,8 +18,6 @@ from incidents.paging.providers.base import (
     ProviderResult,
 )
 
-NOTIFY_URL = "https://api.notifications.service.gov.uk"
-
 
 def _notify_message(e: Any) -> str:
     msg = getattr(e, "message", "")
@@ -50,7 +48,7 @@ class NotifyProvider(Provider):
             api_key = self.ctx.secret(t.api_key_env)
         except MissingSetting as e:
             return ProviderResult(False, False, f"GOV.UK Notify API key: {e}")
-        base = self.ctx.setting("SECBOT_NOTIFY_URL", NOTIFY_URL)
+        base = self.ctx.settings.notify_url
         try:
             recipient = self.ctx.resolve(self.recipient(t))
         except MissingSetting as e:

@@ -20,7 +20,6 @@ from incidents.paging.providers.base import (
     network_detail,
 )
 
-PAGERDUTY_URL = "https://events.pagerduty.com"
 PD_SEVERITY = {1: "critical", 2: "error", 3: "warning", 4: "info"}
 
 
@@ -77,7 +76,7 @@ class PagerDutyProvider(Provider):
             key = self.ctx.secret(t.routing_key_env)
         except MissingSetting as e:
             return ProviderResult(False, False, f"PagerDuty routing key: {e}")
-        base = (t.base_url or self.ctx.setting("SECBOT_PAGERDUTY_URL", PAGERDUTY_URL)).rstrip("/")
+        base = (t.base_url or self.ctx.settings.pagerduty_url).rstrip("/")
         data = json.dumps(self.event(page, key)).encode()
         try:
             status, text, retry_after = await http_post(

@@ -19,12 +19,6 @@ from incidents.paging.providers.base import (
 )
 
 
-def _bool_setting(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
 class SmtpProvider(Provider):
     kind = "email"
     label = "email"
@@ -55,21 +49,21 @@ class SmtpProvider(Provider):
         return msg
 
     async def send(self, page: PageRequest) -> ProviderResult:
-        host = self.ctx.setting("SECBOT_SMTP_HOST")
-        sender = self.ctx.setting("SECBOT_SMTP_FROM")
+        settings = self.ctx.settings
+        host, sender = settings.smtp_host, settings.smtp_from
         if not host or not sender:
             missing = "SECBOT_SMTP_HOST" if not host else "SECBOT_SMTP_FROM"
             return ProviderResult(False, False, f"email: {missing} is not set")
-        port = int(self.ctx.setting("SECBOT_SMTP_PORT", "587"))  # checked at start-up
+        port = settings.smtp_port
         implicit_tls = port == 465
-        starttls = _bool_setting(self.ctx.setting("SECBOT_SMTP_STARTTLS"))
+        starttls = settings.smtp_starttls
         try:
             await aiosmtplib.send(
                 self.message(page, sender),
                 hostname=host,
                 port=port,
-                username=self.ctx.setting("SECBOT_SMTP_USER"),
-                password=self.ctx.setting("SECBOT_SMTP_PASSWORD"),
+                username=settings.smtp_user,
+                password=settings.smtp_password,
                 use_tls=implicit_tls,
                 start_tls=False if implicit_tls else starttls,
                 timeout=HTTP_TIMEOUT,
