@@ -33,7 +33,6 @@ from bot.settings import is_loopback
 
 log = logging.getLogger(__name__)
 
-OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 CHANNEL_ISSUER = "https://api.botframework.com"
 # The tenant's own issuers, accepted for a SingleTenant bot (as botframework-connector's
 # AuthenticationConfiguration.add_tenant_issuers does).
