@@ -24,7 +24,7 @@ from aiohttp import web
 from bot import __version__
 from bot.adapters.teams import door as teams_adapter
 from bot.adapters.web import chat as webchat
-from bot.core import Bot, Services, workspace_pause
+from bot.core import Bot, Services, correlation, workspace_pause
 from bot.core.clock import Clock, SystemClock
 from bot.core.features import FeatureHost, load_features
 from bot.core.registry import Registry
@@ -90,7 +90,6 @@ def create_app(
     db = _open_writable_db(settings)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     services.content = content if content is not None else load_content(settings)
-    services.extras["deliveries"] = deliveries.DeliveryStore(db)
 
     host = FeatureHost(services)
     host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
@@ -98,8 +97,10 @@ def create_app(
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
     host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
-    host.add_background(deliveries.prune_worker)
-    host.add_background(webchat.prune_worker(webchat.retention(services)))
+    assert services.deliveries is not None
+    host.add_worker(deliveries.prune_worker(services.deliveries, clock))
+    keep = webchat.retention(services)
+    host.add_worker(webchat.prune_worker(webchat.WebChatStore(db), keep, clock))
     load_features(host, features)
     warn_unknown(settings)  # after features, which claim the variables their files name
     try:
@@ -159,7 +160,7 @@ def create_app(
         from bot.adapters.slack.socket_mode import socket_mode_ctx
 
         slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
-        services.extras["slack_intake"] = intake
+        services.slack_intake = intake
         client = slack_app.client
         services.transports["slack"] = slack_adapter.SlackTransport(client)
         door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
@@ -317,9 +318,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=correlation.LOG_FORMAT)
+    correlation.install()  # every line says which request, delivery or job it belongs to
     try:
         settings = load_settings()
         asyncio.run(serve(settings))

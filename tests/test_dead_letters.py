@@ -55,7 +55,7 @@ def mended(fake_slack) -> None:
 
 
 async def one_pass(bot) -> None:
-    intake = bot.app[SERVICES].extras["slack_intake"]
+    intake = bot.app[SERVICES].slack_intake
     await eventually(lambda: intake.handled >= 1)
 
 

@@ -51,7 +51,7 @@ def start(slack_env, fake_slack, fake_connector, content_library):
 
 async def handled_once_more(bot) -> None:
     """Wait until the replayed delivery has been handled and removed."""
-    intake = bot.app[SERVICES].extras["slack_intake"]
+    intake = bot.app[SERVICES].slack_intake
     await eventually(lambda: intake.handled >= 1)
     await eventually(lambda: not kept_slack(bot.settings.db_path))
 

@@ -197,7 +197,7 @@ async def test_a_handler_cancelled_mid_way_leaves_its_delivery_kept(running, fak
 
     from app import SERVICES
 
-    intake = running.app[SERVICES].extras["slack_intake"]
+    intake = running.app[SERVICES].slack_intake
     fake_slack.held["chat.postMessage"] = release = asyncio.Event()
     await running.slash("/quiz", "", channel="CQ2", trigger_id="cancel.1")
     await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))  # handler is waiting

@@ -24,7 +24,7 @@ def quick_retries(monkeypatch):
 def _intake(bot):
     from app import SERVICES
 
-    return bot.app[SERVICES].extras["slack_intake"]
+    return bot.app[SERVICES].slack_intake
 
 
 def _event(event: dict, event_id: str) -> str:

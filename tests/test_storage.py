@@ -60,7 +60,7 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     try:
         from app import SERVICES
 
-        store = bot.app[SERVICES].extras["deliveries"]
+        store = bot.app[SERVICES].deliveries
         await eventually(lambda: not store.seen("slack:evt:ancient"))  # pruned at start-up
         store.claim("teams:a:1", T0 - timedelta(days=6, hours=12))
         store.claim("teams:a:2", T0)

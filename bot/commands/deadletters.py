@@ -34,16 +34,8 @@ def _line(letter: DeadLetter, turn: Turn) -> str:
 
 
 async def deadletters(turn: Turn) -> None:
-    if not turn.services.is_admin(turn.actor):
-        await turn.reply(
-            _private(
-                "Only secbot admins can see deliveries that kept failing, because they show "
-                "who asked for what. If something you asked for didn't happen, please ask "
-                "again, or tell one of your secbot admins."
-            )
-        )
-        return
-    store = DeadLetters(turn.services.db)
+    store = turn.services.dead_letters
+    assert store is not None
     verb, _, rest = turn.args.strip().partition(" ")
     verb = verb.lower()
     if verb in ("retry", "drop"):
@@ -92,7 +84,7 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
         done = store.drop(letter_id)
         await turn.reply(_private(f"Dropped dead letter #{letter_id}." if done else missing))
         return
-    intake = turn.services.extras.get("slack_intake")
+    intake = turn.services.slack_intake
     if intake is None:
         await turn.reply(_private("Slack is not connected here, so I can't retry it now."))
         return
@@ -117,4 +109,10 @@ def setup(host: FeatureHost) -> None:
         aliases=("dead-letters",),
         usage="deadletters [retry N | drop N]",
         hidden=True,
+        admin_only=True,
+        refusal=(
+            "Only secbot admins can see deliveries that kept failing, because they show "
+            "who asked for what. If something you asked for didn't happen, please ask "
+            "again, or tell one of your secbot admins."
+        ),
     )

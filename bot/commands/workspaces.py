@@ -31,15 +31,7 @@ def _listing(turn: Turn, paused: list[Pause]) -> str:
 
 
 async def resume(turn: Turn) -> None:
-    if not turn.services.is_admin(turn.actor):
-        await turn.reply(
-            _private(
-                "Only secbot admins can resume delivery to a workspace, because they can "
-                "check the app's installation first. Please ask one of your secbot admins."
-            )
-        )
-        return
-    pauses = turn.services.extras.get("workspaces")
+    pauses = turn.services.workspaces
     paused = pauses.all() if pauses is not None else []
     words = turn.args.split()
     if len(words) == 2 and words[0].lower() in PLATFORM_NAMES:
@@ -77,4 +69,9 @@ def setup(host: FeatureHost) -> None:
         aliases=("resume-workspace",),
         usage="resume [platform workspace]",
         hidden=True,
+        admin_only=True,
+        refusal=(
+            "Only secbot admins can resume delivery to a workspace, because they can "
+            "check the app's installation first. Please ask one of your secbot admins."
+        ),
     )

@@ -4,15 +4,17 @@ The names below are the core's public API for features (``from bot.core import T
 the neutral message model is in :mod:`bot.core.model`.
 """
 
+from bot.core.middleware.errors import APOLOGY
 from bot.core.router import (
-    APOLOGY,
     CHANNEL,
     WORKSPACE,
     Bot,
     DeliveryFailed,
+    Intake,
     Middleware,
     Next,
     Responder,
+    Route,
     Services,
     Transport,
     Turn,
@@ -25,6 +27,8 @@ __all__ = [
     "CHANNEL",
     "WORKSPACE",
     "Bot",
+    "Intake",
+    "Route",
     "DeliveryFailed",
     "Middleware",
     "Next",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.core.registry import Registry
     from bot.core.router import Services
+    from bot.workers import Worker
 
 # The one list to edit when a feature is added.
 FEATURES: list[str] = [
@@ -44,6 +45,11 @@ class FeatureHost:
     def add_background(self, task: Background) -> None:
         """An async generator: code before ``yield`` runs at start-up, after it at shutdown."""
         self.background.append(task)
+
+    def add_worker(self, worker: Worker) -> None:
+        """A :class:`bot.workers.Worker`: started with the app, stopped and drained at
+        shutdown."""
+        self.background.append(worker.background)
 
 
 def load_features(host: FeatureHost, names: list[str] | None = None) -> None:

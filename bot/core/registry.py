@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.core.router import Turn
-
-Handler = Callable[["Turn"], Awaitable[None]]
+# A handler takes the router's ``Turn``. It is typed loosely here so the registry needs
+# nothing from the router (which holds a registry): no import circle.
+Handler = Callable[[Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,9 @@ class Command:
     aliases: tuple[str, ...] = ()
     usage: str = ""
     hidden: bool = False
+    # Whole-command permissions, checked by ``bot.core.middleware.permissions``.
+    admin_only: bool = False
+    refusal: str = ""
 
 
 @dataclass
@@ -42,8 +44,14 @@ class Registry:
         aliases: tuple[str, ...] = (),
         usage: str = "",
         hidden: bool = False,
+        admin_only: bool = False,
+        refusal: str = "",
     ) -> Command:
-        cmd = Command(name, help, handler, tuple(aliases), usage or name, hidden)
+        """``admin_only``: only people in SECBOT_ADMINS may run it; anyone else gets
+        ``refusal`` (friendly words saying why and whom to ask), privately."""
+        cmd = Command(
+            name, help, handler, tuple(aliases), usage or name, hidden, admin_only, refusal
+        )
         for key in (name, *aliases):
             key = key.lower()
             if key in self._lookup:

@@ -1,29 +1,31 @@
-"""The platform-neutral core: turns an :class:`Incoming` into handler calls.
+"""The platform-neutral router: turns an :class:`Incoming` into handler calls.
 
-Adapters build an ``Incoming`` and a turn-scoped :class:`Responder`; the core
-de-duplicates the delivery, finds the command or action, and runs the handler.
-Handlers only ever see a :class:`Turn`, never a Slack or Teams object.
+Adapters build an ``Incoming`` and a turn-scoped :class:`Responder`; the router finds
+the command or action and runs the handler inside the middleware
+(:mod:`bot.core.middleware`: correlation id, de-duplication, friendly errors,
+allow-lists, permissions). Handlers only ever see a :class:`Turn`, never a Slack or
+Teams object.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from bot.core import middleware
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place, Section, message
-from bot.core.registry import Registry
-from bot.core.tenancy import allow_list
+from bot.core.registry import Command, Handler, Registry
+from bot.storage.dead_letters import DeadLetters
+from bot.storage.deliveries import DeliveryStore
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from bot.core.clock import Clock
+    from bot.core.workspace_pause import WorkspacePauses
     from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 class Responder(Protocol):
@@ -93,6 +95,16 @@ class DeliveryFailed(Exception):
         self.scope = scope
 
 
+class Intake(Protocol):
+    """A front door that keeps deliveries and handles them later (the Slack intake)."""
+
+    def notify(self) -> None:
+        """Wake it: a kept delivery (a retried dead letter) is waiting."""
+
+
+F = TypeVar("F")
+
+
 @dataclass
 class Services:
     """What every handler may use; built once by the app factory."""
@@ -103,11 +115,49 @@ class Services:
     registry: Registry
     transports: dict[str, Transport] = field(default_factory=dict)
     content: Any = None
+    # The core's own stores and front-door handles, typed.
+    deliveries: DeliveryStore | None = None
+    dead_letters: DeadLetters | None = None
+    workspaces: WorkspacePauses | None = None  # set by workspace_pause.guard_transports
+    slack_intake: Intake | None = None  # set when Slack is on
+    # Each feature's one instance (the quiz, the tips, the incident desk, the pager),
+    # found by its class: ``services.feature(Pager)``; see :meth:`provide`.
+    features: dict[type, Any] = field(default_factory=dict)
+    # Being replaced by provide()/feature(): the domains' instances until they move.
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.db is not None:
+            self.deliveries = self.deliveries or DeliveryStore(self.db)
+            self.dead_letters = self.dead_letters or DeadLetters(self.db)
+
+    def provide(self, instance: Any, as_type: type | None = None) -> None:
+        """Make a feature's instance findable by its class (or ``as_type``)."""
+        self.features[as_type or type(instance)] = instance
+
+    def feature(self, cls: type[F]) -> F:
+        """The instance a feature provided for ``cls``; KeyError if it is not loaded."""
+        return self.features[cls]
+
+    def find_feature(self, cls: type[F]) -> F | None:
+        """Like :meth:`feature`, or None when that feature is not loaded."""
+        return self.features.get(cls)
 
     def is_admin(self, actor: Actor) -> bool:
         admins = self.settings.admins
         return actor.user_id in admins or actor.key in admins
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a delivery asks for, found before the middleware runs (so permissions can be
+    checked there): a command with its arguments, or an action's handler. ``None``
+    fields mean nothing matched; the router answers that itself, inside the middleware."""
+
+    command: Command | None = None
+    name: str = ""
+    args: str = ""
+    action: Handler | None = None
 
 
 @dataclass
@@ -117,6 +167,11 @@ class Turn:
     incoming: Incoming
     services: Services
     responder: Responder
+    # Set by the router and its middleware, not by handlers.
+    route: Route | None = None
+    replay: bool = False
+    on_accept: Callable[[], None] | None = None
+    repeated: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -142,13 +197,9 @@ class Turn:
 
 
 # Middleware wraps the router: ``async def mw(turn, call_next)`` may refuse a turn, or
-# call ``await call_next(turn)`` to pass it on. Cross-cutting rules (the workspace
-# allow-lists in ``bot.core.tenancy``) live here, so no feature or adapter can forget them.
+# call ``await call_next(turn)`` to pass it on (see :mod:`bot.core.middleware`).
 Next = Callable[["Turn"], Awaitable[None]]
 Middleware = Callable[["Turn", Next], Awaitable[None]]
-
-
-APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
 
 _MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+>|@?secbot\b)[\s:,]*", re.IGNORECASE)
 
@@ -168,7 +219,16 @@ class Bot:
     def __init__(self, services: Services):
         self.services = services
         self.registry = services.registry
-        self.middleware: list[Middleware] = [allow_list(services.settings)]
+        if services.deliveries is None:
+            raise ValueError("Services has no delivery store (it is built with a database)")
+        # Outermost first; see bot.core.middleware for why this order.
+        self.middleware: list[Middleware] = [
+            middleware.correlate,
+            middleware.deduplicate(services.deliveries),
+            middleware.friendly_errors,
+            middleware.allow_list(services.settings),
+            middleware.permissions,
+        ]
 
     def _chain(self) -> Next:
         """The router wrapped in the middleware, the first in the list outermost."""
@@ -182,62 +242,58 @@ class Bot:
         return call
 
     async def handle(
-        self, incoming: Incoming, responder: Responder, *, replay: bool = False
-    ) -> None:
-        """Route one delivery, once.
+        self,
+        incoming: Incoming,
+        responder: Responder,
+        *,
+        replay: bool = False,
+        on_accept: Callable[[], None] | None = None,
+    ) -> bool:
+        """Route one delivery, once; False when it was a repeat and was dropped.
 
         ``replay`` is for a delivery a dead process acknowledged but may not have finished:
         it is handled even if already claimed, and the features' own uniqueness rules
         (one answer per person per question, one tip per channel per day) stop a repeat.
+        ``on_accept`` runs once the delivery is known to be new, before it is handled.
         """
-        svc = self.services
-        claimed = (
-            svc.extras["deliveries"].claim(incoming.delivery_id, svc.clock.now())
-            if incoming.delivery_id
-            else True
+        turn = Turn(
+            incoming, self.services, responder, self.resolve(incoming), replay, on_accept
         )
-        if not claimed and not replay:
-            log.info("ignoring repeated delivery %s", incoming.delivery_id)
-            return
-        turn = Turn(incoming, svc, responder)
-        try:
-            await self._chain()(turn)
-        except Exception as failure:
-            # Never log message text: it may hold personal data or secrets.
-            log.exception(
-                "handler failed for %s %s%s",
-                incoming.kind,
-                incoming.command or "",
-                incoming.action_id or "",
-            )
-            try:
-                await responder.reply(message(APOLOGY, Section(APOLOGY), private=True))
-            except Exception:
-                # Nobody was told: the delivery is not done. The adapter keeps it for
-                # another try, and records the handler's error (not the apology's).
-                log.warning("could not tell the person that their request failed")
-                raise failure from None
+        await self._chain()(turn)
+        return not turn.repeated
 
-    async def _route(self, turn: Turn) -> None:
-        inc = turn.incoming
+    def first_time(self, delivery_id: str) -> bool:
+        """True the first time a delivery that is not a turn (a Teams install) is seen:
+        the same record the de-duplication middleware keeps."""
+        deliveries = self.services.deliveries
+        assert deliveries is not None
+        return deliveries.claim(delivery_id, self.services.clock.now())
+
+    def resolve(self, inc: Incoming) -> Route:
+        """Which command or action a delivery asks for (no side effects)."""
         if inc.kind == "action":
-            handler = self.registry.find_action(inc.action_id)
-            if handler is None:
-                await turn.reply("That button is no longer active.", private=True)
-                return
-            await handler(turn)
-            return
+            return Route(action=self.registry.find_action(inc.action_id))
         name, args = (inc.command, inc.args) if inc.kind == "command" else parse_text(inc.text)
         if inc.kind == "text" and not name:
             name = "help"
         if name == "secbot":  # `/secbot quiz` is the same as `/quiz`
             name, args = parse_text(args)
             name = name or "help"
-        cmd = self.registry.find(name)
-        if cmd is None:
-            await turn.reply(unknown_command(name), private=True)
+        return Route(command=self.registry.find(name), name=name, args=args)
+
+    async def _route(self, turn: Turn) -> None:
+        route = turn.route or self.resolve(turn.incoming)
+        if turn.incoming.kind == "action":
+            if route.action is None:
+                await turn.reply("That button is no longer active.", private=True)
+                return
+            await route.action(turn)
             return
-        turn.incoming = replace(inc, kind="command", command=cmd.name, args=args)
+        cmd = route.command
+        if cmd is None:
+            await turn.reply(unknown_command(route.name), private=True)
+            return
+        turn.incoming = replace(turn.incoming, kind="command", command=cmd.name, args=route.args)
         await cmd.handler(turn)
 
 

@@ -1,4 +1,4 @@
-"""Which tenant a request comes from, and the optional workspace and tenant allow-lists.
+"""Which tenant a request comes from, and whether its workspace or tenant is allowed.
 
 A tenant is one organisation's space on one platform: a Slack workspace (or, on
 Enterprise Grid, the whole org), a Microsoft Teams tenant, or the local web chat. It
@@ -6,29 +6,19 @@ is written ``platform:id`` (``slack:E0123``, ``slack:T0123``, ``teams:<guid>``,
 ``web:local``). Incidents belong to the tenant they were reported in
 (``incidents.access``); this module only names tenants and keeps out strangers.
 
-The allow-lists are middleware around the neutral router (:class:`bot.core.Bot`), so
-every feature, present and future, is covered without each adapter or handler having
-to remember.
+The allow-lists themselves are middleware around the neutral router
+(:mod:`bot.core.middleware.allow_list`), so every feature, present and future, is
+covered without each adapter or handler having to remember.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from typing import TYPE_CHECKING
 
-from bot.core.model import Message, Place, Section
+from bot.core.model import Place
 
 if TYPE_CHECKING:
-    from bot.core.router import Next, Turn
     from bot.settings import Settings
-
-log = logging.getLogger(__name__)
-
-REFUSED = (
-    "secbot isn't set up for this workspace or organisation, so it can't help here. "
-    "Ask whoever runs secbot to add it."
-)
 
 
 def tenant_of(place: Place) -> str:
@@ -51,31 +41,3 @@ def allowed(settings: Settings, place: Place) -> bool:
     if place.platform == "teams" and settings.teams_tenant_ids:
         return place.workspace.lower() in settings.teams_tenant_ids
     return True
-
-
-def allow_list(settings: Settings):
-    """Middleware: refuse requests from a workspace or tenant not on the allow-list.
-
-    Commands, clicks and Teams messages get one short private line; Slack channel
-    events are dropped (answering would mean posting into a stranger's channel).
-    Only ids are logged, never the text."""
-
-    async def gate(turn: Turn, call_next: Next) -> None:
-        place = turn.place
-        if allowed(settings, place):
-            await call_next(turn)
-            return
-        log.warning(
-            "refused a %s from %s workspace %s%s (not on the allow-list), user %s",
-            turn.incoming.kind,
-            place.platform,
-            place.workspace or "(none)",
-            f" in org {place.enterprise}" if place.enterprise else "",
-            turn.actor.user_id,
-        )
-        if place.platform == "slack" and turn.incoming.kind == "text":
-            return
-        with contextlib.suppress(Exception):  # the refusal must never turn into an error
-            await turn.reply(Message(REFUSED, (Section(REFUSED),), private=True))
-
-    return gate

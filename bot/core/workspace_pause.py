@@ -199,7 +199,7 @@ def pause_message(pause: Pause, services: Services) -> Message:
 def guard_transports(services: Services) -> WorkspacePauses:
     """Wrap every transport registered so far; call once, after the app has added them."""
     pauses = WorkspacePauses(services.db)
-    services.extras["workspaces"] = pauses
+    services.workspaces = pauses
     tasks: set[asyncio.Task] = set()
 
     def on_pause(pause: Pause) -> None:

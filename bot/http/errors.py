@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+
+from bot.core.correlation import correlated
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ def too_large(request: web.Request) -> web.Response:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Each request runs under a correlation id (in every log line it causes), and a 500
+    names the same id."""
+    with correlated() as correlation_id:
+        return await _answer(request, handler, correlation_id)
+
+
+async def _answer(request: web.Request, handler, correlation_id: str) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
@@ -58,7 +66,6 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         log.info("a client disconnected during %s %s", request.method, _route(request))
         return web.Response(status=400)
     except Exception as e:
-        correlation_id = uuid.uuid4().hex[:16]
         log.error(
             "unexpected error %s in %s %s: %s at %s",
             correlation_id,

@@ -6,18 +6,17 @@ resend an activity. The key is the platform's own identity for the delivery.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from bot.workers import Worker
+
 if TYPE_CHECKING:
-    from bot.core import Services
+    from bot.core.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +63,16 @@ class DeliveryStore:
         return cur.rowcount
 
 
-async def prune_worker(services: Services) -> AsyncIterator[None]:
-    """Background worker (see ``FeatureHost.add_background``): prune now, then daily."""
-    store: DeliveryStore = services.extras["deliveries"]
+def prune_worker(store: DeliveryStore, clock: Clock) -> Worker:
+    """Forget old deliveries now, then daily (a ``Worker``; see ``bot.workers``)."""
 
-    async def run() -> None:
-        while True:
-            try:
-                removed = store.prune(services.clock.now())
-            except sqlite3.Error as e:
-                log.warning("could not prune processed deliveries: %s", e)
-            else:
-                if removed:
-                    log.info("pruned %d processed deliveries older than %s", removed, KEEP)
-            await services.clock.sleep(PRUNE_EVERY_SECONDS)
+    async def prune() -> None:
+        try:
+            removed = store.prune(clock.now())
+        except sqlite3.Error as e:
+            log.warning("could not prune processed deliveries: %s", e)
+        else:
+            if removed:
+                log.info("pruned %d processed deliveries older than %s", removed, KEEP)
 
-    task = asyncio.get_running_loop().create_task(run())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    return Worker("prune-deliveries", prune, every=PRUNE_EVERY_SECONDS, clock=clock)

@@ -619,6 +619,6 @@ class TeamsFrontDoor:
             return
         if not any(m.id == bot_id for m in activity.members_added or []):
             return
-        if not self.bot.services.extras["deliveries"].claim(delivery, self.clock.now()):
+        if not self.bot.first_time(delivery):
             return  # a retried delivery: the welcome has been sent
         await responder.reply(welcome_message(_place(activity)))

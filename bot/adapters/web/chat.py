@@ -12,13 +12,10 @@ stored with the one user allowed to see it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -33,6 +30,7 @@ from bot.http.json_body import read_json_object
 from bot.render.inert import inert
 from bot.render.web import render
 from bot.settings import Settings
+from bot.workers import Worker
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -309,8 +307,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         place = conversation_place(conversation, user_id)
         now = clock.now().isoformat()
         delivery = f"web:{user_id}:{request_id}"
-        if bot.services.extras["deliveries"].seen(delivery):
-            return web.json_response({"ok": True, "repeat": True})
+        echo = None
         if "text" in data:
             text = str(data["text"]).strip()
             if not text:
@@ -318,8 +315,12 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             if len(text) > MAX_TEXT:
                 return _bad(f"That message is too long: keep it under {MAX_TEXT} characters.")
             # Others in the conversation see it too: shown inert, like everything sent out.
+            # Stored once the core knows the delivery is new, before the bot answers.
             shown = {"text": inert(text), "name": actor.name, "blocks": []}
-            store.add(place.channel, "user", shown, now)
+
+            def echo() -> None:
+                store.add(place.channel, "user", shown, now)
+
             incoming = Incoming(
                 actor=actor, place=place, kind="text", delivery_id=delivery, text=text
             )
@@ -351,7 +352,9 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             )
         else:
             return _bad("Send either text or an action.")
-        await bot.handle(incoming, WebResponder(transport, place, actor, original))
+        responder = WebResponder(transport, place, actor, original)
+        if not await bot.handle(incoming, responder, on_accept=echo):
+            return web.json_response({"ok": True, "repeat": True})
         return web.json_response({"ok": True})
 
     async def messages(request: web.Request) -> web.Response:
@@ -401,29 +404,18 @@ def retention(services: Services) -> timedelta:
     return timedelta(days=services.settings.webchat_retention_days)
 
 
-def prune_worker(keep: timedelta) -> Callable[[Services], AsyncIterator[None]]:
-    """Background worker (``FeatureHost.add_background``): delete web chat messages
-    older than ``keep`` now, then every hour. Runs whether or not the web chat is
-    served, so history left from an earlier run is pruned too."""
+def prune_worker(store: WebChatStore, keep: timedelta, clock) -> Worker:
+    """Delete web chat messages older than ``keep`` now, then every hour (a ``Worker``).
+    Runs whether or not the web chat is served, so history left from an earlier run is
+    pruned too."""
 
-    async def worker(services: Services) -> AsyncIterator[None]:
-        store = WebChatStore(services.db)
+    async def prune() -> None:
+        try:
+            removed = store.prune((clock.now() - keep).isoformat())
+        except sqlite3.Error as e:
+            log.warning("could not prune web chat history: %s", e)
+        else:
+            if removed:
+                log.info("pruned %d web chat messages older than %s", removed, keep)
 
-        async def run() -> None:
-            while True:
-                try:
-                    removed = store.prune((services.clock.now() - keep).isoformat())
-                except sqlite3.Error as e:
-                    log.warning("could not prune web chat history: %s", e)
-                else:
-                    if removed:
-                        log.info("pruned %d web chat messages older than %s", removed, keep)
-                await services.clock.sleep(PRUNE_EVERY_SECONDS)
-
-        task = asyncio.get_running_loop().create_task(run())
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return worker
+    return Worker("prune-webchat", prune, every=PRUNE_EVERY_SECONDS, clock=clock)
