@@ -476,7 +476,7 @@ class TipDelivery:
 
     def _workspace_paused(self, place: Place) -> str | None:
         """Why delivery to the place's whole workspace is paused (bot/core/workspace_pause.py)."""
-        pauses = self.services.extras.get("workspaces")
+        pauses = self.services.workspaces
         return pauses.reason(place.platform, place.workspace) if pauses is not None else None
 
     def _pause_key(self, place: Place) -> tuple[str, str]:
