@@ -142,7 +142,7 @@ async def test_slack_page_and_acknowledge_over_http(tmp_path, slack_env, fake_sl
             ("incident:ack", "INC-1")
         ]
         await pager.flush()
-        ts = pager.store.pages("INC-1")[0].ref["id"]
+        ts = pager.store.pages.all("INC-1")[0].ref["id"]
 
         await bot.click("incident:ack", "INC-1", user="UDUTY", channel="CDUTY", message_ts=ts)
         await eventually(lambda: pager.state("INC-1") == "acknowledged", PATIENCE)

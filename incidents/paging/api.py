@@ -235,7 +235,7 @@ class Pager:
             return step - int(where[-1]["offset"]), where[-1]["team"]
 
         records = []
-        for r in self.store.pages(incident_id):
+        for r in self.store.pages.all(incident_id):
             step, team = placed(r.step)
             records.append(
                 PageRecord(

@@ -154,7 +154,7 @@ class Engine:
         done = 0
         for job in self.store.due_jobs(now):
             done += await self.run_job(job)
-        for row in self.store.claim_due_pages(self.clock.now()):
+        for row in self.store.pages.claim_due(self.clock.now()):
             task = asyncio.create_task(self._deliver(row))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -189,7 +189,7 @@ class Engine:
     def recover(self) -> None:
         """At start-up, before anything is claimed: pages a dead process was sending
         are due again. (Run later, it would re-queue pages being sent right now.)"""
-        recovered = self.store.recover()
+        recovered = self.store.pages.recover()
         if recovered:
             log.info("paging: %d pages were being sent when secbot stopped; resending", recovered)
 

@@ -107,10 +107,11 @@ class Outbox:
         """Send one claimed row and record what happened. Cancellation writes nothing."""
         inc = self.store.incident(row.incident_id)
         if inc is None:
-            self.store.mark_done(row.id, "failed", "the incident is not known to paging")
+            self.store.pages.mark_done(row.id, "failed", "the incident is not known to paging")
             return
         if row.action == "trigger" and inc.state != "active":
-            self.store.mark_done(row.id, "cancelled", f"incident {inc.state} before it was sent")
+            moot = f"incident {inc.state} before it was sent"
+            self.store.pages.mark_done(row.id, "cancelled", moot)
             return
         provider = self.providers.get(row.provider)
         if provider is None:
@@ -129,19 +130,19 @@ class Outbox:
     async def record(self, row: PageRow, result: ProviderResult) -> None:
         now = self.clock.now()
         if result.ok:
-            self.store.mark_sent(row.id, now, result.ref, result.detail or None)
+            self.store.pages.mark_sent(row.id, now, result.ref, result.detail or None)
             log.info("page %s to %s sent (attempt %d)", row.id, row.target_id, row.attempts)
             if row.action == "trigger":
                 inc = self.store.incident(row.incident_id)
                 if inc is not None and inc.state != "active":
                     # Acknowledged while this page was in flight: tell this target too.
                     action = "acknowledge" if inc.state == "acknowledged" else "resolve"
-                    sent = [r for r in self.store.pages(row.incident_id) if r.id == row.id]
-                    self.store.add_pages(row.incident_id, self.followups(action)(sent), now)
+                    sent = [r for r in self.store.pages.all(row.incident_id) if r.id == row.id]
+                    self.store.pages.add(row.incident_id, self.followups(action)(sent), now)
             return
         if result.retryable and row.attempts < self.max_attempts:
             delay = backoff(row.attempts, self.retry_base, self.rng, result.retry_after)
-            self.store.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)
+            self.store.pages.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)
             log.info(
                 "page %s to %s: attempt %d failed, retrying in %.0fs",
                 row.id,
@@ -150,7 +151,7 @@ class Outbox:
                 delay,
             )
             return
-        self.store.mark_done(row.id, "failed", result.detail)
+        self.store.pages.mark_done(row.id, "failed", result.detail)
         log.warning("page %s to %s failed (attempts: %d)", row.id, row.target_id, row.attempts)
         await self.fail(row, result, now)
 
@@ -186,7 +187,7 @@ class Outbox:
             row.step, row.round, fallback, "trigger", fb["type"], fb, fallback_for=row.target_id
         )
         if inc.drill and not fb.get("drill_safe"):
-            self.store.add_pages(
+            self.store.pages.add(
                 row.incident_id,
                 [replace(page, status="skipped", detail="drill: not drill-safe")],
                 now,
@@ -197,7 +198,7 @@ class Outbox:
                 " so it was skipped.",
             )
             return
-        added = self.store.add_pages(row.incident_id, [page], now)
+        added = self.store.pages.add(row.incident_id, [page], now)
         if added:
             await self.emit(row.incident_id, f"{head} Trying its fallback {fallback} ({fb_label}).")
         else:
