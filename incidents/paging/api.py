@@ -26,7 +26,6 @@ from incidents.paging.outbox import Outbox
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
 from incidents.paging.routing import (
     DEFAULT_ROUTING,
-    SETTING_REF,
     RoutingConfig,
     RoutingError,
     Team,
@@ -34,6 +33,7 @@ from incidents.paging.routing import (
     member_matches,
 )
 from incidents.paging.store import DOMAIN, MIGRATIONS, PagingStore
+from incidents.paging.targets import SETTING_REF
 
 if TYPE_CHECKING:
     from bot.core import Services

@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.storage.db import transaction
-from incidents.paging.routing import SETTING_REF, url_has_secret
+from incidents.paging.targets import SETTING_REF, url_has_secret
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from incidents.paging.providers.notify_sms import NotifySmsProvider
 from incidents.paging.providers.pagerduty import PagerDutyProvider
 from incidents.paging.providers.smtp_email import SmtpProvider
 from incidents.paging.providers.webhook import WebhookProvider, sign_webhook, verify_webhook
-from incidents.paging.routing import Target
+from incidents.paging.targets import Target
 
 TARGET_ADAPTER: TypeAdapter[Any] = TypeAdapter(Target)
 

@@ -19,7 +19,7 @@ import aiohttp
 
 from incidents.paging import wording
 from incidents.paging.model import IncidentInfo
-from incidents.paging.routing import SETTING_REF
+from incidents.paging.targets import SETTING_REF
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
