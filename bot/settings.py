@@ -78,7 +78,9 @@ class Settings(BaseSettings):
 
     # --- Server -------------------------------------------------------------------
     host: str = _setting(
-        "HOST", "127.0.0.1", "The address secbot listens on.", group="Server"
+        "HOST", "127.0.0.1",
+        "Address to listen on (development mode allows only 127.0.0.1, ::1 or localhost).",
+        group="Server",
     )
     port: int = _setting(
         "PORT", 3978, "The TCP port secbot listens on (0: any free port).",
@@ -92,12 +94,13 @@ class Settings(BaseSettings):
     )
     allowed_hosts: tuple[str, ...] = _setting(
         "SECBOT_ALLOWED_HOSTS", (),
-        "Host names secbot answers to, separated by commas (needed for the web chat in"
-        " production; development allows loopback names).",
+        "Comma-separated host names secbot answers to (any port is ignored); any other Host"
+        " gets 421. Needed with the web chat in production; development mode allows"
+        " localhost, 127.0.0.1 and [::1].",
         group="Server",
     )
     db_path: str = _setting(
-        "SECBOT_DB", "./secbot.db", "Path of the SQLite database file.", group="Server"
+        "SECBOT_DB", "./secbot.db", "The SQLite database file (WAL mode).", group="Server"
     )
     timezone: str = _setting(
         "SECBOT_TIMEZONE", "Europe/London",
@@ -106,13 +109,14 @@ class Settings(BaseSettings):
     )
     admins: frozenset[str] = _setting(
         "SECBOT_ADMINS", frozenset(),
-        "User ids allowed to run admin commands, separated by commas (U0123ABCD,"
-        " slack:U0123ABCD or an Azure AD object id).",
+        "Comma-separated user ids allowed to run admin commands: a platform's own id"
+        " (U0123ABCD, an Azure AD object id) or one tied to a platform (slack:U0123ABCD,"
+        " web:me).",
         group="Server",
     )
     content_dir: str | None = _setting(
         "SECBOT_CONTENT_DIR", None,
-        "A folder of extra training content (quiz and tips YAML) added to the built-in set.",
+        "A folder of your organisation's own content packs (quiz and tips YAML).",
         group="Server",
     )
 
@@ -123,7 +127,7 @@ class Settings(BaseSettings):
     )
     slack_signing_secret: str | None = _setting(
         "SLACK_SIGNING_SECRET", None,
-        "The Slack app's signing secret; needed with SLACK_BOT_TOKEN.",
+        "Verifies that requests come from Slack; needed with SLACK_BOT_TOKEN.",
         group="Slack", secret=True,
     )
     slack_app_token: str | None = _setting(
@@ -138,39 +142,43 @@ class Settings(BaseSettings):
     )
     slack_team_ids: frozenset[str] = _setting(
         "SECBOT_SLACK_TEAM_IDS", frozenset(),
-        "Allow-list of Slack workspace ids (T0123ABCD, E0123ABCD), separated by commas;"
-        " empty allows any.",
+        "Comma-separated Slack workspace ids (T0123ABCD) or Enterprise Grid org ids"
+        " (E0123ABCD); when set, requests from any other workspace are refused and logged.",
         group="Slack",
     )
     slack_handlers: int = _setting(
         "SECBOT_SLACK_HANDLERS", 500,
-        "Slack deliveries handled at once before new ones wait in the inbox.",
+        "How many kept Slack deliveries are handled at once; the rest wait in the database.",
         group="Slack", ge=1, le=100_000,
     )
     slack_defer_seconds: float = _setting(
         "SECBOT_SLACK_DEFER_SECONDS", 10.0,
-        "Seconds a kept Slack delivery waits before it is tried again.",
+        "Under a burst, acknowledging Slack comes first for at most this many seconds of"
+        " queued work; then handling gets an even share (0 turns the priority off).",
         group="Slack", ge=0, le=3600,
     )
     dead_letter_attempts: int = _setting(
         "SECBOT_DEAD_LETTER_ATTEMPTS", 5,
-        "Tries of a kept Slack delivery before it is dead-lettered.",
+        "A failing Slack delivery is tried at most this many times (each start that replays"
+        " it counts), then set aside as a dead letter.",
         group="Slack", ge=1, le=100,
     )
     dead_letter_hours: float = _setting(
         "SECBOT_DEAD_LETTER_HOURS", 24.0,
-        "Hours a kept Slack delivery is tried before it is dead-lettered.",
+        "A failed Slack delivery older than this many hours is set aside as a dead letter.",
         group="Slack", ge=0.01, le=24 * 365,
     )
     inbox_retention_days: float = _setting(
         "SECBOT_INBOX_RETENTION_DAYS", 7,
-        "Days handled and dead-lettered Slack deliveries are kept.",
+        "Kept Slack request bodies and dead letters are deleted after this many days.",
         group="Slack", ge=0.001, le=3650,
     )
 
     # --- Microsoft Teams ------------------------------------------------------------
     microsoft_app_id: str | None = _setting(
-        "MICROSOFT_APP_ID", None, "The Azure bot's app id; Teams is on when set.", group="Teams"
+        "MICROSOFT_APP_ID", None,
+        "The Azure Bot's app id; with it, every Teams request must carry a valid token.",
+        group="Teams",
     )
     microsoft_app_password: str | None = _setting(
         "MICROSOFT_APP_PASSWORD", None,
@@ -186,7 +194,8 @@ class Settings(BaseSettings):
     )
     teams_tenant_ids: frozenset[str] = _setting(
         "SECBOT_TEAMS_TENANT_IDS", frozenset(),
-        "Allow-list of Microsoft Entra tenant ids, separated by commas; empty allows any.",
+        "Comma-separated Microsoft Entra tenant ids; when set, requests from any other tenant"
+        " are refused and logged.",
         group="Teams",
     )
     botframework_openid_url: str = _setting(
@@ -197,23 +206,26 @@ class Settings(BaseSettings):
     )
     botframework_keys_timeout: float = _setting(
         "SECBOT_BOTFRAMEWORK_KEYS_TIMEOUT", 5.0,
-        "Seconds to wait for the Bot Framework's signing keys.",
+        "Seconds to wait for the Bot Framework's signing keys before a Teams request gets 503.",
         group="Teams", ge=0.1, le=60,
     )
 
     # --- Web chat -------------------------------------------------------------------
     webchat_mode: Literal["auto", "on", "off"] = _setting(
         "SECBOT_WEBCHAT", "auto",
-        "The web chat: on, off, or auto (on in development mode or with a users file).",
+        "The web chat at /: on, off, or auto (on in development mode, or with"
+        " SECBOT_WEBCHAT_USERS_FILE); outside development mode on needs a users file.",
         group="Web chat",
     )
     webchat_users_file: str | None = _setting(
         "SECBOT_WEBCHAT_USERS_FILE", None,
-        "A file of web chat people, each signing in with their own secret.",
+        "The web chat's people, each with their own secret (README: The web chat in"
+        " production).",
         group="Web chat",
     )
     webchat_retention_days: int = _setting(
-        "SECBOT_WEBCHAT_RETENTION_DAYS", 30, "Days web chat messages are kept.",
+        "SECBOT_WEBCHAT_RETENTION_DAYS", 30,
+        "Web chat messages older than this many days are deleted (checked hourly).",
         group="Web chat", ge=1, le=3650,
     )
 
@@ -225,33 +237,35 @@ class Settings(BaseSettings):
     )
     tip_grace_minutes: int = _setting(
         "SECBOT_TIP_GRACE_MINUTES", 180,
-        "Minutes a late tip may still be sent (after a restart); older ones are missed.",
+        "After downtime, a missed tip is still sent if at most this many minutes late; older"
+        " ones are skipped and logged.",
         group="Quiz and tips", ge=0, le=24 * 60,
     )
     tip_concurrency: int = _setting(
-        "SECBOT_TIP_CONCURRENCY", 50, "Tip posts sent at once per platform.",
+        "SECBOT_TIP_CONCURRENCY", 50, "How many channels are sent tips at once, per platform.",
         group="Quiz and tips", ge=1, le=10_000,
     )
     tip_test_interval: int = _setting(
         "SECBOT_TIP_TEST_INTERVAL", 0,
-        "For trying tips out: seconds between tips instead of the schedule (0: off).",
+        "For trying it out only: every subscription also gets a tip every this many seconds,"
+        " whatever the day and time (0: off).",
         group="Quiz and tips", ge=0, le=7 * 86400,
     )
     tip_drain_seconds: int = _setting(
         "SECBOT_TIP_DRAIN_SECONDS", 5,
-        "Seconds tip posts in flight get to finish at shutdown.",
+        "On a graceful stop, seconds tips already being posted get to finish.",
         group="Quiz and tips", ge=0, le=3600,
     )
 
     # --- Incidents ------------------------------------------------------------------
     department: str | None = _setting(
         "SECBOT_DEPARTMENT", None,
-        "The department named on an incident when the reporter gives none.",
+        "The department used for routing when a report gives no dept=.",
         group="Incidents",
     )
     incident_channels: bool = _setting(
         "SECBOT_INCIDENT_CHANNELS", False,
-        "Work each Slack incident in its own private channel (else a thread).",
+        "Create a private Slack channel per incident (else a thread under the card).",
         group="Incidents",
     )
     incident_max_open_triage: int = _setting(
@@ -312,7 +326,8 @@ class Settings(BaseSettings):
     )
     smtp_starttls: bool | None = _setting(
         "SECBOT_SMTP_STARTTLS", None,
-        "Use STARTTLS with the SMTP server (unset: when the server offers it).",
+        "Use STARTTLS with the SMTP server (unset: when the server offers it; port 465 means"
+        " TLS from the start).",
         group="Paging",
     )
     smtp_user: str | None = _setting(
