@@ -17,13 +17,13 @@ chain no longer match it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.workers import Worker
 from incidents.paging.outbox import Emit, Outbox
 from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.store import JobRow, NewPage, PagingStore
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDLE_POLL = 60.0  # seconds: look at the database at least this often
+RETRY_AFTER_FAILURE = 5.0  # seconds after a round that failed
 
 
 class Engine:
@@ -47,8 +48,18 @@ class Engine:
         self.emit = emit
         self.ctx = ctx
         self._locks: dict[str, asyncio.Lock] = {}
-        self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
+        # The app's one worker loop (bot.workers): a round fires due jobs and starts due
+        # pages, then sleeps until the next is due (at most IDLE_POLL) or a wake.
+        self.worker = Worker(
+            "secbot-paging-worker",
+            self.round,
+            every=IDLE_POLL,
+            clock=clock,
+            back_off=(RETRY_AFTER_FAILURE,),
+            start=self.recover,
+            drain=self.stop,
+        )
 
     def lock(self, incident_id: str) -> asyncio.Lock:
         if incident_id not in self._locks:
@@ -62,7 +73,7 @@ class Engine:
 
     def wake(self) -> None:
         """Something new is due (a started incident, a retry, a fallback): look now."""
-        self._wake.set()
+        self.worker.wake()
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -149,7 +160,6 @@ class Engine:
 
     async def tick(self) -> int:
         """Fire due jobs and start sending due pages; returns how much it started."""
-        self._wake.clear()
         now = self.clock.now()
         done = 0
         for job in self.store.due_jobs(now):
@@ -177,15 +187,6 @@ class Engine:
             return IDLE_POLL
         return min(IDLE_POLL, max(0.0, (due - self.clock.now()).total_seconds()))
 
-    async def _wait(self, delay: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-
     def recover(self) -> None:
         """At start-up, before anything is claimed: pages a dead process was sending
         are due again. (Run later, it would re-queue pages being sent right now.)"""
@@ -193,19 +194,10 @@ class Engine:
         if recovered:
             log.info("paging: %d pages were being sent when secbot stopped; resending", recovered)
 
-    async def run(self) -> None:
-        """The background worker loop (call :meth:`recover` first)."""
-        while True:
-            try:
-                await self.tick()
-                delay = self._delay()
-            except sqlite3.ProgrammingError:
-                log.info("paging worker stopping: the database is closed")
-                return
-            except Exception:
-                log.exception("paging worker: a pass failed; trying again shortly")
-                delay = 5.0
-            await self._wait(delay)
+    async def round(self) -> float:
+        """One round of the worker: what is due now; returns the seconds to the next."""
+        await self.tick()
+        return self._delay()
 
     async def flush(self) -> None:
         """Do everything due now and wait for the sends to finish.
@@ -235,13 +227,10 @@ async def paging_worker(services: Services) -> AsyncIterator[None]:
     forget_secret_values(
         services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
     )
-    pager.engine.recover()
-    task = asyncio.create_task(pager.engine.run(), name="secbot-paging-worker")
+    worker = pager.engine.worker
+    worker.start()  # recovers pages a stopped process was sending, then loops
     try:
         yield
     finally:
         # In ``finally`` so it also runs when the generator is closed rather than resumed.
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await pager.engine.stop()
+        await worker.stop()  # then drains: in-flight sends cancelled, HTTP session closed
