@@ -30,7 +30,7 @@ async def resume_worker(services: Services) -> AsyncIterator[None]:
     """At start-up, finish incidents a stopped process left half started or half
     closed. The list is taken before any request is served, so it never races a
     triage finishing now; the work itself runs in a task so start-up is not held up."""
-    desk: IncidentDesk = services.extras["incidents"]
+    desk = services.feature(IncidentDesk)
     started, closed = desk.triage.unfinished()
     task = asyncio.create_task(desk.triage.resume(started, closed), name="secbot-incidents-resume")
     try:
@@ -46,13 +46,12 @@ def setup(host: FeatureHost) -> None:
     playbooks = load_playbooks()  # refuses start-up when the playbooks fail lint
     from incidents.paging import paging_setup
 
-    paging_setup(host)
-    pager = host.services.extras.get("pager")
+    pager = paging_setup(host)
     desk = IncidentDesk(host.services, playbooks, pager)
     if pager is not None:
         pager.on_event = desk.paging.on_page_event
         pager.ack_hint = ACK_HINT
-    host.services.extras["incidents"] = desk
+    host.services.provide(desk)
     host.add_migrations(DOMAIN, MIGRATIONS)
     host.registry.add_command(
         "compromised",

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from app import SERVICES
+from incidents.desk import IncidentDesk
+from incidents.paging import Pager
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
@@ -83,11 +85,11 @@ def routing_env(
 
 
 def desk(bot: Any) -> Any:
-    return bot.app[SERVICES].extras["incidents"]
+    return bot.app[SERVICES].feature(IncidentDesk)
 
 
 def pager(bot: Any) -> Any:
-    return bot.app[SERVICES].extras["pager"]
+    return bot.app[SERVICES].feature(Pager)
 
 
 def buttons(blocks: list[dict], action_id: str) -> list[str]:

@@ -17,6 +17,7 @@ from app import SERVICES, create_app
 from bot.core import Bot
 from bot.core.model import Actor, Place
 from bot.settings import load_settings
+from incidents.desk import IncidentDesk
 from tests.support import TestBackend
 
 
@@ -95,8 +96,8 @@ def pager(monkeypatch) -> StandInPager:
     module = types.ModuleType("incidents.paging")
     module.IncidentInfo = Info  # type: ignore[attr-defined]
 
-    def paging_setup(host) -> None:
-        host.services.extras["pager"] = stand_in
+    def paging_setup(host) -> StandInPager:
+        return stand_in
 
     module.paging_setup = paging_setup  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "incidents.paging", module)
@@ -158,7 +159,7 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     replies = await reporter.exec_command(f"compromised severity {incident_id} 1")
     assert "now severity 1" in replies[0].text
 
-    desk = bot.services.extras["incidents"]
+    desk = bot.services.feature(IncidentDesk)
     step_ids = [s.step_id for s in desk.store.steps.all(incident_id)]
     assert "notify-siro" in step_ids  # added when the severity went up to 1
 
@@ -185,7 +186,7 @@ async def test_handle_can_be_given_later_and_ids_count_up(bot, pager):
     assert hints[0].endswith(" compromised handle @ouraccount")  # no "/" outside Slack
     replies = await backend.exec_command("compromised handle @dept_news")
     assert "account set to @dept_news" in replies[0].text
-    desk = bot.services.extras["incidents"]
+    desk = bot.services.feature(IncidentDesk)
     (inc,) = desk.store.open_incidents()
     assert inc.account == "@dept_news" and inc.triage_step == "platform"
     second = await backend.exec_command("compromised drill facebook @other")

@@ -26,8 +26,7 @@ FEATURES = ["bot.commands.help", "tests.test_paging_app"]
 
 
 def setup(host: FeatureHost) -> None:
-    paging_setup(host)
-    pager: Pager = host.services.extras["pager"]
+    pager = paging_setup(host)
     events: list[tuple[str, str]] = []
     host.services.extras["paging_events"] = events
 
@@ -63,7 +62,7 @@ def env_for(tmp_path, config: dict, **extra: str) -> dict[str, str]:
 
 
 def pager_of(bot) -> Pager:
-    return bot.app[SERVICES].extras["pager"]
+    return bot.app[SERVICES].feature(Pager)
 
 
 async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):

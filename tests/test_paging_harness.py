@@ -124,10 +124,9 @@ async def start_paging(
     clock = clock or FakeClock(T0)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     host = FeatureHost(services)
-    paging_setup(host)
+    pager = paging_setup(host)
     for domain, steps in host.migrations:
         migrate(db, domain, steps)
-    pager: Pager = services.extras["pager"]
     pager.outbox.rng = random.Random(7)
     h = Paging(services, pager, clock)
 
@@ -148,7 +147,7 @@ async def test_harness_builds_a_pager_with_its_worker(tmp_path):
     pd = await FakePagerDuty().start()
     h = await start_paging(tmp_path, routing({"pd": pd_target(pd)}, [{"targets": ["pd"]}]))
     try:
-        assert h.pager is h.services.extras["pager"]
+        assert h.pager is h.services.feature(Pager)
         assert h.pager.state("INC-1") is None
     finally:
         await h.stop()

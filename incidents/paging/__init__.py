@@ -1,7 +1,7 @@
 """Paging the responsible team for an incident, escalating until someone acknowledges.
 
 The incident feature calls :func:`paging_setup` from its own ``setup`` and then uses
-``services.extras["pager"]`` (a :class:`Pager`). See README_SECTION.md for the
+the :class:`Pager` it returns (also ``services.feature(Pager)``). See README_SECTION.md for the
 routing file and provider settings.
 """
 

@@ -1,6 +1,6 @@
 """What the incident feature calls: start paging, acknowledge, resolve, and report.
 
-pager = services.extras["pager"]          # made by paging_setup(host)
+pager = paging_setup(host)                # also services.feature(Pager)
 pager.on_event = add_to_timeline          # async (incident_id, plain text)
 await pager.start(IncidentInfo(...))      # snapshot the team's chain, page step 1 now
 await pager.update(IncidentInfo(...))     # new facts; a raised severity may page another team
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import ConfigError
-from incidents.paging.escalation import Engine, paging_worker
+from incidents.paging.escalation import Engine
 from incidents.paging.model import IncidentInfo, PageRecord
 from incidents.paging.outbox import Outbox
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
@@ -32,6 +32,7 @@ from incidents.paging.routing import (
     load_routing,
     member_matches,
 )
+from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.store import DOMAIN, MIGRATIONS, PagingStore
 from incidents.paging.targets import SETTING_REF
 
@@ -55,7 +56,7 @@ __all__ = [
 
 
 class Pager:
-    """Paging and escalation for incidents. One per app, in ``services.extras["pager"]``."""
+    """Paging and escalation for incidents. One per app: ``services.feature(Pager)``."""
 
     def __init__(
         self,
@@ -332,8 +333,9 @@ def check_secrets(settings: Any, routing: RoutingConfig, path: Path) -> None:
         log.warning("routing file %s: %s: pages to that target will fail", path, line)
 
 
-def paging_setup(host: FeatureHost) -> None:
-    """Register paging's tables and worker, and put the Pager in services.extras["pager"].
+def paging_setup(host: FeatureHost) -> Pager:
+    """Register paging's tables and worker; the Pager is returned and provided to
+    ``services.feature(Pager)``.
 
     Called by the incident feature's ``setup``; the routing file is checked here, so
     a mistake in it stops start-up with a message naming the file and the field.
@@ -354,5 +356,22 @@ def paging_setup(host: FeatureHost) -> None:
                 " (key name, service id and secret key joined by dashes)"
             )
     host.add_migrations(DOMAIN, MIGRATIONS)
-    services.extras["pager"] = Pager(services, routing)
+    pager = Pager(services, routing)
+    services.provide(pager)
     host.add_background(paging_worker)
+    return pager
+
+
+async def paging_worker(services: Services) -> AsyncIterator[None]:
+    """``host.add_background`` worker: escalation jobs and the outbox, on services.clock."""
+    pager = services.feature(Pager)
+    forget_secret_values(
+        services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
+    )
+    worker = pager.engine.worker
+    worker.start()  # recovers pages a stopped process was sending, then loops
+    try:
+        yield
+    finally:
+        # In ``finally`` so it also runs when the generator is closed rather than resumed.
+        await worker.stop()  # then drains: in-flight sends cancelled, HTTP session closed

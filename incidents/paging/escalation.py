@@ -19,17 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.workers import Worker
 from incidents.paging.outbox import Emit, Outbox
-from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.store import JobRow, NewPage, PagingStore
 
 if TYPE_CHECKING:
-    from bot.core import Services
     from incidents.paging.providers import ProviderContext
 
 log = logging.getLogger(__name__)
@@ -219,18 +216,3 @@ class Engine:
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
         await self.ctx.close()
-
-
-async def paging_worker(services: Services) -> AsyncIterator[None]:
-    """``host.add_background`` worker: escalation jobs and the outbox, on services.clock."""
-    pager = services.extras["pager"]
-    forget_secret_values(
-        services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
-    )
-    worker = pager.engine.worker
-    worker.start()  # recovers pages a stopped process was sending, then loops
-    try:
-        yield
-    finally:
-        # In ``finally`` so it also runs when the generator is closed rather than resumed.
-        await worker.stop()  # then drains: in-flight sends cancelled, HTTP session closed
