@@ -18,8 +18,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# ruff, mypy (strict on bot/core and bot/settings.py: pyproject [tool.mypy]), the layer and
+# no-circle contracts (pyproject [tool.importlinter]) and the content lint.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m content.lint
 
 bench: $(STAMP)
