@@ -60,7 +60,7 @@ class Registry:
         self.commands[name] = cmd
         return cmd
 
-    def command(self, name: str, help: str, **kw) -> Callable[[Handler], Handler]:
+    def command(self, name: str, help: str, **kw: Any) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self.add_command(name, help, fn, **kw)
             return fn

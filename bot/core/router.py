@@ -137,7 +137,8 @@ class Services:
 
     def feature(self, cls: type[F]) -> F:
         """The instance a feature provided for ``cls``; KeyError if it is not loaded."""
-        return self.features[cls]
+        found: F = self.features[cls]
+        return found
 
     def find_feature(self, cls: type[F]) -> F | None:
         """Like :meth:`feature`, or None when that feature is not loaded."""

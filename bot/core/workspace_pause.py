@@ -33,6 +33,7 @@ from bot.core.model import Actor, Message, MessageRef, Place, Section
 from bot.core.router import WORKSPACE, DeliveryFailed
 
 if TYPE_CHECKING:
+    from bot.core.clock import Clock
     from bot.core.router import Services, Transport
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,13 @@ class PausingTransport:
     """A transport that refuses at once for a paused workspace and pauses one on the
     platform's first workspace-wide refusal. Everything else passes straight through."""
 
-    def __init__(self, inner: Transport, pauses: WorkspacePauses, on_pause: Callable, clock):
+    def __init__(
+        self,
+        inner: Transport,
+        pauses: WorkspacePauses,
+        on_pause: Callable[[Pause], None],
+        clock: Clock,
+    ):
         self.inner = inner
         self.platform = inner.platform
         self.pauses = pauses
@@ -200,7 +207,7 @@ def guard_transports(services: Services) -> WorkspacePauses:
     """Wrap every transport registered so far; call once, after the app has added them."""
     pauses = WorkspacePauses(services.db)
     services.workspaces = pauses
-    tasks: set[asyncio.Task] = set()
+    tasks: set[asyncio.Task[Any]] = set()
 
     def on_pause(pause: Pause) -> None:
         log.error(
