@@ -130,11 +130,9 @@ class PagerDutyTarget(_Target):
         return {"routing_key_env": self.routing_key_env}
 
 
-class NotifySmsTarget(_Target):
-    """A text message through GOV.UK Notify."""
+class _NotifyTarget(_Target):
+    """What both GOV.UK Notify targets have: a template and the API key's variable."""
 
-    type: Literal["notify_sms"]
-    phone: str = Field(min_length=6)
     template_id: str = Field(min_length=1)
     api_key_env: str = "SECBOT_NOTIFY_API_KEY"
 
@@ -150,6 +148,13 @@ class NotifySmsTarget(_Target):
 
     def secret_names(self) -> dict[str, str]:
         return {"api_key_env": self.api_key_env}
+
+
+class NotifySmsTarget(_NotifyTarget):
+    """A text message through GOV.UK Notify."""
+
+    type: Literal["notify_sms"]
+    phone: str = Field(min_length=6)
 
     @field_validator("phone")
     @classmethod
@@ -160,26 +165,11 @@ class NotifySmsTarget(_Target):
         return v
 
 
-class NotifyEmailTarget(_Target):
+class NotifyEmailTarget(_NotifyTarget):
     """An email through GOV.UK Notify."""
 
     type: Literal["notify_email"]
     email: str
-    template_id: str = Field(min_length=1)
-    api_key_env: str = "SECBOT_NOTIFY_API_KEY"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_inline_key(cls, data: Any) -> Any:
-        return _named_secret(data, "api_key", "NOTIFY_API_KEY")
-
-    @field_validator("api_key_env")
-    @classmethod
-    def _key_name(cls, v: str) -> str:
-        return _env_name(v, "api_key_env")
-
-    def secret_names(self) -> dict[str, str]:
-        return {"api_key_env": self.api_key_env}
 
     @field_validator("email")
     @classmethod
