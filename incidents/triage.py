@@ -8,6 +8,7 @@ content live now. Severity 1 is the worst.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 # (id, label) in the order the buttons show them.
@@ -47,7 +48,7 @@ _SERIOUS = {"settings-changed", "unknown-login", "phished"}
 _LESSER = {"impersonation", "lost-device"}
 
 
-def severity_for(symptoms: set[str] | list[str], has_access: bool, harmful_live: bool) -> int:
+def severity_for(symptoms: Collection[str], has_access: bool, harmful_live: bool) -> int:
     """Harmful content live or access lost → 1; changed settings, an unknown login or a
     phished password → 2; impersonation or a lost device → 3; anything else → 4."""
     found = set(symptoms)

@@ -51,7 +51,7 @@ class Lifecycle(DeskJob):
             )
             mine = [i for i in here if i.reporter == turn.actor.key]
             missing = [i for i in mine + here if not i.account]
-            inc = (missing or mine or here or [None])[0]
+            inc = next(iter(missing or mine or here), None)
         if inc is None:
             await turn.reply(
                 cards.note(

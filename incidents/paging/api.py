@@ -100,7 +100,8 @@ class Pager:
         """The team's chain with every target it can reach (fallbacks too), as plain data."""
         wanted: list[str] = []
         for step in team.escalation.steps:
-            for tid in step.targets:
+            for first in step.targets:
+                tid: str | None = first
                 while tid is not None and tid not in wanted:
                     wanted.append(tid)
                     tid = self.routing.targets[tid].fallback

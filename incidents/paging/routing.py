@@ -205,7 +205,7 @@ class RoutingConfig(BaseModel):
         ("targets.duty-pd.routing_key_env", "PD_ROUTING_KEY")."""
         found = []
         for name, target in self.targets.items():
-            names = getattr(target, "secret_names", dict)()
+            names: dict[str, str] = getattr(target, "secret_names", dict)()
             found += [(f"targets.{name}.{field}", var) for field, var in names.items()]
         return found
 

@@ -35,7 +35,7 @@ def scrubbed(target: dict[str, Any], current: dict[str, Any] | None) -> dict[str
     out = dict(target)
     changed = False
     old, new = LEGACY.get(str(kind), (None, None))
-    if old and old in out:
+    if old and new and old in out:
         value = out.pop(old)
         named = SETTING_REF.match(value.strip()) if isinstance(value, str) else None
         out[new] = named.group(1) if named else (current or {}).get(new) or REMOVED
@@ -92,6 +92,6 @@ def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> in
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.conn.execute(f"PRAGMA secure_delete={int(was)}")
-    changed = len(chain_updates) + len(page_updates)
-    log.warning("paging: removed secret values from %d stored chains and pages", changed)
-    return changed
+    count = len(chain_updates) + len(page_updates)
+    log.warning("paging: removed secret values from %d stored chains and pages", count)
+    return count

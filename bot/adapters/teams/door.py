@@ -520,7 +520,7 @@ class TeamsFrontDoor:
             activity = to_activity(body)
         except BadActivity as e:
             return web.json_response({"error": str(e)}, status=400)
-        holder: dict[str, TeamsResponder] = {}
+        holder: dict[str, TeamsResponder | None] = {}
         failed: list[sqlite3.Error] = []
 
         async def logic(ctx: TurnContext) -> None:

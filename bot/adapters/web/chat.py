@@ -86,7 +86,8 @@ class WebChatStore:
             " created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [conversation, visible_to, sender, json.dumps(payload), self._next_version(), now],
         )
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None  # an INSERT always has one
+        return cur.lastrowid
 
     def replace(self, message_id: int, conversation: str, payload: dict) -> bool:
         """Replace one of the bot's messages in ``conversation``; never a person's message
@@ -281,11 +282,12 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         origin = request.headers.get("Origin")
         if origin is not None and not origin_allowed(origin, settings.host_allow_list):
             return _bad(FOREIGN_ORIGIN, 403)
-        signed_in = None
+        signed_in: Actor | None = None
         if settings.webchat_authenticated:
-            signed_in = _signed_in(settings, request)
-            if isinstance(signed_in, web.Response):
-                return signed_in
+            who = _signed_in(settings, request)
+            if isinstance(who, web.Response):
+                return who
+            signed_in = who
         data = await read_json_object(request)
         try:
             return await _send(data, signed_in)

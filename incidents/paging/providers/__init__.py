@@ -29,7 +29,8 @@ from incidents.paging.providers.smtp_email import SmtpProvider
 from incidents.paging.providers.webhook import WebhookProvider, sign_webhook, verify_webhook
 from incidents.paging.targets import Target
 
-TARGET_ADAPTER: TypeAdapter[Any] = TypeAdapter(Target)
+# mypy can't take a union alias as a type argument yet (PEP 747, TypeForm).
+TARGET_ADAPTER: TypeAdapter[Any] = TypeAdapter(Target)  # type: ignore[arg-type]
 
 __all__ = [
     "DEFAULT_ACK_HINT",
