@@ -154,8 +154,8 @@ def _block(i: int, blk) -> object | None:
         return ActionsBlock(elements=[select])
     if isinstance(blk, Context):
         lines = [shown for line in blk.lines if (shown := _escape_clip(line, MAX_TEXT)).strip()]
-        elements = [_mrkdwn(line) for line in lines[:10]]
-        return ContextBlock(elements=elements) if elements else None
+        texts = [_mrkdwn(line) for line in lines[:10]]
+        return ContextBlock(elements=texts) if texts else None
     if isinstance(blk, Divider):
         return DividerBlock()
     return None

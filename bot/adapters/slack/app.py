@@ -133,15 +133,15 @@ class SlackTransport:
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
         try:
             if self.poster.usable():
-                resp = await self.poster.post(place, msg)
+                ts = (await self.poster.post(place, msg))["ts"]
             else:
                 kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
                 if place.thread:
                     kwargs["thread_ts"] = place.thread
-                resp = await self.client.chat_postMessage(**kwargs)
+                ts = (await self.client.chat_postMessage(**kwargs))["ts"]
         except SlackApiError as e:
             raise _failure(e) from None
-        return MessageRef(place, resp["ts"])
+        return MessageRef(place, ts)
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         try:
@@ -291,7 +291,8 @@ def _enterprise(body: dict) -> str:
     commands and events, ``enterprise.id`` on interactions, else ``user.enterprise_id``."""
     org = body.get("enterprise")
     found = org.get("id") if isinstance(org, dict) else None
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    given = body.get("user")
+    user = given if isinstance(given, dict) else {}
     found = found or body.get("enterprise_id") or user.get("enterprise_id")
     return found if isinstance(found, str) else ""
 
@@ -644,7 +645,8 @@ class SlackIntake:
         self._wake.set()
 
     async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
-        outcome, error = KEEP, INTERRUPTED
+        outcome: str = KEEP
+        error: str | None = INTERRUPTED
         try:
             if replay and attempt == 0 and not self.failures.begin_replay(row):
                 return

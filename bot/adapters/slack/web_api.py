@@ -146,12 +146,12 @@ class ChatPoster:
                             return quick
                     data, response = await _read(res)
                     status, res_headers = res.status, res.headers
-                    if state is None:
+                    if state is None or request is None:
                         state, request = RetryState(), _request(url, headers)
                     if not await _retried(client, state, request, response):
                         break
             except Exception as e:
-                if state is None:
+                if state is None or request is None:
                     state, request = RetryState(), _request(url, headers)
                 if not await _retried(client, state, request, response, e):
                     raise
