@@ -94,9 +94,7 @@ async def test_quiz_on_a_new_topic_in_the_web_chat_uses_the_built_in_content(sla
     try:
         status, body = await bot.web_send(text="quiz deepfakes", user="web-user-1")
         assert status == 200 and body["ok"]
-        shown = [
-            m for m in await bot.web_messages(user="web-user-2") if m["sender"] == "bot"
-        ]
+        shown = [m for m in await bot.web_messages(user="web-user-2") if m["sender"] == "bot"]
         assert len(shown) == 1
         stems = {i.stem.en for i in load_library().items_for_tag("deepfakes")}
         assert any(stem in str(shown[0]) for stem in stems)
