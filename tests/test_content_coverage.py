@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from content.loader import load_library
 from content.models import MODULES, PRINCIPLES, TOPIC_LABELS
 from tests.quiz_support import FEATURES, START
