@@ -72,6 +72,20 @@ TOPIC_LABELS: dict[str, str] = {
     "reporting": "Reporting",
     "evidence": "Evidence",
     "propriety": "Propriety",
+    "doxxing": "Doxxing of staff",
+    "deepfakes": "Deepfakes and cloned voices",
+    "qr-codes": "QR-code lures",
+    "pre-election": "The pre-election period",
+    "abuse": "Abusive replies and pile-ons",
+    "data-protection": "Data protection and the ICO",
+    "infostealers": "Infostealers and stolen sessions",
+    "verification": "Verification for official accounts",
+    "collaboration-lures": "Fake brand collaborations",
+    "live-streaming": "Live streaming",
+    "public-wifi": "Public Wi-Fi at events",
+    "hijack-costs": "What a hijack costs",
+    "shared-inboxes": "Shared inboxes",
+    "case-studies": "Case studies",
 }
 TOPICS: frozenset[str] = frozenset(TOPIC_LABELS)
 
