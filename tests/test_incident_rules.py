@@ -67,10 +67,10 @@ def test_checklist_depends_on_platform_symptoms_severity_and_flags():
     assert "x-connected-apps" in ids  # an overlay's own step
     route = next(s for s in sev1 if s.id == "recover-route")  # overlay replaces common
     assert route.link == "https://help.x.com/en/safety-and-security/x-account-compromised"
-    assert "notify-action-fraud" not in ids
+    assert "notify-report-fraud" not in ids
     sev3 = [s.id for s in books.steps_for("other", ["impersonation"], 3, ["fraud"])]
     assert "notify-siro" not in sev3 and "notify-ncsc" not in sev3
-    assert {"recover-impersonation", "notify-action-fraud"} <= set(sev3)
+    assert {"recover-impersonation", "notify-report-fraud"} <= set(sev3)
     assert not any(s.link for s in books.steps_for("other", [], 4) if s.id == "recover-route")
     insta = next(s for s in books.steps_for("instagram", [], 4) if s.id == "recover-route")
     assert insta.link is None  # the Instagram route is unverified in our sources
