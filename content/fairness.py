@@ -40,8 +40,11 @@ ABSOLUTE_WORDS = (
     "nothing",
     "no one",
 )
-_ABSOLUTE = re.compile(r"\b(" + "|".join(w.replace(" ", r"\s+") for w in ABSOLUTE_WORDS) + r")\b",
-                       re.IGNORECASE)
+_ABSOLUTE = re.compile(
+    r"\b(" + "|".join(w.replace(" ", r"\s+") for w in ABSOLUTE_WORDS) + r")\b", re.IGNORECASE
+)
+
+_ABOVE = re.compile(r"\b(?:all|none)\s+of\s+the\s+above\b", re.IGNORECASE)
 
 KEY_LONGEST_MAX = 0.30
 KEY_LONGEST_MIN_ITEMS = 20  # fewer than this and one item swings the share by 5 points
@@ -71,7 +74,8 @@ def check_absolute_words(entry: Entry, item: QuizItem) -> list[Problem]:
         return []
     problems = []
     for i, option in enumerate(item.options):
-        found = absolute_words(option.text.en)
+        # "All/none of the above" has its own rule (above-option); don't report it twice.
+        found = [] if _ABOVE.search(option.text.en) else absolute_words(option.text.en)
         if i != item.correct_index and found:
             problems.append(
                 entry.problem(
@@ -129,6 +133,8 @@ def key_longest_shares(items: Iterable[QuizItem]) -> list[Share]:
     longest: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     for item in items:
+        if sum(o.correct for o in item.options) != 1:
+            continue  # one-correct reports it; there is no key to measure
         total[item.module] += 1
         longest[item.module] += key_is_longest(item)
     return [Share(m, longest[m], total[m]) for m in MODULES if total[m]]

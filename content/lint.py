@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 from . import loader
-from .loader import BUILTIN_DIR, ContentLibrary, check, pack_files
 from .fairness import key_longest_shares
+from .loader import BUILTIN_DIR, ContentLibrary, check, pack_files
 from .problems import Problem, display_path, errors
 from .rules import check_counts
 
@@ -30,10 +30,11 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def lint_paths(paths: list[Path]) -> list[Problem]:
+def lint_paths(paths: list[Path], today: date | None = None) -> list[Problem]:
     """Lint files (or directories of files) as one self-contained set, without the
-    built-in content: duplicates within them are problems; counts are not checked."""
-    return check(_expand(paths)).problems
+    built-in content: duplicates within them are problems; counts are not checked.
+    ``today`` judges the age of `checked:` dates (UTC today by default)."""
+    return check(_expand(paths), today=today).problems
 
 
 def count_problems(library: ContentLibrary) -> list[Problem]:
@@ -78,10 +79,9 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
     if shares:
         print(f"correct answer is the longest option: {shares}")
     failing = errors(problems)
-    print(
-        f"{summary}; {len(failing)} problems, {len(problems) - len(failing)} warnings; "
-        f"content version {library.version}"
-    )
+    if len(problems) > len(failing):
+        print(f"{len(problems) - len(failing)} warnings (shown above; they don't fail the lint)")
+    print(f"{summary}; {len(failing)} problems; content version {library.version}")
     return 1 if failing else 0
 
 

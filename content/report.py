@@ -172,7 +172,8 @@ def build(library: ContentLibrary, problems: list[Problem], today: date) -> list
     out.append(f"Oldest checked: dates ({len(missing)} sources have none)")
     out += [f"  {d.isoformat()}  {ident}  {s.title}" for d, ident, s in dated[:OLDEST]]
     if missing:
-        out.append(f"  no date: {', '.join(missing[:OLDEST])}{' ...' if len(missing) > OLDEST else ''}")
+        more = " ..." if len(missing) > OLDEST else ""
+        out.append(f"  no date: {', '.join(missing[:OLDEST])}{more}")
     out.append("")
     fair = fairness(items)
     out.append("Fair questions")
