@@ -142,3 +142,11 @@ def test_a_pack_with_stale_and_undated_sources_shows_in_the_report(
     assert "(1 sources have none)" in out and f"no date: {tip['id']}" in out
     assert "source-checked (warning): 2" in out
     assert f"[source-checked] warning {item['id']}: source last checked 2025-01-15" in out
+
+
+def test_secbot_content_report_is_the_same_report(capsys: pytest.CaptureFixture) -> None:
+    from bot.cli import main as cli_main
+
+    assert cli_main(["content", "report"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("secbot content report, ") and "Lint findings: 0" in out
