@@ -90,7 +90,7 @@ def test_lint_reports_every_problem_with_file_and_step(tmp_path):
         {
             "id": "Bad_ID",
             "phase": "contain",
-            "text": {"en": "Organize the analyze of the color."},
+            "text": {"en": "Organize the analyze of the color. Turn on two-step sign-in."},
             "link": "http://example.com",
             "source": {"title": "", "url": "ftp://x"},
             "when": {"symptoms": ["sneezing"], "severity": [7], "flags": ["odd"]},
@@ -117,6 +117,7 @@ def test_lint_reports_every_problem_with_file_and_step(tmp_path):
     assert ("unique-id", "ok-step") in rules
     assert {("id-format", "Bad_ID"), ("link", "Bad_ID"), ("source", "Bad_ID")} <= rules
     assert ("uk-spelling", "Bad_ID") in rules and ("when", "Bad_ID") in rules
+    assert ("glossary", "Bad_ID") in rules  # "two-step": the house term is 2FA
     assert ("reading-ease", "hard-words") in rules
     assert ("schema", "ok-step") in rules  # the invalid phase
     assert all(p.path.endswith(".yml") for p in problems)
