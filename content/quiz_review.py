@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.model import Context, Heading, Section
+from bot.core.model import Context, Heading, Section
 from content.models import QuizItem
 from content.quiz_render import option_label, source_line
 from content.quiz_store import Session

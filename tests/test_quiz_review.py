@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from content.loader import ContentLibrary
 from content.models import Tip
 from content.quiz_render import option_label, source_line
