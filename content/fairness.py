@@ -142,12 +142,12 @@ def key_longest_shares(items: Iterable[QuizItem]) -> list[Share]:
 
 def check_key_longest(entries: Sequence[Entry]) -> list[Problem]:
     """One problem per module whose share is over the limit, listing the items to fix."""
-    items = [e for e in entries if isinstance(e.model, QuizItem)]
+    items = [(e, e.model) for e in entries if isinstance(e.model, QuizItem)]
     problems = []
-    for share in key_longest_shares(e.model for e in items):  # type: ignore[misc]
+    for share in key_longest_shares(item for _, item in items):
         if not share.failed:
             continue
-        culprits = [e for e in items if e.model.module == share.module and key_is_longest(e.model)]  # type: ignore[union-attr]
+        culprits = [e for e, item in items if item.module == share.module and key_is_longest(item)]
         first = culprits[0]
         listed = ", ".join(e.id for e in culprits[:12]) + (" ..." if len(culprits) > 12 else "")
         problems.append(
