@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     content_sub = content.add_subparsers(dest="content_cmd", required=True)
     lint = content_sub.add_parser("lint", help="check content files and report every problem")
     lint.add_argument("dir", nargs="?", help="a folder of extra content packs to check")
+    report = content_sub.add_parser(
+        "report", help="counts, readability, oldest source dates and lint findings"
+    )
+    report.add_argument("dir", nargs="?", help="a folder of extra content packs to include")
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
     pkg.add_argument("--out", default="secbot-teams.zip", help="where to write the zip")
@@ -32,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return app.main()
     if args.cmd == "content":
+        if args.content_cmd == "report":
+            from content.report import main as report_main
+
+            return report_main([args.dir] if args.dir else [])
         from content.lint import main as lint_main
 
         return lint_main([args.dir] if args.dir else [])

@@ -28,8 +28,10 @@ class Entry:
     def line_of(self, *keys: str | int) -> int | None:
         return line_at(self.raw, keys, self.line)
 
-    def problem(self, rule: str, message: str, *keys: str | int) -> Problem:
-        return Problem(self.path, self.line_of(*keys), rule, self.id, message)
+    def problem(
+        self, rule: str, message: str, *keys: str | int, severity: str = "error"
+    ) -> Problem:
+        return Problem(self.path, self.line_of(*keys), rule, self.id, message, severity)
 
     @property
     def where(self) -> str:

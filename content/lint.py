@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from . import loader
+from .fairness import key_longest_shares
 from .loader import BUILTIN_DIR, ContentLibrary, check, pack_files
-from .problems import Problem, display_path
+from .problems import Problem, display_path, errors
 from .rules import check_counts
 
 __all__ = ["count_problems", "lint_paths", "main"]
@@ -28,10 +30,11 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def lint_paths(paths: list[Path]) -> list[Problem]:
+def lint_paths(paths: list[Path], today: date | None = None) -> list[Problem]:
     """Lint files (or directories of files) as one self-contained set, without the
-    built-in content: duplicates within them are problems; counts are not checked."""
-    return check(_expand(paths)).problems
+    built-in content: duplicates within them are problems; counts are not checked.
+    ``today`` judges the age of `checked:` dates (UTC today by default)."""
+    return check(_expand(paths), today=today).problems
 
 
 def count_problems(library: ContentLibrary) -> list[Problem]:
@@ -39,7 +42,9 @@ def count_problems(library: ContentLibrary) -> list[Problem]:
     return check_counts(library.counts(), where=display_path(BUILTIN_DIR))
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, today: date | None = None) -> int:
+    """Exit 0 when there are no errors (warnings are printed but pass), 1 otherwise.
+    ``today`` judges the age of `checked:` dates (UTC today unless a test gives one)."""
     parser = argparse.ArgumentParser(
         prog="secbot content lint",
         description="Check quiz items and tips against the rules in content/FORMAT.md.",
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"secbot content lint: {args.dir} is not a directory", file=sys.stderr)
             return 2
         packs = pack_files(args.dir)
-    checked = check(loader.builtin_files(), packs)  # via the module so tests can swap it
+    checked = check(loader.builtin_files(), packs, today)  # via the module so tests can swap it
     library = checked.library()
     problems = list(checked.problems)
     if args.dir is None:
@@ -70,8 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             f"; pack {display_path(args.dir)}: {len(packs)} files, {checked.added} added, "
             f"{checked.overridden} overridden, {checked.retired} retired"
         )
-    print(f"{summary}; {len(problems)} problems; content version {library.version}")
-    return 1 if problems else 0
+    shares = ", ".join(str(s) for s in key_longest_shares(library.quiz_items.values()))
+    if shares:
+        print(f"correct answer is the longest option: {shares}")
+    failing = errors(problems)
+    if len(problems) > len(failing):
+        print(f"{len(problems) - len(failing)} warnings (shown above; they don't fail the lint)")
+    print(f"{summary}; {len(failing)} problems; content version {library.version}")
+    return 1 if failing else 0
 
 
 if __name__ == "__main__":

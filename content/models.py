@@ -7,6 +7,7 @@ option lengths...) live in `content.rules` so they can report precise, named pro
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -118,8 +119,16 @@ class LocalText(_Strict):
 
 
 class Source(_Strict):
+    """Who published a fact and the page that states it.
+
+    ``checked`` is the day someone last confirmed the page still says so. It is optional
+    in the schema so an organisation's older pack still loads (the lint warns); the
+    built-in content must have it. Write it as a bare YAML date: ``checked: 2026-12-04``.
+    """
+
     title: str
     url: str
+    checked: date | None = None
 
 
 class Option(_Strict):

@@ -24,10 +24,26 @@ class Problem:
     rule: str
     id: str
     message: str
+    # "error" stops the bot starting and fails the lint; "warning" is shown but does
+    # not (an old `checked:` date needs a person to look, not a refusal to start).
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: [{self.rule}] {self.id}: {self.message}"
+        note = "" if self.is_error else f" {self.severity}"
+        return f"{where}: [{self.rule}]{note} {self.id}: {self.message}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
+
+
+def warnings(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if not p.is_error]
 
 
 def format_report(problems: list[Problem]) -> str:

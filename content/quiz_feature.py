@@ -8,7 +8,8 @@ sends each form of ``/quiz`` to one method:
 ``/quiz``, ``/quiz 10m``,       :meth:`Quiz.post_question`   a question in a channel
 ``/quiz <tag>``
 ``/quiz me`` (or quiz in a DM)  :meth:`Quiz.start_practice`  five personal questions
-``/quiz exam``                  :meth:`Quiz.start_exam`      ten questions, 80% to pass
+``/quiz exam``                  :meth:`Quiz.start_exam`      ten questions, 80% to pass,
+                                                             then a review of mistakes
 ``/quiz stats``                 :meth:`Quiz.stats`           accuracy, streak, exam
 ``/quiz leaderboard [off|on]``  :meth:`Quiz.leaderboard`     this month's top ten
 ``/quiz report``                :meth:`Quiz.report`          exam completions (admins)
@@ -40,6 +41,7 @@ from bot.core.model import Message
 from bot.settings import Settings
 from content import quiz_engine as engine
 from content import quiz_render as render
+from content import quiz_review as review
 from content.models import QuizItem
 from content.quiz_store import (
     DOMAIN,
@@ -697,6 +699,9 @@ class Quiz:
         if session.status == "done":
             exam = self.store.exam_result(session.id)
             assert exam is not None
+            wrong, retired = review.mistakes(
+                session, self.store.session_answers(session.id), self._library()
+            )
             await turn.update_original(
                 render.exam_result(
                     exam,
@@ -704,6 +709,8 @@ class Quiz:
                     self.services.settings.tz,
                     slash,
                     is_private=is_private,
+                    review=review.review_blocks(wrong, retired),
+                    review_note=review.review_text(wrong, retired),
                 )
             )
             return

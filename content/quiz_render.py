@@ -307,7 +307,11 @@ def exam_result(
     slash: bool,
     *,
     is_private: bool,
+    review: tuple = (),
+    review_note: str = "",
 ) -> Message:
+    """The score, the next step, then ``review``: the blocks that go over each wrong
+    answer (``content.quiz_review``), with ``review_note`` as their one-line fallback."""
     pct = engine.percent(result.score, result.total)
     verdict = "passed" if result.passed else "not passed"
     text = (
@@ -327,12 +331,13 @@ def exam_result(
             " to try again whenever you're ready."
         )
     return Message(
-        text=f"{text} {next_step}",
+        text=" ".join(part for part in (text, next_step, review_note) if part),
         blocks=(
             Heading(f"Exam complete: {verdict}"),
             Section(text, fields=fields),
             Section(next_step),
             Context((f"Recorded on {done} (content version {result.content_version}).",)),
+            *review,
         ),
         private=is_private,
     )

@@ -10,14 +10,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from datetime import date
 
 from rapidfuzz import fuzz, process, utils
 
 from .entry import Entry
+from .fairness import check_absolute_words, check_key_longest, check_option_spread
+from .glossary import variants
 from .models import MODULES, PRINCIPLES, TOPICS, LocalText, QuizItem, Source, Tip
 from .problems import Problem
 from .readability import MAX_SENTENCE_WORDS, MIN_READING_EASE, longest_sentence, reading_ease
+from .sources import checked_problem, today_utc, url_problem
 from .spelling import us_spellings
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -46,21 +49,26 @@ def check_id(entry: Entry) -> list[Problem]:
     ]
 
 
-def check_quiz_item(entry: Entry) -> list[Problem]:
+def check_quiz_item(entry: Entry, today: date | None = None) -> list[Problem]:
     item = entry.model
     assert isinstance(item, QuizItem)
     problems = check_id(entry)
     problems += _check_options(entry, item)
+    if len(item.options) == OPTION_COUNT and sum(o.correct for o in item.options) == 1:
+        problems += check_absolute_words(entry, item)
+        if not any(p.rule == "distractor-length" for p in problems):  # say it once
+            problems += check_option_spread(entry, item)
     problems += _check_plain_english(entry, "explanation", item.explanation)
     texts = [("stem", item.stem), ("explanation", item.explanation)]
     texts += [(_option_text(i), o.text) for i, o in enumerate(item.options)]
     problems += _check_spelling(entry, texts)
-    problems += _check_source(entry, item.source)
+    problems += _check_glossary(entry, texts)
+    problems += _check_source(entry, item.source, today)
     problems += _check_topics(entry, item.topics)
     return problems
 
 
-def check_tip(entry: Entry) -> list[Problem]:
+def check_tip(entry: Entry, today: date | None = None) -> list[Problem]:
     tip = entry.model
     assert isinstance(tip, Tip)
     problems = check_id(entry)
@@ -74,10 +82,14 @@ def check_tip(entry: Entry) -> list[Problem]:
         )
     problems += _check_plain_english(entry, "body", tip.body)
     problems += _check_plain_english(entry, "action", tip.action)
-    problems += _check_spelling(
-        entry, [("title", tip.title), ("body", tip.body), ("action", tip.action)]
-    )
-    problems += _check_source(entry, tip.source)
+    texts: list[tuple[str | tuple[str | int, ...], LocalText]] = [
+        ("title", tip.title),
+        ("body", tip.body),
+        ("action", tip.action),
+    ]
+    problems += _check_spelling(entry, texts)
+    problems += _check_glossary(entry, texts)
+    problems += _check_source(entry, tip.source, today)
     problems += _check_topics(entry, tip.topics)
     return problems
 
@@ -191,19 +203,34 @@ def _check_spelling(
     return problems
 
 
-def _check_source(entry: Entry, source: Source) -> list[Problem]:
+def _check_glossary(
+    entry: Entry, texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]]
+) -> list[Problem]:
+    """House terms (content/glossary.py): one name for 2FA, platforms as they write it."""
+    problems: list[Problem] = []
+    for where, text in texts:
+        keys = where if isinstance(where, tuple) else (where,)
+        label = where if isinstance(where, str) else f"option {int(where[1]) + 1}"
+        for variant, write in variants(text.en):
+            problems.append(
+                entry.problem("glossary", f"{label} says {variant!r}; write {write}", *keys)
+            )
+    return problems
+
+
+def _check_source(entry: Entry, source: Source, today: date | None = None) -> list[Problem]:
     problems: list[Problem] = []
     if not source.title.strip():
         problems.append(entry.problem("source", "source needs a title", "source", "title"))
-    url = urlparse(source.url.strip())
-    if url.scheme != "https" or not url.netloc or any(c.isspace() for c in source.url.strip()):
+    bad_url = url_problem(source.url)
+    if bad_url:
+        problems.append(entry.problem("source", bad_url, "source", "url"))
+    dated = checked_problem(source, today or today_utc(), required=entry.builtin)
+    if dated:
+        severity, message = dated
+        where = "checked" if source.checked is not None else "url"
         problems.append(
-            entry.problem(
-                "source",
-                f"source url must be an https:// link, got {source.url!r}",
-                "source",
-                "url",
-            )
+            entry.problem("source-checked", message, "source", where, severity=severity)
         )
     return problems
 
@@ -284,15 +311,49 @@ def check_near_duplicates(
     return problems
 
 
-def check_content(quiz: Sequence[Entry], tips: Sequence[Entry]) -> list[Problem]:
-    """All editorial rules over entries whose models already passed schema checks."""
+def check_tip_topics(quiz: Sequence[Entry], tips: Sequence[Entry]) -> list[Problem]:
+    """Every topic a tip names has at least one live quiz item, so "Quiz me on this"
+    under the tip always has a question on the tip's own topic."""
+    if not quiz:
+        return []  # a file of tips linted on its own: its items live elsewhere
+    covered: set[str] = set()
+    for entry in quiz:
+        if isinstance(entry.model, QuizItem) and entry.model.enabled:
+            covered |= set(entry.model.topics)
+    problems: list[Problem] = []
+    for entry in tips:
+        if not isinstance(entry.model, Tip):
+            continue
+        for topic in entry.model.topics:
+            if topic in TOPICS and topic not in covered:
+                problems.append(
+                    entry.problem(
+                        "tip-topic",
+                        f"topic {topic!r} has no enabled quiz item, so 'Quiz me on this' "
+                        "would have nothing to ask; add an item or change the tip's topics",
+                        "topics",
+                    )
+                )
+    return problems
+
+
+def check_content(
+    quiz: Sequence[Entry], tips: Sequence[Entry], today: date | None = None
+) -> list[Problem]:
+    """All editorial rules over entries whose models already passed schema checks.
+
+    ``today`` is the date the staleness of `checked:` dates is judged against (UTC today
+    by default; tests pass their own)."""
+    today = today or today_utc()
     problems: list[Problem] = []
     for entry in quiz:
-        problems += check_quiz_item(entry)
+        problems += check_quiz_item(entry, today)
     for entry in tips:
-        problems += check_tip(entry)
+        problems += check_tip(entry, today)
     problems += check_near_duplicates(quiz, "stem", _stem)
     problems += check_near_duplicates(tips, "body", _body)
+    problems += check_key_longest(quiz)
+    problems += check_tip_topics(quiz, tips)
     return problems
 
 

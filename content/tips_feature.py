@@ -15,7 +15,7 @@ Anyone in a channel may subscribe or unsubscribe it: a channel's members already
 what is posted there, and the confirmation is posted publicly so everyone sees the change.
 
 Buttons on every tip: ``tip:vote`` (Useful / Not useful, one vote per person per tip per
-channel, changeable), ``tip:quiz`` (a related quiz question, privately) and
+channel, changeable), ``tip:quiz`` (a question on the tip's own topic, privately) and
 ``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips_delivery.py``,
 the arithmetic in ``content/tips_schedule.py`` and all SQL in ``content/tips_store.py``.
 """
@@ -366,9 +366,13 @@ async def vote(turn: Turn) -> None:
 
 
 def related_items(tip: Tip, items: list[QuizItem]) -> list[QuizItem]:
-    """Quiz items sharing a topic tag with the tip; failing that its principle, then module."""
-    for tags in (set(tip.topics), {tip.principle}, {tip.module}):
-        found = [i for i in items if set(i.topics) & tags or (tags & {i.principle, i.module})]
+    """Live quiz items on the tip's own topic: those sharing its first (main) topic, else
+    any of its topics. Tips and items share one topic vocabulary, and the content lint
+    (``tip-topic``) makes sure every topic a tip names has an item, so a tip about
+    passkeys is never followed by a question about photos from the same module."""
+    live = [i for i in items if i.enabled]
+    for tags in ({tip.topics[0]}, set(tip.topics)):
+        found = [i for i in live if set(i.topics) & tags]
         if found:
             return found
     return []

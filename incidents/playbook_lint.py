@@ -38,6 +38,10 @@ try:
     from content.spelling import us_spellings
 except ImportError:  # pragma: no cover
     us_spellings = None  # type: ignore[assignment]
+try:  # one name for 2FA, platform names as the platforms write them
+    from content.glossary import variants
+except ImportError:  # pragma: no cover
+    variants = None  # type: ignore[assignment]
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -87,6 +91,9 @@ def check_step(step: Step, where: str, line: int | None) -> list[Problem]:
     if us_spellings is not None:
         for us, uk in us_spellings(text):
             bad("uk-spelling", f"text uses US spelling {us!r}; write {uk!r}")
+    if variants is not None:
+        for variant, write in variants(text):
+            bad("glossary", f"text says {variant!r}; write {write}")
     return problems
 
 

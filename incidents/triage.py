@@ -36,7 +36,7 @@ SYMPTOMS: tuple[tuple[str, str], ...] = (
 )
 SYMPTOM_LABELS = dict(SYMPTOMS)
 
-# Flags add playbook steps that no triage answer implies (fraud → Action Fraud).
+# Flags add playbook steps that no triage answer implies (fraud → Report Fraud).
 FLAGS: dict[str, str] = {"fraud": "Fraud or a scam is involved"}
 
 SEVERITY_LABELS = {1: "1 (critical)", 2: "2 (high)", 3: "3 (moderate)", 4: "4 (low)"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,12 @@ from content.readability import reading_ease, sentences
 from content.rules import Counts, check_counts
 from content.spelling import us_spellings
 
-SOURCE = {"title": "NCSC: Social media", "url": "https://www.ncsc.gov.uk/guidance/social-media"}
+TODAY = datetime.now(UTC).date()  # the lint's default clock; fixtures are checked "today"
+SOURCE = {
+    "title": "NCSC: Social media",
+    "url": "https://www.ncsc.gov.uk/guidance/social-media",
+    "checked": TODAY,
+}
 
 
 def quiz_item(item_id: str = "q-test-001", **changes: Any) -> dict[str, Any]:
@@ -42,7 +48,7 @@ def quiz_item(item_id: str = "q-test-001", **changes: Any) -> dict[str, Any]:
         },
         "module": "accounts",
         "principle": "trust-the-platform",
-        "topics": ["phishing"],
+        "topics": ["phishing", "2fa"],
         "difficulty": 2,
         "scenario": True,
         "source": dict(SOURCE),
@@ -431,12 +437,15 @@ def test_spelling_list() -> None:
 @pytest.mark.parametrize(
     ("source", "needle"),
     [
-        ({"title": "NCSC", "url": "http://www.ncsc.gov.uk/"}, "url:"),
+        ({"title": "NCSC", "url": "http://www.ncsc.gov.uk/guidance/x"}, "url:"),
         ({"title": "NCSC", "url": "www.ncsc.gov.uk"}, "url:"),
-        ({"title": "  ", "url": "https://www.ncsc.gov.uk/"}, "title:"),
+        ({"title": "  ", "url": "https://www.ncsc.gov.uk/guidance/x"}, "title:"),
+        ({"title": "NCSC", "url": "https://www.ncsc.gov.uk/"}, "url:"),
+        ({"title": "NCSC", "url": "https://www.ncsc.gov.uk"}, "url:"),
     ],
 )
-def test_source(tmp_path: Path, source: dict[str, str], needle: str) -> None:
+def test_source(tmp_path: Path, source: dict[str, Any], needle: str) -> None:
+    source = {**source, "checked": TODAY}
     path = write(tmp_path, "q.yml", items=[quiz_item(source=source)])
     problem = only(lint_paths([path]), "source")
     assert_located(problem, path, line_of(path, needle), "q-test-001")
@@ -551,3 +560,248 @@ def test_local_text_falls_back_to_english() -> None:
     text = LocalText(en="Hello")
     assert text.text("cy") == "Hello" and text.en == "Hello"
     assert LocalText(en="Hello", cy="Helo").text("cy") == "Helo"
+
+
+# --- fair questions ----------------------------------------------------------------
+
+
+def with_options(texts: list[str], correct: int = 0, **changes: Any) -> dict[str, Any]:
+    options = [
+        {"text": {"en": t}, **({"correct": True} if i == correct else {})}
+        for i, t in enumerate(texts)
+    ]
+    return quiz_item(options=options, **changes)
+
+
+def test_absolute_word_in_a_distractor_but_not_the_key(tmp_path: Path) -> None:
+    item = with_options(
+        [
+            "Open the platform's own app and check your notifications",
+            "Click the link quickly so the account is not deleted",
+            "Always reply to the message and ask if it is genuine",
+            "Forward the message to the team so they can decide",
+        ]
+    )
+    path = write(tmp_path, "q.yml", items=[item])
+    problem = only(lint_paths([path]), "absolute-words")
+    assert_located(problem, path, line_of(path, "Always reply"), "q-test-001")
+    assert "option 3 says 'always'" in problem.message
+
+
+def test_absolute_words_true_in_key_and_distractors_alike_pass(tmp_path: Path) -> None:
+    item = with_options(
+        [
+            "Sign out of all devices and apps, then turn on 2FA",
+            "Sign out of the app on your phone and leave the rest",
+            "Leave all sessions open so you can watch the attacker",
+            "Post a message saying the account is safe again now",
+        ]
+    )
+    assert lint_paths([write(tmp_path, "q.yml", items=[item])]) == []
+
+
+def test_option_spread(tmp_path: Path) -> None:
+    # Each wrong answer is within 50-200% of the key, but the longest is over 2.5 times
+    # the shortest, so length still hints at something.
+    item = with_options(
+        [
+            "Check the app's own notifications page",  # 38
+            "Click the link in it",  # 20
+            "Reply to the message and ask whether it is real and then wait",  # 61
+            "Forward it to your team",  # 23
+        ]
+    )
+    path = write(tmp_path, "q.yml", items=[item])
+    problem = only(lint_paths([path]), "option-spread")
+    assert_located(problem, path, line_of(path, "Reply to the message"), "q-test-001")
+    assert "option 3 is 61 characters but option 2 is 20" in problem.message
+
+
+STEM_WORDS = (
+    "kettle river jigsaw lantern meadow copper violin harbour pepper saddle orchard "
+    "beacon walnut thistle pebble canvas falcon marble nutmeg ribbon quarry tundra"
+).split()
+
+
+def module_items(count: int, key_longest: int) -> list[dict[str, Any]]:
+    """``count`` accounts items, the key being the longest option in ``key_longest``."""
+    items = []
+    for n in range(count):
+        word = STEM_WORDS[n]
+        stem = f"The {word} team gets an odd login alert about {word} work. What first?"
+        key = (
+            "Open the platform's own app and check your alerts there"
+            if n < key_longest
+            else "Open the platform's app and check the alerts"
+        )
+        items.append(
+            with_options(
+                [
+                    key,
+                    "Click the link quickly so the account stays open",
+                    "Reply to the message and ask if it is genuine",
+                    "Forward the message to the team to decide",
+                ],
+                item_id=f"q-test-{n:03d}",
+                stem={"en": stem},
+            )
+        )
+    return items
+
+
+def key_longest_problems(tmp_path: Path, items: list[dict[str, Any]]) -> list[Problem]:
+    path = write(tmp_path, "q.yml", items=items)
+    return [p for p in lint_paths([path]) if p.rule == "key-longest"]
+
+
+def test_key_longest_over_30_percent_of_a_module_fails(tmp_path: Path) -> None:
+    [problem] = key_longest_problems(tmp_path, module_items(20, 7))
+    assert problem.id == "accounts"
+    assert "accounts 7/20 (35%)" in problem.message
+    assert "q-test-000" in problem.message and "q-test-007" not in problem.message
+
+
+def test_key_longest_at_30_percent_passes(tmp_path: Path) -> None:
+    assert key_longest_problems(tmp_path, module_items(20, 6)) == []
+
+
+def test_key_longest_not_judged_on_a_small_module(tmp_path: Path) -> None:
+    assert key_longest_problems(tmp_path, module_items(19, 19)) == []
+
+
+def test_key_longest_share_is_reported_by_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("correct answer is the longest"))
+    assert "policy " in line and "accounts " in line and "people " in line
+
+
+@pytest.mark.parametrize(
+    ("wording", "variant"),
+    [
+        ("Turn on two-step verification for it.", "two-step"),
+        ("Turn on 2-step verification for it.", "2-step"),
+        ("Turn on two factor authentication.", "two factor"),
+        ("Use a 2-factor check for it.", "2-factor"),
+        ("Use a two-factor login for it.", "two-factor login"),
+        ("Turn on MFA for it.", "MFA"),
+        ("Turn on 2fa for it.", "2fa"),
+        ("Set up a pass key for it.", "pass key"),
+        ("Watch for phising messages.", "phising"),
+        ("Check your Youtube channel.", "Youtube"),
+        ("Check your Linkedin profile.", "Linkedin"),
+        ("Check your Tik Tok account.", "Tik Tok"),
+        ("Check your Whatsapp chats.", "Whatsapp"),
+        ("Check your Twitter account.", "Twitter"),
+        ("Open Account Centre in the app.", "Account Centre"),
+    ],
+)
+def test_glossary_variant(tmp_path: Path, wording: str, variant: str) -> None:
+    body = f"{wording} It stops most account takeovers. Do it for every account you run."
+    path = write(tmp_path, "t.yml", tips=[tip(body={"en": body})])
+    problem = only(lint_paths([path]), "glossary")
+    assert_located(problem, path, line_of(path, "body:"), "tip-test-001")
+    assert f"body says {variant!r}" in problem.message
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "Turn on two-factor authentication (2FA) for it.",
+        "Use phishing-resistant MFA, such as a passkey.",
+        "Go to facebook.com/hacked or email report@phishing.gov.uk.",
+        "Post on X, formerly Twitter, and on YouTube, LinkedIn and TikTok.",
+        "Open Accounts Centre, then Password and security.",
+    ],
+)
+def test_glossary_house_terms_pass(tmp_path: Path, wording: str) -> None:
+    body = f"{wording} It stops most account takeovers. Do it for every account you run."
+    assert lint_paths([write(tmp_path, "t.yml", tips=[tip(body={"en": body})])]) == []
+
+
+def test_glossary_checks_options_too(tmp_path: Path) -> None:
+    item = with_options(
+        [
+            "Open the platform's own app and check your notifications",
+            "Click the link quickly so the Youtube channel is safe",
+            "Reply to the message and ask if it is really genuine",
+            "Forward the message to the team so they can decide",
+        ]
+    )
+    path = write(tmp_path, "q.yml", items=[item])
+    problem = only(lint_paths([path]), "glossary")
+    assert_located(problem, path, line_of(path, "Youtube"), "q-test-001")
+
+
+# --- sources: checked dates ----------------------------------------------------------
+
+
+def test_source_without_checked_date_is_an_error_in_the_builtin_set(tmp_path: Path) -> None:
+    source = {k: v for k, v in SOURCE.items() if k != "checked"}
+    path = write(tmp_path, "q.yml", items=[quiz_item(source=source)])
+    problem = only(lint_paths([path]), "source-checked")
+    assert problem.is_error and "needs a checked: date" in problem.message
+
+
+def test_source_without_checked_date_in_a_pack_only_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An organisation's pack written before the field existed still loads."""
+    import content.loader as loader
+
+    base = write(tmp_path, "base.yml", items=[quiz_item()])
+    org = tmp_path / "org"
+    org.mkdir()
+    source = {k: v for k, v in SOURCE.items() if k != "checked"}
+    write(org, "ours.yml", items=[second_item("q-org-001") | {"source": source}])
+    monkeypatch.setattr(loader, "builtin_files", lambda: [base])
+    library = loader.load_library(org)  # warnings don't stop start-up
+    assert "q-org-001" in library.quiz_items
+    [problem] = loader.check([base], [org / "ours.yml"]).problems
+    assert (problem.rule, problem.severity) == ("source-checked", "warning")
+
+
+def test_stale_checked_date_warns_against_an_injected_today(tmp_path: Path) -> None:
+    source = {**SOURCE, "checked": date(2026, 5, 31)}
+    path = write(tmp_path, "q.yml", items=[quiz_item(source=source)])
+    assert lint_paths([path], today=date(2026, 11, 30)) == []  # exactly six months
+    problem = only(lint_paths([path], today=date(2026, 12, 1)), "source-checked")
+    assert problem.severity == "warning"
+    assert "last checked 2026-05-31, more than 6 months ago" in problem.message
+    assert problem.line == line_of(path, "checked:") and problem.id == "q-test-001"
+    assert str(problem).startswith(f"{problem.path}:{problem.line}: [source-checked] warning ")
+
+
+def test_checked_date_in_the_future_is_an_error(tmp_path: Path) -> None:
+    source = {**SOURCE, "checked": date(2027, 1, 2)}
+    path = write(tmp_path, "q.yml", items=[quiz_item(source=source)])
+    problem = only(lint_paths([path], today=date(2027, 1, 1)), "source-checked")
+    assert problem.is_error and "in the future" in problem.message
+
+
+def test_cli_passes_with_only_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The built-in content checked on 2026-12-04 is stale by mid-2027: a warning, exit 0."""
+    assert main([], today=date(2027, 7, 1)) == 0
+    out = capsys.readouterr().out
+    assert "[source-checked] warning" in out
+    assert "warnings (shown above; they don't fail the lint)" in out
+    assert out.splitlines()[-1].endswith(" 0 problems; content version " + out.split()[-1])
+
+
+# --- tips and quiz items share topics ------------------------------------------------
+
+
+def test_tip_topic_without_an_item(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "both.yml",
+        items=[second_item()],
+        tips=[tip(topics=["2fa", "password-manager"])],
+    )
+    problem = only(lint_paths([path]), "tip-topic")
+    assert_located(problem, path, line_of(path, "topics:", 2), "tip-test-001")
+    assert "topic '2fa' has no enabled quiz item" in problem.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,11 @@ from content.rules import (
     MIN_TIPS,
 )
 
-SRC = 'source: {title: "NCSC", url: "https://www.ncsc.gov.uk/"}'
+# Checked today by the lint's own clock, so no fixture ever reads as stale.
+SRC = (
+    'source: {title: "NCSC", url: "https://www.ncsc.gov.uk/guidance/example", '
+    f"checked: {datetime.now(UTC).date().isoformat()}}}"
+)
 
 BASE_QUIZ = f"""\
 items:
@@ -33,7 +38,7 @@ items:
     explanation: {{en: "Scammers copy platform messages to steal logins. Check the app itself."}}
     module: accounts
     principle: trust-the-platform
-    topics: [phishing]
+    topics: [phishing, 2fa]
     difficulty: 1
     scenario: true
     {SRC}
@@ -87,7 +92,7 @@ items:
       - text: {{en: "The head of digital and the policy lead"}}
         correct: true
       - text: {{en: "Whoever is on the social media rota"}}
-      - text: {{en: "Nobody, if the post uses approved lines"}}
+      - text: {{en: "No sign-off, if the post uses approved lines"}}
       - text: {{en: "The press office intern, to save time"}}
     explanation: {{en: "Policy posts need sign-off from both the digital and policy leads."}}
     module: policy
@@ -210,6 +215,7 @@ def test_tags_and_lookup(fake_builtin: Path) -> None:
         "people",
         "trust-the-platform",
         "control-access",
+        "2fa",
         "password-manager",
         "phishing",
         "shared-logins",

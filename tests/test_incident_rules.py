@@ -67,10 +67,10 @@ def test_checklist_depends_on_platform_symptoms_severity_and_flags():
     assert "x-connected-apps" in ids  # an overlay's own step
     route = next(s for s in sev1 if s.id == "recover-route")  # overlay replaces common
     assert route.link == "https://help.x.com/en/safety-and-security/x-account-compromised"
-    assert "notify-action-fraud" not in ids
+    assert "notify-report-fraud" not in ids
     sev3 = [s.id for s in books.steps_for("other", ["impersonation"], 3, ["fraud"])]
     assert "notify-siro" not in sev3 and "notify-ncsc" not in sev3
-    assert {"recover-impersonation", "notify-action-fraud"} <= set(sev3)
+    assert {"recover-impersonation", "notify-report-fraud"} <= set(sev3)
     assert not any(s.link for s in books.steps_for("other", [], 4) if s.id == "recover-route")
     insta = next(s for s in books.steps_for("instagram", [], 4) if s.id == "recover-route")
     assert insta.link is None  # the Instagram route is unverified in our sources
@@ -90,7 +90,7 @@ def test_lint_reports_every_problem_with_file_and_step(tmp_path):
         {
             "id": "Bad_ID",
             "phase": "contain",
-            "text": {"en": "Organize the analyze of the color."},
+            "text": {"en": "Organize the analyze of the color. Turn on two-step sign-in."},
             "link": "http://example.com",
             "source": {"title": "", "url": "ftp://x"},
             "when": {"symptoms": ["sneezing"], "severity": [7], "flags": ["odd"]},
@@ -117,6 +117,7 @@ def test_lint_reports_every_problem_with_file_and_step(tmp_path):
     assert ("unique-id", "ok-step") in rules
     assert {("id-format", "Bad_ID"), ("link", "Bad_ID"), ("source", "Bad_ID")} <= rules
     assert ("uk-spelling", "Bad_ID") in rules and ("when", "Bad_ID") in rules
+    assert ("glossary", "Bad_ID") in rules  # "two-step": the house term is 2FA
     assert ("reading-ease", "hard-words") in rules
     assert ("schema", "ok-step") in rules  # the invalid phase
     assert all(p.path.endswith(".yml") for p in problems)

@@ -32,7 +32,7 @@ USAGE = (
     "/compromised add <id> @person — let someone see and work on the incident\n"
     "/compromised people <id> — who is on the incident\n"
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
-    "/compromised flag <id> fraud — fraud is involved (adds the Action Fraud step)\n"
+    "/compromised flag <id> fraud — fraud is involved (adds the Report Fraud step)\n"
     "/compromised close <id> <summary> — close it (commander or admin)\n"
     "/compromised report <id> — the post-incident report as a file\n"
     "/compromised drill [platform] [@account] — practise the whole flow"
