@@ -10,13 +10,14 @@ from bot.core import Turn
 from incidents import cards, text_limits
 from incidents.cards import typed
 from incidents.desk.job import DeskJob
-from incidents.store import BOT, Incident
+from incidents.store import BOT, Incident, StepState
 
 
 class Checklist(DeskJob):
     """Done, skip, reason and assign on checklist steps."""
 
-    async def open_step(self, turn: Turn, inc: Incident, parts: list[str]):
+    async def open_step(self, turn: Turn, inc: Incident, parts: list[str]) -> StepState | None:
+        """The step ``parts[0]`` names, on an open incident; otherwise says why not."""
         step = self.store.steps.get(inc.id, parts[0]) if parts else None
         if step is None:
             # Step ids appear nowhere on the checklist, so say which ones there are.

@@ -17,7 +17,8 @@ from incidents.triage import FLAGS, normalise_handle
 
 
 class Lifecycle(DeskJob):
-    """status, handle, evidence, assign, severity, flag and close."""
+    """The sub-commands that look at or change an incident once it exists: status,
+    handle, evidence, assign (handover), severity, flag and close."""
 
     async def status(self, turn: Turn, rest: str) -> None:
         await turn.reply(cards.status_list(self.desk.access.open_for(turn.actor, turn.place)))

@@ -6,6 +6,11 @@ Each provider's ``send(page)`` returns a :class:`ProviderResult` and never raise
 again later can help (rate limits, 5xx, network) or not (bad request, bad key). The
 outbox does the retrying and the falling back; providers only say what happened.
 Errors are described without secrets or message text, since they reach the timeline.
+
+To add a provider: a module here with a :class:`Provider` subclass (``kind``, ``label``,
+``actions``, ``send``); its target model in ``incidents/paging/targets.py`` (added to
+``Target`` and ``TARGET_TYPES``, secrets named by ``*_env`` fields); and one line in
+:func:`build_providers`.
 """
 
 from __future__ import annotations
