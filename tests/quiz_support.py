@@ -1,7 +1,7 @@
 """Helpers for the quiz tests: a small fixed content library, a bot on a FakeClock, and
 ways to find the right (or a wrong) button for whatever was shuffled.
 
-The library is built in code rather than read from ``content/quiz/*.yml`` so the quiz
+The library is built in code rather than read from ``content/data/quiz/*.yml`` so the quiz
 tests pin their own facts (tags, counts) and do not break while the shipped content is
 being edited. One engine test also checks the shipped content can compose an exam.
 """

@@ -129,9 +129,9 @@ def test_a_pack_with_stale_and_undated_sources_shows_in_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """Run in-process with an injected date: the oldest date and the warnings show."""
-    item = yaml.safe_load((ROOT / "content/quiz/people.yml").read_text())["items"][0]
+    item = yaml.safe_load((ROOT / "content/data/quiz/people.yml").read_text())["items"][0]
     item["source"]["checked"] = date(2025, 1, 15)
-    tip = yaml.safe_load((ROOT / "content/tips/tips.yml").read_text())["tips"][0]
+    tip = yaml.safe_load((ROOT / "content/data/tips/tips.yml").read_text())["tips"][0]
     del tip["source"]["checked"]
     (tmp_path / "ours.yml").write_text(
         yaml.safe_dump({"items": [item], "tips": [tip]}, sort_keys=False)
