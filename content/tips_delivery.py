@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import WORKSPACE, DeliveryFailed
 from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
+from bot.retry import TIPS
 from bot.storage.batched import BatchedWriter
 from content.tips_pacing import Pacer
 from content.tips_schedule import is_delivery_day, next_delivery
@@ -85,9 +85,8 @@ log = logging.getLogger(__name__)
 
 # Channels claimed (or rescheduled at start-up) per transaction, between event-loop yields.
 PAGE = 200
-# Backoff after a refusal without Retry-After: 30 s, doubling, at most this, with jitter.
-FIRST_BACKOFF = 30.0
-MAX_BACKOFF = 900.0
+# Backoff after a refusal without Retry-After: bot.retry.TIPS (30 s, doubling, at most
+# 15 minutes, with jitter).
 # How long the worker sleeps at most, so a changed system clock is noticed.
 MAX_SLEEP = 300.0
 # At start-up a stored next due time is kept (not moved earlier) if it is at most this far
@@ -707,8 +706,7 @@ class TipDelivery:
         else:
             # Exponential backoff with jitter, so thousands of refused channels do not all
             # come back in the same second.
-            base = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** min(row.attempts, 10))
-            wait = timedelta(seconds=base * random.uniform(0.75, 1.0))
+            wait = timedelta(seconds=TIPS.delay(min(row.attempts, 10) + 1))
         if row.due_at + self.grace < now + wait:
             log.warning(
                 "tips: delivery %d refused (%s) and the grace window ends before it could be "

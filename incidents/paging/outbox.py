@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.retry import PAGING
 from incidents.paging.model import IncidentInfo
 from incidents.paging.providers import PageRequest, Provider, ProviderResult, target_from_json
 from incidents.paging.store import IncidentRow, NewPage, PageRow, PagingStore
@@ -35,12 +36,9 @@ def page_key(incident_id: str, step: int, round_: int, target_id: str, action: s
 
 
 def backoff(attempt: int, base: float, rng: random.Random, retry_after: float | None) -> float:
-    """Exponential (base, 2×base, 4×base…, at most 10 minutes) plus up to 25% jitter."""
-    delay = min(MAX_BACKOFF, base * (2 ** max(0, attempt - 1)))
-    delay *= 1 + rng.uniform(0, 0.25)
-    if retry_after is not None:
-        delay = max(delay, min(MAX_BACKOFF, retry_after))
-    return delay
+    """The shared retry policy (``bot.retry.PAGING``) from ``base`` seconds: exponential,
+    at most 10 minutes, plus up to 25% jitter; never sooner than Retry-After."""
+    return replace(PAGING, first=base, maximum=MAX_BACKOFF).delay(attempt, retry_after, rng)
 
 
 class Outbox:

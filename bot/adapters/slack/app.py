@@ -23,7 +23,7 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -39,6 +39,7 @@ from bot.core import WORKSPACE, Bot, DeliveryFailed
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.errors import where
 from bot.render.slack import render
+from bot.retry import SLACK_RATE_LIMIT, RetryPolicy
 from bot.storage.inbox import RAW, Inbox, Kept
 from bot.tasks import TaskSet
 
@@ -67,6 +68,33 @@ WORKSPACE_ERRORS = {
 }
 
 
+class SlackRateLimitRetry(AsyncRetryHandler):
+    """slack_sdk asks this after a 429: wait as :data:`bot.retry.SLACK_RATE_LIMIT` says
+    (never sooner than Retry-After) and try again, three times at most."""
+
+    def __init__(self, policy: RetryPolicy = SLACK_RATE_LIMIT):
+        super().__init__(max_retry_count=policy.attempts - 1)
+        self.policy = policy
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code == 429
+
+    async def prepare_for_next_attempt_async(
+        self, *, state, request, response=None, error=None
+    ) -> None:
+        state.next_attempt_requested = True
+        retry_after = None
+        if response is not None:
+            for name, values in response.headers.items():
+                if name.lower() == "retry-after" and values:
+                    try:
+                        retry_after = float(values[0])
+                    except ValueError:
+                        retry_after = None
+        await asyncio.sleep(self.policy.delay(state.current_attempt + 1, retry_after))
+        state.increment_current_attempt()
+
+
 def configure_client(client: AsyncWebClient, base_url: str) -> AsyncWebClient:
     """Point bolt's own Web API client at ``SLACK_API_URL`` and retry 429s.
 
@@ -74,7 +102,7 @@ def configure_client(client: AsyncWebClient, base_url: str) -> AsyncWebClient:
     start-up warning that the SLACK_BOT_TOKEN variable is being ignored.
     """
     client.base_url = base_url
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(SlackRateLimitRetry())
     return client
 
 
