@@ -140,7 +140,7 @@ def create_app(
     # Web chat: with a users file each person signs in with their own secret; without
     # one it runs only in development mode, as `make run` does (see bot/settings.py).
     web_store = webchat.WebChatStore(db)
-    web_transport = webchat.WebTransport(web_store, clock)
+    web_transport = webchat.WebTransport(web_store, clock, settings.webchat_users)
     services.transports["web"] = web_transport
     if settings.webchat:
         app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
@@ -155,18 +155,21 @@ def create_app(
         app.cleanup_ctx.append(teams.keys.run)
 
     if settings.slack_enabled:
-        from bot.adapters.slack import app as slack_adapter
+        from bot.adapters.slack.app import build_slack_app
+        from bot.adapters.slack.client import session_ctx
         from bot.adapters.slack.door import SlackDoor, door_routes
+        from bot.adapters.slack.intake import intake_ctx
         from bot.adapters.slack.socket_mode import socket_mode_ctx
+        from bot.adapters.slack.transport import SlackTransport
 
-        slack_app, intake = slack_adapter.build_slack_app(settings, bot, handler_tasks)
+        slack_app, intake = build_slack_app(settings, bot, handler_tasks)
         services.slack_intake = intake
         client = slack_app.client
-        services.transports["slack"] = slack_adapter.SlackTransport(client)
+        services.transports["slack"] = SlackTransport(client)
         door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
         app.add_routes(door_routes(door))
-        app.cleanup_ctx.append(slack_adapter.session_ctx(client))
-        last_ctx.append(slack_adapter.intake_ctx(intake))
+        app.cleanup_ctx.append(session_ctx(client))
+        last_ctx.append(intake_ctx(intake))
         doors["slack_http"] = True
         if settings.socket_mode_enabled:
             app.cleanup_ctx.append(socket_mode_ctx(slack_app, settings, client))

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.adapters.slack import app as slack_adapter
+from bot.adapters.slack import intake as slack_intake
+from bot.retry import RetryPolicy
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
 from tests.support import eventually, kept_slack, slash_command_body, start_bot, stop_bot
@@ -18,7 +19,8 @@ from tests.support import eventually, kept_slack, slash_command_body, start_bot,
 
 @pytest.fixture
 def quick_retries(monkeypatch):
-    monkeypatch.setattr(slack_adapter, "RETRY_SECONDS", (0.05, 0.1, 0.2))
+    quick = RetryPolicy(first=0.05, maximum=0.2, jitter=(1.0, 1.0), attempts=4)  # 0.05, 0.1, 0.2
+    monkeypatch.setattr(slack_intake, "REDELIVERY", quick)
 
 
 def _intake(bot):
@@ -173,7 +175,8 @@ async def test_a_pending_retry_does_not_hold_up_a_shutdown(
 ):
     """A delivery waiting an hour to be tried again stays kept, and stopping ends the wait
     rather than running into the shutdown's drain limit (which would cancel it)."""
-    monkeypatch.setattr(slack_adapter, "RETRY_SECONDS", (3600.0,))
+    hour = RetryPolicy(first=3600.0, maximum=3600.0, jitter=(1.0, 1.0), attempts=2)
+    monkeypatch.setattr(slack_intake, "REDELIVERY", hour)
     fake_slack.method_errors["auth.test"] = "fatal_error"
     await running.slack_post(slash_command_body("/secbot", "help", trigger_id="stop.1"))
     await fake_slack.wait_for(lambda s: s.api_calls("auth.test"))

@@ -18,7 +18,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import SERVICES
-from bot.adapters.slack.app import SlackTransport
+from bot.adapters.slack.transport import SlackTransport
 from bot.adapters.slack.web_api import MessageBodies
 from bot.core import DeliveryFailed
 from bot.core.clock import FakeClock

@@ -68,6 +68,15 @@ class Transport(Protocol):
         """Add ``people`` (actor keys) to a room; those it can't add are left out."""
         ...
 
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """Post a text file (a report, an export) in a place; raises DeliveryFailed."""
+        ...
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """The person with this platform id, named as the platform knows them; None
+        when the platform does not know them (or can't say)."""
+        ...
+
 
 CHANNEL, WORKSPACE = "channel", "workspace"
 

@@ -168,6 +168,14 @@ class PausingTransport:
             self._failed(ref.place, e)
             raise
 
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        self._check(place)
+        try:
+            return await self.inner.upload(place, filename, content)
+        except DeliveryFailed as e:
+            self._failed(place, e)
+            raise
+
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 

@@ -1,7 +1,7 @@
 """Deliveries that kept failing, set aside for an admin instead of being tried for ever.
 
 A kept delivery moves here after a bounded number of attempts or once it is old (see
-``bot.adapters.slack.app.SlackIntake``). Each row says, in plain words, when it came, by
+``bot.adapters.slack.intake.SlackIntake``). Each row says, in plain words, when it came, by
 which front door, which command or button it was and the class of the last error; the
 body it keeps has had its tokens scrubbed. An admin can retry one (it goes back to the
 inbox for one more try) or drop it (``/secbot deadletters``). Rows are deleted after the

@@ -4,7 +4,7 @@ Slack waits at most three seconds for an answer and retries (then disables the a
 when it doesn't get one, so the acknowledging path does the least that makes the
 delivery safe: check the signature and timestamp with slack_sdk's verifier (the one
 bolt uses), keep the body in the inbox, answer 200. Parsing and routing happen in
-:class:`bot.adapters.slack.app.SlackIntake`, off this path, so a burst of clicks costs each
+:class:`bot.adapters.slack.intake.SlackIntake`, off this path, so a burst of clicks costs each
 acknowledgement one HMAC and one small INSERT however much work the clicks cause.
 """
 

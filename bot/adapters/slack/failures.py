@@ -19,6 +19,7 @@ from bot.adapters.slack.scrub import describe, scrub
 from bot.core.clock import Clock
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.inbox import Inbox, Kept
+from bot.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,10 @@ class FailedDeliveries:
         pruned = self.dead.prune(now - self.retention)
         return buried, deleted, pruned
 
-    async def housekeeping_loop(self, stopping: Callable[[], bool]) -> None:
-        """Tidy now, then every hour, until the intake stops."""
-        while not stopping():
+    def housekeeping_worker(self) -> Worker:
+        """Tidy now, then every hour, until the intake stops (a ``bot.workers.Worker``)."""
+
+        async def tidy() -> None:
             try:
                 buried, deleted, pruned = self.housekeeping()
             except sqlite3.Error as e:
@@ -147,4 +149,5 @@ class FailedDeliveries:
                         deleted,
                         pruned,
                     )
-            await self.clock.sleep(HOUSEKEEPING_SECONDS)
+
+        return Worker("slack-housekeeping", tidy, every=HOUSEKEEPING_SECONDS, clock=self.clock)

@@ -30,6 +30,7 @@ import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from bot.settings import is_loopback
+from bot.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -120,22 +121,22 @@ class SigningKeys:
     async def run(self, app: Any = None):
         """Fetch at start (without delaying it), then refresh before the keys go stale."""
         self._session = aiohttp.ClientSession()
-        worker = asyncio.create_task(self._refresh_loop())
+        worker = Worker("teams-signing-keys", self._refresh_round, every=self.refresh_every)
+        worker.start()
         try:
             yield
         finally:
-            worker.cancel()
+            await worker.stop()
             if self._inflight is not None:
                 self._inflight.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+                await asyncio.gather(self._inflight, return_exceptions=True)
             await self._session.close()
             self._session = None
 
-    async def _refresh_loop(self) -> None:
-        while True:
-            await self.refresh()
-            failed = self._failed_at is not None and self._failed_at >= (self._fetched_at or 0)
-            await asyncio.sleep(self.retry_after if failed else self.refresh_every)
+    async def _refresh_round(self) -> float:
+        await self.refresh()
+        failed = self._failed_at is not None and self._failed_at >= (self._fetched_at or 0)
+        return self.retry_after if failed else self.refresh_every
 
     # --- lookups --------------------------------------------------------------------------
 

@@ -277,6 +277,24 @@ class TeamsTransport:
     async def invite(self, room: Place, people: list[str]) -> None:
         return None
 
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """The file as an attachment, and its text in the conversation too (some Teams
+        clients offer no download for a data-URL file), as a reply with a file does."""
+        msg = Message(text=filename, attachment=(filename, content))
+
+        async def send(ctx: TurnContext):
+            resp = await ctx.send_activity(_with_file(_to_activity(msg), filename, content))
+            await ctx.send_activity(_file_as_text(filename, content))
+            return resp
+
+        resp = await self._continue(place.channel, send)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """Someone who has talked to the bot (Teams gives names only within a turn, and
+        each activity carries the sender's): known by id, without a stored name."""
+        return Actor("teams", user_id, "") if self.store.teams_id(user_id) else None
+
 
 async def _send_personal(
     adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message

@@ -24,7 +24,7 @@ from aiohttp import web
 from sqlite_utils import Database
 
 from bot.core import Bot
-from bot.core.access import bearer_secret, find_user, origin_allowed
+from bot.core.access import WebUser, bearer_secret, find_user, origin_allowed
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.inert import inert
@@ -149,9 +149,10 @@ def conversation_place(conversation: str, user_id: str) -> Place:
 class WebTransport:
     platform = "web"
 
-    def __init__(self, store: WebChatStore, clock):
+    def __init__(self, store: WebChatStore, clock, users: tuple[WebUser, ...] = ()):
         self.store = store
         self.clock = clock
+        self.users = users
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
         mid = self.store.add(place.channel, "bot", render(msg), self.clock.now().isoformat())
@@ -183,6 +184,17 @@ class WebTransport:
         return None
 
     async def invite(self, room: Place, people: list[str]) -> None:
+        return None
+
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """The web chat shows a file as a message with a download link."""
+        return await self.post(place, Message(text=filename, attachment=(filename, content)))
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """A person in the users file (signed-in web chat), by id, with their name."""
+        for user in self.users:
+            if user.user_id == user_id:
+                return Actor("web", user.user_id, user.name)
         return None
 
 

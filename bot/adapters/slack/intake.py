@@ -1,0 +1,343 @@
+"""The Slack intake: every kept delivery (HTTP or Socket Mode) is handled from the
+inbox through bolt's listeners, with a bounded number at once; failures are tried
+again, then kept as dead letters (:mod:`bot.adapters.slack.failures`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+from contextlib import suppress
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack.failures import (
+    DEFAULT_MAX_AGE_HOURS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETENTION_DAYS,
+    INTERRUPTED,
+    FailedDeliveries,
+)
+from bot.adapters.slack.translate import TRANSLATORS, UNREADABLE, Translated, checked
+from bot.core import Bot, DeliveryFailed
+from bot.http.errors import where
+from bot.retry import RetryPolicy
+from bot.storage.inbox import RAW, Inbox, Kept
+from bot.tasks import TaskSet
+from bot.workers import Worker
+
+log = logging.getLogger(__name__)
+
+
+# Where the consumer tells a listener which kept row a dispatch is for.
+ENTRY = "secbot_inbox_entry"
+REPLAY = "secbot_replay"
+# The consumer's record of what the listeners did. Bolt copies the context dict it is
+# given, so the listeners write into this shared object, not into the context itself.
+OUTCOME = "secbot_outcome"
+REACHED = "reached"  # a listener got the delivery
+HANDLED = "handled"  # ... and finished with it
+FAILED = "error:"  # ... and failed with this class of error (``FAILED + "SlackApiError"``)
+# How many kept deliveries are handled at once; more wait in the inbox, not in memory.
+# Generous, because a quiz click's handler mostly waits (for its merged message edit).
+DEFAULT_HANDLERS = 500
+# Acknowledgements come first for at most this long: once the oldest waiting delivery
+# is older, handling gets an equal share with acknowledging until the queue catches up.
+DEFAULT_DEFER_SECONDS = 10.0
+# Rows read from the inbox per query.
+BATCH = 256
+# A safety net: look at the inbox this often even without a nudge.
+IDLE_POLL_SECONDS = 5.0
+# A delivery bolt did not pass to any listener (auth.test failed, say) is tried again
+# as the shared retry policy says (5, 30, then 120 seconds), then left kept for the next
+# start.
+REDELIVERY = RetryPolicy(first=5.0, growth=6.0, maximum=120.0, jitter=(1.0, 1.0), attempts=4)
+# What a dispatch did with a kept delivery.
+DONE, RETRY, KEEP = "done", "retry", "keep"
+
+
+def error_class(e: BaseException) -> str:
+    """What went wrong, for the log and the dead letters: the exception's class and, for a
+    platform error, the platform's error code. Never the message, which may quote text."""
+    name = type(e).__name__
+    code = None
+    if isinstance(e, SlackApiError) and e.response is not None:
+        code = e.response.get("error")
+    elif isinstance(e, DeliveryFailed):
+        code = e.reason
+    if isinstance(code, str) and re.fullmatch(r"[a-z0-9_.:-]{1,60}", code):
+        return f"{name} ({code})"
+    return name
+
+
+class SlackIntake:
+    """Keep, acknowledge, then handle: the order that lets a crash lose nothing.
+
+    Over HTTP the front door (:mod:`bot.adapters.slack.door`) verifies the signature,
+    keeps the body and acknowledges; this consumer then reads the inbox in order and
+    dispatches each body through bolt, whose listeners hand it to the core. Handling
+    never sits on the acknowledging path, so Slack's answer does not wait for our work.
+    Socket Mode deliveries arrive through bolt instead: the listener keeps and
+    acknowledges them, and the same consumer handles them.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        app: AsyncApp,
+        tasks: TaskSet,
+        inbox: Inbox,
+        *,
+        handlers: int = DEFAULT_HANDLERS,
+        defer_seconds: float = DEFAULT_DEFER_SECONDS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
+    ):
+        self.bot = bot
+        self.app = app
+        self.client = app.client
+        self.tasks = tasks
+        self.inbox = inbox
+        self._busy: set[int] = set()  # kept rows being handled now
+        self.failures = FailedDeliveries(
+            inbox,
+            bot.services.clock,
+            max_attempts=max_attempts,
+            max_age=timedelta(hours=max_age_hours),
+            retention=timedelta(days=retention_days),
+            taken=lambda: (self._last, self._busy),
+        )
+        self.defer = timedelta(seconds=defer_seconds)
+        # The consumer: one round reads a batch of kept rows and starts their handlers.
+        self.worker = Worker("slack-intake", self._round, every=IDLE_POLL_SECONDS)
+        self._replays_announced = False
+        self._slots = asyncio.Semaphore(handlers)
+        self._last = 0
+        self._stopping = False
+        self._stopped = asyncio.Event()
+        self.handled = 0
+        # Rows kept by an earlier process; read now, before Socket Mode can connect, so
+        # only those are handled as replays (which skip the repeat check).
+        self.replay_until = inbox.last_id("slack")
+
+    def notify(self) -> None:
+        """A row was kept: look at the inbox."""
+        self.worker.wake()
+
+    # --- the listeners' side -----------------------------------------------------------
+
+    async def take(self, kind: str, body: dict, ack, context: dict) -> None:
+        if ack is not None:
+            await ack()
+        entry = context.get(ENTRY)
+        if entry is None:
+            # Socket Mode: a live delivery nobody has kept yet. Keep it; the consumer
+            # handles it like an HTTP one.
+            self.inbox.add("slack", kind, body, self.bot.services.clock.now())
+            self.notify()
+            return
+        outcome = context[OUTCOME]
+        outcome.add(REACHED)
+        try:
+            incoming, responder = self._translate(kind, body)
+        except UNREADABLE:
+            # Signed, so from Slack (or a holder of the secret), but not in a shape we
+            # know. Trying again would fail again; never log the body (people's words).
+            log.warning("dropping a Slack %s delivery of an unexpected shape", kind)
+            outcome.add(HANDLED)
+            return
+        try:
+            await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
+        except Exception as e:
+            outcome.add(FAILED + error_class(e))
+            raise
+        outcome.add(HANDLED)
+
+    def _translate(self, kind: str, body: dict) -> Translated:
+        """The neutral delivery. Everything this intake hands on was acknowledged before it
+        was handled (Slack already has its 200), so nothing waits for the handler."""
+        incoming, responder = TRANSLATORS[kind](body, self.client)
+        return replace(checked(incoming), acknowledged=True), responder
+
+    @staticmethod
+    def ignore(context: dict) -> None:
+        """A listener that deliberately does nothing with a delivery (a bot's own post)."""
+        outcome = context.get(OUTCOME)
+        if outcome is not None:
+            outcome.update((REACHED, HANDLED))
+
+    # --- the consumer ------------------------------------------------------------------
+
+    async def _round(self) -> float | None:
+        """One round of the consumer (run by ``self.worker``): handle what a dead process
+        left (as replays), then every new row in order; returns how long to wait.
+
+        Acknowledging comes first. Slack's three seconds apply to the acknowledgement,
+        not the work, and a late acknowledgement makes Slack show an error and retry,
+        adding load just when there is most. So under a burst the consumer starts one
+        handler per turn of the event loop, and every turn also serves every request
+        waiting at the door; when the door is quiet that is no brake at all. Once the
+        oldest waiting delivery is ``defer_seconds`` old, handlers start without
+        waiting, sharing the process evenly until the queue has caught up.
+        """
+        replay_until = self.replay_until
+        if replay_until and not self._replays_announced:
+            self._replays_announced = True
+            log.warning("handling Slack deliveries left by a stopped process")
+        try:
+            rows = self.inbox.after("slack", self._last, BATCH)
+        except sqlite3.Error as e:
+            log.error("could not read kept Slack deliveries (%s); trying again", e)
+            return 1.0
+        if not rows:
+            return None  # until notified, or the idle poll
+        behind = self._behind(rows[0].received_at)
+        for row in rows:
+            await self._slots.acquire()
+            if self._stopping:
+                self._slots.release()
+                return None
+            self._last = row.id
+            # A row kept by a dead process, or one tried before (a failure, an admin's
+            # retry of a dead letter), may have had part of its effect: a replay.
+            replay = row.id <= replay_until or row.attempts > 0
+            self._busy.add(row.id)
+            self.tasks.spawn(self._handle(row, replay))
+            if not behind:
+                await asyncio.sleep(0)
+        return 0.0
+
+    def _behind(self, received_at: str) -> bool:
+        try:
+            received = datetime.fromisoformat(received_at)
+        except ValueError:
+            return True
+        return self.bot.services.clock.now() - received > self.defer
+
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """Start nothing new; rows not started stay kept for the next start."""
+        self._stopping = True
+        self._stopped.set()
+
+    async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
+        outcome, error = KEEP, INTERRUPTED
+        try:
+            if replay and attempt == 0 and not self.failures.begin_replay(row):
+                return
+            try:
+                outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
+            except Exception as e:
+                # Not a handler's error (the core catches and answers those): a delivery
+                # that can't be read. Trying it again would fail again.
+                # Never log the payload, or the error's text: they hold people's messages.
+                log.error(
+                    "a kept Slack delivery (%s) could not be handled (%s at %s); dropping it",
+                    row.kind,
+                    type(e).__name__,
+                    where(e),
+                )
+                outcome = DONE
+            # Below is not reached if cancelled (a shutdown that ran out of time): the
+            # row stays kept and the next start handles it again.
+            if outcome == DONE:
+                self.inbox.remove(row.id)
+            elif outcome == RETRY and attempt < REDELIVERY.attempts - 1 and not self._stopping:
+                log.warning(
+                    "a kept Slack delivery reached no handler; trying again in %ds",
+                    REDELIVERY.delay(attempt + 1),
+                )
+                self._busy.add(row.id)
+                self.tasks.spawn(self._later(row, replay, attempt + 1))
+            else:
+                self.failures.failed(row, error or "no handler", counted=replay)
+        finally:
+            if outcome != RETRY or attempt >= REDELIVERY.attempts - 1 or self._stopping:
+                self._busy.discard(row.id)
+            self.handled += 1
+            self._slots.release()
+
+    async def _later(self, row: Kept, replay: bool, attempt: int):
+        with suppress(TimeoutError):  # a stop ends the wait at once
+            await asyncio.wait_for(self._stopped.wait(), REDELIVERY.delay(attempt))
+        if self._stopping:
+            self._busy.discard(row.id)
+            return  # still kept: the next start handles it
+        await self._slots.acquire()
+        await self._handle(row, replay, attempt)
+
+    async def _dispatch(
+        self, entry: int, kind: str, payload: str, replay: bool
+    ) -> tuple[str, str | None]:
+        """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
+
+        DONE: handled, or nothing to do (no listener wants it). RETRY: bolt stopped it
+        before any listener (its ``auth.test`` failed, say), so nothing ran and trying
+        again is safe. KEEP: a handler started but did not finish; it is not retried in
+        this process (it may have done part of its work) but kept for the next start.
+        With it, the class of the error, if one was seen."""
+        outcome: set[str] = set()
+        context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome}
+        if kind == RAW:
+            content_type = "application/json" if payload[:1] == "{" else FORM
+            request = AsyncBoltRequest(
+                body=payload, headers={"content-type": content_type}, context=context
+            )
+            try:
+                response = await self.app.async_dispatch(request)
+            except UNREADABLE as e:
+                # Bolt's routing reads the body's fields before any listener runs and
+                # fails on an unexpected shape; trying again would fail again.
+                log.warning(
+                    "dropping a kept Slack delivery bolt could not route (%s)", e.__class__.__name__
+                )
+                return DONE, None
+            if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
+                return DONE, None
+            error = next((o[len(FAILED) :] for o in outcome if o.startswith(FAILED)), None)
+            if REACHED in outcome:
+                return KEEP, error
+            return RETRY, error or f"not dispatched (status {response.status})"
+        if kind not in TRANSLATORS:
+            log.error("dropping a kept Slack delivery of unknown kind %r", kind)
+            return DONE, None
+        try:
+            incoming, responder = self._translate(kind, json.loads(payload))
+        except UNREADABLE:
+            log.error("dropping an unreadable kept Slack delivery (%s)", kind)
+            return DONE, None
+        try:
+            await self.bot.handle(incoming, responder, replay=replay)
+        except Exception as e:
+            log.exception("handling a kept Slack delivery (%s) failed", kind)
+            return KEEP, error_class(e)
+        return DONE, None
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def intake_ctx(intake: SlackIntake):
+    """Run the consumer once the HTTP session exists; stop it before handlers drain."""
+
+    async def ctx(app: web.Application):
+        tidy = intake.failures.housekeeping_worker()
+        intake.worker.start()
+        tidy.start()
+        yield
+        await tidy.stop()
+        intake.stop()  # start nothing new: rows not started stay kept for the next start
+        await intake.worker.stop()
+        await intake.tasks.drain()
+
+    return ctx

@@ -1,0 +1,179 @@
+"""Translating Slack's payloads (slash commands, block actions, view submissions,
+events) into the neutral :class:`~bot.core.model.Incoming` and a responder."""
+
+from __future__ import annotations
+
+import json
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.responder import SlackResponder, response_url_of
+from bot.adapters.slack.scrub import trigger_key
+from bot.core.model import Actor, Incoming, MessageRef, Place
+
+
+def strip_suffix(action_id: str) -> str:
+    return action_id.split("#", 1)[0]
+
+
+
+def _enterprise(body: dict) -> str:
+    """The Enterprise Grid org id, where Slack sends one: ``enterprise_id`` on slash
+    commands and events, ``enterprise.id`` on interactions, else ``user.enterprise_id``."""
+    org = body.get("enterprise")
+    found = org.get("id") if isinstance(org, dict) else None
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    found = found or body.get("enterprise_id") or user.get("enterprise_id")
+    return found if isinstance(found, str) else ""
+
+
+def _place_from(
+    body: dict, channel_id: str, channel_name: str = "", thread: str | None = None
+) -> Place:
+    team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), dict) else None
+    team = team or body.get("team_id") or body.get("user", {}).get("team_id", "") or ""
+    is_direct = channel_id.startswith("D") or channel_name == "directmessage"
+    return Place(
+        "slack", team, channel_id, is_direct=is_direct, thread=thread, enterprise=_enterprise(body)
+    )
+
+
+Translated = tuple[Incoming, "SlackResponder"]
+
+
+def _from_command(body: dict, client: AsyncWebClient) -> Translated:
+    place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
+    actor = Actor("slack", body["user_id"], body.get("user_name", ""))
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="command",
+        delivery_id=f"slack:cmd:{trigger_key(body.get('trigger_id', '')) or body.get('command')}",
+        command=body["command"].lstrip("/"),
+        args=(body.get("text") or "").strip(),
+    )
+    return incoming, SlackResponder(client, place, actor, response_url_of(body, client))
+
+
+def _from_action(body: dict, client: AsyncWebClient) -> Translated:
+    action = body["actions"][0]
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+    thread = (body.get("message") or {}).get("thread_ts")
+    place = _place_from(body, channel, (body.get("channel") or {}).get("name", ""), thread)
+    user = body["user"]
+    actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    value = action.get("value")
+    if value is None and action.get("selected_option"):
+        value = action["selected_option"]["value"]
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="action",
+        delivery_id=(
+            f"slack:act:{user['id']}:{action.get('action_ts') or trigger_key(body['trigger_id'])}"
+        ),
+        action_id=strip_suffix(action["action_id"]),
+        value=value or "",
+        message=MessageRef(place, ts) if ts else None,
+    )
+    responder = SlackResponder(
+        client,
+        place,
+        actor,
+        response_url_of(body, client),
+        incoming.message,
+        original_ephemeral=bool(container.get("is_ephemeral")),
+    )
+    return incoming, responder
+
+
+def _from_view(body: dict, client: AsyncWebClient) -> Translated:
+    view = body["view"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    channel = meta.get("channel", "")
+    place = Place(
+        "slack",
+        body.get("team", {}).get("id", ""),
+        channel,
+        is_direct=channel.startswith("D"),
+        thread=meta.get("thread"),
+        enterprise=_enterprise(body),
+    )
+    user = body["user"]
+    actor = Actor("slack", user["id"], user.get("name", ""))
+    form: dict[str, str] = {}
+    for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
+        for action_id, state in inputs.items():
+            val = state.get("value") or (state.get("selected_option") or {}).get("value")
+            form[strip_suffix(action_id)] = val or ""
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="action",
+        delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
+        action_id=strip_suffix(view.get("callback_id", "")),
+        value=meta.get("value", ""),
+        form=form,
+    )
+    return incoming, SlackResponder(client, place, actor)
+
+
+def _from_event(body: dict, client: AsyncWebClient) -> Translated:
+    event = body["event"]
+    channel = event.get("channel", "")
+    place = Place(
+        "slack",
+        body.get("team_id", ""),
+        channel,
+        is_direct=event.get("channel_type") == "im",
+        thread=event.get("thread_ts"),
+        enterprise=_enterprise(body),
+    )
+    actor = Actor("slack", event.get("user", ""))
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="text",
+        delivery_id=f"slack:evt:{body.get('event_id')}",
+        text=event.get("text", ""),
+    )
+    return incoming, SlackResponder(client, place, actor)
+
+
+# What a translator raises for a body of the wrong shape (a list where an object should
+# be, a missing field, a number for a name): the delivery can't be read.
+UNREADABLE = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+def checked(incoming: Incoming) -> Incoming:
+    """Refuse (TypeError) a delivery whose fields are not text, as a well-formed Slack
+    body's always are: a handler given a list for a user id would fail far from here."""
+    texts = (
+        incoming.actor.user_id,
+        incoming.actor.name,
+        incoming.place.workspace,
+        incoming.place.channel,
+        incoming.delivery_id,
+        incoming.command,
+        incoming.args,
+        incoming.action_id,
+        incoming.value,
+        incoming.text,
+        *(incoming.form.values()),
+    )
+    optional = (incoming.place.thread, incoming.message.id if incoming.message else None)
+    if not all(type(t) is str for t in texts) or not all(
+        t is None or type(t) is str for t in optional
+    ):
+        raise TypeError("a field of the delivery is not text")
+    return incoming
+
+
+TRANSLATORS = {
+    "command": _from_command,
+    "action": _from_action,
+    "view": _from_view,
+    "event": _from_event,
+}

@@ -1,0 +1,142 @@
+"""Posting to Slack outside a delivery, and Slack's rooms and people: the neutral
+transport operations (see ``bot.core.Transport``)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.client import failure
+from bot.core.model import Actor, Message, MessageRef, Place
+from bot.render.slack import render
+
+log = logging.getLogger(__name__)
+
+
+class SlackTransport:
+    """Posting outside a delivery: scheduled tips, quiz closes, pages to a channel."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient):
+        from bot.adapters.slack.web_api import ChatPoster
+
+        self.client = client
+        # A tip fan-out posts one message to thousands of channels: serialise it once
+        # and post over the client's session, with slack_sdk's retries and errors.
+        self.poster = ChatPoster(client)
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        try:
+            if self.poster.usable():
+                resp = await self.poster.post(place, msg)
+            else:
+                kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
+                if place.thread:
+                    kwargs["thread_ts"] = place.thread
+                resp = await self.client.chat_postMessage(**kwargs)
+        except SlackApiError as e:
+            raise failure(e) from None
+        return MessageRef(place, resp["ts"])
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        try:
+            await self.client.chat_postEphemeral(
+                channel=place.channel, user=actor.user_id, **render(msg)
+            )
+        except SlackApiError as e:
+            raise failure(e) from None
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        try:
+            await self.client.chat_update(channel=ref.place.channel, ts=ref.id, **render(msg))
+        except SlackApiError as e:
+            raise failure(e) from None
+
+    # --- rooms and people (neutral operations the incident desk and paging use) ---
+
+    private_rooms = True  # open_room can make a private channel
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        """Where replies to a message go: its thread."""
+        return replace(ref.place, thread=ref.id)
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A direct conversation with one person (a Slack user id posts as a DM)."""
+        return Place("slack", workspace, user_id, is_direct=True)
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        """A private channel named ``name`` with ``people`` (actor keys) invited. None
+        when Slack refuses (missing scopes, name taken): the caller falls back."""
+        try:
+            created = await self.client.conversations_create(name=name, is_private=True)
+            channel = created["channel"]["id"]
+            users = slack_users(people)
+            if users:
+                await self.client.conversations_invite(channel=channel, users=",".join(users))
+        except Exception as e:  # noqa: BLE001 - SlackApiError or a network error: fall back
+            log.warning("could not create a private channel: %s", type(e).__name__)
+            return None
+        return Place("slack", origin.workspace, channel)
+
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """A text file in the channel (or its thread). Slack gives a file, not a message,
+        so there is no message to update later: None."""
+        try:
+            await upload_file(self.client, place, filename, content)
+        except SlackApiError as e:
+            raise failure(e) from None
+        return None
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """``users.info``: the person's display name (else real name, else handle)."""
+        if not _SLACK_USER.match(user_id):
+            return None
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+        except (SlackApiError, KeyError, TypeError) as e:
+            log.info("could not look a Slack user up: %s", type(e).__name__)
+            return None
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("real_name") or user.get("name") or ""
+        return Actor("slack", user_id, str(name))
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        """Invite ``people`` (actor keys; those who are not Slack users are ignored)."""
+        users = slack_users(people)
+        if not users or room.platform != "slack":
+            return
+        try:
+            await self.client.conversations_invite(channel=room.channel, users=",".join(users))
+        except Exception as e:  # noqa: BLE001 - already in the channel, or missing scopes
+            log.warning("could not invite to a channel: %s", type(e).__name__)
+
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+async def upload_file(client: AsyncWebClient, place: Place, filename: str, content: str) -> None:
+    """``files.upload`` (v2) of a text file into a channel or thread."""
+    await client.files_upload_v2(
+        channel=place.channel,
+        filename=filename,
+        content=content,
+        title=filename,
+        thread_ts=place.thread,
+    )
+
+
+def slack_users(people: list[str]) -> list[str]:
+    """Slack user ids among actor keys (``slack:U123``) or bare ids (``U123``)."""
+    users: list[str] = []
+    for member in people:
+        head, sep, rest = member.partition(":")
+        user = rest if sep and head == "slack" else (member if not sep else "")
+        if _SLACK_USER.match(user) and user not in users:
+            users.append(user)
+    return users
