@@ -169,7 +169,7 @@ def _release(waiters: list[asyncio.Future]) -> None:
 
 
 class Quiz:
-    """The quiz feature; one instance per app, kept in ``services.extras["quiz"]``."""
+    """The quiz feature; one instance per app, found by ``services.feature(Quiz)``."""
 
     def __init__(self, services: Services, months: int = engine.DEFAULT_REFRESH_MONTHS):
         self.services = services
@@ -890,7 +890,7 @@ class Quiz:
 
 def setup(host: FeatureHost) -> None:
     quiz = Quiz(host.services, refresh_months(host.services.settings))
-    host.services.extras["quiz"] = quiz
+    host.services.provide(quiz)
     host.add_migrations(DOMAIN, MIGRATIONS)
     host.registry.add_command(
         "quiz",

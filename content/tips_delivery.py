@@ -173,7 +173,7 @@ CANCELLED_RESULT = SendResult("cancelled")
 
 
 class TipDelivery:
-    """Owns the schedule and the fan-out; one per app, kept in ``services.extras["tips"]``."""
+    """Owns the schedule and the fan-out; one per app: ``services.feature(TipDelivery)``."""
 
     def __init__(self, services: Services):
         self.services = services

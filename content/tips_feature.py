@@ -49,7 +49,7 @@ LIST_SECTION = 15  # lines per section in /tip list (about 1,700 characters)
 
 
 def _tips(turn: Turn) -> TipDelivery:
-    return turn.services.extras["tips"]
+    return turn.services.feature(TipDelivery)
 
 
 def _cmd(turn: Turn, rest: str) -> str:
@@ -420,7 +420,9 @@ async def quiz_me(turn: Turn) -> None:
 def _quiz(turn: Turn) -> Quiz | None:
     """The quiz feature, when it is on: it records answers to a tip's question with every
     other quiz answer (for /quiz stats and spaced repetition)."""
-    return turn.services.extras.get("quiz")
+    from content.quiz_feature import Quiz
+
+    return turn.services.find_feature(Quiz)
 
 
 async def quiz_answer(turn: Turn) -> None:
@@ -464,7 +466,7 @@ async def quiz_answer(turn: Turn) -> None:
 async def tips_worker(services: Services) -> AsyncIterator[None]:
     """Runs the scheduler (which first settles what a previous run left) until shutdown,
     then drains it: a deploy or restart never leaves a tip half-sent."""
-    delivery: TipDelivery = services.extras["tips"]
+    delivery = services.feature(TipDelivery)
     task = asyncio.create_task(delivery.run())
     yield
     await delivery.drain()  # let posts already on the wire finish and be recorded
@@ -475,7 +477,7 @@ async def tips_worker(services: Services) -> AsyncIterator[None]:
 
 def setup(host: FeatureHost) -> None:
     host.add_migrations(DOMAIN, MIGRATIONS)
-    host.services.extras["tips"] = TipDelivery(host.services)
+    host.services.provide(TipDelivery(host.services))
     host.registry.add_command(
         "tip",
         "A security tip now, or a daily tip in this channel",

@@ -96,7 +96,7 @@ async def start_quiz_bot(
 
 
 def quiz_of(bot: RunningBot) -> Quiz:
-    return bot.app[SERVICES].extras["quiz"]
+    return bot.app[SERVICES].feature(Quiz)
 
 
 def store_of(bot: RunningBot) -> QuizStore:

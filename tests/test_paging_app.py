@@ -25,10 +25,14 @@ from tests.test_paging_harness import SECRETS, T0, hook_target, info, pd_target,
 FEATURES = ["bot.commands.help", "tests.test_paging_app"]
 
 
+class PagingEvents(list[tuple[str, str]]):
+    """What the pager told the incident side, kept for the assertions."""
+
+
 def setup(host: FeatureHost) -> None:
     pager = paging_setup(host)
-    events: list[tuple[str, str]] = []
-    host.services.extras["paging_events"] = events
+    events = PagingEvents()
+    host.services.provide(events)
 
     async def on_event(incident_id: str, text: str) -> None:
         events.append((incident_id, text))
@@ -115,7 +119,7 @@ async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):
         await clock.advance(hours=1)
         await pager.flush()
         assert hook.deliveries == []
-        events = [t for _, t in bot.app[SERVICES].extras["paging_events"]]
+        events = [t for _, t in bot.app[SERVICES].feature(PagingEvents)]
         assert any("step 1 of 2: paging room (chat), pd (PagerDuty)" in t for t in events)
     finally:
         await stop_bot(bot)

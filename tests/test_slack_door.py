@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
+from content.quiz_feature import Quiz
 from tests.support import kept_slack, sign_slack, slash_command_body, start_bot, stop_bot
 
 
@@ -143,7 +144,7 @@ async def test_an_acknowledged_click_does_not_wait_for_the_count_edit(running, f
 
     # Edits hang until released, and a waiting handler would wait up to 30 s for one.
     fake_slack.held["chat.update"] = release = asyncio.Event()
-    running.app[SERVICES].extras["quiz"].updates.caller_wait = 30.0
+    running.app[SERVICES].feature(Quiz).updates.caller_wait = 30.0
     await running.click(
         "quiz:answer", value, user="UA1", channel="CQ1", response_url=fake_slack.response_url("UA1")
     )

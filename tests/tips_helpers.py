@@ -61,7 +61,7 @@ def library(n_tips: int = 5) -> ContentLibrary:
 
 
 def tips_of(bot: RunningBot) -> TipDelivery:
-    return bot.app[SERVICES].extras["tips"]
+    return bot.app[SERVICES].feature(TipDelivery)
 
 
 def tip_posts(fake_slack, channel: str | None = None) -> list[dict[str, Any]]:

@@ -132,8 +132,6 @@ class Services:
     # Each feature's one instance (the quiz, the tips, the incident desk, the pager),
     # found by its class: ``services.feature(Pager)``; see :meth:`provide`.
     features: dict[type, Any] = field(default_factory=dict)
-    # Being replaced by provide()/feature(): the domains' instances until they move.
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.db is not None:
