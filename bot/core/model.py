@@ -7,8 +7,10 @@ what lets one handler serve Slack, Teams and the web chat alike.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bot.render.inert import one_line
 
@@ -55,6 +57,40 @@ class Place:
     @property
     def key(self) -> str:
         return f"{self.platform}:{self.workspace}:{self.channel}"
+
+    # The one "where to post" codec: what a store keeps to rebuild a place later. The
+    # Grid org (``enterprise``) is not kept: records keep their tenant separately.
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "workspace": self.workspace,
+            "channel": self.channel,
+            "is_direct": self.is_direct,
+            "thread": self.thread,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Place:
+        """A place from :meth:`to_dict` (or a row's columns by those names); KeyError or
+        ValueError when there is no platform or channel."""
+        platform, channel = str(data["platform"] or ""), str(data["channel"] or "")
+        if not platform or not channel:
+            raise ValueError("a place needs a platform and a channel")
+        thread = data.get("thread")
+        return cls(
+            platform,
+            str(data.get("workspace") or ""),
+            channel,
+            is_direct=bool(data.get("is_direct", False)),
+            thread=str(thread) if thread else None,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> Place:
+        return cls.from_dict(json.loads(text))
 
 
 @dataclass(frozen=True)

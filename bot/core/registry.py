@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.actions import namespace
+
 # A handler takes the router's ``Turn``. It is typed loosely here so the registry needs
 # nothing from the router (which holds a registry): no import circle.
 Handler = Callable[[Any], Awaitable[None]]
@@ -76,7 +78,7 @@ class Registry:
         return self._lookup.get(name.lower().lstrip("/"))
 
     def find_action(self, action_id: str) -> Handler | None:
-        return self.actions.get(action_id.split(":", 1)[0])
+        return self.actions.get(namespace(action_id))
 
     def visible(self) -> list[Command]:
         return [c for c in self.commands.values() if not c.hidden]

@@ -38,6 +38,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.core.actions import unique
 from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
 from bot.render.inert import ELLIPSIS, inert, one_line
 
@@ -136,7 +137,7 @@ def _block(i: int, blk) -> object | None:
             ButtonElement(
                 text=_clip(b.label, MAX_LABEL),
                 # Slack wants action ids unique within a block; the adapter strips "#n".
-                action_id=f"{b.action_id}#{i}.{j}",
+                action_id=unique(b.action_id, i, j),
                 value=b.value or None,
                 style=b.style,
             )
@@ -145,7 +146,7 @@ def _block(i: int, blk) -> object | None:
         return ActionsBlock(elements=elements)
     if isinstance(blk, Select):
         select = StaticSelectElement(
-            action_id=f"{blk.action_id}#{i}",
+            action_id=unique(blk.action_id, i),
             placeholder=_clip(blk.placeholder, MAX_HEADER),
             options=[
                 Option(label=_clip(c.label, MAX_LABEL), value=c.value) for c in blk.choices[:100]
@@ -173,7 +174,7 @@ def _button_shape(i: int, j: int, label: str, action_id: str, style: str | None)
     button = ButtonElement(
         text=_clip(label, MAX_LABEL),
         # Slack wants action ids unique within a block; the adapter strips "#n".
-        action_id=f"{action_id}#{i}.{j}",
+        action_id=unique(action_id, i, j),
         style=style,
     )
     return button.to_dict()

@@ -9,12 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.responder import SlackResponder, response_url_of
 from bot.adapters.slack.scrub import trigger_key
+from bot.core.actions import plain
 from bot.core.model import Actor, Incoming, MessageRef, Place
-
-
-def strip_suffix(action_id: str) -> str:
-    return action_id.split("#", 1)[0]
-
 
 
 def _enterprise(body: dict) -> str:
@@ -74,7 +70,7 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
         delivery_id=(
             f"slack:act:{user['id']}:{action.get('action_ts') or trigger_key(body['trigger_id'])}"
         ),
-        action_id=strip_suffix(action["action_id"]),
+        action_id=plain(action["action_id"]),
         value=value or "",
         message=MessageRef(place, ts) if ts else None,
     )
@@ -107,13 +103,13 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
     for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
         for action_id, state in inputs.items():
             val = state.get("value") or (state.get("selected_option") or {}).get("value")
-            form[strip_suffix(action_id)] = val or ""
+            form[plain(action_id)] = val or ""
     incoming = Incoming(
         actor=actor,
         place=place,
         kind="action",
         delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
-        action_id=strip_suffix(view.get("callback_id", "")),
+        action_id=plain(view.get("callback_id", "")),
         value=meta.get("value", ""),
         form=form,
     )
