@@ -42,6 +42,7 @@ from bot.storage.db import (
     write_problem,
 )
 from bot.tasks import TaskSet
+from bot.workers import every
 from content.loader import ContentLibrary, load_library
 from content.problems import ContentError
 
@@ -98,7 +99,12 @@ def create_app(
     host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
     host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
     assert services.deliveries is not None
-    host.add_worker(deliveries.prune_worker(services.deliveries, clock))
+    store = services.deliveries
+    prune = every(
+        "prune-deliveries", deliveries.PRUNE_EVERY_SECONDS,
+        lambda: deliveries.prune_old(store, clock), clock=clock,
+    )  # fmt: skip
+    host.add_worker(prune)
     keep = webchat.retention(services)
     host.add_worker(webchat.prune_worker(webchat.WebChatStore(db), keep, clock))
     load_features(host, features)

@@ -5,21 +5,20 @@ the neutral message model is in :mod:`bot.core.model`.
 """
 
 from bot.core.middleware.errors import APOLOGY
-from bot.core.router import (
+from bot.core.router import Bot, parse_text, unknown_command
+from bot.core.turn import (
     CHANNEL,
     WORKSPACE,
-    Bot,
     DeliveryFailed,
     Intake,
     Middleware,
     Next,
+    Pauses,
     Responder,
     Route,
     Services,
     Transport,
     Turn,
-    parse_text,
-    unknown_command,
 )
 
 __all__ = [
@@ -27,12 +26,13 @@ __all__ = [
     "CHANNEL",
     "WORKSPACE",
     "Bot",
-    "Intake",
-    "Route",
     "DeliveryFailed",
+    "Intake",
     "Middleware",
     "Next",
+    "Pauses",
     "Responder",
+    "Route",
     "Services",
     "Transport",
     "Turn",

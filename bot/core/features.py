@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.core.registry import Registry
-    from bot.core.router import Services
+    from bot.core.turn import Services
     from bot.workers import Worker
 
 # The one list to edit when a feature is added.

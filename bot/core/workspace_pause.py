@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Message, MessageRef, Place, Section
-from bot.core.router import WORKSPACE, DeliveryFailed
+from bot.core.turn import WORKSPACE, DeliveryFailed
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
-    from bot.core.router import Services, Transport
+    from bot.core.turn import Services, Transport
 
 log = logging.getLogger(__name__)
 
@@ -190,12 +190,8 @@ def admin_places(services: Services, paused_platform: str) -> list[Place]:
             platform, user = ("slack", admin) if _SLACK_USER.match(admin) else ("", "")
         if platform == paused_platform or platform not in services.transports:
             continue
-        if platform == "slack":
-            places.append(Place("slack", "", user, is_direct=True))
-        elif platform == "web":
-            from bot.adapters.web.chat import conversation_place
-
-            places.append(conversation_place("dm", user))
+        if platform in ("slack", "web"):  # Teams can't open a conversation by itself
+            places.append(services.transports[platform].direct_place("", user))
     return places
 
 

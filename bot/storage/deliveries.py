@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from bot.workers import Worker
-
 if TYPE_CHECKING:
     from bot.core.clock import Clock
 
@@ -63,16 +61,13 @@ class DeliveryStore:
         return cur.rowcount
 
 
-def prune_worker(store: DeliveryStore, clock: Clock) -> Worker:
-    """Forget old deliveries now, then daily (a ``Worker``; see ``bot.workers``)."""
-
-    async def prune() -> None:
-        try:
-            removed = store.prune(clock.now())
-        except sqlite3.Error as e:
-            log.warning("could not prune processed deliveries: %s", e)
-        else:
-            if removed:
-                log.info("pruned %d processed deliveries older than %s", removed, KEEP)
-
-    return Worker("prune-deliveries", prune, every=PRUNE_EVERY_SECONDS, clock=clock)
+def prune_old(store: DeliveryStore, clock: Clock) -> None:
+    """Forget deliveries seen more than a week ago (the app runs this daily, as a
+    ``bot.workers`` worker)."""
+    try:
+        removed = store.prune(clock.now())
+    except sqlite3.Error as e:
+        log.warning("could not prune processed deliveries: %s", e)
+    else:
+        if removed:
+            log.info("pruned %d processed deliveries older than %s", removed, KEEP)

@@ -11,7 +11,7 @@ from bot.core.model import Message, Section
 from bot.core.tenancy import allowed
 
 if TYPE_CHECKING:
-    from bot.core.router import Middleware, Next, Turn
+    from bot.core.turn import Middleware, Next, Turn
     from bot.settings import Settings
 
 log = logging.getLogger("bot.core.tenancy")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.core.correlation import correlated
 
 if TYPE_CHECKING:
-    from bot.core.router import Next, Turn
+    from bot.core.turn import Next, Turn
 
 
 async def correlate(turn: Turn, call_next: Next) -> None:

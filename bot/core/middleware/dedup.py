@@ -17,7 +17,7 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.core.router import Middleware, Next, Turn
+    from bot.core.turn import Middleware, Next, Turn
     from bot.storage.deliveries import DeliveryStore
 
 log = logging.getLogger("bot.core.router")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.core.model import Section, message
 
 if TYPE_CHECKING:
-    from bot.core.router import Next, Turn
+    from bot.core.turn import Next, Turn
 
 log = logging.getLogger("bot.core.router")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.core.router import Next, Turn
+    from bot.core.turn import Next, Turn
 
 REFUSAL = "Only secbot admins can do that. Please ask one of your secbot admins."
 

@@ -1,0 +1,215 @@
+"""What a handler works with, and what every front door provides: the :class:`Turn`
+(one delivery), the :class:`Services`, the :class:`Responder` and the neutral
+:class:`Transport` (with :class:`DeliveryFailed`), and the middleware's types. The
+router (:mod:`bot.core.router`) and the middleware build on this module; it builds on
+neither, so the core has no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from bot.core.model import Actor, Incoming, Message, MessageRef, Place, Section, message
+from bot.core.registry import Command, Handler, Registry
+from bot.storage.dead_letters import DeadLetters
+from bot.storage.deliveries import DeliveryStore
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from bot.core.clock import Clock
+    from bot.settings import Settings
+
+
+class Pauses(Protocol):
+    """Where delivery is paused (``bot.core.workspace_pause.WorkspacePauses``)."""
+
+    def reason(self, platform: str, workspace: str) -> str | None: ...
+
+    def resume(self, platform: str, workspace: str) -> bool: ...
+
+    def all(self) -> list[Any]: ...
+
+
+class Responder(Protocol):
+    """How a handler answers within one delivery; each adapter implements it."""
+
+    async def reply(self, msg: Message) -> MessageRef | None:
+        """Post in the same place; ``msg.private`` shows it to the actor only."""
+
+    async def update_original(self, msg: Message) -> None:
+        """Replace the message the button was on."""
+
+
+class Transport(Protocol):
+    """How the core reaches a place outside any delivery (tips, closing a quiz)."""
+
+    platform: str
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None: ...
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None: ...
+
+    async def update(self, ref: MessageRef, msg: Message) -> None: ...
+
+    # Rooms and people, for domains that work in a room of their own (incidents, paging).
+    private_rooms: bool  # True when open_room can make a private room
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        """Where replies to this message go (its thread, or the same conversation)."""
+        ...
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A direct conversation with one person."""
+        ...
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        """A private room with ``people`` (actor keys) in it; None when it can't."""
+        ...
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        """Add ``people`` (actor keys) to a room; those it can't add are left out."""
+        ...
+
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """Post a text file (a report, an export) in a place; raises DeliveryFailed."""
+        ...
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """The person with this platform id, named as the platform knows them; None
+        when the platform does not know them (or can't say)."""
+        ...
+
+
+CHANNEL, WORKSPACE = "channel", "workspace"
+
+
+class DeliveryFailed(Exception):
+    """A proactive post failed. ``permanent`` means the place is gone or blocked us.
+
+    ``scope`` says how far the failure reaches, decided by the transport that knows the
+    platform's errors: ``channel`` (this conversation only: archived, bot removed) or
+    ``workspace`` (the bot's credentials or access were refused for the whole Slack
+    workspace or Teams tenant, so every other channel there would fail the same way)."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        scope: str = CHANNEL,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.scope = scope
+
+
+class Intake(Protocol):
+    """A front door that keeps deliveries and handles them later (the Slack intake)."""
+
+    def notify(self) -> None:
+        """Wake it: a kept delivery (a retried dead letter) is waiting."""
+
+
+F = TypeVar("F")
+
+
+@dataclass
+class Services:
+    """What every handler may use; built once by the app factory."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    registry: Registry
+    transports: dict[str, Transport] = field(default_factory=dict)
+    content: Any = None
+    # The core's own stores and front-door handles, typed.
+    deliveries: DeliveryStore | None = None
+    dead_letters: DeadLetters | None = None
+    workspaces: Pauses | None = None  # set by workspace_pause.guard_transports
+    slack_intake: Intake | None = None  # set when Slack is on
+    # Each feature's one instance (the quiz, the tips, the incident desk, the pager),
+    # found by its class: ``services.feature(Pager)``; see :meth:`provide`.
+    features: dict[type, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.db is not None:
+            self.deliveries = self.deliveries or DeliveryStore(self.db)
+            self.dead_letters = self.dead_letters or DeadLetters(self.db)
+
+    def provide(self, instance: Any, as_type: type | None = None) -> None:
+        """Make a feature's instance findable by its class (or ``as_type``)."""
+        self.features[as_type or type(instance)] = instance
+
+    def feature(self, cls: type[F]) -> F:
+        """The instance a feature provided for ``cls``; KeyError if it is not loaded."""
+        found: F = self.features[cls]
+        return found
+
+    def find_feature(self, cls: type[F]) -> F | None:
+        """Like :meth:`feature`, or None when that feature is not loaded."""
+        return self.features.get(cls)
+
+    def is_admin(self, actor: Actor) -> bool:
+        admins = self.settings.admins
+        return actor.user_id in admins or actor.key in admins
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a delivery asks for, found before the middleware runs (so permissions can be
+    checked there): a command with its arguments, or an action's handler. ``None``
+    fields mean nothing matched; the router answers that itself, inside the middleware."""
+
+    command: Command | None = None
+    name: str = ""
+    args: str = ""
+    action: Handler | None = None
+
+
+@dataclass
+class Turn:
+    """One delivery as a handler sees it."""
+
+    incoming: Incoming
+    services: Services
+    responder: Responder
+    # Set by the router and its middleware, not by handlers.
+    route: Route | None = None
+    replay: bool = False
+    on_accept: Callable[[], None] | None = None
+    repeated: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        return self.incoming.actor
+
+    @property
+    def place(self) -> Place:
+        return self.incoming.place
+
+    @property
+    def args(self) -> str:
+        return self.incoming.args
+
+    async def reply(self, msg: Message | str, *, private: bool = False) -> MessageRef | None:
+        if isinstance(msg, str):
+            msg = message(msg, Section(msg), private=private)
+        elif private and not msg.private:
+            msg = replace(msg, private=True)
+        return await self.responder.reply(msg)
+
+    async def update_original(self, msg: Message) -> None:
+        await self.responder.update_original(msg)
+
+
+# Middleware wraps the router: ``async def mw(turn, call_next)`` may refuse a turn, or
+# call ``await call_next(turn)`` to pass it on (see :mod:`bot.core.middleware`).
+Next = Callable[["Turn"], Awaitable[None]]
+Middleware = Callable[["Turn", Next], Awaitable[None]]
