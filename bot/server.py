@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot import __version__
 from bot.adapters.teams import door as teams_adapter
+from bot.adapters.teams import store as teams_store
 from bot.adapters.web import chat as webchat
 from bot.core import Bot, Services, correlation, workspace_pause
 from bot.core.clock import Clock, SystemClock
@@ -96,7 +97,7 @@ def create_app(
     host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
     host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
     host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
-    host.add_migrations(teams_adapter.DOMAIN, teams_adapter.MIGRATIONS)
+    host.add_migrations(teams_store.DOMAIN, teams_store.MIGRATIONS)
     host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
     assert services.deliveries is not None
     store = services.deliveries

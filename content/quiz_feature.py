@@ -384,7 +384,7 @@ class Quiz:
         response), shown to that person only, in place of the question. The very next
         update of the shared count replaces it for everyone, often within a second, so
         the feedback would vanish. Within one click, a second private reply goes to the
-        personal chat (see ``bot.adapters.teams.door.TeamsResponder``), which keeps it. A
+        personal chat (see ``bot.adapters.teams.responder.TeamsResponder``), which keeps it. A
         card ``refresh`` scoped to answerers would be limited to 60 people and cost an
         extra request per answerer on every update. (Not ``transport.post_private``: it
         works from the channel's stored conversation reference, whose user is whoever

@@ -6,10 +6,9 @@ KeyError without a Content-Type, and turns a bad token into a 500 (see
 platform-notes). Teams has no slash commands, so typed text is parsed by the core.
 """
 
+
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import sqlite3
 from types import SimpleNamespace
@@ -26,18 +25,13 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    Attachment,
     CallerIdConstants,
-    ChannelAccount,
-    ConversationParameters,
-    ConversationReference,
 )
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
     ClaimsIdentity,
 )
-from botframework.connector.models import ErrorResponseException
 from sqlite_utils import Database
 
 from bot.adapters.teams.auth import (
@@ -49,391 +43,21 @@ from bot.adapters.teams.auth import (
 )
 from bot.adapters.teams.credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
 from bot.adapters.teams.request import BadActivity, check_envelope, to_activity
+from bot.adapters.teams.responder import TeamsResponder
+from bot.adapters.teams.store import ConversationStore
+from bot.adapters.teams.translate import (
+    action_from,
+    actor_of,
+    place_of,
+    without_mention,
+)
+from bot.adapters.teams.transport import TeamsTransport
 from bot.commands.help import welcome_message
-from bot.core import WORKSPACE, Bot, DeliveryFailed
-from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.core import Bot
+from bot.core.model import Incoming, MessageRef
 from bot.http.json_body import read_json_object
-from bot.render.teams import CARD_CONTENT_TYPE, MAX_CARD_BYTES, render_activity, render_card
-from bot.render.teams import size as render_size
 
 log = logging.getLogger(__name__)
-
-DOMAIN = "core.teams"
-MIGRATIONS = [
-    """
-    CREATE TABLE teams_conversations (
-        conversation_id TEXT PRIMARY KEY,
-        reference TEXT NOT NULL,
-        tenant_id TEXT,
-        is_personal INTEGER NOT NULL DEFAULT 0,
-        active INTEGER NOT NULL DEFAULT 1,
-        updated_at TEXT NOT NULL
-    )
-    """,
-    # Who is who: an actor's key is their Entra (AAD) object id, but opening a 1:1 chat
-    # proactively needs their Teams id (29:...), which only arrives on their activities.
-    """
-    CREATE TABLE teams_users (
-        user_id TEXT PRIMARY KEY,
-        teams_id TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    )
-    """,
-    # How the reference was vouched for: 'token' (a validated Bot Framework token named
-    # its serviceUrl) or 'development' (a loopback serviceUrl, no app id). Rows kept
-    # before this column existed are NULL.
-    "ALTER TABLE teams_conversations ADD COLUMN trust TEXT",
-]
-
-
-class ConversationStore:
-    """Conversation references, kept from every authenticated activity, for proactive
-    messages. Only the front door calls ``save``, and only after the activity passed."""
-
-    def __init__(self, db: Database):
-        self.db = db
-
-    def save(self, activity: Activity, now: str, trust: str) -> None:
-        ref = TurnContext.get_conversation_reference(activity)
-        conv = activity.conversation
-        self.db.execute(
-            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id, is_personal,"
-            " active, updated_at, trust) VALUES (?, ?, ?, ?, 1, ?, ?)"
-            " ON CONFLICT(conversation_id) DO UPDATE SET reference = excluded.reference,"
-            " tenant_id = excluded.tenant_id, active = 1, updated_at = excluded.updated_at,"
-            " trust = excluded.trust",
-            [
-                conv.id,
-                json.dumps(ref.serialize()),
-                conv.tenant_id,
-                int((conv.conversation_type or "personal") == "personal"),
-                now,
-                trust,
-            ],
-        )
-
-    def remember_user(self, activity: Activity, now: str) -> None:
-        user = activity.from_property
-        if user is None or not user.id:
-            return
-        self.db.execute(
-            "INSERT INTO teams_users (user_id, teams_id, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(user_id) DO UPDATE SET teams_id = excluded.teams_id,"
-            " updated_at = excluded.updated_at",
-            [user.aad_object_id or user.id, user.id, now],
-        )
-
-    def teams_id(self, user_id: str) -> str | None:
-        row = self.db.execute(
-            "SELECT teams_id FROM teams_users WHERE user_id = ?", [user_id]
-        ).fetchone()
-        return row[0] if row else None
-
-    def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
-        """The stored reference and how it was vouched for (see the ``trust`` column)."""
-        row = self.db.execute(
-            "SELECT reference, trust FROM teams_conversations WHERE conversation_id = ?",
-            [conversation_id],
-        ).fetchone()
-        return (ConversationReference().deserialize(json.loads(row[0])), row[1]) if row else None
-
-    def mark_inactive(self, conversation_id: str) -> None:
-        self.db.execute(
-            "UPDATE teams_conversations SET active = 0 WHERE conversation_id = ?", [conversation_id]
-        )
-
-
-def _to_activity(msg: Message, **extra: Any) -> Activity:
-    body = render_activity(msg)
-    return Activity().deserialize({**body, **extra})
-
-
-def _dict(value: Any) -> dict:
-    """``value`` if it is a JSON object, else an empty one: free-form activity fields
-    (value, channelData) can hold anything, and a surprise must not end the turn."""
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _place(activity: Activity) -> Place:
-    conv = activity.conversation
-    channel_data = _dict(activity.channel_data)
-    team = _text(_dict(channel_data.get("team")).get("id"))
-    tenant = _text(conv.tenant_id) or _text(_dict(channel_data.get("tenant")).get("id"))
-    return Place(
-        "teams",
-        tenant or team or "",
-        conv.id,
-        is_direct=(conv.conversation_type or "personal") == "personal",
-    )
-
-
-def _actor(activity: Activity) -> Actor:
-    user = activity.from_property or ChannelAccount(id="", name="")
-    return Actor("teams", user.aad_object_id or user.id or "", user.name or "")
-
-
-class TeamsTransport:
-    """Proactive messages through stored conversation references."""
-
-    platform = "teams"
-
-    def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str):
-        self.adapter = adapter
-        self.store = store
-        self.app_id = app_id
-
-    def _trusted(self, ref: ConversationReference, trust: str | None) -> bool:
-        """Call only a serviceUrl a validated token named (or, with no app id, loopback).
-
-        Rows kept before trust was recorded are used only for an https serviceUrl when
-        the bot has an app id: open mode only ever kept the Emulator's http://localhost."""
-        if not self.app_id:
-            return is_loopback_url(ref.service_url)
-        if trust == "token":
-            return True
-        return trust is None and (ref.service_url or "").lower().startswith("https://")
-
-    async def _continue(self, conversation_id: str, fn) -> Any:
-        stored = self.store.get(conversation_id)
-        if stored is None:
-            raise DeliveryFailed("no conversation reference", permanent=True)
-        ref, trust = stored
-        if not self._trusted(ref, trust):
-            log.warning("teams: not calling an untrusted serviceUrl for a stored conversation")
-            raise DeliveryFailed("untrusted conversation reference", permanent=True)
-        result: dict[str, Any] = {}
-
-        async def callback(ctx: TurnContext) -> None:
-            # Caught here and re-raised below: raised inside the turn, the adapter would
-            # hand it to on_turn_error (which only logs), and the caller would see success.
-            try:
-                result["value"] = await fn(ctx)
-            except Exception as e:  # noqa: BLE001
-                result["error"] = e
-
-        try:
-            await self.adapter.continue_conversation(ref, callback, self.app_id)
-            if "error" in result:
-                raise result["error"]
-        except OutboundTokenUnavailable as e:
-            raise DeliveryFailed("teams: no outbound token", retry_after=e.retry_after) from None
-        except ErrorResponseException as e:
-            status = getattr(e.response, "status_code", 0)
-            if status == 401:
-                # The Bot Connector refused the bot's own credentials: not this
-                # conversation's doing, and every other one in the tenant would fail too.
-                raise DeliveryFailed("teams 401", scope=WORKSPACE) from None
-            if status in (403, 404):
-                # This conversation blocked or removed the bot (or no longer exists).
-                self.store.mark_inactive(conversation_id)
-                raise DeliveryFailed(f"teams {status}", permanent=True) from None
-            retry = None
-            if status == 429:
-                retry = float(e.response.headers.get("Retry-After", "1") or 1)
-            raise DeliveryFailed(f"teams {status}", retry_after=retry) from None
-        return result.get("value")
-
-    async def post(self, place: Place, msg: Message) -> MessageRef | None:
-        async def send(ctx: TurnContext):
-            return await ctx.send_activity(_to_activity(msg))
-
-        resp = await self._continue(place.channel, send)
-        return MessageRef(place, resp.id) if resp is not None and resp.id else None
-
-    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
-        # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
-        # The channel's stored reference names whoever spoke last, so name the actor.
-        member = self.store.teams_id(actor.user_id) or actor.user_id
-
-        async def send(ctx: TurnContext):
-            await _send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
-
-        await self._continue(place.channel, send)
-
-    async def update(self, ref: MessageRef, msg: Message) -> None:
-        async def upd(ctx: TurnContext):
-            await ctx.update_activity(_to_activity(msg, id=ref.id))
-
-        await self._continue(ref.place.channel, upd)
-
-    # --- rooms and people: the incident is worked in the conversation it came from ---
-
-    private_rooms = False
-
-    def thread_under(self, ref: MessageRef) -> Place:
-        return ref.place
-
-    def direct_place(self, workspace: str, user_id: str) -> Place:
-        """A 1:1 chat with one person, named by their Teams id."""
-        return Place("teams", workspace, user_id, is_direct=True)
-
-    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
-        return None
-
-    async def invite(self, room: Place, people: list[str]) -> None:
-        return None
-
-    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
-        """The file as an attachment, and its text in the conversation too (some Teams
-        clients offer no download for a data-URL file), as a reply with a file does."""
-        msg = Message(text=filename, attachment=(filename, content))
-
-        async def send(ctx: TurnContext):
-            resp = await ctx.send_activity(_with_file(_to_activity(msg), filename, content))
-            await ctx.send_activity(_file_as_text(filename, content))
-            return resp
-
-        resp = await self._continue(place.channel, send)
-        return MessageRef(place, resp.id) if resp is not None and resp.id else None
-
-    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
-        """Someone who has talked to the bot (Teams gives names only within a turn, and
-        each activity carries the sender's): known by id, without a stored name."""
-        return Actor("teams", user_id, "") if self.store.teams_id(user_id) else None
-
-
-async def _send_personal(
-    adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message
-) -> None:
-    """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``."""
-    conv = activity.conversation
-    params = ConversationParameters(
-        is_group=False,
-        bot=activity.recipient,
-        members=[ChannelAccount(id=member_id)],
-        tenant_id=conv.tenant_id,
-        channel_data={"tenant": {"id": conv.tenant_id}} if conv.tenant_id else None,
-    )
-
-    async def send(ctx: TurnContext) -> None:
-        await ctx.send_activity(_to_activity(msg))
-
-    await adapter.create_conversation(
-        app_id, send, params, activity.channel_id, activity.service_url
-    )
-
-
-def _file_attachment(filename: str, content: str) -> Attachment:
-    """A text file carried in the message itself, as a data URL."""
-    encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
-    return Attachment(
-        content_type="text/markdown",
-        name=filename,
-        content_url=f"data:text/markdown;base64,{encoded}",
-    )
-
-
-def _file_as_text(filename: str, content: str) -> Activity:
-    """The file's text as a message of its own, cut to fit Teams' activity size limit
-    (with a pointer to the file that has it all)."""
-    tail = f"\n\n(Shortened here: {filename} has it all.)"
-    if render_size({"text": content}) > MAX_CARD_BYTES:
-        budget = MAX_CARD_BYTES - render_size({"text": tail})
-        low, high = 0, len(content)
-        while low < high:  # the longest prefix that fits, measured as it is sent
-            mid = (low + high + 1) // 2
-            if render_size({"text": content[:mid]}) <= budget:
-                low = mid
-            else:
-                high = mid - 1
-        content = content[:low] + tail
-    return Activity(type=ActivityTypes.message, text=content, text_format="markdown")
-
-
-def _with_file(out: Activity, filename: str, content: str) -> Activity:
-    """Attach the file as a data URL when the activity still fits Teams' limit; a bigger
-    file goes only as text (see :func:`_file_as_text`)."""
-    attachment = _file_attachment(filename, content)
-    encoded = len(attachment.content_url or "")
-    if render_size(out.serialize()) + encoded + 200 <= MAX_CARD_BYTES:
-        out.attachments = [*(out.attachments or []), attachment]
-    return out
-
-
-class TeamsResponder:
-    """Answers within one turn. For a card click (an invoke), a private answer becomes
-    the invoke response card, which Teams shows to the clicking user only."""
-
-    def __init__(self, ctx: TurnContext, adapter: CloudAdapter, app_id: str):
-        self.ctx = ctx
-        self.adapter = adapter
-        self.app_id = app_id
-        self.invoke_card: dict | None = None
-        self.is_invoke = ctx.activity.type == ActivityTypes.invoke
-
-    async def reply(self, msg: Message) -> MessageRef | None:
-        activity = self.ctx.activity
-        place = _place(activity)
-        if msg.private and not place.is_direct:
-            if self.is_invoke and self.invoke_card is None:
-                self.invoke_card = render_card(msg)
-                return None
-            sender = activity.from_property.id if activity.from_property else ""
-            await _send_personal(self.adapter, self.app_id, activity, sender, msg)
-            return None
-        out = _to_activity(msg)
-        if msg.attachment:
-            out = _with_file(out, *msg.attachment)
-        resp = await self.ctx.send_activity(out)
-        if msg.attachment:
-            # Some Teams clients offer no download for a data-URL file, so the text also
-            # goes in the conversation, where Teams renders its Markdown.
-            await self.ctx.send_activity(_file_as_text(*msg.attachment))
-        return MessageRef(place, resp.id) if resp is not None and resp.id else None
-
-    async def update_original(self, msg: Message) -> None:
-        reply_to = self.ctx.activity.reply_to_id
-        if not reply_to:
-            await self.reply(msg)
-            return
-        await self.ctx.update_activity(_to_activity(msg, id=reply_to))
-
-    def invoke_response(self) -> InvokeResponse:
-        if self.invoke_card is not None:
-            body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": self.invoke_card}
-        else:
-            body = {
-                "statusCode": 200,
-                "type": "application/vnd.microsoft.activity.message",
-                "value": "Done",
-            }
-        return InvokeResponse(status=200, body=body)
-
-
-def _action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
-    """(action_id, value, form) from an Action.Execute invoke or an Action.Submit message."""
-    value = activity.value
-    if not isinstance(value, dict):
-        return None
-    if activity.type == ActivityTypes.invoke:
-        action = _dict(value.get("action"))
-        data = _dict(action.get("data"))
-        verb = _text(action.get("verb")) or _text(data.get("action_id"))
-    else:
-        data = value
-        verb = _text(data.get("action_id"))
-    if not verb:
-        return None
-    form = {k: str(v) for k, v in data.items() if k not in ("action_id", "value")}
-    field = _text(data.get("input"))
-    choice = data.get(field) if field else None
-    val = str(choice if choice is not None else data.get("value", ""))
-    return verb, val, form
-
-
-def _without_mention(activity: Activity) -> str:
-    """The typed text without "@secbot", as botbuilder strips it; a mention entity of an
-    odd shape leaves the text as it came rather than failing the turn."""
-    if not activity.entities:
-        return _text(activity.text)
-    try:
-        return _text(TurnContext.remove_recipient_mention(activity))
-    except (AttributeError, TypeError, KeyError, ValueError):
-        return _text(activity.text)
 
 
 class UntrustedServiceUrl(Exception):
@@ -586,13 +210,13 @@ class TeamsFrontDoor:
         delivery = (
             f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
         )
-        place, actor = _place(activity), _actor(activity)
+        place, actor = place_of(activity), actor_of(activity)
         if (
             activity.type == ActivityTypes.invoke
             and activity.name == "adaptiveCard/action"
             or (activity.type == ActivityTypes.message and isinstance(activity.value, dict))
         ):
-            parsed = _action_from(activity)
+            parsed = action_from(activity)
             if parsed is None:
                 return responder
             action_id, value, form = parsed
@@ -608,7 +232,7 @@ class TeamsFrontDoor:
                 form=form,
             )
         elif activity.type == ActivityTypes.message:
-            text = _without_mention(activity)
+            text = without_mention(activity)
             incoming = Incoming(
                 actor=actor,
                 place=place,
@@ -639,4 +263,4 @@ class TeamsFrontDoor:
             return
         if not self.bot.first_time(delivery):
             return  # a retried delivery: the welcome has been sent
-        await responder.reply(welcome_message(_place(activity)))
+        await responder.reply(welcome_message(place_of(activity)))

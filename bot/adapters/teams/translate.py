@@ -1,0 +1,74 @@
+"""Reading a Teams activity: where it came from, who sent it, what was clicked or typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+)
+
+from bot.core.model import Actor, Place
+
+
+def dict_of(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one: free-form activity fields
+    (value, channelData) can hold anything, and a surprise must not end the turn."""
+    return value if isinstance(value, dict) else {}
+
+
+def text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def place_of(activity: Activity) -> Place:
+    conv = activity.conversation
+    channel_data = dict_of(activity.channel_data)
+    team = text_of(dict_of(channel_data.get("team")).get("id"))
+    tenant = text_of(conv.tenant_id) or text_of(dict_of(channel_data.get("tenant")).get("id"))
+    return Place(
+        "teams",
+        tenant or team or "",
+        conv.id,
+        is_direct=(conv.conversation_type or "personal") == "personal",
+    )
+
+
+def actor_of(activity: Activity) -> Actor:
+    user = activity.from_property or ChannelAccount(id="", name="")
+    return Actor("teams", user.aad_object_id or user.id or "", user.name or "")
+
+
+def action_from(activity: Activity) -> tuple[str, str, dict[str, str]] | None:
+    """(action_id, value, form) from an Action.Execute invoke or an Action.Submit message."""
+    value = activity.value
+    if not isinstance(value, dict):
+        return None
+    if activity.type == ActivityTypes.invoke:
+        action = dict_of(value.get("action"))
+        data = dict_of(action.get("data"))
+        verb = text_of(action.get("verb")) or text_of(data.get("action_id"))
+    else:
+        data = value
+        verb = text_of(data.get("action_id"))
+    if not verb:
+        return None
+    form = {k: str(v) for k, v in data.items() if k not in ("action_id", "value")}
+    field = text_of(data.get("input"))
+    choice = data.get(field) if field else None
+    val = str(choice if choice is not None else data.get("value", ""))
+    return verb, val, form
+
+
+def without_mention(activity: Activity) -> str:
+    """The typed text without "@secbot", as botbuilder strips it; a mention entity of an
+    odd shape leaves the text as it came rather than failing the turn."""
+    if not activity.entities:
+        return text_of(activity.text)
+    try:
+        return text_of(TurnContext.remove_recipient_mention(activity))
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return text_of(activity.text)

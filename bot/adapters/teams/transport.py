@@ -1,0 +1,217 @@
+"""Posting to Teams outside a delivery (the neutral transport operations), and the
+pieces a reply shares with it: a personal chat, a file as an attachment."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+)
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.models import ErrorResponseException
+
+from bot.adapters.teams.auth import (
+    is_loopback_url,
+)
+from bot.adapters.teams.credentials import OutboundTokenUnavailable
+from bot.adapters.teams.store import ConversationStore
+from bot.core import WORKSPACE, DeliveryFailed
+from bot.core.model import Actor, Message, MessageRef, Place
+from bot.render.teams import MAX_CARD_BYTES, render_activity
+from bot.render.teams import size as render_size
+
+log = logging.getLogger(__name__)
+
+
+def to_activity_of(msg: Message, **extra: Any) -> Activity:
+    body = render_activity(msg)
+    return Activity().deserialize({**body, **extra})
+
+
+class TeamsTransport:
+    """Proactive messages through stored conversation references."""
+
+    platform = "teams"
+
+    def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str):
+        self.adapter = adapter
+        self.store = store
+        self.app_id = app_id
+
+    def _trusted(self, ref: ConversationReference, trust: str | None) -> bool:
+        """Call only a serviceUrl a validated token named (or, with no app id, loopback).
+
+        Rows kept before trust was recorded are used only for an https serviceUrl when
+        the bot has an app id: open mode only ever kept the Emulator's http://localhost."""
+        if not self.app_id:
+            return is_loopback_url(ref.service_url)
+        if trust == "token":
+            return True
+        return trust is None and (ref.service_url or "").lower().startswith("https://")
+
+    async def _continue(self, conversation_id: str, fn) -> Any:
+        stored = self.store.get(conversation_id)
+        if stored is None:
+            raise DeliveryFailed("no conversation reference", permanent=True)
+        ref, trust = stored
+        if not self._trusted(ref, trust):
+            log.warning("teams: not calling an untrusted serviceUrl for a stored conversation")
+            raise DeliveryFailed("untrusted conversation reference", permanent=True)
+        result: dict[str, Any] = {}
+
+        async def callback(ctx: TurnContext) -> None:
+            # Caught here and re-raised below: raised inside the turn, the adapter would
+            # hand it to on_turn_error (which only logs), and the caller would see success.
+            try:
+                result["value"] = await fn(ctx)
+            except Exception as e:  # noqa: BLE001
+                result["error"] = e
+
+        try:
+            await self.adapter.continue_conversation(ref, callback, self.app_id)
+            if "error" in result:
+                raise result["error"]
+        except OutboundTokenUnavailable as e:
+            raise DeliveryFailed("teams: no outbound token", retry_after=e.retry_after) from None
+        except ErrorResponseException as e:
+            status = getattr(e.response, "status_code", 0)
+            if status == 401:
+                # The Bot Connector refused the bot's own credentials: not this
+                # conversation's doing, and every other one in the tenant would fail too.
+                raise DeliveryFailed("teams 401", scope=WORKSPACE) from None
+            if status in (403, 404):
+                # This conversation blocked or removed the bot (or no longer exists).
+                self.store.mark_inactive(conversation_id)
+                raise DeliveryFailed(f"teams {status}", permanent=True) from None
+            retry = None
+            if status == 429:
+                retry = float(e.response.headers.get("Retry-After", "1") or 1)
+            raise DeliveryFailed(f"teams {status}", retry_after=retry) from None
+        return result.get("value")
+
+    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        async def send(ctx: TurnContext):
+            return await ctx.send_activity(to_activity_of(msg))
+
+        resp = await self._continue(place.channel, send)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
+        # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
+        # The channel's stored reference names whoever spoke last, so name the actor.
+        member = self.store.teams_id(actor.user_id) or actor.user_id
+
+        async def send(ctx: TurnContext):
+            await send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
+
+        await self._continue(place.channel, send)
+
+    async def update(self, ref: MessageRef, msg: Message) -> None:
+        async def upd(ctx: TurnContext):
+            await ctx.update_activity(to_activity_of(msg, id=ref.id))
+
+        await self._continue(ref.place.channel, upd)
+
+    # --- rooms and people: the incident is worked in the conversation it came from ---
+
+    private_rooms = False
+
+    def thread_under(self, ref: MessageRef) -> Place:
+        return ref.place
+
+    def direct_place(self, workspace: str, user_id: str) -> Place:
+        """A 1:1 chat with one person, named by their Teams id."""
+        return Place("teams", workspace, user_id, is_direct=True)
+
+    async def open_room(self, origin: Place, name: str, people: list[str]) -> Place | None:
+        return None
+
+    async def invite(self, room: Place, people: list[str]) -> None:
+        return None
+
+    async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """The file as an attachment, and its text in the conversation too (some Teams
+        clients offer no download for a data-URL file), as a reply with a file does."""
+        msg = Message(text=filename, attachment=(filename, content))
+
+        async def send(ctx: TurnContext):
+            resp = await ctx.send_activity(with_file(to_activity_of(msg), filename, content))
+            await ctx.send_activity(file_as_text(filename, content))
+            return resp
+
+        resp = await self._continue(place.channel, send)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+        """Someone who has talked to the bot (Teams gives names only within a turn, and
+        each activity carries the sender's): known by id, without a stored name."""
+        return Actor("teams", user_id, "") if self.store.teams_id(user_id) else None
+
+
+async def send_personal(
+    adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message
+) -> None:
+    """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``."""
+    conv = activity.conversation
+    params = ConversationParameters(
+        is_group=False,
+        bot=activity.recipient,
+        members=[ChannelAccount(id=member_id)],
+        tenant_id=conv.tenant_id,
+        channel_data={"tenant": {"id": conv.tenant_id}} if conv.tenant_id else None,
+    )
+
+    async def send(ctx: TurnContext) -> None:
+        await ctx.send_activity(to_activity_of(msg))
+
+    await adapter.create_conversation(
+        app_id, send, params, activity.channel_id, activity.service_url
+    )
+
+
+def file_attachment(filename: str, content: str) -> Attachment:
+    """A text file carried in the message itself, as a data URL."""
+    encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
+    return Attachment(
+        content_type="text/markdown",
+        name=filename,
+        content_url=f"data:text/markdown;base64,{encoded}",
+    )
+
+
+def file_as_text(filename: str, content: str) -> Activity:
+    """The file's text as a message of its own, cut to fit Teams' activity size limit
+    (with a pointer to the file that has it all)."""
+    tail = f"\n\n(Shortened here: {filename} has it all.)"
+    if render_size({"text": content}) > MAX_CARD_BYTES:
+        budget = MAX_CARD_BYTES - render_size({"text": tail})
+        low, high = 0, len(content)
+        while low < high:  # the longest prefix that fits, measured as it is sent
+            mid = (low + high + 1) // 2
+            if render_size({"text": content[:mid]}) <= budget:
+                low = mid
+            else:
+                high = mid - 1
+        content = content[:low] + tail
+    return Activity(type=ActivityTypes.message, text=content, text_format="markdown")
+
+
+def with_file(out: Activity, filename: str, content: str) -> Activity:
+    """Attach the file as a data URL when the activity still fits Teams' limit; a bigger
+    file goes only as text (see :func:`_file_as_text`)."""
+    attachment = file_attachment(filename, content)
+    encoded = len(attachment.content_url or "")
+    if render_size(out.serialize()) + encoded + 200 <= MAX_CARD_BYTES:
+        out.attachments = [*(out.attachments or []), attachment]
+    return out
