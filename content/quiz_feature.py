@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +39,7 @@ from bot.core import DeliveryFailed, Services, Turn
 from bot.core.features import FeatureHost
 from bot.core.model import Message
 from bot.settings import Settings
+from bot.workers import Worker
 from content import quiz_engine as engine
 from content import quiz_render as render
 from content import quiz_review as review
@@ -465,29 +466,29 @@ class Quiz:
                 await self.refresh(post.id, None)
         return closed
 
-    async def _close_loop(self) -> None:
-        while True:
-            try:
-                await self.close_due()
-            except Exception:
-                log.exception("closing due quiz questions failed")
-            wait = POLL_SECONDS
-            deadline = self.store.next_deadline()
-            if deadline is not None:
-                until = (deadline - self.clock.now()).total_seconds()
-                wait = min(POLL_SECONDS, max(1.0, until))
-            await self.clock.sleep(wait)
-
-    async def close_worker(self, services: Services) -> AsyncIterator[None]:
-        """Background task: closes timed questions when they fall due."""
-        task = asyncio.create_task(self._close_loop())
+    async def _close_round(self) -> float:
+        """One round of the close worker; returns the seconds until the next."""
         try:
-            yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            await self.updates.drain(SHUTDOWN_WAIT)
+            await self.close_due()
+        except Exception:
+            log.exception("closing due quiz questions failed")
+        wait = POLL_SECONDS
+        deadline = self.store.next_deadline()
+        if deadline is not None:
+            until = (deadline - self.clock.now()).total_seconds()
+            wait = min(POLL_SECONDS, max(1.0, until))
+        return wait
+
+    def close_worker(self) -> Worker:
+        """Background worker: closes timed questions when they fall due; at shutdown,
+        edits in flight get ``SHUTDOWN_WAIT`` seconds to finish."""
+        return Worker(
+            "quiz-close",
+            self._close_round,
+            every=POLL_SECONDS,
+            clock=self.clock,
+            drain=lambda: self.updates.drain(SHUTDOWN_WAIT),
+        )
 
     # --- practice sessions and exams -----------------------------------------------------
 
@@ -899,4 +900,4 @@ def setup(host: FeatureHost) -> None:
         usage="quiz [10m | topic | me | exam | stats | leaderboard]",
     )
     host.registry.add_action("quiz", quiz.action)
-    host.add_background(quiz.close_worker)
+    host.add_worker(quiz.close_worker())
