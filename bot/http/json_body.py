@@ -106,3 +106,15 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise refusal(400, "The request body must be a JSON object.")
     return data
+
+
+def fields_shaped(data: dict[str, Any], objects: tuple[str, ...], lists: tuple[str, ...]) -> bool:
+    """Whether each of ``objects`` is an object (or null or absent) and each of ``lists`` a
+    list of objects: the shape an SDK reads a body with before any check of its own."""
+    if not all(data.get(k) is None or isinstance(data[k], dict) for k in objects):
+        return False
+    return all(
+        data.get(k) is None
+        or (isinstance(data[k], list) and all(isinstance(i, dict) for i in data[k]))
+        for k in lists
+    )

@@ -19,7 +19,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.core.clock import Clock
-from bot.http.json_body import parse_json_text
+from bot.http.json_body import fields_shaped, parse_json_text
 from bot.storage.batched import BatchedWriter
 from bot.storage.inbox import RAW, Inbox
 
@@ -111,13 +111,7 @@ def _envelope(data: object) -> bool:
     """Whether ``data`` has the outer shape of a Slack event or interaction payload."""
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return False
-    if not all(data.get(k) is None or isinstance(data[k], dict) for k in _OBJECTS):
-        return False
-    if not all(
-        data.get(k) is None
-        or (isinstance(data[k], list) and all(isinstance(i, dict) for i in data[k]))
-        for k in _LISTS
-    ):
+    if not fields_shaped(data, _OBJECTS, _LISTS):
         return False
     event = data.get("event")
     return event is None or isinstance(event.get("type", ""), str)

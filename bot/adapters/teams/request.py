@@ -14,7 +14,7 @@ from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from bot.http.json_body import parse_json
+from bot.http.json_body import fields_shaped, parse_json
 
 # Teams activities nest a dozen levels at most (an Adaptive Card action's data inside
 # value inside the activity); this leaves room and refuses bombs long before Python's
@@ -86,13 +86,7 @@ MAX_ID = 1024
 
 
 def _fields_shaped(body: dict[str, Any]) -> bool:
-    if not all(body.get(k) is None or isinstance(body[k], dict) for k in _OBJECTS):
-        return False
-    if not all(
-        body.get(k) is None
-        or (isinstance(body[k], list) and all(isinstance(i, dict) for i in body[k]))
-        for k in _LISTS
-    ):
+    if not fields_shaped(body, _OBJECTS, _LISTS):
         return False
     ids = [body.get("id"), body.get("replyToId")]
     ids += [body[k].get("id") for k in _OBJECTS if body.get(k)]
