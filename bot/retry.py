@@ -71,14 +71,13 @@ class RetryPolicy:
             hint = retry_after(error) if error is not None else None
             return self.delay(state.attempt_number, hint)
 
-        extra = {"sleep": sleep} if sleep is not None else {}
-        return AsyncRetrying(
+        retrying = AsyncRetrying(
             retry=retry_if_exception(retry_on),
             stop=stop_after_attempt(self.attempts),
             wait=wait,
             reraise=True,
-            **extra,
         )
+        return retrying if sleep is None else retrying.copy(sleep=sleep)
 
 
 # Where each sender's numbers live, so they are easy to compare.

@@ -231,7 +231,8 @@ class SlackIntake:
         self._stopped.set()
 
     async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
-        outcome, error = KEEP, INTERRUPTED
+        outcome: str = KEEP
+        error: str | None = INTERRUPTED
         try:
             if replay and attempt == 0 and not self.failures.begin_replay(row):
                 return

@@ -4,6 +4,7 @@ events) into the neutral :class:`~bot.core.model.Incoming` and a responder."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,7 +19,7 @@ def _enterprise(body: dict) -> str:
     commands and events, ``enterprise.id`` on interactions, else ``user.enterprise_id``."""
     org = body.get("enterprise")
     found = org.get("id") if isinstance(org, dict) else None
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else {}
     found = found or body.get("enterprise_id") or user.get("enterprise_id")
     return found if isinstance(found, str) else ""
 

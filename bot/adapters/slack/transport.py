@@ -32,6 +32,7 @@ class SlackTransport:
         self.poster = ChatPoster(client)
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
+        resp: Any
         try:
             if self.poster.usable():
                 resp = await self.poster.post(place, msg)
