@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.render.inert import one_line
+from bot.core.inert import one_line
 from incidents import cards, text_limits
 from incidents.cards import typed
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.render.inert import inert
+from bot.core.inert import inert
 from incidents.playbooks import PHASE_LABELS, PHASES
 from incidents.store import Event, Incident, StepState
 from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS

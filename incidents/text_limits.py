@@ -7,7 +7,7 @@ the message (and keeping nothing of it) is kinder than cutting it short silently
 
 from __future__ import annotations
 
-from bot.render.inert import inert, too_long
+from bot.core.inert import inert, too_long
 
 ACCOUNT = 100  # a social media handle; the platforms allow far fewer
 DEPARTMENT = 100
@@ -26,5 +26,5 @@ def check(what: str, text: str, limit: int) -> str | None:
 
 
 def clean(text: str) -> str:
-    """What is stored: the text made inert (see :mod:`bot.render.inert`), trimmed."""
+    """What is stored: the text made inert (see :mod:`bot.core.inert`), trimmed."""
     return inert(text).strip()

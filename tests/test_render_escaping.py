@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from bot.core.inert import inert, one_line
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from bot.render import slack, teams, web
-from bot.render.inert import inert, one_line
 
 CHANNEL = "<!channel>"
 LINK = "<http://evil.example|gov.uk>"

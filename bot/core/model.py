@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.render.inert import one_line
+from bot.core.inert import one_line
 
 Platform = Literal["slack", "teams", "web"]
 MAX_NAME = 100

@@ -3,7 +3,7 @@
 Text is plain in the neutral model, so everything that could make it more than text is
 taken away here, including in the top-level ``text`` fallback that notifications use:
 
-- control, bidi and invisible characters (:func:`bot.render.inert.inert`);
+- control, bidi and invisible characters (:func:`bot.core.inert.inert`);
 - ``&``, ``<`` and ``>`` escaped, the only characters Slack lets an app escape, so text
   never becomes a mention (``<@U1>``, ``<!channel>``) or a disguised link (a web address
   becomes a link showing that same address);
@@ -39,8 +39,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.actions import unique
+from bot.core.inert import ELLIPSIS, inert, one_line
 from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
-from bot.render.inert import ELLIPSIS, inert, one_line
 
 MAX_SECTION = 3000
 MAX_FIELD = 2000

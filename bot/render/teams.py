@@ -12,8 +12,8 @@ import json
 import re
 from typing import Any
 
+from bot.core.inert import clip, inert, one_line
 from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
-from bot.render.inert import clip, inert, one_line
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -30,7 +30,7 @@ TOO_LONG = "Some of this message is not shown here: it is too long for Teams."
 # and "- " or "1. " lists (learn.microsoft.com/adaptive-cards/authoring-cards/text-features).
 # Only what could start one of those (or an <at> mention tag) is escaped, so everyday
 # punctuation such as a full stop never shows a stray backslash in a client that honours
-# fewer escapes. Text is made inert first (bot.render.inert).
+# fewer escapes. Text is made inert first (bot.core.inert).
 _INLINE = re.compile(r"([\\`*_~\[\]<>])")
 _LIST_MARK = re.compile(r"^([ \t]*)(?:([-+])|(\d{1,9})([.)]))(?=[ \t]|$)", re.MULTILINE)
 

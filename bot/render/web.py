@@ -6,8 +6,8 @@ The page never parses text as HTML, so nothing is escaped here; text is made ine
 
 from __future__ import annotations
 
+from bot.core.inert import clip, inert, one_line
 from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
-from bot.render.inert import clip, inert, one_line
 
 MAX_TEXT = 20_000
 MAX_LABEL = 200

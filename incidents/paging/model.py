@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.render.inert import one_line
+from bot.core.inert import one_line
 
 # How long each fact may be in a page. People's text is limited where it is typed
 # (incidents.text_limits); these keep a page bounded whatever is stored.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core import inert
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
-from bot.render import inert
 from incidents.paging.model import IncidentInfo, severity_label
 
 # GOV.UK Notify refuses a text message over 918 characters, counting the template's own

@@ -25,9 +25,9 @@ from sqlite_utils import Database
 
 from bot.core import Bot
 from bot.core.access import WebUser, bearer_secret, find_user, origin_allowed
+from bot.core.inert import inert
 from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
-from bot.render.inert import inert
 from bot.render.web import render
 from bot.settings import Settings
 from bot.workers import Worker
