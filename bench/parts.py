@@ -365,8 +365,8 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
 
     from bot.core.model import Place
     from bot.storage.db import migrate, open_db
-    from content import tips_store
-    from content.tips_schedule import NATIONS, Schedule, bank_holiday
+    from content.tips import store as tips_store
+    from content.tips.schedule import NATIONS, Schedule, bank_holiday
 
     tz = ZoneInfo("Europe/London")
     now = datetime.now(UTC)
@@ -398,7 +398,7 @@ def _tip_body() -> dict:
     """A real tip as secbot posts it (same blocks, same size on the wire)."""
     from bot.render.slack import render
     from content.loader import load_library
-    from content.tips_delivery import tip_message
+    from content.tips.delivery import tip_message
 
     library = load_library(None)
     tip = library.tips[sorted(library.tips)[0]]

@@ -1,7 +1,7 @@
 """The one retry policy: exponential back-off with jitter, never sooner than Retry-After.
 
 Expressed once with tenacity and used everywhere something is sent again: paging's
-outbox (:mod:`incidents.paging.outbox`), the daily tips (:mod:`content.tips_delivery`),
+outbox (:mod:`incidents.paging.outbox`), the daily tips (:mod:`content.tips.delivery`),
 and Slack's Web API calls answered 429 (:class:`SlackRateLimitRetry`, used by the Slack
 transport, responder and the tips' fast path). Teams sends raise
 :class:`bot.core.DeliveryFailed` with ``retry_after`` and their callers wait by this

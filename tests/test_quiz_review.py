@@ -247,7 +247,7 @@ async def tip_bot(slack_env, fake_slack, fake_connector):
         clock=FakeClock(START),
         slack=fake_slack,
         connector=fake_connector,
-        features=["bot.commands.help", "content.tips_feature", "content.quiz_feature"],
+        features=["bot.commands.help", "content.tips.feature", "content.quiz_feature"],
         content=topic_library(),
     )
     yield b

@@ -24,7 +24,7 @@ from tests.quiz_support import (
 )
 from tests.support import block_actions_body, start_bot, stop_bot
 
-FEATURES = ["bot.commands.help", "content.tips_feature", "content.quiz_feature"]
+FEATURES = ["bot.commands.help", "content.tips.feature", "content.quiz_feature"]
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ async def test_tips_work_without_the_quiz(slack_env, fake_slack, fake_connector)
         clock=FakeClock(START + timedelta(days=1)),
         slack=fake_slack,
         connector=fake_connector,
-        features=["bot.commands.help", "content.tips_feature"],
+        features=["bot.commands.help", "content.tips.feature"],
         content=tip_library(),
     )
     try:

@@ -26,8 +26,8 @@ from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
-from content.tips_delivery import tip_message
-from content.tips_store import SENDING, SENT, UNKNOWN
+from content.tips.delivery import tip_message
+from content.tips.store import SENDING, SENT, UNKNOWN
 from tests.support import start_bot, stop_bot
 from tests.test_tips_scale import seed
 from tests.tips_helpers import checked, eventually, library, tip_posts, tips_of, unpaced

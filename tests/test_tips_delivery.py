@@ -14,7 +14,7 @@ from app import SERVICES
 from bot.core.clock import FakeClock
 from bot.core.model import Place
 from bot.storage.db import open_db
-from content.tips_store import SENT, UNKNOWN, TipStore
+from content.tips.store import SENT, UNKNOWN, TipStore
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import (
     checked,
@@ -261,7 +261,7 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
             return await real.post(place, msg)
 
     services.transports["slack"] = Slow()
-    caplog.set_level(logging.INFO, logger="content.tips_delivery")
+    caplog.set_level(logging.INFO, logger="content.tips.delivery")
     await clock.advance(hours=1, minutes=31)
     await eventually(lambda: len(started) == 2)
     stopping = asyncio.ensure_future(stop_bot(bot))
@@ -297,7 +297,7 @@ async def test_restart_after_the_grace_window_skips_and_logs(boot, fake_slack, c
     await stop_bot(bot)  # down before 09:30 ...
 
     await clock.set(datetime(2026, 3, 23, 13, 0, tzinfo=UTC))  # ... back at 13:00
-    caplog.set_level(logging.WARNING, logger="content.tips_delivery")
+    caplog.set_level(logging.WARNING, logger="content.tips.delivery")
     bot2 = await boot(SECBOT_TIP_GRACE_MINUTES="180")
     try:
         await checked(bot2)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.tips_delivery import next_tip, rotation_order
-from content.tips_schedule import (
+from content.tips.delivery import next_tip, rotation_order
+from content.tips.schedule import (
     EVERY_DAY,
     WEEKDAYS,
     Schedule,

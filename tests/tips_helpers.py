@@ -11,7 +11,7 @@ from typing import Any
 from app import SERVICES
 from content.loader import ContentLibrary
 from content.models import QuizItem, Tip
-from content.tips_delivery import TipDelivery
+from content.tips.delivery import TipDelivery
 from tests.support import RunningBot, eventually  # noqa: F401 - tips tests import it here
 
 SOURCE = {"title": "NCSC: Social media", "url": "https://www.ncsc.gov.uk/guidance/social-media"}

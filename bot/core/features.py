@@ -21,7 +21,7 @@ FEATURES: list[str] = [
     "bot.commands.help",
     "bot.commands.deadletters",
     "bot.commands.workspaces",
-    "content.tips_feature",
+    "content.tips.feature",
     "content.quiz_feature",
     "incidents.feature",
 ]

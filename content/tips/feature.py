@@ -16,8 +16,8 @@ what is posted there, and the confirmation is posted publicly so everyone sees t
 
 Buttons on every tip: ``tip:vote`` (Useful / Not useful, one vote per person per tip per
 channel, changeable), ``tip:quiz`` (a question on the tip's own topic, privately) and
-``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips_delivery.py``,
-the arithmetic in ``content/tips_schedule.py`` and all SQL in ``content/tips_store.py``.
+``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips/delivery.py``,
+the arithmetic in ``content/tips/schedule.py`` and all SQL in ``content/tips/store.py``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 from bot.core import Turn
 from bot.core.features import FeatureHost
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
-from content.tips_delivery import TipDelivery, tip_message
-from content.tips_schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
-from content.tips_store import DOMAIN, MIGRATIONS, Subscription
+from content.tips.delivery import TipDelivery, tip_message
+from content.tips.schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
+from content.tips.store import DOMAIN, MIGRATIONS, Subscription
 
 if TYPE_CHECKING:
     from bot.core import Services

@@ -1,6 +1,6 @@
 """The durable tip scheduler and its fan-out worker.
 
-How one scheduled delivery moves through the ledger (``content/tips_store.py``):
+How one scheduled delivery moves through the ledger (``content/tips/store.py``):
 
 1. **Claim.** When a subscription's ``next_due`` passes, a ``pending`` row is inserted
    under ``UNIQUE(subscription_id, local_date)``, with the tip chosen from the channel's
@@ -41,7 +41,7 @@ still answered during a big fan-out. Every query is served by an index
 (``tip_subscriptions (active, next_due)``, partial indexes on the ``pending`` and
 ``sending`` rows of ``tip_deliveries``, the ledger's unique keys). Sending uses a pool of
 ``SECBOT_TIP_CONCURRENCY`` workers per platform, paced per conversation and per workspace
-by ``content/tips_pacing.py``. Their ledger writes are batched (``bot/storage/batched.py``):
+by ``content/tips/pacing.py``. Their ledger writes are batched (``bot/storage/batched.py``):
 the moves to ``sending`` and the outcomes queued within a few turns of the event loop are
 committed in one transaction. A worker posts only once its row's ``sending`` is committed,
 and queues each outcome before its next row's ``sending``, so the rows in ``sending`` are
@@ -63,9 +63,9 @@ from bot.core import WORKSPACE, DeliveryFailed
 from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from bot.retry import TIPS
 from bot.storage.batched import BatchedWriter
-from content.tips_pacing import Pacer
-from content.tips_schedule import is_delivery_day, next_delivery
-from content.tips_store import (
+from content.tips.pacing import Pacer
+from content.tips.schedule import is_delivery_day, next_delivery
+from content.tips.store import (
     CANCELLED,
     FAILED,
     GONE,
@@ -512,7 +512,7 @@ class TipDelivery:
         key = self._pause_key(place)
         halted = self._workspace_paused(place)
         if halted is None:
-            # Per-conversation and per-workspace spacing (real seconds, see tips_pacing).
+            # Per-conversation and per-workspace spacing (real seconds, see content/tips/pacing.py).
             await self.pacer.wait(place, before_sleep=settle)
         if self.stopping:
             return DEFERRED, False  # still pending: the next start sends it

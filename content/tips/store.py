@@ -3,7 +3,7 @@
 The ledger is what makes delivery exactly-once per channel per scheduled day: a row is
 *claimed* (``pending``) before anything is sent, under ``UNIQUE(subscription_id,
 local_date)``, then moved to ``sending`` right before the platform call and to ``sent``
-right after. See ``content/tips_delivery.py`` for how a restart treats each status.
+right after. See ``content/tips/delivery.py`` for how a restart treats each status.
 
 Times are stored as fixed-width UTC strings (``2026-03-30T08:30:00.000000Z``) so that
 comparing them as text compares them as instants.
@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from bot.core.model import Place
 from bot.storage.db import transaction
-from content.tips_schedule import Schedule, decode_days, encode_days, parse_time
+from content.tips.schedule import Schedule, decode_days, encode_days, parse_time
 
 DOMAIN = "tips"
 MIGRATIONS = [
