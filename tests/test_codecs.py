@@ -34,3 +34,14 @@ def test_place_round_trips_through_its_codec():
     }  # fmt: skip
     with pytest.raises(ValueError):
         Place.from_dict({"platform": "slack", "channel": ""})
+
+
+def test_one_command_hint_for_every_place():
+    from bot.core.hints import typed
+
+    slack, web = Place("slack", "T1", "C1"), Place("web", "local", "general")
+    channel, personal = Place("teams", "t", "19:c"), Place("teams", "t", "a:1", is_direct=True)
+    assert typed(slack, "quiz 10m") == "/quiz 10m"
+    assert typed(slack, "deadletters", slack_command="secbot") == "/secbot deadletters"
+    assert typed(channel, "quiz 10m") == "@secbot quiz 10m"
+    assert typed(personal, "quiz 10m") == typed(web, "quiz 10m") == "quiz 10m"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.core import Turn
 from bot.core.features import FeatureHost
+from bot.core.hints import typed
 from bot.core.model import Context, Heading, Message, Section
 from bot.storage.dead_letters import DeadLetter, DeadLetters
 
@@ -16,8 +17,7 @@ SHOWN = 20
 
 
 def _typed(turn: Turn, rest: str = "") -> str:
-    words = f"deadletters {rest}".strip()
-    return f"/secbot {words}" if turn.place.platform == "slack" else words
+    return typed(turn.place, f"deadletters {rest}".strip(), slack_command="secbot")
 
 
 def _private(text: str, heading: str = "") -> Message:

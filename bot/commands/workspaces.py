@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core import Turn
 from bot.core.features import FeatureHost
+from bot.core.hints import typed
 from bot.core.model import Message, Section
 from bot.core.workspace_pause import PLATFORM_NAMES, Pause
 
@@ -17,7 +18,7 @@ def _private(text: str) -> Message:
 
 
 def _typed(turn: Turn, rest: str) -> str:
-    return f"/secbot {rest}" if turn.place.platform == "slack" else rest
+    return typed(turn.place, rest, slack_command="secbot")
 
 
 def _listing(turn: Turn, paused: list[Pause]) -> str:
