@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m content.lint
+	$(PY) -m content.library.lint
 
 bench: $(STAMP)
 	$(PY) -m bench

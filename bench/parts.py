@@ -397,7 +397,7 @@ async def _wait_for_posts(fake: Server, n: int, timeout: float) -> dict:
 def _tip_body() -> dict:
     """A real tip as secbot posts it (same blocks, same size on the wire)."""
     from bot.render.slack import render
-    from content.loader import load_library
+    from content.library.loader import load_library
     from content.tips.delivery import tip_message
 
     library = load_library(None)

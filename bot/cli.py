@@ -37,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         return app.main()
     if args.cmd == "content":
         if args.content_cmd == "report":
-            from content.report import main as report_main
+            from content.library.report import main as report_main
 
             return report_main([args.dir] if args.dir else [])
-        from content.lint import main as lint_main
+        from content.library.lint import main as lint_main
 
         return lint_main([args.dir] if args.dir else [])
     if args.cmd == "teams-package":

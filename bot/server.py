@@ -44,8 +44,8 @@ from bot.storage.db import (
 )
 from bot.tasks import TaskSet
 from bot.workers import every
-from content.loader import ContentLibrary, load_library
-from content.problems import ContentError
+from content.library.loader import ContentLibrary, load_library
+from content.library.problems import ContentError
 
 log = logging.getLogger("secbot")
 

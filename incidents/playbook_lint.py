@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlparse
 
-from content.problems import Problem, display_path
-from content.yamlio import line_at
+from content.library.problems import Problem, display_path
+from content.library.yamlio import line_at
 from incidents.playbooks import (
     PlaybookError,
     PlaybookFile,
@@ -26,7 +26,7 @@ from incidents.playbooks import (
 from incidents.triage import FLAGS, PLATFORM_LABELS, SYMPTOM_LABELS
 
 try:  # reuse the content rules rather than copying them
-    from content.readability import (
+    from content.library.readability import (
         MAX_SENTENCE_WORDS,
         MIN_READING_EASE,
         longest_sentence,
@@ -35,11 +35,11 @@ try:  # reuse the content rules rather than copying them
 except ImportError:  # pragma: no cover - content tools not installed
     reading_ease = None  # type: ignore[assignment]
 try:
-    from content.spelling import us_spellings
+    from content.library.spelling import us_spellings
 except ImportError:  # pragma: no cover
     us_spellings = None  # type: ignore[assignment]
 try:  # one name for 2FA, platform names as the platforms write them
-    from content.glossary import variants
+    from content.library.glossary import variants
 except ImportError:  # pragma: no cover
     variants = None  # type: ignore[assignment]
 

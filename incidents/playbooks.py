@@ -17,9 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.settings import ConfigError
-from content.models import LocalText, NonEmpty, Source
-from content.problems import Problem, display_path
-from content.yamlio import read_yaml, strip_lines
+from content.library.models import LocalText, NonEmpty, Source
+from content.library.problems import Problem, display_path
+from content.library.yamlio import read_yaml, strip_lines
 
 PLAYBOOK_DIR = Path(__file__).resolve().parent / "data" / "playbooks"
 

@@ -87,7 +87,7 @@ def slack_env(fake_slack, tmp_path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def content_library():
     """The shipped content, loaded (and linted) once per test session."""
-    from content.loader import load_library
+    from content.library.loader import load_library
 
     return load_library()
 

@@ -13,17 +13,17 @@ from typing import Any
 
 from app import SERVICES
 from bot.core.clock import FakeClock
-from content.loader import ContentLibrary
-from content.models import MODULES, PRINCIPLES, QuizItem, Tip
-from content.quiz_feature import Quiz
-from content.quiz_store import QuizStore
+from content.library.loader import ContentLibrary
+from content.library.models import MODULES, PRINCIPLES, QuizItem, Tip
+from content.quiz.feature import Quiz
+from content.quiz.store import QuizStore
 from tests.support import RunningBot, start_bot
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 # Generous: waits end as soon as the fake sees the call, so this only matters on a slow,
 # busy machine (the whole suite on a two-core CI runner), where 5 seconds can be too few.
 WAIT = 30.0
-FEATURES = ["bot.commands.help", "content.quiz_feature"]
+FEATURES = ["bot.commands.help", "content.quiz.feature"]
 TOPIC_FOR_MODULE = {"policy": "approval", "accounts": "phishing", "people": "personal-safety"}
 
 

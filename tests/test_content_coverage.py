@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 
 from bot.core.clock import FakeClock
-from content.loader import load_library
-from content.models import MODULES, PRINCIPLES, TOPIC_LABELS
+from content.library.loader import load_library
+from content.library.models import MODULES, PRINCIPLES, TOPIC_LABELS
 from tests.quiz_support import FEATURES, START
 from tests.support import start_bot, stop_bot
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from content.lint import lint_paths, main
-from content.models import LocalText
-from content.problems import Problem
-from content.readability import reading_ease, sentences
-from content.rules import Counts, check_counts
-from content.spelling import us_spellings
+from content.library.lint import lint_paths, main
+from content.library.models import LocalText
+from content.library.problems import Problem
+from content.library.readability import reading_ease, sentences
+from content.library.rules import Counts, check_counts
+from content.library.spelling import us_spellings
 
 TODAY = datetime.now(UTC).date()  # the lint's default clock; fixtures are checked "today"
 SOURCE = {
@@ -296,7 +296,7 @@ def test_a_short_text_inside_a_longer_one_is_not_a_near_duplicate(tmp_path: Path
     assert lint_paths([path]) == []
     from rapidfuzz import fuzz, utils
 
-    from content.rules import similarity
+    from content.library.rules import similarity
 
     a, b = (utils.default_process(t["body"]["en"]) for t in (tip(), short))
     assert fuzz.token_set_ratio(a, b) == 100 and similarity(a, b) < 90
@@ -306,9 +306,9 @@ def test_near_duplicate_check_matches_pairwise_similarity() -> None:
     """The fast candidate search finds exactly the pairs that similarity() flags."""
     from rapidfuzz import utils
 
-    from content.entry import Entry
-    from content.models import Tip
-    from content.rules import NEAR_DUPLICATE_SCORE, check_near_duplicates, similarity
+    from content.library.entry import Entry
+    from content.library.models import Tip
+    from content.library.rules import NEAR_DUPLICATE_SCORE, check_near_duplicates, similarity
 
     bodies = [
         "Turn on 2FA for every account your team runs.",
@@ -379,7 +379,7 @@ def test_reading_ease_does_not_load_nltk() -> None:
     import sys
 
     code = (
-        "import sys, content.readability as r\n"
+        "import sys, content.library.readability as r\n"
         "assert r.reading_ease('Turn on 2FA for one account today.') > 50\n"
         "assert 'nltk.data' not in sys.modules, 'NLTK was loaded'\n"
         "import nltk\n"
@@ -749,7 +749,7 @@ def test_source_without_checked_date_in_a_pack_only_warns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An organisation's pack written before the field existed still loads."""
-    import content.loader as loader
+    import content.library.loader as loader
 
     base = write(tmp_path, "base.yml", items=[quiz_item()])
     org = tmp_path / "org"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import content.loader as loader
-from content.lint import count_problems, main
-from content.loader import ContentError, ContentLibrary, builtin_files, check, load_library
-from content.models import MODULES, PRINCIPLES, TOPICS
-from content.rules import (
+import content.library.loader as loader
+from content.library.lint import count_problems, main
+from content.library.loader import ContentError, ContentLibrary, builtin_files, check, load_library
+from content.library.models import MODULES, PRINCIPLES, TOPICS
+from content.library.rules import (
     MIN_ITEMS,
     MIN_PER_MODULE,
     MIN_PER_PRINCIPLE,

@@ -1,4 +1,4 @@
-"""``python -m content.report``: the figures a content owner needs, checked against the
+"""``python -m content.library.report``: the figures a content owner needs, checked against the
 content itself rather than against numbers copied into the test."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from content import report
-from content.loader import builtin_files, check
-from content.models import MODULES, PRINCIPLES, TOPIC_LABELS
-from content.readability import reading_ease
+from content.library import report
+from content.library.loader import builtin_files, check
+from content.library.models import MODULES, PRINCIPLES, TOPIC_LABELS
+from content.library.readability import reading_ease
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def library():
 def printed() -> str:
     """The report exactly as a content owner runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "content.report"],
+        [sys.executable, "-m", "content.library.report"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -14,10 +14,10 @@ import pytest
 
 from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
-from content import quiz_engine as engine
-from content.models import MODULES, PRINCIPLES
-from content.quiz_feature import MessageUpdates
-from content.quiz_store import DOMAIN, MIGRATIONS, Question, QuizStore, iso
+from content.library.models import MODULES, PRINCIPLES
+from content.quiz import engine
+from content.quiz.feature import MessageUpdates
+from content.quiz.store import DOMAIN, MIGRATIONS, Question, QuizStore, iso
 from tests.quiz_support import LIBRARY, START, make_item
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
@@ -398,7 +398,7 @@ async def test_updates_coalesce_and_the_last_one_sees_the_final_state():
 
 def test_refresh_months_setting():
     from bot.settings import ConfigError, load_settings
-    from content.quiz_feature import refresh_months
+    from content.quiz.feature import refresh_months
 
     assert refresh_months(load_settings({}, env_file=None)) == 12
     assert refresh_months(load_settings({"SECBOT_EXAM_REFRESH_MONTHS": "6"}, env_file=None)) == 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.model import Place
 from bot.storage.db import migrate, open_db
-from content import quiz_store
+from content.quiz import store as quiz_store
 
 
 def _plan(db, sql: str, params: list) -> str:

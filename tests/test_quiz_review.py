@@ -14,9 +14,9 @@ import json
 import pytest
 
 from bot.core.clock import FakeClock
-from content.loader import ContentLibrary
-from content.models import Tip
-from content.quiz_render import option_label, source_line
+from content.library.loader import ContentLibrary
+from content.library.models import Tip
+from content.quiz.render import option_label, source_line
 from tests.quiz_support import (
     LIBRARY,
     START,
@@ -247,7 +247,7 @@ async def tip_bot(slack_env, fake_slack, fake_connector):
         clock=FakeClock(START),
         slack=fake_slack,
         connector=fake_connector,
-        features=["bot.commands.help", "content.tips.feature", "content.quiz_feature"],
+        features=["bot.commands.help", "content.tips.feature", "content.quiz.feature"],
         content=topic_library(),
     )
     yield b

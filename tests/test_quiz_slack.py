@@ -10,8 +10,8 @@ import pytest
 
 from bot.core.clock import FakeClock
 from bot.storage.db import open_db
-from content.models import MODULES, PRINCIPLES
-from content.quiz_store import QuizStore
+from content.library.models import MODULES, PRINCIPLES
+from content.quiz.store import QuizStore
 from tests.quiz_support import (
     LIBRARY,
     START,

@@ -24,7 +24,7 @@ from tests.quiz_support import (
 )
 from tests.support import block_actions_body, start_bot, stop_bot
 
-FEATURES = ["bot.commands.help", "content.tips.feature", "content.quiz_feature"]
+FEATURES = ["bot.commands.help", "content.tips.feature", "content.quiz.feature"]
 
 
 @pytest.fixture

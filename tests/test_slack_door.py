@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
-from content.quiz_feature import Quiz
+from content.quiz.feature import Quiz
 from tests.support import kept_slack, sign_slack, slash_command_body, start_bot, stop_bot
 
 

@@ -493,7 +493,7 @@ def test_grace_default_is_three_hours():
 
 
 async def test_tips_added_later_join_the_cycle_and_retired_ones_drop_out(bot, fake_slack, clock):
-    from content.loader import ContentLibrary
+    from content.library.loader import ContentLibrary
     from tests.tips_helpers import make_tip
 
     await subscribe(bot, fake_slack, "C1")

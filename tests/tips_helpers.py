@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from app import SERVICES
-from content.loader import ContentLibrary
-from content.models import QuizItem, Tip
+from content.library.loader import ContentLibrary
+from content.library.models import QuizItem, Tip
 from content.tips.delivery import TipDelivery
 from tests.support import RunningBot, eventually  # noqa: F401 - tips tests import it here
 

@@ -22,7 +22,7 @@ FEATURES: list[str] = [
     "bot.commands.deadletters",
     "bot.commands.workspaces",
     "content.tips.feature",
-    "content.quiz_feature",
+    "content.quiz.feature",
     "incidents.feature",
 ]
 

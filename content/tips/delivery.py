@@ -79,7 +79,7 @@ from content.tips.store import (
 
 if TYPE_CHECKING:
     from bot.core import Services
-    from content.models import Tip
+    from content.library.models import Tip
 
 log = logging.getLogger(__name__)
 

@@ -38,8 +38,8 @@ from content.tips.store import DOMAIN, MIGRATIONS, Subscription
 
 if TYPE_CHECKING:
     from bot.core import Services
-    from content.models import QuizItem, Tip
-    from content.quiz_feature import Quiz
+    from content.library.models import QuizItem, Tip
+    from content.quiz.feature import Quiz
 
 log = logging.getLogger(__name__)
 
@@ -420,7 +420,7 @@ async def quiz_me(turn: Turn) -> None:
 def _quiz(turn: Turn) -> Quiz | None:
     """The quiz feature, when it is on: it records answers to a tip's question with every
     other quiz answer (for /quiz stats and spaced repetition)."""
-    from content.quiz_feature import Quiz
+    from content.quiz.feature import Quiz
 
     return turn.services.find_feature(Quiz)
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from fsrs import Card, Rating, Scheduler
 
-from content.models import MODULES, PRINCIPLES, QuizItem
+from content.library.models import MODULES, PRINCIPLES, QuizItem
 
 LETTERS = "ABCD"
 DEFAULT_OPEN = timedelta(hours=1)

@@ -18,9 +18,9 @@ sends each form of ``/quiz`` to one method:
 Buttons: ``quiz:answer`` (value ``post_id:option``), ``quiz:close`` (``post_id``),
 ``quiz:session`` (``session_id:position:option``) and ``quiz:next``
 (``session_id:position``). The daily tips' "Quiz me on this" question records its answers
-here too (:meth:`Quiz.record_tip_answer`). The SQL is in :mod:`content.quiz_store`, the rules
-(shuffling, spaced repetition, exam composition, streaks) in :mod:`content.quiz_engine`
-and the wording in :mod:`content.quiz_render`.
+here too (:meth:`Quiz.record_tip_answer`). The SQL is in :mod:`content.quiz.store`, the rules
+(shuffling, spaced repetition, exam composition, streaks) in :mod:`content.quiz.engine`
+and the wording in :mod:`content.quiz.render`.
 """
 
 from __future__ import annotations
@@ -40,11 +40,9 @@ from bot.core.features import FeatureHost
 from bot.core.model import Message
 from bot.settings import Settings
 from bot.workers import Worker
-from content import quiz_engine as engine
-from content import quiz_render as render
-from content import quiz_review as review
-from content.models import QuizItem
-from content.quiz_store import (
+from content.library.models import QuizItem
+from content.quiz import engine, render, review
+from content.quiz.store import (
     DOMAIN,
     MIGRATIONS,
     AnswerResult,

@@ -1,4 +1,4 @@
-"""`python -m content.report [DIR]`: the figures a content owner needs to keep the pack alive.
+"""`python -m content.library.report [DIR]`: the figures a content owner needs to keep it alive.
 
 Counts per principle, module, topic and platform (so gaps show), the reading-ease spread,
 the sources checked longest ago (so the next review starts there), the fairness figures
@@ -36,7 +36,7 @@ from .problems import Problem
 from .readability import MIN_READING_EASE, reading_ease
 from .sources import today_utc
 
-# Platform names as the content writes them (content/glossary.py); X only as a word.
+# Platform names as the content writes them (content/library/glossary.py); X only as a word.
 PLATFORMS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern)
     for name, pattern in (
@@ -194,7 +194,7 @@ def build(library: ContentLibrary, problems: list[Problem], today: date) -> list
 
 def main(argv: list[str] | None = None, today: date | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m content.report",
+        prog="python -m content.library.report",
         description="Counts, readability, source dates and lint findings for the content.",
     )
     parser.add_argument("dir", nargs="?", type=Path, help="an organisation's content directory")

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
-from content import quiz_engine as engine
-from content.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
-from content.quiz_store import ExamResult, LeaderRow, Post, Session
+from content.library.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
+from content.quiz import engine
+from content.quiz.store import ExamResult, LeaderRow, Post, Session
 
 LETTERS = engine.LETTERS
 
@@ -311,7 +311,7 @@ def exam_result(
     review_note: str = "",
 ) -> Message:
     """The score, the next step, then ``review``: the blocks that go over each wrong
-    answer (``content.quiz_review``), with ``review_note`` as their one-line fallback."""
+    answer (``content.quiz.review``), with ``review_note`` as their one-line fallback."""
     pct = engine.percent(result.score, result.total)
     verdict = "passed" if result.passed else "not passed"
     text = (

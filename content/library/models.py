@@ -2,7 +2,7 @@
 
 Validation here covers only the structure (fields, types, allowed enum values) so that a
 broken file fails with a schema problem; the editorial rules (reading ease, UK spelling,
-option lengths...) live in `content.rules` so they can report precise, named problems.
+option lengths...) live in `content.library.rules` so they can report precise, named problems.
 """
 
 from __future__ import annotations

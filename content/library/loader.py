@@ -36,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUILTIN_DIR = Path(__file__).resolve().parent / "data"
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "data"
 _SECTIONS: dict[str, Kind] = {"items": "quiz", "tips": "tip"}
 _MODELS: dict[Kind, type[QuizItem] | type[Tip]] = {"quiz": QuizItem, "tip": Tip}
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.model import Context, Heading, Section
-from content.models import QuizItem
-from content.quiz_render import option_label, source_line
-from content.quiz_store import Session
+from content.library.models import QuizItem
+from content.quiz.render import option_label, source_line
+from content.quiz.store import Session
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ def _check_spelling(
 def _check_glossary(
     entry: Entry, texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]]
 ) -> list[Problem]:
-    """House terms (content/glossary.py): one name for 2FA, platforms as they write it."""
+    """House terms (content/library/glossary.py): one name for 2FA, platforms as they write it."""
     problems: list[Problem] = []
     for where, text in texts:
         keys = where if isinstance(where, tuple) else (where,)

@@ -1,0 +1,1 @@
+"""The content library: loading, checking and reporting on the YAML in content/data/."""

@@ -1,0 +1,1 @@
+"""The quiz: the /quiz feature, its rules (engine), its SQL (store) and its wording (render)."""
