@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.core.hints import typed
 from bot.core.model import Actor, Place
 from bot.core.tenancy import tenants_of
 from incidents import cards
-from incidents.cards import typed
 from incidents.store import Incident, IncidentStore, StartLimits, StartRefused
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def not_found(place: Place, ident: str) -> str:
     shown = (ident or "")[:40] or "(none)"
     return (
         f"I can't find incident {shown} among the incidents you're part of. Incident ids "
-        f"look like SEC-2026-0042; type {typed(place, 'status')} to see yours. If you "
+        f"look like SEC-2026-0042; type {typed(place, 'compromised status')} to see yours. If you "
         "should be on it, ask its commander to add you."
     )
 
@@ -96,7 +96,7 @@ def start_limits(services: Services) -> StartLimits:
 
 def refused_start(place: Place, e: StartRefused) -> str:
     """A friendly line saying which limit was reached and what to do instead."""
-    status = typed(place, "status")
+    status = typed(place, "compromised status")
     if e.kind == "open_triage":
         ids = ", ".join(e.open_ids)
         first = e.open_ids[0] if e.open_ids else "SEC-2026-0042"
@@ -104,7 +104,7 @@ def refused_start(place: Place, e: StartRefused) -> str:
             f"You already have {len(e.open_ids)} incidents still in triage ({ids}); "
             f"{e.limit} is the most one person can have open at once. Answer the questions "
             "on one of their cards to finish it, or close one you no longer need with "
-            f"{typed(place, f'close {first} <reason>')}. An admin can close them too."
+            f"{typed(place, f'compromised close {first} <reason>')}. An admin can close them too."
         )
     if e.kind == "user_rate":
         return (

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.actions import button_value
+from bot.core.hints import typed
 from bot.core.model import (
     Actions,
     Block,
@@ -41,18 +43,6 @@ SKIP_REASONS: tuple[tuple[str, str], ...] = (
 SKIP_LABELS = dict(SKIP_REASONS)
 
 
-def typed(place: Place | None, rest: str) -> str:
-    """How to type ``/compromised <rest>`` where the person is: Slack has slash
-    commands; a Teams channel only passes on messages that mention the bot; a Teams
-    personal chat and the web chat take the words as they are."""
-    platform = place.platform if place else ""
-    if platform == "slack":
-        return f"/compromised {rest}"
-    if platform == "teams" and not (place and place.is_direct):
-        return f"@secbot compromised {rest}"
-    return f"compromised {rest}"
-
-
 def drill(inc: Incident) -> str:
     return "DRILL — " if inc.drill else ""
 
@@ -73,10 +63,6 @@ def yes_no(value: bool | None) -> str:
     return {True: "Yes", False: "No", None: "—"}[value]
 
 
-def _triage_value(inc: Incident, step: str, choice: str) -> str:
-    return f"{inc.id}|{step}|{choice}"
-
-
 def triage_card(inc: Incident) -> Message:
     """The one card a triage happens on; each answer redraws it in place."""
     title = f"{drill(inc)}Compromised account: {inc.id}"
@@ -91,7 +77,7 @@ def triage_card(inc: Incident) -> Message:
     elif step == "platform":
         question = "Which platform is the account on?"
         buttons = tuple(
-            Button(label, "incident:triage", _triage_value(inc, "platform", pid))
+            Button(label, "incident:triage", button_value(inc.id, "platform", pid))
             for pid, label in PLATFORMS
         )
         blocks += [Section(f"Question 1 of 4. {question}"), Actions(buttons)]
@@ -104,11 +90,11 @@ def triage_card(inc: Incident) -> Message:
                 Button(
                     ("✓ " if chosen else "") + label,
                     "incident:triage",
-                    _triage_value(inc, "symptoms", f"{sid}:{'off' if chosen else 'on'}"),
+                    button_value(inc.id, "symptoms", f"{sid}:{'off' if chosen else 'on'}"),
                     style="primary" if chosen else None,
                 )
             )
-        nxt = Button("Next", "incident:triage", _triage_value(inc, "symptoms", "next"), "primary")
+        nxt = Button("Next", "incident:triage", button_value(inc.id, "symptoms", "next"), "primary")
         blocks += [
             Section(f"Question 2 of 4. {question}"),
             Actions(tuple(toggles)),
@@ -126,8 +112,8 @@ def triage_card(inc: Incident) -> Message:
             Section(f"Question {number} of 4. {question}"),
             Actions(
                 (
-                    Button("Yes", "incident:triage", _triage_value(inc, step, "yes")),
-                    Button("No", "incident:triage", _triage_value(inc, step, "no")),
+                    Button("Yes", "incident:triage", button_value(inc.id, step, "yes")),
+                    Button("No", "incident:triage", button_value(inc.id, step, "no")),
                 )
             ),
         ]
@@ -145,7 +131,7 @@ def triage_card(inc: Incident) -> Message:
 def account_hint(inc: Incident) -> str:
     example = "@ouraccount" if inc.triage_step != "done" else f"{inc.id} @ouraccount"
     return "Which account is it? Type its name after the command, for example: " + typed(
-        inc.origin, f"handle {example}"
+        inc.origin, f"compromised handle {example}"
     )
 
 
@@ -206,7 +192,7 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
     if inc.is_open:
         small.append(
             " · ".join(
-                typed(inc.origin, f"{sub} {inc.id}{more}")
+                typed(inc.origin, f"compromised {sub} {inc.id}{more}")
                 for sub, more in (
                     ("evidence", " <link or note>"),
                     ("severity", " <1-4>"),
@@ -285,7 +271,7 @@ def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
             else:
                 body.append(Section(_step_line(s, tz)))
         elif room >= 3 and not later:  # keep a block for the steps still to come
-            value = f"{inc.id}|{s.step_id}"
+            value = button_value(inc.id, s.step_id)
             body += [
                 Section(_step_line(s, tz)),
                 Actions(
@@ -311,7 +297,7 @@ def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
     if not_shown:
         status += (
             f" {not_shown} more steps are not shown here: the report lists every step "
-            f"({typed(inc.room or inc.origin, f'report {inc.id}')})."
+            f"({typed(inc.room or inc.origin, f'compromised report {inc.id}')})."
         )
     blocks: list[Block] = [Heading(title), *body, Context((status,))]
     return Message(text=f"{title}: {status}", blocks=tuple(blocks))
@@ -321,10 +307,10 @@ def skip_prompt(inc: Incident, step: StepState, place: Place | None = None) -> M
     where = place or inc.room or inc.origin
     text = (
         f"Why skip “{step.text}”? Pick a reason, or type "
-        f"{typed(where, f'skip {inc.id} {step.step_id} <reason>')}."
+        f"{typed(where, f'compromised skip {inc.id} {step.step_id} <reason>')}."
     )
     choices = tuple(
-        Choice(label, f"{inc.id}|{step.step_id}|{code}") for code, label in SKIP_REASONS
+        Choice(label, button_value(inc.id, step.step_id, code)) for code, label in SKIP_REASONS
     )
     return Message(
         text=text,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from bot.core.hints import typed
 from bot.core.inert import one_line
 from incidents import cards, text_limits
-from incidents.cards import typed
 
 if TYPE_CHECKING:
     from bot.core import Turn
@@ -50,7 +50,8 @@ async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
     if len(words) < 2 or len(words) > 11:
         await turn.reply(
             cards.note(
-                f"Type: {typed(turn.place, 'add <id> @person')} (up to 10 people at once)",
+                f"Type: {typed(turn.place, 'compromised add <id> @person')}"
+                " (up to 10 people at once)",
                 private=True,
             )
         )

@@ -7,8 +7,8 @@ goes on the timeline and may move the incident's status on.
 from __future__ import annotations
 
 from bot.core import Turn
+from bot.core.hints import typed
 from incidents import cards, text_limits
-from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident, StepState
 
@@ -64,7 +64,7 @@ class Checklist(DeskJob):
             await turn.reply(
                 cards.note(
                     "Type the reason: "
-                    + typed(turn.place, f"skip {inc.id} {step.step_id} <reason>"),
+                    + typed(turn.place, f"compromised skip {inc.id} {step.step_id} <reason>"),
                     private=True,
                 )
             )
@@ -96,7 +96,10 @@ class Checklist(DeskJob):
         words = rest.split(maxsplit=2)
         if len(words) < 3:
             await turn.reply(
-                cards.note(f"Type: {typed(turn.place, 'skip <id> <step> <reason>')}", private=True)
+                cards.note(
+                    f"Type: {typed(turn.place, 'compromised skip <id> <step> <reason>')}",
+                    private=True,
+                )
             )
             return
         inc = await self.desk.find(turn, words[0])

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from bot.core import Turn
+from bot.core.actions import value_parts, verb
+from bot.core.hints import typed
 from bot.core.model import Place
 from incidents import cards, people, text_limits
 from incidents.access import refused_start
-from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.store import StartRefused
 from incidents.triage import parse_start
@@ -41,7 +42,7 @@ USAGE = (
 
 def usage_for(place: Place) -> str:
     """USAGE with each command written the way it is typed where the person is."""
-    return "\n".join(typed(place, line.removeprefix("/compromised ")) for line in USAGE.split("\n"))
+    return "\n".join(typed(place, line.removeprefix("/")) for line in USAGE.split("\n"))
 
 
 class Commands(DeskJob):
@@ -73,8 +74,8 @@ class Commands(DeskJob):
             await self.start(turn, turn.args, drill=False)
 
     async def action(self, turn: Turn) -> None:
-        kind = turn.incoming.action_id.partition(":")[2]
-        parts = turn.incoming.value.split("|")
+        kind = verb(turn.incoming.action_id)
+        parts = list(value_parts(turn.incoming.value) or ())
         d = self.desk
         handler = {
             "triage": d.triage.on_triage,
@@ -84,7 +85,7 @@ class Commands(DeskJob):
             "reason": d.checklist.on_reason,
             "assign": d.checklist.on_assign,
         }.get(kind)
-        if handler is None or not parts[0]:
+        if handler is None or not parts or not parts[0]:
             await turn.reply(cards.note("That button is no longer active.", private=True))
             return
         inc = await self.desk.find(turn, parts[0])
@@ -99,8 +100,9 @@ class Commands(DeskJob):
         if parsed.error:
             await turn.reply(
                 cards.note(
-                    f"{parsed.error} Type {typed(turn.place, '').strip()}, or"
-                    f" {typed(turn.place, 'x @ouraccount')} to name the platform and account."
+                    f"{parsed.error} Type {typed(turn.place, 'compromised')}, or"
+                    f" {typed(turn.place, 'compromised x @ouraccount')} to name the platform"
+                    " and account."
                     "\n\n" + usage_for(turn.place),
                     private=True,
                 )

@@ -12,10 +12,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
+from bot.core.hints import typed
 from bot.core.model import Actor, Message, MessageRef, Place
 from incidents import cards
 from incidents.access import IncidentAccess, start_limits
-from incidents.cards import typed
 from incidents.desk.acknowledgement import Acknowledgement
 from incidents.desk.checklist import Checklist
 from incidents.desk.commands import Commands
@@ -71,7 +71,7 @@ class IncidentDesk:
             cards.note(
                 f"Only the incident commander ({who}) or an admin can {what} {inc.id}. "
                 f"Ask them, or ask the commander to hand over with "
-                f"{typed(turn.place, f'assign {inc.id} @you')}.",
+                f"{typed(turn.place, f'compromised assign {inc.id} @you')}.",
                 private=True,
             )
         )

@@ -8,8 +8,8 @@ newly matched team when it went up; closing resolves paging.
 from __future__ import annotations
 
 from bot.core import Turn
+from bot.core.hints import typed
 from incidents import cards, text_limits
-from incidents.cards import typed
 from incidents.desk.job import DeskJob
 from incidents.people import parse_person
 from incidents.store import BOT, Incident
@@ -41,7 +41,8 @@ class Lifecycle(DeskJob):
         if handle is None:
             await turn.reply(
                 cards.note(
-                    f"Type the account like this: {typed(turn.place, 'handle @ouraccount')}",
+                    "Type the account like this: "
+                    + typed(turn.place, "compromised handle @ouraccount"),
                     private=True,
                 )
             )
@@ -57,8 +58,8 @@ class Lifecycle(DeskJob):
             await turn.reply(
                 cards.note(
                     "There's no open incident here to add the account to. Start one with "
-                    f"{typed(turn.place, '').strip()}, or name it: "
-                    f"{typed(turn.place, 'handle SEC-2026-0042 @ouraccount')}",
+                    f"{typed(turn.place, 'compromised')}, or name it: "
+                    f"{typed(turn.place, 'compromised handle SEC-2026-0042 @ouraccount')}",
                     private=True,
                 )
             )
@@ -77,7 +78,8 @@ class Lifecycle(DeskJob):
         if not text:
             await turn.reply(
                 cards.note(
-                    f"Type: {typed(turn.place, 'evidence <id> <link or note>')}", private=True
+                    f"Type: {typed(turn.place, 'compromised evidence <id> <link or note>')}",
+                    private=True,
                 )
             )
             return
@@ -97,8 +99,9 @@ class Lifecycle(DeskJob):
         if len(words) not in (2, 3):
             await turn.reply(
                 cards.note(
-                    f"Type: {typed(turn.place, 'assign <id> @person')} (new commander), or "
-                    f"{typed(turn.place, 'assign <id> <step> @person')}",
+                    f"Type: {typed(turn.place, 'compromised assign <id> @person')}"
+                    " (new commander), or "
+                    f"{typed(turn.place, 'compromised assign <id> <step> @person')}",
                     private=True,
                 )
             )
@@ -133,7 +136,8 @@ class Lifecycle(DeskJob):
         if len(words) != 2 or words[1] not in ("1", "2", "3", "4"):
             await turn.reply(
                 cards.note(
-                    f"Type: {typed(turn.place, 'severity <id> <1-4>')} (1 is the worst)",
+                    f"Type: {typed(turn.place, 'compromised severity <id> <1-4>')}"
+                    " (1 is the worst)",
                     private=True,
                 )
             )
@@ -182,7 +186,9 @@ class Lifecycle(DeskJob):
         words = rest.split()
         if len(words) != 2 or words[1].lower() not in FLAGS:
             await turn.reply(
-                cards.note(f"Type: {typed(turn.place, 'flag <id> fraud')}", private=True)
+                cards.note(
+                    f"Type: {typed(turn.place, 'compromised flag <id> fraud')}", private=True
+                )
             )
             return
         inc = await self.desk.find(turn, words[0])
@@ -218,7 +224,8 @@ class Lifecycle(DeskJob):
         if not summary:
             await turn.reply(
                 cards.note(
-                    "Add a short summary: " + typed(turn.place, f"close {inc.id} <what happened>"),
+                    "Add a short summary: "
+                    + typed(turn.place, f"compromised close {inc.id} <what happened>"),
                     private=True,
                 )
             )

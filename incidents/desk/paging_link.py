@@ -49,13 +49,7 @@ class PagingLink(DeskJob):
             severity=inc.severity or 4,
             drill=inc.drill,
             reporter=inc.reporter,
-            origin={
-                "platform": room.platform,
-                "workspace": room.workspace,
-                "channel": room.channel,
-                "is_direct": room.is_direct,
-                "thread": room.thread,
-            },
+            origin=room.to_dict(),
         )
 
     async def start(self, inc: Incident) -> None:

@@ -34,24 +34,6 @@ class StartRefused(Exception):
         self.open_ids = open_ids or []
 
 
-def place_json(place: Place | None) -> str | None:
-    if place is None:
-        return None
-    return json.dumps(
-        {
-            "platform": place.platform,
-            "workspace": place.workspace,
-            "channel": place.channel,
-            "is_direct": place.is_direct,
-            "thread": place.thread,
-        }
-    )
-
-
-def _place(text: str | None) -> Place | None:
-    return Place(**json.loads(text)) if text else None
-
-
 def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -150,9 +132,9 @@ def incident_from_row(row: Any) -> Incident:
         commander_name=r["commander_name"],
         department=r["department"],
         summary=r["summary"],
-        origin=_place(r["origin"]),  # type: ignore[arg-type]
+        origin=Place.from_json(r["origin"]),
         card_id=r["card_id"],
-        room=_place(r["room"]),
+        room=Place.from_json(r["room"]) if r["room"] else None,
         checklist_id=r["checklist_id"],
         team=r["team"],
         acked_by=r["acked_by"],

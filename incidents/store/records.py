@@ -23,7 +23,6 @@ from incidents.store.model import (
     StartLimits,
     StartRefused,
     incident_from_row,
-    place_json,
 )
 from incidents.store.people import People, add_person_row
 from incidents.store.steps import Steps
@@ -115,7 +114,7 @@ class IncidentStore:
                     reporter.key,
                     reporter.name,
                     department,
-                    place_json(origin),
+                    origin.to_json(),
                     now.isoformat(),
                     tenant,
                     delivery_key,
@@ -188,7 +187,7 @@ class IncidentStore:
         self.set(incident_id, "AND card_id IS NULL", card_id=card_id)
 
     def set_room(self, incident_id: str, room: Place) -> None:
-        self.set(incident_id, room=place_json(room))
+        self.set(incident_id, room=room.to_json())
 
     def set_checklist(self, incident_id: str, message_id: str) -> None:
         self.set(incident_id, checklist_id=message_id)

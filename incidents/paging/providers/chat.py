@@ -4,9 +4,6 @@ an Acknowledge button; updated in place when acknowledged or resolved.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from bot.core import DeliveryFailed
 from bot.core.model import MessageRef, Place
 from incidents.paging import wording
@@ -15,10 +12,6 @@ from incidents.paging.providers.base import (
     Provider,
     ProviderResult,
 )
-
-
-def _place_dict(place: Place) -> dict[str, Any]:
-    return asdict(place)
 
 
 class ChatProvider(Provider):
@@ -32,16 +25,10 @@ class ChatProvider(Provider):
     def place(self, page: PageRequest) -> Place:
         t = page.target
         if t.origin:
-            o = page.incident.origin
-            if not o or not o.get("platform") or not o.get("channel"):
-                raise ValueError("the incident has no place it was reported from")
-            return Place(
-                str(o["platform"]),
-                str(o.get("workspace") or ""),
-                str(o["channel"]),
-                is_direct=bool(o.get("is_direct", False)),
-                thread=o.get("thread"),
-            )
+            try:
+                return Place.from_dict(page.incident.origin or {})
+            except (KeyError, ValueError):
+                raise ValueError("the incident has no place it was reported from") from None
         if t.user:
             user = t.user.removeprefix(f"{t.platform}:")
             transport = self.ctx.transports.get(t.platform)
@@ -60,7 +47,7 @@ class ChatProvider(Provider):
         else:
             if not page.ref or "place" not in page.ref:
                 return ProviderResult(True, detail="no chat message to update")
-            place = Place(**page.ref["place"])
+            place = Place.from_dict(page.ref["place"])
             msg = wording.chat_closed(
                 page.incident.inert(),
                 page.action,
@@ -84,5 +71,5 @@ class ChatProvider(Provider):
                 f"chat: {place.platform} said {wording.one_line(e.reason, 80)}",
                 retry_after=e.retry_after,
             )
-        stored = {"place": _place_dict(place), "id": ref.id} if ref is not None else None
+        stored = {"place": place.to_dict(), "id": ref.id} if ref is not None else None
         return ProviderResult(True, detail=f"posted in {place.platform}", ref=stored)
