@@ -109,7 +109,7 @@ def clock_of(bot: RunningBot) -> FakeClock:
 
 def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
     """The button value (``post_id:shown``) of the right option, or of a wrong one."""
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post is not None
     item = LIBRARY.item(post.item_id)
     assert item is not None
@@ -119,7 +119,7 @@ def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
 
 def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bool) -> str:
     """The button value (``session:position:shown``) of the right or a wrong option."""
-    session = store_of(bot).session(session_id)
+    session = store_of(bot).practice.session(session_id)
     assert session is not None
     question = session.questions[position]
     item = LIBRARY.item(question.item_id)

@@ -16,8 +16,8 @@ from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz import engine
-from content.quiz.feature import MessageUpdates
 from content.quiz.store import DOMAIN, MIGRATIONS, Question, QuizStore, iso
+from content.quiz.updates import MessageUpdates
 from tests.quiz_support import LIBRARY, START, make_item
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
@@ -242,16 +242,16 @@ def _review(old):
 
 
 def test_one_answer_per_person_per_question(store):
-    post = store.create_post(
+    post = store.channel.create_post(
         "t-policy-approval", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
     )
     args = ("policy", "content-approval", 0, True, START + timedelta(seconds=12), _review)
-    assert store.record_post_answer(post, ALEX, PLACE, *args).status == "recorded"
-    again = store.record_post_answer(
+    assert store.channel.record_post_answer(post, ALEX, PLACE, *args).status == "recorded"
+    again = store.channel.record_post_answer(
         post, ALEX, PLACE, "policy", "content-approval", 2, False, START, _review
     )
     assert (again.status, again.previous_choice) == ("duplicate", 0)
-    [row] = store.answers(post_id=post.id)
+    [row] = store.stats.answers(post_id=post.id)
     assert (row["seconds"], row["user_name"], row["choice"]) == (12.0, "Alex", 0)
     with pytest.raises(sqlite3.IntegrityError):  # the database refuses it too
         store.db.execute(
@@ -261,59 +261,67 @@ def test_one_answer_per_person_per_question(store):
             " 'T1', 'C1', 'now')",
             [post.id],
         )
-    assert store.close_post(post.id, START) and not store.close_post(post.id, START)
+    assert store.channel.close_post(post.id, START) and not store.channel.close_post(post.id, START)
     bob = Actor("slack", "U2", "Bob")
-    assert store.record_post_answer(post, bob, PLACE, *args).status == "closed"
-    assert store.counts(post.id) == (1, 1)
-    assert store.card_dues(ALEX.key).keys() == {"t-policy-approval"}
+    assert store.channel.record_post_answer(post, bob, PLACE, *args).status == "closed"
+    assert store.channel.counts(post.id) == (1, 1)
+    assert store.practice.card_dues(ALEX.key).keys() == {"t-policy-approval"}
 
 
 def test_answers_after_the_deadline_are_refused(store):
-    post = store.create_post(
+    post = store.channel.create_post(
         "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(minutes=1)
     )
     late = START + timedelta(minutes=1)
     assert (
-        store.record_post_answer(
+        store.channel.record_post_answer(
             post, ALEX, PLACE, "policy", "control-access", 0, True, late, _review
         ).status
         == "due"
     )
-    assert [p.id for p in store.due_posts(late)] == [post.id]
-    assert store.next_deadline() == START + timedelta(minutes=1)
+    assert [p.id for p in store.channel.due_posts(late)] == [post.id]
+    assert store.channel.next_deadline() == START + timedelta(minutes=1)
 
 
 def test_one_exam_in_progress_per_person(store):
     questions = [Question("x", [0, 1, 2, 3])]
-    store.start_session("exam", ALEX, questions, PLACE, START)
+    store.practice.start_session("exam", ALEX, questions, PLACE, START)
     with pytest.raises(sqlite3.IntegrityError):
-        store.start_session("exam", ALEX, questions, PLACE, START)
-    first = store.start_session("practice", ALEX, questions, PLACE, START)
-    second = store.start_session("practice", ALEX, questions, PLACE, START)
-    assert store.session(first.id).status == "abandoned"
-    assert store.active_session(ALEX.key, "practice").id == second.id
+        store.practice.start_session("exam", ALEX, questions, PLACE, START)
+    first = store.practice.start_session("practice", ALEX, questions, PLACE, START)
+    second = store.practice.start_session("practice", ALEX, questions, PLACE, START)
+    assert store.practice.session(first.id).status == "abandoned"
+    assert store.practice.active_session(ALEX.key, "practice").id == second.id
 
 
 def test_tip_answers_are_recorded_once_per_question_shown(store):
-    prompt = store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
+    prompt = store.prompts.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
     # Shown again before it was answered: the same question, its clock restarted.
-    assert store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START + timedelta(seconds=5)) == (
-        prompt
-    )
+    assert store.prompts.prompt_shown(
+        "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(seconds=5)
+    ) == (prompt)
     args = ("tip", ALEX, PLACE, "x", "policy", "control-access")
-    first = store.record_prompt_answer(*args, 1, False, START + timedelta(seconds=15), _review)
+    first = store.prompts.record_prompt_answer(
+        *args, 1, False, START + timedelta(seconds=15), _review
+    )
     assert first.status == "recorded"
-    again = store.record_prompt_answer(*args, 0, True, START + timedelta(seconds=16), _review)
+    again = store.prompts.record_prompt_answer(
+        *args, 0, True, START + timedelta(seconds=16), _review
+    )
     assert (again.status, again.previous_choice) == ("duplicate", 1)
-    [row] = store.answers(context="tip")
+    [row] = store.stats.answers(context="tip")
     assert (row["prompt_id"], row["seconds"], row["choice"], row["correct"]) == (prompt, 10.0, 1, 0)
     assert (row["platform"], row["channel"], row["user_key"]) == ("slack", "C1", "slack:U1")
 
     # A new showing of the same question can be answered again.
-    later = store.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START + timedelta(minutes=1))
+    later = store.prompts.prompt_shown(
+        "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(minutes=1)
+    )
     assert later != prompt
-    assert store.record_prompt_answer(*args, 0, True, START + timedelta(minutes=2), _review).status
-    assert [r["prompt_id"] for r in store.answers(context="tip")] == [prompt, later]
+    assert store.prompts.record_prompt_answer(
+        *args, 0, True, START + timedelta(minutes=2), _review
+    ).status
+    assert [r["prompt_id"] for r in store.stats.answers(context="tip")] == [prompt, later]
     reviews = store.db.execute(
         "SELECT reviews, lapses FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
     ).fetchone()
@@ -322,9 +330,9 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
     # An answer to a question shown before prompts were kept is recorded once, untimed.
     bob = Actor("slack", "U2", "Bob")
     bob_args = ("tip", bob, PLACE, "y", "people", "recovery-plan", 2, True, START, _review)
-    assert store.record_prompt_answer(*bob_args).status == "recorded"
-    assert store.record_prompt_answer(*bob_args).status == "duplicate"
-    [bobs] = store.answers(user_key="slack:U2")
+    assert store.prompts.record_prompt_answer(*bob_args).status == "recorded"
+    assert store.prompts.record_prompt_answer(*bob_args).status == "duplicate"
+    [bobs] = store.stats.answers(user_key="slack:U2")
     assert bobs["seconds"] == 0.0
     with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
         store.db.execute(
@@ -348,7 +356,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
         [PLACE.platform, PLACE.workspace, PLACE.channel, iso(START),
          iso(START + timedelta(hours=1))],
     )  # fmt: skip
-    post = store.post(1)
+    post = store.channel.post(1)
     assert post is not None
     db.execute(
         "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
@@ -357,13 +365,13 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
         " ?, 'slack', 'T1', 'C1', ?)",
         [post.id, START.isoformat()],
     )
-    before = store.answers()
+    before = store.stats.answers()
     assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 1
-    after = store.answers()
+    after = store.stats.answers()
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
     migrate(db, DOMAIN, MIGRATIONS)  # the store's code is today's
-    again = store.record_post_answer(
+    again = store.channel.record_post_answer(
         post, ALEX, PLACE, "policy", "control-access", 0, True, START, _review
     )
     assert (again.status, again.previous_choice) == ("duplicate", 2)  # UNIQUE kept

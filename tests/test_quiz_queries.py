@@ -22,4 +22,4 @@ def test_recent_items_reads_the_index_newest_first(tmp_path):
         ["slack", "T1", "C1", 10],
     )
     assert "quiz_posts_place_id" in plan and "TEMP B-TREE" not in plan
-    assert store.recent_items(Place("slack", "T1", "C1"), 10) == set()
+    assert store.channel.recent_items(Place("slack", "T1", "C1"), 10) == set()

@@ -43,7 +43,7 @@ async def bot(slack_env, fake_slack, fake_connector):
 def expected_review(bot, session_id: int) -> list[str]:
     """The lines the review must show for each wrong answer, worked out independently
     from the stored session (what was shown) and the library (what is right)."""
-    session = store_of(bot).session(session_id)
+    session = store_of(bot).practice.session(session_id)
     lines = []
     for position in WRONG:
         question = session.questions[position]
@@ -61,7 +61,7 @@ def expected_review(bot, session_id: int) -> list[str]:
 
 
 def right_questions(bot, session_id: int) -> list[str]:
-    session = store_of(bot).session(session_id)
+    session = store_of(bot).practice.session(session_id)
     return [
         LIBRARY.item(q.item_id).stem.en for n, q in enumerate(session.questions) if n not in WRONG
     ]
@@ -163,7 +163,7 @@ async def test_a_perfect_exam_has_nothing_to_review(bot):
 
 
 def practice_expectations(bot, session_id: int) -> tuple[str, str, str]:
-    question = store_of(bot).session(session_id).questions[0]
+    question = store_of(bot).practice.session(session_id).questions[0]
     item = LIBRARY.item(question.item_id)
     right = option_label(item, question.order, item.correct_index)
     return f"The answer is {right}", item.explanation.en, source_line(item)

@@ -66,7 +66,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     values = button_values(posted["blocks"], "quiz:answer")
     assert values == [f"{post_id}:{i}" for i in range(4)]
     assert button_values(posted["blocks"], "quiz:close") == [str(post_id)]
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post.message_id and post.closes_at - post.created_at == timedelta(hours=1)
     item = LIBRARY.item(post.item_id)
     assert item.stem.en in posted["text"]
@@ -102,7 +102,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     assert again["response_type"] == "ephemeral"
     assert "already answered" in again["text"] and "The right answer" in again["text"]
 
-    rows = store_of(bot).answers(post_id=post_id)
+    rows = store_of(bot).stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"], r["context"], r["channel"]) for r in rows] == [
         ("slack:U2", 1, "channel", "C1"),
         ("slack:U3", 0, "channel", "C1"),
@@ -113,7 +113,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
 
     refused = await click_and_wait(bot, fake_slack, "quiz:close", str(post_id), "U3")
     assert "Only the person who posted" in refused["text"]
-    assert store_of(bot).post(post_id).closed_at is None
+    assert store_of(bot).channel.post(post_id).closed_at is None
 
     await bot.click("quiz:close", str(post_id), user="U1", channel="C1")
     closed = await fake_slack.wait_for(
@@ -128,12 +128,12 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
         bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=True), "U4"
     )
     assert "this question has closed" in late["text"]
-    assert len(store_of(bot).answers(post_id=post_id)) == 2
+    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
 
 
 async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "10m")
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post.closes_at == START + timedelta(minutes=10)
     assert "Closes at 10:10" in str(fake_slack.api_calls("chat.postMessage")[-1]["blocks"])
     await bot.click("quiz:answer", post_choice(bot, post_id, right=True), user="U2", channel="C1")
@@ -143,15 +143,15 @@ async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
 
     await clock_of(bot).advance(minutes=9)
     # Not yet due: the worker, or anyone else, finds nothing to close at 10:09.
-    assert await quiz_of(bot).close_due() == 0
-    assert store_of(bot).post(post_id).closed_at is None
+    assert await quiz_of(bot).channel.close_due() == 0
+    assert store_of(bot).channel.post(post_id).closed_at is None
     assert not any(u["text"].startswith("Quiz closed") for u in updates(fake_slack))
     await clock_of(bot).advance(minutes=2)
     closed = await fake_slack.wait_for(
         lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")], timeout=WAIT
     )
     assert "1 answered. 1 of 1 got it right (100%)" in closed[-1]["text"]
-    assert store_of(bot).post(post_id).closed_at is not None
+    assert store_of(bot).channel.post(post_id).closed_at is not None
 
 
 async def test_question_due_while_down_closes_at_start_up(slack_env, fake_slack, fake_connector):
@@ -170,14 +170,14 @@ async def test_question_due_while_down_closes_at_start_up(slack_env, fake_slack,
             lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")], timeout=WAIT
         )
         assert "Nobody answered" in closed[-1]["text"]
-        assert store_of(second).post(post_id).closed_at is not None
+        assert store_of(second).channel.post(post_id).closed_at is not None
     finally:
         await stop_bot(second)
 
 
 async def test_two_hundred_concurrent_clicks_count_exactly(bot, fake_slack):
     post_id = await post_question(bot, fake_slack)
-    ts = store_of(bot).post(post_id).message_id
+    ts = store_of(bot).channel.post(post_id).message_id
     users = [f"U{n:04d}" for n in range(200)]
     responses = await asyncio.gather(
         *(
@@ -210,9 +210,9 @@ async def test_two_hundred_concurrent_clicks_count_exactly(bot, fake_slack):
     for n, u in enumerate(users):
         assert feedback[u]["response_type"] == "ephemeral"
         assert feedback[u]["text"].startswith("Correct!" if n % 3 == 0 else "Not quite."), u
-    rows = store_of(bot).answers(post_id=post_id)
+    rows = store_of(bot).stats.answers(post_id=post_id)
     assert sorted(r["user_key"] for r in rows) == sorted(f"slack:{u}" for u in users)
-    assert store_of(bot).counts(post_id) == (200, 67)
+    assert store_of(bot).channel.counts(post_id) == (200, 67)
     assert len(updates(fake_slack)) < 50  # edits are coalesced, not one per click
     assert fake_slack.api_calls("chat.postEphemeral") == []  # all through response_url
 
@@ -236,18 +236,19 @@ async def test_double_click_and_retried_delivery_record_one_answer(bot, fake_sla
     assert "already answered" in second["text"]
     texts = [r["text"] for r in fake_slack.responses()]
     assert len(texts) == 2 and texts[0].startswith("Correct!")
-    rows = store_of(bot).answers(post_id=post_id)
+    rows = store_of(bot).stats.answers(post_id=post_id)
     assert len(rows) == 1 and rows[0]["correct"] == 1
 
 
 async def test_topic_and_unknown_topic(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "phishing")
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post.tag == "phishing" and "phishing" in LIBRARY.item(post.item_id).topics
     await bot.slash("/quiz", "control-access", user="U1", channel="C1")
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) == 2, timeout=WAIT)
     assert (
-        LIBRARY.item(store_of(bot).post(latest_post_id(bot)).item_id).principle == "control-access"
+        LIBRARY.item(store_of(bot).channel.post(latest_post_id(bot)).item_id).principle
+        == "control-access"
     )
 
     await bot.slash("/quiz", "knitting", user="U1", channel="C1")
@@ -291,11 +292,11 @@ async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
         else:
             assert button_values(upd["blocks"], "quiz:next") == []
             assert "Practice finished: you got 4 of 5 right." in upd["text"]
-    rows = store_of(bot).answers(session_id=session_id)
+    rows = store_of(bot).stats.answers(session_id=session_id)
     assert [r["position"] for r in rows] == [0, 1, 2, 3, 4]
     assert {r["context"] for r in rows} == {"practice"}
-    assert store_of(bot).session(session_id).status == "done"
-    assert len(store_of(bot).card_dues("slack:U5")) == 5
+    assert store_of(bot).practice.session(session_id).status == "done"
+    assert len(store_of(bot).practice.card_dues("slack:U5")) == 5
 
 
 async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_connector):
@@ -308,7 +309,9 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         assert q1["text"].startswith("Exam: question 1 of 10")
         assert "covering all three modules and all five principles" in str(q1["blocks"])
         session_id = int(button_values(q1["blocks"], "quiz:session")[0].split(":")[0])
-        asked = [LIBRARY.item(q.item_id) for q in store_of(first).session(session_id).questions]
+        asked = [
+            LIBRARY.item(q.item_id) for q in store_of(first).practice.session(session_id).questions
+        ]
         assert len({i.id for i in asked}) == 10
         assert {i.module for i in asked} == set(MODULES)
         assert {i.principle for i in asked} == set(PRINCIPLES)
@@ -342,7 +345,7 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         final = updates(fake_slack)[-1]
         assert "Exam complete: passed. You scored 8 out of 10 (80%)." in final["text"]
         assert "refresher is due by 25 November 2027" in final["text"]
-        result = store_of(second).exam_result(session_id)
+        result = store_of(second).exams.exam_result(session_id)
         assert (result.user_key, result.score, result.total, result.passed) == (
             "slack:U7",
             8,
@@ -384,8 +387,8 @@ async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
     assert second[-1]["response_type"] == "ephemeral"
     assert second[-1]["text"].startswith("Practice: question 2 of 5")
     # The wrong answer made that item due again soon; it is in the person's schedule.
-    assert store_of(bot).card_dues("slack:U6").keys() == {
-        store_of(bot).session(session_id).questions[0].item_id
+    assert store_of(bot).practice.card_dues("slack:U6").keys() == {
+        store_of(bot).practice.session(session_id).questions[0].item_id
     }
 
 
@@ -425,7 +428,7 @@ async def test_a_time_that_cant_be_used_is_explained_with_examples(bot, fake_sla
 
 async def test_a_time_in_words_works(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "10 minutes")
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post.closes_at - post.created_at == timedelta(minutes=10)
 
 
@@ -440,7 +443,7 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
             post_choice(first, post_id, right=True),
             user="U2",
             channel="C1",
-            message_ts=store_of(first).post(post_id).message_id,
+            message_ts=store_of(first).channel.post(post_id).message_id,
             response_url=fake_slack.response_url("before"),
             action_ts="1700000300.000001",
         )
@@ -464,9 +467,9 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
         await stop_bot(second)  # waits for every handler, so a late duplicate would show
     assert len(fake_slack.responses()) == 2  # the repeat was dropped without a word
     store = QuizStore(open_db(slack_env["SECBOT_DB"]))
-    rows = store.answers(post_id=post_id)
+    rows = store.stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"]) for r in rows] == [("slack:U2", 1)]
-    assert store.counts(post_id) == (1, 1)
+    assert store.channel.counts(post_id) == (1, 1)
     store.db.conn.close()
     assert len(updates(fake_slack)) == n_updates  # and the count was not touched
 
@@ -498,7 +501,7 @@ async def test_exam_answers_out_of_turn_are_refused_with_a_way_on(bot, fake_slac
         channel="D7",
     )
     assert "You're on question 1 of 10: please answer that one first." in ahead["text"]
-    assert store_of(bot).answers(session_id=session_id) == []
+    assert store_of(bot).stats.answers(session_id=session_id) == []
 
     first = session_choice(bot, session_id, 0, right=True)
     await bot.click("quiz:session", first, user="U7", channel="D7")
@@ -506,7 +509,7 @@ async def test_exam_answers_out_of_turn_are_refused_with_a_way_on(bot, fake_slac
     again = await click_and_wait(bot, fake_slack, "quiz:session", first, "U7", channel="D7")
     assert "already answered" in again["text"]
     assert "You're on question 2 of 10. Type /quiz exam to carry on." in str(again["blocks"])
-    assert len(store_of(bot).answers(session_id=session_id)) == 1
+    assert len(store_of(bot).stats.answers(session_id=session_id)) == 1
 
 
 async def test_what_someone_typed_is_shown_as_typed(bot, fake_slack):

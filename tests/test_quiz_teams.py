@@ -87,7 +87,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
     assert status == 201
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = latest_post_id(bot)
-    post = store_of(bot).post(post_id)
+    post = store_of(bot).channel.post(post_id)
     assert post.message_id and post.message_id.startswith("activity-")
     assert post.place.channel == CHANNEL and post.posted_by == "teams:aad-user-1"
     assert card_values(card(sent[-1]), "quiz:answer") == [f"{post_id}:{i}" for i in range(4)]
@@ -138,7 +138,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
     )
     assert "already answered" in private_text(twice)
     assert len(personal_copies(fake_connector)) == 2  # nothing new was recorded or sent
-    assert [r["user_key"] for r in store_of(bot).answers(post_id=post_id)] == [
+    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == [
         "teams:aad-user-2",
         "teams:aad-user-3",
     ]
@@ -157,7 +157,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
         **person(4),
     )
     assert "this question has closed" in private_text(late)
-    assert len(store_of(bot).answers(post_id=post_id)) == 2
+    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
     assert len(personal_copies(fake_connector)) == 2
 
 
@@ -165,7 +165,7 @@ async def test_many_teams_answers_at_once_each_get_their_own_lasting_feedback(bo
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
     await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = latest_post_id(bot)
-    mid = store_of(bot).post(post_id).message_id
+    mid = store_of(bot).channel.post(post_id).message_id
     people = range(100, 140)
     results = await asyncio.gather(
         *(
@@ -194,7 +194,7 @@ async def test_many_teams_answers_at_once_each_get_their_own_lasting_feedback(bo
         ), member
     await asyncio.wait_for(quiz_of(bot).updates.idle(), WAIT)
     assert full(fake_connector.updates()[-1]).endswith("(40 answered)")
-    assert store_of(bot).counts(post_id) == (40, 20)
+    assert store_of(bot).channel.counts(post_id) == (40, 20)
 
 
 async def test_a_personal_chat_that_fails_still_leaves_the_answer_and_its_card(bot, fake_connector):
@@ -207,12 +207,14 @@ async def test_a_personal_chat_that_fails_still_leaves_the_answer_and_its_card(b
     status, body = await bot.teams_click(
         "quiz:answer",
         post_choice(bot, post_id, right=True),
-        reply_to_id=store_of(bot).post(post_id).message_id,
+        reply_to_id=store_of(bot).channel.post(post_id).message_id,
         conversation=CHANNEL,
         **person(5),
     )
     assert status == 200 and private_text(body).startswith("Correct!")
-    assert [r["user_key"] for r in store_of(bot).answers(post_id=post_id)] == ["teams:aad-user-5"]
+    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == [
+        "teams:aad-user-5"
+    ]
     await fake_connector.wait_for(
         lambda s: s.updates() and "1 answered" in full(s.updates()[-1]), timeout=WAIT
     )
@@ -222,7 +224,7 @@ async def test_poster_closes_a_teams_question(bot, fake_connector):
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
     await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = latest_post_id(bot)
-    mid = store_of(bot).post(post_id).message_id
+    mid = store_of(bot).channel.post(post_id).message_id
     _, refused = await bot.teams_click(
         "quiz:close", str(post_id), reply_to_id=mid, conversation=CHANNEL, **person(2)
     )
@@ -234,7 +236,7 @@ async def test_poster_closes_a_teams_question(bot, fake_connector):
     ups = await fake_connector.wait_for(lambda s: s.updates(), timeout=WAIT)
     assert full(ups[-1]).startswith("Quiz closed")
     assert "Nobody answered" in full(ups[-1])
-    assert store_of(bot).post(post_id).closed_at == START
+    assert store_of(bot).channel.post(post_id).closed_at == START
 
 
 async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
@@ -272,8 +274,14 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
             assert len(fake_connector.sent()) == before + 1
         else:
             assert "Practice finished: you got 3 of 5 right." in full(upd)
-    assert store_of(bot).session(session_id).status == "done"
-    assert [r["correct"] for r in store_of(bot).answers(session_id=session_id)] == [1, 0, 1, 0, 1]
+    assert store_of(bot).practice.session(session_id).status == "done"
+    assert [r["correct"] for r in store_of(bot).stats.answers(session_id=session_id)] == [
+        1,
+        0,
+        1,
+        0,
+        1,
+    ]
 
 
 async def test_practice_asked_for_in_a_channel_goes_to_a_personal_chat(bot, fake_connector):
@@ -325,7 +333,7 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
             await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n, timeout=WAIT)
         final = full(fake_connector.updates()[-1])
         assert final.startswith("Exam complete: not passed. You scored 7 out of 10 (70%).")
-        result = store_of(second).exam_result(session_id)
+        result = store_of(second).exams.exam_result(session_id)
         assert (result.user_key, result.score, result.passed) == ("teams:aad-user-9", 7, False)
         assert result.content_version == LIBRARY.version
         assert result.refresher_due - result.completed_at > timedelta(days=364)

@@ -65,7 +65,7 @@ async def test_channel_question_in_the_web_chat(bot):
     mid = question["id"]
     assert question["private"] is False and "No answers yet" in str(question["blocks"])
     assert web_values(question, "quiz:answer") == [f"{post_id}:{i}" for i in range(4)]
-    assert store_of(bot).post(post_id).message_id == str(mid)
+    assert store_of(bot).channel.post(post_id).message_id == str(mid)
 
     right = await click(
         bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-2", mid
@@ -96,7 +96,7 @@ async def test_channel_question_in_the_web_chat(bot):
 
     late = await click(bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-5", mid)
     assert "this question has closed" in late["text"] and late["private"] is True
-    assert len(store_of(bot).answers(post_id=post_id)) == 2
+    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
 
 
 async def test_answer_after_the_deadline_closes_it_even_before_the_worker(bot):
@@ -109,8 +109,8 @@ async def test_answer_after_the_deadline_closes_it_even_before_the_worker(bot):
         bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-2", question["id"]
     )
     assert "this question has closed" in late["text"]
-    assert store_of(bot).answers(post_id=post_id) == []
-    assert store_of(bot).post(post_id).closed_at is not None
+    assert store_of(bot).stats.answers(post_id=post_id) == []
+    assert store_of(bot).channel.post(post_id).closed_at is not None
     seen = (await bot_messages(bot, "web-user-9"))[0]
     assert seen["text"].startswith("Quiz closed") and "Nobody answered" in seen["text"]
 
@@ -143,7 +143,7 @@ async def test_practice_in_the_web_chat_is_private_in_a_channel(bot):
         bot, "quiz:session", session_choice(bot, session_id, 0, right=False), "web-user-6"
     )
     assert "already answered" in stale["text"]
-    assert len(store_of(bot).answers(session_id=session_id)) == 5
+    assert len(store_of(bot).stats.answers(session_id=session_id)) == 5
 
 
 async def test_web_exam_with_a_restart_and_a_six_month_refresher(
@@ -188,7 +188,7 @@ async def test_web_exam_with_a_restart_and_a_six_month_refresher(
             )
         assert q["text"].startswith("Exam complete: passed. You scored 9 out of 10 (90%).")
         assert "refresher is due by 26 May 2027" in q["text"]
-        result = store_of(second).exam_result(session_id)
+        result = store_of(second).exams.exam_result(session_id)
         assert result.completed_at == START + timedelta(days=1)
         assert result.content_version == LIBRARY.version
         stats = await say(second, "quiz stats", user="web-user-8", conversation="dm")
@@ -245,8 +245,8 @@ async def test_leaderboard_this_month_with_opt_out(bot):
     assert off["private"] is True and "won't appear" in off["text"]
     board = await say(bot, "quiz leaderboard")
     assert "1. Web User: 1 correct" in board["text"] and "2." not in board["text"]
-    rows = store_of(bot).leaderboard(
-        store_of(bot).post(pid).place, START - timedelta(days=30), START + timedelta(days=1)
+    rows = store_of(bot).stats.leaderboard(
+        store_of(bot).channel.post(pid).place, START - timedelta(days=30), START + timedelta(days=1)
     )
     assert [r.user_key for r in rows] == ["web:web-user-1"]
     await say(bot, "quiz leaderboard on", user="web-user-2")

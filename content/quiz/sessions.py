@@ -1,0 +1,149 @@
+"""Personal question sessions, practice and exam alike: whose a session is, which item a
+position shows (swapping in a live one for a retired item), and recording an answer once.
+What follows an answer differs: :mod:`content.quiz.practice` and :mod:`content.quiz.exam`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core import Turn
+from content.library.models import QuizItem
+from content.quiz import engine, render
+from content.quiz.shared import QuizShared, ints
+from content.quiz.store import Question, Session
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An answer just recorded in a session: the session as it is now, the position
+    answered, its item, the option chosen (an original index) and when."""
+
+    session: Session
+    position: int
+    item: QuizItem
+    choice: int
+    now: datetime
+
+
+class Sessions:
+    """What practice sessions and exam attempts share."""
+
+    def __init__(self, shared: QuizShared):
+        self.shared = shared
+        self.store = shared.store
+
+    def session_item(self, session: Session, position: int) -> QuizItem | None:
+        """The item at ``position``, swapping in a similar one if it has been retired."""
+        lib = self.shared.library()
+        if lib is None:
+            return None
+        question = session.questions[position]
+        item = lib.item(question.item_id)
+        if item is not None:
+            return item
+        used = {q.item_id for q in session.questions}
+        live = [i for i in lib.quiz_items.values() if i.enabled and i.id not in used]
+        same = [i for i in live if session.tag in i.tags()] if session.tag else []
+        if not live:
+            return None
+        replacement = self.shared.rng.choice(same or live)
+        self.store.practice.replace_question(
+            session.id, position, Question(replacement.id, question.order)
+        )
+        return replacement
+
+    async def item_to_show(
+        self, turn: Turn, session: Session, position: int
+    ) -> tuple[Session, QuizItem] | None:
+        """The item at ``position`` with the session read again (a retired item may just
+        have been swapped in), or None once the person has been told there's no content."""
+        item = self.session_item(session, position)
+        if item is None:
+            await self.shared.no_content(turn)
+            return None
+        return self.store.practice.session(session.id) or session, item
+
+    async def own_session(self, turn: Turn, fields: int) -> tuple[tuple[int, ...], Session] | None:
+        """The button's ``fields`` numbers and the session the first names, if it is the
+        clicker's own; otherwise None, once the clicker has been told so."""
+        parsed = ints(turn.incoming.value, fields)
+        session = self.store.practice.session(parsed[0]) if parsed else None
+        if parsed is None or session is None or session.user_key != turn.actor.key:
+            await turn.reply(
+                render.private("Sorry, that question isn't part of a session of yours.")
+            )
+            return None
+        return parsed, session
+
+    async def record(self, turn: Turn) -> Recorded | None:
+        """``quiz:session``: record an answer in a practice session or an exam, once; None
+        when it wasn't recorded, once the person has been told why."""
+        found = await self.own_session(turn, 3)
+        if found is None:
+            return None
+        parsed, session = found
+        _, position, shown = parsed
+        if not 0 <= position < session.total:
+            await turn.reply(render.private("Sorry, that question is no longer available."))
+            return None
+        item = self.session_item(session, position)
+        order = session.questions[position].order
+        if item is None or not 0 <= shown < len(order):
+            await turn.reply(render.private("Sorry, that question is no longer available."))
+            return None
+        session = self.store.practice.session(session.id) or session
+        now = self.shared.clock.now()
+        choice = order[shown]
+        correct = choice == item.correct_index
+        months = self.shared.refresh_months
+
+        def on_finish(score: int, total: int) -> tuple[bool, datetime]:
+            return engine.exam_passed(score, total), engine.add_months(now, months)
+
+        result = self.store.practice.record_session_answer(
+            session.id,
+            position,
+            turn.actor,
+            turn.place,
+            item.module,
+            item.principle,
+            choice,
+            correct,
+            now,
+            self.shared.review(turn.actor.key, item.id, correct, now),
+            on_finish=on_finish,
+        )
+        slash = self.shared.slash(turn)
+        if result.status == "duplicate":
+            hints = []
+            current = self.store.practice.session(session.id) or session
+            if current.kind == "exam" and current.status == "active":
+                # Say how to carry on, in case the next question never arrived.
+                hints.append(
+                    f"You're on question {current.answered + 1} of {current.total}. Type"
+                    f" {render.command(self.shared.slash(turn), 'quiz exam')} to carry on."
+                )
+            await turn.reply(render.already_answered(item, order, result.previous_choice, *hints))
+            return None
+        if result.status == "stale":
+            current = self.store.practice.session(session.id) or session
+            await turn.reply(
+                render.private(
+                    f"You're on question {current.answered + 1} of {current.total}: please"
+                    " answer that one first."
+                )
+            )
+            return None
+        if result.status != "recorded":
+            again = "quiz exam" if session.kind == "exam" else "quiz me"
+            await turn.reply(
+                render.private(
+                    "That session has already finished, so your answer wasn't recorded.",
+                    f"Type {render.command(slash, again)} to start again.",
+                )
+            )
+            return None
+        session = self.store.practice.session(session.id) or session
+        return Recorded(session, position, item, choice, now)

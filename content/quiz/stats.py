@@ -1,0 +1,99 @@
+"""What the quiz reports: ``/quiz stats`` (a person's own), ``/quiz leaderboard [off|on]``
+(a channel's month) and ``/quiz report`` (exam completions, for admins)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import holidays
+
+from bot.core import Turn
+from content.quiz import engine, render
+from content.quiz.exam import Exam
+from content.quiz.shared import QuizShared
+
+
+class QuizStats:
+    """Stats, leaderboards and the exam report."""
+
+    def __init__(self, shared: QuizShared, exam: Exam):
+        self.shared = shared
+        self.store = shared.store
+        self.exam = exam
+        # England and Wales share their bank holidays; streaks skip them.
+        self.holidays = holidays.country_holidays("GB", subdiv="ENG")
+
+    async def stats(self, turn: Turn, request: engine.QuizRequest) -> None:
+        """``/quiz stats``: the person's own accuracy, streak, reviews due and exam status."""
+        key = turn.actor.key
+        now = self.shared.clock.now()
+        tz = self.shared.tz
+        days = {
+            t.astimezone(tz).date()
+            for t in self.store.stats.answer_times(key, now - timedelta(days=1100))
+        }
+        lib = self.shared.library()
+        due = self.store.practice.due_count(key, now, set(lib.quiz_items) if lib else None)
+        slash = self.shared.slash(turn)
+        await turn.reply(
+            render.stats(
+                self.shared.scores(key),
+                engine.streak(days, now.astimezone(tz).date(), self.holidays),
+                due,
+                self.exam.status(key, slash),
+                slash,
+            )
+        )
+
+    async def leaderboard(self, turn: Turn, request: engine.QuizRequest) -> None:
+        """``/quiz leaderboard [off|on]``: this channel's top ten this month, or opt out/in."""
+        slash = self.shared.slash(turn)
+        switch = request.switch
+        if switch in ("off", "on"):
+            self.store.stats.set_leaderboard_opt_out(
+                turn.actor.key, switch == "off", self.shared.clock.now()
+            )
+            if switch == "off":
+                text = "You won't appear on quiz leaderboards."
+                hint = f"Type {render.command(slash, 'quiz leaderboard on')} to appear again."
+            else:
+                text = "You'll appear on quiz leaderboards again."
+                hint = f"Type {render.command(slash, 'quiz leaderboard off')} to leave them."
+            await turn.reply(render.private(text, hint))
+            return
+        if switch:
+            await turn.reply(
+                render.private(
+                    f"Type {render.command(slash, 'quiz leaderboard')},"
+                    f" {render.command(slash, 'quiz leaderboard off')} or"
+                    f" {render.command(slash, 'quiz leaderboard on')}."
+                )
+            )
+            return
+        if turn.place.is_direct:
+            await turn.reply(
+                render.private(
+                    "Leaderboards are kept for each channel. Type"
+                    f" {render.command(slash, 'quiz leaderboard')} in a channel where quiz"
+                    " questions are posted."
+                )
+            )
+            return
+        now = self.shared.clock.now()
+        tz = self.shared.tz
+        start, end = engine.month_bounds(now, tz)
+        rows = self.store.stats.leaderboard(turn.place, start, end)
+        await turn.reply(render.leaderboard(rows, f"{now.astimezone(tz):%B %Y}", slash))
+
+    async def report(self, turn: Turn, request: engine.QuizRequest) -> None:
+        """``/quiz report`` (admins): exam completions for managers."""
+        if not self.shared.services.is_admin(turn.actor):
+            await turn.reply(
+                render.private(
+                    "Only secbot admins can see the exam report.",
+                    "Admins are the people listed in SECBOT_ADMINS.",
+                )
+            )
+            return
+        results, total = self.store.exams.exam_results(100)
+        await turn.reply(render.report(results, total, self.shared.tz))
