@@ -828,8 +828,3 @@ def _default(value: Any) -> str:
         return "true" if value else "false"
     return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
 
-
-if __name__ == "__main__":  # python -m bot.settings --markdown > docs/configuration.md
-    if sys.argv[1:] != ["--markdown"]:
-        sys.exit("usage: python -m bot.settings --markdown")
-    sys.stdout.write(markdown())
