@@ -18,7 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# ruff, mypy (strict on bot/core and bot/settings.py: pyproject [tool.mypy]), the layer and
+# ruff, mypy (strict on bot/core and bot/settings: pyproject [tool.mypy]), the layer and
 # no-circle contracts (pyproject [tool.importlinter]) and the content lint.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -145,7 +145,7 @@ def create_app(
     app[FRONT_DOORS] = doors
 
     # Web chat: with a users file each person signs in with their own secret; without
-    # one it runs only in development mode, as `make run` does (see bot/settings.py).
+    # one it runs only in development mode, as `make run` does (see bot/settings/rules.py).
     web_store = webchat.WebChatStore(db)
     web_transport = webchat.WebTransport(web_store, clock, settings.webchat_users)
     services.transports["web"] = web_transport

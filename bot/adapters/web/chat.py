@@ -58,7 +58,7 @@ MIGRATIONS = [
 ]
 
 WORKSPACE = "local"
-# Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings.py), then deleted
+# Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings/), then deleted
 # by prune_worker: it may hold incident details, and nobody needs it for ever.
 PRUNE_EVERY_SECONDS = 60 * 60
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline

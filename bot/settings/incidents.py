@@ -1,0 +1,95 @@
+"""Incident and paging settings: reporting limits, incident rooms and the paging providers."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+
+from bot.settings.base import SettingsGroup, http_url, setting
+
+
+class IncidentSettings(SettingsGroup):
+    department: str | None = setting(
+        "SECBOT_DEPARTMENT", None,
+        "The department used for routing when a report gives no dept=.",
+        group="Incidents",
+    )
+    incident_channels: bool = setting(
+        "SECBOT_INCIDENT_CHANNELS", False,
+        "Create a private Slack channel per incident (else a thread under the card).",
+        group="Incidents",
+    )
+    incident_max_open_triage: int = setting(
+        "SECBOT_INCIDENT_MAX_OPEN_TRIAGE", 3,
+        "Incidents one person may have waiting for triage at once.",
+        group="Incidents", ge=1, le=100,
+    )
+    incident_max_per_user_hour: int = setting(
+        "SECBOT_INCIDENT_MAX_PER_USER_HOUR", 5, "Incidents one person may start in an hour.",
+        group="Incidents", ge=1, le=1000,
+    )
+    incident_max_per_workspace_hour: int = setting(
+        "SECBOT_INCIDENT_MAX_PER_WORKSPACE_HOUR", 20,
+        "Incidents one workspace or tenant may start in an hour.",
+        group="Incidents", ge=1, le=10_000,
+    )
+
+
+class PagingSettings(SettingsGroup):
+    routing: str | None = setting(
+        "SECBOT_ROUTING", None,
+        "The paging routing file (teams, targets, rules); unset: the shipped example,"
+        " which only warns about missing secrets.",
+        group="Paging",
+    )
+    paging_max_attempts: int = setting(
+        "SECBOT_PAGING_MAX_ATTEMPTS", 4, "Tries of one page before it counts as failed.",
+        group="Paging", ge=1, le=20,
+    )
+    paging_retry_seconds: float = setting(
+        "SECBOT_PAGING_RETRY_SECONDS", 10.0,
+        "Seconds before a failed page is tried again (doubling each time).",
+        group="Paging", ge=0.1, le=600,
+    )
+    pagerduty_url: str = setting(
+        "SECBOT_PAGERDUTY_URL", "https://events.pagerduty.com",
+        "Base URL of PagerDuty's Events API (tests point it at a fake).",
+        group="Paging",
+    )
+    notify_url: str = setting(
+        "SECBOT_NOTIFY_URL", "https://api.notifications.service.gov.uk",
+        "Base URL of the GOV.UK Notify API (tests point it at a fake).",
+        group="Paging",
+    )
+    notify_api_key: str | None = setting(
+        "SECBOT_NOTIFY_API_KEY", None,
+        "The GOV.UK Notify API key for text and email pages (a target may name another"
+        " variable with api_key_env).",
+        group="Paging", secret=True,
+    )
+    smtp_host: str | None = setting(
+        "SECBOT_SMTP_HOST", None, "The SMTP server for email pages.", group="Paging"
+    )
+    smtp_port: int = setting(
+        "SECBOT_SMTP_PORT", 587, "The SMTP server's port.", group="Paging", ge=1, le=65535
+    )
+    smtp_from: str | None = setting(
+        "SECBOT_SMTP_FROM", None, "The sender address of email pages.", group="Paging"
+    )
+    smtp_starttls: bool | None = setting(
+        "SECBOT_SMTP_STARTTLS", None,
+        "Use STARTTLS with the SMTP server (unset: when the server offers it; port 465 means"
+        " TLS from the start).",
+        group="Paging",
+    )
+    smtp_user: str | None = setting(
+        "SECBOT_SMTP_USER", None, "The SMTP user name, if the server needs one.", group="Paging"
+    )
+    smtp_password: str | None = setting(
+        "SECBOT_SMTP_PASSWORD", None, "The SMTP password, if the server needs one.",
+        group="Paging", secret=True,
+    )
+
+    @field_validator("pagerduty_url", "notify_url")
+    @classmethod
+    def _paging_urls(cls, value: str) -> str:
+        return http_url(value)
