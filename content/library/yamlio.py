@@ -1,4 +1,6 @@
-"""YAML reading that remembers line numbers, so every problem can say `file:line`."""
+"""The repo's one YAML loader: safe, strict about keys given twice, and remembering line
+numbers so every problem can say `file:line`. The content library, the incident playbooks
+and the paging routing file all read their YAML through it."""
 
 from __future__ import annotations
 
@@ -41,29 +43,50 @@ class LineLoader(_Base):  # type: ignore[misc, valid-type]
 
 @dataclass
 class YamlResult:
+    """The parsed data, or why there is none: ``error`` for a report, with the parser's own
+    ``reason`` and where it stopped; ``too_deep`` when the nesting is beyond any sane file."""
+
     data: Any = None
     error: str | None = None
     error_line: int | None = None
+    error_column: int | None = None
+    reason: str | None = None
+    too_deep: bool = False
     duplicate_keys: list[tuple[int, str]] = field(default_factory=list)
 
 
+def parse_yaml(text: str) -> YamlResult:
+    """Parse YAML text; syntax errors come back as data, not exceptions, for the report.
+    Mappings keep their lines (strip them with :func:`strip_lines`)."""
+    loader = LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except RecursionError:
+        reason = "it nests too deeply"
+        return YamlResult(error=f"YAML syntax error: {reason}", reason=reason, too_deep=True)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        return YamlResult(
+            error=f"YAML syntax error: {reason}",
+            error_line=mark.line + 1 if mark is not None else None,
+            error_column=mark.column + 1 if mark is not None else None,
+            reason=reason,
+            # libyaml's own limit (the pure-Python parser raises RecursionError instead).
+            too_deep="maximum nesting depth" in reason,
+        )
+    finally:
+        loader.dispose()
+    return YamlResult(data=data, duplicate_keys=loader.duplicate_keys)
+
+
 def read_yaml(path: Path) -> YamlResult:
-    """Parse one file; syntax errors come back as data, not exceptions, for the report."""
+    """Parse one file (see :func:`parse_yaml`); an unreadable file is an error too."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return YamlResult(error=f"cannot read file: {exc}", error_line=None)
-    loader = LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        return YamlResult(error=f"YAML syntax error: {reason}", error_line=line)
-    finally:
-        loader.dispose()
-    return YamlResult(data=data, duplicate_keys=loader.duplicate_keys)
+    return parse_yaml(text)
 
 
 def strip_lines(value: Any) -> Any:

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,6 +32,7 @@ from pydantic import (
 )
 
 from bot.settings import ConfigError
+from content.library.yamlio import parse_yaml, strip_lines
 from incidents.paging.targets import NAME, TARGET_TYPES, Target, as_list
 
 if TYPE_CHECKING:
@@ -224,25 +224,6 @@ class RoutingConfig(BaseModel):
 # --- loading ----------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key given twice (PyYAML keeps the last one silently)."""
-
-
-def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is given twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-
-
 def _where(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     items = list(loc)
@@ -283,15 +264,22 @@ def load_routing(path: str | Path) -> RoutingConfig:
         raise RoutingError(f"routing file {path} is not UTF-8 text: save it as UTF-8") from None
     except OSError as e:
         raise RoutingError(f"routing file {path} can't be read ({e.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise RoutingError(f"routing file {path} nests too deeply to be a routing file") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise RoutingError(f"routing file {path} is not valid YAML{where}: {problem}") from None
+    result = parse_yaml(text)
+    if result.too_deep:
+        raise RoutingError(f"routing file {path} nests too deeply to be a routing file")
+    if result.error is not None:
+        where = (
+            f" at line {result.error_line}, column {result.error_column}"
+            if result.error_line
+            else ""
+        )
+        raise RoutingError(f"routing file {path} is not valid YAML{where}: {result.reason}")
+    if result.duplicate_keys:
+        line, key = result.duplicate_keys[0]
+        raise RoutingError(
+            f"routing file {path} is not valid YAML at line {line}: the key {key!r} is given twice"
+        )
+    data = strip_lines(result.data)
     if not isinstance(data, dict):
         raise RoutingError(
             f"routing file {path} must be a mapping with default_team, targets and teams"
