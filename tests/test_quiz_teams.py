@@ -339,3 +339,21 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
         assert result.refresher_due - result.completed_at > timedelta(days=364)
     finally:
         await stop_bot(second)
+
+
+async def test_hints_say_how_to_type_a_command_where_the_person_is(bot, fake_connector):
+    """One command-hint helper (bot.core.hints): a Teams channel only passes on messages
+    that mention the bot, so its hints say "@secbot quiz …"; a personal chat takes the
+    words as they are."""
+    await bot.teams_say("quiz nosuchtopic", mention=True, conversation=CHANNEL, **person(1))
+    sent = await fake_connector.wait_for(
+        lambda s: [a for a in s.sent() if "nosuchtopic" in text_of(a)], timeout=WAIT
+    )
+    assert "For example: @secbot quiz " in text_of(sent[-1])
+
+    await bot.teams_say("quiz nosuchtopic", conversation="a:personal-2", personal=True, **person(2))
+    sent = await fake_connector.wait_for(
+        lambda s: [a for a in s.sent() if "nosuchtopic" in text_of(a)][1:], timeout=WAIT
+    )
+    assert "For example: quiz " in text_of(sent[-1])
+    assert "@secbot" not in text_of(sent[-1])

@@ -110,7 +110,7 @@ class ChannelQuiz:
         elif result.status == "duplicate":
             await turn.reply(render.already_answered(item, post.order, result.previous_choice))
         else:  # closed, or past its deadline and not yet closed by the worker
-            await turn.reply(render.question_closed(item, post.order, self.shared.slash(turn)))
+            await turn.reply(render.question_closed(item, post.order, turn.place))
             if result.status == "due" and self.store.channel.close_post(post.id, now):
                 await self.refresh(post.id, turn)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 
 from bot.core import Turn
+from bot.core.hints import typed
+from bot.core.model import Place
 from content.quiz import engine, render, review
 from content.quiz.sessions import Recorded, Sessions
 from content.quiz.shared import QuizShared
@@ -71,7 +73,7 @@ class Exam:
     async def answered(self, turn: Turn, recorded: Recorded) -> None:
         """After an answer: the next question, or the result with the review at the end."""
         session, position = recorded.session, recorded.position
-        slash = self.shared.slash(turn)
+        where = turn.place
         is_private = self.shared.private(turn)
         now = recorded.now
         if session.status == "done":
@@ -85,7 +87,7 @@ class Exam:
                     exam,
                     self.shared.session_scores(session.id, "module"),
                     self.shared.tz,
-                    slash,
+                    where,
                     is_private=is_private,
                     review=review.review_blocks(wrong, retired),
                     review_note=review.review_text(wrong, retired),
@@ -104,9 +106,9 @@ class Exam:
             )
         )
 
-    def status(self, user_key: str, slash: bool) -> str:
+    def status(self, user_key: str, where: Place) -> str:
         tz = self.shared.tz
-        exam = render.command(slash, "quiz exam")
+        exam = typed(where, "quiz exam")
         active = self.store.practice.active_session(user_key, "exam")
         if active is not None:
             return (

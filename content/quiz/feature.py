@@ -71,7 +71,7 @@ class Quiz:
         try:
             request = engine.parse_request(turn.args)
         except engine.DurationError as e:
-            await turn.reply(render.bad_time(str(e), self.shared.slash(turn)))
+            await turn.reply(render.bad_time(str(e), turn.place))
             return
         if request.kind == "post" and turn.place.is_direct:
             # In a direct message there is nobody else to answer: practise instead.
@@ -102,7 +102,7 @@ class Quiz:
         await handler(turn)
 
     async def help(self, turn: Turn, request: engine.QuizRequest) -> None:
-        await turn.reply(render.help_text(self.shared.slash(turn)))
+        await turn.reply(render.help_text(turn.place))
 
     async def answer_session(self, turn: Turn) -> None:
         """``quiz:session``: an answer in a practice session or an exam."""

@@ -5,6 +5,7 @@ questions chosen by spaced repetition, one at a time with feedback after each; t
 from __future__ import annotations
 
 from bot.core import Turn
+from bot.core.hints import typed
 from content.library.models import QuizItem
 from content.quiz import engine, render
 from content.quiz.sessions import Recorded, Sessions
@@ -57,14 +58,14 @@ class Practice:
     async def answered(self, turn: Turn, recorded: Recorded) -> None:
         """After an answer: the feedback, and the summary after the last question."""
         session = recorded.session
-        slash = self.shared.slash(turn)
+        where = turn.place
         summary = None
         if session.status == "done":
             summary = render.practice_summary(
                 session.correct,
                 session.total,
                 self.shared.session_scores(session.id, "principle"),
-                slash,
+                where,
             )
         await turn.update_original(
             render.practice_feedback(
@@ -84,12 +85,12 @@ class Practice:
             return
         parsed, session = found
         position = parsed[1]
-        slash = self.shared.slash(turn)
+        where = turn.place
         if session.status != "active":
             await turn.reply(
                 render.private(
                     "That practice session has finished.",
-                    f"Type {render.command(slash, 'quiz me')} for another five questions.",
+                    f"Type {typed(where, 'quiz me')} for another five questions.",
                 )
             )
             return

@@ -10,17 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from bot.core.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.hints import typed
+from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.library.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
 from content.quiz import engine
 from content.quiz.store import ExamResult, LeaderRow, Post, Session
 
 LETTERS = engine.LETTERS
-
-
-def command(slash: bool, text: str) -> str:
-    """How to type a command here: ``/quiz me`` in Slack, ``quiz me`` elsewhere."""
-    return f"/{text}" if slash else text
 
 
 def private(text: str, *lines: str) -> Message:
@@ -172,11 +168,11 @@ def already_answered(
     )
 
 
-def question_closed(item: QuizItem | None, order: Sequence[int], slash: bool) -> Message:
+def question_closed(item: QuizItem | None, order: Sequence[int], where: Place) -> Message:
     lines = []
     if item is not None:
         lines.append(f"The answer was {option_label(item, order, item.correct_index)}.")
-    lines.append(f"Type {command(slash, 'quiz me')} to practise on your own.")
+    lines.append(f"Type {typed(where, 'quiz me')} to practise on your own.")
     return private("Sorry, this question has closed, so your answer wasn't recorded.", *lines)
 
 
@@ -274,7 +270,7 @@ def _score_fields(
 
 
 def practice_summary(
-    correct: int, total: int, by_principle: dict[str, engine.Score], slash: bool
+    correct: int, total: int, by_principle: dict[str, engine.Score], where: Place
 ) -> Message:
     text = f"Practice finished: you got {correct} of {total} right."
     fields = _score_fields(by_principle, PRINCIPLES, PRINCIPLE_LABELS)
@@ -286,8 +282,8 @@ def practice_summary(
             Context(
                 (
                     "Questions you found hard will come back for review sooner.",
-                    f"Type {command(slash, 'quiz me')} for another five, or"
-                    f" {command(slash, 'quiz stats')} to see your progress.",
+                    f"Type {typed(where, 'quiz me')} for another five, or"
+                    f" {typed(where, 'quiz stats')} to see your progress.",
                 )
             ),
         ),
@@ -304,7 +300,7 @@ def exam_result(
     result: ExamResult,
     by_module: dict[str, engine.Score],
     tz: tzinfo,
-    slash: bool,
+    where: Place,
     *,
     is_private: bool,
     review: tuple = (),
@@ -322,12 +318,10 @@ def exam_result(
     done = engine.long_date(result.completed_at.astimezone(tz).date())
     due = engine.long_date(result.refresher_due.astimezone(tz).date())
     if result.passed:
-        next_step = (
-            f"Your refresher is due by {due}: take {command(slash, 'quiz exam')} again then."
-        )
+        next_step = f"Your refresher is due by {due}: take {typed(where, 'quiz exam')} again then."
     else:
         next_step = (
-            f"Type {command(slash, 'quiz me')} to practise, then {command(slash, 'quiz exam')}"
+            f"Type {typed(where, 'quiz me')} to practise, then {typed(where, 'quiz exam')}"
             " to try again whenever you're ready."
         )
     return Message(
@@ -351,7 +345,7 @@ def stats(
     streak_days: int,
     due: int,
     exam_status: str,
-    slash: bool,
+    where: Place,
 ) -> Message:
     answered = sum(s.answered for s in by_principle.values())
     correct = sum(s.correct for s in by_principle.values())
@@ -361,7 +355,7 @@ def stats(
             f" {correct} right ({engine.percent(correct, answered)}%)."
         )
     else:
-        overall = f"You haven't answered any questions yet. Type {command(slash, 'quiz me')}."
+        overall = f"You haven't answered any questions yet. Type {typed(where, 'quiz me')}."
     fields = tuple(
         (
             PRINCIPLE_LABELS[p],
@@ -373,7 +367,7 @@ def stats(
     day_word = "working day" if streak_days == 1 else "working days"
     review = (
         f"{due} question{' is' if due == 1 else 's are'} due for review:"
-        f" type {command(slash, 'quiz me')}."
+        f" type {typed(where, 'quiz me')}."
         if due
         else "Nothing is due for review."
     )
@@ -403,7 +397,7 @@ def stats(
     )
 
 
-def leaderboard(rows: list[LeaderRow], month: str, slash: bool) -> Message:
+def leaderboard(rows: list[LeaderRow], month: str, where: Place) -> Message:
     title = f"Quiz leaderboard for this channel, {month}"
     if rows:
         lines = "\n".join(
@@ -413,7 +407,7 @@ def leaderboard(rows: list[LeaderRow], month: str, slash: bool) -> Message:
         lines = "No correct answers here yet this month."
     hint = (
         f"Top ten by correct answers to questions posted in this channel this month."
-        f" Type {command(slash, 'quiz leaderboard off')} to leave the leaderboard."
+        f" Type {typed(where, 'quiz leaderboard off')} to leave the leaderboard."
     )
     return Message(
         text=f"{title}\n{lines}",
@@ -445,27 +439,27 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
     )
 
 
-def bad_time(reason: str, slash: bool) -> Message:
+def bad_time(reason: str, where: Place) -> Message:
     """A time after ``/quiz`` that can't be used, with examples of ones that can."""
     return private(
         reason,
-        f"For example: {command(slash, 'quiz 10m')} for 10 minutes,"
-        f" {command(slash, 'quiz 2h')} for 2 hours or {command(slash, 'quiz 1d')} for a day.",
+        f"For example: {typed(where, 'quiz 10m')} for 10 minutes,"
+        f" {typed(where, 'quiz 2h')} for 2 hours or {typed(where, 'quiz 1d')} for a day.",
     )
 
 
-def unknown_tag(tag: str, tags: list[str], slash: bool) -> Message:
+def unknown_tag(tag: str, tags: list[str], where: Place) -> Message:
     shown = tag if len(tag) <= 40 else tag[:40] + "…"
     example = "phishing" if "phishing" in tags else (tags[-1] if tags else "")
     return private(
         f"There are no quiz questions tagged “{shown}”. Choose a module, a principle or a"
         f" topic: {', '.join(tags)}.",
-        f"For example: {command(slash, 'quiz ' + example)}",
+        f"For example: {typed(where, 'quiz ' + example)}",
     )
 
 
-def help_text(slash: bool) -> Message:
-    c = lambda t: command(slash, t)  # noqa: E731
+def help_text(where: Place) -> Message:
+    c = lambda t: typed(where, t)  # noqa: E731
     rows = (
         (c("quiz"), "Post a question in this channel for an hour"),
         (c("quiz 10m"), "Post a question that closes after 10 minutes (or 2h…)"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import Turn
+from bot.core.hints import typed
 from content.library.models import QuizItem
 from content.quiz import engine, render
 from content.quiz.shared import QuizShared, ints
@@ -115,7 +116,7 @@ class Sessions:
             self.shared.review(turn.actor.key, item.id, correct, now),
             on_finish=on_finish,
         )
-        slash = self.shared.slash(turn)
+        where = turn.place
         if result.status == "duplicate":
             hints = []
             current = self.store.practice.session(session.id) or session
@@ -123,7 +124,7 @@ class Sessions:
                 # Say how to carry on, in case the next question never arrived.
                 hints.append(
                     f"You're on question {current.answered + 1} of {current.total}. Type"
-                    f" {render.command(self.shared.slash(turn), 'quiz exam')} to carry on."
+                    f" {typed(turn.place, 'quiz exam')} to carry on."
                 )
             await turn.reply(render.already_answered(item, order, result.previous_choice, *hints))
             return None
@@ -141,7 +142,7 @@ class Sessions:
             await turn.reply(
                 render.private(
                     "That session has already finished, so your answer wasn't recorded.",
-                    f"Type {render.command(slash, again)} to start again.",
+                    f"Type {typed(where, again)} to start again.",
                 )
             )
             return None

@@ -51,10 +51,6 @@ class QuizShared:
         )
 
     @staticmethod
-    def slash(turn: Turn) -> bool:
-        return turn.place.platform == "slack"
-
-    @staticmethod
     def private(turn: Turn) -> bool:
         return not turn.place.is_direct
 
@@ -80,14 +76,14 @@ class QuizShared:
 
     async def unknown_tag(self, turn: Turn, lib, tag: str) -> None:
         tags = lib.tags()
-        slash = self.slash(turn)
+        where = turn.place
         for word in tag.split():
             # "99x" or "1.5h" was meant as a time, so say how to give one. A topic that
             # starts with a digit ("2fa") is a known tag, or not time-like, so not caught.
             if word not in tags and engine.looks_like_time(word):
-                await turn.reply(render.bad_time(str(engine.unreadable_time(word)), slash))
+                await turn.reply(render.bad_time(str(engine.unreadable_time(word)), where))
                 return
-        await turn.reply(render.unknown_tag(tag, tags, slash))
+        await turn.reply(render.unknown_tag(tag, tags, where))
 
     @staticmethod
     def review(user_key: str, item_id: str, correct: bool, now: datetime) -> Review:

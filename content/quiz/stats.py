@@ -8,6 +8,7 @@ from datetime import timedelta
 import holidays
 
 from bot.core import Turn
+from bot.core.hints import typed
 from content.quiz import engine, render
 from content.quiz.exam import Exam
 from content.quiz.shared import QuizShared
@@ -34,20 +35,20 @@ class QuizStats:
         }
         lib = self.shared.library()
         due = self.store.practice.due_count(key, now, set(lib.quiz_items) if lib else None)
-        slash = self.shared.slash(turn)
+        where = turn.place
         await turn.reply(
             render.stats(
                 self.shared.scores(key),
                 engine.streak(days, now.astimezone(tz).date(), self.holidays),
                 due,
-                self.exam.status(key, slash),
-                slash,
+                self.exam.status(key, where),
+                where,
             )
         )
 
     async def leaderboard(self, turn: Turn, request: engine.QuizRequest) -> None:
         """``/quiz leaderboard [off|on]``: this channel's top ten this month, or opt out/in."""
-        slash = self.shared.slash(turn)
+        where = turn.place
         switch = request.switch
         if switch in ("off", "on"):
             self.store.stats.set_leaderboard_opt_out(
@@ -55,18 +56,18 @@ class QuizStats:
             )
             if switch == "off":
                 text = "You won't appear on quiz leaderboards."
-                hint = f"Type {render.command(slash, 'quiz leaderboard on')} to appear again."
+                hint = f"Type {typed(where, 'quiz leaderboard on')} to appear again."
             else:
                 text = "You'll appear on quiz leaderboards again."
-                hint = f"Type {render.command(slash, 'quiz leaderboard off')} to leave them."
+                hint = f"Type {typed(where, 'quiz leaderboard off')} to leave them."
             await turn.reply(render.private(text, hint))
             return
         if switch:
             await turn.reply(
                 render.private(
-                    f"Type {render.command(slash, 'quiz leaderboard')},"
-                    f" {render.command(slash, 'quiz leaderboard off')} or"
-                    f" {render.command(slash, 'quiz leaderboard on')}."
+                    f"Type {typed(where, 'quiz leaderboard')},"
+                    f" {typed(where, 'quiz leaderboard off')} or"
+                    f" {typed(where, 'quiz leaderboard on')}."
                 )
             )
             return
@@ -74,7 +75,7 @@ class QuizStats:
             await turn.reply(
                 render.private(
                     "Leaderboards are kept for each channel. Type"
-                    f" {render.command(slash, 'quiz leaderboard')} in a channel where quiz"
+                    f" {typed(where, 'quiz leaderboard')} in a channel where quiz"
                     " questions are posted."
                 )
             )
@@ -83,7 +84,7 @@ class QuizStats:
         tz = self.shared.tz
         start, end = engine.month_bounds(now, tz)
         rows = self.store.stats.leaderboard(turn.place, start, end)
-        await turn.reply(render.leaderboard(rows, f"{now.astimezone(tz):%B %Y}", slash))
+        await turn.reply(render.leaderboard(rows, f"{now.astimezone(tz):%B %Y}", where))
 
     async def report(self, turn: Turn, request: engine.QuizRequest) -> None:
         """``/quiz report`` (admins): exam completions for managers."""
