@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from . import loader
 from .fairness import key_longest_shares
-from .loader import BUILTIN_DIR, ContentLibrary, check, pack_files
+from .loader import BUILTIN_DIR, Checked, ContentLibrary, check, pack_files
 from .problems import Problem, display_path, errors
 from .rules import check_counts
 
@@ -42,6 +43,34 @@ def count_problems(library: ContentLibrary) -> list[Problem]:
     return check_counts(library.counts(), where=display_path(BUILTIN_DIR))
 
 
+@dataclass(frozen=True)
+class DirCheck:
+    """The content checked: the merge's outcome, the library, the pack's files and every
+    problem (the count rules too when the built-in content is checked alone)."""
+
+    checked: Checked
+    library: ContentLibrary
+    packs: list[Path]
+    problems: list[Problem]
+
+
+def check_dir(directory: Path | None, today: date | None, program: str) -> DirCheck | None:
+    """The built-in content checked alone, or merged with an organisation's
+    ``directory``; None, once said on stderr, if that isn't a directory."""
+    packs: list[Path] = []
+    if directory is not None:
+        if not directory.is_dir():
+            print(f"{program}: {directory} is not a directory", file=sys.stderr)
+            return None
+        packs = pack_files(directory)
+    checked = check(loader.builtin_files(), packs, today)  # via the module so tests can swap it
+    library = checked.library()
+    problems = list(checked.problems)
+    if directory is None:
+        problems += count_problems(library)
+    return DirCheck(checked, library, packs, problems)
+
+
 def main(argv: list[str] | None = None, today: date | None = None) -> int:
     """Exit 0 when there are no errors (warnings are printed but pass), 1 otherwise.
     ``today`` judges the age of `checked:` dates (UTC today unless a test gives one)."""
@@ -56,23 +85,16 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
         help="an organisation's content directory, checked merged with the built-in content",
     )
     args = parser.parse_args(argv)
-    packs: list[Path] = []
-    if args.dir is not None:
-        if not args.dir.is_dir():
-            print(f"secbot content lint: {args.dir} is not a directory", file=sys.stderr)
-            return 2
-        packs = pack_files(args.dir)
-    checked = check(loader.builtin_files(), packs, today)  # via the module so tests can swap it
-    library = checked.library()
-    problems = list(checked.problems)
-    if args.dir is None:
-        problems += count_problems(library)
+    run = check_dir(args.dir, today, "secbot content lint")
+    if run is None:
+        return 2
+    checked, library, problems = run.checked, run.library, run.problems
     for problem in problems:
         print(problem)
     summary = library.counts().summary()
     if args.dir is not None:
         summary += (
-            f"; pack {display_path(args.dir)}: {len(packs)} files, {checked.added} added, "
+            f"; pack {display_path(args.dir)}: {len(run.packs)} files, {checked.added} added, "
             f"{checked.overridden} overridden, {checked.retired} retired"
         )
     shares = ", ".join(str(s) for s in key_longest_shares(library.quiz_items.values()))

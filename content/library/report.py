@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import loader
 from .fairness import absolute_words, key_longest_shares
-from .lint import count_problems
-from .loader import ContentLibrary, check, pack_files
+from .lint import check_dir
+from .loader import ContentLibrary
 from .models import (
     MODULE_LABELS,
     MODULES,
@@ -199,18 +198,11 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
     )
     parser.add_argument("dir", nargs="?", type=Path, help="an organisation's content directory")
     args = parser.parse_args(argv)
-    packs: list[Path] = []
-    if args.dir is not None:
-        if not args.dir.is_dir():
-            print(f"content report: {args.dir} is not a directory", file=sys.stderr)
-            return 2
-        packs = pack_files(args.dir)
     today = today or today_utc()
-    checked = check(loader.builtin_files(), packs, today)
-    library = checked.library()
-    problems = list(checked.problems)
-    if args.dir is None:
-        problems += count_problems(library)
+    run = check_dir(args.dir, today, "content report")
+    if run is None:
+        return 2
+    library, problems = run.library, run.problems
     print("\n".join(build(library, problems, today)))
     return 0
 

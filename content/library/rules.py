@@ -187,35 +187,46 @@ def _check_plain_english(entry: Entry, field_name: str, text: LocalText) -> list
     return problems
 
 
-def _check_spelling(
-    entry: Entry, texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]]
+def _per_text(
+    entry: Entry,
+    texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]],
+    rule: str,
+    find: Callable[[str], Iterable[tuple[str, str]]],
+    say: Callable[[str, str, str], str],
 ) -> list[Problem]:
+    """One problem for each pair ``find`` reports in a text, named by its field or option."""
     problems: list[Problem] = []
     for where, text in texts:
         keys = where if isinstance(where, tuple) else (where,)
         label = where if isinstance(where, str) else f"option {int(where[1]) + 1}"
-        for us, uk in us_spellings(text.en):
-            problems.append(
-                entry.problem(
-                    "uk-spelling", f"{label} uses US spelling {us!r}; write {uk!r}", *keys
-                )
-            )
+        for found, instead in find(text.en):
+            problems.append(entry.problem(rule, say(label, found, instead), *keys))
     return problems
+
+
+def _check_spelling(
+    entry: Entry, texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]]
+) -> list[Problem]:
+    return _per_text(
+        entry,
+        texts,
+        "uk-spelling",
+        us_spellings,
+        lambda label, us, uk: f"{label} uses US spelling {us!r}; write {uk!r}",
+    )
 
 
 def _check_glossary(
     entry: Entry, texts: Sequence[tuple[str | tuple[str | int, ...], LocalText]]
 ) -> list[Problem]:
     """House terms (content/library/glossary.py): one name for 2FA, platforms as they write it."""
-    problems: list[Problem] = []
-    for where, text in texts:
-        keys = where if isinstance(where, tuple) else (where,)
-        label = where if isinstance(where, str) else f"option {int(where[1]) + 1}"
-        for variant, write in variants(text.en):
-            problems.append(
-                entry.problem("glossary", f"{label} says {variant!r}; write {write}", *keys)
-            )
-    return problems
+    return _per_text(
+        entry,
+        texts,
+        "glossary",
+        variants,
+        lambda label, variant, write: f"{label} says {variant!r}; write {write}",
+    )
 
 
 def _check_source(entry: Entry, source: Source, today: date | None = None) -> list[Problem]:
