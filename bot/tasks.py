@@ -34,6 +34,11 @@ class TaskSet:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def cancel(self) -> None:
+        """Cancel every running handler (as a crash or a hard stop would)."""
+        for task in list(self._tasks):
+            task.cancel()
+
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for running handlers; cancel what is still running after ``timeout``."""
         if not self._tasks:

@@ -129,9 +129,9 @@ def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bo
 
 
 def latest_post_id(bot: RunningBot) -> int:
-    row = bot.app[SERVICES].db.execute("SELECT MAX(id) FROM quiz_posts").fetchone()
-    assert row[0] is not None, "no quiz question was posted"
-    return int(row[0])
+    post_id = store_of(bot).channel.latest_post_id()
+    assert post_id is not None, "no quiz question was posted"
+    return post_id
 
 
 def button_values(blocks: list[dict], prefix: str) -> list[str]:

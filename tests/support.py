@@ -380,7 +380,7 @@ def kept_slack(db_path: str) -> list:
     try:
         return Inbox(db).pending("slack")
     finally:
-        db.conn.close()
+        db.close()
 
 
 TEAMS_TEST_ENV = {"MICROSOFT_APP_ID": TEST_APP_ID, "MICROSOFT_APP_PASSWORD": "test-app-password"}
@@ -423,7 +423,7 @@ async def start_bot(
         raise
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     session = aiohttp.ClientSession()
     url = f"http://127.0.0.1:{port}/"
     return RunningBot(

@@ -23,7 +23,7 @@ def rows(db_path: str, sql: str) -> list:
     try:
         return [tuple(r) for r in db.execute(sql).fetchall()]
     finally:
-        db.conn.close()
+        db.close()
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ async def test_an_old_failing_delivery_is_dead_lettered_at_its_next_failure(star
     Inbox(db).add_raw(
         "slack", RAW, failing_quiz("3333.old"), datetime.now(UTC) - timedelta(hours=30)
     )
-    db.conn.close()
+    db.close()
     broken(fake_slack)
     bot = await start()
     try:
@@ -189,7 +189,7 @@ async def test_dead_letters_are_deleted_after_the_retention_period(start, env, f
             " dead_at, payload) VALUES ('slack', 'http', ?, 'E', 5, ?, ?, '')",
             [what, (now - age).isoformat(), (now - age).isoformat()],
         )
-    db.conn.close()
+    db.close()
     bot = await start({"SECBOT_INBOX_RETENTION_DAYS": "2"})
     try:
         await eventually(lambda: rows(db_path, "SELECT what FROM dead_letters") == [("recent",)])
@@ -226,7 +226,7 @@ async def test_a_delivery_that_stops_the_process_every_time_is_not_tried_for_eve
     body = slash_command_body("/secbot", "help", channel=CHANNEL, trigger_id="5555.loop")
     entry = Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
     db.execute("UPDATE inbox SET attempts = 3, last_error = 'interrupted' WHERE id = ?", [entry])
-    db.conn.close()
+    db.close()
     bot = await start()
     try:
         await eventually(lambda: rows(db_path, "SELECT what, error FROM dead_letters"))

@@ -36,7 +36,7 @@ def crash_left(db_path: str, body: str) -> None:
     try:
         Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
     finally:
-        db.conn.close()
+        db.close()
 
 
 @pytest.fixture
@@ -99,14 +99,14 @@ async def test_a_replayed_quiz_whose_post_never_completed_posts_it_once(
         await stop_bot(first)
     db = open_db(slack_env["SECBOT_DB"])
     db.execute("UPDATE quiz_posts SET message_id = NULL")  # the ts never came back
-    db.conn.close()
+    db.close()
     fake_slack.calls.clear()
     second = await replay(start, slack_env["SECBOT_DB"], body)
     try:
         assert len(channel_posts(fake_slack)) == 1
         db = open_db(slack_env["SECBOT_DB"])
         rows = db.execute("SELECT message_id FROM quiz_posts").fetchall()
-        db.conn.close()
+        db.close()
         assert len(rows) == 1 and rows[0][0] is not None  # the completed post's ts is kept
     finally:
         await stop_bot(second)
@@ -137,7 +137,7 @@ async def test_a_replayed_quiz_answer_counts_once_and_answers_once(start, slack_
         assert len(fake_slack.responses()) == feedback  # no "you already answered"
         db = open_db(slack_env["SECBOT_DB"])
         answers = db.execute("SELECT count(*) FROM quiz_answers").fetchone()[0]
-        db.conn.close()
+        db.close()
         assert answers == 1
     finally:
         await stop_bot(second)
@@ -159,7 +159,7 @@ async def test_a_replayed_compromised_starts_one_incident(start, slack_env, fake
         assert len(channel_posts(fake_slack)) == 1  # one triage card
         db = open_db(slack_env["SECBOT_DB"])
         incidents = db.execute("SELECT count(*) FROM incidents").fetchone()[0]
-        db.conn.close()
+        db.close()
         assert incidents == 1
     finally:
         await stop_bot(second)
@@ -193,7 +193,7 @@ async def test_a_replayed_triage_click_counts_once(start, slack_env, fake_slack)
             "SELECT count(*) FROM incident_events WHERE text LIKE 'Platform:%'"
         ).fetchone()[0]
         step = db.execute("SELECT triage_step FROM incidents").fetchone()[0]
-        db.conn.close()
+        db.close()
         assert events == 1 and step == "symptoms"
     finally:
         await stop_bot(second)
@@ -218,7 +218,7 @@ async def test_a_replayed_tip_send_now_sends_one_tip(start, slack_env, fake_slac
         assert len(channel_posts(fake_slack)) == before + 1
         db = open_db(slack_env["SECBOT_DB"])
         sent = db.execute("SELECT count(*) FROM tip_deliveries").fetchone()[0]
-        db.conn.close()
+        db.close()
         assert sent == 1
     finally:
         await stop_bot(second)
@@ -239,7 +239,7 @@ async def test_a_replayed_compromised_whose_card_never_posted_posts_it_once(
         await stop_bot(first)
     db = open_db(slack_env["SECBOT_DB"])
     db.execute("UPDATE incidents SET card_id = NULL")  # the crash came during the post
-    db.conn.close()
+    db.close()
     fake_slack.calls.clear()
     second = await replay(start, slack_env["SECBOT_DB"], body)
     try:
@@ -257,7 +257,7 @@ def rows_of(db_path: str, sql: str) -> list:
     try:
         return [tuple(r) for r in db.execute(sql).fetchall()]
     finally:
-        db.conn.close()
+        db.close()
 
 
 async def test_a_replayed_tip_subscribe_subscribes_and_announces_once(start, slack_env, fake_slack):

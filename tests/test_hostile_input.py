@@ -231,7 +231,7 @@ async def test_an_unexpected_error_is_a_plain_500_logged_with_an_id_only(tmp_pat
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     import aiohttp
 
     bot = RunningBot(app, runner, f"http://127.0.0.1:{port}/", aiohttp.ClientSession(), settings)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ import aiohttp
 from bot.core.clock import FakeClock
 from bot.core.model import Actor
 from bot.storage.db import open_db
+from incidents.paging.store import PageStore
 from incidents.store import IncidentStore
 from tests import incident_support
 from tests.fakes.pagerduty import PATIENCE
@@ -46,14 +46,13 @@ async def poll(check, timeout: float = 60.0):
         await asyncio.sleep(0.05)
 
 
-def outbox(db_path: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+def outbox(db_path: Path, incident_id: str) -> list[tuple[str, str]]:
+    """The pages the other process recorded, read through the paging store."""
+    db = open_db(db_path)
     try:
-        return conn.execute("SELECT target_id, status FROM paging_outbox ORDER BY id").fetchall()
-    except sqlite3.OperationalError:
-        return []  # the tables are not there yet
+        return [(p.target_id, p.status) for p in PageStore(db).all(incident_id)]
     finally:
-        conn.close()
+        db.close()
 
 
 async def triage(bot: RunningBot, start: str, answers: list[str]) -> str:
@@ -123,7 +122,7 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
             # Step 1 is fully recorded (the trigger and the chat page are sent); step 2
             # is due in five minutes. Kill the process now, with no chance to clean up.
             db = tmp_path / "secbot.db"
-            await poll(lambda: outbox(db) == [("duty-pd", "sent"), ("room", "sent")])
+            await poll(lambda: outbox(db, incident_id) == [("duty-pd", "sent"), ("room", "sent")])
         proc.send_signal(signal.SIGKILL)
         await asyncio.to_thread(proc.wait, 30)
     finally:
@@ -198,7 +197,7 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
             actor=Actor("web", REPORTER, "Web User"), now=datetime.now(UTC),
         )  # fmt: skip
     finally:
-        db.conn.close()
+        db.close()
 
     second = await start_bot(
         env, slack=fake_slack, connector=fake_connector, content=content_library

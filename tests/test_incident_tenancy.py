@@ -314,4 +314,4 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
         origin=Place("slack", "TOLD", "C1", enterprise="EORG"),
     )
     assert new.tenant == "slack:EORG"
-    db.conn.close()
+    db.close()

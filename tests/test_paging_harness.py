@@ -102,7 +102,7 @@ class Paging:
             await self.worker.aclose()
         else:
             await self.pager.close()
-        self.services.db.conn.close()
+        self.services.db.close()
 
 
 async def start_paging(

@@ -230,7 +230,7 @@ def store(tmp_path):
     db = open_db(tmp_path / "quiz.db")
     migrate(db, DOMAIN, MIGRATIONS)
     yield QuizStore(db)
-    db.conn.close()
+    db.close()
 
 
 PLACE = Place("slack", "T1", "C1")
@@ -379,7 +379,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     assert {"quiz_answers_user", "quiz_answers_place"} <= indexes
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 0
-    db.conn.close()
+    db.close()
 
 
 # --- message updates -----------------------------------------------------------------------
@@ -496,6 +496,6 @@ async def test_a_click_waits_for_its_edit_only_so_long_and_shutdown_stops_edits(
 
     updates = MessageUpdates(gap=0, caller_wait=0.01)
     await asyncio.wait_for(updates.request(9, slow), 10)  # returned, the edit still going
-    assert updates._running
+    assert len(updates) == 1
     await updates.drain(0.01)
-    assert not updates._running
+    assert len(updates) == 0

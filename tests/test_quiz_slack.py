@@ -423,7 +423,7 @@ async def test_a_time_that_cant_be_used_is_explained_with_examples(bot, fake_sla
     example = "For example: /quiz 10m for 10 minutes, /quiz 2h for 2 hours or /quiz 1d for a day."
     assert example in str(reply["blocks"])
     assert fake_slack.api_calls("chat.postMessage") == []  # nothing was posted
-    assert store_of(bot).db.execute("SELECT COUNT(*) FROM quiz_posts").fetchone()[0] == 0
+    assert store_of(bot).channel.latest_post_id() is None
 
 
 async def test_a_time_in_words_works(bot, fake_slack):
@@ -470,7 +470,7 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
     rows = store.stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"]) for r in rows] == [("slack:U2", 1)]
     assert store.channel.counts(post_id) == (1, 1)
-    store.db.conn.close()
+    store.db.close()
     assert len(updates(fake_slack)) == n_updates  # and the count was not touched
 
 

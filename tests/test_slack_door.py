@@ -88,7 +88,7 @@ async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
         "/secbot", "help", response_url=fake_slack.response_url("late"), trigger_id="late.1"
     )
     Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC) - timedelta(minutes=10))
-    db.conn.close()
+    db.close()
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:
         replies = await fake_slack.wait_for(lambda s: s.responses())
@@ -203,10 +203,9 @@ async def test_a_handler_cancelled_mid_way_leaves_its_delivery_kept(running, fak
     await running.slash("/quiz", "", channel="CQ2", trigger_id="cancel.1")
     await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))  # handler is waiting
     assert len(kept_slack(running.settings.db_path)) == 1
-    for task in list(intake.tasks._tasks):
-        task.cancel()
+    intake.tasks.cancel()
     for _ in range(100):
-        if not intake.tasks._tasks:
+        if not intake.tasks:
             break
         await asyncio.sleep(0.01)
     assert len(kept_slack(running.settings.db_path)) == 1

@@ -86,7 +86,7 @@ async def test_deliveries_left_by_a_crash_survive_a_failed_auth_test_at_start_up
         "/secbot", "help", response_url=fake_slack.response_url("crash"), trigger_id="crash.1"
     )
     Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
-    db.conn.close()
+    db.close()
     fake_slack.method_errors["auth.test"] = "fatal_error"
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:
@@ -159,13 +159,13 @@ async def test_acknowledging_comes_first_only_while_the_queue_is_young(running, 
 
     intake = _intake(running)
     now = datetime.now(UTC)
-    assert not intake._behind(now.isoformat())
-    assert not intake._behind((now - timedelta(seconds=9)).isoformat())
-    assert intake._behind((now - timedelta(seconds=11)).isoformat())
-    assert intake._behind("not a time")  # unreadable: never hold work back for it
+    assert not intake.behind(now.isoformat())
+    assert not intake.behind((now - timedelta(seconds=9)).isoformat())
+    assert intake.behind((now - timedelta(seconds=11)).isoformat())
+    assert intake.behind("not a time")  # unreadable: never hold work back for it
     no_priority = await start_bot({**slack_env, "SECBOT_SLACK_DEFER_SECONDS": "0"}, content=False)
     try:
-        assert _intake(no_priority)._behind(datetime.now(UTC).isoformat())
+        assert _intake(no_priority).behind(datetime.now(UTC).isoformat())
     finally:
         await stop_bot(no_priority)
 

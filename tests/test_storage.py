@@ -53,7 +53,7 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     db = open_db(path)
     migrate(db, deliveries.DOMAIN, deliveries.MIGRATIONS)
     deliveries.DeliveryStore(db).claim("slack:evt:ancient", T0 - timedelta(days=30))
-    db.conn.close()
+    db.close()
 
     clock = FakeClock(T0)
     bot = await start_bot({"SECBOT_DB": str(path)}, clock=clock, features=[], content=False)
@@ -84,4 +84,4 @@ def test_web_chat_next_version_reads_an_index(tmp_path):
         )
     )
     assert "webchat_messages_version" in plan and "SCAN" not in plan
-    db.conn.close()
+    db.close()

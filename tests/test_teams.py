@@ -178,15 +178,12 @@ async def test_someone_else_joining_gets_no_welcome(running, fake_connector):
 
 async def test_bot_removed_marks_the_conversation_inactive(running, fake_connector):
     from app import SERVICES
+    from bot.adapters.teams.store import ConversationStore
 
     await running.teams(_members_changed(fake_connector.url, added=["28:bot-id"]))
     await running.teams(_members_changed(fake_connector.url, removed=["28:bot-id"]))
-    db = running.app[SERVICES].db
-    row = db.execute(
-        "SELECT active FROM teams_conversations WHERE conversation_id = ?",
-        ["19:team-general@thread.tacv2"],
-    ).fetchone()
-    assert row[0] == 0
+    conversations = ConversationStore(running.app[SERVICES].db)
+    assert conversations.is_active("19:team-general@thread.tacv2") is False
 
 
 async def test_proactive_private_post_goes_to_the_named_person(running, fake_connector):

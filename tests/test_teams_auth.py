@@ -20,6 +20,7 @@ import pytest
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from app import SERVICES
+from bot.adapters.teams.store import ConversationStore
 from tests.conftest import OUTBOUND_TEST_TOKEN
 from tests.fakes.botframework import (
     OTHER_KEY,
@@ -138,8 +139,7 @@ async def test_a_bad_token_is_401_and_nothing_is_sent_or_stored(
     status, _ = await _send(authed, fake_connector, bad(fake_connector.url))
     assert status == 401
     assert fake_connector.calls == []
-    db = authed.app[SERVICES].db
-    assert db.execute("SELECT count(*) FROM teams_conversations").fetchone()[0] == 0
+    assert ConversationStore(authed.app[SERVICES].db).get("a:p1") is None
     assert "Traceback" not in caplog.text
 
 

@@ -8,9 +8,12 @@ reference kept for proactive posts only ever comes from an activity that passed.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app import SERVICES
+from bot.adapters.teams.store import ConversationStore
 from bot.core import DeliveryFailed
 from bot.core.model import Message, Place, Section
 from tests.fakes.botframework import sign_token
@@ -20,11 +23,8 @@ CONV = "a:personal-trust"
 
 
 def _refs(bot) -> list[tuple[str, str | None]]:
-    db = bot.app[SERVICES].db
-    return [
-        (row[0], row[1])
-        for row in db.execute("SELECT reference, trust FROM teams_conversations").fetchall()
-    ]
+    kept = ConversationStore(bot.app[SERVICES].db).get(CONV)
+    return [] if kept is None else [(json.dumps(kept[0].serialize()), kept[1])]
 
 
 async def test_teams_without_an_app_id_is_off_outside_development_mode(tmp_path):

@@ -43,7 +43,7 @@ def ledger_db(tmp_path):
     db = open_db(tmp_path / "ledger.db")
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
     yield db
-    db.conn.close()
+    db.close()
 
 
 def committed_rows(db) -> set[int]:

@@ -276,7 +276,7 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
     try:
         statuses = Counter(d.status for d in TipStore(db).deliveries())
     finally:
-        db.conn.close()
+        db.close()
     assert statuses == {SENT: 2, "pending": 4}  # nothing "sending", so nothing unknown
 
     await clock.advance(minutes=5)

@@ -33,7 +33,7 @@ def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
         for ch in channels:
             store.subscribe(Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now)
     finally:
-        db.conn.close()
+        db.close()
 
 
 async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
@@ -212,7 +212,7 @@ async def test_pacer_waits_and_forgets_old_slots():
     for i in range(3000):
         p.reserve(Place("slack", "T1", f"X{i}"))
         t.now += 0.01
-    assert len(p._next) < 1200  # pruned as it goes: only recent conversations are kept
+    assert len(p) < 1200  # pruned as it goes: only recent conversations are kept
 
 
 def test_web_chat_is_not_paced():

@@ -43,6 +43,10 @@ class MessageUpdates:
         self._waiting: dict[int, list[asyncio.Future]] = {}
         self._running: dict[int, asyncio.Future] = {}
 
+    def __len__(self) -> int:
+        """How many messages have an edit under way."""
+        return len(self._running)
+
     async def request(
         self, key: int, update: Callable[[], Awaitable[None]], *, wait: bool = True
     ) -> None:

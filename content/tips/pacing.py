@@ -62,6 +62,10 @@ class Pacer:
             loop = self._loop = asyncio.get_running_loop()
         return loop.time()
 
+    def __len__(self) -> int:
+        """How many conversations' next slots are remembered (old ones are pruned)."""
+        return len(self._next)
+
     def reserve(self, place: Place) -> float:
         """Reserve the next slot for a post to ``place``; returns how long to wait for it."""
         now = self._now()

@@ -199,7 +199,7 @@ class SlackIntake:
             return 1.0
         if not rows:
             return None  # until notified, or the idle poll
-        behind = self._behind(rows[0].received_at)
+        behind = self.behind(rows[0].received_at)
         for row in rows:
             await self._slots.acquire()
             if self._stopping:
@@ -215,7 +215,7 @@ class SlackIntake:
                 await asyncio.sleep(0)
         return 0.0
 
-    def _behind(self, received_at: str) -> bool:
+    def behind(self, received_at: str) -> bool:
         try:
             received = datetime.fromisoformat(received_at)
         except ValueError:

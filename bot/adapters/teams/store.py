@@ -90,6 +90,13 @@ class ConversationStore:
         ).fetchone()
         return (ConversationReference().deserialize(json.loads(row[0])), row[1]) if row else None
 
+    def is_active(self, conversation_id: str) -> bool | None:
+        """Whether the bot is still in the conversation (None: never kept)."""
+        row = self.db.execute(
+            "SELECT active FROM teams_conversations WHERE conversation_id = ?", [conversation_id]
+        ).fetchone()
+        return bool(row[0]) if row else None
+
     def mark_inactive(self, conversation_id: str) -> None:
         self.db.execute(
             "UPDATE teams_conversations SET active = 0 WHERE conversation_id = ?", [conversation_id]

@@ -117,6 +117,11 @@ class ChannelStore:
         row = self.db.execute("SELECT * FROM quiz_posts WHERE id = ?", [post_id]).fetchone()
         return _post(row) if row else None
 
+    def latest_post_id(self) -> int | None:
+        """The newest channel question's id (None: nothing was ever posted)."""
+        row = self.db.execute("SELECT MAX(id) FROM quiz_posts").fetchone()
+        return None if row[0] is None else int(row[0])
+
     def set_message(self, post_id: int, message_id: str) -> None:
         self.db.execute(
             "UPDATE quiz_posts SET message_id = ? WHERE id = ? AND message_id IS NULL",
