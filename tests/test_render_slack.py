@@ -7,14 +7,14 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
-from bot.render.slack import _block, render, render_blocks
+from bot.render.slack import block_model, render, render_blocks
 
 
 def _reference(msg: Message) -> list[dict]:
     """Every block built and checked by slack_sdk's models, nothing cached."""
     out = []
     for i, blk in enumerate(msg.blocks):
-        model = _block(i, blk)
+        model = block_model(i, blk)
         if model is not None:
             out.append(model.to_dict())
     return out

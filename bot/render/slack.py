@@ -118,7 +118,7 @@ def _mrkdwn(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text, verbatim=True)
 
 
-def _block(i: int, blk) -> object | None:
+def block_model(i: int, blk) -> object | None:
     """One neutral block as a slack_sdk model (``i`` is its position in the message)."""
     if isinstance(blk, Heading):
         return HeaderBlock(text=PlainTextObject(text=_clip(blk.text, MAX_HEADER) or "—"))
@@ -164,7 +164,7 @@ def _block(i: int, blk) -> object | None:
 
 @lru_cache(maxsize=4096)
 def _cached_block(i: int, blk) -> dict | None:
-    model = _block(i, blk)
+    model = block_model(i, blk)
     return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
 
 
@@ -203,7 +203,7 @@ def _rendered_block(i: int, blk) -> dict | None:
     try:
         return _cached_block(i, blk)
     except TypeError:  # a block holding something unhashable: render it afresh
-        model = _block(i, blk)
+        model = block_model(i, blk)
         return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
 
 
