@@ -1,112 +1,105 @@
 """One process standing in for Slack's Web API, the Bot Connector and PagerDuty.
 
-It answers as fast as it can and counts what it receives, so benchmarks measure
-secbot, not the fake. ``GET /stats`` returns the counters; ``POST /reset`` clears them.
+These are the tests' own fakes (tests/fakes/), served together on one port, so the
+bench and the tests agree on what the platforms answer. They answer at once; the
+bench reads what arrived from ``GET /stats`` (``POST /reset`` clears it). What each
+fake records is folded into the counters as soon as its request is answered and then
+dropped, so a long run keeps no per-request history in memory.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import time
 from collections import Counter
+from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.base import FakeServer
+from tests.fakes.connector import FakeConnector
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.slack_api import FakeSlack
+
+
+class BenchApis:
+    """The three fakes behind one application, and what they received, counted."""
+
+    def __init__(self) -> None:
+        self.slack = FakeSlack()
+        self.connector = FakeConnector()
+        self.pagerduty = FakePagerDuty()
+        self.reset()
+
+    def reset(self) -> None:
+        self.counters: Counter[str] = Counter()
+        self.posts_per_channel: Counter[str] = Counter()
+        self.first_post: float | None = None
+        self.last_post: float | None = None
+        self.pd_events: list[dict[str, Any]] = []
+        for fake in self._fakes():
+            fake.calls.clear()
+
+    def _fakes(self) -> tuple[FakeServer, ...]:
+        return (self.slack, self.connector, self.pagerduty)
+
+    def take(self) -> None:
+        """Fold the fakes' recorded calls into the counters and forget them."""
+        for call in self.slack.calls:
+            if call.path.startswith("/response/"):
+                self.counters["response_url"] += 1
+                continue
+            method = call.path.rsplit("/", 1)[-1]
+            self.counters[method] += 1
+            if method == "chat.postMessage" and isinstance(call.body, dict):
+                self.posts_per_channel[call.body.get("channel", "")] += 1
+                self.first_post = self.first_post or call.at
+                self.last_post = call.at
+        if self.connector.calls:
+            self.counters["connector"] += len(self.connector.calls)
+        for call in self.pagerduty.calls:
+            self.counters["pagerduty"] += 1
+            if isinstance(call.body, dict):
+                self.pd_events.append({**call.body, "_received_at": call.at})
+        for fake in self._fakes():
+            fake.calls.clear()
+
+    def stats(self) -> dict[str, Any]:
+        self.take()
+        return {
+            "counters": self.counters,
+            "channels": len(self.posts_per_channel),
+            "duplicates": sum(1 for n in self.posts_per_channel.values() if n > 1),
+            "first_post": self.first_post,
+            "last_post": self.last_post,
+            "pagerduty": self.pd_events,
+        }
+
+    def build(self) -> web.Application:
+        @web.middleware
+        async def counted(request: web.Request, handler) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            finally:
+                self.take()
+
+        async def stats(request: web.Request) -> web.Response:
+            return web.json_response(self.stats())
+
+        async def reset(request: web.Request) -> web.Response:
+            self.reset()
+            return web.json_response({"ok": True})
+
+        app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[counted])
+        for fake in self._fakes():
+            app.add_routes(fake.routes())
+        app.add_routes(
+            [web.get("/stats", stats), web.get("/healthz", stats), web.post("/reset", reset)]
+        )
+        return app
+
 
 def build() -> web.Application:
-    counters: Counter[str] = Counter()
-    posts_per_channel: Counter[str] = Counter()
-    first_seen: dict[str, float] = {}
-    pd_events: list[dict] = []
-    ts = itertools.count(1)
-
-    async def slack_api(request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        counters[method] += 1
-        if method == "auth.test":
-            return web.json_response(
-                {
-                    "ok": True,
-                    "team_id": "T1",
-                    "user_id": "UBOT",
-                    "bot_id": "BBOT",
-                    "url": "https://x.slack.com/",
-                }
-            )
-        if method == "chat.postMessage":
-            body = (
-                await request.json()
-                if request.content_type == "application/json"
-                else dict(await request.post())
-            )
-            channel = body.get("channel", "")
-            posts_per_channel[channel] += 1
-            first_seen.setdefault("first_post", time.time())
-            first_seen["last_post"] = time.time()
-            return web.json_response({"ok": True, "channel": channel, "ts": f"1.{next(ts)}"})
-        await request.read()
-        return web.json_response({"ok": True, "ts": f"2.{next(ts)}", "message_ts": "3.1"})
-
-    async def response_url(request: web.Request) -> web.Response:
-        await request.read()
-        counters["response_url"] += 1
-        return web.Response(text="ok")
-
-    async def connector(request: web.Request) -> web.Response:
-        await request.read()
-        counters["connector"] += 1
-        return web.json_response({"id": f"activity-{next(ts)}"})
-
-    async def connector_create(request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"id": f"a:personal-{next(ts)}"})
-
-    async def pagerduty(request: web.Request) -> web.Response:
-        body = await request.json()
-        body["_received_at"] = time.time()
-        pd_events.append(body)
-        counters["pagerduty"] += 1
-        return web.json_response(
-            {"status": "success", "dedup_key": body.get("dedup_key")}, status=202
-        )
-
-    async def stats(request: web.Request) -> web.Response:
-        dupes = sum(1 for n in posts_per_channel.values() if n > 1)
-        return web.json_response(
-            {
-                "counters": counters,
-                "channels": len(posts_per_channel),
-                "duplicates": dupes,
-                "first_post": first_seen.get("first_post"),
-                "last_post": first_seen.get("last_post"),
-                "pagerduty": pd_events,
-            }
-        )
-
-    async def reset(request: web.Request) -> web.Response:
-        counters.clear()
-        posts_per_channel.clear()
-        first_seen.clear()
-        pd_events.clear()
-        return web.json_response({"ok": True})
-
-    app = web.Application(client_max_size=4 * 1024 * 1024)
-    app.add_routes(
-        [
-            web.post("/api/{method}", slack_api),
-            web.post("/response/{rid}", response_url),
-            web.post("/v3/conversations", connector_create),
-            web.post("/v3/conversations/{conv}/activities", connector),
-            web.post("/v3/conversations/{conv}/activities/{aid}", connector),
-            web.put("/v3/conversations/{conv}/activities/{aid}", connector),
-            web.post("/v2/enqueue", pagerduty),
-            web.get("/stats", stats),
-            web.get("/healthz", stats),
-            web.post("/reset", reset),
-        ]
-    )
-    return app
+    return BenchApis().build()
 
 
 if __name__ == "__main__":

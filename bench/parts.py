@@ -52,7 +52,7 @@ def sign(body: str, ts: int) -> dict[str, str]:
 
 
 def fake_apis() -> Server:
-    return start("fake-apis", ["bench/fake_apis.py"])
+    return start("fake-apis", ["-m", "bench.fake_apis"])
 
 
 def our_env(fake: Server, db_dir: str, **extra: str) -> dict[str, str]:

@@ -72,7 +72,7 @@ def start(
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, *args, "--port", str(port)]
-        if args[0].endswith(("fake_apis.py", "baseline_slack.py", "baseline_teams.py"))
+        if args[-1].endswith(("bench.fake_apis", "baseline_slack.py", "baseline_teams.py"))
         else [sys.executable, *args],
         env=full_env,
         cwd=ROOT,
