@@ -169,28 +169,6 @@ async def test_slack_consumer_settings_are_checked(slack_env):
         await start_bot({**slack_env, "SECBOT_SLACK_DEFER_SECONDS": "soon"}, content=False)
 
 
-async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_slack):
-    """If the database refuses the write, Slack gets a 503 (and retries) rather than a
-    200 for a delivery that would then be lost; once it can be kept, it is handled."""
-    import sqlite3
-
-    other = sqlite3.connect(running.settings.db_path, isolation_level=None)
-    other.execute("ALTER TABLE inbox RENAME TO inbox_away")
-    body = slash_command_body(
-        "/secbot", "help", response_url=fake_slack.response_url("retry"), trigger_id="r.1"
-    )
-    try:
-        first = await running.slack_post(body)
-        assert first.status == 503
-    finally:
-        other.execute("ALTER TABLE inbox_away RENAME TO inbox")
-        other.close()
-    retry = await running.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
-    assert retry.status == 200
-    replies = await fake_slack.wait_for(lambda s: s.responses())
-    assert len(replies) == 1 and "What I can do" in replies[0]["text"]
-
-
 async def test_a_handler_cancelled_mid_way_leaves_its_delivery_kept(running, fake_slack):
     """A shutdown that runs out of time cancels handlers still running: their deliveries
     stay in the inbox for the next start instead of being dropped."""

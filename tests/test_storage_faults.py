@@ -191,3 +191,27 @@ def test_settings_that_are_not_finite_or_out_of_range_refuse_start(
 ):
     last = _start({name: value}, tmp_path)
     assert last == f"secbot can't start: {name} must be {expected}, not {value!r}"
+
+
+async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_slack):
+    """If the database refuses the write, Slack gets a 503 (and retries) rather than a
+    200 for a delivery that would then be lost; once it can be kept, it is handled."""
+    import sqlite3
+
+    from tests.support import slash_command_body
+
+    other = sqlite3.connect(running.settings.db_path, isolation_level=None)
+    other.execute("ALTER TABLE inbox RENAME TO inbox_away")
+    body = slash_command_body(
+        "/secbot", "help", response_url=fake_slack.response_url("retry"), trigger_id="r.1"
+    )
+    try:
+        first = await running.slack_post(body)
+        assert first.status == 503
+    finally:
+        other.execute("ALTER TABLE inbox_away RENAME TO inbox")
+        other.close()
+    retry = await running.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
+    assert retry.status == 200
+    replies = await fake_slack.wait_for(lambda s: s.responses())
+    assert len(replies) == 1 and "What I can do" in replies[0]["text"]
