@@ -492,44 +492,6 @@ async def test_the_database_holds_no_routing_secret(
         assert secret.encode() not in data  # ...and never holds it
 
 
-async def test_secret_values_stored_before_are_removed_at_start(
-    slack_env, fake_slack, fake_connector, fake_pd, content_library, tmp_path
-):
-    """A database from before: a chain snapshot and a page holding an inline key."""
-    env = {**slack_env, **incident_support.routing_env(tmp_path, fake_pd.url)}
-    bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
-    await stop_bot(bot)
-    import sqlite3
-
-    old_key = "legacy-inline-key-0a1b2c3d4e"
-    chain = {
-        "team": "comms-security", "members": [], "repeat": 0,
-        "steps": [{"targets": ["duty-pd"], "wait_minutes": 5}],
-        "targets": {"duty-pd": {"type": "pagerduty", "routing_key": old_key}},
-    }  # fmt: skip
-    conn = sqlite3.connect(env["SECBOT_DB"])
-    with conn:
-        conn.execute(
-            "INSERT INTO paging_incidents (incident_id, info, team, chain, drill, state,"
-            " started_at) VALUES ('SEC-2020-0001', '{}', 'comms-security', ?, 0, 'resolved',"
-            " '2020-01-01T00:00:00.000000Z')",
-            [json.dumps(chain)],
-        )
-        conn.execute(
-            "INSERT INTO paging_outbox (incident_id, step, repeat_round, target_id, action,"
-            " provider, target, status, next_attempt_at, created_at) VALUES ('SEC-2020-0001',"
-            " 1, 1, 'duty-pd', 'trigger', 'pagerduty', ?, 'sent', '2020', '2020')",
-            [json.dumps(chain["targets"]["duty-pd"])],
-        )
-    conn.close()
-    assert old_key.encode() in db_bytes(env["SECBOT_DB"])
-    bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
-    await stop_bot(bot)
-    data = db_bytes(env["SECBOT_DB"])
-    assert old_key.encode() not in data
-    assert b'"routing_key_env": "DUTY_PD_KEY"' in data  # the variable that holds it now
-
-
 @pytest.mark.parametrize(
     ("target", "says"),
     [

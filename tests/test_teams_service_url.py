@@ -14,7 +14,6 @@ import pytest
 
 from app import SERVICES
 from bot.adapters.teams.store import ConversationStore
-from bot.core import DeliveryFailed
 from bot.core.model import Message, Place, Section
 from tests.fakes.botframework import sign_token
 from tests.support import start_bot, stop_bot, teams_activity
@@ -98,42 +97,3 @@ async def test_a_refused_activity_never_replaces_a_stored_reference(running, fak
     await transport.post(Place("teams", "tenant-1", CONV), Message("A tip", (Section("A tip"),)))
     (call,) = fake_connector.calls
     assert call.path.startswith(f"/v3/conversations/{CONV}/activities")
-
-
-async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path, fake_connector):
-    """A reference kept in development mode (or before trust was recorded, over http)
-    is not used by a bot with an app id: it would send its credentials there."""
-    db = str(tmp_path / "shared.db")
-    dev = await start_bot(
-        {"SECBOT_DB": db, "SECBOT_MODE": "development"}, connector=fake_connector, content=False
-    )
-    try:
-        assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
-        await fake_connector.wait_for(lambda s: s.sent())
-        dev.app[SERVICES].db.execute(
-            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
-            " is_personal, active, updated_at, trust) SELECT 'a:legacy', reference, tenant_id,"
-            " is_personal, 1, updated_at, NULL FROM teams_conversations"
-        )
-    finally:
-        await stop_bot(dev)
-
-    fake_connector.calls.clear()
-    prod = await start_bot({"SECBOT_DB": db}, connector=fake_connector, content=False)
-    try:
-        assert prod.settings.teams_authenticated
-        transport = prod.app[SERVICES].transports["teams"]
-        for conv in (CONV, "a:legacy"):
-            with pytest.raises(DeliveryFailed) as failed:
-                await transport.post(
-                    Place("teams", "tenant-1", conv), Message("A tip", (Section("A tip"),))
-                )
-            assert failed.value.permanent
-        assert fake_connector.calls == []
-        # Once the conversation speaks with a valid token, its reference is trusted again.
-        assert (await prod.teams_say("help", personal=True, conversation=CONV))[0] == 201
-        tip = Message("A tip", (Section("A tip"),))
-        await transport.post(Place("teams", "tenant-1", CONV), tip)
-        assert any("A tip" in str(body) for body in fake_connector.sent())
-    finally:
-        await stop_bot(prod)

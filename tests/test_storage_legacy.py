@@ -1,0 +1,137 @@
+"""Databases from before: rows written in an older shape on purpose, and what today's
+code makes of them (tests/test_test_seams.py names this file as one of the few that may
+write the database directly: no public method writes an old shape)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import SERVICES
+from bot.core import DeliveryFailed
+from bot.core.model import Message, Place, Section
+from tests import incident_support
+from tests.support import start_bot, stop_bot
+from tests.test_output_safety import db_bytes
+
+fake_slack = incident_support.fake_slack
+fake_connector = incident_support.fake_connector
+fake_pd = incident_support.fake_pd
+
+CONV = "a:personal-trust"  # as in test_teams_service_url
+
+
+def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
+    """The migration: incidents made before tenancy belong to where they were reported."""
+    from datetime import UTC, datetime
+
+    from bot.core.model import Actor, Place
+    from bot.storage.db import migrate, open_db
+    from incidents.store import MIGRATIONS, IncidentStore
+
+    db = open_db(tmp_path / "old.db")
+    migrate(db, "incidents", MIGRATIONS[:1])  # the database as today's main left it
+    origin = {"platform": "slack", "workspace": "TOLD", "channel": "C1", "is_direct": False,
+              "thread": None}  # fmt: skip
+    db.execute(
+        "INSERT INTO incidents (id, reporter, reporter_name, commander, commander_name, origin,"
+        " created_at) VALUES ('SEC-2026-0001', 'slack:UREP', 'Rep', 'slack:ULEAD', 'Lead', ?,"
+        " '2026-01-05T09:00:00+00:00')",
+        [json.dumps(origin)],
+    )
+    db.execute(
+        "INSERT INTO incident_steps (incident_id, step_id, position, phase, text, assignee,"
+        " assignee_name) VALUES ('SEC-2026-0001', 'contain-password', 0, 'contain', 'x',"
+        " 'slack:USTEP', 'Step')"
+    )
+    migrate(db, "incidents", MIGRATIONS)
+    store = IncidentStore(db)
+    assert store.get("SEC-2026-0001").tenant == "slack:TOLD"
+    assert {p[0] for p in store.people.all("SEC-2026-0001")} == {
+        "slack:UREP", "slack:ULEAD", "slack:USTEP"
+    }  # fmt: skip
+    new = store.create(
+        datetime(2027, 2, 1, tzinfo=UTC),
+        reporter=Actor("slack", "UNEW", "New"),
+        origin=Place("slack", "TOLD", "C1", enterprise="EORG"),
+    )
+    assert new.tenant == "slack:EORG"
+    db.close()
+
+
+async def test_secret_values_stored_before_are_removed_at_start(
+    slack_env, fake_slack, fake_connector, fake_pd, content_library, tmp_path
+):
+    """A database from before: a chain snapshot and a page holding an inline key."""
+    env = {**slack_env, **incident_support.routing_env(tmp_path, fake_pd.url)}
+    bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
+    await stop_bot(bot)
+    import sqlite3
+
+    old_key = "legacy-inline-key-0a1b2c3d4e"
+    chain = {
+        "team": "comms-security", "members": [], "repeat": 0,
+        "steps": [{"targets": ["duty-pd"], "wait_minutes": 5}],
+        "targets": {"duty-pd": {"type": "pagerduty", "routing_key": old_key}},
+    }  # fmt: skip
+    conn = sqlite3.connect(env["SECBOT_DB"])
+    with conn:
+        conn.execute(
+            "INSERT INTO paging_incidents (incident_id, info, team, chain, drill, state,"
+            " started_at) VALUES ('SEC-2020-0001', '{}', 'comms-security', ?, 0, 'resolved',"
+            " '2020-01-01T00:00:00.000000Z')",
+            [json.dumps(chain)],
+        )
+        conn.execute(
+            "INSERT INTO paging_outbox (incident_id, step, repeat_round, target_id, action,"
+            " provider, target, status, next_attempt_at, created_at) VALUES ('SEC-2020-0001',"
+            " 1, 1, 'duty-pd', 'trigger', 'pagerduty', ?, 'sent', '2020', '2020')",
+            [json.dumps(chain["targets"]["duty-pd"])],
+        )
+    conn.close()
+    assert old_key.encode() in db_bytes(env["SECBOT_DB"])
+    bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
+    await stop_bot(bot)
+    data = db_bytes(env["SECBOT_DB"])
+    assert old_key.encode() not in data
+    assert b'"routing_key_env": "DUTY_PD_KEY"' in data  # the variable that holds it now
+
+
+async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path, fake_connector):
+    """A reference kept in development mode (or before trust was recorded, over http)
+    is not used by a bot with an app id: it would send its credentials there."""
+    db = str(tmp_path / "shared.db")
+    dev = await start_bot(
+        {"SECBOT_DB": db, "SECBOT_MODE": "development"}, connector=fake_connector, content=False
+    )
+    try:
+        assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        await fake_connector.wait_for(lambda s: s.sent())
+        dev.app[SERVICES].db.execute(
+            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
+            " is_personal, active, updated_at, trust) SELECT 'a:legacy', reference, tenant_id,"
+            " is_personal, 1, updated_at, NULL FROM teams_conversations"
+        )
+    finally:
+        await stop_bot(dev)
+
+    fake_connector.calls.clear()
+    prod = await start_bot({"SECBOT_DB": db}, connector=fake_connector, content=False)
+    try:
+        assert prod.settings.teams_authenticated
+        transport = prod.app[SERVICES].transports["teams"]
+        for conv in (CONV, "a:legacy"):
+            with pytest.raises(DeliveryFailed) as failed:
+                await transport.post(
+                    Place("teams", "tenant-1", conv), Message("A tip", (Section("A tip"),))
+                )
+            assert failed.value.permanent
+        assert fake_connector.calls == []
+        # Once the conversation speaks with a valid token, its reference is trusted again.
+        assert (await prod.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        tip = Message("A tip", (Section("A tip"),))
+        await transport.post(Place("teams", "tenant-1", CONV), tip)
+        assert any("A tip" in str(body) for body in fake_connector.sent())
+    finally:
+        await stop_bot(prod)
