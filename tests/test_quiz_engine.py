@@ -16,7 +16,7 @@ from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz import engine
-from content.quiz.store import DOMAIN, MIGRATIONS, Question, QuizStore, iso
+from content.quiz.store import DOMAIN, MIGRATIONS, Answer, Question, QuizStore, iso
 from content.quiz.updates import MessageUpdates
 from tests.quiz_support import LIBRARY, START, make_item
 
@@ -241,14 +241,18 @@ def _review(old):
     return engine.review(old, True, START, user_key=ALEX.key, item_id="x")
 
 
+def _answer(actor, item_id, module, principle, choice, correct, now, place=PLACE) -> Answer:
+    return Answer(actor, place, item_id, module, principle, choice, correct, now, _review)
+
+
 def test_one_answer_per_person_per_question(store):
     post = store.channel.create_post(
         "t-policy-approval", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
     )
-    args = ("policy", "content-approval", 0, True, START + timedelta(seconds=12), _review)
-    assert store.channel.record_post_answer(post, ALEX, PLACE, *args).status == "recorded"
+    args = (post.item_id, "policy", "content-approval", 0, True, START + timedelta(seconds=12))
+    assert store.channel.record_post_answer(post, _answer(ALEX, *args)).status == "recorded"
     again = store.channel.record_post_answer(
-        post, ALEX, PLACE, "policy", "content-approval", 2, False, START, _review
+        post, _answer(ALEX, post.item_id, "policy", "content-approval", 2, False, START)
     )
     assert (again.status, again.previous_choice) == ("duplicate", 0)
     [row] = store.stats.answers(post_id=post.id)
@@ -263,7 +267,7 @@ def test_one_answer_per_person_per_question(store):
         )
     assert store.channel.close_post(post.id, START) and not store.channel.close_post(post.id, START)
     bob = Actor("slack", "U2", "Bob")
-    assert store.channel.record_post_answer(post, bob, PLACE, *args).status == "closed"
+    assert store.channel.record_post_answer(post, _answer(bob, *args)).status == "closed"
     assert store.channel.counts(post.id) == (1, 1)
     assert store.practice.card_dues(ALEX.key).keys() == {"t-policy-approval"}
 
@@ -275,7 +279,7 @@ def test_answers_after_the_deadline_are_refused(store):
     late = START + timedelta(minutes=1)
     assert (
         store.channel.record_post_answer(
-            post, ALEX, PLACE, "policy", "control-access", 0, True, late, _review
+            post, _answer(ALEX, post.item_id, "policy", "control-access", 0, True, late)
         ).status
         == "due"
     )
@@ -300,13 +304,13 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
     assert store.prompts.prompt_shown(
         "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(seconds=5)
     ) == (prompt)
-    args = ("tip", ALEX, PLACE, "x", "policy", "control-access")
+    args = (ALEX, "x", "policy", "control-access")
     first = store.prompts.record_prompt_answer(
-        *args, 1, False, START + timedelta(seconds=15), _review
+        "tip", _answer(*args, 1, False, START + timedelta(seconds=15))
     )
     assert first.status == "recorded"
     again = store.prompts.record_prompt_answer(
-        *args, 0, True, START + timedelta(seconds=16), _review
+        "tip", _answer(*args, 0, True, START + timedelta(seconds=16))
     )
     assert (again.status, again.previous_choice) == ("duplicate", 1)
     [row] = store.stats.answers(context="tip")
@@ -319,7 +323,7 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
     )
     assert later != prompt
     assert store.prompts.record_prompt_answer(
-        *args, 0, True, START + timedelta(minutes=2), _review
+        "tip", _answer(*args, 0, True, START + timedelta(minutes=2))
     ).status
     assert [r["prompt_id"] for r in store.stats.answers(context="tip")] == [prompt, later]
     reviews = store.db.execute(
@@ -329,9 +333,9 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
 
     # An answer to a question shown before prompts were kept is recorded once, untimed.
     bob = Actor("slack", "U2", "Bob")
-    bob_args = ("tip", bob, PLACE, "y", "people", "recovery-plan", 2, True, START, _review)
-    assert store.prompts.record_prompt_answer(*bob_args).status == "recorded"
-    assert store.prompts.record_prompt_answer(*bob_args).status == "duplicate"
+    bobs_answer = _answer(bob, "y", "people", "recovery-plan", 2, True, START)
+    assert store.prompts.record_prompt_answer("tip", bobs_answer).status == "recorded"
+    assert store.prompts.record_prompt_answer("tip", bobs_answer).status == "duplicate"
     [bobs] = store.stats.answers(user_key="slack:U2")
     assert bobs["seconds"] == 0.0
     with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
@@ -372,7 +376,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     assert after[0]["prompt_id"] is None
     migrate(db, DOMAIN, MIGRATIONS)  # the store's code is today's
     again = store.channel.record_post_answer(
-        post, ALEX, PLACE, "policy", "control-access", 0, True, START, _review
+        post, _answer(ALEX, post.item_id, "policy", "control-access", 0, True, START)
     )
     assert (again.status, again.previous_choice) == ("duplicate", 2)  # UNIQUE kept
     indexes = {r[1] for r in db.execute("PRAGMA index_list(quiz_answers)").fetchall()}

@@ -85,17 +85,9 @@ class ChannelQuiz:
             self.store.channel.set_message(post.id, turn.incoming.message.id)
         now = self.shared.clock.now()
         choice = post.order[parsed[1]]
-        correct = choice == item.correct_index
         result = self.store.channel.record_post_answer(
             post,
-            turn.actor,
-            turn.place,
-            item.module,
-            item.principle,
-            choice,
-            correct,
-            now,
-            self.shared.review(turn.actor.key, item.id, correct, now),
+            self.shared.answer(turn, item, choice, now),
             delivery_key=turn.incoming.delivery_id or None,
         )
         if result.status == "replayed":

@@ -128,16 +128,7 @@ class Practice:
         ``tip`` and applied to the person's spaced-repetition card, once per question shown.
         """
         now = self.shared.clock.now()
-        correct = choice == item.correct_index
         return self.store.prompts.record_prompt_answer(
             "tip",
-            turn.actor,
-            turn.place,
-            item.id,
-            item.module,
-            item.principle,
-            choice,
-            correct,
-            now,
-            self.shared.review(turn.actor.key, item.id, correct, now),
+            self.shared.answer(turn, item, choice, now),
         )

@@ -97,7 +97,6 @@ class Sessions:
         session = self.store.practice.session(session.id) or session
         now = self.shared.clock.now()
         choice = order[shown]
-        correct = choice == item.correct_index
         months = self.shared.refresh_months
 
         def on_finish(score: int, total: int) -> tuple[bool, datetime]:
@@ -106,14 +105,7 @@ class Sessions:
         result = self.store.practice.record_session_answer(
             session.id,
             position,
-            turn.actor,
-            turn.place,
-            item.module,
-            item.principle,
-            choice,
-            correct,
-            now,
-            self.shared.review(turn.actor.key, item.id, correct, now),
+            self.shared.answer(turn, item, choice, now),
             on_finish=on_finish,
         )
         where = turn.place

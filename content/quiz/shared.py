@@ -10,7 +10,7 @@ from typing import Any
 from bot.core import Services, Turn
 from content.library.models import QuizItem
 from content.quiz import engine, render
-from content.quiz.store import QuizStore, Review
+from content.quiz.store import Answer, QuizStore, Review
 
 
 def ints(value: str, count: int) -> tuple[int, ...] | None:
@@ -89,6 +89,22 @@ class QuizShared:
     def review(user_key: str, item_id: str, correct: bool, now: datetime) -> Review:
         """How an answer moves the person's spaced-repetition card for the item."""
         return lambda old: engine.review(old, correct, now, user_key=user_key, item_id=item_id)
+
+    def answer(self, turn: Turn, item: QuizItem, choice: int, now: datetime) -> Answer:
+        """The clicker's answer ``choice`` (an original index) to ``item``, marked."""
+        correct = choice == item.correct_index
+        review = self.review(turn.actor.key, item.id, correct, now)
+        return Answer(
+            turn.actor,
+            turn.place,
+            item.id,
+            item.module,
+            item.principle,
+            choice,
+            correct,
+            now,
+            review,
+        )
 
     def scores(self, user_key: str) -> dict[str, engine.Score]:
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from content.quiz.store.answers import AnswerResult, Review
+from content.quiz.store.answers import Answer, AnswerResult, Review
 from content.quiz.store.channel import ChannelStore, Post
 from content.quiz.store.exams import ExamResult, ExamStore
 from content.quiz.store.practice import PracticeStore, Question, Session
@@ -36,6 +36,7 @@ class QuizStore:
 __all__ = [
     "DOMAIN",
     "MIGRATIONS",
+    "Answer",
     "AnswerResult",
     "ChannelStore",
     "ExamResult",

@@ -19,6 +19,22 @@ ANSWER_FILTERS = {"user_key", "post_id", "session_id", "prompt_id", "item_id", "
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One person's answer to one item: who, where, which option (its original index),
+    whether it was right, when, and how it moves their spaced-repetition card."""
+
+    actor: Actor
+    place: Place
+    item_id: str
+    module: str
+    principle: str
+    choice: int
+    correct: bool
+    now: datetime
+    review: Review
+
+
+@dataclass(frozen=True)
 class AnswerResult:
     """``status``: recorded | replayed | duplicate | closed | due | stale | not-yours |
     finished."""
@@ -29,16 +45,9 @@ class AnswerResult:
 
 def insert_answer(
     conn,
-    actor: Actor,
-    item_id: str,
-    module: str,
-    principle: str,
-    choice: int,
-    correct: bool,
+    answer: Answer,
     seconds: float,
     context: str,
-    place: Place,
-    now: datetime,
     *,
     post_id: int | None = None,
     session_id: int | None = None,
@@ -52,41 +61,41 @@ def insert_answer(
         " workspace, channel, answered_at, delivery_key)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            actor.key,
-            actor.name,
-            item_id,
-            module,
-            principle,
-            choice,
-            int(correct),
+            answer.actor.key,
+            answer.actor.name,
+            answer.item_id,
+            answer.module,
+            answer.principle,
+            answer.choice,
+            int(answer.correct),
             round(seconds, 3),
             context,
             post_id,
             session_id,
             position,
             prompt_id,
-            place.platform,
-            place.workspace,
-            place.channel,
-            iso(now),
+            answer.place.platform,
+            answer.place.workspace,
+            answer.place.channel,
+            iso(answer.now),
             delivery_key,
         ],
     )
 
 
-def save_card(
-    conn, user_key: str, item_id: str, correct: bool, now: datetime, review: Review
-) -> None:
+def save_card(conn, answer: Answer) -> None:
+    """Apply the answer to the person's spaced-repetition card for the item."""
+    user_key, item_id = answer.actor.key, answer.item_id
     row = conn.execute(
         "SELECT card FROM quiz_cards WHERE user_key = ? AND item_id = ?", [user_key, item_id]
     ).fetchone()
-    card, due = review(row[0] if row else None)
+    card, due = answer.review(row[0] if row else None)
     conn.execute(
         "INSERT INTO quiz_cards (user_key, item_id, card, due, reviews, lapses, updated_at)"
         " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (user_key, item_id) DO UPDATE SET"
         " card = excluded.card, due = excluded.due, reviews = reviews + 1,"
         " lapses = lapses + excluded.lapses, updated_at = excluded.updated_at",
-        [user_key, item_id, card, iso(due), int(not correct), iso(now)],
+        [user_key, item_id, card, iso(due), int(not answer.correct), iso(answer.now)],
     )
 
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from bot.core.model import Actor, MessageRef, Place
+from bot.core.model import MessageRef, Place
 from bot.storage.db import transaction
-from content.quiz.store.answers import AnswerResult, Review, insert_answer, save_card
+from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.schema import iso, parse_time
 
 
@@ -169,20 +169,14 @@ class ChannelStore:
     def record_post_answer(
         self,
         post: Post,
-        actor: Actor,
-        place: Place,
-        module: str,
-        principle: str,
-        choice: int,
-        correct: bool,
-        now: datetime,
-        review: Review,
+        answer: Answer,
         delivery_key: str | None = None,
     ) -> AnswerResult:
         """Record one person's answer to a channel question, at most once, while it is open.
 
         ``replayed``: this very delivery (``delivery_key``) recorded the answer already;
         a crash came between that and the end of its handling."""
+        now = answer.now
         with transaction(self.db) as conn:
             row = conn.execute(
                 "SELECT closed_at, closes_at FROM quiz_posts WHERE id = ?", [post.id]
@@ -193,7 +187,7 @@ class ChannelStore:
                 return AnswerResult("due")
             previous = conn.execute(
                 "SELECT choice, delivery_key FROM quiz_answers WHERE post_id = ? AND user_key = ?",
-                [post.id, actor.key],
+                [post.id, answer.actor.key],
             ).fetchone()
             if previous is not None:
                 if delivery_key is not None and previous[1] == delivery_key:
@@ -201,19 +195,7 @@ class ChannelStore:
                 return AnswerResult("duplicate", previous[0])
             seconds = max(0.0, (now - post.created_at).total_seconds())
             insert_answer(
-                conn,
-                actor,
-                post.item_id,
-                module,
-                principle,
-                choice,
-                correct,
-                seconds,
-                "channel",
-                place,
-                now,
-                post_id=post.id,
-                delivery_key=delivery_key,
+                conn, answer, seconds, "channel", post_id=post.id, delivery_key=delivery_key
             )
-            save_card(conn, actor.key, post.item_id, correct, now, review)
+            save_card(conn, answer)
         return AnswerResult("recorded")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
 from bot.storage.db import transaction
-from content.quiz.store.answers import AnswerResult, Review, answer_rows, insert_answer, save_card
+from content.quiz.store.answers import Answer, AnswerResult, answer_rows, insert_answer, save_card
 from content.quiz.store.exams import insert_result
 from content.quiz.store.schema import iso, parse_time
 
@@ -163,14 +163,7 @@ class PracticeStore:
         self,
         session_id: int,
         position: int,
-        actor: Actor,
-        place: Place,
-        module: str,
-        principle: str,
-        choice: int,
-        correct: bool,
-        now: datetime,
-        review: Review,
+        answer: Answer,
         *,
         on_finish: Callable[[int, int], tuple[bool, datetime]] | None = None,
     ) -> AnswerResult:
@@ -180,6 +173,7 @@ class PracticeStore:
         total)`` returns (passed, refresher_due) and the result is stored in the same
         transaction, so a completion is never half-recorded.
         """
+        actor, now = answer.actor, answer.now
         with transaction(self.db) as conn:
             row = conn.execute("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]).fetchone()
             if row is None or row["user_key"] != actor.key:
@@ -195,25 +189,14 @@ class PracticeStore:
                 return AnswerResult("finished")
             if position != session.answered:
                 return AnswerResult("stale")
-            item_id = session.questions[position].item_id
+            # Recorded against the item the session holds at this position.
+            answer = replace(answer, item_id=session.questions[position].item_id)
             seconds = max(0.0, (now - session.shown_at).total_seconds())
             insert_answer(
-                conn,
-                actor,
-                item_id,
-                module,
-                principle,
-                choice,
-                correct,
-                seconds,
-                session.kind,
-                place,
-                now,
-                session_id=session_id,
-                position=position,
+                conn, answer, seconds, session.kind, session_id=session_id, position=position
             )
-            save_card(conn, actor.key, item_id, correct, now, review)
-            answered, score = session.answered + 1, session.correct + int(correct)
+            save_card(conn, answer)
+            answered, score = session.answered + 1, session.correct + int(answer.correct)
             done = answered >= session.total
             conn.execute(
                 "UPDATE quiz_sessions SET answered = ?, correct = ?, status = ?, finished_at = ?"

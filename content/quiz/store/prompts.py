@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
 from bot.storage.db import transaction
-from content.quiz.store.answers import AnswerResult, Review, insert_answer, save_card
+from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.schema import iso, parse_time
 
 
@@ -71,15 +71,7 @@ class PromptStore:
     def record_prompt_answer(
         self,
         source: str,
-        actor: Actor,
-        place: Place,
-        item_id: str,
-        module: str,
-        principle: str,
-        choice: int,
-        correct: bool,
-        now: datetime,
-        review: Review,
+        answer: Answer,
     ) -> AnswerResult:
         """Record the answer to the question last put to this person on this item, once.
 
@@ -87,6 +79,7 @@ class PromptStore:
         An answer with no prompt on record (a question shown before this was kept) gets one,
         with no time to answer.
         """
+        actor, place, item_id, now = answer.actor, answer.place, answer.item_id, answer.now
         with transaction(self.db) as conn:
             row = conn.execute(
                 "SELECT p.id, p.shown_at, a.choice, a.id FROM quiz_prompts p LEFT JOIN"
@@ -101,19 +94,7 @@ class PromptStore:
                 shown_at = now
             else:
                 prompt_id, shown_at = int(row[0]), parse_time(row[1])
-            insert_answer(
-                conn,
-                actor,
-                item_id,
-                module,
-                principle,
-                choice,
-                correct,
-                max(0.0, (now - shown_at).total_seconds()),
-                source,
-                place,
-                now,
-                prompt_id=prompt_id,
-            )
-            save_card(conn, actor.key, item_id, correct, now, review)
+            seconds = max(0.0, (now - shown_at).total_seconds())
+            insert_answer(conn, answer, seconds, source, prompt_id=prompt_id)
+            save_card(conn, answer)
         return AnswerResult("recorded")
