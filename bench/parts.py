@@ -380,7 +380,9 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
     store = tips_store.TipStore(db)
     db.conn.execute("BEGIN")
     for i in range(n):
-        store.subscribe(Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now)
+        store.subscriptions.subscribe(
+            Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now
+        )
     db.conn.execute("COMMIT")
     db.conn.close()
 

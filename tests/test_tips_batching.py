@@ -331,7 +331,7 @@ async def test_send_now_racing_the_fan_out_posts_the_row_once(boot, slack_env, f
     seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
     bot = await boot()
     tips = tips_of(bot)
-    sub = tips.store.active()[0]
+    sub = tips.store.subscriptions.active()[0]
     now = clock.now()
     # /tip send-now claims a manual row; the scheduler's tick reads it as ready in the
     # same moment (e.g. it was between claim pages). Both try to send it.
@@ -345,9 +345,9 @@ async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, cl
     seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
     bot = await boot()
     tips = tips_of(bot)
-    sub = tips.store.active()[0]
+    sub = tips.store.subscriptions.active()[0]
     row_id = tips.claim(sub, clock.now(), kind="manual", due=clock.now())
-    row = tips.store.get_delivery(row_id)
+    row = tips.store.ledger.get_delivery(row_id)
     results = await asyncio.gather(tips.send(row), tips.send(row))
     assert sorted(r.status for r in results) == ["sent", "skipped"], results
     assert len(tip_posts(fake_slack, "C001")) == 1

@@ -67,7 +67,7 @@ async def test_teams_subscribe_then_proactive_tip_then_unsubscribe(bot, fake_con
     assert status == 200 and "marked this tip as useful" in json.dumps(body)
     status, body = await bot.teams_click("tip:vote", "tip-t01|not-useful", aad="aad-user-7")
     assert "now find this tip not useful" in json.dumps(body)
-    assert tips_of(bot).store.feedback() == {"tip-t01": (0, 1)}
+    assert tips_of(bot).store.votes.feedback() == {"tip-t01": (0, 1)}
 
     await bot.teams_say("tip unsubscribe", mention=True, aad="aad-user-2")
     await fake_connector.wait_for(lambda s: any("no longer" in _card(a) for a in s.sent()))
@@ -83,15 +83,15 @@ async def test_teams_removed_bot_marks_subscription_inactive(bot, fake_connector
     fake_connector.fail_status[TEAMS_CHANNEL] = 403
     await clock.advance(hours=1, minutes=31)
     store = tips_of(bot).store
-    await eventually(lambda: not store.get(1).active)
-    assert store.get(1).inactive_reason == "gone: teams 403"
+    await eventually(lambda: not store.subscriptions.get(1).active)
+    assert store.subscriptions.get(1).inactive_reason == "gone: teams 403"
     # Skipped from then on: the next working day does not even try.
     await checked(bot)
     tries = len(_posts_to(fake_connector, TEAMS_CHANNEL))
     await clock.advance(days=1)
     await checked(bot)
     assert len(_posts_to(fake_connector, TEAMS_CHANNEL)) == tries
-    assert [d.status for d in store.deliveries()] == ["gone"]
+    assert [d.status for d in store.ledger.deliveries()] == ["gone"]
 
 
 async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_connector, clock):
@@ -102,12 +102,12 @@ async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_conne
     store = tips_of(bot).store
     # Refused, so certainly not shown: back to pending, safe to retry.
     await eventually(
-        lambda: [d for d in store.deliveries() if d.status == "pending" and d.attempts]
+        lambda: [d for d in store.ledger.deliveries() if d.status == "pending" and d.attempts]
     )
     del fake_connector.fail_status[TEAMS_CHANNEL]
     fake_connector.calls.clear()
     await clock.advance(seconds=31)
-    await eventually(lambda: store.deliveries()[0].status == "sent")
+    await eventually(lambda: store.ledger.deliveries()[0].status == "sent")
     assert len(_posts_to(fake_connector, TEAMS_CHANNEL)) == 1
 
 
@@ -221,7 +221,7 @@ async def test_votes_one_per_person_per_tip_per_channel_and_changeable(bot, fake
     assert any("already marked" in t for t in texts)
     assert any("now find this tip not useful" in t for t in texts)
     assert all(r["response_type"] == "ephemeral" for r in fake_slack.responses())
-    assert tips_of(bot).store.feedback() == {"tip-t02": (1, 2)}
+    assert tips_of(bot).store.votes.feedback() == {"tip-t02": (1, 2)}
 
     await bot.slash("/tip", "feedback", channel="C1", user="UADMIN")
     report = await fake_slack.wait_for(
@@ -294,4 +294,4 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     await eventually(lambda: len(_posts_to(fake_connector, TEAMS_CHANNEL)) >= 3)
     assert len(posted_at) == 2
     assert posted_at[1] - posted_at[0] >= 0.4 - 0.01  # a lower bound: safe on a slow machine
-    assert [d.status for d in delivery.store.deliveries()] == ["sent", "sent"]
+    assert [d.status for d in delivery.store.ledger.deliveries()] == ["sent", "sent"]

@@ -31,7 +31,9 @@ def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
         migrate(db, DOMAIN, MIGRATIONS)
         store = TipStore(db)
         for ch in channels:
-            store.subscribe(Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now)
+            store.subscriptions.subscribe(
+                Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now
+            )
     finally:
         db.close()
 
@@ -59,14 +61,14 @@ async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
         await checked(bot)
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
         assert per_channel == dict.fromkeys(due, 1)
-        ledger = tips_of(bot).store.deliveries()
+        ledger = tips_of(bot).store.ledger.deliveries()
         assert len(ledger) == len(due)
         assert {d.status for d in ledger} == {SENT}
         assert {d.local_date for d in ledger} == {date(2026, 3, 23)}
         # Everyone's next tip is tomorrow's: 04:00 for the late ones, 07:59 for the rest.
         store = tips_of(bot).store
-        assert store.earliest_due() == datetime(2026, 3, 24, 4, 0, tzinfo=UTC)
-        nexts = Counter(str(s.next_due) for s in store.active())
+        assert store.subscriptions.earliest_due() == datetime(2026, 3, 24, 4, 0, tzinfo=UTC)
+        nexts = Counter(str(s.next_due) for s in store.subscriptions.active())
         assert nexts == {
             "2026-03-24 04:00:00+00:00": len(stale),
             "2026-03-24 07:59:00+00:00": len(due),
@@ -90,33 +92,33 @@ def test_every_fan_out_query_is_served_by_an_index():
     now = MONDAY_0800
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)
-    sub_id = store.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
-    store.set_next(sub_id, date(2026, 3, 23), now)
-    store.due(now, limit=PAGE)
-    store.active(after_id=0, limit=PAGE)
-    store.earliest_due()
-    store.find(Place("slack", "T", "C1"))
-    store.get(sub_id)
-    store.is_active(sub_id)
-    store.served(sub_id, 1)
-    store.has_delivery(sub_id, date(2026, 3, 23))
-    row = store.claim(
+    sub_id = store.subscriptions.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
+    store.subscriptions.set_next(sub_id, date(2026, 3, 23), now)
+    store.subscriptions.due(now, limit=PAGE)
+    store.subscriptions.active(after_id=0, limit=PAGE)
+    store.subscriptions.earliest_due()
+    store.subscriptions.find(Place("slack", "T", "C1"))
+    store.subscriptions.get(sub_id)
+    store.subscriptions.is_active(sub_id)
+    store.ledger.served(sub_id, 1)
+    store.ledger.has_delivery(sub_id, date(2026, 3, 23))
+    row = store.ledger.claim(
         sub_id, kind="scheduled", tip_id="t1", cycle=1, due=now, now=now, local_date=date.today()
     )
     assert row is not None
-    store.ready(now)
-    store.earliest_retry()
-    store.mark_sending(row, now)
-    store.interrupted()
-    store.mark_sent(row, "1", now)
-    store.mark_sending_many([row], now)
-    store.mark_sent_many([(row, "1")], now)
-    store.retry_later(row, now + timedelta(minutes=1), "x", now)
-    store.finish(row, "missed", "x", now)
-    store.deactivate(sub_id, "gone", now)
-    store.counts()
-    store.all(limit=50)
-    store.feedback()
+    store.ledger.ready(now)
+    store.ledger.earliest_retry()
+    store.ledger.mark_sending(row, now)
+    store.ledger.interrupted()
+    store.ledger.mark_sent(row, "1", now)
+    store.ledger.mark_sending_many([row], now)
+    store.ledger.mark_sent_many([(row, "1")], now)
+    store.ledger.retry_later(row, now + timedelta(minutes=1), "x", now)
+    store.ledger.finish(row, "missed", "x", now)
+    store.subscriptions.deactivate(sub_id, "gone", now)
+    store.subscriptions.counts()
+    store.subscriptions.all(limit=50)
+    store.votes.feedback()
     db.conn.set_trace_callback(None)
 
     checked_any = 0

@@ -1,6 +1,6 @@
 """The durable tip scheduler and its fan-out worker.
 
-How one scheduled delivery moves through the ledger (``content/tips/store.py``):
+How one scheduled delivery moves through the ledger (``content/tips/store/ledger.py``):
 
 1. **Claim.** When a subscription's ``next_due`` passes, a ``pending`` row is inserted
    under ``UNIQUE(subscription_id, local_date)``, with the tip chosen from the channel's
@@ -265,9 +265,9 @@ class TipDelivery:
         if keep and sub.next_due is not None and sub.next_due <= now + TRUST_AHEAD:
             not_before = max(not_before, sub.next_due)
         day, due = next_delivery(sub.schedule, self.tz, not_before, after_day=after)
-        while self.store.has_delivery(sub.id, day):
+        while self.store.ledger.has_delivery(sub.id, day):
             day, due = next_delivery(sub.schedule, self.tz, due, after_day=day)
-        self.store.set_next(sub.id, day, due)
+        self.store.subscriptions.set_next(sub.id, day, due)
 
     def _guarded(self, sub: Subscription, step: Callable[[], None]) -> None:
         """Run one channel's step inside a page's transaction; a failure (a bug, a bad
@@ -283,13 +283,13 @@ class TipDelivery:
                 "next start",
                 sub.id,
             )
-            self.store.park(sub.id)
+            self.store.subscriptions.park(sub.id)
         finally:
             conn.execute("RELEASE tip_channel")
 
     async def startup(self, now: datetime) -> None:
         """Settle what a previous run left behind; runs before the worker's first tick."""
-        for row in self.store.interrupted():
+        for row in self.store.ledger.interrupted():
             log.warning(
                 "tips: delivery %d (subscription %d, %s) was being sent when secbot stopped; "
                 "marking it unknown and not re-sending it, so no channel sees a tip twice",
@@ -297,9 +297,9 @@ class TipDelivery:
                 row.subscription_id,
                 row.local_date or row.kind,
             )
-            self.store.finish(row.id, UNKNOWN, "interrupted while sending", now)
+            self.store.ledger.finish(row.id, UNKNOWN, "interrupted while sending", now)
         after_id = 0
-        while subs := self.store.active(after_id=after_id, limit=PAGE):
+        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
             with self.store.batch():
                 for sub in subs:
                     self._guarded(sub, lambda sub=sub: self.reschedule(sub, now, keep=True))
@@ -322,16 +322,18 @@ class TipDelivery:
     ) -> int | None:
         """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
         ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
-        fresh = (self.store.get(sub.id) or sub) if reread else sub
+        fresh = (self.store.subscriptions.get(sub.id) or sub) if reread else sub
         cycle = fresh.cycle
-        choice = next_tip(fresh.place.key, cycle, self.store.served(sub.id, cycle), self.tip_ids())
+        choice = next_tip(
+            fresh.place.key, cycle, self.store.ledger.served(sub.id, cycle), self.tip_ids()
+        )
         if choice is None:
             if not self._no_tips_logged:
                 log.warning("tips: there are no tips in the content library; nothing to send")
                 self._no_tips_logged = True
             return None
         tip_id, cycle = choice
-        return self.store.claim(
+        return self.store.ledger.claim(
             sub.id,
             kind=kind,
             tip_id=tip_id,
@@ -365,7 +367,7 @@ class TipDelivery:
         A page at a time: each claimed channel's ``next_due`` moves on, so the next query
         returns the next page, and the loop ends when nothing is due."""
         claimed = 0
-        while subs := self.store.due(now, limit=PAGE):
+        while subs := self.store.subscriptions.due(now, limit=PAGE):
             with self.store.batch():
                 for sub in subs:
                     done: list[bool] = []
@@ -383,7 +385,7 @@ class TipDelivery:
         slot = int(now.timestamp() // self.test_interval)
         claimed = 0
         after_id = 0
-        while subs := self.store.active(after_id=after_id, limit=PAGE):
+        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
             with self.store.batch():
                 for sub in subs:
                     if self.claim(sub, now, kind="test", due=now, test_slot=slot, reread=False):
@@ -393,7 +395,7 @@ class TipDelivery:
         return claimed
 
     def next_test_slot(self, now: datetime) -> datetime | None:
-        if not self.test_interval or not self.store.count_active():
+        if not self.test_interval or not self.store.subscriptions.count_active():
             return None
         slot = int(now.timestamp() // self.test_interval) + 1
         return datetime.fromtimestamp(slot * self.test_interval, tz=now.tzinfo)
@@ -402,7 +404,7 @@ class TipDelivery:
 
     def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
         """Group the ready rows by platform; mark those past the grace window missed."""
-        for row in self.store.ready(now):
+        for row in self.store.ledger.ready(now):
             if row.due_at < now - self.grace:
                 log.warning(
                     "tips: delivery %d (subscription %d, %s) is more than %d minutes late; "
@@ -412,7 +414,7 @@ class TipDelivery:
                     row.local_date or row.kind,
                     int(self.grace.total_seconds() // 60),
                 )
-                self.store.finish(row.id, MISSED, "later than the grace window", now)
+                self.store.ledger.finish(row.id, MISSED, "later than the grace window", now)
             else:
                 platform = row.place.platform if row.place else ""
                 rows.setdefault(platform, []).append(row)
@@ -501,13 +503,15 @@ class TipDelivery:
         the caller has seen the ledger settle. ``settle`` runs before a pacing sleep."""
         place = row.place
         if place is None:  # not from ready(): look the channel up
-            sub = self.store.get(row.subscription_id)
+            sub = self.store.subscriptions.get(row.subscription_id)
             place = sub.place if sub else None
         # A row from ready() says whether its channel was active a moment ago; either way
         # the move to `sending` checks again, in the same statement, right before the post.
-        if place is None or not (row.active or self.store.is_active(row.subscription_id)):
+        if place is None or not (
+            row.active or self.store.subscriptions.is_active(row.subscription_id)
+        ):
             now = self.clock.now()
-            self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return CANCELLED_RESULT, False
         key = self._pause_key(place)
         halted = self._workspace_paused(place)
@@ -574,7 +578,7 @@ class TipDelivery:
                 verdicts[i] = self._not_started(row, why, paused_until, now)
         if ready:
             ids = list(dict.fromkeys(items[i][0].id for i in ready))
-            taken = self.store.mark_sending_many(ids, now)
+            taken = self.store.ledger.mark_sending_many(ids, now)
             claimed: set[int] = set()
             for i in ready:
                 row = items[i][0]
@@ -592,19 +596,21 @@ class TipDelivery:
         self, row: Delivery, why: str | None, paused_until: datetime | None, now: datetime
     ) -> SendResult:
         """Why a row is not posted, checked in the same order as always."""
-        if not self.store.is_active(row.subscription_id):  # unsubscribed while waiting
-            self.store.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+        if not self.store.subscriptions.is_active(
+            row.subscription_id
+        ):  # unsubscribed while waiting
+            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return CANCELLED_RESULT
         if paused_until is not None and paused_until > now:
-            self.store.retry_later(row.id, paused_until, "waiting for rate limit", now)
+            self.store.ledger.retry_later(row.id, paused_until, "waiting for rate limit", now)
             return SendResult("retry", "paused")
         if why is not None:
-            self.store.finish(row.id, FAILED, why, now)
+            self.store.ledger.finish(row.id, FAILED, why, now)
             return SendResult("failed", why)
         return SendResult("skipped")
 
     def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
-        self.store.mark_sent_many(items, self.clock.now())
+        self.store.ledger.mark_sent_many(items, self.clock.now())
         return [None] * len(items)
 
     def _took_off(self, verdict: SendResult | None, error: BaseException | None) -> None:
@@ -649,14 +655,16 @@ class TipDelivery:
             # The request may have reached the platform: at-most-once, do not resend.
             log.warning("tips: delivery %d timed out; marking it unknown", row.id)
             now = self.clock.now()
-            return SendResult("unknown"), lambda: store.finish(row.id, UNKNOWN, "timed out", now)
+            return SendResult("unknown"), lambda: store.ledger.finish(
+                row.id, UNKNOWN, "timed out", now
+            )
         except OSError as e:
             # Could not connect: nothing was posted, so trying again is safe.
             return self._refused(row, key, DeliveryFailed(type(e).__name__))
         except Exception:
             log.exception("tips: delivery %d failed unexpectedly; marking it unknown", row.id)
             now = self.clock.now()
-            return SendResult("unknown"), lambda: store.finish(
+            return SendResult("unknown"), lambda: store.ledger.finish(
                 row.id, UNKNOWN, "unexpected error", now
             )
         log.debug("tips: delivered %d to subscription %d", row.id, row.subscription_id)
@@ -683,7 +691,7 @@ class TipDelivery:
             why = e.reason
             if not why.startswith("workspace paused"):
                 why = f"workspace paused ({why})"
-            return SendResult("failed", why), lambda: store.finish(row.id, FAILED, why, now)
+            return SendResult("failed", why), lambda: store.ledger.finish(row.id, FAILED, why, now)
         if e.permanent:
             log.warning(
                 "tips: subscription %d is gone (%s); marking it inactive",
@@ -692,8 +700,8 @@ class TipDelivery:
             )
 
             def gone() -> None:
-                store.finish(row.id, GONE, e.reason, now)
-                store.deactivate(row.subscription_id, f"gone: {e.reason}", now)
+                store.ledger.finish(row.id, GONE, e.reason, now)
+                store.subscriptions.deactivate(row.subscription_id, f"gone: {e.reason}", now)
 
             return SendResult("gone", e.reason), gone
         if e.retry_after is not None:
@@ -714,7 +722,7 @@ class TipDelivery:
                 row.id,
                 e.reason,
             )
-            return SendResult("missed", e.reason), lambda: store.finish(
+            return SendResult("missed", e.reason), lambda: store.ledger.finish(
                 row.id, MISSED, e.reason, now
             )
         log.info(
@@ -723,7 +731,7 @@ class TipDelivery:
             e.reason,
             int(wait.total_seconds()),
         )
-        return SendResult("retry", e.reason), lambda: store.retry_later(
+        return SendResult("retry", e.reason), lambda: store.ledger.retry_later(
             row.id, now + wait, e.reason, now
         )
 
@@ -740,8 +748,8 @@ class TipDelivery:
         times = [
             t
             for t in (
-                self.store.earliest_due(),
-                self.store.earliest_retry(),
+                self.store.subscriptions.earliest_due(),
+                self.store.ledger.earliest_retry(),
                 self.next_test_slot(now),
             )
             if t is not None
@@ -839,7 +847,7 @@ class TipDelivery:
         the same request replayed after a crash finds its row: a pending one is sent now,
         any other is reported as it stands, and no second tip is claimed."""
         if request_key is not None:
-            earlier = self.store.delivery_for_request(request_key)
+            earlier = self.store.ledger.delivery_for_request(request_key)
             if earlier is not None:
                 counted = earlier.local_date is not None
                 if earlier.status == PENDING:
@@ -847,7 +855,7 @@ class TipDelivery:
                 return SendResult(earlier.status), counted
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
-        counted = is_delivery_day(today, sub.schedule) and not self.store.has_delivery(
+        counted = is_delivery_day(today, sub.schedule) and not self.store.ledger.has_delivery(
             sub.id, today
         )
         delivery_id = None
@@ -865,6 +873,6 @@ class TipDelivery:
             )
         if delivery_id is None:
             return SendResult("failed", "no tips"), False
-        row = self.store.get_delivery(delivery_id)
+        row = self.store.ledger.get_delivery(delivery_id)
         assert row is not None
         return await self.send(row), counted

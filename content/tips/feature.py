@@ -17,7 +17,7 @@ what is posted there, and the confirmation is posted publicly so everyone sees t
 Buttons on every tip: ``tip:vote`` (Useful / Not useful, one vote per person per tip per
 channel, changeable), ``tip:quiz`` (a question on the tip's own topic, privately) and
 ``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips/delivery.py``,
-the arithmetic in ``content/tips/schedule.py`` and all SQL in ``content/tips/store.py``.
+the arithmetic in ``content/tips/schedule.py`` and all SQL in ``content/tips/store/``.
 """
 
 from __future__ import annotations
@@ -131,15 +131,15 @@ async def subscribe(turn: Turn, rest: str) -> None:
     delivery = _tips(turn)
     store, now = delivery.store, turn.services.clock.now()
     key = turn.incoming.delivery_id or None
-    if key is not None and store.set_by(turn.place, key):
+    if key is not None and store.subscriptions.set_by(turn.place, key):
         return  # a replay after a crash: this request's subscription is already in place
-    existed = store.find(turn.place)
-    sub_id = store.subscribe(turn.place, schedule, turn.actor.key, now, key)
-    sub = store.get(sub_id)
+    existed = store.subscriptions.find(turn.place)
+    sub_id = store.subscriptions.subscribe(turn.place, schedule, turn.actor.key, now, key)
+    sub = store.subscriptions.get(sub_id)
     assert sub is not None
     delivery.reschedule(sub, now, fresh=True)
     delivery.poke()
-    sub = store.get(sub_id)
+    sub = store.subscriptions.get(sub_id)
     assert sub is not None and sub.next_due is not None
     log.info("tips: subscription %d set by %s", sub_id, turn.actor.key)
     changed = existed is not None and existed.active
@@ -162,9 +162,13 @@ async def subscribe(turn: Turn, rest: str) -> None:
 
 async def unsubscribe(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.find(turn.place)
+    sub = delivery.store.subscriptions.find(turn.place)
     now = turn.services.clock.now()
-    if sub is None or not sub.active or not delivery.store.deactivate(sub.id, "unsubscribed", now):
+    if (
+        sub is None
+        or not sub.active
+        or not delivery.store.subscriptions.deactivate(sub.id, "unsubscribed", now)
+    ):
         await turn.reply(
             _text(f"This channel isn't getting daily tips. To start: “{_cmd(turn, 'subscribe')}”.")
         )
@@ -180,14 +184,14 @@ async def unsubscribe(turn: Turn, _rest: str) -> None:
 
 def _left(delivery: TipDelivery, sub: Subscription) -> tuple[int, int]:
     ids = set(delivery.tip_ids())
-    served = delivery.store.served(sub.id, sub.cycle) & ids
+    served = delivery.store.ledger.served(sub.id, sub.cycle) & ids
     left = len(ids - served)
     return (left if left else len(ids)), len(ids)
 
 
 async def status(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.find(turn.place)
+    sub = delivery.store.subscriptions.find(turn.place)
     if sub is None or not sub.active:
         why = ""
         if sub is not None and (sub.inactive_reason or "").startswith("gone"):
@@ -223,11 +227,13 @@ async def status(turn: Turn, _rest: str) -> None:
 
 async def list_all(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    active, total = delivery.store.counts()
+    active, total = delivery.store.subscriptions.counts()
     if not total:
         await turn.reply(_text("No channel has subscribed to daily tips yet."))
         return
-    subs = delivery.store.all(limit=MAX_LISTED)  # thousands of channels: read only a page
+    subs = delivery.store.subscriptions.all(
+        limit=MAX_LISTED
+    )  # thousands of channels: read only a page
     lines = []
     for sub in subs:
         where = f"{sub.place.platform} {sub.place.workspace}/{sub.place.channel}"
@@ -258,7 +264,7 @@ async def list_all(turn: Turn, _rest: str) -> None:
 
 async def feedback(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    counts = delivery.store.feedback()
+    counts = delivery.store.votes.feedback()
     if not counts:
         await turn.reply(_text("Nobody has voted on a tip yet."))
         return
@@ -273,7 +279,7 @@ async def feedback(turn: Turn, _rest: str) -> None:
 
 async def send_now(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.find(turn.place)
+    sub = delivery.store.subscriptions.find(turn.place)
     if sub is None or not sub.active:
         await turn.reply(
             _text(f"This channel isn't subscribed. First type “{_cmd(turn, 'subscribe')}”.")
@@ -352,7 +358,7 @@ async def vote(turn: Turn) -> None:
     if choice not in ("useful", "not-useful") or delivery.tip(tip_id) is None:
         await turn.reply("That tip is no longer available.", private=True)
         return
-    previous = delivery.store.vote(
+    previous = delivery.store.votes.vote(
         tip_id, turn.place.key, turn.actor.key, choice, turn.services.clock.now()
     )
     label = "useful" if choice == "useful" else "not useful"

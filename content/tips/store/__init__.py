@@ -1,0 +1,71 @@
+"""All SQL for daily tips, one store per job over the same database.
+
+- ``schema`` — the ``tips`` domain's migration steps (never edited or reordered).
+- ``records`` — the row types (``Subscription``, ``Delivery``), the ledger statuses and
+  timestamps as stored.
+- ``subscriptions`` — one subscription per channel, its schedule and next due time.
+- ``ledger`` — the delivery ledger and each channel's rotation (what was served).
+- ``votes`` — Useful / Not useful feedback.
+
+``TipStore`` holds one of each: ``store.subscriptions``, ``store.ledger``, ``store.votes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlite_utils import Database
+
+from content.tips.store.ledger import Ledger
+from content.tips.store.records import (
+    CANCELLED,
+    FAILED,
+    GONE,
+    MISSED,
+    PENDING,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    Delivery,
+    Subscription,
+    batch,
+)
+from content.tips.store.schema import DOMAIN, MIGRATIONS
+from content.tips.store.subscriptions import Subscriptions
+from content.tips.store.votes import Votes
+
+__all__ = [
+    "CANCELLED",
+    "DOMAIN",
+    "FAILED",
+    "GONE",
+    "MIGRATIONS",
+    "MISSED",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "UNKNOWN",
+    "Delivery",
+    "Ledger",
+    "Subscription",
+    "Subscriptions",
+    "TipStore",
+    "Votes",
+]
+
+
+class TipStore:
+    """The tips stores over one database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.subscriptions = Subscriptions(db)
+        self.ledger = Ledger(db)
+        self.votes = Votes(db)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction around many store calls (see ``records.batch``)."""
+        with batch(self.db):
+            yield
