@@ -400,7 +400,7 @@ def _tip_body() -> dict:
     """A real tip as secbot posts it (same blocks, same size on the wire)."""
     from bot.render.slack import render
     from content.library.loader import load_library
-    from content.tips.delivery import tip_message
+    from content.tips.message import tip_message
 
     library = load_library(None)
     tip = library.tips[sorted(library.tips)[0]]

@@ -26,7 +26,7 @@ from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
-from content.tips.delivery import tip_message
+from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT, UNKNOWN
 from tests.support import start_bot, stop_bot
 from tests.test_tips_scale import seed
@@ -216,7 +216,7 @@ async def test_every_post_starts_after_its_sending_is_committed_and_never_more_t
     assert set(ledger_statuses(db_path).values()) == {SENT}
     assert Counter(p["channel"] for p in tip_posts(fake_slack)) == dict.fromkeys(channels, 1)
     # 80 ledger writes, batched: each outcome shares a commit with a next `sending`.
-    assert tips_of(bot).ledger.transactions < 80
+    assert tips_of(bot).writes.batched.transactions < 80
 
 
 async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_sending(
@@ -246,7 +246,7 @@ async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_
             posts += 1
             if posts == 5:
                 # The process dies now, before this outcome (or any later write) commits.
-                tips.ledger._flush = lambda queue: None  # type: ignore[method-assign]
+                tips.writes.batched._flush = lambda queue: None  # type: ignore[method-assign]
                 crashed.set()
             return ref
 
@@ -335,7 +335,9 @@ async def test_send_now_racing_the_fan_out_posts_the_row_once(boot, slack_env, f
     now = clock.now()
     # /tip send-now claims a manual row; the scheduler's tick reads it as ready in the
     # same moment (e.g. it was between claim pages). Both try to send it.
-    (manual, _counted), fan_out = await asyncio.gather(tips.send_now(sub), tips.send_ready(now))
+    (manual, _counted), fan_out = await asyncio.gather(
+        tips.send_now(sub), tips.fanout.send_ready(now)
+    )
     statuses = sorted([manual.status, *(r.status for r in fan_out)])
     assert statuses.count("sent") == 1, statuses
     assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {"C001": 1}
@@ -346,8 +348,8 @@ async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, cl
     bot = await boot()
     tips = tips_of(bot)
     sub = tips.store.subscriptions.active()[0]
-    row_id = tips.claim(sub, clock.now(), kind="manual", due=clock.now())
+    row_id = tips.scheduler.claim(sub, clock.now(), kind="manual", due=clock.now())
     row = tips.store.ledger.get_delivery(row_id)
-    results = await asyncio.gather(tips.send(row), tips.send(row))
+    results = await asyncio.gather(tips.fanout.send(row), tips.fanout.send(row))
     assert sorted(r.status for r in results) == ["sent", "skipped"], results
     assert len(tip_posts(fake_slack, "C001")) == 1

@@ -261,7 +261,7 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
             return await real.post(place, msg)
 
     services.transports["slack"] = Slow()
-    caplog.set_level(logging.INFO, logger="content.tips.delivery")
+    caplog.set_level(logging.INFO, logger="content.tips")
     await clock.advance(hours=1, minutes=31)
     await eventually(lambda: len(started) == 2)
     stopping = asyncio.ensure_future(stop_bot(bot))
@@ -297,7 +297,7 @@ async def test_restart_after_the_grace_window_skips_and_logs(boot, fake_slack, c
     await stop_bot(bot)  # down before 09:30 ...
 
     await clock.set(datetime(2026, 3, 23, 13, 0, tzinfo=UTC))  # ... back at 13:00
-    caplog.set_level(logging.WARNING, logger="content.tips.delivery")
+    caplog.set_level(logging.WARNING, logger="content.tips")
     bot2 = await boot(SECBOT_TIP_GRACE_MINUTES="180")
     try:
         await checked(bot2)

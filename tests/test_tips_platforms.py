@@ -276,7 +276,7 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     conversation waits its turn instead of waiting for a 429. The gap is shortened here
     to keep the test quick; the real one is 2 seconds (see content/tips/pacing.py)."""
     delivery = tips_of(bot)
-    delivery.pacer.per_conversation["teams"] = 0.4
+    delivery.fanout.pacer.per_conversation["teams"] = 0.4
     await bot.teams_say("tip subscribe", mention=True)
     await fake_connector.wait_for(lambda s: s.sent())
     transport = bot.app[SERVICES].transports["teams"]

@@ -13,9 +13,9 @@ import pytest
 from bot.core.clock import FakeClock
 from bot.core.model import Place
 from bot.storage.db import migrate, open_db
-from content.tips.delivery import PAGE
 from content.tips.pacing import Pacer
 from content.tips.schedule import EVERY_DAY, Schedule
+from content.tips.scheduler import PAGE
 from content.tips.store import DOMAIN, MIGRATIONS, SENT, TipStore
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content.tips.delivery import next_tip, rotation_order
+from content.tips.rotation import next_tip, rotation_order
 from content.tips.schedule import (
     EVERY_DAY,
     WEEKDAYS,

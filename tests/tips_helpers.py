@@ -92,7 +92,7 @@ async def checked(bot: RunningBot) -> None:
 def unpaced(bot: RunningBot) -> RunningBot:
     """Turn off per-conversation pacing (real seconds) for tests that move the fake clock
     through many days in a second or two; the pacing tests keep it on."""
-    pacer = tips_of(bot).pacer
+    pacer = tips_of(bot).fanout.pacer
     pacer.per_conversation.clear()
     pacer.per_workspace.clear()
     return bot

@@ -8,7 +8,7 @@ committed. Two users:
 
 - the Slack front door (``bot/adapters/slack/door.py``) keeps each request's body in the
   inbox; a request is acknowledged only once its row is committed (``turns=1``);
-- the tip fan-out (``content/tips/delivery.py``) writes its ledger twice per post:
+- the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
   post starts, because a worker awaits the commit before posting; a worker's outcome is

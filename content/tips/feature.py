@@ -16,28 +16,26 @@ what is posted there, and the confirmation is posted publicly so everyone sees t
 
 Buttons on every tip: ``tip:vote`` (Useful / Not useful, one vote per person per tip per
 channel, changeable), ``tip:quiz`` (a question on the tip's own topic, privately) and
-``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips/delivery.py``,
-the arithmetic in ``content/tips/schedule.py`` and all SQL in ``content/tips/store/``.
+``tip:quizanswer`` (its answer). Scheduling and delivery live in ``content/tips/delivery.py``
+(and the modules it names), the arithmetic in ``content/tips/schedule.py`` and all SQL in
+``content/tips/store/``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from bot.core import Turn
 from bot.core.features import FeatureHost
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
-from content.tips.delivery import TipDelivery, tip_message
+from content.tips.delivery import TipDelivery
+from content.tips.message import tip_message
 from content.tips.schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
 from content.tips.store import DOMAIN, MIGRATIONS, Subscription
 
 if TYPE_CHECKING:
-    from bot.core import Services
     from content.library.models import QuizItem, Tip
     from content.quiz.feature import Quiz
 
@@ -137,7 +135,7 @@ async def subscribe(turn: Turn, rest: str) -> None:
     sub_id = store.subscriptions.subscribe(turn.place, schedule, turn.actor.key, now, key)
     sub = store.subscriptions.get(sub_id)
     assert sub is not None
-    delivery.reschedule(sub, now, fresh=True)
+    delivery.scheduler.reschedule(sub, now, fresh=True)
     delivery.poke()
     sub = store.subscriptions.get(sub_id)
     assert sub is not None and sub.next_due is not None
@@ -469,21 +467,10 @@ async def quiz_answer(turn: Turn) -> None:
 # --- wiring -----------------------------------------------------------------------------
 
 
-async def tips_worker(services: Services) -> AsyncIterator[None]:
-    """Runs the scheduler (which first settles what a previous run left) until shutdown,
-    then drains it: a deploy or restart never leaves a tip half-sent."""
-    delivery = services.feature(TipDelivery)
-    task = asyncio.create_task(delivery.run())
-    yield
-    await delivery.drain()  # let posts already on the wire finish and be recorded
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
-
-
 def setup(host: FeatureHost) -> None:
     host.add_migrations(DOMAIN, MIGRATIONS)
-    host.services.provide(TipDelivery(host.services))
+    delivery = TipDelivery(host.services)
+    host.services.provide(delivery)
     host.registry.add_command(
         "tip",
         "A security tip now, or a daily tip in this channel",
@@ -492,4 +479,4 @@ def setup(host: FeatureHost) -> None:
         usage="tip [subscribe|unsubscribe|status]",
     )
     host.registry.add_action("tip", tip_action)
-    host.add_background(tips_worker)
+    host.add_background(delivery.background)

@@ -5,7 +5,7 @@ limits instead of only reacting to 429 responses.
   gets one tip a day, so this only matters when ``/tip send-now`` or the trying-out
   interval post to the same channel close together. Slack publishes no number for its
   workspace-wide limit, so that is left to ``429 Retry-After``, which pauses the whole
-  workspace (see ``content/tips/delivery.py``).
+  workspace (see ``content/tips/refusals.py``).
 - **Teams** (the Bot Connector) allows a bot 7 posts a second, 8 in 2 seconds, 60 in 30
   seconds and 1,800 an hour in one conversation, and an app 50 requests a second per
   tenant. One post per conversation every 2 seconds stays inside all four conversation

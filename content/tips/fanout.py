@@ -1,0 +1,239 @@
+"""The fan-out: posting every claimed delivery that is ready.
+
+A pool of ``SECBOT_TIP_CONCURRENCY`` workers per platform (so a slow or paced platform does
+not hold up the others), paced per conversation and per workspace by
+``content/tips/pacing.py``. A worker posts only once its row's ``sending`` is committed,
+and queues each outcome before its next row's ``sending`` (``content/tips/writes.py``), so
+the rows in ``sending`` are never more than the posts on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core import DeliveryFailed
+from bot.core.model import Message, Place
+from content.tips.message import tip_message
+from content.tips.pacing import Pacer
+from content.tips.results import CANCELLED_RESULT, DEFERRED, SENT_RESULT, SendResult
+from content.tips.rotation import TipCatalogue
+from content.tips.store import CANCELLED, MISSED, UNKNOWN, Delivery, TipStore
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from content.library.models import Tip
+    from content.tips.refusals import Refusals
+    from content.tips.writes import LedgerWrites
+
+log = logging.getLogger(__name__)
+
+
+class FanOut:
+    """Sends ready deliveries and records each outcome."""
+
+    def __init__(
+        self,
+        services: Services,
+        store: TipStore,
+        catalogue: TipCatalogue,
+        writes: LedgerWrites,
+        refusals: Refusals,
+        grace: timedelta,
+    ):
+        self.services = services
+        self.store = store
+        self.catalogue = catalogue
+        self.writes = writes
+        self.refusals = refusals
+        self.grace = grace
+        self.concurrency = services.settings.tip_concurrency
+        self.pacer = Pacer()
+        self._messages: dict[str, tuple[Tip, Message]] = {}
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
+        """Group the ready rows by platform; mark those past the grace window missed."""
+        for row in self.store.ledger.ready(now):
+            if row.due_at < now - self.grace:
+                log.warning(
+                    "tips: delivery %d (subscription %d, %s) is more than %d minutes late; "
+                    "skipping it",
+                    row.id,
+                    row.subscription_id,
+                    row.local_date or row.kind,
+                    int(self.grace.total_seconds() // 60),
+                )
+                self.store.ledger.finish(row.id, MISSED, "later than the grace window", now)
+            else:
+                platform = row.place.platform if row.place else ""
+                rows.setdefault(platform, []).append(row)
+
+    async def send_ready(self, now: datetime) -> list[SendResult]:
+        """Send every pending row whose time has come: a pool of ``concurrency`` workers
+        per platform (so a slow or paced platform does not hold up the others)."""
+        rows: dict[str, list[Delivery]] = {}
+        with self.store.batch():  # after a long outage, thousands may be marked missed
+            self._group_ready(now, rows)
+        if not rows:
+            return []
+        results: list[SendResult] = []
+
+        async def worker(queue) -> None:
+            # A worker does not wait for a post's outcome to be committed before taking
+            # its next row: the outcome is queued first, so it is committed with (or
+            # before) the next row's `sending`. It counts as in flight (for `drain`) until
+            # the worker has seen it committed: before any pacing sleep, and at the end.
+            unsettled = 0
+
+            async def settle() -> None:
+                nonlocal unsettled
+                if unsettled:
+                    await self.writes.settled()
+                    self.writes.landed(unsettled)
+                    unsettled = 0
+
+            try:
+                for row in queue:  # one shared iterator: each row is taken by one worker
+                    if self.writes.stopping:
+                        results.append(DEFERRED)
+                        continue
+                    try:
+                        result, posted = await self._send(row, settle)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # one channel's bug must not stop the others
+                        log.exception("tips: delivery %d failed unexpectedly", row.id)
+                        result, posted = SendResult("error"), False
+                    results.append(result)
+                    unsettled += posted
+                await settle()
+            finally:
+                if unsettled:  # cancelled: the outcomes are still written, but not awaited
+                    self.writes.landed(unsettled)
+
+        pools = []
+        for batch in rows.values():
+            queue = iter(batch)
+            pools += [worker(queue) for _ in range(min(self.concurrency, len(batch)))]
+        await asyncio.gather(*pools)
+        summary = Counter(r.status for r in results)
+        log.info(
+            "tips: fan-out of %d: %s",
+            len(results),
+            ", ".join(f"{n} {status}" for status, n in sorted(summary.items())),
+        )
+        return results
+
+    def _workspace_paused(self, place: Place) -> str | None:
+        """Why delivery to the place's whole workspace is paused (bot/core/workspace_pause.py)."""
+        pauses = self.services.workspaces
+        return pauses.reason(place.platform, place.workspace) if pauses is not None else None
+
+    async def send(self, row: Delivery) -> SendResult:
+        """Post one claimed row and record the outcome; returns once it is committed."""
+        result, posted = await self._send(row)
+        if posted:
+            try:
+                await self.writes.settled()
+            finally:
+                self.writes.landed()
+        return result
+
+    async def _send(
+        self, row: Delivery, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> tuple[SendResult, bool]:
+        """``send`` without waiting for the outcome's commit. True if the row was posted
+        (or attempted): its outcome is queued and it stays in flight for ``drain`` until
+        the caller has seen the ledger settle. ``settle`` runs before a pacing sleep."""
+        place = row.place
+        if place is None:  # not from ready(): look the channel up
+            sub = self.store.subscriptions.get(row.subscription_id)
+            place = sub.place if sub else None
+        # A row from ready() says whether its channel was active a moment ago; either way
+        # the move to `sending` checks again, in the same statement, right before the post.
+        if place is None or not (
+            row.active or self.store.subscriptions.is_active(row.subscription_id)
+        ):
+            now = self.clock.now()
+            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+            return CANCELLED_RESULT, False
+        key = self.refusals.pause_key(place)
+        halted = self._workspace_paused(place)
+        if halted is None:
+            # Per-conversation and per-workspace spacing (real seconds, see content/tips/pacing.py).
+            await self.pacer.wait(place, before_sleep=settle)
+        if self.writes.stopping:
+            return DEFERRED, False  # still pending: the next start sends it
+        tip = self.catalogue.tip(row.tip_id) or self.catalogue.replacement(place, row)
+        transport = self.services.transports.get(place.platform)
+        why = None
+        if halted is not None:
+            # The platform refused us for the whole workspace: don't try its channels one
+            # by one. The subscription stays on; tips flow again once an admin resumes.
+            why = f"workspace paused ({halted})"
+        elif tip is None or transport is None:
+            why = "no such tip" if tip is None else f"{place.platform} is not connected"
+        started = self.writes.start(row, key, why)
+        try:
+            verdict = await started
+        except asyncio.CancelledError:
+            if started.done() and not started.cancelled() and started.result() is None:
+                self.writes.landed()  # marked sending but never posted: left for start-up to settle
+            raise
+        if verdict is not None:
+            if verdict.status == "failed":
+                log.warning("tips: delivery %d failed: %s", row.id, verdict.detail)
+            return verdict, False
+        try:
+            result, write = await self._post(row, place, key, transport, tip)  # type: ignore[arg-type]
+        except BaseException:
+            self.writes.landed()
+            raise
+        self.writes.record(write)
+        return result, True
+
+    def _message(self, tip: Tip) -> Message:
+        """``tip_message(tip)``, built once per tip: a fan-out posts the same few dozen
+        messages thousands of times, and transports cache their rendering per message."""
+        cached = self._messages.get(tip.id)
+        if cached is None or cached[0] is not tip:
+            cached = (tip, tip_message(tip))
+            self._messages[tip.id] = cached
+        return cached[1]
+
+    async def _post(
+        self, row: Delivery, place: Place, key, transport, tip: Tip
+    ) -> tuple[SendResult, Callable[[], object] | tuple[int, str | None]]:
+        """The platform call; returns the result and the ledger write that records it
+        (for a post that went through, the item for ``store.mark_sent_many``)."""
+        store = self.store
+        try:
+            ref = await transport.post(place, self._message(tip))
+        except DeliveryFailed as e:
+            return self.refusals.refused(row, key, e)
+        except TimeoutError:
+            # The request may have reached the platform: at-most-once, do not resend.
+            log.warning("tips: delivery %d timed out; marking it unknown", row.id)
+            now = self.clock.now()
+            return SendResult("unknown"), lambda: store.ledger.finish(
+                row.id, UNKNOWN, "timed out", now
+            )
+        except OSError as e:
+            # Could not connect: nothing was posted, so trying again is safe.
+            return self.refusals.refused(row, key, DeliveryFailed(type(e).__name__))
+        except Exception:
+            log.exception("tips: delivery %d failed unexpectedly; marking it unknown", row.id)
+            now = self.clock.now()
+            return SendResult("unknown"), lambda: store.ledger.finish(
+                row.id, UNKNOWN, "unexpected error", now
+            )
+        log.debug("tips: delivered %d to subscription %d", row.id, row.subscription_id)
+        return SENT_RESULT, (row.id, ref.id if ref else None)

@@ -1,0 +1,232 @@
+"""The tip schedule: settling a previous run, working out each channel's next due time,
+and claiming due deliveries in the ledger (a page of channels per transaction).
+
+See ``content/tips/delivery.py`` for the ledger's life cycle and the restart rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from content.tips.rotation import TipCatalogue, next_tip
+from content.tips.schedule import next_delivery
+from content.tips.store import UNKNOWN, Subscription, TipStore
+
+if TYPE_CHECKING:
+    from bot.core import Services
+
+log = logging.getLogger(__name__)
+
+# Channels claimed (or rescheduled at start-up) per transaction, between event-loop yields.
+PAGE = 200
+# How long the worker sleeps at most, so a changed system clock is noticed.
+MAX_SLEEP = 300.0
+# At start-up a stored next due time is kept (not moved earlier) if it is at most this far
+# ahead; further than any real schedule's gap means the system clock was wrong.
+TRUST_AHEAD = timedelta(days=31)
+
+
+class TipScheduler:
+    """Start-up settling, rescheduling and claiming; the fan-out sends what is claimed."""
+
+    def __init__(
+        self, services: Services, store: TipStore, catalogue: TipCatalogue, grace: timedelta
+    ):
+        self.services = services
+        self.store = store
+        self.catalogue = catalogue
+        self.grace = grace
+        self.test_interval = services.settings.tip_test_interval
+        self._no_tips_logged = False
+
+    @property
+    def tz(self):
+        return self.services.settings.tz
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    def reschedule(
+        self,
+        sub: Subscription,
+        now: datetime,
+        *,
+        after: date | None = None,
+        fresh: bool = False,
+        keep: bool = False,
+    ) -> None:
+        """Set ``next_due`` to the first scheduled instant not older than the grace window
+        (and after ``after``) whose day has no ledger row yet; log a skipped missed day.
+
+        ``fresh`` (a new or changed subscription) looks forward from now instead, so
+        subscribing at 10:00 to a 09:30 tip does not post one straight away. ``keep``
+        (start-up) never moves a stored due time earlier, for the same reason: a restart
+        at 10:05 must not post the 09:30 tip that a 10:00 subscription did not ask for."""
+        oldest = now - self.grace
+        not_before = now if fresh else oldest
+        if not fresh and after is None and sub.next_due is not None and sub.next_due < oldest:
+            log.warning(
+                "tips: subscription %d skipped its delivery for %s: due %s, more than %d "
+                "minutes ago (SECBOT_TIP_GRACE_MINUTES)",
+                sub.id,
+                sub.next_local_date,
+                sub.next_due.isoformat(),
+                int(self.grace.total_seconds() // 60),
+            )
+        if keep and sub.next_due is not None and sub.next_due <= now + TRUST_AHEAD:
+            not_before = max(not_before, sub.next_due)
+        day, due = next_delivery(sub.schedule, self.tz, not_before, after_day=after)
+        while self.store.ledger.has_delivery(sub.id, day):
+            day, due = next_delivery(sub.schedule, self.tz, due, after_day=day)
+        self.store.subscriptions.set_next(sub.id, day, due)
+
+    def _guarded(self, sub: Subscription, step: Callable[[], None]) -> None:
+        """Run one channel's step inside a page's transaction; a failure (a bug, a bad
+        row) is logged and that channel parked, without undoing the rest of the page."""
+        conn = self.services.db.conn
+        conn.execute("SAVEPOINT tip_channel")
+        try:
+            step()
+        except Exception:
+            conn.execute("ROLLBACK TO tip_channel")
+            log.exception(
+                "tips: subscription %d could not be scheduled; it will be tried again at the "
+                "next start",
+                sub.id,
+            )
+            self.store.subscriptions.park(sub.id)
+        finally:
+            conn.execute("RELEASE tip_channel")
+
+    async def startup(self, now: datetime) -> None:
+        """Settle what a previous run left behind; runs before the worker's first tick."""
+        for row in self.store.ledger.interrupted():
+            log.warning(
+                "tips: delivery %d (subscription %d, %s) was being sent when secbot stopped; "
+                "marking it unknown and not re-sending it, so no channel sees a tip twice",
+                row.id,
+                row.subscription_id,
+                row.local_date or row.kind,
+            )
+            self.store.ledger.finish(row.id, UNKNOWN, "interrupted while sending", now)
+        after_id = 0
+        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    self._guarded(sub, lambda sub=sub: self.reschedule(sub, now, keep=True))
+            after_id = subs[-1].id
+            await asyncio.sleep(0)
+
+    def claim(
+        self,
+        sub: Subscription,
+        now: datetime,
+        *,
+        kind: str,
+        due: datetime,
+        local_date: date | None = None,
+        test_slot: int | None = None,
+        reread: bool = True,
+        request_key: str | None = None,
+    ) -> int | None:
+        """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
+        ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
+        fresh = (self.store.subscriptions.get(sub.id) or sub) if reread else sub
+        cycle = fresh.cycle
+        choice = next_tip(
+            fresh.place.key,
+            cycle,
+            self.store.ledger.served(sub.id, cycle),
+            self.catalogue.tip_ids(),
+        )
+        if choice is None:
+            if not self._no_tips_logged:
+                log.warning("tips: there are no tips in the content library; nothing to send")
+                self._no_tips_logged = True
+            return None
+        tip_id, cycle = choice
+        return self.store.ledger.claim(
+            sub.id,
+            kind=kind,
+            tip_id=tip_id,
+            cycle=cycle,
+            due=due,
+            now=now,
+            local_date=local_date,
+            test_slot=test_slot,
+            request_key=request_key,
+        )
+
+    def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
+        assert sub.next_due is not None and sub.next_local_date is not None
+        if sub.next_due < now - self.grace:
+            self.reschedule(sub, now)  # logs the skip
+            return False
+        claimed = self.claim(
+            sub,
+            now,
+            kind="scheduled",
+            due=sub.next_due,
+            local_date=sub.next_local_date,
+            reread=False,
+        )
+        self.reschedule(sub, now, after=sub.next_local_date)
+        return claimed is not None
+
+    async def claim_due(self, now: datetime) -> int:
+        """Claim every subscription whose scheduled time has come; returns how many.
+
+        A page at a time: each claimed channel's ``next_due`` moves on, so the next query
+        returns the next page, and the loop ends when nothing is due."""
+        claimed = 0
+        while subs := self.store.subscriptions.due(now, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    done: list[bool] = []
+                    self._guarded(
+                        sub, lambda sub=sub, done=done: done.append(self._claim_scheduled(sub, now))
+                    )
+                    claimed += sum(done)
+            await asyncio.sleep(0)
+        return claimed
+
+    async def claim_test_slots(self, now: datetime) -> int:
+        """SECBOT_TIP_TEST_INTERVAL: one extra tip per subscription per N-second slot."""
+        if not self.test_interval:
+            return 0
+        slot = int(now.timestamp() // self.test_interval)
+        claimed = 0
+        after_id = 0
+        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
+            with self.store.batch():
+                for sub in subs:
+                    if self.claim(sub, now, kind="test", due=now, test_slot=slot, reread=False):
+                        claimed += 1
+            after_id = subs[-1].id
+            await asyncio.sleep(0)
+        return claimed
+
+    def next_test_slot(self, now: datetime) -> datetime | None:
+        if not self.test_interval or not self.store.subscriptions.count_active():
+            return None
+        slot = int(now.timestamp() // self.test_interval) + 1
+        return datetime.fromtimestamp(slot * self.test_interval, tz=now.tzinfo)
+
+    def next_wake(self, now: datetime) -> datetime:
+        """When the worker must next look: a due time, a retry, a test slot, or a while."""
+        times = [
+            t
+            for t in (
+                self.store.subscriptions.earliest_due(),
+                self.store.ledger.earliest_retry(),
+                self.next_test_slot(now),
+            )
+            if t is not None
+        ]
+        latest = now + timedelta(seconds=MAX_SLEEP)
+        return min([*times, latest])

@@ -1,0 +1,151 @@
+"""The fan-out's ledger writes, and the posts in flight.
+
+The moves to ``sending`` (with the last checks before a post) and the outcomes are batched
+(``bot/storage/batched.py``): those queued within a few turns of the event loop are
+committed in one transaction. A post counts as in flight from the commit of its
+``sending`` until its outcome is committed, so a graceful stop (``drain``) can wait for
+exactly those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.storage.batched import BatchedWriter
+from content.tips.results import CANCELLED_RESULT, DEFERRED, SendResult
+from content.tips.store import CANCELLED, FAILED, Delivery, TipStore
+
+if TYPE_CHECKING:
+    from bot.core import Services
+    from content.tips.refusals import Refusals
+
+log = logging.getLogger(__name__)
+
+
+class LedgerWrites:
+    """Batched ledger writes for the fan-out, and the graceful-stop bookkeeping."""
+
+    def __init__(self, services: Services, store: TipStore, refusals: Refusals):
+        self.services = services
+        self.store = store
+        self.refusals = refusals
+        self.batched = BatchedWriter(services.db, label="tip ledger writes")
+        self._starts, self._sents = self._start_many, self._mark_sent  # the batches' groups
+        # Shutdown: no new posts once stopping; `drain` waits for the in-flight ones.
+        self.stopping = False
+        self.inflight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    def record(self, write: Callable[[], object] | tuple[int, str | None]) -> None:
+        """Queue a post's outcome: for a post that went through, the item for
+        ``store.ledger.mark_sent_many`` (one statement for all of a flush's)."""
+        if isinstance(write, tuple):
+            self.batched.record(write, group=self._sents, committed=self._recorded)
+        else:
+            self.batched.record(write, committed=self._recorded)
+
+    async def settled(self) -> None:
+        """Until every write queued so far is committed."""
+        await self.batched.settled()
+
+    def start(self, row: Delivery, key: tuple[str, str], why: str | None) -> asyncio.Future:
+        """The last checks and ``pending -> sending``, in the ledger's next transaction.
+
+        Resolves to None once the row is committed as ``sending`` (post it now), or to the
+        result that stops it: deferred (stopping), cancelled (unsubscribed), retry (the
+        workspace is paused), failed (``why``), skipped (another worker has it)."""
+        return self.batched.submit((row, key, why), group=self._starts, committed=self._took_off)
+
+    def _start_many(
+        self, items: list[tuple[Delivery, tuple[str, str], str | None]]
+    ) -> list[SendResult | None]:
+        """``start`` for a flush's rows: the checks in memory, then one statement moves
+        every row that passed (and whose channel is still active) to ``sending``."""
+        now = self.clock.now()
+        verdicts: list[SendResult | None] = [None] * len(items)
+        ready: list[int] = []
+        for i, (row, key, why) in enumerate(items):
+            if self.stopping:
+                verdicts[i] = DEFERRED  # still pending: the next start sends it
+                continue
+            paused_until = self.refusals.paused.get(key)
+            if why is None and (paused_until is None or paused_until <= now):
+                ready.append(i)
+            else:
+                verdicts[i] = self._not_started(row, why, paused_until, now)
+        if ready:
+            ids = list(dict.fromkeys(items[i][0].id for i in ready))
+            taken = self.store.ledger.mark_sending_many(ids, now)
+            claimed: set[int] = set()
+            for i in ready:
+                row = items[i][0]
+                if row.id in taken and row.id not in claimed:
+                    claimed.add(row.id)  # the first sender of this row posts it
+                elif row.id in taken:
+                    # Two senders of one row in one flush (`/tip send-now` racing the
+                    # scheduler): the row moved once, so only the first may post it.
+                    verdicts[i] = SendResult("skipped")
+                else:
+                    verdicts[i] = self._not_started(row, None, None, now)
+        return verdicts
+
+    def _not_started(
+        self, row: Delivery, why: str | None, paused_until: datetime | None, now: datetime
+    ) -> SendResult:
+        """Why a row is not posted, checked in the same order as always."""
+        if not self.store.subscriptions.is_active(row.subscription_id):  # unsubscribed meanwhile
+            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+            return CANCELLED_RESULT
+        if paused_until is not None and paused_until > now:
+            self.store.ledger.retry_later(row.id, paused_until, "waiting for rate limit", now)
+            return SendResult("retry", "paused")
+        if why is not None:
+            self.store.ledger.finish(row.id, FAILED, why, now)
+            return SendResult("failed", why)
+        return SendResult("skipped")
+
+    def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
+        self.store.ledger.mark_sent_many(items, self.clock.now())
+        return [None] * len(items)
+
+    def _took_off(self, verdict: SendResult | None, error: BaseException | None) -> None:
+        # Counted at the commit, so `drain` waits for a post from the moment it is `sending`.
+        if verdict is None and error is None:
+            self.inflight += 1
+            self._drained.clear()
+
+    def landed(self, n: int = 1) -> None:
+        self.inflight -= n
+        if not self.inflight:
+            self._drained.set()
+
+    @staticmethod
+    def _recorded(_value: object, error: BaseException | None) -> None:
+        if error is not None:
+            log.error(
+                "tips: a delivery's outcome could not be recorded; it stays 'sending'",
+                exc_info=error,
+            )
+
+    async def drain(self, seconds: float) -> None:
+        """Graceful stop: start no new posts and give the ones on the wire up to
+        ``seconds`` (``SECBOT_TIP_DRAIN_SECONDS``) to finish and be recorded as sent."""
+        self.stopping = True
+        if self.inflight and seconds:
+            try:
+                await asyncio.wait_for(self._drained.wait(), seconds)
+            except TimeoutError:
+                log.warning(
+                    "tips: %d posts were still in flight after %d seconds; stopping anyway",
+                    self.inflight,
+                    seconds,
+                )
