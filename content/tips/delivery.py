@@ -80,6 +80,7 @@ class TipDelivery:
 
     def __init__(self, services: Services):
         self.services = services
+        self.clock = services.clock
         self.store = TipStore(services.db)
         # Upper bounds too: a huge grace or interval overflows the date arithmetic.
         settings = services.settings
@@ -108,11 +109,7 @@ class TipDelivery:
 
     @property
     def tz(self):
-        return self.services.settings.tz
-
-    @property
-    def clock(self):
-        return self.services.clock
+        return self.scheduler.tz
 
     @property
     def stopping(self) -> bool:
