@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from botframework.connector.auth import MicrosoftAppCredentials
 
+from bot.core.clock import FakeClock
 from tests.fakes.botframework import FakeBotFramework
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.webhook import FakeWebhook
 from tests.support import SIGNING_SECRET, TEAMS_TEST_ENV, start_bot, stop_bot, web_chat_env
+from tests.tips_helpers import MONDAY_0800, library, unpaced
 
 OUTBOUND_TEST_TOKEN = "outbound-test-token"
 
@@ -118,3 +120,37 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present (it ships with the developers' workspace only)")
     return SHARED
+
+
+# --- daily tips --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The tips tests' clock: Monday 23 March 2026, 08:00 GMT; moved by hand. A module that
+    needs another start defines its own ``clock``."""
+    return FakeClock(MONDAY_0800)
+
+
+@pytest.fixture
+async def boot(slack_env, fake_slack, fake_connector, clock):
+    """``await boot(**env)``: the app with the small tips library (``tests/tips_helpers``)
+    on the ``clock``, unpaced unless ``paced=True``; stopped at the end unless the test
+    stopped it."""
+    started = []
+
+    async def start(lib=None, paced=False, **env):
+        bot = await start_bot(
+            {**slack_env, **env},
+            clock=clock,
+            slack=fake_slack,
+            connector=fake_connector,
+            content=lib or library(),
+        )
+        started.append(bot)
+        return bot if paced else unpaced(bot)
+
+    yield start
+    for bot in started:  # a bot the test stopped itself is already closed
+        if not bot.session.closed:
+            await stop_bot(bot)

@@ -12,7 +12,7 @@ import asyncio
 import json
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime, time
+from datetime import time
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,19 +21,22 @@ from app import SERVICES
 from bot.adapters.slack.transport import SlackTransport
 from bot.adapters.slack.web_api import MessageBodies
 from bot.core import DeliveryFailed
-from bot.core.clock import FakeClock
 from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
 from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT, UNKNOWN
-from tests.support import start_bot, stop_bot
+from tests.support import stop_bot
 from tests.test_tips_scale import seed
-from tests.tips_helpers import checked, eventually, library, tip_posts, tips_of, unpaced
-
-MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
-
+from tests.tips_helpers import (
+    MONDAY_0800,
+    checked,
+    eventually,
+    library,
+    tip_posts,
+    tips_of,
+)
 
 # --- the ledger writer -----------------------------------------------------------------
 
@@ -145,32 +148,6 @@ async def test_a_cancelled_start_is_dropped_but_an_outcome_is_always_written(led
 
 
 DUE = time(8, 30)  # the clock starts at 08:00, so nothing is sent until a test moves it
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY_0800)
-
-
-@pytest.fixture
-async def boot(slack_env, fake_slack, fake_connector, clock):
-    started = []
-
-    async def start(**env):
-        bot = await start_bot(
-            {**slack_env, **env},
-            clock=clock,
-            slack=fake_slack,
-            connector=fake_connector,
-            content=library(),
-        )
-        started.append(bot)
-        return unpaced(bot)
-
-    yield start
-    for bot in started:
-        if not bot.session.closed:
-            await stop_bot(bot)
 
 
 def ledger_statuses(db_path: str) -> dict[str, str]:

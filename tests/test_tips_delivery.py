@@ -11,48 +11,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app import SERVICES
-from bot.core.clock import FakeClock
 from bot.core.model import Place
 from bot.storage.db import open_db
 from content.tips.store import SENT, UNKNOWN, TipStore
-from tests.support import start_bot, stop_bot
+from tests.support import stop_bot
 from tests.tips_helpers import (
     checked,
     eventually,
-    library,
     tip_id_of,
     tip_posts,
     tips_of,
-    unpaced,
 )
-
-MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY_0800)
-
-
-@pytest.fixture
-async def boot(slack_env, fake_slack, fake_connector, clock):
-    started = []
-
-    async def start(lib=None, paced=False, **env):
-        bot = await start_bot(
-            {**slack_env, **env},
-            clock=clock,
-            slack=fake_slack,
-            connector=fake_connector,
-            content=lib or library(),
-        )
-        started.append(bot)
-        return bot if paced else unpaced(bot)
-
-    yield start
-    for bot in started:  # a bot the test stopped itself is already closed
-        if not bot.session.closed:
-            await stop_bot(bot)
 
 
 @pytest.fixture

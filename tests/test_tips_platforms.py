@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 
 import pytest
 
 from app import SERVICES
-from bot.core.clock import FakeClock
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, eventually, library, tips_of, unpaced
 
-MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
 TEAMS_CHANNEL = "19:chan@thread.tacv2"
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY_0800)
 
 
 @pytest.fixture

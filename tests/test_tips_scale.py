@@ -10,17 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bot.core.clock import FakeClock
 from bot.core.model import Place
 from bot.storage.db import migrate, open_db
 from content.tips.pacing import Pacer
 from content.tips.schedule import EVERY_DAY, Schedule
 from content.tips.scheduler import PAGE
 from content.tips.store import DOMAIN, MIGRATIONS, SENT, TipStore
-from tests.support import start_bot, stop_bot
-from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced
-
-MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
+from tests.support import stop_bot
+from tests.tips_helpers import MONDAY_0800, checked, tip_posts, tips_of
 
 
 def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
@@ -39,7 +36,7 @@ def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
 
 
 async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
-    slack_env, fake_slack, fake_connector
+    slack_env, fake_slack, boot
 ):
     """More channels than one claim page, seeded before the app starts with a daily time a
     minute ago, all get today's tip exactly once; channels whose time today was already
@@ -48,15 +45,8 @@ async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
     stale = [f"S{i:03d}" for i in range(20)]
     seed(slack_env["SECBOT_DB"], due, time(7, 59), MONDAY_0800)
     seed(slack_env["SECBOT_DB"], stale, time(4, 0), MONDAY_0800)  # four hours ago
-    bot = await start_bot(
-        slack_env,
-        clock=FakeClock(MONDAY_0800),
-        slack=fake_slack,
-        connector=fake_connector,
-        content=library(),
-    )
+    bot = await boot()
     try:
-        unpaced(bot)
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= len(due) or None, timeout=60)
         await checked(bot)
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
@@ -134,15 +124,9 @@ def test_every_fan_out_query_is_served_by_an_index():
     assert checked_any >= 21
 
 
-async def test_admin_list_reads_one_page_of_thousands(slack_env, fake_slack, fake_connector):
+async def test_admin_list_reads_one_page_of_thousands(slack_env, fake_slack, boot):
     seed(slack_env["SECBOT_DB"], [f"C{i:04d}" for i in range(1200)], time(9, 30), MONDAY_0800)
-    bot = await start_bot(
-        slack_env,
-        clock=FakeClock(MONDAY_0800),
-        slack=fake_slack,
-        connector=fake_connector,
-        content=library(),
-    )
+    bot = await boot(paced=True)
     try:
         await bot.slash("/tip", "list", channel="C1", user="UADMIN")
         listed = await fake_slack.wait_for(

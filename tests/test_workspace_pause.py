@@ -3,22 +3,13 @@ admins told once, resumed by an admin); channel errors mark only their channel."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from bot.core.clock import FakeClock
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced
 
-MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
 CHANNELS = ["C0P1", "C0P2", "C0P3", "C0P4"]
 TEAMS_CHANNELS = ["19:one@thread.tacv2", "19:two@thread.tacv2"]
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(MONDAY_0800)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ quiz answers do not change when content editors add tips.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from app import SERVICES
@@ -16,6 +17,8 @@ from tests.support import RunningBot, eventually  # noqa: F401 - tips tests impo
 
 SOURCE = {"title": "NCSC: Social media", "url": "https://www.ncsc.gov.uk/guidance/social-media"}
 TOPICS = ["2fa", "phishing", "passwords", "leavers", "approval"]
+# Where the tips tests' clock starts (the `clock` fixture in conftest.py).
+MONDAY_0800 = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # GMT, so local 08:00
 
 
 def make_tip(n: int, topic: str) -> Tip:
