@@ -1,0 +1,111 @@
+"""The messages of ``/quiz stats``, ``/quiz leaderboard`` and ``/quiz report``."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from bot.core.hints import typed
+from bot.core.model import Context, Heading, Message, Place, Section
+from content.library.models import PRINCIPLE_LABELS, PRINCIPLES
+from content.quiz import engine
+from content.quiz.render.common import private
+from content.quiz.store import ExamResult, LeaderRow
+
+
+def stats(
+    by_principle: dict[str, engine.Score],
+    streak_days: int,
+    due: int,
+    exam_status: str,
+    where: Place,
+) -> Message:
+    answered = sum(s.answered for s in by_principle.values())
+    correct = sum(s.correct for s in by_principle.values())
+    if answered:
+        overall = (
+            f"You've answered {answered} question{'s' if answered != 1 else ''} and got"
+            f" {correct} right ({engine.percent(correct, answered)}%)."
+        )
+    else:
+        overall = f"You haven't answered any questions yet. Type {typed(where, 'quiz me')}."
+    fields = tuple(
+        (
+            PRINCIPLE_LABELS[p],
+            f"{s.percent}% ({s.correct} of {s.answered})" if s.answered else "Not tried yet",
+        )
+        for p in PRINCIPLES
+        for s in (by_principle.get(p, engine.Score()),)
+    )
+    day_word = "working day" if streak_days == 1 else "working days"
+    review = (
+        f"{due} question{' is' if due == 1 else 's are'} due for review:"
+        f" type {typed(where, 'quiz me')}."
+        if due
+        else "Nothing is due for review."
+    )
+    text = f"Your quiz stats. {overall} Streak: {streak_days} {day_word}. {review} {exam_status}"
+    return Message(
+        text=text,
+        blocks=(
+            Heading("Your quiz stats"),
+            Section(overall, fields=fields),
+            Section(
+                "",
+                fields=(
+                    ("Streak", f"{streak_days} {day_word} in a row"),
+                    ("Due for review", str(due)),
+                    ("Exam", exam_status),
+                ),
+            ),
+            Context(
+                (
+                    review,
+                    "A streak counts working days (Monday to Friday, not bank holidays)"
+                    " with at least one answer.",
+                )
+            ),
+        ),
+        private=True,
+    )
+
+
+def leaderboard(rows: list[LeaderRow], month: str, where: Place) -> Message:
+    title = f"Quiz leaderboard for this channel, {month}"
+    if rows:
+        lines = "\n".join(
+            f"{n}. {row.name or 'Someone'}: {row.correct} correct" for n, row in enumerate(rows, 1)
+        )
+    else:
+        lines = "No correct answers here yet this month."
+    hint = (
+        f"Top ten by correct answers to questions posted in this channel this month."
+        f" Type {typed(where, 'quiz leaderboard off')} to leave the leaderboard."
+    )
+    return Message(
+        text=f"{title}\n{lines}",
+        blocks=(Heading(title), Section(lines), Context((hint,))),
+    )
+
+
+def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
+    if not results:
+        return private("Nobody has completed the exam yet.")
+    passed = sum(r.passed for r in results)
+    head = f"Exam completions: {total} in all. Showing the latest {len(results)}, {passed} passed."
+    lines = [
+        f"{r.user_name or r.user_key} ({r.user_key}): {r.score}/{r.total},"
+        f" {'pass' if r.passed else 'fail'},"
+        f" {r.completed_at.astimezone(tz):%Y-%m-%d}, content {r.content_version}"
+        for r in results
+    ]
+    body = "\n".join(lines)
+    return Message(
+        text=f"{head}\n{body}",
+        blocks=(
+            Heading("Exam completions"),
+            Section(head),
+            Section(body),
+            Context(("Columns: person, score, result, date completed, content version.",)),
+        ),
+        private=True,
+    )
