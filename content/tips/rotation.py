@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -58,7 +58,7 @@ class TipCatalogue:
 
     def __init__(self, services: Services):
         self.services = services
-        self._ids: tuple[object, int, list[str]] | None = None
+        self._ids: tuple[Any, int, list[str]] | None = None
 
     def tip_ids(self) -> list[str]:
         """Every current tip id, sorted; worked out once per content library."""

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from content.tips.rotation import TipCatalogue, next_tip
@@ -118,7 +119,7 @@ class TipScheduler:
         while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
             with self.store.batch():
                 for sub in subs:
-                    self._guarded(sub, lambda sub=sub: self.reschedule(sub, now, keep=True))
+                    self._guarded(sub, partial(self.reschedule, sub, now, keep=True))
             after_id = subs[-1].id
             await asyncio.sleep(0)
 
@@ -162,6 +163,9 @@ class TipScheduler:
             request_key=request_key,
         )
 
+    def _claim_into(self, done: list[bool], sub: Subscription, now: datetime) -> None:
+        done.append(self._claim_scheduled(sub, now))
+
     def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
         assert sub.next_due is not None and sub.next_local_date is not None
         if sub.next_due < now - self.grace:
@@ -188,9 +192,7 @@ class TipScheduler:
             with self.store.batch():
                 for sub in subs:
                     done: list[bool] = []
-                    self._guarded(
-                        sub, lambda sub=sub, done=done: done.append(self._claim_scheduled(sub, now))
-                    )
+                    self._guarded(sub, partial(self._claim_into, done, sub, now))
                     claimed += sum(done)
             await asyncio.sleep(0)
         return claimed

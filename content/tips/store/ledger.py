@@ -96,7 +96,8 @@ class Ledger:
             )
             if cur.rowcount != 1:
                 return None
-            delivery_id = int(cur.lastrowid)
+            delivery_id = cur.lastrowid
+            assert delivery_id is not None  # one row was inserted
             conn.execute(
                 "INSERT OR IGNORE INTO tip_rotation (subscription_id, cycle, tip_id, served_at)"
                 " VALUES (?, ?, ?, ?)",
