@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
@@ -59,7 +60,10 @@ def check_quiz_item(entry: Entry, today: date | None = None) -> list[Problem]:
         if not any(p.rule == "distractor-length" for p in problems):  # say it once
             problems += check_option_spread(entry, item)
     problems += _check_plain_english(entry, "explanation", item.explanation)
-    texts = [("stem", item.stem), ("explanation", item.explanation)]
+    texts: list[tuple[str | tuple[str | int, ...], LocalText]] = [
+        ("stem", item.stem),
+        ("explanation", item.explanation),
+    ]
     texts += [(_option_text(i), o.text) for i, o in enumerate(item.options)]
     problems += _check_spelling(entry, texts)
     problems += _check_glossary(entry, texts)
@@ -299,7 +303,11 @@ def check_near_duplicates(
     words = [len(text.split()) for text in texts]
     # token_sort_ratio(a, b) is ratio() of the texts with their words sorted.
     sorted_texts = [" ".join(sorted(text.split())) for text in texts]
-    cutoff = {"processor": None, "score_cutoff": NEAR_DUPLICATE_SCORE, "limit": None}
+    cutoff: dict[str, Any] = {
+        "processor": None,
+        "score_cutoff": NEAR_DUPLICATE_SCORE,
+        "limit": None,
+    }
     for j in range(1, len(entries)):
         found = process.extract(sorted_texts[j], sorted_texts[:j], scorer=fuzz.ratio, **cutoff)
         candidates = {i for _, _, i in found}

@@ -85,7 +85,9 @@ def looks_like_time(text: str) -> bool:
     Only asked about words that are not tags, so a topic such as ``2fa`` still works.
     """
     match = _TIMEISH.match(text.strip().lower())
-    return bool(match) and (len(match.group(1)) <= 1 or match.group(1) in _TIME_WORDS)
+    if match is None:
+        return False
+    return len(match.group(1)) <= 1 or match.group(1) in _TIME_WORDS
 
 
 def unreadable_time(text: str) -> DurationError:
@@ -214,7 +216,7 @@ def weakness(scores: Mapping[str, Score]) -> dict[str, float]:
 
     Laplace smoothing stops one lucky or unlucky answer from dominating.
     """
-    out = {}
+    out: dict[str, float] = {}
     for principle in PRINCIPLES:
         s = scores.get(principle, Score())
         out[principle] = 1 - (s.correct + 1) / (s.answered + 2)

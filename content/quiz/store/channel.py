@@ -99,7 +99,8 @@ class ChannelStore:
                 delivery_key,
             ],
         )
-        post = self.post(int(cur.lastrowid))
+        assert cur.lastrowid is not None
+        post = self.post(cur.lastrowid)
         assert post is not None
         return post
 
