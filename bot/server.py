@@ -227,6 +227,11 @@ def create_app(
     async def log_doors(app: web.Application) -> None:
         for line in door_lines(settings, doors):
             log.info("%s", line)
+        if not any(doors.get(d) for d in ("slack_http", "slack_socket_mode", "teams", "webchat")):
+            log.warning(
+                "no front door is on, so nobody can reach secbot: configure Slack, Teams or "
+                "the web chat's users, or use SECBOT_MODE=development (make run) to try it"
+            )
 
     app.on_startup.append(log_doors)
 

@@ -512,3 +512,16 @@ def test_any_host_or_origin_header_is_judged_without_error(value):
     assert host_allowed(value, allowed) is False
     assert origin_allowed(value, allowed) is False
     assert origin_allowed("http://" + value, allowed) in (True, False)
+
+
+async def test_start_up_warns_when_no_door_is_on(tmp_path, caplog):
+    """Production with nothing configured starts, but says plainly that nobody can reach it."""
+    caplog.set_level(logging.INFO, logger="secbot")
+    bot = await start_bot({"SECBOT_DB": str(tmp_path / "n.db")}, features=[], content=False)
+    await stop_bot(bot)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith("no front door is on") for w in warnings), warnings
+    caplog.clear()
+    bot = await start_bot({"SECBOT_DB": str(tmp_path / "d.db"), **DEV}, features=[], content=False)
+    await stop_bot(bot)
+    assert not any("no front door" in r.getMessage() for r in caplog.records)

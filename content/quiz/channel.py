@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 
 from bot.core import Turn
+from bot.core.actions import value_ints
 from bot.core.model import Message
 from bot.workers import Worker
 from content.quiz import engine, render
-from content.quiz.shared import QuizShared, ints
+from content.quiz.shared import QuizShared
 from content.quiz.updates import MessageUpdates
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class ChannelQuiz:
 
     async def answer(self, turn: Turn) -> None:
         """``quiz:answer``: record one answer per person and tell only them how they did."""
-        parsed = ints(turn.incoming.value, 2)
+        parsed = value_ints(turn.incoming.value, 2)
         post = self.store.channel.post(parsed[0]) if parsed else None
         lib = self.shared.library()
         item = lib.item(post.item_id) if lib and post else None
@@ -126,7 +127,7 @@ class ChannelQuiz:
 
     async def close(self, turn: Turn) -> None:
         """``quiz:close``: the person who posted the question closes it early."""
-        parsed = ints(turn.incoming.value, 1)
+        parsed = value_ints(turn.incoming.value, 1)
         post = self.store.channel.post(parsed[0]) if parsed else None
         if post is None or post.place.channel != turn.place.channel:
             await turn.reply(render.private("Sorry, that question is no longer available."))

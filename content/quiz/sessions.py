@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import Turn
+from bot.core.actions import value_ints
 from bot.core.hints import typed
 from content.library.models import QuizItem
 from content.quiz import engine, render
-from content.quiz.shared import QuizShared, ints
+from content.quiz.shared import QuizShared
 from content.quiz.store import Question, Session
 
 
@@ -69,7 +70,7 @@ class Sessions:
     async def own_session(self, turn: Turn, fields: int) -> tuple[tuple[int, ...], Session] | None:
         """The button's ``fields`` numbers and the session the first names, if it is the
         clicker's own; otherwise None, once the clicker has been told so."""
-        parsed = ints(turn.incoming.value, fields)
+        parsed = value_ints(turn.incoming.value, fields)
         session = self.store.practice.session(parsed[0]) if parsed else None
         if parsed is None or session is None or session.user_key != turn.actor.key:
             await turn.reply(

@@ -13,14 +13,6 @@ from content.quiz import engine, render
 from content.quiz.store import Answer, QuizStore, Review
 
 
-def ints(value: str, count: int) -> tuple[int, ...] | None:
-    """A button value of ``count`` numbers joined by ``:``, or None if it isn't one."""
-    parts = value.split(":")
-    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) < 10 for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
 class QuizShared:
     """The services, store and random source one quiz instance's parts work with."""
 
