@@ -11,6 +11,7 @@ Errors are described without secrets or message text, since they reach the timel
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,7 @@ class ProviderResult:
     retry_after: float | None = None  # seconds, when the provider said so
 
 
-class Provider:
+class Provider(ABC):
     """One way of reaching people. ``send`` never raises: it says what happened."""
 
     kind: str
@@ -68,8 +69,9 @@ class Provider:
     def __init__(self, ctx: ProviderContext):
         self.ctx = ctx
 
+    @abstractmethod
     async def send(self, page: PageRequest) -> ProviderResult:
-        raise NotImplementedError
+        """Deliver ``page`` once and say what happened; never raise."""
 
 
 class MissingSetting(Exception):

@@ -7,6 +7,7 @@ receives the page (``recipient``) and which Notify call sends it (``deliver``).
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from typing import Any
 
 from incidents.paging import wording
@@ -31,13 +32,13 @@ class NotifyProvider(Provider):
 
     sms = False  # text messages have their own length limits (wording.personalisation)
 
+    @abstractmethod
     def recipient(self, target: Any) -> str:
         """The phone number or email address on the target (may be ``${SECBOT_…}``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def deliver(self, client: Any, recipient: str, page: PageRequest, fields: dict) -> Any:
         """Send with Notify's client (in a thread); returns Notify's answer."""
-        raise NotImplementedError
 
     async def send(self, page: PageRequest) -> ProviderResult:
         from notifications_python_client.errors import APIError, HTTPError, InvalidResponse
