@@ -22,7 +22,7 @@ from bot.core.model import (
     Section,
     Select,
 )
-from incidents.playbooks import PHASE_LABELS
+from incidents.playbooks import phase_label
 from incidents.store import Incident, StepState
 from incidents.triage import PLATFORM_LABELS, PLATFORMS, SEVERITY_LABELS, SYMPTOM_LABELS, SYMPTOMS
 
@@ -208,7 +208,7 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
 
 
 def _step_line(s: StepState, tz: ZoneInfo) -> str:
-    phase = PHASE_LABELS.get(s.phase, s.phase)
+    phase = phase_label(s.phase)
     if s.status == "done":
         return f"✓ {phase}: {s.text} — done by {s.by_name or s.by_key} at {hhmm(s.at, tz)}"
     if s.status == "skipped":

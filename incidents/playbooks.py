@@ -20,20 +20,35 @@ from bot.settings import ConfigError
 from content.library.models import LocalText, NonEmpty, Source
 from content.library.problems import Problem, display_path
 from content.library.yamlio import read_yaml, strip_lines
+from incidents.triage import Answer, Facts
 
 PLAYBOOK_DIR = Path(__file__).resolve().parent / "data" / "playbooks"
 
-Phase = Literal["contain", "evidence", "recover", "communicate", "notify", "review"]
-# Display order: evidence is kept before recovery deletes the rogue posts.
-PHASES: tuple[Phase, ...] = ("contain", "evidence", "recover", "communicate", "notify", "review")
+Phase = Literal["first", "contain", "recover", "communicate", "notify", "harden"]
+PHASES: tuple[Phase, ...] = ("first", "contain", "recover", "communicate", "notify", "harden")
 PHASE_LABELS: dict[str, str] = {
+    "first": "First 15 minutes",
     "contain": "Contain",
-    "evidence": "Preserve evidence",
     "recover": "Recover",
     "communicate": "Communicate",
     "notify": "Notify",
-    "review": "Harden and review",
+    "harden": "Harden and review",
 }
+# The names stored checklist rows had before (an incidents migration renames them).
+OLD_PHASES: dict[str, Phase] = {"evidence": "first", "review": "harden"}
+FIRST_LIMIT = 5  # "First 15 minutes" holds at most this many steps for any facts
+
+
+def phase_of(name: str) -> Phase | None:
+    """A stored phase name, old or new, as today's phase (None if unknown)."""
+    name = OLD_PHASES.get(name, name)
+    return name if name in PHASES else None  # type: ignore[return-value]
+
+
+def phase_label(name: str) -> str:
+    """What a phase is called on screen; an unknown name is shown as it is."""
+    phase = phase_of(name)
+    return PHASE_LABELS[phase] if phase else name
 
 
 class _Strict(BaseModel):
@@ -46,13 +61,24 @@ class When(_Strict):
     symptoms: list[str] = []
     severity: list[int] = []
     flags: list[str] = []
+    kind: list[Literal["hijack", "impersonation"]] = []
+    access: list[Answer] = []
+    harmful: list[Answer] = []
+    personal_data: list[Answer] = []
 
-    def matches(self, symptoms: Iterable[str], severity: int | None, flags: Iterable[str]) -> bool:
-        if self.symptoms and not set(self.symptoms) & set(symptoms):
+    def matches(self, facts: Facts) -> bool:
+        if self.symptoms and not set(self.symptoms) & facts.symptoms:
             return False
-        if self.severity and severity not in self.severity:
+        if self.flags and not set(self.flags) & facts.flags:
             return False
-        return not (self.flags and not set(self.flags) & set(flags))
+        singles = (
+            (self.severity, facts.severity),
+            (self.kind, facts.kind),
+            (self.access, facts.access),
+            (self.harmful, facts.harmful),
+            (self.personal_data, facts.personal_data),
+        )
+        return all(not allowed or value in allowed for allowed, value in singles)
 
 
 class Step(_Strict):
@@ -63,8 +89,8 @@ class Step(_Strict):
     when: When | None = None
     source: Source
 
-    def applies(self, symptoms: Iterable[str], severity: int | None, flags: Iterable[str]) -> bool:
-        return self.when is None or self.when.matches(symptoms, severity, flags)
+    def applies(self, facts: Facts) -> bool:
+        return self.when is None or self.when.matches(facts)
 
 
 class PlaybookFile(_Strict):
@@ -79,18 +105,21 @@ class Playbooks:
 
     def steps_for(
         self,
-        platform: str | None,
+        facts: Facts | str | None,
         symptoms: Iterable[str] = (),
         severity: int | None = None,
         flags: Iterable[str] = (),
     ) -> list[Step]:
-        """The checklist for one incident, in phase order."""
-        symptoms, flags = list(symptoms), list(flags)
-        overlay = self.overlays.get(platform or "")
+        """The checklist for one incident, in phase order, file order within a phase
+        (common steps first, then the overlay's own). Pass :class:`Facts`; the older
+        form ``steps_for(platform, symptoms, severity, flags)`` still works."""
+        if not isinstance(facts, Facts):
+            facts = Facts.of(facts, symptoms, severity, flags)
+        overlay = self.overlays.get(facts.platform or "")
         replaced = {s.id: s for s in overlay.steps} if overlay else {}
         steps = [replaced.pop(s.id, s) for s in self.common.steps]
         steps += [s for s in (overlay.steps if overlay else []) if s.id in replaced]
-        chosen = [s for s in steps if s.applies(symptoms, severity, flags)]
+        chosen = [s for s in steps if s.applies(facts)]
         return sorted(chosen, key=lambda s: PHASES.index(s.phase))  # stable within a phase
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.inert import inert
-from incidents.playbooks import PHASE_LABELS, PHASES
+from incidents.playbooks import PHASE_LABELS, PHASES, phase_of
 from incidents.store import Event, Incident, StepState
 from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 
@@ -162,7 +162,7 @@ def build_report(
         "",
     ]
     for phase in PHASES:
-        in_phase = [s for s in steps if s.phase == phase]
+        in_phase = [s for s in steps if phase_of(s.phase) == phase]
         if not in_phase:
             continue
         out += [f"### {PHASE_LABELS[phase]}", ""]

@@ -1,15 +1,39 @@
 """The triage questions for a compromised account, and how severity follows from the answers.
 
 Kept free of chat and storage so the rules can be read (and tested) on their own:
-platform → what is happening (several) → do we still have admin access → is harmful
-content live now. Severity 1 is the worst.
+platform → what is happening (several) → can we still log in → is harmful content
+live now → may direct messages or personal data have been seen. Severity 1 is the worst.
+
+The person answering is often frightened and not technical, so every question has
+"Not sure" (stored as ``unsure``), and a "Not sure" is read cautiously, never kindly:
+
+- Not sure what is happening: treated as a hijack, severity at least 2.
+- Not sure we can still log in: treated as locked out (the recovery route comes first,
+  severity 1), exactly like "No".
+- Not sure whether harmful content is live: severity at least 2, the level of a
+  confirmed hijack with nobody locked out. Only a "Yes" makes it 1 on this answer.
+- Personal data "Yes" or "Not sure": severity at least 2, and the data-protection
+  steps (the DPO, the ICO's 72 hours) join the checklist (``when: {personal_data: ...}``).
+
+The kind is impersonation only when a fake account is the one thing happening and we
+can still log in to our own account ("Yes"); any doubt makes it a hijack. Impersonation
+is severity 3 (2 on a cautious answer above) and never 1 unless harmful content is
+spreading. Otherwise: harmful content live or access lost or unsure → 1; changed
+settings, an unknown login, a phished password or "not sure what is happening" → 2;
+a lost device → 3; anything else → 4.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+# Every triage question has "Not sure", stored as "unsure" and read cautiously.
+Answer = Literal["yes", "no", "unsure"]
+ANSWERS: tuple[Answer, ...] = ("yes", "no", "unsure")
+Kind = Literal["hijack", "impersonation"]
 
 # (id, label) in the order the buttons show them.
 PLATFORMS: tuple[tuple[str, str], ...] = (
@@ -34,7 +58,8 @@ SYMPTOMS: tuple[tuple[str, str], ...] = (
     ("impersonation", "An impersonation account"),
     ("lost-device", "A lost or stolen device with access"),
 )
-SYMPTOM_LABELS = dict(SYMPTOMS)
+UNSURE_SYMPTOM = "unsure"  # "Not sure" what is happening: kept with the symptoms
+SYMPTOM_LABELS = {**dict(SYMPTOMS), UNSURE_SYMPTOM: "Not sure what is happening"}
 
 # Flags add playbook steps that no triage answer implies (fraud → Report Fraud).
 FLAGS: dict[str, str] = {"fraud": "Fraud or a scam is involved"}
@@ -48,17 +73,88 @@ _SERIOUS = {"settings-changed", "unknown-login", "phished"}
 _LESSER = {"impersonation", "lost-device"}
 
 
-def severity_for(symptoms: Collection[str], has_access: bool, harmful_live: bool) -> int:
-    """Harmful content live or access lost → 1; changed settings, an unknown login or a
-    phished password → 2; impersonation or a lost device → 3; anything else → 4."""
+def cautious(answer: str | None) -> bool:
+    """A "yes" or a "Not sure": both are acted on as if the worst were true."""
+    return answer in ("yes", "unsure")
+
+
+def kind_for(symptoms: Collection[str], access: str) -> Kind:
+    """Impersonation only when a fake account is the one thing happening and we can
+    still log in to our own; anything else, or any doubt, is treated as a hijack."""
+    if set(symptoms) == {"impersonation"} and access == "yes":
+        return "impersonation"
+    return "hijack"
+
+
+def assess(
+    symptoms: Collection[str], access: str, harmful: str, personal_data: str = "no"
+) -> int:
+    """The severity (1 is the worst) from the triage answers; see the module docstring."""
     found = set(symptoms)
-    if harmful_live or not has_access:
+    if harmful == "yes":
         return 1
-    if found & _SERIOUS:
-        return 2
-    if found & _LESSER:
-        return 3
-    return 4
+    if kind_for(found, access) == "hijack" and access != "yes":
+        return 1
+    severity = 4
+    if found & _SERIOUS or UNSURE_SYMPTOM in found:
+        severity = 2
+    elif found & _LESSER:
+        severity = 3
+    if harmful == "unsure" or cautious(personal_data):
+        severity = min(severity, 2)
+    return severity
+
+
+def _answer(value: bool | str | None) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value or "unsure"
+
+
+def severity_for(
+    symptoms: Collection[str],
+    has_access: bool | str,
+    harmful_live: bool | str,
+    personal_data: bool | str = "no",
+) -> int:
+    """:func:`assess` taking True/False as well as the answers."""
+    return assess(symptoms, _answer(has_access), _answer(harmful_live), _answer(personal_data))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What triage learnt about one incident: what the playbooks choose steps by
+    (``incidents.playbooks.Playbooks.steps_for``) and what severity follows from."""
+
+    platform: str | None
+    kind: Kind = "hijack"  # "Not sure" what's happening -> treated as hijack
+    symptoms: frozenset[str] = field(default_factory=frozenset)
+    access: Answer = "yes"  # can we still log in / admin access? no|unsure -> locked-out route
+    harmful: Answer = "no"  # harmful content live now? unsure -> cautious
+    personal_data: Answer = "no"  # DMs or personal data may be exposed? yes|unsure -> DPO/ICO
+    flags: frozenset[str] = field(default_factory=frozenset)
+    severity: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        platform: str | None,
+        symptoms: Iterable[str] = (),
+        severity: int | None = None,
+        flags: Iterable[str] = (),
+        **answers: str,
+    ) -> Facts:
+        """Facts from plain iterables; the answers (and ``kind``) by keyword. Without a
+        ``kind`` it follows from the symptoms and access (:func:`kind_for`)."""
+        chosen = frozenset(symptoms)
+        answers.setdefault("kind", kind_for(chosen, answers.get("access", "yes")))
+        return cls(
+            platform=platform,
+            symptoms=chosen,
+            severity=severity,
+            flags=frozenset(flags),
+            **answers,  # type: ignore[arg-type]
+        )
 
 
 def platform_id(word: str) -> str | None:

@@ -14,7 +14,7 @@ from incidents.playbook_lint import check, load_playbooks, main
 from incidents.playbooks import PHASES, PlaybookError, playbook_files
 from incidents.report import build_report, duration
 from incidents.store import Event, Incident, StepState
-from incidents.triage import parse_start, severity_for
+from incidents.triage import Facts, assess, kind_for, parse_start, severity_for
 
 SOURCE = {"title": "NCSC: Recovering a hacked account", "url": "https://www.ncsc.gov.uk/x"}
 
@@ -35,6 +35,60 @@ SOURCE = {"title": "NCSC: Recovering a hacked account", "url": "https://www.ncsc
 )
 def test_severity_follows_from_the_answers(symptoms, access, harmful, expected):
     assert severity_for(symptoms, access, harmful) == expected
+
+
+@pytest.mark.parametrize(
+    ("symptoms", "access", "harmful", "personal", "expected", "kind"),
+    [
+        (["impersonation"], "yes", "no", "no", 3, "impersonation"),  # a fake account only
+        (["impersonation"], "yes", "unsure", "no", 2, "impersonation"),  # cautious, not 1
+        (["impersonation"], "yes", "no", "unsure", 2, "impersonation"),
+        (["impersonation"], "yes", "yes", "no", 1, "impersonation"),  # harmful spreading
+        (["impersonation"], "unsure", "no", "no", 1, "hijack"),  # maybe locked out too
+        (["rogue-posts"], "unsure", "no", "no", 1, "hijack"),  # unsure access = locked out
+        (["rogue-posts"], "yes", "unsure", "no", 2, "hijack"),  # as a confirmed hijack
+        (["rogue-posts"], "yes", "no", "yes", 2, "hijack"),  # personal data exposed
+        (["unsure"], "yes", "no", "no", 2, "hijack"),  # not sure what is happening
+        (["unsure"], "yes", "unsure", "unsure", 2, "hijack"),
+        (["lost-device"], "yes", "no", "no", 3, "hijack"),
+    ],
+)
+def test_not_sure_is_read_cautiously(symptoms, access, harmful, personal, expected, kind):
+    assert assess(symptoms, access, harmful, personal) == expected
+    assert kind_for(symptoms, access) == kind
+    assert Facts.of("x", symptoms, access=access).kind == kind
+
+
+def test_steps_follow_kind_and_every_answer(tmp_path):
+    def step(sid, phase, when=None):
+        out = {"id": sid, "phase": phase, "text": {"en": "Tell the team now."}, "source": SOURCE}
+        return {**out, "when": when} if when else out
+
+    steps = [
+        step("tell-team", "first"),
+        step("route", "first", {"access": ["no", "unsure"]}),
+        step("hijack-only", "contain", {"kind": ["hijack"]}),
+        step("report-fake", "recover", {"kind": ["impersonation"]}),
+        step("dpo", "notify", {"personal_data": ["yes", "unsure"]}),
+        step("harm", "contain", {"harmful": ["yes", "unsure"], "severity": [1, 2]}),
+        step("lessons", "harden"),
+    ]
+    _write(tmp_path, "common.yml", {"platform": "common", "steps": steps})
+    books, problems = check(sorted(tmp_path.glob("*.yml")))
+    assert problems == [] and books is not None
+
+    def ids(**kw):
+        return [s.id for s in books.steps_for(Facts(**{"platform": "x", **kw}))]
+
+    assert ids() == ["tell-team", "hijack-only", "lessons"]
+    assert ids(kind="impersonation") == ["tell-team", "report-fake", "lessons"]
+    assert ids(access="unsure", personal_data="unsure", harmful="unsure", severity=1) == [
+        "tell-team", "route", "hijack-only", "harm", "dpo", "lessons"
+    ]  # fmt: skip
+    assert "harm" not in ids(harmful="unsure", severity=3)  # every key must match
+    bad = [step("odd", "first", {"access": ["maybe"], "kind": ["hack"]})]
+    _write(tmp_path, "common.yml", {"platform": "common", "steps": bad})
+    assert check(sorted(tmp_path.glob("*.yml")))[0] is None
 
 
 def test_start_arguments_in_any_order():

@@ -60,6 +60,46 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     db.close()
 
 
+def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_path):
+    """Incidents triaged with yes/no columns and the old phase names (evidence, review)
+    read as answers in words and today's phases, and their checklists still render."""
+    from zoneinfo import ZoneInfo
+
+    from bot.storage.db import migrate, open_db
+    from incidents import cards
+    from incidents.report import build_report
+    from incidents.store import MIGRATIONS, IncidentStore
+
+    db = open_db(tmp_path / "old.db")
+    migrate(db, "incidents", MIGRATIONS[:3])  # before the issue 15 triage
+    origin = {"platform": "web", "workspace": "local", "channel": "c", "is_direct": False,
+              "thread": None}  # fmt: skip
+    db.execute(
+        "INSERT INTO incidents (id, reporter, reporter_name, commander, commander_name, origin,"
+        " created_at, has_access, harmful_live, severity, triage_step, status, tenant)"
+        " VALUES ('SEC-2026-0002', 'web:r', 'Rep', 'web:r', 'Rep', ?,"
+        " '2026-01-05T09:00:00+00:00', 0, 1, 1, 'done', 'containing', 'web:local')",
+        [json.dumps(origin)],
+    )
+    for i, (sid, phase) in enumerate([("evidence-capture", "evidence"), ("review-x", "review")]):
+        db.execute(
+            "INSERT INTO incident_steps (incident_id, step_id, position, phase, text)"
+            " VALUES ('SEC-2026-0002', ?, ?, ?, ?)",
+            [sid, i, phase, f"Do {sid}"],
+        )
+    migrate(db, "incidents", MIGRATIONS)
+    store = IncidentStore(db)
+    inc = store.get("SEC-2026-0002")
+    assert (inc.access, inc.harmful, inc.personal_data, inc.kind) == ("no", "yes", None, "hijack")
+    steps = store.steps.all(inc.id)
+    assert [s.phase for s in steps] == ["first", "harden"]
+    shown = repr(cards.checklist(inc, steps, ZoneInfo("Europe/London")))
+    assert "Do evidence-capture" in shown and "First 15 minutes" in shown
+    md = build_report(inc, steps, [], [], None, ZoneInfo("Europe/London"))
+    assert "### First 15 minutes" in md and "### Harden and review" in md
+    db.close()
+
+
 async def test_secret_values_stored_before_are_removed_at_start(
     slack_env, fake_slack, fake_connector, fake_pd, content_library, tmp_path
 ):

@@ -70,6 +70,11 @@ class Incident:
     contained_at: datetime | None
     closed_at: datetime | None
     tenant: str = ""  # platform:workspace it belongs to (bot.core.tenancy.tenant_of)
+    # The triage answers as words: yes, no or unsure ("Not sure"); None until answered.
+    access: str | None = None
+    harmful: str | None = None
+    personal_data: str | None = None
+    kind: str | None = None  # hijack | impersonation, fixed when triage finishes
 
     @property
     def is_open(self) -> bool:
@@ -145,6 +150,10 @@ def incident_from_row(row: Any) -> Incident:
         contained_at=from_iso(r["contained_at"]),
         closed_at=from_iso(r["closed_at"]),
         tenant=r["tenant"] or "",
+        access=r["access"],
+        harmful=r["harmful"],
+        personal_data=r["personal_data"],
+        kind=r["kind"],
     )
 
 

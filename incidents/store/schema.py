@@ -103,4 +103,21 @@ MIGRATIONS = [
     CREATE UNIQUE INDEX incidents_delivery ON incidents (delivery_key)
         WHERE delivery_key IS NOT NULL
     """,
+    # Issue 15 triage: every question may be answered "Not sure", so the answers are kept
+    # as words (yes, no, unsure) beside the old true/false columns, plus the new personal
+    # data question and the kind (hijack or impersonation). The checklist phases were
+    # renamed: "Preserve evidence" became part of the "First 15 minutes", "review" became
+    # "harden" (incidents.playbooks.OLD_PHASES).
+    """
+    ALTER TABLE incidents ADD COLUMN access TEXT;
+    ALTER TABLE incidents ADD COLUMN harmful TEXT;
+    ALTER TABLE incidents ADD COLUMN personal_data TEXT;
+    ALTER TABLE incidents ADD COLUMN kind TEXT;
+    UPDATE incidents SET
+        access = CASE has_access WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END,
+        harmful = CASE harmful_live WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END,
+        kind = CASE WHEN triage_step = 'done' THEN 'hijack' END;
+    UPDATE incident_steps SET phase = 'first' WHERE phase = 'evidence';
+    UPDATE incident_steps SET phase = 'harden' WHERE phase = 'review'
+    """,
 ]
