@@ -291,7 +291,8 @@ async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
     mine = await say(bot, f"compromised assign {incident_id} nosuchstep @web-team")
     text = mine[-1]["text"]
     assert mine[-1]["private"] and text.startswith(f"{incident_id} has no step “nosuchstep”.")
-    assert "Its steps are: contain-password, " in text and "notify-siro" in text
+    # The "First 15 minutes" (once "Preserve evidence") now come before contain (issue 15).
+    assert "Its steps are: " in text and "contain-password, " in text and "notify-siro" in text
 
 
 async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
