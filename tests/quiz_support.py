@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import SERVICES
+from bot.core.actions import button_value
 from bot.core.clock import FakeClock
 from content.library.loader import ContentLibrary
 from content.library.models import MODULES, PRINCIPLES, QuizItem, Tip
@@ -108,24 +109,24 @@ def clock_of(bot: RunningBot) -> FakeClock:
 
 
 def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
-    """The button value (``post_id:shown``) of the right option, or of a wrong one."""
+    """The button value (post id, shown) of the right option, or of a wrong one."""
     post = store_of(bot).channel.post(post_id)
     assert post is not None
     item = LIBRARY.item(post.item_id)
     assert item is not None
     shown = post.order.index(item.correct_index)
-    return f"{post_id}:{shown if right else (shown + 1) % 4}"
+    return button_value(post_id, shown if right else (shown + 1) % 4)
 
 
 def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bool) -> str:
-    """The button value (``session:position:shown``) of the right or a wrong option."""
+    """The button value (session, position, shown) of the right or a wrong option."""
     session = store_of(bot).practice.session(session_id)
     assert session is not None
     question = session.questions[position]
     item = LIBRARY.item(question.item_id)
     assert item is not None
     shown = question.order.index(item.correct_index)
-    return f"{session_id}:{position}:{shown if right else (shown + 1) % 4}"
+    return button_value(session_id, position, shown if right else (shown + 1) % 4)
 
 
 def latest_post_id(bot: RunningBot) -> int:

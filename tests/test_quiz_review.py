@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from bot.core.actions import value_parts
 from bot.core.clock import FakeClock
 from content.library.loader import ContentLibrary
 from content.library.models import Tip
@@ -88,7 +89,7 @@ def assert_review(shown: str, bot, session_id: int) -> None:
 async def test_slack_exam_ends_with_a_review_of_each_wrong_answer(bot, fake_slack):
     await bot.slash("/quiz", "exam", user="U7", channel="D7")
     first = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"), timeout=WAIT))[-1]
-    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     for position in range(10):
         n = len(fake_slack.api_calls("chat.update"))
         value = session_choice(bot, session_id, position, right=position not in WRONG)
@@ -107,7 +108,7 @@ async def test_teams_exam_ends_with_a_review_of_each_wrong_answer(bot, fake_conn
     await bot.teams_say("quiz exam", **conv)
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     session_id = int(
-        card_values(sent[-1]["attachments"][0]["content"], "quiz:session")[0].split(":")[0]
+        value_parts(card_values(sent[-1]["attachments"][0]["content"], "quiz:session")[0])[0]
     )
     for position in range(10):
         n = len(fake_connector.updates())
@@ -132,7 +133,7 @@ async def test_web_exam_ends_with_a_review_of_each_wrong_answer(bot):
 
     await bot.web_send(text="quiz exam", user="web-user-3", conversation="dm")
     q = await newest()
-    session_id = int(web_values(q, "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
     for position in range(10):
         value = session_choice(bot, session_id, position, right=position not in WRONG)
         action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
@@ -147,7 +148,7 @@ async def test_a_perfect_exam_has_nothing_to_review(bot):
     await bot.web_send(text="quiz exam", user="web-user-4", conversation="dm")
     mine = await bot.web_messages(user="web-user-4", conversation="dm")
     q = [m for m in mine if m["sender"] == "bot"][-1]
-    session_id = int(web_values(q, "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
     for position in range(10):
         value = session_choice(bot, session_id, position, right=True)
         action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
@@ -172,7 +173,7 @@ def practice_expectations(bot, session_id: int) -> tuple[str, str, str]:
 async def test_practice_explains_a_wrong_answer_in_slack(bot, fake_slack):
     await bot.slash("/quiz", "me", user="U5", channel="D5")
     first = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"), timeout=WAIT))[-1]
-    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     await bot.click(
         "quiz:session", session_choice(bot, session_id, 0, right=False), user="U5", channel="D5"
     )
@@ -188,7 +189,7 @@ async def test_practice_explains_a_wrong_answer_in_teams(bot, fake_connector):
     await bot.teams_say("quiz me", **conv)
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     content = sent[-1]["attachments"][0]["content"]
-    session_id = int(card_values(content, "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(card_values(content, "quiz:session")[0])[0])
     await bot.teams_click(
         "quiz:session",
         session_choice(bot, session_id, 0, right=False),
@@ -205,7 +206,7 @@ async def test_practice_explains_a_wrong_answer_in_the_web_chat(bot):
     await bot.web_send(text="quiz me", user="web-user-5", conversation="dm")
     mine = await bot.web_messages(user="web-user-5", conversation="dm")
     q = [m for m in mine if m["sender"] == "bot"][-1]
-    session_id = int(web_values(q, "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
     value = session_choice(bot, session_id, 0, right=False)
     action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
     await bot.web_send(action=action, user="web-user-5", conversation="dm")

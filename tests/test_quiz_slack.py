@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.actions import button_value, value_parts
 from bot.core.clock import FakeClock
 from bot.storage.db import open_db
 from content.library.models import MODULES, PRINCIPLES
@@ -64,7 +65,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     assert posted["channel"] == "C1"
     assert "No answers yet" in str(posted["blocks"])
     values = button_values(posted["blocks"], "quiz:answer")
-    assert values == [f"{post_id}:{i}" for i in range(4)]
+    assert values == [button_value(post_id, i) for i in range(4)]
     assert button_values(posted["blocks"], "quiz:close") == [str(post_id)]
     post = store_of(bot).channel.post(post_id)
     assert post.message_id and post.closes_at - post.created_at == timedelta(hours=1)
@@ -129,6 +130,34 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     )
     assert "this question has closed" in late["text"]
     assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
+
+
+async def test_quiz_buttons_posted_before_the_one_codec_still_answer(bot, fake_slack):
+    """Quiz buttons already in channels carry ``post:shown`` and ``session:position:shown``
+    (written with ``:`` before every button went through ``bot.core.actions``); a click on
+    one still counts, and so does its Next button."""
+    post_id = await post_question(bot, fake_slack)
+    old_value = post_choice(bot, post_id, right=True).replace("|", ":")
+    right = await click_and_wait(bot, fake_slack, "quiz:answer", old_value, "U2")
+    assert right["text"].startswith("Correct!")
+    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == ["slack:U2"]
+
+    before = len(fake_slack.api_calls("chat.postMessage"))
+    await bot.slash("/quiz", "", user="U5", channel="D5")
+    posted = await fake_slack.wait_for(
+        lambda s: s.api_calls("chat.postMessage")[before:], timeout=WAIT
+    )
+    session_id = int(value_parts(button_values(posted[0]["blocks"], "quiz:session")[0])[0])
+    old_value = session_choice(bot, session_id, 0, right=True).replace("|", ":")
+    await bot.click("quiz:session", old_value, user="U5", channel="D5", message_ts="9.0")
+    upd = await fake_slack.wait_for(lambda s: [u for u in updates(s) if u["ts"] == "9.0"])
+    assert "Correct!" in upd[0]["text"]
+    before = len(fake_slack.api_calls("chat.postMessage"))
+    await bot.click("quiz:next", f"{session_id}:1", user="U5", channel="D5")
+    nxt = await fake_slack.wait_for(
+        lambda s: s.api_calls("chat.postMessage")[before:], timeout=WAIT
+    )
+    assert nxt[0]["text"].startswith("Practice: question 2 of 5")
 
 
 async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
@@ -268,7 +297,7 @@ async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
     first = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"), timeout=WAIT))[-1]
     assert first["channel"] == "D5"
     assert first["text"].startswith("Practice: question 1 of 5")
-    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     for position in range(5):
         posted = fake_slack.api_calls("chat.postMessage")
         assert posted[-1]["text"].startswith(f"Practice: question {position + 1} of 5")
@@ -284,7 +313,7 @@ async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
         assert ("Not quite." if position == 2 else "Correct!") in upd["text"]
         if position < 4:
             nxt = button_values(upd["blocks"], "quiz:next")
-            assert nxt == [f"{session_id}:{position + 1}"]
+            assert nxt == [button_value(session_id, position + 1)]
             await bot.click("quiz:next", nxt[0], user="U5", channel="D5")
             await fake_slack.wait_for(
                 lambda s, p=position: len(s.api_calls("chat.postMessage")) == p + 2, timeout=WAIT
@@ -308,7 +337,7 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         ]
         assert q1["text"].startswith("Exam: question 1 of 10")
         assert "covering all three modules and all five principles" in str(q1["blocks"])
-        session_id = int(button_values(q1["blocks"], "quiz:session")[0].split(":")[0])
+        session_id = int(value_parts(button_values(q1["blocks"], "quiz:session")[0])[0])
         asked = [
             LIBRARY.item(q.item_id) for q in store_of(first).practice.session(session_id).questions
         ]
@@ -371,7 +400,7 @@ async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
     assert first["response_type"] == "ephemeral"
     assert first["text"].startswith("Practice: question 1 of 5")
     assert fake_slack.api_calls("chat.postMessage") == []  # nothing public in the channel
-    session_id = int(button_values(first["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     value = session_choice(bot, session_id, 0, right=False)
     await bot.click("quiz:session", value, user="U6", channel="C1", is_ephemeral=True)
     swapped = await fake_slack.wait_for(
@@ -491,7 +520,7 @@ async def test_a_rate_limited_count_update_is_tried_again(bot, fake_slack):
 async def test_exam_answers_out_of_turn_are_refused_with_a_way_on(bot, fake_slack):
     await bot.slash("/quiz", "exam", user="U7", channel="D7")
     q1 = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"), timeout=WAIT))[-1]
-    session_id = int(button_values(q1["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(q1["blocks"], "quiz:session")[0])[0])
     ahead = await click_and_wait(
         bot,
         fake_slack,

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.actions import button_value, value_parts
 from tests.quiz_support import (
     LIBRARY,
     START,
@@ -90,7 +91,8 @@ async def test_channel_question_in_teams(bot, fake_connector):
     post = store_of(bot).channel.post(post_id)
     assert post.message_id and post.message_id.startswith("activity-")
     assert post.place.channel == CHANNEL and post.posted_by == "teams:aad-user-1"
-    assert card_values(card(sent[-1]), "quiz:answer") == [f"{post_id}:{i}" for i in range(4)]
+    values = card_values(card(sent[-1]), "quiz:answer")
+    assert values == [button_value(post_id, i) for i in range(4)]
     assert "No answers yet" in text_of(sent[-1])
 
     status, body = await bot.teams_click(
@@ -244,7 +246,7 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
     await bot.teams_say("quiz", **conv)  # `quiz` in a personal chat is practice
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     assert full(sent[-1]).startswith("Practice: question 1 of 5")
-    session_id = int(card_values(card(sent[-1]), "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(card_values(card(sent[-1]), "quiz:session")[0])[0])
     for position in range(5):
         n = len(fake_connector.updates())
         _, body = await bot.teams_click(
@@ -262,7 +264,7 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
         assert ("Correct!" if position % 2 == 0 else "Not quite.") in full(upd)
         if position < 4:
             nxt = card_values(card(upd), "quiz:next")
-            assert nxt == [f"{session_id}:{position + 1}"]
+            assert nxt == [button_value(session_id, position + 1)]
             before = len(fake_connector.sent())
             await bot.teams_click("quiz:next", nxt[0], reply_to_id=f"activity-f{position}", **conv)
             await fake_connector.wait_for(lambda s, b=before: len(s.sent()) > b, timeout=WAIT)
@@ -300,7 +302,7 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
         await first.teams_say("quiz exam", **conv)
         sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
         assert full(sent[-1]).startswith("Exam: question 1 of 10")
-        session_id = int(card_values(card(sent[-1]), "quiz:session")[0].split(":")[0])
+        session_id = int(value_parts(card_values(card(sent[-1]), "quiz:session")[0])[0])
         for position in range(3):
             n = len(fake_connector.updates())
             await first.teams_click(

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.actions import value_parts
 from bot.core.clock import FakeClock
 from tests.quiz_support import (
     LIBRARY,
@@ -110,7 +111,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
     await clock_of(bot).advance(hours=1)
     await bot.slash("/quiz", "me", user="U1", channel="C1")
     practice = await response(fake_slack, 7)
-    session_id = int(button_values(practice["blocks"], "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(button_values(practice["blocks"], "quiz:session")[0])[0])
     assert store_of(bot).practice.session(session_id).questions[0].item_id == next_item
 
 

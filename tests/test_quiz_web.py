@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.actions import button_value, value_parts
 from bot.core.clock import FakeClock
 from tests.quiz_support import (
     LIBRARY,
@@ -64,7 +65,7 @@ async def test_channel_question_in_the_web_chat(bot):
     post_id = latest_post_id(bot)
     mid = question["id"]
     assert question["private"] is False and "No answers yet" in str(question["blocks"])
-    assert web_values(question, "quiz:answer") == [f"{post_id}:{i}" for i in range(4)]
+    assert web_values(question, "quiz:answer") == [button_value(post_id, i) for i in range(4)]
     assert store_of(bot).channel.post(post_id).message_id == str(mid)
 
     right = await click(
@@ -119,7 +120,7 @@ async def test_practice_in_the_web_chat_is_private_in_a_channel(bot):
     first = await say(bot, "quiz me", user="web-user-6")
     assert first["private"] is True and first["text"].startswith("Practice: question 1 of 5")
     assert await bot_messages(bot, "web-user-7") == []  # nobody else sees it
-    session_id = int(web_values(first, "quiz:session")[0].split(":")[0])
+    session_id = int(value_parts(web_values(first, "quiz:session")[0])[0])
     current = first
     for position in range(5):
         updated = await click(
@@ -154,7 +155,7 @@ async def test_web_exam_with_a_restart_and_a_six_month_refresher(
     try:
         q = await say(first, "quiz exam", user="web-user-8", conversation="dm")
         assert q["text"].startswith("Exam: question 1 of 10")
-        session_id = int(web_values(q, "quiz:session")[0].split(":")[0])
+        session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
         for position in range(5):
             q = await click(
                 first,

@@ -69,6 +69,36 @@ async def test_teams_subscribe_then_proactive_tip_then_unsubscribe(bot, fake_con
     assert _posts_to(fake_connector, TEAMS_CHANNEL) == []
 
 
+async def test_teams_tip_hints_say_how_to_type_a_command_where_the_person_is(bot, fake_connector):
+    """The tips use the one command hint (``bot.core.hints.typed``). "tip help" in a
+    channel is answered privately, so in the person's personal chat (Teams has no private
+    message in a channel), and names the channel's commands as they are typed there: with
+    a mention of the bot. Typed in the personal chat, the hints are the bare words."""
+    await bot.teams_say("tip help", mention=True)
+
+    def personal(s) -> list[dict]:
+        return [
+            c.body for c in s.calls
+            if c.method == "POST" and c.path.startswith("/v3/conversations/a:personal-")
+        ]  # fmt: skip
+
+    answer = (await fake_connector.wait_for(personal))[0]
+    assert "“@secbot tip help” isn't a tip command" in answer["summary"]
+    assert "@secbot tip subscribe [HH:MM] [days] [nation]" in _card(answer)
+    assert "Example: @secbot tip subscribe 08:45 mon-fri scotland" in _card(answer)
+    assert _posts_to(fake_connector, TEAMS_CHANNEL) == []  # nothing in the channel
+
+    await bot.teams_say("tip subscribe 25:00", mention=True)
+    refusal = (await fake_connector.wait_for(lambda s: personal(s)[1:]))[0]
+    assert "For example: @secbot tip subscribe 08:45 mon-fri scotland" in _card(refusal)
+
+    fake_connector.calls.clear()
+    await bot.teams_say("tip help", personal=True, conversation="a:direct-9", aad="aad-user-9")
+    direct = await fake_connector.wait_for(lambda s: _posts_to(s, "a:direct-9"))
+    assert "tip subscribe [HH:MM] [days] [nation]" in _card(direct[0])
+    assert "@secbot" not in _card(direct[0])
+
+
 async def test_teams_removed_bot_marks_subscription_inactive(bot, fake_connector, clock):
     await bot.teams_say("tip subscribe", mention=True)
     await fake_connector.wait_for(lambda s: s.sent())

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.model import Place
 from content.tips.rotation import next_tip, rotation_order
 from content.tips.schedule import (
     EVERY_DAY,
@@ -69,7 +70,8 @@ def test_bad_settings_say_what_to_type(args, words):
     with pytest.raises(ScheduleError) as e:
         parse_subscribe_args(args)
     assert words in str(e.value)
-    assert "/tip subscribe 08:45 mon-fri scotland" in str(e.value)
+    assert words in e.value.said_at(Place("slack", "T1", "C1"))
+    assert "/tip subscribe 08:45 mon-fri scotland" in e.value.said_at(Place("slack", "T1", "C1"))
 
 
 def test_days_read_naturally():

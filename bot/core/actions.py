@@ -4,7 +4,7 @@ An action id is ``namespace:verb`` (``quiz:answer``); the router sends every id 
 namespace to the handler registered for it (``registry.add_action("quiz", ...)``). A
 button's value carries the few fields its handler needs, joined by ``|``
 (``button_value(post_id, choice)`` → ``"12|3"``); :func:`value_parts` reads it back, and
-also reads values written with ``:`` by older buttons still on people's screens.
+also reads values written with ``:`` by older quiz buttons still on people's screens.
 Platforms that need each action id in a message to be unique (Slack) add a ``#n``
 suffix when rendering: :func:`unique` writes it and :func:`plain` takes it off.
 """

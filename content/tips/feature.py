@@ -28,7 +28,9 @@ import random
 from typing import TYPE_CHECKING
 
 from bot.core import Turn
+from bot.core.actions import button_value, value_parts, verb
 from bot.core.features import FeatureHost
+from bot.core.hints import typed
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from content.tips.delivery import TipDelivery
 from content.tips.message import tip_message
@@ -51,7 +53,8 @@ def _tips(turn: Turn) -> TipDelivery:
 
 
 def _cmd(turn: Turn, rest: str) -> str:
-    return f"/tip {rest}".strip() if turn.place.platform == "slack" else f"tip {rest}".strip()
+    """``tip <rest>`` as it is typed where the person typed this command."""
+    return typed(turn.place, f"tip {rest}".strip())
 
 
 def _text(text: str, *, private: bool = True, heading: str = "") -> Message:
@@ -73,7 +76,7 @@ def usage(turn: Turn, unknown: str = "") -> Message:
             (_cmd(turn, "send-now"), "Send this channel's next tip now (admins)"),
         ]
     text = "Daily tips:\n" + "\n".join(f"{u} — {h}" for u, h in lines)
-    example = EXAMPLE if turn.place.platform == "slack" else EXAMPLE.lstrip("/")
+    example = typed(turn.place, EXAMPLE)
     blocks: tuple = (
         Heading("Daily security tips"),
         Section("", fields=tuple(lines)),
@@ -123,8 +126,7 @@ async def subscribe(turn: Turn, rest: str) -> None:
     try:
         schedule = parse_subscribe_args(rest)
     except ScheduleError as e:
-        text = str(e) if turn.place.platform == "slack" else str(e).replace("/tip", "tip")
-        await turn.reply(_text(text))
+        await turn.reply(_text(e.said_at(turn.place)))
         return
     delivery = _tips(turn)
     store, now = delivery.store, turn.services.clock.now()
@@ -342,8 +344,9 @@ ADMIN_ONLY: dict[str, tuple[str, str]] = {
 
 
 async def tip_action(turn: Turn) -> None:
-    name = turn.incoming.action_id.split(":", 1)[1] if ":" in turn.incoming.action_id else ""
-    handler = {"vote": vote, "quiz": quiz_me, "quizanswer": quiz_answer}.get(name)
+    handler = {"vote": vote, "quiz": quiz_me, "quizanswer": quiz_answer}.get(
+        verb(turn.incoming.action_id)
+    )
     if handler is None:
         await turn.reply("That button is no longer active.", private=True)
         return
@@ -351,7 +354,7 @@ async def tip_action(turn: Turn) -> None:
 
 
 async def vote(turn: Turn) -> None:
-    tip_id, _, choice = turn.incoming.value.partition("|")
+    tip_id, choice = value_parts(turn.incoming.value, 2) or ("", "")
     delivery = _tips(turn)
     if choice not in ("useful", "not-useful") or delivery.tip(tip_id) is None:
         await turn.reply("That tip is no longer available.", private=True)
@@ -395,7 +398,7 @@ def question_message(item: QuizItem, actor_key: str) -> Message:
             Section("\n".join(lines)),
             Actions(
                 tuple(
-                    Button(LETTERS[n], "tip:quizanswer", f"{item.id}|{i}")
+                    Button(LETTERS[n], "tip:quizanswer", button_value(item.id, i))
                     for n, i in enumerate(order)
                 )
             ),
@@ -430,7 +433,7 @@ def _quiz(turn: Turn) -> Quiz | None:
 
 
 async def quiz_answer(turn: Turn) -> None:
-    item_id, _, index_text = turn.incoming.value.partition("|")
+    item_id, index_text = value_parts(turn.incoming.value, 2) or ("", "")
     content = turn.services.content
     item = content.item(item_id) if content else None
     if item is None or not index_text.isdecimal() or int(index_text) >= len(item.options):

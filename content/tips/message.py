@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.actions import button_value
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ def tip_message(tip: Tip, *, private: bool = False, footer: str = "") -> Message
             Context(tuple(lines)),
             Actions(
                 (
-                    Button("Useful", "tip:vote", f"{tip.id}|useful", "primary"),
-                    Button("Not useful", "tip:vote", f"{tip.id}|not-useful"),
+                    Button("Useful", "tip:vote", button_value(tip.id, "useful"), "primary"),
+                    Button("Not useful", "tip:vote", button_value(tip.id, "not-useful")),
                     Button("Quiz me on this", "tip:quiz", tip.id),
                 )
             ),

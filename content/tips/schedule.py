@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bot.core.hints import typed
+from bot.core.model import Place
+
 DEFAULT_TIME = time(9, 30)
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
@@ -53,14 +56,19 @@ NATION_LABELS = {
 }
 DEFAULT_NATION = "england"
 
-EXAMPLE = "/tip subscribe 08:45 mon-fri scotland"
+# The words of a whole subscribe command: bot.core.hints.typed says how to type them where.
+EXAMPLE = "tip subscribe 08:45 mon-fri scotland"
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 # How far ahead to look for a delivery day; a schedule always has one within a fortnight.
 _HORIZON_DAYS = 400
 
 
 class ScheduleError(ValueError):
-    """A subscription setting that can't be understood; the message says what to type."""
+    """A subscription setting that can't be understood. The message says what is wrong;
+    :meth:`said_at` adds an example, as it is typed at the place the person is."""
+
+    def said_at(self, place: Place | None) -> str:
+        return f"{self} For example: {typed(place, EXAMPLE)}"
 
 
 @dataclass(frozen=True)
@@ -90,13 +98,12 @@ def parse_time(text: str) -> time:
     if not m:
         raise ScheduleError(
             f"“{text}” isn't a time I understand. Use the 24-hour clock, "
-            f"like 09:30 or 14:00. For example: {EXAMPLE}"
+            "like 09:30 or 14:00."
         )
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:
         raise ScheduleError(
-            f"“{text}” isn't a real time. Use the 24-hour clock from 00:00 to 23:59. "
-            f"For example: {EXAMPLE}"
+            f"“{text}” isn't a real time. Use the 24-hour clock from 00:00 to 23:59."
         )
     return time(hour, minute)
 
@@ -132,7 +139,7 @@ def parse_days(text: str) -> frozenset[int]:
         if first is None or last is None:
             raise ScheduleError(
                 f"“{text}” isn't a list of days I understand. Try mon-fri, mon,wed,fri, "
-                f"weekdays or daily. For example: {EXAMPLE}"
+                "weekdays or daily."
             )
         i = first
         while True:  # ranges may wrap, e.g. fri-mon
@@ -141,7 +148,7 @@ def parse_days(text: str) -> frozenset[int]:
                 break
             i = (i + 1) % 7
     if not days:
-        raise ScheduleError(f"Say which days, like mon-fri. For example: {EXAMPLE}")
+        raise ScheduleError("Say which days, like mon-fri.")
     return frozenset(days)
 
 
@@ -168,7 +175,7 @@ def parse_subscribe_args(args: str) -> Schedule:
             what = {"time": "time", "days": "set of days", "nation": "nation"}[kind]
             raise ScheduleError(
                 f"You gave more than one {what}. Give one time, one set of days and "
-                f"optionally a nation. For example: {EXAMPLE}"
+                "optionally a nation."
             )
         seen.add(kind)
         if kind == "time":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
+from bot.core.actions import button_value
 from bot.core.hints import typed
 from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.library.models import QuizItem
@@ -34,7 +35,7 @@ def channel_question(
 ) -> Message:
     """The open question as everyone in the channel sees it: a count, never a choice."""
     buttons = tuple(
-        Button(LETTERS[shown], "quiz:answer", f"{post.id}:{shown}")
+        Button(LETTERS[shown], "quiz:answer", button_value(post.id, shown))
         for shown in range(len(post.order))
     )
     count = answered_text(answered)
@@ -52,7 +53,9 @@ def channel_question(
                     " question can close it early.",
                 )
             ),
-            Actions((Button("Close question", "quiz:close", str(post.id), style="danger"),)),
+            Actions(
+                (Button("Close question", "quiz:close", button_value(post.id), style="danger"),)
+            ),
         ),
     )
 

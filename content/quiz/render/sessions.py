@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from bot.core.actions import button_value
 from bot.core.hints import typed
 from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.library.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
@@ -28,7 +29,7 @@ def session_question(
 ) -> Message:
     order = session.questions[position].order
     buttons = tuple(
-        Button(LETTERS[shown], "quiz:session", f"{session.id}:{position}:{shown}")
+        Button(LETTERS[shown], "quiz:session", button_value(session.id, position, shown))
         for shown in range(len(order))
     )
     small = [note] if note else []
@@ -80,7 +81,7 @@ def practice_feedback(
                     Button(
                         "Next question",
                         "quiz:next",
-                        f"{session.id}:{position + 1}",
+                        button_value(session.id, position + 1),
                         style="primary",
                     ),
                 )
