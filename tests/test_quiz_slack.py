@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.actions import button_value, value_parts
 from bot.core.clock import FakeClock
+from bot.core.inert import one_line
 from bot.storage.db import open_db
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz.store import QuizStore
@@ -71,6 +72,19 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     assert post.message_id and post.closes_at - post.created_at == timedelta(hours=1)
     item = LIBRARY.item(post.item_id)
     assert item.stem.en in posted["text"]
+    # Each letter button is named by its answer for screen readers (Slack's
+    # accessibility_label), in the order the options are shown.
+    spoken = [
+        e["accessibility_label"]
+        for b in posted["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("quiz:answer")
+    ]
+    assert spoken == [
+        one_line(f"{'ABCD'[n]}: {item.options[i].text.en}", 75)
+        for n, i in enumerate(post.order)
+    ]
 
     right = await click_and_wait(
         bot,

@@ -123,3 +123,73 @@ async def test_a_click_can_only_update_a_bot_message_in_its_own_conversation(run
         if m["id"] == alice_question["id"]
     ]
     assert updated["version"] > alice_question["version"] and "You chose" in updated["text"]
+
+
+async def test_nobody_can_read_or_post_in_someone_elses_direct_messages(running):
+    """Direct messages live in "dm-<id>": naming that as a room is refused, so another
+    signed-in person can neither read them nor post there."""
+    await running.web_send(text="/help", conversation="dm", user="web-user-1")
+    async with running.session.get(
+        running.url + "webchat/api/messages",
+        params={"user_id": "web-user-2", "conversation": "dm-web-user-1", "after": "0"},
+        headers=running.web_headers("web-user-2"),
+    ) as r:
+        assert r.status == 400
+        assert "messages" not in await r.json()
+    status, body = await running.web_send(
+        text="hello", conversation="dm-web-user-1", user="web-user-2"
+    )
+    assert status == 400 and not body["ok"]
+    mine = await running.web_messages(conversation="dm", user="web-user-1")
+    assert [m["sender"] for m in mine] == ["user", "bot"]
+
+
+async def test_a_room_with_messages_is_listed_for_the_page(running):
+    """A page sent to a web chat room (an incident room) is readable: the room is listed
+    with the messages, newest room first, and direct messages never are."""
+    from app import SERVICES
+    from bot.core.model import Message, Place
+
+    transport = running.app[SERVICES].transports["web"]
+    await transport.post(Place("web", "local", "incident-room"), Message("Severity 1 page"))
+    await running.web_send(text="/help", conversation="dm")
+    async with running.session.get(
+        running.url + "webchat/api/messages",
+        params={"user_id": "web-user-2", "conversation": "general", "after": "0"},
+        headers=running.web_headers("web-user-2"),
+    ) as r:
+        data = await r.json()
+    assert data["rooms"] == ["incident-room"]
+    (page,) = await running.web_messages(user="web-user-2", conversation="incident-room")
+    assert page["text"] == "Severity 1 page"
+
+
+async def test_short_button_labels_carry_their_spoken_name_and_toggle_state(running):
+    from app import SERVICES
+    from bot.core.model import Actions, Button, Message
+
+    async def demo(turn):
+        await turn.reply(
+            Message(
+                "Pick",
+                (
+                    Actions(
+                        (
+                            Button("A", "demo:x", "a", accessibility_label="A: Use a passkey"),
+                            Button("Phishing", "demo:y", "p", pressed=True),
+                            Button("Next", "demo:z", "n"),
+                        )
+                    ),
+                ),
+            )
+        )
+
+    running.app[SERVICES].registry.add_command("demo", "Buttons", demo, hidden=True)
+    await running.web_send(text="demo")
+    (reply,) = [m for m in await running.web_messages() if m["sender"] == "bot"]
+    buttons = reply["blocks"][0]["buttons"]
+    assert [(b["spoken"], b["pressed"]) for b in buttons] == [
+        ("A: Use a passkey", None),
+        ("", True),
+        ("", None),
+    ]

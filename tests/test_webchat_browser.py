@@ -206,3 +206,143 @@ async def test_a_long_unbroken_line_wraps_inside_the_chat(running):
             await browser.close()
     scroll_width, client_width = widths
     assert scroll_width <= client_width
+
+
+async def _demo_command(running):
+    """A `demo` command whose reply has what the chat must make accessible: a heading, a
+    link, quiz-style letter buttons, a toggle and a drop-down."""
+    from app import SERVICES
+    from bot.core.model import Choice, Heading, Select
+
+    async def demo(turn):
+        await turn.reply(
+            Message(
+                "Pick one",
+                (
+                    Heading("Quick question"),
+                    Section(
+                        "Read https://www.ncsc.gov.uk/guidance, then javascript:alert(1) "
+                        "and http://plain.example/"
+                    ),
+                    Actions(
+                        (
+                            Button("A", "demo:pick", "a", accessibility_label="A: Use a passkey"),
+                            Button("B", "demo:pick", "b", accessibility_label="B: Share it"),
+                            Button("Phishing", "demo:toggle", "p", pressed=True),
+                        )
+                    ),
+                    Select(
+                        "demo:reason",
+                        "Why skip this step?",
+                        (Choice("Done already", "done"), Choice("Other", "other")),
+                    ),
+                ),
+            )
+        )
+
+    running.app[SERVICES].registry.add_command("demo", "Accessible bits", demo, hidden=True)
+
+
+async def test_the_chat_is_accessible(running):
+    """Labelled controls, answer buttons named by their answers, aria-pressed on toggles,
+    real headings, and no critical or serious axe-core finding."""
+    path = _browser_path()
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    await _demo_command(running)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(running.url)
+            sign_in_page = await Axe().run(page)
+            await page.fill("#secret", web_secret("web-user-1"))
+            await page.press("#secret", "Enter")
+            await page.get_by_text("Signed in as Web User").wait_for(timeout=10000)
+            await page.get_by_label("Message to secbot").fill("demo")
+            await page.press("#text", "Enter")
+            await page.get_by_role("heading", name="Quick question").wait_for(timeout=10000)
+            assert await page.get_by_role("button", name="A: Use a passkey").count() == 1
+            toggle = page.get_by_role("button", name="Phishing")
+            assert await toggle.get_attribute("aria-pressed") == "true"
+            assert await page.get_by_role("combobox", name="Why skip this step?").count() == 1
+            assert await page.get_by_role("heading", name="secbot", level=1).count() == 1
+            chat_page = await Axe().run(page)
+        finally:
+            await browser.close()
+    for results in (sign_in_page, chat_page):
+        bad = [
+            v for v in results.response["violations"] if v["impact"] in ("critical", "serious")
+        ]
+        assert not bad, results.generate_report()
+
+
+async def test_only_https_links_are_clickable_and_they_open_safely(running):
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    await _demo_command(running)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await sign_in(page, running)
+            await page.fill("#text", "demo")
+            await page.press("#text", "Enter")
+            link = page.get_by_role("link", name="https://www.ncsc.gov.uk/guidance")
+            await link.wait_for(timeout=10000)
+            assert await link.get_attribute("href") == "https://www.ncsc.gov.uk/guidance"
+            assert await link.get_attribute("rel") == "noopener noreferrer"
+            # The comma after the address is text, and nothing else became a link.
+            assert await page.locator("#log a").count() == 1
+            assert await page.get_by_text("javascript:alert(1)", exact=False).count() == 1
+        finally:
+            await browser.close()
+
+
+async def test_a_message_survives_an_error(running):
+    """Too long to send: the error says so and the text is back in the box to shorten."""
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    long_text = "We have been hacked. " * 120  # over the 2,000 characters allowed
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await sign_in(page, running)
+            await page.fill("#text", long_text)
+            await page.press("#text", "Enter")
+            await page.get_by_text("That message is too long", exact=False).wait_for(
+                timeout=10000
+            )
+            assert await page.input_value("#text") == long_text.strip()
+        finally:
+            await browser.close()
+    assert [m for m in await running.web_messages() if m["sender"] == "user"] == []
+
+
+async def test_a_page_sent_to_a_web_chat_room_can_be_read_there(running):
+    path = _browser_path()
+    from playwright.async_api import async_playwright
+
+    from app import SERVICES
+    from bot.core.model import Place
+
+    transport = running.app[SERVICES].transports["web"]
+    await transport.post(
+        Place("web", "local", "incident-room"),
+        Message("Severity 1 incident", (Section("Severity 1 incident on X"),)),
+    )
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await sign_in(page, running)
+            room = page.get_by_role("button", name="#incident-room")
+            await room.click(timeout=10000)
+            assert await room.get_attribute("aria-pressed") == "true"
+            await page.get_by_text("Severity 1 incident on X").wait_for(timeout=10000)
+        finally:
+            await browser.close()

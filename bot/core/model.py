@@ -130,10 +130,16 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
+    """A button. ``accessibility_label`` is what a screen reader says instead of a short
+    label ("A" → "A: Turn on two-step verification"); ``pressed`` marks an on/off toggle
+    (True or False; None for a plain button), so the web chat can say aria-pressed."""
+
     label: str
     action_id: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
+    accessibility_label: str = ""
+    pressed: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ def block_model(i: int, blk) -> object | None:
                 action_id=unique(b.action_id, i, j),
                 value=b.value or None,
                 style=b.style,
+                accessibility_label=_clip(b.accessibility_label, MAX_LABEL) or None,
             )
             for j, b in enumerate(blk.buttons[:25])
         ]
@@ -193,6 +194,8 @@ def _actions(i: int, blk: Actions) -> dict:
                     f"value attribute cannot exceed {ButtonElement.value_max_length} characters"
                 )
             element["value"] = b.value
+        if b.accessibility_label:  # what a screen reader says for a short label ("A")
+            element["accessibility_label"] = _clip(b.accessibility_label, MAX_LABEL)
         elements.append(element)
     return {"type": "actions", "elements": elements}
 

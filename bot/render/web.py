@@ -44,6 +44,10 @@ def render(msg: Message) -> dict:
                             "action_id": b.action_id,
                             "value": b.value,
                             "style": b.style,
+                            # What a screen reader says (aria-label) and a toggle's
+                            # state (aria-pressed); both optional.
+                            "spoken": _label(b.accessibility_label),
+                            "pressed": b.pressed,
                         }
                         for b in blk.buttons
                     ],

@@ -110,33 +110,61 @@
     showSignIn("You have signed out.");
   });
 
+  // Resolves true when secbot took the message, false when it did not (so the page can
+  // give the person back what they typed).
   async function post(body) {
     errorBox.textContent = "";
     if (!signInNeeded) { body.user_id = userId; body.name = nameInput.value; }
     body.conversation = conversation; body.request_id = reqId();
+    let ok = false;
     try {
       const headers = Object.assign({ "Content-Type": "application/json" }, authHeaders());
       const r = await fetch("/webchat/api/send", { method: "POST", headers: headers, body: JSON.stringify(body) });
-      if (await refused(r)) return;
-      const data = await r.json();
-      if (!data.ok) errorBox.textContent = data.error || "Something went wrong.";
-    } catch (e) { errorBox.textContent = "Can't reach secbot. Is it still running?"; }
+      if (await refused(r)) return false;
+      let data = {};
+      try { data = await r.json(); } catch (e) { /* a proxy's error page: not JSON */ }
+      ok = r.ok && data.ok === true;
+      if (!ok) errorBox.textContent = data.error || "Something went wrong. Your message is still in the box: try sending it again.";
+    } catch (e) { errorBox.textContent = "Can't reach secbot. Is it still running? Your message is still in the box."; }
     poll();
+    return ok;
   }
+
+  // Only https links become links; everything else stays text. The address is checked by
+  // the browser's own URL parser, the text is set with textContent, and the new tab gets
+  // no window.opener and no referrer.
+  const LINK = /https:\/\/[^\s<>"'`]+/g;
+  function linkedText(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(LINK)) {
+      let address = match[0].replace(/[.,;:!?)\]]+$/, "");
+      let url = null;
+      try { url = new URL(address); } catch (e) { url = null; }
+      if (!url || url.protocol !== "https:") continue;
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      const a = el("a", "", address);
+      a.href = url.href; a.target = "_blank"; a.rel = "noopener noreferrer";
+      parent.appendChild(a);
+      last = match.index + address.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+    return parent;
+  }
+  function textBlock(tag, cls, text) { return linkedText(el(tag, cls), text || ""); }
 
   function renderMessage(m) {
     const box = el("div", "msg " + (m.sender === "user" ? "user" : "bot") + (m.private ? " private" : ""));
     box.dataset.id = m.id;
     box.appendChild(el("div", "who", m.sender === "user" ? (m.name || "You") : (m.private ? "secbot (only you can see this)" : "secbot")));
     const blocks = m.blocks || [];
-    if (!blocks.length) box.appendChild(el("div", "section", m.text));
+    if (!blocks.length) box.appendChild(textBlock("div", "section", m.text));
     for (const b of blocks) {
-      if (b.type === "heading") box.appendChild(el("div", "heading", b.text));
+      if (b.type === "heading") box.appendChild(el("h3", "heading", b.text));
       else if (b.type === "section") {
-        if (b.text) box.appendChild(el("div", "section", b.text));
+        if (b.text) box.appendChild(textBlock("div", "section", b.text));
         if (b.fields && b.fields.length) {
           const dl = el("dl", "fields");
-          for (const f of b.fields) { dl.appendChild(el("dt", "", f.label)); dl.appendChild(el("dd", "", f.value)); }
+          for (const f of b.fields) { dl.appendChild(el("dt", "", f.label)); dl.appendChild(textBlock("dd", "", f.value)); }
           box.appendChild(dl);
         }
       } else if (b.type === "actions") {
@@ -144,6 +172,9 @@
         for (const btn of b.buttons) {
           const button = el("button", btn.style || "", btn.label);
           button.type = "button";
+          // A short label ("A") is spoken as the answer it stands for.
+          if (btn.spoken) button.setAttribute("aria-label", btn.spoken);
+          if (btn.pressed === true || btn.pressed === false) button.setAttribute("aria-pressed", String(btn.pressed));
           button.addEventListener("click", () => post({ action: { action_id: btn.action_id, value: btn.value, message_id: String(m.id) } }));
           row.appendChild(button);
         }
@@ -151,13 +182,14 @@
       } else if (b.type === "select") {
         const row = el("div", "actions");
         const sel = el("select");
+        sel.setAttribute("aria-label", b.placeholder);
         sel.appendChild(el("option", "", b.placeholder));
         for (const c of b.choices) { const o = el("option", "", c.label); o.value = c.value; sel.appendChild(o); }
         sel.addEventListener("change", () => { if (sel.value !== b.placeholder) post({ action: { action_id: b.action_id, value: sel.value, message_id: String(m.id) } }); });
         row.appendChild(sel);
         box.appendChild(row);
       } else if (b.type === "context") {
-        for (const line of b.lines) box.appendChild(el("div", "context", line));
+        for (const line of b.lines) box.appendChild(textBlock("div", "context", line));
       } else if (b.type === "divider") box.appendChild(el("hr"));
     }
     if (m.attachment) {
@@ -171,10 +203,13 @@
 
   async function poll() {
     if (document.getElementById("chat").hidden) return;
+    const asked = conversation;
     try {
-      const r = await fetch("/webchat/api/messages?user_id=" + encodeURIComponent(userId) + "&conversation=" + conversation + "&after=" + after, { headers: authHeaders() });
+      const r = await fetch("/webchat/api/messages?user_id=" + encodeURIComponent(userId) + "&conversation=" + encodeURIComponent(asked) + "&after=" + after, { headers: authHeaders() });
       if (await refused(r)) return;
       const data = await r.json();
+      if (asked !== conversation) return;  // the person moved to another room meanwhile
+      showRooms(data.rooms || []);
       for (const m of data.messages || []) {
         after = Math.max(after, m.version);
         const box = renderMessage(m);
@@ -186,18 +221,34 @@
     } catch (e) { /* the next poll tries again */ }
   }
 
-  document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+  // Rooms other than #general (an incident room that pages are sent to, say) appear in
+  // the navigation once they have messages, so whoever is paged there can read them.
+  const nav = document.querySelector("nav");
+  function openRoom(b) {
     conversation = b.dataset.conv; after = 0; rendered.clear(); log.textContent = "";
-    document.querySelectorAll("nav button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+    nav.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
     poll();
-  }));
-  document.getElementById("form").addEventListener("submit", (e) => {
+  }
+  function showRooms(rooms) {
+    for (const room of rooms) {
+      if (typeof room !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(room)) continue;
+      if (nav.querySelector('button[data-conv="' + room + '"]')) continue;
+      const b = el("button", "", "#" + room);
+      b.type = "button"; b.dataset.conv = room; b.setAttribute("aria-pressed", "false");
+      b.addEventListener("click", () => openRoom(b));
+      nav.insertBefore(b, nav.querySelector('button[data-conv="dm"]'));
+    }
+  }
+  nav.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => openRoom(b)));
+  document.getElementById("form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = document.getElementById("text");
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    post({ text: text });
+    // A long message must survive an error: put it back unless the person has typed
+    // something new in the meantime.
+    if (!(await post({ text: text })) && !input.value) { input.value = text; input.focus(); }
   });
   start();
 })();

@@ -398,7 +398,12 @@ def question_message(item: QuizItem, actor_key: str) -> Message:
             Section("\n".join(lines)),
             Actions(
                 tuple(
-                    Button(LETTERS[n], "tip:quizanswer", button_value(item.id, i))
+                    Button(
+                        LETTERS[n],
+                        "tip:quizanswer",
+                        button_value(item.id, i),
+                        accessibility_label=f"{LETTERS[n]}: {item.options[i].text.text()}",
+                    )
                     for n, i in enumerate(order)
                 )
             ),

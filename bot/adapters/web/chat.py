@@ -65,6 +65,9 @@ _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing ne
 # Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
 _WHOLE = re.compile(r"[0-9]{1,18}")
 MAX_TEXT = 2000
+# Direct messages live in "dm-<user id>"; the page lists at most MAX_ROOMS rooms.
+DM_PREFIX = "dm-"
+MAX_ROOMS = 20
 UNAVAILABLE = "secbot can't save messages just now. Please try again in a minute."
 
 
@@ -109,6 +112,16 @@ class WebChatStore:
         ).fetchone()
         return row is not None
 
+    def rooms(self, limit: int = MAX_ROOMS) -> list[str]:
+        """The rooms (not direct messages) that have messages, most recently used first:
+        the page lists them, so a page sent to an incident room can be read there."""
+        rows = self.db.execute(
+            "SELECT conversation FROM webchat_messages WHERE conversation NOT LIKE ?"
+            " GROUP BY conversation ORDER BY MAX(id) DESC LIMIT ?",
+            [DM_PREFIX + "%", limit],
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def prune(self, before: str) -> int:
         """Delete messages created before ``before`` (an ISO time); returns how many.
 
@@ -142,8 +155,15 @@ class WebChatStore:
 
 def conversation_place(conversation: str, user_id: str) -> Place:
     if conversation == "dm":
-        return Place("web", WORKSPACE, f"dm-{user_id}", is_direct=True)
+        return Place("web", WORKSPACE, f"{DM_PREFIX}{user_id}", is_direct=True)
     return Place("web", WORKSPACE, conversation, is_direct=False)
+
+
+def room_name_ok(conversation: str) -> bool:
+    """A conversation a page may name: "dm" (the person's own direct messages) or a room.
+    Someone else's direct messages ("dm-<their id>") are never a room, so nobody can read
+    or post in them by naming them."""
+    return bool(_ID.fullmatch(conversation)) and not conversation.startswith(DM_PREFIX)
 
 
 class WebTransport:
@@ -315,7 +335,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         actor = signed_in or _named_in_request(
             str(data.get("user_id", "")), str(data.get("name", ""))
         )
-        if actor is None or not _ID.fullmatch(conversation) or not _ID.fullmatch(request_id):
+        if actor is None or not room_name_ok(conversation) or not _ID.fullmatch(request_id):
             return _bad("user_id, conversation and request_id must be short plain identifiers.")
         user_id = actor.user_id
         place = conversation_place(conversation, user_id)
@@ -380,14 +400,16 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         else:
             user_id = request.query.get("user_id", "")
         conversation = request.query.get("conversation", "")
-        if not _ID.fullmatch(user_id) or not _ID.fullmatch(conversation):
+        if not _ID.fullmatch(user_id) or not room_name_ok(conversation):
             return _bad("user_id and conversation are required.")
         after_text = request.query.get("after", "0")
         if not _WHOLE.fullmatch(after_text):
             return _bad("after must be a number.")
         after = int(after_text)
         place = conversation_place(conversation, user_id)
-        return web.json_response({"messages": store.since(place.channel, user_id, after)})
+        return web.json_response(
+            {"messages": store.since(place.channel, user_id, after), "rooms": store.rooms()}
+        )
 
     async def whoami(request: web.Request) -> web.Response:
         """How the page should sign in, and who the secret belongs to."""

@@ -19,6 +19,7 @@ from content.quiz.render.common import (
     options_text,
     private,
     source_line,
+    spoken_answer,
 )
 from content.quiz.store import Post
 
@@ -35,7 +36,12 @@ def channel_question(
 ) -> Message:
     """The open question as everyone in the channel sees it: a count, never a choice."""
     buttons = tuple(
-        Button(LETTERS[shown], "quiz:answer", button_value(post.id, shown))
+        Button(
+            LETTERS[shown],
+            "quiz:answer",
+            button_value(post.id, shown),
+            accessibility_label=spoken_answer(item, post.order, shown),
+        )
         for shown in range(len(post.order))
     )
     count = answered_text(answered)

@@ -27,6 +27,12 @@ def option_label(item: QuizItem, order: Sequence[int], original: int) -> str:
     return f"{LETTERS[shown]}) {item.options[original].text.en}"
 
 
+def spoken_answer(item: QuizItem, order: Sequence[int], shown: int) -> str:
+    """What a screen reader says for answer button ``shown`` ("B: the option text"), so
+    a letter button is named by its answer."""
+    return f"{LETTERS[shown]}: {item.options[order[shown]].text.en}"
+
+
 def options_text(item: QuizItem, order: Sequence[int]) -> str:
     return "\n".join(
         f"{LETTERS[shown]}) {item.options[original].text.en}"

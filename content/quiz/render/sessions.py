@@ -10,7 +10,14 @@ from bot.core.hints import typed
 from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
 from content.library.models import MODULE_LABELS, MODULES, PRINCIPLE_LABELS, PRINCIPLES, QuizItem
 from content.quiz import engine
-from content.quiz.render.common import LETTERS, feedback, options_text, score_fields, source_line
+from content.quiz.render.common import (
+    LETTERS,
+    feedback,
+    options_text,
+    score_fields,
+    source_line,
+    spoken_answer,
+)
 from content.quiz.store import ExamResult, Session
 
 
@@ -29,7 +36,12 @@ def session_question(
 ) -> Message:
     order = session.questions[position].order
     buttons = tuple(
-        Button(LETTERS[shown], "quiz:session", button_value(session.id, position, shown))
+        Button(
+            LETTERS[shown],
+            "quiz:session",
+            button_value(session.id, position, shown),
+            accessibility_label=spoken_answer(item, order, shown),
+        )
         for shown in range(len(order))
     )
     small = [note] if note else []
