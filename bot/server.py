@@ -32,6 +32,7 @@ from bot.core.registry import Registry
 from bot.http.errors import error_middleware, quiet_malformed_requests
 from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
+from bot.http.store_pages import store_page_routes
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, inbox
 from bot.storage.db import (
@@ -151,6 +152,7 @@ def create_app(
     services.transports["web"] = web_transport
     if settings.webchat:
         app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
+    app.add_routes(store_page_routes(settings))  # the privacy and terms pages
 
     # Teams: authenticated with an app id; without one, open to the Bot Framework Emulator
     # but only in development mode and only for loopback serviceUrls (Settings.teams_enabled).

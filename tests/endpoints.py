@@ -67,6 +67,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("web chat page", "GET", "/", NOTHING),
     Endpoint("web chat script", "GET", "/webchat/static/app.js", NOTHING),
     Endpoint("web chat styles", "GET", "/webchat/static/app.css", NOTHING),
+    Endpoint("privacy notice", "GET", "/privacy", NOTHING),
+    Endpoint("terms of use", "GET", "/terms", NOTHING),
     Endpoint("liveness", "GET", "/healthz", NOTHING),
     Endpoint("readiness", "GET", "/readyz", NOTHING),
 ]

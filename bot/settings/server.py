@@ -11,6 +11,8 @@ from pydantic import field_validator
 from bot.core.access import LOOPBACK_NAMES, parse_allowed_hosts
 from bot.settings.base import SettingsGroup, choice, comma_list, setting
 
+ORGANISATION_LIMIT = 120
+
 
 class ServerSettings(SettingsGroup):
     host: str = setting(
@@ -53,6 +55,12 @@ class ServerSettings(SettingsGroup):
     content_dir: str | None = setting(
         "SECBOT_CONTENT_DIR", None,
         "A folder of your organisation's own content packs (quiz and tips YAML).",
+        group="Server",
+    )
+    organisation: str = setting(
+        "SECBOT_ORGANISATION", "",
+        "The organisation that runs this secbot, as its privacy and terms pages (/privacy,"
+        " /terms) name it; the Teams app listing links to those pages.",
         group="Server",
     )
 
@@ -98,6 +106,16 @@ class ServerSettings(SettingsGroup):
             raise ValueError(
                 f"must be host names separated by commas; {str(e)!r} is not one"
             ) from None
+
+    @field_validator("organisation")
+    @classmethod
+    def _organisation(cls, value: str) -> str:
+        shown = " ".join(value.split())
+        if len(shown) > ORGANISATION_LIMIT:
+            raise ValueError(f"must be a name of at most {ORGANISATION_LIMIT} characters")
+        if any(not c.isprintable() for c in shown):
+            raise ValueError("must be a plain name, with no control characters")
+        return shown
 
     @field_validator("content_dir")
     @classmethod
