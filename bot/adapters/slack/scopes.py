@@ -1,0 +1,46 @@
+"""The Slack bot scopes secbot needs, and why: one row per Web API method it calls.
+
+The app manifest (``manifest.yml``) asks for exactly these, no more: an organisation's
+Slack admins approve every scope, and a scope the code never uses is access nobody needs.
+``tests/test_slack_scopes.py`` finds the Web API methods the code calls and fails when
+one is missing here, when a row is no longer used, or when the manifest's scopes differ.
+Scopes from Slack's method reference pages (api.slack.com/methods).
+"""
+
+from __future__ import annotations
+
+# Web API method -> the bot scopes it needs as secbot calls it.
+METHOD_SCOPES: dict[str, frozenset[str]] = {
+    # Posts in a channel, a thread, or a person's DM with the app (their user id as the
+    # channel). chat:write.public lets tips and pages go to a channel the app was never
+    # added to, where someone typed /tip subscribe or a routing file names it.
+    "chat.postMessage": frozenset({"chat:write", "chat:write.public"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    "users.info": frozenset({"users:read"}),  # names, not ids
+    # The incident room is always a private channel (is_private=True).
+    "conversations.create": frozenset({"groups:write"}),
+    "conversations.invite": frozenset({"groups:write"}),
+    # files_upload_v2: the incident report as a file.
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+}
+
+# Event subscription (manifest settings.event_subscriptions.bot_events) -> its scope.
+EVENT_SCOPES: dict[str, str] = {
+    "app_mention": "app_mentions:read",
+    "message.im": "im:history",
+}
+
+# Slash commands (manifest features.slash_commands) need this one.
+COMMANDS_SCOPE = "commands"
+
+
+def needed_scopes(methods: set[str], events: set[str], has_commands: bool) -> set[str]:
+    """The bot scopes for calling ``methods``, hearing ``events`` and taking commands.
+    A method or event with no row raises KeyError: add its row above, with the reason."""
+    scopes = {scope for method in methods for scope in METHOD_SCOPES[method]}
+    scopes |= {EVENT_SCOPES[event] for event in events}
+    if has_commands:
+        scopes.add(COMMANDS_SCOPE)
+    return scopes
