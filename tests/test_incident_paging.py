@@ -205,7 +205,7 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         (envelope,) = mailbox.envelopes
         assert envelope.rcpt_tos == ["duty@example.gov.uk"]
         email = message_from_bytes(envelope.content, policy=default_policy)
-        assert email["Subject"] == "Severity 3 (medium) incident: @govuk on x"
+        assert email["Subject"] == "Severity 3 (medium) incident: @govuk on X"
         assert f"Incident {incident_id}." in email.get_content()
 
         # The duty team acknowledges: PagerDuty hears it.

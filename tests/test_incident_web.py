@@ -82,7 +82,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     await pager(bot).flush()
     messages = await bot.web_messages(user=REPORTER)
     (page,) = [m for m in messages if m["id"] != card_id and buttons(m["blocks"], "incident:ack")]
-    assert page["text"].startswith("Severity 1 (critical) incident: @govuk on x")
+    assert page["text"].startswith("Severity 1 (critical) incident: @govuk on X")
 
     # Someone outside the paged team can't acknowledge; the refusal says why.
     mine = await click(bot, "incident:ack", incident_id, page["id"], user=REPORTER)
@@ -313,3 +313,30 @@ async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
     expected = f"{sent} page{'' if sent == 1 else 's'} sent"
     expected += f", {failed} failed" if failed else ""
     assert summary.endswith(f"{expected}.") and f"{len(pages)} pages sent" not in summary
+
+
+async def test_a_page_names_the_platform_as_it_does_and_leaves_no_gap_without_a_handle(
+    bot, fake_pd
+):
+    """"on LinkedIn", not "on linkedin"; with no handle given, "an account on LinkedIn",
+    never a double space where the handle would be."""
+    incident_id, card_id = await triage(
+        bot,
+        "compromised linkedin",
+        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes"],
+    )
+    await pager(bot).flush()
+    messages = await bot.web_messages(user=REPORTER)
+    (page,) = [m for m in messages if m["id"] != card_id and buttons(m["blocks"], "incident:ack")]
+    assert page["text"].startswith("Severity 1 (critical) incident: an account on LinkedIn.")
+    assert "  " not in page["text"]
+    (heading,) = [b["text"] for b in page["blocks"] if b["type"] == "heading"]
+    assert heading == "Severity 1 (critical) incident: an account on LinkedIn"
+    fields = {
+        f["label"]: f["value"]
+        for b in page["blocks"]
+        if b["type"] == "section"
+        for f in b["fields"]
+    }
+    assert fields["Platform"] == "LinkedIn" and fields["Account"] == "not given"
+    assert incident_id in page["text"]

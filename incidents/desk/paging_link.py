@@ -44,6 +44,7 @@ class PagingLink(DeskJob):
             id=inc.id,
             summary=("DRILL: " if inc.drill else "") + summary,
             platform=inc.platform or "other",
+            platform_name=platform if inc.platform not in (None, "other") else "another platform",
             account=inc.account or "",
             department=inc.department,
             severity=inc.severity or 4,

@@ -14,6 +14,7 @@ FIELD_LIMITS = {
     "id": 64,
     "summary": 900,
     "platform": 40,
+    "platform_name": 40,
     "account": 120,
     "department": 120,
     "reporter": 200,
@@ -33,6 +34,9 @@ class IncidentInfo:
     drill: bool
     reporter: str  # actor.key
     origin: dict | None = None  # place fields of where it was reported, for chat targets/links
+    # The platform as it writes its own name ("X", "LinkedIn"), for what people read;
+    # ``platform`` stays the id routing rules match. Empty in records from before it.
+    platform_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

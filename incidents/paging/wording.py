@@ -45,10 +45,20 @@ def summary(info: IncidentInfo, limit: int = 300) -> str:
     return text
 
 
+def platform_name(info: IncidentInfo) -> str:
+    """The platform as it writes its name ("X", "LinkedIn"), for people to read."""
+    return info.platform_name or info.platform
+
+
+def account_on(info: IncidentInfo) -> str:
+    """"@dhsc on X", or "an account on X" when no handle was given (never a gap)."""
+    return f"{info.account or 'an account'} on {platform_name(info)}"
+
+
 def title(info: IncidentInfo) -> str:
     drill = "DRILL: " if info.drill else ""
     sev = severity_label(info.severity)
-    return f"{drill}Severity {sev} incident: {info.account} on {info.platform}"
+    return f"{drill}Severity {sev} incident: {account_on(info)}"
 
 
 def page_text(info: IncidentInfo, ack_hint: str, step: int = 1, round_: int = 1) -> str:
@@ -76,8 +86,8 @@ def personalisation(
         "summary": summary(info),
         "incident_id": info.id,
         "severity": severity_label(info.severity),
-        "platform": info.platform,
-        "account": info.account,
+        "platform": platform_name(info),
+        "account": info.account or "not given",
         "department": info.department or "not given",
         "drill": "yes" if info.drill else "no",
         "step": str(step),
@@ -86,8 +96,9 @@ def personalisation(
 
 
 def chat_page(info: IncidentInfo, ack_hint: str, step: int, round_: int) -> Message:
-    fields = [("Severity", severity_label(info.severity)), ("Account", info.account)]
-    fields.append(("Platform", info.platform))
+    fields = [("Severity", severity_label(info.severity))]
+    fields.append(("Account", info.account or "not given"))
+    fields.append(("Platform", platform_name(info)))
     if info.department:
         fields.append(("Department", info.department))
     fields.append(("Incident", info.id))

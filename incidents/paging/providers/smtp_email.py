@@ -40,7 +40,7 @@ class SmtpProvider(Provider):
             "",
             f"Summary: {info.summary}",
             f"Severity: {severity_label(info.severity)}",
-            f"Account: {info.account} on {info.platform}",
+            f"Account: {wording.account_on(info)}",
             f"Department: {info.department or 'not given'}",
             f"Reported by: {info.reporter}",
             f"Incident: {info.id}",
