@@ -184,7 +184,7 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         (sms,) = await notify.wait_for(lambda s: s.sms_sent())
         assert sms["phone_number"] == "07700 900123" and sms["template_id"] == "tpl-duty-sms"
         assert sms["personalisation"]["incident_id"] == incident_id
-        assert "Severity 3 (medium)" in sms["personalisation"]["message"]
+        assert "Severity 3 (moderate)" in sms["personalisation"]["message"]
         # Said so it works from any platform: Teams and the web chat have no slash commands.
         assert f"send secbot “compromised ack {incident_id}”" in sms["personalisation"]["message"]
         await pd.wait_for(lambda s: len(s.events("trigger")) == 2)
@@ -205,7 +205,7 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         (envelope,) = mailbox.envelopes
         assert envelope.rcpt_tos == ["duty@example.gov.uk"]
         email = message_from_bytes(envelope.content, policy=default_policy)
-        assert email["Subject"] == "Severity 3 (medium) incident: @govuk on X"
+        assert email["Subject"] == "Severity 3 (moderate) incident: @govuk on X"
         assert f"Incident {incident_id}." in email.get_content()
 
         # The duty team acknowledges: PagerDuty hears it.
@@ -218,8 +218,8 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         # The commander raises the severity: the senior team is paged at once.
         mine = await say(bot, f"compromised severity {incident_id} 1")
         assert mine[-1]["text"] == (
-            f"{incident_id} is now severity 1. Team major-incident is being paged too, "
-            "and needs to acknowledge."
+            f"{incident_id}: severity raised from 3 (moderate) to 1 (critical)."
+            " Team major-incident is being paged too, and needs to acknowledge."
         )
         head_sms = await notify.wait_for(
             lambda s: [b for b in s.sms_sent() if b["phone_number"] == "07700 900999"]
@@ -234,10 +234,14 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert buttons(card_now["blocks"], "incident:ack") == [incident_id]
         assert "major-incident" in str(card_now["blocks"])
         events = timeline(bot, incident_id)
-        assert "Severity changed from 3 to 1" in events
+        # The room, the timeline and the pager's own entry use the same words.
+        assert "Severity raised from 3 (moderate) to 1 (critical)" in events
         assert any(t.startswith("Checklist steps added for severity 1: ") for t in events)
         assert any(
-            t.startswith("Severity raised from 3 to 1: paging team major-incident (1 step)")
+            t.startswith(
+                "Severity raised from 3 (moderate) to 1 (critical): paging team major-incident"
+                " (1 step)"
+            )
             for t in events
         )
         # The first team can no longer acknowledge; the senior team can.
@@ -296,7 +300,9 @@ async def test_lowering_the_severity_keeps_the_team_and_refusals_say_why(
         mine = await say(bot, f"compromised severity {incident_id} 3", user=TEAM)
         assert "can't find incident" in mine[-1]["text"]
         mine = await say(bot, f"compromised severity {incident_id} 3")
-        assert mine[-1]["text"] == f"{incident_id} is now severity 3."
+        assert mine[-1]["text"] == (
+            f"{incident_id}: severity lowered from 1 (critical) to 3 (moderate)."
+        )
         assert desk(bot).store.get(incident_id).team == "major-incident"
         await pager(bot).flush()
         assert rate_limited_pd.events() == []  # comms-security was never paged

@@ -66,7 +66,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     (page,) = await fake_connector.wait_for(
         lambda s: [c for c in cards(s.sent()) if buttons(c, "incident:ack")]
     )
-    assert page["fallbackText"].startswith("Severity 1 (critical) incident: @dept on threads")
+    assert page["fallbackText"].startswith("Severity 1 (critical) incident: @dept on Threads")
 
     # A refused acknowledge comes back as the private invoke-response card.
     status, body = await bot.teams_click(

@@ -32,6 +32,7 @@ class Info:
     drill: bool
     reporter: str
     origin: dict | None = None
+    platform_name: str = ""
 
 
 class StandInPager:
@@ -157,7 +158,7 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     replies = await stranger.exec_command(f"compromised close {incident_id} done")
     assert "can't find incident" in replies[0].text and pager.resolved == []
     replies = await reporter.exec_command(f"compromised severity {incident_id} 1")
-    assert "now severity 1" in replies[0].text
+    assert "severity raised from 4 (low) to 1 (critical)" in replies[0].text
 
     desk = bot.services.feature(IncidentDesk)
     step_ids = [s.step_id for s in desk.store.steps.all(incident_id)]

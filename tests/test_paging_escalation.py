@@ -567,7 +567,8 @@ async def test_raised_severity_pages_the_newly_matched_team(tmp_path, pd, hook):
         texts = h.texts()
         (moved,) = [t for t in texts if t.startswith("Severity raised")]
         assert moved == (
-            "Severity raised from 3 to 1: paging team major (1 step) instead of duty."
+            "Severity raised from 3 (moderate) to 1 (critical): paging team major (1 step)"
+            " instead of duty."
             " Only major or an admin can acknowledge now."
         )
         assert any(t.startswith("Escalation step 1 of 1 for team major (round 2 of 2)")

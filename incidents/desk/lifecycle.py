@@ -11,6 +11,7 @@ from bot.core import Turn
 from bot.core.hints import typed
 from incidents import cards, text_limits
 from incidents.desk.job import DeskJob
+from incidents.paging.model import severity_change
 from incidents.people import parse_person
 from incidents.store import BOT, Incident
 from incidents.triage import FLAGS, normalise_handle
@@ -166,7 +167,7 @@ class Lifecycle(DeskJob):
             await turn.reply(cards.note(f"{inc.id} is already severity {new}.", private=True))
             return
         self.store.set_severity(inc.id, new)
-        changed = f"Severity changed from {inc.severity} to {new}"
+        changed = severity_change(inc.severity or 4, new)
         self.desk.event(inc, turn.actor, "severity", changed)
         steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
         added = self.store.steps.add(inc.id, steps)
@@ -177,7 +178,7 @@ class Lifecycle(DeskJob):
         assert fresh is not None
         team = await self.desk.paging.sync(fresh)
         await self.desk.refresh(inc.id)
-        text = f"{cards.drill(inc)}{inc.id} is now severity {new}."
+        text = f"{cards.drill(inc)}{inc.id}: {changed[0].lower()}{changed[1:]}."
         if team:
             text += f" Team {team} is being paged too, and needs to acknowledge."
         await turn.reply(cards.note(text))

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from incidents.paging.escalation import Engine
-from incidents.paging.model import IncidentInfo, PageRecord
+from incidents.paging.model import IncidentInfo, PageRecord, severity_change
 from incidents.paging.outbox import Outbox
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
 from incidents.paging.routing import (
@@ -149,7 +149,7 @@ class Pager:
         shape = f"{steps} step{'s' if steps != 1 else ''}"
         await self._emit(
             info.id,
-            f"Severity raised from {was} to {info.severity}: paging team {team.name}"
+            f"{severity_change(was, info.severity)}: paging team {team.name}"
             f" ({shape}) instead of {row.team}. Only {team.name} or an admin can"
             " acknowledge now.",
         )

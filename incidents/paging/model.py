@@ -75,8 +75,15 @@ class PageRecord:
     team: str | None = None  # the team whose chain it belonged to
 
 
-SEVERITY_WORDS = {1: "critical", 2: "high", 3: "medium", 4: "low"}
+SEVERITY_WORDS = {1: "critical", 2: "high", 3: "moderate", 4: "low"}
 
 
 def severity_label(severity: int) -> str:
     return f"{severity} ({SEVERITY_WORDS.get(severity, 'unknown')})"
+
+
+def severity_change(was: int, now: int) -> str:
+    """"Severity raised from 3 (moderate) to 1 (critical)": the one wording of a change,
+    so the room, the timeline and the pager's own entry say the same (1 is the worst)."""
+    way = "raised" if now < was else "lowered"
+    return f"Severity {way} from {severity_label(was)} to {severity_label(now)}"
