@@ -160,6 +160,14 @@ async def test_web_chat_subscribe_and_receive_then_unsubscribe(bot, clock):
     buttons = [b for blk in tips[0]["blocks"] if blk["type"] == "actions" for b in blk["buttons"]]
     assert [b["label"] for b in buttons] == ["Useful", "Not useful", "Quiz me on this"]
 
+    # Subscribing again with another time says so in a sentence.
+    await bot.web_send(text="tip subscribe 14:00 mon-fri")
+    changed = (await _bot_messages(bot))[-1]["text"]
+    assert changed.startswith(
+        "Changed: this channel now gets its daily security tip at 14:00 Monday to Friday,"
+    )
+    assert "(Europe/London time). Next tip: " in changed
+
     await bot.web_send(text="tip unsubscribe", user="web-user-2")
     await clock.advance(days=1)
     await checked(bot)
@@ -317,3 +325,40 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     assert len(posted_at) == 2
     assert posted_at[1] - posted_at[0] >= 0.4 - 0.01  # a lower bound: safe on a slow machine
     assert [d.status for d in delivery.store.ledger.deliveries()] == ["sent", "sent"]
+
+
+async def test_quiz_me_on_this_asks_about_the_tips_own_topic(slack_env, fake_slack, clock):
+    """Of the items sharing the tip's topic, the one whose own main topic is the tip's
+    and that shares most of its topics is asked: never a question that only touches it."""
+    from content.library.loader import ContentLibrary
+    from content.library.models import QuizItem, Tip
+    from tests.tips_helpers import make_item, make_tip
+
+    def with_topics(model, topics: list[str]):
+        return type(model).model_validate({**model.model_dump(), "topics": topics})
+
+    tip: Tip = with_topics(make_tip(1, "2fa"), ["2fa", "phishing"])
+    items: list[QuizItem] = [
+        with_topics(make_item(1, "phishing"), ["phishing", "2fa"]),  # about phishing
+        with_topics(make_item(2, "2fa"), ["2fa"]),
+        with_topics(make_item(3, "2fa and phishing"), ["2fa", "phishing"]),  # the tip's own
+        with_topics(make_item(4, "passwords"), ["passwords"]),
+    ]
+    content = ContentLibrary({i.id: i for i in items}, {tip.id: tip})
+    running = await start_bot(slack_env, clock=clock, slack=fake_slack, content=content)
+    try:
+        for user in ("web-user-1", "web-user-2", "web-admin"):
+            await running.web_send(
+                user=user, action={"action_id": "tip:quiz", "value": tip.id}
+            )
+            question = (await _bot_messages(running, user=user))[-1]
+            assert question["private"]
+            assert "Question 3 about 2fa and phishing?" in question["text"]
+            buttons = [
+                b for blk in question["blocks"] if blk["type"] == "actions" for b in blk["buttons"]
+            ]
+            # Each letter is spoken as its answer.
+            assert [b["spoken"][:3] for b in buttons] == ["A: ", "B: ", "C: ", "D: "]
+            assert any(b["spoken"].endswith("Right answer 3") for b in buttons)
+    finally:
+        await stop_bot(running)

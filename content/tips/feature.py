@@ -143,11 +143,13 @@ async def subscribe(turn: Turn, rest: str) -> None:
     assert sub is not None and sub.next_due is not None
     log.info("tips: subscription %d set by %s", sub_id, turn.actor.key)
     changed = existed is not None and existed.active
-    text = (
-        f"{'Daily tips for this channel now come' if changed else 'This channel will now get'}"
-        f" a security tip at {schedule.describe()} ({turn.services.settings.timezone} time)."
-        f" Next tip: {local_text(sub.next_due, delivery.tz)}."
+    when = f"{schedule.describe()} ({turn.services.settings.timezone} time)"
+    lead = (
+        f"Changed: this channel now gets its daily security tip at {when}."
+        if changed
+        else f"This channel will now get a security tip at {when}."
     )
+    text = f"{lead} Next tip: {local_text(sub.next_due, delivery.tz)}."
     hint = (
         f"Anyone in this channel can change this with “{_cmd(turn, 'subscribe')}” or stop it"
         f" with “{_cmd(turn, 'unsubscribe')}”."
@@ -373,16 +375,26 @@ async def vote(turn: Turn) -> None:
 
 
 def related_items(tip: Tip, items: list[QuizItem]) -> list[QuizItem]:
-    """Live quiz items on the tip's own topic: those sharing its first (main) topic, else
-    any of its topics. Tips and items share one topic vocabulary, and the content lint
-    (``tip-topic``) makes sure every topic a tip names has an item, so a tip about
-    passkeys is never followed by a question about photos from the same module."""
+    """Live quiz items on the tip's own topic, the closest first-rate matches only.
+
+    Tips and items share one topic vocabulary, and the content lint (``tip-topic``)
+    makes sure every topic a tip names has an item. Items sharing the tip's main (first)
+    topic are the candidates (else any of its topics); among them, those whose own main
+    topic is the tip's, then those sharing most of the tip's topics, win. So a tip about
+    doxxing and approval asks a question about exactly that, not one about photos that
+    merely mentions doxxing."""
     live = [i for i in items if i.enabled]
-    for tags in ({tip.topics[0]}, set(tip.topics)):
-        found = [i for i in live if set(i.topics) & tags]
-        if found:
-            return found
-    return []
+    topics = set(tip.topics)
+    main = tip.topics[0]
+    pool = [i for i in live if main in i.topics] or [i for i in live if set(i.topics) & topics]
+    if not pool:
+        return []
+
+    def closeness(item: QuizItem) -> tuple[bool, int]:
+        return (item.topics[0] == main, len(set(item.topics) & topics))
+
+    best = max(closeness(i) for i in pool)
+    return [i for i in pool if closeness(i) == best]
 
 
 def question_message(item: QuizItem, actor_key: str) -> Message:
