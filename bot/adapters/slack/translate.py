@@ -165,6 +165,10 @@ def checked(incoming: Incoming) -> Incoming:
         t is None or type(t) is str for t in optional
     ):
         raise TypeError("a field of the delivery is not text")
+    if not incoming.place.channel or not incoming.actor.user_id:
+        # Slack always names both; without a channel nothing could be answered or
+        # stored (a record's place must say where), so the delivery can't be read.
+        raise ValueError("a delivery with no channel or no user")
     return incoming
 
 
