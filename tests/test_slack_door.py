@@ -195,15 +195,12 @@ async def test_a_command_with_no_channel_is_dropped_and_stores_nothing(
 ):
     """A signed command whose channel id is empty (never from Slack itself) is dropped
     as unreadable: it opens no incident whose place could not be read back."""
+    from tests.incident_support import desk
     from tests.support import eventually
 
     resp = await running.slash("/compromised", "x @dept", user="U1", channel="")
     assert resp.status == 200
     await eventually(lambda: not kept_slack(running.settings.db_path), timeout=30)
-    db = open_db(running.settings.db_path)
-    try:
-        assert db.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 0
-    finally:
-        db.conn.close()
+    assert desk(running).store.get(f"SEC-{datetime.now(UTC).year}-0001") is None
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert fake_slack.responses() == []
