@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from app import SERVICES
 from incidents.desk import IncidentDesk
 from incidents.paging import Pager
 from tests.fakes.connector import FakeConnector
+from tests.fakes.mailbox import Mailbox
+from tests.fakes.notify import FakeNotify
 from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
 from tests.support import start_bot, stop_bot
+from tests.test_paging_harness import free_port
 
 # One team: step 1 pages PagerDuty and posts a chat page where the incident is worked;
 # step 2, five minutes later, pages the backup PagerDuty service. Only the chat page
@@ -157,6 +162,23 @@ async def fake_connector():
 @pytest.fixture
 async def fake_pd():
     server = await FakePagerDuty().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def smtp():
+    """A mail server on loopback: (its aiosmtpd controller, the :class:`Mailbox`)."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    await asyncio.to_thread(controller.start)
+    yield controller, mailbox
+    await asyncio.to_thread(controller.stop)
+
+
+@pytest.fixture
+async def notify():
+    server = await FakeNotify().start()
     yield server
     await server.close()
 

@@ -11,6 +11,9 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -488,3 +491,24 @@ class TestBackend:
 
 
 __all__ = ["Turn"]
+
+
+def run_app(env: dict[str, str], tmp_path: Path, **run: Any) -> subprocess.CompletedProcess:
+    """``python app.py`` in ``tmp_path``, for the tests of what stops it starting: no
+    platform or secbot variable from the caller's environment, a database in
+    ``tmp_path``, any free port, then ``env``. ``run`` goes to ``subprocess.run``."""
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "MICROSOFT_", "SECBOT_", "HOST"))
+    }
+    full.update({"SECBOT_DB": str(tmp_path / "x.db"), "PORT": "0", **env})
+    return subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parents[1] / "app.py")],
+        env=full,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **run,
+    )

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+from tests.layers import ROOT, imports_of
 
-ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_LIBRARIES = ("slack_bolt", "slack_sdk", "botbuilder", "botframework")
 # Platform adapters translate; they are the only place platform SDKs belong.
 ALLOWED_DIRS = ("bot/adapters/",)
 ALLOWED = {"bot/render/slack.py", "app.py"}
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
 
 
 def test_features_and_core_never_import_platform_libraries():
@@ -32,7 +19,7 @@ def test_features_and_core_never_import_platform_libraries():
         for path in files
         if str(path.relative_to(ROOT)) not in ALLOWED
         and not str(path.relative_to(ROOT)).startswith(ALLOWED_DIRS)
-        for name in _imports(path)
+        for name in imports_of(path)
         if name.split(".")[0] in PLATFORM_LIBRARIES
     ]
     assert offenders == []

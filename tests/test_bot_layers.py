@@ -4,33 +4,10 @@ no circle (type-only imports included); no class in bot/ holds a whole domain.""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-from tests.test_incident_layers import import_circles
+from tests.layers import ROOT, import_circles, import_graph, imports_of, modules_of
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "bot"
-
-
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
-
-
-def _imports(path: Path) -> set[str]:
-    """Every module ``path`` imports anywhere, ``if TYPE_CHECKING:`` included."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                names.add(sub if sub in MODULES else node.module)
-    return names
+MODULES = modules_of("bot")
 
 
 def test_the_core_imports_no_adapter_domain_or_wiring():
@@ -39,17 +16,14 @@ def test_the_core_imports_no_adapter_domain_or_wiring():
         f"{path.relative_to(ROOT)} imports {name}"
         for module, path in MODULES.items()
         if module.startswith("bot.core")
-        for name in _imports(path)
+        for name in imports_of(path, MODULES)
         if any(name == b or name.startswith(b + ".") for b in banned)
     ]
     assert offenders == []
 
 
 def test_bot_imports_no_circle():
-    graph = {
-        name: {i for i in _imports(path) if i in MODULES and i != name}
-        for name, path in MODULES.items()
-    }
+    graph = import_graph(MODULES)
     # A package's __init__ re-exporting its modules is not a circle of design.
     for name in graph:
         graph[name] -= {p for p in graph[name] if name.startswith(p + ".")}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bot.core.access import host_allowed, origin_allowed
 from bot.settings import ConfigError, Settings, load_settings
 from tests.support import (
     SIGNING_SECRET,
+    run_app,
     start_bot,
     stop_bot,
     web_chat_env,
@@ -88,23 +88,6 @@ def test_create_app_holds_hand_built_settings_to_the_same_rules(tmp_path):
         create_app(Settings(db_path=db, webchat_mode="on"))  # production, no sign-in
 
 
-def _run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    full = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "MICROSOFT_", "SECBOT_", "HOST"))
-    }
-    full.update({"SECBOT_DB": str(tmp_path / "x.db"), "PORT": "0", **env})
-    return subprocess.run(
-        [sys.executable, str(ROOT / "app.py")],
-        env=full,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 @pytest.mark.parametrize(
     ("env", "named"),
     [
@@ -113,7 +96,7 @@ def _run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess
     ],
 )
 def test_app_refuses_development_mode_with_one_line_and_exit_2(tmp_path, env, named):
-    proc = _run_app(env, tmp_path)
+    proc = run_app(env, tmp_path)
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("secbot can't start: SECBOT_MODE=development") and named in line

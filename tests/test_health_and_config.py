@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ConfigError, load_settings
+from tests.support import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,21 +134,8 @@ async def test_web_chat_off_serves_no_page(tmp_path):
         await stop_bot(bot)
 
 
-def _run_app(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    full.update({"SECBOT_DB": str(tmp_path / "x.db"), **env})
-    return subprocess.run(
-        [sys.executable, str(ROOT / "app.py")],
-        env=full,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_startup_misconfiguration_is_one_clear_line(tmp_path):
-    proc = _run_app({"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
+    proc = run_app({"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "secbot can't start: SLACK_SIGNING_SECRET is missing: it is needed with SLACK_BOT_TOKEN"
@@ -159,7 +147,7 @@ def test_port_in_use_is_one_clear_line(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        proc = _run_app({"PORT": str(port)}, tmp_path)
+        proc = run_app({"PORT": str(port)}, tmp_path)
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"secbot can't start: PORT {port}")
@@ -180,7 +168,7 @@ def test_a_content_pack_that_fails_lint_refuses_start_up(tmp_path):
         "    topics: [passwords]\n"
         "    source: {title: Ours, url: 'http://insecure.example'}\n"
     )
-    proc = _run_app({"SECBOT_CONTENT_DIR": str(pack)}, tmp_path)
+    proc = run_app({"SECBOT_CONTENT_DIR": str(pack)}, tmp_path)
     assert proc.returncode == 2
     assert "secbot can't start: the training content failed lint" in proc.stderr
     assert "ours.yml:" in proc.stderr and "tip-dept-001" in proc.stderr
@@ -195,19 +183,19 @@ def _last_line_only(proc: subprocess.CompletedProcess) -> str:
 
 
 def test_an_unusable_database_is_one_clear_line(tmp_path):
-    last = _last_line_only(_run_app({"SECBOT_DB": str(tmp_path)}, tmp_path))  # a folder
+    last = _last_line_only(run_app({"SECBOT_DB": str(tmp_path)}, tmp_path))  # a folder
     assert last.startswith(f"secbot can't start: SECBOT_DB '{tmp_path}' can't be opened")
 
 
 def test_a_bad_host_is_one_clear_line(tmp_path):
-    last = _last_line_only(_run_app({"HOST": "no-such-host.invalid", "PORT": "0"}, tmp_path))
+    last = _last_line_only(run_app({"HOST": "no-such-host.invalid", "PORT": "0"}, tmp_path))
     assert last.startswith("secbot can't start: HOST 'no-such-host.invalid' is not an address")
 
 
 def test_a_bad_routing_file_is_one_clear_line(tmp_path):
     routing = tmp_path / "routing.yml"
     routing.write_text("targets:\n  pd: {type: pagerduty}\nteams: {}\n")
-    last = _last_line_only(_run_app({"SECBOT_ROUTING": str(routing), "PORT": "0"}, tmp_path))
+    last = _last_line_only(run_app({"SECBOT_ROUTING": str(routing), "PORT": "0"}, tmp_path))
     assert last.startswith(f"secbot can't start: routing file {routing}")
     assert "routing_key" in last
 
@@ -284,7 +272,7 @@ def test_sigterm_stops_gracefully(tmp_path):
     ("name", "value"), [("SECBOT_TIP_CONCURRENCY", "lots"), ("SECBOT_TIP_CONCURRENCY", "0")]
 )
 def test_a_bad_tip_setting_stops_start_up_with_one_line(tmp_path, name, value):
-    proc = _run_app({name: value}, tmp_path)
+    proc = run_app({name: value}, tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"secbot can't start: {name} must be a whole number from 1 to 10000, not {value!r}"

@@ -8,21 +8,19 @@ raised, a more senior team through GOV.UK Notify. Time is a FakeClock.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.core.clock import FakeClock
 from tests import incident_support
-from tests.fakes.notify import API_KEY, FakeNotify
+from tests.fakes.notify import API_KEY
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.incident_support import buttons, desk, pager
 from tests.support import start_bot, stop_bot
-from tests.test_paging_harness import closed_port_url, free_port
+from tests.test_paging_harness import closed_port_url
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
@@ -81,31 +79,8 @@ rules:
 """
 
 
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-async def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    await asyncio.to_thread(controller.start)
-    yield controller, mailbox
-    await asyncio.to_thread(controller.stop)
-
-
-@pytest.fixture
-async def notify():
-    server = await FakeNotify().start()
-    yield server
-    await server.close()
+smtp = incident_support.smtp
+notify = incident_support.notify
 
 
 @pytest.fixture

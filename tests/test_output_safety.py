@@ -14,14 +14,12 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from incidents.paging.routing import RoutingError
 from tests import incident_support
-from tests.fakes.notify import API_KEY, FakeNotify
+from tests.fakes.notify import API_KEY
 from tests.incident_support import buttons, card_text, desk
-from tests.support import start_bot, stop_bot
-from tests.test_paging_harness import free_port
+from tests.support import run_app, start_bot, stop_bot
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
@@ -115,29 +113,8 @@ teams:
 """
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-async def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    await asyncio.to_thread(controller.start)
-    yield controller, mailbox
-    await asyncio.to_thread(controller.stop)
-
-
-@pytest.fixture
-async def notify():
-    server = await FakeNotify().start()
-    yield server
-    await server.close()
+smtp = incident_support.smtp
+notify = incident_support.notify
 
 
 # The older form, "${SECBOT_NAME}", names a setting too (and works on older versions,
@@ -527,14 +504,12 @@ async def test_a_secret_written_in_the_routing_file_is_refused_at_start(tmp_path
 def test_a_missing_secret_variable_is_one_clear_line_at_start(tmp_path):
     """Outside development mode, with a routing file of its own, a variable the file
     names but nobody set stops start-up: one line naming it, exit status 2."""
-    from tests.test_health_and_config import _run_app
-
     path = tmp_path / "routing.yml"
     path.write_text(
         "default_team: duty\ntargets:\n  pd: {type: pagerduty, routing_key_env: PD_KEY_UNSET}\n"
         "teams:\n  duty:\n    escalation: {steps: [{targets: [pd]}]}\n"
     )
-    proc = _run_app({"SECBOT_ROUTING": str(path), "PORT": "0", "PD_KEY_UNSET": ""}, tmp_path)
+    proc = run_app({"SECBOT_ROUTING": str(path), "PORT": "0", "PD_KEY_UNSET": ""}, tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"secbot can't start: routing file {path}")

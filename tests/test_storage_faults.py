@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from app import SERVICES
 from bot.storage.db import open_db
+from tests.support import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,17 +113,7 @@ def _without_root_override() -> None:
 
 def _start(env: dict[str, str], tmp_path: Path) -> str:
     """Run ``python app.py`` in ``tmp_path``; it must refuse to start: the one line."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
-    full.update({"SECBOT_DB": str(tmp_path / "x.db"), "PORT": "0", **env})
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "app.py")],
-        env=full,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_without_root_override,
-    )
+    proc = run_app(env, tmp_path, preexec_fn=_without_root_override)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.stderr.strip().splitlines()[-1]
