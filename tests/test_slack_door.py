@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
 
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.slack.door import MAX_FORM_FIELDS, form_fields
 from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
 from content.quiz.feature import Quiz
@@ -204,3 +210,22 @@ async def test_a_command_with_no_channel_is_dropped_and_stores_nothing(
     assert desk(running).store.get(f"SEC-{datetime.now(UTC).year}-0001") is None
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert fake_slack.responses() == []
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@example("&" * (MAX_FORM_FIELDS - 1))
+@example("&" * MAX_FORM_FIELDS)
+@example("payload=%7B%22a%22%3A%ff%fe%zz+%E2%82%AC%7D&payload=2&x")
+@example("==&=a=b")
+@given(st.text(alphabet=st.sampled_from("ab=&+;%2fAFgz7\u00e9\u20ac\x00 ")) | st.text())
+def test_the_door_reads_a_form_as_bolt_does(body):
+    """The door checks a form's outer shape with yarl's C decoder (``form_fields``); bolt
+    reads the kept body with ``urllib.parse.parse_qs`` later. Both must see the same
+    fields, or a body could pass the door's check and then fail in the intake."""
+    try:
+        expected = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        with pytest.raises(ValueError):
+            form_fields(body)
+    else:
+        assert form_fields(body) == expected

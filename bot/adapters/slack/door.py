@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import datetime
-from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
+from yarl import query_to_pairs
 
 from bot.core.clock import Clock
 from bot.http.json_body import fields_shaped, parse_json_text
@@ -85,7 +85,7 @@ class SlackDoor:
                 return web.json_response({"challenge": challenge if type(challenge) is str else ""})
             return None
         try:
-            form = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+            form = form_fields(body)
         except ValueError:
             return _not_slack()
         if form.get("ssl_check") == ["1"]:
@@ -105,6 +105,17 @@ MAX_FORM_FIELDS = 200
 # null) and these lists of objects; bolt reads them assuming so before any listener runs.
 _OBJECTS = ("event", "team", "user", "channel", "enterprise", "container", "view", "message")
 _LISTS = ("actions", "authorizations")
+
+
+def form_fields(body: str) -> dict[str, list[str]]:
+    """The fields of a form body, as ``urllib.parse.parse_qs(body, keep_blank_values=True,
+    max_num_fields=MAX_FORM_FIELDS)`` reads them (bolt reads them so in the intake), but
+    with yarl's percent-decoding in C: on Python 3.11, ``parse_qs`` of a click's 1 KB
+    payload cost more than the rest of the acknowledgement together."""
+    form: dict[str, list[str]] = {}
+    for name, value in query_to_pairs(body, max_fields=MAX_FORM_FIELDS):
+        form.setdefault(name, []).append(value)
+    return form
 
 
 def _envelope(data: object) -> bool:
