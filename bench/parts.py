@@ -306,7 +306,7 @@ async def _slack_run(
     )
     # One long-lived question to answer: post 1 (created by the first /quiz above).
     clicks = await _levels(
-        srv, "slack/events", _click_bodies(resp_url, "1:0", 40000), seconds, 200, pending
+        srv, "slack/events", _click_bodies(resp_url, "1|0", 40000), seconds, 200, pending
     )
     return {"commands": commands, "clicks": clicks}
 
