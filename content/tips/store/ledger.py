@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import bindparam, delete, exists, func, select, tuple_, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
+from bot.storage.sql import run
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
+    PLACED_DELIVERY_COLUMNS,
     SENDING,
     SENT,
     UNKNOWN,
@@ -24,9 +28,88 @@ from content.tips.store.records import (
     parse_ts,
     ts,
 )
+from content.tips.store.tables import Unindexed, tip_deliveries, tip_rotation, tip_subscriptions
 
 # Rows per statement in the *_many methods (well under SQLite's bound-parameter limit).
 MANY = 500
+
+# Statements are built once, here, and run with their parameters: building one costs
+# more than running it, and the fan-out runs some of them thousands of times.
+_d, _r, _s = tip_deliveries.c, tip_rotation.c, tip_subscriptions.c
+_BY_ID = _d.id == bindparam("delivery_id")
+_ON_DAY = (_d.subscription_id == bindparam("sub_id")) & (_d.local_date == bindparam("local_date"))
+_SERVED = select(_r.tip_id).where(
+    (_r.subscription_id == bindparam("sub_id")) & (_r.cycle == bindparam("cycle"))
+)
+_HAS_DELIVERY = select(_d.id).where(_ON_DAY)
+_STATUS_ON = select(_d.status).where(_ON_DAY)
+_CLAIM = insert(tip_deliveries).on_conflict_do_nothing()
+_SERVE = insert(tip_rotation).on_conflict_do_nothing()
+_NEXT_CYCLE = (
+    update(tip_subscriptions)
+    .where((_s.id == bindparam("sub_id")) & (_s.cycle < bindparam("cycle")))
+    .values(cycle=bindparam("cycle"))
+)
+_READY = (
+    select(*PLACED_DELIVERY_COLUMNS)
+    .join_from(tip_deliveries, tip_subscriptions, _s.id == _d.subscription_id)
+    .where(
+        (_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now")))
+    )
+    .order_by(_d.due_at, _d.id)
+)
+_EARLIEST_RETRY = select(func.min(func.coalesce(_d.retry_at, _d.due_at))).where(
+    _d.status == PENDING
+)
+_GET = select(*DELIVERY_COLUMNS).where(_BY_ID)
+_FOR_REQUEST = select(*DELIVERY_COLUMNS).where(_d.request_key == bindparam("request_key"))
+_ALL = select(*DELIVERY_COLUMNS).order_by(_d.id)
+_OF_SUBSCRIPTION = _ALL.where(_d.subscription_id == bindparam("sub_id"))
+_MARK_SENDING = (
+    update(tip_deliveries)
+    .where(_BY_ID & (_d.status == PENDING))
+    .values(status=SENDING, attempts=_d.attempts + 1, updated_at=bindparam("now"))
+)
+# Unindexed status: SQLite stays on the primary key; otherwise it may walk the status
+# index through every pending row of the fan-out to find a handful of ids.
+_MARK_SENDING_MANY = (
+    update(tip_deliveries)
+    .where(
+        _d.id.in_(bindparam("ids", expanding=True))
+        & (Unindexed(_d.status) == PENDING)
+        & exists().where((_s.id == _d.subscription_id) & (_s.active == 1))
+    )
+    .values(status=SENDING, attempts=_d.attempts + 1, updated_at=bindparam("now"))
+    .returning(_d.id)
+)
+_MARK_SENT = (
+    update(tip_deliveries)
+    .where(_BY_ID)
+    .values(
+        status=SENT, message_id=bindparam("message_id"), error=None, updated_at=bindparam("now")
+    )
+)
+_RETRY_LATER = (
+    update(tip_deliveries)
+    .where(_BY_ID)
+    .values(
+        status=PENDING,
+        retry_at=bindparam("retry_at"),
+        error=bindparam("error"),
+        updated_at=bindparam("now"),
+    )
+)
+_FINISH = (
+    update(tip_deliveries)
+    .where(_BY_ID)
+    .values(status=bindparam("status"), error=bindparam("error"), updated_at=bindparam("now"))
+)
+_UNSERVE = delete(tip_rotation).where(
+    tuple_(_r.subscription_id, _r.cycle, _r.tip_id).in_(
+        select(_d.subscription_id, _d.cycle, _d.tip_id).where(_BY_ID)
+    )
+)
+_INTERRUPTED = select(*DELIVERY_COLUMNS).where(_d.status == SENDING).order_by(_d.id)
 
 
 class Ledger:
@@ -34,27 +117,14 @@ class Ledger:
         self.db = db
 
     def served(self, sub_id: int, cycle: int) -> set[str]:
-        rows = self.db.execute(
-            "SELECT tip_id FROM tip_rotation WHERE subscription_id = ? AND cycle = ?",
-            [sub_id, cycle],
-        ).fetchall()
-        return {r[0] for r in rows}
+        return set(run(self.db, _SERVED, {"sub_id": sub_id, "cycle": cycle}).scalars())
 
     def has_delivery(self, sub_id: int, local_date: date) -> bool:
-        return (
-            self.db.execute(
-                "SELECT 1 FROM tip_deliveries WHERE subscription_id = ? AND local_date = ?",
-                [sub_id, local_date.isoformat()],
-            ).fetchone()
-            is not None
-        )
+        found = run(self.db, _HAS_DELIVERY, {"sub_id": sub_id, "local_date": local_date})
+        return found.first() is not None
 
     def delivered_on(self, sub_id: int, local_date: date) -> str | None:
-        row = self.db.execute(
-            "SELECT status FROM tip_deliveries WHERE subscription_id = ? AND local_date = ?",
-            [sub_id, local_date.isoformat()],
-        ).fetchone()
-        return row[0] if row else None
+        return run(self.db, _STATUS_ON, {"sub_id": sub_id, "local_date": local_date}).scalar()
 
     def claim(
         self,
@@ -75,135 +145,102 @@ class Ledger:
         is taken.
         """
         with batch(self.db):
-            conn = self.db.conn
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO tip_deliveries (subscription_id, local_date, test_slot,"
-                " kind, tip_id, cycle, status, due_at, claimed_at, updated_at, request_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    sub_id,
-                    local_date.isoformat() if local_date else None,
-                    test_slot,
-                    kind,
-                    tip_id,
-                    cycle,
-                    PENDING,
-                    ts(due),
-                    ts(now),
-                    ts(now),
-                    request_key,
-                ],
+            claimed = run(
+                self.db,
+                _CLAIM,
+                {
+                    "subscription_id": sub_id,
+                    "local_date": local_date,
+                    "test_slot": test_slot,
+                    "kind": kind,
+                    "tip_id": tip_id,
+                    "cycle": cycle,
+                    "status": PENDING,
+                    "due_at": ts(due),
+                    "claimed_at": ts(now),
+                    "updated_at": ts(now),
+                    "request_key": request_key,
+                },
             )
-            if cur.rowcount != 1:
+            if claimed.rowcount != 1:
                 return None
-            delivery_id = cur.lastrowid
+            delivery_id = claimed.lastrowid
             assert delivery_id is not None  # one row was inserted
-            conn.execute(
-                "INSERT OR IGNORE INTO tip_rotation (subscription_id, cycle, tip_id, served_at)"
-                " VALUES (?, ?, ?, ?)",
-                [sub_id, cycle, tip_id, ts(now)],
+            run(
+                self.db,
+                _SERVE,
+                {"subscription_id": sub_id, "cycle": cycle, "tip_id": tip_id, "served_at": ts(now)},
             )
-            conn.execute(
-                "UPDATE tip_subscriptions SET cycle = ? WHERE id = ? AND cycle < ?",
-                [cycle, sub_id, cycle],
-            )
+            run(self.db, _NEXT_CYCLE, {"sub_id": sub_id, "cycle": cycle})
         return delivery_id
 
     def ready(self, now: datetime) -> list[Delivery]:
         """Pending rows whose retry time (if any) has come, oldest first, each with the
         place to post to."""
-        columns = ", ".join(f"d.{c.strip()}" for c in DELIVERY_COLUMNS.split(","))
-        rows = self.db.execute(
-            f"SELECT {columns}, s.platform, s.workspace, s.channel, s.is_direct, s.thread,"
-            " s.active FROM tip_deliveries d JOIN tip_subscriptions s ON s.id = d.subscription_id"
-            " WHERE d.status = ? AND (d.retry_at IS NULL OR d.retry_at <= ?)"
-            " ORDER BY d.due_at, d.id",
-            [PENDING, ts(now)],
-        ).fetchall()
-        return [delivery_from_row(r) for r in rows]
+        return [delivery_from_row(r) for r in run(self.db, _READY, {"now": ts(now)}).all()]
 
     def earliest_retry(self) -> datetime | None:
-        row = self.db.execute(
-            "SELECT MIN(COALESCE(retry_at, due_at)) FROM tip_deliveries WHERE status = ?",
-            [PENDING],
-        ).fetchone()
-        return parse_ts(row[0])
+        return parse_ts(run(self.db, _EARLIEST_RETRY).scalar())
 
     def get_delivery(self, delivery_id: int) -> Delivery | None:
-        row = self.db.execute(
-            f"SELECT {DELIVERY_COLUMNS} FROM tip_deliveries WHERE id = ?", [delivery_id]
-        ).fetchone()
+        row = run(self.db, _GET, {"delivery_id": delivery_id}).first()
         return delivery_from_row(row) if row else None
 
     def delivery_for_request(self, request_key: str) -> Delivery | None:
         """The ledger row a chat delivery (``/tip send-now``) claimed, if it claimed one."""
-        row = self.db.execute(
-            f"SELECT {DELIVERY_COLUMNS} FROM tip_deliveries WHERE request_key = ?",
-            [request_key],
-        ).fetchone()
+        row = run(self.db, _FOR_REQUEST, {"request_key": request_key}).first()
         return delivery_from_row(row) if row else None
 
     def deliveries(self, sub_id: int | None = None) -> list[Delivery]:
-        where, params = ("WHERE subscription_id = ?", [sub_id]) if sub_id is not None else ("", [])
-        rows = self.db.execute(
-            f"SELECT {DELIVERY_COLUMNS} FROM tip_deliveries {where} ORDER BY id", params
-        ).fetchall()
+        if sub_id is None:
+            rows = run(self.db, _ALL).all()
+        else:
+            rows = run(self.db, _OF_SUBSCRIPTION, {"sub_id": sub_id}).all()
         return [delivery_from_row(r) for r in rows]
 
     def mark_sending(self, delivery_id: int, now: datetime) -> bool:
         """pending -> sending; False if another worker took it (or it was cancelled)."""
-        cur = self.db.execute(
-            "UPDATE tip_deliveries SET status = ?, attempts = attempts + 1, updated_at = ?"
-            " WHERE id = ? AND status = ?",
-            [SENDING, ts(now), delivery_id, PENDING],
-        )
-        return cur.rowcount == 1
+        moved = run(self.db, _MARK_SENDING, {"delivery_id": delivery_id, "now": ts(now)})
+        return moved.rowcount == 1
 
     def mark_sending_many(self, delivery_ids: list[int], now: datetime) -> set[int]:
         """``mark_sending`` for many rows at once, each only if its subscription is still
-        active; returns the ids that moved to ``sending``.
-
-        ``+status`` keeps SQLite on the primary key: otherwise it may walk the status
-        index through every pending row of the fan-out to find a handful of ids."""
+        active; returns the ids that moved to ``sending``."""
         taken: set[int] = set()
         stamp = ts(now)
         for start in range(0, len(delivery_ids), MANY):
             chunk = delivery_ids[start : start + MANY]
-            rows = self.db.execute(
-                "UPDATE tip_deliveries SET status = ?, attempts = attempts + 1, updated_at = ?"
-                f" WHERE id IN ({', '.join('?' * len(chunk))}) AND +status = ? AND EXISTS"
-                " (SELECT 1 FROM tip_subscriptions s"
-                " WHERE s.id = tip_deliveries.subscription_id AND s.active = 1)"
-                " RETURNING id",
-                [SENDING, stamp, *chunk, PENDING],
-            ).fetchall()
-            taken.update(r[0] for r in rows)
+            taken.update(run(self.db, _MARK_SENDING_MANY, {"ids": chunk, "now": stamp}).scalars())
         return taken
 
     def mark_sent_many(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
         """``mark_sent`` for many rows: (delivery id, message id) pairs."""
         stamp = ts(now)
-        self.db.conn.executemany(
-            "UPDATE tip_deliveries SET status = ?, message_id = ?, error = NULL, updated_at = ?"
-            " WHERE id = ?",
-            [(SENT, message_id, stamp, delivery_id) for delivery_id, message_id in sent],
-        )
+        if sent:
+            run(
+                self.db,
+                _MARK_SENT,
+                [
+                    {"delivery_id": delivery_id, "message_id": message_id, "now": stamp}
+                    for delivery_id, message_id in sent
+                ],
+            )
 
     def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        self.db.execute(
-            "UPDATE tip_deliveries SET status = ?, message_id = ?, error = NULL, updated_at = ?"
-            " WHERE id = ?",
-            [SENT, message_id, ts(now), delivery_id],
+        run(
+            self.db,
+            _MARK_SENT,
+            {"delivery_id": delivery_id, "message_id": message_id, "now": ts(now)},
         )
 
     def retry_later(
         self, delivery_id: int, retry_at: datetime, error: str | None, now: datetime
     ) -> None:
         """Back to pending: the platform refused it, so it was certainly not delivered."""
-        self.db.execute(
-            "UPDATE tip_deliveries SET status = ?, retry_at = ?, error = ?, updated_at = ?"
-            " WHERE id = ?",
-            [PENDING, ts(retry_at), error, ts(now), delivery_id],
+        run(
+            self.db,
+            _RETRY_LATER,
+            {"delivery_id": delivery_id, "retry_at": ts(retry_at), "error": error, "now": ts(now)},
         )
 
     def finish(self, delivery_id: int, status: str, error: str | None, now: datetime) -> None:
@@ -211,21 +248,13 @@ class Ledger:
 
         The tip goes back into the rotation unless it may have been seen (unknown)."""
         with batch(self.db):
-            conn = self.db.conn
-            conn.execute(
-                "UPDATE tip_deliveries SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-                [status, error, ts(now), delivery_id],
+            run(
+                self.db,
+                _FINISH,
+                {"delivery_id": delivery_id, "status": status, "error": error, "now": ts(now)},
             )
             if status != UNKNOWN:
-                conn.execute(
-                    "DELETE FROM tip_rotation WHERE (subscription_id, cycle, tip_id) IN"
-                    " (SELECT subscription_id, cycle, tip_id FROM tip_deliveries WHERE id = ?)",
-                    [delivery_id],
-                )
+                run(self.db, _UNSERVE, {"delivery_id": delivery_id})
 
     def interrupted(self) -> list[Delivery]:
-        rows = self.db.execute(
-            f"SELECT {DELIVERY_COLUMNS} FROM tip_deliveries WHERE status = ? ORDER BY id",
-            [SENDING],
-        ).fetchall()
-        return [delivery_from_row(r) for r in rows]
+        return [delivery_from_row(r) for r in run(self.db, _INTERRUPTED).all()]

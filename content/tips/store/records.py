@@ -17,9 +17,7 @@ from sqlite_utils import Database
 from bot.core.model import Place
 from bot.storage.db import transaction
 from content.tips.schedule import Schedule, decode_days, parse_time
-
-# Rows per statement in the *_many methods (well under SQLite's bound-parameter limit).
-MANY = 500
+from content.tips.store.tables import tip_deliveries, tip_subscriptions
 
 # Ledger statuses. `pending` and `sending` are the only non-final ones.
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -69,11 +67,46 @@ class Delivery:
     active: bool | None = None  # the subscription's, when ready() read the row
 
 
+_s, _d = tip_subscriptions.c, tip_deliveries.c
+# What a Subscription and a Delivery are read from, in the order the readers below expect.
 SUB_COLUMNS = (
-    "id, platform, workspace, channel, is_direct, thread, local_time, days, nation, active,"
-    " inactive_reason, cycle, next_local_date, next_due, created_by"
+    _s.id,
+    _s.platform,
+    _s.workspace,
+    _s.channel,
+    _s.is_direct,
+    _s.thread,
+    _s.local_time,
+    _s.days,
+    _s.nation,
+    _s.active,
+    _s.inactive_reason,
+    _s.cycle,
+    _s.next_local_date,
+    _s.next_due,
+    _s.created_by,
 )
-DELIVERY_COLUMNS = "id, subscription_id, local_date, kind, tip_id, cycle, status, due_at, attempts"
+DELIVERY_COLUMNS = (
+    _d.id,
+    _d.subscription_id,
+    _d.local_date,
+    _d.kind,
+    _d.tip_id,
+    _d.cycle,
+    _d.status,
+    _d.due_at,
+    _d.attempts,
+)
+# ... and a Delivery with its channel, as ``ready()`` reads it.
+PLACED_DELIVERY_COLUMNS = (
+    *DELIVERY_COLUMNS,
+    _s.platform,
+    _s.workspace,
+    _s.channel,
+    _s.is_direct,
+    _s.thread,
+    _s.active,
+)
 
 
 def sub_from_row(row) -> Subscription:
@@ -84,7 +117,7 @@ def sub_from_row(row) -> Subscription:
         active=bool(row[9]),
         inactive_reason=row[10],
         cycle=row[11],
-        next_local_date=date.fromisoformat(row[12]) if row[12] else None,
+        next_local_date=row[12],
         next_due=parse_ts(row[13]),
         created_by=row[14],
     )
@@ -94,7 +127,7 @@ def delivery_from_row(row) -> Delivery:
     return Delivery(
         id=row[0],
         subscription_id=row[1],
-        local_date=date.fromisoformat(row[2]) if row[2] else None,
+        local_date=row[2],
         kind=row[3],
         tip_id=row[4],
         cycle=row[5],

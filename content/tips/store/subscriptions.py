@@ -4,11 +4,95 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
+from bot.storage.sql import run
 from content.tips.schedule import Schedule, encode_days
 from content.tips.store.records import SUB_COLUMNS, Subscription, parse_ts, sub_from_row, ts
+from content.tips.store.tables import Unindexed, tip_subscriptions
+
+# Statements are built once, here, and run with their parameters: building one costs
+# more than running it.
+_s = tip_subscriptions.c
+_THE_CHANNEL = (
+    (_s.platform == bindparam("platform"))
+    & (_s.workspace == bindparam("workspace"))
+    & (_s.channel == bindparam("channel"))
+)
+_BY_ID = _s.id == bindparam("sub_id")
+_upsert = insert(tip_subscriptions)
+_SUBSCRIBE = _upsert.on_conflict_do_update(
+    index_elements=[_s.platform, _s.workspace, _s.channel],
+    set_={
+        name: _upsert.excluded[name]
+        for name in (
+            "is_direct",
+            "thread",
+            "local_time",
+            "days",
+            "nation",
+            "created_by",
+            "updated_at",
+            "delivery_key",
+        )
+    }
+    | {"active": 1, "inactive_reason": None},
+)
+_ID_OF_CHANNEL = select(_s.id).where(_THE_CHANNEL)
+_SET_BY = select(_s.id).where(_THE_CHANNEL & (_s.delivery_key == bindparam("delivery_key")))
+_DEACTIVATE = (
+    update(tip_subscriptions)
+    .where(_BY_ID & (_s.active == 1))
+    .values(
+        active=0,
+        inactive_reason=bindparam("reason"),
+        next_due=None,
+        next_local_date=None,
+        updated_at=bindparam("now"),
+    )
+)
+_FIND = select(*SUB_COLUMNS).where(_THE_CHANNEL)
+_GET = select(*SUB_COLUMNS).where(_BY_ID)
+_ALL = (
+    select(*SUB_COLUMNS)
+    .order_by(_s.active.desc(), _s.platform, _s.workspace, _s.channel)
+    .limit(bindparam("limit"))
+)
+_COUNTS = select(func.coalesce(func.sum(_s.active), 0), func.count())
+_IS_ACTIVE = select(_s.active).where(_BY_ID)
+# Unindexed: SQLite stays on the primary key (a range from `after_id`) instead of the
+# (active, next_due) index, which would re-sort every active row for each page.
+_ACTIVE_PAGE = (
+    select(*SUB_COLUMNS)
+    .where((_s.id > bindparam("after_id")) & (Unindexed(_s.active) == 1))
+    .order_by(_s.id)
+    .limit(bindparam("limit"))
+)
+_DUE = (
+    select(*SUB_COLUMNS)
+    .where((_s.active == 1) & _s.next_due.is_not(None) & (_s.next_due <= bindparam("now")))
+    .order_by(_s.next_due, _s.id)
+    .limit(bindparam("limit"))
+)
+_PARK = update(tip_subscriptions).where(_BY_ID).values(next_local_date=None, next_due=None)
+_SET_NEXT = (
+    update(tip_subscriptions)
+    .where(_BY_ID & (_s.active == 1))
+    .values(next_local_date=bindparam("local_date"), next_due=bindparam("due"))
+)
+_EARLIEST_DUE = select(func.min(_s.next_due)).where(_s.active == 1)
+_COUNT_ACTIVE = select(func.count()).where(_s.active == 1)
+
+
+def _channel(place: Place) -> dict[str, str]:
+    return {"platform": place.platform, "workspace": place.workspace, "channel": place.channel}
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else limit  # SQLite: a negative LIMIT is no limit
 
 
 class Subscriptions:
@@ -25,131 +109,71 @@ class Subscriptions:
     ) -> int:
         """Create or re-activate the channel's one subscription; keeps its rotation.
         ``delivery_key`` (the request that set it) is written in the same statement."""
-        self.db.execute(
-            "INSERT INTO tip_subscriptions (platform, workspace, channel, is_direct, thread,"
-            " local_time, days, nation, active, created_by, created_at, updated_at,"
-            " delivery_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
-            " ON CONFLICT (platform, workspace, channel) DO UPDATE SET"
-            " is_direct = excluded.is_direct, thread = excluded.thread,"
-            " local_time = excluded.local_time, days = excluded.days, nation = excluded.nation,"
-            " active = 1, inactive_reason = NULL, created_by = excluded.created_by,"
-            " updated_at = excluded.updated_at, delivery_key = excluded.delivery_key",
-            [
-                place.platform,
-                place.workspace,
-                place.channel,
-                int(place.is_direct),
-                place.thread,
-                f"{schedule.at:%H:%M}",
-                encode_days(schedule.days),
-                schedule.nation,
-                actor_key,
-                ts(now),
-                ts(now),
-                delivery_key,
-            ],
+        run(
+            self.db,
+            _SUBSCRIBE,
+            {
+                **_channel(place),
+                "is_direct": int(place.is_direct),
+                "thread": place.thread,
+                "local_time": f"{schedule.at:%H:%M}",
+                "days": encode_days(schedule.days),
+                "nation": schedule.nation,
+                "active": 1,
+                "created_by": actor_key,
+                "created_at": ts(now),
+                "updated_at": ts(now),
+                "delivery_key": delivery_key,
+            },
         )
-        row = self.db.execute(
-            "SELECT id FROM tip_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?",
-            [place.platform, place.workspace, place.channel],
-        ).fetchone()
-        return int(row[0])
+        return int(run(self.db, _ID_OF_CHANNEL, _channel(place)).scalar_one())
 
     def set_by(self, place: Place, delivery_key: str) -> bool:
         """Whether the channel's subscription was last set by this delivery."""
-        row = self.db.execute(
-            "SELECT 1 FROM tip_subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
-            " AND delivery_key = ?",
-            [place.platform, place.workspace, place.channel, delivery_key],
-        ).fetchone()
-        return row is not None
+        found = run(self.db, _SET_BY, {**_channel(place), "delivery_key": delivery_key})
+        return found.first() is not None
 
     def deactivate(self, sub_id: int, reason: str, now: datetime) -> bool:
-        cur = self.db.execute(
-            "UPDATE tip_subscriptions SET active = 0, inactive_reason = ?, next_due = NULL,"
-            " next_local_date = NULL, updated_at = ? WHERE id = ? AND active = 1",
-            [reason, ts(now), sub_id],
-        )
-        return cur.rowcount == 1
+        done = run(self.db, _DEACTIVATE, {"sub_id": sub_id, "reason": reason, "now": ts(now)})
+        return done.rowcount == 1
 
     def find(self, place: Place) -> Subscription | None:
-        row = self.db.execute(
-            f"SELECT {SUB_COLUMNS} FROM tip_subscriptions"
-            " WHERE platform = ? AND workspace = ? AND channel = ?",
-            [place.platform, place.workspace, place.channel],
-        ).fetchone()
+        row = run(self.db, _FIND, _channel(place)).first()
         return sub_from_row(row) if row else None
 
     def get(self, sub_id: int) -> Subscription | None:
-        row = self.db.execute(
-            f"SELECT {SUB_COLUMNS} FROM tip_subscriptions WHERE id = ?", [sub_id]
-        ).fetchone()
+        row = run(self.db, _GET, {"sub_id": sub_id}).first()
         return sub_from_row(row) if row else None
 
     def all(self, limit: int | None = None) -> list[Subscription]:
-        rows = self.db.execute(
-            f"SELECT {SUB_COLUMNS} FROM tip_subscriptions ORDER BY active DESC, platform,"
-            " workspace, channel LIMIT ?",
-            [-1 if limit is None else limit],
-        ).fetchall()
-        return [sub_from_row(r) for r in rows]
+        return [sub_from_row(r) for r in run(self.db, _ALL, {"limit": _limit(limit)}).all()]
 
     def counts(self) -> tuple[int, int]:
         """(active, all) subscriptions."""
-        row = self.db.execute(
-            "SELECT COALESCE(SUM(active), 0), COUNT(*) FROM tip_subscriptions"
-        ).fetchone()
-        return int(row[0]), int(row[1])
+        active, total = run(self.db, _COUNTS).one()
+        return int(active), int(total)
 
     def is_active(self, sub_id: int) -> bool:
-        row = self.db.execute(
-            "SELECT active FROM tip_subscriptions WHERE id = ?", [sub_id]
-        ).fetchone()
-        return bool(row and row[0])
+        return bool(run(self.db, _IS_ACTIVE, {"sub_id": sub_id}).scalar())
 
     def active(self, *, after_id: int = 0, limit: int | None = None) -> list[Subscription]:
-        """Active subscriptions in id order; ``after_id``/``limit`` page through them.
-
-        ``+active`` keeps SQLite on the primary key (a range from ``after_id``) instead of
-        the (active, next_due) index, which would re-sort every active row for each page."""
-        rows = self.db.execute(
-            f"SELECT {SUB_COLUMNS} FROM tip_subscriptions WHERE id > ? AND +active = 1"
-            " ORDER BY id LIMIT ?",
-            [after_id, -1 if limit is None else limit],
-        ).fetchall()
-        return [sub_from_row(r) for r in rows]
+        """Active subscriptions in id order; ``after_id``/``limit`` page through them."""
+        rows = run(self.db, _ACTIVE_PAGE, {"after_id": after_id, "limit": _limit(limit)})
+        return [sub_from_row(r) for r in rows.all()]
 
     def due(self, now: datetime, limit: int | None = None) -> list[Subscription]:
-        rows = self.db.execute(
-            f"SELECT {SUB_COLUMNS} FROM tip_subscriptions"
-            " WHERE active = 1 AND next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id"
-            " LIMIT ?",
-            [ts(now), -1 if limit is None else limit],
-        ).fetchall()
-        return [sub_from_row(r) for r in rows]
+        rows = run(self.db, _DUE, {"now": ts(now), "limit": _limit(limit)})
+        return [sub_from_row(r) for r in rows.all()]
 
     def park(self, sub_id: int) -> None:
         """No next delivery until the next start-up reschedules it (after an error)."""
-        self.db.execute(
-            "UPDATE tip_subscriptions SET next_local_date = NULL, next_due = NULL WHERE id = ?",
-            [sub_id],
-        )
+        run(self.db, _PARK, {"sub_id": sub_id})
 
     def set_next(self, sub_id: int, local_date: date, due: datetime) -> None:
-        self.db.execute(
-            "UPDATE tip_subscriptions SET next_local_date = ?, next_due = ?"
-            " WHERE id = ? AND active = 1",
-            [local_date.isoformat(), ts(due), sub_id],
-        )
+        run(self.db, _SET_NEXT, {"sub_id": sub_id, "local_date": local_date, "due": ts(due)})
 
     def earliest_due(self) -> datetime | None:
-        row = self.db.execute(
-            "SELECT MIN(next_due) FROM tip_subscriptions WHERE active = 1"
-        ).fetchone()
-        return parse_ts(row[0])
+        return parse_ts(run(self.db, _EARLIEST_DUE).scalar())
 
     def count_active(self) -> int:
-        return int(
-            self.db.execute("SELECT COUNT(*) FROM tip_subscriptions WHERE active = 1").fetchone()[0]
-        )
+        return int(run(self.db, _COUNT_ACTIVE).scalar_one())
