@@ -150,8 +150,8 @@ class Subscriptions:
 
     def counts(self) -> tuple[int, int]:
         """(active, all) subscriptions."""
-        active, total = run(self.db, _COUNTS).one()
-        return int(active), int(total)
+        row = run(self.db, _COUNTS).one()
+        return int(row[0]), int(row[1])
 
     def is_active(self, sub_id: int) -> bool:
         return bool(run(self.db, _IS_ACTIVE, {"sub_id": sub_id}).scalar())
