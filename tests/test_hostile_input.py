@@ -198,6 +198,12 @@ async def test_signed_slack_bodies_of_the_wrong_shape_are_dropped_quietly(runnin
         "command=%2Fhelp",
         '{"type": "event_callback", "event": {"type": "app_mention", "text": ["x"]}}',
         '{"type": "event_callback", "event": "nope"}',
+        # No channel to answer in (Slack always names one): an incident started here
+        # could not be read back.
+        '{"type": "event_callback", "team_id": "T1", "event_id": "Ev-no-channel", "event":'
+        ' {"type": "message", "channel_type": "im", "channel": "", "user": "U1",'
+        ' "text": "compromised"}}',
+        "command=%2Fcompromised&user_id=U1&team_id=T1&channel_id=&text=",
     ]
     for body in bodies:
         kind = "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from datetime import UTC, datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -188,7 +188,7 @@ def connection_for(db: Database) -> Connection:
 
 def run(
     db: Database, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
-) -> CursorResult[Unpack[tuple[Any, ...]]]:  # rows of any width
+) -> CursorResult[*tuple[Any, ...]]:  # rows of any width
     """Execute a Core statement on ``db`` now, inside ``transaction(db)`` if one is open.
 
     Consume the result at once (``.all()``, ``.first()``, ``.scalar()``,
