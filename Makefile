@@ -19,12 +19,13 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 # ruff, mypy (strict on bot/core and bot/settings: pyproject [tool.mypy]), the layer and
-# no-circle contracts (pyproject [tool.importlinter]) and the content lint.
+# no-circle contracts (pyproject [tool.importlinter]), the content lint and the playbook lint.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m content.library.lint
+	$(PY) -m incidents.playbook_lint
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -52,7 +52,7 @@ from incidents.playbooks import (
     playbook_files,
     read_playbook,
 )
-from incidents.triage import ANSWERS, FLAGS, PLATFORM_LABELS, SYMPTOM_LABELS, Facts
+from incidents.triage import ANSWERS, FLAGS, PLATFORM_LABELS, SYMPTOM_LABELS, Facts, Kind
 
 try:  # reuse the content rules rather than copying them
     from content.library.readability import (
@@ -155,8 +155,9 @@ def every_facts(platform: str | None) -> Iterable[Facts]:
     of them at once is the worst case; the single-valued answers are tried one by one.
     Combinations triage never produces (impersonation while locked out) are included:
     the limit holds for any facts, not just today's triage rules."""
+    kinds: tuple[Kind, ...] = ("hijack", "impersonation")
     for kind, access, harmful, personal, severity in itertools.product(
-        ("hijack", "impersonation"), ANSWERS, ANSWERS, ANSWERS, (None, 1, 2, 3, 4)
+        kinds, ANSWERS, ANSWERS, ANSWERS, (None, 1, 2, 3, 4)
     ):
         yield Facts(
             platform=platform,
