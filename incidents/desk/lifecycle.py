@@ -11,6 +11,7 @@ from bot.core import Turn
 from bot.core.hints import typed
 from incidents import cards, text_limits
 from incidents.desk.job import DeskJob
+from incidents.desk.triage import facts_of
 from incidents.paging.model import severity_change
 from incidents.people import parse_person
 from incidents.store import BOT, Incident
@@ -169,7 +170,7 @@ class Lifecycle(DeskJob):
         self.store.set_severity(inc.id, new)
         changed = severity_change(inc.severity or 4, new)
         self.desk.event(inc, turn.actor, "severity", changed)
-        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, new, inc.flags)
+        steps = self.playbooks.steps_for(facts_of(inc, new))
         added = self.store.steps.add(inc.id, steps)
         if added:
             ids = ", ".join(s.step_id for s in self.store.steps.all(inc.id)[-added:])
@@ -202,9 +203,7 @@ class Lifecycle(DeskJob):
             if fresh is not None and fresh.triage_step == "done":
                 self.store.steps.add(
                     inc.id,
-                    self.playbooks.steps_for(
-                        fresh.platform, fresh.symptoms, fresh.severity, fresh.flags
-                    ),
+                    self.playbooks.steps_for(facts_of(fresh, fresh.severity)),
                 )
             await self.desk.refresh(inc.id)
         await turn.reply(cards.note(f"{inc.id}: {FLAGS[flag]}.", private=True))

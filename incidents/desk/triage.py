@@ -16,10 +16,31 @@ from bot.core.model import MessageRef, Place
 from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
-from incidents.triage import PLATFORM_LABELS, SYMPTOM_LABELS, platform_id, severity_for
+from incidents.triage import (
+    PLATFORM_LABELS,
+    SYMPTOM_LABELS,
+    Facts,
+    platform_id,
+    severity_for,
+)
 
 log = logging.getLogger(__name__)
 
+
+def facts_of(inc: Incident, severity: int | None, harmful: bool | None = None) -> Facts:
+    """What the playbooks choose steps by, from the stored answers: the words when
+    triage saved them, else the yes/no columns (so a locked-out team gets the recovery
+    route first, and an impersonation its own path)."""
+    access = inc.access or ("yes" if inc.has_access else "no")
+    live = inc.harmful_live if harmful is None else harmful
+    answers = {
+        "access": access,
+        "harmful": inc.harmful or ("yes" if live else "no"),
+        "personal_data": inc.personal_data or "no",
+    }
+    if inc.kind:
+        answers["kind"] = inc.kind
+    return Facts.of(inc.platform, inc.symptoms, severity, inc.flags, **answers)
 
 
 class Triage(DeskJob):
@@ -71,7 +92,7 @@ class Triage(DeskJob):
 
     async def finish(self, turn: Turn, inc: Incident, harmful: bool) -> None:
         severity = severity_for(inc.symptoms, bool(inc.has_access), harmful)
-        steps = self.playbooks.steps_for(inc.platform, inc.symptoms, severity, inc.flags)
+        steps = self.playbooks.steps_for(facts_of(inc, severity, harmful))
         if not self.store.triage.finish(
             inc.id,
             harmful_live=harmful,
