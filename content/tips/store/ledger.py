@@ -53,9 +53,7 @@ _NEXT_CYCLE = (
 _READY = (
     select(*PLACED_DELIVERY_COLUMNS)
     .join_from(tip_deliveries, tip_subscriptions, _s.id == _d.subscription_id)
-    .where(
-        (_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now")))
-    )
+    .where((_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now"))))
     .order_by(_d.due_at, _d.id)
 )
 _EARLIEST_RETRY = select(func.min(func.coalesce(_d.retry_at, _d.due_at))).where(
@@ -120,11 +118,13 @@ class Ledger:
         return set(run(self.db, _SERVED, {"sub_id": sub_id, "cycle": cycle}).scalars())
 
     def has_delivery(self, sub_id: int, local_date: date) -> bool:
-        found = run(self.db, _HAS_DELIVERY, {"sub_id": sub_id, "local_date": local_date})
+        day = {"sub_id": sub_id, "local_date": local_date.isoformat()}
+        found = run(self.db, _HAS_DELIVERY, day)
         return found.first() is not None
 
     def delivered_on(self, sub_id: int, local_date: date) -> str | None:
-        return run(self.db, _STATUS_ON, {"sub_id": sub_id, "local_date": local_date}).scalar()
+        day = {"sub_id": sub_id, "local_date": local_date.isoformat()}
+        return run(self.db, _STATUS_ON, day).scalar()
 
     def claim(
         self,
@@ -150,7 +150,7 @@ class Ledger:
                 _CLAIM,
                 {
                     "subscription_id": sub_id,
-                    "local_date": local_date,
+                    "local_date": local_date.isoformat() if local_date else None,
                     "test_slot": test_slot,
                     "kind": kind,
                     "tip_id": tip_id,

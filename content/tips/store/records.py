@@ -117,7 +117,7 @@ def sub_from_row(row) -> Subscription:
         active=bool(row[9]),
         inactive_reason=row[10],
         cycle=row[11],
-        next_local_date=row[12],
+        next_local_date=date.fromisoformat(row[12]) if row[12] else None,
         next_due=parse_ts(row[13]),
         created_by=row[14],
     )
@@ -127,7 +127,7 @@ def delivery_from_row(row) -> Delivery:
     return Delivery(
         id=row[0],
         subscription_id=row[1],
-        local_date=row[2],
+        local_date=date.fromisoformat(row[2]) if row[2] else None,
         kind=row[3],
         tip_id=row[4],
         cycle=row[5],

@@ -170,7 +170,8 @@ class Subscriptions:
         run(self.db, _PARK, {"sub_id": sub_id})
 
     def set_next(self, sub_id: int, local_date: date, due: datetime) -> None:
-        run(self.db, _SET_NEXT, {"sub_id": sub_id, "local_date": local_date, "due": ts(due)})
+        day = local_date.isoformat()
+        run(self.db, _SET_NEXT, {"sub_id": sub_id, "local_date": day, "due": ts(due)})
 
     def earliest_due(self) -> datetime | None:
         return parse_ts(run(self.db, _EARLIEST_DUE).scalar())

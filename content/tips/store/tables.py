@@ -9,8 +9,9 @@ Times stay text columns holding the tips' own spelling (``2026-03-30T08:30:00.00
 written by ``records.ts``), not :class:`~bot.storage.sql.UtcDateTime`, whose text ends in
 ``+00:00``: mixing the two in one column would make an old row and a new one at the same
 instant compare unequal. Step 2 rewrites the stored times in an Alembic revision and
-switches these columns to ``UtcDateTime``. Dates (a delivery's local day) are
-``sqlalchemy.Date``, stored as ``2026-03-30`` as before.
+switches these columns to ``UtcDateTime``. A local day (``2026-03-30``) is a text column
+too, as on disk (``sqlalchemy.Date`` would declare a DATE column the files do not have);
+the stores write and read it with ``date.isoformat``/``date.fromisoformat``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -52,7 +52,7 @@ tip_subscriptions = Table(
     Column("active", Integer, nullable=False, server_default=text("1")),
     Column("inactive_reason", Text),
     Column("cycle", Integer, nullable=False, server_default=text("1")),
-    Column("next_local_date", Date),
+    Column("next_local_date", Text),  # a local day, 2026-03-30
     Column("next_due", ZTime),
     Column("created_by", Text, nullable=False),
     Column("created_at", ZTime, nullable=False),
@@ -67,7 +67,7 @@ tip_deliveries = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("subscription_id", Integer, ForeignKey("tip_subscriptions.id"), nullable=False),
-    Column("local_date", Date),
+    Column("local_date", Text),  # a local day, 2026-03-30
     Column("test_slot", Integer),
     Column("kind", Text, nullable=False),
     Column("tip_id", Text, nullable=False),

@@ -13,8 +13,10 @@ from content.tips.store.records import ts
 from content.tips.store.tables import tip_votes
 
 _v = tip_votes.c
-_ONE_VOTE = (_v.tip_id == bindparam("tip_id")) & (_v.place == bindparam("place")) & (
-    _v.voter == bindparam("voter")
+_ONE_VOTE = (
+    (_v.tip_id == bindparam("tip_id"))
+    & (_v.place == bindparam("place"))
+    & (_v.voter == bindparam("voter"))
 )
 _VOTE_OF = select(_v.vote).where(_ONE_VOTE)
 _upsert = insert(tip_votes)
