@@ -7,19 +7,17 @@ from bot.storage.db import migrate, open_db
 from content.quiz import store as quiz_store
 
 
-def _plan(db, sql: str, params: list) -> str:
-    return " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params))
-
-
 def test_recent_items_reads_the_index_newest_first(tmp_path):
     db = open_db(tmp_path / "q.db")
     migrate(db, quiz_store.DOMAIN, quiz_store.MIGRATIONS)
     store = quiz_store.QuizStore(db)
-    plan = _plan(
-        db,
-        "SELECT item_id FROM quiz_posts WHERE platform = ? AND workspace = ? AND channel = ?"
-        " ORDER BY id DESC LIMIT ?",
-        ["slack", "T1", "C1", 10],
-    )
-    assert "quiz_posts_place_id" in plan and "TEMP B-TREE" not in plan
+    store.channel.latest_post_id()  # the engine's first use reads the dialect's settings
+    sent: list[str] = []  # as SQLite saw each statement, with its values in place
+    db.conn.set_trace_callback(sent.append)
     assert store.channel.recent_items(Place("slack", "T1", "C1"), 10) == set()
+    db.conn.set_trace_callback(None)
+    [sql] = sent  # the store's own statement, as built with Core
+    assert "ORDER BY quiz_posts.id DESC" in sql
+    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "quiz_posts_place_id" in plan and "TEMP B-TREE" not in plan
+    db.close()

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Text, bindparam, select, type_coerce
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from content.quiz.store.schema import iso
+from bot.storage.sql import UtcDateTime, run
+from content.quiz.store.tables import quiz_answers, quiz_cards
 
 # What a store method does with a person's card: old card JSON (or None) -> (new JSON, due).
 Review = Callable[[str | None], tuple[str, datetime]]
@@ -43,8 +46,35 @@ class AnswerResult:
     previous_choice: int | None = None
 
 
+# Statements are built once, here, and run with their parameters: building one costs
+# more than running it, and a burst of clicks runs these hundreds of times a second.
+_c = quiz_cards.c
+_INSERT_ANSWER = quiz_answers.insert()
+_CARD = select(_c.card).where(
+    (_c.user_key == bindparam("user_key")) & (_c.item_id == bindparam("item_id"))
+)
+_upsert = insert(quiz_cards)
+_SAVE_CARD = _upsert.on_conflict_do_update(
+    index_elements=[_c.user_key, _c.item_id],
+    set_={
+        "card": _upsert.excluded.card,
+        "due": _upsert.excluded.due,
+        "reviews": _c.reviews + 1,
+        "lapses": _c.lapses + _upsert.excluded.lapses,
+        "updated_at": _upsert.excluded.updated_at,
+    },
+)
+# Answer rows as stored: times as their text, as these rows have always been handed out.
+_ANSWER_ROWS = select(
+    *(
+        type_coerce(c, Text).label(c.name) if isinstance(c.type, UtcDateTime) else c
+        for c in quiz_answers.c
+    )
+).order_by(quiz_answers.c.id)
+
+
 def insert_answer(
-    conn,
+    db: Database,
     answer: Answer,
     seconds: float,
     context: str,
@@ -55,47 +85,47 @@ def insert_answer(
     prompt_id: int | None = None,
     delivery_key: str | None = None,
 ) -> None:
-    conn.execute(
-        "INSERT INTO quiz_answers (user_key, user_name, item_id, module, principle, choice,"
-        " correct, seconds, context, post_id, session_id, position, prompt_id, platform,"
-        " workspace, channel, answered_at, delivery_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            answer.actor.key,
-            answer.actor.name,
-            answer.item_id,
-            answer.module,
-            answer.principle,
-            answer.choice,
-            int(answer.correct),
-            round(seconds, 3),
-            context,
-            post_id,
-            session_id,
-            position,
-            prompt_id,
-            answer.place.platform,
-            answer.place.workspace,
-            answer.place.channel,
-            iso(answer.now),
-            delivery_key,
-        ],
+    run(
+        db,
+        _INSERT_ANSWER,
+        {
+            "user_key": answer.actor.key,
+            "user_name": answer.actor.name,
+            "item_id": answer.item_id,
+            "module": answer.module,
+            "principle": answer.principle,
+            "choice": answer.choice,
+            "correct": int(answer.correct),
+            "seconds": round(seconds, 3),
+            "context": context,
+            "post_id": post_id,
+            "session_id": session_id,
+            "position": position,
+            "prompt_id": prompt_id,
+            "platform": answer.place.platform,
+            "workspace": answer.place.workspace,
+            "channel": answer.place.channel,
+            "answered_at": answer.now,
+            "delivery_key": delivery_key,
+        },
     )
 
 
-def save_card(conn, answer: Answer) -> None:
+def save_card(db: Database, answer: Answer) -> None:
     """Apply the answer to the person's spaced-repetition card for the item."""
-    user_key, item_id = answer.actor.key, answer.item_id
-    row = conn.execute(
-        "SELECT card FROM quiz_cards WHERE user_key = ? AND item_id = ?", [user_key, item_id]
-    ).fetchone()
-    card, due = answer.review(row[0] if row else None)
-    conn.execute(
-        "INSERT INTO quiz_cards (user_key, item_id, card, due, reviews, lapses, updated_at)"
-        " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (user_key, item_id) DO UPDATE SET"
-        " card = excluded.card, due = excluded.due, reviews = reviews + 1,"
-        " lapses = lapses + excluded.lapses, updated_at = excluded.updated_at",
-        [user_key, item_id, card, iso(due), int(not answer.correct), iso(answer.now)],
+    key = {"user_key": answer.actor.key, "item_id": answer.item_id}
+    card, due = answer.review(run(db, _CARD, key).scalar())
+    run(
+        db,
+        _SAVE_CARD,
+        {
+            **key,
+            "card": card,
+            "due": due,
+            "reviews": 1,
+            "lapses": int(not answer.correct),
+            "updated_at": answer.now,
+        },
     )
 
 
@@ -103,8 +133,6 @@ def answer_rows(db: Database, **where: object) -> list[dict]:
     """Answer rows as dicts, filtered by equal columns (for reports and tests)."""
     if not set(where) <= ANSWER_FILTERS:
         raise ValueError(f"can't filter answers by {sorted(set(where) - ANSWER_FILTERS)}")
-    clause = " AND ".join(f"{k} = ?" for k in where) or "1 = 1"
-    rows = db.execute(
-        f"SELECT * FROM quiz_answers WHERE {clause} ORDER BY id", list(where.values())
-    ).fetchall()
-    return [dict(r) for r in rows]
+    # Bound values, so None compares as SQL's NULL does (matching nothing), as before.
+    query = _ANSWER_ROWS.where(*(quiz_answers.c[k] == bindparam(k, v) for k, v in where.items()))
+    return [dict(r._mapping) for r in run(db, query).all()]

@@ -1,5 +1,5 @@
-"""The SQL of questions posted in a channel: the post, its answers (one per person) and
-when it closes."""
+"""The queries of questions posted in a channel: the post, its answers (one per person)
+and when it closes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, func, select, update
 from sqlite_utils import Database
 
 from bot.core.model import MessageRef, Place
 from bot.storage.db import transaction
+from bot.storage.sql import run
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
-from content.quiz.store.schema import iso, parse_time
+from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
 
 
 @dataclass(frozen=True)
@@ -41,23 +43,59 @@ class Post:
 
 def _post(row) -> Post:
     return Post(
-        id=row["id"],
-        item_id=row["item_id"],
-        order=json.loads(row["option_order"]),
-        tag=row["tag"],
-        place=Place(
-            row["platform"],
-            row["workspace"],
-            row["channel"],
-            bool(row["is_direct"]),
-            row["thread"],
-        ),
-        message_id=row["message_id"],
-        posted_by=row["posted_by"],
-        created_at=parse_time(row["created_at"]),
-        closes_at=parse_time(row["closes_at"]),
-        closed_at=parse_time(row["closed_at"]) if row["closed_at"] else None,
+        id=row.id,
+        item_id=row.item_id,
+        order=json.loads(row.option_order),
+        tag=row.tag,
+        place=Place(row.platform, row.workspace, row.channel, bool(row.is_direct), row.thread),
+        message_id=row.message_id,
+        posted_by=row.posted_by,
+        created_at=row.created_at,
+        closes_at=row.closes_at,
+        closed_at=row.closed_at,
     )
+
+
+# Statements are built once, here, and run with their parameters: building one costs
+# more than running it, and a burst of clicks runs these hundreds of times a second.
+_p, _a = quiz_posts.c, quiz_answers.c
+_POST_ID = _p.id == bindparam("post_id")
+_INSERT_POST = quiz_posts.insert()
+_POST = select(quiz_posts).where(_POST_ID)
+_POST_FOR_DELIVERY = select(quiz_posts).where(_p.delivery_key == bindparam("delivery_key"))
+_DELETE_POST = quiz_posts.delete().where(_POST_ID)
+_LATEST_POST_ID = select(func.max(_p.id))
+_SET_MESSAGE = (
+    update(quiz_posts)
+    .where(_POST_ID & _p.message_id.is_(None))
+    .values(message_id=bindparam("message_id"))
+)
+_RECENT_ITEMS = (
+    select(_p.item_id)
+    .where(
+        (_p.platform == bindparam("platform"))
+        & (_p.workspace == bindparam("workspace"))
+        & (_p.channel == bindparam("channel"))
+    )
+    .order_by(_p.id.desc())
+    .limit(bindparam("limit"))
+)
+_COUNTS = select(func.count(), func.coalesce(func.sum(_a.correct), 0)).where(
+    _a.post_id == bindparam("post_id")
+)
+_CLOSE_POST = (
+    update(quiz_posts).where(_POST_ID & _p.closed_at.is_(None)).values(closed_at=bindparam("now"))
+)
+_DUE_POSTS = (
+    select(quiz_posts)
+    .where(_p.closed_at.is_(None) & (_p.closes_at <= bindparam("now")))
+    .order_by(_p.closes_at)
+)
+_NEXT_DEADLINE = select(func.min(_p.closes_at)).where(_p.closed_at.is_(None))
+_OPEN_STATE = select(_p.closed_at, _p.closes_at).where(_POST_ID)
+_PREVIOUS_ANSWER = select(_a.choice, _a.delivery_key).where(
+    (_a.post_id == bindparam("post_id")) & (_a.user_key == bindparam("user_key"))
+)
 
 
 class ChannelStore:
@@ -80,92 +118,75 @@ class ChannelStore:
         """The question's row, written before its message is posted (the intent): a
         delivery replayed after a crash finds it by ``delivery_key`` (see
         :meth:`post_for_delivery`) and only completes the post if it has no message yet."""
-        cur = self.db.execute(
-            "INSERT INTO quiz_posts (item_id, option_order, tag, platform, workspace, channel,"
-            " is_direct, thread, posted_by, created_at, closes_at, delivery_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                item_id,
-                json.dumps(order),
-                tag,
-                place.platform,
-                place.workspace,
-                place.channel,
-                int(place.is_direct),
-                place.thread,
-                posted_by,
-                iso(now),
-                iso(closes_at),
-                delivery_key,
-            ],
+        created = run(
+            self.db,
+            _INSERT_POST,
+            {
+                "item_id": item_id,
+                "option_order": json.dumps(order),
+                "tag": tag,
+                "platform": place.platform,
+                "workspace": place.workspace,
+                "channel": place.channel,
+                "is_direct": int(place.is_direct),
+                "thread": place.thread,
+                "posted_by": posted_by,
+                "created_at": now,
+                "closes_at": closes_at,
+                "delivery_key": delivery_key,
+            },
         )
-        assert cur.lastrowid is not None
-        post = self.post(cur.lastrowid)
+        post = self.post(new_id(created))
         assert post is not None
         return post
 
     def post_for_delivery(self, delivery_key: str) -> Post | None:
-        row = self.db.execute(
-            "SELECT * FROM quiz_posts WHERE delivery_key = ?", [delivery_key]
-        ).fetchone()
+        row = run(self.db, _POST_FOR_DELIVERY, {"delivery_key": delivery_key}).first()
         return _post(row) if row else None
 
     def delete_post(self, post_id: int) -> None:
         """Only for a question whose message could not be posted at all."""
-        self.db.execute("DELETE FROM quiz_posts WHERE id = ?", [post_id])
+        run(self.db, _DELETE_POST, {"post_id": post_id})
 
     def post(self, post_id: int) -> Post | None:
-        row = self.db.execute("SELECT * FROM quiz_posts WHERE id = ?", [post_id]).fetchone()
+        row = run(self.db, _POST, {"post_id": post_id}).first()
         return _post(row) if row else None
 
     def latest_post_id(self) -> int | None:
         """The newest channel question's id (None: nothing was ever posted)."""
-        row = self.db.execute("SELECT MAX(id) FROM quiz_posts").fetchone()
-        return None if row[0] is None else int(row[0])
+        latest = run(self.db, _LATEST_POST_ID).scalar()
+        return None if latest is None else int(latest)
 
     def set_message(self, post_id: int, message_id: str) -> None:
-        self.db.execute(
-            "UPDATE quiz_posts SET message_id = ? WHERE id = ? AND message_id IS NULL",
-            [message_id, post_id],
-        )
+        run(self.db, _SET_MESSAGE, {"post_id": post_id, "message_id": message_id})
 
     def recent_items(self, place: Place, limit: int) -> set[str]:
-        rows = self.db.execute(
-            "SELECT item_id FROM quiz_posts WHERE platform = ? AND workspace = ? AND channel = ?"
-            " ORDER BY id DESC LIMIT ?",
-            [place.platform, place.workspace, place.channel, limit],
-        ).fetchall()
-        return {r[0] for r in rows}
+        rows = run(
+            self.db,
+            _RECENT_ITEMS,
+            {
+                "platform": place.platform,
+                "workspace": place.workspace,
+                "channel": place.channel,
+                "limit": limit,
+            },
+        )
+        return set(rows.scalars())
 
     def counts(self, post_id: int) -> tuple[int, int]:
         """(answered, correct) for a channel question."""
-        row = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM quiz_answers WHERE post_id = ?",
-            [post_id],
-        ).fetchone()
+        row = run(self.db, _COUNTS, {"post_id": post_id}).one()
         return int(row[0]), int(row[1])
 
     def close_post(self, post_id: int, now: datetime) -> bool:
         """True for the one caller that actually closed it."""
-        cur = self.db.execute(
-            "UPDATE quiz_posts SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
-            [iso(now), post_id],
-        )
-        return cur.rowcount == 1
+        return run(self.db, _CLOSE_POST, {"post_id": post_id, "now": now}).rowcount == 1
 
     def due_posts(self, now: datetime) -> list[Post]:
-        rows = self.db.execute(
-            "SELECT * FROM quiz_posts WHERE closed_at IS NULL AND closes_at <= ?"
-            " ORDER BY closes_at",
-            [iso(now)],
-        ).fetchall()
-        return [_post(r) for r in rows]
+        return [_post(r) for r in run(self.db, _DUE_POSTS, {"now": now}).all()]
 
     def next_deadline(self) -> datetime | None:
-        row = self.db.execute(
-            "SELECT MIN(closes_at) FROM quiz_posts WHERE closed_at IS NULL"
-        ).fetchone()
-        return parse_time(row[0]) if row and row[0] else None
+        return run(self.db, _NEXT_DEADLINE).scalar()
 
     def record_post_answer(
         self,
@@ -178,25 +199,22 @@ class ChannelStore:
         ``replayed``: this very delivery (``delivery_key``) recorded the answer already;
         a crash came between that and the end of its handling."""
         now = answer.now
-        with transaction(self.db) as conn:
-            row = conn.execute(
-                "SELECT closed_at, closes_at FROM quiz_posts WHERE id = ?", [post.id]
-            ).fetchone()
-            if row["closed_at"] is not None:
+        with transaction(self.db):
+            state = run(self.db, _OPEN_STATE, {"post_id": post.id}).one()
+            if state.closed_at is not None:
                 return AnswerResult("closed")
-            if row["closes_at"] <= iso(now):
+            if state.closes_at <= now:
                 return AnswerResult("due")
-            previous = conn.execute(
-                "SELECT choice, delivery_key FROM quiz_answers WHERE post_id = ? AND user_key = ?",
-                [post.id, answer.actor.key],
-            ).fetchone()
+            previous = run(
+                self.db, _PREVIOUS_ANSWER, {"post_id": post.id, "user_key": answer.actor.key}
+            ).first()
             if previous is not None:
-                if delivery_key is not None and previous[1] == delivery_key:
-                    return AnswerResult("replayed", previous[0])
-                return AnswerResult("duplicate", previous[0])
+                if delivery_key is not None and previous.delivery_key == delivery_key:
+                    return AnswerResult("replayed", previous.choice)
+                return AnswerResult("duplicate", previous.choice)
             seconds = max(0.0, (now - post.created_at).total_seconds())
             insert_answer(
-                conn, answer, seconds, "channel", post_id=post.id, delivery_key=delivery_key
+                self.db, answer, seconds, "channel", post_id=post.id, delivery_key=delivery_key
             )
-            save_card(conn, answer)
+            save_card(self.db, answer)
         return AnswerResult("recorded")

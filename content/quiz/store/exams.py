@@ -1,4 +1,4 @@
-"""The SQL of exam results: one row per completed attempt, written in the same
+"""The queries of exam results: one row per completed attempt, written in the same
 transaction as the attempt's last answer."""
 
 from __future__ import annotations
@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, func, select
 from sqlite_utils import Database
 
 from bot.core.model import Actor
-from content.quiz.store.schema import iso, parse_time
+from bot.storage.sql import run
+from content.quiz.store.tables import quiz_exam_results
 
 
 @dataclass(frozen=True)
@@ -28,21 +30,35 @@ class ExamResult:
 
 def _exam(row) -> ExamResult:
     return ExamResult(
-        session_id=row["session_id"],
-        user_key=row["user_key"],
-        user_name=row["user_name"],
-        score=row["score"],
-        total=row["total"],
-        passed=bool(row["passed"]),
-        started_at=parse_time(row["started_at"]),
-        completed_at=parse_time(row["completed_at"]),
-        content_version=row["content_version"],
-        refresher_due=parse_time(row["refresher_due"]),
+        session_id=row.session_id,
+        user_key=row.user_key,
+        user_name=row.user_name,
+        score=row.score,
+        total=row.total,
+        passed=bool(row.passed),
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        content_version=row.content_version,
+        refresher_due=row.refresher_due,
     )
 
 
+# Statements are built once, here, and run with their parameters.
+_e = quiz_exam_results.c
+_NEWEST_FIRST = (_e.completed_at.desc(), _e.id.desc())
+_INSERT_RESULT = quiz_exam_results.insert()
+_RESULT = select(quiz_exam_results).where(_e.session_id == bindparam("session_id"))
+_OF_USER = _e.user_key == bindparam("user_key")
+_LAST_EXAM = select(quiz_exam_results).where(_OF_USER).order_by(*_NEWEST_FIRST).limit(1)
+_LAST_PASS = (
+    select(quiz_exam_results).where(_OF_USER & (_e.passed == 1)).order_by(*_NEWEST_FIRST).limit(1)
+)
+_COUNT = select(func.count()).select_from(quiz_exam_results)
+_RECENT = select(quiz_exam_results).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+
 def insert_result(
-    conn,
+    db: Database,
     session_id: int,
     actor: Actor,
     score: int,
@@ -53,22 +69,21 @@ def insert_result(
     content_version: str,
     refresher_due: datetime,
 ) -> None:
-    conn.execute(
-        "INSERT INTO quiz_exam_results (session_id, user_key, user_name, score,"
-        " total, passed, started_at, completed_at, content_version, refresher_due)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            session_id,
-            actor.key,
-            actor.name,
-            score,
-            total,
-            int(passed),
-            iso(started_at),
-            iso(now),
-            content_version,
-            iso(refresher_due),
-        ],
+    run(
+        db,
+        _INSERT_RESULT,
+        {
+            "session_id": session_id,
+            "user_key": actor.key,
+            "user_name": actor.name,
+            "score": score,
+            "total": total,
+            "passed": int(passed),
+            "started_at": started_at,
+            "completed_at": now,
+            "content_version": content_version,
+            "refresher_due": refresher_due,
+        },
     )
 
 
@@ -79,32 +94,19 @@ class ExamStore:
         self.db = db
 
     def exam_result(self, session_id: int) -> ExamResult | None:
-        row = self.db.execute(
-            "SELECT * FROM quiz_exam_results WHERE session_id = ?", [session_id]
-        ).fetchone()
+        row = run(self.db, _RESULT, {"session_id": session_id}).first()
         return _exam(row) if row else None
 
     def last_exam(self, user_key: str) -> ExamResult | None:
-        row = self.db.execute(
-            "SELECT * FROM quiz_exam_results WHERE user_key = ? ORDER BY completed_at DESC,"
-            " id DESC LIMIT 1",
-            [user_key],
-        ).fetchone()
+        row = run(self.db, _LAST_EXAM, {"user_key": user_key}).first()
         return _exam(row) if row else None
 
     def last_pass(self, user_key: str) -> ExamResult | None:
-        row = self.db.execute(
-            "SELECT * FROM quiz_exam_results WHERE user_key = ? AND passed = 1"
-            " ORDER BY completed_at DESC, id DESC LIMIT 1",
-            [user_key],
-        ).fetchone()
+        row = run(self.db, _LAST_PASS, {"user_key": user_key}).first()
         return _exam(row) if row else None
 
     def exam_results(self, limit: int = 100) -> tuple[list[ExamResult], int]:
         """The most recent completions, newest first, and how many there are in all."""
-        total = self.db.execute("SELECT COUNT(*) FROM quiz_exam_results").fetchone()[0]
-        rows = self.db.execute(
-            "SELECT * FROM quiz_exam_results ORDER BY completed_at DESC, id DESC LIMIT ?",
-            [limit],
-        ).fetchall()
+        total: int = run(self.db, _COUNT).scalar_one()
+        rows = run(self.db, _RECENT, {"limit": limit}).all()
         return [_exam(r) for r in rows], int(total)

@@ -1,4 +1,4 @@
-"""The SQL of personal questions: practice sessions and exam attempts (one person, a
+"""The queries of personal questions: practice sessions and exam attempts (one person, a
 fixed list of questions), and the spaced-repetition cards every answer updates."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import bindparam, select, update
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
 from bot.storage.db import transaction
+from bot.storage.sql import run
 from content.quiz.store.answers import Answer, AnswerResult, answer_rows, insert_answer, save_card
 from content.quiz.store.exams import insert_result
-from content.quiz.store.schema import iso, parse_time
+from content.quiz.store.tables import new_id, quiz_answers, quiz_cards, quiz_sessions
 
 
 @dataclass(frozen=True)
@@ -53,20 +55,64 @@ def _questions_json(questions: list[Question]) -> str:
 
 def _session(row) -> Session:
     return Session(
-        id=row["id"],
-        kind=row["kind"],
-        user_key=row["user_key"],
-        questions=[Question(q["item"], q["order"]) for q in json.loads(row["questions"])],
-        answered=row["answered"],
-        correct=row["correct"],
-        shown=row["shown"],
-        shown_at=parse_time(row["shown_at"]),
-        status=row["status"],
-        tag=row["tag"],
-        content_version=row["content_version"],
-        started_at=parse_time(row["started_at"]),
-        finished_at=parse_time(row["finished_at"]) if row["finished_at"] else None,
+        id=row.id,
+        kind=row.kind,
+        user_key=row.user_key,
+        questions=[Question(q["item"], q["order"]) for q in json.loads(row.questions)],
+        answered=row.answered,
+        correct=row.correct,
+        shown=row.shown,
+        shown_at=row.shown_at,
+        status=row.status,
+        tag=row.tag,
+        content_version=row.content_version,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
     )
+
+
+# Statements are built once, here, and run with their parameters: building one costs
+# more than running it, and a burst of clicks runs these hundreds of times a second.
+_s, _a, _c = quiz_sessions.c, quiz_answers.c, quiz_cards.c
+_SESSION_ID = _s.id == bindparam("session_id")
+_ABANDON_PRACTICE = (
+    update(quiz_sessions)
+    .where(
+        (_s.user_key == bindparam("person")) & (_s.kind == "practice") & (_s.status == "active")
+    )
+    .values(status="abandoned", finished_at=bindparam("now"))
+)
+_INSERT_SESSION = quiz_sessions.insert()
+_SESSION = select(quiz_sessions).where(_SESSION_ID)
+_ACTIVE_SESSION = select(quiz_sessions).where(
+    (_s.user_key == bindparam("user_key"))
+    & (_s.kind == bindparam("kind"))
+    & (_s.status == "active")
+)
+_SET_QUESTIONS = update(quiz_sessions).where(_SESSION_ID).values(questions=bindparam("questions"))
+_SHOW = (
+    update(quiz_sessions)
+    .where(_SESSION_ID & (_s.shown < bindparam("position")) & (_s.status == "active"))
+    .values(shown=bindparam("position"), shown_at=bindparam("now"))
+)
+_RESTART_CLOCK = update(quiz_sessions).where(_SESSION_ID).values(shown_at=bindparam("now"))
+_CHOICE_AT = select(_a.choice).where(
+    (_a.session_id == bindparam("session_id")) & (_a.position == bindparam("position"))
+)
+_TALLY = (
+    update(quiz_sessions)
+    .where(_SESSION_ID)
+    .values(
+        answered=bindparam("answered"),
+        correct=bindparam("score"),
+        status=bindparam("status"),
+        finished_at=bindparam("finished_at"),
+    )
+)
+_CARD = select(_c.card).where(
+    (_c.user_key == bindparam("user_key")) & (_c.item_id == bindparam("item_id"))
+)
+_CARD_DUES = select(_c.item_id, _c.due).where(_c.user_key == bindparam("user_key"))
 
 
 class PracticeStore:
@@ -91,45 +137,37 @@ class PracticeStore:
         For an exam, the partial UNIQUE index allows one active attempt per person; the
         caller resumes an existing one instead of calling this.
         """
-        with transaction(self.db) as conn:
+        with transaction(self.db):
             if kind == "practice":
-                conn.execute(
-                    "UPDATE quiz_sessions SET status = 'abandoned', finished_at = ?"
-                    " WHERE user_key = ? AND kind = 'practice' AND status = 'active'",
-                    [iso(now), actor.key],
-                )
-            cur = conn.execute(
-                "INSERT INTO quiz_sessions (kind, user_key, user_name, questions, shown_at,"
-                " tag, content_version, platform, workspace, channel, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    kind,
-                    actor.key,
-                    actor.name,
-                    _questions_json(questions),
-                    iso(now),
-                    tag,
-                    content_version,
-                    place.platform,
-                    place.workspace,
-                    place.channel,
-                    iso(now),
-                ],
+                run(self.db, _ABANDON_PRACTICE, {"person": actor.key, "now": now})
+            created = run(
+                self.db,
+                _INSERT_SESSION,
+                {
+                    "kind": kind,
+                    "user_key": actor.key,
+                    "user_name": actor.name,
+                    "questions": _questions_json(questions),
+                    "shown_at": now,
+                    "tag": tag,
+                    "content_version": content_version,
+                    "platform": place.platform,
+                    "workspace": place.workspace,
+                    "channel": place.channel,
+                    "started_at": now,
+                },
             )
-            session_id = int(cur.lastrowid)
+            session_id = new_id(created)
         session = self.session(session_id)
         assert session is not None
         return session
 
     def session(self, session_id: int) -> Session | None:
-        row = self.db.execute("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]).fetchone()
+        row = run(self.db, _SESSION, {"session_id": session_id}).first()
         return _session(row) if row else None
 
     def active_session(self, user_key: str, kind: str) -> Session | None:
-        row = self.db.execute(
-            "SELECT * FROM quiz_sessions WHERE user_key = ? AND kind = ? AND status = 'active'",
-            [user_key, kind],
-        ).fetchone()
+        row = run(self.db, _ACTIVE_SESSION, {"user_key": user_key, "kind": kind}).first()
         return _session(row) if row else None
 
     def replace_question(self, session_id: int, position: int, question: Question) -> None:
@@ -139,25 +177,20 @@ class PracticeStore:
             return
         questions = list(session.questions)
         questions[position] = question
-        self.db.execute(
-            "UPDATE quiz_sessions SET questions = ? WHERE id = ?",
-            [_questions_json(questions), session_id],
+        run(
+            self.db,
+            _SET_QUESTIONS,
+            {"session_id": session_id, "questions": _questions_json(questions)},
         )
 
     def show(self, session_id: int, position: int, now: datetime) -> bool:
         """Mark ``position`` as shown now; False if it was already shown (a double click)."""
-        cur = self.db.execute(
-            "UPDATE quiz_sessions SET shown = ?, shown_at = ? WHERE id = ? AND shown < ?"
-            " AND status = 'active'",
-            [position, iso(now), session_id, position],
-        )
-        return cur.rowcount == 1
+        shown = run(self.db, _SHOW, {"session_id": session_id, "position": position, "now": now})
+        return shown.rowcount == 1
 
     def restart_clock(self, session_id: int, now: datetime) -> None:
         """Time to answer counts from when a resumed question is shown again."""
-        self.db.execute(
-            "UPDATE quiz_sessions SET shown_at = ? WHERE id = ?", [iso(now), session_id]
-        )
+        run(self.db, _RESTART_CLOCK, {"session_id": session_id, "now": now})
 
     def record_session_answer(
         self,
@@ -174,17 +207,16 @@ class PracticeStore:
         transaction, so a completion is never half-recorded.
         """
         actor, now = answer.actor, answer.now
-        with transaction(self.db) as conn:
-            row = conn.execute("SELECT * FROM quiz_sessions WHERE id = ?", [session_id]).fetchone()
-            if row is None or row["user_key"] != actor.key:
+        with transaction(self.db):
+            row = run(self.db, _SESSION, {"session_id": session_id}).first()
+            if row is None or row.user_key != actor.key:
                 return AnswerResult("not-yours")
             session = _session(row)
             if position < session.answered:
-                previous = conn.execute(
-                    "SELECT choice FROM quiz_answers WHERE session_id = ? AND position = ?",
-                    [session_id, position],
-                ).fetchone()
-                return AnswerResult("duplicate", previous[0] if previous else None)
+                previous = run(
+                    self.db, _CHOICE_AT, {"session_id": session_id, "position": position}
+                ).scalar()
+                return AnswerResult("duplicate", previous)
             if session.status != "active":
                 return AnswerResult("finished")
             if position != session.answered:
@@ -193,26 +225,26 @@ class PracticeStore:
             answer = replace(answer, item_id=session.questions[position].item_id)
             seconds = max(0.0, (now - session.shown_at).total_seconds())
             insert_answer(
-                conn, answer, seconds, session.kind, session_id=session_id, position=position
+                self.db, answer, seconds, session.kind, session_id=session_id, position=position
             )
-            save_card(conn, answer)
+            save_card(self.db, answer)
             answered, score = session.answered + 1, session.correct + int(answer.correct)
             done = answered >= session.total
-            conn.execute(
-                "UPDATE quiz_sessions SET answered = ?, correct = ?, status = ?, finished_at = ?"
-                " WHERE id = ?",
-                [
-                    answered,
-                    score,
-                    "done" if done else "active",
-                    iso(now) if done else None,
-                    session_id,
-                ],
+            run(
+                self.db,
+                _TALLY,
+                {
+                    "session_id": session_id,
+                    "answered": answered,
+                    "score": score,
+                    "status": "done" if done else "active",
+                    "finished_at": now if done else None,
+                },
             )
             if done and session.kind == "exam" and on_finish is not None:
                 passed, refresher_due = on_finish(score, session.total)
                 insert_result(
-                    conn,
+                    self.db,
                     session_id,
                     actor,
                     score,
@@ -229,16 +261,11 @@ class PracticeStore:
         return answer_rows(self.db, session_id=session_id)
 
     def card(self, user_key: str, item_id: str) -> str | None:
-        row = self.db.execute(
-            "SELECT card FROM quiz_cards WHERE user_key = ? AND item_id = ?", [user_key, item_id]
-        ).fetchone()
-        return row[0] if row else None
+        return run(self.db, _CARD, {"user_key": user_key, "item_id": item_id}).scalar()
 
     def card_dues(self, user_key: str) -> dict[str, datetime]:
-        rows = self.db.execute(
-            "SELECT item_id, due FROM quiz_cards WHERE user_key = ?", [user_key]
-        ).fetchall()
-        return {r[0]: parse_time(r[1]) for r in rows}
+        rows = run(self.db, _CARD_DUES, {"user_key": user_key}).all()
+        return {r.item_id: r.due for r in rows}
 
     def due_count(self, user_key: str, now: datetime, item_ids: set[str] | None = None) -> int:
         dues = self.card_dues(user_key)

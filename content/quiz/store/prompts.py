@@ -1,16 +1,35 @@
-"""The SQL of quiz questions put to a person outside the quiz (the "Quiz me on this" button
-under a daily tip): each question shown is answered at most once."""
+"""The queries of quiz questions put to a person outside the quiz (the "Quiz me on this"
+button under a daily tip): each question shown is answered at most once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, select, update
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
 from bot.storage.db import transaction
+from bot.storage.sql import run
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
-from content.quiz.store.schema import iso, parse_time
+from content.quiz.store.tables import new_id, quiz_answers, quiz_prompts
+
+# Statements are built once, here, and run with their parameters.
+_p, _a = quiz_prompts.c, quiz_answers.c
+# The question last put to a person on an item, and its answer if it has one.
+_LAST_PROMPT = (
+    select(_p.id, _p.shown_at, _a.choice, _a.id.label("answer_id"))
+    .select_from(quiz_prompts.outerjoin(quiz_answers, _a.prompt_id == _p.id))
+    .where((_p.user_key == bindparam("user_key")) & (_p.item_id == bindparam("item_id")))
+    .order_by(_p.id.desc())
+    .limit(1)
+)
+_SHOW_AGAIN = (
+    update(quiz_prompts)
+    .where(_p.id == bindparam("prompt_id"))
+    .values(shown_at=bindparam("now"), source=bindparam("source"), source_id=bindparam("source_id"))
+)
+_INSERT_PROMPT = quiz_prompts.insert()
 
 
 class PromptStore:
@@ -27,24 +46,19 @@ class PromptStore:
         A question shown again before it was answered keeps its prompt (its clock restarts),
         so one prompt is answered at most once whichever copy of the question is clicked.
         """
-        with transaction(self.db) as conn:
-            row = conn.execute(
-                "SELECT p.id, a.id FROM quiz_prompts p LEFT JOIN quiz_answers a"
-                " ON a.prompt_id = p.id WHERE p.user_key = ? AND p.item_id = ?"
-                " ORDER BY p.id DESC LIMIT 1",
-                [actor.key, item_id],
-            ).fetchone()
-            if row is not None and row[1] is None:
-                conn.execute(
-                    "UPDATE quiz_prompts SET shown_at = ?, source = ?, source_id = ? WHERE id = ?",
-                    [iso(now), source, source_id, row[0]],
+        with transaction(self.db):
+            last = run(self.db, _LAST_PROMPT, {"user_key": actor.key, "item_id": item_id}).first()
+            if last is not None and last.answer_id is None:
+                run(
+                    self.db,
+                    _SHOW_AGAIN,
+                    {"prompt_id": last.id, "now": now, "source": source, "source_id": source_id},
                 )
-                return int(row[0])
-            return self._insert_prompt(conn, source, source_id, actor, place, item_id, now)
+                return int(last.id)
+            return self._insert_prompt(source, source_id, actor, place, item_id, now)
 
-    @staticmethod
     def _insert_prompt(
-        conn,
+        self,
         source: str,
         source_id: str,
         actor: Actor,
@@ -52,21 +66,21 @@ class PromptStore:
         item_id: str,
         now: datetime,
     ) -> int:
-        cur = conn.execute(
-            "INSERT INTO quiz_prompts (source, source_id, user_key, item_id, platform,"
-            " workspace, channel, shown_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                source,
-                source_id,
-                actor.key,
-                item_id,
-                place.platform,
-                place.workspace,
-                place.channel,
-                iso(now),
-            ],
+        created = run(
+            self.db,
+            _INSERT_PROMPT,
+            {
+                "source": source,
+                "source_id": source_id,
+                "user_key": actor.key,
+                "item_id": item_id,
+                "platform": place.platform,
+                "workspace": place.workspace,
+                "channel": place.channel,
+                "shown_at": now,
+            },
         )
-        return int(cur.lastrowid)
+        return new_id(created)
 
     def record_prompt_answer(
         self,
@@ -80,21 +94,16 @@ class PromptStore:
         with no time to answer.
         """
         actor, place, item_id, now = answer.actor, answer.place, answer.item_id, answer.now
-        with transaction(self.db) as conn:
-            row = conn.execute(
-                "SELECT p.id, p.shown_at, a.choice, a.id FROM quiz_prompts p LEFT JOIN"
-                " quiz_answers a ON a.prompt_id = p.id WHERE p.user_key = ? AND p.item_id = ?"
-                " ORDER BY p.id DESC LIMIT 1",
-                [actor.key, item_id],
-            ).fetchone()
-            if row is not None and row[3] is not None:
-                return AnswerResult("duplicate", row[2])
-            if row is None:
-                prompt_id = self._insert_prompt(conn, source, "", actor, place, item_id, now)
+        with transaction(self.db):
+            last = run(self.db, _LAST_PROMPT, {"user_key": actor.key, "item_id": item_id}).first()
+            if last is not None and last.answer_id is not None:
+                return AnswerResult("duplicate", last.choice)
+            if last is None:
+                prompt_id = self._insert_prompt(source, "", actor, place, item_id, now)
                 shown_at = now
             else:
-                prompt_id, shown_at = int(row[0]), parse_time(row[1])
+                prompt_id, shown_at = int(last.id), last.shown_at
             seconds = max(0.0, (now - shown_at).total_seconds())
-            insert_answer(conn, answer, seconds, source, prompt_id=prompt_id)
-            save_card(conn, answer)
+            insert_answer(self.db, answer, seconds, source, prompt_id=prompt_id)
+            save_card(self.db, answer)
         return AnswerResult("recorded")

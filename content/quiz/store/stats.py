@@ -1,4 +1,4 @@
-"""The SQL behind /quiz stats and the leaderboard: reading the answers, and who has
+"""The queries behind /quiz stats and the leaderboard: reading the answers, and who has
 opted out of leaderboards."""
 
 from __future__ import annotations
@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
+from bot.storage.sql import run
 from content.quiz.store.answers import answer_rows
-from content.quiz.store.schema import iso, parse_time
+from content.quiz.store.tables import quiz_answers, quiz_prefs
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,62 @@ class LeaderRow:
     name: str
     correct: int
     answered: int
+
+
+# Statements are built once, here, and run with their parameters.
+_a, _pref = quiz_answers.c, quiz_prefs.c
+_PRINCIPLE_SCORES = (
+    select(_a.principle, func.count(), func.sum(_a.correct))
+    .where(_a.user_key == bindparam("user_key"))
+    .group_by(_a.principle)
+)
+_ANSWER_TIMES = select(_a.answered_at).where(
+    (_a.user_key == bindparam("user_key")) & (_a.answered_at >= bindparam("since"))
+)
+_upsert = insert(quiz_prefs)
+_SET_OPT_OUT = _upsert.on_conflict_do_update(
+    index_elements=[_pref.user_key],
+    set_={
+        "leaderboard_opt_out": _upsert.excluded.leaderboard_opt_out,
+        "updated_at": _upsert.excluded.updated_at,
+    },
+)
+_OPTED_OUT = select(_pref.leaderboard_opt_out).where(_pref.user_key == bindparam("user_key"))
+
+
+def _leaderboard():
+    """Top people in one channel by correct answers to channel questions in [start,
+    end): each with the name they last answered under, opted-out people left out."""
+    a, b = quiz_answers.alias("a"), quiz_answers.alias("b")
+    last_name = (
+        select(b.c.user_name)
+        .where(b.c.user_key == a.c.user_key)
+        .order_by(b.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    opted_out = select(_pref.user_key).where(_pref.leaderboard_opt_out == 1)
+    n_correct = func.sum(a.c.correct).label("n_correct")
+    answered = func.count().label("answered")
+    return (
+        select(a.c.user_key, n_correct, answered, last_name.label("name"))
+        .where(
+            (a.c.context == "channel")
+            & (a.c.platform == bindparam("platform"))
+            & (a.c.workspace == bindparam("workspace"))
+            & (a.c.channel == bindparam("channel"))
+            & (a.c.answered_at >= bindparam("start"))
+            & (a.c.answered_at < bindparam("end"))
+            & a.c.user_key.not_in(opted_out)
+        )
+        .group_by(a.c.user_key)
+        .having(func.sum(a.c.correct) > 0)
+        .order_by(n_correct.desc(), answered.asc(), func.min(a.c.answered_at).asc())
+        .limit(bindparam("limit"))
+    )
+
+
+_LEADERBOARD = _leaderboard()
 
 
 class StatsStore:
@@ -33,49 +92,38 @@ class StatsStore:
 
     def principle_scores(self, user_key: str) -> dict[str, tuple[int, int]]:
         """principle -> (answered, correct) over every answer the person has given."""
-        rows = self.db.execute(
-            "SELECT principle, COUNT(*), SUM(correct) FROM quiz_answers WHERE user_key = ?"
-            " GROUP BY principle",
-            [user_key],
-        ).fetchall()
+        rows = run(self.db, _PRINCIPLE_SCORES, {"user_key": user_key}).all()
         return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     def answer_times(self, user_key: str, since: datetime) -> list[datetime]:
-        rows = self.db.execute(
-            "SELECT answered_at FROM quiz_answers WHERE user_key = ? AND answered_at >= ?",
-            [user_key, iso(since)],
-        ).fetchall()
-        return [parse_time(r[0]) for r in rows]
+        return list(run(self.db, _ANSWER_TIMES, {"user_key": user_key, "since": since}).scalars())
 
     def set_leaderboard_opt_out(self, user_key: str, opted_out: bool, now: datetime) -> None:
-        self.db.execute(
-            "INSERT INTO quiz_prefs (user_key, leaderboard_opt_out, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (user_key) DO UPDATE SET leaderboard_opt_out = excluded."
-            "leaderboard_opt_out, updated_at = excluded.updated_at",
-            [user_key, int(opted_out), iso(now)],
+        run(
+            self.db,
+            _SET_OPT_OUT,
+            {"user_key": user_key, "leaderboard_opt_out": int(opted_out), "updated_at": now},
         )
 
     def leaderboard_opted_out(self, user_key: str) -> bool:
-        row = self.db.execute(
-            "SELECT leaderboard_opt_out FROM quiz_prefs WHERE user_key = ?", [user_key]
-        ).fetchone()
-        return bool(row and row[0])
+        return bool(run(self.db, _OPTED_OUT, {"user_key": user_key}).scalar())
 
     def leaderboard(
         self, place: Place, start: datetime, end: datetime, limit: int = 10
     ) -> list[LeaderRow]:
         """Top people in one channel by correct answers to channel questions in [start, end)."""
-        rows = self.db.execute(
-            "SELECT a.user_key, SUM(a.correct) AS n_correct, COUNT(*) AS answered,"
-            " (SELECT b.user_name FROM quiz_answers b WHERE b.user_key = a.user_key"
-            "  ORDER BY b.id DESC LIMIT 1) AS name"
-            " FROM quiz_answers a"
-            " WHERE a.context = 'channel' AND a.platform = ? AND a.workspace = ?"
-            " AND a.channel = ? AND a.answered_at >= ? AND a.answered_at < ?"
-            " AND a.user_key NOT IN"
-            "  (SELECT user_key FROM quiz_prefs WHERE leaderboard_opt_out = 1)"
-            " GROUP BY a.user_key HAVING SUM(a.correct) > 0"
-            " ORDER BY n_correct DESC, answered ASC, MIN(a.answered_at) ASC LIMIT ?",
-            [place.platform, place.workspace, place.channel, iso(start), iso(end), limit],
-        ).fetchall()
-        return [LeaderRow(r[0], r[3] or "", int(r[1]), int(r[2])) for r in rows]
+        rows = run(
+            self.db,
+            _LEADERBOARD,
+            {
+                "platform": place.platform,
+                "workspace": place.workspace,
+                "channel": place.channel,
+                "start": start,
+                "end": end,
+                "limit": limit,
+            },
+        ).all()
+        return [
+            LeaderRow(r.user_key, r.name or "", int(r.n_correct), int(r.answered)) for r in rows
+        ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     REAL,
     CheckConstraint,
     Column,
+    CursorResult,
     ForeignKey,
     Index,
     Integer,
@@ -195,3 +196,10 @@ _partial_index(
     unique=True,
     where=quiz_answers.c.delivery_key.is_not(None),
 )
+
+
+def new_id(inserted: CursorResult) -> int:
+    """The id of the row an INSERT of one row just wrote."""
+    key = inserted.inserted_primary_key
+    assert key is not None
+    return int(key[0])
