@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from bot.storage.sql import connection_for
 from content.tips.rotation import TipCatalogue, next_tip
 from content.tips.schedule import next_delivery
 from content.tips.store import UNKNOWN, Subscription, TipStore
@@ -89,20 +90,19 @@ class TipScheduler:
     def _guarded(self, sub: Subscription, step: Callable[[], None]) -> None:
         """Run one channel's step inside a page's transaction; a failure (a bug, a bad
         row) is logged and that channel parked, without undoing the rest of the page."""
-        conn = self.services.db.conn
-        conn.execute("SAVEPOINT tip_channel")
+        savepoint = connection_for(self.services.db).begin_nested()
         try:
             step()
         except Exception:
-            conn.execute("ROLLBACK TO tip_channel")
+            savepoint.rollback()
             log.exception(
                 "tips: subscription %d could not be scheduled; it will be tried again at the "
                 "next start",
                 sub.id,
             )
             self.store.subscriptions.park(sub.id)
-        finally:
-            conn.execute("RELEASE tip_channel")
+        else:
+            savepoint.commit()
 
     async def startup(self, now: datetime) -> None:
         """Settle what a previous run left behind; runs before the worker's first tick."""

@@ -22,12 +22,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
 from bot.storage.sql import UtcDateTime, metadata
 
-_ZERO, _EMPTY = text("0"), text("''")
+# Column defaults as on disk (DEFAULT 0, DEFAULT '').
+_ZERO, _EMPTY = "0", ""
 
 
 def _place_columns() -> list[Column]:
@@ -71,7 +71,7 @@ quiz_sessions = Table(
     Column("correct", Integer, nullable=False, server_default=_ZERO),
     Column("shown", Integer, nullable=False, server_default=_ZERO),
     Column("shown_at", UtcDateTime, nullable=False),
-    Column("status", Text, nullable=False, server_default=text("'active'")),
+    Column("status", Text, nullable=False, server_default="active"),
     Column("tag", Text, nullable=False, server_default=_EMPTY),
     Column("content_version", Text, nullable=False, server_default=_EMPTY),
     *_place_columns(),

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
@@ -44,14 +43,14 @@ tip_subscriptions = Table(
     Column("platform", Text, nullable=False),
     Column("workspace", Text, nullable=False),
     Column("channel", Text, nullable=False),
-    Column("is_direct", Integer, nullable=False, server_default=text("0")),
+    Column("is_direct", Integer, nullable=False, server_default="0"),
     Column("thread", Text),
     Column("local_time", Text, nullable=False),  # "HH:MM" in the schedule's time zone
     Column("days", Text, nullable=False),  # content.tips.schedule.encode_days
     Column("nation", Text, nullable=False),
-    Column("active", Integer, nullable=False, server_default=text("1")),
+    Column("active", Integer, nullable=False, server_default="1"),
     Column("inactive_reason", Text),
-    Column("cycle", Integer, nullable=False, server_default=text("1")),
+    Column("cycle", Integer, nullable=False, server_default="1"),
     Column("next_local_date", Text),  # a local day, 2026-03-30
     Column("next_due", ZTime),
     Column("created_by", Text, nullable=False),
@@ -77,7 +76,7 @@ tip_deliveries = Table(
     Column("claimed_at", ZTime, nullable=False),
     Column("updated_at", ZTime, nullable=False),
     Column("retry_at", ZTime),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     Column("message_id", Text),
     Column("error", Text),
     Column("request_key", Text),

@@ -10,9 +10,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, select, union_all, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.storage.db import transaction
+from bot.storage.sql import run
 from incidents.paging.store.pages import PageStore, insert_pages
 from incidents.paging.store.rows import (
     JOB_COLS,
@@ -26,23 +29,115 @@ from incidents.paging.store.rows import (
     parse_ts,
     ts,
 )
+from incidents.paging.store.tables import paging_incidents, paging_jobs, paging_outbox
+
+# Statements are built once, here, and run with their parameters.
+_i, _j, _o = paging_incidents.c, paging_jobs.c, paging_outbox.c
+_INCIDENT = _i.incident_id == bindparam("incident")
+# A step and round is only ever scheduled once; an incident only ever starts once.
+_SCHEDULE_JOB = insert(paging_jobs).on_conflict_do_nothing()
+_START = insert(paging_incidents).on_conflict_do_nothing()
+_CANCEL_JOBS = (
+    update(paging_jobs)
+    .where((_j.incident_id == bindparam("incident")) & (_j.status == "pending"))
+    .values(status="cancelled", finished_at=bindparam("now"))
+)
+_READ_INCIDENT = select(
+    _i.incident_id,
+    _i.info,
+    _i.team,
+    _i.chain,
+    _i.drill,
+    _i.state,
+    _i.started_at,
+    _i.acknowledged_at,
+    _i.acknowledged_by,
+    _i.resolved_at,
+    _i.exhausted_at,
+).where(_INCIDENT)
+_ACKNOWLEDGE = (
+    update(paging_incidents)
+    .where(_INCIDENT & (_i.state == "active"))
+    .values(
+        state="acknowledged", acknowledged_at=bindparam("now"), acknowledged_by=bindparam("actor")
+    )
+)
+_RESOLVE = (
+    update(paging_incidents)
+    .where(_INCIDENT & _i.state.in_(["active", "acknowledged"]))
+    .values(state="resolved", resolved_at=bindparam("now"))
+)
+_CANCEL_UNSENT = (
+    update(paging_outbox)
+    .where(
+        (_o.incident_id == bindparam("incident"))
+        & _o.action.in_(bindparam("actions", expanding=True))
+        & (_o.status == "pending")
+    )
+    .values(status="cancelled", detail=bindparam("why"))
+)
+_SENT_TRIGGERS = (
+    select(*PAGE_COLS)
+    .where(
+        (_o.incident_id == bindparam("incident")) & (_o.action == "trigger") & (_o.status == "sent")
+    )
+    .order_by(_o.id)
+)
+_SET_INFO = update(paging_incidents).where(_INCIDENT).values(info=bindparam("info"))
+_REROUTE = (
+    update(paging_incidents)
+    .where(_INCIDENT & (_i.state != "resolved"))
+    .values(
+        info=bindparam("info"),
+        team=bindparam("team"),
+        chain=bindparam("chain"),
+        state="active",
+        acknowledged_at=None,
+        acknowledged_by=None,
+        exhausted_at=None,
+    )
+)
+_UNRESOLVED = select(_i.incident_id).where(_i.state != "resolved").order_by(_i.started_at)
+_MARK_EXHAUSTED = (
+    update(paging_incidents)
+    .where(_INCIDENT & _i.exhausted_at.is_(None))
+    .values(exhausted_at=bindparam("now"))
+)
+_DUE_JOBS = (
+    select(*JOB_COLS)
+    .where((_j.status == "pending") & (_j.due_at <= bindparam("now")))
+    .order_by(_j.due_at, _j.id)
+)
+_JOB = select(*JOB_COLS).where(_j.id == bindparam("job_id"))
+_FINISH_JOB = (
+    update(paging_jobs)
+    .where((_j.id == bindparam("job_id")) & (_j.status == "pending"))
+    .values(status=bindparam("status"), finished_at=bindparam("now"))
+)
+_soonest = union_all(
+    select(func.min(_j.due_at).label("t")).where(_j.status == "pending"),
+    select(func.min(_o.next_attempt_at)).where(_o.status == "pending"),
+).subquery()
+_NEXT_DUE = select(func.min(_soonest.c.t))
 
 
-def schedule_job(conn: Any, incident_id: str, step: int, rnd: int, due: datetime) -> None:
-    """A pending job; OR IGNORE, so a step and round is only ever scheduled once."""
-    conn.execute(
-        "INSERT OR IGNORE INTO paging_jobs (incident_id, step, repeat_round, due_at,"
-        " status) VALUES (?, ?, ?, ?, 'pending')",
-        [incident_id, step, rnd, ts(due)],
+def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due: datetime) -> None:
+    """A pending job, unless that step and round was ever scheduled."""
+    run(
+        db,
+        _SCHEDULE_JOB,
+        {
+            "incident_id": incident_id,
+            "step": step,
+            "repeat_round": rnd,
+            "due_at": ts(due),
+            "status": "pending",
+        },
     )
 
 
-def cancel_jobs(conn: Any, incident_id: str, now: datetime) -> None:
-    conn.execute(
-        "UPDATE paging_jobs SET status = 'cancelled', finished_at = ?"
-        " WHERE incident_id = ? AND status = 'pending'",
-        [ts(now), incident_id],
-    )
+def cancel_jobs(db: Database, incident_id: str, now: datetime) -> None:
+    run(db, _CANCEL_JOBS, {"incident": incident_id, "now": ts(now)})
 
 
 class PagingStore:
@@ -62,24 +157,27 @@ class PagingStore:
         now: datetime,
     ) -> bool:
         """Snapshot the chain and schedule step 1 of round 1 now; False if already started."""
-        with transaction(self.db) as conn:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO paging_incidents (incident_id, info, team, chain, drill,"
-                " state, started_at) VALUES (?, ?, ?, ?, ?, 'active', ?)",
-                [incident_id, json.dumps(info), team, json.dumps(chain), int(drill), ts(now)],
+        with transaction(self.db):
+            started = run(
+                self.db,
+                _START,
+                {
+                    "incident_id": incident_id,
+                    "info": json.dumps(info),
+                    "team": team,
+                    "chain": json.dumps(chain),
+                    "drill": int(drill),
+                    "state": "active",
+                    "started_at": ts(now),
+                },
             )
-            if cur.rowcount != 1:
+            if started.rowcount != 1:
                 return False
-            schedule_job(conn, incident_id, 1, 1, now)
+            schedule_job(self.db, incident_id, 1, 1, now)
         return True
 
     def incident(self, incident_id: str) -> IncidentRow | None:
-        r = self.db.execute(
-            "SELECT incident_id, info, team, chain, drill, state, started_at, acknowledged_at,"
-            " acknowledged_by, resolved_at, exhausted_at FROM paging_incidents"
-            " WHERE incident_id = ?",
-            [incident_id],
-        ).fetchone()
+        r = run(self.db, _READ_INCIDENT, {"incident": incident_id}).first()
         if r is None:
             return None
         return IncidentRow(
@@ -110,49 +208,27 @@ class PagingStore:
         False if the incident is unknown or the change does not apply (already
         acknowledged, or already resolved).
         """
-        allowed = ("active",) if state == "acknowledged" else ("active", "acknowledged")
-        with transaction(self.db) as conn:
+        key = {"incident": incident_id}
+        with transaction(self.db):
             if state == "acknowledged":
-                cur = conn.execute(
-                    "UPDATE paging_incidents SET state = 'acknowledged', acknowledged_at = ?,"
-                    " acknowledged_by = ? WHERE incident_id = ? AND state = 'active'",
-                    [ts(now), actor, incident_id],
-                )
+                changed = run(self.db, _ACKNOWLEDGE, {**key, "now": ts(now), "actor": actor})
             else:
-                cur = conn.execute(
-                    "UPDATE paging_incidents SET state = 'resolved', resolved_at = ?"
-                    f" WHERE incident_id = ? AND state IN ({','.join('?' * len(allowed))})",
-                    [ts(now), incident_id, *allowed],
-                )
-            if cur.rowcount != 1:
+                changed = run(self.db, _RESOLVE, {**key, "now": ts(now)})
+            if changed.rowcount != 1:
                 return False
-            cancel_jobs(conn, incident_id, now)
+            cancel_jobs(self.db, incident_id, now)
             # Pages not yet sent are moot now; so is an acknowledge not yet sent once
             # the incident is resolved (the resolve supersedes it).
-            moot = ("trigger",) if state == "acknowledged" else ("trigger", "acknowledge")
-            conn.execute(
-                "UPDATE paging_outbox SET status = 'cancelled', detail = ?"
-                f" WHERE incident_id = ? AND action IN ({','.join('?' * len(moot))})"
-                " AND status = 'pending'",
-                [f"incident {state} before this was sent", incident_id, *moot],
-            )
-            sent = [
-                page_from_row(r)
-                for r in conn.execute(
-                    f"SELECT {PAGE_COLS} FROM paging_outbox WHERE incident_id = ?"
-                    " AND action = 'trigger' AND status = 'sent' ORDER BY id",
-                    [incident_id],
-                ).fetchall()
-            ]
-            insert_pages(conn, incident_id, followups(sent), now)
+            moot = ["trigger"] if state == "acknowledged" else ["trigger", "acknowledge"]
+            why = f"incident {state} before this was sent"
+            run(self.db, _CANCEL_UNSENT, {**key, "actions": moot, "why": why})
+            sent = [page_from_row(r) for r in run(self.db, _SENT_TRIGGERS, key).all()]
+            insert_pages(self.db, incident_id, followups(sent), now)
         return True
 
     def set_info(self, incident_id: str, info: dict[str, Any]) -> None:
         """New facts (e.g. a changed severity) for the pages still to be sent."""
-        self.db.execute(
-            "UPDATE paging_incidents SET info = ? WHERE incident_id = ?",
-            [json.dumps(info), incident_id],
-        )
+        run(self.db, _SET_INFO, {"incident": incident_id, "info": json.dumps(info)})
 
     def reroute(
         self,
@@ -169,47 +245,32 @@ class PagingStore:
 
         False if the incident is unknown or already resolved.
         """
-        with transaction(self.db) as conn:
-            cur = conn.execute(
-                "UPDATE paging_incidents SET info = ?, team = ?, chain = ?, state = 'active',"
-                " acknowledged_at = NULL, acknowledged_by = NULL, exhausted_at = NULL"
-                " WHERE incident_id = ? AND state != 'resolved'",
-                [json.dumps(info), team, json.dumps(chain), incident_id],
+        key = {"incident": incident_id}
+        with transaction(self.db):
+            changed = run(
+                self.db,
+                _REROUTE,
+                {**key, "info": json.dumps(info), "team": team, "chain": json.dumps(chain)},
             )
-            if cur.rowcount != 1:
+            if changed.rowcount != 1:
                 return False
-            cancel_jobs(conn, incident_id, now)
-            conn.execute(
-                "UPDATE paging_outbox SET status = 'cancelled', detail = ?"
-                " WHERE incident_id = ? AND action = 'trigger' AND status = 'pending'",
-                [f"team {team} was paged instead", incident_id],
-            )
-            schedule_job(conn, incident_id, int(chain.get("offset", 0)) + 1, 1, now)
+            cancel_jobs(self.db, incident_id, now)
+            why = f"team {team} was paged instead"
+            run(self.db, _CANCEL_UNSENT, {**key, "actions": ["trigger"], "why": why})
+            schedule_job(self.db, incident_id, int(chain.get("offset", 0)) + 1, 1, now)
         return True
 
     def unresolved(self) -> list[str]:
-        rows = self.db.execute(
-            "SELECT incident_id FROM paging_incidents WHERE state != 'resolved' ORDER BY started_at"
-        ).fetchall()
-        return [r[0] for r in rows]
+        return list(run(self.db, _UNRESOLVED).scalars())
 
     def mark_exhausted(self, incident_id: str, now: datetime) -> None:
-        self.db.execute(
-            "UPDATE paging_incidents SET exhausted_at = ? WHERE incident_id = ?"
-            " AND exhausted_at IS NULL",
-            [ts(now), incident_id],
-        )
+        run(self.db, _MARK_EXHAUSTED, {"incident": incident_id, "now": ts(now)})
 
     def due_jobs(self, now: datetime) -> list[JobRow]:
-        rows = self.db.execute(
-            f"SELECT {JOB_COLS} FROM paging_jobs"
-            " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id",
-            [ts(now)],
-        ).fetchall()
-        return [job_from_row(r) for r in rows]
+        return [job_from_row(r) for r in run(self.db, _DUE_JOBS, {"now": ts(now)}).all()]
 
     def job(self, job_id: int) -> JobRow | None:
-        r = self.db.execute(f"SELECT {JOB_COLS} FROM paging_jobs WHERE id = ?", [job_id]).fetchone()
+        r = run(self.db, _JOB, {"job_id": job_id}).first()
         return job_from_row(r) if r else None
 
     def finish_job(
@@ -225,26 +286,18 @@ class PagingStore:
         False (and nothing written) if the job was not pending any more: a duplicate
         or stale run never pages twice.
         """
-        with transaction(self.db) as conn:
-            cur = conn.execute(
-                "UPDATE paging_jobs SET status = ?, finished_at = ? WHERE id = ?"
-                " AND status = 'pending'",
-                [status, ts(now), job.id],
+        with transaction(self.db):
+            finished = run(
+                self.db, _FINISH_JOB, {"job_id": job.id, "status": status, "now": ts(now)}
             )
-            if cur.rowcount != 1:
+            if finished.rowcount != 1:
                 return False
-            insert_pages(conn, job.incident_id, pages, now)
+            insert_pages(self.db, job.incident_id, pages, now)
             if next_job is not None:
                 step, rnd, due = next_job
-                schedule_job(conn, job.incident_id, step, rnd, due)
+                schedule_job(self.db, job.incident_id, step, rnd, due)
         return True
 
     def next_due(self) -> datetime | None:
         """The earliest pending job or page, for the worker's sleep."""
-        r = self.db.execute(
-            "SELECT MIN(t) FROM ("
-            " SELECT MIN(due_at) AS t FROM paging_jobs WHERE status = 'pending'"
-            " UNION ALL"
-            " SELECT MIN(next_attempt_at) FROM paging_outbox WHERE status = 'pending')"
-        ).fetchone()
-        return parse_ts(r[0]) if r and r[0] else None
+        return parse_ts(run(self.db, _NEXT_DUE).scalar())

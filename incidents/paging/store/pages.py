@@ -7,39 +7,80 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.storage.db import transaction
+from bot.storage.sql import run
 from incidents.paging.store.rows import PAGE_COLS, NewPage, PageRow, page_from_row, ts
+from incidents.paging.store.tables import paging_outbox
+
+# Statements are built once, here, and run with their parameters.
+_o = paging_outbox.c
+_BY_ID = _o.id == bindparam("page_id")
+# A page already written (same incident, step, round, target and action) stays as it is.
+_ADD_PAGE = insert(paging_outbox).on_conflict_do_nothing()
+_DUE_IDS = (
+    select(_o.id)
+    .where((_o.status == "pending") & (_o.next_attempt_at <= bindparam("now")))
+    .order_by(_o.next_attempt_at, _o.id)
+    .limit(bindparam("limit"))
+)
+_TAKE = (
+    update(paging_outbox)
+    .where(_BY_ID & (_o.status == "pending"))
+    .values(status="sending", attempts=_o.attempts + 1)
+)
+_PAGES_BY_ID = select(*PAGE_COLS).where(_o.id.in_(bindparam("ids", expanding=True))).order_by(_o.id)
+_MARK_SENT = (
+    update(paging_outbox)
+    .where(_BY_ID)
+    .values(
+        status="sent", sent_at=bindparam("now"), ref=bindparam("ref"), detail=bindparam("detail")
+    )
+)
+_MARK_RETRY = (
+    update(paging_outbox)
+    .where(_BY_ID & (_o.status == "sending"))
+    .values(status="pending", next_attempt_at=bindparam("when"), detail=bindparam("detail"))
+)
+_MARK_DONE = (
+    update(paging_outbox)
+    .where(_BY_ID)
+    .values(status=bindparam("status"), detail=bindparam("detail"))
+)
+_RECOVER = update(paging_outbox).where(_o.status == "sending").values(status="pending")
+_ALL = select(*PAGE_COLS).where(_o.incident_id == bindparam("incident_id")).order_by(_o.id)
 
 
-def insert_pages(conn: Any, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
+def insert_pages(db: Database, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
+    """Write pages in the caller's transaction; returns how many were new."""
     added = 0
+    stamp = ts(now)
     for p in pages:
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO paging_outbox (incident_id, step, repeat_round,"
-            " target_id, action, provider, target, status, attempts, next_attempt_at,"
-            " detail, ref, fallback_for, created_at) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
-            [
-                incident_id,
-                p.step,
-                p.round,
-                p.target_id,
-                p.action,
-                p.provider,
-                json.dumps(p.target),
-                p.status,
-                ts(now),
-                p.detail,
-                json.dumps(p.ref) if p.ref is not None else None,
-                p.fallback_for,
-                ts(now),
-            ],
+        written = run(
+            db,
+            _ADD_PAGE,
+            {
+                "incident_id": incident_id,
+                "step": p.step,
+                "repeat_round": p.round,
+                "target_id": p.target_id,
+                "action": p.action,
+                "provider": p.provider,
+                "target": json.dumps(p.target),
+                "status": p.status,
+                "attempts": 0,
+                "next_attempt_at": stamp,
+                "detail": p.detail,
+                "ref": json.dumps(p.ref) if p.ref is not None else None,
+                "fallback_for": p.fallback_for,
+                "created_at": stamp,
+            },
         )
-        added += cur.rowcount
+        added += written.rowcount
     return added
 
 
@@ -51,66 +92,46 @@ class PageStore:
 
     def add(self, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
         """Write pages (ignoring any already written); returns how many were new."""
-        with transaction(self.db) as conn:
-            return insert_pages(conn, incident_id, pages, now)
+        with transaction(self.db):
+            return insert_pages(self.db, incident_id, pages, now)
 
     def claim_due(self, now: datetime, limit: int = 50) -> list[PageRow]:
         """Move due pages to 'sending' and count the attempt; only one caller gets each."""
-        with transaction(self.db) as conn:
-            rows = conn.execute(
-                f"SELECT {PAGE_COLS} FROM paging_outbox WHERE status = 'pending'"
-                " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-                [ts(now), limit],
-            ).fetchall()
-            ids = [r[0] for r in rows]
+        with transaction(self.db):
+            due = run(self.db, _DUE_IDS, {"now": ts(now), "limit": limit})
+            ids: list[int] = list(due.scalars())
             for pid in ids:
-                conn.execute(
-                    "UPDATE paging_outbox SET status = 'sending', attempts = attempts + 1"
-                    " WHERE id = ? AND status = 'pending'",
-                    [pid],
-                )
+                run(self.db, _TAKE, {"page_id": pid})
             if not ids:
                 return []
-            marks = ",".join("?" * len(ids))
-            claimed = conn.execute(
-                f"SELECT {PAGE_COLS} FROM paging_outbox WHERE id IN ({marks}) ORDER BY id",
-                ids,
-            ).fetchall()
+            claimed = run(self.db, _PAGES_BY_ID, {"ids": ids}).all()
         return [page_from_row(r) for r in claimed]
 
     def mark_sent(
         self, page_id: int, now: datetime, ref: dict | None, detail: str | None = None
     ) -> None:
-        self.db.execute(
-            "UPDATE paging_outbox SET status = 'sent', sent_at = ?, ref = ?, detail = ?"
-            " WHERE id = ?",
-            [ts(now), json.dumps(ref) if ref is not None else None, detail, page_id],
+        run(
+            self.db,
+            _MARK_SENT,
+            {
+                "page_id": page_id,
+                "now": ts(now),
+                "ref": json.dumps(ref) if ref is not None else None,
+                "detail": detail,
+            },
         )
 
     def mark_retry(self, page_id: int, when: datetime, detail: str) -> None:
-        self.db.execute(
-            "UPDATE paging_outbox SET status = 'pending', next_attempt_at = ?, detail = ?"
-            " WHERE id = ? AND status = 'sending'",
-            [ts(when), detail, page_id],
-        )
+        run(self.db, _MARK_RETRY, {"page_id": page_id, "when": ts(when), "detail": detail})
 
     def mark_done(self, page_id: int, status: str, detail: str) -> None:
         """failed, cancelled or skipped: this page will not be sent."""
-        self.db.execute(
-            "UPDATE paging_outbox SET status = ?, detail = ? WHERE id = ?",
-            [status, detail, page_id],
-        )
+        run(self.db, _MARK_DONE, {"page_id": page_id, "status": status, "detail": detail})
 
     def recover(self) -> int:
         """At start-up: pages a dead process was sending are due again (at-least-once)."""
-        cur = self.db.execute(
-            "UPDATE paging_outbox SET status = 'pending' WHERE status = 'sending'"
-        )
-        return cur.rowcount
+        return run(self.db, _RECOVER).rowcount
 
     def all(self, incident_id: str) -> list[PageRow]:
-        rows = self.db.execute(
-            f"SELECT {PAGE_COLS} FROM paging_outbox WHERE incident_id = ? ORDER BY id",
-            [incident_id],
-        ).fetchall()
+        rows = run(self.db, _ALL, {"incident_id": incident_id}).all()
         return [page_from_row(r) for r in rows]

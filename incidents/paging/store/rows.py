@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from incidents.paging.store.tables import paging_jobs, paging_outbox
+
 
 def ts(dt: datetime) -> str:
     """One fixed-width UTC format, so text comparison in SQL is time comparison."""
@@ -79,7 +81,9 @@ class NewPage:
     fallback_for: str | None = None
 
 
-JOB_COLS = "id, incident_id, step, repeat_round, due_at, status"
+_j, _o = paging_jobs.c, paging_outbox.c
+# What a JobRow and a PageRow are read from, in the order the readers below expect.
+JOB_COLS = (_j.id, _j.incident_id, _j.step, _j.repeat_round, _j.due_at, _j.status)
 
 
 def job_from_row(r: Any) -> JobRow:
@@ -87,8 +91,21 @@ def job_from_row(r: Any) -> JobRow:
 
 
 PAGE_COLS = (
-    "id, incident_id, step, repeat_round, target_id, action, provider, target, status,"
-    " attempts, next_attempt_at, detail, ref, fallback_for, sent_at"
+    _o.id,
+    _o.incident_id,
+    _o.step,
+    _o.repeat_round,
+    _o.target_id,
+    _o.action,
+    _o.provider,
+    _o.target,
+    _o.status,
+    _o.attempts,
+    _o.next_attempt_at,
+    _o.detail,
+    _o.ref,
+    _o.fallback_for,
+    _o.sent_at,
 )
 
 
