@@ -24,7 +24,17 @@ from bot.core.model import (
 )
 from incidents.playbooks import phase_label
 from incidents.store import Incident, StepState
-from incidents.triage import PLATFORM_LABELS, PLATFORMS, SEVERITY_LABELS, SYMPTOM_LABELS, SYMPTOMS
+from incidents.triage import (
+    ANSWER_LABELS,
+    NOT_SURE,
+    PLATFORM_LABELS,
+    PLATFORMS,
+    QUESTIONS,
+    SEVERITY_LABELS,
+    STEPS,
+    SYMPTOM_LABELS,
+    SYMPTOMS,
+)
 
 # Slack allows 50 blocks a message; keep room for the heading and small print.
 MAX_BLOCKS = 48
@@ -63,14 +73,49 @@ def yes_no(value: bool | None) -> str:
     return {True: "Yes", False: "No", None: "—"}[value]
 
 
+def answered(word: str | None, old: bool | None) -> str:
+    """A triage answer as shown: Yes, No or Not sure (the old yes/no column for an
+    incident triaged before "Not sure" existed)."""
+    return ANSWER_LABELS.get(word or "", yes_no(old))
+
+
+# Yes, No and Not sure, for the questions that have nothing else.
+def _answers(inc: Incident, step: str) -> Actions:
+    return Actions(
+        tuple(
+            Button(label, "incident:triage", button_value(inc.id, step, answer))
+            for answer, label in ANSWER_LABELS.items()
+        )
+    )
+
+
+def _not_sure(inc: Incident, step: str) -> Button:
+    return Button("Not sure", "incident:triage", button_value(inc.id, step, NOT_SURE))
+
+
+_QUESTIONS = {
+    "access": "Can someone on our team still log in to the account and manage it?",
+    "harmful": "Is anything harmful showing on the account right now, such as posts "
+    "we didn't send or links to fake pages?",
+    "personal": "Could someone else have read the account's direct messages, or any "
+    "personal information about people?",
+}
+_FAKE_ONLY_ACCESS = (
+    "Can someone on our team still log in to our own account (not the fake one) and manage it?"
+)
+
+
 def triage_card(inc: Incident) -> Message:
-    """The one card a triage happens on; each answer redraws it in place."""
+    """The one card a triage happens on; each answer redraws it in place. Every
+    question can be answered "Not sure"; ``incidents.triage`` reads that cautiously."""
     title = f"{drill(inc)}Compromised account: {inc.id}"
     facts = [("Platform", platform_label(inc)), ("Account", account_label(inc))]
     if inc.symptoms:
         facts.append(("What is happening", ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)))
     blocks: list[Block] = [Heading(title), Section("", fields=tuple(facts))]
     step = inc.triage_step
+    number = STEPS.index(step) + 1 if step in STEPS else 0
+    of = f"Question {number} of {QUESTIONS}."
     if not inc.is_open:
         question = "This report was closed before triage finished."
         blocks.append(Section(question))
@@ -80,7 +125,7 @@ def triage_card(inc: Incident) -> Message:
             Button(label, "incident:triage", button_value(inc.id, "platform", pid))
             for pid, label in PLATFORMS
         )
-        blocks += [Section(f"Question 1 of 4. {question}"), Actions(buttons)]
+        blocks += [Section(f"{of} {question}"), Actions((*buttons, _not_sure(inc, step)))]
     elif step == "symptoms":
         question = "What is happening? Pick all that apply, then press Next."
         toggles = []
@@ -96,33 +141,21 @@ def triage_card(inc: Incident) -> Message:
             )
         nxt = Button("Next", "incident:triage", button_value(inc.id, "symptoms", "next"), "primary")
         blocks += [
-            Section(f"Question 2 of 4. {question}"),
+            Section(f"{of} {question} If you're not sure, press Not sure."),
             Actions(tuple(toggles)),
-            Actions((nxt,)),
+            Actions((nxt, _not_sure(inc, step))),
         ]
-    elif step in ("access", "harmful"):
-        question = (
-            "Can someone on our team still log in to the account and manage it?"
-            if step == "access"
-            else "Is anything harmful still showing on the account right now, such as posts "
-            "we didn't send?"
-        )
-        number = 3 if step == "access" else 4
-        blocks += [
-            Section(f"Question {number} of 4. {question}"),
-            Actions(
-                (
-                    Button("Yes", "incident:triage", button_value(inc.id, step, "yes")),
-                    Button("No", "incident:triage", button_value(inc.id, step, "no")),
-                )
-            ),
-        ]
+    elif step in _QUESTIONS:
+        question = _QUESTIONS[step]
+        if step == "access" and set(inc.symptoms) == {"impersonation"}:
+            question = _FAKE_ONLY_ACCESS
+        blocks += [Section(f"{of} {question}"), _answers(inc, step)]
     else:
         question = ""
     hints = []
     if not inc.account and inc.is_open:
         hints.append(account_hint(inc))
-    hints.append("Your answers are saved as you go.")
+    hints.append("Your answers are saved as you go. If you don't know an answer, press Not sure.")
     blocks.append(Context(tuple(hints)))
     text = f"{title}. {question}".strip()
     return Message(text=text, blocks=tuple(blocks))
@@ -166,8 +199,8 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         ("Commander", inc.commander_name or inc.commander),
         ("Reporter", inc.reporter_name or inc.reporter),
         ("What is happening", ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "—"),
-        ("We can still log in", yes_no(inc.has_access)),
-        ("Harmful content live", yes_no(inc.harmful_live)),
+        ("We can still log in", answered(inc.access, inc.has_access)),
+        ("Harmful content live", answered(inc.harmful, inc.harmful_live)),
         ("Department", inc.department or "—"),
         ("Paged", inc.team or "—"),
         ("Acknowledged", acked),
@@ -177,6 +210,14 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         if inc.drill
         else "Compromised account incident. "
     )
+    if inc.kind == "impersonation":
+        lead += "A fake account is pretending to be ours; our own account is not taken over. "
+    if inc.personal_data in ("yes", "unsure"):
+        maybe = "were" if inc.personal_data == "yes" else "may have been"
+        lead += (
+            f"Direct messages or personal data {maybe} exposed: the data protection "
+            "steps are in the checklist. "
+        )
     if inc.status == "closed":
         lead += f"Closed at {hhmm(inc.closed_at, tz)}: {inc.summary or ''}".strip()
     else:

@@ -46,7 +46,10 @@ PLATFORMS: tuple[tuple[str, str], ...] = (
     ("threads", "Threads"),
     ("other", "Other"),
 )
-PLATFORM_LABELS = dict(PLATFORMS)
+PLATFORM_IDS = frozenset(dict(PLATFORMS))
+NOT_SURE = "unsure"  # the answer "Not sure" to any question, the platform too
+# "on X", "on LinkedIn": the names as each platform writes them.
+PLATFORM_LABELS = {**dict(PLATFORMS), NOT_SURE: "Not sure"}
 PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
 
 SYMPTOMS: tuple[tuple[str, str], ...] = (
@@ -58,7 +61,7 @@ SYMPTOMS: tuple[tuple[str, str], ...] = (
     ("impersonation", "An impersonation account"),
     ("lost-device", "A lost or stolen device with access"),
 )
-UNSURE_SYMPTOM = "unsure"  # "Not sure" what is happening: kept with the symptoms
+UNSURE_SYMPTOM = NOT_SURE  # "Not sure" what is happening: kept with the symptoms
 SYMPTOM_LABELS = {**dict(SYMPTOMS), UNSURE_SYMPTOM: "Not sure what is happening"}
 
 # Flags add playbook steps that no triage answer implies (fraud → Report Fraud).
@@ -67,7 +70,10 @@ FLAGS: dict[str, str] = {"fraud": "Fraud or a scam is involved"}
 SEVERITY_LABELS = {1: "1 (critical)", 2: "2 (high)", 3: "3 (moderate)", 4: "4 (low)"}
 
 # Triage steps, in order; "done" means the incident record has its severity.
-STEPS = ("platform", "symptoms", "access", "harmful", "done")
+STEPS = ("platform", "symptoms", "access", "harmful", "personal", "done")
+QUESTIONS = len(STEPS) - 1
+LAST_QUESTION = STEPS[-2]
+ANSWER_LABELS: dict[str, str] = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
 _SERIOUS = {"settings-changed", "unknown-login", "phished"}
 _LESSER = {"impersonation", "lost-device"}
@@ -86,9 +92,7 @@ def kind_for(symptoms: Collection[str], access: str) -> Kind:
     return "hijack"
 
 
-def assess(
-    symptoms: Collection[str], access: str, harmful: str, personal_data: str = "no"
-) -> int:
+def assess(symptoms: Collection[str], access: str, harmful: str, personal_data: str = "no") -> int:
     """The severity (1 is the worst) from the triage answers; see the module docstring."""
     found = set(symptoms)
     if harmful == "yes":
@@ -160,7 +164,7 @@ class Facts:
 def platform_id(word: str) -> str | None:
     word = word.strip().lower()
     word = PLATFORM_ALIASES.get(word, word)
-    return word if word in PLATFORM_LABELS else None
+    return word if word in PLATFORM_IDS else None
 
 
 _DEPT = re.compile(r"""\bdept=(?:"([^"]*)"|'([^']*)'|(\S+))""", re.IGNORECASE)

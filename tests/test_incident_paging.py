@@ -141,7 +141,9 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
     try:
         card = (await say(bot, "compromised x @govuk"))[-1]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-        for answer in ("symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no"):
+        for answer in (
+            "symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+        ):
             await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
         assert desk(bot).store.get(incident_id).severity == 3
 
@@ -264,7 +266,9 @@ async def test_lowering_the_severity_keeps_the_team_and_refusals_say_why(
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
         mine = await say(bot, f"compromised severity {incident_id} 1")
         assert mine[-1]["private"] and "still in triage" in mine[-1]["text"]
-        for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"):
+        for answer in (
+            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+        ):
             await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
         await notify.wait_for(lambda s: len(s.sms_sent()) == 1)  # severity 1: the head
         assert desk(bot).store.get(incident_id).team == "major-incident"

@@ -19,6 +19,7 @@ from bot.core.model import Actor
 from bot.storage.db import open_db
 from incidents.paging.store import PageStore
 from incidents.store import IncidentStore
+from incidents.triage import Facts
 from tests import incident_support
 from tests.fakes.pagerduty import PATIENCE
 from tests.incident_support import buttons, desk, pager, routing_env
@@ -115,7 +116,10 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
             incident_id = await triage(
                 remote,
                 "compromised linkedin @dept",
-                ["symptoms|settings-changed:on", "symptoms|next", "access|yes", "harmful|no"],
+                [
+                    "symptoms|settings-changed:on", "symptoms|next",
+                    "access|yes", "harmful|no", "personal|no",
+                ],
             )
             (first,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
             assert first["routing_key"] == "duty-routing-key-0001"
@@ -184,17 +188,20 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
     )
     try:
         incident_id = await triage(
-            first, "compromised x @dept", ["symptoms|phished:on", "symptoms|next", "access|yes"]
+            first,
+            "compromised x @dept",
+            ["symptoms|phished:on", "symptoms|next", "access|yes", "harmful|no"],
         )
-        steps = desk(first).playbooks.steps_for("x", ["phished"], 2)
+        facts = Facts.of("x", ["phished"], 2, harmful="no")
+        steps = desk(first).playbooks.steps_for(facts)
     finally:
         await stop_bot(first)
     db = open_db(tmp_path / "secbot.db")
     try:
         store = IncidentStore(db)
         assert store.triage.finish(
-            incident_id, harmful_live=False, severity=2, steps=steps,
-            actor=Actor("web", REPORTER, "Web User"), now=datetime.now(UTC),
+            incident_id, facts=facts, steps=steps, actor=Actor("web", REPORTER, "Web User"),
+            now=datetime.now(UTC), said="Direct messages or personal data exposed: No",
         )  # fmt: skip
     finally:
         db.close()
@@ -250,7 +257,7 @@ async def test_a_restart_after_a_close_was_recorded_still_stops_paging(
         incident_id = await triage(
             first,
             "compromised x @dept",
-            ["symptoms|phished:on", "symptoms|next", "access|yes", "harmful|no"],
+            ["symptoms|phished:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"],
         )
         await fake_pd.wait_for(lambda s: s.events("trigger"))
         await pager(first).flush()

@@ -292,13 +292,16 @@ def test_biggest_checklist_fits_one_slack_message():
     for symptom in SYMPTOM_LABELS:
         store.triage.set_symptom(inc.id, symptom, True)
     store.triage.answer(inc.id, "symptoms", "access")
-    store.triage.answer(inc.id, "access", "harmful", has_access=0)
-    steps = load_playbooks().steps_for("x", list(SYMPTOM_LABELS), 1, ["fraud"])
+    store.triage.answer(inc.id, "access", "harmful", has_access=0, access="no")
+    store.triage.answer(inc.id, "harmful", "personal", harmful_live=1, harmful="yes")
+    facts = Facts.of("x", SYMPTOM_LABELS, 1, ["fraud"], access="no", harmful="yes",
+                     personal_data="yes")  # fmt: skip
+    steps = load_playbooks().steps_for(facts)
     assert len(steps) > 23  # more open steps than one message has room for buttons
-    assert store.triage.finish(inc.id, harmful_live=True, severity=1, steps=steps, actor=actor,
-                               now=now)  # fmt: skip
-    assert not store.triage.finish(inc.id, harmful_live=True, severity=1, steps=steps,
-                                   actor=actor, now=now)  # fmt: skip
+    assert store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
+                               said="Personal data exposed: Yes")  # fmt: skip
+    assert not store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
+                                   said="Personal data exposed: Yes")  # fmt: skip
     tz = ZoneInfo("Europe/London")
     for done in range(0, len(steps) + 1, 5):
         for s in steps[:done]:

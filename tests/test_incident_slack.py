@@ -92,7 +92,8 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     assert "@dept_news" in card_text(updated[-1]["blocks"])
     await answer(
         bot, fake_slack, incident_id, ts,
-        "platform|facebook", "symptoms|phished:on", "symptoms|next", "access|yes", "harmful|no",
+        "platform|facebook", "symptoms|phished:on", "symptoms|next", "access|yes",
+        "harmful|no", "personal|no",
     )  # fmt: skip
     # The card turned into the incident card; the checklist is in its thread.
     await fake_slack.wait_for(lambda s: any(p.get("thread_ts") == ts for p in posts(s)))
@@ -155,7 +156,7 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
 
 async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
     incident_id, ts = await start(bot, fake_slack, "tiktok @dept")
-    for value in ("symptoms|impersonation:on", "symptoms|next", "access|yes"):
+    for value in ("symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no"):
         clicks = [
             bot.click("incident:triage", f"{incident_id}|{value}", user="UREP", channel=CHANNEL,
                       message_ts=ts)
@@ -164,7 +165,7 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
         await asyncio.gather(*clicks)
     await asyncio.gather(
         *[
-            bot.click("incident:triage", f"{incident_id}|harmful|no", user=u, channel=CHANNEL,
+            bot.click("incident:triage", f"{incident_id}|personal|no", user=u, channel=CHANNEL,
                       message_ts=ts)
             for u in ("UREP", "UREP", "UOTHER")
         ]
@@ -204,7 +205,7 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
         incident_id, ts = await start(running, fake_slack, "drill x @practice")
         await answer(
             running, fake_slack, incident_id, ts,
-            "symptoms|lost-device:on", "symptoms|next", "access|yes", "harmful|no",
+            "symptoms|lost-device:on", "symptoms|next", "access|yes", "harmful|no", "personal|no",
         )  # fmt: skip
         (created,) = fake_slack.api_calls("conversations.create")
         assert created["name"] == f"drill-{incident_id.lower()}"
@@ -260,7 +261,7 @@ async def test_raised_severity_pages_and_invites_the_senior_team(
         incident_id, ts = await start(running, fake_slack, "instagram @dept")
         await answer(
             running, fake_slack, incident_id, ts,
-            "symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no",
+            "symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no",
         )  # fmt: skip
         await fake_pd.wait_for(lambda s: s.events("trigger"))
         (invite,) = fake_slack.api_calls("conversations.invite")

@@ -45,14 +45,14 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     card_id = desk(bot).store.get(incident_id).card_id
     assert card_id and "What is happening?" in card_text(card)
 
-    for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"):
+    for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"):
         status, body = await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER
         )
         assert status == 200
     # The same activity was updated in place each time, ending as the incident card.
     puts = [u for u in fake_connector.updates() if u.get("id") == card_id]
-    assert len(puts) == 4
+    assert len(puts) == 5  # one redraw per answer (five questions since issue 15)
     final = puts[-1]["attachments"][0]["content"]
     assert f"{incident_id}: Threads account @dept" in card_text(final)
     assert buttons(final, "incident:ack") == [incident_id]
@@ -129,12 +129,14 @@ async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_
     shown = card_text(redrawn[-1])
     assert "Account @dept\\_news" in shown and "@ouraccount" not in shown  # escaped Markdown
 
-    for a in ("platform|x", "symptoms|unknown-login:on", "symptoms|next", "access|yes"):
+    for a in (
+        "platform|x", "symptoms|unknown-login:on", "symptoms|next", "access|yes", "harmful|no"
+    ):
         await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER
         )
     await bot.teams_click(
-        "incident:triage", f"{incident_id}|harmful|no", reply_to_id=card_id, aad=REPORTER
+        "incident:triage", f"{incident_id}|personal|no", reply_to_id=card_id, aad=REPORTER
     )
     final = [u for u in fake_connector.updates() if u.get("id") == card_id][-1]
     assert f"DRILL — {incident_id}: X account @dept\\_news" in card_text(final)

@@ -233,7 +233,9 @@ async def test_only_the_people_of_an_incident_act_on_it(bot):
 async def test_a_person_given_a_step_or_command_joins_the_incident(bot):
     card = await web_say(bot, "compromised x @govuk", "web-reporter")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no"):
+    for answer in (
+        "symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+    ):
         await web_click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"],
                         "web-reporter")  # fmt: skip
     refused = await web_say(bot, f"compromised report {incident_id}", "web-new-lead")
@@ -255,7 +257,9 @@ async def test_a_person_given_a_step_or_command_joins_the_incident(bot):
 async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
     card = await web_say(bot, "compromised x @govuk", "web-reporter")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no"):
+    for answer in (
+        "symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+    ):
         await web_click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"],
                         "web-reporter")  # fmt: skip
     for user in ("web-team", "web-admin"):  # in the routing file's team; in SECBOT_ADMINS

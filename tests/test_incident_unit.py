@@ -126,6 +126,7 @@ async def triage(backend: TestBackend, start: str = "compromised x @govuk") -> s
     await backend.click("incident:triage", f"{incident_id}|symptoms|next")
     await backend.click("incident:triage", f"{incident_id}|access|yes")
     await backend.click("incident:triage", f"{incident_id}|harmful|no")
+    await backend.click("incident:triage", f"{incident_id}|personal|no")
     return incident_id
 
 

@@ -60,9 +60,9 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     messages = await click(bot, "incident:triage", value, card_id)
     card = by_id(messages, card_id)
     assert f"{incident_id}|symptoms|rogue-posts:off" in buttons(card["blocks"], "incident:triage")
-    for answer in ("symptoms|next", "access|yes"):
+    for answer in ("symptoms|next", "access|yes", "harmful|yes"):
         await click(bot, "incident:triage", f"{incident_id}|{answer}", card_id)
-    messages = await click(bot, "incident:triage", f"{incident_id}|harmful|yes", card_id)
+    messages = await click(bot, "incident:triage", f"{incident_id}|personal|no", card_id)
 
     # The card became the incident card, in place; severity 1 because harm is live.
     card = by_id(messages, card_id)
@@ -168,7 +168,7 @@ async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):
     incident_id, card_id = await triage(
         bot,
         "compromised drill instagram @practice",
-        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no"],
+        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
     messages = await bot.web_messages(user=REPORTER)
     assert by_id(messages, card_id)["text"].startswith(f"DRILL — {incident_id}")
@@ -208,7 +208,7 @@ async def test_triage_survives_a_restart(env, fake_slack, fake_connector, conten
     try:
         card = by_id(await second.web_messages(user=REPORTER), card_id)
         assert "Can someone on our team still log in" in card["text"]
-        for answer in ("access|yes", "harmful|no"):
+        for answer in ("access|yes", "harmful|no", "personal|no"):
             await click(second, "incident:triage", f"{incident_id}|{answer}", card_id)
         inc = desk(second).store.get(incident_id)
         assert (inc.platform, inc.symptoms, inc.severity) == ("youtube", ("lost-device",), 3)
@@ -236,7 +236,10 @@ async def test_escalation_then_acknowledge_in_chat(
         incident_id, _ = await triage(
             running,
             "compromised linkedin @dept",
-            ["symptoms|settings-changed:on", "symptoms|next", "access|yes", "harmful|no"],
+            [
+                "symptoms|settings-changed:on", "symptoms|next",
+                "access|yes", "harmful|no", "personal|no",
+            ],
         )
         assert incident_id == "SEC-2026-0001"
         (first,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
@@ -284,7 +287,7 @@ async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
     incident_id, _ = await triage(
         bot,
         "compromised x @dept",
-        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes"],
+        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes", "personal|no"],
     )
     mine = await say(bot, f"compromised severity {incident_id} five")
     assert mine[-1]["text"] == "Type: compromised severity <id> <1-4> (1 is the worst)"
@@ -301,7 +304,7 @@ async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
     incident_id, _ = await triage(
         bot,
         "compromised drill instagram @practice",
-        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no"],
+        ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
     await pager(bot).flush()
     pages = pager(bot).pages(incident_id)

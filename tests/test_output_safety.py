@@ -181,7 +181,7 @@ async def slack_incident(bot, fake_slack, start: str, *answers: str) -> tuple[st
     return incident_id, ts
 
 
-TRIAGE = ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes")
+TRIAGE = ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes", "personal|no")
 
 
 async def test_typed_text_is_inert_in_slack_pages_sms_email_and_webhooks(
@@ -271,7 +271,9 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
         card = sent[0]["attachments"][0]["content"]
         incident_id = buttons(card, "incident:triage")[0].split("|")[0]
         card_id = desk(bot).store.get(incident_id).card_id
-        for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"):
+        for a in (
+            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+        ):
             await bot.teams_click(
                 "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad="aad-rep",
                 name=hostile_name,
@@ -374,7 +376,9 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
         card = sent[-1]["attachments"][0]["content"]
         teams_id = buttons(card, "incident:triage")[0].split("|")[0]
         card_id = desk(bot).store.get(teams_id).card_id
-        for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"):
+        for a in (
+            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+        ):
             await bot.teams_click(
                 "incident:triage", f"{teams_id}|{a}", reply_to_id=card_id, aad="aad-rep"
             )

@@ -7,11 +7,12 @@ newly matched team when it went up; closing resolves paging.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core import Turn
 from bot.core.hints import typed
 from incidents import cards, text_limits
 from incidents.desk.job import DeskJob
-from incidents.desk.triage import facts_of
 from incidents.paging.model import severity_change
 from incidents.people import parse_person
 from incidents.store import BOT, Incident
@@ -170,7 +171,7 @@ class Lifecycle(DeskJob):
         self.store.set_severity(inc.id, new)
         changed = severity_change(inc.severity or 4, new)
         self.desk.event(inc, turn.actor, "severity", changed)
-        steps = self.playbooks.steps_for(facts_of(inc, new))
+        steps = self.playbooks.steps_for(replace(inc.facts, severity=new))
         added = self.store.steps.add(inc.id, steps)
         if added:
             ids = ", ".join(s.step_id for s in self.store.steps.all(inc.id)[-added:])
@@ -201,10 +202,7 @@ class Lifecycle(DeskJob):
             self.desk.event(inc, turn.actor, "flag", FLAGS[flag])
             fresh = self.store.get(inc.id)
             if fresh is not None and fresh.triage_step == "done":
-                self.store.steps.add(
-                    inc.id,
-                    self.playbooks.steps_for(facts_of(fresh, fresh.severity)),
-                )
+                self.store.steps.add(inc.id, self.playbooks.steps_for(fresh.facts))
             await self.desk.refresh(inc.id)
         await turn.reply(cards.note(f"{inc.id}: {FLAGS[flag]}.", private=True))
 

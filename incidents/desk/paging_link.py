@@ -14,7 +14,7 @@ from bot.core import DeliveryFailed
 from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
-from incidents.triage import PLATFORM_LABELS, SYMPTOM_LABELS
+from incidents.triage import PLATFORM_IDS, PLATFORM_LABELS, SYMPTOM_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,31 @@ class PagingLink(DeskJob):
         from incidents.paging import IncidentInfo
 
         room = inc.room or inc.origin
-        platform = PLATFORM_LABELS.get(inc.platform or "", inc.platform or "unknown")
+        platform = PLATFORM_LABELS[inc.platform] if inc.platform in PLATFORM_IDS else "Unknown"
         symptoms = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms) or "not stated"
         summary = f"{platform} account {inc.account or '(account not given)'}: {symptoms}."
-        if inc.harmful_live:
-            summary += " Harmful content is live."
-        if inc.has_access is False:
+        facts = inc.facts
+        if facts.kind == "impersonation":
+            summary += " A fake account is pretending to be ours."
+        summary += {
+            "yes": " Harmful content is live.",
+            "unsure": " Harmful content may be live.",
+        }.get(facts.harmful, "")
+        if facts.access == "no":
             summary += " We have lost admin access."
+        elif facts.access == "unsure" and inc.access == "unsure":
+            summary += " We may have lost admin access."
+        if facts.personal_data in ("yes", "unsure"):
+            summary += " Direct messages or personal data may be exposed."
         return IncidentInfo(
             id=inc.id,
             summary=("DRILL: " if inc.drill else "") + summary,
-            platform=inc.platform or "other",
-            platform_name=platform if inc.platform not in (None, "other") else "another platform",
+            platform=inc.platform if inc.platform in PLATFORM_IDS else "other",
+            platform_name=(
+                platform
+                if inc.platform in PLATFORM_IDS and inc.platform != "other"
+                else "another platform"
+            ),
             account=inc.account or "",
             department=inc.department,
             severity=inc.severity or 4,

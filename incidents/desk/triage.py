@@ -1,4 +1,4 @@
-"""The four triage questions on one card, then everything that follows the last answer.
+"""The five triage questions on one card, then everything that follows the last answer.
 
 Answers are saved as they come, so a restart mid-triage loses nothing. The last one
 fixes the severity (``incidents.triage``), snapshots the checklist from the
@@ -8,7 +8,9 @@ finish at start-up what a stopped process left half done.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from bot.core import DeliveryFailed, Turn
@@ -17,30 +19,23 @@ from incidents import cards
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident
 from incidents.triage import (
+    ANSWER_LABELS,
+    LAST_QUESTION,
+    NOT_SURE,
     PLATFORM_LABELS,
     SYMPTOM_LABELS,
-    Facts,
+    SYMPTOMS,
+    UNSURE_SYMPTOM,
+    assess,
     platform_id,
-    severity_for,
 )
 
 log = logging.getLogger(__name__)
 
 
-def facts_of(inc: Incident, severity: int | None, harmful: bool | None = None) -> Facts:
-    """What the playbooks choose steps by, from the stored answers: the words when
-    triage saved them, else the yes/no columns (so a locked-out team gets the recovery
-    route first, and an impersonation its own path)."""
-    access = inc.access or ("yes" if inc.has_access else "no")
-    live = inc.harmful_live if harmful is None else harmful
-    answers = {
-        "access": access,
-        "harmful": inc.harmful or ("yes" if live else "no"),
-        "personal_data": inc.personal_data or "no",
-    }
-    if inc.kind:
-        answers["kind"] = inc.kind
-    return Facts.of(inc.platform, inc.symptoms, severity, inc.flags, **answers)
+def _old(answer: str) -> int | None:
+    """The answer for the old yes/no column (None for "Not sure")."""
+    return {"yes": 1, "no": 0}.get(answer)
 
 
 class Triage(DeskJob):
@@ -55,51 +50,66 @@ class Triage(DeskJob):
         if not inc.is_open or inc.triage_step != step:
             return  # a double click or an old card: the first click already counted
         ok = False
-        if step == "platform" and platform_id(choice):
-            ok = self.store.triage.answer(
-                inc.id, "platform", "symptoms", platform=platform_id(choice)
-            )
+        answers = self.store.triage
+        if step == "platform" and (platform_id(choice) or choice == NOT_SURE):
+            platform = platform_id(choice) or NOT_SURE
+            ok = answers.answer(inc.id, "platform", "symptoms", platform=platform)
             if ok:
-                label = PLATFORM_LABELS[platform_id(choice) or "other"]
-                self.desk.event(inc, turn.actor, "triage", f"Platform: {label}")
-        elif step == "symptoms" and choice == "next":
-            if not inc.symptoms:
+                self.desk.event(inc, turn.actor, "triage", f"Platform: {PLATFORM_LABELS[platform]}")
+        elif step == "symptoms" and choice in ("next", NOT_SURE):
+            chosen = set(inc.symptoms) | ({UNSURE_SYMPTOM} if choice == NOT_SURE else set())
+            if not chosen:
                 await turn.reply(
-                    cards.note("Pick at least one thing that is happening first.", private=True)
+                    cards.note(
+                        "Pick at least one thing that is happening first, or press Not sure.",
+                        private=True,
+                    )
                 )
                 return
-            ok = self.store.triage.answer(inc.id, "symptoms", "access")
+            ok = answers.answer(inc.id, "symptoms", "access", symptoms=json.dumps(sorted(chosen)))
             if ok:
-                chosen = ", ".join(SYMPTOM_LABELS[s] for s in inc.symptoms)
-                self.desk.event(inc, turn.actor, "triage", f"What is happening: {chosen}")
+                said = ", ".join(SYMPTOM_LABELS[s] for s in sorted(chosen))
+                self.desk.event(inc, turn.actor, "triage", f"What is happening: {said}")
         elif step == "symptoms":
             symptom, _, state = choice.partition(":")
-            if symptom in SYMPTOM_LABELS and state in ("on", "off"):
-                ok = self.store.triage.set_symptom(inc.id, symptom, state == "on")
-        elif step == "access" and choice in ("yes", "no"):
-            ok = self.store.triage.answer(
-                inc.id, "access", "harmful", has_access=int(choice == "yes")
+            if symptom in dict(SYMPTOMS) and state in ("on", "off"):
+                ok = answers.set_symptom(inc.id, symptom, state == "on")
+        elif step == "access" and choice in ANSWER_LABELS:
+            ok = answers.answer(inc.id, "access", "harmful", access=choice, has_access=_old(choice))
+            if ok:
+                said = ANSWER_LABELS[choice]
+                self.desk.event(inc, turn.actor, "triage", f"Admin access: {said.lower()}")
+        elif step == "harmful" and choice in ANSWER_LABELS:
+            ok = answers.answer(
+                inc.id, "harmful", "personal", harmful=choice, harmful_live=_old(choice)
             )
             if ok:
-                self.desk.event(inc, turn.actor, "triage", f"Admin access: {choice}")
-        elif step == "harmful" and choice in ("yes", "no"):
-            await self.finish(turn, inc, choice == "yes")
+                said = ANSWER_LABELS[choice]
+                self.desk.event(inc, turn.actor, "triage", f"Harmful content live: {said}")
+        elif step == LAST_QUESTION and choice in ANSWER_LABELS:
+            await self.finish(turn, inc, choice)
             return
         if ok:
             fresh = self.store.get(inc.id)
             assert fresh is not None
             await turn.update_original(cards.triage_card(fresh))
 
-    async def finish(self, turn: Turn, inc: Incident, harmful: bool) -> None:
-        severity = severity_for(inc.symptoms, bool(inc.has_access), harmful)
-        steps = self.playbooks.steps_for(facts_of(inc, severity, harmful))
+    async def finish(self, turn: Turn, inc: Incident, personal_data: str) -> None:
+        """The last answer: the severity and the kind follow from all of them
+        (``incidents.triage.assess``), and the checklist is chosen for those facts."""
+        facts = replace(inc.facts, personal_data=personal_data)  # type: ignore[arg-type]
+        facts = replace(
+            facts,
+            severity=assess(facts.symptoms, facts.access, facts.harmful, facts.personal_data),
+        )
+        said = f"Direct messages or personal data exposed: {ANSWER_LABELS[personal_data]}"
         if not self.store.triage.finish(
             inc.id,
-            harmful_live=harmful,
-            severity=severity,
-            steps=steps,
+            facts=facts,
+            steps=self.playbooks.steps_for(facts),
             actor=turn.actor,
             now=self.desk.now(),
+            said=said,
         ):
             return  # already finished by an earlier click
         if self.pager is None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.model import Actor, MessageRef, Place
+from incidents.triage import Facts, kind_for
 
 OPEN = ("triage", "containing", "recovering", "monitoring")
 BOT = Actor("bot", "secbot", "secbot")
@@ -79,6 +80,31 @@ class Incident:
     @property
     def is_open(self) -> bool:
         return self.status != "closed"
+
+    @property
+    def facts(self) -> Facts:
+        """What the playbooks and the severity rules read. An answer not given (or from
+        before "Not sure" existed) reads as the old yes/no column said, else cautiously;
+        the personal data question, never asked before, reads as "no"."""
+
+        def word(answer: str | None, old: bool | None) -> str:
+            if answer in ("yes", "no", "unsure"):
+                return answer
+            return "unsure" if old is None else ("yes" if old else "no")
+
+        access = word(self.access, self.has_access)
+        return Facts.of(
+            self.platform,
+            self.symptoms,
+            self.severity,
+            self.flags,
+            kind=self.kind
+            if self.kind in ("hijack", "impersonation")
+            else kind_for(self.symptoms, access),
+            access=access,
+            harmful=word(self.harmful, self.harmful_live),
+            personal_data=word(self.personal_data, False),
+        )
 
     @property
     def card(self) -> MessageRef | None:

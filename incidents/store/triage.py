@@ -11,10 +11,12 @@ from bot.core.model import Actor
 from bot.storage.db import transaction
 from incidents.store.steps import insert_steps
 from incidents.store.timeline import record_event
+from incidents.triage import LAST_QUESTION
 
 if TYPE_CHECKING:
     from incidents.playbooks import Step
     from incidents.store.records import IncidentStore
+    from incidents.triage import Facts
 
 
 class TriageAnswers:
@@ -43,23 +45,26 @@ class TriageAnswers:
         self,
         incident_id: str,
         *,
-        harmful_live: bool,
-        severity: int,
+        facts: Facts,
         steps: list[Step],
         actor: Actor,
         now: datetime,
+        said: str,
     ) -> bool:
-        """Close triage and snapshot the checklist, once: a second click returns False."""
+        """Close triage at its last question and snapshot the checklist, once: a second
+        click returns False. ``said`` is the last answer, for the timeline."""
         with transaction(self.db) as conn:
             cur = conn.execute(
-                "UPDATE incidents SET triage_step = 'done', harmful_live = ?, severity = ?,"
-                " status = 'containing', triaged_at = ? WHERE id = ? AND triage_step = 'harmful'",
-                [int(harmful_live), severity, now.isoformat(), incident_id],
+                "UPDATE incidents SET triage_step = 'done', personal_data = ?, kind = ?,"
+                " severity = ?, status = 'containing', triaged_at = ?"
+                f" WHERE id = ? AND triage_step = '{LAST_QUESTION}'",
+                [facts.personal_data, facts.kind, facts.severity, now.isoformat(), incident_id],
             )
             if cur.rowcount != 1:
                 return False
             insert_steps(conn, incident_id, steps, 0)
-            harmful = "yes" if harmful_live else "no"
-            text = f"Harmful content live: {harmful}. Triage done: severity {severity}"
+            text = f"{said}. Triage done: severity {facts.severity}"
+            if facts.kind == "impersonation":
+                text += " (impersonation)"
             record_event(conn, incident_id, now, actor, "triage", text)
         return True
