@@ -58,6 +58,9 @@ def setup(host: FeatureHost) -> None:
         "Report a hijacked social media account and work through recovery",
         desk.commands.command,
         usage="compromised [platform] [@account]",
+        related=("hacked", "hack", "hijacked", "hijack"),
+        slash=True,
     )
+    host.registry.add_listener(desk.commands.listen)
     host.registry.add_action("incident", desk.commands.action)
     host.add_background(resume_worker)

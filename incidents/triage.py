@@ -50,7 +50,20 @@ PLATFORM_IDS = frozenset(dict(PLATFORMS))
 NOT_SURE = "unsure"  # the answer "Not sure" to any question, the platform too
 # "on X", "on LinkedIn": the names as each platform writes them.
 PLATFORM_LABELS = {**dict(PLATFORMS), NOT_SURE: "Not sure"}
-PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
+PLATFORM_ALIASES = {
+    "twitter": "x",
+    "x.com": "x",
+    "twitter.com": "x",
+    "fb": "facebook",
+    "facebook.com": "facebook",
+    "ig": "instagram",
+    "insta": "instagram",
+    "instagram.com": "instagram",
+    "linkedin.com": "linkedin",
+    "yt": "youtube",
+    "youtube.com": "youtube",
+    "tiktok.com": "tiktok",
+}
 
 SYMPTOMS: tuple[tuple[str, str], ...] = (
     ("locked-out", "We can't log in"),
@@ -169,6 +182,16 @@ def platform_id(word: str) -> str | None:
 
 _DEPT = re.compile(r"""\bdept=(?:"([^"]*)"|'([^']*)'|(\S+))""", re.IGNORECASE)
 _HANDLE = re.compile(r"^@?[A-Za-z0-9_.\-]{1,100}$")
+# Punctuation around a word in a sentence ("on X," "@dhsc." "(Facebook)"), and a
+# possessive ("Facebook's page").
+_EDGES = "\"'“”‘’.,;:!?()[]{}<>"
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+# Words that say an account was broken into, in a mention or a direct message.
+_HACKED = re.compile(
+    r"\b(hack(?:ed|ing)?|compromised?|hijack(?:ed|ing)?|taken over|took over|"
+    r"broken into|(?:got|get|gotten) into|locked (?:us )?out)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -177,6 +200,7 @@ class StartArgs:
     handle: str | None = None
     department: str | None = None
     error: str | None = None
+    words: str = ""  # the rest, in the reporter's own words ("we've been hacked on")
 
 
 def normalise_handle(text: str) -> str | None:
@@ -188,19 +212,28 @@ def normalise_handle(text: str) -> str | None:
 
 
 def parse_start(args: str) -> StartArgs:
-    """``[platform] [@handle] [dept=<name>]`` in any order."""
+    """``[platform] [@handle] [dept=<name>]`` in any order, in a sentence or not:
+    "we've been hacked on X, @dhsc" reads as platform X and account @dhsc. The first
+    platform name (or alias: twitter, fb, insta…) and the first @account are taken;
+    every other word is kept in ``words``. Nothing typed is refused."""
     department = None
     match = _DEPT.search(args)
     if match:
         department = next(g for g in match.groups() if g is not None).strip() or None
         args = (args[: match.start()] + args[match.end() :]).strip()
     platform = handle = None
+    rest: list[str] = []
     for word in args.split():
-        if platform is None and platform_id(word) and not word.startswith("@"):
-            platform = platform_id(word)
-        elif handle is None and word.startswith("@") and normalise_handle(word):
-            handle = normalise_handle(word)
+        bare = _POSSESSIVE.sub("", word.strip(_EDGES))
+        if handle is None and bare.startswith("@") and normalise_handle(bare):
+            handle = normalise_handle(bare)
+        elif platform is None and not bare.startswith("@") and platform_id(bare):
+            platform = platform_id(bare)
         else:
-            # The caller adds how to type the command where the person is.
-            return StartArgs(error=f"I didn't understand “{word[:40]}”.")
-    return StartArgs(platform, handle, department)
+            rest.append(word)
+    return StartArgs(platform, handle, department, words=" ".join(rest))
+
+
+def sounds_hacked(text: str) -> bool:
+    """True when everyday words say an account was hacked, compromised or taken over."""
+    return bool(_HACKED.search(text or ""))

@@ -15,7 +15,7 @@ from incidents.playbook_lint import check, load_playbooks, main
 from incidents.playbooks import PHASES, PlaybookError, playbook_files
 from incidents.report import build_report, duration
 from incidents.store import Event, Incident, StepState
-from incidents.triage import Facts, assess, kind_for, parse_start, severity_for
+from incidents.triage import Facts, StartArgs, assess, kind_for, parse_start, severity_for
 
 # Checked today, so the lint's six-month warning never fires whatever day the tests run.
 SOURCE = {
@@ -104,7 +104,33 @@ def test_start_arguments_in_any_order():
     args = parse_start('@dept_handle dept="Home Office" twitter')
     assert (args.platform, args.handle, args.department) == ("x", "@dept_handle", "Home Office")
     assert parse_start("dept=DfE").department == "DfE"
-    assert parse_start("stauts").error and "didn't understand" in parse_start("stauts").error
+    # Issue 15: everyday words start an incident with what can be read, nothing refused
+    # (a lone mistyped sub-command such as "stauts" gets "Did you mean" from the desk).
+    args = parse_start("we've been hacked on Twitter, @dhsc. Help!")
+    assert (args.platform, args.handle, args.error) == ("x", "@dhsc", None)
+    assert args.words == "we've been hacked on Help!"
+    assert parse_start("our facebook's page was taken over").platform == "facebook"
+    assert parse_start("stauts") == StartArgs(words="stauts")
+
+
+def test_registry_suggests_the_command_a_mistyped_word_meant():
+    from bot.core.registry import Registry
+
+    async def nothing(turn):
+        return None
+
+    registry = Registry()
+    registry.add_command("help", "Help", nothing, aliases=("start",))
+    registry.add_command("quiz", "Quiz", nothing)
+    registry.add_command("compromised", "Report", nothing, related=("hacked",), slash=True)
+    registry.add_command("deadletters", "Dead letters", nothing, hidden=True)
+    meant = {w: getattr(registry.suggest(w), "name", None) for w in (
+        "comprimised", "/compromise", "HACKED", "quizz", "hepl", "hello", "x", "", "deadleters"
+    )}  # fmt: skip
+    assert meant == {
+        "comprimised": "compromised", "/compromise": "compromised", "HACKED": "compromised",
+        "quizz": "quiz", "hepl": None, "hello": None, "x": None, "": None, "deadleters": None,
+    }  # fmt: skip
 
 
 def test_shipped_playbooks_pass_lint(capsys):

@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from bot.core.hints import typed
 from bot.core.middleware.allow_list import allow_list
 from bot.core.middleware.correlation import correlate
 from bot.core.middleware.dedup import deduplicate
 from bot.core.middleware.errors import friendly_errors
 from bot.core.middleware.permissions import permissions
-from bot.core.model import Incoming, Message, Section, message
+from bot.core.model import Incoming, Message, Place, Section, message
+from bot.core.registry import Command
 from bot.core.turn import Middleware, Next, Responder, Route, Services, Turn
 
 _MENTION = re.compile(r"^\s*(?:<@[A-Z0-9]+>|@?secbot\b)[\s:,]*", re.IGNORECASE)
@@ -76,9 +78,7 @@ class Bot:
         (one answer per person per question, one tip per channel per day) stop a repeat.
         ``on_accept`` runs once the delivery is known to be new, before it is handled.
         """
-        turn = Turn(
-            incoming, self.services, responder, self.resolve(incoming), replay, on_accept
-        )
+        turn = Turn(incoming, self.services, responder, self.resolve(incoming), replay, on_accept)
         await self._chain()(turn)
         return not turn.repeated
 
@@ -111,13 +111,26 @@ class Bot:
             return
         cmd = route.command
         if cmd is None:
-            await turn.reply(unknown_command(route.name), private=True)
+            if turn.incoming.kind == "text":
+                for listener in self.registry.listeners:
+                    if await listener(turn):
+                        return
+            suggestion = self.registry.suggest(route.name)
+            await turn.reply(unknown_command(route.name, suggestion, turn.place), private=True)
             return
         turn.incoming = replace(turn.incoming, kind="command", command=cmd.name, args=route.args)
         await cmd.handler(turn)
 
 
-def unknown_command(name: str) -> Message:
+def unknown_command(
+    name: str, suggestion: Command | None = None, place: Place | None = None
+) -> Message:
+    """The friendly refusal for a word that is no command, with "Did you mean" when
+    the registry found a close one (written the way it is typed at ``place``)."""
     shown = name if len(name) <= 40 else name[:40] + "…"
-    text = f"I don't know the command “{shown}”. Type help to see what I can do."
+    text = f"I don't know the command “{shown}”."
+    if suggestion is not None:
+        slack = None if suggestion.slash else "secbot"
+        text += f" Did you mean {typed(place, suggestion.name, slack_command=slack)}?"
+    text += " Type help to see what I can do."
     return message(text, Section(text), private=True)

@@ -1,26 +1,37 @@
 """``/compromised``: where every sub-command and every ``incident:`` button is sent.
 
 Start here. ``/compromised [platform] [@account] [dept=<name>]`` (no sub-command)
-starts an incident (``start``); ``/compromised <sub> ...`` goes to the job that
-does it (``incidents.desk.lifecycle``, ``.checklist``, ``.acknowledgement``,
-``.report``, ``.drills``, ``incidents.people``); buttons go the same way.
+starts an incident (``start``), and so does ``/compromised`` with everyday words
+("we've been hacked on X, @dhsc"): what can be read is filled in, nothing is refused.
+``/compromised <sub> ...`` goes to the job that does it (``incidents.desk.lifecycle``,
+``.checklist``, ``.acknowledgement``, ``.report``, ``.drills``, ``incidents.people``);
+buttons go the same way. A single mistyped sub-command ("stauts") gets "Did you mean".
+
+``listen`` hears a mention or a direct message that names no command: when it says
+an account was hacked, compromised or taken over, it offers a button to start
+(``offer``), with the platform and account it could read.
 """
 
 from __future__ import annotations
 
 import logging
 
-from bot.core import Turn
-from bot.core.actions import value_parts, verb
+from rapidfuzz import fuzz, process
+
+from bot.core import Turn, parse_text
+from bot.core.actions import button_value, value_parts, verb
 from bot.core.hints import typed
-from bot.core.model import Place
+from bot.core.inert import inert
+from bot.core.model import Actions, Button, Message, Place, Section
 from incidents import cards, people, text_limits
 from incidents.access import refused_start
 from incidents.desk.job import DeskJob
 from incidents.store import StartRefused
-from incidents.triage import parse_start
+from incidents.triage import parse_start, sounds_hacked
 
 log = logging.getLogger(__name__)
+
+WORDS_SHOWN = 300  # the reporter's own words kept on the timeline, at most
 
 USAGE = (
     "/compromised [platform] [@account] [dept=<name>] — report a compromised account\n"
@@ -67,16 +78,41 @@ class Commands(DeskJob):
             "ack": d.acks.ack_command,
             "acknowledge": d.acks.ack_command,
             "help": self.usage,
-        }.get(head.lower())
-        if sub is not None:
-            await sub(turn, rest.strip())
-        else:
-            await self.start(turn, turn.args, drill=False)
+        }
+        found = sub.get(head.lower())
+        if found is not None:
+            await found(turn, rest.strip())
+            return
+        meant = self.mistyped(head, rest, list(sub))
+        if meant:
+            await turn.reply(
+                cards.note(
+                    f"Did you mean {typed(turn.place, f'compromised {meant}')}? To report a"
+                    f" compromised account, type {typed(turn.place, 'compromised')} on its"
+                    " own, or say what happened after it.",
+                    private=True,
+                )
+            )
+            return
+        await self.start(turn, turn.args, drill=False)
+
+    @staticmethod
+    def mistyped(head: str, rest: str, subs: list[str]) -> str | None:
+        """The sub-command one word alone most likely meant ("stauts" → status), when
+        it is not a platform or an account name, which start an incident."""
+        parsed = parse_start(head)
+        if rest.strip() or not head or parsed.platform or parsed.handle or parsed.department:
+            return None
+        best = process.extractOne(head.lower(), subs, scorer=fuzz.ratio, score_cutoff=75)
+        return best[0] if best else None
 
     async def action(self, turn: Turn) -> None:
         kind = verb(turn.incoming.action_id)
         parts = list(value_parts(turn.incoming.value) or ())
         d = self.desk
+        if kind == "offer":
+            await self.offer_accepted(turn, list(value_parts(turn.incoming.value, 2) or ()))
+            return
         handler = {
             "triage": d.triage.on_triage,
             "ack": d.acks.on_ack,
@@ -95,19 +131,35 @@ class Commands(DeskJob):
     async def usage(self, turn: Turn, rest: str = "") -> None:
         await turn.reply(cards.note(usage_for(turn.place), private=True))
 
-    async def start(self, turn: Turn, args: str, *, drill: bool) -> None:
+    async def listen(self, turn: Turn) -> bool:
+        """A mention or direct message that names no command: if it says an account was
+        hacked, offer to start, privately, with what could be read from the words."""
+        head, rest = parse_text(turn.incoming.text or "")  # without the @secbot mention
+        text = f"{head} {rest}"
+        if not rest or not sounds_hacked(text):
+            return False  # one word alone is a mistyped command: "Did you mean" answers it
+        parsed = parse_start(text)
+        platform, handle = parsed.platform or "", parsed.handle or ""
+        start = Button("Report it now", "incident:offer", button_value(platform, handle), "primary")
+        words = (
+            "I'm sorry to hear that. I can help you report a hacked or taken-over account"
+            " and work through getting it back, step by step."
+            f" Press Report it now, or type {typed(turn.place, 'compromised')}."
+        )
+        await turn.reply(Message(words, (Section(words), Actions((start,))), private=True))
+        return True
+
+    async def offer_accepted(self, turn: Turn, parts: list[str]) -> None:
+        """The offer's button: start with the platform and account read from the words.
+        The key is the offer message, so a second click finds the same incident."""
+        platform, handle = (parts + ["", ""])[:2]
+        message = turn.incoming.message
+        key = f"offer:{turn.place.platform}:{turn.place.channel}:{message.id}" if message else None
+        args = " ".join(w for w in (platform, handle) if w)
+        await self.start(turn, args, drill=False, key=key)
+
+    async def start(self, turn: Turn, args: str, *, drill: bool, key: str | None = None) -> None:
         parsed = parse_start(args)
-        if parsed.error:
-            await turn.reply(
-                cards.note(
-                    f"{parsed.error} Type {typed(turn.place, 'compromised')}, or"
-                    f" {typed(turn.place, 'compromised x @ouraccount')} to name the platform"
-                    " and account."
-                    "\n\n" + usage_for(turn.place),
-                    private=True,
-                )
-            )
-            return
         refusal = text_limits.check(
             "department name", parsed.department or "", text_limits.DEPARTMENT
         )
@@ -115,12 +167,15 @@ class Commands(DeskJob):
             await turn.reply(cards.note(refusal, private=True))
             return
         department = text_limits.clean(parsed.department or "") or self.services.settings.department
-        key = turn.incoming.delivery_id or None
+        key = key or turn.incoming.delivery_id or None
         inc = self.store.for_delivery(key) if key else None
         if inc is not None:
             # A replay after a crash: the incident exists. Post its triage card only if
             # that post never completed (the incident row is the post's recorded intent).
-            if inc.card_id is None:
+            # A second click on an offer is not a replay: the first click posts the card.
+            if not turn.replay and key != turn.incoming.delivery_id:
+                await turn.reply(cards.note(f"{inc.id} is already started.", private=True))
+            elif inc.card_id is None:
                 ref = await turn.reply(cards.triage_card(inc))
                 if ref is not None:
                     self.store.set_card(inc.id, ref.id)
@@ -143,6 +198,11 @@ class Commands(DeskJob):
             return
         if drill:
             self.desk.event(inc, turn.actor, "drill", "This is a drill")
+        words = inert(parsed.words).strip()
+        if words:
+            if len(words) > WORDS_SHOWN:
+                words = words[: WORDS_SHOWN - 1] + "…"
+            self.desk.event(inc, turn.actor, "report", f"In their words: “{words}”")
         ref = await turn.reply(cards.triage_card(inc))
         if ref is not None:
             self.store.set_card(inc.id, ref.id)
