@@ -215,7 +215,8 @@ def parse_start(args: str) -> StartArgs:
     """``[platform] [@handle] [dept=<name>]`` in any order, in a sentence or not:
     "we've been hacked on X, @dhsc" reads as platform X and account @dhsc. The first
     platform name (or alias: twitter, fb, insta…) and the first @account are taken;
-    every other word is kept in ``words``. Nothing typed is refused."""
+    every other word is kept in ``words``. Refused (``error``): a word starting with @
+    that is no account name, and one unknown word alone."""
     department = None
     match = _DEPT.search(args)
     if match:
@@ -229,8 +230,16 @@ def parse_start(args: str) -> StartArgs:
             handle = normalise_handle(bare)
         elif platform is None and not bare.startswith("@") and platform_id(bare):
             platform = platform_id(bare)
+        elif word.startswith("@"):
+            # Meant as the account's name, but not one: refused, so it is typed again.
+            # The caller adds how to type the command where the person is.
+            return StartArgs(error=f"I didn't understand “{word[:40]}”.")
         else:
             rest.append(word)
+    if len(rest) == 1 and not (platform or handle or department or sounds_hacked(rest[0])):
+        # One word alone that says nothing we know ("frobnicate"): most likely a
+        # mistyped sub-command, not a report.
+        return StartArgs(error=f"I didn't understand “{rest[0][:40]}”.")
     return StartArgs(platform, handle, department, words=" ".join(rest))
 
 

@@ -104,13 +104,14 @@ def test_start_arguments_in_any_order():
     args = parse_start('@dept_handle dept="Home Office" twitter')
     assert (args.platform, args.handle, args.department) == ("x", "@dept_handle", "Home Office")
     assert parse_start("dept=DfE").department == "DfE"
-    # Issue 15: everyday words start an incident with what can be read, nothing refused
-    # (a lone mistyped sub-command such as "stauts" gets "Did you mean" from the desk).
+    assert parse_start("stauts").error and "didn't understand" in parse_start("stauts").error
+    # Issue 15: everyday words start an incident with what can be read.
     args = parse_start("we've been hacked on Twitter, @dhsc. Help!")
     assert (args.platform, args.handle, args.error) == ("x", "@dhsc", None)
     assert args.words == "we've been hacked on Help!"
     assert parse_start("our facebook's page was taken over").platform == "facebook"
-    assert parse_start("stauts") == StartArgs(words="stauts")
+    assert parse_start("hacked") == StartArgs(words="hacked")
+    assert parse_start("x @bad‮name").error
 
 
 def test_registry_suggests_the_command_a_mistyped_word_meant():

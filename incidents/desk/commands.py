@@ -159,7 +159,23 @@ class Commands(DeskJob):
         await self.start(turn, args, drill=False, key=key)
 
     async def start(self, turn: Turn, args: str, *, drill: bool, key: str | None = None) -> None:
+        if not turn.place.channel:  # a delivery naming no conversation: nowhere to work it
+            await turn.reply(
+                cards.note("I can't start a report here. Try again from a channel.", private=True)
+            )
+            return
         parsed = parse_start(args)
+        if parsed.error:
+            await turn.reply(
+                cards.note(
+                    f"{parsed.error} Type {typed(turn.place, 'compromised')}, or"
+                    f" {typed(turn.place, 'compromised x @ouraccount')} to name the platform"
+                    " and account, or say what happened after it."
+                    "\n\n" + usage_for(turn.place),
+                    private=True,
+                )
+            )
+            return
         refusal = text_limits.check(
             "department name", parsed.department or "", text_limits.DEPARTMENT
         )
