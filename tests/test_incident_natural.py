@@ -102,18 +102,23 @@ async def test_slack_free_text_start_fills_in_platform_and_account(bot, fake_sla
 
 async def test_slack_mention_saying_hacked_offers_to_start(bot, fake_slack):
     await slack_mention(bot, "help, our Facebook page was taken over")
-    (offer,) = await fake_slack.wait_for(lambda s: s.api_calls("chat.postEphemeral"))
-    assert offer["user"] == "UREP" and "Report it now" in card_text(offer["blocks"])
+    (offer,) = await fake_slack.wait_for(lambda s: posts(s))
+    assert offer["channel"] == CHANNEL and "Report it now" in card_text(offer["blocks"])
+    assert "report the account on Facebook" in offer["text"]
     (value,) = buttons(offer["blocks"], "incident:offer")
     assert value == "facebook|"
     for _ in range(2):  # a double click starts one incident
         await bot.click("incident:offer", value, user="UREP", channel=CHANNEL, message_ts="9.1")
-    await fake_slack.wait_for(lambda s: posts(s))
+    await fake_slack.wait_for(lambda s: len(posts(s)) > 1)
     await bot.slash("/compromised", "status", user="UREP", channel=CHANNEL)  # a barrier
-    await fake_slack.wait_for(lambda s: s.responses())
+    await fake_slack.wait_for(lambda s: [r for r in s.responses() if "SEC-" in r["text"]])
     (inc,) = store(bot).open_incidents()
     assert inc.platform == "facebook" and inc.triage_step == "symptoms"
     assert len([p for p in posts(fake_slack) if inc.id in p["text"]]) == 1
+    spent = await fake_slack.wait_for(
+        lambda s: [u for u in s.api_calls("chat.update") if f"Report {inc.id} started" in u["text"]]
+    )
+    assert spent[0]["ts"] == "9.1"  # the offer itself, its button gone
 
 
 async def test_slack_mistyped_commands_get_did_you_mean(bot, fake_slack):
@@ -277,10 +282,13 @@ async def test_web_free_text_offer_and_did_you_mean(bot):
     mine = await web_say(bot, "comprimised")
     assert "Did you mean compromised?" in mine[-1]["text"]
     offer = (await web_say(bot, "we've been hacked on twitter, @dhsc"))[-1]
-    assert offer["private"] and "Report it now" in card_text(offer["blocks"])
+    assert not offer["private"] and "Report it now" in card_text(offer["blocks"])
+    assert "report the account on X and get it back" in offer["text"]
     (value,) = buttons(offer["blocks"], "incident:offer")
     messages = await web_click(bot, "incident:offer", value, offer["id"])
     card = messages[-1]
+    spent = next(m for m in messages if m["id"] == offer["id"])
+    assert "started" in spent["text"] and not buttons(spent["blocks"], "incident:offer")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
     inc = store(bot).get(incident_id)
     assert (inc.platform, inc.account) == ("x", "@dhsc")

@@ -27,7 +27,7 @@ from incidents import cards, people, text_limits
 from incidents.access import refused_start
 from incidents.desk.job import DeskJob
 from incidents.store import StartRefused
-from incidents.triage import parse_start, sounds_hacked
+from incidents.triage import PLATFORM_LABELS, parse_start, sounds_hacked
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Commands(DeskJob):
 
     async def listen(self, turn: Turn) -> bool:
         """A mention or direct message that names no command: if it says an account was
-        hacked, offer to start, privately, with what could be read from the words."""
+        hacked, offer to start, with the platform and account read from the words."""
         head, rest = parse_text(turn.incoming.text or "")  # without the @secbot mention
         text = f"{head} {rest}"
         if not rest or not sounds_hacked(text):
@@ -141,12 +141,14 @@ class Commands(DeskJob):
         parsed = parse_start(text)
         platform, handle = parsed.platform or "", parsed.handle or ""
         start = Button("Report it now", "incident:offer", button_value(platform, handle), "primary")
+        account = f"the account on {PLATFORM_LABELS[platform]}" if platform else "the account"
         words = (
-            "I'm sorry to hear that. I can help you report a hacked or taken-over account"
-            " and work through getting it back, step by step."
-            f" Press Report it now, or type {typed(turn.place, 'compromised')}."
+            f"I'm sorry to hear that. I can help you report {account} and get it back,"
+            " step by step. I'll ask a few questions; if you don't know an answer, that's"
+            f" fine. Press Report it now, or type {typed(turn.place, 'compromised')}."
         )
-        await turn.reply(Message(words, (Section(words), Actions((start,))), private=True))
+        # In the conversation it was said in, so the report is started (and worked) there.
+        await turn.reply(Message(words, (Section(words), Actions((start,)))))
         return True
 
     async def offer_accepted(self, turn: Turn, parts: list[str]) -> None:
@@ -157,6 +159,11 @@ class Commands(DeskJob):
         key = f"offer:{turn.place.platform}:{turn.place.channel}:{message.id}" if message else None
         args = " ".join(w for w in (platform, handle) if w)
         await self.start(turn, args, drill=False, key=key)
+        inc = self.store.for_delivery(key) if key else None
+        if inc is not None:  # the button is spent: say where the questions are instead
+            await turn.update_original(
+                cards.note(f"Report {inc.id} started: the questions are in the card below.")
+            )
 
     async def start(self, turn: Turn, args: str, *, drill: bool, key: str | None = None) -> None:
         if not turn.place.channel:  # a delivery naming no conversation: nowhere to work it
