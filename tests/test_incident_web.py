@@ -326,7 +326,7 @@ async def test_a_page_names_the_platform_as_it_does_and_leaves_no_gap_without_a_
     incident_id, card_id = await triage(
         bot,
         "compromised linkedin",
-        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes"],
+        ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes", "personal|no"],
     )
     await pager(bot).flush()
     messages = await bot.web_messages(user=REPORTER)
