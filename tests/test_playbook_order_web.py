@@ -34,7 +34,7 @@ async def test_a_locked_out_x_hijack_starts_with_the_recovery_route(bot, fake_pd
     incident_id, _ = await triage(
         bot,
         "compromised x @dept",
-        ["symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no"],
+        ["symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
     first = first_steps(bot, incident_id)
     assert first == [
@@ -61,7 +61,7 @@ async def test_an_impersonation_gets_the_report_and_takedown_steps(bot, fake_pd)
     incident_id, _ = await triage(
         bot,
         "compromised facebook @dept",
-        ["symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no"],
+        ["symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"],
     )
     assert first_steps(bot, incident_id) == [
         "notify-security-team",
