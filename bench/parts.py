@@ -364,7 +364,8 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.core.model import Place
-    from bot.storage.db import migrate, open_db
+    from bot.storage.db import open_db
+    from bot.storage.schema import upgrade
     from content.tips import store as tips_store
     from content.tips.schedule import NATIONS, Schedule, bank_holiday
 
@@ -376,7 +377,7 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
         at=local.time().replace(second=0, microsecond=0), days=frozenset(range(7)), nation=nation
     )
     db = open_db(db_path)
-    migrate(db, tips_store.DOMAIN, tips_store.MIGRATIONS)
+    upgrade(db)
     store = tips_store.TipStore(db)
     db.conn.execute("BEGIN")
     for i in range(n):

@@ -1,4 +1,5 @@
-"""The ``secbot`` command: run the bot, lint content, build the Teams app package."""
+"""The ``secbot`` command (and ``python app.py …``): run the bot, upgrade or inspect the
+database's schema, lint content, build the Teams app package."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="counts, readability, oldest source dates and lint findings"
     )
     report.add_argument("dir", nargs="?", help="a folder of extra content packs to include")
+    db = sub.add_parser("db", help="the database's schema (SECBOT_DB)")
+    db_sub = db.add_subparsers(dest="db_cmd", required=True)
+    db_sub.add_parser("upgrade", help="apply every schema revision the database lacks")
+    db_sub.add_parser("current", help="say which schema revision the database is at")
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
     pkg.add_argument("--out", default="secbot-teams.zip", help="where to write the zip")
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         from content.library.lint import main as lint_main
 
         return lint_main([args.dir] if args.dir else [])
+    if args.cmd == "db":
+        from bot.storage.operator import main as db_main
+
+        return db_main(args.db_cmd)
     if args.cmd == "teams-package":
         from bot.packaging import write_teams_package
 

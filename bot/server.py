@@ -23,7 +23,6 @@ from aiohttp import web
 
 from bot import __version__
 from bot.adapters.teams import door as teams_adapter
-from bot.adapters.teams import store as teams_store
 from bot.adapters.web import chat as webchat
 from bot.core import Bot, Services, correlation, workspace_pause
 from bot.core.clock import Clock, SystemClock
@@ -34,11 +33,10 @@ from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
 from bot.http.store_pages import store_page_routes
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
-from bot.storage import deliveries, inbox
+from bot.storage import deliveries, schema
 from bot.storage.db import (
     BUSY_TIMEOUT_MS,
     describe_write_error,
-    migrate,
     open_db,
     ping,
     write_problem,
@@ -81,6 +79,22 @@ def _open_writable_db(settings: Settings):
     return db
 
 
+def _upgrade_schema(db, settings: Settings) -> None:
+    """Bring the file's schema up to date (Alembic, bot/storage/schema.py), or a
+    :class:`ConfigError`: a file from a newer secbot, or one that can't be upgraded."""
+    try:
+        schema.upgrade(db)
+    except schema.SchemaTooNew as e:
+        db.conn.close()
+        raise ConfigError(f"SECBOT_DB {settings.db_path!r} can't be used: {e}") from None
+    except sqlite3.Error as e:
+        db.conn.close()
+        raise ConfigError(
+            f"SECBOT_DB {settings.db_path!r} can't be brought up to date "
+            f"({describe_write_error(e)})"
+        ) from None
+
+
 def create_app(
     settings: Settings,
     *,
@@ -91,15 +105,11 @@ def create_app(
     check_modes(settings)  # settings built by hand get the same rules as load_settings
     clock = clock or SystemClock()
     db = _open_writable_db(settings)
+    _upgrade_schema(db, settings)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     services.content = content if content is not None else load_content(settings)
 
     host = FeatureHost(services)
-    host.add_migrations(deliveries.DOMAIN, deliveries.MIGRATIONS)
-    host.add_migrations(inbox.DOMAIN, inbox.MIGRATIONS)
-    host.add_migrations(webchat.DOMAIN, webchat.MIGRATIONS)
-    host.add_migrations(teams_store.DOMAIN, teams_store.MIGRATIONS)
-    host.add_migrations(workspace_pause.DOMAIN, workspace_pause.MIGRATIONS)
     assert services.deliveries is not None
     store = services.deliveries
     prune = every(
@@ -111,15 +121,6 @@ def create_app(
     host.add_worker(webchat.prune_worker(webchat.WebChatStore(db), keep, clock))
     load_features(host, features)
     warn_unknown(settings)  # after features, which claim the variables their files name
-    try:
-        for domain, steps in host.migrations:
-            migrate(db, domain, steps)
-    except sqlite3.Error as e:
-        db.conn.close()
-        raise ConfigError(
-            f"SECBOT_DB {settings.db_path!r} can't be brought up to date "
-            f"({describe_write_error(e)})"
-        ) from None
 
     bot = Bot(services)
     handler_tasks = TaskSet()

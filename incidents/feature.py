@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from incidents.desk import IncidentDesk
 from incidents.desk.paging_link import ACK_HINT
 from incidents.playbook_lint import load_playbooks
-from incidents.store import DOMAIN, MIGRATIONS
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -52,7 +51,6 @@ def setup(host: FeatureHost) -> None:
         pager.on_event = desk.paging.on_page_event
         pager.ack_hint = ACK_HINT
     host.services.provide(desk)
-    host.add_migrations(DOMAIN, MIGRATIONS)
     host.registry.add_command(
         "compromised",
         "Report a hijacked social media account and work through recovery",

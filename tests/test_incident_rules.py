@@ -306,13 +306,14 @@ def test_report_timings_skips_and_escaping():
 def test_biggest_checklist_fits_one_slack_message():
     from bot.core.model import Actor, Place
     from bot.render.slack import render
-    from bot.storage.db import migrate, open_db
+    from bot.storage.db import open_db
+    from bot.storage.schema import upgrade
     from incidents import cards
-    from incidents.store import MIGRATIONS, IncidentStore
+    from incidents.store import IncidentStore
     from incidents.triage import SYMPTOM_LABELS
 
     store = IncidentStore(open_db(":memory:"))
-    migrate(store.db, "incidents", MIGRATIONS)
+    upgrade(store.db)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     actor = Actor("web", "a", "Alex")
     inc = store.create(now, reporter=actor, origin=Place("web", "local", "c"), platform="x")

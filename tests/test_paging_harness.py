@@ -21,7 +21,8 @@ from bot.core.clock import FakeClock
 from bot.core.features import FeatureHost
 from bot.core.registry import Registry
 from bot.settings import load_settings
-from bot.storage.db import migrate, open_db
+from bot.storage.db import open_db
+from bot.storage.schema import upgrade
 from incidents.paging import IncidentInfo, Pager, paging_setup
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -125,8 +126,7 @@ async def start_paging(
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     host = FeatureHost(services)
     pager = paging_setup(host)
-    for domain, steps in host.migrations:
-        migrate(db, domain, steps)
+    upgrade(db)
     pager.outbox.rng = random.Random(7)
     h = Paging(services, pager, clock)
 

@@ -14,9 +14,11 @@ import pytest
 
 from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
+from bot.storage.migrations.legacy import LEGACY
+from bot.storage.schema import upgrade
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz import engine
-from content.quiz.store import DOMAIN, MIGRATIONS, Answer, Question, QuizStore, iso
+from content.quiz.store import Answer, Question, QuizStore, iso
 from content.quiz.updates import MessageUpdates
 from tests.quiz_support import LIBRARY, START, make_item
 
@@ -228,7 +230,7 @@ def test_month_bounds_follow_the_uk_clock():
 @pytest.fixture
 def store(tmp_path):
     db = open_db(tmp_path / "quiz.db")
-    migrate(db, DOMAIN, MIGRATIONS)
+    upgrade(db)
     yield QuizStore(db)
     db.close()
 
@@ -350,7 +352,7 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
 
 def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     db = open_db(tmp_path / "old.db")
-    migrate(db, DOMAIN, MIGRATIONS[:1])  # a database from before tip answers were kept
+    migrate(db, "quiz", LEGACY["quiz"][:1])  # a database from before tip answers were kept
     store = QuizStore(db)
     # Written as that version's code wrote it (the store now writes later columns too).
     db.execute(
@@ -372,11 +374,11 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
         return [dict(r) for r in db.execute("SELECT * FROM quiz_answers ORDER BY id")]
 
     before = answers()
-    assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 1
+    assert migrate(db, "quiz", LEGACY["quiz"][:2]) == 1
     after = answers()
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
-    migrate(db, DOMAIN, MIGRATIONS)  # the store's code is today's
+    upgrade(db)  # the store's code is today's
     post = store.channel.post(1)
     assert post is not None
     again = store.channel.record_post_answer(
@@ -386,7 +388,7 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     indexes = {r[1] for r in db.execute("PRAGMA index_list(quiz_answers)").fetchall()}
     assert {"quiz_answers_user", "quiz_answers_place"} <= indexes
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert migrate(db, DOMAIN, MIGRATIONS[:2]) == 0
+    assert migrate(db, "quiz", LEGACY["quiz"][:2]) == 0
     db.close()
 
 

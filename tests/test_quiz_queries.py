@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from bot.core.model import Place
-from bot.storage.db import migrate, open_db
+from bot.storage.db import open_db
+from bot.storage.schema import upgrade
 from content.quiz import store as quiz_store
 
 
 def test_recent_items_reads_the_index_newest_first(tmp_path):
     db = open_db(tmp_path / "q.db")
-    migrate(db, quiz_store.DOMAIN, quiz_store.MIGRATIONS)
+    upgrade(db)
     store = quiz_store.QuizStore(db)
     store.channel.latest_post_id()  # the engine's first use reads the dialect's settings
     sent: list[str] = []  # as SQLite saw each statement, with its values in place

@@ -10,6 +10,7 @@ import pytest
 from bot.core.clock import FakeClock
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db
+from bot.storage.schema import upgrade
 from tests.support import eventually, start_bot, stop_bot
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -39,7 +40,7 @@ def test_a_failing_step_rolls_back_and_is_not_recorded(tmp_path):
 
 def test_prune_forgets_only_old_deliveries(tmp_path):
     db = open_db(tmp_path / "d.db")
-    migrate(db, deliveries.DOMAIN, deliveries.MIGRATIONS)
+    upgrade(db)
     store = deliveries.DeliveryStore(db)
     assert store.claim("old", T0 - timedelta(days=8))
     assert store.claim("recent", T0 - timedelta(days=6))
@@ -51,7 +52,7 @@ def test_prune_forgets_only_old_deliveries(tmp_path):
 async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     path = tmp_path / "p.db"
     db = open_db(path)
-    migrate(db, deliveries.DOMAIN, deliveries.MIGRATIONS)
+    upgrade(db)
     deliveries.DeliveryStore(db).claim("slack:evt:ancient", T0 - timedelta(days=30))
     db.close()
 
@@ -72,11 +73,8 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
 
 
 def test_web_chat_next_version_reads_an_index(tmp_path):
-    from bot.adapters.web import chat as webchat
-    from bot.storage.db import migrate, open_db
-
     db = open_db(tmp_path / "w.db")
-    migrate(db, webchat.DOMAIN, webchat.MIGRATIONS)
+    upgrade(db)
     plan = " | ".join(
         r[3]
         for r in db.execute(
@@ -206,4 +204,72 @@ def test_utc_datetime_reads_every_spelling_already_on_disk_and_orders_with_it(tm
     assert earlier.all() == [] and later.all() == []
     within = select(demo.c.name).where(demo.c.at < whole + timedelta(hours=1))
     assert len(run(db, within).all()) == 4
+    db.close()
+
+
+# --- the schema: Alembic at start and for operators (bot/storage/schema.py) -------------
+
+
+def _secbot(*args: str, db_path, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SECBOT_")}
+    environ.update({"SECBOT_DB": str(db_path), **(env or {})})
+    return subprocess.run(
+        [sys.executable, str(root / "app.py"), *args], cwd=db_path.parent, env=environ,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_operators_upgrade_and_inspect_the_schema_by_hand(tmp_path):
+    from bot.storage.schema import head
+
+    path = tmp_path / "ops.db"
+    first = _secbot("db", "current", db_path=path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"Schema revision none (a new database): the code's is {head()}."
+    up = _secbot("db", "upgrade", db_path=path)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout.strip().startswith(f"Upgraded the schema to revision {head()}")
+    again = _secbot("db", "upgrade", db_path=path)
+    assert again.stdout.strip() == f"The schema is up to date (revision {head()})."
+    now = _secbot("db", "current", db_path=path)
+    assert now.stdout.strip() == f"Schema revision {head()}: up to date."
+
+
+def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_path):
+    path = tmp_path / "newer.db"
+    db = open_db(path)
+    upgrade(db)
+    db.execute("UPDATE alembic_version SET version_num = '9999'")  # a later secbot's
+    db.close()
+    for args in [(), ("db", "upgrade")]:
+        proc = _secbot(*args, db_path=path, env={"SECBOT_MODE": "development"})
+        assert proc.returncode == 2, proc.stderr
+        problem = [line for line in proc.stderr.splitlines() if "9999" in line]
+        assert len(problem) == 1 and "newer than this secbot knows" in problem[0]
+        assert str(path) in problem[0] and "Traceback" not in proc.stderr
+    db = open_db(path)
+    assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999"
+    db.close()
+
+
+def test_the_upgrade_is_one_transaction(tmp_path):
+    """A step that fails leaves the file as it was: no table, no revision, no record."""
+    from bot.storage.migrations.legacy import LEGACY
+
+    db = open_db(tmp_path / "half.db")
+    migrate(db, "core.teams", LEGACY["core.teams"][:2])
+    db.execute("CREATE TABLE inbox (clash INTEGER)")  # core.inbox's first step will fail
+    with pytest.raises(sqlite3.OperationalError):
+        upgrade(db)
+    assert not db.conn.in_transaction
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "alembic_version" not in tables and "processed_deliveries" not in tables
+    done = db.execute("SELECT domain, version FROM schema_migrations ORDER BY 1, 2").fetchall()
+    assert [tuple(r) for r in done] == [("core.teams", 1), ("core.teams", 2)]
     db.close()

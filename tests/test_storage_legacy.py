@@ -28,10 +28,12 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
 
     from bot.core.model import Actor, Place
     from bot.storage.db import migrate, open_db
-    from incidents.store import MIGRATIONS, IncidentStore
+    from bot.storage.migrations.legacy import LEGACY
+    from bot.storage.schema import upgrade
+    from incidents.store import IncidentStore
 
     db = open_db(tmp_path / "old.db")
-    migrate(db, "incidents", MIGRATIONS[:1])  # the database as today's main left it
+    migrate(db, "incidents", LEGACY["incidents"][:1])  # as the main of that time left it
     origin = {"platform": "slack", "workspace": "TOLD", "channel": "C1", "is_direct": False,
               "thread": None}  # fmt: skip
     db.execute(
@@ -45,7 +47,7 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
         " assignee_name) VALUES ('SEC-2026-0001', 'contain-password', 0, 'contain', 'x',"
         " 'slack:USTEP', 'Step')"
     )
-    migrate(db, "incidents", MIGRATIONS)
+    upgrade(db)  # revision 0001 applies the steps it lacks
     store = IncidentStore(db)
     assert store.get("SEC-2026-0001").tenant == "slack:TOLD"
     assert {p[0] for p in store.people.all("SEC-2026-0001")} == {

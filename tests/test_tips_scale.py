@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from bot.core.model import Place
-from bot.storage.db import migrate, open_db
+from bot.storage.db import open_db
+from bot.storage.schema import upgrade
 from content.tips.pacing import Pacer
 from content.tips.schedule import EVERY_DAY, Schedule
 from content.tips.scheduler import PAGE
-from content.tips.store import DOMAIN, MIGRATIONS, SENT, TipStore
+from content.tips.store import SENT, TipStore
 from tests.support import stop_bot
 from tests.tips_helpers import MONDAY_0800, checked, tip_posts, tips_of
 
@@ -25,7 +26,7 @@ def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
     would: no next due time yet, so the worker's start-up must work it out."""
     db = open_db(db_path)
     try:
-        migrate(db, DOMAIN, MIGRATIONS)
+        upgrade(db)
         store = TipStore(db)
         for ch in channels:
             store.subscriptions.subscribe(
@@ -81,7 +82,7 @@ def test_every_fan_out_query_is_served_by_an_index():
     """No query a fan-out runs per channel (or per page) scans a table or sorts it: with
     10,000 channels and a year of ledger rows, each stays a b-tree lookup."""
     db = open_db(":memory:")
-    migrate(db, DOMAIN, MIGRATIONS)
+    upgrade(db)
     store = TipStore(db)
     now = MONDAY_0800
     statements: list[str] = []

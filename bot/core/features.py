@@ -32,15 +32,11 @@ Background = Callable[["Services"], AsyncIterator[None]]
 @dataclass
 class FeatureHost:
     services: Services
-    migrations: list[tuple[str, list[str]]] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
 
     @property
     def registry(self) -> Registry:
         return self.services.registry
-
-    def add_migrations(self, domain: str, steps: list[str]) -> None:
-        self.migrations.append((domain, steps))
 
     def add_background(self, task: Background) -> None:
         """An async generator: code before ``yield`` runs at start-up, after it at shutdown."""

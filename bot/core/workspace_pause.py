@@ -38,18 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DOMAIN = "core.workspaces"
-MIGRATIONS = [
-    """
-    CREATE TABLE paused_workspaces (
-        platform TEXT NOT NULL,
-        workspace TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        paused_at TEXT NOT NULL,
-        PRIMARY KEY (platform, workspace)
-    )
-    """
-]
+# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
+# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
 
 PLATFORM_NAMES = {"slack": "Slack workspace", "teams": "Teams tenant", "web": "web chat"}
 

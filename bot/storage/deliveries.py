@@ -23,16 +23,8 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 24 * 60 * 60
 
-DOMAIN = "core.deliveries"
-MIGRATIONS = [
-    """
-    CREATE TABLE processed_deliveries (
-        key TEXT PRIMARY KEY,
-        seen_at TEXT NOT NULL
-    );
-    CREATE INDEX processed_deliveries_seen ON processed_deliveries (seen_at)
-    """
-]
+# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
+# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
 
 
 class DeliveryStore:

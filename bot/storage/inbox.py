@@ -18,53 +18,8 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-DOMAIN = "core.inbox"
-MIGRATIONS = [
-    """
-    CREATE TABLE inbox (
-        id INTEGER PRIMARY KEY,
-        source TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        received_at TEXT NOT NULL
-    )
-    """,
-    # The consumer reads rows newer than the last it took, so ids must never be reused
-    # (a plain INTEGER PRIMARY KEY hands out the same id again once the table is empty).
-    """
-    CREATE TABLE inbox_v2 (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        source TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        received_at TEXT NOT NULL
-    );
-    INSERT INTO inbox_v2 (id, source, kind, payload, received_at)
-        SELECT id, source, kind, payload, received_at FROM inbox;
-    DROP TABLE inbox;
-    ALTER TABLE inbox_v2 RENAME TO inbox;
-    CREATE INDEX inbox_source ON inbox (source, id)
-    """,
-    # 3: how often a kept delivery was tried, and what went wrong last (an error class,
-    # never text), so one that keeps failing moves to the dead letters instead of being
-    # tried at every start for ever (see bot/storage/dead_letters.py).
-    """
-    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE inbox ADD COLUMN last_error TEXT;
-    CREATE TABLE dead_letters (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        source TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        what TEXT NOT NULL,
-        error TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        received_at TEXT NOT NULL,
-        dead_at TEXT NOT NULL,
-        payload TEXT NOT NULL
-    );
-    CREATE INDEX dead_letters_dead_at ON dead_letters (dead_at)
-    """,
-]
+# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
+# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
 
 RAW = "http"
 

@@ -41,7 +41,7 @@ from content.quiz.practice import Practice
 from content.quiz.sessions import Sessions
 from content.quiz.shared import QuizShared
 from content.quiz.stats import QuizStats
-from content.quiz.store import DOMAIN, MIGRATIONS, AnswerResult, QuizStore
+from content.quiz.store import AnswerResult, QuizStore
 from content.quiz.updates import MessageUpdates
 
 
@@ -127,7 +127,6 @@ class Quiz:
 def setup(host: FeatureHost) -> None:
     quiz = Quiz(host.services, refresh_months(host.services.settings))
     host.services.provide(quiz)
-    host.add_migrations(DOMAIN, MIGRATIONS)
     host.registry.add_command(
         "quiz",
         "A quick security question for the channel, practice, or the exam",

@@ -35,7 +35,7 @@ from bot.core.model import Actions, Button, Context, Heading, Message, Section
 from content.tips.delivery import TipDelivery
 from content.tips.message import tip_message
 from content.tips.schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
-from content.tips.store import DOMAIN, MIGRATIONS, Subscription
+from content.tips.store import Subscription
 
 if TYPE_CHECKING:
     from content.library.models import QuizItem, Tip
@@ -488,7 +488,6 @@ async def quiz_answer(turn: Turn) -> None:
 
 
 def setup(host: FeatureHost) -> None:
-    host.add_migrations(DOMAIN, MIGRATIONS)
     delivery = TipDelivery(host.services)
     host.services.provide(delivery)
     host.registry.add_command(

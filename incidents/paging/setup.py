@@ -16,7 +16,6 @@ from bot.settings import ConfigError
 from incidents.paging.api import Pager
 from incidents.paging.routing import DEFAULT_ROUTING, RoutingConfig, RoutingError, load_routing
 from incidents.paging.secret_scrub import forget_secret_values
-from incidents.paging.store import DOMAIN, MIGRATIONS
 from incidents.paging.targets import SETTING_REF
 
 if TYPE_CHECKING:
@@ -90,7 +89,6 @@ def paging_setup(host: FeatureHost) -> Pager:
                 f"{name} does not look like a GOV.UK Notify API key"
                 " (key name, service id and secret key joined by dashes)"
             )
-    host.add_migrations(DOMAIN, MIGRATIONS)
     pager = Pager(services, routing)
     services.provide(pager)
     host.add_background(paging_worker)

@@ -12,12 +12,9 @@ from incidents.store.model import (
     StepState,
 )
 from incidents.store.records import IncidentStore
-from incidents.store.schema import DOMAIN, MIGRATIONS
 
 __all__ = [
     "BOT",
-    "DOMAIN",
-    "MIGRATIONS",
     "OPEN",
     "Event",
     "Incident",

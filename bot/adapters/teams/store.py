@@ -11,32 +11,8 @@ from botbuilder.schema import (
 )
 from sqlite_utils import Database
 
-DOMAIN = "core.teams"
-MIGRATIONS = [
-    """
-    CREATE TABLE teams_conversations (
-        conversation_id TEXT PRIMARY KEY,
-        reference TEXT NOT NULL,
-        tenant_id TEXT,
-        is_personal INTEGER NOT NULL DEFAULT 0,
-        active INTEGER NOT NULL DEFAULT 1,
-        updated_at TEXT NOT NULL
-    )
-    """,
-    # Who is who: an actor's key is their Entra (AAD) object id, but opening a 1:1 chat
-    # proactively needs their Teams id (29:...), which only arrives on their activities.
-    """
-    CREATE TABLE teams_users (
-        user_id TEXT PRIMARY KEY,
-        teams_id TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    )
-    """,
-    # How the reference was vouched for: 'token' (a validated Bot Framework token named
-    # its serviceUrl) or 'development' (a loopback serviceUrl, no app id). Rows kept
-    # before this column existed are NULL.
-    "ALTER TABLE teams_conversations ADD COLUMN trust TEXT",
-]
+# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
+# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
 
 
 class ConversationStore:

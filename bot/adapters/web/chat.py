@@ -37,25 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DOMAIN = "core.webchat"
-MIGRATIONS = [
-    """
-    CREATE TABLE webchat_messages (
-        id INTEGER PRIMARY KEY,
-        conversation TEXT NOT NULL,
-        visible_to TEXT,
-        sender TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        created_at TEXT NOT NULL
-    );
-    CREATE INDEX webchat_messages_conv ON webchat_messages (conversation, version)
-    """,
-    # Every post reads MAX(version); without this it scanned the whole table each time.
-    """
-    CREATE INDEX webchat_messages_version ON webchat_messages (version)
-    """,
-]
+# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
+# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
 
 WORKSPACE = "local"
 # Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings/), then deleted

@@ -17,7 +17,7 @@ from content.quiz.store.channel import ChannelStore, Post
 from content.quiz.store.exams import ExamResult, ExamStore
 from content.quiz.store.practice import PracticeStore, Question, Session
 from content.quiz.store.prompts import PromptStore
-from content.quiz.store.schema import DOMAIN, MIGRATIONS, iso, parse_time
+from content.quiz.store.schema import iso, parse_time
 from content.quiz.store.stats import LeaderRow, StatsStore
 
 
@@ -34,8 +34,6 @@ class QuizStore:
 
 
 __all__ = [
-    "DOMAIN",
-    "MIGRATIONS",
     "Answer",
     "AnswerResult",
     "ChannelStore",

@@ -31,16 +31,13 @@ from content.tips.store.records import (
     Subscription,
     batch,
 )
-from content.tips.store.schema import DOMAIN, MIGRATIONS
 from content.tips.store.subscriptions import Subscriptions
 from content.tips.store.votes import Votes
 
 __all__ = [
     "CANCELLED",
-    "DOMAIN",
     "FAILED",
     "GONE",
-    "MIGRATIONS",
     "MISSED",
     "PENDING",
     "SENDING",

@@ -17,11 +17,8 @@ leaves either all or none of them.
 from incidents.paging.store.escalations import PagingStore
 from incidents.paging.store.pages import PageStore
 from incidents.paging.store.rows import IncidentRow, JobRow, NewPage, PageRow, parse_ts, ts
-from incidents.paging.store.schema import DOMAIN, MIGRATIONS
 
 __all__ = [
-    "DOMAIN",
-    "MIGRATIONS",
     "IncidentRow",
     "JobRow",
     "NewPage",

@@ -1,0 +1,1 @@
+"""Alembic revisions (Alembic skips this file; it makes the folder a package to ship)."""
