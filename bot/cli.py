@@ -49,9 +49,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return lint_main([args.dir] if args.dir else [])
     if args.cmd == "db":
+        from bot.settings import ConfigError, load_settings
         from bot.storage.operator import main as db_main
 
-        return db_main(args.db_cmd)
+        try:
+            path = load_settings().db_path
+        except ConfigError as e:
+            print(f"secbot: {e}", file=sys.stderr)
+            return 2
+        return db_main(args.db_cmd, path)
     if args.cmd == "teams-package":
         from bot.packaging import write_teams_package
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import subprocess
 import sys
@@ -66,3 +67,26 @@ def test_secbot_command_writes_the_package(tmp_path):
     with zipfile.ZipFile(out) as zf:
         assert json.loads(zf.read("manifest.json"))["id"] == APP_ID
     assert teams_manifest(APP_ID)["manifestVersion"] == "1.22"
+
+
+def test_the_wheel_ships_the_schema_migrations(tmp_path):
+    """An installed secbot (not a checkout) can create and upgrade its database: Alembic's
+    environment, template and every revision are in the wheel."""
+    src = tmp_path / "src"
+    shutil.copytree(
+        ROOT, src,
+        ignore=shutil.ignore_patterns(".venv", ".git", "tests", "build", "*.egg-info",
+                                      "__pycache__", "node_modules", "bench"),
+    )  # fmt: skip
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path)]
+    proc = subprocess.run([*build, str(src)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("secbot-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    migrations = "bot/storage/migrations/"
+    revisions = {
+        f"{migrations}versions/{p.name}"
+        for p in (ROOT / migrations / "versions").glob("*.py")
+    }
+    assert {f"{migrations}env.py", f"{migrations}script.py.mako", f"{migrations}legacy.py"} <= names
+    assert revisions and revisions <= names

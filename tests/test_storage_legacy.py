@@ -5,6 +5,8 @@ write the database directly: no public method writes an old shape)."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +179,69 @@ async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path,
         assert any("A tip" in str(body) for body in fake_connector.sent())
     finally:
         await stop_bot(prod)
+
+
+# --- a file made by main before Alembic (tests/fixtures/build_legacy_db.py made it) ------
+
+LEGACY_FILE = Path(__file__).resolve().parent / "fixtures" / "legacy-e55fa84.db"
+
+
+def _legacy_copy(tmp_path) -> Path:
+    path = tmp_path / "secbot.db"
+    shutil.copyfile(LEGACY_FILE, path)
+    return path
+
+
+def _every_row(db) -> dict[str, list[tuple]]:
+    tables = [
+        r[0]
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN"
+            " ('sqlite_sequence', 'schema_migrations', 'alembic_version') ORDER BY name"
+        )
+    ]
+    return {t: sorted(map(tuple, db.execute(f'SELECT * FROM "{t}"').fetchall()), key=repr)
+            for t in tables}  # fmt: skip
+
+
+def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
+    from bot.storage.db import open_db
+    from bot.storage.migrations.legacy import LEGACY
+    from bot.storage.schema import head, status, upgrade
+
+    db = open_db(_legacy_copy(tmp_path))
+    before = _every_row(db)
+    assert before and all(before.values()), "the fixture has rows in every table"
+    assert status(db).current is None
+    upgrade(db)
+    assert status(db).current == head()
+    assert _every_row(db) == before
+    done = {tuple(r) for r in db.execute("SELECT domain, version FROM schema_migrations")}
+    assert done == {(d, v) for d, steps in LEGACY.items() for v in range(1, len(steps) + 1)}
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    db.close()
+
+
+async def test_the_app_reads_a_file_made_before_alembic(
+    tmp_path, slack_env, fake_slack, fake_connector, content_library, fake_pd
+):
+    """Quiz progress, tip subscriptions and incidents kept by the old code are all there."""
+    from tests.incident_support import routing_env
+
+    env = {**slack_env, "SECBOT_DB": str(_legacy_copy(tmp_path)),
+           **routing_env(tmp_path, fake_pd.url)}  # fmt: skip
+    bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
+    try:
+        await bot.slash("/quiz", "stats", user="U1", channel="C1")
+        stats = (await fake_slack.wait_for(lambda s: s.responses()))[-1]["text"]
+        assert "You've answered 1 question and got 0 right" in stats, stats
+        await bot.slash("/tip", "status", user="UADMIN", channel="C2")
+        tips = (await fake_slack.wait_for(lambda s: len(s.responses()) > 1 and s.responses()))
+        assert tips[-1]["text"].startswith("This channel gets a security tip at 09:30")
+        assert "Tips left in this cycle: 261 of 262" in tips[-1]["text"]  # one already sent
+        status, body = await bot.web_send(user="web-reporter", text="compromised status")
+        assert status == 200 and body["ok"]
+        listed = (await bot.web_messages(user="web-reporter"))[-1]["text"]
+        assert "SEC-2026-0001" in listed, listed
+    finally:
+        await stop_bot(bot)

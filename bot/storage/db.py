@@ -1,4 +1,4 @@
-"""Opening the database and applying migrations.
+"""Opening the database, transactions, and the readiness check's write.
 
 All store calls run on the event loop thread over one connection. Each call is short
 and never awaits mid-transaction, so a store method is atomic with respect to every
@@ -14,7 +14,11 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, literal, select
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
+
+from bot.storage.sql import UtcDateTime, engine_for, metadata, run
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,30 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 # ... and the readiness check's much shorter wait: it runs on the event loop.
 CHECK_BUSY_MS = 100
+
+
+# Which of a domain's pre-Alembic steps a file has applied (bot/storage/migrations/).
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("domain", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Text, nullable=False),  # written before UtcDateTime; never read
+)
+# One row that the readiness check rewrites (see write_problem).
+core_write_check = Table(
+    "core_write_check",
+    metadata,
+    Column(
+        "id", Integer, CheckConstraint("id = 1", name="one_row"), primary_key=True,
+        autoincrement=False,
+    ),  # fmt: skip
+    Column("checked_at", UtcDateTime, nullable=False),
+)
+_CHECK = insert(core_write_check).values(id=1)
+_CHECK = _CHECK.on_conflict_do_update(
+    index_elements=[core_write_check.c.id], set_={"checked_at": _CHECK.excluded.checked_at}
+)
 
 
 def open_db(path: str | Path) -> Database:
@@ -35,16 +63,9 @@ def open_db(path: str | Path) -> Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db = Database(conn)
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
-        " PRIMARY KEY (domain, version))"
-    )
-    # One row that the readiness check rewrites (see write_problem).
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS core_write_check ("
-        " id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL)"
-    )
+    # Before any schema revision: the readiness check writes here before the schema is
+    # brought up to date, and revision 0001 reads what earlier code recorded.
+    metadata.create_all(engine_for(db), tables=[schema_migrations, core_write_check])
     return db
 
 
@@ -61,11 +82,7 @@ def write_problem(db: Database, *, busy_ms: int = CHECK_BUSY_MS) -> str | None:
     conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "INSERT INTO core_write_check (id, checked_at) VALUES (1, ?)"
-            " ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at",
-            [datetime.now(UTC).isoformat()],
-        )
+        run(db, _CHECK, {"checked_at": datetime.now(UTC)})
         conn.execute("COMMIT")
         return None
     except sqlite3.Error as e:
@@ -114,15 +131,11 @@ def transaction(db: Database):
 def migrate(db: Database, domain: str, steps: Sequence[str]) -> int:
     """Apply the domain's steps not yet applied; returns how many ran.
 
-    Steps are forward-only and identified by position: never edit or reorder a
-    released step, only append.
+    How the schema was applied before Alembic (revision 0001 now does the same for the
+    frozen lists); kept so tests can build a file as an earlier secbot left it.
     """
-    done = {
-        row[0]
-        for row in db.execute(
-            "SELECT version FROM schema_migrations WHERE domain = ?", [domain]
-        ).fetchall()
-    }
+    query = select(schema_migrations.c.version).where(schema_migrations.c.domain == domain)
+    done = set(run(db, query).scalars())
     ran = 0
     for version, sql in enumerate(steps, start=1):
         if version in done:
@@ -130,9 +143,11 @@ def migrate(db: Database, domain: str, steps: Sequence[str]) -> int:
         with transaction(db) as conn:
             for statement in _split(sql):
                 conn.execute(statement)
-            conn.execute(
-                "INSERT INTO schema_migrations (domain, version, applied_at) VALUES (?, ?, ?)",
-                [domain, version, datetime.now(UTC).isoformat()],
+            run(
+                db,
+                schema_migrations.insert().values(
+                    domain=domain, version=version, applied_at=datetime.now(UTC).isoformat()
+                ),
             )
         ran += 1
         log.info("applied migration %s/%d", domain, version)
@@ -145,6 +160,6 @@ def _split(sql: str) -> list[str]:
 
 def ping(db: Database) -> bool:
     try:
-        return db.execute("SELECT 1").fetchone()[0] == 1
+        return run(db, select(literal(1))).scalar() == 1
     except sqlite3.Error:
         return False

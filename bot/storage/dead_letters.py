@@ -13,9 +13,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select
 from sqlite_utils import Database
 
 from bot.storage.db import transaction
+from bot.storage.inbox import inbox
+from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("what", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("dead_at", UtcDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Index("dead_letters_dead_at", "dead_at"),
+    sqlite_autoincrement=True,
+)
 
 
 @dataclass(frozen=True)
@@ -31,21 +50,7 @@ class DeadLetter:
     payload: str
 
 
-_COLUMNS = "id, source, kind, what, error, attempts, received_at, dead_at, payload"
-
-
-def _row(r) -> DeadLetter:
-    return DeadLetter(
-        id=int(r[0]),
-        source=r[1],
-        kind=r[2],
-        what=r[3],
-        error=r[4],
-        attempts=int(r[5]),
-        received_at=datetime.fromisoformat(r[6]),
-        dead_at=datetime.fromisoformat(r[7]),
-        payload=r[8],
-    )
+_LETTER = select(*(dead_letters.c[f] for f in DeadLetter.__dataclass_fields__))
 
 
 class DeadLetters:
@@ -63,59 +68,58 @@ class DeadLetters:
     ) -> int | None:
         """Move inbox row ``entry_id`` here (scrubbed ``payload``), in one transaction.
         None if the row is no longer kept (handled meanwhile)."""
-        with transaction(self.db) as conn:
-            row = conn.execute(
-                "SELECT source, kind, attempts, received_at FROM inbox WHERE id = ?", [entry_id]
-            ).fetchone()
+        with transaction(self.db):
+            row = run(
+                self.db,
+                select(inbox.c.source, inbox.c.kind, inbox.c.attempts, inbox.c.received_at)
+                .where(inbox.c.id == entry_id),
+            ).first()  # fmt: skip
             if row is None:
                 return None
-            cur = conn.execute(
-                "INSERT INTO dead_letters (source, kind, what, error, attempts, received_at,"
-                " dead_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [row[0], row[1], what, error, row[2], row[3], now.isoformat(), payload],
-            )
-            conn.execute("DELETE FROM inbox WHERE id = ?", [entry_id])
-        return int(cur.lastrowid or 0)
+            letter = inserted_id(run(
+                self.db,
+                insert(dead_letters).values(
+                    source=row.source, kind=row.kind, what=what, error=error,
+                    attempts=row.attempts, received_at=row.received_at, dead_at=now,
+                    payload=payload,
+                ),
+            ))  # fmt: skip
+            run(self.db, delete(inbox).where(inbox.c.id == entry_id))
+        return letter
 
     def list(self, limit: int = 20) -> list[DeadLetter]:
-        rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM dead_letters ORDER BY id DESC LIMIT ?", [limit]
-        ).fetchall()
-        return [_row(r) for r in rows]
+        rows = run(self.db, _LETTER.order_by(dead_letters.c.id.desc()).limit(limit)).all()
+        return [DeadLetter(**r._mapping) for r in rows]
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM dead_letters").fetchone()[0])
+        return int(run(self.db, select(func.count()).select_from(dead_letters)).scalar_one())
 
     def get(self, letter_id: int) -> DeadLetter | None:
-        r = self.db.execute(
-            f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ?", [letter_id]
-        ).fetchone()
-        return _row(r) if r else None
+        r = run(self.db, _LETTER.where(dead_letters.c.id == letter_id)).first()
+        return DeadLetter(**r._mapping) if r else None
 
     def retry(self, letter_id: int) -> int | None:
         """Back to the inbox for one more try; returns the new inbox id, or None if there
         is no such dead letter. It keeps its attempts, so it is handled as a replay (its
         effects may be half done) and comes back here if this try fails too."""
-        with transaction(self.db) as conn:
-            r = conn.execute(
-                "SELECT source, kind, payload, received_at, attempts FROM dead_letters"
-                " WHERE id = ?",
-                [letter_id],
-            ).fetchone()
-            if r is None:
+        with transaction(self.db):
+            letter = self.get(letter_id)
+            if letter is None:
                 return None
-            cur = conn.execute(
-                "INSERT INTO inbox (source, kind, payload, received_at, attempts, last_error)"
-                " VALUES (?, ?, ?, ?, ?, 'retried by an admin')",
-                [r[0], r[1], r[2], r[3], max(int(r[4]), 1)],
-            )
-            conn.execute("DELETE FROM dead_letters WHERE id = ?", [letter_id])
-        return int(cur.lastrowid or 0)
+            kept = inserted_id(run(
+                self.db,
+                insert(inbox).values(
+                    source=letter.source, kind=letter.kind, payload=letter.payload,
+                    received_at=letter.received_at, attempts=max(letter.attempts, 1),
+                    last_error="retried by an admin",
+                ),
+            ))  # fmt: skip
+            run(self.db, delete(dead_letters).where(dead_letters.c.id == letter_id))
+        return kept
 
     def drop(self, letter_id: int) -> bool:
-        cur = self.db.execute("DELETE FROM dead_letters WHERE id = ?", [letter_id])
-        return cur.rowcount == 1
+        gone = run(self.db, delete(dead_letters).where(dead_letters.c.id == letter_id))
+        return gone.rowcount == 1
 
     def prune(self, before: datetime) -> int:
-        cur = self.db.execute("DELETE FROM dead_letters WHERE dead_at < ?", [before.isoformat()])
-        return cur.rowcount
+        return run(self.db, delete(dead_letters).where(dead_letters.c.dead_at < before)).rowcount

@@ -11,7 +11,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Column, Index, Table, Text, delete, select
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
+
+from bot.storage.sql import UtcDateTime, metadata, run
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -23,8 +27,14 @@ log = logging.getLogger(__name__)
 KEEP = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 24 * 60 * 60
 
-# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
-# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
+processed_deliveries = Table(
+    "processed_deliveries",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("processed_deliveries_seen", "seen_at"),
+)
+_CLAIM = insert(processed_deliveries).on_conflict_do_nothing()
 
 
 class DeliveryStore:
@@ -33,24 +43,16 @@ class DeliveryStore:
 
     def claim(self, key: str, now: datetime) -> bool:
         """True the first time ``key`` is seen, False for every repeat."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO processed_deliveries (key, seen_at) VALUES (?, ?)",
-            [key, now.isoformat()],
-        )
-        return cur.rowcount == 1
+        return run(self.db, _CLAIM, {"key": key, "seen_at": now}).rowcount == 1
 
     def seen(self, key: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM processed_deliveries WHERE key = ?", [key]).fetchone()
-            is not None
-        )
+        query = select(processed_deliveries.c.key).where(processed_deliveries.c.key == key)
+        return run(self.db, query).first() is not None
 
     def prune(self, now: datetime, keep: timedelta = KEEP) -> int:
         """Forget deliveries seen more than ``keep`` ago; returns how many."""
-        cur = self.db.execute(
-            "DELETE FROM processed_deliveries WHERE seen_at < ?", [(now - keep).isoformat()]
-        )
-        return cur.rowcount
+        old = processed_deliveries.c.seen_at < now - keep
+        return run(self.db, delete(processed_deliveries).where(old)).rowcount
 
 
 def prune_old(store: DeliveryStore, clock: Clock) -> None:

@@ -16,19 +16,50 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
+from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select, update
 from sqlite_utils import Database
 
-# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
-# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
+from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
+
+inbox = Table(
+    "inbox",
+    metadata,
+    # AUTOINCREMENT: the consumer reads rows newer than the last it took, so an id must
+    # never be handed out again once the table is empty.
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # How often a kept delivery was tried, and what went wrong last (an error class,
+    # never text), so one that keeps failing moves to the dead letters.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index("inbox_source", "source", "id"),
+    sqlite_autoincrement=True,
+)
 
 RAW = "http"
+# Ids per DELETE (well under SQLite's limit on bound parameters).
+_MANY = 500
+
+# Built once: the acknowledging path keeps every Slack request with this.
+_ADD = insert(inbox)
+_KEPT = (
+    inbox.c.id,
+    inbox.c.kind,
+    inbox.c.payload,
+    inbox.c.received_at,
+    inbox.c.attempts,
+    inbox.c.last_error,
+)
 
 
 class Kept(NamedTuple):
     id: int
     kind: str
     payload: str  # as text
-    received_at: str
+    received_at: datetime
     attempts: int
     last_error: str | None = None
 
@@ -36,84 +67,82 @@ class Kept(NamedTuple):
 class Inbox:
     def __init__(self, db: Database):
         self.db = db
-        self._conn = db.conn
 
     def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:
         return self.add_raw(source, kind, json.dumps(payload), now)
 
     def add_raw(self, source: str, kind: str, payload: str, now: datetime) -> int:
         """Keep a delivery as text; one short autocommit INSERT on the acknowledging path."""
-        cur = self._conn.execute(
-            "INSERT INTO inbox (source, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-            (source, kind, payload, now.isoformat()),
-        )
-        return int(cur.lastrowid or 0)
+        params = {"source": source, "kind": kind, "payload": payload, "received_at": now}
+        return inserted_id(run(self.db, _ADD, params))
 
     def insert_many(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
         """Keep several deliveries, inside the caller's transaction (one commit for all)."""
-        self._conn.executemany(
-            "INSERT INTO inbox (source, kind, payload, received_at) VALUES (?, ?, ?, ?)",
-            [(source, kind, payload, now.isoformat()) for payload, now in rows],
-        )
+        if rows:
+            params = [
+                {"source": source, "kind": kind, "payload": payload, "received_at": now}
+                for payload, now in rows
+            ]
+            run(self.db, _ADD, params)
 
     def remove(self, entry_id: int) -> None:
-        self._conn.execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
+        run(self.db, delete(inbox).where(inbox.c.id == entry_id))
 
     def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
-        """Up to ``limit`` kept rows newer than ``after_id``, oldest first."""
-        rows = self._conn.execute(
-            "SELECT id, kind, payload, received_at, attempts, last_error FROM inbox"
-            " WHERE source = ? AND id > ? ORDER BY id LIMIT ?",
-            (source, after_id, limit),
-        ).fetchall()
-        return [Kept(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5]) for r in rows]
+        """Up to ``limit`` kept rows newer than ``after_id``, oldest first (all if < 0)."""
+        query = (
+            select(*_KEPT)
+            .where(inbox.c.source == source, inbox.c.id > after_id)
+            .order_by(inbox.c.id)
+            .limit(limit if limit >= 0 else None)
+        )
+        return [Kept._make(r) for r in run(self.db, query).all()]
 
     def get(self, entry_id: int) -> Kept | None:
-        r = self._conn.execute(
-            "SELECT id, kind, payload, received_at, attempts, last_error FROM inbox WHERE id = ?",
-            (entry_id,),
-        ).fetchone()
-        return Kept(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5]) if r else None
+        r = run(self.db, select(*_KEPT).where(inbox.c.id == entry_id)).first()
+        return Kept._make(r) if r else None
 
     def attempted(self, entry_id: int, error: str, *, count: bool, payload: str | None) -> int:
         """Record a failed (or, before a replay, an about-to-start) attempt; returns how many
         attempts the row has had. ``payload`` replaces the body (one with its tokens
         scrubbed: it waits for a later try now, no longer for an answer within seconds)."""
-        self._conn.execute(
-            "UPDATE inbox SET attempts = attempts + ?, last_error = ?,"
-            " payload = coalesce(?, payload) WHERE id = ?",
-            (int(count), error, payload, entry_id),
+        run(
+            self.db,
+            update(inbox)
+            .where(inbox.c.id == entry_id)
+            .values(
+                attempts=inbox.c.attempts + int(count),
+                last_error=error,
+                payload=func.coalesce(payload, inbox.c.payload),
+            ),
         )
-        row = self._conn.execute("SELECT attempts FROM inbox WHERE id = ?", (entry_id,))
-        found = row.fetchone()
-        return int(found[0]) if found else 0
+        found = run(self.db, select(inbox.c.attempts).where(inbox.c.id == entry_id)).scalar()
+        return int(found or 0)
 
     def failed_before(self, source: str, before: datetime, up_to: int) -> list[int]:
         """Rows up to id ``up_to`` tried at least once and received before ``before``."""
-        rows = self._conn.execute(
-            "SELECT id FROM inbox WHERE source = ? AND id <= ? AND attempts > 0"
-            " AND received_at < ?",
-            (source, up_to, before.isoformat()),
-        ).fetchall()
-        return [int(r[0]) for r in rows]
+        query = select(inbox.c.id).where(
+            inbox.c.source == source,
+            inbox.c.id <= up_to,
+            inbox.c.attempts > 0,
+            inbox.c.received_at < before,
+        )
+        return [int(i) for i in run(self.db, query).scalars()]
 
     def delete_before(self, source: str, before: datetime, up_to: int, keep: set[int]) -> int:
         """Forget rows up to id ``up_to`` received before ``before`` (the retention
         period), except ``keep``."""
-        ids = [
-            int(r[0])
-            for r in self._conn.execute(
-                "SELECT id FROM inbox WHERE source = ? AND id <= ? AND received_at < ?",
-                (source, up_to, before.isoformat()),
-            ).fetchall()
-            if int(r[0]) not in keep
-        ]
-        self._conn.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in ids])
+        query = select(inbox.c.id).where(
+            inbox.c.source == source, inbox.c.id <= up_to, inbox.c.received_at < before
+        )
+        ids = [int(i) for i in run(self.db, query).scalars() if int(i) not in keep]
+        for start in range(0, len(ids), _MANY):
+            run(self.db, delete(inbox).where(inbox.c.id.in_(ids[start : start + _MANY])))
         return len(ids)
 
     def last_id(self, source: str) -> int:
-        row = self._conn.execute("SELECT max(id) FROM inbox WHERE source = ?", (source,))
-        return int(row.fetchone()[0] or 0)
+        query = select(func.max(inbox.c.id)).where(inbox.c.source == source)
+        return int(run(self.db, query).scalar() or 0)
 
     def pending(self, source: str) -> list[tuple[int, str, dict | str]]:
         """Every kept row: parsed payloads as dicts, ``http`` bodies as text."""

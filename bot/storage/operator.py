@@ -10,16 +10,12 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from bot.settings import ConfigError, load_settings
 from bot.storage import schema
 from bot.storage.db import describe_write_error, open_db
 
 
-def main(command: str) -> int:
-    try:
-        path = load_settings().db_path
-    except ConfigError as e:
-        return _fail(str(e))
+def main(command: str, path: str) -> int:
+    """``command`` is ``upgrade`` or ``current``; ``path`` is SECBOT_DB's value."""
     try:
         db = open_db(path)
     except (sqlite3.Error, OSError) as e:

@@ -199,11 +199,20 @@ def run(
     return _bound(db).connection.execute(statement, params)
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The id an INSERT of one row gave it (its integer primary key)."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise ValueError("the statement inserted no row with an integer primary key")
+    return int(key[0])
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "UtcDateTime",
     "connection_for",
     "engine_for",
+    "inserted_id",
     "metadata",
     "run",
     "utc_text",

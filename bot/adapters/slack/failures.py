@@ -107,12 +107,8 @@ class FailedDeliveries:
                 letter,
             )
 
-    def _older(self, received_at: str, age: timedelta) -> bool:
-        try:
-            received = datetime.fromisoformat(received_at)
-        except ValueError:
-            return True
-        return self.clock.now() - received > age
+    def _older(self, received_at: datetime, age: timedelta) -> bool:
+        return self.clock.now() - received_at > age
 
     def housekeeping(self) -> tuple[int, int, int]:
         """Move failed deliveries older than the age limit to the dead letters, and delete

@@ -215,12 +215,8 @@ class SlackIntake:
                 await asyncio.sleep(0)
         return 0.0
 
-    def behind(self, received_at: str) -> bool:
-        try:
-            received = datetime.fromisoformat(received_at)
-        except ValueError:
-            return True
-        return self.bot.services.clock.now() - received > self.defer
+    def behind(self, received_at: datetime) -> bool:
+        return self.bot.services.clock.now() - received_at > self.defer
 
     def stopping(self) -> bool:
         return self._stopping

@@ -33,7 +33,7 @@ schema_migrations = sa.table(
 def upgrade() -> None:
     bind = op.get_bind()
     for domain, steps in LEGACY.items():
-        done = set(
+        done: set[int] = set(
             bind.execute(
                 sa.select(schema_migrations.c.version).where(schema_migrations.c.domain == domain)
             ).scalars()
