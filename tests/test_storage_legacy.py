@@ -70,12 +70,14 @@ def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_pat
     from zoneinfo import ZoneInfo
 
     from bot.storage.db import migrate, open_db
+    from bot.storage.migrations.legacy import LEGACY
+    from bot.storage.schema import upgrade
     from incidents import cards
     from incidents.report import build_report
-    from incidents.store import MIGRATIONS, IncidentStore
+    from incidents.store import IncidentStore
 
     db = open_db(tmp_path / "old.db")
-    migrate(db, "incidents", MIGRATIONS[:3])  # before the issue 15 triage
+    migrate(db, "incidents", LEGACY["incidents"][:3])  # before the issue 15 triage
     origin = {"platform": "web", "workspace": "local", "channel": "c", "is_direct": False,
               "thread": None}  # fmt: skip
     db.execute(
@@ -91,7 +93,7 @@ def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_pat
             " VALUES ('SEC-2026-0002', ?, ?, ?, ?)",
             [sid, i, phase, f"Do {sid}"],
         )
-    migrate(db, "incidents", MIGRATIONS)
+    upgrade(db)
     store = IncidentStore(db)
     inc = store.get("SEC-2026-0002")
     assert (inc.access, inc.harmful, inc.personal_data, inc.kind) == ("no", "yes", None, "hijack")
@@ -192,7 +194,14 @@ def _legacy_copy(tmp_path) -> Path:
     return path
 
 
-def _every_row(db) -> dict[str, list[tuple]]:
+# What the steps released after that file was made change on purpose: issue 15 renamed
+# two checklist phases (incidents step 4).
+RENAMED = {("incident_steps", "phase"): {"evidence": "first", "review": "harden"}}
+
+
+def _every_row(db, columns: dict[str, list[str]] | None = None) -> dict[str, list[dict]]:
+    """Every row of every table, as {column: value}; only ``columns`` if given (a later
+    step may add columns)."""
     tables = [
         r[0]
         for r in db.execute(
@@ -200,8 +209,23 @@ def _every_row(db) -> dict[str, list[tuple]]:
             " ('sqlite_sequence', 'schema_migrations', 'alembic_version') ORDER BY name"
         )
     ]
-    return {t: sorted(map(tuple, db.execute(f'SELECT * FROM "{t}"').fetchall()), key=repr)
-            for t in tables}  # fmt: skip
+    rows = {}
+    for t in tables:
+        wanted = (columns or {}).get(t)
+        found = [dict(r) for r in db.execute(f'SELECT * FROM "{t}"').fetchall()]
+        if wanted is not None:
+            found = [{c: r[c] for c in wanted} for r in found]
+        rows[t] = sorted(found, key=repr)
+    return rows
+
+
+def _renamed(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    out = {t: [dict(r) for r in found] for t, found in rows.items()}
+    for (table, column), names in RENAMED.items():
+        for r in out.get(table, []):
+            r[column] = names.get(r[column], r[column])
+        out[table] = sorted(out.get(table, []), key=repr)
+    return out
 
 
 def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
@@ -215,7 +239,8 @@ def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
     assert status(db).current is None
     upgrade(db)
     assert status(db).current == head()
-    assert _every_row(db) == before
+    columns = {t: list(found[0]) for t, found in before.items()}
+    assert _every_row(db, columns) == _renamed(before)
     done = {tuple(r) for r in db.execute("SELECT domain, version FROM schema_migrations")}
     assert done == {(d, v) for d, steps in LEGACY.items() for v in range(1, len(steps) + 1)}
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
