@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Column, Table, Text, delete, select
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Message, MessageRef, Place, Section
 from bot.core.turn import WORKSPACE, DeliveryFailed
+from bot.storage.sql import UtcDateTime, metadata, run
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -38,8 +41,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
-# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
+paused_workspaces = Table(
+    "paused_workspaces",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("paused_at", UtcDateTime, nullable=False),
+)
 
 PLATFORM_NAMES = {"slack": "Slack workspace", "teams": "Teams tenant", "web": "web chat"}
 
@@ -65,11 +74,11 @@ class WorkspacePauses:
 
     def _all(self) -> dict[tuple[str, str], Pause]:
         if self._cache is None:
-            rows = self.db.execute(
-                "SELECT platform, workspace, reason, paused_at FROM paused_workspaces"
-            ).fetchall()
+            p = paused_workspaces.c
+            rows = run(self.db, select(p.platform, p.workspace, p.reason, p.paused_at)).all()
             self._cache = {
-                (r[0], r[1]): Pause(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows
+                (r.platform, r.workspace): Pause(r.platform, r.workspace, r.reason, r.paused_at)
+                for r in rows
             }
         return self._cache
 
@@ -79,24 +88,20 @@ class WorkspacePauses:
 
     def pause(self, platform: str, workspace: str, reason: str, now: datetime) -> Pause | None:
         """The new pause, or None if the workspace was already paused."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO paused_workspaces (platform, workspace, reason, paused_at)"
-            " VALUES (?, ?, ?, ?)",
-            [platform, workspace, reason, now.isoformat()],
-        )
-        if cur.rowcount != 1:
+        new = insert(paused_workspaces).on_conflict_do_nothing()
+        row = {"platform": platform, "workspace": workspace, "reason": reason, "paused_at": now}
+        if run(self.db, new, row).rowcount != 1:
             return None
         pause = Pause(platform, workspace, reason, now)
         self._all()[(platform, workspace)] = pause
         return pause
 
     def resume(self, platform: str, workspace: str) -> bool:
-        cur = self.db.execute(
-            "DELETE FROM paused_workspaces WHERE platform = ? AND workspace = ?",
-            [platform, workspace],
-        )
+        p = paused_workspaces.c
+        gone = delete(paused_workspaces).where(p.platform == platform, p.workspace == workspace)
+        removed = run(self.db, gone).rowcount
         self._all().pop((platform, workspace), None)
-        return cur.rowcount == 1
+        return removed == 1
 
     def all(self) -> list[Pause]:
         return sorted(self._all().values(), key=lambda p: p.since)

@@ -203,7 +203,7 @@ class TeamsFrontDoor:
         if activity.conversation and activity.service_url:
             # Reached only through handle(), after _authenticate: the serviceUrl is the
             # one the token named (or a loopback one in development mode).
-            now = self.clock.now().isoformat()
+            now = self.clock.now()
             self.conversations.save(activity, now, "token" if self.validator else "development")
             self.conversations.remember_user(activity, now)
         responder = TeamsResponder(ctx, self.adapter, self.app_id)

@@ -3,16 +3,59 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import (
     Activity,
     ConversationReference,
 )
+from sqlalchemy import Column, Integer, Table, Text, select, update
+from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
-# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
+from bot.storage.sql import UtcDateTime, metadata, run
+
+teams_conversations = Table(
+    "teams_conversations",
+    metadata,
+    Column("conversation_id", Text, primary_key=True),
+    Column("reference", Text, nullable=False),
+    Column("tenant_id", Text),
+    Column("is_personal", Integer, nullable=False, server_default="0"),
+    Column("active", Integer, nullable=False, server_default="1"),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # How the reference was vouched for: 'token' (a validated Bot Framework token named
+    # its serviceUrl) or 'development' (a loopback serviceUrl, no app id). Rows kept
+    # before this column existed are NULL.
+    Column("trust", Text),
+)
+# Who is who: an actor's key is their Entra (AAD) object id, but opening a 1:1 chat
+# proactively needs their Teams id (29:...), which only arrives on their activities.
+teams_users = Table(
+    "teams_users",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("teams_id", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+_SAVE = insert(teams_conversations)
+_SAVE = _SAVE.on_conflict_do_update(
+    index_elements=[teams_conversations.c.conversation_id],
+    set_={
+        "reference": _SAVE.excluded.reference,
+        "tenant_id": _SAVE.excluded.tenant_id,
+        "active": 1,
+        "updated_at": _SAVE.excluded.updated_at,
+        "trust": _SAVE.excluded.trust,
+    },
+)
+_REMEMBER = insert(teams_users)
+_REMEMBER = _REMEMBER.on_conflict_do_update(
+    index_elements=[teams_users.c.user_id],
+    set_={"teams_id": _REMEMBER.excluded.teams_id, "updated_at": _REMEMBER.excluded.updated_at},
+)
 
 
 class ConversationStore:
@@ -22,58 +65,48 @@ class ConversationStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def save(self, activity: Activity, now: str, trust: str) -> None:
+    def save(self, activity: Activity, now: datetime, trust: str) -> None:
         ref = TurnContext.get_conversation_reference(activity)
         conv = activity.conversation
-        self.db.execute(
-            "INSERT INTO teams_conversations (conversation_id, reference, tenant_id, is_personal,"
-            " active, updated_at, trust) VALUES (?, ?, ?, ?, 1, ?, ?)"
-            " ON CONFLICT(conversation_id) DO UPDATE SET reference = excluded.reference,"
-            " tenant_id = excluded.tenant_id, active = 1, updated_at = excluded.updated_at,"
-            " trust = excluded.trust",
-            [
-                conv.id,
-                json.dumps(ref.serialize()),
-                conv.tenant_id,
-                int((conv.conversation_type or "personal") == "personal"),
-                now,
-                trust,
-            ],
-        )
+        row = {
+            "conversation_id": conv.id,
+            "reference": json.dumps(ref.serialize()),
+            "tenant_id": conv.tenant_id,
+            "is_personal": int((conv.conversation_type or "personal") == "personal"),
+            "active": 1,
+            "updated_at": now,
+            "trust": trust,
+        }
+        run(self.db, _SAVE, row)
 
-    def remember_user(self, activity: Activity, now: str) -> None:
+    def remember_user(self, activity: Activity, now: datetime) -> None:
         user = activity.from_property
         if user is None or not user.id:
             return
-        self.db.execute(
-            "INSERT INTO teams_users (user_id, teams_id, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(user_id) DO UPDATE SET teams_id = excluded.teams_id,"
-            " updated_at = excluded.updated_at",
-            [user.aad_object_id or user.id, user.id, now],
-        )
+        row = {"user_id": user.aad_object_id or user.id, "teams_id": user.id, "updated_at": now}
+        run(self.db, _REMEMBER, row)
 
     def teams_id(self, user_id: str) -> str | None:
-        row = self.db.execute(
-            "SELECT teams_id FROM teams_users WHERE user_id = ?", [user_id]
-        ).fetchone()
-        return row[0] if row else None
+        query = select(teams_users.c.teams_id).where(teams_users.c.user_id == user_id)
+        return run(self.db, query).scalar()
 
     def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
         """The stored reference and how it was vouched for (see the ``trust`` column)."""
-        row = self.db.execute(
-            "SELECT reference, trust FROM teams_conversations WHERE conversation_id = ?",
-            [conversation_id],
-        ).fetchone()
-        return (ConversationReference().deserialize(json.loads(row[0])), row[1]) if row else None
+        c = teams_conversations.c
+        row = run(
+            self.db, select(c.reference, c.trust).where(c.conversation_id == conversation_id)
+        ).first()
+        if row is None:
+            return None
+        return ConversationReference().deserialize(json.loads(row.reference)), row.trust
 
     def is_active(self, conversation_id: str) -> bool | None:
         """Whether the bot is still in the conversation (None: never kept)."""
-        row = self.db.execute(
-            "SELECT active FROM teams_conversations WHERE conversation_id = ?", [conversation_id]
-        ).fetchone()
-        return bool(row[0]) if row else None
+        c = teams_conversations.c
+        row = run(self.db, select(c.active).where(c.conversation_id == conversation_id)).first()
+        return bool(row.active) if row else None
 
     def mark_inactive(self, conversation_id: str) -> None:
-        self.db.execute(
-            "UPDATE teams_conversations SET active = 0 WHERE conversation_id = ?", [conversation_id]
-        )
+        c = teams_conversations.c
+        gone = update(teams_conversations).where(c.conversation_id == conversation_id)
+        run(self.db, gone.values(active=0))

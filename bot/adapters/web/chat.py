@@ -16,11 +16,24 @@ import json
 import logging
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlite_utils import Database
 
 from bot.core import Bot
@@ -30,6 +43,7 @@ from bot.core.model import Actor, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.web import render
 from bot.settings import Settings
+from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
 from bot.workers import Worker
 
 if TYPE_CHECKING:
@@ -37,8 +51,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The schema is Alembic's: bot/storage/migrations/ (this domain's steps from before are
-# frozen in bot/storage/migrations/legacy.py; a change is a new revision).
+webchat_messages = Table(
+    "webchat_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation", Text, nullable=False),
+    Column("visible_to", Text),
+    Column("sender", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("webchat_messages_conv", "conversation", "version"),
+    # Every post reads MAX(version); without this it scanned the whole table each time.
+    Index("webchat_messages_version", "version"),
+)
 
 WORKSPACE = "local"
 # Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings/), then deleted
@@ -54,85 +80,98 @@ MAX_ROOMS = 20
 UNAVAILABLE = "secbot can't save messages just now. Please try again in a minute."
 
 
+# Every change to a message takes the next version (one counter for all conversations):
+# a page polls for versions after the last it saw. Worked out inside the same statement,
+# so two writers can never take the same one.
+_NEXT_VERSION = select(
+    func.coalesce(func.max(webchat_messages.c.version), 0) + 1
+).scalar_subquery()
+
+
 class WebChatStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def _next_version(self) -> int:
-        row = self.db.execute(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM webchat_messages"
-        ).fetchone()
-        return int(row[0])
-
     def add(
-        self, conversation: str, sender: str, payload: dict, now: str, visible_to: str | None = None
+        self,
+        conversation: str,
+        sender: str,
+        payload: dict,
+        now: datetime,
+        visible_to: str | None = None,
     ) -> int:
-        cur = self.db.execute(
-            "INSERT INTO webchat_messages (conversation, visible_to, sender, payload, version,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [conversation, visible_to, sender, json.dumps(payload), self._next_version(), now],
-        )
-        assert cur.lastrowid is not None  # an INSERT always has one
-        return cur.lastrowid
+        new = insert(webchat_messages).values(
+            conversation=conversation, visible_to=visible_to, sender=sender,
+            payload=json.dumps(payload), version=_NEXT_VERSION, created_at=now,
+        )  # fmt: skip
+        return inserted_id(run(self.db, new))
 
     def replace(self, message_id: int, conversation: str, payload: dict) -> bool:
         """Replace one of the bot's messages in ``conversation``; never a person's message
         or one from another conversation."""
-        cur = self.db.execute(
-            "UPDATE webchat_messages SET payload = ?, version = ?"
-            " WHERE id = ? AND conversation = ? AND sender = 'bot'",
-            [json.dumps(payload), self._next_version(), message_id, conversation],
+        m = webchat_messages.c
+        change = (
+            update(webchat_messages)
+            .where(m.id == message_id, m.conversation == conversation, m.sender == "bot")
+            .values(payload=json.dumps(payload), version=_NEXT_VERSION)
         )
-        return cur.rowcount == 1
+        return run(self.db, change).rowcount == 1
 
     def has_button_message(self, message_id: int, conversation: str, user: str) -> bool:
         """Whether ``user`` can see a bot message with this id in ``conversation``, so a
         click on it may update it."""
-        row = self.db.execute(
-            "SELECT 1 FROM webchat_messages WHERE id = ? AND conversation = ? AND sender = 'bot'"
-            " AND (visible_to IS NULL OR visible_to = ?)",
-            [message_id, conversation, user],
-        ).fetchone()
-        return row is not None
+        m = webchat_messages.c
+        query = select(m.id).where(
+            m.id == message_id,
+            m.conversation == conversation,
+            m.sender == "bot",
+            or_(m.visible_to.is_(None), m.visible_to == user),
+        )
+        return run(self.db, query).first() is not None
 
     def rooms(self, limit: int = MAX_ROOMS) -> list[str]:
         """The rooms (not direct messages) that have messages, most recently used first:
         the page lists them, so a page sent to an incident room can be read there."""
-        rows = self.db.execute(
-            "SELECT conversation FROM webchat_messages WHERE conversation NOT LIKE ?"
-            " GROUP BY conversation ORDER BY MAX(id) DESC LIMIT ?",
-            [DM_PREFIX + "%", limit],
-        ).fetchall()
-        return [r[0] for r in rows]
+        m = webchat_messages.c
+        query = (
+            select(m.conversation)
+            .where(m.conversation.not_like(DM_PREFIX + "%"))
+            .group_by(m.conversation)
+            .order_by(func.max(m.id).desc())
+            .limit(limit)
+        )
+        return list(run(self.db, query).scalars())
 
-    def prune(self, before: str) -> int:
-        """Delete messages created before ``before`` (an ISO time); returns how many.
+    def prune(self, before: datetime) -> int:
+        """Delete messages created before ``before``; returns how many.
 
         The message with the highest version is always kept: new versions count up from
         it, and a page polling with ``after`` must never see versions go backwards."""
-        cur = self.db.execute(
-            "DELETE FROM webchat_messages WHERE created_at < ?"
-            " AND version < (SELECT MAX(version) FROM webchat_messages)",
-            [before],
-        )
-        return cur.rowcount
+        m = webchat_messages.c
+        newest = select(func.max(m.version)).scalar_subquery()
+        old = delete(webchat_messages).where(m.created_at < before, m.version < newest)
+        return run(self.db, old).rowcount
 
     def since(self, conversation: str, user: str, after: int) -> list[dict]:
-        rows = self.db.execute(
-            "SELECT id, sender, payload, version, visible_to FROM webchat_messages"
-            " WHERE conversation = ? AND version > ? AND (visible_to IS NULL OR visible_to = ?)"
-            " ORDER BY id",
-            [conversation, after, user],
-        ).fetchall()
+        m = webchat_messages.c
+        query = (
+            select(m.id, m.sender, m.payload, m.version, m.visible_to)
+            .where(
+                m.conversation == conversation,
+                m.version > after,
+                or_(m.visible_to.is_(None), m.visible_to == user),
+            )
+            .order_by(m.id)
+        )
         return [
             {
-                "id": r[0],
-                "sender": r[1],
-                "version": r[3],
-                "private": r[4] is not None,
-                **json.loads(r[2]),
+                "id": r.id,
+                "sender": r.sender,
+                "version": r.version,
+                "private": r.visible_to is not None,
+                **json.loads(r.payload),
             }
-            for r in rows
+            for r in run(self.db, query).all()
         ]
 
 
@@ -158,7 +197,7 @@ class WebTransport:
         self.users = users
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
-        mid = self.store.add(place.channel, "bot", render(msg), self.clock.now().isoformat())
+        mid = self.store.add(place.channel, "bot", render(msg), self.clock.now())
         return MessageRef(place, str(mid))
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
@@ -166,7 +205,7 @@ class WebTransport:
             place.channel,
             "bot",
             render(msg),
-            self.clock.now().isoformat(),
+            self.clock.now(),
             visible_to=actor.user_id,
         )
 
@@ -322,7 +361,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             return _bad("user_id, conversation and request_id must be short plain identifiers.")
         user_id = actor.user_id
         place = conversation_place(conversation, user_id)
-        now = clock.now().isoformat()
+        now = clock.now()
         delivery = f"web:{user_id}:{request_id}"
         echo = None
         if "text" in data:
@@ -430,7 +469,7 @@ def prune_worker(store: WebChatStore, keep: timedelta, clock) -> Worker:
 
     async def prune() -> None:
         try:
-            removed = store.prune((clock.now() - keep).isoformat())
+            removed = store.prune(clock.now() - keep)
         except sqlite3.Error as e:
             log.warning("could not prune web chat history: %s", e)
         else:
