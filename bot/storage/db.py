@@ -135,7 +135,7 @@ def migrate(db: Database, domain: str, steps: Sequence[str]) -> int:
     frozen lists); kept so tests can build a file as an earlier secbot left it.
     """
     query = select(schema_migrations.c.version).where(schema_migrations.c.domain == domain)
-    done = set(run(db, query).scalars())
+    done = {int(r[0]) for r in run(db, query).all()}
     ran = 0
     for version, sql in enumerate(steps, start=1):
         if version in done:

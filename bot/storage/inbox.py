@@ -127,7 +127,7 @@ class Inbox:
             inbox.c.attempts > 0,
             inbox.c.received_at < before,
         )
-        return [int(i) for i in run(self.db, query).scalars()]
+        return [int(r[0]) for r in run(self.db, query).all()]
 
     def delete_before(self, source: str, before: datetime, up_to: int, keep: set[int]) -> int:
         """Forget rows up to id ``up_to`` received before ``before`` (the retention
@@ -135,7 +135,7 @@ class Inbox:
         query = select(inbox.c.id).where(
             inbox.c.source == source, inbox.c.id <= up_to, inbox.c.received_at < before
         )
-        ids = [int(i) for i in run(self.db, query).scalars() if int(i) not in keep]
+        ids = [int(r[0]) for r in run(self.db, query).all() if int(r[0]) not in keep]
         for start in range(0, len(ids), _MANY):
             run(self.db, delete(inbox).where(inbox.c.id.in_(ids[start : start + _MANY])))
         return len(ids)
