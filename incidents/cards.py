@@ -43,6 +43,12 @@ MAX_SECTION_TEXT = 2800
 # Open incidents listed one to a section; more are counted, not shown.
 MAX_LISTED = 40
 
+# Person pickers (incidents/desk/handover.py): hand over as commander (value: incident
+# id) and give a checklist step to someone (value: incident id | step id). Sent without a
+# person, each shows the picker.
+HANDOVER = "incident.handover"
+STEP_ASSIGN = "incident.step.assign"
+
 SKIP_REASONS: tuple[tuple[str, str], ...] = (
     ("not-relevant", "Not relevant to this incident"),
     ("already-done", "Already done before the incident"),
@@ -223,8 +229,11 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
     else:
         lead += "Work through the checklist; the timeline records who did what."
     blocks: list[Block] = [Heading(title), Section(lead, fields=facts)]
-    if inc.is_open and not inc.acked_at:
-        blocks.append(Actions((Button("Acknowledge", "incident:ack", inc.id, "primary"),)))
+    if inc.is_open:
+        controls = [Button("Hand over", HANDOVER, inc.id)]
+        if not inc.acked_at:
+            controls.insert(0, Button("Acknowledge", "incident:ack", inc.id, "primary"))
+        blocks.append(Actions(tuple(controls)))
     small = []
     if room_note(inc):
         small.append(room_note(inc))

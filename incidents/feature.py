@@ -14,15 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from incidents.cards import HANDOVER, STEP_ASSIGN
 from incidents.desk import IncidentDesk
 from incidents.desk.paging_link import ACK_HINT
 from incidents.playbook_lint import load_playbooks
 
 if TYPE_CHECKING:
-    from bot.core import Services
+    from bot.core import Services, Turn
     from bot.core.features import FeatureHost
+    from bot.core.registry import Handler
 
 
 async def resume_worker(services: Services) -> AsyncIterator[None]:
@@ -41,6 +44,19 @@ async def resume_worker(services: Services) -> AsyncIterator[None]:
             await task
 
 
+def named(desk: IncidentDesk, handler: Handler) -> Handler:
+    """``handler`` with the acting person named as the platform knows them (their display
+    name, not a Slack handle), so everything the desk records about them carries it."""
+
+    async def run(turn: Turn) -> None:
+        actor = await desk.names.named(turn.actor, turn.place)
+        if actor is not turn.actor:
+            turn.incoming = replace(turn.incoming, actor=actor)
+        await handler(turn)
+
+    return run
+
+
 def setup(host: FeatureHost) -> None:
     playbooks = load_playbooks()  # refuses start-up when the playbooks fail lint
     from incidents.paging import paging_setup
@@ -50,15 +66,19 @@ def setup(host: FeatureHost) -> None:
     if pager is not None:
         pager.on_event = desk.paging.on_page_event
         pager.ack_hint = ACK_HINT
+        pager.name_of = desk.names.known
     host.services.provide(desk)
     host.registry.add_command(
         "compromised",
         "Report a hijacked social media account and work through recovery",
-        desk.commands.command,
+        named(desk, desk.commands.command),
         usage="compromised [platform] [@account]",
         related=("hacked", "hack", "hijacked", "hijack"),
         slash=True,
     )
     host.registry.add_listener(desk.commands.listen)
-    host.registry.add_action("incident", desk.commands.action)
+    host.registry.add_action("incident", named(desk, desk.commands.action))
+    # Person pickers (incidents/desk/handover.py): hand over, and give a checklist step.
+    host.registry.add_action(HANDOVER, named(desk, desk.handover.on_pick))
+    host.registry.add_action(STEP_ASSIGN, named(desk, desk.handover.on_pick))
     host.add_background(resume_worker)

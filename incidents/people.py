@@ -29,20 +29,22 @@ ROLES = {
 
 
 def parse_person(token: str, platform: str) -> tuple[str, str] | None:
-    """``<@U123|name>`` (Slack), ``@user-id`` or ``platform:user-id`` → (actor key, name)."""
+    """``<@U123|name>`` or ``<@U123>`` (a Slack mention: slash commands arrive escaped),
+    ``@user-id`` or ``platform:user-id`` → (actor key, the name the mention carried, or
+    "" when it carried none: look the person up, ``incidents.names``)."""
     match = _SLACK_MENTION.match(token)
     if match:
         # The name in a mention is Slack's, not typed freely: made inert and cut to fit.
         name = one_line(text_limits.clean(match.group(2) or ""), text_limits.PERSON)
-        return f"slack:{match.group(1)}", name or match.group(1)
+        return f"slack:{match.group(1)}", name
     match = _PERSON.match(token)
     if not match:
         return None
     ident = match.group(1)
     head, sep, rest = ident.partition(":")
     if sep and head in ("slack", "teams", "web") and rest:
-        return ident, rest
-    return f"{platform}:{ident}", ident
+        return ident, ""
+    return f"{platform}:{ident}", ""
 
 
 async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
@@ -64,7 +66,11 @@ async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
         await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
         return
     added = []
-    for key, name in (p for p in people if p is not None):
+    for key, hint in (p for p in people if p is not None):
+        platform, _, user_id = key.partition(":")
+        name = await desk.names.name(
+            platform, turn.place.workspace, user_id, hint=hint, where=turn.place
+        )
         if desk.store.people.add(inc.id, key, name, "added", turn.actor.key, desk.now()):
             added.append(name)
     if not added:

@@ -131,7 +131,11 @@ def block_actions_body(
     action_ts: str | None = None,
     team: str = "T111",
     enterprise: str | None = None,
+    selected_user: str | None = None,
+    block_id: str = "b1",
 ) -> str:
+    """A button click; with ``selected_user``, a pick from a user menu (``users_select``)
+    in the block ``block_id``."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {
@@ -164,6 +168,14 @@ def block_actions_body(
             }
         ],
     }
+    if selected_user is not None:
+        payload["actions"][0] = {
+            "action_id": f"{action_id}#1",
+            "block_id": block_id,
+            "type": "users_select",
+            "selected_user": selected_user,
+            "action_ts": payload["actions"][0]["action_ts"],
+        }
     if enterprise:
         payload["enterprise"] = {"id": enterprise, "name": "Gov org"}
         payload["user"]["enterprise_id"] = enterprise

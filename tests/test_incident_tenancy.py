@@ -216,13 +216,14 @@ async def test_only_the_people_of_an_incident_act_on_it(bot):
     done = await web_say(bot, f"compromised evidence {incident_id} seen by admin", "web-admin")
     assert "added evidence" in done["text"]
     added = await web_say(bot, f"compromised add {incident_id} @web-helper", "web-reporter")
-    assert "web-helper can now see and work on" in added["text"]
+    # Named from the web chat's users file, not by id (issue 15, item 5).
+    assert "Web User can now see and work on" in added["text"]
     await web_click(
         bot, "incident:triage", f"{incident_id}|symptoms|rogue-posts:on", card["id"], "web-helper"
     )
     assert store.get(incident_id).symptoms == ("rogue-posts",)
     people = await web_say(bot, f"compromised people {incident_id}", "web-helper")
-    assert "web-helper (added)" in people["text"] and "reported it" in people["text"]
+    assert "Web User (added)" in people["text"] and "reported it" in people["text"]
     listed = await web_say(bot, "compromised status", "web-helper")
     assert incident_id in listed["text"]
     # Adding is not handing over: only the commander or an admin can close.

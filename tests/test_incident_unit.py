@@ -203,7 +203,10 @@ def test_parse_person():
     from incidents.people import parse_person
 
     assert parse_person("<@U123|sam>", "slack") == ("slack:U123", "sam")
-    assert parse_person("@web-user-2", "web") == ("web:web-user-2", "web-user-2")
-    assert parse_person("teams:aad-1", "web") == ("teams:aad-1", "aad-1")
+    # An escaped mention without a name, or a typed id, carries no name: it is looked
+    # up (incidents.names), never shown as the id (issue 15, item 5).
+    assert parse_person("<@U123>", "slack") == ("slack:U123", "")
+    assert parse_person("@web-user-2", "web") == ("web:web-user-2", "")
+    assert parse_person("teams:aad-1", "web") == ("teams:aad-1", "")
     assert parse_person("bad id!", "web") is None
     assert Actor("web", "x").key == "web:x" and Place("web", "l", "c").key == "web:l:c"

@@ -179,6 +179,26 @@ class Select:
     choices: tuple[Choice, ...]
 
 
+# The form field a :class:`PersonPicker`'s choice arrives in (the person's platform id).
+PERSON_FIELD = "person"
+
+
+@dataclass(frozen=True)
+class PersonPicker:
+    """Pick one person: Slack's user menu, a Teams people picker, a list in the web chat.
+
+    The choice arrives as an action with ``action_id`` and this ``value`` (what the
+    handler needs to know, such as the incident), and the chosen person's platform user
+    id in ``form[PERSON_FIELD]``. ``choices`` (label: the name, value: the user id) is
+    the list for a platform with no picker of its own (the web chat); the others ignore
+    it."""
+
+    action_id: str
+    placeholder: str
+    value: str = ""
+    choices: tuple[Choice, ...] = ()
+
+
 @dataclass(frozen=True)
 class Context:
     """Small print: sources, counts, hints."""
@@ -191,7 +211,7 @@ class Divider:
     pass
 
 
-Block = Heading | Section | Actions | Select | Context | Divider
+Block = Heading | Section | Actions | Select | PersonPicker | Context | Divider
 
 
 @dataclass(frozen=True)

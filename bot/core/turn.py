@@ -77,9 +77,18 @@ class Transport(Protocol):
         """Post a text file (a report, an export) in a place; raises DeliveryFailed."""
         ...
 
-    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+    async def lookup(
+        self, workspace: str, user_id: str, where: Place | None = None
+    ) -> Actor | None:
         """The person with this platform id, named as the platform knows them; None
-        when the platform does not know them (or can't say)."""
+        when the platform does not know them (or can't say). ``where`` is the
+        conversation they were named in, for a platform that looks people up there
+        (Teams asks that conversation's roster)."""
+        ...
+
+    async def people(self, workspace: str) -> list[Actor]:
+        """Who can be chosen in a person picker where the platform has no picker of its
+        own (the web chat's users); empty where it has one (Slack, Teams)."""
         ...
 
 

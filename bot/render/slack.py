@@ -36,11 +36,21 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 
 from bot.core.actions import unique
 from bot.core.inert import ELLIPSIS, inert, one_line
-from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.core.model import (
+    Actions,
+    Context,
+    Divider,
+    Heading,
+    Message,
+    PersonPicker,
+    Section,
+    Select,
+)
 
 MAX_SECTION = 3000
 MAX_FIELD = 2000
@@ -154,6 +164,13 @@ def block_model(i: int, blk) -> object | None:
             ],
         )
         return ActionsBlock(elements=[select])
+    if isinstance(blk, PersonPicker):
+        # Slack's user menu sends only the chosen user, so the picker's value travels in
+        # the block id ("p<i>:<value>"), which the adapter reads back.
+        picker = UserSelectElement(
+            action_id=unique(blk.action_id, i), placeholder=_clip(blk.placeholder, MAX_HEADER)
+        )
+        return ActionsBlock(block_id=picker_block_id(i, blk.value), elements=[picker])
     if isinstance(blk, Context):
         lines = [shown for line in blk.lines if (shown := _escape_clip(line, MAX_TEXT)).strip()]
         texts = [_mrkdwn(line) for line in lines[:10]]
@@ -161,6 +178,19 @@ def block_model(i: int, blk) -> object | None:
     if isinstance(blk, Divider):
         return DividerBlock()
     return None
+
+
+PICKER_BLOCK = "p"
+
+
+def picker_block_id(i: int, value: str) -> str:
+    """The block id that carries a person picker's value (at most 255 characters)."""
+    return f"{PICKER_BLOCK}{i}:{value}"
+
+
+def picker_value(block_id: str) -> str:
+    """The value :func:`picker_block_id` put in a block id."""
+    return block_id.partition(":")[2] if block_id.startswith(PICKER_BLOCK) else ""
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,17 @@ import re
 from typing import Any
 
 from bot.core.inert import clip, inert, one_line
-from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.core.model import (
+    PERSON_FIELD,
+    Actions,
+    Context,
+    Divider,
+    Heading,
+    Message,
+    PersonPicker,
+    Section,
+    Select,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -118,6 +128,8 @@ def _body(blocks: tuple, cap: int | None) -> list[dict]:
                     ],
                 }
             )
+        elif isinstance(blk, PersonPicker):
+            body += _person_picker(blk)
         elif isinstance(blk, Context):
             body.extend(
                 _text_block(line, cap, isSubtle=True, size="Small") for line in blk.lines
@@ -125,6 +137,38 @@ def _body(blocks: tuple, cap: int | None) -> list[dict]:
         elif isinstance(blk, Divider):
             body.append({"type": "TextBlock", "text": " ", "separator": True})
     return body
+
+
+# Teams fills a people picker from Microsoft Graph: the organisation's directory.
+PEOPLE_DATASET = "graph.microsoft.com/users"
+
+
+def _person_picker(blk: PersonPicker) -> list[dict]:
+    """A Teams people picker (``Input.ChoiceSet`` searching the directory) and a button
+    that sends the choice. The input's id is the form field the choice arrives in (the
+    person's Entra object id), and the button's data keeps the picker's value."""
+    return [
+        {
+            "type": "Input.ChoiceSet",
+            "id": PERSON_FIELD,
+            "label": _plain(blk.placeholder, MAX_LABEL * 2),
+            "placeholder": _plain(blk.placeholder, MAX_LABEL * 2),
+            "isMultiSelect": False,
+            "choices": [],
+            "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
+        },
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Execute",
+                    "title": "Choose",
+                    "verb": blk.action_id,
+                    "data": {"action_id": blk.action_id, "value": blk.value},
+                }
+            ],
+        },
+    ]
 
 
 def _card(msg: Message, blocks: tuple, cap: int | None) -> dict:

@@ -7,7 +7,17 @@ The page never parses text as HTML, so nothing is escaped here; text is made ine
 from __future__ import annotations
 
 from bot.core.inert import clip, inert, one_line
-from bot.core.model import Actions, Context, Divider, Heading, Message, Section, Select
+from bot.core.model import (
+    PERSON_FIELD,
+    Actions,
+    Context,
+    Divider,
+    Heading,
+    Message,
+    PersonPicker,
+    Section,
+    Select,
+)
 
 MAX_TEXT = 20_000
 MAX_LABEL = 200
@@ -59,6 +69,19 @@ def render(msg: Message) -> dict:
                     "type": "select",
                     "action_id": blk.action_id,
                     "placeholder": _label(blk.placeholder),
+                    "choices": [{"label": _label(c.label), "value": c.value} for c in blk.choices],
+                }
+            )
+        elif isinstance(blk, PersonPicker):
+            # The web chat has no directory: the picker lists its users. The page sends
+            # the choice as the form field ``field``, with the picker's own value.
+            blocks.append(
+                {
+                    "type": "select",
+                    "action_id": blk.action_id,
+                    "placeholder": _label(blk.placeholder),
+                    "value": blk.value,
+                    "field": PERSON_FIELD,
                     "choices": [{"label": _label(c.label), "value": c.value} for c in blk.choices],
                 }
             )

@@ -185,7 +185,14 @@
         sel.setAttribute("aria-label", b.placeholder);
         sel.appendChild(el("option", "", b.placeholder));
         for (const c of b.choices) { const o = el("option", "", c.label); o.value = c.value; sel.appendChild(o); }
-        sel.addEventListener("change", () => { if (sel.value !== b.placeholder) post({ action: { action_id: b.action_id, value: sel.value, message_id: String(m.id) } }); });
+        sel.addEventListener("change", () => {
+          if (sel.value === b.placeholder) return;
+          // A person picker keeps its own value and sends the choice as a form field.
+          const action = b.field
+            ? { action_id: b.action_id, value: b.value, form: { [b.field]: sel.value }, message_id: String(m.id) }
+            : { action_id: b.action_id, value: sel.value, message_id: String(m.id) };
+          post({ action });
+        });
         row.appendChild(sel);
         box.appendChild(row);
       } else if (b.type === "context") {

@@ -20,10 +20,12 @@ from incidents.desk.acknowledgement import Acknowledgement
 from incidents.desk.checklist import Checklist
 from incidents.desk.commands import Commands
 from incidents.desk.drills import Drills
+from incidents.desk.handover import Handover
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
 from incidents.desk.report import Reports
 from incidents.desk.triage import Triage
+from incidents.names import Names
 from incidents.playbooks import Playbooks
 from incidents.store import Incident, IncidentStore
 
@@ -42,6 +44,7 @@ class IncidentDesk:
         self.playbooks = playbooks
         self.pager = pager
         self.access = IncidentAccess(services, self.store, pager)
+        self.names = Names(services, self.store)
         self.limits = start_limits(services)
         self.commands = Commands(self)
         self.triage = Triage(self)
@@ -51,6 +54,7 @@ class IncidentDesk:
         self.reports = Reports(self)
         self.drills = Drills(self)
         self.paging = PagingLink(self)
+        self.handover = Handover(self)
 
     @property
     def tz(self):

@@ -98,8 +98,10 @@ class Lifecycle(DeskJob):
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} added evidence to {inc.id}: {text}"))
 
     async def assign(self, turn: Turn, rest: str) -> None:
+        """``assign <id>`` shows a person picker; ``assign <id> @person`` hands over as
+        commander, ``assign <id> <step> @person`` gives a step (``desk/handover.py``)."""
         words = rest.split()
-        if len(words) not in (2, 3):
+        if len(words) not in (1, 2, 3):
             await turn.reply(
                 cards.note(
                     f"Type: {typed(turn.place, 'compromised assign <id> @person')}"
@@ -112,27 +114,36 @@ class Lifecycle(DeskJob):
         inc = await self.desk.find(turn, words[0])
         if inc is None:
             return
-        person = parse_person(words[-1], turn.place.platform)
-        if person is None:
-            await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
-            return
-        key, name = person
+        step = None
         if len(words) == 3:
             step = await self.desk.checklist.open_step(turn, inc, [words[1]])
             if step is None:
                 return
-            self.store.steps.assign(inc.id, step.step_id, key, name, self.desk.now())
-            self.desk.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
-            await self.desk.refresh(inc.id)
-            await turn.reply(cards.note(f"{step.step_id} on {inc.id} is now with {name}."))
+        elif not await self.desk.handover.may_hand_over(turn, inc):
             return
-        if not self.desk.may_run(turn.actor, inc):
-            await self.desk.refuse(turn, inc, "hand over")
+        if len(words) == 1:
+            await self.desk.handover.picker(turn, inc)
             return
-        self.store.set_commander(inc.id, key, name, self.desk.now())
-        self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
-        await self.desk.refresh(inc.id)
-        await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))
+        person = parse_person(words[-1], turn.place.platform)
+        if person is None:
+            await turn.reply(
+                cards.note(
+                    "I can't tell who that is: @mention them, or type "
+                    + typed(turn.place, f"compromised assign {inc.id}")
+                    + " to pick them from a list.",
+                    private=True,
+                )
+            )
+            return
+        key, hint = person
+        platform, _, user_id = key.partition(":")
+        name = await self.desk.names.name(
+            platform, turn.place.workspace, user_id, hint=hint, where=turn.place
+        )
+        if step is None:
+            await self.desk.handover.to_commander(turn, inc, key, name)
+        else:
+            await self.desk.handover.to_step(turn, inc, step, key, name)
 
     async def severity(self, turn: Turn, rest: str) -> None:
         words = rest.split()

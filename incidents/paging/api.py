@@ -55,6 +55,9 @@ class Pager:
         # How a person acknowledges, shown in SMS, email and webhook text; "{id}" is
         # replaced by the incident id. The incident feature may set its own command.
         self.ack_hint = DEFAULT_ACK_HINT
+        # How a person (an actor key) is named on a page ("Acknowledged by …"). The
+        # incident feature names people; on its own, paging shows the key.
+        self.name_of: Callable[[str], str] = lambda key: key
         self.store = PagingStore(services.db)
         self.ctx = ProviderContext(services.settings, services.transports, services.clock)
         self.providers = build_providers(self.ctx)
@@ -66,6 +69,7 @@ class Pager:
             max_attempts=services.settings.paging_max_attempts,
             retry_base=services.settings.paging_retry_seconds,
             ack_hint=lambda: self.ack_hint,
+            name_of=lambda key: self.name_of(key),
             rng=random.Random(),
         )
         self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)

@@ -52,6 +52,7 @@ class Outbox:
         max_attempts: int = 4,
         retry_base: float = 10.0,
         ack_hint: Callable[[], str],
+        name_of: Callable[[str], str] = lambda key: key,
         rng: random.Random | None = None,
     ):
         self.store = store
@@ -61,6 +62,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.ack_hint = ack_hint
+        self.name_of = name_of
         self.rng = rng or random.Random()
 
     def label(self, provider: str) -> str:
@@ -99,6 +101,7 @@ class Outbox:
             ack_hint=self.ack_hint(),
             ref=row.ref,
             acknowledged_by=inc.acknowledged_by,
+            acknowledged_by_name=self.name_of(inc.acknowledged_by) if inc.acknowledged_by else None,
         )
 
     async def deliver(self, row: PageRow) -> None:

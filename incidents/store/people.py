@@ -54,3 +54,16 @@ class People:
             [incident_id],
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def name_of(self, person: str) -> str:
+        """The latest name recorded for this actor key on any incident (as a person on
+        it, or as who acknowledged it); empty when none was."""
+        row = self.db.execute(
+            "SELECT name FROM (SELECT name, added_at AS at FROM incident_people"
+            " WHERE person = ? AND name != ''"
+            " UNION ALL SELECT acked_by_name, acked_at FROM incidents"
+            " WHERE acked_by = ? AND COALESCE(acked_by_name, '') != '')"
+            " ORDER BY at DESC LIMIT 1",
+            [person, person],
+        ).fetchone()
+        return str(row[0]) if row else ""

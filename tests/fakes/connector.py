@@ -13,6 +13,9 @@ class FakeConnector(FakeServer):
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self.fail_status: dict[str, int] = {}  # conversation id -> HTTP status to answer
+        # Conversation members (the roster), by Teams id or Entra object id: the name
+        # GET /v3/conversations/{id}/members/{member} answers with; others are 404.
+        self.members: dict[str, str] = {}
         super().__init__()
 
     def routes(self) -> list:
@@ -22,6 +25,7 @@ class FakeConnector(FakeServer):
             web.post("/v3/conversations/{conv:[^/]+}/activities", self.send),
             web.post("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.send),
             web.put("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.update),
+            web.get("/v3/conversations/{conv:[^/]+}/members/{member:[^/]+}", self.member),
         ]
 
     async def create(self, request: web.Request) -> web.Response:
@@ -38,6 +42,16 @@ class FakeConnector(FakeServer):
     async def update(self, request: web.Request) -> web.Response:
         await self.record(request)
         return web.json_response({"id": request.match_info["aid"]})
+
+    async def member(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        member = request.match_info["member"]
+        name = self.members.get(member)
+        if name is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "no"}}, status=404)
+        return web.json_response(
+            {"id": f"29:{member}", "name": name, "aadObjectId": member, "userRole": "user"}
+        )
 
     def sent(self) -> list[dict]:
         return [c.body for c in self.calls if c.method == "POST" and "/activities" in c.path]

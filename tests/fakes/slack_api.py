@@ -19,6 +19,8 @@ class FakeSlack(FakeServer):
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
         self.method_errors: dict[str, str] = {}  # method -> Slack error to answer with
         self.held: dict[str, asyncio.Event] = {}  # method -> answer only once this is set
+        # users.info answers: user id -> display name (others are user_not_found).
+        self.users: dict[str, str] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict] = []
         self.socket_connected = asyncio.Event()
@@ -27,6 +29,7 @@ class FakeSlack(FakeServer):
     def routes(self) -> list:
         return [
             web.post("/api/{method}", self.api),
+            web.get("/api/{method}", self.api),  # slack_sdk reads some methods with GET
             web.post("/response/{rid}", self.on_response),
             web.post("/upload/{fid}", self.upload),
             web.get("/socket", self.socket),
@@ -77,6 +80,17 @@ class FakeSlack(FakeServer):
                     "ts": ts,
                     "message": {"text": body.get("text"), "ts": ts},
                 }
+            )
+        if method == "users.info":
+            user = request.query.get("user") or (
+                body.get("user") if isinstance(body, dict) else None
+            )
+            if user not in self.users:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            name = self.users[user]
+            profile = {"display_name": name, "real_name": f"{name} (real)"}
+            return web.json_response(
+                {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
             )
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"})

@@ -11,7 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.responder import SlackResponder, response_url_of
 from bot.adapters.slack.scrub import trigger_key
 from bot.core.actions import plain
-from bot.core.model import Actor, Incoming, MessageRef, Place
+from bot.core.model import PERSON_FIELD, Actor, Incoming, MessageRef, Place
+from bot.render.slack import picker_value
 
 
 def _enterprise(body: dict) -> str:
@@ -64,6 +65,11 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
     value = action.get("value")
     if value is None and action.get("selected_option"):
         value = action["selected_option"]["value"]
+    form: dict[str, str] = {}
+    if action.get("type") == "users_select":
+        # A person picker: the person chosen, and the picker's value from its block id.
+        form[PERSON_FIELD] = str(action.get("selected_user") or "")
+        value = picker_value(str(action.get("block_id") or ""))
     incoming = Incoming(
         actor=actor,
         place=place,
@@ -74,6 +80,7 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
         action_id=plain(action["action_id"]),
         value=value or "",
         message=MessageRef(place, ts) if ts else None,
+        form=form,
     )
     responder = SlackResponder(
         client,

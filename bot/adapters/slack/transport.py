@@ -94,7 +94,13 @@ class SlackTransport:
             raise failure(e) from None
         return None
 
-    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+    async def people(self, workspace: str) -> list[Actor]:
+        """Slack has a user menu of its own (``users_select``): no list needed."""
+        return []
+
+    async def lookup(
+        self, workspace: str, user_id: str, where: Place | None = None
+    ) -> Actor | None:
         """``users.info``: the person's display name (else real name, else handle)."""
         if not _SLACK_USER.match(user_id):
             return None

@@ -7,7 +7,7 @@ import base64
 import logging
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
 )
@@ -153,9 +153,35 @@ class TeamsTransport:
         resp = await self._continue(place.channel, send)
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
 
-    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
-        """Someone who has talked to the bot (Teams gives names only within a turn, and
-        each activity carries the sender's): known by id, without a stored name."""
+    async def people(self, workspace: str) -> list[Actor]:
+        """Teams has a people picker of its own (the directory): no list needed."""
+        return []
+
+    async def lookup(
+        self, workspace: str, user_id: str, where: Place | None = None
+    ) -> Actor | None:
+        """The person in the roster of the conversation ``where`` (the Bot Connector's
+        conversation members, which takes an Entra object id as well as a Teams id);
+        else someone who has talked to the bot, known by id without a stored name."""
+        if where is not None and where.platform == "teams" and user_id:
+
+            async def member(ctx: TurnContext) -> Any:
+                try:
+                    connector = ctx.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+                    conversation = ctx.activity.conversation.id
+                    return await connector.conversations.get_conversation_member(
+                        conversation, user_id
+                    )
+                except Exception as e:  # noqa: BLE001 - not in the roster, or no access
+                    log.info("teams: roster lookup failed (%s)", type(e).__name__)
+                    return None
+
+            try:
+                found = await self._continue(where.channel, member)
+            except DeliveryFailed:
+                found = None
+            if found is not None and getattr(found, "name", None):
+                return Actor("teams", user_id, str(found.name))
         return Actor("teams", user_id, "") if self.store.teams_id(user_id) else None
 
 

@@ -232,7 +232,13 @@ class WebTransport:
         """The web chat shows a file as a message with a download link."""
         return await self.post(place, Message(text=filename, attachment=(filename, content)))
 
-    async def lookup(self, workspace: str, user_id: str) -> Actor | None:
+    async def people(self, workspace: str) -> list[Actor]:
+        """Everyone in the users file: the web chat's person picker lists them."""
+        return [Actor("web", user.user_id, user.name) for user in self.users]
+
+    async def lookup(
+        self, workspace: str, user_id: str, where: Place | None = None
+    ) -> Actor | None:
         """A person in the users file (signed-in web chat), by id, with their name."""
         for user in self.users:
             if user.user_id == user_id:

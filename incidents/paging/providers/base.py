@@ -46,7 +46,8 @@ class PageRequest:
     now: datetime
     ack_hint: str = DEFAULT_ACK_HINT
     ref: dict | None = None  # what the provider returned for the trigger (chat message)
-    acknowledged_by: str | None = None
+    acknowledged_by: str | None = None  # an actor key, for machines (webhooks)
+    acknowledged_by_name: str | None = None  # the person's name, for people
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class ChatProvider(Provider):
                 page.action,
                 page.now,
                 self.ctx.settings.tz,
-                page.acknowledged_by,
+                page.acknowledged_by_name or page.acknowledged_by,
             )
         transport = self.ctx.transports.get(place.platform)
         if transport is None:

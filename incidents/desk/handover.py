@@ -1,0 +1,139 @@
+"""Handing an incident over and giving a checklist step to someone, by picking a person.
+
+A person is picked, not typed as an id: Slack's user menu, a Teams people picker (the
+organisation's directory) or, in the web chat, a list of its users (see
+:class:`bot.core.model.PersonPicker`). The pick arrives as an action with the person's
+platform id in ``form["person"]``:
+
+- ``incident.handover`` (value: the incident id): the picked person becomes commander.
+  The "Hand over" button on the incident card, and ``/compromised assign <id>`` with
+  nobody named, show the picker.
+- ``incident.step.assign`` (value: incident id | step id): the picked person takes the
+  step. The checklist's Assign control sends the same action without a person, which
+  shows the picker.
+
+Typed handovers (``/compromised assign <id> @person``, a Slack mention arriving escaped
+as ``<@U123>``) end in the same :meth:`Handover.to_commander` and :meth:`Handover.to_step`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core import Turn
+from bot.core.actions import button_value, value_parts
+from bot.core.hints import typed
+from bot.core.model import PERSON_FIELD, Choice, Message, PersonPicker, Section
+from incidents import cards
+from incidents.cards import HANDOVER, STEP_ASSIGN
+from incidents.desk.job import DeskJob
+from incidents.store import Incident, StepState
+
+# A platform user id as pickers send it: Slack U…/W…, an Entra object id, a web chat id.
+_USER_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+MAX_CHOICES = 100  # a longer web chat users list is typed instead
+
+
+class Handover(DeskJob):
+    """The person pickers and what a pick does."""
+
+    # --- the pickers --------------------------------------------------------------------
+
+    async def picker(self, turn: Turn, inc: Incident, step: StepState | None = None) -> None:
+        """Privately, a picker for the new commander (or for who takes ``step``)."""
+        if step is None:
+            prompt = f"Who should take over as commander of {inc.id}?"
+            action, value, typed_form = HANDOVER, button_value(inc.id), f"{inc.id} @person"
+        else:
+            prompt = f"Who should take “{step.text}” on {inc.id}?"
+            action, value = STEP_ASSIGN, button_value(inc.id, step.step_id)
+            typed_form = f"{inc.id} {step.step_id} @person"
+        transport = self.services.transports.get(turn.place.platform)
+        people = await transport.people(turn.place.workspace) if transport else []
+        choices = tuple(Choice(p.name or p.user_id, p.user_id) for p in people[:MAX_CHOICES])
+        hint = "Or type " + typed(turn.place, f"compromised assign {typed_form}") + "."
+        if transport is not None and not people and turn.place.platform == "web":
+            # A web chat with nobody to list (development mode without a users file).
+            await turn.reply(cards.note(f"{prompt} {hint}", private=True))
+            return
+        blocks = (
+            Section(prompt),
+            PersonPicker(action, "Choose a person", value, choices),
+            Section(hint),
+        )
+        await turn.reply(Message(text=f"{prompt} {hint}", blocks=blocks, private=True))
+
+    # --- what a pick or a typed name does -------------------------------------------------
+
+    async def on_pick(self, turn: Turn) -> None:
+        """``incident.handover`` and ``incident.step.assign``: with a person, do it;
+        without one (the Assign control, the Hand over button), show the picker."""
+        action = turn.incoming.action_id.split("#", 1)[0]
+        parts = list(value_parts(turn.incoming.value) or ())
+        if not parts or not parts[0] or action not in (HANDOVER, STEP_ASSIGN):
+            await turn.reply(cards.note("That button is no longer active.", private=True))
+            return
+        inc = await self.desk.find(turn, parts[0])
+        if inc is None:
+            return
+        step = None
+        if action == STEP_ASSIGN:
+            step = await self.desk.checklist.open_step(turn, inc, parts[1:2])
+            if step is None:
+                return
+        elif not await self.may_hand_over(turn, inc):
+            return
+        user_id = turn.incoming.form.get(PERSON_FIELD, "").strip()
+        if not user_id:
+            await self.picker(turn, inc, step)
+            return
+        if not _USER_ID.match(user_id):
+            await turn.reply(cards.note("I couldn't tell who that is.", private=True))
+            return
+        place = turn.place
+        name = await self.desk.names.name(place.platform, place.workspace, user_id, where=place)
+        key = f"{place.platform}:{user_id}"
+        if step is None:
+            await self.to_commander(turn, inc, key, name)
+        else:
+            await self.to_step(turn, inc, step, key, name)
+
+    async def may_hand_over(self, turn: Turn, inc: Incident) -> bool:
+        if not self.desk.may_run(turn.actor, inc):
+            await self.desk.refuse(turn, inc, "hand over")
+            return False
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
+            return False
+        return True
+
+    async def to_commander(self, turn: Turn, inc: Incident, key: str, name: str) -> None:
+        if key == inc.commander:
+            await turn.reply(cards.note(f"{name} is already commander of {inc.id}.", private=True))
+            return
+        self.store.set_commander(inc.id, key, name, self.desk.now())
+        self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
+        await self.invite(inc, key)
+        await self.desk.refresh(inc.id)
+        await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))
+
+    async def to_step(
+        self, turn: Turn, inc: Incident, step: StepState, key: str, name: str
+    ) -> None:
+        if step.assignee == key:
+            await turn.reply(cards.note(f"“{step.text}” is already with {name}.", private=True))
+            return
+        self.store.steps.assign(inc.id, step.step_id, key, name, self.desk.now())
+        self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
+        await self.invite(inc, key)
+        await self.desk.refresh(inc.id, card=False)
+        await turn.reply(cards.note(f"“{step.text}” on {inc.id} is now with {name}."))
+
+    async def invite(self, inc: Incident, key: str) -> None:
+        """Into the incident's private channel, when it has one, so they can work there."""
+        room = inc.room
+        if room is None or room.channel == inc.origin.channel:
+            return
+        transport = self.services.transports.get(room.platform)
+        if transport is not None:
+            await transport.invite(room, [key])
