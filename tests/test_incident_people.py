@@ -252,6 +252,21 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
         ),
     )
     assert f"Sam Helper is now commander of {incident_id}." in reply["text"]
+    # A link in an escaped command is kept as the address typed.
+    await bot.slash(
+        "/compromised",
+        f"evidence {incident_id} <https://x.com/post/1|x.com/post/1>",
+        user="UHELP",
+        channel=CHANNEL,
+    )
+    notes = await eventually(
+        lambda: [
+            e.text
+            for e in desk(bot).store.timeline.events(incident_id)
+            if e.kind == "evidence"
+        ]
+    )
+    assert notes == ["Evidence: https://x.com/post/1"]
 
     # The Hand over button shows Slack's user menu, carrying the incident in its block.
     reply = await slack_reply(
@@ -376,3 +391,16 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         ]
     )
     assert said
+
+
+def test_escaped_slack_command_text_reads_as_typed():
+    from bot.adapters.slack.translate import command_text
+
+    assert command_text("assign SEC-1 <@U123|sam>") == "assign SEC-1 <@U123|sam>"
+    assert command_text("assign SEC-1 <@U123>") == "assign SEC-1 <@U123>"
+    assert (
+        command_text("evidence SEC-1 <https://x.com/a?b=1&amp;c=2|x.com/a> in <#C1|comms>")
+        == "evidence SEC-1 https://x.com/a?b=1&c=2 in #comms"
+    )
+    typed = command_text("close SEC-1 A &amp; B &lt;ok&gt; <!here>")
+    assert typed == "close SEC-1 A & B <ok> @here"

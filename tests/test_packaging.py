@@ -30,6 +30,9 @@ def test_slack_manifest_validates(shared_dir):
     jsonschema.validate(manifest, schema)
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/secbot", "/quiz", "/tip", "/compromised"}
+    # Mentions arrive escaped (<@U123>), so "/compromised assign <id> @name" names a
+    # person, not some text (the Slack door reads links and channels back as text).
+    assert all(c["should_escape"] is True for c in manifest["features"]["slash_commands"])
     assert "connections:write" not in manifest["oauth_config"]["scopes"]["bot"]
 
 

@@ -4,6 +4,7 @@ events) into the neutral :class:`~bot.core.model.Incoming` and a responder."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -39,6 +40,30 @@ def _place_from(
 Translated = tuple[Incoming, "SlackResponder"]
 
 
+_ESCAPED = re.compile(r"<([^<>]*)>")
+
+
+def _readable(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):
+        return match.group(0)  # a person: kept for the command to resolve
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        return label or f"@{target[1:].split('^')[0]}"
+    return target  # a link: the address itself, as typed
+
+
+def command_text(text: str) -> str:
+    """A slash command's text as typed. The manifest asks Slack to escape commands
+    (``should_escape``), so a mention arrives as ``<@U123>`` or ``<@U123|name>`` and is
+    kept for the command to resolve; a link (``<https://…|…>``), a channel (``<#C1|name>``)
+    and ``&amp;``, ``&lt;``, ``&gt;`` are read back as the text the person typed."""
+    readable = _ESCAPED.sub(_readable, text)
+    return readable.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _from_command(body: dict, client: AsyncWebClient) -> Translated:
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
@@ -48,7 +73,7 @@ def _from_command(body: dict, client: AsyncWebClient) -> Translated:
         kind="command",
         delivery_id=f"slack:cmd:{trigger_key(body.get('trigger_id', '')) or body.get('command')}",
         command=body["command"].lstrip("/"),
-        args=(body.get("text") or "").strip(),
+        args=command_text(body.get("text") or "").strip(),
     )
     return incoming, SlackResponder(client, place, actor, response_url_of(body, client))
 
