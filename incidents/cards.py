@@ -354,11 +354,7 @@ def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
 
 
 def skip_prompt(inc: Incident, step: StepState, place: Place | None = None) -> Message:
-    where = place or inc.room or inc.origin
-    text = (
-        f"Why skip “{step.text}”? Pick a reason, or type "
-        f"{typed(where, f'compromised skip {inc.id} {step.step_id} <reason>')}."
-    )
+    text = f"Why skip “{step.text}”? Pick a reason."
     choices = tuple(
         Choice(label, button_value(inc.id, step.step_id, code)) for code, label in SKIP_REASONS
     )

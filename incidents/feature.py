@@ -64,7 +64,7 @@ def setup(host: FeatureHost) -> None:
     pager = paging_setup(host)
     desk = IncidentDesk(host.services, playbooks, pager)
     if pager is not None:
-        pager.on_event = desk.paging.on_page_event
+        pager.on_notice = desk.paging.on_notice
         pager.ack_hint = ACK_HINT
         pager.name_of = desk.names.known
     host.services.provide(desk)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.inert import inert
+from incidents.paging.wording import how
 from incidents.playbooks import PHASE_LABELS, PHASES, phase_of
 from incidents.store import Event, Incident, StepState
 from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
@@ -83,8 +84,15 @@ def acknowledgements(inc: Incident, events: list[Event]) -> list[tuple[datetime,
     return acks
 
 
+# Timeline entries only admins see: paging's detail (targets, providers, errors).
+ADMIN_ONLY = frozenset({"paging-detail"})
+ACTION_WORDS = {"trigger": "page", "acknowledge": "acknowledged", "resolve": "resolved"}
+
+
 def _page_row(page: Any, tz: ZoneInfo, show_team: bool = False) -> str:
-    """One :class:`incidents.paging.model.PageRecord` as a table row."""
+    """One :class:`incidents.paging.model.PageRecord` as a table row, in plain words:
+    how it was sent and whether it went, not the provider's error (admins get that,
+    see :func:`admin_notes`)."""
     target = str(getattr(page, "target", "—"))
     fallback = getattr(page, "fallback_for", None)
     if fallback:
@@ -96,14 +104,25 @@ def _page_row(page: Any, tz: ZoneInfo, show_team: bool = False) -> str:
     if show_team and team and step:
         where += f" ({team})"
     status = str(getattr(page, "status", "—"))
-    detail = getattr(page, "detail", None)
-    if detail:
-        status += f": {detail}"
+    way = how(str(getattr(page, "provider", "")))
+    action = str(getattr(page, "action", "—"))
     return (
         f"| {_when(getattr(page, 'sent_at', None), tz)} | {md(target)} "
-        f"| {md(str(getattr(page, 'provider', '—')))} | {md(str(getattr(page, 'action', '—')))} "
+        f"| {md(way)} | {md(ACTION_WORDS.get(action, action))} "
         f"| {md(where)} | {md(status)} |"
     )
+
+
+def admin_notes(events: list[Event], pages: list[Any]) -> list[str]:
+    """What only admins are shown: paging's detail from the timeline, and why each page
+    that did not go failed or was skipped (provider errors may name settings)."""
+    notes = [e.text for e in events if e.kind in ADMIN_ONLY]
+    for page in pages:
+        detail = getattr(page, "detail", None)
+        if detail and getattr(page, "status", None) != "sent":
+            target, provider = getattr(page, "target", "?"), getattr(page, "provider", "?")
+            notes.append(f"{target} ({provider}), {getattr(page, 'status', '?')}: {detail}")
+    return notes
 
 
 def build_report(
@@ -180,7 +199,7 @@ def build_report(
 
     skipped = [s for s in steps if s.status == "skipped"]
     out += ["## Steps skipped and why", ""]
-    out += [f"- {md(s.step_id)}: {md(s.reason or 'no reason given')}" for s in skipped] or ["None."]
+    out += [f"- {md(s.text)}: {md(s.reason or 'no reason given')}" for s in skipped] or ["None."]
     out += ["", "## Pages sent", ""]
     if pages:
         out += [
@@ -192,6 +211,10 @@ def build_report(
     else:
         out.append("None.")
     out += ["", "## Timeline", "", "| Time | Who | What |", "| --- | --- | --- |"]
-    out += [f"| {_when(e.at, tz)} | {md(e.actor_name)} | {md(e.text)} |" for e in events]
+    out += [
+        f"| {_when(e.at, tz)} | {md(e.actor_name)} | {md(e.text)} |"
+        for e in events
+        if e.kind not in ADMIN_ONLY
+    ]
     out.append("")
     return "\n".join(out)

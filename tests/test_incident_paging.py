@@ -172,9 +172,14 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         (failure,) = [t for t in timeline(bot, incident_id) if t.startswith("Could not page")]
         assert failure.startswith("Could not page soc-pd (PagerDuty) after 2 attempts: ")
         assert failure.endswith("Trying its fallback duty-sms (GOV.UK Notify text message).")
-        # The failure is said in the incident's room too, not only on the timeline.
+        # The failure is said in the incident's room too, in plain words: the target
+        # and the provider's error are for admins (issue 15, item 6).
+        plain = "We couldn't reach the on-call team by PagerDuty, so we're trying text message."
+        assert plain in timeline(bot, incident_id)
         room = await bot.web_messages(user=REPORTER)
-        assert any(m["text"] == f"{incident_id}: {failure}" for m in room)
+        said = [m["text"] for m in room if m["text"].startswith(f"{incident_id}: We couldn't")]
+        assert said and said[0].startswith(f"{incident_id}: {plain} Admins can see why")
+        assert "soc-pd" not in said[0]
 
         # Step 2, five minutes on: an email through the SMTP server.
         await clock.advance(minutes=5)
@@ -241,15 +246,16 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         md = report["attachment"]["content"]
         assert "(from paging to the first acknowledgement): 5 min 13 s" in md
         assert "- Acknowledged again: " in md
-        assert "| duty-pd | pagerduty | trigger | 1 (comms-security) | sent:" in md
-        assert "| soc-pd | pagerduty | trigger | 1 (comms-security) | failed:" in md
+        # Pages in plain words; why one failed is for admins (issue 15, item 6).
+        assert "| duty-pd | PagerDuty | page | 1 (comms-security) | sent |" in md
+        assert "| soc-pd | PagerDuty | page | 1 (comms-security) | failed |" in md
         assert (
-            "| duty-sms (instead of soc-pd) | notify\\_sms | trigger | 1 (comms-security) | sent:"
+            "| duty-sms (instead of soc-pd) | text message | page | 1 (comms-security) | sent |"
             in md
         )
-        assert "| duty-email | email | trigger | 2 (comms-security) | sent:" in md
-        assert "| head-sms | notify\\_sms | trigger | 1 (major-incident) | sent:" in md
-        assert "| head-email | notify\\_email | trigger | 1 (major-incident) | sent:" in md
+        assert "| duty-email | email | page | 2 (comms-security) | sent |" in md
+        assert "| head-sms | text message | page | 1 (major-incident) | sent |" in md
+        assert "| head-email | email | page | 1 (major-incident) | sent |" in md
     finally:
         await stop_bot(bot)
 

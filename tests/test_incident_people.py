@@ -300,6 +300,22 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
     assert "\u202e" not in reply["text"] and "<!channel>" not in reply["text"]
     assert "&lt;!channel&gt;" in reply["text"]
 
+    # Reporter and admin words (item 6): the report is the same for everyone; an admin
+    # also gets, privately, paging's detail and where it is configured.
+    reply = await slack_reply(
+        bot,
+        fake_slack,
+        lambda: bot.slash("/compromised", f"report {incident_id}", user="UREP", channel=CHANNEL),
+    )
+    assert not reply.get("text", "").startswith("For admins")
+    await bot.slash("/compromised", f"report {incident_id}", user="UADMIN", channel=CHANNEL)
+    (reply,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if r.get("text", "").startswith("For admins")]
+    )
+    assert reply["response_type"] == "ephemeral"
+    assert reply["text"].startswith(f"For admins, paging on {incident_id}")
+    assert "SECBOT_ROUTING" in reply["text"] and "duty-pd (PagerDuty)" in reply["text"]
+
 
 # --- Teams ---------------------------------------------------------------------------------
 
@@ -354,6 +370,12 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         card = puts[-1]["attachments"][0]["content"]
     assert desk(bot).store.get(incident_id).triage_step == "done"
 
+    # The reporter may not acknowledge; the refusal names no file or setting (item 6).
+    status, body = await teams_pick(
+        bot, "incident:ack", incident_id, {}, aad=REPORTER, reply_to_id=card_id
+    )
+    refusal = card_text(body["value"])
+    assert "ask an admin to add you to it" in refusal and "routing" not in refusal
     await teams_pick(bot, "incident:ack", incident_id, {}, aad=TEAM, reply_to_id=card_id)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
     puts = [u for u in fake_connector.updates() if u.get("id") == card_id]

@@ -105,7 +105,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     assert files and files[0]["name"] == f"{incident_id}-report.md"
     markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
     assert markdown.startswith(f"# Post-incident report: {incident_id}")
-    assert "| Summary | Recovered |" in markdown and "| duty-pd | pagerduty | trigger |" in markdown
+    assert "| Summary | Recovered |" in markdown and "| duty-pd | PagerDuty | page |" in markdown
     # The same report is also readable in the conversation, as a Markdown message.
     inline = [s for s in sent if s.get("textFormat") == "markdown"]
     assert inline and inline[0]["text"] == markdown
@@ -156,4 +156,4 @@ async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_
     assert [f["name"] for f in files] == [f"{incident_id}-drill-report.md"]
     markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
     assert markdown.startswith(f"# Drill report: {incident_id}") and "**DRILL**" in markdown
-    assert "| duty-pd | pagerduty | trigger | 1 | skipped: drill: not drill-safe |" in markdown
+    assert "| duty-pd | PagerDuty | page | 1 | skipped |" in markdown

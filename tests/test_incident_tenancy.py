@@ -264,7 +264,9 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
         await web_click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"],
                         "web-reporter")  # fmt: skip
     for user in ("web-team", "web-admin"):  # in the routing file's team; in SECBOT_ADMINS
-        report = await web_say(bot, f"compromised report {incident_id}", user)
+        await web_say(bot, f"compromised report {incident_id}", user)
+        mine = await bot.web_messages(user=user)
+        report = [m for m in mine if m.get("attachment")][-1]
         assert report["attachment"]["filename"] == f"{incident_id}-report.md"
     refused = await web_say(bot, f"compromised report {incident_id}", "web-nosy")
     assert "can't find incident" in refused["text"] and not refused.get("attachment")

@@ -18,6 +18,7 @@ from bot.core import Bot
 from bot.core.model import Actor, Place
 from bot.settings import load_settings
 from incidents.desk import IncidentDesk
+from incidents.paging.model import Notice
 from tests.support import TestBackend
 
 
@@ -43,7 +44,7 @@ class StandInPager:
         self.started: list[Info] = []
         self.acked: list[tuple[str, str]] = []
         self.resolved: list[str] = []
-        self.on_event = None
+        self.on_notice = None
 
     def team_for(self, info: Info):
         return self.team_now
@@ -51,7 +52,8 @@ class StandInPager:
     async def start(self, info: Info) -> None:
         self.started.append(info)
         self.states[info.id] = "active"
-        await self.on_event(info.id, "Paged comms-security by chat")
+        said = "Paged comms-security by chat"
+        await self.on_notice(info.id, Notice(said, said))
 
     async def update(self, info: Info) -> str | None:
         self.updated.append(info)
@@ -176,7 +178,7 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     assert pager.resolved == [incident_id]
     assert desk.store.get(incident_id).status == "closed"
     timeline = [e.text for e in desk.store.timeline.events(incident_id)]
-    assert "Paged comms-security by chat" in timeline  # the pager's on_event
+    assert "Paged comms-security by chat" in timeline  # the pager's on_notice
     assert any(t.startswith("Acknowledged by") for t in timeline)
 
 

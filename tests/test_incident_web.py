@@ -141,16 +141,21 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
         r"\*\*Time to acknowledge\*\* \(from paging to the first acknowledgement\): \d+ (s|min)", md
     )
     assert "done or skipped): not reached" in md  # contain steps are still open
-    assert "contain-scheduled: Not relevant to this incident" in md
-    assert "contain-admins: We have no admins" in md
-    assert "| duty-pd | pagerduty | trigger |" in md and "| room | chat | trigger |" in md
+    # Steps by their words and pages in plain words, not ids or provider names (issue
+    # 15, item 6).
+    step_text = {s.step_id: s.text for s in desk(bot).store.steps.all(incident_id)}
+    assert f"{step_text['contain-scheduled']}: Not relevant to this incident" in md
+    assert f"{step_text['contain-admins']}: We have no admins" in md
+    assert "| duty-pd | PagerDuty | page |" in md and "| room | a chat message | page |" in md
     assert "https://x.com/govuk/status/1" in md
     assert "| Department | DSIT |" in md
     # One line says which team was paged; the escalation steps follow it.
     timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
     paging = [t for t in timeline if t.startswith(("Paging", "Escalation step 1"))]
     assert paging == [
+        "Paging team comms-security.",
         "Paging team comms-security (2 steps).",
+        "Paging the on-call team (step 1 of 2) by PagerDuty and a chat message.",
         "Escalation step 1 of 2: paging duty-pd (PagerDuty), room (chat).",
     ]
 
@@ -271,7 +276,7 @@ async def test_escalation_then_acknowledge_in_chat(
         messages = await say(running, f"compromised report {incident_id}")
         md = messages[-1]["attachment"]["content"]
         assert "**Time to acknowledge** (from paging to the first acknowledgement): 5 min 1 s" in md
-        assert "| backup-pd | pagerduty | trigger | 2 | sent: PagerDuty accepted it" in md
+        assert "| backup-pd | PagerDuty | page | 2 | sent |" in md
     finally:
         await stop_bot(running)
 

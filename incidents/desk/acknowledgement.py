@@ -33,7 +33,7 @@ class Acknowledgement(DeskJob):
                 cards.note(
                     f"You can't acknowledge {inc.id}: only someone in the paged team "
                     f"({inc.team or 'none'}) or an admin can. If you should be in that team, "
-                    "ask an admin to add you to the routing file.",
+                    "ask an admin to add you to it.",
                     private=True,
                 )
             )

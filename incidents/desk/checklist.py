@@ -46,7 +46,7 @@ class Checklist(DeskJob):
         if step is None:
             return
         if self.store.steps.resolve(inc.id, step.step_id, "done", turn.actor, self.desk.now()):
-            self.desk.event(inc, turn.actor, "step", f"Done: {step.step_id}")
+            self.desk.event(inc, turn.actor, "step", f"Done: “{step.text}”")
             await self.after_step(turn, inc)
 
     async def on_skip(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
@@ -72,14 +72,16 @@ class Checklist(DeskJob):
         await self.skip_step(turn, inc, step.step_id, cards.SKIP_LABELS[code])
 
     async def skip_step(self, turn: Turn, inc: Incident, step_id: str, reason: str) -> None:
+        step = self.store.steps.get(inc.id, step_id)
+        what = f"“{step.text}”" if step else step_id
         if self.store.steps.resolve(
             inc.id, step_id, "skipped", turn.actor, self.desk.now(), reason
         ):
-            self.desk.event(inc, turn.actor, "step", f"Skipped: {step_id} ({reason})")
+            self.desk.event(inc, turn.actor, "step", f"Skipped: {what} ({reason})")
             await self.after_step(None, inc)
-            await turn.reply(cards.note(f"Skipped {step_id} on {inc.id}: {reason}", private=True))
+            await turn.reply(cards.note(f"Skipped {what} on {inc.id}: {reason}", private=True))
         else:
-            await turn.reply(cards.note(f"{step_id} is already done or skipped.", private=True))
+            await turn.reply(cards.note(f"{what} is already done or skipped.", private=True))
 
     async def on_assign(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         step = await self.open_step(turn, inc, parts)
@@ -89,7 +91,7 @@ class Checklist(DeskJob):
         if step.assignee == turn.actor.key:
             return  # a double click
         self.store.steps.assign(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
-        self.desk.event(inc, turn.actor, "assign", f"{step.step_id} assigned to {name}")
+        self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
         await self.desk.refresh(inc.id, turn, card=False)
 
     async def skip_command(self, turn: Turn, rest: str) -> None:

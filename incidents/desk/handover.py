@@ -23,7 +23,7 @@ import re
 from bot.core import Turn
 from bot.core.actions import button_value, value_parts
 from bot.core.hints import typed
-from bot.core.model import PERSON_FIELD, Choice, Message, PersonPicker, Section
+from bot.core.model import PERSON_FIELD, Block, Choice, Message, PersonPicker, Section
 from incidents import cards
 from incidents.cards import HANDOVER, STEP_ASSIGN
 from incidents.desk.job import DeskJob
@@ -43,25 +43,21 @@ class Handover(DeskJob):
         """Privately, a picker for the new commander (or for who takes ``step``)."""
         if step is None:
             prompt = f"Who should take over as commander of {inc.id}?"
-            action, value, typed_form = HANDOVER, button_value(inc.id), f"{inc.id} @person"
+            action, value = HANDOVER, button_value(inc.id)
+            hint = "Or type " + typed(turn.place, f"compromised assign {inc.id} @person") + "."
         else:
             prompt = f"Who should take “{step.text}” on {inc.id}?"
             action, value = STEP_ASSIGN, button_value(inc.id, step.step_id)
-            typed_form = f"{inc.id} {step.step_id} @person"
+            hint = "Or they can take it themselves: Assign to me."
         transport = self.services.transports.get(turn.place.platform)
         people = await transport.people(turn.place.workspace) if transport else []
         choices = tuple(Choice(p.name or p.user_id, p.user_id) for p in people[:MAX_CHOICES])
-        hint = "Or type " + typed(turn.place, f"compromised assign {typed_form}") + "."
-        if transport is not None and not people and turn.place.platform == "web":
-            # A web chat with nobody to list (development mode without a users file).
-            await turn.reply(cards.note(f"{prompt} {hint}", private=True))
-            return
-        blocks = (
+        blocks: list[Block] = [
             Section(prompt),
             PersonPicker(action, "Choose a person", value, choices),
             Section(hint),
-        )
-        await turn.reply(Message(text=f"{prompt} {hint}", blocks=blocks, private=True))
+        ]
+        await turn.reply(Message(text=f"{prompt} {hint}", blocks=tuple(blocks), private=True))
 
     # --- what a pick or a typed name does -------------------------------------------------
 

@@ -185,8 +185,10 @@ class Lifecycle(DeskJob):
         steps = self.playbooks.steps_for(replace(inc.facts, severity=new))
         added = self.store.steps.add(inc.id, steps)
         if added:
-            ids = ", ".join(s.step_id for s in self.store.steps.all(inc.id)[-added:])
-            self.desk.event(inc, BOT, "steps", f"Checklist steps added for severity {new}: {ids}")
+            texts = ", ".join(f"“{s.text}”" for s in self.store.steps.all(inc.id)[-added:])
+            self.desk.event(
+                inc, BOT, "steps", f"Checklist steps added for severity {new}: {texts}"
+            )
         fresh = self.store.get(inc.id)
         assert fresh is not None
         team = await self.desk.paging.sync(fresh)

@@ -11,8 +11,10 @@ import logging
 from typing import Any
 
 from bot.core import DeliveryFailed
+from bot.core.hints import typed
 from incidents import cards
 from incidents.desk.job import DeskJob
+from incidents.paging.model import Notice
 from incidents.store import BOT, Incident
 from incidents.triage import PLATFORM_IDS, PLATFORM_LABELS, SYMPTOM_LABELS
 
@@ -20,6 +22,13 @@ log = logging.getLogger(__name__)
 
 # Pager events that are also posted in the incident's room, not only the timeline.
 ROOM_WORTHY = ("Could not", "Escalation finished")
+# The timeline kind of paging's detail (targets, providers, errors): admins see it
+# (incidents.report.ADMIN_ONLY).
+ADMIN_DETAIL = "paging-detail"
+ADMIN_HINT = (
+    "Targets, their fallbacks and the teams' members are in the routing file"
+    " (SECBOT_ROUTING); provider keys and addresses are settings (see docs/configuration.md)."
+)
 ACK_HINT = (
     "To stop paging, press Acknowledge in secbot, or send secbot “compromised ack {id}” "
     "(in Slack: /compromised ack {id})."
@@ -110,16 +119,27 @@ class PagingLink(DeskJob):
             log.exception("paging resolve failed for %s", inc.id)
             self.desk.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
 
-    async def on_page_event(self, incident_id: str, text: str) -> None:
-        """The pager's progress (pages sent, escalations, failures) onto the timeline.
-        Failures, and a chain that ran out with nobody acknowledging, are also said in
-        the incident's room, so responders know paging needs help."""
+    async def on_notice(self, incident_id: str, notice: Notice) -> None:
+        """The pager's progress (pages sent, escalations, failures) onto the timeline:
+        in plain words for everyone, and with the targets and errors as an admin-only
+        entry (the report shows it to admins). Failures, and a chain that ran out with
+        nobody acknowledging, are also said in the incident's room in plain words, so
+        responders know paging needs help."""
         inc = self.store.get(incident_id)
         if inc is None:
             return
-        self.store.timeline.add(incident_id, self.desk.now(), BOT, "paging", text)
-        if text.startswith(ROOM_WORTHY) and inc.is_open and inc.room is not None:
-            try:
-                await self.desk.post(inc.room, cards.note(f"{cards.drill(inc)}{inc.id}: {text}"))
-            except DeliveryFailed as e:
-                log.warning("could not tell the incident room about paging: %s", e.reason)
+        now = self.desk.now()
+        self.store.timeline.add(incident_id, now, BOT, "paging", notice.plain)
+        if notice.detail != notice.plain:
+            self.store.timeline.add(incident_id, now, BOT, ADMIN_DETAIL, notice.detail)
+        if not notice.detail.startswith(ROOM_WORTHY) or not inc.is_open or inc.room is None:
+            return
+        report = typed(inc.room, f"compromised report {inc.id}")
+        text = (
+            f"{cards.drill(inc)}{inc.id}: {notice.plain}"
+            f" Admins can see why in the report: {report}"
+        )
+        try:
+            await self.desk.post(inc.room, cards.note(text))
+        except DeliveryFailed as e:
+            log.warning("could not tell the incident room about paging: %s", e.reason)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from bot.core import Turn
 from bot.core.model import Message, Section
 from incidents.desk.job import DeskJob
-from incidents.report import acknowledgements, build_report, duration, timings
+from incidents.desk.paging_link import ADMIN_HINT
+from incidents.report import acknowledgements, admin_notes, build_report, duration, timings
+
+MAX_ADMIN_NOTES = 8  # a section holds about 3,000 characters
 
 
 class Reports(DeskJob):
@@ -17,8 +20,28 @@ class Reports(DeskJob):
 
     async def report(self, turn: Turn, rest: str) -> None:
         inc = await self.desk.find(turn, rest.split()[0] if rest.split() else "")
-        if inc is not None:
-            await turn.reply(self.message(inc.id))
+        if inc is None:
+            return
+        await turn.reply(self.message(inc.id))
+        if self.services.is_admin(turn.actor):
+            await self.admin_notes(turn, inc.id)
+
+    async def admin_notes(self, turn: Turn, incident_id: str) -> None:
+        """For an admin, privately: paging's detail and where to change it. The report
+        itself is for everyone, so it has none of this."""
+        events = self.store.timeline.events(incident_id)
+        pages = self.pager.pages(incident_id) if self.pager is not None else []
+        notes = admin_notes(events, pages)
+        if not notes:
+            return
+        shown = notes[:MAX_ADMIN_NOTES]
+        more = len(notes) - len(shown)
+        text = "\n".join(
+            [f"For admins, paging on {incident_id}:", *(f"• {n}" for n in shown)]
+            + ([f"…and {more} more."] if more else [])
+            + [ADMIN_HINT]
+        )
+        await turn.reply(Message(text=text, blocks=(Section(text),), private=True))
 
     def message(self, incident_id: str) -> Message:
         inc = self.store.get(incident_id)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from incidents.paging.escalation import Engine
-from incidents.paging.model import IncidentInfo, PageRecord, severity_change
+from incidents.paging.model import IncidentInfo, Notice, PageRecord, severity_change
 from incidents.paging.outbox import Outbox
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
 from incidents.paging.routing import (
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnEvent = Callable[[str, str], Awaitable[None]]
+OnNotice = Callable[[str, Notice], Awaitable[None]]
 
 __all__ = ["IncidentInfo", "PageRecord", "Pager", "RoutingConfig", "Team", "load_routing"]
 
@@ -52,6 +53,9 @@ class Pager:
         self.services = services
         self.routing = routing
         self.on_event = on_event
+        # The same news said twice (a Notice: detail for admins, plain words for
+        # everyone else), for a caller that shows it to people (the incident desk).
+        self.on_notice: OnNotice | None = None
         # How a person acknowledges, shown in SMS, email and webhook text; "{id}" is
         # replaced by the incident id. The incident feature may set its own command.
         self.ack_hint = DEFAULT_ACK_HINT
@@ -74,11 +78,13 @@ class Pager:
         )
         self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)
 
-    async def _emit(self, incident_id: str, text: str) -> None:
-        if self.on_event is None:
-            return
+    async def _emit(self, incident_id: str, news: str | Notice) -> None:
+        notice = news if isinstance(news, Notice) else Notice(news, news)
         try:
-            await self.on_event(incident_id, text)
+            if self.on_event is not None:
+                await self.on_event(incident_id, notice.detail)
+            if self.on_notice is not None:
+                await self.on_notice(incident_id, notice)
         except Exception:  # the timeline failing must never stop paging
             log.exception("paging: on_event failed for incident %s", incident_id)
 
@@ -119,7 +125,14 @@ class Pager:
             f", up to {rounds} rounds" if rounds > 1 else ""
         )
         drill = " This is a drill: only drill-safe targets will be paged." if info.drill else ""
-        await self._emit(info.id, f"Paging team {team.name} ({shape}).{drill}")
+        plain_drill = " This is a drill: only the ways that are safe for drills are used."
+        await self._emit(
+            info.id,
+            Notice(
+                f"Paging team {team.name} ({shape}).{drill}",
+                f"Paging team {team.name}." + (plain_drill if info.drill else ""),
+            ),
+        )
         self.engine.wake()
 
     async def update(self, info: IncidentInfo) -> str | None:

@@ -23,8 +23,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.workers import Worker
+from incidents.paging.model import Notice
 from incidents.paging.outbox import Emit, Outbox
 from incidents.paging.store import JobRow, NewPage, PagingStore
+from incidents.paging.wording import hows
 
 if TYPE_CHECKING:
     from incidents.paging.providers import ProviderContext
@@ -76,7 +78,7 @@ class Engine:
 
     async def run_job(self, job: JobRow) -> bool:
         """Fire one due job; False if it had already run or been cancelled."""
-        events: list[str] = []
+        events: list[Notice] = []
         async with self.lock(job.incident_id):
             current = self.store.job(job.id)
             if current is None or current.status != "pending":
@@ -95,9 +97,14 @@ class Engine:
                     return False
                 self.store.mark_exhausted(job.incident_id, now)
                 events.append(
-                    "Escalation finished: nobody acknowledged after "
-                    + ("the whole chain." if rounds == 1 else f"{rounds} rounds of the chain.")
-                    + " No more pages will be sent unless paging is started again."
+                    Notice(
+                        "Escalation finished: nobody acknowledged after "
+                        + ("the whole chain." if rounds == 1 else f"{rounds} rounds of the chain.")
+                        + " No more pages will be sent unless paging is started again.",
+                        "Nobody from the on-call team has acknowledged, and every way of"
+                        " reaching them has been tried, so no more pages will be sent."
+                        " Phone them, or ask an admin for help.",
+                    )
                 )
             elif not (1 <= number <= len(steps) and 1 <= job.round <= rounds):
                 return self.store.finish_job(current, now, status="cancelled")
@@ -106,6 +113,8 @@ class Engine:
                 pages: list[NewPage] = []
                 paged: list[str] = []
                 skipped: list[str] = []
+                paged_kinds: list[str] = []
+                skipped_kinds: list[str] = []
                 for tid in step["targets"]:
                     target = chain["targets"][tid]
                     label = self.outbox.label(target["type"])
@@ -123,11 +132,13 @@ class Engine:
                             )
                         )
                         skipped.append(f"{tid} ({label})")
+                        skipped_kinds.append(target["type"])
                     else:
                         pages.append(
                             NewPage(job.step, job.round, tid, "trigger", target["type"], target)
                         )
                         paged.append(f"{tid} ({label})")
+                        paged_kinds.append(target["type"])
                 wait = timedelta(minutes=float(step.get("wait_minutes", 0)))
                 if number < len(steps):
                     nxt = (job.step + 1, job.round, now + wait)
@@ -147,9 +158,14 @@ class Engine:
                     text += f" Drill, so not paging {', '.join(skipped)} (not drill-safe)."
                 if not paged and not skipped:
                     text += " nothing to page."
-                events.append(text)
-        for text in events:
-            await self.emit(job.incident_id, text)
+                team_words = f"team {chain['team']}" if offset else "the on-call team"
+                plain = f"Paging {team_words} (step {number} of {len(steps)})"
+                plain += f" by {hows(paged_kinds)}." if paged_kinds else "."
+                if skipped_kinds:
+                    plain += f" This is a drill, so not by {hows(skipped_kinds)}."
+                events.append(Notice(text, plain))
+        for notice in events:
+            await self.emit(job.incident_id, notice)
         self.wake()
         return True
 

@@ -75,6 +75,17 @@ class PageRecord:
     team: str | None = None  # the team whose chain it belonged to
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What paging says about an incident, twice: ``detail`` names the routing file's
+    targets, providers and their errors (the timeline's admin view, and admins), and
+    ``plain`` says the same in words anyone can read, with no settings, file or target
+    names (everyone else: the reporter, the room)."""
+
+    detail: str
+    plain: str
+
+
 SEVERITY_WORDS = {1: "critical", 2: "high", 3: "moderate", 4: "low"}
 
 

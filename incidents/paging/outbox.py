@@ -19,16 +19,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.retry import PAGING
-from incidents.paging.model import IncidentInfo
+from incidents.paging.model import IncidentInfo, Notice
 from incidents.paging.providers import PageRequest, Provider, ProviderResult, target_from_json
 from incidents.paging.store import IncidentRow, NewPage, PageRow, PagingStore
+from incidents.paging.wording import how
 
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 60.0
 MAX_BACKOFF = 600.0
 
-Emit = Callable[[str, str], Awaitable[None]]
+Emit = Callable[[str, Notice], Awaitable[None]]
 
 
 def page_key(incident_id: str, step: int, round_: int, target_id: str, action: str) -> str:
@@ -157,52 +158,86 @@ class Outbox:
         await self.fail(row, result, now)
 
     async def fail(self, row: PageRow, result: ProviderResult, now: datetime) -> None:
-        """Report a page that will not be delivered, and try its fallback target."""
+        """Report a page that will not be delivered, and try its fallback target. Each
+        notice says it twice (:class:`Notice`): with the target, provider and error for
+        admins, and in plain words for everyone else."""
         label = self.label(row.provider)
         tries = f" after {row.attempts} attempts" if row.attempts > 1 else ""
+        way = how(row.provider)
+        iid = row.incident_id
         if row.action != "trigger":
             done = "acknowledged" if row.action == "acknowledge" else "resolved"
             await self.emit(
-                row.incident_id,
-                f"Could not tell {row.target_id} ({label}) that the incident was {done}"
-                f"{tries}: {result.detail}.",
+                iid,
+                Notice(
+                    f"Could not tell {row.target_id} ({label}) that the incident was {done}"
+                    f"{tries}: {result.detail}.",
+                    f"We couldn't tell the on-call team by {way} that the incident was {done}.",
+                ),
             )
             return
         head = f"Could not page {row.target_id} ({label}){tries}: {result.detail}."
-        inc = self.store.incident(row.incident_id)
+        plain = f"We couldn't reach the on-call team by {way}"
+        inc = self.store.incident(iid)
         fallback = row.target.get("fallback")
         chain_targets = inc.chain.get("targets", {}) if inc else {}
         if inc is None or inc.state != "active":
-            await self.emit(row.incident_id, head)
+            await self.emit(iid, Notice(head, f"{plain}."))
             return
         if row.step <= int(inc.chain.get("offset", 0)):
             # A page of a chain that another team's has replaced: no fallback now.
-            await self.emit(row.incident_id, f"{head} Another team is being paged instead.")
+            await self.emit(
+                iid,
+                Notice(
+                    f"{head} Another team is being paged instead.",
+                    f"{plain}; another team is being paged instead.",
+                ),
+            )
             return
         if not fallback or fallback not in chain_targets:
-            await self.emit(row.incident_id, f"{head} No fallback is set up for it.")
+            await self.emit(
+                iid,
+                Notice(
+                    f"{head} No fallback is set up for it.",
+                    f"{plain}, and there is no other way set up to try instead.",
+                ),
+            )
             return
         fb = chain_targets[fallback]
         fb_label = self.label(fb["type"])
+        fb_way = how(fb["type"])
         page = NewPage(
             row.step, row.round, fallback, "trigger", fb["type"], fb, fallback_for=row.target_id
         )
         if inc.drill and not fb.get("drill_safe"):
             self.store.pages.add(
-                row.incident_id,
+                iid,
                 [replace(page, status="skipped", detail="drill: not drill-safe")],
                 now,
             )
             await self.emit(
-                row.incident_id,
-                f"{head} Its fallback {fallback} ({fb_label}) is not drill-safe,"
-                " so it was skipped.",
+                iid,
+                Notice(
+                    f"{head} Its fallback {fallback} ({fb_label}) is not drill-safe,"
+                    " so it was skipped.",
+                    f"{plain}. This is a drill, so we didn't try {fb_way} instead.",
+                ),
             )
             return
-        added = self.store.pages.add(row.incident_id, [page], now)
+        added = self.store.pages.add(iid, [page], now)
         if added:
-            await self.emit(row.incident_id, f"{head} Trying its fallback {fallback} ({fb_label}).")
+            await self.emit(
+                iid,
+                Notice(
+                    f"{head} Trying its fallback {fallback} ({fb_label}).",
+                    f"{plain}, so we're trying {fb_way}.",
+                ),
+            )
         else:
             await self.emit(
-                row.incident_id, f"{head} Its fallback {fallback} ({fb_label}) was already paged."
+                iid,
+                Notice(
+                    f"{head} Its fallback {fallback} ({fb_label}) was already paged.",
+                    f"{plain}; they have already been contacted by {fb_way}.",
+                ),
             )

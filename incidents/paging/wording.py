@@ -25,6 +25,27 @@ NOTIFY_SANITISE = ["message", "title", "summary", "account", "department"]
 
 ACK_ACTION = "incident:ack"
 
+# Each way of paging in plain words ("by text message"), for people who never saw the
+# routing file: no provider or target names.
+HOW = {
+    "pagerduty": "PagerDuty",
+    "notify_sms": "text message",
+    "notify_email": "email",
+    "email": "email",
+    "chat": "a chat message",
+    "webhook": "their alerting system",
+}
+
+
+def how(kind: str) -> str:
+    return HOW.get(kind, "another way")
+
+
+def hows(kinds: list[str]) -> str:
+    """"PagerDuty and text message": each way once, in order."""
+    words = list(dict.fromkeys(how(k) for k in kinds))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
 ACTION_WORDS = {
     "trigger": "needs someone now",
     "acknowledge": "has been acknowledged",
