@@ -65,6 +65,9 @@ def command_text(text: str) -> str:
 
 
 def _from_command(body: dict, client: AsyncWebClient) -> Translated:
+    if not body["channel_id"] or not body["user_id"]:
+        # Slack always names both; a command from nowhere has nowhere to answer.
+        raise ValueError("a slash command names no channel or no person")
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
     incoming = Incoming(
