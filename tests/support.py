@@ -86,6 +86,13 @@ def sign_slack(body: str, timestamp: int | None = None, secret: str = SIGNING_SE
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
 
 
+def slack_typed(text: str) -> str:
+    """What Slack sends for ``text`` typed into a slash command: the manifest asks for
+    escaping (``should_escape``), so a typed ``&``, ``<`` or ``>`` arrives as an entity,
+    and only Slack's own markup (``<@U123>``, ``<!channel>``, links) arrives as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slash_command_body(
     command: str,
     text: str = "",

@@ -19,7 +19,7 @@ from incidents.paging.routing import RoutingError
 from tests import incident_support
 from tests.fakes.notify import API_KEY
 from tests.incident_support import buttons, card_text, desk
-from tests.support import run_app, start_bot, stop_bot
+from tests.support import run_app, slack_typed, start_bot, stop_bot
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
@@ -168,7 +168,7 @@ def slack_bodies(fake_slack) -> list[dict]:
 async def slack_incident(bot, fake_slack, start: str, *answers: str) -> tuple[str, str]:
     """Start /compromised in Slack and answer triage; returns (incident id, card ts)."""
     before = len(fake_slack.api_calls("chat.postMessage"))
-    await bot.slash("/compromised", start, user="UREP", channel=CHANNEL)
+    await bot.slash("/compromised", slack_typed(start), user="UREP", channel=CHANNEL)
     posts = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")[before:])
     incident_id = buttons(posts[0]["blocks"], "incident:triage")[0].split("|")[0]
     ts = desk(bot).store.get(incident_id).card_id
@@ -227,14 +227,16 @@ async def test_typed_text_is_inert_in_slack_pages_sms_email_and_webhooks(
 
     # A hostile skip reason: shown in the reply, the checklist and the timeline, inert.
     await paging_bot.slash(
-        "/compromised", f"skip {incident_id} contain-password {REASON}", user="UREP",
+        "/compromised", slack_typed(f"skip {incident_id} contain-password {REASON}"), user="UREP",
         channel=CHANNEL,
     )  # fmt: skip
     await fake_slack.wait_for(
         lambda s: [b for b in slack_bodies(s) if "esrever" in json.dumps(b, ensure_ascii=False)]
     )
     # A handle with hidden characters is refused; the refusal quotes it, inert.
-    await paging_bot.slash("/compromised", "x @dept\u202e<!channel>", user="UREP", channel=CHANNEL)
+    await paging_bot.slash(
+        "/compromised", slack_typed("x @dept\u202e<!channel>"), user="UREP", channel=CHANNEL
+    )
     await fake_slack.wait_for(
         lambda s: [r for r in s.responses() if "I didn't understand" in r.get("text", "")]
     )

@@ -27,7 +27,7 @@ from tests.quiz_support import (
     start_quiz_bot,
     store_of,
 )
-from tests.support import block_actions_body, stop_bot
+from tests.support import block_actions_body, slack_typed, stop_bot
 
 BURST_WAIT = 120.0  # two hundred signed requests at once, on a slow runner
 
@@ -556,7 +556,7 @@ async def test_exam_answers_out_of_turn_are_refused_with_a_way_on(bot, fake_slac
 
 
 async def test_what_someone_typed_is_shown_as_typed(bot, fake_slack):
-    await bot.slash("/quiz", "<!channel> *now*", user="U1", channel="C1")
+    await bot.slash("/quiz", slack_typed("<!channel> *now*"), user="U1", channel="C1")
     reply = (await fake_slack.wait_for(lambda s: s.responses(), timeout=WAIT))[-1]
     assert "no quiz questions tagged" in reply["text"]
     assert "<!channel>" not in json.dumps(reply)  # never a channel-wide ping

@@ -155,6 +155,9 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
 def _from_event(body: dict, client: AsyncWebClient) -> Translated:
     event = body["event"]
     channel = event.get("channel", "")
+    if not channel or not event.get("user"):
+        # Slack names both on what people say; there would be nowhere to answer.
+        raise ValueError("an event names no channel or no person")
     place = Place(
         "slack",
         body.get("team_id", ""),
