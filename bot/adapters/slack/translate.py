@@ -65,9 +65,6 @@ def command_text(text: str) -> str:
 
 
 def _from_command(body: dict, client: AsyncWebClient) -> Translated:
-    if not body["channel_id"] or not body["user_id"]:
-        # Slack always names both; a command from nowhere has nowhere to answer.
-        raise ValueError("a slash command names no channel or no person")
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
     incoming = Incoming(
@@ -155,9 +152,6 @@ def _from_view(body: dict, client: AsyncWebClient) -> Translated:
 def _from_event(body: dict, client: AsyncWebClient) -> Translated:
     event = body["event"]
     channel = event.get("channel", "")
-    if not channel or not event.get("user"):
-        # Slack names both on what people say; there would be nowhere to answer.
-        raise ValueError("an event names no channel or no person")
     place = Place(
         "slack",
         body.get("team_id", ""),
