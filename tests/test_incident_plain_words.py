@@ -17,14 +17,14 @@ import pytest
 
 from app import SERVICES
 from tests import incident_support
-from tests.fakes.notify import FakeNotify
 from tests.incident_support import buttons, desk, pager
 from tests.support import eventually, start_bot, stop_bot
-from tests.test_incident_paging import smtp  # noqa: F401 - a fixture
 from tests.test_incident_people import named_web_users, next_answer
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
+smtp = incident_support.smtp
+notify = incident_support.notify
 
 REPORTER, TEAM, HELPER, ADMIN = "web-reporter", "web-team", "web-helper", "web-admin"
 
@@ -58,14 +58,7 @@ PLAIN_FALLBACK = "We couldn't reach the on-call team by text message, so we're t
 
 
 @pytest.fixture
-async def notify():
-    server = await FakeNotify().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def bot(slack_env, tmp_path, notify, smtp, fake_slack, fake_connector, content_library):  # noqa: F811
+async def bot(slack_env, tmp_path, notify, smtp, fake_slack, fake_connector, content_library):
     controller, _ = smtp
     path = tmp_path / "routing.yml"
     path.write_text(ROUTING, encoding="utf-8")
@@ -129,7 +122,7 @@ def click(action_id: str, value: str, message_id: Any, form: dict | None = None)
     return {**act, "form": form} if form else act
 
 
-async def test_a_reporter_reads_plain_words_and_an_admin_gets_the_detail(bot, smtp):  # noqa: F811
+async def test_a_reporter_reads_plain_words_and_an_admin_gets_the_detail(bot, smtp):
     _, mailbox = smtp
     messages = await send(bot, REPORTER, "compromised x @govuk")
     card = messages[-1]
