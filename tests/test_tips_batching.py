@@ -299,6 +299,26 @@ def test_bodies_are_serialised_once_and_spliced_exactly():
     assert first[len(b'{"channel": "C1"') :] == second[len(b'{"channel": "C2"') :]
 
 
+def test_every_tip_is_rendered_once_however_many_channels_get_it():
+    """A fan-out posts one message per tip. The bodies are kept for more messages than
+    there are tips (at 256 the cache, full with 262 tips, emptied itself over and over),
+    and the least recently posted message is the one dropped."""
+    bodies = MessageBodies()
+    tips = [message(f"tip {i}") for i in range(600)]
+    for n in range(3):
+        for i, msg in enumerate(tips):
+            bodies.body(Place("slack", "T111", f"C{n}-{i}"), msg)
+    assert bodies.renders == len(tips)
+
+    small, here = MessageBodies(size=2), Place("slack", "T111", "C1")
+    a, b, c = tips[:3]
+    for msg in (a, b, a, c, a):  # c pushes out b, the least recently posted, not a
+        small.body(here, msg)
+    assert small.renders == 3
+    small.body(here, b)
+    assert small.renders == 4
+
+
 # --- two senders of one row ------------------------------------------------------------
 # `/tip send-now` while the scheduler's fan-out picks the same row up: exactly one posts
 # it, the other is "skipped", even when both moves to `sending` land in one ledger flush.

@@ -20,6 +20,7 @@ retry a success, so skipping them for one changes nothing.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import urljoin
@@ -36,7 +37,10 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.core.model import Message, Place
 from bot.render.slack import render
 
-CACHED_MESSAGES = 256
+# Messages whose bodies are kept, least recently posted dropped first. A fan-out posts one
+# message per tip, so this must hold every tip with room to spare: at 256, with 262 tips,
+# the cache emptied itself over and over and most posts rendered their tip again.
+CACHED_MESSAGES = 1024
 JSON = "application/json;charset=utf-8"
 _NO_EXTRA: dict[str, Any] = {}
 
@@ -45,20 +49,25 @@ class MessageBodies:
     """``chat.postMessage`` JSON bodies: each message rendered and serialised once.
 
     Keyed by the message object (kept alive by the entry, so its id cannot be reused);
-    ``Message`` is a frozen value, so a cached body never goes stale."""
+    ``Message`` is a frozen value, so a cached body never goes stale. ``renders`` counts
+    the messages rendered (tests and profiling: a fan-out renders each tip once)."""
 
     def __init__(self, size: int = CACHED_MESSAGES):
         self.size = size
-        self._bodies: dict[int, tuple[Message, bytes]] = {}
+        self.renders = 0
+        self._bodies: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
 
     def body(self, place: Place, msg: Message) -> bytes:
-        entry = self._bodies.get(id(msg))
+        bodies = self._bodies
+        entry = bodies.get(id(msg))
         if entry is None or entry[0] is not msg:
-            if len(self._bodies) >= self.size:
-                self._bodies.clear()
             rendered = json.dumps(render(msg)).encode()  # '{"text": ..., "blocks": [...]}'
             entry = (msg, b"}" if rendered == b"{}" else b", " + rendered[1:])
-            self._bodies[id(msg)] = entry
+            bodies[id(msg)] = entry
+            self.renders += 1
+            if len(bodies) > self.size:
+                bodies.popitem(last=False)
+        bodies.move_to_end(id(msg))
         # Exactly json.dumps({"channel": ..., "thread_ts": ..., **rendered}), but only
         # the channel is encoded per post.
         head = b'{"channel": ' + _string(place.channel)
