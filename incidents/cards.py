@@ -1,6 +1,7 @@
 """The messages the incident flow shows: the triage card (which becomes the incident
-card), the checklist, and small replies. Pure functions of the stored state, so any
-message can be redrawn at any time (after a restart, a click, a severity change).
+card) and small replies; the checklist is ``incidents.checklist_view``. Pure functions
+of the stored state, so any message can be redrawn at any time (after a restart, a
+click, a severity change).
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from bot.core.model import (
     Actions,
     Block,
     Button,
-    Choice,
     Context,
     Heading,
     Message,
-    Place,
     Section,
-    Select,
 )
-from incidents.playbooks import phase_label
-from incidents.store import Incident, StepState
+from incidents.store import Incident
 from incidents.triage import (
     ANSWER_LABELS,
     NOT_SURE,
@@ -36,10 +33,6 @@ from incidents.triage import (
     SYMPTOMS,
 )
 
-# Slack allows 50 blocks a message; keep room for the heading and small print.
-MAX_BLOCKS = 48
-# Slack shows at most 3,000 characters in a section; leave room for escaping.
-MAX_SECTION_TEXT = 2800
 # Open incidents listed one to a section; more are counted, not shown.
 MAX_LISTED = 40
 
@@ -48,16 +41,6 @@ MAX_LISTED = 40
 # person, each shows the picker.
 HANDOVER = "incident.handover"
 STEP_ASSIGN = "incident.step.assign"
-
-SKIP_REASONS: tuple[tuple[str, str], ...] = (
-    ("not-relevant", "Not relevant to this incident"),
-    ("already-done", "Already done before the incident"),
-    ("someone-else", "Someone else is handling it"),
-    ("cannot", "We can't do it (no access or no permission)"),
-    ("other", "Other (type the reason)"),
-)
-SKIP_LABELS = dict(SKIP_REASONS)
-
 
 def drill(inc: Incident) -> str:
     return "DRILL — " if inc.drill else ""
@@ -255,114 +238,6 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         blocks.append(Context(tuple(small)))
     text = f"{title}. Severity {inc.severity}, status {inc.status}."
     return Message(text=text, blocks=tuple(blocks))
-
-
-def _step_line(s: StepState, tz: ZoneInfo) -> str:
-    phase = phase_label(s.phase)
-    if s.status == "done":
-        return f"✓ {phase}: {s.text} — done by {s.by_name or s.by_key} at {hhmm(s.at, tz)}"
-    if s.status == "skipped":
-        return f"✗ {phase}: {s.text} — skipped by {s.by_name or s.by_key}: {s.reason or ''}"
-    line = f"☐ {phase}: {s.text}"
-    if s.link:
-        line += f"\n{s.link}"
-    if s.assignee:
-        line += f"\nAssigned to {s.assignee_name or s.assignee}"
-    return line
-
-
-def _chunks(lines: list[str], limit: int = MAX_SECTION_TEXT) -> list[tuple[str, int]]:
-    """Lines joined into as few texts as possible, each within ``limit`` characters
-    (Slack shows at most 3,000 in a section), so no step is cut off mid-list; with
-    how many lines each text holds."""
-    chunks: list[tuple[str, int]] = []
-    current, count = "", 0
-    for line in lines:
-        joined = f"{current}\n{line}" if current else line
-        if current and len(joined) > limit:
-            chunks.append((current, count))
-            current, count = line, 1
-        else:
-            current, count = joined, count + 1
-    if current:
-        chunks.append((current, count))
-    return chunks
-
-
-def checklist(inc: Incident, steps: list[StepState], tz: ZoneInfo) -> Message:
-    """Every step with Done / Skip / Assign; redrawn in place after each click.
-
-    It always fits one Slack message (50 blocks, 3,000 characters a section) and one
-    Teams card: resolved steps share sections when space is short, later open steps
-    show their buttons once earlier ones are done, and if even that is too much the
-    rest is summarised with a pointer to the report, which lists every step."""
-    title = f"{drill(inc)}{inc.id} checklist"
-    open_steps = [s for s in steps if s.status == "open"]
-    done = len(steps) - len(open_steps)
-    budget = MAX_BLOCKS - 2  # the heading and the status line
-    resolved = [s for s in steps if s.status != "open"]
-    with_buttons = inc.is_open
-    body: list[Block] = []
-    # Resolved steps take one block each, open ones two (text and buttons). When that
-    # would not fit in one message, resolved steps share blocks and the last open
-    # steps show their buttons once earlier ones are done.
-    need = len(resolved) + (2 if with_buttons else 1) * len(open_steps)
-    if need > budget and resolved:
-        body += [Section(text) for text, _ in _chunks([_step_line(s, tz) for s in resolved])]
-        shown = open_steps
-    else:
-        shown = steps
-    later: list[StepState] = []
-    for s in shown:
-        room = budget - len(body)
-        if s.status != "open" or not with_buttons:
-            if later or room < 2:
-                later.append(s)
-            else:
-                body.append(Section(_step_line(s, tz)))
-        elif room >= 3 and not later:  # keep a block for the steps still to come
-            value = button_value(inc.id, s.step_id)
-            body += [
-                Section(_step_line(s, tz)),
-                Actions(
-                    (
-                        Button("Done", "incident:done", value, "primary"),
-                        Button("Skip", "incident:skip", value),
-                        Button("Assign to me", "incident:assign", value),
-                    )
-                ),
-            ]
-        else:
-            later.append(s)
-    later_texts = _chunks([_step_line(s, tz) for s in later])
-    room = budget - len(body)
-    not_shown = 0
-    if len(later_texts) > room:
-        not_shown = sum(count for _, count in later_texts[room:])
-        later_texts = later_texts[:room]
-    body += [Section(text) for text, _ in later_texts]
-    status = f"{done} of {len(steps)} steps done or skipped. Status: {inc.status}."
-    if later and with_buttons:
-        status += " More buttons appear as steps are done."
-    if not_shown:
-        status += (
-            f" {not_shown} more steps are not shown here: the report lists every step "
-            f"({typed(inc.room or inc.origin, f'compromised report {inc.id}')})."
-        )
-    blocks: list[Block] = [Heading(title), *body, Context((status,))]
-    return Message(text=f"{title}: {status}", blocks=tuple(blocks))
-
-
-def skip_prompt(inc: Incident, step: StepState, place: Place | None = None) -> Message:
-    text = f"Why skip “{step.text}”? Pick a reason."
-    choices = tuple(
-        Choice(label, button_value(inc.id, step.step_id, code)) for code, label in SKIP_REASONS
-    )
-    return Message(
-        text=text,
-        blocks=(Section(text), Select("incident:reason", "Reason for skipping", choices)),
-        private=True,
-    )
 
 
 def status_list(incidents: list[Incident]) -> Message:

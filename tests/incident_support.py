@@ -126,6 +126,48 @@ def card_text(node: Any) -> str:
     return node if isinstance(node, str) else ""
 
 
+async def web_close(bot: Any, incident_id: str, summary: str, user: str) -> list[dict]:
+    """``compromised close`` in the web chat, pressing "Close anyway" when it asks first
+    because steps are still open. Returns the person's messages afterwards."""
+    status, body = await bot.web_send(user=user, text=f"compromised close {incident_id} {summary}")
+    assert status == 200 and body["ok"]
+    messages = await bot.web_messages(user=user)
+    confirm = [v for v in buttons(messages[-1]["blocks"], "incident:close") if "|confirm" in v]
+    if confirm:
+        action = {"action_id": "incident:close", "value": confirm[0],
+                  "message_id": str(messages[-1]["id"])}  # fmt: skip
+        status, body = await bot.web_send(user=user, action=action)
+        assert status == 200 and body["ok"]
+        messages = await bot.web_messages(user=user)
+    return messages
+
+
+async def slack_close(
+    bot: Any, fake_slack: Any, incident_id: str, summary: str, user: str, channel: str
+) -> None:
+    """``/compromised close`` in Slack, pressing "Close anyway" in the ephemeral
+    confirmation when steps are still open."""
+    n = len(fake_slack.responses())
+    await bot.slash("/compromised", f"close {incident_id} {summary}", user=user, channel=channel)
+    (answer,) = (await fake_slack.wait_for(lambda s: s.responses()[n:]))[:1]
+    confirm = [v for v in buttons(answer.get("blocks", []), "incident:close") if "|confirm" in v]
+    if confirm:
+        await bot.click("incident:close", confirm[0], user=user, channel=channel,
+                        message_ts="1700000099.000001", is_ephemeral=True)  # fmt: skip
+
+
+async def teams_close(
+    bot: Any, fake_connector: Any, incident_id: str, summary: str, aad: str
+) -> None:
+    """``compromised close`` in a Teams channel, pressing "Close anyway" in the
+    confirmation (sent to the person's own chat) when steps are still open."""
+    n = len(fake_connector.sent())
+    await bot.teams_say(f"compromised close {incident_id} {summary}", mention=True, aad=aad)
+    confirm = [v for v in buttons(fake_connector.sent()[n:], "incident:close") if "|confirm" in v]
+    if confirm:
+        await bot.teams_click("incident:close", confirm[0], aad=aad)
+
+
 # --- fakes that wait long enough on a busy CI machine ----------------------------------
 
 

@@ -239,7 +239,8 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert len(notify.sms_sent()) == 2 and len(mailbox.envelopes) == 1
         assert len(pd.events("trigger")) == 2 and len(pd.events("acknowledge")) == 1
 
-        await say(bot, f"compromised close {incident_id} Fake account taken down")
+        # Steps are still open, so closing asks first (issue 15).
+        await incident_support.web_close(bot, incident_id, "Fake account taken down", REPORTER)
         (resolve,) = await pd.wait_for(lambda s: s.events("resolve"))
         assert resolve["routing_key"] == "duty-routing-key-0001"
         report = (await say(bot, f"compromised report {incident_id}"))[-1]

@@ -8,6 +8,7 @@ import json
 import pytest
 from aiohttp import web
 
+from incidents.checklist_phases import in_order
 from tests import incident_support
 from tests.fakes.notify import API_KEY, FakeNotify
 from tests.fakes.slack_api import FakeSlack
@@ -19,6 +20,7 @@ from tests.incident_support import (
     desk,
     pager,
     routing_env,
+    slack_close,
 )
 from tests.support import start_bot, stop_bot
 
@@ -101,8 +103,12 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     assert final["text"].startswith(f"{incident_id}: Facebook account @dept_news. Severity 2")
     checklist = next(p for p in posts(fake_slack) if p["text"].startswith(f"{incident_id} check"))
     assert checklist["thread_ts"] == ts and checklist["channel"] == CHANNEL
-    assert "https://www.facebook.com/hacked" in card_text(checklist["blocks"])
-    assert f"{incident_id}|notify-phishing" in buttons(checklist["blocks"], "incident:done")
+    # One phase at a time (issue 15): the first 15 minutes' steps have the buttons.
+    assert "First 15 minutes" in checklist["text"]
+    first = [s for s in in_order(desk(bot).store.steps.all(incident_id)) if s.phase == "first"]
+    assert buttons(checklist["blocks"], "incident:done") == [
+        f"{incident_id}|{s.step_id}" for s in first
+    ]
 
     (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
     assert trigger["dedup_key"] == incident_id and trigger["payload"]["severity"] == "error"
@@ -131,15 +137,16 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
         message_ts=checklist_ts,
     )  # fmt: skip
     done = await fake_slack.wait_for(lambda s: len(updates_of(s, checklist_ts)) > n)
-    assert done and "done by user-uteam" in card_text(updates_of(fake_slack, checklist_ts)[-1])
+    assert done and "1 of" in updates_of(fake_slack, checklist_ts)[-1]["text"]
+    assert desk(bot).store.steps.get(incident_id, "contain-password").by_name == "user-uteam"
 
     # Close: refused for the paged team, then by the reporter (the commander).
     n = len(fake_slack.responses())
     await bot.slash("/compromised", f"close {incident_id} fine", user="UTEAM", channel=CHANNEL)
     refusal = (await fake_slack.wait_for(lambda s: len(s.responses()) > n and s.responses()))[-1]
     assert "Only the incident commander (user-urep) or an admin can close" in refusal["text"]
-    await bot.slash("/compromised", f"close {incident_id} Reset and secured", user="UREP",
-                    channel=CHANNEL)  # fmt: skip
+    # Steps are still open, so closing asks first (issue 15).
+    await slack_close(bot, fake_slack, incident_id, "Reset and secured", "UREP", CHANNEL)
     await fake_pd.wait_for(lambda s: s.events("resolve"))
 
     # The report arrives as a file through files_upload_v2.
@@ -230,8 +237,7 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
         assert fake_pd.events() == []
 
         # Closing a drill posts the drill report as a file in the incident's channel.
-        await running.slash("/compromised", f"close {incident_id} Drill done", user="UREP",
-                            channel=CHANNEL)  # fmt: skip
+        await slack_close(running, fake_slack, incident_id, "Drill done", "UREP", CHANNEL)
         done = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
         assert done[0]["channel_id"] == CHANNEL
         (asked,) = fake_slack.api_calls("files.getUploadURLExternal")

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from tests import incident_support
-from tests.incident_support import buttons, card_text, desk, pager, routing_env
+from tests.incident_support import buttons, card_text, desk, pager, routing_env, teams_close
 from tests.support import start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
@@ -57,7 +57,10 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     assert f"{incident_id}: Threads account @dept" in card_text(final)
     assert buttons(final, "incident:ack") == [incident_id]
     checklist = next(c for c in cards(fake_connector.sent()) if "checklist" in card_text(c))
-    assert f"{incident_id}|contain-password" in buttons(checklist, "incident:done")
+    # One phase at a time (issue 15): the first 15 minutes' steps have the buttons.
+    assert "First 15 minutes" in card_text(checklist)
+    first = [s for s in desk(bot).store.steps.all(incident_id) if s.phase == "first"]
+    assert buttons(checklist, "incident:done") == [f"{incident_id}|{s.step_id}" for s in first]
 
     (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
     assert trigger["payload"]["severity"] == "critical"  # access lost
@@ -84,7 +87,8 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
         "incident:done", f"{incident_id}|contain-sessions", reply_to_id=checklist_id, aad=TEAM
     )
     redrawn = [u for u in fake_connector.updates() if u.get("id") == checklist_id]
-    assert "done by Alex Example" in card_text(redrawn[-1])
+    assert "1 of" in card_text(redrawn[-1])
+    assert desk(bot).store.steps.get(incident_id, "contain-sessions").by_name == "Alex Example"
 
     # Close refused for a non-commander; then the reporter closes it.
     await bot.teams_say(f"compromised close {incident_id} done", mention=True, aad=TEAM)
@@ -93,7 +97,8 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
         c.body for c in fake_connector.calls if "Only the incident commander" in card_text(c.body)
     ]
     assert refusal  # sent to the team member's personal chat
-    await bot.teams_say(f"compromised close {incident_id} Recovered", mention=True, aad=REPORTER)
+    # Steps are still open, so closing asks first (issue 15).
+    await teams_close(bot, fake_connector, incident_id, "Recovered", REPORTER)
     await fake_pd.wait_for(lambda s: s.events("resolve"))
 
     n = len(fake_connector.sent())
@@ -148,7 +153,7 @@ async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_
     assert fake_pd.events() == []
 
     n = len(fake_connector.sent())
-    await bot.teams_say(f"compromised close {incident_id} Drill done", mention=True, aad=REPORTER)
+    await teams_close(bot, fake_connector, incident_id, "Drill done", REPORTER)
     sent = fake_connector.sent()[n:]
     files = [
         a for s in sent for a in s.get("attachments", []) if a["contentType"] == "text/markdown"

@@ -174,7 +174,12 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     step = desk.store.steps.get(incident_id, "contain-scheduled")
     assert (step.status, step.reason) == ("skipped", "Not relevant to this incident")
 
+    # Steps are still open, so closing asks first (issue 15), listing them by text.
     replies = await reporter.exec_command(f"compromised close {incident_id} Recovered")
+    assert "Close it anyway?" in replies[-1].text and pager.resolved == []
+    assert desk.store.steps.all(incident_id)[0].text in replies[-1].text
+    confirm = [b.value for b in replies[-1].buttons() if b.value.endswith("|confirm")]
+    await reporter.click("incident:close", confirm[0])
     assert pager.resolved == [incident_id]
     assert desk.store.get(incident_id).status == "closed"
     timeline = [e.text for e in desk.store.timeline.events(incident_id)]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.core.clock import FakeClock
 from tests import incident_support
-from tests.incident_support import buttons, desk, pager
+from tests.incident_support import buttons, desk, pager, web_close
 from tests.support import start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
@@ -69,9 +69,12 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert card["text"].startswith(f"{incident_id}: X account @govuk. Severity 1")
     assert buttons(card["blocks"], "incident:ack") == [incident_id]
     checklist = next(m for m in messages if m["text"].startswith(f"{incident_id} checklist"))
-    done_values = buttons(checklist["blocks"], "incident:done")
-    assert f"{incident_id}|contain-password" in done_values
-    assert f"{incident_id}|notify-siro" in done_values  # severity 1 only
+    # One phase at a time (issue 15): the first 15 minutes' steps have the buttons;
+    # the severity 1 steps are on the checklist too.
+    steps = desk(bot).store.steps.all(incident_id)
+    first = [f"{incident_id}|{s.step_id}" for s in steps if s.phase == "first"]
+    assert buttons(checklist["blocks"], "incident:done") == first
+    assert "notify-siro" in [s.step_id for s in steps]  # severity 1 only
 
     # Paging: PagerDuty got a critical trigger keyed on the incident id, and a chat page
     # with an Acknowledge button was posted where the incident is worked.
@@ -105,7 +108,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     )
     updated = by_id(messages, checklist["id"])
     assert updated["version"] > checklist["version"]
-    assert "✓ Contain: Change the password" in str(updated["blocks"])
+    assert updated["text"].startswith(f"{incident_id} checklist: 1 of")
     mine = await click(
         bot, "incident:skip", f"{incident_id}|contain-scheduled", checklist["id"], user=TEAM
     )
@@ -116,9 +119,10 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     await click(bot, "incident:reason", reason, prompt["id"], user=TEAM)
     await say(bot, f"compromised skip {incident_id} contain-admins We have no admins", user=TEAM)
     await click(bot, "incident:assign", f"{incident_id}|contain-email", checklist["id"], user=TEAM)
-    updated = by_id(await bot.web_messages(user=REPORTER), checklist["id"])
-    assert "skipped by Web User: Not relevant to this incident" in str(updated["blocks"])
-    assert "Assigned to Web User" in str(updated["blocks"])
+    # Those steps are in a later phase: the store and the report have them.
+    step = desk(bot).store.steps.get(incident_id, "contain-scheduled")
+    assert (step.by_name, step.reason) == ("Web User", "Not relevant to this incident")
+    assert desk(bot).store.steps.get(incident_id, "contain-email").assignee_name == "Web User"
     messages = await say(bot, f"compromised evidence {incident_id} https://x.com/govuk/status/1")
     assert "added evidence" in messages[-1]["text"] and not messages[-1]["private"]
 
@@ -126,7 +130,8 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     mine = await say(bot, f"compromised close {incident_id} all fine", user=TEAM)
     assert mine[-1]["private"] and "Only the incident commander" in mine[-1]["text"]
     assert desk(bot).store.get(incident_id).status != "closed"
-    await say(bot, f"compromised close {incident_id} Password reset, rogue post removed")
+    # Steps are still open, so closing asks first (issue 15).
+    await web_close(bot, incident_id, "Password reset, rogue post removed", REPORTER)
     (resolve,) = await fake_pd.wait_for(lambda s: s.events("resolve"))
     assert resolve["dedup_key"] == incident_id
     card = by_id(await bot.web_messages(user=REPORTER), card_id)
@@ -186,7 +191,7 @@ async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):
     skipped = [p for p in pager(bot).pages(incident_id) if p.target == "duty-pd"]
     assert all(p.status != "sent" for p in skipped)
 
-    messages = await say(bot, f"compromised close {incident_id} Drill went well")
+    messages = await web_close(bot, incident_id, "Drill went well", REPORTER)
     closed, report = messages[-2], messages[-1]
     assert closed["text"].startswith(f"DRILL — {incident_id} closed")
     assert report["attachment"]["filename"] == f"{incident_id}-drill-report.md"
@@ -283,7 +288,7 @@ async def test_escalation_then_acknowledge_in_chat(
 
 async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
     """Mistakes are answered with the words to type in the web chat (no Slack slash), and an
-    unknown step lists the steps, whose ids the checklist does not show."""
+    unknown step says how the checklist numbers its steps."""
     mine = await say(bot, "compromised frobnicate")
     assert mine[-1]["private"] and "I didn't understand “frobnicate”" in mine[-1]["text"]
     assert "Type compromised, or compromised x @ouraccount" in mine[-1]["text"]
@@ -299,8 +304,8 @@ async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
     mine = await say(bot, f"compromised assign {incident_id} nosuchstep @web-team")
     text = mine[-1]["text"]
     assert mine[-1]["private"] and text.startswith(f"{incident_id} has no step “nosuchstep”.")
-    # The "First 15 minutes" (once "Preserve evidence") now come before contain (issue 15).
-    assert "Its steps are: " in text and "contain-password, " in text and "notify-siro" in text
+    total = len(desk(bot).store.steps.all(incident_id))
+    assert f"Its steps are numbered 1 to {total} on the checklist." in text
 
 
 async def test_report_counts_only_pages_that_went_out(bot, fake_pd):

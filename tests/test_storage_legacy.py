@@ -14,7 +14,9 @@ from app import SERVICES
 from bot.core import DeliveryFailed
 from bot.core.model import Message, Place, Section
 from tests import incident_support
+from tests.incident_support import buttons, card_text
 from tests.support import start_bot, stop_bot
+from tests.test_incident_checklist import TEAM, by_id, click, expected_phase, web_incident
 from tests.test_output_safety import db_bytes
 
 fake_slack = incident_support.fake_slack
@@ -72,7 +74,7 @@ def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_pat
     from bot.storage.db import migrate, open_db
     from bot.storage.migrations.legacy import LEGACY
     from bot.storage.schema import upgrade
-    from incidents import cards
+    from incidents.checklist_view import checklist
     from incidents.report import build_report
     from incidents.store import IncidentStore
 
@@ -99,7 +101,7 @@ def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_pat
     assert (inc.access, inc.harmful, inc.personal_data, inc.kind) == ("no", "yes", None, "hijack")
     steps = store.steps.all(inc.id)
     assert [s.phase for s in steps] == ["first", "harden"]
-    shown = repr(cards.checklist(inc, steps, ZoneInfo("Europe/London")))
+    shown = repr(checklist(inc, steps, ZoneInfo("Europe/London")))
     assert "Do evidence-capture" in shown and "First 15 minutes" in shown
     md = build_report(inc, steps, [], [], None, ZoneInfo("Europe/London"))
     assert "### First 15 minutes" in md and "### Harden and review" in md
@@ -240,7 +242,11 @@ def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
     upgrade(db)
     assert status(db).current == head()
     columns = {t: list(found[0]) for t, found in before.items()}
-    assert _every_row(db, columns) == _renamed(before)
+    after = _every_row(db, columns)
+    # Tables a later revision added start empty (0002: incident_checklists).
+    added = {t: rows for t, rows in after.items() if t not in before}
+    assert added == {t: [] for t in added}
+    assert {t: rows for t, rows in after.items() if t in before} == _renamed(before)
     done = {tuple(r) for r in db.execute("SELECT domain, version FROM schema_migrations")}
     assert done == {(d, v) for d, steps in LEGACY.items() for v in range(1, len(steps) + 1)}
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -270,3 +276,50 @@ async def test_the_app_reads_a_file_made_before_alembic(
         assert "SEC-2026-0001" in listed, listed
     finally:
         await stop_bot(bot)
+
+
+async def test_an_incident_stored_before_this_change_still_works(
+    slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path
+):
+    """A checklist kept before "Need help" and the chosen phase were stored is migrated
+    at start: it renders by phase and its buttons work."""
+    env = {**slack_env, **incident_support.routing_env(tmp_path, fake_pd.url)}
+    first = await start_bot(env, slack=fake_slack, connector=fake_connector,
+                            content=content_library)  # fmt: skip
+    try:
+        incident_id, checklist = await web_incident(first)
+        old_ids = expected_phase(first, incident_id, "first")
+    finally:
+        await stop_bot(first)
+    # The database as it was before (revision 0001): none of the new columns or table.
+    from bot.storage.db import open_db
+
+    db = open_db(env["SECBOT_DB"])
+    for column in ("help_by", "help_name", "help_at"):
+        db.execute(f"ALTER TABLE incident_steps DROP COLUMN {column}")
+    db.execute("DROP TABLE incident_checklists")
+    db.execute("UPDATE alembic_version SET version_num = '0001'")
+    db.conn.close()
+
+    second = await start_bot(env, slack=fake_slack, connector=fake_connector,
+                             content=content_library)  # fmt: skip
+    try:
+        assert expected_phase(second, incident_id, "first") == old_ids
+        # The message posted before the restart still works, and is redrawn by phase.
+        messages = await click(
+            second, "incident:done", f"{incident_id}|{old_ids[0]}", checklist["id"], user=TEAM
+        )
+        current = by_id(messages, checklist["id"])
+        assert current["text"].startswith(f"{incident_id} checklist: 1 of")
+        assert "First 15 minutes" in current["text"]
+        messages = await click(
+            second, "incident:step", f"{incident_id}|{old_ids[-1]}|help", checklist["id"]
+        )
+        assert "Help asked for by" in card_text(by_id(messages, checklist["id"])["blocks"])
+        (show_next,) = buttons(by_id(messages, checklist["id"])["blocks"], "incident:phase")
+        messages = await click(second, "incident:phase", show_next, checklist["id"])
+        assert f"{incident_id}|{old_ids[-1]}" not in buttons(
+            by_id(messages, checklist["id"])["blocks"], "incident:done"
+        )
+    finally:
+        await stop_bot(second)

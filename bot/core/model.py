@@ -166,8 +166,21 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Menu:
+    """A small menu of more choices, shown after a row's buttons: Slack's overflow
+    menu, a Teams ``Action.ShowCard``, a drop-down in the web chat. It counts as one
+    control however many choices it holds, so a row of a few buttons stays short.
+    The chosen value arrives as an action with ``action_id``."""
+
+    label: str
+    action_id: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
 class Actions:
     buttons: tuple[Button, ...]
+    menu: Menu | None = None  # after the buttons
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ taken away here, including in the top-level ``text`` fallback that notifications
 - mrkdwn objects are ``verbatim``, so Slack does not turn names or URLs into links.
 
 Every limit is kept: section text 3,000 characters, fields 10 × 2,000, header 150,
-button and option labels 75, context elements 10, 25 buttons, 50 blocks (the 50th then
+button and option labels 75, context elements 10, 25 elements in a row (an overflow
+menu, five options at most, is one of them), 50 blocks (the 50th then
 says how many more parts were left out), and 3,000 for the fallback text (Slack
 truncates a top-level ``text`` beyond 40,000 and recommends under 4,000).
 """
@@ -31,8 +32,10 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InteractiveElement,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
@@ -46,6 +49,7 @@ from bot.core.model import (
     Context,
     Divider,
     Heading,
+    Menu,
     Message,
     PersonPicker,
     Section,
@@ -58,6 +62,7 @@ MAX_TEXT = 3000
 MAX_BLOCKS = 50
 MAX_HEADER = 150
 MAX_LABEL = 75
+MAX_OVERFLOW = 5  # options in an overflow menu
 
 _SPECIAL = re.compile(r"(?<!\w)@(here|channel|everyone)\b", re.IGNORECASE)
 _QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
@@ -143,7 +148,7 @@ def block_model(i: int, blk) -> object | None:
             return None
         return SectionBlock(text=text, fields=fields or None)
     if isinstance(blk, Actions):
-        elements = [
+        elements: list[InteractiveElement] = [
             ButtonElement(
                 text=_clip(b.label, MAX_LABEL),
                 # Slack wants action ids unique within a block; the adapter strips "#n".
@@ -152,8 +157,10 @@ def block_model(i: int, blk) -> object | None:
                 style=b.style,
                 accessibility_label=_clip(b.accessibility_label, MAX_LABEL) or None,
             )
-            for j, b in enumerate(blk.buttons[:25])
+            for j, b in enumerate(blk.buttons[: 24 if blk.menu else 25])
         ]
+        if blk.menu is not None:
+            elements.append(_overflow(i, len(elements), blk.menu))
         return ActionsBlock(elements=elements)
     if isinstance(blk, Select):
         select = StaticSelectElement(
@@ -193,6 +200,17 @@ def picker_value(block_id: str) -> str:
     return block_id.partition(":")[2] if block_id.startswith(PICKER_BLOCK) else ""
 
 
+def _overflow(i: int, j: int, menu: Menu) -> OverflowMenuElement:
+    """A row's menu as Slack's overflow ("⋯"), which holds at most five options."""
+    return OverflowMenuElement(
+        action_id=unique(menu.action_id, i, j),
+        options=[
+            Option(label=_clip(c.label, MAX_LABEL), value=c.value)
+            for c in menu.choices[:MAX_OVERFLOW]
+        ],
+    )
+
+
 @lru_cache(maxsize=4096)
 def _cached_block(i: int, blk) -> dict | None:
     model = block_model(i, blk)
@@ -216,7 +234,7 @@ def _actions(i: int, blk: Actions) -> dict:
     rarely repeats; each button's shape does. slack_sdk builds and checks each shape
     once; the value is checked against the same limit and filled in."""
     elements = []
-    for j, b in enumerate(blk.buttons[:25]):
+    for j, b in enumerate(blk.buttons[: 24 if blk.menu else 25]):
         element = dict(_button_shape(i, j, b.label, b.action_id, b.style))
         if b.value:
             if len(b.value) > ButtonElement.value_max_length:
@@ -227,6 +245,8 @@ def _actions(i: int, blk: Actions) -> dict:
         if b.accessibility_label:  # what a screen reader says for a short label ("A")
             element["accessibility_label"] = _clip(b.accessibility_label, MAX_LABEL)
         elements.append(element)
+    if blk.menu is not None:
+        elements.append(_overflow(i, len(elements), blk.menu).to_dict())
     return {"type": "actions", "elements": elements}
 
 

@@ -19,6 +19,7 @@ from bot.core.model import (
     Context,
     Divider,
     Heading,
+    Menu,
     Message,
     PersonPicker,
     Section,
@@ -78,6 +79,20 @@ def _action(action_id: str, value: str, label: str, style: str | None = None) ->
     return action
 
 
+def _show_card(menu: Menu) -> dict:
+    """A row's menu as ``Action.ShowCard``: one control that opens a small card of
+    choices below the row (Teams' nearest thing to an overflow menu)."""
+    return {
+        "type": "Action.ShowCard",
+        "title": _plain(menu.label, MAX_LABEL),
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [],
+            "actions": [_action(menu.action_id, c.value, c.label) for c in menu.choices],
+        },
+    }
+
+
 def _text_block(text: str, cap: int | None, **style: Any) -> dict:
     return {"type": "TextBlock", "text": escape(text, cap), "wrap": True, **style}
 
@@ -98,7 +113,8 @@ def _body(blocks: tuple, cap: int | None) -> list[dict]:
                 {
                     "type": "ActionSet",
                     "actions": [
-                        _action(b.action_id, b.value, b.label, b.style) for b in blk.buttons
+                        *(_action(b.action_id, b.value, b.label, b.style) for b in blk.buttons),
+                        *((_show_card(blk.menu),) if blk.menu else ()),
                     ],
                 }
             )

@@ -63,6 +63,19 @@ def render(msg: Message) -> dict:
                     ],
                 }
             )
+            if blk.menu is not None:
+                # The page shows a drop-down for the row's menu (one control, like Slack's
+                # overflow menu); choosing sends the choice's value with the menu's id.
+                blocks.append(
+                    {
+                        "type": "select",
+                        "action_id": blk.menu.action_id,
+                        "placeholder": _label(blk.menu.label),
+                        "choices": [
+                            {"label": _label(c.label), "value": c.value} for c in blk.menu.choices
+                        ],
+                    }
+                )
         elif isinstance(blk, Select):
             blocks.append(
                 {

@@ -1,31 +1,56 @@
-"""The checklist: a step done, skipped (with a reason) or taken by someone.
+"""The checklist: a step done, skipped (with a reason), assigned, or flagged "Need
+help"; the phase shown; and the confirmation before closing with steps still open.
 
-Buttons ``incident:done|skip|reason|assign`` and ``/compromised skip``. Each change
-goes on the timeline and may move the incident's status on.
+Buttons ``incident:done|skip|reason|assign|step|phase|close`` and ``/compromised
+skip``. A step is named by its number on the checklist (or, from older buttons and
+commands, its id). Each change goes on the timeline and may move the incident's
+status on.
 """
 
 from __future__ import annotations
 
-from bot.core import Turn
+import logging
+
+from bot.core import DeliveryFailed, Turn
+from bot.core.actions import button_value
 from bot.core.hints import typed
-from incidents import cards, text_limits
+from bot.core.model import Actions, Button, Message, Section
+from incidents import cards, checklist_view, text_limits
+from incidents.checklist_phases import ORDER, phase_of, title
 from incidents.desk.job import DeskJob
 from incidents.store import BOT, Incident, StepState
 
+log = logging.getLogger(__name__)
+# Open steps listed in a close confirmation; more are counted.
+MAX_LISTED_OPEN = 20
+
 
 class Checklist(DeskJob):
-    """Done, skip, reason and assign on checklist steps."""
+    """Done, skip, reason, assign, need help and the phase shown, on checklist steps."""
+
+    def message(self, inc: Incident) -> Message:
+        """The checklist as it stands (``incidents.checklist_view``)."""
+        steps = self.store.steps.all(inc.id)
+        chosen = self.store.steps.chosen_phase(inc.id)
+        return checklist_view.checklist(inc, steps, self.desk.tz, chosen)
+
+    def find_step(self, inc: Incident, ref: str) -> StepState | None:
+        """The step named by its number on the checklist, or by its id."""
+        steps = self.store.steps.all(inc.id)
+        if ref.isascii() and ref.isdigit():
+            number = checklist_view.numbers(steps)
+            return next((s for s in steps if number[s.step_id] == int(ref)), None)
+        return next((s for s in steps if s.step_id == ref), None)
 
     async def open_step(self, turn: Turn, inc: Incident, parts: list[str]) -> StepState | None:
         """The step ``parts[0]`` names, on an open incident; otherwise says why not."""
-        step = self.store.steps.get(inc.id, parts[0]) if parts else None
+        step = self.find_step(inc, parts[0]) if parts else None
         if step is None:
-            # Step ids appear nowhere on the checklist, so say which ones there are.
-            ids = ", ".join(step.step_id for step in self.store.steps.all(inc.id))
+            count = len(self.store.steps.all(inc.id))
             await turn.reply(
                 cards.note(
                     f"{inc.id} has no step “{(parts[0] if parts else '')[:40]}”."
-                    + (f" Its steps are: {ids}." if ids else ""),
+                    + (f" Its steps are numbered 1 to {count} on the checklist." if count else ""),
                     private=True,
                 )
             )
@@ -34,6 +59,9 @@ class Checklist(DeskJob):
             await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
             return None
         return step
+
+    def number(self, inc: Incident, step: StepState) -> int:
+        return checklist_view.numbers(self.store.steps.all(inc.id))[step.step_id]
 
     async def after_step(self, turn: Turn | None, inc: Incident) -> None:
         changed = self.store.advance_status(inc.id, self.desk.now())
@@ -49,41 +77,94 @@ class Checklist(DeskJob):
             self.desk.event(inc, turn.actor, "step", f"Done: “{step.text}”")
             await self.after_step(turn, inc)
 
+    async def on_step(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """A choice from a step's menu: Skip, Assign or Need help."""
+        handler = {"skip": self.on_skip, "assign": self.assign_menu, "help": self.on_help}.get(
+            parts[1] if len(parts) == 2 else ""
+        )
+        if handler is None:
+            await turn.reply(cards.note("That menu is no longer active.", private=True))
+            return
+        await handler(turn, inc, parts[:1])
+
     async def on_skip(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         step = await self.open_step(turn, inc, parts)
-        if step is None or step.status != "open":
+        if step is None:
             return
-        await turn.reply(cards.skip_prompt(inc, step, turn.place))
+        if not step.is_open:
+            await turn.reply(cards.note(self.resolved_text(inc, step), private=True))
+            return
+        number = self.number(inc, step)
+        await turn.reply(checklist_view.skip_prompt(inc, step, number, turn.place))
+
+    def resolved_text(self, inc: Incident, step: StepState) -> str:
+        how = "done" if step.status == "done" else f"skipped ({step.reason or 'no reason'})"
+        return f"Step {self.number(inc, step)}, “{step.text}”, is already {how}."
 
     async def on_reason(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """A reason chosen from the skip menu. The menu then becomes a line of text
+        saying what happened, so it can't be used twice."""
         step = await self.open_step(turn, inc, parts[:1])
         if step is None or len(parts) < 2:
             return
         code = parts[1]
-        if code not in cards.SKIP_LABELS or code == "other":
+        number = self.number(inc, step)
+        if code not in checklist_view.SKIP_LABELS or code == "other":
             await turn.reply(
                 cards.note(
                     "Type the reason: "
-                    + typed(turn.place, f"compromised skip {inc.id} {step.step_id} <reason>"),
+                    + typed(turn.place, f"compromised skip {inc.id} {number} <reason>"),
                     private=True,
                 )
             )
             return
-        await self.skip_step(turn, inc, step.step_id, cards.SKIP_LABELS[code])
-
-    async def skip_step(self, turn: Turn, inc: Incident, step_id: str, reason: str) -> None:
-        step = self.store.steps.get(inc.id, step_id)
-        what = f"“{step.text}”" if step else step_id
-        if self.store.steps.resolve(
-            inc.id, step_id, "skipped", turn.actor, self.desk.now(), reason
-        ):
-            self.desk.event(inc, turn.actor, "step", f"Skipped: {what} ({reason})")
+        reason = checklist_view.SKIP_LABELS[code]
+        skipped = self.skip(turn, inc, step, reason)
+        text = (
+            f"Skipped step {number}, “{step.text}”: {reason}."
+            if skipped
+            else self.resolved_text(inc, self.store.steps.get(inc.id, step.step_id) or step)
+        )
+        clicked = turn.incoming.message
+        if inc.checklist and clicked and clicked.id == inc.checklist.id:
+            # Teams shows the menu in place of the checklist (for the clicking person
+            # only): redrawing the checklist there is what makes it go.
+            await self.after_step(turn, inc)
+            return
+        await turn.update_original(Message(text=text, blocks=(Section(text),), private=True))
+        if skipped:
             await self.after_step(None, inc)
-            await turn.reply(cards.note(f"Skipped {what} on {inc.id}: {reason}", private=True))
+
+    def skip(self, turn: Turn, inc: Incident, step: StepState, reason: str) -> bool:
+        if not self.store.steps.resolve(
+            inc.id, step.step_id, "skipped", turn.actor, self.desk.now(), reason
+        ):
+            return False
+        self.desk.event(inc, turn.actor, "step", f"Skipped: “{step.text}” ({reason})")
+        return True
+
+    async def skip_step(self, turn: Turn, inc: Incident, step: StepState, reason: str) -> None:
+        if self.skip(turn, inc, step, reason):
+            await self.after_step(None, inc)
+            number = self.number(inc, step)
+            await turn.reply(
+                cards.note(
+                    f"Skipped step {number} on {inc.id}, “{step.text}”: {reason}", private=True
+                )
+            )
         else:
-            await turn.reply(cards.note(f"{what} is already done or skipped.", private=True))
+            await turn.reply(cards.note(self.resolved_text(inc, step), private=True))
+
+    async def assign_menu(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        step = await self.open_step(turn, inc, parts)
+        if step is None:
+            return
+        number = self.number(inc, step)
+        people = await self.desk.handover.choices(turn)
+        await turn.reply(checklist_view.assign_prompt(inc, step, number, turn.place, people))
 
     async def on_assign(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """ "Assign to me"."""
         step = await self.open_step(turn, inc, parts)
         if step is None:
             return
@@ -92,6 +173,108 @@ class Checklist(DeskJob):
             return  # a double click
         self.store.steps.assign(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
         self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
+        clicked = turn.incoming.message
+        if inc.checklist and clicked and clicked.id != inc.checklist.id:
+            # From the private "who should do it" prompt: it says what happened.
+            number = self.number(inc, step)
+            text = f"Step {number}, “{step.text}”, is now assigned to you."
+            await turn.update_original(Message(text=text, blocks=(Section(text),), private=True))
+            await self.desk.refresh(inc.id, None, card=False)
+            return
+        await self.desk.refresh(inc.id, turn, card=False)
+
+    async def on_help(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """ "Need help": tell the commander (in the incident's room) and the paged
+        team (each member directly), once per step."""
+        step = await self.open_step(turn, inc, parts)
+        if step is None:
+            return
+        if not step.is_open:
+            await turn.reply(cards.note(self.resolved_text(inc, step), private=True))
+            return
+        if not self.store.steps.ask_help(inc.id, step.step_id, turn.actor, self.desk.now()):
+            await turn.reply(
+                cards.note(
+                    f"Help was already asked for on step {self.number(inc, step)}; the commander"
+                    " and the paged team have been told.",
+                    private=True,
+                )
+            )
+            return
+        name = turn.actor.name or turn.actor.user_id
+        number = self.number(inc, step)
+        self.desk.event(inc, turn.actor, "help", f"{name} asked for help with “{step.text}”")
+        commander = inc.commander_name or inc.commander
+        team = self.pager.team(inc.id) if self.pager is not None else None
+        text = (
+            f"{cards.drill(inc)}{inc.id}: {name} needs help with step {number}, “{step.text}”. "
+            f"Commander {commander}"
+            + (f" and team {team}: " if team else ": ")
+            + "please help, or reassign the step."
+        )
+        told = await self.tell_room(inc, text)
+        paged = await self.tell_paged(inc, turn, text)
+        await self.desk.refresh(inc.id, turn, card=False)
+        who = ["the commander"] if told else []
+        if paged:
+            who.append(f"{paged} of team {team}")
+        await turn.reply(
+            cards.note(
+                f"Asked for help with step {number}: "
+                + (" and ".join(who) + " have been told." if who else "no one could be told.")
+                + " The step shows that help was asked for.",
+                private=True,
+            )
+        )
+
+    async def tell_room(self, inc: Incident, text: str) -> bool:
+        where = inc.room or inc.origin
+        try:
+            await self.desk.post(where, cards.note(text))
+        except DeliveryFailed as e:
+            log.warning("could not ask for help in the incident room: %s", e.reason)
+            self.desk.event(inc, BOT, "error", f"Could not ask for help in the room ({e.reason})")
+            return False
+        return True
+
+    async def tell_paged(self, inc: Incident, turn: Turn, text: str) -> int:
+        """A direct message to each member of the paged team who uses the platform the
+        incident is worked on (besides the person asking). Returns how many were told."""
+        if self.pager is None or not self.pager.team(inc.id):
+            return 0
+        where = inc.room or inc.origin
+        transport = self.services.transports.get(where.platform)
+        if transport is None:
+            return 0
+        told = 0
+        for member in self.pager.members(inc.id):
+            # "slack:U1" (a Teams id may hold colons of its own), or a bare id on the
+            # platform the incident is worked on (as incidents.paging.routing reads them).
+            platform, _, user_id = member.partition(":") if ":" in member else ("", "", member)
+            if (platform or where.platform) != where.platform or not user_id:
+                continue
+            if f"{where.platform}:{user_id}" == turn.actor.key:
+                continue
+            try:
+                await transport.post(
+                    transport.direct_place(where.workspace, user_id), cards.note(text)
+                )
+                told += 1
+            except DeliveryFailed as e:
+                log.warning("could not tell a paged person about a help request: %s", e.reason)
+        return told
+
+    async def on_phase(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """ "Show next phase" (or back to an earlier one)."""
+        phase = phase_of(parts[0]) if parts else ""
+        if phase not in ORDER:
+            await turn.reply(cards.note("That button is no longer active.", private=True))
+            return
+        if not inc.is_open:
+            await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
+            return
+        self.store.steps.choose_phase(inc.id, phase)
+        self.desk.event(inc, turn.actor, "phase", f"Opened the phase {title(phase)}")
         await self.desk.refresh(inc.id, turn, card=False)
 
     async def skip_command(self, turn: Turn, rest: str) -> None:
@@ -99,7 +282,7 @@ class Checklist(DeskJob):
         if len(words) < 3:
             await turn.reply(
                 cards.note(
-                    f"Type: {typed(turn.place, 'compromised skip <id> <step> <reason>')}",
+                    f"Type: {typed(turn.place, 'compromised skip <id> <step number> <reason>')}",
                     private=True,
                 )
             )
@@ -113,4 +296,50 @@ class Checklist(DeskJob):
             return
         step = await self.open_step(turn, inc, [words[1]])
         if step is not None:
-            await self.skip_step(turn, inc, step.step_id, text_limits.clean(words[2]))
+            await self.skip_step(turn, inc, step, text_limits.clean(words[2]))
+
+    # --- closing with steps still open ---------------------------------------------------
+
+    async def confirm_close(self, turn: Turn, inc: Incident, summary: str) -> bool:
+        """When steps are still open, keep the close and ask first (listing them);
+        True when it asked. Closing itself is ``lifecycle.close``."""
+        steps = self.store.steps.all(inc.id)
+        left = checklist_view.open_steps_list(steps)
+        if not left:
+            return False
+        self.store.steps.ask_close(inc.id, summary, turn.actor.key)
+        shown = left[:MAX_LISTED_OPEN]
+        more = len(left) - len(shown)
+        lines = [
+            f"{inc.id} still has {len(left)} open step{'s' if len(left) != 1 else ''}:",
+            *(f"• {line}" for line in shown),
+            *((f"…and {more} more.",) if more else ()),
+        ]
+        ask = "Close it anyway? Open steps stay in the report as not done."
+        buttons = (
+            Button("Close anyway", "incident:close", button_value(inc.id, "confirm"), "danger"),
+            Button("Keep it open", "incident:close", button_value(inc.id, "cancel")),
+        )
+        # Each section within Slack's limit, so no step is cut off.
+        sections = tuple(Section(text) for text in checklist_view.chunks([*lines, ask]))
+        text = "\n".join([lines[0], ask, *lines[1:]])  # the question first in a preview
+        await turn.reply(Message(text=text, blocks=(*sections, Actions(buttons)), private=True))
+        return True
+
+    async def on_close(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
+        """The answer to the close confirmation; the prompt becomes a line of text."""
+        choice = parts[0] if parts else ""
+        summary = self.store.steps.pending_close(inc.id)
+        if choice == "confirm" and summary and inc.is_open:
+            if not self.desk.may_run(turn.actor, inc):
+                await self.desk.refuse(turn, inc, "close")
+                return
+            text = f"Closing {inc.id}."
+            await turn.update_original(Message(text=text, blocks=(Section(text),), private=True))
+            await self.desk.lifecycle.close_now(turn, inc, summary)
+            return
+        if choice == "cancel" or not inc.is_open:
+            text = f"{inc.id} stays open." if inc.is_open else f"{inc.id} is closed."
+        else:
+            text = "Type the close command again to close it."
+        await turn.update_original(Message(text=text, blocks=(Section(text),), private=True))

@@ -39,8 +39,8 @@ USAGE = (
     "/compromised ack <id> — acknowledge a page (the paged team or an admin)\n"
     "/compromised handle [<id>] @account — say which account it is\n"
     "/compromised evidence <id> <link or note> — add evidence to the timeline\n"
-    "/compromised skip <id> <step> <reason> — skip a checklist step\n"
-    "/compromised assign <id> @person — hand over as commander (or: <id> <step> @person)\n"
+    "/compromised skip <id> <step number> <reason> — skip a checklist step\n"
+    "/compromised assign <id> @person — hand over as commander (or: <id> <step number> @person)\n"
     "/compromised add <id> @person — let someone see and work on the incident\n"
     "/compromised people <id> — who is on the incident\n"
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
@@ -120,6 +120,9 @@ class Commands(DeskJob):
             "skip": d.checklist.on_skip,
             "reason": d.checklist.on_reason,
             "assign": d.checklist.on_assign,
+            "step": d.checklist.on_step,
+            "phase": d.checklist.on_phase,
+            "close": d.checklist.on_close,
         }.get(kind)
         if handler is None or not parts or not parts[0]:
             await turn.reply(cards.note("That button is no longer active.", private=True))

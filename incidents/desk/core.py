@@ -116,5 +116,4 @@ class IncidentDesk:
         if card:
             await self.update(inc.card, cards.incident_card(inc, self.tz), turn)
         if inc.checklist:
-            msg = cards.checklist(inc, self.store.steps.all(inc.id), self.tz)
-            await self.update(inc.checklist, msg, turn)
+            await self.update(inc.checklist, self.checklist.message(inc), turn)

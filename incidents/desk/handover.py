@@ -49,15 +49,19 @@ class Handover(DeskJob):
             prompt = f"Who should take “{step.text}” on {inc.id}?"
             action, value = STEP_ASSIGN, button_value(inc.id, step.step_id)
             hint = "Or they can take it themselves: Assign to me."
-        transport = self.services.transports.get(turn.place.platform)
-        people = await transport.people(turn.place.workspace) if transport else []
-        choices = tuple(Choice(p.name or p.user_id, p.user_id) for p in people[:MAX_CHOICES])
         blocks: list[Block] = [
             Section(prompt),
-            PersonPicker(action, "Choose a person", value, choices),
+            PersonPicker(action, "Choose a person", value, await self.choices(turn)),
             Section(hint),
         ]
         await turn.reply(Message(text=f"{prompt} {hint}", blocks=tuple(blocks), private=True))
+
+    async def choices(self, turn: Turn) -> tuple[Choice, ...]:
+        """The people a picker lists where ``turn`` happened (the web chat's users; Slack
+        and Teams pickers find people themselves, so there it is empty)."""
+        transport = self.services.transports.get(turn.place.platform)
+        people = await transport.people(turn.place.workspace) if transport else []
+        return tuple(Choice(p.name or p.user_id, p.user_id) for p in people[:MAX_CHOICES])
 
     # --- what a pick or a typed name does -------------------------------------------------
 
@@ -123,7 +127,10 @@ class Handover(DeskJob):
         self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
         await self.invite(inc, key)
         await self.desk.refresh(inc.id, card=False)
-        await turn.reply(cards.note(f"“{step.text}” on {inc.id} is now with {name}."))
+        number = self.desk.checklist.number(inc, step)
+        await turn.reply(
+            cards.note(f"Step {number} on {inc.id}, “{step.text}”, is now with {name}.")
+        )
 
     async def invite(self, inc: Incident, key: str) -> None:
         """Into the incident's private channel, when it has one, so they can work there."""

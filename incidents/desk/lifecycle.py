@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core import Turn
+from bot.core import DeliveryFailed, Turn
 from bot.core.hints import typed
 from incidents import cards, text_limits
 from incidents.desk.job import DeskJob
@@ -241,6 +241,12 @@ class Lifecycle(DeskJob):
                 )
             )
             return
+        if inc.is_open and await self.desk.checklist.confirm_close(turn, inc, summary):
+            return  # steps are still open: asked to confirm first
+        await self.close_now(turn, inc, summary)
+
+    async def close_now(self, turn: Turn, inc: Incident, summary: str) -> None:
+        """Close (after any confirmation), resolve paging and say so."""
         if not self.store.close(inc.id, summary, self.desk.now()):
             await self.desk.paging.resolve(inc)  # in case a restart cut the first close short
             await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
@@ -249,6 +255,16 @@ class Lifecycle(DeskJob):
         self.desk.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
         await self.desk.paging.resolve(inc)
         await self.desk.refresh(inc.id)
-        await turn.reply(cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}"))
+        closed = cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}")
+        room = inc.room or inc.origin
+        if turn.place.is_direct and not room.is_direct:
+            # Confirmed in a personal chat (Teams sends the confirmation there): the
+            # incident's room hears it, as it would have from the close command.
+            try:
+                await self.desk.post(room, closed, turn)
+            except DeliveryFailed:
+                await turn.reply(closed)
+        else:
+            await turn.reply(closed)
         if inc.drill:
             await turn.reply(self.desk.reports.message(inc.id))

@@ -140,9 +140,7 @@ class Triage(DeskJob):
             await self.desk.update(inc.card, cards.incident_card(inc, self.desk.tz))
         if inc.checklist_id is None:
             try:
-                ref = await self.desk.post(
-                    inc.room, cards.checklist(inc, self.store.steps.all(inc.id), self.desk.tz), turn
-                )
+                ref = await self.desk.post(inc.room, self.desk.checklist.message(inc), turn)
             except DeliveryFailed as e:
                 log.warning("could not post the checklist: %s", e.reason)
                 ref = None

@@ -132,6 +132,13 @@ class StepState:
     reason: str | None
     assignee: str | None
     assignee_name: str | None
+    help_by: str | None = None  # who pressed "Need help" (a person key), and when
+    help_name: str | None = None
+    help_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
 
 @dataclass(frozen=True)
@@ -186,4 +193,5 @@ def incident_from_row(row: Any) -> Incident:
 def step_from_row(row: Any) -> StepState:
     r = dict(row)
     r["at"] = from_iso(r["at"])
+    r["help_at"] = from_iso(r.get("help_at"))
     return StepState(**r)

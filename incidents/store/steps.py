@@ -1,5 +1,7 @@
 """The incident's checklist (``incident_steps``): a snapshot of the playbook steps
-that apply, each open, done or skipped, and who has it."""
+that apply, each open, done or skipped, who has it and whether help was asked for;
+and per incident (``incident_checklists``) the phase someone opened early and a
+close waiting for confirmation."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.model import Actor
 from bot.storage.db import transaction
+from incidents.checklist_phases import phase_of
 from incidents.store.model import StepState, step_from_row
 from incidents.store.people import add_person_row
 
@@ -23,7 +26,7 @@ def insert_steps(conn: Any, incident_id: str, steps: list[Step], start: int) -> 
         cur = conn.execute(
             "INSERT OR IGNORE INTO incident_steps (incident_id, step_id, position, phase,"
             " text, link) VALUES (?, ?, ?, ?, ?, ?)",
-            [incident_id, step.id, i, step.phase, step.text.en, step.link],
+            [incident_id, step.id, i, phase_of(step.phase), step.text.en, step.link],
         )
         added += cur.rowcount
     return added
@@ -87,3 +90,45 @@ class Steps:
             if cur.rowcount == 1:
                 add_person_row(conn, incident_id, key, name, "assignee", None, now)
         return cur.rowcount == 1
+
+    def ask_help(self, incident_id: str, step_id: str, actor: Actor, now: datetime) -> bool:
+        """Record "Need help" on an open step; False if help was already asked for."""
+        cur = self.db.execute(
+            "UPDATE incident_steps SET help_by = ?, help_name = ?, help_at = ?"
+            " WHERE incident_id = ? AND step_id = ? AND status = 'open' AND help_by IS NULL",
+            [actor.key, actor.name, now.isoformat(), incident_id, step_id],
+        )
+        return cur.rowcount == 1
+
+    def _checklist_row(self, incident_id: str) -> Any:
+        return self.db.execute(
+            "SELECT phase, close_summary, close_by FROM incident_checklists WHERE incident_id = ?",
+            [incident_id],
+        ).fetchone()
+
+    def _set_checklist(self, incident_id: str, **values: str | None) -> None:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        updates = ", ".join(f"{k} = excluded.{k}" for k in values)
+        self.db.execute(
+            f"INSERT INTO incident_checklists (incident_id, {cols}) VALUES (?, {marks})"
+            f" ON CONFLICT (incident_id) DO UPDATE SET {updates}",
+            [incident_id, *values.values()],
+        )
+
+    def chosen_phase(self, incident_id: str) -> str | None:
+        """The phase someone opened with "Show next phase" (or went back to), if any."""
+        row = self._checklist_row(incident_id)
+        return row[0] if row else None
+
+    def choose_phase(self, incident_id: str, phase: str) -> None:
+        self._set_checklist(incident_id, phase=phase)
+
+    def ask_close(self, incident_id: str, summary: str, by: str) -> None:
+        """Keep a close that is waiting for confirmation (open steps were left)."""
+        self._set_checklist(incident_id, close_summary=summary, close_by=by)
+
+    def pending_close(self, incident_id: str) -> str | None:
+        """The summary of a close waiting for confirmation, if there is one."""
+        row = self._checklist_row(incident_id)
+        return row[1] if row else None
