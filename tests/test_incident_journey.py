@@ -480,6 +480,70 @@ def door(request, bot, fake_slack, fake_connector) -> Door:
 # --- the journeys ------------------------------------------------------------------------
 
 
+async def test_from_we_ve_been_hacked_to_a_closed_incident(door, fake_pd):
+    """Rosa, a press officer, is not sure whether the team can still log in, whether
+    anything harmful is live, or whether messages were read: each "Not sure" is taken
+    cautiously, so the locked-out route comes first."""
+    # Slack: /compromised and her words; Teams and the web chat: a message with no
+    # command, which gets an offer to start.
+    door.name_people()
+    incident_id = await door.start("we've been hacked on X @ourdept")
+    inc = door.store().get(incident_id)
+    assert (inc.platform, inc.account) == ("x", "@ourdept")  # read from her words
+    assert inc.triage_step == "symptoms"  # so the platform question is not asked
+
+    await door.answer(
+        incident_id, "symptoms|rogue-posts:on", "symptoms|next", "access|unsure",
+        "harmful|unsure", "personal|unsure",
+    )  # fmt: skip
+    inc = door.store().get(incident_id)
+    assert (inc.access, inc.harmful, inc.personal_data) == ("unsure", "unsure", "unsure")
+    # The platform came from her words, so the first question asked was the second;
+    # every question offered "Not sure".
+    assert "Question 2 of 5. What is happening?" in door.asked[0]
+    assert all("Not sure" in question for question in door.asked), door.asked
+
+    # The first checklist message is the "First 15 minutes", the safe order first.
+    checklist = await door.checklist(incident_id)
+    shown = "\n".join(seen(checklist))
+    assert "First 15 minutes" in shown
+    in_order(shown, LOCKED_OUT_ORDER)
+    assert "data protection officer" in shown  # messages may have been read
+    assert "Secure the email address linked" not in shown  # later phases wait
+    first = buttons(checklist, "incident:done")
+    assert 1 <= len(first) <= 5
+
+    # She marks the first two steps done; the checklist says so, by her name.
+    for value in first[:2]:
+        await door.done(incident_id, value)
+    checklist = await door.checklist(incident_id)
+    shown = "\n".join(seen(checklist))
+    assert shown.count(f"done by {REPORTER_NAME}") == 2, shown
+    assert "2 of " in shown
+
+    # She hands over to Sam with the person picker; everyone sees his name.
+    picker = await door.hand_over(incident_id)
+    assert picker and not any(door.colleague in t for t in picker)
+    assert door.store().get(incident_id).commander == f"{platform(door)}:{door.colleague}"
+    said = await eventually(
+        lambda: _find(door, f"{COLLEAGUE_NAME} is now commander of {incident_id}")
+    )
+    assert said
+
+    # Sam closes it: the confirmation lists the steps still open, by their words.
+    open_steps = [s for s in door.store().steps.all(incident_id) if s.status == "open"]
+    confirmation = await door.close(incident_id, "Account back, rogue posts removed")
+    assert f"{len(open_steps)} open steps" in confirmation, confirmation
+    assert str(open_steps[0].text)[:40] in confirmation
+    await eventually(lambda: door.store().get(incident_id).status == "closed")
+    await fake_pd.wait_for(lambda s: s.events("resolve"))
+    assert await eventually(lambda: _find(door, f"{incident_id} closed by {COLLEAGUE_NAME}"))
+
+    everything = await door.everything_seen()
+    steps = [s.step_id for s in door.store().steps.all(incident_id)]
+    assert_plain(everything, *door.ids(), *steps)
+
+
 async def test_a_locked_out_team_gets_the_recovery_route_first(door):
     incident_id = await door.start("we've been hacked on X @ourdept")
     await door.answer(
