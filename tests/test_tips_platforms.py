@@ -323,7 +323,9 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     await bot.teams_say("tip send-now", mention=True, aad="aad-admin")
     await eventually(lambda: len(_posts_to(fake_connector, TEAMS_CHANNEL)) >= 3)
     assert len(posted_at) == 2
-    assert posted_at[1] - posted_at[0] >= 0.4 - 0.01  # a lower bound: safe on a slow machine
+    # A lower bound only, with room for the first post starting late under load (its
+    # slot was taken on time; unpaced, the two would go out together).
+    assert posted_at[1] - posted_at[0] >= 0.4 - 0.1
     assert [d.status for d in delivery.store.ledger.deliveries()] == ["sent", "sent"]
 
 
