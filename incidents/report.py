@@ -23,6 +23,11 @@ from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 _MD = re.compile(r"([\\`*_~\[\]<>|])")
 
 
+
+# The triage answers as the reporter gave them ("Not sure" stays "not sure").
+_ANSWER = {"yes": "yes", "no": "no", "unsure": "not sure"}
+_KIND = {"hijack": "hijack", "impersonation": "impersonation (a fake account)"}
+
 def md(text: str | None) -> str:
     """One line of typed text, shown as typed in any Markdown viewer: inert, with the
     marks that start formatting, links, tags or table cells backslash-escaped."""
@@ -144,8 +149,10 @@ def build_report(
         ("Severity", SEVERITY_LABELS.get(inc.severity or 0, "not set")),
         ("Status", inc.status),
         ("What was happening", symptoms),
-        ("Still had admin access", {True: "yes", False: "no", None: "—"}[inc.has_access]),
-        ("Harmful content live", {True: "yes", False: "no", None: "—"}[inc.harmful_live]),
+        ("Kind", _KIND.get(inc.kind or "", "—")),
+        ("Still had admin access", _ANSWER.get(inc.access or "", "—")),
+        ("Harmful content live", _ANSWER.get(inc.harmful or "", "—")),
+        ("Direct messages or personal data exposed", _ANSWER.get(inc.personal_data or "", "—")),
         ("Reporter", inc.reporter_name or inc.reporter),
         ("Commander", inc.commander_name or inc.commander),
         ("Department", inc.department or "—"),

@@ -319,3 +319,17 @@ async def test_web_not_sure_answers_and_harmful_impersonation(bot):
     mine = await web_click(bot, "incident:triage", f"{third}|symptoms|unsure", card["id"])
     assert "Question 3 of 5" in card_text(next(m for m in mine if m["id"] == card["id"]))
     assert "What is happening: Not sure what is happening" in timeline(bot, third)
+
+
+async def test_web_report_gives_the_answers_as_the_reporter_gave_them(bot):
+    """The report says "not sure" where the reporter said so, never a dash, and names the
+    kind of incident and the personal data answer."""
+    incident_id = await web_triage(
+        bot, "compromised youtube @dept", "symptoms|impersonation:on", "symptoms|next",
+        "access|yes", "harmful|unsure", "personal|unsure",
+    )  # fmt: skip
+    md = (await web_say(bot, f"compromised report {incident_id}"))[-1]["attachment"]["content"]
+    assert "| Kind | impersonation (a fake account) |" in md
+    assert "| Still had admin access | yes |" in md
+    assert "| Harmful content live | not sure |" in md
+    assert "| Direct messages or personal data exposed | not sure |" in md
