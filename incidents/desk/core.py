@@ -21,6 +21,7 @@ from incidents.desk.checklist import Checklist
 from incidents.desk.commands import Commands
 from incidents.desk.drills import Drills
 from incidents.desk.handover import Handover
+from incidents.desk.help_requests import HelpRequests
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
 from incidents.desk.report import Reports
@@ -49,6 +50,7 @@ class IncidentDesk:
         self.commands = Commands(self)
         self.triage = Triage(self)
         self.checklist = Checklist(self)
+        self.help_requests = HelpRequests(self)
         self.acks = Acknowledgement(self)
         self.lifecycle = Lifecycle(self)
         self.reports = Reports(self)
