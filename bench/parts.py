@@ -595,11 +595,12 @@ async def paging(seconds: float) -> dict:
                         card = msgs[-1]
                         incident = _triage_value(card).split("|")[0]
                         action = {"action_id": "incident:triage", "message_id": str(card["id"])}
-                        for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes"):
+                        answers = ("symptoms|rogue-posts:on", "symptoms|next", "access|yes")
+                        for answer in (*answers, "harmful|yes"):
                             value = f"{incident}|{answer}"
                             await _web(session, srv.url, user, action={**action, "value": value})
                         ends[incident] = time.time()  # the click that ends triage
-                        value = f"{incident}|harmful|yes"
+                        value = f"{incident}|personal|no"
                         await _web(session, srv.url, user, action={**action, "value": value})
                 # Step 2 is due 3 s after step 1: wait for every backup page.
                 deadline = time.time() + 60
