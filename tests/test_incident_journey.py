@@ -11,6 +11,7 @@ names. One driver per front door (:class:`SlackDoor`, :class:`TeamsDoor`,
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def in_order(text: str, phrases: tuple[str, ...]) -> None:
 # --- the front doors ---------------------------------------------------------------------
 
 
-class Door:
+class Door(ABC):
     """One platform as the reporter meets it. ``start`` returns the incident id."""
 
     reporter: str
@@ -104,13 +105,16 @@ class Door:
         self.asked: list[str] = []  # each triage question as the reporter saw it
 
     def name_people(self) -> None:
-        """Give the people names on the platform (the web chat's are in its users file)."""
+        """Give the people names on the platform (the web chat's are in its users file,
+        so by default there is nothing to do)."""
+        return None
 
     def store(self) -> Any:
         return desk(self.bot).store
 
+    @abstractmethod
     async def start(self, words: str) -> str:
-        raise NotImplementedError
+        ...
 
     async def answer(self, incident_id: str, *answers: str) -> None:
         """Press each triage answer ("step|choice") in turn, noting each question."""
@@ -118,31 +122,38 @@ class Door:
             self.asked.append("\n".join(seen(await self.card(incident_id))))
             await self.press(incident_id, a)
 
+    @abstractmethod
     async def card(self, incident_id: str) -> Any:
         """The incident's card (the triage questions, then the incident) as it is now."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def press(self, incident_id: str, answer: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def checklist(self, incident_id: str) -> Any:
         """The latest checklist message."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def done(self, incident_id: str, value: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def hand_over(self, incident_id: str) -> list[str]:
         """Hand over to the colleague with the person picker; what the picker showed."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def close(self, incident_id: str, summary: str) -> str:
         """Close as the colleague (now the commander); returns the confirmation's text,
         after pressing its "Close anyway"."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def everything_seen(self) -> list[str]:
-        raise NotImplementedError
+        ...
 
     def ids(self) -> tuple[str, ...]:
         return (self.reporter, self.colleague, self.team)

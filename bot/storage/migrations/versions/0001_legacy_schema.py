@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.migrations import ForwardOnly
 from bot.storage.migrations.legacy import LEGACY
 
 revision = "0001"
@@ -52,4 +53,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("secbot's schema only moves forward: restore a backup instead")
+    raise ForwardOnly

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.storage.migrations import ForwardOnly
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -30,4 +32,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("secbot's schema only moves forward: restore a backup instead")
+    raise ForwardOnly
