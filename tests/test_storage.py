@@ -148,6 +148,33 @@ def test_core_statements_join_our_transaction_and_sqlalchemy_ends_none(tmp_path)
     db.close()
 
 
+async def test_atomic_commits_together_joins_an_outer_one_and_rolls_back_on_error(tmp_path):
+    """The asynchronous API every store moves to (`execute`, `atomic`): statements in one
+    `atomic` block commit together, a nested block joins the outer one, and an error rolls
+    the whole block back."""
+    from sqlalchemy import func, insert, select
+
+    from bot.storage.sql import atomic, execute
+
+    db, demo = _demo_db(tmp_path), _demo_table()
+    other = sqlite3.connect(tmp_path / "core.db")
+    async with atomic(db):
+        await execute(db, insert(demo).values(name="a", at=T0))
+        async with atomic(db):
+            await execute(db, insert(demo).values(name="b", at=T0))
+        assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 0  # not yet
+    assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 2
+
+    with pytest.raises(RuntimeError):
+        async with atomic(db):
+            await execute(db, insert(demo).values(name="c", at=T0))
+            raise RuntimeError("the store call fails half-way")
+    assert (await execute(db, select(func.count()).select_from(demo))).scalar() == 2
+    assert not db.conn.in_transaction
+    other.close()
+    db.close()
+
+
 def test_one_engine_per_database(tmp_path):
     from bot.storage.sql import engine_for
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,6 +201,47 @@ def run(
     return _bound(db).connection.execute(statement, params)
 
 
+async def execute(
+    db: Database, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> CursorResult[*tuple[Any, ...]]:  # rows of any width
+    """The asynchronous way to run a Core statement: ``await execute(db, stmt)``.
+
+    Storage v2 moves every store to this call and :func:`atomic`, domain by domain, and
+    then swaps the engine underneath for an asynchronous one (aiosqlite, asyncpg) in one
+    place. Until that swap it runs :func:`run` at once and never suspends, so a store
+    method written with it is still atomic with respect to other coroutines; written
+    with it, the method is ready for the swap. Consume the result as with :func:`run`.
+    Inside ``async with atomic(db)`` the statement joins that transaction.
+    """
+    return run(db, statement, params)
+
+
+@asynccontextmanager
+async def atomic(db: Database) -> AsyncIterator[None]:
+    """``async with atomic(db):`` makes the statements inside commit together or not at all.
+
+    Wrap every store method that writes more than one statement, or reads and then
+    writes (read-modify-write), in it: after the engine swap, coroutines interleave
+    between statements that are not in one transaction. On SQLite it is ``BEGIN
+    IMMEDIATE`` (the write lock is taken at the start, so a read inside is never stale);
+    on PostgreSQL a read that decides a write uses ``select(...).with_for_update()``
+    (ignored on SQLite). An ``atomic`` inside another joins the outer one. Never start a
+    task or await the network inside: the lock is held until the block ends.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
 def inserted_id(result: CursorResult[Any]) -> int:
     """The id an INSERT of one row gave it (its integer primary key)."""
     key = result.inserted_primary_key
@@ -210,8 +253,10 @@ def inserted_id(result: CursorResult[Any]) -> int:
 __all__ = [
     "NAMING_CONVENTION",
     "UtcDateTime",
+    "atomic",
     "connection_for",
     "engine_for",
+    "execute",
     "inserted_id",
     "metadata",
     "run",
