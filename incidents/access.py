@@ -51,34 +51,36 @@ class IncidentAccess:
         self.store = store
         self.pager = pager
 
-    def may_see(self, actor: Actor, place: Place, inc: Incident) -> bool:
+    async def may_see(self, actor: Actor, place: Place, inc: Incident) -> bool:
         """Same tenant, and one of the incident's people or an admin."""
         if not inc.tenant or inc.tenant not in tenants_of(place):
             return False
         key = actor.key
         if key in (inc.reporter, inc.commander) or self.services.is_admin(actor):
             return True
-        if self.store.people.has(inc.id, key):
+        if await self.store.people.has(inc.id, key):
             return True
-        return self.pager is not None and self.pager.was_paged(inc.id, key)
+        return self.pager is not None and await self.pager.was_paged(inc.id, key)
 
-    def visible(self, actor: Actor, place: Place, incidents: list[Incident]) -> list[Incident]:
-        return [i for i in incidents if self.may_see(actor, place, i)]
+    async def visible(
+        self, actor: Actor, place: Place, incidents: list[Incident]
+    ) -> list[Incident]:
+        return [i for i in incidents if await self.may_see(actor, place, i)]
 
-    def lookup(self, actor: Actor, place: Place, ident: str) -> Incident | None:
-        inc = self.store.get(ident) if _ID.match(ident or "") else None
-        return inc if inc is not None and self.may_see(actor, place, inc) else None
+    async def lookup(self, actor: Actor, place: Place, ident: str) -> Incident | None:
+        inc = await self.store.get(ident) if _ID.match(ident or "") else None
+        return inc if inc is not None and await self.may_see(actor, place, inc) else None
 
     async def find(self, turn: Turn, ident: str) -> Incident | None:
         """The incident the caller names, or None after saying it can't be found."""
-        inc = self.lookup(turn.actor, turn.place, ident)
+        inc = await self.lookup(turn.actor, turn.place, ident)
         if inc is None:
             await turn.reply(cards.note(not_found(turn.place, ident), private=True))
         return inc
 
-    def open_for(self, actor: Actor, place: Place) -> list[Incident]:
+    async def open_for(self, actor: Actor, place: Place) -> list[Incident]:
         """What ``status`` lists: open incidents of the caller's tenant they may see."""
-        return self.visible(actor, place, self.store.in_tenants(tenants_of(place)))
+        return await self.visible(actor, place, await self.store.in_tenants(tenants_of(place)))
 
 
 # --- limits against abuse -------------------------------------------------------------

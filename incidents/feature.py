@@ -33,7 +33,7 @@ async def resume_worker(services: Services) -> AsyncIterator[None]:
     closed. The list is taken before any request is served, so it never races a
     triage finishing now; the work itself runs in a task so start-up is not held up."""
     desk = services.feature(IncidentDesk)
-    started, closed = desk.triage.unfinished()
+    started, closed = await desk.triage.unfinished()
     task = asyncio.create_task(desk.triage.resume(started, closed), name="secbot-incidents-resume")
     try:
         yield

@@ -64,10 +64,10 @@ class Names:
         self._kept.pop(key, None)
         self._kept[key] = (name, self._now() + (FRESH if name else RETRY_MISS))
 
-    def known(self, key: str) -> str:
+    async def known(self, key: str) -> str:
         """The best name without asking the platform (for sync callers such as the
         pager): cached, else stored with an incident, else the plain id."""
-        return self._fresh(key) or self.store.people.name_of(key) or plain_id(key)
+        return self._fresh(key) or await self.store.people.name_of(key) or plain_id(key)
 
     async def name(
         self,
@@ -86,7 +86,7 @@ class Names:
         if cached is None:
             cached = clean_name(await self._lookup(platform, workspace, user_id, where))
             self._keep(key, cached)
-        return cached or clean_name(hint) or self.store.people.name_of(key) or plain_id(key)
+        return cached or clean_name(hint) or await self.store.people.name_of(key) or plain_id(key)
 
     async def _lookup(
         self, platform: str, workspace: str, user_id: str, where: Place | None

@@ -71,13 +71,13 @@ async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
         name = await desk.names.name(
             platform, turn.place.workspace, user_id, hint=hint, where=turn.place
         )
-        if desk.store.people.add(inc.id, key, name, "added", turn.actor.key, desk.now()):
+        if await desk.store.people.add(inc.id, key, name, "added", turn.actor.key, desk.now()):
             added.append(name)
     if not added:
         await turn.reply(cards.note(f"They are already on {inc.id}.", private=True))
         return
     names = ", ".join(added)
-    desk.event(inc, turn.actor, "people", f"Added {names}")
+    await desk.event(inc, turn.actor, "people", f"Added {names}")
     await turn.reply(
         cards.note(f"{cards.drill(inc)}{names} can now see and work on {inc.id}.", private=True)
     )
@@ -90,7 +90,7 @@ async def people(desk: IncidentDesk, turn: Turn, rest: str) -> None:
         return
     lines = [
         f"{name or key} ({ROLES.get(role, role)})"
-        for key, name, role in desk.store.people.all(inc.id)
+        for key, name, role in await desk.store.people.all(inc.id)
     ]
     team = f"; and team {inc.team}, who were paged" if inc.team else ""
     text = f"On {inc.id}: " + ", ".join(lines) + team + ". Admins can see it too."

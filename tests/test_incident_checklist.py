@@ -69,14 +69,14 @@ def teams_controls(card: dict) -> int:
     return count
 
 
-def expected_phase(bot, incident_id: str, phase: str) -> list[str]:
+async def expected_phase(bot, incident_id: str, phase: str) -> list[str]:
     """The open step ids of ``phase``, from the store, in checklist order."""
-    steps = in_order(desk(bot).store.steps.all(incident_id))
+    steps = in_order(await desk(bot).store.steps.all(incident_id))
     return [s.step_id for s in steps if phase_of(s.phase) == phase and s.status == "open"]
 
 
-def step_text(bot, incident_id: str, step_id: str) -> str:
-    step = desk(bot).store.steps.get(incident_id, step_id)
+async def step_text(bot, incident_id: str, step_id: str) -> str:
+    step = await desk(bot).store.steps.get(incident_id, step_id)
     assert step is not None
     return step.text
 
@@ -127,8 +127,8 @@ async def web_incident(bot) -> tuple[str, dict]:
 async def test_web_checklist_by_phase(bot, fake_pd):
     incident_id, checklist = await web_incident(bot)
     store = desk(bot).store
-    total = len(store.steps.all(incident_id))
-    first = expected_phase(bot, incident_id, "first")
+    total = len(await store.steps.all(incident_id))
+    first = await expected_phase(bot, incident_id, "first")
     assert 1 <= len(first) <= 5
 
     # One short message: the first 15 minutes, a progress count, a Done button and a
@@ -140,7 +140,7 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     done_values = buttons(checklist["blocks"], "incident:done")
     assert done_values == [f"{incident_id}|{s}" for s in first]
     assert len(menu_values(checklist, "skip")) == len(first)
-    later = [s for s in store.steps.all(incident_id) if phase_of(s.phase) != "first"]
+    later = [s for s in await store.steps.all(incident_id) if phase_of(s.phase) != "first"]
     assert not any(s.text in shown for s in later)
     assert web_controls(checklist) <= MAX_CONTROLS
     words = " ".join(
@@ -154,7 +154,7 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     messages = await click(bot, "incident:done", done_values[0], checklist["id"], user=TEAM)
     current = by_id(messages, checklist["id"])
     assert current["text"].startswith(f"{incident_id} checklist: 1 of {total} done.")
-    assert f"✓ 1. {step_text(bot, incident_id, first[0])} — done by Web User" in card_text(
+    assert f"✓ 1. {await step_text(bot, incident_id, first[0])} — done by Web User" in card_text(
         current["blocks"]
     )
     assert web_controls(current) <= MAX_CONTROLS
@@ -165,7 +165,10 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     assert help_value in menu_values(current, "help")
     messages = await click(bot, "incident:step", help_value, checklist["id"], user=REPORTER)
     room_note = next(m for m in messages if "needs help with step 2" in m["text"])
-    assert not room_note["private"] and step_text(bot, incident_id, first[1]) in room_note["text"]
+    assert (
+        not room_note["private"]
+        and await step_text(bot, incident_id, first[1]) in room_note["text"]
+    )
     assert "Commander Web User and team comms-security" in room_note["text"]
     assert messages[-1]["private"] and "have been told" in messages[-1]["text"]
     direct = await bot.web_messages(user=TEAM, conversation="dm")
@@ -175,7 +178,7 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     messages = await click(bot, "incident:step", help_value, checklist["id"], user=REPORTER)
     assert "already asked for" in messages[-1]["text"]
     assert len(await bot.web_messages(user=TEAM, conversation="dm")) == len(direct)
-    assert "help" in [e.kind for e in store.timeline.events(incident_id)]
+    assert "help" in [e.kind for e in await store.timeline.events(incident_id)]
 
     # Assign from the menu: a private prompt; "Assign to me" turns it into a note.
     messages = await click(
@@ -209,11 +212,11 @@ async def test_web_checklist_by_phase(bot, fake_pd):
 
     # The first phase has no open steps, so the next one opened by itself.
     current = by_id(await bot.web_messages(user=REPORTER), checklist["id"])
-    second = next(
+    second = [
         p for p in ("contain", "recover", "communicate", "notify", "harden")
-        if expected_phase(bot, incident_id, p)
-    )  # fmt: skip
-    open_second = expected_phase(bot, incident_id, second)
+        if await expected_phase(bot, incident_id, p)
+    ][0]  # fmt: skip
+    open_second = await expected_phase(bot, incident_id, second)
     shown_done = buttons(current["blocks"], "incident:done")
     assert shown_done == [f"{incident_id}|{s}" for s in open_second][: len(shown_done)]
     assert current["text"].startswith(f"{incident_id} checklist: {len(first)} of {total} done.")
@@ -227,7 +230,7 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     messages = await click(bot, "incident:phase", show_next, checklist["id"], user=TEAM)
     current = by_id(messages, checklist["id"])
     third = show_next.split("|")[1]
-    assert f"{incident_id}|{expected_phase(bot, incident_id, third)[0]}" in buttons(
+    assert f"{incident_id}|{(await expected_phase(bot, incident_id, third))[0]}" in buttons(
         current["blocks"], "incident:done"
     )
     assert f"{incident_id}|{second}" in buttons(current["blocks"], "incident:phase")
@@ -237,23 +240,23 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     messages = await say(bot, f"compromised close {incident_id} Recovered")
     confirm = messages[-1]
     assert confirm["private"] and "still has" in confirm["text"]
-    still_open = [s for s in in_order(store.steps.all(incident_id)) if s.status == "open"]
+    still_open = [s for s in in_order(await store.steps.all(incident_id)) if s.status == "open"]
     assert f"{len(still_open)} open steps" in confirm["text"]
     assert still_open[0].text in confirm["text"]
     assert still_open[0].step_id not in confirm["text"]
-    assert store.get(incident_id).status != "closed"
+    assert (await store.get(incident_id)).status != "closed"
     assert fake_pd.events("resolve") == []
     # "Keep it open" keeps it open; the prompt says so and loses its buttons.
     keep = [v for v in buttons(confirm["blocks"], "incident:close") if v.endswith("|cancel")]
     messages = await click(bot, "incident:close", keep[0], confirm["id"])
     assert buttons(by_id(messages, confirm["id"])["blocks"], "incident:close") == []
-    assert store.get(incident_id).status != "closed"
+    assert (await store.get(incident_id)).status != "closed"
     messages = await say(bot, f"compromised close {incident_id} Recovered")
     confirm = messages[-1]
     yes = [v for v in buttons(confirm["blocks"], "incident:close") if v.endswith("|confirm")]
     messages = await click(bot, "incident:close", yes[0], confirm["id"])
-    assert store.get(incident_id).status == "closed"
-    assert store.get(incident_id).summary == "Recovered"
+    assert (await store.get(incident_id)).status == "closed"
+    assert (await store.get(incident_id)).summary == "Recovered"
     await fake_pd.wait_for(lambda s: s.events("resolve"))
     final = by_id(messages, checklist["id"])
     assert buttons(final["blocks"], "incident:done") == [] and web_controls(final) == 0
@@ -262,25 +265,27 @@ async def test_web_checklist_by_phase(bot, fake_pd):
 
 async def test_web_close_with_every_step_resolved_needs_no_confirmation(bot):
     incident_id, checklist = await web_incident(bot)
-    for step in desk(bot).store.steps.all(incident_id):
+    for step in await desk(bot).store.steps.all(incident_id):
         await say(bot, f"compromised skip {incident_id} {step.step_id} Not needed here")
     current = by_id(await bot.web_messages(user=REPORTER), checklist["id"])
     assert "Every step is done or skipped." in card_text(current["blocks"])
     assert web_controls(current) == 0
     messages = await say(bot, f"compromised close {incident_id} All done")
     assert "closed by" in messages[-1]["text"] and not messages[-1]["private"]
-    assert desk(bot).store.get(incident_id).status == "closed"
+    assert (await desk(bot).store.get(incident_id)).status == "closed"
 
 
 async def test_typed_commands_name_steps_by_number(bot):
     incident_id, checklist = await web_incident(bot)
-    first = expected_phase(bot, incident_id, "first")
+    first = await expected_phase(bot, incident_id, "first")
     messages = await say(bot, f"compromised skip {incident_id} 1 We did this yesterday")
     assert "Skipped step 1" in messages[-1]["text"]
-    assert desk(bot).store.steps.get(incident_id, first[0]).reason == "We did this yesterday"
+    assert (
+        await desk(bot).store.steps.get(incident_id, first[0])
+    ).reason == "We did this yesterday"
     messages = await say(bot, f"compromised assign {incident_id} 2 @web-team")
     assert messages[-1]["text"].startswith(f"Step 2 on {incident_id}")
-    assert desk(bot).store.steps.get(incident_id, first[1]).assignee == "web:web-team"
+    assert (await desk(bot).store.steps.get(incident_id, first[1])).assignee == "web:web-team"
     messages = await say(bot, f"compromised skip {incident_id} 999 why")
     assert "numbered 1 to" in messages[-1]["text"]
 
@@ -316,9 +321,14 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     await bot.slash("/compromised", "facebook @dept", user="UREP", channel=CHANNEL)
     (card,) = await fake_slack.wait_for(lambda s: posts(s))
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    ts = desk(bot).store.get(incident_id).card_id
-    for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no",
-                   "personal|no"):
+    ts = (await desk(bot).store.get(incident_id)).card_id
+    for answer in (
+        "symptoms|rogue-posts:on",
+        "symptoms|next",
+        "access|yes",
+        "harmful|no",
+        "personal|no",
+    ):
         n = len(fake_slack.api_calls("chat.update"))
         await bot.click(
             "incident:triage", f"{incident_id}|{answer}", user="UREP", channel=CHANNEL,
@@ -326,7 +336,7 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
         )  # fmt: skip
         await fake_slack.wait_for(lambda s, n=n: len(s.api_calls("chat.update")) > n)
     (checklist,) = await fake_slack.wait_for(lambda s: checklist_bodies(s, incident_id))
-    first = expected_phase(bot, incident_id, "first")
+    first = await expected_phase(bot, incident_id, "first")
     assert "First 15 minutes" in checklist["text"]
     assert buttons(checklist["blocks"], "incident:done") == [f"{incident_id}|{s}" for s in first]
     overflows = [e for b in checklist["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -335,7 +345,11 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     assert [o["value"].rsplit("|", 1)[1] for o in overflows[0]["options"]] == [
         "skip", "assign", "help"
     ]  # fmt: skip
-    checklist_ts = await eventually(lambda: desk(bot).store.get(incident_id).checklist_id)
+
+    async def check():
+        return (await desk(bot).store.get(incident_id)).checklist_id
+
+    checklist_ts = await eventually(check)
 
     # Skip through the overflow menu: an ephemeral reason menu, replaced once used.
     n = len(fake_slack.responses())
@@ -357,9 +371,11 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     assert replaced[-1]["replace_original"] is True
     assert all(b["type"] == "section" for b in replaced[-1]["blocks"])
     assert "Skipped step 1" in replaced[-1]["text"]
-    await eventually(
-        lambda: desk(bot).store.steps.get(incident_id, first[0]).status == "skipped"
-    )
+
+    async def check():
+        return (await desk(bot).store.steps.get(incident_id, first[0])).status == "skipped"
+
+    await eventually(check)
 
     # Need help: the incident's room hears it and the paged team member gets a DM.
     await bot.slack_post(
@@ -369,7 +385,7 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     dm = await fake_slack.wait_for(
         lambda s: [p for p in posts(s) if p["channel"] == "UTEAM" and "needs help" in p["text"]]
     )
-    assert step_text(bot, incident_id, first[-1])[:20] in dm[0]["text"]
+    assert (await step_text(bot, incident_id, first[-1]))[:20] in dm[0]["text"]
     room = [p for p in posts(fake_slack) if p["channel"] == CHANNEL and "needs help" in p["text"]]
     assert room and "Commander" in room[0]["text"]
 
@@ -379,16 +395,18 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     confirm = (await fake_slack.wait_for(
         lambda s: [r for r in s.responses()[n:] if "Close it anyway?" in r["text"]]
     ))[0]  # fmt: skip
-    open_steps = in_order(s for s in desk(bot).store.steps.all(incident_id) if s.status == "open")
+    open_steps = in_order(
+        s for s in await desk(bot).store.steps.all(incident_id) if s.status == "open"
+    )
     assert confirm["response_type"] == "ephemeral"
     assert all(s.step_id not in confirm["text"] for s in open_steps)
     assert open_steps[0].text[:20] in confirm["text"]
-    assert desk(bot).store.get(incident_id).status != "closed"
+    assert (await desk(bot).store.get(incident_id)).status != "closed"
     yes = [v for v in buttons(confirm["blocks"], "incident:close") if v.endswith("|confirm")]
     await bot.click("incident:close", yes[0], user="UREP", channel=CHANNEL,
                     message_ts="1700000010.000001", is_ephemeral=True)  # fmt: skip
     await fake_pd.wait_for(lambda s: s.events("resolve"))
-    assert desk(bot).store.get(incident_id).status == "closed"
+    assert (await desk(bot).store.get(incident_id)).status == "closed"
 
     # No checklist payload ever carried more than 15 controls.
     bodies = checklist_bodies(fake_slack, incident_id)
@@ -426,13 +444,13 @@ async def test_teams_checklist_by_phase(teams_bot, fake_connector, fake_pd):
     await bot.teams_say("compromised linkedin @dept", mention=True, aad=AAD_REPORTER)
     (card,) = teams_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = desk(bot).store.get(incident_id).card_id
+    card_id = (await desk(bot).store.get(incident_id)).card_id
     for a in ANSWERS:
         await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=AAD_REPORTER
         )
     checklist = next(c for c in teams_cards(fake_connector.sent()) if "checklist" in card_text(c))
-    first = expected_phase(bot, incident_id, "first")
+    first = await expected_phase(bot, incident_id, "first")
     assert "First 15 minutes" in card_text(checklist)
     assert buttons(checklist, "incident:done") == [f"{incident_id}|{s}" for s in first]
     assert teams_controls(checklist) <= MAX_CONTROLS
@@ -444,7 +462,7 @@ async def test_teams_checklist_by_phase(teams_bot, fake_connector, fake_pd):
     choices = show_cards[0]["card"]["actions"]
     assert [c["data"]["value"].rsplit("|", 1)[1] for c in choices] == ["skip", "assign", "help"]
     assert all(c["verb"] == "incident:step" for c in choices)
-    checklist_id = desk(bot).store.get(incident_id).checklist_id
+    checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
 
     # Skip from the menu: the reason menu comes back as the private invoke card, and
     # choosing a reason redraws the checklist in place (without the menu).
@@ -464,7 +482,7 @@ async def test_teams_checklist_by_phase(teams_bot, fake_connector, fake_pd):
     latest = redrawn[-1]["attachments"][0]["content"]
     assert "skipped by" in card_text(latest) and "Already done before" in card_text(latest)
     assert not any(e["type"] == "Input.ChoiceSet" for e in latest["body"])
-    assert desk(bot).store.steps.get(incident_id, first[0]).status == "skipped"
+    assert (await desk(bot).store.steps.get(incident_id, first[0])).status == "skipped"
 
     # Need help: said in the incident's room (this channel) for the commander.
     status, body = await bot.teams_click(
@@ -479,16 +497,16 @@ async def test_teams_checklist_by_phase(teams_bot, fake_connector, fake_pd):
         lambda s: [c for c in teams_cards(s.sent()) if "Close it anyway?" in card_text(c)]
     )
     text = card_text(confirm[0])
-    open_steps = [s for s in desk(bot).store.steps.all(incident_id) if s.status == "open"]
+    open_steps = [s for s in await desk(bot).store.steps.all(incident_id) if s.status == "open"]
     assert all(s.step_id not in text for s in open_steps)
-    assert desk(bot).store.get(incident_id).status != "closed"
+    assert (await desk(bot).store.get(incident_id)).status != "closed"
     # It came to the commander's personal chat; "Close anyway" there closes it, and the
     # incident's channel hears it.
     (yes,) = [v for v in buttons(confirm[0], "incident:close") if v.endswith("|confirm")]
     await bot.teams_click("incident:close", yes, aad=AAD_REPORTER, personal=True,
                           conversation="a:personal-rep")  # fmt: skip
     await fake_pd.wait_for(lambda s: s.events("resolve"))
-    assert desk(bot).store.get(incident_id).status == "closed"
+    assert (await desk(bot).store.get(incident_id)).status == "closed"
     told = [
         c for c in fake_connector.calls
         if c.method == "POST" and "/19:chan@thread.tacv2/activities" in c.path
@@ -507,7 +525,7 @@ async def test_teams_checklist_by_phase(teams_bot, fake_connector, fake_pd):
 
 async def test_an_unknown_menu_choice_is_refused_kindly(bot):
     incident_id, checklist = await web_incident(bot)
-    first = expected_phase(bot, incident_id, "first")
+    first = await expected_phase(bot, incident_id, "first")
     messages = await click(
         bot, "incident:step", f"{incident_id}|{first[0]}|nonsense", checklist["id"]
     )

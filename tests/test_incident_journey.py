@@ -113,8 +113,7 @@ class Door(ABC):
         return desk(self.bot).store
 
     @abstractmethod
-    async def start(self, words: str) -> str:
-        ...
+    async def start(self, words: str) -> str: ...
 
     async def answer(self, incident_id: str, *answers: str) -> None:
         """Press each triage answer ("step|choice") in turn, noting each question."""
@@ -128,8 +127,7 @@ class Door(ABC):
         ...
 
     @abstractmethod
-    async def press(self, incident_id: str, answer: str) -> None:
-        ...
+    async def press(self, incident_id: str, answer: str) -> None: ...
 
     @abstractmethod
     async def checklist(self, incident_id: str) -> Any:
@@ -137,8 +135,7 @@ class Door(ABC):
         ...
 
     @abstractmethod
-    async def done(self, incident_id: str, value: str) -> None:
-        ...
+    async def done(self, incident_id: str, value: str) -> None: ...
 
     @abstractmethod
     async def hand_over(self, incident_id: str) -> list[str]:
@@ -152,8 +149,7 @@ class Door(ABC):
         ...
 
     @abstractmethod
-    async def everything_seen(self) -> list[str]:
-        ...
+    async def everything_seen(self) -> list[str]: ...
 
     def ids(self) -> tuple[str, ...]:
         return (self.reporter, self.colleague, self.team)
@@ -185,14 +181,14 @@ class SlackDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        ts = self.store().get(incident_id).card_id
+        ts = (await self.store().get(incident_id)).card_id
         redrawn = [u for u in self.fake.api_calls("chat.update") if u.get("ts") == ts]
         if redrawn:
             return redrawn[-1]
         return next(p for p in self.posts() if buttons(p["blocks"], "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        ts = self.store().get(incident_id).card_id
+        ts = (await self.store().get(incident_id)).card_id
         n = len(self.fake.api_calls("chat.update"))
         await self.bot.click(
             "incident:triage", f"{incident_id}|{answer}", user=self.reporter, channel=CHANNEL,
@@ -201,20 +197,27 @@ class SlackDoor(Door):
         await self.fake.wait_for(lambda s: len(s.api_calls("chat.update")) > n)
 
     async def checklist(self, incident_id: str) -> Any:
-        ts = await eventually(lambda: self.store().get(incident_id).checklist_id)
+        async def check():
+            return (await self.store().get(incident_id)).checklist_id
+
+        ts = await eventually(check)
         sent = self.posts() + self.fake.api_calls("chat.update")
         return [b for b in sent if b.get("ts") == ts or _starts(b, f"{incident_id} checklist")][-1]
 
     async def done(self, incident_id: str, value: str) -> None:
-        ts = self.store().get(incident_id).checklist_id
+        ts = (await self.store().get(incident_id)).checklist_id
         step = value.split("|")[1]
         await self.bot.click(
             "incident:done", value, user=self.reporter, channel=CHANNEL, message_ts=ts
         )
-        await eventually(lambda: self.store().steps.get(incident_id, step).status == "done")
+
+        async def check():
+            return (await self.store().steps.get(incident_id, step)).status == "done"
+
+        await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        ts = self.store().get(incident_id).card_id
+        ts = (await self.store().get(incident_id)).card_id
         n = len(self.fake.responses())
         await self.bot.click(
             "incident.handover", incident_id, user=self.reporter, channel=CHANNEL, message_ts=ts
@@ -231,7 +234,11 @@ class SlackDoor(Door):
             "incident.handover", "", user=self.reporter, channel=CHANNEL, message_ts=ts,
             selected_user=self.colleague, block_id=block_id,
         )  # fmt: skip
-        await eventually(lambda: self.store().get(incident_id).commander_name == COLLEAGUE_NAME)
+
+        async def check():
+            return (await self.store().get(incident_id)).commander_name == COLLEAGUE_NAME
+
+        await eventually(check)
         return seen(reply)
 
     async def close(self, incident_id: str, summary: str) -> str:
@@ -330,20 +337,23 @@ class TeamsDoor(Door):
         return buttons(started[0], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         redrawn = [u for u in self.fake.updates() if u.get("id") == card_id]
         if redrawn:
             return self.cards(redrawn)[-1]
         return next(c for c in self.cards(self.fake.sent()) if buttons(c, "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         await self.invoke(
             "incident:triage", f"{incident_id}|{answer}", aad=self.reporter, reply_to_id=card_id
         )
 
     async def checklist(self, incident_id: str) -> Any:
-        checklist_id = await eventually(lambda: self.store().get(incident_id).checklist_id)
+        async def check():
+            return (await self.store().get(incident_id)).checklist_id
+
+        checklist_id = await eventually(check)
         redrawn = [u for u in self.fake.updates() if u.get("id") == checklist_id]
         if redrawn:
             return self.cards(redrawn)[-1]
@@ -351,13 +361,17 @@ class TeamsDoor(Door):
                 " ".join(seen(c))][-1]  # fmt: skip
 
     async def done(self, incident_id: str, value: str) -> None:
-        checklist_id = self.store().get(incident_id).checklist_id
+        checklist_id = (await self.store().get(incident_id)).checklist_id
         await self.invoke("incident:done", value, aad=self.reporter, reply_to_id=checklist_id)
         step = value.split("|")[1]
-        await eventually(lambda: self.store().steps.get(incident_id, step).status == "done")
+
+        async def check():
+            return (await self.store().steps.get(incident_id, step)).status == "done"
+
+        await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         body = await self.invoke(
             "incident.handover", incident_id, aad=self.reporter, reply_to_id=card_id
         )
@@ -367,7 +381,11 @@ class TeamsDoor(Door):
             "incident.handover", incident_id, {"person": self.colleague}, aad=self.reporter,
             reply_to_id=card_id,
         )  # fmt: skip
-        await eventually(lambda: self.store().get(incident_id).commander_name == COLLEAGUE_NAME)
+
+        async def check():
+            return (await self.store().get(incident_id)).commander_name == COLLEAGUE_NAME
+
+        await eventually(check)
         return seen(picker)
 
     async def close(self, incident_id: str, summary: str) -> str:
@@ -423,25 +441,28 @@ class WebDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         messages = await self.bot.web_messages(user=self.reporter)
         return next(m for m in messages if str(m["id"]) == str(card_id))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         await self.click(self.reporter, "incident:triage", f"{incident_id}|{answer}", card_id)
 
     async def checklist(self, incident_id: str) -> Any:
-        checklist_id = await eventually(lambda: self.store().get(incident_id).checklist_id)
+        async def check():
+            return (await self.store().get(incident_id)).checklist_id
+
+        checklist_id = await eventually(check)
         messages = await self.bot.web_messages(user=self.reporter)
         return next(m for m in messages if str(m["id"]) == str(checklist_id))
 
     async def done(self, incident_id: str, value: str) -> None:
-        checklist_id = self.store().get(incident_id).checklist_id
+        checklist_id = (await self.store().get(incident_id)).checklist_id
         await self.click(self.reporter, "incident:done", value, checklist_id)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = self.store().get(incident_id).card_id
+        card_id = (await self.store().get(incident_id)).card_id
         picker = (await self.click(self.reporter, "incident.handover", incident_id, card_id))[-1]
         assert picker["private"]
         await self.click(
@@ -499,7 +520,7 @@ async def test_from_we_ve_been_hacked_to_a_closed_incident(door, fake_pd):
     # command, which gets an offer to start.
     door.name_people()
     incident_id = await door.start("we've been hacked on X @ourdept")
-    inc = door.store().get(incident_id)
+    inc = await door.store().get(incident_id)
     assert (inc.platform, inc.account) == ("x", "@ourdept")  # read from her words
     assert inc.triage_step == "symptoms"  # so the platform question is not asked
 
@@ -507,7 +528,7 @@ async def test_from_we_ve_been_hacked_to_a_closed_incident(door, fake_pd):
         incident_id, "symptoms|rogue-posts:on", "symptoms|next", "access|unsure",
         "harmful|unsure", "personal|unsure",
     )  # fmt: skip
-    inc = door.store().get(incident_id)
+    inc = await door.store().get(incident_id)
     assert (inc.access, inc.harmful, inc.personal_data) == ("unsure", "unsure", "unsure")
     # The platform came from her words, so the first question asked was the second;
     # every question offered "Not sure".
@@ -527,31 +548,40 @@ async def test_from_we_ve_been_hacked_to_a_closed_incident(door, fake_pd):
     # She marks the first two steps done; the checklist says so, by her name.
     for value in first[:2]:
         await door.done(incident_id, value)
-    checklist = await door.checklist(incident_id)
-    shown = "\n".join(seen(checklist))
-    assert shown.count(f"done by {REPORTER_NAME}") == 2, shown
+
+    async def redrawn() -> str | None:
+        """The checklist once redrawn after the second step (the store is written
+        first, the message is redrawn after)."""
+        shown = "\n".join(seen(await door.checklist(incident_id)))
+        return shown if shown.count(f"done by {REPORTER_NAME}") == 2 else None
+
+    shown = await eventually(redrawn)
     assert "2 of " in shown
 
     # She hands over to Sam with the person picker; everyone sees his name.
     picker = await door.hand_over(incident_id)
     assert picker and not any(door.colleague in t for t in picker)
-    assert door.store().get(incident_id).commander == f"{platform(door)}:{door.colleague}"
+    assert (await door.store().get(incident_id)).commander == f"{platform(door)}:{door.colleague}"
     said = await eventually(
         lambda: _find(door, f"{COLLEAGUE_NAME} is now commander of {incident_id}")
     )
     assert said
 
     # Sam closes it: the confirmation lists the steps still open, by their words.
-    open_steps = [s for s in door.store().steps.all(incident_id) if s.status == "open"]
+    open_steps = [s for s in await door.store().steps.all(incident_id) if s.status == "open"]
     confirmation = await door.close(incident_id, "Account back, rogue posts removed")
     assert f"{len(open_steps)} open steps" in confirmation, confirmation
     assert str(open_steps[0].text)[:40] in confirmation
-    await eventually(lambda: door.store().get(incident_id).status == "closed")
+
+    async def check():
+        return (await door.store().get(incident_id)).status == "closed"
+
+    await eventually(check)
     await fake_pd.wait_for(lambda s: s.events("resolve"))
     assert await eventually(lambda: _find(door, f"{incident_id} closed by {COLLEAGUE_NAME}"))
 
     everything = await door.everything_seen()
-    steps = [s.step_id for s in door.store().steps.all(incident_id)]
+    steps = [s.step_id for s in await door.store().steps.all(incident_id)]
     assert_plain(everything, *door.ids(), *steps)
 
 
@@ -575,7 +605,7 @@ async def test_an_impersonation_gets_its_own_steps_not_severity_1(door):
         incident_id, "symptoms|impersonation:on", "symptoms|next", "access|yes",
         "harmful|unsure", "personal|no",
     )  # fmt: skip
-    inc = door.store().get(incident_id)
+    inc = await door.store().get(incident_id)
     assert inc.kind == "impersonation" and inc.severity != 1
     checklist = await door.checklist(incident_id)
     shown = "\n".join(seen(checklist))

@@ -36,8 +36,8 @@ def store(bot):
     return desk(bot).store
 
 
-def timeline(bot, incident_id: str) -> list[str]:
-    return [e.text for e in store(bot).timeline.events(incident_id)]
+async def timeline(bot, incident_id: str) -> list[str]:
+    return [e.text for e in await store(bot).timeline.events(incident_id)]
 
 
 # --- Slack ----------------------------------------------------------------------------
@@ -74,7 +74,7 @@ async def slack_start(bot, fake_slack, text: str) -> tuple[str, str, dict]:
     await fake_slack.wait_for(lambda s: len(posts(s)) > before)
     card = posts(fake_slack)[before]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    return incident_id, store(bot).get(incident_id).card_id, card
+    return incident_id, (await store(bot).get(incident_id)).card_id, card
 
 
 async def slack_answer(bot, fake_slack, incident_id: str, ts: str, *answers: str) -> None:
@@ -88,16 +88,16 @@ async def slack_answer(bot, fake_slack, incident_id: str, ts: str, *answers: str
 
 async def test_slack_free_text_start_fills_in_platform_and_account(bot, fake_slack):
     incident_id, _, card = await slack_start(bot, fake_slack, "we've been hacked on X, @dhsc")
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert (inc.platform, inc.account, inc.triage_step) == ("x", "@dhsc", "symptoms")
     assert "Question 2 of 5. What is happening?" in card_text(card["blocks"])
-    assert "In their words: “we've been hacked on”" in timeline(bot, incident_id)
+    assert "In their words: “we've been hacked on”" in await timeline(bot, incident_id)
     # A single mistyped sub-command is not an incident: it gets a suggestion.
     await bot.slash("/compromised", "stauts", user="UREP", channel=CHANNEL)
     (reply,) = await fake_slack.wait_for(lambda s: s.responses())
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith("Did you mean /compromised status?")
-    assert store(bot).get(incident_id.replace("0001", "0002")) is None
+    assert await store(bot).get(incident_id.replace("0001", "0002")) is None
 
 
 async def test_slack_mention_saying_hacked_offers_to_start(bot, fake_slack):
@@ -112,7 +112,7 @@ async def test_slack_mention_saying_hacked_offers_to_start(bot, fake_slack):
     await fake_slack.wait_for(lambda s: len(posts(s)) > 1)
     await bot.slash("/compromised", "status", user="UREP", channel=CHANNEL)  # a barrier
     await fake_slack.wait_for(lambda s: [r for r in s.responses() if "SEC-" in r["text"]])
-    (inc,) = store(bot).open_incidents()
+    (inc,) = await store(bot).open_incidents()
     assert inc.platform == "facebook" and inc.triage_step == "symptoms"
     assert len([p for p in posts(fake_slack) if inc.id in p["text"]]) == 1
     spent = await fake_slack.wait_for(
@@ -140,14 +140,14 @@ async def test_slack_not_sure_everywhere_is_treated_cautiously(bot, fake_slack):
         bot, fake_slack, incident_id, ts,
         "platform|unsure", "symptoms|unsure", "access|unsure", "harmful|unsure", "personal|unsure",
     )  # fmt: skip
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert (inc.platform, inc.symptoms) == ("unsure", ("unsure",))
     assert (inc.access, inc.harmful, inc.personal_data) == ("unsure", "unsure", "unsure")
     assert inc.severity == 1 and inc.kind == "hijack"  # not sure we can log in: locked out
     final = fake_slack.api_calls("chat.update")[-1]
     assert "Not sure what is happening" in card_text(final["blocks"])
     assert "personal data may have been exposed" in card_text(final["blocks"])
-    ids = [s.step_id for s in store(bot).steps.all(incident_id)]
+    ids = [s.step_id for s in await store(bot).steps.all(incident_id)]
     assert "recover-route" in ids  # the locked-out route is on the checklist
 
 
@@ -170,7 +170,7 @@ async def test_teams_free_text_start_and_impersonation(bot, fake_connector, fake
     )
     (card,) = teams_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert (inc.platform, inc.account) == ("x", "@dept_news")
     for a in ("symptoms|impersonation:on", "symptoms|next"):
         await bot.teams_click(
@@ -182,7 +182,7 @@ async def test_teams_free_text_start_and_impersonation(bot, fake_connector, fake
         await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=inc.card_id, aad="aad-rep"
         )
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert (inc.kind, inc.severity) == ("impersonation", 3)  # a fake account alone is not 1
     final = [u for u in fake_connector.updates() if u.get("id") == inc.card_id][-1]
     assert "A fake account is pretending to be ours" in card_text(final)
@@ -192,7 +192,7 @@ async def test_teams_free_text_start_and_impersonation(bot, fake_connector, fake
         Facts("x", "impersonation", frozenset({"impersonation"}), "yes", "no", "no",
               frozenset(), 3)
     )  # fmt: skip
-    steps = store(bot).steps.all(incident_id)
+    steps = await store(bot).steps.all(incident_id)
     assert [s.step_id for s in steps] == [s.id for s in expected]
     assert "recover-impersonation" in [s.step_id for s in steps]
     (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
@@ -225,7 +225,7 @@ async def test_teams_personal_data_question_adds_caution(bot, fake_connector):
     await bot.teams_say("compromised instagram @dept", personal=True, aad="aad-rep")
     (card,) = teams_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = store(bot).get(incident_id).card_id
+    card_id = (await store(bot).get(incident_id)).card_id
     answers = ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no")
     for a in answers:
         await bot.teams_click(
@@ -241,10 +241,10 @@ async def test_teams_personal_data_question_adds_caution(bot, fake_connector):
         "incident:triage", f"{incident_id}|personal|yes", reply_to_id=card_id, personal=True,
         aad="aad-rep",
     )  # fmt: skip
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert inc.personal_data == "yes" and inc.severity == 2  # rogue posts alone would be 4
     assert "Direct messages or personal data exposed: Yes. Triage done: severity 2" in (
-        timeline(bot, incident_id)
+        await timeline(bot, incident_id)
     )
 
 
@@ -290,7 +290,7 @@ async def test_web_free_text_offer_and_did_you_mean(bot):
     spent = next(m for m in messages if m["id"] == offer["id"])
     assert "started" in spent["text"] and not buttons(spent["blocks"], "incident:offer")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    inc = store(bot).get(incident_id)
+    inc = await store(bot).get(incident_id)
     assert (inc.platform, inc.account) == ("x", "@dhsc")
     plain = await web_say(bot, "hello there")
     assert "Report it now" not in card_text(plain[-1])  # only hacked words get the offer
@@ -302,14 +302,14 @@ async def test_web_not_sure_answers_and_harmful_impersonation(bot):
         bot, "compromised tiktok @dept", "symptoms|impersonation:on", "symptoms|next",
         "access|yes", "harmful|yes", "personal|no",
     )  # fmt: skip
-    inc = store(bot).get(fake)
+    inc = await store(bot).get(fake)
     assert (inc.kind, inc.severity) == ("impersonation", 1)
     # Not sure whether harmful content is live: as a confirmed hijack (2), never lower.
     unsure = await web_triage(
         bot, "compromised youtube @dept", "symptoms|impersonation:on", "symptoms|next",
         "access|yes", "harmful|unsure", "personal|no",
     )  # fmt: skip
-    inc = store(bot).get(unsure)
+    inc = await store(bot).get(unsure)
     assert (inc.kind, inc.severity, inc.harmful) == ("impersonation", 2, "unsure")
     # "Next" with nothing picked asks again, mentioning Not sure.
     card = (await web_say(bot, "compromised linkedin @dept"))[-1]
@@ -318,7 +318,7 @@ async def test_web_not_sure_answers_and_harmful_impersonation(bot):
     assert "or press Not sure" in mine[-1]["text"]
     mine = await web_click(bot, "incident:triage", f"{third}|symptoms|unsure", card["id"])
     assert "Question 3 of 5" in card_text(next(m for m in mine if m["id"] == card["id"]))
-    assert "What is happening: Not sure what is happening" in timeline(bot, third)
+    assert "What is happening: Not sure what is happening" in await timeline(bot, third)
 
 
 async def test_web_report_gives_the_answers_as_the_reporter_gave_them(bot):

@@ -125,8 +125,8 @@ async def click(bot, action: str, value: str, message_id, user: str = REPORTER) 
     return await bot.web_messages(user=user)
 
 
-def timeline(bot, incident_id: str) -> list[str]:
-    return [e.text for e in desk(bot).store.timeline.events(incident_id)]
+async def timeline(bot, incident_id: str) -> list[str]:
+    return [e.text for e in await desk(bot).store.timeline.events(incident_id)]
 
 
 async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
@@ -142,15 +142,19 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         card = (await say(bot, "compromised x @govuk"))[-1]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
         for answer in (
-            "symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+            "symptoms|impersonation:on",
+            "symptoms|next",
+            "access|yes",
+            "harmful|no",
+            "personal|no",
         ):
             await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
-        assert desk(bot).store.get(incident_id).severity == 3
+        assert (await desk(bot).store.get(incident_id)).severity == 3
 
         # Step 1 at once: PagerDuty says 429; the other PagerDuty can't be reached.
         await pd.wait_for(lambda s: len(s.events("trigger")) == 1)
         await pager(bot).flush()
-        by_target = {p.target: p for p in pager(bot).pages(incident_id)}
+        by_target = {p.target: p for p in await pager(bot).pages(incident_id)}
         assert by_target["duty-pd"].status == "pending" and "429" in by_target["duty-pd"].detail
         assert by_target["soc-pd"].status == "pending"
         assert "could not connect" in by_target["soc-pd"].detail
@@ -169,13 +173,13 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         first, second = pd.events("trigger")
         assert first["dedup_key"] == second["dedup_key"] == incident_id  # one page, retried
         assert first["payload"]["summary"] == second["payload"]["summary"]
-        (failure,) = [t for t in timeline(bot, incident_id) if t.startswith("Could not page")]
+        (failure,) = [t for t in await timeline(bot, incident_id) if t.startswith("Could not page")]
         assert failure.startswith("Could not page soc-pd (PagerDuty) after 2 attempts: ")
         assert failure.endswith("Trying its fallback duty-sms (GOV.UK Notify text message).")
         # The failure is said in the incident's room too, in plain words: the target
         # and the provider's error are for admins (issue 15, item 6).
         plain = "We couldn't reach the on-call team by PagerDuty, so we're trying text message."
-        assert plain in timeline(bot, incident_id)
+        assert plain in await timeline(bot, incident_id)
         room = await bot.web_messages(user=REPORTER)
         said = [m["text"] for m in room if m["text"].startswith(f"{incident_id}: We couldn't")]
         assert said and said[0].startswith(f"{incident_id}: {plain} Admins can see why")
@@ -209,13 +213,13 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert "Severity 1 (critical)" in head_sms[0]["personalisation"]["message"]
         (head_email,) = await notify.wait_for(lambda s: s.emails_sent())
         assert head_email["email_address"] == "head-of-digital@example.gov.uk"
-        inc = desk(bot).store.get(incident_id)
+        inc = await desk(bot).store.get(incident_id)
         assert (inc.team, inc.acked_at) == ("major-incident", None)
-        assert "notify-siro" in [s.step_id for s in desk(bot).store.steps.all(incident_id)]
+        assert "notify-siro" in [s.step_id for s in await desk(bot).store.steps.all(incident_id)]
         card_now = next(m for m in await bot.web_messages(user=REPORTER) if m["id"] == card["id"])
         assert buttons(card_now["blocks"], "incident:ack") == [incident_id]
         assert "major-incident" in str(card_now["blocks"])
-        events = timeline(bot, incident_id)
+        events = await timeline(bot, incident_id)
         # The room, the timeline and the pager's own entry use the same words.
         assert "Severity raised from 3 (moderate) to 1 (critical)" in events
         assert any(t.startswith("Checklist steps added for severity 1: ") for t in events)
@@ -231,7 +235,7 @@ async def test_every_kind_of_page_then_a_raised_severity_pages_the_senior_team(
         assert mine[-1]["private"]
         assert "only someone in the paged team (major-incident)" in mine[-1]["text"]
         await click(bot, "incident:ack", incident_id, card["id"], user=HEAD)
-        assert desk(bot).store.get(incident_id).acked_by == f"web:{HEAD}"
+        assert (await desk(bot).store.get(incident_id)).acked_by == f"web:{HEAD}"
 
         # Nothing more is paged: duty's step 2 ran before; the senior chain is stopped.
         await clock.advance(hours=1)
@@ -274,11 +278,15 @@ async def test_lowering_the_severity_keeps_the_team_and_refusals_say_why(
         mine = await say(bot, f"compromised severity {incident_id} 1")
         assert mine[-1]["private"] and "still in triage" in mine[-1]["text"]
         for answer in (
-            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+            "symptoms|rogue-posts:on",
+            "symptoms|next",
+            "access|no",
+            "harmful|no",
+            "personal|no",
         ):
             await click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"])
         await notify.wait_for(lambda s: len(s.sms_sent()) == 1)  # severity 1: the head
-        assert desk(bot).store.get(incident_id).team == "major-incident"
+        assert (await desk(bot).store.get(incident_id)).team == "major-incident"
         # The paged team sees it but is not in command; comms-security was not paged.
         mine = await say(bot, f"compromised severity {incident_id} 3", user=HEAD)
         assert mine[-1]["private"]
@@ -289,7 +297,7 @@ async def test_lowering_the_severity_keeps_the_team_and_refusals_say_why(
         assert mine[-1]["text"] == (
             f"{incident_id}: severity lowered from 1 (critical) to 3 (moderate)."
         )
-        assert desk(bot).store.get(incident_id).team == "major-incident"
+        assert (await desk(bot).store.get(incident_id)).team == "major-incident"
         await pager(bot).flush()
         assert rate_limited_pd.events() == []  # comms-security was never paged
     finally:

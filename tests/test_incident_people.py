@@ -100,7 +100,7 @@ async def web_incident(bot, user: str = "web-reporter") -> tuple[str, int]:
         if not values:
             break
         await web_click(bot, user, "incident:triage", next_answer(values), card["id"])
-    assert desk(bot).store.get(incident_id).triage_step == "done"
+    assert (await desk(bot).store.get(incident_id)).triage_step == "done"
     return incident_id, card["id"]
 
 
@@ -143,7 +143,7 @@ async def test_web_chat_names_and_handover_with_the_users_list(bot, fake_pd):
         bot, "web-reporter", "incident.handover", incident_id, picker_msg["id"],
         form={"person": "web-helper"},
     )  # fmt: skip
-    inc = desk(bot).store.get(incident_id)
+    inc = await desk(bot).store.get(incident_id)
     assert (inc.commander, inc.commander_name) == ("web:web-helper", "Sam Helper")
     messages = await bot.web_messages(user="web-reporter")
     said = f"Sam Helper is now commander of {incident_id}."
@@ -152,7 +152,7 @@ async def test_web_chat_names_and_handover_with_the_users_list(bot, fake_pd):
     assert "Sam Helper" in card_text(card["blocks"])
 
     # A checklist step given through the same picker (the Assign control's action).
-    step = desk(bot).store.steps.all(incident_id)[0]
+    step = (await desk(bot).store.steps.all(incident_id))[0]
     value = f"{incident_id}|{step.step_id}"
     mine = await web_click(bot, "web-team", "incident.step.assign", value, card_id)
     (picker,) = [b for b in mine[-1]["blocks"] if b.get("field") == "person"]
@@ -160,8 +160,10 @@ async def test_web_chat_names_and_handover_with_the_users_list(bot, fake_pd):
     await web_click(
         bot, "web-team", "incident.step.assign", value, mine[-1]["id"], form={"person": "web-team"}
     )
-    assert desk(bot).store.steps.get(incident_id, step.step_id).assignee_name == "Priya Shah"
-    checklist_id = desk(bot).store.get(incident_id).checklist_id
+    assert (
+        await desk(bot).store.steps.get(incident_id, step.step_id)
+    ).assignee_name == "Priya Shah"
+    checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
     checklist = next(
         m for m in await bot.web_messages(user="web-reporter") if str(m["id"]) == checklist_id
     )
@@ -192,7 +194,7 @@ async def slack_incident(bot, fake_slack) -> tuple[str, str]:
     await fake_slack.wait_for(lambda s: slack_posts(s))
     card = slack_posts(fake_slack)[0]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    ts = desk(bot).store.get(incident_id).card_id
+    ts = (await desk(bot).store.get(incident_id)).card_id
     blocks = card["blocks"]
     for _ in range(20):
         values = buttons(blocks, "incident:triage")
@@ -204,7 +206,7 @@ async def slack_incident(bot, fake_slack) -> tuple[str, str]:
         )
         await fake_slack.wait_for(lambda s, n=n: len(s.api_calls("chat.update")) > n)
         blocks = [u for u in fake_slack.api_calls("chat.update") if u["ts"] == ts][-1]["blocks"]
-    assert desk(bot).store.get(incident_id).triage_step == "done"
+    assert (await desk(bot).store.get(incident_id)).triage_step == "done"
     return incident_id, ts
 
 
@@ -213,9 +215,7 @@ async def slack_reply(bot, fake_slack, action) -> dict:
 
     replies, posts = len(fake_slack.responses()), len(slack_posts(fake_slack))
     await action()
-    new = await fake_slack.wait_for(
-        lambda s: s.responses()[replies:] + slack_posts(s)[posts:]
-    )
+    new = await fake_slack.wait_for(lambda s: s.responses()[replies:] + slack_posts(s)[posts:])
     return new[-1]
 
 
@@ -231,7 +231,7 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
         }
     )
     incident_id, ts = await slack_incident(bot, fake_slack)
-    assert desk(bot).store.get(incident_id).reporter_name == "Rosa Reporter"
+    assert (await desk(bot).store.get(incident_id)).reporter_name == "Rosa Reporter"
 
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
@@ -259,13 +259,12 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
         user="UHELP",
         channel=CHANNEL,
     )
-    notes = await eventually(
-        lambda: [
-            e.text
-            for e in desk(bot).store.timeline.events(incident_id)
-            if e.kind == "evidence"
-        ]
-    )
+
+    async def check():
+        events = await desk(bot).store.timeline.events(incident_id)
+        return [e.text for e in events if e.kind == "evidence"]
+
+    notes = await eventually(check)
     assert notes == ["Evidence: https://x.com/post/1"]
 
     # The Hand over button shows Slack's user menu, carrying the incident in its block.
@@ -289,11 +288,16 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
         bot,
         fake_slack,
         lambda: bot.click(
-            "incident.handover", "", user="UHELP", channel=CHANNEL, message_ts=ts,
-            selected_user="UEVIL", block_id=block_id,
+            "incident.handover",
+            "",
+            user="UHELP",
+            channel=CHANNEL,
+            message_ts=ts,
+            selected_user="UEVIL",
+            block_id=block_id,
         ),  # fmt: skip
     )
-    inc = desk(bot).store.get(incident_id)
+    inc = await desk(bot).store.get(incident_id)
     assert inc.commander == "slack:UEVIL"
     # The name is the person's own text: inert (no bidi control) and escaped in Slack.
     assert inc.commander_name == "Eve <!channel> *bold*"
@@ -358,7 +362,7 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
     assert status in (200, 201)
     (card,) = adaptive_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = desk(bot).store.get(incident_id).card_id
+    card_id = (await desk(bot).store.get(incident_id)).card_id
     for _ in range(20):
         values = buttons(card, "incident:triage")
         if not values:
@@ -368,7 +372,7 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         )
         puts = [u for u in fake_connector.updates() if u.get("id") == card_id]
         card = puts[-1]["attachments"][0]["content"]
-    assert desk(bot).store.get(incident_id).triage_step == "done"
+    assert (await desk(bot).store.get(incident_id)).triage_step == "done"
 
     # The reporter may not acknowledge; the refusal names no file or setting (item 6).
     status, body = await teams_pick(
@@ -387,9 +391,7 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
     )
     assert status == 200
     picker_card = body["value"]
-    (choice_set,) = [
-        b for b in picker_card["body"] if b.get("type") == "Input.ChoiceSet"
-    ]
+    (choice_set,) = [b for b in picker_card["body"] if b.get("type") == "Input.ChoiceSet"]
     assert choice_set["id"] == "person"
     assert choice_set["choices.data"] == {
         "type": "Data.Query",
@@ -403,7 +405,7 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         bot, "incident.handover", incident_id, {"person": HELPER}, aad=REPORTER,
         reply_to_id=card_id,
     )  # fmt: skip
-    inc = desk(bot).store.get(incident_id)
+    inc = await desk(bot).store.get(incident_id)
     assert (inc.commander, inc.commander_name) == (f"teams:{HELPER}", "Sam Helper"), [
         c.path for c in fake_connector.calls
     ]

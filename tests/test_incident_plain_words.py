@@ -141,7 +141,7 @@ async def test_a_reporter_reads_plain_words_and_an_admin_gets_the_detail(bot, sm
     room = await bot.web_messages(user=REPORTER)
     said = [m["text"] for m in room if PLAIN_FALLBACK in m["text"]]
     assert said, [m["text"] for m in room]
-    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
+    timeline = [e.text for e in await desk(bot).store.timeline.events(incident_id)]
     assert PLAIN_FALLBACK in timeline
 
     # The reporter can't acknowledge, and is told so without the routing file.
@@ -150,14 +150,12 @@ async def test_a_reporter_reads_plain_words_and_an_admin_gets_the_detail(bot, sm
     await send(bot, TEAM, action=click("incident:ack", incident_id, card_id))
 
     # Work the checklist: done, skipped with a reason, given to someone, handed over.
-    steps = desk(bot).store.steps.all(incident_id)
-    checklist_id = desk(bot).store.get(incident_id).checklist_id
+    steps = await desk(bot).store.steps.all(incident_id)
+    checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
     first, second, third = (f"{incident_id}|{s.step_id}" for s in steps[:3])
     await send(bot, TEAM, action=click("incident:done", first, checklist_id))
     mine = await send(bot, REPORTER, action=click("incident:skip", second, checklist_id))
-    reason = next(
-        c["value"] for b in mine[-1]["blocks"] for c in b.get("choices") or []
-    )
+    reason = next(c["value"] for b in mine[-1]["blocks"] for c in b.get("choices") or [])
     await send(bot, REPORTER, action=click("incident:reason", reason, mine[-1]["id"]))
     mine = await send(bot, REPORTER, action=click("incident.step.assign", third, checklist_id))
     await send(
@@ -179,7 +177,7 @@ async def test_a_reporter_reads_plain_words_and_an_admin_gets_the_detail(bot, sm
     assert not [m for m in mine[mine.index(report) :] if m["text"].startswith("For admins")]
 
     # Nothing the reporter was shown names a setting, a file, a step id or a version.
-    step_ids = [s.step_id for s in desk(bot).store.steps.all(incident_id)]
+    step_ids = [s.step_id for s in await desk(bot).store.steps.all(incident_id)]
     version = getattr(bot.app[SERVICES].content, "version", "") or ""
     seen = [text for m in await bot.web_messages(user=REPORTER) for text in shown(m)]
     assert len(seen) > 20

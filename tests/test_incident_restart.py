@@ -40,6 +40,8 @@ async def poll(check, timeout: float = 60.0):
     deadline = loop.time() + timeout
     while True:
         result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
         if result:
             return result
         if loop.time() > deadline:
@@ -47,11 +49,11 @@ async def poll(check, timeout: float = 60.0):
         await asyncio.sleep(0.05)
 
 
-def outbox(db_path: Path, incident_id: str) -> list[tuple[str, str]]:
+async def outbox(db_path: Path, incident_id: str) -> list[tuple[str, str]]:
     """The pages the other process recorded, read through the paging store."""
     db = open_db(db_path)
     try:
-        return [(p.target_id, p.status) for p in PageStore(db).all(incident_id)]
+        return [(p.target_id, p.status) for p in await PageStore(db).all(incident_id)]
     finally:
         db.close()
 
@@ -117,8 +119,11 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
                 remote,
                 "compromised linkedin @dept",
                 [
-                    "symptoms|settings-changed:on", "symptoms|next",
-                    "access|yes", "harmful|no", "personal|no",
+                    "symptoms|settings-changed:on",
+                    "symptoms|next",
+                    "access|yes",
+                    "harmful|no",
+                    "personal|no",
                 ],
             )
             (first,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
@@ -126,7 +131,11 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
             # Step 1 is fully recorded (the trigger and the chat page are sent); step 2
             # is due in five minutes. Kill the process now, with no chance to clean up.
             db = tmp_path / "secbot.db"
-            await poll(lambda: outbox(db, incident_id) == [("duty-pd", "sent"), ("room", "sent")])
+
+            async def recorded():
+                return await outbox(db, incident_id) == [("duty-pd", "sent"), ("room", "sent")]
+
+            await poll(recorded)
         proc.send_signal(signal.SIGKILL)
         await asyncio.to_thread(proc.wait, 30)
     finally:
@@ -161,7 +170,7 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
         await pager(third).flush()
         keys = [e["routing_key"] for e in fake_pd.events("trigger")]
         assert keys == ["duty-routing-key-0001", "backup-routing-key-002"]  # each once
-        events = [e.text for e in desk(third).store.timeline.events(incident_id)]
+        events = [e.text for e in await desk(third).store.timeline.events(incident_id)]
         assert events.count("Escalation step 2 of 2: paging backup-pd (PagerDuty).") == 1
         # The team can still acknowledge after all that.
         card = next(
@@ -199,7 +208,7 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
     db = open_db(tmp_path / "secbot.db")
     try:
         store = IncidentStore(db)
-        assert store.triage.finish(
+        assert await store.triage.finish(
             incident_id, facts=facts, steps=steps, actor=Actor("web", REPORTER, "Web User"),
             now=datetime.now(UTC), said="Direct messages or personal data exposed: No",
         )  # fmt: skip
@@ -213,8 +222,8 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
         (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
         assert trigger["dedup_key"] == incident_id
 
-        def finished():
-            inc = desk(second).store.get(incident_id)
+        async def finished():
+            inc = await desk(second).store.get(incident_id)
             return inc.checklist_id is not None and inc
 
         inc = await poll(finished, PATIENCE)
@@ -261,7 +270,7 @@ async def test_a_restart_after_a_close_was_recorded_still_stops_paging(
         )
         await fake_pd.wait_for(lambda s: s.events("trigger"))
         await pager(first).flush()
-        assert desk(first).store.close(incident_id, "Recovered", t0)
+        assert await desk(first).store.close(incident_id, "Recovered", t0)
     finally:
         await stop_bot(first)
 

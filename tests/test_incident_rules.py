@@ -303,7 +303,7 @@ def test_report_timings_skips_and_escaping():
     assert duration(timedelta(hours=1, minutes=2)) == "1 h 2 min"
 
 
-def test_biggest_checklist_fits_one_slack_message():
+async def test_biggest_checklist_fits_one_slack_message():
     """Shown a phase at a time (issue 15), the biggest checklist fits one Slack message
     with at most 15 controls, whichever phase is open and however far it has got."""
     from bot.core.model import Actor, Place
@@ -319,27 +319,27 @@ def test_biggest_checklist_fits_one_slack_message():
     upgrade(store.db)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     actor = Actor("web", "a", "Alex")
-    inc = store.create(now, reporter=actor, origin=Place("web", "local", "c"), platform="x")
+    inc = await store.create(now, reporter=actor, origin=Place("web", "local", "c"), platform="x")
     for symptom in SYMPTOM_LABELS:
-        store.triage.set_symptom(inc.id, symptom, True)
-    store.triage.answer(inc.id, "symptoms", "access")
-    store.triage.answer(inc.id, "access", "harmful", has_access=0, access="no")
-    store.triage.answer(inc.id, "harmful", "personal", harmful_live=1, harmful="yes")
+        await store.triage.set_symptom(inc.id, symptom, True)
+    await store.triage.answer(inc.id, "symptoms", "access")
+    await store.triage.answer(inc.id, "access", "harmful", has_access=0, access="no")
+    await store.triage.answer(inc.id, "harmful", "personal", harmful_live=1, harmful="yes")
     facts = Facts.of("x", SYMPTOM_LABELS, 1, ["fraud"], access="no", harmful="yes",
                      personal_data="yes")  # fmt: skip
     steps = load_playbooks().steps_for(facts)
     assert len(steps) > 23  # more open steps than one message has room for buttons
-    assert store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
+    assert await store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
                                said="Personal data exposed: Yes")  # fmt: skip
-    assert not store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
+    assert not await store.triage.finish(inc.id, facts=facts, steps=steps, actor=actor, now=now,
                                    said="Personal data exposed: Yes")  # fmt: skip
     tz = ZoneInfo("Europe/London")
     for done in range(0, len(steps) + 1, 5):
         for s in steps[:done]:
-            store.steps.resolve(inc.id, s.id, "done", actor, now)
-        inc = store.get(inc.id)
+            await store.steps.resolve(inc.id, s.id, "done", actor, now)
+        inc = await store.get(inc.id)
         for chosen in (None, *ORDER):
-            states = store.steps.all(inc.id)
+            states = await store.steps.all(inc.id)
             msg = checklist(inc, states, tz, chosen)
             assert controls(msg) <= MAX_CONTROLS
             blocks = render(msg)["blocks"]
@@ -351,4 +351,4 @@ def test_biggest_checklist_fits_one_slack_message():
             assert all(s.text[:30] in text for s in [s for s in in_phase if s.is_open][:8])
             hidden = [s for s in in_phase if s.text[:30] not in text]
             assert not hidden or "more steps in this phase" in text or "earlier steps" in text
-    assert store.advance_status(inc.id, now) == "monitoring"  # contain and recover all done
+    assert await store.advance_status(inc.id, now) == "monitoring"  # contain and recover all done

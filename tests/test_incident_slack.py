@@ -72,7 +72,7 @@ async def start(bot, fake_slack, text: str, user: str = "UREP") -> tuple[str, st
     await fake_slack.wait_for(lambda s: len(posts(s)) > before)
     card = posts(fake_slack)[before]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    return incident_id, desk(bot).store.get(incident_id).card_id
+    return incident_id, (await desk(bot).store.get(incident_id)).card_id
 
 
 async def answer(bot, fake_slack, incident_id: str, ts: str, *answers: str, user="UREP") -> None:
@@ -105,7 +105,9 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     assert checklist["thread_ts"] == ts and checklist["channel"] == CHANNEL
     # One phase at a time (issue 15): the first 15 minutes' steps have the buttons.
     assert "First 15 minutes" in checklist["text"]
-    first = [s for s in in_order(desk(bot).store.steps.all(incident_id)) if s.phase == "first"]
+    first = [
+        s for s in in_order(await desk(bot).store.steps.all(incident_id)) if s.phase == "first"
+    ]
     assert buttons(checklist["blocks"], "incident:done") == [
         f"{incident_id}|{s.step_id}" for s in first
     ]
@@ -130,7 +132,7 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     redrawn = card_text(updates_of(fake_slack, ts)[-1]["blocks"])
     assert "By user-uteam at" in redrawn and "The checklist is in the thread." in redrawn
 
-    checklist_ts = desk(bot).store.get(incident_id).checklist_id
+    checklist_ts = (await desk(bot).store.get(incident_id)).checklist_id
     n = len(updates_of(fake_slack, checklist_ts))
     await bot.click(
         "incident:done", f"{incident_id}|contain-password", user="UTEAM", channel=CHANNEL,
@@ -138,7 +140,9 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     )  # fmt: skip
     done = await fake_slack.wait_for(lambda s: len(updates_of(s, checklist_ts)) > n)
     assert done and "1 of" in updates_of(fake_slack, checklist_ts)[-1]["text"]
-    assert desk(bot).store.steps.get(incident_id, "contain-password").by_name == "user-uteam"
+    assert (
+        await desk(bot).store.steps.get(incident_id, "contain-password")
+    ).by_name == "user-uteam"
 
     # Close: refused for the paged team, then by the reporter (the commander).
     n = len(fake_slack.responses())
@@ -179,12 +183,12 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
     )  # fmt: skip
     await fake_pd.wait_for(lambda s: s.events("trigger"))
     await pager(bot).flush()
-    inc = desk(bot).store.get(incident_id)
+    inc = await desk(bot).store.get(incident_id)
     assert inc.symptoms == ("impersonation",) and inc.severity == 3
     assert len(fake_pd.events("trigger")) == 1
     checklists = [p for p in posts(fake_slack) if p["text"].startswith(f"{incident_id} check")]
     assert len(checklists) == 1
-    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
+    timeline = [e.text for e in await desk(bot).store.timeline.events(incident_id)]
     assert sum("Triage done" in t for t in timeline) == 1
     assert sum(t.startswith("Admin access") for t in timeline) == 1
     # Done twice on the same step is recorded once (reporting the fake account: this is
@@ -197,9 +201,9 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
             for _ in range(2)
         ]
     )  # fmt: skip
-    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
+    timeline = [e.text for e in await desk(bot).store.timeline.events(incident_id)]
     # The timeline names the step by its words, not its id (issue 15, item 6).
-    step = desk(bot).store.steps.get(incident_id, "recover-impersonation")
+    step = await desk(bot).store.steps.get(incident_id, "recover-impersonation")
     assert timeline.count(f"Done: “{step.text}”") == 1
 
 
@@ -281,9 +285,7 @@ async def test_raised_severity_pages_and_invites_the_senior_team(
         assert (invites[0]["channel"], invites[0]["users"]) == ("GPRIV1", "UHEAD")
         # head-sms can't be sent (Notify refuses the key): the channel hears it.
         failure = await fake_slack.wait_for(
-            lambda s: [
-                p for p in posts(s) if p["text"].startswith(f"{incident_id}: We couldn't")
-            ]
+            lambda s: [p for p in posts(s) if p["text"].startswith(f"{incident_id}: We couldn't")]
         )
         assert failure[0]["channel"] == "GPRIV1"
         # In plain words; the target and Notify's answer are for admins (issue 15, item 6).
@@ -301,7 +303,7 @@ async def test_raised_severity_pages_and_invites_the_senior_team(
         assert "only someone in the paged team (major-incident)" in refusal["text"]
         await bot_click_ack(running, incident_id, "UHEAD", ts)
         await fake_pd.wait_for(lambda s: s.events("acknowledge"))
-        assert desk(running).store.get(incident_id).acked_by == "slack:UHEAD"
+        assert (await desk(running).store.get(incident_id)).acked_by == "slack:UHEAD"
     finally:
         await stop_bot(running)
         await notify.close()

@@ -42,7 +42,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     assert status in (200, 201)
     (card,) = cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = desk(bot).store.get(incident_id).card_id
+    card_id = (await desk(bot).store.get(incident_id)).card_id
     assert card_id and "What is happening?" in card_text(card)
 
     for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"):
@@ -59,7 +59,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     checklist = next(c for c in cards(fake_connector.sent()) if "checklist" in card_text(c))
     # One phase at a time (issue 15): the first 15 minutes' steps have the buttons.
     assert "First 15 minutes" in card_text(checklist)
-    first = [s for s in desk(bot).store.steps.all(incident_id) if s.phase == "first"]
+    first = [s for s in await desk(bot).store.steps.all(incident_id) if s.phase == "first"]
     assert buttons(checklist, "incident:done") == [f"{incident_id}|{s.step_id}" for s in first]
 
     (trigger,) = await fake_pd.wait_for(lambda s: s.events("trigger"))
@@ -80,19 +80,21 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     status, body = await bot.teams_click("incident:ack", incident_id, reply_to_id=card_id, aad=TEAM)
     (ack,) = await fake_pd.wait_for(lambda s: s.events("acknowledge"))
     assert ack["dedup_key"] == incident_id
-    assert desk(bot).store.get(incident_id).acked_by == f"teams:{TEAM}"
+    assert (await desk(bot).store.get(incident_id)).acked_by == f"teams:{TEAM}"
 
-    checklist_id = desk(bot).store.get(incident_id).checklist_id
+    checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
     await bot.teams_click(
         "incident:done", f"{incident_id}|contain-sessions", reply_to_id=checklist_id, aad=TEAM
     )
     redrawn = [u for u in fake_connector.updates() if u.get("id") == checklist_id]
     assert "1 of" in card_text(redrawn[-1])
-    assert desk(bot).store.steps.get(incident_id, "contain-sessions").by_name == "Alex Example"
+    assert (
+        await desk(bot).store.steps.get(incident_id, "contain-sessions")
+    ).by_name == "Alex Example"
 
     # Close refused for a non-commander; then the reporter closes it.
     await bot.teams_say(f"compromised close {incident_id} done", mention=True, aad=TEAM)
-    assert desk(bot).store.get(incident_id).status != "closed"
+    assert (await desk(bot).store.get(incident_id)).status != "closed"
     refusal = [
         c.body for c in fake_connector.calls if "Only the incident commander" in card_text(c.body)
     ]
@@ -125,17 +127,21 @@ async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_
     text = card_text(card)
     assert f"DRILL — Compromised account: {incident_id}" in text
     assert "for example: @secbot compromised handle @ouraccount" in text
-    card_id = desk(bot).store.get(incident_id).card_id
+    card_id = (await desk(bot).store.get(incident_id)).card_id
 
     # Typed as a new post in the channel rather than a reply in the card's thread.
     await bot.teams_say("compromised handle @dept_news", mention=True, aad=REPORTER)
-    assert desk(bot).store.get(incident_id).account == "@dept_news"
+    assert (await desk(bot).store.get(incident_id)).account == "@dept_news"
     redrawn = [u for u in fake_connector.updates() if u.get("id") == card_id]
     shown = card_text(redrawn[-1])
     assert "Account @dept\\_news" in shown and "@ouraccount" not in shown  # escaped Markdown
 
     for a in (
-        "platform|x", "symptoms|unknown-login:on", "symptoms|next", "access|yes", "harmful|no"
+        "platform|x",
+        "symptoms|unknown-login:on",
+        "symptoms|next",
+        "access|yes",
+        "harmful|no",
     ):
         await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER

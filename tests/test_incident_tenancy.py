@@ -54,7 +54,7 @@ async def start_in_slack(bot, fake_slack, user: str, team: str, **kw) -> str:
 async def test_another_slack_workspace_cannot_see_or_touch_an_incident(bot, fake_slack):
     incident_id = await start_in_slack(bot, fake_slack, "UREP", "TAAA")
     store = desk(bot).store
-    assert store.get(incident_id).tenant == "slack:TAAA"
+    assert (await store.get(incident_id)).tenant == "slack:TAAA"
 
     # From workspace B, the exact id gets exactly the words a made-up id gets, for
     # every command that names an incident; and nothing changes.
@@ -90,10 +90,10 @@ async def test_another_slack_workspace_cannot_see_or_touch_an_incident(bot, fake
         user="UB", team="TBBB", channel="CA",
     )  # fmt: skip
     assert "can't find incident" in clicked["text"]
-    inc = store.get(incident_id)
+    inc = await store.get(incident_id)
     assert inc.symptoms == () and inc.account == "@govuk" and inc.flags == ()
     assert inc.commander == "slack:UREP" and inc.is_open
-    assert [e.kind for e in store.timeline.events(incident_id)] == ["start"]
+    assert [e.kind for e in await store.timeline.events(incident_id)] == ["start"]
 
     # status in B lists nothing; in A the reporter sees it, and so does an admin.
     listed = await slack_say(bot, fake_slack, "status", user="UADMIN", team="TBBB")
@@ -106,7 +106,7 @@ async def test_another_slack_workspace_cannot_see_or_touch_an_incident(bot, fake
 
 async def test_grid_org_shares_incidents_between_its_workspaces(bot, fake_slack):
     incident_id = await start_in_slack(bot, fake_slack, "UREP", "TAAA", enterprise="EORG")
-    assert desk(bot).store.get(incident_id).tenant == "slack:EORG"
+    assert (await desk(bot).store.get(incident_id)).tenant == "slack:EORG"
     # An admin in another workspace of the same org sees it; in another org, not.
     listed = await slack_say(bot, fake_slack, "status", user="UADMIN", team="TCCC",
                              enterprise="EORG")  # fmt: skip
@@ -132,7 +132,7 @@ async def teams_say(bot, fake_connector, text: str, aad: str, tenant: str) -> st
 
 async def test_another_teams_tenant_cannot_see_or_touch_an_incident(bot, fake_connector):
     await teams_say(bot, fake_connector, "compromised threads @dept", "aad-reporter", "tenant-a")
-    (inc,) = desk(bot).store.open_incidents()
+    (inc,) = await desk(bot).store.open_incidents()
     assert inc.tenant == "teams:tenant-a"
     for aad in ("aad-other", "aad-admin"):
         for command in ("report {id}", "evidence {id} note", "flag {id} fraud", "ack {id}"):
@@ -152,7 +152,7 @@ async def test_another_teams_tenant_cannot_see_or_touch_an_incident(bot, fake_co
         aad="aad-other", tenant="tenant-b",
     )  # fmt: skip
     assert status == 200 and "can't find incident" in card_text(body)
-    assert desk(bot).store.get(inc.id).symptoms == ()
+    assert (await desk(bot).store.get(inc.id)).symptoms == ()
     listed = await teams_say(bot, fake_connector, "compromised status", "aad-admin", "tenant-a")
     assert inc.id in listed
 
@@ -205,10 +205,10 @@ async def test_only_the_people_of_an_incident_act_on_it(bot):
             bot, "incident:triage", f"{incident_id}|{answer}", card["id"], "web-nosy"
         )
         assert "can't find incident" in refused["text"]
-    inc = store.get(incident_id)
+    inc = await store.get(incident_id)
     assert inc.symptoms == () and inc.account == "@govuk" and inc.flags == ()
     assert inc.triage_step == "symptoms" and inc.commander == "web:web-reporter"
-    assert [e.kind for e in store.timeline.events(incident_id)] == ["start"]
+    assert [e.kind for e in await store.timeline.events(incident_id)] == ["start"]
     listed = await web_say(bot, "compromised status", "web-nosy")
     assert incident_id not in listed["text"]
 
@@ -221,7 +221,7 @@ async def test_only_the_people_of_an_incident_act_on_it(bot):
     await web_click(
         bot, "incident:triage", f"{incident_id}|symptoms|rogue-posts:on", card["id"], "web-helper"
     )
-    assert store.get(incident_id).symptoms == ("rogue-posts",)
+    assert (await store.get(incident_id)).symptoms == ("rogue-posts",)
     people = await web_say(bot, f"compromised people {incident_id}", "web-helper")
     assert "Web User (added)" in people["text"] and "reported it" in people["text"]
     listed = await web_say(bot, "compromised status", "web-helper")
@@ -235,7 +235,11 @@ async def test_a_person_given_a_step_or_command_joins_the_incident(bot):
     card = await web_say(bot, "compromised x @govuk", "web-reporter")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
     for answer in (
-        "symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+        "symptoms|rogue-posts:on",
+        "symptoms|next",
+        "access|yes",
+        "harmful|no",
+        "personal|no",
     ):
         await web_click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"],
                         "web-reporter")  # fmt: skip
@@ -259,7 +263,11 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
     card = await web_say(bot, "compromised x @govuk", "web-reporter")
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
     for answer in (
-        "symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"
+        "symptoms|rogue-posts:on",
+        "symptoms|next",
+        "access|yes",
+        "harmful|no",
+        "personal|no",
     ):
         await web_click(bot, "incident:triage", f"{incident_id}|{answer}", card["id"],
                         "web-reporter")  # fmt: skip
@@ -278,8 +286,8 @@ async def test_paged_team_and_admins_may_see_and_nobody_else(bot):
             bot, action, f"{incident_id}|contain-password", checklist["id"], "web-nosy"
         )
         assert "can't find incident" in refused["text"]
-    step = desk(bot).store.steps.get(incident_id, "contain-password")
+    step = await desk(bot).store.steps.get(incident_id, "contain-password")
     assert step.status == "open" and step.assignee is None
     await web_click(bot, "incident:done", f"{incident_id}|contain-password", checklist["id"],
                     "web-team")  # fmt: skip
-    assert desk(bot).store.steps.get(incident_id, "contain-password").status == "done"
+    assert (await desk(bot).store.steps.get(incident_id, "contain-password")).status == "done"

@@ -59,22 +59,22 @@ class StandInPager:
         self.updated.append(info)
         return None
 
-    def state(self, incident_id: str) -> str | None:
+    async def state(self, incident_id: str) -> str | None:
         return self.states.get(incident_id)
 
-    def team(self, incident_id: str) -> str | None:
+    async def team(self, incident_id: str) -> str | None:
         return self.team_now.name if incident_id in self.states else None
 
-    def members(self, incident_id: str) -> list[str]:
+    async def members(self, incident_id: str) -> list[str]:
         return list(self.team_now.members)
 
-    def unresolved(self) -> list[str]:
+    async def unresolved(self) -> list[str]:
         return [i for i, state in self.states.items() if state != "resolved"]
 
-    def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
+    async def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
         return is_admin or actor_key in self.team_now.members
 
-    def was_paged(self, incident_id: str, actor_key: str) -> bool:
+    async def was_paged(self, incident_id: str, actor_key: str) -> bool:
         return incident_id in self.states and actor_key in self.team_now.members
 
     async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
@@ -86,10 +86,10 @@ class StandInPager:
         self.resolved.append(incident_id)
         self.states[incident_id] = "resolved"
 
-    def pages(self, incident_id: str) -> list:
+    async def pages(self, incident_id: str) -> list:
         return []
 
-    def acknowledged_at(self, incident_id: str):
+    async def acknowledged_at(self, incident_id: str):
         return None
 
 
@@ -164,25 +164,25 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     assert "severity raised from 4 (low) to 1 (critical)" in replies[0].text
 
     desk = bot.services.feature(IncidentDesk)
-    step_ids = [s.step_id for s in desk.store.steps.all(incident_id)]
+    step_ids = [s.step_id for s in await desk.store.steps.all(incident_id)]
     assert "notify-siro" in step_ids  # added when the severity went up to 1
 
     skipped = await teammate.click("incident:skip", f"{incident_id}|contain-scheduled")
     reasons = [c.value for b in skipped.replies[0].blocks for c in getattr(b, "choices", ())]
     assert f"{incident_id}|contain-scheduled|not-relevant" in reasons
     await teammate.click("incident:reason", f"{incident_id}|contain-scheduled|not-relevant")
-    step = desk.store.steps.get(incident_id, "contain-scheduled")
+    step = await desk.store.steps.get(incident_id, "contain-scheduled")
     assert (step.status, step.reason) == ("skipped", "Not relevant to this incident")
 
     # Steps are still open, so closing asks first (issue 15), listing them by text.
     replies = await reporter.exec_command(f"compromised close {incident_id} Recovered")
     assert "Close it anyway?" in replies[-1].text and pager.resolved == []
-    assert desk.store.steps.all(incident_id)[0].text in replies[-1].text
+    assert (await desk.store.steps.all(incident_id))[0].text in replies[-1].text
     confirm = [b.value for b in replies[-1].buttons() if b.value.endswith("|confirm")]
     await reporter.click("incident:close", confirm[0])
     assert pager.resolved == [incident_id]
-    assert desk.store.get(incident_id).status == "closed"
-    timeline = [e.text for e in desk.store.timeline.events(incident_id)]
+    assert (await desk.store.get(incident_id)).status == "closed"
+    timeline = [e.text for e in await desk.store.timeline.events(incident_id)]
     assert "Paged comms-security by chat" in timeline  # the pager's on_notice
     assert any(t.startswith("Acknowledged by") for t in timeline)
 
@@ -196,7 +196,7 @@ async def test_handle_can_be_given_later_and_ids_count_up(bot, pager):
     replies = await backend.exec_command("compromised handle @dept_news")
     assert "account set to @dept_news" in replies[0].text
     desk = bot.services.feature(IncidentDesk)
-    (inc,) = desk.store.open_incidents()
+    (inc,) = await desk.store.open_incidents()
     assert inc.account == "@dept_news" and inc.triage_step == "platform"
     second = await backend.exec_command("compromised drill facebook @other")
     assert "DRILL" in second[0].text and "0002" in second[0].text

@@ -71,7 +71,7 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     checklist = next(m for m in messages if m["text"].startswith(f"{incident_id} checklist"))
     # One phase at a time (issue 15): the first 15 minutes' steps have the buttons;
     # the severity 1 steps are on the checklist too.
-    steps = desk(bot).store.steps.all(incident_id)
+    steps = await desk(bot).store.steps.all(incident_id)
     first = [f"{incident_id}|{s.step_id}" for s in steps if s.phase == "first"]
     assert buttons(checklist["blocks"], "incident:done") == first
     assert "notify-siro" in [s.step_id for s in steps]  # severity 1 only
@@ -120,16 +120,18 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     await say(bot, f"compromised skip {incident_id} contain-admins We have no admins", user=TEAM)
     await click(bot, "incident:assign", f"{incident_id}|contain-email", checklist["id"], user=TEAM)
     # Those steps are in a later phase: the store and the report have them.
-    step = desk(bot).store.steps.get(incident_id, "contain-scheduled")
+    step = await desk(bot).store.steps.get(incident_id, "contain-scheduled")
     assert (step.by_name, step.reason) == ("Web User", "Not relevant to this incident")
-    assert desk(bot).store.steps.get(incident_id, "contain-email").assignee_name == "Web User"
+    assert (
+        await desk(bot).store.steps.get(incident_id, "contain-email")
+    ).assignee_name == "Web User"
     messages = await say(bot, f"compromised evidence {incident_id} https://x.com/govuk/status/1")
     assert "added evidence" in messages[-1]["text"] and not messages[-1]["private"]
 
     # Only the commander (the reporter) or an admin may close.
     mine = await say(bot, f"compromised close {incident_id} all fine", user=TEAM)
     assert mine[-1]["private"] and "Only the incident commander" in mine[-1]["text"]
-    assert desk(bot).store.get(incident_id).status != "closed"
+    assert (await desk(bot).store.get(incident_id)).status != "closed"
     # Steps are still open, so closing asks first (issue 15).
     await web_close(bot, incident_id, "Password reset, rogue post removed", REPORTER)
     (resolve,) = await fake_pd.wait_for(lambda s: s.events("resolve"))
@@ -148,14 +150,14 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert "done or skipped): not reached" in md  # contain steps are still open
     # Steps by their words and pages in plain words, not ids or provider names (issue
     # 15, item 6).
-    step_text = {s.step_id: s.text for s in desk(bot).store.steps.all(incident_id)}
+    step_text = {s.step_id: s.text for s in await desk(bot).store.steps.all(incident_id)}
     assert f"{step_text['contain-scheduled']}: Not relevant to this incident" in md
     assert f"{step_text['contain-admins']}: We have no admins" in md
     assert "| duty-pd | PagerDuty | page |" in md and "| room | a chat message | page |" in md
     assert "https://x.com/govuk/status/1" in md
     assert "| Department | DSIT |" in md
     # One line says which team was paged; the escalation steps follow it.
-    timeline = [e.text for e in desk(bot).store.timeline.events(incident_id)]
+    timeline = [e.text for e in await desk(bot).store.timeline.events(incident_id)]
     paging = [t for t in timeline if t.startswith(("Paging", "Escalation step 1"))]
     assert paging == [
         "Paging team comms-security.",
@@ -188,7 +190,7 @@ async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):
     page = [m for m in messages if m["text"].startswith("DRILL: Severity 1")]
     assert page and buttons(page[0]["blocks"], "incident:ack") == [incident_id]
     assert fake_pd.events() == []  # PagerDuty is not drill-safe
-    skipped = [p for p in pager(bot).pages(incident_id) if p.target == "duty-pd"]
+    skipped = [p for p in await pager(bot).pages(incident_id) if p.target == "duty-pd"]
     assert all(p.status != "sent" for p in skipped)
 
     messages = await web_close(bot, incident_id, "Drill went well", REPORTER)
@@ -220,7 +222,7 @@ async def test_triage_survives_a_restart(env, fake_slack, fake_connector, conten
         assert "Can someone on our team still log in" in card["text"]
         for answer in ("access|yes", "harmful|no", "personal|no"):
             await click(second, "incident:triage", f"{incident_id}|{answer}", card_id)
-        inc = desk(second).store.get(incident_id)
+        inc = await desk(second).store.get(incident_id)
         assert (inc.platform, inc.symptoms, inc.severity) == ("youtube", ("lost-device",), 3)
         card = by_id(await second.web_messages(user=REPORTER), card_id)
         assert card["text"].startswith(f"{incident_id}: YouTube account not given yet")
@@ -228,9 +230,9 @@ async def test_triage_survives_a_restart(env, fake_slack, fake_connector, conten
         assert trigger["payload"]["severity"] == "warning"
         # The account can still be named afterwards.
         await say(second, "compromised handle @ourchannel")
-        assert desk(second).store.get(incident_id).account == "@ourchannel"
+        assert (await desk(second).store.get(incident_id)).account == "@ourchannel"
         # Pages still to come name it too.
-        assert pager(second).store.incident(incident_id).info["account"] == "@ourchannel"
+        assert (await pager(second).store.incident(incident_id)).info["account"] == "@ourchannel"
     finally:
         await stop_bot(second)
 
@@ -247,8 +249,11 @@ async def test_escalation_then_acknowledge_in_chat(
             running,
             "compromised linkedin @dept",
             [
-                "symptoms|settings-changed:on", "symptoms|next",
-                "access|yes", "harmful|no", "personal|no",
+                "symptoms|settings-changed:on",
+                "symptoms|next",
+                "access|yes",
+                "harmful|no",
+                "personal|no",
             ],
         )
         assert incident_id == "SEC-2026-0001"
@@ -274,10 +279,10 @@ async def test_escalation_then_acknowledge_in_chat(
         await clock.advance(minutes=30)
         await pager(running).flush()
         assert len(fake_pd.events("trigger")) == 2  # no more escalation after the ack
-        inc = desk(running).store.get(incident_id)
+        inc = await desk(running).store.get(incident_id)
         assert inc.acked_by == f"web:{TEAM}"
         acked_at = datetime(2026, 3, 2, 9, 5, 1, tzinfo=UTC)
-        assert pager(running).acknowledged_at(incident_id) == acked_at
+        assert await pager(running).acknowledged_at(incident_id) == acked_at
         messages = await say(running, f"compromised report {incident_id}")
         md = messages[-1]["attachment"]["content"]
         assert "**Time to acknowledge** (from paging to the first acknowledgement): 5 min 1 s" in md
@@ -304,7 +309,7 @@ async def test_wrong_words_get_web_chat_wording_and_step_ids(bot):
     mine = await say(bot, f"compromised assign {incident_id} nosuchstep @web-team")
     text = mine[-1]["text"]
     assert mine[-1]["private"] and text.startswith(f"{incident_id} has no step “nosuchstep”.")
-    total = len(desk(bot).store.steps.all(incident_id))
+    total = len(await desk(bot).store.steps.all(incident_id))
     assert f"Its steps are numbered 1 to {total} on the checklist." in text
 
 
@@ -317,7 +322,7 @@ async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
         ["symptoms|unknown-login:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
     await pager(bot).flush()
-    pages = pager(bot).pages(incident_id)
+    pages = await pager(bot).pages(incident_id)
     sent = sum(p.status == "sent" for p in pages)
     failed = sum(p.status == "failed" for p in pages)
     assert sent and len(pages) > sent  # PagerDuty is skipped in a drill
@@ -331,7 +336,7 @@ async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
 async def test_a_page_names_the_platform_as_it_does_and_leaves_no_gap_without_a_handle(
     bot, fake_pd
 ):
-    """"on LinkedIn", not "on linkedin"; with no handle given, "an account on LinkedIn",
+    """ "on LinkedIn", not "on linkedin"; with no handle given, "an account on LinkedIn",
     never a double space where the handle would be."""
     incident_id, card_id = await triage(
         bot,

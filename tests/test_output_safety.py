@@ -33,7 +33,7 @@ HIDDEN = re.compile(
     "\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )
 # A department name (limit 100) and a skip reason (limit 300), as an attacker types them.
-DEPARTMENT = '<!channel> @here \u202eLATIGID\u202c <at>Boss</at> <b>x</b>\x07 \u200bX'
+DEPARTMENT = "<!channel> @here \u202eLATIGID\u202c <at>Boss</at> <b>x</b>\x07 \u200bX"
 REASON = (
     "<!channel> <@U999|boss> @everyone \u202eesrever\u202c `code` *bold* _it_ ~s~ "
     "<script>alert(1)</script> [click](http://evil.example) \u2066iso\u2069 \x1b[2J \x85 end"
@@ -171,7 +171,7 @@ async def slack_incident(bot, fake_slack, start: str, *answers: str) -> tuple[st
     await bot.slash("/compromised", slack_typed(start), user="UREP", channel=CHANNEL)
     posts = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")[before:])
     incident_id = buttons(posts[0]["blocks"], "incident:triage")[0].split("|")[0]
-    ts = desk(bot).store.get(incident_id).card_id
+    ts = (await desk(bot).store.get(incident_id)).card_id
     for a in answers:
         n = len(fake_slack.api_calls("chat.update"))
         await bot.click(
@@ -249,7 +249,7 @@ async def test_typed_text_is_inert_in_slack_pages_sms_email_and_webhooks(
     assert any("\uff20everyone" in t for b in bodies for t in mrkdwn_texts(b))
 
     # The report: typed text on one line, Markdown and tags escaped.
-    report = desk(paging_bot).reports.message(incident_id).attachment[1]
+    report = (await desk(paging_bot).reports.message(incident_id)).attachment[1]
     assert_inert(report.replace("\n", " "))
     assert "\\<!channel\\>" in report and "<script>" not in report
 
@@ -273,9 +273,13 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
         sent = await fake_connector.wait_for(lambda s: s.sent())
         card = sent[0]["attachments"][0]["content"]
         incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-        card_id = desk(bot).store.get(incident_id).card_id
+        card_id = (await desk(bot).store.get(incident_id)).card_id
         for a in (
-            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+            "symptoms|rogue-posts:on",
+            "symptoms|next",
+            "access|no",
+            "harmful|no",
+            "personal|no",
         ):
             await bot.teams_click(
                 "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad="aad-rep",
@@ -285,7 +289,7 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
             f"compromised skip {incident_id} 1 {REASON}",  # in the phase shown
             mention=True, aad="aad-rep", name=hostile_name,
         )  # fmt: skip
-        checklist_id = desk(bot).store.get(incident_id).checklist_id
+        checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
         await fake_connector.wait_for(
             lambda s: [u for u in s.updates() if u.get("id") == checklist_id and
                        "esrever" in card_text(u)]
@@ -328,7 +332,7 @@ async def test_typed_text_is_inert_in_the_web_chat(running):
 # --- bounded output -------------------------------------------------------------------
 
 
-def many_steps(bot, incident_id: str, count: int = 150) -> None:
+async def many_steps(bot, incident_id: str, count: int = 150) -> None:
     """A playbook far longer than any shipped one: every step repeated, with long text."""
     d = desk(bot)
     base = next(iter(d.playbooks.steps_for("x", {"rogue-posts"}, 1, set())))
@@ -336,7 +340,7 @@ def many_steps(bot, incident_id: str, count: int = 150) -> None:
     steps = [
         base.model_copy(update={"id": f"extra-{n:03d}", "text": long_text}) for n in range(count)
     ]
-    d.store.steps.add(incident_id, steps)
+    await d.store.steps.add(incident_id, steps)
 
 
 def checklist_in(bodies: list[dict], incident_id: str) -> list[dict]:
@@ -350,8 +354,8 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
     bot = await start_bot(env, slack=fake_slack, connector=fake_connector, content=content_library)
     try:
         incident_id, _ = await slack_incident(bot, fake_slack, "x @dept", *TRIAGE)
-        many_steps(bot, incident_id)
-        checklist_ts = desk(bot).store.get(incident_id).checklist_id
+        await many_steps(bot, incident_id)
+        checklist_ts = (await desk(bot).store.get(incident_id)).checklist_id
         await bot.click(
             "incident:done", f"{incident_id}|contain-password", user="UREP", channel=CHANNEL,
             message_ts=checklist_ts,
@@ -381,15 +385,19 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
         sent = await fake_connector.wait_for(lambda s: s.sent())
         card = sent[-1]["attachments"][0]["content"]
         teams_id = buttons(card, "incident:triage")[0].split("|")[0]
-        card_id = desk(bot).store.get(teams_id).card_id
+        card_id = (await desk(bot).store.get(teams_id)).card_id
         for a in (
-            "symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"
+            "symptoms|rogue-posts:on",
+            "symptoms|next",
+            "access|no",
+            "harmful|no",
+            "personal|no",
         ):
             await bot.teams_click(
                 "incident:triage", f"{teams_id}|{a}", reply_to_id=card_id, aad="aad-rep"
             )
-        many_steps(bot, teams_id)
-        checklist_id = desk(bot).store.get(teams_id).checklist_id
+        await many_steps(bot, teams_id)
+        checklist_id = (await desk(bot).store.get(teams_id)).checklist_id
         await bot.teams_click(
             "incident:done", f"{teams_id}|contain-password", reply_to_id=checklist_id,
             aad="aad-rep",
@@ -417,7 +425,7 @@ async def test_a_5000_character_reason_is_refused_with_the_limit(
         )  # fmt: skip
         (reply,) = await fake_slack.wait_for(lambda s: s.responses()[n:])
         assert "5,000 characters" in reply["text"] and "the limit is 300" in reply["text"]
-        step = desk(bot).store.steps.get(incident_id, "contain-password")
+        step = await desk(bot).store.steps.get(incident_id, "contain-password")
         assert step.status == "open" and not step.reason  # nothing half-kept
     finally:
         await stop_bot(bot)
@@ -436,13 +444,13 @@ async def test_other_long_entries_are_refused_with_their_limit(running, command,
     await running.web_send(user="web-reporter", text="compromised x @dept")
     messages = await running.web_messages(user="web-reporter")
     incident_id = buttons(messages[-1]["blocks"], "incident:triage")[0].split("|")[0]
-    before = len(desk(running).store.timeline.events(incident_id))
+    before = len(await desk(running).store.timeline.events(incident_id))
     text = "compromised " + command.format(id=incident_id)
     await running.web_send(user="web-reporter", text=text)
     reply = (await running.web_messages(user="web-reporter"))[-1]
     assert f"the limit is {limit}" in reply["text"]
-    assert len(desk(running).store.timeline.events(incident_id)) == before
-    assert desk(running).store.get(incident_id).status != "closed"
+    assert len(await desk(running).store.timeline.events(incident_id)) == before
+    assert (await desk(running).store.get(incident_id)).status != "closed"
 
 
 # --- secrets --------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def setup(host: FeatureHost) -> None:
 
     async def incident_action(turn: Turn) -> None:
         iid = turn.incoming.value
-        if not pager.can_acknowledge(iid, turn.actor.key, turn.services.is_admin(turn.actor)):
+        if not await pager.can_acknowledge(iid, turn.actor.key, turn.services.is_admin(turn.actor)):
             await turn.reply(f"Only the paged team can acknowledge {iid}.", private=True)
             return
         if await pager.acknowledge(iid, turn.actor.key):
@@ -100,12 +100,12 @@ async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):
 
         click = {"action_id": "incident:ack", "value": "INC-1", "message_id": str(page["id"])}
         await bot.web_send(user="stranger", conversation="incidents", action=click)
-        assert pager.state("INC-1") == "active"  # not in the team, not an admin
+        assert await pager.state("INC-1") == "active"  # not in the team, not an admin
 
         status, _ = await bot.web_send(user="duty-officer", conversation="incidents", action=click)
         assert status == 200
-        assert pager.state("INC-1") == "acknowledged"
-        assert pager.acknowledged_by("INC-1") == "web:duty-officer"
+        assert await pager.state("INC-1") == "acknowledged"
+        assert await pager.acknowledged_by("INC-1") == "web:duty-officer"
         await pd.wait_for(lambda s: s.events("acknowledge"))
 
         async def page_updated():
@@ -145,10 +145,14 @@ async def test_slack_page_and_acknowledge_over_http(tmp_path, slack_env, fake_sl
             ("incident:ack", "INC-1")
         ]
         await pager.flush()
-        ts = pager.store.pages.all("INC-1")[0].ref["id"]
+        ts = (await pager.store.pages.all("INC-1"))[0].ref["id"]
 
         await bot.click("incident:ack", "INC-1", user="UDUTY", channel="CDUTY", message_ts=ts)
-        await eventually(lambda: pager.state("INC-1") == "acknowledged", PATIENCE)
+
+        async def check():
+            return await pager.state("INC-1") == "acknowledged"
+
+        await eventually(check, PATIENCE)
         (update,) = await fake_slack.wait_for(lambda s: s.api_calls("chat.update"))
         assert update["channel"] == "CDUTY" and update["ts"] == ts
         assert not [b for b in update["blocks"] if b["type"] == "actions"]
@@ -189,9 +193,9 @@ async def test_restart_mid_escalation_fires_the_next_step_once(tmp_path, pd, hoo
         pager = pager_of(third)
         await pager.flush()
         assert len(pd.events()) == 1 and len(hook.deliveries) == 1
-        pages = [(p.target, p.step, p.status, p.attempts) for p in pager.pages("INC-1")]
+        pages = [(p.target, p.step, p.status, p.attempts) for p in await pager.pages("INC-1")]
         assert pages == [("pd", 1, "sent", 1), ("hook", 2, "sent", 1)]
-        assert pager.state("INC-1") == "active"
+        assert await pager.state("INC-1") == "active"
     finally:
         await stop_bot(third)
 
@@ -218,7 +222,7 @@ async def test_killed_while_sending_the_page_is_sent_again_after_restart(tmp_pat
         await pager.flush()
         first_event, second_event = pd.events()
         assert first_event["dedup_key"] == second_event["dedup_key"] == "INC-1"
-        ((status, attempts),) = [(p.status, p.attempts) for p in pager.pages("INC-1")]
+        ((status, attempts),) = [(p.status, p.attempts) for p in await pager.pages("INC-1")]
         assert (status, attempts) == ("sent", 2)
     finally:
         await stop_bot(second)

@@ -46,7 +46,7 @@ async def test_trigger_reaches_pagerduty_with_the_right_event(tmp_path, pd, hook
         assert details["incident_id"] == "INC-7" and details["escalation_step"] == 1
         assert details["department"] == "Department for Examples"
         await h.pager.flush()
-        (page,) = h.pager.pages("INC-7")
+        (page,) = await h.pager.pages("INC-7")
         assert (page.target, page.provider, page.step, page.status, page.attempts) == (
             "pd",
             "pagerduty",
@@ -97,12 +97,12 @@ async def test_step_two_waits_then_the_chain_repeats_and_stops(tmp_path, pd, hoo
         await h.clock.advance(hours=3)
         await h.pager.flush()
         assert len(pd.events()) == 2 and len(hook.deliveries) == 2
-        steps = [(p.target, p.step, p.round) for p in h.pager.pages("INC-1")]
+        steps = [(p.target, p.step, p.round) for p in await h.pager.pages("INC-1")]
         assert steps == [("pd", 1, 1), ("hook", 2, 1), ("pd", 1, 2), ("hook", 2, 2)]
-        assert all(p.status == "sent" for p in h.pager.pages("INC-1"))
+        assert all(p.status == "sent" for p in await h.pager.pages("INC-1"))
         assert any("Escalation finished" in t for t in h.texts())
         assert pd.events()[1]["dedup_key"] == "INC-1"
-        assert h.pager.state("INC-1") == "active"  # still acknowledgeable
+        assert await h.pager.state("INC-1") == "active"  # still acknowledgeable
     finally:
         await h.stop()
 
@@ -114,10 +114,10 @@ async def test_acknowledge_stops_escalation_and_tells_pagerduty(tmp_path, pd, ho
         await pd.wait_for(lambda s: s.events("trigger"))
         await h.clock.advance(minutes=2)
 
-        assert h.pager.can_acknowledge("INC-1", "slack:UDUTY", is_admin=False)
-        assert h.pager.can_acknowledge("INC-1", "web:duty-officer", is_admin=False)
-        assert not h.pager.can_acknowledge("INC-1", "slack:USTRANGER", is_admin=False)
-        assert h.pager.can_acknowledge("INC-1", "slack:USTRANGER", is_admin=True)
+        assert await h.pager.can_acknowledge("INC-1", "slack:UDUTY", is_admin=False)
+        assert await h.pager.can_acknowledge("INC-1", "web:duty-officer", is_admin=False)
+        assert not await h.pager.can_acknowledge("INC-1", "slack:USTRANGER", is_admin=False)
+        assert await h.pager.can_acknowledge("INC-1", "slack:USTRANGER", is_admin=True)
 
         assert await h.pager.acknowledge("INC-1", "slack:UDUTY") is True
         assert await h.pager.acknowledge("INC-1", "web:duty-officer") is False
@@ -127,8 +127,8 @@ async def test_acknowledge_stops_escalation_and_tells_pagerduty(tmp_path, pd, ho
             "event_action": "acknowledge",
             "dedup_key": "INC-1",
         }
-        assert h.pager.acknowledged_at("INC-1") == h.clock.now()
-        assert h.pager.acknowledged_by("INC-1") == "slack:UDUTY"
+        assert await h.pager.acknowledged_at("INC-1") == h.clock.now()
+        assert await h.pager.acknowledged_by("INC-1") == "slack:UDUTY"
 
         await h.clock.advance(hours=1)
         await h.pager.flush()
@@ -151,8 +151,8 @@ async def test_resolve_sends_resolve_and_cancels_what_is_left(tmp_path, pd, hook
         await h.clock.advance(hours=1)
         await h.pager.flush()
         assert hook.deliveries == [] and len(pd.events()) == 2
-        assert h.pager.state("INC-1") == "resolved"
-        assert [(p.action, p.status) for p in h.pager.pages("INC-1")] == [
+        assert await h.pager.state("INC-1") == "resolved"
+        assert [(p.action, p.status) for p in await h.pager.pages("INC-1")] == [
             ("trigger", "sent"),
             ("resolve", "sent"),
         ]
@@ -196,13 +196,13 @@ async def test_429_then_202_delivers_one_page_after_a_retry(tmp_path, hook):
         await h.pager.start(info())
         await pd.wait_for(lambda s: len(s.events()) == 1)
         await h.pager.flush()
-        (page,) = h.pager.pages("INC-1")
+        (page,) = await h.pager.pages("INC-1")
         assert (page.status, page.attempts) == ("pending", 1) and "429" in page.detail
 
         await h.clock.advance(seconds=13)  # backoff: 10 s plus at most 25% jitter
         await pd.wait_for(lambda s: len(s.events()) == 2)
         await h.pager.flush()
-        (page,) = h.pager.pages("INC-1")
+        (page,) = await h.pager.pages("INC-1")
         assert (page.status, page.attempts) == ("sent", 2)
         await h.clock.advance(minutes=3)
         await h.pager.flush()
@@ -260,7 +260,7 @@ async def test_provider_down_falls_back_and_reports_it(tmp_path, hook):
         assert hook.deliveries == []  # retrying PagerDuty first
         await _advance_through_retries(h)
         await hook.wait_for(lambda s: len(s.deliveries) == 1)
-        pages = h.pager.pages("INC-1")
+        pages = await h.pager.pages("INC-1")
         assert [(p.target, p.status, p.attempts) for p in pages] == [
             ("pd", "failed", 4),
             ("hook", "sent", 1),
@@ -290,7 +290,7 @@ async def test_500s_fall_back_and_a_400_falls_back_at_once(tmp_path, hook):
         await h.pager.start(info("INC-2"))  # the next event gets the 400: no retry
         await hook.wait_for(lambda s: len(s.deliveries) == 2)
         assert len(pd.events()) == 5
-        (failed, _) = h.pager.pages("INC-2")
+        (failed, _) = await h.pager.pages("INC-2")
         assert (failed.status, failed.attempts) == ("failed", 1)
         assert "Event object is invalid" in failed.detail
     finally:
@@ -305,7 +305,7 @@ async def test_failure_without_fallback_is_reported(tmp_path):
     try:
         await h.pager.start(info())
         await h.pager.flush()
-        (page,) = h.pager.pages("INC-1")
+        (page,) = await h.pager.pages("INC-1")
         assert page.status == "failed" and "PagerDuty answered HTTP 400" in page.detail
         assert any("No fallback is set up" in t for t in h.texts())
     finally:
@@ -334,7 +334,7 @@ async def test_a_missing_secret_in_development_fails_only_that_page(tmp_path):
     try:
         await h.pager.start(info())
         await h.pager.flush()
-        (page,) = h.pager.pages("INC-1")
+        (page,) = await h.pager.pages("INC-1")
         assert page.status == "failed"
         assert "the environment variable NOT_SET_PD_KEY is not set" in page.detail
     finally:
@@ -367,7 +367,7 @@ async def test_drill_pages_only_drill_safe_targets(tmp_path, pd, hook):
         await h.clock.advance(minutes=6)
         await h.pager.flush()
         assert pd.events() == []
-        assert [(p.target, p.step, p.status) for p in h.pager.pages("DRILL-1")] == [
+        assert [(p.target, p.step, p.status) for p in await h.pager.pages("DRILL-1")] == [
             ("pd", 1, "skipped"),
             ("hook", 1, "sent"),
             ("pd", 2, "skipped"),
@@ -400,7 +400,7 @@ async def test_drill_fallback_that_is_not_drill_safe_is_skipped(tmp_path, pd):
         await h.pager.start(info(drill=True))
         await _advance_through_retries(h)
         assert pd.events() == []
-        assert [(p.target, p.status) for p in h.pager.pages("INC-1")] == [
+        assert [(p.target, p.status) for p in await h.pager.pages("INC-1")] == [
             ("dead", "failed"),
             ("pd", "skipped"),
         ]
@@ -414,13 +414,13 @@ async def test_duplicate_start_and_duplicate_jobs_have_no_second_effect(tmp_path
     try:
         await h.pager.start(info())
         await h.pager.start(info())  # a repeated start
-        (job,) = h.pager.store.due_jobs(h.clock.now())
+        (job,) = await h.pager.store.due_jobs(h.clock.now())
         results = await asyncio.gather(*(h.pager.engine.run_job(job) for _ in range(3)))
         assert sorted(results) == [False, False, True]
         assert await h.pager.engine.run_job(job) is False  # a job marked done never re-runs
         await h.pager.flush()
         assert len(pd.events()) == 1
-        assert len(h.pager.pages("INC-1")) == 1
+        assert len(await h.pager.pages("INC-1")) == 1
     finally:
         await h.stop()
 
@@ -459,8 +459,8 @@ async def test_routing_rules_pick_the_team(tmp_path, pd, hook):
         )
         await h.pager.start(dfe)
         await hook.wait_for(lambda s: len(s.deliveries) == 1)
-        assert h.pager.can_acknowledge("INC-D", "slack:UDFE", False)
-        assert not h.pager.can_acknowledge("INC-D", "slack:UDUTY", False)
+        assert await h.pager.can_acknowledge("INC-D", "slack:UDFE", False)
+        assert not await h.pager.can_acknowledge("INC-D", "slack:UDUTY", False)
     finally:
         await h.stop()
 
@@ -482,8 +482,8 @@ async def test_config_edits_do_not_change_a_running_incident(tmp_path, pd, hook)
         h.pager.routing = load_routing(tmp_path / "routing.yml")
         await h.clock.advance(minutes=5, seconds=1)
         await hook.wait_for(lambda s: len(s.deliveries) == 1)  # the snapshot's step 2
-        assert h.pager.can_acknowledge("INC-1", "slack:UDUTY", False)
-        assert not h.pager.can_acknowledge("INC-1", "slack:UOTHER", False)
+        assert await h.pager.can_acknowledge("INC-1", "slack:UDUTY", False)
+        assert not await h.pager.can_acknowledge("INC-1", "slack:UOTHER", False)
     finally:
         await h.stop()
 
@@ -538,10 +538,10 @@ async def test_raised_severity_pages_the_newly_matched_team(tmp_path, pd, hook):
             lambda s: [e for e in s.events("trigger") if e["routing_key"] == "MAJ0RKEY"]
         )
         assert major["dedup_key"] == "INC-1" and major["payload"]["severity"] == "critical"
-        assert h.pager.team("INC-1") == "major" and h.pager.state("INC-1") == "active"
-        assert h.pager.members("INC-1") == ["web:head"]
-        assert not h.pager.can_acknowledge("INC-1", "slack:UDUTY", is_admin=False)
-        assert h.pager.can_acknowledge("INC-1", "web:head", is_admin=False)
+        assert await h.pager.team("INC-1") == "major" and await h.pager.state("INC-1") == "active"
+        assert await h.pager.members("INC-1") == ["web:head"]
+        assert not await h.pager.can_acknowledge("INC-1", "slack:UDUTY", is_admin=False)
+        assert await h.pager.can_acknowledge("INC-1", "web:head", is_admin=False)
         assert await h.pager.update(info(severity=1)) is None  # repeating it does nothing
 
         await h.clock.advance(minutes=5)
@@ -558,7 +558,7 @@ async def test_raised_severity_pages_the_newly_matched_team(tmp_path, pd, hook):
             "MAJ0RKEY",
             "MAJ0RKEY",
         ]
-        pages = [(p.target, p.step, p.round, p.team) for p in h.pager.pages("INC-1")]
+        pages = [(p.target, p.step, p.round, p.team) for p in await h.pager.pages("INC-1")]
         assert pages == [
             ("pd", 1, 1, "duty"),
             ("pd-major", 1, 1, "major"),
@@ -591,7 +591,10 @@ async def test_after_an_acknowledge_a_raise_needs_the_new_team_to_acknowledge(tm
         assert await h.pager.acknowledge("INC-1", "slack:UDUTY")
         await h.pager.flush()
         assert await h.pager.update(info(severity=1)) == "major"
-        assert h.pager.state("INC-1") == "active" and h.pager.acknowledged_at("INC-1") is None
+        assert (
+            await h.pager.state("INC-1") == "active"
+            and await h.pager.acknowledged_at("INC-1") is None
+        )
         await pd.wait_for(lambda s: [e for e in s.events() if e["routing_key"] == "MAJ0RKEY"])
         assert await h.pager.acknowledge("INC-1", "web:head")
         await h.pager.flush()
@@ -616,7 +619,7 @@ async def test_a_change_that_keeps_the_team_only_updates_later_pages(tmp_path, p
         (delivery,) = await hook.wait_for(lambda s: s.deliveries)
         body = json.loads(delivery.raw)
         assert body["incident"]["severity"] == 2 and "Severity 2 (high)" in body["text"]
-        assert h.pager.team("INC-1") == "duty"
+        assert await h.pager.team("INC-1") == "duty"
         assert not any(t.startswith("Severity raised") for t in h.texts())
     finally:
         await h.stop()
@@ -627,9 +630,9 @@ async def test_a_lowered_severity_does_not_page_a_lesser_team(tmp_path, pd, hook
     try:
         await h.pager.start(info(severity=1))
         await pd.wait_for(lambda s: s.events("trigger"))
-        assert h.pager.team("INC-1") == "major"
+        assert await h.pager.team("INC-1") == "major"
         assert await h.pager.update(info(severity=3)) is None
-        assert h.pager.team("INC-1") == "major"
+        assert await h.pager.team("INC-1") == "major"
         await h.pager.flush()
         assert len(pd.events()) == 1
     finally:
@@ -658,7 +661,7 @@ async def test_a_restart_after_re_routing_carries_on_with_the_new_chain(tmp_path
         await clock.advance(hours=1)
         await again.pager.flush()
         assert len(hook.deliveries) == 1
-        assert [(p.target, p.step, p.team) for p in again.pager.pages("INC-1")] == [
+        assert [(p.target, p.step, p.team) for p in await again.pager.pages("INC-1")] == [
             ("pd", 1, "duty"),
             ("pd-major", 1, "major"),
             ("hook", 2, "major"),

@@ -148,7 +148,7 @@ async def test_harness_builds_a_pager_with_its_worker(tmp_path):
     h = await start_paging(tmp_path, routing({"pd": pd_target(pd)}, [{"targets": ["pd"]}]))
     try:
         assert h.pager is h.services.feature(Pager)
-        assert h.pager.state("INC-1") is None
+        assert await h.pager.state("INC-1") is None
     finally:
         await h.stop()
         await pd.close()

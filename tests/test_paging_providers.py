@@ -141,7 +141,7 @@ async def test_notify_sms_as_an_escalation_step(tmp_path, notify):
         (body,) = await notify.wait_for(lambda s: s.sms_sent())
         assert body["reference"] == "INC-9/1/1/sms/trigger"
         await h.pager.flush()
-        assert [p.status for p in h.pager.pages("INC-9")] == ["sent"]
+        assert [p.status for p in await h.pager.pages("INC-9")] == ["sent"]
     finally:
         await h.stop()
 
@@ -225,7 +225,7 @@ async def test_smtp_email_as_an_escalation_step(tmp_path, smtp):
             await asyncio.sleep(0.02)
         await h.pager.flush()
         assert len(handler.envelopes) == 1
-        assert [p.status for p in h.pager.pages("INC-1")] == ["sent"]
+        assert [p.status for p in await h.pager.pages("INC-1")] == ["sent"]
     finally:
         await h.stop()
 

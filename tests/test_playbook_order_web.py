@@ -19,8 +19,8 @@ bot = incident_support.bot
 X_HELP = "https://help.x.com/en/safety-and-security/x-account-compromised"
 
 
-def first_steps(bot, incident_id: str) -> list[str]:
-    return [s.step_id for s in desk(bot).store.steps.all(incident_id) if s.phase == "first"]
+async def first_steps(bot, incident_id: str) -> list[str]:
+    return [s.step_id for s in await desk(bot).store.steps.all(incident_id) if s.phase == "first"]
 
 
 async def checklist_text(bot, incident_id: str) -> str:
@@ -36,7 +36,7 @@ async def test_a_locked_out_x_hijack_starts_with_the_recovery_route(bot, fake_pd
         "compromised x @dept",
         ["symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
-    first = first_steps(bot, incident_id)
+    first = await first_steps(bot, incident_id)
     assert first == [
         "recover-route",
         "notify-security-team",
@@ -52,7 +52,7 @@ async def test_a_locked_out_x_hijack_starts_with_the_recovery_route(bot, fake_pd
         shown.index("Take screenshots before you remove or delete anything"),
     ]
     assert order == sorted(order)
-    stored = [s.step_id for s in desk(bot).store.steps.all(incident_id)]
+    stored = [s.step_id for s in await desk(bot).store.steps.all(incident_id)]
     assert stored.index("contain-email") < stored.index("contain-password")
     assert stored.index("communicate-press-office") < stored.index("communicate-holding-line")
 
@@ -63,12 +63,12 @@ async def test_an_impersonation_gets_the_report_and_takedown_steps(bot, fake_pd)
         "compromised facebook @dept",
         ["symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"],
     )
-    assert first_steps(bot, incident_id) == [
+    assert await first_steps(bot, incident_id) == [
         "notify-security-team",
         "evidence-fake-account",
         "recover-impersonation",
     ]
-    stored = {s.step_id for s in desk(bot).store.steps.all(incident_id)}
+    stored = {s.step_id for s in await desk(bot).store.steps.all(incident_id)}
     assert {"recover-takedown", "communicate-real-account"} <= stored
     assert not {"contain-password", "evidence-capture", "communicate-holding-line"} & stored
     shown = await checklist_text(bot, incident_id)

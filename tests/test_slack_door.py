@@ -196,9 +196,7 @@ async def test_a_handler_cancelled_mid_way_leaves_its_delivery_kept(running, fak
     release.set()
 
 
-async def test_a_command_with_no_channel_is_dropped_and_stores_nothing(
-    running, fake_slack, caplog
-):
+async def test_a_command_with_no_channel_is_dropped_and_stores_nothing(running, fake_slack, caplog):
     """A signed command whose channel id is empty (never from Slack itself) is dropped
     as unreadable: it opens no incident whose place could not be read back."""
     from tests.incident_support import desk
@@ -207,7 +205,7 @@ async def test_a_command_with_no_channel_is_dropped_and_stores_nothing(
     resp = await running.slash("/compromised", "x @dept", user="U1", channel="")
     assert resp.status == 200
     await eventually(lambda: not kept_slack(running.settings.db_path), timeout=30)
-    assert desk(running).store.get(f"SEC-{datetime.now(UTC).year}-0001") is None
+    assert await desk(running).store.get(f"SEC-{datetime.now(UTC).year}-0001") is None
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert fake_slack.responses() == []
 

@@ -26,7 +26,7 @@ fake_pd = incident_support.fake_pd
 CONV = "a:personal-trust"  # as in test_teams_service_url
 
 
-def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
+async def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     """The migration: incidents made before tenancy belong to where they were reported."""
     from datetime import UTC, datetime
 
@@ -53,11 +53,11 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     )
     upgrade(db)  # revision 0001 applies the steps it lacks
     store = IncidentStore(db)
-    assert store.get("SEC-2026-0001").tenant == "slack:TOLD"
-    assert {p[0] for p in store.people.all("SEC-2026-0001")} == {
+    assert (await store.get("SEC-2026-0001")).tenant == "slack:TOLD"
+    assert {p[0] for p in await store.people.all("SEC-2026-0001")} == {
         "slack:UREP", "slack:ULEAD", "slack:USTEP"
     }  # fmt: skip
-    new = store.create(
+    new = await store.create(
         datetime(2027, 2, 1, tzinfo=UTC),
         reporter=Actor("slack", "UNEW", "New"),
         origin=Place("slack", "TOLD", "C1", enterprise="EORG"),
@@ -66,7 +66,7 @@ def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     db.close()
 
 
-def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_path):
+async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_path):
     """Incidents triaged with yes/no columns and the old phase names (evidence, review)
     read as answers in words and today's phases, and their checklists still render."""
     from zoneinfo import ZoneInfo
@@ -97,9 +97,9 @@ def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_pat
         )
     upgrade(db)
     store = IncidentStore(db)
-    inc = store.get("SEC-2026-0002")
+    inc = await store.get("SEC-2026-0002")
     assert (inc.access, inc.harmful, inc.personal_data, inc.kind) == ("no", "yes", None, "hijack")
-    steps = store.steps.all(inc.id)
+    steps = await store.steps.all(inc.id)
     assert [s.phase for s in steps] == ["first", "harden"]
     shown = repr(checklist(inc, steps, ZoneInfo("Europe/London")))
     assert "Do evidence-capture" in shown and "First 15 minutes" in shown
@@ -267,7 +267,7 @@ async def test_the_app_reads_a_file_made_before_alembic(
         stats = (await fake_slack.wait_for(lambda s: s.responses()))[-1]["text"]
         assert "You've answered 1 question and got 0 right" in stats, stats
         await bot.slash("/tip", "status", user="UADMIN", channel="C2")
-        tips = (await fake_slack.wait_for(lambda s: len(s.responses()) > 1 and s.responses()))
+        tips = await fake_slack.wait_for(lambda s: len(s.responses()) > 1 and s.responses())
         assert tips[-1]["text"].startswith("This channel gets a security tip at 09:30")
         assert "Tips left in this cycle: 261 of 262" in tips[-1]["text"]  # one already sent
         status, body = await bot.web_send(user="web-reporter", text="compromised status")
@@ -288,7 +288,7 @@ async def test_an_incident_stored_before_this_change_still_works(
                             content=content_library)  # fmt: skip
     try:
         incident_id, checklist = await web_incident(first)
-        old_ids = expected_phase(first, incident_id, "first")
+        old_ids = await expected_phase(first, incident_id, "first")
     finally:
         await stop_bot(first)
     # The database as it was before (revision 0001): none of the new columns or table.
@@ -304,7 +304,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     second = await start_bot(env, slack=fake_slack, connector=fake_connector,
                              content=content_library)  # fmt: skip
     try:
-        assert expected_phase(second, incident_id, "first") == old_ids
+        assert await expected_phase(second, incident_id, "first") == old_ids
         # The message posted before the restart still works, and is redrawn by phase.
         messages = await click(
             second, "incident:done", f"{incident_id}|{old_ids[0]}", checklist["id"], user=TEAM

@@ -42,9 +42,7 @@ async def listed(env, fake_slack, fake_connector, content_library):
     await stop_bot(bot)
 
 
-async def test_slack_workspaces_not_on_the_list_are_refused_and_logged(
-    listed, fake_slack, caplog
-):
+async def test_slack_workspaces_not_on_the_list_are_refused_and_logged(listed, fake_slack, caplog):
     caplog.set_level(logging.INFO)
     secret = "x @topsecretaccount"
     await listed.slash("/compromised", secret, user="UB", team="TBBB")
@@ -53,7 +51,7 @@ async def test_slack_workspaces_not_on_the_list_are_refused_and_logged(
     await listed.click("incident:triage", "SEC-2026-0001|platform|x", user="UB", team="TBBB")
     await fake_slack.wait_for(lambda s: len(s.responses()) == 2)
     assert fake_slack.responses()[1]["text"] == REFUSED
-    assert desk(listed).store.open_incidents() == []
+    assert await desk(listed).store.open_incidents() == []
     assert fake_slack.api_calls("chat.postMessage") == []
     logged = [r.getMessage() for r in caplog.records if "allow-list" in r.getMessage()]
     assert len(logged) == 2 and all("TBBB" in line and "UB" in line for line in logged)
@@ -63,7 +61,7 @@ async def test_slack_workspaces_not_on_the_list_are_refused_and_logged(
     await listed.slash("/compromised", "x @ours", user="UA", team="TAAA")
     await listed.slash("/compromised", "x @ours", user="UC", team="TCCC", enterprise="EORG")
     posts = await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) == 2)
-    assert posts and len(desk(listed).store.open_incidents()) == 2
+    assert posts and len(await desk(listed).store.open_incidents()) == 2
 
 
 async def test_teams_tenants_not_on_the_list_are_refused(listed, fake_connector, caplog):
@@ -71,11 +69,11 @@ async def test_teams_tenants_not_on_the_list_are_refused(listed, fake_connector,
     await listed.teams_say("compromised x @secretaccount", personal=True, tenant=TENANT_B)
     (answer,) = await fake_connector.wait_for(lambda s: s.sent())
     assert REFUSED in card_text(answer)
-    assert desk(listed).store.open_incidents() == []
+    assert await desk(listed).store.open_incidents() == []
     assert TENANT_B in caplog.text and "secretaccount" not in caplog.text
     await listed.teams_say("compromised x @ours", personal=True, tenant=TENANT_A)
     await fake_connector.wait_for(lambda s: len(s.sent()) == 2)
-    assert len(desk(listed).store.open_incidents()) == 1
+    assert len(await desk(listed).store.open_incidents()) == 1
 
 
 @pytest.mark.parametrize(
@@ -140,12 +138,12 @@ async def test_open_triage_cap_and_start_rate_limits(env, fake_slack, fake_conne
         second = await start(bot, "web-a", "compromised drill x @practice")  # drills count
         refused = await start(bot, "web-a")
         assert isinstance(refused, dict) and refused["private"]
-        assert f"You already have 2 incidents still in triage ({first}, {second})" in (
-            refused["text"]
+        assert (
+            f"You already have 2 incidents still in triage ({first}, {second})" in (refused["text"])
         )
         assert f"compromised close {first} <reason>" in refused["text"]
         assert "An admin can close them too." in refused["text"]
-        assert len(desk(bot).store.open_incidents()) == 2  # nothing was created
+        assert len(await desk(bot).store.open_incidents()) == 2  # nothing was created
 
         # Closing one (the reporter is its commander) makes room.
         await web_say(bot, f"compromised close {first} reported by mistake", "web-a")
@@ -162,7 +160,7 @@ async def test_open_triage_cap_and_start_rate_limits(env, fake_slack, fake_conne
         refused = await start(bot, "web-c")
         assert isinstance(refused, dict)
         assert "4 incidents have been started here in the last hour" in refused["text"]
-        count = len(desk(bot).store.in_tenants(("web:local",), open_only=False))
+        count = len(await desk(bot).store.in_tenants(("web:local",), open_only=False))
         assert count == 4
     finally:
         await stop_bot(bot)

@@ -25,7 +25,7 @@ class Acknowledgement(DeskJob):
             return
         is_admin = self.services.is_admin(actor)
         if self.pager is not None:
-            allowed = self.pager.can_acknowledge(inc.id, actor.key, is_admin)
+            allowed = await self.pager.can_acknowledge(inc.id, actor.key, is_admin)
         else:
             allowed = is_admin or actor.key == inc.commander
         if not allowed:
@@ -49,10 +49,10 @@ class Acknowledgement(DeskJob):
             return
         if self.pager is not None:
             await self.pager.acknowledge(inc.id, actor.key)
-        if not self.store.acknowledge(inc.id, actor, self.desk.now()):
+        if not await self.store.acknowledge(inc.id, actor, self.desk.now()):
             return
         name = actor.name or actor.user_id
-        self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
+        await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
         await self.desk.refresh(inc.id, turn)
         await turn.reply(
             cards.note(f"{cards.drill(inc)}{name} acknowledged {inc.id}. Paging has stopped.")

@@ -28,15 +28,15 @@ MAX_LISTED_OPEN = 20
 class Checklist(DeskJob):
     """Done, skip, reason, assign, need help and the phase shown, on checklist steps."""
 
-    def message(self, inc: Incident) -> Message:
+    async def message(self, inc: Incident) -> Message:
         """The checklist as it stands (``incidents.checklist_view``)."""
-        steps = self.store.steps.all(inc.id)
-        chosen = self.store.steps.chosen_phase(inc.id)
+        steps = await self.store.steps.all(inc.id)
+        chosen = await self.store.steps.chosen_phase(inc.id)
         return checklist_view.checklist(inc, steps, self.desk.tz, chosen)
 
-    def find_step(self, inc: Incident, ref: str) -> StepState | None:
+    async def find_step(self, inc: Incident, ref: str) -> StepState | None:
         """The step named by its number on the checklist, or by its id."""
-        steps = self.store.steps.all(inc.id)
+        steps = await self.store.steps.all(inc.id)
         if ref.isascii() and ref.isdigit():
             number = checklist_view.numbers(steps)
             return next((s for s in steps if number[s.step_id] == int(ref)), None)
@@ -44,9 +44,9 @@ class Checklist(DeskJob):
 
     async def open_step(self, turn: Turn, inc: Incident, parts: list[str]) -> StepState | None:
         """The step ``parts[0]`` names, on an open incident; otherwise says why not."""
-        step = self.find_step(inc, parts[0]) if parts else None
+        step = await self.find_step(inc, parts[0]) if parts else None
         if step is None:
-            count = len(self.store.steps.all(inc.id))
+            count = len(await self.store.steps.all(inc.id))
             await turn.reply(
                 cards.note(
                     f"{inc.id} has no step “{(parts[0] if parts else '')[:40]}”."
@@ -60,21 +60,23 @@ class Checklist(DeskJob):
             return None
         return step
 
-    def number(self, inc: Incident, step: StepState) -> int:
-        return checklist_view.numbers(self.store.steps.all(inc.id))[step.step_id]
+    async def number(self, inc: Incident, step: StepState) -> int:
+        return checklist_view.numbers(await self.store.steps.all(inc.id))[step.step_id]
 
     async def after_step(self, turn: Turn | None, inc: Incident) -> None:
-        changed = self.store.advance_status(inc.id, self.desk.now())
+        changed = await self.store.advance_status(inc.id, self.desk.now())
         if changed:
-            self.desk.event(inc, BOT, "status", f"Status: {changed}")
+            await self.desk.event(inc, BOT, "status", f"Status: {changed}")
         await self.desk.refresh(inc.id, turn, card=bool(changed))
 
     async def on_done(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         step = await self.open_step(turn, inc, parts)
         if step is None:
             return
-        if self.store.steps.resolve(inc.id, step.step_id, "done", turn.actor, self.desk.now()):
-            self.desk.event(inc, turn.actor, "step", f"Done: “{step.text}”")
+        if await self.store.steps.resolve(
+            inc.id, step.step_id, "done", turn.actor, self.desk.now()
+        ):
+            await self.desk.event(inc, turn.actor, "step", f"Done: “{step.text}”")
             await self.after_step(turn, inc)
 
     async def on_step(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
@@ -93,14 +95,14 @@ class Checklist(DeskJob):
         if step is None:
             return
         if not step.is_open:
-            await turn.reply(cards.note(self.resolved_text(inc, step), private=True))
+            await turn.reply(cards.note(await self.resolved_text(inc, step), private=True))
             return
-        number = self.number(inc, step)
+        number = await self.number(inc, step)
         await turn.reply(checklist_view.skip_prompt(inc, step, number, turn.place))
 
-    def resolved_text(self, inc: Incident, step: StepState) -> str:
+    async def resolved_text(self, inc: Incident, step: StepState) -> str:
         how = "done" if step.status == "done" else f"skipped ({step.reason or 'no reason'})"
-        return f"Step {self.number(inc, step)}, “{step.text}”, is already {how}."
+        return f"Step {await self.number(inc, step)}, “{step.text}”, is already {how}."
 
     async def on_reason(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         """A reason chosen from the skip menu. The menu then becomes a line of text
@@ -109,7 +111,7 @@ class Checklist(DeskJob):
         if step is None or len(parts) < 2:
             return
         code = parts[1]
-        number = self.number(inc, step)
+        number = await self.number(inc, step)
         if code not in checklist_view.SKIP_LABELS or code == "other":
             await turn.reply(
                 cards.note(
@@ -120,11 +122,13 @@ class Checklist(DeskJob):
             )
             return
         reason = checklist_view.SKIP_LABELS[code]
-        skipped = self.skip(turn, inc, step, reason)
+        skipped = await self.skip(turn, inc, step, reason)
         text = (
             f"Skipped step {number}, “{step.text}”: {reason}."
             if skipped
-            else self.resolved_text(inc, self.store.steps.get(inc.id, step.step_id) or step)
+            else await self.resolved_text(
+                inc, await self.store.steps.get(inc.id, step.step_id) or step
+            )
         )
         clicked = turn.incoming.message
         if inc.checklist and clicked and clicked.id == inc.checklist.id:
@@ -136,31 +140,31 @@ class Checklist(DeskJob):
         if skipped:
             await self.after_step(None, inc)
 
-    def skip(self, turn: Turn, inc: Incident, step: StepState, reason: str) -> bool:
-        if not self.store.steps.resolve(
+    async def skip(self, turn: Turn, inc: Incident, step: StepState, reason: str) -> bool:
+        if not await self.store.steps.resolve(
             inc.id, step.step_id, "skipped", turn.actor, self.desk.now(), reason
         ):
             return False
-        self.desk.event(inc, turn.actor, "step", f"Skipped: “{step.text}” ({reason})")
+        await self.desk.event(inc, turn.actor, "step", f"Skipped: “{step.text}” ({reason})")
         return True
 
     async def skip_step(self, turn: Turn, inc: Incident, step: StepState, reason: str) -> None:
-        if self.skip(turn, inc, step, reason):
+        if await self.skip(turn, inc, step, reason):
             await self.after_step(None, inc)
-            number = self.number(inc, step)
+            number = await self.number(inc, step)
             await turn.reply(
                 cards.note(
                     f"Skipped step {number} on {inc.id}, “{step.text}”: {reason}", private=True
                 )
             )
         else:
-            await turn.reply(cards.note(self.resolved_text(inc, step), private=True))
+            await turn.reply(cards.note(await self.resolved_text(inc, step), private=True))
 
     async def assign_menu(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         step = await self.open_step(turn, inc, parts)
         if step is None:
             return
-        number = self.number(inc, step)
+        number = await self.number(inc, step)
         people = await self.desk.handover.choices(turn)
         await turn.reply(checklist_view.assign_prompt(inc, step, number, turn.place, people))
 
@@ -172,12 +176,12 @@ class Checklist(DeskJob):
         name = turn.actor.name or turn.actor.user_id
         if step.assignee == turn.actor.key:
             return  # a double click
-        self.store.steps.assign(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
-        self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
+        await self.store.steps.assign(inc.id, step.step_id, turn.actor.key, name, self.desk.now())
+        await self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
         clicked = turn.incoming.message
         if inc.checklist and clicked and clicked.id != inc.checklist.id:
             # From the private "who should do it" prompt: it says what happened.
-            number = self.number(inc, step)
+            number = await self.number(inc, step)
             text = f"Step {number}, “{step.text}”, is now assigned to you."
             await turn.update_original(Message(text=text, blocks=(Section(text),), private=True))
             await self.desk.refresh(inc.id, None, card=False)
@@ -193,8 +197,8 @@ class Checklist(DeskJob):
         if not inc.is_open:
             await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
             return
-        self.store.steps.choose_phase(inc.id, phase)
-        self.desk.event(inc, turn.actor, "phase", f"Opened the phase {title(phase)}")
+        await self.store.steps.choose_phase(inc.id, phase)
+        await self.desk.event(inc, turn.actor, "phase", f"Opened the phase {title(phase)}")
         await self.desk.refresh(inc.id, turn, card=False)
 
     async def skip_command(self, turn: Turn, rest: str) -> None:
@@ -223,11 +227,11 @@ class Checklist(DeskJob):
     async def confirm_close(self, turn: Turn, inc: Incident, summary: str) -> bool:
         """When steps are still open, keep the close and ask first (listing them);
         True when it asked. Closing itself is ``lifecycle.close``."""
-        steps = self.store.steps.all(inc.id)
+        steps = await self.store.steps.all(inc.id)
         left = checklist_view.open_steps_list(steps)
         if not left:
             return False
-        self.store.steps.ask_close(inc.id, summary, turn.actor.key)
+        await self.store.steps.ask_close(inc.id, summary, turn.actor.key)
         shown = left[:MAX_LISTED_OPEN]
         more = len(left) - len(shown)
         lines = [
@@ -249,7 +253,7 @@ class Checklist(DeskJob):
     async def on_close(self, turn: Turn, inc: Incident, parts: list[str]) -> None:
         """The answer to the close confirmation; the prompt becomes a line of text."""
         choice = parts[0] if parts else ""
-        summary = self.store.steps.pending_close(inc.id)
+        summary = await self.store.steps.pending_close(inc.id)
         if choice == "confirm" and summary and inc.is_open:
             if not self.desk.may_run(turn.actor, inc):
                 await self.desk.refuse(turn, inc, "close")

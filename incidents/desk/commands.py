@@ -162,7 +162,7 @@ class Commands(DeskJob):
         key = f"offer:{turn.place.platform}:{turn.place.channel}:{message.id}" if message else None
         args = " ".join(w for w in (platform, handle) if w)
         await self.start(turn, args, drill=False, key=key)
-        inc = self.store.for_delivery(key) if key else None
+        inc = await self.store.for_delivery(key) if key else None
         if inc is not None:  # the button is spent: say where the questions are instead
             await turn.update_original(
                 cards.note(f"Report {inc.id} started: the questions are in the card below.")
@@ -194,7 +194,7 @@ class Commands(DeskJob):
             return
         department = text_limits.clean(parsed.department or "") or self.services.settings.department
         key = key or turn.incoming.delivery_id or None
-        inc = self.store.for_delivery(key) if key else None
+        inc = await self.store.for_delivery(key) if key else None
         if inc is not None:
             # A replay after a crash: the incident exists. Post its triage card only if
             # that post never completed (the incident row is the post's recorded intent).
@@ -204,10 +204,10 @@ class Commands(DeskJob):
             elif inc.card_id is None:
                 ref = await turn.reply(cards.triage_card(inc))
                 if ref is not None:
-                    self.store.set_card(inc.id, ref.id)
+                    await self.store.set_card(inc.id, ref.id)
             return
         try:
-            inc = self.store.create(
+            inc = await self.store.create(
                 self.desk.now(),
                 reporter=turn.actor,
                 origin=turn.place,
@@ -223,12 +223,12 @@ class Commands(DeskJob):
             await turn.reply(cards.note(refused_start(turn.place, e), private=True))
             return
         if drill:
-            self.desk.event(inc, turn.actor, "drill", "This is a drill")
+            await self.desk.event(inc, turn.actor, "drill", "This is a drill")
         words = inert(parsed.words).strip()
         if words:
             if len(words) > WORDS_SHOWN:
                 words = words[: WORDS_SHOWN - 1] + "…"
-            self.desk.event(inc, turn.actor, "report", f"In their words: “{words}”")
+            await self.desk.event(inc, turn.actor, "report", f"In their words: “{words}”")
         ref = await turn.reply(cards.triage_card(inc))
         if ref is not None:
-            self.store.set_card(inc.id, ref.id)
+            await self.store.set_card(inc.id, ref.id)

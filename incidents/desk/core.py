@@ -65,8 +65,8 @@ class IncidentDesk:
     def now(self):
         return self.services.clock.now()
 
-    def event(self, inc: Incident, actor: Actor, kind: str, text: str) -> None:
-        self.store.timeline.add(inc.id, self.now(), actor, kind, text)
+    async def event(self, inc: Incident, actor: Actor, kind: str, text: str) -> None:
+        await self.store.timeline.add(inc.id, self.now(), actor, kind, text)
 
     def may_run(self, actor: Actor, inc: Incident) -> bool:
         return actor.key == inc.commander or self.services.is_admin(actor)
@@ -112,10 +112,10 @@ class IncidentDesk:
         self, incident_id: str, turn: Turn | None = None, *, card: bool = True
     ) -> None:
         """Redraw the incident card (unless only the checklist changed) and checklist."""
-        inc = self.store.get(incident_id)
+        inc = await self.store.get(incident_id)
         if inc is None:
             return
         if card:
             await self.update(inc.card, cards.incident_card(inc, self.tz), turn)
         if inc.checklist:
-            await self.update(inc.checklist, self.checklist.message(inc), turn)
+            await self.update(inc.checklist, await self.checklist.message(inc), turn)

@@ -111,8 +111,8 @@ class Handover(DeskJob):
         if key == inc.commander:
             await turn.reply(cards.note(f"{name} is already commander of {inc.id}.", private=True))
             return
-        self.store.set_commander(inc.id, key, name, self.desk.now())
-        self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
+        await self.store.set_commander(inc.id, key, name, self.desk.now())
+        await self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
         await self.invite(inc, key)
         await self.desk.refresh(inc.id)
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))
@@ -123,11 +123,11 @@ class Handover(DeskJob):
         if step.assignee == key:
             await turn.reply(cards.note(f"“{step.text}” is already with {name}.", private=True))
             return
-        self.store.steps.assign(inc.id, step.step_id, key, name, self.desk.now())
-        self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
+        await self.store.steps.assign(inc.id, step.step_id, key, name, self.desk.now())
+        await self.desk.event(inc, turn.actor, "assign", f"“{step.text}” given to {name}")
         await self.invite(inc, key)
         await self.desk.refresh(inc.id, card=False)
-        number = self.desk.checklist.number(inc, step)
+        number = await self.desk.checklist.number(inc, step)
         await turn.reply(
             cards.note(f"Step {number} on {inc.id}, “{step.text}”, is now with {name}.")
         )

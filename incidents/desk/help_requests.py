@@ -27,10 +27,12 @@ class HelpRequests(DeskJob):
         if step is None:
             return
         if not step.is_open:
-            await turn.reply(cards.note(self.desk.checklist.resolved_text(inc, step), private=True))
+            await turn.reply(
+                cards.note(await self.desk.checklist.resolved_text(inc, step), private=True)
+            )
             return
-        number = self.desk.checklist.number(inc, step)
-        if not self.store.steps.ask_help(inc.id, step.step_id, turn.actor, self.desk.now()):
+        number = await self.desk.checklist.number(inc, step)
+        if not await self.store.steps.ask_help(inc.id, step.step_id, turn.actor, self.desk.now()):
             await turn.reply(
                 cards.note(
                     f"Help was already asked for on step {number}; the commander"
@@ -40,9 +42,9 @@ class HelpRequests(DeskJob):
             )
             return
         name = turn.actor.name or turn.actor.user_id
-        self.desk.event(inc, turn.actor, "help", f"{name} asked for help with “{step.text}”")
+        await self.desk.event(inc, turn.actor, "help", f"{name} asked for help with “{step.text}”")
         commander = inc.commander_name or inc.commander
-        team = self.pager.team(inc.id) if self.pager is not None else None
+        team = await self.pager.team(inc.id) if self.pager is not None else None
         text = (
             f"{cards.drill(inc)}{inc.id}: {name} needs help with step {number}, “{step.text}”. "
             f"Commander {commander}"
@@ -70,21 +72,23 @@ class HelpRequests(DeskJob):
             await self.desk.post(where, cards.note(text))
         except DeliveryFailed as e:
             log.warning("could not ask for help in the incident room: %s", e.reason)
-            self.desk.event(inc, BOT, "error", f"Could not ask for help in the room ({e.reason})")
+            await self.desk.event(
+                inc, BOT, "error", f"Could not ask for help in the room ({e.reason})"
+            )
             return False
         return True
 
     async def tell_paged(self, inc: Incident, turn: Turn, text: str) -> int:
         """A direct message to each member of the paged team who uses the platform the
         incident is worked on (besides the person asking). Returns how many were told."""
-        if self.pager is None or not self.pager.team(inc.id):
+        if self.pager is None or not await self.pager.team(inc.id):
             return 0
         where = inc.room or inc.origin
         transport = self.services.transports.get(where.platform)
         if transport is None:
             return 0
         told = 0
-        for member in self.pager.members(inc.id):
+        for member in await self.pager.members(inc.id):
             # "slack:U1" (a Teams id may hold colons of its own), or a bare id on the
             # platform the incident is worked on (as incidents.paging.routing reads them).
             platform, _, user_id = member.partition(":") if ":" in member else ("", "", member)

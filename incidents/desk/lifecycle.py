@@ -24,7 +24,7 @@ class Lifecycle(DeskJob):
     handle, evidence, assign (handover), severity, flag and close."""
 
     async def status(self, turn: Turn, rest: str) -> None:
-        await turn.reply(cards.status_list(self.desk.access.open_for(turn.actor, turn.place)))
+        await turn.reply(cards.status_list(await self.desk.access.open_for(turn.actor, turn.place)))
 
     async def handle(self, turn: Turn, rest: str) -> None:
         words = rest.split()
@@ -51,8 +51,8 @@ class Lifecycle(DeskJob):
             )
             return
         if inc is None:
-            here = self.desk.access.visible(
-                turn.actor, turn.place, self.store.latest_open_in(turn.place)
+            here = await self.desk.access.visible(
+                turn.actor, turn.place, await self.store.latest_open_in(turn.place)
             )
             mine = [i for i in here if i.reporter == turn.actor.key]
             missing = [i for i in mine + here if not i.account]
@@ -67,9 +67,9 @@ class Lifecycle(DeskJob):
                 )
             )
             return
-        self.store.set_account(inc.id, handle)
-        self.desk.event(inc, turn.actor, "account", f"Account: {handle}")
-        fresh = self.store.get(inc.id)
+        await self.store.set_account(inc.id, handle)
+        await self.desk.event(inc, turn.actor, "account", f"Account: {handle}")
+        fresh = await self.store.get(inc.id)
         assert fresh is not None
         await self.desk.paging.sync(fresh)  # pages still to come name the account
         await self.desk.refresh(inc.id)
@@ -93,7 +93,7 @@ class Lifecycle(DeskJob):
         inc = await self.desk.find(turn, ident)
         if inc is None:
             return
-        self.desk.event(inc, turn.actor, "evidence", f"Evidence: {text}")
+        await self.desk.event(inc, turn.actor, "evidence", f"Evidence: {text}")
         name = turn.actor.name or turn.actor.user_id
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} added evidence to {inc.id}: {text}"))
 
@@ -179,17 +179,17 @@ class Lifecycle(DeskJob):
             await self.desk.paging.sync(inc)  # finishes a change cut short by a restart
             await turn.reply(cards.note(f"{inc.id} is already severity {new}.", private=True))
             return
-        self.store.set_severity(inc.id, new)
+        await self.store.set_severity(inc.id, new)
         changed = severity_change(inc.severity or 4, new)
-        self.desk.event(inc, turn.actor, "severity", changed)
+        await self.desk.event(inc, turn.actor, "severity", changed)
         steps = self.playbooks.steps_for(replace(inc.facts, severity=new))
-        added = self.store.steps.add(inc.id, steps)
+        added = await self.store.steps.add(inc.id, steps)
         if added:
-            texts = ", ".join(f"“{s.text}”" for s in self.store.steps.all(inc.id)[-added:])
-            self.desk.event(
+            texts = ", ".join(f"“{s.text}”" for s in (await self.store.steps.all(inc.id))[-added:])
+            await self.desk.event(
                 inc, BOT, "steps", f"Checklist steps added for severity {new}: {texts}"
             )
-        fresh = self.store.get(inc.id)
+        fresh = await self.store.get(inc.id)
         assert fresh is not None
         team = await self.desk.paging.sync(fresh)
         await self.desk.refresh(inc.id)
@@ -211,11 +211,11 @@ class Lifecycle(DeskJob):
         if inc is None:
             return
         flag = words[1].lower()
-        if self.store.add_flag(inc.id, flag):
-            self.desk.event(inc, turn.actor, "flag", FLAGS[flag])
-            fresh = self.store.get(inc.id)
+        if await self.store.add_flag(inc.id, flag):
+            await self.desk.event(inc, turn.actor, "flag", FLAGS[flag])
+            fresh = await self.store.get(inc.id)
             if fresh is not None and fresh.triage_step == "done":
-                self.store.steps.add(inc.id, self.playbooks.steps_for(fresh.facts))
+                await self.store.steps.add(inc.id, self.playbooks.steps_for(fresh.facts))
             await self.desk.refresh(inc.id)
         await turn.reply(cards.note(f"{inc.id}: {FLAGS[flag]}.", private=True))
 
@@ -247,12 +247,12 @@ class Lifecycle(DeskJob):
 
     async def close_now(self, turn: Turn, inc: Incident, summary: str) -> None:
         """Close (after any confirmation), resolve paging and say so."""
-        if not self.store.close(inc.id, summary, self.desk.now()):
+        if not await self.store.close(inc.id, summary, self.desk.now()):
             await self.desk.paging.resolve(inc)  # in case a restart cut the first close short
             await turn.reply(cards.note(f"{inc.id} is already closed.", private=True))
             return
         name = turn.actor.name or turn.actor.user_id
-        self.desk.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
+        await self.desk.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
         await self.desk.paging.resolve(inc)
         await self.desk.refresh(inc.id)
         closed = cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}")
@@ -267,4 +267,4 @@ class Lifecycle(DeskJob):
         else:
             await turn.reply(closed)
         if inc.drill:
-            await turn.reply(self.desk.reports.message(inc.id))
+            await turn.reply(await self.desk.reports.message(inc.id))

@@ -82,7 +82,9 @@ class PagingLink(DeskJob):
             await self.pager.start(self.info(inc))
         except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
             log.exception("paging failed to start for %s", inc.id)
-            self.desk.event(inc, BOT, "paging", f"Paging failed to start ({type(e).__name__})")
+            await self.desk.event(
+                inc, BOT, "paging", f"Paging failed to start ({type(e).__name__})"
+            )
             return
 
     async def sync(self, inc: Incident) -> str | None:
@@ -97,27 +99,29 @@ class PagingLink(DeskJob):
             await self.pager.update(self.info(inc))
         except Exception as e:  # noqa: BLE001 - paging must never break the incident itself
             log.exception("paging update failed for %s", inc.id)
-            self.desk.event(inc, BOT, "paging", f"Paging could not be updated ({type(e).__name__})")
+            await self.desk.event(
+                inc, BOT, "paging", f"Paging could not be updated ({type(e).__name__})"
+            )
             return None
-        team = self.pager.team(inc.id)
+        team = await self.pager.team(inc.id)
         if not team or team == inc.team:
             return None
-        self.store.switch_team(inc.id, team)
+        await self.store.switch_team(inc.id, team)
         if inc.room is not None and inc.room.channel != inc.origin.channel:
             transport = self.services.transports.get(inc.room.platform)
             if transport is not None:
-                await transport.invite(inc.room, self.pager.members(inc.id))
+                await transport.invite(inc.room, await self.pager.members(inc.id))
         return team
 
     async def resolve(self, inc: Incident) -> None:
         """Stop paging for a closed incident and tell PagerDuty; safe to repeat."""
-        if self.pager is None or self.pager.state(inc.id) in (None, "resolved"):
+        if self.pager is None or await self.pager.state(inc.id) in (None, "resolved"):
             return
         try:
             await self.pager.resolve(inc.id)
         except Exception as e:  # noqa: BLE001 - closing must not fail on paging
             log.exception("paging resolve failed for %s", inc.id)
-            self.desk.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
+            await self.desk.event(inc, BOT, "paging", f"Resolve failed ({type(e).__name__})")
 
     async def on_notice(self, incident_id: str, notice: Notice) -> None:
         """The pager's progress (pages sent, escalations, failures) onto the timeline:
@@ -125,19 +129,18 @@ class PagingLink(DeskJob):
         entry (the report shows it to admins). Failures, and a chain that ran out with
         nobody acknowledging, are also said in the incident's room in plain words, so
         responders know paging needs help."""
-        inc = self.store.get(incident_id)
+        inc = await self.store.get(incident_id)
         if inc is None:
             return
         now = self.desk.now()
-        self.store.timeline.add(incident_id, now, BOT, "paging", notice.plain)
+        await self.store.timeline.add(incident_id, now, BOT, "paging", notice.plain)
         if notice.detail != notice.plain:
-            self.store.timeline.add(incident_id, now, BOT, ADMIN_DETAIL, notice.detail)
+            await self.store.timeline.add(incident_id, now, BOT, ADMIN_DETAIL, notice.detail)
         if not notice.detail.startswith(ROOM_WORTHY) or not inc.is_open or inc.room is None:
             return
         report = typed(inc.room, f"compromised report {inc.id}")
         text = (
-            f"{cards.drill(inc)}{inc.id}: {notice.plain}"
-            f" Admins can see why in the report: {report}"
+            f"{cards.drill(inc)}{inc.id}: {notice.plain} Admins can see why in the report: {report}"
         )
         try:
             await self.desk.post(inc.room, cards.note(text))

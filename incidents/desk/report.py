@@ -22,15 +22,15 @@ class Reports(DeskJob):
         inc = await self.desk.find(turn, rest.split()[0] if rest.split() else "")
         if inc is None:
             return
-        await turn.reply(self.message(inc.id))
+        await turn.reply(await self.message(inc.id))
         if self.services.is_admin(turn.actor):
             await self.admin_notes(turn, inc.id)
 
     async def admin_notes(self, turn: Turn, incident_id: str) -> None:
         """For an admin, privately: paging's detail and where to change it. The report
         itself is for everyone, so it has none of this."""
-        events = self.store.timeline.events(incident_id)
-        pages = self.pager.pages(incident_id) if self.pager is not None else []
+        events = await self.store.timeline.events(incident_id)
+        pages = await self.pager.pages(incident_id) if self.pager is not None else []
         notes = admin_notes(events, pages)
         if not notes:
             return
@@ -43,16 +43,16 @@ class Reports(DeskJob):
         )
         await turn.reply(Message(text=text, blocks=(Section(text),), private=True))
 
-    def message(self, incident_id: str) -> Message:
-        inc = self.store.get(incident_id)
+    async def message(self, incident_id: str) -> Message:
+        inc = await self.store.get(incident_id)
         assert inc is not None
-        steps = self.store.steps.all(inc.id)
-        events = self.store.timeline.events(inc.id)
-        pages = self.pager.pages(inc.id) if self.pager is not None else []
+        steps = await self.store.steps.all(inc.id)
+        events = await self.store.timeline.events(inc.id)
+        pages = await self.pager.pages(inc.id) if self.pager is not None else []
         acks = acknowledgements(inc, events)
         acked_at = acks[0][0] if acks else None
         if acked_at is None and self.pager is not None:
-            acked_at = self.pager.acknowledged_at(inc.id)
+            acked_at = await self.pager.acknowledged_at(inc.id)
         markdown = build_report(inc, steps, events, pages, acked_at, self.desk.tz)
         t = timings(inc, steps, acked_at)
         kind = "Drill report" if inc.drill else "Post-incident report"

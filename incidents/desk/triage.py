@@ -46,16 +46,18 @@ class Triage(DeskJob):
             return
         step, choice = parts
         if inc.card_id is None and turn.incoming.message is not None:
-            self.store.set_card(inc.id, turn.incoming.message.id)
+            await self.store.set_card(inc.id, turn.incoming.message.id)
         if not inc.is_open or inc.triage_step != step:
             return  # a double click or an old card: the first click already counted
         ok = False
         answers = self.store.triage
         if step == "platform" and (platform_id(choice) or choice == NOT_SURE):
             platform = platform_id(choice) or NOT_SURE
-            ok = answers.answer(inc.id, "platform", "symptoms", platform=platform)
+            ok = await answers.answer(inc.id, "platform", "symptoms", platform=platform)
             if ok:
-                self.desk.event(inc, turn.actor, "triage", f"Platform: {PLATFORM_LABELS[platform]}")
+                await self.desk.event(
+                    inc, turn.actor, "triage", f"Platform: {PLATFORM_LABELS[platform]}"
+                )
         elif step == "symptoms" and choice in ("next", NOT_SURE):
             chosen = set(inc.symptoms) | ({UNSURE_SYMPTOM} if choice == NOT_SURE else set())
             if not chosen:
@@ -66,31 +68,35 @@ class Triage(DeskJob):
                     )
                 )
                 return
-            ok = answers.answer(inc.id, "symptoms", "access", symptoms=json.dumps(sorted(chosen)))
+            ok = await answers.answer(
+                inc.id, "symptoms", "access", symptoms=json.dumps(sorted(chosen))
+            )
             if ok:
                 said = ", ".join(SYMPTOM_LABELS[s] for s in sorted(chosen))
-                self.desk.event(inc, turn.actor, "triage", f"What is happening: {said}")
+                await self.desk.event(inc, turn.actor, "triage", f"What is happening: {said}")
         elif step == "symptoms":
             symptom, _, state = choice.partition(":")
             if symptom in dict(SYMPTOMS) and state in ("on", "off"):
-                ok = answers.set_symptom(inc.id, symptom, state == "on")
+                ok = await answers.set_symptom(inc.id, symptom, state == "on")
         elif step == "access" and choice in ANSWER_LABELS:
-            ok = answers.answer(inc.id, "access", "harmful", access=choice, has_access=_old(choice))
+            ok = await answers.answer(
+                inc.id, "access", "harmful", access=choice, has_access=_old(choice)
+            )
             if ok:
                 said = ANSWER_LABELS[choice]
-                self.desk.event(inc, turn.actor, "triage", f"Admin access: {said.lower()}")
+                await self.desk.event(inc, turn.actor, "triage", f"Admin access: {said.lower()}")
         elif step == "harmful" and choice in ANSWER_LABELS:
-            ok = answers.answer(
+            ok = await answers.answer(
                 inc.id, "harmful", "personal", harmful=choice, harmful_live=_old(choice)
             )
             if ok:
                 said = ANSWER_LABELS[choice]
-                self.desk.event(inc, turn.actor, "triage", f"Harmful content live: {said}")
+                await self.desk.event(inc, turn.actor, "triage", f"Harmful content live: {said}")
         elif step == LAST_QUESTION and choice in ANSWER_LABELS:
             await self.finish(turn, inc, choice)
             return
         if ok:
-            fresh = self.store.get(inc.id)
+            fresh = await self.store.get(inc.id)
             assert fresh is not None
             await turn.update_original(cards.triage_card(fresh))
 
@@ -103,7 +109,7 @@ class Triage(DeskJob):
             severity=assess(facts.symptoms, facts.access, facts.harmful, facts.personal_data),
         )
         said = f"Direct messages or personal data exposed: {ANSWER_LABELS[personal_data]}"
-        if not self.store.triage.finish(
+        if not await self.store.triage.finish(
             inc.id,
             facts=facts,
             steps=self.playbooks.steps_for(facts),
@@ -113,7 +119,7 @@ class Triage(DeskJob):
         ):
             return  # already finished by an earlier click
         if self.pager is None:
-            self.desk.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
+            await self.desk.event(inc, BOT, "paging", "Paging is not set up, so nobody was paged")
         await self.after_triage(inc.id, turn)
 
     async def after_triage(self, incident_id: str, turn: Turn | None = None) -> None:
@@ -121,18 +127,18 @@ class Triage(DeskJob):
         checklist. Each part is skipped when already done, so this also finishes the
         job after a restart cut it short (see :meth:`resume`). Paging starts before
         the messages: it is the urgent part, and chat can be slow."""
-        inc = self.store.get(incident_id)
+        inc = await self.store.get(incident_id)
         assert inc is not None
         team = None
         if self.pager is not None:
             team = self.pager.team_for(self.desk.paging.info(inc))
             if inc.team is None:
-                self.store.set_team(inc.id, team.name)
+                await self.store.set_team(inc.id, team.name)
         if inc.room is None:
-            self.store.set_room(inc.id, await self.open_room(inc, team))
-        inc = self.store.get(incident_id)
+            await self.store.set_room(inc.id, await self.open_room(inc, team))
+        inc = await self.store.get(incident_id)
         assert inc is not None and inc.room is not None
-        if self.pager is not None and self.pager.state(inc.id) is None:
+        if self.pager is not None and await self.pager.state(inc.id) is None:
             await self.desk.paging.start(inc)
         if turn is not None:
             await turn.update_original(cards.incident_card(inc, self.desk.tz))
@@ -140,30 +146,32 @@ class Triage(DeskJob):
             await self.desk.update(inc.card, cards.incident_card(inc, self.desk.tz))
         if inc.checklist_id is None:
             try:
-                ref = await self.desk.post(inc.room, self.desk.checklist.message(inc), turn)
+                ref = await self.desk.post(inc.room, await self.desk.checklist.message(inc), turn)
             except DeliveryFailed as e:
                 log.warning("could not post the checklist: %s", e.reason)
                 ref = None
-                self.desk.event(inc, BOT, "error", f"Could not post the checklist ({e.reason})")
+                await self.desk.event(
+                    inc, BOT, "error", f"Could not post the checklist ({e.reason})"
+                )
             if ref is not None:
-                self.store.set_checklist(inc.id, ref.id)
+                await self.store.set_checklist(inc.id, ref.id)
 
-    def unfinished(self) -> tuple[list[str], list[str]]:
+    async def unfinished(self) -> tuple[list[str], list[str]]:
         """(incidents triaged but not fully started, closed incidents still paging)."""
         started = [
             i.id
-            for i in self.store.open_incidents()
+            for i in await self.store.open_incidents()
             if i.triage_step == "done"
             and (
                 i.room is None
                 or i.checklist_id is None
-                or (self.pager is not None and self.pager.state(i.id) is None)
+                or (self.pager is not None and await self.pager.state(i.id) is None)
             )
         ]
         closed = []
         if self.pager is not None:
-            for iid in self.pager.unresolved():
-                inc = self.store.get(iid)
+            for iid in await self.pager.unresolved():
+                inc = await self.store.get(iid)
                 if inc is not None and not inc.is_open:
                     closed.append(iid)
         return started, closed
@@ -177,7 +185,7 @@ class Triage(DeskJob):
             except Exception:  # noqa: BLE001 - one bad incident must not stop the rest
                 log.exception("could not resume incident %s", iid)
         for iid in closed:
-            inc = self.store.get(iid)
+            inc = await self.store.get(iid)
             if inc is not None:
                 await self.desk.paging.resolve(inc)
 
@@ -194,9 +202,11 @@ class Triage(DeskJob):
             place = await transport.open_room(origin, cards.channel_name(inc), members)
             if place is not None:
                 created = f"Private channel #{cards.channel_name(inc)} created"
-                self.desk.event(inc, BOT, "room", created)
+                await self.desk.event(inc, BOT, "room", created)
                 return place
-            self.desk.event(inc, BOT, "room", "Could not create a private channel; using a thread")
+            await self.desk.event(
+                inc, BOT, "room", "Could not create a private channel; using a thread"
+            )
         if inc.card_id:
             return transport.thread_under(MessageRef(origin, inc.card_id))
         return origin

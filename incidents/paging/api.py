@@ -4,10 +4,10 @@ pager = paging_setup(host)                # also services.feature(Pager)
 pager.on_event = add_to_timeline          # async (incident_id, plain text)
 await pager.start(IncidentInfo(...))      # snapshot the team's chain, page step 1 now
 await pager.update(IncidentInfo(...))     # new facts; a raised severity may page another team
-if pager.can_acknowledge(iid, actor.key, services.is_admin(actor)):
+if await pager.can_acknowledge(iid, actor.key, services.is_admin(actor)):
     await pager.acknowledge(iid, actor.key)
 await pager.resolve(iid)
-pager.pages(iid), pager.acknowledged_at(iid)   # for the incident report
+await pager.pages(iid), await pager.acknowledged_at(iid)   # for the incident report
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from incidents.paging.escalation import Engine
 from incidents.paging.model import IncidentInfo, Notice, PageRecord, severity_change
-from incidents.paging.outbox import Outbox
+from incidents.paging.outbox import Outbox, key_as_name
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
 from incidents.paging.routing import (
     RoutingConfig,
@@ -61,7 +61,7 @@ class Pager:
         self.ack_hint = DEFAULT_ACK_HINT
         # How a person (an actor key) is named on a page ("Acknowledged by …"). The
         # incident feature names people; on its own, paging shows the key.
-        self.name_of: Callable[[str], str] = lambda key: key
+        self.name_of: Callable[[str], Awaitable[str]] = key_as_name
         self.store = PagingStore(services.db)
         self.ctx = ProviderContext(services.settings, services.transports, services.clock)
         self.providers = build_providers(self.ctx)
@@ -73,7 +73,7 @@ class Pager:
             max_attempts=services.settings.paging_max_attempts,
             retry_base=services.settings.paging_retry_seconds,
             ack_hint=lambda: self.ack_hint,
-            name_of=lambda key: self.name_of(key),
+            name_of=lambda key: self.name_of(key),  # the one set now, when it is asked
             rng=random.Random(),
         )
         self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)
@@ -114,7 +114,7 @@ class Pager:
         chain = self._chain(team)
         now = self.services.clock.now()
         async with self.engine.lock(info.id):
-            created = self.store.create_incident(
+            created = await self.store.create_incident(
                 info.id, info.to_json(), team.name, chain, info.drill, now
             )
         if not created:
@@ -144,13 +144,13 @@ class Pager:
         happens, else None. Nothing happens for an incident that is resolved."""
         now = self.services.clock.now()
         async with self.engine.lock(info.id):
-            row = self.store.incident(info.id)
+            row = await self.store.incident(info.id)
             if row is None or row.state == "resolved":
                 return None
             was = int(row.info.get("severity") or 4)
             team = self.team_for(info)
             if info.severity >= was or team.name == row.team:
-                self.store.set_info(info.id, info.to_json())
+                await self.store.set_info(info.id, info.to_json())
                 return None
             old = row.chain
             chain = self._chain(team)
@@ -160,7 +160,7 @@ class Pager:
             chain["members_before"] = [*old.get("members_before", []), *old.get("members", [])]
             # Pages of the old chain still being retried may need their fallbacks.
             chain["targets"] = {**old.get("targets", {}), **chain["targets"]}
-            if not self.store.reroute(info.id, info.to_json(), team.name, chain, now):
+            if not await self.store.reroute(info.id, info.to_json(), team.name, chain, now):
                 return None
         steps = len(chain["steps"])
         shape = f"{steps} step{'s' if steps != 1 else ''}"
@@ -178,19 +178,19 @@ class Pager:
         """Which team's chain started at which step number, oldest first."""
         return chain.get("history") or [{"team": chain.get("team"), "offset": 0}]
 
-    def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
+    async def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
         """Admins, and members of the team paged for this incident (as it was snapshotted)."""
         if is_admin:
             return True
-        inc = self.store.incident(incident_id)
+        inc = await self.store.incident(incident_id)
         if inc is None:
             return False
         return member_matches(inc.chain.get("members", []), actor_key)
 
-    def was_paged(self, incident_id: str, actor_key: str) -> bool:
+    async def was_paged(self, incident_id: str, actor_key: str) -> bool:
         """Whether the person is a member of a team paged for this incident, now or
         before a re-route: the paged team is among the incident's people."""
-        inc = self.store.incident(incident_id)
+        inc = await self.store.incident(incident_id)
         if inc is None:
             return False
         members = [*inc.chain.get("members", []), *inc.chain.get("members_before", [])]
@@ -200,7 +200,7 @@ class Pager:
         """Stop escalating and tell PagerDuty (and update chat pages). False if it was
         already acknowledged or resolved, or paging never started for it."""
         async with self.engine.lock(incident_id):
-            changed = self.store.stop(
+            changed = await self.store.stop(
                 incident_id,
                 "acknowledged",
                 self.services.clock.now(),
@@ -214,7 +214,7 @@ class Pager:
     async def resolve(self, incident_id: str) -> None:
         """Stop escalating and tell PagerDuty the incident is resolved. Safe to repeat."""
         async with self.engine.lock(incident_id):
-            changed = self.store.stop(
+            changed = await self.store.stop(
                 incident_id,
                 "resolved",
                 self.services.clock.now(),
@@ -225,8 +225,8 @@ class Pager:
             self.engine.forget(incident_id)
             self.engine.wake()
 
-    def pages(self, incident_id: str) -> list[PageRecord]:
-        inc = self.store.incident(incident_id)
+    async def pages(self, incident_id: str) -> list[PageRecord]:
+        inc = await self.store.incident(incident_id)
         history = self._history(inc.chain) if inc else []
 
         def placed(step: int) -> tuple[int, str | None]:
@@ -239,7 +239,7 @@ class Pager:
             return step - int(where[-1]["offset"]), where[-1]["team"]
 
         records = []
-        for r in self.store.pages.all(incident_id):
+        for r in await self.store.pages.all(incident_id):
             step, team = placed(r.step)
             records.append(
                 PageRecord(
@@ -258,31 +258,31 @@ class Pager:
             )
         return records
 
-    def team(self, incident_id: str) -> str | None:
+    async def team(self, incident_id: str) -> str | None:
         """The team being paged now (after any re-routing); None if paging never started."""
-        inc = self.store.incident(incident_id)
+        inc = await self.store.incident(incident_id)
         return inc.team if inc else None
 
-    def members(self, incident_id: str) -> list[str]:
+    async def members(self, incident_id: str) -> list[str]:
         """Who may acknowledge (besides admins): the members of the team paged now."""
-        inc = self.store.incident(incident_id)
+        inc = await self.store.incident(incident_id)
         return list(inc.chain.get("members", [])) if inc else []
 
-    def unresolved(self) -> list[str]:
+    async def unresolved(self) -> list[str]:
         """Incidents whose paging is not resolved yet (active or acknowledged)."""
-        return self.store.unresolved()
+        return await self.store.unresolved()
 
-    def acknowledged_at(self, incident_id: str) -> datetime | None:
-        inc = self.store.incident(incident_id)
+    async def acknowledged_at(self, incident_id: str) -> datetime | None:
+        inc = await self.store.incident(incident_id)
         return inc.acknowledged_at if inc else None
 
-    def acknowledged_by(self, incident_id: str) -> str | None:
-        inc = self.store.incident(incident_id)
+    async def acknowledged_by(self, incident_id: str) -> str | None:
+        inc = await self.store.incident(incident_id)
         return inc.acknowledged_by if inc else None
 
-    def state(self, incident_id: str) -> str | None:
+    async def state(self, incident_id: str) -> str | None:
         """active, acknowledged or resolved; None if paging never started for it."""
-        inc = self.store.incident(incident_id)
+        inc = await self.store.incident(incident_id)
         return inc.state if inc else None
 
     async def flush(self) -> None:

@@ -56,7 +56,6 @@ class Engine:
             every=IDLE_POLL,
             clock=clock,
             back_off=(RETRY_AFTER_FAILURE,),
-            start=self.recover,
             drain=self.stop,
         )
 
@@ -80,22 +79,22 @@ class Engine:
         """Fire one due job; False if it had already run or been cancelled."""
         events: list[Notice] = []
         async with self.lock(job.incident_id):
-            current = self.store.job(job.id)
+            current = await self.store.job(job.id)
             if current is None or current.status != "pending":
                 return False  # a duplicate or stale run: it has had its effect already
-            inc = self.store.incident(job.incident_id)
+            inc = await self.store.incident(job.incident_id)
             now = self.clock.now()
             if inc is None or inc.state != "active":
-                return self.store.finish_job(current, now, status="cancelled")
+                return await self.store.finish_job(current, now, status="cancelled")
             chain = inc.chain
             steps: list[dict] = chain["steps"]
             rounds = int(chain.get("repeat", 0)) + 1
             offset = int(chain.get("offset", 0))
             number = job.step - offset  # 1-based place in the current chain
             if number == len(steps) + 1:  # the end marker, after the last step's wait
-                if not self.store.finish_job(current, now):
+                if not await self.store.finish_job(current, now):
                     return False
-                self.store.mark_exhausted(job.incident_id, now)
+                await self.store.mark_exhausted(job.incident_id, now)
                 events.append(
                     Notice(
                         "Escalation finished: nobody acknowledged after "
@@ -107,7 +106,7 @@ class Engine:
                     )
                 )
             elif not (1 <= number <= len(steps) and 1 <= job.round <= rounds):
-                return self.store.finish_job(current, now, status="cancelled")
+                return await self.store.finish_job(current, now, status="cancelled")
             else:
                 step = steps[number - 1]
                 pages: list[NewPage] = []
@@ -146,7 +145,7 @@ class Engine:
                     nxt = (offset + 1, job.round + 1, now + wait)
                 else:
                     nxt = (offset + len(steps) + 1, job.round, now + wait)
-                if not self.store.finish_job(current, now, pages, nxt):
+                if not await self.store.finish_job(current, now, pages, nxt):
                     return False
                 where = f"Escalation step {number} of {len(steps)}"
                 if offset:
@@ -175,9 +174,9 @@ class Engine:
         """Fire due jobs and start sending due pages; returns how much it started."""
         now = self.clock.now()
         done = 0
-        for job in self.store.due_jobs(now):
+        for job in await self.store.due_jobs(now):
             done += await self.run_job(job)
-        for row in self.store.pages.claim_due(self.clock.now()):
+        for row in await self.store.pages.claim_due(self.clock.now()):
             task = asyncio.create_task(self._deliver(row))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -194,23 +193,24 @@ class Engine:
         finally:
             self.wake()
 
-    def _delay(self) -> float:
-        due = self.store.next_due()
+    async def _delay(self) -> float:
+        due = await self.store.next_due()
         if due is None:
             return IDLE_POLL
         return min(IDLE_POLL, max(0.0, (due - self.clock.now()).total_seconds()))
 
-    def recover(self) -> None:
-        """At start-up, before anything is claimed: pages a dead process was sending
-        are due again. (Run later, it would re-queue pages being sent right now.)"""
-        recovered = self.store.pages.recover()
+    async def recover(self) -> None:
+        """At start-up, before anything is claimed (``paging_worker`` awaits it before
+        starting the worker): pages a dead process was sending are due again. (Run
+        later, it would re-queue pages being sent right now.)"""
+        recovered = await self.store.pages.recover()
         if recovered:
             log.info("paging: %d pages were being sent when secbot stopped; resending", recovered)
 
     async def round(self) -> float:
         """One round of the worker: what is due now; returns the seconds to the next."""
         await self.tick()
-        return self._delay()
+        return await self._delay()
 
     async def flush(self) -> None:
         """Do everything due now and wait for the sends to finish.

@@ -42,6 +42,11 @@ def backoff(attempt: int, base: float, rng: random.Random, retry_after: float | 
     return replace(PAGING, first=base, maximum=MAX_BACKOFF).delay(attempt, retry_after, rng)
 
 
+async def key_as_name(key: str) -> str:
+    """Paging on its own names a person by their actor key."""
+    return key
+
+
 class Outbox:
     def __init__(
         self,
@@ -53,7 +58,7 @@ class Outbox:
         max_attempts: int = 4,
         retry_base: float = 10.0,
         ack_hint: Callable[[], str],
-        name_of: Callable[[str], str] = lambda key: key,
+        name_of: Callable[[str], Awaitable[str]] | None = None,
         rng: random.Random | None = None,
     ):
         self.store = store
@@ -63,7 +68,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.ack_hint = ack_hint
-        self.name_of = name_of
+        self.name_of = name_of or key_as_name
         self.rng = rng or random.Random()
 
     def label(self, provider: str) -> str:
@@ -88,7 +93,7 @@ class Outbox:
 
         return make
 
-    def request(self, row: PageRow, inc: IncidentRow) -> PageRequest:
+    async def request(self, row: PageRow, inc: IncidentRow) -> PageRequest:
         return PageRequest(
             key=page_key(row.incident_id, row.step, row.round, row.target_id, row.action),
             action=row.action,
@@ -102,25 +107,29 @@ class Outbox:
             ack_hint=self.ack_hint(),
             ref=row.ref,
             acknowledged_by=inc.acknowledged_by,
-            acknowledged_by_name=self.name_of(inc.acknowledged_by) if inc.acknowledged_by else None,
+            acknowledged_by_name=(
+                await self.name_of(inc.acknowledged_by) if inc.acknowledged_by else None
+            ),
         )
 
     async def deliver(self, row: PageRow) -> None:
         """Send one claimed row and record what happened. Cancellation writes nothing."""
-        inc = self.store.incident(row.incident_id)
+        inc = await self.store.incident(row.incident_id)
         if inc is None:
-            self.store.pages.mark_done(row.id, "failed", "the incident is not known to paging")
+            await self.store.pages.mark_done(
+                row.id, "failed", "the incident is not known to paging"
+            )
             return
         if row.action == "trigger" and inc.state != "active":
             moot = f"incident {inc.state} before it was sent"
-            self.store.pages.mark_done(row.id, "cancelled", moot)
+            await self.store.pages.mark_done(row.id, "cancelled", moot)
             return
         provider = self.providers.get(row.provider)
         if provider is None:
             result = ProviderResult(False, False, f"no provider called {row.provider}")
         else:
             try:
-                request = self.request(row, inc)
+                request = await self.request(row, inc)
                 result = await asyncio.wait_for(provider.send(request), SEND_TIMEOUT)
             except TimeoutError:
                 result = ProviderResult(False, True, f"{provider.label}: no answer in time")
@@ -132,19 +141,21 @@ class Outbox:
     async def record(self, row: PageRow, result: ProviderResult) -> None:
         now = self.clock.now()
         if result.ok:
-            self.store.pages.mark_sent(row.id, now, result.ref, result.detail or None)
+            await self.store.pages.mark_sent(row.id, now, result.ref, result.detail or None)
             log.info("page %s to %s sent (attempt %d)", row.id, row.target_id, row.attempts)
             if row.action == "trigger":
-                inc = self.store.incident(row.incident_id)
+                inc = await self.store.incident(row.incident_id)
                 if inc is not None and inc.state != "active":
                     # Acknowledged while this page was in flight: tell this target too.
                     action = "acknowledge" if inc.state == "acknowledged" else "resolve"
-                    sent = [r for r in self.store.pages.all(row.incident_id) if r.id == row.id]
-                    self.store.pages.add(row.incident_id, self.followups(action)(sent), now)
+                    sent = [
+                        r for r in await self.store.pages.all(row.incident_id) if r.id == row.id
+                    ]
+                    await self.store.pages.add(row.incident_id, self.followups(action)(sent), now)
             return
         if result.retryable and row.attempts < self.max_attempts:
             delay = backoff(row.attempts, self.retry_base, self.rng, result.retry_after)
-            self.store.pages.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)
+            await self.store.pages.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)
             log.info(
                 "page %s to %s: attempt %d failed, retrying in %.0fs",
                 row.id,
@@ -153,7 +164,7 @@ class Outbox:
                 delay,
             )
             return
-        self.store.pages.mark_done(row.id, "failed", result.detail)
+        await self.store.pages.mark_done(row.id, "failed", result.detail)
         log.warning("page %s to %s failed (attempts: %d)", row.id, row.target_id, row.attempts)
         await self.fail(row, result, now)
 
@@ -178,7 +189,7 @@ class Outbox:
             return
         head = f"Could not page {row.target_id} ({label}){tries}: {result.detail}."
         plain = f"We couldn't reach the on-call team by {way}"
-        inc = self.store.incident(iid)
+        inc = await self.store.incident(iid)
         fallback = row.target.get("fallback")
         chain_targets = inc.chain.get("targets", {}) if inc else {}
         if inc is None or inc.state != "active":
@@ -210,7 +221,7 @@ class Outbox:
             row.step, row.round, fallback, "trigger", fb["type"], fb, fallback_for=row.target_id
         )
         if inc.drill and not fb.get("drill_safe"):
-            self.store.pages.add(
+            await self.store.pages.add(
                 iid,
                 [replace(page, status="skipped", detail="drill: not drill-safe")],
                 now,
@@ -224,7 +235,7 @@ class Outbox:
                 ),
             )
             return
-        added = self.store.pages.add(iid, [page], now)
+        added = await self.store.pages.add(iid, [page], now)
         if added:
             await self.emit(
                 iid,

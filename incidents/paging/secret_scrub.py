@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.storage.db import transaction
+from bot.storage.sql import atomic
 from incidents.paging.targets import SETTING_REF, url_has_secret
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def scrubbed(target: dict[str, Any], current: dict[str, Any] | None) -> dict[str
     return out if changed else None
 
 
-def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> int:
+async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> int:
     """Scrub every stored chain and outbox target; returns how many rows changed.
 
     ``targets`` is the current routing file's targets (name → fields), used to find the
@@ -84,7 +84,8 @@ def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> in
     was = db.conn.execute("PRAGMA secure_delete").fetchone()[0]
     db.conn.execute("PRAGMA secure_delete=ON")
     try:
-        with transaction(db) as conn:
+        async with atomic(db):
+            conn = db.conn
             conn.executemany(
                 "UPDATE paging_incidents SET chain = ? WHERE incident_id = ?", chain_updates
             )

@@ -98,11 +98,12 @@ def paging_setup(host: FeatureHost) -> Pager:
 async def paging_worker(services: Services) -> AsyncIterator[None]:
     """``host.add_background`` worker: escalation jobs and the outbox, on services.clock."""
     pager = services.feature(Pager)
-    forget_secret_values(
+    await forget_secret_values(
         services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
     )
+    await pager.engine.recover()  # pages a stopped process was sending are due again
     worker = pager.engine.worker
-    worker.start()  # recovers pages a stopped process was sending, then loops
+    worker.start()
     try:
         yield
     finally:

@@ -32,13 +32,13 @@ class People:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(
+    async def add(
         self, incident_id: str, person: str, name: str, role: str, added_by: str, now: datetime
     ) -> bool:
         """Make ``person`` (an actor key) one of the incident's people; False if already."""
         return add_person_row(self.db.conn, incident_id, person, name, role, added_by, now)
 
-    def has(self, incident_id: str, person: str) -> bool:
+    async def has(self, incident_id: str, person: str) -> bool:
         """Whether this actor key (``slack:U0123``) is on the incident's list of people."""
         row = self.db.execute(
             "SELECT 1 FROM incident_people WHERE incident_id = ? AND person = ?",
@@ -46,7 +46,7 @@ class People:
         ).fetchone()
         return row is not None
 
-    def all(self, incident_id: str) -> list[tuple[str, str, str]]:
+    async def all(self, incident_id: str) -> list[tuple[str, str, str]]:
         """(person, name, role) in the order they were added."""
         rows = self.db.execute(
             "SELECT person, name, role FROM incident_people WHERE incident_id = ?"
@@ -55,7 +55,7 @@ class People:
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
-    def name_of(self, person: str) -> str:
+    async def name_of(self, person: str) -> str:
         """The latest name recorded for this actor key on any incident (as a person on
         it, or as who acknowledged it); empty when none was."""
         row = self.db.execute(

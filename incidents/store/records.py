@@ -3,9 +3,9 @@ and change it. The checklist, the timeline, the people and the triage answers ar
 parts of the store (``store.steps``, ``store.timeline``, ``store.people``,
 ``store.triage``), each in its own module.
 
-Every method is one short synchronous call on the loop thread, so each is atomic with
-respect to other coroutines; the ``WHERE`` on the current state is what makes double
-clicks harmless.
+Every method is ``async`` (storage v2): a change is one UPDATE whose ``WHERE`` on the
+current state makes a double click harmless, and what writes more than one statement,
+or reads and then writes, runs inside ``async with atomic(db)``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.model import Actor, Place
 from bot.core.tenancy import tenant_of
-from bot.storage.db import transaction
+from bot.storage.sql import atomic
 from incidents.store.model import (
     HOUR,
     Incident,
@@ -65,7 +65,7 @@ class IncidentStore:
         self.people = People(db)
         self.triage = TriageAnswers(self)
 
-    def create(
+    async def create(
         self,
         now: datetime,
         *,
@@ -87,7 +87,8 @@ class IncidentStore:
         ``delivery_key`` (the delivery that reported it) is stored in the same transaction,
         under a UNIQUE index, so a replayed delivery finds it (:meth:`for_delivery`)."""
         tenant = tenant_of(origin)
-        with transaction(self.db) as conn:
+        async with atomic(self.db):
+            conn = self.db.conn
             if limits is not None:
                 check_limits(conn, limits, reporter.key, tenant, now)
             conn.execute(
@@ -122,24 +123,26 @@ class IncidentStore:
             )
             add_person_row(conn, incident_id, reporter.key, reporter.name, "reporter", None, now)
             record_event(conn, incident_id, now, reporter, "start", "Reported; triage started")
-        found = self.get(incident_id)
+        found = await self.get(incident_id)
         assert found is not None
         return found
 
-    def for_delivery(self, delivery_key: str) -> Incident | None:
+    async def for_delivery(self, delivery_key: str) -> Incident | None:
         """The incident a delivery started, if it did."""
         row = self.db.execute(
             "SELECT * FROM incidents WHERE delivery_key = ?", [delivery_key]
         ).fetchone()
         return incident_from_row(row) if row else None
 
-    def get(self, incident_id: str) -> Incident | None:
+    async def get(self, incident_id: str) -> Incident | None:
         row = self.db.execute(
             "SELECT * FROM incidents WHERE id = ?", [incident_id.strip().upper()]
         ).fetchone()
         return incident_from_row(row) if row else None
 
-    def in_tenants(self, tenants: tuple[str, ...], *, open_only: bool = True) -> list[Incident]:
+    async def in_tenants(
+        self, tenants: tuple[str, ...], *, open_only: bool = True
+    ) -> list[Incident]:
         """Incidents of these tenants (see bot.core.tenancy.tenants_of), oldest first."""
         marks = ", ".join("?" for _ in tenants)
         rows = self.db.execute(
@@ -150,13 +153,13 @@ class IncidentStore:
         ).fetchall()
         return [incident_from_row(r) for r in rows]
 
-    def open_incidents(self) -> list[Incident]:
+    async def open_incidents(self) -> list[Incident]:
         rows = self.db.execute(
             "SELECT * FROM incidents WHERE status != 'closed' ORDER BY created_at, id"
         ).fetchall()
         return [incident_from_row(r) for r in rows]
 
-    def latest_open_in(self, place: Place) -> list[Incident]:
+    async def latest_open_in(self, place: Place) -> list[Incident]:
         """Open incidents started or run in this conversation, newest first. A Teams
         channel's threads (``19:…@thread.tacv2;messageid=…``) count as the channel."""
 
@@ -164,7 +167,7 @@ class IncidentStore:
             return channel.split(";messageid=", 1)[0]
 
         found = []
-        for inc in reversed(self.open_incidents()):
+        for inc in reversed(await self.open_incidents()):
             for p in (inc.origin, inc.room):
                 if (
                     p is not None
@@ -175,7 +178,7 @@ class IncidentStore:
                     break
         return found
 
-    def set(self, incident_id: str, where: str = "", args: tuple = (), **values: Any) -> bool:
+    async def set(self, incident_id: str, where: str = "", args: tuple = (), **values: Any) -> bool:
         cols = ", ".join(f"{k} = ?" for k in values)
         cur = self.db.execute(
             f"UPDATE incidents SET {cols} WHERE id = ? {where}",
@@ -183,70 +186,77 @@ class IncidentStore:
         )
         return cur.rowcount == 1
 
-    def set_card(self, incident_id: str, card_id: str) -> None:
-        self.set(incident_id, "AND card_id IS NULL", card_id=card_id)
+    async def set_card(self, incident_id: str, card_id: str) -> None:
+        await self.set(incident_id, "AND card_id IS NULL", card_id=card_id)
 
-    def set_room(self, incident_id: str, room: Place) -> None:
-        self.set(incident_id, room=room.to_json())
+    async def set_room(self, incident_id: str, room: Place) -> None:
+        await self.set(incident_id, room=room.to_json())
 
-    def set_checklist(self, incident_id: str, message_id: str) -> None:
-        self.set(incident_id, checklist_id=message_id)
+    async def set_checklist(self, incident_id: str, message_id: str) -> None:
+        await self.set(incident_id, checklist_id=message_id)
 
-    def set_team(self, incident_id: str, team: str) -> None:
-        self.set(incident_id, team=team)
+    async def set_team(self, incident_id: str, team: str) -> None:
+        await self.set(incident_id, team=team)
 
-    def switch_team(self, incident_id: str, team: str) -> None:
+    async def switch_team(self, incident_id: str, team: str) -> None:
         """Another team is paged now (the severity went up): it must acknowledge, so the
         acknowledgement is cleared. Earlier ones stay on the timeline."""
-        self.set(incident_id, team=team, acked_by=None, acked_by_name=None, acked_at=None)
+        await self.set(incident_id, team=team, acked_by=None, acked_by_name=None, acked_at=None)
 
-    def set_account(self, incident_id: str, account: str) -> None:
-        self.set(incident_id, account=account)
+    async def set_account(self, incident_id: str, account: str) -> None:
+        await self.set(incident_id, account=account)
 
-    def set_commander(self, incident_id: str, key: str, name: str, now: datetime) -> None:
-        with transaction(self.db) as conn:
+    async def set_commander(self, incident_id: str, key: str, name: str, now: datetime) -> None:
+        async with atomic(self.db):
+            conn = self.db.conn
             conn.execute(
                 "UPDATE incidents SET commander = ?, commander_name = ? WHERE id = ?",
                 [key, name, incident_id],
             )
             add_person_row(conn, incident_id, key, name, "commander", None, now)
 
-    def set_severity(self, incident_id: str, severity: int) -> None:
-        self.set(incident_id, severity=severity)
+    async def set_severity(self, incident_id: str, severity: int) -> None:
+        await self.set(incident_id, severity=severity)
 
-    def add_flag(self, incident_id: str, flag: str) -> bool:
-        inc = self.get(incident_id)
-        if inc is None or flag in inc.flags:
-            return False
-        return self.set(incident_id, flags=json.dumps([*inc.flags, flag]))
+    async def add_flag(self, incident_id: str, flag: str) -> bool:
+        async with atomic(self.db):  # read, then write: no other flag slips in between
+            inc = await self.get(incident_id)
+            if inc is None or flag in inc.flags:
+                return False
+            return await self.set(incident_id, flags=json.dumps([*inc.flags, flag]))
 
-    def advance_status(self, incident_id: str, now: datetime) -> str | None:
+    async def advance_status(self, incident_id: str, now: datetime) -> str | None:
         """Move containing → recovering when every contain step is resolved, and
-        recovering → monitoring when every recover step is; returns the new status."""
-        inc = self.get(incident_id)
-        if inc is None:
-            return None
-        steps = self.steps.all(incident_id)
+        recovering → monitoring when every recover step is; returns the new status.
 
-        def resolved(phase: str) -> bool:
-            return all(s.status != "open" for s in steps if s.phase == phase)
+        The steps are read and the status moved in one transaction, and each move is
+        an UPDATE on the status it moves from: of two steps finished at once, exactly
+        one caller sees the move (and puts it on the timeline)."""
+        async with atomic(self.db):
+            inc = await self.get(incident_id)
+            if inc is None:
+                return None
+            steps = await self.steps.all(incident_id)
 
-        changed = None
-        if inc.status == "containing" and resolved("contain"):
-            self.set(
-                incident_id,
-                "AND status = 'containing'",
-                status="recovering",
-                contained_at=now.isoformat(),
-            )
-            changed = "recovering"
-        if (changed or inc.status) == "recovering" and resolved("recover"):
-            self.set(incident_id, "AND status = 'recovering'", status="monitoring")
-            changed = "monitoring"
-        return changed
+            def resolved(phase: str) -> bool:
+                return all(s.status != "open" for s in steps if s.phase == phase)
 
-    def acknowledge(self, incident_id: str, actor: Actor, now: datetime) -> bool:
-        return self.set(
+            status, changed = inc.status, None
+            if status == "containing" and resolved("contain"):
+                if await self.set(
+                    incident_id,
+                    "AND status = 'containing'",
+                    status="recovering",
+                    contained_at=now.isoformat(),
+                ):
+                    status = changed = "recovering"
+            if status == "recovering" and resolved("recover"):
+                if await self.set(incident_id, "AND status = 'recovering'", status="monitoring"):
+                    changed = "monitoring"
+            return changed
+
+    async def acknowledge(self, incident_id: str, actor: Actor, now: datetime) -> bool:
+        return await self.set(
             incident_id,
             "AND acked_at IS NULL",
             acked_by=actor.key,
@@ -254,8 +264,8 @@ class IncidentStore:
             acked_at=now.isoformat(),
         )
 
-    def close(self, incident_id: str, summary: str, now: datetime) -> bool:
-        return self.set(
+    async def close(self, incident_id: str, summary: str, now: datetime) -> bool:
+        return await self.set(
             incident_id,
             "AND status != 'closed'",
             status="closed",

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.model import Actor
-from bot.storage.db import transaction
+from bot.storage.sql import atomic
 from incidents.checklist_phases import phase_of
 from incidents.store.model import StepState, step_from_row
 from incidents.store.people import add_person_row
@@ -39,30 +39,31 @@ class Steps:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, incident_id: str, steps: list[Step]) -> int:
+    async def add(self, incident_id: str, steps: list[Step]) -> int:
         """Add steps not already on the checklist (severity raised, a flag added)."""
-        start = self.db.execute(
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM incident_steps WHERE incident_id = ?",
-            [incident_id],
-        ).fetchone()[0]
-        with transaction(self.db) as conn:
+        async with atomic(self.db):  # the next position, read and used in one go
+            conn = self.db.conn
+            start = conn.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM incident_steps WHERE incident_id = ?",
+                [incident_id],
+            ).fetchone()[0]
             return insert_steps(conn, incident_id, steps, start)
 
-    def all(self, incident_id: str) -> list[StepState]:
+    async def all(self, incident_id: str) -> list[StepState]:
         rows = self.db.execute(
             "SELECT * FROM incident_steps WHERE incident_id = ? ORDER BY position",
             [incident_id],
         ).fetchall()
         return [step_from_row(r) for r in rows]
 
-    def get(self, incident_id: str, step_id: str) -> StepState | None:
+    async def get(self, incident_id: str, step_id: str) -> StepState | None:
         row = self.db.execute(
             "SELECT * FROM incident_steps WHERE incident_id = ? AND step_id = ?",
             [incident_id, step_id],
         ).fetchone()
         return step_from_row(row) if row else None
 
-    def resolve(
+    async def resolve(
         self,
         incident_id: str,
         step_id: str,
@@ -79,9 +80,12 @@ class Steps:
         )
         return cur.rowcount == 1
 
-    def assign(self, incident_id: str, step_id: str, key: str, name: str, now: datetime) -> bool:
+    async def assign(
+        self, incident_id: str, step_id: str, key: str, name: str, now: datetime
+    ) -> bool:
         """Give a step to someone, who becomes one of the incident's people."""
-        with transaction(self.db) as conn:
+        async with atomic(self.db):
+            conn = self.db.conn
             cur = conn.execute(
                 "UPDATE incident_steps SET assignee = ?, assignee_name = ?"
                 " WHERE incident_id = ? AND step_id = ?",
@@ -91,7 +95,7 @@ class Steps:
                 add_person_row(conn, incident_id, key, name, "assignee", None, now)
         return cur.rowcount == 1
 
-    def ask_help(self, incident_id: str, step_id: str, actor: Actor, now: datetime) -> bool:
+    async def ask_help(self, incident_id: str, step_id: str, actor: Actor, now: datetime) -> bool:
         """Record "Need help" on an open step; False if help was already asked for."""
         cur = self.db.execute(
             "UPDATE incident_steps SET help_by = ?, help_name = ?, help_at = ?"
@@ -100,13 +104,13 @@ class Steps:
         )
         return cur.rowcount == 1
 
-    def _checklist_row(self, incident_id: str) -> Any:
+    async def _checklist_row(self, incident_id: str) -> Any:
         return self.db.execute(
             "SELECT phase, close_summary, close_by FROM incident_checklists WHERE incident_id = ?",
             [incident_id],
         ).fetchone()
 
-    def _set_checklist(self, incident_id: str, **values: str | None) -> None:
+    async def _set_checklist(self, incident_id: str, **values: str | None) -> None:
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         updates = ", ".join(f"{k} = excluded.{k}" for k in values)
@@ -116,19 +120,19 @@ class Steps:
             [incident_id, *values.values()],
         )
 
-    def chosen_phase(self, incident_id: str) -> str | None:
+    async def chosen_phase(self, incident_id: str) -> str | None:
         """The phase someone opened with "Show next phase" (or went back to), if any."""
-        row = self._checklist_row(incident_id)
+        row = await self._checklist_row(incident_id)
         return row[0] if row else None
 
-    def choose_phase(self, incident_id: str, phase: str) -> None:
-        self._set_checklist(incident_id, phase=phase)
+    async def choose_phase(self, incident_id: str, phase: str) -> None:
+        await self._set_checklist(incident_id, phase=phase)
 
-    def ask_close(self, incident_id: str, summary: str, by: str) -> None:
+    async def ask_close(self, incident_id: str, summary: str, by: str) -> None:
         """Keep a close that is waiting for confirmation (open steps were left)."""
-        self._set_checklist(incident_id, close_summary=summary, close_by=by)
+        await self._set_checklist(incident_id, close_summary=summary, close_by=by)
 
-    def pending_close(self, incident_id: str) -> str | None:
+    async def pending_close(self, incident_id: str) -> str | None:
         """The summary of a close waiting for confirmation, if there is one."""
-        row = self._checklist_row(incident_id)
+        row = await self._checklist_row(incident_id)
         return row[1] if row else None

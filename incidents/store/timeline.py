@@ -28,10 +28,12 @@ class Timeline:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, incident_id: str, now: datetime, actor: Actor, kind: str, text: str) -> None:
+    async def add(
+        self, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
+    ) -> None:
         record_event(self.db.conn, incident_id, now, actor, kind, text[:1000])
 
-    def events(self, incident_id: str) -> list[Event]:
+    async def events(self, incident_id: str) -> list[Event]:
         rows = self.db.execute(
             "SELECT at, actor, actor_name, kind, text FROM incident_events"
             " WHERE incident_id = ? ORDER BY id",

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.model import Actor
-from bot.storage.db import transaction
+from bot.storage.sql import atomic
 from incidents.store.steps import insert_steps
 from incidents.store.timeline import record_event
 from incidents.triage import LAST_QUESTION
@@ -26,22 +26,23 @@ class TriageAnswers:
         self.records = records
         self.db = records.db
 
-    def answer(self, incident_id: str, step: str, next_step: str, **values: Any) -> bool:
+    async def answer(self, incident_id: str, step: str, next_step: str, **values: Any) -> bool:
         """Record one answer if the triage is still at ``step``; False for a stale click."""
-        return self.records.set(
+        return await self.records.set(
             incident_id, "AND triage_step = ?", (step,), triage_step=next_step, **values
         )
 
-    def set_symptom(self, incident_id: str, symptom: str, on: bool) -> bool:
-        inc = self.records.get(incident_id)
-        if inc is None or inc.triage_step != "symptoms":
-            return False
-        chosen = [s for s in inc.symptoms if s != symptom] + ([symptom] if on else [])
-        return self.records.set(
-            incident_id, "AND triage_step = 'symptoms'", symptoms=json.dumps(sorted(chosen))
-        )
+    async def set_symptom(self, incident_id: str, symptom: str, on: bool) -> bool:
+        async with atomic(self.db):  # read, then write: two quick clicks both count
+            inc = await self.records.get(incident_id)
+            if inc is None or inc.triage_step != "symptoms":
+                return False
+            chosen = [s for s in inc.symptoms if s != symptom] + ([symptom] if on else [])
+            return await self.records.set(
+                incident_id, "AND triage_step = 'symptoms'", symptoms=json.dumps(sorted(chosen))
+            )
 
-    def finish(
+    async def finish(
         self,
         incident_id: str,
         *,
@@ -53,7 +54,8 @@ class TriageAnswers:
     ) -> bool:
         """Close triage at its last question and snapshot the checklist, once: a second
         click returns False. ``said`` is the last answer, for the timeline."""
-        with transaction(self.db) as conn:
+        async with atomic(self.db):
+            conn = self.db.conn
             cur = conn.execute(
                 "UPDATE incidents SET triage_step = 'done', personal_data = ?, kind = ?,"
                 " severity = ?, status = 'containing', triaged_at = ?"

@@ -9,9 +9,9 @@ Three tables, each with the UNIQUE key that makes its work happen once:
 - ``paging_outbox``: a page is written here before it is sent, UNIQUE (incident,
   step, round, target, action), and retried from here until sent or given up.
 
-Every method is synchronous and never awaits, so it is atomic with respect to other
-coroutines; multi-statement changes also run in one SQLite transaction so a crash
-leaves either all or none of them.
+Every method is ``async`` (storage v2, ``bot.storage.sql.execute``); what writes more
+than one statement, or reads and then writes, runs inside ``async with atomic(db)``, so
+a crash leaves all or none of it and no other coroutine or instance slips in between.
 """
 
 from incidents.paging.store.escalations import PagingStore

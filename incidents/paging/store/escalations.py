@@ -14,8 +14,7 @@ from sqlalchemy import bindparam, func, select, union_all, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.db import transaction
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from incidents.paging.store.pages import PageStore, insert_pages
 from incidents.paging.store.rows import (
     JOB_COLS,
@@ -121,9 +120,9 @@ _soonest = union_all(
 _NEXT_DUE = select(func.min(_soonest.c.t))
 
 
-def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due: datetime) -> None:
+async def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due: datetime) -> None:
     """A pending job, unless that step and round was ever scheduled."""
-    run(
+    await execute(
         db,
         _SCHEDULE_JOB,
         {
@@ -136,8 +135,8 @@ def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due: datet
     )
 
 
-def cancel_jobs(db: Database, incident_id: str, now: datetime) -> None:
-    run(db, _CANCEL_JOBS, {"incident": incident_id, "now": ts(now)})
+async def cancel_jobs(db: Database, incident_id: str, now: datetime) -> None:
+    await execute(db, _CANCEL_JOBS, {"incident": incident_id, "now": ts(now)})
 
 
 class PagingStore:
@@ -147,7 +146,7 @@ class PagingStore:
         self.db = db
         self.pages = PageStore(db)
 
-    def create_incident(
+    async def create_incident(
         self,
         incident_id: str,
         info: dict[str, Any],
@@ -157,8 +156,8 @@ class PagingStore:
         now: datetime,
     ) -> bool:
         """Snapshot the chain and schedule step 1 of round 1 now; False if already started."""
-        with transaction(self.db):
-            started = run(
+        async with atomic(self.db):
+            started = await execute(
                 self.db,
                 _START,
                 {
@@ -173,11 +172,11 @@ class PagingStore:
             )
             if started.rowcount != 1:
                 return False
-            schedule_job(self.db, incident_id, 1, 1, now)
+            await schedule_job(self.db, incident_id, 1, 1, now)
         return True
 
-    def incident(self, incident_id: str) -> IncidentRow | None:
-        r = run(self.db, _READ_INCIDENT, {"incident": incident_id}).first()
+    async def incident(self, incident_id: str) -> IncidentRow | None:
+        r = (await execute(self.db, _READ_INCIDENT, {"incident": incident_id})).first()
         if r is None:
             return None
         return IncidentRow(
@@ -194,7 +193,7 @@ class PagingStore:
             exhausted_at=parse_ts(r[10]),
         )
 
-    def stop(
+    async def stop(
         self,
         incident_id: str,
         state: str,
@@ -209,28 +208,30 @@ class PagingStore:
         acknowledged, or already resolved).
         """
         key = {"incident": incident_id}
-        with transaction(self.db):
+        async with atomic(self.db):
             if state == "acknowledged":
-                changed = run(self.db, _ACKNOWLEDGE, {**key, "now": ts(now), "actor": actor})
+                changed = await execute(
+                    self.db, _ACKNOWLEDGE, {**key, "now": ts(now), "actor": actor}
+                )
             else:
-                changed = run(self.db, _RESOLVE, {**key, "now": ts(now)})
+                changed = await execute(self.db, _RESOLVE, {**key, "now": ts(now)})
             if changed.rowcount != 1:
                 return False
-            cancel_jobs(self.db, incident_id, now)
+            await cancel_jobs(self.db, incident_id, now)
             # Pages not yet sent are moot now; so is an acknowledge not yet sent once
             # the incident is resolved (the resolve supersedes it).
             moot = ["trigger"] if state == "acknowledged" else ["trigger", "acknowledge"]
             why = f"incident {state} before this was sent"
-            run(self.db, _CANCEL_UNSENT, {**key, "actions": moot, "why": why})
-            sent = [page_from_row(r) for r in run(self.db, _SENT_TRIGGERS, key).all()]
-            insert_pages(self.db, incident_id, followups(sent), now)
+            await execute(self.db, _CANCEL_UNSENT, {**key, "actions": moot, "why": why})
+            sent = [page_from_row(r) for r in (await execute(self.db, _SENT_TRIGGERS, key)).all()]
+            await insert_pages(self.db, incident_id, followups(sent), now)
         return True
 
-    def set_info(self, incident_id: str, info: dict[str, Any]) -> None:
+    async def set_info(self, incident_id: str, info: dict[str, Any]) -> None:
         """New facts (e.g. a changed severity) for the pages still to be sent."""
-        run(self.db, _SET_INFO, {"incident": incident_id, "info": json.dumps(info)})
+        await execute(self.db, _SET_INFO, {"incident": incident_id, "info": json.dumps(info)})
 
-    def reroute(
+    async def reroute(
         self,
         incident_id: str,
         info: dict[str, Any],
@@ -246,34 +247,36 @@ class PagingStore:
         False if the incident is unknown or already resolved.
         """
         key = {"incident": incident_id}
-        with transaction(self.db):
-            changed = run(
+        async with atomic(self.db):
+            changed = await execute(
                 self.db,
                 _REROUTE,
                 {**key, "info": json.dumps(info), "team": team, "chain": json.dumps(chain)},
             )
             if changed.rowcount != 1:
                 return False
-            cancel_jobs(self.db, incident_id, now)
+            await cancel_jobs(self.db, incident_id, now)
             why = f"team {team} was paged instead"
-            run(self.db, _CANCEL_UNSENT, {**key, "actions": ["trigger"], "why": why})
-            schedule_job(self.db, incident_id, int(chain.get("offset", 0)) + 1, 1, now)
+            await execute(self.db, _CANCEL_UNSENT, {**key, "actions": ["trigger"], "why": why})
+            await schedule_job(self.db, incident_id, int(chain.get("offset", 0)) + 1, 1, now)
         return True
 
-    def unresolved(self) -> list[str]:
-        return list(run(self.db, _UNRESOLVED).scalars())
+    async def unresolved(self) -> list[str]:
+        return list((await execute(self.db, _UNRESOLVED)).scalars())
 
-    def mark_exhausted(self, incident_id: str, now: datetime) -> None:
-        run(self.db, _MARK_EXHAUSTED, {"incident": incident_id, "now": ts(now)})
+    async def mark_exhausted(self, incident_id: str, now: datetime) -> None:
+        await execute(self.db, _MARK_EXHAUSTED, {"incident": incident_id, "now": ts(now)})
 
-    def due_jobs(self, now: datetime) -> list[JobRow]:
-        return [job_from_row(r) for r in run(self.db, _DUE_JOBS, {"now": ts(now)}).all()]
+    async def due_jobs(self, now: datetime) -> list[JobRow]:
+        return [
+            job_from_row(r) for r in (await execute(self.db, _DUE_JOBS, {"now": ts(now)})).all()
+        ]
 
-    def job(self, job_id: int) -> JobRow | None:
-        r = run(self.db, _JOB, {"job_id": job_id}).first()
+    async def job(self, job_id: int) -> JobRow | None:
+        r = (await execute(self.db, _JOB, {"job_id": job_id})).first()
         return job_from_row(r) if r else None
 
-    def finish_job(
+    async def finish_job(
         self,
         job: JobRow,
         now: datetime,
@@ -286,18 +289,18 @@ class PagingStore:
         False (and nothing written) if the job was not pending any more: a duplicate
         or stale run never pages twice.
         """
-        with transaction(self.db):
-            finished = run(
+        async with atomic(self.db):
+            finished = await execute(
                 self.db, _FINISH_JOB, {"job_id": job.id, "status": status, "now": ts(now)}
             )
             if finished.rowcount != 1:
                 return False
-            insert_pages(self.db, job.incident_id, pages, now)
+            await insert_pages(self.db, job.incident_id, pages, now)
             if next_job is not None:
                 step, rnd, due = next_job
-                schedule_job(self.db, job.incident_id, step, rnd, due)
+                await schedule_job(self.db, job.incident_id, step, rnd, due)
         return True
 
-    def next_due(self) -> datetime | None:
+    async def next_due(self) -> datetime | None:
         """The earliest pending job or page, for the worker's sleep."""
-        return parse_ts(run(self.db, _NEXT_DUE).scalar())
+        return parse_ts((await execute(self.db, _NEXT_DUE)).scalar())

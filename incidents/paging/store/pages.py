@@ -12,8 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.db import transaction
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from incidents.paging.store.rows import PAGE_COLS, NewPage, PageRow, page_from_row, ts
 from incidents.paging.store.tables import paging_outbox
 
@@ -55,12 +54,14 @@ _RECOVER = update(paging_outbox).where(_o.status == "sending").values(status="pe
 _ALL = select(*PAGE_COLS).where(_o.incident_id == bindparam("incident_id")).order_by(_o.id)
 
 
-def insert_pages(db: Database, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
+async def insert_pages(
+    db: Database, incident_id: str, pages: Iterable[NewPage], now: datetime
+) -> int:
     """Write pages in the caller's transaction; returns how many were new."""
     added = 0
     stamp = ts(now)
     for p in pages:
-        written = run(
+        written = await execute(
             db,
             _ADD_PAGE,
             {
@@ -90,27 +91,27 @@ class PageStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
+    async def add(self, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:
         """Write pages (ignoring any already written); returns how many were new."""
-        with transaction(self.db):
-            return insert_pages(self.db, incident_id, pages, now)
+        async with atomic(self.db):
+            return await insert_pages(self.db, incident_id, pages, now)
 
-    def claim_due(self, now: datetime, limit: int = 50) -> list[PageRow]:
+    async def claim_due(self, now: datetime, limit: int = 50) -> list[PageRow]:
         """Move due pages to 'sending' and count the attempt; only one caller gets each."""
-        with transaction(self.db):
-            due = run(self.db, _DUE_IDS, {"now": ts(now), "limit": limit})
+        async with atomic(self.db):
+            due = await execute(self.db, _DUE_IDS, {"now": ts(now), "limit": limit})
             ids: list[int] = list(due.scalars())
             for pid in ids:
-                run(self.db, _TAKE, {"page_id": pid})
+                await execute(self.db, _TAKE, {"page_id": pid})
             if not ids:
                 return []
-            claimed = run(self.db, _PAGES_BY_ID, {"ids": ids}).all()
+            claimed = (await execute(self.db, _PAGES_BY_ID, {"ids": ids})).all()
         return [page_from_row(r) for r in claimed]
 
-    def mark_sent(
+    async def mark_sent(
         self, page_id: int, now: datetime, ref: dict | None, detail: str | None = None
     ) -> None:
-        run(
+        await execute(
             self.db,
             _MARK_SENT,
             {
@@ -121,17 +122,19 @@ class PageStore:
             },
         )
 
-    def mark_retry(self, page_id: int, when: datetime, detail: str) -> None:
-        run(self.db, _MARK_RETRY, {"page_id": page_id, "when": ts(when), "detail": detail})
+    async def mark_retry(self, page_id: int, when: datetime, detail: str) -> None:
+        await execute(
+            self.db, _MARK_RETRY, {"page_id": page_id, "when": ts(when), "detail": detail}
+        )
 
-    def mark_done(self, page_id: int, status: str, detail: str) -> None:
+    async def mark_done(self, page_id: int, status: str, detail: str) -> None:
         """failed, cancelled or skipped: this page will not be sent."""
-        run(self.db, _MARK_DONE, {"page_id": page_id, "status": status, "detail": detail})
+        await execute(self.db, _MARK_DONE, {"page_id": page_id, "status": status, "detail": detail})
 
-    def recover(self) -> int:
+    async def recover(self) -> int:
         """At start-up: pages a dead process was sending are due again (at-least-once)."""
-        return run(self.db, _RECOVER).rowcount
+        return (await execute(self.db, _RECOVER)).rowcount
 
-    def all(self, incident_id: str) -> list[PageRow]:
-        rows = run(self.db, _ALL, {"incident_id": incident_id}).all()
+    async def all(self, incident_id: str) -> list[PageRow]:
+        rows = (await execute(self.db, _ALL, {"incident_id": incident_id})).all()
         return [page_from_row(r) for r in rows]
