@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from bot.core.inert import one_line
@@ -105,12 +106,41 @@ class MessageRef:
 
 
 @dataclass(frozen=True)
+class SharedMessage:
+    """A message someone chose to act on (Slack's message shortcut, a Teams message
+    action, the web chat's per-message action). ``author`` is named where the platform
+    named them (else the domain looks them up); ``text`` is as written, not yet inert;
+    ``key`` is stable for the one message (so adding it twice is seen as the same)."""
+
+    key: str
+    author: Actor
+    text: str
+    at: datetime | None = None
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file someone shared in a conversation, as the platform described it. The
+    transport that made it fetches its bytes (``Transport.download``); ``source`` is
+    where, and is the adapter's business alone."""
+
+    platform: str
+    id: str
+    name: str
+    size: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Incoming:
-    """One thing a person did: a command, a button click or free text."""
+    """One thing a person did: a command, a button click, free text, or files shared
+    (``kind="files"``: routed to the registry's file listeners, silent when none wants
+    them)."""
 
     actor: Actor
     place: Place
-    kind: Literal["command", "action", "text"]
+    kind: Literal["command", "action", "text", "files"]
     delivery_id: str
     command: str = ""
     args: str = ""
@@ -119,6 +149,8 @@ class Incoming:
     text: str = ""
     message: MessageRef | None = None
     form: dict[str, str] = field(default_factory=dict)
+    shared: SharedMessage | None = None  # the message a message action was used on
+    files: tuple[FileRef, ...] = ()
     # The platform already has its answer (Slack's acknowledgement went out before the
     # handler ran), so nothing is waiting for the handler to finish: work that only
     # tidies up afterwards (merging a count edit) need not hold the handler open.
@@ -213,6 +245,18 @@ class PersonPicker:
 
 
 @dataclass(frozen=True)
+class TextInput:
+    """A short typed field in a message (a Slack input block, an Adaptive Card
+    ``Input.Text``, a web chat text box). What was typed arrives with the next button
+    click on the same message, in ``Incoming.form[name]``."""
+
+    name: str
+    label: str
+    placeholder: str = ""
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
 class Context:
     """Small print: sources, counts, hints."""
 
@@ -224,7 +268,7 @@ class Divider:
     pass
 
 
-Block = Heading | Section | Actions | Select | PersonPicker | Context | Divider
+Block = Heading | Section | Actions | Select | PersonPicker | TextInput | Context | Divider
 
 
 @dataclass(frozen=True)

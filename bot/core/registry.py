@@ -55,6 +55,7 @@ class Registry:
     _lookup: dict[str, Command] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     listeners: list[Listener] = field(default_factory=list)
+    file_listeners: list[Listener] = field(default_factory=list)
 
     def add_command(
         self,
@@ -113,6 +114,11 @@ class Registry:
         """Hear text that names no command (a mention or a direct message); the
         listener returns True when it answered, and the next is not asked."""
         self.listeners.append(listener)
+
+    def add_file_listener(self, listener: Listener) -> None:
+        """Hear files shared in a conversation (``Incoming.files``); True when it kept
+        them. Files nobody keeps are ignored without a word."""
+        self.file_listeners.append(listener)
 
     def suggest(self, typed: str) -> Command | None:
         """The command a mistyped word most likely meant, or None when none is close."""

@@ -93,6 +93,8 @@ class Bot:
         """Which command or action a delivery asks for (no side effects)."""
         if inc.kind == "action":
             return Route(action=self.registry.find_action(inc.action_id))
+        if inc.kind == "files":
+            return Route()
         name, args = (inc.command, inc.args) if inc.kind == "command" else parse_text(inc.text)
         if inc.kind == "text" and not name:
             name = "help"
@@ -103,6 +105,13 @@ class Bot:
 
     async def _route(self, turn: Turn) -> None:
         route = turn.route or self.resolve(turn.incoming)
+        if turn.incoming.kind == "files":
+            # Files shared in a conversation: a feature that keeps them says so; nobody
+            # else answers (files in an ordinary channel are none of the bot's business).
+            for listener in self.registry.file_listeners:
+                if await listener(turn):
+                    return
+            return
         if turn.incoming.kind == "action":
             if route.action is None:
                 await turn.reply("That button is no longer active.", private=True)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from bot.core.model import Actor, Incoming, Message, MessageRef, Place, Section, message
+from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place, Section, message
 from bot.core.registry import Command, Handler, Registry
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.deliveries import DeliveryStore
@@ -89,6 +89,12 @@ class Transport(Protocol):
     async def people(self, workspace: str) -> list[Actor]:
         """Who can be chosen in a person picker where the platform has no picker of its
         own (the web chat's users); empty where it has one (Slack, Teams)."""
+        ...
+
+    async def download(self, file: FileRef, limit: int) -> bytes | None:
+        """The bytes of a file someone shared (a ``FileRef`` this platform's adapter
+        made), reading at most ``limit`` bytes: None when it is bigger than that.
+        Raises DeliveryFailed when the platform won't hand it over."""
         ...
 
 
