@@ -214,6 +214,8 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
     blocks: list[Block] = [Heading(title), Section(lead, fields=facts)]
     if inc.is_open:
         controls = [Button("Hand over", HANDOVER, inc.id)]
+        if inc.kind == "impersonation":
+            controls.append(Button("Fake accounts", "incident.takedown:show", inc.id))
         if not inc.acked_at:
             controls.insert(0, Button("Acknowledge", "incident:ack", inc.id, "primary"))
         blocks.append(Actions(tuple(controls)))

@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 
 from incidents.cards import HANDOVER, STEP_ASSIGN
 from incidents.desk import IncidentDesk
+from incidents.desk.evidence import TIMELINE
 from incidents.desk.paging_link import ACK_HINT
+from incidents.desk.takedowns import TAKEDOWN, chase_worker
 from incidents.playbook_lint import load_playbooks
 
 if TYPE_CHECKING:
     from bot.core import Services, Turn
     from bot.core.features import FeatureHost
-    from bot.core.registry import Handler
+    from bot.core.registry import Handler, Listener
 
 
 async def resume_worker(services: Services) -> AsyncIterator[None]:
@@ -57,6 +59,18 @@ def named(desk: IncidentDesk, handler: Handler) -> Handler:
     return run
 
 
+def named_listener(desk: IncidentDesk, listener: Listener) -> Listener:
+    """A listener that records the acting person does so by their name (see ``named``)."""
+
+    async def run(turn: Turn) -> bool:
+        actor = await desk.names.named(turn.actor, turn.place)
+        if actor is not turn.actor:
+            turn.incoming = replace(turn.incoming, actor=actor)
+        return await listener(turn)
+
+    return run
+
+
 def setup(host: FeatureHost) -> None:
     playbooks = load_playbooks()  # refuses start-up when the playbooks fail lint
     from incidents.paging import paging_setup
@@ -82,3 +96,9 @@ def setup(host: FeatureHost) -> None:
     host.registry.add_action(HANDOVER, named(desk, desk.handover.on_pick))
     host.registry.add_action(STEP_ASSIGN, named(desk, desk.handover.on_pick))
     host.add_background(resume_worker)
+    # Evidence from anywhere and impersonation takedowns (incidents/desk/evidence.py,
+    # incidents/desk/takedowns.py).
+    host.registry.add_action(TIMELINE, named(desk, desk.evidence.action))
+    host.registry.add_action(TAKEDOWN, named(desk, desk.takedowns.action))
+    host.registry.add_file_listener(named_listener(desk, desk.evidence.on_files))
+    host.add_worker(chase_worker(host.services, desk.takedowns))

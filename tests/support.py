@@ -334,7 +334,9 @@ class RunningBot:
         text: str | None = None,
         action: dict | None = None,
         request_id: str | None = None,
+        extra: dict | None = None,
     ) -> tuple[int, Any]:
+        """``extra``: more of the body, such as ``{"share": {...}}`` or ``{"upload": {...}}``."""
         body: dict[str, Any] = {
             "user_id": user,
             "conversation": conversation,
@@ -345,6 +347,7 @@ class RunningBot:
             body["text"] = text
         if action is not None:
             body["action"] = action
+        body.update(extra or {})
         async with self.session.post(
             self.url + "webchat/api/send", json=body, headers=self.web_headers(user)
         ) as r:

@@ -117,6 +117,7 @@ class SharedMessage:
     text: str
     at: datetime | None = None
     link: str = ""
+    incident: str = ""  # which incident, where the platform's form asked (Teams)
 
 
 @dataclass(frozen=True)

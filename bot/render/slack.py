@@ -32,10 +32,12 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    InputBlock,
     InteractiveElement,
     MarkdownTextObject,
     Option,
     OverflowMenuElement,
+    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
@@ -54,6 +56,7 @@ from bot.core.model import (
     PersonPicker,
     Section,
     Select,
+    TextInput,
 )
 
 MAX_SECTION = 3000
@@ -184,6 +187,19 @@ def block_model(i: int, blk) -> object | None:
         return ContextBlock(elements=texts) if texts else None
     if isinstance(blk, Divider):
         return DividerBlock()
+    if isinstance(blk, TextInput):
+        # An input block in a message: what is typed comes with the next button click
+        # on the message (block_actions ``state.values``), read back by the adapter.
+        return InputBlock(
+            block_id=f"in{i}",
+            label=_clip(blk.label, MAX_HEADER) or "—",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=blk.name,
+                placeholder=_clip(blk.placeholder, MAX_HEADER) or None,
+                max_length=min(blk.max_length, 3000),
+            ),
+        )
     return None
 
 

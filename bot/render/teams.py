@@ -24,6 +24,7 @@ from bot.core.model import (
     PersonPicker,
     Section,
     Select,
+    TextInput,
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -146,6 +147,18 @@ def _body(blocks: tuple, cap: int | None) -> list[dict]:
             )
         elif isinstance(blk, PersonPicker):
             body += _person_picker(blk)
+        elif isinstance(blk, TextInput):
+            # Action.Execute sends every input's value in its data: the adapter passes
+            # them on as the form.
+            body.append(
+                {
+                    "type": "Input.Text",
+                    "id": blk.name,
+                    "label": _plain(blk.label, MAX_LABEL * 2),
+                    "placeholder": _plain(blk.placeholder, MAX_LABEL * 2),
+                    "maxLength": blk.max_length,
+                }
+            )
         elif isinstance(blk, Context):
             body.extend(
                 _text_block(line, cap, isSubtle=True, size="Small") for line in blk.lines

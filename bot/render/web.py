@@ -17,6 +17,7 @@ from bot.core.model import (
     PersonPicker,
     Section,
     Select,
+    TextInput,
 )
 
 MAX_TEXT = 20_000
@@ -96,6 +97,18 @@ def render(msg: Message) -> dict:
                     "value": blk.value,
                     "field": PERSON_FIELD,
                     "choices": [{"label": _label(c.label), "value": c.value} for c in blk.choices],
+                }
+            )
+        elif isinstance(blk, TextInput):
+            # The page sends what was typed in a message's inputs, by name, as the form
+            # of the next button click on that message.
+            blocks.append(
+                {
+                    "type": "input",
+                    "name": blk.name,
+                    "label": _label(blk.label),
+                    "placeholder": _label(blk.placeholder),
+                    "max_length": blk.max_length,
                 }
             )
         elif isinstance(blk, Context):

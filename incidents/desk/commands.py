@@ -44,6 +44,7 @@ USAGE = (
     "/compromised add <id> @person — let someone see and work on the incident\n"
     "/compromised people <id> — who is on the incident\n"
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
+    "/compromised takedown <id> — fake accounts reported for takedown (impersonation)\n"
     "/compromised flag <id> fraud — fraud is involved (adds the Report Fraud step)\n"
     "/compromised close <id> <summary> — close it (commander or admin)\n"
     "/compromised report <id> — the post-incident report as a file\n"
@@ -77,6 +78,8 @@ class Commands(DeskJob):
             "people": lambda turn, rest: people.people(d, turn, rest),
             "ack": d.acks.ack_command,
             "acknowledge": d.acks.ack_command,
+            "takedown": d.takedowns.command,
+            "takedowns": d.takedowns.command,
             "help": self.usage,
         }
         found = sub.get(head.lower())

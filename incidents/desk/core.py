@@ -20,11 +20,13 @@ from incidents.desk.acknowledgement import Acknowledgement
 from incidents.desk.checklist import Checklist
 from incidents.desk.commands import Commands
 from incidents.desk.drills import Drills
+from incidents.desk.evidence import EvidenceDesk
 from incidents.desk.handover import Handover
 from incidents.desk.help_requests import HelpRequests
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
 from incidents.desk.report import Reports
+from incidents.desk.takedowns import TakedownTracker
 from incidents.desk.triage import Triage
 from incidents.names import Names
 from incidents.playbooks import Playbooks
@@ -57,6 +59,8 @@ class IncidentDesk:
         self.drills = Drills(self)
         self.paging = PagingLink(self)
         self.handover = Handover(self)
+        self.evidence = EvidenceDesk(self)
+        self.takedowns = TakedownTracker(self)
 
     @property
     def tz(self):

@@ -78,7 +78,9 @@ class Clip:
     @classmethod
     def from_json(cls, text: str) -> Clip:
         data = json.loads(text)
-        return cls(**{k: str(data.get(k) or "") for k in ("source", "author", "at", "link", "text")})
+        return cls(
+            **{k: str(data.get(k) or "") for k in ("source", "author", "at", "link", "text")}
+        )
 
 
 class EvidenceStore:
@@ -111,9 +113,7 @@ class EvidenceStore:
         """A kept clip, for the person who kept it only."""
         c = timeline_clips.c
         row = (
-            await execute(
-                self.db, select(c.payload).where(c.id == clip_id, c.actor == actor)
-            )
+            await execute(self.db, select(c.payload).where(c.id == clip_id, c.actor == actor))
         ).first()
         return Clip.from_json(row.payload) if row else None
 

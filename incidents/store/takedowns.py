@@ -104,9 +104,16 @@ class Takedowns:
                 self.db,
                 insert(incident_takedowns)
                 .values(
-                    incident_id=incident_id, platform=platform, url=url,
-                    reported_on=reported_on, reference=reference, status=REPORTED,
-                    added_by=by_key, added_by_name=by_name, created_at=now, updated_at=now,
+                    incident_id=incident_id,
+                    platform=platform,
+                    url=url,
+                    reported_on=reported_on,
+                    reference=reference,
+                    status=REPORTED,
+                    added_by=by_key,
+                    added_by_name=by_name,
+                    created_at=now,
+                    updated_at=now,
                     chase_at=chase_at,
                 )  # fmt: skip
                 .on_conflict_do_nothing(),

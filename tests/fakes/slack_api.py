@@ -21,6 +21,9 @@ class FakeSlack(FakeServer):
         self.held: dict[str, asyncio.Event] = {}  # method -> answer only once this is set
         # users.info answers: user id -> display name (others are user_not_found).
         self.users: dict[str, str] = {}
+        # Files shared in Slack, served at /files/<id> to the bot token only.
+        self.files: dict[str, bytes] = {}
+        self.token = "xoxb-test-token"  # SLACK_BOT_TOKEN in the tests
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict] = []
         self.socket_connected = asyncio.Event()
@@ -33,7 +36,19 @@ class FakeSlack(FakeServer):
             web.post("/response/{rid}", self.on_response),
             web.post("/upload/{fid}", self.upload),
             web.get("/socket", self.socket),
+            web.get("/files/{fid}", self.file),
         ]
+
+    def file_url(self, fid: str) -> str:
+        return f"{self.url}files/{fid}"
+
+    async def file(self, request: web.Request) -> web.Response:
+        """A file's url_private_download: only with the bot token (Authorization)."""
+        await self.record(request)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.Response(status=403)
+        data = self.files.get(request.match_info["fid"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     def api_calls(self, method: str) -> list[Any]:
         return [c.body for c in self.calls if c.path == f"/api/{method}"]

@@ -77,6 +77,14 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
     async def on_view(ack, body, context):
         await intake.take("view", body, ack, context)
 
+    @app.shortcut(re.compile(r".+"))
+    async def on_shortcut(ack, body, context):
+        if body.get("type") == "message_action":  # a message shortcut: on one message
+            await intake.take("shortcut", body, ack, context)
+        else:
+            await ack()
+            intake.ignore(context)  # no global shortcuts: the manifest declares none
+
     async def on_text(body, event, context):
         if event.get("bot_id") or event.get("subtype"):
             intake.ignore(context)  # our own posts and edits: nothing to do
@@ -86,7 +94,12 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
     app.event("app_mention")(on_text)
 
     async def on_message(body, event, context):
-        if event.get("channel_type") == "im":
+        if event.get("subtype") == "file_share" and isinstance(event.get("files"), list):
+            if event.get("bot_id"):
+                intake.ignore(context)  # our own uploads (reports)
+            else:
+                await intake.take("files", body, None, context)  # evidence, if a room's
+        elif event.get("channel_type") == "im":
             await on_text(body, event, context)
         else:
             intake.ignore(context)  # channel chatter: we only answer mentions there

@@ -30,6 +30,14 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
 EVENT_SCOPES: dict[str, str] = {
     "app_mention": "app_mentions:read",
     "message.im": "im:history",
+    # Messages in private channels: files shared in an incident's room become evidence.
+    "message.groups": "groups:history",
+}
+
+# Scopes used other than through a Web API method, and why.
+OTHER_SCOPES: dict[str, str] = {
+    # Fetching a shared file's url_private_download with the bot token, to hash it.
+    "files:read": "download files shared in an incident room (SlackTransport.download)",
 }
 
 # Slash commands (manifest features.slash_commands) need this one.
@@ -41,6 +49,7 @@ def needed_scopes(methods: set[str], events: set[str], has_commands: bool) -> se
     A method or event with no row raises KeyError: add its row above, with the reason."""
     scopes = {scope for method in methods for scope in METHOD_SCOPES[method]}
     scopes |= {EVENT_SCOPES[event] for event in events}
+    scopes |= set(OTHER_SCOPES)
     if has_commands:
         scopes.add(COMMANDS_SCOPE)
     return scopes

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,7 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.responder import SlackResponder, response_url_of
 from bot.adapters.slack.scrub import trigger_key
 from bot.core.actions import plain
-from bot.core.model import PERSON_FIELD, Actor, Incoming, MessageRef, Place
+from bot.core.model import (
+    PERSON_FIELD,
+    Actor,
+    FileRef,
+    Incoming,
+    MessageRef,
+    Place,
+    SharedMessage,
+)
 from bot.render.slack import picker_value
 
 
@@ -90,7 +100,7 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
     value = action.get("value")
     if value is None and action.get("selected_option"):
         value = action["selected_option"]["value"]
-    form: dict[str, str] = {}
+    form = _typed_inputs(body)
     if action.get("type") == "users_select":
         # A person picker: the person chosen, and the picker's value from its block id.
         form[PERSON_FIELD] = str(action.get("selected_user") or "")
@@ -116,6 +126,85 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
         original_ephemeral=bool(container.get("is_ephemeral")),
     )
     return incoming, responder
+
+
+def _typed_inputs(body: dict) -> dict[str, str]:
+    """What was typed in the message's input blocks (``state.values``), by input name:
+    Slack sends them with every button click on that message."""
+    form: dict[str, str] = {}
+    values = (body.get("state") or {}).get("values") or {}
+    for inputs in values.values():
+        for action_id, state in inputs.items():
+            if isinstance(state, dict) and state.get("type") == "plain_text_input":
+                form[plain(action_id)] = str(state.get("value") or "")
+    return form
+
+
+def _slack_time(ts: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def message_link(body: dict, channel: str, ts: str) -> str:
+    """The message's address in Slack (what "Copy link" gives), from the workspace's
+    domain, the channel and the message's ts; empty when the payload has no domain."""
+    domain = (body.get("team") or {}).get("domain") if isinstance(body.get("team"), dict) else ""
+    if not isinstance(domain, str) or not re.fullmatch(r"[a-z0-9-]{1,100}", domain or ""):
+        return ""
+    if not re.fullmatch(r"[0-9]{1,12}\.[0-9]{1,8}", ts) or not re.fullmatch(
+        r"[A-Z0-9]{1,40}", channel
+    ):
+        return ""
+    return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def _from_shortcut(body: dict, client: AsyncWebClient) -> Translated:
+    """A message shortcut (``message_action``): the shortcut's callback id is the
+    action, and the message it was used on is ``Incoming.shared``."""
+    channel = body["channel"]["id"]
+    place = _place_from(body, channel, body["channel"].get("name", ""))
+    user = body["user"]
+    actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
+    msg = body["message"]
+    stamp = body.get("action_ts") or trigger_key(body["trigger_id"])
+    ts = str(msg.get("ts") or body.get("message_ts") or "")
+    author = msg.get("user") or ""
+    shared = SharedMessage(
+        key=f"slack:{place.workspace}:{channel}:{ts}",
+        author=Actor("slack", author, "" if author else str(msg.get("username") or "an app")),
+        text=command_text(str(msg.get("text") or "")),
+        at=_slack_time(ts),
+        link=message_link(body, channel, ts),
+    )
+    incoming = Incoming(
+        actor=actor,
+        place=place,
+        kind="action",
+        delivery_id=f"slack:act:{user['id']}:{stamp}",
+        action_id=plain(body["callback_id"]),
+        shared=shared,
+    )
+    return incoming, SlackResponder(client, place, actor, response_url_of(body, client))
+
+
+def _from_files(body: dict, client: AsyncWebClient) -> Translated:
+    """A message with files in a conversation (subtype ``file_share``): the files, for
+    a feature that keeps them (the bot token fetches them: ``SlackTransport.download``)."""
+    incoming, responder = _from_event(body, client)
+    files = tuple(
+        FileRef(
+            "slack",
+            str(f["id"]),
+            str(f.get("name") or f.get("title") or ""),
+            f.get("size") if isinstance(f.get("size"), int) else None,
+            source=str(f.get("url_private_download") or f.get("url_private") or ""),
+        )
+        for f in body["event"]["files"]
+        if isinstance(f, dict) and f.get("id") and f.get("mode") != "tombstone"
+    )
+    return replace(incoming, kind="files", text="", files=files), responder
 
 
 def _from_view(body: dict, client: AsyncWebClient) -> Translated:
@@ -209,4 +298,6 @@ TRANSLATORS = {
     "action": _from_action,
     "view": _from_view,
     "event": _from_event,
+    "shortcut": _from_shortcut,
+    "files": _from_files,
 }

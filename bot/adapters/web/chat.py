@@ -36,10 +36,11 @@ from sqlalchemy import (
 )
 from sqlite_utils import Database
 
-from bot.core import Bot
+from bot.adapters.web.shares import Uploads, shared_incoming, upload_incoming
+from bot.core import Bot, DeliveryFailed
 from bot.core.access import WebUser, bearer_secret, find_user, origin_allowed
 from bot.core.inert import inert
-from bot.core.model import Actor, Incoming, Message, MessageRef, Place
+from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.web import render
 from bot.settings import Settings
@@ -129,6 +130,18 @@ class WebChatStore:
         )
         return run(self.db, query).first() is not None
 
+    def person_message(self, message_id: int, conversation: str) -> tuple[dict, datetime] | None:
+        """A person's message in ``conversation`` (its payload, with its id), and when it
+        was sent: what "Add to incident timeline" copies."""
+        m = webchat_messages.c
+        query = select(m.payload, m.created_at).where(
+            m.id == message_id, m.conversation == conversation, m.sender == "user"
+        )
+        row = run(self.db, query).first()
+        if row is None:
+            return None
+        return {"id": message_id, **json.loads(row.payload)}, row.created_at
+
     def rooms(self, limit: int = MAX_ROOMS) -> list[str]:
         """The rooms (not direct messages) that have messages, most recently used first:
         the page lists them, so a page sent to an incident room can be read there."""
@@ -195,6 +208,14 @@ class WebTransport:
         self.store = store
         self.clock = clock
         self.users = users
+        self.uploads = Uploads()
+
+    async def download(self, file: FileRef, limit: int) -> bytes | None:
+        """An uploaded file's bytes (once: the web chat keeps no files)."""
+        data = self.uploads.take(file.source)
+        if data is None:
+            raise DeliveryFailed("upload_gone", permanent=True)
+        return None if len(data) > limit else data
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
         mid = self.store.add(place.channel, "bot", render(msg), self.clock.now())
@@ -369,7 +390,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         place = conversation_place(conversation, user_id)
         now = clock.now()
         delivery = f"web:{user_id}:{request_id}"
-        echo = None
+        shown: dict | None = None  # what the others in the conversation see of it
         if "text" in data:
             text = str(data["text"]).strip()
             if not text:
@@ -379,10 +400,6 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             # Others in the conversation see it too: shown inert, like everything sent out.
             # Stored once the core knows the delivery is new, before the bot answers.
             shown = {"text": inert(text), "name": actor.name, "blocks": []}
-
-            def echo() -> None:
-                store.add(place.channel, "user", shown, now)
-
             incoming = Incoming(
                 actor=actor, place=place, kind="text", delivery_id=delivery, text=text
             )
@@ -412,10 +429,30 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
                 message=original,
                 form={str(k): str(v) for k, v in form.items()},
             )
+        elif isinstance(data.get("share"), dict):
+            # "Add to incident timeline" on a person's message in this conversation.
+            mid = str(data["share"].get("message_id", ""))
+            found = store.person_message(int(mid), place.channel) if _WHOLE.fullmatch(mid) else None
+            if found is None:
+                return _bad("That message isn't in this conversation. Reload the page.")
+            incoming = shared_incoming(actor, place, delivery, found[0], found[1])
+            original = None
+        elif isinstance(data.get("upload"), dict):
+            made = upload_incoming(actor, place, delivery, data["upload"], transport.uploads)
+            if isinstance(made, str):
+                return _bad(made)
+            incoming, original = made, None
+            shown = {"text": f"Shared a file: {made.files[0].name}", "name": actor.name,
+                     "blocks": []}  # fmt: skip
         else:
-            return _bad("Send either text or an action.")
+            return _bad("Send text, an action, a message to share or a file.")
         responder = WebResponder(transport, place, actor, original)
-        if not await bot.handle(incoming, responder, on_accept=echo):
+
+        def echo() -> None:
+            store.add(place.channel, "user", shown, now)
+
+        accepted = echo if shown is not None else None
+        if not await bot.handle(incoming, responder, on_accept=accepted):
             return web.json_response({"ok": True, "repeat": True})
         return web.json_response({"ok": True})
 
