@@ -17,6 +17,8 @@ def teams_manifest(app_id: str, host: str | None = None) -> dict:
     manifest = json.loads(base.joinpath("manifest.json").read_text(encoding="utf-8"))
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = app_id
+    for extension in manifest.get("composeExtensions", []):
+        extension["botId"] = app_id  # the message action "Add to incident timeline"
     if host:
         manifest["validDomains"] = [host]
         for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):

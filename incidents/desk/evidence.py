@@ -109,24 +109,24 @@ class EvidenceDesk(DeskJob):
                 )
             )
             return
-        if len(mine) == 1:
-            await self.add_clip(turn, mine[0], clip)
+        named = [i for i in mine if shared.incident and i.id == shared.incident.upper()]
+        if len(mine) == 1 or named:
+            await self.add_clip(turn, (named or mine)[0], clip)
             return
         clip_id = await self.kept.keep_clip(turn.actor.key, clip, self.desk.now())
         shown = mine[-10:]  # the newest; a button row holds a few
         buttons = tuple(
             Button(inc.id, f"{TIMELINE}:pick", button_value(clip_id, inc.id)) for inc in shown
         )
-        words = (
-            f"You're on {len(mine)} open incidents. Which timeline should the message from "
-            f"{name} go on?"
-        )
         lines = "\n".join(
             f"{inc.id}: {cards.platform_label(inc)} {cards.account_label(inc)}" for inc in shown
         )
-        await turn.reply(
-            Message(words, (Section(f"{words}\n{lines}"), Actions(buttons)), private=True)
+        words = (
+            f"You're on {len(mine)} open incidents. Which timeline should the message from "
+            f"{name} go on?\n{lines}\nChoose one below, or use Add to incident timeline "
+            "again and give the incident id."
         )
+        await turn.reply(Message(words, (Section(words), Actions(buttons)), private=True))
 
     async def on_pick(self, turn: Turn) -> None:
         parts = value_parts(turn.incoming.value, 2)

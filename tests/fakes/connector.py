@@ -16,6 +16,8 @@ class FakeConnector(FakeServer):
         # Conversation members (the roster), by Teams id or Entra object id: the name
         # GET /v3/conversations/{id}/members/{member} answers with; others are 404.
         self.members: dict[str, str] = {}
+        # Files attached in Teams, served at /files/<id> (a pre-authorised downloadUrl).
+        self.files: dict[str, bytes] = {}
         super().__init__()
 
     def routes(self) -> list:
@@ -26,7 +28,13 @@ class FakeConnector(FakeServer):
             web.post("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.send),
             web.put("/v3/conversations/{conv:[^/]+}/activities/{aid:[^/]+}", self.update),
             web.get("/v3/conversations/{conv:[^/]+}/members/{member:[^/]+}", self.member),
+            web.get("/files/{fid}", self.file),
         ]
+
+    async def file(self, request: web.Request) -> web.Response:
+        await self.record(request)
+        data = self.files.get(request.match_info["fid"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     async def create(self, request: web.Request) -> web.Response:
         await self.record(request)

@@ -9,13 +9,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.client import failure
 from bot.core import DeliveryFailed
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
+from bot.http.download import fetch_at_most
 from bot.render.slack import render
 
 log = logging.getLogger(__name__)
@@ -105,21 +105,7 @@ class SlackTransport:
         if not self.trusted_file_url(url):
             raise DeliveryFailed("untrusted_file_url", permanent=True)
         headers = {"Authorization": f"Bearer {self.client.token}"}
-        own = self.client.session is None
-        session = aiohttp.ClientSession() if own else self.client.session
-        try:
-            timeout = aiohttp.ClientTimeout(total=60)
-            async with session.get(
-                url, headers=headers, timeout=timeout, allow_redirects=False
-            ) as resp:
-                if resp.status != 200:
-                    raise DeliveryFailed(f"http_{resp.status}", permanent=resp.status < 500)
-                return await read_at_most(resp, limit)
-        except aiohttp.ClientError as e:
-            raise DeliveryFailed(type(e).__name__) from None
-        finally:
-            if own:
-                await session.close()
+        return await fetch_at_most(self.client.session, url, limit, headers)
 
     def trusted_file_url(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -156,20 +142,6 @@ class SlackTransport:
             await self.client.conversations_invite(channel=room.channel, users=",".join(users))
         except Exception as e:  # noqa: BLE001 - already in the channel, or missing scopes
             log.warning("could not invite to a channel: %s", type(e).__name__)
-
-
-async def read_at_most(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to be over ``limit`` bytes."""
-    if resp.content_length is not None and resp.content_length > limit:
-        return None
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        total += len(chunk)
-        if total > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")

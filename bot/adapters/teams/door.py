@@ -42,6 +42,7 @@ from bot.adapters.teams.auth import (
     is_loopback_url,
 )
 from bot.adapters.teams.credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
+from bot.adapters.teams.extension import SUBMIT_ACTION, shared_files, shared_message
 from bot.adapters.teams.request import BadActivity, check_envelope, to_activity
 from bot.adapters.teams.responder import TeamsResponder
 from bot.adapters.teams.store import ConversationStore
@@ -211,7 +212,16 @@ class TeamsFrontDoor:
             f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
         )
         place, actor = place_of(activity), actor_of(activity)
-        if (
+        if activity.type == ActivityTypes.invoke and activity.name == SUBMIT_ACTION:
+            found = shared_message(activity)
+            if found is None:
+                return responder
+            command, shared = found
+            incoming = Incoming(
+                actor=actor, place=place, kind="action", delivery_id=delivery,
+                action_id=command, shared=shared,
+            )  # fmt: skip
+        elif (
             activity.type == ActivityTypes.invoke
             and activity.name == "adaptiveCard/action"
             or (activity.type == ActivityTypes.message and isinstance(activity.value, dict))
@@ -230,6 +240,11 @@ class TeamsFrontDoor:
                 value=value,
                 message=ref,
                 form=form,
+            )
+        elif activity.type == ActivityTypes.message and (files := shared_files(activity)):
+            # Files (in a personal chat): kept as evidence if it is an incident's room.
+            incoming = Incoming(
+                actor=actor, place=place, kind="files", delivery_id=delivery, files=files
             )
         elif activity.type == ActivityTypes.message:
             text = without_mention(activity)

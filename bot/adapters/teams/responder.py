@@ -14,10 +14,11 @@ from botbuilder.schema import (
     ActivityTypes,
 )
 
+from bot.adapters.teams.extension import SUBMIT_ACTION
 from bot.adapters.teams.translate import place_of
 from bot.adapters.teams.transport import file_as_text, send_personal, to_activity_of, with_file
 from bot.core.model import Message, MessageRef
-from bot.render.teams import CARD_CONTENT_TYPE, render_card
+from bot.render.teams import CARD_CONTENT_TYPE, plain_text, render_card
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,16 @@ class TeamsResponder:
         self.app_id = app_id
         self.invoke_card: dict | None = None
         self.is_invoke = ctx.activity.type == ActivityTypes.invoke
+        # A message action (messaging extension): a private answer is the dialog's text.
+        self.is_extension = self.is_invoke and ctx.activity.name == SUBMIT_ACTION
+        self.extension_text: str | None = None
 
     async def reply(self, msg: Message) -> MessageRef | None:
         activity = self.ctx.activity
         place = place_of(activity)
+        if self.is_extension and msg.private and self.extension_text is None:
+            self.extension_text = plain_text(msg.text)
+            return None
         if msg.private and not place.is_direct:
             if self.is_invoke and self.invoke_card is None:
                 self.invoke_card = render_card(msg)
@@ -61,6 +68,10 @@ class TeamsResponder:
         await self.ctx.update_activity(to_activity_of(msg, id=reply_to))
 
     def invoke_response(self) -> InvokeResponse:
+        if self.is_extension:
+            # What Teams shows the person in the message action's dialog.
+            text = self.extension_text or "Done"
+            return InvokeResponse(status=200, body={"task": {"type": "message", "value": text}})
         if self.invoke_card is not None:
             body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": self.invoke_card}
         else:

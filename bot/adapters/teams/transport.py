@@ -27,7 +27,8 @@ from bot.adapters.teams.auth import (
 from bot.adapters.teams.credentials import OutboundTokenUnavailable
 from bot.adapters.teams.store import ConversationStore
 from bot.core import WORKSPACE, DeliveryFailed
-from bot.core.model import Actor, Message, MessageRef, Place
+from bot.core.model import Actor, FileRef, Message, MessageRef, Place
+from bot.http.download import fetch_at_most
 from bot.render.teams import MAX_CARD_BYTES, render_activity
 from bot.render.teams import size as render_size
 
@@ -99,6 +100,12 @@ class TeamsTransport:
                 retry = float(e.response.headers.get("Retry-After", "1") or 1)
             raise DeliveryFailed(f"teams {status}", retry_after=retry) from None
         return result.get("value")
+
+    async def download(self, file: FileRef, limit: int) -> bytes | None:
+        """A file attached in Teams, from the pre-authorised download URL Teams gave
+        (checked by the door: https, or the activity's own serviceUrl host). No token
+        is sent: the URL itself is the permission."""
+        return await fetch_at_most(None, file.source, limit)
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
         async def send(ctx: TurnContext):
