@@ -175,7 +175,12 @@
           // A short label ("A") is spoken as the answer it stands for.
           if (btn.spoken) button.setAttribute("aria-label", btn.spoken);
           if (btn.pressed === true || btn.pressed === false) button.setAttribute("aria-pressed", String(btn.pressed));
-          button.addEventListener("click", () => post({ action: { action_id: btn.action_id, value: btn.value, message_id: String(m.id) } }));
+          button.addEventListener("click", () => {
+            // What was typed in this message's fields goes with the click, by name.
+            const form = {};
+            box.querySelectorAll("input[data-name]").forEach((i) => { form[i.dataset.name] = i.value; });
+            post({ action: { action_id: btn.action_id, value: btn.value, message_id: String(m.id), form: form } });
+          });
           row.appendChild(button);
         }
         box.appendChild(row);
@@ -195,9 +200,23 @@
         });
         row.appendChild(sel);
         box.appendChild(row);
+      } else if (b.type === "input") {
+        const label = el("label", "field", b.label);
+        const input = el("input");
+        input.dataset.name = b.name; input.placeholder = b.placeholder || "";
+        if (b.max_length) input.maxLength = b.max_length;
+        label.appendChild(input);
+        box.appendChild(label);
       } else if (b.type === "context") {
         for (const line of b.lines) box.appendChild(textBlock("div", "context", line));
       } else if (b.type === "divider") box.appendChild(el("hr"));
+    }
+    if (m.sender === "user") {
+      // Copy a person's message to the timeline of an incident you are on.
+      const share = el("button", "share", "Add to incident timeline");
+      share.type = "button";
+      share.addEventListener("click", () => post({ share: { message_id: String(m.id) } }));
+      box.appendChild(share);
     }
     if (m.attachment) {
       const a = el("a", "context", "Download " + m.attachment.filename);
@@ -256,6 +275,22 @@
     // A long message must survive an error: put it back unless the person has typed
     // something new in the meantime.
     if (!(await post({ text: text })) && !input.value) { input.value = text; input.focus(); }
+  });
+  // A file shared here: kept as evidence when this is an incident's room. The request
+  // body is capped at 1 MiB, so files are kept under 700 KB (base64 grows them by a third).
+  const MAX_UPLOAD = 700 * 1024;
+  const attach = document.getElementById("attach");
+  attach.addEventListener("change", () => {
+    const file = attach.files && attach.files[0];
+    attach.value = "";
+    if (!file) return;
+    if (file.size > MAX_UPLOAD) { errorBox.textContent = "That file is too big to share here: keep it under 700 KB."; return; }
+    const reader = new FileReader();
+    reader.onload = () => {
+      const data = String(reader.result);
+      post({ upload: { name: file.name, content: data.slice(data.indexOf(",") + 1) } });
+    };
+    reader.readAsDataURL(file);
   });
   start();
 })();

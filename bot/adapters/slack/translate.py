@@ -170,7 +170,7 @@ def _from_shortcut(body: dict, client: AsyncWebClient) -> Translated:
     msg = body["message"]
     stamp = body.get("action_ts") or trigger_key(body["trigger_id"])
     ts = str(msg.get("ts") or body.get("message_ts") or "")
-    author = msg.get("user") or ""
+    author = msg["user"] if isinstance(msg.get("user"), str) else ""
     shared = SharedMessage(
         key=f"slack:{place.workspace}:{channel}:{ts}",
         author=Actor("slack", author, "" if author else str(msg.get("username") or "an app")),

@@ -448,10 +448,10 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             return _bad("Send text, an action, a message to share or a file.")
         responder = WebResponder(transport, place, actor, original)
 
-        def echo() -> None:
+        def echo(shown: dict = shown or {}) -> None:
             store.add(place.channel, "user", shown, now)
 
-        accepted = echo if shown is not None else None
+        accepted = echo if shown else None
         if not await bot.handle(incoming, responder, on_accept=accepted):
             return web.json_response({"ok": True, "repeat": True})
         return web.json_response({"ok": True})
