@@ -192,3 +192,17 @@ async def test_takedown_is_tracked_chased_once_at_48_hours_and_removed(
         assert events[-1][0] == "takedown-status" and events[-1][2].endswith(": removed")
     finally:
         await stop_bot(running)
+
+
+async def test_a_file_too_big_to_hash_is_recorded_by_name_and_size(bot, monkeypatch):
+    from incidents.desk import evidence
+
+    monkeypatch.setattr(evidence, "MAX_FILE_BYTES", 100)  # the bound, made small
+    incident_id, _ = await start(bot, "compromised x @govuk", HIJACK)
+    upload = {"name": "video.mp4", "content": base64.b64encode(b"v" * 101).decode()}
+    await send(bot, upload=upload)
+    (kind, _, text) = timeline(bot, incident_id)[-1]
+    assert kind == "evidence-file"
+    assert text == "File video.mp4 (101 bytes): too big to hash here (over 100 bytes)"
+    (kept,) = await desk(bot).evidence.kept.all(incident_id)
+    assert (kept.name, kept.size, kept.sha256) == ("video.mp4", 101, None)
