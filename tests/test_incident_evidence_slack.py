@@ -66,8 +66,8 @@ def file_event(files: list[dict], *, user: str = "UREP", channel: str = CHANNEL)
     )
 
 
-def kinds(bot, incident_id: str) -> list[str]:
-    return [e.kind for e in desk(bot).store.timeline.events(incident_id)]
+async def kinds(bot, incident_id: str) -> list[str]:
+    return [e.kind for e in await desk(bot).store.timeline.events(incident_id)]
 
 
 async def test_message_shortcut_and_a_shared_file_in_slack(bot, fake_slack):
@@ -86,7 +86,7 @@ async def test_message_shortcut_and_a_shared_file_in_slack(bot, fake_slack):
     reply = fake_slack.responses()[before]
     assert reply["response_type"] == "ephemeral"
     assert reply["text"].startswith(f"Added to the {incident_id} timeline: the message from Sam Author")  # noqa: E501
-    event = desk(bot).store.timeline.events(incident_id)[-1]
+    event = (await desk(bot).store.timeline.events(incident_id))[-1]
     assert event.kind == "message" and event.actor_name == "Priya Reporter"
     assert event.text.startswith("Message from Sam Author at Thu 4 Dec 2025, 10:05 GMT:")
     assert "“They DMed us from https://x.com/fake *now*”" in event.text
@@ -107,15 +107,15 @@ async def test_message_shortcut_and_a_shared_file_in_slack(bot, fake_slack):
     await fake_slack.wait_for(noted)
     (fetch,) = [c for c in fake_slack.calls if c.path == "/files/F0EVID"]
     assert fetch.headers["Authorization"] == "Bearer xoxb-test-token"
-    assert kinds(bot, incident_id).count("evidence-file") == 1
-    last = desk(bot).store.timeline.events(incident_id)[-1]
+    assert (await kinds(bot, incident_id)).count("evidence-file") == 1
+    last = (await desk(bot).store.timeline.events(incident_id))[-1]
     assert last.text == f"File fake-profile.pdf (1.0 KB): SHA-256 {digest}"
     assert last.actor_name == "Priya Reporter"
     # The same delivery again (Slack's retry) keeps nothing twice.
     await bot.slack_post(file_event(files), content_type="application/json")
     await bot.slash("/compromised", "status", user="UREP", channel=CHANNEL)
     await fake_slack.wait_for(lambda s: len(s.responses()) > before + 1)
-    assert kinds(bot, incident_id).count("evidence-file") == 1
+    assert (await kinds(bot, incident_id)).count("evidence-file") == 1
 
 
 async def test_takedown_form_in_slack(bot, fake_slack):
@@ -152,7 +152,7 @@ async def test_takedown_form_in_slack(bot, fake_slack):
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.update")) > n)
     (item,) = await desk(bot).takedowns.items.of(incident_id)
     assert item.status == "removed"
-    assert kinds(bot, incident_id)[-2:] == ["takedown", "takedown-status"]
+    assert (await kinds(bot, incident_id))[-2:] == ["takedown", "takedown-status"]
 
 
 def incident_support_click_with_state(value: str, typed: dict[str, str]) -> str:

@@ -39,7 +39,7 @@ async def start(bot, fake_connector, answers, personal: bool = False) -> str:
     await bot.teams_say("compromised x @govuk", aad=REPORTER, name="Priya Reporter", **kw)
     sent = await fake_connector.wait_for(lambda s: s.sent()[n:])
     incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
-    card_id = desk(bot).store.get(incident_id).card_id
+    card_id = (await desk(bot).store.get(incident_id)).card_id
     for a in answers:
         status, _ = await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER,
@@ -82,7 +82,7 @@ async def test_message_action_adds_to_the_timeline(bot, fake_connector):
     assert body["task"]["value"].startswith(
         f"Added to the {incident_id} timeline: the message from Sam Author"
     )
-    event = desk(bot).store.timeline.events(incident_id)[-1]
+    event = (await desk(bot).store.timeline.events(incident_id))[-1]
     assert event.kind == "message" and event.actor_name == "Priya Reporter"
     assert event.text == (
         "Message from Sam Author at Thu 4 Dec 2025, 10:05 GMT: “The fake account & its DMs”"
@@ -101,7 +101,7 @@ async def test_message_action_adds_to_the_timeline(bot, fake_connector):
     assert "give the incident id" in body["task"]["value"]
     status, body = await bot.teams(message_action(bot, other, {"incident": second.lower()}))
     assert body["task"]["value"].startswith(f"Added to the {second} timeline")
-    assert desk(bot).store.timeline.events(second)[-1].kind == "message"
+    assert (await desk(bot).store.timeline.events(second))[-1].kind == "message"
 
 
 async def test_a_file_in_a_personal_chat_incident_is_kept_with_its_hash(bot, fake_connector):
@@ -122,7 +122,7 @@ async def test_a_file_in_a_personal_chat_incident_is_kept_with_its_hash(bot, fak
     status, _ = await bot.teams(activity)
     assert status in (200, 201)
     digest = hashlib.sha256(content).hexdigest()
-    event = desk(bot).store.timeline.events(incident_id)[-1]
+    event = (await desk(bot).store.timeline.events(incident_id))[-1]
     assert event.kind == "evidence-file" and event.actor_name == "Priya Reporter"
     assert event.text == f"File login.png (250 bytes): SHA-256 {digest}"
 

@@ -56,8 +56,8 @@ async def start(bot, words: str, answers: list[str]) -> tuple[str, int]:
     return incident_id, card["id"]
 
 
-def timeline(bot, incident_id: str) -> list[tuple[str, str, str]]:
-    events = desk(bot).store.timeline.events(incident_id)
+async def timeline(bot, incident_id: str) -> list[tuple[str, str, str]]:
+    events = await desk(bot).store.timeline.events(incident_id)
     return [(e.kind, e.actor_name, e.text) for e in events]
 
 
@@ -67,7 +67,7 @@ async def test_a_message_goes_on_the_timeline_with_its_authors_name(bot):
     messages = await say(bot, "The rogue post went out at 09:12 <b>bold</b>\u202e", user=TEAM)
     said = next(m for m in messages if m["sender"] == "user" and "rogue post" in m["text"])
     messages = await send(bot, share={"message_id": str(said["id"])})
-    (kind, by, text) = timeline(bot, incident_id)[-1]
+    (kind, by, text) = (await timeline(bot, incident_id))[-1]
     assert kind == "message" and by == "Web User"
     assert text.startswith("Message from Web User at ") and "web-team" not in text  # a name
     assert "“The rogue post went out at 09:12 <b>bold</b>”" in text  # inert: no bidi mark
@@ -76,7 +76,7 @@ async def test_a_message_goes_on_the_timeline_with_its_authors_name(bot):
     # Adding it again changes nothing.
     messages = await send(bot, share={"message_id": str(said["id"])})
     assert "already on the" in messages[-1]["text"]
-    assert [k for k, _, _ in timeline(bot, incident_id)].count("message") == 1
+    assert [k for k, _, _ in (await timeline(bot, incident_id))].count("message") == 1
     # Someone on no incident is told so, privately.
     messages = await send(bot, user=STRANGER, share={"message_id": str(said["id"])})
     assert messages[-1]["private"] and "not on any open incident" in messages[-1]["text"]
@@ -94,11 +94,11 @@ async def test_several_open_incidents_ask_which(bot):
     assert len(choices) == 2
     pick = next(v for v in choices if v.endswith(second))
     await click(bot, "incident.timeline:pick", pick, ask["id"])
-    assert timeline(bot, second)[-1][0] == "message"
-    assert "message" not in [k for k, _, _ in timeline(bot, first)]
+    assert (await timeline(bot, second))[-1][0] == "message"
+    assert "message" not in [k for k, _, _ in (await timeline(bot, first))]
     # The choice is spent: pressing it again adds nothing more.
     messages = await click(bot, "incident.timeline:pick", pick, ask["id"])
-    assert [k for k, _, _ in timeline(bot, second)].count("message") == 1
+    assert [k for k, _, _ in (await timeline(bot, second))].count("message") == 1
 
 
 async def test_a_file_in_the_incident_room_is_kept_with_its_hash(bot):
@@ -107,7 +107,7 @@ async def test_a_file_in_the_incident_room_is_kept_with_its_hash(bot):
     upload = {"name": "rogue-post.png", "content": base64.b64encode(content).decode()}
     messages = await send(bot, upload=upload)
     digest = hashlib.sha256(content).hexdigest()
-    (kind, by, text) = timeline(bot, incident_id)[-1]
+    (kind, by, text) = (await timeline(bot, incident_id))[-1]
     assert kind == "evidence-file" and by == "Web User"
     assert text == f"File rogue-post.png (2.0 KB): SHA-256 {digest}"
     assert any(digest in m["text"] for m in messages)
@@ -150,13 +150,13 @@ async def test_takedown_is_tracked_chased_once_at_48_hours_and_removed(
         assert "reference X-123 · Reported" in tracker["text"]
         (item,) = await desk(running).takedowns.items.of(incident_id)
         assert item.platform == "x" and item.status == "reported"
-        kinds = [k for k, _, _ in timeline(running, incident_id)]
+        kinds = [k for k, _, _ in (await timeline(running, incident_id))]
         assert kinds.count("takedown") == 1
 
         # 47 hours: no reminder yet.
         await clock.advance(hours=47)
         await desk(running).takedowns.chase_round()
-        assert "takedown-chase" not in [k for k, _, _ in timeline(running, incident_id)]
+        assert "takedown-chase" not in [k for k, _, _ in (await timeline(running, incident_id))]
     finally:
         await stop_bot(running)
     # A restart with the reminder pending: it fires once, after 48 hours.
@@ -167,7 +167,7 @@ async def test_takedown_is_tracked_chased_once_at_48_hours_and_removed(
     try:
         await desk(running).takedowns.chase_round()
         await desk(running).takedowns.chase_round()
-        kinds = [k for k, _, _ in timeline(running, incident_id)]
+        kinds = [k for k, _, _ in (await timeline(running, incident_id))]
         assert kinds.count("takedown-chase") == 1
         messages = await running.web_messages(user=REPORTER)
         chase = [m for m in messages if "time to chase" in m["text"]]
@@ -187,7 +187,7 @@ async def test_takedown_is_tracked_chased_once_at_48_hours_and_removed(
         assert not buttons(tracker["blocks"], "incident.takedown:status")
         await clock.advance(hours=100)
         await desk(running).takedowns.chase_round()
-        events = timeline(running, incident_id)
+        events = await timeline(running, incident_id)
         assert [k for k, _, _ in events].count("takedown-chase") == 1
         assert events[-1][0] == "takedown-status" and events[-1][2].endswith(": removed")
     finally:
@@ -201,7 +201,7 @@ async def test_a_file_too_big_to_hash_is_recorded_by_name_and_size(bot, monkeypa
     incident_id, _ = await start(bot, "compromised x @govuk", HIJACK)
     upload = {"name": "video.mp4", "content": base64.b64encode(b"v" * 101).decode()}
     await send(bot, upload=upload)
-    (kind, _, text) = timeline(bot, incident_id)[-1]
+    (kind, _, text) = (await timeline(bot, incident_id))[-1]
     assert kind == "evidence-file"
     assert text == "File video.mp4 (101 bytes): too big to hash here (over 100 bytes)"
     (kept,) = await desk(bot).evidence.kept.all(incident_id)

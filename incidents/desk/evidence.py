@@ -97,7 +97,7 @@ class EvidenceDesk(DeskJob):
             link=shared.link,
             text=one_line(shared.text, MAX_WORDS),
         )
-        mine = self.desk.access.open_for(turn.actor, turn.place)
+        mine = await self.desk.access.open_for(turn.actor, turn.place)
         if not mine:
             await turn.reply(
                 cards.note(
@@ -160,7 +160,7 @@ class EvidenceDesk(DeskJob):
         async with atomic(self.services.db):
             added = await self.kept.add(item)
             if added:
-                self.desk.event(inc, turn.actor, "message", entry[:1000])
+                await self.desk.event(inc, turn.actor, "message", entry[:1000])
         said = (
             f"Added to the {inc.id} timeline: the message from {clip.author}{when}."
             if added
@@ -180,14 +180,11 @@ class EvidenceDesk(DeskJob):
         files = turn.incoming.files
         if not files:
             return False
-        inc = next(
-            (
-                i
-                for i in self.store.latest_open_in(turn.place)
-                if self.desk.access.may_see(turn.actor, turn.place, i)
-            ),
-            None,
-        )
+        inc = None
+        for candidate in await self.store.latest_open_in(turn.place):
+            if await self.desk.access.may_see(turn.actor, turn.place, candidate):
+                inc = candidate
+                break
         if inc is None:
             return False
         lines = []
@@ -231,7 +228,7 @@ class EvidenceDesk(DeskJob):
         async with atomic(self.services.db):
             if not await self.kept.add(item):
                 return None
-            self.desk.event(inc, turn.actor, "evidence-file", f"File {told}")
+            await self.desk.event(inc, turn.actor, "evidence-file", f"File {told}")
         return told
 
     async def tidy(self) -> None:

@@ -212,7 +212,7 @@ class TakedownTracker(DeskJob):
             )  # fmt: skip
             if new:
                 ref = f", reference {item.reference}" if item.reference else ""
-                self.desk.event(
+                await self.desk.event(
                     inc, turn.actor, "takedown",
                     f"Fake account on {platform_words(platform)} reported for takedown: "
                     f"{url} (reported {day_words(reported_on)}{ref})",
@@ -268,7 +268,7 @@ class TakedownTracker(DeskJob):
         chase = None if status in SETTLED else now + CHASE_AFTER
         async with atomic(self.services.db):
             if await self.items.set_status(item.id, status, now, chase):
-                self.desk.event(
+                await self.desk.event(
                     inc, turn.actor, "takedown-status",
                     f"Takedown of the fake {platform_words(item.platform)} account {item.url}: "
                     f"{STATUS_LABELS[status].lower()}",
@@ -281,14 +281,14 @@ class TakedownTracker(DeskJob):
         """Send every due chase reminder once; returns None (the usual wait)."""
         now = self.desk.now()
         for item in await self.items.due(now):
-            inc = self.store.get(item.incident_id)
+            inc = await self.store.get(item.incident_id)
             if inc is None or not inc.is_open:
                 await self.items.claim(item, now)  # nothing to chase any more
                 continue
             async with atomic(self.services.db):
                 if not await self.items.claim(item, now):
                     continue
-                self.desk.event(
+                await self.desk.event(
                     inc, BOT, "takedown-chase",
                     f"Reminder to chase the {platform_words(item.platform)} report of "
                     f"{item.url} ({STATUS_LABELS.get(item.status, item.status).lower()})",
