@@ -98,7 +98,8 @@ async def test_message_action_adds_to_the_timeline(bot, fake_connector):
     second = await start(bot, fake_connector, HIJACK)
     other = dict(PAYLOAD, id="1764842799999")
     status, body = await bot.teams(message_action(bot, other))
-    assert "give the incident id" in body["task"]["value"]
+    assert "type one of these ids in its Incident id box" in body["task"]["value"]
+    assert f"{incident_id}: X @govuk" in body["task"]["value"]
     status, body = await bot.teams(message_action(bot, other, {"incident": second.lower()}))
     assert body["task"]["value"].startswith(f"Added to the {second} timeline")
     assert (await desk(bot).store.timeline.events(second))[-1].kind == "message"

@@ -30,7 +30,7 @@ from bot.core import DeliveryFailed, Turn
 from bot.core.actions import button_value, value_parts, verb
 from bot.core.hints import typed
 from bot.core.inert import one_line
-from bot.core.model import Actions, Button, FileRef, Message, Section, SharedMessage
+from bot.core.model import Actions, Actor, Button, FileRef, Message, Section, SharedMessage
 from bot.storage.sql import atomic
 from incidents import cards
 from incidents.desk.job import DeskJob
@@ -84,12 +84,18 @@ class EvidenceDesk(DeskJob):
         else:
             await turn.reply(cards.note("That button is no longer active.", private=True))
 
-    async def on_shared(self, turn: Turn, shared: SharedMessage) -> None:
-        author = shared.author
-        name = await self.desk.names.name(
+    async def author_name(self, turn: Turn, author: Actor) -> str:
+        """The author by name (looked up and cached like everyone on an incident); an app
+        or a web chat person with no id is named as the platform named them."""
+        if not author.user_id:
+            return author.name or "someone"
+        return await self.desk.names.name(
             author.platform, turn.place.workspace, author.user_id, hint=author.name,
             where=turn.place,
-        ) if author.user_id else (author.name or "someone")  # fmt: skip
+        )  # fmt: skip
+
+    async def on_shared(self, turn: Turn, shared: SharedMessage) -> None:
+        name = await self.author_name(turn, shared.author)
         clip = Clip(
             source=f"message:{shared.key}",
             author=name,
@@ -121,10 +127,14 @@ class EvidenceDesk(DeskJob):
         lines = "\n".join(
             f"{inc.id}: {cards.platform_label(inc)} {cards.account_label(inc)}" for inc in shown
         )
+        how = (
+            "Use Add to incident timeline again and type one of these ids in its Incident id box."
+            if turn.place.platform == "teams"  # the message action's dialog shows no buttons
+            else "Choose one below."
+        )
         words = (
             f"You're on {len(mine)} open incidents. Which timeline should the message from "
-            f"{name} go on?\n{lines}\nChoose one below, or use Add to incident timeline "
-            "again and give the incident id."
+            f"{name} go on?\n{lines}\n{how}"
         )
         await turn.reply(Message(words, (Section(words), Actions(buttons)), private=True))
 
