@@ -170,3 +170,30 @@ def incident_support_click_with_state(value: str, typed: dict[str, str]) -> str:
         }
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_on_two_incidents_the_shortcut_asks_which_privately(bot, fake_slack):
+    first, ts1, _ = await slack_start(bot, fake_slack, "x @one")
+    second, ts2, _ = await slack_start(bot, fake_slack, "facebook @two")
+    said = {"user": "UAUTH", "ts": "1764842800.000200", "text": "Screenshot saved"}
+    url = fake_slack.response_url("pick")
+    body = shortcut_body(said).replace(
+        "%22response_url%22%3A+%22%22",
+        "%22response_url%22%3A+%22" + url.replace(":", "%3A").replace("/", "%2F") + "%22",
+    )
+    before = len(fake_slack.responses())
+    await bot.slack_post(body)
+    await fake_slack.wait_for(lambda s: len(s.responses()) > before)
+    ask = fake_slack.responses()[before]
+    assert ask["response_type"] == "ephemeral" and "Which timeline" in ask["text"]
+    choices = buttons(ask["blocks"], "incident.timeline:pick")
+    assert sorted(v.split("|")[1] for v in choices) == sorted([first, second])
+    pick = next(v for v in choices if v.endswith(first))
+    await bot.click("incident.timeline:pick", pick, user="UREP", channel=CHANNEL,
+                    is_ephemeral=True, response_url=url)  # fmt: skip
+    await fake_slack.wait_for(lambda s: len(s.responses()) > before + 1)
+    done = fake_slack.responses()[before + 1]
+    assert done["replace_original"] is True
+    assert done["text"].startswith(f"Added to the {first} timeline")
+    assert (await kinds(bot, first))[-1] == "message"
+    assert "message" not in await kinds(bot, second)
