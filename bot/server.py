@@ -42,7 +42,7 @@ from bot.storage.db import (
     write_problem,
 )
 from bot.tasks import TaskSet
-from bot.workers import every
+from bot.workers import Worker
 from content.library.loader import ContentLibrary, load_library
 from content.library.problems import ContentError
 
@@ -112,9 +112,9 @@ def create_app(
     host = FeatureHost(services)
     assert services.deliveries is not None
     store = services.deliveries
-    prune = every(
-        "prune-deliveries", deliveries.PRUNE_EVERY_SECONDS,
-        lambda: deliveries.prune_old(store, clock), clock=clock,
+    prune = Worker(
+        "prune-deliveries", lambda: deliveries.prune_old(store, clock),
+        every=deliveries.PRUNE_EVERY_SECONDS, clock=clock,
     )  # fmt: skip
     host.add_worker(prune)
     keep = webchat.retention(services)
@@ -168,7 +168,7 @@ def create_app(
         from bot.adapters.slack.app import build_slack_app
         from bot.adapters.slack.client import session_ctx
         from bot.adapters.slack.door import SlackDoor, door_routes
-        from bot.adapters.slack.intake import intake_ctx
+        from bot.adapters.slack.intake import intake_ctx, prepare_ctx
         from bot.adapters.slack.socket_mode import socket_mode_ctx
         from bot.adapters.slack.transport import SlackTransport
 
@@ -178,6 +178,7 @@ def create_app(
         services.transports["slack"] = SlackTransport(client)
         door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
         app.add_routes(door_routes(door))
+        app.cleanup_ctx.append(prepare_ctx(intake))  # before Socket Mode connects
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))
         doors["slack_http"] = True
@@ -188,19 +189,24 @@ def create_app(
     # Every transport is registered by now: workspace-wide refusals pause a workspace.
     pauses = workspace_pause.guard_transports(services)
 
+    async def load_pauses(app: web.Application) -> AsyncIterator[None]:
+        await pauses.load()
+        yield
+
+    # First of all the start-up steps (they run in the order added): a worker or a door
+    # may post as soon as it starts, and must find a paused workspace paused.
+    app.cleanup_ctx.insert(0, load_pauses)
+
     async def healthz(request: web.Request) -> web.Response:
         """Liveness: the process is up and answering. Always 200, so an orchestrator
         restarts secbot only when it is stuck, never because the database is (a restart
         would not mend a full disk); the database's state is in the body for people."""
-        db_ok = ping(db)
-        try:
-            paused = [
-                {"platform": p.platform, "workspace": p.workspace, "reason": p.reason,
-                 "since": p.since.isoformat()}
-                for p in pauses.all()
-            ]  # fmt: skip
-        except sqlite3.Error:
-            paused = []
+        db_ok = await ping(db)
+        paused = [
+            {"platform": p.platform, "workspace": p.workspace, "reason": p.reason,
+             "since": p.since.isoformat()}
+            for p in pauses.all()
+        ]  # fmt: skip
         return web.json_response(
             {
                 "status": "ok",

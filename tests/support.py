@@ -397,13 +397,22 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 
 def kept_slack(db_path: str) -> list:
-    """The Slack deliveries kept in the inbox (acknowledged, not yet handled)."""
+    """The Slack deliveries kept in the inbox (acknowledged, not yet handled), as
+    ``Inbox.pending`` gives them: (id, kind, payload) in order; read on a connection of
+    its own, synchronously, so a check in ``eventually`` can say ``not kept_slack(...)``."""
+    import json
+
+    from sqlalchemy import select
+
     from bot.storage.db import open_db
-    from bot.storage.inbox import Inbox
+    from bot.storage.inbox import RAW, inbox
+    from bot.storage.sql import run
 
     db = open_db(db_path)
     try:
-        return Inbox(db).pending("slack")
+        query = select(inbox.c.id, inbox.c.kind, inbox.c.payload)
+        rows = run(db, query.where(inbox.c.source == "slack").order_by(inbox.c.id)).all()
+        return [(i, k, p if k == RAW else json.loads(p)) for i, k, p in rows]
     finally:
         db.close()
 

@@ -163,7 +163,7 @@ async def test_an_old_failing_delivery_is_dead_lettered_at_its_next_failure(star
     first = await start()
     await stop_bot(first)
     db = open_db(db_path)
-    Inbox(db).add_raw(
+    await Inbox(db).add_raw(
         "slack", RAW, failing_quiz("3333.old"), datetime.now(UTC) - timedelta(hours=30)
     )
     db.close()
@@ -224,7 +224,7 @@ async def test_a_delivery_that_stops_the_process_every_time_is_not_tried_for_eve
     await stop_bot(first)
     db = open_db(db_path)
     body = slash_command_body("/secbot", "help", channel=CHANNEL, trigger_id="5555.loop")
-    entry = Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+    entry = await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
     db.execute("UPDATE inbox SET attempts = 3, last_error = 'interrupted' WHERE id = ?", [entry])
     db.close()
     bot = await start()

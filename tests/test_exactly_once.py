@@ -30,11 +30,11 @@ from tests.support import (
 CHANNEL = "C0ONCE"
 
 
-def crash_left(db_path: str, body: str) -> None:
+async def crash_left(db_path: str, body: str) -> None:
     """The kept row a crash after the effect (and before its removal) leaves behind."""
     db = open_db(db_path)
     try:
-        Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+        await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
     finally:
         db.close()
 
@@ -57,7 +57,7 @@ async def handled_once_more(bot) -> None:
 
 
 async def replay(start, db_path: str, body: str):
-    crash_left(db_path, body)
+    await crash_left(db_path, body)
     second = await start()
     await handled_once_more(second)
     return second

@@ -93,7 +93,7 @@ async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("late"), trigger_id="late.1"
     )
-    Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC) - timedelta(minutes=10))
+    await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC) - timedelta(minutes=10))
     db.close()
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:

@@ -39,8 +39,8 @@ async def test_a_delivery_left_by_a_dead_process_is_handled_at_start_up(
                 )
             )
         )
-        Inbox(db).add("slack", "command", body, now)
-    DeliveryStore(db).claim("slack:cmd:dead.2", now)
+        await Inbox(db).add("slack", "command", body, now)
+    await DeliveryStore(db).claim("slack:cmd:dead.2", now)
     db.close()
 
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)

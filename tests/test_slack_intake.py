@@ -85,7 +85,7 @@ async def test_deliveries_left_by_a_crash_survive_a_failed_auth_test_at_start_up
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("crash"), trigger_id="crash.1"
     )
-    Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+    await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
     db.close()
     fake_slack.method_errors["auth.test"] = "fatal_error"
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)

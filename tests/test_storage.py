@@ -38,22 +38,22 @@ def test_a_failing_step_rolls_back_and_is_not_recorded(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 0
 
 
-def test_prune_forgets_only_old_deliveries(tmp_path):
+async def test_prune_forgets_only_old_deliveries(tmp_path):
     db = open_db(tmp_path / "d.db")
     upgrade(db)
     store = deliveries.DeliveryStore(db)
-    assert store.claim("old", T0 - timedelta(days=8))
-    assert store.claim("recent", T0 - timedelta(days=6))
-    assert store.prune(T0) == 1
-    assert not store.seen("old") and store.seen("recent")
-    assert store.claim("old", T0)  # an id seen again after a week counts as new
+    assert await store.claim("old", T0 - timedelta(days=8))
+    assert await store.claim("recent", T0 - timedelta(days=6))
+    assert await store.prune(T0) == 1
+    assert not await store.seen("old") and await store.seen("recent")
+    assert await store.claim("old", T0)  # an id seen again after a week counts as new
 
 
 async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     path = tmp_path / "p.db"
     db = open_db(path)
     upgrade(db)
-    deliveries.DeliveryStore(db).claim("slack:evt:ancient", T0 - timedelta(days=30))
+    await deliveries.DeliveryStore(db).claim("slack:evt:ancient", T0 - timedelta(days=30))
     db.close()
 
     clock = FakeClock(T0)
@@ -62,12 +62,15 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         from app import SERVICES
 
         store = bot.app[SERVICES].deliveries
-        await eventually(lambda: not store.seen("slack:evt:ancient"))  # pruned at start-up
-        store.claim("teams:a:1", T0 - timedelta(days=6, hours=12))
-        store.claim("teams:a:2", T0)
+        async def gone(key: str) -> bool:
+            return not await store.seen(key)
+
+        await eventually(lambda: gone("slack:evt:ancient"))  # pruned at start-up
+        await store.claim("teams:a:1", T0 - timedelta(days=6, hours=12))
+        await store.claim("teams:a:2", T0)
         await clock.advance(days=1)
-        await eventually(lambda: not store.seen("teams:a:1"))  # pruned a day later
-        assert store.seen("teams:a:2")
+        await eventually(lambda: gone("teams:a:1"))  # pruned a day later
+        assert await store.seen("teams:a:2")
     finally:
         await stop_bot(bot)
 

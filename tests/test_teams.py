@@ -183,7 +183,7 @@ async def test_bot_removed_marks_the_conversation_inactive(running, fake_connect
     await running.teams(_members_changed(fake_connector.url, added=["28:bot-id"]))
     await running.teams(_members_changed(fake_connector.url, removed=["28:bot-id"]))
     conversations = ConversationStore(running.app[SERVICES].db)
-    assert conversations.is_active("19:team-general@thread.tacv2") is False
+    assert await conversations.is_active("19:team-general@thread.tacv2") is False
 
 
 async def test_proactive_private_post_goes_to_the_named_person(running, fake_connector):

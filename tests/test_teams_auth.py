@@ -139,7 +139,7 @@ async def test_a_bad_token_is_401_and_nothing_is_sent_or_stored(
     status, _ = await _send(authed, fake_connector, bad(fake_connector.url))
     assert status == 401
     assert fake_connector.calls == []
-    assert ConversationStore(authed.app[SERVICES].db).get("a:p1") is None
+    assert await ConversationStore(authed.app[SERVICES].db).get("a:p1") is None
     assert "Traceback" not in caplog.text
 
 

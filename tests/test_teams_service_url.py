@@ -21,8 +21,8 @@ from tests.support import start_bot, stop_bot, teams_activity
 CONV = "a:personal-trust"
 
 
-def _refs(bot) -> list[tuple[str, str | None]]:
-    kept = ConversationStore(bot.app[SERVICES].db).get(CONV)
+async def _refs(bot) -> list[tuple[str, str | None]]:
+    kept = await ConversationStore(bot.app[SERVICES].db).get(CONV)
     return [] if kept is None else [(json.dumps(kept[0].serialize()), kept[1])]
 
 
@@ -56,7 +56,7 @@ async def test_development_mode_answers_a_loopback_service_url(dev_bot, fake_con
     assert status == 201
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert "Show what I can do" in str(sent[0])
-    assert [trust for _, trust in _refs(dev_bot)] == ["development"]
+    assert [trust for _, trust in await _refs(dev_bot)] == ["development"]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ async def test_development_mode_refuses_other_service_urls(dev_bot, fake_connect
     act = teams_activity("help", service_url=service_url, personal=True, conversation=CONV)
     status, body = await dev_bot.teams(act)
     assert status == 400 and "loopback" in body["error"]
-    assert _refs(dev_bot) == []
+    assert await _refs(dev_bot) == []
     assert fake_connector.calls == []
 
 
@@ -89,7 +89,7 @@ async def test_a_refused_activity_never_replaces_a_stored_reference(running, fak
         headers = {"Authorization": f"Bearer {token}" if token else ""}
         status, _ = await running.teams(evil, headers)
         assert status == 401
-    ((ref, trust),) = _refs(running)
+    ((ref, trust),) = await _refs(running)
     assert fake_connector.url in ref and "evil" not in ref and trust == "token"
 
     fake_connector.calls.clear()

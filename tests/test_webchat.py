@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 
 async def test_page_is_served(running):
     async with running.session.get(running.url) as r:
@@ -79,6 +81,42 @@ async def test_repeated_request_id_has_no_second_effect(running):
     await running.web_send(text="help", request_id="same1")
     msgs = await running.web_messages()
     assert [m["sender"] for m in msgs] == ["user", "bot"]
+
+
+async def test_copies_of_one_message_sent_at_once_are_echoed_and_answered_once(running):
+    """The page resends a message it got no answer for, so two copies can arrive together:
+    the claim and the echo commit in one transaction, so one copy wins and the other is a
+    repeat (the race: both saw the delivery as new, and both echoed it)."""
+    import asyncio
+
+    results = await asyncio.gather(
+        *(running.web_send(text="help", request_id="burst1") for _ in range(8))
+    )
+    assert all(status == 200 for status, _ in results)
+    assert sum(1 for _, body in results if body.get("repeat")) == 7
+    msgs = await running.web_messages()
+    assert [m["sender"] for m in msgs] == ["user", "bot"]
+
+
+async def test_every_change_takes_a_new_version_in_order(running):
+    """Web chat versions: posts and updates written at once each take a version of their
+    own, and a page polling after a version sees each change exactly once."""
+    import asyncio
+
+    from app import SERVICES
+    from bot.adapters.web.chat import WebChatStore
+
+    store = WebChatStore(running.app[SERVICES].db)
+    now = datetime.now(UTC)
+    ids = await asyncio.gather(
+        *(store.add("versions", "bot", {"text": str(i)}, now) for i in range(20))
+    )
+    await asyncio.gather(*(store.replace(i, "versions", {"text": "changed"}) for i in ids[:10]))
+    rows = await store.since("versions", "web-user-1", 0)
+    versions = sorted(r["version"] for r in rows)
+    assert len(set(versions)) == 20
+    seen = await store.since("versions", "web-user-1", versions[9])
+    assert len(seen) == 10
 
 
 async def test_unknown_button_is_answered_politely(running):

@@ -49,7 +49,7 @@ async def deadletters(turn: Turn) -> None:
             )
         )
         return
-    letters, total = store.list(SHOWN), store.count()
+    letters, total = await store.list(SHOWN), await store.count()
     if not letters:
         await turn.reply(_private("No deliveries have failed for good. Nothing to do."))
         return
@@ -81,7 +81,7 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
     letter_id = int(number)
     missing = f"There's no dead letter #{letter_id}. Type {_typed(turn)} to see the list."
     if verb == "drop":
-        done = store.drop(letter_id)
+        done = await store.drop(letter_id)
         await turn.reply(_private(f"Dropped dead letter #{letter_id}." if done else missing))
         return
     intake = turn.services.slack_intake
@@ -89,7 +89,7 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
         await turn.reply(_private("Slack is not connected here, so I can't retry it now."))
         return
     # One more try: it comes back to this list if that fails too.
-    if store.retry(letter_id) is None:
+    if await store.retry(letter_id) is None:
         await turn.reply(_private(missing))
         return
     intake.notify()

@@ -47,7 +47,7 @@ async def resume(turn: Turn) -> None:
             )
         )
         return
-    if pauses is not None and pauses.resume(platform, workspace):
+    if pauses is not None and await pauses.resume(platform, workspace):
         where = Pause(platform, workspace, "", turn.services.clock.now()).where
         await turn.reply(
             _private(

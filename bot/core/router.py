@@ -10,7 +10,7 @@ never a Slack or Teams object.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.core.hints import typed
@@ -69,7 +69,7 @@ class Bot:
         responder: Responder,
         *,
         replay: bool = False,
-        on_accept: Callable[[], None] | None = None,
+        on_accept: Callable[[], Awaitable[None]] | None = None,
     ) -> bool:
         """Route one delivery, once; False when it was a repeat and was dropped.
 
@@ -82,12 +82,12 @@ class Bot:
         await self._chain()(turn)
         return not turn.repeated
 
-    def first_time(self, delivery_id: str) -> bool:
+    async def first_time(self, delivery_id: str) -> bool:
         """True the first time a delivery that is not a turn (a Teams install) is seen:
         the same record the de-duplication middleware keeps."""
         deliveries = self.services.deliveries
         assert deliveries is not None
-        return deliveries.claim(delivery_id, self.services.clock.now())
+        return await deliveries.claim(delivery_id, self.services.clock.now())
 
     def resolve(self, inc: Incoming) -> Route:
         """Which command or action a delivery asks for (no side effects)."""

@@ -198,7 +198,7 @@ class Turn:
     # Set by the router and its middleware, not by handlers.
     route: Route | None = None
     replay: bool = False
-    on_accept: Callable[[], None] | None = None
+    on_accept: Callable[[], Awaitable[None]] | None = None
     repeated: bool = False
 
     @property

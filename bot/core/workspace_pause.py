@@ -28,12 +28,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, Text, delete, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Message, MessageRef, Place, Section
 from bot.core.turn import WORKSPACE, DeliveryFailed
-from bot.storage.sql import UtcDateTime, metadata, run
+from bot.storage.sql import UtcDateTime, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -49,6 +48,8 @@ paused_workspaces = Table(
     Column("reason", Text, nullable=False),
     Column("paused_at", UtcDateTime, nullable=False),
 )
+
+_PAUSE = upsert(paused_workspaces).on_conflict_do_nothing()
 
 PLATFORM_NAMES = {"slack": "Slack workspace", "teams": "Teams tenant", "web": "web chat"}
 
@@ -66,45 +67,46 @@ class Pause:
 
 
 class WorkspacePauses:
-    """The paused workspaces, read once and kept in memory: a fan-out asks for each post."""
+    """The paused workspaces, read once at start (:meth:`load`) and kept in memory: a
+    fan-out asks for each post, so :meth:`reason` must not touch the database."""
 
     def __init__(self, db: Database):
         self.db = db
-        self._cache: dict[tuple[str, str], Pause] | None = None
+        self._cache: dict[tuple[str, str], Pause] = {}
 
-    def _all(self) -> dict[tuple[str, str], Pause]:
-        if self._cache is None:
-            p = paused_workspaces.c
-            rows = run(self.db, select(p.platform, p.workspace, p.reason, p.paused_at)).all()
-            self._cache = {
-                (r.platform, r.workspace): Pause(r.platform, r.workspace, r.reason, r.paused_at)
-                for r in rows
-            }
-        return self._cache
+    async def load(self) -> None:
+        """Read every pause (the app does this before any front door opens)."""
+        p = paused_workspaces.c
+        query = select(p.platform, p.workspace, p.reason, p.paused_at)
+        self._cache = {
+            (r.platform, r.workspace): Pause(r.platform, r.workspace, r.reason, r.paused_at)
+            for r in (await execute(self.db, query)).all()
+        }
 
     def reason(self, platform: str, workspace: str) -> str | None:
-        found = self._all().get((platform, workspace))
+        found = self._cache.get((platform, workspace))
         return found.reason if found else None
 
-    def pause(self, platform: str, workspace: str, reason: str, now: datetime) -> Pause | None:
+    async def pause(
+        self, platform: str, workspace: str, reason: str, now: datetime
+    ) -> Pause | None:
         """The new pause, or None if the workspace was already paused."""
-        new = insert(paused_workspaces).on_conflict_do_nothing()
         row = {"platform": platform, "workspace": workspace, "reason": reason, "paused_at": now}
-        if run(self.db, new, row).rowcount != 1:
+        if (await execute(self.db, _PAUSE, row)).rowcount != 1:
             return None
         pause = Pause(platform, workspace, reason, now)
-        self._all()[(platform, workspace)] = pause
+        self._cache[(platform, workspace)] = pause
         return pause
 
-    def resume(self, platform: str, workspace: str) -> bool:
+    async def resume(self, platform: str, workspace: str) -> bool:
         p = paused_workspaces.c
         gone = delete(paused_workspaces).where(p.platform == platform, p.workspace == workspace)
-        removed = run(self.db, gone).rowcount
-        self._all().pop((platform, workspace), None)
+        removed = (await execute(self.db, gone)).rowcount
+        self._cache.pop((platform, workspace), None)
         return removed == 1
 
     def all(self) -> list[Pause]:
-        return sorted(self._all().values(), key=lambda p: p.since)
+        return sorted(self._cache.values(), key=lambda p: p.since)
 
 
 class PausingTransport:
@@ -132,10 +134,10 @@ class PausingTransport:
         if reason is not None:
             raise DeliveryFailed(f"workspace paused ({reason})", scope=WORKSPACE)
 
-    def _failed(self, place: Place, e: DeliveryFailed) -> None:
+    async def _failed(self, place: Place, e: DeliveryFailed) -> None:
         if e.scope != WORKSPACE:
             return
-        pause = self.pauses.pause(place.platform, place.workspace, e.reason, self.clock.now())
+        pause = await self.pauses.pause(place.platform, place.workspace, e.reason, self.clock.now())
         if pause is not None:
             self.on_pause(pause)
 
@@ -144,7 +146,7 @@ class PausingTransport:
         try:
             return await self.inner.post(place, msg)
         except DeliveryFailed as e:
-            self._failed(place, e)
+            await self._failed(place, e)
             raise
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
@@ -152,7 +154,7 @@ class PausingTransport:
         try:
             await self.inner.post_private(place, actor, msg)
         except DeliveryFailed as e:
-            self._failed(place, e)
+            await self._failed(place, e)
             raise
 
     async def update(self, ref: MessageRef, msg: Message) -> None:
@@ -160,7 +162,7 @@ class PausingTransport:
         try:
             await self.inner.update(ref, msg)
         except DeliveryFailed as e:
-            self._failed(ref.place, e)
+            await self._failed(ref.place, e)
             raise
 
     async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
@@ -168,7 +170,7 @@ class PausingTransport:
         try:
             return await self.inner.upload(place, filename, content)
         except DeliveryFailed as e:
-            self._failed(place, e)
+            await self._failed(place, e)
             raise
 
 

@@ -30,11 +30,12 @@ always written.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from bot.storage.db import transaction
+from bot.storage.sql import atomic
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ log = logging.getLogger(__name__)
 # well under a millisecond each. Turns rather than a timer, so an idle loop flushes at once.
 FLUSH_TURNS = 3
 
+# A write (or a group) may be a plain function or a coroutine function.
 Write = Callable[[], Any]
-Group = Callable[[list[Any]], Sequence[Any]]
+Group = Callable[[list[Any]], Sequence[Any] | Awaitable[Sequence[Any]]]
 # Called right after the write's transaction: (value, None) or, if it failed, (None, error).
 Committed = Callable[[Any, BaseException | None], None]
 
@@ -71,6 +73,8 @@ class BatchedWriter:
         self._scheduled = False
         self._turns = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._flushes: set[asyncio.Task] = set()  # running, kept from the collector
+        self._one_at_a_time = asyncio.Lock()
         self.transactions = 0  # flushes committed (tests and logs)
 
     def submit(
@@ -98,7 +102,10 @@ class BatchedWriter:
         has failed: the ``committed`` hooks and futures say which)."""
         future = asyncio.get_running_loop().create_future()
         if self._queue:
-            self._settled.append(future)
+            self._settled.append(future)  # resolved by the flush that takes them
+        elif self._flushes:  # taken, but the transaction is still running
+            running = asyncio.gather(*self._flushes, return_exceptions=True)
+            running.add_done_callback(lambda _: future.done() or future.set_result(None))
         else:
             future.set_result(None)
         return future
@@ -116,33 +123,37 @@ class BatchedWriter:
         if self._turns > 0:
             self._loop.call_soon(self._turn)  # type: ignore[union-attr]
         else:
-            self.flush()
+            task = self._loop.create_task(self.flush())  # type: ignore[union-attr]
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
 
-    def flush(self) -> None:
-        """Apply every queued write in one transaction."""
+    async def flush(self) -> None:
+        """Apply every queued write in one transaction (after any flush still running:
+        flushes commit in the order they were taken, one at a time)."""
         self._scheduled = False
         queue = [q for q in self._queue if q.future is None or not q.future.cancelled()]
         settled, self._queue, self._settled = self._settled, [], []
         try:
-            if queue:
-                self._flush(queue)
+            async with self._one_at_a_time:
+                if queue:
+                    await self._flush(queue)
         finally:
             for future in settled:
                 if not future.done():
                     future.set_result(None)
 
-    def _flush(self, queue: list[_Queued]) -> None:
+    async def _flush(self, queue: list[_Queued]) -> None:
         try:
-            with transaction(self.db):
-                values = self._apply(queue)
+            async with atomic(self.db):
+                values = await self._apply(queue)
         except Exception:
             log.exception("a batch of %d %s failed; retrying each", len(queue), self.label)
             # The same order as a batch applies them: plain writes (outcomes such as a
             # gone channel) before grouped ones (moves to `sending`).
             for q in sorted(queue, key=lambda q: q.group is not None):
                 try:
-                    with transaction(self.db):
-                        value = self._apply([q])[0]
+                    async with atomic(self.db):
+                        value = (await self._apply([q]))[0]
                 except Exception as e:
                     self._failed(q, e)
                 else:
@@ -153,16 +164,16 @@ class BatchedWriter:
             self._done(q, value)
 
     @staticmethod
-    def _apply(queue: list[_Queued]) -> list[Any]:
+    async def _apply(queue: list[_Queued]) -> list[Any]:
         values: list[Any] = [None] * len(queue)
         groups: dict[Group, list[int]] = {}
         for i, q in enumerate(queue):
             if q.group is None:
-                values[i] = q.write()
+                values[i] = await _value(q.write())
             else:
                 groups.setdefault(q.group, []).append(i)
         for group, members in groups.items():
-            results = group([queue[i].write for i in members])
+            results = await _value(group([queue[i].write for i in members]))
             for i, value in zip(members, results, strict=True):
                 values[i] = value
         return values
@@ -180,3 +191,9 @@ class BatchedWriter:
             q.committed(None, error)
         if q.future is not None and not q.future.done():
             q.future.set_exception(error)
+
+
+async def _value(result: Any) -> Any:
+    """A write's value: writes and groups may be plain functions or coroutine functions
+    (store methods are becoming ``async def``, one domain at a time)."""
+    return await result if inspect.isawaitable(result) else result

@@ -18,7 +18,7 @@ from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, literal, s
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, engine_for, metadata, run
+from bot.storage.sql import DB_ERRORS, UtcDateTime, engine_for, execute, metadata, run
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,9 @@ def _split(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
-def ping(db: Database) -> bool:
+async def ping(db: Database) -> bool:
+    """Whether the database answers a trivial query."""
     try:
-        return run(db, select(literal(1))).scalar() == 1
-    except sqlite3.Error:
+        return (await execute(db, select(literal(1)))).scalar() == 1
+    except DB_ERRORS:
         return False

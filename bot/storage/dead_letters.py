@@ -16,9 +16,8 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select
 from sqlite_utils import Database
 
-from bot.storage.db import transaction
 from bot.storage.inbox import inbox
-from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
+from bot.storage.sql import UtcDateTime, atomic, execute, inserted_id, metadata
 
 dead_letters = Table(
     "dead_letters",
@@ -57,7 +56,7 @@ class DeadLetters:
     def __init__(self, db: Database):
         self.db = db
 
-    def bury(
+    async def bury(
         self,
         entry_id: int,
         *,
@@ -67,59 +66,63 @@ class DeadLetters:
         now: datetime,
     ) -> int | None:
         """Move inbox row ``entry_id`` here (scrubbed ``payload``), in one transaction.
-        None if the row is no longer kept (handled meanwhile)."""
-        with transaction(self.db):
-            row = run(
-                self.db,
-                select(inbox.c.source, inbox.c.kind, inbox.c.attempts, inbox.c.received_at)
-                .where(inbox.c.id == entry_id),
-            ).first()  # fmt: skip
+        None if the row is no longer kept (handled meanwhile, or buried by another)."""
+        async with atomic(self.db):
+            row = (
+                await execute(
+                    self.db,
+                    select(inbox.c.source, inbox.c.kind, inbox.c.attempts, inbox.c.received_at)
+                    .where(inbox.c.id == entry_id)
+                    .with_for_update(),
+                )
+            ).first()
             if row is None:
                 return None
-            letter = inserted_id(run(
-                self.db,
-                insert(dead_letters).values(
-                    source=row.source, kind=row.kind, what=what, error=error,
-                    attempts=row.attempts, received_at=row.received_at, dead_at=now,
-                    payload=payload,
-                ),
-            ))  # fmt: skip
-            run(self.db, delete(inbox).where(inbox.c.id == entry_id))
+            new = insert(dead_letters).values(
+                source=row.source, kind=row.kind, what=what, error=error,
+                attempts=row.attempts, received_at=row.received_at, dead_at=now,
+                payload=payload,
+            )  # fmt: skip
+            letter = inserted_id(await execute(self.db, new))
+            await execute(self.db, delete(inbox).where(inbox.c.id == entry_id))
         return letter
 
-    def list(self, limit: int = 20) -> list[DeadLetter]:
-        rows = run(self.db, _LETTER.order_by(dead_letters.c.id.desc()).limit(limit)).all()
-        return [DeadLetter(**r._mapping) for r in rows]
+    async def list(self, limit: int = 20) -> list[DeadLetter]:
+        query = _LETTER.order_by(dead_letters.c.id.desc()).limit(limit)
+        return [DeadLetter(**r._mapping) for r in (await execute(self.db, query)).all()]
 
-    def count(self) -> int:
-        return int(run(self.db, select(func.count()).select_from(dead_letters)).scalar_one())
+    async def count(self) -> int:
+        query = select(func.count()).select_from(dead_letters)
+        return int((await execute(self.db, query)).scalar_one())
 
-    def get(self, letter_id: int) -> DeadLetter | None:
-        r = run(self.db, _LETTER.where(dead_letters.c.id == letter_id)).first()
+    async def get(self, letter_id: int, *, lock: bool = False) -> DeadLetter | None:
+        query = _LETTER.where(dead_letters.c.id == letter_id)
+        r = (await execute(self.db, query.with_for_update() if lock else query)).first()
         return DeadLetter(**r._mapping) if r else None
 
-    def retry(self, letter_id: int) -> int | None:
+    async def retry(self, letter_id: int) -> int | None:
         """Back to the inbox for one more try; returns the new inbox id, or None if there
         is no such dead letter. It keeps its attempts, so it is handled as a replay (its
-        effects may be half done) and comes back here if this try fails too."""
-        with transaction(self.db):
-            letter = self.get(letter_id)
+        effects may be half done) and comes back here if this try fails too. Two admins
+        retrying at once put it back once: the letter is read locked and deleted in the
+        same transaction."""
+        async with atomic(self.db):
+            letter = await self.get(letter_id, lock=True)
             if letter is None:
                 return None
-            kept = inserted_id(run(
-                self.db,
-                insert(inbox).values(
-                    source=letter.source, kind=letter.kind, payload=letter.payload,
-                    received_at=letter.received_at, attempts=max(letter.attempts, 1),
-                    last_error="retried by an admin",
-                ),
-            ))  # fmt: skip
-            run(self.db, delete(dead_letters).where(dead_letters.c.id == letter_id))
+            back = insert(inbox).values(
+                source=letter.source, kind=letter.kind, payload=letter.payload,
+                received_at=letter.received_at, attempts=max(letter.attempts, 1),
+                last_error="retried by an admin",
+            )  # fmt: skip
+            kept = inserted_id(await execute(self.db, back))
+            await execute(self.db, delete(dead_letters).where(dead_letters.c.id == letter_id))
         return kept
 
-    def drop(self, letter_id: int) -> bool:
-        gone = run(self.db, delete(dead_letters).where(dead_letters.c.id == letter_id))
-        return gone.rowcount == 1
+    async def drop(self, letter_id: int) -> bool:
+        gone = delete(dead_letters).where(dead_letters.c.id == letter_id)
+        return (await execute(self.db, gone)).rowcount == 1
 
-    def prune(self, before: datetime) -> int:
-        return run(self.db, delete(dead_letters).where(dead_letters.c.dead_at < before)).rowcount
+    async def prune(self, before: datetime) -> int:
+        old = delete(dead_letters).where(dead_letters.c.dead_at < before)
+        return (await execute(self.db, old)).rowcount

@@ -7,15 +7,14 @@ resend an activity. The key is the platform's own identity for the delivery.
 from __future__ import annotations
 
 import logging
-import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Table, Text, delete, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, metadata, run
+from bot.storage.sql import DB_ERRORS, UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -34,33 +33,46 @@ processed_deliveries = Table(
     Column("seen_at", UtcDateTime, nullable=False),
     Index("processed_deliveries_seen", "seen_at"),
 )
-_CLAIM = insert(processed_deliveries).on_conflict_do_nothing()
+_CLAIM = upsert(processed_deliveries).on_conflict_do_nothing()
 
 
 class DeliveryStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def claim(self, key: str, now: datetime) -> bool:
-        """True the first time ``key`` is seen, False for every repeat."""
-        return run(self.db, _CLAIM, {"key": key, "seen_at": now}).rowcount == 1
+    async def claim(
+        self, key: str, now: datetime, *, then: Callable[[], Awaitable[None]] | None = None
+    ) -> bool:
+        """True the first time ``key`` is seen, False for every repeat.
 
-    def seen(self, key: str) -> bool:
+        ``then`` (the web chat's echo of a person's message) runs only for the first,
+        in the same transaction as the claim: two copies of one delivery arriving
+        together echo once, and if ``then`` fails the claim is undone, so a retry is
+        not taken for a repeat."""
+        if then is None:
+            return (await execute(self.db, _CLAIM, {"key": key, "seen_at": now})).rowcount == 1
+        async with atomic(self.db):
+            if (await execute(self.db, _CLAIM, {"key": key, "seen_at": now})).rowcount != 1:
+                return False
+            await then()
+        return True
+
+    async def seen(self, key: str) -> bool:
         query = select(processed_deliveries.c.key).where(processed_deliveries.c.key == key)
-        return run(self.db, query).first() is not None
+        return (await execute(self.db, query)).first() is not None
 
-    def prune(self, now: datetime, keep: timedelta = KEEP) -> int:
+    async def prune(self, now: datetime, keep: timedelta = KEEP) -> int:
         """Forget deliveries seen more than ``keep`` ago; returns how many."""
         old = processed_deliveries.c.seen_at < now - keep
-        return run(self.db, delete(processed_deliveries).where(old)).rowcount
+        return (await execute(self.db, delete(processed_deliveries).where(old))).rowcount
 
 
-def prune_old(store: DeliveryStore, clock: Clock) -> None:
+async def prune_old(store: DeliveryStore, clock: Clock) -> None:
     """Forget deliveries seen more than a week ago (the app runs this daily, as a
     ``bot.workers`` worker)."""
     try:
-        removed = store.prune(clock.now())
-    except sqlite3.Error as e:
+        removed = await store.prune(clock.now())
+    except DB_ERRORS as e:
         log.warning("could not prune processed deliveries: %s", e)
     else:
         if removed:

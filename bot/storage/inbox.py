@@ -19,7 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select, update
 from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
+from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
 
 inbox = Table(
     "inbox",
@@ -68,27 +68,27 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:
-        return self.add_raw(source, kind, json.dumps(payload), now)
+    async def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:
+        return await self.add_raw(source, kind, json.dumps(payload), now)
 
-    def add_raw(self, source: str, kind: str, payload: str, now: datetime) -> int:
+    async def add_raw(self, source: str, kind: str, payload: str, now: datetime) -> int:
         """Keep a delivery as text; one short autocommit INSERT on the acknowledging path."""
         params = {"source": source, "kind": kind, "payload": payload, "received_at": now}
-        return inserted_id(run(self.db, _ADD, params))
+        return inserted_id(await execute(self.db, _ADD, params))
 
-    def insert_many(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
+    async def insert_many(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
         """Keep several deliveries, inside the caller's transaction (one commit for all)."""
         if rows:
             params = [
                 {"source": source, "kind": kind, "payload": payload, "received_at": now}
                 for payload, now in rows
             ]
-            run(self.db, _ADD, params)
+            await execute(self.db, _ADD, params)
 
-    def remove(self, entry_id: int) -> None:
-        run(self.db, delete(inbox).where(inbox.c.id == entry_id))
+    async def remove(self, entry_id: int) -> None:
+        await execute(self.db, delete(inbox).where(inbox.c.id == entry_id))
 
-    def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
+    async def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
         """Up to ``limit`` kept rows newer than ``after_id``, oldest first (all if < 0)."""
         query = (
             select(*_KEPT)
@@ -96,30 +96,32 @@ class Inbox:
             .order_by(inbox.c.id)
             .limit(limit if limit >= 0 else None)
         )
-        return [Kept._make(r) for r in run(self.db, query).all()]
+        return [Kept._make(r) for r in (await execute(self.db, query)).all()]
 
-    def get(self, entry_id: int) -> Kept | None:
-        r = run(self.db, select(*_KEPT).where(inbox.c.id == entry_id)).first()
+    async def get(self, entry_id: int) -> Kept | None:
+        r = (await execute(self.db, select(*_KEPT).where(inbox.c.id == entry_id))).first()
         return Kept._make(r) if r else None
 
-    def attempted(self, entry_id: int, error: str, *, count: bool, payload: str | None) -> int:
+    async def attempted(
+        self, entry_id: int, error: str, *, count: bool, payload: str | None
+    ) -> int:
         """Record a failed (or, before a replay, an about-to-start) attempt; returns how many
-        attempts the row has had. ``payload`` replaces the body (one with its tokens
-        scrubbed: it waits for a later try now, no longer for an answer within seconds)."""
-        run(
-            self.db,
+        attempts the row has had (0: it is no longer kept). ``payload`` replaces the body
+        (one with its tokens scrubbed: it waits for a later try now, no longer for an
+        answer within seconds). One statement, so the count it returns is its own."""
+        change = (
             update(inbox)
             .where(inbox.c.id == entry_id)
             .values(
                 attempts=inbox.c.attempts + int(count),
                 last_error=error,
                 payload=func.coalesce(payload, inbox.c.payload),
-            ),
+            )
+            .returning(inbox.c.attempts)
         )
-        found = run(self.db, select(inbox.c.attempts).where(inbox.c.id == entry_id)).scalar()
-        return int(found or 0)
+        return int((await execute(self.db, change)).scalar() or 0)
 
-    def failed_before(self, source: str, before: datetime, up_to: int) -> list[int]:
+    async def failed_before(self, source: str, before: datetime, up_to: int) -> list[int]:
         """Rows up to id ``up_to`` tried at least once and received before ``before``."""
         query = select(inbox.c.id).where(
             inbox.c.source == source,
@@ -127,26 +129,29 @@ class Inbox:
             inbox.c.attempts > 0,
             inbox.c.received_at < before,
         )
-        return [int(r[0]) for r in run(self.db, query).all()]
+        return [int(r[0]) for r in (await execute(self.db, query)).all()]
 
-    def delete_before(self, source: str, before: datetime, up_to: int, keep: set[int]) -> int:
+    async def delete_before(
+        self, source: str, before: datetime, up_to: int, keep: set[int]
+    ) -> int:
         """Forget rows up to id ``up_to`` received before ``before`` (the retention
         period), except ``keep``."""
         query = select(inbox.c.id).where(
             inbox.c.source == source, inbox.c.id <= up_to, inbox.c.received_at < before
         )
-        ids = [int(r[0]) for r in run(self.db, query).all() if int(r[0]) not in keep]
+        ids = [int(r[0]) for r in (await execute(self.db, query)).all() if int(r[0]) not in keep]
         for start in range(0, len(ids), _MANY):
-            run(self.db, delete(inbox).where(inbox.c.id.in_(ids[start : start + _MANY])))
+            chunk = ids[start : start + _MANY]
+            await execute(self.db, delete(inbox).where(inbox.c.id.in_(chunk)))
         return len(ids)
 
-    def last_id(self, source: str) -> int:
+    async def last_id(self, source: str) -> int:
         query = select(func.max(inbox.c.id)).where(inbox.c.source == source)
-        return int(run(self.db, query).scalar() or 0)
+        return int((await execute(self.db, query)).scalar() or 0)
 
-    def pending(self, source: str) -> list[tuple[int, str, dict | str]]:
+    async def pending(self, source: str) -> list[tuple[int, str, dict | str]]:
         """Every kept row: parsed payloads as dicts, ``http`` bodies as text."""
         return [
             (k.id, k.kind, k.payload if k.kind == RAW else json.loads(k.payload))
-            for k in self.after(source, 0, -1)
+            for k in await self.after(source, 0, -1)
         ]

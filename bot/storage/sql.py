@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -41,10 +42,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
+    select,
 )
-from sqlalchemy.dialects import registry
+from sqlalchemy.dialects import postgresql, registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlite_utils import Database
@@ -242,6 +246,37 @@ async def atomic(db: Database) -> AsyncIterator[None]:
         conn.execute("COMMIT")
 
 
+# What a store call raises when the database fails it (locked, read-only, full, gone, a
+# constraint). Catch this, never a driver's own class: today the driver's errors come
+# through unwrapped (sqlite3.Error, see the module docstring); after the engine swap they
+# are SQLAlchemy's driver-neutral DBAPIError (IntegrityError, OperationalError...).
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, DBAPIError)
+
+
+def upsert(table: Any) -> postgresql.Insert:
+    """``INSERT`` with ``.on_conflict_do_nothing()`` / ``.on_conflict_do_update()`` (and
+    ``.excluded``) that compiles on SQLite and on PostgreSQL alike: use it for every
+    upsert. (PostgreSQL's construct compiles on SQLite too; SQLite's does not compile on
+    PostgreSQL, so ``sqlalchemy.dialects.sqlite.insert`` would tie a store to SQLite.)"""
+    return postgresql.insert(table)
+
+
+def dialect_name(db: Database) -> str:
+    """``"sqlite"`` or ``"postgresql"``: for the few statements that differ (a lock that
+    SQLite's single writer makes needless, an upsert's dialect)."""
+    return engine_for(db).dialect.name
+
+
+async def serialize(db: Database, name: str) -> None:
+    """Inside ``atomic(db)``: wait until no other transaction holds ``name``, and hold it
+    until this one ends. For a read-modify-write with no row to lock (a next number worked
+    out from ``MAX``). On PostgreSQL a transaction-scoped advisory lock; on SQLite nothing,
+    since ``atomic`` already holds the file's one write lock."""
+    if dialect_name(db) == "postgresql":
+        key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit key, the same every run
+        await execute(db, select(func.pg_advisory_xact_lock(key)))
+
+
 def inserted_id(result: CursorResult[Any]) -> int:
     """The id an INSERT of one row gave it (its integer primary key)."""
     key = result.inserted_primary_key
@@ -251,14 +286,18 @@ def inserted_id(result: CursorResult[Any]) -> int:
 
 
 __all__ = [
+    "DB_ERRORS",
     "NAMING_CONVENTION",
     "UtcDateTime",
     "atomic",
     "connection_for",
+    "dialect_name",
     "engine_for",
     "execute",
     "inserted_id",
     "metadata",
     "run",
+    "serialize",
+    "upsert",
     "utc_text",
 ]

@@ -11,7 +11,6 @@ acknowledgement one HMAC and one small INSERT however much work the clicks cause
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 
 from aiohttp import web
@@ -22,6 +21,7 @@ from bot.core.clock import Clock
 from bot.http.json_body import fields_shaped, parse_json_text
 from bot.storage.batched import BatchedWriter
 from bot.storage.inbox import RAW, Inbox
+from bot.storage.sql import DB_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,15 @@ class SlackDoor:
             return answer
         try:
             await self.writer.submit((body, self.clock.now()), group=self._keep)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             # Not kept, so not acknowledged: Slack retries, and nothing is lost.
             log.error("could not keep a Slack delivery: %s", e)
             return web.Response(status=503, text="try again shortly")
         self.notify()
         return web.Response(status=200)
 
-    def _keep(self, rows: list[tuple[str, datetime]]) -> list[None]:
-        self.inbox.insert_many("slack", RAW, rows)
+    async def _keep(self, rows: list[tuple[str, datetime]]) -> list[None]:
+        await self.inbox.insert_many("slack", RAW, rows)
         return [None] * len(rows)
 
     def _signed(self, body: str, headers) -> bool:

@@ -11,7 +11,6 @@ bodies and dead letters are deleted after the retention period.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from bot.adapters.slack.scrub import describe, scrub
 from bot.core.clock import Clock
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.inbox import Inbox, Kept
+from bot.storage.sql import DB_ERRORS
 from bot.workers import Worker
 
 log = logging.getLogger(__name__)
@@ -55,28 +55,28 @@ class FailedDeliveries:
         # (the last row id the consumer has taken, the ids being handled now)
         self.taken = taken
 
-    def begin_replay(self, row: Kept) -> bool:
+    async def begin_replay(self, row: Kept) -> bool:
         """Count a replay as an attempt before it starts, so a delivery that kills the
         process every time is still tried only ``max_attempts`` times. False if it has had
         them all and the last one never finished (it is moved to the dead letters)."""
         if row.attempts >= self.max_attempts and row.last_error in (None, INTERRUPTED):
-            self.bury(row, "the process stopped while handling it")
+            await self.bury(row, "the process stopped while handling it")
             return False
-        self.inbox.attempted(row.id, INTERRUPTED, count=True, payload=None)
+        await self.inbox.attempted(row.id, INTERRUPTED, count=True, payload=None)
         return True
 
-    def failed(self, row: Kept, error: str, *, counted: bool) -> None:
+    async def failed(self, row: Kept, error: str, *, counted: bool) -> None:
         """A try failed: record it (the body loses its tokens now: it waits for a later
         try, no longer for an answer within seconds), and give up once it has had
         ``max_attempts`` tries or is older than the age limit."""
         try:
-            attempts = self.inbox.attempted(
+            attempts = await self.inbox.attempted(
                 row.id, error, count=not counted, payload=scrub(row.kind, row.payload)
             )
             if attempts >= self.max_attempts or self._older(row.received_at, self.max_age):
-                self.bury(row, error)
+                await self.bury(row, error)
                 return
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             log.error("could not record a failed Slack delivery: %s", e)
             return
         log.error(
@@ -88,11 +88,11 @@ class FailedDeliveries:
             self.max_attempts,
         )
 
-    def bury(self, row: Kept, error: str | None) -> None:
+    async def bury(self, row: Kept, error: str | None) -> None:
         """Move a kept delivery to the dead letters, its body scrubbed."""
-        found = self.inbox.get(row.id)
+        found = await self.inbox.get(row.id)
         payload = found.payload if found else row.payload
-        letter = self.dead.bury(
+        letter = await self.dead.bury(
             row.id,
             what=describe(row.kind, payload),
             error=error or "unknown",
@@ -110,7 +110,7 @@ class FailedDeliveries:
     def _older(self, received_at: datetime, age: timedelta) -> bool:
         return self.clock.now() - received_at > age
 
-    def housekeeping(self) -> tuple[int, int, int]:
+    async def housekeeping(self) -> tuple[int, int, int]:
         """Move failed deliveries older than the age limit to the dead letters, and delete
         kept bodies and dead letters older than the retention period. Rows being handled
         right now are left alone. Returns (buried, deleted kept, deleted dead letters)."""
@@ -118,15 +118,15 @@ class FailedDeliveries:
         last, busy = self.taken()
         buried = 0
         # Only rows the consumer has already taken: the others are about to be handled.
-        for entry in self.inbox.failed_before("slack", now - self.max_age, last):
+        for entry in await self.inbox.failed_before("slack", now - self.max_age, last):
             if entry in busy:
                 continue
-            found = self.inbox.get(entry)
+            found = await self.inbox.get(entry)
             if found is not None:
-                self.bury(found, found.last_error)
+                await self.bury(found, found.last_error)
                 buried += 1
-        deleted = self.inbox.delete_before("slack", now - self.retention, last, busy)
-        pruned = self.dead.prune(now - self.retention)
+        deleted = await self.inbox.delete_before("slack", now - self.retention, last, busy)
+        pruned = await self.dead.prune(now - self.retention)
         return buried, deleted, pruned
 
     def housekeeping_worker(self) -> Worker:
@@ -134,8 +134,8 @@ class FailedDeliveries:
 
         async def tidy() -> None:
             try:
-                buried, deleted, pruned = self.housekeeping()
-            except sqlite3.Error as e:
+                buried, deleted, pruned = await self.housekeeping()
+            except DB_ERRORS as e:
                 log.warning("could not tidy the Slack inbox: %s", e)
             else:
                 if deleted or pruned:

@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import re
-import sqlite3
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from bot.core import Bot, DeliveryFailed
 from bot.http.errors import where
 from bot.retry import RetryPolicy
 from bot.storage.inbox import RAW, Inbox, Kept
+from bot.storage.sql import DB_ERRORS
 from bot.tasks import TaskSet
 from bot.workers import Worker
 
@@ -124,9 +124,13 @@ class SlackIntake:
         self._stopping = False
         self._stopped = asyncio.Event()
         self.handled = 0
-        # Rows kept by an earlier process; read now, before Socket Mode can connect, so
-        # only those are handled as replays (which skip the repeat check).
-        self.replay_until = inbox.last_id("slack")
+        # Rows kept by an earlier process: set by prepare(), before Socket Mode can
+        # connect, so only those are handled as replays (which skip the repeat check).
+        self.replay_until = 0
+
+    async def prepare(self) -> None:
+        """Note the last row an earlier process kept (call before any door opens)."""
+        self.replay_until = await self.inbox.last_id("slack")
 
     def notify(self) -> None:
         """A row was kept: look at the inbox."""
@@ -141,7 +145,7 @@ class SlackIntake:
         if entry is None:
             # Socket Mode: a live delivery nobody has kept yet. Keep it; the consumer
             # handles it like an HTTP one.
-            self.inbox.add("slack", kind, body, self.bot.services.clock.now())
+            await self.inbox.add("slack", kind, body, self.bot.services.clock.now())
             self.notify()
             return
         outcome = context[OUTCOME]
@@ -193,8 +197,8 @@ class SlackIntake:
             self._replays_announced = True
             log.warning("handling Slack deliveries left by a stopped process")
         try:
-            rows = self.inbox.after("slack", self._last, BATCH)
-        except sqlite3.Error as e:
+            rows = await self.inbox.after("slack", self._last, BATCH)
+        except DB_ERRORS as e:
             log.error("could not read kept Slack deliveries (%s); trying again", e)
             return 1.0
         if not rows:
@@ -230,7 +234,7 @@ class SlackIntake:
         outcome: str = KEEP
         error: str | None = INTERRUPTED
         try:
-            if replay and attempt == 0 and not self.failures.begin_replay(row):
+            if replay and attempt == 0 and not await self.failures.begin_replay(row):
                 return
             try:
                 outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
@@ -248,7 +252,7 @@ class SlackIntake:
             # Below is not reached if cancelled (a shutdown that ran out of time): the
             # row stays kept and the next start handles it again.
             if outcome == DONE:
-                self.inbox.remove(row.id)
+                await self.inbox.remove(row.id)
             elif outcome == RETRY and attempt < REDELIVERY.attempts - 1 and not self._stopping:
                 log.warning(
                     "a kept Slack delivery reached no handler; trying again in %ds",
@@ -257,7 +261,7 @@ class SlackIntake:
                 self._busy.add(row.id)
                 self.tasks.spawn(self._later(row, replay, attempt + 1))
             else:
-                self.failures.failed(row, error or "no handler", counted=replay)
+                await self.failures.failed(row, error or "no handler", counted=replay)
         finally:
             if outcome != RETRY or attempt >= REDELIVERY.attempts - 1 or self._stopping:
                 self._busy.discard(row.id)
@@ -322,6 +326,16 @@ class SlackIntake:
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+def prepare_ctx(intake: SlackIntake):
+    """Read where an earlier process's kept rows end: before Socket Mode connects."""
+
+    async def ctx(app: web.Application):
+        await intake.prepare()
+        yield
+
+    return ctx
 
 
 def intake_ctx(intake: SlackIntake):

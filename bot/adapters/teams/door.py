@@ -10,7 +10,6 @@ platform-notes). Teams has no slash commands, so typed text is parsed by the cor
 from __future__ import annotations
 
 import logging
-import sqlite3
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,6 +56,7 @@ from bot.commands.help import welcome_message
 from bot.core import Bot
 from bot.core.model import Incoming, MessageRef
 from bot.http.json_body import read_json_object
+from bot.storage.sql import DB_ERRORS, atomic
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +164,12 @@ class TeamsFrontDoor:
         except BadActivity as e:
             return web.json_response({"error": str(e)}, status=400)
         holder: dict[str, TeamsResponder | None] = {}
-        failed: list[sqlite3.Error] = []
+        failed: list[Exception] = []
 
         async def logic(ctx: TurnContext) -> None:
             try:
                 holder["r"] = await self.on_turn(ctx)
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 failed.append(e)  # not for on_turn_error, which would answer 201 regardless
 
         try:
@@ -205,8 +205,10 @@ class TeamsFrontDoor:
             # Reached only through handle(), after _authenticate: the serviceUrl is the
             # one the token named (or a loopback one in development mode).
             now = self.clock.now()
-            self.conversations.save(activity, now, "token" if self.validator else "development")
-            self.conversations.remember_user(activity, now)
+            trust = "token" if self.validator else "development"
+            async with atomic(self.conversations.db):  # one commit for both
+                await self.conversations.save(activity, now, trust)
+                await self.conversations.remember_user(activity, now)
         responder = TeamsResponder(ctx, self.adapter, self.app_id)
         delivery = (
             f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
@@ -272,10 +274,10 @@ class TeamsFrontDoor:
         if not bot_id or not activity.conversation:
             return
         if any(m.id == bot_id for m in activity.members_removed or []):
-            self.conversations.mark_inactive(activity.conversation.id)
+            await self.conversations.mark_inactive(activity.conversation.id)
             return
         if not any(m.id == bot_id for m in activity.members_added or []):
             return
-        if not self.bot.first_time(delivery):
+        if not await self.bot.first_time(delivery):
             return  # a retried delivery: the welcome has been sent
         await responder.reply(welcome_message(place_of(activity)))

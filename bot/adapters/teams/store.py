@@ -11,10 +11,9 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from sqlalchemy import Column, Integer, Table, Text, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, metadata, run
+from bot.storage.sql import UtcDateTime, execute, metadata, upsert
 
 teams_conversations = Table(
     "teams_conversations",
@@ -40,7 +39,7 @@ teams_users = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
-_SAVE = insert(teams_conversations)
+_SAVE = upsert(teams_conversations)
 _SAVE = _SAVE.on_conflict_do_update(
     index_elements=[teams_conversations.c.conversation_id],
     set_={
@@ -51,7 +50,7 @@ _SAVE = _SAVE.on_conflict_do_update(
         "trust": _SAVE.excluded.trust,
     },
 )
-_REMEMBER = insert(teams_users)
+_REMEMBER = upsert(teams_users)
 _REMEMBER = _REMEMBER.on_conflict_do_update(
     index_elements=[teams_users.c.user_id],
     set_={"teams_id": _REMEMBER.excluded.teams_id, "updated_at": _REMEMBER.excluded.updated_at},
@@ -65,7 +64,7 @@ class ConversationStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def save(self, activity: Activity, now: datetime, trust: str) -> None:
+    async def save(self, activity: Activity, now: datetime, trust: str) -> None:
         ref = TurnContext.get_conversation_reference(activity)
         conv = activity.conversation
         row = {
@@ -77,36 +76,36 @@ class ConversationStore:
             "updated_at": now,
             "trust": trust,
         }
-        run(self.db, _SAVE, row)
+        await execute(self.db, _SAVE, row)
 
-    def remember_user(self, activity: Activity, now: datetime) -> None:
+    async def remember_user(self, activity: Activity, now: datetime) -> None:
         user = activity.from_property
         if user is None or not user.id:
             return
         row = {"user_id": user.aad_object_id or user.id, "teams_id": user.id, "updated_at": now}
-        run(self.db, _REMEMBER, row)
+        await execute(self.db, _REMEMBER, row)
 
-    def teams_id(self, user_id: str) -> str | None:
+    async def teams_id(self, user_id: str) -> str | None:
         query = select(teams_users.c.teams_id).where(teams_users.c.user_id == user_id)
-        return run(self.db, query).scalar()
+        return (await execute(self.db, query)).scalar()
 
-    def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
+    async def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
         """The stored reference and how it was vouched for (see the ``trust`` column)."""
         c = teams_conversations.c
-        row = run(
-            self.db, select(c.reference, c.trust).where(c.conversation_id == conversation_id)
-        ).first()
+        query = select(c.reference, c.trust).where(c.conversation_id == conversation_id)
+        row = (await execute(self.db, query)).first()
         if row is None:
             return None
         return ConversationReference().deserialize(json.loads(row.reference)), row.trust
 
-    def is_active(self, conversation_id: str) -> bool | None:
+    async def is_active(self, conversation_id: str) -> bool | None:
         """Whether the bot is still in the conversation (None: never kept)."""
         c = teams_conversations.c
-        row = run(self.db, select(c.active).where(c.conversation_id == conversation_id)).first()
+        query = select(c.active).where(c.conversation_id == conversation_id)
+        row = (await execute(self.db, query)).first()
         return bool(row.active) if row else None
 
-    def mark_inactive(self, conversation_id: str) -> None:
+    async def mark_inactive(self, conversation_id: str) -> None:
         c = teams_conversations.c
         gone = update(teams_conversations).where(c.conversation_id == conversation_id)
-        run(self.db, gone.values(active=0))
+        await execute(self.db, gone.values(active=0))

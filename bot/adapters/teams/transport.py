@@ -62,7 +62,7 @@ class TeamsTransport:
         return trust is None and (ref.service_url or "").lower().startswith("https://")
 
     async def _continue(self, conversation_id: str, fn) -> Any:
-        stored = self.store.get(conversation_id)
+        stored = await self.store.get(conversation_id)
         if stored is None:
             raise DeliveryFailed("no conversation reference", permanent=True)
         ref, trust = stored
@@ -93,7 +93,7 @@ class TeamsTransport:
                 raise DeliveryFailed("teams 401", scope=WORKSPACE) from None
             if status in (403, 404):
                 # This conversation blocked or removed the bot (or no longer exists).
-                self.store.mark_inactive(conversation_id)
+                await self.store.mark_inactive(conversation_id)
                 raise DeliveryFailed(f"teams {status}", permanent=True) from None
             retry = None
             if status == 429:
@@ -117,7 +117,7 @@ class TeamsTransport:
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
         # The channel's stored reference names whoever spoke last, so name the actor.
-        member = self.store.teams_id(actor.user_id) or actor.user_id
+        member = await self.store.teams_id(actor.user_id) or actor.user_id
 
         async def send(ctx: TurnContext):
             await send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
@@ -189,7 +189,7 @@ class TeamsTransport:
                 found = None
             if found is not None and getattr(found, "name", None):
                 return Actor("teams", user_id, str(found.name))
-        return Actor("teams", user_id, "") if self.store.teams_id(user_id) else None
+        return Actor("teams", user_id, "") if await self.store.teams_id(user_id) else None
 
 
 async def send_personal(

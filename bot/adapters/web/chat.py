@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -44,7 +43,15 @@ from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.web import render
 from bot.settings import Settings
-from bot.storage.sql import UtcDateTime, inserted_id, metadata, run
+from bot.storage.sql import (
+    DB_ERRORS,
+    UtcDateTime,
+    atomic,
+    execute,
+    inserted_id,
+    metadata,
+    serialize,
+)
 from bot.workers import Worker
 
 if TYPE_CHECKING:
@@ -82,8 +89,13 @@ UNAVAILABLE = "secbot can't save messages just now. Please try again in a minute
 
 
 # Every change to a message takes the next version (one counter for all conversations):
-# a page polls for versions after the last it saw. Worked out inside the same statement,
-# so two writers can never take the same one.
+# a page polls for versions after the last it saw, so two writers must never take the same
+# one, and a version must never become visible after a higher one (the page would skip
+# it). The version is worked out inside the writing statement, in a transaction that holds
+# VERSIONS until it commits (SQLite's one write lock; an advisory lock on PostgreSQL,
+# where two statements could otherwise both read the same MAX), so versions are taken and
+# committed in order.
+VERSIONS = "webchat_messages.version"
 _NEXT_VERSION = select(
     func.coalesce(func.max(webchat_messages.c.version), 0) + 1
 ).scalar_subquery()
@@ -93,7 +105,7 @@ class WebChatStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(
+    async def add(
         self,
         conversation: str,
         sender: str,
@@ -105,9 +117,11 @@ class WebChatStore:
             conversation=conversation, visible_to=visible_to, sender=sender,
             payload=json.dumps(payload), version=_NEXT_VERSION, created_at=now,
         )  # fmt: skip
-        return inserted_id(run(self.db, new))
+        async with atomic(self.db):
+            await serialize(self.db, VERSIONS)
+            return inserted_id(await execute(self.db, new))
 
-    def replace(self, message_id: int, conversation: str, payload: dict) -> bool:
+    async def replace(self, message_id: int, conversation: str, payload: dict) -> bool:
         """Replace one of the bot's messages in ``conversation``; never a person's message
         or one from another conversation."""
         m = webchat_messages.c
@@ -116,9 +130,11 @@ class WebChatStore:
             .where(m.id == message_id, m.conversation == conversation, m.sender == "bot")
             .values(payload=json.dumps(payload), version=_NEXT_VERSION)
         )
-        return run(self.db, change).rowcount == 1
+        async with atomic(self.db):
+            await serialize(self.db, VERSIONS)
+            return (await execute(self.db, change)).rowcount == 1
 
-    def has_button_message(self, message_id: int, conversation: str, user: str) -> bool:
+    async def has_button_message(self, message_id: int, conversation: str, user: str) -> bool:
         """Whether ``user`` can see a bot message with this id in ``conversation``, so a
         click on it may update it."""
         m = webchat_messages.c
@@ -128,21 +144,23 @@ class WebChatStore:
             m.sender == "bot",
             or_(m.visible_to.is_(None), m.visible_to == user),
         )
-        return run(self.db, query).first() is not None
+        return (await execute(self.db, query)).first() is not None
 
-    def person_message(self, message_id: int, conversation: str) -> tuple[dict, datetime] | None:
+    async def person_message(
+        self, message_id: int, conversation: str
+    ) -> tuple[dict, datetime] | None:
         """A person's message in ``conversation`` (its payload, with its id), and when it
         was sent: what "Add to incident timeline" copies."""
         m = webchat_messages.c
         query = select(m.payload, m.created_at).where(
             m.id == message_id, m.conversation == conversation, m.sender == "user"
         )
-        row = run(self.db, query).first()
+        row = (await execute(self.db, query)).first()
         if row is None:
             return None
         return {"id": message_id, **json.loads(row.payload)}, row.created_at
 
-    def rooms(self, limit: int = MAX_ROOMS) -> list[str]:
+    async def rooms(self, limit: int = MAX_ROOMS) -> list[str]:
         """The rooms (not direct messages) that have messages, most recently used first:
         the page lists them, so a page sent to an incident room can be read there."""
         m = webchat_messages.c
@@ -153,9 +171,9 @@ class WebChatStore:
             .order_by(func.max(m.id).desc())
             .limit(limit)
         )
-        return list(run(self.db, query).scalars())
+        return list((await execute(self.db, query)).scalars())
 
-    def prune(self, before: datetime) -> int:
+    async def prune(self, before: datetime) -> int:
         """Delete messages created before ``before``; returns how many.
 
         The message with the highest version is always kept: new versions count up from
@@ -163,9 +181,9 @@ class WebChatStore:
         m = webchat_messages.c
         newest = select(func.max(m.version)).scalar_subquery()
         old = delete(webchat_messages).where(m.created_at < before, m.version < newest)
-        return run(self.db, old).rowcount
+        return (await execute(self.db, old)).rowcount
 
-    def since(self, conversation: str, user: str, after: int) -> list[dict]:
+    async def since(self, conversation: str, user: str, after: int) -> list[dict]:
         m = webchat_messages.c
         query = (
             select(m.id, m.sender, m.payload, m.version, m.visible_to)
@@ -184,7 +202,7 @@ class WebChatStore:
                 "private": r.visible_to is not None,
                 **json.loads(r.payload),
             }
-            for r in run(self.db, query).all()
+            for r in (await execute(self.db, query)).all()
         ]
 
 
@@ -218,11 +236,11 @@ class WebTransport:
         return None if len(data) > limit else data
 
     async def post(self, place: Place, msg: Message) -> MessageRef | None:
-        mid = self.store.add(place.channel, "bot", render(msg), self.clock.now())
+        mid = await self.store.add(place.channel, "bot", render(msg), self.clock.now())
         return MessageRef(place, str(mid))
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
-        self.store.add(
+        await self.store.add(
             place.channel,
             "bot",
             render(msg),
@@ -231,7 +249,7 @@ class WebTransport:
         )
 
     async def update(self, ref: MessageRef, msg: Message) -> None:
-        self.store.replace(int(ref.id), ref.place.channel, render(msg))
+        await self.store.replace(int(ref.id), ref.place.channel, render(msg))
 
     # --- rooms and people: the web chat has no private rooms or threads -------------
 
@@ -372,7 +390,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         data = await read_json_object(request)
         try:
             return await _send(data, signed_in)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             # The database can't be written (full disk, read-only, locked by another
             # process). Nothing was half-done that matters: the page can send it again.
             log.error("web chat: can't store a message (%s)", type(e).__name__)
@@ -411,7 +429,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
                 return _bad("The button click has no action id.")
             mid = str(action.get("message_id", ""))
             original = MessageRef(place, mid) if _WHOLE.fullmatch(mid) else None
-            if original is not None and not store.has_button_message(
+            if original is not None and not await store.has_button_message(
                 int(mid), place.channel, user_id
             ):
                 return _bad(
@@ -432,7 +450,11 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         elif isinstance(data.get("share"), dict):
             # "Add to incident timeline" on a person's message in this conversation.
             mid = str(data["share"].get("message_id", ""))
-            found = store.person_message(int(mid), place.channel) if _WHOLE.fullmatch(mid) else None
+            found = (
+                await store.person_message(int(mid), place.channel)
+                if _WHOLE.fullmatch(mid)
+                else None
+            )
             if found is None:
                 return _bad("That message isn't in this conversation. Reload the page.")
             incoming = shared_incoming(actor, place, delivery, found[0], found[1])
@@ -448,8 +470,8 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             return _bad("Send text, an action, a message to share or a file.")
         responder = WebResponder(transport, place, actor, original)
 
-        def echo(shown: dict = shown or {}) -> None:
-            store.add(place.channel, "user", shown, now)
+        async def echo(shown: dict = shown or {}) -> None:
+            await store.add(place.channel, "user", shown, now)
 
         accepted = echo if shown else None
         if not await bot.handle(incoming, responder, on_accept=accepted):
@@ -472,9 +494,8 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             return _bad("after must be a number.")
         after = int(after_text)
         place = conversation_place(conversation, user_id)
-        return web.json_response(
-            {"messages": store.since(place.channel, user_id, after), "rooms": store.rooms()}
-        )
+        messages = await store.since(place.channel, user_id, after)
+        return web.json_response({"messages": messages, "rooms": await store.rooms()})
 
     async def whoami(request: web.Request) -> web.Response:
         """How the page should sign in, and who the secret belongs to."""
@@ -512,8 +533,8 @@ def prune_worker(store: WebChatStore, keep: timedelta, clock) -> Worker:
 
     async def prune() -> None:
         try:
-            removed = store.prune(clock.now() - keep)
-        except sqlite3.Error as e:
+            removed = await store.prune(clock.now() - keep)
+        except DB_ERRORS as e:
             log.warning("could not prune web chat history: %s", e)
         else:
             if removed:

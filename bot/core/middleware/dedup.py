@@ -8,7 +8,8 @@ platform's own identity for the delivery (``Incoming.delivery_id``), kept in
 A turn with ``replay`` set (a delivery a dead process acknowledged but may not have
 finished) is handled even if already claimed: the features' own uniqueness rules stop
 a repeat. ``turn.on_accept`` (if an adapter gave one) runs once the delivery is known
-to be new and before it is claimed, so a failure there leaves it unclaimed for a retry.
+to be new, in the same transaction as its claim, so a failure there leaves it unclaimed
+for a retry and two copies arriving at once are accepted once.
 """
 
 from __future__ import annotations
@@ -26,20 +27,18 @@ log = logging.getLogger("bot.core.router")
 def deduplicate(store: DeliveryStore) -> Middleware:
     async def once(turn: Turn, call_next: Next) -> None:
         key = turn.incoming.delivery_id
+        now = turn.services.clock.now()
         if key and not turn.replay:
-            if turn.on_accept is not None and store.seen(key):
-                turn.repeated = True
-            else:
-                if turn.on_accept is not None:
-                    turn.on_accept()
-                turn.repeated = not store.claim(key, turn.services.clock.now())
+            # ``on_accept`` commits with the claim: two copies arriving together are
+            # accepted (and echoed) once, and a failed echo leaves the delivery unclaimed.
+            turn.repeated = not await store.claim(key, now, then=turn.on_accept)
             if turn.repeated:
                 log.info("ignoring repeated delivery %s", key)
                 return
         elif key:  # a replay: claim it if it never was, and handle it either way
-            store.claim(key, turn.services.clock.now())
+            await store.claim(key, now)
         elif turn.on_accept is not None:
-            turn.on_accept()
+            await turn.on_accept()
         await call_next(turn)
 
     return once
