@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.storage.operator import main as db_main
 
         try:
-            path = load_settings().db_path
+            settings = load_settings()
         except ConfigError as e:
             print(f"secbot: {e}", file=sys.stderr)
             return 2
-        return db_main(args.db_cmd, path)
+        return db_main(args.db_cmd, settings.db_path, settings.database_url)
     if args.cmd == "teams-package":
         from bot.packaging import write_teams_package
 

@@ -41,6 +41,7 @@ from bot.storage.db import (
     ping,
     write_problem,
 )
+from bot.storage.engine import DatabaseUnavailable, check, create_engine_for
 from bot.tasks import TaskSet
 from bot.workers import Worker
 from content.library.loader import ContentLibrary, load_library
@@ -300,7 +301,28 @@ def _listen_error(settings: Settings, e: OSError) -> str:
     )
 
 
+async def check_database(settings: Settings) -> None:
+    """A PostgreSQL database that can't be reached or refuses the login: one line, at once.
+
+    Storage v2 (issue 14) runs every store on PostgreSQL once the engine swap lands;
+    until then this build checks the URL and says it can't use it yet."""
+    if not settings.database_url:
+        return
+    engine = create_engine_for(settings.database_url)
+    try:
+        await check(engine)
+    except DatabaseUnavailable as e:
+        raise ConfigError(f"{settings.database_shown} can't be used: {e}") from None
+    finally:
+        await engine.dispose()
+    raise ConfigError(
+        f"{settings.database_shown} answers, but this build of secbot runs on SQLite only"
+        " (SECBOT_DB): PostgreSQL comes with storage v2's asynchronous engine"
+    )
+
+
 async def serve(settings: Settings) -> None:
+    await check_database(settings)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     try:

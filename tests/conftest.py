@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -154,3 +163,78 @@ async def boot(slack_env, fake_slack, fake_connector, clock):
     for bot in started:  # a bot the test stopped itself is already closed
         if not bot.session.closed:
             await stop_bot(bot)
+
+
+# --- PostgreSQL: a throwaway server per test session (/work/shared/postgres.md) ----------
+
+# Debian's postgresql package puts its programs here, off PATH; the newest version wins.
+PG_BINS = sorted(
+    glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2] or 0)
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL server of its own for this test session, on a free loopback port, with
+    trust authentication and no durability (fsync off): the URL of its ``postgres``
+    database. Started only when a test asks for it; skipped where the package is missing
+    (``.ci/run`` installs it). PostgreSQL refuses to run as root, so as root its programs
+    run as the package's ``postgres`` user (runuser), in a folder that user owns."""
+    if not PG_BINS:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = PG_BINS[-1]
+    as_root = os.geteuid() == 0
+    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
+    base = tempfile.mkdtemp(prefix="secbot-pg-")
+    if as_root:
+        shutil.chown(base, "postgres")
+    data, port = f"{base}/data", _free_port()
+
+    def pg(*command: str) -> None:  # cwd: the postgres user may not enter root's folder
+        subprocess.run(run_as + list(command), cwd=base, check=True, stdout=subprocess.DEVNULL)
+
+    pg(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+       "--locale=C.UTF-8", "--no-sync", "--no-instructions")  # fmt: skip
+    pg(f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "start", "-o",
+       f"-p {port} -h 127.0.0.1 -k {base} -c fsync=off -c synchronous_commit=off"
+       " -c full_page_writes=off -c max_connections=200")  # fmt: skip
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        pg(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+async def _admin(pg_url: str, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+def fresh_pg_url(pg_url):
+    """A new, empty database on the session's server for one test: its URL. (A plain
+    fixture, so sync tests and async ones can both use it.)"""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    in_a_thread(_admin(pg_url, f'CREATE DATABASE "{name}"'))
+    yield pg_url.rsplit("/", 1)[0] + "/" + name
+    in_a_thread(_admin(pg_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def in_a_thread(coro):
+    """Run ``coro`` to the end on an event loop of its own, in a thread of its own: callable
+    from sync code whether or not this thread has a loop (pytest-asyncio's) set."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -7,11 +7,43 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.core.access import LOOPBACK_NAMES, parse_allowed_hosts
 from bot.settings.base import SettingsGroup, choice, comma_list, setting
 
 ORGANISATION_LIMIT = 120
+# The drivers secbot uses for each database (URLs naming another are refused at start).
+POSTGRES_SCHEMES = ("postgresql+asyncpg", "postgresql", "postgres")
+
+
+def database_url(value: str) -> str:
+    """A PostgreSQL URL for asyncpg, or a ValueError that names what is wrong (never the
+    password). ``postgresql://`` and ``postgres://`` (what hosting providers print) mean
+    asyncpg too."""
+    try:
+        url = make_url(value.strip())
+    except ArgumentError:
+        raise ValueError(
+            "must be a URL like postgresql+asyncpg://user:password@host:5432/secbot"
+        ) from None
+    if url.drivername not in POSTGRES_SCHEMES:
+        raise ValueError(
+            f"must be a PostgreSQL URL (postgresql+asyncpg://...), not {url.drivername}://;"
+            " for SQLite set SECBOT_DB to the file instead"
+        )
+    if not url.host or not url.database:
+        raise ValueError("must name a host and a database: postgresql+asyncpg://host/secbot")
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def hide_password(value: str) -> str:
+    """The URL as people may see it: the password replaced by ***."""
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a URL)"
 
 
 class ServerSettings(SettingsGroup):
@@ -38,7 +70,16 @@ class ServerSettings(SettingsGroup):
         group="Server",
     )
     db_path: str = setting(
-        "SECBOT_DB", "./secbot.db", "The SQLite database file (WAL mode).", group="Server"
+        "SECBOT_DB", "./secbot.db",
+        "The SQLite database file (WAL mode), used unless SECBOT_DATABASE_URL is set.",
+        group="Server",
+    )
+    database_url: str | None = setting(
+        "SECBOT_DATABASE_URL", None,
+        "A PostgreSQL database instead of the SQLite file, as"
+        " postgresql+asyncpg://user:password@host:5432/name (postgresql:// and postgres://"
+        " mean the same). Several secbot instances can share one.",
+        group="Server", secret=True,
     )
     timezone: str = setting(
         "SECBOT_TIMEZONE", "Europe/London",
@@ -68,6 +109,13 @@ class ServerSettings(SettingsGroup):
     @classmethod
     def _mode(cls, value: Any) -> Any:
         return choice(value, ("development", "production"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return database_url(value)
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +185,19 @@ class ServerSettings(SettingsGroup):
         if self.allowed_hosts:
             return self.allowed_hosts
         return LOOPBACK_NAMES if self.dev_mode else ()
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the database to use: SECBOT_DATABASE_URL, or else the
+        SQLite file SECBOT_DB through aiosqlite."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.db_path}"
+
+    @property
+    def database_shown(self) -> str:
+        """Which database, for a message: the URL without its password, or the file."""
+        if self.database_url:
+            return f"SECBOT_DATABASE_URL {hide_password(self.database_url)!r}"
+        return f"SECBOT_DB {self.db_path!r}"
 
     @property
     def tz(self) -> ZoneInfo:

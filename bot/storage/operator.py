@@ -7,31 +7,32 @@ is one line on stderr and exit status 2, like a start-up that can't go ahead.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import sys
 
+from sqlalchemy.exc import DBAPIError
+
+from bot.settings.server import hide_password
 from bot.storage import schema
 from bot.storage.db import describe_write_error, open_db
+from bot.storage.engine import DatabaseUnavailable, check, create_engine_for, reason
 
 
-def main(command: str, path: str) -> int:
-    """``command`` is ``upgrade`` or ``current``; ``path`` is SECBOT_DB's value."""
+def main(command: str, path: str, url: str | None = None) -> int:
+    """``command`` is ``upgrade`` or ``current``; ``path`` is SECBOT_DB's value, used
+    unless ``url`` (SECBOT_DATABASE_URL, PostgreSQL) is given."""
+    if url:
+        return asyncio.run(_on_postgres(command, url))
     try:
         db = open_db(path)
     except (sqlite3.Error, OSError) as e:
         return _fail(f"SECBOT_DB {path!r} can't be opened as a database: {e}")
     try:
         if command == "upgrade":
-            before = schema.upgrade(db)
-            if before.up_to_date:
-                print(f"The schema is up to date (revision {before.head}).")
-            else:
-                was = before.current or "none: a new database"
-                print(f"Upgraded the schema to revision {before.head} (it was {was}).")
+            _say_upgraded(schema.upgrade(db))
         else:
-            now = schema.status(db)
-            state = "up to date" if now.up_to_date else f"the code's is {now.head}"
-            print(f"Schema revision {now.current or 'none (a new database)'}: {state}.")
+            _say_current(schema.status(db))
     except schema.SchemaTooNew as e:
         return _fail(f"SECBOT_DB {path!r} can't be used: {e}")
     except sqlite3.Error as e:
@@ -39,6 +40,39 @@ def main(command: str, path: str) -> int:
     finally:
         db.conn.close()
     return 0
+
+
+async def _on_postgres(command: str, url: str) -> int:
+    shown = f"SECBOT_DATABASE_URL {hide_password(url)!r}"
+    db = create_engine_for(url)
+    try:
+        await check(db)
+        if command == "upgrade":
+            _say_upgraded(await schema.upgrade_engine(db))
+        else:
+            _say_current(await schema.status_engine(db))
+    except DatabaseUnavailable as e:
+        return _fail(f"{shown} can't be used: {e}")
+    except schema.SchemaTooNew as e:
+        return _fail(f"{shown} can't be used: {e}")
+    except DBAPIError as e:
+        return _fail(f"{shown} can't be upgraded ({reason(e)})")
+    finally:
+        await db.dispose()
+    return 0
+
+
+def _say_upgraded(before: schema.Status) -> None:
+    if before.up_to_date:
+        print(f"The schema is up to date (revision {before.head}).")
+    else:
+        was = before.current or "none: a new database"
+        print(f"Upgraded the schema to revision {before.head} (it was {was}).")
+
+
+def _say_current(now: schema.Status) -> None:
+    state = "up to date" if now.up_to_date else f"the code's is {now.head}"
+    print(f"Schema revision {now.current or 'none (a new database)'}: {state}.")
 
 
 def _fail(line: str) -> int:

@@ -22,10 +22,11 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlite_utils import Database
 
-from bot.storage.db import transaction
-from bot.storage.sql import engine_for
+from bot.storage.db import core_write_check, schema_migrations, transaction
+from bot.storage.sql import engine_for, metadata
 
 log = logging.getLogger(__name__)
 # Alembic says at INFO which implementation and DDL mode it chose, at every start; what
@@ -81,7 +82,12 @@ def _current(conn: Connection) -> str | None:
 def status(db: Database) -> Status:
     """Where ``db`` stands; :class:`SchemaTooNew` if its revision is not one of ours."""
     with engine_for(db).connect() as conn:
-        current = _current(conn)
+        return status_on(conn)
+
+
+def status_on(conn: Connection) -> Status:
+    """:func:`status` on a SQLAlchemy connection (sync; an async one's ``run_sync``)."""
+    current = _current(conn)
     if current is not None and current not in _known():
         raise SchemaTooNew(current, head())
     return Status(current, head())
@@ -95,7 +101,16 @@ def _known() -> frozenset[str]:
 def upgrade(db: Database) -> Status:
     """Apply every revision ``db`` lacks, in one transaction; returns where it stood
     before. Refuses (:class:`SchemaTooNew`) a file from a newer secbot."""
-    before = status(db)
+    with engine_for(db).connect() as conn, transaction(db):
+        before = upgrade_on(conn)
+    if not before.up_to_date:
+        log.info("upgraded the schema from %s to %s", before.current or "nothing", before.head)
+    return before
+
+
+def upgrade_on(conn: Connection) -> Status:
+    """:func:`upgrade` on a connection whose transaction the caller holds (and commits)."""
+    before = status_on(conn)
     if before.up_to_date:
         return before
     cfg, script = config(), _script()
@@ -103,9 +118,29 @@ def upgrade(db: Database) -> Status:
     def steps(revision, context):  # what alembic.command.upgrade runs, with our cached script
         return script._upgrade_revs("head", revision)
 
-    with engine_for(db).connect() as conn, transaction(db):
-        cfg.attributes["connection"] = conn
-        with EnvironmentContext(cfg, script, fn=steps, destination_rev="head"):
-            script.run_env()
-    log.info("upgraded the schema from %s to %s", before.current or "nothing", before.head)
+    cfg.attributes["connection"] = conn
+    with EnvironmentContext(cfg, script, fn=steps, destination_rev="head"):
+        script.run_env()
     return before
+
+
+async def upgrade_engine(engine: AsyncEngine) -> Status:
+    """:func:`upgrade` for an asynchronous engine (PostgreSQL): the revisions run on one
+    of its connections, in one transaction (PostgreSQL's DDL is transactional too)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_made_first)
+        before = await conn.run_sync(upgrade_on)
+    if not before.up_to_date:
+        log.info("upgraded the schema from %s to %s", before.current or "nothing", before.head)
+    return before
+
+
+def _made_first(conn: Connection) -> None:
+    """The two tables that exist before any revision (``open_db`` makes them on SQLite)."""
+    metadata.create_all(conn, tables=[schema_migrations, core_write_check])
+
+
+async def status_engine(engine: AsyncEngine) -> Status:
+    """:func:`status` for an asynchronous engine."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(status_on)

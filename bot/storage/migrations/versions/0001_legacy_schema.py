@@ -6,6 +6,10 @@ records each in ``schema_migrations`` exactly as before, so nothing already ther
 touched or lost. A new file gets every step. The whole upgrade runs in one transaction
 (``bot.storage.schema.upgrade``): a crash half-way leaves the file as it was.
 
+On PostgreSQL (where no database predates Alembic) the frozen SQL, which is SQLite's
+own, is not replayed: the same tables are made from a Core snapshot of the schema as of
+this revision (``snapshot_0001.py``), and the later revisions apply as usual.
+
 Revision ID: 0001
 Revises:
 """
@@ -17,7 +21,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from bot.storage.migrations import ForwardOnly
+from bot.storage.migrations import ForwardOnly, snapshot_0001
 from bot.storage.migrations.legacy import LEGACY
 
 revision = "0001"
@@ -33,6 +37,10 @@ schema_migrations = sa.table(
 
 def upgrade() -> None:
     bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        # No file from before Alembic can exist here: the same schema, made at once.
+        snapshot_0001.create()
+        return
     for domain, steps in LEGACY.items():
         done: set[int] = set(
             bind.execute(

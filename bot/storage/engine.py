@@ -1,0 +1,67 @@
+"""The asynchronous engine for a database URL, and the check that it can be used at all.
+
+SQLite (the file in ``SECBOT_DB``) goes through aiosqlite; PostgreSQL
+(``SECBOT_DATABASE_URL``) through asyncpg. A database that can't be reached, or that
+refuses the login, is one plain line at start (:class:`DatabaseUnavailable`), never a
+traceback, and never the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from sqlalchemy import literal, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# How long start-up waits for the database server to answer before giving up.
+CONNECT_SECONDS = 10.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database can't be used: the message says why in a few words."""
+
+
+def create_engine_for(url: str, **options) -> AsyncEngine:
+    """An engine for ``url`` (no connection is made until it is used)."""
+    if make_url(url).get_backend_name() == "postgresql":
+        options.setdefault("connect_args", {"timeout": CONNECT_SECONDS})
+        options.setdefault("pool_pre_ping", True)  # a server restarted meanwhile
+    return create_async_engine(url, **options)
+
+
+async def check(engine: AsyncEngine, *, seconds: float = CONNECT_SECONDS) -> None:
+    """Connect and run a trivial query, or :class:`DatabaseUnavailable`."""
+    try:
+        async with asyncio.timeout(seconds), engine.connect() as conn:
+            await conn.execute(select(literal(1)))
+    except TimeoutError:
+        raise DatabaseUnavailable(f"no answer within {seconds:g} seconds") from None
+    except (DBAPIError, OSError) as e:
+        raise DatabaseUnavailable(reason(e)) from None
+
+
+def reason(error: BaseException) -> str:
+    """A few words for why a connection failed, from the driver's error."""
+    original = getattr(error, "orig", None) or error
+    cause = getattr(original, "__cause__", None)
+    for e in (original, cause, error):
+        if isinstance(e, socket.gaierror):
+            return "the host name is unknown"
+        if isinstance(e, ConnectionRefusedError):
+            return "the connection was refused: is the server running, on that port?"
+        if isinstance(e, OSError) and e.errno is not None:
+            return f"it can't be reached ({e.strerror or e})"
+    name = type(original).__name__
+    words = {
+        "InvalidPasswordError": "the user name or password was refused",
+        "InvalidAuthorizationSpecificationError": "the user name or password was refused",
+        "InvalidCatalogNameError": "that database does not exist",
+        "InsufficientPrivilegeError": "the user may not connect to that database",
+    }
+    if name in words:
+        return words[name]
+    text = str(original).splitlines()[0] if str(original) else name
+    return text[:200]

@@ -1,0 +1,104 @@
+"""PostgreSQL (storage v2, issue 14): the migrations make the declared schema there too,
+operators upgrade it with the same command, and a database that can't be used stops the
+start with one line and exit status 2. These run against the session's throwaway server
+(``pg_url`` in tests/conftest.py) and are skipped where PostgreSQL is not installed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from bot.storage.sql import metadata
+from tests.conftest import in_a_thread
+from tests.test_schema_matches import _import_everything
+
+ROOT = Path(__file__).resolve().parents[1]
+# Settings the app would otherwise want from the environment (none of them matter here).
+BASE_ENV = {"PATH": os.environ.get("PATH", ""), "SECBOT_MODE": "development"}
+
+
+def secbot(*args: str, url: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``python app.py ...`` with SECBOT_DATABASE_URL set, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        env={**BASE_ENV, "SECBOT_DATABASE_URL": url, "SECBOT_DB": str(cwd / "unused.db")},
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+async def _differences(url: str):
+    from bot.storage.engine import create_engine_for
+
+    declared = set(metadata.tables)
+
+    def include_name(name, type_, parent_names):
+        return name in declared if type_ == "table" else True
+
+    def compare(conn):
+        context = MigrationContext.configure(
+            conn, opts={"include_name": include_name, "compare_type": True}
+        )
+        return compare_metadata(context, metadata), set(inspect(conn).get_table_names())
+
+    engine = create_engine_for(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(compare)
+    finally:
+        await engine.dispose()
+
+
+def test_db_upgrade_makes_the_declared_schema_on_postgresql(fresh_pg_url, tmp_path):
+    """Revision 0001 makes the schema of its time from its Core snapshot on PostgreSQL,
+    the later revisions apply as on SQLite, and the result is exactly what the code
+    declares (the same comparison tests/test_schema_matches.py makes on SQLite)."""
+    first = secbot("db", "upgrade", url=fresh_pg_url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Upgraded the schema to revision" in first.stdout and "a new database" in first.stdout
+    again = secbot("db", "upgrade", url=fresh_pg_url, cwd=tmp_path)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    current = secbot("db", "current", url=fresh_pg_url, cwd=tmp_path)
+    assert current.returncode == 0 and "up to date" in current.stdout
+    assert not (tmp_path / "unused.db").exists()  # SECBOT_DATABASE_URL wins over SECBOT_DB
+
+    _import_everything()
+    differences, tables = in_a_thread(_differences(fresh_pg_url))
+    assert differences == [], (
+        "the declared tables differ from what the migrations make on PostgreSQL; if a "
+        "domain just declared its tables, regenerate the 0001 snapshot: "
+        "python -m tests.fixtures.build_pg_snapshot"
+    )
+    assert set(metadata.tables) <= tables
+
+
+def test_a_database_that_can_not_be_used_stops_the_start_with_one_line(pg_url, tmp_path):
+    """Nothing listens there, or no such database: one line naming the variable (never
+    the password) and exit status 2, for the app and for the operator's command."""
+    closed = f"postgresql+asyncpg://secbot:hunter2@127.0.0.1:{_closed_port()}/secbot"
+    missing = pg_url.rsplit("/", 1)[0] + "/no_such_database"
+    for url, why in ((closed, "refused"), (missing, "does not exist")):
+        for args in ((), ("db", "upgrade")):
+            done = secbot(*args, url=url, cwd=tmp_path)
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 2, done.stderr
+            assert len(lines) == 1 and "SECBOT_DATABASE_URL" in lines[0] and why in lines[0]
+            assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_a_url_that_is_not_postgresql_is_refused_at_start(tmp_path):
+    done = secbot(url="mysql://secbot@localhost/secbot", cwd=tmp_path)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "SECBOT_DATABASE_URL" in line and "PostgreSQL" in line
+
+
+def _closed_port() -> int:
+    from tests.conftest import _free_port
+
+    return _free_port()  # free a moment ago: nothing listens there
