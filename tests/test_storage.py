@@ -178,6 +178,25 @@ async def test_atomic_commits_together_joins_an_outer_one_and_rolls_back_on_erro
     db.close()
 
 
+async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
+    from sqlalchemy import func, insert, select
+
+    from bot.storage.sql import DB_ERRORS, atomic, execute, savepoint
+
+    db, demo = _demo_db(tmp_path), _demo_table()
+    async with atomic(db):
+        await execute(db, insert(demo).values(name="a", at=T0))
+        with pytest.raises(DB_ERRORS):
+            async with savepoint(db):
+                await execute(db, insert(demo).values(name="b", at=T0))
+                await execute(db, insert(demo).values(name="a", at=T0))  # a duplicate
+        await execute(db, insert(demo).values(name="c", at=T0))
+    names = (await execute(db, select(demo.c.name).order_by(demo.c.name))).scalars().all()
+    assert names == ["a", "c"]
+    assert (await execute(db, select(func.count()).select_from(demo))).scalar() == 2
+    db.close()
+
+
 def test_one_engine_per_database(tmp_path):
     from bot.storage.sql import engine_for
 

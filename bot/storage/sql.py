@@ -277,6 +277,18 @@ async def serialize(db: Database, name: str) -> None:
         await execute(db, select(func.pg_advisory_xact_lock(key)))
 
 
+@asynccontextmanager
+async def savepoint(db: Database) -> AsyncIterator[None]:
+    """Inside ``atomic(db)``: ``async with savepoint(db):`` undoes only what the block
+    wrote if it raises (a row that may break a constraint, tried on its own), leaving the
+    rest of the transaction as it was. (Use this, not ``connection_for(db).begin_nested()``:
+    it keeps working after the engine swap.)"""
+    if not db.conn.in_transaction:
+        raise RuntimeError("savepoint(db) is only for inside atomic(db)")
+    with connection_for(db).begin_nested():
+        yield
+
+
 def inserted_id(result: CursorResult[Any]) -> int:
     """The id an INSERT of one row gave it (its integer primary key)."""
     key = result.inserted_primary_key
@@ -297,6 +309,7 @@ __all__ = [
     "inserted_id",
     "metadata",
     "run",
+    "savepoint",
     "serialize",
     "upsert",
     "utc_text",
