@@ -13,7 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-STORAGE_LAYER = ("bot/storage/db.py", "bot/storage/sql.py", "bot/storage/migrations/")
+STORAGE_LAYER = (
+    "bot/storage/db.py",
+    "bot/storage/engine.py",
+    "bot/storage/sql.py",
+    "bot/storage/migrations/",
+)
 NOT_YET = (
     "incidents/store/",
     "incidents/paging/",
