@@ -18,6 +18,7 @@ from bot.core.inert import inert
 from incidents.paging.wording import how
 from incidents.playbooks import PHASE_LABELS, PHASES, phase_of
 from incidents.store import Event, Incident, StepState
+from incidents.times import london_seconds
 from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
 
 _MD = re.compile(r"([\\`*_~\[\]<>|])")
@@ -75,8 +76,9 @@ def _when(value: Any, tz: ZoneInfo) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return md(value)
-    if isinstance(value, datetime):
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # Europe/London with the zone named, whatever zone the bot schedules tips in.
+        return london_seconds(value)
     return "—"
 
 
