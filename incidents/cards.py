@@ -213,7 +213,10 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         lead += "Work through the checklist; the timeline records who did what."
     blocks: list[Block] = [Heading(title), Section(lead, fields=facts)]
     if inc.is_open:
-        controls = [Button("Hand over", HANDOVER, inc.id)]
+        controls = [
+            Button("Hand over", HANDOVER, inc.id),
+            Button("Holding statement", "incident:holding", inc.id),
+        ]
         if inc.kind == "impersonation":
             controls.append(Button("Fake accounts", "incident.takedown:show", inc.id))
         if not inc.acked_at:

@@ -140,9 +140,11 @@ def block_actions_body(
     enterprise: str | None = None,
     selected_user: str | None = None,
     block_id: str = "b1",
+    typed: dict[str, str] | None = None,
 ) -> str:
     """A button click; with ``selected_user``, a pick from a user menu (``users_select``)
-    in the block ``block_id``."""
+    in the block ``block_id``; ``typed`` is what was typed into the message's text
+    inputs (Slack's ``state.values``), by input name."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {
@@ -182,6 +184,13 @@ def block_actions_body(
             "type": "users_select",
             "selected_user": selected_user,
             "action_ts": payload["actions"][0]["action_ts"],
+        }
+    if typed is not None:
+        payload["state"] = {
+            "values": {
+                f"in{i}": {name: {"type": "plain_text_input", "value": text}}
+                for i, (name, text) in enumerate(typed.items())
+            }
         }
     if enterprise:
         payload["enterprise"] = {"id": enterprise, "name": "Gov org"}
@@ -246,8 +255,16 @@ def teams_activity(
 
 
 def teams_invoke(
-    verb: str, value: str = "", *, service_url: str, reply_to_id: str = "activity-1", **kw: Any
+    verb: str,
+    value: str = "",
+    *,
+    service_url: str,
+    reply_to_id: str = "activity-1",
+    typed: dict[str, str] | None = None,
+    **kw: Any,
 ) -> dict:
+    """A card button (Action.Execute); ``typed`` is what was typed into the card's text
+    inputs, which Teams sends in the action's data."""
     return teams_activity(
         service_url=service_url,
         activity_type="invoke",
@@ -257,7 +274,7 @@ def teams_invoke(
             "action": {
                 "type": "Action.Execute",
                 "verb": verb,
-                "data": {"action_id": verb, "value": value},
+                "data": {**(typed or {}), "action_id": verb, "value": value},
             },
             "trigger": "manual",
         },

@@ -298,7 +298,7 @@ def test_report_timings_skips_and_escaping():
     assert "- [ ] Do review-a — not done" in md
     assert "## Pages sent\n\nNone." in md
     drill = build_report(_incident(drill=True), steps, events, [], None, ZoneInfo("Europe/London"))
-    assert drill.startswith("# Drill report") and "**DRILL**" in drill
+    assert drill.startswith("# Drill report") and "**DRILL** — this was an exercise." in drill
     assert "Time to acknowledge** (from paging to the first acknowledgement): not reached" in drill
     assert duration(timedelta(hours=1, minutes=2)) == "1 h 2 min"
 

@@ -155,11 +155,15 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
 
     # The report arrives as a file through files_upload_v2.
     await bot.slash("/compromised", f"report {incident_id}", user="UREP", channel=CHANNEL)
-    done = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
+    # Two files: the Markdown report and its HTML version.
+    done = await fake_slack.wait_for(
+        lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
+        and s.api_calls("files.completeUploadExternal")
+    )
     assert done[0]["channel_id"] == CHANNEL
-    (asked,) = fake_slack.api_calls("files.getUploadURLExternal")
-    assert asked["filename"] == f"{incident_id}-report.md"
-    file_id = json.loads(done[0]["files"])[0]["id"]
+    asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]
+    assert asked == [f"{incident_id}-report.html", f"{incident_id}-report.md"]
+    file_id = json.loads(done[1]["files"])[0]["id"]  # the Markdown file
     (uploaded,) = fake_slack.named(f"/upload/{file_id}")
     assert uploaded.body.startswith(f"# Post-incident report: {incident_id}")
     assert "Reset and secured" in uploaded.body and "## Pages sent" in uploaded.body
@@ -242,11 +246,15 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
 
         # Closing a drill posts the drill report as a file in the incident's channel.
         await slack_close(running, fake_slack, incident_id, "Drill done", "UREP", CHANNEL)
-        done = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
+        # Two files: the Markdown report and its HTML version.
+        done = await fake_slack.wait_for(
+            lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
+            and s.api_calls("files.completeUploadExternal")
+        )
         assert done[0]["channel_id"] == CHANNEL
-        (asked,) = fake_slack.api_calls("files.getUploadURLExternal")
-        assert asked["filename"] == f"{incident_id}-drill-report.md"
-        file_id = json.loads(done[0]["files"])[0]["id"]
+        asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]
+        assert asked == [f"{incident_id}-drill-report.html", f"{incident_id}-drill-report.md"]
+        file_id = json.loads(done[1]["files"])[0]["id"]  # the Markdown file
         (uploaded,) = fake_slack.named(f"/upload/{file_id}")
         assert uploaded.body.startswith(f"# Drill report: {incident_id}")
         assert "**DRILL**" in uploaded.body

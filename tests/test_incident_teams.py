@@ -110,6 +110,10 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
         a for s in sent for a in s.get("attachments", []) if a["contentType"] == "text/markdown"
     ]
     assert files and files[0]["name"] == f"{incident_id}-report.md"
+    # The same report as a web page, attached as HTML (never pasted as a message).
+    (page,) = [a for s in sent for a in s.get("attachments", []) if a["contentType"] == "text/html"]
+    assert page["name"] == f"{incident_id}-report.html"
+    assert base64.b64decode(page["contentUrl"].split(",", 1)[1]).startswith(b"<!DOCTYPE html>")
     markdown = base64.b64decode(files[0]["contentUrl"].split(",", 1)[1]).decode()
     assert markdown.startswith(f"# Post-incident report: {incident_id}")
     assert "| Summary | Recovered |" in markdown and "| duty-pd | PagerDuty | page |" in markdown

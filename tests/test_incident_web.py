@@ -140,8 +140,9 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert "Closed at" in str(card["blocks"]) and "Password reset" in str(card["blocks"])
 
     messages = await say(bot, f"compromised report {incident_id}")
-    report = messages[-1]
+    page, report = messages[-2:]  # the report as a web page, then the Markdown report
     assert report["attachment"]["filename"] == f"{incident_id}-report.md"
+    assert page["attachment"]["filename"] == f"{incident_id}-report.html"
     md = report["attachment"]["content"]
     assert md.startswith(f"# Post-incident report: {incident_id}")
     assert re.search(
@@ -154,6 +155,16 @@ async def test_full_incident_from_triage_to_report(bot, fake_pd):
     assert f"{step_text['contain-scheduled']}: Not relevant to this incident" in md
     assert f"{step_text['contain-admins']}: We have no admins" in md
     assert "| duty-pd | PagerDuty | page |" in md and "| room | a chat message | page |" in md
+    # Pages to people are counted apart from the acknowledge and resolve updates sent to
+    # PagerDuty afterwards (issue 16 item 7): one definition, the summary agrees.
+    sent, updates = md.split("## Pages sent", 1)[1].split("### Acknowledge and resolve", 1)
+    assert "acknowledged" not in sent and "resolved" not in sent
+    assert "| duty-pd | PagerDuty | acknowledged |" in updates
+    assert "| duty-pd | PagerDuty | resolved |" in updates
+    pages = await pager(bot).pages(incident_id)
+    people = sum(p.action == "trigger" and p.status == "sent" for p in pages)
+    assert f"{people} pages reached people" in sent
+    assert report["text"].endswith("acknowledge/resolve updates.")
     assert "https://x.com/govuk/status/1" in md
     assert "| Department | DSIT |" in md
     # One line says which team was paged; the escalation steps follow it.
@@ -194,8 +205,9 @@ async def test_drill_is_marked_and_pages_only_drill_safe_targets(bot, fake_pd):
     assert all(p.status != "sent" for p in skipped)
 
     messages = await web_close(bot, incident_id, "Drill went well", REPORTER)
-    closed, report = messages[-2], messages[-1]
+    closed, page, report = messages[-3:]
     assert closed["text"].startswith(f"DRILL — {incident_id} closed")
+    assert page["attachment"]["filename"] == f"{incident_id}-drill-report.html"
     assert report["attachment"]["filename"] == f"{incident_id}-drill-report.md"
     md = report["attachment"]["content"]
     assert md.startswith(f"# Drill report: {incident_id}") and "**DRILL**" in md
@@ -330,6 +342,8 @@ async def test_report_counts_only_pages_that_went_out(bot, fake_pd):
     summary = messages[-1]["text"]
     expected = f"{sent} page{'' if sent == 1 else 's'} sent"
     expected += f", {failed} failed" if failed else ""
+    skipped = sum(p.status == "skipped" for p in pages)  # not drill-safe: listed apart
+    expected += f", {skipped} skipped (drill)" if skipped else ""
     assert summary.endswith(f"{expected}.") and f"{len(pages)} pages sent" not in summary
 
 

@@ -249,9 +249,13 @@ async def test_typed_text_is_inert_in_slack_pages_sms_email_and_webhooks(
     assert any("\uff20everyone" in t for b in bodies for t in mrkdwn_texts(b))
 
     # The report: typed text on one line, Markdown and tags escaped.
-    report = (await desk(paging_bot).reports.message(incident_id)).attachment[1]
+    md_file, html_file = await desk(paging_bot).reports.messages(incident_id)
+    report = md_file.attachment[1]
     assert_inert(report.replace("\n", " "))
     assert "\\<!channel\\>" in report and "<script>" not in report
+    page = html_file.attachment[1]
+    assert_inert(page.replace("\n", " "))
+    assert "&lt;!channel&gt;" in page and "<!channel>" not in page
 
 
 async def _until(check) -> None:

@@ -301,6 +301,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     # ... nor the tables of later revisions, which are made again on the way up.
     for table in ("incident_evidence", "timeline_clips", "incident_takedowns"):  # 0003
         db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute("DROP TABLE IF EXISTS incident_holding_lines")  # 0004
     db.execute("UPDATE alembic_version SET version_num = '0001'")
     db.conn.close()
 

@@ -255,6 +255,8 @@ class TextInput:
     label: str
     placeholder: str = ""
     max_length: int = 200
+    multiline: bool = False  # a box for a paragraph (a holding statement), not one line
+    initial: str = ""  # words the box starts with, to edit (plain; made inert)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.actions import unique
-from bot.core.inert import ELLIPSIS, inert, one_line
+from bot.core.inert import ELLIPSIS, clip, inert, one_line
 from bot.core.model import (
     Actions,
     Context,
@@ -198,6 +198,8 @@ def block_model(i: int, blk) -> object | None:
                 action_id=blk.name,
                 placeholder=_clip(blk.placeholder, MAX_HEADER) or None,
                 max_length=min(blk.max_length, 3000),
+                multiline=blk.multiline or None,
+                initial_value=clip(inert(blk.initial), min(blk.max_length, 3000)) or None,
             ),
         )
     return None

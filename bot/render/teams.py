@@ -159,6 +159,10 @@ def _body(blocks: tuple, cap: int | None) -> list[dict]:
                     "maxLength": blk.max_length,
                 }
             )
+            if blk.multiline:
+                body[-1]["isMultiline"] = True
+            if blk.initial:  # words to edit
+                body[-1]["value"] = clip(inert(blk.initial), blk.max_length)
         elif isinstance(blk, Context):
             body.extend(
                 _text_block(line, cap, isSubtle=True, size="Small") for line in blk.lines

@@ -111,6 +111,10 @@ def render(msg: Message) -> dict:
                     "max_length": blk.max_length,
                 }
             )
+            if blk.multiline:
+                blocks[-1]["multiline"] = True
+            if blk.initial:  # words to edit
+                blocks[-1]["initial"] = clip(inert(blk.initial), blk.max_length)
         elif isinstance(blk, Context):
             blocks.append({"type": "context", "lines": [_text(line) for line in blk.lines]})
         elif isinstance(blk, Divider):

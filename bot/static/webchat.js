@@ -178,7 +178,7 @@
           button.addEventListener("click", () => {
             // What was typed in this message's fields goes with the click, by name.
             const form = {};
-            box.querySelectorAll("input[data-name]").forEach((i) => { form[i.dataset.name] = i.value; });
+            box.querySelectorAll("[data-name]").forEach((i) => { form[i.dataset.name] = i.value; });
             post({ action: { action_id: btn.action_id, value: btn.value, message_id: String(m.id), form: form } });
           });
           row.appendChild(button);
@@ -202,9 +202,11 @@
         box.appendChild(row);
       } else if (b.type === "input") {
         const label = el("label", "field", b.label);
-        const input = el("input");
+        const input = el(b.multiline ? "textarea" : "input");
         input.dataset.name = b.name; input.placeholder = b.placeholder || "";
         if (b.max_length) input.maxLength = b.max_length;
+        if (b.multiline) input.rows = 4;
+        input.value = b.initial || "";
         label.appendChild(input);
         box.appendChild(label);
       } else if (b.type === "context") {
@@ -220,7 +222,9 @@
     }
     if (m.attachment) {
       const a = el("a", "context", "Download " + m.attachment.filename);
-      a.href = "data:text/markdown;charset=utf-8," + encodeURIComponent(m.attachment.content);
+      // The report comes as Markdown and as a web page: each downloads as its own type.
+      const type = /\.html$/.test(m.attachment.filename) ? "text/html" : "text/markdown";
+      a.href = "data:" + type + ";charset=utf-8," + encodeURIComponent(m.attachment.content);
       a.download = m.attachment.filename;
       box.appendChild(a);
     }

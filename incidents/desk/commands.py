@@ -47,6 +47,7 @@ USAGE = (
     "/compromised takedown <id> — fake accounts reported for takedown (impersonation)\n"
     "/compromised flag <id> fraud — fraud is involved (adds the Report Fraud step)\n"
     "/compromised close <id> <summary> — close it (commander or admin)\n"
+    "/compromised holding <id> — a holding statement for the press office to approve\n"
     "/compromised report <id> — the post-incident report as a file\n"
     "/compromised drill [platform] [@account] — practise the whole flow"
 )
@@ -80,6 +81,7 @@ class Commands(DeskJob):
             "acknowledge": d.acks.ack_command,
             "takedown": d.takedowns.command,
             "takedowns": d.takedowns.command,
+            "holding": d.holding.command,
             "help": self.usage,
         }
         found = sub.get(head.lower())
@@ -126,6 +128,10 @@ class Commands(DeskJob):
             "step": d.checklist.on_step,
             "phase": d.checklist.on_phase,
             "close": d.checklist.on_close,
+            "holding": d.holding.show,
+            "hold-edit": d.holding.on_edit,
+            "hold-approve": d.holding.on_approve,
+            "hold-posted": d.holding.on_posted,
         }.get(kind)
         if handler is None or not parts or not parts[0]:
             await turn.reply(cards.note("That button is no longer active.", private=True))

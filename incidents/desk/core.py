@@ -23,6 +23,7 @@ from incidents.desk.drills import Drills
 from incidents.desk.evidence import EvidenceDesk
 from incidents.desk.handover import Handover
 from incidents.desk.help_requests import HelpRequests
+from incidents.desk.holding import Holding
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
 from incidents.desk.report import Reports
@@ -61,6 +62,7 @@ class IncidentDesk:
         self.handover = Handover(self)
         self.evidence = EvidenceDesk(self)
         self.takedowns = TakedownTracker(self)
+        self.holding = Holding(self)
 
     @property
     def tz(self):

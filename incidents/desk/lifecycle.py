@@ -267,4 +267,4 @@ class Lifecycle(DeskJob):
         else:
             await turn.reply(closed)
         if inc.drill:
-            await turn.reply(await self.desk.reports.message(inc.id))
+            await self.desk.reports.send(turn, inc.id)

@@ -1,7 +1,10 @@
-"""``/compromised report <id>``: the post-incident (or drill) report as a Markdown file.
+"""``/compromised report <id>``: the post-incident (or drill) report, as a Markdown file
+and a self-contained HTML file (to print, or to send to the SIRO).
 
-The report itself is written by ``incidents.report``; this adds the pages and the
-acknowledgement time from the pager.
+The report's words come from ``incidents.report_contents``; this gathers the record
+(steps, timeline, the pager's pages and acknowledgement, the other desk jobs' sections)
+and delivers both files where the command was typed, as files through the transport
+(Slack uploads them, Teams attaches them, the web chat offers them to download).
 """
 
 from __future__ import annotations
@@ -10,21 +13,32 @@ from bot.core import Turn
 from bot.core.model import Message, Section
 from incidents.desk.job import DeskJob
 from incidents.desk.paging_link import ADMIN_HINT
-from incidents.report import acknowledgements, admin_notes, build_report, duration, timings
+from incidents.paging.counting import count_pages
+from incidents.report import acknowledgements, admin_notes, duration, markdown, timings
+from incidents.report_contents import contents
+from incidents.report_data import Extras
+from incidents.report_html import html_report
 
 MAX_ADMIN_NOTES = 8  # a section holds about 3,000 characters
 
 
 class Reports(DeskJob):
-    """The report command and message."""
+    """The report command and messages."""
 
     async def report(self, turn: Turn, rest: str) -> None:
         inc = await self.desk.find(turn, rest.split()[0] if rest.split() else "")
         if inc is None:
             return
-        await turn.reply(await self.message(inc.id))
+        await self.send(turn, inc.id)
         if self.services.is_admin(turn.actor):
             await self.admin_notes(turn, inc.id)
+
+    async def send(self, turn: Turn, incident_id: str) -> None:
+        """Both files, as replies where the report was asked for: the web page first,
+        so the Markdown report, with its one-line summary, is the last thing said."""
+        markdown_file, html_file = await self.messages(incident_id)
+        await turn.reply(html_file)
+        await turn.reply(markdown_file)
 
     async def admin_notes(self, turn: Turn, incident_id: str) -> None:
         """For an admin, privately: paging's detail and where to change it. The report
@@ -43,7 +57,12 @@ class Reports(DeskJob):
         )
         await turn.reply(Message(text=text, blocks=(Section(text),), private=True))
 
-    async def message(self, incident_id: str) -> Message:
+    async def extras(self, incident_id: str) -> Extras:
+        """The sections other desk jobs keep in their own tables."""
+        return Extras(holding=await self.desk.holding.report_rows(incident_id))
+
+    async def messages(self, incident_id: str) -> tuple[Message, Message]:
+        """The Markdown report (with a one-line summary) and its HTML version."""
         inc = await self.store.get(incident_id)
         assert inc is not None
         steps = await self.store.steps.all(inc.id)
@@ -53,23 +72,22 @@ class Reports(DeskJob):
         acked_at = acks[0][0] if acks else None
         if acked_at is None and self.pager is not None:
             acked_at = await self.pager.acknowledged_at(inc.id)
-        markdown = build_report(inc, steps, events, pages, acked_at, self.desk.tz)
+        report = contents(inc, steps, events, pages, acked_at, await self.extras(inc.id))
         t = timings(inc, steps, acked_at)
         kind = "Drill report" if inc.drill else "Post-incident report"
         text = (
             f"{kind} for {inc.id}: time to acknowledge {duration(t['acknowledge'])}, "
-            f"time to contain {duration(t['contain'])}, {pages_summary(pages)}."
+            f"time to contain {duration(t['contain'])}, {count_pages(pages).summary()}."
         )
-        return Message(
-            text=text,
-            blocks=(Section(text),),
-            attachment=(f"{inc.id}{'-drill' if inc.drill else ''}-report.md", markdown),
+        name = f"{inc.id}{'-drill' if inc.drill else ''}-report"
+        html_text = f"The same report as a web page, to print or send on: {name}.html"
+        return (
+            Message(
+                text=text, blocks=(Section(text),), attachment=(f"{name}.md", markdown(report))
+            ),
+            Message(
+                text=html_text,
+                blocks=(Section(html_text),),
+                attachment=(f"{name}.html", html_report(report)),
+            ),
         )
-
-
-def pages_summary(pages: list) -> str:
-    """Like "3 pages sent, 4 failed": only pages that really went out count as sent."""
-    sent = sum(1 for p in pages if getattr(p, "status", None) == "sent")
-    failed = sum(1 for p in pages if getattr(p, "status", None) == "failed")
-    text = f"{sent} page{'' if sent == 1 else 's'} sent"
-    return text + (f", {failed} failed" if failed else "")

@@ -143,6 +143,8 @@ class RoutingConfig(BaseModel):
     targets: dict[str, Target] = Field(min_length=1)
     teams: dict[str, Team] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
+    # Who approves holding statements (incidents.holding_statements), as platform:id.
+    press_office: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,13 @@ from botbuilder.schema import (
 
 from bot.adapters.teams.extension import SUBMIT_ACTION
 from bot.adapters.teams.translate import place_of
-from bot.adapters.teams.transport import file_as_text, send_personal, to_activity_of, with_file
+from bot.adapters.teams.transport import (
+    file_as_text,
+    file_type,
+    send_personal,
+    to_activity_of,
+    with_file,
+)
 from bot.core.model import Message, MessageRef
 from bot.render.teams import CARD_CONTENT_TYPE, plain_text, render_card
 
@@ -54,7 +60,7 @@ class TeamsResponder:
         if msg.attachment:
             out = with_file(out, *msg.attachment)
         resp = await self.ctx.send_activity(out)
-        if msg.attachment:
+        if msg.attachment and file_type(msg.attachment[0]) == "text/markdown":
             # Some Teams clients offer no download for a data-URL file, so the text also
             # goes in the conversation, where Teams renders its Markdown.
             await self.ctx.send_activity(file_as_text(*msg.attachment))

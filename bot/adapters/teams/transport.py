@@ -154,7 +154,8 @@ class TeamsTransport:
 
         async def send(ctx: TurnContext):
             resp = await ctx.send_activity(with_file(to_activity_of(msg), filename, content))
-            await ctx.send_activity(file_as_text(filename, content))
+            if file_type(filename) == "text/markdown":  # HTML is no use as a message
+                await ctx.send_activity(file_as_text(filename, content))
             return resp
 
         resp = await self._continue(place.channel, send)
@@ -213,13 +214,17 @@ async def send_personal(
     )
 
 
+def file_type(filename: str) -> str:
+    """The file's media type from its name: a report goes as Markdown and as HTML."""
+    return "text/html" if filename.lower().endswith(".html") else "text/markdown"
+
+
 def file_attachment(filename: str, content: str) -> Attachment:
     """A text file carried in the message itself, as a data URL."""
     encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
+    kind = file_type(filename)
     return Attachment(
-        content_type="text/markdown",
-        name=filename,
-        content_url=f"data:text/markdown;base64,{encoded}",
+        content_type=kind, name=filename, content_url=f"data:{kind};base64,{encoded}"
     )
 
 
