@@ -67,7 +67,10 @@ def siro_summary(
     )
     extra = []
     if extras.takedowns:
-        extra.append(f"{len(extras.takedowns)} fake account(s) tracked for takedown")
+        removed = sum(1 for row in extras.takedowns if row[-1] == "Removed")
+        extra.append(
+            f"{len(extras.takedowns)} fake account(s) reported for takedown, {removed} removed"
+        )
     if extras.holding:
         posted = sum(1 for row in extras.holding if row[1] == "posted")
         extra.append(f"{len(extras.holding)} holding statement(s), {posted} posted")

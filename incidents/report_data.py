@@ -83,7 +83,9 @@ class Extras:
 
     ico: tuple[tuple[str, str], ...] | None = None
     takedowns: tuple[tuple[str, ...], ...] | None = None
-    takedown_headers: tuple[str, ...] = ("Fake account", "Reported", "Reference", "Status")
+    takedown_headers: tuple[str, ...] = (
+        "Fake account", "Platform", "Reported", "Reference", "Status"
+    )  # fmt: skip
     holding: tuple[tuple[str, ...], ...] | None = None
     holding_headers: tuple[str, ...] = ("Situation", "Status", "Approved by", "Posted", "Text")
 

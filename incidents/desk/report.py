@@ -13,6 +13,7 @@ from bot.core import Turn
 from bot.core.model import Message, Section
 from incidents.desk.job import DeskJob
 from incidents.desk.paging_link import ADMIN_HINT
+from incidents.desk.takedowns import STATUS_LABELS, day_words, platform_words
 from incidents.paging.counting import count_pages
 from incidents.report import acknowledgements, admin_notes, duration, markdown, timings
 from incidents.report_contents import contents
@@ -59,7 +60,23 @@ class Reports(DeskJob):
 
     async def extras(self, incident_id: str) -> Extras:
         """The sections other desk jobs keep in their own tables."""
-        return Extras(holding=await self.desk.holding.report_rows(incident_id))
+        return Extras(
+            takedowns=await self.takedown_rows(incident_id),
+            holding=await self.desk.holding.report_rows(incident_id),
+        )
+
+    async def takedown_rows(self, incident_id: str) -> tuple[tuple[str, ...], ...]:
+        """Each fake account tracked for takedown (``incidents.desk.takedowns``)."""
+        return tuple(
+            (
+                item.url,
+                platform_words(item.platform),
+                day_words(item.reported_on),
+                item.reference or "none yet",
+                STATUS_LABELS.get(item.status, item.status),
+            )
+            for item in await self.desk.takedowns.items.of(incident_id)
+        )
 
     async def messages(self, incident_id: str) -> tuple[Message, Message]:
         """The Markdown report (with a one-line summary) and its HTML version."""
