@@ -173,8 +173,9 @@ def channel_name(inc: Incident) -> str:
     return ("drill-" if inc.drill else "") + inc.id.lower()
 
 
-def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
-    """The record at a glance; the triage card turns into this when triage is done."""
+def incident_card(inc: Incident, tz: ZoneInfo, extra: tuple[Block, ...] = ()) -> Message:
+    """The record at a glance; the triage card turns into this when triage is done.
+    ``extra`` are blocks other jobs add under the facts (the ICO clock's deadline)."""
     if inc.triage_step != "done":
         return triage_card(inc)
     title = f"{drill(inc)}{inc.id}: {platform_label(inc)} account {account_label(inc)}"
@@ -211,7 +212,7 @@ def incident_card(inc: Incident, tz: ZoneInfo) -> Message:
         lead += f"Closed at {hhmm(inc.closed_at, tz)}: {inc.summary or ''}".strip()
     else:
         lead += "Work through the checklist; the timeline records who did what."
-    blocks: list[Block] = [Heading(title), Section(lead, fields=facts)]
+    blocks: list[Block] = [Heading(title), Section(lead, fields=facts), *extra]
     if inc.is_open:
         controls = [
             Button("Hand over", HANDOVER, inc.id),

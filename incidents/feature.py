@@ -17,10 +17,13 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bot.workers import Worker
 from incidents.cards import HANDOVER, STEP_ASSIGN
 from incidents.desk import IncidentDesk
 from incidents.desk.evidence import TIMELINE
+from incidents.desk.ico import ICO
 from incidents.desk.paging_link import ACK_HINT
+from incidents.desk.reminders import LONGEST_WAIT, UPDATE
 from incidents.desk.takedowns import TAKEDOWN, chase_worker
 from incidents.playbook_lint import load_playbooks
 
@@ -95,6 +98,14 @@ def setup(host: FeatureHost) -> None:
     # Person pickers (incidents/desk/handover.py): hand over, and give a checklist step.
     host.registry.add_action(HANDOVER, named(desk, desk.handover.on_pick))
     host.registry.add_action(STEP_ASSIGN, named(desk, desk.handover.on_pick))
+    # The ICO clock's decision buttons and the status update form (incidents/desk/ico.py,
+    # incidents/desk/reminders.py), and the worker that fires their durable timers.
+    host.registry.add_action(ICO, named(desk, desk.ico.on_click))
+    host.registry.add_action(UPDATE, named(desk, desk.reminders.on_click))
+    desk.reminders.worker = Worker(
+        "incident-timers", desk.reminders.step, every=LONGEST_WAIT, clock=host.services.clock
+    )
+    host.add_worker(desk.reminders.worker)
     host.add_background(resume_worker)
     # Evidence from anywhere and impersonation takedowns (incidents/desk/evidence.py,
     # incidents/desk/takedowns.py).

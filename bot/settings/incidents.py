@@ -32,6 +32,24 @@ class IncidentSettings(SettingsGroup):
         "Incidents one workspace or tenant may start in an hour.",
         group="Incidents", ge=1, le=10_000,
     )
+    status_reminder_minutes_sev1: int = setting(
+        "SECBOT_STATUS_REMINDER_MINUTES_SEV1", 30,
+        "Minutes between reminders to the commander to post an update, for a severity 1"
+        " incident (from acknowledgement until it reaches monitoring).",
+        group="Incidents", ge=1, le=24 * 60,
+    )
+    status_reminder_minutes: int = setting(
+        "SECBOT_STATUS_REMINDER_MINUTES", 60,
+        "Minutes between reminders to the commander to post an update, for severity 2 to 4.",
+        group="Incidents", ge=1, le=24 * 60,
+    )
+    stakeholder_channel: str | None = setting(
+        "SECBOT_STAKEHOLDER_CHANNEL", None,
+        "Where status updates are also posted, on the incident's own platform: a Slack"
+        " channel id, a Teams conversation id or a web chat room (unset: the incident"
+        " room only).",
+        group="Incidents",
+    )
 
 
 class PagingSettings(SettingsGroup):

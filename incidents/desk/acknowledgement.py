@@ -53,6 +53,7 @@ class Acknowledgement(DeskJob):
             return
         name = actor.name or actor.user_id
         await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
+        await self.desk.reminders.after_ack(inc)
         await self.desk.refresh(inc.id, turn)
         await turn.reply(
             cards.note(f"{cards.drill(inc)}{name} acknowledged {inc.id}. Paging has stopped.")

@@ -46,6 +46,7 @@ USAGE = (
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
     "/compromised takedown <id> — fake accounts reported for takedown (impersonation)\n"
     "/compromised flag <id> fraud — fraud is involved (adds the Report Fraud step)\n"
+    "/compromised ico <id> — personal data may be exposed: start the ICO 72-hour clock\n"
     "/compromised close <id> <summary> — close it (commander or admin)\n"
     "/compromised holding <id> — a holding statement for the press office to approve\n"
     "/compromised report <id> — the post-incident report as a file\n"
@@ -77,6 +78,7 @@ class Commands(DeskJob):
             "flag": d.lifecycle.flag,
             "add": lambda turn, rest: people.add(d, turn, rest),
             "people": lambda turn, rest: people.people(d, turn, rest),
+            "ico": d.ico.command,
             "ack": d.acks.ack_command,
             "acknowledge": d.acks.ack_command,
             "takedown": d.takedowns.command,

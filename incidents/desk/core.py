@@ -16,6 +16,7 @@ from bot.core.hints import typed
 from bot.core.model import Actor, Message, MessageRef, Place
 from incidents import cards
 from incidents.access import IncidentAccess, start_limits
+from incidents.clock import ClockStore
 from incidents.desk.acknowledgement import Acknowledgement
 from incidents.desk.checklist import Checklist
 from incidents.desk.commands import Commands
@@ -24,8 +25,10 @@ from incidents.desk.evidence import EvidenceDesk
 from incidents.desk.handover import Handover
 from incidents.desk.help_requests import HelpRequests
 from incidents.desk.holding import Holding
+from incidents.desk.ico import IcoClock, card_blocks
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
+from incidents.desk.reminders import StatusReminders
 from incidents.desk.report import Reports
 from incidents.desk.takedowns import TakedownTracker
 from incidents.desk.triage import Triage
@@ -63,6 +66,9 @@ class IncidentDesk:
         self.evidence = EvidenceDesk(self)
         self.takedowns = TakedownTracker(self)
         self.holding = Holding(self)
+        self.clock = ClockStore(services.db)
+        self.ico = IcoClock(self)
+        self.reminders = StatusReminders(self)
 
     @property
     def tz(self):
@@ -114,6 +120,11 @@ class IncidentDesk:
         except DeliveryFailed as e:
             log.warning("could not update an incident message: %s", e.reason)
 
+    async def card(self, inc: Incident) -> Message:
+        """The incident card with what other jobs add to it (the ICO clock)."""
+        extra = card_blocks(await self.clock.ico(inc.id)) if inc.triage_step == "done" else ()
+        return cards.incident_card(inc, self.tz, extra)
+
     async def refresh(
         self, incident_id: str, turn: Turn | None = None, *, card: bool = True
     ) -> None:
@@ -122,6 +133,6 @@ class IncidentDesk:
         if inc is None:
             return
         if card:
-            await self.update(inc.card, cards.incident_card(inc, self.tz), turn)
+            await self.update(inc.card, await self.card(inc), turn)
         if inc.checklist:
             await self.update(inc.checklist, await self.checklist.message(inc), turn)

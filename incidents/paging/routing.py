@@ -135,6 +135,41 @@ class Rule(BaseModel):
         return self.min_severity is None or info.severity <= self.min_severity
 
 
+class DataProtectionOfficer(BaseModel):
+    """The department's data protection officer, brought in when the ICO 72-hour clock
+    starts (``incidents/desk/ico.py``): added to the incident's people, sent a direct
+    message with the deadline, and reminded with the commander. ``people`` is the DPO
+    on each chat platform, written with the platform (``slack:U0123ABCD``,
+    ``teams:<Entra object id>``, ``web:<user id>``); the one on the incident's platform
+    is used."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    people: list[str] = Field(min_length=1)
+
+    @field_validator("people", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return as_list(v)
+
+    @field_validator("people")
+    @classmethod
+    def _keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            platform, _, user = key.partition(":")
+            if platform not in ("slack", "teams", "web") or not user.strip():
+                raise ValueError(
+                    f"{key!r} is not a person: write slack:U0123ABCD, teams:<object id>"
+                    " or web:<user id>"
+                )
+        return v
+
+    def person_on(self, platform: str) -> str | None:
+        """The DPO's person key on ``platform``, if the file names one there."""
+        return next((k for k in self.people if k.startswith(f"{platform}:")), None)
+
+
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -145,6 +180,7 @@ class RoutingConfig(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     # Who approves holding statements (incidents.holding_statements), as platform:id.
     press_office: list[str] = Field(default_factory=list)
+    data_protection_officer: DataProtectionOfficer | None = None
 
     @model_validator(mode="before")
     @classmethod

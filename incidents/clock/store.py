@@ -1,0 +1,262 @@
+"""The incident timers (``incident_timers``) and the ICO clock (``incident_ico``).
+
+A timer is a row with a due time. The worker (``incidents/desk/reminders.py``) reads the
+ones due and *claims* each before acting: ``UPDATE … SET fired_at = now WHERE id = ? AND
+fired_at IS NULL``, and only the caller whose update changed a row acts. So a timer fires
+once even when two processes share the database, and a restart in the middle of a round
+fires a timer that was due but not yet claimed, and never one already claimed.
+
+A timer is named by (incident, kind, mark) under a UNIQUE constraint, so scheduling the
+same reminder twice (a replayed click, a restart half-way) keeps one row.
+
+Every method is ``async`` on the storage v2 API (``execute``, ``atomic``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert
+
+from bot.storage.sql import UtcDateTime, atomic, execute, metadata
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+incident_timers = Table(
+    "incident_timers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # ico | status
+    Column("mark", Text, nullable=False),  # which one: "24" hours, or the status round
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("fired_at", UtcDateTime),  # claimed (done, or found no longer needed)
+    UniqueConstraint("incident_id", "kind", "mark"),
+    Index("incident_timers_due", "fired_at", "due_at"),
+)
+
+incident_ico = Table(
+    "incident_ico",
+    metadata,
+    Column("incident_id", Text, primary_key=True),
+    Column("aware_at", UtcDateTime, nullable=False),  # when we became aware
+    Column("deadline_at", UtcDateTime, nullable=False),  # aware_at + 72 hours
+    Column("started_by", Text, nullable=False),  # person key, or "bot" (triage)
+    Column("dpo", Text),  # the data protection officer's person key, if the file names one
+    Column("dpo_name", Text),
+    Column("decision", Text),  # reported | not_reportable
+    Column("reason", Text),
+    Column("decided_by", Text),
+    Column("decided_by_name", Text),
+    Column("decided_at", UtcDateTime),
+)
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    incident_id: str
+    kind: str
+    mark: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class IcoRecord:
+    """The ICO clock of one incident: when it started and what was decided."""
+
+    incident_id: str
+    aware_at: datetime
+    deadline_at: datetime
+    started_by: str
+    dpo: str | None
+    dpo_name: str | None
+    decision: str | None
+    reason: str | None
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.decision is None
+
+
+def _timer(row: Any) -> Timer:
+    return Timer(row.id, row.incident_id, row.kind, row.mark, row.due_at)
+
+
+class ClockStore:
+    """Timers and the ICO record; every call is one short transaction."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- timers ----------------------------------------------------------------------
+
+    async def schedule(self, incident_id: str, kind: str, mark: str, due_at: datetime) -> bool:
+        """Add a timer; False when (incident, kind, mark) exists already."""
+        stmt = (
+            insert(incident_timers)
+            .values(incident_id=incident_id, kind=kind, mark=mark, due_at=due_at)
+            .on_conflict_do_nothing(index_elements=["incident_id", "kind", "mark"])
+        )
+        return (await execute(self.db, stmt)).rowcount == 1
+
+    async def once(self, incident_id: str, kind: str, mark: str, now: datetime) -> bool:
+        """A mark made once only (a row born claimed, never fired): True the first
+        time, False ever after. "Post update" keys its form with it, so a second
+        click on the same form posts nothing."""
+        stmt = (
+            insert(incident_timers)
+            .values(incident_id=incident_id, kind=kind, mark=mark, due_at=now, fired_at=now)
+            .on_conflict_do_nothing(index_elements=["incident_id", "kind", "mark"])
+        )
+        return (await execute(self.db, stmt)).rowcount == 1
+
+    async def due(self, now: datetime, limit: int = 100) -> list[Timer]:
+        """Unclaimed timers due by ``now``, earliest first."""
+        t = incident_timers
+        rows = (
+            await execute(
+                self.db,
+                select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
+                .where(t.c.fired_at.is_(None), t.c.due_at <= now)
+                .order_by(t.c.due_at, t.c.id)
+                .limit(limit),
+            )
+        ).all()
+        return [_timer(r) for r in rows]
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest unclaimed timer is due (None: none is waiting)."""
+        t = incident_timers
+        stmt = select(t.c.due_at).where(t.c.fired_at.is_(None)).order_by(t.c.due_at).limit(1)
+        return (await execute(self.db, stmt)).scalar()
+
+    async def claim(self, timer_id: int, now: datetime) -> bool:
+        """Take the timer for this caller: True for exactly one caller, ever."""
+        t = incident_timers
+        stmt = update(t).where(t.c.id == timer_id, t.c.fired_at.is_(None)).values(fired_at=now)
+        return (await execute(self.db, stmt)).rowcount == 1
+
+    async def cancel(self, incident_id: str, kind: str, now: datetime) -> int:
+        """Claim every waiting timer of this kind for the incident (it is no longer
+        needed); returns how many there were."""
+        t = incident_timers
+        stmt = (
+            update(t)
+            .where(t.c.incident_id == incident_id, t.c.kind == kind, t.c.fired_at.is_(None))
+            .values(fired_at=now)
+        )
+        return (await execute(self.db, stmt)).rowcount
+
+    async def pending(self, incident_id: str, kind: str) -> list[Timer]:
+        t = incident_timers
+        rows = (
+            await execute(
+                self.db,
+                select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
+                .where(t.c.incident_id == incident_id, t.c.kind == kind, t.c.fired_at.is_(None))
+                .order_by(t.c.due_at),
+            )
+        ).all()
+        return [_timer(r) for r in rows]
+
+    async def fired(self, incident_id: str, kind: str) -> list[Timer]:
+        """Timers of this kind already claimed, in the order they were due."""
+        t = incident_timers
+        rows = (
+            await execute(
+                self.db,
+                select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
+                .where(t.c.incident_id == incident_id, t.c.kind == kind, t.c.fired_at.is_not(None))
+                .order_by(t.c.due_at),
+            )
+        ).all()
+        return [_timer(r) for r in rows]
+
+    # --- the ICO clock ---------------------------------------------------------------
+
+    async def start_ico(
+        self,
+        incident_id: str,
+        *,
+        aware_at: datetime,
+        deadline_at: datetime,
+        started_by: str,
+        dpo: str | None,
+        dpo_name: str | None,
+        reminders: list[tuple[str, datetime]],
+    ) -> bool:
+        """Start the clock and its reminders together; False when it was started
+        already (the first start counts: awareness does not move later)."""
+        async with atomic(self.db):
+            stmt = (
+                insert(incident_ico)
+                .values(
+                    incident_id=incident_id,
+                    aware_at=aware_at,
+                    deadline_at=deadline_at,
+                    started_by=started_by,
+                    dpo=dpo,
+                    dpo_name=dpo_name,
+                )
+                .on_conflict_do_nothing(index_elements=["incident_id"])
+            )
+            if (await execute(self.db, stmt)).rowcount != 1:
+                return False
+            for mark, due in reminders:
+                await self.schedule(incident_id, "ico", mark, due)
+        return True
+
+    async def ico(self, incident_id: str) -> IcoRecord | None:
+        row = (
+            await execute(
+                self.db, select(incident_ico).where(incident_ico.c.incident_id == incident_id)
+            )
+        ).first()
+        return IcoRecord(**row._mapping) if row else None
+
+    async def decide(
+        self,
+        incident_id: str,
+        *,
+        decision: str,
+        reason: str | None,
+        by: str,
+        by_name: str,
+        now: datetime,
+    ) -> bool:
+        """Record the decision and stop the reminders; False when one was recorded
+        already (the first decision stands; a double click changes nothing)."""
+        i = incident_ico
+        async with atomic(self.db):
+            stmt = (
+                update(i)
+                .where(i.c.incident_id == incident_id, i.c.decision.is_(None))
+                .values(
+                    decision=decision,
+                    reason=reason,
+                    decided_by=by,
+                    decided_by_name=by_name,
+                    decided_at=now,
+                )
+            )
+            if (await execute(self.db, stmt)).rowcount != 1:
+                return False
+            await self.cancel(incident_id, "ico", now)
+        return True
