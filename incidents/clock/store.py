@@ -28,9 +28,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert
 
-from bot.storage.sql import UtcDateTime, atomic, execute, metadata
+from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -110,7 +109,7 @@ class ClockStore:
     async def schedule(self, incident_id: str, kind: str, mark: str, due_at: datetime) -> bool:
         """Add a timer; False when (incident, kind, mark) exists already."""
         stmt = (
-            insert(incident_timers)
+            upsert(incident_timers)
             .values(incident_id=incident_id, kind=kind, mark=mark, due_at=due_at)
             .on_conflict_do_nothing(index_elements=["incident_id", "kind", "mark"])
         )
@@ -121,7 +120,7 @@ class ClockStore:
         time, False ever after. "Post update" keys its form with it, so a second
         click on the same form posts nothing."""
         stmt = (
-            insert(incident_timers)
+            upsert(incident_timers)
             .values(incident_id=incident_id, kind=kind, mark=mark, due_at=now, fired_at=now)
             .on_conflict_do_nothing(index_elements=["incident_id", "kind", "mark"])
         )
@@ -206,7 +205,7 @@ class ClockStore:
         already (the first start counts: awareness does not move later)."""
         async with atomic(self.db):
             stmt = (
-                insert(incident_ico)
+                upsert(incident_ico)
                 .values(
                     incident_id=incident_id,
                     aware_at=aware_at,
