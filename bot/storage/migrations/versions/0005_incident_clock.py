@@ -2,8 +2,8 @@
 per incident (``incident_timers``, claimed once through ``fired_at``) and each
 incident's ICO clock and decision (``incident_ico``).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 from bot.storage.migrations import ForwardOnly
 from bot.storage.sql import UtcDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
