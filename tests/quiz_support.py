@@ -108,9 +108,9 @@ def clock_of(bot: RunningBot) -> FakeClock:
     return bot.app[SERVICES].clock
 
 
-def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
+async def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
     """The button value (post id, shown) of the right option, or of a wrong one."""
-    post = store_of(bot).channel.post(post_id)
+    post = await store_of(bot).channel.post(post_id)
     assert post is not None
     item = LIBRARY.item(post.item_id)
     assert item is not None
@@ -118,9 +118,9 @@ def post_choice(bot: RunningBot, post_id: int, *, right: bool) -> str:
     return button_value(post_id, shown if right else (shown + 1) % 4)
 
 
-def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bool) -> str:
+async def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bool) -> str:
     """The button value (session, position, shown) of the right or a wrong option."""
-    session = store_of(bot).practice.session(session_id)
+    session = await store_of(bot).practice.session(session_id)
     assert session is not None
     question = session.questions[position]
     item = LIBRARY.item(question.item_id)
@@ -129,8 +129,8 @@ def session_choice(bot: RunningBot, session_id: int, position: int, *, right: bo
     return button_value(session_id, position, shown if right else (shown + 1) % 4)
 
 
-def latest_post_id(bot: RunningBot) -> int:
-    post_id = store_of(bot).channel.latest_post_id()
+async def latest_post_id(bot: RunningBot) -> int:
+    post_id = await store_of(bot).channel.latest_post_id()
     assert post_id is not None, "no quiz question was posted"
     return post_id
 

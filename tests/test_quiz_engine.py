@@ -247,17 +247,17 @@ def _answer(actor, item_id, module, principle, choice, correct, now, place=PLACE
     return Answer(actor, place, item_id, module, principle, choice, correct, now, _review)
 
 
-def test_one_answer_per_person_per_question(store):
-    post = store.channel.create_post(
+async def test_one_answer_per_person_per_question(store):
+    post = await store.channel.create_post(
         "t-policy-approval", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
     )
     args = (post.item_id, "policy", "content-approval", 0, True, START + timedelta(seconds=12))
-    assert store.channel.record_post_answer(post, _answer(ALEX, *args)).status == "recorded"
-    again = store.channel.record_post_answer(
+    assert (await store.channel.record_post_answer(post, _answer(ALEX, *args))).status == "recorded"
+    again = await store.channel.record_post_answer(
         post, _answer(ALEX, post.item_id, "policy", "content-approval", 2, False, START)
     )
     assert (again.status, again.previous_choice) == ("duplicate", 0)
-    [row] = store.stats.answers(post_id=post.id)
+    [row] = await store.stats.answers(post_id=post.id)
     assert (row["seconds"], row["user_name"], row["choice"]) == (12.0, "Alex", 0)
     with pytest.raises(sqlite3.IntegrityError):  # the database refuses it too
         store.db.execute(
@@ -267,67 +267,69 @@ def test_one_answer_per_person_per_question(store):
             " 'T1', 'C1', 'now')",
             [post.id],
         )
-    assert store.channel.close_post(post.id, START) and not store.channel.close_post(post.id, START)
+    assert await store.channel.close_post(post.id, START)
+    assert not await store.channel.close_post(post.id, START)
     bob = Actor("slack", "U2", "Bob")
-    assert store.channel.record_post_answer(post, _answer(bob, *args)).status == "closed"
-    assert store.channel.counts(post.id) == (1, 1)
-    assert store.practice.card_dues(ALEX.key).keys() == {"t-policy-approval"}
+    assert (await store.channel.record_post_answer(post, _answer(bob, *args))).status == "closed"
+    assert await store.channel.counts(post.id) == (1, 1)
+    assert (await store.practice.card_dues(ALEX.key)).keys() == {"t-policy-approval"}
 
 
-def test_answers_after_the_deadline_are_refused(store):
-    post = store.channel.create_post(
+async def test_answers_after_the_deadline_are_refused(store):
+    post = await store.channel.create_post(
         "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(minutes=1)
     )
     late = START + timedelta(minutes=1)
     assert (
-        store.channel.record_post_answer(
+        (await store.channel.record_post_answer(
             post, _answer(ALEX, post.item_id, "policy", "control-access", 0, True, late)
-        ).status
+        )).status
         == "due"
     )
-    assert [p.id for p in store.channel.due_posts(late)] == [post.id]
-    assert store.channel.next_deadline() == START + timedelta(minutes=1)
+    assert [p.id for p in await store.channel.due_posts(late)] == [post.id]
+    assert await store.channel.next_deadline() == START + timedelta(minutes=1)
 
 
-def test_one_exam_in_progress_per_person(store):
+async def test_one_exam_in_progress_per_person(store):
     questions = [Question("x", [0, 1, 2, 3])]
-    store.practice.start_session("exam", ALEX, questions, PLACE, START)
-    with pytest.raises(sqlite3.IntegrityError):
-        store.practice.start_session("exam", ALEX, questions, PLACE, START)
-    first = store.practice.start_session("practice", ALEX, questions, PLACE, START)
-    second = store.practice.start_session("practice", ALEX, questions, PLACE, START)
-    assert store.practice.session(first.id).status == "abandoned"
-    assert store.practice.active_session(ALEX.key, "practice").id == second.id
+    exam = await store.practice.start_session("exam", ALEX, questions, PLACE, START)
+    # A second start (two /quiz exam at once) gets the attempt already in progress.
+    again = await store.practice.start_session("exam", ALEX, [], PLACE, START)
+    assert again == exam
+    first = await store.practice.start_session("practice", ALEX, questions, PLACE, START)
+    second = await store.practice.start_session("practice", ALEX, questions, PLACE, START)
+    assert (await store.practice.session(first.id)).status == "abandoned"
+    assert (await store.practice.active_session(ALEX.key, "practice")).id == second.id
 
 
-def test_tip_answers_are_recorded_once_per_question_shown(store):
-    prompt = store.prompts.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
+async def test_tip_answers_are_recorded_once_per_question_shown(store):
+    prompt = await store.prompts.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
     # Shown again before it was answered: the same question, its clock restarted.
-    assert store.prompts.prompt_shown(
+    assert await store.prompts.prompt_shown(
         "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(seconds=5)
     ) == (prompt)
     args = (ALEX, "x", "policy", "control-access")
-    first = store.prompts.record_prompt_answer(
+    first = await store.prompts.record_prompt_answer(
         "tip", _answer(*args, 1, False, START + timedelta(seconds=15))
     )
     assert first.status == "recorded"
-    again = store.prompts.record_prompt_answer(
+    again = await store.prompts.record_prompt_answer(
         "tip", _answer(*args, 0, True, START + timedelta(seconds=16))
     )
     assert (again.status, again.previous_choice) == ("duplicate", 1)
-    [row] = store.stats.answers(context="tip")
+    [row] = await store.stats.answers(context="tip")
     assert (row["prompt_id"], row["seconds"], row["choice"], row["correct"]) == (prompt, 10.0, 1, 0)
     assert (row["platform"], row["channel"], row["user_key"]) == ("slack", "C1", "slack:U1")
 
     # A new showing of the same question can be answered again.
-    later = store.prompts.prompt_shown(
+    later = await store.prompts.prompt_shown(
         "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(minutes=1)
     )
     assert later != prompt
-    assert store.prompts.record_prompt_answer(
+    assert (await store.prompts.record_prompt_answer(
         "tip", _answer(*args, 0, True, START + timedelta(minutes=2))
-    ).status
-    assert [r["prompt_id"] for r in store.stats.answers(context="tip")] == [prompt, later]
+    )).status
+    assert [r["prompt_id"] for r in await store.stats.answers(context="tip")] == [prompt, later]
     reviews = store.db.execute(
         "SELECT reviews, lapses FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
     ).fetchone()
@@ -336,9 +338,9 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
     # An answer to a question shown before prompts were kept is recorded once, untimed.
     bob = Actor("slack", "U2", "Bob")
     bobs_answer = _answer(bob, "y", "people", "recovery-plan", 2, True, START)
-    assert store.prompts.record_prompt_answer("tip", bobs_answer).status == "recorded"
-    assert store.prompts.record_prompt_answer("tip", bobs_answer).status == "duplicate"
-    [bobs] = store.stats.answers(user_key="slack:U2")
+    assert (await store.prompts.record_prompt_answer("tip", bobs_answer)).status == "recorded"
+    assert (await store.prompts.record_prompt_answer("tip", bobs_answer)).status == "duplicate"
+    [bobs] = await store.stats.answers(user_key="slack:U2")
     assert bobs["seconds"] == 0.0
     with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
         store.db.execute(
@@ -350,7 +352,7 @@ def test_tip_answers_are_recorded_once_per_question_shown(store):
         )
 
 
-def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
+async def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     db = open_db(tmp_path / "old.db")
     migrate(db, "quiz", LEGACY["quiz"][:1])  # a database from before tip answers were kept
     store = QuizStore(db)
@@ -379,9 +381,9 @@ def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
     upgrade(db)  # the store's code is today's
-    post = store.channel.post(1)
+    post = await store.channel.post(1)
     assert post is not None
-    again = store.channel.record_post_answer(
+    again = await store.channel.record_post_answer(
         post, _answer(ALEX, post.item_id, "policy", "control-access", 0, True, START)
     )
     assert (again.status, again.previous_choice) == ("duplicate", 2)  # UNIQUE kept

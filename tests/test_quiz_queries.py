@@ -8,14 +8,14 @@ from bot.storage.schema import upgrade
 from content.quiz import store as quiz_store
 
 
-def test_recent_items_reads_the_index_newest_first(tmp_path):
+async def test_recent_items_reads_the_index_newest_first(tmp_path):
     db = open_db(tmp_path / "q.db")
     upgrade(db)
     store = quiz_store.QuizStore(db)
-    store.channel.latest_post_id()  # the engine's first use reads the dialect's settings
+    await store.channel.latest_post_id()  # the engine's first use reads the dialect's settings
     sent: list[str] = []  # as SQLite saw each statement, with its values in place
     db.conn.set_trace_callback(sent.append)
-    assert store.channel.recent_items(Place("slack", "T1", "C1"), 10) == set()
+    assert await store.channel.recent_items(Place("slack", "T1", "C1"), 10) == set()
     db.conn.set_trace_callback(None)
     [sql] = sent  # the store's own statement, as built with Core
     assert "ORDER BY quiz_posts.id DESC" in sql

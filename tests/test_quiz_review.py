@@ -41,10 +41,10 @@ async def bot(slack_env, fake_slack, fake_connector):
     await stop_bot(b)
 
 
-def expected_review(bot, session_id: int) -> list[str]:
+async def expected_review(bot, session_id: int) -> list[str]:
     """The lines the review must show for each wrong answer, worked out independently
     from the stored session (what was shown) and the library (what is right)."""
-    session = store_of(bot).practice.session(session_id)
+    session = await store_of(bot).practice.session(session_id)
     lines = []
     for position in WRONG:
         question = session.questions[position]
@@ -61,8 +61,8 @@ def expected_review(bot, session_id: int) -> list[str]:
     return lines
 
 
-def right_questions(bot, session_id: int) -> list[str]:
-    session = store_of(bot).practice.session(session_id)
+async def right_questions(bot, session_id: int) -> list[str]:
+    session = await store_of(bot).practice.session(session_id)
     return [
         LIBRARY.item(q.item_id).stem.en for n, q in enumerate(session.questions) if n not in WRONG
     ]
@@ -74,12 +74,12 @@ def unlink(slack_text: str) -> str:
     return slack_text.replace("<", "").replace(">", "")
 
 
-def assert_review(shown: str, bot, session_id: int) -> None:
+async def assert_review(shown: str, bot, session_id: int) -> None:
     assert "Exam complete: passed. You scored 8 out of 10 (80%)." in shown
     assert "Review: the questions you got wrong" in shown
-    for line in expected_review(bot, session_id):
+    for line in await expected_review(bot, session_id):
         assert line in shown, line
-    for stem in right_questions(bot, session_id):
+    for stem in await right_questions(bot, session_id):
         assert stem not in shown, "a question answered rightly is not reviewed"
 
 
@@ -92,14 +92,14 @@ async def test_slack_exam_ends_with_a_review_of_each_wrong_answer(bot, fake_slac
     session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     for position in range(10):
         n = len(fake_slack.api_calls("chat.update"))
-        value = session_choice(bot, session_id, position, right=position not in WRONG)
+        value = await session_choice(bot, session_id, position, right=position not in WRONG)
         await bot.click("quiz:session", value, user="U7", channel="D7")
         await fake_slack.wait_for(lambda s, n=n: len(s.api_calls("chat.update")) > n, timeout=WAIT)
     final = fake_slack.api_calls("chat.update")[-1]
     texts = [b["text"]["text"] for b in final["blocks"] if b["type"] == "section" and b.get("text")]
     texts += [e["text"] for b in final["blocks"] if b["type"] == "context" for e in b["elements"]]
     texts += [b["text"]["text"] for b in final["blocks"] if b["type"] == "header"]
-    assert_review(unlink("\n".join(texts) + final["text"]), bot, session_id)
+    await assert_review(unlink("\n".join(texts) + final["text"]), bot, session_id)
     assert "Review of your 2 wrong answers below" in final["text"]
 
 
@@ -114,7 +114,7 @@ async def test_teams_exam_ends_with_a_review_of_each_wrong_answer(bot, fake_conn
         n = len(fake_connector.updates())
         await bot.teams_click(
             "quiz:session",
-            session_choice(bot, session_id, position, right=position not in WRONG),
+            await session_choice(bot, session_id, position, right=position not in WRONG),
             reply_to_id="activity-exam",
             **conv,
         )
@@ -123,7 +123,7 @@ async def test_teams_exam_ends_with_a_review_of_each_wrong_answer(bot, fake_conn
     shown = "\n".join(
         el["text"] for el in card["body"] if el.get("type") == "TextBlock"
     ) + json.dumps(card, ensure_ascii=False)
-    assert_review(shown, bot, session_id)
+    await assert_review(shown, bot, session_id)
 
 
 async def test_web_exam_ends_with_a_review_of_each_wrong_answer(bot):
@@ -135,13 +135,13 @@ async def test_web_exam_ends_with_a_review_of_each_wrong_answer(bot):
     q = await newest()
     session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
     for position in range(10):
-        value = session_choice(bot, session_id, position, right=position not in WRONG)
+        value = await session_choice(bot, session_id, position, right=position not in WRONG)
         action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
         status, _ = await bot.web_send(action=action, user="web-user-3", conversation="dm")
         assert status == 200
         q = await newest()
     shown = json.dumps(q["blocks"], ensure_ascii=False) + q["text"]
-    assert_review(shown, bot, session_id)
+    await assert_review(shown, bot, session_id)
 
 
 async def test_a_perfect_exam_has_nothing_to_review(bot):
@@ -150,7 +150,7 @@ async def test_a_perfect_exam_has_nothing_to_review(bot):
     q = [m for m in mine if m["sender"] == "bot"][-1]
     session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
     for position in range(10):
-        value = session_choice(bot, session_id, position, right=True)
+        value = await session_choice(bot, session_id, position, right=True)
         action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
         await bot.web_send(action=action, user="web-user-4", conversation="dm")
         mine = await bot.web_messages(user="web-user-4", conversation="dm")
@@ -163,8 +163,8 @@ async def test_a_perfect_exam_has_nothing_to_review(bot):
 # --- practice: the explanation and source straight after a wrong answer ---------------
 
 
-def practice_expectations(bot, session_id: int) -> tuple[str, str, str]:
-    question = store_of(bot).practice.session(session_id).questions[0]
+async def practice_expectations(bot, session_id: int) -> tuple[str, str, str]:
+    question = (await store_of(bot).practice.session(session_id)).questions[0]
     item = LIBRARY.item(question.item_id)
     right = option_label(item, question.order, item.correct_index)
     return f"The answer is {right}", item.explanation.en, source_line(item)
@@ -175,12 +175,15 @@ async def test_practice_explains_a_wrong_answer_in_slack(bot, fake_slack):
     first = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"), timeout=WAIT))[-1]
     session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
     await bot.click(
-        "quiz:session", session_choice(bot, session_id, 0, right=False), user="U5", channel="D5"
+        "quiz:session",
+        await session_choice(bot, session_id, 0, right=False),
+        user="U5",
+        channel="D5",
     )
     upd = (await fake_slack.wait_for(lambda s: s.api_calls("chat.update"), timeout=WAIT))[-1]
     shown = unlink(json.dumps(upd["blocks"], ensure_ascii=False))
     assert "Not quite." in upd["text"]
-    for expected in practice_expectations(bot, session_id):
+    for expected in await practice_expectations(bot, session_id):
         assert expected in shown
 
 
@@ -192,13 +195,13 @@ async def test_practice_explains_a_wrong_answer_in_teams(bot, fake_connector):
     session_id = int(value_parts(card_values(content, "quiz:session")[0])[0])
     await bot.teams_click(
         "quiz:session",
-        session_choice(bot, session_id, 0, right=False),
+        await session_choice(bot, session_id, 0, right=False),
         reply_to_id="activity-p",
         **conv,
     )
     upd = (await fake_connector.wait_for(lambda s: s.updates(), timeout=WAIT))[-1]
     shown = json.dumps(upd["attachments"][0]["content"], ensure_ascii=False)
-    for expected in practice_expectations(bot, session_id):
+    for expected in await practice_expectations(bot, session_id):
         assert expected in shown
 
 
@@ -207,12 +210,12 @@ async def test_practice_explains_a_wrong_answer_in_the_web_chat(bot):
     mine = await bot.web_messages(user="web-user-5", conversation="dm")
     q = [m for m in mine if m["sender"] == "bot"][-1]
     session_id = int(value_parts(web_values(q, "quiz:session")[0])[0])
-    value = session_choice(bot, session_id, 0, right=False)
+    value = await session_choice(bot, session_id, 0, right=False)
     action = {"action_id": "quiz:session", "value": value, "message_id": str(q["id"])}
     await bot.web_send(action=action, user="web-user-5", conversation="dm")
     mine = await bot.web_messages(user="web-user-5", conversation="dm")
     shown = json.dumps([m for m in mine if m["sender"] == "bot"][-1], ensure_ascii=False)
-    for expected in practice_expectations(bot, session_id):
+    for expected in await practice_expectations(bot, session_id):
         assert expected in shown
 
 

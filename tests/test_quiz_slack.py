@@ -47,7 +47,7 @@ async def post_question(bot, fake_slack, text: str = "", user: str = "U1") -> in
     before = len(fake_slack.api_calls("chat.postMessage"))
     await bot.slash("/quiz", text, user=user, channel="C1")
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) > before, timeout=WAIT)
-    return latest_post_id(bot)
+    return await latest_post_id(bot)
 
 
 async def click_and_wait(bot, fake_slack, action: str, value: str, user: str, **kw) -> dict:
@@ -68,7 +68,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     values = button_values(posted["blocks"], "quiz:answer")
     assert values == [button_value(post_id, i) for i in range(4)]
     assert button_values(posted["blocks"], "quiz:close") == [str(post_id)]
-    post = store_of(bot).channel.post(post_id)
+    post = await store_of(bot).channel.post(post_id)
     assert post.message_id and post.closes_at - post.created_at == timedelta(hours=1)
     item = LIBRARY.item(post.item_id)
     assert item.stem.en in posted["text"]
@@ -82,15 +82,14 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
         if e["action_id"].startswith("quiz:answer")
     ]
     assert spoken == [
-        one_line(f"{'ABCD'[n]}: {item.options[i].text.en}", 75)
-        for n, i in enumerate(post.order)
+        one_line(f"{'ABCD'[n]}: {item.options[i].text.en}", 75) for n, i in enumerate(post.order)
     ]
 
     right = await click_and_wait(
         bot,
         fake_slack,
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
+        await post_choice(bot, post_id, right=True),
         "U2",
         message_ts=post.message_id,
     )
@@ -105,19 +104,19 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     assert "Correct" not in str(updates(fake_slack)[-1])  # nobody's choice is revealed
 
     wrong = await click_and_wait(
-        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U3"
+        bot, fake_slack, "quiz:answer", await post_choice(bot, post_id, right=False), "U3"
     )
     assert wrong["text"].startswith("Not quite.")
     assert "The answer is" in wrong["text"]
     await fake_slack.wait_for(lambda s: "2 answered" in updates(s)[-1]["text"], timeout=WAIT)
 
     again = await click_and_wait(
-        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U2"
+        bot, fake_slack, "quiz:answer", await post_choice(bot, post_id, right=False), "U2"
     )
     assert again["response_type"] == "ephemeral"
     assert "already answered" in again["text"] and "The right answer" in again["text"]
 
-    rows = store_of(bot).stats.answers(post_id=post_id)
+    rows = await store_of(bot).stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"], r["context"], r["channel"]) for r in rows] == [
         ("slack:U2", 1, "channel", "C1"),
         ("slack:U3", 0, "channel", "C1"),
@@ -128,7 +127,7 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
 
     refused = await click_and_wait(bot, fake_slack, "quiz:close", str(post_id), "U3")
     assert "Only the person who posted" in refused["text"]
-    assert store_of(bot).channel.post(post_id).closed_at is None
+    assert (await store_of(bot).channel.post(post_id)).closed_at is None
 
     await bot.click("quiz:close", str(post_id), user="U1", channel="C1")
     closed = await fake_slack.wait_for(
@@ -140,10 +139,10 @@ async def test_channel_question_right_wrong_twice_close_and_late(bot, fake_slack
     assert button_values(closed[-1]["blocks"], "quiz:answer") == []
 
     late = await click_and_wait(
-        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=True), "U4"
+        bot, fake_slack, "quiz:answer", await post_choice(bot, post_id, right=True), "U4"
     )
     assert "this question has closed" in late["text"]
-    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
+    assert len(await store_of(bot).stats.answers(post_id=post_id)) == 2
 
 
 async def test_quiz_buttons_posted_before_the_one_codec_still_answer(bot, fake_slack):
@@ -151,10 +150,12 @@ async def test_quiz_buttons_posted_before_the_one_codec_still_answer(bot, fake_s
     (written with ``:`` before every button went through ``bot.core.actions``); a click on
     one still counts, and so does its Next button."""
     post_id = await post_question(bot, fake_slack)
-    old_value = post_choice(bot, post_id, right=True).replace("|", ":")
+    old_value = (await post_choice(bot, post_id, right=True)).replace("|", ":")
     right = await click_and_wait(bot, fake_slack, "quiz:answer", old_value, "U2")
     assert right["text"].startswith("Correct!")
-    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == ["slack:U2"]
+    assert [r["user_key"] for r in await store_of(bot).stats.answers(post_id=post_id)] == [
+        "slack:U2"
+    ]
 
     before = len(fake_slack.api_calls("chat.postMessage"))
     await bot.slash("/quiz", "", user="U5", channel="D5")
@@ -162,7 +163,7 @@ async def test_quiz_buttons_posted_before_the_one_codec_still_answer(bot, fake_s
         lambda s: s.api_calls("chat.postMessage")[before:], timeout=WAIT
     )
     session_id = int(value_parts(button_values(posted[0]["blocks"], "quiz:session")[0])[0])
-    old_value = session_choice(bot, session_id, 0, right=True).replace("|", ":")
+    old_value = (await session_choice(bot, session_id, 0, right=True)).replace("|", ":")
     await bot.click("quiz:session", old_value, user="U5", channel="D5", message_ts="9.0")
     upd = await fake_slack.wait_for(lambda s: [u for u in updates(s) if u["ts"] == "9.0"])
     assert "Correct!" in upd[0]["text"]
@@ -176,10 +177,12 @@ async def test_quiz_buttons_posted_before_the_one_codec_still_answer(bot, fake_s
 
 async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "10m")
-    post = store_of(bot).channel.post(post_id)
+    post = await store_of(bot).channel.post(post_id)
     assert post.closes_at == START + timedelta(minutes=10)
     assert "Closes at 10:10" in str(fake_slack.api_calls("chat.postMessage")[-1]["blocks"])
-    await bot.click("quiz:answer", post_choice(bot, post_id, right=True), user="U2", channel="C1")
+    await bot.click(
+        "quiz:answer", await post_choice(bot, post_id, right=True), user="U2", channel="C1"
+    )
     await fake_slack.wait_for(
         lambda s: updates(s) and "1 answered" in updates(s)[-1]["text"], timeout=WAIT
     )
@@ -187,14 +190,14 @@ async def test_timed_question_closes_on_the_fake_clock(bot, fake_slack):
     await clock_of(bot).advance(minutes=9)
     # Not yet due: the worker, or anyone else, finds nothing to close at 10:09.
     assert await quiz_of(bot).channel.close_due() == 0
-    assert store_of(bot).channel.post(post_id).closed_at is None
+    assert (await store_of(bot).channel.post(post_id)).closed_at is None
     assert not any(u["text"].startswith("Quiz closed") for u in updates(fake_slack))
     await clock_of(bot).advance(minutes=2)
     closed = await fake_slack.wait_for(
         lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")], timeout=WAIT
     )
     assert "1 answered. 1 of 1 got it right (100%)" in closed[-1]["text"]
-    assert store_of(bot).channel.post(post_id).closed_at is not None
+    assert (await store_of(bot).channel.post(post_id)).closed_at is not None
 
 
 async def test_question_due_while_down_closes_at_start_up(slack_env, fake_slack, fake_connector):
@@ -213,20 +216,22 @@ async def test_question_due_while_down_closes_at_start_up(slack_env, fake_slack,
             lambda s: [u for u in updates(s) if u["text"].startswith("Quiz closed")], timeout=WAIT
         )
         assert "Nobody answered" in closed[-1]["text"]
-        assert store_of(second).channel.post(post_id).closed_at is not None
+        assert (await store_of(second).channel.post(post_id)).closed_at is not None
     finally:
         await stop_bot(second)
 
 
 async def test_two_hundred_concurrent_clicks_count_exactly(bot, fake_slack):
     post_id = await post_question(bot, fake_slack)
-    ts = store_of(bot).channel.post(post_id).message_id
+    ts = (await store_of(bot).channel.post(post_id)).message_id
     users = [f"U{n:04d}" for n in range(200)]
+    right = await post_choice(bot, post_id, right=True)
+    wrong = await post_choice(bot, post_id, right=False)
     responses = await asyncio.gather(
         *(
             bot.click(
                 "quiz:answer",
-                post_choice(bot, post_id, right=n % 3 == 0),
+                right if n % 3 == 0 else wrong,
                 user=u,
                 channel="C1",
                 message_ts=ts,
@@ -253,9 +258,9 @@ async def test_two_hundred_concurrent_clicks_count_exactly(bot, fake_slack):
     for n, u in enumerate(users):
         assert feedback[u]["response_type"] == "ephemeral"
         assert feedback[u]["text"].startswith("Correct!" if n % 3 == 0 else "Not quite."), u
-    rows = store_of(bot).stats.answers(post_id=post_id)
+    rows = await store_of(bot).stats.answers(post_id=post_id)
     assert sorted(r["user_key"] for r in rows) == sorted(f"slack:{u}" for u in users)
-    assert store_of(bot).channel.counts(post_id) == (200, 67)
+    assert await store_of(bot).channel.counts(post_id) == (200, 67)
     assert len(updates(fake_slack)) < 50  # edits are coalesced, not one per click
     assert fake_slack.api_calls("chat.postEphemeral") == []  # all through response_url
 
@@ -264,7 +269,7 @@ async def test_double_click_and_retried_delivery_record_one_answer(bot, fake_sla
     post_id = await post_question(bot, fake_slack)
     body = block_actions_body(
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
+        await post_choice(bot, post_id, right=True),
         user="U2",
         channel="C1",
         response_url=fake_slack.response_url("same"),
@@ -274,23 +279,25 @@ async def test_double_click_and_retried_delivery_record_one_answer(bot, fake_sla
     await fake_slack.wait_for(lambda s: s.responses(), timeout=WAIT)
     await bot.slack_post(body, headers={"X-Slack-Retry-Num": "1"})  # the same click again
     second = await click_and_wait(
-        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=False), "U2"
+        bot, fake_slack, "quiz:answer", await post_choice(bot, post_id, right=False), "U2"
     )
     assert "already answered" in second["text"]
     texts = [r["text"] for r in fake_slack.responses()]
     assert len(texts) == 2 and texts[0].startswith("Correct!")
-    rows = store_of(bot).stats.answers(post_id=post_id)
+    rows = await store_of(bot).stats.answers(post_id=post_id)
     assert len(rows) == 1 and rows[0]["correct"] == 1
 
 
 async def test_topic_and_unknown_topic(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "phishing")
-    post = store_of(bot).channel.post(post_id)
+    post = await store_of(bot).channel.post(post_id)
     assert post.tag == "phishing" and "phishing" in LIBRARY.item(post.item_id).topics
     await bot.slash("/quiz", "control-access", user="U1", channel="C1")
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) == 2, timeout=WAIT)
     assert (
-        LIBRARY.item(store_of(bot).channel.post(latest_post_id(bot)).item_id).principle
+        LIBRARY.item(
+            (await store_of(bot).channel.post(await latest_post_id(bot))).item_id
+        ).principle
         == "control-access"
     )
 
@@ -299,7 +306,7 @@ async def test_topic_and_unknown_topic(bot, fake_slack):
     assert reply["response_type"] == "ephemeral"
     assert "no quiz questions tagged “knitting”" in reply["text"]
     assert "accounts" in reply["text"] and "phishing" in reply["text"]
-    assert latest_post_id(bot) == post_id + 1  # nothing posted for the unknown tag
+    assert await latest_post_id(bot) == post_id + 1  # nothing posted for the unknown tag
 
     await bot.slash("/quiz", "0m", user="U1", channel="C1")
     await fake_slack.wait_for(lambda s: len(s.responses()) == 2, timeout=WAIT)
@@ -315,7 +322,7 @@ async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
     for position in range(5):
         posted = fake_slack.api_calls("chat.postMessage")
         assert posted[-1]["text"].startswith(f"Practice: question {position + 1} of 5")
-        value = session_choice(bot, session_id, position, right=position != 2)
+        value = await session_choice(bot, session_id, position, right=position != 2)
         n_updates = len(updates(fake_slack))
         await bot.click("quiz:session", value, user="U5", channel="D5", message_ts=f"9.{position}")
         upd = (
@@ -335,11 +342,11 @@ async def test_practice_in_a_direct_message_to_the_end(bot, fake_slack):
         else:
             assert button_values(upd["blocks"], "quiz:next") == []
             assert "Practice finished: you got 4 of 5 right." in upd["text"]
-    rows = store_of(bot).stats.answers(session_id=session_id)
+    rows = await store_of(bot).stats.answers(session_id=session_id)
     assert [r["position"] for r in rows] == [0, 1, 2, 3, 4]
     assert {r["context"] for r in rows} == {"practice"}
-    assert store_of(bot).practice.session(session_id).status == "done"
-    assert len(store_of(bot).practice.card_dues("slack:U5")) == 5
+    assert (await store_of(bot).practice.session(session_id)).status == "done"
+    assert len(await store_of(bot).practice.card_dues("slack:U5")) == 5
 
 
 async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_connector):
@@ -353,14 +360,15 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         assert "covering all three modules and all five principles" in str(q1["blocks"])
         session_id = int(value_parts(button_values(q1["blocks"], "quiz:session")[0])[0])
         asked = [
-            LIBRARY.item(q.item_id) for q in store_of(first).practice.session(session_id).questions
+            LIBRARY.item(q.item_id)
+            for q in (await store_of(first).practice.session(session_id)).questions
         ]
         assert len({i.id for i in asked}) == 10
         assert {i.module for i in asked} == set(MODULES)
         assert {i.principle for i in asked} == set(PRINCIPLES)
         for position in range(4):
             n = len(updates(fake_slack))
-            value = session_choice(first, session_id, position, right=position != 0)
+            value = await session_choice(first, session_id, position, right=position != 0)
             await first.click("quiz:session", value, user="U7", channel="D7")
             upd = await fake_slack.wait_for(
                 lambda s, n=n: len(updates(s)) > n and updates(s), timeout=WAIT
@@ -382,13 +390,13 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         assert "Welcome back" in str(resumed[-1]["blocks"])
         for position in range(4, 10):
             n = len(updates(fake_slack))
-            value = session_choice(second, session_id, position, right=position != 9)
+            value = await session_choice(second, session_id, position, right=position != 9)
             await second.click("quiz:session", value, user="U7", channel="D7")
             await fake_slack.wait_for(lambda s, n=n: len(updates(s)) > n, timeout=WAIT)
         final = updates(fake_slack)[-1]
         assert "Exam complete: passed. You scored 8 out of 10 (80%)." in final["text"]
         assert "refresher is due by 25 November 2027" in final["text"]
-        result = store_of(second).exams.exam_result(session_id)
+        result = await store_of(second).exams.exam_result(session_id)
         assert (result.user_key, result.score, result.total, result.passed) == (
             "slack:U7",
             8,
@@ -415,7 +423,7 @@ async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
     assert first["text"].startswith("Practice: question 1 of 5")
     assert fake_slack.api_calls("chat.postMessage") == []  # nothing public in the channel
     session_id = int(value_parts(button_values(first["blocks"], "quiz:session")[0])[0])
-    value = session_choice(bot, session_id, 0, right=False)
+    value = await session_choice(bot, session_id, 0, right=False)
     await bot.click("quiz:session", value, user="U6", channel="C1", is_ephemeral=True)
     swapped = await fake_slack.wait_for(
         lambda s: len(s.responses()) == 2 and s.responses(), timeout=WAIT
@@ -430,8 +438,8 @@ async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
     assert second[-1]["response_type"] == "ephemeral"
     assert second[-1]["text"].startswith("Practice: question 2 of 5")
     # The wrong answer made that item due again soon; it is in the person's schedule.
-    assert store_of(bot).practice.card_dues("slack:U6").keys() == {
-        store_of(bot).practice.session(session_id).questions[0].item_id
+    assert (await store_of(bot).practice.card_dues("slack:U6")).keys() == {
+        (await store_of(bot).practice.session(session_id)).questions[0].item_id
     }
 
 
@@ -466,12 +474,12 @@ async def test_a_time_that_cant_be_used_is_explained_with_examples(bot, fake_sla
     example = "For example: /quiz 10m for 10 minutes, /quiz 2h for 2 hours or /quiz 1d for a day."
     assert example in str(reply["blocks"])
     assert fake_slack.api_calls("chat.postMessage") == []  # nothing was posted
-    assert store_of(bot).channel.latest_post_id() is None
+    assert await store_of(bot).channel.latest_post_id() is None
 
 
 async def test_a_time_in_words_works(bot, fake_slack):
     post_id = await post_question(bot, fake_slack, "10 minutes")
-    post = store_of(bot).channel.post(post_id)
+    post = await store_of(bot).channel.post(post_id)
     assert post.closes_at - post.created_at == timedelta(minutes=10)
 
 
@@ -483,10 +491,10 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
         post_id = await post_question(first, fake_slack)
         body = block_actions_body(
             "quiz:answer",
-            post_choice(first, post_id, right=True),
+            await post_choice(first, post_id, right=True),
             user="U2",
             channel="C1",
-            message_ts=store_of(first).channel.post(post_id).message_id,
+            message_ts=(await store_of(first).channel.post(post_id)).message_id,
             response_url=fake_slack.response_url("before"),
             action_ts="1700000300.000001",
         )
@@ -503,16 +511,16 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
         # another option on the same question.
         await second.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
         later = await click_and_wait(
-            second, fake_slack, "quiz:answer", post_choice(second, post_id, right=False), "U2"
+            second, fake_slack, "quiz:answer", await post_choice(second, post_id, right=False), "U2"
         )
         assert "already answered" in later["text"] and "The right answer" in later["text"]
     finally:
         await stop_bot(second)  # waits for every handler, so a late duplicate would show
     assert len(fake_slack.responses()) == 2  # the repeat was dropped without a word
     store = QuizStore(open_db(slack_env["SECBOT_DB"]))
-    rows = store.stats.answers(post_id=post_id)
+    rows = await store.stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"]) for r in rows] == [("slack:U2", 1)]
-    assert store.channel.counts(post_id) == (1, 1)
+    assert await store.channel.counts(post_id) == (1, 1)
     store.db.close()
     assert len(updates(fake_slack)) == n_updates  # and the count was not touched
 
@@ -522,7 +530,7 @@ async def test_a_rate_limited_count_update_is_tried_again(bot, fake_slack):
     # More 429s than slack_sdk's own three retries, so the quiz has to try again itself.
     fake_slack.rate_limits["chat.update"] = 4
     await click_and_wait(
-        bot, fake_slack, "quiz:answer", post_choice(bot, post_id, right=True), "U2"
+        bot, fake_slack, "quiz:answer", await post_choice(bot, post_id, right=True), "U2"
     )
     await fake_slack.wait_for(
         lambda s: len(updates(s)) == 5 and "1 answered" in updates(s)[-1]["text"], timeout=WAIT
@@ -539,20 +547,20 @@ async def test_exam_answers_out_of_turn_are_refused_with_a_way_on(bot, fake_slac
         bot,
         fake_slack,
         "quiz:session",
-        session_choice(bot, session_id, 3, right=True),
+        await session_choice(bot, session_id, 3, right=True),
         "U7",
         channel="D7",
     )
     assert "You're on question 1 of 10: please answer that one first." in ahead["text"]
-    assert store_of(bot).stats.answers(session_id=session_id) == []
+    assert await store_of(bot).stats.answers(session_id=session_id) == []
 
-    first = session_choice(bot, session_id, 0, right=True)
+    first = await session_choice(bot, session_id, 0, right=True)
     await bot.click("quiz:session", first, user="U7", channel="D7")
     await fake_slack.wait_for(lambda s: updates(s), timeout=WAIT)
     again = await click_and_wait(bot, fake_slack, "quiz:session", first, "U7", channel="D7")
     assert "already answered" in again["text"]
     assert "You're on question 2 of 10. Type /quiz exam to carry on." in str(again["blocks"])
-    assert len(store_of(bot).stats.answers(session_id=session_id)) == 1
+    assert len(await store_of(bot).stats.answers(session_id=session_id)) == 1
 
 
 async def test_what_someone_typed_is_shown_as_typed(bot, fake_slack):

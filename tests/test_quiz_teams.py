@@ -87,8 +87,8 @@ async def test_channel_question_in_teams(bot, fake_connector):
     status, _ = await bot.teams_say("quiz 10m", mention=True, conversation=CHANNEL, **person(1))
     assert status == 201
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
-    post_id = latest_post_id(bot)
-    post = store_of(bot).channel.post(post_id)
+    post_id = await latest_post_id(bot)
+    post = await store_of(bot).channel.post(post_id)
     assert post.message_id and post.message_id.startswith("activity-")
     assert post.place.channel == CHANNEL and post.posted_by == "teams:aad-user-1"
     values = card_values(card(sent[-1]), "quiz:answer")
@@ -97,7 +97,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
 
     status, body = await bot.teams_click(
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
+        await post_choice(bot, post_id, right=True),
         reply_to_id=post.message_id,
         conversation=CHANNEL,
         **person(2),
@@ -119,7 +119,7 @@ async def test_channel_question_in_teams(bot, fake_connector):
 
     _, wrong = await bot.teams_click(
         "quiz:answer",
-        post_choice(bot, post_id, right=False),
+        await post_choice(bot, post_id, right=False),
         reply_to_id=post.message_id,
         conversation=CHANNEL,
         **person(3),
@@ -133,14 +133,14 @@ async def test_channel_question_in_teams(bot, fake_connector):
 
     _, twice = await bot.teams_click(
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
+        await post_choice(bot, post_id, right=True),
         reply_to_id=post.message_id,
         conversation=CHANNEL,
         **person(3),
     )
     assert "already answered" in private_text(twice)
     assert len(personal_copies(fake_connector)) == 2  # nothing new was recorded or sent
-    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == [
+    assert [r["user_key"] for r in await store_of(bot).stats.answers(post_id=post_id)] == [
         "teams:aad-user-2",
         "teams:aad-user-3",
     ]
@@ -153,27 +153,29 @@ async def test_channel_question_in_teams(bot, fake_connector):
     assert "2 answered. 1 of 2 got it right (50%)" in full(closed[-1])
     _, late = await bot.teams_click(
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
+        await post_choice(bot, post_id, right=True),
         reply_to_id=post.message_id,
         conversation=CHANNEL,
         **person(4),
     )
     assert "this question has closed" in private_text(late)
-    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
+    assert len(await store_of(bot).stats.answers(post_id=post_id)) == 2
     assert len(personal_copies(fake_connector)) == 2
 
 
 async def test_many_teams_answers_at_once_each_get_their_own_lasting_feedback(bot, fake_connector):
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
     await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
-    post_id = latest_post_id(bot)
-    mid = store_of(bot).channel.post(post_id).message_id
+    post_id = await latest_post_id(bot)
+    mid = (await store_of(bot).channel.post(post_id)).message_id
     people = range(100, 140)
+    right = await post_choice(bot, post_id, right=True)
+    wrong = await post_choice(bot, post_id, right=False)
     results = await asyncio.gather(
         *(
             bot.teams_click(
                 "quiz:answer",
-                post_choice(bot, post_id, right=n % 2 == 0),
+                right if n % 2 == 0 else wrong,
                 reply_to_id=mid,
                 conversation=CHANNEL,
                 **person(n),
@@ -196,25 +198,25 @@ async def test_many_teams_answers_at_once_each_get_their_own_lasting_feedback(bo
         ), member
     await asyncio.wait_for(quiz_of(bot).updates.idle(), WAIT)
     assert full(fake_connector.updates()[-1]).endswith("(40 answered)")
-    assert store_of(bot).channel.counts(post_id) == (40, 20)
+    assert await store_of(bot).channel.counts(post_id) == (40, 20)
 
 
 async def test_a_personal_chat_that_fails_still_leaves_the_answer_and_its_card(bot, fake_connector):
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
     await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
-    post_id = latest_post_id(bot)
+    post_id = await latest_post_id(bot)
     # The person has blocked secbot: their personal chat refuses messages.
     for n in range(1, 20):
         fake_connector.fail_status[f"a:personal-{n}"] = 403
     status, body = await bot.teams_click(
         "quiz:answer",
-        post_choice(bot, post_id, right=True),
-        reply_to_id=store_of(bot).channel.post(post_id).message_id,
+        await post_choice(bot, post_id, right=True),
+        reply_to_id=(await store_of(bot).channel.post(post_id)).message_id,
         conversation=CHANNEL,
         **person(5),
     )
     assert status == 200 and private_text(body).startswith("Correct!")
-    assert [r["user_key"] for r in store_of(bot).stats.answers(post_id=post_id)] == [
+    assert [r["user_key"] for r in await store_of(bot).stats.answers(post_id=post_id)] == [
         "teams:aad-user-5"
     ]
     await fake_connector.wait_for(
@@ -225,8 +227,8 @@ async def test_a_personal_chat_that_fails_still_leaves_the_answer_and_its_card(b
 async def test_poster_closes_a_teams_question(bot, fake_connector):
     await bot.teams_say("quiz", mention=True, conversation=CHANNEL, **person(1))
     await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
-    post_id = latest_post_id(bot)
-    mid = store_of(bot).channel.post(post_id).message_id
+    post_id = await latest_post_id(bot)
+    mid = (await store_of(bot).channel.post(post_id)).message_id
     _, refused = await bot.teams_click(
         "quiz:close", str(post_id), reply_to_id=mid, conversation=CHANNEL, **person(2)
     )
@@ -238,7 +240,7 @@ async def test_poster_closes_a_teams_question(bot, fake_connector):
     ups = await fake_connector.wait_for(lambda s: s.updates(), timeout=WAIT)
     assert full(ups[-1]).startswith("Quiz closed")
     assert "Nobody answered" in full(ups[-1])
-    assert store_of(bot).channel.post(post_id).closed_at == START
+    assert (await store_of(bot).channel.post(post_id)).closed_at == START
 
 
 async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
@@ -251,7 +253,7 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
         n = len(fake_connector.updates())
         _, body = await bot.teams_click(
             "quiz:session",
-            session_choice(bot, session_id, position, right=position % 2 == 0),
+            await session_choice(bot, session_id, position, right=position % 2 == 0),
             reply_to_id=f"activity-q{position}",
             **conv,
         )
@@ -276,8 +278,8 @@ async def test_practice_in_a_personal_chat_to_the_end(bot, fake_connector):
             assert len(fake_connector.sent()) == before + 1
         else:
             assert "Practice finished: you got 3 of 5 right." in full(upd)
-    assert store_of(bot).practice.session(session_id).status == "done"
-    assert [r["correct"] for r in store_of(bot).stats.answers(session_id=session_id)] == [
+    assert (await store_of(bot).practice.session(session_id)).status == "done"
+    assert [r["correct"] for r in await store_of(bot).stats.answers(session_id=session_id)] == [
         1,
         0,
         1,
@@ -307,7 +309,7 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
             n = len(fake_connector.updates())
             await first.teams_click(
                 "quiz:session",
-                session_choice(first, session_id, position, right=False),
+                await session_choice(first, session_id, position, right=False),
                 reply_to_id="activity-exam",
                 **conv,
             )
@@ -328,14 +330,14 @@ async def test_exam_in_teams_with_a_restart(slack_env, fake_slack, fake_connecto
             n = len(fake_connector.updates())
             await second.teams_click(
                 "quiz:session",
-                session_choice(second, session_id, position, right=True),
+                await session_choice(second, session_id, position, right=True),
                 reply_to_id="activity-exam2",
                 **conv,
             )
             await fake_connector.wait_for(lambda s, n=n: len(s.updates()) > n, timeout=WAIT)
         final = full(fake_connector.updates()[-1])
         assert final.startswith("Exam complete: not passed. You scored 7 out of 10 (70%).")
-        result = store_of(second).exams.exam_result(session_id)
+        result = await store_of(second).exams.exam_result(session_id)
         assert (result.user_key, result.score, result.passed) == ("teams:aad-user-9", 7, False)
         assert result.content_version == LIBRARY.version
         assert result.refresher_due - result.completed_at > timedelta(days=364)

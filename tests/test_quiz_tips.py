@@ -75,7 +75,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
     await bot.slack_post(body)
     reply = await response(fake_slack, 2)
     assert reply["text"].startswith("Right!") and reply["response_type"] == "ephemeral"
-    [row] = store_of(bot).stats.answers(context="tip")
+    [row] = await store_of(bot).stats.answers(context="tip")
     assert (row["user_key"], row["item_id"], row["correct"], row["seconds"]) == (
         "slack:U1",
         item_id,
@@ -83,7 +83,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
         12.0,
     )
     assert (row["platform"], row["channel"], row["choice"]) == ("slack", "C1", 0)
-    assert store_of(bot).practice.card("slack:U1", item_id) is not None
+    assert await store_of(bot).practice.card("slack:U1", item_id) is not None
 
     # Slack's retry of that click is dropped; a second click, on another option, still
     # explains it but is not counted.
@@ -92,7 +92,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
     second = await response(fake_slack, 3)
     assert second["text"].startswith("Not quite. The answer is")
     assert "only your first answer counts" in second["text"]
-    assert len(store_of(bot).stats.answers(context="tip")) == 1
+    assert len(await store_of(bot).stats.answers(context="tip")) == 1
 
     # A new question on the tip is a new chance to answer. Answered wrongly, that item
     # comes back first in the person's next practice session, an hour later.
@@ -101,7 +101,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
     next_item = button_values(again["blocks"], "tip:quizanswer")[0].split("|")[0]
     await bot.click("tip:quizanswer", answer_values(next_item)[1], user="U1", channel="C1")
     assert (await response(fake_slack, 5))["text"].startswith("Not quite.")
-    rows = store_of(bot).stats.answers(context="tip")
+    rows = await store_of(bot).stats.answers(context="tip")
     assert [(r["item_id"], r["correct"]) for r in rows] == [(item_id, 1), (next_item, 0)]
 
     await bot.slash("/quiz", "stats", user="U1", channel="C1")
@@ -112,7 +112,7 @@ async def test_slack_tip_answers_are_recorded_once_and_feed_practice(bot, fake_s
     await bot.slash("/quiz", "me", user="U1", channel="C1")
     practice = await response(fake_slack, 7)
     session_id = int(value_parts(button_values(practice["blocks"], "quiz:session")[0])[0])
-    assert store_of(bot).practice.session(session_id).questions[0].item_id == next_item
+    assert (await store_of(bot).practice.session(session_id)).questions[0].item_id == next_item
 
 
 async def test_web_chat_tip_answer_is_recorded_once(bot):
@@ -130,7 +130,7 @@ async def test_web_chat_tip_answer_is_recorded_once(bot):
     assert [r["text"].split()[0] for r in replies] == ["Not", "Not", "Right!"]
     assert "only your first answer counts" not in replies[0]["text"]
     assert all("only your first answer counts" in r["text"] for r in replies[1:])
-    [row] = store_of(bot).stats.answers(context="tip")
+    [row] = await store_of(bot).stats.answers(context="tip")
     assert (row["user_key"], row["correct"], row["platform"]) == ("web:web-user-1", 0, "web")
 
 
@@ -144,7 +144,7 @@ async def test_teams_tip_answer_is_recorded(bot, fake_connector):
     assert answered["value"]["fallbackText"].startswith("Right!")
     _, twice = await bot.teams_click("tip:quizanswer", right, conversation=channel, **who)
     assert "only your first answer counts" in json.dumps(twice["value"])
-    [row] = store_of(bot).stats.answers(context="tip")
+    [row] = await store_of(bot).stats.answers(context="tip")
     assert (row["user_key"], row["channel"], row["correct"]) == ("teams:aad-user-4", channel, 1)
 
 

@@ -62,22 +62,22 @@ async def bot_messages(bot, user: str, conversation: str = "general") -> list[di
 
 async def test_channel_question_in_the_web_chat(bot):
     question = await say(bot, "quiz")
-    post_id = latest_post_id(bot)
+    post_id = await latest_post_id(bot)
     mid = question["id"]
     assert question["private"] is False and "No answers yet" in str(question["blocks"])
     assert web_values(question, "quiz:answer") == [button_value(post_id, i) for i in range(4)]
-    assert store_of(bot).channel.post(post_id).message_id == str(mid)
+    assert (await store_of(bot).channel.post(post_id)).message_id == str(mid)
 
     right = await click(
-        bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-2", mid
+        bot, "quiz:answer", await post_choice(bot, post_id, right=True), "web-user-2", mid
     )
     assert right["private"] is True and right["text"].startswith("Correct!")
     wrong = await click(
-        bot, "quiz:answer", post_choice(bot, post_id, right=False), "web-user-3", mid
+        bot, "quiz:answer", await post_choice(bot, post_id, right=False), "web-user-3", mid
     )
     assert wrong["private"] is True and wrong["text"].startswith("Not quite.")
     twice = await click(
-        bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-3", mid
+        bot, "quiz:answer", await post_choice(bot, post_id, right=True), "web-user-3", mid
     )
     assert "already answered" in twice["text"]
 
@@ -95,23 +95,29 @@ async def test_channel_question_in_the_web_chat(bot):
     assert "2 answered. 1 of 2 got it right (50%)" in closed["text"]
     assert web_values(closed, "quiz:answer") == []
 
-    late = await click(bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-5", mid)
+    late = await click(
+        bot, "quiz:answer", await post_choice(bot, post_id, right=True), "web-user-5", mid
+    )
     assert "this question has closed" in late["text"] and late["private"] is True
-    assert len(store_of(bot).stats.answers(post_id=post_id)) == 2
+    assert len(await store_of(bot).stats.answers(post_id=post_id)) == 2
 
 
 async def test_answer_after_the_deadline_closes_it_even_before_the_worker(bot):
     question = await say(bot, "quiz 5m")
-    post_id = latest_post_id(bot)
+    post_id = await latest_post_id(bot)
     # Move time without waking the closing worker (no FakeClock.set), so the click itself
     # has to notice the deadline has passed.
     clock_of(bot).jump(START + timedelta(minutes=6))
     late = await click(
-        bot, "quiz:answer", post_choice(bot, post_id, right=True), "web-user-2", question["id"]
+        bot,
+        "quiz:answer",
+        await post_choice(bot, post_id, right=True),
+        "web-user-2",
+        question["id"],
     )
     assert "this question has closed" in late["text"]
-    assert store_of(bot).stats.answers(post_id=post_id) == []
-    assert store_of(bot).channel.post(post_id).closed_at is not None
+    assert await store_of(bot).stats.answers(post_id=post_id) == []
+    assert (await store_of(bot).channel.post(post_id)).closed_at is not None
     seen = (await bot_messages(bot, "web-user-9"))[0]
     assert seen["text"].startswith("Quiz closed") and "Nobody answered" in seen["text"]
 
@@ -126,7 +132,7 @@ async def test_practice_in_the_web_chat_is_private_in_a_channel(bot):
         updated = await click(
             bot,
             "quiz:session",
-            session_choice(bot, session_id, position, right=True),
+            await session_choice(bot, session_id, position, right=True),
             "web-user-6",
             current["id"],
         )
@@ -141,10 +147,10 @@ async def test_practice_in_the_web_chat_is_private_in_a_channel(bot):
         else:
             assert "Practice finished: you got 5 of 5 right." in updated["text"]
     stale = await click(
-        bot, "quiz:session", session_choice(bot, session_id, 0, right=False), "web-user-6"
+        bot, "quiz:session", await session_choice(bot, session_id, 0, right=False), "web-user-6"
     )
     assert "already answered" in stale["text"]
-    assert len(store_of(bot).stats.answers(session_id=session_id)) == 5
+    assert len(await store_of(bot).stats.answers(session_id=session_id)) == 5
 
 
 async def test_web_exam_with_a_restart_and_a_six_month_refresher(
@@ -160,7 +166,7 @@ async def test_web_exam_with_a_restart_and_a_six_month_refresher(
             q = await click(
                 first,
                 "quiz:session",
-                session_choice(first, session_id, position, right=True),
+                await session_choice(first, session_id, position, right=True),
                 "web-user-8",
                 q["id"],
                 conversation="dm",
@@ -182,14 +188,14 @@ async def test_web_exam_with_a_restart_and_a_six_month_refresher(
             q = await click(
                 second,
                 "quiz:session",
-                session_choice(second, session_id, position, right=position != 5),
+                await session_choice(second, session_id, position, right=position != 5),
                 "web-user-8",
                 q["id"],
                 conversation="dm",
             )
         assert q["text"].startswith("Exam complete: passed. You scored 9 out of 10 (90%).")
         assert "refresher is due by 26 May 2027" in q["text"]
-        result = store_of(second).exams.exam_result(session_id)
+        result = await store_of(second).exams.exam_result(session_id)
         assert result.completed_at == START + timedelta(days=1)
         assert result.content_version == LIBRARY.version
         stats = await say(second, "quiz stats", user="web-user-8", conversation="dm")
@@ -214,7 +220,7 @@ async def test_stats_show_accuracy_streak_and_reviews(bot):
         await click(
             bot,
             "quiz:answer",
-            post_choice(bot, latest_post_id(bot), right=right),
+            await post_choice(bot, await latest_post_id(bot), right=right),
             "web-user-1",
             q["id"],
         )
@@ -231,10 +237,10 @@ async def test_stats_show_accuracy_streak_and_reviews(bot):
 
 async def test_leaderboard_this_month_with_opt_out(bot):
     q = await say(bot, "quiz")
-    pid = latest_post_id(bot)
+    pid = await latest_post_id(bot)
     for n, right in ((1, True), (2, True), (3, False)):
         await click(
-            bot, "quiz:answer", post_choice(bot, pid, right=right), f"web-user-{n}", q["id"]
+            bot, "quiz:answer", await post_choice(bot, pid, right=right), f"web-user-{n}", q["id"]
         )
     board = await say(bot, "quiz leaderboard")
     assert board["private"] is False
@@ -246,8 +252,10 @@ async def test_leaderboard_this_month_with_opt_out(bot):
     assert off["private"] is True and "won't appear" in off["text"]
     board = await say(bot, "quiz leaderboard")
     assert "1. Web User: 1 correct" in board["text"] and "2." not in board["text"]
-    rows = store_of(bot).stats.leaderboard(
-        store_of(bot).channel.post(pid).place, START - timedelta(days=30), START + timedelta(days=1)
+    rows = await store_of(bot).stats.leaderboard(
+        (await store_of(bot).channel.post(pid)).place,
+        START - timedelta(days=30),
+        START + timedelta(days=1),
     )
     assert [r.user_key for r in rows] == ["web:web-user-1"]
     await say(bot, "quiz leaderboard on", user="web-user-2")
@@ -276,4 +284,4 @@ async def test_bad_times_and_unknown_topics_say_what_to_type(bot):
     assert "no quiz questions tagged “knitting”" in unknown["text"]
     assert "accounts, people" in unknown["text"] and "phishing" in unknown["text"]
     assert "For example: quiz phishing" in str(unknown["blocks"])
-    assert store_of(bot).channel.latest_post_id() is None
+    assert await store_of(bot).channel.latest_post_id() is None

@@ -38,15 +38,17 @@ class ChannelQuiz:
         lib, items = found
         now = self.shared.clock.now()
         key = turn.incoming.delivery_id or None
-        post = self.store.channel.post_for_delivery(key) if key else None
+        post = await self.store.channel.post_for_delivery(key) if key else None
         item = lib.item(post.item_id) if post is not None else None
         if post is not None and (post.message_id is not None or item is None):
             return  # a replay of a /quiz whose question is already posted
         if post is None or item is None:
             item = engine.pick_item(
-                items, self.store.channel.recent_items(turn.place, RECENT_POSTS), self.shared.rng
+                items,
+                await self.store.channel.recent_items(turn.place, RECENT_POSTS),
+                self.shared.rng,
             )
-            post = self.store.channel.create_post(
+            post = await self.store.channel.create_post(
                 item.id,
                 engine.option_order(self.shared.rng, len(item.options)),
                 request.tag,
@@ -61,15 +63,17 @@ class ChannelQuiz:
         try:
             ref = await turn.reply(render.channel_question(post, item, 0, now, self.shared.tz))
         except Exception:
-            self.store.channel.delete_post(post.id)  # nobody saw it, so nothing to close later
+            await self.store.channel.delete_post(
+                post.id
+            )  # nobody saw it, so nothing to close later
             raise
         if ref is not None:
-            self.store.channel.set_message(post.id, ref.id)
+            await self.store.channel.set_message(post.id, ref.id)
 
     async def answer(self, turn: Turn) -> None:
         """``quiz:answer``: record one answer per person and tell only them how they did."""
         parsed = value_ints(turn.incoming.value, 2)
-        post = self.store.channel.post(parsed[0]) if parsed else None
+        post = await self.store.channel.post(parsed[0]) if parsed else None
         lib = self.shared.library()
         item = lib.item(post.item_id) if lib and post else None
         if (
@@ -83,10 +87,10 @@ class ChannelQuiz:
             await turn.reply(render.private("Sorry, that question is no longer available."))
             return
         if post.message_id is None and turn.incoming.message is not None:
-            self.store.channel.set_message(post.id, turn.incoming.message.id)
+            await self.store.channel.set_message(post.id, turn.incoming.message.id)
         now = self.shared.clock.now()
         choice = post.order[parsed[1]]
-        result = self.store.channel.record_post_answer(
+        result = await self.store.channel.record_post_answer(
             post,
             self.shared.answer(turn, item, choice, now),
             delivery_key=turn.incoming.delivery_id or None,
@@ -104,7 +108,7 @@ class ChannelQuiz:
             await turn.reply(render.already_answered(item, post.order, result.previous_choice))
         else:  # closed, or past its deadline and not yet closed by the worker
             await turn.reply(render.question_closed(item, post.order, turn.place))
-            if result.status == "due" and self.store.channel.close_post(post.id, now):
+            if result.status == "due" and await self.store.channel.close_post(post.id, now):
                 await self.refresh(post.id, turn)
 
     async def _lasting_copy(self, turn: Turn, msg: Message) -> None:
@@ -128,7 +132,7 @@ class ChannelQuiz:
     async def close(self, turn: Turn) -> None:
         """``quiz:close``: the person who posted the question closes it early."""
         parsed = value_ints(turn.incoming.value, 1)
-        post = self.store.channel.post(parsed[0]) if parsed else None
+        post = await self.store.channel.post(parsed[0]) if parsed else None
         if post is None or post.place.channel != turn.place.channel:
             await turn.reply(render.private("Sorry, that question is no longer available."))
             return
@@ -141,18 +145,18 @@ class ChannelQuiz:
             )
             return
         if post.message_id is None and turn.incoming.message is not None:
-            self.store.channel.set_message(post.id, turn.incoming.message.id)
-        if self.store.channel.close_post(post.id, self.shared.clock.now()):
+            await self.store.channel.set_message(post.id, turn.incoming.message.id)
+        if await self.store.channel.close_post(post.id, self.shared.clock.now()):
             await self.refresh(post.id, turn)
         else:
             await turn.reply(render.private("This question has already closed."))
 
-    def render_post(self, post_id: int) -> Message | None:
+    async def render_post(self, post_id: int) -> Message | None:
         """The channel message as it should look now: open with a count, or closed."""
-        post = self.store.channel.post(post_id)
+        post = await self.store.channel.post(post_id)
         if post is None:
             return None
-        answered, correct = self.store.channel.counts(post_id)
+        answered, correct = await self.store.channel.counts(post_id)
         lib = self.shared.library()
         item = lib.item(post.item_id) if lib else None
         if item is None:
@@ -167,8 +171,8 @@ class ChannelQuiz:
         """Bring the channel message up to date (see :class:`MessageUpdates`)."""
 
         async def update() -> None:
-            post = self.store.channel.post(post_id)
-            msg = self.render_post(post_id)
+            post = await self.store.channel.post(post_id)
+            msg = await self.render_post(post_id)
             if post is None or msg is None:
                 return
             ref = post.ref or (turn.incoming.message if turn else None)
@@ -189,8 +193,8 @@ class ChannelQuiz:
         bot was down; returns how many this call closed."""
         now = self.shared.clock.now()
         closed = 0
-        for post in self.store.channel.due_posts(now):
-            if self.store.channel.close_post(post.id, now):
+        for post in await self.store.channel.due_posts(now):
+            if await self.store.channel.close_post(post.id, now):
                 closed += 1
                 await self.refresh(post.id, None)
         return closed
@@ -202,7 +206,7 @@ class ChannelQuiz:
         except Exception:
             log.exception("closing due quiz questions failed")
         wait = POLL_SECONDS
-        deadline = self.store.channel.next_deadline()
+        deadline = await self.store.channel.next_deadline()
         if deadline is not None:
             until = (deadline - self.shared.clock.now()).total_seconds()
             wait = min(POLL_SECONDS, max(1.0, until))

@@ -32,7 +32,7 @@ class Exam:
             await self.shared.no_content(turn)
             return
         now = self.shared.clock.now()
-        session = self.store.practice.active_session(turn.actor.key, "exam")
+        session = await self.store.practice.active_session(turn.actor.key, "exam")
         if session is None:
             try:
                 chosen = engine.compose_exam(
@@ -50,11 +50,11 @@ class Exam:
             questions = [
                 Question(i.id, engine.option_order(self.shared.rng, len(i.options))) for i in chosen
             ]
-            session = self.store.practice.start_session(
+            session = await self.store.practice.start_session(
                 "exam", turn.actor, questions, turn.place, now, content_version=lib.version
             )
         else:
-            self.store.practice.restart_clock(session.id, now)
+            await self.store.practice.restart_clock(session.id, now)
         position = session.answered
         found_item = await self.sessions.item_to_show(turn, session, position)
         if found_item is None:
@@ -77,15 +77,17 @@ class Exam:
         is_private = self.shared.private(turn)
         now = recorded.now
         if session.status == "done":
-            exam = self.store.exams.exam_result(session.id)
+            exam = await self.store.exams.exam_result(session.id)
             assert exam is not None
             wrong, retired = review.mistakes(
-                session, self.store.practice.session_answers(session.id), self.shared.library()
+                session,
+                await self.store.practice.session_answers(session.id),
+                self.shared.library(),
             )
             await turn.update_original(
                 render.exam_result(
                     exam,
-                    self.shared.session_scores(session.id, "module"),
+                    await self.shared.session_scores(session.id, "module"),
                     self.shared.tz,
                     where,
                     is_private=is_private,
@@ -95,7 +97,7 @@ class Exam:
             )
             return
         following = position + 1
-        self.store.practice.show(session.id, following, now)
+        await self.store.practice.show(session.id, following, now)
         found_item = await self.sessions.item_to_show(turn, session, following)
         if found_item is None:
             return
@@ -106,23 +108,23 @@ class Exam:
             )
         )
 
-    def status(self, user_key: str, where: Place) -> str:
+    async def status(self, user_key: str, where: Place) -> str:
         tz = self.shared.tz
         exam = typed(where, "quiz exam")
-        active = self.store.practice.active_session(user_key, "exam")
+        active = await self.store.practice.active_session(user_key, "exam")
         if active is not None:
             return (
                 f"In progress: {active.answered} of {active.total} answered."
                 f" Type {exam} to carry on."
             )
-        passed = self.store.exams.last_pass(user_key)
+        passed = await self.store.exams.last_pass(user_key)
         if passed is not None:
             on = engine.long_date(passed.completed_at.astimezone(tz).date())
             due = engine.long_date(passed.refresher_due.astimezone(tz).date())
             if passed.refresher_due <= self.shared.clock.now():
                 return f"Passed on {on}. Your refresher was due by {due}: type {exam}."
             return f"Passed on {on} ({passed.score} of {passed.total}). Refresher due by {due}."
-        last = self.store.exams.last_exam(user_key)
+        last = await self.store.exams.last_exam(user_key)
         if last is not None:
             on = engine.long_date(last.completed_at.astimezone(tz).date())
             return (

@@ -114,11 +114,11 @@ class Quiz:
 
     # The daily tips' "Quiz me on this" question (content.tips_feature) uses these two.
 
-    def tip_question_shown(self, turn: Turn, item: QuizItem, tip_id: str) -> None:
-        self.practice.tip_question_shown(turn, item, tip_id)
+    async def tip_question_shown(self, turn: Turn, item: QuizItem, tip_id: str) -> None:
+        await self.practice.tip_question_shown(turn, item, tip_id)
 
-    def record_tip_answer(self, turn: Turn, item: QuizItem, choice: int) -> AnswerResult:
-        return self.practice.record_tip_answer(turn, item, choice)
+    async def record_tip_answer(self, turn: Turn, item: QuizItem, choice: int) -> AnswerResult:
+        return await self.practice.record_tip_answer(turn, item, choice)
 
     def close_worker(self) -> Worker:
         return self.channel.close_worker()

@@ -30,12 +30,16 @@ class Practice:
         now = self.shared.clock.now()
         key = turn.actor.key
         chosen = engine.choose_practice(
-            items, self.store.practice.card_dues(key), self.shared.scores(key), now, self.shared.rng
+            items,
+            await self.store.practice.card_dues(key),
+            await self.shared.scores(key),
+            now,
+            self.shared.rng,
         )
         questions = [
             Question(i.id, engine.option_order(self.shared.rng, len(i.options))) for i in chosen
         ]
-        session = self.store.practice.start_session(
+        session = await self.store.practice.start_session(
             "practice",
             turn.actor,
             questions,
@@ -64,7 +68,7 @@ class Practice:
             summary = render.practice_summary(
                 session.correct,
                 session.total,
-                self.shared.session_scores(session.id, "principle"),
+                await self.shared.session_scores(session.id, "principle"),
                 where,
             )
         await turn.update_original(
@@ -96,7 +100,7 @@ class Practice:
             return
         if position == session.answered and session.shown >= position:
             return  # a double click: the question is already on its way
-        if position != session.answered or not self.store.practice.show(
+        if position != session.answered or not await self.store.practice.show(
             session.id, position, self.shared.clock.now()
         ):
             await turn.reply(
@@ -116,19 +120,19 @@ class Practice:
 
     # --- questions asked elsewhere (the "Quiz me on this" button on a daily tip) ----------
 
-    def tip_question_shown(self, turn: Turn, item: QuizItem, tip_id: str) -> None:
+    async def tip_question_shown(self, turn: Turn, item: QuizItem, tip_id: str) -> None:
         """Note that ``item`` was put to the person under a tip, so the answer's time and
         its once-only recording have something to go by."""
-        self.store.prompts.prompt_shown(
+        await self.store.prompts.prompt_shown(
             "tip", tip_id, turn.actor, turn.place, item.id, self.shared.clock.now()
         )
 
-    def record_tip_answer(self, turn: Turn, item: QuizItem, choice: int) -> AnswerResult:
+    async def record_tip_answer(self, turn: Turn, item: QuizItem, choice: int) -> AnswerResult:
         """Record an answer to a tip's question like any other: stored with the context
         ``tip`` and applied to the person's spaced-repetition card, once per question shown.
         """
         now = self.shared.clock.now()
-        return self.store.prompts.record_prompt_answer(
+        return await self.store.prompts.record_prompt_answer(
             "tip",
             self.shared.answer(turn, item, choice, now),
         )

@@ -36,7 +36,7 @@ class Sessions:
         self.shared = shared
         self.store = shared.store
 
-    def session_item(self, session: Session, position: int) -> QuizItem | None:
+    async def session_item(self, session: Session, position: int) -> QuizItem | None:
         """The item at ``position``, swapping in a similar one if it has been retired."""
         lib = self.shared.library()
         if lib is None:
@@ -51,27 +51,30 @@ class Sessions:
         if not live:
             return None
         replacement = self.shared.rng.choice(same or live)
-        self.store.practice.replace_question(
-            session.id, position, Question(replacement.id, question.order)
+        # Two clicks may swap at once: the first swap wins and both show its item.
+        held = await self.store.practice.replace_question(
+            session.id, position, question.item_id, Question(replacement.id, question.order)
         )
-        return replacement
+        if held is None or held.item_id == replacement.id:
+            return replacement if held is not None else None
+        return lib.item(held.item_id)
 
     async def item_to_show(
         self, turn: Turn, session: Session, position: int
     ) -> tuple[Session, QuizItem] | None:
         """The item at ``position`` with the session read again (a retired item may just
         have been swapped in), or None once the person has been told there's no content."""
-        item = self.session_item(session, position)
+        item = await self.session_item(session, position)
         if item is None:
             await self.shared.no_content(turn)
             return None
-        return self.store.practice.session(session.id) or session, item
+        return await self.store.practice.session(session.id) or session, item
 
     async def own_session(self, turn: Turn, fields: int) -> tuple[tuple[int, ...], Session] | None:
         """The button's ``fields`` numbers and the session the first names, if it is the
         clicker's own; otherwise None, once the clicker has been told so."""
         parsed = value_ints(turn.incoming.value, fields)
-        session = self.store.practice.session(parsed[0]) if parsed else None
+        session = await self.store.practice.session(parsed[0]) if parsed else None
         if parsed is None or session is None or session.user_key != turn.actor.key:
             await turn.reply(
                 render.private("Sorry, that question isn't part of a session of yours.")
@@ -90,12 +93,12 @@ class Sessions:
         if not 0 <= position < session.total:
             await turn.reply(render.private("Sorry, that question is no longer available."))
             return None
-        item = self.session_item(session, position)
+        item = await self.session_item(session, position)
         order = session.questions[position].order
         if item is None or not 0 <= shown < len(order):
             await turn.reply(render.private("Sorry, that question is no longer available."))
             return None
-        session = self.store.practice.session(session.id) or session
+        session = await self.store.practice.session(session.id) or session
         now = self.shared.clock.now()
         choice = order[shown]
         months = self.shared.refresh_months
@@ -103,7 +106,7 @@ class Sessions:
         def on_finish(score: int, total: int) -> tuple[bool, datetime]:
             return engine.exam_passed(score, total), engine.add_months(now, months)
 
-        result = self.store.practice.record_session_answer(
+        result = await self.store.practice.record_session_answer(
             session.id,
             position,
             self.shared.answer(turn, item, choice, now),
@@ -112,7 +115,7 @@ class Sessions:
         where = turn.place
         if result.status == "duplicate":
             hints = []
-            current = self.store.practice.session(session.id) or session
+            current = await self.store.practice.session(session.id) or session
             if current.kind == "exam" and current.status == "active":
                 # Say how to carry on, in case the next question never arrived.
                 hints.append(
@@ -122,7 +125,7 @@ class Sessions:
             await turn.reply(render.already_answered(item, order, result.previous_choice, *hints))
             return None
         if result.status == "stale":
-            current = self.store.practice.session(session.id) or session
+            current = await self.store.practice.session(session.id) or session
             await turn.reply(
                 render.private(
                     f"You're on question {current.answered + 1} of {current.total}: please"
@@ -139,5 +142,5 @@ class Sessions:
                 )
             )
             return None
-        session = self.store.practice.session(session.id) or session
+        session = await self.store.practice.session(session.id) or session
         return Recorded(session, position, item, choice, now)

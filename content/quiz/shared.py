@@ -98,15 +98,17 @@ class QuizShared:
             review,
         )
 
-    def scores(self, user_key: str) -> dict[str, engine.Score]:
+    async def scores(self, user_key: str) -> dict[str, engine.Score]:
         return {
             p: engine.Score(answered, correct)
-            for p, (answered, correct) in self.store.stats.principle_scores(user_key).items()
+            for p, (answered, correct) in (
+                await self.store.stats.principle_scores(user_key)
+            ).items()
         }
 
-    def session_scores(self, session_id: int, column: str) -> dict[str, engine.Score]:
+    async def session_scores(self, session_id: int, column: str) -> dict[str, engine.Score]:
         out: dict[str, engine.Score] = {}
-        for row in self.store.practice.session_answers(session_id):
+        for row in await self.store.practice.session_answers(session_id):
             s = out.get(row[column], engine.Score())
             out[row[column]] = engine.Score(s.answered + 1, s.correct + row["correct"])
         return out

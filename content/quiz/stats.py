@@ -31,17 +31,17 @@ class QuizStats:
         tz = self.shared.tz
         days = {
             t.astimezone(tz).date()
-            for t in self.store.stats.answer_times(key, now - timedelta(days=1100))
+            for t in await self.store.stats.answer_times(key, now - timedelta(days=1100))
         }
         lib = self.shared.library()
-        due = self.store.practice.due_count(key, now, set(lib.quiz_items) if lib else None)
+        due = await self.store.practice.due_count(key, now, set(lib.quiz_items) if lib else None)
         where = turn.place
         await turn.reply(
             render.stats(
-                self.shared.scores(key),
+                await self.shared.scores(key),
                 engine.streak(days, now.astimezone(tz).date(), self.holidays),
                 due,
-                self.exam.status(key, where),
+                await self.exam.status(key, where),
                 where,
             )
         )
@@ -51,7 +51,7 @@ class QuizStats:
         where = turn.place
         switch = request.switch
         if switch in ("off", "on"):
-            self.store.stats.set_leaderboard_opt_out(
+            await self.store.stats.set_leaderboard_opt_out(
                 turn.actor.key, switch == "off", self.shared.clock.now()
             )
             if switch == "off":
@@ -83,7 +83,7 @@ class QuizStats:
         now = self.shared.clock.now()
         tz = self.shared.tz
         start, end = engine.month_bounds(now, tz)
-        rows = self.store.stats.leaderboard(turn.place, start, end)
+        rows = await self.store.stats.leaderboard(turn.place, start, end)
         await turn.reply(render.leaderboard(rows, f"{now.astimezone(tz):%B %Y}", where))
 
     async def report(self, turn: Turn, request: engine.QuizRequest) -> None:
@@ -96,5 +96,5 @@ class QuizStats:
                 )
             )
             return
-        results, total = self.store.exams.exam_results(100)
+        results, total = await self.store.exams.exam_results(100)
         await turn.reply(render.report(results, total, self.shared.tz))

@@ -437,7 +437,7 @@ async def quiz_me(turn: Turn) -> None:
     item = random.choice(found)
     quiz = _quiz(turn)
     if quiz is not None and tip is not None:
-        quiz.tip_question_shown(turn, item, tip.id)
+        await quiz.tip_question_shown(turn, item, tip.id)
     await turn.reply(question_message(item, turn.actor.key))
 
 
@@ -459,7 +459,7 @@ async def quiz_answer(turn: Turn) -> None:
     choice = int(index_text)
     quiz = _quiz(turn)
     # Recorded once per question shown: a double click or a second try is not counted.
-    result = quiz.record_tip_answer(turn, item, choice) if quiz is not None else None
+    result = await quiz.record_tip_answer(turn, item, choice) if quiz is not None else None
     right = choice == item.correct_index
     answer = item.options[item.correct_index].text.text()
     verdict = "Right!" if right else "Not quite."

@@ -2,10 +2,22 @@
 and exam sessions, tip prompts and spaced-repetition cards (:mod:`.practice`), exam results
 (:mod:`.exams`), stats and leaderboards (:mod:`.stats`); the tables in :mod:`.schema`.
 
-Every method is short and synchronous. Handlers never await in the middle of a store
-call, so each call is atomic with respect to every other coroutine on the loop; that,
-plus the UNIQUE constraints, is what makes one answer per person per question hold
-under double clicks, retries and bursts of hundreds of concurrent clicks.
+Every method is ``async`` (storage v2): ``await store.channel.post(1)``. A method that
+writes more than one statement, or reads and then writes, does it inside ``async with
+atomic(db)`` with the deciding read ``FOR UPDATE``, so it commits whole and no other
+coroutine or instance can slip in between; that, plus the UNIQUE constraints, is what
+makes one answer per person per question hold under double clicks, retries and bursts of
+hundreds of concurrent clicks. The races closed, and how:
+
+- an answer and its tally: the answer, the card and the session's tally (or, for a
+  channel question, the answers the tally is counted from) commit in one transaction,
+  the tally by a conditional UPDATE from the count read;
+- quiz question replacement: compare-and-set on the session's questions; the first swap
+  wins and every later one returns it (:meth:`PracticeStore.replace_question`);
+- spaced-repetition updates: the card is read ``FOR UPDATE`` and written only over the
+  version read (``reviews``), re-applied if it changed (:func:`answers.save_card`);
+- exam records: one active attempt per person (a concurrent start returns the attempt
+  already started), and the result in the last answer's transaction, once per session.
 """
 
 from __future__ import annotations

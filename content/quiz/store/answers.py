@@ -1,5 +1,5 @@
 """What every quiz answer shares, wherever it was given: its row in quiz_answers and the
-person's spaced-repetition card, written in the caller's transaction."""
+person's spaced-repetition card, written in the caller's transaction (``atomic``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Text, bindparam, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import UtcDateTime, run
+from bot.storage.sql import UtcDateTime, execute
 from content.quiz.store.tables import quiz_answers, quiz_cards
 
 # What a store method does with a person's card: old card JSON (or None) -> (new JSON, due).
@@ -50,20 +50,35 @@ class AnswerResult:
 # more than running it, and a burst of clicks runs these hundreds of times a second.
 _c = quiz_cards.c
 _INSERT_ANSWER = quiz_answers.insert()
-_CARD = select(_c.card).where(
-    (_c.user_key == bindparam("user_key")) & (_c.item_id == bindparam("item_id"))
+_ONE_CARD = (_c.user_key == bindparam("user_key")) & (_c.item_id == bindparam("item_id"))
+# The card and its number of reviews, which doubles as the card's version: a card is
+# saved only over the version it was worked out from (see save_card).
+_CARD = select(_c.card, _c.reviews).where(_ONE_CARD).with_for_update()
+_NEW_CARD = insert(quiz_cards).on_conflict_do_nothing()
+_NEXT_CARD = (
+    update(quiz_cards)
+    .where(
+        (_c.user_key == bindparam("card_user"))
+        & (_c.item_id == bindparam("card_item"))
+        & (_c.reviews == bindparam("seen"))
+    )
+    .values(
+        card=bindparam("new_card"),
+        due=bindparam("new_due"),
+        reviews=_c.reviews + 1,
+        lapses=_c.lapses + bindparam("lapse"),
+        updated_at=bindparam("now"),
+    )
 )
-_upsert = insert(quiz_cards)
-_SAVE_CARD = _upsert.on_conflict_do_update(
-    index_elements=[_c.user_key, _c.item_id],
-    set_={
-        "card": _upsert.excluded.card,
-        "due": _upsert.excluded.due,
-        "reviews": _c.reviews + 1,
-        "lapses": _c.lapses + _upsert.excluded.lapses,
-        "updated_at": _upsert.excluded.updated_at,
-    },
-)
+# A review that keeps losing to others (it never does on SQLite, where the write lock is
+# held from the start of the transaction) gives up rather than loop for ever.
+CARD_ATTEMPTS = 5
+
+
+class CardConflict(RuntimeError):
+    """The card kept changing under a review (CARD_ATTEMPTS times in a row)."""
+
+
 # Answer rows as stored: times as their text, as these rows have always been handed out.
 _ANSWER_ROWS = select(
     *(
@@ -73,7 +88,7 @@ _ANSWER_ROWS = select(
 ).order_by(quiz_answers.c.id)
 
 
-def insert_answer(
+async def insert_answer(
     db: Database,
     answer: Answer,
     seconds: float,
@@ -85,7 +100,7 @@ def insert_answer(
     prompt_id: int | None = None,
     delivery_key: str | None = None,
 ) -> None:
-    run(
+    await execute(
         db,
         _INSERT_ANSWER,
         {
@@ -111,28 +126,57 @@ def insert_answer(
     )
 
 
-def save_card(db: Database, answer: Answer) -> None:
-    """Apply the answer to the person's spaced-repetition card for the item."""
+async def save_card(db: Database, answer: Answer) -> None:
+    """Apply the answer to the person's spaced-repetition card for the item.
+
+    A read-modify-write (the new card is worked out in Python from the old one), so it
+    runs in the caller's ``atomic`` block and reads the card ``FOR UPDATE``; and because a
+    card that does not exist yet cannot be locked, each write is also conditional on the
+    version read (``reviews``; a new card only if there is still none). A write that
+    finds the card changed reads it again and reapplies the answer, so two answers on one
+    item at once (a channel question and a practice session) both count, neither lost.
+    """
     key = {"user_key": answer.actor.key, "item_id": answer.item_id}
-    card, due = answer.review(run(db, _CARD, key).scalar())
-    run(
-        db,
-        _SAVE_CARD,
-        {
-            **key,
-            "card": card,
-            "due": due,
-            "reviews": 1,
-            "lapses": int(not answer.correct),
-            "updated_at": answer.now,
-        },
-    )
+    lapses = int(not answer.correct)
+    for _ in range(CARD_ATTEMPTS):
+        row = (await execute(db, _CARD, key)).first()
+        card, due = answer.review(row.card if row else None)
+        if row is None:
+            saved = await execute(
+                db,
+                _NEW_CARD,
+                {
+                    **key,
+                    "card": card,
+                    "due": due,
+                    "reviews": 1,
+                    "lapses": lapses,
+                    "updated_at": answer.now,
+                },
+            )
+        else:
+            saved = await execute(
+                db,
+                _NEXT_CARD,
+                {
+                    "card_user": answer.actor.key,
+                    "card_item": answer.item_id,
+                    "seen": row.reviews,
+                    "new_card": card,
+                    "new_due": due,
+                    "lapse": lapses,
+                    "now": answer.now,
+                },
+            )
+        if saved.rowcount == 1:
+            return
+    raise CardConflict(f"the card kept changing under {CARD_ATTEMPTS} reviews in a row")
 
 
-def answer_rows(db: Database, **where: object) -> list[dict]:
+async def answer_rows(db: Database, **where: object) -> list[dict]:
     """Answer rows as dicts, filtered by equal columns (for reports and tests)."""
     if not set(where) <= ANSWER_FILTERS:
         raise ValueError(f"can't filter answers by {sorted(set(where) - ANSWER_FILTERS)}")
     # Bound values, so None compares as SQL's NULL does (matching nothing), as before.
     query = _ANSWER_ROWS.where(*(quiz_answers.c[k] == bindparam(k, v) for k, v in where.items()))
-    return [dict(r._mapping) for r in run(db, query).all()]
+    return [dict(r._mapping) for r in (await execute(db, query)).all()]

@@ -11,8 +11,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlite_utils import Database
 
 from bot.core.model import MessageRef, Place
-from bot.storage.db import transaction
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
 
@@ -92,7 +91,7 @@ _DUE_POSTS = (
     .order_by(_p.closes_at)
 )
 _NEXT_DEADLINE = select(func.min(_p.closes_at)).where(_p.closed_at.is_(None))
-_OPEN_STATE = select(_p.closed_at, _p.closes_at).where(_POST_ID)
+_OPEN_STATE = select(_p.closed_at, _p.closes_at).where(_POST_ID).with_for_update()
 _PREVIOUS_ANSWER = select(_a.choice, _a.delivery_key).where(
     (_a.post_id == bindparam("post_id")) & (_a.user_key == bindparam("user_key"))
 )
@@ -104,7 +103,7 @@ class ChannelStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def create_post(
+    async def create_post(
         self,
         item_id: str,
         order: list[int],
@@ -118,50 +117,52 @@ class ChannelStore:
         """The question's row, written before its message is posted (the intent): a
         delivery replayed after a crash finds it by ``delivery_key`` (see
         :meth:`post_for_delivery`) and only completes the post if it has no message yet."""
-        created = run(
-            self.db,
-            _INSERT_POST,
-            {
-                "item_id": item_id,
-                "option_order": json.dumps(order),
-                "tag": tag,
-                "platform": place.platform,
-                "workspace": place.workspace,
-                "channel": place.channel,
-                "is_direct": int(place.is_direct),
-                "thread": place.thread,
-                "posted_by": posted_by,
-                "created_at": now,
-                "closes_at": closes_at,
-                "delivery_key": delivery_key,
-            },
-        )
-        post = self.post(new_id(created))
+        async with atomic(self.db):  # the row and the read of it back: one snapshot
+            created = await execute(
+                self.db,
+                _INSERT_POST,
+                {
+                    "item_id": item_id,
+                    "option_order": json.dumps(order),
+                    "tag": tag,
+                    "platform": place.platform,
+                    "workspace": place.workspace,
+                    "channel": place.channel,
+                    "is_direct": int(place.is_direct),
+                    "thread": place.thread,
+                    "posted_by": posted_by,
+                    "created_at": now,
+                    "closes_at": closes_at,
+                    "delivery_key": delivery_key,
+                },
+            )
+            post = await self.post(new_id(created))
         assert post is not None
         return post
 
-    def post_for_delivery(self, delivery_key: str) -> Post | None:
-        row = run(self.db, _POST_FOR_DELIVERY, {"delivery_key": delivery_key}).first()
+    async def post_for_delivery(self, delivery_key: str) -> Post | None:
+        row = (await execute(self.db, _POST_FOR_DELIVERY, {"delivery_key": delivery_key})).first()
         return _post(row) if row else None
 
-    def delete_post(self, post_id: int) -> None:
+    async def delete_post(self, post_id: int) -> None:
         """Only for a question whose message could not be posted at all."""
-        run(self.db, _DELETE_POST, {"post_id": post_id})
+        await execute(self.db, _DELETE_POST, {"post_id": post_id})
 
-    def post(self, post_id: int) -> Post | None:
-        row = run(self.db, _POST, {"post_id": post_id}).first()
+    async def post(self, post_id: int) -> Post | None:
+        row = (await execute(self.db, _POST, {"post_id": post_id})).first()
         return _post(row) if row else None
 
-    def latest_post_id(self) -> int | None:
+    async def latest_post_id(self) -> int | None:
         """The newest channel question's id (None: nothing was ever posted)."""
-        latest = run(self.db, _LATEST_POST_ID).scalar()
+        latest = (await execute(self.db, _LATEST_POST_ID)).scalar()
         return None if latest is None else int(latest)
 
-    def set_message(self, post_id: int, message_id: str) -> None:
-        run(self.db, _SET_MESSAGE, {"post_id": post_id, "message_id": message_id})
+    async def set_message(self, post_id: int, message_id: str) -> None:
+        """Record the posted message's id, once: the first id stays (one statement)."""
+        await execute(self.db, _SET_MESSAGE, {"post_id": post_id, "message_id": message_id})
 
-    def recent_items(self, place: Place, limit: int) -> set[str]:
-        rows = run(
+    async def recent_items(self, place: Place, limit: int) -> set[str]:
+        rows = await execute(
             self.db,
             _RECENT_ITEMS,
             {
@@ -173,22 +174,24 @@ class ChannelStore:
         )
         return set(rows.scalars())
 
-    def counts(self, post_id: int) -> tuple[int, int]:
-        """(answered, correct) for a channel question."""
-        row = run(self.db, _COUNTS, {"post_id": post_id}).one()
+    async def counts(self, post_id: int) -> tuple[int, int]:
+        """(answered, correct) for a channel question: the tally is counted from the
+        answers themselves, so it always agrees with the answers committed."""
+        row = (await execute(self.db, _COUNTS, {"post_id": post_id})).one()
         return int(row[0]), int(row[1])
 
-    def close_post(self, post_id: int, now: datetime) -> bool:
-        """True for the one caller that actually closed it."""
-        return run(self.db, _CLOSE_POST, {"post_id": post_id, "now": now}).rowcount == 1
+    async def close_post(self, post_id: int, now: datetime) -> bool:
+        """True for the one caller that actually closed it (one conditional UPDATE)."""
+        closed = await execute(self.db, _CLOSE_POST, {"post_id": post_id, "now": now})
+        return closed.rowcount == 1
 
-    def due_posts(self, now: datetime) -> list[Post]:
-        return [_post(r) for r in run(self.db, _DUE_POSTS, {"now": now}).all()]
+    async def due_posts(self, now: datetime) -> list[Post]:
+        return [_post(r) for r in (await execute(self.db, _DUE_POSTS, {"now": now})).all()]
 
-    def next_deadline(self) -> datetime | None:
-        return run(self.db, _NEXT_DEADLINE).scalar()
+    async def next_deadline(self) -> datetime | None:
+        return (await execute(self.db, _NEXT_DEADLINE)).scalar()
 
-    def record_post_answer(
+    async def record_post_answer(
         self,
         post: Post,
         answer: Answer,
@@ -196,25 +199,32 @@ class ChannelStore:
     ) -> AnswerResult:
         """Record one person's answer to a channel question, at most once, while it is open.
 
+        One transaction: the post's row is read ``FOR UPDATE`` (so a close cannot commit
+        between the check and the answer), then the answer and the person's card. The
+        tally is counted from the answers, so it commits with the answer by construction;
+        UNIQUE(post_id, user_key) settles two clicks that race past the check.
+
         ``replayed``: this very delivery (``delivery_key``) recorded the answer already;
         a crash came between that and the end of its handling."""
         now = answer.now
-        with transaction(self.db):
-            state = run(self.db, _OPEN_STATE, {"post_id": post.id}).one()
+        async with atomic(self.db):
+            state = (await execute(self.db, _OPEN_STATE, {"post_id": post.id})).one()
             if state.closed_at is not None:
                 return AnswerResult("closed")
             if state.closes_at <= now:
                 return AnswerResult("due")
-            previous = run(
-                self.db, _PREVIOUS_ANSWER, {"post_id": post.id, "user_key": answer.actor.key}
+            previous = (
+                await execute(
+                    self.db, _PREVIOUS_ANSWER, {"post_id": post.id, "user_key": answer.actor.key}
+                )
             ).first()
             if previous is not None:
                 if delivery_key is not None and previous.delivery_key == delivery_key:
                     return AnswerResult("replayed", previous.choice)
                 return AnswerResult("duplicate", previous.choice)
             seconds = max(0.0, (now - post.created_at).total_seconds())
-            insert_answer(
+            await insert_answer(
                 self.db, answer, seconds, "channel", post_id=post.id, delivery_key=delivery_key
             )
-            save_card(self.db, answer)
+            await save_card(self.db, answer)
         return AnswerResult("recorded")

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlite_utils import Database
 
 from bot.core.model import Actor
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from content.quiz.store.tables import quiz_exam_results
 
 
@@ -57,7 +57,7 @@ _COUNT = select(func.count()).select_from(quiz_exam_results)
 _RECENT = select(quiz_exam_results).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 
-def insert_result(
+async def insert_result(
     db: Database,
     session_id: int,
     actor: Actor,
@@ -69,7 +69,9 @@ def insert_result(
     content_version: str,
     refresher_due: datetime,
 ) -> None:
-    run(
+    """The attempt's result, in the transaction of its last answer (the caller's ``atomic``):
+    UNIQUE(session_id) means a completion is recorded once, whatever races."""
+    await execute(
         db,
         _INSERT_RESULT,
         {
@@ -93,20 +95,22 @@ class ExamStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def exam_result(self, session_id: int) -> ExamResult | None:
-        row = run(self.db, _RESULT, {"session_id": session_id}).first()
+    async def exam_result(self, session_id: int) -> ExamResult | None:
+        row = (await execute(self.db, _RESULT, {"session_id": session_id})).first()
         return _exam(row) if row else None
 
-    def last_exam(self, user_key: str) -> ExamResult | None:
-        row = run(self.db, _LAST_EXAM, {"user_key": user_key}).first()
+    async def last_exam(self, user_key: str) -> ExamResult | None:
+        row = (await execute(self.db, _LAST_EXAM, {"user_key": user_key})).first()
         return _exam(row) if row else None
 
-    def last_pass(self, user_key: str) -> ExamResult | None:
-        row = run(self.db, _LAST_PASS, {"user_key": user_key}).first()
+    async def last_pass(self, user_key: str) -> ExamResult | None:
+        row = (await execute(self.db, _LAST_PASS, {"user_key": user_key})).first()
         return _exam(row) if row else None
 
-    def exam_results(self, limit: int = 100) -> tuple[list[ExamResult], int]:
-        """The most recent completions, newest first, and how many there are in all."""
-        total: int = run(self.db, _COUNT).scalar_one()
-        rows = run(self.db, _RECENT, {"limit": limit}).all()
+    async def exam_results(self, limit: int = 100) -> tuple[list[ExamResult], int]:
+        """The most recent completions, newest first, and how many there are in all (read
+        in one transaction, so the count and the list agree)."""
+        async with atomic(self.db):
+            total: int = (await execute(self.db, _COUNT)).scalar_one()
+            rows = (await execute(self.db, _RECENT, {"limit": limit})).all()
         return [_exam(r) for r in rows], int(total)

@@ -9,8 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.db import transaction
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.tables import new_id, quiz_answers, quiz_prompts
 
@@ -23,6 +22,9 @@ _LAST_PROMPT = (
     .where((_p.user_key == bindparam("user_key")) & (_p.item_id == bindparam("item_id")))
     .order_by(_p.id.desc())
     .limit(1)
+    # The prompt decides the write (answer it, or show it again): lock it. Only the
+    # prompt: PostgreSQL refuses to lock the nullable side of an outer join.
+    .with_for_update(of=quiz_prompts)
 )
 _SHOW_AGAIN = (
     update(quiz_prompts)
@@ -38,7 +40,7 @@ class PromptStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def prompt_shown(
+    async def prompt_shown(
         self, source: str, source_id: str, actor: Actor, place: Place, item_id: str, now: datetime
     ) -> int:
         """Note that ``item_id`` was put to the person; returns the prompt's id.
@@ -46,18 +48,21 @@ class PromptStore:
         A question shown again before it was answered keeps its prompt (its clock restarts),
         so one prompt is answered at most once whichever copy of the question is clicked.
         """
-        with transaction(self.db):
-            last = run(self.db, _LAST_PROMPT, {"user_key": actor.key, "item_id": item_id}).first()
+        async with atomic(self.db):
+            last = (await self._last(actor, item_id)).first()
             if last is not None and last.answer_id is None:
-                run(
+                await execute(
                     self.db,
                     _SHOW_AGAIN,
                     {"prompt_id": last.id, "now": now, "source": source, "source_id": source_id},
                 )
                 return int(last.id)
-            return self._insert_prompt(source, source_id, actor, place, item_id, now)
+            return await self._insert_prompt(source, source_id, actor, place, item_id, now)
 
-    def _insert_prompt(
+    async def _last(self, actor: Actor, item_id: str):
+        return await execute(self.db, _LAST_PROMPT, {"user_key": actor.key, "item_id": item_id})
+
+    async def _insert_prompt(
         self,
         source: str,
         source_id: str,
@@ -66,7 +71,7 @@ class PromptStore:
         item_id: str,
         now: datetime,
     ) -> int:
-        created = run(
+        created = await execute(
             self.db,
             _INSERT_PROMPT,
             {
@@ -82,28 +87,30 @@ class PromptStore:
         )
         return new_id(created)
 
-    def record_prompt_answer(
+    async def record_prompt_answer(
         self,
         source: str,
         answer: Answer,
     ) -> AnswerResult:
         """Record the answer to the question last put to this person on this item, once.
 
-        A second click on it (a double click, a retry, a different option) is a duplicate.
+        A second click on it (a double click, a retry, a different option) is a duplicate:
+        the prompt is read ``FOR UPDATE`` in the answer's transaction, and UNIQUE(prompt_id)
+        on the answers settles any click that got past the read.
         An answer with no prompt on record (a question shown before this was kept) gets one,
         with no time to answer.
         """
         actor, place, item_id, now = answer.actor, answer.place, answer.item_id, answer.now
-        with transaction(self.db):
-            last = run(self.db, _LAST_PROMPT, {"user_key": actor.key, "item_id": item_id}).first()
+        async with atomic(self.db):
+            last = (await self._last(actor, item_id)).first()
             if last is not None and last.answer_id is not None:
                 return AnswerResult("duplicate", last.choice)
             if last is None:
-                prompt_id = self._insert_prompt(source, "", actor, place, item_id, now)
+                prompt_id = await self._insert_prompt(source, "", actor, place, item_id, now)
                 shown_at = now
             else:
                 prompt_id, shown_at = int(last.id), last.shown_at
             seconds = max(0.0, (now - shown_at).total_seconds())
-            insert_answer(self.db, answer, seconds, source, prompt_id=prompt_id)
-            save_card(self.db, answer)
+            await insert_answer(self.db, answer, seconds, source, prompt_id=prompt_id)
+            await save_card(self.db, answer)
         return AnswerResult("recorded")

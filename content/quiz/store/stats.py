@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import run
+from bot.storage.sql import execute
 from content.quiz.store.answers import answer_rows
 from content.quiz.store.tables import quiz_answers, quiz_prefs
 
@@ -86,33 +86,35 @@ class StatsStore:
     def __init__(self, db: Database):
         self.db = db
 
-    def answers(self, **where: object) -> list[dict]:
+    async def answers(self, **where: object) -> list[dict]:
         """Answer rows as dicts, filtered by equal columns (for reports and tests)."""
-        return answer_rows(self.db, **where)
+        return await answer_rows(self.db, **where)
 
-    def principle_scores(self, user_key: str) -> dict[str, tuple[int, int]]:
+    async def principle_scores(self, user_key: str) -> dict[str, tuple[int, int]]:
         """principle -> (answered, correct) over every answer the person has given."""
-        rows = run(self.db, _PRINCIPLE_SCORES, {"user_key": user_key}).all()
+        rows = (await execute(self.db, _PRINCIPLE_SCORES, {"user_key": user_key})).all()
         return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
-    def answer_times(self, user_key: str, since: datetime) -> list[datetime]:
-        return list(run(self.db, _ANSWER_TIMES, {"user_key": user_key, "since": since}).scalars())
+    async def answer_times(self, user_key: str, since: datetime) -> list[datetime]:
+        found = await execute(self.db, _ANSWER_TIMES, {"user_key": user_key, "since": since})
+        return list(found.scalars())
 
-    def set_leaderboard_opt_out(self, user_key: str, opted_out: bool, now: datetime) -> None:
-        run(
+    async def set_leaderboard_opt_out(self, user_key: str, opted_out: bool, now: datetime) -> None:
+        """One upsert: the last of two changes at once wins, whole."""
+        await execute(
             self.db,
             _SET_OPT_OUT,
             {"user_key": user_key, "leaderboard_opt_out": int(opted_out), "updated_at": now},
         )
 
-    def leaderboard_opted_out(self, user_key: str) -> bool:
-        return bool(run(self.db, _OPTED_OUT, {"user_key": user_key}).scalar())
+    async def leaderboard_opted_out(self, user_key: str) -> bool:
+        return bool((await execute(self.db, _OPTED_OUT, {"user_key": user_key})).scalar())
 
-    def leaderboard(
+    async def leaderboard(
         self, place: Place, start: datetime, end: datetime, limit: int = 10
     ) -> list[LeaderRow]:
         """Top people in one channel by correct answers to channel questions in [start, end)."""
-        rows = run(
+        found = await execute(
             self.db,
             _LEADERBOARD,
             {
@@ -123,7 +125,8 @@ class StatsStore:
                 "end": end,
                 "limit": limit,
             },
-        ).all()
+        )
         return [
-            LeaderRow(r.user_key, r.name or "", int(r.n_correct), int(r.answered)) for r in rows
+            LeaderRow(r.user_key, r.name or "", int(r.n_correct), int(r.answered))
+            for r in found.all()
         ]
