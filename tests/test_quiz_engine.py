@@ -302,6 +302,53 @@ async def test_one_exam_in_progress_per_person(store):
     assert (await store.practice.active_session(ALEX.key, "practice")).id == second.id
 
 
+async def test_a_retired_question_is_swapped_once_and_the_first_swap_wins(store):
+    questions = [Question("old-1", [0, 1, 2, 3]), Question("old-2", [3, 2, 1, 0])]
+    session = await store.practice.start_session("practice", ALEX, questions, PLACE, START)
+    first = Question("new-a", [0, 1, 2, 3])
+    assert await store.practice.replace_question(session.id, 0, "old-1", first) == first
+    # A second click that also found "old-1" retired picked another item: it gets the
+    # first swap's, so everyone answers the same question.
+    late = Question("new-b", [0, 1, 2, 3])
+    assert await store.practice.replace_question(session.id, 0, "old-1", late) == first
+    # A swap at another position keeps the first one (no lost update).
+    other = Question("new-c", [3, 2, 1, 0])
+    assert await store.practice.replace_question(session.id, 1, "old-2", other) == other
+    stored = (await store.practice.session(session.id)).questions
+    assert stored == [first, other]
+    assert await store.practice.replace_question(999, 0, "old-1", late) is None
+
+
+async def test_a_card_changed_under_a_review_is_reviewed_again_not_overwritten(store):
+    """Another instance's answer on the same card commits between this answer's read of
+    the card and its write: the write finds the version moved, reads again and reapplies,
+    so both reviews count."""
+    post = await store.channel.create_post(
+        "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
+    )
+    await store.prompts.record_prompt_answer(
+        "tip", _answer(ALEX, "x", "policy", "content-approval", 0, True, START)
+    )
+    seen: list[str | None] = []
+
+    def racing_review(old):
+        seen.append(old)
+        if len(seen) == 1:  # the other answer lands now
+            store.db.execute(
+                "UPDATE quiz_cards SET reviews = reviews + 1 WHERE user_key = ? AND item_id = 'x'",
+                [ALEX.key],
+            )
+        return _review(old)
+
+    answer = Answer(ALEX, PLACE, "x", "policy", "content-approval", 0, True, START, racing_review)
+    assert (await store.channel.record_post_answer(post, answer)).status == "recorded"
+    assert len(seen) == 2  # read, found changed at write, read again
+    [reviews] = store.db.execute(
+        "SELECT reviews FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
+    ).fetchone()
+    assert reviews == 3  # the first answer, the racing one, and this one
+
+
 async def test_tip_answers_are_recorded_once_per_question_shown(store):
     prompt = await store.prompts.prompt_shown("tip", "tip-1", ALEX, PLACE, "x", START)
     # Shown again before it was answered: the same question, its clock restarted.

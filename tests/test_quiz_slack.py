@@ -416,6 +416,20 @@ async def test_exam_with_a_restart_in_the_middle(slack_env, fake_slack, fake_con
         await stop_bot(second)
 
 
+async def test_two_exam_starts_at_once_make_one_attempt(bot, fake_slack):
+    await asyncio.gather(*(bot.slash("/quiz", "exam", user="U8", channel="D8") for _ in "ab"))
+    sent = await fake_slack.wait_for(
+        lambda s: len(s.api_calls("chat.postMessage")) == 2 and s.api_calls("chat.postMessage"),
+        timeout=WAIT,
+    )
+    assert all(m["text"].startswith("Exam: question 1 of 10") for m in sent)
+    ids = {int(value_parts(button_values(m["blocks"], "quiz:session")[0])[0]) for m in sent}
+    assert len(ids) == 1  # both show the one attempt, which the answers then go to
+    [session_id] = ids
+    active = await store_of(bot).practice.active_session("slack:U8", "exam")
+    assert active is not None and active.id == session_id
+
+
 async def test_practice_in_a_channel_is_ephemeral(bot, fake_slack):
     await bot.slash("/quiz", "me", user="U6", channel="C1")
     first = (await fake_slack.wait_for(lambda s: s.responses(), timeout=WAIT))[-1]
