@@ -358,7 +358,7 @@ FANOUT_CHANNELS = 10_000
 FANOUT_CONCURRENCY = 50
 
 
-def _seed_subscriptions(db_path: str, n: int) -> None:
+async def _seed_subscriptions(db_path: str, n: int) -> None:
     """n Slack channels subscribed to a daily tip due a minute ago, as if just missed."""
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -379,12 +379,11 @@ def _seed_subscriptions(db_path: str, n: int) -> None:
     db = open_db(db_path)
     upgrade(db)
     store = tips_store.TipStore(db)
-    db.conn.execute("BEGIN")
-    for i in range(n):
-        store.subscriptions.subscribe(
-            Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now
-        )
-    db.conn.execute("COMMIT")
+    async with store.batch():
+        for i in range(n):
+            await store.subscriptions.subscribe(
+                Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now
+            )
     db.conn.close()
 
 
@@ -439,7 +438,7 @@ async def _fanout_trial(fake: Server) -> dict:
     """One fan-out of ours, then the ceiling straight after, against the same fake."""
     with tempfile.TemporaryDirectory() as d:
         env = our_env(fake, d, SECBOT_TIP_CONCURRENCY=str(FANOUT_CONCURRENCY))
-        _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
+        await _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
         _post(fake.url + "reset")
         started = time.time()
         srv = start("secbot", ["app.py"], env, timeout=60)

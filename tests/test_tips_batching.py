@@ -168,7 +168,7 @@ async def test_every_post_starts_after_its_sending_is_committed_and_never_more_t
 ):
     db_path = slack_env["SECBOT_DB"]
     channels = [f"C{i:03d}" for i in range(40)]
-    seed(db_path, channels, DUE, MONDAY_0800)
+    await seed(db_path, channels, DUE, MONDAY_0800)
     bot = await boot(SECBOT_TIP_CONCURRENCY="4")
     services = bot.app[SERVICES]
     real = services.transports["slack"]
@@ -204,13 +204,16 @@ async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_
     never more of them than the concurrency, and every other channel is served once."""
     db_path = slack_env["SECBOT_DB"]
     channels = [f"C{i:03d}" for i in range(20)]
-    seed(db_path, channels, DUE, MONDAY_0800)
+    await seed(db_path, channels, DUE, MONDAY_0800)
     bot = await boot(SECBOT_TIP_CONCURRENCY="3", SECBOT_TIP_DRAIN_SECONDS="0")
     services = bot.app[SERVICES]
     real = services.transports["slack"]
     tips = tips_of(bot)
     crashed = asyncio.Event()
     posts = 0
+
+    async def nothing_commits(queue) -> None:
+        return None
 
     class DiesAfterFive:
         platform = "slack"
@@ -223,7 +226,7 @@ async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_
             posts += 1
             if posts == 5:
                 # The process dies now, before this outcome (or any later write) commits.
-                tips.writes.batched._flush = lambda queue: None  # type: ignore[method-assign]
+                tips.writes.batched._flush = nothing_commits  # type: ignore[method-assign]
                 crashed.set()
             return ref
 
@@ -325,10 +328,10 @@ def test_every_tip_is_rendered_once_however_many_channels_get_it():
 
 
 async def test_send_now_racing_the_fan_out_posts_the_row_once(boot, slack_env, fake_slack, clock):
-    seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
+    await seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
     bot = await boot()
     tips = tips_of(bot)
-    sub = tips.store.subscriptions.active()[0]
+    sub = (await tips.store.subscriptions.active())[0]
     now = clock.now()
     # /tip send-now claims a manual row; the scheduler's tick reads it as ready in the
     # same moment (e.g. it was between claim pages). Both try to send it.
@@ -341,12 +344,12 @@ async def test_send_now_racing_the_fan_out_posts_the_row_once(boot, slack_env, f
 
 
 async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, clock):
-    seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
+    await seed(slack_env["SECBOT_DB"], ["C001"], DUE, MONDAY_0800)
     bot = await boot()
     tips = tips_of(bot)
-    sub = tips.store.subscriptions.active()[0]
-    row_id = tips.scheduler.claim(sub, clock.now(), kind="manual", due=clock.now())
-    row = tips.store.ledger.get_delivery(row_id)
+    sub = (await tips.store.subscriptions.active())[0]
+    row_id = await tips.scheduler.claim(sub, clock.now(), kind="manual", due=clock.now())
+    row = await tips.store.ledger.get_delivery(row_id)
     results = await asyncio.gather(tips.fanout.send(row), tips.fanout.send(row))
     assert sorted(r.status for r in results) == ["sent", "skipped"], results
     assert len(tip_posts(fake_slack, "C001")) == 1

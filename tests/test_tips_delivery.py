@@ -97,7 +97,7 @@ async def test_subscribe_fire_rotate_and_unsubscribe_over_slack(bot, fake_slack,
     await clock.advance(days=1)
     await checked(bot)
     assert len(tip_posts(fake_slack, "C1")) == 5
-    ledger = tips_of(bot).store.ledger.deliveries()
+    ledger = await tips_of(bot).store.ledger.deliveries()
     assert [d.status for d in ledger] == [SENT] * 5
     assert len({d.local_date for d in ledger}) == 5
 
@@ -127,7 +127,7 @@ async def test_bad_time_or_days_get_a_clear_error_with_an_example(bot, fake_slac
     assert any("funday" in t for t in texts)
     assert all("/tip subscribe 08:45 mon-fri scotland" in t for t in texts)
     assert errors
-    assert tips_of(bot).store.subscriptions.all() == []
+    assert await tips_of(bot).store.subscriptions.all() == []
 
 
 async def test_tip_now_is_private_with_buttons(bot, fake_slack):
@@ -173,7 +173,7 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
     # Both workers are now stuck (send 4 after posting, send 5 before), so no more posts.
     await eventually(lambda: DiesMidway.calls >= 5)
     assert len(tip_posts(fake_slack)) == 4
-    before = Counter(d.status for d in tips_of(bot).store.ledger.deliveries())
+    before = Counter(d.status for d in await tips_of(bot).store.ledger.deliveries())
     assert before == {SENT: 3, "sending": 2, "pending": 3}
     await stop_bot(bot)  # the "crash": the worker is cancelled mid fan-out
 
@@ -185,7 +185,7 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
         assert max(per_channel.values()) == 1  # no duplicate
         assert sum(per_channel.values()) == 7
-        ledger = tips_of(bot2).store.ledger.deliveries()
+        ledger = await tips_of(bot2).store.ledger.deliveries()
         assert len(ledger) == 8  # one row per channel for the day, never a second
         statuses = Counter(d.status for d in ledger)
         assert statuses == {SENT: 6, UNKNOWN: 2}
@@ -195,7 +195,7 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
         unknown_subs = {d.subscription_id for d in ledger if d.status == UNKNOWN}
         lost = {ch for ch in channels if ch not in per_channel}
         assert len(lost) == 1
-        assert {store.subscriptions.get(s).place.channel for s in unknown_subs} >= lost
+        assert {(await store.subscriptions.get(s)).place.channel for s in unknown_subs} >= lost
 
         # Tomorrow every channel is served again, exactly once.
         await clock.advance(days=1)
@@ -243,7 +243,7 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
     assert sorted(p["channel"] for p in tip_posts(fake_slack)) == sorted(started)
     db = open_db(bot.settings.db_path)  # the app closed its connection on the way out
     try:
-        statuses = Counter(d.status for d in TipStore(db).ledger.deliveries())
+        statuses = Counter(d.status for d in await TipStore(db).ledger.deliveries())
     finally:
         db.close()
     assert statuses == {SENT: 2, "pending": 4}  # nothing "sending", so nothing unknown
@@ -254,7 +254,7 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 6 or None)
         await checked(bot2)
         assert Counter(p["channel"] for p in tip_posts(fake_slack)) == dict.fromkeys(channels, 1)
-        assert {d.status for d in tips_of(bot2).store.ledger.deliveries()} == {SENT}
+        assert {d.status for d in await tips_of(bot2).store.ledger.deliveries()} == {SENT}
     finally:
         await stop_bot(bot2)
 
@@ -301,9 +301,10 @@ async def test_429_retried_by_the_client_is_invisible(bot, fake_slack, clock):
     await subscribe(bot, fake_slack, "C1")
     fake_slack.rate_limits["chat.postMessage"] = 1
     await clock.advance(hours=1, minutes=31)
-    await eventually(
-        lambda: [d for d in tips_of(bot).store.ledger.deliveries() if d.status == SENT]
-    )
+    async def sent() -> list:
+        return [d for d in await tips_of(bot).store.ledger.deliveries() if d.status == SENT]
+
+    await eventually(sent)
     assert len(tip_posts(fake_slack, "C1")) == 2  # the 429'd attempt and the retry
 
 
@@ -317,7 +318,7 @@ async def test_429_that_surfaces_pauses_the_workspace_until_retry_after(boot, fa
         await clock.advance(hours=1, minutes=31)
         await checked(bot)
         store = tips_of(bot).store
-        assert [d.status for d in store.ledger.deliveries()] == ["pending", "pending"]
+        assert [d.status for d in await store.ledger.deliveries()] == ["pending", "pending"]
         # One refused call; C2 waited for Retry-After instead of hitting the limit too.
         assert len(tip_posts(fake_slack)) == 1
         # Not a moment before Retry-After is up ...
@@ -326,7 +327,10 @@ async def test_429_that_surfaces_pauses_the_workspace_until_retry_after(boot, fa
         assert len(tip_posts(fake_slack)) == 1
         # ... and then both go.
         await clock.advance(seconds=0.2)
-        await eventually(lambda: all(d.status == SENT for d in store.ledger.deliveries()))
+        async def all_sent() -> bool:
+            return all(d.status == SENT for d in await store.ledger.deliveries())
+
+        await eventually(all_sent)
         await checked(bot)
         assert Counter(p["channel"] for p in tip_posts(fake_slack)) == {"C1": 2, "C2": 1}
     finally:
@@ -346,8 +350,11 @@ async def test_rate_limits_never_use_up_a_channels_attempts(boot, fake_slack, cl
         for _ in range(8):
             await checked(bot)
             await clock.advance(seconds=1.1)
-        await eventually(lambda: store.ledger.deliveries()[0].status == SENT)
-        assert store.ledger.deliveries()[0].attempts == 9
+        async def sent() -> bool:
+            return (await store.ledger.deliveries())[0].status == SENT
+
+        await eventually(sent)
+        assert (await store.ledger.deliveries())[0].attempts == 9
         assert len(tip_posts(fake_slack, "C1")) == 9  # 8 refused, 1 shown
     finally:
         await stop_bot(bot)
@@ -366,10 +373,10 @@ async def test_server_errors_are_retried_with_backoff_until_the_grace_window_end
             await checked(bot)
             await clock.advance(minutes=4)
         await checked(bot)
-        row = store.ledger.deliveries()[0]
+        row = (await store.ledger.deliveries())[0]
         assert row.status == "missed"  # the next wait would end after 09:40
         assert 3 <= row.attempts <= 5
-        assert store.subscriptions.get(1).active  # the channel itself is fine
+        assert (await store.subscriptions.get(1)).active  # the channel itself is fine
     finally:
         await stop_bot(bot)
 
@@ -383,16 +390,16 @@ async def test_gone_channel_is_marked_inactive_and_others_are_served(bot, fake_s
     await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 3 or None)
     await checked(bot)
     store = tips_of(bot).store
-    assert not store.subscriptions.get(2).active
-    assert store.subscriptions.get(2).inactive_reason == f"gone: {error}"
+    assert not (await store.subscriptions.get(2)).active
+    assert (await store.subscriptions.get(2)).inactive_reason == f"gone: {error}"
     # The others were not held up: same pass, both sent.
-    assert Counter(d.status for d in store.ledger.deliveries()) == {SENT: 2, "gone": 1}
+    assert Counter(d.status for d in await store.ledger.deliveries()) == {SENT: 2, "gone": 1}
     await clock.advance(days=1)
     await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 5 or None)
     await checked(bot)
     counts = Counter(p["channel"] for p in tip_posts(fake_slack))
     assert counts == {"C1": 2, "C3": 2, "C9": 1}  # C9 tried once, then skipped
-    statuses = Counter(d.status for d in store.ledger.deliveries())
+    statuses = Counter(d.status for d in await store.ledger.deliveries())
     assert statuses == {SENT: 4, "gone": 1}
     # Someone in the channel can see why, and how to turn it back on.
     await bot.slash("/tip", "status", channel="C9", user="U1")
@@ -447,7 +454,7 @@ async def test_daily_tip_keeps_local_time_across_the_clock_change(boot, fake_sla
         assert len(tip_posts(fake_slack)) == 1
         await clock.set(datetime(2026, 3, 29, 8, 31, tzinfo=UTC))  # Sunday 09:31 BST
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 2 or None)
-        ledger = tips_of(bot).store.ledger.deliveries()
+        ledger = await tips_of(bot).store.ledger.deliveries()
         assert [str(d.local_date) for d in ledger] == ["2026-03-28", "2026-03-29"]
         assert ledger[1].due_at == datetime(2026, 3, 29, 8, 30, tzinfo=UTC)
         await bot.slash("/tip", "status", channel="C1", user="U1")
@@ -509,8 +516,8 @@ async def test_bank_holidays_are_skipped_per_nation_end_to_end(boot, fake_slack,
         days = {
             ch: sorted(
                 str(d.local_date)
-                for d in store.ledger.deliveries(
-                    store.subscriptions.find(Place("slack", "T111", ch)).id
+                for d in await store.ledger.deliveries(
+                    (await store.subscriptions.find(Place("slack", "T111", ch))).id
                 )
             )
             for ch in ("CENG", "CSCT", "CNIR")
@@ -553,7 +560,7 @@ async def test_daily_tip_keeps_local_time_across_the_autumn_change(boot, fake_sl
         await clock.set(datetime(2026, 10, 25, 9, 31, tzinfo=UTC))  # Sunday 09:31 GMT
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= 2 or None)
         await checked(bot)
-        ledger = tips_of(bot).store.ledger.deliveries()
+        ledger = await tips_of(bot).store.ledger.deliveries()
         assert [str(d.local_date) for d in ledger] == ["2026-10-24", "2026-10-25"]
         assert [d.due_at.hour for d in ledger] == [8, 9]  # 09:30 BST, then 09:30 GMT
         await bot.slash("/tip", "status", channel="C1", user="U1")
@@ -576,7 +583,7 @@ async def test_restart_does_not_post_a_slot_from_before_the_subscription(boot, f
     try:
         await checked(bot2)
         assert tip_posts(fake_slack) == []
-        assert tips_of(bot2).store.subscriptions.get(1).next_local_date == date(2026, 3, 24)
+        assert (await tips_of(bot2).store.subscriptions.get(1)).next_local_date == date(2026, 3, 24)
     finally:
         await stop_bot(bot2)
 
@@ -605,4 +612,4 @@ async def test_unknown_subcommand_says_so_and_lists_the_commands(bot, fake_slack
     assert "“/tip subscibe” isn't a tip command" in reply["text"]
     assert "/tip subscribe [HH:MM] [days] [nation]" in reply["text"]
     assert "Example: /tip subscribe 08:45 mon-fri scotland" in str(reply["blocks"])
-    assert tips_of(bot).store.subscriptions.all() == []
+    assert await tips_of(bot).store.subscriptions.all() == []

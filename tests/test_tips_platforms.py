@@ -59,7 +59,7 @@ async def test_teams_subscribe_then_proactive_tip_then_unsubscribe(bot, fake_con
     assert status == 200 and "marked this tip as useful" in json.dumps(body)
     status, body = await bot.teams_click("tip:vote", "tip-t01|not-useful", aad="aad-user-7")
     assert "now find this tip not useful" in json.dumps(body)
-    assert tips_of(bot).store.votes.feedback() == {"tip-t01": (0, 1)}
+    assert await tips_of(bot).store.votes.feedback() == {"tip-t01": (0, 1)}
 
     await bot.teams_say("tip unsubscribe", mention=True, aad="aad-user-2")
     await fake_connector.wait_for(lambda s: any("no longer" in _card(a) for a in s.sent()))
@@ -105,15 +105,18 @@ async def test_teams_removed_bot_marks_subscription_inactive(bot, fake_connector
     fake_connector.fail_status[TEAMS_CHANNEL] = 403
     await clock.advance(hours=1, minutes=31)
     store = tips_of(bot).store
-    await eventually(lambda: not store.subscriptions.get(1).active)
-    assert store.subscriptions.get(1).inactive_reason == "gone: teams 403"
+    async def stopped() -> bool:
+        return not (await store.subscriptions.get(1)).active
+
+    await eventually(stopped)
+    assert (await store.subscriptions.get(1)).inactive_reason == "gone: teams 403"
     # Skipped from then on: the next working day does not even try.
     await checked(bot)
     tries = len(_posts_to(fake_connector, TEAMS_CHANNEL))
     await clock.advance(days=1)
     await checked(bot)
     assert len(_posts_to(fake_connector, TEAMS_CHANNEL)) == tries
-    assert [d.status for d in store.ledger.deliveries()] == ["gone"]
+    assert [d.status for d in await store.ledger.deliveries()] == ["gone"]
 
 
 async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_connector, clock):
@@ -123,13 +126,17 @@ async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_conne
     await clock.advance(hours=1, minutes=31)
     store = tips_of(bot).store
     # Refused, so certainly not shown: back to pending, safe to retry.
-    await eventually(
-        lambda: [d for d in store.ledger.deliveries() if d.status == "pending" and d.attempts]
-    )
+    async def refused() -> list:
+        return [d for d in await store.ledger.deliveries() if d.status == "pending" and d.attempts]
+
+    await eventually(refused)
     del fake_connector.fail_status[TEAMS_CHANNEL]
     fake_connector.calls.clear()
     await clock.advance(seconds=31)
-    await eventually(lambda: store.ledger.deliveries()[0].status == "sent")
+    async def sent() -> bool:
+        return (await store.ledger.deliveries())[0].status == "sent"
+
+    await eventually(sent)
     assert len(_posts_to(fake_connector, TEAMS_CHANNEL)) == 1
 
 
@@ -251,7 +258,7 @@ async def test_votes_one_per_person_per_tip_per_channel_and_changeable(bot, fake
     assert any("already marked" in t for t in texts)
     assert any("now find this tip not useful" in t for t in texts)
     assert all(r["response_type"] == "ephemeral" for r in fake_slack.responses())
-    assert tips_of(bot).store.votes.feedback() == {"tip-t02": (1, 2)}
+    assert await tips_of(bot).store.votes.feedback() == {"tip-t02": (1, 2)}
 
     await bot.slash("/tip", "feedback", channel="C1", user="UADMIN")
     report = await fake_slack.wait_for(
@@ -326,7 +333,7 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     # A lower bound only, with room for the first post starting late under load (its
     # slot was taken on time; unpaced, the two would go out together).
     assert posted_at[1] - posted_at[0] >= 0.4 - 0.1
-    assert [d.status for d in delivery.store.ledger.deliveries()] == ["sent", "sent"]
+    assert [d.status for d in await delivery.store.ledger.deliveries()] == ["sent", "sent"]
 
 
 async def test_quiz_me_on_this_asks_about_the_tips_own_topic(slack_env, fake_slack, clock):

@@ -21,7 +21,7 @@ from tests.support import stop_bot
 from tests.tips_helpers import MONDAY_0800, checked, tip_posts, tips_of
 
 
-def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
+async def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
     """Subscriptions written straight into the database, as a migration or an import
     would: no next due time yet, so the worker's start-up must work it out."""
     db = open_db(db_path)
@@ -29,7 +29,7 @@ def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
         upgrade(db)
         store = TipStore(db)
         for ch in channels:
-            store.subscriptions.subscribe(
+            await store.subscriptions.subscribe(
                 Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now
             )
     finally:
@@ -44,22 +44,22 @@ async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
     beyond the grace window start tomorrow instead of getting a tip hours late."""
     due = [f"C{i:04d}" for i in range(PAGE + 100)]
     stale = [f"S{i:03d}" for i in range(20)]
-    seed(slack_env["SECBOT_DB"], due, time(7, 59), MONDAY_0800)
-    seed(slack_env["SECBOT_DB"], stale, time(4, 0), MONDAY_0800)  # four hours ago
+    await seed(slack_env["SECBOT_DB"], due, time(7, 59), MONDAY_0800)
+    await seed(slack_env["SECBOT_DB"], stale, time(4, 0), MONDAY_0800)  # four hours ago
     bot = await boot()
     try:
         await fake_slack.wait_for(lambda s: len(tip_posts(s)) >= len(due) or None, timeout=60)
         await checked(bot)
         per_channel = Counter(p["channel"] for p in tip_posts(fake_slack))
         assert per_channel == dict.fromkeys(due, 1)
-        ledger = tips_of(bot).store.ledger.deliveries()
+        ledger = await tips_of(bot).store.ledger.deliveries()
         assert len(ledger) == len(due)
         assert {d.status for d in ledger} == {SENT}
         assert {d.local_date for d in ledger} == {date(2026, 3, 23)}
         # Everyone's next tip is tomorrow's: 04:00 for the late ones, 07:59 for the rest.
         store = tips_of(bot).store
-        assert store.subscriptions.earliest_due() == datetime(2026, 3, 24, 4, 0, tzinfo=UTC)
-        nexts = Counter(str(s.next_due) for s in store.subscriptions.active())
+        assert await store.subscriptions.earliest_due() == datetime(2026, 3, 24, 4, 0, tzinfo=UTC)
+        nexts = Counter(str(s.next_due) for s in await store.subscriptions.active())
         assert nexts == {
             "2026-03-24 04:00:00+00:00": len(stale),
             "2026-03-24 07:59:00+00:00": len(due),
@@ -78,7 +78,7 @@ WHOLE_TABLE_OK = (
 )
 
 
-def test_every_fan_out_query_is_served_by_an_index():
+async def test_every_fan_out_query_is_served_by_an_index():
     """No query a fan-out runs per channel (or per page) scans a table or sorts it: with
     10,000 channels and a year of ledger rows, each stays a b-tree lookup."""
     db = open_db(":memory:")
@@ -87,33 +87,33 @@ def test_every_fan_out_query_is_served_by_an_index():
     now = MONDAY_0800
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)
-    sub_id = store.subscriptions.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
-    store.subscriptions.set_next(sub_id, date(2026, 3, 23), now)
-    store.subscriptions.due(now, limit=PAGE)
-    store.subscriptions.active(after_id=0, limit=PAGE)
-    store.subscriptions.earliest_due()
-    store.subscriptions.find(Place("slack", "T", "C1"))
-    store.subscriptions.get(sub_id)
-    store.subscriptions.is_active(sub_id)
-    store.ledger.served(sub_id, 1)
-    store.ledger.has_delivery(sub_id, date(2026, 3, 23))
-    row = store.ledger.claim(
+    sub_id = await store.subscriptions.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
+    await store.subscriptions.set_next(sub_id, date(2026, 3, 23), now)
+    await store.subscriptions.due(now, limit=PAGE)
+    await store.subscriptions.active(after_id=0, limit=PAGE)
+    await store.subscriptions.earliest_due()
+    await store.subscriptions.find(Place("slack", "T", "C1"))
+    await store.subscriptions.get(sub_id)
+    await store.subscriptions.is_active(sub_id)
+    await store.ledger.served(sub_id, 1)
+    await store.ledger.has_delivery(sub_id, date(2026, 3, 23))
+    row = await store.ledger.claim(
         sub_id, kind="scheduled", tip_id="t1", cycle=1, due=now, now=now, local_date=date.today()
     )
     assert row is not None
-    store.ledger.ready(now)
-    store.ledger.earliest_retry()
-    store.ledger.mark_sending(row, now)
-    store.ledger.interrupted()
-    store.ledger.mark_sent(row, "1", now)
-    store.ledger.mark_sending_many([row], now)
-    store.ledger.mark_sent_many([(row, "1")], now)
-    store.ledger.retry_later(row, now + timedelta(minutes=1), "x", now)
-    store.ledger.finish(row, "missed", "x", now)
-    store.subscriptions.deactivate(sub_id, "gone", now)
-    store.subscriptions.counts()
-    store.subscriptions.all(limit=50)
-    store.votes.feedback()
+    await store.ledger.ready(now)
+    await store.ledger.earliest_retry()
+    await store.ledger.mark_sending(row, now)
+    await store.ledger.interrupted()
+    await store.ledger.mark_sent(row, "1", now)
+    await store.ledger.mark_sending_many([row], now)
+    await store.ledger.mark_sent_many([(row, "1")], now)
+    await store.ledger.retry_later(row, now + timedelta(minutes=1), "x", now)
+    await store.ledger.finish(row, "missed", "x", now)
+    await store.subscriptions.deactivate(sub_id, "gone", now)
+    await store.subscriptions.counts()
+    await store.subscriptions.all(limit=50)
+    await store.votes.feedback()
     db.conn.set_trace_callback(None)
 
     checked_any = 0
@@ -130,7 +130,7 @@ def test_every_fan_out_query_is_served_by_an_index():
 
 
 async def test_admin_list_reads_one_page_of_thousands(slack_env, fake_slack, boot):
-    seed(slack_env["SECBOT_DB"], [f"C{i:04d}" for i in range(1200)], time(9, 30), MONDAY_0800)
+    await seed(slack_env["SECBOT_DB"], [f"C{i:04d}" for i in range(1200)], time(9, 30), MONDAY_0800)
     bot = await boot(paced=True)
     try:
         await bot.slash("/tip", "list", channel="C1", user="UADMIN")

@@ -59,9 +59,9 @@ async def test_a_workspace_wide_slack_error_pauses_the_workspace_not_each_channe
         assert len(chat_posts(fake_slack)) == 1
         store = tips_of(bot).store
         assert all(
-            store.subscriptions.get(i).active for i in range(1, len(CHANNELS) + 1)
+            [(await store.subscriptions.get(i)).active for i in range(1, len(CHANNELS) + 1)]
         )  # not "gone"
-        assert {d.status for d in store.ledger.deliveries()} == {"failed"}
+        assert {d.status for d in await store.ledger.deliveries()} == {"failed"}
         paused = (await healthz(bot))["paused_workspaces"]
         assert [(p["platform"], p["workspace"], p["reason"]) for p in paused] == [
             ("slack", "T111", error)
@@ -111,13 +111,15 @@ async def test_a_channel_error_marks_only_that_channel(boot, fake_slack, clock):
         await checked(bot)
         store = tips_of(bot).store
         assert (
-            not store.subscriptions.get(1).active
-            and store.subscriptions.get(1).inactive_reason == "gone: channel_not_found"
+            not (await store.subscriptions.get(1)).active
+            and (await store.subscriptions.get(1)).inactive_reason == "gone: channel_not_found"
         )
-        assert all(store.subscriptions.get(i).active for i in range(2, len(CHANNELS) + 1))
+        assert all(
+            [(await store.subscriptions.get(i)).active for i in range(2, len(CHANNELS) + 1)]
+        )
         # Every channel was tried (the first one refused), the others got their tip.
         assert sorted(p["channel"] for p in tip_posts(fake_slack)) == CHANNELS
-        assert {d.status for d in store.ledger.deliveries()} == {"gone", "sent"}
+        assert {d.status for d in await store.ledger.deliveries()} == {"gone", "sent"}
         assert (await healthz(bot))["paused_workspaces"] == []
     finally:
         await stop_bot(bot)
@@ -142,7 +144,7 @@ async def test_teams_credentials_refused_pause_the_tenant_and_admins_are_told_on
         assert len(tries) == 1  # the second conversation was not tried
         store = tips_of(bot).store
         assert all(
-            s.active for s in store.subscriptions.all()
+            s.active for s in await store.subscriptions.all()
         )  # a 401 is not "the bot was removed"
         # The Slack admin is told in a direct message, once.
         (told,) = await fake_slack.wait_for(

@@ -152,7 +152,7 @@ class TipDelivery:
             self.ticks_done += 1
             self._ticked.set()
         now = self.clock.now()
-        return max(0.0, (self.scheduler.next_wake(now) - now).total_seconds())
+        return max(0.0, (await self.scheduler.next_wake(now) - now).total_seconds())
 
     async def checked(self, timeout: float = 30.0) -> None:
         """Wait until the worker has finished a tick that started after this call: every
@@ -201,7 +201,7 @@ class TipDelivery:
         the same request replayed after a crash finds its row: a pending one is sent now,
         any other is reported as it stands, and no second tip is claimed."""
         if request_key is not None:
-            earlier = self.store.ledger.delivery_for_request(request_key)
+            earlier = await self.store.ledger.delivery_for_request(request_key)
             if earlier is not None:
                 counted = earlier.local_date is not None
                 if earlier.status == PENDING:
@@ -209,24 +209,25 @@ class TipDelivery:
                 return SendResult(earlier.status), counted
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
-        counted = is_delivery_day(today, sub.schedule) and not self.store.ledger.has_delivery(
-            sub.id, today
-        )
-        delivery_id = None
-        if counted:
-            with self.store.batch():  # the claim and the move to tomorrow together
-                delivery_id = self.scheduler.claim(
+        # The check, the claim and the move to tomorrow in one transaction: `/tip
+        # send-now` racing the scheduler (or itself) counts today's tip once.
+        async with self.store.batch():
+            counted = is_delivery_day(
+                today, sub.schedule
+            ) and not await self.store.ledger.has_delivery(sub.id, today)
+            delivery_id = None
+            if counted:
+                delivery_id = await self.scheduler.claim(
                     sub, now, kind="manual", due=now, local_date=today, request_key=request_key
                 )
                 if delivery_id is not None:
-                    self.scheduler.reschedule(sub, now, after=today)
-        if delivery_id is None:
-            counted = False
-            delivery_id = self.scheduler.claim(
-                sub, now, kind="manual", due=now, test_slot=None, request_key=request_key
-            )
-        if delivery_id is None:
+                    await self.scheduler.reschedule(sub, now, after=today)
+            if delivery_id is None:
+                counted = False
+                delivery_id = await self.scheduler.claim(
+                    sub, now, kind="manual", due=now, test_slot=None, request_key=request_key
+                )
+            row = await self.store.ledger.get_delivery(delivery_id) if delivery_id else None
+        if row is None:
             return SendResult("failed", "no tips"), False
-        row = self.store.ledger.get_delivery(delivery_id)
-        assert row is not None
         return await self.fanout.send(row), counted

@@ -59,9 +59,9 @@ class FanOut:
     def clock(self):
         return self.services.clock
 
-    def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
+    async def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
         """Group the ready rows by platform; mark those past the grace window missed."""
-        for row in self.store.ledger.ready(now):
+        for row in await self.store.ledger.ready(now):
             if row.due_at < now - self.grace:
                 log.warning(
                     "tips: delivery %d (subscription %d, %s) is more than %d minutes late; "
@@ -71,7 +71,7 @@ class FanOut:
                     row.local_date or row.kind,
                     int(self.grace.total_seconds() // 60),
                 )
-                self.store.ledger.finish(row.id, MISSED, "later than the grace window", now)
+                await self.store.ledger.finish(row.id, MISSED, "later than the grace window", now)
             else:
                 platform = row.place.platform if row.place else ""
                 rows.setdefault(platform, []).append(row)
@@ -80,8 +80,8 @@ class FanOut:
         """Send every pending row whose time has come: a pool of ``concurrency`` workers
         per platform (so a slow or paced platform does not hold up the others)."""
         rows: dict[str, list[Delivery]] = {}
-        with self.store.batch():  # after a long outage, thousands may be marked missed
-            self._group_ready(now, rows)
+        async with self.store.batch():  # after a long outage, thousands may be marked missed
+            await self._group_ready(now, rows)
         if not rows:
             return []
         results: list[SendResult] = []
@@ -155,15 +155,15 @@ class FanOut:
         the caller has seen the ledger settle. ``settle`` runs before a pacing sleep."""
         place = row.place
         if place is None:  # not from ready(): look the channel up
-            sub = self.store.subscriptions.get(row.subscription_id)
+            sub = await self.store.subscriptions.get(row.subscription_id)
             place = sub.place if sub else None
         # A row from ready() says whether its channel was active a moment ago; either way
         # the move to `sending` checks again, in the same statement, right before the post.
         if place is None or not (
-            row.active or self.store.subscriptions.is_active(row.subscription_id)
+            row.active or await self.store.subscriptions.is_active(row.subscription_id)
         ):
             now = self.clock.now()
-            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+            await self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return CANCELLED_RESULT, False
         key = self.refusals.pause_key(place)
         halted = self._workspace_paused(place)

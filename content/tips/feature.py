@@ -131,15 +131,18 @@ async def subscribe(turn: Turn, rest: str) -> None:
     delivery = _tips(turn)
     store, now = delivery.store, turn.services.clock.now()
     key = turn.incoming.delivery_id or None
-    if key is not None and store.subscriptions.set_by(turn.place, key):
-        return  # a replay after a crash: this request's subscription is already in place
-    existed = store.subscriptions.find(turn.place)
-    sub_id = store.subscriptions.subscribe(turn.place, schedule, turn.actor.key, now, key)
-    sub = store.subscriptions.get(sub_id)
-    assert sub is not None
-    delivery.scheduler.reschedule(sub, now, fresh=True)
+    # One transaction: the replay check, the upsert and the next due time, so two
+    # subscribes at once (or one racing the scheduler) leave one schedule, whole.
+    async with store.batch():
+        if key is not None and await store.subscriptions.set_by(turn.place, key):
+            return  # a replay after a crash: this request's subscription is already in place
+        existed = await store.subscriptions.find(turn.place)
+        sub_id = await store.subscriptions.subscribe(turn.place, schedule, turn.actor.key, now, key)
+        sub = await store.subscriptions.get(sub_id)
+        assert sub is not None
+        await delivery.scheduler.reschedule(sub, now, fresh=True)
+        sub = await store.subscriptions.get(sub_id)
     delivery.poke()
-    sub = store.subscriptions.get(sub_id)
     assert sub is not None and sub.next_due is not None
     log.info("tips: subscription %d set by %s", sub_id, turn.actor.key)
     changed = existed is not None and existed.active
@@ -164,12 +167,12 @@ async def subscribe(turn: Turn, rest: str) -> None:
 
 async def unsubscribe(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.subscriptions.find(turn.place)
+    sub = await delivery.store.subscriptions.find(turn.place)
     now = turn.services.clock.now()
     if (
         sub is None
         or not sub.active
-        or not delivery.store.subscriptions.deactivate(sub.id, "unsubscribed", now)
+        or not await delivery.store.subscriptions.deactivate(sub.id, "unsubscribed", now)
     ):
         await turn.reply(
             _text(f"This channel isn't getting daily tips. To start: “{_cmd(turn, 'subscribe')}”.")
@@ -184,16 +187,16 @@ async def unsubscribe(turn: Turn, _rest: str) -> None:
     await turn.reply(_text(text, private=False, heading="Daily security tips are off"))
 
 
-def _left(delivery: TipDelivery, sub: Subscription) -> tuple[int, int]:
+async def _left(delivery: TipDelivery, sub: Subscription) -> tuple[int, int]:
     ids = set(delivery.tip_ids())
-    served = delivery.store.ledger.served(sub.id, sub.cycle) & ids
+    served = await delivery.store.ledger.served(sub.id, sub.cycle) & ids
     left = len(ids - served)
     return (left if left else len(ids)), len(ids)
 
 
 async def status(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.subscriptions.find(turn.place)
+    sub = await delivery.store.subscriptions.find(turn.place)
     if sub is None or not sub.active:
         why = ""
         if sub is not None and (sub.inactive_reason or "").startswith("gone"):
@@ -206,7 +209,7 @@ async def status(turn: Turn, _rest: str) -> None:
             )
         )
         return
-    left, total = _left(delivery, sub)
+    left, total = await _left(delivery, sub)
     next_text = local_text(sub.next_due, delivery.tz) if sub.next_due else "not scheduled"
     fields = (
         ("Schedule", sub.schedule.describe()),
@@ -229,11 +232,11 @@ async def status(turn: Turn, _rest: str) -> None:
 
 async def list_all(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    active, total = delivery.store.subscriptions.counts()
+    active, total = await delivery.store.subscriptions.counts()
     if not total:
         await turn.reply(_text("No channel has subscribed to daily tips yet."))
         return
-    subs = delivery.store.subscriptions.all(
+    subs = await delivery.store.subscriptions.all(
         limit=MAX_LISTED
     )  # thousands of channels: read only a page
     lines = []
@@ -266,7 +269,7 @@ async def list_all(turn: Turn, _rest: str) -> None:
 
 async def feedback(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    counts = delivery.store.votes.feedback()
+    counts = await delivery.store.votes.feedback()
     if not counts:
         await turn.reply(_text("Nobody has voted on a tip yet."))
         return
@@ -281,7 +284,7 @@ async def feedback(turn: Turn, _rest: str) -> None:
 
 async def send_now(turn: Turn, _rest: str) -> None:
     delivery = _tips(turn)
-    sub = delivery.store.subscriptions.find(turn.place)
+    sub = await delivery.store.subscriptions.find(turn.place)
     if sub is None or not sub.active:
         await turn.reply(
             _text(f"This channel isn't subscribed. First type “{_cmd(turn, 'subscribe')}”.")
@@ -361,7 +364,7 @@ async def vote(turn: Turn) -> None:
     if choice not in ("useful", "not-useful") or delivery.tip(tip_id) is None:
         await turn.reply("That tip is no longer available.", private=True)
         return
-    previous = delivery.store.votes.vote(
+    previous = await delivery.store.votes.vote(
         tip_id, turn.place.key, turn.actor.key, choice, turn.services.clock.now()
     )
     label = "useful" if choice == "useful" else "not useful"

@@ -73,9 +73,11 @@ class Refusals:
                 e.reason,
             )
 
-            def gone() -> None:
-                store.ledger.finish(row.id, GONE, e.reason, now)
-                store.subscriptions.deactivate(row.subscription_id, f"gone: {e.reason}", now)
+            async def gone() -> None:
+                async with store.batch():  # the row and the subscription together
+                    await store.ledger.finish(row.id, GONE, e.reason, now)
+                    reason = f"gone: {e.reason}"
+                    await store.subscriptions.deactivate(row.subscription_id, reason, now)
 
             return SendResult("gone", e.reason), gone
         if e.retry_after is not None:

@@ -97,8 +97,7 @@ def parse_time(text: str) -> time:
     m = _TIME.match(text.strip())
     if not m:
         raise ScheduleError(
-            f"“{text}” isn't a time I understand. Use the 24-hour clock, "
-            "like 09:30 or 14:00."
+            f"“{text}” isn't a time I understand. Use the 24-hour clock, like 09:30 or 14:00."
         )
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:

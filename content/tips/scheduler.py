@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.storage.sql import connection_for
 from content.tips.rotation import TipCatalogue, next_tip
 from content.tips.schedule import next_delivery
 from content.tips.store import UNKNOWN, Subscription, TipStore
@@ -53,7 +52,7 @@ class TipScheduler:
     def clock(self):
         return self.services.clock
 
-    def reschedule(
+    async def reschedule(
         self,
         sub: Subscription,
         now: datetime,
@@ -83,30 +82,27 @@ class TipScheduler:
         if keep and sub.next_due is not None and sub.next_due <= now + TRUST_AHEAD:
             not_before = max(not_before, sub.next_due)
         day, due = next_delivery(sub.schedule, self.tz, not_before, after_day=after)
-        while self.store.ledger.has_delivery(sub.id, day):
+        while await self.store.ledger.has_delivery(sub.id, day):
             day, due = next_delivery(sub.schedule, self.tz, due, after_day=day)
-        self.store.subscriptions.set_next(sub.id, day, due)
+        await self.store.subscriptions.set_next(sub.id, day, due)
 
-    def _guarded(self, sub: Subscription, step: Callable[[], None]) -> None:
+    async def _guarded(self, sub: Subscription, step: Callable[[], Awaitable[object]]) -> None:
         """Run one channel's step inside a page's transaction; a failure (a bug, a bad
         row) is logged and that channel parked, without undoing the rest of the page."""
-        savepoint = connection_for(self.services.db).begin_nested()
         try:
-            step()
+            async with self.store.savepoint():
+                await step()
         except Exception:
-            savepoint.rollback()
             log.exception(
                 "tips: subscription %d could not be scheduled; it will be tried again at the "
                 "next start",
                 sub.id,
             )
-            self.store.subscriptions.park(sub.id)
-        else:
-            savepoint.commit()
+            await self.store.subscriptions.park(sub.id)
 
     async def startup(self, now: datetime) -> None:
         """Settle what a previous run left behind; runs before the worker's first tick."""
-        for row in self.store.ledger.interrupted():
+        for row in await self.store.ledger.interrupted():
             log.warning(
                 "tips: delivery %d (subscription %d, %s) was being sent when secbot stopped; "
                 "marking it unknown and not re-sending it, so no channel sees a tip twice",
@@ -114,16 +110,16 @@ class TipScheduler:
                 row.subscription_id,
                 row.local_date or row.kind,
             )
-            self.store.ledger.finish(row.id, UNKNOWN, "interrupted while sending", now)
+            await self.store.ledger.finish(row.id, UNKNOWN, "interrupted while sending", now)
         after_id = 0
-        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
-            with self.store.batch():
+        while subs := await self.store.subscriptions.active(after_id=after_id, limit=PAGE):
+            async with self.store.batch():
                 for sub in subs:
-                    self._guarded(sub, partial(self.reschedule, sub, now, keep=True))
+                    await self._guarded(sub, partial(self.reschedule, sub, now, keep=True))
             after_id = subs[-1].id
             await asyncio.sleep(0)
 
-    def claim(
+    async def claim(
         self,
         sub: Subscription,
         now: datetime,
@@ -137,12 +133,12 @@ class TipScheduler:
     ) -> int | None:
         """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
         ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
-        fresh = (self.store.subscriptions.get(sub.id) or sub) if reread else sub
+        fresh = (await self.store.subscriptions.get(sub.id) or sub) if reread else sub
         cycle = fresh.cycle
         choice = next_tip(
             fresh.place.key,
             cycle,
-            self.store.ledger.served(sub.id, cycle),
+            await self.store.ledger.served(sub.id, cycle),
             self.catalogue.tip_ids(),
         )
         if choice is None:
@@ -151,7 +147,7 @@ class TipScheduler:
                 self._no_tips_logged = True
             return None
         tip_id, cycle = choice
-        return self.store.ledger.claim(
+        return await self.store.ledger.claim(
             sub.id,
             kind=kind,
             tip_id=tip_id,
@@ -163,15 +159,15 @@ class TipScheduler:
             request_key=request_key,
         )
 
-    def _claim_into(self, done: list[bool], sub: Subscription, now: datetime) -> None:
-        done.append(self._claim_scheduled(sub, now))
+    async def _claim_into(self, done: list[bool], sub: Subscription, now: datetime) -> None:
+        done.append(await self._claim_scheduled(sub, now))
 
-    def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
+    async def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
         assert sub.next_due is not None and sub.next_local_date is not None
         if sub.next_due < now - self.grace:
-            self.reschedule(sub, now)  # logs the skip
+            await self.reschedule(sub, now)  # logs the skip
             return False
-        claimed = self.claim(
+        claimed = await self.claim(
             sub,
             now,
             kind="scheduled",
@@ -179,7 +175,7 @@ class TipScheduler:
             local_date=sub.next_local_date,
             reread=False,
         )
-        self.reschedule(sub, now, after=sub.next_local_date)
+        await self.reschedule(sub, now, after=sub.next_local_date)
         return claimed is not None
 
     async def claim_due(self, now: datetime) -> int:
@@ -188,11 +184,11 @@ class TipScheduler:
         A page at a time: each claimed channel's ``next_due`` moves on, so the next query
         returns the next page, and the loop ends when nothing is due."""
         claimed = 0
-        while subs := self.store.subscriptions.due(now, limit=PAGE):
-            with self.store.batch():
+        while subs := await self.store.subscriptions.due(now, limit=PAGE):
+            async with self.store.batch():
                 for sub in subs:
                     done: list[bool] = []
-                    self._guarded(sub, partial(self._claim_into, done, sub, now))
+                    await self._guarded(sub, partial(self._claim_into, done, sub, now))
                     claimed += sum(done)
             await asyncio.sleep(0)
         return claimed
@@ -204,29 +200,31 @@ class TipScheduler:
         slot = int(now.timestamp() // self.test_interval)
         claimed = 0
         after_id = 0
-        while subs := self.store.subscriptions.active(after_id=after_id, limit=PAGE):
-            with self.store.batch():
+        while subs := await self.store.subscriptions.active(after_id=after_id, limit=PAGE):
+            async with self.store.batch():
                 for sub in subs:
-                    if self.claim(sub, now, kind="test", due=now, test_slot=slot, reread=False):
+                    if await self.claim(
+                        sub, now, kind="test", due=now, test_slot=slot, reread=False
+                    ):
                         claimed += 1
             after_id = subs[-1].id
             await asyncio.sleep(0)
         return claimed
 
-    def next_test_slot(self, now: datetime) -> datetime | None:
-        if not self.test_interval or not self.store.subscriptions.count_active():
+    async def next_test_slot(self, now: datetime) -> datetime | None:
+        if not self.test_interval or not await self.store.subscriptions.count_active():
             return None
         slot = int(now.timestamp() // self.test_interval) + 1
         return datetime.fromtimestamp(slot * self.test_interval, tz=now.tzinfo)
 
-    def next_wake(self, now: datetime) -> datetime:
+    async def next_wake(self, now: datetime) -> datetime:
         """When the worker must next look: a due time, a retry, a test slot, or a while."""
         times = [
             t
             for t in (
-                self.store.subscriptions.earliest_due(),
-                self.store.ledger.earliest_retry(),
-                self.next_test_slot(now),
+                await self.store.subscriptions.earliest_due(),
+                await self.store.ledger.earliest_retry(),
+                await self.next_test_slot(now),
             )
             if t is not None
         ]

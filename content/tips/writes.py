@@ -65,7 +65,7 @@ class LedgerWrites:
         workspace is paused), failed (``why``), skipped (another worker has it)."""
         return self.batched.submit((row, key, why), group=self._starts, committed=self._took_off)
 
-    def _start_many(
+    async def _start_many(
         self, items: list[tuple[Delivery, tuple[str, str], str | None]]
     ) -> list[SendResult | None]:
         """``start`` for a flush's rows: the checks in memory, then one statement moves
@@ -81,10 +81,10 @@ class LedgerWrites:
             if why is None and (paused_until is None or paused_until <= now):
                 ready.append(i)
             else:
-                verdicts[i] = self._not_started(row, why, paused_until, now)
+                verdicts[i] = await self._not_started(row, why, paused_until, now)
         if ready:
             ids = list(dict.fromkeys(items[i][0].id for i in ready))
-            taken = self.store.ledger.mark_sending_many(ids, now)
+            taken = await self.store.ledger.mark_sending_many(ids, now)
             claimed: set[int] = set()
             for i in ready:
                 row = items[i][0]
@@ -95,26 +95,26 @@ class LedgerWrites:
                     # scheduler): the row moved once, so only the first may post it.
                     verdicts[i] = SendResult("skipped")
                 else:
-                    verdicts[i] = self._not_started(row, None, None, now)
+                    verdicts[i] = await self._not_started(row, None, None, now)
         return verdicts
 
-    def _not_started(
+    async def _not_started(
         self, row: Delivery, why: str | None, paused_until: datetime | None, now: datetime
     ) -> SendResult:
         """Why a row is not posted, checked in the same order as always."""
-        if not self.store.subscriptions.is_active(row.subscription_id):  # unsubscribed meanwhile
-            self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
+        if not await self.store.subscriptions.is_active(row.subscription_id):  # unsubscribed
+            await self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
             return CANCELLED_RESULT
         if paused_until is not None and paused_until > now:
-            self.store.ledger.retry_later(row.id, paused_until, "waiting for rate limit", now)
+            await self.store.ledger.retry_later(row.id, paused_until, "waiting for rate limit", now)
             return SendResult("retry", "paused")
         if why is not None:
-            self.store.ledger.finish(row.id, FAILED, why, now)
+            await self.store.ledger.finish(row.id, FAILED, why, now)
             return SendResult("failed", why)
         return SendResult("skipped")
 
-    def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
-        self.store.ledger.mark_sent_many(items, self.clock.now())
+    async def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
+        await self.store.ledger.mark_sent_many(items, self.clock.now())
         return [None] * len(items)
 
     def _took_off(self, verdict: SendResult | None, error: BaseException | None) -> None:

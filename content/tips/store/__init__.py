@@ -7,13 +7,16 @@
 - ``ledger`` — the delivery ledger and each channel's rotation (what was served).
 - ``votes`` — Useful / Not useful feedback.
 
+Every method is ``async`` (storage v2); writes of more than one statement and
+read-modify-writes run in one ``atomic`` transaction (``store.batch()`` groups many).
+
 ``TipStore`` holds one of each: ``store.subscriptions``, ``store.ledger``, ``store.votes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlite_utils import Database
 
@@ -30,6 +33,7 @@ from content.tips.store.records import (
     Delivery,
     Subscription,
     batch,
+    savepoint,
 )
 from content.tips.store.subscriptions import Subscriptions
 from content.tips.store.votes import Votes
@@ -61,8 +65,15 @@ class TipStore:
         self.ledger = Ledger(db)
         self.votes = Votes(db)
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One transaction around many store calls (see ``records.batch``)."""
-        with batch(self.db):
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """One transaction around many store calls (see ``records.batch``):
+        ``async with store.batch():``."""
+        async with batch(self.db):
+            yield
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo the block's writes if it raises, keep the batch's (``records.savepoint``)."""
+        async with savepoint(self.db):
             yield

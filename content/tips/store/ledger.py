@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, exists, func, select, tuple_, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import run
+from bot.storage.sql import execute
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
@@ -114,19 +114,19 @@ class Ledger:
     def __init__(self, db: Database):
         self.db = db
 
-    def served(self, sub_id: int, cycle: int) -> set[str]:
-        return set(run(self.db, _SERVED, {"sub_id": sub_id, "cycle": cycle}).scalars())
+    async def served(self, sub_id: int, cycle: int) -> set[str]:
+        found = await execute(self.db, _SERVED, {"sub_id": sub_id, "cycle": cycle})
+        return set(found.scalars())
 
-    def has_delivery(self, sub_id: int, local_date: date) -> bool:
+    async def has_delivery(self, sub_id: int, local_date: date) -> bool:
         day = {"sub_id": sub_id, "local_date": local_date.isoformat()}
-        found = run(self.db, _HAS_DELIVERY, day)
-        return found.first() is not None
+        return (await execute(self.db, _HAS_DELIVERY, day)).first() is not None
 
-    def delivered_on(self, sub_id: int, local_date: date) -> str | None:
+    async def delivered_on(self, sub_id: int, local_date: date) -> str | None:
         day = {"sub_id": sub_id, "local_date": local_date.isoformat()}
-        return run(self.db, _STATUS_ON, day).scalar()
+        return (await execute(self.db, _STATUS_ON, day)).scalar()
 
-    def claim(
+    async def claim(
         self,
         sub_id: int,
         *,
@@ -142,10 +142,12 @@ class Ledger:
         """Insert a ``pending`` ledger row and mark the tip served in ``cycle``, atomically.
 
         None if the (subscription, local date), (subscription, test slot) or request key
-        is taken.
+        is taken: the claim is one ``INSERT … ON CONFLICT DO NOTHING`` under those UNIQUE
+        keys, so of two claimers (a restart, ``/tip send-now``, a second instance) exactly
+        one wins, whatever the timing.
         """
-        with batch(self.db):
-            claimed = run(
+        async with batch(self.db):
+            claimed = await execute(
                 self.db,
                 _CLAIM,
                 {
@@ -166,58 +168,62 @@ class Ledger:
                 return None
             delivery_id = claimed.lastrowid
             assert delivery_id is not None  # one row was inserted
-            run(
+            await execute(
                 self.db,
                 _SERVE,
                 {"subscription_id": sub_id, "cycle": cycle, "tip_id": tip_id, "served_at": ts(now)},
             )
-            run(self.db, _NEXT_CYCLE, {"sub_id": sub_id, "cycle": cycle})
+            await execute(self.db, _NEXT_CYCLE, {"sub_id": sub_id, "cycle": cycle})
         return delivery_id
 
-    def ready(self, now: datetime) -> list[Delivery]:
+    async def ready(self, now: datetime) -> list[Delivery]:
         """Pending rows whose retry time (if any) has come, oldest first, each with the
         place to post to."""
-        return [delivery_from_row(r) for r in run(self.db, _READY, {"now": ts(now)}).all()]
-
-    def earliest_retry(self) -> datetime | None:
-        return parse_ts(run(self.db, _EARLIEST_RETRY).scalar())
-
-    def get_delivery(self, delivery_id: int) -> Delivery | None:
-        row = run(self.db, _GET, {"delivery_id": delivery_id}).first()
-        return delivery_from_row(row) if row else None
-
-    def delivery_for_request(self, request_key: str) -> Delivery | None:
-        """The ledger row a chat delivery (``/tip send-now``) claimed, if it claimed one."""
-        row = run(self.db, _FOR_REQUEST, {"request_key": request_key}).first()
-        return delivery_from_row(row) if row else None
-
-    def deliveries(self, sub_id: int | None = None) -> list[Delivery]:
-        if sub_id is None:
-            rows = run(self.db, _ALL).all()
-        else:
-            rows = run(self.db, _OF_SUBSCRIPTION, {"sub_id": sub_id}).all()
+        rows = (await execute(self.db, _READY, {"now": ts(now)})).all()
         return [delivery_from_row(r) for r in rows]
 
-    def mark_sending(self, delivery_id: int, now: datetime) -> bool:
-        """pending -> sending; False if another worker took it (or it was cancelled)."""
-        moved = run(self.db, _MARK_SENDING, {"delivery_id": delivery_id, "now": ts(now)})
+    async def earliest_retry(self) -> datetime | None:
+        return parse_ts((await execute(self.db, _EARLIEST_RETRY)).scalar())
+
+    async def get_delivery(self, delivery_id: int) -> Delivery | None:
+        row = (await execute(self.db, _GET, {"delivery_id": delivery_id})).first()
+        return delivery_from_row(row) if row else None
+
+    async def delivery_for_request(self, request_key: str) -> Delivery | None:
+        """The ledger row a chat delivery (``/tip send-now``) claimed, if it claimed one."""
+        row = (await execute(self.db, _FOR_REQUEST, {"request_key": request_key})).first()
+        return delivery_from_row(row) if row else None
+
+    async def deliveries(self, sub_id: int | None = None) -> list[Delivery]:
+        if sub_id is None:
+            rows = (await execute(self.db, _ALL)).all()
+        else:
+            rows = (await execute(self.db, _OF_SUBSCRIPTION, {"sub_id": sub_id})).all()
+        return [delivery_from_row(r) for r in rows]
+
+    async def mark_sending(self, delivery_id: int, now: datetime) -> bool:
+        """pending -> sending; False if another worker took it (or it was cancelled): one
+        conditional UPDATE, so of two senders exactly one moves it."""
+        moved = await execute(self.db, _MARK_SENDING, {"delivery_id": delivery_id, "now": ts(now)})
         return moved.rowcount == 1
 
-    def mark_sending_many(self, delivery_ids: list[int], now: datetime) -> set[int]:
+    async def mark_sending_many(self, delivery_ids: list[int], now: datetime) -> set[int]:
         """``mark_sending`` for many rows at once, each only if its subscription is still
-        active; returns the ids that moved to ``sending``."""
+        active; returns the ids that moved to ``sending`` (UPDATE … RETURNING: a row
+        another sender moved first is not among them)."""
         taken: set[int] = set()
         stamp = ts(now)
         for start in range(0, len(delivery_ids), MANY):
             chunk = delivery_ids[start : start + MANY]
-            taken.update(run(self.db, _MARK_SENDING_MANY, {"ids": chunk, "now": stamp}).scalars())
+            found = await execute(self.db, _MARK_SENDING_MANY, {"ids": chunk, "now": stamp})
+            taken.update(found.scalars())
         return taken
 
-    def mark_sent_many(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
+    async def mark_sent_many(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
         """``mark_sent`` for many rows: (delivery id, message id) pairs."""
         stamp = ts(now)
         if sent:
-            run(
+            await execute(
                 self.db,
                 _MARK_SENT,
                 [
@@ -226,35 +232,36 @@ class Ledger:
                 ],
             )
 
-    def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        run(
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+        await execute(
             self.db,
             _MARK_SENT,
             {"delivery_id": delivery_id, "message_id": message_id, "now": ts(now)},
         )
 
-    def retry_later(
+    async def retry_later(
         self, delivery_id: int, retry_at: datetime, error: str | None, now: datetime
     ) -> None:
         """Back to pending: the platform refused it, so it was certainly not delivered."""
-        run(
+        await execute(
             self.db,
             _RETRY_LATER,
             {"delivery_id": delivery_id, "retry_at": ts(retry_at), "error": error, "now": ts(now)},
         )
 
-    def finish(self, delivery_id: int, status: str, error: str | None, now: datetime) -> None:
+    async def finish(self, delivery_id: int, status: str, error: str | None, now: datetime) -> None:
         """A final status other than sent: failed, gone, unknown, missed or cancelled.
 
-        The tip goes back into the rotation unless it may have been seen (unknown)."""
-        with batch(self.db):
-            run(
+        The tip goes back into the rotation unless it may have been seen (unknown); the
+        status and the rotation change commit together."""
+        async with batch(self.db):
+            await execute(
                 self.db,
                 _FINISH,
                 {"delivery_id": delivery_id, "status": status, "error": error, "now": ts(now)},
             )
             if status != UNKNOWN:
-                run(self.db, _UNSERVE, {"delivery_id": delivery_id})
+                await execute(self.db, _UNSERVE, {"delivery_id": delivery_id})
 
-    def interrupted(self) -> list[Delivery]:
-        return [delivery_from_row(r) for r in run(self.db, _INTERRUPTED).all()]
+    async def interrupted(self) -> list[Delivery]:
+        return [delivery_from_row(r) for r in (await execute(self.db, _INTERRUPTED)).all()]

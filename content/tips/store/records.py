@@ -7,15 +7,15 @@ comparing them as text compares them as instants.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.db import transaction
+from bot.storage.sql import atomic, connection_for
 from content.tips.schedule import Schedule, decode_days, parse_time
 from content.tips.store.tables import tip_deliveries, tip_subscriptions
 
@@ -143,13 +143,27 @@ def delivery_from_row(row) -> Delivery:
     )
 
 
-@contextmanager
-def batch(db: Database) -> Iterator[None]:
+@asynccontextmanager
+async def batch(db: Database) -> AsyncIterator[None]:
     """One transaction around many store calls (a page of claims, a page of
     reschedules), so a fan-out commits once per page rather than once per channel.
     Store methods called inside it join it instead of opening their own."""
-    if db.conn.in_transaction:
+    async with atomic(db):
         yield
-        return
-    with transaction(db):
+
+
+@asynccontextmanager
+async def savepoint(db: Database) -> AsyncIterator[None]:
+    """Inside :func:`batch`: the block's writes are undone if it raises, the rest of the
+    batch's kept (one channel's bad row must not undo a page of claims).
+
+    (A savepoint on the shared connection until the engine swap gives ``bot.storage.sql``
+    an asynchronous one.)"""
+    nested = connection_for(db).begin_nested()
+    try:
         yield
+    except BaseException:
+        nested.rollback()
+        raise
+    else:
+        nested.commit()

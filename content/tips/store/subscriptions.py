@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from content.tips.schedule import Schedule, encode_days
 from content.tips.store.records import SUB_COLUMNS, Subscription, parse_ts, sub_from_row, ts
 from content.tips.store.tables import Unindexed, tip_subscriptions
@@ -99,7 +99,7 @@ class Subscriptions:
     def __init__(self, db: Database):
         self.db = db
 
-    def subscribe(
+    async def subscribe(
         self,
         place: Place,
         schedule: Schedule,
@@ -108,73 +108,80 @@ class Subscriptions:
         delivery_key: str | None = None,
     ) -> int:
         """Create or re-activate the channel's one subscription; keeps its rotation.
-        ``delivery_key`` (the request that set it) is written in the same statement."""
-        run(
-            self.db,
-            _SUBSCRIBE,
-            {
-                **_channel(place),
-                "is_direct": int(place.is_direct),
-                "thread": place.thread,
-                "local_time": f"{schedule.at:%H:%M}",
-                "days": encode_days(schedule.days),
-                "nation": schedule.nation,
-                "active": 1,
-                "created_by": actor_key,
-                "created_at": ts(now),
-                "updated_at": ts(now),
-                "delivery_key": delivery_key,
-            },
-        )
-        return int(run(self.db, _ID_OF_CHANNEL, _channel(place)).scalar_one())
+        ``delivery_key`` (the request that set it) is written in the same statement: one
+        upsert on UNIQUE(platform, workspace, channel), so two subscribes at once leave
+        one subscription, with the last one's schedule whole."""
+        async with atomic(self.db):
+            await execute(
+                self.db,
+                _SUBSCRIBE,
+                {
+                    **_channel(place),
+                    "is_direct": int(place.is_direct),
+                    "thread": place.thread,
+                    "local_time": f"{schedule.at:%H:%M}",
+                    "days": encode_days(schedule.days),
+                    "nation": schedule.nation,
+                    "active": 1,
+                    "created_by": actor_key,
+                    "created_at": ts(now),
+                    "updated_at": ts(now),
+                    "delivery_key": delivery_key,
+                },
+            )
+            return int((await execute(self.db, _ID_OF_CHANNEL, _channel(place))).scalar_one())
 
-    def set_by(self, place: Place, delivery_key: str) -> bool:
+    async def set_by(self, place: Place, delivery_key: str) -> bool:
         """Whether the channel's subscription was last set by this delivery."""
-        found = run(self.db, _SET_BY, {**_channel(place), "delivery_key": delivery_key})
+        found = await execute(self.db, _SET_BY, {**_channel(place), "delivery_key": delivery_key})
         return found.first() is not None
 
-    def deactivate(self, sub_id: int, reason: str, now: datetime) -> bool:
-        done = run(self.db, _DEACTIVATE, {"sub_id": sub_id, "reason": reason, "now": ts(now)})
+    async def deactivate(self, sub_id: int, reason: str, now: datetime) -> bool:
+        """True for the one caller that turned it off (a conditional UPDATE)."""
+        done = await execute(
+            self.db, _DEACTIVATE, {"sub_id": sub_id, "reason": reason, "now": ts(now)}
+        )
         return done.rowcount == 1
 
-    def find(self, place: Place) -> Subscription | None:
-        row = run(self.db, _FIND, _channel(place)).first()
+    async def find(self, place: Place) -> Subscription | None:
+        row = (await execute(self.db, _FIND, _channel(place))).first()
         return sub_from_row(row) if row else None
 
-    def get(self, sub_id: int) -> Subscription | None:
-        row = run(self.db, _GET, {"sub_id": sub_id}).first()
+    async def get(self, sub_id: int) -> Subscription | None:
+        row = (await execute(self.db, _GET, {"sub_id": sub_id})).first()
         return sub_from_row(row) if row else None
 
-    def all(self, limit: int | None = None) -> list[Subscription]:
-        return [sub_from_row(r) for r in run(self.db, _ALL, {"limit": _limit(limit)}).all()]
+    async def all(self, limit: int | None = None) -> list[Subscription]:
+        rows = (await execute(self.db, _ALL, {"limit": _limit(limit)})).all()
+        return [sub_from_row(r) for r in rows]
 
-    def counts(self) -> tuple[int, int]:
+    async def counts(self) -> tuple[int, int]:
         """(active, all) subscriptions."""
-        row = run(self.db, _COUNTS).one()
+        row = (await execute(self.db, _COUNTS)).one()
         return int(row[0]), int(row[1])
 
-    def is_active(self, sub_id: int) -> bool:
-        return bool(run(self.db, _IS_ACTIVE, {"sub_id": sub_id}).scalar())
+    async def is_active(self, sub_id: int) -> bool:
+        return bool((await execute(self.db, _IS_ACTIVE, {"sub_id": sub_id})).scalar())
 
-    def active(self, *, after_id: int = 0, limit: int | None = None) -> list[Subscription]:
+    async def active(self, *, after_id: int = 0, limit: int | None = None) -> list[Subscription]:
         """Active subscriptions in id order; ``after_id``/``limit`` page through them."""
-        rows = run(self.db, _ACTIVE_PAGE, {"after_id": after_id, "limit": _limit(limit)})
+        rows = await execute(self.db, _ACTIVE_PAGE, {"after_id": after_id, "limit": _limit(limit)})
         return [sub_from_row(r) for r in rows.all()]
 
-    def due(self, now: datetime, limit: int | None = None) -> list[Subscription]:
-        rows = run(self.db, _DUE, {"now": ts(now), "limit": _limit(limit)})
+    async def due(self, now: datetime, limit: int | None = None) -> list[Subscription]:
+        rows = await execute(self.db, _DUE, {"now": ts(now), "limit": _limit(limit)})
         return [sub_from_row(r) for r in rows.all()]
 
-    def park(self, sub_id: int) -> None:
+    async def park(self, sub_id: int) -> None:
         """No next delivery until the next start-up reschedules it (after an error)."""
-        run(self.db, _PARK, {"sub_id": sub_id})
+        await execute(self.db, _PARK, {"sub_id": sub_id})
 
-    def set_next(self, sub_id: int, local_date: date, due: datetime) -> None:
+    async def set_next(self, sub_id: int, local_date: date, due: datetime) -> None:
         day = local_date.isoformat()
-        run(self.db, _SET_NEXT, {"sub_id": sub_id, "local_date": day, "due": ts(due)})
+        await execute(self.db, _SET_NEXT, {"sub_id": sub_id, "local_date": day, "due": ts(due)})
 
-    def earliest_due(self) -> datetime | None:
-        return parse_ts(run(self.db, _EARLIEST_DUE).scalar())
+    async def earliest_due(self) -> datetime | None:
+        return parse_ts((await execute(self.db, _EARLIEST_DUE)).scalar())
 
-    def count_active(self) -> int:
-        return int(run(self.db, _COUNT_ACTIVE).scalar_one())
+    async def count_active(self) -> int:
+        return int((await execute(self.db, _COUNT_ACTIVE)).scalar_one())

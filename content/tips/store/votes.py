@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import run
+from bot.storage.sql import atomic, execute
 from content.tips.store.records import ts
 from content.tips.store.tables import tip_votes
 
@@ -18,7 +18,7 @@ _ONE_VOTE = (
     & (_v.place == bindparam("place"))
     & (_v.voter == bindparam("voter"))
 )
-_VOTE_OF = select(_v.vote).where(_ONE_VOTE)
+_VOTE_OF = select(_v.vote).where(_ONE_VOTE).with_for_update()
 _upsert = insert(tip_votes)
 _SET_VOTE = _upsert.on_conflict_do_update(
     index_elements=[_v.tip_id, _v.place, _v.voter],
@@ -40,15 +40,24 @@ class Votes:
     def __init__(self, db: Database):
         self.db = db
 
-    def vote(self, tip_id: str, place: str, voter: str, vote: str, now: datetime) -> str | None:
-        """Record (or change) one person's vote on a tip in a channel; returns the old one."""
+    async def vote(
+        self, tip_id: str, place: str, voter: str, vote: str, now: datetime
+    ) -> str | None:
+        """Record (or change) one person's vote on a tip in a channel; returns the old one.
+
+        The vote itself is one upsert, atomic on its own: of two clicks at once (a double
+        click, Useful then Not useful) the last one's vote stands, whole, and there is
+        never a second row. The old vote, for the reply's wording, is read in the same
+        transaction, locked."""
         key = {"tip_id": tip_id, "place": place, "voter": voter}
-        old = run(self.db, _VOTE_OF, key).scalar()
-        run(self.db, _SET_VOTE, {**key, "vote": vote, "updated_at": ts(now)})
+        async with atomic(self.db):
+            old = (await execute(self.db, _VOTE_OF, key)).scalar()
+            await execute(self.db, _SET_VOTE, {**key, "vote": vote, "updated_at": ts(now)})
         return old
 
-    def feedback(self) -> dict[str, tuple[int, int]]:
-        return {r[0]: (int(r[1]), int(r[2])) for r in run(self.db, _FEEDBACK).all()}
+    async def feedback(self) -> dict[str, tuple[int, int]]:
+        return {r[0]: (int(r[1]), int(r[2])) for r in (await execute(self.db, _FEEDBACK)).all()}
 
-    def votes(self, tip_id: str) -> list[tuple[str, str, str]]:
-        return [(r[0], r[1], r[2]) for r in run(self.db, _VOTES_ON, {"tip_id": tip_id}).all()]
+    async def votes(self, tip_id: str) -> list[tuple[str, str, str]]:
+        found = await execute(self.db, _VOTES_ON, {"tip_id": tip_id})
+        return [(r[0], r[1], r[2]) for r in found.all()]
