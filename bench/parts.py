@@ -21,6 +21,10 @@ SECRET = "bench-signing-secret"
 # A level's backlog must be handled within this; what is left is reported, not waited for.
 DRAIN_LIMIT_S = 120.0
 LEVELS = (1, 16, 64)
+# Requests prepared per Slack and Teams run (more than a level sends at the default length),
+# start-ups timed by the start-up part, and how long each idles before its memory is read.
+SLASH_BODIES, CLICK_BODIES, TEAMS_BODIES = 12_000, 40_000, 2_000
+STARTUP_RUNS, STARTUP_IDLE_S = 3, 1.0
 COMPARE_COLS = [
     "concurrency",
     "ours_p99_ms",
@@ -83,9 +87,9 @@ def ratio(a: float, b: float) -> float | None:
 async def startup(seconds: float) -> dict:
     runs = []
     with tempfile.TemporaryDirectory() as d:
-        for i in range(3):
+        for i in range(STARTUP_RUNS):
             srv = start("secbot", ["app.py"], {"SECBOT_DB": f"{d}/s{i}.db"})
-            time.sleep(1.0)
+            time.sleep(STARTUP_IDLE_S)
             mem = srv.memory_kib()
             srv.stop()
             runs.append(
@@ -183,7 +187,8 @@ def _compare(ours: list[dict], base: list[dict]) -> list[dict]:
 # --- part 2: Teams --------------------------------------------------------------------
 
 
-def _teams_bodies(service_url: str, text: str, n: int = 2000) -> list[Prepared]:
+def _teams_bodies(service_url: str, text: str, n: int | None = None) -> list[Prepared]:
+    n = TEAMS_BODIES if n is None else n
     out = []
     for i in range(n):
         act = {
@@ -302,11 +307,11 @@ async def _slack_run(
 ) -> dict:
     resp_url = fake.url + "response/bench"
     commands = await _levels(
-        srv, "slack/events", _slash_bodies(resp_url, 12000), seconds, 200, pending
+        srv, "slack/events", _slash_bodies(resp_url, SLASH_BODIES), seconds, 200, pending
     )
     # One long-lived question to answer: post 1 (created by the first /quiz above).
     clicks = await _levels(
-        srv, "slack/events", _click_bodies(resp_url, "1|0", 40000), seconds, 200, pending
+        srv, "slack/events", _click_bodies(resp_url, "1|0", CLICK_BODIES), seconds, 200, pending
     )
     return {"commands": commands, "clicks": clicks}
 
