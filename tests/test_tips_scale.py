@@ -211,3 +211,32 @@ def test_web_chat_is_not_paced():
     p = pacer(t)
     place = Place("web", "local", "general")
     assert [p.reserve(place) for _ in range(5)] == [0] * 5
+
+
+@pytest.mark.parametrize("n", [1, 3, 64, 65, 130])
+async def test_a_flush_of_sent_posts_records_each_its_own_message(n):
+    """``mark_sent_many`` writes a flush's rows in a statement per 64 (padded to a few
+    cached shapes): every row gets its own message id, and no other row is touched."""
+    db = open_db(":memory:")
+    upgrade(db)
+    store = TipStore(db)
+    now = MONDAY_0800
+    rows = []
+    async with store.batch():
+        for i in range(n + 1):
+            place = Place("slack", "T", f"C{i}")
+            sub_id = await store.subscriptions.subscribe(place, Schedule(), "u", now)
+            rows.append(
+                await store.ledger.claim(
+                    sub_id, kind="scheduled", tip_id="t1", cycle=1, due=now, now=now,
+                    local_date=date(2026, 3, 23),
+                )
+            )  # fmt: skip
+    *sent, untouched = rows
+    assert await store.ledger.mark_sending_many(rows, now) == set(rows)
+    await store.ledger.mark_sent_many([(r, f"ts-{r}") for r in sent], now)
+    statuses = {d.id: d.status for d in await store.ledger.deliveries()}
+    assert statuses == {**{r: SENT for r in sent}, untouched: "sending"}
+    found = db.execute("SELECT id, message_id FROM tip_deliveries").fetchall()
+    assert dict(found) == {**{r: f"ts-{r}" for r in sent}, untouched: None}
+    db.close()
