@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,15 @@ from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, literal, s
 from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import DB_ERRORS, UtcDateTime, engine_for, execute, metadata, run
+from bot.storage.sql import (
+    DB_ERRORS,
+    UtcDateTime,
+    dialect_name,
+    engine_for,
+    execute,
+    metadata,
+    run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +172,23 @@ async def ping(db: Database) -> bool:
         return (await execute(db, select(literal(1)))).scalar() == 1
     except DB_ERRORS:
         return False
+
+
+@contextmanager
+def erasing(db: Database) -> Iterator[None]:
+    """Inside, what a write replaces or deletes is overwritten on disk (SQLite's
+    ``secure_delete``); afterwards the write-ahead log is checkpointed and truncated, so
+    a scrubbed secret leaves no copy in the file or the log. Wrap the whole ``atomic``
+    that writes (the checkpoint needs its transaction finished). Elsewhere than SQLite it
+    does nothing (PostgreSQL's VACUUM is the operator's)."""
+    if dialect_name(db) != "sqlite":
+        yield
+        return
+    conn = db.conn
+    was = conn.execute("PRAGMA secure_delete").fetchone()[0]
+    conn.execute("PRAGMA secure_delete=ON")
+    try:
+        yield
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.execute(f"PRAGMA secure_delete={int(was)}")

@@ -15,9 +15,12 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy import bindparam, or_, select, update
 from sqlite_utils import Database
 
-from bot.storage.sql import atomic
+from bot.storage.db import erasing
+from bot.storage.sql import atomic, execute
+from incidents.paging.store.tables import paging_incidents, paging_outbox
 from incidents.paging.targets import SETTING_REF, url_has_secret
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,20 @@ log = logging.getLogger(__name__)
 # The pre-*_env fields that held a secret, and the field that now names its variable.
 LEGACY = {"pagerduty": ("routing_key", "routing_key_env"), "webhook": ("secret", "secret_env")}
 REMOVED = "SECBOT_SECRET_REMOVED_SET_ROUTING_FILE"
+
+_c, _o = paging_incidents.c, paging_outbox.c
+# Rows whose JSON names a field that may hold a secret (the rest are left unread).
+_MAY_HOLD = ('%"routing_key"%', '%"secret"%', '%"url"%')
+_CHAINS = select(_c.incident_id, _c.chain).where(or_(*(_c.chain.like(p) for p in _MAY_HOLD)))
+_PAGES = select(_o.id, _o.target_id, _o.target).where(or_(*(_o.target.like(p) for p in _MAY_HOLD)))
+_SET_CHAIN = (
+    update(paging_incidents)
+    .where(_c.incident_id == bindparam("b_incident"))
+    .values(chain=bindparam("b_chain"))
+)
+_SET_TARGET = (
+    update(paging_outbox).where(_o.id == bindparam("b_page")).values(target=bindparam("b_target"))
+)
 
 
 def scrubbed(target: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -53,18 +70,8 @@ async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]])
 
     ``targets`` is the current routing file's targets (name → fields), used to find the
     variable that holds each secret now."""
-    like = ['%"routing_key"%', '%"secret"%', '%"url"%']
-    where = " OR ".join(["{col} LIKE ?"] * len(like))
-    chains = db.execute(
-        f"SELECT incident_id, chain FROM paging_incidents WHERE {where.format(col='chain')}",
-        like,
-    ).fetchall()
-    pages = db.execute(
-        f"SELECT id, target_id, target FROM paging_outbox WHERE {where.format(col='target')}",
-        like,
-    ).fetchall()
     chain_updates = []
-    for incident_id, text in chains:
+    for incident_id, text in (await execute(db, _CHAINS)).all():
         chain = json.loads(text)
         changed = False
         for name, target in (chain.get("targets") or {}).items():
@@ -73,26 +80,20 @@ async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]])
                 chain["targets"][name] = clean
                 changed = True
         if changed:
-            chain_updates.append((json.dumps(chain), incident_id))
+            chain_updates.append({"b_incident": incident_id, "b_chain": json.dumps(chain)})
     page_updates = []
-    for page_id, target_id, text in pages:
+    for page_id, target_id, text in (await execute(db, _PAGES)).all():
         clean = scrubbed(json.loads(text), targets.get(target_id))
         if clean is not None:
-            page_updates.append((json.dumps(clean), page_id))
+            page_updates.append({"b_page": page_id, "b_target": json.dumps(clean)})
     if not chain_updates and not page_updates:
         return 0
-    was = db.conn.execute("PRAGMA secure_delete").fetchone()[0]
-    db.conn.execute("PRAGMA secure_delete=ON")
-    try:
+    with erasing(db):
         async with atomic(db):
-            conn = db.conn
-            conn.executemany(
-                "UPDATE paging_incidents SET chain = ? WHERE incident_id = ?", chain_updates
-            )
-            conn.executemany("UPDATE paging_outbox SET target = ? WHERE id = ?", page_updates)
-        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.conn.execute(f"PRAGMA secure_delete={int(was)}")
+            if chain_updates:
+                await execute(db, _SET_CHAIN, chain_updates)
+            if page_updates:
+                await execute(db, _SET_TARGET, page_updates)
     count = len(chain_updates) + len(page_updates)
     log.warning("paging: removed secret values from %d stored chains and pages", count)
     return count

@@ -35,8 +35,11 @@ class StartRefused(Exception):
         self.open_ids = open_ids or []
 
 
-def from_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+def from_iso(value: datetime | str | None) -> datetime | None:
+    """A time column as read (``UtcDateTime`` gives a datetime; older text is parsed)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if value else None
+    return value
 
 
 @dataclass(frozen=True)
@@ -150,8 +153,13 @@ class Event:
     text: str
 
 
+def _as_dict(row: Any) -> dict[str, Any]:
+    """A Core row (or any mapping) as a dict of column → value."""
+    return dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+
+
 def incident_from_row(row: Any) -> Incident:
-    r = dict(row)
+    r = _as_dict(row)
     return Incident(
         id=r["id"],
         drill=bool(r["drill"]),
@@ -191,7 +199,7 @@ def incident_from_row(row: Any) -> Incident:
 
 
 def step_from_row(row: Any) -> StepState:
-    r = dict(row)
+    r = _as_dict(row)
     r["at"] = from_iso(r["at"])
     r["help_at"] = from_iso(r.get("help_at"))
     return StepState(**r)

@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, literal_column, select, union_all
+
+from bot.storage.sql import execute, upsert
+from incidents.store.tables import incident_people, incidents
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+_p, _i = incident_people.c, incidents.c
+_PERSON = bindparam("person")
+# Someone already on the incident keeps the role they came with.
+_ADD = upsert(incident_people).on_conflict_do_nothing()
+_HAS = select(literal_column("1")).where(
+    (_p.incident_id == bindparam("incident_id")) & (_p.person == _PERSON)
+)
+_ALL = (
+    select(_p.person, _p.name, _p.role)
+    .where(_p.incident_id == bindparam("incident_id"))
+    .order_by(_p.added_at, _p.person)
+)
+_named = union_all(
+    select(_p.name.label("name"), _p.added_at.label("at")).where(
+        (_p.person == _PERSON) & (_p.name != "")
+    ),
+    select(_i.acked_by_name, _i.acked_at).where(
+        (_i.acked_by == _PERSON) & (func.coalesce(_i.acked_by_name, "") != "")
+    ),
+).subquery()
+_LATEST_NAME = select(_named.c.name).order_by(_named.c.at.desc()).limit(1)
 
-def add_person_row(
-    conn: Any,
+
+async def add_person_row(
+    db: Database,
     incident_id: str,
     person: str,
     name: str,
@@ -18,12 +45,21 @@ def add_person_row(
     added_by: str | None,
     now: datetime,
 ) -> bool:
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO incident_people (incident_id, person, name, role, added_by,"
-        " added_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [incident_id, person, name or "", role, added_by, now.isoformat()],
+    """Put ``person`` on the incident (in the caller's ``atomic`` when it has one);
+    False if they were on it already."""
+    added = await execute(
+        db,
+        _ADD,
+        {
+            "incident_id": incident_id,
+            "person": person,
+            "name": name or "",
+            "role": role,
+            "added_by": added_by,
+            "added_at": now,
+        },
     )
-    return cur.rowcount == 1
+    return added.rowcount == 1
 
 
 class People:
@@ -36,34 +72,20 @@ class People:
         self, incident_id: str, person: str, name: str, role: str, added_by: str, now: datetime
     ) -> bool:
         """Make ``person`` (an actor key) one of the incident's people; False if already."""
-        return add_person_row(self.db.conn, incident_id, person, name, role, added_by, now)
+        return await add_person_row(self.db, incident_id, person, name, role, added_by, now)
 
     async def has(self, incident_id: str, person: str) -> bool:
         """Whether this actor key (``slack:U0123``) is on the incident's list of people."""
-        row = self.db.execute(
-            "SELECT 1 FROM incident_people WHERE incident_id = ? AND person = ?",
-            [incident_id, person],
-        ).fetchone()
-        return row is not None
+        found = await execute(self.db, _HAS, {"incident_id": incident_id, "person": person})
+        return found.first() is not None
 
     async def all(self, incident_id: str) -> list[tuple[str, str, str]]:
         """(person, name, role) in the order they were added."""
-        rows = self.db.execute(
-            "SELECT person, name, role FROM incident_people WHERE incident_id = ?"
-            " ORDER BY added_at, rowid",
-            [incident_id],
-        ).fetchall()
-        return [(r[0], r[1], r[2]) for r in rows]
+        rows = (await execute(self.db, _ALL, {"incident_id": incident_id})).all()
+        return [(r.person, r.name, r.role) for r in rows]
 
     async def name_of(self, person: str) -> str:
         """The latest name recorded for this actor key on any incident (as a person on
         it, or as who acknowledged it); empty when none was."""
-        row = self.db.execute(
-            "SELECT name FROM (SELECT name, added_at AS at FROM incident_people"
-            " WHERE person = ? AND name != ''"
-            " UNION ALL SELECT acked_by_name, acked_at FROM incidents"
-            " WHERE acked_by = ? AND COALESCE(acked_by_name, '') != '')"
-            " ORDER BY at DESC LIMIT 1",
-            [person, person],
-        ).fetchone()
-        return str(row[0]) if row else ""
+        name = (await execute(self.db, _LATEST_NAME, {"person": person})).scalar()
+        return str(name) if name else ""

@@ -3,9 +3,13 @@ and change it. The checklist, the timeline, the people and the triage answers ar
 parts of the store (``store.steps``, ``store.timeline``, ``store.people``,
 ``store.triage``), each in its own module.
 
-Every method is ``async`` (storage v2): a change is one UPDATE whose ``WHERE`` on the
-current state makes a double click harmless, and what writes more than one statement,
-or reads and then writes, runs inside ``async with atomic(db)``.
+Every method is ``async`` (storage v2). A change is one UPDATE whose ``WHERE`` names
+the state it changes from, so of two clicks at once exactly one changes anything
+(acknowledging: the first wins, once; closing: once). What writes more than one
+statement, or reads and then writes (a flag added to the list, the status moved on
+when the steps are resolved), runs inside ``async with atomic(db)`` and reads with
+``FOR UPDATE`` (a row lock on PostgreSQL; on SQLite the transaction holds the write
+lock from its start).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import ColumnElement, bindparam, func, select, update
+
 from bot.core.model import Actor, Place
 from bot.core.tenancy import tenant_of
-from bot.storage.sql import atomic
+from bot.storage.sql import atomic, execute, upsert
 from incidents.store.model import (
     HOUR,
     Incident,
@@ -26,32 +32,52 @@ from incidents.store.model import (
 )
 from incidents.store.people import People, add_person_row
 from incidents.store.steps import Steps
+from incidents.store.tables import incident_sequence, incidents
 from incidents.store.timeline import Timeline, record_event
 from incidents.store.triage import TriageAnswers
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+_i = incidents.c
+_THIS = _i.id == bindparam("incident")
+_GET = select(incidents).where(_THIS)
+_LOCKED = _GET.with_for_update()
+_FOR_DELIVERY = select(incidents).where(_i.delivery_key == bindparam("key"))
+_OPEN = select(incidents).where(_i.status != "closed").order_by(_i.created_at, _i.id)
+# The year's next number, counted and read in one statement.
+_next = upsert(incident_sequence).values(year=bindparam("year"), last=1)
+_NEXT_NUMBER = _next.on_conflict_do_update(
+    index_elements=[incident_sequence.c.year], set_={"last": incident_sequence.c.last + 1}
+).returning(incident_sequence.c.last)
+_ADD = incidents.insert()
+_IN_TRIAGE = (
+    select(_i.id)
+    .where((_i.reporter == bindparam("reporter")) & (_i.status == "triage"))
+    .order_by(_i.id)
+)
+_MINE = select(func.count()).where(
+    (_i.reporter == bindparam("reporter")) & (_i.created_at > bindparam("since"))
+)
+_HERE = select(func.count()).where(
+    (_i.tenant == bindparam("tenant")) & (_i.created_at > bindparam("since"))
+)
 
-def check_limits(conn: Any, limits: StartLimits, reporter: str, tenant: str, now: datetime) -> None:
-    """Raise StartRefused when a start limit is reached; run inside the create transaction."""
-    rows = conn.execute(
-        "SELECT id FROM incidents WHERE reporter = ? AND status = 'triage' ORDER BY id",
-        [reporter],
-    ).fetchall()
-    if len(rows) >= limits.max_open_triage:
-        raise StartRefused("open_triage", limits.max_open_triage, [r[0] for r in rows])
-    since = (now - HOUR).isoformat()
-    mine = conn.execute(
-        "SELECT COUNT(*) FROM incidents WHERE reporter = ? AND created_at > ?",
-        [reporter, since],
-    ).fetchone()[0]
-    if mine >= limits.per_user_hour:
+
+async def check_limits(
+    db: Database, limits: StartLimits, reporter: str, tenant: str, now: datetime
+) -> None:
+    """Raise StartRefused when a start limit is reached; run inside the create's
+    ``atomic``, so two starts at once can't both slip under a limit."""
+    ids = list((await execute(db, _IN_TRIAGE, {"reporter": reporter})).scalars())
+    if len(ids) >= limits.max_open_triage:
+        raise StartRefused("open_triage", limits.max_open_triage, ids)
+    since = now - HOUR
+    mine = (await execute(db, _MINE, {"reporter": reporter, "since": since})).scalar()
+    if (mine or 0) >= limits.per_user_hour:
         raise StartRefused("user_rate", limits.per_user_hour)
-    here = conn.execute(
-        "SELECT COUNT(*) FROM incidents WHERE tenant = ? AND created_at > ?", [tenant, since]
-    ).fetchone()[0]
-    if here >= limits.per_workspace_hour:
+    here = (await execute(db, _HERE, {"tenant": tenant, "since": since})).scalar()
+    if (here or 0) >= limits.per_workspace_hour:
         raise StartRefused("workspace_rate", limits.per_workspace_hour)
 
 
@@ -88,76 +114,62 @@ class IncidentStore:
         under a UNIQUE index, so a replayed delivery finds it (:meth:`for_delivery`)."""
         tenant = tenant_of(origin)
         async with atomic(self.db):
-            conn = self.db.conn
             if limits is not None:
-                check_limits(conn, limits, reporter.key, tenant, now)
-            conn.execute(
-                "INSERT INTO incident_sequence (year, last) VALUES (?, 1)"
-                " ON CONFLICT (year) DO UPDATE SET last = last + 1",
-                [now.year],
-            )
-            seq = conn.execute(
-                "SELECT last FROM incident_sequence WHERE year = ?", [now.year]
-            ).fetchone()[0]
+                await check_limits(self.db, limits, reporter.key, tenant, now)
+            seq = (await execute(self.db, _NEXT_NUMBER, {"year": now.year})).scalar_one()
             incident_id = f"SEC-{now.year}-{seq:04d}"
-            conn.execute(
-                "INSERT INTO incidents (id, drill, platform, account, triage_step, reporter,"
-                " reporter_name, commander, commander_name, department, origin, created_at,"
-                " tenant, delivery_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    incident_id,
-                    int(drill),
-                    platform,
-                    account,
-                    "symptoms" if platform else "platform",
-                    reporter.key,
-                    reporter.name,
-                    reporter.key,
-                    reporter.name,
-                    department,
-                    origin.to_json(),
-                    now.isoformat(),
-                    tenant,
-                    delivery_key,
-                ],
+            values = {
+                "id": incident_id,
+                "drill": int(drill),
+                "platform": platform,
+                "account": account,
+                "triage_step": "symptoms" if platform else "platform",
+                "reporter": reporter.key,
+                "reporter_name": reporter.name,
+                "commander": reporter.key,
+                "commander_name": reporter.name,
+                "department": department,
+                "origin": origin.to_json(),
+                "created_at": now,
+                "tenant": tenant,
+                "delivery_key": delivery_key,
+            }
+            await execute(self.db, _ADD, values)
+            await add_person_row(
+                self.db, incident_id, reporter.key, reporter.name, "reporter", None, now
             )
-            add_person_row(conn, incident_id, reporter.key, reporter.name, "reporter", None, now)
-            record_event(conn, incident_id, now, reporter, "start", "Reported; triage started")
+            await record_event(
+                self.db, incident_id, now, reporter, "start", "Reported; triage started"
+            )
         found = await self.get(incident_id)
         assert found is not None
         return found
 
     async def for_delivery(self, delivery_key: str) -> Incident | None:
         """The incident a delivery started, if it did."""
-        row = self.db.execute(
-            "SELECT * FROM incidents WHERE delivery_key = ?", [delivery_key]
-        ).fetchone()
+        row = (await execute(self.db, _FOR_DELIVERY, {"key": delivery_key})).first()
         return incident_from_row(row) if row else None
 
-    async def get(self, incident_id: str) -> Incident | None:
-        row = self.db.execute(
-            "SELECT * FROM incidents WHERE id = ?", [incident_id.strip().upper()]
-        ).fetchone()
+    async def get(self, incident_id: str, *, lock: bool = False) -> Incident | None:
+        """The incident; ``lock`` (inside ``atomic``) to change it from what was read."""
+        found = await execute(
+            self.db, _LOCKED if lock else _GET, {"incident": incident_id.strip().upper()}
+        )
+        row = found.first()
         return incident_from_row(row) if row else None
 
     async def in_tenants(
         self, tenants: tuple[str, ...], *, open_only: bool = True
     ) -> list[Incident]:
         """Incidents of these tenants (see bot.core.tenancy.tenants_of), oldest first."""
-        marks = ", ".join("?" for _ in tenants)
-        rows = self.db.execute(
-            f"SELECT * FROM incidents WHERE tenant IN ({marks})"
-            + (" AND status != 'closed'" if open_only else "")
-            + " ORDER BY created_at, id",
-            list(tenants),
-        ).fetchall()
+        query = select(incidents).where(_i.tenant.in_(tenants))
+        if open_only:
+            query = query.where(_i.status != "closed")
+        rows = (await execute(self.db, query.order_by(_i.created_at, _i.id))).all()
         return [incident_from_row(r) for r in rows]
 
     async def open_incidents(self) -> list[Incident]:
-        rows = self.db.execute(
-            "SELECT * FROM incidents WHERE status != 'closed' ORDER BY created_at, id"
-        ).fetchall()
-        return [incident_from_row(r) for r in rows]
+        return [incident_from_row(r) for r in (await execute(self.db, _OPEN)).all()]
 
     async def latest_open_in(self, place: Place) -> list[Incident]:
         """Open incidents started or run in this conversation, newest first. A Teams
@@ -178,16 +190,17 @@ class IncidentStore:
                     break
         return found
 
-    async def set(self, incident_id: str, where: str = "", args: tuple = (), **values: Any) -> bool:
-        cols = ", ".join(f"{k} = ?" for k in values)
-        cur = self.db.execute(
-            f"UPDATE incidents SET {cols} WHERE id = ? {where}",
-            [*values.values(), incident_id, *args],
+    async def set(self, incident_id: str, *only_if: ColumnElement[bool], **values: Any) -> bool:
+        """Change columns of one incident in one UPDATE, only where ``only_if`` holds
+        (e.g. ``incidents.c.status == "containing"``); False when nothing matched."""
+        changed = await execute(
+            self.db,
+            update(incidents).where(_i.id == incident_id, *only_if).values(**values),
         )
-        return cur.rowcount == 1
+        return changed.rowcount == 1
 
     async def set_card(self, incident_id: str, card_id: str) -> None:
-        await self.set(incident_id, "AND card_id IS NULL", card_id=card_id)
+        await self.set(incident_id, _i.card_id.is_(None), card_id=card_id)
 
     async def set_room(self, incident_id: str, room: Place) -> None:
         await self.set(incident_id, room=room.to_json())
@@ -208,19 +221,17 @@ class IncidentStore:
 
     async def set_commander(self, incident_id: str, key: str, name: str, now: datetime) -> None:
         async with atomic(self.db):
-            conn = self.db.conn
-            conn.execute(
-                "UPDATE incidents SET commander = ?, commander_name = ? WHERE id = ?",
-                [key, name, incident_id],
-            )
-            add_person_row(conn, incident_id, key, name, "commander", None, now)
+            await self.set(incident_id, commander=key, commander_name=name)
+            await add_person_row(self.db, incident_id, key, name, "commander", None, now)
 
     async def set_severity(self, incident_id: str, severity: int) -> None:
         await self.set(incident_id, severity=severity)
 
     async def add_flag(self, incident_id: str, flag: str) -> bool:
-        async with atomic(self.db):  # read, then write: no other flag slips in between
-            inc = await self.get(incident_id)
+        """Add a flag once; False if it was there already. The list is read locked and
+        written in one transaction, so two flags added at once both stay."""
+        async with atomic(self.db):
+            inc = await self.get(incident_id, lock=True)
             if inc is None or flag in inc.flags:
                 return False
             return await self.set(incident_id, flags=json.dumps([*inc.flags, flag]))
@@ -233,7 +244,7 @@ class IncidentStore:
         an UPDATE on the status it moves from: of two steps finished at once, exactly
         one caller sees the move (and puts it on the timeline)."""
         async with atomic(self.db):
-            inc = await self.get(incident_id)
+            inc = await self.get(incident_id, lock=True)
             if inc is None:
                 return None
             steps = await self.steps.all(incident_id)
@@ -245,30 +256,28 @@ class IncidentStore:
             if status == "containing" and resolved("contain"):
                 if await self.set(
                     incident_id,
-                    "AND status = 'containing'",
+                    _i.status == "containing",
                     status="recovering",
-                    contained_at=now.isoformat(),
+                    contained_at=now,
                 ):
                     status = changed = "recovering"
             if status == "recovering" and resolved("recover"):
-                if await self.set(incident_id, "AND status = 'recovering'", status="monitoring"):
+                if await self.set(incident_id, _i.status == "recovering", status="monitoring"):
                     changed = "monitoring"
             return changed
 
     async def acknowledge(self, incident_id: str, actor: Actor, now: datetime) -> bool:
+        """The first acknowledgement wins, exactly once: False for every later one."""
         return await self.set(
             incident_id,
-            "AND acked_at IS NULL",
+            _i.acked_at.is_(None),
             acked_by=actor.key,
             acked_by_name=actor.name,
-            acked_at=now.isoformat(),
+            acked_at=now,
         )
 
     async def close(self, incident_id: str, summary: str, now: datetime) -> bool:
+        """Close once; False if it was closed already."""
         return await self.set(
-            incident_id,
-            "AND status != 'closed'",
-            status="closed",
-            summary=summary,
-            closed_at=now.isoformat(),
+            incident_id, _i.status != "closed", status="closed", summary=summary, closed_at=now
         )

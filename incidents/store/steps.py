@@ -6,29 +6,76 @@ close waiting for confirmation."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, select, update
 
 from bot.core.model import Actor
-from bot.storage.sql import atomic
+from bot.storage.sql import atomic, execute, serialize, upsert
 from incidents.checklist_phases import phase_of
 from incidents.store.model import StepState, step_from_row
 from incidents.store.people import add_person_row
+from incidents.store.tables import incident_checklists, incident_steps
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from incidents.playbooks import Step
 
+_s, _c = incident_steps.c, incident_checklists.c
+_INCIDENT = _s.incident_id == bindparam("incident")
+_STEP = _INCIDENT & (_s.step_id == bindparam("step"))
+# A step already on the checklist stays as it is (its state, who has it).
+_ADD = upsert(incident_steps).on_conflict_do_nothing()
+_NEXT_POSITION = select(func.coalesce(func.max(_s.position), -1) + 1).where(_INCIDENT)
+_ALL = select(incident_steps).where(_INCIDENT).order_by(_s.position)
+_GET = select(incident_steps).where(_STEP)
+# Each change is one UPDATE on the state it changes from: of two clicks at once, one
+# matches and the other finds nothing to change.
+_RESOLVE = (
+    update(incident_steps)
+    .where(_STEP & (_s.status == "open"))
+    .values(
+        status=bindparam("new_status"),
+        by_key=bindparam("by"),
+        by_name=bindparam("by_name_"),
+        at=bindparam("now"),
+        reason=bindparam("why"),
+    )
+)
+_ASSIGN = (
+    update(incident_steps)
+    .where(_STEP)
+    .values(assignee=bindparam("key"), assignee_name=bindparam("name"))
+)
+_ASK_HELP = (
+    update(incident_steps)
+    .where(_STEP & (_s.status == "open") & _s.help_by.is_(None))
+    .values(help_by=bindparam("by"), help_name=bindparam("by_name_"), help_at=bindparam("now"))
+)
+_CHECKLIST = select(_c.phase, _c.close_summary, _c.close_by).where(
+    _c.incident_id == bindparam("incident")
+)
 
-def insert_steps(conn: Any, incident_id: str, steps: list[Step], start: int) -> int:
+
+async def insert_steps(db: Database, incident_id: str, steps: list[Step], start: int) -> int:
+    """Add steps from position ``start`` (in the caller's ``atomic``); returns how many
+    were new."""
     added = 0
     for i, step in enumerate(steps, start=start):
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO incident_steps (incident_id, step_id, position, phase,"
-            " text, link) VALUES (?, ?, ?, ?, ?, ?)",
-            [incident_id, step.id, i, phase_of(step.phase), step.text.en, step.link],
+        written = await execute(
+            db,
+            _ADD,
+            {
+                "incident_id": incident_id,
+                "step_id": step.id,
+                "position": i,
+                "phase": phase_of(step.phase),
+                "text": step.text.en,
+                "link": step.link,
+            },
         )
-        added += cur.rowcount
+        added += written.rowcount
     return added
 
 
@@ -41,26 +88,17 @@ class Steps:
 
     async def add(self, incident_id: str, steps: list[Step]) -> int:
         """Add steps not already on the checklist (severity raised, a flag added)."""
-        async with atomic(self.db):  # the next position, read and used in one go
-            conn = self.db.conn
-            start = conn.execute(
-                "SELECT COALESCE(MAX(position), -1) + 1 FROM incident_steps WHERE incident_id = ?",
-                [incident_id],
-            ).fetchone()[0]
-            return insert_steps(conn, incident_id, steps, start)
+        async with atomic(self.db):  # the next position, read and used under one lock
+            await serialize(self.db, f"incident-steps:{incident_id}")
+            start = (await execute(self.db, _NEXT_POSITION, {"incident": incident_id})).scalar()
+            return await insert_steps(self.db, incident_id, steps, int(start or 0))
 
     async def all(self, incident_id: str) -> list[StepState]:
-        rows = self.db.execute(
-            "SELECT * FROM incident_steps WHERE incident_id = ? ORDER BY position",
-            [incident_id],
-        ).fetchall()
+        rows = (await execute(self.db, _ALL, {"incident": incident_id})).all()
         return [step_from_row(r) for r in rows]
 
     async def get(self, incident_id: str, step_id: str) -> StepState | None:
-        row = self.db.execute(
-            "SELECT * FROM incident_steps WHERE incident_id = ? AND step_id = ?",
-            [incident_id, step_id],
-        ).fetchone()
+        row = (await execute(self.db, _GET, {"incident": incident_id, "step": step_id})).first()
         return step_from_row(row) if row else None
 
     async def resolve(
@@ -73,57 +111,65 @@ class Steps:
         reason: str | None = None,
     ) -> bool:
         """Mark an open step done or skipped; False if it was already resolved."""
-        cur = self.db.execute(
-            "UPDATE incident_steps SET status = ?, by_key = ?, by_name = ?, at = ?, reason = ?"
-            " WHERE incident_id = ? AND step_id = ? AND status = 'open'",
-            [status, actor.key, actor.name, now.isoformat(), reason, incident_id, step_id],
+        changed = await execute(
+            self.db,
+            _RESOLVE,
+            {
+                "incident": incident_id,
+                "step": step_id,
+                "new_status": status,
+                "by": actor.key,
+                "by_name_": actor.name,
+                "now": now,
+                "why": reason,
+            },
         )
-        return cur.rowcount == 1
+        return changed.rowcount == 1
 
     async def assign(
         self, incident_id: str, step_id: str, key: str, name: str, now: datetime
     ) -> bool:
         """Give a step to someone, who becomes one of the incident's people."""
         async with atomic(self.db):
-            conn = self.db.conn
-            cur = conn.execute(
-                "UPDATE incident_steps SET assignee = ?, assignee_name = ?"
-                " WHERE incident_id = ? AND step_id = ?",
-                [key, name, incident_id, step_id],
+            changed = await execute(
+                self.db,
+                _ASSIGN,
+                {"incident": incident_id, "step": step_id, "key": key, "name": name},
             )
-            if cur.rowcount == 1:
-                add_person_row(conn, incident_id, key, name, "assignee", None, now)
-        return cur.rowcount == 1
+            if changed.rowcount != 1:
+                return False
+            await add_person_row(self.db, incident_id, key, name, "assignee", None, now)
+        return True
 
     async def ask_help(self, incident_id: str, step_id: str, actor: Actor, now: datetime) -> bool:
         """Record "Need help" on an open step; False if help was already asked for."""
-        cur = self.db.execute(
-            "UPDATE incident_steps SET help_by = ?, help_name = ?, help_at = ?"
-            " WHERE incident_id = ? AND step_id = ? AND status = 'open' AND help_by IS NULL",
-            [actor.key, actor.name, now.isoformat(), incident_id, step_id],
+        changed = await execute(
+            self.db,
+            _ASK_HELP,
+            {
+                "incident": incident_id,
+                "step": step_id,
+                "by": actor.key,
+                "by_name_": actor.name,
+                "now": now,
+            },
         )
-        return cur.rowcount == 1
+        return changed.rowcount == 1
 
-    async def _checklist_row(self, incident_id: str) -> Any:
-        return self.db.execute(
-            "SELECT phase, close_summary, close_by FROM incident_checklists WHERE incident_id = ?",
-            [incident_id],
-        ).fetchone()
+    async def _checklist_row(self, incident_id: str):
+        return (await execute(self.db, _CHECKLIST, {"incident": incident_id})).first()
 
     async def _set_checklist(self, incident_id: str, **values: str | None) -> None:
-        cols = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        updates = ", ".join(f"{k} = excluded.{k}" for k in values)
-        self.db.execute(
-            f"INSERT INTO incident_checklists (incident_id, {cols}) VALUES (?, {marks})"
-            f" ON CONFLICT (incident_id) DO UPDATE SET {updates}",
-            [incident_id, *values.values()],
+        row = upsert(incident_checklists).values(incident_id=incident_id, **values)
+        row = row.on_conflict_do_update(
+            index_elements=[_c.incident_id], set_={k: row.excluded[k] for k in values}
         )
+        await execute(self.db, row)
 
     async def chosen_phase(self, incident_id: str) -> str | None:
         """The phase someone opened with "Show next phase" (or went back to), if any."""
         row = await self._checklist_row(incident_id)
-        return row[0] if row else None
+        return row.phase if row else None
 
     async def choose_phase(self, incident_id: str, phase: str) -> None:
         await self._set_checklist(incident_id, phase=phase)
@@ -135,4 +181,4 @@ class Steps:
     async def pending_close(self, incident_id: str) -> str | None:
         """The summary of a close waiting for confirmation, if there is one."""
         row = await self._checklist_row(incident_id)
-        return row[1] if row else None
+        return row.close_summary if row else None

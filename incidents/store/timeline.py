@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, insert, select
 
 from bot.core.model import Actor
+from bot.storage.sql import execute
 from incidents.store.model import Event
+from incidents.store.tables import incident_events
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+_e = incident_events.c
+_ADD = insert(incident_events)
+_EVENTS = (
+    select(_e.at, _e.actor, _e.actor_name, _e.kind, _e.text)
+    .where(_e.incident_id == bindparam("incident_id"))
+    .order_by(_e.id)
+)
 
-def record_event(
-    conn: Any, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
+
+async def record_event(
+    db: Database, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
 ) -> None:
-    conn.execute(
-        "INSERT INTO incident_events (incident_id, at, actor, actor_name, kind, text)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [incident_id, now.isoformat(), actor.key, actor.name or actor.user_id, kind, text],
+    """One timeline entry; inside the caller's ``atomic`` when it has one."""
+    await execute(
+        db,
+        _ADD,
+        {
+            "incident_id": incident_id,
+            "at": now,
+            "actor": actor.key,
+            "actor_name": actor.name or actor.user_id,
+            "kind": kind,
+            "text": text,
+        },
     )
 
 
@@ -31,12 +51,8 @@ class Timeline:
     async def add(
         self, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
     ) -> None:
-        record_event(self.db.conn, incident_id, now, actor, kind, text[:1000])
+        await record_event(self.db, incident_id, now, actor, kind, text[:1000])
 
     async def events(self, incident_id: str) -> list[Event]:
-        rows = self.db.execute(
-            "SELECT at, actor, actor_name, kind, text FROM incident_events"
-            " WHERE incident_id = ? ORDER BY id",
-            [incident_id],
-        ).fetchall()
-        return [Event(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+        rows = (await execute(self.db, _EVENTS, {"incident_id": incident_id})).all()
+        return [Event(r.at, r.actor, r.actor_name, r.kind, r.text) for r in rows]

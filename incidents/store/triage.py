@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.model import Actor
 from bot.storage.sql import atomic
 from incidents.store.steps import insert_steps
+from incidents.store.tables import incidents
 from incidents.store.timeline import record_event
 from incidents.triage import LAST_QUESTION
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from incidents.playbooks import Step
     from incidents.store.records import IncidentStore
     from incidents.triage import Facts
+
+_i = incidents.c
 
 
 class TriageAnswers:
@@ -29,17 +32,19 @@ class TriageAnswers:
     async def answer(self, incident_id: str, step: str, next_step: str, **values: Any) -> bool:
         """Record one answer if the triage is still at ``step``; False for a stale click."""
         return await self.records.set(
-            incident_id, "AND triage_step = ?", (step,), triage_step=next_step, **values
+            incident_id, _i.triage_step == step, triage_step=next_step, **values
         )
 
     async def set_symptom(self, incident_id: str, symptom: str, on: bool) -> bool:
-        async with atomic(self.db):  # read, then write: two quick clicks both count
-            inc = await self.records.get(incident_id)
+        """Tick or untick one symptom. The list is read locked and written in one
+        transaction, so two quick clicks on different symptoms both count."""
+        async with atomic(self.db):
+            inc = await self.records.get(incident_id, lock=True)
             if inc is None or inc.triage_step != "symptoms":
                 return False
             chosen = [s for s in inc.symptoms if s != symptom] + ([symptom] if on else [])
             return await self.records.set(
-                incident_id, "AND triage_step = 'symptoms'", symptoms=json.dumps(sorted(chosen))
+                incident_id, _i.triage_step == "symptoms", symptoms=json.dumps(sorted(chosen))
             )
 
     async def finish(
@@ -55,18 +60,20 @@ class TriageAnswers:
         """Close triage at its last question and snapshot the checklist, once: a second
         click returns False. ``said`` is the last answer, for the timeline."""
         async with atomic(self.db):
-            conn = self.db.conn
-            cur = conn.execute(
-                "UPDATE incidents SET triage_step = 'done', personal_data = ?, kind = ?,"
-                " severity = ?, status = 'containing', triaged_at = ?"
-                f" WHERE id = ? AND triage_step = '{LAST_QUESTION}'",
-                [facts.personal_data, facts.kind, facts.severity, now.isoformat(), incident_id],
-            )
-            if cur.rowcount != 1:
+            if not await self.records.set(
+                incident_id,
+                _i.triage_step == LAST_QUESTION,
+                triage_step="done",
+                personal_data=facts.personal_data,
+                kind=facts.kind,
+                severity=facts.severity,
+                status="containing",
+                triaged_at=now,
+            ):
                 return False
-            insert_steps(conn, incident_id, steps, 0)
+            await insert_steps(self.db, incident_id, steps, 0)
             text = f"{said}. Triage done: severity {facts.severity}"
             if facts.kind == "impersonation":
                 text += " (impersonation)"
-            record_event(conn, incident_id, now, actor, "triage", text)
+            await record_event(self.db, incident_id, now, actor, "triage", text)
         return True
