@@ -266,6 +266,10 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
 
     notes = await eventually(check)
     assert notes == ["Evidence: https://x.com/post/1"]
+    # Its reply follows the timeline entry: wait for it, so it isn't taken for the next.
+    await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() + slack_posts(s) if "added evidence" in r["text"]]
+    )
 
     # The Hand over button shows Slack's user menu, carrying the incident in its block.
     reply = await slack_reply(

@@ -1,13 +1,23 @@
 """Acknowledging a page: the button on the card and on chat pages, and
 ``/compromised ack <id>`` for people paged by SMS or email.
+
+The incident record decides who acknowledged: one UPDATE ``WHERE acked_at IS NULL``,
+so of two people acknowledging at once the first wins, exactly once, and the other
+is told who did. Only then is the pager told (with the winner's name), so paging's
+record and the incident's always name the same person; a later click finishes a
+paging stop that a crash cut short.
 """
 
 from __future__ import annotations
 
+import logging
+
 from bot.core import Turn
 from incidents import cards
 from incidents.desk.job import DeskJob
-from incidents.store import Incident
+from incidents.store import BOT, Incident
+
+log = logging.getLogger(__name__)
 
 
 class Acknowledgement(DeskJob):
@@ -38,26 +48,42 @@ class Acknowledgement(DeskJob):
                 )
             )
             return
-        if inc.acked_at is not None:
-            when = cards.hhmm(inc.acked_at, self.desk.tz)
+        if inc.acked_at is None and await self.store.acknowledge(inc.id, actor, self.desk.now()):
+            await self.stop_paging(inc, actor.key)
+            name = actor.name or actor.user_id
+            await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
+            await self.desk.reminders.after_ack(inc)
+            await self.desk.refresh(inc.id, turn)
             await turn.reply(
-                cards.note(
-                    f"{inc.id} was already acknowledged by {inc.acked_by_name} at {when}.",
-                    private=True,
-                )
+                cards.note(f"{cards.drill(inc)}{name} acknowledged {inc.id}. Paging has stopped.")
             )
             return
-        if self.pager is not None:
-            await self.pager.acknowledge(inc.id, actor.key)
-        if not await self.store.acknowledge(inc.id, actor, self.desk.now()):
-            return
-        name = actor.name or actor.user_id
-        await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
-        await self.desk.reminders.after_ack(inc)
-        await self.desk.refresh(inc.id, turn)
+        # Someone else was first (now, or before this card was drawn).
+        won = await self.store.get(inc.id)
+        if won is None or won.acked_at is None or won.acked_by is None:
+            return  # a new team was paged in between: its card asks again
+        if self.pager is not None and await self.pager.team(inc.id) == won.team:
+            await self.stop_paging(won, won.acked_by)  # finishes a stop a crash cut short
+        when = cards.hhmm(won.acked_at, self.desk.tz)
         await turn.reply(
-            cards.note(f"{cards.drill(inc)}{name} acknowledged {inc.id}. Paging has stopped.")
+            cards.note(
+                f"{inc.id} was already acknowledged by {won.acked_by_name} at {when}.",
+                private=True,
+            )
         )
+
+    async def stop_paging(self, inc: Incident, by: str) -> None:
+        """Tell the pager who acknowledged (nothing happens if it already knows).
+        Paging failing must not undo the acknowledgement: it goes on the timeline."""
+        if self.pager is None:
+            return
+        try:
+            await self.pager.acknowledge(inc.id, by)
+        except Exception as e:  # noqa: BLE001 - the acknowledgement itself stands
+            log.exception("paging could not be stopped for %s", inc.id)
+            await self.desk.event(
+                inc, BOT, "paging", f"Paging could not be stopped ({type(e).__name__})"
+            )
 
     async def ack_command(self, turn: Turn, rest: str) -> None:
         """``/compromised ack <id>``: for people paged by SMS or email, with no button."""

@@ -4,7 +4,10 @@ The pattern is Grafana OnCall's. When paging starts the chain is copied into the
 incident's row; ``paging_jobs`` holds "run step s of round r at due_at". The worker
 fires due jobs; before acting it takes the incident's lock, re-reads the job and
 the incident, and does nothing if the job already ran (duplicate or stale) or the
-incident was acknowledged or resolved. Firing a job writes its pages to the outbox,
+incident was acknowledged or resolved. The step's own transaction checks again: the
+job must still be pending and the incident, read under a row lock, still active
+(``PagingStore.finish_job``), so another instance's acknowledgement also stops it.
+Firing a job writes its pages to the outbox,
 marks it done and schedules the next job in one transaction, so a process killed
 at any point resumes with the next step firing once.
 
@@ -92,9 +95,8 @@ class Engine:
             offset = int(chain.get("offset", 0))
             number = job.step - offset  # 1-based place in the current chain
             if number == len(steps) + 1:  # the end marker, after the last step's wait
-                if not await self.store.finish_job(current, now):
+                if not await self.store.finish_job(current, now, exhausted=True):
                     return False
-                await self.store.mark_exhausted(job.incident_id, now)
                 events.append(
                     Notice(
                         "Escalation finished: nobody acknowledged after "

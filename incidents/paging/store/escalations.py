@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, union_all, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import atomic, execute, upsert
 from incidents.paging.store.pages import PageStore, insert_pages
 from incidents.paging.store.rows import (
     JOB_COLS,
@@ -34,8 +33,8 @@ from incidents.paging.store.tables import paging_incidents, paging_jobs, paging_
 _i, _j, _o = paging_incidents.c, paging_jobs.c, paging_outbox.c
 _INCIDENT = _i.incident_id == bindparam("incident")
 # A step and round is only ever scheduled once; an incident only ever starts once.
-_SCHEDULE_JOB = insert(paging_jobs).on_conflict_do_nothing()
-_START = insert(paging_incidents).on_conflict_do_nothing()
+_SCHEDULE_JOB = upsert(paging_jobs).on_conflict_do_nothing()
+_START = upsert(paging_incidents).on_conflict_do_nothing()
 _CANCEL_JOBS = (
     update(paging_jobs)
     .where((_j.incident_id == bindparam("incident")) & (_j.status == "pending"))
@@ -108,6 +107,10 @@ _DUE_JOBS = (
     .order_by(_j.due_at, _j.id)
 )
 _JOB = select(*JOB_COLS).where(_j.id == bindparam("job_id"))
+# Grafana OnCall's check: before a step pages, the incident is read again under a row
+# lock (FOR UPDATE on PostgreSQL; SQLite's write lock is held from the transaction's
+# start), so an acknowledgement that committed since the job was read stops the step.
+_STATE_LOCKED = select(_i.state).where(_INCIDENT).with_for_update()
 _FINISH_JOB = (
     update(paging_jobs)
     .where((_j.id == bindparam("job_id")) & (_j.status == "pending"))
@@ -283,13 +286,21 @@ class PagingStore:
         pages: Iterable[NewPage] = (),
         next_job: tuple[int, int, datetime] | None = None,
         status: str = "done",
+        *,
+        exhausted: bool = False,
     ) -> bool:
-        """Mark the job done, write its pages and schedule the next job, atomically.
+        """Mark the job done, write its pages and schedule the next job (or, for the
+        chain's end, mark the incident ``exhausted``), atomically.
 
-        False (and nothing written) if the job was not pending any more: a duplicate
-        or stale run never pages twice.
+        False (and nothing written) if the job was not pending any more, or if the
+        incident is no longer active when re-read under its lock: a duplicate or stale
+        run never pages twice, and none pages after an acknowledgement.
         """
         async with atomic(self.db):
+            if status == "done":
+                state = await execute(self.db, _STATE_LOCKED, {"incident": job.incident_id})
+                if state.scalar() != "active":
+                    return False  # acknowledged or resolved: its jobs are cancelled
             finished = await execute(
                 self.db, _FINISH_JOB, {"job_id": job.id, "status": status, "now": ts(now)}
             )
@@ -299,6 +310,10 @@ class PagingStore:
             if next_job is not None:
                 step, rnd, due = next_job
                 await schedule_job(self.db, job.incident_id, step, rnd, due)
+            if exhausted:
+                await execute(
+                    self.db, _MARK_EXHAUSTED, {"incident": job.incident_id, "now": ts(now)}
+                )
         return True
 
     async def next_due(self) -> datetime | None:

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import atomic, execute, upsert
 from incidents.paging.store.rows import PAGE_COLS, NewPage, PageRow, page_from_row, ts
 from incidents.paging.store.tables import paging_outbox
 
@@ -20,19 +19,24 @@ from incidents.paging.store.tables import paging_outbox
 _o = paging_outbox.c
 _BY_ID = _o.id == bindparam("page_id")
 # A page already written (same incident, step, round, target and action) stays as it is.
-_ADD_PAGE = insert(paging_outbox).on_conflict_do_nothing()
-_DUE_IDS = (
+_ADD_PAGE = upsert(paging_outbox).on_conflict_do_nothing()
+# Claiming is one statement: the due pages move to 'sending' and come back (RETURNING),
+# so two instances can't both win a page. On PostgreSQL the inner SELECT takes row locks
+# and skips rows another instance has locked (FOR UPDATE SKIP LOCKED); on SQLite the
+# statement holds the one write lock. The outer WHERE re-checks 'pending' either way.
+_DUE = (
     select(_o.id)
     .where((_o.status == "pending") & (_o.next_attempt_at <= bindparam("now")))
     .order_by(_o.next_attempt_at, _o.id)
     .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
 )
-_TAKE = (
+_CLAIM = (
     update(paging_outbox)
-    .where(_BY_ID & (_o.status == "pending"))
+    .where(_o.id.in_(_DUE.scalar_subquery()) & (_o.status == "pending"))
     .values(status="sending", attempts=_o.attempts + 1)
+    .returning(*PAGE_COLS)
 )
-_PAGES_BY_ID = select(*PAGE_COLS).where(_o.id.in_(bindparam("ids", expanding=True))).order_by(_o.id)
 _MARK_SENT = (
     update(paging_outbox)
     .where(_BY_ID)
@@ -97,16 +101,10 @@ class PageStore:
             return await insert_pages(self.db, incident_id, pages, now)
 
     async def claim_due(self, now: datetime, limit: int = 50) -> list[PageRow]:
-        """Move due pages to 'sending' and count the attempt; only one caller gets each."""
-        async with atomic(self.db):
-            due = await execute(self.db, _DUE_IDS, {"now": ts(now), "limit": limit})
-            ids: list[int] = list(due.scalars())
-            for pid in ids:
-                await execute(self.db, _TAKE, {"page_id": pid})
-            if not ids:
-                return []
-            claimed = (await execute(self.db, _PAGES_BY_ID, {"ids": ids})).all()
-        return [page_from_row(r) for r in claimed]
+        """Move due pages to 'sending' and count the attempt, in one UPDATE … RETURNING:
+        only one caller (of any instance) ever gets each page. Oldest first."""
+        claimed = (await execute(self.db, _CLAIM, {"now": ts(now), "limit": limit})).all()
+        return sorted((page_from_row(r) for r in claimed), key=lambda p: p.id)
 
     async def mark_sent(
         self, page_id: int, now: datetime, ref: dict | None, detail: str | None = None
