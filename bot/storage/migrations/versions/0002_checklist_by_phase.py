@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from bot.storage.migrations import ForwardOnly
+from bot.storage.sql import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"
@@ -20,8 +21,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for column in ("help_by", "help_name", "help_at"):
+    for column in ("help_by", "help_name"):
         op.add_column("incident_steps", sa.Column(column, sa.Text(), nullable=True))
+    # Text on SQLite, as before; TIMESTAMP WITH TIME ZONE on PostgreSQL.
+    op.add_column("incident_steps", sa.Column("help_at", UtcDateTime(), nullable=True))
     op.create_table(
         "incident_checklists",
         sa.Column("incident_id", sa.Text(), sa.ForeignKey("incidents.id"), primary_key=True),
