@@ -166,8 +166,9 @@ def test_checklist_depends_on_platform_symptoms_severity_and_flags():
     general = next(s for s in other if s.id == "recover-route")  # no overlay: general advice
     assert general.link and "ncsc.gov.uk" in general.link
     insta = books.steps_for(Facts.of("instagram", [], 4, access="unsure"))
-    # The Instagram route is unverified in our sources, so Instagram gets the general one.
-    assert next(s for s in insta if s.id == "recover-route") == general
+    # Instagram's own route, now sourced from Instagram's announcement of the address.
+    route = next(s for s in insta if s.id == "recover-route")
+    assert route != general and route.link == "https://www.instagram.com/hacked"
 
 
 def _write(tmp_path: Path, name: str, data: dict) -> Path:

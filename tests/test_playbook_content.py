@@ -25,14 +25,18 @@ SOURCE = {
     "checked": TODAY,
 }
 LINK = "https://help.x.com/en/safety-and-security/x-account-compromised"
-# Each platform's own steps link a page on the platform's own site.
+# Each platform's own steps link a page on the platform's own site (X still answers on
+# its old help address; Threads' help lives with Instagram's).
 PLATFORM_HOSTS = {
-    "x": "help.x.com",
-    "facebook": "www.facebook.com",
-    "linkedin": "www.linkedin.com",
-    "youtube": "support.google.com",
-    "tiktok": "support.tiktok.com",
+    "x": {"help.x.com", "help.twitter.com"},
+    "facebook": {"www.facebook.com"},
+    "instagram": {"www.instagram.com", "help.instagram.com"},
+    "threads": {"www.instagram.com", "help.instagram.com"},
+    "linkedin": {"www.linkedin.com"},
+    "youtube": {"support.google.com"},
+    "tiktok": {"support.tiktok.com"},
 }
+INSTAGRAM_HACKED = "https://www.instagram.com/hacked"
 
 
 @pytest.fixture(scope="module")
@@ -114,16 +118,71 @@ def test_every_shipped_step_is_linked_dated_and_platform_steps_link_the_platform
     )
     for step in books.common.steps:
         assert step.link and step.source.checked, step.id
-    for platform, host in PLATFORM_HOSTS.items():
+    assert set(PLATFORM_HOSTS) == set(overlays)
+    for platform, hosts in PLATFORM_HOSTS.items():
         assert overlays[platform].steps, platform
         for step in overlays[platform].steps:
-            assert step.link and urlparse(step.link).netloc == host, (platform, step.id)
+            assert step.link and urlparse(step.link).netloc in hosts, (platform, step.id)
             assert step.source.checked
     fraud = next(s for s in books.common.steps if s.id == "notify-report-fraud")
     assert urlparse(fraud.link).netloc == "reportfraud.police.uk"
     assert "Report Fraud" in fraud.text.en and "replaced Action Fraud" in fraud.text.en
     assert "NCSC" in next(s for s in books.common.steps if s.id == "notify-ncsc").text.en
     assert "security team" in next(s for s in books.common.steps if s.id == "notify-ncsc").text.en
+
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_HOSTS))
+def test_every_platform_reports_a_fake_account_through_its_own_pages(books, platform):
+    """Impersonation: the first steps name the platform's own way to report a fake account,
+    replacing the common step's general advice, on every platform with a playbook."""
+    facts = Facts.of(platform, kind="impersonation", symptoms=["impersonation"], severity=3)
+    first = [s for s in books.steps_for(facts) if s.phase == "first"]
+    assert [s.id for s in first] == [
+        "notify-security-team",
+        "evidence-fake-account",
+        "recover-impersonation",
+    ]
+    report = first[-1]
+    assert report in books.overlays[platform].steps  # the platform's own, not the common one
+    assert urlparse(report.link).netloc in PLATFORM_HOSTS[platform]
+    assert report.source.checked and report.source.url.startswith("https://")
+    assert "reference number" in report.text.en
+
+
+def test_instagram_locked_out_goes_to_instagram_hacked_and_is_honest_about_the_email(books):
+    facts = Facts.of("instagram", access="no", symptoms=["locked-out"], severity=1)
+    route = books.steps_for(facts)[0]
+    assert (route.id, route.phase, route.link) == ("recover-route", "first", INSTAGRAM_HACKED)
+    assert "about.instagram.com" in route.source.url  # Instagram's own word for the address
+    text = route.text.en
+    # The "revert this change" email is only in news reports: said so, and the reader is
+    # sent to instagram.com/hacked rather than told to trust a link in an email.
+    assert "undo" in text and "could not confirm" in text
+    assert "not a link in an email" in text and "Never pay" in text
+
+
+def test_threads_is_recovered_through_its_instagram_account(books):
+    facts = Facts.of("threads", access="unsure", symptoms=["locked-out"], severity=2)
+    steps = books.steps_for(facts)
+    route = steps[0]
+    assert (route.id, route.link) == ("recover-route", INSTAGRAM_HACKED)
+    assert "Instagram account back first" in route.text.en
+    assert "could not check" in route.text.en  # Threads' own steps: not sourced, said so
+    order = [s.id for s in steps]
+    email = next(s for s in steps if s.id == "contain-email")
+    assert "Instagram account linked to your Threads profile" in email.text.en
+    assert order.index("contain-devices") < order.index("contain-email")
+    assert order.index("contain-email") < order.index("contain-password")
+
+
+def test_unsourced_forms_send_people_to_the_help_centre_not_a_guessed_address(books):
+    """Where no official page for the form was found, the step says so and links the
+    platform's help centre itself (a bare front page), never a made-up deep link."""
+    for platform in ("facebook", "instagram", "threads"):
+        step = next(s for s in books.overlays[platform].steps if s.id == "recover-impersonation")
+        assert "could not check" in step.text.en and "Help Centre yourself" in step.text.en
+        assert urlparse(step.link).path in ("/", "/help"), (platform, step.link)
 
 
 def test_shipped_playbooks_have_no_lint_problems_on_the_day_they_were_checked(capsys):

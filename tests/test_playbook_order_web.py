@@ -73,3 +73,27 @@ async def test_an_impersonation_gets_the_report_and_takedown_steps(bot, fake_pd)
     assert not {"contain-password", "evidence-capture", "communicate-holding-line"} & stored
     shown = await checklist_text(bot, incident_id)
     assert "Report the fake account" in shown
+
+
+async def test_a_locked_out_instagram_team_is_sent_to_instagram_hacked_first(bot, fake_pd):
+    incident_id, _ = await triage(
+        bot,
+        "compromised instagram @dept",
+        ["symptoms|locked-out:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
+    )
+    assert first_steps(bot, incident_id)[0] == "recover-route"
+    shown = await checklist_text(bot, incident_id)
+    assert "https://www.instagram.com/hacked" in shown  # Instagram's own page
+    assert shown.index("go to instagram.com/hacked now") < shown.index("security team and")
+
+
+async def test_a_fake_threads_profile_is_reported_through_the_help_centre(bot, fake_pd):
+    incident_id, _ = await triage(
+        bot,
+        "compromised threads @dept",
+        ["symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"],
+    )
+    assert first_steps(bot, incident_id)[-1] == "recover-impersonation"
+    shown = await checklist_text(bot, incident_id)
+    assert "Report the fake profile to Threads" in shown
+    assert "https://help.instagram.com/" in shown
