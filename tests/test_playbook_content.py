@@ -131,7 +131,6 @@ def test_every_shipped_step_is_linked_dated_and_platform_steps_link_the_platform
     assert "security team" in next(s for s in books.common.steps if s.id == "notify-ncsc").text.en
 
 
-
 @pytest.mark.parametrize("platform", sorted(PLATFORM_HOSTS))
 def test_every_platform_reports_a_fake_account_through_its_own_pages(books, platform):
     """Impersonation: the first steps name the platform's own way to report a fake account,
