@@ -4,7 +4,12 @@ The Web API methods are found in the source: calls of ``AsyncWebClient`` methods
 the methods those call, as ``files_upload_v2`` does), and method names used as strings
 (the tip fan-out posts to ``chat.postMessage`` itself). Each method's scopes come from
 the table in ``bot/adapters/slack/scopes.py``. (tests/test_packaging.py validates the
-manifest against Slack's schema.)"""
+manifest against Slack's schema.)
+
+And over HTTP: the fake Slack Web API answers ``missing_scope`` for a method whose scope
+(from Slack's own reference, kept in the fake apart from our table) the token lacks, so a
+bot holding only the manifest's scopes shows the table is right where it matters most: a
+page sent to one person's direct messages needs no ``im:write``."""
 
 from __future__ import annotations
 
@@ -18,6 +23,11 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.scopes import METHOD_SCOPES, needed_scopes
+from bot.core.clock import FakeClock
+from tests.fakes.slack_api import SLACK_REFERENCE_SCOPES
+from tests.support import start_bot, stop_bot
+from tests.test_paging_app import FEATURES, env_for, pager_of
+from tests.test_paging_harness import T0, info, routing
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bot", "content", "incidents", "app.py")
@@ -99,3 +109,40 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_code_uses():
     assert len(asked) == len(set(asked)), "a scope is listed twice"
     assert set(asked) == needed_scopes(methods_the_code_calls(), events, commands)
 
+
+def test_our_table_agrees_with_slacks_reference_for_every_method_we_call():
+    """The fake's scopes come from Slack's reference pages; our table may add a scope a
+    method needs in the way we call it (chat:write.public), never leave one out."""
+    for method in methods_the_code_calls():
+        expected = SLACK_REFERENCE_SCOPES.get(method)
+        if expected is not None:
+            assert expected in METHOD_SCOPES[method], method
+    assert "conversations.open" not in methods_the_code_calls()  # so im:write is not needed
+
+
+async def test_a_page_to_one_persons_direct_messages_works_with_only_the_manifest_scopes(
+    tmp_path, slack_env, fake_slack
+):
+    fake_slack.granted = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert "im:write" not in fake_slack.granted
+    config = routing(
+        {"duty": {"type": "chat", "platform": "slack", "user": "slack:UDUTY"}},
+        [{"targets": ["duty"]}],
+        members=["slack:UDUTY"],
+    )
+    env = {**slack_env, **env_for(tmp_path, config, SECBOT_MODE="production")}
+    bot = await start_bot(
+        env, clock=FakeClock(T0), slack=fake_slack, features=FEATURES, content=False
+    )
+    try:
+        await pager_of(bot).start(info())
+        (post,) = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
+        assert post["channel"] == "UDUTY"  # the person's id: Slack's DM with the app
+        assert fake_slack.refused == []
+        # The fake does refuse what the token lacks, so the check above means something.
+        fake_slack.granted.discard("chat:write")
+        await pager_of(bot).start(info("INC-2"))
+        await fake_slack.wait_for(lambda s: s.refused)
+        assert fake_slack.refused[0] == ("chat.postMessage", "chat:write")
+    finally:
+        await stop_bot(bot)

@@ -11,9 +11,37 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes.base import FakeServer
 
+# The bot scope each method needs, from Slack's own reference pages
+# (docs.slack.dev/reference/methods/<method> and /reference/scopes/<scope>), written here
+# independently of bot/adapters/slack/scopes.py so a test can catch that table being wrong.
+# chat:write covers chat.postMessage to a person's user id: Slack posts it in the app's
+# messages tab with that person, with no conversations.open (which needs im:write) first.
+SLACK_REFERENCE_SCOPES: dict[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "users.info": "users:read",
+    "conversations.open": "im:write",
+    "conversations.invite": "groups:write",  # a private channel
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+
+
+def reference_scope(method: str, body: Any) -> str | None:
+    """The scope Slack's reference says ``method`` needs as called (None: not modelled)."""
+    if method == "conversations.create":
+        private = isinstance(body, dict) and str(body.get("is_private")).lower() in ("1", "true")
+        return "groups:write" if private else "channels:manage"
+    return SLACK_REFERENCE_SCOPES.get(method)
+
 
 class FakeSlack(FakeServer):
     def __init__(self) -> None:
+        # The bot token's scopes; None grants everything. A method whose reference scope is
+        # missing answers missing_scope, as Slack does, and is kept in ``refused``.
+        self.granted: set[str] | None = None
+        self.refused: list[tuple[str, str]] = []  # (method, the scope it needed)
         self._ts = itertools.count(1)
         self.channel_errors: dict[str, str] = {}
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
@@ -71,6 +99,10 @@ class FakeSlack(FakeServer):
             )
         if method in self.method_errors:
             return web.json_response({"ok": False, "error": self.method_errors[method]})
+        needed = reference_scope(method, body)
+        if self.granted is not None and needed is not None and needed not in self.granted:
+            self.refused.append((method, needed))
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": needed})
         channel = body.get("channel") if isinstance(body, dict) else None
         if channel in self.channel_errors and method.startswith("chat."):
             return web.json_response({"ok": False, "error": self.channel_errors[channel]})

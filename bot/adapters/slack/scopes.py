@@ -5,6 +5,17 @@ Slack admins approve every scope, and a scope the code never uses is access nobo
 ``tests/test_slack_scopes.py`` finds the Web API methods the code calls and fails when
 one is missing here, when a row is no longer used, or when the manifest's scopes differ.
 Scopes from Slack's method reference pages (api.slack.com/methods).
+
+``im:write`` is not asked for, on purpose (checked against Slack's reference on
+2026-12-04). Slack lists it for ``conversations.open`` (docs.slack.dev/reference/scopes/
+im.write), which secbot never calls: a direct message is ``chat.postMessage`` with the
+person's user id as the channel (``SlackTransport.direct_place``), which Slack delivers in
+the app's messages tab (``manifest.yml`` has ``messages_tab_enabled``) and which needs only
+``chat:write`` (docs.slack.dev/reference/scopes/chat.write lists chat.postMessage,
+chat.postEphemeral and chat.update). If code ever calls ``conversations.open``, the test
+fails until it has a row here, and the manifest must then ask for ``im:write``.
+``tests/test_slack_scopes.py`` also sends a page to one person through a fake Slack that
+refuses any method whose scope (from Slack's reference) the manifest lacks.
 """
 
 from __future__ import annotations
