@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from incidents.desk import IncidentDesk
 
 _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+_MENTION = re.compile(r"^<@([A-Za-z0-9_.:\-]{1,100})>$")
 _PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
 ROLES = {
     "reporter": "reported it",
@@ -28,15 +29,25 @@ ROLES = {
 }
 
 
-def parse_person(token: str, platform: str) -> tuple[str, str] | None:
+def parse_person(
+    token: str, platform: str, mentions: dict[str, str] | None = None
+) -> tuple[str, str] | None:
     """``<@U123|name>`` or ``<@U123>`` (a Slack mention: slash commands arrive escaped),
-    ``@user-id`` or ``platform:user-id`` → (actor key, the name the mention carried, or
-    "" when it carried none: look the person up, ``incidents.names``)."""
+    ``<@id>`` on another platform (a Teams @mention, with its name in ``mentions``: see
+    ``Incoming.mentions``), ``@user-id`` or ``platform:user-id`` → (actor key, the name
+    the mention carried, or "" when it carried none: look the person up,
+    ``incidents.names``)."""
     match = _SLACK_MENTION.match(token)
-    if match:
+    if match and platform in ("slack", "test"):
         # The name in a mention is Slack's, not typed freely: made inert and cut to fit.
         name = one_line(text_limits.clean(match.group(2) or ""), text_limits.PERSON)
         return f"slack:{match.group(1)}", name
+    match = _MENTION.match(token)
+    if match:
+        # Only a name the platform gave beside the text counts; a typed "|name" does not.
+        ident = match.group(1)
+        given = (mentions or {}).get(ident, "")
+        return f"{platform}:{ident}", one_line(text_limits.clean(given), text_limits.PERSON)
     match = _PERSON.match(token)
     if not match:
         return None
@@ -61,16 +72,12 @@ async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:
     inc = await desk.access.find(turn, words[0])
     if inc is None:
         return
-    people = [parse_person(w, turn.place.platform) for w in words[1:]]
+    people = [await desk.handover.named_person(turn, w) for w in words[1:]]
     if any(p is None for p in people):
         await turn.reply(cards.note("I can't tell who that is: type @their-id.", private=True))
         return
     added = []
-    for key, hint in (p for p in people if p is not None):
-        platform, _, user_id = key.partition(":")
-        name = await desk.names.name(
-            platform, turn.place.workspace, user_id, hint=hint, where=turn.place
-        )
+    for key, name in (p for p in people if p is not None):
         if await desk.store.people.add(inc.id, key, name, "added", turn.actor.key, desk.now()):
             added.append(name)
     if not added:

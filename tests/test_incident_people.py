@@ -252,13 +252,19 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
         ),
     )
     assert f"Sam Helper is now commander of {incident_id}." in reply["text"]
-    # A link in an escaped command is kept as the address typed.
-    await bot.slash(
-        "/compromised",
-        f"evidence {incident_id} <https://x.com/post/1|x.com/post/1>",
-        user="UHELP",
-        channel=CHANNEL,
+    # A link in an escaped command is kept as the address typed. (Its reply is awaited, so
+    # it cannot be taken for the reply to the click below on a busy machine.)
+    said = await slack_reply(
+        bot,
+        fake_slack,
+        lambda: bot.slash(
+            "/compromised",
+            f"evidence {incident_id} <https://x.com/post/1|x.com/post/1>",
+            user="UHELP",
+            channel=CHANNEL,
+        ),
     )
+    assert "added evidence" in said["text"]
 
     async def check():
         events = await desk(bot).store.timeline.events(incident_id)
@@ -359,7 +365,8 @@ def teams_pick(bot, verb: str, value: str, data: dict, *, aad: str, reply_to_id:
     return bot.teams(activity)
 
 
-async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connector, fake_pd):
+async def teams_incident(bot, fake_connector) -> tuple[str, str]:
+    """The reporter starts an incident in a Teams channel and answers triage: (id, card id)."""
     status, _ = await bot.teams_say(
         "compromised threads @dept", mention=True, aad=REPORTER, name=WHO[REPORTER]
     )
@@ -377,6 +384,11 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         puts = [u for u in fake_connector.updates() if u.get("id") == card_id]
         card = puts[-1]["attachments"][0]["content"]
     assert (await desk(bot).store.get(incident_id)).triage_step == "done"
+    return incident_id, card_id
+
+
+async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connector, fake_pd):
+    incident_id, card_id = await teams_incident(bot, fake_connector)
 
     # The reporter may not acknowledge; the refusal names no file or setting (item 6).
     status, body = await teams_pick(
@@ -419,6 +431,59 @@ async def test_teams_names_and_handover_with_the_people_picker(bot, fake_connect
         ]
     )
     assert said
+
+
+def teams_say_naming(bot, text: str, *people: tuple[str, dict], aad: str = REPORTER):
+    """What Teams sends when someone types ``@secbot <text>`` with @mentions of people in
+    it: the text holds ``<at>Name</at>`` and an entity beside it names each person (with
+    the Teams id, and sometimes the Entra object id too)."""
+    activity = teams_activity(
+        text, service_url=bot.connector.url, mention=True, aad=aad, name=WHO.get(aad, "Sam Helper")
+    )
+    for shown, mentioned in people:
+        activity["entities"].append({"type": "mention", "text": shown, "mentioned": mentioned})
+    return bot.teams(activity)
+
+
+async def test_teams_handover_by_typed_at_mention(bot, fake_connector, fake_pd):
+    """``handover @Sam Helper`` in Teams: the mention is an entity, not text, and names
+    with spaces survive. It resolves to the person a pick from the people picker gives
+    (keyed by Entra object id, named from the roster), with or without the incident id."""
+    incident_id, _ = await teams_incident(bot, fake_connector)
+    fake_connector.members[HELPER] = "Sam Helper"
+    fake_connector.teams_ids["29:helper-teams-id"] = HELPER  # the roster knows both ids
+    sam = ("<at>Sam Helper</at>", {"id": "29:helper-teams-id", "name": "Sam Helper"})
+
+    # Typed in the incident's own channel, the id can be left out.
+    status, _ = await teams_say_naming(bot, "compromised handover <at>Sam Helper</at>", sam)
+    assert status in (200, 201)
+    inc = await desk(bot).store.get(incident_id)
+    assert (inc.commander, inc.commander_name) == (f"teams:{HELPER}", "Sam Helper")
+    said = await fake_connector.wait_for(
+        lambda s: [
+            a for a in s.sent() if f"Sam Helper is now commander of {incident_id}" in card_text(a)
+        ]
+    )
+    assert "29:helper-teams-id" not in card_text(said[-1])  # a name, never an id
+    events = await desk(bot).store.timeline.events(incident_id)
+    event = [e.text for e in events if e.kind == "commander"]
+    assert event[-1] == "Commander is now Sam Helper"
+
+    # A step, by id and number; this mention carries the Entra object id itself.
+    fake_connector.members[TEAM] = "Priya Shah"
+    priya = ("<at>Priya Shah</at>", {"id": "29:team-teams-id", "aadObjectId": TEAM,
+                                     "name": "Priya Shah"})  # fmt: skip
+    await teams_say_naming(
+        bot, f"compromised assign {incident_id} 1 <at>Priya Shah</at>", priya, aad=HELPER
+    )
+    first = (await desk(bot).store.steps.all(incident_id))[0]
+    assert (first.assignee, first.assignee_name) == (f"teams:{TEAM}", "Priya Shah")
+
+    # The bot's own mention is not a person, and a typed "<@id|name>" names nobody by
+    # that name: only what Teams put beside the text counts.
+    await teams_say_naming(bot, f"compromised handover {incident_id} <@aad-x|The Boss>")
+    inc = await desk(bot).store.get(incident_id)
+    assert inc.commander == f"teams:{HELPER}" and inc.commander_name == "Sam Helper"
 
 
 def test_escaped_slack_command_text_reads_as_typed():

@@ -216,4 +216,9 @@ def test_parse_person():
     assert parse_person("@web-user-2", "web") == ("web:web-user-2", "")
     assert parse_person("teams:aad-1", "web") == ("teams:aad-1", "")
     assert parse_person("bad id!", "web") is None
+    # A Teams @mention: <@id> in the text, the name only from what Teams sent beside it.
+    given = {"29:abc": "Sam Helper"}
+    assert parse_person("<@29:abc>", "teams", given) == ("teams:29:abc", "Sam Helper")
+    assert parse_person("<@29:abc|Boss>", "teams", given) is None  # a typed name: nobody
+    assert parse_person("<@AAD1>", "teams") == ("teams:AAD1", "")  # not a Slack mention
     assert Actor("web", "x").key == "web:x" and Place("web", "l", "c").key == "web:l:c"

@@ -152,6 +152,10 @@ class Incoming:
     form: dict[str, str] = field(default_factory=dict)
     shared: SharedMessage | None = None  # the message a message action was used on
     files: tuple[FileRef, ...] = ()
+    # People the text names by a platform mention (Teams sends these as entities beside
+    # the text): their platform id -> the name the platform gave. In ``text`` each one
+    # reads ``<@id>``, one word, as Slack's escaped mentions do.
+    mentions: dict[str, str] = field(default_factory=dict)
     # The platform already has its answer (Slack's acknowledgement went out before the
     # handler ran), so nothing is waiting for the handler to finish: work that only
     # tidies up afterwards (merging a count edit) need not hold the handler open.

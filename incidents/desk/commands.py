@@ -41,6 +41,7 @@ USAGE = (
     "/compromised evidence <id> <link or note> — add evidence to the timeline\n"
     "/compromised skip <id> <step number> <reason> — skip a checklist step\n"
     "/compromised assign <id> @person — hand over as commander (or: <id> <step number> @person)\n"
+    "/compromised handover <id> @person — the same as assign\n"
     "/compromised add <id> @person — let someone see and work on the incident\n"
     "/compromised people <id> — who is on the incident\n"
     "/compromised severity <id> <1-4> — change the severity (commander or admin)\n"
@@ -71,6 +72,7 @@ class Commands(DeskJob):
             "report": d.reports.report,
             "drill": d.drills.drill,
             "assign": d.lifecycle.assign,
+            "handover": d.lifecycle.assign,
             "severity": d.lifecycle.severity,
             "evidence": d.lifecycle.evidence,
             "skip": d.checklist.skip_command,

@@ -12,8 +12,11 @@ platform id in ``form["person"]``:
   step. The checklist's Assign control sends the same action without a person, which
   shows the picker.
 
-Typed handovers (``/compromised assign <id> @person``, a Slack mention arriving escaped
-as ``<@U123>``) end in the same :meth:`Handover.to_commander` and :meth:`Handover.to_step`.
+Typed handovers end in the same :meth:`Handover.to_commander` and :meth:`Handover.to_step`:
+``/compromised assign <id> @person`` (or ``handover``), where the person is a Slack
+mention arriving escaped as ``<@U123>``, a Teams @mention (an entity beside the text,
+``<@id>`` in it: see ``Incoming.mentions``) or a typed id. :meth:`Handover.named_person`
+turns any of them into the same key and name a pick gives.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bot.core.model import PERSON_FIELD, Block, Choice, Message, PersonPicker, S
 from incidents import cards
 from incidents.cards import HANDOVER, STEP_ASSIGN
 from incidents.desk.job import DeskJob
+from incidents.people import parse_person
 from incidents.store import Incident, StepState
 
 # A platform user id as pickers send it: Slack U…/W…, an Entra object id, a web chat id.
@@ -97,6 +101,39 @@ class Handover(DeskJob):
             await self.to_commander(turn, inc, key, name)
         else:
             await self.to_step(turn, inc, step, key, name)
+
+    async def named_person(self, turn: Turn, token: str) -> tuple[str, str] | None:
+        """(actor key, display name) for a person named in typed text, keyed as a pick
+        from the person picker is; None when it names nobody. A Teams @mention may carry
+        the person's Teams id rather than the Entra object id that keys Teams people, so
+        it is looked up in the conversation's roster, which gives the object id."""
+        person = parse_person(token, turn.place.platform, turn.incoming.mentions)
+        if person is None:
+            return None
+        key, hint = person
+        platform, _, user_id = key.partition(":")
+        place = turn.place
+        transport = self.services.transports.get(platform)
+        if user_id in turn.incoming.mentions and transport is not None:
+            try:
+                found = await transport.lookup(place.workspace, user_id, place)
+            except Exception:  # noqa: BLE001 - keep the id the mention gave
+                found = None
+            if found is not None and found.user_id:
+                user_id, key = found.user_id, found.key
+        name = await self.desk.names.name(
+            platform, place.workspace, user_id, hint=hint, where=place
+        )
+        return key, name
+
+    async def incident_here(self, turn: Turn) -> Incident | None:
+        """The one open incident a handover typed without an id means: the one whose
+        room or first conversation this is, among those the caller may see; None when
+        that is not exactly one."""
+        channel = turn.place.channel
+        mine = await self.desk.access.open_for(turn.actor, turn.place)
+        here = [i for i in mine if channel in {p.channel for p in (i.origin, i.room) if p}]
+        return here[0] if len(here) == 1 else None
 
     async def may_hand_over(self, turn: Turn, inc: Incident) -> bool:
         if not self.desk.may_run(turn.actor, inc):

@@ -14,7 +14,6 @@ from bot.core.hints import typed
 from incidents import cards, text_limits
 from incidents.desk.job import DeskJob
 from incidents.paging.model import severity_change
-from incidents.people import parse_person
 from incidents.store import BOT, Incident
 from incidents.triage import FLAGS, normalise_handle
 
@@ -101,6 +100,9 @@ class Lifecycle(DeskJob):
         """``assign <id>`` shows a person picker; ``assign <id> @person`` hands over as
         commander, ``assign <id> <step> @person`` gives a step (``desk/handover.py``)."""
         words = rest.split()
+        if len(words) == 1 and words[0].startswith(("@", "<@")):  # "handover @Sam": which?
+            here = await self.desk.handover.incident_here(turn)
+            words = [here.id, words[0]] if here is not None else []
         if len(words) not in (1, 2, 3):
             await turn.reply(
                 cards.note(
@@ -124,7 +126,7 @@ class Lifecycle(DeskJob):
         if len(words) == 1:
             await self.desk.handover.picker(turn, inc)
             return
-        person = parse_person(words[-1], turn.place.platform)
+        person = await self.desk.handover.named_person(turn, words[-1])
         if person is None:
             await turn.reply(
                 cards.note(
@@ -135,11 +137,7 @@ class Lifecycle(DeskJob):
                 )
             )
             return
-        key, hint = person
-        platform, _, user_id = key.partition(":")
-        name = await self.desk.names.name(
-            platform, turn.place.workspace, user_id, hint=hint, where=turn.place
-        )
+        key, name = person
         if step is None:
             await self.desk.handover.to_commander(turn, inc, key, name)
         else:

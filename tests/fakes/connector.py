@@ -18,6 +18,9 @@ class FakeConnector(FakeServer):
         self.members: dict[str, str] = {}
         # Files attached in Teams, served at /files/<id> (a pre-authorised downloadUrl).
         self.files: dict[str, bytes] = {}
+        # Teams ids (29:…) of roster members -> their Entra object id, the key of members:
+        # a member looked up by Teams id answers with its object id, as the connector does.
+        self.teams_ids: dict[str, str] = {}
         super().__init__()
 
     def routes(self) -> list:
@@ -54,11 +57,13 @@ class FakeConnector(FakeServer):
     async def member(self, request: web.Request) -> web.Response:
         await self.record(request)
         member = request.match_info["member"]
-        name = self.members.get(member)
+        aad = self.teams_ids.get(member, member)
+        name = self.members.get(aad)
         if name is None:
             return web.json_response({"error": {"code": "NotFound", "message": "no"}}, status=404)
+        teams_id = member if member in self.teams_ids else f"29:{member}"
         return web.json_response(
-            {"id": f"29:{member}", "name": name, "aadObjectId": member, "userRole": "user"}
+            {"id": teams_id, "name": name, "aadObjectId": aad, "userRole": "user"}
         )
 
     def sent(self) -> list[dict]:

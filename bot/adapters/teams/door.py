@@ -48,6 +48,7 @@ from bot.adapters.teams.store import ConversationStore
 from bot.adapters.teams.translate import (
     action_from,
     actor_of,
+    person_mentions,
     place_of,
     without_mention,
 )
@@ -249,13 +250,14 @@ class TeamsFrontDoor:
                 actor=actor, place=place, kind="files", delivery_id=delivery, files=files
             )
         elif activity.type == ActivityTypes.message:
-            text = without_mention(activity)
+            text, mentions = person_mentions(activity, without_mention(activity))
             incoming = Incoming(
                 actor=actor,
                 place=place,
                 kind="text",
                 delivery_id=delivery,
                 text=(text or "").strip(),
+                mentions=mentions,
             )
         elif activity.type == ActivityTypes.conversation_update:
             await self._membership_changed(activity, responder, delivery)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -72,3 +73,31 @@ def without_mention(activity: Activity) -> str:
         return text_of(TurnContext.remove_recipient_mention(activity))
     except (AttributeError, TypeError, KeyError, ValueError):
         return text_of(activity.text)
+
+
+_PERSON_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
+
+
+def person_mentions(activity: Activity, text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with each @mention of a person (not the bot) as ``<@id>``, and who they
+    are: {id: the name Teams gave}. Teams writes a mention as ``<at>Sam Helper</at>`` in
+    the text and names the person in an entity beside it; names have spaces, so a command
+    reads one token instead (``assign SEC-1 <@id>``). The id is the Entra object id when the
+    entity has one (Teams keys people by it, as the people picker does), else the Teams
+    id, which the incident desk looks up in the conversation's roster. A mention of an odd
+    shape is left as the words it came as."""
+    found: dict[str, str] = {}
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in TurnContext.get_mentions(activity):
+        props = dict_of(getattr(entity, "additional_properties", None))
+        mentioned = dict_of(props.get("mentioned"))
+        teams_id = text_of(mentioned.get("id"))
+        person = text_of(mentioned.get("aadObjectId")) or teams_id
+        shown = text_of(props.get("text"))
+        if not teams_id or teams_id == bot_id or not _PERSON_ID.match(person):
+            continue
+        if not shown or shown not in text:
+            continue
+        text = text.replace(shown, f"<@{person}>", 1)
+        found[person] = text_of(mentioned.get("name"))
+    return text, found

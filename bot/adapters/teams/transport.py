@@ -189,7 +189,12 @@ class TeamsTransport:
             except DeliveryFailed:
                 found = None
             if found is not None and getattr(found, "name", None):
-                return Actor("teams", user_id, str(found.name))
+                # Keyed as Teams actors are: by Entra object id when the roster gives one
+                # (a Teams id from an @mention comes back as the person's object id).
+                aad = getattr(found, "aad_object_id", None)
+                return Actor(
+                    "teams", aad if isinstance(aad, str) and aad else user_id, str(found.name)
+                )
         return Actor("teams", user_id, "") if await self.store.teams_id(user_id) else None
 
 
