@@ -81,7 +81,7 @@ async def test_a_locked_out_instagram_team_is_sent_to_instagram_hacked_first(bot
         "compromised instagram @dept",
         ["symptoms|locked-out:on", "symptoms|next", "access|no", "harmful|no", "personal|no"],
     )
-    assert first_steps(bot, incident_id)[0] == "recover-route"
+    assert (await first_steps(bot, incident_id))[0] == "recover-route"
     shown = await checklist_text(bot, incident_id)
     assert "https://www.instagram.com/hacked" in shown  # Instagram's own page
     assert shown.index("go to instagram.com/hacked now") < shown.index("security team and")
@@ -93,7 +93,7 @@ async def test_a_fake_threads_profile_is_reported_through_the_help_centre(bot, f
         "compromised threads @dept",
         ["symptoms|impersonation:on", "symptoms|next", "access|yes", "harmful|no", "personal|no"],
     )
-    assert first_steps(bot, incident_id)[-1] == "recover-impersonation"
+    assert (await first_steps(bot, incident_id))[-1] == "recover-impersonation"
     shown = await checklist_text(bot, incident_id)
     assert "Report the fake profile to Threads" in shown
     assert "https://help.instagram.com/" in shown
