@@ -32,6 +32,7 @@ from bot.http.errors import error_middleware, quiet_malformed_requests
 from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
 from bot.http.store_pages import store_page_routes
+from bot.http.webhooks import webhook_routes
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, schema
 from bot.storage.db import (
@@ -155,6 +156,9 @@ def create_app(
     if settings.webchat:
         app.add_routes(webchat.webchat_routes(bot, web_store, web_transport, clock))
     app.add_routes(store_page_routes(settings))  # the privacy and terms pages
+    # Signed calls from other services (PagerDuty's webhooks, paging callbacks): each
+    # feature's receiver checks the signature (bot/http/webhooks.py).
+    app.add_routes(webhook_routes(host.webhooks))
 
     # Teams: authenticated with an app id; without one, open to the Bot Framework Emulator
     # but only in development mode and only for loopback serviceUrls (Settings.teams_enabled).
@@ -235,7 +239,7 @@ def create_app(
     app.router.add_get("/readyz", readyz)
 
     async def log_doors(app: web.Application) -> None:
-        for line in door_lines(settings, doors):
+        for line in door_lines(settings, doors, host.webhooks):
             log.info("%s", line)
         if not any(doors.get(d) for d in ("slack_http", "slack_socket_mode", "teams", "webchat")):
             log.warning(

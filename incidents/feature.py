@@ -84,6 +84,11 @@ def setup(host: FeatureHost) -> None:
         pager.on_notice = desk.paging.on_notice
         pager.ack_hint = ACK_HINT
         pager.name_of = desk.names.known
+        from incidents.paging.webhooks import WebhookReceiver
+
+        receiver = host.services.find_feature(WebhookReceiver)
+        if receiver is not None:  # None with a stand-in pager (tests)
+            receiver.on_event = desk.remote.on_event
     host.services.provide(desk)
     host.registry.add_command(
         "compromised",

@@ -17,6 +17,7 @@ import pytest
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.core.clock import FakeClock
+from tests.endpoints import CALLBACK_SECRET, PAGERDUTY_SECRET
 from tests.fakes.botframework import FakeBotFramework
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import FakePagerDuty
@@ -89,6 +90,9 @@ def slack_env(fake_slack, tmp_path) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.url + "api/",
         "SECBOT_ADMINS": "UADMIN,aad-admin,web-admin",
+        # The paging tools' webhook secrets (tests/endpoints.py signs with them).
+        "SECBOT_PAGERDUTY_WEBHOOK_SECRETS": PAGERDUTY_SECRET,
+        "SECBOT_PAGING_CALLBACK_SECRETS": CALLBACK_SECRET,
         # The web chat with sign-in: a users file (tests.support.WEB_USERS) and the one
         # host name the tests use.
         **web_chat_env(tmp_path),

@@ -10,6 +10,8 @@ needs credentials (a bearer token, say) give the fuzzer what gets a request past
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,11 +19,13 @@ import aiohttp
 import yarl
 
 from tests.fakes.botframework import sign_token
+from tests.fakes.pagerduty import WEBHOOK_SECRET
 from tests.support import RunningBot
 
 # What an endpoint reads from a request.
 JSON = "json"  # a JSON body (Teams activities, web chat sends)
 SLACK = "slack"  # a Slack-signed form or JSON body
+SIGNED = "signed"  # a JSON body signed over its raw bytes (webhooks from paging tools)
 QUERY = "query"  # only its query string
 NOTHING = "nothing"  # nothing at all (pages, static files, health)
 
@@ -36,6 +40,8 @@ class Endpoint:
     headers: Callable[[RunningBot], dict[str, str]] = field(default=lambda bot: {})
     # Share of the fuzzer's generated requests (weights; see test_fuzz_endpoints).
     weight: int = 1
+    # For a SIGNED body: the headers that sign these exact bytes, as the caller would.
+    sign: Callable[[bytes], dict[str, str]] | None = None
 
 
 def signed_in(bot: RunningBot) -> dict[str, str]:
@@ -58,6 +64,21 @@ def bot_connector(bot: RunningBot) -> dict[str, str]:
 def _token(service_url: str, app_id: str) -> str:
     return sign_token(service_url, app_id=app_id)  # valid for an hour: one per run will do
 
+# The webhook secrets every test app is given (tests/conftest.py ``slack_env``, the fuzzer).
+PAGERDUTY_SECRET = WEBHOOK_SECRET
+CALLBACK_SECRET = "paging-callback-secret-0001-xyz"
+
+
+def pagerduty_signed(body: bytes) -> dict[str, str]:
+    return {"X-PagerDuty-Signature": "v1=" + hmac.new(
+        PAGERDUTY_SECRET.encode(), body, hashlib.sha256).hexdigest()}  # fmt: skip
+
+
+def callback_signed(body: bytes) -> dict[str, str]:
+    return {"X-Secbot-Signature": "sha256=" + hmac.new(
+        CALLBACK_SECRET.encode(), body, hashlib.sha256).hexdigest()}  # fmt: skip
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("slack events", "POST", "/slack/events", SLACK, weight=4),
     Endpoint("teams activities", "POST", "/api/messages", JSON, bot_connector, weight=3),
@@ -71,10 +92,12 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("terms of use", "GET", "/terms", NOTHING),
     Endpoint("liveness", "GET", "/healthz", NOTHING),
     Endpoint("readiness", "GET", "/readyz", NOTHING),
+    Endpoint("pagerduty webhooks", "POST", "/webhooks/pagerduty", SIGNED, sign=pagerduty_signed),
+    Endpoint("paging callback", "POST", "/webhooks/paging", SIGNED, sign=callback_signed),
 ]
 
-BODY_ENDPOINTS = [e for e in ENDPOINTS if e.body in (JSON, SLACK)]
-JSON_ENDPOINTS = [e for e in ENDPOINTS if e.body == JSON]
+BODY_ENDPOINTS = [e for e in ENDPOINTS if e.body in (JSON, SLACK, SIGNED)]
+JSON_ENDPOINTS = [e for e in ENDPOINTS if e.body in (JSON, SIGNED)]
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.endpoints import (
+    CALLBACK_SECRET,
     ENDPOINTS,
     JSON,
     NOTHING,
+    PAGERDUTY_SECRET,
     QUERY,
+    SIGNED,
     SLACK,
     Endpoint,
     Request,
@@ -93,6 +96,8 @@ class AppThread:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.url + "api/",
             "SECBOT_ADMINS": "UADMIN,aad-admin,web-admin",
+            "SECBOT_PAGERDUTY_WEBHOOK_SECRETS": PAGERDUTY_SECRET,
+            "SECBOT_PAGING_CALLBACK_SECRETS": CALLBACK_SECRET,
             **web_chat_env(folder),
         }
         self.bot: RunningBot = self.call(
@@ -393,6 +398,44 @@ def query_requests(endpoint: Endpoint) -> st.SearchStrategy[Request]:
     return st.one_of(shaped, shaped, junk(endpoint))
 
 
+# Webhooks from paging tools: signed events of the right shape with random fields, for
+# incidents that exist or not; and junk, signed or not.
+EVENT_TYPES = st.sampled_from(
+    ["incident.acknowledged", "incident.resolved", "incident.reassigned",
+     "incident.annotated", "incident.triggered", "incident.priority_updated"]
+) | ANY_TEXT  # fmt: skip
+INCIDENT_KEYS = st.sampled_from(["SEC-2026-0001", "SEC-2026-0002", ""]) | ANY_TEXT
+
+
+def signed_requests(endpoint: Endpoint) -> st.SearchStrategy[Request]:
+    assert endpoint.sign is not None
+    sign = endpoint.sign
+
+    def build(body: bytes, content_type: str) -> Request:
+        headers = (("Content-Type", content_type), *sign(body).items())
+        return Request("POST", endpoint.path, headers=headers, body=body)
+
+    def pagerduty(kind, event_id, key, agent, extra) -> dict:
+        data = {"id": "PINC1", "type": "incident", "incident_key": key, **extra}
+        if kind == "incident.annotated":
+            data = {"incident": {"id": key}, "content": agent, **extra}
+        return {"event": {"id": event_id, "event_type": kind, "data": data,
+                          "agent": {"id": "P1", "summary": agent, "type": "user_reference"}}}
+
+    def callback(kind, event_id, key, agent, extra) -> dict:
+        return {"event": kind, "id": event_id, "incident_id": key,
+                "by": {"id": "u1", "name": agent}, "note": agent, **extra}  # fmt: skip
+
+    shape = pagerduty if endpoint.path.endswith("pagerduty") else callback
+    events = st.builds(
+        shape, EVENT_TYPES, st.sampled_from(["e1", "e2"]) | ANY_TEXT, INCIDENT_KEYS,
+        ANY_TEXT, st.dictionaries(SHORT, JSON_VALUES, max_size=3),
+    )  # fmt: skip
+    shaped = st.builds(build, json_bytes(events), st.just("application/json"))
+    signed_junk = st.builds(build, JUNK_BODIES, CONTENT_TYPES)
+    return st.one_of(shaped, shaped, signed_junk, junk(endpoint))
+
+
 def nothing_requests(endpoint: Endpoint) -> st.SearchStrategy[Request]:
     return junk(endpoint)
 
@@ -410,6 +453,7 @@ def _strategies(app: AppThread) -> dict[str, Callable[[Endpoint], st.SearchStrat
         ),
         QUERY: query_requests,
         NOTHING: nothing_requests,
+        SIGNED: signed_requests,
     }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.core.registry import Registry
     from bot.core.turn import Services
+    from bot.core.webhooks import Receiver
     from bot.workers import Worker
 
 # The one list to edit when a feature is added.
@@ -33,6 +34,8 @@ Background = Callable[["Services"], AsyncIterator[None]]
 class FeatureHost:
     services: Services
     background: list[Background] = field(default_factory=list)
+    # path -> receiver of signed calls from other services (bot/core/webhooks.py)
+    webhooks: dict[str, Receiver] = field(default_factory=dict)
 
     @property
     def registry(self) -> Registry:
@@ -41,6 +44,11 @@ class FeatureHost:
     def add_background(self, task: Background) -> None:
         """An async generator: code before ``yield`` runs at start-up, after it at shutdown."""
         self.background.append(task)
+
+    def add_webhook(self, path: str, receiver: Receiver) -> None:
+        """Serve ``POST path`` (aiohttp syntax: ``/webhooks/paging/{target}``) with
+        ``receiver``, which checks the caller's signature itself."""
+        self.webhooks[path] = receiver
 
     def add_worker(self, worker: Worker) -> None:
         """A :class:`bot.workers.Worker`: started with the app, stopped and drained at

@@ -6,10 +6,14 @@ something is open with no sign-in, and what would turn an off door on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.settings import Settings
 
 
-def door_lines(settings: Settings, doors: dict[str, bool]) -> list[str]:
+def door_lines(
+    settings: Settings, doors: dict[str, bool], webhooks: Iterable[str] = ()
+) -> list[str]:
     dev = "development mode, " if settings.dev_mode else ""
     lines = [f"mode: {'development' if settings.dev_mode else 'production'}"]
 
@@ -40,6 +44,10 @@ def door_lines(settings: Settings, doors: dict[str, bool]) -> list[str]:
         lines.append(f"webchat: on, {dev}shared secret per user ({count} {people})")
     else:
         lines.append(f"webchat: on, {dev}no sign-in")
+
+    paths = sorted(webhooks)
+    if paths:
+        lines.append(f"webhooks: {', '.join(paths)}, each checks its caller's signature")
 
     hosts = settings.host_allow_list
     if hosts:

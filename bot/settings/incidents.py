@@ -73,6 +73,20 @@ class PagingSettings(SettingsGroup):
         "Base URL of PagerDuty's Events API (tests point it at a fake).",
         group="Paging",
     )
+    pagerduty_webhook_secrets: str | None = setting(
+        "SECBOT_PAGERDUTY_WEBHOOK_SECRETS", None,
+        "The signing secrets of your PagerDuty V3 webhook subscriptions, separated by"
+        " commas (old and new during a rotation); unset: /webhooks/pagerduty refuses"
+        " every call (401).",
+        group="Paging", secret=True,
+    )
+    paging_callback_secrets: str | None = setting(
+        "SECBOT_PAGING_CALLBACK_SECRETS", None,
+        "The secrets other paging tools sign their calls to /webhooks/paging with"
+        " (X-Secbot-Signature), separated by commas (old and new during a rotation);"
+        " unset: every call is refused (401).",
+        group="Paging", secret=True,
+    )
     notify_url: str = setting(
         "SECBOT_NOTIFY_URL", "https://api.notifications.service.gov.uk",
         "Base URL of the GOV.UK Notify API (tests point it at a fake).",
@@ -106,6 +120,24 @@ class PagingSettings(SettingsGroup):
         "SECBOT_SMTP_PASSWORD", None, "The SMTP password, if the server needs one.",
         group="Paging", secret=True,
     )
+
+    @property
+    def pagerduty_webhook_secret_list(self) -> list[str]:
+        """Each secret of SECBOT_PAGERDUTY_WEBHOOK_SECRETS, blanks left out."""
+        return [s.strip() for s in (self.pagerduty_webhook_secrets or "").split(",") if s.strip()]
+
+    @property
+    def paging_callback_secret_list(self) -> list[str]:
+        """Each secret of SECBOT_PAGING_CALLBACK_SECRETS, blanks left out."""
+        return [s.strip() for s in (self.paging_callback_secrets or "").split(",") if s.strip()]
+
+    @field_validator("pagerduty_webhook_secrets", "paging_callback_secrets")
+    @classmethod
+    def _webhook_secrets(cls, value: str | None) -> str | None:
+        short = [s for s in (value or "").split(",") if s.strip() and len(s.strip()) < 16]
+        if short:
+            raise ValueError("each secret must hold at least 16 characters")
+        return value
 
     @field_validator("pagerduty_url", "notify_url")
     @classmethod

@@ -136,6 +136,7 @@ class Commands(DeskJob):
             "hold-edit": d.holding.on_edit,
             "hold-approve": d.holding.on_approve,
             "hold-posted": d.holding.on_posted,
+            "remoteclose": d.remote.on_close,
         }.get(kind)
         if handler is None or not parts or not parts[0]:
             await turn.reply(cards.note("That button is no longer active.", private=True))

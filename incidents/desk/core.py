@@ -29,6 +29,7 @@ from incidents.desk.ico import IcoClock, card_blocks
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
 from incidents.desk.reminders import StatusReminders
+from incidents.desk.remote_paging import RemotePaging
 from incidents.desk.report import Reports
 from incidents.desk.takedowns import TakedownTracker
 from incidents.desk.triage import Triage
@@ -69,6 +70,7 @@ class IncidentDesk:
         self.clock = ClockStore(services.db)
         self.ico = IcoClock(self)
         self.reminders = StatusReminders(self)
+        self.remote = RemotePaging(self)
 
     @property
     def tz(self):

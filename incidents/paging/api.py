@@ -22,6 +22,7 @@ from incidents.paging.escalation import Engine
 from incidents.paging.model import IncidentInfo, Notice, PageRecord, severity_change
 from incidents.paging.outbox import Outbox, key_as_name
 from incidents.paging.providers import DEFAULT_ACK_HINT, ProviderContext, build_providers
+from incidents.paging.providers.pagerduty import dedup_key
 from incidents.paging.routing import (
     RoutingConfig,
     Team,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FOLLOWUP = {"acknowledged": "acknowledge", "resolved": "resolve"}
 OnEvent = Callable[[str, str], Awaitable[None]]
 OnNotice = Callable[[str, Notice], Awaitable[None]]
 
@@ -208,6 +210,41 @@ class Pager:
                 self.outbox.followups("acknowledge"),
             )
         if changed:
+            self.engine.wake()
+        return changed
+
+    async def incident_for_key(self, key: str) -> str | None:
+        """Our incident whose PagerDuty ``dedup_key`` (or generic webhook incident id)
+        is ``key``; None when paging never started for one."""
+        if await self.store.incident(key) is not None:
+            return key
+        if key.startswith("secbot-"):  # a hashed key (ids over 255 characters)
+            return next((i for i in await self.unresolved() if dedup_key(i) == key), None)
+        return None
+
+    async def stopped_elsewhere(
+        self, incident_id: str, state: str, actor_key: str | None, source: tuple[str, str | None]
+    ) -> bool:
+        """A paging tool says the incident was acknowledged or resolved there: stop
+        escalating as :meth:`acknowledge` / :meth:`resolve` do, but tell the tool
+        nothing (``source`` is its provider kind and target, None for every target of
+        that kind). False when it changes nothing: already acknowledged or resolved, so
+        an acknowledgement arriving after a resolve is ignored."""
+        kind, target = source
+
+        def not_the_source(sent: list) -> list:
+            return [
+                p for p in self.outbox.followups(FOLLOWUP[state])(sent)
+                if not (p.provider == kind and target in (None, p.target_id))
+            ]  # fmt: skip
+
+        async with self.engine.lock(incident_id):
+            changed = await self.store.stop(
+                incident_id, state, self.services.clock.now(), actor_key, not_the_source
+            )
+        if changed:
+            if state == "resolved":
+                self.engine.forget(incident_id)
             self.engine.wake()
         return changed
 

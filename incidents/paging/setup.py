@@ -17,6 +17,7 @@ from incidents.paging.api import Pager
 from incidents.paging.routing import DEFAULT_ROUTING, RoutingConfig, RoutingError, load_routing
 from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.targets import SETTING_REF
+from incidents.paging.webhooks import CALLBACK_PATH, PAGERDUTY_PATH, WebhookReceiver
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -91,6 +92,11 @@ def paging_setup(host: FeatureHost) -> Pager:
             )
     pager = Pager(services, routing)
     services.provide(pager)
+    # Hearing back: PagerDuty's webhooks and the generic callback (paging/webhooks/).
+    receiver = WebhookReceiver(pager)
+    services.provide(receiver)
+    host.add_webhook(PAGERDUTY_PATH, receiver.pagerduty)
+    host.add_webhook(CALLBACK_PATH, receiver.callback)
     host.add_background(paging_worker)
     return pager
 
