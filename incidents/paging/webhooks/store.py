@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, Text, delete, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, execute, metadata
+from bot.storage.sql import UtcDateTime, execute, metadata, upsert
 
 webhook_events = Table(
     "paging_webhook_events",
@@ -32,7 +31,7 @@ webhook_events = Table(
 )
 
 _e = webhook_events.c
-_CLAIM = insert(webhook_events).on_conflict_do_nothing()
+_CLAIM = upsert(webhook_events).on_conflict_do_nothing()
 
 
 class WebhookEvents:
