@@ -123,6 +123,15 @@ async def test_web_personal_data_starts_the_clock_reminds_and_stops_when_reporte
         await clock.advance(hours=10)
         await desk(running).reminders.step()
         assert len(await kinds(running, incident_id, "ico_reminder")) == 3
+
+        # The report tells the whole story of the clock, in London time.
+        await web(running, text=f"compromised report {incident_id}")
+        md = (await running.web_messages(user=REPORTER))[-1]["attachment"]["content"]
+        ico = md.split("## ICO decision (personal data breach)\n", 1)[1].split("\n## ", 1)[0]
+        assert "Fri 4 Dec 2026, 10:00" in ico and "Mon 7 Dec 2026, 10:00" in ico
+        assert "Dana Protection" in ico
+        assert "Reported to the ICO" in ico and "Within 72 hours" in ico
+        assert "ICO decision: Aware" in md  # the SIRO summary carries it too
     finally:
         await stop_bot(running)
 

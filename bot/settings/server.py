@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.core.access import LOOPBACK_NAMES, parse_allowed_hosts
 from bot.settings.base import SettingsGroup, choice, comma_list, setting
+from bot.storage.engine import hide_password
 
 ORGANISATION_LIMIT = 120
 # The drivers secbot uses for each database (URLs naming another are refused at start).
@@ -38,68 +39,74 @@ def database_url(value: str) -> str:
     return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def hide_password(value: str) -> str:
-    """The URL as people may see it: the password replaced by ***."""
-    try:
-        return make_url(value).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(not a URL)"
-
-
 class ServerSettings(SettingsGroup):
     host: str = setting(
-        "HOST", "127.0.0.1",
+        "HOST",
+        "127.0.0.1",
         "Address to listen on (development mode allows only 127.0.0.1, ::1 or localhost).",
         group="Server",
     )
     port: int = setting(
-        "PORT", 3978, "The TCP port secbot listens on (0: any free port).",
-        group="Server", ge=0, le=65535,
+        "PORT",
+        3978,
+        "The TCP port secbot listens on (0: any free port).",
+        group="Server",
+        ge=0,
+        le=65535,
     )
     mode: Literal["production", "development"] = setting(
-        "SECBOT_MODE", "production",
+        "SECBOT_MODE",
+        "production",
         "development turns on local conveniences (web chat without sign-in, Teams Emulator);"
         " it refuses platform credentials and a non-loopback HOST.",
         group="Server",
     )
     allowed_hosts: tuple[str, ...] = setting(
-        "SECBOT_ALLOWED_HOSTS", (),
+        "SECBOT_ALLOWED_HOSTS",
+        (),
         "Comma-separated host names secbot answers to (any port is ignored); any other Host"
         " gets 421. Needed with the web chat in production; development mode allows"
         " localhost, 127.0.0.1 and [::1].",
         group="Server",
     )
     db_path: str = setting(
-        "SECBOT_DB", "./secbot.db",
+        "SECBOT_DB",
+        "./secbot.db",
         "The SQLite database file (WAL mode), used unless SECBOT_DATABASE_URL is set.",
         group="Server",
     )
     database_url: str | None = setting(
-        "SECBOT_DATABASE_URL", None,
+        "SECBOT_DATABASE_URL",
+        None,
         "A PostgreSQL database instead of the SQLite file, as"
         " postgresql+asyncpg://user:password@host:5432/name (postgresql:// and postgres://"
         " mean the same). Several secbot instances can share one.",
-        group="Server", secret=True,
+        group="Server",
+        secret=True,
     )
     timezone: str = setting(
-        "SECBOT_TIMEZONE", "Europe/London",
+        "SECBOT_TIMEZONE",
+        "Europe/London",
         "Time zone for schedules, working days and dates shown to people.",
         group="Server",
     )
     admins: frozenset[str] = setting(
-        "SECBOT_ADMINS", frozenset(),
+        "SECBOT_ADMINS",
+        frozenset(),
         "Comma-separated user ids allowed to run admin commands: a platform's own id"
         " (U0123ABCD, an Azure AD object id) or one tied to a platform (slack:U0123ABCD,"
         " web:me).",
         group="Server",
     )
     content_dir: str | None = setting(
-        "SECBOT_CONTENT_DIR", None,
+        "SECBOT_CONTENT_DIR",
+        None,
         "A folder of your organisation's own content packs (quiz and tips YAML).",
         group="Server",
     )
     organisation: str = setting(
-        "SECBOT_ORGANISATION", "",
+        "SECBOT_ORGANISATION",
+        "",
         "The organisation that runs this secbot, as its privacy and terms pages (/privacy,"
         " /terms) name it; the Teams app listing links to those pages.",
         group="Server",

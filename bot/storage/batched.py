@@ -105,7 +105,11 @@ class BatchedWriter:
             self._settled.append(future)  # resolved by the flush that takes them
         elif self._flushes:  # taken, but the transaction is still running
             running = asyncio.gather(*self._flushes, return_exceptions=True)
-            running.add_done_callback(lambda _: future.done() or future.set_result(None))
+            def settle(_: object) -> None:
+                if not future.done():
+                    future.set_result(None)
+
+            running.add_done_callback(settle)
         else:
             future.set_result(None)
         return future

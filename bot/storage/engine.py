@@ -13,7 +13,7 @@ import socket
 
 from sqlalchemy import literal, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 # How long start-up waits for the database server to answer before giving up.
@@ -65,3 +65,11 @@ def reason(error: BaseException) -> str:
         return words[name]
     text = str(original).splitlines()[0] if str(original) else name
     return text[:200]
+
+
+def hide_password(value: str) -> str:
+    """The URL as people may see it: the password replaced by ***."""
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a URL)"

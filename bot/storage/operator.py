@@ -13,10 +13,9 @@ import sys
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.settings.server import hide_password
 from bot.storage import schema
 from bot.storage.db import describe_write_error, open_db
-from bot.storage.engine import DatabaseUnavailable, check, create_engine_for, reason
+from bot.storage.engine import DatabaseUnavailable, check, create_engine_for, hide_password, reason
 
 
 def main(command: str, path: str, url: str | None = None) -> int:

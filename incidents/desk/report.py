@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.core import Turn
 from bot.core.model import Message, Section
+from incidents.desk.ico import DECISIONS
 from incidents.desk.job import DeskJob
 from incidents.desk.paging_link import ADMIN_HINT
 from incidents.desk.takedowns import STATUS_LABELS, day_words, platform_words
@@ -19,6 +20,7 @@ from incidents.report import acknowledgements, admin_notes, duration, markdown, 
 from incidents.report_contents import contents
 from incidents.report_data import Extras
 from incidents.report_html import html_report
+from incidents.times import london
 
 MAX_ADMIN_NOTES = 8  # a section holds about 3,000 characters
 
@@ -61,9 +63,34 @@ class Reports(DeskJob):
     async def extras(self, incident_id: str) -> Extras:
         """The sections other desk jobs keep in their own tables."""
         return Extras(
+            ico=await self.ico_rows(incident_id),
             takedowns=await self.takedown_rows(incident_id),
             holding=await self.desk.holding.report_rows(incident_id),
         )
+
+    async def ico_rows(self, incident_id: str) -> tuple[tuple[str, str], ...]:
+        """The ICO clock (``incidents.desk.ico``): when we became aware, the deadline,
+        the DPO, and the decision with who made it, when and why; empty when no clock
+        was started."""
+        rec = await self.desk.clock.ico(incident_id)
+        if rec is None:
+            return ()
+        rows = [
+            ("Aware (the 72 hours start)", london(rec.aware_at)),
+            ("Deadline", london(rec.deadline_at)),
+            ("Data protection officer", rec.dpo_name or rec.dpo or "not named in the routing file"),
+        ]
+        if rec.decision is None or rec.decided_at is None:
+            return (*rows, ("Decision", "none recorded: the clock was still running"))
+        in_time = "yes" if rec.decided_at <= rec.deadline_at else "no, after the deadline"
+        rows += [
+            ("Decision", DECISIONS.get(rec.decision, rec.decision)),
+            ("Decided by", f"{rec.decided_by_name or rec.decided_by}, {london(rec.decided_at)}"),
+            ("Within 72 hours", in_time),
+        ]
+        if rec.reason:
+            rows.append(("Reason", rec.reason))
+        return tuple(rows)
 
     async def takedown_rows(self, incident_id: str) -> tuple[tuple[str, ...], ...]:
         """Each fake account tracked for takedown (``incidents.desk.takedowns``)."""

@@ -72,7 +72,7 @@ async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]])
     variable that holds each secret now."""
     chain_updates = []
     for incident_id, text in (await execute(db, _CHAINS)).all():
-        chain = json.loads(text)
+        chain: dict[str, Any] = json.loads(str(text))
         changed = False
         for name, target in (chain.get("targets") or {}).items():
             clean = scrubbed(target, targets.get(name))
@@ -83,7 +83,7 @@ async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]])
             chain_updates.append({"b_incident": incident_id, "b_chain": json.dumps(chain)})
     page_updates = []
     for page_id, target_id, text in (await execute(db, _PAGES)).all():
-        clean = scrubbed(json.loads(text), targets.get(target_id))
+        clean = scrubbed(json.loads(str(text)), targets.get(str(target_id)))
         if clean is not None:
             page_updates.append({"b_page": page_id, "b_target": json.dumps(clean)})
     if not chain_updates and not page_updates:

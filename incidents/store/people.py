@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, literal_column, select, union_all
+from sqlalchemy import BindParameter, Select, bindparam, func, literal_column, select, union_all
 
 from bot.storage.sql import execute, upsert
 from incidents.store.tables import incident_people, incidents
@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 _p, _i = incident_people.c, incidents.c
-_PERSON = bindparam("person")
+_PERSON: BindParameter[str] = bindparam("person")
 # Someone already on the incident keeps the role they came with.
 _ADD = upsert(incident_people).on_conflict_do_nothing()
-_HAS = select(literal_column("1")).where(
+_HAS: Select[tuple[Any]] = select(literal_column("1")).where(
     (_p.incident_id == bindparam("incident_id")) & (_p.person == _PERSON)
 )
 _ALL = (

@@ -69,7 +69,7 @@ async def check_limits(
 ) -> None:
     """Raise StartRefused when a start limit is reached; run inside the create's
     ``atomic``, so two starts at once can't both slip under a limit."""
-    ids = list((await execute(db, _IN_TRIAGE, {"reporter": reporter})).scalars())
+    ids: list[str] = list((await execute(db, _IN_TRIAGE, {"reporter": reporter})).scalars())
     if len(ids) >= limits.max_open_triage:
         raise StartRefused("open_triage", limits.max_open_triage, ids)
     since = now - HOUR
@@ -116,7 +116,7 @@ class IncidentStore:
         async with atomic(self.db):
             if limits is not None:
                 await check_limits(self.db, limits, reporter.key, tenant, now)
-            seq = (await execute(self.db, _NEXT_NUMBER, {"year": now.year})).scalar_one()
+            seq: int = (await execute(self.db, _NEXT_NUMBER, {"year": now.year})).scalar_one()
             incident_id = f"SEC-{now.year}-{seq:04d}"
             values = {
                 "id": incident_id,
