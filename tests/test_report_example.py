@@ -34,8 +34,12 @@ async def say(bot, user: str, text: str) -> list[dict]:
     return await bot.web_messages(user=user)
 
 
-async def click(bot, user: str, action_id: str, value: str, message: dict) -> list[dict]:
+async def click(
+    bot, user: str, action_id: str, value: str, message: dict, **form: str
+) -> list[dict]:
     action = {"action_id": action_id, "value": value, "message_id": str(message["id"])}
+    if form:
+        action["form"] = form
     status, body = await bot.web_send(user=user, action=action)
     assert status == 200 and body["ok"], body
     return await bot.web_messages(user=user)
@@ -46,7 +50,7 @@ async def run_drill(bot, clock: FakeClock) -> tuple[str, str, str]:
     card = (await say(bot, REPORTER, "compromised drill x @dept_news"))[-1]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
     for answer in ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|yes",
-                   "personal|no"):  # fmt: skip
+                   "personal|unsure"):  # fmt: skip
         await clock.advance(seconds=40)
         await click(bot, REPORTER, "incident:triage", f"{incident_id}|{answer}", card)
     await pager(bot).flush()
@@ -79,7 +83,13 @@ async def run_drill(bot, clock: FakeClock) -> tuple[str, str, str]:
     await clock.advance(minutes=3)
     await click(bot, REPORTER, "incident:hold-posted", approve, shown)
 
-    await clock.advance(minutes=20)
+    # "Not sure" about personal data started the ICO clock; the commander records the
+    # assessment with its reason.
+    await clock.advance(minutes=8)
+    await click(bot, REPORTER, "incident.ico:notreportable",
+                incident_id, card, reason="Only public posts were changed; no DMs were read")
+
+    await clock.advance(minutes=12)
     messages = await web_close(bot, incident_id, "Drill went well: the team found every step",
                                REPORTER)  # fmt: skip
     files = {m["attachment"]["filename"]: m["attachment"]["content"]
