@@ -171,6 +171,8 @@ async def test_web_checklist_by_phase(bot, fake_pd):
     )
     assert "Commander Web User and team comms-security" in room_note["text"]
     assert messages[-1]["private"] and "have been told" in messages[-1]["text"]
+    assert "on the on-call team" in messages[-1]["text"]
+    assert "comms-security" not in messages[-1]["text"]  # the routing file's name
     direct = await bot.web_messages(user=TEAM, conversation="dm")
     assert [m for m in direct if "needs help with step 2" in m["text"]]
     current = by_id(messages, checklist["id"])

@@ -56,7 +56,8 @@ class HelpRequests(DeskJob):
         await self.desk.refresh(inc.id, turn, card=False)
         who = ["the commander"] if told else []
         if paged:
-            who.append(f"{paged} of team {team}")
+            # Plain words for whoever asked: the team's name is the routing file's.
+            who.append(f"{paged} {'person' if paged == 1 else 'people'} on the on-call team")
         await turn.reply(
             cards.note(
                 f"Asked for help with step {number}: "
