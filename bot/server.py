@@ -33,6 +33,11 @@ from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
 from bot.http.store_pages import store_page_routes
 from bot.http.webhooks import webhook_routes
+from bot.metrics import Metrics
+from bot.metrics.core_sources import add_core_sources
+from bot.metrics.http import http_metrics
+from bot.metrics.turns import turn_metrics
+from bot.metrics.web import METRICS, metrics_handler, start_metrics_site
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, schema
 from bot.storage.db import (
@@ -47,6 +52,7 @@ from bot.tasks import TaskSet
 from bot.workers import Worker
 from content.library.loader import ContentLibrary, load_library
 from content.library.problems import ContentError
+from content.tips.metrics import add_tip_sources
 
 log = logging.getLogger("secbot")
 
@@ -121,10 +127,18 @@ def create_app(
     host.add_worker(prune)
     keep = webchat.retention(services)
     host.add_worker(webchat.prune_worker(webchat.WebChatStore(db), keep, clock))
+    # Metrics (bot/metrics) first, so features can add what they measure to them.
+    metrics = Metrics()
+    services.provide(metrics)
     load_features(host, features)
     warn_unknown(settings)  # after features, which claim the variables their files name
 
     bot = Bot(services)
+    # Every delivery measured just inside its correlation id, every request by the HTTP
+    # middleware below; the stores are read when Prometheus scrapes.
+    bot.middleware.insert(1, turn_metrics(metrics))
+    add_core_sources(metrics, db)
+    add_tip_sources(metrics, db)
     handler_tasks = TaskSet()
     # Contexts that must start last and so stop first (the Slack consumer: it stops
     # taking kept deliveries before handlers drain and workers stop).
@@ -133,10 +147,13 @@ def create_app(
     # middleware after it lets escape. Once there is a list of host names, every route
     # answers only to them (DNS rebinding).
     hosts = settings.host_allow_list
-    middlewares = [error_middleware, *([host_guard(hosts)] if hosts else [])]
+    middlewares = [
+        error_middleware, http_metrics(metrics), *([host_guard(hosts)] if hosts else [])
+    ]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     quiet_malformed_requests()
     app[SERVICES] = services
+    app[METRICS] = metrics
     doors: dict[str, bool] = {
         "webchat": settings.webchat,
         "webchat_authenticated": settings.webchat and settings.webchat_authenticated,
@@ -237,6 +254,8 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if settings.metrics_port is None:  # else serve() puts it on its own port
+        app.router.add_get("/metrics", metrics_handler(metrics, clock))
 
     async def log_doors(app: web.Application) -> None:
         for line in door_lines(settings, doors, host.webhooks):
@@ -340,6 +359,14 @@ async def serve(settings: Settings) -> None:
     except OSError as e:
         await runner.cleanup()
         raise ConfigError(_listen_error(settings, e)) from None
+    metrics_runner = None
+    if settings.metrics_port is not None:
+        handler = metrics_handler(app[METRICS], app[SERVICES].clock)
+        try:
+            metrics_runner = await start_metrics_site(handler, settings.host, settings.metrics_port)
+        except ConfigError:
+            await runner.cleanup()
+            raise
     settle_memory()
     hosts = settings.host_allow_list
     if hosts:  # a name the host check lets through
@@ -364,6 +391,8 @@ async def serve(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await runner.cleanup()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
     log.info("secbot stopped")
 
 

@@ -94,6 +94,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("readiness", "GET", "/readyz", NOTHING),
     Endpoint("pagerduty webhooks", "POST", "/webhooks/pagerduty", SIGNED, sign=pagerduty_signed),
     Endpoint("paging callback", "POST", "/webhooks/paging", SIGNED, sign=callback_signed),
+    Endpoint("metrics", "GET", "/metrics", NOTHING),
 ]
 
 BODY_ENDPOINTS = [e for e in ENDPOINTS if e.body in (JSON, SLACK, SIGNED)]

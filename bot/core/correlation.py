@@ -17,6 +17,10 @@ from contextvars import ContextVar
 
 NONE = "-"
 _current: ContextVar[str] = ContextVar("secbot_correlation_id", default=NONE)
+# The front door (slack, teams, web, operations) and the incident a log line belongs to,
+# set by the metrics middleware and by the incident desk when it finds an incident.
+_door: ContextVar[str] = ContextVar("secbot_front_door", default=NONE)
+_incident: ContextVar[str] = ContextVar("secbot_incident_id", default=NONE)
 
 
 def new_id() -> str:
@@ -39,12 +43,42 @@ def correlated(correlation_id: str | None = None) -> Iterator[str]:
         _current.reset(token)
 
 
+@contextlib.contextmanager
+def at_door(door: str) -> Iterator[None]:
+    """Log lines in the block say which front door the work came in by."""
+    token = _door.set(door)
+    try:
+        yield
+    finally:
+        _door.reset(token)
+
+
+@contextlib.contextmanager
+def incident_scope() -> Iterator[None]:
+    """An incident named inside the block (:func:`about_incident`) is forgotten after it."""
+    token = _incident.set(NONE)
+    try:
+        yield
+    finally:
+        _incident.reset(token)
+
+
+def about_incident(incident_id: str | int) -> None:
+    """The rest of this delivery's log lines name the incident (an id, never a title)."""
+    _incident.set(str(incident_id))
+
+
 class CorrelationFilter(logging.Filter):
-    """Adds ``correlation_id`` to every record that passes the handler it is on."""
+    """Adds ``correlation_id``, ``front_door`` and ``incident_id`` to every record that
+    passes the handler it is on."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "correlation_id"):
             record.correlation_id = _current.get()
+        if not hasattr(record, "front_door"):
+            record.front_door = _door.get()
+        if not hasattr(record, "incident_id"):
+            record.incident_id = _incident.get()
         return True
 
 

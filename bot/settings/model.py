@@ -20,6 +20,7 @@ from pydantic import model_validator
 from bot.settings.base import env_name
 from bot.settings.environment import EnvironmentSettings, read_env_file
 from bot.settings.incidents import IncidentSettings, PagingSettings
+from bot.settings.operations import OperationsSettings
 from bot.settings.quiz_tips import QuizTipsSettings
 from bot.settings.rules import check_modes, check_pairs
 from bot.settings.server import ServerSettings
@@ -34,6 +35,7 @@ log = logging.getLogger("bot.settings")  # the name people filter on
 # reverse of the order docs/configuration.md shows them (Server first).
 class Settings(
     EnvironmentSettings,
+    OperationsSettings,
     PagingSettings,
     IncidentSettings,
     QuizTipsSettings,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.settings import ConfigError
 from incidents.paging.api import Pager
+from incidents.paging.metrics import add_paging_metrics
 from incidents.paging.routing import DEFAULT_ROUTING, RoutingConfig, RoutingError, load_routing
 from incidents.paging.secret_scrub import forget_secret_values
 from incidents.paging.targets import SETTING_REF
@@ -97,6 +98,7 @@ def paging_setup(host: FeatureHost) -> Pager:
     services.provide(receiver)
     host.add_webhook(PAGERDUTY_PATH, receiver.pagerduty)
     host.add_webhook(CALLBACK_PATH, receiver.callback)
+    add_paging_metrics(services)
     host.add_background(paging_worker)
     return pager
 
