@@ -21,10 +21,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import __version__
+from bot import __version__, logs
 from bot.adapters.teams import door as teams_adapter
 from bot.adapters.web import chat as webchat
-from bot.core import Bot, Services, correlation, workspace_pause
+from bot.core import Bot, Services, workspace_pause
 from bot.core.clock import Clock, SystemClock
 from bot.core.features import FeatureHost, load_features
 from bot.core.registry import Registry
@@ -397,10 +397,12 @@ async def serve(settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format=correlation.LOG_FORMAT)
-    correlation.install()  # every line says which request, delivery or job it belongs to
+    # Text until the settings say otherwise (bot/logs.py); every line says which request,
+    # delivery or job it belongs to, by which front door, for which incident.
+    logs.configure("text")
     try:
         settings = load_settings()
+        logs.configure(settings.log_format)
         asyncio.run(serve(settings))
     except ConfigError as e:
         print(f"secbot can't start: {e}", file=sys.stderr)

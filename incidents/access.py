@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from bot.core import correlation
 from bot.core.hints import typed
 from bot.core.model import Actor, Place
 from bot.core.tenancy import tenants_of
@@ -76,6 +77,8 @@ class IncidentAccess:
         inc = await self.lookup(turn.actor, turn.place, ident)
         if inc is None:
             await turn.reply(cards.note(not_found(turn.place, ident), private=True))
+        else:
+            correlation.about_incident(inc.id)  # the rest of this delivery's log lines
         return inc
 
     async def open_for(self, actor: Actor, place: Place) -> list[Incident]:
