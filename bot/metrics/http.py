@@ -20,11 +20,12 @@ _DOORS = {
     "healthz": "operations",
     "readyz": "operations",
     "metrics": "operations",
+    "webhooks": "webhooks",
 }
 
 
 def front_door(route: str) -> str:
-    """``slack``, ``teams``, ``web``, ``operations`` or ``other`` for a route pattern."""
+    """``slack``, ``teams``, ``web``, ``webhooks``, ``operations`` or ``other`` for a route."""
     return _DOORS.get(route.lstrip("/").split("/", 1)[0], "other")
 
 
