@@ -78,7 +78,7 @@ class Reports(DeskJob):
         rows = [
             ("Aware (the 72 hours start)", london(rec.aware_at)),
             ("Deadline", london(rec.deadline_at)),
-            ("Data protection officer", rec.dpo_name or rec.dpo or "not named in the routing file"),
+            ("Data protection officer", rec.dpo_name or rec.dpo or "none named"),
         ]
         if rec.decision is None or rec.decided_at is None:
             return (*rows, ("Decision", "none recorded: the clock was still running"))
