@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, literal, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.storage.sql import (
@@ -26,6 +25,7 @@ from bot.storage.sql import (
     execute,
     metadata,
     run,
+    upsert,
 )
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ core_write_check = Table(
     ),  # fmt: skip
     Column("checked_at", UtcDateTime, nullable=False),
 )
-_CHECK = insert(core_write_check).values(id=1)
+_CHECK = upsert(core_write_check).values(id=1)
 _CHECK = _CHECK.on_conflict_do_update(
     index_elements=[core_write_check.c.id], set_={"checked_at": _CHECK.excluded.checked_at}
 )

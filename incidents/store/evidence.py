@@ -15,9 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint, delete, select
-from sqlalchemy.dialects.sqlite import insert
 
-from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
+from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata, upsert
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -91,7 +90,7 @@ class EvidenceStore:
         """Record ``item``; False, with nothing written, when the incident has it already.
         The caller writes the timeline entry inside the same ``atomic`` block."""
         added = await execute(
-            self.db, insert(incident_evidence).values(**asdict(item)).on_conflict_do_nothing()
+            self.db, upsert(incident_evidence).values(**asdict(item)).on_conflict_do_nothing()
         )
         return added.rowcount == 1
 

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint, select, update
-from sqlalchemy.dialects.sqlite import insert
 
 from bot.core.model import Actor
-from bot.storage.sql import UtcDateTime, execute, metadata
+from bot.storage.sql import UtcDateTime, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -107,7 +106,7 @@ class HoldingStore:
     async def draft(self, incident_id: str, situation: str, text: str, now: datetime) -> bool:
         """Start a draft from the ready-made text; False when this situation has one."""
         stmt = (
-            insert(holding_lines)
+            upsert(holding_lines)
             .values(
                 incident_id=incident_id, situation=situation, text=text, status=DRAFT,
                 version=1, created_at=now,

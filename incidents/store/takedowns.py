@@ -24,9 +24,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert
 
-from bot.storage.sql import UtcDateTime, atomic, execute, metadata
+from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -102,7 +101,7 @@ class Takedowns:
         async with atomic(self.db):
             made = await execute(
                 self.db,
-                insert(incident_takedowns)
+                upsert(incident_takedowns)
                 .values(
                     incident_id=incident_id,
                     platform=platform,

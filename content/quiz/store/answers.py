@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Text, bindparam, select, type_coerce, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import UtcDateTime, execute
+from bot.storage.sql import UtcDateTime, execute, upsert
 from content.quiz.store.tables import quiz_answers, quiz_cards
 
 # What a store method does with a person's card: old card JSON (or None) -> (new JSON, due).
@@ -54,7 +53,7 @@ _ONE_CARD = (_c.user_key == bindparam("user_key")) & (_c.item_id == bindparam("i
 # The card and its number of reviews, which doubles as the card's version: a card is
 # saved only over the version it was worked out from (see save_card).
 _CARD = select(_c.card, _c.reviews).where(_ONE_CARD).with_for_update()
-_NEW_CARD = insert(quiz_cards).on_conflict_do_nothing()
+_NEW_CARD = upsert(quiz_cards).on_conflict_do_nothing()
 _NEXT_CARD = (
     update(quiz_cards)
     .where(

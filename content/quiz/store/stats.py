@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import execute
+from bot.storage.sql import execute, upsert
 from content.quiz.store.answers import answer_rows
 from content.quiz.store.tables import quiz_answers, quiz_prefs
 
@@ -34,7 +33,7 @@ _PRINCIPLE_SCORES = (
 _ANSWER_TIMES = select(_a.answered_at).where(
     (_a.user_key == bindparam("user_key")) & (_a.answered_at >= bindparam("since"))
 )
-_upsert = insert(quiz_prefs)
+_upsert = upsert(quiz_prefs)
 _SET_OPT_OUT = _upsert.on_conflict_do_update(
     index_elements=[_pref.user_key],
     set_={

@@ -12,10 +12,9 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Integer, Text, bindparam, case, delete, exists, func, select, tuple_, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import execute
+from bot.storage.sql import execute, upsert
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
@@ -44,8 +43,8 @@ _SERVED = select(_r.tip_id).where(
 )
 _HAS_DELIVERY = select(_d.id).where(_ON_DAY)
 _STATUS_ON = select(_d.status).where(_ON_DAY)
-_CLAIM = insert(tip_deliveries).on_conflict_do_nothing()
-_SERVE = insert(tip_rotation).on_conflict_do_nothing()
+_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing()
+_SERVE = upsert(tip_rotation).on_conflict_do_nothing()
 _NEXT_CYCLE = (
     update(tip_subscriptions)
     .where((_s.id == bindparam("sub_id")) & (_s.cycle < bindparam("cycle")))

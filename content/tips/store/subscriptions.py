@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import atomic, execute, upsert
 from content.tips.schedule import Schedule, encode_days
 from content.tips.store.records import SUB_COLUMNS, Subscription, parse_ts, sub_from_row, ts
 from content.tips.store.tables import Unindexed, tip_subscriptions
@@ -23,7 +22,7 @@ _THE_CHANNEL = (
     & (_s.channel == bindparam("channel"))
 )
 _BY_ID = _s.id == bindparam("sub_id")
-_upsert = insert(tip_subscriptions)
+_upsert = upsert(tip_subscriptions)
 _SUBSCRIBE = _upsert.on_conflict_do_update(
     index_elements=[_s.platform, _s.workspace, _s.channel],
     set_={

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlite_utils import Database
 
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import atomic, execute, upsert
 from content.tips.store.records import ts
 from content.tips.store.tables import tip_votes
 
@@ -19,7 +18,7 @@ _ONE_VOTE = (
     & (_v.voter == bindparam("voter"))
 )
 _VOTE_OF = select(_v.vote).where(_ONE_VOTE).with_for_update()
-_upsert = insert(tip_votes)
+_upsert = upsert(tip_votes)
 _SET_VOTE = _upsert.on_conflict_do_update(
     index_elements=[_v.tip_id, _v.place, _v.voter],
     set_={"vote": _upsert.excluded.vote, "updated_at": _upsert.excluded.updated_at},

@@ -20,7 +20,7 @@ body with one of ``SECBOT_PAGING_CALLBACK_SECRETS``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.webhooks import Answer, Inbound
@@ -39,6 +39,17 @@ PAGERDUTY_PATH = "/webhooks/pagerduty"
 CALLBACK_PATH = "/webhooks/paging"
 
 
+def refused(what: str, setting: str, secrets: Sequence[str], signature: str | None) -> Answer:
+    """401 for an unsigned or badly signed call, with one log line saying why (never the
+    body)."""
+    if not secrets:
+        why = f"no secret is set ({setting})"
+    else:
+        why = "no signature" if not signature else "no signature matches"
+    log.warning("%s refused: %s", what, why)
+    return REFUSED
+
+
 class WebhookReceiver:
     """The two receivers (``pagerduty`` and ``callback``) and what an event does."""
 
@@ -54,11 +65,8 @@ class WebhookReceiver:
         secrets = self.services.settings.pagerduty_webhook_secret_list
         signature = inbound.headers.get("X-PagerDuty-Signature")
         if not verify_pagerduty(secrets, inbound.body, signature):
-            why = "no secret is set (SECBOT_PAGERDUTY_WEBHOOK_SECRETS)" if not secrets else (
-                "no signature" if not signature else "no signature matches"
-            )
-            log.warning("PagerDuty webhook refused: %s", why)
-            return REFUSED
+            setting = "SECBOT_PAGERDUTY_WEBHOOK_SECRETS"
+            return refused("PagerDuty webhook", setting, secrets, signature)
         data = self._object(inbound)
         if isinstance(data, Answer):
             return data
@@ -68,11 +76,7 @@ class WebhookReceiver:
         secrets = self.services.settings.paging_callback_secret_list
         signature = inbound.headers.get("X-Secbot-Signature")
         if not verify_secbot(secrets, inbound.body, signature):
-            why = "no secret is set (SECBOT_PAGING_CALLBACK_SECRETS)" if not secrets else (
-                "no signature" if not signature else "no signature matches"
-            )
-            log.warning("paging callback refused: %s", why)
-            return REFUSED
+            return refused("paging callback", "SECBOT_PAGING_CALLBACK_SECRETS", secrets, signature)
         event = self._object(inbound)
         if isinstance(event, Answer):
             return event
