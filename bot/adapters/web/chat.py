@@ -26,7 +26,6 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
-    delete,
     func,
     insert,
     or_,
@@ -43,6 +42,7 @@ from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.web import render
 from bot.settings import Settings
+from bot.storage.retention import Pruner, delete_some
 from bot.storage.sql import (
     DB_ERRORS,
     UtcDateTime,
@@ -52,7 +52,6 @@ from bot.storage.sql import (
     metadata,
     serialize,
 )
-from bot.workers import Worker
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -76,8 +75,8 @@ webchat_messages = Table(
 
 WORKSPACE = "local"
 # Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings/), then deleted
-# by prune_worker: it may hold incident details, and nobody needs it for ever.
-PRUNE_EVERY_SECONDS = 60 * 60
+# by the daily prune (pruner below): it may hold incident details, and nobody needs it
+# for ever.
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline
 # Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
 _WHOLE = re.compile(r"[0-9]{1,18}")
@@ -173,15 +172,15 @@ class WebChatStore:
         )
         return list((await execute(self.db, query)).scalars())
 
-    async def prune(self, before: datetime) -> int:
-        """Delete messages created before ``before``; returns how many.
+    async def prune_some(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` messages created before ``before``; returns how many.
 
         The message with the highest version is always kept: new versions count up from
         it, and a page polling with ``after`` must never see versions go backwards."""
         m = webchat_messages.c
         newest = select(func.max(m.version)).scalar_subquery()
-        old = delete(webchat_messages).where(m.created_at < before, m.version < newest)
-        return (await execute(self.db, old)).rowcount
+        old = (m.created_at < before) & (m.version < newest)
+        return await delete_some(self.db, webchat_messages, old, limit)
 
     async def since(self, conversation: str, user: str, after: int) -> list[dict]:
         m = webchat_messages.c
@@ -526,18 +525,8 @@ def retention(services: Services) -> timedelta:
     return timedelta(days=services.settings.webchat_retention_days)
 
 
-def prune_worker(store: WebChatStore, keep: timedelta, clock) -> Worker:
-    """Delete web chat messages older than ``keep`` now, then every hour (a ``Worker``).
-    Runs whether or not the web chat is served, so history left from an earlier run is
-    pruned too."""
-
-    async def prune() -> None:
-        try:
-            removed = await store.prune(clock.now() - keep)
-        except DB_ERRORS as e:
-            log.warning("could not prune web chat history: %s", e)
-        else:
-            if removed:
-                log.info("pruned %d web chat messages older than %s", removed, keep)
-
-    return Worker("prune-webchat", prune, every=PRUNE_EVERY_SECONDS, clock=clock)
+def pruner(store: WebChatStore, keep: timedelta) -> Pruner:
+    """For the daily prune (:mod:`bot.storage.retention`): messages older than ``keep``.
+    It runs whether or not the web chat is served, so history left from an earlier run
+    is pruned too."""
+    return Pruner("web chat messages", keep, store.prune_some)
