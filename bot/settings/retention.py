@@ -45,25 +45,29 @@ def duration_text(value: timedelta) -> str:
 
 class RetentionSettings(SettingsGroup):
     keep_delivery_ids: timedelta = setting(
-        "SECBOT_KEEP_DELIVERY_IDS", timedelta(days=7),
+        "SECBOT_KEEP_DELIVERY_IDS",
+        timedelta(days=7),
         "How long the ids of handled Slack and Teams deliveries are kept, so a platform's"
         " retry is not handled twice (platforms retry within about an hour).",
         group="Retention",
     )
     keep_quiz_answers: timedelta = setting(
-        "SECBOT_KEEP_QUIZ_ANSWERS", timedelta(days=365),
+        "SECBOT_KEEP_QUIZ_ANSWERS",
+        timedelta(days=365),
         "How long each quiz answer is kept (a year of answers covers the yearly refresher;"
         " exam results and spaced-repetition cards are kept).",
         group="Retention",
     )
     keep_closed_incidents: timedelta = setting(
-        "SECBOT_KEEP_CLOSED_INCIDENTS", timedelta(days=730),
+        "SECBOT_KEEP_CLOSED_INCIDENTS",
+        timedelta(days=730),
         "How long an incident is kept after it is closed; then it is deleted whole, with"
         " its timeline, checklist, evidence list and pages.",
         group="Retention",
     )
     keep_webhook_events: timedelta = setting(
-        "SECBOT_KEEP_WEBHOOK_EVENTS", timedelta(days=30),
+        "SECBOT_KEEP_WEBHOOK_EVENTS",
+        timedelta(days=30),
         "How long callbacks from paging tools are remembered (those of open incidents are"
         " kept while the incident is open).",
         group="Retention",

@@ -56,6 +56,7 @@ retention_runs = Table(
 )
 _r = retention_runs.c
 
+
 class PruneFailed(Exception):
     """Some of the day's pruning failed (the message says what); it is tried again."""
 
@@ -76,10 +77,11 @@ class Pruner:
 class Retention:
     """The pruners, and the once-a-day run across instances."""
 
-    def __init__(self, db: Any, clock: Clock, *, batch: int = BATCH):
+    def __init__(self, db: Any, clock: Clock, *, batch: int = BATCH, job: str = JOB):
         self.db = db
         self.clock = clock
         self.batch = batch
+        self.job = job
         self.instance = uuid.uuid4().hex
         self.pruners: list[Pruner] = []
 
@@ -88,7 +90,7 @@ class Retention:
 
     async def claim(self, day: date, now: datetime) -> bool:
         """True if this instance is the one to prune on ``day``."""
-        params = {"job": JOB, "day": day, "claimed_by": self.instance, "claimed_at": now}
+        params = {"job": self.job, "day": day, "claimed_by": self.instance, "claimed_at": now}
         return (await execute(self.db, _claim(now - STALE), params)).rowcount == 1
 
     async def run(self) -> dict[str, int] | None:
@@ -110,7 +112,7 @@ class Retention:
             raise PruneFailed(", ".join(failed))
         done = (
             retention_runs.update()
-            .where((_r.job == JOB) & (_r.day == now.astimezone(UTC).date()))
+            .where((_r.job == self.job) & (_r.day == now.astimezone(UTC).date()))
             .values(finished_at=self.clock.now(), removed=sum(removed.values()))
         )
         await execute(self.db, done)

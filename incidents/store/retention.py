@@ -46,7 +46,9 @@ def closed_incidents(db: Any, keep: timedelta) -> Pruner:
         size = max(1, min(limit, INCIDENTS_PER_BATCH))
         old = (_i.status == "closed") & (_i.closed_at < before)
         async with atomic(db):
-            ids = list((await execute(db, select(_i.id).where(old).limit(size))).scalars())
+            ids: list[str] = list(
+                (await execute(db, select(_i.id).where(old).limit(size))).scalars()
+            )
             if not ids:
                 return 0
             for table in incident_tables():
