@@ -12,6 +12,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from bot.core.clock import FakeClock
 from tests.quiz_support import LIBRARY, latest_post_id, post_choice
 from tests.support import start_bot, stop_bot
@@ -61,6 +63,7 @@ async def what_people_see(bot, incident_id: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 async def test_a_backup_taken_while_secbot_runs_restores_into_a_fresh_app(
     slack_env, fake_slack, fake_connector, tmp_path
 ):
@@ -129,6 +132,7 @@ async def test_a_backup_taken_while_secbot_runs_restores_into_a_fresh_app(
         await stop_bot(fresh)
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_restore_refuses_a_file_that_is_not_a_secbot_database(tmp_path):
     target = tmp_path / "secbot.db"
     assert secbot("db", "upgrade", db=target).returncode == 0
@@ -158,6 +162,7 @@ def test_on_postgresql_the_commands_name_the_tools_to_use(tmp_path):
         assert "secret" not in line
 
 
+@pytest.mark.sqlite_only  # the SQLite file itself
 def test_tables_counts_rows_and_vacuum_waits_for_secbot_to_stop(tmp_path):
     db = tmp_path / "secbot.db"
     assert secbot("db", "upgrade", db=db).returncode == 0
