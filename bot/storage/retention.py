@@ -133,8 +133,11 @@ class Retention:
     async def step(self) -> float:
         """One round of the worker (the wiring runs it as a ``bot.workers.Worker``): prune
         if today's run is ours, then wait for tomorrow's."""
+        started = self.clock.now()
         await self.run()
-        return seconds_to_next_run(self.clock.now())
+        # From when this run started: a day that began while it ran is not skipped.
+        wait = seconds_to_next_run(started) - (self.clock.now() - started).total_seconds()
+        return max(0.0, wait)
 
 
 def _claim(stale_before: datetime) -> Any:
