@@ -219,7 +219,7 @@ async def test_pruning_goes_in_batches_letting_other_work_run_between(tmp_path):
             ticking.cancel()
         assert removed == {"delivery ids": 250}
         batches = [i for i, what in enumerate(happened) if what == "batch"]
-        assert len(batches) == 3  # 100, 100, 50
+        assert len(batches) == 4  # 100, 100, 50, and one that finds none left
         assert all("other" in happened[a:b] for a, b in zip(batches, batches[1:], strict=False))
         remaining = await execute(db, select(func.count()).select_from(processed_deliveries))
         assert remaining.scalar() == 1
@@ -237,3 +237,36 @@ def test_every_table_with_an_incident_id_goes_with_its_incident():
     own = {t.name for t in metadata.sorted_tables if t.info.get("retention") == "own"}
     assert holding - {"incidents"} - own == covered
     assert {"incident_events", "incident_steps", "paging_outbox", "incident_evidence"} <= covered
+
+
+async def test_old_paging_callbacks_go_unless_their_incident_is_open(slack_env):
+    from incidents.paging.webhooks.store import WebhookEvents
+
+    clock = FakeClock(START)
+    bot = await start_bot({**slack_env, "SECBOT_KEEP_WEBHOOK_EVENTS": "30d"}, clock=clock,
+                          content=LIBRARY)  # fmt: skip
+    db = bot.app[SERVICES].db
+    try:
+        await eventually(lambda: finished_run(db, START.date()))
+        open_one = await report_incident(bot, "web-user-3")
+        closed_one = await report_incident(bot, "web-user-3")
+        await close_incident(bot, "web-user-3", closed_one)
+        events = WebhookEvents(db)
+        old = START - timedelta(days=40)
+        for remote, ours in (("P-OPEN", open_one), ("P-CLOSED", closed_one), ("P-NONE", None)):
+            assert await events.claim("pagerduty", f"e-{remote}", "incident.acknowledged",
+                                      remote, old)  # fmt: skip
+            await events.finish("pagerduty", f"e-{remote}", ours, "applied" if ours else "ignored")
+        assert await events.claim("pagerduty", "e-new", "incident.acknowledged", "P-NEW", START)
+        await events.finish("pagerduty", "e-new", closed_one, "applied")
+
+        await clock.advance(days=1)
+        await eventually(lambda: finished_run(db, (START + timedelta(days=1)).date()))
+        assert await events.incident_for("pagerduty", "P-OPEN") == open_one  # still open
+        assert await events.incident_for("pagerduty", "P-CLOSED") is None  # 40 days old
+        assert await events.incident_for("pagerduty", "P-NEW") == closed_one  # a day old
+        # The unmatched one went too: a replay of it is handled as new.
+        assert await events.claim("pagerduty", "e-P-NONE", "incident.acknowledged", "P-NONE",
+                                  clock.now())  # fmt: skip
+    finally:
+        await stop_bot(bot)

@@ -66,8 +66,9 @@ Batch = Callable[[datetime, int], Awaitable[int]]
 
 @dataclass(frozen=True)
 class Pruner:
-    """``batch(before, limit)`` deletes at most ``limit`` of ``what`` older than
-    ``before`` (the run's time less ``keep``) and returns how many it deleted."""
+    """``batch(before, limit)`` deletes at most ``limit`` rows of ``what`` older than
+    ``before`` (the run's time less ``keep``) and returns how many of ``what`` it deleted;
+    it is called again until it deletes none."""
 
     what: str
     keep: timedelta
@@ -123,12 +124,10 @@ class Retention:
 
     async def _prune(self, pruner: Pruner, before: datetime) -> int:
         total = 0
-        while True:
-            count = await pruner.batch(before, self.batch)
+        while count := await pruner.batch(before, self.batch):
             total += count
             await asyncio.sleep(0)  # let everything else run between batches
-            if count < self.batch:
-                return total
+        return total
 
     async def step(self) -> float:
         """One round of the worker (the wiring runs it as a ``bot.workers.Worker``): prune

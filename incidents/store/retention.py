@@ -54,8 +54,7 @@ def closed_incidents(db: Any, keep: timedelta) -> Pruner:
             for table in incident_tables():
                 await execute(db, delete(table).where(table.c.incident_id.in_(ids)))
             await execute(db, delete(incidents).where(_i.id.in_(ids)))
-        # A whole batch of incidents counts as a full batch of rows: ask for more.
-        return limit if len(ids) == size else len(ids)
+        return len(ids)
 
     return Pruner("closed incidents", keep, batch)
 
