@@ -145,6 +145,13 @@ def test_restore_refuses_a_file_that_is_not_a_secbot_database(tmp_path):
         assert one_line(secbot("db", "restore", str(path), db=target)) == (
             f"secbot: that file {str(path)!r} is not a secbot database"
         )
+    newer = tmp_path / "newer.db"
+    assert secbot("db", "backup", str(newer), db=target).returncode == 0
+    with closing(sqlite3.connect(newer)) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    assert one_line(secbot("db", "restore", str(newer), db=target)) == (
+        f"secbot: that file {str(newer)!r} is from a newer secbot (revision 9999)"
+    )
     missing = tmp_path / "missing.db"
     assert one_line(secbot("db", "restore", str(missing), db=target)) == (
         f"secbot: {str(missing)!r} is not a file"
