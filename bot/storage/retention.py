@@ -97,13 +97,18 @@ class Retention:
     async def run(self) -> dict[str, int] | None:
         """Today's prune, if this instance claims it: how many of each were deleted."""
         now = self.clock.now()
-        if not await self.claim(now.astimezone(UTC).date(), now):
+        day = now.astimezone(UTC).date()
+        if not await self.claim(day, now):
             return None
+        ours = (_r.job == self.job) & (_r.day == day) & (_r.claimed_by == self.instance)
         removed: dict[str, int] = {}
         failed: list[str] = []
         for pruner in self.pruners:
             try:
                 removed[pruner.what] = await self._prune(pruner, now - pruner.keep)
+                # Still alive: a long first prune is not taken for a dead one's.
+                touch = retention_runs.update().where(ours).values(claimed_at=self.clock.now())
+                await execute(self.db, touch)
             except DB_ERRORS as e:
                 log.warning("could not prune %s: %s", pruner.what, type(e).__name__)
                 failed.append(pruner.what)
@@ -113,7 +118,7 @@ class Retention:
             raise PruneFailed(", ".join(failed))
         done = (
             retention_runs.update()
-            .where((_r.job == self.job) & (_r.day == now.astimezone(UTC).date()))
+            .where(ours)
             .values(finished_at=self.clock.now(), removed=sum(removed.values()))
         )
         await execute(self.db, done)
