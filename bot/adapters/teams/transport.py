@@ -220,8 +220,15 @@ async def send_personal(
 
 
 def file_type(filename: str) -> str:
-    """The file's media type from its name: a report goes as Markdown and as HTML."""
-    return "text/html" if filename.lower().endswith(".html") else "text/markdown"
+    """The file's media type from its name: a report goes as Markdown and as HTML, an
+    export as JSON or CSV."""
+    for ending, kind in _FILE_TYPES.items():
+        if filename.lower().endswith(ending):
+            return kind
+    return "text/markdown"
+
+
+_FILE_TYPES = {".html": "text/html", ".json": "application/json", ".csv": "text/csv"}
 
 
 def file_attachment(filename: str, content: str) -> Attachment:
