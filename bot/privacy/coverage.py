@@ -34,7 +34,8 @@ class Held:
     ``people``: (key column, name column or "") pairs, the key being ``platform:id``.
     ``ids``: columns holding the bare platform id of a person on ``platform``.
     ``dm``: a column holding ``<dm_prefix><id>`` (the web chat's direct conversations).
-    ``mentions``: text columns that may hold the id inside a JSON or raw body (matched,
+    ``chat_targets``: JSON columns holding the routing file's chat targets, where a
+    ``user`` on the person's platform is them. ``mentions``: text columns that may hold the id inside a JSON or raw body (matched,
     then checked in Python). ``names``: columns holding only a name (no key), matched
     against the person's known names. ``texts``: free text in which the person's names
     are replaced on erasure, in their rows and in rows of incidents they were part of.
@@ -52,6 +53,8 @@ class Held:
     names: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()
     only: str = ""  # a 0/1 column that must be 1 for a mention to count (is_personal)
+    # JSON columns holding routing-file chat targets ({"platform": …, "user": <id>}).
+    chat_targets: tuple[str, ...] = ()
 
 
 # Deletion order matters where rows point at each other: answers before sessions.
@@ -113,10 +116,10 @@ for _held in (
     Held("incident_holding_lines", "pseudonymise", "holding statements they edited or posted",
          people=(("edited_by", "edited_by_name"), ("approved_by", "approved_by_name"),
                  ("posted_by", "posted_by_name")), texts=("text",)),
-    Held("paging_incidents", "pseudonymise", "pages they acknowledged",
-         people=(("acknowledged_by", ""),), texts=("info",)),
+    Held("paging_incidents", "pseudonymise", "pages they acknowledged, or chains naming them",
+         people=(("acknowledged_by", ""),), texts=("info",), chat_targets=("chain",)),
     Held("paging_outbox", "pseudonymise", "pages sent to them in chat (paging targets)",
-         mentions=("target",), texts=("target",)),
+         chat_targets=("target",)),
     # --- the audit log: never changed ---------------------------------------------------
     Held("audit_log", "keep", "audit entries by them or about them",
          people=(("actor", "actor_name"),)),

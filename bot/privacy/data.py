@@ -70,11 +70,38 @@ def _where(held: Held, table: Table, person: Person) -> ColumnElement[bool] | No
         if held.dm:
             conds.append(table.c[held.dm] == held.dm_prefix + person.user_id)
         conds += [table.c[c].contains(person.user_id, autoescape=True) for c in held.mentions]
+    conds += [table.c[c].contains(person.user_id, autoescape=True) for c in held.chat_targets]
     return or_(*conds) if conds else None
+
+
+def _targets(value: Any, person: Person, replacement: str | None = None) -> bool:
+    """Whether a JSON value holds a chat target naming the person (``{"platform": …,
+    "user": …}`` at any depth); with ``replacement``, also puts it in their place."""
+    found = False
+    if isinstance(value, dict):
+        if value.get("platform") == person.platform and value.get("user") == person.user_id:
+            found = True
+            if replacement is not None:
+                value["user"] = replacement
+        for inner in value.values():
+            found = _targets(inner, person, replacement) or found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _targets(inner, person, replacement) or found
+    return found
+
+
+def _load(text: object) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _matches(held: Held, row: dict[str, Any], person: Person) -> bool:
     if any(row[k] == person.key for k, _ in held.people):
+        return True
+    if any(_targets(_load(row[c]), person) for c in held.chat_targets):
         return True
     if not _own(held, person):
         return False
@@ -254,6 +281,10 @@ def _pseudonymised(
     for c in held.mentions:
         if _mentions(row[c], person.user_id):
             values[c] = row[c].replace(json.dumps(person.user_id), json.dumps(code_key))
+    for c in held.chat_targets:
+        doc = _load(row[c])
+        if _targets(doc, person, code_key):
+            values[c] = json.dumps(doc)
     for c in held.texts:
         text = values.get(c, row[c])
         replaced = _replace(text, names, pseudonym)

@@ -1,0 +1,204 @@
+"""People's rights and the audit log over Slack and Teams, end to end over loopback HTTP
+(issue 18 items 6 and 7). The web chat has its own test (``test_people_rights_web``)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.clock import FakeClock
+from bot.server import SERVICES
+from bot.storage.sql import execute
+from content.quiz.feature import Quiz
+from content.quiz.store.tables import quiz_answers
+from tests.quiz_support import LIBRARY, START, post_choice
+from tests.support import eventually, start_bot, stop_bot
+
+DM = "D0ADMIN"  # the admin's direct conversation with secbot
+
+
+@pytest.fixture
+async def bot(slack_env, fake_slack, fake_connector):
+    running = await start_bot(
+        slack_env,
+        clock=FakeClock(START),
+        slack=fake_slack,
+        connector=fake_connector,
+        content=LIBRARY,
+    )
+    yield running
+    await stop_bot(running)
+
+
+def quiz_store(bot):
+    return bot.app[SERVICES].feature(Quiz).store
+
+
+async def respond(bot, fake_slack, act) -> dict:
+    """Run ``act`` (a slash command or a click) and return the reply it sent."""
+    n = len(fake_slack.responses())
+    await act()
+    return (await fake_slack.wait_for(lambda s: s.responses()[n:]))[-1]
+
+
+def picker_block(reply: dict) -> str:
+    (block_id,) = [
+        block["block_id"]
+        for block in reply["blocks"]
+        for element in block.get("elements", [])
+        if element.get("type") == "users_select"
+    ]
+    return block_id
+
+
+def button(reply: dict, prefix: str) -> str:
+    (value,) = [
+        element.get("value", "")
+        for block in reply["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id", "").startswith(prefix)
+    ]
+    return value
+
+
+async def count_answers(bot, key: str) -> int:
+    query = select(func.count()).select_from(quiz_answers).where(quiz_answers.c.user_key == key)
+    return int((await execute(bot.app[SERVICES].db, query)).scalar())
+
+
+async def test_slack_export_erase_and_audit(bot, fake_slack):
+    # U1 asks for a channel quiz; U2 answers it.
+    await bot.slash("/quiz", "", user="U1", channel="C1")
+    await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
+    post_id = await quiz_store(bot).channel.latest_post_id()
+    await bot.click("quiz:answer", await post_choice(bot, post_id, right=True), user="U2",
+                    channel="C1")  # fmt: skip
+    assert await eventually(lambda: count_answers(bot, "slack:U2"))
+    await fake_slack.wait_for(lambda s: s.responses())  # "Correct!"
+
+    # Not for anyone but admins; the file only in a direct message.
+    reply = await respond(bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="U2"))
+    assert "Only secbot admins can export or erase" in reply["text"]
+    reply = await respond(
+        bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel="C1")
+    )
+    assert "only send it in a direct message" in reply["text"]
+
+    # Export: Slack's user menu, then the JSON file uploaded into the admin's DM.
+    reply = await respond(
+        bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel=DM)
+    )
+    assert reply["response_type"] == "ephemeral"
+    block_id = picker_block(reply)
+    await bot.click("rights:export", "", user="UADMIN", channel=DM, selected_user="U2",
+                    block_id=block_id)  # fmt: skip
+    (done,) = await fake_slack.wait_for(lambda s: s.api_calls("files.completeUploadExternal"))
+    assert done["channel_id"] == DM
+    (asked,) = fake_slack.api_calls("files.getUploadURLExternal")
+    assert asked["filename"].startswith("secbot-person-") and asked["filename"].endswith(".json")
+    file_id = json.loads(done["files"])[0]["id"]
+    (uploaded,) = fake_slack.named(f"/upload/{file_id}")
+    doc = json.loads(uploaded.body)
+    assert doc["person"]["id"] == "U2" and doc["person"]["platform"] == "slack"
+    (answer,) = doc["tables"]["quiz_answers"]["rows"]
+    assert answer["user_key"] == "slack:U2" and answer["post_id"] == post_id
+    assert doc["tables"]["quiz_answers"]["on_erasure"] == "deleted"
+    await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if r["text"].startswith("Here is everything")]
+    )
+
+    # Erase: the picker, the confirmation saying what goes, then "Erase for good".
+    reply = await respond(
+        bot, fake_slack, lambda: bot.slash("/secbot", "erase-person", user="UADMIN", channel=DM)
+    )
+    reply = await respond(
+        bot,
+        fake_slack,
+        lambda: bot.click(
+            "rights:erase",
+            "",
+            user="UADMIN",
+            channel=DM,
+            selected_user="U2",
+            block_id=picker_block(reply),
+        ),  # fmt: skip
+    )
+    assert "1 × quiz answers: deleted" in reply["text"]
+    assert await count_answers(bot, "slack:U2") == 1  # nothing yet
+    assert button(reply, "rights:confirm") == "U2"
+    reply = await respond(
+        bot,
+        fake_slack,
+        lambda: bot.click("rights:confirm", "U2", user="UADMIN", channel=DM, is_ephemeral=True),
+    )
+    assert reply["text"].startswith("Erased.")
+    assert await count_answers(bot, "slack:U2") == 0
+    post = await quiz_store(bot).channel.post(post_id)
+    assert post is not None and post.posted_by == "slack:U1"  # someone else's: untouched
+
+    # The audit log over Slack: listed privately, exported as CSV into the DM.
+    reply = await respond(bot, fake_slack, lambda: bot.slash("/secbot", "audit", user="U2"))
+    assert "Only secbot admins can read the audit log" in reply["text"]
+    reply = await respond(
+        bot, fake_slack, lambda: bot.slash("/secbot", "audit", user="UADMIN", channel="C1")
+    )
+    assert reply["response_type"] == "ephemeral"
+    assert "(slack:UADMIN) via Slack exported a person's data" in reply["text"]
+    assert "(slack:UADMIN) via Slack erased a person's data" in reply["text"]
+    await bot.slash("/secbot", "audit csv", user="UADMIN", channel=DM)
+    uploads = await fake_slack.wait_for(
+        lambda s: (
+            len(s.api_calls("files.completeUploadExternal")) > 1
+            and s.api_calls("files.completeUploadExternal")
+        )
+    )
+    file_id = json.loads(uploads[-1]["files"])[0]["id"]
+    (uploaded,) = fake_slack.named(f"/upload/{file_id}")
+    rows = list(csv.reader(io.StringIO(uploaded.body)))
+    assert [r[5] for r in rows[1:]] == ["exported a person's data", "erased a person's data"]
+    assert all(r[4] == "slack" and r[3] == "slack:UADMIN" for r in rows[1:])
+
+
+async def test_teams_export_and_audit(bot, fake_connector):
+    # Someone in Teams talks to secbot, so it holds their Teams id.
+    await bot.teams_say("help", personal=True, aad="aad-user-2", user="29:user-2",
+                        conversation="a:person-2")  # fmt: skip
+    admin = {"personal": True, "aad": "aad-admin", "user": "29:admin", "conversation": "a:admin"}
+
+    status, _ = await bot.teams_say("audit", personal=True, aad="aad-user-2", user="29:user-2",
+                                    conversation="a:person-2")  # fmt: skip
+    refusal = fake_connector.sent()[-1]
+    assert "Only secbot admins can read the audit log" in json.dumps(refusal)
+
+    n = len(fake_connector.sent())
+    await bot.teams_say("export-person", **admin)
+    sent = fake_connector.sent()[n:]
+    assert "Whose data should I export?" in json.dumps(sent)
+    n = len(fake_connector.sent())
+    status, _ = await bot.teams_click("rights:export", "", typed={"person": "aad-user-2"}, **admin)
+    assert status == 200
+
+    def json_files():
+        return [
+            a
+            for s in fake_connector.sent()[n:]
+            for a in s.get("attachments", [])
+            if a["contentType"] == "application/json"
+        ]
+
+    (file,) = await eventually(json_files)
+    assert file["name"].startswith("secbot-person-") and file["name"].endswith(".json")
+    doc = json.loads(base64.b64decode(file["contentUrl"].split(",", 1)[1]))
+    assert doc["person"]["id"] == "aad-user-2" and doc["person"]["platform"] == "teams"
+    (row,) = doc["tables"]["teams_users"]["rows"]
+    assert row["teams_id"] == "29:user-2"
+
+    n = len(fake_connector.sent())
+    await bot.teams_say("audit", **admin)
+    listing = json.dumps(fake_connector.sent()[n:])
+    assert "(teams:aad-admin) via Teams exported a person's data" in listing
