@@ -35,10 +35,11 @@ class Held:
     ``ids``: columns holding the bare platform id of a person on ``platform``.
     ``dm``: a column holding ``<dm_prefix><id>`` (the web chat's direct conversations).
     ``chat_targets``: JSON columns holding the routing file's chat targets, where a
-    ``user`` on the person's platform is them. ``mentions``: text columns that may hold the id inside a JSON or raw body (matched,
-    then checked in Python). ``names``: columns holding only a name (no key), matched
-    against the person's known names. ``texts``: free text in which the person's names
-    are replaced on erasure, in their rows and in rows of incidents they were part of.
+    ``user`` on the person's platform is them. ``mentions``: text columns that may hold
+    the id inside a JSON or raw body (matched, then checked in Python). ``names``:
+    columns holding only a name (no key), matched against the person's known names.
+    ``texts``: free text in which the person's names are replaced on erasure, in their
+    rows and in rows of incidents they were part of.
     """
 
     table: str
