@@ -7,11 +7,14 @@ import base64
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.audit import record_operator
 from bot.core.clock import FakeClock
+from bot.privacy.pseudonyms import erased_key, label
 from bot.server import SERVICES
 from bot.storage.sql import execute
 from content.quiz.feature import Quiz
@@ -202,3 +205,36 @@ async def test_teams_export_and_audit(bot, fake_connector):
     await bot.teams_say("audit", **admin)
     listing = json.dumps(fake_connector.sent()[n:])
     assert "(teams:aad-admin) via Teams exported a person's data" in listing
+
+
+async def test_operator_actions_are_listed_with_their_front_door(bot):
+    """``record_operator`` (for ``python app.py …`` commands) keeps the door ``cli``; the
+    listing says so, and user text in an entry stays plain text."""
+    services = bot.app[SERVICES]
+    await record_operator(
+        services.db, services.clock.now(), "backed up the database", "to <!channel> \u202ex.db",
+        who="ops-person",
+    )  # fmt: skip
+    status, body = await bot.web_send(user="web-admin", conversation="dm", text="audit")
+    assert status == 200 and body["ok"]
+    (listing,) = [
+        m
+        for m in await bot.web_messages(user="web-admin", conversation="dm")
+        if m["text"].startswith("Admin actions")
+    ]
+    assert (
+        "ops-person (cli:ops-person) via the command line backed up the database: "
+        "to <!channel> x.db" in listing["text"]
+    )
+    assert "\u202e" not in listing["text"]
+
+
+def test_pseudonyms_are_stable_per_person_per_workspace_and_keyed():
+    key = b"k" * 32
+    first = label(key, "T1", "slack:U2")
+    assert re.fullmatch(r"Person [0-9a-f]{6}", first)
+    assert label(key, "T1", "slack:U2") == first
+    assert label(key, "T2", "slack:U2") != first
+    assert label(key, "T1", "slack:U3") != first
+    assert label(b"another key", "T1", "slack:U2") != first
+    assert erased_key(key, "T1", "slack:U2") == "erased:" + first.removeprefix("Person ")
