@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bot.audit import record_operator
 from bot.core.clock import FakeClock
@@ -238,3 +238,41 @@ def test_pseudonyms_are_stable_per_person_per_workspace_and_keyed():
     assert label(key, "T1", "slack:U3") != first
     assert label(b"another key", "T1", "slack:U2") != first
     assert erased_key(key, "T1", "slack:U2") == "erased:" + first.removeprefix("Person ")
+
+
+async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
+    """Paging rows name chat targets in JSON: the person's own (``U2`` on Slack) gets
+    the pseudonym; ``U22``, and ``U2`` on another platform, are someone else."""
+    from bot.privacy.data import Person, PersonalData
+    from incidents.paging.store.tables import paging_incidents, paging_outbox
+
+    db = bot.app[SERVICES].db
+    now = bot.app[SERVICES].clock.now()
+
+    def target(platform: str, user: str) -> str:
+        return json.dumps({"type": "chat", "platform": platform, "user": user})
+
+    chain = json.dumps({"targets": {"duty": json.loads(target("slack", "U2"))}})
+    await execute(db, insert(paging_incidents).values(
+        incident_id="INC-1", info="{}", team="duty", chain=chain, drill=0, state="active",
+        started_at=now,
+    ))  # fmt: skip
+    for n, (platform, user) in enumerate((("slack", "U2"), ("slack", "U22"), ("web", "U2"))):
+        await execute(db, insert(paging_outbox).values(
+            incident_id="INC-1", step=0, repeat_round=0, target_id=f"t{n}", action="trigger",
+            provider="chat", target=target(platform, user), status="sent", next_attempt_at=now,
+            created_at=now,
+        ))  # fmt: skip
+    person = Person("slack", "T111", "U2")
+    found = {f.held.table: f.rows for f in await PersonalData(db).find(person)}
+    assert [r["target_id"] for r in found["paging_outbox"]] == ["t0"]
+    assert [r["incident_id"] for r in found["paging_incidents"]] == ["INC-1"]
+
+    key = b"k" * 32
+    await PersonalData(db).erase(person, key)
+    rows = (await execute(db, select(paging_outbox.c.target_id, paging_outbox.c.target))).all()
+    users = {t: json.loads(j)["user"] for t, j in rows}
+    assert users == {"t0": erased_key(key, "T111", "slack:U2"), "t1": "U22", "t2": "U2"}
+    chain_now = (await execute(db, select(paging_incidents.c.chain))).scalar()
+    assert "U2" not in chain_now and erased_key(key, "T111", "slack:U2") in chain_now
+    assert await PersonalData(db).find(person) == []
