@@ -201,10 +201,53 @@ async def test_teams_export_and_audit(bot, fake_connector):
     (row,) = doc["tables"]["teams_users"]["rows"]
     assert row["teams_id"] == "29:user-2"
 
+    # Erase: the pick brings the confirmation card to the personal chat; then "Erase for
+    # good" (its answer replaces the card, or comes as a new message).
+    n = len(fake_connector.sent())
+    status, _ = await bot.teams_click("rights:erase", "", typed={"person": "aad-user-2"},
+                                      **admin)  # fmt: skip
+    assert status == 200
+    card = json.dumps(fake_connector.sent()[n:], ensure_ascii=False)
+    assert "1 × their Teams id: deleted" in card
+    assert "rights:confirm" in card
+    assert await teams_ids(bot, "aad-user-2") == ["29:user-2"]  # nothing yet
+    n, u = len(fake_connector.sent()), len(fake_connector.updates())
+    status, body = await bot.teams_click("rights:confirm", "aad-user-2", **admin)
+    assert status == 200
+    answer = json.dumps([body, fake_connector.sent()[n:], fake_connector.updates()[u:]])
+    assert "Erased." in answer
+    assert await teams_ids(bot, "aad-user-2") == []
+
     n = len(fake_connector.sent())
     await bot.teams_say("audit", **admin)
     listing = json.dumps(fake_connector.sent()[n:])
     assert "(teams:aad-admin) via Teams exported a person's data" in listing
+    assert "(teams:aad-admin) via Teams erased a person's data" in listing
+
+    n = len(fake_connector.sent())
+    await bot.teams_say("audit csv", **admin)
+
+    def csv_files():
+        return [
+            a
+            for s in fake_connector.sent()[n:]
+            for a in s.get("attachments", [])
+            if a["contentType"] == "text/csv"
+        ]
+
+    (file,) = await eventually(csv_files)
+    rows = list(
+        csv.reader(io.StringIO(base64.b64decode(file["contentUrl"].split(",")[1]).decode()))
+    )
+    assert [r[5] for r in rows[1:]] == ["exported a person's data", "erased a person's data"]
+    assert {r[4] for r in rows[1:]} == {"teams"}
+
+
+async def teams_ids(bot, user_id: str) -> list[str]:
+    from bot.adapters.teams.store import teams_users
+
+    query = select(teams_users.c.teams_id).where(teams_users.c.user_id == user_id)
+    return [r[0] for r in (await execute(bot.app[SERVICES].db, query)).all()]
 
 
 async def test_operator_actions_are_listed_with_their_front_door(bot):
