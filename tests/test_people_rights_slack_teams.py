@@ -167,7 +167,7 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     assert all(r[4] == "slack" and r[3] == "slack:UADMIN" for r in rows[1:])
 
 
-async def test_teams_export_and_audit(bot, fake_connector):
+async def test_teams_export_erase_and_audit(bot, fake_connector):
     # Someone in Teams talks to secbot, so it holds their Teams id.
     await bot.teams_say("help", personal=True, aad="aad-user-2", user="29:user-2",
                         conversation="a:person-2")  # fmt: skip

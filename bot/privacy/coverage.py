@@ -132,4 +132,9 @@ NOT_PEOPLE: dict[tuple[str, str], str] = {
     ("webchat_messages", "sender"): "'user' or 'bot', not who (author says who)",
     ("audit_log", "subject"): "a pseudonym, never a name or an id",
     ("privacy_keys", "name"): "the name of a key",
+    ("leaders", "name"): "what is led, not who",
+}
+# Column names that are never a person, in any table.
+NOT_PEOPLE_COLUMNS: dict[str, str] = {
+    "claimed_by": "the secbot instance holding a lease, not a person",
 }
