@@ -132,6 +132,8 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
         ),  # fmt: skip
     )
     assert "1 × quiz answers: deleted" in reply["text"]
+    # Slack no longer knows U2 here, so the name is the one the records give.
+    assert "This erases what secbot holds about user-u2." in reply["text"]
     assert await count_answers(bot, "slack:U2") == 1  # nothing yet
     assert button(reply, "rights:confirm") == "U2"
     reply = await respond(
@@ -200,6 +202,9 @@ async def test_teams_export_erase_and_audit(bot, fake_connector):
     assert doc["person"]["id"] == "aad-user-2" and doc["person"]["platform"] == "teams"
     (row,) = doc["tables"]["teams_users"]["rows"]
     assert row["teams_id"] == "29:user-2"
+    # Their personal chat's reference, not the channel's or anyone else's.
+    (chat,) = doc["tables"]["teams_conversations"]["rows"]
+    assert chat["conversation_id"] == "a:person-2"
 
     # Erase: the pick brings the confirmation card to the personal chat; then "Erase for
     # good" (its answer replaces the card, or comes as a new message).

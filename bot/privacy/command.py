@@ -26,7 +26,7 @@ from bot.core.model import (
     PersonPicker,
     Section,
 )
-from bot.privacy.data import Person, PersonalData, counts, describe
+from bot.privacy.data import Found, Person, PersonalData, counts, describe, names_in
 from bot.privacy.pseudonyms import code, label, secret_key
 
 _USER_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -112,8 +112,10 @@ async def _key(turn: Turn) -> bytes:
     return await secret_key(services.db, services.settings.pseudonym_secret, services.clock.now())
 
 
-def _who(person: Person) -> str:
-    return person.name or "that person"
+def _who(person: Person, found: list[Found]) -> str:
+    """Their name from the platform, else as the records give it, else "that person"."""
+    named = names_in(found, person)
+    return person.name or (named[0] if named else "that person")
 
 
 async def export(turn: Turn, person: Person) -> None:
@@ -131,7 +133,7 @@ async def export(turn: Turn, person: Person) -> None:
     rows = sum(n for _, n in counts(found))
     await turn.reply(
         private_note(
-            f"Here is everything secbot holds about {_who(person)}: {rows} records. "
+            f"Here is everything secbot holds about {_who(person, found)}: {rows} records. "
             "It is personal data: keep it only as long as the request needs it."
         )
     )
@@ -144,11 +146,13 @@ async def confirm(turn: Turn, person: Person) -> None:
     found = await PersonalData(turn.services.db).find(person)
     going = [(held, n) for held, n in counts(found) if held.erase != "keep"]
     if not going:
-        await turn.reply(private_note(f"secbot holds nothing about {_who(person)} to erase."))
+        await turn.reply(
+            private_note(f"secbot holds nothing about {_who(person, found)} to erase.")
+        )
         return
     lines = describe(going)
     intro = (
-        f"This erases what secbot holds about {_who(person)}. Incident records keep their "
+        f"This erases what secbot holds about {_who(person, found)}. Incident records keep their "
         "shape, with a pseudonym such as “Person 3f2a9c” in place of the person. "
         "It cannot be undone:"
     )

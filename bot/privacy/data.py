@@ -220,6 +220,12 @@ def _json_value(value: object) -> str:
     return str(value)
 
 
+def names_in(found: Iterable[Found], person: Person) -> list[str]:
+    """The names the records give the person, for telling an admin who they picked when
+    the platform no longer knows them (someone who has left)."""
+    return sorted(_names(found, person))
+
+
 def _names(found: Iterable[Found], person: Person) -> set[str]:
     """The names the records give them (at least two letters: a shorter one would match
     inside other words)."""
@@ -302,4 +308,4 @@ def describe(items: Iterable[tuple[Held, int]]) -> list[str]:
     return [f"{n} × {held.what}: {ON_ERASURE[held.erase]}" for held, n in items]
 
 
-__all__ = ["Person", "PersonalData", "Found", "Row", "counts", "describe"]
+__all__ = ["Person", "PersonalData", "Found", "Row", "counts", "describe", "names_in"]
