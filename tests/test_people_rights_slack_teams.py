@@ -12,9 +12,11 @@ import re
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.adapters.teams.file_parts import parts
 from bot.audit import record_operator
 from bot.core.clock import FakeClock
 from bot.privacy.pseudonyms import erased_key, label
+from bot.render.teams import MAX_CARD_BYTES
 from bot.server import SERVICES
 from bot.storage.sql import execute
 from content.quiz.feature import Quiz
@@ -324,3 +326,45 @@ async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
     chain_now = (await execute(db, select(paging_incidents.c.chain))).scalar()
     assert "U2" not in chain_now and erased_key(key, "T111", "slack:U2") in chain_now
     assert await PersonalData(db).find(person) == []
+
+
+async def test_a_big_audit_log_reaches_teams_in_parts_that_fit(bot, fake_connector):
+    """A Teams message carries its file inline and must stay under about 26 KB: a big
+    CSV goes as numbered parts that join, in order, into the whole file."""
+    services = bot.app[SERVICES]
+    for n in range(400):
+        await record_operator(services.db, services.clock.now(), "backed up the database",
+                              f"to /backups/secbot-{n:04d}-é.db", who="ops")  # fmt: skip
+    admin = {"personal": True, "aad": "aad-admin", "user": "29:admin", "conversation": "a:admin"}
+    n = len(fake_connector.sent())
+    await bot.teams_say("audit csv", **admin)
+
+    def csv_messages():
+        found = [
+            s
+            for s in fake_connector.sent()[n:]
+            if any(a["contentType"] == "text/csv" for a in s.get("attachments", []))
+        ]
+        return len(found) > 1 and found
+
+    messages = await eventually(csv_messages)
+    messages = csv_messages()
+    assert all(len(json.dumps(m).encode()) < MAX_CARD_BYTES for m in messages)
+    files = [a for m in messages for a in m["attachments"] if a["contentType"] == "text/csv"]
+    count = len(files)
+    assert [f["name"] for f in files] == [
+        re.sub(r"\.csv$", f".part{i}-of-{count}.csv", files[0]["name"].split(".part")[0] + ".csv")
+        for i in range(1, count + 1)
+    ]
+    whole = "".join(base64.b64decode(f["contentUrl"].split(",", 1)[1]).decode() for f in files)
+    rows = list(csv.reader(io.StringIO(whole)))
+    assert len(rows) == 401 and rows[-1][6] == "to /backups/secbot-0399-é.db"
+
+
+def test_file_parts_join_into_the_whole_file():
+    content = "header\n" + "".join(f"row {n}, ünïcödé\n" for n in range(50)) + "x" * 500
+    pieces = parts("log.csv", content, limit=200)
+    assert len(pieces) > 2 and "".join(text for _, text in pieces) == content
+    assert all(len(text.encode()) <= 200 for _, text in pieces)
+    assert pieces[0][0] == f"log.part1-of-{len(pieces)}.csv"
+    assert parts("small.json", "{}") == [("small.json", "{}")]
