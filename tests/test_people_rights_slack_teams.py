@@ -51,6 +51,11 @@ async def respond(bot, fake_slack, act) -> dict:
     return (await fake_slack.wait_for(lambda s: s.responses()[n:]))[-1]
 
 
+async def _closed(bot, post_id: int) -> bool:
+    post = await quiz_store(bot).channel.post(post_id)
+    return post is not None and post.closed
+
+
 def picker_block(reply: dict) -> str:
     (block_id,) = [
         block["block_id"]
@@ -147,6 +152,10 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     assert await count_answers(bot, "slack:U2") == 0
     post = await quiz_store(bot).channel.post(post_id)
     assert post is not None and post.posted_by == "slack:U1"  # someone else's: untouched
+    # An admin closes U1's question early: an admin action on someone else's behalf.
+    await bot.click("quiz:close", str(post_id), user="UADMIN", channel="C1",
+                    message_ts=post.message_id)  # fmt: skip
+    await eventually(lambda: _closed(bot, post_id))
 
     # The audit log over Slack: listed privately, exported as CSV into the DM.
     reply = await respond(bot, fake_slack, lambda: bot.slash("/secbot", "audit", user="U2"))
@@ -157,6 +166,10 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     assert reply["response_type"] == "ephemeral"
     assert "(slack:UADMIN) via Slack exported a person's data" in reply["text"]
     assert "(slack:UADMIN) via Slack erased a person's data" in reply["text"]
+    assert (
+        f"(slack:UADMIN) via Slack closed someone else's quiz question early: question #{post_id}"
+        in reply["text"]
+    )
     await bot.slash("/secbot", "audit csv", user="UADMIN", channel=DM)
     uploads = await fake_slack.wait_for(
         lambda s: (
@@ -167,7 +180,11 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     file_id = json.loads(uploads[-1]["files"])[0]["id"]
     (uploaded,) = fake_slack.named(f"/upload/{file_id}")
     rows = list(csv.reader(io.StringIO(uploaded.body)))
-    assert [r[5] for r in rows[1:]] == ["exported a person's data", "erased a person's data"]
+    assert [r[5] for r in rows[1:]] == [
+        "exported a person's data",
+        "erased a person's data",
+        "closed someone else's quiz question early",
+    ]
     assert all(r[4] == "slack" and r[3] == "slack:UADMIN" for r in rows[1:])
 
 

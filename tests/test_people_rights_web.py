@@ -77,9 +77,13 @@ async def test_export_erase_and_audit_in_the_web_chat(bot, fake_pd):
     await pager(bot).flush()
     await say(bot, "web-reporter", "help")
     await say(bot, "web-reporter", "Rosa was here", conversation="general")
-    # An admin, not in the paged team, acknowledges for it, then closes Rosa's incident.
+    # An admin, not in the paged team, acknowledges for it, hands Rosa's incident over to
+    # Sam, then closes it.
     await web_click(bot, ADMIN, "incident:ack", incident_id, card_id)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
+    await web_click(bot, ADMIN, "incident.handover", incident_id, card_id,
+                    form={"person": "web-helper"})  # fmt: skip
+    assert (await desk(bot).store.get(incident_id)).commander_name == "Sam Helper"
     await web_close(bot, incident_id, "Recovered", ADMIN)
     assert not (await desk(bot).store.get(incident_id)).is_open
 
@@ -132,7 +136,7 @@ async def test_export_erase_and_audit_in_the_web_chat(bot, fake_pd):
     # The incident keeps its shape, with the pseudonym in Rosa's place everywhere.
     inc = await desk(bot).store.get(incident_id)
     assert inc.reporter.startswith("erased:") and inc.reporter_name == pseudonym
-    assert inc.commander_name == pseudonym
+    assert inc.commander_name == "Sam Helper"  # not her: stays
     events = await desk(bot).store.timeline.events(incident_id)
     assert events and not any("Rosa" in e.text or "Rosa" in e.actor_name for e in events)
     assert any(e.actor_name == pseudonym for e in events)
@@ -152,6 +156,7 @@ async def test_export_erase_and_audit_in_the_web_chat(bot, fake_pd):
     assert listing["private"]
     for action in (
         "acknowledged a page for someone else",
+        "handed over someone else's incident",
         "closed someone else's incident",
         "exported a person's data",
         "erased a person's data",
