@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.adapters.teams.file_parts import parts
-from bot.audit import record_operator
+from bot.audit import AuditLog, record_operator
 from bot.core.clock import FakeClock
 from bot.privacy.pseudonyms import erased_key, label
 from bot.render.teams import MAX_CARD_BYTES
@@ -44,11 +44,19 @@ def quiz_store(bot):
     return bot.app[SERVICES].feature(Quiz).store
 
 
-async def respond(bot, fake_slack, act) -> dict:
-    """Run ``act`` (a slash command or a click) and return the reply it sent."""
+async def respond(bot, fake_slack, act, expect: str) -> dict:
+    """Run ``act`` (a slash command or a click) and return its reply: the first new one
+    that says ``expect`` (a reply to something earlier may still be on its way)."""
     n = len(fake_slack.responses())
     await act()
-    return (await fake_slack.wait_for(lambda s: s.responses()[n:]))[-1]
+    found = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses()[n:] if expect in r.get("text", "")]
+    )
+    return found[0]
+
+
+async def _audited(bot, count: int) -> bool:
+    return await AuditLog(bot.app[SERVICES].db).count() >= count
 
 
 async def _closed(bot, post_id: int) -> bool:
@@ -92,16 +100,27 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     await fake_slack.wait_for(lambda s: s.responses())  # "Correct!"
 
     # Not for anyone but admins; the file only in a direct message.
-    reply = await respond(bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="U2"))
+    reply = await respond(
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "export-person", user="U2"),
+        "Only secbot admins can export or erase",
+    )
     assert "Only secbot admins can export or erase" in reply["text"]
     reply = await respond(
-        bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel="C1")
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel="C1"),
+        "only send it in a direct message",
     )
     assert "only send it in a direct message" in reply["text"]
 
     # Export: Slack's user menu, then the JSON file uploaded into the admin's DM.
     reply = await respond(
-        bot, fake_slack, lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel=DM)
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "export-person", user="UADMIN", channel=DM),
+        "Whose data should I export?",
     )
     assert reply["response_type"] == "ephemeral"
     block_id = picker_block(reply)
@@ -124,7 +143,10 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
 
     # Erase: the picker, the confirmation saying what goes, then "Erase for good".
     reply = await respond(
-        bot, fake_slack, lambda: bot.slash("/secbot", "erase-person", user="UADMIN", channel=DM)
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "erase-person", user="UADMIN", channel=DM),
+        "Whose data should I erase?",
     )
     reply = await respond(
         bot,
@@ -136,7 +158,8 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
             channel=DM,
             selected_user="U2",
             block_id=picker_block(reply),
-        ),  # fmt: skip
+        ),
+        "This erases what secbot holds",
     )
     assert "1 × quiz answers: deleted" in reply["text"]
     # Slack no longer knows U2 here, so the name is the one the records give.
@@ -147,6 +170,7 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
         bot,
         fake_slack,
         lambda: bot.click("rights:confirm", "U2", user="UADMIN", channel=DM, is_ephemeral=True),
+        "Erased.",
     )
     assert reply["text"].startswith("Erased.")
     assert await count_answers(bot, "slack:U2") == 0
@@ -156,12 +180,21 @@ async def test_slack_export_erase_and_audit(bot, fake_slack):
     await bot.click("quiz:close", str(post_id), user="UADMIN", channel="C1",
                     message_ts=post.message_id)  # fmt: skip
     await eventually(lambda: _closed(bot, post_id))
+    await eventually(lambda: _audited(bot, 3))
 
     # The audit log over Slack: listed privately, exported as CSV into the DM.
-    reply = await respond(bot, fake_slack, lambda: bot.slash("/secbot", "audit", user="U2"))
+    reply = await respond(
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "audit", user="U2"),
+        "Only secbot admins can read the audit log",
+    )
     assert "Only secbot admins can read the audit log" in reply["text"]
     reply = await respond(
-        bot, fake_slack, lambda: bot.slash("/secbot", "audit", user="UADMIN", channel="C1")
+        bot,
+        fake_slack,
+        lambda: bot.slash("/secbot", "audit", user="UADMIN", channel="C1"),
+        "Admin actions, newest first",
     )
     assert reply["response_type"] == "ephemeral"
     assert "(slack:UADMIN) via Slack exported a person's data" in reply["text"]
