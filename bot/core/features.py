@@ -22,6 +22,8 @@ FEATURES: list[str] = [
     "bot.commands.help",
     "bot.commands.deadletters",
     "bot.commands.workspaces",
+    "bot.audit.command",
+    "bot.privacy.command",
     "content.tips.feature",
     "content.quiz.feature",
     "incidents.feature",

@@ -27,6 +27,7 @@ import logging
 import random
 from typing import TYPE_CHECKING
 
+from bot import audit
 from bot.core import Turn
 from bot.core.actions import button_value, value_parts, verb
 from bot.core.features import FeatureHost
@@ -291,6 +292,9 @@ async def send_now(turn: Turn, _rest: str) -> None:
         )
         return
     result, counted = await delivery.send_now(sub, turn.incoming.delivery_id or None)
+    await audit.record(
+        turn, "sent a channel's tip now", f"tip subscription #{sub.id} ({result.status})"
+    )
     if result.status == "sent":
         text = (
             "Sent. It counts as today's tip, so no second one will follow today."

@@ -65,6 +65,9 @@ webchat_messages = Table(
     Column("conversation", Text, nullable=False),
     Column("visible_to", Text),
     Column("sender", Text, nullable=False),
+    # Whose message it is (their web chat id), for a person's own messages; NULL for the
+    # bot's and for messages kept before revision 0007. People's rights find them by it.
+    Column("author", Text),
     Column("payload", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -111,9 +114,10 @@ class WebChatStore:
         payload: dict,
         now: datetime,
         visible_to: str | None = None,
+        author: str | None = None,
     ) -> int:
         new = insert(webchat_messages).values(
-            conversation=conversation, visible_to=visible_to, sender=sender,
+            conversation=conversation, visible_to=visible_to, sender=sender, author=author,
             payload=json.dumps(payload), version=_NEXT_VERSION, created_at=now,
         )  # fmt: skip
         async with atomic(self.db):
@@ -470,7 +474,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         responder = WebResponder(transport, place, actor, original)
 
         async def echo(shown: dict = shown or {}) -> None:
-            await store.add(place.channel, "user", shown, now)
+            await store.add(place.channel, "user", shown, now, author=user_id)
 
         accepted = echo if shown else None
         if not await bot.handle(incoming, responder, on_accept=accepted):
