@@ -24,6 +24,7 @@ FEATURES: list[str] = [
     "bot.commands.workspaces",
     "content.tips.feature",
     "content.quiz.feature",
+    "content.training.feature",
     "incidents.feature",
 ]
 

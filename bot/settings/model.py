@@ -21,6 +21,7 @@ from bot.settings.base import env_name
 from bot.settings.environment import EnvironmentSettings, read_env_file
 from bot.settings.incidents import IncidentSettings, PagingSettings
 from bot.settings.operations import OperationsSettings
+from bot.settings.people import PeopleSettings
 from bot.settings.quiz_tips import QuizTipsSettings
 from bot.settings.rules import check_modes, check_pairs
 from bot.settings.server import ServerSettings
@@ -36,6 +37,7 @@ log = logging.getLogger("bot.settings")  # the name people filter on
 class Settings(
     EnvironmentSettings,
     OperationsSettings,
+    PeopleSettings,
     PagingSettings,
     IncidentSettings,
     QuizTipsSettings,

@@ -1,0 +1,370 @@
+"""``/secbot training``: assign the exam, see a team's report, check who may post.
+
+- ``training`` — your own assignment and when it is due;
+- ``training assign team <name> by <date>`` or ``training assign @a @b by <date>`` —
+  admins, and a team's leads for their own team (named in the teams file);
+- ``training report <team>`` — a chat summary and a CSV, for admins and that team's leads;
+- ``training teams`` — the teams you may assign and report on.
+- ``training check`` — admins: everyone with access to a registered account has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core import Turn
+from bot.core.hints import typed
+from bot.core.model import Context, Heading, Message, Section
+from bot.core.tenancy import tenant_of
+from bot.workers import Worker
+from content.training import records
+from content.training import report as team_report
+from content.training.nudges import LONDON, Nudger, long_date, plan
+from content.training.people import name_of, parse_person
+from content.training.store import Assignee, TrainingStore
+from content.training.teams import TeamsFile, load_teams
+
+if TYPE_CHECKING:
+    from bot.core.features import FeatureHost
+    from bot.core.turn import Services
+
+log = logging.getLogger(__name__)
+
+MAX_PEOPLE = 50  # named one by one in a command; more: use a team
+LOOKUPS = 8  # names looked up at once when a team is assigned
+LATEST_DUE = timedelta(days=366)
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y")
+
+
+def _say(text: str, heading: str = "") -> Message:
+    blocks = ((Heading(heading),) if heading else ()) + (Section(text),)
+    return Message(text, blocks, private=True)
+
+
+def _typed(turn: Turn, words: str) -> str:
+    return typed(turn.place, words, slack_command="secbot")
+
+
+def parse_due(text: str, today: date) -> date | str:
+    """The due date, or why it can't be one (a friendly sentence)."""
+    text = " ".join(text.split())
+    for fmt in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if day < today:
+            return f"{long_date(day)} has passed already: choose a date from today on."
+        if day > today + LATEST_DUE:
+            return "That's more than a year away: choose a date within the next year."
+        return day
+    return f"“{text[:30]}” isn't a date I understand. Write it like 2026-12-18 or 18 December 2026."
+
+
+class Training:
+    """The command, the assignments and the reminders' worker."""
+
+    def __init__(self, services: Services, teams: TeamsFile):
+        self.services = services
+        self.teams = teams
+        self.store = TrainingStore(services.db)
+        self.nudger = Nudger(services, self.store)
+        self.worker: Worker | None = None
+
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    async def command(self, turn: Turn) -> None:
+        verb, _, rest = turn.args.strip().partition(" ")
+        verb = verb.lower()
+        if verb in ("", "me", "status"):
+            await self.mine(turn)
+        elif verb == "assign":
+            await self.assign(turn, rest.strip())
+        elif verb == "report":
+            await self.report(turn, rest.strip())
+        elif verb == "teams":
+            await self.list_teams(turn)
+        elif verb == "check":
+            await self.check(turn)
+        else:
+            await turn.reply(
+                _say(
+                    f"I don't know “{verb[:20]}” here. Type {_typed(turn, 'training')} for yours,"
+                    f" {_typed(turn, 'training assign team <name> by 2026-12-18')},"
+                    f" {_typed(turn, 'training report <team>')}"
+                    f" or {_typed(turn, 'training check')}."
+                )
+            )
+
+    # --- who may do what ---------------------------------------------------------------
+
+    def may_lead(self, turn: Turn, team: str) -> bool:
+        if self.services.is_admin(turn.actor):
+            return True
+        found = self.teams.team(team)
+        return found is not None and found.led_by(turn.actor.key)
+
+    async def refuse_team(self, turn: Turn, team: str) -> None:
+        """The same words for a team that does not exist and one you don't lead."""
+        await turn.reply(
+            _say(
+                f"You can only do that for a team you lead. Type {_typed(turn, 'training teams')}"
+                " to see yours; secbot admins can do it for any team."
+            )
+        )
+
+    # --- your own ----------------------------------------------------------------------
+
+    async def mine(self, turn: Turn) -> None:
+        a = await self.store.of_person(tenant_of(turn.place), turn.actor.key)
+        exam = typed(turn.place, "quiz exam")
+        if a is None:
+            text = f"No training is assigned to you. You can take the exam any time: type {exam}."
+        else:
+            status = team_report.status_of(
+                a, (await self._passes([a.user_key])).get(a.user_key), self.now()
+            )
+            if status == team_report.PASSED:
+                text = f"You've passed the exam that was due by {long_date(a.due_on)}. Thank you."
+            elif status == team_report.OVERDUE:
+                text = (
+                    f"Your security exam was due by {long_date(a.due_on)}."
+                    f" Type {exam} to take it now."
+                )
+            else:
+                text = (
+                    f"Your security exam is due by {long_date(a.due_on)}. Type {exam} to take it."
+                )
+        await turn.reply(_say(text))
+
+    async def _passes(self, keys: list[str]) -> dict[str, records.Attempt]:
+        _, passes = await records.latest(self.services.db, keys)
+        return passes
+
+    # --- assigning ---------------------------------------------------------------------
+
+    async def assign(self, turn: Turn, rest: str) -> None:
+        example = _typed(turn, "training assign team social-media by 2026-12-18")
+        parts = re.split(r"\s(?:by|due)\s", f" {rest} ", maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            await turn.reply(_say(f"Say who and by when, for example {example}."))
+            return
+        who, when = parts[0].split(), parts[1].strip()
+        today = self.now().astimezone(LONDON).date()
+        due = parse_due(when, today)
+        if isinstance(due, str):
+            await turn.reply(_say(f"{due} For example: {example}."))
+            return
+        if who[0].lower() == "team":
+            if len(who) != 2:
+                await turn.reply(_say(f"Name one team, for example {example}."))
+                return
+            await self._assign_team(turn, who[1].lower(), due)
+        else:
+            await self._assign_people(turn, who, due)
+
+    async def _assign_team(self, turn: Turn, name: str, due: date) -> None:
+        team = self.teams.team(name)
+        if not self.may_lead(turn, name):
+            await self.refuse_team(turn, name)
+            return
+        if team is None:
+            await turn.reply(
+                _say(
+                    f"There's no team called “{name[:40]}” in the teams file. Type"
+                    f" {_typed(turn, 'training teams')} to see the teams."
+                )
+            )
+            return
+        here = [m for m in team.members if m.platform == turn.place.platform]
+        elsewhere = len(team.members) - len(here)
+        people = [(m.id, m.name) for m in here]
+        count, new = await self._store(turn, people, name, due)
+        note = (
+            f" {elsewhere} member{'s are' if elsewhere != 1 else ' is'} on another chat platform:"
+            " assign them from there."
+            if elsewhere
+            else ""
+        )
+        await turn.reply(
+            _say(
+                f"Assigned the security exam to {count} {'person' if count == 1 else 'people'}"
+                f" in {name}, due by {long_date(due)} ({new} newly). They'll be reminded on"
+                f" working days before and after the date.{note}",
+                "Training assigned",
+            )
+        )
+
+    async def _assign_people(self, turn: Turn, words: list[str], due: date) -> None:
+        if len(words) > MAX_PEOPLE:
+            await turn.reply(_say(f"Name up to {MAX_PEOPLE} people at once, or assign a team."))
+            return
+        people: list[tuple[str, str]] = []
+        for word in words:
+            found = parse_person(word, turn.place.platform, turn.incoming.mentions)
+            if found is None or found[0].partition(":")[0] != turn.place.platform:
+                await turn.reply(
+                    _say(f"I can't tell who “{word[:40]}” is. Mention them, like @their-name.")
+                )
+                return
+            people.append(found)
+        if not self.services.is_admin(turn.actor):
+            led = [self.teams.team(n) for n in self.teams.led_by(turn.actor.key)]
+            members = set().union(*(t.keys() for t in led if t is not None))
+            if not led or any(k not in members for k, _ in people):
+                await turn.reply(
+                    _say(
+                        "Only secbot admins can assign the exam to anyone; a team lead can"
+                        " assign it to people in their own team."
+                    )
+                )
+                return
+        count, new = await self._store(turn, people, "", due)
+        await turn.reply(
+            _say(
+                f"Assigned the security exam to {count} {'person' if count == 1 else 'people'},"
+                f" due by {long_date(due)} ({new} newly). They'll be reminded on working days"
+                " before and after the date.",
+                "Training assigned",
+            )
+        )
+
+    async def _store(
+        self, turn: Turn, people: list[tuple[str, str]], team: str, due: date
+    ) -> tuple[int, int]:
+        now, settings = self.now(), self.services.settings
+        nudges = plan(
+            due,
+            now,
+            hour=settings.training_nudge_hour,
+            every=settings.training_nudge_days,
+            after=settings.training_nudges_after,
+        )
+        gate = asyncio.Semaphore(LOOKUPS)
+        transport = self.services.transports.get(turn.place.platform)
+
+        async def one(key: str, given: str) -> Assignee:
+            async with gate:
+                name = await name_of(turn, key, given or self.teams.name_in_file(key))
+            user_id = key.partition(":")[2]
+            place = (
+                transport.direct_place(turn.place.workspace, user_id)
+                if transport is not None
+                else turn.place
+            )
+            return Assignee(key, name, place.to_json(), nudges)
+
+        unique = list(dict.fromkeys(people))
+        assignees = await asyncio.gather(*(one(k, n) for k, n in dict(unique).items()))
+        new = await self.store.assign(
+            tenant_of(turn.place),
+            list(assignees),
+            team=team,
+            due_on=due,
+            by=turn.actor.key,
+            by_name=turn.actor.name,
+            now=now,
+        )
+        if self.worker is not None:
+            self.worker.wake()
+        return len(assignees), new
+
+    # --- reports -----------------------------------------------------------------------
+
+    async def list_teams(self, turn: Turn) -> None:
+        names = (
+            sorted(self.teams.teams)
+            if self.services.is_admin(turn.actor)
+            else self.teams.led_by(turn.actor.key)
+        )
+        if not names:
+            await turn.reply(_say("There are no teams you can assign training to."))
+            return
+        lines = [f"{n}: {len(self.teams.teams[n].members)} people" for n in names]
+        await turn.reply(_say("\n".join(lines), "Teams"))
+
+    async def report(self, turn: Turn, name: str) -> None:
+        name = name.lower()
+        if not name:
+            await turn.reply(
+                _say(f"Say which team, for example {_typed(turn, 'training report social-media')}.")
+            )
+            return
+        if not self.may_lead(turn, name):
+            await self.refuse_team(turn, name)
+            return
+        team = self.teams.team(name)
+        tenant = tenant_of(turn.place)
+        assigned = {a.user_key: a for a in await self.store.of_team(tenant, name)}
+        people: dict[str, str] = {k: a.user_name for k, a in assigned.items()}
+        if team is not None:
+            for m in team.members:
+                if m.platform == turn.place.platform:
+                    people.setdefault(m.id, m.name or "")
+        if not people:
+            await turn.reply(_say(f"There's nobody in “{name[:40]}” to report on."))
+            return
+        keys = list(people)
+        assignments = {**assigned, **(await self.store.of_people(tenant, keys))}
+        named = [
+            (
+                k,
+                assignments[k].user_name
+                if k in assignments
+                else (people[k] or "someone not assigned yet"),
+            )
+            for k in keys
+        ]
+        data = await team_report.build(
+            self.services.db, name, named, assignments, self.now(), self.services.content
+        )
+        lines = team_report.summary_lines(data)
+        overdue, more = team_report.overdue_names(data)
+        if overdue:
+            lines.append("Overdue: " + ", ".join(overdue) + (f" and {more} more." if more else "."))
+        stamp = self.now().astimezone(LONDON).strftime("%Y-%m-%d")
+        filename = f"training-{name}-{stamp}.csv"
+        text = "\n".join(lines)
+        await turn.reply(
+            Message(
+                f"Training report for {name}\n{text}",
+                (
+                    Heading(f"Training report: {name}"),
+                    *(Section(line) for line in lines),
+                    Context((f"Every person is in {filename}.",)),
+                ),
+                private=True,
+            )
+        )
+        transport = self.services.transports.get(turn.place.platform)
+        if transport is not None:
+            where = (
+                turn.place
+                if turn.place.is_direct
+                else transport.direct_place(turn.place.workspace, turn.actor.user_id)
+            )
+            await transport.upload(where, filename, team_report.to_csv(data))
+
+    async def check(self, turn: Turn) -> None:
+        await turn.reply(_say("The accounts register is not part of this secbot yet."))
+
+
+def setup(host: FeatureHost) -> None:
+    services = host.services
+    training = Training(services, load_teams(services.settings.people_teams))
+    services.provide(training)
+    host.registry.add_command(
+        "training",
+        "Assigned training: your exam due date; admins and team leads assign and report",
+        training.command,
+        usage="training [assign … by <date> | report <team> | teams | check]",
+    )
+    training.worker = Worker(
+        "training reminders", training.nudger.step, every=60, clock=services.clock
+    )
+    host.add_worker(training.worker)
