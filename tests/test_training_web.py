@@ -59,7 +59,9 @@ async def test_a_lead_assigns_people_are_reminded_once_and_the_report_adds_up(
     bot = await start_training_bot(env, clock=clock, slack=fake_slack, connector=fake_connector)
     try:
         # Someone who leads another team can't assign this one, nor name its people.
-        refused = await web_say(bot, "training assign team social-media by 2026-12-02", "web-user-9")
+        refused = await web_say(
+            bot, "training assign team social-media by 2026-12-02", "web-user-9"
+        )
         assert "only do that for a team you lead" in refused["text"]
         refused = await web_say(bot, "training assign @web-user-1 by 2026-12-02", "web-user-9")
         assert "Only secbot admins can assign the exam to anyone" in refused["text"]

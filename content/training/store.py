@@ -180,7 +180,10 @@ class TrainingStore:
             .order_by(tn.c.due_at, tn.c.id)
             .limit(limit)
         )
-        return [Nudge(*r) for r in (await execute(self.db, stmt)).all()]
+        return [
+            Nudge(r.id, r.assignment_id, r.mark, r.due_at)
+            for r in (await execute(self.db, stmt)).all()
+        ]
 
     async def next_due(self) -> datetime | None:
         stmt = select(tn.c.due_at).where(tn.c.fired_at.is_(None)).order_by(tn.c.due_at).limit(1)
