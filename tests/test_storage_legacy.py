@@ -302,6 +302,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     for table in (
         "incident_evidence", "timeline_clips", "incident_takedowns",  # 0003
         "paging_webhook_events",  # 0006
+        "register_accounts", "register_access", "register_imports",  # 0009
     ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("DROP TABLE IF EXISTS incident_holding_lines")  # 0004
