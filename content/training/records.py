@@ -78,8 +78,9 @@ async def exam_tallies(db: Database, keys: list[str], since: datetime) -> list[I
             .where(qa.c.context == "exam", qa.c.user_key.in_(chunk), qa.c.answered_at >= since)
             .group_by(qa.c.item_id, qa.c.module, qa.c.principle)
         )
-        for item_id, module, principle, answered, correct in (await execute(db, stmt)).all():
-            tally = totals.setdefault((item_id, module, principle), [0, 0])
+        for row in (await execute(db, stmt)).all():
+            item_id, module, principle, answered, correct = row._tuple()
+            tally = totals.setdefault((str(item_id), str(module), str(principle)), [0, 0])
             tally[0] += int(answered)
             tally[1] += int(correct or 0)
     return [ItemTally(i, m, p, a, c) for (i, m, p), (a, c) in sorted(totals.items())]

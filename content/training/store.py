@@ -133,7 +133,7 @@ class TrainingStore:
                         "assigned_by_name": by_name,
                     },
                 )
-                ident = (
+                ident: int = (
                     await execute(self.db, _ID_OF, {"t": tenant, "k": person.key})
                 ).scalar_one()
                 prefix = f"{due_on.isoformat()}:%"
