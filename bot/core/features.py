@@ -25,6 +25,7 @@ FEATURES: list[str] = [
     "content.tips.feature",
     "content.quiz.feature",
     "incidents.feature",
+    "incidents.register.feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]
