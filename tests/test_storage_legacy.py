@@ -308,7 +308,10 @@ async def test_an_incident_stored_before_this_change_still_works(
     db.execute("DROP TABLE IF EXISTS incident_holding_lines")  # 0004
     for table in ("incident_timers", "incident_ico"):  # 0005 (the ICO clock, reminders)
         db.execute(f"DROP TABLE IF EXISTS {table}")
-    for table in ("training_nudges", "training_assignments"):  # 0010 (training)
+    for table in (
+        "training_nudges", "training_assignments",  # 0010 (training, reviews, leavers)
+        "access_review_decisions", "access_reviews", "leaver_tasks",
+    ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("UPDATE alembic_version SET version_num = '0001'")
     db.conn.close()

@@ -26,6 +26,7 @@ FEATURES: list[str] = [
     "content.quiz.feature",
     "content.training.feature",
     "incidents.feature",
+    "incidents.reviews.feature",
     "incidents.register.feature",
 ]
 

@@ -5,7 +5,8 @@
   admins, and a team's leads for their own team (named in the teams file);
 - ``training report <team>`` — a chat summary and a CSV, for admins and that team's leads;
 - ``training teams`` — the teams you may assign and report on.
-- ``training check`` — admins: everyone with access to a registered account has passed.
+- ``training check`` points to ``access check`` (``incidents/reviews``), which needs the
+  register: everyone with access to a registered account has a current pass.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from bot.core import Turn
 from bot.core.hints import typed
 from bot.core.model import Context, Heading, Message, Section
 from bot.core.tenancy import tenant_of
+from bot.core.training import TrainingRecords
 from bot.workers import Worker
 from content.training import records
 from content.training import report as team_report
@@ -90,7 +93,12 @@ class Training:
         elif verb == "teams":
             await self.list_teams(turn)
         elif verb == "check":
-            await self.check(turn)
+            await turn.reply(
+                _say(
+                    "Who has access to a registered account without a current pass is in"
+                    f" {_typed(turn, 'access check')} (secbot admins)."
+                )
+            )
         else:
             await turn.reply(
                 _say(
@@ -141,6 +149,12 @@ class Training:
                     f"Your security exam is due by {long_date(a.due_on)}. Type {exam} to take it."
                 )
         await turn.reply(_say(text))
+
+    async def current_passes(self, keys: Sequence[str]) -> dict[str, datetime]:
+        """:class:`bot.core.training.TrainingRecords`: passes still in date, by key."""
+        _, passes = await records.latest(self.services.db, list(keys))
+        now = self.now()
+        return {k: p.completed_at for k, p in passes.items() if p.refresher_due > now}
 
     async def _passes(self, keys: list[str]) -> dict[str, records.Attempt]:
         _, passes = await records.latest(self.services.db, keys)
@@ -350,14 +364,12 @@ class Training:
             )
             await transport.upload(where, filename, team_report.to_csv(data))
 
-    async def check(self, turn: Turn) -> None:
-        await turn.reply(_say("The accounts register is not part of this secbot yet."))
-
 
 def setup(host: FeatureHost) -> None:
     services = host.services
     training = Training(services, load_teams(services.settings.people_teams))
     services.provide(training)
+    services.provide(training, as_type=TrainingRecords)
     host.registry.add_command(
         "training",
         "Assigned training: your exam due date; admins and team leads assign and report",

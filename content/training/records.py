@@ -79,10 +79,10 @@ async def exam_tallies(db: Database, keys: list[str], since: datetime) -> list[I
             .group_by(qa.c.item_id, qa.c.module, qa.c.principle)
         )
         for row in (await execute(db, stmt)).all():
-            item_id, module, principle, answered, correct = row._tuple()
-            tally = totals.setdefault((str(item_id), str(module), str(principle)), [0, 0])
-            tally[0] += int(answered)
-            tally[1] += int(correct or 0)
+            key = (str(row[0]), str(row[1]), str(row[2]))
+            tally = totals.setdefault(key, [0, 0])
+            tally[0] += int(row[3])
+            tally[1] += int(row[4] or 0)
     return [ItemTally(i, m, p, a, c) for (i, m, p), (a, c) in sorted(totals.items())]
 
 

@@ -1,9 +1,11 @@
 """Assigned training and access reviews (issue 19 items 3 and 4): each person's assigned
 exam and due date (``training_assignments``) with its reminders (``training_nudges``,
-durable timers claimed once).
+durable timers claimed once); access reviews (``access_reviews``, one per account per
+period), their decisions (``access_review_decisions``, one per person per review) and
+leavers' removal tasks (``leaver_tasks``).
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from bot.storage.migrations import ForwardOnly
 from bot.storage.sql import UtcDateTime
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -51,6 +53,62 @@ def upgrade() -> None:
         sa.UniqueConstraint("assignment_id", "mark", name="uq_training_nudges_assignment_id_mark"),
     )
     op.create_index("training_nudges_due", "training_nudges", ["fired_at", "due_at"])
+
+    op.create_table(
+        "access_reviews",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("tenant", sa.Text(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("account_title", sa.Text(), nullable=False),
+        sa.Column("period", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.Text(), nullable=False),
+        sa.Column("owner_name", sa.Text(), nullable=False),
+        sa.Column("place", sa.Text(), nullable=False),
+        sa.Column("people", sa.Text(), nullable=False),
+        sa.Column("opened_at", UtcDateTime(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
+        sa.Column("done_at", UtcDateTime(), nullable=True),
+        sa.Column("done_by", sa.Text(), nullable=True),
+        sa.Column("done_by_name", sa.Text(), nullable=True),
+        sa.UniqueConstraint("account_id", "period", name="uq_access_reviews_account_id_period"),
+    )
+    op.create_index("access_reviews_open", "access_reviews", ["tenant", "done_at", "due_on"])
+    op.create_table(
+        "access_review_decisions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("review_id", sa.Integer(), sa.ForeignKey("access_reviews.id"), nullable=False),
+        sa.Column("person_key", sa.Text(), nullable=False),
+        sa.Column("person_name", sa.Text(), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.Text(), nullable=False),
+        sa.Column("decided_by_name", sa.Text(), nullable=False),
+        sa.Column("decided_at", UtcDateTime(), nullable=False),
+        sa.UniqueConstraint(
+            "review_id", "person_key", name="uq_access_review_decisions_review_id_person_key"
+        ),
+    )
+    op.create_table(
+        "leaver_tasks",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("tenant", sa.Text(), nullable=False),
+        sa.Column("leaver_id", sa.Text(), nullable=False),
+        sa.Column("leaver_name", sa.Text(), nullable=False),
+        sa.Column("person_key", sa.Text(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("account_title", sa.Text(), nullable=False),
+        sa.Column("owner_id", sa.Text(), nullable=False),
+        sa.Column("owner_name", sa.Text(), nullable=False),
+        sa.Column("opened_at", UtcDateTime(), nullable=False),
+        sa.Column("opened_by", sa.Text(), nullable=False),
+        sa.Column("opened_by_name", sa.Text(), nullable=False),
+        sa.Column("confirmed_at", UtcDateTime(), nullable=True),
+        sa.Column("confirmed_by", sa.Text(), nullable=True),
+        sa.Column("confirmed_by_name", sa.Text(), nullable=True),
+        sa.UniqueConstraint(
+            "tenant", "leaver_id", "account_id", name="uq_leaver_tasks_tenant_leaver_id_account_id"
+        ),
+    )
 
 
 def downgrade() -> None:
