@@ -66,3 +66,27 @@ async def web_pass_exam(bot: RunningBot, user: str, right: int = 10) -> None:
         assert status == 200 and body["ok"], body
         q = (await web_bot_messages(bot, user))[-1]
     assert q["text"].startswith("Exam complete")
+
+
+PEOPLE_FEATURES = [*FEATURES, "incidents.register.feature", "incidents.reviews.feature"]
+
+
+async def start_people_bot(
+    env: dict[str, str], *, clock: FakeClock, slack=None, connector=None
+) -> RunningBot:
+    return await start_bot(
+        env, clock=clock, slack=slack, connector=connector, features=PEOPLE_FEATURES,
+        content=LIBRARY,
+    )  # fmt: skip
+
+
+def register_of(bot: RunningBot):
+    from incidents.register.store import RegisterStore
+
+    return RegisterStore(bot.app[SERVICES].db)
+
+
+def reviews_of(bot: RunningBot):
+    from incidents.reviews.feature import AccessFeature
+
+    return bot.app[SERVICES].feature(AccessFeature)

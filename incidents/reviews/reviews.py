@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from bot.core import DeliveryFailed
 from bot.core.actions import action_id, button_value, value_ints
@@ -118,7 +118,7 @@ class AccessReviews:
     # --- opening and reminding ---------------------------------------------------------
 
     async def tenants(self) -> list[str]:
-        stmt = select(distinct(register_accounts.c.tenant))
+        stmt = select(register_accounts.c.tenant).distinct()
         return sorted(str(r[0]) for r in (await execute(self.store.db, stmt)).all())
 
     async def open_due(self, tenants: list[str] | None = None) -> int:
