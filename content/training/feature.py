@@ -344,25 +344,26 @@ class Training:
         stamp = self.now().astimezone(LONDON).strftime("%Y-%m-%d")
         filename = f"training-{name}-{stamp}.csv"
         text = "\n".join(lines)
+        # The CSV names everyone: it goes only into a direct chat with the asker.
+        where = (
+            f"Every person is in {filename}, below."
+            if turn.place.is_direct
+            else "For the CSV of every person, ask in your direct chat with secbot."
+        )
         await turn.reply(
             Message(
-                f"Training report for {name}\n{text}",
+                f"Training report for {name}\n{text}\n{where}",
                 (
                     Heading(f"Training report: {name}"),
                     *(Section(line) for line in lines),
-                    Context((f"Every person is in {filename}.",)),
+                    Context((where,)),
                 ),
                 private=True,
             )
         )
         transport = self.services.transports.get(turn.place.platform)
-        if transport is not None:
-            where = (
-                turn.place
-                if turn.place.is_direct
-                else transport.direct_place(turn.place.workspace, turn.actor.user_id)
-            )
-            await transport.upload(where, filename, team_report.to_csv(data))
+        if transport is not None and turn.place.is_direct:
+            await transport.upload(turn.place, filename, team_report.to_csv(data))
 
 
 def setup(host: FeatureHost) -> None:
