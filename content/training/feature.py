@@ -260,18 +260,12 @@ class Training:
             after=settings.training_nudges_after,
         )
         gate = asyncio.Semaphore(LOOKUPS)
-        transport = self.services.transports.get(turn.place.platform)
+        origin = turn.place.to_json()  # reminders reach each person from here
 
         async def one(key: str, given: str) -> Assignee:
             async with gate:
                 name = await name_of(turn, key, given or self.teams.name_in_file(key))
-            user_id = key.partition(":")[2]
-            place = (
-                transport.direct_place(turn.place.workspace, user_id)
-                if transport is not None
-                else turn.place
-            )
-            return Assignee(key, name, place.to_json(), nudges)
+            return Assignee(key, name, origin, nudges)
 
         unique = list(dict.fromkeys(people))
         assignees = await asyncio.gather(*(one(k, n) for k, n in dict(unique).items()))

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core import DeliveryFailed
 from bot.core.hints import typed
-from bot.core.model import Message, Place, Section
+from bot.core.model import Actor, Message, Place, Section
+from bot.core.reach import reach
 from content.tips.schedule import DEFAULT_NATION, bank_holiday, due_instant
 from content.training import records
 
@@ -118,11 +119,14 @@ class Nudger:
         if records.completes(passes.get(a.user_key), a.assigned_at, due_start):
             await self.store.cancel(a.id, now)
             return
-        place = Place.from_json(a.place)
-        transport = self.services.transports.get(place.platform)
-        if transport is None:
-            return
+        origin = Place.from_json(a.place)
+        platform, _, user_id = a.user_key.partition(":")
+        person = Actor(platform, user_id, a.user_name)
+        direct = Place(platform, origin.workspace, user_id, is_direct=True)
         try:
-            await transport.post(place, nudge_message(place, a.due_on, mark))
+            await reach(
+                self.services, person, origin.workspace, nudge_message(direct, a.due_on, mark),
+                origin,
+            )  # fmt: skip
         except DeliveryFailed as e:
             log.warning("a training reminder could not be delivered (%s)", e.reason)

@@ -41,7 +41,8 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Assignee:
-    """One person to assign: their key, name, direct chat and reminder times."""
+    """One person to assign: their key, name, where it was assigned from (reminders
+    reach them from there: :func:`bot.core.reach.reach`) and reminder times."""
 
     key: str
     name: str

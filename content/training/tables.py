@@ -17,7 +17,7 @@ training_assignments = Table(
     Column("user_name", Text, nullable=False),
     Column("team", Text, nullable=False, server_default=""),  # assigned through this team
     Column("due_on", Date, nullable=False),
-    Column("place", Text, nullable=False),  # JSON Place of the person's direct chat
+    Column("place", Text, nullable=False),  # JSON Place it was assigned from
     Column("assigned_at", UtcDateTime, nullable=False),
     Column("assigned_by", Text, nullable=False),
     Column("assigned_by_name", Text, nullable=False),

@@ -43,7 +43,7 @@ class AccessFeature:
         if verb == "":
             await turn.reply(await self.reviews.summary(turn))
         elif verb == "review":
-            opened = await self.reviews.open_due([tenant_of(turn.place)])
+            opened = await self.reviews.open_due([tenant_of(turn.place)], turn.place.to_json())
             await turn.reply(
                 _say(
                     f"Opened {opened} access review{'s' if opened != 1 else ''}: each owner has"

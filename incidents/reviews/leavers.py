@@ -14,7 +14,6 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core import DeliveryFailed
 from bot.core.actions import action_id, button_value, value_ints
 from bot.core.hints import typed
 from bot.core.inert import one_line
@@ -29,9 +28,9 @@ from bot.core.model import (
     PersonPicker,
     Section,
 )
-from bot.core.tenancy import tenant_of, tenants_of
+from bot.core.tenancy import tenants_of
 from incidents.register import audit_trail
-from incidents.reviews.reviews import where_of
+from incidents.reviews.reviews import tell
 from incidents.reviews.store import LeaverTask, ReviewStore
 from incidents.times import london
 
@@ -208,19 +207,12 @@ class Leavers:
                 Actions((Button("Confirm removed", CONFIRM, button_value(task.id), "primary"),)),
             ),
         )
-        place = (
-            turn.place if mine else where_of(tenant_of(turn.place), task.owner_id, self.services)
-        )
-        transport = self.services.transports.get(turn.place.platform)
-        if place is None or transport is None:
+        if mine:
+            await turn.reply(Message(msg.text, msg.blocks, private=True))
             return
-        try:
-            if mine:
-                await turn.reply(Message(msg.text, msg.blocks, private=True))
-            else:
-                await transport.post(place, msg)
-        except DeliveryFailed as e:
-            log.warning("a leaver task could not be sent to the owner (%s)", e.reason)
+        await tell(
+            self.services, task.tenant, task.owner_id, task.owner_name, msg, turn.place.to_json()
+        )
 
     async def confirm(self, turn: Turn) -> None:
         ids = value_ints(turn.incoming.value, 1)

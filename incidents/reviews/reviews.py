@@ -21,7 +21,8 @@ from sqlalchemy import select
 from bot.core import DeliveryFailed
 from bot.core.actions import action_id, button_value, value_ints
 from bot.core.inert import one_line
-from bot.core.model import Actions, Button, Context, Heading, Message, Place, Section
+from bot.core.model import Actions, Actor, Button, Context, Heading, Message, Place, Section
+from bot.core.reach import reach
 from bot.core.tenancy import tenants_of
 from bot.storage.sql import execute
 from incidents.register import audit_trail
@@ -45,11 +46,25 @@ NOT_YOURS = (
 )
 
 
-def where_of(tenant: str, user_id: str, services: Services) -> Place | None:
-    """The owner's direct chat on the tenant's platform."""
+async def tell(
+    services: Services, tenant: str, user_id: str, name: str, msg: Message, origin: str
+) -> None:
+    """A message to one person of the tenant: their direct chat, or privately through
+    ``origin`` (a Place as JSON, "" for none) where the platform needs that (Teams)."""
     platform, _, workspace = tenant.partition(":")
-    transport = services.transports.get(platform)
-    return transport.direct_place(workspace, user_id) if transport else None
+    try:
+        reached = await reach(
+            services,
+            Actor(platform, user_id, name),
+            workspace,
+            msg,
+            Place.from_json(origin) if origin else None,
+        )
+    except DeliveryFailed as e:
+        log.warning("a message to an account owner could not be sent (%s)", e.reason)
+        return
+    if not reached:
+        log.warning("no front door for an account owner's message (%s)", platform)
 
 
 def render(review: Review, decided: dict[str, Decision], *, reminder: bool = False) -> Message:
@@ -121,8 +136,10 @@ class AccessReviews:
         stmt = select(register_accounts.c.tenant).distinct()
         return sorted(str(r[0]) for r in (await execute(self.store.db, stmt)).all())
 
-    async def open_due(self, tenants: list[str] | None = None) -> int:
-        """Open and send every review due this period; how many were opened."""
+    async def open_due(self, tenants: list[str] | None = None, origin: str = "") -> int:
+        """Open and send every review due this period; how many were opened. ``origin``
+        (a Place as JSON) is where an admin asked, through which owners are reached on a
+        platform that needs it."""
         now = self.now()
         settings = self.services.settings
         period = calendar.period_start(calendar.today(now), settings.access_review_months)
@@ -136,9 +153,6 @@ class AccessReviews:
                     continue
                 if (last is not None and last >= period) or not account.access:
                     continue
-                place = where_of(tenant, owner.user_id, self.services)
-                if place is None:
-                    continue
                 review = await self.store.open(
                     tenant=tenant,
                     account_id=account.id,
@@ -146,7 +160,7 @@ class AccessReviews:
                     period=period.isoformat(),
                     owner_id=owner.user_id,
                     owner_name=owner.label,
-                    place=place.to_json(),
+                    place=origin,
                     people=[Reviewed(a.person.key, a.person.label, a.role) for a in account.access],
                     now=now,
                     due_on=calendar.add_working_days(
@@ -160,15 +174,10 @@ class AccessReviews:
         return opened
 
     async def send(self, review: Review, *, reminder: bool = False) -> None:
-        place = Place.from_json(review.place)
-        transport = self.services.transports.get(place.platform)
-        if transport is None:
-            return
         msg = render(review, await self.store.decisions(review.id), reminder=reminder)
-        try:
-            await transport.post(place, msg)
-        except DeliveryFailed as e:
-            log.warning("an access review could not be sent (%s)", e.reason)
+        await tell(
+            self.services, review.tenant, review.owner_id, review.owner_name, msg, review.place
+        )
 
     async def step(self) -> float:
         now = self.now()
