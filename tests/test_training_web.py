@@ -122,7 +122,7 @@ async def test_a_lead_assigns_people_are_reminded_once_and_the_report_adds_up(
             if m["text"].startswith("Training report for social-media")
         ][-1]
         assert "3 people: 2 passed, 1 overdue, 0 due later, 0 not assigned." in report["text"]
-        assert "Overdue: Web User." in report["text"]  # the name the web chat gives
+        assert "Overdue: Priya Shah." in report["text"]  # the name the teams file gives
         assert "Weakest principles:" in report["text"] and "Weakest topics:" in report["text"]
         files = [m for m in await web_bot_messages(bot, "web-head") if m.get("attachment")]
         assert files, "the CSV was not sent"

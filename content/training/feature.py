@@ -263,8 +263,12 @@ class Training:
         origin = turn.place.to_json()  # reminders reach each person from here
 
         async def one(key: str, given: str) -> Assignee:
-            async with gate:
-                name = await name_of(turn, key, given or self.teams.name_in_file(key))
+            # A name in the teams file saves a lookup (a large team on Slack would
+            # otherwise wait on users.info's rate limit); else the platform's name.
+            name = given or self.teams.name_in_file(key)
+            if not name:
+                async with gate:
+                    name = await name_of(turn, key)
             return Assignee(key, name, origin, nudges)
 
         unique = list(dict.fromkeys(people))
