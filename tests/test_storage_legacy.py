@@ -310,7 +310,7 @@ async def test_an_incident_stored_before_this_change_still_works(
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in (
         "training_nudges", "training_assignments",  # 0010 (training, reviews, leavers)
-        "access_review_decisions", "access_reviews", "leaver_tasks",
+        "access_review_decisions", "access_reviews", "leaver_tasks", "xapi_outbox",
     ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("UPDATE alembic_version SET version_num = '0001'")

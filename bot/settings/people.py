@@ -40,3 +40,25 @@ class PeopleSettings(SettingsGroup):
         "Working days an owner has to finish an access review before it is overdue.",
         group=GROUP, ge=1, le=60,
     )
+    lrs_url: str | None = setting(
+        "SECBOT_LRS_URL", None,
+        "A learning record store's xAPI endpoint (ending /xapi or similar; statements are PUT"
+        " to <url>/statements): exam completions are sent there; unset: none are sent.",
+        group=GROUP,
+    )
+    lrs_username: str | None = setting(
+        "SECBOT_LRS_USERNAME", None,
+        "The learning record store's Basic authentication key (username).",
+        group=GROUP,
+    )
+    lrs_password: str | None = setting(
+        "SECBOT_LRS_PASSWORD", None,
+        "The learning record store's Basic authentication secret (password).",
+        group=GROUP, secret=True,
+    )
+    lrs_activity_id: str = setting(
+        "SECBOT_LRS_ACTIVITY_ID", "urn:secbot:activity:security-exam",
+        "The xAPI activity id (an IRI) the exam is recorded against in the learning record"
+        " store.",
+        group=GROUP,
+    )

@@ -30,6 +30,7 @@ from content.training.nudges import LONDON, Nudger, long_date, plan
 from content.training.people import name_of, parse_person
 from content.training.store import Assignee, TrainingStore
 from content.training.teams import TeamsFile, load_teams
+from content.training.xapi import LrsOutbox
 
 if TYPE_CHECKING:
     from bot.core.features import FeatureHost
@@ -379,3 +380,7 @@ def setup(host: FeatureHost) -> None:
         "training reminders", training.nudger.step, every=60, clock=services.clock
     )
     host.add_worker(training.worker)
+    if services.settings.lrs_url:
+        outbox = LrsOutbox(services, services.settings.lrs_url)
+        services.provide(outbox)
+        host.add_worker(Worker("xAPI statements", outbox.step, every=60, clock=services.clock))

@@ -36,3 +36,21 @@ training_nudges = Table(
     UniqueConstraint("assignment_id", "mark"),
     Index("training_nudges_due", "fired_at", "due_at"),
 )
+
+# Exam completions on their way to a learning record store (xAPI): one row per exam
+# result (UNIQUE), made from the exam record itself, kept until the store has it.
+xapi_outbox = Table(
+    "xapi_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("exam_result_id", Integer, ForeignKey("quiz_exam_results.id"), nullable=False),
+    Column("statement_id", Text, nullable=False),  # a UUID: the LRS keeps one per id
+    Column("statement", Text, nullable=False),  # JSON, as sent
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("exam_result_id"),
+    Index("xapi_outbox_due", "sent_at", "next_attempt_at"),
+)

@@ -2,7 +2,8 @@
 exam and due date (``training_assignments``) with its reminders (``training_nudges``,
 durable timers claimed once); access reviews (``access_reviews``, one per account per
 period), their decisions (``access_review_decisions``, one per person per review) and
-leavers' removal tasks (``leaver_tasks``).
+leavers' removal tasks (``leaver_tasks``); exam completions on their way to a learning
+record store (``xapi_outbox``).
 
 Revision ID: 0010
 Revises: 0009
@@ -109,6 +110,26 @@ def upgrade() -> None:
             "tenant", "leaver_id", "account_id", name="uq_leaver_tasks_tenant_leaver_id_account_id"
         ),
     )
+
+    op.create_table(
+        "xapi_outbox",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "exam_result_id",
+            sa.Integer(),
+            sa.ForeignKey("quiz_exam_results.id"),
+            nullable=False,
+        ),
+        sa.Column("statement_id", sa.Text(), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.UniqueConstraint("exam_result_id", name="uq_xapi_outbox_exam_result_id"),
+    )
+    op.create_index("xapi_outbox_due", "xapi_outbox", ["sent_at", "next_attempt_at"])
 
 
 def downgrade() -> None:
