@@ -43,7 +43,9 @@ class AccessFeature:
         if verb == "":
             await turn.reply(await self.reviews.summary(turn))
         elif verb == "review":
-            opened = await self.reviews.open_due([tenant_of(turn.place)], turn.place.to_json())
+            opened = await self.reviews.open_due(
+                [tenant_of(turn.place)], turn.place.to_json(), asked=True
+            )
             await turn.reply(
                 _say(
                     f"Opened {opened} access review{'s' if opened != 1 else ''}: each owner has"
@@ -109,6 +111,7 @@ def setup(host: FeatureHost) -> None:
         "Admins: access reviews of registered accounts, and who with access is untrained",
         feature.command,
         usage="access [review | check]",
+        hidden=True,
         admin_only=True,
         refusal="Only secbot admins can see and start access reviews.",
     )
@@ -117,6 +120,7 @@ def setup(host: FeatureHost) -> None:
         "Admins: someone is leaving: remove them from every registered account",
         feature.leavers.command,
         usage="leaver @person",
+        hidden=True,
         admin_only=True,
         refusal="Only secbot admins can start a leaver's removals.",
     )

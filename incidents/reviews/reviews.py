@@ -136,10 +136,13 @@ class AccessReviews:
         stmt = select(register_accounts.c.tenant).distinct()
         return sorted(str(r[0]) for r in (await execute(self.store.db, stmt)).all())
 
-    async def open_due(self, tenants: list[str] | None = None, origin: str = "") -> int:
+    async def open_due(
+        self, tenants: list[str] | None = None, origin: str = "", *, asked: bool = False
+    ) -> int:
         """Open and send every review due this period; how many were opened. ``origin``
         (a Place as JSON) is where an admin asked, through which owners are reached on a
-        platform that needs it."""
+        platform that needs it. The worker (``asked`` False) leaves an account registered
+        during this period until the next: registering it was its review."""
         now = self.now()
         settings = self.services.settings
         period = calendar.period_start(calendar.today(now), settings.access_review_months)
@@ -152,6 +155,8 @@ class AccessReviews:
                 if account.id in done or owner is None or not owner.user_id:
                     continue
                 if (last is not None and last >= period) or not account.access:
+                    continue
+                if not asked and calendar.today(account.created_at) >= period:
                     continue
                 review = await self.store.open(
                     tenant=tenant,
