@@ -51,6 +51,9 @@ class Register:
     def may_see(self, turn: Turn, account: Account) -> bool:
         return self.is_admin(turn) or account.reaches(turn.actor.user_id)
 
+    def me(self, turn: Turn) -> Person:
+        return Person(turn.actor.name or "me", turn.actor.user_id)
+
     def hint(self, turn: Turn, words: str) -> str:
         return typed(turn.place, words, slack_command="secbot")
 
@@ -115,7 +118,7 @@ class Register:
         if not self.may_change(turn, account):
             await turn.reply(_note(self.owner_only(account)))
             return
-        me = Person(turn.actor.name, turn.actor.user_id)
+        me = self.me(turn)
         await turn.reply(forms.form(account.platform, account.details, account.id, me))
 
     def owner_only(self, account: Account) -> str:
@@ -165,7 +168,7 @@ class Register:
         if kind == "add":
             await turn.reply(forms.platform_menu())
         elif kind == "platform" and value in PLATFORM_NAMES:
-            me = Person(turn.actor.name, turn.actor.user_id)
+            me = self.me(turn)
             await turn.reply(forms.form(value, None, None, me))
         elif kind == "save":
             await self.save(turn, parts)
@@ -202,7 +205,9 @@ class Register:
                 return
             platform = before.platform
         try:
-            details = forms.read(turn.incoming.form, platform, before.details if before else None)
+            details = forms.read(
+                turn.incoming.form, platform, before.details if before else None, self.me(turn)
+            )
         except fields.Bad as bad:
             await turn.reply(_note(f"Nothing was saved: {bad}. Change it and press Save again."))
             return
