@@ -42,7 +42,6 @@ MAX_LISTED = 40
 HANDOVER = "incident.handover"
 STEP_ASSIGN = "incident.step.assign"
 
-
 def drill(inc: Incident) -> str:
     return "DRILL — " if inc.drill else ""
 

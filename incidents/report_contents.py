@@ -35,10 +35,7 @@ NOT_PART = "Not recorded: this part of secbot is not switched on here."
 
 
 def siro_summary(
-    inc: Incident,
-    steps: list[StepState],
-    counts: PageCounts,
-    acked_at: datetime | None,
+    inc: Incident, steps: list[StepState], counts: PageCounts, acked_at: datetime | None,
     extras: Extras,
 ) -> tuple[str, ...]:
     """Five or six lines a Senior Information Risk Owner can read in a minute."""
@@ -167,7 +164,9 @@ def contents(
     skipped = tuple(
         f"{s.text}: {s.reason or 'no reason given'}" for s in steps if s.status == "skipped"
     )
-    timeline = tuple((when(e.at), e.actor_name, e.text) for e in events if e.kind not in ADMIN_ONLY)
+    timeline = tuple(
+        (when(e.at), e.actor_name, e.text) for e in events if e.kind not in ADMIN_ONLY
+    )
     sections: tuple[ReportSection, ...] = (
         Pairs("Timings", timing_rows(inc, steps, events, acked_at)),
         checklist(steps),

@@ -190,18 +190,16 @@ def page_tables(counts: PageCounts) -> tuple[Table, ...]:
             "Not paged because this was a drill",
             PAGE_HEADERS,
             rows(counts.drill_skipped),
-            note="Targets that are not drill-safe are never paged in a drill."
-            if counts.drill_skipped
-            else "",
+            note="Targets that are not drill-safe are never paged in a drill." if
+            counts.drill_skipped else "",
             level=3,
         ),
         Table(
             "Acknowledge and resolve updates to paging tools",
             PAGE_HEADERS,
             rows(counts.updates),
-            note="Messages that told a paging tool about an acknowledgement or a close; not pages."
-            if counts.updates
-            else "",
+            note="Messages that told a paging tool about an acknowledgement or a close;"
+            " not pages." if counts.updates else "",
             level=3,
         ),
     )

@@ -60,11 +60,9 @@ def _section(section: Any) -> list[str]:
     elif isinstance(section, Table):
         if section.note:
             out.append(f'<p class="note">{esc(section.note)}</p>')
-        out += (
-            _table(section.headers, section.rows)
-            if section.rows
-            else [f"<p>{esc(section.empty)}</p>"]
-        )
+        out += _table(section.headers, section.rows) if section.rows else [
+            f"<p>{esc(section.empty)}</p>"
+        ]
     elif isinstance(section, Checklist):
         if not section.phases:
             out.append("<p>No steps.</p>")

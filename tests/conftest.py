@@ -172,7 +172,9 @@ async def boot(slack_env, fake_slack, fake_connector, clock):
 # --- PostgreSQL: a throwaway server per test session (/work/shared/postgres.md) ----------
 
 # Debian's postgresql package puts its programs here, off PATH; the newest version wins.
-PG_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2] or 0))
+PG_BINS = sorted(
+    glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2] or 0)
+)
 
 
 def _free_port() -> int:

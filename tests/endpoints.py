@@ -64,7 +64,6 @@ def bot_connector(bot: RunningBot) -> dict[str, str]:
 def _token(service_url: str, app_id: str) -> str:
     return sign_token(service_url, app_id=app_id)  # valid for an hour: one per run will do
 
-
 # The webhook secrets every test app is given (tests/conftest.py ``slack_env``, the fuzzer).
 PAGERDUTY_SECRET = WEBHOOK_SECRET
 CALLBACK_SECRET = "paging-callback-secret-0001-xyz"

@@ -419,14 +419,8 @@ def signed_requests(endpoint: Endpoint) -> st.SearchStrategy[Request]:
         data = {"id": "PINC1", "type": "incident", "incident_key": key, **extra}
         if kind == "incident.annotated":
             data = {"incident": {"id": key}, "content": agent, **extra}
-        return {
-            "event": {
-                "id": event_id,
-                "event_type": kind,
-                "data": data,
-                "agent": {"id": "P1", "summary": agent, "type": "user_reference"},
-            }
-        }
+        return {"event": {"id": event_id, "event_type": kind, "data": data,
+                          "agent": {"id": "P1", "summary": agent, "type": "user_reference"}}}
 
     def callback(kind, event_id, key, agent, extra) -> dict:
         return {"event": kind, "id": event_id, "incident_id": key,

@@ -75,27 +75,17 @@ async def test_message_shortcut_and_a_shared_file_in_slack(bot, fake_slack):
     incident_id, ts, _ = await slack_start(bot, fake_slack, "x @govuk")
     await slack_answer(bot, fake_slack, incident_id, ts, *IMPERSONATION)
 
-    said = {
-        "user": "UAUTH",
-        "ts": "1764842700.000100",
-        "text": "They DMed us from <https://x.com/fake|x.com/fake> *now*",
-    }  # noqa: E501
+    said = {"user": "UAUTH", "ts": "1764842700.000100", "text": "They DMed us from <https://x.com/fake|x.com/fake> *now*"}  # noqa: E501
     before = len(fake_slack.responses())
     resp = await bot.slack_post(
-        shortcut_body(said).replace(
-            "%22response_url%22%3A+%22%22",
-            "%22response_url%22%3A+%22"
-            + fake_slack.response_url().replace(":", "%3A").replace("/", "%2F")
-            + "%22",
-        )  # noqa: E501
+        shortcut_body(said).replace("%22response_url%22%3A+%22%22",
+                                    "%22response_url%22%3A+%22" + fake_slack.response_url().replace(":", "%3A").replace("/", "%2F") + "%22")  # noqa: E501
     )
     assert resp.status == 200
     await fake_slack.wait_for(lambda s: len(s.responses()) > before)
     reply = fake_slack.responses()[before]
     assert reply["response_type"] == "ephemeral"
-    assert reply["text"].startswith(
-        f"Added to the {incident_id} timeline: the message from Sam Author"
-    )  # noqa: E501
+    assert reply["text"].startswith(f"Added to the {incident_id} timeline: the message from Sam Author")  # noqa: E501
     event = (await desk(bot).store.timeline.events(incident_id))[-1]
     assert event.kind == "message" and event.actor_name == "Priya Reporter"
     assert event.text.startswith("Message from Sam Author at Thu 4 Dec 2025, 10:05 GMT:")
@@ -133,11 +123,9 @@ async def test_takedown_form_in_slack(bot, fake_slack):
     await slack_answer(bot, fake_slack, incident_id, ts, *IMPERSONATION)
     before = len(fake_slack.api_calls("chat.postMessage"))
     await bot.slash("/compromised", f"takedown {incident_id}", user="UREP", channel=CHANNEL)
-
     def trackers(s):
         return [
-            p
-            for p in s.api_calls("chat.postMessage")[before:]
+            p for p in s.api_calls("chat.postMessage")[before:]
             if p.get("text", "").startswith("Fake accounts reported")
         ]
 
@@ -154,11 +142,8 @@ async def test_takedown_form_in_slack(bot, fake_slack):
     await bot.slack_post(body)
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.update")) > n)
     (item,) = await desk(bot).takedowns.items.of(incident_id)
-    assert (item.platform, item.url, item.reference) == (
-        "instagram",
-        "https://www.instagram.com/fake.dhsc",
-        "IG-77",
-    )  # noqa: E501
+    assert (item.platform, item.url, item.reference) == ("instagram",
+                                                         "https://www.instagram.com/fake.dhsc", "IG-77")  # noqa: E501
     redrawn = fake_slack.api_calls("chat.update")[-1]
     status = buttons(redrawn["blocks"], "incident.takedown:status")
     removed = next(v for v in status if v.endswith("|removed"))

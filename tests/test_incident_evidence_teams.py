@@ -68,9 +68,8 @@ PAYLOAD = {
     "messageType": "message",
     "createdDateTime": "2025-12-04T10:05:00.000Z",
     "linkToMessage": "https://teams.microsoft.com/l/message/19:chan@thread.tacv2/1764842700123",
-    "from": {
-        "user": {"id": "aad-author", "displayName": "Sam Author", "userIdentityType": "aadUser"}
-    },  # fmt: skip
+    "from": {"user": {"id": "aad-author", "displayName": "Sam Author",
+                      "userIdentityType": "aadUser"}},  # fmt: skip
     "body": {"contentType": "html", "content": "<p>The fake account &amp; its DMs</p>"},
 }
 
@@ -117,11 +116,8 @@ async def test_a_file_in_a_personal_chat_incident_is_kept_with_its_hash(bot, fak
             "contentType": "application/vnd.microsoft.teams.file.download.info",
             "contentUrl": "https://contoso.sharepoint.com/personal/x/Documents/login.png",
             "name": "login.png",
-            "content": {
-                "downloadUrl": f"{bot.connector.url}files/F1",
-                "uniqueId": "U-F1",
-                "fileType": "png",
-            },  # fmt: skip
+            "content": {"downloadUrl": f"{bot.connector.url}files/F1", "uniqueId": "U-F1",
+                        "fileType": "png"},  # fmt: skip
         }
     ]
     status, _ = await bot.teams(activity)
@@ -148,14 +144,9 @@ async def test_takedown_form_in_teams(bot, fake_connector):
         "action": {
             "type": "Action.Execute",
             "verb": "incident.takedown:add",
-            "data": {
-                "action_id": "incident.takedown:add",
-                "value": incident_id,
-                "url": "https://www.tiktok.com/@fake_dhsc",
-                "platform": "",
-                "reference": "TT-9",
-                "reported": "2025-12-01",
-            },  # fmt: skip
+            "data": {"action_id": "incident.takedown:add", "value": incident_id,
+                     "url": "https://www.tiktok.com/@fake_dhsc", "platform": "",
+                     "reference": "TT-9", "reported": "2025-12-01"},  # fmt: skip
         },
         "trigger": "manual",
     }

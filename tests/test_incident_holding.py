@@ -81,7 +81,7 @@ async def test_holding_statement_in_the_web_chat(bot):
     assert approve_v2 == [f"{incident_id}|compromised|2"]
 
     # The commander is not the press office: refused. The old version: refused.
-    refused = await web_click(bot, reporter, "incident:hold-approve", approve_v2[0], edited)
+    refused = (await web_click(bot, reporter, "incident:hold-approve", approve_v2[0], edited))
     assert "Only the press office can approve" in refused[-1]["text"]
     stale = await web_click(bot, press, "incident:hold-approve", save, edited)
     assert any("The words changed" in m["text"] for m in stale[-2:])
@@ -92,7 +92,7 @@ async def test_holding_statement_in_the_web_chat(bot):
     early = await web_click(bot, reporter, "incident:hold-posted", approve_v2[0], edited)
     assert "Only an approved holding statement" in early[-1]["text"]
 
-    approved = await web_click(bot, press, "incident:hold-approve", approve_v2[0], edited)
+    approved = (await web_click(bot, press, "incident:hold-approve", approve_v2[0], edited))
     line = await desk(bot).holding.lines.get(incident_id, "compromised")
     assert line.status == "approved" and line.approved_by == f"web:{press}"
     redrawn = next(m for m in approved if m["id"] == edited["id"])  # redrawn in place

@@ -157,10 +157,8 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     await bot.slash("/compromised", f"report {incident_id}", user="UREP", channel=CHANNEL)
     # Two files: the Markdown report and its HTML version.
     done = await fake_slack.wait_for(
-        lambda s: (
-            len(s.api_calls("files.completeUploadExternal")) >= 2
-            and s.api_calls("files.completeUploadExternal")
-        )
+        lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
+        and s.api_calls("files.completeUploadExternal")
     )
     assert done[0]["channel_id"] == CHANNEL
     asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]
@@ -250,10 +248,8 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
         await slack_close(running, fake_slack, incident_id, "Drill done", "UREP", CHANNEL)
         # Two files: the Markdown report and its HTML version.
         done = await fake_slack.wait_for(
-            lambda s: (
-                len(s.api_calls("files.completeUploadExternal")) >= 2
-                and s.api_calls("files.completeUploadExternal")
-            )
+            lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
+            and s.api_calls("files.completeUploadExternal")
         )
         assert done[0]["channel_id"] == CHANNEL
         asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]

@@ -88,16 +88,9 @@ async def test_a_missing_route_is_one_label_not_the_path(running):
     async with running.session.get(running.url + "no/such/U999PERSON", headers=HOST) as r:
         assert r.status == 404
     found = await scrape(running)
-    assert (
-        value(
-            found,
-            "secbot_http_requests_total",
-            front_door="other",
-            route="(no route)",
-            status="404",
-        )
-        == 1
-    )
+    assert value(
+        found, "secbot_http_requests_total", front_door="other", route="(no route)", status="404"
+    ) == 1
     assert not [k for k in found if "U999PERSON" in str(k)]
 
 
@@ -176,7 +169,9 @@ async def test_metrics_on_their_own_port(tmp_path):
         handler = metrics_handler(bot.app[METRICS], bot.app[SERVICES].clock)
         runner = await start_metrics_site(handler, "127.0.0.1", port)
         try:
-            async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
+            async with aiohttp.ClientSession() as s, s.get(
+                f"http://127.0.0.1:{port}/metrics"
+            ) as r:
                 assert r.status == 200
                 assert "secbot_build_info" in await r.text()
         finally:

@@ -8,7 +8,9 @@ import re
 from bot.core.correlation import CorrelationFilter
 
 
-async def test_a_repeated_web_chat_message_is_dropped_once_with_a_correlation_id(running, caplog):
+async def test_a_repeated_web_chat_message_is_dropped_once_with_a_correlation_id(
+    running, caplog
+):
     caplog.handler.addFilter(CorrelationFilter())
     with caplog.at_level(logging.INFO):
         status, first = await running.web_send(text="help", request_id="same-1")

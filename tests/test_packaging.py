@@ -88,7 +88,8 @@ def test_the_wheel_ships_the_schema_migrations(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = "bot/storage/migrations/"
     revisions = {
-        f"{migrations}versions/{p.name}" for p in (ROOT / migrations / "versions").glob("*.py")
+        f"{migrations}versions/{p.name}"
+        for p in (ROOT / migrations / "versions").glob("*.py")
     }
     assert {f"{migrations}env.py", f"{migrations}script.py.mako", f"{migrations}legacy.py"} <= names
     assert revisions and revisions <= names

@@ -287,7 +287,9 @@ async def callback(bot, body: dict | bytes, secret: str | None = CALLBACK_SECRET
         return r.status, await r.json(content_type=None)
 
 
-async def test_another_paging_tool_acknowledges_through_the_generic_callback(bot, fake_pd, clock):
+async def test_another_paging_tool_acknowledges_through_the_generic_callback(
+    bot, fake_pd, clock
+):
     incident_id, card_id = await web_incident(bot)
     await fake_pd.wait_for(lambda s: s.events("trigger"))
     ack = {

@@ -281,10 +281,11 @@ async def test_answers_after_the_deadline_are_refused(store):
     )
     late = START + timedelta(minutes=1)
     assert (
-        await store.channel.record_post_answer(
+        (await store.channel.record_post_answer(
             post, _answer(ALEX, post.item_id, "policy", "control-access", 0, True, late)
-        )
-    ).status == "due"
+        )).status
+        == "due"
+    )
     assert [p.id for p in await store.channel.due_posts(late)] == [post.id]
     assert await store.channel.next_deadline() == START + timedelta(minutes=1)
 
@@ -372,11 +373,9 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
         "tip", "tip-1", ALEX, PLACE, "x", START + timedelta(minutes=1)
     )
     assert later != prompt
-    assert (
-        await store.prompts.record_prompt_answer(
-            "tip", _answer(*args, 0, True, START + timedelta(minutes=2))
-        )
-    ).status
+    assert (await store.prompts.record_prompt_answer(
+        "tip", _answer(*args, 0, True, START + timedelta(minutes=2))
+    )).status
     assert [r["prompt_id"] for r in await store.stats.answers(context="tip")] == [prompt, later]
     reviews = store.db.execute(
         "SELECT reviews, lapses FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]

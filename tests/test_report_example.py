@@ -86,14 +86,8 @@ async def run_drill(bot, clock: FakeClock) -> tuple[str, str, str]:
     # "Not sure" about personal data started the ICO clock; the commander records the
     # assessment with its reason.
     await clock.advance(minutes=8)
-    await click(
-        bot,
-        REPORTER,
-        "incident.ico:notreportable",
-        incident_id,
-        card,
-        reason="Only public posts were changed; no DMs were read",
-    )
+    await click(bot, REPORTER, "incident.ico:notreportable",
+                incident_id, card, reason="Only public posts were changed; no DMs were read")
 
     await clock.advance(minutes=12)
     messages = await web_close(bot, incident_id, "Drill went well: the team found every step",

@@ -87,7 +87,8 @@ def test_declared_tables_match_the_migrated_database(tmp_path):
         on_disk = set(context.dialect.get_table_names(conn))
         found = inspect(conn)
         unique = {
-            t: [tuple(u["column_names"]) for u in found.get_unique_constraints(t)] for t in declared
+            t: [tuple(u["column_names"]) for u in found.get_unique_constraints(t)]
+            for t in declared
         }
     assert [d for d in differences if not _same_on_sqlite(d, unique)] == []
     assert declared <= on_disk - NOT_OURS  # nothing declared that no migration makes

@@ -62,7 +62,6 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         from app import SERVICES
 
         store = bot.app[SERVICES].deliveries
-
         async def gone(key: str) -> bool:
             return not await store.seen(key)
 

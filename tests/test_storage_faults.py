@@ -176,7 +176,9 @@ def test_a_routing_file_that_cant_be_read_refuses_start(tmp_path, case, make, re
         ("SECBOT_TIP_GRACE_MINUTES", "9" * 30, "a whole number from 0 to 1440"),
     ],
 )
-def test_settings_that_are_not_finite_or_out_of_range_refuse_start(tmp_path, name, value, expected):
+def test_settings_that_are_not_finite_or_out_of_range_refuse_start(
+    tmp_path, name, value, expected
+):
     last = _start({name: value}, tmp_path)
     assert last == f"secbot can't start: {name} must be {expected}, not {value!r}"
 

@@ -301,7 +301,6 @@ async def test_429_retried_by_the_client_is_invisible(bot, fake_slack, clock):
     await subscribe(bot, fake_slack, "C1")
     fake_slack.rate_limits["chat.postMessage"] = 1
     await clock.advance(hours=1, minutes=31)
-
     async def sent() -> list:
         return [d for d in await tips_of(bot).store.ledger.deliveries() if d.status == SENT]
 
@@ -328,7 +327,6 @@ async def test_429_that_surfaces_pauses_the_workspace_until_retry_after(boot, fa
         assert len(tip_posts(fake_slack)) == 1
         # ... and then both go.
         await clock.advance(seconds=0.2)
-
         async def all_sent() -> bool:
             return all(d.status == SENT for d in await store.ledger.deliveries())
 
@@ -352,7 +350,6 @@ async def test_rate_limits_never_use_up_a_channels_attempts(boot, fake_slack, cl
         for _ in range(8):
             await checked(bot)
             await clock.advance(seconds=1.1)
-
         async def sent() -> bool:
             return (await store.ledger.deliveries())[0].status == SENT
 

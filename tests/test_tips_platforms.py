@@ -105,7 +105,6 @@ async def test_teams_removed_bot_marks_subscription_inactive(bot, fake_connector
     fake_connector.fail_status[TEAMS_CHANNEL] = 403
     await clock.advance(hours=1, minutes=31)
     store = tips_of(bot).store
-
     async def stopped() -> bool:
         return not (await store.subscriptions.get(1)).active
 
@@ -126,7 +125,6 @@ async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_conne
     fake_connector.fail_status[TEAMS_CHANNEL] = 502
     await clock.advance(hours=1, minutes=31)
     store = tips_of(bot).store
-
     # Refused, so certainly not shown: back to pending, safe to retry.
     async def refused() -> list:
         return [d for d in await store.ledger.deliveries() if d.status == "pending" and d.attempts]
@@ -135,7 +133,6 @@ async def test_teams_server_error_is_retried_not_counted_as_sent(bot, fake_conne
     del fake_connector.fail_status[TEAMS_CHANNEL]
     fake_connector.calls.clear()
     await clock.advance(seconds=31)
-
     async def sent() -> bool:
         return (await store.ledger.deliveries())[0].status == "sent"
 
@@ -360,7 +357,9 @@ async def test_quiz_me_on_this_asks_about_the_tips_own_topic(slack_env, fake_sla
     running = await start_bot(slack_env, clock=clock, slack=fake_slack, content=content)
     try:
         for user in ("web-user-1", "web-user-2", "web-admin"):
-            await running.web_send(user=user, action={"action_id": "tip:quiz", "value": tip.id})
+            await running.web_send(
+                user=user, action={"action_id": "tip:quiz", "value": tip.id}
+            )
             question = (await _bot_messages(running, user=user))[-1]
             assert question["private"]
             assert "Question 3 about 2fa and phishing?" in question["text"]

@@ -272,7 +272,9 @@ async def test_the_chat_is_accessible(running):
         finally:
             await browser.close()
     for results in (sign_in_page, chat_page):
-        bad = [v for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
+        bad = [
+            v for v in results.response["violations"] if v["impact"] in ("critical", "serious")
+        ]
         assert not bad, results.generate_report()
 
 
@@ -312,7 +314,9 @@ async def test_a_message_survives_an_error(running):
             await sign_in(page, running)
             await page.fill("#text", long_text)
             await page.press("#text", "Enter")
-            await page.get_by_text("That message is too long", exact=False).wait_for(timeout=10000)
+            await page.get_by_text("That message is too long", exact=False).wait_for(
+                timeout=10000
+            )
             assert await page.input_value("#text") == long_text.strip()
         finally:
             await browser.close()

@@ -114,7 +114,9 @@ async def test_a_channel_error_marks_only_that_channel(boot, fake_slack, clock):
             not (await store.subscriptions.get(1)).active
             and (await store.subscriptions.get(1)).inactive_reason == "gone: channel_not_found"
         )
-        assert all([(await store.subscriptions.get(i)).active for i in range(2, len(CHANNELS) + 1)])
+        assert all(
+            [(await store.subscriptions.get(i)).active for i in range(2, len(CHANNELS) + 1)]
+        )
         # Every channel was tried (the first one refused), the others got their tip.
         assert sorted(p["channel"] for p in tip_posts(fake_slack)) == CHANNELS
         assert {d.status for d in await store.ledger.deliveries()} == {"gone", "sent"}

@@ -138,9 +138,9 @@ class Holding(DeskJob):
     async def save(
         self, turn: Turn, inc: Incident, situation: str, words: str, *, reply: bool
     ) -> None:
-        refusal = text_limits.check("holding statement", words, holding_statements.TEXT_LIMIT) or (
-            None if text_limits.clean(words) else "A holding statement cannot be empty."
-        )
+        refusal = text_limits.check(
+            "holding statement", words, holding_statements.TEXT_LIMIT
+        ) or (None if text_limits.clean(words) else "A holding statement cannot be empty.")
         if refusal:
             await turn.reply(cards.note(refusal, private=True))
             return
@@ -176,7 +176,9 @@ class Holding(DeskJob):
             )
             return
         number = int(version) if version.isdigit() else -1
-        approved = await self.lines.approve(inc.id, situation, number, turn.actor, self.desk.now())
+        approved = await self.lines.approve(
+            inc.id, situation, number, turn.actor, self.desk.now()
+        )
         line = await self.lines.get(inc.id, situation)
         if line is None:
             return

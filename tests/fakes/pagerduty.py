@@ -127,7 +127,9 @@ RESPONDER = ("PRESP01", "Priya Shah")  # the PagerDuty user who acts in these te
 
 def v3_signature(secrets: list[str], raw: bytes) -> str:
     """``X-PagerDuty-Signature``: ``v1=<hex>`` per secret, comma-separated."""
-    return ",".join("v1=" + hmac.new(s.encode(), raw, hashlib.sha256).hexdigest() for s in secrets)
+    return ",".join(
+        "v1=" + hmac.new(s.encode(), raw, hashlib.sha256).hexdigest() for s in secrets
+    )
 
 
 class PagerDutyWebhooks:
