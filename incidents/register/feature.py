@@ -25,4 +25,4 @@ def setup(host: FeatureHost) -> None:
         usage="register [add | show <number> | edit <number> | export | import]",
     )
     host.registry.add_action("register", register.action)
-    host.registry.add_file_listener(register.on_files)
+    host.registry.add_file_listener(register.csv.on_files)
