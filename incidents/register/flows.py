@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from bot.core.actions import value_parts, verb
 from bot.core.hints import typed
-from bot.core.model import PERSON_FIELD, Message
+from bot.core.model import PERSON_FIELD, Message, Place
+from bot.core.team_platforms import TeamPlatforms
 from bot.core.tenancy import tenant_of, tenants_of
 from incidents.register import audit_trail, fields, forms, views
 from incidents.register.csv_flow import CsvFlow, note
@@ -30,11 +31,21 @@ NOT_FOUND = "There is no account {n} in this workspace's register."
 _note = note
 
 
-class Register:
+class Register(TeamPlatforms):
     def __init__(self, services: Services):
         self.services = services
         self.store = RegisterStore(services.db)
         self.csv = CsvFlow(services, self.store)
+
+    async def platforms_for(self, place: Place, user_id: str) -> frozenset[str]:
+        """The platforms of the accounts of the person's teams (``/tip`` puts tips for
+        them first)."""
+        tenants = tenants_of(place)
+        teams = {t.casefold() for t in await self.store.teams_of(tenants, user_id)}
+        accounts = await self.store.accounts(tenants)
+        return frozenset(
+            a.platform for a in accounts if a.team.casefold() in teams or a.reaches(user_id)
+        )
 
     # --- who may do what --------------------------------------------------------------
 
