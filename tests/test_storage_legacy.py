@@ -298,6 +298,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     for column in ("help_by", "help_name", "help_at"):
         db.execute(f"ALTER TABLE incident_steps DROP COLUMN {column}")
     db.execute("DROP TABLE incident_checklists")
+    db.execute("ALTER TABLE incidents DROP COLUMN owning_team")  # 0009
     # ... nor the tables of later revisions, which are made again on the way up.
     for table in (
         "incident_evidence", "timeline_clips", "incident_takedowns",  # 0003

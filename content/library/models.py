@@ -21,6 +21,13 @@ Principle = Literal[
     "recovery-plan",
 ]
 Difficulty = Literal[1, 2, 3]
+# The platforms a tip or question is about (``platforms:``), by the accounts register's
+# codes (incidents/register/platforms.py; tests/test_register_content.py keeps the two
+# lists the same). Empty means it is about every platform.
+PlatformCode = Literal[
+    "x", "facebook", "instagram", "linkedin", "youtube", "tiktok", "threads", "bluesky",
+    "flickr", "whatsapp-channel", "other",
+]  # fmt: skip
 
 MODULES: tuple[Module, ...] = ("policy", "accounts", "people")
 PRINCIPLES: tuple[Principle, ...] = (
@@ -148,6 +155,7 @@ class QuizItem(_Strict):
     scenario: bool = False
     source: Source
     enabled: bool = True
+    platforms: list[PlatformCode] = Field(default_factory=list)
 
     @property
     def correct_index(self) -> int:
@@ -168,6 +176,7 @@ class Tip(_Strict):
     topics: list[str] = Field(min_length=1)
     source: Source
     enabled: bool = True
+    platforms: list[PlatformCode] = Field(default_factory=list)
 
     def tags(self) -> set[str]:
         return {self.module, self.principle, *self.topics}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.core.team_platforms import TeamPlatforms
 from incidents.register.flows import Register
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 def setup(host: FeatureHost) -> None:
     register = Register(host.services)
     host.services.provide(register)
+    host.services.provide(register, as_type=TeamPlatforms)  # /tip: a team's platforms first
     host.registry.add_command(
         "register",
         "Your official social media accounts: who owns them, who can get in, how they are "
@@ -25,4 +27,4 @@ def setup(host: FeatureHost) -> None:
         usage="register [add | show <number> | edit <number> | export | import]",
     )
     host.registry.add_action("register", register.action)
-    host.registry.add_file_listener(register.on_files)
+    host.registry.add_file_listener(register.csv.on_files)

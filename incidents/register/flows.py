@@ -3,7 +3,7 @@
 Who may do what (issue 19): anyone in a workspace sees its list; admins, the account's
 owner and the people with access see an account's recovery contacts and access list;
 only admins and the owner change an account; anyone may add one (as its owner, unless
-they name another); only admins import or export the whole register. An account is
+they name another); only admins import or export the whole register (``csv_flow``). An account is
 found only among the caller's tenants, and a missing number and another tenant's number
 get the same words.
 """
@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from bot.core.actions import value_parts, verb
 from bot.core.hints import typed
-from bot.core.model import PERSON_FIELD, Message, Section
+from bot.core.model import PERSON_FIELD, Message, Place
+from bot.core.team_platforms import TeamPlatforms
 from bot.core.tenancy import tenant_of, tenants_of
-from incidents.register import audit_trail, csv_io, fields, forms, views
-from incidents.register.imports import Imports
+from incidents.register import audit_trail, fields, forms, views
+from incidents.register.csv_flow import CsvFlow, note
 from incidents.register.model import Access, Account, Details, Person
 from incidents.register.platforms import PLATFORM_NAMES
 from incidents.register.store import DuplicateAccount, RegisterStore
@@ -27,18 +28,24 @@ if TYPE_CHECKING:
     from bot.core import Services, Turn
 
 NOT_FOUND = "There is no account {n} in this workspace's register."
-ADMINS_ONLY = "Only secbot admins can {what}. Please ask one of your secbot admins."
+_note = note
 
 
-def _note(text: str) -> Message:
-    return Message(text, (Section(text),), private=True)
-
-
-class Register:
+class Register(TeamPlatforms):
     def __init__(self, services: Services):
         self.services = services
         self.store = RegisterStore(services.db)
-        self.imports = Imports(services.db, self.store)
+        self.csv = CsvFlow(services, self.store)
+
+    async def platforms_for(self, place: Place, user_id: str) -> frozenset[str]:
+        """The platforms of the accounts of the person's teams (``/tip`` puts tips for
+        them first)."""
+        tenants = tenants_of(place)
+        teams = {t.casefold() for t in await self.store.teams_of(tenants, user_id)}
+        accounts = await self.store.accounts(tenants)
+        return frozenset(
+            a.platform for a in accounts if a.team.casefold() in teams or a.reaches(user_id)
+        )
 
     # --- who may do what --------------------------------------------------------------
 
@@ -50,6 +57,9 @@ class Register:
 
     def may_see(self, turn: Turn, account: Account) -> bool:
         return self.is_admin(turn) or account.reaches(turn.actor.user_id)
+
+    def me(self, turn: Turn) -> Person:
+        return Person(turn.actor.name or "me", turn.actor.user_id)
 
     def hint(self, turn: Turn, words: str) -> str:
         return typed(turn.place, words, slack_command="secbot")
@@ -94,9 +104,9 @@ class Register:
             else:
                 await turn.reply(await self.card(turn, account))
         elif sub == "export":
-            await self.export(turn)
+            await self.csv.export(turn)
         elif sub == "import":
-            await self.explain_import(turn)
+            await self.csv.explain_import(turn)
         else:
             usage = self.hint(turn, "register [add | show <number> | edit <number> | "
                               "remove <number> | export | import]")  # fmt: skip
@@ -115,7 +125,7 @@ class Register:
         if not self.may_change(turn, account):
             await turn.reply(_note(self.owner_only(account)))
             return
-        me = Person(turn.actor.name, turn.actor.user_id)
+        me = self.me(turn)
         await turn.reply(forms.form(account.platform, account.details, account.id, me))
 
     def owner_only(self, account: Account) -> str:
@@ -133,30 +143,6 @@ class Register:
                                       f"account #{account.id} ({account.title})")  # fmt: skip
         await turn.reply(_note(f"{account.title} (#{account.id}) is no longer in the register."))
 
-    async def export(self, turn: Turn) -> None:
-        if not self.is_admin(turn):
-            await turn.reply(_note(ADMINS_ONLY.format(what="export the whole register")))
-            return
-        accounts = await self.store.accounts(tenants_of(turn.place))
-        await audit_trail.changed(turn, "exported the register", f"{len(accounts)} accounts")
-        text = f"The register: {len(accounts)} accounts, as CSV."
-        await turn.reply(
-            Message(text, (Section(text),), private=True,
-                    attachment=("accounts-register.csv", csv_io.export(accounts)))
-        )  # fmt: skip
-
-    async def explain_import(self, turn: Turn) -> None:
-        if not self.is_admin(turn):
-            await turn.reply(_note(ADMINS_ONLY.format(what="import the register")))
-            return
-        await turn.reply(
-            _note(
-                "Share the CSV file with me here, as a file. I'll check every row and show "
-                "you what would change before anything is imported. The first line names "
-                "the columns: " + ", ".join(csv_io.HEADER) + "."
-            )
-        )
-
     # --- buttons and pickers ----------------------------------------------------------
 
     async def action(self, turn: Turn) -> None:
@@ -165,7 +151,7 @@ class Register:
         if kind == "add":
             await turn.reply(forms.platform_menu())
         elif kind == "platform" and value in PLATFORM_NAMES:
-            me = Person(turn.actor.name, turn.actor.user_id)
+            me = self.me(turn)
             await turn.reply(forms.form(value, None, None, me))
         elif kind == "save":
             await self.save(turn, parts)
@@ -182,7 +168,7 @@ class Register:
             else:
                 await self.picked(turn, account, kind)
         elif kind in ("apply", "discard"):
-            await self.finish_import(turn, kind, parts[0])
+            await self.csv.finish_import(turn, kind, parts[0])
         else:
             await turn.reply(_note("That button is no longer active."))
 
@@ -202,7 +188,9 @@ class Register:
                 return
             platform = before.platform
         try:
-            details = forms.read(turn.incoming.form, platform, before.details if before else None)
+            details = forms.read(
+                turn.incoming.form, platform, before.details if before else None, self.me(turn)
+            )
         except fields.Bad as bad:
             await turn.reply(_note(f"Nothing was saved: {bad}. Change it and press Save again."))
             return
@@ -258,58 +246,3 @@ class Register:
             words = f"{person.name} now has access to {account.title}."
         await self.write(turn, account, details)
         await turn.reply(_note(words))
-
-    # --- CSV import -------------------------------------------------------------------
-
-    async def on_files(self, turn: Turn) -> bool:
-        """A CSV shared with secbot whose first line names the register's columns is a
-        register import: checked row by row and shown as a dry run."""
-        transport = self.services.transports.get(turn.place.platform)
-        for file in turn.incoming.files:
-            if not file.name.lower().endswith(".csv") or transport is None:
-                continue
-            data = await transport.download(file, csv_io.MAX_BYTES + 1)
-            if data is None:
-                await turn.reply(_note(f"{file.name} is over 2 MB: split it and share each part."))
-                return True
-            if not csv_io.looks_like_register(data):
-                continue
-            if not self.is_admin(turn):
-                await turn.reply(_note(ADMINS_ONLY.format(what="import the register")))
-                return True
-            parsed = csv_io.parse(data)
-            if parsed.refused:
-                await turn.reply(_note(f"{file.name}: {parsed.refused} Nothing was imported."))
-                return True
-            staged = None
-            if parsed.rows:
-                staged = await self.imports.stage(
-                    tenant_of(turn.place), turn.actor, file.name,
-                    [d for _, d in parsed.rows], self.services.clock.now(),
-                )  # fmt: skip
-            await turn.reply(views.preview(parsed, staged, file.name))
-            return True
-        return False
-
-    async def finish_import(self, turn: Turn, kind: str, staged: str) -> None:
-        gone = _note("That import is not waiting any more (applied, cancelled or not yours).")
-        if not staged.isdigit() or not self.is_admin(turn):
-            await turn.reply(gone)
-            return
-        now, tenants = self.services.clock.now(), tenants_of(turn.place)
-        if kind == "discard":
-            done = await self.imports.discard(int(staged), tenants, turn.actor, now)
-            await (turn.update_original(_note("Cancelled: nothing was imported.")) if done
-                   else turn.reply(gone))  # fmt: skip
-            return
-        applied = await self.imports.apply(int(staged), tenants, turn.actor, now)
-        if applied is None:
-            await turn.reply(gone)
-            return
-        await audit_trail.changed(
-            turn, "imported accounts into the register",
-            f"{applied.added} added, {applied.updated} updated",
-        )  # fmt: skip
-        await turn.update_original(
-            _note(f"Imported: {applied.added} accounts added, {applied.updated} updated.")
-        )

@@ -89,18 +89,22 @@ def _2fa_words(code: str) -> str:
     return "" if code == "unknown" else TWO_FACTOR_NAMES.get(code, "").replace(" (weak)", "")
 
 
-def read(form: dict[str, str], platform: str, before: Details | None) -> Details:
+def read(form: dict[str, str], platform: str, before: Details | None, me: Person) -> Details:
     """What was typed, as details; raises ``fields.Bad`` for the first field that is
-    wrong. People picked with a picker before keep their chat ids when they are typed
-    back unchanged."""
+    wrong. With no owner typed, a new account is the caller's and an edited one keeps
+    its owner. People known before (and
+    the caller) keep their chat ids when they are typed back as the form showed them."""
     owner = None
     if form.get(F_OWNER, "").strip():
         owner, _ = fields.person(form[F_OWNER], "the business owner")
+    else:  # left empty: a new account is the caller's; an edited one keeps its owner
+        owner = before.owner if before is not None else me
     access = fields.people(form.get(F_PEOPLE))
+    known = [me]
     if before is not None:
-        owner = _keep_id(owner, [before.owner] if before.owner else [])
-        known = [a.person for a in before.access] + ([before.owner] if before.owner else [])
-        access = tuple(replace(a, person=_keep_id(a.person, known) or a.person) for a in access)
+        known += [a.person for a in before.access] + ([before.owner] if before.owner else [])
+    owner = _keep_id(owner, known)
+    access = tuple(replace(a, person=_keep_id(a.person, known) or a.person) for a in access)
     return Details(
         platform=platform,
         handle=fields.handle(form.get(F_HANDLE)),

@@ -10,7 +10,8 @@ The API (stable; h19-people builds on it):
 
 - ``add(tenant, details, by=actor, now=…) -> Account``
 - ``update(tenants, id, details, by=actor, now=…) -> Account | None``
-- ``get(tenants, id)``, ``find(tenants, platform, handle)`` ``-> Account | None``
+- ``get(tenants, id)``, ``find(tenants, platform, handle)`` ``-> Account | None``,
+  ``by_handle(tenants, handle) -> list[Account]`` (any platform)
 - ``accounts(tenants, team=None) -> list[Account]`` (by team, platform, handle)
 - ``for_person(tenants, user_id) -> list[Account]`` (owned or with access)
 - ``teams(tenants) -> list[str]``, ``teams_of(tenants, user_id) -> list[str]``
@@ -102,6 +103,12 @@ class RegisterStore:
             & (A.handle_key == handle_key(handle))
         )
         return found[0] if found else None
+
+    async def by_handle(self, tenants: str | Iterable[str], handle: str) -> list[Account]:
+        """Every account with this handle, on any platform."""
+        return await self._load(
+            A.tenant.in_(_tenants(tenants)) & (A.handle_key == handle_key(handle))
+        )
 
     async def accounts(
         self, tenants: str | Iterable[str], *, team: str | None = None

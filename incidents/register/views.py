@@ -119,7 +119,8 @@ def card(a: Account, today: date, *, may_change: bool, full: bool) -> Message:
         blocks.append(Section("People with access: " + ("; ".join(people) or "none recorded")))
     warn = flags(d, today)
     if warn:
-        blocks.append(Section("⚠ " + "; ".join(warn).capitalize()))
+        said = "; ".join(warn)
+        blocks.append(Section("⚠ " + said[:1].upper() + said[1:]))
     if may_change:
         blocks += [
             Actions((Button("Edit", EDIT, button_value(a.id), "primary"),)),
@@ -131,11 +132,15 @@ def card(a: Account, today: date, *, may_change: bool, full: bool) -> Message:
     return Message(text, tuple(blocks), private=True)
 
 
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
 def preview(parsed: Parsed, staged: int | None, filename: str) -> Message:
     """A CSV's dry run: the good rows that would be imported and each bad row with its
     line and reason. Nothing has changed yet; the button applies the good rows."""
     good, bad = len(parsed.rows), len(parsed.problems)
-    head = f"{filename}: {good} good rows, {bad} with problems. Nothing has been imported yet."
+    head = f"{filename}: {_rows(good)} good, {bad} with problems. Nothing has been imported yet."
     blocks: list = [Heading("Register import: dry run"), Section(head)]
     lines = [f"Line {p.line}: {p.reason}" for p in parsed.problems[:MAX_PROBLEMS]]
     if bad > MAX_PROBLEMS:
@@ -148,7 +153,7 @@ def preview(parsed: Parsed, staged: int | None, filename: str) -> Message:
         blocks.append(
             Actions(
                 (
-                    Button(f"Import {good} good rows", APPLY, button_value(staged), "primary"),
+                    Button(f"Import {_rows(good)}", APPLY, button_value(staged), "primary"),
                     Button("Cancel", DISCARD, button_value(staged)),
                 )
             )

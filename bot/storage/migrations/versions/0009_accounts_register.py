@@ -1,5 +1,6 @@
 """The accounts register (issue 19 item 1): official accounts, the people with access to
-each, and CSV imports waiting to be confirmed (``incidents/register/tables.py``).
+each, and CSV imports waiting to be confirmed (``incidents/register/tables.py``); and
+the owning team on an incident, so routing can match on it (issue 19 item 2).
 
 Revision ID: 0009
 Revises: 0006 (the coordinator re-chains the session's revisions at merge)
@@ -78,6 +79,8 @@ def upgrade() -> None:
         sa.Column("applied_at", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_register_imports"),
     )
+    # An incident remembers its registered account's owning team, for routing rules.
+    op.add_column("incidents", sa.Column("owning_team", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
