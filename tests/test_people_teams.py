@@ -15,7 +15,7 @@ from bot.core.clock import FakeClock
 from bot.core.model import Actor
 from incidents.register.model import Access, Details, Person
 from tests.incident_support import buttons, card_text
-from tests.support import stop_bot
+from tests.support import stop_bot, teams_activity
 from tests.training_support import (
     register_of,
     reviews_of,
@@ -114,3 +114,22 @@ async def test_access_review_and_leaver_in_teams(bot, fake_connector):
     assert status == 200
     kept = await register_of(bot).get(TENANT, account.id)
     assert kept is not None and kept.access == ()
+
+
+async def test_a_teams_mention_assigns_the_person_the_exam_record_knows(bot, fake_connector):
+    """A Teams @mention names the Teams id (29:…); the roster gives the Entra object id
+    that exam records and the teams file use, so the assignment is the same person's."""
+    fake_connector.teams_ids["29:ann"] = "aad-ann"
+    act = teams_activity(
+        "training assign <at>Ann Editor</at> by 2026-12-02",
+        service_url=fake_connector.url, mention=True, aad="aad-admin",
+    )  # fmt: skip
+    act["entities"].append(
+        {"type": "mention", "text": "<at>Ann Editor</at>",
+         "mentioned": {"id": "29:ann", "name": "Ann Editor"}}
+    )  # fmt: skip
+    status, _ = await bot.teams(act)
+    assert status in (200, 201)
+    await fake_connector.wait_for(lambda s: saying(s, "Assigned the security exam to 1 person"))
+    a = await training_of(bot).store.of_person(TENANT, "teams:aad-ann")
+    assert a is not None and a.user_name == "Ann Editor"

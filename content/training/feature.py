@@ -27,7 +27,7 @@ from bot.workers import Worker
 from content.training import audit_trail, records, reporting
 from content.training import report as team_report
 from content.training.nudges import LONDON, Nudger, long_date, plan
-from content.training.people import name_of, parse_person
+from content.training.people import name_of, parse_person, resolve
 from content.training.store import Assignee, TrainingStore
 from content.training.teams import TeamsFile, load_teams
 from content.training.xapi import LrsOutbox
@@ -228,7 +228,7 @@ class Training:
                     _say(f"I can't tell who “{word[:40]}” is. Mention them, like @their-name.")
                 )
                 return
-            people.append(found)
+            people.append(await resolve(turn, *found))
         if not self.services.is_admin(turn.actor):
             led = [self.teams.team(n) for n in self.teams.led_by(turn.actor.key)]
             members = set().union(*(t.keys() for t in led if t is not None))

@@ -50,3 +50,20 @@ async def name_of(turn: Turn, key: str, fallback: str = "") -> str:
         if found is not None and found.name and found.name != user_id:
             return one_line(found.name, NAME_LIMIT)
     return one_line(fallback, NAME_LIMIT) if fallback else UNKNOWN
+
+
+async def resolve(turn: Turn, key: str, given: str) -> tuple[str, str]:
+    """(the person's key as the platform keys them, their name). A Teams @mention names
+    the Teams id; the roster answers with the Entra object id the exam record is kept
+    under, so the same person is one key everywhere."""
+    platform, _, user_id = key.partition(":")
+    transport = turn.services.transports.get(platform)
+    if transport is not None and platform == turn.place.platform:
+        try:
+            found = await transport.lookup(turn.place.workspace, user_id, where=turn.place)
+        except Exception:  # noqa: BLE001 - a lookup that fails leaves what was typed
+            found = None
+        if found is not None and found.user_id:
+            name = found.name if found.name and found.name != found.user_id else given
+            return f"{platform}:{found.user_id}", one_line(name or UNKNOWN, NAME_LIMIT)
+    return key, one_line(given or UNKNOWN, NAME_LIMIT)

@@ -109,7 +109,19 @@ class Leavers:
                 )
             )
             return
-        await self.leaver(turn, user_id)
+        await self.leaver(turn, await self.canonical(turn, user_id))
+
+    async def canonical(self, turn: Turn, user_id: str) -> str:
+        """The id the platform keys the person by (a Teams @mention names the Teams id;
+        the roster answers with the Entra object id the register keeps)."""
+        transport = self.services.transports.get(turn.place.platform)
+        if transport is None:
+            return user_id
+        try:
+            found = await transport.lookup(turn.place.workspace, user_id, where=turn.place)
+        except Exception:  # noqa: BLE001 - keep what was typed
+            return user_id
+        return found.user_id if found is not None and found.user_id else user_id
 
     async def picker(self, turn: Turn) -> None:
         transport = self.services.transports.get(turn.place.platform)
