@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 LONDON = ZoneInfo("Europe/London")
 LONGEST_WAIT = 60.0
+DAY_ENDS = 17  # no reminder from 17:00 London until the next working morning
 
 
 def working(day: date) -> bool:
@@ -96,8 +97,16 @@ class Nudger:
         self.services = services
         self.store = store
 
+    def working_hours(self, now: datetime) -> bool:
+        """A reminder late from downtime waits for working hours, never a night or weekend."""
+        local = now.astimezone(LONDON)
+        start = self.services.settings.training_nudge_hour
+        return working(local.date()) and start <= local.hour < DAY_ENDS
+
     async def step(self) -> float:
         now = self.services.clock.now()
+        if not self.working_hours(now):
+            return LONGEST_WAIT
         for nudge in await self.store.due(now):
             if not await self.store.claim(nudge.id, now):
                 continue  # another process has it

@@ -186,8 +186,9 @@ class AccessReviews:
 
     async def step(self) -> float:
         now = self.now()
-        if calendar.working_hours(now):
-            await self.open_due()
+        if not calendar.working_hours(now):
+            return LONGEST_WAIT  # late reminders wait for working hours too
+        await self.open_due()
         for review in await self.store.reminders_due(now):
             if await self.store.claim_reminder(review, calendar.next_working_morning(now)):
                 try:
