@@ -9,7 +9,7 @@ import pytest
 
 from content.training.feature import parse_due
 from content.training.nudges import plan
-from content.training.report import _cell
+from content.training.report import csv_cell
 from content.training.teams import TeamsFileError, load_teams
 
 
@@ -56,8 +56,8 @@ def test_due_dates(typed, expected):
 
 
 def test_a_spreadsheet_never_runs_a_name_as_a_formula():
-    assert _cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert _cell("Ann\u202eEditor") == "AnnEditor"
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert csv_cell("Ann\u202eEditor") == "AnnEditor"
 
 
 @pytest.mark.parametrize(

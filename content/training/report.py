@@ -171,7 +171,7 @@ def overdue_names(report: TeamReport, limit: int = 20) -> tuple[list[str], int]:
     return names[:limit], max(0, len(names) - limit)
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
     """Inert text that a spreadsheet will not run as a formula."""
     text = one_line(inert(text), 200)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -188,7 +188,7 @@ def to_csv(report: TeamReport) -> str:
     for r in report.rows:
         writer.writerow(
             (
-                _cell(r.name),
+                csv_cell(r.name),
                 r.status,
                 _iso(r.due_on),
                 _iso(r.passed_on),
