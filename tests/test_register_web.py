@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from bot.core.model import PERSON_FIELD
 from bot.server import SERVICES
 from incidents.register.flows import Register
@@ -154,3 +156,28 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     assert "7 accounts" in card_text(exported)
     said = await web(running, OWNER, text="register export")
     assert "Only secbot admins can export" in card_text(said[-1])
+
+
+async def test_register_changes_are_in_the_audit_log(running):
+    """Once h18-audit's audit log is part of this secbot (bot.audit), every register
+    change is an entry in it: who, what, which account (skipped until then)."""
+    audit = pytest.importorskip("bot.audit")
+    menu = (await web(running, OWNER, text="register add"))[-1]
+    form = (await click(running, OWNER, "register:platform", "x", menu))[-1]
+    (save,) = buttons(form["blocks"], "register:save")
+    await click(running, OWNER, "register:save", save, form, **FORM)
+    (account,) = await register(running).store.accounts("web:local")
+    await web(running, OWNER, text=f"register remove {account.id}")
+    entries = await audit.AuditLog(running.app[SERVICES].db).all()
+    assert [(e.actor, e.action, e.target) for e in entries] == [
+        (
+            "web:web-user-1",
+            "added an account to the register",
+            f"account #{account.id} (X @DeptPress)",
+        ),
+        (
+            "web:web-user-1",
+            "removed an account from the register",
+            f"account #{account.id} (X @DeptPress)",
+        ),
+    ]
