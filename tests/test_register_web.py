@@ -146,6 +146,12 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     accounts = await register(running).store.accounts("web:local")
     assert sorted(a.title for a in accounts) == ["Bluesky @dept.bsky.social", "X @good_one"]
 
+    # A header without the handle column: the whole file is refused, saying why.
+    shown = (
+        await web(running, ADMIN, upload=upload("teams.csv", b"platform,owning_team\nX,Press\n"))
+    )[-1]
+    assert "The header has no handle column" in card_text(shown)
+    assert "Nothing was imported" in card_text(shown)
     # The example CSV in docs/ (saved with a BOM, as Excel does) imports whole.
     data = b"\xef\xbb\xbf" + EXAMPLE.read_bytes()
     shown = (await web(running, ADMIN, upload=upload("example.csv", data)))[-1]
