@@ -40,3 +40,12 @@ async def test_tip_shows_the_teams_platforms_first_in_the_web_chat(running, cont
     status, body = await running.web_send(user="web-user-9", text="tip")
     assert status == 200 and body["ok"]
     assert (await running.web_messages(user="web-user-9"))[-1]["sender"] == "bot"
+
+
+async def test_quiz_aimed_at_a_platform_in_the_web_chat(running, content_library):
+    stems = {q.stem.en for q in content_library.items_for_tag("youtube")}
+    assert stems and all("youtube" in q.platforms for q in content_library.items_for_tag("youtube"))
+    status, body = await running.web_send(user="web-user-5", text="quiz youtube")
+    assert status == 200 and body["ok"], body
+    shown = card_text(await running.web_messages(user="web-user-5"))
+    assert any(stem in shown for stem in stems), shown

@@ -10,8 +10,10 @@ import json
 from bot.server import SERVICES
 from incidents.register.flows import Register
 from tests.incident_support import buttons, card_text
-from tests.support import eventually
+from tests.support import eventually, teams_activity
+from tests.test_output_safety import assert_inert, assert_slack_inert
 
+HOSTILE = "<!here> *bold* Press\u202e"
 FORM = {
     "handle": "@DeptPress",
     "url": "https://x.com/DeptPress",
@@ -67,8 +69,11 @@ async def test_the_register_in_slack(running, fake_slack):
                         typed={**FORM, "team": "Hijacked"})  # fmt: skip
     await fake_slack.wait_for(lambda s: "Only secbot admins and the business owner" in said(s))
     await running.click("register:save", str(account.id), user="UOWNER",
-                        typed={**FORM, "team": "Digital"})  # fmt: skip
-    await eventually(lambda: _team(store, account.id, "Digital"))
+                        typed={**FORM, "team": HOSTILE})  # fmt: skip
+    await eventually(lambda: _team(store, account.id, "<!here> *bold* Press"))
+    await fake_slack.wait_for(lambda s: "bold" in card_text(s.api_calls("chat.update")[-1]))
+    for body in fake_slack.responses() + fake_slack.api_calls("chat.update"):
+        assert_slack_inert(body)  # typed text is escaped: no mention, no markup
     # Another workspace doesn't see it, and gets the same words as for a missing number.
     await running.slash("/secbot", f"register {account.id}", user="UOWNER", team="T999")
     await fake_slack.wait_for(lambda s: f"There is no account #{account.id}" in said(s))
@@ -147,6 +152,27 @@ async def test_the_register_in_teams(running, fake_connector):
         "register:save", str(account.id), aad="aad-admin", typed={**FORM, "2fa": "sms"}
     )
     assert (await store.get("teams:tenant-1", account.id)).details.weak_2fa
+    # A CSV shared in the personal chat: a dry run, then applied once by an admin.
+    fake_connector.files["FREG"] = CSV
+    activity = teams_activity(service_url=running.connector.url, personal=True, aad="aad-admin")
+    activity["attachments"] = [{
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "contentUrl": "https://contoso.sharepoint.com/personal/x/Documents/register.csv",
+        "name": "register.csv",
+        "content": {"downloadUrl": f"{running.connector.url}files/FREG", "uniqueId": "U-FREG",
+                    "fileType": "csv"},
+    }]  # fmt: skip
+    n = len(fake_connector.sent())
+    await running.teams(activity)
+    (preview,) = await fake_connector.wait_for(
+        lambda s: [a for a in s.sent()[n:] if "dry run" in card_text(a)]
+    )
+    assert "Line 3: unknown platform “Friendster”" in card_text(preview)
+    (staged,) = buttons(preview, "register:apply")
+    await running.teams_click("register:apply", staged, aad="aad-admin")
+    assert len(await store.accounts("teams:tenant-1")) == 2
+    for activity in fake_connector.sent() + fake_connector.updates():
+        assert_inert(json.dumps(activity, ensure_ascii=False))
     # Another tenant: not there.
     n = len(fake_connector.sent())
     await running.teams_say(f"register {account.id}", personal=True, aad="aad-owner",

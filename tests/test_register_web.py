@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from bot.core.model import PERSON_FIELD
 from bot.server import SERVICES
 from incidents.register.flows import Register
@@ -144,6 +146,12 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     accounts = await register(running).store.accounts("web:local")
     assert sorted(a.title for a in accounts) == ["Bluesky @dept.bsky.social", "X @good_one"]
 
+    # A header without the handle column: the whole file is refused, saying why.
+    shown = (
+        await web(running, ADMIN, upload=upload("teams.csv", b"platform,owning_team\nX,Press\n"))
+    )[-1]
+    assert "The header has no handle column" in card_text(shown)
+    assert "Nothing was imported" in card_text(shown)
     # The example CSV in docs/ (saved with a BOM, as Excel does) imports whole.
     data = b"\xef\xbb\xbf" + EXAMPLE.read_bytes()
     shown = (await web(running, ADMIN, upload=upload("example.csv", data)))[-1]
@@ -154,3 +162,28 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     assert "7 accounts" in card_text(exported)
     said = await web(running, OWNER, text="register export")
     assert "Only secbot admins can export" in card_text(said[-1])
+
+
+async def test_register_changes_are_in_the_audit_log(running):
+    """Once h18-audit's audit log is part of this secbot (bot.audit), every register
+    change is an entry in it: who, what, which account (skipped until then)."""
+    audit = pytest.importorskip("bot.audit")
+    menu = (await web(running, OWNER, text="register add"))[-1]
+    form = (await click(running, OWNER, "register:platform", "x", menu))[-1]
+    (save,) = buttons(form["blocks"], "register:save")
+    await click(running, OWNER, "register:save", save, form, **FORM)
+    (account,) = await register(running).store.accounts("web:local")
+    await web(running, OWNER, text=f"register remove {account.id}")
+    entries = await audit.AuditLog(running.app[SERVICES].db).all()
+    assert [(e.actor, e.action, e.target) for e in entries] == [
+        (
+            "web:web-user-1",
+            "added an account to the register",
+            f"account #{account.id} (X @DeptPress)",
+        ),
+        (
+            "web:web-user-1",
+            "removed an account from the register",
+            f"account #{account.id} (X @DeptPress)",
+        ),
+    ]

@@ -98,9 +98,21 @@ TOPIC_LABELS: dict[str, str] = {
 TOPICS: frozenset[str] = frozenset(TOPIC_LABELS)
 
 
+PLATFORM_LABELS: dict[str, str] = {
+    "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn",
+    "youtube": "YouTube", "tiktok": "TikTok", "threads": "Threads", "bluesky": "Bluesky",
+    "flickr": "Flickr", "whatsapp-channel": "WhatsApp channel", "other": "Other platforms",
+}  # fmt: skip
+
+
 def tag_label(tag: str) -> str:
-    """Human label for any tag the bot accepts (module, principle or topic)."""
-    return MODULE_LABELS.get(tag) or PRINCIPLE_LABELS.get(tag) or TOPIC_LABELS.get(tag, tag)
+    """Human label for any tag the bot accepts (module, principle, topic or platform)."""
+    return (
+        MODULE_LABELS.get(tag)
+        or PRINCIPLE_LABELS.get(tag)
+        or TOPIC_LABELS.get(tag)
+        or PLATFORM_LABELS.get(tag, tag)
+    )
 
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -163,7 +175,8 @@ class QuizItem(_Strict):
         return next(i for i, option in enumerate(self.options) if option.correct)
 
     def tags(self) -> set[str]:
-        return {self.module, self.principle, *self.topics}
+        """What ``/quiz <tag>`` matches: module, principle, topics and platforms."""
+        return {self.module, self.principle, *self.topics, *self.platforms}
 
 
 class Tip(_Strict):
@@ -179,4 +192,5 @@ class Tip(_Strict):
     platforms: list[PlatformCode] = Field(default_factory=list)
 
     def tags(self) -> set[str]:
-        return {self.module, self.principle, *self.topics}
+        """What ``/quiz <tag>`` matches: module, principle, topics and platforms."""
+        return {self.module, self.principle, *self.topics, *self.platforms}

@@ -254,7 +254,7 @@ class Commands(DeskJob):
         registered = self.desk.registered
         if account is None:
             account = await registered.resolve(turn, parsed.platform, parsed.handle)
-        if account is None and not parsed.handle and not turn.replay:
+        if account is None and not parsed.handle:
             if drill:
                 account = await registered.for_drill(turn)
             elif ask and await registered.offer(turn, parsed.platform):

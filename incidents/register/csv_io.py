@@ -86,12 +86,13 @@ def _column(name: str) -> str:
 
 
 def looks_like_register(data: bytes) -> bool:
-    """The first line names the register's platform and handle columns."""
+    """The first line names at least two of the register's columns: meant as a register,
+    so a file missing a required column is answered (with what is missing), not ignored."""
     first = decode(data[:4096]).splitlines()[:1]
     if not first:
         return False
     names = {_column(c) for c in next(csv.reader(first), [])}
-    return set(REQUIRED) <= names
+    return len(names & set(HEADER)) >= 2
 
 
 def details_from(cells: dict[str, str]) -> Details:
