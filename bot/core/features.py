@@ -26,7 +26,10 @@ FEATURES: list[str] = [
     "bot.privacy.command",
     "content.tips.feature",
     "content.quiz.feature",
+    "content.training.feature",
     "incidents.feature",
+    "incidents.reviews.feature",
+    "incidents.register.feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

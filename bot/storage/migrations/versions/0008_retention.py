@@ -2,7 +2,7 @@
 instances only the first to claim the day's run prunes.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bot.storage.migrations import ForwardOnly
 from bot.storage.sql import UtcDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
