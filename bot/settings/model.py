@@ -21,8 +21,8 @@ from bot.settings.base import env_name
 from bot.settings.environment import EnvironmentSettings, read_env_file
 from bot.settings.incidents import IncidentSettings, PagingSettings
 from bot.settings.operations import OperationsSettings
-from bot.settings.privacy import PrivacySettings
 from bot.settings.people import PeopleSettings
+from bot.settings.privacy import PrivacySettings
 from bot.settings.quiz_tips import QuizTipsSettings
 from bot.settings.retention import RetentionSettings
 from bot.settings.rules import check_modes, check_pairs
