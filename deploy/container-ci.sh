@@ -18,20 +18,7 @@ lint() {
 }
 
 build() {
-  pip_secrets
-  # The build stage is tagged too, so pruning what older builds left keeps its cache.
-  local target
-  for target in build final; do
-    podman build --format docker --network host --target "$target" \
-      -t "$([ "$target" = build ] && echo "$IMG-build" || echo "$IMG")" "${PIP_SECRETS[@]}" . \
-      >"$WORK/build.log" 2>&1 \
-      || { tail -n 40 "$WORK/build.log"; rm -f "$WORK/pip.conf"; return 1; }
-  done
-  rm -f "$WORK/pip.conf"
-  podman image prune -f >/dev/null
-  echo "image $IMG: $(podman image inspect --format '{{.Size}}' "$IMG" \
-    | awk '{printf "%.1f MB", $1 / 1000000}') (base $(podman image inspect --format '{{.Size}}' \
-    "$BASE" | awk '{printf "%.1f MB", $1 / 1000000}'))"
+  build_secbot "$IMG" .
 }
 
 cleanup() {

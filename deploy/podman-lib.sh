@@ -80,3 +80,26 @@ pip_secrets() {  # pip in a build gets this machine's CA bundle and index URL as
   PIP_SECRETS=(--secret "id=pipconf,src=$WORK/pip.conf"
     --secret "id=ca,src=${ca:-/etc/ssl/certs/ca-certificates.crt}")
 }
+
+build_secbot() {  # build_secbot IMAGE CONTEXT: secbot's image, its build stage tagged IMAGE-build
+  local img=$1 ctx=$2 target
+  pip_secrets
+  # The build stage is tagged too, so pruning what older builds left keeps its cache.
+  for target in build final; do
+    podman build --format docker --network host --target "$target" \
+      -t "$([ "$target" = build ] && echo "$img-build" || echo "$img")" "${PIP_SECRETS[@]}" \
+      "$ctx" >"$WORK/build.log" 2>&1 \
+      || { tail -n 40 "$WORK/build.log"; rm -f "$WORK/pip.conf"; return 1; }
+  done
+  rm -f "$WORK/pip.conf"
+  podman image prune -f >/dev/null
+  echo "image $img: $(podman image inspect --format '{{.Size}}' "$img" \
+    | awk '{printf "%.1f MB", $1 / 1000000}') (base $(podman image inspect --format '{{.Size}}' \
+    "$BASE" | awk '{printf "%.1f MB", $1 / 1000000}'))"
+}
+
+build_deploy_image() {  # build_deploy_image IMAGE CONTAINERFILE: an image from deploy/ci
+  podman build --format docker --network host -f "$2" -t "$1" deploy >"$WORK/build-$(basename "$2").log" 2>&1 \
+    || { tail -n 40 "$WORK/build-$(basename "$2").log"; return 1; }
+  echo "image $1: $(podman image inspect --format '{{.Size}}' "$1" | awk '{printf "%.1f MB", $1 / 1000000}')"
+}
