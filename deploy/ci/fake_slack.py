@@ -78,4 +78,4 @@ app.add_routes(
 )
 
 if __name__ == "__main__":
-    web.run_app(app, host="0.0.0.0", port=int(os.environ.get("PORT", "8000")), print=None)
+    web.run_app(app, host="0.0.0.0", port=int(os.environ.get("FAKE_SLACK_PORT", "8000")), print=None)
