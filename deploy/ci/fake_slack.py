@@ -78,4 +78,5 @@ app.add_routes(
 )
 
 if __name__ == "__main__":
-    web.run_app(app, host="0.0.0.0", port=int(os.environ.get("FAKE_SLACK_PORT", "8000")), print=None)
+    port = int(os.environ.get("FAKE_SLACK_PORT", "8000"))
+    web.run_app(app, host="0.0.0.0", port=port, print=None)
