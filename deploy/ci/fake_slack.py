@@ -64,7 +64,9 @@ async def response(request: web.Request) -> web.Response:
 
 
 async def calls(request: web.Request) -> web.Response:
-    return web.json_response({"posts": posts, "responses": len(responses)})
+    return web.json_response(
+        {"posts": posts, "response_ids": [r["id"] for r in responses if r["id"].isdigit()]}
+    )
 
 
 app = web.Application()
