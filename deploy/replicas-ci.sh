@@ -59,7 +59,7 @@ replica() {  # replica a|b: one secbot on the shared database, read-only root
     -e SECBOT_DATABASE_URL="postgresql+asyncpg://secbot:$PG_PASSWORD@postgres:5432/secbot" \
     -e SLACK_BOT_TOKEN=xoxb-ci-not-a-real-token -e SLACK_SIGNING_SECRET="$SIGNING_SECRET" \
     -e SLACK_API_URL=http://fake-slack:8000/api/ -e SECBOT_ALLOWED_HOSTS=localhost \
-    -e SECBOT_TIP_CONCURRENCY=4 -e SECBOT_LOG_FORMAT=json "$IMG" >/dev/null
+    -e SECBOT_TIP_CONCURRENCY=2 -e SECBOT_LOG_FORMAT=json "$IMG" >/dev/null
 }
 
 up() {
@@ -72,7 +72,7 @@ up() {
   healthy "$P-pg" 60 || fail "PostgreSQL did not become ready"
   echo "postgres: ready"
   podman run -d --name "$P-slack" --network "$NET" --network-alias fake-slack --no-healthcheck \
-    -v "$PWD/deploy/ci/fake_slack.py:/opt/fake_slack.py:ro" -e FAKE_SLACK_DELAY=0.05 \
+    -v "$PWD/deploy/ci/fake_slack.py:/opt/fake_slack.py:ro" -e FAKE_SLACK_DELAY=0.5 \
     -p "127.0.0.1:$SLACK_PORT:8000" "$IMG" python3 /opt/fake_slack.py >/dev/null
   # One replica first: it brings the empty database's schema up to date on its own.
   replica a
@@ -160,7 +160,7 @@ wait_for() {  # wait_for SECONDS FIELD MINIMUM
 
 fanout() {
   local due due_epoch victim peer before problems=()
-  due=$(TZ=Europe/London date -d "+${LEAD_MINUTES:-5} min" +%H:%M)
+  due=$(TZ=Europe/London date -d "+${LEAD_MINUTES:-3} min" +%H:%M)
   due_epoch=$(TZ=Europe/London date -d "$due" +%s)
   subscribe_all "$due" || fail "subscribing failed"
   # Every subscription acknowledged must be answered before the tips fall due.

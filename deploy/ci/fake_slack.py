@@ -16,7 +16,7 @@ import os
 
 from aiohttp import web
 
-DELAY = float(os.environ.get("FAKE_SLACK_DELAY", "0.05"))
+DELAY = float(os.environ.get("FAKE_SLACK_DELAY", "0.5"))
 posts: list[dict] = []
 responses: list[dict] = []
 counter = itertools.count(1)
@@ -30,10 +30,11 @@ async def body_of(request: web.Request) -> dict:
 
 
 def is_tip(body: dict) -> bool:
-    """A daily tip carries the tip:vote buttons; confirmations and replies do not."""
+    """A daily tip carries the tip:vote buttons (action ids tip:vote plus a suffix that keeps
+    them unique); confirmations and replies do not."""
     blocks = body.get("blocks")
     text = blocks if isinstance(blocks, str) else json.dumps(blocks or [])
-    return '"tip:vote"' in text
+    return "tip:vote" in text
 
 
 async def api(request: web.Request) -> web.Response:
