@@ -8,8 +8,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
-
+from bot import audit
 from bot.core.model import PERSON_FIELD
 from bot.server import SERVICES
 from incidents.register.flows import Register
@@ -165,9 +164,7 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
 
 
 async def test_register_changes_are_in_the_audit_log(running):
-    """Once h18-audit's audit log is part of this secbot (bot.audit), every register
-    change is an entry in it: who, what, which account (skipped until then)."""
-    audit = pytest.importorskip("bot.audit")
+    """Every register change is an entry in the audit log: who, what, which account."""
     menu = (await web(running, OWNER, text="register add"))[-1]
     form = (await click(running, OWNER, "register:platform", "x", menu))[-1]
     (save,) = buttons(form["blocks"], "register:save")

@@ -56,6 +56,9 @@ class Held:
     only: str = ""  # a 0/1 column that must be 1 for a mention to count (is_personal)
     # JSON columns holding routing-file chat targets ({"platform": …, "user": <id>}).
     chat_targets: tuple[str, ...] = ()
+    # Bare ids on the tenant's own platform, whichever that is (the register's tables hold
+    # ids of the workspace or tenant the row belongs to, on Slack, Teams or the web chat).
+    any_platform: bool = False
 
 
 # Deletion order matters where rows point at each other: answers before sessions.
@@ -121,6 +124,30 @@ for _held in (
          people=(("acknowledged_by", ""),), texts=("info",), chat_targets=("chain",)),
     Held("paging_outbox", "pseudonymise", "pages sent to them in chat (paging targets)",
          chat_targets=("target",)),
+    # --- the accounts register and access reviews (issue 19): kept, with a pseudonym -----
+    # Who can reach an official account is security evidence (a leaver who still has the
+    # password must stay visible), so these rows keep their shape; owners' and holders'
+    # ids and names become the pseudonym. Ids are bare ids on the tenant's platform.
+    Held("register_accounts", "pseudonymise", "official accounts they own or last changed",
+         people=(("updated_by_key", "updated_by"),), ids=("owner_id",), any_platform=True,
+         names=("owner_name",), texts=("owner_email",)),
+    Held("register_access", "pseudonymise", "official accounts they can reach",
+         people=(("person_key", "name"),), ids=("user_id",), any_platform=True),
+    Held("register_imports", "delete", "register imports they shared and had not applied",
+         people=(("by_key", ""),)),
+    Held("access_reviews", "pseudonymise", "access reviews they owned, answered or were in",
+         people=(("done_by", "done_by_name"),), ids=("owner_id",), any_platform=True,
+         names=("owner_name",),
+         mentions=("people",), texts=("people",)),
+    Held("access_review_decisions", "pseudonymise", "access review decisions about or by them",
+         people=(("person_key", "person_name"), ("decided_by", "decided_by_name"))),
+    Held("leaver_tasks", "pseudonymise", "leaver tasks about them, opened or confirmed by them",
+         people=(("person_key", "leaver_name"), ("opened_by", "opened_by_name"),
+                 ("confirmed_by", "confirmed_by_name")),
+         ids=("owner_id", "leaver_id"), any_platform=True, names=("owner_name",)),
+    # --- assigned training: kept with a pseudonym (its reminders point at it) ----------
+    Held("training_assignments", "pseudonymise", "training assigned to them or by them",
+         people=(("user_key", "user_name"), ("assigned_by", "assigned_by_name"))),
     # --- the audit log: never changed ---------------------------------------------------
     Held("audit_log", "keep", "audit entries by them or about them",
          people=(("actor", "actor_name"),)),
