@@ -160,6 +160,11 @@ async def test_reviews_leavers_and_the_trained_check(slack_env, fake_slack, fake
         press_now = await register.get(TENANT, press.id)
         assert press_now.access == ()
         assert len(await register.for_person(TENANT, "web-c")) == 1  # Facebook still waits
+        summary = await web_say(bot, "access", "web-admin")
+        assert "Leavers' removals not yet confirmed: 1." in summary["text"]
+        assert "Web User from Facebook DeptNews: waiting for Eve Owner since 17 Dec 2026" in (
+            summary["text"]
+        )
 
         # Trained access: nobody has passed; then Eve does.
         check = await web_say(bot, "access check", "web-admin")
