@@ -160,10 +160,28 @@ async def test_reviews_leavers_and_the_trained_check(slack_env, fake_slack, fake
         press_now = await register.get(TENANT, press.id)
         assert press_now.access == ()
         assert len(await register.for_person(TENANT, "web-c")) == 1  # Facebook still waits
+        summary = await web_say(bot, "access", "web-admin")
+        assert "Leavers' removals not yet confirmed: 1." in summary["text"]
+        assert (
+            "Web User from Facebook DeptNews: waiting for Eve Owner since 17 Dec 2026"
+            in (summary["text"])
+        )
+
+        # The picker: choosing Gus lists the YouTube account and asks Fay to confirm.
+        status, body = await bot.web_send(
+            action={"action_id": "leaver:pick", "value": "", "message_id": str(picker["id"]),
+                    "form": {"person": "web-g"}},
+            user="web-admin", conversation="dm",
+        )  # fmt: skip
+        assert status == 200 and body["ok"], body
+        picked = await newest(bot, "web-admin")
+        assert "Web User can reach 1 registered account" in picked["text"]
+        assert "YouTube DeptVideo: waiting for Fay Owner to confirm" in picked["text"]
+        assert [m for m in await web_bot_messages(bot, "web-f") if "is leaving" in m["text"]]
 
         # Trained access: nobody has passed; then Eve does.
         check = await web_say(bot, "access check", "web-admin")
-        assert "5 of 5 people with access haven't passed" in check["text"]
+        assert "5 of 5 people with access haven't passed" in check["text"]  # Gus still listed
         assert "Ann Editor: Facebook DeptNews" in check["text"]
         await web_pass_exam(bot, "web-e")
         check = await web_say(bot, "access check", "web-admin")

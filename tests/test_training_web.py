@@ -101,13 +101,14 @@ async def test_a_lead_assigns_people_are_reminded_once_and_the_report_adds_up(
     finally:
         await stop_bot(bot)
 
-    # A restart after the reminder went out sends it again to nobody; the next one
-    # (the day after the due date) comes once.
+    # A restart after the reminder went out sends it again to nobody. Down over the due
+    # date, the day's reminder and the next (the day after) are both due: only the
+    # latest is sent, once.
     later = FakeClock(AFTER_1)
     bot = await start_training_bot(env, clock=later, slack=fake_slack, connector=fake_connector)
     try:
-        await eventually(lambda: _reminded(bot, "web-user-2", 3))  # before, on and after-1
-        await eventually(lambda: _reminded(bot, "web-user-3", 3))
+        await eventually(lambda: _reminded(bot, "web-user-2", 2))  # before, after-1
+        await eventually(lambda: _reminded(bot, "web-user-3", 2))
         texts = reminders(await web_bot_messages(bot, "web-user-2"))
         assert "is now overdue" in texts[-1]
         assert reminders(await web_bot_messages(bot, "web-user-1")) == []
@@ -146,3 +147,31 @@ async def _reminded(bot, user: str, count: int) -> bool:
     found = reminders(await web_bot_messages(bot, user))
     assert len(found) <= count, found  # never more than due
     return len(found) == count
+
+
+async def test_reminders_missed_in_downtime_wait_for_working_hours_and_come_once(
+    env, fake_slack, fake_connector
+):
+    clock = FakeClock(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))  # Friday afternoon
+    bot = await start_training_bot(env, clock=clock, slack=fake_slack, connector=fake_connector)
+    try:
+        done = await web_say(bot, "training assign @web-user-7 by 2026-11-30", "web-admin")
+        assert "Assigned the security exam to 1 person" in done["text"]
+    finally:
+        await stop_bot(bot)
+    # Down until the small hours of a Saturday a week later: three reminders are due
+    # (Monday's, Tuesday's and Friday's), but none goes at night or at the weekend.
+    night = FakeClock(datetime(2026, 12, 5, 3, 0, tzinfo=UTC))
+    bot = await start_training_bot(env, clock=night, slack=fake_slack, connector=fake_connector)
+    try:
+        a = await training_of(bot).store.of_person("web:local", "web:web-user-7")
+        await night.advance(seconds=120)
+        assert all(fired is None for _, _, fired in await training_of(bot).store.nudges(a.id))
+        assert reminders(await web_bot_messages(bot, "web-user-7")) == []
+        await night.set(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))  # Monday morning
+        await eventually(lambda: _reminded(bot, "web-user-7", 1))
+        assert "is now overdue" in reminders(await web_bot_messages(bot, "web-user-7"))[0]
+        await night.advance(seconds=120)
+        assert len(reminders(await web_bot_messages(bot, "web-user-7"))) == 1
+    finally:
+        await stop_bot(bot)

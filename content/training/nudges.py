@@ -7,7 +7,8 @@ on the day (the last working day on or before it), then up to
 ``SECBOT_TRAINING_NUDGES_AFTER`` more, the first the working day after and then every
 ``SECBOT_TRAINING_NUDGE_DAYS`` working days. All are scheduled when the exam is assigned,
 as rows (:mod:`content.training.store`); each is claimed before it is sent, and one whose
-person has passed by then is claimed and dropped.
+person has passed by then is claimed and dropped. Reminders late from downtime wait for
+working hours, and of several due at once for one person only the latest is sent.
 """
 
 from __future__ import annotations
@@ -107,11 +108,15 @@ class Nudger:
         now = self.services.clock.now()
         if not self.working_hours(now):
             return LONGEST_WAIT
+        # After downtime several of one person's reminders may be due at once: all are
+        # claimed, and only the latest is sent.
+        latest: dict[int, str] = {}
         for nudge in await self.store.due(now):
-            if not await self.store.claim(nudge.id, now):
-                continue  # another process has it
+            if await self.store.claim(nudge.id, now):  # else another process has it
+                latest[nudge.assignment_id] = nudge.mark
+        for assignment_id, mark in latest.items():
             try:
-                await self.fire(nudge.assignment_id, nudge.mark, now)
+                await self.fire(assignment_id, mark, now)
             except Exception:  # noqa: BLE001 - one person's failure must not stop the rest
                 log.exception("a training reminder failed")
         upcoming = await self.store.next_due()

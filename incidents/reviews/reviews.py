@@ -247,9 +247,18 @@ class AccessReviews:
     async def summary(self, turn: Turn) -> Message:
         today = calendar.today(self.now())
         open_ = await self.store.open_reviews(tenants_of(turn.place))
+        tasks = await self.store.waiting_tasks(tenants_of(turn.place))
+        leavers = [
+            f"{one_line(t.leaver_name, 100)} from {one_line(t.account_title, 100)}: waiting for"
+            f" {one_line(t.owner_name, 100)} since {t.opened_at:%-d %b %Y}"
+            for t in tasks
+        ]
         if not open_:
             text = "No access reviews are waiting."
-            return Message(text, (Section(text),), private=True)
+            if leavers:
+                text += f" Leavers' removals not yet confirmed: {len(leavers)}."
+            lines = [text, *leavers]
+            return Message("\n".join(lines), tuple(Section(x) for x in lines[:40]), private=True)
         lines = []
         for r in open_:
             state = "OVERDUE" if r.overdue(today) else "due"
@@ -261,6 +270,8 @@ class AccessReviews:
         head = (
             f"{len(open_)} access review{'s' if len(open_) != 1 else ''} open, {overdue} overdue."
         )
+        if leavers:
+            lines += [f"Leavers' removals not yet confirmed: {len(leavers)}.", *leavers]
         return Message(
             head + "\n" + "\n".join(lines),
             (Heading("Access reviews"), Section(head), *(Section(x) for x in lines[:40])),

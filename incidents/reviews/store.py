@@ -271,6 +271,15 @@ class ReviewStore:
         row = (await execute(self.db, stmt)).first()
         return LeaverTask(**row._mapping) if row else None
 
+    async def waiting_tasks(self, tenants: str | Iterable[str]) -> list[LeaverTask]:
+        """Leavers' removals no owner has confirmed yet, oldest first."""
+        stmt = (
+            select(L)
+            .where(L.c.tenant.in_(_tenants(tenants)), L.c.confirmed_at.is_(None))
+            .order_by(L.c.opened_at, L.c.id)
+        )
+        return [LeaverTask(**r._mapping) for r in (await execute(self.db, stmt)).all()]
+
     async def confirm_task(self, task_id: int, *, by: str, by_name: str, now: datetime) -> bool:
         stmt = (
             update(L)
