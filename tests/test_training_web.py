@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.audit import AuditLog
 from bot.core.clock import FakeClock
 from tests.support import eventually, stop_bot
 from tests.training_support import (
@@ -85,6 +86,12 @@ async def test_a_lead_assigns_people_are_reminded_once_and_the_report_adds_up(
             "2026-12-02:before", "2026-12-02:on", "2026-12-02:after-1",
             "2026-12-02:after-2", "2026-12-02:after-3",
         ]  # fmt: skip
+
+        entries = await AuditLog(training_of(bot).services.db).all()
+        assert [(e.actor, e.action) for e in entries] == [
+            ("web:web-head", "assigned the security exam")
+        ] * 2  # the command and its repeat, each an admin action taken
+        assert "team social-media, 3 people" in entries[0].target
 
         mine = await web_say(bot, "training", "web-user-2")
         assert "due by Wednesday 2 December 2026" in mine["text"]
