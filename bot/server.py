@@ -189,7 +189,7 @@ def create_app(
         from bot.adapters.slack.app import build_slack_app
         from bot.adapters.slack.client import session_ctx
         from bot.adapters.slack.door import SlackDoor, door_routes
-        from bot.adapters.slack.intake import intake_ctx, prepare_ctx
+        from bot.adapters.slack.intake import intake_ctx
         from bot.adapters.slack.socket_mode import socket_mode_ctx
         from bot.adapters.slack.transport import SlackTransport
 
@@ -199,7 +199,6 @@ def create_app(
         services.transports["slack"] = SlackTransport(client)
         door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
         app.add_routes(door_routes(door))
-        app.cleanup_ctx.append(prepare_ctx(intake))  # before Socket Mode connects
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))
         doors["slack_http"] = True

@@ -78,7 +78,9 @@ class Pager:
             name_of=lambda key: self.name_of(key),  # the one set now, when it is asked
             rng=random.Random(),
         )
-        self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)
+        self.engine = Engine(
+            self.store, self.outbox, services.clock, self._emit, self.ctx, services.instance
+        )
 
     async def _emit(self, incident_id: str, news: str | Notice) -> None:
         notice = news if isinstance(news, Notice) else Notice(news, news)
