@@ -33,6 +33,7 @@ from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
 from bot.http.store_pages import store_page_routes
 from bot.http.webhooks import webhook_routes
+from bot.leadership import Leadership
 from bot.metrics import Metrics
 from bot.metrics.core_sources import add_core_sources
 from bot.metrics.http import http_metrics
@@ -119,6 +120,11 @@ def create_app(
     services.content = content if content is not None else load_content(settings)
 
     host = FeatureHost(services)
+    # First of the background jobs: one instance leads the once-per-cluster jobs (the
+    # tip scheduler); ``services.feature(Leadership).is_leader``.
+    leadership = Leadership(db, owner=services.instance, clock=clock)
+    services.provide(leadership)
+    host.add_background(leadership.background)
     # The daily prune (bot/storage/retention.py): the core's pruners here, the domains'
     # from their setup (services.find_feature(Retention)); one worker runs them all.
     retention = Retention(db, clock)
@@ -146,9 +152,7 @@ def create_app(
     # middleware after it lets escape. Once there is a list of host names, every route
     # answers only to them (DNS rebinding).
     hosts = settings.host_allow_list
-    middlewares = [
-        error_middleware, http_metrics(metrics), *([host_guard(hosts)] if hosts else [])
-    ]
+    middlewares = [error_middleware, http_metrics(metrics), *([host_guard(hosts)] if hosts else [])]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     quiet_malformed_requests()
     app[SERVICES] = services
@@ -411,4 +415,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"secbot can't start: the training content failed lint:\n{e.report}", file=sys.stderr)
         return 2
     return 0
-
