@@ -133,6 +133,7 @@ class TipDelivery:
 
     async def tick(self) -> list[SendResult]:
         now = self.clock.now()
+        await self.refusals.paused.sync(now)  # Retry-After pauses any instance learnt
         if self.leads():  # the schedule is claimed once per cluster (bot/leadership.py)
             await self.scheduler.claim_due(now)
             await self.scheduler.claim_test_slots(now)

@@ -189,6 +189,7 @@ class Engine:
         now = self.clock.now()
         done = 0
         await self._renew(now)
+        await self.outbox.pauses.sync(now)  # providers' pauses, another instance's too
         for job in await self.store.claim_jobs(now, self.owner):
             done += await self.run_job(job)
         for row in await self.store.pages.claim_due(self.clock.now(), self.owner):

@@ -67,6 +67,18 @@ _MARK_RETRY = (
         status="pending", next_attempt_at=bindparam("when"), detail=bindparam("detail"), **_FREED
     )
 )
+# Put back unsent (a provider's pause): the claim's attempt is not counted.
+_DEFER = (
+    update(paging_outbox)
+    .where(_BY_ID & (_o.status == "sending"))
+    .values(
+        status="pending",
+        next_attempt_at=bindparam("when"),
+        detail=bindparam("detail"),
+        attempts=_o.attempts - 1,
+        **_FREED,
+    )
+)
 _MARK_DONE = (
     update(paging_outbox)
     .where(_BY_ID)
@@ -156,6 +168,11 @@ class PageStore:
         await execute(
             self.db, _MARK_RETRY, {"page_id": page_id, "when": ts(when), "detail": detail}
         )
+
+    async def defer(self, page_id: int, when: datetime, detail: str) -> None:
+        """Not sent (a provider's rate-limit pause): due again at ``when``, the claim's
+        attempt uncounted."""
+        await execute(self.db, _DEFER, {"page_id": page_id, "when": ts(when), "detail": detail})
 
     async def mark_done(self, page_id: int, status: str, detail: str) -> None:
         """failed, cancelled or skipped: this page will not be sent."""
