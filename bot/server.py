@@ -238,6 +238,9 @@ def create_app(
                 "database": db_ok,
                 "front_doors": doors,
                 "paused_workspaces": paused,
+                # Which instance answered, and whether it leads the once-per-cluster jobs.
+                "instance": services.instance,
+                "leader": leadership.is_leader,
             }
         )
 

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL = 60.0  # seconds: look at the database at least this often
+# Seconds: look at the database at least this often, even with nothing due. Short,
+# because another instance may add work (or die holding some) without waking this one.
+IDLE_POLL = 5.0
 RETRY_AFTER_FAILURE = 5.0  # seconds after a round that failed
 
 
