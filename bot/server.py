@@ -39,6 +39,7 @@ from bot.metrics.core_sources import add_core_sources
 from bot.metrics.http import http_metrics
 from bot.metrics.turns import turn_metrics
 from bot.metrics.web import METRICS, metrics_handler, start_metrics_site
+from bot.reconcile import CardReconciler
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, schema
 from bot.storage.db import (
@@ -132,6 +133,10 @@ def create_app(
     retention.add(deliveries.pruner(db, settings.keep_delivery_ids))
     retention.add(webchat.pruner(webchat.WebChatStore(db), webchat.retention(services)))
     host.add_worker(Worker("retention", retention.step, every=DAY_SECONDS, clock=clock))
+    # Cards whose edit was lost in a crash are redrawn by whichever instance claims them.
+    reconciler = CardReconciler(db, owner=services.instance, clock=clock)
+    services.provide(reconciler)
+    host.add_worker(reconciler.worker)
     # Metrics (bot/metrics) first, so features can add what they measure to them.
     metrics = Metrics()
     services.provide(metrics)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +23,11 @@ from pathlib import Path
 import aiohttp
 
 from bot.settings import load_settings
+from bot.storage.db import open_db
+from bot.storage.dead_letters import DeadLetters
+from bot.storage.inbox import Inbox
+from content.quiz.store.channel import ChannelStore, Post
+from incidents.paging.store import PageStore
 from tests import incident_support
 from tests.incident_support import buttons, routing_env
 from tests.support import RunningBot, slash_command_body
@@ -96,12 +100,33 @@ async def poll(check, timeout: float = 90.0, what: str = "a condition"):
         await asyncio.sleep(0.05)
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db, timeout=30)
+async def read(path: Path, what):
+    """``await what(db)`` on the shared file, read through the stores (another process
+    writes it, so each look opens it afresh)."""
+    db = open_db(path)
     try:
-        return conn.execute(sql).fetchall()
+        return await what(db)
     finally:
-        conn.close()
+        db.close()
+
+
+async def kept(db) -> dict[str | None, int]:
+    return await Inbox(db).holders("slack")
+
+
+async def questions(db) -> list[Post]:
+    store = ChannelStore(db)
+    posts = [await store.post(i) for i in range(1, (await store.latest_post_id() or 0) + 1)]
+    return [p for p in posts if p is not None]
+
+
+def trigger_pages(incidents: list[str]):
+    async def pages(db) -> list[tuple[str, str, int]]:
+        found = [p for i in incidents for p in await PageStore(db).all(i)]
+        return [(p.incident_id, p.status, p.attempts) for p in found
+                if p.action == "trigger" and p.target_id == "duty-pd"]  # fmt: skip
+
+    return pages
 
 
 async def triage(bot: RunningBot, where: str) -> str:
@@ -156,9 +181,9 @@ async def test_three_instances_share_the_work_and_survive_one_killed_mid_work(
                 r = await instances[n % 3].remote.slack_post(body)  # type: ignore[union-attr]
                 assert r.status == 200
             await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) >= DELIVERIES)
-            held = rows(db, "SELECT claimed_by, COUNT(*) FROM inbox GROUP BY claimed_by")
+            held = await read(db, kept)
             victim_id = (await victim.health(session))["instance"]  # type: ignore[index]
-            in_flight_on_victim = dict(held).get(victim_id, 0)
+            in_flight_on_victim = held.get(victim_id, 0)
 
             victim.proc.send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
@@ -180,34 +205,32 @@ async def test_three_instances_share_the_work_and_survive_one_killed_mid_work(
 
             # The survivors finish everything: the dead instance's deliveries and pages
             # are taken over once its leases run out.
-            await poll(lambda: not rows(db, "SELECT id FROM inbox"), what="an empty inbox")
-            trigger_pages = (
-                "SELECT incident_id, status, attempts FROM paging_outbox"
-                " WHERE action = 'trigger' AND target_id = 'duty-pd'"
-            )
-            await poll(
-                lambda: (
-                    sorted(r[0] for r in rows(db, trigger_pages) if r[1] == "sent")
-                    == sorted(incidents)
-                ),
-                what="every page sent",
-            )
+            async def inbox_empty() -> bool:
+                return not await read(db, kept)
+
+            async def all_sent() -> bool:
+                pages = await read(db, trigger_pages(incidents))
+                return sorted(i for i, status, _ in pages if status == "sent") == sorted(incidents)
+
+            async def all_recorded() -> bool:
+                posts = await read(db, questions)
+                return len(posts) >= DELIVERIES and all(p.message_id for p in posts)
+
+            await poll(inbox_empty, what="an empty inbox")
+            await poll(all_sent, what="every page sent")
             taken_over_at = time.monotonic() - killed_at
-            await poll(
-                lambda: all(m for (m,) in rows(db, "SELECT message_id FROM quiz_posts")),
-                what="every question's message recorded",
-            )
+            await poll(all_recorded, what="every question's message recorded")
         finally:
             for inst in instances:
                 inst.stop()
 
     # Every delivery handled exactly once: one question per delivery, none without its
     # message, and no delivery left kept or dead-lettered.
-    posts = rows(db, "SELECT delivery_key, channel, message_id FROM quiz_posts")
+    posts = await read(db, questions)
     assert len(posts) == DELIVERIES
-    assert len({p[0] for p in posts}) == DELIVERIES
-    assert sorted(p[1] for p in posts) == [f"C{n:03d}" for n in range(DELIVERIES)]
-    assert rows(db, "SELECT id FROM dead_letters") == []
+    assert sorted(p.place.channel for p in posts) == [f"C{n:03d}" for n in range(DELIVERIES)]
+    assert all(p.message_id for p in posts)
+    assert await read(db, lambda d: DeadLetters(d).count()) == 0
     # On Slack's side: a post the killed process had made, whose answer it never read,
     # is made again by the instance that finishes its delivery (at least once on the
     # wire; the database records one). Every other channel got exactly one question.
@@ -220,7 +243,7 @@ async def test_three_instances_share_the_work_and_survive_one_killed_mid_work(
     keys = Counter(e["dedup_key"] for e in fake_pd.events("trigger"))
     assert sorted(keys) == sorted(incidents)
     assert all(n <= 2 for n in keys.values())
-    page_rows = rows(db, trigger_pages)
+    page_rows = await read(db, trigger_pages(incidents))
     assert sorted(r[0] for r in page_rows) == sorted(incidents)
     assert all(r[1] == "sent" for r in page_rows)
     print(

@@ -152,6 +152,15 @@ class Inbox:
         """A clean stop: every row this instance holds is free for any instance now."""
         return (await execute(self.db, _RELEASE, {"lease_owner": owner})).rowcount
 
+    async def holders(self, source: str) -> dict[str | None, int]:
+        """How many kept rows each instance holds (None: not claimed), for operators."""
+        stmt = (
+            select(inbox.c.claimed_by, func.count())
+            .where(inbox.c.source == source)
+            .group_by(inbox.c.claimed_by)
+        )
+        return {r[0]: int(r[1]) for r in (await execute(self.db, stmt)).all()}
+
     async def get(self, entry_id: int) -> Kept | None:
         r = (await execute(self.db, select(*_KEPT).where(inbox.c.id == entry_id))).first()
         return Kept._make(r) if r else None

@@ -52,14 +52,13 @@ def upgrade() -> None:
         sa.Column("card", sa.Text(), nullable=False),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("wanted", sa.Integer(), nullable=False, server_default="1"),
-        sa.Column("drawn", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("drawn", sa.Text(), nullable=True),
         sa.Column("due_at", UtcDateTime(), nullable=False),
         sa.Column("claimed_by", sa.Text(), nullable=True),
         sa.Column("lease_until", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("card", name="pk_card_redraws"),
     )
-    op.create_index("card_redraws_owed", "card_redraws", ["due_at"])
+    op.create_index("card_redraws_due", "card_redraws", ["due_at"])
 
 
 def downgrade() -> None:
