@@ -52,6 +52,7 @@ from bot.storage.db import (
 from bot.storage.engine import DatabaseUnavailable, check, create_engine_for
 from bot.storage.retention import DAY_SECONDS, Retention
 from bot.tasks import TaskSet
+from bot.wakeups import Wakeups
 from bot.workers import Worker
 from content.library.loader import ContentLibrary, load_library
 from content.library.problems import ContentError
@@ -126,6 +127,10 @@ def create_app(
     leadership = Leadership(db, owner=services.instance, clock=clock)
     services.provide(leadership)
     host.add_background(leadership.background)
+    # On PostgreSQL, work one instance adds wakes the others' idle workers.
+    wakeups = Wakeups(db)
+    services.provide(wakeups)
+    host.add_background(wakeups.background)
     # The daily prune (bot/storage/retention.py): the core's pruners here, the domains'
     # from their setup (services.find_feature(Retention)); one worker runs them all.
     retention = Retention(db, clock)
@@ -206,7 +211,13 @@ def create_app(
         services.slack_intake = intake
         client = slack_app.client
         services.transports["slack"] = SlackTransport(client)
-        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
+        wakeups.on("inbox", intake.notify)  # another instance kept a delivery
+
+        def kept() -> None:
+            intake.notify()
+            wakeups.announce("inbox")
+
+        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, kept)
         app.add_routes(door_routes(door))
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))

@@ -307,7 +307,11 @@ async def test_slack_deadline_dpo_reminder_and_not_reportable(
         await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
         card = fake_slack.api_calls("chat.postMessage")[0]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-        ts = (await desk(running).store.get(incident_id)).card_id
+
+        async def card_id() -> str | None:  # stored once Slack's answer is back
+            return (await desk(running).store.get(incident_id)).card_id
+
+        ts = await eventually(card_id)
         for a in [*PERSONAL, "personal|yes"]:
             n = len(fake_slack.api_calls("chat.update"))
             await running.click("incident:triage", f"{incident_id}|{a}", user="UREP",

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,8 @@ class Engine:
         self.store = store
         # This instance's name on the jobs and pages it claims (bot/storage/leases.py).
         self.owner = owner or new_instance()
+        # Tells the other instances that jobs or pages were written (bot/wakeups.py).
+        self.announce: Callable[[], None] | None = None
         self._renewed: Any = None
         self.outbox = outbox
         self.clock = clock
@@ -87,8 +90,11 @@ class Engine:
             del self._locks[incident_id]
 
     def wake(self) -> None:
-        """Something new is due (a started incident, a retry, a fallback): look now."""
+        """Something new is due (a started incident, a retry, a fallback): look now, and
+        let the other instances know."""
         self.worker.wake()
+        if self.announce is not None:
+            self.announce()
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -209,7 +215,7 @@ class Engine:
         except Exception:
             log.exception("paging: recording page %s failed", row.id)
         finally:
-            self.wake()
+            self.worker.wake()  # this instance's next round (a retry, a fallback)
 
     async def _renew(self, now: Any) -> None:
         """Keep this instance's leases on the pages it is sending (every RENEW_SECONDS)."""
