@@ -68,6 +68,7 @@ class Engine:
         self.ctx = ctx
         self._locks: dict[str, asyncio.Lock] = {}
         self._inflight: set[asyncio.Task] = set()
+        self._ticking = asyncio.Lock()
         # The app's one worker loop (bot.workers): a round fires due jobs and starts due
         # pages, then sleeps until the next is due (at most IDLE_POLL) or a wake.
         self.worker = Worker(
@@ -193,7 +194,15 @@ class Engine:
     # --- the loop -----------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Fire due jobs and start sending due pages; returns how much it started."""
+        """Fire due jobs and start sending due pages; returns how much it started.
+
+        One tick at a time in this instance: a job the worker's tick has claimed is
+        skipped by any other claim (its lease), so a second caller (``flush``) waits
+        for that tick to finish instead of passing the job by."""
+        async with self._ticking:
+            return await self._tick()
+
+    async def _tick(self) -> int:
         now = self.clock.now()
         done = 0
         await self._renew(now)
