@@ -42,10 +42,9 @@ def how(kind: str) -> str:
 
 
 def hows(kinds: list[str]) -> str:
-    """ "PagerDuty and text message": each way once, in order."""
+    """"PagerDuty and text message": each way once, in order."""
     words = list(dict.fromkeys(how(k) for k in kinds))
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
 
 ACTION_WORDS = {
     "trigger": "needs someone now",
@@ -73,7 +72,7 @@ def platform_name(info: IncidentInfo) -> str:
 
 
 def account_on(info: IncidentInfo) -> str:
-    """ "@dhsc on X", or "an account on X" when no handle was given (never a gap)."""
+    """"@dhsc on X", or "an account on X" when no handle was given (never a gap)."""
     return f"{info.account or 'an account'} on {platform_name(info)}"
 
 

@@ -91,6 +91,7 @@ def session_ctx(client: AsyncWebClient):
     return ctx
 
 
+
 def failure(e: SlackApiError) -> DeliveryFailed:
     error = str(e.response.get("error", "unknown")) if e.response is not None else "unknown"
     retry_after = None

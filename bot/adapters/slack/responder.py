@@ -37,6 +37,7 @@ def response_url_of(body: dict, client: AsyncWebClient) -> ResponseUrl | None:
     return ResponseUrl(url, client) if url else None
 
 
+
 class SlackResponder:
     """Answers within one delivery, preferring ``response_url`` for private replies
     because it works in every kind of conversation, DMs included."""

@@ -80,7 +80,9 @@ class WebhookEvents:
             self.db,
             select(_e.incident_id)
             .where(
-                (_e.source == source) & (_e.remote_incident == remote) & _e.incident_id.is_not(None)
+                (_e.source == source)
+                & (_e.remote_incident == remote)
+                & _e.incident_id.is_not(None)
             )
             .limit(1),
         )
