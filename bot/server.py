@@ -33,11 +33,13 @@ from bot.http.front_doors import door_lines
 from bot.http.host_guard import host_guard
 from bot.http.store_pages import store_page_routes
 from bot.http.webhooks import webhook_routes
+from bot.leadership import Leadership
 from bot.metrics import Metrics
 from bot.metrics.core_sources import add_core_sources
 from bot.metrics.http import http_metrics
 from bot.metrics.turns import turn_metrics
 from bot.metrics.web import METRICS, metrics_handler, start_metrics_site
+from bot.reconcile import CardReconciler
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, schema
 from bot.storage.db import (
@@ -50,6 +52,7 @@ from bot.storage.db import (
 from bot.storage.engine import DatabaseUnavailable, check, create_engine_for
 from bot.storage.retention import DAY_SECONDS, Retention
 from bot.tasks import TaskSet
+from bot.wakeups import Wakeups
 from bot.workers import Worker
 from content.library.loader import ContentLibrary, load_library
 from content.library.problems import ContentError
@@ -119,6 +122,15 @@ def create_app(
     services.content = content if content is not None else load_content(settings)
 
     host = FeatureHost(services)
+    # First of the background jobs: one instance leads the once-per-cluster jobs (the
+    # tip scheduler); ``services.feature(Leadership).is_leader``.
+    leadership = Leadership(db, owner=services.instance, clock=clock)
+    services.provide(leadership)
+    host.add_background(leadership.background)
+    # On PostgreSQL, work one instance adds wakes the others' idle workers.
+    wakeups = Wakeups(db)
+    services.provide(wakeups)
+    host.add_background(wakeups.background)
     # The daily prune (bot/storage/retention.py): the core's pruners here, the domains'
     # from their setup (services.find_feature(Retention)); one worker runs them all.
     retention = Retention(db, clock)
@@ -126,6 +138,10 @@ def create_app(
     retention.add(deliveries.pruner(db, settings.keep_delivery_ids))
     retention.add(webchat.pruner(webchat.WebChatStore(db), webchat.retention(services)))
     host.add_worker(Worker("retention", retention.step, every=DAY_SECONDS, clock=clock))
+    # Cards whose edit was lost in a crash are redrawn by whichever instance claims them.
+    reconciler = CardReconciler(db, owner=services.instance, clock=clock)
+    services.provide(reconciler)
+    host.add_worker(reconciler.worker)
     # Metrics (bot/metrics) first, so features can add what they measure to them.
     metrics = Metrics()
     services.provide(metrics)
@@ -146,9 +162,7 @@ def create_app(
     # middleware after it lets escape. Once there is a list of host names, every route
     # answers only to them (DNS rebinding).
     hosts = settings.host_allow_list
-    middlewares = [
-        error_middleware, http_metrics(metrics), *([host_guard(hosts)] if hosts else [])
-    ]
+    middlewares = [error_middleware, http_metrics(metrics), *([host_guard(hosts)] if hosts else [])]
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     quiet_malformed_requests()
     app[SERVICES] = services
@@ -189,7 +203,7 @@ def create_app(
         from bot.adapters.slack.app import build_slack_app
         from bot.adapters.slack.client import session_ctx
         from bot.adapters.slack.door import SlackDoor, door_routes
-        from bot.adapters.slack.intake import intake_ctx, prepare_ctx
+        from bot.adapters.slack.intake import intake_ctx
         from bot.adapters.slack.socket_mode import socket_mode_ctx
         from bot.adapters.slack.transport import SlackTransport
 
@@ -197,9 +211,14 @@ def create_app(
         services.slack_intake = intake
         client = slack_app.client
         services.transports["slack"] = SlackTransport(client)
-        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, intake.notify)
+        wakeups.on("inbox", intake.notify)  # another instance kept a delivery
+
+        def kept() -> None:
+            intake.notify()
+            wakeups.announce("inbox")
+
+        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, kept)
         app.add_routes(door_routes(door))
-        app.cleanup_ctx.append(prepare_ctx(intake))  # before Socket Mode connects
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))
         doors["slack_http"] = True
@@ -235,6 +254,9 @@ def create_app(
                 "database": db_ok,
                 "front_doors": doors,
                 "paused_workspaces": paused,
+                # Which instance answered, and whether it leads the once-per-cluster jobs.
+                "instance": services.instance,
+                "leader": leadership.is_leader,
             }
         )
 
@@ -412,4 +434,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"secbot can't start: the training content failed lint:\n{e.report}", file=sys.stderr)
         return 2
     return 0
-

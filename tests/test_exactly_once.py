@@ -10,13 +10,15 @@ the fake Slack Web API must have seen the effect once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from app import SERVICES
 from bot.storage.db import open_db
-from bot.storage.inbox import RAW, Inbox
+from bot.storage.inbox import RAW, Inbox, inbox
+from bot.storage.sql import execute
 from tests.incident_support import buttons
 from tests.support import (
     block_actions_body,
@@ -34,7 +36,14 @@ async def crash_left(db_path: str, body: str) -> None:
     """The kept row a crash after the effect (and before its removal) leaves behind."""
     db = open_db(db_path)
     try:
-        await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+        entry = await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
+        # Claimed by an instance that died with it in hand: its lease has run out.
+        await execute(
+            db,
+            update(inbox)
+            .where(inbox.c.id == entry)
+            .values(claims=1, claimed_by="dead", lease_until=datetime.now(UTC) - timedelta(1)),
+        )
     finally:
         db.close()
 

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.core.clock import FakeClock
+from bot.storage.leases import LEASE_SECONDS
 from incidents.clock import ClockStore
 from tests import incident_support
 from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
@@ -273,7 +274,7 @@ async def test_a_restart_in_the_middle_of_a_pending_reminder_fires_it_once(
         await stop_bot(second)
 
 
-async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
+async def test_a_timer_is_claimed_by_one_caller_only_and_retried_after_its_lease(tmp_path):
     from bot.storage.db import open_db
     from bot.storage.schema import upgrade
 
@@ -282,10 +283,16 @@ async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
     store = ClockStore(db)
     assert await store.schedule("SEC-1", "status", "1", T0)
     assert not await store.schedule("SEC-1", "status", "1", T0)  # scheduled once
-    (timer,) = await store.due(T0)
-    claims = await asyncio.gather(*(store.claim(timer.id, T0) for _ in range(5)))
-    assert claims.count(True) == 1
-    assert await store.due(T0) == []
+    claims = await asyncio.gather(*(store.claim_due(T0, f"instance-{i}") for i in range(5)))
+    assert sorted(len(c) for c in claims) == [0, 0, 0, 0, 1]  # one caller holds it
+    (timer,) = next(c for c in claims if c)
+    assert await store.claim_due(T0, "another") == []  # held: nobody else takes it
+    # Its holder died before marking it fired: once the lease runs out, another takes it.
+    later = T0 + timedelta(seconds=LEASE_SECONDS + 1)
+    assert [t.id for t in await store.claim_due(later, "survivor")] == [timer.id]
+    await store.done(timer.id, later)
+    assert await store.claim_due(later + timedelta(hours=1), "another") == []  # fired once
+    assert await store.next_due() is None
     db.close()
 
 
@@ -300,7 +307,11 @@ async def test_slack_deadline_dpo_reminder_and_not_reportable(
         await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
         card = fake_slack.api_calls("chat.postMessage")[0]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-        ts = (await desk(running).store.get(incident_id)).card_id
+
+        async def card_id() -> str | None:  # stored once Slack's answer is back
+            return (await desk(running).store.get(incident_id)).card_id
+
+        ts = await eventually(card_id)
         for a in [*PERSONAL, "personal|yes"]:
             n = len(fake_slack.api_calls("chat.update"))
             await running.click("incident:triage", f"{incident_id}|{a}", user="UREP",

@@ -145,7 +145,7 @@ async def test_two_instances_claiming_the_outbox_never_share_a_page(tmp_path):
 
             async def claims() -> list[int]:
                 got: list[int] = []
-                while batch := await PagingStore(db).pages.claim_due(now, limit=7):
+                while batch := await PagingStore(db).pages.claim_due(now, str(id(db)), limit=7):
                     got += [p.id for p in batch]
                 return got
 

@@ -20,6 +20,7 @@ STORAGE_LAYER = (
     "bot/storage/engine.py",
     "bot/storage/sql.py",
     "bot/storage/migrations/",
+    "bot/leadership.py",  # holds PostgreSQL's advisory lock on a connection of its own
 )
 NOT_YET: tuple[str, ...] = ()
 

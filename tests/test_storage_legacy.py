@@ -318,6 +318,11 @@ async def test_an_incident_stored_before_this_change_still_works(
         "access_review_decisions", "access_reviews", "leaver_tasks", "xapi_outbox",
     ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
+    for table in ("leaders", "rate_pauses", "card_redraws"):  # 0011 (leases)
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    for table in ("inbox", "paging_outbox", "paging_jobs"):  # 0011's lease columns
+        for column in ("claimed_by", "lease_until") + (("claims",) if table == "inbox" else ()):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     db.execute("UPDATE alembic_version SET version_num = '0001'")
     db.conn.close()
 

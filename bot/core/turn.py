@@ -15,6 +15,7 @@ from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place,
 from bot.core.registry import Command, Handler, Registry
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.deliveries import DeliveryStore
+from bot.storage.leases import new_instance
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -152,6 +153,8 @@ class Services:
     # Each feature's one instance (the quiz, the tips, the incident desk, the pager),
     # found by its class: ``services.feature(Pager)``; see :meth:`provide`.
     features: dict[type, Any] = field(default_factory=dict)
+    # This instance's name on the work it claims (bot/storage/leases.py): new each start.
+    instance: str = field(default_factory=new_instance)
 
     def __post_init__(self) -> None:
         if self.db is not None:

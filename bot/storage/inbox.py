@@ -1,8 +1,9 @@
 """Deliveries acknowledged but not yet handled, kept so a crash cannot lose them.
 
 Slack gets its acknowledgement before the work is done (it allows three seconds).
-The delivery is written here first and removed once handled; whatever is still here
-at start-up was acknowledged by a process that died, and is handled then.
+The delivery is written here first and removed once handled. An instance handling a
+row holds a lease on it (``bot/storage/leases.py``); a row whose holder died is taken over
+by whichever instance claims next once the lease runs out, and handled as a replay.
 
 Two shapes of row: ``http`` rows hold the verified request body exactly as Slack sent
 it (the front door keeps it before anything parses it, so even a body our code cannot
@@ -16,9 +17,29 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlite_utils import Database
 
+from bot.storage.leases import (
+    claim_params,
+    claim_statement,
+    lease_columns,
+    release_statement,
+    renew_params,
+    renew_statement,
+)
 from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
 
 inbox = Table(
@@ -35,6 +56,10 @@ inbox = Table(
     # never text), so one that keeps failing moves to the dead letters.
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
+    # Which instance handles the row, until when (bot/storage/leases.py), and how often
+    # one claimed it: a second claim means the first claimer died with it in hand.
+    *lease_columns(),
+    Column("claims", Integer, nullable=False, server_default="0"),
     Index("inbox_source", "source", "id"),
     sqlite_autoincrement=True,
 )
@@ -52,7 +77,20 @@ _KEPT = (
     inbox.c.received_at,
     inbox.c.attempts,
     inbox.c.last_error,
+    inbox.c.claims,
 )
+
+
+# The consumer's claim: the oldest kept rows nobody handles now (bot/storage/leases.py).
+_CLAIM = claim_statement(
+    inbox,
+    inbox.c.source == bindparam("from_source"),
+    (inbox.c.id,),
+    _KEPT,
+    claims=inbox.c.claims + 1,
+)
+_RENEW = renew_statement(inbox)
+_RELEASE = release_statement(inbox)
 
 
 class Kept(NamedTuple):
@@ -61,7 +99,8 @@ class Kept(NamedTuple):
     payload: str  # as text
     received_at: datetime
     attempts: int
-    last_error: str | None = None
+    last_error: str | None
+    claims: int  # how often an instance claimed it (more than once: a replay)
 
 
 class Inbox:
@@ -98,6 +137,30 @@ class Inbox:
         )
         return [Kept._make(r) for r in (await execute(self.db, query)).all()]
 
+    async def claim(self, source: str, now: datetime, limit: int, owner: str) -> list[Kept]:
+        """Take up to ``limit`` kept rows that no live instance is handling, oldest first:
+        one statement, so two instances never take the same row."""
+        params = {**claim_params(now, limit, owner), "from_source": source}
+        rows = (await execute(self.db, _CLAIM, params)).all()
+        return sorted((Kept._make(r) for r in rows), key=lambda k: k.id)
+
+    async def renew(self, now: datetime, owner: str) -> int:
+        """Keep this instance's claims (rows in hand, and failed rows it keeps)."""
+        return (await execute(self.db, _RENEW, renew_params(now, owner))).rowcount
+
+    async def release(self, owner: str) -> int:
+        """A clean stop: every row this instance holds is free for any instance now."""
+        return (await execute(self.db, _RELEASE, {"lease_owner": owner})).rowcount
+
+    async def holders(self, source: str) -> dict[str | None, int]:
+        """How many kept rows each instance holds (None: not claimed), for operators."""
+        stmt = (
+            select(inbox.c.claimed_by, func.count())
+            .where(inbox.c.source == source)
+            .group_by(inbox.c.claimed_by)
+        )
+        return {r[0]: int(r[1]) for r in (await execute(self.db, stmt)).all()}
+
     async def get(self, entry_id: int) -> Kept | None:
         r = (await execute(self.db, select(*_KEPT).where(inbox.c.id == entry_id))).first()
         return Kept._make(r) if r else None
@@ -121,23 +184,21 @@ class Inbox:
         )
         return int((await execute(self.db, change)).scalar() or 0)
 
-    async def failed_before(self, source: str, before: datetime, up_to: int) -> list[int]:
-        """Rows up to id ``up_to`` tried at least once and received before ``before``."""
+    async def failed_before(self, source: str, before: datetime, owner: str) -> list[int]:
+        """Rows ``owner`` holds, tried at least once and received before ``before``."""
         query = select(inbox.c.id).where(
             inbox.c.source == source,
-            inbox.c.id <= up_to,
+            inbox.c.claimed_by == owner,
             inbox.c.attempts > 0,
             inbox.c.received_at < before,
         )
         return [int(r[0]) for r in (await execute(self.db, query)).all()]
 
-    async def delete_before(
-        self, source: str, before: datetime, up_to: int, keep: set[int]
-    ) -> int:
-        """Forget rows up to id ``up_to`` received before ``before`` (the retention
-        period), except ``keep``."""
+    async def delete_before(self, source: str, before: datetime, keep: set[int], owner: str) -> int:
+        """Forget rows ``owner`` holds received before ``before`` (the retention period),
+        except ``keep``."""
         query = select(inbox.c.id).where(
-            inbox.c.source == source, inbox.c.id <= up_to, inbox.c.received_at < before
+            inbox.c.source == source, inbox.c.claimed_by == owner, inbox.c.received_at < before
         )
         ids = [int(r[0]) for r in (await execute(self.db, query)).all() if int(r[0]) not in keep]
         for start in range(0, len(ids), _MANY):

@@ -55,6 +55,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.leadership import Leadership
 from bot.workers import Worker
 from content.tips.fanout import FanOut
 from content.tips.refusals import Refusals
@@ -101,6 +102,9 @@ class TipDelivery:
             back_off=(RETRY_ROUND_SECONDS,),
         )
         self._settled = False
+        leadership = services.find_feature(Leadership)
+        if leadership is not None:  # an instance that takes over looks at once
+            leadership.watch(self.poke)
         # Ticks started and finished, so tests (and `/healthz`-style checks) can wait for
         # "the worker has looked at the current time" instead of sleeping.
         self.ticks_started = 0
@@ -129,9 +133,17 @@ class TipDelivery:
 
     async def tick(self) -> list[SendResult]:
         now = self.clock.now()
-        await self.scheduler.claim_due(now)
-        await self.scheduler.claim_test_slots(now)
+        await self.refusals.paused.sync(now)  # Retry-After pauses any instance learnt
+        if self.leads():  # the schedule is claimed once per cluster (bot/leadership.py)
+            await self.scheduler.claim_due(now)
+            await self.scheduler.claim_test_slots(now)
         return await self.fanout.send_ready(now)
+
+    def leads(self) -> bool:
+        """Whether this instance runs the scheduler: the cluster's leader (or, with no
+        leadership in this app, as in a bare test, this instance)."""
+        leadership = self.services.find_feature(Leadership)
+        return leadership is None or leadership.is_leader
 
     async def _round(self) -> float | None:
         """One round of the worker: settle what a previous run left (the first round

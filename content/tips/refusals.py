@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import WORKSPACE, DeliveryFailed
 from bot.retry import TIPS
+from bot.storage.pauses import RatePauses, SharedPauses
 from content.tips.results import SendResult
 from content.tips.store import FAILED, GONE, MISSED, Delivery, TipStore
 
@@ -37,7 +38,9 @@ class Refusals:
         self.grace = grace
         # Retry-After from a platform pauses the whole workspace (Slack's limits are per
         # workspace and method) or one conversation (Teams' limits are per conversation).
-        self.paused: dict[tuple[str, str], datetime] = {}
+        # Kept in the database, so every instance honours them (bot/storage/pauses.py);
+        # read in memory, synced once a round by the worker (``TipDelivery.tick``).
+        self.paused = SharedPauses(RatePauses(services.db), "tips")
 
     @property
     def clock(self):

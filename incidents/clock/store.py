@@ -1,10 +1,11 @@
 """The incident timers (``incident_timers``) and the ICO clock (``incident_ico``).
 
-A timer is a row with a due time. The worker (``incidents/desk/reminders.py``) reads the
-ones due and *claims* each before acting: ``UPDATE … SET fired_at = now WHERE id = ? AND
-fired_at IS NULL``, and only the caller whose update changed a row acts. So a timer fires
-once even when two processes share the database, and a restart in the middle of a round
-fires a timer that was due but not yet claimed, and never one already claimed.
+A timer is a row with a due time. The worker (``incidents/desk/reminders.py``) *claims*
+the due ones with a lease (``bot/storage/leases.py``: one UPDATE … RETURNING that takes
+only timers nobody holds or whose holder's lease ran out), acts, then marks each fired.
+So a timer fires once while instances share the database, and one whose claimer died
+before marking it is fired by another instance once the lease runs out (at least once:
+a crash between the post and the mark may repeat that one reminder).
 
 A timer is named by (incident, kind, mark) under a UNIQUE constraint, so scheduling the
 same reminder twice (a replayed click, a restart half-way) keeps one row.
@@ -25,10 +26,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    func,
     select,
     update,
 )
 
+from bot.storage.leases import claim_params, claim_statement, lease_columns
 from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
@@ -42,7 +46,8 @@ incident_timers = Table(
     Column("kind", Text, nullable=False),  # ico | status
     Column("mark", Text, nullable=False),  # which one: "24" hours, or the status round
     Column("due_at", UtcDateTime, nullable=False),
-    Column("fired_at", UtcDateTime),  # claimed (done, or found no longer needed)
+    Column("fired_at", UtcDateTime),  # fired (done, or found no longer needed)
+    *lease_columns(),  # which instance is firing it, until when (bot/storage/leases.py)
     UniqueConstraint("incident_id", "kind", "mark"),
     Index("incident_timers_due", "fired_at", "due_at"),
 )
@@ -94,6 +99,16 @@ class IcoRecord:
         return self.decision is None
 
 
+_t = incident_timers
+# The worker's claim (bot/storage/leases.py): due, unfired timers nobody holds.
+_CLAIM_DUE = claim_statement(
+    _t,
+    _t.c.fired_at.is_(None) & (_t.c.due_at <= bindparam("due_by")),
+    (_t.c.due_at, _t.c.id),
+    (_t.c.id, _t.c.incident_id, _t.c.kind, _t.c.mark, _t.c.due_at),
+)
+
+
 def _timer(row: Any) -> Timer:
     return Timer(row.id, row.incident_id, row.kind, row.mark, row.due_at)
 
@@ -126,31 +141,34 @@ class ClockStore:
         )
         return (await execute(self.db, stmt)).rowcount == 1
 
-    async def due(self, now: datetime, limit: int = 100) -> list[Timer]:
-        """Unclaimed timers due by ``now``, earliest first."""
+    async def claim_due(self, now: datetime, owner: str, limit: int = 100) -> list[Timer]:
+        """Lease the unfired timers due by ``now`` that no live instance holds, earliest
+        first (bot/storage/leases.py): one statement, so each goes to one caller. The
+        caller acts, then calls :meth:`done`; if it dies first, the lease runs out and
+        another instance (or the next start) fires the timer."""
+        params = claim_params(now, limit, owner)
+        rows = (await execute(self.db, _CLAIM_DUE, {**params, "due_by": now})).all()
+        return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id))
+
+    async def done(self, timer_id: int, now: datetime) -> None:
+        """The timer's work is done (or found no longer needed): it never fires again."""
         t = incident_timers
-        rows = (
-            await execute(
-                self.db,
-                select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
-                .where(t.c.fired_at.is_(None), t.c.due_at <= now)
-                .order_by(t.c.due_at, t.c.id)
-                .limit(limit),
-            )
-        ).all()
-        return [_timer(r) for r in rows]
+        stmt = (
+            update(t)
+            .where(t.c.id == timer_id, t.c.fired_at.is_(None))
+            .values(fired_at=now, claimed_by=None, lease_until=None)
+        )
+        await execute(self.db, stmt)
 
     async def next_due(self) -> datetime | None:
-        """When the earliest unclaimed timer is due (None: none is waiting)."""
+        """When the earliest unfired timer is due, or when a dead claimer's lease on one
+        runs out (None: none is waiting)."""
         t = incident_timers
-        stmt = select(t.c.due_at).where(t.c.fired_at.is_(None)).order_by(t.c.due_at).limit(1)
-        return (await execute(self.db, stmt)).scalar()
-
-    async def claim(self, timer_id: int, now: datetime) -> bool:
-        """Take the timer for this caller: True for exactly one caller, ever."""
-        t = incident_timers
-        stmt = update(t).where(t.c.id == timer_id, t.c.fired_at.is_(None)).values(fired_at=now)
-        return (await execute(self.db, stmt)).rowcount == 1
+        waiting = t.c.fired_at.is_(None)
+        due = select(func.min(t.c.due_at)).where(waiting, t.c.lease_until.is_(None))
+        held = select(func.min(t.c.lease_until)).where(waiting, t.c.lease_until.is_not(None))
+        times = [(await execute(self.db, q)).scalar() for q in (due, held)]
+        return min((x for x in times if x is not None), default=None)
 
     async def cancel(self, incident_id: str, kind: str, now: datetime) -> int:
         """Claim every waiting timer of this kind for the incident (it is no longer

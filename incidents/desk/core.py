@@ -9,11 +9,13 @@ helpers here through the desk (``self.desk.checklist``, ``self.desk.refresh``).
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.core import DeliveryFailed, Turn
 from bot.core.hints import typed
 from bot.core.model import Actor, Message, MessageRef, Place
+from bot.reconcile import CardReconciler, digest
 from incidents import cards
 from incidents.access import IncidentAccess, start_limits
 from incidents.clock import ClockStore
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
     from bot.core import Services
 
 log = logging.getLogger(__name__)
+
+# The incident's kept messages, as the card reconciler names them (bot/reconcile.py).
+CARD, CHECKLIST = "incident-card", "incident-checklist"
 
 
 class IncidentDesk:
@@ -73,6 +78,10 @@ class IncidentDesk:
         self.reminders = StatusReminders(self)
         self.remote = RemotePaging(self)
         self.registered = RegisteredAccounts(self)
+        reconciler = services.find_feature(CardReconciler)
+        if reconciler is not None:
+            reconciler.add_kind(CARD, partial(self.reconcile, CARD))
+            reconciler.add_kind(CHECKLIST, partial(self.reconcile, CHECKLIST))
 
     @property
     def tz(self):
@@ -108,21 +117,74 @@ class IncidentDesk:
             return await turn.reply(msg) if turn else None
         return await transport.post(place, msg)
 
-    async def update(self, ref: MessageRef | None, msg: Message, turn: Turn | None = None) -> None:
-        """Redraw a stored message: in place through the click when it was clicked."""
+    async def update(self, ref: MessageRef | None, msg: Message, turn: Turn | None = None) -> bool:
+        """Redraw a stored message: in place through the click when it was clicked.
+        True when the edit went through."""
         if ref is None:
-            return
+            return False
         clicked = turn.incoming.message if turn else None
         if turn and clicked and clicked.id == ref.id and clicked.place.channel == ref.place.channel:
             await turn.update_original(msg)
-            return
+            return True
         transport = self.services.transports.get(ref.place.platform)
         if transport is None:
-            return
+            return False
         try:
             await transport.update(ref, msg)
         except DeliveryFailed as e:
             log.warning("could not update an incident message: %s", e.reason)
+            return False
+        return True
+
+    async def redraw(
+        self, inc: Incident, kind: str, ref: MessageRef | None, msg: Message, turn: Turn | None
+    ) -> None:
+        """Redraw one of the incident's kept messages after its state was saved. The
+        reconciler (``bot/reconcile.py``) is told first, so an edit lost in a crash (or
+        refused) is made later by whichever instance claims the card."""
+        if ref is None:
+            return
+        reconciler = self.services.find_feature(CardReconciler)
+        card = f"{kind}:{inc.id}"
+        if reconciler is not None:
+            await reconciler.owe(card, kind, inc.id)
+        if await self.update(ref, msg, turn) and reconciler is not None:
+            await reconciler.drawn(card, kind, inc.id, msg)
+
+    async def redraw_card(self, inc: Incident, turn: Turn | None) -> None:
+        """The incident card after triage: through the click that finished it if any."""
+        msg = await self.card(inc)
+        if turn is None:
+            await self.redraw(inc, CARD, inc.card, msg, None)
+            return
+        reconciler = self.services.find_feature(CardReconciler)
+        if reconciler is not None:
+            await reconciler.owe(f"{CARD}:{inc.id}", CARD, inc.id)
+        await turn.update_original(msg)
+        if reconciler is not None:
+            await reconciler.drawn(f"{CARD}:{inc.id}", CARD, inc.id, msg)
+
+    async def reconcile(
+        self, kind: str, incident_id: str, drawn: str | None
+    ) -> tuple[str | None, bool]:
+        """The reconciler's renderer for the incident's card and checklist: redraw from
+        the saved state when it differs from what was last drawn. Returns (what the
+        message shows now, keep watching)."""
+        inc = await self.store.get(incident_id)
+        if inc is None:
+            return None, False
+        msg: Message | None
+        if kind == CARD:
+            ref, msg = inc.card, await self.card(inc)
+        else:
+            ref = inc.checklist
+            msg = await self.checklist.message(inc) if ref is not None else None
+        if ref is None or msg is None:
+            return None, False
+        shown = digest(msg)
+        if shown != drawn and not await self.update(ref, msg):
+            return drawn, True  # refused: looked at again later
+        return shown, inc.is_open
 
     async def card(self, inc: Incident) -> Message:
         """The incident card with what other jobs add to it (the ICO clock)."""
@@ -136,7 +198,9 @@ class IncidentDesk:
         inc = await self.store.get(incident_id)
         if inc is None:
             return
-        if card:
-            await self.update(inc.card, await self.card(inc), turn)
+        if card and inc.card is not None:
+            await self.redraw(inc, CARD, inc.card, await self.card(inc), turn)
         if inc.checklist:
-            await self.update(inc.checklist, await self.checklist.message(inc), turn)
+            await self.redraw(
+                inc, CHECKLIST, inc.checklist, await self.checklist.message(inc), turn
+            )

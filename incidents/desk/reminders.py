@@ -12,9 +12,10 @@ The timers live in the database (``incidents/clock``). Each round of the worker 
 makes sure every acknowledged incident still being worked has a status timer (so an
 acknowledgement from anywhere, a chat button, a command or PagerDuty, starts them, and
 a crash between acknowledging and scheduling loses nothing), then claims and fires the
-timers that are due, each exactly once (``ClockStore.claim``), re-reading the incident
-before acting. A timer claimed by a process that then died is not fired again: a
-reminder may be lost in a crash, but never sent twice.
+timers that are due with a lease (``ClockStore.claim_due``), re-reading the incident
+before acting, and marks each fired. A timer claimed by an instance that then died is
+fired by another once the lease runs out: a reminder is never lost in a crash (one cut
+off between its post and its mark may be posted twice).
 """
 
 from __future__ import annotations
@@ -73,9 +74,8 @@ class StatusReminders(DeskJob):
             if inc.acked_at is not None and inc.status in WORKING:
                 await self.after_ack(inc)
         now = self.desk.now()
-        for timer in await self.desk.clock.due(now):
-            if not await self.desk.clock.claim(timer.id, now):
-                continue  # another process fired it
+        # Each timer claimed is this instance's alone until it is marked fired.
+        for timer in await self.desk.clock.claim_due(now, self.services.instance):
             try:
                 if timer.kind == "ico":
                     await self.desk.ico.remind(timer.incident_id, timer.mark)
@@ -83,6 +83,7 @@ class StatusReminders(DeskJob):
                     await self.fire(timer.incident_id, int(timer.mark), timer.due_at)
             except Exception:  # noqa: BLE001 - one incident's failure must not stop the rest
                 log.exception("an incident reminder failed (%s)", timer.kind)
+            await self.desk.clock.done(timer.id, self.desk.now())
         upcoming = await self.desk.clock.next_due()
         if upcoming is None:
             return LONGEST_WAIT

@@ -141,10 +141,7 @@ class Triage(DeskJob):
         if self.pager is not None and await self.pager.state(inc.id) is None:
             await self.desk.paging.start(inc)
         await self.desk.ico.from_triage(inc)
-        if turn is not None:
-            await turn.update_original(await self.desk.card(inc))
-        else:
-            await self.desk.update(inc.card, await self.desk.card(inc))
+        await self.desk.redraw_card(inc, turn)
         if inc.checklist_id is None:
             try:
                 ref = await self.desk.post(inc.room, await self.desk.checklist.message(inc), turn)

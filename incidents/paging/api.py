@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.wakeups import Wakeups
 from incidents.paging.escalation import Engine
 from incidents.paging.model import IncidentInfo, Notice, PageRecord, severity_change
 from incidents.paging.outbox import Outbox, key_as_name
@@ -78,7 +79,15 @@ class Pager:
             name_of=lambda key: self.name_of(key),  # the one set now, when it is asked
             rng=random.Random(),
         )
-        self.engine = Engine(self.store, self.outbox, services.clock, self._emit, self.ctx)
+        self.engine = Engine(
+            self.store, self.outbox, services.clock, self._emit, self.ctx, services.instance
+        )
+        # On PostgreSQL, new jobs and pages written here wake the other instances' paging
+        # workers (LISTEN/NOTIFY, bot/wakeups.py), and theirs wake this one.
+        wakeups = services.find_feature(Wakeups)
+        if wakeups is not None:
+            wakeups.on("paging", self.engine.worker.wake)
+            self.engine.announce = lambda: wakeups.announce("paging")
 
     async def _emit(self, incident_id: str, news: str | Notice) -> None:
         notice = news if isinstance(news, Notice) else Notice(news, news)

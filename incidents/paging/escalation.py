@@ -20,11 +20,15 @@ chain no longer match it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.storage.leases import RENEW_SECONDS, new_instance
+from bot.storage.sql import DB_ERRORS
 from bot.workers import Worker
 from incidents.paging.model import Notice
 from incidents.paging.outbox import Emit, Outbox
@@ -36,21 +40,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL = 60.0  # seconds: look at the database at least this often
+# Seconds: look at the database at least this often, even with nothing due. Short,
+# because another instance may add work (or die holding some) without waking this one.
+IDLE_POLL = 5.0
 RETRY_AFTER_FAILURE = 5.0  # seconds after a round that failed
 
 
 class Engine:
     def __init__(
-        self, store: PagingStore, outbox: Outbox, clock: Any, emit: Emit, ctx: ProviderContext
+        self,
+        store: PagingStore,
+        outbox: Outbox,
+        clock: Any,
+        emit: Emit,
+        ctx: ProviderContext,
+        owner: str | None = None,
     ):
         self.store = store
+        # This instance's name on the jobs and pages it claims (bot/storage/leases.py).
+        self.owner = owner or new_instance()
+        # Tells the other instances that jobs or pages were written (bot/wakeups.py).
+        self.announce: Callable[[], None] | None = None
+        self._renewed: Any = None
         self.outbox = outbox
         self.clock = clock
         self.emit = emit
         self.ctx = ctx
         self._locks: dict[str, asyncio.Lock] = {}
         self._inflight: set[asyncio.Task] = set()
+        self._ticking = asyncio.Lock()
         # The app's one worker loop (bot.workers): a round fires due jobs and starts due
         # pages, then sleeps until the next is due (at most IDLE_POLL) or a wake.
         self.worker = Worker(
@@ -73,8 +91,11 @@ class Engine:
             del self._locks[incident_id]
 
     def wake(self) -> None:
-        """Something new is due (a started incident, a retry, a fallback): look now."""
+        """Something new is due (a started incident, a retry, a fallback): look now, and
+        let the other instances know."""
         self.worker.wake()
+        if self.announce is not None:
+            self.announce()
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -173,12 +194,22 @@ class Engine:
     # --- the loop -----------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Fire due jobs and start sending due pages; returns how much it started."""
+        """Fire due jobs and start sending due pages; returns how much it started.
+
+        One tick at a time in this instance: a job the worker's tick has claimed is
+        skipped by any other claim (its lease), so a second caller (``flush``) waits
+        for that tick to finish instead of passing the job by."""
+        async with self._ticking:
+            return await self._tick()
+
+    async def _tick(self) -> int:
         now = self.clock.now()
         done = 0
-        for job in await self.store.due_jobs(now):
+        await self._renew(now)
+        await self.outbox.pauses.sync(now)  # providers' pauses, another instance's too
+        for job in await self.store.claim_jobs(now, self.owner):
             done += await self.run_job(job)
-        for row in await self.store.pages.claim_due(self.clock.now()):
+        for row in await self.store.pages.claim_due(self.clock.now(), self.owner):
             task = asyncio.create_task(self._deliver(row))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -193,21 +224,26 @@ class Engine:
         except Exception:
             log.exception("paging: recording page %s failed", row.id)
         finally:
-            self.wake()
+            self.worker.wake()  # this instance's next round (a retry, a fallback)
+
+    async def _renew(self, now: Any) -> None:
+        """Keep this instance's leases on the pages it is sending (every RENEW_SECONDS)."""
+        last = self._renewed
+        if self._inflight and (
+            last is None or not 0 <= (now - last).total_seconds() < RENEW_SECONDS
+        ):
+            await self.store.pages.renew(now, self.owner)
+            self._renewed = now
 
     async def _delay(self) -> float:
-        due = await self.store.next_due()
-        if due is None:
-            return IDLE_POLL
-        return min(IDLE_POLL, max(0.0, (due - self.clock.now()).total_seconds()))
-
-    async def recover(self) -> None:
-        """At start-up, before anything is claimed (``paging_worker`` awaits it before
-        starting the worker): pages a dead process was sending are due again. (Run
-        later, it would re-queue pages being sent right now.)"""
-        recovered = await self.store.pages.recover()
-        if recovered:
-            log.info("paging: %d pages were being sent when secbot stopped; resending", recovered)
+        """Until the next job or page is due, or a dead instance's lease on one runs out
+        (at most IDLE_POLL; every RENEW_SECONDS while sends are in flight)."""
+        times = [await self.store.next_due(), await self.store.held_until()]
+        wait = IDLE_POLL if not self._inflight else RENEW_SECONDS
+        for due in times:
+            if due is not None:
+                wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))
+        return wait
 
     async def round(self) -> float:
         """One round of the worker: what is due now; returns the seconds to the next."""
@@ -233,4 +269,7 @@ class Engine:
             task.cancel()
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        # A clean stop: the pages cut off are due again at once, for any instance.
+        with contextlib.suppress(*DB_ERRORS):
+            await self.store.pages.release(self.owner)
         await self.ctx.close()

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.retry import PAGING
+from bot.storage.pauses import RatePauses, SharedPauses
 from incidents.paging.model import IncidentInfo, Notice
 from incidents.paging.providers import PageRequest, Provider, ProviderResult, target_from_json
 from incidents.paging.store import IncidentRow, NewPage, PageRow, PagingStore
@@ -70,6 +71,8 @@ class Outbox:
         self.ack_hint = ack_hint
         self.name_of = name_of or key_as_name
         self.rng = rng or random.Random()
+        # A provider's Retry-After holds back every page to it, on every instance.
+        self.pauses = SharedPauses(RatePauses(store.db), "paging")
 
     def label(self, provider: str) -> str:
         p = self.providers.get(provider)
@@ -125,6 +128,12 @@ class Outbox:
             await self.store.pages.mark_done(row.id, "cancelled", moot)
             return
         provider = self.providers.get(row.provider)
+        paused = self.pauses.get(row.provider)
+        if paused is not None and paused > self.clock.now():
+            # The provider asked for a pause (here or on another instance): wait it out
+            # without spending one of the page's attempts.
+            await self.store.pages.defer(row.id, paused, "waiting for the provider's rate limit")
+            return
         if provider is None:
             result = ProviderResult(False, False, f"no provider called {row.provider}")
         else:
@@ -153,6 +162,9 @@ class Outbox:
                     ]
                     await self.store.pages.add(row.incident_id, self.followups(action)(sent), now)
             return
+        if result.retry_after is not None:  # every instance holds back this provider
+            self.pauses.set(row.provider, now + timedelta(seconds=result.retry_after), "429")
+            await self.pauses.sync(now)
         if result.retryable and row.attempts < self.max_attempts:
             delay = backoff(row.attempts, self.retry_base, self.rng, result.retry_after)
             await self.store.pages.mark_retry(row.id, now + timedelta(seconds=delay), result.detail)

@@ -109,7 +109,6 @@ async def paging_worker(services: Services) -> AsyncIterator[None]:
     await forget_secret_values(
         services.db, {n: t.model_dump() for n, t in pager.routing.targets.items()}
     )
-    await pager.engine.recover()  # pages a stopped process was sending are due again
     worker = pager.engine.worker
     worker.start()
     try:

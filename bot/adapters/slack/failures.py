@@ -44,7 +44,8 @@ class FailedDeliveries:
         max_attempts: int,
         max_age: timedelta,
         retention: timedelta,
-        taken: Callable[[], tuple[int, set[int]]],
+        taken: Callable[[], set[int]],
+        owner: str,
     ):
         self.inbox = inbox
         self.dead = DeadLetters(inbox.db)
@@ -52,8 +53,9 @@ class FailedDeliveries:
         self.max_attempts = max_attempts
         self.max_age = max_age
         self.retention = retention
-        # (the last row id the consumer has taken, the ids being handled now)
+        # the ids this instance is handling now
         self.taken = taken
+        self.owner = owner  # this instance's name on the rows it holds
 
     async def begin_replay(self, row: Kept) -> bool:
         """Count a replay as an attempt before it starts, so a delivery that kills the
@@ -115,17 +117,18 @@ class FailedDeliveries:
         kept bodies and dead letters older than the retention period. Rows being handled
         right now are left alone. Returns (buried, deleted kept, deleted dead letters)."""
         now = self.clock.now()
-        last, busy = self.taken()
+        busy = self.taken()
         buried = 0
-        # Only rows the consumer has already taken: the others are about to be handled.
-        for entry in await self.inbox.failed_before("slack", now - self.max_age, last):
+        # Only rows this instance holds: the others are about to be handled, or are
+        # another instance's to tidy.
+        for entry in await self.inbox.failed_before("slack", now - self.max_age, self.owner):
             if entry in busy:
                 continue
             found = await self.inbox.get(entry)
             if found is not None:
                 await self.bury(found, found.last_error)
                 buried += 1
-        deleted = await self.inbox.delete_before("slack", now - self.retention, last, busy)
+        deleted = await self.inbox.delete_before("slack", now - self.retention, busy, self.owner)
         pruned = await self.dead.prune(now - self.retention)
         return buried, deleted, pruned
 

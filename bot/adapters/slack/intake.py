@@ -29,6 +29,7 @@ from bot.core import Bot, DeliveryFailed
 from bot.http.errors import where
 from bot.retry import RetryPolicy
 from bot.storage.inbox import RAW, Inbox, Kept
+from bot.storage.leases import RENEW_SECONDS
 from bot.storage.sql import DB_ERRORS
 from bot.tasks import TaskSet
 from bot.workers import Worker
@@ -113,24 +114,23 @@ class SlackIntake:
             max_attempts=max_attempts,
             max_age=timedelta(hours=max_age_hours),
             retention=timedelta(days=retention_days),
-            taken=lambda: (self._last, self._busy),
+            taken=lambda: self._busy,
+            owner=bot.services.instance,
         )
         self.defer = timedelta(seconds=defer_seconds)
         # The consumer: one round reads a batch of kept rows and starts their handlers.
         self.worker = Worker("slack-intake", self._round, every=IDLE_POLL_SECONDS)
         self._replays_announced = False
         self._slots = asyncio.Semaphore(handlers)
-        self._last = 0
+        self._renewed: datetime | None = None  # when this instance last renewed its leases
         self._stopping = False
         self._stopped = asyncio.Event()
         self.handled = 0
-        # Rows kept by an earlier process: set by prepare(), before Socket Mode can
-        # connect, so only those are handled as replays (which skip the repeat check).
-        self.replay_until = 0
 
-    async def prepare(self) -> None:
-        """Note the last row an earlier process kept (call before any door opens)."""
-        self.replay_until = await self.inbox.last_id("slack")
+    @property
+    def owner(self) -> str:
+        """This instance's name on the rows it claims."""
+        return self.bot.services.instance
 
     def notify(self) -> None:
         """A row was kept: look at the inbox."""
@@ -181,8 +181,10 @@ class SlackIntake:
     # --- the consumer ------------------------------------------------------------------
 
     async def _round(self) -> float | None:
-        """One round of the consumer (run by ``self.worker``): handle what a dead process
-        left (as replays), then every new row in order; returns how long to wait.
+        """One round of the consumer (run by ``self.worker``): claim the oldest kept rows
+        no live instance is handling (bot/storage/leases.py) and start their handlers;
+        returns how long to wait. A row claimed before (its claimer died with it in hand,
+        or stopped before finishing it) or tried before is handled as a replay.
 
         Acknowledging comes first. Slack's three seconds apply to the acknowledgement,
         not the work, and a late acknowledgement makes Slack show an error and retry,
@@ -192,12 +194,17 @@ class SlackIntake:
         oldest waiting delivery is ``defer_seconds`` old, handlers start without
         waiting, sharing the process evenly until the queue has caught up.
         """
-        replay_until = self.replay_until
-        if replay_until and not self._replays_announced:
-            self._replays_announced = True
-            log.warning("handling Slack deliveries left by a stopped process")
+        if self._stopping:
+            return None
         try:
-            rows = await self.inbox.after("slack", self._last, BATCH)
+            await self.renew()
+            # No more than free handler slots, so a claimed row never waits in memory
+            # while its lease runs (another instance may have room for it).
+            room = max(1, min(BATCH, self._slots._value))
+            now = self.bot.services.clock.now()
+            claimed = await self.inbox.claim("slack", now, room, self.owner)
+            # (never in _busy: this instance's leases are renewed before it claims)
+            rows = [r for r in claimed if r.id not in self._busy]
         except DB_ERRORS as e:
             log.error("could not read kept Slack deliveries (%s); trying again", e)
             return 1.0
@@ -209,15 +216,27 @@ class SlackIntake:
             if self._stopping:
                 self._slots.release()
                 return None
-            self._last = row.id
-            # A row kept by a dead process, or one tried before (a failure, an admin's
-            # retry of a dead letter), may have had part of its effect: a replay.
-            replay = row.id <= replay_until or row.attempts > 0
+            # A row an instance claimed before (it died, or stopped, with it in hand), or
+            # one tried before (a failure, an admin's retry of a dead letter), may have
+            # had part of its effect: a replay.
+            replay = row.claims > 1 or row.attempts > 0
+            if replay and not self._replays_announced:
+                self._replays_announced = True
+                log.warning("handling Slack deliveries left by a stopped instance")
             self._busy.add(row.id)
             self.tasks.spawn(self._handle(row, replay))
             if not behind:
                 await asyncio.sleep(0)
         return 0.0
+
+    async def renew(self) -> None:
+        """Renew this instance's leases on kept rows (those in hand, and failed ones it
+        keeps until it stops) once every ``RENEW_SECONDS``, before claiming more."""
+        now = self.bot.services.clock.now()
+        last = self._renewed
+        if last is None or not 0 <= (now - last).total_seconds() < RENEW_SECONDS:
+            await self.inbox.renew(now, self.owner)
+            self._renewed = now
 
     def behind(self, received_at: datetime) -> bool:
         return self.bot.services.clock.now() - received_at > self.defer
@@ -328,16 +347,6 @@ class SlackIntake:
 FORM = "application/x-www-form-urlencoded"
 
 
-def prepare_ctx(intake: SlackIntake):
-    """Read where an earlier process's kept rows end: before Socket Mode connects."""
-
-    async def ctx(app: web.Application):
-        await intake.prepare()
-        yield
-
-    return ctx
-
-
 def intake_ctx(intake: SlackIntake):
     """Run the consumer once the HTTP session exists; stop it before handlers drain."""
 
@@ -350,5 +359,8 @@ def intake_ctx(intake: SlackIntake):
         intake.stop()  # start nothing new: rows not started stay kept for the next start
         await intake.worker.stop()
         await intake.tasks.drain()
+        # A clean stop: what this instance still holds is free for any instance at once.
+        with suppress(*DB_ERRORS):
+            await intake.inbox.release(intake.owner)
 
     return ctx

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, union_all, update
 from sqlite_utils import Database
 
+from bot.storage.leases import claim_params, claim_statement
 from bot.storage.sql import atomic, execute, upsert
 from incidents.paging.store.pages import PageStore, insert_pages
 from incidents.paging.store.rows import (
@@ -106,6 +107,16 @@ _DUE_JOBS = (
     .where((_j.status == "pending") & (_j.due_at <= bindparam("now")))
     .order_by(_j.due_at, _j.id)
 )
+# The worker's claim (bot/storage/leases.py): due jobs no live instance is running. A job
+# whose runner died is taken again once the lease runs out; ``finish_job`` (pending only)
+# keeps a late duplicate from paging twice.
+_CLAIM_JOBS = claim_statement(
+    paging_jobs,
+    (_j.status == "pending") & (_j.due_at <= bindparam("now")),
+    (_j.due_at, _j.id),
+    JOB_COLS,
+)
+_JOBS_HELD_UNTIL = select(func.min(_j.lease_until)).where(_j.status == "pending")
 _JOB = select(*JOB_COLS).where(_j.id == bindparam("job_id"))
 # Grafana OnCall's check: before a step pages, the incident is read again under a row
 # lock (FOR UPDATE on PostgreSQL; SQLite's write lock is held from the transaction's
@@ -274,6 +285,18 @@ class PagingStore:
         return [
             job_from_row(r) for r in (await execute(self.db, _DUE_JOBS, {"now": ts(now)})).all()
         ]
+
+    async def claim_jobs(self, now: datetime, owner: str, limit: int = 50) -> list[JobRow]:
+        """Lease the due jobs nobody runs now (a dead runner's, once its lease ran out)."""
+        params = {**claim_params(now, limit, owner), "now": ts(now)}
+        rows = (await execute(self.db, _CLAIM_JOBS, params)).all()
+        return sorted((job_from_row(r) for r in rows), key=lambda j: (j.due_at, j.id))
+
+    async def held_until(self) -> datetime | None:
+        """When the first lease on a pending job or a page being sent runs out."""
+        times = [(await execute(self.db, _JOBS_HELD_UNTIL)).scalar()]
+        times.append(await self.pages.held_until())
+        return min((t for t in times if t is not None), default=None)
 
     async def job(self, job_id: int) -> JobRow | None:
         r = (await execute(self.db, _JOB, {"job_id": job_id})).first()

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from bot.storage.leases import lease_columns
 from bot.storage.sql import metadata
 
 # A time as paging stores it (see the module docstring).
@@ -56,6 +57,7 @@ paging_jobs = Table(
     Column("due_at", ZTime, nullable=False),
     Column("status", Text, nullable=False),
     Column("finished_at", ZTime),
+    *lease_columns(),  # which instance runs the step, until when (bot/storage/leases.py)
     UniqueConstraint("incident_id", "step", "repeat_round"),
     Index("paging_jobs_due", "status", "due_at"),
 )
@@ -79,6 +81,7 @@ paging_outbox = Table(
     Column("fallback_for", Text),
     Column("created_at", ZTime, nullable=False),
     Column("sent_at", ZTime),
+    *lease_columns(),  # which instance is sending it, until when (bot/storage/leases.py)
     UniqueConstraint("incident_id", "step", "repeat_round", "target_id", "action"),
     Index("paging_outbox_due", "status", "next_attempt_at"),
 )

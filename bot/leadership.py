@@ -1,0 +1,184 @@
+"""One leader among the instances sharing a database, for once-per-cluster jobs.
+
+The tip scheduler (and any job that must run once per cluster, not once per instance,
+such as a daily prune) asks :attr:`Leadership.is_leader` before each round. Other work
+is shared by leases (:mod:`bot.storage.leases`) and needs no leader.
+
+- **PostgreSQL**: a session advisory lock, ``pg_try_advisory_lock``, held on a
+  connection of its own for as long as this instance leads. When the leader dies its
+  connection closes and the server frees the lock at once; a follower trying every
+  :data:`RENEW_SECONDS` takes over within that.
+- **SQLite**: a lease row in ``leaders`` (several processes may share one file). The
+  leader renews it every :data:`RENEW_SECONDS`; a follower takes it once it is
+  :data:`LEASE_SECONDS` old. A leader killed just after renewing is replaced within
+  ``LEASE_SECONDS + RENEW_SECONDS`` (8 s), inside the 10 s the issue allows. With one
+  process that process simply leads from its first round.
+
+A clean stop gives leadership up at once (the row is released, the lock unlocked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import zlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, Table, Text, delete, func, literal, select
+
+from bot.core.clock import Clock, SystemClock
+from bot.storage.leases import new_instance
+from bot.storage.sql import DB_ERRORS, UtcDateTime, dialect_name, execute, metadata, upsert
+from bot.workers import Worker
+
+log = logging.getLogger(__name__)
+
+leaders = Table(
+    "leaders",
+    metadata,
+    Column("name", Text, primary_key=True),  # what is led ("secbot": the cluster's jobs)
+    Column("holder", Text, nullable=False),  # the leading instance (Services.instance)
+    Column("lease_until", UtcDateTime, nullable=False),
+)
+
+# How long a leader's row lasts without renewal (SQLite). Short, because leadership must
+# move within 10 s of the leader being killed; long enough that three renewals can be
+# late (a busy event loop, another process holding the write lock) before it lapses.
+LEASE_SECONDS = 6.0
+# How often the leader renews and a follower tries to lead (both databases).
+RENEW_SECONDS = 2.0
+CLUSTER = "secbot"
+
+
+class Leadership:
+    """Whether this instance leads; tried and renewed on the one worker loop."""
+
+    def __init__(
+        self,
+        db: Any,
+        *,
+        owner: str | None = None,
+        clock: Clock | None = None,
+        name: str = CLUSTER,
+    ):
+        self.db = db
+        self.owner = owner or new_instance()
+        self.clock: Clock = clock or SystemClock()
+        self.name = name
+        self._leading = False
+        self._lock_conn: Any = None  # PostgreSQL: the connection holding the lock
+        self._watchers: list[Callable[[], Any]] = []
+        # Sleeps on the real clock whatever the app's clock: another process's leader
+        # lapsing is real time passing.
+        self.worker = Worker("leadership", self.step, every=RENEW_SECONDS)
+
+    @property
+    def is_leader(self) -> bool:
+        """True while this instance leads: run once-per-cluster work now."""
+        return self._leading
+
+    def watch(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` whenever this instance starts leading (wake a job)."""
+        self._watchers.append(callback)
+
+    def _set(self, leading: bool) -> None:
+        if leading == self._leading:
+            return
+        self._leading = leading
+        log.info("this instance %s", "now leads" if leading else "no longer leads")
+        if leading:
+            for callback in self._watchers:
+                callback()
+
+    async def step(self) -> None:
+        """One round: renew leadership, or try to take it."""
+        try:
+            if dialect_name(self.db) == "postgresql":
+                self._set(await self._advisory())
+            else:
+                self._set(await self._lease(self.clock.now()))
+        except DB_ERRORS as e:
+            log.warning("could not check leadership (%s); not leading meanwhile", type(e).__name__)
+            self._set(False)
+
+    async def _lease(self, now: datetime) -> bool:
+        """Take or renew the row: one statement, which succeeds only if this instance
+        holds it already or the holder's lease ran out."""
+        stmt = upsert(leaders).values(
+            name=self.name, holder=self.owner, lease_until=now + timedelta(seconds=LEASE_SECONDS)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[leaders.c.name],
+            set_={"holder": stmt.excluded.holder, "lease_until": stmt.excluded.lease_until},
+            where=(leaders.c.holder == self.owner) | (leaders.c.lease_until < now),
+        )
+        return (await execute(self.db, stmt)).rowcount == 1
+
+    async def _advisory(self) -> bool:
+        """PostgreSQL: hold ``pg_try_advisory_lock`` on a connection of our own."""
+        conn = self._lock_conn
+        if conn is not None:
+            try:
+                await conn.execute(select(literal(1)))  # still connected, so still held
+                return True
+            except DB_ERRORS:
+                await self._drop_lock_conn()
+                return False
+        conn = await self.db.engine.connect()
+        try:
+            attempt = select(func.pg_try_advisory_lock(lock_key(self.name)))
+            got = (await conn.execute(attempt)).scalar()
+            await conn.commit()  # the session lock outlives the transaction
+        except BaseException:
+            await conn.close()
+            raise
+        if got:
+            self._lock_conn = conn
+            return True
+        await conn.close()
+        return False
+
+    async def _drop_lock_conn(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            with contextlib.suppress(*DB_ERRORS, OSError):
+                await conn.invalidate()
+
+    async def release(self) -> None:
+        """A clean stop: let another instance lead at once."""
+        self._set(False)
+        if self._lock_conn is not None:
+            conn = self._lock_conn
+            with contextlib.suppress(*DB_ERRORS, OSError):
+                await conn.execute(select(func.pg_advisory_unlock(lock_key(self.name))))
+            self._lock_conn = None
+            with contextlib.suppress(*DB_ERRORS, OSError):
+                await conn.close()
+            return
+        if dialect_name(self.db) != "postgresql":
+            with contextlib.suppress(*DB_ERRORS):
+                await execute(
+                    self.db,
+                    delete(leaders).where(
+                        leaders.c.name == self.name, leaders.c.holder == self.owner
+                    ),
+                )
+
+    async def background(self, services: Any = None) -> AsyncIterator[None]:
+        """For ``FeatureHost.add_background``: the first try happens before any later
+        background job starts (so a single instance leads from its first round)."""
+        await self.step()
+        self.worker.start()
+        try:
+            yield
+        finally:
+            await self.worker.stop()
+            await self.release()
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock's key for ``name``: a signed 64-bit number, the same every run
+    (distinct from :func:`bot.storage.sql.serialize`'s 32-bit transaction locks)."""
+    return zlib.crc32(("leader:" + name).encode()) + 2**32
