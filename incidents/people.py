@@ -7,20 +7,16 @@ checks: only these people, the paged team and admins see or change the incident.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from bot.core.hints import typed
-from bot.core.inert import one_line
+from bot.core.mentions import parse_person as mentions_parse
 from incidents import cards, text_limits
 
 if TYPE_CHECKING:
     from bot.core import Turn
     from incidents.desk import IncidentDesk
 
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
-_MENTION = re.compile(r"^<@([A-Za-z0-9_.:\-]{1,100})>$")
-_PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
 ROLES = {
     "reporter": "reported it",
     "commander": "commander",
@@ -32,30 +28,9 @@ ROLES = {
 def parse_person(
     token: str, platform: str, mentions: dict[str, str] | None = None
 ) -> tuple[str, str] | None:
-    """``<@U123|name>`` or ``<@U123>`` (a Slack mention: slash commands arrive escaped),
-    ``<@id>`` on another platform (a Teams @mention, with its name in ``mentions``: see
-    ``Incoming.mentions``), ``@user-id`` or ``platform:user-id`` → (actor key, the name
-    the mention carried, or "" when it carried none: look the person up,
-    ``incidents.names``)."""
-    match = _SLACK_MENTION.match(token)
-    if match and platform in ("slack", "test"):
-        # The name in a mention is Slack's, not typed freely: made inert and cut to fit.
-        name = one_line(text_limits.clean(match.group(2) or ""), text_limits.PERSON)
-        return f"slack:{match.group(1)}", name
-    match = _MENTION.match(token)
-    if match:
-        # Only a name the platform gave beside the text counts; a typed "|name" does not.
-        ident = match.group(1)
-        given = (mentions or {}).get(ident, "")
-        return f"{platform}:{ident}", one_line(text_limits.clean(given), text_limits.PERSON)
-    match = _PERSON.match(token)
-    if not match:
-        return None
-    ident = match.group(1)
-    head, sep, rest = ident.partition(":")
-    if sep and head in ("slack", "teams", "web") and rest:
-        return ident, ""
-    return f"{platform}:{ident}", ""
+    """(actor key, the name the mention carried or "") for one word: see
+    :func:`bot.core.mentions.parse_person` (names cut to an incident's person limit)."""
+    return mentions_parse(token, platform, mentions, limit=text_limits.PERSON)
 
 
 async def add(desk: IncidentDesk, turn: Turn, rest: str) -> None:

@@ -30,22 +30,16 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from incidents.register.platforms import PLATFORM_NAMES, WITH_PLAYBOOKS
+
 # Every triage question has "Not sure", stored as "unsure" and read cautiously.
 Answer = Literal["yes", "no", "unsure"]
 ANSWERS: tuple[Answer, ...] = ("yes", "no", "unsure")
 Kind = Literal["hijack", "impersonation"]
 
-# (id, label) in the order the buttons show them.
-PLATFORMS: tuple[tuple[str, str], ...] = (
-    ("x", "X"),
-    ("facebook", "Facebook"),
-    ("instagram", "Instagram"),
-    ("linkedin", "LinkedIn"),
-    ("youtube", "YouTube"),
-    ("tiktok", "TikTok"),
-    ("threads", "Threads"),
-    ("other", "Other"),
-)
+# (id, label) in the order the buttons show them: the platforms with a playbook, named
+# as the register names them.
+PLATFORMS: tuple[tuple[str, str], ...] = tuple((c, PLATFORM_NAMES[c]) for c in WITH_PLAYBOOKS)
 PLATFORM_IDS = frozenset(dict(PLATFORMS))
 NOT_SURE = "unsure"  # the answer "Not sure" to any question, the platform too
 # "on X", "on LinkedIn": the names as each platform writes them.

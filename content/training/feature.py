@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import Turn
 from bot.core.hints import typed
+from bot.core.mentions import parse_person
 from bot.core.model import Heading, Message, Section
 from bot.core.tenancy import tenant_of
 from bot.core.training import TrainingRecords
@@ -27,7 +28,7 @@ from bot.workers import Worker
 from content.training import audit_trail, records, reporting
 from content.training import report as team_report
 from content.training.nudges import LONDON, Nudger, long_date, plan
-from content.training.people import name_of, parse_person, resolve
+from content.training.people import name_of, resolve
 from content.training.store import Assignee, TrainingStore
 from content.training.teams import TeamsFile, load_teams
 from content.training.xapi import LrsOutbox

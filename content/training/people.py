@@ -4,7 +4,6 @@ looked up through the neutral transport (never shown as an id)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from bot.core.inert import one_line
@@ -12,30 +11,8 @@ from bot.core.inert import one_line
 if TYPE_CHECKING:
     from bot.core import Turn
 
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
-_MENTION = re.compile(r"^<@([A-Za-z0-9_.:\-]{1,100})>$")
-_PERSON = re.compile(r"^@?([A-Za-z0-9_.:\-]{1,100})$")
 UNKNOWN = "someone secbot can't look up"
 NAME_LIMIT = 100
-
-
-def parse_person(token: str, platform: str, mentions: dict[str, str]) -> tuple[str, str] | None:
-    """(actor key, the name the mention carried or "") for one word, or None."""
-    match = _SLACK_MENTION.match(token)
-    if match and platform in ("slack", "test"):
-        return f"slack:{match.group(1)}", one_line(match.group(2) or "", NAME_LIMIT)
-    match = _MENTION.match(token)
-    if match:
-        ident = match.group(1)
-        return f"{platform}:{ident}", one_line(mentions.get(ident, ""), NAME_LIMIT)
-    match = _PERSON.match(token)
-    if not match:
-        return None
-    ident = match.group(1)
-    head, sep, rest = ident.partition(":")
-    if sep and head in ("slack", "teams", "web") and rest:
-        return ident, ""
-    return f"{platform}:{ident}", ""
 
 
 async def name_of(turn: Turn, key: str, fallback: str = "") -> str:

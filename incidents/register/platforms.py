@@ -61,9 +61,13 @@ def platform_name(code: str) -> str:
     return PLATFORM_NAMES.get(code, code)
 
 
-# The playbooks /compromised has (incidents/data/playbooks); everything else is "other".
-_TRIAGE = {"x", "facebook", "instagram", "linkedin", "youtube", "tiktok", "threads"}
+# The platforms /compromised has a playbook for (incidents/data/playbooks), in the order
+# triage shows them; everything else is "other". incidents/triage.py builds its buttons
+# from this, so the two lists cannot drift apart.
+WITH_PLAYBOOKS: tuple[str, ...] = (
+    "x", "facebook", "instagram", "linkedin", "youtube", "tiktok", "threads", "other",
+)
 
 
 def triage_platform(code: str) -> str:
-    return code if code in _TRIAGE else "other"
+    return code if code in WITH_PLAYBOOKS else "other"
