@@ -89,6 +89,37 @@ def read_yaml(path: Path) -> YamlResult:
     return parse_yaml(text)
 
 
+def load_config_file(path: Path, what: str, setting: str, error: type[Exception]) -> Any:
+    """An operator's YAML file (the routing file, the teams file) read and parsed, with
+    one plain line for each way it can be wrong: missing, not UTF-8, unreadable, too
+    deep, not YAML (line and column), a key given twice. ``what`` names the file ("routing
+    file"), ``setting`` the variable that points at it; problems raise ``error``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} {path} was not found: set {setting} to your {what}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not UTF-8 text: save it as UTF-8") from None
+    except OSError as e:
+        raise error(f"{what} {path} can't be read ({e.strerror})") from None
+    result = parse_yaml(text)
+    if result.too_deep:
+        raise error(f"{what} {path} nests too deeply to be a {what}")
+    if result.error is not None:
+        where = (
+            f" at line {result.error_line}, column {result.error_column}"
+            if result.error_line
+            else ""
+        )
+        raise error(f"{what} {path} is not valid YAML{where}: {result.reason}")
+    if result.duplicate_keys:
+        line, key = result.duplicate_keys[0]
+        raise error(
+            f"{what} {path} is not valid YAML at line {line}: the key {key!r} is given twice"
+        )
+    return strip_lines(result.data)
+
+
 def strip_lines(value: Any) -> Any:
     """Copy of parsed YAML without the line annotations, ready for pydantic."""
     if isinstance(value, dict):

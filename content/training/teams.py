@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.settings import ConfigError
-from content.library.yamlio import parse_yaml, strip_lines
+from content.library.yamlio import load_config_file
 
 PLATFORMS = ("slack", "teams", "web")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -119,25 +119,7 @@ def load_teams(path: str | Path | None) -> TeamsFile:
     """Read and check the teams file (no file set: no teams)."""
     if not path:
         return NO_TEAMS
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TeamsFileError(
-            f"teams file {path} was not found: set SECBOT_PEOPLE_TEAMS to your teams file"
-        ) from None
-    except UnicodeDecodeError:
-        raise TeamsFileError(f"teams file {path} is not UTF-8 text: save it as UTF-8") from None
-    except OSError as e:
-        raise TeamsFileError(f"teams file {path} can't be read ({e.strerror})") from None
-    result = parse_yaml(text)
-    if result.error is not None or result.too_deep:
-        where = f" at line {result.error_line}" if result.error_line else ""
-        raise TeamsFileError(f"teams file {path} is not valid YAML{where}")
-    if result.duplicate_keys:
-        line, key = result.duplicate_keys[0]
-        raise TeamsFileError(f"teams file {path} line {line}: the key {key!r} is given twice")
-    data = strip_lines(result.data)
+    data = load_config_file(Path(path), "teams file", "SECBOT_PEOPLE_TEAMS", TeamsFileError)
     if not isinstance(data, dict):
         raise TeamsFileError(f"teams file {path} must be a mapping with a teams: section")
     try:

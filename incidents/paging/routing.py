@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from bot.settings import ConfigError
-from content.library.yamlio import parse_yaml, strip_lines
+from content.library.yamlio import load_config_file
 from incidents.paging.targets import NAME, TARGET_TYPES, Target, as_list
 
 if TYPE_CHECKING:
@@ -296,33 +296,7 @@ def describe(e: ValidationError, path: str | Path) -> str:
 
 def load_routing(path: str | Path) -> RoutingConfig:
     """Read and check the routing file; any problem raises :class:`RoutingError`."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RoutingError(
-            f"routing file {path} was not found: set SECBOT_ROUTING to your routing file"
-        ) from None
-    except UnicodeDecodeError:
-        raise RoutingError(f"routing file {path} is not UTF-8 text: save it as UTF-8") from None
-    except OSError as e:
-        raise RoutingError(f"routing file {path} can't be read ({e.strerror})") from None
-    result = parse_yaml(text)
-    if result.too_deep:
-        raise RoutingError(f"routing file {path} nests too deeply to be a routing file")
-    if result.error is not None:
-        where = (
-            f" at line {result.error_line}, column {result.error_column}"
-            if result.error_line
-            else ""
-        )
-        raise RoutingError(f"routing file {path} is not valid YAML{where}: {result.reason}")
-    if result.duplicate_keys:
-        line, key = result.duplicate_keys[0]
-        raise RoutingError(
-            f"routing file {path} is not valid YAML at line {line}: the key {key!r} is given twice"
-        )
-    data = strip_lines(result.data)
+    data = load_config_file(Path(path), "routing file", "SECBOT_ROUTING", RoutingError)
     if not isinstance(data, dict):
         raise RoutingError(
             f"routing file {path} must be a mapping with default_team, targets and teams"
