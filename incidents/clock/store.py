@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Index,
     Integer,
     Table,
@@ -182,25 +183,22 @@ class ClockStore:
         return (await execute(self.db, stmt)).rowcount
 
     async def pending(self, incident_id: str, kind: str) -> list[Timer]:
-        t = incident_timers
-        rows = (
-            await execute(
-                self.db,
-                select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
-                .where(t.c.incident_id == incident_id, t.c.kind == kind, t.c.fired_at.is_(None))
-                .order_by(t.c.due_at),
-            )
-        ).all()
-        return [_timer(r) for r in rows]
+        """Timers of this kind not yet claimed, in the order they are due."""
+        return await self._listed(incident_id, kind, incident_timers.c.fired_at.is_(None))
 
     async def fired(self, incident_id: str, kind: str) -> list[Timer]:
         """Timers of this kind already claimed, in the order they were due."""
+        return await self._listed(incident_id, kind, incident_timers.c.fired_at.is_not(None))
+
+    async def _listed(
+        self, incident_id: str, kind: str, state: ColumnElement[bool]
+    ) -> list[Timer]:
         t = incident_timers
         rows = (
             await execute(
                 self.db,
                 select(t.c.id, t.c.incident_id, t.c.kind, t.c.mark, t.c.due_at)
-                .where(t.c.incident_id == incident_id, t.c.kind == kind, t.c.fired_at.is_not(None))
+                .where(t.c.incident_id == incident_id, t.c.kind == kind, state)
                 .order_by(t.c.due_at),
             )
         ).all()
