@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	SECBOT_MODE=development $(PY) app.py
 
+# The whole suite on SQLite, then again on PostgreSQL (a throwaway server the tests start
+# from Debian's postgresql package; without it the second run skips everything).
 test: $(STAMP)
 	$(PY) -m pytest
+	SECBOT_TEST_DATABASE=postgres $(PY) -m pytest
 
 # ruff, mypy (strict on bot/core and bot/settings: pyproject [tool.mypy]), the layer and
 # no-circle contracts (pyproject [tool.importlinter]), the content lint and the playbook lint.

@@ -19,7 +19,15 @@ from incidents.paging.routing import RoutingError
 from tests import incident_support
 from tests.fakes.notify import API_KEY
 from tests.incident_support import buttons, card_text, desk
-from tests.support import run_app, slack_typed, start_bot, stop_bot
+from tests.support import (
+    database_url_for,
+    every_row_text,
+    in_a_thread,
+    run_app,
+    slack_typed,
+    start_bot,
+    stop_bot,
+)
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
@@ -461,6 +469,9 @@ async def test_other_long_entries_are_refused_with_their_limit(running, command,
 
 
 def db_bytes(db_path: str) -> bytes:
+    url = database_url_for(db_path)
+    if url is not None:  # PostgreSQL: every row of every table, as text
+        return in_a_thread(every_row_text(url)).encode()
     return b"".join(
         Path(db_path + suffix).read_bytes()
         for suffix in ("", "-wal", "-shm")

@@ -28,7 +28,7 @@ RAW_SQL_ALLOWED = {
     "test_quiz_engine.py": "the UNIQUE keys refuse a second answer; a migration keeps answers",
     "test_exactly_once.py": "crash simulation: a post or card whose id never came back",
     "test_dead_letters.py": "crash simulation: inbox rows interrupted mid-attempt",
-    "conftest.py": "the throwaway PostgreSQL server: CREATE and DROP DATABASE per test",
+    "support.py": "raw_file, kept_slack, admin_sql: the database by hand for those above",
 }
 
 # (file, attribute) -> why a test may touch this private attribute.
