@@ -191,6 +191,18 @@ async def atomic(db: Db) -> AsyncIterator[AsyncConnection]:
 DB_ERRORS: tuple[type[Exception], ...] = (DBAPIError, OSError)
 
 
+@asynccontextmanager
+async def savepoint(db: Db) -> AsyncIterator[None]:
+    """Inside ``atomic(db)``: ``async with savepoint(db):`` undoes only what the block
+    wrote if it raises (a row that may break a constraint, tried on its own), leaving the
+    rest of the transaction as it was."""
+    bound = _ATOMIC.get()
+    if bound is None or bound[0] is not db:
+        raise RuntimeError("savepoint(db) is only for inside atomic(db)")
+    async with bound[1].begin_nested():
+        yield
+
+
 def upsert(table: Any) -> postgresql.Insert:
     """``INSERT`` with ``.on_conflict_do_nothing()`` / ``.on_conflict_do_update()`` (and
     ``.excluded``) that compiles on SQLite and on PostgreSQL alike: use it for every
@@ -247,6 +259,7 @@ __all__ = [
     "execute",
     "inserted_id",
     "metadata",
+    "savepoint",
     "serialize",
     "upsert",
     "utc_text",
