@@ -86,11 +86,7 @@ async def start_database(db: Db, settings: Settings) -> None:
     reached, or is read-only or full, would otherwise start and then fail every
     delivery; one from a newer secbot must not be used by older code."""
     shown = settings.database_shown
-    try:
-        await check(db.engine)
-    except DatabaseUnavailable as e:
-        what = "be opened as a database" if db.dialect == "sqlite" else "be used"
-        raise ConfigError(f"{shown} can't {what}: {e}") from None
+    await _answers(db, shown)
     try:
         await prepare(db)
     except DB_ERRORS as e:
@@ -107,6 +103,24 @@ async def start_database(db: Db, settings: Settings) -> None:
         raise ConfigError(
             f"{shown} can't be brought up to date ({describe_write_error(e)})"
         ) from None
+
+
+async def _answers(db: Db, shown: str) -> None:
+    try:
+        await check(db.engine)
+    except DatabaseUnavailable as e:
+        what = "be opened as a database" if db.dialect == "sqlite" else "be used"
+        raise ConfigError(f"{shown} can't {what}: {e}") from None
+
+
+async def check_database(settings: Settings) -> None:
+    """Before anything else is built or said at start: a database that can't be reached
+    (or opened) is one line, not a line after the others."""
+    db = _open_db(settings)
+    try:
+        await _answers(db, settings.database_shown)
+    finally:
+        await db.close()
 
 
 def _unwritable(shown: str, problem: str) -> str:
@@ -347,6 +361,7 @@ def _listen_error(settings: Settings, e: OSError) -> str:
 
 
 async def serve(settings: Settings) -> None:
+    await check_database(settings)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     try:

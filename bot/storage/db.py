@@ -217,3 +217,6 @@ async def ping(db: Db) -> bool:
         return (await execute(db, select(literal(1)))).scalar() == 1
     except DB_ERRORS:
         return False
+
+
+transaction = _gone_transaction = None  # TEMPORARY while domains convert

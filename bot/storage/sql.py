@@ -264,3 +264,10 @@ __all__ = [
     "upsert",
     "utc_text",
 ]
+
+
+def _gone(*args: Any, **kwargs: Any) -> Any:  # TEMPORARY while domains convert
+    raise RuntimeError("the synchronous storage API is gone: await execute(db, stmt)")
+
+
+run = connection_for = engine_for = _gone
