@@ -227,18 +227,6 @@ async def serialize(db: Db, name: str) -> None:
         await execute(db, select(func.pg_advisory_xact_lock(key)))
 
 
-@asynccontextmanager
-async def savepoint(db: Db) -> AsyncIterator[None]:
-    """Inside ``atomic(db)``: ``async with savepoint(db):`` undoes only what the block
-    wrote if it raises (a row that may break a constraint, tried on its own), leaving the
-    rest of the transaction as it was."""
-    bound = _ATOMIC.get()
-    if bound is None or bound[0] is not db:
-        raise RuntimeError("savepoint(db) is only for inside atomic(db)")
-    async with bound[1].begin_nested():
-        yield
-
-
 def inserted_id(result: CursorResult[Any]) -> int:
     """The id an INSERT of one row gave it (its integer primary key)."""
     key = result.inserted_primary_key
