@@ -253,9 +253,3 @@ __all__ = [
     "utc_text",
 ]
 
-
-def _gone(*args: Any, **kwargs: Any) -> Any:  # TEMPORARY while domains convert
-    raise RuntimeError("the synchronous storage API is gone: await execute(db, stmt)")
-
-
-run = connection_for = engine_for = _gone
