@@ -208,7 +208,11 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
     from tests.support import slash_command_body
 
     other = sqlite3.connect(running.settings.db_path, isolation_level=None)
+    # The write lock first (waiting for it): the app's workers write meanwhile, and a
+    # statement that reads and then writes would fail at once on a stale snapshot.
+    other.execute("BEGIN IMMEDIATE")
     other.execute("ALTER TABLE inbox RENAME TO inbox_away")
+    other.execute("COMMIT")
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("retry"), trigger_id="r.1"
     )
@@ -216,7 +220,9 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
         first = await running.slack_post(body)
         assert first.status == 503
     finally:
+        other.execute("BEGIN IMMEDIATE")
         other.execute("ALTER TABLE inbox_away RENAME TO inbox")
+        other.execute("COMMIT")
         other.close()
     retry = await running.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
     assert retry.status == 200
