@@ -505,6 +505,21 @@ async def every_row_text(url: str) -> str:
         await db.close()
 
 
+async def trace_sql(db, sink) -> None:
+    """Every statement SQLite runs on ``db`` (an in-memory one: ``open_db(":memory:")`` has
+    one connection), with its values in place, goes to ``sink``; ``None`` stops it."""
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.set_trace_callback(sink)
+
+
+async def query_plan(db, sql: str) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN for ``sql`` (as ``trace_sql`` saw it), one line a step."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
+    return [r[3] for r in rows]
+
+
 class RawFile:
     """A SQLite file on a plain sqlite3 connection (autocommit, rows by name), for tests
     that read or set up rows by hand: ``db.execute(sql, params)``, ``db.conn``,

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, event, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
 
 from bot.storage.engine import create_engine_for
 from bot.storage.sql import ATOMIC, DB_ERRORS, Db, UtcDateTime, execute, metadata, upsert
@@ -78,7 +79,9 @@ def open_db(target: str | Path) -> Db:
         if text != ":memory:":
             Path(text).parent.mkdir(parents=True, exist_ok=True)
         url = sqlite_url(text)
-    engine = create_engine_for(url)
+    # An in-memory database (tests) exists once per connection: keep to one.
+    options = {"poolclass": StaticPool} if text == ":memory:" else {}
+    engine = create_engine_for(url, **options)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_connected)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
