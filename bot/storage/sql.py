@@ -175,14 +175,24 @@ async def atomic(db: Db) -> AsyncIterator[AsyncConnection]:
     if bound is not None and bound[0] is db:
         yield bound[1]
         return
-    async with db.engine.connect() as conn:
-        await conn.execution_options(**{ATOMIC: True})
+    async with db.engine.connect() as conn, bind(db, conn):
+        yield conn
+
+
+@asynccontextmanager
+async def bind(db: Db, conn: AsyncConnection) -> AsyncIterator[None]:
+    """Begin an ``atomic`` transaction on ``conn`` (one the caller set up, e.g. with a
+    PRAGMA of its own) and bind it to the task until the block ends."""
+    await conn.execution_options(**{ATOMIC: True})
+    try:
         async with conn.begin():
             token = _ATOMIC.set((db, conn))
             try:
-                yield conn
+                yield
             finally:
                 _ATOMIC.reset(token)
+    finally:  # what the connection runs next is not in a block
+        await conn.execution_options(**{ATOMIC: False})
 
 
 # What a store call raises when the database fails it (locked, read-only, full, gone, a
@@ -243,6 +253,7 @@ __all__ = [
     "Result",
     "UtcDateTime",
     "atomic",
+    "bind",
     "dialect_name",
     "execute",
     "inserted_id",
