@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from bot.storage.engine import create_engine_for
-from bot.storage.sql import ATOMIC, DB_ERRORS, Db, UtcDateTime, execute, metadata, upsert
+from bot.storage.sql import (
+    ATOMIC,
+    DB_ERRORS,
+    Db,
+    UtcDateTime,
+    atomic,
+    bind,
+    execute,
+    metadata,
+    upsert,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,4 +233,25 @@ async def ping(db: Db) -> bool:
         return False
 
 
-transaction = _gone_transaction = None  # TEMPORARY while domains convert
+@asynccontextmanager
+async def erasing(db: Db) -> AsyncIterator[None]:
+    """``async with erasing(db):`` is ``atomic(db)`` for a write that must leave no copy
+    of what it replaces or deletes: on SQLite the block's connection overwrites freed
+    pages (``secure_delete``), and afterwards the write-ahead log is checkpointed and
+    truncated. (On PostgreSQL it is ``atomic``: old row versions go at the next vacuum.)"""
+    if db.dialect != "sqlite":
+        async with atomic(db):
+            yield
+        return
+    async with db.engine.connect() as conn:
+        was = (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar()
+        await conn.exec_driver_sql("PRAGMA secure_delete=ON")
+        await conn.commit()
+        try:
+            async with bind(db, conn):
+                yield
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            await conn.commit()
+        finally:
+            await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was)}")
+            await conn.commit()
