@@ -92,9 +92,9 @@ async def start_database(db: Db, settings: Settings) -> None:
     except DB_ERRORS as e:
         problem = describe_write_error(e)
         raise ConfigError(_unwritable(shown, problem)) from None
-    problem = await write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
-    if problem is not None:
-        raise ConfigError(_unwritable(shown, problem))
+    fault = await write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
+    if fault is not None:
+        raise ConfigError(_unwritable(shown, fault))
     try:
         await schema.upgrade(db)
     except schema.SchemaTooNew as e:

@@ -253,5 +253,5 @@ async def erasing(db: Db) -> AsyncIterator[None]:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             await conn.commit()
         finally:
-            await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was)}")
+            await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
             await conn.commit()
