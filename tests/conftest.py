@@ -228,13 +228,22 @@ class PgServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def _need_postgres() -> None:
+    """Skip where Debian's postgresql is missing; in CI (SECBOT_REQUIRE_POSTGRES=1, or a
+    run on PostgreSQL) a missing server is a failure, never a quiet skip."""
+    if PG_BINS:
+        return
+    if os.environ.get("SECBOT_REQUIRE_POSTGRES") or support.TEST_DATABASE == "postgres":
+        pytest.fail("PostgreSQL is not installed (apt-get install postgresql), and it is required")
+    pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     """The URL of the ``postgres`` database on this test session's own PostgreSQL server,
     started only when a test asks for it; skipped where the package is missing
     (``.ci/run`` installs it)."""
-    if not PG_BINS:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    _need_postgres()
     server = PgServer()
     server.start()
     try:
@@ -248,8 +257,7 @@ def pg_url():
 def pg_server():
     """A PostgreSQL server for one test that stops and starts it (the database going away
     and coming back): ``pg_server.url``, ``pg_server.stop()``, ``pg_server.start()``."""
-    if not PG_BINS:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    _need_postgres()
     server = PgServer()
     server.start()
     try:
