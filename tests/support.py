@@ -631,8 +631,30 @@ class RecordingResponder:
         self.updates.append(msg)
 
 
+async def backend_bot(env: dict[str, str], **app: Any) -> Bot:
+    """The core of the app for ``env`` with no front door running, its database ready
+    (opened, schema up to date, as a start would leave it): for :class:`TestBackend`.
+    ``app`` goes to ``create_app`` (``features=``, ``content=``, ``clock=``). Close it
+    with ``await close_backend_bot(bot)``."""
+    from bot.server import SERVICES, start_database
+
+    env = dict(env)
+    url = database_url_for(env.get("SECBOT_DB", "./secbot.db"))
+    if url is not None and "SECBOT_DATABASE_URL" not in env:
+        env["SECBOT_DATABASE_URL"] = url
+    settings = load_settings(env, env_file=None)
+    services = create_app(settings, **app)[SERVICES]
+    await start_database(services.db, settings)
+    return Bot(services)
+
+
+async def close_backend_bot(bot: Bot) -> None:
+    await bot.services.db.close()
+
+
 class TestBackend:
-    """``await backend.exec_command("quiz")`` returns the replies, as errbot's test backend does."""
+    """``await backend.exec_command("quiz")`` returns the replies, as errbot's test backend does.
+    Build its bot with :func:`backend_bot` (the database must be ready)."""
 
     __test__ = False
 
