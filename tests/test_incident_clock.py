@@ -13,7 +13,7 @@ from bot.core.clock import FakeClock
 from incidents.clock import ClockStore
 from tests import incident_support
 from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
-from tests.support import eventually, run_app, start_bot, stop_bot, web_chat_env
+from tests.support import eventually, ready_db, run_app, start_bot, stop_bot, web_chat_env
 
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
@@ -274,11 +274,7 @@ async def test_a_restart_in_the_middle_of_a_pending_reminder_fires_it_once(
 
 
 async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
-    from bot.storage.db import open_db
-    from bot.storage.schema import upgrade
-
-    db = open_db(tmp_path / "t.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "t.db")
     store = ClockStore(db)
     assert await store.schedule("SEC-1", "status", "1", T0)
     assert not await store.schedule("SEC-1", "status", "1", T0)  # scheduled once
@@ -286,7 +282,7 @@ async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
     claims = await asyncio.gather(*(store.claim(timer.id, T0) for _ in range(5)))
     assert claims.count(True) == 1
     assert await store.due(T0) == []
-    db.close()
+    await db.close()
 
 
 async def test_slack_deadline_dpo_reminder_and_not_reportable(
