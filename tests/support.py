@@ -414,6 +414,20 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         await asyncio.sleep(0.02)
 
 
+async def slack_handled(bot: RunningBot) -> None:
+    """Wait until every Slack delivery the app has acknowledged has been handled (its kept
+    body leaves the inbox only then): after a burst of clicks, before counting effects."""
+    from bot.server import SERVICES
+    from bot.storage.inbox import Inbox
+
+    inbox = Inbox(bot.app[SERVICES].db)
+
+    async def empty() -> bool:
+        return not await inbox.pending("slack")
+
+    await eventually(empty)
+
+
 def kept_slack(db_path: str) -> list:
     """The Slack deliveries kept in the inbox (acknowledged, not yet handled), as
     ``Inbox.pending`` gives them: (id, kind, payload) in order; read on a connection of

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from bot.core.clock import FakeClock
 from incidents.clock import ClockStore
 from tests import incident_support
-from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
+from tests.incident_support import ROUTING, buttons, card_of, card_text, desk, routing_env
 from tests.support import eventually, ready_db, run_app, start_bot, stop_bot, web_chat_env
 
 fake_connector = incident_support.fake_connector
@@ -296,7 +296,7 @@ async def test_slack_deadline_dpo_reminder_and_not_reportable(
         await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
         card = fake_slack.api_calls("chat.postMessage")[0]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-        ts = (await desk(running).store.get(incident_id)).card_id
+        ts = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             n = len(fake_slack.api_calls("chat.update"))
             await running.click("incident:triage", f"{incident_id}|{a}", user="UREP",
@@ -341,7 +341,7 @@ async def test_teams_deadline_reminder_and_reported(
         await running.teams_say("compromised x @dept", mention=True, aad="aad-reporter")
         sent = await fake_connector.wait_for(lambda s: s.sent())
         incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
-        card_id = (await desk(running).store.get(incident_id)).card_id
+        card_id = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             await running.teams_click("incident:triage", f"{incident_id}|{a}",
                                       reply_to_id=card_id, aad="aad-reporter")  # fmt: skip
