@@ -6,7 +6,6 @@ its write-ahead log."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -30,7 +29,7 @@ from tests.support import (
 fake_pd = incident_support.fake_pd
 
 OLD_KEY = "0ld-r0uting-k3y-kept-in-the-db"
-STAMP = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)
+STAMP = "2026-03-30T08:30:00.000000Z"  # the paging tables' own time text
 
 
 def on_disk(path: Path) -> bytes:
