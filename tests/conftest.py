@@ -289,7 +289,9 @@ def test_database(request):
     if support.TEST_DATABASE != "postgres":
         yield
         return
-    if request.node.get_closest_marker("sqlite_only"):
-        pytest.skip("SQLite only (marked sqlite_only)")
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is not None:
+        why = marker.args[0] if marker.args else "checks something only SQLite has"
+        pytest.skip(f"SQLite only: {why}")
     support.PG_SERVER = request.getfixturevalue("pg_url")
     yield

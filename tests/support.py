@@ -556,7 +556,7 @@ def raw_file(path) -> RawFile:
     if TEST_DATABASE == "postgres":
         import pytest
 
-        pytest.skip("reads or writes the SQLite file by hand: SQLite only")
+        pytest.skip("SQLite only: reads or writes the SQLite file by hand")
     return RawFile(path)
 
 

@@ -9,7 +9,7 @@ from content.quiz import store as quiz_store
 from tests.support import query_plan, ready_db, trace_sql
 
 
-@pytest.mark.sqlite_only  # SQLite's query plan
+@pytest.mark.sqlite_only("reads SQLite's query plan")
 async def test_recent_items_reads_the_index_newest_first():
     db = await ready_db(":memory:")
     store = quiz_store.QuizStore(db)

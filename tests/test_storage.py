@@ -28,7 +28,7 @@ def test_migrations_run_once_in_order_and_only_new_steps_later(tmp_path):
     assert [v[0] for v in versions] == [1, 2, 3]
 
 
-@pytest.mark.sqlite_only  # SQLite's own journal
+@pytest.mark.sqlite_only("checks SQLite's own journal mode (WAL)")
 async def test_the_app_opens_sqlite_in_wal_mode(tmp_path):
     db = await ready_db(tmp_path / "w.db")
     await db.close()
@@ -80,7 +80,7 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         await stop_bot(bot)
 
 
-@pytest.mark.sqlite_only  # SQLite's query plan
+@pytest.mark.sqlite_only("reads SQLite's query plan")
 async def test_web_chat_next_version_reads_an_index(tmp_path):
     await (await ready_db(tmp_path / "w.db")).close()
     db = raw_file(tmp_path / "w.db")

@@ -37,7 +37,7 @@ async def _get(running, path: str) -> tuple[int, dict]:
         return r.status, await r.json()
 
 
-@pytest.mark.sqlite_only  # SQLite's file lock
+@pytest.mark.sqlite_only("holds the SQLite file's write lock from another process")
 async def test_a_write_lock_held_by_another_process_fails_readiness_not_liveness(running):
     status, body = await _get(running, "readyz")
     assert (status, body["ready"]) == (200, True)
@@ -72,7 +72,7 @@ def _query_only(dbapi_connection, record) -> None:
     cursor.close()
 
 
-@pytest.mark.sqlite_only  # SQLite's query_only
+@pytest.mark.sqlite_only("makes the SQLite connection query_only")
 async def test_the_doors_answer_503_when_a_write_fails_and_lose_nothing(running):
     status, _ = await running.web_send(text="help", request_id="before")
     assert status == 200
@@ -131,7 +131,7 @@ def _start(env: dict[str, str], tmp_path: Path) -> str:
     return proc.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("a read-only SQLite file")
 def test_a_read_only_database_file_refuses_start(tmp_path):
     db_path = tmp_path / "ro.db"
     made = sqlite3.connect(db_path)
@@ -145,7 +145,7 @@ def test_a_read_only_database_file_refuses_start(tmp_path):
     )
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only("a SQLite file that is not a database")
 def test_a_file_that_is_not_a_database_refuses_start(tmp_path):
     db_path = tmp_path / "junk.db"
     db_path.write_bytes(b"\x00\xff" * 4096)
@@ -199,7 +199,7 @@ def test_settings_that_are_not_finite_or_out_of_range_refuse_start(
     assert last == f"secbot can't start: {name} must be {expected}, not {value!r}"
 
 
-@pytest.mark.sqlite_only  # renames a table under the app's feet with sqlite3
+@pytest.mark.sqlite_only("renames a table in the SQLite file under the app's feet")
 async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_slack):
     """If the database refuses the write, Slack gets a 503 (and retries) rather than a
     200 for a delivery that would then be lost; once it can be kept, it is handled."""

@@ -78,7 +78,7 @@ WHOLE_TABLE_OK = (
 )
 
 
-@pytest.mark.sqlite_only  # SQLite's query plans
+@pytest.mark.sqlite_only("reads SQLite's query plans")
 async def test_every_fan_out_query_is_served_by_an_index():
     """No query a fan-out runs per channel (or per page) scans a table or sorts it: with
     10,000 channels and a year of ledger rows, each stays a b-tree lookup."""
