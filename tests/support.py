@@ -551,12 +551,60 @@ class RawFile:
         self.conn.close()
 
 
-def raw_file(path) -> RawFile:
-    """The SQLite file by hand; on PostgreSQL the test is skipped (there is no file)."""
+class RawDatabase:
+    """:class:`RawFile`'s ``execute(sql, params)`` and ``close()`` on the PostgreSQL
+    database that stands for a SQLite path (``database_url_for``): SQL text with ``?``
+    placeholders, each statement committed at once on a connection of its own. Rows are
+    tuples by position (``fetchall()``, ``fetchone()``)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def execute(self, sql: str, params=()) -> _Rows:
+        return _Rows(in_a_thread(_run_text(self.url, sql, list(params))))
+
+    def close(self) -> None:
+        pass
+
+
+class _Rows(list):
+    def fetchall(self) -> list:
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None
+
+
+async def _run_text(url: str, sql: str, params: list) -> list:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    head, *rest = sql.split("?")
+    statement = head + "".join(f":p{i}{part}" for i, part in enumerate(rest))
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), {f"p{i}": v for i, v in enumerate(params)})
+            return [tuple(r) for r in result.all()] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def raw_file(path) -> RawFile | RawDatabase:
+    """The database by hand, for a row the stores would never write or a count they have
+    no method for: the SQLite file, or on PostgreSQL the database that stands for it
+    (plain SQL that both understand; see :class:`RawDatabase`)."""
+    url = database_url_for(path)
+    return RawFile(path) if url is None else RawDatabase(url)
+
+
+def sqlite_file(path) -> RawFile:
+    """The SQLite file itself (PRAGMAs, ``sqlite_master``, a legacy file's own SQL); on
+    PostgreSQL the test is skipped, saying so."""
     if TEST_DATABASE == "postgres":
         import pytest
 
-        pytest.skip("SQLite only: reads or writes the SQLite file by hand")
+        pytest.skip("SQLite only: reads or writes the SQLite file itself")
     return RawFile(path)
 
 

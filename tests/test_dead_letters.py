@@ -17,6 +17,7 @@ from tests.support import (
     raw_file,
     ready_db,
     slash_command_body,
+    sqlite_file,
     start_bot,
     stop_bot,
 )
@@ -188,7 +189,7 @@ async def test_dead_letters_are_deleted_after_the_retention_period(start, env, f
     db_path = env["SECBOT_DB"]
     first = await start()
     await stop_bot(first)
-    db = raw_file(db_path)
+    db = sqlite_file(db_path)  # old rows written as an older secbot spelled their times
     now = datetime.now(UTC)
     for age, what in ((timedelta(days=3), "old"), (timedelta(hours=1), "recent")):
         db.execute(

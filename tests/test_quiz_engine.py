@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
@@ -23,7 +24,7 @@ from content.quiz.store import Answer, Question, QuizStore, iso
 from content.quiz.store.tables import quiz_cards
 from content.quiz.updates import MessageUpdates
 from tests.quiz_support import LIBRARY, START, make_item
-from tests.support import in_a_thread, raw_file, ready_db
+from tests.support import RawDatabase, in_a_thread, raw_file, ready_db, sqlite_file
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
 ITEMS = list(LIBRARY.quiz_items.values())
@@ -237,9 +238,17 @@ async def store(tmp_path):
     await db.close()
 
 
+# A constraint the database itself enforces, refused by hand-written SQL: sqlite3's
+# error on SQLite, SQLAlchemy's driver-neutral one on PostgreSQL.
+INTEGRITY = (sqlite3.IntegrityError, IntegrityError)
+
+
 def raw(store: QuizStore):
-    """The store's SQLite file by hand (a row the store would refuse, a racing write)."""
-    return raw_file(store.db.engine.url.database)
+    """The store's database by hand (a row the store would refuse, a racing write)."""
+    url = store.db.engine.url
+    if url.get_backend_name() == "sqlite":
+        return raw_file(url.database)
+    return RawDatabase(url.render_as_string(hide_password=False))
 
 
 PLACE = Place("slack", "T1", "C1")
@@ -266,7 +275,7 @@ async def test_one_answer_per_person_per_question(store):
     assert (again.status, again.previous_choice) == ("duplicate", 0)
     [row] = await store.stats.answers(post_id=post.id)
     assert (row["seconds"], row["user_name"], row["choice"]) == (12.0, "Alex", 0)
-    with pytest.raises(sqlite3.IntegrityError):  # the database refuses it too
+    with pytest.raises(INTEGRITY):  # the database refuses it too
         raw(store).execute(
             "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
             " seconds, context, post_id, platform, workspace, channel, answered_at)"
@@ -423,7 +432,7 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
     assert (await store.prompts.record_prompt_answer("tip", bobs_answer)).status == "duplicate"
     [bobs] = await store.stats.answers(user_key="slack:U2")
     assert bobs["seconds"] == 0.0
-    with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
+    with pytest.raises(INTEGRITY):  # the database refuses a second one too
         raw(store).execute(
             "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
             " seconds, context, prompt_id, platform, workspace, channel, answered_at)"
@@ -434,7 +443,7 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
 
 
 async def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
-    db = raw_file(tmp_path / "old.db")
+    db = sqlite_file(tmp_path / "old.db")
     migrate(db.conn, "quiz", LEGACY["quiz"][:1])  # a database from before tip answers were kept
     # Written as that version's code wrote it (the store now writes later columns too).
     db.execute(

@@ -11,13 +11,21 @@ from bot.core.clock import FakeClock
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db
 from bot.storage.schema import upgrade
-from tests.support import eventually, raw_file, ready_db, start_bot, stop_bot
+from tests.support import (
+    database_url_for,
+    eventually,
+    raw_file,
+    ready_db,
+    sqlite_file,
+    start_bot,
+    stop_bot,
+)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def test_migrations_run_once_in_order_and_only_new_steps_later(tmp_path):
-    db = raw_file(tmp_path / "m.db")
+    db = sqlite_file(tmp_path / "m.db")
     steps = ["CREATE TABLE a (x INTEGER)", "ALTER TABLE a ADD COLUMN y TEXT"]
     assert migrate(db.conn, "demo", steps) == 2
     assert migrate(db.conn, "demo", steps) == 0  # applied steps are never re-run
@@ -32,11 +40,11 @@ def test_migrations_run_once_in_order_and_only_new_steps_later(tmp_path):
 async def test_the_app_opens_sqlite_in_wal_mode(tmp_path):
     db = await ready_db(tmp_path / "w.db")
     await db.close()
-    assert raw_file(tmp_path / "w.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sqlite_file(tmp_path / "w.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_failing_step_rolls_back_and_is_not_recorded(tmp_path):
-    db = raw_file(tmp_path / "m.db")
+    db = sqlite_file(tmp_path / "m.db")
     bad = ["CREATE TABLE b (x INTEGER); INSERT INTO b VALUES (1); INSERT INTO nowhere VALUES (1)"]
     with pytest.raises(sqlite3.OperationalError):
         migrate(db.conn, "demo", bad)
@@ -83,7 +91,7 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
 @pytest.mark.sqlite_only("reads SQLite's query plan")
 async def test_web_chat_next_version_reads_an_index(tmp_path):
     await (await ready_db(tmp_path / "w.db")).close()
-    db = raw_file(tmp_path / "w.db")
+    db = sqlite_file(tmp_path / "w.db")
     plan = " | ".join(
         r[3]
         for r in db.execute(
@@ -115,7 +123,10 @@ def _demo_table():
 
 
 async def _demo_db(tmp_path):
-    db = open_db(tmp_path / "core.db")
+    """A database of its own with the demo table: the SQLite file, or on PostgreSQL the
+    database that stands for it."""
+    path = tmp_path / "core.db"
+    db = open_db(database_url_for(path) or path)
     async with db.engine.begin() as conn:
         await conn.run_sync(_demo_table().metadata.create_all)
     return db
@@ -174,7 +185,8 @@ async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
 
 async def test_concurrent_read_modify_writes_in_atomic_lose_no_update(tmp_path):
     """The point of `atomic` once statements really interleave: 50 coroutines each read a
-    counter and write it back plus one; inside `atomic` (BEGIN IMMEDIATE) none is lost."""
+    counter and write it back plus one; inside `atomic` (BEGIN IMMEDIATE on SQLite, the
+    deciding read FOR UPDATE on PostgreSQL) none is lost."""
     import asyncio
 
     from sqlalchemy import insert, select, update
@@ -186,7 +198,8 @@ async def test_concurrent_read_modify_writes_in_atomic_lose_no_update(tmp_path):
 
     async def bump() -> None:
         async with atomic(db):
-            row = (await execute(db, select(demo.c.name).where(demo.c.id == 1))).scalar()
+            query = select(demo.c.name).where(demo.c.id == 1).with_for_update()
+            row = (await execute(db, query)).scalar()  # FOR UPDATE: PostgreSQL's row lock
             await asyncio.sleep(0)  # let the others run between the read and the write
             await execute(db, update(demo).where(demo.c.id == 1).values(name=str(int(row) + 1)))
 
@@ -207,10 +220,11 @@ async def test_utc_datetime_is_aware_in_and_aware_utc_out(tmp_path):
     await execute(db, insert(demo).values(name="paris", at=paris))
     at = (await execute(db, select(demo.c.at).where(demo.c.name == "paris"))).scalar()
     assert at == paris and at.tzinfo is UTC and at.hour == 9
-    stored = raw_file(tmp_path / "core.db").execute(
-        "SELECT at FROM demo WHERE name = 'paris'"
-    ).fetchone()[0]
-    assert stored == "2026-06-01T09:30:00.000000+00:00"  # fixed width, as the quiz wrote it
+    if db.dialect == "sqlite":  # on PostgreSQL it is a TIMESTAMP WITH TIME ZONE
+        stored = sqlite_file(tmp_path / "core.db").execute(
+            "SELECT at FROM demo WHERE name = 'paris'"
+        ).fetchone()[0]
+        assert stored == "2026-06-01T09:30:00.000000+00:00"  # fixed width, as the quiz wrote it
     with pytest.raises(Exception, match="timezone-aware"):
         await execute(db, insert(demo).values(name="naive", at=datetime(2026, 6, 1, 9, 30)))
     await db.close()
@@ -230,7 +244,7 @@ async def test_utc_datetime_reads_every_spelling_already_on_disk_and_orders_with
         "quiz iso": "2026-06-01T09:30:00.000000+00:00",
         "tips and paging": "2026-06-01T09:30:00.000000Z",
     }
-    raw = raw_file(tmp_path / "core.db")
+    raw = sqlite_file(tmp_path / "core.db")
     for name, text in spellings.items():
         raw.execute("INSERT INTO demo (name, at) VALUES (?, ?)", [name, text])
     raw.close()
@@ -285,7 +299,7 @@ def test_operators_upgrade_and_inspect_the_schema_by_hand(tmp_path):
 async def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_path):
     path = tmp_path / "newer.db"
     await (await ready_db(path)).close()
-    db = raw_file(path)
+    db = sqlite_file(path)
     db.execute("UPDATE alembic_version SET version_num = '9999'")  # a later secbot's
     db.close()
     for args in [(), ("db", "upgrade")]:
@@ -294,7 +308,7 @@ async def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_p
         problem = [line for line in proc.stderr.splitlines() if "9999" in line]
         assert len(problem) == 1 and "newer than this secbot knows" in problem[0]
         assert str(path) in problem[0] and "Traceback" not in proc.stderr
-    db = raw_file(path)
+    db = sqlite_file(path)
     assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999"
     db.close()
 
@@ -305,7 +319,7 @@ async def test_the_upgrade_is_one_transaction(tmp_path):
 
     from bot.storage.migrations.legacy import LEGACY
 
-    db = raw_file(tmp_path / "half.db")
+    db = sqlite_file(tmp_path / "half.db")
     migrate(db.conn, "core.teams", LEGACY["core.teams"][:2])
     db.execute("CREATE TABLE inbox (clash INTEGER)")  # core.inbox's first step will fail
     engine_db = open_db(tmp_path / "half.db")

@@ -15,7 +15,7 @@ from bot.core import DeliveryFailed
 from bot.core.model import Message, Place, Section
 from tests import incident_support
 from tests.incident_support import buttons, card_text
-from tests.support import raw_file, ready_db, start_bot, stop_bot
+from tests.support import ready_db, sqlite_file, start_bot, stop_bot
 from tests.test_incident_checklist import TEAM, by_id, click, expected_phase, web_incident
 from tests.test_output_safety import db_bytes
 
@@ -35,7 +35,7 @@ async def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     from bot.storage.migrations.legacy import LEGACY
     from incidents.store import IncidentStore
 
-    db = raw_file(tmp_path / "old.db")
+    db = sqlite_file(tmp_path / "old.db")
     migrate(db.conn, "incidents", LEGACY["incidents"][:1])  # as the main of that time left it
     origin = {"platform": "slack", "workspace": "TOLD", "channel": "C1", "is_direct": False,
               "thread": None}  # fmt: skip
@@ -76,7 +76,7 @@ async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(t
     from incidents.report import build_report
     from incidents.store import IncidentStore
 
-    db = raw_file(tmp_path / "old.db")
+    db = sqlite_file(tmp_path / "old.db")
     migrate(db.conn, "incidents", LEGACY["incidents"][:3])  # before the issue 15 triage
     origin = {"platform": "web", "workspace": "local", "channel": "c", "is_direct": False,
               "thread": None}  # fmt: skip
@@ -154,7 +154,7 @@ async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path,
     try:
         assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
         await fake_connector.wait_for(lambda s: s.sent())
-        raw_file(db).execute(
+        sqlite_file(db).execute(
             "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
             " is_personal, active, updated_at, trust) SELECT 'a:legacy', reference, tenant_id,"
             " is_personal, 1, updated_at, NULL FROM teams_conversations"
@@ -234,7 +234,7 @@ async def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
     from bot.storage.schema import head, status, upgrade
 
     path = _legacy_copy(tmp_path)
-    db = raw_file(path)
+    db = sqlite_file(path)
     before = _every_row(db)
     assert before and all(before.values()), "the fixture has rows in every table"
     engine_db = open_db(path)
@@ -293,7 +293,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     finally:
         await stop_bot(first)
     # The database as it was before (revision 0001): none of the new columns or table.
-    db = raw_file(env["SECBOT_DB"])
+    db = sqlite_file(env["SECBOT_DB"])
     for column in ("help_by", "help_name", "help_at"):
         db.execute(f"ALTER TABLE incident_steps DROP COLUMN {column}")
     db.execute("DROP TABLE incident_checklists")
