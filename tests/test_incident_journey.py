@@ -181,7 +181,7 @@ class SlackDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         redrawn = [u for u in self.fake.api_calls("chat.update") if u.get("ts") == ts]
         if redrawn:
             return redrawn[-1]
@@ -337,14 +337,14 @@ class TeamsDoor(Door):
         return buttons(started[0], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         redrawn = [u for u in self.fake.updates() if u.get("id") == card_id]
         if redrawn:
             return self.cards(redrawn)[-1]
         return next(c for c in self.cards(self.fake.sent()) if buttons(c, "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         await self.invoke(
             "incident:triage", f"{incident_id}|{answer}", aad=self.reporter, reply_to_id=card_id
         )
@@ -371,7 +371,7 @@ class TeamsDoor(Door):
         await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         body = await self.invoke(
             "incident.handover", incident_id, aad=self.reporter, reply_to_id=card_id
         )
@@ -441,12 +441,12 @@ class WebDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         messages = await self.bot.web_messages(user=self.reporter)
         return next(m for m in messages if str(m["id"]) == str(card_id))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         await self.click(self.reporter, "incident:triage", f"{incident_id}|{answer}", card_id)
 
     async def checklist(self, incident_id: str) -> Any:
@@ -462,7 +462,7 @@ class WebDoor(Door):
         await self.click(self.reporter, "incident:done", value, checklist_id)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         picker = (await self.click(self.reporter, "incident.handover", incident_id, card_id))[-1]
         assert picker["private"]
         await self.click(

@@ -207,7 +207,7 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
 
     from tests.support import slash_command_body
 
-    other = sqlite3.connect(running.settings.db_path, isolation_level=None)
+    other = sqlite3.connect(running.settings.db_path, isolation_level=None, timeout=30)
     # The write lock first (waiting for it): the app's workers write meanwhile, and a
     # statement that reads and then writes would fail at once on a stale snapshot.
     other.execute("BEGIN IMMEDIATE")
