@@ -20,10 +20,20 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="counts, readability, oldest source dates and lint findings"
     )
     report.add_argument("dir", nargs="?", help="a folder of extra content packs to include")
-    db = sub.add_parser("db", help="the database's schema (SECBOT_DB)")
+    db = sub.add_parser("db", help="the database: schema, backups, tables (SECBOT_DB)")
     db_sub = db.add_subparsers(dest="db_cmd", required=True)
     db_sub.add_parser("upgrade", help="apply every schema revision the database lacks")
     db_sub.add_parser("current", help="say which schema revision the database is at")
+    backup = db_sub.add_parser(
+        "backup", help="copy the SQLite database to a new file, safely while secbot runs"
+    )
+    backup.add_argument("path", help="the new file (secbot never overwrites one)")
+    restore = db_sub.add_parser(
+        "restore", help="replace the SQLite database with a backup (stop secbot first)"
+    )
+    restore.add_argument("path", help="a file made by db backup")
+    db_sub.add_parser("tables", help="how many rows each table holds, and the file's size")
+    db_sub.add_parser("vacuum", help="give back the space deleted rows left (stop secbot first)")
     pkg = sub.add_parser("teams-package", help="write the Teams app package zip")
     pkg.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
     pkg.add_argument("--out", default="secbot-teams.zip", help="where to write the zip")
@@ -57,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as e:
             print(f"secbot: {e}", file=sys.stderr)
             return 2
+        if args.db_cmd in ("backup", "restore", "tables", "vacuum"):
+            from bot.storage.backup import main as file_main
+
+            path = getattr(args, "path", None)
+            return file_main(args.db_cmd, path, settings.db_path, settings.database_url)
         target = settings.database_url or settings.db_path
         return db_main(args.db_cmd, target, settings.database_shown)
     if args.cmd == "teams-package":

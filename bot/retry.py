@@ -83,6 +83,9 @@ class RetryPolicy:
 # Where each sender's numbers live, so they are easy to compare.
 PAGING = RetryPolicy(first=10.0, maximum=600.0, jitter=(1.0, 1.25))  # first: a setting
 TIPS = RetryPolicy(first=30.0, maximum=900.0, jitter=(0.75, 1.0))
+# Exam completions to a learning record store (content.training.xapi): nobody waits on
+# them, so back off up to an hour.
+LRS = RetryPolicy(first=30.0, maximum=3600.0, jitter=(1.0, 1.25))
 # Slack's 429s: Retry-After is honoured; without one, a second or so. Three retries,
 # as slack_sdk's own handler did.
 SLACK_RATE_LIMIT = RetryPolicy(first=1.0, maximum=60.0, growth=1.0, jitter=(1.0, 2.0), attempts=4)

@@ -48,6 +48,7 @@ from bot.storage.db import (
     write_problem,
 )
 from bot.storage.engine import DatabaseUnavailable, check
+from bot.storage.retention import DAY_SECONDS, Retention
 from bot.storage.sql import DB_ERRORS, Db
 from bot.tasks import TaskSet
 from bot.workers import Worker
@@ -144,15 +145,13 @@ def create_app(
     services.content = content if content is not None else load_content(settings)
 
     host = FeatureHost(services)
-    assert services.deliveries is not None
-    store = services.deliveries
-    prune = Worker(
-        "prune-deliveries", lambda: deliveries.prune_old(store, clock),
-        every=deliveries.PRUNE_EVERY_SECONDS, clock=clock,
-    )  # fmt: skip
-    host.add_worker(prune)
-    keep = webchat.retention(services)
-    host.add_worker(webchat.prune_worker(webchat.WebChatStore(db), keep, clock))
+    # The daily prune (bot/storage/retention.py): the core's pruners here, the domains'
+    # from their setup (services.find_feature(Retention)); one worker runs them all.
+    retention = Retention(db, clock)
+    services.provide(retention)
+    retention.add(deliveries.pruner(db, settings.keep_delivery_ids))
+    retention.add(webchat.pruner(webchat.WebChatStore(db), webchat.retention(services)))
+    host.add_worker(Worker("retention", retention.step, every=DAY_SECONDS, clock=clock))
     # Metrics (bot/metrics) first, so features can add what they measure to them.
     metrics = Metrics()
     services.provide(metrics)

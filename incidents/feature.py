@@ -26,6 +26,7 @@ from incidents.desk.paging_link import ACK_HINT
 from incidents.desk.reminders import LONGEST_WAIT, UPDATE
 from incidents.desk.takedowns import TAKEDOWN, chase_worker
 from incidents.playbook_lint import load_playbooks
+from incidents.store.retention import add_pruners
 
 if TYPE_CHECKING:
     from bot.core import Services, Turn
@@ -118,3 +119,4 @@ def setup(host: FeatureHost) -> None:
     host.registry.add_action(TAKEDOWN, named(desk, desk.takedowns.action))
     host.registry.add_file_listener(named_listener(desk, desk.evidence.on_files))
     host.add_worker(chase_worker(host.services, desk.takedowns))
+    add_pruners(host.services)  # closed incidents and old callbacks go in the daily prune

@@ -160,6 +160,12 @@ async def test_admins_list_retry_and_drop_dead_letters_from_chat(start, env, fak
         await bot.slash("/secbot", "deadletters drop 2", user="UADMIN", channel=CHANNEL)
         last = (await fake_slack.wait_for(lambda s: s.responses()[4:]))[-1]
         assert "There's no dead letter #2" in last["text"]
+        # Both are admin actions, kept in the audit log (issue 18 item 7); the refused
+        # and the repeated ones are not.
+        assert rows(db, "SELECT door, actor, action, target FROM audit_log ORDER BY id") == [
+            ("slack", "slack:UADMIN", "retried a dead letter", "dead letter #1"),
+            ("slack", "slack:UADMIN", "dropped a dead letter", "dead letter #2"),
+        ]
     finally:
         await stop_bot(bot)
 

@@ -31,6 +31,7 @@ class Info:
     reporter: str
     origin: dict | None = None
     platform_name: str = ""
+    owning_team: str = ""
 
 
 class StandInPager:

@@ -14,7 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 STORAGE_LAYER = (
+    "bot/storage/backup.py",  # the backup API's PRAGMAs (journal mode, quick_check)
     "bot/storage/db.py",
+    "bot/storage/sqlite_file.py",  # operator commands on the file (sqlite-utils, PRAGMAs)
     "bot/storage/engine.py",
     "bot/storage/sql.py",
     "bot/storage/migrations/",

@@ -37,6 +37,7 @@ async def test_the_pages_name_the_organisation_and_this_deployments_retention(tm
         "SECBOT_DB": str(tmp_path / "pages.db"),
         "SECBOT_ORGANISATION": "Department for <Tests> & Examples",
         "SECBOT_WEBCHAT_RETENTION_DAYS": "14",
+        "SECBOT_KEEP_QUIZ_ANSWERS": "36h",
     }
     bot = await start_bot(env)
     try:
@@ -48,6 +49,8 @@ async def test_the_pages_name_the_organisation_and_this_deployments_retention(tm
         assert "run by Department for &lt;Tests&gt; &amp; Examples" in body
         assert "<Tests>" not in body and "your organisation" not in body
     assert "deleted after 14 days" in privacy
+    assert "Each answer is deleted after\n36 hours" in privacy
+    assert "deleted\nwhole 730 days after the incident is closed" in privacy
     assert 'href="/terms"' in privacy and 'href="/privacy"' in terms
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app import SERVICES
+from bot.audit import AuditLog
 from bot.core.model import Place
 from content.tips.store import SENT, UNKNOWN, TipStore
 from tests.support import ready_db, stop_bot
@@ -424,6 +425,11 @@ async def test_admin_send_now_counts_as_today_then_extra(bot, fake_slack, clock)
     await fake_slack.wait_for(lambda s: len(tip_posts(s, "C1")) >= 3 or None)
     ids = [tip_id_of(p) for p in tip_posts(fake_slack, "C1")]
     assert len(set(ids)) == 3
+    # An admin action each time, in the audit log (issue 18); the refusal is not.
+    entries = await AuditLog(bot.app[SERVICES].db).all()
+    assert [(e.actor, e.action, e.target) for e in entries] == [
+        ("slack:UADMIN", "sent a channel's tip now", "tip subscription #1 (sent)")
+    ] * 2
 
 
 async def test_admin_list_and_non_admin_refused(bot, fake_slack):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.audit import AuditLog
+from bot.server import SERVICES
 from tests.support import start_bot, stop_bot
 from tests.tips_helpers import checked, library, tip_posts, tips_of, unpaced
 
@@ -95,6 +97,10 @@ async def test_a_pause_survives_a_restart_until_an_admin_resumes(boot, fake_slac
         said = (await fake_slack.wait_for(lambda s: s.responses()[1:]))[-1]
         assert "Slack workspace T111 is on again" in said["text"]
         assert (await healthz(bot))["paused_workspaces"] == []
+        (entry,) = await AuditLog(bot.app[SERVICES].db).page(10)
+        assert (entry.door, entry.actor, entry.action, entry.target) == (
+            "slack", "slack:UADMIN", "resumed delivery to a workspace", "the Slack workspace T111"
+        )  # fmt: skip
         await clock.advance(days=1)
         await checked(bot)
         assert sorted(p["channel"] for p in tip_posts(fake_slack)) == CHANNELS

@@ -7,6 +7,7 @@ and how often it was tried. The body it keeps has no tokens (``bot.adapters.slac
 
 from __future__ import annotations
 
+from bot import audit
 from bot.core import Turn
 from bot.core.features import FeatureHost
 from bot.core.hints import typed
@@ -83,6 +84,8 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
     if verb == "drop":
         done = await store.drop(letter_id)
         await turn.reply(_private(f"Dropped dead letter #{letter_id}." if done else missing))
+        if done:
+            await audit.record(turn, "dropped a dead letter", f"dead letter #{letter_id}")
         return
     intake = turn.services.slack_intake
     if intake is None:
@@ -93,6 +96,7 @@ async def _act(turn: Turn, store: DeadLetters, verb: str, number: str) -> None:
         await turn.reply(_private(missing))
         return
     intake.notify()
+    await audit.record(turn, "retried a dead letter", f"dead letter #{letter_id}")
     await turn.reply(
         _private(
             f"Dead letter #{letter_id} is being tried again. If it fails again it comes "

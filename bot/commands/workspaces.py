@@ -6,6 +6,7 @@ decision because only they know the app's installation or token has been fixed.
 
 from __future__ import annotations
 
+from bot import audit
 from bot.core import Turn
 from bot.core.features import FeatureHost
 from bot.core.hints import typed
@@ -49,6 +50,7 @@ async def resume(turn: Turn) -> None:
         return
     if pauses is not None and await pauses.resume(platform, workspace):
         where = Pause(platform, workspace, "", turn.services.clock.now()).where
+        await audit.record(turn, "resumed delivery to a workspace", f"the {where}")
         await turn.reply(
             _private(
                 f"Delivery to the {where} is on again. If the platform still refuses secbot, "

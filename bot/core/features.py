@@ -22,9 +22,14 @@ FEATURES: list[str] = [
     "bot.commands.help",
     "bot.commands.deadletters",
     "bot.commands.workspaces",
+    "bot.audit.command",
+    "bot.privacy.command",
     "content.tips.feature",
     "content.quiz.feature",
+    "content.training.feature",
     "incidents.feature",
+    "incidents.reviews.feature",
+    "incidents.register.feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

@@ -10,6 +10,7 @@ retention periods actually configured, so the notice says what this deployment d
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from functools import partial
 from importlib import resources
 from string import Template
@@ -36,12 +37,23 @@ def _days(value: float) -> str:
     return f"{value:g}"
 
 
+def _period(value: timedelta) -> str:
+    """A retention period as people read it: "365 days", "12 hours"."""
+    hours = value.total_seconds() / 3600
+    if hours % 24 == 0:
+        days = int(hours // 24)
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
 def page_text(filename: str, settings: Settings) -> str:
     template = resources.files("bot").joinpath("static", filename).read_text(encoding="utf-8")
     return Template(template).substitute(
         organisation=html.escape(settings.organisation or NO_NAME),
         webchat_days=_days(settings.webchat_retention_days),
         inbox_days=_days(settings.inbox_retention_days),
+        quiz_period=_period(settings.keep_quiz_answers),
+        incident_period=_period(settings.keep_closed_incidents),
     )
 
 

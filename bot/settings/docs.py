@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from annotated_types import Ge, Le
 
 from bot.settings.base import bounds
 from bot.settings.model import Settings
+from bot.settings.retention import LONGEST, SHORTEST, duration_text
 
 
 def markdown() -> str:
@@ -37,6 +39,8 @@ def markdown() -> str:
             isinstance(m, (Ge, Le)) for m in field.metadata
         ):
             limits = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        elif kind == "duration":
+            limits = f"{duration_text(SHORTEST)} to {duration_text(LONGEST)}"
         else:
             limits = ""
         row = (
@@ -62,6 +66,8 @@ def _kind(annotation: Any) -> str:
         return "whole number"
     if annotation is float:
         return "number"
+    if annotation is timedelta:
+        return "duration"
     if annotation is bool or text == "bool | None":
         return "true or false"
     if "Literal" in text:
@@ -74,6 +80,8 @@ def _kind(annotation: Any) -> str:
 def _default(value: Any) -> str:
     if value is None or value == () or value == frozenset():
         return "(unset)"
+    if isinstance(value, timedelta):
+        return f"`{duration_text(value)}`"
     if isinstance(value, bool):
         return "true" if value else "false"
     return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"

@@ -21,7 +21,10 @@ from bot.settings.base import env_name
 from bot.settings.environment import EnvironmentSettings, read_env_file
 from bot.settings.incidents import IncidentSettings, PagingSettings
 from bot.settings.operations import OperationsSettings
+from bot.settings.people import PeopleSettings
+from bot.settings.privacy import PrivacySettings
 from bot.settings.quiz_tips import QuizTipsSettings
+from bot.settings.retention import RetentionSettings
 from bot.settings.rules import check_modes, check_pairs
 from bot.settings.server import ServerSettings
 from bot.settings.slack import SlackSettings
@@ -35,7 +38,10 @@ log = logging.getLogger("bot.settings")  # the name people filter on
 # reverse of the order docs/configuration.md shows them (Server first).
 class Settings(
     EnvironmentSettings,
+    RetentionSettings,
     OperationsSettings,
+    PrivacySettings,
+    PeopleSettings,
     PagingSettings,
     IncidentSettings,
     QuizTipsSettings,

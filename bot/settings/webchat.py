@@ -28,7 +28,7 @@ class WebChatSettings(ServerSettings):
     )
     webchat_retention_days: int = setting(
         "SECBOT_WEBCHAT_RETENTION_DAYS", 30,
-        "Web chat messages older than this many days are deleted (checked hourly).",
+        "Web chat messages older than this many days are deleted (by the daily prune).",
         group="Web chat", ge=1, le=3650,
     )
 

@@ -6,24 +6,17 @@ resend an activity. The key is the platform's own identity for the delivery.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Table, Text, delete, select
 
-from bot.storage.sql import DB_ERRORS, Db, UtcDateTime, atomic, execute, metadata, upsert
-
-if TYPE_CHECKING:
-    from bot.core.clock import Clock
-
-log = logging.getLogger(__name__)
+from bot.storage.retention import Pruner, delete_some
+from bot.storage.sql import Db, UtcDateTime, atomic, execute, metadata, upsert
 
 # Platforms retry within minutes (Slack for about an hour at most), so a week of
-# identities is plenty; pruning once a day keeps the table from growing forever.
+# identities is plenty (SECBOT_KEEP_DELIVERY_IDS); the daily prune deletes older ones.
 KEEP = timedelta(days=7)
-PRUNE_EVERY_SECONDS = 24 * 60 * 60
 
 processed_deliveries = Table(
     "processed_deliveries",
@@ -66,13 +59,11 @@ class DeliveryStore:
         return (await execute(self.db, delete(processed_deliveries).where(old))).rowcount
 
 
-async def prune_old(store: DeliveryStore, clock: Clock) -> None:
-    """Forget deliveries seen more than a week ago (the app runs this daily, as a
-    ``bot.workers`` worker)."""
-    try:
-        removed = await store.prune(clock.now())
-    except DB_ERRORS as e:
-        log.warning("could not prune processed deliveries: %s", e)
-    else:
-        if removed:
-            log.info("pruned %d processed deliveries older than %s", removed, KEEP)
+def pruner(db: Db, keep: timedelta) -> Pruner:
+    """For the daily prune (:mod:`bot.storage.retention`): delivery ids older than ``keep``."""
+
+    async def batch(before: datetime, limit: int) -> int:
+        old = processed_deliveries.c.seen_at < before
+        return await delete_some(db, processed_deliveries, old, limit)
+
+    return Pruner("handled delivery ids", keep, batch)

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .entry import Entry, Kind
-from .models import MODULES, PRINCIPLES, QuizItem, Tip
+from .models import MODULES, PLATFORM_LABELS, PRINCIPLES, QuizItem, Tip
 from .problems import ContentError, Problem, display_path, errors, warnings
 from .rules import Counts, check_content, check_id, count
 from .yamlio import KEY_LINES, LINE, line_at, read_yaml, strip_lines
@@ -244,14 +244,16 @@ class ContentLibrary:
         return self.tips.get(tip_id)
 
     def tags(self) -> list[str]:
-        """Tags that have at least one quiz item: modules, then principles, then topics."""
+        """Tags that have at least one quiz item: modules, then principles, then topics,
+        then platforms."""
         used: set[str] = set()
         for item in self.quiz_items.values():
             used |= item.tags()
         modules = [m for m in MODULES if m in used]
         principles = [p for p in PRINCIPLES if p in used]
-        topics = sorted(used - set(MODULES) - set(PRINCIPLES))
-        return modules + principles + topics
+        platforms = [p for p in PLATFORM_LABELS if p in used]
+        topics = sorted(used - set(MODULES) - set(PRINCIPLES) - set(platforms))
+        return modules + principles + topics + platforms
 
     def items_for_tag(self, tag: str) -> list[QuizItem]:
         """Quiz items whose module, principle or topics match `tag` (case-insensitive)."""

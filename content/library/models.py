@@ -21,6 +21,13 @@ Principle = Literal[
     "recovery-plan",
 ]
 Difficulty = Literal[1, 2, 3]
+# The platforms a tip or question is about (``platforms:``), by the accounts register's
+# codes (incidents/register/platforms.py; tests/test_register_content.py keeps the two
+# lists the same). Empty means it is about every platform.
+PlatformCode = Literal[
+    "x", "facebook", "instagram", "linkedin", "youtube", "tiktok", "threads", "bluesky",
+    "flickr", "whatsapp-channel", "other",
+]  # fmt: skip
 
 MODULES: tuple[Module, ...] = ("policy", "accounts", "people")
 PRINCIPLES: tuple[Principle, ...] = (
@@ -91,9 +98,21 @@ TOPIC_LABELS: dict[str, str] = {
 TOPICS: frozenset[str] = frozenset(TOPIC_LABELS)
 
 
+PLATFORM_LABELS: dict[str, str] = {
+    "x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn",
+    "youtube": "YouTube", "tiktok": "TikTok", "threads": "Threads", "bluesky": "Bluesky",
+    "flickr": "Flickr", "whatsapp-channel": "WhatsApp channel", "other": "Other platforms",
+}  # fmt: skip
+
+
 def tag_label(tag: str) -> str:
-    """Human label for any tag the bot accepts (module, principle or topic)."""
-    return MODULE_LABELS.get(tag) or PRINCIPLE_LABELS.get(tag) or TOPIC_LABELS.get(tag, tag)
+    """Human label for any tag the bot accepts (module, principle, topic or platform)."""
+    return (
+        MODULE_LABELS.get(tag)
+        or PRINCIPLE_LABELS.get(tag)
+        or TOPIC_LABELS.get(tag)
+        or PLATFORM_LABELS.get(tag, tag)
+    )
 
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -148,6 +167,7 @@ class QuizItem(_Strict):
     scenario: bool = False
     source: Source
     enabled: bool = True
+    platforms: list[PlatformCode] = Field(default_factory=list)
 
     @property
     def correct_index(self) -> int:
@@ -155,7 +175,8 @@ class QuizItem(_Strict):
         return next(i for i, option in enumerate(self.options) if option.correct)
 
     def tags(self) -> set[str]:
-        return {self.module, self.principle, *self.topics}
+        """What ``/quiz <tag>`` matches: module, principle, topics and platforms."""
+        return {self.module, self.principle, *self.topics, *self.platforms}
 
 
 class Tip(_Strict):
@@ -168,6 +189,8 @@ class Tip(_Strict):
     topics: list[str] = Field(min_length=1)
     source: Source
     enabled: bool = True
+    platforms: list[PlatformCode] = Field(default_factory=list)
 
     def tags(self) -> set[str]:
-        return {self.module, self.principle, *self.topics}
+        """What ``/quiz <tag>`` matches: module, principle, topics and platforms."""
+        return {self.module, self.principle, *self.topics, *self.platforms}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import audit
 from bot.core import Turn
 from bot.core.actions import value_ints
 from bot.core.model import Message
@@ -147,6 +148,10 @@ class ChannelQuiz:
         if post.message_id is None and turn.incoming.message is not None:
             await self.store.channel.set_message(post.id, turn.incoming.message.id)
         if await self.store.channel.close_post(post.id, self.shared.clock.now()):
+            if turn.actor.key != post.posted_by:  # an admin, closing someone else's
+                await audit.record(
+                    turn, "closed someone else's quiz question early", f"question #{post.id}"
+                )
             await self.refresh(post.id, turn)
         else:
             await turn.reply(render.private("This question has already closed."))

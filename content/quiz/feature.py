@@ -42,6 +42,7 @@ from content.quiz.sessions import Sessions
 from content.quiz.shared import QuizShared
 from content.quiz.stats import QuizStats
 from content.quiz.store import AnswerResult, QuizStore
+from content.quiz.store.retention import add_pruner
 from content.quiz.updates import MessageUpdates
 
 
@@ -135,3 +136,4 @@ def setup(host: FeatureHost) -> None:
     )
     host.registry.add_action("quiz", quiz.action)
     host.add_worker(quiz.close_worker())
+    add_pruner(host.services)  # answers past SECBOT_KEEP_QUIZ_ANSWERS go in the daily prune

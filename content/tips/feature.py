@@ -27,11 +27,13 @@ import logging
 import random
 from typing import TYPE_CHECKING
 
+from bot import audit
 from bot.core import Turn
 from bot.core.actions import button_value, value_parts, verb
 from bot.core.features import FeatureHost
 from bot.core.hints import typed
 from bot.core.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.team_platforms import TeamPlatforms
 from content.tips.delivery import TipDelivery
 from content.tips.message import tip_message
 from content.tips.schedule import EXAMPLE, ScheduleError, local_text, parse_subscribe_args
@@ -117,9 +119,22 @@ async def tip_now(turn: Turn, _rest: str) -> None:
     if not ids:
         await turn.reply(_text("There are no tips to show yet. Please try again later."))
         return
+    ids = await _for_my_platforms(turn, delivery, ids)
     tip = delivery.tip(random.choice(ids))
     assert tip is not None
     await turn.reply(tip_message(tip, private=True))
+
+
+async def _for_my_platforms(turn: Turn, delivery: TipDelivery, ids: list[str]) -> list[str]:
+    """The tips aimed at the platforms the person's team uses (``platforms:`` in the
+    content; the team's platforms from the accounts register), when there are any;
+    otherwise every tip."""
+    source = turn.services.find_feature(TeamPlatforms)  # type: ignore[type-abstract]
+    mine = await source.platforms_for(turn.place, turn.actor.user_id) if source else frozenset()
+    if not mine:
+        return ids
+    aimed = [i for i in ids if (tip := delivery.tip(i)) is not None and mine & set(tip.platforms)]
+    return aimed or ids
 
 
 async def subscribe(turn: Turn, rest: str) -> None:
@@ -291,6 +306,9 @@ async def send_now(turn: Turn, _rest: str) -> None:
         )
         return
     result, counted = await delivery.send_now(sub, turn.incoming.delivery_id or None)
+    await audit.record(
+        turn, "sent a channel's tip now", f"tip subscription #{sub.id} ({result.status})"
+    )
     if result.status == "sent":
         text = (
             "Sent. It counts as today's tip, so no second one will follow today."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import audit
 from bot.core import Turn
 from incidents import cards
 from incidents.desk.job import DeskJob
@@ -38,6 +39,9 @@ class Acknowledgement(DeskJob):
             allowed = await self.pager.can_acknowledge(inc.id, actor.key, is_admin)
         else:
             allowed = is_admin or actor.key == inc.commander
+        # An admin acknowledging a page meant for a team they are not in acts for
+        # someone else: the audit log keeps it.
+        for_someone_else = allowed and is_admin and not await self._allowed_anyway(inc, actor)
         if not allowed:
             await turn.reply(
                 cards.note(
@@ -52,6 +56,12 @@ class Acknowledgement(DeskJob):
             await self.stop_paging(inc, actor.key)
             name = actor.name or actor.user_id
             await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
+            if for_someone_else:
+                await audit.record(
+                    turn,
+                    "acknowledged a page for someone else",
+                    f"{inc.id}, paged to {inc.team or 'no team'}",
+                )
             await self.desk.reminders.after_ack(inc)
             await self.desk.refresh(inc.id, turn)
             await turn.reply(
@@ -71,6 +81,12 @@ class Acknowledgement(DeskJob):
                 private=True,
             )
         )
+
+    async def _allowed_anyway(self, inc: Incident, actor) -> bool:
+        """Whether ``actor`` could acknowledge without being an admin."""
+        if self.pager is not None:
+            return await self.pager.can_acknowledge(inc.id, actor.key, False)
+        return actor.key == inc.commander
 
     async def stop_paging(self, inc: Incident, by: str) -> None:
         """Tell the pager who acknowledged (nothing happens if it already knows).

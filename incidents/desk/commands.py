@@ -26,6 +26,8 @@ from bot.core.model import Actions, Button, Message, Place, Section
 from incidents import cards, people, text_limits
 from incidents.access import refused_start
 from incidents.desk.job import DeskJob
+from incidents.register.model import Account
+from incidents.register.platforms import triage_platform
 from incidents.store import StartRefused
 from incidents.triage import PLATFORM_LABELS, parse_start, sounds_hacked
 
@@ -122,6 +124,9 @@ class Commands(DeskJob):
         if kind == "offer":
             await self.offer_accepted(turn, list(value_parts(turn.incoming.value, 2) or ()))
             return
+        if kind == "pick":
+            await self.account_picked(turn, turn.incoming.value)
+            return
         handler = {
             "triage": d.triage.on_triage,
             "ack": d.acks.on_ack,
@@ -168,21 +173,47 @@ class Commands(DeskJob):
         await turn.reply(Message(words, (Section(words), Actions((start,)))))
         return True
 
-    async def offer_accepted(self, turn: Turn, parts: list[str]) -> None:
+    async def account_picked(self, turn: Turn, value: str) -> None:
+        """A registered account chosen from the offer (``registered.py``), or "Another
+        account": start, keyed on the offer message like the offer below."""
+        account = None
+        if value.isdigit():
+            account = await self.desk.registered.get(turn, int(value))
+            if account is None:
+                await turn.reply(cards.note("That account is not in the register now.",
+                                            private=True))  # fmt: skip
+                return
+        await self.offer_accepted(turn, [], account=account, ask=False)
+
+    async def offer_accepted(
+        self, turn: Turn, parts: list[str], *, account: Account | None = None, ask: bool = True
+    ) -> None:
         """The offer's button: start with the platform and account read from the words.
         The key is the offer message, so a second click finds the same incident."""
         platform, handle = (parts + ["", ""])[:2]
         message = turn.incoming.message
         key = f"offer:{turn.place.platform}:{turn.place.channel}:{message.id}" if message else None
         args = " ".join(w for w in (platform, handle) if w)
-        await self.start(turn, args, drill=False, key=key)
+        await self.start(turn, args, drill=False, key=key, account=account, ask=ask)
         inc = await self.store.for_delivery(key) if key else None
         if inc is not None:  # the button is spent: say where the questions are instead
             await turn.update_original(
                 cards.note(f"Report {inc.id} started: the questions are in the card below.")
             )
 
-    async def start(self, turn: Turn, args: str, *, drill: bool, key: str | None = None) -> None:
+    async def start(
+        self,
+        turn: Turn,
+        args: str,
+        *,
+        drill: bool,
+        key: str | None = None,
+        account: Account | None = None,
+        ask: bool = True,
+    ) -> None:
+        """Start an incident. ``account``: the registered account it is about (picked
+        from the offer); ``ask``: with no account named, offer the registered ones first
+        (``registered.py``)."""
         if not turn.place.channel:  # a delivery naming no conversation: nowhere to work it
             await turn.reply(
                 cards.note("I can't start a report here. Try again from a channel.", private=True)
@@ -220,17 +251,30 @@ class Commands(DeskJob):
                 if ref is not None:
                     await self.store.set_card(inc.id, ref.id)
             return
+        registered = self.desk.registered
+        if account is None:
+            account = await registered.resolve(turn, parsed.platform, parsed.handle)
+        if account is None and not parsed.handle:
+            if drill:
+                account = await registered.for_drill(turn)
+            elif ask and await registered.offer(turn, parsed.platform):
+                return
+        platform, handle = parsed.platform, parsed.handle
+        if account is not None:
+            platform = platform or triage_platform(account.platform)
+            handle = handle or account.handle
         try:
             inc = await self.store.create(
                 self.desk.now(),
                 reporter=turn.actor,
                 origin=turn.place,
                 drill=drill,
-                platform=parsed.platform,
-                account=parsed.handle,
+                platform=platform,
+                account=handle,
                 department=department,
                 limits=self.desk.limits,
                 delivery_key=key,
+                owning_team=account.team or None if account else None,
             )
         except StartRefused as e:
             log.info("incident start refused (%s) for %s", e.kind, turn.actor.key)
@@ -238,6 +282,8 @@ class Commands(DeskJob):
             return
         if drill:
             await self.desk.event(inc, turn.actor, "drill", "This is a drill")
+        if account is not None:
+            await registered.prefill(turn, inc, account)
         words = inert(parsed.words).strip()
         if words:
             if len(words) > WORDS_SHOWN:

@@ -28,6 +28,7 @@ from incidents.desk.holding import Holding
 from incidents.desk.ico import IcoClock, card_blocks
 from incidents.desk.lifecycle import Lifecycle
 from incidents.desk.paging_link import PagingLink
+from incidents.desk.registered import RegisteredAccounts
 from incidents.desk.reminders import StatusReminders
 from incidents.desk.remote_paging import RemotePaging
 from incidents.desk.report import Reports
@@ -71,6 +72,7 @@ class IncidentDesk:
         self.ico = IcoClock(self)
         self.reminders = StatusReminders(self)
         self.remote = RemotePaging(self)
+        self.registered = RegisteredAccounts(self)
 
     @property
     def tz(self):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from bot import audit
 from bot.core import Turn
 from bot.core.actions import button_value, value_parts
 from bot.core.hints import typed
@@ -150,6 +151,8 @@ class Handover(DeskJob):
             return
         await self.store.set_commander(inc.id, key, name, self.desk.now())
         await self.desk.event(inc, turn.actor, "commander", f"Commander is now {name}")
+        if turn.actor.key != inc.commander:  # only an admin may hand over someone else's
+            await audit.record(turn, "handed over someone else's incident", inc.id)
         await self.invite(inc, key)
         await self.desk.refresh(inc.id)
         await turn.reply(cards.note(f"{cards.drill(inc)}{name} is now commander of {inc.id}."))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot import audit
 from bot.core import DeliveryFailed, Turn
 from bot.core.hints import typed
 from incidents import cards, text_limits
@@ -251,6 +252,8 @@ class Lifecycle(DeskJob):
             return
         name = turn.actor.name or turn.actor.user_id
         await self.desk.event(inc, turn.actor, "close", f"Closed by {name}: {summary}")
+        if turn.actor.key != inc.commander:  # only an admin may close someone else's
+            await audit.record(turn, "closed someone else's incident", inc.id)
         await self.desk.paging.resolve(inc)
         await self.desk.refresh(inc.id)
         closed = cards.note(f"{cards.drill(inc)}{inc.id} closed by {name}: {summary}")

@@ -69,6 +69,7 @@ class PagingLink(DeskJob):
             ),
             account=inc.account or "",
             department=inc.department,
+            owning_team=inc.owning_team or "",
             severity=inc.severity or 4,
             drill=inc.drill,
             reporter=inc.reporter,

@@ -18,6 +18,7 @@ FIELD_LIMITS = {
     "account": 120,
     "department": 120,
     "reporter": 200,
+    "owning_team": 200,
 }
 
 
@@ -37,6 +38,8 @@ class IncidentInfo:
     # The platform as it writes its own name ("X", "LinkedIn"), for what people read;
     # ``platform`` stays the id routing rules match. Empty in records from before it.
     platform_name: str = ""
+    # The account's owning team in the accounts register ("" when it is not registered).
+    owning_team: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,7 +97,7 @@ def severity_label(severity: int) -> str:
 
 
 def severity_change(was: int, now: int) -> str:
-    """"Severity raised from 3 (moderate) to 1 (critical)": the one wording of a change,
+    """ "Severity raised from 3 (moderate) to 1 (critical)": the one wording of a change,
     so the room, the timeline and the pager's own entry say the same (1 is the worst)."""
     way = "raised" if now < was else "lowered"
     return f"Severity {way} from {severity_label(was)} to {severity_label(now)}"

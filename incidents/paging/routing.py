@@ -93,12 +93,13 @@ class Rule(BaseModel):
     team: str
     description: str = ""
     department: list[str] | None = None
+    owning_team: list[str] | None = None  # the registered account's owning team
     account: list[str] | None = None
     platform: list[str] | None = None
     severity: list[int] | None = None
     min_severity: int | None = Field(default=None, ge=1, le=4)
 
-    @field_validator("department", "account", "platform", "severity", mode="before")
+    @field_validator("department", "owning_team", "account", "platform", "severity", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return as_list(v)
@@ -119,6 +120,10 @@ class Rule(BaseModel):
 
         if self.department is not None and fold(info.department) not in {
             fold(d) for d in self.department
+        }:
+            return False
+        if self.owning_team is not None and fold(info.owning_team) not in {
+            fold(t) for t in self.owning_team
         }:
             return False
         if self.account is not None and handle(info.account) not in {

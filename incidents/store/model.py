@@ -79,6 +79,9 @@ class Incident:
     harmful: str | None = None
     personal_data: str | None = None
     kind: str | None = None  # hijack | impersonation, fixed when triage finishes
+    # The owning team of the account in the accounts register (incidents/register), when
+    # the account is registered: routing rules can match on it.
+    owning_team: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -195,6 +198,7 @@ def incident_from_row(row: Any) -> Incident:
         harmful=r["harmful"],
         personal_data=r["personal_data"],
         kind=r["kind"],
+        owning_team=r.get("owning_team"),
     )
 
 

@@ -103,6 +103,7 @@ class IncidentStore:
         department: str | None = None,
         limits: StartLimits | None = None,
         delivery_key: str | None = None,
+        owning_team: str | None = None,
     ) -> Incident:
         """A new incident in triage, with the next id of the year (``SEC-2026-0042``).
 
@@ -133,6 +134,7 @@ class IncidentStore:
                 "created_at": now,
                 "tenant": tenant,
                 "delivery_key": delivery_key,
+                "owning_team": owning_team,
             }
             await execute(self.db, _ADD, values)
             await add_person_row(

@@ -64,6 +64,7 @@ incidents = Table(
     Column("harmful", Text),
     Column("personal_data", Text),
     Column("kind", Text),
+    Column("owning_team", Text),  # the registered account's owning team (revision 0009)
     Index("incidents_status", "status"),
     Index("incidents_tenant", "tenant", "status"),
     Index("incidents_tenant_created", "tenant", "created_at"),

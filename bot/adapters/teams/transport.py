@@ -25,6 +25,7 @@ from bot.adapters.teams.auth import (
     is_loopback_url,
 )
 from bot.adapters.teams.credentials import OutboundTokenUnavailable
+from bot.adapters.teams.file_parts import is_data_file, parts
 from bot.adapters.teams.store import ConversationStore
 from bot.core import WORKSPACE, DeliveryFailed
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
@@ -150,6 +151,8 @@ class TeamsTransport:
     async def upload(self, place: Place, filename: str, content: str) -> MessageRef | None:
         """The file as an attachment, and its text in the conversation too (some Teams
         clients offer no download for a data-URL file), as a reply with a file does."""
+        if is_data_file(filename):
+            return await self._upload_parts(place, filename, content)
         msg = Message(text=filename, attachment=(filename, content))
 
         async def send(ctx: TurnContext):
@@ -157,6 +160,27 @@ class TeamsTransport:
             if file_type(filename) == "text/markdown":  # HTML is no use as a message
                 await ctx.send_activity(file_as_text(filename, content))
             return resp
+
+        resp = await self._continue(place.channel, send)
+        return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def _upload_parts(self, place: Place, filename: str, content: str) -> MessageRef | None:
+        """A data file (an export, an audit log) in as many messages as it needs
+        (``file_parts``): one when it fits."""
+        files = parts(filename, content)
+
+        async def send(ctx: TurnContext):
+            first = None
+            for n, (name, text) in enumerate(files, 1):
+                said = (
+                    name
+                    if len(files) == 1
+                    else f"{name}: part {n} of {len(files)}, join them in order"
+                )
+                msg = Message(text=said, attachment=(name, text))
+                resp = await ctx.send_activity(with_file(to_activity_of(msg), name, text))
+                first = first or resp
+            return first
 
         resp = await self._continue(place.channel, send)
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
@@ -220,8 +244,15 @@ async def send_personal(
 
 
 def file_type(filename: str) -> str:
-    """The file's media type from its name: a report goes as Markdown and as HTML."""
-    return "text/html" if filename.lower().endswith(".html") else "text/markdown"
+    """The file's media type from its name: a report goes as Markdown and as HTML, an
+    export as JSON or CSV."""
+    for ending, kind in _FILE_TYPES.items():
+        if filename.lower().endswith(ending):
+            return kind
+    return "text/markdown"
+
+
+_FILE_TYPES = {".html": "text/html", ".json": "application/json", ".csv": "text/csv"}
 
 
 def file_attachment(filename: str, content: str) -> Attachment:

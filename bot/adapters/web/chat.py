@@ -26,7 +26,6 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
-    delete,
     func,
     insert,
     or_,
@@ -42,6 +41,7 @@ from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place
 from bot.http.json_body import read_json_object
 from bot.render.web import render
 from bot.settings import Settings
+from bot.storage.retention import Pruner, delete_some
 from bot.storage.sql import (
     DB_ERRORS,
     Db,
@@ -52,7 +52,6 @@ from bot.storage.sql import (
     metadata,
     serialize,
 )
-from bot.workers import Worker
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -66,6 +65,9 @@ webchat_messages = Table(
     Column("conversation", Text, nullable=False),
     Column("visible_to", Text),
     Column("sender", Text, nullable=False),
+    # Whose message it is (their web chat id), for a person's own messages; NULL for the
+    # bot's and for messages kept before revision 0007. People's rights find them by it.
+    Column("author", Text),
     Column("payload", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -76,8 +78,8 @@ webchat_messages = Table(
 
 WORKSPACE = "local"
 # Web chat history is kept SECBOT_WEBCHAT_RETENTION_DAYS (bot/settings/), then deleted
-# by prune_worker: it may hold incident details, and nobody needs it for ever.
-PRUNE_EVERY_SECONDS = 60 * 60
+# by the daily prune (pruner below): it may hold incident details, and nobody needs it
+# for ever.
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline
 # Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
 _WHOLE = re.compile(r"[0-9]{1,18}")
@@ -112,9 +114,10 @@ class WebChatStore:
         payload: dict,
         now: datetime,
         visible_to: str | None = None,
+        author: str | None = None,
     ) -> int:
         new = insert(webchat_messages).values(
-            conversation=conversation, visible_to=visible_to, sender=sender,
+            conversation=conversation, visible_to=visible_to, sender=sender, author=author,
             payload=json.dumps(payload), version=_NEXT_VERSION, created_at=now,
         )  # fmt: skip
         async with atomic(self.db):
@@ -173,15 +176,15 @@ class WebChatStore:
         )
         return list((await execute(self.db, query)).scalars())
 
-    async def prune(self, before: datetime) -> int:
-        """Delete messages created before ``before``; returns how many.
+    async def prune_some(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` messages created before ``before``; returns how many.
 
         The message with the highest version is always kept: new versions count up from
         it, and a page polling with ``after`` must never see versions go backwards."""
         m = webchat_messages.c
         newest = select(func.max(m.version)).scalar_subquery()
-        old = delete(webchat_messages).where(m.created_at < before, m.version < newest)
-        return (await execute(self.db, old)).rowcount
+        old = (m.created_at < before) & (m.version < newest)
+        return await delete_some(self.db, webchat_messages, old, limit)
 
     async def since(self, conversation: str, user: str, after: int) -> list[dict]:
         m = webchat_messages.c
@@ -471,7 +474,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         responder = WebResponder(transport, place, actor, original)
 
         async def echo(shown: dict = shown or {}) -> None:
-            await store.add(place.channel, "user", shown, now)
+            await store.add(place.channel, "user", shown, now, author=user_id)
 
         accepted = echo if shown else None
         if not await bot.handle(incoming, responder, on_accept=accepted):
@@ -526,18 +529,8 @@ def retention(services: Services) -> timedelta:
     return timedelta(days=services.settings.webchat_retention_days)
 
 
-def prune_worker(store: WebChatStore, keep: timedelta, clock) -> Worker:
-    """Delete web chat messages older than ``keep`` now, then every hour (a ``Worker``).
-    Runs whether or not the web chat is served, so history left from an earlier run is
-    pruned too."""
-
-    async def prune() -> None:
-        try:
-            removed = await store.prune(clock.now() - keep)
-        except DB_ERRORS as e:
-            log.warning("could not prune web chat history: %s", e)
-        else:
-            if removed:
-                log.info("pruned %d web chat messages older than %s", removed, keep)
-
-    return Worker("prune-webchat", prune, every=PRUNE_EVERY_SECONDS, clock=clock)
+def pruner(store: WebChatStore, keep: timedelta) -> Pruner:
+    """For the daily prune (:mod:`bot.storage.retention`): messages older than ``keep``.
+    It runs whether or not the web chat is served, so history left from an earlier run
+    is pruned too."""
+    return Pruner("web chat messages", keep, store.prune_some)

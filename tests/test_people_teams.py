@@ -1,0 +1,135 @@
+"""Assigned training, access reviews and leavers in Microsoft Teams, end to end over
+HTTP: authenticated activities and card clicks against the fake Bot Connector. Teams
+opens a 1:1 chat only through a conversation it knows, so reminders and owners'
+messages reach people privately from the channel the command was typed in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app import SERVICES
+from bot.core.actions import button_value
+from bot.core.clock import FakeClock
+from bot.core.model import Actor
+from incidents.register.model import Access, Details, Person
+from tests.incident_support import buttons, card_text
+from tests.support import stop_bot, teams_activity
+from tests.training_support import (
+    register_of,
+    reviews_of,
+    start_people_bot,
+    training_of,
+    write_teams,
+)
+
+TEAMS = """
+version: 1
+teams:
+  social-media:
+    leads: [teams:aad-lead]
+    members: [teams:aad-ann, teams:aad-bob]
+"""
+TENANT = "teams:tenant-1"
+
+
+@pytest.fixture
+async def bot(slack_env, fake_slack, fake_connector, tmp_path):
+    fake_connector.members.update(
+        {"aad-ann": "Ann Editor", "aad-bob": "Bob Writer", "aad-lead": "Lee Lead",
+         "aad-owner": "Olu Owner"}
+    )  # fmt: skip
+    env = {**slack_env, "SECBOT_PEOPLE_TEAMS": write_teams(tmp_path, TEAMS)}
+    clock = FakeClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday, before 10:00
+    b = await start_people_bot(env, clock=clock, slack=fake_slack, connector=fake_connector)
+    yield b
+    await stop_bot(b)
+
+
+def saying(fake_connector, words: str) -> list[dict]:
+    return [a for a in fake_connector.sent() if words in card_text(a)]
+
+
+async def test_training_in_teams(bot, fake_connector):
+    status, _ = await bot.teams_say(
+        "training assign team social-media by 2026-12-02", mention=True, aad="aad-lead"
+    )
+    assert status in (200, 201)
+    await fake_connector.wait_for(lambda s: saying(s, "Assigned the security exam to 2 people"))
+    a = await training_of(bot).store.of_person(TENANT, "teams:aad-ann")
+    assert a is not None and a.user_name == "Ann Editor"  # from the Teams roster
+
+    await bot.app[SERVICES].clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    found = await fake_connector.wait_for(
+        lambda s: (
+            len(saying(s, "A reminder: please take the security exam")) >= 2
+            and saying(s, "A reminder: please take the security exam")
+        )
+    )
+    assert len(found) == 2 and "@secbot quiz exam" not in card_text(found[0])
+
+
+async def test_access_review_and_leaver_in_teams(bot, fake_connector):
+    now = bot.app[SERVICES].clock.now()
+    account = await register_of(bot).add(
+        TENANT,
+        Details(
+            platform="linkedin",
+            handle="dept-news",
+            owner=Person("Olu Owner", "aad-owner"),
+            access=(Access(Person("Ann Editor", "aad-ann"), "admin"),),
+        ),  # fmt: skip
+        by=Actor("teams", "aad-admin", "Ada"),
+        now=now,
+    )
+    await bot.teams_say("access review", mention=True, aad="aad-admin")
+    (sent,) = await fake_connector.wait_for(lambda s: saying(s, "please check who can get into"))
+    assert "LinkedIn dept-news" in card_text(sent)
+    (review,) = await reviews_of(bot).store.open_reviews(TENANT)
+    assert buttons(sent, "access:keep") == [button_value(review.id, 0)]
+
+    status, body = await bot.teams_click(
+        "access:keep", button_value(review.id, 0), aad="aad-ann", personal=True
+    )
+    await fake_connector.wait_for(lambda s: saying(s, "Only the account's owner"))
+    status, body = await bot.teams_click(
+        "access:keep", button_value(review.id, 0), aad="aad-owner", personal=True
+    )
+    assert status == 200
+    status, body = await bot.teams_click(
+        "access:remove", button_value(review.id, 0), aad="aad-owner", personal=True
+    )
+    await fake_connector.wait_for(lambda s: saying(s, "already marked keep"))
+    decisions = await reviews_of(bot).store.decisions(review.id)
+    assert [d.decision for d in decisions.values()] == ["keep"]
+    fresh = await reviews_of(bot).store.get(TENANT, review.id)
+    assert fresh is not None and fresh.done_by == "teams:aad-owner"
+
+    await bot.teams_say("leaver @aad-ann", mention=True, aad="aad-admin")
+    await fake_connector.wait_for(lambda s: saying(s, "Ann Editor can reach 1 registered account"))
+    (task,) = await fake_connector.wait_for(lambda s: saying(s, "Ann Editor is leaving"))
+    (value,) = buttons(task, "leaver:confirm")
+    status, body = await bot.teams_click("leaver:confirm", value, aad="aad-owner", personal=True)
+    assert status == 200
+    kept = await register_of(bot).get(TENANT, account.id)
+    assert kept is not None and kept.access == ()
+
+
+async def test_a_teams_mention_assigns_the_person_the_exam_record_knows(bot, fake_connector):
+    """A Teams @mention names the Teams id (29:…); the roster gives the Entra object id
+    that exam records and the teams file use, so the assignment is the same person's."""
+    fake_connector.teams_ids["29:ann"] = "aad-ann"
+    act = teams_activity(
+        "training assign <at>Ann Editor</at> by 2026-12-02",
+        service_url=fake_connector.url, mention=True, aad="aad-admin",
+    )  # fmt: skip
+    act["entities"].append(
+        {"type": "mention", "text": "<at>Ann Editor</at>",
+         "mentioned": {"id": "29:ann", "name": "Ann Editor"}}
+    )  # fmt: skip
+    status, _ = await bot.teams(act)
+    assert status in (200, 201)
+    await fake_connector.wait_for(lambda s: saying(s, "Assigned the security exam to 1 person"))
+    a = await training_of(bot).store.of_person(TENANT, "teams:aad-ann")
+    assert a is not None and a.user_name == "Ann Editor"
