@@ -12,9 +12,8 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Integer, Text, bindparam, case, delete, exists, func, select, tuple_, update
-from sqlite_utils import Database
 
-from bot.storage.sql import execute, upsert
+from bot.storage.sql import Db, execute, upsert
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
@@ -43,7 +42,9 @@ _SERVED = select(_r.tip_id).where(
 )
 _HAS_DELIVERY = select(_d.id).where(_ON_DAY)
 _STATUS_ON = select(_d.status).where(_ON_DAY)
-_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing()
+# The new row's id comes back (RETURNING), or no row when a UNIQUE key was taken: the
+# driver's lastrowid is SQLite's alone.
+_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing().returning(tip_deliveries.c.id)
 _SERVE = upsert(tip_rotation).on_conflict_do_nothing()
 _NEXT_CYCLE = (
     update(tip_subscriptions)
@@ -141,7 +142,7 @@ _INTERRUPTED = select(*DELIVERY_COLUMNS).where(_d.status == SENDING).order_by(_d
 
 
 class Ledger:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def served(self, sub_id: int, cycle: int) -> set[str]:
@@ -194,10 +195,9 @@ class Ledger:
                     "request_key": request_key,
                 },
             )
-            if claimed.rowcount != 1:
+            delivery_id = claimed.scalar()
+            if delivery_id is None:
                 return None
-            delivery_id = claimed.lastrowid
-            assert delivery_id is not None  # one row was inserted
             await execute(
                 self.db,
                 _SERVE,
