@@ -363,7 +363,7 @@ FANOUT_CHANNELS = 10_000
 FANOUT_CONCURRENCY = 50
 
 
-async def _seed_subscriptions(db_path: str, n: int) -> None:
+async def seed_subscriptions(db_path: str, n: int) -> None:
     """n Slack channels subscribed to a daily tip due a minute ago, as if just missed."""
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -443,7 +443,7 @@ async def _fanout_trial(fake: Server) -> dict:
     """One fan-out of ours, then the ceiling straight after, against the same fake."""
     with tempfile.TemporaryDirectory() as d:
         env = our_env(fake, d, SECBOT_TIP_CONCURRENCY=str(FANOUT_CONCURRENCY))
-        await _seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
+        await seed_subscriptions(env["SECBOT_DB"], FANOUT_CHANNELS)
         _post(fake.url + "reset")
         started = time.time()
         srv = start("secbot", ["app.py"], env, timeout=60)
