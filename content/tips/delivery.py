@@ -23,9 +23,9 @@ How one scheduled delivery moves through the ledger (``content/tips/store/ledger
 That ``unknown`` is an at-most-once choice. A row in ``sending`` means the instance died
 during the one API call, and neither Slack's ``chat.postMessage`` nor the Bot Connector
 de-duplicates a repeated post, so re-sending could show the channel the same tip twice.
-The window is the posts on the wire and the rows just committed as ``sending`` (at most
-``2 × SECBOT_TIP_CONCURRENCY`` per platform per instance), so the rare loss is logged
-instead of risking duplicates. Channels that never reached ``sending`` are never lost.
+The window is one HTTP round trip per in-flight channel (at most
+``SECBOT_TIP_CONCURRENCY`` per platform per instance), so the rare loss is logged instead
+of risking duplicates. Channels that never reached ``sending`` are never lost.
 
 A *graceful* stop (a deploy, ``SIGTERM``) leaves nothing in ``sending``: the worker
 stops starting new posts, waits up to ``SECBOT_TIP_DRAIN_SECONDS`` (default 5) for the

@@ -33,13 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Workers per post on the wire. A worker waits for its row's `sending` to be committed
-# (a batched write, a few event-loop turns) before posting; with twice as many workers
-# as posts allowed on the wire, the next rows' commits overlap the posts in flight, so
-# the wire is kept busy. The cost: a kill can leave up to this many times
-# SECBOT_TIP_CONCURRENCY rows in `sending` (recorded `unknown`, see lease.py).
-STARTED_AHEAD = 1
-
 
 class FanOut:
     """Sends ready deliveries and records each outcome."""
@@ -62,16 +55,7 @@ class FanOut:
         self.concurrency = services.settings.tip_concurrency
         self.pacer = Pacer()
         self._messages: dict[str, tuple[Tip, Message]] = {}
-        self._gates: dict[str, asyncio.Semaphore] = {}
         self.active = 0  # fan-outs running (the lease renewer renews while any is)
-
-    def _gate(self, platform: str) -> asyncio.Semaphore:
-        """At most ``concurrency`` posts on the wire per platform (``STARTED_AHEAD``
-        workers per post share them)."""
-        gate = self._gates.get(platform)
-        if gate is None:
-            gate = self._gates[platform] = asyncio.Semaphore(self.concurrency)
-        return gate
 
     @property
     def clock(self):
@@ -241,8 +225,7 @@ class FanOut:
         (for a post that went through, the item for ``store.mark_sent_many``)."""
         store = self.store
         try:
-            async with self._gate(place.platform):
-                ref = await transport.post(place, self._message(tip))
+            ref = await transport.post(place, self._message(tip))
         except DeliveryFailed as e:
             return self.refusals.refused(row, key, e)
         except TimeoutError:
@@ -267,12 +250,13 @@ class FanOut:
 
 class _Feed:
     """A fan-out's rows: claimed a page at a time, queued per platform, and taken by
-    that platform's workers; a worker whose queue runs dry claims the next page.
+    that platform's workers.
 
-    Workers start as a page brings rows for their platform (up to ``STARTED_AHEAD ×
-    concurrency``) and stop when their queue is empty and the fan-out has nothing left,
-    or when other platforms' rows already fill a page (those platforms' workers claim
-    the next page, and it starts this platform's workers again if it brings its rows)."""
+    The next page is claimed while the last rows of the current one go out, so workers do
+    not wait at a page boundary. Workers start as a page brings rows for their platform (up
+    to ``concurrency``) and stop when their queue is empty and the fan-out has nothing left,
+    or when other platforms' rows already fill a page (those platforms' workers claim the
+    next page, and it starts this platform's workers again if it brings its rows)."""
 
     def __init__(self, fanout: FanOut, now: datetime):
         self.fanout = fanout
@@ -282,7 +266,7 @@ class _Feed:
         self.workers: Counter[str] = Counter()
         self.queued = 0
         self.exhausted = False
-        self._claiming = asyncio.Lock()
+        self._claiming: asyncio.Future[None] | None = None  # a page being claimed
         self._group: asyncio.TaskGroup | None = None
 
     async def run(self) -> None:
@@ -295,11 +279,34 @@ class _Feed:
         while not queue:
             if self.exhausted or self.fanout.writes.stopping or self.queued >= PAGE_ROWS:
                 return None
-            async with self._claiming:
-                if not queue and not self.exhausted:
-                    await self._next_page()
+            await self._claimed()
         self.queued -= 1
+        if len(queue) < self.fanout.concurrency and self._claiming is None:
+            # Running low: claim the next page while the posts in hand go out, so the
+            # workers never wait at a page boundary.
+            self._claiming = asyncio.get_running_loop().create_future()
+            assert self._group is not None
+            self._group.create_task(self._claim())
         return queue.popleft()
+
+    async def _claimed(self) -> None:
+        """Until the next page is in: claim it, or wait for the claim under way. Every
+        waiter is woken at once (not one a turn, as waiters on a lock would be)."""
+        if self._claiming is None:
+            self._claiming = asyncio.get_running_loop().create_future()
+            await self._claim()
+        else:
+            await asyncio.shield(self._claiming)
+
+    async def _claim(self) -> None:
+        claiming = self._claiming
+        try:
+            if not self.exhausted and self.queued < PAGE_ROWS:
+                await self._next_page()
+        finally:
+            self._claiming = None
+            if claiming is not None and not claiming.done():
+                claiming.set_result(None)
 
     def finished(self, platform: str) -> None:
         self.workers[platform] -= 1
@@ -316,7 +323,7 @@ class _Feed:
             platform = row.place.platform if row.place else ""
             self.queues.setdefault(platform, deque()).append(row)
         self.queued += len(rows)
-        most = STARTED_AHEAD * self.fanout.concurrency
+        most = self.fanout.concurrency
         assert self._group is not None
         for platform, queue in self.queues.items():
             for _ in range(min(most - self.workers[platform], len(queue))):

@@ -20,10 +20,11 @@ Bot Connector de-duplicates a repeated post, so a row found in ``sending`` with 
 run out may or may not have reached the channel, and it is marked ``unknown`` and never
 posted again. So: **no tip is ever posted twice** (the move to ``sending`` is one
 conditional UPDATE, so of two instances exactly one posts a row); **a tip is never
-dropped** unless its instance died in that window: those rows, at most the posts on the
-wire plus the ones whose ``sending`` was just committed (``2 × SECBOT_TIP_CONCURRENCY``
-per platform per instance), are logged and recorded as ``unknown``. Rows that were
-claimed but not yet ``sending`` are always sent, by the next instance to look.
+dropped** unless its instance died in that window: those rows (at most one per worker,
+``SECBOT_TIP_CONCURRENCY`` per platform per instance: each worker commits its row's
+``sending`` and posts it before it takes another) are logged and recorded as
+``unknown``. Rows that were claimed but not yet ``sending`` are always sent, by the next
+instance to look.
 
 The shape (column names, lease length, renewal) matches the other background jobs'
 leases (``claimed_by``, ``lease_until``, 15 s, renewed every 5 s).
@@ -42,9 +43,11 @@ LEASE_SECONDS = 15
 # event loop, a locked database) before the lease runs out.
 RENEW_FRACTION = 1 / 3
 RENEW_SECONDS = LEASE_SECONDS * RENEW_FRACTION
-# Rows claimed per statement. Only the claimed pages are in memory, so a fan-out to
+# Rows claimed per statement (a claim holds the event loop for a few milliseconds per
+# hundred rows until the engine swap, so pages stay small). Only the claimed pages are in
+# memory, so a fan-out to
 # 100,000 channels holds a page or two of rows, not 100,000.
-PAGE_ROWS = 1000
+PAGE_ROWS = 500
 
 
 def new_instance() -> str:
