@@ -44,9 +44,8 @@ LEASE_SECONDS = 15
 RENEW_FRACTION = 1 / 3
 RENEW_SECONDS = LEASE_SECONDS * RENEW_FRACTION
 # Rows claimed per statement (a claim holds the event loop for a few milliseconds per
-# hundred rows until the engine swap, so pages stay small). Only the claimed pages are in
-# memory, so a fan-out to
-# 100,000 channels holds a page or two of rows, not 100,000.
+# hundred rows until the engine swap, so pages stay small). Only the claimed pages are
+# in memory, so a fan-out to 100,000 channels holds a page or two of rows, not 100,000.
 PAGE_ROWS = 500
 
 
