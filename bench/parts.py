@@ -382,14 +382,14 @@ async def seed_subscriptions(db_path: str, n: int) -> None:
         at=local.time().replace(second=0, microsecond=0), days=frozenset(range(7)), nation=nation
     )
     db = open_db(db_path)
-    upgrade(db)
+    await upgrade(db)
     store = tips_store.TipStore(db)
     async with store.batch():
         for i in range(n):
             await store.subscriptions.subscribe(
                 Place("slack", "T1", f"C{i:05d}"), schedule, "slack:UADMIN", now
             )
-    db.conn.close()
+    await db.close()
 
 
 async def _wait_for_posts(fake: Server, n: int, timeout: float) -> dict:

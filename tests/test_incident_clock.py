@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from bot.core.clock import FakeClock
 from incidents.clock import ClockStore
 from tests import incident_support
-from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
-from tests.support import eventually, run_app, start_bot, stop_bot, web_chat_env
+from tests.incident_support import ROUTING, buttons, card_of, card_text, desk, routing_env
+from tests.support import eventually, ready_db, run_app, start_bot, stop_bot, web_chat_env
 
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
@@ -274,11 +274,7 @@ async def test_a_restart_in_the_middle_of_a_pending_reminder_fires_it_once(
 
 
 async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
-    from bot.storage.db import open_db
-    from bot.storage.schema import upgrade
-
-    db = open_db(tmp_path / "t.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "t.db")
     store = ClockStore(db)
     assert await store.schedule("SEC-1", "status", "1", T0)
     assert not await store.schedule("SEC-1", "status", "1", T0)  # scheduled once
@@ -286,7 +282,7 @@ async def test_a_timer_is_claimed_by_one_caller_only(tmp_path):
     claims = await asyncio.gather(*(store.claim(timer.id, T0) for _ in range(5)))
     assert claims.count(True) == 1
     assert await store.due(T0) == []
-    db.close()
+    await db.close()
 
 
 async def test_slack_deadline_dpo_reminder_and_not_reportable(
@@ -300,7 +296,7 @@ async def test_slack_deadline_dpo_reminder_and_not_reportable(
         await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
         card = fake_slack.api_calls("chat.postMessage")[0]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-        ts = (await desk(running).store.get(incident_id)).card_id
+        ts = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             n = len(fake_slack.api_calls("chat.update"))
             await running.click("incident:triage", f"{incident_id}|{a}", user="UREP",
@@ -345,7 +341,7 @@ async def test_teams_deadline_reminder_and_reported(
         await running.teams_say("compromised x @dept", mention=True, aad="aad-reporter")
         sent = await fake_connector.wait_for(lambda s: s.sent())
         incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
-        card_id = (await desk(running).store.get(incident_id)).card_id
+        card_id = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             await running.teams_click("incident:triage", f"{incident_id}|{a}",
                                       reply_to_id=card_id, aad="aad-reporter")  # fmt: skip

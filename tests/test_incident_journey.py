@@ -19,7 +19,7 @@ import pytest
 
 from bot.core.access import users_file_line
 from tests import incident_support
-from tests.incident_support import buttons, desk, routing_env
+from tests.incident_support import buttons, card_of, checklist_of, desk, routing_env
 from tests.support import eventually, start_bot, stop_bot, teams_activity, web_secret
 
 fake_connector = incident_support.fake_connector
@@ -188,7 +188,7 @@ class SlackDoor(Door):
         return next(p for p in self.posts() if buttons(p["blocks"], "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         n = len(self.fake.api_calls("chat.update"))
         await self.bot.click(
             "incident:triage", f"{incident_id}|{answer}", user=self.reporter, channel=CHANNEL,
@@ -205,7 +205,7 @@ class SlackDoor(Door):
         return [b for b in sent if b.get("ts") == ts or _starts(b, f"{incident_id} checklist")][-1]
 
     async def done(self, incident_id: str, value: str) -> None:
-        ts = (await self.store().get(incident_id)).checklist_id
+        ts = await checklist_of(self.bot, incident_id)
         step = value.split("|")[1]
         await self.bot.click(
             "incident:done", value, user=self.reporter, channel=CHANNEL, message_ts=ts
@@ -217,7 +217,7 @@ class SlackDoor(Door):
         await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         n = len(self.fake.responses())
         await self.bot.click(
             "incident.handover", incident_id, user=self.reporter, channel=CHANNEL, message_ts=ts

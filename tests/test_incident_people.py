@@ -235,8 +235,13 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
 
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
-    redrawn = [u for u in fake_slack.api_calls("chat.update") if u["ts"] == ts][-1]
-    assert "By Priya Shah at" in card_text(redrawn["blocks"])
+    # The card is redrawn after the acknowledgement is decided (and paging told).
+    await fake_slack.wait_for(
+        lambda s: (
+            "By Priya Shah at"
+            in card_text([u for u in s.api_calls("chat.update") if u["ts"] == ts][-1]["blocks"])
+        )
+    )
     # Looked up once, then cached: another click by the same person asks Slack nothing.
     asked = len(fake_slack.api_calls("users.info"))
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)

@@ -16,6 +16,7 @@ from datetime import time
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event, text
 
 from app import SERVICES
 from bot.adapters.slack.transport import SlackTransport
@@ -25,6 +26,7 @@ from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
+from bot.storage.sql import execute
 from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT, UNKNOWN
 from tests.support import stop_bot
@@ -42,16 +44,19 @@ from tests.tips_helpers import (
 
 
 @pytest.fixture
-def ledger_db(tmp_path):
-    db = open_db(tmp_path / "ledger.db")
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+async def ledger_db(tmp_path):
+    path = tmp_path / "ledger.db"
+    made = sqlite3.connect(path)
+    made.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    made.close()
+    db = open_db(path)
     yield db
-    db.close()
+    await db.close()
 
 
 def committed_rows(db) -> set[int]:
     """What another connection sees: only committed rows."""
-    other = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other = sqlite3.connect(db.engine.url.database)
     try:
         return {r[0] for r in other.execute("SELECT id FROM t")}
     finally:
@@ -59,13 +64,17 @@ def committed_rows(db) -> set[int]:
 
 
 def insert(db, i: int):
-    return lambda: db.conn.execute("INSERT INTO t (id, v) VALUES (?, 'x')", [i]).rowcount
+    async def write() -> int:
+        statement = text("INSERT INTO t (id, v) VALUES (:i, 'x')")
+        return (await execute(db, statement, {"i": i})).rowcount
+
+    return write
 
 
 async def test_writes_of_one_loop_turn_share_one_transaction(ledger_db):
     ledger = BatchedWriter(ledger_db)
     commits: list[str] = []
-    ledger_db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    event.listen(ledger_db.engine.sync_engine, "commit", lambda conn: commits.append("COMMIT"))
     futures = [ledger.submit(insert(ledger_db, i)) for i in range(5)]
     ledger.record(insert(ledger_db, 99))
     assert committed_rows(ledger_db) == set()  # nothing is written before the flush

@@ -30,6 +30,7 @@ always written.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -120,12 +121,14 @@ class BatchedWriter:
             # Kept for the batch: asyncio.get_running_loop() costs a getpid() system call.
             self._loop = asyncio.get_running_loop()
             self._turns = self.turns
-            self._loop.call_soon(self._turn)
+            # A context of its own: the flush must not join an ``atomic`` block (or take
+            # the correlation id) of whichever coroutine happened to submit first.
+            self._loop.call_soon(self._turn, context=contextvars.Context())
 
     def _turn(self) -> None:
         self._turns -= 1
         if self._turns > 0:
-            self._loop.call_soon(self._turn)  # type: ignore[union-attr]
+            self._loop.call_soon(self._turn, context=contextvars.Context())  # type: ignore[union-attr]
         else:
             task = self._loop.create_task(self.flush())  # type: ignore[union-attr]
             self._flushes.add(task)

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Table, Text, delete, select
-from sqlite_utils import Database
 
-from bot.storage.sql import DB_ERRORS, UtcDateTime, atomic, execute, metadata, upsert
+from bot.storage.sql import DB_ERRORS, Db, UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -37,7 +36,7 @@ _CLAIM = upsert(processed_deliveries).on_conflict_do_nothing()
 
 
 class DeliveryStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def claim(

@@ -17,9 +17,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select, update
-from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
+from bot.storage.sql import Db, UtcDateTime, execute, inserted_id, metadata
 
 inbox = Table(
     "inbox",
@@ -65,7 +64,7 @@ class Kept(NamedTuple):
 
 
 class Inbox:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:

@@ -159,8 +159,9 @@ class TipDelivery:
         finally:
             self.ticks_done += 1
             self._ticked.set()
-        now = self.clock.now()
-        return max(0.0, (await self.scheduler.next_wake(now) - now).total_seconds())
+        wake = await self.scheduler.next_wake(self.clock.now())
+        # The time again after the reads: the clock may have moved while they ran.
+        return max(0.0, (wake - self.clock.now()).total_seconds())
 
     async def checked(self, timeout: float = 30.0) -> None:
         """Wait until the worker has finished a tick that started after this call: every

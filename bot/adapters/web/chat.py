@@ -33,7 +33,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlite_utils import Database
 
 from bot.adapters.web.shares import Uploads, shared_incoming, upload_incoming
 from bot.core import Bot, DeliveryFailed
@@ -45,6 +44,7 @@ from bot.render.web import render
 from bot.settings import Settings
 from bot.storage.sql import (
     DB_ERRORS,
+    Db,
     UtcDateTime,
     atomic,
     execute,
@@ -102,7 +102,7 @@ _NEXT_VERSION = select(
 
 
 class WebChatStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

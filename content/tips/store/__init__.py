@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlite_utils import Database
-
+from bot.storage.sql import Db
 from content.tips.store.ledger import Ledger
 from content.tips.store.records import (
     CANCELLED,
@@ -61,7 +60,7 @@ __all__ = [
 class TipStore:
     """The tips stores over one database."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self.subscriptions = Subscriptions(db)
         self.ledger = Ledger(db)

@@ -13,9 +13,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, delete, exists, func, select, tuple_, update
-from sqlite_utils import Database
 
-from bot.storage.sql import execute, upsert
+from bot.storage.sql import Db, execute, upsert
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
@@ -209,7 +208,7 @@ _INTERRUPTED = select(*DELIVERY_COLUMNS).where(_d.status == SENDING).order_by(_d
 
 
 class Ledger:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def served(self, sub_id: int, cycle: int) -> set[str]:
