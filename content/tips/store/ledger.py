@@ -44,7 +44,8 @@ _SERVED = select(_r.tip_id).where(
 )
 _HAS_DELIVERY = select(_d.id).where(_ON_DAY)
 _STATUS_ON = select(_d.status).where(_ON_DAY)
-_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing()
+# RETURNING the new id (no row when a UNIQUE key was taken): asyncpg has no lastrowid.
+_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing().returning(_d.id)
 _SERVE = upsert(tip_rotation).on_conflict_do_nothing()
 _NEXT_CYCLE = (
     update(tip_subscriptions)
@@ -61,20 +62,21 @@ _READY = (
 # whose holder's lease ran out), oldest first, in one UPDATE; then their channels.
 _READY_NOW = (_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now")))
 _FREE = _d.lease_until.is_(None) | (_d.lease_until < bindparam("lease_now"))
+# The pick is a materialised CTE, evaluated once: as a plain ``IN (subquery)``,
+# PostgreSQL may run the sub-select again per row, and each run (seeing the rows just
+# leased as taken) picks the next ones, so a page grew past its LIMIT.
+_PICK = (
+    select(_d.id)
+    .where(_READY_NOW & _FREE)
+    .order_by(_d.due_at, _d.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("picked")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
 _CLAIM_PAGE = (
     update(tip_deliveries)
-    .where(
-        _d.id.in_(
-            select(_d.id)
-            .where(_READY_NOW & _FREE)
-            .order_by(_d.due_at, _d.id)
-            .limit(bindparam("limit"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        & (Unindexed(_d.status) == PENDING)
-        & _FREE
-    )
+    .where(_d.id.in_(select(_PICK.c.id)) & (Unindexed(_d.status) == PENDING) & _FREE)
     .values(claimed_by=bindparam("owner"), lease_until=bindparam("lease_end"))
     .returning(_d.id)
 )
@@ -261,10 +263,9 @@ class Ledger:
                     "request_key": request_key,
                 },
             )
-            if claimed.rowcount != 1:
+            delivery_id: int | None = claimed.scalar()
+            if delivery_id is None:
                 return None
-            delivery_id = claimed.lastrowid
-            assert delivery_id is not None  # one row was inserted
             await execute(
                 self.db,
                 _SERVE,
