@@ -307,6 +307,8 @@ async def test_an_incident_stored_before_this_change_still_works(
     ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("DROP TABLE IF EXISTS incident_holding_lines")  # 0004
+    for column in ("claimed_by", "lease_until"):  # 0012 (the fan-out's leases)
+        db.execute(f"ALTER TABLE tip_deliveries DROP COLUMN {column}")
     for table in ("incident_timers", "incident_ico"):  # 0005 (the ICO clock, reminders)
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in ("audit_log", "privacy_keys"):  # 0007 (audit log, people's rights)

@@ -16,7 +16,7 @@ from bot.storage.sql import execute
 from content.tips.pacing import Pacer
 from content.tips.schedule import EVERY_DAY, Schedule
 from content.tips.scheduler import PAGE
-from content.tips.store import SENT, TipStore
+from content.tips.store import SENT, Claim, TipStore
 from content.tips.store.tables import tip_deliveries
 from tests.support import query_plan, ready_db, stop_bot, trace_sql
 from tests.tips_helpers import MONDAY_0800, checked, tip_posts, tips_of
@@ -102,11 +102,17 @@ async def test_every_fan_out_query_is_served_by_an_index():
     )
     assert row is not None
     await store.ledger.ready(now)
-    await store.ledger.earliest_retry()
+    await store.ledger.earliest_retry(now)
+    await store.ledger.lease_ends(now)
     await store.ledger.mark_sending(row, now)
     await store.ledger.interrupted()
+    claim = Claim("me", now + timedelta(seconds=15))
+    await store.ledger.claim_page(now, claim, 1000)
+    await store.ledger.renew(claim)
+    await store.ledger.release("me")
+    await store.ledger.settle_in_doubt(now)
     await store.ledger.mark_sent(row, "1", now)
-    await store.ledger.mark_sending_many([row], now)
+    await store.ledger.mark_sending_many([row], now, Claim("me", now + timedelta(seconds=15)))
     await store.ledger.mark_sent_many([(row, "1")], now)
     await store.ledger.retry_later(row, now + timedelta(minutes=1), "x", now)
     await store.ledger.finish(row, "missed", "x", now)
@@ -232,7 +238,8 @@ async def test_a_flush_of_sent_posts_records_each_its_own_message(n):
                 )
             )  # fmt: skip
     *sent, untouched = rows
-    assert await store.ledger.mark_sending_many(rows, now) == set(rows)
+    claim = Claim("me", now + timedelta(seconds=15))
+    assert await store.ledger.mark_sending_many(rows, now, claim) == set(rows)
     await store.ledger.mark_sent_many([(r, f"ts-{r}") for r in sent], now)
     statuses = {d.id: d.status for d in await store.ledger.deliveries()}
     assert statuses == {**{r: SENT for r in sent}, untouched: "sending"}

@@ -66,6 +66,14 @@ class Delivery:
     active: bool | None = None  # the subscription's, when ready() read the row
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who holds the ledger rows a write takes, and until when (``content/tips/lease.py``)."""
+
+    owner: str
+    until: datetime
+
+
 _s, _d = tip_subscriptions.c, tip_deliveries.c
 # What a Subscription and a Delivery are read from, in the order the readers below expect.
 SUB_COLUMNS = (

@@ -90,7 +90,8 @@ def _channel(place: Place) -> dict[str, str]:
 
 
 def _limit(limit: int | None) -> int:
-    return -1 if limit is None else limit  # SQLite: a negative LIMIT is no limit
+    # No limit: a count larger than any table (PostgreSQL refuses SQLite's LIMIT -1).
+    return 2**62 if limit is None else limit
 
 
 class Subscriptions:
