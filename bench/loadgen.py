@@ -54,13 +54,19 @@ class LoadResult:
 
 
 async def run_load(
-    url: str,
+    url: str | Sequence[str],
     requests: Sequence[Prepared],
     concurrency: int,
     seconds: float,
     expect_status: int = 200,
+    acked: set[int] | None = None,
 ) -> LoadResult:
-    """Send ``requests`` round-robin from ``concurrency`` workers for ``seconds``."""
+    """Send ``requests`` round-robin from ``concurrency`` workers for ``seconds``.
+
+    Given several URLs (one per instance), the requests are spread over them in turn, as
+    a round-robin load balancer would. ``acked`` collects the index of every request that
+    got ``expect_status`` (to check afterwards that each was handled once)."""
+    urls = [url] if isinstance(url, str) else list(url)
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -71,11 +77,13 @@ async def run_load(
         async def worker() -> None:
             nonlocal errors, counter
             while time.perf_counter() < stop_at:
-                req = requests[counter % len(requests)]
+                index = counter % len(requests)
+                target = urls[counter % len(urls)]
+                req = requests[index]
                 counter += 1
                 t0 = time.perf_counter()
                 try:
-                    async with session.post(url, data=req.body, headers=req.headers) as resp:
+                    async with session.post(target, data=req.body, headers=req.headers) as resp:
                         await resp.read()
                         ok = resp.status == expect_status
                 except aiohttp.ClientError:
@@ -83,6 +91,8 @@ async def run_load(
                 dt = (time.perf_counter() - t0) * 1000
                 if ok:
                     latencies.append(dt)
+                    if acked is not None:
+                        acked.add(index)
                 else:
                     errors += 1
 
