@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -58,7 +58,7 @@ async def run_load(
     requests: Sequence[Prepared],
     concurrency: int,
     seconds: float,
-    expect_status: int = 200,
+    expect_status: int | Collection[int] = 200,
     acked: set[int] | None = None,
 ) -> LoadResult:
     """Send ``requests`` round-robin from ``concurrency`` workers for ``seconds``.
@@ -67,6 +67,7 @@ async def run_load(
     a round-robin load balancer would. ``acked`` collects the index of every request that
     got ``expect_status`` (to check afterwards that each was handled once)."""
     urls = [url] if isinstance(url, str) else list(url)
+    expected = {expect_status} if isinstance(expect_status, int) else set(expect_status)
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -85,7 +86,7 @@ async def run_load(
                 try:
                     async with session.post(target, data=req.body, headers=req.headers) as resp:
                         await resp.read()
-                        ok = resp.status == expect_status
+                        ok = resp.status in expected
                 except aiohttp.ClientError:
                     ok = False
                 dt = (time.perf_counter() - t0) * 1000
