@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.storage.batched import BatchedWriter
 from content.tips.lease import Lease
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The two kinds of write in the hot group (``LedgerWrites._hot_many``).
+START_WRITE, SENT_WRITE = "start", "sent"
+
 
 class LedgerWrites:
     """Batched ledger writes for the fan-out, and the graceful-stop bookkeeping."""
@@ -36,7 +39,9 @@ class LedgerWrites:
         self.refusals = refusals
         self.lease = lease
         self.batched = BatchedWriter(services.db, label="tip ledger writes")
-        self._starts, self._sents = self._start_many, self._mark_sent  # the batches' groups
+        # One group for both kinds of a flush's hot writes (a post's move to `sending`, a
+        # post's `sent`): one statement for the two (`Ledger.mark_sent_and_sending`).
+        self._hot = self._hot_many
         # Shutdown: no new posts once stopping; `drain` waits for the in-flight ones.
         self.stopping = False
         self.inflight = 0
@@ -55,7 +60,7 @@ class LedgerWrites:
         """Queue a post's outcome: for a post that went through, the item for
         ``store.ledger.mark_sent_many`` (one statement for all of a flush's)."""
         if isinstance(write, tuple):
-            self.batched.record(write, group=self._sents, committed=self._recorded)
+            self.batched.record((SENT_WRITE, write), group=self._hot, committed=self._recorded)
         else:
             self.batched.record(write, committed=self._recorded)
 
@@ -69,13 +74,26 @@ class LedgerWrites:
         Resolves to None once the row is committed as ``sending`` (post it now), or to the
         result that stops it: deferred (stopping), cancelled (unsubscribed), retry (the
         workspace is paused), failed (``why``), skipped (another worker has it)."""
-        return self.batched.submit((row, key, why), group=self._starts, committed=self._took_off)
+        return self.batched.submit(
+            (START_WRITE, (row, key, why)), group=self._hot, committed=self._took_off
+        )
+
+    async def _hot_many(self, tagged: list[tuple[str, Any]]) -> list[SendResult | None]:
+        """A flush's posts that came back (``record``) and posts about to go (``start``):
+        the sent ones are written with the moves to ``sending``, in one statement."""
+        sent = [item for kind, item in tagged if kind == SENT_WRITE]
+        starts = [item for kind, item in tagged if kind == START_WRITE]
+        verdicts = iter(await self._start_many(starts, sent))
+        return [next(verdicts) if kind == START_WRITE else None for kind, _ in tagged]
 
     async def _start_many(
-        self, items: list[tuple[Delivery, tuple[str, str], str | None]]
+        self,
+        items: list[tuple[Delivery, tuple[str, str], str | None]],
+        sent: list[tuple[int, str | None]],
     ) -> list[SendResult | None]:
         """``start`` for a flush's rows: the checks in memory, then one statement moves
-        every row that passed (and whose channel is still active) to ``sending``."""
+        every row that passed (and whose channel is still active) to ``sending`` and
+        records the ``sent`` posts."""
         now = self.clock.now()
         verdicts: list[SendResult | None] = [None] * len(items)
         ready: list[int] = []
@@ -88,9 +106,9 @@ class LedgerWrites:
                 ready.append(i)
             else:
                 verdicts[i] = await self._not_started(row, why, paused_until, now)
-        if ready:
-            ids = list(dict.fromkeys(items[i][0].id for i in ready))
-            taken = await self.store.ledger.mark_sending_many(ids, now, self.claim())
+        ids = list(dict.fromkeys(items[i][0].id for i in ready))
+        if ids or sent:
+            taken = await self.store.ledger.mark_sent_and_sending(sent, ids, now, self.claim())
             claimed: set[int] = set()
             for i in ready:
                 row = items[i][0]
@@ -118,10 +136,6 @@ class LedgerWrites:
             await self.store.ledger.finish(row.id, FAILED, why, now)
             return SendResult("failed", why)
         return SendResult("skipped")
-
-    async def _mark_sent(self, items: list[tuple[int, str | None]]) -> list[None]:
-        await self.store.ledger.mark_sent_many(items, self.clock.now())
-        return [None] * len(items)
 
     def _took_off(self, verdict: SendResult | None, error: BaseException | None) -> None:
         # Counted at the commit, so `drain` waits for a post from the moment it is `sending`.

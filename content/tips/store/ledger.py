@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, delete, exists, func, select, tuple_, update
 
+from bot.storage.one_trip import rows_in_one_trip
 from bot.storage.sql import Db, execute, upsert
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
@@ -182,6 +183,43 @@ def _mark_sent_chunk(size: int):
 
 def _padded(size: int) -> int:
     return 1 << (size - 1).bit_length()
+
+
+@cache
+def _sent_and_sending(size: int):
+    """``mark_sent_many`` for up to ``size`` rows and ``mark_sending_many`` in one UPDATE:
+    a fan-out's flush holds both (the posts that came back, the posts about to go), and
+    each statement costs several trips to the database's thread, each waiting for a turn
+    of the busy event loop. The rows are told apart by id (``is_sent``); a sending row
+    still needs to be pending and its channel active, as in ``_MARK_SENDING_MANY``."""
+    ids = [bindparam(f"id{n}", type_=Integer) for n in range(size)]
+    messages = [bindparam(f"message{n}", type_=Text) for n in range(size)]
+    is_sent = _d.id.in_(ids)
+    starting = (
+        _d.id.in_(bindparam("ids", expanding=True))
+        & (Unindexed(_d.status) == PENDING)
+        & exists().where((_s.id == _d.subscription_id) & (_s.active == 1))
+    )
+    return (
+        update(tip_deliveries)
+        .where(is_sent | starting)
+        .values(
+            status=case((is_sent, SENT), else_=SENDING),
+            message_id=case(
+                *((_d.id == i, m) for i, m in zip(ids, messages, strict=True)),
+                else_=_d.message_id,
+            ),
+            error=case((is_sent, None), else_=_d.error),
+            attempts=case((is_sent, _d.attempts), else_=_d.attempts + 1),
+            updated_at=bindparam("now"),
+            claimed_by=case((is_sent, _d.claimed_by), else_=bindparam("owner", type_=Text)),
+            lease_until=case(
+                (is_sent, _d.lease_until),
+                else_=bindparam("lease_end", type_=_d.lease_until.type),
+            ),
+        )
+        .returning(_d.id)
+    )
 
 
 _RETRY_LATER = (
@@ -386,6 +424,35 @@ class Ledger:
             found = await execute(self.db, _MARK_SENDING_MANY, {**params, "ids": chunk})
             taken.update(found.scalars())
         return taken
+
+    async def mark_sent_and_sending(
+        self,
+        sent: list[tuple[int, str | None]],
+        delivery_ids: list[int],
+        now: datetime,
+        claim: Claim,
+    ) -> set[int]:
+        """``mark_sent_many(sent)`` and ``mark_sending_many(delivery_ids)`` together: one
+        statement when they fit in one (``_sent_and_sending``), else one after the other.
+        Returns the ids that moved to ``sending``. A row being marked sent is never among
+        them: it is not pending, so no second sender may post it."""
+        if not sent or not delivery_ids or len(sent) > SENT_CHUNK or len(delivery_ids) > MANY:
+            if sent:
+                await self.mark_sent_many(sent, now)
+            return await self.mark_sending_many(delivery_ids, now, claim) if delivery_ids else set()
+        size = _padded(len(sent))
+        chunk = sent + [sent[-1]] * (size - len(sent))
+        params: dict[str, Any] = {
+            "now": ts(now),
+            "owner": claim.owner,
+            "lease_end": claim.until,
+            "ids": delivery_ids,
+        }
+        for n, (delivery_id, message_id) in enumerate(chunk):
+            params[f"id{n}"] = delivery_id
+            params[f"message{n}"] = message_id
+        moved = await rows_in_one_trip(self.db, _sent_and_sending(size), params)
+        return {row[0] for row in moved} - {delivery_id for delivery_id, _ in sent}
 
     async def mark_sent_many(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
         """``mark_sent`` for many rows: (delivery id, message id) pairs, one statement per

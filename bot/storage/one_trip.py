@@ -1,0 +1,52 @@
+"""A statement's rows in one trip to SQLite's thread, for the few statements a hot loop runs.
+
+aiosqlite runs SQLite in a thread of its own and every call on it is a round trip: the
+caller's coroutine waits for the thread, then for a turn of the event loop. Through
+SQLAlchemy's adapted cursor a statement with rows back takes four (open a cursor,
+execute, fetch, close); while a tip fan-out keeps fifty posts on the wire each of those
+turns is a long one, and the ledger's group commit (``bot/storage/batched.py``) is what
+every post waits for. :func:`rows_in_one_trip` compiles the Core statement as SQLAlchemy
+would (the same SQL, the same bound values through the same type processors) and hands
+it to aiosqlite's ``execute_fetchall``: one trip. On PostgreSQL (asyncpg has no thread)
+it is plain :func:`~bot.storage.sql.execute`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Dialect, Executable
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import Compiled
+
+from bot.storage.sql import Db, atomic, execute
+
+
+@lru_cache(maxsize=64)
+def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
+    # Statements given here are built once (module level or cached), so compile once too.
+    return statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+
+
+async def rows_in_one_trip(db: Db, statement: Executable, params: dict[str, Any]) -> list[Any]:
+    """The rows of ``statement`` (a DML statement with RETURNING, or a SELECT) run with
+    ``params``, inside the caller's ``atomic`` block (or a block of its own)."""
+    if db.dialect != "sqlite":
+        return list((await execute(db, statement, params)).all())
+    async with atomic(db) as conn:
+        state = _compiled(statement, conn.dialect).construct_expanded_state(params)  # type: ignore[attr-defined]
+        processors = state.processors
+        values = tuple(
+            processors[name](state.parameters[name])
+            if name in processors
+            else state.parameters[name]
+            for name in state.positiontup
+        )
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None, "a connection inside atomic is open"
+        try:
+            return list(await driver.execute_fetchall(state.statement, values))
+        except sqlite3.Error as e:  # as SQLAlchemy would raise it: callers catch DB_ERRORS
+            raise DBAPIError.instance(state.statement, values, e, sqlite3.Error) from e
