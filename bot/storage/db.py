@@ -121,7 +121,10 @@ def _sqlite_begin(conn: Any) -> None:
         # Straight to aiosqlite: one trip to its thread, where a statement through the
         # adapted cursor takes three (open, execute, close), each waiting for a turn of a
         # busy event loop; a tip fan-out begins a transaction every few posts.
-        await_(conn.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+        try:
+            await_(conn.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+        except sqlite3.Error as e:  # as SQLAlchemy raises it (callers catch DB_ERRORS)
+            raise DBAPIError.instance("BEGIN IMMEDIATE", (), e, sqlite3.Error) from e
 
 
 async def prepare(db: Db) -> None:
