@@ -222,7 +222,7 @@ class FanOut:
         self, row: Delivery, place: Place, key, transport, tip: Tip
     ) -> tuple[SendResult, Callable[[], object] | tuple[int, str | None]]:
         """The platform call; returns the result and the ledger write that records it
-        (for a post that went through, the item for ``store.mark_sent_many``)."""
+        (for a post that went through, the item for ``Ledger.mark_sent_and_sending``)."""
         store = self.store
         try:
             ref = await transport.post(place, self._message(tip))

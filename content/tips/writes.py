@@ -58,7 +58,8 @@ class LedgerWrites:
 
     def record(self, write: Callable[[], object] | tuple[int, str | None]) -> None:
         """Queue a post's outcome: for a post that went through, the item for
-        ``store.ledger.mark_sent_many`` (one statement for all of a flush's)."""
+        ``store.ledger.mark_sent_and_sending`` (one statement for all of a flush's, with
+        its moves to ``sending``)."""
         if isinstance(write, tuple):
             self.batched.record((SENT_WRITE, write), group=self._hot, committed=self._recorded)
         else:
