@@ -131,10 +131,5 @@ def postgres_server() -> Iterator[str | None]:
         return
     from tests.conftest import PgServer
 
-    server = PgServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        server.remove()
+    with PgServer().running() as url:
+        yield url

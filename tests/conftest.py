@@ -227,6 +227,17 @@ class PgServer:
     def remove(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def running(self):
+        """Started, for the block (its URL); stopped and removed after (the test session's
+        server, and the bench's: bench/databases.py)."""
+        self.start()
+        try:
+            yield self.url
+        finally:
+            self.stop()
+            self.remove()
+
 
 def _need_postgres() -> None:
     """Skip where Debian's postgresql is missing; in CI (SECBOT_REQUIRE_POSTGRES=1, or a
@@ -244,13 +255,8 @@ def pg_url():
     started only when a test asks for it; skipped where the package is missing
     (``.ci/run`` installs it)."""
     _need_postgres()
-    server = PgServer()
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        server.remove()
+    with PgServer().running() as url:
+        yield url
 
 
 @pytest.fixture
