@@ -526,6 +526,9 @@ async def _ceiling(fake: Server, n: int, concurrency: int) -> float:
 
 
 FANOUT_TRIALS = 3
+# Issue 13: no worse than before the architecture refactor, which gave 0.87 on a quiet
+# machine (read it on one: on a loaded one a trial swings by a third either way).
+FANOUT_TARGET = 0.87
 # The second fan-out part (issue 14): ten times the channels, one trial (each takes
 # minutes: seeding and claiming 100,000 channels comes before the first post), and the
 # targets it is read against.
@@ -597,7 +600,7 @@ async def _fanout_trials(channels: int, trials: int) -> dict:
 
 async def fanout(seconds: float) -> dict:
     """10,000 channels, three trials."""
-    out = {**await _fanout_trials(FANOUT_CHANNELS, FANOUT_TRIALS), "target_ratio": 0.7}
+    out = {**await _fanout_trials(FANOUT_CHANNELS, FANOUT_TRIALS), "target_ratio": FANOUT_TARGET}
     print_table(
         f"tip fan-out to {FANOUT_CHANNELS:,} Slack channels: ours vs a bare aiohttp client "
         f"loop (median of {FANOUT_TRIALS} trials)",
@@ -861,7 +864,8 @@ def targets(results: dict) -> list[dict]:
     fan = results.get("fanout")
     if fan:
         ratio_ = fan["throughput_ratio"] or 0
-        add("fan-out >= 0.7x ceiling", ratio_, ratio_ >= 0.7)
+        goal = fan["target_ratio"]
+        add(f"fan-out >= {goal}x ceiling", ratio_, ratio_ >= goal)
         add("fan-out duplicates == 0", fan["duplicates"], fan["duplicates"] == 0)
     large = results.get("fanout-100k")
     if large:
