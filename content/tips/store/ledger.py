@@ -442,11 +442,14 @@ class Ledger:
             return await self.mark_sending_many(delivery_ids, now, claim) if delivery_ids else set()
         size = _padded(len(sent))
         chunk = sent + [sent[-1]] * (size - len(sent))
+        # Padded too (an id twice in IN is harmless), so there are a few dozen shapes of
+        # SQL, each prepared once and kept in SQLite's statement cache, not hundreds.
+        ids = delivery_ids + [delivery_ids[-1]] * (_padded(len(delivery_ids)) - len(delivery_ids))
         params: dict[str, Any] = {
             "now": ts(now),
             "owner": claim.owner,
             "lease_end": claim.until,
-            "ids": delivery_ids,
+            "ids": ids,
         }
         for n, (delivery_id, message_id) in enumerate(chunk):
             params[f"id{n}"] = delivery_id
