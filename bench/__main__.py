@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     if results["targets"]:
         print("\ntargets (from the issue), this run")
         for row in results["targets"]:
-            print(f"  {row['target']:<36} {row['value']!s:>8}  {row['met']}")
+            print(f"  {row['target']:<50} {row['value']!s:>8}  {row['met']}")
     RESULTS.write_text(json.dumps(results, indent=2))
     print(f"\nWrote {RESULTS} in {results['total_seconds']} s")
     return 0
