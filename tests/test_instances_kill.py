@@ -14,9 +14,12 @@ What each test accepts, and why (the guarantees are the stores' own):
 - **Answers**: none lost, none twice, in the database. A Slack click is kept in the inbox
   before its acknowledgement, so one the killed instance acknowledged is handled by a
   survivor once its lease runs out (replayed, and the answer's ``delivery_key`` and the
-  one-answer-per-person-per-question constraint stop a repeat). A Teams or web chat click
-  whose request died with the instance got no answer, so it is sent again to another
-  instance, as Teams and the web chat page do when a request fails.
+  one-answer-per-person-per-question constraint stop a repeat); one that got no
+  acknowledgement is sent again, as Slack does. A Teams or web chat click whose request
+  died with the instance got no answer, so the person clicks again (Teams: a new
+  activity) or the page sends it again (a new request id), reaching another instance.
+  (The same delivery id sent again would be dropped as a repeat if the dead instance had
+  claimed it: ``bot/core/middleware/dedup.py`` claims before the handler runs.)
 - **Tips** (``content/tips/lease.py``, the same acceptance as ``tests/test_tips_leases.py``
   and ``deploy/replicas-ci.sh``): no channel gets a tip twice on the fake Slack's wire.
   Neither Slack nor the Bot Connector de-duplicates a post, so a row the killed instance
@@ -208,24 +211,23 @@ def answer_request(posts: dict, platform: str, person, k: int, fake_slack, fake_
             return (await remote.slack_post(body)).status == 200
 
     elif platform == "teams":
-        activity = teams_invoke(
-            "quiz:answer", value, service_url=fake_connector.url, reply_to_id=post.message_id,
-            conversation=TEAMS_CHANNEL, user=f"29:user-{person}", aad=f"aad-user-{person}",
-            name=f"Person {person}",
-        )  # fmt: skip
 
         async def send(remote: RunningBot) -> bool:
-            status, body = await remote.teams(activity)  # the same activity id if sent again
+            # A click that got no answer is clicked again: a new activity (a new id).
+            activity = teams_invoke(
+                "quiz:answer", value, service_url=fake_connector.url,
+                reply_to_id=post.message_id, conversation=TEAMS_CHANNEL,
+                user=f"29:user-{person}", aad=f"aad-user-{person}", name=f"Person {person}",
+            )  # fmt: skip
+            status, body = await remote.teams(activity)
             return status == 200 and body.get("statusCode") == 200
 
     else:
         action = {"action_id": "quiz:answer", "value": value, "message_id": str(post.message_id)}
-        request_id = f"answer-{k}"
 
         async def send(remote: RunningBot) -> bool:
-            status, body = await remote.web_send(
-                user=person, conversation=WEB_ROOM, action=action, request_id=request_id
-            )
+            # The page sends again with a new request id (webchat.js makes one per send).
+            status, body = await remote.web_send(user=person, conversation=WEB_ROOM, action=action)
             return status == 200 and bool(body.get("ok"))
 
     return send
