@@ -363,9 +363,11 @@ class RunningBot:
     ) -> tuple[int, Any]:
         """Submit a modal (``view_submission_body``): the status and what the app answered
         in the response (None when empty: the modal closes)."""
-        resp = await self.slack_post(view_submission_body(view, typed, **kw))
-        text = (await resp.read()).decode()
-        return resp.status, json.loads(text) if text else None
+        body = view_submission_body(view, typed, **kw)
+        h = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack(body)}
+        async with self.session.post(self.url + "slack/events", data=body.encode(), headers=h) as r:
+            text = (await r.read()).decode()
+            return r.status, json.loads(text) if text else None
 
     async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
         """POST an activity to /api/messages. When Teams is authenticated, it carries a
