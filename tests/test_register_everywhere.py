@@ -27,6 +27,7 @@ from incidents.register.store import RegisterStore
 from tests.incident_support import buttons, card_text, desk
 from tests.support import stop_bot
 from tests.test_register_drives import _incidents, seed
+from tests.test_register_slack_teams import _file_event
 from tests.training_support import register_of, start_people_bot, write_teams
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -231,3 +232,41 @@ async def test_the_team_report_and_the_trained_access_check_in_teams(people, fak
     n = len(fake_connector.sent())
     await people.teams_say("access check", mention=True, aad="aad-ann")
     await fake_connector.wait_for(lambda s: saying(s, "Only secbot admins", n))
+
+
+# --- Bad input: a spreadsheet's odd CSV, shared in Slack ----------------------------------
+
+
+async def test_a_semicolon_utf16_csv_with_line_breaks_in_a_cell_on_slack(running, fake_slack):
+    """UTF-16 with a BOM and semicolons (a spreadsheet in a language with decimal commas),
+    a cell of people with access one a line: each good row imported, each bad one named
+    by the line it starts on, and nothing changed until the admin applies it."""
+    data = (
+        "platform;handle;owning_team;people_with_access\r\n"
+        'X;@semi;Press;"Ann <ann@dept.gov.uk> (admin)\r\nBob <bob@dept.gov.uk> (editor)"\r\n'
+        "Myspace;@gone;Press;\r\n"
+        "Instagram;@café;Press;\r\n"
+        "X;@SEMI;Campaigns;\r\n"
+    ).encode("utf-16")
+    fake_slack.files["FSEMI"] = data
+    files = [{"id": "FSEMI", "name": "accounts.csv", "size": len(data),
+              "url_private_download": fake_slack.file_url("FSEMI")}]  # fmt: skip
+    await running.slack_post(_file_event(files, user="UADMIN"), content_type="application/json")
+    (preview,) = await fake_slack.wait_for(
+        lambda s: [c for c in s.api_calls("chat.postEphemeral") if "dry run" in card_text(c)]
+    )
+    text = card_text(preview)
+    assert "2 rows good, 2 with problems" in text
+    assert "Line 4: unknown platform “Myspace”" in text  # the row after the two-line one
+    assert "Line 6: X @SEMI is on line 2 already (a duplicate)" in text
+    assert await store(running).accounts("slack:T111") == []
+    blocks = preview["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    (staged,) = buttons(blocks, "register:apply")
+    await running.click("register:apply", staged, user="UADMIN", channel="D0ADMIN")
+    from tests.support import eventually
+
+    accounts = await eventually(lambda: store(running).accounts("slack:T111"))
+    assert sorted(a.title for a in accounts) == ["Instagram @café", "X @semi"]
+    (semi,) = [a for a in accounts if a.platform == "x"]
+    assert [a.person.name for a in semi.access] == ["Ann", "Bob"]
