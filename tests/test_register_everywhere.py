@@ -14,6 +14,7 @@ import base64
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -207,9 +208,7 @@ async def test_the_team_report_and_the_trained_access_check_in_teams(people, fak
     assert "ask in your direct chat" in card_text(report) and not _files(report)
     n = len(fake_connector.sent())
     await people.teams_say("training report social-media", personal=True, aad="aad-lead")
-    (report,) = await fake_connector.wait_for(
-        lambda s: [a for a in s.sent()[n:] if _files(a)]
-    )
+    (report,) = await fake_connector.wait_for(lambda s: [a for a in s.sent()[n:] if _files(a)])
     (file,) = _files(report)
     rows = list(csv.reader(io.StringIO(
         base64.b64decode(file["contentUrl"].split(",", 1)[1]).decode("utf-8-sig"))))  # fmt: skip
@@ -270,3 +269,66 @@ async def test_a_semicolon_utf16_csv_with_line_breaks_in_a_cell_on_slack(running
     assert sorted(a.title for a in accounts) == ["Instagram @café", "X @semi"]
     (semi,) = [a for a in accounts if a.platform == "x"]
     assert [a.person.name for a in semi.access] == ["Ann", "Bob"]
+
+
+# --- Bad input: only admins and the account's owner may change it -------------------------
+
+
+async def test_only_admins_and_the_owner_change_an_account_in_the_web_chat(running):
+    """Having access is not owning: someone with access sees the recovery contacts but
+    can't save, remove, or add people by the picker; the owner and an admin can."""
+    editor = Access(Person("Web User 2", "web-user-2"), "editor")
+    details = replace(youtube("web-user-1"), access=(editor,))
+    account = await add(running, "web:local", details)
+
+    async def say(user: str, *, text=None, action=None) -> str:
+        status, body = await running.web_send(user=user, text=text, action=action)
+        assert status == 200 and body["ok"], body
+        return card_text((await running.web_messages(user=user))[-1])
+
+    assert "olu.personal@gmail.com" in await say("web-user-2", text=f"register {account.id}")
+    refusal = "Only secbot admins and the business owner"
+    assert refusal in await say("web-user-2", text=f"register remove {account.id}")
+    assert refusal in await say(
+        "web-user-2",
+        action={
+            "action_id": "register:save",
+            "value": str(account.id),
+            "form": {"handle": "@Mine"},
+        },
+    )
+    assert refusal in await say(
+        "web-user-2",
+        action={
+            "action_id": "register:owner",
+            "value": str(account.id),
+            "form": {"person": "web-user-2"},
+        },
+    )
+    assert refusal in await say(
+        "web-user-3",
+        action={
+            "action_id": "register:grant",
+            "value": str(account.id),
+            "form": {"person": "web-user-3"},
+        },
+    )
+    same = await store(running).get("web:local", account.id)
+    assert same.handle == "@DeptVideo" and same.owner.user_id == "web-user-1"
+    assert [a.person.user_id for a in same.access] == ["web-user-2"]
+
+    # The owner may add people; an admin may remove the account.
+    await say(
+        "web-user-1",
+        action={
+            "action_id": "register:grant",
+            "value": str(account.id),
+            "form": {"person": "web-user-3"},
+        },
+    )
+    after = await store(running).get("web:local", account.id)
+    assert [a.person.user_id for a in after.access] == ["web-user-2", "web-user-3"]
+    assert "is no longer in the register" in await say(
+        "web-admin", text=f"register remove {account.id}"
+    )
+    assert await store(running).get("web:local", account.id) is None
