@@ -332,3 +332,50 @@ async def test_only_admins_and_the_owner_change_an_account_in_the_web_chat(runni
         "web-admin", text=f"register remove {account.id}"
     )
     assert await store(running).get("web:local", account.id) is None
+
+
+# --- item 3: review reminders on Slack and Teams ------------------------------------------
+
+
+def _linkedin(owner: str, ann: str) -> Details:
+    return Details("linkedin", "dept-news", owner=Person("Olu Owner", owner),
+                   access=(Access(Person("Ann Editor", ann), "admin"),))  # fmt: skip
+
+
+async def test_an_unanswered_review_is_reminded_in_teams(people, fake_connector):
+    await register_of(people).add("teams:tenant-1", _linkedin("aad-owner", "aad-ann"),
+                                  by=Actor("teams", "aad-admin", "Ada"),
+                                  now=people.app[SERVICES].clock.now())  # fmt: skip
+    await people.teams_say("access review", mention=True, aad="aad-admin")
+    await fake_connector.wait_for(lambda s: saying(s, "please check who can get into"))
+    assert not saying(fake_connector, "Reminder")
+    await people.app[SERVICES].clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # Thu
+    (reminder,) = await fake_connector.wait_for(lambda s: saying(s, "Reminder"))
+    assert "LinkedIn dept-news" in card_text(reminder)
+    assert buttons(reminder, "access:keep")  # answerable from the reminder itself
+
+
+@pytest.fixture
+async def slack_people(slack_env, fake_slack, fake_connector, tmp_path):
+    fake_slack.users.update({"UANN": "Ann Editor", "UOWN": "Olu Owner"})
+    env = {**slack_env, "SECBOT_PEOPLE_TEAMS": write_teams(tmp_path, TEAMS_FILE)}
+    clock = FakeClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    bot = await start_people_bot(env, clock=clock, slack=fake_slack, connector=fake_connector)
+    yield bot
+    await stop_bot(bot)
+
+
+async def test_an_unanswered_review_is_reminded_on_slack(slack_people, fake_slack):
+    await register_of(slack_people).add("slack:T111", _linkedin("UOWN", "UANN"),
+                                        by=Actor("slack", "UADMIN", "Ada"),
+                                        now=slack_people.app[SERVICES].clock.now())  # fmt: skip
+    await slack_people.slash("/secbot", "access review", user="UADMIN", channel="C0PEOPLE")
+
+    def to_owner(s, words: str) -> list[dict]:
+        return [c for c in s.api_calls("chat.postMessage")
+                if c.get("channel") == "UOWN" and words in (c.get("text") or "")]  # fmt: skip
+
+    await fake_slack.wait_for(lambda s: to_owner(s, "please check who can get into"))
+    await slack_people.app[SERVICES].clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    (reminder,) = await fake_slack.wait_for(lambda s: to_owner(s, "Reminder"))
+    assert "LinkedIn dept-news" in reminder["text"] and "Keep" in json.dumps(reminder["blocks"])
