@@ -224,3 +224,27 @@ async def _owner(bot, account_id: int, user_id: str) -> bool:
 
 async def _team(bot, account_id: int, team: str) -> bool:
     return (await store(bot).get("slack:T111", account_id)).team == team
+
+
+def test_a_modal_keeps_slacks_limits_and_only_plain_forms_become_one():
+    from bot.core.model import Actions, Button, Choice, Message, Section, Select, TextInput
+    from bot.render.slack_modal import modal
+
+    form = Message(
+        "t",
+        (Section("<!here> *Hi*"), TextInput("a", "A"),
+         Actions((Button("Cancel", "x:cancel", "1"), Button("Save it " * 9, "x:save", "1",
+                                                            "primary")))),
+        dialog="A title much longer than twenty-four characters",
+    )  # fmt: skip
+    view = modal(form, "sealed")
+    assert len(view["title"]["text"]) <= 24 and view["title"]["text"].endswith("…")
+    assert len(view["submit"]["text"]) <= 24 and view["close"]["text"] == "Cancel"
+    assert view["callback_id"] == "x:save" and view["private_metadata"] == "sealed"
+    assert [b["type"] for b in view["blocks"]] == ["section", "input"]
+    assert_slack_inert(view)
+    # No primary button to submit with, or a control of its own to click: not a modal.
+    plain = Message("t", (TextInput("a", "A"), Actions((Button("Save", "x:save"),))))
+    assert modal(plain, "m") is None
+    picking = Message("t", (*form.blocks, Select("x:pick", "Pick", (Choice("a", "b"),))))
+    assert modal(picking, "m") is None

@@ -4,7 +4,9 @@ checked: a title and button labels of at most 24 characters, at most 100 blocks,
 ``private_metadata`` of at most 3,000 characters.
 
 The form's primary button becomes the modal's submit button and another button in the
-same row its close button; that row is left out of the modal's blocks. The other blocks
+same row its close button; that row is left out of the modal's blocks. A form with other
+buttons, menus or pickers is no modal (each would be a click of its own, which a modal
+answers only by redrawing itself): it stays in the message. The other blocks
 are rendered exactly as in a message (:func:`bot.render.slack.render_blocks`), so a text
 box keeps its block id and name and what was typed comes back in the submission's
 ``state.values`` as it does from a message.
@@ -16,10 +18,12 @@ from slack_sdk.models.blocks import PlainTextObject
 from slack_sdk.models.views import View
 
 from bot.core.inert import one_line
-from bot.core.model import Actions, Button, Message
+from bot.core.model import Actions, Button, Message, PersonPicker, Select
 from bot.render.slack import render_blocks
 
 MAX_TITLE = 24  # a modal's title, submit and close labels
+# Blocks whose use arrives as a click of its own (not with the submission).
+CLICKED = (Actions, Select, PersonPicker)
 
 
 def submit_button(msg: Message) -> tuple[int, Button, Button | None] | None:
@@ -42,6 +46,8 @@ def modal(msg: Message, private_metadata: str) -> dict | None:
     if found is None:
         return None
     row, submit, close = found
+    if any(isinstance(b, CLICKED) for i, b in enumerate(msg.blocks) if i != row):
+        return None  # a control clicked inside a modal would need views.update: not a modal
     blocks = render_blocks(msg, skip=row)
     if not blocks:
         return None
