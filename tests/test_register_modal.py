@@ -248,3 +248,21 @@ def test_a_modal_keeps_slacks_limits_and_only_plain_forms_become_one():
     assert modal(plain, "m") is None
     picking = Message("t", (*form.blocks, Select("x:pick", "Pick", (Choice("a", "b"),))))
     assert modal(picking, "m") is None
+
+
+async def test_the_saved_card_comes_by_direct_message_where_secbot_cannot_post(
+    patient, fake_slack
+):
+    """A modal opened from a conversation secbot is not in (a slash command there): the
+    ephemeral answer is refused, so the card comes in the person's chat with secbot."""
+    fake_slack.channel_errors["C0ELSEWHERE"] = "channel_not_found"
+    n = len(fake_slack.views)
+    await patient.slash("/secbot", "register add", user=OWNER, channel="C0ELSEWHERE")
+    await fake_slack.wait_for(lambda s: said(s.responses(), "Which platform"))
+    await patient.click("register:platform", "x", user=OWNER, channel="C0ELSEWHERE")
+    (view,) = await fake_slack.wait_for(lambda s: s.views[n:])
+    assert await patient.submit(view, FORM, user=OWNER) == (200, None)
+    (card,) = await fake_slack.wait_for(
+        lambda s: [c for c in s.api_calls("chat.postMessage") if c.get("channel") == OWNER]
+    )
+    assert "@DeptPress" in card_text(card)
