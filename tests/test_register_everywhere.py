@@ -353,6 +353,13 @@ async def test_an_unanswered_review_is_reminded_in_teams(people, fake_connector)
     (reminder,) = await fake_connector.wait_for(lambda s: saying(s, "Reminder"))
     assert "LinkedIn dept-news" in card_text(reminder)
     assert buttons(reminder, "access:keep")  # answerable from the reminder itself
+    # Past its due date (ten working days) it shows as overdue to admins.
+    await people.app[SERVICES].clock.set(datetime(2026, 12, 10, 11, 0, tzinfo=UTC))
+    n = len(fake_connector.sent())
+    await people.teams_say("access", mention=True, aad="aad-admin")
+    (summary,) = await fake_connector.wait_for(lambda s: saying(s, "access review", n))
+    assert "1 overdue" in card_text(summary)
+    assert "LinkedIn dept-news: OVERDUE by 9 Dec 2026, owner Olu Owner" in card_text(summary)
 
 
 @pytest.fixture
@@ -379,3 +386,9 @@ async def test_an_unanswered_review_is_reminded_on_slack(slack_people, fake_slac
     await slack_people.app[SERVICES].clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     (reminder,) = await fake_slack.wait_for(lambda s: to_owner(s, "Reminder"))
     assert "LinkedIn dept-news" in reminder["text"] and "Keep" in json.dumps(reminder["blocks"])
+    await slack_people.app[SERVICES].clock.set(datetime(2026, 12, 10, 11, 0, tzinfo=UTC))
+    await slack_people.slash("/secbot", "access", user="UADMIN", channel="C0PEOPLE")
+    (summary,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "OVERDUE" in card_text(r)]
+    )
+    assert "LinkedIn dept-news: OVERDUE by 9 Dec 2026, owner Olu Owner" in card_text(summary)
