@@ -392,3 +392,42 @@ async def test_an_unanswered_review_is_reminded_on_slack(slack_people, fake_slac
         lambda s: [r for r in s.responses() if "OVERDUE" in card_text(r)]
     )
     assert "LinkedIn dept-news: OVERDUE by 9 Dec 2026, owner Olu Owner" in card_text(summary)
+
+
+# --- item 3: the leaver picker on Slack and Teams -----------------------------------------
+
+
+async def test_the_leaver_picker_on_slack(slack_people, fake_slack):
+    await register_of(slack_people).add("slack:T111", _linkedin("UOWN", "UANN"),
+                                        by=Actor("slack", "UADMIN", "Ada"),
+                                        now=slack_people.app[SERVICES].clock.now())  # fmt: skip
+    await slack_people.slash("/secbot", "leaver", user="UADMIN", channel="D0ADMIN")
+    (picker,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Who is leaving?" in card_text(r)]
+    )
+    (block,) = [b for b in picker["blocks"]
+                if any(e.get("type") == "users_select" for e in b.get("elements", []))]  # fmt: skip
+    await slack_people.click("leaver:pick", "", user="UADMIN", channel="D0ADMIN",
+                             selected_user="UANN", block_id=block["block_id"])  # fmt: skip
+    await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Ann Editor can reach 1 registered" in card_text(r)]
+    )
+    await fake_slack.wait_for(
+        lambda s: [c for c in s.api_calls("chat.postMessage")
+                   if c.get("channel") == "UOWN" and "is leaving" in (c.get("text") or "")]
+    )  # fmt: skip
+
+
+async def test_the_leaver_picker_in_teams(people, fake_connector):
+    await register_of(people).add("teams:tenant-1", _linkedin("aad-owner", "aad-ann"),
+                                  by=Actor("teams", "aad-admin", "Ada"),
+                                  now=people.app[SERVICES].clock.now())  # fmt: skip
+    n = len(fake_connector.sent())
+    await people.teams_say("leaver", personal=True, aad="aad-admin")
+    (picker,) = await fake_connector.wait_for(lambda s: saying(s, "Who is leaving?", n))
+    assert "graph.microsoft.com/users" in json.dumps(picker)  # Teams' own people picker
+    n = len(fake_connector.sent())
+    await people.teams_click("leaver:pick", "", aad="aad-admin", personal=True,
+                             typed={"person": "aad-ann"})  # fmt: skip
+    await fake_connector.wait_for(lambda s: saying(s, "Ann Editor can reach 1 registered", n))
+    await fake_connector.wait_for(lambda s: saying(s, "Ann Editor is leaving", n))
