@@ -243,7 +243,14 @@ def create_app(
             intake.notify()
             wakeups.announce("inbox")
 
-        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, kept)
+        door = SlackDoor(
+            settings.slack_signing_secret or "",
+            intake.inbox,
+            clock,
+            kept,
+            answers=intake.dialogs.answers if intake.dialogs else None,
+            answer_seconds=settings.slack_dialog_answer_seconds,
+        )
         app.add_routes(door_routes(door))
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))

@@ -122,9 +122,47 @@ def slash_command_body(
             "api_app_id": "A111",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id or f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+            "trigger_id": trigger_id or new_trigger(),
         }
     )
+
+
+def new_trigger() -> str:
+    """A fresh trigger id as Slack makes them (``<n>.<n>.<hex>``); the middle part is when
+    it was made, in milliseconds, which the fake Slack's views.open checks (three seconds)."""
+    return f"{next(_counter)}.{time.time_ns() // 1_000_000}.{uuid.uuid4().hex[:12]}"
+
+
+def view_submission_body(
+    view: dict,
+    typed: dict[str, str] | None = None,
+    *,
+    user: str = "U111",
+    team: str = "T111",
+    trigger_id: str | None = None,
+) -> str:
+    """Pressing submit on a modal the fake Slack opened (``fake_slack.views``): Slack's
+    ``view_submission`` with what is in each text box (its initial value unless ``typed``
+    says otherwise) in ``view.state.values``, and the view's ``private_metadata`` as sent."""
+    values: dict[str, dict] = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        if block.get("type") == "input" and element.get("type") == "plain_text_input":
+            name = element["action_id"]
+            text = (typed or {}).get(name, element.get("initial_value"))
+            values[block["block_id"]] = {name: {"type": "plain_text_input", "value": text}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "gov"},
+        "user": {"id": user, "username": f"user-{user.lower()}", "name": f"user-{user.lower()}",
+                 "team_id": team},
+        "api_app_id": "A111",
+        "token": "legacy-token-unused",
+        "trigger_id": trigger_id or new_trigger(),
+        "view": {**view, "team_id": team, "type": "modal", "state": {"values": values}},
+        "response_urls": [],
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
 
 
 def block_actions_body(
@@ -162,7 +200,7 @@ def block_actions_body(
             "channel_id": channel,
             "is_ephemeral": is_ephemeral,
         },
-        "trigger_id": f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+        "trigger_id": new_trigger(),
         "team": {"id": team, "domain": "gov"},
         "channel": {"id": channel, "name": "general"},
         "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
@@ -320,6 +358,17 @@ class RunningBot:
     async def click(self, action_id: str, value: str, **kw: Any) -> aiohttp.ClientResponse:
         kw.setdefault("response_url", self.slack.response_url() if self.slack else "")
         return await self.slack_post(block_actions_body(action_id, value, **kw))
+
+    async def submit(
+        self, view: dict, typed: dict[str, str] | None = None, **kw: Any
+    ) -> tuple[int, Any]:
+        """Submit a modal (``view_submission_body``): the status and what the app answered
+        in the response (None when empty: the modal closes)."""
+        body = view_submission_body(view, typed, **kw)
+        h = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack(body)}
+        async with self.session.post(self.url + "slack/events", data=body.encode(), headers=h) as r:
+            text = (await r.read()).decode()
+            return r.status, json.loads(text) if text else None
 
     async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
         """POST an activity to /api/messages. When Teams is authenticated, it carries a

@@ -17,6 +17,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.slack.dialogs import DeliveryDialogs, Dialogs, submission_key
 from bot.adapters.slack.failures import (
     DEFAULT_MAX_AGE_HOURS,
     DEFAULT_MAX_ATTEMPTS,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # Where the consumer tells a listener which kept row a dispatch is for.
 ENTRY = "secbot_inbox_entry"
 REPLAY = "secbot_replay"
+RECEIVED = "secbot_received"  # when the front door kept it (how fresh its trigger_id is)
 # The consumer's record of what the listeners did. Bolt copies the context dict it is
 # given, so the listeners write into this shared object, not into the context itself.
 OUTCOME = "secbot_outcome"
@@ -101,8 +103,10 @@ class SlackIntake:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
         retention_days: float = DEFAULT_RETENTION_DAYS,
+        dialogs: Dialogs | None = None,
     ):
         self.bot = bot
+        self.dialogs = dialogs
         self.app = app
         self.client = app.client
         self.tasks = tasks
@@ -151,7 +155,7 @@ class SlackIntake:
         outcome = context[OUTCOME]
         outcome.add(REACHED)
         try:
-            incoming, responder = self._translate(kind, body)
+            incoming, responder = self._translate(kind, body, context.get(RECEIVED))
         except UNREADABLE:
             # Signed, so from Slack (or a holder of the secret), but not in a shape we
             # know. Trying again would fail again; never log the body (people's words).
@@ -165,11 +169,22 @@ class SlackIntake:
             raise
         outcome.add(HANDLED)
 
-    def _translate(self, kind: str, body: dict) -> Translated:
+    def _translate(self, kind: str, body: dict, received: datetime | None = None) -> Translated:
         """The neutral delivery. Everything this intake hands on was acknowledged before it
-        was handled (Slack already has its 200), so nothing waits for the handler."""
-        incoming, responder = TRANSLATORS[kind](body, self.client)
+        was handled (Slack already has its 200), so nothing waits for the handler (a
+        modal's submission at most waits a moment for corrections: ``dialogs``)."""
+        dialogs = DeliveryDialogs(self.dialogs, received) if self.dialogs else None
+        incoming, responder = TRANSLATORS[kind](body, self.client, dialogs)
         return replace(checked(incoming), acknowledged=True), responder
+
+    def _answered(self, row: Kept) -> None:
+        """A kept modal submission is done with (handled, dropped or failed): if the front
+        door still holds its request open with nothing to say, it answers now and the
+        modal closes."""
+        if self.dialogs is not None and row.kind == RAW and "view_submission" in row.payload:
+            key = submission_key(row.payload)
+            if key is not None:
+                self.dialogs.answers.answer(key, None)
 
     @staticmethod
     def ignore(context: dict) -> None:
@@ -256,7 +271,9 @@ class SlackIntake:
             if replay and attempt == 0 and not await self.failures.begin_replay(row):
                 return
             try:
-                outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
+                outcome, error = await self._dispatch(
+                    row.id, row.kind, row.payload, replay, row.received_at
+                )
             except Exception as e:
                 # Not a handler's error (the core catches and answers those): a delivery
                 # that can't be read. Trying it again would fail again.
@@ -282,6 +299,7 @@ class SlackIntake:
             else:
                 await self.failures.failed(row, error or "no handler", counted=replay)
         finally:
+            self._answered(row)
             if outcome != RETRY or attempt >= REDELIVERY.attempts - 1 or self._stopping:
                 self._busy.discard(row.id)
             self.handled += 1
@@ -297,7 +315,7 @@ class SlackIntake:
         await self._handle(row, replay, attempt)
 
     async def _dispatch(
-        self, entry: int, kind: str, payload: str, replay: bool
+        self, entry: int, kind: str, payload: str, replay: bool, received: datetime | None = None
     ) -> tuple[str, str | None]:
         """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
 
@@ -307,7 +325,7 @@ class SlackIntake:
         this process (it may have done part of its work) but kept for the next start.
         With it, the class of the error, if one was seen."""
         outcome: set[str] = set()
-        context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome}
+        context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome, RECEIVED: received}
         if kind == RAW:
             content_type = "application/json" if payload[:1] == "{" else FORM
             request = AsyncBoltRequest(
@@ -332,7 +350,7 @@ class SlackIntake:
             log.error("dropping a kept Slack delivery of unknown kind %r", kind)
             return DONE, None
         try:
-            incoming, responder = self._translate(kind, json.loads(payload))
+            incoming, responder = self._translate(kind, json.loads(payload), received)
         except UNREADABLE:
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
             return DONE, None
