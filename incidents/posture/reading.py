@@ -1,7 +1,9 @@
 """Reading the posture of some tenants from the stores that own each part: the register,
 the access reviews (with the exam records, through ``TrainingRecords``) and the
-incidents. A handful of queries whatever the size of the register; the counting runs in
-a worker thread so a big register never holds up the event loop."""
+incidents. A handful of queries whatever the size of the register (the accounts are read
+once and handed to the trained-access check); the counting runs in a worker thread, and
+the reads give the event loop a turn between them, so a big register never holds up
+other people's requests for long."""
 
 from __future__ import annotations
 
@@ -29,8 +31,10 @@ async def read_posture(services: Services, tenants: Iterable[str], at: datetime)
     db = services.db
     register = RegisterStore(db)
     accounts = await register.accounts(keys)
+    await asyncio.sleep(0)  # let other work in between the reads of a big register
+    trained = await untrained_with_access(services, register, keys, accounts=accounts)
+    await asyncio.sleep(0)
     overdue = await overdue_reviews(db, keys, today(at))
-    trained = await untrained_with_access(services, register, keys)
     counts = await summary.open_counts(db, keys)
     listed = await summary.open_incidents(db, keys, LISTED_INCIDENTS)
     drills = await summary.last_drills(db, keys)

@@ -23,7 +23,7 @@ NO_TEAM = "No owning team recorded"
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def _where(place: Place) -> str:
@@ -62,14 +62,14 @@ def counts(p: Posture) -> list[str]:
     accounts = p.total("accounts")
     weak = p.total("weak_2fa")
     lines = [
-        f"{weak} of {plural(accounts, 'account')} without strong 2FA"
+        f"{weak:,} of {plural(accounts, 'account')} without strong 2FA"
         + (f" ({_weak_detail(p)})" if weak else ""),
         f"{plural(p.total('personal_recovery'), 'account')} with personal recovery contacts",
         f"{plural(p.total('overdue_reviews'), 'access review')} overdue",
     ]
     if p.training_on:
         line = (
-            f"{p.untrained} of {plural(p.people_with_access, 'person', 'people')} with access"
+            f"{p.untrained:,} of {plural(p.people_with_access, 'person', 'people')} with access"
             " not trained in the last twelve months"
         )
         if p.unchecked:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import bindparam, func, select
 
@@ -63,7 +63,8 @@ class LastDrill:
 async def open_counts(db: Database, tenants: Iterable[str]) -> list[OpenCount]:
     """Incidents not closed, by tenant, owning team and whether they are drills."""
     rows = (await execute(db, _OPEN, {"tenants": list(tenants)})).all()
-    return [OpenCount(str(t), str(team or ""), bool(d), int(n)) for t, team, d, n in rows]
+    found = cast(list[tuple[str, str | None, int, int]], rows)
+    return [OpenCount(str(t), str(team or ""), bool(d), int(n)) for t, team, d, n in found]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ async def open_incidents(db: Database, tenants: Iterable[str], limit: int) -> li
 async def last_drills(db: Database, tenants: Iterable[str]) -> list[LastDrill]:
     """When each tenant and owning team last started a drill (closed ones count too)."""
     rows = (await execute(db, _LAST_DRILL, {"tenants": list(tenants)})).all()
-    return [LastDrill(str(t), str(team or ""), at) for t, team, at in rows if at is not None]
+    found = cast(list[tuple[str, str | None, datetime | None]], rows)
+    return [LastDrill(str(t), str(team or ""), at) for t, team, at in found if at is not None]
 
 
 async def tenants_with_open(db: Database) -> list[str]:
