@@ -131,7 +131,7 @@ def tally(
         due = f"due {r.due_on.day} {r.due_on:%b %Y}"
         team = _by_team(teams, team_of_account.get(r.account_id, ""))
         team.overdue_reviews.append(Flagged(r.account_title, due))
-    for u in trained.untrained:
+    for u in trained.untrained if trained.training_on else ():
         for key in dict.fromkeys(team_key(team_of_title.get(t, "")) for t in u.accounts):
             _by_team(teams, teams[key].name if key in teams else "").untrained.append(u.name)
     for team in teams.values():
@@ -151,7 +151,6 @@ def tally(
         if team.last_drill is None or drill.at > team.last_drill:
             team.last_drill = drill.at
     ordered = sorted(teams.values(), key=lambda t: (-t.problems, not t.name, t.name.casefold()))
-    unchecked = sum(not u.checkable for u in trained.untrained)
-    return Posture(
-        at, ordered, trained.people, len(trained.untrained), unchecked, trained.training_on
-    )
+    untrained = trained.untrained if trained.training_on else []
+    unchecked = sum(not u.checkable for u in untrained)
+    return Posture(at, ordered, trained.people, len(untrained), unchecked, trained.training_on)

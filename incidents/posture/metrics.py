@@ -117,6 +117,7 @@ def add_posture_metrics(services: Services) -> None:
                     gauge.labels(tenant, team).set(row.values[name])
                 drill.labels(tenant, team).set(row.last_drill)
             people.labels(tenant).set(posture.people_with_access)
-            untrained.labels(tenant).set(posture.untrained)
+            if posture.training_on:  # else nobody can be counted as trained
+                untrained.labels(tenant).set(posture.untrained)
 
     metrics.add_source("posture", read)
