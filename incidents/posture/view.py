@@ -126,7 +126,7 @@ def pointers(place: Place) -> str:
 
 def summary(p: Posture, place: Place) -> Message:
     accounts = p.total("accounts")
-    named = [t for t in p.teams if t.name]
+    named = [t for t in p.teams if t.name and t.accounts]
     intro = (
         f"{_where(place)}, {london(p.at)}: {plural(accounts, 'registered account')} in "
         f"{plural(len(named), 'owning team')}."
