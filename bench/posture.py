@@ -139,7 +139,7 @@ async def held_longest(stop: asyncio.Event) -> float:
 async def run(accounts: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         db = open_db(Path(folder) / "bench.db")
-        upgrade(db)
+        await upgrade(db)
         await seed(db, accounts)
         services = Services(db)
         add_posture_metrics(services)  # type: ignore[arg-type]
@@ -171,7 +171,7 @@ async def run(accounts: int) -> dict[str, float]:
             "/metrics scrape (posture gauges)", lambda: services.features[Metrics].render(NOW)
         )
         timings["longest the event loop was held"] = held
-        db.conn.close()
+        await db.close()
     print(message.text.split("\n\n")[1])
     print(f"(/metrics: {len(exposition)} bytes)")
     return timings

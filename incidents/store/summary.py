@@ -22,7 +22,7 @@ from bot.storage.sql import execute
 from incidents.store.tables import incidents
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 _i = incidents.c
 _TENANTS = _i.tenant.in_(bindparam("tenants", expanding=True))
@@ -60,7 +60,7 @@ class LastDrill:
     at: datetime
 
 
-async def open_counts(db: Database, tenants: Iterable[str]) -> list[OpenCount]:
+async def open_counts(db: Db, tenants: Iterable[str]) -> list[OpenCount]:
     """Incidents not closed, by tenant, owning team and whether they are drills."""
     rows = (await execute(db, _OPEN, {"tenants": list(tenants)})).all()
     found = cast(list[tuple[str, str | None, int, int]], rows)
@@ -77,7 +77,7 @@ class OpenIncident:
     status: str
 
 
-async def open_incidents(db: Database, tenants: Iterable[str], limit: int) -> list[OpenIncident]:
+async def open_incidents(db: Db, tenants: Iterable[str], limit: int) -> list[OpenIncident]:
     """The newest ``limit`` open incidents (not drills), a few columns each: what the
     summary lists by id; :func:`open_counts` has the totals."""
     params = {"tenants": list(tenants), "limit": limit}
@@ -87,13 +87,13 @@ async def open_incidents(db: Database, tenants: Iterable[str], limit: int) -> li
     ]
 
 
-async def last_drills(db: Database, tenants: Iterable[str]) -> list[LastDrill]:
+async def last_drills(db: Db, tenants: Iterable[str]) -> list[LastDrill]:
     """When each tenant and owning team last started a drill (closed ones count too)."""
     rows = (await execute(db, _LAST_DRILL, {"tenants": list(tenants)})).all()
     found = cast(list[tuple[str, str | None, datetime | None]], rows)
     return [LastDrill(str(t), str(team or ""), at) for t, team, at in found if at is not None]
 
 
-async def tenants_with_open(db: Database) -> list[str]:
+async def tenants_with_open(db: Db) -> list[str]:
     """Every tenant with an incident not closed (for ``/metrics``, which counts all)."""
     return sorted(str(t) for (t,) in (await execute(db, _OPEN_TENANTS)).all())
