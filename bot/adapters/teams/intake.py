@@ -29,9 +29,12 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from aiohttp import web
+from botbuilder.schema import Activity
 
 from bot.adapters.teams.kept import KeptActivities
+from bot.adapters.teams.store import ConversationStore
 from bot.core.clock import Clock
+from bot.http.errors import where
 from bot.retry import RetryPolicy
 from bot.storage.batched import BatchedWriter
 from bot.storage.dead_letters import DeadLetters
@@ -70,6 +73,7 @@ class TeamsIntake:
     def __init__(
         self,
         kept: KeptActivities,
+        conversations: ConversationStore,
         run: Runner,
         clock: Clock,
         owner: str,
@@ -79,6 +83,7 @@ class TeamsIntake:
         announce: Callable[[], None] | None = None,
     ):
         self.kept = kept
+        self.conversations = conversations
         self.run = run
         self.clock = clock
         self.owner = owner  # this instance's name on the rows it claims
@@ -86,6 +91,8 @@ class TeamsIntake:
         self.announce = announce
         self.dead = DeadLetters(kept.db)
         self.tasks = TaskSet()
+        # Group commit for the door's rows and the handlers' bookkeeping alike: on SQLite
+        # every commit takes the file's one write lock, which the door waits for too.
         self.writer = BatchedWriter(kept.db, turns=1, label="kept Teams activities")
         self.worker = Worker("teams-intake", self._round, every=IDLE_POLL_SECONDS)
         self._slots = asyncio.Semaphore(handlers)
@@ -108,6 +115,21 @@ class TeamsIntake:
     async def _keep(self, rows: list[tuple[str, str, datetime]]) -> list[None]:
         await self.kept.keep_many(rows)
         return [None] * len(rows)
+
+    async def remember(self, activity: Activity, trust: str) -> None:
+        """Save a handled activity's conversation reference and sender (for proactive
+        posts), committed with other handlers' before the handler goes on."""
+        await self.writer.submit((activity, trust, self.clock.now()), group=self._remember)
+
+    async def _remember(self, items: list[tuple[Activity, str, datetime]]) -> list[None]:
+        for activity, trust, now in items:
+            await self.conversations.save(activity, now, trust)
+            await self.conversations.remember_user(activity, now)
+        return [None] * len(items)
+
+    async def _finished(self, ids: list[int]) -> list[None]:
+        await self.kept.done_many(ids)
+        return [None] * len(ids)
 
     def notify(self) -> None:
         """An activity was kept (here, or by another instance): look at the inbox."""
@@ -186,22 +208,21 @@ class TeamsIntake:
             await self.run(body, row.kind, replay)
         except Unusable as e:
             log.warning("teams: dropping a kept activity that can't be handled (%s)", e)
-            await self.kept.done(row.id)
-            return
         except Exception as e:  # noqa: BLE001 - any failure: tried again later
-            await self._failed(row, type(e).__name__, counted=replay)
+            await self._failed(row, type(e).__name__, where(e), counted=replay)
             return
-        await self.kept.done(row.id)
+        # Until this commits the row is kept: a crash now means a replay, never a loss.
+        await self.writer.submit(row.id, group=self._finished)
 
-    async def _failed(self, row: Kept, error: str, *, counted: bool) -> None:
+    async def _failed(self, row: Kept, error: str, place: str, *, counted: bool) -> None:
         attempts = await self.kept.attempted(row.id, error, count=not counted)
         if attempts >= self.max_attempts:
             await self._bury(row, error)
             return
         wait = REDELIVERY.delay(attempts)
         log.error(
-            "teams: a kept activity failed (%s, attempt %d of %d); trying again in %ds",
-            error, attempts, self.max_attempts, wait,
+            "teams: a kept activity failed (%s at %s, attempt %d of %d); trying again in %ds",
+            error, place, attempts, self.max_attempts, wait,
         )  # fmt: skip
         not_before = self.clock.now() + timedelta(seconds=wait)
         await self.kept.retry_later(row.id, self.owner, not_before)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from bot.storage.inbox import Inbox, Kept, inbox
 from bot.storage.sql import Db, execute
@@ -62,8 +62,9 @@ class KeptActivities:
         (the Slack intake gives back its own rows when it stops)."""
         await execute(self.db, _RELEASE, {"owner": owner})
 
-    async def done(self, row_id: int) -> None:
-        await self.inbox.remove(row_id)
+    async def done_many(self, row_ids: list[int]) -> None:
+        """Forget handled rows (a flush's worth; the caller's transaction commits)."""
+        await execute(self.db, delete(inbox).where(inbox.c.id.in_(row_ids)))
 
     async def attempted(self, row_id: int, error: str, *, count: bool) -> int:
         return await self.inbox.attempted(row_id, error, count=count, payload=None)
