@@ -124,6 +124,28 @@ async def test_each_conversation_in_order_and_conversations_side_by_side(
         assert _replied_ids(fake_connector, conv) == [f"{conv}-{n}" for n in range(1, 5)]
 
 
+async def test_a_long_queue_in_one_conversation_does_not_hold_up_another(
+    running, fake_connector
+):
+    from bot.adapters.teams.intake import DEFAULT_HANDLERS
+
+    fake_connector.gate = asyncio.Event()
+    many = DEFAULT_HANDLERS + 8  # more than can be handled at once
+    for n in range(many):
+        await running.teams_say(
+            "help", personal=True, conversation="a:p-long", activity_id=f"long-{n}",
+            handled=False,
+        )  # fmt: skip
+    await running.teams_say(
+        "help", personal=True, conversation="a:p-other", activity_id="other-1", handled=False
+    )
+    await fake_connector.wait_for(lambda s: _replied_ids(s, "a:p-other"))
+    assert _replied_ids(fake_connector, "a:p-long") == ["long-0"]
+    fake_connector.gate.set()
+    await teams_handled(running)
+    assert _replied_ids(fake_connector, "a:p-long") == [f"long-{n}" for n in range(many)]
+
+
 async def _teams_bot(tmp_path, fake_connector, botframework):
     env = {
         "SECBOT_DB": str(tmp_path / "teams-intake.db"),

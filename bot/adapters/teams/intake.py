@@ -53,6 +53,8 @@ DEFAULT_HANDLERS = 32
 # Acknowledging comes first for at most this long: once the oldest waiting activity is
 # older, handlers start without yielding to the door until the queue catches up.
 DEFER_SECONDS = 10.0
+# Rows claimed per handler slot at most (see TeamsIntake._hand).
+IN_HAND_PER_HANDLER = 4
 IDLE_POLL_SECONDS = 5.0
 # A failed try waits 5, 30, then 120 seconds before the next (the one retry policy).
 REDELIVERY = RetryPolicy(first=5.0, growth=6.0, maximum=120.0, jitter=(1.0, 1.0), attempts=4)
@@ -96,6 +98,10 @@ class TeamsIntake:
         self.writer = BatchedWriter(kept.db, turns=1, label="kept Teams activities")
         self.worker = Worker("teams-intake", self._round, every=IDLE_POLL_SECONDS)
         self._slots = asyncio.Semaphore(handlers)
+        # Rows in hand (running, or waiting for the one before in their conversation): a
+        # long conversation's queue waits here without taking other conversations' slots,
+        # and no more is claimed than this instance will soon handle.
+        self._hand = asyncio.Semaphore(handlers * IN_HAND_PER_HANDLER)
         self._busy: set[int] = set()
         # The last handler started for each conversation: the next one waits for it.
         self._tails: dict[str, asyncio.Task] = {}
@@ -146,7 +152,7 @@ class TeamsIntake:
             return None
         try:
             await self._renew()
-            room = max(1, min(256, self._slots._value))
+            room = max(1, min(256, self._hand._value))
             claimed = await self.kept.claim(self.clock.now(), room, self.owner)
         except DB_ERRORS as e:
             log.error("could not read kept Teams activities (%s); trying again", type(e).__name__)
@@ -156,9 +162,9 @@ class TeamsIntake:
             return None
         behind = (self.clock.now() - rows[0].received_at).total_seconds() > DEFER_SECONDS
         for row in rows:
-            await self._slots.acquire()
+            await self._hand.acquire()
             if self._stopping:
-                self._slots.release()
+                self._hand.release()
                 return None
             self._busy.add(row.id)
             body, conversation = _parsed(row.payload)
@@ -184,13 +190,14 @@ class TeamsIntake:
         try:
             if before is not None:
                 await asyncio.wait([before])  # its outcome is its own business
-            await self._try(row, body)
+            async with self._slots:
+                await self._try(row, body)
         except DB_ERRORS as e:
             # The row stays held: renewed while this instance lives, tried again after.
             log.error("teams: could not record a kept activity's outcome (%s)", type(e).__name__)
         finally:
             self._busy.discard(row.id)
-            self._slots.release()
+            self._hand.release()
             self.handled += 1
 
     async def _try(self, row: Kept, body: dict | None) -> None:
