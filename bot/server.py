@@ -221,7 +221,15 @@ def create_app(
     teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
     services.transports["teams"] = teams.transport
     if settings.teams_enabled:
+        from bot.adapters.teams.intake import TEAMS_INTAKE
+        from bot.adapters.teams.intake import intake_ctx as teams_intake_ctx
+
         app.router.add_post("/api/messages", teams.handle)
+        # Message activities are kept, answered at once and replied to from the inbox.
+        app[TEAMS_INTAKE] = teams.intake
+        wakeups.on("teams", teams.intake.notify)  # another instance kept one
+        teams.intake.announce = lambda: wakeups.announce("teams")
+        last_ctx.append(teams_intake_ctx(teams.intake))
     if teams.keys is not None:
         app.cleanup_ctx.append(teams.keys.run)
 

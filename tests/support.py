@@ -370,10 +370,17 @@ class RunningBot:
             text = (await r.read()).decode()
             return r.status, json.loads(text) if text else None
 
-    async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
+    async def teams(
+        self, activity: dict, headers: dict | None = None, *, handled: bool = True
+    ) -> tuple[int, Any]:
         """POST an activity to /api/messages. When Teams is authenticated, it carries a
         valid Bot Connector token for the activity's serviceUrl unless ``headers`` holds
-        an Authorization of its own."""
+        an Authorization of its own.
+
+        A message activity is kept and acknowledged (202) before it is handled; with
+        ``handled`` (the default) this returns once the app has handled it (its replies
+        are at the fake connector), as a Teams user would wait for the reply.
+        ``handled=False`` returns with the acknowledgement."""
         h = {"Content-Type": "application/json", **(headers or {})}
         if self.settings is not None and self.settings.teams_authenticated:
             if not any(k.lower() == "authorization" for k in h):
@@ -385,10 +392,14 @@ class RunningBot:
             self.url + "api/messages", data=json.dumps(activity), headers=h
         ) as r:
             text = await r.text()
-            return r.status, (json.loads(text) if text.strip().startswith("{") else text)
+            status = r.status
+        if status == 202 and handled:
+            await teams_handled(self)
+        return status, (json.loads(text) if text.strip().startswith("{") else text)
 
-    async def teams_say(self, text: str, **kw: Any) -> tuple[int, Any]:
-        return await self.teams(teams_activity(text, service_url=self.connector.url, **kw))
+    async def teams_say(self, text: str, *, handled: bool = True, **kw: Any) -> tuple[int, Any]:
+        activity = teams_activity(text, service_url=self.connector.url, **kw)
+        return await self.teams(activity, handled=handled)
 
     async def teams_click(self, verb: str, value: str = "", **kw: Any) -> tuple[int, Any]:
         return await self.teams(teams_invoke(verb, value, service_url=self.connector.url, **kw))
@@ -475,6 +486,14 @@ async def slack_handled(bot: RunningBot) -> None:
         return not await inbox.pending("slack")
 
     await eventually(empty)
+
+
+async def teams_handled(bot: RunningBot) -> None:
+    """Wait until every Teams message activity the app has acknowledged has been handled
+    (or tried: one that failed waits for a later try, and is not waited for)."""
+    from bot.adapters.teams.intake import TEAMS_INTAKE
+
+    await eventually(bot.app[TEAMS_INTAKE].idle)
 
 
 def kept_slack(db_path: str) -> list:
