@@ -4,10 +4,13 @@ A commit costs more than the statement it commits, so hot paths that write once 
 item hand their writes to a :class:`BatchedWriter`: the writes submitted while a batch
 gathers (``turns`` turns of the event loop after the first) are applied in a single
 transaction, and each submitter's future resolves only after that transaction has
-committed. Two users:
+committed. Its users:
 
 - the Slack front door (``bot/adapters/slack/door.py``) keeps each request's body in the
   inbox; a request is acknowledged only once its row is committed (``turns=1``);
+- a delivery's hot write (a quiz answer, a handled inbox row): queuing it lets the next
+  delivery in the same conversation start (``bot/in_order.py``), since writes commit in
+  the order they were queued;
 - the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
@@ -36,6 +39,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot import in_order
 from bot.storage.sql import atomic
 
 log = logging.getLogger(__name__)
@@ -88,6 +92,8 @@ class BatchedWriter:
         self._schedule()
         future = self._loop.create_future()  # type: ignore[union-attr]
         self._queue.append(_Queued(write, group, future, committed))
+        # Queued writes commit in order: the next delivery in this conversation may start.
+        in_order.passed()
         return future
 
     def record(

@@ -13,6 +13,8 @@ from bot.core.model import Message
 from bot.workers import Worker
 from content.quiz import engine, render
 from content.quiz.shared import QuizShared
+from content.quiz.store.answers import Answer
+from content.quiz.store.channel import Post
 from content.quiz.updates import MessageUpdates
 
 log = logging.getLogger(__name__)
@@ -72,30 +74,42 @@ class ChannelQuiz:
             await self.store.channel.set_message(post.id, ref.id)
 
     async def answer(self, turn: Turn) -> None:
-        """``quiz:answer``: record one answer per person and tell only them how they did."""
+        """``quiz:answer``: record one answer per person and tell only them how they did.
+
+        The answer is recorded by group commit with the other clicks of the moment
+        (``ChannelStore.answer_post``), read, decided and written in one transaction
+        for all of them; the question is read there too, so nothing waits on the database
+        before the click takes its place in the channel's order (``bot/in_order.py``)."""
         parsed = value_ints(turn.incoming.value, 2)
-        post = await self.store.channel.post(parsed[0]) if parsed else None
         lib = self.shared.library()
-        item = lib.item(post.item_id) if lib and post else None
-        if (
-            parsed is None
-            or post is None
-            or item is None
-            or post.place.platform != turn.place.platform
-            or post.place.channel != turn.place.channel
-            or not 0 <= parsed[1] < len(post.order)
-        ):
-            await turn.reply(render.private("Sorry, that question is no longer available."))
+        unavailable = render.private("Sorry, that question is no longer available.")
+        if parsed is None or lib is None:
+            await turn.reply(unavailable)
+            return
+        now = self.shared.clock.now()
+        post_id, position = parsed
+
+        def mark(post: Post) -> Answer | None:
+            item = lib.item(post.item_id)
+            if (
+                item is None
+                or post.place.platform != turn.place.platform
+                or post.place.channel != turn.place.channel
+                or not 0 <= position < len(post.order)
+            ):
+                return None
+            return self.shared.answer(turn, item, post.order[position], now)
+
+        post, result = await self.store.channel.answer_post(
+            post_id, mark, turn.incoming.delivery_id or None
+        )
+        item = lib.item(post.item_id) if post is not None else None
+        if post is None or item is None or result.status == "gone":
+            await turn.reply(unavailable)
             return
         if post.message_id is None and turn.incoming.message is not None:
             await self.store.channel.set_message(post.id, turn.incoming.message.id)
-        now = self.shared.clock.now()
-        choice = post.order[parsed[1]]
-        result = await self.store.channel.record_post_answer(
-            post,
-            self.shared.answer(turn, item, choice, now),
-            delivery_key=turn.incoming.delivery_id or None,
-        )
+        choice = post.order[position]
         if result.status == "replayed":
             # This click's answer was recorded before a crash: its effect is done. Bring
             # the count up to date (an edit, not a new message) and say nothing twice.

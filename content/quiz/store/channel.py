@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from bot.core.model import MessageRef, Place
 from bot.storage.sql import Db, atomic, execute
+from content.quiz.store.answer_batch import AnswerBatches, Mark, Recorded
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
 
@@ -101,6 +102,13 @@ class ChannelStore:
 
     def __init__(self, db: Db):
         self.db = db
+        self.batches = AnswerBatches(db, self.record_post_answer, _post)
+
+    async def answer_post(self, post_id: int, mark: Mark, delivery_key: str | None) -> Recorded:
+        """Record a click on question ``post_id`` by group commit: ``mark`` makes the
+        answer from the question as read in the transaction (None: not a valid click on
+        it). Same outcomes as :meth:`record_post_answer`, plus ``gone``."""
+        return await self.batches.record(post_id, mark, delivery_key)
 
     async def create_post(
         self,
