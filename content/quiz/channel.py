@@ -15,13 +15,13 @@ from content.quiz import engine, render
 from content.quiz.shared import QuizShared
 from content.quiz.store.answers import Answer
 from content.quiz.store.channel import Post
+from content.quiz.store.post_batch import NewPost
 from content.quiz.updates import MessageUpdates
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 30.0  # the closing worker looks for due questions at least this often
 SHUTDOWN_WAIT = 5.0  # seconds edits in flight get to finish at shutdown
-RECENT_POSTS = 20  # a channel doesn't see the same question again within this many posts
 
 
 class ChannelQuiz:
@@ -40,27 +40,28 @@ class ChannelQuiz:
             return
         lib, items = found
         now = self.shared.clock.now()
-        key = turn.incoming.delivery_id or None
-        post = await self.store.channel.post_for_delivery(key) if key else None
-        item = lib.item(post.item_id) if post is not None else None
-        if post is not None and (post.message_id is not None or item is None):
-            return  # a replay of a /quiz whose question is already posted
-        if post is None or item is None:
-            item = engine.pick_item(
-                items,
-                await self.store.channel.recent_items(turn.place, RECENT_POSTS),
-                self.shared.rng,
-            )
-            post = await self.store.channel.create_post(
-                item.id,
-                engine.option_order(self.shared.rng, len(item.options)),
-                request.tag,
+        rng = self.shared.rng
+
+        def choose(recent: set[str]) -> tuple[str, list[int]]:
+            item = engine.pick_item(items, recent, rng)
+            return item.id, engine.option_order(rng, len(item.options))
+
+        made = await self.store.channel.new_post(
+            NewPost(
                 turn.place,
                 turn.actor.key,
+                request.tag,
                 now,
                 now + (request.duration or engine.DEFAULT_OPEN),
-                delivery_key=key,
+                turn.incoming.delivery_id or None,
+                choose,
             )
+        )
+        post = made.post
+        item = lib.item(post.item_id)
+        if not made.created and (post.message_id is not None or item is None):
+            return  # a replay of a /quiz whose question is already posted
+        assert item is not None  # just chosen from the library's items
         # The row is the intent; a replay after a crash during the post below finds it
         # without a message and completes the post rather than creating a second question.
         try:

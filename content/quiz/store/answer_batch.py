@@ -41,9 +41,7 @@ if TYPE_CHECKING:
 Mark = Callable[["Post"], Answer | None]
 
 _p, _a, _c = quiz_posts.c, quiz_answers.c, quiz_cards.c
-_POSTS = (
-    select(quiz_posts).where(_p.id.in_(bindparam("ids", expanding=True))).with_for_update()
-)
+_POSTS = select(quiz_posts).where(_p.id.in_(bindparam("ids", expanding=True))).with_for_update()
 _PREVIOUS = select(_a.post_id, _a.user_key, _a.choice, _a.delivery_key).where(
     _a.post_id.in_(bindparam("ids", expanding=True))
     & _a.user_key.in_(bindparam("users", expanding=True))
@@ -187,4 +185,3 @@ def _new_card(a: Answer, card: str, due: datetime) -> dict:
         "lapses": int(not a.correct),
         "updated_at": a.now,
     }
-
