@@ -16,12 +16,15 @@ one that hands its write to group commit lets the next delivery start while its 
 is still on the way, which keeps a burst in one busy channel from waiting commit by
 commit. A handler that queues a write must queue its last deciding write there.
 
-This module is below both ``bot.core`` and ``bot.storage``: it knows only a callback.
+:class:`Lanes` keeps the order; the Slack intake and the web chat's door use it. This
+module is below both ``bot.core`` and ``bot.storage``: it knows only a callback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
 
 # What the running delivery calls when it has passed (None outside an ordered delivery).
@@ -43,3 +46,44 @@ def passed() -> None:
     release = _PASS.get()
     if release is not None:
         release()
+
+
+class Lanes:
+    """One queue per conversation: a delivery's handling starts once the one that entered
+    its lane before it has passed (or ended). Nothing is held for a lane nobody uses."""
+
+    def __init__(self) -> None:
+        # Per conversation, the "passed" future of the last delivery that entered it.
+        self._last: dict[str, asyncio.Future[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+    @asynccontextmanager
+    async def turn(self, lane: str | None) -> AsyncIterator[None]:
+        """``async with lanes.turn(conversation):`` handle one delivery in its turn (None:
+        a delivery of no known conversation, handled at once). The place in the lane is
+        taken when the block is entered, so enter in arrival order."""
+        if lane is None:
+            yield
+            return
+        before = self._last.get(lane)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last[lane] = mine
+
+        def let_next() -> None:
+            if not mine.done():
+                mine.set_result(None)
+
+        try:
+            if before is not None and not before.done():
+                await before
+            token = begin(let_next)
+            try:
+                yield
+            finally:
+                end(token)
+        finally:
+            let_next()
+            if self._last.get(lane) is mine:
+                del self._last[lane]

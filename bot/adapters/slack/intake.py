@@ -140,9 +140,8 @@ class SlackIntake:
         self._stopping = False
         self._stopped = asyncio.Event()
         self.handled = 0
-        # Per conversation, the "passed" future of the last delivery started there: the
-        # next one there waits for it (bot/in_order.py).
-        self._lanes: dict[str, asyncio.Future[None]] = {}
+        # Deliveries in one conversation are handled in arrival order (bot/in_order.py).
+        self.lanes = in_order.Lanes()
 
     @property
     def owner(self) -> str:
@@ -322,30 +321,11 @@ class SlackIntake:
             self._busy.discard(entry_id)
 
     async def _in_turn(self, row: Kept, replay: bool, claimed: bool, lane: str | None) -> None:
-        """Handle ``row`` once the delivery before it in its conversation has passed."""
-        if lane is None:
+        """Handle ``row`` once the delivery before it in its conversation has passed
+        (``bot/in_order.py``). Tasks start in the order they were spawned, which is the
+        inbox's order, so each takes its place in its lane in arrival order."""
+        async with self.lanes.turn(lane):
             await self._handle(row, replay, claimed=claimed)
-            return
-        before = self._lanes.get(lane)
-        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._lanes[lane] = mine
-
-        def passed() -> None:
-            if not mine.done():
-                mine.set_result(None)
-
-        try:
-            if before is not None and not before.done():
-                await before
-            token = in_order.begin(passed)
-            try:
-                await self._handle(row, replay, claimed=claimed)
-            finally:
-                in_order.end(token)
-        finally:
-            passed()
-            if self._lanes.get(lane) is mine:
-                del self._lanes[lane]
 
     async def renew(self) -> None:
         """Renew this instance's leases on kept rows (those in hand, and failed ones it

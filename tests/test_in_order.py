@@ -1,4 +1,4 @@
-"""Deliveries in one Slack conversation are handled in the order they arrived; other
+"""Deliveries in one conversation (Slack, web chat) are handled in the order they arrived; other
 conversations' deliveries are handled meanwhile (bot/in_order.py, the Slack intake).
 
 Driven over loopback HTTP: signed requests to /slack/events, kept in the inbox,
@@ -116,3 +116,22 @@ async def test_a_double_click_keeps_the_first_choice(quiz_bot, fake_slack):
     await eventually(lambda: len(fake_slack.responses()) >= 2 * len(people))
     texts = [m.get("text", "") for m in fake_slack.responses()]
     assert len([t for t in texts if "already answered" in t]) == len(people), texts
+
+
+async def test_web_chat_one_conversation_in_order_while_another_runs(running):
+    """The web chat handles while the request is open; two messages in one conversation
+    still take turns, and another conversation's are handled meanwhile."""
+    log, gate = _recorder(running)
+    first = asyncio.create_task(running.web_send(text="order 1", conversation="alpha"))
+    await eventually(lambda: ("start", "alpha", "1") in log)
+    second = asyncio.create_task(running.web_send(text="order 2", conversation="alpha"))
+    for n in range(1, 4):
+        gate("beta", str(n)).set()
+        status, _ = await running.web_send(text=f"order {n}", conversation="beta")
+        assert status == 200
+    assert len(_of(log, "beta")) == 6
+    assert _of(log, "alpha") == [("start", "1")]  # the second waits its turn
+    gate("alpha", "2").set()
+    gate("alpha", "1").set()
+    assert (await first)[0] == 200 and (await second)[0] == 200
+    assert _of(log, "alpha") == [("start", "1"), ("end", "1"), ("start", "2"), ("end", "2")]
