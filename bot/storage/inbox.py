@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from bot.storage.batched import BatchedWriter
+from bot.storage.batched import hot_writer
 from bot.storage.leases import (
     claim_params,
     claim_statement,
@@ -108,7 +108,7 @@ class Inbox:
         self.db = db
         # Handled rows are deleted together, one statement per event-loop turn: under a
         # burst, a commit per row cost more than the rest of the consumer's work.
-        self._removals = BatchedWriter(db, turns=1, label="handled Slack deliveries")
+        self._removals = hot_writer(db)
 
     async def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:
         return await self.add_raw(source, kind, json.dumps(payload), now)

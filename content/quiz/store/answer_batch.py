@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from bot.storage.batched import BatchedWriter
+from bot.storage.batched import hot_writer
 from bot.storage.sql import Db, execute
 from content.quiz.store.answers import (
     _INSERT_ANSWER,
@@ -79,7 +79,7 @@ class AnswerBatches:
         self.db = db
         self._one = one  # ChannelStore.record_post_answer
         self._read_post = read_post  # a row of quiz_posts -> Post
-        self.writer = BatchedWriter(db, turns=1, label="quiz answers")
+        self.writer = hot_writer(db)
 
     async def record(self, post_id: int, mark: Mark, delivery_key: str | None) -> Recorded:
         """Queue a click; returns once its answer (or refusal) has committed. Queuing it

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import bindparam, insert, select
 
 from bot.core.model import Place
-from bot.storage.batched import BatchedWriter
+from bot.storage.batched import hot_writer
 from bot.storage.sql import Db, execute
 from content.quiz.store.tables import quiz_posts
 
@@ -64,7 +64,7 @@ class PostBatches:
         self.db = db
         self._read_post = read_post  # a row of quiz_posts -> Post
         self.recent = recent  # how many recent questions a channel doesn't see again
-        self.writer = BatchedWriter(db, turns=1, label="quiz questions")
+        self.writer = hot_writer(db)
 
     async def create(self, new: NewPost) -> Made:
         """Queue a question; returns once it has committed. Queuing it lets the next
