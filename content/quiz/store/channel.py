@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 
 from bot.core.model import MessageRef, Place
-from bot.storage.batched import hot_writer
 from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answer_batch import AnswerBatches, Mark, Recorded
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
@@ -176,14 +175,8 @@ class ChannelStore:
         return None if latest is None else int(latest)
 
     async def set_message(self, post_id: int, message_id: str) -> None:
-        """Record the posted message's id, once: the first id stays (one statement, in the
-        next group commit: after a burst of ``/quiz``, one transaction for all of them)."""
-        params = {"post_id": post_id, "message_id": message_id}
-
-        async def write() -> None:
-            await execute(self.db, _SET_MESSAGE, params)
-
-        await hot_writer(self.db).submit(write)
+        """Record the posted message's id, once: the first id stays (one statement)."""
+        await execute(self.db, _SET_MESSAGE, {"post_id": post_id, "message_id": message_id})
 
     async def recent_items(self, place: Place, limit: int) -> set[str]:
         rows = await execute(
