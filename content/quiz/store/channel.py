@@ -107,7 +107,7 @@ class ChannelStore:
     def __init__(self, db: Db):
         self.db = db
         self.batches = AnswerBatches(db, self.record_post_answer, _post)
-        self.posts = PostBatches(db, _post, RECENT_POSTS)
+        self.posts = PostBatches(db, _post, Post, RECENT_POSTS)
 
     async def new_post(self, new: NewPost) -> Made:
         """Write a new question (or find the one this delivery wrote before) by group

@@ -60,9 +60,10 @@ class Made(NamedTuple):
 
 
 class PostBatches:
-    def __init__(self, db: Db, read_post: Callable, recent: int):
+    def __init__(self, db: Db, read_post: Callable, make_post: type[Post], recent: int):
         self.db = db
         self._read_post = read_post  # a row of quiz_posts -> Post
+        self._make_post = make_post  # Post (its module imports this one)
         self.recent = recent  # how many recent questions a channel doesn't see again
         self.writer = hot_writer(db)
 
@@ -72,8 +73,6 @@ class PostBatches:
         return await self.writer.submit(new, group=self._many)
 
     async def _many(self, news: list[NewPost]) -> list[Made]:
-        from content.quiz.store.channel import Post
-
         keys = sorted({n.delivery_key for n in news if n.delivery_key})
         made: dict[str, Post] = {}
         if keys:
@@ -98,7 +97,7 @@ class PostBatches:
             ids: list[int] = list((await execute(self.db, _INSERT, params)).scalars())
             for i, post_id, values in zip(fresh, ids, params, strict=True):
                 n = news[i]
-                post = Post(
+                post = self._make_post(
                     id=int(post_id),
                     item_id=values["item_id"],
                     order=json.loads(values["option_order"]),
