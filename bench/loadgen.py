@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -54,13 +54,20 @@ class LoadResult:
 
 
 async def run_load(
-    url: str,
+    url: str | Sequence[str],
     requests: Sequence[Prepared],
     concurrency: int,
     seconds: float,
-    expect_status: int = 200,
+    expect_status: int | Collection[int] = 200,
+    acked: set[int] | None = None,
 ) -> LoadResult:
-    """Send ``requests`` round-robin from ``concurrency`` workers for ``seconds``."""
+    """Send ``requests`` round-robin from ``concurrency`` workers for ``seconds``.
+
+    Given several URLs (one per instance), the requests are spread over them in turn, as
+    a round-robin load balancer would. ``acked`` collects the index of every request that
+    got ``expect_status`` (to check afterwards that each was handled once)."""
+    urls = [url] if isinstance(url, str) else list(url)
+    expected = {expect_status} if isinstance(expect_status, int) else set(expect_status)
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -71,18 +78,22 @@ async def run_load(
         async def worker() -> None:
             nonlocal errors, counter
             while time.perf_counter() < stop_at:
-                req = requests[counter % len(requests)]
+                index = counter % len(requests)
+                target = urls[counter % len(urls)]
+                req = requests[index]
                 counter += 1
                 t0 = time.perf_counter()
                 try:
-                    async with session.post(url, data=req.body, headers=req.headers) as resp:
+                    async with session.post(target, data=req.body, headers=req.headers) as resp:
                         await resp.read()
-                        ok = resp.status == expect_status
+                        ok = resp.status in expected
                 except aiohttp.ClientError:
                     ok = False
                 dt = (time.perf_counter() - t0) * 1000
                 if ok:
                     latencies.append(dt)
+                    if acked is not None:
+                        acked.add(index)
                 else:
                     errors += 1
 

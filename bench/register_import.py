@@ -51,7 +51,7 @@ async def run(n: int) -> dict[str, float]:
     data = make_csv(n)
     with tempfile.TemporaryDirectory() as folder:
         db = open_db(Path(folder) / "bench.db")
-        upgrade(db)
+        await upgrade(db)
         store = RegisterStore(db)
         imports = Imports(db, store)
         timings: dict[str, float] = {}
@@ -78,7 +78,7 @@ async def run(n: int) -> dict[str, float]:
         t0 = time.perf_counter()
         csv_io.export(accounts)
         timings["export as CSV"] = time.perf_counter() - t0
-        db.conn.close()
+        await db.close()
     return timings
 
 

@@ -66,7 +66,7 @@ async def seed(db, people: int) -> list[tuple[str, str]]:
 async def run(people: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         db = open_db(Path(folder) / "bench.db")
-        upgrade(db)
+        await upgrade(db)
         keys = await seed(db, people)
         store = TrainingStore(db)
         due = date(2026, 12, 18)
@@ -83,7 +83,7 @@ async def run(people: int) -> dict[str, float]:
         lines = report.summary_lines(data)
         text = report.to_csv(data)
         build = time.perf_counter() - started
-        db.conn.close()
+        await db.close()
     print("\n".join(lines))
     return {"people": people, "assign_seconds": assign, "report_seconds": build,
             "csv_bytes": len(text)}  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from bench import parts
+from bench.databases import postgres_installed
 
 
 @pytest.fixture
@@ -35,16 +36,39 @@ def tiny(monkeypatch):
 
 
 async def test_every_bench_part_runs_at_a_tiny_size(tiny, capsys):
-    assert set(parts.ALL) == {"slack", "fanout", "fanout-100k", "paging", "teams", "startup"}
+    assert set(parts.ALL) == {
+        "slack",
+        "instances",
+        "fanout",
+        "fanout-100k",
+        "paging",
+        "teams",
+        "startup",
+    }
     results = {name: await part(0.2) for name, part in parts.ALL.items()}
 
+    # Slack and Teams run on both databases (PostgreSQL: the suite's throwaway server).
+    databases = {"sqlite", "postgres"} if postgres_installed() else {"sqlite"}
     slack = results["slack"]
+    for db in databases:
+        for kind in ("commands", "clicks"):
+            [ours] = slack[db]["ours"][kind]
+            assert ours["requests"] > 0 and ours["left_kept"] == 0  # every one handled
+            assert ours["handled_ratio"] is not None
+            assert slack[db][f"compare_{kind}"][0]["concurrency"] == 64
+        [teams] = results["teams"][db]["compare"]
+        assert teams["concurrency"] == 64
     for kind in ("commands", "clicks"):
-        [ours] = slack["ours"][kind]
-        assert ours["requests"] > 0 and ours["left_kept"] == 0  # every one handled
-        assert slack[f"compare_{kind}"][0]["concurrency"] == 64
-    [teams] = results["teams"]["compare"]
-    assert teams["concurrency"] == 64
+        [side] = slack[f"side_by_side_{kind}"]
+        assert all(side[f"{db}_rps"] > 0 for db in databases)
+    several = results["instances"]
+    if postgres_installed():
+        # Every click acknowledged by one of the instances is recorded once.
+        assert [run["instances"] for run in several["runs"]] == [1, 3]
+        assert all(run["acked"] > 0 and run["answers"] == run["acked"] for run in several["runs"])
+        assert (several["lost"], several["duplicated"], several["left_kept"]) == (0, 0, 0)
+    else:
+        assert "skipped" in several
     fanout = results["fanout"]
     assert (fanout["delivered"], fanout["duplicates"]) == (30, 0)
     assert fanout["throughput_ratio"] is not None

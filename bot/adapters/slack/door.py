@@ -20,7 +20,7 @@ from yarl import query_to_pairs
 from bot.adapters.slack.dialogs import WaitingAnswers, submission_key
 from bot.core.clock import Clock
 from bot.http.json_body import fields_shaped, parse_json_text
-from bot.storage.batched import BatchedWriter
+from bot.storage.batched import hot_writer
 from bot.storage.inbox import RAW, Inbox
 from bot.storage.sql import DB_ERRORS
 
@@ -45,9 +45,10 @@ class SlackDoor:
         # show in the modal (bot/adapters/slack/dialogs.py); 0 never waits.
         self.answers = answers
         self.answer_seconds = answer_seconds
-        # Bodies that arrive in one turn of the event loop share one commit; each request
-        # is still answered only after its own row is committed.
-        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack deliveries")
+        # Bodies that arrive in one turn of the event loop share one commit (with the other
+        # writes of handling deliveries); each request is still answered only after its
+        # own row is committed.
+        self.writer = hot_writer(inbox.db)
 
     async def events(self, request: web.Request) -> web.Response:
         raw = await request.read()
