@@ -221,7 +221,15 @@ def create_app(
     teams = teams_adapter.TeamsFrontDoor(settings, bot, db, clock)
     services.transports["teams"] = teams.transport
     if settings.teams_enabled:
+        from bot.adapters.teams.intake import TEAMS_INTAKE
+        from bot.adapters.teams.intake import intake_ctx as teams_intake_ctx
+
         app.router.add_post("/api/messages", teams.handle)
+        # Message activities are kept, answered at once and replied to from the inbox.
+        app[TEAMS_INTAKE] = teams.intake
+        wakeups.on("teams", teams.intake.notify)  # another instance kept one
+        teams.intake.announce = lambda: wakeups.announce("teams")
+        last_ctx.append(teams_intake_ctx(teams.intake))
     if teams.keys is not None:
         app.cleanup_ctx.append(teams.keys.run)
 
@@ -243,7 +251,14 @@ def create_app(
             intake.notify()
             wakeups.announce("inbox")
 
-        door = SlackDoor(settings.slack_signing_secret or "", intake.inbox, clock, kept)
+        door = SlackDoor(
+            settings.slack_signing_secret or "",
+            intake.inbox,
+            clock,
+            kept,
+            answers=intake.dialogs.answers if intake.dialogs else None,
+            answer_seconds=settings.slack_dialog_answer_seconds,
+        )
         app.add_routes(door_routes(door))
         app.cleanup_ctx.append(session_ctx(client))
         last_ctx.append(intake_ctx(intake))

@@ -122,9 +122,47 @@ def slash_command_body(
             "api_app_id": "A111",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id or f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+            "trigger_id": trigger_id or new_trigger(),
         }
     )
+
+
+def new_trigger() -> str:
+    """A fresh trigger id as Slack makes them (``<n>.<n>.<hex>``); the middle part is when
+    it was made, in milliseconds, which the fake Slack's views.open checks (three seconds)."""
+    return f"{next(_counter)}.{time.time_ns() // 1_000_000}.{uuid.uuid4().hex[:12]}"
+
+
+def view_submission_body(
+    view: dict,
+    typed: dict[str, str] | None = None,
+    *,
+    user: str = "U111",
+    team: str = "T111",
+    trigger_id: str | None = None,
+) -> str:
+    """Pressing submit on a modal the fake Slack opened (``fake_slack.views``): Slack's
+    ``view_submission`` with what is in each text box (its initial value unless ``typed``
+    says otherwise) in ``view.state.values``, and the view's ``private_metadata`` as sent."""
+    values: dict[str, dict] = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        if block.get("type") == "input" and element.get("type") == "plain_text_input":
+            name = element["action_id"]
+            text = (typed or {}).get(name, element.get("initial_value"))
+            values[block["block_id"]] = {name: {"type": "plain_text_input", "value": text}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "gov"},
+        "user": {"id": user, "username": f"user-{user.lower()}", "name": f"user-{user.lower()}",
+                 "team_id": team},
+        "api_app_id": "A111",
+        "token": "legacy-token-unused",
+        "trigger_id": trigger_id or new_trigger(),
+        "view": {**view, "team_id": team, "type": "modal", "state": {"values": values}},
+        "response_urls": [],
+    }  # fmt: skip
+    return urlencode({"payload": json.dumps(payload)})
 
 
 def block_actions_body(
@@ -162,7 +200,7 @@ def block_actions_body(
             "channel_id": channel,
             "is_ephemeral": is_ephemeral,
         },
-        "trigger_id": f"{next(_counter)}.{uuid.uuid4().hex[:12]}",
+        "trigger_id": new_trigger(),
         "team": {"id": team, "domain": "gov"},
         "channel": {"id": channel, "name": "general"},
         "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
@@ -321,10 +359,28 @@ class RunningBot:
         kw.setdefault("response_url", self.slack.response_url() if self.slack else "")
         return await self.slack_post(block_actions_body(action_id, value, **kw))
 
-    async def teams(self, activity: dict, headers: dict | None = None) -> tuple[int, Any]:
+    async def submit(
+        self, view: dict, typed: dict[str, str] | None = None, **kw: Any
+    ) -> tuple[int, Any]:
+        """Submit a modal (``view_submission_body``): the status and what the app answered
+        in the response (None when empty: the modal closes)."""
+        body = view_submission_body(view, typed, **kw)
+        h = {"Content-Type": "application/x-www-form-urlencoded", **sign_slack(body)}
+        async with self.session.post(self.url + "slack/events", data=body.encode(), headers=h) as r:
+            text = (await r.read()).decode()
+            return r.status, json.loads(text) if text else None
+
+    async def teams(
+        self, activity: dict, headers: dict | None = None, *, handled: bool = True
+    ) -> tuple[int, Any]:
         """POST an activity to /api/messages. When Teams is authenticated, it carries a
         valid Bot Connector token for the activity's serviceUrl unless ``headers`` holds
-        an Authorization of its own."""
+        an Authorization of its own.
+
+        A message activity is kept and acknowledged (202) before it is handled; with
+        ``handled`` (the default) this returns once the app has handled it (its replies
+        are at the fake connector), as a Teams user would wait for the reply.
+        ``handled=False`` returns with the acknowledgement."""
         h = {"Content-Type": "application/json", **(headers or {})}
         if self.settings is not None and self.settings.teams_authenticated:
             if not any(k.lower() == "authorization" for k in h):
@@ -336,10 +392,14 @@ class RunningBot:
             self.url + "api/messages", data=json.dumps(activity), headers=h
         ) as r:
             text = await r.text()
-            return r.status, (json.loads(text) if text.strip().startswith("{") else text)
+            status = r.status
+        if status == 202 and handled:
+            await teams_handled(self)
+        return status, (json.loads(text) if text.strip().startswith("{") else text)
 
-    async def teams_say(self, text: str, **kw: Any) -> tuple[int, Any]:
-        return await self.teams(teams_activity(text, service_url=self.connector.url, **kw))
+    async def teams_say(self, text: str, *, handled: bool = True, **kw: Any) -> tuple[int, Any]:
+        activity = teams_activity(text, service_url=self.connector.url, **kw)
+        return await self.teams(activity, handled=handled)
 
     async def teams_click(self, verb: str, value: str = "", **kw: Any) -> tuple[int, Any]:
         return await self.teams(teams_invoke(verb, value, service_url=self.connector.url, **kw))
@@ -426,6 +486,14 @@ async def slack_handled(bot: RunningBot) -> None:
         return not await inbox.pending("slack")
 
     await eventually(empty)
+
+
+async def teams_handled(bot: RunningBot) -> None:
+    """Wait until every Teams message activity the app has acknowledged has been handled
+    (or tried: one that failed waits for a later try, and is not waited for)."""
+    from bot.adapters.teams.intake import TEAMS_INTAKE
+
+    await eventually(bot.app[TEAMS_INTAKE].idle)
 
 
 def kept_slack(db_path: str) -> list:

@@ -320,7 +320,7 @@ class TeamsDoor(Door):
         status, _ = await self.bot.teams_say(
             text, aad=aad, user=f"29:{aad}", name=self.NAMES[aad], **kw
         )
-        assert status in (200, 201)
+        assert status in (200, 202)
 
     async def start(self, words: str) -> str:
         # A mention that names no command: the bot offers to start.

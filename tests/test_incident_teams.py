@@ -47,7 +47,7 @@ def cards(activities: list[dict]) -> list[dict]:
 
 async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     status, _ = await bot.teams_say("compromised threads @dept", mention=True, aad=REPORTER)
-    assert status in (200, 201)
+    assert status in (200, 202)
     (card,) = cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
     card_id = await card_of(bot, incident_id)

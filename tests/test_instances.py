@@ -47,12 +47,12 @@ LEADER_MOVES_WITHIN = 10.0
 class Instance:
     """One ``python -m app`` process and an HTTP client for it."""
 
-    def __init__(self, env: dict[str, str], folder: Path, name: str):
+    def __init__(self, env: dict[str, str], folder: Path, name: str, module: str = "app"):
         self.port = free_port()
         self.log_path = folder / f"{name}.log"
         self.log = self.log_path.open("wb")  # a file, not a pipe: a full pipe would block
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app"],
+            [sys.executable, "-m", module],
             cwd=folder,  # no stray .env file
             env={
                 **{k: v for k, v in os.environ.items() if not k.startswith(("SECBOT_", "SLACK_"))},

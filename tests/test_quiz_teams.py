@@ -85,7 +85,7 @@ def personal_copies(fake_connector) -> list[tuple[str, str]]:
 
 async def test_channel_question_in_teams(bot, fake_connector):
     status, _ = await bot.teams_say("quiz 10m", mention=True, conversation=CHANNEL, **person(1))
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent(), timeout=WAIT)
     post_id = await latest_post_id(bot)
     post = await store_of(bot).channel.post(post_id)

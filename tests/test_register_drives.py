@@ -191,3 +191,31 @@ async def _incidents(bot, tenant: str) -> list:
         if inc is not None and inc.tenant == tenant:
             found.append(inc)
     return found
+
+
+async def test_routing_matches_the_owning_team_on_slack_and_teams(bot, fake_slack,
+                                                                  fake_connector):  # fmt: skip
+    """The owning team of the account picked in Slack or Teams routes the page, as in the
+    web chat: the press team, not the default."""
+    ids = await seed(bot, "slack:T111", ("UOWNER", "UOTHER"))
+    await bot.slash("/compromised", "", user="UOWNER", channel="C1")
+    await fake_slack.wait_for(
+        lambda s: [p for p in s.api_calls("chat.postMessage") + s.responses()
+                   if buttons(p.get("blocks", []), "incident:pick")]
+    )  # fmt: skip
+    await bot.click("incident:pick", str(ids["x"]), user="UOWNER", channel="C1",
+                    message_ts="1700000999.000002")  # fmt: skip
+    (inc,) = await eventually(lambda: _incidents(bot, "slack:T111"))
+    for answer in ANSWERS:
+        await bot.click("incident:triage", f"{inc.id}|{answer}", user="UOWNER", channel="C1",
+                        message_ts="1700000999.000003")  # fmt: skip
+    assert (await eventually(lambda: _team(bot, inc.id))) == "press-team"
+
+    ids = await seed(bot, "teams:tenant-1", ("aad-owner", "aad-other"))
+    await bot.teams_say("compromised", mention=True, aad="aad-owner")
+    await fake_connector.wait_for(lambda s: [a for a in s.sent() if buttons(a, "incident:pick")])
+    await bot.teams_click("incident:pick", str(ids["x"]), aad="aad-owner")
+    (inc,) = await eventually(lambda: _incidents(bot, "teams:tenant-1"))
+    for answer in ANSWERS:
+        await bot.teams_click("incident:triage", f"{inc.id}|{answer}", aad="aad-owner")
+    assert (await eventually(lambda: _team(bot, inc.id))) == "press-team"

@@ -1,5 +1,5 @@
 """The accounts register end to end in Slack and Teams (issue 19 item 1): the add form
-(typed fields in a Slack message, an Adaptive Card form in Teams), the owner-only edit,
+(a Slack modal, an Adaptive Card form in Teams), the owner-only edit,
 and a CSV shared as a file checked as a dry run and applied once. The web chat's own
 test (tests/test_register_web.py) covers the bad rows one by one."""
 
@@ -52,12 +52,9 @@ async def test_the_register_in_slack(running, fake_slack):
     )
     assert any(b.get("type") == "actions" for b in menu[0]["blocks"])
     await running.click("register:platform", "x", user="UOWNER")
-    (form,) = await fake_slack.wait_for(
-        lambda s: [r for r in s.responses() if "Handle or page name" in card_text(r)]
-    )
+    (form,) = await fake_slack.wait_for(lambda s: s.views)  # a modal (test_register_modal.py)
     assert "input" in [b["type"] for b in form["blocks"]]
-    (save,) = buttons(form["blocks"], "register:save")
-    await running.click("register:save", save, user="UOWNER", typed=FORM)
+    assert await running.submit(form, FORM, user="UOWNER") == (200, None)
     store = register(running).store
     (account,) = await eventually(lambda: store.accounts("slack:T111"))
     assert account.owner.user_id == "UOWNER" and account.details.two_factor == "security-key"
@@ -71,7 +68,7 @@ async def test_the_register_in_slack(running, fake_slack):
     await running.click("register:save", str(account.id), user="UOWNER",
                         typed={**FORM, "team": HOSTILE})  # fmt: skip
     await eventually(lambda: _team(store, account.id, "<!here> *bold* Press"))
-    await fake_slack.wait_for(lambda s: "bold" in card_text(s.api_calls("chat.update")[-1]))
+    await fake_slack.wait_for(lambda s: "bold" in card_text(s.api_calls("chat.update")[-1:]))
     for body in fake_slack.responses() + fake_slack.api_calls("chat.update"):
         assert_slack_inert(body)  # typed text is escaped: no mention, no markup
     # Another workspace doesn't see it, and gets the same words as for a missing number.

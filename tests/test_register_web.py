@@ -157,8 +157,16 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     assert "5 rows good, 0 with problems" in card_text(shown)
     (staged,) = buttons(shown["blocks"], "register:apply")
     await click(running, ADMIN, "register:apply", staged, shown)
-    exported = (await web(running, ADMIN, text="register export"))[-1]
+    # The file holds recovery contacts and who has access: only in a direct chat.
+    said = await web(running, ADMIN, text="register export")
+    assert "only send it in a direct message" in card_text(said[-1])
+    assert not said[-1].get("attachment")
+    status, body = await running.web_send(user=ADMIN, conversation="dm", text="register export")
+    assert status == 200 and body["ok"], body
+    exported = [m for m in await running.web_messages(user=ADMIN, conversation="dm")
+                if m.get("attachment")][-1]  # fmt: skip
     assert "7 accounts" in card_text(exported)
+    assert exported["attachment"]["content"].count("\n") == 8  # the header and 7 rows
     said = await web(running, OWNER, text="register export")
     assert "Only secbot admins can export" in card_text(said[-1])
 

@@ -50,7 +50,7 @@ async def test_teams_channel_mention_capture(shared_dir, running, fake_connector
     act["serviceUrl"] = fake_connector.url
     act["text"] = "<at>Opsdroid Dev</at> help"
     status, _ = await running.teams(act)
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent())
     # help in a channel is private: it goes to the person's 1:1 chat, created on demand.
     created = fake_connector.named("/v3/conversations")
@@ -63,6 +63,6 @@ async def test_teams_personal_capture(shared_dir, running, fake_connector):
     act["serviceUrl"] = fake_connector.url
     act["text"] = "help"
     status, _ = await running.teams(act)
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert "Show what I can do" in json.dumps(sent[0])

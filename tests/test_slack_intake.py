@@ -11,9 +11,11 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.adapters.slack import intake as slack_intake
+from bot.adapters.slack.dialogs import Seal
 from bot.retry import RetryPolicy
 from bot.storage.inbox import RAW, Inbox
 from tests.support import (
+    SIGNING_SECRET,
     eventually,
     kept_slack,
     ready_db,
@@ -126,7 +128,9 @@ async def test_a_view_submission_reaches_the_core(running, fake_slack):
             "id": "V1",
             "hash": "h1",
             "callback_id": "nothing:here",
-            "private_metadata": json.dumps({"channel": "C1"}),
+            "private_metadata": Seal(SIGNING_SECRET).seal(
+                {"a": "nothing:here", "v": "", "c": "C1", "u": "U1"}
+            ),
             "state": {"values": {}},
             "type": "modal",
         },
@@ -135,6 +139,16 @@ async def test_a_view_submission_reaches_the_core(running, fake_slack):
     assert resp.status == 200
     await fake_slack.wait_for(lambda s: s.api_calls("chat.postEphemeral"))
     await eventually(lambda: not kept_slack(running.settings.db_path))
+
+    # Metadata we did not seal (or sealed for someone else) is no modal of ours: dropped.
+    posted = len(fake_slack.api_calls("chat.postEphemeral"))
+    for meta in (json.dumps({"channel": "C1"}), payload["view"]["private_metadata"]):
+        other = {**payload, "user": {"id": "U2", "name": "u2", "team_id": "T111"},
+                 "trigger_id": f"t.v{len(meta)}",
+                 "view": {**payload["view"], "private_metadata": meta}}  # fmt: skip
+        assert (await running.slack_post(urlencode({"payload": json.dumps(other)}))).status == 200
+    await eventually(lambda: not kept_slack(running.settings.db_path))
+    assert len(fake_slack.api_calls("chat.postEphemeral")) == posted
 
 
 async def test_direct_messages_are_answered_and_channel_and_bot_posts_ignored(running, fake_slack):

@@ -152,7 +152,7 @@ async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path,
         {"SECBOT_DB": db, "SECBOT_MODE": "development"}, connector=fake_connector, content=False
     )
     try:
-        assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 202
         await fake_connector.wait_for(lambda s: s.sent())
         sqlite_file(db).execute(
             "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
@@ -175,7 +175,7 @@ async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path,
             assert failed.value.permanent
         assert fake_connector.calls == []
         # Once the conversation speaks with a valid token, its reference is trusted again.
-        assert (await prod.teams_say("help", personal=True, conversation=CONV))[0] == 201
+        assert (await prod.teams_say("help", personal=True, conversation=CONV))[0] == 202
         tip = Message("A tip", (Section("A tip"),))
         await transport.post(Place("teams", "tenant-1", CONV), tip)
         assert any("A tip" in str(body) for body in fake_connector.sent())

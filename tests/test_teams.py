@@ -14,7 +14,7 @@ def _card_text(activity: dict) -> str:
 
 async def test_personal_help_reaches_the_connector(running, fake_connector):
     status, _ = await running.teams_say("help", personal=True, conversation="a:personal-conv")
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert sent[0]["type"] == "message"
     card = sent[0]["attachments"][0]
@@ -30,7 +30,7 @@ async def test_quiz_spelling_variants_all_route(running, fake_connector):
         status, _ = await running.teams_say(
             text, personal=True, mention=mention, conversation="a:personal-conv"
         )
-        assert status == 201
+        assert status == 202
         sent = await fake_connector.wait_for(lambda s: s.sent())
         assert "Show what I can do" in _card_text(sent[0]), text
 
@@ -43,7 +43,7 @@ async def test_unknown_command_in_personal_chat_points_to_help(running, fake_con
 
 async def test_private_reply_in_a_channel_goes_to_a_personal_chat(running, fake_connector):
     status, _ = await running.teams_say("help", mention=True)
-    assert status == 201
+    assert status == 202
     created = await fake_connector.wait_for(lambda s: s.named("/v3/conversations"))
     assert created[0].body["members"][0]["id"] == "29:user-1"
     sent = await fake_connector.wait_for(lambda s: s.sent())
@@ -84,9 +84,9 @@ async def test_retried_activity_has_no_second_effect(running, fake_connector):
         conversation="a:p",
         activity_id="same-activity",
     )
-    assert (await running.teams(act))[0] == 201
+    assert (await running.teams(act))[0] == 202
     await fake_connector.wait_for(lambda s: s.sent())
-    assert (await running.teams(act))[0] == 201
+    assert (await running.teams(act))[0] == 202
     await running.teams_say("help", personal=True, conversation="a:p")  # barrier
     await fake_connector.wait_for(lambda s: len(s.sent()) >= 2)
     assert len(fake_connector.sent()) == 2
@@ -196,7 +196,7 @@ async def test_proactive_private_post_goes_to_the_named_person(running, fake_con
         status, _ = await running.teams_say(
             "help", mention=True, user=user, aad=aad, conversation=channel
         )
-        assert status == 201
+        assert status == 202
     await fake_connector.wait_for(lambda s: len(s.named("/v3/conversations")) >= 2)
     fake_connector.calls.clear()
     transport = running.app[SERVICES].transports["teams"]

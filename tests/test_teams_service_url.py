@@ -53,7 +53,7 @@ async def dev_bot(tmp_path, fake_connector):
 async def test_development_mode_answers_a_loopback_service_url(dev_bot, fake_connector):
     assert not dev_bot.settings.teams_authenticated
     status, _ = await dev_bot.teams_say("help", personal=True, conversation=CONV)
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert "Show what I can do" in str(sent[0])
     assert [trust for _, trust in await _refs(dev_bot)] == ["development"]
@@ -82,7 +82,7 @@ async def test_development_mode_refuses_other_service_urls(dev_bot, fake_connect
 async def test_a_refused_activity_never_replaces_a_stored_reference(running, fake_connector):
     """Someone without a token names their own serviceUrl for a known conversation:
     refused, and proactive posts still go to the URL the last valid token named."""
-    assert (await running.teams_say("help", personal=True, conversation=CONV))[0] == 201
+    assert (await running.teams_say("help", personal=True, conversation=CONV))[0] == 202
     await fake_connector.wait_for(lambda s: s.sent())
     evil = teams_activity("help", service_url="https://evil.example/", conversation=CONV)
     for token in (None, sign_token(fake_connector.url), sign_token("https://evil.example/x")):

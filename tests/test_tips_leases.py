@@ -68,7 +68,10 @@ async def test_a_page_is_held_by_one_instance_until_its_lease_runs_out():
     await store.ledger.renew(Claim("instance-b", later + timedelta(seconds=15)))
 
     after = now + timedelta(seconds=16)
+    # a's in-doubt row, its lease run out, is due a look now (not after b's lease).
+    assert await store.ledger.lease_ends(after) == a.until
     settled = await store.ledger.settle_in_doubt(after)
+    assert await store.ledger.lease_ends(after) == later + timedelta(seconds=15)  # b's own
     assert [r.id for r in settled] == [rows[0]]
     taken = await store.ledger.claim_page(after, b, 10)
     assert [r.id for r in taken] == rows[1:3]  # a's page, not b's own (still held)

@@ -42,7 +42,7 @@ def _card(activity: dict) -> str:
 
 async def test_teams_subscribe_then_proactive_tip_then_unsubscribe(bot, fake_connector, clock):
     status, _ = await bot.teams_say("tip subscribe 09:30 daily", mention=True)
-    assert status == 201
+    assert status == 202
     sent = await fake_connector.wait_for(lambda s: s.sent())
     assert "Next tip: Monday 23 March 2026 at 09:30 GMT" in sent[0]["summary"] + _card(sent[0])
     assert "tip unsubscribe" in _card(sent[0])

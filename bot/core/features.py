@@ -30,6 +30,7 @@ FEATURES: list[str] = [
     "incidents.feature",
     "incidents.reviews.feature",
     "incidents.register.feature",
+    "incidents.posture.feature",
 ]
 
 Background = Callable[["Services"], AsyncIterator[None]]

@@ -160,6 +160,10 @@ class Incoming:
     # handler ran), so nothing is waiting for the handler to finish: work that only
     # tidies up afterwards (merging a count edit) need not hold the handler open.
     acknowledged: bool = False
+    # The action is a submitted dialog (a Slack modal's submit button, see
+    # ``Message.dialog``): the form it came from is closed or closing, so an answer that
+    # needs the form again (a field to correct) sends the form again.
+    dialog: bool = False
 
 
 # --- outgoing -------------------------------------------------------------------------
@@ -285,6 +289,17 @@ class Message:
     ``private`` shows it to the acting person only (Slack ephemeral, Teams
     user-scoped card or personal chat, web chat private). ``replace_original``
     swaps the message the button was on.
+
+    ``dialog`` (a title) asks for a form to be shown as a dialog where the platform has
+    one: a Slack modal, opened for the person whose command or click this answers. Its
+    primary button is the dialog's submit, and submitting arrives as that button's
+    action with what was typed in ``Incoming.form`` (and ``Incoming.dialog`` set). Where
+    there is no dialog (Teams, the web chat, or a Slack modal that could not open in
+    time) the same message is shown as usual, so a form works either way.
+
+    ``field_errors`` (input name, what is wrong) says which typed fields of a submitted
+    form to correct: a dialog still open shows each by its field (Slack's
+    ``response_action: errors``); everywhere else the message itself is shown.
     """
 
     text: str
@@ -292,6 +307,8 @@ class Message:
     private: bool = False
     replace_original: bool = False
     attachment: tuple[str, str] | None = None  # (filename, text content)
+    dialog: str = ""
+    field_errors: tuple[tuple[str, str], ...] = ()
 
     def buttons(self) -> list[Button]:
         return [b for blk in self.blocks if isinstance(blk, Actions) for b in blk.buttons]

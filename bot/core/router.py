@@ -70,6 +70,7 @@ class Bot:
         *,
         replay: bool = False,
         on_accept: Callable[[], Awaitable[None]] | None = None,
+        claimed: bool = False,
     ) -> bool:
         """Route one delivery, once; False when it was a repeat and was dropped.
 
@@ -77,8 +78,11 @@ class Bot:
         it is handled even if already claimed, and the features' own uniqueness rules
         (one answer per person per question, one tip per channel per day) stop a repeat.
         ``on_accept`` runs once the delivery is known to be new, before it is handled.
+        ``claimed``: the caller has claimed the delivery's id as new already
+        (``DeliveryStore.claim_many``), so it is not claimed again.
         """
         turn = Turn(incoming, self.services, responder, self.resolve(incoming), replay, on_accept)
+        turn.claimed = claimed
         await self._chain()(turn)
         return not turn.repeated
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from bot import in_order
 from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place, Section, message
 from bot.core.registry import Command, Handler, Registry
 from bot.storage.dead_letters import DeadLetters
@@ -202,6 +203,9 @@ class Turn:
     replay: bool = False
     on_accept: Callable[[], Awaitable[None]] | None = None
     repeated: bool = False
+    # The intake claimed the delivery's id already (with others, in one statement), so
+    # the de-duplication middleware need not.
+    claimed: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -216,6 +220,7 @@ class Turn:
         return self.incoming.args
 
     async def reply(self, msg: Message | str, *, private: bool = False) -> MessageRef | None:
+        in_order.passed()  # the next delivery in this conversation may start (bot/in_order.py)
         if isinstance(msg, str):
             msg = message(msg, Section(msg), private=private)
         elif private and not msg.private:
@@ -223,6 +228,7 @@ class Turn:
         return await self.responder.reply(msg)
 
     async def update_original(self, msg: Message) -> None:
+        in_order.passed()
         await self.responder.update_original(msg)
 
 

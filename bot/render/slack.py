@@ -278,11 +278,16 @@ def _rendered_block(i: int, blk) -> dict | None:
         return model.to_dict() if model is not None else None  # type: ignore[attr-defined]
 
 
-def render_blocks(msg: Message) -> list[dict]:
+def render_blocks(msg: Message, skip: int | None = None) -> list[dict]:
     """Each block is rendered and cached on its own: a question posted to many channels
     differs from the last only in its buttons' values, so its heading and text are
-    built once, not once per post."""
-    blocks = [b for i, blk in enumerate(msg.blocks) if (b := _rendered_block(i, blk)) is not None]
+    built once, not once per post. The block at ``skip`` is left out (a modal's own
+    submit and close buttons), and the others keep their positions' ids."""
+    blocks = [
+        b
+        for i, blk in enumerate(msg.blocks)
+        if i != skip and (b := _rendered_block(i, blk)) is not None
+    ]
     if len(blocks) > MAX_BLOCKS:
         left_out = len(blocks) - (MAX_BLOCKS - 1)
         note = f"{left_out} more parts of this message are not shown: Slack allows 50."

@@ -49,6 +49,13 @@ class SlackSettings(SettingsGroup):
         " queued work; then handling gets an even share (0 turns the priority off).",
         group="Slack", ge=0, le=3600,
     )
+    slack_dialog_answer_seconds: float = setting(
+        "SECBOT_SLACK_DIALOG_ANSWER_SECONDS", 2.0,
+        "How long a submitted Slack modal's request waits for corrections to show under its"
+        " fields; later ones come as a private message with the form again (0 never waits)."
+        " Slack waits 3 seconds: above about 2.5 a late correction shows as an error.",
+        group="Slack", ge=0, le=30,
+    )
     dead_letter_attempts: int = setting(
         "SECBOT_DEAD_LETTER_ATTEMPTS", 5,
         "A failing Slack delivery is tried at most this many times (each start that replays"

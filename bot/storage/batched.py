@@ -4,10 +4,14 @@ A commit costs more than the statement it commits, so hot paths that write once 
 item hand their writes to a :class:`BatchedWriter`: the writes submitted while a batch
 gathers (``turns`` turns of the event loop after the first) are applied in a single
 transaction, and each submitter's future resolves only after that transaction has
-committed. Two users:
+committed. Its users:
 
-- the Slack front door (``bot/adapters/slack/door.py``) keeps each request's body in the
-  inbox; a request is acknowledged only once its row is committed (``turns=1``);
+- :func:`hot_writer`, one per database, for handling deliveries: the Slack front door
+  (``bot/adapters/slack/door.py``) keeps each request's body in the inbox, and a request
+  is acknowledged only once its row is committed; handled rows are deleted; quiz
+  questions and answers are written (``content/quiz/store/``). Queuing a write lets the
+  next delivery in the same conversation start (``bot/in_order.py``), since writes
+  commit in the order they were queued;
 - the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
@@ -33,10 +37,12 @@ import asyncio
 import contextvars
 import inspect
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from bot.storage.sql import atomic
+from bot import in_order
+from bot.storage.sql import Db, atomic
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +94,8 @@ class BatchedWriter:
         self._schedule()
         future = self._loop.create_future()  # type: ignore[union-attr]
         self._queue.append(_Queued(write, group, future, committed))
+        # Queued writes commit in order: the next delivery in this conversation may start.
+        in_order.passed()
         return future
 
     def record(
@@ -210,3 +218,20 @@ async def _value(result: Any) -> Any:
     """A write's value: writes and groups may be plain functions or coroutine functions
     (store methods are becoming ``async def``, one domain at a time)."""
     return await result if inspect.isawaitable(result) else result
+
+
+# The one writer per database for the writes of handling deliveries (below).
+_HOT: weakref.WeakKeyDictionary[Db, BatchedWriter] = weakref.WeakKeyDictionary()
+
+
+def hot_writer(db: Db) -> BatchedWriter:
+    """The database's group commit for deliveries: the kept bodies of the Slack front
+    door, the ids of handled rows, quiz questions and answers all go into the same
+    transaction each turn of the event loop. One writer rather than one per kind, since
+    every transaction costs a commit and, on SQLite, a turn at the file's one write lock:
+    an acknowledgement waiting behind three other kinds' transactions was the slowest
+    part of the path."""
+    writer = _HOT.get(db)
+    if writer is None:
+        writer = _HOT[db] = BatchedWriter(db, turns=1, label="writes of deliveries")
+    return writer

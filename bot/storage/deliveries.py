@@ -49,6 +49,19 @@ class DeliveryStore:
             await then()
         return True
 
+    async def claim_many(self, keys: list[str], now: datetime) -> set[str]:
+        """The keys of ``keys`` seen here for the first time, claimed in one statement
+        (the Slack intake claims a batch of deliveries at once); the rest are repeats."""
+        if not keys:
+            return set()
+        stmt = (
+            upsert(processed_deliveries)
+            .values([{"key": k, "seen_at": now} for k in dict.fromkeys(keys)])
+            .on_conflict_do_nothing()
+            .returning(processed_deliveries.c.key)
+        )
+        return {r[0] for r in (await execute(self.db, stmt)).all()}
+
     async def seen(self, key: str) -> bool:
         query = select(processed_deliveries.c.key).where(processed_deliveries.c.key == key)
         return (await execute(self.db, query)).first() is not None

@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot.storage.batched import hot_writer
 from bot.storage.leases import (
     claim_params,
     claim_statement,
@@ -105,6 +106,9 @@ class Kept(NamedTuple):
 class Inbox:
     def __init__(self, db: Db):
         self.db = db
+        # Handled rows are deleted together, one statement per event-loop turn: under a
+        # burst, a commit per row cost more than the rest of the consumer's work.
+        self._removals = hot_writer(db)
 
     async def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:
         return await self.add_raw(source, kind, json.dumps(payload), now)
@@ -124,7 +128,13 @@ class Inbox:
             await execute(self.db, _ADD, params)
 
     async def remove(self, entry_id: int) -> None:
-        await execute(self.db, delete(inbox).where(inbox.c.id == entry_id))
+        """Forget a handled row; returns once the deletion has committed."""
+        await self._removals.submit(entry_id, group=self._remove_many)
+
+    async def _remove_many(self, ids: list[int]) -> list[None]:
+        for start in range(0, len(ids), _MANY):
+            await execute(self.db, delete(inbox).where(inbox.c.id.in_(ids[start : start + _MANY])))
+        return [None] * len(ids)
 
     async def after(self, source: str, after_id: int, limit: int) -> list[Kept]:
         """Up to ``limit`` kept rows newer than ``after_id``, oldest first (all if < 0)."""

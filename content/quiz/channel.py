@@ -13,13 +13,15 @@ from bot.core.model import Message
 from bot.workers import Worker
 from content.quiz import engine, render
 from content.quiz.shared import QuizShared
+from content.quiz.store.answers import Answer
+from content.quiz.store.channel import Post
+from content.quiz.store.post_batch import NewPost
 from content.quiz.updates import MessageUpdates
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 30.0  # the closing worker looks for due questions at least this often
 SHUTDOWN_WAIT = 5.0  # seconds edits in flight get to finish at shutdown
-RECENT_POSTS = 20  # a channel doesn't see the same question again within this many posts
 
 
 class ChannelQuiz:
@@ -38,27 +40,28 @@ class ChannelQuiz:
             return
         lib, items = found
         now = self.shared.clock.now()
-        key = turn.incoming.delivery_id or None
-        post = await self.store.channel.post_for_delivery(key) if key else None
-        item = lib.item(post.item_id) if post is not None else None
-        if post is not None and (post.message_id is not None or item is None):
-            return  # a replay of a /quiz whose question is already posted
-        if post is None or item is None:
-            item = engine.pick_item(
-                items,
-                await self.store.channel.recent_items(turn.place, RECENT_POSTS),
-                self.shared.rng,
-            )
-            post = await self.store.channel.create_post(
-                item.id,
-                engine.option_order(self.shared.rng, len(item.options)),
-                request.tag,
+        rng = self.shared.rng
+
+        def choose(recent: set[str]) -> tuple[str, list[int]]:
+            item = engine.pick_item(items, recent, rng)
+            return item.id, engine.option_order(rng, len(item.options))
+
+        made = await self.store.channel.new_post(
+            NewPost(
                 turn.place,
                 turn.actor.key,
+                request.tag,
                 now,
                 now + (request.duration or engine.DEFAULT_OPEN),
-                delivery_key=key,
+                turn.incoming.delivery_id or None,
+                choose,
             )
+        )
+        post = made.post
+        item = lib.item(post.item_id)
+        if not made.created and (post.message_id is not None or item is None):
+            return  # a replay of a /quiz whose question is already posted
+        assert item is not None  # just chosen from the library's items
         # The row is the intent; a replay after a crash during the post below finds it
         # without a message and completes the post rather than creating a second question.
         try:
@@ -72,30 +75,42 @@ class ChannelQuiz:
             await self.store.channel.set_message(post.id, ref.id)
 
     async def answer(self, turn: Turn) -> None:
-        """``quiz:answer``: record one answer per person and tell only them how they did."""
+        """``quiz:answer``: record one answer per person and tell only them how they did.
+
+        The answer is recorded by group commit with the other clicks of the moment
+        (``ChannelStore.answer_post``), read, decided and written in one transaction
+        for all of them; the question is read there too, so nothing waits on the database
+        before the click takes its place in the channel's order (``bot/in_order.py``)."""
         parsed = value_ints(turn.incoming.value, 2)
-        post = await self.store.channel.post(parsed[0]) if parsed else None
         lib = self.shared.library()
-        item = lib.item(post.item_id) if lib and post else None
-        if (
-            parsed is None
-            or post is None
-            or item is None
-            or post.place.platform != turn.place.platform
-            or post.place.channel != turn.place.channel
-            or not 0 <= parsed[1] < len(post.order)
-        ):
-            await turn.reply(render.private("Sorry, that question is no longer available."))
+        unavailable = render.private("Sorry, that question is no longer available.")
+        if parsed is None or lib is None:
+            await turn.reply(unavailable)
+            return
+        now = self.shared.clock.now()
+        post_id, position = parsed
+
+        def mark(post: Post) -> Answer | None:
+            item = lib.item(post.item_id)
+            if (
+                item is None
+                or post.place.platform != turn.place.platform
+                or post.place.channel != turn.place.channel
+                or not 0 <= position < len(post.order)
+            ):
+                return None
+            return self.shared.answer(turn, item, post.order[position], now)
+
+        post, result = await self.store.channel.answer_post(
+            post_id, mark, turn.incoming.delivery_id or None
+        )
+        item = lib.item(post.item_id) if post is not None else None
+        if post is None or item is None or result.status == "gone":
+            await turn.reply(unavailable)
             return
         if post.message_id is None and turn.incoming.message is not None:
             await self.store.channel.set_message(post.id, turn.incoming.message.id)
-        now = self.shared.clock.now()
-        choice = post.order[parsed[1]]
-        result = await self.store.channel.record_post_answer(
-            post,
-            self.shared.answer(turn, item, choice, now),
-            delivery_key=turn.incoming.delivery_id or None,
-        )
+        choice = post.order[position]
         if result.status == "replayed":
             # This click's answer was recorded before a crash: its effect is done. Bring
             # the count up to date (an edit, not a new message) and say nothing twice.

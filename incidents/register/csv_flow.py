@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.audit.files import only_in_direct
 from bot.core.model import Message, Section
 from bot.core.tenancy import tenant_of, tenants_of
 from incidents.register import audit_trail, csv_io, views
@@ -38,6 +39,10 @@ class CsvFlow:
     async def export(self, turn: Turn) -> None:
         if not self.is_admin(turn):
             await turn.reply(_note(ADMINS_ONLY.format(what="export the whole register")))
+            return
+        # Recovery contacts and who has access: a file in a channel (Slack shares an
+        # upload with everyone there, however private the message) would show them all.
+        if not await only_in_direct(turn, "register export"):
             return
         accounts = await self.store.accounts(tenants_of(turn.place))
         await audit_trail.changed(turn, "exported the register", f"{len(accounts)} accounts")

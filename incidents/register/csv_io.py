@@ -1,6 +1,7 @@
 """The register as CSV: the documented header, reading a file people made in a
 spreadsheet (any of UTF-8, UTF-8 with a BOM, UTF-16 with a BOM, Windows-1252/Latin-1;
-CRLF or LF) row by row, and writing one back.
+CRLF or LF; commas, or the semicolons or tabs some spreadsheets save) row by row, and
+writing one back.
 
 Reading never stops at a bad row: each good row is parsed, each bad one is reported with
 its line number and the reason, and nothing is written here at all (the caller decides
@@ -85,14 +86,29 @@ def _column(name: str) -> str:
     return name.strip().strip("\ufeff").lower().replace(" ", "_")
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
+def _known(line: str, delimiter: str) -> int:
+    """How many of the register's column names ``line`` has, split at ``delimiter``."""
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return len({_column(c) for c in cells} & set(HEADER))
+
+
+def delimiter_of(first_line: str) -> str:
+    """A spreadsheet set to a language that writes decimal commas saves its "CSV" with
+    semicolons, and some tools save tabs: the delimiter that finds the most of the
+    register's column names in the header (a comma when none does better)."""
+    return max(_DELIMITERS, key=lambda d: (_known(first_line, d), d == ","))
+
+
 def looks_like_register(data: bytes) -> bool:
     """The first line names at least two of the register's columns: meant as a register,
     so a file missing a required column is answered (with what is missing), not ignored."""
     first = decode(data[:4096]).splitlines()[:1]
     if not first:
         return False
-    names = {_column(c) for c in next(csv.reader(first), [])}
-    return len(names & set(HEADER)) >= 2
+    return _known(first[0], delimiter_of(first[0])) >= 2
 
 
 def details_from(cells: dict[str, str]) -> Details:
@@ -125,7 +141,10 @@ def parse(data: bytes) -> Parsed:
         return Parsed(refused=f"The file is over {MAX_BYTES // (1024 * 1024)} MB.")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Parsed(refused="That isn't a CSV file (it holds binary data).")
-    reader = csv.reader(io.StringIO(decode(data), newline=""))
+    text = decode(data)
+    first = text.splitlines()[:1]
+    delimiter = delimiter_of(first[0]) if first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [_column(c) for c in next(reader)]
     except (StopIteration, csv.Error):
@@ -140,16 +159,17 @@ def parse(data: bytes) -> Parsed:
         )
     parsed = Parsed(ignored_columns=tuple(c for c in header if c and c not in HEADER))
     seen: dict[tuple[str, str], int] = {}
-    line = 1
     while True:
+        # A row starts on the line after the last one read: a cell with line breaks in
+        # it (people with access, one a line) makes a row longer than one line.
+        line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
-            parsed.problems.append(Problem(reader.line_num, f"can't read the row ({error})"))
+            parsed.problems.append(Problem(line, f"can't read the row ({error})"))
             break
-        line = reader.line_num
         if not any(c.strip() for c in row):
             continue  # a blank line
         if len(parsed.rows) + len(parsed.problems) >= MAX_ROWS:

@@ -192,9 +192,26 @@ class Register(TeamPlatforms):
                 turn.incoming.form, platform, before.details if before else None, self.me(turn)
             )
         except fields.Bad as bad:
-            await turn.reply(_note(f"Nothing was saved: {bad}. Change it and press Save again."))
+            await self.correct(turn, platform, before, bad)
             return
         await self.write(turn, before, details)
+
+    async def correct(
+        self, turn: Turn, platform: str, before: Account | None, bad: fields.Bad
+    ) -> None:
+        """Say what to correct. A form still in the conversation just needs the words; a
+        submitted dialog has closed (unless the platform shows the correction under the
+        field, which ``field_errors`` asks for), so the form comes again as typed."""
+        name = bad.name if isinstance(bad, forms.Wrong) else forms.F_HANDLE
+        wrong = ((name, f"{str(bad)[:1].upper()}{str(bad)[1:]}."),)
+        if turn.incoming.dialog:
+            again = forms.typed_form(
+                platform, turn.incoming.form, before.id if before else None, str(bad)
+            )
+            await turn.reply(replace(again, field_errors=wrong))
+            return
+        words = f"Nothing was saved: {bad}. Change it and press Save again."
+        await turn.reply(replace(_note(words), field_errors=wrong))
 
     async def write(self, turn: Turn, before: Account | None, details: Details) -> None:
         now = self.services.clock.now()
@@ -209,6 +226,10 @@ class Register(TeamPlatforms):
                                                 by=turn.actor, now=now)  # fmt: skip
                 action = "changed an account in the register"
         except DuplicateAccount as clash:
+            if turn.incoming.dialog:  # in the form, under the handle
+                why = f"{details.title} is in the register already (#{clash.existing})"
+                await self.correct(turn, details.platform, before, forms.Wrong(forms.F_HANDLE, why))
+                return
             await turn.reply(_note(
                 f"{details.title} is in the register already (#{clash.existing}). "
                 f"Type {self.hint(turn, f'register edit {clash.existing}')} to change it."

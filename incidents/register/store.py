@@ -15,6 +15,7 @@ The API (stable; h19-people builds on it):
 - ``accounts(tenants, team=None) -> list[Account]`` (by team, platform, handle)
 - ``for_person(tenants, user_id) -> list[Account]`` (owned or with access)
 - ``teams(tenants) -> list[str]``, ``teams_of(tenants, user_id) -> list[str]``
+- ``tenants() -> list[str]`` (every tenant with an account: ``/metrics`` counts them all)
 - ``remove(tenants, id)``, ``remove_access(tenants, id, person_key)``,
   ``mark_reviewed(tenants, id, on)`` ``-> bool``
 - ``apply(tenant, rows, by=actor, now=…) -> Applied`` (a confirmed CSV import)
@@ -130,6 +131,13 @@ class RegisterStore:
         query = select(A.team).where(A.tenant.in_(_tenants(tenants)), A.team != "")
         names = {team_key(str(t)): str(t) for (t,) in (await execute(self.db, query)).all()}
         return [names[k] for k in sorted(names)]
+
+    async def tenants(self) -> list[str]:
+        """Every tenant with a registered account. Only for counts that cover every
+        tenant (the posture gauges in ``/metrics``); a person's view is always scoped
+        to their own tenants."""
+        query = select(A.tenant).distinct()
+        return sorted(str(t) for (t,) in (await execute(self.db, query)).all())
 
     async def teams_of(self, tenants: str | Iterable[str], user_id: str) -> list[str]:
         """The owning teams of the accounts a person owns or has access to: "their team"

@@ -16,6 +16,7 @@ from bot.core.training import TrainingRecords
 
 if TYPE_CHECKING:
     from bot.core import Services
+    from incidents.register.model import Account
     from incidents.register.store import RegisterStore
 
 
@@ -34,11 +35,19 @@ class TrainedCheck:
 
 
 async def untrained_with_access(
-    services: Services, register: RegisterStore, tenants: str | Iterable[str]
+    services: Services,
+    register: RegisterStore,
+    tenants: str | Iterable[str],
+    *,
+    accounts: Iterable[Account] | None = None,
 ) -> TrainedCheck:
+    """``accounts``: the tenants' accounts when the caller has read them already (the
+    posture summary does), so a big register is not loaded twice."""
     found: dict[str, Untrained] = {}
     keys: dict[str, str] = {}  # our key -> actor key for the exam records
-    for account in await register.accounts(tenants):
+    if accounts is None:
+        accounts = await register.accounts(tenants)
+    for account in accounts:
         platform = account.tenant.partition(":")[0]
         people = [a.person for a in account.access]
         if account.owner is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from aiohttp import web
@@ -21,6 +22,9 @@ class FakeConnector(FakeServer):
         # Teams ids (29:…) of roster members -> their Entra object id, the key of members:
         # a member looked up by Teams id answers with its object id, as the connector does.
         self.teams_ids: dict[str, str] = {}
+        # While set and not open, messages sent are recorded but not answered: a reply
+        # still on its way (tests of what happens before the bot's reply is posted).
+        self.gate: asyncio.Event | None = None
         super().__init__()
 
     def routes(self) -> list:
@@ -45,6 +49,8 @@ class FakeConnector(FakeServer):
 
     async def send(self, request: web.Request) -> web.Response:
         await self.record(request)
+        if self.gate is not None:
+            await self.gate.wait()
         status = self.fail_status.get(request.match_info["conv"])
         if status:
             return web.json_response({"error": {"code": "Blocked", "message": "no"}}, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -36,6 +37,14 @@ def reference_scope(method: str, body: Any) -> str | None:
     return SLACK_REFERENCE_SCOPES.get(method)
 
 
+def trigger_issued(trigger_id: str) -> float | None:
+    """When a test's trigger id was made (seconds since the epoch), or None."""
+    parts = trigger_id.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return int(parts[1]) / 1000
+
+
 class FakeSlack(FakeServer):
     def __init__(self) -> None:
         # The bot token's scopes; None grants everything. A method whose reference scope is
@@ -55,6 +64,9 @@ class FakeSlack(FakeServer):
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict] = []
         self.socket_connected = asyncio.Event()
+        # views.open: the views opened, and the trigger ids already exchanged for one.
+        self.views: list[dict] = []
+        self._exchanged: set[str] = set()
         super().__init__()
 
     def routes(self) -> list:
@@ -139,6 +151,8 @@ class FakeSlack(FakeServer):
             return web.json_response(
                 {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
             )
+        if method == "views.open":
+            return self.open_view(body)
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"})
         if method == "apps.connections.open":
@@ -152,6 +166,24 @@ class FakeSlack(FakeServer):
         if method == "files.completeUploadExternal":
             return web.json_response({"ok": True, "files": [{"id": "F1", "title": "report"}]})
         return web.json_response({"ok": True})
+
+    def open_view(self, body: dict) -> web.Response:
+        """views.open as Slack answers it: a trigger id is good once, for three seconds
+        from the click (tests.support makes them as ``<n>.<ms since epoch>.<hex>``)."""
+        trigger = str(body.get("trigger_id") or "")
+        issued = trigger_issued(trigger)
+        if issued is None:
+            return web.json_response({"ok": False, "error": "invalid_trigger_id"})
+        if trigger in self._exchanged:
+            return web.json_response({"ok": False, "error": "exchanged_trigger_id"})
+        if time.time() - issued > 3.0:
+            return web.json_response({"ok": False, "error": "expired_trigger_id"})
+        self._exchanged.add(trigger)
+        view = body.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        opened = {**view, "id": f"V{next(self._ts)}", "hash": f"{time.time():.6f}.h"}
+        self.views.append(opened)
+        return web.json_response({"ok": True, "view": opened})
 
     async def on_response(self, request: web.Request) -> web.Response:
         await self.record(request)

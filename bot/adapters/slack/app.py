@@ -14,6 +14,7 @@ import re
 from slack_bolt.app.async_app import AsyncApp
 
 from bot.adapters.slack.client import configure_client
+from bot.adapters.slack.dialogs import Dialogs
 from bot.adapters.slack.intake import OUTCOME, REACHED, SlackIntake
 from bot.adapters.slack.translate import UNREADABLE
 from bot.core import Bot
@@ -50,6 +51,7 @@ def build_slack_app(settings, bot: Bot, tasks: TaskSet) -> tuple[AsyncApp, Slack
         max_attempts=settings.dead_letter_attempts,
         max_age_hours=settings.dead_letter_hours,
         retention_days=settings.inbox_retention_days,
+        dialogs=Dialogs(app.client, settings.slack_signing_secret or "", bot.services.clock),
     )
 
     @app.error

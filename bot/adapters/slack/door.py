@@ -17,9 +17,10 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from yarl import query_to_pairs
 
+from bot.adapters.slack.dialogs import WaitingAnswers, submission_key
 from bot.core.clock import Clock
 from bot.http.json_body import fields_shaped, parse_json_text
-from bot.storage.batched import BatchedWriter
+from bot.storage.batched import hot_writer
 from bot.storage.inbox import RAW, Inbox
 from bot.storage.sql import DB_ERRORS
 
@@ -27,14 +28,27 @@ log = logging.getLogger(__name__)
 
 
 class SlackDoor:
-    def __init__(self, signing_secret: str, inbox: Inbox, clock: Clock, notify):
+    def __init__(
+        self,
+        signing_secret: str,
+        inbox: Inbox,
+        clock: Clock,
+        notify,
+        answers: WaitingAnswers | None = None,
+        answer_seconds: float = 0.0,
+    ):
         self.verifier = SignatureVerifier(signing_secret)
         self.inbox = inbox
         self.clock = clock
         self.notify = notify
-        # Bodies that arrive in one turn of the event loop share one commit; each request
-        # is still answered only after its own row is committed.
-        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack deliveries")
+        # A submitted modal's request may wait this long, once kept, for corrections to
+        # show in the modal (bot/adapters/slack/dialogs.py); 0 never waits.
+        self.answers = answers
+        self.answer_seconds = answer_seconds
+        # Bodies that arrive in one turn of the event loop share one commit (with the other
+        # writes of handling deliveries); each request is still answered only after its
+        # own row is committed.
+        self.writer = hot_writer(inbox.db)
 
     async def events(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -48,14 +62,29 @@ class SlackDoor:
         answer = self._answer_now(body)
         if answer is not None:
             return answer
+        waiting = self._submission(body)
         try:
             await self.writer.submit((body, self.clock.now()), group=self._keep)
         except DB_ERRORS as e:
             # Not kept, so not acknowledged: Slack retries, and nothing is lost.
             log.error("could not keep a Slack delivery: %s", e)
+            if waiting is not None and self.answers is not None:
+                self.answers.drop(waiting)
             return web.Response(status=503, text="try again shortly")
         self.notify()
+        if waiting is not None and self.answers is not None:
+            said = await self.answers.wait(waiting, self.answer_seconds)
+            if said is not None:
+                return web.json_response(said)
         return web.Response(status=200)
+
+    def _submission(self, body: str) -> str | None:
+        """The delivery id of a modal's submission, whose answer this request will wait
+        for (registered before the body is kept, so the handler can't finish first)."""
+        if self.answers is None or self.answer_seconds <= 0:
+            return None
+        key = submission_key(body)
+        return key if key is not None and self.answers.expect(key) else None
 
     async def _keep(self, rows: list[tuple[str, datetime]]) -> list[None]:
         await self.inbox.insert_many("slack", RAW, rows)

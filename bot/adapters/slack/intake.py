@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -17,6 +18,9 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from bot import in_order
+from bot.adapters.slack.dialogs import DeliveryDialogs, Dialogs, submission_key
+from bot.adapters.slack.door import form_fields
 from bot.adapters.slack.failures import (
     DEFAULT_MAX_AGE_HOURS,
     DEFAULT_MAX_ATTEMPTS,
@@ -28,6 +32,7 @@ from bot.adapters.slack.translate import TRANSLATORS, UNREADABLE, Translated, ch
 from bot.core import Bot, DeliveryFailed
 from bot.http.errors import where
 from bot.retry import RetryPolicy
+from bot.storage.batched import hot_writer
 from bot.storage.inbox import RAW, Inbox, Kept
 from bot.storage.leases import RENEW_SECONDS
 from bot.storage.sql import DB_ERRORS
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 # Where the consumer tells a listener which kept row a dispatch is for.
 ENTRY = "secbot_inbox_entry"
 REPLAY = "secbot_replay"
+RECEIVED = "secbot_received"  # when the front door kept it (how fresh its trigger_id is)
+CLAIMED = "secbot_claimed"  # the consumer claimed the delivery's id already
 # The consumer's record of what the listeners did. Bolt copies the context dict it is
 # given, so the listeners write into this shared object, not into the context itself.
 OUTCOME = "secbot_outcome"
@@ -54,6 +61,16 @@ DEFAULT_HANDLERS = 500
 DEFAULT_DEFER_SECONDS = 10.0
 # Rows read from the inbox per query.
 BATCH = 256
+# While acknowledging comes first, the consumer starts handlers for at most this long
+# before it lets the event loop serve the door again.
+SLICE_SECONDS = 0.002
+# Interaction payloads by type: the kind of kept delivery each is (as app.py routes them).
+_INTERACTIONS = {
+    "block_actions": "action",
+    "view_submission": "view",
+    "view_closed": "view",
+    "message_action": "shortcut",
+}
 # A safety net: look at the inbox this often even without a nudge.
 IDLE_POLL_SECONDS = 5.0
 # A delivery bolt did not pass to any listener (auth.test failed, say) is tried again
@@ -101,8 +118,10 @@ class SlackIntake:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
         retention_days: float = DEFAULT_RETENTION_DAYS,
+        dialogs: Dialogs | None = None,
     ):
         self.bot = bot
+        self.dialogs = dialogs
         self.app = app
         self.client = app.client
         self.tasks = tasks
@@ -126,6 +145,9 @@ class SlackIntake:
         self._stopping = False
         self._stopped = asyncio.Event()
         self.handled = 0
+        # Deliveries in one conversation are handled in arrival order (bot/in_order.py).
+        self.lanes = in_order.Lanes()
+        self._hot = hot_writer(inbox.db)
 
     @property
     def owner(self) -> str:
@@ -151,7 +173,7 @@ class SlackIntake:
         outcome = context[OUTCOME]
         outcome.add(REACHED)
         try:
-            incoming, responder = self._translate(kind, body)
+            incoming, responder = self._translate(kind, body, context.get(RECEIVED))
         except UNREADABLE:
             # Signed, so from Slack (or a holder of the secret), but not in a shape we
             # know. Trying again would fail again; never log the body (people's words).
@@ -159,17 +181,33 @@ class SlackIntake:
             outcome.add(HANDLED)
             return
         try:
-            await self.bot.handle(incoming, responder, replay=bool(context.get(REPLAY)))
+            await self.bot.handle(
+            incoming,
+            responder,
+            replay=bool(context.get(REPLAY)),
+            claimed=bool(context.get(CLAIMED)),
+        )
         except Exception as e:
             outcome.add(FAILED + error_class(e))
             raise
         outcome.add(HANDLED)
 
-    def _translate(self, kind: str, body: dict) -> Translated:
+    def _translate(self, kind: str, body: dict, received: datetime | None = None) -> Translated:
         """The neutral delivery. Everything this intake hands on was acknowledged before it
-        was handled (Slack already has its 200), so nothing waits for the handler."""
-        incoming, responder = TRANSLATORS[kind](body, self.client)
+        was handled (Slack already has its 200), so nothing waits for the handler (a
+        modal's submission at most waits a moment for corrections: ``dialogs``)."""
+        dialogs = DeliveryDialogs(self.dialogs, received) if self.dialogs else None
+        incoming, responder = TRANSLATORS[kind](body, self.client, dialogs)
         return replace(checked(incoming), acknowledged=True), responder
+
+    def _answered(self, row: Kept) -> None:
+        """A kept modal submission is done with (handled, dropped or failed): if the front
+        door still holds its request open with nothing to say, it answers now and the
+        modal closes."""
+        if self.dialogs is not None and row.kind == RAW and "view_submission" in row.payload:
+            key = submission_key(row.payload)
+            if key is not None:
+                self.dialogs.answers.answer(key, None)
 
     @staticmethod
     def ignore(context: dict) -> None:
@@ -202,32 +240,115 @@ class SlackIntake:
             # while its lease runs (another instance may have room for it).
             room = max(1, min(BATCH, self._slots._value))
             now = self.bot.services.clock.now()
-            claimed = await self.inbox.claim("slack", now, room, self.owner)
+            # In the group commit with the acknowledgements: on SQLite every transaction
+            # is a turn at the file's one write lock, and an acknowledgement waiting for
+            # the consumer's own was most of its time at low load.
+            taken = await self._hot.submit(
+                lambda: self.inbox.claim("slack", now, room, self.owner)
+            )
             # (never in _busy: this instance's leases are renewed before it claims)
-            rows = [r for r in claimed if r.id not in self._busy]
+            rows = [r for r in taken if r.id not in self._busy]
         except DB_ERRORS as e:
             log.error("could not read kept Slack deliveries (%s); trying again", e)
             return 1.0
         if not rows:
             return None  # until notified, or the idle poll
         behind = self.behind(rows[0].received_at)
-        for row in rows:
+        plans = [self._plan(row) for row in rows]
+        fresh: set[str] | None
+        try:
+            fresh = await self._claim_ids(plans)
+        except DB_ERRORS as e:
+            log.error("could not claim Slack delivery ids (%s); each claims its own", e)
+            fresh = None  # the de-duplication middleware claims each as it is handled
+        sliced = time.perf_counter()
+        for row, replay, delivery_id, lane in plans:
+            claimed = fresh is not None and delivery_id in fresh and not replay
+            if claimed and fresh is not None and delivery_id is not None:
+                fresh.discard(delivery_id)  # the same delivery kept twice: the first is new
+            elif fresh is not None and delivery_id is not None and not replay:
+                # A repeat of a delivery handled (or being handled) already: Slack's retry.
+                log.info("ignoring repeated delivery %s", delivery_id)
+                self._busy.add(row.id)
+                self.tasks.spawn(self._forget(row.id))
+                continue
             await self._slots.acquire()
             if self._stopping:
                 self._slots.release()
                 return None
-            # A row an instance claimed before (it died, or stopped, with it in hand), or
-            # one tried before (a failure, an admin's retry of a dead letter), may have
-            # had part of its effect: a replay.
-            replay = row.claims > 1 or row.attempts > 0
             if replay and not self._replays_announced:
                 self._replays_announced = True
                 log.warning("handling Slack deliveries left by a stopped instance")
             self._busy.add(row.id)
-            self.tasks.spawn(self._handle(row, replay))
-            if not behind:
+            self.tasks.spawn(self._in_turn(row, replay, claimed, lane))
+            if not behind and time.perf_counter() - sliced > SLICE_SECONDS:
                 await asyncio.sleep(0)
+                sliced = time.perf_counter()
         return 0.0
+
+    def _plan(self, row: Kept) -> tuple[Kept, bool, str | None, str | None]:
+        """What the consumer needs to know of a kept row before handling it: whether it is
+        a replay (an instance claimed it before and died, or stopped, with it in hand, or
+        it was tried before: part of its effect may be done), its delivery id and its
+        conversation (None when the body can't be read here; bolt then decides)."""
+        replay = row.claims > 1 or row.attempts > 0
+        incoming = self._peek(row.kind, row.payload)
+        if incoming is None:
+            return row, replay, None, None
+        place = incoming.place
+        lane = f"{place.platform}:{place.workspace}:{place.channel}"
+        return row, replay, incoming.delivery_id or None, lane
+
+    def _peek(self, kind: str, payload: str):
+        """The neutral delivery a kept row holds, without handling it (None if unreadable)."""
+        try:
+            if kind == RAW:
+                if payload[:1] == "{":
+                    body = json.loads(payload)
+                    event = body.get("event") or {}
+                    kind = "files" if event.get("subtype") == "file_share" else "event"
+                else:
+                    form = form_fields(payload)
+                    if "payload" in form:
+                        body = json.loads(form["payload"][0])
+                        kind = _INTERACTIONS.get(body.get("type"), "")
+                    else:
+                        body = {k: v[0] for k, v in form.items()}
+                        kind = "command"
+            else:
+                body = json.loads(payload)
+            if kind not in TRANSLATORS:
+                return None
+            return TRANSLATORS[kind](body, self.client)[0]
+        except Exception:  # noqa: BLE001 - read again, and judged, when handled
+            return None
+
+    async def _claim_ids(self, plans) -> set[str]:
+        """Claim the delivery ids of a batch in one statement (the de-duplication
+        middleware's claim, done for all at once); returns those new here. Replays are
+        left to the middleware, which handles them whether claimed or not."""
+        ids = [d for _, replay, d, _ in plans if d is not None and not replay]
+        if not ids:
+            return set()
+        deliveries = self.bot.services.deliveries
+        assert deliveries is not None
+        now = self.bot.services.clock.now()
+        return await self._hot.submit(lambda: deliveries.claim_many(ids, now))
+
+    async def _forget(self, entry_id: int) -> None:
+        try:
+            await self.inbox.remove(entry_id)
+        except DB_ERRORS as e:
+            log.error("could not remove a repeated Slack delivery (%s)", e)
+        finally:
+            self._busy.discard(entry_id)
+
+    async def _in_turn(self, row: Kept, replay: bool, claimed: bool, lane: str | None) -> None:
+        """Handle ``row`` once the delivery before it in its conversation has passed
+        (``bot/in_order.py``). Tasks start in the order they were spawned, which is the
+        inbox's order, so each takes its place in its lane in arrival order."""
+        async with self.lanes.turn(lane):
+            await self._handle(row, replay, claimed=claimed)
 
     async def renew(self) -> None:
         """Renew this instance's leases on kept rows (those in hand, and failed ones it
@@ -249,14 +370,18 @@ class SlackIntake:
         self._stopping = True
         self._stopped.set()
 
-    async def _handle(self, row: Kept, replay: bool, attempt: int = 0) -> None:
+    async def _handle(
+        self, row: Kept, replay: bool, attempt: int = 0, *, claimed: bool = False
+    ) -> None:
         outcome: str = KEEP
         error: str | None = INTERRUPTED
         try:
             if replay and attempt == 0 and not await self.failures.begin_replay(row):
                 return
             try:
-                outcome, error = await self._dispatch(row.id, row.kind, row.payload, replay)
+                outcome, error = await self._dispatch(
+                    row.id, row.kind, row.payload, replay, row.received_at, claimed
+                )
             except Exception as e:
                 # Not a handler's error (the core catches and answers those): a delivery
                 # that can't be read. Trying it again would fail again.
@@ -278,26 +403,33 @@ class SlackIntake:
                     REDELIVERY.delay(attempt + 1),
                 )
                 self._busy.add(row.id)
-                self.tasks.spawn(self._later(row, replay, attempt + 1))
+                self.tasks.spawn(self._later(row, replay, attempt + 1, claimed))
             else:
                 await self.failures.failed(row, error or "no handler", counted=replay)
         finally:
+            self._answered(row)
             if outcome != RETRY or attempt >= REDELIVERY.attempts - 1 or self._stopping:
                 self._busy.discard(row.id)
             self.handled += 1
             self._slots.release()
 
-    async def _later(self, row: Kept, replay: bool, attempt: int):
+    async def _later(self, row: Kept, replay: bool, attempt: int, claimed: bool):
         with suppress(TimeoutError):  # a stop ends the wait at once
             await asyncio.wait_for(self._stopped.wait(), REDELIVERY.delay(attempt))
         if self._stopping:
             self._busy.discard(row.id)
             return  # still kept: the next start handles it
         await self._slots.acquire()
-        await self._handle(row, replay, attempt)
+        await self._handle(row, replay, attempt, claimed=claimed)
 
     async def _dispatch(
-        self, entry: int, kind: str, payload: str, replay: bool
+        self,
+        entry: int,
+        kind: str,
+        payload: str,
+        replay: bool,
+        received: datetime | None = None,
+        claimed: bool = False,
     ) -> tuple[str, str | None]:
         """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
 
@@ -307,7 +439,9 @@ class SlackIntake:
         this process (it may have done part of its work) but kept for the next start.
         With it, the class of the error, if one was seen."""
         outcome: set[str] = set()
-        context = {ENTRY: entry, REPLAY: replay, OUTCOME: outcome}
+        context = {
+            ENTRY: entry, REPLAY: replay, OUTCOME: outcome, RECEIVED: received, CLAIMED: claimed
+        }  # fmt: skip
         if kind == RAW:
             content_type = "application/json" if payload[:1] == "{" else FORM
             request = AsyncBoltRequest(
@@ -332,12 +466,12 @@ class SlackIntake:
             log.error("dropping a kept Slack delivery of unknown kind %r", kind)
             return DONE, None
         try:
-            incoming, responder = self._translate(kind, json.loads(payload))
+            incoming, responder = self._translate(kind, json.loads(payload), received)
         except UNREADABLE:
             log.error("dropping an unreadable kept Slack delivery (%s)", kind)
             return DONE, None
         try:
-            await self.bot.handle(incoming, responder, replay=replay)
+            await self.bot.handle(incoming, responder, replay=replay, claimed=claimed)
         except Exception as e:
             log.exception("handling a kept Slack delivery (%s) failed", kind)
             return KEEP, error_class(e)

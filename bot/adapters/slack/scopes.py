@@ -35,6 +35,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     # files_upload_v2: the incident report as a file.
     "files.getUploadURLExternal": frozenset({"files:write"}),
     "files.completeUploadExternal": frozenset({"files:write"}),
+    # A form as a modal (bot/adapters/slack/dialogs.py): no scope, the click's or
+    # command's trigger_id is the permission.
+    "views.open": frozenset(),
 }
 
 # Event subscription (manifest settings.event_subscriptions.bot_events) -> its scope.

@@ -3,15 +3,15 @@ events) into the neutral :class:`~bot.core.model.Incoming` and a responder."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.responder import SlackResponder, response_url_of
+from bot.adapters.slack.dialogs import view_delivery_id
+from bot.adapters.slack.responder import SlackResponder, SubmissionResponder, response_url_of
 from bot.adapters.slack.scrub import trigger_key
 from bot.core.actions import plain
 from bot.core.model import (
@@ -24,6 +24,9 @@ from bot.core.model import (
     SharedMessage,
 )
 from bot.render.slack import picker_value
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.dialogs import DeliveryDialogs
 
 
 def _enterprise(body: dict) -> str:
@@ -74,7 +77,9 @@ def command_text(text: str) -> str:
     return readable.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _from_command(body: dict, client: AsyncWebClient) -> Translated:
+def _from_command(
+    body: dict, client: AsyncWebClient, dialogs: DeliveryDialogs | None = None
+) -> Translated:
     place = _place_from(body, body["channel_id"], body.get("channel_name", ""))
     actor = Actor("slack", body["user_id"], body.get("user_name", ""))
     incoming = Incoming(
@@ -85,10 +90,20 @@ def _from_command(body: dict, client: AsyncWebClient) -> Translated:
         command=body["command"].lstrip("/"),
         args=command_text(body.get("text") or "").strip(),
     )
-    return incoming, SlackResponder(client, place, actor, response_url_of(body, client))
+    responder = SlackResponder(
+        client,
+        place,
+        actor,
+        response_url_of(body, client),
+        dialogs=dialogs,
+        trigger_id=str(body.get("trigger_id") or ""),
+    )
+    return incoming, responder
 
 
-def _from_action(body: dict, client: AsyncWebClient) -> Translated:
+def _from_action(
+    body: dict, client: AsyncWebClient, dialogs: DeliveryDialogs | None = None
+) -> Translated:
     action = body["actions"][0]
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
@@ -124,6 +139,8 @@ def _from_action(body: dict, client: AsyncWebClient) -> Translated:
         response_url_of(body, client),
         incoming.message,
         original_ephemeral=bool(container.get("is_ephemeral")),
+        dialogs=dialogs if container.get("type") != "view" else None,
+        trigger_id=str(body.get("trigger_id") or ""),
     )
     return incoming, responder
 
@@ -160,7 +177,7 @@ def message_link(body: dict, channel: str, ts: str) -> str:
     return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
-def _from_shortcut(body: dict, client: AsyncWebClient) -> Translated:
+def _from_shortcut(body: dict, client: AsyncWebClient, dialogs: object = None) -> Translated:
     """A message shortcut (``message_action``): the shortcut's callback id is the
     action, and the message it was used on is ``Incoming.shared``."""
     channel = body["channel"]["id"]
@@ -189,7 +206,7 @@ def _from_shortcut(body: dict, client: AsyncWebClient) -> Translated:
     return incoming, SlackResponder(client, place, actor, response_url_of(body, client))
 
 
-def _from_files(body: dict, client: AsyncWebClient) -> Translated:
+def _from_files(body: dict, client: AsyncWebClient, dialogs: object = None) -> Translated:
     """A message with files in a conversation (subtype ``file_share``): the files, for
     a feature that keeps them (the bot token fetches them: ``SlackTransport.download``)."""
     incoming, responder = _from_event(body, client)
@@ -207,38 +224,52 @@ def _from_files(body: dict, client: AsyncWebClient) -> Translated:
     return replace(incoming, kind="files", text="", files=files), responder
 
 
-def _from_view(body: dict, client: AsyncWebClient) -> Translated:
+def _from_view(
+    body: dict, client: AsyncWebClient, dialogs: DeliveryDialogs | None = None
+) -> Translated:
+    """A submitted modal (``view_submission``): the action of the form's submit button,
+    with what was typed, in the conversation the modal was opened from (all from its
+    sealed metadata, bot/adapters/slack/dialogs.py). A modal that is not ours can't be
+    read (ValueError)."""
     view = body["view"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    channel = meta.get("channel", "")
+    user = body["user"]
+    submitted = dialogs.dialogs.read(view, user["id"]) if dialogs is not None else None
+    if dialogs is None or submitted is None:
+        raise ValueError("a view submission whose metadata is not ours")
+    channel = submitted.channel
     place = Place(
         "slack",
-        body.get("team", {}).get("id", ""),
+        body.get("team", {}).get("id", "") or user.get("team_id", ""),
         channel,
         is_direct=channel.startswith("D"),
-        thread=meta.get("thread"),
+        thread=submitted.thread,
         enterprise=_enterprise(body),
     )
-    user = body["user"]
-    actor = Actor("slack", user["id"], user.get("name", ""))
+    actor = Actor("slack", user["id"], user.get("name") or user.get("username", ""))
     form: dict[str, str] = {}
-    for _block_id, inputs in (view.get("state") or {}).get("values", {}).items():
+    blocks: dict[str, str] = {}  # input name -> block id, for corrections under a field
+    for block_id, inputs in (view.get("state") or {}).get("values", {}).items():
         for action_id, state in inputs.items():
             val = state.get("value") or (state.get("selected_option") or {}).get("value")
-            form[plain(action_id)] = val or ""
+            form[plain(action_id)] = str(val or "")
+            blocks[plain(action_id)] = str(block_id)
     incoming = Incoming(
         actor=actor,
         place=place,
         kind="action",
-        delivery_id=f"slack:view:{view.get('id')}:{view.get('hash', '')}",
-        action_id=plain(view.get("callback_id", "")),
-        value=meta.get("value", ""),
+        delivery_id=view_delivery_id(body),
+        action_id=plain(submitted.action_id),
+        value=submitted.value,
         form=form,
+        dialog=True,
     )
-    return incoming, SlackResponder(client, place, actor)
+    responder = SubmissionResponder(
+        client, place, actor, dialogs.dialogs.answers, incoming.delivery_id, blocks
+    )
+    return incoming, responder
 
 
-def _from_event(body: dict, client: AsyncWebClient) -> Translated:
+def _from_event(body: dict, client: AsyncWebClient, dialogs: object = None) -> Translated:
     event = body["event"]
     channel = event.get("channel", "")
     place = Place(

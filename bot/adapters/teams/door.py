@@ -1,5 +1,9 @@
 """The Teams front door: botbuilder's ``CloudAdapter`` on ``POST /api/messages``.
 
+A message activity is kept and acknowledged (202) at once and replied to later through
+the Bot Connector (``bot/adapters/teams/intake.py``); an invoke, whose answer is the HTTP
+response, and an ``expectReplies`` delivery are handled while the request is open.
+
 We call ``process_activity`` ourselves instead of ``CloudAdapter.process`` because
 the latter answers 500 to invoke activities whose body is a plain dict, raises a
 KeyError without a Content-Type, and turns a bad token into a 500 (see
@@ -10,6 +14,7 @@ platform-notes). Teams has no slash commands, so typed text is parsed by the cor
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -41,6 +46,8 @@ from bot.adapters.teams.auth import (
 )
 from bot.adapters.teams.credentials import NonBlockingCredentialsFactory, OutboundTokenUnavailable
 from bot.adapters.teams.extension import SUBMIT_ACTION, shared_files, shared_message
+from bot.adapters.teams.intake import TeamsIntake, Unusable
+from bot.adapters.teams.kept import DEVELOPMENT, TOKEN, TRUST, KeptActivities
 from bot.adapters.teams.request import BadActivity, check_envelope, to_activity
 from bot.adapters.teams.responder import TeamsResponder
 from bot.adapters.teams.store import ConversationStore
@@ -67,6 +74,12 @@ class UntrustedServiceUrl(Exception):
 
 def _unauthorised() -> web.Response:
     return web.json_response({"error": "unauthorised"}, status=401)
+
+
+def keeps(body: dict[str, Any]) -> bool:
+    """Whether an (authenticated) activity is kept and answered at once: a message,
+    unless the caller asked for the replies in the HTTP response (``expectReplies``)."""
+    return body["type"] == ActivityTypes.message and body.get("deliveryMode") != "expectReplies"
 
 
 class TeamsFrontDoor:
@@ -105,6 +118,14 @@ class TeamsFrontDoor:
                 else None
             )
             self.validator = TokenValidator(self.keys, self.app_id, tenant)
+        self.intake = TeamsIntake(
+            KeptActivities(db),
+            self.conversations,
+            self.run_kept,
+            clock,
+            bot.services.instance,
+            max_attempts=settings.dead_letter_attempts,
+        )
 
     async def _on_error(self, ctx: TurnContext, error: Exception) -> None:
         log.error("teams turn failed: %s", type(error).__name__)
@@ -159,6 +180,10 @@ class TeamsFrontDoor:
                 status=503,
                 headers={"Retry-After": str(e.retry_after)},
             )
+        if keeps(body):
+            # Kept as it came; botbuilder's model of it (a third of a millisecond of
+            # msrest) is built by the consumer, off the acknowledging path.
+            return await self._keep(await request.read())
         try:
             activity = to_activity(body)
         except BadActivity as e:
@@ -168,7 +193,7 @@ class TeamsFrontDoor:
 
         async def logic(ctx: TurnContext) -> None:
             try:
-                holder["r"] = await self.on_turn(ctx)
+                holder["r"] = await self.on_turn(ctx, self._trust())
             except DB_ERRORS as e:
                 failed.append(e)  # not for on_turn_error, which would answer 201 regardless
 
@@ -199,16 +224,78 @@ class TeamsFrontDoor:
             return web.json_response({"activities": []}, status=200)
         return web.Response(status=201)
 
-    async def on_turn(self, ctx: TurnContext) -> TeamsResponder | None:
+    def _trust(self) -> str:
+        """How this configuration vouches for an authenticated caller's serviceUrl."""
+        return "token" if self.validator else "development"
+
+    async def _keep(self, raw: bytes) -> web.Response:
+        """Keep an authenticated message activity, then answer 202 with no body."""
+        try:
+            await self.intake.keep(TOKEN if self.validator else DEVELOPMENT, raw.decode())
+        except DB_ERRORS as e:
+            # Not kept, so not acknowledged: the Bot Framework sends it again.
+            log.error("teams: can't keep an activity (%s)", type(e).__name__)
+            return web.json_response(
+                {"error": "secbot can't save this just now"},
+                status=503,
+                headers={"Retry-After": "5"},
+            )
+        return web.Response(status=202)
+
+    async def run_kept(self, body: dict[str, Any], kind: str, replay: bool) -> None:
+        """Handle a kept message activity (the intake calls this): its replies go to
+        the serviceUrl it was kept with, and only if this configuration still vouches
+        for it the way it was vouched for then (a token, or loopback with no app id).
+        Raises Unusable for one that can never be handled, anything else to retry."""
+        trust = TRUST.get(kind)
+        if trust is None or trust != self._trust():
+            raise Unusable("kept under another configuration")
+        auth = self.adapter.bot_framework_authentication
+        if trust == "development":
+            if not is_loopback_url(body.get("serviceUrl")):
+                raise Unusable("not a loopback serviceUrl")
+            identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+            caller_id = None
+        else:
+            # What a proactive post uses (CloudAdapter.continue_conversation): the bot's
+            # own app id; the serviceUrl was named by a valid token when it was kept.
+            identity = self.adapter.create_claims_identity(self.app_id)
+            caller_id = CallerIdConstants.public_azure_channel
+        try:
+            activity = to_activity(body)
+        except BadActivity as e:
+            raise Unusable(str(e)) from None
+        result = AuthenticateRequestResult()
+        result.claims_identity = identity
+        result.audience = auth.get_originating_audience()
+        result.caller_id = caller_id
+        result.connector_factory = auth.create_connector_factory(identity)
+        failed: list[Exception] = []
+
+        async def logic(ctx: TurnContext) -> None:
+            try:
+                await self.on_turn(ctx, trust, replay=replay, acknowledged=True)
+            except Exception as e:  # noqa: BLE001 - raised below, not to on_turn_error
+                failed.append(e)
+
+        await self.adapter.process_activity(result, activity, logic)
+        if failed:
+            raise failed[0]
+
+    async def on_turn(
+        self, ctx: TurnContext, trust: str, *, replay: bool = False, acknowledged: bool = False
+    ) -> TeamsResponder | None:
         activity = ctx.activity
         if activity.conversation and activity.service_url:
-            # Reached only through handle(), after _authenticate: the serviceUrl is the
-            # one the token named (or a loopback one in development mode).
-            now = self.clock.now()
-            trust = "token" if self.validator else "development"
-            async with atomic(self.conversations.db):  # one commit for both
-                await self.conversations.save(activity, now, trust)
-                await self.conversations.remember_user(activity, now)
+            # Reached only after _authenticate (or from a row kept after it): the
+            # serviceUrl is the one the token named (or a loopback one in development).
+            if acknowledged:  # from the inbox: one commit with other handlers' writes
+                await self.intake.remember(activity, trust)
+            else:
+                now = self.clock.now()
+                async with atomic(self.conversations.db):  # one commit for both
+                    await self.conversations.save(activity, now, trust)
+                    await self.conversations.remember_user(activity, now)
         responder = TeamsResponder(ctx, self.adapter, self.app_id)
         delivery = (
             f"teams:{activity.conversation.id if activity.conversation else ''}:{activity.id}"
@@ -263,7 +350,9 @@ class TeamsFrontDoor:
             return responder
         else:
             return responder
-        await self.bot.handle(incoming, responder)
+        if acknowledged:  # answered already: nothing waits for this handler to finish
+            incoming = replace(incoming, acknowledged=True)
+        await self.bot.handle(incoming, responder, replay=replay)
         return responder
 
     async def _membership_changed(

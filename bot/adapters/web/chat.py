@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 
+from bot import in_order
 from bot.adapters.web.shares import Uploads, shared_incoming, upload_incoming
 from bot.core import Bot, DeliveryFailed
 from bot.core.access import WebUser, bearer_secret, find_user, origin_allowed
@@ -379,6 +380,9 @@ def _static_route(path: str, filename: str, content_type: str) -> web.RouteDef:
 
 def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock) -> list:
     settings = bot.services.settings
+    # Messages and clicks in one conversation are handled in the order they came in; other
+    # conversations' meanwhile (bot/in_order.py).
+    lanes = in_order.Lanes()
 
     async def send(request: web.Request) -> web.Response:
         origin = request.headers.get("Origin")
@@ -477,7 +481,9 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             await store.add(place.channel, "user", shown, now, author=user_id)
 
         accepted = echo if shown else None
-        if not await bot.handle(incoming, responder, on_accept=accepted):
+        async with lanes.turn(f"web:{place.workspace}:{place.channel}"):
+            handled = await bot.handle(incoming, responder, on_accept=accepted)
+        if not handled:
             return web.json_response({"ok": True, "repeat": True})
         return web.json_response({"ok": True})
 

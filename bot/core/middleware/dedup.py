@@ -28,7 +28,9 @@ def deduplicate(store: DeliveryStore) -> Middleware:
     async def once(turn: Turn, call_next: Next) -> None:
         key = turn.incoming.delivery_id
         now = turn.services.clock.now()
-        if key and not turn.replay:
+        if key and turn.claimed:
+            pass  # claimed by the intake, with its neighbours, in one statement
+        elif key and not turn.replay:
             # ``on_accept`` commits with the claim: two copies arriving together are
             # accepted (and echoed) once, and a failed echo leaves the delivery unclaimed.
             turn.repeated = not await store.claim(key, now, then=turn.on_accept)

@@ -86,6 +86,40 @@ _ANSWER_ROWS = select(
 ).order_by(quiz_answers.c.id)
 
 
+def answer_params(
+    answer: Answer,
+    seconds: float,
+    context: str,
+    *,
+    post_id: int | None = None,
+    session_id: int | None = None,
+    position: int | None = None,
+    prompt_id: int | None = None,
+    delivery_key: str | None = None,
+) -> dict:
+    """An answer's row in ``quiz_answers``, as the parameters of its INSERT."""
+    return {
+        "user_key": answer.actor.key,
+        "user_name": answer.actor.name,
+        "item_id": answer.item_id,
+        "module": answer.module,
+        "principle": answer.principle,
+        "choice": answer.choice,
+        "correct": int(answer.correct),
+        "seconds": round(seconds, 3),
+        "context": context,
+        "post_id": post_id,
+        "session_id": session_id,
+        "position": position,
+        "prompt_id": prompt_id,
+        "platform": answer.place.platform,
+        "workspace": answer.place.workspace,
+        "channel": answer.place.channel,
+        "answered_at": answer.now,
+        "delivery_key": delivery_key,
+    }
+
+
 async def insert_answer(
     db: Db,
     answer: Answer,
@@ -98,30 +132,17 @@ async def insert_answer(
     prompt_id: int | None = None,
     delivery_key: str | None = None,
 ) -> None:
-    await execute(
-        db,
-        _INSERT_ANSWER,
-        {
-            "user_key": answer.actor.key,
-            "user_name": answer.actor.name,
-            "item_id": answer.item_id,
-            "module": answer.module,
-            "principle": answer.principle,
-            "choice": answer.choice,
-            "correct": int(answer.correct),
-            "seconds": round(seconds, 3),
-            "context": context,
-            "post_id": post_id,
-            "session_id": session_id,
-            "position": position,
-            "prompt_id": prompt_id,
-            "platform": answer.place.platform,
-            "workspace": answer.place.workspace,
-            "channel": answer.place.channel,
-            "answered_at": answer.now,
-            "delivery_key": delivery_key,
-        },
+    params = answer_params(
+        answer,
+        seconds,
+        context,
+        post_id=post_id,
+        session_id=session_id,
+        position=position,
+        prompt_id=prompt_id,
+        delivery_key=delivery_key,
     )
+    await execute(db, _INSERT_ANSWER, params)
 
 
 async def save_card(db: Db, answer: Answer) -> None:

@@ -11,8 +11,13 @@ from sqlalchemy import bindparam, func, select, update
 
 from bot.core.model import MessageRef, Place
 from bot.storage.sql import Db, atomic, execute
+from content.quiz.store.answer_batch import AnswerBatches, Mark, Recorded
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
+from content.quiz.store.post_batch import Made, NewPost, PostBatches
 from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
+
+# A channel doesn't see the same question again within this many questions.
+RECENT_POSTS = 20
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,19 @@ class ChannelStore:
 
     def __init__(self, db: Db):
         self.db = db
+        self.batches = AnswerBatches(db, self.record_post_answer, _post)
+        self.posts = PostBatches(db, _post, Post, RECENT_POSTS)
+
+    async def new_post(self, new: NewPost) -> Made:
+        """Write a new question (or find the one this delivery wrote before) by group
+        commit, choosing its item among those the channel was not asked lately."""
+        return await self.posts.create(new)
+
+    async def answer_post(self, post_id: int, mark: Mark, delivery_key: str | None) -> Recorded:
+        """Record a click on question ``post_id`` by group commit: ``mark`` makes the
+        answer from the question as read in the transaction (None: not a valid click on
+        it). Same outcomes as :meth:`record_post_answer`, plus ``gone``."""
+        return await self.batches.record(post_id, mark, delivery_key)
 
     async def create_post(
         self,

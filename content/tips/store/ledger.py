@@ -119,8 +119,11 @@ _EARLIEST_RETRY = select(func.min(func.coalesce(_d.retry_at, _d.due_at))).where(
     (_d.status == PENDING) & _FREE
 )
 _LEASE_ENDS = select(func.min(_d.lease_until)).where(
-    (_d.status == bindparam("held")) & (_d.lease_until >= bindparam("lease_now"))
+    (_d.status == PENDING) & (_d.lease_until >= bindparam("lease_now"))
 )
+# A `sending` row's lease that ran out already counts too: its instance died on the wire
+# and the row is settled at the next look, which must come now, not after a long sleep.
+_IN_DOUBT_ENDS = select(func.min(_d.lease_until)).where(_d.status == SENDING)
 _GET = select(*DELIVERY_COLUMNS).where(_BY_ID)
 _FOR_REQUEST = select(*DELIVERY_COLUMNS).where(_d.request_key == bindparam("request_key"))
 _ALL = select(*DELIVERY_COLUMNS).order_by(_d.id)
@@ -383,8 +386,8 @@ class Ledger:
         """When the first lease on a row still in hand runs out (another instance's:
         if it has died, its rows are taken over or settled then)."""
         ends = [
-            (await execute(self.db, _LEASE_ENDS, {"held": held, "lease_now": now})).scalar()
-            for held in (PENDING, SENDING)
+            (await execute(self.db, _LEASE_ENDS, {"lease_now": now})).scalar(),
+            (await execute(self.db, _IN_DOUBT_ENDS)).scalar(),
         ]
         return min((e for e in ends if e is not None), default=None)
 
