@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from . import loader
+from .assessment import questionnaire_problems
 from .fairness import key_longest_shares
 from .loader import BUILTIN_DIR, Checked, ContentLibrary, check, pack_files
 from .problems import Problem, display_path, errors
@@ -66,6 +67,8 @@ def check_dir(directory: Path | None, today: date | None, program: str) -> DirCh
     checked = check(loader.builtin_files(), packs, today)  # via the module so tests can swap it
     library = checked.library()
     problems = list(checked.problems)
+    # The self-assessment's questions, and the tips and questions they point at.
+    problems += questionnaire_problems(set(library.tips), set(library.quiz_items), today)
     if directory is None:
         problems += count_problems(library)
     return DirCheck(checked, library, packs, problems)
