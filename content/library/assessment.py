@@ -36,8 +36,8 @@ __all__ = [
     "load_questionnaire",
 ]
 
-ASSESSMENT_FILE = Path(__file__).resolve().parents[1] / "data" / "assessment" / (
-    "ncsc-five-principles.yml"
+ASSESSMENT_FILE = (
+    Path(__file__).resolve().parents[1] / "data" / "assessment" / ("ncsc-five-principles.yml")
 )
 Rating = Literal["green", "amber", "red"]
 RATINGS: tuple[Rating, ...] = ("green", "amber", "red")  # better first
@@ -139,12 +139,7 @@ def check_questionnaire(
     seen: Counter[str] = Counter(q.id for q in model.questions)
     for n, q in enumerate(model.questions):
         qraw = raws[n] if n < len(raws) and isinstance(raws[n], dict) else {}
-
-        def problem(
-            rule: str, message: str, *keys: str | int, severity: str = "error", q_id: str = q.id
-        ) -> Problem:
-            line = line_at(qraw, keys, line_at(raw, ("questions", n), 1))
-            return Problem(where, line, rule, q_id, message, severity)
+        problem = _locator(where, qraw, line_at(raw, ("questions", n), 1), q.id)
 
         if not _ID.match(q.id):
             problems.append(problem("id-format", "id must be lowercase letters, digits, hyphens"))
@@ -162,6 +157,15 @@ def check_questionnaire(
     if builtin:
         problems += _counts(model, where)
     return problems
+
+
+def _locator(where: str, qraw: dict[str, Any], line: int | None, q_id: str) -> Any:
+    """Makes a question's problems, each at the line of the field it is about."""
+
+    def problem(rule: str, message: str, *keys: str | int, severity: str = "error") -> Problem:
+        return Problem(where, line_at(qraw, keys, line), rule, q_id, message, severity)
+
+    return problem
 
 
 def _answers(q: Question, problem: Any) -> list[Problem]:
@@ -187,7 +191,8 @@ def _answers(q: Question, problem: Any) -> list[Problem]:
 
 def _teaches(q: Question, tips: set[str], quiz: set[str], problem: Any) -> list[Problem]:
     out: list[Problem] = []
-    for kind, ids, known in (("tip", q.teaches.tips, tips), ("quiz question", q.teaches.quiz, quiz)):
+    pairs = (("tip", q.teaches.tips, tips), ("quiz question", q.teaches.quiz, quiz))
+    for kind, ids, known in pairs:
         for ident in ids:
             if ident not in known:
                 out.append(problem("unknown-id", f"teaches {kind} {ident!r}, which doesn't exist"
