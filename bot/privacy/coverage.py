@@ -165,6 +165,7 @@ NOT_PEOPLE: dict[tuple[str, str], str] = {
     ("audit_log", "subject"): "a pseudonym, never a name or an id",
     ("privacy_keys", "name"): "the name of a key",
     ("leaders", "name"): "what is led, not who",
+    ("assessments", "team_name"): "the name of a team, not of a person",
 }
 # Column names that are never a person, in any table.
 NOT_PEOPLE_COLUMNS: dict[str, str] = {

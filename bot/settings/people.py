@@ -80,8 +80,9 @@ class PeopleSettings(SettingsGroup):
     @field_validator("protective_marking")
     @classmethod
     def _marking(cls, value: str) -> str:
+        one_line = value.isprintable()  # no line breaks, tabs or other control characters
         value = " ".join(value.split())
-        if not _MARKING.match(value):
+        if not one_line or not _MARKING.match(value):
             raise ValueError(
                 "write one short line of plain text, such as OFFICIAL or OFFICIAL-SENSITIVE"
                 " (letters, digits, spaces and - : , . ( ) / & ', at most 60 characters)"

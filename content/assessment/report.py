@@ -87,18 +87,11 @@ def teaches(item: Scored, library: ContentLibrary) -> list[Teaching]:
     for ident in item.question.teaches.tips:
         tip = library.tip(ident)
         if tip is not None:
-            out.append(
-                Teaching(tip_anchor(ident), "Tip", ident, tip.title.en, (tip.body.en,
-                         f"What to do: {tip.action.en}"))
-            )  # fmt: skip
+            out.append(Teaching(tip_anchor(ident), "Tip", ident, tip.title.en, (tip.action.en,)))
     for ident in item.question.teaches.quiz:
         q = library.item(ident)
-        if q is not None:
-            answer = q.options[q.correct_index].text.en
-            out.append(
-                Teaching(quiz_anchor(ident), "Quiz question", ident, q.stem.en,
-                         (f"Answer: {answer}", q.explanation.en))
-            )  # fmt: skip
+        if q is not None:  # the stem only: the answer would spoil the question
+            out.append(Teaching(quiz_anchor(ident), "Quiz question", ident, q.stem.en, ()))
     return out
 
 

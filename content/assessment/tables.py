@@ -6,11 +6,9 @@ before finishing replaces it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Table, Text, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Table, Text
 
 from bot.storage.sql import UtcDateTime, metadata
-
-_OPEN = text("finished_at IS NULL")
 
 assessments = Table(
     "assessments",
@@ -27,15 +25,18 @@ assessments = Table(
     Column("finished_by", Text),
     Column("finished_by_name", Text),
     Column("finish_key", Text),  # the delivery that finished it: a replay sends the report
-    Index(
-        "assessments_open",
-        "tenant",
-        "team",
-        unique=True,
-        sqlite_where=_OPEN,
-        postgresql_where=_OPEN,
-    ),  # fmt: skip
     Index("assessments_team", "tenant", "team", "finished_at"),
+)
+
+# One unfinished assessment per tenant and team: an index over the unfinished rows only.
+_OPEN = assessments.c.finished_at.is_(None)
+Index(
+    "assessments_open",
+    assessments.c.tenant,
+    assessments.c.team,
+    unique=True,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
 )
 
 assessment_answers = Table(
