@@ -117,7 +117,7 @@ class AssessmentStore:
                 .where(aa.c.assessment_id == assessment_id),
             )
         ).all()  # fmt: skip
-        return {r.question_id: Answered(*r) for r in rows}
+        return {r.question_id: Answered(**r._mapping) for r in rows}
 
     async def answer(
         self, assessment_id: int, question_id: str, answer_id: str, actor: Actor, now: datetime

@@ -55,4 +55,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise ForwardOnly(revision)
+    raise ForwardOnly
