@@ -169,3 +169,47 @@ async def test_in_teams_a_lead_answers_in_the_personal_chat_and_gets_the_files(b
     html = base64.b64decode(page["contentUrl"].split(",", 1)[1]).decode()
     assert MARKING in html and "Self-assessment: social-media" in html
     assert saying(fake_connector, "Overall: Red.")
+
+
+async def test_answers_survive_a_restart_on_slack_and_in_teams(
+    slack_env, fake_slack, fake_connector, tmp_path, content_library
+):
+    env = assessment_env(slack_env, tmp_path, TEAMS)
+    bot = await start_assessment_bot(env, slack=fake_slack, connector=fake_connector,
+                                     content=content_library)  # fmt: skip
+    try:
+        await bot.slash("/secbot", "assess social-media", user="ULEAD", channel="C0TEAM")
+        await said(fake_slack, 0)
+        await bot.teams_say("assess social-media", personal=True, aad="aad-lead")
+        await fake_connector.wait_for(lambda s: saying(s, f"Question 1 of {TOTAL}"))
+        slack = await feature_of(bot).store.open_for("slack:T111", "social-media")
+        teams = await feature_of(bot).store.open_for("teams:tenant-1", "social-media")
+        assert slack is not None and teams is not None and slack.id != teams.id
+        for index in range(3):
+            await bot.click("assess:answer", answer_value(slack.id, index), user="ULEAD",
+                            channel="C0TEAM", is_ephemeral=True)  # fmt: skip
+            await said(fake_slack, index + 1)
+            status, _ = await bot.teams_click("assess:answer", answer_value(teams.id, index),
+                                              aad="aad-lead", personal=True)  # fmt: skip
+            assert status == 200
+    finally:
+        await stop_bot(bot)
+
+    bot = await start_assessment_bot(env, slack=fake_slack, connector=fake_connector,
+                                     content=content_library)  # fmt: skip
+    try:
+        await bot.slash("/secbot", "assess social-media", user="ULEAD", channel="C0TEAM")
+        back = await said(fake_slack, 4)
+        assert f"Welcome back: 3 of {TOTAL} answered" in back["text"]
+        assert buttons(back["blocks"], "assess:answer")[0] == f"{slack.id}|3|0"  # question 4
+        await bot.teams_say("assess social-media", personal=True, aad="aad-lead")
+        (card,) = await fake_connector.wait_for(lambda s: saying(s, "Welcome back: 3 of"))
+        assert buttons(card, "assess:answer")[0] == f"{teams.id}|3|0"
+        # A click on a card from before the restart still counts, once.
+        await bot.click("assess:answer", answer_value(slack.id, 3), user="ULEAD",
+                        channel="C0TEAM", is_ephemeral=True)  # fmt: skip
+        await said(fake_slack, 5)
+        assert len(await feature_of(bot).store.answers(slack.id)) == 4
+        assert len(await feature_of(bot).store.answers(teams.id)) == 3
+    finally:
+        await stop_bot(bot)
