@@ -55,6 +55,7 @@ def question(
             ans.label.en,
             ANSWER,
             button_value(a.id, index, n),
+            style="primary" if given is not None and ans.id == given.id else None,
             pressed=(ans.id == given.id) if given is not None else None,
         )
         for n, ans in enumerate(q.answers)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,6 +154,16 @@ def _fix(item: Scored) -> str:
     return item.answer.fix.en if item.answer.fix is not None else ""
 
 
+def _grouped(taught: list[Teaching], show: Callable[[Teaching], str]) -> list[str]:
+    """``tips tip-001, tip-006; quiz questions q-acc-013``: each kind once, then its ids."""
+    out = []
+    for kind, plural in (("Tip", "tips"), ("Quiz question", "quiz questions")):
+        ids = [show(t) for t in taught if t.kind == kind]
+        if ids:
+            out.append(f"{plural if len(ids) > 1 else kind.lower()} {', '.join(ids)}")
+    return out
+
+
 def _to_fix(report: Report) -> list[tuple[PrincipleScore, Scored]]:
     return [(s, i) for s in report.scores for i in s.items if i.to_fix]
 
@@ -188,7 +199,7 @@ def markdown(report: Report, library: ContentLibrary) -> str:
     for s, item in fixes:
         q = item.question
         out += [
-            f"### {md(q.id)}: {md(q.text.en)}",
+            f"### {md(q.text.en)}",
             "",
             f"- Principle: {md(PRINCIPLE_NAMES[s.principle])}",
             f"- Answer: {md(_answer(item))} (**{RATING_WORDS[item.rating].upper()}**)",
@@ -196,11 +207,8 @@ def markdown(report: Report, library: ContentLibrary) -> str:
         ]
         taught = [t for t in teaches(item, library) if t.anchor in report.teaching]
         if taught:
-            out.append(
-                "- Learn more: "
-                + "; ".join(f"{md(t.kind.lower())} {md(t.ident)}" for t in taught)
-                + " (listed below)"
-            )
+            groups = _grouped(taught, lambda t: md(t.ident))
+            out.append(f"- Learn more (listed below): {'; '.join(groups)}")
         out.append("")
     out += ["## Every answer", "", "| Question | Answer | Rating |", "| --- | --- | --- |"]
     for s in report.scores:
@@ -293,11 +301,8 @@ def html_report(report: Report, library: ContentLibrary) -> str:
         ]
         taught = [t for t in teaches(item, library) if t.anchor in report.teaching]
         if taught:
-            links = ", ".join(
-                f'<a href="#{esc(t.anchor)}">{esc(t.kind.lower())} {esc(t.ident)}</a>'
-                for t in taught
-            )
-            out.append(f"<p>Learn more: {links}.</p>")
+            groups = _grouped(taught, lambda t: f'<a href="#{esc(t.anchor)}">{esc(t.ident)}</a>')
+            out.append(f"<p>Learn more: {'; '.join(groups)}.</p>")
         out.append("</section>")
     out += ["<h2>Every answer</h2>", "<table>"]
     out.append(
