@@ -160,3 +160,18 @@ async def test_a_lead_answers_stops_resumes_after_a_restart_and_gets_the_report(
         ]
     finally:
         await stop_bot(bot)
+
+
+async def test_assess_alone_picks_the_one_team_you_lead(env, fake_slack, fake_connector):
+    bot = await start_assessment_bot(env, slack=fake_slack, connector=fake_connector)
+    try:
+        mine = await web_say(bot, "assess", "web-user-9")
+        assert "Self-assessment: press-office" in mine["text"] and "Question 1 of" in mine["text"]
+        asked = await web_say(bot, "assess", "web-admin")  # an admin may run any team's
+        assert "Say which team, for example assess social-media" in asked["text"]
+        long = await web_say(bot, "assess " + "x" * 70, "web-admin")
+        assert (
+            "60" in long["text"] and await feature_of(bot).store.open_for(TENANT, "x" * 70) is None
+        )
+    finally:
+        await stop_bot(bot)
