@@ -11,6 +11,7 @@ import pytest
 
 from bot.settings import ConfigError, load_settings
 from content.assessment import report as rendering
+from content.assessment import report_html
 from content.assessment.scoring import overall, score, worst
 from content.library import lint
 from content.library.assessment import ASSESSMENT_FILE, check_questionnaire
@@ -132,7 +133,7 @@ def test_the_report_escapes_names_and_every_link_lands(content_library):
         scores=score(QUESTIONS, rated("red")),
         library=content_library,
     )
-    page = rendering.html_report(built, content_library)
+    page = report_html.html_report(built, content_library)
     assert "<img" not in page and "</td> Lead" not in page and "\u202e" not in page
     assert "&lt;img src=x onerror=alert(1)&gt; &quot;Ops&quot; &amp;" in page
     assert page.count('<p class="marking') == 2 and "Fri 4 Dec 2026, 15:30 GMT" in page

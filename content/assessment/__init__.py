@@ -6,6 +6,7 @@ finishing sends a red/amber/green report as Markdown and HTML.
 - ``feature`` — the command, the buttons and who may use them;
 - ``cards`` — the question cards;
 - ``scoring`` — the ratings per principle (worst wins), pure;
-- ``report`` — the report as data, then Markdown and one self-contained HTML page;
+- ``report`` — the report as data, and as Markdown; ``report_html`` — as one
+  self-contained HTML page;
 - ``store`` / ``tables`` — the assessments and their answers.
 """

@@ -28,7 +28,7 @@ from bot.core.hints import typed
 from bot.core.inert import inert, too_long
 from bot.core.model import Context, Heading, Message, Section
 from bot.core.tenancy import tenant_of
-from content.assessment import cards
+from content.assessment import cards, report_html
 from content.assessment import report as rendering
 from content.assessment.scoring import score
 from content.assessment.store import ALREADY, FINISHED, Assessment, AssessmentStore
@@ -239,7 +239,7 @@ class SelfAssessment:
         )
         if turn.place.is_direct:
             library = self.services.content
-            await upload(turn, f"{name}.html", rendering.html_report(built, library))
+            await upload(turn, f"{name}.html", report_html.html_report(built, library))
             await upload(turn, f"{name}.md", rendering.markdown(built, library))
 
     async def resend(self, turn: Turn, name: str) -> None:

@@ -1,8 +1,7 @@
 """A team's self-assessment report: data first (:class:`Report`), then two renderings of
-it, Markdown and one self-contained HTML page, as the incident report does
-(``incidents/report_html.py``): inline CSS, no scripts (a Content-Security-Policy meta
-tag forbids them), no links out, A4 print styles, and every string made inert and
-escaped, so a team name or a person's name can never become markup.
+it, as the incident report has: Markdown here, one self-contained HTML page in
+``report_html``. Every string is made inert and escaped, so a team name or a person's
+name can never become markup.
 
 Both are headed and footed with the protective marking (``SECBOT_PROTECTIVE_MARKING``).
 Every amber or red answer links to its fix, and each fix to the tips and quiz questions
@@ -11,7 +10,6 @@ that teach it (by their ids in ``content/data``), listed at the end.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,17 +142,17 @@ def _counts(s: PrincipleScore) -> str:
     return ", ".join(parts)
 
 
-def _answer(item: Scored) -> str:
+def answer_words(item: Scored) -> str:
     return item.answer.label.en if item.answer is not None else "Not answered"
 
 
-def _fix(item: Scored) -> str:
+def fix_words(item: Scored) -> str:
     if item.answer is None:
         return "Answer this question at the next assessment."
     return item.answer.fix.en if item.answer.fix is not None else ""
 
 
-def _grouped(taught: list[Teaching], show: Callable[[Teaching], str]) -> list[str]:
+def grouped(taught: list[Teaching], show: Callable[[Teaching], str]) -> list[str]:
     """``tips tip-001, tip-006; quiz questions q-acc-013``: each kind once, then its ids."""
     out = []
     for kind, plural in (("Tip", "tips"), ("Quiz question", "quiz questions")):
@@ -164,7 +162,7 @@ def _grouped(taught: list[Teaching], show: Callable[[Teaching], str]) -> list[st
     return out
 
 
-def _to_fix(report: Report) -> list[tuple[PrincipleScore, Scored]]:
+def to_fix(report: Report) -> list[tuple[PrincipleScore, Scored]]:
     return [(s, i) for s in report.scores for i in s.items if i.to_fix]
 
 
@@ -193,7 +191,7 @@ def markdown(report: Report, library: ContentLibrary) -> str:
             f" {c['green']} | {c['amber']} | {c['red'] + c[UNANSWERED]} |"
         )
     out += ["", "## What to fix", ""]
-    fixes = _to_fix(report)
+    fixes = to_fix(report)
     if not fixes:
         out += ["Nothing: every answer is green. Run the assessment again in a year.", ""]
     for s, item in fixes:
@@ -202,19 +200,19 @@ def markdown(report: Report, library: ContentLibrary) -> str:
             f"### {md(q.text.en)}",
             "",
             f"- Principle: {md(PRINCIPLE_NAMES[s.principle])}",
-            f"- Answer: {md(_answer(item))} (**{RATING_WORDS[item.rating].upper()}**)",
-            f"- Fix: {md(_fix(item))}",
+            f"- Answer: {md(answer_words(item))} (**{RATING_WORDS[item.rating].upper()}**)",
+            f"- Fix: {md(fix_words(item))}",
         ]
         taught = [t for t in teaches(item, library) if t.anchor in report.teaching]
         if taught:
-            groups = _grouped(taught, lambda t: md(t.ident))
+            groups = grouped(taught, lambda t: md(t.ident))
             out.append(f"- Learn more (listed below): {'; '.join(groups)}")
         out.append("")
     out += ["## Every answer", "", "| Question | Answer | Rating |", "| --- | --- | --- |"]
     for s in report.scores:
         for item in s.items:
             out.append(
-                f"| {md(item.question.text.en)} | {md(_answer(item))} |"
+                f"| {md(item.question.text.en)} | {md(answer_words(item))} |"
                 f" {RATING_WORDS[item.rating]} |"
             )
     if report.teaching:
@@ -225,108 +223,3 @@ def markdown(report: Report, library: ContentLibrary) -> str:
     out += ["", "## Sources", ""] + [f"- {md(t)}: {md(u)}" for t, u in report.sources]
     out += ["", mark, ""]
     return "\n".join(out)
-
-
-# --- HTML --------------------------------------------------------------------------
-
-CSS = """
-body{font:11pt/1.45 Arial,Helvetica,sans-serif;color:#0b0c0c;max-width:52em;margin:2em auto;
-padding:0 1em}
-h1{font-size:1.6em;margin:.4em 0 .5em}h2{font-size:1.25em;margin:1.6em 0 .4em;
-border-bottom:2px solid #0b0c0c}h3{font-size:1.05em;margin:1.1em 0 .3em}
-table{border-collapse:collapse;width:100%;margin:.3em 0 1em}
-th,td{border:1px solid #b1b4b6;padding:.25em .45em;text-align:left;vertical-align:top}
-th{background:#f3f2f1}tr{page-break-inside:avoid;break-inside:avoid}
-.marking{text-align:center;font-weight:bold;letter-spacing:.05em;margin:0 0 1em}
-.foot{margin:2em 0 0}.note{color:#505a5f}
-.rag{display:inline-block;padding:0 .4em;font-weight:bold;border:2px solid #0b0c0c}
-.green{background:#cce2d8;color:#005a30}.amber{background:#fff7bf;color:#594d00}
-.red{background:#f6d7d2;color:#942514}
-.fix{border-left:6px solid #b1b4b6;padding:.2em 1em;margin:.8em 0;break-inside:avoid}
-@page{size:A4;margin:18mm}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}}
-"""
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-def esc(text: Any) -> str:
-    """Inert, one line, and escaped for HTML text and attribute values alike."""
-    return html.escape(inert("" if text is None else str(text), multiline=False), quote=True)
-
-
-def _rag(rating: str) -> str:
-    return f'<span class="rag {esc(rating)}">{esc(RATING_WORDS[rating].upper())}</span>'
-
-
-def html_report(report: Report, library: ContentLibrary) -> str:
-    mark = esc(report.marking)
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{mark}: {esc(report.title)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f'<p class="marking">{mark}</p>',
-        f"<h1>{esc(report.title)}</h1>",
-        f'<p class="note">{esc(ABOUT)}</p>',
-        "<table><tbody>",
-    ]
-    out += [f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in report.facts]
-    out.append(f'<tr><th scope="row">Overall rating</th><td>{_rag(report.overall)}</td></tr>')
-    out += ["</tbody></table>", "<h2>Summary by principle</h2>", "<table>"]
-    out.append(
-        '<thead><tr><th scope="col">Principle</th><th scope="col">Rating</th>'
-        '<th scope="col">Green</th><th scope="col">Amber</th><th scope="col">Red</th>'
-        "</tr></thead><tbody>"
-    )
-    for s in report.scores:
-        c = s.counts
-        out.append(
-            f"<tr><td>{esc(PRINCIPLE_NAMES[s.principle])}</td><td>{_rag(s.rating)}</td>"
-            f"<td>{c['green']}</td><td>{c['amber']}</td><td>{c['red'] + c[UNANSWERED]}</td></tr>"
-        )
-    out += ["</tbody></table>", "<h2>What to fix</h2>"]
-    fixes = _to_fix(report)
-    if not fixes:
-        out.append("<p>Nothing: every answer is green. Run the assessment again in a year.</p>")
-    for s, item in fixes:
-        q = item.question
-        out += [
-            f'<section class="fix" id="{esc(fix_anchor(q.id))}">',
-            f"<h3>{esc(q.text.en)}</h3>",
-            f"<p>{esc(PRINCIPLE_NAMES[s.principle])}. Answer: {esc(_answer(item))}"
-            f" {_rag(item.rating)}</p>",
-            f"<p><strong>Fix:</strong> {esc(_fix(item))}</p>",
-        ]
-        taught = [t for t in teaches(item, library) if t.anchor in report.teaching]
-        if taught:
-            groups = _grouped(taught, lambda t: f'<a href="#{esc(t.anchor)}">{esc(t.ident)}</a>')
-            out.append(f"<p>Learn more: {'; '.join(groups)}.</p>")
-        out.append("</section>")
-    out += ["<h2>Every answer</h2>", "<table>"]
-    out.append(
-        '<thead><tr><th scope="col">Question</th><th scope="col">Answer</th>'
-        '<th scope="col">Rating</th></tr></thead><tbody>'
-    )
-    for s in report.scores:
-        for item in s.items:
-            rating = _rag(item.rating)
-            if item.to_fix:
-                rating += f' <a href="#{esc(fix_anchor(item.question.id))}">the fix</a>'
-            out.append(
-                f"<tr><td>{esc(item.question.text.en)}</td><td>{esc(_answer(item))}</td>"
-                f"<td>{rating}</td></tr>"
-            )
-    out.append("</tbody></table>")
-    if report.teaching:
-        out.append("<h2>Tips and quiz questions that teach the fixes</h2>")
-        for t in report.teaching.values():
-            out.append(f'<section id="{esc(t.anchor)}">')
-            out.append(f"<h3>{esc(t.kind)} {esc(t.ident)}: {esc(t.title)}</h3>")
-            out += [f"<p>{esc(line)}</p>" for line in t.lines]
-            out.append("</section>")
-    out += ["<h2>Sources</h2>", "<ul>"]
-    out += [f"<li>{esc(t)}: {esc(u)}</li>" for t, u in report.sources]
-    out += ["</ul>", f'<p class="marking foot">{mark}</p>', "</body></html>"]
-    return "\n".join(out) + "\n"
