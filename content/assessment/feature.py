@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 MAX_TEAM_NAME = 60
 REFUSAL = (
-    "Only secbot admins and a team's leads can run its self-assessment. Type {teams}"
-    " to see the teams you lead."
+    "Only secbot admins and a team's leads can run its self-assessment. Check the team's"
+    " name as the teams file gives it, or ask one of its leads."
 )
 
 
@@ -73,7 +73,7 @@ class SelfAssessment:
 
     async def refuse(self, turn: Turn) -> None:
         """The same words for a team that does not exist and one you don't lead."""
-        await turn.reply(cards.say(REFUSAL.format(teams=_typed(turn, "training teams"))))
+        await turn.reply(cards.say(REFUSAL))
 
     # --- the command ---------------------------------------------------------------
 
