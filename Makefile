@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	SECBOT_MODE=development $(PY) app.py
 
+# The whole suite on SQLite (the embedded default).
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The same suite on PostgreSQL: a throwaway server the tests start from Debian's postgresql
+# package (apt-get install postgresql; .ci/run does). Tests that check something only SQLite
+# has skip, saying so.
+test-postgres: $(STAMP)
+	SECBOT_TEST_DATABASE=postgres $(PY) -m pytest
 
 # ruff, mypy (strict on bot/core and bot/settings: pyproject [tool.mypy]), the layer and
 # no-circle contracts (pyproject [tool.importlinter]), the content lint and the playbook lint.

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
             path = getattr(args, "path", None)
             return file_main(args.db_cmd, path, settings.db_path, settings.database_url)
-        return db_main(args.db_cmd, settings.db_path, settings.database_url)
+        target = settings.database_url or settings.db_path
+        return db_main(args.db_cmd, target, settings.database_shown)
     if args.cmd == "teams-package":
         from bot.packaging import write_teams_package
 

@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,10 +46,12 @@ from bot.storage.db import (
     describe_write_error,
     open_db,
     ping,
+    prepare,
     write_problem,
 )
-from bot.storage.engine import DatabaseUnavailable, check, create_engine_for
+from bot.storage.engine import DatabaseUnavailable, check
 from bot.storage.retention import DAY_SECONDS, Retention
+from bot.storage.sql import DB_ERRORS, Db
 from bot.tasks import TaskSet
 from bot.wakeups import Wakeups
 from bot.workers import Worker
@@ -63,6 +64,9 @@ log = logging.getLogger("secbot")
 # The largest request body any front door reads; more is refused with a short 413.
 MAX_BODY = 1024 * 1024
 
+# /healthz answers within about this long even when the database does not.
+HEALTH_PING_SECONDS = 1.0
+
 SERVICES = web.AppKey("services", Services)
 FRONT_DOORS = web.AppKey("front_doors", dict)
 
@@ -72,39 +76,62 @@ def load_content(settings: Settings) -> ContentLibrary:
     return load_library(Path(settings.content_dir) if settings.content_dir else None)
 
 
-def _open_writable_db(settings: Settings):
-    """The database, or a :class:`ConfigError` naming SECBOT_DB: one that can't be
-    opened, or can be opened but not written (a read-only file or file system, a full
-    disk), would otherwise start and then fail every delivery."""
-    path = settings.db_path
+def _open_db(settings: Settings) -> Db:
+    """The database named by the settings (nothing connects yet), or a ConfigError."""
     try:
-        db = open_db(path)
-    except (sqlite3.Error, OSError) as e:
-        raise ConfigError(f"SECBOT_DB {path!r} can't be opened as a database: {e}") from None
-    problem = write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
-    if problem is not None:
-        db.conn.close()
-        raise ConfigError(
-            f"SECBOT_DB {path!r} can't be written ({problem}): check the file's permissions"
-            " and the free disk space"
-        )
-    return db
+        return open_db(settings.database_url or settings.db_path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{settings.database_shown} can't be opened as a database: {e}") from None
 
 
-def _upgrade_schema(db, settings: Settings) -> None:
-    """Bring the file's schema up to date (Alembic, bot/storage/schema.py), or a
-    :class:`ConfigError`: a file from a newer secbot, or one that can't be upgraded."""
+async def start_database(db: Db, settings: Settings) -> None:
+    """Before anything else at start: the database answers, takes a write, and has the
+    code's schema; otherwise one :class:`ConfigError` line. A database that can't be
+    reached, or is read-only or full, would otherwise start and then fail every
+    delivery; one from a newer secbot must not be used by older code."""
+    shown = settings.database_shown
+    await _answers(db, shown)
     try:
-        schema.upgrade(db)
+        await prepare(db)
+    except DB_ERRORS as e:
+        problem = describe_write_error(e)
+        raise ConfigError(_unwritable(shown, problem)) from None
+    fault = await write_problem(db, busy_ms=BUSY_TIMEOUT_MS)
+    if fault is not None:
+        raise ConfigError(_unwritable(shown, fault))
+    try:
+        await schema.upgrade(db)
     except schema.SchemaTooNew as e:
-        db.conn.close()
-        raise ConfigError(f"SECBOT_DB {settings.db_path!r} can't be used: {e}") from None
-    except sqlite3.Error as e:
-        db.conn.close()
+        raise ConfigError(f"{shown} can't be used: {e}") from None
+    except DB_ERRORS as e:
         raise ConfigError(
-            f"SECBOT_DB {settings.db_path!r} can't be brought up to date "
-            f"({describe_write_error(e)})"
+            f"{shown} can't be brought up to date ({describe_write_error(e)})"
         ) from None
+
+
+async def _answers(db: Db, shown: str) -> None:
+    try:
+        await check(db.engine)
+    except DatabaseUnavailable as e:
+        what = "be opened as a database" if db.dialect == "sqlite" else "be used"
+        raise ConfigError(f"{shown} can't {what}: {e}") from None
+
+
+async def check_database(settings: Settings) -> None:
+    """Before anything else is built or said at start: a database that can't be reached
+    (or opened) is one line, not a line after the others."""
+    db = _open_db(settings)
+    try:
+        await _answers(db, settings.database_shown)
+    finally:
+        await db.close()
+
+
+def _unwritable(shown: str, problem: str) -> str:
+    return (
+        f"{shown} can't be written ({problem}): check the file's permissions and the free"
+        " disk space"
+    )
 
 
 def create_app(
@@ -116,8 +143,7 @@ def create_app(
 ) -> web.Application:
     check_modes(settings)  # settings built by hand get the same rules as load_settings
     clock = clock or SystemClock()
-    db = _open_writable_db(settings)
-    _upgrade_schema(db, settings)
+    db = _open_db(settings)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     services.content = content if content is not None else load_content(settings)
 
@@ -237,11 +263,21 @@ def create_app(
     # may post as soon as it starts, and must find a paused workspace paused.
     app.cleanup_ctx.insert(0, load_pauses)
 
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        await start_database(db, settings)
+        yield
+
+    app.cleanup_ctx.insert(0, database)  # before everything: nothing may use it sooner
+
     async def healthz(request: web.Request) -> web.Response:
         """Liveness: the process is up and answering. Always 200, so an orchestrator
         restarts secbot only when it is stuck, never because the database is (a restart
         would not mend a full disk); the database's state is in the body for people."""
-        db_ok = await ping(db)
+        try:  # a database server that has gone may take its time to say so
+            async with asyncio.timeout(HEALTH_PING_SECONDS):
+                db_ok = await ping(db)
+        except TimeoutError:
+            db_ok = False
         paused = [
             {"platform": p.platform, "workspace": p.workspace, "reason": p.reason,
              "since": p.since.isoformat()}
@@ -263,7 +299,7 @@ def create_app(
     async def readyz(request: web.Request) -> web.Response:
         """Readiness: can secbot keep what it is sent? A tiny committed write says so;
         503 takes this instance out of a load balancer until the database mends."""
-        problem = write_problem(db)
+        problem = await write_problem(db)
         if problem is None:
             return web.json_response({"ready": True, "database": "writable"})
         log.warning("not ready: the database can't be written (%s)", problem)
@@ -301,7 +337,7 @@ def create_app(
     app.cleanup_ctx.extend(last_ctx)
 
     async def close_db(app: web.Application) -> None:
-        db.conn.close()
+        await db.close()
 
     app.on_cleanup.append(close_db)
     return app
@@ -342,26 +378,6 @@ def _listen_error(settings: Settings, e: OSError) -> str:
     return (
         f"PORT {settings.port} on HOST {settings.host} can't be used ({reason}): "
         "set PORT to a free port"
-    )
-
-
-async def check_database(settings: Settings) -> None:
-    """A PostgreSQL database that can't be reached or refuses the login: one line, at once.
-
-    Storage v2 (issue 14) runs every store on PostgreSQL once the engine swap lands;
-    until then this build checks the URL and says it can't use it yet."""
-    if not settings.database_url:
-        return
-    engine = create_engine_for(settings.database_url)
-    try:
-        await check(engine)
-    except DatabaseUnavailable as e:
-        raise ConfigError(f"{settings.database_shown} can't be used: {e}") from None
-    finally:
-        await engine.dispose()
-    raise ConfigError(
-        f"{settings.database_shown} answers, but this build of secbot runs on SQLite only"
-        " (SECBOT_DB): PostgreSQL comes with storage v2's asynchronous engine"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import glob
 import os
 import shutil
@@ -10,20 +10,28 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.core.clock import FakeClock
+from tests import support
 from tests.endpoints import CALLBACK_SECRET, PAGERDUTY_SECRET
 from tests.fakes.botframework import FakeBotFramework
 from tests.fakes.connector import FakeConnector
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.webhook import FakeWebhook
-from tests.support import SIGNING_SECRET, TEAMS_TEST_ENV, start_bot, stop_bot, web_chat_env
+from tests.support import (
+    SIGNING_SECRET,
+    TEAMS_TEST_ENV,
+    admin_sql,
+    in_a_thread,
+    start_bot,
+    stop_bot,
+    web_chat_env,
+)
 from tests.tips_helpers import MONDAY_0800, library, unpaced
 
 OUTBOUND_TEST_TOKEN = "outbound-test-token"
@@ -183,48 +191,81 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class PgServer:
+    """A PostgreSQL server of its own, on a free loopback port, with trust authentication
+    and no durability (fsync off). PostgreSQL refuses to run as root, so as root its
+    programs run as the package's ``postgres`` user (runuser), in a folder that user owns
+    (/work/shared/postgres.md)."""
+
+    def __init__(self) -> None:
+        self.bin = PG_BINS[-1]
+        self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.base = tempfile.mkdtemp(prefix="secbot-pg-")
+        if self.run_as:
+            shutil.chown(self.base, "postgres")
+        self.data, self.port = f"{self.base}/data", _free_port()
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        self._pg("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                 "--locale=C.UTF-8", "--no-sync", "--no-instructions")  # fmt: skip
+
+    def _pg(self, program: str, *args: str) -> None:  # cwd: root's folder may be shut
+        subprocess.run(
+            [*self.run_as, f"{self.bin}/{program}", *args],
+            cwd=self.base, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -h 127.0.0.1 -k {self.base} -c fsync=off"
+            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        self._pg("pg_ctl", "-D", self.data, "-l", f"{self.base}/log", "-w", "start", "-o", options)
+
+    def stop(self) -> None:
+        self._pg("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _need_postgres() -> None:
+    """Skip where Debian's postgresql is missing; in CI (SECBOT_REQUIRE_POSTGRES=1, or a
+    run on PostgreSQL) a missing server is a failure, never a quiet skip."""
+    if PG_BINS:
+        return
+    if os.environ.get("SECBOT_REQUIRE_POSTGRES") or support.TEST_DATABASE == "postgres":
+        pytest.fail("PostgreSQL is not installed (apt-get install postgresql), and it is required")
+    pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+
+
 @pytest.fixture(scope="session")
 def pg_url():
-    """A PostgreSQL server of its own for this test session, on a free loopback port, with
-    trust authentication and no durability (fsync off): the URL of its ``postgres``
-    database. Started only when a test asks for it; skipped where the package is missing
-    (``.ci/run`` installs it). PostgreSQL refuses to run as root, so as root its programs
-    run as the package's ``postgres`` user (runuser), in a folder that user owns."""
-    if not PG_BINS:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    bin_dir = PG_BINS[-1]
-    as_root = os.geteuid() == 0
-    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
-    base = tempfile.mkdtemp(prefix="secbot-pg-")
-    if as_root:
-        shutil.chown(base, "postgres")
-    data, port = f"{base}/data", _free_port()
-
-    def pg(*command: str) -> None:  # cwd: the postgres user may not enter root's folder
-        subprocess.run(run_as + list(command), cwd=base, check=True, stdout=subprocess.DEVNULL)
-
-    pg(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-       "--locale=C.UTF-8", "--no-sync", "--no-instructions")  # fmt: skip
-    pg(f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "start", "-o",
-       f"-p {port} -h 127.0.0.1 -k {base} -c fsync=off -c synchronous_commit=off"
-       " -c full_page_writes=off -c max_connections=200")  # fmt: skip
+    """The URL of the ``postgres`` database on this test session's own PostgreSQL server,
+    started only when a test asks for it; skipped where the package is missing
+    (``.ci/run`` installs it)."""
+    _need_postgres()
+    server = PgServer()
+    server.start()
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        pg(f"{bin_dir}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
+        server.stop()
+        server.remove()
 
 
-async def _admin(pg_url: str, statement: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(pg_url, isolation_level="AUTOCOMMIT")
+@pytest.fixture
+def pg_server():
+    """A PostgreSQL server for one test that stops and starts it (the database going away
+    and coming back): ``pg_server.url``, ``pg_server.stop()``, ``pg_server.start()``."""
+    _need_postgres()
+    server = PgServer()
+    server.start()
     try:
-        async with admin.connect() as conn:
-            await conn.execute(text(statement))
+        yield server
     finally:
-        await admin.dispose()
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        server.remove()
 
 
 @pytest.fixture
@@ -232,13 +273,25 @@ def fresh_pg_url(pg_url):
     """A new, empty database on the session's server for one test: its URL. (A plain
     fixture, so sync tests and async ones can both use it.)"""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    in_a_thread(_admin(pg_url, f'CREATE DATABASE "{name}"'))
+    in_a_thread(admin_sql(pg_url, f'CREATE DATABASE "{name}"'))
     yield pg_url.rsplit("/", 1)[0] + "/" + name
-    in_a_thread(_admin(pg_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    in_a_thread(admin_sql(pg_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-def in_a_thread(coro):
-    """Run ``coro`` to the end on an event loop of its own, in a thread of its own: callable
-    from sync code whether or not this thread has a loop (pytest-asyncio's) set."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+
+@pytest.fixture(autouse=True)
+def test_database(request):
+    """SECBOT_TEST_DATABASE=postgres runs the suite on PostgreSQL: every app a test starts,
+    and every database ``ready_db`` opens, gets a database of its own on the session's
+    server, one per SQLite path the test names (so a restarted app finds its data);
+    tests marked ``sqlite_only``, and those that read the SQLite file by hand
+    (``raw_file``), are skipped."""
+    if support.TEST_DATABASE != "postgres":
+        yield
+        return
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker is not None:
+        why = marker.args[0] if marker.args else "checks something only SQLite has"
+        pytest.skip(f"SQLite only: {why}")
+    support.PG_SERVER = request.getfixturevalue("pg_url")
+    yield

@@ -17,7 +17,7 @@ from tests.fakes.mailbox import Mailbox
 from tests.fakes.notify import FakeNotify
 from tests.fakes.pagerduty import PATIENCE, FakePagerDuty
 from tests.fakes.slack_api import FakeSlack
-from tests.support import start_bot, stop_bot
+from tests.support import eventually, start_bot, stop_bot
 from tests.test_paging_harness import free_port
 
 # One team: step 1 pages PagerDuty and posts a chat page where the incident is worked;
@@ -95,6 +95,25 @@ def desk(bot: Any) -> Any:
 
 def pager(bot: Any) -> Any:
     return bot.app[SERVICES].feature(Pager)
+
+
+async def card_of(bot: Any, incident_id: str) -> str:
+    """The id of the incident's card once the app has stored it: the platform has the
+    post (a fake saw it) a moment before the app hears back and keeps its id."""
+
+    async def stored() -> str | None:
+        return (await desk(bot).store.get(incident_id)).card_id
+
+    return await eventually(stored)
+
+
+async def checklist_of(bot: Any, incident_id: str) -> str:
+    """The id of the incident's checklist message, once stored (see card_of)."""
+
+    async def stored() -> str | None:
+        return (await desk(bot).store.get(incident_id)).checklist_id
+
+    return await eventually(stored)
 
 
 def buttons(blocks: list[dict], action_id: str) -> list[str]:

@@ -12,6 +12,7 @@ import hmac
 import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -413,25 +414,209 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         await asyncio.sleep(0.02)
 
 
+async def slack_handled(bot: RunningBot) -> None:
+    """Wait until every Slack delivery the app has acknowledged has been handled (its kept
+    body leaves the inbox only then): after a burst of clicks, before counting effects."""
+    from bot.server import SERVICES
+    from bot.storage.inbox import Inbox
+
+    inbox = Inbox(bot.app[SERVICES].db)
+
+    async def empty() -> bool:
+        return not await inbox.pending("slack")
+
+    await eventually(empty)
+
+
 def kept_slack(db_path: str) -> list:
     """The Slack deliveries kept in the inbox (acknowledged, not yet handled), as
     ``Inbox.pending`` gives them: (id, kind, payload) in order; read on a connection of
     its own, synchronously, so a check in ``eventually`` can say ``not kept_slack(...)``."""
+    url = database_url_for(db_path)
+    if url is not None:
+        return in_a_thread(_kept_in(url))
     import json
 
-    from sqlalchemy import select
-
-    from bot.storage.db import open_db
-    from bot.storage.inbox import RAW, inbox
-    from bot.storage.sql import run
-
-    db = open_db(db_path)
+    db = RawFile(db_path)
     try:
-        query = select(inbox.c.id, inbox.c.kind, inbox.c.payload)
-        rows = run(db, query.where(inbox.c.source == "slack").order_by(inbox.c.id)).all()
-        return [(i, k, p if k == RAW else json.loads(p)) for i, k, p in rows]
+        rows = db.execute(
+            "SELECT id, kind, payload FROM inbox WHERE source = 'slack' ORDER BY id"
+        ).fetchall()
+        return [(i, k, p if k == "http" else json.loads(p)) for i, k, p in rows]
     finally:
         db.close()
+
+
+async def _kept_in(url: str) -> list:
+    from bot.storage.db import open_db
+    from bot.storage.inbox import Inbox
+
+    db = open_db(url)
+    try:
+        return await Inbox(db).pending("slack")
+    finally:
+        await db.close()
+
+
+# Which database the suite runs on: sqlite (the default) or postgres (make test runs both).
+TEST_DATABASE = os.environ.get("SECBOT_TEST_DATABASE", "sqlite").lower()
+PG_SERVER: str | None = None  # the session's PostgreSQL server (tests/conftest.py)
+_PG_DATABASES: dict[str, str] = {}
+
+
+def database_url_for(path) -> str | None:
+    """On PostgreSQL: the URL of the database that stands for the SQLite file ``path``
+    (made the first time it is named); on SQLite, None."""
+    if TEST_DATABASE != "postgres":
+        return None
+    assert PG_SERVER is not None, "the test_database fixture sets PG_SERVER"
+    key = str(Path(path).resolve())
+    if key not in _PG_DATABASES:
+        name = "t_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+        in_a_thread(admin_sql(PG_SERVER, f'CREATE DATABASE "{name}"'))
+        _PG_DATABASES[key] = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    return _PG_DATABASES[key]
+
+
+async def admin_sql(url: str, statement: str) -> None:
+    """One statement on PostgreSQL outside a transaction (CREATE/DROP DATABASE)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+def in_a_thread(coro):
+    """Run ``coro`` to the end on an event loop of its own, in a thread of its own: callable
+    from sync code whether or not this thread has a loop (pytest-asyncio's) set."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def every_row_text(url: str) -> str:
+    """Every row of every table of the database at ``url``, as one text (to look for
+    something that must not be stored)."""
+    from sqlalchemy import inspect, text
+
+    from bot.storage.db import open_db
+
+    db = open_db(url)
+    try:
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            rows = [
+                repr((await conn.execute(text(f'SELECT * FROM "{t}"'))).all()) for t in tables
+            ]
+        return "\n".join(rows)
+    finally:
+        await db.close()
+
+
+async def trace_sql(db, sink) -> None:
+    """Every statement SQLite runs on ``db`` (an in-memory one: ``open_db(":memory:")`` has
+    one connection), with its values in place, goes to ``sink``; ``None`` stops it."""
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.set_trace_callback(sink)
+
+
+async def query_plan(db, sql: str) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN for ``sql`` (as ``trace_sql`` saw it), one line a step."""
+    async with db.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)).all()
+    return [r[3] for r in rows]
+
+
+class RawFile:
+    """A SQLite file on a plain sqlite3 connection (autocommit, rows by name), for tests
+    that read or set up rows by hand: ``db.execute(sql, params)``, ``db.conn``,
+    ``db.close()``. The app's own handle is ``bot.storage.sql.Db`` (asynchronous)."""
+
+    def __init__(self, path):
+        self.conn = sqlite3.connect(str(path), isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA busy_timeout=5000")
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class RawDatabase:
+    """:class:`RawFile`'s ``execute(sql, params)`` and ``close()`` on the PostgreSQL
+    database that stands for a SQLite path (``database_url_for``): SQL text with ``?``
+    placeholders, each statement committed at once on a connection of its own. Rows are
+    tuples by position (``fetchall()``, ``fetchone()``)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def execute(self, sql: str, params=()) -> _Rows:
+        return _Rows(in_a_thread(_run_text(self.url, sql, list(params))))
+
+    def close(self) -> None:
+        pass
+
+
+class _Rows(list):
+    def fetchall(self) -> list:
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None
+
+
+async def _run_text(url: str, sql: str, params: list) -> list:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    head, *rest = sql.split("?")
+    statement = head + "".join(f":p{i}{part}" for i, part in enumerate(rest))
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), {f"p{i}": v for i, v in enumerate(params)})
+            return [tuple(r) for r in result.all()] if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def raw_file(path) -> RawFile | RawDatabase:
+    """The database by hand, for a row the stores would never write or a count they have
+    no method for: the SQLite file, or on PostgreSQL the database that stands for it
+    (plain SQL that both understand; see :class:`RawDatabase`)."""
+    url = database_url_for(path)
+    return RawFile(path) if url is None else RawDatabase(url)
+
+
+def sqlite_file(path) -> RawFile:
+    """The SQLite file itself (PRAGMAs, ``sqlite_master``, a legacy file's own SQL); on
+    PostgreSQL the test is skipped, saying so."""
+    if TEST_DATABASE == "postgres":
+        import pytest
+
+        pytest.skip("SQLite only: reads or writes the SQLite file itself")
+    return RawFile(path)
+
+
+async def ready_db(target):
+    """The app's database handle for ``target`` (a SQLite path or a URL), its schema up to
+    date: for tests that drive a store directly. ``await db.close()`` at the end."""
+    from bot.storage.db import open_db
+    from bot.storage.schema import upgrade
+
+    db = open_db(target if "://" in str(target) else database_url_for(target) or target)
+    await upgrade(db)
+    return db
 
 
 TEAMS_TEST_ENV = {"MICROSOFT_APP_ID": TEST_APP_ID, "MICROSOFT_APP_PASSWORD": "test-app-password"}
@@ -463,6 +648,9 @@ async def start_bot(
         if botframework is None:
             botframework = own = await FakeBotFramework().start()
         env["SECBOT_BOTFRAMEWORK_OPENID_URL"] = botframework.metadata_url
+    url = database_url_for(env.get("SECBOT_DB", "./secbot.db"))
+    if url is not None and "SECBOT_DATABASE_URL" not in env:
+        env["SECBOT_DATABASE_URL"] = url
     try:
         settings = load_settings(env, env_file=None)
         app = create_app(settings, clock=clock, features=features, content=content)
@@ -505,8 +693,30 @@ class RecordingResponder:
         self.updates.append(msg)
 
 
+async def backend_bot(env: dict[str, str], **app: Any) -> Bot:
+    """The core of the app for ``env`` with no front door running, its database ready
+    (opened, schema up to date, as a start would leave it): for :class:`TestBackend`.
+    ``app`` goes to ``create_app`` (``features=``, ``content=``, ``clock=``). Close it
+    with ``await close_backend_bot(bot)``."""
+    from bot.server import SERVICES, start_database
+
+    env = dict(env)
+    url = database_url_for(env.get("SECBOT_DB", "./secbot.db"))
+    if url is not None and "SECBOT_DATABASE_URL" not in env:
+        env["SECBOT_DATABASE_URL"] = url
+    settings = load_settings(env, env_file=None)
+    services = create_app(settings, **app)[SERVICES]
+    await start_database(services.db, settings)
+    return Bot(services)
+
+
+async def close_backend_bot(bot: Bot) -> None:
+    await bot.services.db.close()
+
+
 class TestBackend:
-    """``await backend.exec_command("quiz")`` returns the replies, as errbot's test backend does."""
+    """``await backend.exec_command("quiz")`` returns the replies, as errbot's test backend does.
+    Build its bot with :func:`backend_bot` (the database must be ready)."""
 
     __test__ = False
 

@@ -28,13 +28,14 @@ def tiny(monkeypatch):
         "FANOUT_CHANNELS": 30,
         "FANOUT_CONCURRENCY": 4,
         "FANOUT_TRIALS": 1,
+        "FANOUT_LARGE_CHANNELS": 40,
         "PAGING_INCIDENTS": 2,
     }.items():
         monkeypatch.setattr(parts, name, value)
 
 
 async def test_every_bench_part_runs_at_a_tiny_size(tiny, capsys):
-    assert set(parts.ALL) == {"slack", "fanout", "paging", "teams", "startup"}
+    assert set(parts.ALL) == {"slack", "fanout", "fanout-100k", "paging", "teams", "startup"}
     results = {name: await part(0.2) for name, part in parts.ALL.items()}
 
     slack = results["slack"]
@@ -47,6 +48,9 @@ async def test_every_bench_part_runs_at_a_tiny_size(tiny, capsys):
     fanout = results["fanout"]
     assert (fanout["delivered"], fanout["duplicates"]) == (30, 0)
     assert fanout["throughput_ratio"] is not None
+    large = results["fanout-100k"]
+    assert (large["channels"], large["delivered"], large["duplicates"]) == (40, 40, 0)
+    assert large["peak_rss_mib"] > 0
     paging = results["paging"]
     assert paging["paged"] == 2 and paging["escalations"] == 2
     assert results["startup"]["runs"][0]["startup_s"] > 0

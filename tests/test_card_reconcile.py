@@ -21,7 +21,7 @@ from tests import incident_support
 from tests.fakes.pagerduty import PagerDutyWebhooks
 from tests.fakes.slack_api import FakeSlack
 from tests.incident_support import Patient, buttons, card_text, routing_env
-from tests.support import RunningBot, slash_command_body
+from tests.support import RunningBot, database_url_for, slash_command_body
 from tests.test_instances import Instance, poll, read
 
 fake_pd = incident_support.fake_pd
@@ -66,6 +66,8 @@ async def test_a_card_edit_lost_in_a_crash_is_made_by_the_next_instance(
 ):
     db = tmp_path / "shared.db"
     env = {**slack_env, **routing_env(tmp_path, fake_pd.url), "SECBOT_DB": str(db)}
+    if url := database_url_for(db):  # the suite's PostgreSQL run: one database for all
+        env["SECBOT_DATABASE_URL"] = url
     settings = load_settings(env, env_file=None)
     first = Instance(env, tmp_path, "first")
     second = None

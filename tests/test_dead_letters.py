@@ -10,16 +10,24 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import SERVICES
-from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
-from tests.support import eventually, kept_slack, slash_command_body, start_bot, stop_bot
+from tests.support import (
+    eventually,
+    kept_slack,
+    raw_file,
+    ready_db,
+    slash_command_body,
+    sqlite_file,
+    start_bot,
+    stop_bot,
+)
 
 CHANNEL = "C0DEAD"
 TOKEN = "legacy-token-unused"  # what slash_command_body sends as Slack's `token`
 
 
 def rows(db_path: str, sql: str) -> list:
-    db = open_db(db_path)
+    db = raw_file(db_path)
     try:
         return [tuple(r) for r in db.execute(sql).fetchall()]
     finally:
@@ -168,11 +176,11 @@ async def test_an_old_failing_delivery_is_dead_lettered_at_its_next_failure(star
     db_path = env["SECBOT_DB"]
     first = await start()
     await stop_bot(first)
-    db = open_db(db_path)
+    db = await ready_db(db_path)
     await Inbox(db).add_raw(
         "slack", RAW, failing_quiz("3333.old"), datetime.now(UTC) - timedelta(hours=30)
     )
-    db.close()
+    await db.close()
     broken(fake_slack)
     bot = await start()
     try:
@@ -187,7 +195,7 @@ async def test_dead_letters_are_deleted_after_the_retention_period(start, env, f
     db_path = env["SECBOT_DB"]
     first = await start()
     await stop_bot(first)
-    db = open_db(db_path)
+    db = sqlite_file(db_path)  # old rows written as an older secbot spelled their times
     now = datetime.now(UTC)
     for age, what in ((timedelta(days=3), "old"), (timedelta(hours=1), "recent")):
         db.execute(
@@ -228,11 +236,13 @@ async def test_a_delivery_that_stops_the_process_every_time_is_not_tried_for_eve
     db_path = env["SECBOT_DB"]
     first = await start()
     await stop_bot(first)
-    db = open_db(db_path)
+    db = await ready_db(db_path)
     body = slash_command_body("/secbot", "help", channel=CHANNEL, trigger_id="5555.loop")
     entry = await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
-    db.execute("UPDATE inbox SET attempts = 3, last_error = 'interrupted' WHERE id = ?", [entry])
-    db.close()
+    await db.close()
+    raw = raw_file(db_path)
+    raw.execute("UPDATE inbox SET attempts = 3, last_error = 'interrupted' WHERE id = ?", [entry])
+    raw.close()
     bot = await start()
     try:
         await eventually(lambda: rows(db_path, "SELECT what, error FROM dead_letters"))

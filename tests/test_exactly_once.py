@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import update
 
 from app import SERVICES
-from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox, inbox
 from bot.storage.sql import execute
 from tests.incident_support import buttons
@@ -24,6 +23,8 @@ from tests.support import (
     block_actions_body,
     eventually,
     kept_slack,
+    raw_file,
+    ready_db,
     slash_command_body,
     start_bot,
     stop_bot,
@@ -34,7 +35,7 @@ CHANNEL = "C0ONCE"
 
 async def crash_left(db_path: str, body: str) -> None:
     """The kept row a crash after the effect (and before its removal) leaves behind."""
-    db = open_db(db_path)
+    db = await ready_db(db_path)
     try:
         entry = await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
         # Claimed by an instance that died with it in hand: its lease has run out.
@@ -45,7 +46,7 @@ async def crash_left(db_path: str, body: str) -> None:
             .values(claims=1, claimed_by="dead", lease_until=datetime.now(UTC) - timedelta(1)),
         )
     finally:
-        db.close()
+        await db.close()
 
 
 @pytest.fixture
@@ -106,14 +107,14 @@ async def test_a_replayed_quiz_whose_post_never_completed_posts_it_once(
         await eventually(lambda: not kept_slack(slack_env["SECBOT_DB"]))
     finally:
         await stop_bot(first)
-    db = open_db(slack_env["SECBOT_DB"])
+    db = raw_file(slack_env["SECBOT_DB"])
     db.execute("UPDATE quiz_posts SET message_id = NULL")  # the ts never came back
     db.close()
     fake_slack.calls.clear()
     second = await replay(start, slack_env["SECBOT_DB"], body)
     try:
         assert len(channel_posts(fake_slack)) == 1
-        db = open_db(slack_env["SECBOT_DB"])
+        db = raw_file(slack_env["SECBOT_DB"])
         rows = db.execute("SELECT message_id FROM quiz_posts").fetchall()
         db.close()
         assert len(rows) == 1 and rows[0][0] is not None  # the completed post's ts is kept
@@ -144,7 +145,7 @@ async def test_a_replayed_quiz_answer_counts_once_and_answers_once(start, slack_
     second = await replay(start, slack_env["SECBOT_DB"], click)
     try:
         assert len(fake_slack.responses()) == feedback  # no "you already answered"
-        db = open_db(slack_env["SECBOT_DB"])
+        db = raw_file(slack_env["SECBOT_DB"])
         answers = db.execute("SELECT count(*) FROM quiz_answers").fetchone()[0]
         db.close()
         assert answers == 1
@@ -166,7 +167,7 @@ async def test_a_replayed_compromised_starts_one_incident(start, slack_env, fake
     second = await replay(start, slack_env["SECBOT_DB"], body)
     try:
         assert len(channel_posts(fake_slack)) == 1  # one triage card
-        db = open_db(slack_env["SECBOT_DB"])
+        db = raw_file(slack_env["SECBOT_DB"])
         incidents = db.execute("SELECT count(*) FROM incidents").fetchone()[0]
         db.close()
         assert incidents == 1
@@ -197,7 +198,7 @@ async def test_a_replayed_triage_click_counts_once(start, slack_env, fake_slack)
     second = await replay(start, slack_env["SECBOT_DB"], click)
     try:
         assert len(fake_slack.api_calls("chat.update")) == updates
-        db = open_db(slack_env["SECBOT_DB"])
+        db = raw_file(slack_env["SECBOT_DB"])
         events = db.execute(
             "SELECT count(*) FROM incident_events WHERE text LIKE 'Platform:%'"
         ).fetchone()[0]
@@ -225,7 +226,7 @@ async def test_a_replayed_tip_send_now_sends_one_tip(start, slack_env, fake_slac
     second = await replay(start, slack_env["SECBOT_DB"], body)
     try:
         assert len(channel_posts(fake_slack)) == before + 1
-        db = open_db(slack_env["SECBOT_DB"])
+        db = raw_file(slack_env["SECBOT_DB"])
         sent = db.execute("SELECT count(*) FROM tip_deliveries").fetchone()[0]
         db.close()
         assert sent == 1
@@ -246,7 +247,7 @@ async def test_a_replayed_compromised_whose_card_never_posted_posts_it_once(
         await eventually(lambda: not kept_slack(slack_env["SECBOT_DB"]))
     finally:
         await stop_bot(first)
-    db = open_db(slack_env["SECBOT_DB"])
+    db = raw_file(slack_env["SECBOT_DB"])
     db.execute("UPDATE incidents SET card_id = NULL")  # the crash came during the post
     db.close()
     fake_slack.calls.clear()
@@ -254,7 +255,7 @@ async def test_a_replayed_compromised_whose_card_never_posted_posts_it_once(
     try:
         assert len(channel_posts(fake_slack)) == 1  # the card, completed once
         ((count, card),) = rows_of(
-            slack_env["SECBOT_DB"], "SELECT count(*), card_id FROM incidents"
+            slack_env["SECBOT_DB"], "SELECT count(*), max(card_id) FROM incidents"
         )
         assert count == 1 and card is not None
     finally:
@@ -262,7 +263,7 @@ async def test_a_replayed_compromised_whose_card_never_posted_posts_it_once(
 
 
 def rows_of(db_path: str, sql: str) -> list:
-    db = open_db(db_path)
+    db = raw_file(db_path)
     try:
         return [tuple(r) for r in db.execute(sql).fetchall()]
     finally:

@@ -13,8 +13,8 @@ from bot.core.clock import FakeClock
 from bot.storage.leases import LEASE_SECONDS
 from incidents.clock import ClockStore
 from tests import incident_support
-from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
-from tests.support import eventually, run_app, start_bot, stop_bot, web_chat_env
+from tests.incident_support import ROUTING, buttons, card_of, card_text, desk, routing_env
+from tests.support import eventually, ready_db, run_app, start_bot, stop_bot, web_chat_env
 
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
@@ -275,11 +275,7 @@ async def test_a_restart_in_the_middle_of_a_pending_reminder_fires_it_once(
 
 
 async def test_a_timer_is_claimed_by_one_caller_only_and_retried_after_its_lease(tmp_path):
-    from bot.storage.db import open_db
-    from bot.storage.schema import upgrade
-
-    db = open_db(tmp_path / "t.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "t.db")
     store = ClockStore(db)
     assert await store.schedule("SEC-1", "status", "1", T0)
     assert not await store.schedule("SEC-1", "status", "1", T0)  # scheduled once
@@ -293,7 +289,7 @@ async def test_a_timer_is_claimed_by_one_caller_only_and_retried_after_its_lease
     await store.done(timer.id, later)
     assert await store.claim_due(later + timedelta(hours=1), "another") == []  # fired once
     assert await store.next_due() is None
-    db.close()
+    await db.close()
 
 
 async def test_slack_deadline_dpo_reminder_and_not_reportable(
@@ -307,11 +303,7 @@ async def test_slack_deadline_dpo_reminder_and_not_reportable(
         await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage"))
         card = fake_slack.api_calls("chat.postMessage")[0]
         incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-
-        async def card_id() -> str | None:  # stored once Slack's answer is back
-            return (await desk(running).store.get(incident_id)).card_id
-
-        ts = await eventually(card_id)
+        ts = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             n = len(fake_slack.api_calls("chat.update"))
             await running.click("incident:triage", f"{incident_id}|{a}", user="UREP",
@@ -356,7 +348,7 @@ async def test_teams_deadline_reminder_and_reported(
         await running.teams_say("compromised x @dept", mention=True, aad="aad-reporter")
         sent = await fake_connector.wait_for(lambda s: s.sent())
         incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
-        card_id = (await desk(running).store.get(incident_id)).card_id
+        card_id = await card_of(running, incident_id)
         for a in [*PERSONAL, "personal|yes"]:
             await running.teams_click("incident:triage", f"{incident_id}|{a}",
                                       reply_to_id=card_id, aad="aad-reporter")  # fmt: skip

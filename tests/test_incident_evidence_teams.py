@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from tests import incident_support
-from tests.incident_support import buttons, desk, routing_env
+from tests.incident_support import buttons, card_of, desk, routing_env
 from tests.support import start_bot, stop_bot, teams_activity
 
 fake_connector = incident_support.fake_connector
@@ -39,7 +39,7 @@ async def start(bot, fake_connector, answers, personal: bool = False) -> str:
     await bot.teams_say("compromised x @govuk", aad=REPORTER, name="Priya Reporter", **kw)
     sent = await fake_connector.wait_for(lambda s: s.sent()[n:])
     incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
-    card_id = (await desk(bot).store.get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
     for a in answers:
         status, _ = await bot.teams_click(
             "incident:triage", f"{incident_id}|{a}", reply_to_id=card_id, aad=REPORTER,

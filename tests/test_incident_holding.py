@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests import incident_support
-from tests.incident_support import ROUTING, buttons, card_text, desk, routing_env
+from tests.incident_support import ROUTING, buttons, card_of, card_text, desk, routing_env
 from tests.support import start_bot, stop_bot
 from tests.test_output_safety import assert_inert, assert_slack_inert
 
@@ -133,7 +133,7 @@ async def test_holding_statement_in_slack(bot, fake_slack):
     await bot.slash("/compromised", "x @govuk", user="UREP", channel=CHANNEL)
     card = (await fake_slack.wait_for(lambda s: posts(s)))[0]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    ts = (await desk(bot).store.get(incident_id)).card_id
+    ts = await card_of(bot, incident_id)
     for answer in ANSWERS:
         n = len(fake_slack.api_calls("chat.update"))
         await bot.click("incident:triage", f"{incident_id}|{answer}", user="UREP",

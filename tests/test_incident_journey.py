@@ -19,7 +19,7 @@ import pytest
 
 from bot.core.access import users_file_line
 from tests import incident_support
-from tests.incident_support import buttons, desk, routing_env
+from tests.incident_support import buttons, card_of, checklist_of, desk, routing_env
 from tests.support import eventually, start_bot, stop_bot, teams_activity, web_secret
 
 fake_connector = incident_support.fake_connector
@@ -181,14 +181,14 @@ class SlackDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         redrawn = [u for u in self.fake.api_calls("chat.update") if u.get("ts") == ts]
         if redrawn:
             return redrawn[-1]
         return next(p for p in self.posts() if buttons(p["blocks"], "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         n = len(self.fake.api_calls("chat.update"))
         await self.bot.click(
             "incident:triage", f"{incident_id}|{answer}", user=self.reporter, channel=CHANNEL,
@@ -205,7 +205,7 @@ class SlackDoor(Door):
         return [b for b in sent if b.get("ts") == ts or _starts(b, f"{incident_id} checklist")][-1]
 
     async def done(self, incident_id: str, value: str) -> None:
-        ts = (await self.store().get(incident_id)).checklist_id
+        ts = await checklist_of(self.bot, incident_id)
         step = value.split("|")[1]
         await self.bot.click(
             "incident:done", value, user=self.reporter, channel=CHANNEL, message_ts=ts
@@ -217,7 +217,7 @@ class SlackDoor(Door):
         await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        ts = (await self.store().get(incident_id)).card_id
+        ts = await card_of(self.bot, incident_id)
         n = len(self.fake.responses())
         await self.bot.click(
             "incident.handover", incident_id, user=self.reporter, channel=CHANNEL, message_ts=ts
@@ -337,14 +337,14 @@ class TeamsDoor(Door):
         return buttons(started[0], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         redrawn = [u for u in self.fake.updates() if u.get("id") == card_id]
         if redrawn:
             return self.cards(redrawn)[-1]
         return next(c for c in self.cards(self.fake.sent()) if buttons(c, "incident:triage"))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         await self.invoke(
             "incident:triage", f"{incident_id}|{answer}", aad=self.reporter, reply_to_id=card_id
         )
@@ -371,7 +371,7 @@ class TeamsDoor(Door):
         await eventually(check)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         body = await self.invoke(
             "incident.handover", incident_id, aad=self.reporter, reply_to_id=card_id
         )
@@ -441,12 +441,12 @@ class WebDoor(Door):
         return buttons(card["blocks"], "incident:triage")[0].split("|")[0]
 
     async def card(self, incident_id: str) -> Any:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         messages = await self.bot.web_messages(user=self.reporter)
         return next(m for m in messages if str(m["id"]) == str(card_id))
 
     async def press(self, incident_id: str, answer: str) -> None:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         await self.click(self.reporter, "incident:triage", f"{incident_id}|{answer}", card_id)
 
     async def checklist(self, incident_id: str) -> Any:
@@ -462,7 +462,7 @@ class WebDoor(Door):
         await self.click(self.reporter, "incident:done", value, checklist_id)
 
     async def hand_over(self, incident_id: str) -> list[str]:
-        card_id = (await self.store().get(incident_id)).card_id
+        card_id = await card_of(self.bot, incident_id)
         picker = (await self.click(self.reporter, "incident.handover", incident_id, card_id))[-1]
         assert picker["private"]
         await self.click(

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests import incident_support
-from tests.incident_support import buttons, card_text, desk, routing_env
+from tests.incident_support import buttons, card_of, card_text, desk, routing_env
 from tests.support import start_bot, stop_bot
 
 fake_connector = incident_support.fake_connector
@@ -74,7 +74,7 @@ async def slack_start(bot, fake_slack, text: str) -> tuple[str, str, dict]:
     await fake_slack.wait_for(lambda s: len(posts(s)) > before)
     card = posts(fake_slack)[before]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    return incident_id, (await store(bot).get(incident_id)).card_id, card
+    return incident_id, await card_of(bot, incident_id), card
 
 
 async def slack_answer(bot, fake_slack, incident_id: str, ts: str, *answers: str) -> None:
@@ -225,7 +225,7 @@ async def test_teams_personal_data_question_adds_caution(bot, fake_connector):
     await bot.teams_say("compromised instagram @dept", personal=True, aad="aad-rep")
     (card,) = teams_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = (await store(bot).get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
     answers = ("symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no")
     for a in answers:
         await bot.teams_click(

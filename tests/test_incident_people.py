@@ -14,7 +14,7 @@ import pytest
 
 from bot.core.access import users_file_line
 from tests import incident_support
-from tests.incident_support import buttons, card_text, desk, pager, routing_env
+from tests.incident_support import buttons, card_of, card_text, desk, pager, routing_env
 from tests.support import (
     eventually,
     start_bot,
@@ -194,7 +194,7 @@ async def slack_incident(bot, fake_slack) -> tuple[str, str]:
     await fake_slack.wait_for(lambda s: slack_posts(s))
     card = slack_posts(fake_slack)[0]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    ts = (await desk(bot).store.get(incident_id)).card_id
+    ts = await card_of(bot, incident_id)
     blocks = card["blocks"]
     for _ in range(20):
         values = buttons(blocks, "incident:triage")
@@ -235,8 +235,13 @@ async def test_slack_names_from_users_info_and_handover_with_the_user_menu(
 
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
-    redrawn = [u for u in fake_slack.api_calls("chat.update") if u["ts"] == ts][-1]
-    assert "By Priya Shah at" in card_text(redrawn["blocks"])
+    # The card is redrawn after the acknowledgement is decided (and paging told).
+    await fake_slack.wait_for(
+        lambda s: (
+            "By Priya Shah at"
+            in card_text([u for u in s.api_calls("chat.update") if u["ts"] == ts][-1]["blocks"])
+        )
+    )
     # Looked up once, then cached: another click by the same person asks Slack nothing.
     asked = len(fake_slack.api_calls("users.info"))
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
@@ -373,7 +378,7 @@ async def teams_incident(bot, fake_connector) -> tuple[str, str]:
     assert status in (200, 201)
     (card,) = adaptive_cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = (await desk(bot).store.get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
     for _ in range(20):
         values = buttons(card, "incident:triage")
         if not values:

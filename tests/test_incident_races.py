@@ -15,12 +15,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.model import Actor
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
 from incidents.paging.store import NewPage, PagingStore
 from tests import incident_support
 from tests.incident_support import buttons, desk, pager, routing_env
-from tests.support import start_bot, stop_bot
+from tests.support import ready_db, start_bot, stop_bot
 from tests.test_paging_harness import info, pd_target, routing, start_paging
 
 fake_pd = incident_support.fake_pd
@@ -130,9 +128,8 @@ async def test_a_step_read_before_an_acknowledgement_pages_nobody(tmp_path, pd):
 
 async def test_two_instances_claiming_the_outbox_never_share_a_page(tmp_path):
     path = tmp_path / "shared.db"
-    first, second = open_db(path), open_db(path)
+    first, second = await ready_db(path), await ready_db(path)  # two engines, one database
     try:
-        upgrade(first)
         now = datetime.now(UTC)
         store = PagingStore(first)
         await store.create_incident("INC-1", {}, "team", {"steps": []}, False, now)
@@ -140,24 +137,18 @@ async def test_two_instances_claiming_the_outbox_never_share_a_page(tmp_path):
         assert await store.pages.add("INC-1", pages, now) == 60
         assert await PagingStore(second).pages.all("INC-1")  # both connections ready
 
-        def claim_all(db) -> list[int]:
-            """One instance claiming in small batches on its own thread and connection."""
+        async def claim_all(db) -> list[int]:
+            """One instance claiming in small batches on its own connections."""
+            got: list[int] = []
+            while batch := await PagingStore(db).pages.claim_due(now, str(id(db)), limit=7):
+                got += [p.id for p in batch]
+            return got
 
-            async def claims() -> list[int]:
-                got: list[int] = []
-                while batch := await PagingStore(db).pages.claim_due(now, str(id(db)), limit=7):
-                    got += [p.id for p in batch]
-                return got
-
-            return asyncio.run(claims())
-
-        a, b = await asyncio.gather(
-            asyncio.to_thread(claim_all, first), asyncio.to_thread(claim_all, second)
-        )
+        a, b = await asyncio.gather(claim_all(first), claim_all(second))
         assert not set(a) & set(b)
         assert sorted(a + b) == sorted(p.id for p in await store.pages.all("INC-1"))
         claimed = await store.pages.all("INC-1")
         assert {(p.status, p.attempts) for p in claimed} == {("sending", 1)}
     finally:
-        first.close()
-        second.close()
+        await first.close()
+        await second.close()

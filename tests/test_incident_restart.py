@@ -16,14 +16,13 @@ import aiohttp
 
 from bot.core.clock import FakeClock
 from bot.core.model import Actor
-from bot.storage.db import open_db
 from incidents.paging.store import PageStore
 from incidents.store import IncidentStore
 from incidents.triage import Facts
 from tests import incident_support
 from tests.fakes.pagerduty import PATIENCE
 from tests.incident_support import buttons, desk, pager, routing_env
-from tests.support import RunningBot, start_bot, stop_bot
+from tests.support import RunningBot, ready_db, start_bot, stop_bot
 from tests.test_paging_harness import free_port
 
 fake_pd = incident_support.fake_pd
@@ -51,11 +50,11 @@ async def poll(check, timeout: float = 60.0):
 
 async def outbox(db_path: Path, incident_id: str) -> list[tuple[str, str]]:
     """The pages the other process recorded, read through the paging store."""
-    db = open_db(db_path)
+    db = await ready_db(db_path)
     try:
         return [(p.target_id, p.status) for p in await PageStore(db).all(incident_id)]
     finally:
-        db.close()
+        await db.close()
 
 
 async def triage(bot: RunningBot, start: str, answers: list[str]) -> str:
@@ -205,7 +204,7 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
         steps = desk(first).playbooks.steps_for(facts)
     finally:
         await stop_bot(first)
-    db = open_db(tmp_path / "secbot.db")
+    db = await ready_db(tmp_path / "secbot.db")
     try:
         store = IncidentStore(db)
         assert await store.triage.finish(
@@ -213,7 +212,7 @@ async def test_a_restart_after_triage_was_recorded_still_pages_and_posts(
             now=datetime.now(UTC), said="Direct messages or personal data exposed: No",
         )  # fmt: skip
     finally:
-        db.close()
+        await db.close()
 
     second = await start_bot(
         env, slack=fake_slack, connector=fake_connector, content=content_library

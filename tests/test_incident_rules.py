@@ -317,7 +317,7 @@ async def test_biggest_checklist_fits_one_slack_message():
     from incidents.triage import SYMPTOM_LABELS
 
     store = IncidentStore(open_db(":memory:"))
-    upgrade(store.db)
+    await upgrade(store.db)
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     actor = Actor("web", "a", "Alex")
     inc = await store.create(now, reporter=actor, origin=Place("web", "local", "c"), platform="x")

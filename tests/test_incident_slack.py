@@ -16,13 +16,15 @@ from tests.incident_support import (
     ROUTING_WITH_MAJOR,
     Patient,
     buttons,
+    card_of,
     card_text,
+    checklist_of,
     desk,
     pager,
     routing_env,
     slack_close,
 )
-from tests.support import start_bot, stop_bot
+from tests.support import slack_handled, start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
 fake_pd = incident_support.fake_pd
@@ -72,7 +74,7 @@ async def start(bot, fake_slack, text: str, user: str = "UREP") -> tuple[str, st
     await fake_slack.wait_for(lambda s: len(posts(s)) > before)
     card = posts(fake_slack)[before]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    return incident_id, (await desk(bot).store.get(incident_id)).card_id
+    return incident_id, await card_of(bot, incident_id)
 
 
 async def answer(bot, fake_slack, incident_id: str, ts: str, *answers: str, user="UREP") -> None:
@@ -82,6 +84,10 @@ async def answer(bot, fake_slack, incident_id: str, ts: str, *answers: str, user
             "incident:triage", f"{incident_id}|{a}", user=user, channel=CHANNEL, message_ts=ts
         )
         await fake_slack.wait_for(lambda s, n=n: len(s.api_calls("chat.update")) > n)
+
+
+def text_of(update: dict) -> str:
+    return card_text(update["blocks"])
 
 
 async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
@@ -129,17 +135,24 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     assert "only someone in the paged team (comms-security) or an admin" in refusal["text"]
     await bot.click("incident:ack", incident_id, user="UTEAM", channel=CHANNEL, message_ts=ts)
     await fake_pd.wait_for(lambda s: s.events("acknowledge"))
-    redrawn = card_text(updates_of(fake_slack, ts)[-1]["blocks"])
-    assert "By user-uteam at" in redrawn and "The checklist is in the thread." in redrawn
+    # The card is redrawn after the acknowledgement is decided (and paging told).
+    redrawn = await fake_slack.wait_for(
+        lambda s: [t for u in updates_of(s, ts)[-1:] if "By user-uteam at" in (t := text_of(u))]
+    )
+    assert "The checklist is in the thread." in redrawn[0]
 
-    checklist_ts = (await desk(bot).store.get(incident_id)).checklist_id
+    checklist_ts = await checklist_of(bot, incident_id)
     n = len(updates_of(fake_slack, checklist_ts))
     await bot.click(
         "incident:done", f"{incident_id}|contain-password", user="UTEAM", channel=CHANNEL,
         message_ts=checklist_ts,
     )  # fmt: skip
-    done = await fake_slack.wait_for(lambda s: len(updates_of(s, checklist_ts)) > n)
-    assert done and "1 of" in updates_of(fake_slack, checklist_ts)[-1]["text"]
+    # The last redraw of the checklist counts the step (one the acknowledgement asked for
+    # may land in between).
+    await fake_slack.wait_for(
+        lambda s: len(updates_of(s, checklist_ts)) > n
+        and "1 of" in updates_of(s, checklist_ts)[-1]["text"]
+    )
     assert (
         await desk(bot).store.steps.get(incident_id, "contain-password")
     ).by_name == "user-uteam"
@@ -157,8 +170,10 @@ async def test_full_incident_in_slack(bot, fake_slack, fake_pd):
     await bot.slash("/compromised", f"report {incident_id}", user="UREP", channel=CHANNEL)
     # Two files: the Markdown report and its HTML version.
     done = await fake_slack.wait_for(
-        lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
-        and s.api_calls("files.completeUploadExternal")
+        lambda s: (
+            len(s.api_calls("files.completeUploadExternal")) >= 2
+            and s.api_calls("files.completeUploadExternal")
+        )
     )
     assert done[0]["channel_id"] == CHANNEL
     asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]
@@ -178,6 +193,8 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
             for _ in range(2)
         ]  # fmt: skip
         await asyncio.gather(*clicks)
+        # People click the next question once the card shows it: handled before the next.
+        await slack_handled(bot)
     await asyncio.gather(
         *[
             bot.click("incident:triage", f"{incident_id}|personal|no", user=u, channel=CHANNEL,
@@ -186,6 +203,7 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
         ]
     )  # fmt: skip
     await fake_pd.wait_for(lambda s: s.events("trigger"))
+    await slack_handled(bot)
     await pager(bot).flush()
     inc = await desk(bot).store.get(incident_id)
     assert inc.symptoms == ("impersonation",) and inc.severity == 3
@@ -205,6 +223,7 @@ async def test_double_clicks_on_triage_count_once(bot, fake_slack, fake_pd):
             for _ in range(2)
         ]
     )  # fmt: skip
+    await slack_handled(bot)  # both clicks, not only their acknowledgements
     timeline = [e.text for e in await desk(bot).store.timeline.events(incident_id)]
     # The timeline names the step by its words, not its id (issue 15, item 6).
     step = await desk(bot).store.steps.get(incident_id, "recover-impersonation")
@@ -248,8 +267,10 @@ async def test_private_incident_channel(env, fake_slack, fake_connector, content
         await slack_close(running, fake_slack, incident_id, "Drill done", "UREP", CHANNEL)
         # Two files: the Markdown report and its HTML version.
         done = await fake_slack.wait_for(
-            lambda s: len(s.api_calls("files.completeUploadExternal")) >= 2
-            and s.api_calls("files.completeUploadExternal")
+            lambda s: (
+                len(s.api_calls("files.completeUploadExternal")) >= 2
+                and s.api_calls("files.completeUploadExternal")
+            )
         )
         assert done[0]["channel_id"] == CHANNEL
         asked = [a["filename"] for a in fake_slack.api_calls("files.getUploadURLExternal")]

@@ -8,7 +8,15 @@ import base64
 import pytest
 
 from tests import incident_support
-from tests.incident_support import buttons, card_text, desk, pager, routing_env, teams_close
+from tests.incident_support import (
+    buttons,
+    card_of,
+    card_text,
+    desk,
+    pager,
+    routing_env,
+    teams_close,
+)
 from tests.support import start_bot, stop_bot
 
 # Fakes that wait long enough on a busy CI machine.
@@ -42,7 +50,7 @@ async def test_full_incident_in_teams(bot, fake_connector, fake_pd):
     assert status in (200, 201)
     (card,) = cards(await fake_connector.wait_for(lambda s: s.sent()))
     incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-    card_id = (await desk(bot).store.get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
     assert card_id and "What is happening?" in card_text(card)
 
     for a in ("symptoms|rogue-posts:on", "symptoms|next", "access|no", "harmful|no", "personal|no"):
@@ -131,7 +139,7 @@ async def test_account_name_drill_and_drill_report_in_a_teams_channel(bot, fake_
     text = card_text(card)
     assert f"DRILL — Compromised account: {incident_id}" in text
     assert "for example: @secbot compromised handle @ouraccount" in text
-    card_id = (await desk(bot).store.get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
 
     # Typed as a new post in the channel rather than a reply in the card's thread.
     await bot.teams_say("compromised handle @dept_news", mention=True, aad=REPORTER)

@@ -13,13 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import SERVICES, create_app
-from bot.core import Bot
 from bot.core.model import Actor, Place
-from bot.settings import load_settings
 from incidents.desk import IncidentDesk
 from incidents.paging.model import Notice
-from tests.support import TestBackend
+from tests.support import TestBackend, backend_bot, close_backend_bot
 
 
 @dataclass(frozen=True)
@@ -109,12 +106,11 @@ def pager(monkeypatch) -> StandInPager:
 
 
 @pytest.fixture
-def bot(pager, tmp_path) -> Bot:
-    settings = load_settings(
-        {"SECBOT_DB": str(tmp_path / "db.sqlite"), "SECBOT_ADMINS": "ADMIN"}, env_file=None
-    )
-    app = create_app(settings, features=["incidents.feature"], content=False)
-    return Bot(app[SERVICES])
+async def bot(pager, tmp_path):
+    env = {"SECBOT_DB": str(tmp_path / "db.sqlite"), "SECBOT_ADMINS": "ADMIN"}
+    bot = await backend_bot(env, features=["incidents.feature"], content=False)
+    yield bot
+    await close_backend_bot(bot)
 
 
 def values(msg) -> list[str]:

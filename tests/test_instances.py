@@ -30,7 +30,7 @@ from content.quiz.store.channel import ChannelStore, Post
 from incidents.paging.store import PageStore
 from tests import incident_support
 from tests.incident_support import buttons, routing_env
-from tests.support import RunningBot, slash_command_body
+from tests.support import RunningBot, database_url_for, slash_command_body
 from tests.test_paging_harness import free_port
 
 fake_pd = incident_support.fake_pd
@@ -103,11 +103,11 @@ async def poll(check, timeout: float = 90.0, what: str = "a condition"):
 async def read(path: Path, what):
     """``await what(db)`` on the shared file, read through the stores (another process
     writes it, so each look opens it afresh)."""
-    db = open_db(path)
+    db = open_db(database_url_for(path) or path)
     try:
         return await what(db)
     finally:
-        db.close()
+        await db.close()
 
 
 async def kept(db) -> dict[str | None, int]:
@@ -151,6 +151,8 @@ async def test_three_instances_share_the_work_and_survive_one_killed_mid_work(
 ):
     db = tmp_path / "shared.db"
     env = {**slack_env, **routing_env(tmp_path, fake_pd.url), "SECBOT_DB": str(db)}
+    if url := database_url_for(db):  # the suite's PostgreSQL run: one database for all
+        env["SECBOT_DATABASE_URL"] = url
     settings = load_settings(env, env_file=None)
     # The first instance starts alone, so it makes the schema and leads.
     instances = [Instance(env, tmp_path, "first")]

@@ -12,9 +12,7 @@ import pytest
 from app import SERVICES
 from bot.core.clock import FakeClock
 from bot.leadership import LEASE_SECONDS, Leadership
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
-from tests.support import eventually, start_bot, stop_bot, web_chat_env
+from tests.support import eventually, ready_db, start_bot, stop_bot, web_chat_env
 
 T0 = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
@@ -49,8 +47,7 @@ async def test_the_first_instance_leads_a_second_follows_and_takes_over_when_it_
     " leader's connection closes (tests/test_instances.py kills a leader)",
 )
 async def test_a_leader_that_stops_renewing_is_replaced_once_its_lease_runs_out(tmp_path):
-    db = open_db(tmp_path / "leaders.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "leaders.db")
     clock = FakeClock(T0)
     dead = Leadership(db, owner="dead", clock=clock)
     alive = Leadership(db, owner="alive", clock=clock)
@@ -67,4 +64,4 @@ async def test_a_leader_that_stops_renewing_is_replaced_once_its_lease_runs_out(
     assert alive.is_leader and woken == ["tips"]
     await dead.step()  # back from a long pause: it does not lead any more
     assert not dead.is_leader
-    db.close()
+    await db.close()

@@ -73,6 +73,8 @@ async def test_no_message_text_token_or_secret_in_either_format(running, fake_sl
               "user": "U1", "ts": "1.4"}  # fmt: skip
         await running.slack_post(slack_event(dm, "EvLog1"), content_type="application/json")
         await running.click("nothing:here", SECRET, user="U1", channel="C1")
+        # A handler that logs (tips: subscription set): a line with a correlation id.
+        await running.slash("/tip", "subscribe 09:30", user="U1", channel="C1")
         # A request with a bad signature is refused (and logged) without its body.
         await running.slack_post(f"text={SECRET}", headers={"X-Slack-Signature": "v0=bad"})
         # Teams: a personal chat and a channel mention.

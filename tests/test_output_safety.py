@@ -18,8 +18,16 @@ import pytest
 from incidents.paging.routing import RoutingError
 from tests import incident_support
 from tests.fakes.notify import API_KEY
-from tests.incident_support import buttons, card_text, desk
-from tests.support import run_app, slack_typed, start_bot, stop_bot
+from tests.incident_support import buttons, card_of, card_text, checklist_of, desk
+from tests.support import (
+    database_url_for,
+    every_row_text,
+    in_a_thread,
+    run_app,
+    slack_typed,
+    start_bot,
+    stop_bot,
+)
 
 fake_slack = incident_support.fake_slack
 fake_connector = incident_support.fake_connector
@@ -171,7 +179,7 @@ async def slack_incident(bot, fake_slack, start: str, *answers: str) -> tuple[st
     await bot.slash("/compromised", slack_typed(start), user="UREP", channel=CHANNEL)
     posts = await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")[before:])
     incident_id = buttons(posts[0]["blocks"], "incident:triage")[0].split("|")[0]
-    ts = (await desk(bot).store.get(incident_id)).card_id
+    ts = await card_of(bot, incident_id)
     for a in answers:
         n = len(fake_slack.api_calls("chat.update"))
         await bot.click(
@@ -277,7 +285,7 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
         sent = await fake_connector.wait_for(lambda s: s.sent())
         card = sent[0]["attachments"][0]["content"]
         incident_id = buttons(card, "incident:triage")[0].split("|")[0]
-        card_id = (await desk(bot).store.get(incident_id)).card_id
+        card_id = await card_of(bot, incident_id)
         for a in (
             "symptoms|rogue-posts:on",
             "symptoms|next",
@@ -293,7 +301,7 @@ async def test_typed_text_and_names_are_inert_in_teams_cards(
             f"compromised skip {incident_id} 1 {REASON}",  # in the phase shown
             mention=True, aad="aad-rep", name=hostile_name,
         )  # fmt: skip
-        checklist_id = (await desk(bot).store.get(incident_id)).checklist_id
+        checklist_id = await checklist_of(bot, incident_id)
         await fake_connector.wait_for(
             lambda s: [u for u in s.updates() if u.get("id") == checklist_id and
                        "esrever" in card_text(u)]
@@ -359,7 +367,7 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
     try:
         incident_id, _ = await slack_incident(bot, fake_slack, "x @dept", *TRIAGE)
         await many_steps(bot, incident_id)
-        checklist_ts = (await desk(bot).store.get(incident_id)).checklist_id
+        checklist_ts = await checklist_of(bot, incident_id)
         await bot.click(
             "incident:done", f"{incident_id}|contain-password", user="UREP", channel=CHANNEL,
             message_ts=checklist_ts,
@@ -389,7 +397,7 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
         sent = await fake_connector.wait_for(lambda s: s.sent())
         card = sent[-1]["attachments"][0]["content"]
         teams_id = buttons(card, "incident:triage")[0].split("|")[0]
-        card_id = (await desk(bot).store.get(teams_id)).card_id
+        card_id = await card_of(bot, teams_id)
         for a in (
             "symptoms|rogue-posts:on",
             "symptoms|next",
@@ -401,7 +409,7 @@ async def test_a_very_long_checklist_fits_slack_and_teams(
                 "incident:triage", f"{teams_id}|{a}", reply_to_id=card_id, aad="aad-rep"
             )
         await many_steps(bot, teams_id)
-        checklist_id = (await desk(bot).store.get(teams_id)).checklist_id
+        checklist_id = await checklist_of(bot, teams_id)
         await bot.teams_click(
             "incident:done", f"{teams_id}|contain-password", reply_to_id=checklist_id,
             aad="aad-rep",
@@ -461,6 +469,9 @@ async def test_other_long_entries_are_refused_with_their_limit(running, command,
 
 
 def db_bytes(db_path: str) -> bytes:
+    url = database_url_for(db_path)
+    if url is not None:  # PostgreSQL: every row of every table, as text
+        return in_a_thread(every_row_text(url)).encode()
     return b"".join(
         Path(db_path + suffix).read_bytes()
         for suffix in ("", "-wal", "-shm")

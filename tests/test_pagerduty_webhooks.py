@@ -21,7 +21,7 @@ from bot.core.clock import FakeClock
 from tests import incident_support
 from tests.endpoints import CALLBACK_SECRET
 from tests.fakes.pagerduty import WEBHOOK_SECRET, PagerDutyWebhooks, v3_signature
-from tests.incident_support import buttons, card_text, desk, pager, routing_env
+from tests.incident_support import buttons, card_of, card_text, desk, pager, routing_env
 from tests.support import start_bot, stop_bot
 
 fake_connector = incident_support.fake_connector
@@ -221,7 +221,7 @@ async def test_acknowledged_in_pagerduty_shows_in_slack(bot, fake_slack, fake_pd
     await bot.slash("/compromised", "facebook @dept_news", user="UREP", channel=channel)
     card = (await fake_slack.wait_for(lambda s: s.api_calls("chat.postMessage")))[0]
     incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
-    ts = (await desk(bot).store.get(incident_id)).card_id
+    ts = await card_of(bot, incident_id)
     for answer in TRIAGE:
         n = len(fake_slack.api_calls("chat.update"))
         await bot.click("incident:triage", f"{incident_id}|{answer}", user="UREP",
@@ -251,7 +251,7 @@ async def test_acknowledged_and_resolved_in_pagerduty_show_in_teams(
     await fake_connector.wait_for(lambda s: s.sent())
     first = fake_connector.sent()[0]["attachments"][0]["content"]
     incident_id = buttons(first, "incident:triage")[0].split("|")[0]
-    card_id = (await desk(bot).store.get(incident_id)).card_id
+    card_id = await card_of(bot, incident_id)
     for answer in TRIAGE:
         status, _ = await bot.teams_click(
             "incident:triage", f"{incident_id}|{answer}", reply_to_id=card_id, aad=reporter

@@ -103,7 +103,7 @@ class Paging:
             await self.worker.aclose()
         else:
             await self.pager.close()
-        self.services.db.close()
+        await self.services.db.close()
 
 
 async def start_paging(
@@ -126,7 +126,7 @@ async def start_paging(
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     host = FeatureHost(services)
     pager = paging_setup(host)
-    upgrade(db)
+    await upgrade(db)
     pager.outbox.rng = random.Random(7)
     h = Paging(services, pager, clock)
 

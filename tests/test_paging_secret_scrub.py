@@ -17,16 +17,27 @@ from incidents.paging.store import PagingStore
 from incidents.paging.store.tables import paging_incidents, paging_outbox
 from tests import incident_support
 from tests.incident_support import routing_env
-from tests.support import eventually, start_bot, stop_bot
+from tests.support import (
+    database_url_for,
+    eventually,
+    every_row_text,
+    in_a_thread,
+    start_bot,
+    stop_bot,
+)
 
 fake_pd = incident_support.fake_pd
 
 OLD_KEY = "0ld-r0uting-k3y-kept-in-the-db"
-STAMP = "2026-03-30T08:30:00.000000Z"
+STAMP = "2026-03-30T08:30:00.000000Z"  # the paging tables' own time text
 
 
 def on_disk(path: Path) -> bytes:
-    """The database file and its write-ahead log, as bytes."""
+    """The database file and its write-ahead log, as bytes (on PostgreSQL, where there is
+    no file of ours to read, what the rows hold)."""
+    url = database_url_for(path)
+    if url is not None:
+        return in_a_thread(every_row_text(url)).encode()
     wal = Path(f"{path}-wal")
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
@@ -36,7 +47,7 @@ async def keep_an_old_secret(path: Path) -> None:
     target = {"type": "pagerduty", "routing_key": OLD_KEY}
     chain = {"team": "comms-security", "members": [], "repeat": 0, "steps": [],
              "targets": {"duty-pd": target}}  # fmt: skip
-    db = open_db(path)
+    db = open_db(database_url_for(path) or path)
     try:
         await execute(
             db,
@@ -54,7 +65,7 @@ async def keep_an_old_secret(path: Path) -> None:
              "next_attempt_at": STAMP, "created_at": STAMP},
         )  # fmt: skip
     finally:
-        db.close()
+        await db.close()
 
 
 async def test_a_kept_routing_key_is_replaced_by_its_variable_at_start(tmp_path, fake_pd):

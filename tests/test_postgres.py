@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from bot.storage.sql import metadata
-from tests.conftest import in_a_thread
+from tests.support import in_a_thread
 from tests.test_schema_matches import _import_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,3 +102,35 @@ def _closed_port() -> int:
     from tests.conftest import _free_port
 
     return _free_port()  # free a moment ago: nothing listens there
+
+
+async def test_readyz_fails_while_postgresql_is_away_and_work_resumes_after(pg_server):
+    """The database goes away: /readyz says so (503) at once, /healthz stays 200, and a
+    message sent meanwhile is refused with a 503 (the page sends it again), not lost.
+    Once the server is back, the same message goes through."""
+    from tests.support import start_bot, stop_bot
+
+    bot = await start_bot(
+        {"SECBOT_DATABASE_URL": pg_server.url, "SECBOT_MODE": "development", "PORT": "0"},
+        features=[], content=False,
+    )  # fmt: skip
+    try:
+        async def get(path: str) -> tuple[int, dict]:
+            async with bot.session.get(bot.url + path) as r:
+                return r.status, await r.json()
+
+        assert (await get("readyz"))[0] == 200
+        pg_server.stop()
+        status, body = await get("readyz")
+        assert status == 503 and body["ready"] is False
+        status, body = await get("healthz")
+        assert status == 200 and body["database"] is False
+        status, _ = await bot.web_send(text="help", request_id="away")
+        assert status == 503
+        pg_server.start()
+        assert (await get("readyz"))[0] == 200
+        status, body = await bot.web_send(text="help", request_id="away")
+        assert (status, body) == (200, {"ok": True})
+        assert [m["sender"] for m in await bot.web_messages()] == ["user", "bot"]
+    finally:
+        await stop_bot(bot)

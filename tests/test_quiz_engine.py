@@ -11,16 +11,20 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.model import Actor, Place
 from bot.storage.db import migrate, open_db
 from bot.storage.migrations.legacy import LEGACY
-from bot.storage.schema import upgrade
+from bot.storage.sql import execute
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz import engine
 from content.quiz.store import Answer, Question, QuizStore, iso
+from content.quiz.store.tables import quiz_cards
 from content.quiz.updates import MessageUpdates
 from tests.quiz_support import LIBRARY, START, make_item
+from tests.support import RawDatabase, in_a_thread, raw_file, ready_db, sqlite_file
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG")
 ITEMS = list(LIBRARY.quiz_items.values())
@@ -228,11 +232,23 @@ def test_month_bounds_follow_the_uk_clock():
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = open_db(tmp_path / "quiz.db")
-    upgrade(db)
+async def store(tmp_path):
+    db = await ready_db(tmp_path / "quiz.db")
     yield QuizStore(db)
-    db.close()
+    await db.close()
+
+
+# A constraint the database itself enforces, refused by hand-written SQL: sqlite3's
+# error on SQLite, SQLAlchemy's driver-neutral one on PostgreSQL.
+INTEGRITY = (sqlite3.IntegrityError, IntegrityError)
+
+
+def raw(store: QuizStore):
+    """The store's database by hand (a row the store would refuse, a racing write)."""
+    url = store.db.engine.url
+    if url.get_backend_name() == "sqlite":
+        return raw_file(url.database)
+    return RawDatabase(url.render_as_string(hide_password=False))
 
 
 PLACE = Place("slack", "T1", "C1")
@@ -259,8 +275,8 @@ async def test_one_answer_per_person_per_question(store):
     assert (again.status, again.previous_choice) == ("duplicate", 0)
     [row] = await store.stats.answers(post_id=post.id)
     assert (row["seconds"], row["user_name"], row["choice"]) == (12.0, "Alex", 0)
-    with pytest.raises(sqlite3.IntegrityError):  # the database refuses it too
-        store.db.execute(
+    with pytest.raises(INTEGRITY):  # the database refuses it too
+        raw(store).execute(
             "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
             " seconds, context, post_id, platform, workspace, channel, answered_at)"
             " VALUES ('slack:U1', 'x', 'policy', 'control-access', 1, 0, 0, 'channel', ?, 'slack',"
@@ -319,34 +335,61 @@ async def test_a_retired_question_is_swapped_once_and_the_first_swap_wins(store)
     assert await store.practice.replace_question(999, 0, "old-1", late) is None
 
 
-async def test_a_card_changed_under_a_review_is_reviewed_again_not_overwritten(store):
-    """Another instance's answer on the same card commits between this answer's read of
-    the card and its write: the write finds the version moved, reads again and reapplies,
-    so both reviews count."""
+async def _reviews_of(store: QuizStore, item_id: str) -> int:
+    query = select(quiz_cards.c.reviews).where(
+        (quiz_cards.c.user_key == ALEX.key) & (quiz_cards.c.item_id == item_id)
+    )
+    return (await execute(store.db, query)).scalar_one()
+
+
+async def test_two_answers_on_one_new_card_at_once_both_count(store):
+    """A channel question and a tip question on the same item, answered at once (two
+    concurrent tasks, each with its own transaction): the card counts both reviews."""
     post = await store.channel.create_post(
         "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
     )
-    await store.prompts.record_prompt_answer(
-        "tip", _answer(ALEX, "x", "policy", "content-approval", 0, True, START)
+    channel = _answer(ALEX, "x", "policy", "content-approval", 0, True, START)
+    tip = _answer(ALEX, "x", "policy", "content-approval", 0, True, START)
+    results = await asyncio.gather(
+        store.channel.record_post_answer(post, channel),
+        store.prompts.record_prompt_answer("tip", tip),
     )
+    assert [r.status for r in results] == ["recorded", "recorded"]
+    assert await _reviews_of(store, "x") == 2
+
+
+async def test_a_card_made_under_a_review_is_reviewed_again_not_overwritten(store):
+    """Another instance's answer makes the person's first card for an item and commits
+    between this answer's read (no card yet, so no row to lock) and its write: the write
+    finds the card there, reads it again and reapplies, so both reviews count."""
+    if store.db.dialect == "sqlite":
+        pytest.skip("SQLite's one writer makes this race impossible: atomic holds the file lock")
+    post = await store.channel.create_post(
+        "x", [0, 1, 2, 3], "", PLACE, "slack:U9", START, START + timedelta(hours=1)
+    )
+    url = store.db.engine.url.render_as_string(hide_password=False)
+
+    async def other_instance() -> None:
+        other = QuizStore(open_db(url))
+        try:
+            tip = _answer(ALEX, "x", "policy", "content-approval", 0, True, START)
+            assert (await other.prompts.record_prompt_answer("tip", tip)).status == "recorded"
+        finally:
+            await other.db.close()
+
     seen: list[str | None] = []
 
     def racing_review(old):
         seen.append(old)
-        if len(seen) == 1:  # the other answer lands now
-            store.db.execute(
-                "UPDATE quiz_cards SET reviews = reviews + 1 WHERE user_key = ? AND item_id = 'x'",
-                [ALEX.key],
-            )
+        if len(seen) == 1:  # the other instance's answer commits now, on its own connection
+            in_a_thread(other_instance())
         return _review(old)
 
     answer = Answer(ALEX, PLACE, "x", "policy", "content-approval", 0, True, START, racing_review)
     assert (await store.channel.record_post_answer(post, answer)).status == "recorded"
-    assert len(seen) == 2  # read, found changed at write, read again
-    [reviews] = store.db.execute(
-        "SELECT reviews FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
-    ).fetchone()
-    assert reviews == 3  # the first answer, the racing one, and this one
+    assert seen[0] is None and seen[1] is not None  # read none, found one at write, read again
+    assert len(seen) == 2
+    assert await _reviews_of(store, "x") == 2  # the racing answer and this one
 
 
 async def test_tip_answers_are_recorded_once_per_question_shown(store):
@@ -377,7 +420,7 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
         "tip", _answer(*args, 0, True, START + timedelta(minutes=2))
     )).status
     assert [r["prompt_id"] for r in await store.stats.answers(context="tip")] == [prompt, later]
-    reviews = store.db.execute(
+    reviews = raw(store).execute(
         "SELECT reviews, lapses FROM quiz_cards WHERE user_key = ? AND item_id = 'x'", [ALEX.key]
     ).fetchone()
     assert tuple(reviews) == (2, 1)  # both answers reached the spaced-repetition card
@@ -389,8 +432,8 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
     assert (await store.prompts.record_prompt_answer("tip", bobs_answer)).status == "duplicate"
     [bobs] = await store.stats.answers(user_key="slack:U2")
     assert bobs["seconds"] == 0.0
-    with pytest.raises(sqlite3.IntegrityError):  # the database refuses a second one too
-        store.db.execute(
+    with pytest.raises(INTEGRITY):  # the database refuses a second one too
+        raw(store).execute(
             "INSERT INTO quiz_answers (user_key, item_id, module, principle, choice, correct,"
             " seconds, context, prompt_id, platform, workspace, channel, answered_at)"
             " VALUES ('slack:U2', 'y', 'people', 'recovery-plan', 1, 0, 0, 'tip', ?, 'slack',"
@@ -400,9 +443,8 @@ async def test_tip_answers_are_recorded_once_per_question_shown(store):
 
 
 async def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
-    db = open_db(tmp_path / "old.db")
-    migrate(db, "quiz", LEGACY["quiz"][:1])  # a database from before tip answers were kept
-    store = QuizStore(db)
+    db = sqlite_file(tmp_path / "old.db")
+    migrate(db.conn, "quiz", LEGACY["quiz"][:1])  # a database from before tip answers were kept
     # Written as that version's code wrote it (the store now writes later columns too).
     db.execute(
         "INSERT INTO quiz_posts (item_id, option_order, tag, platform, workspace, channel,"
@@ -423,11 +465,11 @@ async def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
         return [dict(r) for r in db.execute("SELECT * FROM quiz_answers ORDER BY id")]
 
     before = answers()
-    assert migrate(db, "quiz", LEGACY["quiz"][:2]) == 1
+    assert migrate(db.conn, "quiz", LEGACY["quiz"][:2]) == 1
     after = answers()
     assert [{k: v for k, v in r.items() if k != "prompt_id"} for r in after] == before
     assert after[0]["prompt_id"] is None
-    upgrade(db)  # the store's code is today's
+    store = QuizStore(await ready_db(tmp_path / "old.db"))  # the store's code is today's
     post = await store.channel.post(1)
     assert post is not None
     again = await store.channel.record_post_answer(
@@ -437,7 +479,8 @@ async def test_migration_two_keeps_every_answer_and_its_guarantees(tmp_path):
     indexes = {r[1] for r in db.execute("PRAGMA index_list(quiz_answers)").fetchall()}
     assert {"quiz_answers_user", "quiz_answers_place"} <= indexes
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert migrate(db, "quiz", LEGACY["quiz"][:2]) == 0
+    assert migrate(db.conn, "quiz", LEGACY["quiz"][:2]) == 0
+    await store.db.close()
     db.close()
 
 

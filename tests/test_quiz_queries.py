@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.model import Place
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
 from content.quiz import store as quiz_store
+from tests.support import query_plan, ready_db, trace_sql
 
 
-async def test_recent_items_reads_the_index_newest_first(tmp_path):
-    db = open_db(tmp_path / "q.db")
-    upgrade(db)
+@pytest.mark.sqlite_only("reads SQLite's query plan")
+async def test_recent_items_reads_the_index_newest_first():
+    db = await ready_db(":memory:")
     store = quiz_store.QuizStore(db)
     await store.channel.latest_post_id()  # the engine's first use reads the dialect's settings
     sent: list[str] = []  # as SQLite saw each statement, with its values in place
-    db.conn.set_trace_callback(sent.append)
+    await trace_sql(db, sent.append)
     assert await store.channel.recent_items(Place("slack", "T1", "C1"), 10) == set()
-    db.conn.set_trace_callback(None)
-    [sql] = sent  # the store's own statement, as built with Core
+    await trace_sql(db, None)
+    [sql] = [s for s in sent if s.lstrip().upper().startswith("SELECT")]  # the store's own
     assert "ORDER BY quiz_posts.id DESC" in sql
-    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
+    plan = " | ".join(await query_plan(db, sql))
     assert "quiz_posts_place_id" in plan and "TEMP B-TREE" not in plan
-    db.close()
+    await db.close()

@@ -11,7 +11,6 @@ import pytest
 from bot.core.actions import button_value, value_parts
 from bot.core.clock import FakeClock
 from bot.core.inert import one_line
-from bot.storage.db import open_db
 from content.library.models import MODULES, PRINCIPLES
 from content.quiz.store import QuizStore
 from tests.quiz_support import (
@@ -27,7 +26,7 @@ from tests.quiz_support import (
     start_quiz_bot,
     store_of,
 )
-from tests.support import block_actions_body, slack_typed, stop_bot
+from tests.support import block_actions_body, ready_db, slack_typed, stop_bot
 
 BURST_WAIT = 120.0  # two hundred signed requests at once, on a slow runner
 
@@ -531,11 +530,11 @@ async def test_the_same_click_after_a_restart_records_nothing_new(
     finally:
         await stop_bot(second)  # waits for every handler, so a late duplicate would show
     assert len(fake_slack.responses()) == 2  # the repeat was dropped without a word
-    store = QuizStore(open_db(slack_env["SECBOT_DB"]))
+    store = QuizStore(await ready_db(slack_env["SECBOT_DB"]))
     rows = await store.stats.answers(post_id=post_id)
     assert [(r["user_key"], r["correct"]) for r in rows] == [("slack:U2", 1)]
     assert await store.channel.counts(post_id) == (1, 1)
-    store.db.close()
+    await store.db.close()
     assert len(updates(fake_slack)) == n_updates  # and the count was not touched
 
 

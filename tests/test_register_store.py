@@ -10,10 +10,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.core.model import Actor
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
 from incidents.register.model import Access, Details, Person
 from incidents.register.store import DuplicateAccount, RegisterStore
+from tests.support import ready_db
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 ADMIN = Actor("slack", "UADMIN", "Ada Admin")
@@ -43,10 +42,10 @@ def press_x(**changes) -> Details:
 
 
 @pytest.fixture
-def store(tmp_path) -> RegisterStore:
-    db = open_db(tmp_path / "register.db")
-    upgrade(db)
-    return RegisterStore(db)
+async def store(tmp_path):
+    db = await ready_db(tmp_path / "register.db")
+    yield RegisterStore(db)
+    await db.close()
 
 
 async def test_an_account_is_kept_whole_and_seen_only_in_its_tenant(store):

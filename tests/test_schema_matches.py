@@ -16,9 +16,8 @@ from sqlalchemy import TEXT, Date, UniqueConstraint, inspect
 import bot
 import content
 import incidents
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
-from bot.storage.sql import engine_for, metadata
+from bot.storage.sql import metadata
+from tests.support import ready_db
 
 # Tables Alembic itself keeps, or SQLite does.
 NOT_OURS = {"alembic_version", "sqlite_sequence"}
@@ -66,20 +65,19 @@ def _primary_key_nullability(difference) -> bool:
     return kind == "modify_nullable" and key and (was, now) == (True, False)
 
 
-def test_declared_tables_match_the_migrated_database(tmp_path):
+async def test_declared_tables_match_the_migrated_database(tmp_path):
     _import_everything()
     declared = set(metadata.tables)
     assert {"inbox", "dead_letters", "processed_deliveries"} <= declared
 
-    db = open_db(tmp_path / "schema.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "schema.db")
 
     def include_name(name, type_, parent_names):
         if type_ == "table":
             return name in declared
         return True
 
-    with engine_for(db).connect() as conn:
+    def compare(conn):
         context = MigrationContext.configure(
             conn, opts={"include_name": include_name, "compare_type": True}
         )
@@ -90,6 +88,10 @@ def test_declared_tables_match_the_migrated_database(tmp_path):
             t: [tuple(u["column_names"]) for u in found.get_unique_constraints(t)]
             for t in declared
         }
+        return differences, on_disk, unique
+
+    async with db.engine.connect() as conn:
+        differences, on_disk, unique = await conn.run_sync(compare)
+    await db.close()
     assert [d for d in differences if not _same_on_sqlite(d, unique)] == []
     assert declared <= on_disk - NOT_OURS  # nothing declared that no migration makes
-    db.close()

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.clock import FakeClock
-from bot.storage.db import open_db
 from bot.storage.pauses import RatePauses, SharedPauses
-from bot.storage.schema import upgrade
 from tests.fakes.pagerduty import FakePagerDuty
+from tests.support import ready_db
 from tests.test_paging_harness import info, pd_target, routing, start_paging
 
 T0 = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)
@@ -49,8 +48,7 @@ async def test_a_providers_retry_after_seen_by_one_instance_holds_back_another(t
 
 
 async def test_the_longer_pause_wins_and_each_instance_reads_the_others(tmp_path):
-    db = open_db(tmp_path / "p.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "p.db")
     store = RatePauses(db)
     a, b = SharedPauses(store, "tips"), SharedPauses(store, "tips")
     a[("slack", "T1")] = T0 + timedelta(seconds=30)
@@ -62,4 +60,4 @@ async def test_the_longer_pause_wins_and_each_instance_reads_the_others(tmp_path
     await a.sync(T0 + timedelta(seconds=31))
     assert a.get(("slack", "T1")) is None  # over
     assert await store.forget_over(T0 + timedelta(seconds=31)) == 1
-    db.close()
+    await db.close()

@@ -13,10 +13,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack.door import MAX_FORM_FIELDS, form_fields
-from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
 from content.quiz.feature import Quiz
-from tests.support import kept_slack, sign_slack, slash_command_body, start_bot, stop_bot
+from tests.support import (
+    kept_slack,
+    ready_db,
+    sign_slack,
+    slash_command_body,
+    start_bot,
+    stop_bot,
+)
 
 
 async def test_url_verification_is_answered_and_nothing_is_kept(running, fake_slack):
@@ -89,12 +95,12 @@ async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
     checked it on arrival, so the consumer handles it."""
     first = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     await stop_bot(first)
-    db = open_db(slack_env["SECBOT_DB"])
+    db = await ready_db(slack_env["SECBOT_DB"])
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("late"), trigger_id="late.1"
     )
     await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC) - timedelta(minutes=10))
-    db.close()
+    await db.close()
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:
         replies = await fake_slack.wait_for(lambda s: s.responses())

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from bot.storage.db import open_db
 from bot.storage.deliveries import DeliveryStore
 from bot.storage.inbox import Inbox
-from tests.support import kept_slack, slash_command_body, start_bot, stop_bot
+from tests.support import kept_slack, ready_db, slash_command_body, start_bot, stop_bot
 
 
 async def test_handled_deliveries_leave_nothing_kept(running, fake_slack):
@@ -26,7 +25,7 @@ async def test_a_delivery_left_by_a_dead_process_is_handled_at_start_up(
     # handler ran, one after claiming the delivery but before finishing it.
     first = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     await stop_bot(first)
-    db = open_db(slack_env["SECBOT_DB"])
+    db = await ready_db(slack_env["SECBOT_DB"])
     now = datetime.now(UTC)
     for trigger in ("dead.1", "dead.2"):
         body = dict(
@@ -41,7 +40,7 @@ async def test_a_delivery_left_by_a_dead_process_is_handled_at_start_up(
         )
         await Inbox(db).add("slack", "command", body, now)
     await DeliveryStore(db).claim("slack:cmd:dead.2", now)
-    db.close()
+    await db.close()
 
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:

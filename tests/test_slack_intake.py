@@ -12,9 +12,15 @@ import pytest
 
 from bot.adapters.slack import intake as slack_intake
 from bot.retry import RetryPolicy
-from bot.storage.db import open_db
 from bot.storage.inbox import RAW, Inbox
-from tests.support import eventually, kept_slack, slash_command_body, start_bot, stop_bot
+from tests.support import (
+    eventually,
+    kept_slack,
+    ready_db,
+    slash_command_body,
+    start_bot,
+    stop_bot,
+)
 
 
 @pytest.fixture
@@ -81,12 +87,12 @@ async def test_deliveries_left_by_a_crash_survive_a_failed_auth_test_at_start_up
 ):
     first = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     await stop_bot(first)
-    db = open_db(slack_env["SECBOT_DB"])
+    db = await ready_db(slack_env["SECBOT_DB"])
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("crash"), trigger_id="crash.1"
     )
     await Inbox(db).add_raw("slack", RAW, body, datetime.now(UTC))
-    db.close()
+    await db.close()
     fake_slack.method_errors["auth.test"] = "fatal_error"
     second = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:

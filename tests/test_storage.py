@@ -11,50 +11,63 @@ from bot.core.clock import FakeClock
 from bot.storage import deliveries
 from bot.storage.db import migrate, open_db
 from bot.storage.schema import upgrade
-from tests.support import eventually, start_bot, stop_bot
+from tests.support import (
+    database_url_for,
+    eventually,
+    raw_file,
+    ready_db,
+    sqlite_file,
+    start_bot,
+    stop_bot,
+)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 def test_migrations_run_once_in_order_and_only_new_steps_later(tmp_path):
-    db = open_db(tmp_path / "m.db")
+    db = sqlite_file(tmp_path / "m.db")
     steps = ["CREATE TABLE a (x INTEGER)", "ALTER TABLE a ADD COLUMN y TEXT"]
-    assert migrate(db, "demo", steps) == 2
-    assert migrate(db, "demo", steps) == 0  # applied steps are never re-run
-    assert migrate(db, "demo", [*steps, "CREATE INDEX a_y ON a (y)"]) == 1
+    assert migrate(db.conn, "demo", steps) == 2
+    assert migrate(db.conn, "demo", steps) == 0  # applied steps are never re-run
+    assert migrate(db.conn, "demo", [*steps, "CREATE INDEX a_y ON a (y)"]) == 1
     versions = db.execute(
         "SELECT version FROM schema_migrations WHERE domain = 'demo' ORDER BY version"
     ).fetchall()
     assert [v[0] for v in versions] == [1, 2, 3]
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.sqlite_only("checks SQLite's own journal mode (WAL)")
+async def test_the_app_opens_sqlite_in_wal_mode(tmp_path):
+    db = await ready_db(tmp_path / "w.db")
+    await db.close()
+    assert sqlite_file(tmp_path / "w.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_failing_step_rolls_back_and_is_not_recorded(tmp_path):
-    db = open_db(tmp_path / "m.db")
+    db = sqlite_file(tmp_path / "m.db")
     bad = ["CREATE TABLE b (x INTEGER); INSERT INTO b VALUES (1); INSERT INTO nowhere VALUES (1)"]
     with pytest.raises(sqlite3.OperationalError):
-        migrate(db, "demo", bad)
+        migrate(db.conn, "demo", bad)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'b'").fetchone() is None
     assert db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 0
 
 
 async def test_prune_forgets_only_old_deliveries(tmp_path):
-    db = open_db(tmp_path / "d.db")
-    upgrade(db)
+    db = await ready_db(tmp_path / "d.db")
     store = deliveries.DeliveryStore(db)
     assert await store.claim("old", T0 - timedelta(days=8))
     assert await store.claim("recent", T0 - timedelta(days=6))
     assert await store.prune(T0) == 1
     assert not await store.seen("old") and await store.seen("recent")
     assert await store.claim("old", T0)  # an id seen again after a week counts as new
+    await db.close()
 
 
 async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     path = tmp_path / "p.db"
-    db = open_db(path)
-    upgrade(db)
+    db = await ready_db(path)
     await deliveries.DeliveryStore(db).claim("slack:evt:ancient", T0 - timedelta(days=30))
-    db.close()
+    await db.close()
 
     clock = FakeClock(T0)
     bot = await start_bot({"SECBOT_DB": str(path)}, clock=clock, features=[], content=False)
@@ -75,9 +88,10 @@ async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
         await stop_bot(bot)
 
 
-def test_web_chat_next_version_reads_an_index(tmp_path):
-    db = open_db(tmp_path / "w.db")
-    upgrade(db)
+@pytest.mark.sqlite_only("reads SQLite's query plan")
+async def test_web_chat_next_version_reads_an_index(tmp_path):
+    await (await ready_db(tmp_path / "w.db")).close()
+    db = sqlite_file(tmp_path / "w.db")
     plan = " | ".join(
         r[3]
         for r in db.execute(
@@ -88,7 +102,7 @@ def test_web_chat_next_version_reads_an_index(tmp_path):
     db.close()
 
 
-# --- Core statements on the shared connection (bot/storage/sql.py) ---------------------
+# --- Core statements on the asynchronous engine (bot/storage/sql.py) -------------------
 
 _demo = None
 
@@ -108,59 +122,27 @@ def _demo_table():
     return _demo
 
 
-def _demo_db(tmp_path):
-    from bot.storage.sql import engine_for
-
-    db = open_db(tmp_path / "core.db")
-    _demo_table().metadata.create_all(engine_for(db))
+async def _demo_db(tmp_path):
+    """A database of its own with the demo table: the SQLite file, or on PostgreSQL the
+    database that stands for it."""
+    path = tmp_path / "core.db"
+    db = open_db(database_url_for(path) or path)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_demo_table().metadata.create_all)
     return db
 
 
-def test_core_statements_join_our_transaction_and_sqlalchemy_ends_none(tmp_path):
-    """SQLAlchemy begins, commits and rolls back nothing: `transaction(db)` does, so Core
-    statements inside it commit together, and one that fails (and is caught) leaves the
-    transaction open for the rest."""
-    from sqlalchemy import func, insert, select
-
-    from bot.storage.db import transaction
-    from bot.storage.sql import run
-
-    db, demo = _demo_db(tmp_path), _demo_table()
-    other = sqlite3.connect(tmp_path / "core.db")
-    seen: list[str] = []
-    db.conn.set_trace_callback(seen.append)
-    with transaction(db):
-        run(db, insert(demo).values(name="a", at=T0))
-        with pytest.raises(sqlite3.IntegrityError):  # the driver's own error
-            run(db, insert(demo).values(name="a", at=T0))
-        run(db, insert(demo).values(name="b", at=T0))
-        assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 0  # not yet
-    assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 2
-    verbs = [s.split()[0].upper() for s in seen]
-    assert verbs == ["BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"]
-
-    with pytest.raises(RuntimeError), transaction(db):
-        run(db, insert(demo).values(name="c", at=T0))
-        raise RuntimeError("the store call fails half-way")
-    assert run(db, select(func.count()).select_from(demo)).scalar() == 2
-    assert not db.conn.in_transaction
-
-    run(db, insert(demo).values(name="d", at=T0))  # outside a transaction: autocommit
-    assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 3
-    other.close()
-    db.close()
-
-
 async def test_atomic_commits_together_joins_an_outer_one_and_rolls_back_on_error(tmp_path):
-    """The asynchronous API every store moves to (`execute`, `atomic`): statements in one
-    `atomic` block commit together, a nested block joins the outer one, and an error rolls
-    the whole block back."""
+    """Statements in one `atomic` block commit together (another connection sees none of
+    them before the end), a nested block joins the outer one, an error rolls the whole
+    block back, and a failing statement raises SQLAlchemy's driver-neutral error."""
     from sqlalchemy import func, insert, select
+    from sqlalchemy.exc import IntegrityError
 
     from bot.storage.sql import atomic, execute
 
-    db, demo = _demo_db(tmp_path), _demo_table()
-    other = sqlite3.connect(tmp_path / "core.db")
+    db, demo = await _demo_db(tmp_path), _demo_table()
+    other = raw_file(tmp_path / "core.db")
     async with atomic(db):
         await execute(db, insert(demo).values(name="a", at=T0))
         async with atomic(db):
@@ -172,10 +154,14 @@ async def test_atomic_commits_together_joins_an_outer_one_and_rolls_back_on_erro
         async with atomic(db):
             await execute(db, insert(demo).values(name="c", at=T0))
             raise RuntimeError("the store call fails half-way")
+    with pytest.raises(IntegrityError):
+        await execute(db, insert(demo).values(name="a", at=T0))
     assert (await execute(db, select(func.count()).select_from(demo))).scalar() == 2
-    assert not db.conn.in_transaction
+
+    await execute(db, insert(demo).values(name="d", at=T0))  # outside a block: autocommit
+    assert other.execute("SELECT COUNT(*) FROM demo").fetchone()[0] == 3
     other.close()
-    db.close()
+    await db.close()
 
 
 async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
@@ -183,7 +169,7 @@ async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
 
     from bot.storage.sql import DB_ERRORS, atomic, execute, savepoint
 
-    db, demo = _demo_db(tmp_path), _demo_table()
+    db, demo = await _demo_db(tmp_path), _demo_table()
     async with atomic(db):
         await execute(db, insert(demo).values(name="a", at=T0))
         with pytest.raises(DB_ERRORS):
@@ -194,66 +180,86 @@ async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
     names = (await execute(db, select(demo.c.name).order_by(demo.c.name))).scalars().all()
     assert names == ["a", "c"]
     assert (await execute(db, select(func.count()).select_from(demo))).scalar() == 2
-    db.close()
+    await db.close()
 
 
-def test_one_engine_per_database(tmp_path):
-    from bot.storage.sql import engine_for
+async def test_concurrent_read_modify_writes_in_atomic_lose_no_update(tmp_path):
+    """The point of `atomic` once statements really interleave: 50 coroutines each read a
+    counter and write it back plus one; inside `atomic` (BEGIN IMMEDIATE on SQLite, the
+    deciding read FOR UPDATE on PostgreSQL) none is lost."""
+    import asyncio
 
-    db, second = open_db(tmp_path / "a.db"), open_db(tmp_path / "b.db")
-    assert engine_for(db) is engine_for(db)
-    assert engine_for(db) is not engine_for(second)
-    db.close()
-    second.close()
+    from sqlalchemy import insert, select, update
+
+    from bot.storage.sql import atomic, execute
+
+    db, demo = await _demo_db(tmp_path), _demo_table()
+    await execute(db, insert(demo).values(id=1, name="0", at=T0))
+
+    async def bump() -> None:
+        async with atomic(db):
+            query = select(demo.c.name).where(demo.c.id == 1).with_for_update()
+            row = (await execute(db, query)).scalar()  # FOR UPDATE: PostgreSQL's row lock
+            await asyncio.sleep(0)  # let the others run between the read and the write
+            await execute(db, update(demo).where(demo.c.id == 1).values(name=str(int(row) + 1)))
+
+    await asyncio.gather(*(bump() for _ in range(50)))
+    assert (await execute(db, select(demo.c.name))).scalar() == "50"
+    await db.close()
 
 
-def test_utc_datetime_is_aware_in_and_aware_utc_out(tmp_path):
+async def test_utc_datetime_is_aware_in_and_aware_utc_out(tmp_path):
     from datetime import timezone
 
     from sqlalchemy import insert, select
 
-    from bot.storage.sql import run
+    from bot.storage.sql import execute
 
-    db, demo = _demo_db(tmp_path), _demo_table()
+    db, demo = await _demo_db(tmp_path), _demo_table()
     paris = datetime(2026, 6, 1, 11, 30, tzinfo=timezone(timedelta(hours=2)))
-    run(db, insert(demo).values(name="paris", at=paris))
-    at = run(db, select(demo.c.at).where(demo.c.name == "paris")).scalar()
+    await execute(db, insert(demo).values(name="paris", at=paris))
+    at = (await execute(db, select(demo.c.at).where(demo.c.name == "paris"))).scalar()
     assert at == paris and at.tzinfo is UTC and at.hour == 9
-    stored = db.execute("SELECT at FROM demo WHERE name = 'paris'").fetchone()[0]
-    assert stored == "2026-06-01T09:30:00.000000+00:00"  # fixed width, as the quiz wrote it
+    if db.dialect == "sqlite":  # on PostgreSQL it is a TIMESTAMP WITH TIME ZONE
+        stored = sqlite_file(tmp_path / "core.db").execute(
+            "SELECT at FROM demo WHERE name = 'paris'"
+        ).fetchone()[0]
+        assert stored == "2026-06-01T09:30:00.000000+00:00"  # fixed width, as the quiz wrote it
     with pytest.raises(Exception, match="timezone-aware"):
-        run(db, insert(demo).values(name="naive", at=datetime(2026, 6, 1, 9, 30)))
-    db.close()
+        await execute(db, insert(demo).values(name="naive", at=datetime(2026, 6, 1, 9, 30)))
+    await db.close()
 
 
-def test_utc_datetime_reads_every_spelling_already_on_disk_and_orders_with_it(tmp_path):
+async def test_utc_datetime_reads_every_spelling_already_on_disk_and_orders_with_it(tmp_path):
     """The four spellings of a time in today's files all read back as the same aware UTC
     time, and a new value compares with old rows as earlier or later, as before."""
     from sqlalchemy import select
 
-    from bot.storage.sql import run
+    from bot.storage.sql import execute
 
-    db, demo = _demo_db(tmp_path), _demo_table()
+    db, demo = await _demo_db(tmp_path), _demo_table()
     spellings = {
         "plain isoformat": "2026-06-01T09:30:00+00:00",
         "plain isoformat with microseconds": "2026-06-01T09:30:00.250000+00:00",
         "quiz iso": "2026-06-01T09:30:00.000000+00:00",
         "tips and paging": "2026-06-01T09:30:00.000000Z",
     }
+    raw = sqlite_file(tmp_path / "core.db")
     for name, text in spellings.items():
-        db.execute("INSERT INTO demo (name, at) VALUES (?, ?)", [name, text])
-    rows = dict(run(db, select(demo.c.name, demo.c.at)).all())
+        raw.execute("INSERT INTO demo (name, at) VALUES (?, ?)", [name, text])
+    raw.close()
+    rows = dict((await execute(db, select(demo.c.name, demo.c.at))).all())
     whole = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
     assert rows["plain isoformat with microseconds"] == whole + timedelta(microseconds=250000)
     assert all(rows[n] == whole for n in spellings if "microseconds" not in n)
     assert all(at.tzinfo is UTC for at in rows.values())
 
-    earlier = run(db, select(demo.c.name).where(demo.c.at < whole - timedelta(seconds=1)))
-    later = run(db, select(demo.c.name).where(demo.c.at > whole + timedelta(seconds=1)))
-    assert earlier.all() == [] and later.all() == []
+    earlier = select(demo.c.name).where(demo.c.at < whole - timedelta(seconds=1))
+    later = select(demo.c.name).where(demo.c.at > whole + timedelta(seconds=1))
+    assert (await execute(db, earlier)).all() == [] and (await execute(db, later)).all() == []
     within = select(demo.c.name).where(demo.c.at < whole + timedelta(hours=1))
-    assert len(run(db, within).all()) == 4
-    db.close()
+    assert len((await execute(db, within)).all()) == 4
+    await db.close()
 
 
 # --- the schema: Alembic at start and for operators (bot/storage/schema.py) -------------
@@ -290,10 +296,10 @@ def test_operators_upgrade_and_inspect_the_schema_by_hand(tmp_path):
     assert now.stdout.strip() == f"Schema revision {head()}: up to date."
 
 
-def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_path):
+async def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_path):
     path = tmp_path / "newer.db"
-    db = open_db(path)
-    upgrade(db)
+    await (await ready_db(path)).close()
+    db = sqlite_file(path)
     db.execute("UPDATE alembic_version SET version_num = '9999'")  # a later secbot's
     db.close()
     for args in [(), ("db", "upgrade")]:
@@ -302,21 +308,24 @@ def test_a_schema_newer_than_the_code_refuses_to_start_with_one_line(tmp_path):
         problem = [line for line in proc.stderr.splitlines() if "9999" in line]
         assert len(problem) == 1 and "newer than this secbot knows" in problem[0]
         assert str(path) in problem[0] and "Traceback" not in proc.stderr
-    db = open_db(path)
+    db = sqlite_file(path)
     assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999"
     db.close()
 
 
-def test_the_upgrade_is_one_transaction(tmp_path):
+async def test_the_upgrade_is_one_transaction(tmp_path):
     """A step that fails leaves the file as it was: no table, no revision, no record."""
+    from sqlalchemy.exc import OperationalError
+
     from bot.storage.migrations.legacy import LEGACY
 
-    db = open_db(tmp_path / "half.db")
-    migrate(db, "core.teams", LEGACY["core.teams"][:2])
+    db = sqlite_file(tmp_path / "half.db")
+    migrate(db.conn, "core.teams", LEGACY["core.teams"][:2])
     db.execute("CREATE TABLE inbox (clash INTEGER)")  # core.inbox's first step will fail
-    with pytest.raises(sqlite3.OperationalError):
-        upgrade(db)
-    assert not db.conn.in_transaction
+    engine_db = open_db(tmp_path / "half.db")
+    with pytest.raises(OperationalError):
+        await upgrade(engine_db)
+    await engine_db.close()
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "alembic_version" not in tables and "processed_deliveries" not in tables
     done = db.execute("SELECT domain, version FROM schema_migrations ORDER BY 1, 2").fetchall()

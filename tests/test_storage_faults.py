@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from app import SERVICES
-from bot.storage.db import open_db
 from tests.support import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,7 @@ async def _get(running, path: str) -> tuple[int, dict]:
         return r.status, await r.json()
 
 
+@pytest.mark.sqlite_only("holds the SQLite file's write lock from another process")
 async def test_a_write_lock_held_by_another_process_fails_readiness_not_liveness(running):
     status, body = await _get(running, "readyz")
     assert (status, body["ready"]) == (200, True)
@@ -64,14 +66,23 @@ async def test_a_write_lock_held_by_another_process_fails_readiness_not_liveness
     assert (status, body) == (200, {"ready": True, "database": "writable"})
 
 
+def _query_only(dbapi_connection, record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
+
+
+@pytest.mark.sqlite_only("makes the SQLite connection query_only")
 async def test_the_doors_answer_503_when_a_write_fails_and_lose_nothing(running):
     status, _ = await running.web_send(text="help", request_id="before")
     assert status == 200
     kept = await running.web_messages()
-    conn = running.app[SERVICES].db.conn
-    # SQLite refuses every write on this connection exactly as for a read-only file or
-    # file system ("attempt to write a readonly database"), and lets reads through.
-    conn.execute("PRAGMA query_only = ON")
+    engine = running.app[SERVICES].db.engine
+    # SQLite refuses every write on connections made like this exactly as for a read-only
+    # file or file system ("attempt to write a readonly database"), and lets reads
+    # through; the pool is emptied so that every connection from now on is one of them.
+    event.listen(engine.sync_engine, "connect", _query_only)
+    await engine.dispose()
     try:
         status, data = await running.web_send(text="quiz", request_id="during")
         assert status == 503
@@ -87,7 +98,8 @@ async def test_the_doors_answer_503_when_a_write_fails_and_lose_nothing(running)
         status, body = await running.teams_say("help", personal=True)
         assert (status, body) == (503, {"error": "secbot can't save this just now"})
     finally:
-        conn.execute("PRAGMA query_only = OFF")
+        event.remove(engine.sync_engine, "connect", _query_only)
+        await engine.dispose()
     # Once the database mends, the same send (the page sends it again) goes through.
     status, data = await running.web_send(text="help", request_id="during")
     assert (status, data) == (200, {"ok": True})
@@ -119,9 +131,12 @@ def _start(env: dict[str, str], tmp_path: Path) -> str:
     return proc.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.sqlite_only("a read-only SQLite file")
 def test_a_read_only_database_file_refuses_start(tmp_path):
     db_path = tmp_path / "ro.db"
-    open_db(db_path).conn.close()
+    made = sqlite3.connect(db_path)
+    made.execute("PRAGMA journal_mode=WAL")
+    made.close()
     db_path.chmod(0o444)
     last = _start({"SECBOT_DB": str(db_path)}, tmp_path)
     assert last == (
@@ -130,6 +145,7 @@ def test_a_read_only_database_file_refuses_start(tmp_path):
     )
 
 
+@pytest.mark.sqlite_only("a SQLite file that is not a database")
 def test_a_file_that_is_not_a_database_refuses_start(tmp_path):
     db_path = tmp_path / "junk.db"
     db_path.write_bytes(b"\x00\xff" * 4096)
@@ -183,6 +199,7 @@ def test_settings_that_are_not_finite_or_out_of_range_refuse_start(
     assert last == f"secbot can't start: {name} must be {expected}, not {value!r}"
 
 
+@pytest.mark.sqlite_only("renames a table in the SQLite file under the app's feet")
 async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_slack):
     """If the database refuses the write, Slack gets a 503 (and retries) rather than a
     200 for a delivery that would then be lost; once it can be kept, it is handled."""
@@ -190,8 +207,12 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
 
     from tests.support import slash_command_body
 
-    other = sqlite3.connect(running.settings.db_path, isolation_level=None)
+    other = sqlite3.connect(running.settings.db_path, isolation_level=None, timeout=30)
+    # The write lock first (waiting for it): the app's workers write meanwhile, and a
+    # statement that reads and then writes would fail at once on a stale snapshot.
+    other.execute("BEGIN IMMEDIATE")
     other.execute("ALTER TABLE inbox RENAME TO inbox_away")
+    other.execute("COMMIT")
     body = slash_command_body(
         "/secbot", "help", response_url=fake_slack.response_url("retry"), trigger_id="r.1"
     )
@@ -199,7 +220,9 @@ async def test_a_delivery_that_cannot_be_kept_is_not_acknowledged(running, fake_
         first = await running.slack_post(body)
         assert first.status == 503
     finally:
+        other.execute("BEGIN IMMEDIATE")
         other.execute("ALTER TABLE inbox_away RENAME TO inbox")
+        other.execute("COMMIT")
         other.close()
     retry = await running.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
     assert retry.status == 200

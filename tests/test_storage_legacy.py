@@ -15,7 +15,7 @@ from bot.core import DeliveryFailed
 from bot.core.model import Message, Place, Section
 from tests import incident_support
 from tests.incident_support import buttons, card_text
-from tests.support import start_bot, stop_bot
+from tests.support import ready_db, sqlite_file, start_bot, stop_bot
 from tests.test_incident_checklist import TEAM, by_id, click, expected_phase, web_incident
 from tests.test_output_safety import db_bytes
 
@@ -31,13 +31,12 @@ async def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
     from datetime import UTC, datetime
 
     from bot.core.model import Actor, Place
-    from bot.storage.db import migrate, open_db
+    from bot.storage.db import migrate
     from bot.storage.migrations.legacy import LEGACY
-    from bot.storage.schema import upgrade
     from incidents.store import IncidentStore
 
-    db = open_db(tmp_path / "old.db")
-    migrate(db, "incidents", LEGACY["incidents"][:1])  # as the main of that time left it
+    db = sqlite_file(tmp_path / "old.db")
+    migrate(db.conn, "incidents", LEGACY["incidents"][:1])  # as the main of that time left it
     origin = {"platform": "slack", "workspace": "TOLD", "channel": "C1", "is_direct": False,
               "thread": None}  # fmt: skip
     db.execute(
@@ -51,8 +50,8 @@ async def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
         " assignee_name) VALUES ('SEC-2026-0001', 'contain-password', 0, 'contain', 'x',"
         " 'slack:USTEP', 'Step')"
     )
-    upgrade(db)  # revision 0001 applies the steps it lacks
-    store = IncidentStore(db)
+    db.close()
+    store = IncidentStore(await ready_db(tmp_path / "old.db"))  # 0001 applies what it lacks
     assert (await store.get("SEC-2026-0001")).tenant == "slack:TOLD"
     assert {p[0] for p in await store.people.all("SEC-2026-0001")} == {
         "slack:UREP", "slack:ULEAD", "slack:USTEP"
@@ -63,7 +62,7 @@ async def test_existing_incidents_get_their_origin_tenant_and_people(tmp_path):
         origin=Place("slack", "TOLD", "C1", enterprise="EORG"),
     )
     assert new.tenant == "slack:EORG"
-    db.close()
+    await store.db.close()
 
 
 async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(tmp_path):
@@ -71,15 +70,14 @@ async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(t
     read as answers in words and today's phases, and their checklists still render."""
     from zoneinfo import ZoneInfo
 
-    from bot.storage.db import migrate, open_db
+    from bot.storage.db import migrate
     from bot.storage.migrations.legacy import LEGACY
-    from bot.storage.schema import upgrade
     from incidents.checklist_view import checklist
     from incidents.report import build_report
     from incidents.store import IncidentStore
 
-    db = open_db(tmp_path / "old.db")
-    migrate(db, "incidents", LEGACY["incidents"][:3])  # before the issue 15 triage
+    db = sqlite_file(tmp_path / "old.db")
+    migrate(db.conn, "incidents", LEGACY["incidents"][:3])  # before the issue 15 triage
     origin = {"platform": "web", "workspace": "local", "channel": "c", "is_direct": False,
               "thread": None}  # fmt: skip
     db.execute(
@@ -95,8 +93,8 @@ async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(t
             " VALUES ('SEC-2026-0002', ?, ?, ?, ?)",
             [sid, i, phase, f"Do {sid}"],
         )
-    upgrade(db)
-    store = IncidentStore(db)
+    db.close()
+    store = IncidentStore(await ready_db(tmp_path / "old.db"))
     inc = await store.get("SEC-2026-0002")
     assert (inc.access, inc.harmful, inc.personal_data, inc.kind) == ("no", "yes", None, "hijack")
     steps = await store.steps.all(inc.id)
@@ -105,7 +103,7 @@ async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(t
     assert "Do evidence-capture" in shown and "First 15 minutes" in shown
     md = build_report(inc, steps, [], [], None, ZoneInfo("Europe/London"))
     assert "### First 15 minutes" in md and "### Harden and review" in md
-    db.close()
+    await store.db.close()
 
 
 async def test_secret_values_stored_before_are_removed_at_start(
@@ -156,7 +154,7 @@ async def test_proactive_posts_use_only_references_a_token_vouched_for(tmp_path,
     try:
         assert (await dev.teams_say("help", personal=True, conversation=CONV))[0] == 201
         await fake_connector.wait_for(lambda s: s.sent())
-        dev.app[SERVICES].db.execute(
+        sqlite_file(db).execute(
             "INSERT INTO teams_conversations (conversation_id, reference, tenant_id,"
             " is_personal, active, updated_at, trust) SELECT 'a:legacy', reference, tenant_id,"
             " is_personal, 1, updated_at, NULL FROM teams_conversations"
@@ -230,17 +228,20 @@ def _renamed(rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return out
 
 
-def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
+async def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
     from bot.storage.db import open_db
     from bot.storage.migrations.legacy import LEGACY
     from bot.storage.schema import head, status, upgrade
 
-    db = open_db(_legacy_copy(tmp_path))
+    path = _legacy_copy(tmp_path)
+    db = sqlite_file(path)
     before = _every_row(db)
     assert before and all(before.values()), "the fixture has rows in every table"
-    assert status(db).current is None
-    upgrade(db)
-    assert status(db).current == head()
+    engine_db = open_db(path)
+    assert (await status(engine_db)).current is None
+    await upgrade(engine_db)
+    assert (await status(engine_db)).current == head()
+    await engine_db.close()
     columns = {t: list(found[0]) for t, found in before.items()}
     after = _every_row(db, columns)
     # Tables a later revision added start empty (0002: incident_checklists).
@@ -292,9 +293,7 @@ async def test_an_incident_stored_before_this_change_still_works(
     finally:
         await stop_bot(first)
     # The database as it was before (revision 0001): none of the new columns or table.
-    from bot.storage.db import open_db
-
-    db = open_db(env["SECBOT_DB"])
+    db = sqlite_file(env["SECBOT_DB"])
     for column in ("help_by", "help_name", "help_at"):
         db.execute(f"ALTER TABLE incident_steps DROP COLUMN {column}")
     db.execute("DROP TABLE incident_checklists")
@@ -308,6 +307,8 @@ async def test_an_incident_stored_before_this_change_still_works(
     ):  # fmt: skip
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("DROP TABLE IF EXISTS incident_holding_lines")  # 0004
+    for column in ("claimed_by", "lease_until"):  # 0012 (the fan-out's leases)
+        db.execute(f"ALTER TABLE tip_deliveries DROP COLUMN {column}")
     for table in ("incident_timers", "incident_ico"):  # 0005 (the ICO clock, reminders)
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in ("audit_log", "privacy_keys"):  # 0007 (audit log, people's rights)
@@ -326,7 +327,7 @@ async def test_an_incident_stored_before_this_change_still_works(
         for column in ("claimed_by", "lease_until") + (("claims",) if table == "inbox" else ()):
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     db.execute("UPDATE alembic_version SET version_num = '0001'")
-    db.conn.close()
+    db.close()
 
     second = await start_bot(env, slack=fake_slack, connector=fake_connector,
                              content=content_library)  # fmt: skip

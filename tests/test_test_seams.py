@@ -22,17 +22,18 @@ RAW_SQL_ALLOWED = {
     "test_storage_faults.py": "disk, lock and corruption faults; the inbox table gone",
     "test_storage_legacy.py": "databases from before: rows written in an old shape",
     "fixtures/build_legacy_db.py": "run by the code of that time: the rows no flow reaches",
-    "test_quiz_queries.py": "the quiz store's query plans (EXPLAIN QUERY PLAN)",
-    "test_tips_scale.py": "statements per tip and their query plans at scale",
     "test_tips_batching.py": "the batched writer's commits, seen from another connection",
     "test_quiz_engine.py": "the UNIQUE keys refuse a second answer; a migration keeps answers",
     "test_exactly_once.py": "crash simulation: a post or card whose id never came back",
     "test_dead_letters.py": "crash simulation: inbox rows interrupted mid-attempt",
+    "support.py": (
+        "raw_file, kept_slack, admin_sql: the database by hand for those above, and"
+        " CREATE and DROP DATABASE on the throwaway PostgreSQL server"
+    ),
     "test_backup.py": (
         "the operator's commands on the file: files that are not secbot's, a connection"
         " holding it open as a running secbot does, deleted rows for vacuum to give back"
     ),
-    "conftest.py": "the throwaway PostgreSQL server: CREATE and DROP DATABASE per test",
 }
 
 # (file, attribute) -> why a test may touch this private attribute.

@@ -16,6 +16,7 @@ from datetime import time
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event, text
 
 from app import SERVICES
 from bot.adapters.slack.transport import SlackTransport
@@ -25,6 +26,7 @@ from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
+from bot.storage.sql import execute
 from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT, UNKNOWN
 from tests.support import stop_bot
@@ -42,16 +44,19 @@ from tests.tips_helpers import (
 
 
 @pytest.fixture
-def ledger_db(tmp_path):
-    db = open_db(tmp_path / "ledger.db")
-    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+async def ledger_db(tmp_path):
+    path = tmp_path / "ledger.db"
+    made = sqlite3.connect(path)
+    made.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    made.close()
+    db = open_db(path)
     yield db
-    db.close()
+    await db.close()
 
 
 def committed_rows(db) -> set[int]:
     """What another connection sees: only committed rows."""
-    other = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other = sqlite3.connect(db.engine.url.database)
     try:
         return {r[0] for r in other.execute("SELECT id FROM t")}
     finally:
@@ -59,13 +64,17 @@ def committed_rows(db) -> set[int]:
 
 
 def insert(db, i: int):
-    return lambda: db.conn.execute("INSERT INTO t (id, v) VALUES (?, 'x')", [i]).rowcount
+    async def write() -> int:
+        statement = text("INSERT INTO t (id, v) VALUES (:i, 'x')")
+        return (await execute(db, statement, {"i": i})).rowcount
+
+    return write
 
 
 async def test_writes_of_one_loop_turn_share_one_transaction(ledger_db):
     ledger = BatchedWriter(ledger_db)
     commits: list[str] = []
-    ledger_db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    event.listen(ledger_db.engine.sync_engine, "commit", lambda conn: commits.append("COMMIT"))
     futures = [ledger.submit(insert(ledger_db, i)) for i in range(5)]
     ledger.record(insert(ledger_db, 99))
     assert committed_rows(ledger_db) == set()  # nothing is written before the flush
@@ -351,5 +360,10 @@ async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, cl
     row_id = await tips.scheduler.claim(sub, clock.now(), kind="manual", due=clock.now())
     row = await tips.store.ledger.get_delivery(row_id)
     results = await asyncio.gather(tips.fanout.send(row), tips.fanout.send(row))
-    assert sorted(r.status for r in results) == ["sent", "skipped"], results
+    # The worker (woken when this instance took the lead) may be a third sender: at most
+    # one of the senders posts, and the channel sees the tip exactly once.
+    assert [r.status for r in results].count("sent") <= 1, results
+    assert {r.status for r in results} <= {"sent", "skipped"}, results
+    await eventually(lambda: len(tip_posts(fake_slack, "C001")) == 1)
+    await tips.checked()
     assert len(tip_posts(fake_slack, "C001")) == 1

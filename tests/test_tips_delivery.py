@@ -13,9 +13,8 @@ import pytest
 from app import SERVICES
 from bot.audit import AuditLog
 from bot.core.model import Place
-from bot.storage.db import open_db
 from content.tips.store import SENT, UNKNOWN, TipStore
-from tests.support import stop_bot
+from tests.support import ready_db, stop_bot
 from tests.tips_helpers import (
     checked,
     eventually,
@@ -242,11 +241,11 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
     passes = [r.getMessage() for r in caplog.records if "fan-out of" in r.getMessage()]
     assert passes == ["tips: fan-out of 6: 4 deferred, 2 sent"]
     assert sorted(p["channel"] for p in tip_posts(fake_slack)) == sorted(started)
-    db = open_db(bot.settings.db_path)  # the app closed its connection on the way out
+    db = await ready_db(bot.settings.db_path)  # the app closed its own on the way out
     try:
         statuses = Counter(d.status for d in await TipStore(db).ledger.deliveries())
     finally:
-        db.close()
+        await db.close()
     assert statuses == {SENT: 2, "pending": 4}  # nothing "sending", so nothing unknown
 
     await clock.advance(minutes=5)

@@ -251,9 +251,10 @@ async def test_votes_one_per_person_per_tip_per_channel_and_changeable(bot, fake
         ("U1", "C1", "not-useful"),  # changed
         ("U1", "C2", "useful"),  # another channel counts separately
     ]
-    for user, channel, choice in clicks:
+    for n, (user, channel, choice) in enumerate(clicks, start=1):
+        # One at a time, as people click: each answered before the next.
         await bot.click("tip:vote", f"tip-t02|{choice}", user=user, channel=channel)
-    await fake_slack.wait_for(lambda s: len(s.responses()) >= len(clicks) or None)
+        await fake_slack.wait_for(lambda s, n=n: len(s.responses()) >= n or None)
     texts = [r["text"] for r in fake_slack.responses()]
     assert any("already marked" in t for t in texts)
     assert any("now find this tip not useful" in t for t in texts)

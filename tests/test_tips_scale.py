@@ -9,31 +9,31 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.model import Place
-from bot.storage.db import open_db
-from bot.storage.schema import upgrade
+from bot.storage.sql import execute
 from content.tips.pacing import Pacer
 from content.tips.schedule import EVERY_DAY, Schedule
 from content.tips.scheduler import PAGE
-from content.tips.store import SENT, TipStore
-from tests.support import stop_bot
+from content.tips.store import SENT, Claim, TipStore
+from content.tips.store.tables import tip_deliveries
+from tests.support import query_plan, ready_db, stop_bot, trace_sql
 from tests.tips_helpers import MONDAY_0800, checked, tip_posts, tips_of
 
 
 async def seed(db_path: str, channels: list[str], at: time, now: datetime) -> None:
     """Subscriptions written straight into the database, as a migration or an import
     would: no next due time yet, so the worker's start-up must work it out."""
-    db = open_db(db_path)
+    db = await ready_db(db_path)
     try:
-        upgrade(db)
         store = TipStore(db)
         for ch in channels:
             await store.subscriptions.subscribe(
                 Place("slack", "T111", ch), Schedule(at, EVERY_DAY), "seed", now
             )
     finally:
-        db.close()
+        await db.close()
 
 
 async def test_seeded_channels_due_a_minute_ago_are_all_served_once_at_start_up(
@@ -78,15 +78,15 @@ WHOLE_TABLE_OK = (
 )
 
 
+@pytest.mark.sqlite_only("reads SQLite's query plans")
 async def test_every_fan_out_query_is_served_by_an_index():
     """No query a fan-out runs per channel (or per page) scans a table or sorts it: with
     10,000 channels and a year of ledger rows, each stays a b-tree lookup."""
-    db = open_db(":memory:")
-    upgrade(db)
+    db = await ready_db(":memory:")
     store = TipStore(db)
     now = MONDAY_0800
     statements: list[str] = []
-    db.conn.set_trace_callback(statements.append)
+    await trace_sql(db, statements.append)
     sub_id = await store.subscriptions.subscribe(Place("slack", "T", "C1"), Schedule(), "u", now)
     await store.subscriptions.set_next(sub_id, date(2026, 3, 23), now)
     await store.subscriptions.due(now, limit=PAGE)
@@ -102,11 +102,17 @@ async def test_every_fan_out_query_is_served_by_an_index():
     )
     assert row is not None
     await store.ledger.ready(now)
-    await store.ledger.earliest_retry()
+    await store.ledger.earliest_retry(now)
+    await store.ledger.lease_ends(now)
     await store.ledger.mark_sending(row, now)
     await store.ledger.interrupted()
+    claim = Claim("me", now + timedelta(seconds=15))
+    await store.ledger.claim_page(now, claim, 1000)
+    await store.ledger.renew(claim)
+    await store.ledger.release("me")
+    await store.ledger.settle_in_doubt(now)
     await store.ledger.mark_sent(row, "1", now)
-    await store.ledger.mark_sending_many([row], now)
+    await store.ledger.mark_sending_many([row], now, Claim("me", now + timedelta(seconds=15)))
     await store.ledger.mark_sent_many([(row, "1")], now)
     await store.ledger.retry_later(row, now + timedelta(minutes=1), "x", now)
     await store.ledger.finish(row, "missed", "x", now)
@@ -114,13 +120,13 @@ async def test_every_fan_out_query_is_served_by_an_index():
     await store.subscriptions.counts()
     await store.subscriptions.all(limit=50)
     await store.votes.feedback()
-    db.conn.set_trace_callback(None)
+    await trace_sql(db, None)
 
     checked_any = 0
     for sql in statements:
         if not re.match(r"\s*(SELECT|UPDATE|DELETE)", sql, re.I):
             continue
-        plan = [r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
+        plan = await query_plan(db, sql)
         if any(ok in " ".join(sql.split()) for ok in WHOLE_TABLE_OK):
             continue
         checked_any += 1
@@ -217,8 +223,7 @@ def test_web_chat_is_not_paced():
 async def test_a_flush_of_sent_posts_records_each_its_own_message(n):
     """``mark_sent_many`` writes a flush's rows in a statement per 64 (padded to a few
     cached shapes): every row gets its own message id, and no other row is touched."""
-    db = open_db(":memory:")
-    upgrade(db)
+    db = await ready_db(":memory:")
     store = TipStore(db)
     now = MONDAY_0800
     rows = []
@@ -233,10 +238,12 @@ async def test_a_flush_of_sent_posts_records_each_its_own_message(n):
                 )
             )  # fmt: skip
     *sent, untouched = rows
-    assert await store.ledger.mark_sending_many(rows, now) == set(rows)
+    claim = Claim("me", now + timedelta(seconds=15))
+    assert await store.ledger.mark_sending_many(rows, now, claim) == set(rows)
     await store.ledger.mark_sent_many([(r, f"ts-{r}") for r in sent], now)
     statuses = {d.id: d.status for d in await store.ledger.deliveries()}
     assert statuses == {**{r: SENT for r in sent}, untouched: "sending"}
-    found = db.execute("SELECT id, message_id FROM tip_deliveries").fetchall()
-    assert dict(found) == {**{r: f"ts-{r}" for r in sent}, untouched: None}
-    db.close()
+    t = tip_deliveries.c
+    found = dict((await execute(db, select(t.id, t.message_id))).all())
+    assert found == {**{r: f"ts-{r}" for r in sent}, untouched: None}
+    await db.close()

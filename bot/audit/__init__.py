@@ -20,9 +20,8 @@ import getpass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from bot.audit.store import AuditLog, Entry, audit_log
+from bot.storage.sql import Db
 
 if TYPE_CHECKING:
     from bot.core.turn import Turn
@@ -48,7 +47,7 @@ async def record(turn: Turn, action: str, target: str, *, about: str | None = No
 
 
 async def record_operator(
-    db: Database, at: datetime, action: str, target: str, *, who: str | None = None
+    db: Db, at: datetime, action: str, target: str, *, who: str | None = None
 ) -> None:
     """Keep one action an operator took with ``python app.py …`` (front door ``cli``);
     ``who`` defaults to the operating-system account that ran it."""

@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, Table, Text, func, insert, or_, select
-from sqlite_utils import Database
 
 from bot.core.inert import one_line
-from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
+from bot.storage.sql import Db, UtcDateTime, execute, inserted_id, metadata
 
 # Front doors an entry may name: the three chat platforms, and operators' commands.
 DOORS = ("slack", "teams", "web", "cli")
@@ -65,7 +64,7 @@ def _entry(row: Any) -> Entry:
 class AuditLog:
     """Append and read; deliberately nothing else."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

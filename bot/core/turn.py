@@ -18,10 +18,9 @@ from bot.storage.deliveries import DeliveryStore
 from bot.storage.leases import new_instance
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from bot.core.clock import Clock
     from bot.settings import Settings
+    from bot.storage.sql import Db
 
 
 class Pauses(Protocol):
@@ -140,7 +139,7 @@ class Services:
     """What every handler may use; built once by the app factory."""
 
     settings: Settings
-    db: Database
+    db: Db
     clock: Clock
     registry: Registry
     transports: dict[str, Transport] = field(default_factory=dict)

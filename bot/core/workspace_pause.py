@@ -28,11 +28,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, Text, delete, select
-from sqlite_utils import Database
 
 from bot.core.model import Actor, Message, MessageRef, Place, Section
 from bot.core.turn import WORKSPACE, DeliveryFailed
-from bot.storage.sql import UtcDateTime, execute, metadata, upsert
+from bot.storage.sql import Db, UtcDateTime, execute, metadata, upsert
 
 if TYPE_CHECKING:
     from bot.core.clock import Clock
@@ -70,7 +69,7 @@ class WorkspacePauses:
     """The paused workspaces, read once at start (:meth:`load`) and kept in memory: a
     fan-out asks for each post, so :meth:`reason` must not touch the database."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self._cache: dict[tuple[str, str], Pause] = {}
 

@@ -13,10 +13,10 @@ from bot.metrics.registry import Metrics
 from bot.storage.db import write_problem
 from bot.storage.dead_letters import dead_letters
 from bot.storage.inbox import inbox
-from bot.storage.sql import DB_ERRORS, execute
+from bot.storage.sql import DB_ERRORS, Db, execute
 
 
-def add_core_sources(metrics: Metrics, db) -> None:
+def add_core_sources(metrics: Metrics, db: Db) -> None:
     depth = metrics.gauge(
         "secbot_inbox_depth", "Deliveries kept in the inbox and not yet handled, by source.",
         ["source"],
@@ -62,7 +62,7 @@ def add_core_sources(metrics: Metrics, db) -> None:
             raise
         latency.set(time.perf_counter() - started)
         started = time.perf_counter()
-        problem = write_problem(db)
+        problem = await write_problem(db)
         write_latency.set(time.perf_counter() - started)
         ready.set(1 if problem is None else 0)
 

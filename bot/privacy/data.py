@@ -22,11 +22,10 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
-from sqlite_utils import Database
 
 from bot.privacy.coverage import HELD, Held
 from bot.privacy.pseudonyms import erased_key, label
-from bot.storage.sql import atomic, execute, metadata
+from bot.storage.sql import Db, atomic, execute, metadata
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ def _matches(held: Held, row: dict[str, Any], person: Person) -> bool:
 
 
 class PersonalData:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def _rows(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:

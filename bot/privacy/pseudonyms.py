@@ -20,9 +20,8 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import Column, Table, Text, select
-from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, execute, metadata, upsert
+from bot.storage.sql import Db, UtcDateTime, execute, metadata, upsert
 
 privacy_keys = Table(
     "privacy_keys",
@@ -38,7 +37,7 @@ PREFIX = "Person "
 ERASED = "erased:"
 
 
-async def secret_key(db: Database, configured: str | None, now: datetime) -> bytes:
+async def secret_key(db: Db, configured: str | None, now: datetime) -> bytes:
     """The configured key, or the one kept in the database (made on first use; two
     processes making it at once keep the first)."""
     if configured:

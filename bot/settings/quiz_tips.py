@@ -27,6 +27,12 @@ class QuizTipsSettings(SettingsGroup):
         " whatever the day and time (0: off).",
         group="Quiz and tips", ge=0, le=7 * 86400,
     )
+    tip_lease_seconds: int = setting(
+        "SECBOT_TIP_LEASE_SECONDS", 15,
+        "How long another instance waits before taking over tips a stopped instance had"
+        " claimed (renewed every third of it while it works).",
+        group="Quiz and tips", ge=2, le=600,
+    )
     tip_drain_seconds: int = setting(
         "SECBOT_TIP_DRAIN_SECONDS", 5,
         "On a graceful stop, seconds tips already being posted get to finish.",

@@ -30,6 +30,7 @@ always written.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -120,31 +121,39 @@ class BatchedWriter:
             # Kept for the batch: asyncio.get_running_loop() costs a getpid() system call.
             self._loop = asyncio.get_running_loop()
             self._turns = self.turns
-            self._loop.call_soon(self._turn)
+            # A context of its own: the flush must not join an ``atomic`` block (or take
+            # the correlation id) of whichever coroutine happened to submit first.
+            self._loop.call_soon(self._turn, context=contextvars.Context())
 
     def _turn(self) -> None:
         self._turns -= 1
         if self._turns > 0:
-            self._loop.call_soon(self._turn)  # type: ignore[union-attr]
+            self._loop.call_soon(self._turn, context=contextvars.Context())  # type: ignore[union-attr]
         else:
             task = self._loop.create_task(self.flush())  # type: ignore[union-attr]
             self._flushes.add(task)
             task.add_done_callback(self._flushes.discard)
 
     async def flush(self) -> None:
-        """Apply every queued write in one transaction (after any flush still running:
-        flushes commit in the order they were taken, one at a time)."""
+        """Apply every queued write in one transaction, after any flush still running
+        (flushes commit one at a time, in order).
+
+        The queue is taken only once this flush has the turn, not when it was scheduled:
+        writes queued while a transaction runs all go into the next one (group commit).
+        On an asynchronous engine a transaction spans several event-loop turns (a thread
+        hop or a round trip per statement), and taking the queue early split a fan-out's
+        writes into thousands of transactions of a row or two."""
         self._scheduled = False
-        queue = [q for q in self._queue if q.future is None or not q.future.cancelled()]
-        settled, self._queue, self._settled = self._settled, [], []
-        try:
-            async with self._one_at_a_time:
+        async with self._one_at_a_time:
+            queue = [q for q in self._queue if q.future is None or not q.future.cancelled()]
+            settled, self._queue, self._settled = self._settled, [], []
+            try:
                 if queue:
                     await self._flush(queue)
-        finally:
-            for future in settled:
-                if not future.done():
-                    future.set_result(None)
+            finally:
+                for future in settled:
+                    if not future.done():
+                        future.set_result(None)
 
     async def _flush(self, queue: list[_Queued]) -> None:
         try:

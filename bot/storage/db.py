@@ -1,30 +1,44 @@
-"""Opening the database, transactions, and the readiness check's write.
+"""Opening the database, getting it ready at start, and the readiness check's write.
 
-All store calls run on the event loop thread over one connection. Each call is short
-and never awaits mid-transaction, so a store method is atomic with respect to every
-other coroutine; that is what makes counts exact under bursts of concurrent clicks.
+:func:`open_db` makes the :class:`~bot.storage.sql.Db` for the SQLite file (aiosqlite)
+or a PostgreSQL URL (asyncpg); nothing connects until :func:`prepare`, which the app
+awaits before anything else: it checks the database answers and can be written, and
+brings the schema up to date. Every statement then runs on a pooled connection, off
+the event loop.
+
+On SQLite each connection is in WAL mode with a busy timeout, and in the driver's
+autocommit: a statement outside ``atomic`` commits by itself, and ``atomic`` begins with
+``BEGIN IMMEDIATE`` (SQLAlchemy's recipe for pysqlite and aiosqlite: a ``begin`` hook
+emits it), so the write lock is taken at the start of a block and a read inside one is
+never stale.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, literal, select
-from sqlite_utils import Database
+from sqlalchemy import CheckConstraint, Column, Integer, Table, Text, event, literal, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
 
+from bot.storage.engine import create_engine_for
 from bot.storage.sql import (
+    ATOMIC,
     DB_ERRORS,
+    Db,
     UtcDateTime,
-    dialect_name,
-    engine_for,
+    atomic,
+    bind,
     execute,
     metadata,
-    run,
     upsert,
 )
 
@@ -32,8 +46,10 @@ log = logging.getLogger(__name__)
 
 # How long a statement waits for another connection's write lock before failing.
 BUSY_TIMEOUT_MS = 5000
-# ... and the readiness check's much shorter wait: it runs on the event loop.
+# ... and the readiness check's much shorter wait: a probe should answer at once.
 CHECK_BUSY_MS = 100
+# How long the readiness check waits for PostgreSQL to take its write.
+CHECK_SECONDS = 2.0
 
 
 # Which of a domain's pre-Alembic steps a file has applied (bot/storage/migrations/).
@@ -60,47 +76,91 @@ _CHECK = _CHECK.on_conflict_do_update(
 )
 
 
-def open_db(path: str | Path) -> Database:
-    """Open (creating if needed) the SQLite file in WAL mode."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    db = Database(conn)
-    # Before any schema revision: the readiness check writes here before the schema is
-    # brought up to date, and revision 0001 reads what earlier code recorded.
-    metadata.create_all(engine_for(db), tables=[schema_migrations, core_write_check])
-    return db
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
 
 
-def write_problem(db: Database, *, busy_ms: int = CHECK_BUSY_MS) -> str | None:
+def open_db(target: str | Path) -> Db:
+    """The database at ``target``: a SQLAlchemy URL (``postgresql+asyncpg://...``) or the
+    path of a SQLite file (made, with its folder, if missing). Nothing connects yet."""
+    text = str(target)
+    if "://" in text:
+        url = text
+    else:
+        if text != ":memory:":
+            Path(text).parent.mkdir(parents=True, exist_ok=True)
+        url = sqlite_url(text)
+    # An in-memory database (tests) exists once per connection: keep to one.
+    options = {"poolclass": StaticPool} if text == ":memory:" else {}
+    engine = create_engine_for(url, **options)
+    if make_url(url).get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_connected)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return Db(engine)
+
+
+def _sqlite_connected(dbapi_connection: Any, record: Any) -> None:
+    # The driver's autocommit: SQLAlchemy's begin hook below says when a transaction starts.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        f"busy_timeout={BUSY_TIMEOUT_MS}",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """``atomic`` blocks (and the schema upgrade) take the write lock at once; a lone
+    statement runs in the driver's autocommit, one statement, one commit."""
+    if conn.get_execution_options().get(ATOMIC):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def prepare(db: Db) -> None:
+    """The two tables that exist before any schema revision (the readiness check writes
+    one before the schema is brought up to date; revision 0001 reads the other)."""
+    async with db.engine.connect() as conn:
+        await conn.execution_options(**{ATOMIC: True})
+        async with conn.begin():
+            await conn.run_sync(
+                lambda c: metadata.create_all(c, tables=[schema_migrations, core_write_check])
+            )
+
+
+async def write_problem(db: Db, *, busy_ms: int = CHECK_BUSY_MS) -> str | None:
     """None if a tiny write commits now, else what stops it, in a few plain words.
 
-    A read-only file or file system, a full disk and a write lock held by another
-    process all let reads carry on, so only a real write, committed, finds them. It
-    runs on the event loop thread over the one connection (a second connection in a
-    thread would interleave with store calls), so the wait for another process's lock
-    is cut to ``busy_ms`` for this one call: the loop is held up for at most that.
+    A read-only file or file system, a full disk, a write lock held by another process
+    or a database server that has gone all let a process carry on until it writes, so
+    only a real write, committed, finds them. On SQLite the wait for another process's
+    lock is cut to ``busy_ms`` for this one write; on PostgreSQL the whole check has
+    :data:`CHECK_SECONDS`.
     """
-    conn = db.conn
-    conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+    params = {"checked_at": datetime.now(UTC)}
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        run(db, _CHECK, {"checked_at": datetime.now(UTC)})
-        conn.execute("COMMIT")
+        if db.dialect != "sqlite":
+            async with asyncio.timeout(max(CHECK_SECONDS, busy_ms / 1000)):
+                await execute(db, _CHECK, params)
+            return None
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
+            await conn.commit()  # ends the autobegun (empty) transaction
+            try:
+                await conn.execution_options(**{ATOMIC: True})
+                async with conn.begin():
+                    await conn.execute(_CHECK, params)
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                await conn.commit()
         return None
-    except sqlite3.Error as e:
+    except TimeoutError:
+        return "it does not answer"
+    except DB_ERRORS as e:
         return describe_write_error(e)
-    finally:
-        if conn.in_transaction:  # a failed COMMIT leaves the transaction open
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        with suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 _WRITE_ERRORS = {
@@ -114,49 +174,48 @@ _WRITE_ERRORS = {
 }
 
 
-def describe_write_error(e: sqlite3.Error) -> str:
-    """A few words for a failed write, from SQLite's error code (never a path)."""
-    code = getattr(e, "sqlite_errorcode", None)
-    if code is None:
-        return "it can't be written"
-    return _WRITE_ERRORS.get(code & 0xFF, "it can't be written")
+def describe_write_error(e: BaseException) -> str:
+    """A few words for a failed write, from the driver's error (never a path)."""
+    original = e.orig if isinstance(e, DBAPIError) else e
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None:
+        return _WRITE_ERRORS.get(code & 0xFF, "it can't be written")
+    from bot.storage.engine import reason
+
+    return reason(e)
 
 
-@contextmanager
-def transaction(db: Database):
-    """BEGIN IMMEDIATE … COMMIT, rolling back on error."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
-
-
-def migrate(db: Database, domain: str, steps: Sequence[str]) -> int:
-    """Apply the domain's steps not yet applied; returns how many ran.
+def migrate(conn: sqlite3.Connection, domain: str, steps: Sequence[str]) -> int:
+    """Apply the domain's steps not yet applied, on a plain sqlite3 connection; returns
+    how many ran.
 
     How the schema was applied before Alembic (revision 0001 now does the same for the
     frozen lists); kept so tests can build a file as an earlier secbot left it.
     """
-    query = select(schema_migrations.c.version).where(schema_migrations.c.domain == domain)
-    done = {int(r[0]) for r in run(db, query).all()}
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL,"
+        " version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))"
+    )
+    done = {
+        int(r[0])
+        for r in conn.execute("SELECT version FROM schema_migrations WHERE domain = ?", [domain])
+    }
     ran = 0
     for version, sql in enumerate(steps, start=1):
         if version in done:
             continue
-        with transaction(db) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             for statement in _split(sql):
                 conn.execute(statement)
-            run(
-                db,
-                schema_migrations.insert().values(
-                    domain=domain, version=version, applied_at=datetime.now(UTC).isoformat()
-                ),
+            conn.execute(
+                "INSERT INTO schema_migrations (domain, version, applied_at) VALUES (?, ?, ?)",
+                [domain, version, datetime.now(UTC).isoformat()],
             )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
         ran += 1
         log.info("applied migration %s/%d", domain, version)
     return ran
@@ -166,7 +225,7 @@ def _split(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
-async def ping(db: Database) -> bool:
+async def ping(db: Db) -> bool:
     """Whether the database answers a trivial query."""
     try:
         return (await execute(db, select(literal(1)))).scalar() == 1
@@ -174,21 +233,25 @@ async def ping(db: Database) -> bool:
         return False
 
 
-@contextmanager
-def erasing(db: Database) -> Iterator[None]:
-    """Inside, what a write replaces or deletes is overwritten on disk (SQLite's
-    ``secure_delete``); afterwards the write-ahead log is checkpointed and truncated, so
-    a scrubbed secret leaves no copy in the file or the log. Wrap the whole ``atomic``
-    that writes (the checkpoint needs its transaction finished). Elsewhere than SQLite it
-    does nothing (PostgreSQL's VACUUM is the operator's)."""
-    if dialect_name(db) != "sqlite":
-        yield
+@asynccontextmanager
+async def erasing(db: Db) -> AsyncIterator[None]:
+    """``async with erasing(db):`` is ``atomic(db)`` for a write that must leave no copy
+    of what it replaces or deletes: on SQLite the block's connection overwrites freed
+    pages (``secure_delete``), and afterwards the write-ahead log is checkpointed and
+    truncated. (On PostgreSQL it is ``atomic``: old row versions go at the next vacuum.)"""
+    if db.dialect != "sqlite":
+        async with atomic(db):
+            yield
         return
-    conn = db.conn
-    was = conn.execute("PRAGMA secure_delete").fetchone()[0]
-    conn.execute("PRAGMA secure_delete=ON")
-    try:
-        yield
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.execute(f"PRAGMA secure_delete={int(was)}")
+    async with db.engine.connect() as conn:
+        was = (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar()
+        await conn.exec_driver_sql("PRAGMA secure_delete=ON")
+        await conn.commit()
+        try:
+            async with bind(db, conn):
+                yield
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            await conn.commit()
+        finally:
+            await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
+            await conn.commit()

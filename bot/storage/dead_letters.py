@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, Index, Integer, Table, Text, delete, func, insert, select
-from sqlite_utils import Database
 
 from bot.storage.inbox import inbox
-from bot.storage.sql import UtcDateTime, atomic, execute, inserted_id, metadata
+from bot.storage.sql import Db, UtcDateTime, atomic, execute, inserted_id, metadata
 
 dead_letters = Table(
     "dead_letters",
@@ -53,7 +52,7 @@ _LETTER = select(*(dead_letters.c[f] for f in DeadLetter.__dataclass_fields__))
 
 
 class DeadLetters:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def bury(

@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Index, Table, Text, delete, select
-from sqlite_utils import Database
 
 from bot.storage.retention import Pruner, delete_some
-from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
+from bot.storage.sql import Db, UtcDateTime, atomic, execute, metadata, upsert
 
 # Platforms retry within minutes (Slack for about an hour at most), so a week of
 # identities is plenty (SECBOT_KEEP_DELIVERY_IDS); the daily prune deletes older ones.
@@ -30,7 +29,7 @@ _CLAIM = upsert(processed_deliveries).on_conflict_do_nothing()
 
 
 class DeliveryStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def claim(
@@ -60,7 +59,7 @@ class DeliveryStore:
         return (await execute(self.db, delete(processed_deliveries).where(old))).rowcount
 
 
-def pruner(db: Database, keep: timedelta) -> Pruner:
+def pruner(db: Db, keep: timedelta) -> Pruner:
     """For the daily prune (:mod:`bot.storage.retention`): delivery ids older than ``keep``."""
 
     async def batch(before: datetime, limit: int) -> int:

@@ -30,7 +30,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlite_utils import Database
 
 from bot.storage.leases import (
     claim_params,
@@ -40,7 +39,7 @@ from bot.storage.leases import (
     renew_params,
     renew_statement,
 )
-from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata
+from bot.storage.sql import Db, UtcDateTime, execute, inserted_id, metadata
 
 inbox = Table(
     "inbox",
@@ -104,7 +103,7 @@ class Kept(NamedTuple):
 
 
 class Inbox:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(self, source: str, kind: str, payload: dict, now: datetime) -> int:

@@ -1,8 +1,8 @@
 """Creating and upgrading the schema with Alembic, at start and for operators.
 
-The app calls :func:`upgrade` before anything reads or writes: it applies every revision
-the file lacks (``bot/storage/migrations/versions/``) in one transaction on the
-Database's own connection, so a crash part-way leaves the file as it was. A file whose
+The app awaits :func:`upgrade` before anything reads or writes: it applies every
+revision the database lacks (``bot/storage/migrations/versions/``) in one transaction,
+so a crash part-way leaves it as it was. A file whose
 revision this code does not know was written by a newer secbot: :class:`SchemaTooNew`,
 and the app refuses to start rather than run old code on a newer schema.
 
@@ -22,11 +22,9 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlite_utils import Database
 
-from bot.storage.db import core_write_check, schema_migrations, transaction
-from bot.storage.sql import engine_for, metadata
+from bot.storage.db import prepare
+from bot.storage.sql import ATOMIC, Db
 
 log = logging.getLogger(__name__)
 # Alembic says at INFO which implementation and DDL mode it chose, at every start; what
@@ -79,10 +77,10 @@ def _current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def status(db: Database) -> Status:
+async def status(db: Db) -> Status:
     """Where ``db`` stands; :class:`SchemaTooNew` if its revision is not one of ours."""
-    with engine_for(db).connect() as conn:
-        return status_on(conn)
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(status_on)
 
 
 def status_on(conn: Connection) -> Status:
@@ -98,11 +96,17 @@ def _known() -> frozenset[str]:
     return frozenset(s.revision for s in _script().walk_revisions())
 
 
-def upgrade(db: Database) -> Status:
+async def upgrade(db: Db) -> Status:
     """Apply every revision ``db`` lacks, in one transaction; returns where it stood
-    before. Refuses (:class:`SchemaTooNew`) a file from a newer secbot."""
-    with engine_for(db).connect() as conn, transaction(db):
-        before = upgrade_on(conn)
+    before. Refuses (:class:`SchemaTooNew`) a database from a newer secbot. The
+    revisions run on one of the engine's connections, synchronously inside SQLAlchemy's
+    greenlet (Alembic is synchronous), in one transaction: ``BEGIN IMMEDIATE`` on SQLite,
+    and PostgreSQL's DDL is transactional too, so a crash part-way leaves it as it was."""
+    await prepare(db)
+    async with db.engine.connect() as conn:
+        await conn.execution_options(**{ATOMIC: True})
+        async with conn.begin():
+            before = await conn.run_sync(upgrade_on)
     if not before.up_to_date:
         log.info("upgraded the schema from %s to %s", before.current or "nothing", before.head)
     return before
@@ -122,25 +126,3 @@ def upgrade_on(conn: Connection) -> Status:
     with EnvironmentContext(cfg, script, fn=steps, destination_rev="head"):
         script.run_env()
     return before
-
-
-async def upgrade_engine(engine: AsyncEngine) -> Status:
-    """:func:`upgrade` for an asynchronous engine (PostgreSQL): the revisions run on one
-    of its connections, in one transaction (PostgreSQL's DDL is transactional too)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_made_first)
-        before = await conn.run_sync(upgrade_on)
-    if not before.up_to_date:
-        log.info("upgraded the schema from %s to %s", before.current or "nothing", before.head)
-    return before
-
-
-def _made_first(conn: Connection) -> None:
-    """The two tables that exist before any revision (``open_db`` makes them on SQLite)."""
-    metadata.create_all(conn, tables=[schema_migrations, core_write_check])
-
-
-async def status_engine(engine: AsyncEngine) -> Status:
-    """:func:`status` for an asynchronous engine."""
-    async with engine.connect() as conn:
-        return await conn.run_sync(status_on)

@@ -1,57 +1,42 @@
-"""Tables declared once, queries built with SQLAlchemy Core (storage v2, step 1).
+"""Tables declared once, queries built with SQLAlchemy Core, run asynchronously.
 
-Every store declares its tables on the one :data:`metadata` below, with the same table
-and column names as the schema already on disk, and builds its statements with Core
-(``select``, ``insert``, ``update``, ``delete``) instead of writing SQL strings. The
-statements run through :func:`run` on a *synchronous* engine over the Database's one
-sqlite3 connection, so a store call is still a few statements on the loop thread that
-never await: atomic with respect to every other coroutine, as before, and callers do
-not change. (Step 2 moves to an asynchronous engine, aiosqlite or asyncpg, all at once;
-mixing an async engine with this sync writer on one file could deadlock the loop.)
+Every store declares its tables on the one :data:`metadata` below and builds its
+statements with Core (``select``, ``insert``, ``update``, ``delete``, :func:`upsert`),
+never SQL strings. They run through :func:`execute` on the :class:`Db`'s asynchronous
+engine (aiosqlite for the SQLite file, asyncpg for PostgreSQL), and ``async with
+atomic(db):`` makes several commit together: the connection of the block is bound to
+the task (a context variable), so every ``execute`` inside joins its transaction;
+outside a block a statement runs on a short connection of its own and commits at once.
 
-Transactions stay ours: ``with transaction(db):`` (``BEGIN IMMEDIATE`` … ``COMMIT``)
-wraps Core statements exactly as it wraps raw ones. SQLAlchemy never begins, commits or
-rolls back anything on this connection (its dialect here does none of that, and the pool
-resets nothing), so a statement outside ``transaction`` commits on its own, as before.
-
-Errors are the driver's own (``sqlite3.IntegrityError``, ``sqlite3.OperationalError``…),
-not SQLAlchemy's wrappers, so the callers that catch ``sqlite3.Error`` keep working until
-step 2 switches every caller to driver-neutral errors at once.
+Errors are SQLAlchemy's driver-neutral ones (``DBAPIError`` and its ``IntegrityError``,
+``OperationalError``...): catch :data:`DB_ERRORS`, never a driver's own class.
 
 Time columns use :class:`UtcDateTime`: an aware datetime in, an aware UTC datetime out.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import weakref
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     CursorResult,
     DateTime,
     Dialect,
-    Engine,
     Executable,
     MetaData,
     Text,
-    create_engine,
-    event,
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, registry
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import TypeDecorator, TypeEngine
-from sqlite_utils import Database
 
 # Names for the constraints and indexes a table declares without a name, so a later
 # Alembic revision can refer to (drop, alter) them on every database alike. Indexes and
@@ -120,137 +105,112 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class _SharedConnectionDialect(SQLiteDialect_pysqlite):
-    """pysqlite, minus transaction control: the connection belongs to the Database.
+class Db:
+    """The database: an asynchronous SQLAlchemy engine and its dialect's name.
 
-    ``transaction(db)`` issues ``BEGIN IMMEDIATE``/``COMMIT``/``ROLLBACK`` itself on the
-    autocommit connection (``isolation_level=None``). SQLAlchemy's own commit and
-    rollback (a connection returned to the pool is rolled back, for one) would end that
-    transaction half-way through a store call, so here they do nothing.
+    Made by :func:`bot.storage.db.open_db` (the SQLite file through aiosqlite, or
+    PostgreSQL through asyncpg); statements run through :func:`execute` and
+    :func:`atomic`, each on a pooled connection, so nothing waits on the event loop.
     """
 
-    supports_statement_cache = True
+    __slots__ = ("engine", "dialect", "__weakref__")
 
-    def do_begin(self, dbapi_connection: Any) -> None:
-        pass
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.dialect: str = engine.dialect.name
 
-    def do_commit(self, dbapi_connection: Any) -> None:
-        pass
+    async def close(self) -> None:
+        """Close every pooled connection (the app's last step)."""
+        await self.engine.dispose()
 
-    def do_rollback(self, dbapi_connection: Any) -> None:
-        pass
-
-
-registry.register("sqlite.secbot_shared", __name__, "_SharedConnectionDialect")
-
-
-class _Bound:
-    """The engine for one Database, and the one Core connection store calls share."""
-
-    __slots__ = ("engine", "connection")
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.engine = create_engine(
-            "sqlite+secbot_shared://",
-            creator=lambda: conn,
-            poolclass=StaticPool,
-            pool_reset_on_return=None,
-        )
-        event.listen(self.engine, "handle_error", _driver_error)
-        self.connection: Connection = self.engine.connect()
+    def __repr__(self) -> str:
+        return f"Db({self.engine.url.render_as_string(hide_password=True)!r})"
 
 
-def _driver_error(ctx: ExceptionContext) -> BaseException | None:
-    """Raise the driver's error itself (see the module docstring), and never take a
-    closed or failing connection for a lost one to be replaced: there is only this one."""
-    ctx.is_disconnect = False
-    ctx.invalidate_pool_on_disconnect = False
-    if isinstance(ctx.original_exception, sqlite3.Error):
-        return ctx.original_exception
-    return None
+# The connection of the ``atomic`` block the running task is in, with its Db: statements
+# on that Db inside the block join its transaction. A task started inside a block would
+# inherit it, which is one reason never to start one there.
+_ATOMIC: ContextVar[tuple[Db, AsyncConnection] | None] = ContextVar("secbot_atomic", default=None)
+# The execution option that marks an ``atomic`` block's connection: on SQLite its
+# transaction begins with BEGIN IMMEDIATE (bot.storage.db), any other statement runs in
+# the driver's autocommit.
+ATOMIC = "secbot_atomic"
 
-
-_BOUND: weakref.WeakKeyDictionary[Database, _Bound] = weakref.WeakKeyDictionary()
-
-
-def _bound(db: Database) -> _Bound:
-    bound = _BOUND.get(db)
-    if bound is None:
-        bound = _BOUND[db] = _Bound(db.conn)
-    return bound
-
-
-def engine_for(db: Database) -> Engine:
-    """The synchronous SQLAlchemy engine over ``db``'s one connection (made once per
-    Database). Prefer :func:`run`; use the engine for what needs one (Alembic,
-    ``metadata.create_all`` in a test, ``inspect``)."""
-    return _bound(db).engine
-
-
-def connection_for(db: Database) -> Connection:
-    """The Core connection :func:`run` uses (one per Database, never closed by us)."""
-    return _bound(db).connection
-
-
-def run(
-    db: Database, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
-) -> CursorResult[*tuple[Any, ...]]:  # rows of any width
-    """Execute a Core statement on ``db`` now, inside ``transaction(db)`` if one is open.
-
-    Consume the result at once (``.all()``, ``.first()``, ``.scalar()``,
-    ``.one_or_none()``, ``.rowcount``, ``.inserted_primary_key``): a half-read SELECT
-    keeps a read snapshot open. A list of ``params`` runs the statement once per dict
-    (``executemany``).
-    """
-    return _bound(db).connection.execute(statement, params)
+Result = CursorResult[*tuple[Any, ...]]  # rows of any width
 
 
 async def execute(
-    db: Database, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
-) -> CursorResult[*tuple[Any, ...]]:  # rows of any width
-    """The asynchronous way to run a Core statement: ``await execute(db, stmt)``.
+    db: Db, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> Result:
+    """Run a Core statement: ``await execute(db, stmt)``; a list of ``params`` runs it once
+    per dict (executemany).
 
-    Storage v2 moves every store to this call and :func:`atomic`, domain by domain, and
-    then swaps the engine underneath for an asynchronous one (aiosqlite, asyncpg) in one
-    place. Until that swap it runs :func:`run` at once and never suspends, so a store
-    method written with it is still atomic with respect to other coroutines; written
-    with it, the method is ready for the swap. Consume the result as with :func:`run`.
-    Inside ``async with atomic(db)`` the statement joins that transaction.
+    Inside ``async with atomic(db)`` it joins that transaction; outside, it runs on a
+    short connection of its own and commits at once. The rows are read before it
+    returns: use ``.all()``, ``.first()``, ``.scalar()``, ``.one_or_none()``,
+    ``.rowcount`` or :func:`inserted_id`.
     """
-    return run(db, statement, params)
+    bound = _ATOMIC.get()
+    if bound is not None and bound[0] is db:
+        return await bound[1].execute(statement, params)
+    async with db.engine.connect() as conn:
+        result = await conn.execute(statement, params)
+        await conn.commit()
+        return result
 
 
 @asynccontextmanager
-async def atomic(db: Database) -> AsyncIterator[None]:
+async def atomic(db: Db) -> AsyncIterator[AsyncConnection]:
     """``async with atomic(db):`` makes the statements inside commit together or not at all.
 
     Wrap every store method that writes more than one statement, or reads and then
-    writes (read-modify-write), in it: after the engine swap, coroutines interleave
-    between statements that are not in one transaction. On SQLite it is ``BEGIN
-    IMMEDIATE`` (the write lock is taken at the start, so a read inside is never stale);
-    on PostgreSQL a read that decides a write uses ``select(...).with_for_update()``
-    (ignored on SQLite). An ``atomic`` inside another joins the outer one. Never start a
-    task or await the network inside: the lock is held until the block ends.
+    writes (read-modify-write), in it. On SQLite it is ``BEGIN IMMEDIATE`` (the file's
+    one write lock is taken at the start, so a read inside is never stale); on
+    PostgreSQL a read that decides a write uses ``select(...).with_for_update()``
+    (ignored on SQLite), or :func:`serialize` when there is no row to lock. An ``atomic``
+    inside another joins the outer one. Never start a task or await the network inside:
+    the lock is held until the block ends.
     """
-    conn = db.conn
-    if conn.in_transaction:
-        yield
+    bound = _ATOMIC.get()
+    if bound is not None and bound[0] is db:
+        yield bound[1]
         return
-    conn.execute("BEGIN IMMEDIATE")
+    async with db.engine.connect() as conn, bind(db, conn):
+        yield conn
+
+
+@asynccontextmanager
+async def bind(db: Db, conn: AsyncConnection) -> AsyncIterator[None]:
+    """Begin an ``atomic`` transaction on ``conn`` (one the caller set up, e.g. with a
+    PRAGMA of its own) and bind it to the task until the block ends."""
+    await conn.execution_options(**{ATOMIC: True})
     try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
+        async with conn.begin():
+            token = _ATOMIC.set((db, conn))
+            try:
+                yield
+            finally:
+                _ATOMIC.reset(token)
+    finally:  # what the connection runs next is not in a block
+        await conn.execution_options(**{ATOMIC: False})
 
 
 # What a store call raises when the database fails it (locked, read-only, full, gone, a
-# constraint). Catch this, never a driver's own class: today the driver's errors come
-# through unwrapped (sqlite3.Error, see the module docstring); after the engine swap they
-# are SQLAlchemy's driver-neutral DBAPIError (IntegrityError, OperationalError...).
-DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, DBAPIError)
+# constraint): SQLAlchemy's driver-neutral DBAPIError, or, for a server that can't be
+# reached at all, the OSError of the connection attempt.
+DB_ERRORS: tuple[type[Exception], ...] = (DBAPIError, OSError)
+
+
+@asynccontextmanager
+async def savepoint(db: Db) -> AsyncIterator[None]:
+    """Inside ``atomic(db)``: ``async with savepoint(db):`` undoes only what the block
+    wrote if it raises (a row that may break a constraint, tried on its own), leaving the
+    rest of the transaction as it was."""
+    bound = _ATOMIC.get()
+    if bound is None or bound[0] is not db:
+        raise RuntimeError("savepoint(db) is only for inside atomic(db)")
+    async with bound[1].begin_nested():
+        yield
 
 
 def upsert(table: Any) -> postgresql.Insert:
@@ -261,13 +221,13 @@ def upsert(table: Any) -> postgresql.Insert:
     return postgresql.insert(table)
 
 
-def dialect_name(db: Database) -> str:
+def dialect_name(db: Db) -> str:
     """``"sqlite"`` or ``"postgresql"``: for the few statements that differ (a lock that
-    SQLite's single writer makes needless, an upsert's dialect)."""
-    return engine_for(db).dialect.name
+    SQLite's single writer makes needless)."""
+    return db.dialect
 
 
-async def serialize(db: Database, name: str) -> None:
+async def serialize(db: Db, name: str) -> None:
     """Inside ``atomic(db)``: wait until no other transaction holds ``name``, and hold it
     until this one ends. For a read-modify-write with no row to lock (a next number worked
     out from ``MAX``). On PostgreSQL a transaction-scoped advisory lock; on SQLite nothing,
@@ -275,18 +235,6 @@ async def serialize(db: Database, name: str) -> None:
     if dialect_name(db) == "postgresql":
         key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit key, the same every run
         await execute(db, select(func.pg_advisory_xact_lock(key)))
-
-
-@asynccontextmanager
-async def savepoint(db: Database) -> AsyncIterator[None]:
-    """Inside ``atomic(db)``: ``async with savepoint(db):`` undoes only what the block
-    wrote if it raises (a row that may break a constraint, tried on its own), leaving the
-    rest of the transaction as it was. (Use this, not ``connection_for(db).begin_nested()``:
-    it keeps working after the engine swap.)"""
-    if not db.conn.in_transaction:
-        raise RuntimeError("savepoint(db) is only for inside atomic(db)")
-    with connection_for(db).begin_nested():
-        yield
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -298,19 +246,21 @@ def inserted_id(result: CursorResult[Any]) -> int:
 
 
 __all__ = [
+    "ATOMIC",
     "DB_ERRORS",
     "NAMING_CONVENTION",
+    "Db",
+    "Result",
     "UtcDateTime",
     "atomic",
-    "connection_for",
+    "bind",
     "dialect_name",
-    "engine_for",
     "execute",
     "inserted_id",
     "metadata",
-    "run",
     "savepoint",
     "serialize",
     "upsert",
     "utc_text",
 ]
+

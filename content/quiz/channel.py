@@ -206,15 +206,17 @@ class ChannelQuiz:
 
     async def _close_round(self) -> float:
         """One round of the close worker; returns the seconds until the next."""
+        shortest = 0.0  # a deadline that passed while this round ran: at once
         try:
             await self.close_due()
         except Exception:
             log.exception("closing due quiz questions failed")
+            shortest = 1.0  # not straight back into the same failure
         wait = POLL_SECONDS
         deadline = await self.store.channel.next_deadline()
         if deadline is not None:
             until = (deadline - self.shared.clock.now()).total_seconds()
-            wait = min(POLL_SECONDS, max(1.0, until))
+            wait = min(POLL_SECONDS, max(shortest, until))
         return wait
 
     def close_worker(self) -> Worker:

@@ -10,41 +10,44 @@ How one scheduled delivery moves through the ledger (``content/tips/store/ledger
    A platform *refusal* (``DeliveryFailed``: 429, an API error) means nothing was posted,
    so the row goes back to ``pending`` with a retry time. ``permanent`` failures (archived
    channel, bot removed) mark the row ``gone`` and the subscription inactive.
-3. **Restart.** On start-up, ``pending`` rows are sent if still within the grace window
-   (``SECBOT_TIP_GRACE_MINUTES``, default 180) and marked ``missed`` otherwise; rows left
-   in ``sending`` are marked ``unknown`` and **not** re-sent. Each subscription's next due
-   time is worked out again (today's slot if it is within the grace window and unclaimed),
-   but never moved earlier than the stored one, so a restart does not post a slot from
-   before the channel subscribed.
+3. **Restart, and several instances.** The fan-out claims ready ``pending`` rows a page
+   at a time with a lease (``content/tips/lease.py``); an instance that dies leaves its
+   page leased until the lease runs out, and then whichever instance looks next sends
+   the rows (if still within the grace window, ``SECBOT_TIP_GRACE_MINUTES``, default
+   180; ``missed`` otherwise). Rows it left in ``sending`` are marked ``unknown`` and
+   **not** re-sent, once their lease has run out: nothing is reset wholesale at start. At
+   start-up each subscription's next due time is worked out again (today's slot if it is
+   within the grace window and unclaimed), but never moved earlier than the stored one,
+   so a restart does not post a slot from before the channel subscribed.
 
-That last rule is an at-most-once choice. A row in ``sending`` means the process died
+That ``unknown`` is an at-most-once choice. A row in ``sending`` means the instance died
 during the one API call, and neither Slack's ``chat.postMessage`` nor the Bot Connector
 de-duplicates a repeated post, so re-sending could show the channel the same tip twice.
 The window is one HTTP round trip per in-flight channel (at most
-``SECBOT_TIP_CONCURRENCY`` per platform), so the rare loss is logged instead of risking
-duplicates.
-Channels that never reached ``sending`` are never lost.
+``SECBOT_TIP_CONCURRENCY`` per platform per instance), so the rare loss is logged instead
+of risking duplicates. Channels that never reached ``sending`` are never lost.
 
 A *graceful* stop (a deploy, ``SIGTERM``) leaves nothing in ``sending``: the worker
 stops starting new posts, waits up to ``SECBOT_TIP_DRAIN_SECONDS`` (default 5) for the
-posts already on the wire to finish and be recorded, and leaves the rest ``pending`` for
-the next start. Only a hard crash can leave an ``unknown`` row.
+posts already on the wire to finish and be recorded, and gives the rest back
+(``pending``, no lease) for the next instance to look. Only a hard crash can leave an
+``unknown`` row.
 
 Missed days older than the grace window are skipped and logged (ids and dates only,
 never message text), so a bot that was down all weekend does not post Friday's tip on
 Monday afternoon. A refused post (a rate limit, a server error, no connection) is retried
 with backoff for as long as it is within the grace window.
 
-**Where each part lives.** ``scheduler.py`` settles a previous run, reschedules and
-claims (``PAGE`` channels per transaction, yielding to the event loop between pages, so
-people's commands are still answered during a big fan-out); ``fanout.py`` posts what is
-ready through a pool of ``SECBOT_TIP_CONCURRENCY`` workers per platform, paced by
-``pacing.py``; ``writes.py`` batches the fan-out's ledger writes and counts the posts in
-flight; ``refusals.py`` turns a platform's refusal into a retry, a skip or a gone
-channel; ``rotation.py`` picks the tip. Every query is served by an index
-(``tip_subscriptions (active, next_due)``, partial indexes on the ``pending`` and
-``sending`` rows of ``tip_deliveries``, the ledger's unique keys). This module holds the
-worker (one ``bot.workers.Worker``) and ``/tip send-now``.
+**Where each part lives.** ``scheduler.py`` settles in-doubt rows, reschedules and claims
+(``PAGE`` channels per transaction, yielding to the event loop between pages, so people's
+commands are still answered during a big fan-out); ``fanout.py`` claims what is ready a
+page at a time (``lease.py``) and posts it, at most ``SECBOT_TIP_CONCURRENCY`` posts on
+the wire per platform, paced by ``pacing.py``; ``writes.py`` batches the fan-out's ledger
+writes and counts the posts in flight; ``refusals.py`` turns a platform's refusal into a
+retry, a skip or a gone channel; ``rotation.py`` picks the tip. Every query is served by
+an index (``tip_subscriptions (active, next_due)``, partial indexes on the ``pending``
+and ``sending`` rows of ``tip_deliveries``, the ledger's unique keys). This module holds
+the worker (one ``bot.workers.Worker``) and ``/tip send-now``.
 """
 
 from __future__ import annotations
@@ -56,8 +59,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.leadership import Leadership
+from bot.storage.sql import DB_ERRORS
 from bot.workers import Worker
 from content.tips.fanout import FanOut
+from content.tips.lease import Lease
 from content.tips.refusals import Refusals
 from content.tips.results import SendResult
 from content.tips.rotation import TipCatalogue
@@ -90,7 +95,9 @@ class TipDelivery:
         self.catalogue = TipCatalogue(services)
         self.scheduler = TipScheduler(services, self.store, self.catalogue, grace)
         self.refusals = Refusals(services, self.store, grace)
-        self.writes = LedgerWrites(services, self.store, self.refusals)
+        # This instance's name on the ledger rows it works on (content/tips/lease.py).
+        self.lease = Lease(getattr(services, "instance", None), seconds=settings.tip_lease_seconds)
+        self.writes = LedgerWrites(services, self.store, self.refusals, self.lease)
         self.fanout = FanOut(
             services, self.store, self.catalogue, self.writes, self.refusals, grace
         )
@@ -134,6 +141,8 @@ class TipDelivery:
     async def tick(self) -> list[SendResult]:
         now = self.clock.now()
         await self.refusals.paused.sync(now)  # Retry-After pauses any instance learnt
+        # Rows a dead instance was sending, once its lease ran out: any instance settles them.
+        await self.scheduler.settle_in_doubt(now)
         if self.leads():  # the schedule is claimed once per cluster (bot/leadership.py)
             await self.scheduler.claim_due(now)
             await self.scheduler.claim_test_slots(now)
@@ -163,8 +172,9 @@ class TipDelivery:
         finally:
             self.ticks_done += 1
             self._ticked.set()
-        now = self.clock.now()
-        return max(0.0, (await self.scheduler.next_wake(now) - now).total_seconds())
+        wake = await self.scheduler.next_wake(self.clock.now())
+        # The time again after the reads: the clock may have moved while they ran.
+        return max(0.0, (wake - self.clock.now()).total_seconds())
 
     async def checked(self, timeout: float = 30.0) -> None:
         """Wait until the worker has finished a tick that started after this call: every
@@ -184,19 +194,36 @@ class TipDelivery:
                 continue
 
     async def drain(self) -> None:
-        """Graceful stop: start no new posts and give the ones on the wire up to
-        ``SECBOT_TIP_DRAIN_SECONDS`` to finish and be recorded as sent."""
+        """Graceful stop: start no new posts, give the ones on the wire up to
+        ``SECBOT_TIP_DRAIN_SECONDS`` to finish and be recorded as sent, and give back the
+        rows claimed but not started, so the next instance sends them at once."""
         await self.writes.drain(self.drain_seconds)
+        try:
+            await self.store.ledger.release(self.lease.owner)
+        except DB_ERRORS:  # they are taken over when the lease runs out instead
+            log.exception("tips: could not give back the claimed tips")
+
+    async def _renewing(self) -> None:
+        """Renew this instance's leases while a fan-out or a post is in hand."""
+        while True:
+            await asyncio.sleep(self.lease.renew_every)
+            if self.fanout.active or self.writes.inflight:
+                try:
+                    await self.store.ledger.renew(self.writes.claim())
+                except DB_ERRORS:
+                    log.exception("tips: could not renew the claimed tips' lease")
 
     async def background(self, services: Any = None) -> AsyncIterator[None]:
         """For ``FeatureHost.add_background``: runs the worker until shutdown, then drains
         *before* stopping it, so a deploy or restart never leaves a tip half-sent."""
         self.worker.start()
+        renewer = asyncio.create_task(self._renewing())
         try:
             yield
         finally:
             await self.drain()  # let posts already on the wire finish and be recorded
             await self.worker.stop()
+            renewer.cancel()
 
     # --- on demand ------------------------------------------------------------------
 

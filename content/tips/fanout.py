@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import DeliveryFailed
 from bot.core.model import Message, Place
+from content.tips.lease import PAGE_ROWS
 from content.tips.message import tip_message
 from content.tips.pacing import Pacer
 from content.tips.results import CANCELLED_RESULT, DEFERRED, SENT_RESULT, SendResult
@@ -54,83 +55,91 @@ class FanOut:
         self.concurrency = services.settings.tip_concurrency
         self.pacer = Pacer()
         self._messages: dict[str, tuple[Tip, Message]] = {}
+        self.active = 0  # fan-outs running (the lease renewer renews while any is)
 
     @property
     def clock(self):
         return self.services.clock
 
-    async def _group_ready(self, now: datetime, rows: dict[str, list[Delivery]]) -> None:
-        """Group the ready rows by platform; mark those past the grace window missed."""
-        for row in await self.store.ledger.ready(now):
-            if row.due_at < now - self.grace:
-                log.warning(
-                    "tips: delivery %d (subscription %d, %s) is more than %d minutes late; "
-                    "skipping it",
-                    row.id,
-                    row.subscription_id,
-                    row.local_date or row.kind,
-                    int(self.grace.total_seconds() // 60),
-                )
-                await self.store.ledger.finish(row.id, MISSED, "later than the grace window", now)
-            else:
-                platform = row.place.platform if row.place else ""
-                rows.setdefault(platform, []).append(row)
-
     async def send_ready(self, now: datetime) -> list[SendResult]:
-        """Send every pending row whose time has come: a pool of ``concurrency`` workers
-        per platform (so a slow or paced platform does not hold up the others)."""
-        rows: dict[str, list[Delivery]] = {}
-        async with self.store.batch():  # after a long outage, thousands may be marked missed
-            await self._group_ready(now, rows)
-        if not rows:
+        """Send every pending row whose time has come (as of ``now``): claimed a page at
+        a time with a lease (``content/tips/lease.py``), posted by a pool of workers per
+        platform (so a slow or paced platform does not hold up the others)."""
+        feed = _Feed(self, now)
+        self.active += 1
+        try:
+            await feed.run()
+        finally:
+            self.active -= 1
+        if not feed.results:
             return []
-        results: list[SendResult] = []
-
-        async def worker(queue) -> None:
-            # A worker does not wait for a post's outcome to be committed before taking
-            # its next row: the outcome is queued first, so it is committed with (or
-            # before) the next row's `sending`. It counts as in flight (for `drain`) until
-            # the worker has seen it committed: before any pacing sleep, and at the end.
-            unsettled = 0
-
-            async def settle() -> None:
-                nonlocal unsettled
-                if unsettled:
-                    await self.writes.settled()
-                    self.writes.landed(unsettled)
-                    unsettled = 0
-
-            try:
-                for row in queue:  # one shared iterator: each row is taken by one worker
-                    if self.writes.stopping:
-                        results.append(DEFERRED)
-                        continue
-                    try:
-                        result, posted = await self._send(row, settle)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:  # one channel's bug must not stop the others
-                        log.exception("tips: delivery %d failed unexpectedly", row.id)
-                        result, posted = SendResult("error"), False
-                    results.append(result)
-                    unsettled += posted
-                await settle()
-            finally:
-                if unsettled:  # cancelled: the outcomes are still written, but not awaited
-                    self.writes.landed(unsettled)
-
-        pools = []
-        for batch in rows.values():
-            queue = iter(batch)
-            pools += [worker(queue) for _ in range(min(self.concurrency, len(batch)))]
-        await asyncio.gather(*pools)
-        summary = Counter(r.status for r in results)
+        summary = Counter(r.status for r in feed.results)
         log.info(
             "tips: fan-out of %d: %s",
-            len(results),
+            len(feed.results),
             ", ".join(f"{n} {status}" for status, n in sorted(summary.items())),
         )
-        return results
+        return feed.results
+
+    async def _claim_page(self, now: datetime) -> list[Delivery]:
+        """The next page of ready rows, claimed for this instance; rows past the grace
+        window are marked missed instead (in one transaction: after a long outage, a
+        page may be all of them)."""
+        claim = self.writes.claim()
+        rows = await self.store.ledger.claim_page(now, claim, PAGE_ROWS)
+        late = [row for row in rows if row.due_at < now - self.grace]
+        if late:
+            async with self.store.batch():
+                for row in late:
+                    log.warning(
+                        "tips: delivery %d (subscription %d, %s) is more than %d minutes "
+                        "late; skipping it",
+                        row.id,
+                        row.subscription_id,
+                        row.local_date or row.kind,
+                        int(self.grace.total_seconds() // 60),
+                    )
+                    await self.store.ledger.finish(
+                        row.id, MISSED, "later than the grace window", now
+                    )
+            rows = [row for row in rows if row.due_at >= now - self.grace]
+        return rows
+
+    async def _work(self, feed: _Feed, platform: str) -> None:
+        """One worker: takes the platform's rows from the feed until there are none.
+
+        A worker does not wait for a post's outcome to be committed before taking its
+        next row: the outcome is queued first, so it is committed with (or before) the
+        next row's `sending`. It counts as in flight (for `drain`) until the worker has
+        seen it committed: before any pacing sleep, and at the end."""
+        unsettled = 0
+
+        async def settle() -> None:
+            nonlocal unsettled
+            if unsettled:
+                await self.writes.settled()
+                self.writes.landed(unsettled)
+                unsettled = 0
+
+        try:
+            while (row := await feed.take(platform)) is not None:
+                if self.writes.stopping:
+                    feed.results.append(DEFERRED)
+                    continue
+                try:
+                    result, posted = await self._send(row, settle)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # one channel's bug must not stop the others
+                    log.exception("tips: delivery %d failed unexpectedly", row.id)
+                    result, posted = SendResult("error"), False
+                feed.results.append(result)
+                unsettled += posted
+            await settle()
+        finally:
+            feed.finished(platform)
+            if unsettled:  # cancelled: the outcomes are still written, but not awaited
+                self.writes.landed(unsettled)
 
     def _workspace_paused(self, place: Place) -> str | None:
         """Why delivery to the place's whole workspace is paused (bot/core/workspace_pause.py)."""
@@ -237,3 +246,86 @@ class FanOut:
             )
         log.debug("tips: delivered %d to subscription %d", row.id, row.subscription_id)
         return SENT_RESULT, (row.id, ref.id if ref else None)
+
+
+class _Feed:
+    """A fan-out's rows: claimed a page at a time, queued per platform, and taken by
+    that platform's workers.
+
+    The next page is claimed while the last rows of the current one go out, so workers do
+    not wait at a page boundary. Workers start as a page brings rows for their platform (up
+    to ``concurrency``) and stop when their queue is empty and the fan-out has nothing left,
+    or when other platforms' rows already fill a page (those platforms' workers claim the
+    next page, and it starts this platform's workers again if it brings its rows)."""
+
+    def __init__(self, fanout: FanOut, now: datetime):
+        self.fanout = fanout
+        self.now = now
+        self.results: list[SendResult] = []
+        self.queues: dict[str, deque[Delivery]] = {}
+        self.workers: Counter[str] = Counter()
+        self.queued = 0
+        self.exhausted = False
+        self._claiming: asyncio.Future[None] | None = None  # a page being claimed
+        self._group: asyncio.TaskGroup | None = None
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            await self._next_page()
+
+    async def take(self, platform: str) -> Delivery | None:
+        queue = self.queues[platform]
+        while not queue:
+            if self.exhausted or self.fanout.writes.stopping or self.queued >= PAGE_ROWS:
+                return None
+            await self._claimed()
+        self.queued -= 1
+        if len(queue) < self.fanout.concurrency and self._claiming is None:
+            # Running low: claim the next page while the posts in hand go out, so the
+            # workers never wait at a page boundary.
+            self._claiming = asyncio.get_running_loop().create_future()
+            assert self._group is not None
+            self._group.create_task(self._claim())
+        return queue.popleft()
+
+    async def _claimed(self) -> None:
+        """Until the next page is in: claim it, or wait for the claim under way. Every
+        waiter is woken at once (not one a turn, as waiters on a lock would be)."""
+        if self._claiming is None:
+            self._claiming = asyncio.get_running_loop().create_future()
+            await self._claim()
+        else:
+            await asyncio.shield(self._claiming)
+
+    async def _claim(self) -> None:
+        claiming = self._claiming
+        try:
+            if not self.exhausted and self.queued < PAGE_ROWS:
+                await self._next_page()
+        finally:
+            self._claiming = None
+            if claiming is not None and not claiming.done():
+                claiming.set_result(None)
+
+    def finished(self, platform: str) -> None:
+        self.workers[platform] -= 1
+
+    async def _next_page(self) -> None:
+        if self.fanout.writes.stopping:
+            self.exhausted = True
+            return
+        rows = await self.fanout._claim_page(self.now)
+        if not rows:
+            self.exhausted = True
+            return
+        for row in rows:
+            platform = row.place.platform if row.place else ""
+            self.queues.setdefault(platform, deque()).append(row)
+        self.queued += len(rows)
+        most = self.fanout.concurrency
+        assert self._group is not None
+        for platform, queue in self.queues.items():
+            for _ in range(min(most - self.workers[platform], len(queue))):
+                self.workers[platform] += 1
+                self._group.create_task(self.fanout._work(self, platform))

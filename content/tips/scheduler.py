@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from content.tips.rotation import TipCatalogue, next_tip
 from content.tips.schedule import next_delivery
-from content.tips.store import UNKNOWN, Subscription, TipStore
+from content.tips.store import Subscription, TipStore
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -100,24 +100,53 @@ class TipScheduler:
             )
             await self.store.subscriptions.park(sub.id)
 
+    async def _page(
+        self, subs: list[Subscription], step: Callable[[Subscription], Awaitable[object]]
+    ) -> list[object]:
+        """Run ``step`` for each channel of a page in one transaction; returns the steps'
+        results. Each step first runs bare: a savepoint per channel would cost two more
+        statements each, for a failure that almost never happens. If one fails, the page
+        is rolled back and run again with a savepoint around each channel
+        (``_guarded``), so only the failing channel is parked."""
+        try:
+            async with self.store.batch():
+                return [await step(sub) for sub in subs]
+        except Exception:
+            results: list[object] = []
+
+            async def kept(sub: Subscription) -> None:
+                results.append(await step(sub))
+
+            async with self.store.batch():
+                for sub in subs:
+                    await self._guarded(sub, partial(kept, sub))
+            return results
+
     async def startup(self, now: datetime) -> None:
-        """Settle what a previous run left behind; runs before the worker's first tick."""
-        for row in await self.store.ledger.interrupted():
+        """Work out every channel's next due time again (a changed clock or schedule, a
+        missed day); runs before the worker's first tick. Rows a previous run left in
+        ``sending`` are settled by ``settle_in_doubt`` once their lease has run out, not
+        here: a sibling instance may be posting them right now."""
+        after_id = 0
+        while subs := await self.store.subscriptions.active(after_id=after_id, limit=PAGE):
+            await self._page(subs, partial(self._keep_schedule, now=now))
+            after_id = subs[-1].id
+            await asyncio.sleep(0)
+
+    async def settle_in_doubt(self, now: datetime) -> int:
+        """Mark ``unknown`` the rows an instance left in ``sending`` when it stopped (its
+        lease ran out): not re-sent, so no channel sees a tip twice. Every round."""
+        settled = await self.store.ledger.settle_in_doubt(now)
+        for row in settled:
             log.warning(
-                "tips: delivery %d (subscription %d, %s) was being sent when secbot stopped; "
-                "marking it unknown and not re-sending it, so no channel sees a tip twice",
+                "tips: delivery %d (subscription %d, %s) was being sent when its instance "
+                "stopped; marking it unknown and not re-sending it, so no channel sees a "
+                "tip twice",
                 row.id,
                 row.subscription_id,
                 row.local_date or row.kind,
             )
-            await self.store.ledger.finish(row.id, UNKNOWN, "interrupted while sending", now)
-        after_id = 0
-        while subs := await self.store.subscriptions.active(after_id=after_id, limit=PAGE):
-            async with self.store.batch():
-                for sub in subs:
-                    await self._guarded(sub, partial(self.reschedule, sub, now, keep=True))
-            after_id = subs[-1].id
-            await asyncio.sleep(0)
+        return len(settled)
 
     async def claim(
         self,
@@ -159,8 +188,8 @@ class TipScheduler:
             request_key=request_key,
         )
 
-    async def _claim_into(self, done: list[bool], sub: Subscription, now: datetime) -> None:
-        done.append(await self._claim_scheduled(sub, now))
+    async def _keep_schedule(self, sub: Subscription, now: datetime) -> None:
+        await self.reschedule(sub, now, keep=True)
 
     async def _claim_scheduled(self, sub: Subscription, now: datetime) -> bool:
         assert sub.next_due is not None and sub.next_local_date is not None
@@ -185,11 +214,8 @@ class TipScheduler:
         returns the next page, and the loop ends when nothing is due."""
         claimed = 0
         while subs := await self.store.subscriptions.due(now, limit=PAGE):
-            async with self.store.batch():
-                for sub in subs:
-                    done: list[bool] = []
-                    await self._guarded(sub, partial(self._claim_into, done, sub, now))
-                    claimed += sum(done)
+            done = await self._page(subs, partial(self._claim_scheduled, now=now))
+            claimed += sum(1 for d in done if d)
             await asyncio.sleep(0)
         return claimed
 
@@ -218,12 +244,14 @@ class TipScheduler:
         return datetime.fromtimestamp(slot * self.test_interval, tz=now.tzinfo)
 
     async def next_wake(self, now: datetime) -> datetime:
-        """When the worker must next look: a due time, a retry, a test slot, or a while."""
+        """When the worker must next look: a due time, a retry, another instance's lease
+        running out, a test slot, or a while."""
         times = [
             t
             for t in (
                 await self.store.subscriptions.earliest_due(),
-                await self.store.ledger.earliest_retry(),
+                await self.store.ledger.earliest_retry(now),
+                await self.store.ledger.lease_ends(now),
                 await self.next_test_slot(now),
             )
             if t is not None

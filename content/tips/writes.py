@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.storage.batched import BatchedWriter
+from content.tips.lease import Lease
 from content.tips.results import CANCELLED_RESULT, DEFERRED, SendResult
-from content.tips.store import CANCELLED, FAILED, Delivery, TipStore
+from content.tips.store import CANCELLED, FAILED, Claim, Delivery, TipStore
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -29,10 +30,11 @@ log = logging.getLogger(__name__)
 class LedgerWrites:
     """Batched ledger writes for the fan-out, and the graceful-stop bookkeeping."""
 
-    def __init__(self, services: Services, store: TipStore, refusals: Refusals):
+    def __init__(self, services: Services, store: TipStore, refusals: Refusals, lease: Lease):
         self.services = services
         self.store = store
         self.refusals = refusals
+        self.lease = lease
         self.batched = BatchedWriter(services.db, label="tip ledger writes")
         self._starts, self._sents = self._start_many, self._mark_sent  # the batches' groups
         # Shutdown: no new posts once stopping; `drain` waits for the in-flight ones.
@@ -44,6 +46,10 @@ class LedgerWrites:
     @property
     def clock(self):
         return self.services.clock
+
+    def claim(self) -> Claim:
+        """This instance's lease on the rows a write takes, from now."""
+        return Claim(self.lease.owner, self.lease.until(self.clock.now()))
 
     def record(self, write: Callable[[], object] | tuple[int, str | None]) -> None:
         """Queue a post's outcome: for a post that went through, the item for
@@ -84,7 +90,7 @@ class LedgerWrites:
                 verdicts[i] = await self._not_started(row, why, paused_until, now)
         if ready:
             ids = list(dict.fromkeys(items[i][0].id for i in ready))
-            taken = await self.store.ledger.mark_sending_many(ids, now)
+            taken = await self.store.ledger.mark_sending_many(ids, now, self.claim())
             claimed: set[int] = set()
             for i in ready:
                 row = items[i][0]

@@ -15,7 +15,7 @@ from content.quiz.store.tables import quiz_answers as qa
 from content.quiz.store.tables import quiz_exam_results as qe
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 CHUNK = 500  # keys per IN (...) list: well under every database's limit
 
@@ -42,7 +42,7 @@ def _chunks(keys: list[str]) -> list[list[str]]:
     return [keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK)]
 
 
-async def latest(db: Database, keys: list[str]) -> tuple[dict[str, Attempt], dict[str, Attempt]]:
+async def latest(db: Db, keys: list[str]) -> tuple[dict[str, Attempt], dict[str, Attempt]]:
     """Each person's newest attempt, and newest pass (people with none are left out)."""
     last: dict[str, Attempt] = {}
     passed: dict[str, Attempt] = {}
@@ -69,7 +69,7 @@ async def latest(db: Database, keys: list[str]) -> tuple[dict[str, Attempt], dic
     return last, passed
 
 
-async def exam_tallies(db: Database, keys: list[str], since: datetime) -> list[ItemTally]:
+async def exam_tallies(db: Db, keys: list[str], since: datetime) -> list[ItemTally]:
     """How these people answered each exam question since ``since``."""
     totals: dict[tuple[str, str, str], list[int]] = {}
     for chunk in _chunks(keys):

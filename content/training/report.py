@@ -22,8 +22,7 @@ from content.training import records
 from content.training.nudges import LONDON
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
+    from bot.storage.sql import Db
     from content.training.store import Assignment
 
 WEAKEST = 3  # topics and principles named in the summary
@@ -98,7 +97,7 @@ def _weakest(tallies: dict[str, list[int]], labels: dict[str, str]) -> list[Weak
 
 
 async def build(
-    db: Database,
+    db: Db,
     team: str,
     people: list[tuple[str, str]],
     assignments: dict[str, Assignment],

@@ -22,7 +22,7 @@ from content.training.tables import training_assignments as ta
 from content.training.tables import training_nudges as tn
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ _SCHEDULE = upsert(tn).on_conflict_do_nothing(index_elements=["assignment_id", "
 class TrainingStore:
     """Assignments and reminders; every write is one short transaction."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def assign(

@@ -37,7 +37,7 @@ from bot.storage.leases import claim_params, claim_statement, lease_columns
 from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 incident_timers = Table(
     "incident_timers",
@@ -117,7 +117,7 @@ def _timer(row: Any) -> Timer:
 class ClockStore:
     """Timers and the ICO record; every call is one short transaction."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     # --- timers ----------------------------------------------------------------------

@@ -16,10 +16,9 @@ import logging
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlite_utils import Database
 
 from bot.storage.db import erasing
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import Db, execute
 from incidents.paging.store.tables import paging_incidents, paging_outbox
 from incidents.paging.targets import SETTING_REF, url_has_secret
 
@@ -65,7 +64,7 @@ def scrubbed(target: dict[str, Any], current: dict[str, Any] | None) -> dict[str
     return out if changed else None
 
 
-async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]]) -> int:
+async def forget_secret_values(db: Db, targets: dict[str, dict[str, Any]]) -> int:
     """Scrub every stored chain and outbox target; returns how many rows changed.
 
     ``targets`` is the current routing file's targets (name → fields), used to find the
@@ -88,12 +87,11 @@ async def forget_secret_values(db: Database, targets: dict[str, dict[str, Any]])
             page_updates.append({"b_page": page_id, "b_target": json.dumps(clean)})
     if not chain_updates and not page_updates:
         return 0
-    with erasing(db):
-        async with atomic(db):
-            if chain_updates:
-                await execute(db, _SET_CHAIN, chain_updates)
-            if page_updates:
-                await execute(db, _SET_TARGET, page_updates)
+    async with erasing(db):
+        if chain_updates:
+            await execute(db, _SET_CHAIN, chain_updates)
+        if page_updates:
+            await execute(db, _SET_TARGET, page_updates)
     count = len(chain_updates) + len(page_updates)
     log.warning("paging: removed secret values from %d stored chains and pages", count)
     return count

@@ -22,15 +22,14 @@ from incidents.register.store import Applied, RegisterStore
 from incidents.register.tables import register_imports
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from bot.core.model import Actor
+    from bot.storage.sql import Db
 
 IMP = register_imports.c
 
 
 class Imports:
-    def __init__(self, db: Database, register: RegisterStore):
+    def __init__(self, db: Db, register: RegisterStore):
         self.db = db
         self.register = register
 

@@ -35,9 +35,8 @@ from incidents.register.model import Account, Details, handle_key, team_key
 from incidents.register.tables import register_access, register_accounts
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from bot.core.model import Actor
+    from bot.storage.sql import Db
 
 A = register_accounts.c
 P = register_access.c
@@ -62,7 +61,7 @@ def _tenants(tenants: str | Iterable[str]) -> list[str]:
 
 
 class RegisterStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     # --- reading ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from incidents.reviews.tables import access_reviews as R
 from incidents.reviews.tables import leaver_tasks as L
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _tenants(tenants: str | Iterable[str]) -> list[str]:
     return [tenants] if isinstance(tenants, str) else list(tenants)
 
 
-async def overdue_reviews(db: Database, tenants: str | Iterable[str], today: date) -> list[Review]:
+async def overdue_reviews(db: Db, tenants: str | Iterable[str], today: date) -> list[Review]:
     """Reviews not finished by their due date, oldest first (for ``/secbot posture``)."""
     stmt = (
         select(R)
@@ -108,7 +108,7 @@ async def overdue_reviews(db: Database, tenants: str | Iterable[str], today: dat
 
 
 class ReviewStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     # --- reviews -----------------------------------------------------------------------

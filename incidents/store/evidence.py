@@ -19,7 +19,7 @@ from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint, de
 from bot.storage.sql import UtcDateTime, execute, inserted_id, metadata, upsert
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 incident_evidence = Table(
     "incident_evidence",
@@ -83,7 +83,7 @@ class Clip:
 
 
 class EvidenceStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(self, item: Evidence) -> bool:

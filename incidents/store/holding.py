@@ -19,7 +19,7 @@ from bot.core.model import Actor
 from bot.storage.sql import UtcDateTime, execute, metadata, upsert
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 DRAFT, APPROVED, POSTED = "draft", "approved", "posted"
 
@@ -82,7 +82,7 @@ def _name(actor: Actor) -> str:
 class HoldingStore:
     """Draft, edit, approve and post holding statements."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def get(self, incident_id: str, situation: str) -> HoldingLine | None:

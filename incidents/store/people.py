@@ -11,7 +11,7 @@ from bot.storage.sql import execute, upsert
 from incidents.store.tables import incident_people, incidents
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 _p, _i = incident_people.c, incidents.c
 _PERSON: BindParameter[str] = bindparam("person")
@@ -37,7 +37,7 @@ _LATEST_NAME = select(_named.c.name).order_by(_named.c.at.desc()).limit(1)
 
 
 async def add_person_row(
-    db: Database,
+    db: Db,
     incident_id: str,
     person: str,
     name: str,
@@ -65,7 +65,7 @@ async def add_person_row(
 class People:
     """The incident's people: reporter, commanders, assignees and those added."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

@@ -37,7 +37,7 @@ from incidents.store.timeline import Timeline, record_event
 from incidents.store.triage import TriageAnswers
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 _i = incidents.c
 _THIS = _i.id == bindparam("incident")
@@ -65,7 +65,7 @@ _HERE = select(func.count()).where(
 
 
 async def check_limits(
-    db: Database, limits: StartLimits, reporter: str, tenant: str, now: datetime
+    db: Db, limits: StartLimits, reporter: str, tenant: str, now: datetime
 ) -> None:
     """Raise StartRefused when a start limit is reached; run inside the create's
     ``atomic``, so two starts at once can't both slip under a limit."""
@@ -84,7 +84,7 @@ async def check_limits(
 class IncidentStore:
     """The incident record, with its checklist, timeline, people and triage answers."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self.steps = Steps(db)
         self.timeline = Timeline(db)

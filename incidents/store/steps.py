@@ -18,8 +18,7 @@ from incidents.store.people import add_person_row
 from incidents.store.tables import incident_checklists, incident_steps
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
+    from bot.storage.sql import Db
     from incidents.playbooks import Step
 
 _s, _c = incident_steps.c, incident_checklists.c
@@ -58,7 +57,7 @@ _CHECKLIST = select(_c.phase, _c.close_summary, _c.close_by).where(
 )
 
 
-async def insert_steps(db: Database, incident_id: str, steps: list[Step], start: int) -> int:
+async def insert_steps(db: Db, incident_id: str, steps: list[Step], start: int) -> int:
     """Add steps from position ``start`` (in the caller's ``atomic``); returns how many
     were new."""
     added = 0
@@ -83,7 +82,7 @@ class Steps:
     """Add, read, resolve and assign checklist steps; the ``WHERE status = 'open'``
     makes a double click harmless."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(self, incident_id: str, steps: list[Step]) -> int:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from bot.storage.sql import UtcDateTime, atomic, execute, metadata, upsert
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 incident_takedowns = Table(
     "incident_takedowns",
@@ -78,7 +78,7 @@ def _takedown(row) -> Takedown:
 
 
 class Takedowns:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

@@ -13,7 +13,7 @@ from incidents.store.model import Event
 from incidents.store.tables import incident_events
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 _e = incident_events.c
 _ADD = insert(incident_events)
@@ -25,7 +25,7 @@ _EVENTS = (
 
 
 async def record_event(
-    db: Database, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
+    db: Db, incident_id: str, now: datetime, actor: Actor, kind: str, text: str
 ) -> None:
     """One timeline entry; inside the caller's ``atomic`` when it has one."""
     await execute(
@@ -45,7 +45,7 @@ async def record_event(
 class Timeline:
     """Append and read the timeline; the report is written from it."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

@@ -31,7 +31,6 @@ from botframework.connector.auth import (
     AuthenticationConstants,
     ClaimsIdentity,
 )
-from sqlite_utils import Database
 
 from bot.adapters.teams.auth import (
     KeysUnavailable,
@@ -57,7 +56,7 @@ from bot.commands.help import welcome_message
 from bot.core import Bot
 from bot.core.model import Incoming, MessageRef
 from bot.http.json_body import read_json_object
-from bot.storage.sql import DB_ERRORS, atomic
+from bot.storage.sql import DB_ERRORS, Db, atomic
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ class TeamsFrontDoor:
     only, see ``Settings.teams_enabled``) only a loopback serviceUrl is accepted.
     botbuilder gets an already-authenticated request, so it never fetches keys itself."""
 
-    def __init__(self, settings, bot: Bot, db: Database, clock):
+    def __init__(self, settings, bot: Bot, db: Db, clock):
         config = SimpleNamespace(
             APP_ID=settings.microsoft_app_id or "",
             APP_PASSWORD=settings.microsoft_app_password or "",

@@ -11,9 +11,8 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from sqlalchemy import Column, Integer, Table, Text, select, update
-from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, execute, metadata, upsert
+from bot.storage.sql import Db, UtcDateTime, execute, metadata, upsert
 
 teams_conversations = Table(
     "teams_conversations",
@@ -61,7 +60,7 @@ class ConversationStore:
     """Conversation references, kept from every authenticated activity, for proactive
     messages. Only the front door calls ``save``, and only after the activity passed."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def save(self, activity: Activity, now: datetime, trust: str) -> None:

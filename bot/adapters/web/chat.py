@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlite_utils import Database
 
 from bot.adapters.web.shares import Uploads, shared_incoming, upload_incoming
 from bot.core import Bot, DeliveryFailed
@@ -45,6 +44,7 @@ from bot.settings import Settings
 from bot.storage.retention import Pruner, delete_some
 from bot.storage.sql import (
     DB_ERRORS,
+    Db,
     UtcDateTime,
     atomic,
     execute,
@@ -104,7 +104,7 @@ _NEXT_VERSION = select(
 
 
 class WebChatStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(

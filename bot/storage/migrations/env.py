@@ -1,7 +1,7 @@
 """Alembic's environment: migrations run on the connection ``bot.storage.schema`` hands it.
 
 secbot applies its schema itself (at start, or ``python app.py db upgrade``), inside its
-own transaction on the Database's one connection, so there is no URL here: use those,
+own transaction on one of the engine's connections, so there is no URL here: use those,
 not the ``alembic`` command.
 """
 

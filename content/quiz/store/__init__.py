@@ -22,8 +22,7 @@ hundreds of concurrent clicks. The races closed, and how:
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
+from bot.storage.sql import Db
 from content.quiz.store.answers import Answer, AnswerResult, Review
 from content.quiz.store.channel import ChannelStore, Post
 from content.quiz.store.exams import ExamResult, ExamStore
@@ -36,7 +35,7 @@ from content.quiz.store.stats import LeaderRow, StatsStore
 class QuizStore:
     """The quiz's stores over one database, by job."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self.channel = ChannelStore(db)
         self.practice = PracticeStore(db)

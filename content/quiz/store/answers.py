@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Text, bindparam, select, type_coerce, update
-from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import UtcDateTime, execute, upsert
+from bot.storage.sql import Db, UtcDateTime, execute, upsert
 from content.quiz.store.tables import quiz_answers, quiz_cards
 
 # What a store method does with a person's card: old card JSON (or None) -> (new JSON, due).
@@ -88,7 +87,7 @@ _ANSWER_ROWS = select(
 
 
 async def insert_answer(
-    db: Database,
+    db: Db,
     answer: Answer,
     seconds: float,
     context: str,
@@ -125,7 +124,7 @@ async def insert_answer(
     )
 
 
-async def save_card(db: Database, answer: Answer) -> None:
+async def save_card(db: Db, answer: Answer) -> None:
     """Apply the answer to the person's spaced-repetition card for the item.
 
     A read-modify-write (the new card is worked out in Python from the old one), so it
@@ -172,7 +171,7 @@ async def save_card(db: Database, answer: Answer) -> None:
     raise CardConflict(f"the card kept changing under {CARD_ATTEMPTS} reviews in a row")
 
 
-async def answer_rows(db: Database, **where: object) -> list[dict]:
+async def answer_rows(db: Db, **where: object) -> list[dict]:
     """Answer rows as dicts, filtered by equal columns (for reports and tests)."""
     if not set(where) <= ANSWER_FILTERS:
         raise ValueError(f"can't filter answers by {sorted(set(where) - ANSWER_FILTERS)}")

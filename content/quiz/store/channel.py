@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlite_utils import Database
 
 from bot.core.model import MessageRef, Place
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
 
@@ -100,7 +99,7 @@ _PREVIOUS_ANSWER = select(_a.choice, _a.delivery_key).where(
 class ChannelStore:
     """Questions posted in channels and the answers to them."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def create_post(

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlite_utils import Database
 
 from bot.core.model import Actor
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.tables import quiz_exam_results
 
 
@@ -58,7 +57,7 @@ _RECENT = select(quiz_exam_results).order_by(*_NEWEST_FIRST).limit(bindparam("li
 
 
 async def insert_result(
-    db: Database,
+    db: Db,
     session_id: int,
     actor: Actor,
     score: int,
@@ -92,7 +91,7 @@ async def insert_result(
 class ExamStore:
     """Exam completions: a person's last attempt and pass, and the report's list."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def exam_result(self, session_id: int) -> ExamResult | None:

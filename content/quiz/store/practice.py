@@ -9,10 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answers import Answer, AnswerResult, answer_rows, insert_answer, save_card
 from content.quiz.store.exams import insert_result
 from content.quiz.store.tables import new_id, quiz_answers, quiz_cards, quiz_sessions
@@ -128,7 +127,7 @@ class TallyConflict(RuntimeError):
 class PracticeStore:
     """Sessions (practice and exam) and spaced-repetition cards."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def start_session(

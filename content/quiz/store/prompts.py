@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlite_utils import Database
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import atomic, execute
+from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
 from content.quiz.store.tables import new_id, quiz_answers, quiz_prompts
 
@@ -37,7 +36,7 @@ _INSERT_PROMPT = quiz_prompts.insert()
 class PromptStore:
     """Questions shown under a tip, and their answers."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def prompt_shown(

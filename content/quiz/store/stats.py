@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import execute, upsert
+from bot.storage.sql import Db, execute, upsert
 from content.quiz.store.answers import answer_rows
 from content.quiz.store.tables import quiz_answers, quiz_prefs
 
@@ -82,7 +81,7 @@ _LEADERBOARD = _leaderboard()
 class StatsStore:
     """Reads over every answer (scores, days answered, leaderboards) and the opt-outs."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def answers(self, **where: object) -> list[dict]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlite_utils import Database
-
+from bot.storage.sql import Db
 from content.tips.store.ledger import Ledger
 from content.tips.store.records import (
     CANCELLED,
@@ -30,6 +29,7 @@ from content.tips.store.records import (
     SENDING,
     SENT,
     UNKNOWN,
+    Claim,
     Delivery,
     Subscription,
     batch,
@@ -47,6 +47,7 @@ __all__ = [
     "SENDING",
     "SENT",
     "UNKNOWN",
+    "Claim",
     "Delivery",
     "Ledger",
     "Subscription",
@@ -59,7 +60,7 @@ __all__ = [
 class TipStore:
     """The tips stores over one database."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self.subscriptions = Subscriptions(db)
         self.ledger = Ledger(db)

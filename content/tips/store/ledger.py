@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, delete, exists, func, select, tuple_, update
-from sqlite_utils import Database
 
-from bot.storage.sql import execute, upsert
+from bot.storage.sql import Db, execute, upsert
 from content.tips.store.records import (
     DELIVERY_COLUMNS,
     PENDING,
@@ -22,6 +22,7 @@ from content.tips.store.records import (
     SENDING,
     SENT,
     UNKNOWN,
+    Claim,
     Delivery,
     batch,
     delivery_from_row,
@@ -43,7 +44,8 @@ _SERVED = select(_r.tip_id).where(
 )
 _HAS_DELIVERY = select(_d.id).where(_ON_DAY)
 _STATUS_ON = select(_d.status).where(_ON_DAY)
-_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing()
+# RETURNING the new id (no row when a UNIQUE key was taken): asyncpg has no lastrowid.
+_CLAIM = upsert(tip_deliveries).on_conflict_do_nothing().returning(_d.id)
 _SERVE = upsert(tip_rotation).on_conflict_do_nothing()
 _NEXT_CYCLE = (
     update(tip_subscriptions)
@@ -56,8 +58,67 @@ _READY = (
     .where((_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now"))))
     .order_by(_d.due_at, _d.id)
 )
+# A page claimed with a lease (content/tips/lease.py): the ready rows nobody holds (or
+# whose holder's lease ran out), oldest first, in one UPDATE; then their channels.
+_READY_NOW = (_d.status == PENDING) & (_d.retry_at.is_(None) | (_d.retry_at <= bindparam("now")))
+_FREE = _d.lease_until.is_(None) | (_d.lease_until < bindparam("lease_now"))
+# The pick is a materialised CTE, evaluated once: as a plain ``IN (subquery)``,
+# PostgreSQL may run the sub-select again per row, and each run (seeing the rows just
+# leased as taken) picks the next ones, so a page grew past its LIMIT.
+_PICK = (
+    select(_d.id)
+    .where(_READY_NOW & _FREE)
+    .order_by(_d.due_at, _d.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("picked")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+_CLAIM_PAGE = (
+    update(tip_deliveries)
+    .where(_d.id.in_(select(_PICK.c.id)) & (Unindexed(_d.status) == PENDING) & _FREE)
+    .values(claimed_by=bindparam("owner"), lease_until=bindparam("lease_end"))
+    .returning(_d.id)
+)
+_PLACED = (
+    select(*PLACED_DELIVERY_COLUMNS)
+    .join_from(tip_deliveries, tip_subscriptions, _s.id == _d.subscription_id)
+    .where(_d.id.in_(bindparam("ids", expanding=True)))
+)
+# Renewal and release, by status: each is then served by that status's partial index.
+_RENEW = (
+    update(tip_deliveries)
+    .where((_d.status == bindparam("held")) & (_d.claimed_by == bindparam("owner")))
+    .values(lease_until=bindparam("lease_end"))
+)
+_RELEASE = (
+    update(tip_deliveries)
+    .where((_d.status == PENDING) & (_d.claimed_by == bindparam("owner")))
+    .values(claimed_by=None, lease_until=None)
+)
+# `sending` rows whose holder's lease ran out: it died (or stalled) during the platform
+# call, so whether the post arrived is unknown. Settled in one statement by whoever looks.
+_SETTLE_IN_DOUBT = (
+    update(tip_deliveries)
+    .where(
+        (_d.status == SENDING)
+        & (_d.lease_until.is_(None) | (_d.lease_until < bindparam("lease_now")))
+    )
+    .values(
+        status=UNKNOWN,
+        error="interrupted while sending",
+        updated_at=bindparam("now"),
+        claimed_by=None,
+        lease_until=None,
+    )
+    .returning(_d.id, _d.subscription_id, _d.local_date, _d.kind)
+)
+# Rows another instance holds are left out: they are due when its lease runs out.
 _EARLIEST_RETRY = select(func.min(func.coalesce(_d.retry_at, _d.due_at))).where(
-    _d.status == PENDING
+    (_d.status == PENDING) & _FREE
+)
+_LEASE_ENDS = select(func.min(_d.lease_until)).where(
+    (_d.status == bindparam("held")) & (_d.lease_until >= bindparam("lease_now"))
 )
 _GET = select(*DELIVERY_COLUMNS).where(_BY_ID)
 _FOR_REQUEST = select(*DELIVERY_COLUMNS).where(_d.request_key == bindparam("request_key"))
@@ -77,7 +138,13 @@ _MARK_SENDING_MANY = (
         & (Unindexed(_d.status) == PENDING)
         & exists().where((_s.id == _d.subscription_id) & (_s.active == 1))
     )
-    .values(status=SENDING, attempts=_d.attempts + 1, updated_at=bindparam("now"))
+    .values(
+        status=SENDING,
+        attempts=_d.attempts + 1,
+        updated_at=bindparam("now"),
+        claimed_by=bindparam("owner"),
+        lease_until=bindparam("lease_end"),
+    )
     .returning(_d.id)
 )
 _MARK_SENT = (
@@ -125,6 +192,8 @@ _RETRY_LATER = (
         retry_at=bindparam("retry_at"),
         error=bindparam("error"),
         updated_at=bindparam("now"),
+        claimed_by=None,  # free for whichever instance looks when the retry is due
+        lease_until=None,
     )
 )
 _FINISH = (
@@ -141,7 +210,7 @@ _INTERRUPTED = select(*DELIVERY_COLUMNS).where(_d.status == SENDING).order_by(_d
 
 
 class Ledger:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def served(self, sub_id: int, cycle: int) -> set[str]:
@@ -194,10 +263,9 @@ class Ledger:
                     "request_key": request_key,
                 },
             )
-            if claimed.rowcount != 1:
+            delivery_id: int | None = claimed.scalar()
+            if delivery_id is None:
                 return None
-            delivery_id = claimed.lastrowid
-            assert delivery_id is not None  # one row was inserted
             await execute(
                 self.db,
                 _SERVE,
@@ -212,8 +280,75 @@ class Ledger:
         rows = (await execute(self.db, _READY, {"now": ts(now)})).all()
         return [delivery_from_row(r) for r in rows]
 
-    async def earliest_retry(self) -> datetime | None:
-        return parse_ts((await execute(self.db, _EARLIEST_RETRY)).scalar())
+    async def claim_page(self, now: datetime, claim: Claim, limit: int) -> list[Delivery]:
+        """Claim up to ``limit`` ready rows for ``claim.owner`` until ``claim.until`` (one
+        statement; rows another instance holds are skipped) and return them, oldest
+        first, each with its channel."""
+        taken = await execute(
+            self.db,
+            _CLAIM_PAGE,
+            {
+                "now": ts(now),
+                "lease_now": now,
+                "limit": limit,
+                "owner": claim.owner,
+                "lease_end": claim.until,
+            },
+        )
+        ids: list[int] = list(taken.scalars())
+        rows: list[Any] = []
+        for start in range(0, len(ids), MANY):
+            found = await execute(self.db, _PLACED, {"ids": ids[start : start + MANY]})
+            rows += found.all()
+        rows.sort(key=lambda r: (r[7], r[0]))  # due_at, id: the order they were claimed in
+        return [delivery_from_row(r) for r in rows]
+
+    async def renew(self, claim: Claim) -> None:
+        """Push out every lease ``claim.owner`` holds on rows still in hand."""
+        for status in (PENDING, SENDING):
+            await execute(
+                self.db,
+                _RENEW,
+                {"held": status, "owner": claim.owner, "lease_end": claim.until},
+            )
+
+    async def release(self, owner: str) -> None:
+        """Give back the ``pending`` rows ``owner`` holds (a clean stop): any instance
+        may claim them at once, without waiting for the lease to run out."""
+        await execute(self.db, _RELEASE, {"owner": owner})
+
+    async def settle_in_doubt(self, now: datetime) -> list[Delivery]:
+        """Mark ``unknown`` every ``sending`` row whose lease ran out (its instance died
+        during the platform call): never re-sent, so no channel sees a tip twice."""
+        settled = await execute(self.db, _SETTLE_IN_DOUBT, {"lease_now": now, "now": ts(now)})
+        return [
+            Delivery(
+                id=r[0],
+                subscription_id=r[1],
+                local_date=date.fromisoformat(r[2]) if r[2] else None,
+                kind=r[3],
+                tip_id="",
+                cycle=0,
+                status=UNKNOWN,
+                due_at=now,
+                attempts=0,
+            )
+            for r in settled.all()
+        ]
+
+    async def earliest_retry(self, now: datetime) -> datetime | None:
+        """When the next row nobody holds is due (a retry, or a row not yet sent)."""
+        found = await execute(self.db, _EARLIEST_RETRY, {"lease_now": now})
+        return parse_ts(found.scalar())
+
+    async def lease_ends(self, now: datetime) -> datetime | None:
+        """When the first lease on a row still in hand runs out (another instance's:
+        if it has died, its rows are taken over or settled then)."""
+        ends = [
+            (await execute(self.db, _LEASE_ENDS, {"held": held, "lease_now": now})).scalar()
+            for held in (PENDING, SENDING)
+        ]
+        return min((e for e in ends if e is not None), default=None)
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = (await execute(self.db, _GET, {"delivery_id": delivery_id})).first()
@@ -237,15 +372,18 @@ class Ledger:
         moved = await execute(self.db, _MARK_SENDING, {"delivery_id": delivery_id, "now": ts(now)})
         return moved.rowcount == 1
 
-    async def mark_sending_many(self, delivery_ids: list[int], now: datetime) -> set[int]:
+    async def mark_sending_many(
+        self, delivery_ids: list[int], now: datetime, claim: Claim
+    ) -> set[int]:
         """``mark_sending`` for many rows at once, each only if its subscription is still
         active; returns the ids that moved to ``sending`` (UPDATE … RETURNING: a row
-        another sender moved first is not among them)."""
+        another sender moved first is not among them). The rows are leased to
+        ``claim.owner``, so nobody settles them while their posts are on the wire."""
         taken: set[int] = set()
-        stamp = ts(now)
+        params: dict[str, Any] = {"now": ts(now), "owner": claim.owner, "lease_end": claim.until}
         for start in range(0, len(delivery_ids), MANY):
             chunk = delivery_ids[start : start + MANY]
-            found = await execute(self.db, _MARK_SENDING_MANY, {"ids": chunk, "now": stamp})
+            found = await execute(self.db, _MARK_SENDING_MANY, {**params, "ids": chunk})
             taken.update(found.scalars())
         return taken
 

@@ -12,10 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlite_utils import Database
-
 from bot.core.model import Place
-from bot.storage.sql import atomic, connection_for
+from bot.storage.sql import Db, atomic
+from bot.storage.sql import savepoint as sql_savepoint
 from content.tips.schedule import Schedule, decode_days, parse_time
 from content.tips.store.tables import tip_deliveries, tip_subscriptions
 
@@ -65,6 +64,14 @@ class Delivery:
     # Filled in by ``ready()`` (one join instead of a query per row during a fan-out).
     place: Place | None = None
     active: bool | None = None  # the subscription's, when ready() read the row
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who holds the ledger rows a write takes, and until when (``content/tips/lease.py``)."""
+
+    owner: str
+    until: datetime
 
 
 _s, _d = tip_subscriptions.c, tip_deliveries.c
@@ -144,7 +151,7 @@ def delivery_from_row(row) -> Delivery:
 
 
 @asynccontextmanager
-async def batch(db: Database) -> AsyncIterator[None]:
+async def batch(db: Db) -> AsyncIterator[None]:
     """One transaction around many store calls (a page of claims, a page of
     reschedules), so a fan-out commits once per page rather than once per channel.
     Store methods called inside it join it instead of opening their own."""
@@ -153,17 +160,8 @@ async def batch(db: Database) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def savepoint(db: Database) -> AsyncIterator[None]:
+async def savepoint(db: Db) -> AsyncIterator[None]:
     """Inside :func:`batch`: the block's writes are undone if it raises, the rest of the
-    batch's kept (one channel's bad row must not undo a page of claims).
-
-    (A savepoint on the shared connection until the engine swap gives ``bot.storage.sql``
-    an asynchronous one.)"""
-    nested = connection_for(db).begin_nested()
-    try:
+    batch's kept (one channel's bad row must not undo a page of claims)."""
+    async with sql_savepoint(db):
         yield
-    except BaseException:
-        nested.rollback()
-        raise
-    else:
-        nested.commit()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlite_utils import Database
 
 from bot.core.model import Place
-from bot.storage.sql import atomic, execute, upsert
+from bot.storage.sql import Db, atomic, execute, upsert
 from content.tips.schedule import Schedule, encode_days
 from content.tips.store.records import SUB_COLUMNS, Subscription, parse_ts, sub_from_row, ts
 from content.tips.store.tables import Unindexed, tip_subscriptions
@@ -91,11 +90,12 @@ def _channel(place: Place) -> dict[str, str]:
 
 
 def _limit(limit: int | None) -> int:
-    return -1 if limit is None else limit  # SQLite: a negative LIMIT is no limit
+    # No limit: a count larger than any table (PostgreSQL refuses SQLite's LIMIT -1).
+    return 2**62 if limit is None else limit
 
 
 class Subscriptions:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def subscribe(

@@ -31,7 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from bot.storage.sql import metadata
+from bot.storage.sql import UtcDateTime, metadata
 
 # A time as the tips store it (see the module docstring).
 ZTime = Text
@@ -80,6 +80,9 @@ tip_deliveries = Table(
     Column("message_id", Text),
     Column("error", Text),
     Column("request_key", Text),
+    # The instance working on the row and until when (revision 0012, content/tips/lease.py).
+    Column("claimed_by", Text),
+    Column("lease_until", UtcDateTime),
     UniqueConstraint("subscription_id", "local_date"),
     UniqueConstraint("subscription_id", "test_slot"),
 )

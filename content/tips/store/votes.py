@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlite_utils import Database
 
-from bot.storage.sql import atomic, execute, upsert
+from bot.storage.sql import Db, atomic, execute, upsert
 from content.tips.store.records import ts
 from content.tips.store.tables import tip_votes
 
@@ -36,7 +35,7 @@ _VOTES_ON = (
 
 
 class Votes:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def vote(

@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, union_all, update
-from sqlite_utils import Database
 
 from bot.storage.leases import claim_params, claim_statement
-from bot.storage.sql import atomic, execute, upsert
+from bot.storage.sql import Db, atomic, execute, upsert
 from incidents.paging.store.pages import PageStore, insert_pages
 from incidents.paging.store.rows import (
     JOB_COLS,
@@ -134,7 +133,7 @@ _soonest = union_all(
 _NEXT_DUE = select(func.min(_soonest.c.t))
 
 
-async def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due: datetime) -> None:
+async def schedule_job(db: Db, incident_id: str, step: int, rnd: int, due: datetime) -> None:
     """A pending job, unless that step and round was ever scheduled."""
     await execute(
         db,
@@ -149,14 +148,14 @@ async def schedule_job(db: Database, incident_id: str, step: int, rnd: int, due:
     )
 
 
-async def cancel_jobs(db: Database, incident_id: str, now: datetime) -> None:
+async def cancel_jobs(db: Db, incident_id: str, now: datetime) -> None:
     await execute(db, _CANCEL_JOBS, {"incident": incident_id, "now": ts(now)})
 
 
 class PagingStore:
     """Paging's incidents and jobs; its pages are ``self.pages``."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
         self.pages = PageStore(db)
 

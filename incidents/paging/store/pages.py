@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlite_utils import Database
 
 from bot.storage.leases import (
     claim_params,
@@ -17,7 +16,7 @@ from bot.storage.leases import (
     renew_params,
     renew_statement,
 )
-from bot.storage.sql import atomic, execute, upsert
+from bot.storage.sql import Db, atomic, execute, upsert
 from incidents.paging.store.rows import PAGE_COLS, NewPage, PageRow, page_from_row, ts
 from incidents.paging.store.tables import paging_outbox
 
@@ -88,7 +87,7 @@ _ALL = select(*PAGE_COLS).where(_o.incident_id == bindparam("incident_id")).orde
 
 
 async def insert_pages(
-    db: Database, incident_id: str, pages: Iterable[NewPage], now: datetime
+    db: Db, incident_id: str, pages: Iterable[NewPage], now: datetime
 ) -> int:
     """Write pages in the caller's transaction; returns how many were new."""
     added = 0
@@ -121,7 +120,7 @@ async def insert_pages(
 class PageStore:
     """Write, claim and mark pages; only one caller ever claims a page."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def add(self, incident_id: str, pages: Iterable[NewPage], now: datetime) -> int:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, PrimaryKeyConstraint, Table, Text, delete, select, update
-from sqlite_utils import Database
 
-from bot.storage.sql import UtcDateTime, execute, metadata, upsert
+from bot.storage.sql import Db, UtcDateTime, execute, metadata, upsert
 
 webhook_events = Table(
     "paging_webhook_events",
@@ -37,7 +36,7 @@ _CLAIM = upsert(webhook_events).on_conflict_do_nothing()
 class WebhookEvents:
     """Claim, finish and release handled events; find our incident for the tool's."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def claim(

@@ -1,0 +1,70 @@
+"""Leases on the tip ledger: how several secbot instances share one fan-out.
+
+A fan-out works through the ledger a page at a time. A page of ``pending`` rows that are
+ready is *claimed* in one statement (``Ledger.claim_page``: ``UPDATE … WHERE id IN
+(SELECT … ORDER BY due_at, id LIMIT n FOR UPDATE SKIP LOCKED) RETURNING id``; on SQLite,
+where SQLAlchemy leaves ``FOR UPDATE`` out, the statement holds the file's one write lock,
+which does the same): the rows get ``claimed_by`` (this instance) and ``lease_until``.
+Two instances never claim one row at once, and each goes on to its own next page.
+
+The holder renews its leases every :data:`RENEW_SECONDS` while it works (the rows still
+``pending`` in its pages and the ones it is posting, ``sending``) and gives the
+``pending`` ones back when it stops cleanly, so a deploy's successor takes them at once.
+An instance that is killed renews nothing: once its leases run out, whichever instance
+looks next claims its ``pending`` rows and sends them, and settles its ``sending`` rows
+(below). Nothing is reset wholesale at start: a row held by a live sibling is left alone.
+
+**The guarantee across a kill.** A row moves to ``sending`` (committed) right before its
+platform call and to its outcome right after. Neither Slack's ``chat.postMessage`` nor the
+Bot Connector de-duplicates a repeated post, so a row found in ``sending`` with its lease
+run out may or may not have reached the channel, and it is marked ``unknown`` and never
+posted again. So: **no tip is ever posted twice** (the move to ``sending`` is one
+conditional UPDATE, so of two instances exactly one posts a row); **a tip is never
+dropped** unless its instance died in that window: those rows (at most one per worker,
+``SECBOT_TIP_CONCURRENCY`` per platform per instance: each worker commits its row's
+``sending`` and posts it before it takes another) are logged and recorded as
+``unknown``. Rows that were claimed but not yet ``sending`` are always sent, by the next
+instance to look.
+
+The shape (column names, lease length, renewal) matches the other background jobs'
+leases (``claimed_by``, ``lease_until``, 15 s, renewed every 5 s).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+# How long a claim lasts without renewal: long enough that a busy instance renews several
+# times before it could run out, short enough that a killed instance's page is taken
+# over within a quarter of a minute. SECBOT_TIP_LEASE_SECONDS overrides it.
+LEASE_SECONDS = 15
+# How often the holder renews: a third of the lease, so two renewals can be late (a busy
+# event loop, a locked database) before the lease runs out.
+RENEW_FRACTION = 1 / 3
+RENEW_SECONDS = LEASE_SECONDS * RENEW_FRACTION
+# Rows claimed per statement (a claim holds the event loop for a few milliseconds per
+# hundred rows until the engine swap, so pages stay small). Only the claimed pages are
+# in memory, so a fan-out to 100,000 channels holds a page or two of rows, not 100,000.
+PAGE_ROWS = 500
+
+
+def new_instance() -> str:
+    """A name for this process in ``claimed_by``: new at every start, so a restarted
+    process never mistakes a lease its earlier life held for one it holds."""
+    return uuid.uuid4().hex
+
+
+class Lease:
+    """This instance's name and lease length, for the ledger's claims."""
+
+    def __init__(self, owner: str | None = None, seconds: float = LEASE_SECONDS):
+        self.owner = owner or new_instance()
+        self.seconds = seconds
+
+    @property
+    def renew_every(self) -> float:
+        return self.seconds * RENEW_FRACTION
+
+    def until(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.seconds)
