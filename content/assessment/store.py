@@ -22,7 +22,7 @@ from content.assessment.tables import assessment_answers as aa
 from content.assessment.tables import assessments as at
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    from bot.storage.sql import Db
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _assessment(row: Any) -> Assessment:
 
 
 class AssessmentStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Db):
         self.db = db
 
     async def start(
