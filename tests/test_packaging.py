@@ -93,3 +93,5 @@ def test_the_wheel_ships_the_schema_migrations(tmp_path):
     }
     assert {f"{migrations}env.py", f"{migrations}script.py.mako", f"{migrations}legacy.py"} <= names
     assert revisions and revisions <= names
+    # The self-assessment's questions are content the installed bot reads at start.
+    assert "content/data/assessment/ncsc-five-principles.yml" in names

@@ -321,6 +321,8 @@ async def test_an_incident_stored_before_this_change_still_works(
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in ("leaders", "rate_pauses", "card_redraws"):  # 0011 (leases)
         db.execute(f"DROP TABLE IF EXISTS {table}")
+    for table in ("assessment_answers", "assessments"):  # 0013 (self-assessments)
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in ("inbox", "paging_outbox", "paging_jobs"):  # 0011's lease columns
         for column in ("claimed_by", "lease_until") + (("claims",) if table == "inbox" else ()):
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -27,6 +27,7 @@ FEATURES: list[str] = [
     "content.tips.feature",
     "content.quiz.feature",
     "content.training.feature",
+    "content.assessment.feature",
     "incidents.feature",
     "incidents.reviews.feature",
     "incidents.register.feature",

@@ -148,6 +148,11 @@ for _held in (
     # --- assigned training: kept with a pseudonym (its reminders point at it) ----------
     Held("training_assignments", "pseudonymise", "training assigned to them or by them",
          people=(("user_key", "user_name"), ("assigned_by", "assigned_by_name"))),
+    # --- team self-assessments: kept with a pseudonym (a team's record) ----------------
+    Held("assessments", "pseudonymise", "team self-assessments they started or finished",
+         people=(("started_by", "started_by_name"), ("finished_by", "finished_by_name"))),
+    Held("assessment_answers", "pseudonymise", "self-assessment answers they gave",
+         people=(("answered_by", "answered_by_name"),)),
     # --- the audit log: never changed ---------------------------------------------------
     Held("audit_log", "keep", "audit entries by them or about them",
          people=(("actor", "actor_name"),)),
@@ -160,6 +165,7 @@ NOT_PEOPLE: dict[tuple[str, str], str] = {
     ("audit_log", "subject"): "a pseudonym, never a name or an id",
     ("privacy_keys", "name"): "the name of a key",
     ("leaders", "name"): "what is led, not who",
+    ("assessments", "team_name"): "the name of a team, not of a person",
 }
 # Column names that are never a person, in any table.
 NOT_PEOPLE_COLUMNS: dict[str, str] = {

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+from pydantic import field_validator
+
 from bot.settings.base import SettingsGroup, setting
 
 GROUP = "Training and access reviews"
+# A protective marking is one short line of plain words: letters, digits, spaces and a
+# little punctuation ("OFFICIAL", "OFFICIAL-SENSITIVE", "OFFICIAL: SENSITIVE").
+_MARKING = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.:;()/&'-]{0,59}$")
 
 
 class PeopleSettings(SettingsGroup):
@@ -62,3 +69,22 @@ class PeopleSettings(SettingsGroup):
         " store.",
         group=GROUP,
     )
+    protective_marking: str = setting(
+        "SECBOT_PROTECTIVE_MARKING", "OFFICIAL",
+        "The protective marking at the top and foot of each self-assessment report: one"
+        " short line of plain text (letters, digits, spaces, - : , . ( ) / & '), at most 60"
+        " characters.",
+        group=GROUP,
+    )
+
+    @field_validator("protective_marking")
+    @classmethod
+    def _marking(cls, value: str) -> str:
+        one_line = value.isprintable()  # no line breaks, tabs or other control characters
+        value = " ".join(value.split())
+        if not one_line or not _MARKING.match(value):
+            raise ValueError(
+                "write one short line of plain text, such as OFFICIAL or OFFICIAL-SENSITIVE"
+                " (letters, digits, spaces and - : , . ( ) / & ', at most 60 characters)"
+            )
+        return value

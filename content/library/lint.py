@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from . import loader
+from .assessment import questionnaire_problems
 from .fairness import key_longest_shares
 from .loader import BUILTIN_DIR, Checked, ContentLibrary, check, pack_files
 from .problems import Problem, display_path, errors
@@ -66,6 +67,11 @@ def check_dir(directory: Path | None, today: date | None, program: str) -> DirCh
     checked = check(loader.builtin_files(), packs, today)  # via the module so tests can swap it
     library = checked.library()
     problems = list(checked.problems)
+    # The self-assessment's questions point at the shipped tips and questions by id: they
+    # are checked with the shipped content (not with another built-in set, as tests use).
+    base = loader.builtin_files()
+    if base and all(p.resolve().is_relative_to(BUILTIN_DIR) for p in base):
+        problems += questionnaire_problems(set(library.tips), set(library.quiz_items), today)
     if directory is None:
         problems += count_problems(library)
     return DirCheck(checked, library, packs, problems)
