@@ -173,3 +173,35 @@ async def test_readyz_fails_while_postgresql_is_away_and_work_resumes_after(pg_s
         assert [m["sender"] for m in await bot.web_messages()] == ["user", "bot"]
     finally:
         await stop_bot(bot)
+
+
+async def test_a_slack_delivery_while_postgresql_is_away_is_kept_once_it_is_back(
+    pg_server, slack_env, fake_slack, content_library
+):
+    """Slack's delivery is acknowledged only once it is kept: while the server is away
+    Slack gets a 503 (and sends it again), the workers carry on failing quietly, and once
+    the server is back the resent delivery is kept, handled and answered once."""
+    from tests.support import slash_command_body, start_bot, stop_bot
+
+    env = {**slack_env, "SECBOT_DATABASE_URL": pg_server.url}
+    bot = await start_bot(env, slack=fake_slack, content=content_library)
+    body = slash_command_body(
+        "/secbot", "help", response_url=fake_slack.response_url("away"), trigger_id="a.1"
+    )
+    try:
+        pg_server.stop()
+        assert (await bot.slack_post(body)).status == 503
+        async with bot.session.get(bot.url + "healthz") as r:
+            assert r.status == 200
+        pg_server.start()
+        retry = await bot.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
+        assert retry.status == 200
+        replies = await fake_slack.wait_for(lambda s: s.responses())
+        assert len(replies) == 1 and "What I can do" in replies[0]["text"]
+        async with bot.session.get(bot.url + "readyz") as r:
+            assert r.status == 200
+        # A later command goes the whole way too: the workers came back on their own.
+        assert (await bot.slash("/secbot", "help", user="U2", channel="C2")).status == 200
+        await fake_slack.wait_for(lambda s: len(s.responses()) == 2)
+    finally:
+        await stop_bot(bot)
