@@ -14,7 +14,9 @@ share the file's one write lock. Each race, and how it is closed:
 - quiz question replacement: the session is read ``FOR UPDATE`` and its questions
   compare-and-set (``PracticeStore.replace_question``);
 - tip votes: an insert that stands aside for a row already there, then the old vote read
-  locked and changed (``Votes.vote``).
+  locked and changed (``Votes.vote``);
+- exam starts (one active attempt a person): with no row to lock yet, the starts queue on
+  ``serialize(db, "quiz-exam:<person>")`` (``PracticeStore.start_session``).
 
 tests/test_incident_races.py covers acknowledgements, the paging outbox and the last two
 contain steps through the app; tests/test_quiz_engine.py the answer tallies and cards.
@@ -208,3 +210,16 @@ async def test_tip_votes_clicked_at_once_on_two_instances(two):
         )
     )
     assert (await votes[1].feedback())["tip-2"] == (20, 20)
+
+
+async def test_exam_starts_on_two_instances_at_once_make_one_attempt(two):
+    """No attempt yet, so no row to lock: the starts queue on a lock named for the
+    person, and every one after the first gets the first's attempt."""
+    questions = [Question(f"q-{n}", [0, 1, 2, 3]) for n in range(3)]
+    sessions = await asyncio.gather(
+        *(
+            QuizStore(db).practice.start_session("exam", ALEX, questions, PLACE, NOW)
+            for db in alternate(two, 6)
+        )
+    )
+    assert len({s.id for s in sessions}) == 1
