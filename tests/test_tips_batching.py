@@ -361,5 +361,10 @@ async def test_two_sends_of_one_row_post_it_once(boot, slack_env, fake_slack, cl
     row_id = await tips.scheduler.claim(sub, clock.now(), kind="manual", due=clock.now())
     row = await tips.store.ledger.get_delivery(row_id)
     results = await asyncio.gather(tips.fanout.send(row), tips.fanout.send(row))
-    assert sorted(r.status for r in results) == ["sent", "skipped"], results
+    # The worker (woken when this instance took the lead) may be a third sender: at most
+    # one of the senders posts, and the channel sees the tip exactly once.
+    assert [r.status for r in results].count("sent") <= 1, results
+    assert {r.status for r in results} <= {"sent", "skipped"}, results
+    await eventually(lambda: len(tip_posts(fake_slack, "C001")) == 1)
+    await tips.checked()
     assert len(tip_posts(fake_slack, "C001")) == 1
