@@ -285,6 +285,15 @@ def fresh_pg_url(pg_url):
 
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_database_server(request):
+    """On PostgreSQL, the session's server before any fixture of a wider scope than a test
+    (a module's app, as tests/test_fuzz_endpoints.py starts) names a database."""
+    if support.TEST_DATABASE == "postgres":
+        support.PG_SERVER = request.getfixturevalue("pg_url")
+    yield
+
+
 @pytest.fixture(autouse=True)
 def test_database(request):
     """SECBOT_TEST_DATABASE=postgres runs the suite on PostgreSQL: every app a test starts,

@@ -682,6 +682,8 @@ async def ready_db(target):
     from bot.storage.db import open_db
     from bot.storage.schema import upgrade
 
+    if str(target) == ":memory:" and TEST_DATABASE == "postgres":
+        target = f":memory:{uuid.uuid4().hex}"  # a new database each time, as in memory
     db = open_db(target if "://" in str(target) else database_url_for(target) or target)
     await upgrade(db)
     return db

@@ -354,6 +354,7 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     checklist_ts = await eventually(check)
 
     # Skip through the overflow menu: an ephemeral reason menu, replaced once used.
+    drawn = len(checklist_bodies(fake_slack, incident_id))
     n = len(fake_slack.responses())
     await bot.slack_post(
         overflow_body(f"{incident_id}|{first[0]}|skip", user="UTEAM", channel=CHANNEL,
@@ -378,6 +379,9 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
         return (await desk(bot).store.steps.get(incident_id, first[0])).status == "skipped"
 
     await eventually(check)
+    # The checklist is redrawn after the click is answered (on its own time): wait for it.
+    await fake_slack.wait_for(lambda s: len(checklist_bodies(s, incident_id)) > drawn)
+    drawn = len(checklist_bodies(fake_slack, incident_id))
 
     # Need help: the incident's room hears it and the paged team member gets a DM.
     await bot.slack_post(
@@ -390,6 +394,8 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     assert (await step_text(bot, incident_id, first[-1]))[:20] in dm[0]["text"]
     room = [p for p in posts(fake_slack) if p["channel"] == CHANNEL and "needs help" in p["text"]]
     assert room and "Commander" in room[0]["text"]
+    await fake_slack.wait_for(lambda s: len(checklist_bodies(s, incident_id)) > drawn)
+    drawn = len(checklist_bodies(fake_slack, incident_id))
 
     # Close with open steps: the ephemeral confirmation lists them; "Close anyway" closes.
     n = len(fake_slack.responses())
@@ -410,11 +416,10 @@ async def test_slack_checklist_by_phase(bot, fake_slack, fake_pd):
     await fake_pd.wait_for(lambda s: s.events("resolve"))
     assert (await desk(bot).store.get(incident_id)).status == "closed"
 
-    # No checklist payload ever carried more than 15 controls.
-    # (the closed checklist's redraw follows the close: wait for it)
-    bodies = await fake_slack.wait_for(
-        lambda s: b if len(b := checklist_bodies(s, incident_id)) > 3 else None
-    )
+    # No checklist payload ever carried more than 15 controls (the closed one redrawn too).
+    await fake_slack.wait_for(lambda s: len(checklist_bodies(s, incident_id)) > drawn)
+    bodies = checklist_bodies(fake_slack, incident_id)
+    assert len(bodies) > 3
     for body in bodies:
         blocks = body["blocks"] if isinstance(body["blocks"], list) else json.loads(body["blocks"])
         assert slack_controls(blocks) <= MAX_CONTROLS

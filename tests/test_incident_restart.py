@@ -22,7 +22,7 @@ from incidents.triage import Facts
 from tests import incident_support
 from tests.fakes.pagerduty import PATIENCE
 from tests.incident_support import buttons, desk, pager, routing_env
-from tests.support import RunningBot, ready_db, start_bot, stop_bot
+from tests.support import RunningBot, database_url_for, ready_db, start_bot, stop_bot
 from tests.test_paging_harness import free_port
 
 fake_pd = incident_support.fake_pd
@@ -78,6 +78,8 @@ async def test_killed_mid_escalation_the_next_step_fires_once_after_restart(
         "SECBOT_MODE": "development",  # the web chat with no sign-in; no platform credentials
         **routing_env(tmp_path, fake_pd.url),
     }
+    if url := database_url_for(tmp_path / "secbot.db"):  # a PostgreSQL run: the process too
+        env["SECBOT_DATABASE_URL"] = url
     port = free_port()
     log = (tmp_path / "bot.log").open("wb")  # a file, not a pipe: a full pipe would block it
     proc = subprocess.Popen(

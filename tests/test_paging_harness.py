@@ -24,6 +24,7 @@ from bot.settings import load_settings
 from bot.storage.db import open_db
 from bot.storage.schema import upgrade
 from incidents.paging import IncidentInfo, Pager, paging_setup
+from tests.support import database_url_for
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HOOK_SECRET = "a-webhook-secret-for-tests"
@@ -121,7 +122,8 @@ async def start_paging(
         {"SECBOT_ROUTING": str(path), "SECBOT_ADMINS": "UADMIN", **SECRETS, **(env or {})},
         env_file=None,
     )
-    db = open_db(tmp_path / db_name)
+    # On a PostgreSQL run, the database that stands for this file (tests/support.py).
+    db = open_db(database_url_for(tmp_path / db_name) or tmp_path / db_name)
     clock = clock or FakeClock(T0)
     services = Services(settings=settings, db=db, clock=clock, registry=Registry())
     host = FeatureHost(services)

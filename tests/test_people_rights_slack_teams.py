@@ -344,10 +344,11 @@ async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
     """Paging rows name chat targets in JSON: the person's own (``U2`` on Slack) gets
     the pseudonym; ``U22``, and ``U2`` on another platform, are someone else."""
     from bot.privacy.data import Person, PersonalData
+    from incidents.paging.store.rows import ts
     from incidents.paging.store.tables import paging_incidents, paging_outbox
 
     db = bot.app[SERVICES].db
-    now = bot.app[SERVICES].clock.now()
+    now = ts(bot.app[SERVICES].clock.now())  # paging keeps its times as text
 
     def target(platform: str, user: str) -> str:
         return json.dumps({"type": "chat", "platform": platform, "user": user})

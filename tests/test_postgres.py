@@ -10,12 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from bot.storage.sql import metadata
-from tests.support import in_a_thread
+from tests.support import admin_sql, in_a_thread
 from tests.test_schema_matches import _import_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +99,44 @@ def test_a_url_that_is_not_postgresql_is_refused_at_start(tmp_path):
     assert "SECBOT_DATABASE_URL" in line and "PostgreSQL" in line
 
 
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("postgresql+asyncpg://secbot:hunter2@db:port/secbot", "must be a URL like"),
+        ("not a url at all", "must be a URL like"),
+        ("postgresql+asyncpg://secbot:hunter2@/secbot", "must name a host and a database"),
+        ("postgresql+asyncpg://secbot:hunter2@db.example", "must name a host and a database"),
+        ("postgresql+asyncpg://secbot:hunter2@no-such-host.invalid/secbot", "host name is unknown"),
+    ],
+)
+def test_a_wrong_url_is_one_line_and_exit_status_2(tmp_path, url, words):
+    """A URL mistyped (a port that is not a number, no host, no database, a host that
+    does not exist): one line naming the variable and what is wrong, never the password
+    nor a traceback, for the app and for the operator's command."""
+    for args in ((), ("db", "upgrade")):
+        done = secbot(*args, url=url, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        opening = "secbot: " if args else "secbot can't start: "
+        assert line.startswith(opening + "SECBOT_DATABASE_URL"), line
+        assert words in line and "hunter2" not in done.stderr + done.stdout
+
+
+def test_a_database_whose_schema_is_newer_refuses_to_start(fresh_pg_url, tmp_path):
+    """A database a later secbot upgraded (a revision this code does not know): the app
+    and ``db upgrade`` refuse with one line saying so, and leave it as it was."""
+    assert secbot("db", "upgrade", url=fresh_pg_url, cwd=tmp_path).returncode == 0
+    in_a_thread(admin_sql(fresh_pg_url, "UPDATE alembic_version SET version_num = '9999'"))
+    for args in ((), ("db", "upgrade")):
+        done = secbot(*args, url=fresh_pg_url, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        problem = [line for line in done.stderr.splitlines() if "9999" in line]
+        assert len(problem) == 1 and "newer than this secbot knows" in problem[0]
+        assert "SECBOT_DATABASE_URL" in problem[0] and "Traceback" not in done.stderr
+    current = secbot("db", "current", url=fresh_pg_url, cwd=tmp_path)
+    assert "9999" in current.stdout + current.stderr
+
+
 def _closed_port() -> int:
     from tests.conftest import _free_port
 
@@ -132,5 +171,37 @@ async def test_readyz_fails_while_postgresql_is_away_and_work_resumes_after(pg_s
         status, body = await bot.web_send(text="help", request_id="away")
         assert (status, body) == (200, {"ok": True})
         assert [m["sender"] for m in await bot.web_messages()] == ["user", "bot"]
+    finally:
+        await stop_bot(bot)
+
+
+async def test_a_slack_delivery_while_postgresql_is_away_is_kept_once_it_is_back(
+    pg_server, slack_env, fake_slack, content_library
+):
+    """Slack's delivery is acknowledged only once it is kept: while the server is away
+    Slack gets a 503 (and sends it again), the workers carry on failing quietly, and once
+    the server is back the resent delivery is kept, handled and answered once."""
+    from tests.support import slash_command_body, start_bot, stop_bot
+
+    env = {**slack_env, "SECBOT_DATABASE_URL": pg_server.url}
+    bot = await start_bot(env, slack=fake_slack, content=content_library)
+    body = slash_command_body(
+        "/secbot", "help", response_url=fake_slack.response_url("away"), trigger_id="a.1"
+    )
+    try:
+        pg_server.stop()
+        assert (await bot.slack_post(body)).status == 503
+        async with bot.session.get(bot.url + "healthz") as r:
+            assert r.status == 200
+        pg_server.start()
+        retry = await bot.slack_post(body, headers={"X-Slack-Retry-Num": "1"})
+        assert retry.status == 200
+        replies = await fake_slack.wait_for(lambda s: s.responses())
+        assert len(replies) == 1 and "What I can do" in replies[0]["text"]
+        async with bot.session.get(bot.url + "readyz") as r:
+            assert r.status == 200
+        # A later command goes the whole way too: the workers came back on their own.
+        assert (await bot.slash("/secbot", "help", user="U2", channel="C2")).status == 200
+        await fake_slack.wait_for(lambda s: len(s.responses()) == 2)
     finally:
         await stop_bot(bot)

@@ -106,6 +106,7 @@ async def test_incidents_triaged_before_not_sure_keep_their_answers_and_phases(t
     await store.db.close()
 
 
+@pytest.mark.sqlite_only("writes rows into the SQLite file as an older secbot did")
 async def test_secret_values_stored_before_are_removed_at_start(
     slack_env, fake_slack, fake_connector, fake_pd, content_library, tmp_path
 ):
@@ -254,6 +255,7 @@ async def test_a_file_made_before_alembic_upgrades_with_nothing_lost(tmp_path):
     db.close()
 
 
+@pytest.mark.sqlite_only("starts the app on a SQLite file made before Alembic")
 async def test_the_app_reads_a_file_made_before_alembic(
     tmp_path, slack_env, fake_slack, fake_connector, content_library, fake_pd
 ):

@@ -29,7 +29,7 @@ from bot.storage.db import open_db
 from bot.storage.sql import execute
 from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT, UNKNOWN
-from tests.support import stop_bot
+from tests.support import raw_file, stop_bot
 from tests.test_tips_scale import seed
 from tests.tips_helpers import (
     MONDAY_0800,
@@ -160,8 +160,9 @@ DUE = time(8, 30)  # the clock starts at 08:00, so nothing is sent until a test 
 
 
 def ledger_statuses(db_path: str) -> dict[str, str]:
-    """channel -> status, as committed (read on a connection of its own)."""
-    conn = sqlite3.connect(db_path)
+    """channel -> status, as committed (read on a connection of its own; on PostgreSQL
+    the database that stands for the file)."""
+    conn = raw_file(db_path)
     try:
         rows = conn.execute(
             "SELECT s.channel, d.status FROM tip_deliveries d"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -33,8 +34,13 @@ class FakeClock:
     def now(self) -> datetime:
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
-        deadline = self._now + timedelta(seconds=max(0.0, seconds))
+    def sleep(self, seconds: float) -> Coroutine[Any, Any, None]:
+        """Sleep ``seconds`` from now, the moment this is called: a sleep started as a task
+        (``ensure_future``) must not count from when the task first runs, which may be
+        after a test has moved the clock on (it then slept past its wake-up time)."""
+        return self._sleep_until(self._now + timedelta(seconds=max(0.0, seconds)))
+
+    async def _sleep_until(self, deadline: datetime) -> None:
         while self._now < deadline:
             self._changed.clear()
             await self._changed.wait()

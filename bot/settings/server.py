@@ -25,7 +25,7 @@ def database_url(value: str) -> str:
     asyncpg too."""
     try:
         url = make_url(value.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ValueError(
             "must be a URL like postgresql+asyncpg://user:password@host:5432/secbot"
         ) from None

@@ -83,5 +83,5 @@ def hide_password(value: str) -> str:
     """The URL as people may see it: the password replaced by ***."""
     try:
         return make_url(value).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "(not a URL)"

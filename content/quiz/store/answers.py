@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Text, bindparam, select, type_coerce, update
 
@@ -78,6 +78,7 @@ class CardConflict(RuntimeError):
 
 
 # Answer rows as stored: times as their text, as these rows have always been handed out.
+_TIME_COLUMNS = [c.name for c in quiz_answers.c if isinstance(c.type, UtcDateTime)]
 _ANSWER_ROWS = select(
     *(
         type_coerce(c, Text).label(c.name) if isinstance(c.type, UtcDateTime) else c
@@ -198,4 +199,10 @@ async def answer_rows(db: Db, **where: object) -> list[dict]:
         raise ValueError(f"can't filter answers by {sorted(set(where) - ANSWER_FILTERS)}")
     # Bound values, so None compares as SQL's NULL does (matching nothing), as before.
     query = _ANSWER_ROWS.where(*(quiz_answers.c[k] == bindparam(k, v) for k, v in where.items()))
-    return [dict(r._mapping) for r in (await execute(db, query)).all()]
+    rows = [dict(r._mapping) for r in (await execute(db, query)).all()]
+    # Times as the text SQLite keeps; PostgreSQL's driver hands back a datetime.
+    for row in rows:
+        for name in _TIME_COLUMNS:
+            if isinstance(row[name], datetime):
+                row[name] = row[name].astimezone(UTC).isoformat(timespec="microseconds")
+    return rows

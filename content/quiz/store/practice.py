@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from bot.core.model import Actor, Place
-from bot.storage.sql import Db, atomic, execute
+from bot.storage.sql import Db, atomic, execute, serialize
 from content.quiz.store.answers import Answer, AnswerResult, answer_rows, insert_answer, save_card
 from content.quiz.store.exams import insert_result
 from content.quiz.store.tables import new_id, quiz_answers, quiz_cards, quiz_sessions
@@ -149,6 +149,10 @@ class PracticeStore:
         """
         async with atomic(self.db):
             if kind == "exam":
+                # No row to lock when there is no attempt yet: two starts at once queue
+                # here (PostgreSQL; SQLite's write lock already does), so the second finds
+                # the first's attempt instead of breaking the one-active-exam index.
+                await serialize(self.db, f"quiz-exam:{actor.key}")
                 active = (
                     await execute(self.db, _ACTIVE_EXAM_FOR_UPDATE, {"user_key": actor.key})
                 ).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 
 from bot.storage.sql import Db, atomic, execute, upsert
 from content.tips.store.records import ts
@@ -17,10 +17,20 @@ _ONE_VOTE = (
     & (_v.voter == bindparam("voter"))
 )
 _VOTE_OF = select(_v.vote).where(_ONE_VOTE).with_for_update()
-_upsert = upsert(tip_votes)
-_SET_VOTE = _upsert.on_conflict_do_update(
-    index_elements=[_v.tip_id, _v.place, _v.voter],
-    set_={"vote": _upsert.excluded.vote, "updated_at": _upsert.excluded.updated_at},
+# A first vote is an insert that stands aside for a row already there (or being written by
+# another transaction: PostgreSQL waits for that one to commit, then stands aside too).
+_FIRST_VOTE = upsert(tip_votes).on_conflict_do_nothing(
+    index_elements=[_v.tip_id, _v.place, _v.voter]
+)
+# (An UPDATE may not name a bound parameter after one of its columns: "the_" ones.)
+_CHANGE_VOTE = (
+    update(tip_votes)
+    .where(
+        (_v.tip_id == bindparam("the_tip"))
+        & (_v.place == bindparam("the_place"))
+        & (_v.voter == bindparam("the_voter"))
+    )
+    .values(vote=bindparam("new_vote"), updated_at=bindparam("at"))
 )
 _FEEDBACK = select(
     _v.tip_id,
@@ -43,14 +53,22 @@ class Votes:
     ) -> str | None:
         """Record (or change) one person's vote on a tip in a channel; returns the old one.
 
-        The vote itself is one upsert, atomic on its own: of two clicks at once (a double
-        click, Useful then Not useful) the last one's vote stands, whole, and there is
-        never a second row. The old vote, for the reply's wording, is read in the same
-        transaction, locked."""
+        Of two clicks at once (a double click, Useful then Not useful) the first is the
+        vote and the second changes it, never a second row: the insert stands aside for a
+        row already there or still being written (PostgreSQL makes it wait for that
+        transaction), and then the old vote is read locked and changed in the same
+        transaction. So exactly one of them is told "Thanks", and the other what it
+        changed, whichever instance each reached."""
         key = {"tip_id": tip_id, "place": place, "voter": voter}
         async with atomic(self.db):
+            first = await execute(
+                self.db, _FIRST_VOTE, {**key, "vote": vote, "updated_at": ts(now)}
+            )
+            if first.rowcount == 1:
+                return None
             old = (await execute(self.db, _VOTE_OF, key)).scalar()
-            await execute(self.db, _SET_VOTE, {**key, "vote": vote, "updated_at": ts(now)})
+            change = {"the_tip": tip_id, "the_place": place, "the_voter": voter}
+            await execute(self.db, _CHANGE_VOTE, {**change, "new_vote": vote, "at": ts(now)})
         return old
 
     async def feedback(self) -> dict[str, tuple[int, int]]:
