@@ -5,9 +5,7 @@ again, then kept as dead letters (:mod:`bot.adapters.slack.failures`)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 from contextlib import suppress
 from dataclasses import replace
@@ -15,12 +13,9 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackApiError
 
 from bot import in_order
 from bot.adapters.slack.dialogs import DeliveryDialogs, Dialogs, submission_key
-from bot.adapters.slack.door import form_fields
 from bot.adapters.slack.failures import (
     DEFAULT_MAX_AGE_HOURS,
     DEFAULT_MAX_ATTEMPTS,
@@ -28,8 +23,24 @@ from bot.adapters.slack.failures import (
     INTERRUPTED,
     FailedDeliveries,
 )
+from bot.adapters.slack.kept import (
+    CLAIMED,
+    DONE,
+    ENTRY,
+    FAILED,
+    HANDLED,
+    KEEP,
+    OUTCOME,
+    REACHED,
+    RECEIVED,
+    REPLAY,
+    RETRY,
+    dispatch,
+    error_class,
+    plan,
+)
 from bot.adapters.slack.translate import TRANSLATORS, UNREADABLE, Translated, checked
-from bot.core import Bot, DeliveryFailed
+from bot.core import Bot
 from bot.http.errors import where
 from bot.retry import RetryPolicy
 from bot.storage.batched import hot_writer
@@ -42,17 +53,6 @@ from bot.workers import Worker
 log = logging.getLogger(__name__)
 
 
-# Where the consumer tells a listener which kept row a dispatch is for.
-ENTRY = "secbot_inbox_entry"
-REPLAY = "secbot_replay"
-RECEIVED = "secbot_received"  # when the front door kept it (how fresh its trigger_id is)
-CLAIMED = "secbot_claimed"  # the consumer claimed the delivery's id already
-# The consumer's record of what the listeners did. Bolt copies the context dict it is
-# given, so the listeners write into this shared object, not into the context itself.
-OUTCOME = "secbot_outcome"
-REACHED = "reached"  # a listener got the delivery
-HANDLED = "handled"  # ... and finished with it
-FAILED = "error:"  # ... and failed with this class of error (``FAILED + "SlackApiError"``)
 # How many kept deliveries are handled at once; more wait in the inbox, not in memory.
 # Generous, because a quiz click's handler mostly waits (for its merged message edit).
 DEFAULT_HANDLERS = 500
@@ -64,35 +64,12 @@ BATCH = 256
 # While acknowledging comes first, the consumer starts handlers for at most this long
 # before it lets the event loop serve the door again.
 SLICE_SECONDS = 0.002
-# Interaction payloads by type: the kind of kept delivery each is (as app.py routes them).
-_INTERACTIONS = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "message_action": "shortcut",
-}
 # A safety net: look at the inbox this often even without a nudge.
 IDLE_POLL_SECONDS = 5.0
 # A delivery bolt did not pass to any listener (auth.test failed, say) is tried again
 # as the shared retry policy says (5, 30, then 120 seconds), then left kept for the next
 # start.
 REDELIVERY = RetryPolicy(first=5.0, growth=6.0, maximum=120.0, jitter=(1.0, 1.0), attempts=4)
-# What a dispatch did with a kept delivery.
-DONE, RETRY, KEEP = "done", "retry", "keep"
-
-
-def error_class(e: BaseException) -> str:
-    """What went wrong, for the log and the dead letters: the exception's class and, for a
-    platform error, the platform's error code. Never the message, which may quote text."""
-    name = type(e).__name__
-    code = None
-    if isinstance(e, SlackApiError) and e.response is not None:
-        code = e.response.get("error")
-    elif isinstance(e, DeliveryFailed):
-        code = e.reason
-    if isinstance(code, str) and re.fullmatch(r"[a-z0-9_.:-]{1,60}", code):
-        return f"{name} ({code})"
-    return name
 
 
 class SlackIntake:
@@ -173,7 +150,7 @@ class SlackIntake:
         outcome = context[OUTCOME]
         outcome.add(REACHED)
         try:
-            incoming, responder = self._translate(kind, body, context.get(RECEIVED))
+            incoming, responder = self.translate(kind, body, context.get(RECEIVED))
         except UNREADABLE:
             # Signed, so from Slack (or a holder of the secret), but not in a shape we
             # know. Trying again would fail again; never log the body (people's words).
@@ -182,17 +159,17 @@ class SlackIntake:
             return
         try:
             await self.bot.handle(
-            incoming,
-            responder,
-            replay=bool(context.get(REPLAY)),
-            claimed=bool(context.get(CLAIMED)),
-        )
+                incoming,
+                responder,
+                replay=bool(context.get(REPLAY)),
+                claimed=bool(context.get(CLAIMED)),
+            )
         except Exception as e:
             outcome.add(FAILED + error_class(e))
             raise
         outcome.add(HANDLED)
 
-    def _translate(self, kind: str, body: dict, received: datetime | None = None) -> Translated:
+    def translate(self, kind: str, body: dict, received: datetime | None = None) -> Translated:
         """The neutral delivery. Everything this intake hands on was acknowledged before it
         was handled (Slack already has its 200), so nothing waits for the handler (a
         modal's submission at most waits a moment for corrections: ``dialogs``)."""
@@ -243,9 +220,7 @@ class SlackIntake:
             # In the group commit with the acknowledgements: on SQLite every transaction
             # is a turn at the file's one write lock, and an acknowledgement waiting for
             # the consumer's own was most of its time at low load.
-            taken = await self._hot.submit(
-                lambda: self.inbox.claim("slack", now, room, self.owner)
-            )
+            taken = await self._hot.submit(lambda: self.inbox.claim("slack", now, room, self.owner))
             # (never in _busy: this instance's leases are renewed before it claims)
             rows = [r for r in taken if r.id not in self._busy]
         except DB_ERRORS as e:
@@ -254,7 +229,7 @@ class SlackIntake:
         if not rows:
             return None  # until notified, or the idle poll
         behind = self.behind(rows[0].received_at)
-        plans = [self._plan(row) for row in rows]
+        plans = [plan(row, self.client) for row in rows]
         fresh: set[str] | None
         try:
             fresh = await self._claim_ids(plans)
@@ -285,43 +260,6 @@ class SlackIntake:
                 await asyncio.sleep(0)
                 sliced = time.perf_counter()
         return 0.0
-
-    def _plan(self, row: Kept) -> tuple[Kept, bool, str | None, str | None]:
-        """What the consumer needs to know of a kept row before handling it: whether it is
-        a replay (an instance claimed it before and died, or stopped, with it in hand, or
-        it was tried before: part of its effect may be done), its delivery id and its
-        conversation (None when the body can't be read here; bolt then decides)."""
-        replay = row.claims > 1 or row.attempts > 0
-        incoming = self._peek(row.kind, row.payload)
-        if incoming is None:
-            return row, replay, None, None
-        place = incoming.place
-        lane = f"{place.platform}:{place.workspace}:{place.channel}"
-        return row, replay, incoming.delivery_id or None, lane
-
-    def _peek(self, kind: str, payload: str):
-        """The neutral delivery a kept row holds, without handling it (None if unreadable)."""
-        try:
-            if kind == RAW:
-                if payload[:1] == "{":
-                    body = json.loads(payload)
-                    event = body.get("event") or {}
-                    kind = "files" if event.get("subtype") == "file_share" else "event"
-                else:
-                    form = form_fields(payload)
-                    if "payload" in form:
-                        body = json.loads(form["payload"][0])
-                        kind = _INTERACTIONS.get(body.get("type"), "")
-                    else:
-                        body = {k: v[0] for k, v in form.items()}
-                        kind = "command"
-            else:
-                body = json.loads(payload)
-            if kind not in TRANSLATORS:
-                return None
-            return TRANSLATORS[kind](body, self.client)[0]
-        except Exception:  # noqa: BLE001 - read again, and judged, when handled
-            return None
 
     async def _claim_ids(self, plans) -> set[str]:
         """Claim the delivery ids of a batch in one statement (the de-duplication
@@ -379,8 +317,8 @@ class SlackIntake:
             if replay and attempt == 0 and not await self.failures.begin_replay(row):
                 return
             try:
-                outcome, error = await self._dispatch(
-                    row.id, row.kind, row.payload, replay, row.received_at, claimed
+                outcome, error = await dispatch(
+                    self, row.id, row.kind, row.payload, replay, row.received_at, claimed
                 )
             except Exception as e:
                 # Not a handler's error (the core catches and answers those): a delivery
@@ -421,64 +359,6 @@ class SlackIntake:
             return  # still kept: the next start handles it
         await self._slots.acquire()
         await self._handle(row, replay, attempt, claimed=claimed)
-
-    async def _dispatch(
-        self,
-        entry: int,
-        kind: str,
-        payload: str,
-        replay: bool,
-        received: datetime | None = None,
-        claimed: bool = False,
-    ) -> tuple[str, str | None]:
-        """Hand one kept delivery to bolt (or, for a parsed one, straight to the core).
-
-        DONE: handled, or nothing to do (no listener wants it). RETRY: bolt stopped it
-        before any listener (its ``auth.test`` failed, say), so nothing ran and trying
-        again is safe. KEEP: a handler started but did not finish; it is not retried in
-        this process (it may have done part of its work) but kept for the next start.
-        With it, the class of the error, if one was seen."""
-        outcome: set[str] = set()
-        context = {
-            ENTRY: entry, REPLAY: replay, OUTCOME: outcome, RECEIVED: received, CLAIMED: claimed
-        }  # fmt: skip
-        if kind == RAW:
-            content_type = "application/json" if payload[:1] == "{" else FORM
-            request = AsyncBoltRequest(
-                body=payload, headers={"content-type": content_type}, context=context
-            )
-            try:
-                response = await self.app.async_dispatch(request)
-            except UNREADABLE as e:
-                # Bolt's routing reads the body's fields before any listener runs and
-                # fails on an unexpected shape; trying again would fail again.
-                log.warning(
-                    "dropping a kept Slack delivery bolt could not route (%s)", e.__class__.__name__
-                )
-                return DONE, None
-            if HANDLED in outcome or (response.status == 404 and REACHED not in outcome):
-                return DONE, None
-            error = next((o[len(FAILED) :] for o in outcome if o.startswith(FAILED)), None)
-            if REACHED in outcome:
-                return KEEP, error
-            return RETRY, error or f"not dispatched (status {response.status})"
-        if kind not in TRANSLATORS:
-            log.error("dropping a kept Slack delivery of unknown kind %r", kind)
-            return DONE, None
-        try:
-            incoming, responder = self._translate(kind, json.loads(payload), received)
-        except UNREADABLE:
-            log.error("dropping an unreadable kept Slack delivery (%s)", kind)
-            return DONE, None
-        try:
-            await self.bot.handle(incoming, responder, replay=replay, claimed=claimed)
-        except Exception as e:
-            log.exception("handling a kept Slack delivery (%s) failed", kind)
-            return KEEP, error_class(e)
-        return DONE, None
-
-
-FORM = "application/x-www-form-urlencoded"
 
 
 def intake_ctx(intake: SlackIntake):
