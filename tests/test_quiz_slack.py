@@ -26,7 +26,7 @@ from tests.quiz_support import (
     start_quiz_bot,
     store_of,
 )
-from tests.support import block_actions_body, ready_db, slack_typed, stop_bot
+from tests.support import block_actions_body, eventually, ready_db, slack_typed, stop_bot
 
 BURST_WAIT = 120.0  # two hundred signed requests at once, on a slow runner
 
@@ -46,7 +46,13 @@ async def post_question(bot, fake_slack, text: str = "", user: str = "U1") -> in
     before = len(fake_slack.api_calls("chat.postMessage"))
     await bot.slash("/quiz", text, user=user, channel="C1")
     await fake_slack.wait_for(lambda s: len(s.api_calls("chat.postMessage")) > before, timeout=WAIT)
-    return await latest_post_id(bot)
+    post_id = await latest_post_id(bot)
+
+    async def stored() -> bool:  # Slack's ts is stored once its answer is back
+        return bool((await store_of(bot).channel.post(post_id)).message_id)
+
+    await eventually(stored)
+    return post_id
 
 
 async def click_and_wait(bot, fake_slack, action: str, value: str, user: str, **kw) -> dict:
