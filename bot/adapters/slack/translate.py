@@ -321,7 +321,26 @@ def checked(incoming: Incoming) -> Incoming:
         # Slack always names both; without a channel nothing could be answered or
         # stored (a record's place must say where), so the delivery can't be read.
         raise ValueError("a delivery with no channel or no user")
+    ids = (
+        incoming.actor.user_id, incoming.place.workspace, incoming.place.channel,
+        incoming.delivery_id, incoming.action_id, *optional,
+    )  # fmt: skip
+    if any(t and _CONTROL.search(t) for t in ids):
+        # Slack's ids are letters, digits and punctuation; a control character (a NUL,
+        # which PostgreSQL refuses to store) means the body isn't Slack's.
+        raise ValueError("an id with a control character")
+    if "\x00" in incoming.text or "\x00" in incoming.args or "\x00" in incoming.value:
+        # Typed text may hold anything, but nothing can store a NUL: drop it.
+        incoming = replace(
+            incoming,
+            text=incoming.text.replace("\x00", ""),
+            args=incoming.args.replace("\x00", ""),
+            value=incoming.value.replace("\x00", ""),
+        )
     return incoming
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 TRANSLATORS = {
