@@ -10,7 +10,9 @@ import base64
 
 import pytest
 
+from app import SERVICES
 from bot.audit import AuditLog
+from bot.core.model import Place
 from tests.assessment_support import (
     MARKING,
     TOTAL,
@@ -213,3 +215,16 @@ async def test_answers_survive_a_restart_on_slack_and_in_teams(
         assert len(await feature_of(bot).store.answers(teams.id)) == 3
     finally:
         await stop_bot(bot)
+
+
+async def test_a_file_too_big_for_a_teams_message_is_named_not_dropped(bot, fake_connector):
+    """Teams carries a file inside the message (about 26 KB at most): a bigger report is
+    not attached, and the person is told so instead of seeing nothing."""
+    await bot.teams_say("help", mention=True, aad="aad-lead")  # the conversation is known
+    transport = bot.app[SERVICES].transports["teams"]
+    page = "<p>" + "x" * 40_000 + "</p>"
+    n = len(fake_connector.sent())
+    await transport.upload(Place("teams", "tenant-1", "19:chan@thread.tacv2"), "report.html", page)
+    (told,) = await fake_connector.wait_for(lambda s: s.sent()[n:])
+    assert not told.get("attachments")
+    assert "report.html is 41 KB, too big to attach in Teams" in told["text"]

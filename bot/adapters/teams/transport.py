@@ -156,7 +156,10 @@ class TeamsTransport:
         msg = Message(text=filename, attachment=(filename, content))
 
         async def send(ctx: TurnContext):
-            resp = await ctx.send_activity(with_file(to_activity_of(msg), filename, content))
+            out = with_file(to_activity_of(msg), filename, content)
+            if not out.attachments:  # too big to carry: say so rather than drop it quietly
+                out.text = too_big(filename, content)
+            resp = await ctx.send_activity(out)
             if file_type(filename) == "text/markdown":  # HTML is no use as a message
                 await ctx.send_activity(file_as_text(filename, content))
             return resp
@@ -279,6 +282,16 @@ def file_as_text(filename: str, content: str) -> Activity:
                 high = mid - 1
         content = content[:low] + tail
     return Activity(type=ActivityTypes.message, text=content, text_format="markdown")
+
+
+def too_big(filename: str, content: str) -> str:
+    """What a person is told when a file can't go in a Teams message (Teams carries a file
+    in the message, and a message over about 26 KB is refused)."""
+    kb = -(-len(content.encode("utf-8")) // 1000)
+    return (
+        f"{filename} is {kb} KB, too big to attach in Teams (a Teams message carries about "
+        f"{MAX_CARD_BYTES // 1000} KB), so it is not attached here."
+    )
 
 
 def with_file(out: Activity, filename: str, content: str) -> Activity:
