@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.settings import ConfigError
 from content.library.models import LocalText, NonEmpty, Source
-from content.library.problems import Problem, display_path
+from content.library.problems import Problem, display_path, yaml_problems
 from content.library.yamlio import read_yaml, strip_lines
 from incidents.triage import Answer, Facts
 
@@ -142,12 +142,9 @@ def read_playbook(path: Path) -> tuple[PlaybookFile | None, dict | None, list[Pr
     """The parsed file, its raw YAML (with line numbers) and any schema problems."""
     where = display_path(path)
     result = read_yaml(path)
+    problems = yaml_problems(where, result)
     if result.error:
-        return None, None, [Problem(where, result.error_line, "yaml", "-", result.error)]
-    problems = [
-        Problem(where, line, "yaml", "-", f"duplicate key {key!r}; only the last one would count")
-        for line, key in result.duplicate_keys
-    ]
+        return None, None, problems
     if not isinstance(result.data, dict):
         return None, None, [Problem(where, 1, "schema", "-", "expected 'platform:' and 'steps:'")]
     try:

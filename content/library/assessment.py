@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .glossary import variants
 from .models import PRINCIPLES, LocalText, NonEmpty, Principle, Source
-from .problems import ContentError, Problem, display_path, errors
+from .problems import ContentError, Problem, display_path, errors, yaml_problems
 from .readability import MAX_SENTENCE_WORDS, MIN_READING_EASE, longest_sentence, reading_ease
 from .sources import checked_problem, today_utc, url_problem
 from .spelling import us_spellings
@@ -91,12 +91,9 @@ class Questionnaire(_Strict):
 def _read(path: Path) -> tuple[dict[str, Any] | None, Questionnaire | None, list[Problem]]:
     where = display_path(path)
     result = read_yaml(path)
+    problems = yaml_problems(where, result)
     if result.error:
-        return None, None, [Problem(where, result.error_line, "yaml", "-", result.error)]
-    problems = [
-        Problem(where, line, "yaml", "-", f"duplicate key {key!r}; only the last one would count")
-        for line, key in result.duplicate_keys
-    ]
+        return None, None, problems
     raw = result.data
     if not isinstance(raw, dict):
         return None, None, [*problems, Problem(where, 1, "schema", "-", "expected a mapping")]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .entry import Entry, Kind
 from .models import MODULES, PLATFORM_LABELS, PRINCIPLES, QuizItem, Tip
-from .problems import ContentError, Problem, display_path, errors, warnings
+from .problems import ContentError, Problem, display_path, errors, warnings, yaml_problems
 from .rules import Counts, check_content, check_id, count
 from .yamlio import KEY_LINES, LINE, line_at, read_yaml, strip_lines
 
@@ -61,12 +61,9 @@ def read_file(path: Path, builtin: bool) -> tuple[list[Entry], list[Problem]]:
     """Entries that passed the schema (retired ones have no model) and the problems."""
     where = display_path(path)
     result = read_yaml(path)
+    problems = yaml_problems(where, result)
     if result.error:
-        return [], [Problem(where, result.error_line, "yaml", "-", result.error)]
-    problems = [
-        Problem(where, line, "yaml", "-", f"duplicate key {key!r}; only the last one would count")
-        for line, key in result.duplicate_keys
-    ]
+        return [], problems
     data = result.data
     if not isinstance(data, dict) or not ({"items", "tips"} & data.keys()):
         problems.append(

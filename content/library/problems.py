@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from content.library.yamlio import YamlResult
 
 
 def display_path(path: Path | str) -> str:
@@ -61,3 +65,14 @@ class ContentError(Exception):
             if self.problems
             else "content problem"
         )
+
+
+def yaml_problems(where: str, result: YamlResult) -> list[Problem]:
+    """A YAML file's own problems, before any schema: unreadable or not YAML (then the
+    only one), or a key given twice (only the last would count)."""
+    if result.error:
+        return [Problem(where, result.error_line, "yaml", "-", result.error)]
+    return [
+        Problem(where, line, "yaml", "-", f"duplicate key {key!r}; only the last one would count")
+        for line, key in result.duplicate_keys
+    ]

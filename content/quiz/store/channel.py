@@ -13,7 +13,7 @@ from bot.core.model import MessageRef, Place
 from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answer_batch import AnswerBatches, Mark, Recorded
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
-from content.quiz.store.post_batch import Made, NewPost, PostBatches
+from content.quiz.store.post_batch import RECENT_ITEMS, Made, NewPost, PostBatches
 from content.quiz.store.tables import new_id, quiz_answers, quiz_posts
 
 # A channel doesn't see the same question again within this many questions.
@@ -72,16 +72,6 @@ _SET_MESSAGE = (
     update(quiz_posts)
     .where(_POST_ID & _p.message_id.is_(None))
     .values(message_id=bindparam("message_id"))
-)
-_RECENT_ITEMS = (
-    select(_p.item_id)
-    .where(
-        (_p.platform == bindparam("platform"))
-        & (_p.workspace == bindparam("workspace"))
-        & (_p.channel == bindparam("channel"))
-    )
-    .order_by(_p.id.desc())
-    .limit(bindparam("limit"))
 )
 _COUNTS = select(func.count(), func.coalesce(func.sum(_a.correct), 0)).where(
     _a.post_id == bindparam("post_id")
@@ -181,7 +171,7 @@ class ChannelStore:
     async def recent_items(self, place: Place, limit: int) -> set[str]:
         rows = await execute(
             self.db,
-            _RECENT_ITEMS,
+            RECENT_ITEMS,
             {
                 "platform": place.platform,
                 "workspace": place.workspace,

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 _p = quiz_posts.c
 _MADE = select(quiz_posts).where(_p.delivery_key.in_(bindparam("keys", expanding=True)))
-_RECENT = (
+# The items last asked in a channel, newest first (channel.py asks it too).
+RECENT_ITEMS = (
     select(_p.item_id)
     .where(
         (_p.platform == bindparam("platform"))
@@ -119,7 +120,7 @@ class PostBatches:
             "channel": place.channel,
             "limit": self.recent,
         }
-        return list((await execute(self.db, _RECENT, params)).scalars())
+        return list((await execute(self.db, RECENT_ITEMS, params)).scalars())
 
 
 def _row(n: NewPost, item_id: str, order: list[int]) -> dict:
