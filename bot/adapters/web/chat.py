@@ -17,7 +17,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy import (
@@ -84,6 +84,9 @@ WORKSPACE = "local"
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # used with fullmatch: no trailing newline
 # Message ids and versions: plain ASCII digits that fit SQLite's 64-bit integers.
 _WHOLE = re.compile(r"[0-9]{1,18}")
+# Message ids and versions are 32-bit integers in the database (PostgreSQL refuses a
+# larger one in a query): a bigger number names no message.
+MAX_ID = 2**31 - 1
 MAX_TEXT = 2000
 # Direct messages live in "dm-<user id>"; the page lists at most MAX_ROOMS rooms.
 DM_PREFIX = "dm-"
@@ -340,6 +343,23 @@ def _signed_in(settings: Settings, request: web.Request) -> Actor | web.Response
     return Actor("web", user.user_id, user.name)
 
 
+def _message_id(text: str) -> int | None:
+    """A web chat message id the page sent, if it could name one."""
+    return int(text) if _WHOLE.fullmatch(text) and int(text) <= MAX_ID else None
+
+
+def without_nul(value: Any) -> Any:
+    """The page's JSON with every NUL character dropped from its text: nothing a person
+    types needs one, and PostgreSQL refuses to store one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def _named_in_request(user_id: str, name: str) -> Actor | None:
     """Development mode without accounts: the page says who it is."""
     if not _ID.fullmatch(user_id):
@@ -394,7 +414,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             if isinstance(who, web.Response):
                 return who
             signed_in = who
-        data = await read_json_object(request)
+        data = without_nul(await read_json_object(request))
         try:
             return await _send(data, signed_in)
         except DB_ERRORS as e:
@@ -435,7 +455,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             if not action_id or len(action_id) > 200:
                 return _bad("The button click has no action id.")
             mid = str(action.get("message_id", ""))
-            original = MessageRef(place, mid) if _WHOLE.fullmatch(mid) else None
+            original = MessageRef(place, mid) if _message_id(mid) is not None else None
             if original is not None and not await store.has_button_message(
                 int(mid), place.channel, user_id
             ):
@@ -459,7 +479,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
             mid = str(data["share"].get("message_id", ""))
             found = (
                 await store.person_message(int(mid), place.channel)
-                if _WHOLE.fullmatch(mid)
+                if _message_id(mid) is not None
                 else None
             )
             if found is None:
@@ -501,7 +521,7 @@ def webchat_routes(bot: Bot, store: WebChatStore, transport: WebTransport, clock
         after_text = request.query.get("after", "0")
         if not _WHOLE.fullmatch(after_text):
             return _bad("after must be a number.")
-        after = int(after_text)
+        after = min(int(after_text), MAX_ID)  # nothing is ever newer than the largest
         place = conversation_place(conversation, user_id)
         messages = await store.since(place.channel, user_id, after)
         return web.json_response({"messages": messages, "rooms": await store.rooms()})
