@@ -190,7 +190,11 @@ async def test_holding_statement_in_teams(bot, fake_connector):
     n = len(fake_connector.sent())
     await bot.teams_say(f"compromised holding {incident_id} content_removed", mention=True,
                         aad="aad-reporter")  # fmt: skip
-    shown = (await fake_connector.wait_for(lambda s: s.sent()[n:]))[-1]
+    # The statement's card, with its box to edit (the incident card's own redraw after the
+    # last triage answer may reach the connector first).
+    (shown,) = await fake_connector.wait_for(
+        lambda s: [a for a in s.sent()[n:] if buttons(a, "incident:hold-edit")]
+    )
     assert '"Input.Text"' in json.dumps(shown)
     (value,) = buttons(shown, "incident:hold-edit")
     await bot.teams_click("incident:hold-edit", value, aad="aad-reporter",
