@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,19 +28,22 @@ _PENDING = "SELECT count(*) FROM inbox"
 _ANSWERS = "SELECT user_key, count(*) FROM quiz_answers WHERE post_id IS NOT NULL GROUP BY user_key"
 
 
-class Target:
-    """One database secbot runs on during a part."""
+class Target(ABC):
+    """One database secbot runs on during a part (SQLite or PostgreSQL below)."""
 
     name: str
 
+    @abstractmethod
     def env(self) -> dict[str, str]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def scalar(self, sql: str) -> int:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def rows(self, sql: str) -> list[tuple]:
-        raise NotImplementedError
+        ...
 
     async def pending(self) -> int:
         """Deliveries acknowledged and kept in the inbox, not yet handled."""
