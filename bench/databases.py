@@ -53,8 +53,8 @@ class Target(ABC):
         """How many times each person's answer to a channel quiz post is recorded."""
         return {str(user): int(n) for user, n in await self.rows(_ANSWERS)}
 
-    async def close(self) -> None:
-        pass
+    async def close(self) -> None:  # noqa: B027 - most targets hold nothing to close
+        return None
 
 
 class SqliteTarget(Target):
