@@ -85,8 +85,12 @@ async def test_a_card_edit_lost_in_a_crash_is_made_by_the_next_instance(
             async def stored() -> Incident | None:
                 return await read(db, lambda d: IncidentStore(d).get(incident_id))
 
-            ts = (await poll(stored, what="the incident")).card_id
-            assert ts
+            async def card_ts() -> str | None:
+                # The incident row is written before its card's ts is: wait for both.
+                incident = await stored()
+                return incident.card_id if incident else None
+
+            ts = await poll(card_ts, what="the incident's card")
             for answer in TRIAGE:
                 n = len(fake_slack.api_calls("chat.update"))
                 await remote.click("incident:triage", f"{incident_id}|{answer}", user="UREP",
