@@ -325,6 +325,8 @@ async def test_an_incident_stored_before_this_change_still_works(
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for table in ("assessment_answers", "assessments"):  # 0013 (self-assessments)
         db.execute(f"DROP TABLE IF EXISTS {table}")
+    for column in ("claimed_by", "lease_until", "finished_at"):  # 0014 (delivery states)
+        db.execute(f"ALTER TABLE processed_deliveries DROP COLUMN {column}")
     for table in ("inbox", "paging_outbox", "paging_jobs"):  # 0011's lease columns
         for column in ("claimed_by", "lease_until") + (("claims",) if table == "inbox" else ()):
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
