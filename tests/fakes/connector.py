@@ -25,6 +25,8 @@ class FakeConnector(FakeServer):
         # While set and not open, messages sent are recorded but not answered: a reply
         # still on its way (tests of what happens before the bot's reply is posted).
         self.gate: asyncio.Event | None = None
+        # The same for roster look-ups (GET members): a handler waiting on a person's name.
+        self.lookup_gate: asyncio.Event | None = None
         super().__init__()
 
     def routes(self) -> list:
@@ -62,6 +64,8 @@ class FakeConnector(FakeServer):
 
     async def member(self, request: web.Request) -> web.Response:
         await self.record(request)
+        if self.lookup_gate is not None:
+            await self.lookup_gate.wait()
         member = request.match_info["member"]
         aad = self.teams_ids.get(member, member)
         name = self.members.get(aad)
@@ -74,6 +78,10 @@ class FakeConnector(FakeServer):
 
     def sent(self) -> list[dict]:
         return [c.body for c in self.calls if c.method == "POST" and "/activities" in c.path]
+
+    def lookups(self) -> list[str]:
+        """The paths of the roster look-ups (GET members) made so far."""
+        return [c.path for c in self.calls if c.method == "GET" and "/members/" in c.path]
 
     def updates(self) -> list[dict]:
         return [c.body for c in self.calls if c.method == "PUT"]
