@@ -28,6 +28,9 @@
     return e;
   }
   function reqId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
+  // A send that got no answer (secbot may have taken it and died, or be still at it) is
+  // sent again with the same request id, so secbot handles it once whatever happened.
+  let unsent = null;
   function authHeaders() { return secret ? { "Authorization": "Bearer " + secret } : {}; }
 
   function showChat(who) {
@@ -115,7 +118,9 @@
   async function post(body) {
     errorBox.textContent = "";
     if (!signInNeeded) { body.user_id = userId; body.name = nameInput.value; }
-    body.conversation = conversation; body.request_id = reqId();
+    body.conversation = conversation;
+    const what = JSON.stringify(body);
+    body.request_id = unsent && unsent.what === what ? unsent.id : reqId();
     let ok = false;
     try {
       const headers = Object.assign({ "Content-Type": "application/json" }, authHeaders());
@@ -126,6 +131,7 @@
       ok = r.ok && data.ok === true;
       if (!ok) errorBox.textContent = data.error || "Something went wrong. Your message is still in the box: try sending it again.";
     } catch (e) { errorBox.textContent = "Can't reach secbot. Is it still running? Your message is still in the box."; }
+    unsent = ok ? null : { what: what, id: body.request_id };
     poll();
     return ok;
   }
