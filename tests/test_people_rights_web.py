@@ -16,7 +16,13 @@ import pytest
 from tests import incident_support
 from tests.incident_support import buttons, desk, pager, routing_env, web_close
 from tests.support import start_bot, stop_bot
-from tests.test_incident_people import NAMES, named_web_users, web_click, web_incident
+from tests.test_incident_people import (
+    NAMES,
+    named_web_users,
+    next_answer,
+    web_click,
+    web_incident,
+)
 
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
@@ -193,3 +199,49 @@ async def test_export_erase_and_audit_in_the_web_chat(bot, fake_pd):
         assert reply["text"].startswith("Type audit for the latest")
     # The export of the log is itself in the log.
     assert "exported the audit log" in (await say(bot, ADMIN, "audit"))[-1]["text"]
+
+
+async def test_erasure_takes_their_direct_chat_out_of_an_incident_reported_there(bot):
+    """Rosa reports from her direct conversation with secbot, ``dm-web-reporter``, which the
+    incident keeps as where it came from (its origin, and its room where the web chat
+    works it there). Erasing her leaves the incident its shape with her id in neither."""
+    me = {"user": "web-reporter", "conversation": "dm"}
+    status, _ = await bot.web_send(**me, text="compromised x @govuk")
+    assert status == 200
+    card = (await bot.web_messages(**me))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    while values := buttons(
+        next(m for m in await bot.web_messages(**me) if m["id"] == card["id"])["blocks"],
+        "incident:triage",
+    ):
+        act = {"action_id": "incident:triage", "value": next_answer(values),
+               "message_id": str(card["id"])}  # fmt: skip
+        status, body = await bot.web_send(**me, action=act)
+        assert status == 200 and body["ok"], body
+    inc = await desk(bot).store.get(incident_id)
+    assert inc.triage_step == "done" and inc.origin.channel == "dm-web-reporter"
+    places = [p for p in (inc.origin, inc.room) if p is not None]
+
+    messages = await say(bot, ADMIN, "erase-person")
+    confirm = (await pick(bot, ADMIN, messages, "web-reporter"))[-1]
+    act = {"action_id": "rights:confirm", "value": "web-reporter",
+           "message_id": str(confirm["id"])}  # fmt: skip
+    status, body = await bot.web_send(user=ADMIN, action=act, conversation="dm")
+    assert status == 200 and body["ok"], body
+    done = next(m for m in await bot.web_messages(user=ADMIN, conversation="dm")
+                if m["id"] == confirm["id"])  # fmt: skip
+    assert done["text"].startswith("Erased."), done["text"]
+
+    inc = await desk(bot).store.get(incident_id)
+    assert inc.reporter.startswith("erased:")
+    after = [p for p in (inc.origin, inc.room) if p is not None]
+    assert len(after) == len(places)  # the incident keeps its shape
+    for before, now in zip(places, after, strict=True):
+        assert "web-reporter" not in now.to_json()
+        if before.channel == "dm-web-reporter":
+            assert now.channel == "dm-" + inc.reporter  # the pseudonymous key
+        else:
+            assert now == before
+    # Exporting her again finds no incident: nothing there names her any more.
+    messages = await pick(bot, ADMIN, await say(bot, ADMIN, "export-person"), "web-reporter")
+    assert "incidents" not in json.loads(attachment(messages[-3:], ".json")[1])["tables"]

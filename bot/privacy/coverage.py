@@ -39,7 +39,9 @@ class Held:
     the id inside a JSON or raw body (matched, then checked in Python). ``names``:
     columns holding only a name (no key), matched against the person's known names.
     ``texts``: free text in which the person's names are replaced on erasure, in their
-    rows and in rows of incidents they were part of.
+    rows and in rows of incidents they were part of. ``places``: JSON columns holding a
+    ``Place`` (``Place.to_json()``), whose web chat direct conversation ``dm-<id>`` names
+    the person: on erasure the id there becomes the pseudonymous key.
     """
 
     table: str
@@ -59,6 +61,7 @@ class Held:
     # Bare ids on the tenant's own platform, whichever that is (the register's tables hold
     # ids of the workspace or tenant the row belongs to, on Slack, Teams or the web chat).
     any_platform: bool = False
+    places: tuple[str, ...] = ()
 
 
 # Deletion order matters where rows point at each other: answers before sessions.
@@ -98,7 +101,7 @@ for _held in (
     Held("incidents", "pseudonymise", "incidents they reported, led or acknowledged",
          people=(("reporter", "reporter_name"), ("commander", "commander_name"),
                  ("acked_by", "acked_by_name")),
-         texts=("summary",)),
+         texts=("summary",), places=("origin", "room")),
     Held("incident_people", "pseudonymise", "incidents they were added to",
          people=(("person", "name"), ("added_by", ""))),
     Held("incident_events", "pseudonymise", "incident timeline entries they wrote",
@@ -147,10 +150,12 @@ for _held in (
          ids=("owner_id", "leaver_id"), any_platform=True, names=("owner_name",)),
     # --- assigned training: kept with a pseudonym (its reminders point at it) ----------
     Held("training_assignments", "pseudonymise", "training assigned to them or by them",
-         people=(("user_key", "user_name"), ("assigned_by", "assigned_by_name"))),
+         people=(("user_key", "user_name"), ("assigned_by", "assigned_by_name")),
+         places=("place",)),
     # --- team self-assessments: kept with a pseudonym (a team's record) ----------------
     Held("assessments", "pseudonymise", "team self-assessments they started or finished",
-         people=(("started_by", "started_by_name"), ("finished_by", "finished_by_name"))),
+         people=(("started_by", "started_by_name"), ("finished_by", "finished_by_name")),
+         places=("place",)),
     Held("assessment_answers", "pseudonymise", "self-assessment answers they gave",
          people=(("answered_by", "answered_by_name"),)),
     # --- the audit log: never changed ---------------------------------------------------

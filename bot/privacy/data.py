@@ -70,7 +70,34 @@ def _where(held: Held, table: Table, person: Person) -> ColumnElement[bool] | No
             conds.append(table.c[held.dm] == held.dm_prefix + person.user_id)
         conds += [table.c[c].contains(person.user_id, autoescape=True) for c in held.mentions]
     conds += [table.c[c].contains(person.user_id, autoescape=True) for c in held.chat_targets]
+    dm = json.dumps(DM_PREFIX + person.user_id)  # as the JSON holds it, quotes and all
+    conds += [table.c[c].contains(dm, autoescape=True) for c in held.places]
     return or_(*conds) if conds else None
+
+
+# The web chat's direct conversation with a person is ``dm-<their id>``.
+DM_PREFIX = "dm-"
+
+
+def _dm_place(value: Any, person: Person, replacement: str | None = None) -> bool:
+    """Whether a JSON value holds a place (``Place.to_dict()``) that is the person's web
+    chat direct conversation, at any depth; with ``replacement`` (a pseudonymous key),
+    also puts it in the id's place."""
+    found = False
+    if isinstance(value, dict):
+        if (
+            value.get("platform") == person.platform
+            and value.get("channel") == DM_PREFIX + person.user_id
+        ):
+            found = True
+            if replacement is not None:
+                value["channel"] = DM_PREFIX + replacement
+        for inner in value.values():
+            found = _dm_place(inner, person, replacement) or found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _dm_place(inner, person, replacement) or found
+    return found
 
 
 def _targets(value: Any, person: Person, replacement: str | None = None) -> bool:
@@ -101,6 +128,8 @@ def _matches(held: Held, row: dict[str, Any], person: Person) -> bool:
     if any(row[k] == person.key for k, _ in held.people):
         return True
     if any(_targets(_load(row[c]), person) for c in held.chat_targets):
+        return True
+    if any(_dm_place(_load(row[c]), person) for c in held.places):
         return True
     if not _own(held, person):
         return False
@@ -289,6 +318,10 @@ def _pseudonymised(
     for c in held.chat_targets:
         doc = _load(row[c])
         if _targets(doc, person, code_key):
+            values[c] = json.dumps(doc)
+    for c in held.places:
+        doc = _load(row[c])
+        if _dm_place(doc, person, code_key):
             values[c] = json.dumps(doc)
     for c in held.texts:
         text = values.get(c, row[c])
