@@ -27,7 +27,7 @@ import contextlib
 import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Table, Text, delete, func, literal, select
@@ -77,6 +77,9 @@ class Leadership:
         self.clock: Clock = clock or SystemClock()
         self.name = name
         self._leading = False
+        # When this instance last took the lead (wall-clock time, for /healthz): how soon
+        # leadership moved, as the new leader saw it, whatever the observer's delays.
+        self.since: datetime | None = None
         self._lock_conn: Any = None  # PostgreSQL: the connection holding the lock
         self._watchers: list[Callable[[], Any]] = []
         # Sleeps on the real clock whatever the app's clock: another process's leader
@@ -96,6 +99,7 @@ class Leadership:
         if leading == self._leading:
             return
         self._leading = leading
+        self.since = datetime.now(UTC) if leading else None
         log.info("this instance %s", "now leads" if leading else "no longer leads")
         if leading:
             for callback in self._watchers:

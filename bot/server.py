@@ -308,6 +308,7 @@ def create_app(
                 # Which instance answered, and whether it leads the once-per-cluster jobs.
                 "instance": services.instance,
                 "leader": leadership.is_leader,
+                "leader_since": leadership.since.isoformat() if leadership.since else None,
             }
         )
 
