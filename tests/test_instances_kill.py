@@ -17,9 +17,9 @@ What each test accepts, and why (the guarantees are the stores' own):
   one-answer-per-person-per-question constraint stop a repeat); one that got no
   acknowledgement is sent again, as Slack does. A Teams or web chat click whose request
   died with the instance got no answer, so the person clicks again (Teams: a new
-  activity) or the page sends it again (a new request id), reaching another instance.
-  (The same delivery id sent again would be dropped as a repeat if the dead instance had
-  claimed it: ``bot/core/middleware/dedup.py`` claims before the handler runs.)
+  activity) or the page sends it again, reaching another instance. (The same delivery
+  id sent again is handled too, once the dead instance's claim on it has run out:
+  ``tests/test_resend_after_crash.py``.)
 - **Tips** (``content/tips/lease.py``, the same acceptance as ``tests/test_tips_leases.py``
   and ``deploy/replicas-ci.sh``): no channel gets a tip twice on the fake Slack's wire.
   Neither Slack nor the Bot Connector de-duplicates a post, so a row the killed instance
