@@ -63,6 +63,25 @@ async def test_prune_forgets_only_old_deliveries(tmp_path):
     await db.close()
 
 
+async def test_claimed_and_finished_deliveries_are_pruned_like_kept_ones(tmp_path):
+    """A delivery answered in the request is claimed with a lease, then finished; the
+    daily prune forgets it by when it was first seen, whatever its state."""
+    db = await ready_db(tmp_path / "states.db")
+    store = deliveries.DeliveryStore(db)
+    old = T0 - timedelta(days=8)
+    assert await store.begin("web:u:finished", old, "me") is deliveries.Claim.NEW
+    await store.finish("web:u:finished", old, "me")
+    assert await store.begin("web:u:finished", T0, "me") is deliveries.Claim.REPEAT
+    assert await store.begin("web:u:died", old, "gone") is deliveries.Claim.NEW
+    assert await store.begin("web:u:live", T0, "me") is deliveries.Claim.NEW
+    assert await store.begin("web:u:live", T0, "other") is deliveries.Claim.WORKING
+    removed = await deliveries.pruner(db, deliveries.KEEP).batch(T0 - deliveries.KEEP, 100)
+    assert removed == 2
+    assert not await store.seen("web:u:finished") and not await store.seen("web:u:died")
+    assert await store.seen("web:u:live")
+    await db.close()
+
+
 async def test_the_app_prunes_at_start_up_and_then_daily(tmp_path):
     path = tmp_path / "p.db"
     db = await ready_db(path)
