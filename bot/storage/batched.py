@@ -25,6 +25,15 @@ one statement for them. Plain writes run first, in submission order, then each g
 the order it was first used, so a group must only write its own items' rows; the
 ``sending`` group thus sees every unsubscribe and gone channel written in the same flush.
 
+A writer made with ``together=False`` applies a flush's writes in the same order but
+without one transaction around them: each write is then a transaction of its own (a
+store method that writes several rows opens its ``atomic`` block itself), and every
+future still resolves only once the whole flush has committed. The tip ledger's writer
+is one: each of its writes decides and writes its own rows in one conditional UPDATE,
+so nothing needs them to commit together, and on SQLite the block's ``BEGIN``,
+``COMMIT`` and the connection's reset are three trips to the database's thread that
+every post of a fan-out would wait for.
+
 If a flush fails, each write is retried in a transaction of its own, so one bad row cannot
 take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
 flush is skipped (nobody would act on it); a ``record``-ed write has no waiter and is
@@ -71,9 +80,12 @@ class _Queued:
 
 
 class BatchedWriter:
-    def __init__(self, db, *, turns: int = FLUSH_TURNS, label: str = "writes"):
+    def __init__(
+        self, db, *, turns: int = FLUSH_TURNS, label: str = "writes", together: bool = True
+    ):
         self.db = db
         self.turns = turns
+        self.together = together  # one transaction per flush (see the module's docstring)
         self.label = label  # for the log: what is written
         self._queue: list[_Queued] = []
         self._settled: list[asyncio.Future] = []
@@ -165,7 +177,10 @@ class BatchedWriter:
 
     async def _flush(self, queue: list[_Queued]) -> None:
         try:
-            async with atomic(self.db):
+            if self.together:
+                async with atomic(self.db):
+                    values = await self._apply(queue)
+            else:
                 values = await self._apply(queue)
         except Exception:
             log.exception("a batch of %d %s failed; retrying each", len(queue), self.label)

@@ -38,7 +38,10 @@ class LedgerWrites:
         self.store = store
         self.refusals = refusals
         self.lease = lease
-        self.batched = BatchedWriter(services.db, label="tip ledger writes")
+        # Each write is one conditional UPDATE (or a store method's own block): a flush
+        # need not be one transaction, and on SQLite its hot statement then commits in
+        # the one trip that runs it (bot/storage/one_trip.py).
+        self.batched = BatchedWriter(services.db, label="tip ledger writes", together=False)
         # One group for both kinds of a flush's hot writes (a post's move to `sending`, a
         # post's `sent`): one statement for the two (`Ledger.mark_sent_and_sending`).
         self._hot = self._hot_many
