@@ -26,7 +26,7 @@ from content.tips.rotation import TipCatalogue
 from content.tips.store import CANCELLED, MISSED, UNKNOWN, Delivery, TipStore
 
 if TYPE_CHECKING:
-    from bot.core import Services, Transport
+    from bot.core import Services
     from content.library.models import Tip
     from content.tips.refusals import Refusals
     from content.tips.writes import LedgerWrites
@@ -111,13 +111,7 @@ class FanOut:
         A worker does not wait for a post's outcome to be committed before taking its
         next row: the outcome is queued first, so it is committed with (or before) the
         next row's `sending`. It counts as in flight (for `drain`) until the worker has
-        seen it committed: before any pacing sleep, and at the end.
-
-        Nor does a post wait for its own `sending` to commit after the previous post: once
-        a row is committed, the worker asks for its next row's `sending` (when one is
-        queued and may go at once, ``_begin_now``) and then posts, so that commit runs
-        while this post is on the wire. A worker thus holds at most two rows in
-        `sending`: the one on the wire and the next (see content/tips/lease.py)."""
+        seen it committed: before any pacing sleep, and at the end."""
         unsettled = 0
 
         async def settle() -> None:
@@ -127,30 +121,13 @@ class FanOut:
                 self.writes.landed(unsettled)
                 unsettled = 0
 
-        ahead: _Started | None = None  # the next row, its `sending` asked for
         try:
-            while True:
-                begun: _Started | SendResult | None
-                begun, ahead = ahead, None
-                if begun is None:
-                    row = await feed.take(platform)
-                    if row is None:
-                        break
-                    if self.writes.stopping:
-                        feed.results.append(DEFERRED)
-                        continue
-                else:
-                    row = begun.row
+            while (row := await feed.take(platform)) is not None:
+                if self.writes.stopping:
+                    feed.results.append(DEFERRED)
+                    continue
                 try:
-                    if begun is None:
-                        begun = await self._begin(row, settle)
-                    if isinstance(begun, SendResult):
-                        result, posted = begun, False
-                    elif (verdict := await self._take_off(begun)) is not None:
-                        result, posted = verdict, False
-                    else:
-                        ahead = self._begin_now(feed, platform)
-                        result, posted = await self._fly(begun)
+                    result, posted = await self._send(row, settle)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # one channel's bug must not stop the others
@@ -161,8 +138,6 @@ class FanOut:
             await settle()
         finally:
             feed.finished(platform)
-            if ahead is not None:  # cancelled with the next row lined up
-                self._abandon(ahead)
             if unsettled:  # cancelled: the outcomes are still written, but not awaited
                 self.writes.landed(unsettled)
 
@@ -173,13 +148,7 @@ class FanOut:
 
     async def send(self, row: Delivery) -> SendResult:
         """Post one claimed row and record the outcome; returns once it is committed."""
-        begun = await self._begin(row)
-        if isinstance(begun, SendResult):
-            return begun
-        verdict = await self._take_off(begun)
-        if verdict is not None:
-            return verdict
-        result, posted = await self._fly(begun)
+        result, posted = await self._send(row)
         if posted:
             try:
                 await self.writes.settled()
@@ -187,11 +156,12 @@ class FanOut:
                 self.writes.landed()
         return result
 
-    async def _begin(
+    async def _send(
         self, row: Delivery, settle: Callable[[], Awaitable[None]] | None = None
-    ) -> SendResult | _Started:
-        """The checks before a post, the pacing wait, then ``pending -> sending`` asked
-        for (not awaited). ``settle`` runs before a pacing sleep."""
+    ) -> tuple[SendResult, bool]:
+        """``send`` without waiting for the outcome's commit. True if the row was posted
+        (or attempted): its outcome is queued and it stays in flight for ``drain`` until
+        the caller has seen the ledger settle. ``settle`` runs before a pacing sleep."""
         place = row.place
         if place is None:  # not from ready(): look the channel up
             sub = await self.store.subscriptions.get(row.subscription_id)
@@ -203,35 +173,14 @@ class FanOut:
         ):
             now = self.clock.now()
             await self.store.ledger.finish(row.id, CANCELLED, "unsubscribed before sending", now)
-            return CANCELLED_RESULT
+            return CANCELLED_RESULT, False
+        key = self.refusals.pause_key(place)
         halted = self._workspace_paused(place)
         if halted is None:
             # Per-conversation and per-workspace spacing (real seconds, see content/tips/pacing.py).
             await self.pacer.wait(place, before_sleep=settle)
         if self.writes.stopping:
-            return DEFERRED  # still pending: the next start sends it
-        return self._start(row, place, halted)
-
-    def _begin_now(self, feed: _Feed, platform: str) -> _Started | None:
-        """``_begin`` for the platform's next queued row, if it needs no wait: its channel
-        known to be active and its pacing slot free now. Otherwise the row stays queued
-        and is begun the usual way after the post in hand."""
-        row = feed.take_now(platform)
-        if row is None:
-            return None
-        place = row.place
-        halted = None if place is None else self._workspace_paused(place)
-        if (
-            place is None
-            or not row.active
-            or self.writes.stopping
-            or (halted is None and not self.pacer.reserve_now(place))
-        ):
-            feed.put_back(platform, row)
-            return None
-        return self._start(row, place, halted)
-
-    def _start(self, row: Delivery, place: Place, halted: str | None) -> _Started:
+            return DEFERRED, False  # still pending: the next start sends it
         tip = self.catalogue.tip(row.tip_id) or self.catalogue.replacement(place, row)
         transport = self.services.transports.get(place.platform)
         why = None
@@ -241,39 +190,19 @@ class FanOut:
             why = f"workspace paused ({halted})"
         elif tip is None or transport is None:
             why = "no such tip" if tip is None else f"{place.platform} is not connected"
-        key = self.refusals.pause_key(place)
-        return _Started(row, place, key, transport, tip, self.writes.start(row, key, why))
-
-    async def _take_off(self, begun: _Started) -> SendResult | None:
-        """Until the row's ``sending`` is committed: None (post it now), or why not."""
-        started = begun.started
+        started = self.writes.start(row, key, why)
         try:
             verdict = await started
         except asyncio.CancelledError:
-            self._abandon(begun)
+            if started.done() and not started.cancelled() and started.result() is None:
+                self.writes.landed()  # marked sending but never posted: left for start-up to settle
             raise
-        if verdict is not None and verdict.status == "failed":
-            log.warning("tips: delivery %d failed: %s", begun.row.id, verdict.detail)
-        return verdict
-
-    def _abandon(self, begun: _Started) -> None:
-        """A begun row that will not be posted (its worker was cancelled): not written if
-        its flush has not taken it; if it was already committed as ``sending``, it is left
-        for the in-doubt settling, and no longer counted in flight here."""
-        started = begun.started
-        if not started.done():
-            started.cancel()
-        elif not started.cancelled() and started.exception() is None and started.result() is None:
-            self.writes.landed()  # marked sending but never posted
-
-    async def _fly(self, begun: _Started) -> tuple[SendResult, bool]:
-        """Post a row committed as ``sending`` and queue its outcome (not awaited): True,
-        it stays in flight for ``drain`` until the caller has seen the ledger settle."""
+        if verdict is not None:
+            if verdict.status == "failed":
+                log.warning("tips: delivery %d failed: %s", row.id, verdict.detail)
+            return verdict, False
         try:
-            # A row is committed as `sending` only with its tip and transport (``_start``).
-            tip, transport = begun.tip, begun.transport
-            assert tip is not None and transport is not None
-            result, write = await self._post(begun.row, begun.place, begun.key, transport, tip)
+            result, write = await self._post(row, place, key, transport, tip)  # type: ignore[arg-type]
         except BaseException:
             self.writes.landed()
             raise
@@ -319,24 +248,6 @@ class FanOut:
         return SENT_RESULT, (row.id, ref.id if ref else None)
 
 
-class _Started:
-    """A row whose move to ``sending`` has been asked for, with what its post needs."""
-
-    __slots__ = ("row", "place", "key", "transport", "tip", "started")
-
-    def __init__(
-        self,
-        row: Delivery,
-        place: Place,
-        key: tuple[str, str],
-        transport: Transport | None,
-        tip: Tip | None,
-        started: asyncio.Future,
-    ):
-        self.row, self.place, self.key = row, place, key
-        self.transport, self.tip, self.started = transport, tip, started
-
-
 class _Feed:
     """A fan-out's rows: claimed a page at a time, queued per platform, and taken by
     that platform's workers.
@@ -369,14 +280,6 @@ class _Feed:
             if self.exhausted or self.fanout.writes.stopping or self.queued >= PAGE_ROWS:
                 return None
             await self._claimed()
-        return self._pop(queue)
-
-    def take_now(self, platform: str) -> Delivery | None:
-        """The platform's next queued row, if one is queued (never waits)."""
-        queue = self.queues[platform]
-        return self._pop(queue) if queue else None
-
-    def _pop(self, queue: deque[Delivery]) -> Delivery:
         self.queued -= 1
         if len(queue) < self.fanout.concurrency and self._claiming is None:
             # Running low: claim the next page while the posts in hand go out, so the
@@ -385,11 +288,6 @@ class _Feed:
             assert self._group is not None
             self._group.create_task(self._claim())
         return queue.popleft()
-
-    def put_back(self, platform: str, row: Delivery) -> None:
-        """Return a row from ``take_now`` to the front of its queue."""
-        self.queues[platform].appendleft(row)
-        self.queued += 1
 
     async def _claimed(self) -> None:
         """Until the next page is in: claim it, or wait for the claim under way. Every

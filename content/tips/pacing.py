@@ -69,41 +69,25 @@ class Pacer:
     def reserve(self, place: Place) -> float:
         """Reserve the next slot for a post to ``place``; returns how long to wait for it."""
         now = self._now()
-        slot = self._slot(place, now)
-        self._take(place, slot, now)
-        return slot - now
-
-    def reserve_now(self, place: Place) -> bool:
-        """Reserve a slot for ``place`` only if it is free now (no wait): True if so."""
-        now = self._now()
-        slot = self._slot(place, now)
-        if slot > now:
-            return False
-        self._take(place, slot, now)
-        return True
-
-    def _slot(self, place: Place, now: float) -> float:
-        """The earliest time a post to ``place`` may go, as of ``now``."""
         platform = place.platform
         slots = self._next
         slot = now
-        if self.per_conversation.get(platform):
-            slot = max(slot, slots.get(("c", platform, place.workspace, place.channel), now))
-        if self.per_workspace.get(platform):
-            slot = max(slot, slots.get(("w", platform, place.workspace), now))
-        return slot
-
-    def _take(self, place: Place, slot: float, now: float) -> None:
-        platform = place.platform
-        slots = self._next
+        conversation = workspace = None
         conversation_gap = self.per_conversation.get(platform)
         if conversation_gap:
-            slots[("c", platform, place.workspace, place.channel)] = slot + conversation_gap
+            conversation = ("c", platform, place.workspace, place.channel)
+            slot = max(slot, slots.get(conversation, now))
         workspace_gap = self.per_workspace.get(platform)
         if workspace_gap:
-            slots[("w", platform, place.workspace)] = slot + workspace_gap
+            workspace = ("w", platform, place.workspace)
+            slot = max(slot, slots.get(workspace, now))
+        if conversation is not None:
+            slots[conversation] = slot + conversation_gap  # type: ignore[operator]
+        if workspace is not None:
+            slots[workspace] = slot + workspace_gap  # type: ignore[operator]
         if len(slots) >= self._prune_at:
             self._prune(now)
+        return slot - now
 
     async def wait(
         self, place: Place, before_sleep: Callable[[], Awaitable[None]] | None = None
