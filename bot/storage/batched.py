@@ -36,9 +36,9 @@ block's ``BEGIN``, ``COMMIT`` and the connection's reset are three trips to the
 database's thread that every post of a fan-out would wait for.
 
 If a flush of a ``together`` writer fails, each write is retried in a transaction of its
-own, so one bad row cannot take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
-flush is skipped (nobody would act on it); a ``record``-ed write has no waiter and is
-always written.
+own, so one bad row cannot take the others down with it. A ``submit``-ted write whose
+waiter was cancelled before the flush is skipped (nobody would act on it); a
+``record``-ed write has no waiter and is always written.
 """
 
 from __future__ import annotations
