@@ -1,8 +1,10 @@
 """The fan-out's ledger writes, and the posts in flight.
 
 The moves to ``sending`` (with the last checks before a post) and the outcomes are batched
-(``bot/storage/batched.py``): those queued within a few turns of the event loop are
-committed in one transaction. A post counts as in flight from the commit of its
+(``bot/storage/batched.py``): those queued within a few turns of the event loop go in one
+flush, most often one UPDATE for all of them that commits by itself (no block around the
+flush: on SQLite that is one trip to the database's thread, which every post waits for).
+A post counts as in flight from the commit of its
 ``sending`` until its outcome is committed, so a graceful stop (``drain``) can wait for
 exactly those.
 """
