@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Table, Text, delete, func, literal, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.clock import Clock, SystemClock
 from bot.storage.leases import new_instance
@@ -172,12 +173,17 @@ class Leadership:
         self._set(False)
         if self._lock_conn is not None:
             conn = self._lock_conn
-            if leading:
-                with contextlib.suppress(*DB_ERRORS, OSError):
-                    await conn.execute(select(func.pg_advisory_unlock(lock_key(self.name))))
             self._lock_conn = None
-            with contextlib.suppress(*DB_ERRORS, OSError):
+            try:
+                if leading:
+                    await conn.execute(select(func.pg_advisory_unlock(lock_key(self.name))))
                 await conn.close()
+            except (SQLAlchemyError, OSError):
+                # A connection a cancelled round left mid-transaction refuses statements
+                # (PendingRollbackError): dropping it ends the session, and the session's
+                # lock with it, so the next instance still leads at once.
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await conn.invalidate()
             return
         if dialect_name(self.db) != "postgresql":
             with contextlib.suppress(*DB_ERRORS):
