@@ -258,6 +258,7 @@ def create_app(
             kept,
             answers=intake.dialogs.answers if intake.dialogs else None,
             answer_seconds=settings.slack_dialog_answer_seconds,
+            pace=intake.pace,
         )
         app.add_routes(door_routes(door))
         app.cleanup_ctx.append(session_ctx(client))

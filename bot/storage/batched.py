@@ -6,12 +6,15 @@ gathers (``turns`` turns of the event loop after the first) are applied in a sin
 transaction, and each submitter's future resolves only after that transaction has
 committed. Its users:
 
-- :func:`hot_writer`, one per database, for handling deliveries: the Slack front door
-  (``bot/adapters/slack/door.py``) keeps each request's body in the inbox, and a request
-  is acknowledged only once its row is committed; handled rows are deleted; quiz
-  questions and answers are written (``content/quiz/store/``). Queuing a write lets the
-  next delivery in the same conversation start (``bot/in_order.py``), since writes
-  commit in the order they were queued;
+- :func:`hot_writer`, one per database, for handling deliveries: the Slack consumer's
+  claims, handled rows deleted, quiz questions and answers (``content/quiz/store/``).
+  Queuing a write lets the next delivery in the same conversation start
+  (``bot/in_order.py``), since writes commit in the order they were queued;
+- the front door's kept bodies (``bot/adapters/slack/door.py`` keeps each request's body
+  in the inbox, and a request is acknowledged only once its row is committed). They
+  have a writer of their own, whose statement (``Inbox.keep``) commits by itself and takes SQLite's
+  write lock ahead of the handling side's transactions (``WriteLock.first``): an
+  acknowledgement no longer waits for the handlers' writes queued before it;
 - the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
@@ -39,6 +42,7 @@ import inspect
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from bot import in_order
@@ -71,10 +75,16 @@ class _Queued:
 
 
 class BatchedWriter:
-    def __init__(self, db, *, turns: int = FLUSH_TURNS, label: str = "writes"):
+    def __init__(
+        self, db, *, turns: int = FLUSH_TURNS, label: str = "writes", transaction: bool = True
+    ):
         self.db = db
         self.turns = turns
         self.label = label  # for the log: what is written
+        # False: each write (or group) commits by itself, one statement that is atomic on
+        # its own (the front doors' kept bodies: bot/storage/inbox.py ``Inbox.keep``), so a
+        # flush opens no transaction around them.
+        self.transaction = transaction
         self._queue: list[_Queued] = []
         self._settled: list[asyncio.Future] = []
         self._scheduled = False
@@ -165,7 +175,7 @@ class BatchedWriter:
 
     async def _flush(self, queue: list[_Queued]) -> None:
         try:
-            async with atomic(self.db):
+            async with self._transaction():
                 values = await self._apply(queue)
         except Exception:
             log.exception("a batch of %d %s failed; retrying each", len(queue), self.label)
@@ -173,7 +183,7 @@ class BatchedWriter:
             # gone channel) before grouped ones (moves to `sending`).
             for q in sorted(queue, key=lambda q: q.group is not None):
                 try:
-                    async with atomic(self.db):
+                    async with self._transaction():
                         value = (await self._apply([q]))[0]
                 except Exception as e:
                     self._failed(q, e)
@@ -183,6 +193,9 @@ class BatchedWriter:
         self.transactions += 1
         for q, value in zip(queue, values, strict=True):
             self._done(q, value)
+
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        return atomic(self.db) if self.transaction else nullcontext()
 
     @staticmethod
     async def _apply(queue: list[_Queued]) -> list[Any]:
@@ -225,12 +238,13 @@ _HOT: weakref.WeakKeyDictionary[Db, BatchedWriter] = weakref.WeakKeyDictionary()
 
 
 def hot_writer(db: Db) -> BatchedWriter:
-    """The database's group commit for deliveries: the kept bodies of the Slack front
-    door, the ids of handled rows, quiz questions and answers all go into the same
-    transaction each turn of the event loop. One writer rather than one per kind, since
-    every transaction costs a commit and, on SQLite, a turn at the file's one write lock:
-    an acknowledgement waiting behind three other kinds' transactions was the slowest
-    part of the path."""
+    """The database's group commit for handling deliveries: the consumer's claims, the
+    ids of handled rows, quiz questions and answers all go into the same transaction
+    each turn of the event loop. One writer rather than one per kind, since every
+    transaction costs a commit and, on SQLite, a turn at the file's one write lock. The
+    front door's kept bodies are not here: an acknowledgement waiting for this writer's
+    transactions (several statements, each a trip to SQLite's thread) was most of its
+    time; the door has a writer of its own (``Inbox.keep``)."""
     writer = _HOT.get(db)
     if writer is None:
         writer = _HOT[db] = BatchedWriter(db, turns=1, label="writes of deliveries")

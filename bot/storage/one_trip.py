@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Dialect, Executable
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import Compiled
 
 from bot.storage.sql import Db, atomic, execute
@@ -36,17 +37,35 @@ async def rows_in_one_trip(db: Db, statement: Executable, params: dict[str, Any]
     if db.dialect != "sqlite":
         return list((await execute(db, statement, params)).all())
     async with atomic(db) as conn:
-        state = _compiled(statement, conn.dialect).construct_expanded_state(params)  # type: ignore[attr-defined]
-        processors = state.processors
-        values = tuple(
-            processors[name](state.parameters[name])
-            if name in processors
-            else state.parameters[name]
-            for name in state.positiontup
-        )
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None, "a connection inside atomic is open"
-        try:
-            return list(await driver.execute_fetchall(state.statement, values))
-        except sqlite3.Error as e:  # as SQLAlchemy would raise it: callers catch DB_ERRORS
-            raise DBAPIError.instance(state.statement, values, e, sqlite3.Error) from e
+        return await _one_trip(conn, statement, params)
+
+
+async def write_first(db: Db, statement: Executable, params: dict[str, Any]) -> None:
+    """Run one writing statement that commits by itself (SQLite makes one statement
+    atomic), ahead of this process's other writers (``WriteLock.first``) and, on SQLite,
+    in one trip: no ``BEGIN``, no ``COMMIT``, no cursor to open and close. For a front
+    door keeping a delivery while its request waits. On PostgreSQL, plain
+    :func:`~bot.storage.sql.execute` (its writers don't queue for the file)."""
+    if db.dialect != "sqlite":
+        await execute(db, statement, params)
+        return
+    assert db.writes is not None
+    async with db.writes.first(), db.engine.connect() as conn:
+        await _one_trip(conn, statement, params)
+
+
+async def _one_trip(conn: AsyncConnection, statement: Executable, params: dict[str, Any]):
+    state = _compiled(statement, conn.dialect).construct_expanded_state(params)  # type: ignore[attr-defined]
+    processors = state.processors
+    values = tuple(
+        processors[name](state.parameters[name])
+        if name in processors
+        else state.parameters[name]
+        for name in state.positiontup
+    )
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "a connection inside atomic is open"
+    try:
+        return list(await driver.execute_fetchall(state.statement, values))
+    except sqlite3.Error as e:  # as SQLAlchemy would raise it: callers catch DB_ERRORS
+        raise DBAPIError.instance(state.statement, values, e, sqlite3.Error) from e
