@@ -11,6 +11,8 @@ import pytest
 
 from bot.adapters.slack import pace as pace_module
 from bot.adapters.slack.pace import Pace
+from bot.server import SERVICES
+from bot.storage.checkpoints import Checkpointer
 from bot.storage.inbox import RAW, Inbox
 from bot.storage.sql import WriteLock
 from tests.support import eventually, kept_slack, ready_db, slash_command_body, start_bot, stop_bot
@@ -124,3 +126,14 @@ async def test_requests_beyond_the_limit_are_acknowledged_as_handlers_finish(
         assert paths == sorted(f"/response/{t}" for t in triggers)
     finally:
         await stop_bot(bot)
+
+
+@pytest.mark.sqlite_only  # PostgreSQL has no write-ahead log file to copy back
+async def test_the_write_ahead_log_is_copied_back_by_the_background_checkpointer(running):
+    checkpointer = running.app[SERVICES].feature(Checkpointer)
+    for i in range(3):
+        assert (await running.slash("/secbot", "help", trigger_id=f"wal.{i}")).status == 200
+    await running.slack.wait_for(lambda s: len(s.responses()) >= 3)
+    # What the deliveries committed reaches the file without a commit paying for it.
+    await eventually(lambda: checkpointer.copied > 0)
+    assert checkpointer.rounds > 0
