@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -245,10 +246,23 @@ async def checkpoint(db: Db) -> tuple[int, int]:
     (or holding up) readers and writers: ``PRAGMA wal_checkpoint(PASSIVE)`` on a pooled
     connection, in aiosqlite's thread. Returns the log's frames and how many of them are
     now in the file."""
-    async with db.engine.connect() as conn:
+    async with _checkpointing(db), db.engine.connect() as conn:
         row: Any = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).first()
         await conn.commit()
     return (int(row[1]), int(row[2])) if row is not None else (0, 0)
+
+
+# One checkpoint at a time per database in this process: SQLite answers a checkpoint
+# started while another runs with SQLITE_BUSY and does nothing, and ``erasing`` must not
+# have its TRUNCATE skipped because the background one happened to be running.
+_CHECKPOINTS: weakref.WeakKeyDictionary[Db, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _checkpointing(db: Db) -> asyncio.Lock:
+    lock = _CHECKPOINTS.get(db)
+    if lock is None:
+        lock = _CHECKPOINTS[db] = asyncio.Lock()
+    return lock
 
 
 async def ping(db: Db) -> bool:
@@ -276,8 +290,9 @@ async def erasing(db: Db) -> AsyncIterator[None]:
         try:
             async with bind(db, conn):
                 yield
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            await conn.commit()
+            async with _checkpointing(db):
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                await conn.commit()
         finally:
             await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
             await conn.commit()
