@@ -25,9 +25,10 @@ from sqlalchemy.sql.compiler import Compiled
 from bot.storage.sql import Db, atomic, execute
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
-    # Statements given here are built once (module level or cached), so compile once too.
+    # Statements given here are built once (module level or cached), so compile once too
+    # (room for the front door's INSERT of each size up to 128 rows, and the rest).
     return statement.compile(dialect=dialect)  # type: ignore[attr-defined]
 
 
