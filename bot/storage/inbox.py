@@ -153,7 +153,11 @@ class Inbox:
         """Keep deliveries a front door is about to acknowledge; returns once they have
         committed. Each chunk is one multi-row INSERT that commits by itself, ahead of
         the handling side's transactions and, on SQLite, in one trip to its thread
-        (``bot.storage.one_trip.write_first``)."""
+        (``bot.storage.one_trip.write_first``). On PostgreSQL one executemany of one
+        prepared statement (a multi-row INSERT of each size would be prepared anew)."""
+        if self.db.dialect != "sqlite":
+            await self.insert_many(source, kind, rows)
+            return
         for start in range(0, len(rows), _KEEP_CHUNK):
             chunk = rows[start : start + _KEEP_CHUNK]
             params: dict[str, object] = {"source": source, "kind": kind}
