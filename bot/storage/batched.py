@@ -7,14 +7,16 @@ transaction, and each submitter's future resolves only after that transaction ha
 committed. Its users:
 
 - :func:`hot_writer`, one per database, for handling deliveries: the Slack consumer's
-  claims, handled rows deleted, quiz questions and answers (``content/quiz/store/``).
-  Queuing a write lets the next delivery in the same conversation start
-  (``bot/in_order.py``), since writes commit in the order they were queued;
+  claims, handled rows deleted, quiz questions, their message ids and answers
+  (``content/quiz/store/``). Queuing a write lets the next delivery in the same
+  conversation start (``bot/in_order.py``), since writes commit in the order they were
+  queued;
 - the front door's kept bodies (``bot/adapters/slack/door.py`` keeps each request's body
   in the inbox, and a request is acknowledged only once its row is committed). They
-  have a writer of their own, whose statement (``Inbox.keep``) commits by itself and takes SQLite's
-  write lock ahead of the handling side's transactions (``WriteLock.first``): an
-  acknowledgement no longer waits for the handlers' writes queued before it;
+  have a writer of their own (not ``together``), whose one statement (``Inbox.keep``)
+  commits by itself and takes SQLite's write lock ahead of the handling side's
+  transactions (``WriteLock.first``): an acknowledgement no longer waits for the
+  handlers' writes queued before it;
 - the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
@@ -28,10 +30,20 @@ one statement for them. Plain writes run first, in submission order, then each g
 the order it was first used, so a group must only write its own items' rows; the
 ``sending`` group thus sees every unsubscribe and gone channel written in the same flush.
 
-If a flush fails, each write is retried in a transaction of its own, so one bad row cannot
-take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
-flush is skipped (nobody would act on it); a ``record``-ed write has no waiter and is
-always written.
+A writer made with ``together=False`` applies a flush's writes in the same order but
+without one transaction around them: each write is then a transaction of its own (a
+store method that writes several rows opens its ``atomic`` block itself), a write that
+fails is not run again and undoes nothing else (a group that fails is tried again one
+item at a time), and every future still resolves only once the whole flush is through.
+The tip ledger's writer is one: each of its writes decides and writes its own rows in
+one conditional UPDATE, so nothing needs them to commit together, and on SQLite the
+block's ``BEGIN``, ``COMMIT`` and the connection's reset are three trips to the
+database's thread that every post of a fan-out would wait for.
+
+If a flush of a ``together`` writer fails, each write is retried in a transaction of its
+own, so one bad row cannot take the others down with it. A ``submit``-ted write whose
+waiter was cancelled before the flush is skipped (nobody would act on it); a
+``record``-ed write has no waiter and is always written.
 """
 
 from __future__ import annotations
@@ -42,7 +54,6 @@ import inspect
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from bot import in_order
@@ -76,15 +87,12 @@ class _Queued:
 
 class BatchedWriter:
     def __init__(
-        self, db, *, turns: int = FLUSH_TURNS, label: str = "writes", transaction: bool = True
+        self, db, *, turns: int = FLUSH_TURNS, label: str = "writes", together: bool = True
     ):
         self.db = db
         self.turns = turns
+        self.together = together  # one transaction per flush (see the module's docstring)
         self.label = label  # for the log: what is written
-        # False: each write (or group) commits by itself, one statement that is atomic on
-        # its own (the front doors' kept bodies: bot/storage/inbox.py ``Inbox.keep``), so a
-        # flush opens no transaction around them.
-        self.transaction = transaction
         self._queue: list[_Queued] = []
         self._settled: list[asyncio.Future] = []
         self._scheduled = False
@@ -174,8 +182,11 @@ class BatchedWriter:
                         future.set_result(None)
 
     async def _flush(self, queue: list[_Queued]) -> None:
+        if not self.together:
+            await self._flush_apart(queue)
+            return
         try:
-            async with self._transaction():
+            async with atomic(self.db):
                 values = await self._apply(queue)
         except Exception:
             log.exception("a batch of %d %s failed; retrying each", len(queue), self.label)
@@ -183,7 +194,7 @@ class BatchedWriter:
             # gone channel) before grouped ones (moves to `sending`).
             for q in sorted(queue, key=lambda q: q.group is not None):
                 try:
-                    async with self._transaction():
+                    async with atomic(self.db):
                         value = (await self._apply([q]))[0]
                 except Exception as e:
                     self._failed(q, e)
@@ -194,8 +205,39 @@ class BatchedWriter:
         for q, value in zip(queue, values, strict=True):
             self._done(q, value)
 
-    def _transaction(self) -> AbstractAsyncContextManager[Any]:
-        return atomic(self.db) if self.transaction else nullcontext()
+    async def _flush_apart(self, queue: list[_Queued]) -> None:
+        """A flush of a writer that is not ``together``: each write commits by itself,
+        so one that fails is not run again, nor are the ones before it (they have
+        committed); a group that fails is tried again one item at a time. Every future
+        resolves once all of them are through."""
+        outcomes: list[tuple[_Queued, Any, Exception | None]] = []
+        groups: dict[Group, list[_Queued]] = {}
+        for q in queue:
+            if q.group is not None:
+                groups.setdefault(q.group, []).append(q)
+                continue
+            try:
+                outcomes.append((q, await _value(q.write()), None))
+            except Exception as e:
+                log.exception("one of a batch of %s failed", self.label)
+                outcomes.append((q, None, e))
+        for group, members in groups.items():
+            try:
+                values = await _value(group([q.write for q in members]))
+                outcomes += [(q, v, None) for q, v in zip(members, values, strict=True)]
+            except Exception:
+                log.exception("a batch of %d %s failed; retrying each", len(members), self.label)
+                for q in members:
+                    try:
+                        outcomes.append((q, (await _value(group([q.write])))[0], None))
+                    except Exception as e:
+                        outcomes.append((q, None, e))
+        self.transactions += 1
+        for q, value, error in outcomes:
+            if error is None:
+                self._done(q, value)
+            else:
+                self._failed(q, error)
 
     @staticmethod
     async def _apply(queue: list[_Queued]) -> list[Any]:

@@ -52,7 +52,7 @@ class SlackDoor:
         # Bodies that arrive in one turn of the event loop share one commit; each request
         # is still answered only after its own row is committed. A writer of their own,
         # ahead of the handling side's (bot/storage/batched.py, ``hot_writer``).
-        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack bodies", transaction=False)
+        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack bodies", together=False)
 
     async def events(self, request: web.Request) -> web.Response:
         raw = await request.read()
