@@ -41,6 +41,8 @@ from bot.metrics.web import METRICS, metrics_handler, start_metrics_site
 from bot.reconcile import CardReconciler
 from bot.settings import ConfigError, Settings, check_modes, load_settings, warn_unknown
 from bot.storage import deliveries, schema
+from bot.storage.checkpoints import EVERY_SECONDS as CHECKPOINT_SECONDS
+from bot.storage.checkpoints import Checkpointer
 from bot.storage.db import (
     BUSY_TIMEOUT_MS,
     describe_write_error,
@@ -164,6 +166,14 @@ def create_app(
     retention.add(deliveries.pruner(db, settings.keep_delivery_ids))
     retention.add(webchat.pruner(webchat.WebChatStore(db), webchat.retention(services)))
     host.add_worker(Worker("retention", retention.step, every=DAY_SECONDS, clock=clock))
+    # SQLite's write-ahead log is copied back into the file off the write path (a file's:
+    # an in-memory database has no log).
+    if db.dialect == "sqlite" and db.engine.url.database not in (None, "", ":memory:"):
+        checkpointer = Checkpointer(db)
+        services.provide(checkpointer)
+        host.add_background(
+            Worker("wal-checkpoint", checkpointer.step, every=CHECKPOINT_SECONDS).background
+        )
     # Cards whose edit was lost in a crash are redrawn by whichever instance claims them.
     reconciler = CardReconciler(db, owner=services.instance, clock=clock)
     services.provide(reconciler)
@@ -258,6 +268,7 @@ def create_app(
             kept,
             answers=intake.dialogs.answers if intake.dialogs else None,
             answer_seconds=settings.slack_dialog_answer_seconds,
+            pace=intake.pace,
         )
         app.add_routes(door_routes(door))
         app.cleanup_ctx.append(session_ctx(client))

@@ -6,12 +6,17 @@ gathers (``turns`` turns of the event loop after the first) are applied in a sin
 transaction, and each submitter's future resolves only after that transaction has
 committed. Its users:
 
-- :func:`hot_writer`, one per database, for handling deliveries: the Slack front door
-  (``bot/adapters/slack/door.py``) keeps each request's body in the inbox, and a request
-  is acknowledged only once its row is committed; handled rows are deleted; quiz
-  questions and answers are written (``content/quiz/store/``). Queuing a write lets the
-  next delivery in the same conversation start (``bot/in_order.py``), since writes
-  commit in the order they were queued;
+- :func:`hot_writer`, one per database, for handling deliveries: the Slack consumer's
+  claims, handled rows deleted, quiz questions, their message ids and answers
+  (``content/quiz/store/``). Queuing a write lets the next delivery in the same
+  conversation start (``bot/in_order.py``), since writes commit in the order they were
+  queued;
+- the front door's kept bodies (``bot/adapters/slack/door.py`` keeps each request's body
+  in the inbox, and a request is acknowledged only once its row is committed). They
+  have a writer of their own (not ``together``), whose one statement (``Inbox.keep``)
+  commits by itself and takes SQLite's write lock ahead of the handling side's
+  transactions (``WriteLock.first``): an acknowledgement no longer waits for the
+  handlers' writes queued before it;
 - the tip fan-out (``content/tips/writes.py``) writes its ledger twice per post:
   ``pending -> sending`` right before the platform call and the outcome right after.
   Batching keeps the ledger's guarantees: a row is committed as ``sending`` before its
@@ -275,12 +280,13 @@ _HOT: weakref.WeakKeyDictionary[Db, BatchedWriter] = weakref.WeakKeyDictionary()
 
 
 def hot_writer(db: Db) -> BatchedWriter:
-    """The database's group commit for deliveries: the kept bodies of the Slack front
-    door, the ids of handled rows, quiz questions and answers all go into the same
-    transaction each turn of the event loop. One writer rather than one per kind, since
-    every transaction costs a commit and, on SQLite, a turn at the file's one write lock:
-    an acknowledgement waiting behind three other kinds' transactions was the slowest
-    part of the path."""
+    """The database's group commit for handling deliveries: the consumer's claims, the
+    ids of handled rows, quiz questions and answers all go into the same transaction
+    each turn of the event loop. One writer rather than one per kind, since every
+    transaction costs a commit and, on SQLite, a turn at the file's one write lock. The
+    front door's kept bodies are not here: an acknowledgement waiting for this writer's
+    transactions (several statements, each a trip to SQLite's thread) was most of its
+    time; the door has a writer of its own (``Inbox.keep``)."""
     writer = _HOT.get(db)
     if writer is None:
         writer = _HOT[db] = BatchedWriter(db, turns=1, label="writes of deliveries")

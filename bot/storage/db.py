@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -51,6 +52,13 @@ BUSY_TIMEOUT_MS = 5000
 CHECK_BUSY_MS = 100
 # How long the readiness check waits for PostgreSQL to take its write.
 CHECK_SECONDS = 2.0
+# SQLite copies the write-ahead log back into the file (a checkpoint, with the file's one
+# fsync) in whichever commit finds the log over this many pages, holding the write lock:
+# 1,000 by default, which put a checkpoint of tens of milliseconds on the acknowledging
+# path every second or two under load. The background checkpointer
+# (bot/storage/checkpoints.py) does the copying on a connection of its own; this stays as
+# a safety net should it fall behind.
+AUTO_CHECKPOINT_PAGES = 10_000
 
 
 # Which of a domain's pre-Alembic steps a file has applied (bot/storage/migrations/).
@@ -109,6 +117,7 @@ def _sqlite_connected(dbapi_connection: Any, record: Any) -> None:
         "synchronous=NORMAL",
         "foreign_keys=ON",
         f"busy_timeout={BUSY_TIMEOUT_MS}",
+        f"wal_autocheckpoint={AUTO_CHECKPOINT_PAGES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
@@ -232,6 +241,30 @@ def _split(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
+async def checkpoint(db: Db) -> tuple[int, int]:
+    """Copy what the write-ahead log holds back into the SQLite file without waiting for
+    (or holding up) readers and writers: ``PRAGMA wal_checkpoint(PASSIVE)`` on a pooled
+    connection, in aiosqlite's thread. Returns the log's frames and how many of them are
+    now in the file."""
+    async with _checkpointing(db), db.engine.connect() as conn:
+        row: Any = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).first()
+        await conn.commit()
+    return (int(row[1]), int(row[2])) if row is not None else (0, 0)
+
+
+# One checkpoint at a time per database in this process: SQLite answers a checkpoint
+# started while another runs with SQLITE_BUSY and does nothing, and ``erasing`` must not
+# have its TRUNCATE skipped because the background one happened to be running.
+_CHECKPOINTS: weakref.WeakKeyDictionary[Db, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _checkpointing(db: Db) -> asyncio.Lock:
+    lock = _CHECKPOINTS.get(db)
+    if lock is None:
+        lock = _CHECKPOINTS[db] = asyncio.Lock()
+    return lock
+
+
 async def ping(db: Db) -> bool:
     """Whether the database answers a trivial query."""
     try:
@@ -257,8 +290,9 @@ async def erasing(db: Db) -> AsyncIterator[None]:
         try:
             async with bind(db, conn):
                 yield
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            await conn.commit()
+            async with _checkpointing(db):
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                await conn.commit()
         finally:
             await conn.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
             await conn.commit()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.sql.dml import Insert
 
 from bot.storage.batched import hot_writer
 from bot.storage.leases import (
@@ -40,6 +42,7 @@ from bot.storage.leases import (
     renew_params,
     renew_statement,
 )
+from bot.storage.one_trip import write_first
 from bot.storage.sql import Db, UtcDateTime, execute, inserted_id, metadata
 
 inbox = Table(
@@ -90,6 +93,25 @@ _CLAIM = claim_statement(
     claims=inbox.c.claims + 1,
 )
 _RENEW = renew_statement(inbox)
+# Rows per INSERT of kept bodies (4 bound values a row, well under SQLite's limit).
+_KEEP_CHUNK = 128
+
+
+@lru_cache(maxsize=_KEEP_CHUNK)
+def _keep_rows(n: int) -> Insert:
+    """``INSERT INTO inbox ... VALUES (...), ...`` for ``n`` rows, built (and compiled)
+    once per size: one statement, so it commits as one without a transaction around it."""
+    return insert(inbox).values(
+        [
+            {
+                "source": bindparam("source"),
+                "kind": bindparam("kind"),
+                "payload": bindparam(f"p{i}"),
+                "received_at": bindparam(f"r{i}", type_=UtcDateTime()),
+            }
+            for i in range(n)
+        ]
+    )
 _RELEASE = release_statement(inbox)
 
 
@@ -126,6 +148,23 @@ class Inbox:
                 for payload, now in rows
             ]
             await execute(self.db, _ADD, params)
+
+    async def keep(self, source: str, kind: str, rows: list[tuple[str, datetime]]) -> None:
+        """Keep deliveries a front door is about to acknowledge; returns once they have
+        committed. Each chunk is one multi-row INSERT that commits by itself, ahead of
+        the handling side's transactions and, on SQLite, in one trip to its thread
+        (``bot.storage.one_trip.write_first``). On PostgreSQL one executemany of one
+        prepared statement (a multi-row INSERT of each size would be prepared anew)."""
+        if self.db.dialect != "sqlite":
+            await self.insert_many(source, kind, rows)
+            return
+        for start in range(0, len(rows), _KEEP_CHUNK):
+            chunk = rows[start : start + _KEEP_CHUNK]
+            params: dict[str, object] = {"source": source, "kind": kind}
+            for i, (payload, now) in enumerate(chunk):
+                params[f"p{i}"] = payload
+                params[f"r{i}"] = now
+            await write_first(self.db, _keep_rows(len(chunk)), params)
 
     async def remove(self, entry_id: int) -> None:
         """Forget a handled row; returns once the deletion has committed."""

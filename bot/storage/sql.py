@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -106,6 +107,75 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class WriteLock:
+    """This process's turn at SQLite's one write lock: an ``asyncio.Lock`` (first come,
+    first served) with a second queue in front, :meth:`first`, for the few writes whose
+    waiter is a request that is still open (a front door keeping a delivery before it
+    acknowledges). Under a burst, dozens of handlers' transactions queue here; an
+    acknowledgement that queued behind them all waited for every one, so it waits only
+    for the transaction holding the lock now.
+
+    Ahead, but not always: when both queues wait, they take turns, so a door kept busy
+    by a burst can't starve the handling side (whose claims and writes are what turn
+    acknowledged deliveries into handled ones). The lock passes straight to the next
+    waiter on release, so a writer that arrives while others wait can't take it out of
+    turn."""
+
+    __slots__ = ("_held", "_first", "_rest", "_was_first")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._first: deque[asyncio.Future[None]] = deque()
+        self._rest: deque[asyncio.Future[None]] = deque()
+        self._was_first = False  # whether the holder now came from the front queue
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, *, first: bool = False) -> None:
+        if not self._held:
+            self._held = True
+            self._was_first = first
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._first if first else self._rest
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the lock as it was cancelled: pass it on
+            elif waiter in queue:  # (a release may have dropped it already)
+                queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        order = (self._rest, self._first) if self._was_first else (self._first, self._rest)
+        for queue in order:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    self._was_first = queue is self._first
+                    waiter.set_result(None)  # still held: now by that waiter
+                    return
+        self._held = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    @asynccontextmanager
+    async def first(self) -> AsyncIterator[None]:
+        """``async with db.writes.first():`` the lock, ahead of every ordinary waiter."""
+        await self.acquire(first=True)
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Db:
     """The database: an asynchronous SQLAlchemy engine and its dialect's name.
 
@@ -121,9 +191,10 @@ class Db:
         self.dialect: str = engine.dialect.name
         # SQLite has one write lock per file, and a connection that finds it taken sleeps
         # in the busy handler (1, 2, 5, 10... ms) before trying again. Writers of this
-        # process queue here instead, in order and without sleeping; other processes still
-        # meet the busy timeout. None on PostgreSQL, whose writers lock rows, not the file.
-        self.writes: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        # process queue here instead, in order and without sleeping (a front door's keep
+        # ahead of the rest: WriteLock.first); other processes still meet the busy
+        # timeout. None on PostgreSQL, whose writers lock rows, not the file.
+        self.writes: WriteLock | None = WriteLock() if self.dialect == "sqlite" else None
 
     async def close(self) -> None:
         """Close every pooled connection (the app's last step)."""
@@ -277,6 +348,7 @@ __all__ = [
     "Db",
     "Result",
     "UtcDateTime",
+    "WriteLock",
     "atomic",
     "bind",
     "dialect_name",

@@ -18,9 +18,10 @@ from slack_sdk.signature import SignatureVerifier
 from yarl import query_to_pairs
 
 from bot.adapters.slack.dialogs import WaitingAnswers, submission_key
+from bot.adapters.slack.pace import Pace
 from bot.core.clock import Clock
 from bot.http.json_body import fields_shaped, parse_json_text
-from bot.storage.batched import hot_writer
+from bot.storage.batched import BatchedWriter
 from bot.storage.inbox import RAW, Inbox
 from bot.storage.sql import DB_ERRORS
 
@@ -36,6 +37,7 @@ class SlackDoor:
         notify,
         answers: WaitingAnswers | None = None,
         answer_seconds: float = 0.0,
+        pace: Pace | None = None,
     ):
         self.verifier = SignatureVerifier(signing_secret)
         self.inbox = inbox
@@ -45,10 +47,12 @@ class SlackDoor:
         # show in the modal (bot/adapters/slack/dialogs.py); 0 never waits.
         self.answers = answers
         self.answer_seconds = answer_seconds
-        # Bodies that arrive in one turn of the event loop share one commit (with the other
-        # writes of handling deliveries); each request is still answered only after its
-        # own row is committed.
-        self.writer = hot_writer(inbox.db)
+        # How far acknowledging may run ahead of handling (bot/adapters/slack/pace.py).
+        self.pace = pace
+        # Bodies that arrive in one turn of the event loop share one commit; each request
+        # is still answered only after its own row is committed. A writer of their own,
+        # ahead of the handling side's (bot/storage/batched.py, ``hot_writer``).
+        self.writer = BatchedWriter(inbox.db, turns=1, label="kept Slack bodies", together=False)
 
     async def events(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -62,6 +66,8 @@ class SlackDoor:
         answer = self._answer_now(body)
         if answer is not None:
             return answer
+        if self.pace is not None:
+            await self.pace.enter()
         waiting = self._submission(body)
         try:
             await self.writer.submit((body, self.clock.now()), group=self._keep)
@@ -70,6 +76,8 @@ class SlackDoor:
             log.error("could not keep a Slack delivery: %s", e)
             if waiting is not None and self.answers is not None:
                 self.answers.drop(waiting)
+            if self.pace is not None:
+                self.pace.finished()  # not kept, so not ahead
             return web.Response(status=503, text="try again shortly")
         self.notify()
         if waiting is not None and self.answers is not None:
@@ -87,7 +95,7 @@ class SlackDoor:
         return key if key is not None and self.answers.expect(key) else None
 
     async def _keep(self, rows: list[tuple[str, datetime]]) -> list[None]:
-        await self.inbox.insert_many("slack", RAW, rows)
+        await self.inbox.keep("slack", RAW, rows)
         return [None] * len(rows)
 
     def _signed(self, body: str, headers) -> bool:

@@ -39,6 +39,7 @@ from bot.adapters.slack.kept import (
     error_class,
     plan,
 )
+from bot.adapters.slack.pace import Pace
 from bot.adapters.slack.translate import TRANSLATORS, UNREADABLE, Translated, checked
 from bot.core import Bot
 from bot.http.errors import where
@@ -125,6 +126,8 @@ class SlackIntake:
         # Deliveries in one conversation are handled in arrival order (bot/in_order.py).
         self.lanes = in_order.Lanes()
         self._hot = hot_writer(inbox.db)
+        # How far the front door may run ahead of these handlers (bot/adapters/slack/pace.py).
+        self.pace = Pace()
 
     @property
     def owner(self) -> str:
@@ -226,6 +229,8 @@ class SlackIntake:
         except DB_ERRORS as e:
             log.error("could not read kept Slack deliveries (%s); trying again", e)
             return 1.0
+        if len(taken) < room:  # nothing else is waiting to be claimed
+            self.pace.caught_up(len(self._busy) + len(rows))
         if not rows:
             return None  # until notified, or the idle poll
         behind = self.behind(rows[0].received_at)
@@ -280,6 +285,7 @@ class SlackIntake:
             log.error("could not remove a repeated Slack delivery (%s)", e)
         finally:
             self._busy.discard(entry_id)
+            self.pace.finished()
 
     async def _in_turn(self, row: Kept, replay: bool, claimed: bool, lane: str | None) -> None:
         """Handle ``row`` once the delivery before it in its conversation has passed
@@ -349,6 +355,7 @@ class SlackIntake:
             if outcome != RETRY or attempt >= REDELIVERY.attempts - 1 or self._stopping:
                 self._busy.discard(row.id)
             self.handled += 1
+            self.pace.finished()
             self._slots.release()
 
     async def _later(self, row: Kept, replay: bool, attempt: int, claimed: bool):

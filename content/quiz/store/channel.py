@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 
 from bot.core.model import MessageRef, Place
+from bot.storage.batched import hot_writer
 from bot.storage.sql import Db, atomic, execute
 from content.quiz.store.answer_batch import AnswerBatches, Mark, Recorded
 from content.quiz.store.answers import Answer, AnswerResult, insert_answer, save_card
@@ -165,8 +166,16 @@ class ChannelStore:
         return None if latest is None else int(latest)
 
     async def set_message(self, post_id: int, message_id: str) -> None:
-        """Record the posted message's id, once: the first id stays (one statement)."""
-        await execute(self.db, _SET_MESSAGE, {"post_id": post_id, "message_id": message_id})
+        """Record the posted message's id, once: the first id stays (one statement).
+        Returns once committed, by group commit with the other writes of handling
+        deliveries: under a burst of ``/quiz`` a transaction each was a turn each at
+        SQLite's write lock, which the front door's acknowledgements queue for too."""
+        params = {"post_id": post_id, "message_id": message_id}
+        await hot_writer(self.db).submit(params, group=self._set_messages)
+
+    async def _set_messages(self, params: list[dict]) -> list[None]:
+        await execute(self.db, _SET_MESSAGE, params)
+        return [None] * len(params)
 
     async def recent_items(self, place: Place, limit: int) -> set[str]:
         rows = await execute(
