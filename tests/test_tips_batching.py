@@ -187,11 +187,11 @@ async def test_every_post_starts_after_its_sending_is_committed_and_never_more_t
     class Checking:
         platform = "slack"
 
-        async def post(self, place, msg):
+        async def post(self, place, msg, **kw):
             committed = ledger_statuses(db_path)
             sending = sum(1 for s in committed.values() if s == SENDING)
             seen.append((committed.get(place.channel, ""), sending))
-            return await real.post(place, msg)
+            return await real.post(place, msg, **kw)
 
     services.transports["slack"] = Checking()
     await clock.advance(minutes=31)
@@ -228,11 +228,11 @@ async def test_a_crash_before_outcomes_are_committed_leaves_only_in_flight_rows_
     class DiesAfterFive:
         platform = "slack"
 
-        async def post(self, place, msg):
+        async def post(self, place, msg, **kw):
             nonlocal posts
             if crashed.is_set():
                 await asyncio.Event().wait()  # the process is gone: nothing more leaves
-            ref = await real.post(place, msg)
+            ref = await real.post(place, msg, **kw)
             posts += 1
             if posts == 5:
                 # The process dies now, before this outcome (or any later write) commits.

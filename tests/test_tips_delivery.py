@@ -157,12 +157,12 @@ async def test_crash_mid_fan_out_then_restart_has_no_duplicate_and_no_loss(boot,
         platform = "slack"
         calls = 0
 
-        async def post(self, place, msg):
+        async def post(self, place, msg, **kw):
             DiesMidway.calls += 1
             n = DiesMidway.calls
             if n >= 5:
                 await asyncio.Event().wait()  # dies before the request leaves
-            ref = await real.post(place, msg)
+            ref = await real.post(place, msg, **kw)
             if n == 4:
                 await asyncio.Event().wait()  # dies after Slack has the message
             return ref
@@ -224,10 +224,10 @@ async def test_graceful_stop_mid_fan_out_drains_so_nothing_is_lost(boot, fake_sl
     class Slow:
         platform = "slack"
 
-        async def post(self, place, msg):
+        async def post(self, place, msg, **kw):
             started.append(place.channel)
             await release.wait()  # on the wire until the test lets it finish
-            return await real.post(place, msg)
+            return await real.post(place, msg, **kw)
 
     services.transports["slack"] = Slow()
     caplog.set_level(logging.INFO, logger="content.tips")

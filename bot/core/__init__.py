@@ -5,6 +5,7 @@ the neutral message model is in :mod:`bot.core.model`.
 """
 
 from bot.core.middleware.errors import APOLOGY
+from bot.core.posted import Sighting
 from bot.core.router import Bot, parse_text, unknown_command
 from bot.core.turn import (
     CHANNEL,
@@ -34,6 +35,7 @@ __all__ = [
     "Responder",
     "Route",
     "Services",
+    "Sighting",
     "Transport",
     "Turn",
     "parse_text",

@@ -142,7 +142,7 @@ class TipDelivery:
         now = self.clock.now()
         await self.refusals.paused.sync(now)  # Retry-After pauses any instance learnt
         # Rows a dead instance was sending, once its lease ran out: any instance settles them.
-        await self.scheduler.settle_in_doubt(now)
+        await self.scheduler.settle_in_doubt(now, self.writes.claim())
         if self.leads():  # the schedule is claimed once per cluster (bot/leadership.py)
             await self.scheduler.claim_due(now)
             await self.scheduler.claim_test_slots(now)
