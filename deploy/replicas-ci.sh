@@ -19,7 +19,8 @@ IMG=${IMG:-localhost/secbot:dev}
 TIP_CONCURRENCY=2  # each replica's SECBOT_TIP_CONCURRENCY: the most it can have in doubt
 PG_IMG=localhost/secbot-ci-postgres:15 PROXY_IMG=localhost/secbot-ci-proxy:dev
 CHANNELS=${CHANNELS:-120}
-NET=secbot-ci P=secbot-ci
+# Container, network and volume names (REPLICAS_NAME lets two runs share one machine).
+NET=${REPLICAS_NAME:-secbot-ci} P=${REPLICAS_NAME:-secbot-ci}
 SIGNING_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PG_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
