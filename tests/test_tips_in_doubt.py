@@ -222,3 +222,41 @@ async def test_a_post_that_times_out_is_looked_for_and_sent_once(boot, fake_slac
         assert len(taken_tips(fake_slack, "CSLOW")) == 1
     finally:
         await stop_bot(bot)
+
+
+async def test_the_history_search_pages_back_and_is_bounded(fake_slack, monkeypatch):
+    """``find_posted`` over HTTP against the fake Slack: newest first, page after page
+    (cursor), from ``since`` on; found on a later page, absent when the history ends, and
+    unknown (never absent) when more history is left than it looks through."""
+    from datetime import UTC, datetime, timedelta
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.adapters.slack import history
+    from bot.adapters.slack.transport import SlackTransport
+    from bot.core.model import Message, Place
+
+    monkeypatch.setattr(history, "PAGE", 3)
+    monkeypatch.setattr(history, "PAGES", 2)
+    now = datetime(2026, 3, 23, 9, 30, tzinfo=UTC)
+    fake_slack.clock = lambda: now.timestamp()
+    slack = SlackTransport(AsyncWebClient(token=fake_slack.token, base_url=fake_slack.url + "api/"))
+    place = Place("slack", "T111", "CBUSY")
+    await slack.post(place, Message("older, before the search starts"), key="tip:1")
+    now += timedelta(minutes=10)
+    ref = await slack.post(place, Message("the tip"), key="tip:2")
+    for n in range(4):  # the tip is on the second page, newest first
+        await slack.post(place, Message(f"chatter {n}"))
+    since = now - timedelta(minutes=2)
+    assert (await slack.find_posted(place, "tip:2", since)).ref == ref
+    assert (await slack.find_posted(place, "tip:1", since)).state == "absent"  # before since
+    assert (await slack.find_posted(place, "tip:9", since)).state == "absent"
+    for n in range(2):  # now more than two pages of history since the post
+        await slack.post(place, Message(f"more chatter {n}"))
+    sighting = await slack.find_posted(place, "tip:9", since)
+    assert sighting.state == "unknown" and sighting.why == "history longer than searched"
+    assert (await slack.find_posted(place, "tip:2", since)).state == "unknown"  # page 3
+    fake_slack.method_errors["conversations.history"] = "not_in_channel"
+    assert (await slack.find_posted(place, "tip:2", since)).why == "not_in_channel"
+    thread = Place("slack", "T111", "CBUSY", thread=ref.id if ref else "1.1")
+    assert (await slack.find_posted(thread, "tip:2", since)).state == "unknown"
