@@ -260,3 +260,35 @@ async def test_the_history_search_pages_back_and_is_bounded(fake_slack, monkeypa
     assert (await slack.find_posted(place, "tip:2", since)).why == "not_in_channel"
     thread = Place("slack", "T111", "CBUSY", thread=ref.id if ref else "1.1")
     assert (await slack.find_posted(thread, "tip:2", since)).state == "unknown"
+
+
+async def test_a_post_whose_connection_drops_is_not_retried_blindly_but_found(
+    boot, fake_slack, clock
+):
+    """Slack takes the post, then the connection is reset before its answer. slack_sdk's
+    connection-error handler would post it again (a duplicate on the wire); a keyed tip
+    post is not retried but left in doubt, then found in the history and recorded."""
+    fake_slack.clock = lambda: clock.now().timestamp()
+    bot = await boot()
+    try:
+        await subscribe_slack(bot, fake_slack, "CRESET")
+        fake_slack.drop_after["chat.postMessage"] = 1
+        await clock.advance(hours=1, minutes=31)
+
+        async def in_doubt() -> bool:
+            row = (await ledger(bot)).get("CRESET")
+            return row is not None and row.status == SENDING and bool(row.error)
+
+        await eventually(in_doubt)
+        assert (await ledger(bot))["CRESET"].error.startswith("connection lost")
+        await clock.advance(seconds=20)  # its extra lease runs out
+
+        async def sent() -> bool:
+            return (await ledger(bot))["CRESET"].status == SENT
+
+        await eventually(sent)
+        await checked(bot)
+        (tip,) = taken_tips(fake_slack, "CRESET")  # once, not twice
+        assert (await ledger(bot))["CRESET"].message_id == tip["ts"]
+    finally:
+        await stop_bot(bot)

@@ -140,6 +140,12 @@ class DeliveryFailed(Exception):
         self.scope = scope
 
 
+class PostInDoubt(Exception):
+    """A keyed post (``Transport.post(..., key=...)``) whose connection broke after the
+    request may have gone out: it may or may not be in the place. The caller must not
+    simply post it again; it can ask ``find_posted`` once the platform is done with it."""
+
+
 class Intake(Protocol):
     """A front door that keeps deliveries and handles them later (the Slack intake)."""
 

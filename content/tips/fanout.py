@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core import DeliveryFailed
+from bot.core import DeliveryFailed, PostInDoubt
 from bot.core.model import Message, Place
 from content.tips.doubt import tip_key
 from content.tips.lease import PAGE_ROWS, post_seconds
@@ -234,14 +234,15 @@ class FanOut:
                 ref = await transport.post(place, self._message(tip), key=tip_key(row.id))
         except DeliveryFailed as e:
             return self.refusals.refused(row, key, e)
-        except TimeoutError:
+        except (TimeoutError, PostInDoubt) as e:
             # The request may have reached the platform: the row stays `sending`, held by
             # nobody for one lease (time for the platform to finish with it), and is then
             # settled by asking the platform (content/tips/doubt.py), not re-sent blindly.
-            log.warning("tips: delivery %d timed out; it will be looked for", row.id)
+            why = "timed out" if isinstance(e, TimeoutError) else f"connection lost ({e})"
+            log.warning("tips: delivery %d %s; it will be looked for", row.id, why)
             until = self.writes.claim().until
-            return SendResult("unknown", "timed out"), lambda: store.ledger.leave_in_doubt(
-                row.id, until, "timed out"
+            return SendResult("unknown", why), lambda: store.ledger.leave_in_doubt(
+                row.id, until, why
             )
         except OSError as e:
             # Could not connect: nothing was posted, so trying again is safe.

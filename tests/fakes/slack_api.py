@@ -80,6 +80,9 @@ class FakeSlack(FakeServer):
         # reads history by time (``oldest``) sets it to the bot's clock.
         self.clock: Callable[[], float] | None = None
         self._last_us = 0
+        # method -> how many of its calls Slack carries out and then drops the connection
+        # of, unanswered (a reset after the request went out).
+        self.drop_after: dict[str, int] = {}
         super().__init__()
 
     def posted(self, channel: str | None = None) -> list[dict]:
@@ -205,6 +208,11 @@ class FakeSlack(FakeServer):
             )
         if method == "chat.postMessage":
             ts = self._take_post(str(channel), body)
+            if self.drop_after.get(method, 0) > 0:
+                self.drop_after[method] -= 1
+                if request.transport is not None:
+                    request.transport.abort()  # taken, but the answer never comes
+                return web.Response(status=499)
             return web.json_response(
                 {
                     "ok": True,

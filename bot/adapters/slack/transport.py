@@ -15,7 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import history
 from bot.adapters.slack.client import failure
-from bot.core import DeliveryFailed, Sighting
+from bot.adapters.slack.web_api import may_have_arrived
+from bot.core import DeliveryFailed, PostInDoubt, Sighting
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
 from bot.http.download import fetch_at_most
 from bot.render.slack import render
@@ -54,6 +55,10 @@ class SlackTransport:
                 resp = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as e:
             raise failure(e) from None
+        except Exception as e:
+            if key is not None and may_have_arrived(e):
+                raise PostInDoubt(type(e).__name__) from None
+            raise
         return MessageRef(place, resp["ts"])
 
     async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:

@@ -133,7 +133,10 @@ class ChatPoster:
         answer (``ts`` etc.).
 
         Raises ``SlackApiError`` (or the connection error) as ``chat_postMessage`` would,
-        after the client's retry handlers have had their say."""
+        after the client's retry handlers have had their say; except that a post with a
+        key whose connection broke after the request may have gone out
+        (:func:`may_have_arrived`) is not tried again (slack_sdk's handler would post it
+        a second time): it raises, and the caller looks for the post by its key."""
         client = self.client
         session = client.session
         assert session is not None
@@ -169,6 +172,8 @@ class ChatPoster:
                     if not await _retried(client, state, request, response):
                         break
             except Exception as e:
+                if key is not None and may_have_arrived(e):
+                    raise  # not sent blindly again: the caller looks for it by its key
                 if state is None or request is None:
                     state, request = RetryState(), _request(url, headers)
                 if not await _retried(client, state, request, response, e):
@@ -183,6 +188,15 @@ class ChatPoster:
             status_code=status,
         )
         return resp.validate().data  # type: ignore[return-value]
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """A connection error after which Slack may have the post (the connection dropped or
+    was reset once the request could have gone out), as opposed to one where nothing left
+    (no connection was made)."""
+    return isinstance(error, aiohttp.ClientError) and not isinstance(
+        error, aiohttp.ClientConnectorError
+    )
 
 
 def _request(url: str, headers: dict[str, str]) -> HttpRequest:
