@@ -1,8 +1,10 @@
 """Settling a tip caught mid-post: a ledger row left ``sending`` when its poster stopped.
 
 A row is ``sending`` from the commit right before its platform call until its outcome is
-committed. If the instance is killed in between (or its post times out), the row stays
-``sending`` and its lease runs out; whether the channel got the tip is then in doubt.
+committed. If the instance is killed in between, or its post times out or loses its
+connection after the request may have gone out (``PostInDoubt``: then it is not re-posted
+by the Slack client's own retry either), the row stays ``sending`` until a lease runs out;
+whether the channel got the tip is then in doubt.
 Every post carries its row's id as an idempotency key (``tip_key``: on Slack, message
 metadata), so whichever instance looks next asks the platform (``Transport.find_posted``,
 from the row's ``sending`` time less ``SINCE_MARGIN``):
