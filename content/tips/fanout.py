@@ -241,7 +241,7 @@ class FanOut:
             why = "timed out" if isinstance(e, TimeoutError) else f"connection lost ({e})"
             log.warning("tips: delivery %d %s; it will be looked for", row.id, why)
             until = self.writes.claim().until
-            return SendResult("unknown", why), lambda: store.ledger.leave_in_doubt(
+            return SendResult("in doubt", why), lambda: store.ledger.leave_in_doubt(
                 row.id, until, why
             )
         except OSError as e:
