@@ -9,6 +9,7 @@ late events change nothing twice; badly signed calls are refused with 401.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ from tests import incident_support
 from tests.endpoints import CALLBACK_SECRET
 from tests.fakes.pagerduty import WEBHOOK_SECRET, PagerDutyWebhooks, v3_signature
 from tests.incident_support import buttons, card_of, card_text, desk, pager, routing_env
-from tests.support import start_bot, stop_bot
+from tests.support import eventually, start_bot, stop_bot
 
 fake_connector = incident_support.fake_connector
 fake_pd = incident_support.fake_pd
@@ -341,3 +342,28 @@ async def test_start_up_names_the_webhook_doors(
         in lines
     )
     assert CALLBACK_SECRET not in caplog.text and WEBHOOK_SECRET not in caplog.text
+
+
+async def test_acknowledged_in_pagerduty_while_the_trigger_is_on_the_wire_tells_pagerduty_nothing(
+    bot, fake_pd
+):
+    """The trigger reaches PagerDuty but its answer is held; PagerDuty's acknowledgement
+    arrives meanwhile. When the trigger's answer lands, the page that went out after the
+    stop is acknowledged for the other tools, never back to PagerDuty, which said it."""
+    fake_pd.hold = asyncio.Event()
+    incident_id, _ = await web_incident(bot)
+    await fake_pd.wait_for(lambda s: s.events("trigger"))  # arrived, not yet answered
+    pd = PagerDutyWebhooks(bot)
+    status, body = await pd.send(pd.event("incident.acknowledged", incident_id))
+    assert (status, body["outcome"]) == (200, "applied")
+    fake_pd.hold.set()
+
+    async def trigger_recorded() -> bool:
+        return any(p.action == "trigger" and p.status == "sent"
+                   for p in await pager(bot).pages(incident_id))  # fmt: skip
+
+    await eventually(trigger_recorded)
+    await pager(bot).flush()
+    pages = [(p.provider, p.action) for p in await pager(bot).pages(incident_id)]
+    assert ("pagerduty", "acknowledge") not in pages, pages
+    assert fake_pd.events("acknowledge") == []

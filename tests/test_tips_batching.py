@@ -17,6 +17,7 @@ from datetime import time
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
 from app import SERVICES
 from bot.adapters.slack.transport import SlackTransport
@@ -26,7 +27,8 @@ from bot.core.model import Place, message
 from bot.render.slack import render
 from bot.storage.batched import BatchedWriter
 from bot.storage.db import open_db
-from bot.storage.sql import execute
+from bot.storage.one_trip import rows_in_one_trip
+from bot.storage.sql import atomic, execute
 from content.tips.message import tip_message
 from content.tips.store import SENDING, SENT
 from tests.support import raw_file, stop_bot
@@ -151,6 +153,50 @@ async def test_a_cancelled_start_is_dropped_but_an_outcome_is_always_written(led
     ledger.record(insert(ledger_db, 2))  # a post happened: its outcome must be written
     await ledger.settled()
     assert committed_rows(ledger_db) == {2}
+
+
+async def test_a_writer_not_together_commits_each_write_and_answers_after_the_flush(ledger_db):
+    """The tip ledger's writer (``together=False``): no transaction around a flush, so
+    each write commits by itself, in order, and one that fails undoes nothing else; each
+    future still resolves only once the whole flush is through."""
+    ledger = BatchedWriter(ledger_db, together=False)
+    seen: list[set[int]] = []
+
+    def look() -> None:  # what another connection sees in the middle of the flush
+        seen.append(committed_rows(ledger_db))
+
+    def broken():
+        raise RuntimeError("bad row")
+
+    first = ledger.submit(insert(ledger_db, 1))
+    middle = ledger.submit(look)
+    bad = ledger.submit(broken)
+    ledger.record(insert(ledger_db, 2))
+    assert not first.done()
+    assert await first == 1
+    await middle
+    assert seen[0] == {1}  # committed before the next write ran, not at the flush's end
+    with pytest.raises(RuntimeError):
+        await bad
+    await ledger.settled()
+    assert committed_rows(ledger_db) == {1, 2}
+
+
+async def test_one_trip_rows_commit_on_their_own_outside_a_block(ledger_db):
+    """``rows_in_one_trip`` outside ``atomic``: the statement commits by itself (the rows
+    are seen by another connection at once); inside a block it joins it and is undone
+    with it."""
+    returning = text("INSERT INTO t (id, v) VALUES (:i, 'x') RETURNING id")
+    assert await rows_in_one_trip(ledger_db, returning, {"i": 7}) == [(7,)]
+    assert committed_rows(ledger_db) == {7}
+    with pytest.raises(RuntimeError):
+        async with atomic(ledger_db):
+            assert await rows_in_one_trip(ledger_db, returning, {"i": 8}) == [(8,)]
+            raise RuntimeError("undo the block")
+    assert committed_rows(ledger_db) == {7}
+    with pytest.raises(DBAPIError):  # a broken statement raises as SQLAlchemy would
+        await rows_in_one_trip(ledger_db, returning, {"i": 7})
+    assert committed_rows(ledger_db) == {7}
 
 
 # --- the fan-out -----------------------------------------------------------------------

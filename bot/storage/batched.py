@@ -25,10 +25,20 @@ one statement for them. Plain writes run first, in submission order, then each g
 the order it was first used, so a group must only write its own items' rows; the
 ``sending`` group thus sees every unsubscribe and gone channel written in the same flush.
 
-If a flush fails, each write is retried in a transaction of its own, so one bad row cannot
-take the others down with it. A ``submit``-ted write whose waiter was cancelled before the
-flush is skipped (nobody would act on it); a ``record``-ed write has no waiter and is
-always written.
+A writer made with ``together=False`` applies a flush's writes in the same order but
+without one transaction around them: each write is then a transaction of its own (a
+store method that writes several rows opens its ``atomic`` block itself), a write that
+fails is not run again and undoes nothing else (a group that fails is tried again one
+item at a time), and every future still resolves only once the whole flush is through.
+The tip ledger's writer is one: each of its writes decides and writes its own rows in
+one conditional UPDATE, so nothing needs them to commit together, and on SQLite the
+block's ``BEGIN``, ``COMMIT`` and the connection's reset are three trips to the
+database's thread that every post of a fan-out would wait for.
+
+If a flush of a ``together`` writer fails, each write is retried in a transaction of its
+own, so one bad row cannot take the others down with it. A ``submit``-ted write whose
+waiter was cancelled before the flush is skipped (nobody would act on it); a
+``record``-ed write has no waiter and is always written.
 """
 
 from __future__ import annotations
@@ -71,9 +81,12 @@ class _Queued:
 
 
 class BatchedWriter:
-    def __init__(self, db, *, turns: int = FLUSH_TURNS, label: str = "writes"):
+    def __init__(
+        self, db, *, turns: int = FLUSH_TURNS, label: str = "writes", together: bool = True
+    ):
         self.db = db
         self.turns = turns
+        self.together = together  # one transaction per flush (see the module's docstring)
         self.label = label  # for the log: what is written
         self._queue: list[_Queued] = []
         self._settled: list[asyncio.Future] = []
@@ -164,6 +177,9 @@ class BatchedWriter:
                         future.set_result(None)
 
     async def _flush(self, queue: list[_Queued]) -> None:
+        if not self.together:
+            await self._flush_apart(queue)
+            return
         try:
             async with atomic(self.db):
                 values = await self._apply(queue)
@@ -183,6 +199,40 @@ class BatchedWriter:
         self.transactions += 1
         for q, value in zip(queue, values, strict=True):
             self._done(q, value)
+
+    async def _flush_apart(self, queue: list[_Queued]) -> None:
+        """A flush of a writer that is not ``together``: each write commits by itself,
+        so one that fails is not run again, nor are the ones before it (they have
+        committed); a group that fails is tried again one item at a time. Every future
+        resolves once all of them are through."""
+        outcomes: list[tuple[_Queued, Any, Exception | None]] = []
+        groups: dict[Group, list[_Queued]] = {}
+        for q in queue:
+            if q.group is not None:
+                groups.setdefault(q.group, []).append(q)
+                continue
+            try:
+                outcomes.append((q, await _value(q.write()), None))
+            except Exception as e:
+                log.exception("one of a batch of %s failed", self.label)
+                outcomes.append((q, None, e))
+        for group, members in groups.items():
+            try:
+                values = await _value(group([q.write for q in members]))
+                outcomes += [(q, v, None) for q, v in zip(members, values, strict=True)]
+            except Exception:
+                log.exception("a batch of %d %s failed; retrying each", len(members), self.label)
+                for q in members:
+                    try:
+                        outcomes.append((q, (await _value(group([q.write])))[0], None))
+                    except Exception as e:
+                        outcomes.append((q, None, e))
+        self.transactions += 1
+        for q, value, error in outcomes:
+            if error is None:
+                self._done(q, value)
+            else:
+                self._failed(q, error)
 
     @staticmethod
     async def _apply(queue: list[_Queued]) -> list[Any]:

@@ -9,6 +9,12 @@ every post waits for. :func:`rows_in_one_trip` compiles the Core statement as SQ
 would (the same SQL, the same bound values through the same type processors) and hands
 it to aiosqlite's ``execute_fetchall``: one trip. On PostgreSQL (asyncpg has no thread)
 it is plain :func:`~bot.storage.sql.execute`.
+
+Outside an ``atomic`` block the statement is a transaction of its own: on SQLite it runs in
+the driver's autocommit (one statement, one commit, as :func:`~bot.storage.sql.execute`
+runs a lone statement), under the database's write lock, so the rows come back committed
+in that one trip. Opening a block for it would add three more (``BEGIN IMMEDIATE``,
+``COMMIT``, the pool's reset of the connection), and the tip fan-out's posts wait for them.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from typing import Any
 
 from sqlalchemy import Dialect, Executable
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import Compiled
 
-from bot.storage.sql import Db, atomic, execute
+from bot.storage.sql import Db, bound_connection, execute
 
 
 @lru_cache(maxsize=64)
@@ -32,21 +39,28 @@ def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
 
 async def rows_in_one_trip(db: Db, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows of ``statement`` (a DML statement with RETURNING, or a SELECT) run with
-    ``params``, inside the caller's ``atomic`` block (or a block of its own)."""
+    ``params``: inside the caller's ``atomic`` block, or else committed on its own."""
     if db.dialect != "sqlite":
         return list((await execute(db, statement, params)).all())
-    async with atomic(db) as conn:
-        state = _compiled(statement, conn.dialect).construct_expanded_state(params)  # type: ignore[attr-defined]
-        processors = state.processors
-        values = tuple(
-            processors[name](state.parameters[name])
-            if name in processors
-            else state.parameters[name]
-            for name in state.positiontup
-        )
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None, "a connection inside atomic is open"
-        try:
-            return list(await driver.execute_fetchall(state.statement, values))
-        except sqlite3.Error as e:  # as SQLAlchemy would raise it: callers catch DB_ERRORS
-            raise DBAPIError.instance(state.statement, values, e, sqlite3.Error) from e
+    joined = bound_connection(db)
+    if joined is not None:
+        return await _one_trip(joined, statement, params)
+    assert db.writes is not None  # SQLite: the app's one writer at a time
+    async with db.writes, db.engine.connect() as conn:
+        # No transaction is begun on ``conn``: the statement commits by itself.
+        return await _one_trip(conn, statement, params)
+
+
+async def _one_trip(conn: AsyncConnection, statement: Executable, params: dict[str, Any]) -> list:
+    state = _compiled(statement, conn.dialect).construct_expanded_state(params)  # type: ignore[attr-defined]
+    processors = state.processors
+    values = tuple(
+        processors[name](state.parameters[name]) if name in processors else state.parameters[name]
+        for name in state.positiontup
+    )
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "a connection in use is open"
+    try:
+        return list(await driver.execute_fetchall(state.statement, values))
+    except sqlite3.Error as e:  # as SQLAlchemy would raise it: callers catch DB_ERRORS
+        raise DBAPIError.instance(state.statement, values, e, sqlite3.Error) from e

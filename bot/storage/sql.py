@@ -145,6 +145,12 @@ ATOMIC = "secbot_atomic"
 Result = CursorResult[*tuple[Any, ...]]  # rows of any width
 
 
+def bound_connection(db: Db) -> AsyncConnection | None:
+    """The connection of the ``atomic`` block on ``db`` the running task is in, if any."""
+    bound = _ATOMIC.get()
+    return bound[1] if bound is not None and bound[0] is db else None
+
+
 async def execute(
     db: Db, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
 ) -> Result:

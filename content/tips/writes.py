@@ -1,8 +1,10 @@
 """The fan-out's ledger writes, and the posts in flight.
 
 The moves to ``sending`` (with the last checks before a post) and the outcomes are batched
-(``bot/storage/batched.py``): those queued within a few turns of the event loop are
-committed in one transaction. A post counts as in flight from the commit of its
+(``bot/storage/batched.py``): those queued within a few turns of the event loop go in one
+flush, most often one UPDATE for all of them that commits by itself (no block around the
+flush: on SQLite that is one trip to the database's thread, which every post waits for).
+A post counts as in flight from the commit of its
 ``sending`` until its outcome is committed, so a graceful stop (``drain``) can wait for
 exactly those.
 """
@@ -16,9 +18,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.storage.batched import BatchedWriter
+from bot.storage.sql import DB_ERRORS
 from content.tips.lease import Lease
 from content.tips.results import CANCELLED_RESULT, DEFERRED, SendResult
 from content.tips.store import CANCELLED, FAILED, Claim, Delivery, TipStore
+from content.tips.store.ledger import MANY, SENT_CHUNK
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -38,7 +42,10 @@ class LedgerWrites:
         self.store = store
         self.refusals = refusals
         self.lease = lease
-        self.batched = BatchedWriter(services.db, label="tip ledger writes")
+        # Each write is one conditional UPDATE (or a store method's own block): a flush
+        # need not be one transaction, and on SQLite its hot statement then commits in
+        # the one trip that runs it (bot/storage/one_trip.py).
+        self.batched = BatchedWriter(services.db, label="tip ledger writes", together=False)
         # One group for both kinds of a flush's hot writes (a post's move to `sending`, a
         # post's `sent`): one statement for the two (`Ledger.mark_sent_and_sending`).
         self._hot = self._hot_many
@@ -84,17 +91,29 @@ class LedgerWrites:
         the sent ones are written with the moves to ``sending``, in one statement."""
         sent = [item for kind, item in tagged if kind == SENT_WRITE]
         starts = [item for kind, item in tagged if kind == START_WRITE]
-        verdicts = iter(await self._start_many(starts, sent))
+        # The writer puts no transaction around a flush (``together=False``), and a group
+        # that raises is tried again item by item: so it must raise only when nothing it
+        # wrote has committed. One statement is so by itself; more go in one block.
+        if len(sent) <= SENT_CHUNK and len(starts) <= MANY:
+            found = await self._start_many(starts, sent, lone=True)
+        else:
+            async with self.store.batch():
+                found = await self._start_many(starts, sent)
+        verdicts = iter(found)
         return [next(verdicts) if kind == START_WRITE else None for kind, _ in tagged]
 
     async def _start_many(
         self,
         items: list[tuple[Delivery, tuple[str, str], str | None]],
         sent: list[tuple[int, str | None]],
+        *,
+        lone: bool = False,
     ) -> list[SendResult | None]:
         """``start`` for a flush's rows: the checks in memory, then one statement moves
         every row that passed (and whose channel is still active) to ``sending`` and
-        records the ``sent`` posts."""
+        records the ``sent`` posts. ``lone``: that statement commits by itself, so what
+        follows it must not raise (a row it did not take that cannot be finished as
+        cancelled stays as it is, claimed, and is looked at again)."""
         now = self.clock.now()
         verdicts: list[SendResult | None] = [None] * len(items)
         ready: list[int] = []
@@ -119,8 +138,14 @@ class LedgerWrites:
                     # Two senders of one row in one flush (`/tip send-now` racing the
                     # scheduler): the row moved once, so only the first may post it.
                     verdicts[i] = SendResult("skipped")
-                else:
+                elif not lone:
                     verdicts[i] = await self._not_started(row, None, None, now)
+                else:
+                    try:
+                        verdicts[i] = await self._not_started(row, None, None, now)
+                    except DB_ERRORS:
+                        log.exception("tips: delivery %d was not started", row.id)
+                        verdicts[i] = SendResult("error")
         return verdicts
 
     async def _not_started(

@@ -33,6 +33,13 @@ MAX_BACKOFF = 600.0
 Emit = Callable[[str, Notice], Awaitable[None]]
 
 
+def told_us(provider: str, actor: str | None) -> bool:
+    """Whether an acknowledgement came from ``provider``'s own tool (its actor key is
+    ``pagerduty:PLH1HKV``), which needs no word back. Only PagerDuty: a generic callback's
+    actor key does not say which of several webhook targets it came from."""
+    return provider == "pagerduty" and bool(actor) and str(actor).startswith("pagerduty:")
+
+
 def page_key(incident_id: str, step: int, round_: int, target_id: str, action: str) -> str:
     return f"{incident_id}/{step}/{round_}/{target_id}/{action}"
 
@@ -157,9 +164,12 @@ class Outbox:
                 if inc is not None and inc.state != "active":
                     # Acknowledged while this page was in flight: tell this target too.
                     action = "acknowledge" if inc.state == "acknowledged" else "resolve"
+                    # The tool the acknowledgement came from already knows.
+                    knows = action == "acknowledge" and told_us(row.provider, inc.acknowledged_by)
                     sent = [
-                        r for r in await self.store.pages.all(row.incident_id) if r.id == row.id
-                    ]
+                        r for r in await self.store.pages.all(row.incident_id)
+                        if r.id == row.id and not knows
+                    ]  # fmt: skip
                     await self.store.pages.add(row.incident_id, self.followups(action)(sent), now)
             return
         if result.retry_after is not None:  # every instance holds back this provider
