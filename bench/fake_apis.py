@@ -41,6 +41,7 @@ class BenchApis:
         self.pd_events: list[dict[str, Any]] = []
         for fake in self._fakes():
             fake.calls.clear()
+        self.slack.messages.clear()
 
     def _fakes(self) -> tuple[FakeServer, ...]:
         return (self.slack, self.connector, self.pagerduty)
@@ -68,6 +69,9 @@ class BenchApis:
                 self.pd_events.append({**call.body, "_received_at": call.at})
         for fake in self._fakes():
             fake.calls.clear()
+        # What each channel holds (for conversations.history) is dropped too: the bench
+        # kills nothing mid-post, so nothing looks a post up.
+        self.slack.messages.clear()
 
     def stats(self) -> dict[str, Any]:
         self.take()

@@ -322,7 +322,7 @@ async def test_teams_posts_to_one_conversation_are_paced_not_only_on_429(
     loop = asyncio.get_running_loop()
     posted_at: list[float] = []
 
-    async def timed(place, msg):
+    async def timed(place, msg, **kw):
         posted_at.append(loop.time())
         return await real_post(place, msg)
 

@@ -110,7 +110,10 @@ async def test_every_fan_out_query_is_served_by_an_index():
     await store.ledger.claim_page(now, claim, 1000)
     await store.ledger.renew(claim)
     await store.ledger.release("me")
-    await store.ledger.settle_in_doubt(now)
+    taken = await store.ledger.take_in_doubt(now, claim, 64)
+    await store.ledger.settle_in_doubt(row, "me", "unknown", now, error="x")
+    await store.ledger.leave_in_doubt(row, now, "timed out")
+    assert [d.row.id for d in taken] == [row]  # sending with no lease: in doubt at once
     await store.ledger.mark_sent(row, "1", now)
     await store.ledger.mark_sending_many([row], now, Claim("me", now + timedelta(seconds=15)))
     await store.ledger.mark_sent_many([(row, "1")], now)

@@ -5,6 +5,7 @@ the neutral message model is in :mod:`bot.core.model`.
 """
 
 from bot.core.middleware.errors import APOLOGY
+from bot.core.posted import Sighting
 from bot.core.router import Bot, parse_text, unknown_command
 from bot.core.turn import (
     CHANNEL,
@@ -14,6 +15,7 @@ from bot.core.turn import (
     Middleware,
     Next,
     Pauses,
+    PostInDoubt,
     Responder,
     Route,
     Services,
@@ -31,9 +33,11 @@ __all__ = [
     "Middleware",
     "Next",
     "Pauses",
+    "PostInDoubt",
     "Responder",
     "Route",
     "Services",
+    "Sighting",
     "Transport",
     "Turn",
     "parse_text",

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot import in_order
 from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place, Section, message
+from bot.core.posted import Sighting
 from bot.core.registry import Command, Handler, Registry
 from bot.storage.dead_letters import DeadLetters
 from bot.storage.deliveries import DeliveryStore
 from bot.storage.leases import new_instance
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.core.clock import Clock
     from bot.settings import Settings
     from bot.storage.sql import Db
@@ -49,7 +52,19 @@ class Transport(Protocol):
 
     platform: str
 
-    async def post(self, place: Place, msg: Message) -> MessageRef | None: ...
+    async def post(
+        self, place: Place, msg: Message, *, key: str | None = None
+    ) -> MessageRef | None:
+        """Post in ``place``. ``key`` is an idempotency key: a platform that can (Slack,
+        as message metadata) keeps it with the message, so ``find_posted`` can tell later
+        whether a post cut off in the middle arrived."""
+        ...
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:
+        """Whether a message posted with ``key`` is in ``place`` since ``since`` (found,
+        absent, or unknown when the platform can't tell: ``bot/core/posted.py``). Never
+        raises: an error is an unknown."""
+        ...
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None: ...
 
@@ -123,6 +138,12 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
         self.retry_after = retry_after
         self.scope = scope
+
+
+class PostInDoubt(Exception):
+    """A keyed post (``Transport.post(..., key=...)``) whose connection broke after the
+    request may have gone out: it may or may not be in the place. The caller must not
+    simply post it again; it can ask ``find_posted`` once the platform is done with it."""
 
 
 class Intake(Protocol):

@@ -14,40 +14,52 @@ How one scheduled delivery moves through the ledger (``content/tips/store/ledger
    at a time with a lease (``content/tips/lease.py``); an instance that dies leaves its
    page leased until the lease runs out, and then whichever instance looks next sends
    the rows (if still within the grace window, ``SECBOT_TIP_GRACE_MINUTES``, default
-   180; ``missed`` otherwise). Rows it left in ``sending`` are marked ``unknown`` and
-   **not** re-sent, once their lease has run out: nothing is reset wholesale at start. At
+   180; ``missed`` otherwise). Rows it left in ``sending`` are settled once their lease
+   has run out (``content/tips/doubt.py``): nothing is reset wholesale at start. At
    start-up each subscription's next due time is worked out again (today's slot if it is
    within the grace window and unclaimed), but never moved earlier than the stored one,
    so a restart does not post a slot from before the channel subscribed.
 
-That ``unknown`` is an at-most-once choice. A row in ``sending`` means the instance died
-during the one API call, and neither Slack's ``chat.postMessage`` nor the Bot Connector
-de-duplicates a repeated post, so re-sending could show the channel the same tip twice.
-The window is one HTTP round trip per in-flight channel (at most
-``SECBOT_TIP_CONCURRENCY`` per platform per instance), so the rare loss is logged instead
-of risking duplicates. Channels that never reached ``sending`` are never lost.
+A row in ``sending`` means the instance died (or gave up, after half the lease) during
+the one API call, and neither Slack's ``chat.postMessage`` nor the Bot Connector
+de-duplicates a repeated post, so re-sending blindly could show the channel the same tip
+twice. Instead every post carries its row's id as an idempotency key (Slack: message
+metadata), and the settling instance asks the platform whether it arrived:
+
+- **Slack: exactly once.** The channel's history (``conversations.history`` with the
+  metadata, from the row's ``sending`` time) shows the post: recorded ``sent``; or shows
+  it is not there: back to ``pending``, sent once more. Needs ``channels:history`` /
+  ``groups:history`` and the bot in the channel.
+- **Teams, the web chat, and Slack when it can't tell** (a missing scope, a channel the
+  bot only posts to through ``chat:write.public``, a rate limit, an error): the row is
+  ``unknown``, logged and never re-sent: **at most once**. The Bot Connector has no way
+  for a bot to read a conversation's messages. The window is one HTTP round trip per
+  in-flight channel (at most ``SECBOT_TIP_CONCURRENCY`` per platform per instance).
+
+Channels that never reached ``sending`` are never lost.
 
 A *graceful* stop (a deploy, ``SIGTERM``) leaves nothing in ``sending``: the worker
 stops starting new posts, waits up to ``SECBOT_TIP_DRAIN_SECONDS`` (default 5) for the
 posts already on the wire to finish and be recorded, and gives the rest back
-(``pending``, no lease) for the next instance to look. Only a hard crash can leave an
-``unknown`` row.
+(``pending``, no lease) for the next instance to look. Only a hard crash (or a post that
+timed out) can leave a row in doubt.
 
 Missed days older than the grace window are skipped and logged (ids and dates only,
 never message text), so a bot that was down all weekend does not post Friday's tip on
 Monday afternoon. A refused post (a rate limit, a server error, no connection) is retried
 with backoff for as long as it is within the grace window.
 
-**Where each part lives.** ``scheduler.py`` settles in-doubt rows, reschedules and claims
-(``PAGE`` channels per transaction, yielding to the event loop between pages, so people's
-commands are still answered during a big fan-out); ``fanout.py`` claims what is ready a
-page at a time (``lease.py``) and posts it, at most ``SECBOT_TIP_CONCURRENCY`` posts on
-the wire per platform, paced by ``pacing.py``; ``writes.py`` batches the fan-out's ledger
-writes and counts the posts in flight; ``refusals.py`` turns a platform's refusal into a
-retry, a skip or a gone channel; ``rotation.py`` picks the tip. Every query is served by
-an index (``tip_subscriptions (active, next_due)``, partial indexes on the ``pending``
-and ``sending`` rows of ``tip_deliveries``, the ledger's unique keys). This module holds
-the worker (one ``bot.workers.Worker``) and ``/tip send-now``.
+**Where each part lives.** ``doubt.py`` settles in-doubt rows; ``scheduler.py``
+reschedules and claims (``PAGE`` channels per transaction, yielding to the event loop
+between pages, so people's commands are still answered during a big fan-out);
+``fanout.py`` claims what is ready a page at a time (``lease.py``) and posts it, at most
+``SECBOT_TIP_CONCURRENCY`` posts on the wire per platform, paced by ``pacing.py``;
+``writes.py`` batches the fan-out's ledger writes and counts the posts in flight;
+``refusals.py`` turns a platform's refusal into a retry, a skip or a gone channel;
+``rotation.py`` picks the tip. Every query is served by an index (``tip_subscriptions
+(active, next_due)``, partial indexes on the ``pending`` and ``sending`` rows of
+``tip_deliveries``, the ledger's unique keys). This module holds the worker (one
+``bot.workers.Worker``) and ``/tip send-now``.
 """
 
 from __future__ import annotations
@@ -142,7 +154,7 @@ class TipDelivery:
         now = self.clock.now()
         await self.refusals.paused.sync(now)  # Retry-After pauses any instance learnt
         # Rows a dead instance was sending, once its lease ran out: any instance settles them.
-        await self.scheduler.settle_in_doubt(now)
+        await self.scheduler.settle_in_doubt(now, self.writes.claim())
         if self.leads():  # the schedule is claimed once per cluster (bot/leadership.py)
             await self.scheduler.claim_due(now)
             await self.scheduler.claim_test_slots(now)

@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core import DeliveryFailed
+from bot.core import DeliveryFailed, PostInDoubt
 from bot.core.model import Message, Place
-from content.tips.lease import PAGE_ROWS
+from content.tips.doubt import tip_key
+from content.tips.lease import PAGE_ROWS, post_seconds
 from content.tips.message import tip_message
 from content.tips.pacing import Pacer
 from content.tips.results import CANCELLED_RESULT, DEFERRED, SENT_RESULT, SendResult
@@ -56,6 +57,8 @@ class FanOut:
         self.pacer = Pacer()
         self._messages: dict[str, tuple[Tip, Message]] = {}
         self.active = 0  # fan-outs running (the lease renewer renews while any is)
+        # The longest one post may take, retries included (content/tips/lease.py).
+        self.post_seconds = post_seconds(writes.lease.seconds)
 
     @property
     def clock(self):
@@ -225,15 +228,21 @@ class FanOut:
         (for a post that went through, the item for ``Ledger.mark_sent_and_sending``)."""
         store = self.store
         try:
-            ref = await transport.post(place, self._message(tip))
+            # Bounded well inside the row's lease (lease.py: a sibling may settle a row
+            # only once its lease has run out, so it never looks while this is on the wire).
+            async with asyncio.timeout(self.post_seconds):
+                ref = await transport.post(place, self._message(tip), key=tip_key(row.id))
         except DeliveryFailed as e:
             return self.refusals.refused(row, key, e)
-        except TimeoutError:
-            # The request may have reached the platform: at-most-once, do not resend.
-            log.warning("tips: delivery %d timed out; marking it unknown", row.id)
-            now = self.clock.now()
-            return SendResult("unknown"), lambda: store.ledger.finish(
-                row.id, UNKNOWN, "timed out", now
+        except (TimeoutError, PostInDoubt) as e:
+            # The request may have reached the platform: the row stays `sending`, held by
+            # nobody for one lease (time for the platform to finish with it), and is then
+            # settled by asking the platform (content/tips/doubt.py), not re-sent blindly.
+            why = "timed out" if isinstance(e, TimeoutError) else f"connection lost ({e})"
+            log.warning("tips: delivery %d %s; it will be looked for", row.id, why)
+            until = self.writes.claim().until
+            return SendResult("in doubt", why), lambda: store.ledger.leave_in_doubt(
+                row.id, until, why
             )
         except OSError as e:
             # Could not connect: nothing was posted, so trying again is safe.

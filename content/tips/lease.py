@@ -17,14 +17,29 @@ looks next claims its ``pending`` rows and sends them, and settles its ``sending
 **The guarantee across a kill.** A row moves to ``sending`` (committed) right before its
 platform call and to its outcome right after. Neither Slack's ``chat.postMessage`` nor the
 Bot Connector de-duplicates a repeated post, so a row found in ``sending`` with its lease
-run out may or may not have reached the channel, and it is marked ``unknown`` and never
-posted again. So: **no tip is ever posted twice** (the move to ``sending`` is one
-conditional UPDATE, so of two instances exactly one posts a row); **a tip is never
-dropped** unless its instance died in that window: those rows (at most one per worker,
-``SECBOT_TIP_CONCURRENCY`` per platform per instance: each worker commits its row's
-``sending`` and posts it before it takes another) are logged and recorded as
-``unknown``. Rows that were claimed but not yet ``sending`` are always sent, by the next
-instance to look.
+run out may or may not have reached the channel. Every post carries its row's id as an
+idempotency key (Slack: message metadata), and the instance that settles the row asks the
+platform (``content/tips/doubt.py``): found, it is recorded ``sent``; absent, it goes back
+to ``pending`` and is posted again; can't tell, it is ``unknown`` and never posted again.
+
+- **Slack, with ``channels:history`` / ``groups:history`` and the bot in the channel:
+  exactly once.** No tip is posted twice (the move to ``sending`` is one conditional
+  UPDATE, so of two instances exactly one posts a row, and a row is re-sent only when
+  Slack's history shows it is not there) and none is dropped.
+- **Teams, the web chat, or a Slack workspace without those scopes: at most once.** The
+  Bot Connector gives a bot no way to read a conversation's messages, so a row caught
+  mid-post (at most one per worker, ``SECBOT_TIP_CONCURRENCY`` per platform per instance)
+  is logged and recorded ``unknown``. Rows claimed but not yet ``sending`` are always
+  sent, by the next instance to look.
+
+**A live instance never has its post looked for.** The holder renews the lease of every
+row it has in hand, ``sending`` ones included, every :data:`RENEW_SECONDS` while a fan-out
+runs or a post is on the wire (``TipDelivery._renewing``), and a post's whole call,
+retries included, is cut off after :func:`post_seconds` (half the lease, well before a
+lease taken at its ``sending`` could run out even if every renewal failed). A post cut
+off so is left ``sending`` and held by nobody for one more lease, time for the platform
+to finish with a request it had already taken, and is then settled as above. So a
+sibling only ever searches for a post that is no longer on the wire.
 
 The shape (column names, lease length, renewal) matches the other background jobs'
 leases (``claimed_by``, ``lease_until``, 15 s, renewed every 5 s).
@@ -47,6 +62,14 @@ RENEW_SECONDS = LEASE_SECONDS * RENEW_FRACTION
 # hundred rows until the engine swap, so pages stay small). Only the claimed pages are
 # in memory, so a fan-out to 100,000 channels holds a page or two of rows, not 100,000.
 PAGE_ROWS = 500
+
+
+def post_seconds(lease_seconds: float) -> float:
+    """The longest one tip post may take, the client's retries included: half the lease.
+    A row's lease is taken when it becomes ``sending``, right before the post; if every
+    renewal failed, it would run out one lease later, by which time the post has long
+    been given up and the platform has finished with it (see the guarantee above)."""
+    return lease_seconds / 2
 
 
 def new_instance() -> str:

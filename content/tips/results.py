@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    # sent | retry | gone | failed | missed | unknown | cancelled | skipped | deferred | error
+    # sent | retry | gone | failed | missed | unknown | in doubt (looked for later, doubt.py)
+    # | cancelled | skipped | deferred | error
     status: str
     detail: str = ""
 

@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from content.tips.doubt import Doubts
 from content.tips.rotation import TipCatalogue, next_tip
 from content.tips.schedule import next_delivery
-from content.tips.store import Subscription, TipStore
+from content.tips.store import Claim, Subscription, TipStore
 
 if TYPE_CHECKING:
     from bot.core import Services
@@ -43,6 +44,7 @@ class TipScheduler:
         self.grace = grace
         self.test_interval = services.settings.tip_test_interval
         self._no_tips_logged = False
+        self.doubts = Doubts(services, store)
 
     @property
     def tz(self):
@@ -133,20 +135,10 @@ class TipScheduler:
             after_id = subs[-1].id
             await asyncio.sleep(0)
 
-    async def settle_in_doubt(self, now: datetime) -> int:
-        """Mark ``unknown`` the rows an instance left in ``sending`` when it stopped (its
-        lease ran out): not re-sent, so no channel sees a tip twice. Every round."""
-        settled = await self.store.ledger.settle_in_doubt(now)
-        for row in settled:
-            log.warning(
-                "tips: delivery %d (subscription %d, %s) was being sent when its instance "
-                "stopped; marking it unknown and not re-sending it, so no channel sees a "
-                "tip twice",
-                row.id,
-                row.subscription_id,
-                row.local_date or row.kind,
-            )
-        return len(settled)
+    async def settle_in_doubt(self, now: datetime, claim: Claim) -> int:
+        """Settle the rows an instance left in ``sending`` when it stopped mid-post (its
+        lease ran out): see ``content/tips/doubt.py``. Every round."""
+        return await self.doubts.settle(now, claim)
 
     async def claim(
         self,

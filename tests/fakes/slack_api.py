@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -67,7 +69,77 @@ class FakeSlack(FakeServer):
         # views.open: the views opened, and the trigger ids already exchanged for one.
         self.views: list[dict] = []
         self._exchanged: set[str] = set()
+        # What is in each channel (chat.postMessage that Slack took), oldest first, for
+        # conversations.history; ``private`` channels need groups:history to read, others
+        # channels:history. A post whose caller was gone by the time Slack would take it
+        # (held, then its process killed) is not taken, as with a real kill.
+        self.messages: dict[str, list[dict]] = {}
+        self.private: set[str] = set()
+        # Where a message's ts comes from: seconds since the epoch. None keeps the old
+        # made-up ts (1700000000.000001, ...) that many tests click with; a test that
+        # reads history by time (``oldest``) sets it to the bot's clock.
+        self.clock: Callable[[], float] | None = None
+        self._last_us = 0
+        # method -> how many of its calls Slack carries out and then drops the connection
+        # of, unanswered (a reset after the request went out).
+        self.drop_after: dict[str, int] = {}
         super().__init__()
+
+    def posted(self, channel: str | None = None) -> list[dict]:
+        """The messages Slack took (in one channel, or all), oldest first."""
+        if channel is not None:
+            return list(self.messages.get(channel, []))
+        return sorted(
+            (m for ms in self.messages.values() for m in ms), key=lambda m: float(m["ts"])
+        )
+
+    def _post_ts(self) -> str:
+        if self.clock is None:
+            return f"1700000000.{next(self._ts):06d}"
+        us = max(int(self.clock() * 1_000_000), self._last_us + 1)  # unique, increasing
+        self._last_us = us
+        return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+    def _take_post(self, channel: str, body: dict) -> str:
+        ts = self._post_ts()
+        meta = body.get("metadata")
+        if isinstance(meta, str):
+            meta = json.loads(meta)
+        message = {"type": "message", "ts": ts, "bot_id": "BBOT", "channel": channel,
+                   "text": body.get("text"), "blocks": body.get("blocks")}  # fmt: skip
+        if meta:
+            message["metadata"] = meta
+        self.messages.setdefault(channel, []).append(message)
+        return ts
+
+    def history(self, request: web.Request, body: Any) -> web.Response:
+        """conversations.history as Slack answers it: newest first, after ``oldest``
+        (exclusive), ``limit`` a page (at most 999), paged by ``cursor`` /
+        ``response_metadata.next_cursor``; a message's metadata only with
+        ``include_all_metadata``."""
+        args = {**request.query, **(body if isinstance(body, dict) else {})}
+        channel = str(args.get("channel", ""))
+        needed = "groups:history" if channel in self.private else "channels:history"
+        if self.granted is not None and needed not in self.granted:
+            self.refused.append(("conversations.history", needed))
+            return web.json_response({"ok": False, "error": "missing_scope", "needed": needed})
+        oldest = float(args.get("oldest") or 0)
+        limit = max(1, min(int(args.get("limit") or 100), 999))
+        cursor = str(args.get("cursor") or "")
+        start = int(base64.b64decode(cursor).decode().split(":")[1]) if cursor else 0
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self.messages.get(channel, [])) if float(m["ts"]) > oldest]
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = [
+            {k: v for k, v in m.items() if k != "channel" and (with_meta or k != "metadata")}
+            for m in page
+        ]
+        next_cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+        return web.json_response({
+            "ok": True, "messages": messages, "has_more": more,
+            "response_metadata": {"next_cursor": next_cursor},
+        })  # fmt: skip
 
     def routes(self) -> list:
         return [
@@ -104,6 +176,8 @@ class FakeSlack(FakeServer):
         body = await self.record(request)
         if method in self.held:
             await self.held[method].wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the caller is gone: Slack never took it
         if self.rate_limits.get(method, 0) > 0:
             self.rate_limits[method] -= 1
             return web.json_response(
@@ -111,6 +185,8 @@ class FakeSlack(FakeServer):
             )
         if method in self.method_errors:
             return web.json_response({"ok": False, "error": self.method_errors[method]})
+        if method == "conversations.history":
+            return self.history(request, body)
         needed = reference_scope(method, body)
         if self.granted is not None and needed is not None and needed not in self.granted:
             self.refused.append((method, needed))
@@ -131,7 +207,12 @@ class FakeSlack(FakeServer):
                 }
             )
         if method == "chat.postMessage":
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = self._take_post(str(channel), body)
+            if self.drop_after.get(method, 0) > 0:
+                self.drop_after[method] -= 1
+                if request.transport is not None:
+                    request.transport.abort()  # taken, but the answer never comes
+                return web.Response(status=499)
             return web.json_response(
                 {
                     "ok": True,

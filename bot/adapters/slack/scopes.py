@@ -29,6 +29,10 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "chat.postEphemeral": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
     "users.info": frozenset({"users:read"}),  # names, not ids
+    # A tip caught mid-post by a crash is looked for by its metadata in the channel's
+    # history (bot/adapters/slack/history.py): public channels, then private ones. Without
+    # them a tip in doubt is left unknown (at most once) rather than sent again.
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
     # The incident room is always a private channel (is_private=True).
     "conversations.create": frozenset({"groups:write"}),
     "conversations.invite": frozenset({"groups:write"}),

@@ -6,14 +6,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack import history
 from bot.adapters.slack.client import failure
-from bot.core import DeliveryFailed
+from bot.adapters.slack.web_api import may_have_arrived
+from bot.core import DeliveryFailed, PostInDoubt, Sighting
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
 from bot.http.download import fetch_at_most
 from bot.render.slack import render
@@ -34,19 +37,35 @@ class SlackTransport:
         # and post over the client's session, with slack_sdk's retries and errors.
         self.poster = ChatPoster(client)
 
-    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+    async def post(
+        self, place: Place, msg: Message, *, key: str | None = None
+    ) -> MessageRef | None:
+        """``chat.postMessage``; a ``key`` goes with it as message metadata, so
+        :meth:`find_posted` can find the message later (``bot/adapters/slack/history.py``)."""
         resp: Any
         try:
             if self.poster.usable():
-                resp = await self.poster.post(place, msg)
+                resp = await self.poster.post(place, msg, key)
             else:
                 kwargs: dict[str, Any] = {"channel": place.channel, **render(msg)}
                 if place.thread:
                     kwargs["thread_ts"] = place.thread
+                if key is not None:
+                    kwargs["metadata"] = history.metadata(key)
                 resp = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as e:
             raise failure(e) from None
+        except Exception as e:
+            if key is not None and may_have_arrived(e):
+                raise PostInDoubt(type(e).__name__) from None
+            raise
         return MessageRef(place, resp["ts"])
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:
+        """The channel's history since ``since`` (``conversations.history`` with the
+        metadata): found, absent, or unknown (missing scope, not a member, an error...).
+        A refusal here never pauses the workspace: it is an answer, not a failed post."""
+        return await history.find_posted(self.client, place, key, since)
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         try:

@@ -34,6 +34,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.adapters.slack.history import EVENT_TYPE
 from bot.core.model import Message, Place
 from bot.render.slack import render
 
@@ -57,7 +58,7 @@ class MessageBodies:
         self.renders = 0
         self._bodies: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
 
-    def body(self, place: Place, msg: Message) -> bytes:
+    def body(self, place: Place, msg: Message, key: str | None = None) -> bytes:
         bodies = self._bodies
         entry = bodies.get(id(msg))
         if entry is None or entry[0] is not msg:
@@ -68,12 +69,19 @@ class MessageBodies:
             if len(bodies) > self.size:
                 bodies.popitem(last=False)
         bodies.move_to_end(id(msg))
-        # Exactly json.dumps({"channel": ..., "thread_ts": ..., **rendered}), but only
-        # the channel is encoded per post.
+        # Exactly json.dumps({"channel": ..., "thread_ts": ..., "metadata": ...,
+        # **rendered}), but only the channel (and the key) is encoded per post.
         head = b'{"channel": ' + _string(place.channel)
         if place.thread:
             head += b', "thread_ts": ' + _string(place.thread)
+        if key is not None:  # bot/adapters/slack/history.py: the key as message metadata
+            head += _METADATA_HEAD + _string(key) + b"}}"
         return head + entry[1]
+
+
+_METADATA_HEAD = b', "metadata": {"event_type": ' + json.dumps(EVENT_TYPE).encode() + (
+    b', "event_payload": {"key": '
+)
 
 
 def _string(text: str) -> bytes:
@@ -120,15 +128,19 @@ class ChatPoster:
             self._headers = (key, headers)
         return self._headers[1]
 
-    async def post(self, place: Place, msg: Message) -> dict[str, Any]:
-        """POST the message to the channel; returns Slack's answer (``ts`` etc.).
+    async def post(self, place: Place, msg: Message, key: str | None = None) -> dict[str, Any]:
+        """POST the message to the channel (with ``key`` as its metadata); returns Slack's
+        answer (``ts`` etc.).
 
         Raises ``SlackApiError`` (or the connection error) as ``chat_postMessage`` would,
-        after the client's retry handlers have had their say."""
+        after the client's retry handlers have had their say; except that a post with a
+        key whose connection broke after the request may have gone out
+        (:func:`may_have_arrived`) is not tried again (slack_sdk's handler would post it
+        a second time): it raises, and the caller looks for the post by its key."""
         client = self.client
         session = client.session
         assert session is not None
-        body = self.bodies.body(place, msg)
+        body = self.bodies.body(place, msg, key)
         url = self.url()
         headers = self.headers()
         extra: dict[str, Any] = _NO_EXTRA
@@ -160,6 +172,8 @@ class ChatPoster:
                     if not await _retried(client, state, request, response):
                         break
             except Exception as e:
+                if key is not None and may_have_arrived(e):
+                    raise  # not sent blindly again: the caller looks for it by its key
                 if state is None or request is None:
                     state, request = RetryState(), _request(url, headers)
                 if not await _retried(client, state, request, response, e):
@@ -174,6 +188,15 @@ class ChatPoster:
             status_code=status,
         )
         return resp.validate().data  # type: ignore[return-value]
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """A connection error after which Slack may have the post (the connection dropped or
+    was reset once the request could have gone out), as opposed to one where nothing left
+    (no connection was made)."""
+    return isinstance(error, aiohttp.ClientError) and not isinstance(
+        error, aiohttp.ClientConnectorError
+    )
 
 
 def _request(url: str, headers: dict[str, str]) -> HttpRequest:

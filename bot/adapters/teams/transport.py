@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -27,7 +28,7 @@ from bot.adapters.teams.auth import (
 from bot.adapters.teams.credentials import OutboundTokenUnavailable
 from bot.adapters.teams.file_parts import is_data_file, parts
 from bot.adapters.teams.store import ConversationStore
-from bot.core import WORKSPACE, DeliveryFailed
+from bot.core import WORKSPACE, DeliveryFailed, Sighting
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
 from bot.http.download import fetch_at_most
 from bot.render.teams import MAX_CARD_BYTES, render_activity
@@ -108,12 +109,23 @@ class TeamsTransport:
         is sent: the URL itself is the permission."""
         return await fetch_at_most(None, file.source, limit)
 
-    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+    async def post(
+        self, place: Place, msg: Message, *, key: str | None = None
+    ) -> MessageRef | None:
+        """Send to the conversation. ``key`` is not sent: nothing could read it back."""
+
         async def send(ctx: TurnContext):
             return await ctx.send_activity(to_activity_of(msg))
 
         resp = await self._continue(place.channel, send)
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:
+        """Always unknown: the Bot Connector lets a bot send, update and delete its
+        activities and list a conversation's members, but not read a conversation's
+        messages (Microsoft Graph's channel messages are a separate, protected API with
+        permissions of their own). So a post cut off in the middle is never re-sent."""
+        return Sighting.unknown("teams: a bot can't read a conversation's history")
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.

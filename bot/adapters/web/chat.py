@@ -35,7 +35,7 @@ from sqlalchemy import (
 
 from bot import in_order
 from bot.adapters.web.shares import Uploads, shared_incoming, upload_incoming
-from bot.core import Bot, DeliveryFailed
+from bot.core import Bot, DeliveryFailed, Sighting
 from bot.core.access import WebUser, bearer_secret, find_user, origin_allowed
 from bot.core.inert import inert
 from bot.core.model import Actor, FileRef, Incoming, Message, MessageRef, Place
@@ -242,9 +242,16 @@ class WebTransport:
             raise DeliveryFailed("upload_gone", permanent=True)
         return None if len(data) > limit else data
 
-    async def post(self, place: Place, msg: Message) -> MessageRef | None:
+    async def post(
+        self, place: Place, msg: Message, *, key: str | None = None
+    ) -> MessageRef | None:
         mid = await self.store.add(place.channel, "bot", render(msg), self.clock.now())
         return MessageRef(place, str(mid))
+
+    async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:
+        """Unknown: the web chat keeps no keys with its messages (a post is one local
+        database write, which a crash either commits or not)."""
+        return Sighting.unknown("web chat: posts carry no key")
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         await self.store.add(

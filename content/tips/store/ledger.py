@@ -25,6 +25,7 @@ from content.tips.store.records import (
     UNKNOWN,
     Claim,
     Delivery,
+    InDoubt,
     batch,
     delivery_from_row,
     parse_ts,
@@ -98,21 +99,57 @@ _RELEASE = (
     .values(claimed_by=None, lease_until=None)
 )
 # `sending` rows whose holder's lease ran out: it died (or stalled) during the platform
-# call, so whether the post arrived is unknown. Settled in one statement by whoever looks.
-_SETTLE_IN_DOUBT = (
+# call, so whether the post arrived is in doubt. Whoever looks takes a few for itself (a
+# lease of its own, still `sending`: of two instances exactly one takes a row), asks the
+# platform outside any transaction, then settles each, only while it still holds it.
+_IN_DOUBT = (_d.status == SENDING) & (
+    _d.lease_until.is_(None) | (_d.lease_until < bindparam("lease_now"))
+)
+_PICK_IN_DOUBT = (
+    select(_d.id)
+    .where(_IN_DOUBT)
+    .order_by(_d.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("in_doubt")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+_TAKE_IN_DOUBT = (
     update(tip_deliveries)
-    .where(
-        (_d.status == SENDING)
-        & (_d.lease_until.is_(None) | (_d.lease_until < bindparam("lease_now")))
-    )
-    .values(
-        status=UNKNOWN,
-        error="interrupted while sending",
-        updated_at=bindparam("now"),
-        claimed_by=None,
-        lease_until=None,
-    )
-    .returning(_d.id, _d.subscription_id, _d.local_date, _d.kind)
+    .where(_d.id.in_(select(_PICK_IN_DOUBT.c.id)) & _IN_DOUBT)
+    .values(claimed_by=bindparam("owner"), lease_until=bindparam("lease_end"))
+    .returning(_d.id)
+)
+_IN_DOUBT_PLACED = (
+    select(*PLACED_DELIVERY_COLUMNS, _d.updated_at)
+    .join_from(tip_deliveries, tip_subscriptions, _s.id == _d.subscription_id)
+    .where(_d.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_d.id)
+)
+_HELD_BY_ME = _BY_ID & (_d.status == SENDING) & (_d.claimed_by == bindparam("owner"))
+_UNHELD: dict[str, Any] = {"claimed_by": None, "lease_until": None, "updated_at": bindparam("now")}
+_SETTLE_SENT = (
+    update(tip_deliveries)
+    .where(_HELD_BY_ME)
+    .values(status=SENT, message_id=bindparam("message_id"), error=None, **_UNHELD)
+)
+_SETTLE_AGAIN = (
+    update(tip_deliveries)
+    .where(_HELD_BY_ME)
+    .values(status=PENDING, retry_at=None, error=bindparam("error"), **_UNHELD)
+)
+_SETTLE_UNKNOWN = (
+    update(tip_deliveries)
+    .where(_HELD_BY_ME)
+    .values(status=UNKNOWN, error=bindparam("error"), **_UNHELD)
+)
+# A post that timed out on a live instance: left `sending` (whether it arrived is in
+# doubt), held by nobody until ``lease_end``, when any instance settles it as above. The
+# sending time (updated_at) is kept: the history search starts there.
+_LEAVE_IN_DOUBT = (
+    update(tip_deliveries)
+    .where(_BY_ID & (_d.status == SENDING))
+    .values(claimed_by=None, lease_until=bindparam("lease_end"), error=bindparam("error"))
 )
 # Rows another instance holds are left out: they are due when its lease runs out.
 _EARLIEST_RETRY = select(func.min(func.coalesce(_d.retry_at, _d.due_at))).where(
@@ -358,24 +395,50 @@ class Ledger:
         may claim them at once, without waiting for the lease to run out."""
         await execute(self.db, _RELEASE, {"owner": owner})
 
-    async def settle_in_doubt(self, now: datetime) -> list[Delivery]:
-        """Mark ``unknown`` every ``sending`` row whose lease ran out (its instance died
-        during the platform call): never re-sent, so no channel sees a tip twice."""
-        settled = await execute(self.db, _SETTLE_IN_DOUBT, {"lease_now": now, "now": ts(now)})
-        return [
-            Delivery(
-                id=r[0],
-                subscription_id=r[1],
-                local_date=date.fromisoformat(r[2]) if r[2] else None,
-                kind=r[3],
-                tip_id="",
-                cycle=0,
-                status=UNKNOWN,
-                due_at=now,
-                attempts=0,
-            )
-            for r in settled.all()
-        ]
+    async def take_in_doubt(self, now: datetime, claim: Claim, limit: int) -> list[InDoubt]:
+        """Take up to ``limit`` ``sending`` rows whose lease ran out (their poster died or
+        gave up mid-post) for ``claim.owner`` (one statement: a row another instance took
+        first is skipped), each with its channel and the time it became ``sending``."""
+        taken = await execute(
+            self.db,
+            _TAKE_IN_DOUBT,
+            {"lease_now": now, "limit": limit, "owner": claim.owner, "lease_end": claim.until},
+        )
+        ids: list[int] = list(taken.scalars())
+        if not ids:
+            return []
+        rows = (await execute(self.db, _IN_DOUBT_PLACED, {"ids": ids})).all()
+        return [InDoubt(delivery_from_row(r), parse_ts(r[-1]) or now) for r in rows]
+
+    async def settle_in_doubt(
+        self,
+        delivery_id: int,
+        owner: str,
+        status: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Settle a row taken by ``take_in_doubt``: ``sent`` (found on the platform),
+        ``pending`` (certainly not posted: send it again) or ``unknown``. Only while
+        ``owner`` still holds it in ``sending``; False if it does not (another instance
+        took it over meanwhile and settles it)."""
+        stmt = {SENT: _SETTLE_SENT, PENDING: _SETTLE_AGAIN, UNKNOWN: _SETTLE_UNKNOWN}[status]
+        params = {"delivery_id": delivery_id, "owner": owner, "now": ts(now), "error": error}
+        if status == SENT:
+            params = {"delivery_id": delivery_id, "owner": owner, "now": ts(now),
+                      "message_id": message_id}  # fmt: skip
+        return (await execute(self.db, stmt, params)).rowcount == 1
+
+    async def leave_in_doubt(self, delivery_id: int, until: datetime, error: str) -> None:
+        """A post that timed out: leave the row ``sending``, held by nobody until
+        ``until``, when whichever instance looks settles it (``take_in_doubt``)."""
+        await execute(
+            self.db,
+            _LEAVE_IN_DOUBT,
+            {"delivery_id": delivery_id, "lease_end": until, "error": error},
+        )
 
     async def earliest_retry(self, now: datetime) -> datetime | None:
         """When the next row nobody holds is due (a retry, or a row not yet sent)."""

@@ -67,6 +67,15 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class InDoubt:
+    """A ``sending`` row whose poster stopped mid-post, and when it became ``sending``
+    (where a search of the channel's history for it starts)."""
+
+    row: Delivery
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """Who holds the ledger rows a write takes, and until when (``content/tips/lease.py``)."""
 
