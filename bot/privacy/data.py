@@ -79,42 +79,35 @@ def _where(held: Held, table: Table, person: Person) -> ColumnElement[bool] | No
 DM_PREFIX = "dm-"
 
 
+def _swap(value: Any, key: str, theirs: str, yours: str | None, platform: str) -> bool:
+    """Whether a JSON value holds, at any depth, a dict on ``platform`` whose ``key`` is
+    ``theirs``; with ``yours`` (a pseudonymous key), also puts that in its place."""
+    found = False
+    if isinstance(value, dict):
+        if value.get("platform") == platform and value.get(key) == theirs:
+            found = True
+            if yours is not None:
+                value[key] = yours
+        for inner in value.values():
+            found = _swap(inner, key, theirs, yours, platform) or found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _swap(inner, key, theirs, yours, platform) or found
+    return found
+
+
 def _dm_place(value: Any, person: Person, replacement: str | None = None) -> bool:
     """Whether a JSON value holds a place (``Place.to_dict()``) that is the person's web
     chat direct conversation, at any depth; with ``replacement`` (a pseudonymous key),
     also puts it in the id's place."""
-    found = False
-    if isinstance(value, dict):
-        if (
-            value.get("platform") == person.platform
-            and value.get("channel") == DM_PREFIX + person.user_id
-        ):
-            found = True
-            if replacement is not None:
-                value["channel"] = DM_PREFIX + replacement
-        for inner in value.values():
-            found = _dm_place(inner, person, replacement) or found
-    elif isinstance(value, list):
-        for inner in value:
-            found = _dm_place(inner, person, replacement) or found
-    return found
+    yours = DM_PREFIX + replacement if replacement is not None else None
+    return _swap(value, "channel", DM_PREFIX + person.user_id, yours, person.platform)
 
 
 def _targets(value: Any, person: Person, replacement: str | None = None) -> bool:
     """Whether a JSON value holds a chat target naming the person (``{"platform": …,
     "user": …}`` at any depth); with ``replacement``, also puts it in their place."""
-    found = False
-    if isinstance(value, dict):
-        if value.get("platform") == person.platform and value.get("user") == person.user_id:
-            found = True
-            if replacement is not None:
-                value["user"] = replacement
-        for inner in value.values():
-            found = _targets(inner, person, replacement) or found
-    elif isinstance(value, list):
-        for inner in value:
-            found = _targets(inner, person, replacement) or found
-    return found
+    return _swap(value, "user", person.user_id, replacement, person.platform)
 
 
 def _load(text: object) -> Any:
