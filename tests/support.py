@@ -94,6 +94,25 @@ def slack_typed(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+async def help_burst(bot: Any, fake_slack: Any, prefix: str, n: int) -> list[str]:
+    """``n`` ``/secbot help`` commands sent at once, each with its own response URL: every
+    one acknowledged with 200; returns once Slack has every answer. The triggers, in order."""
+    triggers = [f"{prefix}.{i}" for i in range(n)]
+    answers = await asyncio.gather(
+        *(
+            bot.slack_post(
+                slash_command_body(
+                    "/secbot", "help", response_url=fake_slack.response_url(t), trigger_id=t
+                )
+            )
+            for t in triggers
+        )
+    )
+    assert [a.status for a in answers] == [200] * n
+    await fake_slack.wait_for(lambda s: len(s.responses()) >= n)
+    return triggers
+
+
 def slash_command_body(
     command: str,
     text: str = "",
@@ -579,9 +598,7 @@ async def every_row_text(url: str) -> str:
     try:
         async with db.engine.connect() as conn:
             tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            rows = [
-                repr((await conn.execute(text(f'SELECT * FROM "{t}"'))).all()) for t in tables
-            ]
+            rows = [repr((await conn.execute(text(f'SELECT * FROM "{t}"'))).all()) for t in tables]
         return "\n".join(rows)
     finally:
         await db.close()

@@ -15,7 +15,14 @@ from bot.server import SERVICES
 from bot.storage.checkpoints import Checkpointer
 from bot.storage.inbox import RAW, Inbox
 from bot.storage.sql import WriteLock
-from tests.support import eventually, kept_slack, ready_db, slash_command_body, start_bot, stop_bot
+from tests.support import (
+    eventually,
+    help_burst,
+    kept_slack,
+    ready_db,
+    start_bot,
+    stop_bot,
+)
 
 
 async def _turns(n: int = 5) -> None:
@@ -105,22 +112,7 @@ async def test_requests_beyond_the_limit_are_acknowledged_as_handlers_finish(
     monkeypatch.setattr(pace_module, "MAX_WAIT_SECONDS", 3600.0)
     bot = await start_bot(slack_env, slack=fake_slack, connector=fake_connector, content=False)
     try:
-        triggers = [f"paced.{i}" for i in range(12)]
-        answers = await asyncio.gather(
-            *(
-                bot.slack_post(
-                    slash_command_body(
-                        "/secbot",
-                        "help",
-                        response_url=fake_slack.response_url(t),
-                        trigger_id=t,
-                    )
-                )
-                for t in triggers
-            )
-        )
-        assert [a.status for a in answers] == [200] * 12
-        await fake_slack.wait_for(lambda s: len(s.responses()) >= 12)
+        triggers = await help_burst(bot, fake_slack, "paced", 12)
         await eventually(lambda: not kept_slack(slack_env["SECBOT_DB"]))
         paths = sorted(c.path for c in fake_slack.calls if c.path.startswith("/response/"))
         assert paths == sorted(f"/response/{t}" for t in triggers)

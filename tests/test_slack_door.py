@@ -16,6 +16,7 @@ from bot.adapters.slack.door import MAX_FORM_FIELDS, form_fields
 from bot.storage.inbox import RAW, Inbox
 from content.quiz.feature import Quiz
 from tests.support import (
+    help_burst,
     kept_slack,
     ready_db,
     sign_slack,
@@ -113,24 +114,7 @@ async def test_a_kept_body_older_than_the_signature_window_is_still_handled(
 async def test_a_burst_is_acknowledged_and_every_delivery_handled_in_order(running, fake_slack):
     """Sixty commands sent back to back: every one acknowledged with an empty 200, every
     one handled once, and the inbox empty afterwards."""
-    import asyncio
-
-    triggers = [f"burst.{i}" for i in range(60)]
-    responses = await asyncio.gather(
-        *(
-            running.slack_post(
-                slash_command_body(
-                    "/secbot",
-                    "help",
-                    response_url=fake_slack.response_url(t),
-                    trigger_id=t,
-                )
-            )
-            for t in triggers
-        )
-    )
-    assert [r.status for r in responses] == [200] * 60
-    await fake_slack.wait_for(lambda s: len(s.responses()) >= 60)
+    triggers = await help_burst(running, fake_slack, "burst", 60)
     paths = sorted(c.path for c in fake_slack.calls if c.path.startswith("/response/"))
     assert paths == sorted(f"/response/{t}" for t in triggers)
     await running.runner.cleanup()
