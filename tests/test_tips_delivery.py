@@ -296,13 +296,23 @@ async def test_restart_within_the_grace_window_serves_the_missed_tip(boot, fake_
         await stop_bot(bot2)
 
 
-async def test_429_retried_by_the_client_is_invisible(bot, fake_slack, clock):
+async def test_a_429_on_a_tip_is_not_waited_out_inside_the_post(bot, fake_slack, clock):
+    """A tip's post must finish inside its lease, so the client does not sleep out a 429
+    (Retry-After may be long): it is a refusal, the tip waits, and goes once it is up."""
     await subscribe(bot, fake_slack, "C1")
-    fake_slack.rate_limits["chat.postMessage"] = 1
+    fake_slack.rate_limits["chat.postMessage"] = 1  # answered with Retry-After: 1
     await clock.advance(hours=1, minutes=31)
+
     async def sent() -> list:
         return [d for d in await tips_of(bot).store.ledger.deliveries() if d.status == SENT]
 
+    async def waiting() -> bool:  # refused once, and back to wait
+        statuses = [d.status for d in await tips_of(bot).store.ledger.deliveries()]
+        return len(tip_posts(fake_slack, "C1")) == 1 and statuses == ["pending"]
+
+    await eventually(waiting)
+    assert not await sent()
+    await clock.advance(seconds=1.1)
     await eventually(sent)
     assert len(tip_posts(fake_slack, "C1")) == 2  # the 429'd attempt and the retry
 
@@ -326,6 +336,7 @@ async def test_429_that_surfaces_pauses_the_workspace_until_retry_after(boot, fa
         assert len(tip_posts(fake_slack)) == 1
         # ... and then both go.
         await clock.advance(seconds=0.2)
+
         async def all_sent() -> bool:
             return all(d.status == SENT for d in await store.ledger.deliveries())
 
@@ -349,6 +360,7 @@ async def test_rate_limits_never_use_up_a_channels_attempts(boot, fake_slack, cl
         for _ in range(8):
             await checked(bot)
             await clock.advance(seconds=1.1)
+
         async def sent() -> bool:
             return (await store.ledger.deliveries())[0].status == SENT
 

@@ -292,3 +292,65 @@ async def test_a_post_whose_connection_drops_is_not_retried_blindly_but_found(
         assert (await ledger(bot))["CRESET"].message_id == tip["ts"]
     finally:
         await stop_bot(bot)
+
+
+async def test_a_rate_limited_tip_waits_its_turn_and_is_never_in_doubt(boot, fake_slack, clock):
+    """Slack answers the tip's post with 429 and a Retry-After longer than a post may take.
+    That is a refusal (nothing was posted): the row goes back to wait, the workspace waits
+    the Retry-After, and the tip is posted once afterwards, with no history search."""
+    fake_slack.clock = lambda: clock.now().timestamp()
+    bot = await boot()
+    try:
+        await subscribe_slack(bot, fake_slack, "CBUSY")
+        fake_slack.retry_after = "30"
+        fake_slack.rate_limits["chat.postMessage"] = 1
+        await clock.advance(hours=1, minutes=31)
+
+        async def refused() -> bool:
+            row = (await ledger(bot)).get("CBUSY")
+            return row is not None and row.error == "ratelimited"
+
+        await eventually(refused)
+        assert (await ledger(bot))["CBUSY"].status not in (SENDING, UNKNOWN)
+        assert taken_tips(fake_slack) == []
+        await clock.advance(seconds=31)
+
+        async def sent() -> bool:
+            return (await ledger(bot))["CBUSY"].status == SENT
+
+        await eventually(sent)
+        await checked(bot)
+        assert len(taken_tips(fake_slack, "CBUSY")) == 1
+        assert fake_slack.api_calls("conversations.history") == []
+    finally:
+        await stop_bot(bot)
+
+
+async def test_a_post_slack_took_but_answered_500_is_found_not_posted_again(
+    boot, fake_slack, clock
+):
+    """A server error may come after Slack posted the message: the keyed tip is not
+    re-sent blindly but looked for by its key, found and recorded once."""
+    fake_slack.clock = lambda: clock.now().timestamp()
+    bot = await boot()
+    try:
+        await subscribe_slack(bot, fake_slack, "C500")
+        fake_slack.fail_after["chat.postMessage"] = 1
+        await clock.advance(hours=1, minutes=31)
+
+        async def in_doubt() -> bool:
+            row = (await ledger(bot)).get("C500")
+            return row is not None and row.status == SENDING and bool(row.error)
+
+        await eventually(in_doubt)
+        await clock.advance(seconds=20)  # its extra lease runs out
+
+        async def sent() -> bool:
+            return (await ledger(bot))["C500"].status == SENT
+
+        await eventually(sent)
+        await checked(bot)
+        (tip,) = taken_tips(fake_slack, "C500")  # once, not twice
+        assert (await ledger(bot))["C500"].message_id == tip["ts"]
+    finally:
+        await stop_bot(bot)

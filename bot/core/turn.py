@@ -51,6 +51,10 @@ class Transport(Protocol):
     """How the core reaches a place outside any delivery (tips, closing a quiz)."""
 
     platform: str
+    # Whether ``find_posted`` can ever answer found or absent (Slack reads the channel's
+    # history). Where it can't, a post cut off in the middle is never looked for, so
+    # nothing needs to bound how long the post may take.
+    finds_posts: bool
 
     async def post(
         self, place: Place, msg: Message, *, key: str | None = None

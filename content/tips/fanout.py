@@ -230,7 +230,10 @@ class FanOut:
         try:
             # Bounded well inside the row's lease (lease.py: a sibling may settle a row
             # only once its lease has run out, so it never looks while this is on the wire).
-            async with asyncio.timeout(self.post_seconds):
+            # Only where the post can be looked for: elsewhere it is never re-sent, so it
+            # may take as long as it takes (its lease is renewed meanwhile).
+            bound = self.post_seconds if getattr(transport, "finds_posts", False) else None
+            async with asyncio.timeout(bound):
                 ref = await transport.post(place, self._message(tip), key=tip_key(row.id))
         except DeliveryFailed as e:
             return self.refusals.refused(row, key, e)

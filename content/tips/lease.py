@@ -34,9 +34,12 @@ to ``pending`` and is posted again; can't tell, it is ``unknown`` and never post
 
 **A live instance never has its post looked for.** The holder renews the lease of every
 row it has in hand, ``sending`` ones included, every :data:`RENEW_SECONDS` while a fan-out
-runs or a post is on the wire (``TipDelivery._renewing``), and a post's whole call,
-retries included, is cut off after :func:`post_seconds` (half the lease, well before a
-lease taken at its ``sending`` could run out even if every renewal failed). A post cut
+runs or a post is on the wire (``TipDelivery._renewing``), and on a platform whose posts
+can be looked for (Slack) a post's whole call is cut off after :func:`post_seconds` (half
+the lease, well before a lease taken at its ``sending`` could run out even if every
+renewal failed). So the call never waits out a rate limit: a keyed post's 429 comes back
+at once as a refusal (the row waits, the workspace honours Retry-After), and a 5xx or
+``fatal_error``, after which Slack may have posted it, leaves the row to be looked for. A post cut
 off so is left ``sending`` and held by nobody for one more lease, time for the platform
 to finish with a request it had already taken, and is then settled as above. So a
 sibling only ever searches for a post that is no longer on the wire.

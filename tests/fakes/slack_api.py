@@ -56,6 +56,7 @@ class FakeSlack(FakeServer):
         self._ts = itertools.count(1)
         self.channel_errors: dict[str, str] = {}
         self.rate_limits: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.retry_after = "1"  # the 429s' Retry-After, in seconds
         self.method_errors: dict[str, str] = {}  # method -> Slack error to answer with
         self.held: dict[str, asyncio.Event] = {}  # method -> answer only once this is set
         # users.info answers: user id -> display name (others are user_not_found).
@@ -83,6 +84,8 @@ class FakeSlack(FakeServer):
         # method -> how many of its calls Slack carries out and then drops the connection
         # of, unanswered (a reset after the request went out).
         self.drop_after: dict[str, int] = {}
+        # method -> how many of its calls Slack carries out and then answers 500 to.
+        self.fail_after: dict[str, int] = {}
         super().__init__()
 
     def posted(self, channel: str | None = None) -> list[dict]:
@@ -181,7 +184,9 @@ class FakeSlack(FakeServer):
         if self.rate_limits.get(method, 0) > 0:
             self.rate_limits[method] -= 1
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": self.retry_after},
             )
         if method in self.method_errors:
             return web.json_response({"ok": False, "error": self.method_errors[method]})
@@ -213,6 +218,9 @@ class FakeSlack(FakeServer):
                 if request.transport is not None:
                     request.transport.abort()  # taken, but the answer never comes
                 return web.Response(status=499)
+            if self.fail_after.get(method, 0) > 0:
+                self.fail_after[method] -= 1
+                return web.Response(status=500, text="Internal Server Error")
             return web.json_response(
                 {
                     "ok": True,

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import history
 from bot.adapters.slack.client import failure
-from bot.adapters.slack.web_api import may_have_arrived
+from bot.adapters.slack.web_api import may_have_arrived, may_have_posted
 from bot.core import DeliveryFailed, PostInDoubt, Sighting
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
 from bot.http.download import fetch_at_most
@@ -28,6 +28,7 @@ class SlackTransport:
     """Posting outside a delivery: scheduled tips, quiz closes, pages to a channel."""
 
     platform = "slack"
+    finds_posts = True  # conversations.history with the message metadata
 
     def __init__(self, client: AsyncWebClient):
         from bot.adapters.slack.web_api import ChatPoster
@@ -54,6 +55,8 @@ class SlackTransport:
                     kwargs["metadata"] = history.metadata(key)
                 resp = await self.client.chat_postMessage(**kwargs)
         except SlackApiError as e:
+            if key is not None and may_have_posted(e):
+                raise PostInDoubt(f"Slack answered {e.response.status_code}") from None
             raise failure(e) from None
         except Exception as e:
             if key is not None and may_have_arrived(e):

@@ -167,6 +167,12 @@ class ChatPoster:
                             return quick
                     data, response = await _read(res)
                     status, res_headers = res.status, res.headers
+                    if key is not None and (status == 429 or status >= 500):
+                        # A keyed post (a tip) must finish inside its lease: a 429 goes
+                        # back as a refusal with its Retry-After (the fan-out pauses the
+                        # workspace and tries later) rather than waiting here; a 5xx may
+                        # have posted it, so it is looked for by its key, not sent again.
+                        break
                     if state is None or request is None:
                         state, request = RetryState(), _request(url, headers)
                     if not await _retried(client, state, request, response):
@@ -188,6 +194,17 @@ class ChatPoster:
             status_code=status,
         )
         return resp.validate().data  # type: ignore[return-value]
+
+
+def may_have_posted(error: SlackApiError) -> bool:
+    """Slack's answer leaves it open whether the message was posted: a server error
+    (5xx), or ``fatal_error`` / ``internal_error``, which Slack documents may have partly
+    succeeded."""
+    response = error.response
+    if response is None:
+        return False
+    code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    return response.status_code >= 500 or code in ("fatal_error", "internal_error")
 
 
 def may_have_arrived(error: BaseException) -> bool:

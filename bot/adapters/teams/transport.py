@@ -46,6 +46,7 @@ class TeamsTransport:
     """Proactive messages through stored conversation references."""
 
     platform = "teams"
+    finds_posts = False  # the Bot Connector gives a bot no conversation history
 
     def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str):
         self.adapter = adapter
