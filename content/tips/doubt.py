@@ -45,8 +45,9 @@ log = logging.getLogger(__name__)
 # The search starts this long before the row became `sending`: clocks differ a little
 # between secbot and the platform (a Slack ts is Slack's clock).
 SINCE_MARGIN = timedelta(minutes=2)
-TAKE = 64  # rows taken a round (a crash leaves at most the posts that were on the wire)
-LOOKS_AT_ONCE = 8  # history searches on the wire at once
+# Rows taken a round, all looked for at once: each look is bounded to half the hold, so
+# the whole round ends inside the hold (a crash's other rows wait for the next rounds).
+TAKE = 8
 
 
 def tip_key(delivery_id: int) -> str:
@@ -71,17 +72,17 @@ class Doubts:
             )  # fmt: skip
 
     async def settle(self, now: datetime, claim: Claim) -> int:
-        """Settle the rows in doubt this round; returns how many were taken."""
+        """Settle the rows in doubt this round; returns how many were taken. They are held
+        under a name of their own (the instance's, marked ``/doubt``), so a late answer
+        can never settle a row this instance's fan-out has since taken to post."""
+        claim = Claim(f"{claim.owner}/doubt", claim.until)
         taken = await self.store.ledger.take_in_doubt(now, claim, TAKE)
         if not taken:
             return 0
         # Well within the hold just taken, so nobody else takes a row while it is looked at.
         budget = max(0.5, (claim.until - now).total_seconds() / 2)
-        gate = asyncio.Semaphore(LOOKS_AT_ONCE)
-
         async def one(doubt: InDoubt) -> None:
-            async with gate:
-                sighting = await self.look(doubt, budget)
+            sighting = await self.look(doubt, budget)
             await self.record(doubt, sighting, claim.owner)
 
         await asyncio.gather(*(one(d) for d in taken))
