@@ -141,7 +141,7 @@ for _held in (
     Held("access_reviews", "pseudonymise", "access reviews they owned, answered or were in",
          people=(("done_by", "done_by_name"),), ids=("owner_id",), any_platform=True,
          names=("owner_name",),
-         mentions=("people",), texts=("people",)),
+         mentions=("people",), texts=("people",), places=("place",)),
     Held("access_review_decisions", "pseudonymise", "access review decisions about or by them",
          people=(("person_key", "person_name"), ("decided_by", "decided_by_name"))),
     Held("leaver_tasks", "pseudonymise", "leaver tasks about them, opened or confirmed by them",
