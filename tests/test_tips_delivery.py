@@ -629,3 +629,23 @@ async def test_unknown_subcommand_says_so_and_lists_the_commands(bot, fake_slack
     assert "/tip subscribe [HH:MM] [days] [nation]" in reply["text"]
     assert "Example: /tip subscribe 08:45 mon-fri scotland" in str(reply["blocks"])
     assert await tips_of(bot).store.subscriptions.all() == []
+
+
+async def test_send_now_cut_off_mid_post_says_it_will_check_then_it_is_found(
+    bot, fake_slack, clock
+):
+    """Slack takes the tip and then answers 500: the admin hears plainly that secbot can't
+    tell yet and will check; the tip is later found in the channel, never posted twice."""
+    fake_slack.clock = lambda: clock.now().timestamp()
+    await subscribe(bot, fake_slack, "C1")
+    fake_slack.fail_after["chat.postMessage"] = 1
+    await bot.slash("/tip", "send-now", channel="C1", user="UADMIN")
+    (said,) = await fake_slack.wait_for(lambda s: responses_with(s, "can't tell yet"))
+    assert "send it only if it isn't there" in said["text"]
+    await clock.advance(seconds=20)  # the row's extra lease runs out: it is looked for
+
+    async def recorded() -> bool:
+        return [d.status for d in await tips_of(bot).store.ledger.deliveries()] == [SENT]
+
+    await eventually(recorded)
+    assert len(tip_posts(fake_slack, "C1")) == 1

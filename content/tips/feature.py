@@ -319,6 +319,11 @@ async def send_now(turn: Turn, _rest: str) -> None:
         text = "The tip is on its way."
     elif result.status == "retry":
         text = "The platform asked me to slow down; the tip will follow shortly."
+    elif result.status == "in doubt":  # cut off mid-post: looked for, never posted twice
+        text = (
+            "The platform didn't answer in time, so I can't tell yet whether the tip arrived. "
+            "I'll check the channel shortly and send it only if it isn't there."
+        )
     elif result.status == "deferred":
         text = "secbot is restarting; the tip will be sent as soon as it is back."
     elif result.detail.startswith("workspace paused"):
