@@ -6,8 +6,9 @@ database file by a *checkpoint*, which also syncs the file to disk. SQLite's def
 runs one inside the commit that finds the log over 1,000 pages, holding the write lock
 meanwhile: under a burst of Slack deliveries that was a wait of tens of milliseconds for
 every acknowledgement queued behind it, once or twice a second. Here a worker runs a
-PASSIVE checkpoint (it neither waits for nor blocks readers and writers) on a connection
-of its own whenever commits have added to the log, and the connections' automatic
+PASSIVE checkpoint (it neither waits for nor blocks readers and writers) every
+:data:`EVERY_SECONDS` on one of the pool's connections (with nothing new in the log it
+costs one trip to aiosqlite's thread), and the connections' automatic
 checkpoint is left only as a safety net (``bot.storage.db.AUTO_CHECKPOINT_PAGES``).
 PostgreSQL has nothing of the kind to do here.
 """

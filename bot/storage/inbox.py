@@ -43,7 +43,7 @@ from bot.storage.leases import (
     renew_statement,
 )
 from bot.storage.one_trip import write_first
-from bot.storage.sql import Db, UtcDateTime, execute, inserted_id, metadata
+from bot.storage.sql import Db, UtcDateTime, atomic, execute, inserted_id, metadata
 
 inbox = Table(
     "inbox",
@@ -158,13 +158,18 @@ class Inbox:
         if self.db.dialect != "sqlite":
             await self.insert_many(source, kind, rows)
             return
-        for start in range(0, len(rows), _KEEP_CHUNK):
-            chunk = rows[start : start + _KEEP_CHUNK]
-            params: dict[str, object] = {"source": source, "kind": kind}
-            for i, (payload, now) in enumerate(chunk):
-                params[f"p{i}"] = payload
-                params[f"r{i}"] = now
-            await write_first(self.db, _keep_rows(len(chunk)), params)
+        if len(rows) > _KEEP_CHUNK:
+            # More than one statement's worth: one transaction, so a failure part-way
+            # leaves nothing committed (the writer then keeps each delivery on its own,
+            # and none is kept twice).
+            async with atomic(self.db):
+                await self.insert_many(source, kind, rows)
+            return
+        params: dict[str, object] = {"source": source, "kind": kind}
+        for i, (payload, now) in enumerate(rows):
+            params[f"p{i}"] = payload
+            params[f"r{i}"] = now
+        await write_first(self.db, _keep_rows(len(rows)), params)
 
     async def remove(self, entry_id: int) -> None:
         """Forget a handled row; returns once the deletion has committed."""
