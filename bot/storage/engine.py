@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 from sqlalchemy import literal, select
 from sqlalchemy.engine import make_url
@@ -46,13 +47,35 @@ def create_engine_for(url: str, **options) -> AsyncEngine:
 
 async def check(engine: AsyncEngine, *, seconds: float = CONNECT_SECONDS) -> None:
     """Connect and run a trivial query, or :class:`DatabaseUnavailable`."""
+    before = _driver_threads()
     try:
         async with asyncio.timeout(seconds), engine.connect() as conn:
             await conn.execute(select(literal(1)))
     except TimeoutError:
         raise DatabaseUnavailable(f"no answer within {seconds:g} seconds") from None
     except (DBAPIError, OSError) as e:
+        await _finished(_driver_threads() - before)
         raise DatabaseUnavailable(reason(e)) from None
+
+
+# aiosqlite runs each connection on a thread of this name. When opening the file fails
+# it stops that thread without waiting for it, and the thread's last act is to hand a
+# result to the event loop: if start-up has given up and closed the loop by then, the
+# thread prints a traceback after secbot's one clear line.
+_DRIVER_THREAD = "(_connection_worker_thread)"
+
+
+def _driver_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.endswith(_DRIVER_THREAD)}
+
+
+async def _finished(threads: set[threading.Thread], seconds: float = 1.0) -> None:
+    """Wait (at most ``seconds``) for a failed connection's threads to end."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while any(t.is_alive() for t in threads) and loop.time() < deadline:
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0)  # the result they handed over lands on the loop
 
 
 def reason(error: BaseException) -> str:
