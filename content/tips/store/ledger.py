@@ -425,10 +425,8 @@ class Ledger:
         ``owner`` still holds it in ``sending``; False if it does not (another instance
         took it over meanwhile and settles it)."""
         stmt = {SENT: _SETTLE_SENT, PENDING: _SETTLE_AGAIN, UNKNOWN: _SETTLE_UNKNOWN}[status]
-        params = {"delivery_id": delivery_id, "owner": owner, "now": ts(now), "error": error}
-        if status == SENT:
-            params = {"delivery_id": delivery_id, "owner": owner, "now": ts(now),
-                      "message_id": message_id}  # fmt: skip
+        outcome = {"message_id": message_id} if status == SENT else {"error": error}
+        params = {"delivery_id": delivery_id, "owner": owner, "now": ts(now), **outcome}
         return (await execute(self.db, stmt, params)).rowcount == 1
 
     async def leave_in_doubt(self, delivery_id: int, until: datetime, error: str) -> None:
