@@ -197,13 +197,14 @@ async def test_posture_in_teams(running, fake_connector):
     tenant = "teams:tenant-1"
     now = datetime.now(UTC)
     await register.add(tenant, hostile("aad-mal"), by=ADMIN, now=now)
-    await register.add(
+    page = await register.add(
         tenant,
         Details(platform="linkedin", handle="Dept page", team="Digital",
                 owner=Person("Dee Lead", "aad-dee"), two_factor="passkey",
                 recovery_email="dee@gmail.com"),
         by=ADMIN, now=now,
     )  # fmt: skip
+    await _overdue_review(running, tenant, page, "aad-dee")
     n = len(fake_connector.sent())
     await running.teams_say("posture", personal=True, aad="aad-admin")
     (reply,) = await fake_connector.wait_for(lambda s: s.sent()[n:])
@@ -213,6 +214,8 @@ async def test_posture_in_teams(running, fake_connector):
     assert "• 1 of 2 accounts without strong 2FA (1 SMS)" in text
     assert "Personal recovery contacts (1): LinkedIn Dept page (personal email address)" in text
     assert "• 2 of 2 people with access not trained" in text
+    assert "• 1 access review overdue" in text
+    assert "Access reviews overdue (1): LinkedIn Dept page (due " in text
     assert "• 0 open incidents" in text and "• Last drill: none recorded" in text
     assert "Hostile" in text and "evil" in text
     assert "access check (everyone untrained" in text
@@ -222,6 +225,18 @@ async def test_posture_in_teams(running, fake_connector):
     await running.teams_say("posture", personal=True, aad="aad-user-2")
     (refusal,) = await fake_connector.wait_for(lambda s: s.sent()[n:])
     assert "Only secbot admins can see the security posture summary" in card_text(refusal)
+
+
+async def _overdue_review(bot, tenant: str, account, owner: str) -> None:
+    """The account's access review, opened two months ago and a month past its due date."""
+    now = datetime.now(UTC)
+    platform, _, workspace = tenant.partition(":")
+    await ReviewStore(services(bot).db).open(
+        tenant=tenant, account_id=account.id, account_title=account.title, period="2026-01",
+        owner_id=owner, owner_name="The Owner", place=Place(platform, workspace, "D1").to_json(),
+        people=[Reviewed("id:someone", "Someone", "editor")], now=now - timedelta(days=60),
+        due_on=(now - timedelta(days=30)).date(), next_reminder_at=now + timedelta(days=30),
+    )  # fmt: skip
 
 
 def _assert_teams_inert(activity: dict) -> None:
@@ -236,7 +251,7 @@ def _assert_teams_inert(activity: dict) -> None:
 async def test_posture_in_the_web_chat(running):
     register = RegisterStore(services(running).db)
     now = datetime.now(UTC)
-    await register.add(
+    web_x = await register.add(
         "web:local",
         Details(platform="x", handle="@DeptWeb", team="Web team",
                 owner=Person("Olu Owner", "web-b"),
@@ -246,6 +261,7 @@ async def test_posture_in_the_web_chat(running):
         by=ADMIN, now=now,
     )  # fmt: skip
     await register.add("web:local", hostile("web-d"), by=ADMIN, now=now)
+    await _overdue_review(running, "web:local", web_x, "web-b")
     await _pass_exam(running, "web-c")
 
     status, body = await running.web_send(text="posture", user="web-admin", conversation="dm")
@@ -258,6 +274,8 @@ async def test_posture_in_the_web_chat(running):
     assert "• 2 of 3 people with access not trained in the last twelve months" in text
     assert "Not trained (1): Olu Owner" in text
     assert "Web team: 1 registered account" in text
+    assert "• 1 access review overdue" in text
+    assert "Access reviews overdue (1): X @DeptWeb (due " in text
     assert "register export (every account" in text  # typed as is in the web chat
     assert_inert(json.dumps(reply, ensure_ascii=False))
 

@@ -170,6 +170,10 @@ async def test_the_offer_in_slack_and_teams(bot, fake_slack, fake_connector):
                     message_ts="1700000999.000001")  # fmt: skip
     (inc,) = await eventually(lambda: _incidents(bot, "slack:T111"))
     assert inc.account == "@DeptPress" and inc.owning_team == "Press office"
+    # Pre-filled as in the web chat: the owner, recovery contacts and 2FA on the timeline.
+    (prefill,) = await _prefill(bot, inc.id)
+    assert "business owner Uowner" in prefill and "Recovery email press@dept.gov.uk" in prefill
+    assert "2FA: SMS text message (weak)" in prefill
 
     ids = await seed(bot, "teams:tenant-1", ("aad-owner", "aad-other"))
     n = len(fake_connector.sent())
@@ -181,6 +185,14 @@ async def test_the_offer_in_slack_and_teams(bot, fake_slack, fake_connector):
     await bot.teams_click("incident:pick", str(ids["instagram"]), aad="aad-other")
     (inc,) = await eventually(lambda: _incidents(bot, "teams:tenant-1"))
     assert inc.account == "@deptcampaigns" and inc.platform == "instagram"
+    (prefill,) = await _prefill(bot, inc.id)
+    assert "business owner Someone-Else" in prefill
+    assert "Recovery email campaigns@dept.gov.uk" in prefill and "+44 20 7946 0000" in prefill
+
+
+async def _prefill(bot, incident_id: str) -> list[str]:
+    events = await desk(bot).store.timeline.events(incident_id)
+    return [e.text for e in events if e.kind == "register"]
 
 
 async def _incidents(bot, tenant: str) -> list:

@@ -165,6 +165,7 @@ async def test_the_register_in_teams(running, fake_connector):
         lambda s: [a for a in s.sent()[n:] if "dry run" in card_text(a)]
     )
     assert "Line 3: unknown platform “Friendster”" in card_text(preview)
+    assert len(await store.accounts("teams:tenant-1")) == 1  # a dry run: nothing yet
     (staged,) = buttons(preview, "register:apply")
     await running.teams_click("register:apply", staged, aad="aad-admin")
     assert len(await store.accounts("teams:tenant-1")) == 2

@@ -103,3 +103,33 @@ async def test_an_import_adds_new_accounts_and_updates_registered_ones(store):
     )  # fmt: skip
     assert (applied.added, applied.updated) == (1, 1)
     assert sorted(a.team for a in await store.accounts(TENANT)) == ["Comms", "Press office"]
+
+
+async def test_a_review_answered_twice_at_once_records_one_decision(store):
+    """A double click, or Keep and Remove pressed together by the owner and an admin,
+    arrive at the same moment: the UNIQUE (review, person) keeps the first, on SQLite and
+    PostgreSQL alike, and the review is attested once."""
+    import asyncio
+
+    from incidents.reviews.store import Reviewed, ReviewStore
+
+    account = await store.add(TENANT, press_x(), by=ADMIN, now=NOW)
+    reviews = ReviewStore(store.db)
+    ann = Reviewed(Person("Ann Editor", "UANN").key, "Ann Editor", "admin")
+    review = await reviews.open(
+        tenant=TENANT, account_id=account.id, account_title=account.title, period="2026-10-01",
+        owner_id="UOWNER", owner_name="Olu Owner", place="", people=[ann], now=NOW,
+        due_on=date(2026, 12, 18), next_reminder_at=NOW,
+    )  # fmt: skip
+    assert review is not None
+    made = await asyncio.gather(
+        *(reviews.decide(review, ann, decision, by=f"slack:U{n}", by_name=f"U{n}", now=NOW)
+          for n, decision in enumerate(["keep", "remove"] * 4))
+    )  # fmt: skip
+    assert len([m for m in made if m is not None]) == 1
+    (decided,) = (await reviews.decisions(review.id)).values()
+    assert decided == next(m for m in made if m is not None)
+    done = await asyncio.gather(
+        *(reviews.finish(review.id, by=f"slack:U{n}", by_name=f"U{n}", now=NOW) for n in range(4))
+    )
+    assert sorted(done) == [False, False, False, True]
