@@ -134,3 +134,20 @@ async def test_access_review_and_leaver_on_slack(bot, fake_slack):
         lambda s: [r["text"] for r in s.responses() if "haven't passed" in r["text"]]
     )
     assert "1 of 1 people with access" in check[0] and "Olu Owner" in check[0]
+
+
+async def test_each_quarter_secbot_opens_the_reviews_itself_on_slack(bot, fake_slack):
+    """No admin asks: at the first working hour of a new quarter the worker opens the
+    review of every account registered before it, and its owner gets it directly."""
+    await register_of(bot).add(
+        TENANT,
+        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "UOWN"),
+                access=(Access(Person("Ann Editor", "UANN"), "manager"),)),
+        by=Actor("slack", "UADMIN", "Ada"), now=bot.app[SERVICES].clock.now(),
+    )  # fmt: skip
+    # Monday 4 January 2027, 10:00 (Friday the 1st was a bank holiday).
+    await bot.app[SERVICES].clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    (sent,) = await fake_slack.wait_for(lambda s: posted_to(s, "UOWN", "please check"))
+    assert "YouTube DeptVideo" in sent["text"] and "Reminder" not in sent["text"]
+    (review,) = await reviews_of(bot).store.open_reviews(TENANT)
+    assert review.period == "2027-01-01" and review.owner_name == "Olu Owner"

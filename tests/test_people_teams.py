@@ -133,3 +133,35 @@ async def test_a_teams_mention_assigns_the_person_the_exam_record_knows(bot, fak
     await fake_connector.wait_for(lambda s: saying(s, "Assigned the security exam to 1 person"))
     a = await training_of(bot).store.of_person(TENANT, "teams:aad-ann")
     assert a is not None and a.user_name == "Ann Editor"
+
+
+async def test_next_quarters_reviews_reach_teams_owners_through_the_admins_channel(
+    bot, fake_connector
+):
+    """Teams opens a 1:1 chat only through a conversation it knows. The reviews secbot
+    opens itself next quarter (no command, so no channel of their own) go through the
+    channel where an admin last opened reviews, as the first quarter's did."""
+    await register_of(bot).add(
+        TENANT,
+        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
+                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
+        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
+    )  # fmt: skip
+    await bot.teams_say("access review", mention=True, aad="aad-admin")
+    await fake_connector.wait_for(lambda s: _asked(s, 1))
+    # Monday 4 January 2027, 10:00: a new quarter, and the worker opens its review.
+    await bot.app[SERVICES].clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    (_, latest) = await fake_connector.wait_for(lambda s: _asked(s, 2))
+    assert "DeptVideo" in card_text(latest)
+    assert {r.period for r in await reviews_of(bot).store.open_reviews(TENANT)} == {
+        "2026-10-01", "2027-01-01",
+    }  # fmt: skip
+
+
+def _asked(fake_connector, count: int) -> list[dict]:
+    found = [
+        a for a in saying(fake_connector, "please check who can get into")
+        if "Reminder" not in card_text(a)
+    ]  # fmt: skip
+    assert len(found) <= count
+    return found if len(found) == count else []
