@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from botbuilder.schema import Activity
 
 from app import SERVICES
+from bot.adapters.teams.store import ConversationStore
 from bot.core.actions import button_value
 from bot.core.clock import FakeClock
 from bot.core.model import Actor
@@ -165,3 +167,78 @@ def _asked(fake_connector, count: int) -> list[dict]:
     ]  # fmt: skip
     assert len(found) <= count
     return found if len(found) == count else []
+
+
+async def test_a_teams_owner_who_never_wrote_gets_the_quarterly_review_privately(
+    bot, fake_connector
+):
+    """Nobody ever typed ``access review`` and the owner has never written to secbot: the
+    transport opens their 1:1 chat through the newest conversation it knows in their
+    tenant, and a trusted one only: not a newer one of another tenant, not one kept with
+    an untrusted serviceUrl."""
+    await register_of(bot).add(
+        TENANT,
+        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
+                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
+        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
+    )  # fmt: skip
+    await _help(bot, fake_connector, "19:general@thread.tacv2", "tenant-1")
+    # Newer, in the same tenant, but kept with a serviceUrl no token vouched for (open
+    # mode's): never called. Nothing listens there, so a call would lose the review.
+    untrusted = teams_activity(
+        "help", service_url="http://127.0.0.1:9/", conversation="19:dev@thread.tacv2"
+    )
+    await ConversationStore(bot.app[SERVICES].db).save(
+        Activity().deserialize(untrusted), bot.app[SERVICES].clock.now(), "development"
+    )
+    await _help(bot, fake_connector, "19:elsewhere@thread.tacv2", "tenant-2")  # the newest
+
+    await bot.app[SERVICES].clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    (sent,) = await fake_connector.wait_for(lambda s: _asked(s, 1))
+    assert "DeptVideo" in card_text(sent)
+    (created,) = _chats_for(fake_connector, "aad-owner")
+    assert created["channelData"]["tenant"]["id"] == "tenant-1" and not created["isGroup"]
+    (path,) = [c.path for c in fake_connector.calls if c.body is sent]
+    assert path.startswith("/v3/conversations/a:personal-")  # the new 1:1 chat
+    (review,) = await reviews_of(bot).store.open_reviews(TENANT)
+    assert review.place == "" and review.owner_name == "Olu Owner"
+
+
+async def test_a_conversation_of_another_tenant_never_opens_a_chat(bot, fake_connector, caplog):
+    """Tenant 1 has no conversation secbot knows; tenant 2 has. Tenant 1's owner is not
+    reached through tenant 2's (the warning is logged instead); tenant 2's owner is."""
+    for tenant, owner in (("teams:tenant-1", "aad-owner"), ("teams:tenant-2", "aad-other")):
+        await register_of(bot).add(
+            tenant,
+            Details(platform="youtube", handle=f"Video-{owner}", owner=Person("Olu", owner),
+                    access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
+            by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
+        )  # fmt: skip
+    await _help(bot, fake_connector, "19:elsewhere@thread.tacv2", "tenant-2")
+
+    await bot.app[SERVICES].clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    # Tenants are opened in order: tenant 2's review arriving means tenant 1's was tried.
+    (sent,) = await fake_connector.wait_for(lambda s: _asked(s, 1))
+    assert "Video-aad-other" in card_text(sent)
+    (created,) = _chats_for(fake_connector, "aad-other")
+    assert created["channelData"]["tenant"]["id"] == "tenant-2"
+    assert _chats_for(fake_connector, "aad-owner") == []
+    assert len(await reviews_of(bot).store.open_reviews(TENANT)) == 1  # opened, not sent
+    assert "could not be sent (no conversation reference)" in caplog.text
+
+
+async def _help(bot, fake_connector, conversation: str, tenant: str) -> None:
+    """Someone asks for help in a channel of ``tenant``: secbot keeps that conversation."""
+    n = len(fake_connector.sent())
+    await bot.teams_say(
+        "help", mention=True, aad="aad-lead", conversation=conversation, tenant=tenant
+    )
+    await fake_connector.wait_for(lambda s: len(s.sent()) > n)
+
+
+def _chats_for(fake_connector, member: str) -> list[dict]:
+    """The 1:1 chats secbot asked the Bot Connector to open with ``member``."""
+    return [
+        c.body for c in fake_connector.named("/v3/conversations")
+        if [m["id"] for m in c.body["members"]] == [member]
+    ]  # fmt: skip

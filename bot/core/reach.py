@@ -1,11 +1,14 @@
 """Reach one person privately, outside a delivery: their direct chat, or else a private
 message through the conversation a request came from.
 
-Why both: Slack and the web chat post to a person's direct chat by their id; Teams can
-only open a 1:1 chat through a conversation the bot already has a reference for (the
-team channel someone typed the command in), which is ``post_private``. Reminders and
-owners' messages (training, access reviews, leavers) use this so they work on every
-front door without knowing which one they are on.
+Why both: Slack and the web chat post to a person's direct chat by their id. Teams can
+only open a 1:1 chat through a conversation the bot already has a reference for; its
+transport does that itself for a direct place, through the newest trusted conversation
+of the same tenant, so a message secbot starts on its own (a quarterly review, a
+reminder) needs no origin. ``origin`` (the conversation a command was typed in) is the
+fallback when that fails, through ``post_private``. Reminders and owners' messages
+(training, access reviews, leavers) use this so they work on every front door without
+knowing which one they are on.
 """
 
 from __future__ import annotations

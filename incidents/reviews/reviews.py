@@ -8,8 +8,8 @@ claimed before it is sent (:meth:`ReviewStore.claim_reminder`), so a restart rep
 none and a crash between opening and sending loses nothing: the next working morning's
 reminder carries the buttons. Remove takes the person off the register at once (the
 owner still removes them on the platform itself; the message says so). A review the
-worker opened has no place of its own, so on Teams (which needs a known conversation to
-start a 1:1 chat) it goes through the place an admin last opened reviews from.
+worker opened has no place of its own: on Teams the transport opens the owner's 1:1 chat
+through a conversation it knows in the same tenant (:func:`bot.core.reach.reach`).
 """
 
 from __future__ import annotations
@@ -182,9 +182,9 @@ class AccessReviews:
 
     async def send(self, review: Review, *, reminder: bool = False) -> None:
         msg = render(review, await self.store.decisions(review.id), reminder=reminder)
-        # One the worker opened has no place: the channel an admin last used, if any.
-        origin = review.place or await self.store.last_place(review.tenant)
-        await tell(self.services, review.tenant, review.owner_id, review.owner_name, msg, origin)
+        await tell(
+            self.services, review.tenant, review.owner_id, review.owner_name, msg, review.place
+        )
 
     async def step(self) -> float:
         now = self.now()

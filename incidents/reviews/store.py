@@ -161,18 +161,6 @@ class ReviewStore:
         row = (await execute(self.db, stmt)).first()
         return _review(row) if row else None
 
-    async def last_place(self, tenant: str) -> str:
-        """Where an admin last opened reviews in the tenant (a Place as JSON), or "".
-        Reviews the worker opens have no place of their own; on Teams, where secbot can
-        start a 1:1 chat only through a conversation it knows, they go through this."""
-        stmt = (
-            select(R.c.place)
-            .where(R.c.tenant == tenant, R.c.place != "")
-            .order_by(R.c.opened_at.desc(), R.c.id.desc())
-            .limit(1)
-        )
-        return str((await execute(self.db, stmt)).scalar() or "")
-
     async def reviewed_accounts(self, period: str) -> set[int]:
         stmt = select(R.c.account_id).where(R.c.period == period)
         return {int(r[0]) for r in (await execute(self.db, stmt)).all()}

@@ -12,6 +12,7 @@ from botbuilder.schema import (
 )
 from sqlalchemy import Column, Integer, Table, Text, select, update
 
+from bot.adapters.teams.translate import tenant_of
 from bot.storage.sql import Db, UtcDateTime, execute, metadata, upsert
 
 teams_conversations = Table(
@@ -66,10 +67,14 @@ class ConversationStore:
     async def save(self, activity: Activity, now: datetime, trust: str) -> None:
         ref = TurnContext.get_conversation_reference(activity)
         conv = activity.conversation
+        tenant = tenant_of(activity)
+        if tenant and ref.conversation is not None:
+            # Kept in the reference too, so a 1:1 chat opened through it names the tenant.
+            ref.conversation.tenant_id = tenant
         row = {
             "conversation_id": conv.id,
             "reference": json.dumps(ref.serialize()),
-            "tenant_id": conv.tenant_id,
+            "tenant_id": tenant or None,
             "is_personal": int((conv.conversation_type or "personal") == "personal"),
             "active": 1,
             "updated_at": now,
@@ -91,11 +96,31 @@ class ConversationStore:
     async def get(self, conversation_id: str) -> tuple[ConversationReference, str | None] | None:
         """The stored reference and how it was vouched for (see the ``trust`` column)."""
         c = teams_conversations.c
-        query = select(c.reference, c.trust).where(c.conversation_id == conversation_id)
+        query = select(c.reference, c.trust, c.tenant_id).where(
+            c.conversation_id == conversation_id
+        )
         row = (await execute(self.db, query)).first()
         if row is None:
             return None
-        return ConversationReference().deserialize(json.loads(row.reference)), row.trust
+        return _reference(row.reference, row.tenant_id), row.trust
+
+    async def of_tenant(
+        self, tenant_id: str, limit: int = 20
+    ) -> list[tuple[str, ConversationReference, str | None]]:
+        """The tenant's conversations the bot is still in, newest first: (id, reference,
+        trust) each. Any of them can open a 1:1 chat with someone of the same tenant who
+        has never written to the bot. None for an empty tenant id: no tenant, no boundary."""
+        if not tenant_id:
+            return []
+        c = teams_conversations.c
+        query = (
+            select(c.conversation_id, c.reference, c.trust, c.tenant_id)
+            .where(c.tenant_id == tenant_id, c.active == 1)
+            .order_by(c.updated_at.desc(), c.conversation_id)
+            .limit(limit)
+        )
+        rows = (await execute(self.db, query)).all()
+        return [(r.conversation_id, _reference(r.reference, r.tenant_id), r.trust) for r in rows]
 
     async def is_active(self, conversation_id: str) -> bool | None:
         """Whether the bot is still in the conversation (None: never kept)."""
@@ -108,3 +133,12 @@ class ConversationStore:
         c = teams_conversations.c
         gone = update(teams_conversations).where(c.conversation_id == conversation_id)
         await execute(self.db, gone.values(active=0))
+
+
+def _reference(kept: str, tenant_id: str | None) -> ConversationReference:
+    """A kept reference, with the tenant of its row when it lacks one (rows kept before
+    the reference carried it)."""
+    ref = ConversationReference().deserialize(json.loads(kept))
+    if tenant_id and ref.conversation is not None and not ref.conversation.tenant_id:
+        ref.conversation.tenant_id = tenant_id
+    return ref

@@ -25,11 +25,24 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def tenant_of(activity: Activity) -> str:
+    """The Entra tenant an activity belongs to ("" if none). Teams sends it as
+    conversation.tenantId, which the Bot Framework's Python model maps from ``tenantID``
+    and so leaves in ``additional_properties``; and in channelData.tenant.id."""
+    conv = activity.conversation
+    extra = dict_of(getattr(conv, "additional_properties", None))
+    return (
+        text_of(getattr(conv, "tenant_id", None))
+        or text_of(extra.get("tenantId"))
+        or text_of(dict_of(dict_of(activity.channel_data).get("tenant")).get("id"))
+    )
+
+
 def place_of(activity: Activity) -> Place:
     conv = activity.conversation
     channel_data = dict_of(activity.channel_data)
     team = text_of(dict_of(channel_data.get("team")).get("id"))
-    tenant = text_of(conv.tenant_id) or text_of(dict_of(channel_data.get("tenant")).get("id"))
+    tenant = tenant_of(activity)
     return Place(
         "teams",
         tenant or team or "",

@@ -28,6 +28,7 @@ from bot.adapters.teams.auth import (
 from bot.adapters.teams.credentials import OutboundTokenUnavailable
 from bot.adapters.teams.file_parts import is_data_file, parts
 from bot.adapters.teams.store import ConversationStore
+from bot.adapters.teams.translate import tenant_of
 from bot.core import WORKSPACE, DeliveryFailed, Sighting
 from bot.core.model import Actor, FileRef, Message, MessageRef, Place
 from bot.http.download import fetch_at_most
@@ -64,7 +65,9 @@ class TeamsTransport:
             return True
         return trust is None and (ref.service_url or "").lower().startswith("https://")
 
-    async def _continue(self, conversation_id: str, fn) -> Any:
+    async def _continue(self, conversation_id: str, fn, *, own: bool = True) -> Any:
+        """Run ``fn`` in the stored conversation. ``own``: a 403 or 404 is the
+        conversation's (the bot was removed from it), not a 1:1 chat's opened through it."""
         stored = await self.store.get(conversation_id)
         if stored is None:
             raise DeliveryFailed("no conversation reference", permanent=True)
@@ -95,8 +98,10 @@ class TeamsTransport:
                 # conversation's doing, and every other one in the tenant would fail too.
                 raise DeliveryFailed("teams 401", scope=WORKSPACE) from None
             if status in (403, 404):
-                # This conversation blocked or removed the bot (or no longer exists).
-                await self.store.mark_inactive(conversation_id)
+                # This conversation blocked or removed the bot (or no longer exists); or
+                # the person a 1:1 chat was for did (``own`` False): the channel is fine.
+                if own:
+                    await self.store.mark_inactive(conversation_id)
                 raise DeliveryFailed(f"teams {status}", permanent=True) from None
             retry = None
             if status == 429:
@@ -113,7 +118,14 @@ class TeamsTransport:
     async def post(
         self, place: Place, msg: Message, *, key: str | None = None
     ) -> MessageRef | None:
-        """Send to the conversation. ``key`` is not sent: nothing could read it back."""
+        """Send to the conversation. ``key`` is not sent: nothing could read it back.
+
+        A direct place names a person, not a conversation: with no conversation kept
+        under that id, their 1:1 chat is opened through one of the tenant's (see
+        :meth:`_open_direct`), and there is no reference to return."""
+        if place.is_direct and await self.store.get(place.channel) is None:
+            await self._open_direct(place, msg)
+            return None
 
         async def send(ctx: TurnContext):
             return await ctx.send_activity(to_activity_of(msg))
@@ -130,13 +142,33 @@ class TeamsTransport:
 
     async def post_private(self, place: Place, actor: Actor, msg: Message) -> None:
         # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
-        # The channel's stored reference names whoever spoke last, so name the actor.
-        member = await self.store.teams_id(actor.user_id) or actor.user_id
+        await self._personal(place.channel, actor.user_id, msg)
+
+    async def _personal(self, conversation_id: str, user_id: str, msg: Message) -> None:
+        """Open (or reopen) ``user_id``'s 1:1 chat through a stored conversation, the
+        one way secbot starts a chat with someone. The conversation's reference names
+        whoever spoke last, so the member is named: by Teams id when they have written to
+        the bot, else by the Entra object id, which the Bot Connector takes too."""
+        member = await self.store.teams_id(user_id) or user_id
 
         async def send(ctx: TurnContext):
             await send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
 
-        await self._continue(place.channel, send)
+        await self._continue(conversation_id, send, own=False)
+
+    async def _open_direct(self, place: Place, msg: Message) -> None:
+        """A message to someone secbot has no conversation with (an owner who never wrote
+        to it, reached by a quarterly review or a reminder with no command behind it):
+        their 1:1 chat, opened through the newest conversation of the same tenant that
+        the bot is still in and whose serviceUrl is trusted (Bot Framework's proactive
+        pattern). Never one of another tenant: the place's workspace is the tenant id,
+        and the reference's own tenant must agree. Refused quietly (the caller logs)."""
+        for conversation_id, ref, trust in await self.store.of_tenant(place.workspace):
+            tenant = ref.conversation.tenant_id if ref.conversation is not None else None
+            if tenant == place.workspace and self._trusted(ref, trust):
+                await self._personal(conversation_id, place.channel, msg)
+                return
+        raise DeliveryFailed("no conversation reference", permanent=True)
 
     async def update(self, ref: MessageRef, msg: Message) -> None:
         async def upd(ctx: TurnContext):
@@ -241,14 +273,15 @@ class TeamsTransport:
 async def send_personal(
     adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message
 ) -> None:
-    """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``."""
-    conv = activity.conversation
+    """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``, in
+    the activity's tenant (Teams refuses to create a conversation without one)."""
+    tenant = tenant_of(activity) or None
     params = ConversationParameters(
         is_group=False,
         bot=activity.recipient,
         members=[ChannelAccount(id=member_id)],
-        tenant_id=conv.tenant_id,
-        channel_data={"tenant": {"id": conv.tenant_id}} if conv.tenant_id else None,
+        tenant_id=tenant,
+        channel_data={"tenant": {"id": tenant}} if tenant else None,
     )
 
     async def send(ctx: TurnContext) -> None:
