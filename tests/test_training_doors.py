@@ -144,12 +144,22 @@ async def test_training_passed_reminded_reported_and_recorded_on_slack(slack_bot
     rows = {r[0]: r for r in csv.reader(io.StringIO(uploaded.body.lstrip("\ufeff")))}
     assert rows["Ann Editor"][1] == "Passed" and rows["Ann Editor"][4] == "8/10"
     assert rows["Bob Writer"][1] == "Overdue"
+    # The admins' exam report reads the exam record: her name there too.
+    await bot.slash("/quiz", "report", user="UADMIN", channel="D0ADMIN")
+    (completions,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Exam completions" in card_text(r)]
+    )
+    assert "Ann Editor (slack:UANN): 8/10, pass" in card_text(completions)
+    assert "user-uann" not in card_text(completions)
 
     # The pass reaches the learning record store, as the Slack account that took it.
     await clock.advance(seconds=60)
     found = await lrs.wait_for(lambda s: s.statements)
     (statement,) = found.values()
     assert statement["actor"]["account"] == {"homePage": "https://slack.com", "name": "UANN"}
+    # Named as Slack shows her (users.info's display name), not by her handle
+    # ("user-uann", what Slack's clicks and slash commands carry).
+    assert statement["actor"]["name"] == "Ann Editor"
     assert statement["verb"]["display"] == {"en-GB": "passed"}
     assert statement["result"]["score"]["raw"] == 8
 

@@ -5,16 +5,20 @@ What follows an answer differs: :mod:`content.quiz.practice` and :mod:`content.q
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core import Turn
 from bot.core.actions import value_ints
 from bot.core.hints import typed
+from bot.core.model import Actor
 from content.library.models import QuizItem
 from content.quiz import engine, render
 from content.quiz.shared import QuizShared
 from content.quiz.store import Question, Session
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,11 +110,12 @@ class Sessions:
         def on_finish(score: int, total: int) -> tuple[bool, datetime]:
             return engine.exam_passed(score, total), engine.add_months(now, months)
 
+        answer = self.shared.answer(turn, item, choice, now)
+        if session.kind == "exam" and position == session.answered == session.total - 1:
+            # The answer that completes the exam: its record names the person.
+            answer = replace(answer, actor=await named(turn))
         result = await self.store.practice.record_session_answer(
-            session.id,
-            position,
-            self.shared.answer(turn, item, choice, now),
-            on_finish=on_finish,
+            session.id, position, answer, on_finish=on_finish
         )
         where = turn.place
         if result.status == "duplicate":
@@ -144,3 +149,25 @@ class Sessions:
             return None
         session = await self.store.practice.session(session.id) or session
         return Recorded(session, position, item, choice, now)
+
+
+async def named(turn: Turn) -> Actor:
+    """The person answering, under the name their platform shows people.
+
+    Slack's clicks and slash commands carry a legacy handle ("ann.smith"), not a name;
+    the exam record keeps the name it is given, and the xAPI statement and the exam
+    report read it from there. So the answer that completes an exam asks the platform
+    (``lookup``): once per completion, never per click. Teams and the web chat already
+    give the display name, which the lookup returns again; any failure keeps it."""
+    actor = turn.actor
+    transport = turn.services.transports.get(actor.platform)
+    if transport is None or actor.platform != turn.place.platform:
+        return actor
+    try:
+        found = await transport.lookup(turn.place.workspace, actor.user_id, where=turn.place)
+    except Exception as e:  # noqa: BLE001 - the name the platform gave will do
+        log.info("could not look the exam taker's name up (%s)", type(e).__name__)
+        return actor
+    if found is None or not found.name or found.name == actor.user_id:
+        return actor
+    return Actor(actor.platform, actor.user_id, found.name)
