@@ -41,7 +41,10 @@ class Held:
     ``texts``: free text in which the person's names are replaced on erasure, in their
     rows and in rows of incidents they were part of. ``places``: JSON columns holding a
     ``Place`` (``Place.to_json()``), whose web chat direct conversation ``dm-<id>`` names
-    the person: on erasure the id there becomes the pseudonymous key.
+    the person: on erasure the id there becomes the pseudonymous key. ``through``:
+    (column, table): the row is the person's when that column holds the id of one of
+    their rows in that table (an exam result's statement for the learning record store);
+    such a table is listed before the one it points at, so erasure deletes it first.
     """
 
     table: str
@@ -62,6 +65,7 @@ class Held:
     # ids of the workspace or tenant the row belongs to, on Slack, Teams or the web chat).
     any_platform: bool = False
     places: tuple[str, ...] = ()
+    through: tuple[str, str] = ()
 
 
 # Deletion order matters where rows point at each other: answers before sessions.
@@ -76,6 +80,11 @@ def declare(held: Held) -> None:
 for _held in (
     # --- the quiz: about them, deleted ------------------------------------------------
     Held("quiz_answers", "delete", "quiz answers", people=(("user_key", "user_name"),)),
+    # Before the exam results they point at (the foreign key has no ON DELETE): each
+    # is an xAPI statement with the person's name, sent or waiting to go to the learning
+    # record store (what the store itself keeps is asked of its own operator).
+    Held("xapi_outbox", "delete", "exam results for the learning record store",
+         through=("exam_result_id", "quiz_exam_results")),
     Held("quiz_exam_results", "delete", "exam attempts", people=(("user_key", "user_name"),)),
     Held("quiz_cards", "delete", "practice progress (spaced repetition)",
          people=(("user_key", ""),)),

@@ -140,12 +140,27 @@ class PersonalData:
         self.db = db
 
     async def _rows(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:
+        if held.through:
+            return await self._rows_through(held, table, person)
         cond = _where(held, table, person)
         if cond is None:
             return []
         result = (await execute(self.db, select(table).where(cond))).all()
         rows = [dict(r._mapping) for r in result]
         return [r for r in rows if _matches(held, r, person)]
+
+    async def _rows_through(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:
+        """Rows pointing at the person's rows of another covered table (``through``)."""
+        column, parent = held.through
+        if parent not in metadata.tables or parent not in HELD:
+            return []
+        parent_table = metadata.tables[parent]
+        (pk,) = parent_table.primary_key.columns
+        ids = [r[pk.name] for r in await self._rows(HELD[parent], parent_table, person)]
+        if not ids:
+            return []
+        result = (await execute(self.db, select(table).where(table.c[column].in_(ids)))).all()
+        return [dict(r._mapping) for r in result]
 
     async def find(self, person: Person) -> list[Found]:
         """Every covered table's rows about the person (tables with none left out)."""
