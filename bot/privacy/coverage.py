@@ -65,7 +65,7 @@ class Held:
     # ids of the workspace or tenant the row belongs to, on Slack, Teams or the web chat).
     any_platform: bool = False
     places: tuple[str, ...] = ()
-    through: tuple[str, str] = ()
+    through: tuple[str, str] | None = None
 
 
 # Deletion order matters where rows point at each other: answers before sessions.

@@ -151,6 +151,7 @@ class PersonalData:
 
     async def _rows_through(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:
         """Rows pointing at the person's rows of another covered table (``through``)."""
+        assert held.through is not None  # the caller's check
         column, parent = held.through
         if parent not in metadata.tables or parent not in HELD:
             return []
