@@ -14,7 +14,7 @@ from app import SERVICES
 from bot.adapters.teams.store import ConversationStore
 from bot.core.actions import button_value
 from bot.core.clock import FakeClock
-from bot.core.model import Actor
+from bot.core.model import Actor, Message
 from incidents.register.model import Access, Details, Person
 from tests.incident_support import buttons, card_text
 from tests.support import stop_bot, teams_activity
@@ -141,8 +141,8 @@ async def test_next_quarters_reviews_reach_teams_owners_through_the_admins_chann
     bot, fake_connector
 ):
     """Teams opens a 1:1 chat only through a conversation it knows. The reviews secbot
-    opens itself next quarter (no command, so no channel of their own) go through the
-    channel where an admin last opened reviews, as the first quarter's did."""
+    opens itself next quarter (no command, so no channel of their own) go through a
+    trusted conversation of the owner's tenant: here the one an admin typed in."""
     await register_of(bot).add(
         TENANT,
         Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
@@ -190,6 +190,14 @@ async def test_a_teams_owner_who_never_wrote_gets_the_quarterly_review_privately
     )
     await ConversationStore(bot.app[SERVICES].db).save(
         Activity().deserialize(untrusted), bot.app[SERVICES].clock.now(), "development"
+    )
+    # First in line too: a row kept before trust was recorded (https serviceUrl, no trust).
+    # It may answer a command typed there, but opens nobody's chat.
+    legacy = teams_activity(
+        "help", service_url="https://127.0.0.1:9/", conversation="19:a-legacy@thread.tacv2"
+    )
+    await ConversationStore(bot.app[SERVICES].db).save(
+        Activity().deserialize(legacy), bot.app[SERVICES].clock.now(), None  # type: ignore[arg-type]
     )
     await _help(bot, fake_connector, "19:elsewhere@thread.tacv2", "tenant-2")  # the newest
 
@@ -242,3 +250,66 @@ def _chats_for(fake_connector, member: str) -> list[dict]:
         c.body for c in fake_connector.named("/v3/conversations")
         if [m["id"] for m in c.body["members"]] == [member]
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("status", [429, 403])
+async def test_a_refused_message_in_a_newly_opened_chat_is_reported(
+    bot, fake_connector, caplog, status
+):
+    """The 1:1 chat opens but Teams refuses the message in it (rate limited; the owner
+    blocked secbot). The review is reported as not sent, not as delivered, and the
+    channel it was opened through is still used: the refusal was the chat's."""
+    await register_of(bot).add(
+        TENANT,
+        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
+                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
+        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
+    )  # fmt: skip
+    channel = "19:general@thread.tacv2"
+    await _help(bot, fake_connector, channel, "tenant-1")
+    for n in range(1, 40):  # the fake numbers chats and messages from one counter
+        fake_connector.fail_status[f"a:personal-{n}"] = status
+
+    await bot.app[SERVICES].clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    await fake_connector.wait_for(lambda s: _chats_for(s, "aad-owner"))
+    await fake_connector.wait_for(
+        lambda s: f"could not be sent (teams {status})" in caplog.text or None
+    )
+    assert await ConversationStore(bot.app[SERVICES].db).is_active(channel)
+
+
+async def test_a_message_in_a_newly_opened_chat_can_be_updated(bot, fake_connector):
+    """A message to someone secbot had no chat with (a page, a review) comes back with
+    the new chat's id and the message's, so it can be updated in place (acknowledged)."""
+    await _help(bot, fake_connector, "19:general@thread.tacv2", "tenant-1")
+    teams = bot.app[SERVICES].transports["teams"]
+    place = teams.direct_place("tenant-1", "aad-owner")
+    ref = await teams.post(place, Message("A page: please acknowledge"))
+    assert ref is not None and ref.place.is_direct and ref.place.workspace == "tenant-1"
+    (path,) = [c.path for c in fake_connector.calls if "please acknowledge" in str(c.body)]
+    assert path.startswith(f"/v3/conversations/{ref.place.channel}/activities")
+    assert ref.place.channel.startswith("a:personal-") and ref.id.startswith("activity-")
+
+    await teams.update(ref, Message("Acknowledged by Olu Owner"))
+    (update,) = fake_connector.updates()
+    assert "Acknowledged by Olu Owner" in str(update)
+    (put,) = [c.path for c in fake_connector.calls if c.method == "PUT"]
+    assert put == f"/v3/conversations/{ref.place.channel}/activities/{ref.id}"
+
+
+async def test_a_tenant_named_only_on_the_conversation_still_opens_chats(bot, fake_connector):
+    """Teams names the tenant on the conversation (tenantId) and in channelData; an
+    activity with only the first still files its conversation under the tenant, so an
+    owner who never wrote is reached through it."""
+    activity = teams_activity(
+        "help", mention=True, aad="aad-lead", conversation="19:only-conv@thread.tacv2",
+        service_url=fake_connector.url, tenant="tenant-1",
+    )  # fmt: skip
+    del activity["channelData"]["tenant"]
+    assert activity["conversation"]["tenantId"] == "tenant-1"
+    await bot.teams(activity)
+    await fake_connector.wait_for(lambda s: s.sent())
+    teams = bot.app[SERVICES].transports["teams"]
+    await teams.post(teams.direct_place("tenant-1", "aad-owner"), Message("Hello"))
+    (created,) = _chats_for(fake_connector, "aad-owner")
+    assert created["channelData"]["tenant"]["id"] == "tenant-1"

@@ -106,7 +106,7 @@ class TeamsFrontDoor:
         self.bot = bot
         self.clock = clock
         self.conversations = ConversationStore(db)
-        self.transport = TeamsTransport(self.adapter, self.conversations, self.app_id)
+        self.transport = TeamsTransport(self.adapter, self.conversations, self.app_id, clock)
         self.keys: SigningKeys | None = None
         self.validator: TokenValidator | None = None
         if self.app_id:

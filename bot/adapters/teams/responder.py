@@ -54,7 +54,13 @@ class TeamsResponder:
                 self.invoke_card = render_card(msg)
                 return None
             sender = activity.from_property.id if activity.from_property else ""
-            await send_personal(self.adapter, self.app_id, activity, sender, msg)
+            try:
+                await send_personal(self.adapter, self.app_id, activity, sender, msg)
+            except Exception as e:  # noqa: BLE001 - as before: logged, the turn goes on
+                # The person blocked secbot or Teams refused: the rest of the turn (its
+                # public answer, its card update) still stands, and a kept activity is
+                # not run again for a private line.
+                log.warning("teams: a private reply could not be sent (%s)", type(e).__name__)
             return None
         out = to_activity_of(msg)
         if msg.attachment:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -49,10 +49,11 @@ class TeamsTransport:
     platform = "teams"
     finds_posts = False  # the Bot Connector gives a bot no conversation history
 
-    def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str):
+    def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str, clock):
         self.adapter = adapter
         self.store = store
         self.app_id = app_id
+        self.clock = clock  # when a 1:1 chat secbot opened is kept (see _open_direct)
 
     def _trusted(self, ref: ConversationReference, trust: str | None) -> bool:
         """Call only a serviceUrl a validated token named (or, with no app id, loopback).
@@ -122,10 +123,12 @@ class TeamsTransport:
 
         A direct place names a person, not a conversation: with no conversation kept
         under that id, their 1:1 chat is opened through one of the tenant's (see
-        :meth:`_open_direct`), and there is no reference to return."""
+        :meth:`_open_direct`); the message is then in that chat, named by its own id
+        (kept, so an update of the message finds it)."""
         if place.is_direct and await self.store.get(place.channel) is None:
-            await self._open_direct(place, msg)
-            return None
+            opened = await self._open_direct(place, msg)
+            chat = Place("teams", place.workspace, opened.conversation_id, is_direct=True)
+            return MessageRef(chat, opened.message_id) if opened.message_id else None
 
         async def send(ctx: TurnContext):
             return await ctx.send_activity(to_activity_of(msg))
@@ -144,30 +147,37 @@ class TeamsTransport:
         # Teams has no ephemeral messages: a private post goes to the person's 1:1 chat.
         await self._personal(place.channel, actor.user_id, msg)
 
-    async def _personal(self, conversation_id: str, user_id: str, msg: Message) -> None:
+    async def _personal(self, conversation_id: str, user_id: str, msg: Message) -> Opened:
         """Open (or reopen) ``user_id``'s 1:1 chat through a stored conversation, the
         one way secbot starts a chat with someone. The conversation's reference names
         whoever spoke last, so the member is named: by Teams id when they have written to
         the bot, else by the Entra object id, which the Bot Connector takes too."""
         member = await self.store.teams_id(user_id) or user_id
 
-        async def send(ctx: TurnContext):
-            await send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
+        async def send(ctx: TurnContext) -> Opened:
+            return await send_personal(self.adapter, self.app_id, ctx.activity, member, msg)
 
-        await self._continue(conversation_id, send, own=False)
+        return await self._continue(conversation_id, send, own=False)
 
-    async def _open_direct(self, place: Place, msg: Message) -> None:
+    async def _open_direct(self, place: Place, msg: Message) -> Opened:
         """A message to someone secbot has no conversation with (an owner who never wrote
         to it, reached by a quarterly review or a reminder with no command behind it):
         their 1:1 chat, opened through the newest conversation of the same tenant that
         the bot is still in and whose serviceUrl is trusted (Bot Framework's proactive
         pattern). Never one of another tenant: the place's workspace is the tenant id,
-        and the reference's own tenant must agree. Refused quietly (the caller logs)."""
+        and the reference's own tenant must agree. Only a conversation a validated token
+        vouched for (or, with no app id, a loopback one in development): a row kept
+        before trust was recorded answers to a command but opens no one's chat. Refused
+        quietly (the caller logs). The chat opened is kept, with the trust of the one it
+        was opened through, so the message can be updated (a page acknowledged)."""
         for conversation_id, ref, trust in await self.store.of_tenant(place.workspace):
             tenant = ref.conversation.tenant_id if ref.conversation is not None else None
-            if tenant == place.workspace and self._trusted(ref, trust):
-                await self._personal(conversation_id, place.channel, msg)
-                return
+            vouched = trust == "token" if self.app_id else self._trusted(ref, trust)
+            if tenant == place.workspace and vouched:
+                opened = await self._personal(conversation_id, place.channel, msg)
+                if await self.store.get(opened.conversation_id) is None:
+                    await self.store.save(opened.activity, self.clock.now(), trust or "")
+                return opened
         raise DeliveryFailed("no conversation reference", permanent=True)
 
     async def update(self, ref: MessageRef, msg: Message) -> None:
@@ -270,11 +280,26 @@ class TeamsTransport:
         return Actor("teams", user_id, "") if await self.store.teams_id(user_id) else None
 
 
+class Opened(NamedTuple):
+    """A 1:1 chat :func:`send_personal` opened and the message it sent there."""
+
+    activity: Activity  # the adapter's record of the new conversation (its reference)
+    message_id: str | None
+
+    @property
+    def conversation_id(self) -> str:
+        return self.activity.conversation.id
+
+
 async def send_personal(
     adapter: CloudAdapter, app_id: str, activity: Activity, member_id: str, msg: Message
-) -> None:
+) -> Opened:
     """Open (or reopen: Teams returns the same one) the 1:1 chat with ``member_id``, in
-    the activity's tenant (Teams refuses to create a conversation without one)."""
+    the activity's tenant (Teams refuses to create a conversation without one).
+
+    Raises what sending there raised (an ErrorResponseException for a refusal): the
+    adapter runs ``send`` inside a turn of its own, whose errors would otherwise go to
+    on_turn_error (which only logs), and a failed message would look delivered."""
     tenant = tenant_of(activity) or None
     params = ConversationParameters(
         is_group=False,
@@ -284,12 +309,22 @@ async def send_personal(
         channel_data={"tenant": {"id": tenant}} if tenant else None,
     )
 
+    result: dict[str, Any] = {}
+
     async def send(ctx: TurnContext) -> None:
-        await ctx.send_activity(to_activity_of(msg))
+        result["activity"] = ctx.activity
+        try:
+            resp = await ctx.send_activity(to_activity_of(msg))
+            result["id"] = resp.id if resp is not None else None
+        except Exception as e:  # noqa: BLE001 - re-raised below, outside the turn
+            result["error"] = e
 
     await adapter.create_conversation(
         app_id, send, params, activity.channel_id, activity.service_url
     )
+    if "error" in result:
+        raise result["error"]
+    return Opened(result["activity"], result.get("id") or None)
 
 
 def file_type(filename: str) -> str:

@@ -71,5 +71,7 @@ class ChatProvider(Provider):
                 f"chat: {place.platform} said {wording.one_line(e.reason, 80)}",
                 retry_after=e.retry_after,
             )
-        stored = {"place": place.to_dict(), "id": ref.id} if ref is not None else None
+        # The ref's place, not the target's: a Teams message to a person is in the 1:1
+        # chat the transport opened, which is where it is updated.
+        stored = {"place": ref.place.to_dict(), "id": ref.id} if ref is not None else None
         return ProviderResult(True, detail=f"posted in {place.platform}", ref=stored)
