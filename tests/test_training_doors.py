@@ -164,6 +164,24 @@ async def test_training_passed_reminded_reported_and_recorded_on_slack(slack_bot
     assert statement["result"]["score"]["raw"] == 8
 
 
+async def test_a_rate_limited_name_lookup_does_not_hold_up_the_exam(slack_bot, fake_slack):
+    """Slack rate limits users.info and asks for ten minutes' patience: the answer that
+    completes the exam stops waiting for the name (a few seconds), keeps the one Slack's
+    click gave, and records the result."""
+    bot = slack_bot
+    fake_slack.rate_limits["users.info"] = 1000
+    fake_slack.retry_after = "600"
+    await bot.app[SERVICES].clock.set(PASSED)
+    final = await _slack_exam(bot, fake_slack, "UANN", "D0ANN", right=8)
+    assert final.startswith("Exam complete: passed. You scored 8 out of 10")
+    assert fake_slack.api_calls("users.info")  # it was asked, and did not answer in time
+    await bot.slash("/quiz", "report", user="UADMIN", channel="D0ADMIN")
+    (completions,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Exam completions" in card_text(r)]
+    )
+    assert "(slack:UANN): 8/10, pass" in card_text(completions)
+
+
 def _saying(fake_connector, words: str, since: int = 0) -> list[dict]:
     return [a for a in fake_connector.sent()[since:] if words in card_text(a)]
 
@@ -193,8 +211,11 @@ async def test_training_passed_reminded_reported_and_recorded_in_teams(
     await fake_connector.wait_for(lambda s: _saying(s, "Assigned the security exam to 2 people"))
     clock = bot.app[SERVICES].clock
     await clock.set(PASSED)
+    looked_up = len(fake_connector.lookups())
     final = await _teams_exam(bot, fake_connector, "aad-ann", right=9)
     assert "Exam complete: passed. You scored 9 out of 10" in final
+    # Teams gives the display name with every click: no roster look-up to name her.
+    assert len(fake_connector.lookups()) == looked_up
 
     n = len(fake_connector.sent())
     await clock.set(OVERDUE)

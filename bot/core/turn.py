@@ -55,6 +55,10 @@ class Transport(Protocol):
     # history). Where it can't, a post cut off in the middle is never looked for, so
     # nothing needs to bound how long the post may take.
     finds_posts: bool
+    # Whether the name an event gives a person may be a handle rather than the name
+    # people see (Slack's clicks and slash commands carry the legacy username): a record
+    # that keeps the name asks ``lookup`` first. Teams and the web chat give the name.
+    names_are_handles: bool
 
     async def post(
         self, place: Place, msg: Message, *, key: str | None = None

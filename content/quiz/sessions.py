@@ -5,6 +5,7 @@ What follows an answer differs: :mod:`content.quiz.practice` and :mod:`content.q
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,6 +20,11 @@ from content.quiz.shared import QuizShared
 from content.quiz.store import Question, Session
 
 log = logging.getLogger(__name__)
+
+# How long the answer that completes an exam waits for the person's name (Slack's
+# users.info may be rate limited, and its retries can take minutes): then the name the
+# platform gave is kept, and the answer is recorded.
+LOOKUP_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -157,14 +163,23 @@ async def named(turn: Turn) -> Actor:
     Slack's clicks and slash commands carry a legacy handle ("ann.smith"), not a name;
     the exam record keeps the name it is given, and the xAPI statement and the exam
     report read it from there. So the answer that completes an exam asks the platform
-    (``lookup``): once per completion, never per click. Teams and the web chat already
-    give the display name, which the lookup returns again; any failure keeps it."""
+    (``lookup``), once per completion, never per click, and only where the name may be a
+    handle (``names_are_handles``): Teams and the web chat already give the display name.
+    A failure, or no answer within :data:`LOOKUP_SECONDS`, keeps the name given."""
     actor = turn.actor
     transport = turn.services.transports.get(actor.platform)
     if transport is None or actor.platform != turn.place.platform:
         return actor
+    if not transport.names_are_handles:
+        return actor
     try:
-        found = await transport.lookup(turn.place.workspace, actor.user_id, where=turn.place)
+        async with asyncio.timeout(LOOKUP_SECONDS):
+            found = await transport.lookup(
+                turn.place.workspace, actor.user_id, where=turn.place
+            )
+    except TimeoutError:
+        log.info("the exam taker's name took too long to look up: kept the one given")
+        return actor
     except Exception as e:  # noqa: BLE001 - the name the platform gave will do
         log.info("could not look the exam taker's name up (%s)", type(e).__name__)
         return actor

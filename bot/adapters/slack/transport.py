@@ -29,6 +29,7 @@ class SlackTransport:
 
     platform = "slack"
     finds_posts = True  # conversations.history with the message metadata
+    names_are_handles = True  # the legacy username, on clicks and slash commands
 
     def __init__(self, client: AsyncWebClient):
         from bot.adapters.slack.web_api import ChatPoster

@@ -48,6 +48,7 @@ class TeamsTransport:
 
     platform = "teams"
     finds_posts = False  # the Bot Connector gives a bot no conversation history
+    names_are_handles = False  # activities carry the display name
 
     def __init__(self, adapter: CloudAdapter, store: ConversationStore, app_id: str, clock):
         self.adapter = adapter

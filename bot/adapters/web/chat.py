@@ -229,6 +229,7 @@ def room_name_ok(conversation: str) -> bool:
 class WebTransport:
     platform = "web"
     finds_posts = False  # the local web chat's posts never stop half-way
+    names_are_handles = False  # the users file's names
 
     def __init__(self, store: WebChatStore, clock, users: tuple[WebUser, ...] = ()):
         self.store = store
