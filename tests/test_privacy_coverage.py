@@ -92,3 +92,23 @@ def test_the_audit_log_can_only_grow():
     for path in folder.glob("*.py"):
         code = path.read_text(encoding="utf-8")
         assert not re.search(r"\b(update|delete)\(", code), f"{path.name} changes entries"
+
+
+def test_rows_pointing_at_rows_erasure_deletes_are_covered_and_go_first():
+    """A row whose foreign key points at a row erasure deletes (with no ON DELETE) would
+    make the whole erasure fail and roll back: its table must be covered, be deleted too,
+    and come earlier in the list (as the xAPI outbox does, before the exam results)."""
+    _import_everything()
+    order = list(HELD)
+    problems = []
+    for table in metadata.tables.values():
+        for fk in table.foreign_keys:
+            target = HELD.get(fk.column.table.name)
+            if target is None or target.erase != "delete" or fk.ondelete:
+                continue
+            mine = HELD.get(table.name)
+            if mine is None or mine.erase != "delete":
+                problems.append(f"{table.name} (not deleted with {target.table})")
+            elif order.index(table.name) > order.index(target.table):
+                problems.append(f"{table.name} (listed after {target.table})")
+    assert problems == []
