@@ -260,6 +260,11 @@ class TipDelivery:
                 return SendResult(earlier.status), counted
         now = self.clock.now()
         today = now.astimezone(self.tz).date()
+        # The row is ours from its insert (leased to this instance): the background
+        # fan-out takes only rows nobody holds, so it does not post it first and leave
+        # the admin hearing "on its way" instead of how this post went. Should this
+        # process die before posting, the lease runs out and the fan-out sends it.
+        hold = self.fanout.writes.claim()
         # The check, the claim and the move to tomorrow in one transaction: `/tip
         # send-now` racing the scheduler (or itself) counts today's tip once.
         async with self.store.batch():
@@ -269,14 +274,26 @@ class TipDelivery:
             delivery_id = None
             if counted:
                 delivery_id = await self.scheduler.claim(
-                    sub, now, kind="manual", due=now, local_date=today, request_key=request_key
+                    sub,
+                    now,
+                    kind="manual",
+                    due=now,
+                    local_date=today,
+                    request_key=request_key,
+                    hold=hold,
                 )
                 if delivery_id is not None:
                     await self.scheduler.reschedule(sub, now, after=today)
             if delivery_id is None:
                 counted = False
                 delivery_id = await self.scheduler.claim(
-                    sub, now, kind="manual", due=now, test_slot=None, request_key=request_key
+                    sub,
+                    now,
+                    kind="manual",
+                    due=now,
+                    test_slot=None,
+                    request_key=request_key,
+                    hold=hold,
                 )
             row = await self.store.ledger.get_delivery(delivery_id) if delivery_id else None
         if row is None:

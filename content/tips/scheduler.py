@@ -151,6 +151,7 @@ class TipScheduler:
         test_slot: int | None = None,
         reread: bool = True,
         request_key: str | None = None,
+        hold: Claim | None = None,
     ) -> int | None:
         """Choose the channel's next tip and claim it in the ledger. ``reread=False`` when
         ``sub`` was read in the same transaction (a page of claims), so its cycle is fresh."""
@@ -178,6 +179,7 @@ class TipScheduler:
             local_date=local_date,
             test_slot=test_slot,
             request_key=request_key,
+            hold=hold,
         )
 
     async def _keep_schedule(self, sub: Subscription, now: datetime) -> None:

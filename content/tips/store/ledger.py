@@ -315,8 +315,11 @@ class Ledger:
         local_date: date | None = None,
         test_slot: int | None = None,
         request_key: str | None = None,
+        hold: Claim | None = None,
     ) -> int | None:
         """Insert a ``pending`` ledger row and mark the tip served in ``cycle``, atomically.
+        ``hold``: the row is inserted already leased to its sender (``/tip send-now``), so
+        the background fan-out, which takes only rows nobody holds, leaves it to that sender.
 
         None if the (subscription, local date), (subscription, test slot) or request key
         is taken: the claim is one ``INSERT … ON CONFLICT DO NOTHING`` under those UNIQUE
@@ -339,6 +342,8 @@ class Ledger:
                     "claimed_at": ts(now),
                     "updated_at": ts(now),
                     "request_key": request_key,
+                    "claimed_by": hold.owner if hold else None,
+                    "lease_until": hold.until if hold else None,
                 },
             )
             delivery_id: int | None = claimed.scalar()
