@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.storage import sqlite_trips
+
 # How long start-up waits for the database server to answer before giving up.
 CONNECT_SECONDS = 10.0
 
@@ -39,9 +41,13 @@ def create_engine_for(url: str, **options) -> AsyncEngine:
     if "poolclass" not in options:
         options.setdefault("pool_size", POOL_SIZE)
         options.setdefault("max_overflow", POOL_OVERFLOW)
-    if make_url(url).get_backend_name() == "postgresql":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {"timeout": CONNECT_SECONDS})
         options.setdefault("pool_pre_ping", True)  # a server restarted meanwhile
+    elif parsed.get_driver_name() == "aiosqlite":
+        # A statement is one trip to SQLite's thread, not four (bot/storage/sqlite_trips.py).
+        options.setdefault("module", sqlite_trips.module())
     return create_async_engine(url, **options)
 
 
