@@ -19,6 +19,7 @@ STORAGE_LAYER = (
     "bot/storage/sqlite_file.py",  # operator commands on the file (sqlite-utils, PRAGMAs)
     "bot/storage/engine.py",
     "bot/storage/sql.py",
+    "bot/storage/sqlite_trips.py",  # the driver adapter: runs what SQLAlchemy compiled
     "bot/storage/migrations/",
     "bot/leadership.py",  # holds PostgreSQL's advisory lock on a connection of its own
 )

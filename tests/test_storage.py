@@ -183,6 +183,34 @@ async def test_atomic_commits_together_joins_an_outer_one_and_rolls_back_on_erro
     await db.close()
 
 
+async def test_a_statement_brings_back_its_rows_counts_and_new_id(tmp_path):
+    """What a statement tells its caller, through the app's engine (on SQLite each
+    statement is one trip to the driver's thread: bot/storage/sqlite_trips.py): the id
+    of an inserted row, the rows a RETURNING or a SELECT gives, and how many rows an
+    UPDATE changed, in and out of an ``atomic`` block."""
+    from sqlalchemy import insert, select, update
+
+    from bot.storage.sql import atomic, execute, inserted_id
+
+    db, demo = await _demo_db(tmp_path), _demo_table()
+    first = inserted_id(await execute(db, insert(demo).values(name="a", at=T0)))
+    await execute(db, insert(demo), [{"name": n, "at": T0} for n in ("b", "c", "d")])
+    async with atomic(db):
+        back = await execute(
+            db, update(demo).where(demo.c.name != "a").values(at=T0 + timedelta(days=1))
+            .returning(demo.c.name)
+        )  # fmt: skip
+        assert sorted(back.scalars().all()) == ["b", "c", "d"]
+        changed = await execute(db, update(demo).where(demo.c.name == "a").values(name="e"))
+        assert changed.rowcount == 1
+    rows = (await execute(db, select(demo.c.id, demo.c.name).order_by(demo.c.id))).all()
+    assert [tuple(r) for r in rows][0] == (first, "e")
+    assert [r.name for r in rows] == ["e", "b", "c", "d"]
+    empty = await execute(db, select(demo.c.id).where(demo.c.name == "nobody"))
+    assert empty.first() is None
+    await db.close()
+
+
 async def test_a_savepoint_undoes_only_its_own_block(tmp_path):
     from sqlalchemy import func, insert, select
 

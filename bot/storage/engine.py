@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
+from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import event, literal, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.storage import sqlite_trips
 
 # How long start-up waits for the database server to answer before giving up.
 CONNECT_SECONDS = 10.0
@@ -32,6 +36,16 @@ class DatabaseUnavailable(Exception):
 # thread and four PRAGMAs each on SQLite.
 POOL_SIZE = 16
 POOL_OVERFLOW = 16
+# A PostgreSQL connection that has sat in the pool longer than this is pinged before it is
+# used (a server restarted meanwhile would fail its first statement). SQLAlchemy's
+# ``pool_pre_ping`` pings at every checkout, and asyncpg's ping is three round trips
+# (BEGIN, an empty query, ROLLBACK): at concurrency 1 under the bench's Slack load that
+# was 2.9 pings per delivery, 8.6 round trips. A connection used
+# within the last seconds is not pinged; should the server have gone in that moment,
+# its statement fails as any database error does (the front door answers 503 and Slack
+# tries again; a worker tries again shortly), and SQLAlchemy replaces every connection
+# older than the failure.
+PING_IDLE_SECONDS = 2.0
 
 
 def create_engine_for(url: str, **options) -> AsyncEngine:
@@ -39,10 +53,40 @@ def create_engine_for(url: str, **options) -> AsyncEngine:
     if "poolclass" not in options:
         options.setdefault("pool_size", POOL_SIZE)
         options.setdefault("max_overflow", POOL_OVERFLOW)
-    if make_url(url).get_backend_name() == "postgresql":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {"timeout": CONNECT_SECONDS})
-        options.setdefault("pool_pre_ping", True)  # a server restarted meanwhile
-    return create_async_engine(url, **options)
+    elif parsed.get_driver_name() == "aiosqlite":
+        # A statement is one trip to SQLite's thread, not four (bot/storage/sqlite_trips.py).
+        options.setdefault("module", sqlite_trips.module())
+    engine = create_async_engine(url, **options)
+    if parsed.get_backend_name() == "postgresql" and not options.get("pool_pre_ping"):
+        ping_when_idle(engine, PING_IDLE_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout only if it has been idle ``idle_seconds``;
+    one that does not answer is replaced (the pool tries another, or a new one)."""
+    sync = engine.sync_engine
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            sync.dialect.do_ping(dbapi_connection)
+        except Exception as e:  # noqa: BLE001 - any failure: the pool replaces it
+            raise DisconnectionError("a pooled connection did not answer") from e
+
+    event.listen(sync, "checkin", checkin)
+    event.listen(sync, "checkout", checkout)
+
+
+_RETURNED = "secbot_returned_at"
 
 
 async def check(engine: AsyncEngine, *, seconds: float = CONNECT_SECONDS) -> None:

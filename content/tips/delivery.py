@@ -298,4 +298,9 @@ class TipDelivery:
             row = await self.store.ledger.get_delivery(delivery_id) if delivery_id else None
         if row is None:
             return SendResult("failed", "no tips"), False
-        return await self.fanout.send(row), counted
+        result = await self.fanout.send(row)
+        if result.status == "in doubt":
+            # Left to be looked for once its lease runs out; the worker's sleep was set
+            # before this row existed, so it must work out its next look again.
+            self.poke()
+        return result, counted
