@@ -143,12 +143,7 @@ async def test_next_quarters_reviews_reach_teams_owners_through_the_admins_chann
     """Teams opens a 1:1 chat only through a conversation it knows. The reviews secbot
     opens itself next quarter (no command, so no channel of their own) go through a
     trusted conversation of the owner's tenant: here the one an admin typed in."""
-    await register_of(bot).add(
-        TENANT,
-        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
-                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
-        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
-    )  # fmt: skip
+    await _dept_video(bot)
     await bot.teams_say("access review", mention=True, aad="aad-admin")
     await fake_connector.wait_for(lambda s: _asked(s, 1))
     # Monday 4 January 2027, 10:00: a new quarter, and the worker opens its review.
@@ -158,6 +153,16 @@ async def test_next_quarters_reviews_reach_teams_owners_through_the_admins_chann
     assert {r.period for r in await reviews_of(bot).store.open_reviews(TENANT)} == {
         "2026-10-01", "2027-01-01",
     }  # fmt: skip
+
+
+async def _dept_video(bot) -> None:
+    """@DeptVideo on YouTube in the tenant: Olu owns it, Ann manages it."""
+    await register_of(bot).add(
+        TENANT,
+        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
+                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
+        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
+    )  # fmt: skip
 
 
 def _asked(fake_connector, count: int) -> list[dict]:
@@ -176,12 +181,7 @@ async def test_a_teams_owner_who_never_wrote_gets_the_quarterly_review_privately
     transport opens their 1:1 chat through the newest conversation it knows in their
     tenant, and a trusted one only: not a newer one of another tenant, not one kept with
     an untrusted serviceUrl."""
-    await register_of(bot).add(
-        TENANT,
-        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
-                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
-        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
-    )  # fmt: skip
+    await _dept_video(bot)
     await _help(bot, fake_connector, "19:general@thread.tacv2", "tenant-1")
     # Newer, in the same tenant, but kept with a serviceUrl no token vouched for (open
     # mode's): never called. Nothing listens there, so a call would lose the review.
@@ -259,12 +259,7 @@ async def test_a_refused_message_in_a_newly_opened_chat_is_reported(
     """The 1:1 chat opens but Teams refuses the message in it (rate limited; the owner
     blocked secbot). The review is reported as not sent, not as delivered, and the
     channel it was opened through is still used: the refusal was the chat's."""
-    await register_of(bot).add(
-        TENANT,
-        Details(platform="youtube", handle="DeptVideo", owner=Person("Olu Owner", "aad-owner"),
-                access=(Access(Person("Ann Editor", "aad-ann"), "manager"),)),
-        by=Actor("teams", "aad-admin", "Ada"), now=bot.app[SERVICES].clock.now(),
-    )  # fmt: skip
+    await _dept_video(bot)
     channel = "19:general@thread.tacv2"
     await _help(bot, fake_connector, channel, "tenant-1")
     for n in range(1, 40):  # the fake numbers chats and messages from one counter
