@@ -223,7 +223,11 @@ def bound_connection(db: Db) -> AsyncConnection | None:
 
 
 async def execute(
-    db: Db, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
+    db: Db,
+    statement: Executable,
+    params: dict[str, Any] | list[dict[str, Any]] | None = None,
+    *,
+    first: bool = False,
 ) -> Result:
     """Run a Core statement: ``await execute(db, stmt)``; a list of ``params`` runs it once
     per dict (executemany).
@@ -231,13 +235,14 @@ async def execute(
     Inside ``async with atomic(db)`` it joins that transaction; outside, it runs on a
     short connection of its own and commits at once. The rows are read before it
     returns: use ``.all()``, ``.first()``, ``.scalar()``, ``.one_or_none()``,
-    ``.rowcount`` or :func:`inserted_id`.
+    ``.rowcount`` or :func:`inserted_id`. ``first``: a write outside a block takes
+    SQLite's write lock ahead of this process's other writers (``WriteLock.first``).
     """
     bound = _ATOMIC.get()
     if bound is not None and bound[0] is db:
         return await bound[1].execute(statement, params)
     if db.writes is not None and getattr(statement, "is_dml", False):
-        async with db.writes:
+        async with db.writes.first() if first else db.writes:
             return await _run(db, statement, params)
     return await _run(db, statement, params)
 
