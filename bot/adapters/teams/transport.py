@@ -67,10 +67,11 @@ class TeamsTransport:
             return True
         return trust is None and (ref.service_url or "").lower().startswith("https://")
 
-    async def _continue(self, conversation_id: str, fn, *, own: bool = True) -> Any:
-        """Run ``fn`` in the stored conversation. ``own``: a 403 or 404 is the
-        conversation's (the bot was removed from it), not a 1:1 chat's opened through it."""
-        stored = await self.store.get(conversation_id)
+    async def _continue(self, conversation_id: str, fn, *, own: bool = True, stored=None) -> Any:
+        """Run ``fn`` in the stored conversation (``stored``: its row, if already read).
+        ``own``: a 403 or 404 is the conversation's (the bot was removed from it), not a
+        1:1 chat's opened through it."""
+        stored = stored or await self.store.get(conversation_id)
         if stored is None:
             raise DeliveryFailed("no conversation reference", permanent=True)
         ref, trust = stored
@@ -126,7 +127,8 @@ class TeamsTransport:
         under that id, their 1:1 chat is opened through one of the tenant's (see
         :meth:`_open_direct`); the message is then in that chat, named by its own id
         (kept, so an update of the message finds it)."""
-        if place.is_direct and await self.store.get(place.channel) is None:
+        stored = await self.store.get(place.channel) if place.is_direct else None
+        if place.is_direct and stored is None:
             opened = await self._open_direct(place, msg)
             chat = Place("teams", place.workspace, opened.conversation_id, is_direct=True)
             return MessageRef(chat, opened.message_id) if opened.message_id else None
@@ -134,7 +136,7 @@ class TeamsTransport:
         async def send(ctx: TurnContext):
             return await ctx.send_activity(to_activity_of(msg))
 
-        resp = await self._continue(place.channel, send)
+        resp = await self._continue(place.channel, send, stored=stored)
         return MessageRef(place, resp.id) if resp is not None and resp.id else None
 
     async def find_posted(self, place: Place, key: str, since: datetime) -> Sighting:
