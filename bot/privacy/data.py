@@ -141,7 +141,7 @@ class PersonalData:
 
     async def _rows(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:
         if held.through:
-            return await self._rows_through(held, table, person)
+            return await self._rows_through(held.through, table, person)
         cond = _where(held, table, person)
         if cond is None:
             return []
@@ -149,10 +149,11 @@ class PersonalData:
         rows = [dict(r._mapping) for r in result]
         return [r for r in rows if _matches(held, r, person)]
 
-    async def _rows_through(self, held: Held, table: Table, person: Person) -> list[dict[str, Any]]:
+    async def _rows_through(
+        self, through: tuple[str, str], table: Table, person: Person
+    ) -> list[dict[str, Any]]:
         """Rows pointing at the person's rows of another covered table (``through``)."""
-        assert held.through is not None  # the caller's check
-        column, parent = held.through
+        column, parent = through
         if parent not in metadata.tables or parent not in HELD:
             return []
         parent_table = metadata.tables[parent]
