@@ -18,7 +18,7 @@ from bot.core import Turn
 from bot.core.clock import FakeClock
 from bot.core.features import FeatureHost
 from incidents.paging import Pager, RoutingError, paging_setup
-from tests.fakes.pagerduty import PATIENCE
+from tests.fakes.pagerduty import PATIENCE, RESPONDER, WEBHOOK_SECRET, PagerDutyWebhooks
 from tests.support import eventually, start_bot, stop_bot
 from tests.test_paging_harness import SECRETS, T0, hook_target, info, pd_target, routing
 
@@ -121,6 +121,45 @@ async def test_web_chat_page_acknowledged_with_its_button(tmp_path, pd, hook):
         assert hook.deliveries == []
         events = [t for _, t in bot.app[SERVICES].feature(PagingEvents)]
         assert any("step 1 of 2: paging room (chat), pd (PagerDuty)" in t for t in events)
+    finally:
+        await stop_bot(bot)
+
+
+async def test_acknowledged_in_pagerduty_the_chat_page_says_the_name_pagerduty_gave(tmp_path, pd):
+    """Paging keeps the name PagerDuty's webhook gave with the acknowledgement, so the
+    chat page it updates names the person even when no other part of the bot knows
+    them (here there is no incident desk at all): people see names, not ids."""
+    config = routing(
+        {"room": {"type": "chat", "platform": "web", "channel": "incidents"}, "pd": pd_target(pd)},
+        [{"targets": ["room", "pd"]}],
+    )
+    env = env_for(tmp_path, config, SECBOT_PAGERDUTY_WEBHOOK_SECRETS=WEBHOOK_SECRET)
+    bot = await start_bot(env, clock=FakeClock(T0), features=FEATURES, content=False)
+    try:
+        pager = pager_of(bot)
+        await pager.start(info())
+        await pd.wait_for(lambda s: s.events("trigger"))
+
+        async def page_in_room():
+            msgs = await bot.web_messages(user="duty-officer", conversation="incidents")
+            return [m for m in msgs if m["sender"] == "bot"]
+
+        (page,) = await eventually(page_in_room, PATIENCE)
+        status, body = await PagerDutyWebhooks(bot).send(
+            PagerDutyWebhooks(bot).event("incident.acknowledged", "INC-1")
+        )
+        assert (status, body["outcome"]) == (200, "applied")
+        assert await pager.acknowledged_by("INC-1") == f"pagerduty:{RESPONDER[0]}"
+
+        async def page_updated():
+            await pager.flush()
+            mine = [m for m in await page_in_room() if m["id"] == page["id"]]
+            return mine and "Acknowledged by" in mine[0]["text"] and mine[0]
+
+        updated = await eventually(page_updated, PATIENCE)
+        assert f"Acknowledged by {RESPONDER[1]} at " in updated["text"]
+        assert RESPONDER[0] not in updated["text"]
+        assert pd.events("acknowledge") == []  # PagerDuty is not told what it told us
     finally:
         await stop_bot(bot)
 

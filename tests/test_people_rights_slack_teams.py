@@ -358,6 +358,12 @@ async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
         incident_id="INC-1", info="{}", team="duty", chain=chain, drill=0, state="active",
         started_at=now,
     ))  # fmt: skip
+    # Acknowledged by them, by name (the name the chat page shows).
+    await execute(db, insert(paging_incidents).values(
+        incident_id="INC-2", info="{}", team="duty", chain="{}", drill=0,
+        state="acknowledged", started_at=now, acknowledged_at=now,
+        acknowledged_by="slack:U2", acknowledged_by_name="Uma Two",
+    ))  # fmt: skip
     for n, (platform, user) in enumerate((("slack", "U2"), ("slack", "U22"), ("web", "U2"))):
         await execute(db, insert(paging_outbox).values(
             incident_id="INC-1", step=0, repeat_round=0, target_id=f"t{n}", action="trigger",
@@ -367,7 +373,7 @@ async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
     person = Person("slack", "T111", "U2")
     found = {f.held.table: f.rows for f in await PersonalData(db).find(person)}
     assert [r["target_id"] for r in found["paging_outbox"]] == ["t0"]
-    assert [r["incident_id"] for r in found["paging_incidents"]] == ["INC-1"]
+    assert sorted(r["incident_id"] for r in found["paging_incidents"]) == ["INC-1", "INC-2"]
 
     key = b"k" * 32
     await PersonalData(db).erase(person, key)
@@ -376,6 +382,10 @@ async def test_erasure_finds_chat_targets_and_never_a_longer_id(bot):
     assert users == {"t0": erased_key(key, "T111", "slack:U2"), "t1": "U22", "t2": "U2"}
     chain_now = (await execute(db, select(paging_incidents.c.chain))).scalar()
     assert "U2" not in chain_now and erased_key(key, "T111", "slack:U2") in chain_now
+    acked = (await execute(db, select(
+        paging_incidents.c.acknowledged_by, paging_incidents.c.acknowledged_by_name
+    ).where(paging_incidents.c.incident_id == "INC-2"))).one()  # fmt: skip
+    assert tuple(acked) == (erased_key(key, "T111", "slack:U2"), label(key, "T111", "slack:U2"))
     assert await PersonalData(db).find(person) == []
 
 

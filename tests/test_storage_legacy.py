@@ -327,6 +327,7 @@ async def test_an_incident_stored_before_this_change_still_works(
         db.execute(f"DROP TABLE IF EXISTS {table}")
     for column in ("claimed_by", "lease_until", "finished_at"):  # 0014 (delivery states)
         db.execute(f"ALTER TABLE processed_deliveries DROP COLUMN {column}")
+    db.execute("ALTER TABLE paging_incidents DROP COLUMN acknowledged_by_name")  # 0015
     for table in ("inbox", "paging_outbox", "paging_jobs"):  # 0011's lease columns
         for column in ("claimed_by", "lease_until") + (("claims",) if table == "inbox" else ()):
             db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -133,7 +133,8 @@ for _held in (
          people=(("edited_by", "edited_by_name"), ("approved_by", "approved_by_name"),
                  ("posted_by", "posted_by_name")), texts=("text",)),
     Held("paging_incidents", "pseudonymise", "pages they acknowledged, or chains naming them",
-         people=(("acknowledged_by", ""),), texts=("info",), chat_targets=("chain",)),
+         people=(("acknowledged_by", "acknowledged_by_name"),), texts=("info",),
+         chat_targets=("chain",)),
     Held("paging_outbox", "pseudonymise", "pages sent to them in chat (paging targets)",
          chat_targets=("target",)),
     # --- the accounts register and access reviews (issue 19): kept, with a pseudonym -----

@@ -53,7 +53,7 @@ class Acknowledgement(DeskJob):
             )
             return
         if inc.acked_at is None and await self.store.acknowledge(inc.id, actor, self.desk.now()):
-            await self.stop_paging(inc, actor.key)
+            await self.stop_paging(inc, actor.key, actor.name)
             name = actor.name or actor.user_id
             await self.desk.event(inc, actor, "ack", f"Acknowledged by {name}")
             if for_someone_else:
@@ -73,7 +73,8 @@ class Acknowledgement(DeskJob):
         if won is None or won.acked_at is None or won.acked_by is None:
             return  # a new team was paged in between: its card asks again
         if self.pager is not None and await self.pager.team(inc.id) == won.team:
-            await self.stop_paging(won, won.acked_by)  # finishes a stop a crash cut short
+            # Finishes a stop that a crash cut short.
+            await self.stop_paging(won, won.acked_by, won.acked_by_name or "")
         when = cards.hhmm(won.acked_at, self.desk.tz)
         await turn.reply(
             cards.note(
@@ -88,13 +89,14 @@ class Acknowledgement(DeskJob):
             return await self.pager.can_acknowledge(inc.id, actor.key, False)
         return actor.key == inc.commander
 
-    async def stop_paging(self, inc: Incident, by: str) -> None:
-        """Tell the pager who acknowledged (nothing happens if it already knows).
+    async def stop_paging(self, inc: Incident, by: str, name: str) -> None:
+        """Tell the pager who acknowledged, and their name for its chat pages (nothing
+        happens if it already knows).
         Paging failing must not undo the acknowledgement: it goes on the timeline."""
         if self.pager is None:
             return
         try:
-            await self.pager.acknowledge(inc.id, by)
+            await self.pager.acknowledge(inc.id, by, name)
         except Exception as e:  # noqa: BLE001 - the acknowledgement itself stands
             log.exception("paging could not be stopped for %s", inc.id)
             await self.desk.event(

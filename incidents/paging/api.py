@@ -62,8 +62,9 @@ class Pager:
         # How a person acknowledges, shown in SMS, email and webhook text; "{id}" is
         # replaced by the incident id. The incident feature may set its own command.
         self.ack_hint = DEFAULT_ACK_HINT
-        # How a person (an actor key) is named on a page ("Acknowledged by …"). The
-        # incident feature names people; on its own, paging shows the key.
+        # How a person (an actor key) is named on a page ("Acknowledged by …") when no
+        # name was stored with the acknowledgement. The incident feature names people;
+        # on its own, paging shows the key.
         self.name_of: Callable[[str], Awaitable[str]] = key_as_name
         self.store = PagingStore(services.db)
         self.ctx = ProviderContext(services.settings, services.transports, services.clock)
@@ -207,9 +208,9 @@ class Pager:
         members = [*inc.chain.get("members", []), *inc.chain.get("members_before", [])]
         return member_matches(members, actor_key)
 
-    async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
-        """Stop escalating and tell PagerDuty (and update chat pages). False if it was
-        already acknowledged or resolved, or paging never started for it."""
+    async def acknowledge(self, incident_id: str, actor_key: str, name: str = "") -> bool:
+        """Stop escalating and tell PagerDuty (and update chat pages, which say ``name``).
+        False if it was already acknowledged or resolved, or paging never started for it."""
         async with self.engine.lock(incident_id):
             changed = await self.store.stop(
                 incident_id,
@@ -217,6 +218,7 @@ class Pager:
                 self.services.clock.now(),
                 actor_key,
                 self.outbox.followups("acknowledge"),
+                name,
             )
         if changed:
             self.engine.wake()
@@ -232,13 +234,20 @@ class Pager:
         return None
 
     async def stopped_elsewhere(
-        self, incident_id: str, state: str, actor_key: str | None, source: tuple[str, str | None]
+        self,
+        incident_id: str,
+        state: str,
+        actor_key: str | None,
+        source: tuple[str, str | None],
+        name: str = "",
     ) -> bool:
         """A paging tool says the incident was acknowledged or resolved there: stop
         escalating as :meth:`acknowledge` / :meth:`resolve` do, but tell the tool
         nothing (``source`` is its provider kind and target, None for every target of
         that kind). False when it changes nothing: already acknowledged or resolved, so
-        an acknowledgement arriving after a resolve is ignored."""
+        an acknowledgement arriving after a resolve is ignored. ``name`` is the person's
+        name as the tool gave it: it is stored with the acknowledgement, because the chat
+        pages it updates can be sent before the incident desk has heard of the person."""
         kind, target = source
 
         def not_the_source(sent: list) -> list:
@@ -249,7 +258,7 @@ class Pager:
 
         async with self.engine.lock(incident_id):
             changed = await self.store.stop(
-                incident_id, state, self.services.clock.now(), actor_key, not_the_source
+                incident_id, state, self.services.clock.now(), actor_key, not_the_source, name
             )
         if changed:
             if state == "resolved":

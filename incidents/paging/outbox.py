@@ -117,9 +117,10 @@ class Outbox:
             ack_hint=self.ack_hint(),
             ref=row.ref,
             acknowledged_by=inc.acknowledged_by,
-            acknowledged_by_name=(
-                await self.name_of(inc.acknowledged_by) if inc.acknowledged_by else None
-            ),
+            # The name stored with the acknowledgement; without one (no name was given,
+            # or it was acknowledged before names were stored), name_of says.
+            acknowledged_by_name=inc.acknowledged_by_name
+            or (await self.name_of(inc.acknowledged_by) if inc.acknowledged_by else None),
         )
 
     async def deliver(self, row: PageRow) -> None:

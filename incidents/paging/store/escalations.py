@@ -52,12 +52,16 @@ _READ_INCIDENT = select(
     _i.acknowledged_by,
     _i.resolved_at,
     _i.exhausted_at,
+    _i.acknowledged_by_name,
 ).where(_INCIDENT)
 _ACKNOWLEDGE = (
     update(paging_incidents)
     .where(_INCIDENT & (_i.state == "active"))
     .values(
-        state="acknowledged", acknowledged_at=bindparam("now"), acknowledged_by=bindparam("actor")
+        state="acknowledged",
+        acknowledged_at=bindparam("now"),
+        acknowledged_by=bindparam("actor"),
+        acknowledged_by_name=bindparam("name"),
     )
 )
 _RESOLVE = (
@@ -92,6 +96,7 @@ _REROUTE = (
         state="active",
         acknowledged_at=None,
         acknowledged_by=None,
+        acknowledged_by_name=None,
         exhausted_at=None,
     )
 )
@@ -204,6 +209,7 @@ class PagingStore:
             acknowledged_by=r[8],
             resolved_at=parse_ts(r[9]),
             exhausted_at=parse_ts(r[10]),
+            acknowledged_by_name=r[11],
         )
 
     async def stop(
@@ -213,9 +219,12 @@ class PagingStore:
         now: datetime,
         actor: str | None,
         followups: Callable[[list[PageRow]], Iterable[NewPage]],
+        actor_name: str = "",
     ) -> bool:
         """Acknowledge or resolve: change state, cancel what is still to come, and queue
         ``followups(sent trigger pages)`` (e.g. PagerDuty acknowledge) — all in one go.
+        ``actor_name`` (who acknowledged, by name) is kept with the state, so a followup
+        sent the moment this commits already names them.
 
         False if the incident is unknown or the change does not apply (already
         acknowledged, or already resolved).
@@ -224,7 +233,9 @@ class PagingStore:
         async with atomic(self.db):
             if state == "acknowledged":
                 changed = await execute(
-                    self.db, _ACKNOWLEDGE, {**key, "now": ts(now), "actor": actor}
+                    self.db,
+                    _ACKNOWLEDGE,
+                    {**key, "now": ts(now), "actor": actor, "name": actor_name or None},
                 )
             else:
                 changed = await execute(self.db, _RESOLVE, {**key, "now": ts(now)})

@@ -34,6 +34,7 @@ class IncidentRow:
     acknowledged_by: str | None
     resolved_at: datetime | None
     exhausted_at: datetime | None
+    acknowledged_by_name: str | None = None  # who acknowledged, by name (revision 0015)
 
 
 @dataclass(frozen=True)

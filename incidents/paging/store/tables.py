@@ -45,6 +45,9 @@ paging_incidents = Table(
     Column("acknowledged_by", Text),
     Column("resolved_at", ZTime),
     Column("exhausted_at", ZTime),
+    # Who acknowledged, by name (revision 0015), set with ``acknowledged_by``: what
+    # people read on the updated chat page.
+    Column("acknowledged_by_name", Text),
 )
 
 paging_jobs = Table(

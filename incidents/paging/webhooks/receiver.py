@@ -136,7 +136,10 @@ class WebhookReceiver:
             return incident_id, "linked"
         if event.kind in ("acknowledged", "resolved"):
             actor = f"{event.person_platform}:{event.by_id}" if event.by_id else None
-            if not await self.pager.stopped_elsewhere(incident_id, event.kind, actor, source):
+            stopped = await self.pager.stopped_elsewhere(
+                incident_id, event.kind, actor, source, event.by_name
+            )
+            if not stopped:
                 state = await self.pager.state(incident_id)
                 return incident_id, f"ignored: paging was already {state}"
         if self.on_event is not None:
