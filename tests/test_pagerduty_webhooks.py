@@ -92,6 +92,18 @@ async def test_acknowledged_in_pagerduty_stops_escalation_and_shows_the_name_in_
     inc = await desk(bot).store.get(incident_id)
     assert inc.acked_by_name == "Priya Shah" and inc.acked_by == "pagerduty:PRESP01"
     assert await pager(bot).state(incident_id) == "acknowledged"
+
+    # The chat page paging sent is updated by the worker, which may run before or
+    # after the incident desk has recorded who acknowledged: wait for that update
+    # itself, then check it names the person as PagerDuty did (the name is kept with
+    # paging's own record of the acknowledgement, so the order does not matter).
+    async def page_updated() -> list[dict]:
+        await pager(bot).flush()
+        messages = await bot.web_messages(user=REPORTER)
+        return [m for m in messages if ". Acknowledged by " in m["text"]]
+
+    (page,) = await eventually(page_updated)
+    assert "Acknowledged by Priya Shah at 09:00" in page["text"]
     messages = await bot.web_messages(user=REPORTER)
     card = next(m for m in messages if m["id"] == card_id)
     assert "By Priya Shah at 09:00" in card_text(card["blocks"])
