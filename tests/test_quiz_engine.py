@@ -601,3 +601,42 @@ async def test_a_click_waits_for_its_edit_only_so_long_and_shutdown_stops_edits(
     assert len(updates) == 1
     await updates.drain(0.01)
     assert len(updates) == 0
+
+
+def test_exam_report_names_people_and_tells_namesakes_apart():
+    """Managers read the exam report by people's names, not platform ids; two people who
+    share a name are told apart by their chat platform (then by id), and someone with no
+    name on record is shown by their login alone."""
+    from content.quiz.render.stats import report
+    from content.quiz.store import ExamResult
+
+    def result(key: str, name: str, score: int) -> ExamResult:
+        return ExamResult(
+            session_id=score,
+            user_key=key,
+            user_name=name,
+            score=score,
+            total=10,
+            passed=score >= 8,
+            started_at=START,
+            completed_at=START,
+            content_version="v1",
+            refresher_due=START + timedelta(days=182),
+        )
+
+    rows = [
+        result("slack:UANN", "Ann Editor", 9),
+        result("teams:aad-ann", "Ann Editor", 8),
+        result("slack:UBOB", "Bob Writer", 7),
+        result("slack:UBOB2", "Bob Writer", 6),
+        result("web:carol", "", 5),
+        result("teams:aad-dan", "Dan Lead", 10),
+    ]
+    text = report(rows, len(rows), ZoneInfo("Europe/London")).text
+    assert "Ann Editor (Slack): 9/10, pass" in text
+    assert "Ann Editor (Teams): 8/10, pass" in text
+    assert "Bob Writer (Slack, UBOB): 7/10, fail" in text
+    assert "Bob Writer (Slack, UBOB2): 6/10, fail" in text
+    assert "\ncarol: 5/10, fail" in text
+    assert "\nDan Lead: 10/10, pass" in text
+    assert "aad-" not in text and "web:" not in text

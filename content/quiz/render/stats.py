@@ -92,8 +92,9 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
         return private("Nobody has completed the exam yet.")
     passed = sum(r.passed for r in results)
     head = f"Exam completions: {total} in all. Showing the latest {len(results)}, {passed} passed."
+    names = _people_names(results)
     lines = [
-        f"{r.user_name or r.user_key} ({r.user_key}): {r.score}/{r.total},"
+        f"{names[r.user_key]}: {r.score}/{r.total},"
         f" {'pass' if r.passed else 'fail'},"
         f" {r.completed_at.astimezone(tz):%Y-%m-%d}, content {r.content_version}"
         for r in results
@@ -109,3 +110,34 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
         ),
         private=True,
     )
+
+
+_CHAT_NAMES = {"slack": "Slack", "teams": "Teams", "web": "web chat"}
+
+
+def _people_names(results: list[ExamResult]) -> dict[str, str]:
+    """Each person by their name, as managers know them (not by a platform's user id).
+
+    Someone with no name on record is shown by their user id on its own (a web chat
+    login, or a Slack or Teams id an admin can look up). Two different people with the
+    same name are told apart by their chat platform, then by their user id."""
+    shown = {
+        r.user_key: r.user_name.strip() or r.user_key.partition(":")[2] or r.user_key
+        for r in results
+    }
+    keys_by_name: dict[str, set[str]] = {}
+    for key, name in shown.items():
+        keys_by_name.setdefault(name, set()).add(key)
+    for name, keys in keys_by_name.items():
+        if len(keys) < 2:
+            continue
+        platforms = [key.partition(":")[0] for key in keys]
+        for key in keys:
+            platform, _, user_id = key.partition(":")
+            where = _CHAT_NAMES.get(platform, platform)
+            shown[key] = (
+                f"{name} ({where})"
+                if platforms.count(platform) == 1
+                else f"{name} ({where}, {user_id})"
+            )
+    return shown
