@@ -41,6 +41,7 @@ class StandInPager:
         self.updated: list[Info] = []
         self.started: list[Info] = []
         self.acked: list[tuple[str, str]] = []
+        self.acked_names: list[str] = []  # who acknowledged, by name, as the desk said
         self.resolved: list[str] = []
         self.on_notice = None
 
@@ -75,8 +76,9 @@ class StandInPager:
     async def was_paged(self, incident_id: str, actor_key: str) -> bool:
         return incident_id in self.states and actor_key in self.team_now.members
 
-    async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
+    async def acknowledge(self, incident_id: str, actor_key: str, name: str = "") -> bool:
         self.acked.append((incident_id, actor_key))
+        self.acked_names.append(name)
         self.states[incident_id] = "acknowledged"
         return True
 
@@ -149,6 +151,7 @@ async def test_permissions_and_checklist_with_a_stand_in_pager(bot, pager):
     assert pager.acked == []
     ok = await teammate.click("incident:ack", incident_id)
     assert pager.acked == [(incident_id, "test:U2")]
+    assert pager.acked_names == ["Tester"]  # paging is told the name for its chat pages
     assert "acknowledged" in ok.replies[-1].text
 
     replies = await teammate.exec_command(f"compromised close {incident_id} done")
