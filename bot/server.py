@@ -339,7 +339,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if settings.metrics_port is None:  # else serve() puts it on its own port
-        app.router.add_get("/metrics", metrics_handler(metrics, clock))
+        app.router.add_get("/metrics", metrics_handler(metrics, clock, settings.metrics_token))
 
     async def log_doors(app: web.Application) -> None:
         for line in door_lines(settings, doors, host.webhooks):
@@ -425,7 +425,7 @@ async def serve(settings: Settings) -> None:
         raise ConfigError(_listen_error(settings, e)) from None
     metrics_runner = None
     if settings.metrics_port is not None:
-        handler = metrics_handler(app[METRICS], app[SERVICES].clock)
+        handler = metrics_handler(app[METRICS], app[SERVICES].clock, settings.metrics_token)
         try:
             metrics_runner = await start_metrics_site(handler, settings.host, settings.metrics_port)
         except ConfigError:

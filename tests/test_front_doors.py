@@ -303,6 +303,19 @@ async def test_a_foreign_host_name_is_refused_on_every_route(running):
     for host in ("127.0.0.1", "127.0.0.1:443", "127.0.0.1."):
         async with running.session.get(running.url + "healthz", headers={"Host": host}) as r:
             assert r.status == 200, host
+    # Our name with something else after it is not our name: a proxy reading
+    # "127.0.0.1:80@evil.example" as user info and a host, or a port that is no port,
+    # may send the request somewhere else than we think.
+    for host in (
+        "127.0.0.1:80@evil.example",
+        "127.0.0.1:evil.example",
+        "127.0.0.1:443/x",
+        "127.0.0.1:999999",
+        "127.0.0.1:-1",
+        "127.0.0.1:1:2",
+    ):
+        async with running.session.get(running.url + "healthz", headers={"Host": host}) as r:
+            assert r.status == 421, host
 
 
 async def test_development_mode_answers_only_to_this_machines_names(tmp_path):

@@ -4,10 +4,12 @@ separate port, and no message text or people's ids in any label."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from datetime import timedelta
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import SERVICES
@@ -178,3 +180,63 @@ async def test_metrics_on_their_own_port(tmp_path):
             await runner.cleanup()
     finally:
         await stop_bot(bot)
+
+
+METRICS_TOKEN = "metrics-token-0001-for-prometheus"
+
+
+async def test_a_metrics_token_keeps_the_figures_from_anyone_without_it(slack_env, caplog):
+    """/metrics tells an attacker which teams have accounts with weak 2FA and an incident
+    open right now, so a deployment whose PORT faces the internet can ask for a bearer
+    token (SECBOT_METRICS_TOKEN), on PORT and on SECBOT_METRICS_PORT alike; the network
+    position of the caller grants nothing."""
+    from bot.metrics.web import METRICS, metrics_handler, start_metrics_site
+
+    caplog.set_level(logging.INFO)
+    bot = await start_bot({**slack_env, "SECBOT_METRICS_TOKEN": METRICS_TOKEN})
+    try:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong-token"},
+            {"Authorization": f"Basic {METRICS_TOKEN}"},
+            {"Authorization": f"Bearer {METRICS_TOKEN}x"},
+            {"X-Forwarded-For": "127.0.0.1", "X-Real-IP": "127.0.0.1"},
+        ):
+            async with bot.session.get(bot.url + "metrics", headers={**HOST, **headers}) as r:
+                assert r.status == 401
+                assert r.headers["WWW-Authenticate"].startswith("Bearer")
+                text = await r.text()
+            assert "secbot_" not in text and METRICS_TOKEN not in text
+        ok = {**HOST, "Authorization": f"Bearer {METRICS_TOKEN}"}
+        async with bot.session.get(bot.url + "metrics", headers=ok) as r:
+            assert r.status == 200
+            assert "secbot_build_info" in await r.text()
+
+        # The same on a port of its own.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        handler = metrics_handler(bot.app[METRICS], bot.app[SERVICES].clock, METRICS_TOKEN)
+        runner = await start_metrics_site(handler, "127.0.0.1", port)
+        try:
+            async with aiohttp.ClientSession() as client:
+                async with client.get(f"http://127.0.0.1:{port}/metrics") as r:
+                    assert r.status == 401
+                async with client.get(f"http://127.0.0.1:{port}/metrics", headers=ok) as r:
+                    assert r.status == 200
+        finally:
+            await runner.cleanup()
+    finally:
+        await stop_bot(bot)
+    assert "metrics: on PORT, bearer token (SECBOT_METRICS_TOKEN)" in caplog.text
+    assert METRICS_TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("token", ["short", "sixteen chars ok", "caf\u00e9-token-0001-long"])
+def test_a_weak_or_odd_metrics_token_stops_start_up(tmp_path, token):
+    env = {"SECBOT_MODE": "development", "SECBOT_DB": str(tmp_path / "x.db"),
+           "SECBOT_METRICS_TOKEN": token}  # fmt: skip
+    done = run_app(env, tmp_path)
+    assert done.returncode == 2
+    assert "SECBOT_METRICS_TOKEN" in done.stderr and token not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -335,3 +335,30 @@ def test_bad_key_settings_stop_start_up_with_one_line(tmp_path, name, value):
     env = {"SECBOT_DB": str(tmp_path / "c.db"), **TEAMS_TEST_ENV, name: value}
     with pytest.raises(ConfigError, match=name):
         create_app(load_settings(env, env_file=None), features=[], content=False)
+
+
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator", "MSTEAMS"])
+async def test_only_the_teams_channel_is_served_even_with_a_valid_token(
+    running, fake_connector, channel, caplog
+):
+    """Microsoft's keys are endorsed for the Azure Bot's other channels too (Web Chat and
+    Direct Line are on by default), where the client chooses ``from`` and ``channelData``:
+    a valid token for such a channel must not let someone pose as a Teams admin of any
+    tenant. Only ``msteams`` is served when Teams is authenticated."""
+    act = teams_activity(
+        "compromised status", service_url=fake_connector.url, personal=True,
+        aad="aad-admin", tenant="tenant-1",
+    )  # fmt: skip
+    act["channelId"] = channel
+    status, body = await running.teams(act, handled=False)
+    if channel == "webchat":  # the fake's key is endorsed for it, as Microsoft's are
+        assert status == 403, (status, body)
+        assert "Teams only" in body["error"]
+    else:  # no key is endorsed for these here: refused before the channel is looked at
+        assert status == 401, (status, body)
+    # A real Teams activity still gets in and is answered; the other never was.
+    act["channelId"] = "msteams"
+    status, _ = await running.teams(act)
+    assert status == 202
+    assert len(fake_connector.sent()) == 1
+    assert "compromised status" not in caplog.text

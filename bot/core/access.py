@@ -124,13 +124,24 @@ def host_name(value: str) -> str | None:
     value = value.strip().lower()
     if value.startswith("["):
         end = value.find("]")
-        if end < 0 or not re.fullmatch(r"(:\d*)?", value[end + 1 :]):
+        if end < 0 or not _port_ok(value[end + 1 :]):
             return None
         return value[: end + 1]
     if value.count(":") > 1:  # a bare IPv6 address
         return f"[{value}]"
-    name = value.split(":", 1)[0].rstrip(".")
+    name = value.partition(":")[0]
+    # Only a port may follow the name: "127.0.0.1:80@evil.example" is no name of ours,
+    # whatever a proxy in front might make of it.
+    if not _port_ok(value[len(name) :]):
+        return None
+    name = name.rstrip(".")
     return name if _NAME.match(name) else None
+
+
+def _port_ok(rest: str) -> bool:
+    """Whether what follows a host name is nothing, or ``:`` and a port number."""
+    found = re.fullmatch(r"(?::([0-9]{0,5}))?", rest)
+    return found is not None and int(found.group(1) or 0) <= 65535
 
 
 def parse_allowed_hosts(text: str) -> tuple[str, ...]:

@@ -49,6 +49,12 @@ def door_lines(
     if paths:
         lines.append(f"webhooks: {', '.join(paths)}, each checks its caller's signature")
 
+    where = f"port {settings.metrics_port}" if settings.metrics_port else "PORT"
+    if settings.metrics_token:
+        lines.append(f"metrics: on {where}, bearer token (SECBOT_METRICS_TOKEN)")
+    else:
+        lines.append(f"metrics: on {where}, no sign-in (set SECBOT_METRICS_TOKEN to require one)")
+
     hosts = settings.host_allow_list
     if hosts:
         lines.append(f"hosts: answers only to Host {', '.join(hosts)}")

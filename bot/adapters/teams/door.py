@@ -76,6 +76,21 @@ def _unauthorised() -> web.Response:
     return web.json_response({"error": "unauthorised"}, status=401)
 
 
+# The channels this door serves. Microsoft's signing keys are endorsed for the Azure
+# Bot's other channels too (Web Chat and Direct Line are on by default), where the
+# client chooses ``from`` and ``channelData``: a valid token from one of those would
+# let anyone pose as any Teams user of any tenant. The Bot Framework Emulator's own
+# channel is for development mode only, where there is no token at all.
+TEAMS_CHANNEL = "msteams"
+EMULATOR_CHANNEL = "emulator"
+
+
+def _not_teams() -> web.Response:
+    return web.json_response(
+        {"error": "secbot answers Microsoft Teams only, not this channel"}, status=403
+    )
+
+
 def keeps(body: dict[str, Any]) -> bool:
     """Whether an (authenticated) activity is kept and answered at once: a message,
     unless the caller asked for the replies in the HTTP response (``expectReplies``)."""
@@ -180,6 +195,10 @@ class TeamsFrontDoor:
                 status=503,
                 headers={"Retry-After": str(e.retry_after)},
             )
+        served = (TEAMS_CHANNEL,) if self.validator else (TEAMS_CHANNEL, EMULATOR_CHANNEL)
+        if body.get("channelId") not in served:
+            log.info("teams: refused an activity from a channel other than Teams")
+            return _not_teams()
         if keeps(body):
             # Kept as it came; botbuilder's model of it (a third of a millisecond of
             # msrest) is built by the consumer, off the acknowledging path.
