@@ -152,6 +152,12 @@ async def test_training_passed_reminded_reported_and_recorded_on_slack(slack_bot
     assert "Ann Editor: 8/10, pass" in card_text(completions)
     assert "slack:UANN" not in card_text(completions)
     assert "user-uann" not in card_text(completions)
+    # An admin asking from another workspace sees that workspace's exams only: none.
+    n = len(fake_slack.responses())
+    await bot.slash("/quiz", "report", user="UADMIN", channel="D0ADMIN", team="T222")
+    (elsewhere,) = await fake_slack.wait_for(lambda s: s.responses()[n:])
+    assert "Nobody has completed the exam yet." in card_text(elsewhere)
+    assert "Ann Editor" not in card_text(elsewhere)
 
     # The pass reaches the learning record store, as the Slack account that took it.
     await clock.advance(seconds=60)

@@ -96,5 +96,7 @@ class QuizStats:
                 )
             )
             return
-        results, total = await self.store.exams.exam_results(100)
+        # This workspace's or tenant's exams only (never another organisation's people).
+        place = turn.place
+        results, total = await self.store.exams.exam_results(place.platform, place.workspace, 100)
         await turn.reply(render.report(results, total, self.shared.tz))

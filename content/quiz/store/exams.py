@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select
 
 from bot.core.model import Actor
 from bot.storage.sql import Db, atomic, execute
-from content.quiz.store.tables import quiz_exam_results
+from content.quiz.store.tables import quiz_exam_results, quiz_sessions
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,21 @@ _LAST_EXAM = select(quiz_exam_results).where(_OF_USER).order_by(*_NEWEST_FIRST).
 _LAST_PASS = (
     select(quiz_exam_results).where(_OF_USER & (_e.passed == 1)).order_by(*_NEWEST_FIRST).limit(1)
 )
-_COUNT = select(func.count()).select_from(quiz_exam_results)
-_RECENT = select(quiz_exam_results).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+# An exam report covers one workspace or tenant: the one its session was taken in (an
+# admin of one organisation never reads another's people and results).
+_s = quiz_sessions.c
+_IN_WORKSPACE = (
+    quiz_exam_results.join(quiz_sessions, _s.id == _e.session_id),
+    (_s.platform == bindparam("platform")) & (_s.workspace == bindparam("workspace")),
+)
+_COUNT = select(func.count()).select_from(_IN_WORKSPACE[0]).where(_IN_WORKSPACE[1])
+_RECENT = (
+    select(quiz_exam_results)
+    .select_from(_IN_WORKSPACE[0])
+    .where(_IN_WORKSPACE[1])
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
 
 
 async def insert_result(
@@ -106,10 +119,14 @@ class ExamStore:
         row = (await execute(self.db, _LAST_PASS, {"user_key": user_key})).first()
         return _exam(row) if row else None
 
-    async def exam_results(self, limit: int = 100) -> tuple[list[ExamResult], int]:
-        """The most recent completions, newest first, and how many there are in all (read
-        in one transaction, so the count and the list agree)."""
+    async def exam_results(
+        self, platform: str, workspace: str, limit: int = 100
+    ) -> tuple[list[ExamResult], int]:
+        """The most recent completions of exams taken in one workspace or tenant, newest
+        first, and how many there are in all (read in one transaction, so the count and
+        the list agree)."""
+        where = {"platform": platform, "workspace": workspace}
         async with atomic(self.db):
-            total: int = (await execute(self.db, _COUNT)).scalar_one()
-            rows = (await execute(self.db, _RECENT, {"limit": limit})).all()
+            total: int = (await execute(self.db, _COUNT, where)).scalar_one()
+            rows = (await execute(self.db, _RECENT, {**where, "limit": limit})).all()
         return [_exam(r) for r in rows], int(total)
