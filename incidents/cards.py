@@ -47,7 +47,9 @@ def drill(inc: Incident) -> str:
 
 
 def hhmm(when: datetime | None, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%H:%M") if when else ""
+    """ "10:00 BST": with the zone, so a card read across the clocks changing (or by
+    someone abroad) is never an hour out."""
+    return when.astimezone(tz).strftime("%H:%M %Z") if when else ""
 
 
 def platform_label(inc: Incident) -> str:
