@@ -31,6 +31,7 @@ from incidents.triage import (
     STEPS,
     SYMPTOM_LABELS,
     SYMPTOMS,
+    platform_in_words,
 )
 
 # Open incidents listed one to a section; more are counted, not shown.
@@ -180,7 +181,9 @@ def incident_card(inc: Incident, tz: ZoneInfo, extra: tuple[Block, ...] = ()) ->
     ``extra`` are blocks other jobs add under the facts (the ICO clock's deadline)."""
     if inc.triage_step != "done":
         return triage_card(inc)
-    title = f"{drill(inc)}{inc.id}: {platform_label(inc)} account {account_label(inc)}"
+    platform = platform_in_words(inc.platform)  # "X", or "social media" when not known
+    platform = platform[0].upper() + platform[1:]
+    title = f"{drill(inc)}{inc.id}: {platform} account {account_label(inc)}"
     if inc.acked_at:
         acked = f"By {inc.acked_by_name or inc.acked_by} at {hhmm(inc.acked_at, tz)}"
     else:

@@ -120,6 +120,25 @@ async def test_holding_statement_in_the_web_chat(bot):
     assert "\u202e" not in md + page
 
 
+async def test_a_platform_nobody_named_never_reads_as_our_not_sure_account(bot):
+    # A frightened reporter doesn't know which platform: "Not sure". The draft the press
+    # office is given, the card and the SIRO's summary must still read as English.
+    reporter = "web-reporter"
+    card = (await web(bot, reporter, text="compromised @dhsc"))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    for answer in ("platform|unsure", *ANSWERS):
+        await web_click(bot, reporter, "incident:triage", f"{incident_id}|{answer}", card)
+    shown = (await web(bot, reporter, text=f"compromised holding {incident_id} compromised"))[-1]
+    assert "our social media account @dhsc has been accessed" in shown["text"]
+    card = next(m for m in await bot.web_messages(user=reporter) if m["id"] == card["id"])
+    assert card["blocks"][0]["text"] == f"{incident_id}: Social media account @dhsc"
+    messages = await web(bot, reporter, text=f"compromised report {incident_id}")
+    md = next(m for m in messages if m.get("attachment", {}).get("filename", "").endswith(".md"))
+    assert "hijack of the social media account (@dhsc)" in md["attachment"]["content"]
+    everything = json.dumps([shown, card, md])
+    assert "Not sure account" not in everything
+
+
 # --- Slack ----------------------------------------------------------------------------
 
 CHANNEL = "C0INC"
