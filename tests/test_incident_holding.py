@@ -139,6 +139,33 @@ async def test_a_platform_nobody_named_never_reads_as_our_not_sure_account(bot):
     assert "Not sure account" not in everything
 
 
+async def test_a_double_click_on_approve_or_posted_adds_nothing(bot):
+    # A second click that arrives after the first was handled: no second copy of the
+    # statement in the room, no second timeline entry, and words that say what happened.
+    reporter, press = "web-reporter", "web-head"
+    card = (await web(bot, reporter, text="compromised x @govuk"))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    for answer in ANSWERS:
+        await web_click(bot, reporter, "incident:triage", f"{incident_id}|{answer}", card)
+    await web(bot, reporter, text=f"compromised add {incident_id} @{press}")
+    line = (await web(bot, reporter, text=f"compromised holding {incident_id} compromised"))[-1]
+    (approve,) = buttons(line["blocks"], "incident:hold-approve")
+    await web_click(bot, press, "incident:hold-approve", approve, line)
+    seen = len(await bot.web_messages(user=press))
+    again = await web_click(bot, press, "incident:hold-approve", approve, line)
+    assert [m["private"] for m in again[seen:]] == [True]  # only a private note
+    assert again[-1]["text"].startswith("It was approved already by Web User at ")
+    line = next(m for m in again if m["id"] == line["id"])
+    (posted,) = buttons(line["blocks"], "incident:hold-posted")
+    await web_click(bot, reporter, "incident:hold-posted", posted, line)
+    again = await web_click(bot, reporter, "incident:hold-posted", posted, line)
+    assert again[-1]["private"]
+    assert again[-1]["text"].startswith("It was marked as posted already by Web User at ")
+    events = await desk(bot).store.timeline.events(incident_id)
+    kinds = [e.kind for e in events if e.kind.startswith("holding-")]
+    assert kinds == ["holding-approved", "holding-posted"]
+
+
 # --- Slack ----------------------------------------------------------------------------
 
 CHANNEL = "C0INC"
