@@ -381,3 +381,52 @@ def test_a_reminder_setting_that_is_not_a_positive_number_refuses_start(tmp_path
             "secbot can't start: SECBOT_STATUS_REMINDER_MINUTES must be a whole number"
             f" from 1 to 1440, not {value!r}"
         ]
+
+
+async def test_people_names_the_dpo_in_words(tmp_path, content_library, fake_pd):
+    running = await start(web_env(tmp_path, fake_pd), FakeClock(T0), None, None, content_library)
+    try:
+        incident_id, _ = await web_triage(running, [*PERSONAL, "personal|yes"])
+        said = await web(running, text=f"compromised people {incident_id}")
+        assert "Dana Protection (data protection officer)" in said[-1]["text"]
+        assert "(dpo)" not in said[-1]["text"]
+    finally:
+        await stop_bot(running)
+
+
+async def test_teams_a_second_update_from_the_same_reminder_card_is_posted(
+    slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path
+):
+    # In Teams the form opens on the reminder's own card, so every form from one
+    # reminder comes back with that card's id. A new update from it is a new update;
+    # only the same words twice (a double click) are posted once.
+    clock = FakeClock(T0)
+    env = {**slack_env, **routing_env(tmp_path, fake_pd.url, ROUTING)}
+    running = await start(env, clock, fake_slack, fake_connector, content_library)
+    try:
+        await running.teams_say("compromised x @dept", mention=True, aad="aad-reporter")
+        sent = await fake_connector.wait_for(lambda s: s.sent())
+        incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
+        card_id = await card_of(running, incident_id)
+        for a in [*PERSONAL, "personal|no"]:
+            await running.teams_click("incident:triage", f"{incident_id}|{a}",
+                                      reply_to_id=card_id, aad="aad-reporter")  # fmt: skip
+        await running.teams_click("incident:ack", incident_id, reply_to_id=card_id,
+                                  aad="aad-team")  # fmt: skip
+        await clock.set(T0 + timedelta(hours=1, seconds=1))
+        await until(running, incident_id, "status_reminder")
+        reminder = "activity-reminder"  # the card the reminder was posted as
+        for words in ("Passwords reset", "Passwords reset", "The platform has replied"):
+            await running.teams_click("incident.update:form", incident_id,
+                                      reply_to_id=reminder, aad="aad-reporter")  # fmt: skip
+            status, body = await running.teams_click(
+                "incident.update:post", incident_id, reply_to_id=reminder,
+                aad="aad-reporter", typed={"update": words},
+            )  # fmt: skip
+            assert status == 200
+        assert "Update posted." in card_text(body)
+        assert await kinds(running, incident_id, "status_update") == [
+            "Passwords reset", "The platform has replied",
+        ]  # fmt: skip
+    finally:
+        await stop_bot(running)

@@ -20,6 +20,7 @@ off between its post and its mark may be posted twice).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -153,9 +154,12 @@ class StatusReminders(DeskJob):
                 cards.note(refusal or "Type the update in the box, then press Post.", private=True)
             )
             return
-        # The form's message is the key: a second click on the same form posts nothing.
+        # The form's message and the words are the key: a second click on the same form
+        # posts nothing, but new words are a new update. (In Teams every form opened
+        # from one reminder comes back with that reminder card's id.)
         form_id = turn.incoming.message.id if turn.incoming.message else turn.incoming.delivery_id
-        if not await self.desk.clock.once(inc.id, "update", form_id, self.desk.now()):
+        words = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        if not await self.desk.clock.once(inc.id, "update", f"{form_id}:{words}", self.desk.now()):
             await turn.reply(cards.note("That update was posted already.", private=True))
             return
         await self.post_update(turn, inc, text)
