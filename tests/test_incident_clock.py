@@ -430,3 +430,21 @@ async def test_teams_a_second_update_from_the_same_reminder_card_is_posted(
         ]  # fmt: skip
     finally:
         await stop_bot(running)
+
+
+async def test_asking_for_the_ico_clock_again_shows_where_it_stands_with_its_buttons(
+    tmp_path, content_library, fake_pd
+):
+    running = await start(web_env(tmp_path, fake_pd), FakeClock(T0), None, None, content_library)
+    try:
+        incident_id, _ = await web_triage(running, [*PERSONAL, "personal|no"])
+        started = await web(running, text=f"compromised ico {incident_id}")
+        assert "the ICO 72-hour clock has started" in started[-1]["text"]
+        again = (await web(running, text=f"compromised ico {incident_id}"))[-1]
+        assert again["private"]
+        assert again["text"].startswith("ICO deadline: Mon 7 Dec 2026, 10:00 GMT.")
+        assert "Record the decision: The whole story" not in again["text"]
+        assert buttons(again["blocks"], "incident.ico:reported") == [incident_id]
+        assert f"compromised report {incident_id}" in card_text(again["blocks"])
+    finally:
+        await stop_bot(running)
