@@ -75,7 +75,7 @@ class StandInPager:
     async def was_paged(self, incident_id: str, actor_key: str) -> bool:
         return incident_id in self.states and actor_key in self.team_now.members
 
-    async def acknowledge(self, incident_id: str, actor_key: str) -> bool:
+    async def acknowledge(self, incident_id: str, actor_key: str, name: str = "") -> bool:
         self.acked.append((incident_id, actor_key))
         self.states[incident_id] = "acknowledged"
         return True
