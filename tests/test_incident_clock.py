@@ -217,6 +217,10 @@ async def test_web_status_reminders_after_ack_until_monitoring(tmp_path, content
                      "message_id": str(reminder["id"])}  # fmt: skip
         form = (await web(running, action=open_form))[-1]
         assert [b for b in form["blocks"] if b["type"] == "input"][0]["name"] == "update"
+        # Whoever types it is told it goes wider than the room.
+        assert "the incident room, the timeline and the stakeholder channel" in card_text(
+            form["blocks"]
+        )
         await clock.set(acked + timedelta(minutes=30))
         post = {"action_id": "incident.update:post", "value": incident_id,
                 "message_id": str(form["id"]), "form": {"update": "Passwords reset"}}  # fmt: skip

@@ -144,7 +144,7 @@ class StatusReminders(DeskJob):
             await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
             return
         if verb(turn.incoming.action_id) == "form":
-            await turn.reply(self.form(inc))
+            await turn.reply(self.form(inc, bool(self.services.settings.stakeholder_channel)))
             return
         text = turn.incoming.form.get(UPDATE_FIELD, "")
         refusal = text_limits.check("update", text, UPDATE_LIMIT)
@@ -165,14 +165,19 @@ class StatusReminders(DeskJob):
         await self.post_update(turn, inc, text)
 
     @staticmethod
-    def form(inc: Incident) -> Message:
+    def form(inc: Incident, stakeholders: bool = False) -> Message:
+        """The form; ``stakeholders``: the update also goes to the stakeholder channel,
+        which the person typing it should know before they write it."""
         text = f"Update on {inc.id}"
+        where = (
+            "the incident room, the timeline and the stakeholder channel"
+            if stakeholders
+            else "the incident room and the timeline"
+        )
         return Message(
             text,
             (
-                Section(
-                    f"{text}: where do things stand? It goes to the incident room and the timeline."
-                ),
+                Section(f"{text}: where do things stand? It goes to {where}."),
                 TextInput(
                     UPDATE_FIELD,
                     "Update",
