@@ -31,6 +31,7 @@ from incidents.triage import (
     STEPS,
     SYMPTOM_LABELS,
     SYMPTOMS,
+    platform_in_words,
 )
 
 # Open incidents listed one to a section; more are counted, not shown.
@@ -47,7 +48,9 @@ def drill(inc: Incident) -> str:
 
 
 def hhmm(when: datetime | None, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%H:%M") if when else ""
+    """ "10:00 BST": with the zone, so a card read across the clocks changing (or by
+    someone abroad) is never an hour out."""
+    return when.astimezone(tz).strftime("%H:%M %Z") if when else ""
 
 
 def platform_label(inc: Incident) -> str:
@@ -178,7 +181,9 @@ def incident_card(inc: Incident, tz: ZoneInfo, extra: tuple[Block, ...] = ()) ->
     ``extra`` are blocks other jobs add under the facts (the ICO clock's deadline)."""
     if inc.triage_step != "done":
         return triage_card(inc)
-    title = f"{drill(inc)}{inc.id}: {platform_label(inc)} account {account_label(inc)}"
+    platform = platform_in_words(inc.platform)  # "X", or "social media" when not known
+    platform = platform[0].upper() + platform[1:]
+    title = f"{drill(inc)}{inc.id}: {platform} account {account_label(inc)}"
     if inc.acked_at:
         acked = f"By {inc.acked_by_name or inc.acked_by} at {hhmm(inc.acked_at, tz)}"
     else:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.core.model import Actor
 from incidents.paging.routing import member_matches
 from incidents.store import Incident
-from incidents.triage import PLATFORM_LABELS
+from incidents.triage import platform_in_words
 
 DATA = Path(__file__).parent / "data" / "holding_statements.yml"
 TEXT_LIMIT = 1500  # what someone may type as a holding statement
@@ -60,7 +60,7 @@ def suggested(inc: Incident) -> list[str]:
 def filled(inc: Incident, situation: str) -> str:
     """The ready-made words for this incident: its account and platform filled in."""
     text = statements().situations[situation].text
-    platform = PLATFORM_LABELS.get(inc.platform or "", "social media")
+    platform = platform_in_words(inc.platform)
     return " ".join(
         text.replace("{platform}", platform).replace("{account}", inc.account or NO_ACCOUNT).split()
     )

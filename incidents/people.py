@@ -22,6 +22,7 @@ ROLES = {
     "commander": "commander",
     "assignee": "has a step",
     "added": "added",
+    "dpo": "data protection officer",
 }
 
 

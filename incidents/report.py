@@ -40,13 +40,14 @@ __all__ = [
     "timings",
 ]
 
-_MD = re.compile(r"([\\`*_~\[\]<>|#])")
+_MD = re.compile(r"([\\`*_~\[\]<>|#&])")
 DRILL_BANNER = "DRILL — this was an exercise. Nothing here happened to a real account."
 
 
 def md(text: str | None) -> str:
     """One line of typed text, shown as typed in any Markdown viewer: inert, with the
-    marks that start formatting, links, tags, headings or table cells backslash-escaped."""
+    marks that start formatting, links, tags, headings, table cells or character
+    references (``&rlm;`` would be an invisible direction mark) backslash-escaped."""
     return _MD.sub(r"\\\1", inert(text or "", multiline=False))
 
 

@@ -29,7 +29,12 @@ from incidents.report_data import (
     when,
 )
 from incidents.store import Event, Incident, StepState
-from incidents.triage import PLATFORM_LABELS, SEVERITY_LABELS, SYMPTOM_LABELS
+from incidents.triage import (
+    PLATFORM_LABELS,
+    SEVERITY_LABELS,
+    SYMPTOM_LABELS,
+    platform_in_words,
+)
 
 NOT_PART = "Not recorded: this part of secbot is not switched on here."
 
@@ -39,7 +44,7 @@ def siro_summary(
     extras: Extras,
 ) -> tuple[str, ...]:
     """Five or six lines a Senior Information Risk Owner can read in a minute."""
-    platform = PLATFORM_LABELS.get(inc.platform or "", inc.platform or "an unnamed platform")
+    platform = platform_in_words(inc.platform)
     what = _KIND.get(inc.kind or "", "a suspected compromise")
     account = f" ({inc.account})" if inc.account else ""
     severity = SEVERITY_LABELS.get(inc.severity or 0, "not set")

@@ -44,6 +44,13 @@ PLATFORM_IDS = frozenset(dict(PLATFORMS))
 NOT_SURE = "unsure"  # the answer "Not sure" to any question, the platform too
 # "on X", "on LinkedIn": the names as each platform writes them.
 PLATFORM_LABELS = {**dict(PLATFORMS), NOT_SURE: "Not sure"}
+
+
+def platform_in_words(code: str | None) -> str:
+    """The platform as a sentence names it ("our X account"); "social media" when it is
+    not known ("Not sure", "Other" or not answered yet), so no sentence reads "our Not
+    sure account"."""
+    return PLATFORM_LABELS[code] if code in PLATFORM_IDS and code != "other" else "social media"
 PLATFORM_ALIASES = {
     "twitter": "x",
     "x.com": "x",

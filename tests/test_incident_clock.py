@@ -217,6 +217,10 @@ async def test_web_status_reminders_after_ack_until_monitoring(tmp_path, content
                      "message_id": str(reminder["id"])}  # fmt: skip
         form = (await web(running, action=open_form))[-1]
         assert [b for b in form["blocks"] if b["type"] == "input"][0]["name"] == "update"
+        # Whoever types it is told it goes wider than the room.
+        assert "the incident room, the timeline and the stakeholder channel" in card_text(
+            form["blocks"]
+        )
         await clock.set(acked + timedelta(minutes=30))
         post = {"action_id": "incident.update:post", "value": incident_id,
                 "message_id": str(form["id"]), "form": {"update": "Passwords reset"}}  # fmt: skip
@@ -381,3 +385,70 @@ def test_a_reminder_setting_that_is_not_a_positive_number_refuses_start(tmp_path
             "secbot can't start: SECBOT_STATUS_REMINDER_MINUTES must be a whole number"
             f" from 1 to 1440, not {value!r}"
         ]
+
+
+async def test_people_names_the_dpo_in_words(tmp_path, content_library, fake_pd):
+    running = await start(web_env(tmp_path, fake_pd), FakeClock(T0), None, None, content_library)
+    try:
+        incident_id, _ = await web_triage(running, [*PERSONAL, "personal|yes"])
+        said = await web(running, text=f"compromised people {incident_id}")
+        assert "Dana Protection (data protection officer)" in said[-1]["text"]
+        assert "(dpo)" not in said[-1]["text"]
+    finally:
+        await stop_bot(running)
+
+
+async def test_teams_a_second_update_from_the_same_reminder_card_is_posted(
+    slack_env, fake_slack, fake_connector, content_library, fake_pd, tmp_path
+):
+    # In Teams the form opens on the reminder's own card, so every form from one
+    # reminder comes back with that card's id. A new update from it is a new update;
+    # only the same words twice (a double click) are posted once.
+    clock = FakeClock(T0)
+    env = {**slack_env, **routing_env(tmp_path, fake_pd.url, ROUTING)}
+    running = await start(env, clock, fake_slack, fake_connector, content_library)
+    try:
+        await running.teams_say("compromised x @dept", mention=True, aad="aad-reporter")
+        sent = await fake_connector.wait_for(lambda s: s.sent())
+        incident_id = buttons(sent, "incident:triage")[0].split("|")[0]
+        card_id = await card_of(running, incident_id)
+        for a in [*PERSONAL, "personal|no"]:
+            await running.teams_click("incident:triage", f"{incident_id}|{a}",
+                                      reply_to_id=card_id, aad="aad-reporter")  # fmt: skip
+        await running.teams_click("incident:ack", incident_id, reply_to_id=card_id,
+                                  aad="aad-team")  # fmt: skip
+        await clock.set(T0 + timedelta(hours=1, seconds=1))
+        await until(running, incident_id, "status_reminder")
+        reminder = "activity-reminder"  # the card the reminder was posted as
+        for words in ("Passwords reset", "Passwords reset", "The platform has replied"):
+            await running.teams_click("incident.update:form", incident_id,
+                                      reply_to_id=reminder, aad="aad-reporter")  # fmt: skip
+            status, body = await running.teams_click(
+                "incident.update:post", incident_id, reply_to_id=reminder,
+                aad="aad-reporter", typed={"update": words},
+            )  # fmt: skip
+            assert status == 200
+        assert "Update posted." in card_text(body)
+        assert await kinds(running, incident_id, "status_update") == [
+            "Passwords reset", "The platform has replied",
+        ]  # fmt: skip
+    finally:
+        await stop_bot(running)
+
+
+async def test_asking_for_the_ico_clock_again_shows_where_it_stands_with_its_buttons(
+    tmp_path, content_library, fake_pd
+):
+    running = await start(web_env(tmp_path, fake_pd), FakeClock(T0), None, None, content_library)
+    try:
+        incident_id, _ = await web_triage(running, [*PERSONAL, "personal|no"])
+        started = await web(running, text=f"compromised ico {incident_id}")
+        assert "the ICO 72-hour clock has started" in started[-1]["text"]
+        again = (await web(running, text=f"compromised ico {incident_id}"))[-1]
+        assert again["private"]
+        assert again["text"].startswith("ICO deadline: Mon 7 Dec 2026, 10:00 GMT.")
+        assert "Record the decision: The whole story" not in again["text"]
+        assert buttons(again["blocks"], "incident.ico:reported") == [incident_id]
+        assert f"compromised report {incident_id}" in card_text(again["blocks"])
+    finally:
+        await stop_bot(running)

@@ -206,3 +206,27 @@ async def test_a_file_too_big_to_hash_is_recorded_by_name_and_size(bot, monkeypa
     assert text == "File video.mp4 (101 bytes): too big to hash here (over 100 bytes)"
     (kept,) = await desk(bot).evidence.kept.all(incident_id)
     assert (kept.name, kept.size, kept.sha256) == ("video.mp4", 101, None)
+
+
+async def test_a_takedown_reported_days_ago_is_chased_with_the_day_it_was_reported(
+    env, fake_slack, fake_connector, content_library, fake_pd
+):
+    # Reported to the platform on Monday, recorded in secbot on Friday: the chase is due
+    # at once, and says when it was reported, not "48 hours ago".
+    clock = FakeClock(datetime(2026, 12, 4, 10, 0, tzinfo=UTC))
+    running = await start_bot(
+        env, clock=clock, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        incident_id, card_id = await start(running, "compromised x @dhsc", IMPERSONATION)
+        tracker = (await click(running, "incident.takedown:show", incident_id, card_id))[-1]
+        form = {"url": "https://x.com/fake_dhsc", "platform": "", "reference": "X-9",
+                "reported": "2026-11-30"}  # fmt: skip
+        await click(running, "incident.takedown:add", incident_id, tracker["id"], form=form)
+        await desk(running).takedowns.chase_round()
+        messages = await running.web_messages(user=REPORTER)
+        (chase,) = [m["text"] for m in messages if "time to chase" in m["text"]]
+        assert "It was reported on Mon 30 Nov 2026 and the platform has not settled it" in chase
+        assert "48 hours ago" not in chase
+    finally:
+        await stop_bot(running)

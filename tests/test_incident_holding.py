@@ -120,6 +120,52 @@ async def test_holding_statement_in_the_web_chat(bot):
     assert "\u202e" not in md + page
 
 
+async def test_a_platform_nobody_named_never_reads_as_our_not_sure_account(bot):
+    # A frightened reporter doesn't know which platform: "Not sure". The draft the press
+    # office is given, the card and the SIRO's summary must still read as English.
+    reporter = "web-reporter"
+    card = (await web(bot, reporter, text="compromised @dhsc"))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    for answer in ("platform|unsure", *ANSWERS):
+        await web_click(bot, reporter, "incident:triage", f"{incident_id}|{answer}", card)
+    shown = (await web(bot, reporter, text=f"compromised holding {incident_id} compromised"))[-1]
+    assert "our social media account @dhsc has been accessed" in shown["text"]
+    card = next(m for m in await bot.web_messages(user=reporter) if m["id"] == card["id"])
+    assert card["blocks"][0]["text"] == f"{incident_id}: Social media account @dhsc"
+    messages = await web(bot, reporter, text=f"compromised report {incident_id}")
+    md = next(m for m in messages if m.get("attachment", {}).get("filename", "").endswith(".md"))
+    assert "hijack of the social media account (@dhsc)" in md["attachment"]["content"]
+    everything = json.dumps([shown, card, md])
+    assert "Not sure account" not in everything
+
+
+async def test_a_double_click_on_approve_or_posted_adds_nothing(bot):
+    # A second click that arrives after the first was handled: no second copy of the
+    # statement in the room, no second timeline entry, and words that say what happened.
+    reporter, press = "web-reporter", "web-head"
+    card = (await web(bot, reporter, text="compromised x @govuk"))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    for answer in ANSWERS:
+        await web_click(bot, reporter, "incident:triage", f"{incident_id}|{answer}", card)
+    await web(bot, reporter, text=f"compromised add {incident_id} @{press}")
+    line = (await web(bot, reporter, text=f"compromised holding {incident_id} compromised"))[-1]
+    (approve,) = buttons(line["blocks"], "incident:hold-approve")
+    await web_click(bot, press, "incident:hold-approve", approve, line)
+    seen = len(await bot.web_messages(user=press))
+    again = await web_click(bot, press, "incident:hold-approve", approve, line)
+    assert [m["private"] for m in again[seen:]] == [True]  # only a private note
+    assert again[-1]["text"].startswith("It was approved already by Web User at ")
+    line = next(m for m in again if m["id"] == line["id"])
+    (posted,) = buttons(line["blocks"], "incident:hold-posted")
+    await web_click(bot, reporter, "incident:hold-posted", posted, line)
+    again = await web_click(bot, reporter, "incident:hold-posted", posted, line)
+    assert again[-1]["private"]
+    assert again[-1]["text"].startswith("It was marked as posted already by Web User at ")
+    events = await desk(bot).store.timeline.events(incident_id)
+    kinds = [e.kind for e in events if e.kind.startswith("holding-")]
+    assert kinds == ["holding-approved", "holding-posted"]
+
+
 # --- Slack ----------------------------------------------------------------------------
 
 CHANNEL = "C0INC"

@@ -372,3 +372,32 @@ async def test_a_page_names_the_platform_as_it_does_and_leaves_no_gap_without_a_
     }
     assert fields["Platform"] == "LinkedIn" and fields["Account"] == "not given"
     assert incident_id in page["text"]
+
+
+async def test_times_on_the_card_and_checklist_are_london_time_with_the_zone(
+    env, fake_slack, fake_connector, content_library, fake_pd
+):
+    # A summer morning: 09:00 UTC is 10:00 BST, and people read it with the zone.
+    clock = FakeClock(datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
+    running = await start_bot(
+        env, clock=clock, slack=fake_slack, connector=fake_connector, content=content_library
+    )
+    try:
+        answers = ["symptoms|rogue-posts:on", "symptoms|next", "access|yes", "harmful|no",
+                   "personal|no"]  # fmt: skip
+        incident_id, card_id = await triage(running, "compromised x @dept", answers)
+        await click(running, "incident:ack", incident_id, card_id, user=TEAM)
+        steps = await desk(running).store.steps.all(incident_id)
+        first = next(s for s in steps if s.phase == "first")
+        messages = await click(
+            running, "incident:done", f"{incident_id}|{first.step_id}", card_id, user=TEAM
+        )
+        card = by_id(messages, card_id)
+        assert "By Web User at 10:00 BST" in str(card["blocks"])
+        checklist = next(m for m in messages if m["text"].startswith(f"{incident_id} checklist"))
+        assert "done by Web User at 10:00 BST" in str(checklist["blocks"])
+        await web_close(running, incident_id, "Account back", REPORTER)
+        card = by_id(await running.web_messages(user=REPORTER), card_id)
+        assert "Closed at 10:00 BST: Account back" in str(card["blocks"])
+    finally:
+        await stop_bot(running)

@@ -231,3 +231,19 @@ async def test_routing_matches_the_owning_team_on_slack_and_teams(bot, fake_slac
     for answer in ANSWERS:
         await bot.teams_click("incident:triage", f"{inc.id}|{answer}", aad="aad-owner")
     assert (await eventually(lambda: _team(bot, inc.id))) == "press-team"
+
+
+async def test_another_account_keeps_the_platform_the_reporter_named(bot):
+    # "Hacked on Instagram": the offer lists the registered Instagram accounts; the
+    # reporter's is not one of them, so "Another account", and triage need not ask
+    # which platform again.
+    await seed(bot, "web:local", ("web-user-1", "web-user-2"))
+    offer = (await web(bot, "web-user-4", text="compromised we've been hacked on instagram"))[-1]
+    (another,) = [v for v in buttons(offer["blocks"], "incident:pick") if v.startswith("another")]
+    action = {"action_id": "incident:pick", "value": another, "message_id": str(offer["id"])}
+    messages = await web(bot, "web-user-4", action=action)
+    card = next(m for m in reversed(messages) if buttons(m["blocks"], "incident:triage"))
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    inc = await desk(bot).store.get(incident_id)
+    assert inc.platform == "instagram" and inc.owning_team is None
+    assert "Which platform" not in card["text"]

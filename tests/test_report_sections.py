@@ -64,3 +64,14 @@ async def test_report_lists_takedowns_and_holding_lines_as_recorded(bot):
     assert "| Fake account (impersonation) | draft | — | — |" in section(md, "Holding statements")
     assert "1 fake account(s) reported for takedown, 0 removed" in md
     assert "X-123 &lt;b&gt;" in html and "<b>" not in html
+
+
+async def test_a_typed_character_reference_stays_text_in_the_markdown_report(bot):
+    # "&rlm;" or "&#x202E;" typed into a note would become an invisible direction mark
+    # in a Markdown viewer, which the report otherwise never lets through.
+    card = (await say(bot, "compromised x @dhsc"))[-1]
+    incident_id = buttons(card["blocks"], "incident:triage")[0].split("|")[0]
+    note = "see &rlm;gpj.exe and &#x202E;txt and &lt;b&gt;"
+    await say(bot, f"compromised evidence {incident_id} {note}")
+    md = (await say(bot, f"compromised report {incident_id}"))[-1]["attachment"]["content"]
+    assert "Evidence: see \\&rlm;gpj.exe and \\&\\#x202E;txt and \\&lt;b\\&gt;" in md

@@ -175,15 +175,18 @@ class Commands(DeskJob):
 
     async def account_picked(self, turn: Turn, value: str) -> None:
         """A registered account chosen from the offer (``registered.py``), or "Another
-        account": start, keyed on the offer message like the offer below."""
+        account" (with the platform the reporter named, if any): start, keyed on the
+        offer message like the offer below."""
         account = None
-        if value.isdigit():
-            account = await self.desk.registered.get(turn, int(value))
+        picked, *rest = value_parts(value) or ("",)
+        if picked.isdigit():
+            account = await self.desk.registered.get(turn, int(picked))
             if account is None:
                 await turn.reply(cards.note("That account is not in the register now.",
                                             private=True))  # fmt: skip
                 return
-        await self.offer_accepted(turn, [], account=account, ask=False)
+        platform = rest[0] if rest and rest[0] in PLATFORM_LABELS else ""
+        await self.offer_accepted(turn, [platform] if platform else [], account=account, ask=False)
 
     async def offer_accepted(
         self, turn: Turn, parts: list[str], *, account: Account | None = None, ask: bool = True

@@ -183,11 +183,12 @@ class Holding(DeskJob):
         if line is None:
             return
         if not approved:
+            if line.status != DRAFT:  # a second click: the first redrew the message
+                await turn.reply(cards.note(_already(line), private=True))
+                return
             note = (
                 "The words changed since this was shown: read the new version below and"
                 " approve that."
-                if line.status == DRAFT
-                else f"It is already {line.status}."
             )
             await turn.reply(cards.note(note, private=True))
             await turn.reply(self.message(inc, line))
@@ -204,6 +205,9 @@ class Holding(DeskJob):
         situation = parts[0] if parts else ""
         if not await self.lines.posted(inc.id, situation, turn.actor, self.desk.now()):
             line = await self.lines.get(inc.id, situation)
+            if line is not None and line.status == POSTED:  # a second click
+                await turn.reply(cards.note(_already(line), private=True))
+                return
             state = line.status if line else "not drafted"
             await turn.reply(
                 cards.note(
@@ -247,3 +251,10 @@ class Holding(DeskJob):
 
 def _at(when) -> str:
     return london(when) if when is not None else "—"
+
+
+def _already(line: HoldingLine) -> str:
+    """What a second click on Approve or Mark as posted is told."""
+    if line.status == POSTED:
+        return f"It was marked as posted already by {line.posted_by_name} at {_at(line.posted_at)}."
+    return f"It was approved already by {line.approved_by_name} at {_at(line.approved_at)}."

@@ -26,7 +26,17 @@ from datetime import datetime, timedelta
 from bot.core import DeliveryFailed, Turn
 from bot.core.actions import action_id, value_parts, verb
 from bot.core.hints import typed
-from bot.core.model import Actions, Actor, Block, Button, Heading, Message, Section, TextInput
+from bot.core.model import (
+    Actions,
+    Actor,
+    Block,
+    Button,
+    Context,
+    Heading,
+    Message,
+    Section,
+    TextInput,
+)
 from incidents import cards, text_limits
 from incidents.clock import ClockStore, IcoRecord
 from incidents.desk.job import DeskJob
@@ -303,9 +313,9 @@ class IcoClock(DeskJob):
             )
             return
         rec = await self.clock.ico(inc.id)
-        shown = card_blocks(rec)
+        shown = card_blocks(rec)  # the card's own words, with its buttons while it runs
         words = shown[0].text if shown else ""  # type: ignore[union-attr]
-        hint = typed(turn.place, f"compromised report {inc.id}")
-        await turn.reply(
-            cards.note(f"{words} The whole story is in the report: {hint}", private=True)
+        hint = "The whole story is in the report: " + typed(
+            turn.place, f"compromised report {inc.id}"
         )
+        await turn.reply(Message(f"{words}\n{hint}", (*shown, Context((hint,))), private=True))

@@ -76,7 +76,10 @@ class RegisteredAccounts(DeskJob):
             Button(a.title[:60], PICK, button_value(a.id), accessibility_label=f"Report {a.title}")
             for a in accounts
         )
-        another = Button("Another account", PICK, button_value(ANOTHER))
+        # "Another account" keeps the platform the reporter named, so triage need not
+        # ask it again.
+        value = button_value(ANOTHER, platform) if platform else ANOTHER
+        another = Button("Another account", PICK, value)
         await turn.reply(Message(words, (Section(words), Actions((*picks, another)))))
         return True
 

@@ -20,6 +20,7 @@ off between its post and its mark may be posted twice).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -143,7 +144,7 @@ class StatusReminders(DeskJob):
             await turn.reply(cards.note(f"{inc.id} is closed.", private=True))
             return
         if verb(turn.incoming.action_id) == "form":
-            await turn.reply(self.form(inc))
+            await turn.reply(self.form(inc, bool(self.services.settings.stakeholder_channel)))
             return
         text = turn.incoming.form.get(UPDATE_FIELD, "")
         refusal = text_limits.check("update", text, UPDATE_LIMIT)
@@ -153,22 +154,30 @@ class StatusReminders(DeskJob):
                 cards.note(refusal or "Type the update in the box, then press Post.", private=True)
             )
             return
-        # The form's message is the key: a second click on the same form posts nothing.
+        # The form's message and the words are the key: a second click on the same form
+        # posts nothing, but new words are a new update. (In Teams every form opened
+        # from one reminder comes back with that reminder card's id.)
         form_id = turn.incoming.message.id if turn.incoming.message else turn.incoming.delivery_id
-        if not await self.desk.clock.once(inc.id, "update", form_id, self.desk.now()):
+        words = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        if not await self.desk.clock.once(inc.id, "update", f"{form_id}:{words}", self.desk.now()):
             await turn.reply(cards.note("That update was posted already.", private=True))
             return
         await self.post_update(turn, inc, text)
 
     @staticmethod
-    def form(inc: Incident) -> Message:
+    def form(inc: Incident, stakeholders: bool = False) -> Message:
+        """The form; ``stakeholders``: the update also goes to the stakeholder channel,
+        which the person typing it should know before they write it."""
         text = f"Update on {inc.id}"
+        where = (
+            "the incident room, the timeline and the stakeholder channel"
+            if stakeholders
+            else "the incident room and the timeline"
+        )
         return Message(
             text,
             (
-                Section(
-                    f"{text}: where do things stand? It goes to the incident room and the timeline."
-                ),
+                Section(f"{text}: where do things stand? It goes to {where}."),
                 TextInput(
                     UPDATE_FIELD,
                     "Update",

@@ -299,10 +299,15 @@ class TakedownTracker(DeskJob):
 
     async def remind(self, inc: Incident, item: Takedown) -> None:
         commander = inc.commander_name or inc.commander
-        since = "reported" if item.status == REPORTED else "went under review"
+        # The day it happened, not "48 hours ago": a report typed in days after it was
+        # made to the platform is chased at once.
+        if item.status == REPORTED:
+            since = f"was reported on {day_words(item.reported_on)}"
+        else:
+            since = f"went under review on {day_words(item.updated_at.astimezone(LONDON).date())}"
         words = (
             f"{cards.drill(inc)}{inc.id}: time to chase the fake account on "
-            f"{platform_words(item.platform)}, {item.url}. It {since} 48 hours ago and the "
+            f"{platform_words(item.platform)}, {item.url}. It {since} and the "
             f"platform has not settled it (reference {item.reference or 'none recorded'}). "
             f"{commander}, please chase it and record the outcome."
         )
