@@ -129,9 +129,12 @@ def when(value: str | None, what: str = "the last review date") -> date | None:
     raise Bad(f"{what} “{one_line(cleaned, 20)}” is not a date (write 2026-03-31)")
 
 
-# "Ann Smith <ann@dept.gov.uk> (admin)", "Ann Smith <U0123ABCD> (editor)", "Ann (analyst)"
+# "Ann Smith <ann@dept.gov.uk> (admin)", "Ann Smith <U0123ABCD> (editor)", "Ann (analyst)".
+# A name may have brackets of its own, as directories write them ("Smith, Ann (DCMS)",
+# "Ann Smith (she/her)"): only the last bracket, after the contact if there is one, is
+# the role.
 _PERSON = re.compile(
-    r"^(?P<name>[^<>()]*?)\s*(?:<(?P<contact>[^<>]*)>)?\s*(?:\((?P<role>[^()]*)\))?$"
+    r"^(?P<name>[^<>]*?)\s*(?:<(?P<contact>[^<>]*)>)?\s*(?:\((?P<role>[^()]*)\))?$"
 )
 _USER_ID = re.compile(r"^[A-Za-z0-9:_.\-]{2,100}$")
 

@@ -16,7 +16,13 @@ from dataclasses import replace
 from bot.core.actions import button_value
 from bot.core.model import Actions, Button, Choice, Context, Message, Section, Select, TextInput
 from incidents.register import fields
-from incidents.register.model import TWO_FACTOR_NAMES, VERIFICATION_NAMES, Details, Person
+from incidents.register.model import (
+    TWO_FACTOR_NAMES,
+    VERIFICATION_NAMES,
+    Access,
+    Details,
+    Person,
+)
 from incidents.register.platforms import PLATFORMS, platform_name
 
 NS = "register"
@@ -138,17 +144,19 @@ def read(form: dict[str, str], platform: str, before: Details | None, me: Person
     first box that is wrong. With no owner typed, a new account is the caller's and an
     edited one keeps its owner. People known before (and the caller) keep their chat ids
     when they are typed back as the form showed them."""
-    owner = None
-    if form.get(F_OWNER, "").strip():
-        owner, _ = _at(F_OWNER, fields.person, form[F_OWNER], "the business owner")
-    else:  # left empty: a new account is the caller's; an edited one keeps its owner
-        owner = before.owner if before is not None else me
-    access = _at(F_PEOPLE, fields.people, form.get(F_PEOPLE))
     known = [me]
     if before is not None:
         known += [a.person for a in before.access] + ([before.owner] if before.owner else [])
-    owner = _keep_id(owner, known)
-    access = tuple(replace(a, person=_keep_id(a.person, known) or a.person) for a in access)
+    owner = None
+    if form.get(F_OWNER, "").strip():
+        owner, role = _at(F_OWNER, fields.person, form[F_OWNER], "the business owner")
+        owner, _ = _known_as(owner, role, known)
+    else:  # left empty: a new account is the caller's; an edited one keeps its owner
+        owner = before.owner if before is not None else me
+    access = tuple(
+        Access(*_known_as(a.person, a.role, known))
+        for a in _at(F_PEOPLE, fields.people, form.get(F_PEOPLE))
+    )
     g = form.get
     return Details(
         platform=platform,
@@ -168,11 +176,22 @@ def read(form: dict[str, str], platform: str, before: Details | None, me: Person
     )
 
 
-def _keep_id(person: Person | None, known: list[Person]) -> Person | None:
+def _keep_id(person: Person, known: list[Person]) -> Person:
     """A person typed back as the form showed them keeps the chat id they had."""
-    if person is None or person.user_id:
+    if person.user_id:
         return person
     for was in known:
         if was.user_id and was.name == person.name and was.email == person.email:
             return replace(person, user_id=was.user_id)
     return person
+
+
+def _known_as(person: Person, role: str, known: list[Person]) -> tuple[Person, str]:
+    """``person`` with ``role`` as typed, keeping a known person's chat id. A name that
+    ends in brackets ("Smith, Ann (DCMS)", as Teams directories write them) reads as a
+    name and a role, so it is first matched whole: the form shows such a person that way."""
+    if role and not person.user_id:
+        whole = _keep_id(replace(person, name=f"{person.name} ({role})"), known)
+        if whole.user_id:
+            return whole, ""
+    return _keep_id(person, known), role
