@@ -9,7 +9,7 @@ import json
 import pytest
 
 from app import SERVICES
-from tests.support import start_bot, stop_bot
+from tests.support import slack_handled, start_bot, stop_bot
 from tests.tips_helpers import checked, eventually, library, tips_of, unpaced
 
 TEAMS_CHANNEL = "19:chan@thread.tacv2"
@@ -266,6 +266,25 @@ async def test_votes_one_per_person_per_tip_per_channel_and_changeable(bot, fake
         lambda s: [r for r in s.responses() if "tip-t02" in r.get("text", "")]
     )
     assert "tip-t02 Tip number 2: 1 useful, 2 not useful" in report[0]["text"]
+
+
+async def test_feedback_on_a_years_tips_shows_every_tip(running, fake_slack, content_library):
+    """``/tip feedback`` once people have voted on many of the shipped tips: each tip's
+    line is there, in sections Slack shows whole (3,000 characters each)."""
+    voted = sorted(content_library.tips)[:60]
+    await asyncio.gather(
+        *(running.click("tip:vote", f"{t}|useful", user="U1", channel="C1") for t in voted)
+    )
+    await slack_handled(running)
+    await running.slash("/tip", "feedback", channel="C1", user="UADMIN")
+    (report,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Tip feedback" in json.dumps(r)]
+    )
+    sections = [b["text"]["text"] for b in report["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 and not s.endswith("…") for s in sections)
+    shown = "\n".join(sections)
+    for tip_id in voted:
+        assert f"{tip_id} " in shown and shown.count(": 1 useful, 0 not useful") == len(voted)
 
 
 async def test_quiz_me_picks_an_item_sharing_a_topic_or_says_none(bot, fake_slack):

@@ -294,7 +294,16 @@ async def feedback(turn: Turn, _rest: str) -> None:
         tip = delivery.tip(tip_id)
         title = tip.title.text() if tip else "(retired)"
         lines.append(f"{tip_id} {title}: {useful} useful, {not_useful} not useful")
-    await turn.reply(_text("\n".join(lines), heading="Tip feedback"))
+    # Several short sections, as in /tip list: one tip a line, and a year's tips in one
+    # section would be cut off at Slack's 3,000 characters.
+    sections = tuple(
+        Section("\n".join(lines[i : i + LIST_SECTION])) for i in range(0, len(lines), LIST_SECTION)
+    )
+    await turn.reply(
+        Message(
+            text="\n".join(lines), blocks=(Heading("Tip feedback"), *sections), private=True
+        )
+    )
 
 
 async def send_now(turn: Turn, _rest: str) -> None:
