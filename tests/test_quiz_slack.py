@@ -26,7 +26,14 @@ from tests.quiz_support import (
     start_quiz_bot,
     store_of,
 )
-from tests.support import block_actions_body, eventually, ready_db, slack_typed, stop_bot
+from tests.support import (
+    block_actions_body,
+    eventually,
+    ready_db,
+    slack_handled,
+    slack_typed,
+    stop_bot,
+)
 
 BURST_WAIT = 120.0  # two hundred signed requests at once, on a slow runner
 
@@ -588,3 +595,39 @@ async def test_what_someone_typed_is_shown_as_typed(bot, fake_slack):
     assert "no quiz questions tagged" in reply["text"]
     assert "<!channel>" not in json.dumps(reply)  # never a channel-wide ping
     assert "&lt;!channel&gt;" in reply["text"]
+
+
+async def test_the_exam_report_shows_every_completion_by_name(bot, fake_slack):
+    """A manager reading ``/quiz report`` sees each completion listed, in sections Slack
+    shows whole (3,000 characters each)."""
+    users = [f"UREP{n:02d}" for n in range(26)]
+    for user in users:
+        fake_slack.users[user] = f"{user} " + "Longname-" * 8
+    fake_slack.users["UTWIN1"] = fake_slack.users["UTWIN2"] = "Sam Same"
+    users += ["UTWIN1", "UTWIN2"]
+    await asyncio.gather(*(bot.slash("/quiz", "exam", user=u, channel=f"D{u}") for u in users))
+    await slack_handled(bot)
+    sessions = {
+        u: (await store_of(bot).practice.active_session(f"slack:{u}", "exam")).id for u in users
+    }
+
+    async def answer(user: str, position: int) -> None:
+        value = await session_choice(bot, sessions[user], position, right=position != 0)
+        await bot.click("quiz:session", value, user=user, channel=f"D{user}")
+
+    for position in range(10):
+        await asyncio.gather(*(answer(u, position) for u in users))
+        await slack_handled(bot)
+    assert (await store_of(bot).exams.exam_results("slack", "T111", 100))[1] == len(users)
+
+    await bot.slash("/quiz", "report", user="UADMIN", channel="DADMIN")
+    (report,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Exam completions" in r.get("text", "")],
+        timeout=WAIT,
+    )
+    sections = [b["text"]["text"] for b in report["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections) and not any(s.endswith("…") for s in sections)
+    shown = "\n".join(sections)
+    for user in users[:-2]:
+        assert f"{fake_slack.users[user]}: 9/10, pass" in shown
+    assert "Sam Same (Slack, UTWIN1): 9/10" in shown and "Sam Same (Slack, UTWIN2)" in shown

@@ -87,6 +87,11 @@ def leaderboard(rows: list[LeaderRow], month: str, where: Place) -> Message:
     )
 
 
+# Lines of the exam report per section: a section shows at most 3,000 characters in
+# Slack (and a Teams text block 4,000), and a line is 60 to 150.
+REPORT_SECTION = 15
+
+
 def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
     if not results:
         return private("Nobody has completed the exam yet.")
@@ -99,13 +104,16 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
         f" {r.completed_at.astimezone(tz):%Y-%m-%d}, content {r.content_version}"
         for r in results
     ]
-    body = "\n".join(lines)
+    sections = tuple(
+        Section("\n".join(lines[i : i + REPORT_SECTION]))
+        for i in range(0, len(lines), REPORT_SECTION)
+    )
     return Message(
-        text=f"{head}\n{body}",
+        text="\n".join([head, *lines]),
         blocks=(
             Heading("Exam completions"),
             Section(head),
-            Section(body),
+            *sections,
             Context(("Columns: person, score, result, date completed, content version.",)),
         ),
         private=True,
