@@ -97,6 +97,9 @@ async def test_add_show_edit_and_refuse_in_the_web_chat(running):
     # A number that isn't there and one that is: the same words for a stranger's id.
     missing = card_text((await web(running, OTHER, text="register 999999"))[-1])
     assert "There is no account #999999" in missing
+    # No number at all: asked which, with how to find it.
+    which = card_text((await web(running, OWNER, text="register edit"))[-1])
+    assert "Which account? Type register edit <number>: register lists them." in which
 
     # The owner edits it: 2FA to a passkey, and picks a colleague as having access.
     card = (await web(running, OWNER, text=f"register edit {account.id}"))[-1]

@@ -92,6 +92,10 @@ class Register(TeamPlatforms):
             await self.show_list(turn)
         elif sub == "add":
             await turn.reply(forms.platform_menu())
+        elif sub in ("show", "edit", "remove") and not rest.strip():
+            example = self.hint(turn, f"register {sub} <number>")
+            listed = self.hint(turn, "register")
+            await turn.reply(_note(f"Which account? Type {example}: {listed} lists them."))
         elif sub in ("show", "edit", "remove") or sub.lstrip("#").isdigit():
             target = rest if sub in ("show", "edit", "remove") else sub
             account = await self.account(turn, target)
