@@ -143,6 +143,8 @@ async def test_reviews_leavers_and_the_trained_check(slack_env, fake_slack, fake
         # A leaver: Ann can reach both accounts; each owner is asked to confirm.
         picker = await web_say(bot, "leaver", "web-admin")
         assert "Who is leaving?" in picker["text"]
+        unknown = await web_say(bot, "leaver @nobody", "web-admin")  # no name to look up
+        assert unknown["text"].startswith("This person isn't named on any registered account")
         listed = await web_say(bot, "leaver @web-c", "web-admin")
         assert "Web User can reach 2 registered accounts" in listed["text"]
         assert "X @DeptPress: waiting for Olu Owner to confirm" in listed["text"]

@@ -46,6 +46,7 @@ _SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_.:\-]{1,100})>$")
 _USER_ID = re.compile(r"^@?([A-Za-z0-9_.\-]{1,100})$")
 MAX_CHOICES = 100
+UNKNOWN = "this person"  # a leaver whose name can't be looked up
 NOT_YOURS = "Only the account's owner and secbot admins can confirm this removal."
 
 
@@ -62,6 +63,12 @@ def mentioned(word: str, platform: str) -> str | None:
             head, sep, rest = ident.partition(":")
             return rest if sep and head == platform else ident
     return None
+
+
+def _sentence(text: str) -> str:
+    """A sentence that starts with the leaver's name, which is "this person" when it
+    can't be looked up: then with a capital (a real name is left as it is written)."""
+    return "T" + text[1:] if text.startswith(UNKNOWN) else text
 
 
 def _task_line(t: LeaverTask) -> str:
@@ -91,7 +98,7 @@ class Leavers:
                 found = None
             if found is not None and found.name:
                 return one_line(found.name, 100)
-        return "this person"
+        return UNKNOWN
 
     async def command(self, turn: Turn) -> None:
         words = turn.args.split()
@@ -157,12 +164,13 @@ class Leavers:
         accounts = await self.register.for_person(tenants_of(turn.place), user_id)
         if not accounts:
             await turn.reply(
-                _say(f"{name} isn't named on any registered account, so there's nothing to remove.")
+                _say(_sentence(f"{name} isn't named on any registered account, so there's"
+                               " nothing to remove."))
             )
             return
         tasks = [await self.open_task(turn, user_id, name, a) for a in accounts]
         await audit_trail.changed(turn, "opened leaver removals", f"{len(tasks)} accounts")
-        head = (
+        head = _sentence(
             f"{name} can reach {len(accounts)} registered account"
             f"{'s' if len(accounts) != 1 else ''}. I've asked each owner to remove them and"
             " confirm."
@@ -205,7 +213,7 @@ class Leavers:
         """The owner's direct message; with no owner (or the leaver owns it), the admin
         who ran the command gets the button instead."""
         mine = not task.owner_id or task.owner_id == task.leaver_id
-        text = (
+        text = _sentence(
             f"{task.leaver_name} is leaving. Please take them off {task.account_title}"
             " (change the password too if they knew it), then confirm here."
         )
@@ -248,7 +256,7 @@ class Leavers:
             )
         fresh = await self.store.task(task.tenant, task.id)
         assert fresh is not None
-        text = (
+        text = _sentence(
             f"{fresh.leaver_name} removed from {fresh.account_title}: confirmed by"
             f" {fresh.confirmed_by_name} ({london(fresh.confirmed_at or now)})."
         )
