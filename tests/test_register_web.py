@@ -174,6 +174,27 @@ async def test_a_csv_import_is_a_dry_run_until_applied_once_in_the_web_chat(runn
     assert "Only secbot admins can export" in card_text(said[-1])
 
 
+async def test_a_csv_with_lines_before_its_header_or_an_open_quote_is_answered(running):
+    """A file with a blank line or Excel's ``sep=;`` line before the header is a register
+    import all the same (it was ignored without a word), line numbers are the file's, and
+    a quote never closed says so rather than swallowing the rows after it unexplained."""
+    data = (
+        b"\r\nsep=;\r\n"
+        b"platform;handle;owning_team;two_factor\r\n"
+        b"X (Twitter);@DeptPress;Press office;passkey\r\n"
+        b'Instagram;"@DeptPics;Press office;sms\r\n'
+        b"Facebook;DeptNews;Press office;sms\r\n"
+    )
+    shown = (await web(running, ADMIN, upload=upload("register.csv", data)))[-1]
+    text = card_text(shown)
+    assert "1 row good, 1 with problems" in text
+    assert 'Line 5: a quote (") on this line is never closed, so lines 5 to 6' in text
+    (staged,) = buttons(shown["blocks"], "register:apply")
+    await click(running, ADMIN, "register:apply", staged, shown)
+    (account,) = await register(running).store.accounts("web:local")
+    assert account.title == "X @DeptPress" and account.details.two_factor == "passkey"
+
+
 async def test_register_changes_are_in_the_audit_log(running):
     """Every register change is an entry in the audit log: who, what, which account."""
     menu = (await web(running, OWNER, text="register add"))[-1]

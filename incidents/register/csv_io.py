@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ _FORMULA = ("=", "+", "-", "@")
 
 @dataclass(frozen=True)
 class Problem:
-    line: int  # the line in the file, counting the header as line 1
+    line: int  # the line in the file, counting from 1
     reason: str
 
 
@@ -102,13 +103,32 @@ def delimiter_of(first_line: str) -> str:
     return max(_DELIMITERS, key=lambda d: (_known(first_line, d), d == ","))
 
 
+_SEP_LINE = re.compile(r"^sep=(.)$", re.IGNORECASE)
+
+
+def preamble(text: str) -> tuple[int, str, str | None]:
+    """Blank lines before the header, and the ``sep=;`` line Excel reads as "this file's
+    delimiter", taken off: (how many lines that was, the rest, the delimiter it named)."""
+    skipped, sep = 0, None
+    lines = text.splitlines(keepends=True)
+    for line in lines:
+        found = _SEP_LINE.match(line.strip()) if sep is None and line.strip() else None
+        if line.strip() and found is None:
+            break
+        if found is not None:
+            sep = found.group(1)
+        skipped += 1
+    return skipped, "".join(lines[skipped:]), sep
+
+
 def looks_like_register(data: bytes) -> bool:
     """The first line names at least two of the register's columns: meant as a register,
     so a file missing a required column is answered (with what is missing), not ignored."""
-    first = decode(data[:4096]).splitlines()[:1]
+    _, text, sep = preamble(decode(data[:4096]))
+    first = text.splitlines()[:1]
     if not first:
         return False
-    return _known(first[0], delimiter_of(first[0])) >= 2
+    return _known(first[0], sep or delimiter_of(first[0])) >= 2
 
 
 def details_from(cells: dict[str, str]) -> Details:
@@ -141,9 +161,9 @@ def parse(data: bytes) -> Parsed:
         return Parsed(refused=f"The file is over {MAX_BYTES // (1024 * 1024)} MB.")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Parsed(refused="That isn't a CSV file (it holds binary data).")
-    text = decode(data)
+    skipped, text, sep = preamble(decode(data))
     first = text.splitlines()[:1]
-    delimiter = delimiter_of(first[0]) if first else ","
+    delimiter = sep or (delimiter_of(first[0]) if first else ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [_column(c) for c in next(reader)]
@@ -162,7 +182,7 @@ def parse(data: bytes) -> Parsed:
     while True:
         # A row starts on the line after the last one read: a cell with line breaks in
         # it (people with access, one a line) makes a row longer than one line.
-        line = reader.line_num + 1
+        line = skipped + reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -176,9 +196,14 @@ def parse(data: bytes) -> Parsed:
             parsed.problems.append(Problem(line, f"more than {MAX_ROWS} rows: the rest skipped"))
             break
         if len(row) != len(header):
-            parsed.problems.append(
-                Problem(line, f"{len(row)} columns where the header has {len(header)}")
+            last = skipped + reader.line_num
+            reason = (
+                f'a quote (") on this line is never closed, so lines {line} to {last} were'
+                " read as one row"
+                if last > line and any("\n" in c for c in row)
+                else f"{len(row)} columns where the header has {len(header)}"
             )
+            parsed.problems.append(Problem(line, reason))
             continue
         cells = {name: _unformula(cell) for name, cell in zip(header, row, strict=True)}
         try:

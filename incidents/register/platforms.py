@@ -25,6 +25,10 @@ CODES = tuple(code for code, _ in PLATFORMS)
 
 _ALIASES = {
     "twitter": "x",
+    "x(twitter)": "x",  # how many documents write it: "X (Twitter)", "X/Twitter"
+    "x(formerlytwitter)": "x",
+    "x/twitter": "x",
+    "twitter/x": "x",
     "x.com": "x",
     "twitter.com": "x",
     "fb": "facebook",
