@@ -120,6 +120,25 @@ async def test_editing_from_the_card_in_teams(running, fake_connector):
     assert "Only secbot admins and the business owner" in card_text(other)
 
 
+async def test_the_full_card_on_slack_shows_every_field(running, fake_slack):
+    """Slack shows at most 10 fields in a section; an account with a link has 12 (the
+    recovery contacts and connected tools among them), so the card uses two."""
+    details = replace(youtube("UOWNER"), url="https://www.youtube.com/@DeptVideo",
+                      recovery_holder="Video team mailbox", tools=("Hootsuite",))  # fmt: skip
+    account = await add(running, "slack:T111", details)
+    await running.slash("/secbot", f"register {account.id}", user="UOWNER", channel="D0OWNER")
+    (card,) = await fake_slack.wait_for(
+        lambda s: [r for r in s.responses() if "Recovery email" in card_text(r)]
+    )
+    sections = [b for b in card["blocks"] if b["type"] == "section"]
+    assert all(len(b.get("fields") or []) <= 10 for b in sections)
+    shown = [f["text"] for b in sections for f in b.get("fields") or []]
+    for label, value in (("Link", "https://www.youtube.com/@DeptVideo"),
+                         ("Recovery controlled by", "Video team mailbox"),
+                         ("Connected tools", "Hootsuite")):  # fmt: skip
+        assert any(label in f and value in f for f in shown), (label, shown)
+
+
 # --- item 2: tips, questions and drills aimed by the register ----------------------------
 
 

@@ -103,17 +103,22 @@ def card(a: Account, today: date, *, may_change: bool, full: bool) -> Message:
     ]  # fmt: skip
     if d.url:
         rows.insert(2, ("Link", d.url))
+    recovery: list[tuple[str, str]] = []
     if full:
         personal = " (personal address)" if d.personal_recovery else ""
         holder = d.recovery_holder or "not recorded"
         shared = " (shared team mailbox)" if d.recovery_shared else ""
-        rows += [
+        recovery = [
             ("Recovery email", (d.recovery_email or "not recorded") + personal),
             ("Recovery phone", d.recovery_phone or "not recorded"),
             ("Recovery controlled by", holder + shared),
             ("Connected tools", "; ".join(d.tools) or "none recorded"),
         ]
+    # Two sections: Slack shows at most 10 fields in one, and these are up to 12.
     blocks: list = [Heading(f"#{a.id} {a.title}"), Section("", tuple(rows))]
+    if recovery:
+        blocks.append(Section("", tuple(recovery)))
+    rows += recovery
     if full:
         people = [f"{x.person.label}" + (f" ({x.role})" if x.role else "") for x in d.access]
         blocks.append(Section("People with access: " + ("; ".join(people) or "none recorded")))
