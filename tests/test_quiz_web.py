@@ -195,6 +195,8 @@ async def test_web_exam_with_a_restart_and_a_six_month_refresher(
             )
         assert q["text"].startswith("Exam complete: passed. You scored 9 out of 10 (90%).")
         assert "refresher is due by 26 May 2027" in q["text"]
+        assert "Recorded on 26 November 2026." in str(q["blocks"])
+        assert LIBRARY.version not in str(q)  # a code that means nothing to the person
         result = await store_of(second).exams.exam_result(session_id)
         assert result.completed_at == START + timedelta(days=1)
         assert result.content_version == LIBRARY.version

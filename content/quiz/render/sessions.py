@@ -166,7 +166,9 @@ def exam_result(
             Heading(f"Exam complete: {verdict}"),
             Section(text, fields=fields),
             Section(next_step),
-            Context((f"Recorded on {done} (content version {result.content_version}).",)),
+            # The content version is kept with the result for the admins' report; to the
+            # person it would be a meaningless code.
+            Context((f"Recorded on {done}.",)),
             *review,
         ),
         private=is_private,
