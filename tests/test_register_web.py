@@ -195,6 +195,27 @@ async def test_a_csv_with_lines_before_its_header_or_an_open_quote_is_answered(r
     assert account.title == "X @DeptPress" and account.details.two_factor == "passkey"
 
 
+async def test_a_last_review_in_the_future_is_refused(running):
+    """A review date can't be ahead of today: a mistyped year (2062 for 2026) would make
+    the account look freshly reviewed, and its quarterly access reviews would never open."""
+    menu = (await web(running, ADMIN, text="register add"))[-1]
+    form = (await click(running, ADMIN, "register:platform", "x", menu))[-1]
+    (save,) = buttons(form["blocks"], "register:save")
+    said = await click(running, ADMIN, "register:save", save, form,
+                       **{**FORM, "reviewed": "2062-03-31"})  # fmt: skip
+    text = card_text(said[-1])
+    assert "Nothing was saved: the last review date “2062-03-31” is in the future" in text
+    assert await register(running).store.accounts("web:local") == []
+    data = (
+        b"platform,handle,last_review\r\n"
+        b"X,@DeptPress,31/03/2062\r\n"
+        b"Instagram,@DeptPics,2026-03-31\r\n"
+    )
+    shown = card_text((await web(running, ADMIN, upload=upload("register.csv", data)))[-1])
+    assert "1 row good, 1 with problems" in shown
+    assert "Line 2: the last review date “31/03/2062” is in the future" in shown
+
+
 async def test_register_changes_are_in_the_audit_log(running):
     """Every register change is an entry in the audit log: who, what, which account."""
     menu = (await web(running, OWNER, text="register add"))[-1]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.audit.files import only_in_direct
 from bot.core.model import Message, Section
 from bot.core.tenancy import tenant_of, tenants_of
-from incidents.register import audit_trail, csv_io, views
+from incidents.register import audit_trail, csv_io, fields, views
 from incidents.register.imports import Imports
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class CsvFlow:
             if not self.is_admin(turn):
                 await turn.reply(_note(ADMINS_ONLY.format(what="import the register")))
                 return True
-            parsed = csv_io.parse(data)
+            parsed = csv_io.parse(data, fields.latest_review(self.services.clock.now()))
             if parsed.refused:
                 await turn.reply(_note(f"{file.name}: {parsed.refused} Nothing was imported."))
                 return True

@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from incidents.register import fields
 from incidents.register.model import Account, Details, handle_key
@@ -131,8 +132,9 @@ def looks_like_register(data: bytes) -> bool:
     return _known(first[0], sep or delimiter_of(first[0])) >= 2
 
 
-def details_from(cells: dict[str, str]) -> Details:
-    """One row's details; raises fields.Bad naming the first field that is wrong."""
+def details_from(cells: dict[str, str], latest: date | None = None) -> Details:
+    """One row's details; raises fields.Bad naming the first field that is wrong.
+    ``latest`` is the last day a review date may be (tomorrow, for time zones)."""
     owner = None
     if cells.get("business_owner", "").strip():
         owner, _ = fields.person(cells["business_owner"], "the business owner")
@@ -152,11 +154,11 @@ def details_from(cells: dict[str, str]) -> Details:
         ),
         verification=fields.verification(cells.get("verification")),
         tools=fields.tools(cells.get("connected_tools")),
-        last_reviewed=fields.when(cells.get("last_review")),
+        last_reviewed=fields.when(cells.get("last_review"), latest=latest),
     )
 
 
-def parse(data: bytes) -> Parsed:
+def parse(data: bytes, latest: date | None = None) -> Parsed:
     if len(data) > MAX_BYTES:
         return Parsed(refused=f"The file is over {MAX_BYTES // (1024 * 1024)} MB.")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -207,7 +209,7 @@ def parse(data: bytes) -> Parsed:
             continue
         cells = {name: _unformula(cell) for name, cell in zip(header, row, strict=True)}
         try:
-            details = details_from(cells)
+            details = details_from(cells, latest)
         except fields.Bad as bad:
             parsed.problems.append(Problem(line, str(bad)))
             continue

@@ -5,7 +5,7 @@ reader returns the value or raises :class:`Bad` with words the person can act on
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.core.inert import one_line
 from incidents.register.model import TWO_FACTOR_NAMES, VERIFICATION_NAMES, Access, Person
@@ -117,16 +117,30 @@ def yes_no(value: str | None, what: str) -> bool:
     raise Bad(f"{what} must be yes or no, not “{one_line(value, 20)}”")
 
 
-def when(value: str | None, what: str = "the last review date") -> date | None:
+def when(
+    value: str | None, what: str = "the last review date", latest: date | None = None
+) -> date | None:
+    """A date as people write it; with ``latest``, one after it is refused: a review
+    can't have happened yet, and a mistyped year (2062 for 2026) would otherwise put the
+    account's access reviews off for decades."""
     cleaned = (value or "").strip()
     if not cleaned:
         return None
     for form in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(cleaned, form).date()
+            day = datetime.strptime(cleaned, form).date()
         except ValueError:
             continue
+        if latest is not None and day > latest:
+            raise Bad(f"{what} “{one_line(cleaned, 20)}” is in the future")
+        return day
     raise Bad(f"{what} “{one_line(cleaned, 20)}” is not a date (write 2026-03-31)")
+
+
+def latest_review(now: datetime) -> date:
+    """The last day a review date may name: tomorrow (UTC), so a review done just after
+    midnight in a time zone ahead of UTC is not refused."""
+    return now.date() + timedelta(days=1)
 
 
 # "Ann Smith <ann@dept.gov.uk> (admin)", "Ann Smith <U0123ABCD> (editor)", "Ann (analyst)".

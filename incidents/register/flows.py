@@ -193,8 +193,9 @@ class Register(TeamPlatforms):
             platform = before.platform
         try:
             details = forms.read(
-                turn.incoming.form, platform, before.details if before else None, self.me(turn)
-            )
+                turn.incoming.form, platform, before.details if before else None, self.me(turn),
+                fields.latest_review(self.services.clock.now()),
+            )  # fmt: skip
         except fields.Bad as bad:
             await self.correct(turn, platform, before, bad)
             return

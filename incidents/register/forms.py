@@ -12,6 +12,7 @@ id (what leavers, reviews and "only the owner may change it" match on).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from bot.core.actions import button_value
 from bot.core.model import Actions, Button, Choice, Context, Message, Section, Select, TextInput
@@ -139,7 +140,13 @@ def _at(name: str, read_one, *args):
         raise Wrong(name, str(bad)) from None
 
 
-def read(form: dict[str, str], platform: str, before: Details | None, me: Person) -> Details:
+def read(
+    form: dict[str, str],
+    platform: str,
+    before: Details | None,
+    me: Person,
+    latest: date | None = None,
+) -> Details:
     """What was typed, as details; raises :class:`Wrong` (a ``fields.Bad``) naming the
     first box that is wrong. With no owner typed, a new account is the caller's and an
     edited one keeps its owner. People known before (and the caller) keep their chat ids
@@ -172,7 +179,7 @@ def read(form: dict[str, str], platform: str, before: Details | None, me: Person
         recovery_shared=_at(F_SHARED, fields.yes_no, g(F_SHARED), "Shared team mailbox"),
         verification=_at(F_VERIFIED, fields.verification, g(F_VERIFIED)),
         tools=_at(F_TOOLS, fields.tools, g(F_TOOLS)),
-        last_reviewed=_at(F_REVIEWED, fields.when, g(F_REVIEWED)),
+        last_reviewed=_at(F_REVIEWED, fields.when, g(F_REVIEWED), "the last review date", latest),
     )
 
 
