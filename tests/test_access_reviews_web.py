@@ -212,3 +212,32 @@ async def _reminders(bot, user: str, count: int) -> bool:
     ]
     assert len(found) <= count, [m["text"] for m in found]
     return len(found) == count
+
+
+async def test_an_owner_secbot_cant_message_is_named_not_hidden(slack_env, fake_slack,
+                                                                fake_connector):  # fmt: skip
+    """``access review`` and ``access check`` on an empty register say so, and an account
+    whose owner is named by email alone (as a CSV often names them) is named as getting
+    no review, rather than "every account has its review" hiding it."""
+    clock = FakeClock(OPENS)
+    bot = await start_people_bot(slack_env, clock=clock, slack=fake_slack, connector=fake_connector)
+    try:
+        empty = await web_say(bot, "access review", "web-admin")
+        assert empty["text"].startswith("No accounts are registered yet")
+        empty = await web_say(bot, "access check", "web-admin")
+        assert empty["text"].startswith("Nobody is named with access to a registered account")
+        register = register_of(bot)
+        await register.add(TENANT, press_x(), by=ADMIN, now=OPENS)
+        emailed = Details(platform="instagram", handle="@DeptPics",
+                          owner=Person("Olu Owner", "", "olu@dept.gov.uk"),
+                          access=(Access(Person("Ann Editor", "web-c"), "editor"),))  # fmt: skip
+        await register.add(TENANT, emailed, by=ADMIN, now=OPENS)
+        opened = await web_say(bot, "access review", "web-admin")
+        assert opened["text"].startswith("Opened 1 access review")
+        assert "No review was opened for 1 account whose owner I can't message" in opened["text"]
+        assert "Instagram @DeptPics" in opened["text"]
+        again = await web_say(bot, "access review", "web-admin")
+        assert again["text"].startswith("Every account with an owner has its review")
+        assert "Instagram @DeptPics" in again["text"]
+    finally:
+        await stop_bot(bot)

@@ -21,12 +21,36 @@ from incidents.reviews.trained import untrained_with_access
 if TYPE_CHECKING:
     from bot.core import Services, Turn
     from bot.core.features import FeatureHost
+    from incidents.register.model import Account
 
 SHOWN = 40
 
 
 def _say(text: str) -> Message:
     return Message(text, (Section(text),), private=True)
+
+
+def opened_text(opened: int, accounts: list[Account], add_hint: str) -> str:
+    """What ``access review`` did, and which accounts got no review because secbot can't
+    message their owner (none named, or named by email alone): otherwise "every account
+    has its review" would hide that those are never reviewed."""
+    if not accounts:
+        return f"No accounts are registered yet, so there is nothing to review. Type {add_hint}."
+    said = (
+        f"Opened {opened} access review{'s' if opened != 1 else ''}: each owner has"
+        " a message with Keep and Remove for everyone with access."
+        if opened
+        else "Every account with an owner has its review for this period already."
+    )
+    unreachable = [a.title for a in accounts if a.access and not (a.owner and a.owner.user_id)]
+    if unreachable:
+        shown = ", ".join(unreachable[:5]) + (", …" if len(unreachable) > 5 else "")
+        said += (
+            f" No review was opened for {len(unreachable)} account"
+            f"{'s' if len(unreachable) != 1 else ''} whose owner I can't message (none is"
+            f" named, or only by email): {shown}. Choose the owner on each account's card."
+        )
+    return said
 
 
 class AccessFeature:
@@ -43,17 +67,10 @@ class AccessFeature:
         if verb == "":
             await turn.reply(await self.reviews.summary(turn))
         elif verb == "review":
-            opened = await self.reviews.open_due(
-                [tenant_of(turn.place)], turn.place.to_json(), asked=True
-            )
-            await turn.reply(
-                _say(
-                    f"Opened {opened} access review{'s' if opened != 1 else ''}: each owner has"
-                    " a message with Keep and Remove for everyone with access."
-                    if opened
-                    else "Every account with an owner has its review for this period already."
-                )
-            )
+            tenant = tenant_of(turn.place)
+            opened = await self.reviews.open_due([tenant], turn.place.to_json(), asked=True)
+            add = typed(turn.place, "register add", slack_command="secbot")
+            await turn.reply(_say(opened_text(opened, await self.register.accounts(tenant), add)))
         elif verb == "check":
             await self.check(turn)
         else:
@@ -69,6 +86,12 @@ class AccessFeature:
         result = await untrained_with_access(self.services, self.register, tenants_of(turn.place))
         if not result.training_on:
             await turn.reply(_say("Assigned training is not part of this secbot."))
+            return
+        if not result.people:
+            add = typed(turn.place, "register add", slack_command="secbot")
+            await turn.reply(
+                _say(f"Nobody is named with access to a registered account yet. Type {add}.")
+            )
             return
         if not result.untrained:
             text = (
