@@ -177,3 +177,25 @@ async def test_the_register_in_teams(running, fake_connector):
                             tenant="tenant-2")  # fmt: skip
     (reply,) = await fake_connector.wait_for(lambda s: s.sent()[n:])
     assert f"There is no account #{account.id}" in card_text(reply)
+
+
+async def test_a_slack_dry_run_with_many_bad_rows_shows_each_reason_whole(running, fake_slack):
+    """Up to 25 bad rows are listed with their reasons, and an unknown platform's reason
+    lists every platform: in one section Slack cut them off at 3,000 characters, the
+    "…and 5 more rows with problems" line with them."""
+    data = "platform,handle\r\n" + "".join(f"Myspace,@old{n}\r\n" for n in range(30))
+    fake_slack.files["FMANY"] = data.encode()
+    files = [{"id": "FMANY", "name": "register.csv", "size": len(data),
+              "url_private_download": fake_slack.file_url("FMANY")}]  # fmt: skip
+    await running.slack_post(_file_event(files, user="UADMIN"), content_type="application/json")
+    (preview,) = await fake_slack.wait_for(
+        lambda s: [c for c in s.api_calls("chat.postEphemeral") if "dry run" in card_text(c)]
+    )
+    blocks = json.loads(preview["blocks"]) if isinstance(preview["blocks"], str) else preview[
+        "blocks"]  # fmt: skip
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(t) <= 3000 and not t.endswith("…") for t in sections)
+    shown = "\n".join(sections)
+    assert "0 rows good, 30 with problems" in shown
+    assert all(f"Line {n}: unknown platform “Myspace”" in shown for n in range(2, 27))
+    assert "…and 5 more rows with problems." in shown

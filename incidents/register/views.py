@@ -26,6 +26,7 @@ EDIT, SHOW, OWNER, GRANT = f"{NS}:edit", f"{NS}:show", f"{NS}:owner", f"{NS}:gra
 APPLY, DISCARD, ADD = f"{NS}:apply", f"{NS}:discard", f"{NS}:add"
 MAX_LISTED = 20
 MAX_PROBLEMS = 25
+PROBLEMS_A_SECTION = 10
 STALE = timedelta(days=365)
 
 
@@ -150,8 +151,10 @@ def preview(parsed: Parsed, staged: int | None, filename: str) -> Message:
     lines = [f"Line {p.line}: {p.reason}" for p in parsed.problems[:MAX_PROBLEMS]]
     if bad > MAX_PROBLEMS:
         lines.append(f"…and {bad - MAX_PROBLEMS} more rows with problems.")
-    if lines:
-        blocks.append(Section("\n".join(lines)))
+    # A reason can run to 170 characters (an unknown platform lists the known ones), and
+    # Slack cuts a section at 3,000: ten lines a section keeps every line whole.
+    for i in range(0, len(lines), PROBLEMS_A_SECTION):
+        blocks.append(Section("\n".join(lines[i : i + PROBLEMS_A_SECTION])))
     if parsed.ignored_columns:
         blocks.append(Context(("Columns ignored: " + ", ".join(parsed.ignored_columns),)))
     if staged is not None and good:
