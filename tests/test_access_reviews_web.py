@@ -241,3 +241,25 @@ async def test_an_owner_secbot_cant_message_is_named_not_hidden(slack_env, fake_
         assert "Instagram @DeptPics" in again["text"]
     finally:
         await stop_bot(bot)
+
+
+async def test_the_summary_of_many_open_reviews_says_how_many_more(slack_env, fake_slack,
+                                                                     fake_connector):  # fmt: skip
+    """A department opening the quarter's reviews of 45 accounts: ``access`` lists 40 (a
+    section each, inside Slack's 50 blocks) and says how many more there are."""
+    clock = FakeClock(OPENS)
+    bot = await start_people_bot(slack_env, clock=clock, slack=fake_slack, connector=fake_connector)
+    try:
+        register = register_of(bot)
+        for n in range(45):
+            await register.add(TENANT, Details(platform="x", handle=f"@Dept{n:02d}",
+                                               owner=Person("Olu Owner", "web-b"),
+                                               access=(Access(Person("Ann", "web-c"), ""),)),
+                               by=ADMIN, now=OPENS)  # fmt: skip
+        opened = await web_say(bot, "access review", "web-admin")
+        assert opened["text"].startswith("Opened 45 access reviews")
+        summary = await web_say(bot, "access", "web-admin")
+        assert "45 access reviews open, 0 overdue." in summary["text"]
+        assert "…and 5 more." in str(summary["blocks"])
+    finally:
+        await stop_bot(bot)

@@ -123,6 +123,17 @@ def render(review: Review, decided: dict[str, Decision], *, reminder: bool = Fal
     return Message(intro + "\n" + "\n".join(lines), tuple(blocks))
 
 
+LISTED = 40  # one section a line, inside Slack's 50 blocks
+
+
+def _listed(lines: list[str]) -> tuple:
+    """A section a line, and how many more there are when they don't all fit."""
+    more = len(lines) - LISTED
+    return tuple(Section(x) for x in lines[:LISTED]) + (
+        (Context((f"…and {more} more.",)),) if more > 0 else ()
+    )
+
+
 class AccessReviews:
     def __init__(self, services: Services, register: RegisterStore, store: ReviewStore):
         self.services = services
@@ -260,7 +271,7 @@ class AccessReviews:
             if leavers:
                 text += f" Leavers' removals not yet confirmed: {len(leavers)}."
             lines = [text, *leavers]
-            return Message("\n".join(lines), tuple(Section(x) for x in lines[:40]), private=True)
+            return Message("\n".join(lines), _listed(lines), private=True)
         lines = []
         for r in open_:
             state = "OVERDUE" if r.overdue(today) else "due"
@@ -276,6 +287,6 @@ class AccessReviews:
             lines += [f"Leavers' removals not yet confirmed: {len(leavers)}.", *leavers]
         return Message(
             head + "\n" + "\n".join(lines),
-            (Heading("Access reviews"), Section(head), *(Section(x) for x in lines[:40])),
+            (Heading("Access reviews"), Section(head), *_listed(lines)),
             private=True,
         )
