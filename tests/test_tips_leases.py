@@ -54,43 +54,43 @@ async def test_a_page_is_held_by_one_instance_until_its_lease_runs_out():
     a = Claim("instance-a", now + timedelta(seconds=15))
     b = Claim("instance-b", now + timedelta(seconds=15))
 
-    page_a = await store.ledger.claim_page(now, a, 3)
-    page_b = await store.ledger.claim_page(now, b, 3)
+    page_a = await store.leases.claim_page(now, a, 3)
+    page_b = await store.leases.claim_page(now, b, 3)
     assert [r.id for r in page_a] == rows[:3]  # oldest first
     assert [r.id for r in page_b] == rows[3:]  # the rest, none of a's
     assert page_a[0].place == Place("slack", "T", "C0")
-    assert await store.ledger.claim_page(now, b, 3) == []
+    assert await store.leases.claim_page(now, b, 3) == []
 
     # a posts one row, then dies with it on the wire and two rows not started.
     assert await store.ledger.mark_sending_many([rows[0]], now, a) == {rows[0]}
     later = now + timedelta(seconds=10)
-    assert await store.ledger.claim_page(later, b, 10) == []  # a's lease still holds
-    assert await store.ledger.take_in_doubt(later, b, 10) == []
-    assert await store.ledger.lease_ends(later) == a.until
+    assert await store.leases.claim_page(later, b, 10) == []  # a's lease still holds
+    assert await store.leases.take_in_doubt(later, b, 10) == []
+    assert await store.leases.lease_ends(later) == a.until
     # b renews its own; a renews nothing (it is dead).
-    await store.ledger.renew(Claim("instance-b", later + timedelta(seconds=15)))
+    await store.leases.renew(Claim("instance-b", later + timedelta(seconds=15)))
 
     after = now + timedelta(seconds=16)
     # a's in-doubt row, its lease run out, is due a look now (not after b's lease).
-    assert await store.ledger.lease_ends(after) == a.until
+    assert await store.leases.lease_ends(after) == a.until
     c = Claim("instance-c", after + timedelta(seconds=15))
-    taken = await store.ledger.take_in_doubt(after, c, 10)
+    taken = await store.leases.take_in_doubt(after, c, 10)
     assert [d.row.id for d in taken] == [rows[0]]
     assert taken[0].row.place == Place("slack", "T", "C0") and taken[0].since == now
-    assert await store.ledger.take_in_doubt(after, b, 10) == []  # c holds it now
+    assert await store.leases.take_in_doubt(after, b, 10) == []  # c holds it now
     # Only the holder settles it (b can't), and only once.
-    assert not await store.ledger.settle_in_doubt(rows[0], "instance-b", UNKNOWN, after)
-    assert await store.ledger.settle_in_doubt(rows[0], "instance-c", UNKNOWN, after, error="x")
-    assert not await store.ledger.settle_in_doubt(rows[0], "instance-c", SENT, after)
-    assert await store.ledger.lease_ends(after) == later + timedelta(seconds=15)  # b's own
-    taken = await store.ledger.claim_page(after, b, 10)
+    assert not await store.leases.settle_in_doubt(rows[0], "instance-b", UNKNOWN, after)
+    assert await store.leases.settle_in_doubt(rows[0], "instance-c", UNKNOWN, after, error="x")
+    assert not await store.leases.settle_in_doubt(rows[0], "instance-c", SENT, after)
+    assert await store.leases.lease_ends(after) == later + timedelta(seconds=15)  # b's own
+    taken = await store.leases.claim_page(after, b, 10)
     assert [r.id for r in taken] == rows[1:3]  # a's page, not b's own (still held)
     statuses = {d.id: d.status for d in await store.ledger.deliveries()}
     assert statuses == {rows[0]: UNKNOWN, **{r: PENDING for r in rows[1:]}}
 
     # A clean stop gives b's pending rows back: claimable at once by anyone.
-    await store.ledger.release("instance-b")
-    assert {r.id for r in await store.ledger.claim_page(after, c, 10)} == set(rows[1:])
+    await store.leases.release("instance-b")
+    assert {r.id for r in await store.leases.claim_page(after, c, 10)} == set(rows[1:])
     await db.close()
 
 

@@ -211,7 +211,7 @@ class TipDelivery:
         rows claimed but not started, so the next instance sends them at once."""
         await self.writes.drain(self.drain_seconds)
         try:
-            await self.store.ledger.release(self.lease.owner)
+            await self.store.leases.release(self.lease.owner)
         except DB_ERRORS:  # they are taken over when the lease runs out instead
             log.exception("tips: could not give back the claimed tips")
 
@@ -221,7 +221,7 @@ class TipDelivery:
             await asyncio.sleep(self.lease.renew_every)
             if self.fanout.active or self.writes.inflight:
                 try:
-                    await self.store.ledger.renew(self.writes.claim())
+                    await self.store.leases.renew(self.writes.claim())
                 except DB_ERRORS:
                     log.exception("tips: could not renew the claimed tips' lease")
 

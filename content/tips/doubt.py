@@ -18,7 +18,7 @@ from the row's ``sending`` time less ``SINCE_MARGIN``):
   rate limit, an error): ``unknown``, never re-sent: at most once, as before.
 
 Of several instances exactly one settles a row: it is taken with a lease of the taker's
-own in one conditional UPDATE (still ``sending``; ``Ledger.take_in_doubt``), the platform
+own in one conditional UPDATE (still ``sending``; ``Leases.take_in_doubt``), the platform
 is asked outside any transaction, and the outcome is written only while the taker still
 holds it. A look is bounded to half the lease, so the hold does not run out meanwhile.
 Outcomes are logged with ids only and counted in ``secbot_tip_in_doubt_total``.
@@ -76,7 +76,7 @@ class Doubts:
         under a name of their own (the instance's, marked ``/doubt``), so a late answer
         can never settle a row this instance's fan-out has since taken to post."""
         claim = Claim(f"{claim.owner}/doubt", claim.until)
-        taken = await self.store.ledger.take_in_doubt(now, claim, TAKE)
+        taken = await self.store.leases.take_in_doubt(now, claim, TAKE)
         if not taken:
             return 0
         # Well within the hold just taken, so nobody else takes a row while it is looked at.
@@ -107,20 +107,20 @@ class Doubts:
             return Sighting.unknown(type(e).__name__)
 
     async def record(self, doubt: InDoubt, sighting: Sighting, owner: str) -> None:
-        row, ledger, now = doubt.row, self.store.ledger, self.services.clock.now()
+        row, leases, now = doubt.row, self.store.leases, self.services.clock.now()
         if sighting.state == "found":
             ref = sighting.ref
-            held = await ledger.settle_in_doubt(
+            held = await leases.settle_in_doubt(
                 row.id, owner, SENT, now, message_id=ref.id if ref else None
             )
             what = "it had arrived; recorded as sent"
         elif sighting.state == "absent":
-            held = await ledger.settle_in_doubt(
+            held = await leases.settle_in_doubt(
                 row.id, owner, PENDING, now, error="not posted before its sender stopped"
             )
             what = "it had not arrived; sending it again"
         else:
-            held = await ledger.settle_in_doubt(
+            held = await leases.settle_in_doubt(
                 row.id, owner, UNKNOWN, now, error=f"in doubt: {sighting.why}"[:200]
             )
             what = f"the platform can't tell ({sighting.why}); not sending it again"

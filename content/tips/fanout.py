@@ -89,7 +89,7 @@ class FanOut:
         window are marked missed instead (in one transaction: after a long outage, a
         page may be all of them)."""
         claim = self.writes.claim()
-        rows = await self.store.ledger.claim_page(now, claim, PAGE_ROWS)
+        rows = await self.store.leases.claim_page(now, claim, PAGE_ROWS)
         late = [row for row in rows if row.due_at < now - self.grace]
         if late:
             async with self.store.batch():
@@ -244,7 +244,7 @@ class FanOut:
             why = "timed out" if isinstance(e, TimeoutError) else f"connection lost ({e})"
             log.warning("tips: delivery %d %s; it will be looked for", row.id, why)
             until = self.writes.claim().until
-            return SendResult("in doubt", why), lambda: store.ledger.leave_in_doubt(
+            return SendResult("in doubt", why), lambda: store.leases.leave_in_doubt(
                 row.id, until, why
             )
         except OSError as e:

@@ -1,7 +1,7 @@
 """Leases on the tip ledger: how several secbot instances share one fan-out.
 
 A fan-out works through the ledger a page at a time. A page of ``pending`` rows that are
-ready is *claimed* in one statement (``Ledger.claim_page``: ``UPDATE … WHERE id IN
+ready is *claimed* in one statement (``Leases.claim_page``: ``UPDATE … WHERE id IN
 (SELECT … ORDER BY due_at, id LIMIT n FOR UPDATE SKIP LOCKED) RETURNING id``; on SQLite,
 where SQLAlchemy leaves ``FOR UPDATE`` out, the statement holds the file's one write lock,
 which does the same): the rows get ``claimed_by`` (this instance) and ``lease_until``.

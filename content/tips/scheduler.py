@@ -245,7 +245,7 @@ class TipScheduler:
             for t in (
                 await self.store.subscriptions.earliest_due(),
                 await self.store.ledger.earliest_retry(now),
-                await self.store.ledger.lease_ends(now),
+                await self.store.leases.lease_ends(now),
                 await self.next_test_slot(now),
             )
             if t is not None

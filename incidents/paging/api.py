@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.wakeups import Wakeups
+from incidents.paging import chains
 from incidents.paging.escalation import Engine
 from incidents.paging.model import IncidentInfo, Notice, PageRecord, severity_change
 from incidents.paging.outbox import Outbox, key_as_name
@@ -103,27 +104,10 @@ class Pager:
     def team_for(self, info: IncidentInfo) -> Team:
         return self.routing.team_for(info)
 
-    def _chain(self, team: Team) -> dict:
-        """The team's chain with every target it can reach (fallbacks too), as plain data."""
-        wanted: list[str] = []
-        for step in team.escalation.steps:
-            for first in step.targets:
-                tid: str | None = first
-                while tid is not None and tid not in wanted:
-                    wanted.append(tid)
-                    tid = self.routing.targets[tid].fallback
-        return {
-            "team": team.name,
-            "members": list(team.members),
-            "repeat": team.escalation.repeat,
-            "steps": [s.model_dump() for s in team.escalation.steps],
-            "targets": {t: self.routing.targets[t].model_dump() for t in wanted},
-        }
-
     async def start(self, info: IncidentInfo) -> None:
         """Snapshot the team's chain and schedule step 1 now. Starting twice does nothing."""
         team = self.team_for(info)
-        chain = self._chain(team)
+        chain = chains.snapshot(self.routing, team)
         now = self.services.clock.now()
         async with self.engine.lock(info.id):
             created = await self.store.create_incident(
@@ -165,9 +149,12 @@ class Pager:
                 await self.store.set_info(info.id, info.to_json())
                 return None
             old = row.chain
-            chain = self._chain(team)
+            chain = chains.snapshot(self.routing, team)
             chain["offset"] = int(old.get("offset", 0)) + len(old["steps"]) + 1
-            chain["history"] = [*self._history(old), {"team": team.name, "offset": chain["offset"]}]
+            chain["history"] = [
+                *chains.history(old),
+                {"team": team.name, "offset": chain["offset"]},
+            ]
             # Teams paged earlier stay among the incident's people (incidents.access).
             chain["members_before"] = [*old.get("members_before", []), *old.get("members", [])]
             # Pages of the old chain still being retried may need their fallbacks.
@@ -184,11 +171,6 @@ class Pager:
         )
         self.engine.wake()
         return team.name
-
-    @staticmethod
-    def _history(chain: dict) -> list[dict]:
-        """Which team's chain started at which step number, oldest first."""
-        return chain.get("history") or [{"team": chain.get("team"), "offset": 0}]
 
     async def can_acknowledge(self, incident_id: str, actor_key: str, is_admin: bool) -> bool:
         """Admins, and members of the team paged for this incident (as it was snapshotted)."""
@@ -281,37 +263,9 @@ class Pager:
             self.engine.wake()
 
     async def pages(self, incident_id: str) -> list[PageRecord]:
+        """Every page sent for the incident, placed in its team's chain."""
         inc = await self.store.incident(incident_id)
-        history = self._history(inc.chain) if inc else []
-
-        def placed(step: int) -> tuple[int, str | None]:
-            """A stored step number → (step in its team's chain, that team)."""
-            if step <= 0:
-                return step, None
-            where = [h for h in history if int(h["offset"]) < step]
-            if not where:
-                return step, None
-            return step - int(where[-1]["offset"]), where[-1]["team"]
-
-        records = []
-        for r in await self.store.pages.all(incident_id):
-            step, team = placed(r.step)
-            records.append(
-                PageRecord(
-                    target=r.target_id,
-                    provider=r.provider,
-                    step=step,
-                    round=r.round,
-                    action=r.action,
-                    status=r.status,
-                    attempts=r.attempts,
-                    sent_at=r.sent_at,
-                    detail=r.detail,
-                    fallback_for=r.fallback_for,
-                    team=team,
-                )
-            )
-        return records
+        return chains.page_records(inc, await self.store.pages.all(incident_id))
 
     async def team(self, incident_id: str) -> str | None:
         """The team being paged now (after any re-routing); None if paging never started."""

@@ -5,12 +5,14 @@
   timestamps as stored.
 - ``subscriptions`` — one subscription per channel, its schedule and next due time.
 - ``ledger`` — the delivery ledger and each channel's rotation (what was served).
+- ``leases`` — which instance holds which ledger rows, and the posts left in doubt.
 - ``votes`` — Useful / Not useful feedback.
 
 Every method is ``async`` (storage v2); writes of more than one statement and
 read-modify-writes run in one ``atomic`` transaction (``store.batch()`` groups many).
 
-``TipStore`` holds one of each: ``store.subscriptions``, ``store.ledger``, ``store.votes``.
+``TipStore`` holds one of each: ``store.subscriptions``, ``store.ledger``,
+``store.leases``, ``store.votes``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.storage.sql import Db
+from content.tips.store.leases import Leases
 from content.tips.store.ledger import Ledger
 from content.tips.store.records import (
     CANCELLED,
@@ -66,6 +69,7 @@ class TipStore:
         self.db = db
         self.subscriptions = Subscriptions(db)
         self.ledger = Ledger(db)
+        self.leases = Leases(db)
         self.votes = Votes(db)
 
     @asynccontextmanager

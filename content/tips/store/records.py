@@ -84,6 +84,10 @@ class Claim:
 
 
 _s, _d = tip_subscriptions.c, tip_deliveries.c
+# Rows per statement in the ledger's *_many methods and page reads (well under SQLite's
+# bound-parameter limit).
+MANY = 500
+
 # What a Subscription and a Delivery are read from, in the order the readers below expect.
 SUB_COLUMNS = (
     _s.id,
