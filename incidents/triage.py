@@ -51,6 +51,8 @@ def platform_in_words(code: str | None) -> str:
     not known ("Not sure", "Other" or not answered yet), so no sentence reads "our Not
     sure account"."""
     return PLATFORM_LABELS[code] if code in PLATFORM_IDS and code != "other" else "social media"
+
+
 PLATFORM_ALIASES = {
     "twitter": "x",
     "x.com": "x",

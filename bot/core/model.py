@@ -8,7 +8,7 @@ what lets one handler serve Slack, Teams and the web chat alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -204,6 +204,13 @@ class Section:
 
     text: str = ""
     fields: tuple[tuple[str, str], ...] = ()
+
+
+def line_sections(lines: Sequence[str], per: int) -> tuple[Section, ...]:
+    """``lines`` one to a line, ``per`` lines to a section. A long list in one section
+    would be cut off (Slack shows 3,000 characters of a section), so each caller picks
+    ``per`` from how long its lines can be."""
+    return tuple(Section("\n".join(lines[i : i + per])) for i in range(0, len(lines), per))
 
 
 @dataclass(frozen=True)

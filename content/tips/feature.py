@@ -32,7 +32,7 @@ from bot.core import Turn
 from bot.core.actions import button_value, value_parts, verb
 from bot.core.features import FeatureHost
 from bot.core.hints import typed
-from bot.core.model import Actions, Button, Context, Heading, Message, Section
+from bot.core.model import Actions, Button, Context, Heading, Message, Section, line_sections
 from bot.core.team_platforms import TeamPlatforms
 from content.tips.delivery import TipDelivery
 from content.tips.message import tip_message
@@ -265,9 +265,7 @@ async def list_all(turn: Turn, _rest: str) -> None:
     summary = f"{active} active of {total} subscription{'' if total == 1 else 's'}:"
     more = f"…and {total - len(subs)} more." if total > len(subs) else ""
     # Several short sections: Slack cuts a section's text at 3,000 characters.
-    sections = tuple(
-        Section("\n".join(lines[i : i + LIST_SECTION])) for i in range(0, len(lines), LIST_SECTION)
-    )
+    sections = line_sections(lines, LIST_SECTION)
     await turn.reply(
         Message(
             text="\n".join([summary, *lines, *([more] if more else [])]),
@@ -296,13 +294,9 @@ async def feedback(turn: Turn, _rest: str) -> None:
         lines.append(f"{tip_id} {title}: {useful} useful, {not_useful} not useful")
     # Several short sections, as in /tip list: one tip a line, and a year's tips in one
     # section would be cut off at Slack's 3,000 characters.
-    sections = tuple(
-        Section("\n".join(lines[i : i + LIST_SECTION])) for i in range(0, len(lines), LIST_SECTION)
-    )
+    sections = line_sections(lines, LIST_SECTION)
     await turn.reply(
-        Message(
-            text="\n".join(lines), blocks=(Heading("Tip feedback"), *sections), private=True
-        )
+        Message(text="\n".join(lines), blocks=(Heading("Tip feedback"), *sections), private=True)
     )
 
 

@@ -16,6 +16,7 @@ from bot.core.model import (
     Message,
     PersonPicker,
     Section,
+    line_sections,
 )
 from incidents.register.csv_io import Parsed
 from incidents.register.fields import write_person
@@ -153,8 +154,7 @@ def preview(parsed: Parsed, staged: int | None, filename: str) -> Message:
         lines.append(f"…and {bad - MAX_PROBLEMS} more rows with problems.")
     # A reason can run to 170 characters (an unknown platform lists the known ones), and
     # Slack cuts a section at 3,000: ten lines a section keeps every line whole.
-    for i in range(0, len(lines), PROBLEMS_A_SECTION):
-        blocks.append(Section("\n".join(lines[i : i + PROBLEMS_A_SECTION])))
+    blocks += line_sections(lines, PROBLEMS_A_SECTION)
     if parsed.ignored_columns:
         blocks.append(Context(("Columns ignored: " + ", ".join(parsed.ignored_columns),)))
     if staged is not None and good:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from bot.core.hints import typed
-from bot.core.model import Context, Heading, Message, Place, Section
+from bot.core.model import Context, Heading, Message, Place, Section, line_sections
 from content.library.models import PRINCIPLE_LABELS, PRINCIPLES
 from content.quiz import engine
 from content.quiz.render.common import private
@@ -104,10 +104,7 @@ def report(results: list[ExamResult], total: int, tz: tzinfo) -> Message:
         f" {r.completed_at.astimezone(tz):%Y-%m-%d}, content {r.content_version}"
         for r in results
     ]
-    sections = tuple(
-        Section("\n".join(lines[i : i + REPORT_SECTION]))
-        for i in range(0, len(lines), REPORT_SECTION)
-    )
+    sections = line_sections(lines, REPORT_SECTION)
     return Message(
         text="\n".join([head, *lines]),
         blocks=(

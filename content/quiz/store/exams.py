@@ -55,15 +55,13 @@ _LAST_PASS = (
 # An exam report covers one workspace or tenant: the one its session was taken in (an
 # admin of one organisation never reads another's people and results).
 _s = quiz_sessions.c
-_IN_WORKSPACE = (
-    quiz_exam_results.join(quiz_sessions, _s.id == _e.session_id),
-    (_s.platform == bindparam("platform")) & (_s.workspace == bindparam("workspace")),
-)
-_COUNT = select(func.count()).select_from(_IN_WORKSPACE[0]).where(_IN_WORKSPACE[1])
+_WITH_SESSION = quiz_exam_results.join(quiz_sessions, _s.id == _e.session_id)
+_IN_WORKSPACE = (_s.platform == bindparam("platform")) & (_s.workspace == bindparam("workspace"))
+_COUNT = select(func.count()).select_from(_WITH_SESSION).where(_IN_WORKSPACE)
 _RECENT = (
     select(quiz_exam_results)
-    .select_from(_IN_WORKSPACE[0])
-    .where(_IN_WORKSPACE[1])
+    .select_from(_WITH_SESSION)
+    .where(_IN_WORKSPACE)
     .order_by(*_NEWEST_FIRST)
     .limit(bindparam("limit"))
 )
